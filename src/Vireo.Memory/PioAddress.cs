@@ -1,0 +1,9 @@
+namespace Vireo.Memory;
+
+/// <summary>An address in the guest's port I/O space.</summary>
+public readonly record struct PioAddress(ushort Value) : IComparable<PioAddress>
+{
+    public int CompareTo(PioAddress other) => Value.CompareTo(other.Value);
+
+    public override string ToString() => $"0x{Value:x}";
+}

@@ -1,0 +1,25 @@
+namespace Vireo.Sys;
+
+/// <summary>memfd_create(2): anonymous files that back guest RAM and device BARs so they can be
+/// shared with device processes by passing the fd.</summary>
+public static class MemFd
+{
+    private const uint MfdCloexec = 0x1;
+
+    public static SafeFd Create(string name, ulong size)
+    {
+        SafeFd fd = Interop.Sys.MemfdCreate(name, MfdCloexec);
+        if (fd.IsInvalid)
+        {
+            fd.Dispose();
+            throw ErrnoException.FromLastError("memfd_create");
+        }
+        if (Interop.Sys.Ftruncate(fd, checked((long)size)) != 0)
+        {
+            int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            fd.Dispose();
+            throw new ErrnoException(errno, "ftruncate memfd");
+        }
+        return fd;
+    }
+}

@@ -1,0 +1,41 @@
+using System.Runtime.InteropServices;
+
+namespace Vireo.Sys;
+
+/// <summary>An owned file descriptor, closed exactly once when released.</summary>
+public sealed class SafeFd : SafeHandle
+{
+    public SafeFd()
+        : base(invalidHandleValue: -1, ownsHandle: true)
+    {
+    }
+
+    public override bool IsInvalid => handle == -1;
+
+    protected override bool ReleaseHandle() => Interop.Sys.Close((int)handle) == 0;
+
+    /// <summary>Opens <paramref name="path"/> with O_CLOEXEC added to <paramref name="flags"/>.</summary>
+    public static SafeFd Open(string path, OpenFlags flags)
+    {
+        SafeFd fd = Interop.Sys.Open(path, (int)(flags | OpenFlags.CloseOnExec), 0);
+        if (fd.IsInvalid)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            fd.Dispose();
+            throw new ErrnoException(errno, $"open {path}");
+        }
+        return fd;
+    }
+
+    /// <summary>Takes ownership of a descriptor returned by a kernel call (e.g. KVM_CREATE_VM).</summary>
+    public static SafeFd FromOwned(int fd)
+    {
+        var safe = new SafeFd();
+        safe.SetHandle(fd);
+        return safe;
+    }
+
+    /// <summary>The descriptor number, for building kernel structs that carry fds.
+    /// Valid only while the caller keeps this handle alive.</summary>
+    public int DangerousGetFd() => (int)handle;
+}
