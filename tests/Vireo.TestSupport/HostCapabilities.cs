@@ -1,0 +1,34 @@
+namespace Vireo.TestSupport;
+
+/// <summary>What the test host can do, for skip decisions that name the missing piece.</summary>
+public static class HostCapabilities
+{
+    public const string KvmDevice = "/dev/kvm";
+
+    public static string? WhyNoKvm()
+    {
+        if (!File.Exists(KvmDevice))
+        {
+            return "this host has no /dev/kvm (load kvm_intel, kvm_amd or kvm_pvm)";
+        }
+        try
+        {
+            using FileStream stream = File.Open(KvmDevice, FileMode.Open, FileAccess.ReadWrite);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            return $"/dev/kvm cannot be opened read-write here: {e.Message}";
+        }
+        return null;
+    }
+
+    public static bool HasGcc => FindOnPath("gcc") is not null;
+
+    public static string? FindOnPath(string program)
+    {
+        string path = Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin";
+        return path.Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, program))
+            .FirstOrDefault(File.Exists);
+    }
+}
