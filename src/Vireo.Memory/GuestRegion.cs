@@ -1,0 +1,81 @@
+using System.Runtime.InteropServices;
+using Vireo.Sys;
+
+namespace Vireo.Memory;
+
+/// <summary>
+/// One contiguous range of guest RAM backed by a memfd mapped shared into the VMM, so the same
+/// pages can be handed to KVM (a memslot) and to device processes (the fd).
+/// </summary>
+public sealed class GuestRegion : IDisposable
+{
+    private readonly MappedMemory _mapping;
+
+    private GuestRegion(GuestAddress start, ulong size, SafeFd fd, MappedMemory mapping)
+    {
+        Start = start;
+        Size = size;
+        Fd = fd;
+        _mapping = mapping;
+    }
+
+    public GuestAddress Start { get; }
+
+    public ulong Size { get; }
+
+    /// <summary>One past the last byte; regions never end past 2^64.</summary>
+    public ulong End => Start.Value + Size;
+
+    /// <summary>The memfd behind the region, to share it with device servers.</summary>
+    public SafeFd Fd { get; }
+
+    public static GuestRegion Create(GuestAddress start, ulong size, string name = "vireo-ram")
+    {
+        if (size == 0 || size % (ulong)Environment.SystemPageSize != 0)
+        {
+            throw new ArgumentException($"guest region size 0x{size:x} must be a non-zero multiple of the page size", nameof(size));
+        }
+        if (start.Value % (ulong)Environment.SystemPageSize != 0)
+        {
+            throw new ArgumentException($"guest region start {start} must be page-aligned", nameof(start));
+        }
+        if (start.TryAdd(size) is null)
+        {
+            throw new GuestMemoryException(start, size, "wraps the guest address space");
+        }
+        SafeFd fd = MemFd.Create(name, size);
+        try
+        {
+            return new GuestRegion(start, size, fd, MappedMemory.MapShared(fd, size, 0, "mmap guest RAM"));
+        }
+        catch
+        {
+            fd.Dispose();
+            throw;
+        }
+    }
+
+    public bool Contains(GuestAddress address) => address.Value >= Start.Value && address.Value - Start.Value < Size;
+
+    /// <summary>The host address of the mapping, for KVM_SET_USER_MEMORY_REGION only.</summary>
+    public nint DangerousGetHostAddress() => _mapping.DangerousGetAddress();
+
+    /// <summary>A span over [offset, offset+length) of this region, bounds-checked.</summary>
+    internal unsafe Span<byte> Slice(ulong offset, int length)
+    {
+        if (length < 0 || offset > Size || (ulong)length > Size - offset)
+        {
+            throw new GuestMemoryException(Start.Add(Math.Min(offset, Size)), (ulong)Math.Max(length, 0), "is outside its region");
+        }
+        // Safe: [offset, offset+length) was checked to lie inside the mapping, which stays mapped
+        // until this region is disposed; spans never outlive a Read/Write call or a caller that
+        // holds the GuestMemory alive.
+        return new Span<byte>((byte*)_mapping.DangerousGetAddress() + offset, length);
+    }
+
+    public void Dispose()
+    {
+        _mapping.Dispose();
+        Fd.Dispose();
+    }
+}
