@@ -1,8 +1,10 @@
 namespace Vireo.Memory;
 
 /// <summary>An address in the guest's physical MMIO space.</summary>
-public readonly record struct MmioAddress(ulong Value) : IComparable<MmioAddress>
+public readonly record struct MmioAddress(ulong Value) : IComparable<MmioAddress>, IBusAddress
 {
+    ulong IBusAddress.Raw => Value;
+
     public int CompareTo(MmioAddress other) => Value.CompareTo(other.Value);
 
     public override string ToString() => $"0x{Value:x}";

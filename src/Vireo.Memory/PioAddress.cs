@@ -1,8 +1,10 @@
 namespace Vireo.Memory;
 
 /// <summary>An address in the guest's port I/O space.</summary>
-public readonly record struct PioAddress(ushort Value) : IComparable<PioAddress>
+public readonly record struct PioAddress(ushort Value) : IComparable<PioAddress>, IBusAddress
 {
+    ulong IBusAddress.Raw => Value;
+
     public int CompareTo(PioAddress other) => Value.CompareTo(other.Value);
 
     public override string ToString() => $"0x{Value:x}";

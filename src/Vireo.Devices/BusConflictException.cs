@@ -1,0 +1,4 @@
+namespace Vireo.Devices;
+
+/// <summary>A device was inserted over a range another device already occupies.</summary>
+public sealed class BusConflictException(string message) : Exception(message);
