@@ -1,0 +1,13 @@
+using System.Runtime.InteropServices;
+
+namespace Vireo.Kvm;
+
+/// <summary>struct kvm_irqfd (linux/kvm.h).</summary>
+[StructLayout(LayoutKind.Sequential, Size = 32)]
+public struct KvmIrqfd
+{
+    public uint Fd;
+    public uint Gsi;
+    public uint Flags;
+    public uint ResampleFd;
+}

@@ -1,0 +1,13 @@
+namespace Vireo.Kvm;
+
+/// <summary>Which KVM vendor module serves /dev/kvm.</summary>
+public enum KvmBackend
+{
+    Unknown,
+    Intel,
+    Amd,
+
+    /// <summary>kvm_pvm: a paravirtualized backend without hardware virtualization
+    /// (no guest interrupt delivery, no 1 GiB pages on the hosts Vireo has seen).</summary>
+    Pvm,
+}

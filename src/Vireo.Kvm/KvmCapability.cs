@@ -1,0 +1,40 @@
+namespace Vireo.Kvm;
+
+/// <summary>KVM_CAP_* numbers (linux/kvm.h) for <c>KVM_CHECK_EXTENSION</c>. Member names are
+/// the macro names in PascalCase; the layout tests check every value against the header.</summary>
+public enum KvmCapability
+{
+    Irqchip = 0,
+    Hlt = 1,
+    UserMemory = 3,
+    SetTssAddr = 4,
+    ExtCpuid = 7,
+    NrVcpus = 9,
+    NrMemslots = 10,
+    Pit = 11,
+    MpState = 14,
+    SyncMmu = 16,
+    IrqRouting = 25,
+    Irqfd = 32,
+    Pit2 = 33,
+    PitState2 = 35,
+    Ioeventfd = 36,
+    SetIdentityMapAddr = 37,
+    AdjustClock = 39,
+    VcpuEvents = 41,
+    Debugregs = 50,
+    Xsave = 55,
+    Xcrs = 56,
+    MaxVcpus = 66,
+    OneReg = 70,
+    TscDeadlineTimer = 72,
+    KvmclockCtrl = 76,
+    SignalMsi = 77,
+    ReadonlyMem = 81,
+    IrqfdResample = 82,
+    SplitIrqchip = 121,
+    MaxVcpuId = 128,
+    X2apicApi = 129,
+    ImmediateExit = 136,
+    Xsave2 = 208,
+}

@@ -1,0 +1,201 @@
+using System.Runtime.CompilerServices;
+using Vireo.Memory;
+using Vireo.Sys;
+
+namespace Vireo.Kvm;
+
+/// <summary>A VM fd from KVM_CREATE_VM: memory slots, in-kernel interrupt controllers, irqfds,
+/// ioeventfds, and the vCPUs.</summary>
+public sealed class KvmVm : IDisposable
+{
+    private readonly SafeFd _fd;
+    private readonly int _runSize;
+
+    internal KvmVm(SafeFd fd, int runSize)
+    {
+        _fd = fd;
+        _runSize = runSize;
+    }
+
+    public SafeFd Handle => _fd;
+
+    /// <summary>KVM_CHECK_EXTENSION on the VM fd, which answers for this VM (e.g. KVM_CAP_XSAVE2).</summary>
+    public int CheckExtension(KvmCapability capability)
+        => Ioctl.Invoke(_fd, KvmIoctls.CheckExtension, (nint)capability, "KVM_CHECK_EXTENSION");
+
+    /// <summary>Bytes KVM_GET_XSAVE2 writes: KVM_CHECK_EXTENSION(KVM_CAP_XSAVE2), or 4096 where
+    /// the kernel predates it.</summary>
+    public int XsaveSize => Math.Max(CheckExtension(KvmCapability.Xsave2), Unsafe.SizeOf<KvmXsave>());
+
+    /// <summary>Maps <paramref name="size"/> bytes of host memory at <paramref name="hostAddress"/>
+    /// into the guest at <paramref name="guestAddress"/>; size 0 deletes the slot. The caller keeps
+    /// the host mapping alive while the slot exists.</summary>
+    public void SetUserMemoryRegion(uint slot, GuestAddress guestAddress, ulong size, nint hostAddress, bool readOnly = false, bool logDirtyPages = false)
+    {
+        var region = new KvmUserspaceMemoryRegion
+        {
+            Slot = slot,
+            Flags = (readOnly ? KvmConstants.MemReadOnly : 0) | (logDirtyPages ? KvmConstants.MemLogDirtyPages : 0),
+            GuestPhysAddr = guestAddress.Value,
+            MemorySize = size,
+            UserspaceAddr = (ulong)hostAddress,
+        };
+        Ioctl.Invoke(_fd, KvmIoctls.SetUserMemoryRegion, ref region, "KVM_SET_USER_MEMORY_REGION");
+    }
+
+    public void RemoveUserMemoryRegion(uint slot, GuestAddress guestAddress)
+        => SetUserMemoryRegion(slot, guestAddress, 0, 0);
+
+    /// <summary>KVM_SET_TSS_ADDR: three pages of guest-physical space Intel VMX needs for real mode.</summary>
+    public void SetTssAddress(GuestAddress address)
+        => Ioctl.Invoke(_fd, KvmIoctls.SetTssAddr, (nint)address.Value, "KVM_SET_TSS_ADDR");
+
+    /// <summary>KVM_SET_IDENTITY_MAP_ADDR: one page for the identity page table Intel VMX uses in real mode.</summary>
+    public void SetIdentityMapAddress(GuestAddress address)
+    {
+        ulong value = address.Value;
+        Ioctl.Invoke(_fd, KvmIoctls.SetIdentityMapAddr, ref value, "KVM_SET_IDENTITY_MAP_ADDR");
+    }
+
+    /// <summary>KVM_CREATE_IRQCHIP: in-kernel PIC pair, IOAPIC and local APICs.</summary>
+    public void CreateIrqchip() => Ioctl.Invoke(_fd, KvmIoctls.CreateIrqchip, 0, "KVM_CREATE_IRQCHIP");
+
+    public void CreatePit2(uint flags = 0)
+    {
+        var config = new KvmPitConfig { Flags = flags };
+        Ioctl.Invoke(_fd, KvmIoctls.CreatePit2, ref config, "KVM_CREATE_PIT2");
+    }
+
+    /// <summary>KVM_IRQ_LINE: drives GSI <paramref name="irq"/> to <paramref name="level"/>.</summary>
+    public void SetIrqLine(uint irq, bool level)
+    {
+        var irqLevel = new KvmIrqLevel { Irq = irq, Level = level ? 1u : 0u };
+        Ioctl.Invoke(_fd, KvmIoctls.IrqLine, ref irqLevel, "KVM_IRQ_LINE");
+    }
+
+    /// <summary>Makes a signal on <paramref name="eventFd"/> raise <paramref name="gsi"/>. With
+    /// <paramref name="resample"/> the line is level-triggered: it stays raised until the guest's
+    /// EOI, which signals <paramref name="resample"/>.</summary>
+    public void RegisterIrqfd(EventFd eventFd, uint gsi, EventFd? resample = null)
+        => Irqfd(eventFd, gsi, resample, resample is null ? 0 : KvmConstants.IrqfdFlagResample);
+
+    public void UnregisterIrqfd(EventFd eventFd, uint gsi)
+        => Irqfd(eventFd, gsi, null, KvmConstants.IrqfdFlagDeassign);
+
+    /// <summary>Makes a guest write of <paramref name="length"/> bytes to <paramref name="port"/>
+    /// (equal to <paramref name="datamatch"/> when given) signal <paramref name="eventFd"/> in the
+    /// kernel, without an exit to userspace.</summary>
+    public void RegisterIoeventfd(EventFd eventFd, PioAddress port, uint length, ulong? datamatch = null)
+        => Ioeventfd(eventFd, port.Value, length, datamatch, KvmConstants.IoeventfdFlagPio);
+
+    public void RegisterIoeventfd(EventFd eventFd, MmioAddress address, uint length, ulong? datamatch = null)
+        => Ioeventfd(eventFd, address.Value, length, datamatch, 0);
+
+    /// <summary>Removes an ioeventfd; the arguments must be those it was registered with.</summary>
+    public void UnregisterIoeventfd(EventFd eventFd, PioAddress port, uint length, ulong? datamatch = null)
+        => Ioeventfd(eventFd, port.Value, length, datamatch, KvmConstants.IoeventfdFlagPio | KvmConstants.IoeventfdFlagDeassign);
+
+    public void UnregisterIoeventfd(EventFd eventFd, MmioAddress address, uint length, ulong? datamatch = null)
+        => Ioeventfd(eventFd, address.Value, length, datamatch, KvmConstants.IoeventfdFlagDeassign);
+
+    /// <summary>KVM_SET_GSI_ROUTING: replaces the whole GSI routing table.</summary>
+    public void SetGsiRouting(ReadOnlySpan<KvmIrqRoutingEntry> entries)
+    {
+        byte[] buffer = KvmBuffers.Build<KvmIrqRoutingHeader, KvmIrqRoutingEntry>(new KvmIrqRoutingHeader { Nr = (uint)entries.Length }, entries);
+        Ioctl.Invoke(_fd, KvmIoctls.SetGsiRouting, buffer, "KVM_SET_GSI_ROUTING");
+    }
+
+    public KvmIrqchip GetIrqchip(KvmIrqchipId chip)
+    {
+        var state = new KvmIrqchip { ChipId = chip };
+        Ioctl.Invoke(_fd, KvmIoctls.GetIrqchip, ref state, "KVM_GET_IRQCHIP");
+        return state;
+    }
+
+    public void SetIrqchip(in KvmIrqchip state)
+        => Ioctl.Invoke(_fd, KvmIoctls.SetIrqchip, ref Unsafe.AsRef(in state), "KVM_SET_IRQCHIP");
+
+    public KvmPitState2 GetPit2()
+    {
+        KvmPitState2 state = default;
+        Ioctl.Invoke(_fd, KvmIoctls.GetPit2, ref state, "KVM_GET_PIT2");
+        return state;
+    }
+
+    public void SetPit2(in KvmPitState2 state)
+        => Ioctl.Invoke(_fd, KvmIoctls.SetPit2, ref Unsafe.AsRef(in state), "KVM_SET_PIT2");
+
+    public KvmClockData GetClock()
+    {
+        KvmClockData clock = default;
+        Ioctl.Invoke(_fd, KvmIoctls.GetClock, ref clock, "KVM_GET_CLOCK");
+        return clock;
+    }
+
+    public void SetClock(in KvmClockData clock)
+        => Ioctl.Invoke(_fd, KvmIoctls.SetClock, ref Unsafe.AsRef(in clock), "KVM_SET_CLOCK");
+
+    public KvmVcpu CreateVcpu(uint id)
+    {
+        int fd = Ioctl.Invoke(_fd, KvmIoctls.CreateVcpu, (nint)id, "KVM_CREATE_VCPU");
+        return new KvmVcpu(SafeFd.FromOwned(fd), id, _runSize);
+    }
+
+    public void Dispose() => _fd.Dispose();
+
+    private void Irqfd(EventFd eventFd, uint gsi, EventFd? resample, uint flags)
+    {
+        bool added = false;
+        bool resampleAdded = false;
+        try
+        {
+            // The fd numbers go into the struct, so both handles stay referenced across the ioctl.
+            eventFd.Handle.DangerousAddRef(ref added);
+            resample?.Handle.DangerousAddRef(ref resampleAdded);
+            var irqfd = new KvmIrqfd
+            {
+                Fd = (uint)eventFd.Handle.DangerousGetFd(),
+                Gsi = gsi,
+                Flags = flags,
+                ResampleFd = resample is null ? 0 : (uint)resample.Handle.DangerousGetFd(),
+            };
+            Ioctl.Invoke(_fd, KvmIoctls.Irqfd, ref irqfd, "KVM_IRQFD");
+        }
+        finally
+        {
+            if (resampleAdded)
+            {
+                resample!.Handle.DangerousRelease();
+            }
+            if (added)
+            {
+                eventFd.Handle.DangerousRelease();
+            }
+        }
+    }
+
+    private void Ioeventfd(EventFd eventFd, ulong address, uint length, ulong? datamatch, uint flags)
+    {
+        bool added = false;
+        try
+        {
+            eventFd.Handle.DangerousAddRef(ref added);
+            var ioeventfd = new KvmIoeventfd
+            {
+                Datamatch = datamatch ?? 0,
+                Addr = address,
+                Len = length,
+                Fd = eventFd.Handle.DangerousGetFd(),
+                Flags = flags | (datamatch.HasValue ? KvmConstants.IoeventfdFlagDatamatch : 0),
+            };
+            Ioctl.Invoke(_fd, KvmIoctls.Ioeventfd, ref ioeventfd, "KVM_IOEVENTFD");
+        }
+        finally
+        {
+            if (added)
+            {
+                eventFd.Handle.DangerousRelease();
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Vireo.Memory;
+
+namespace Vireo.Kvm;
+
+/// <summary>
+/// One return of KVM_RUN, read in place from the vCPU's kvm_run page. A ref struct so the exit
+/// data (and <see cref="Data"/>, which points into the page) cannot outlive the mapping or the
+/// next <see cref="KvmVcpu.Run"/>. Reading it allocates nothing; members that do not belong to
+/// <see cref="Kind"/> throw <see cref="InvalidOperationException"/> (a caller bug).
+/// </summary>
+public readonly ref struct VcpuExit
+{
+    private readonly Span<byte> _run;
+
+    internal VcpuExit(Span<byte> run, bool interrupted)
+    {
+        _run = run;
+        Kind = interrupted ? VcpuExitKind.Interrupted : Classify(Run.ExitReason);
+    }
+
+    public VcpuExitKind Kind { get; }
+
+    /// <summary>kvm_run.exit_reason as the kernel wrote it.</summary>
+    public uint RawReason => (uint)Run.ExitReason;
+
+    public KvmExitReason Reason => Run.ExitReason;
+
+    /// <summary>kvm_run.ready_for_interrupt_injection.</summary>
+    public bool ReadyForInterruptInjection => Run.ReadyForInterruptInjection != 0;
+
+    /// <summary>kvm_run.if_flag: the guest's RFLAGS.IF at exit.</summary>
+    public bool IfFlag => Run.IfFlag != 0;
+
+    /// <summary>Io: direction is out (the guest wrote); Mmio: the guest stored.</summary>
+    public bool IsWrite => Kind switch
+    {
+        VcpuExitKind.Io => Run.Io.Direction == KvmConstants.ExitIoOut,
+        VcpuExitKind.Mmio => Run.Mmio.IsWrite != 0,
+        _ => ThrowWrongKind<bool>(),
+    };
+
+    public PioAddress Port => Kind == VcpuExitKind.Io ? new PioAddress(Run.Io.Port) : ThrowWrongKind<PioAddress>();
+
+    /// <summary>Io: bytes per access (1, 2 or 4).</summary>
+    public int Size => Kind == VcpuExitKind.Io ? Run.Io.Size : ThrowWrongKind<int>();
+
+    /// <summary>Io: number of accesses (more than 1 for string I/O such as rep outsb).</summary>
+    public int Count => Kind == VcpuExitKind.Io ? (int)Run.Io.Count : ThrowWrongKind<int>();
+
+    public MmioAddress Address => Kind == VcpuExitKind.Mmio ? new MmioAddress(Run.Mmio.PhysAddr) : ThrowWrongKind<MmioAddress>();
+
+    /// <summary>Io: Size*Count bytes at io.data_offset; Mmio: len bytes of mmio.data. For reads the
+    /// VMM fills it before the next Run. Both are checked to lie inside the kvm_run mapping.</summary>
+    public Span<byte> Data => Kind switch
+    {
+        VcpuExitKind.Io => IoData(),
+        VcpuExitKind.Mmio => MmioData(),
+        _ => ThrowWrongKind<Span<byte>>(),
+    };
+
+    /// <summary>FailEntry: the hardware's VM-entry failure reason.</summary>
+    public ulong HardwareEntryFailureReason =>
+        Kind == VcpuExitKind.FailEntry ? Run.FailEntry.HardwareEntryFailureReason : ThrowWrongKind<ulong>();
+
+    /// <summary>InternalError: KVM_INTERNAL_ERROR_* suberror.</summary>
+    public uint Suberror => Kind == VcpuExitKind.InternalError ? Run.Internal.Suberror : ThrowWrongKind<uint>();
+
+    /// <summary>SystemEvent: KVM_SYSTEM_EVENT_* type.</summary>
+    public uint SystemEventType => Kind == VcpuExitKind.SystemEvent ? Run.SystemEvent.Type : ThrowWrongKind<uint>();
+
+    /// <summary>Debug: the architecture's debug exit record.</summary>
+    public KvmDebugExitArch DebugInfo => Kind == VcpuExitKind.Debug ? Run.Debug : ThrowWrongKind<KvmDebugExitArch>();
+
+    // The vCPU checked at creation that the mapping holds a whole kvm_run, so AsRef cannot throw.
+    private ref KvmRun Run => ref MemoryMarshal.AsRef<KvmRun>(_run);
+
+    private static VcpuExitKind Classify(KvmExitReason reason) => reason switch
+    {
+        KvmExitReason.Io => VcpuExitKind.Io,
+        KvmExitReason.Mmio => VcpuExitKind.Mmio,
+        KvmExitReason.Hlt => VcpuExitKind.Hlt,
+        KvmExitReason.Shutdown => VcpuExitKind.Shutdown,
+        KvmExitReason.FailEntry => VcpuExitKind.FailEntry,
+        KvmExitReason.InternalError => VcpuExitKind.InternalError,
+        KvmExitReason.SystemEvent => VcpuExitKind.SystemEvent,
+        KvmExitReason.Debug => VcpuExitKind.Debug,
+        KvmExitReason.Intr => VcpuExitKind.Interrupted,
+        _ => VcpuExitKind.Other,
+    };
+
+    private Span<byte> IoData()
+    {
+        ref KvmRunIo io = ref Run.Io;
+        ulong offset = io.DataOffset;
+        ulong length = (ulong)io.Size * io.Count;
+        ulong page = (ulong)_run.Length;
+        // The kernel places the data inside the mapping; a bad offset must not let a read escape it.
+        if (offset > page || length > page - offset)
+        {
+            ThrowOutOfPage(offset, length);
+        }
+        return _run.Slice((int)offset, (int)length);
+    }
+
+    private Span<byte> MmioData()
+    {
+        uint length = Run.Mmio.Len;
+        if (length > (uint)Unsafe.SizeOf<KvmRunMmioData>())
+        {
+            ThrowOutOfPage(KvmRun.MmioDataOffset, length);
+        }
+        return _run.Slice(KvmRun.MmioDataOffset, (int)length);
+    }
+
+    [DoesNotReturn]
+    private T ThrowWrongKind<T>([CallerMemberName] string member = "")
+        where T : allows ref struct
+        => throw new InvalidOperationException($"VcpuExit.{member} is not defined for a {Kind} exit");
+
+    [DoesNotReturn]
+    private static void ThrowOutOfPage(ulong offset, ulong length)
+        => throw new InvalidOperationException($"kvm_run exit data at offset {offset}, length {length} lies outside the kvm_run mapping");
+}
