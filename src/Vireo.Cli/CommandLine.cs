@@ -1,0 +1,60 @@
+namespace Vireo.Cli;
+
+/// <summary>Top-level dispatch of `vireo &lt;command&gt;`. Exit status: 0 success, 1 the command
+/// failed (message on stderr), 2 the command line was wrong.</summary>
+internal static class CommandLine
+{
+    public const string Help = """
+        vireo - a virtual machine monitor for Linux KVM
+
+        Usage: vireo <command> [options]
+
+        Commands:
+          kvm-info [--json]                 Show the host's KVM: API version, backend
+                                            (Intel, AMD or PVM) and key capabilities.
+          bench exits [--count N] [--json] Run a tiny 64-bit guest that does N port writes
+                                            (default 200000) and report the cost per exit.
+          help                              Show this text.
+
+        Options valid everywhere:
+          -h, --help                        Show help for vireo or for a command.
+          --version                         Show Vireo's version.
+
+        Exit status: 0 on success, 1 when the command failed, 2 when the command line
+        is wrong. Errors go to stderr and say what to do about them.
+        """;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        try
+        {
+            if (args.Length == 0 || args[0] is "help" or "-h" or "--help")
+            {
+                await stdout.WriteLineAsync(Help);
+                return 0;
+            }
+            if (args[0] == "--version")
+            {
+                await stdout.WriteLineAsync($"vireo {typeof(CommandLine).Assembly.GetName().Version}");
+                return 0;
+            }
+            string[] rest = args[1..];
+            return args[0] switch
+            {
+                "kvm-info" => await KvmInfoCommand.RunAsync(rest, stdout),
+                "bench" => await BenchCommand.RunAsync(rest, stdout, stderr),
+                _ => throw new UsageException($"unknown command '{args[0]}'; run `vireo --help` for the list"),
+            };
+        }
+        catch (UsageException e)
+        {
+            await stderr.WriteLineAsync($"vireo: {e.Message}");
+            return 2;
+        }
+        catch (Exception e) when (e is Vireo.Sys.ErrnoException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            await stderr.WriteLineAsync($"vireo: {e.Message}");
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,116 @@
+using System.Text.Json;
+using Vireo.Kvm;
+
+namespace Vireo.Cli;
+
+/// <summary>`vireo kvm-info [--json]`.</summary>
+internal static class KvmInfoCommand
+{
+    private const string Help = """
+        Usage: vireo kvm-info [--json]
+
+        Shows the host's KVM: API version, which backend serves /dev/kvm (Intel VMX,
+        AMD SVM, or PVM, which runs Vireo's tests but cannot boot a stock Linux guest),
+        the size of the vCPU run area, and the capabilities Vireo relies on.
+
+          --json   Print one JSON object instead of text.
+        """;
+
+    private static readonly KvmCapability[] s_reported =
+    [
+        KvmCapability.Irqchip, KvmCapability.Pit2, KvmCapability.Irqfd, KvmCapability.IrqfdResample,
+        KvmCapability.Ioeventfd, KvmCapability.IrqRouting, KvmCapability.SignalMsi, KvmCapability.ImmediateExit,
+        KvmCapability.UserMemory, KvmCapability.ReadonlyMem, KvmCapability.SetTssAddr, KvmCapability.SetIdentityMapAddr,
+        KvmCapability.ExtCpuid, KvmCapability.MpState, KvmCapability.VcpuEvents, KvmCapability.Debugregs,
+        KvmCapability.Xsave, KvmCapability.Xsave2, KvmCapability.Xcrs, KvmCapability.AdjustClock,
+        KvmCapability.TscDeadlineTimer, KvmCapability.NrVcpus, KvmCapability.MaxVcpus, KvmCapability.NrMemslots,
+    ];
+
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout)
+    {
+        var reader = new ArgReader("kvm-info", args);
+        if (reader.Flag("--help") || reader.Flag("-h"))
+        {
+            await stdout.WriteLineAsync(Help);
+            return 0;
+        }
+        bool json = reader.Flag("--json");
+        reader.Done();
+
+        using KvmSystem kvm = HostKvm.Open();
+        var capabilities = s_reported.Select(c => (Name: CapabilityName(c), Value: kvm.CheckExtension(c))).ToArray();
+        bool canBoot = kvm.Backend is KvmBackend.Intel or KvmBackend.Amd;
+        if (json)
+        {
+            using var buffer = new MemoryStream();
+            using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+            {
+                w.WriteStartObject();
+                w.WriteNumber("apiVersion", kvm.ApiVersion);
+                w.WriteString("backend", kvm.Backend.ToString().ToLowerInvariant());
+                w.WriteBoolean("canBootStockGuests", canBoot);
+                w.WriteNumber("vcpuMmapSize", kvm.VcpuMmapSize);
+                w.WriteStartObject("capabilities");
+                foreach ((string name, int value) in capabilities)
+                {
+                    w.WriteNumber(name, value);
+                }
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }
+            await stdout.WriteLineAsync(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
+            return 0;
+        }
+
+        await stdout.WriteLineAsync($"KVM API version: {kvm.ApiVersion}");
+        await stdout.WriteLineAsync($"Backend:         {BackendText(kvm.Backend)}");
+        await stdout.WriteLineAsync($"vCPU run area:   {kvm.VcpuMmapSize} bytes");
+        await stdout.WriteLineAsync("Capabilities:");
+        foreach ((string name, int value) in capabilities)
+        {
+            await stdout.WriteLineAsync($"  {name,-26} {(value == 0 ? "no" : value == 1 ? "yes" : value.ToString(System.Globalization.CultureInfo.InvariantCulture))}");
+        }
+        if (!canBoot)
+        {
+            await stdout.WriteLineAsync("This KVM cannot boot a stock Linux guest; use the nested lab (see README.md).");
+        }
+        return 0;
+    }
+
+    private static string BackendText(KvmBackend backend) => backend switch
+    {
+        KvmBackend.Intel => "kvm_intel (hardware VMX)",
+        KvmBackend.Amd => "kvm_amd (hardware SVM)",
+        KvmBackend.Pvm => "kvm_pvm (paravirtual: exits work, guest interrupts do not)",
+        _ => "unknown (no kvm_intel, kvm_amd or kvm_pvm module found)",
+    };
+
+    private static string CapabilityName(KvmCapability capability) => capability switch
+    {
+        KvmCapability.Irqchip => "irqchip",
+        KvmCapability.Pit2 => "pit2",
+        KvmCapability.Irqfd => "irqfd",
+        KvmCapability.IrqfdResample => "irqfdResample",
+        KvmCapability.Ioeventfd => "ioeventfd",
+        KvmCapability.IrqRouting => "irqRouting",
+        KvmCapability.SignalMsi => "signalMsi",
+        KvmCapability.ImmediateExit => "immediateExit",
+        KvmCapability.UserMemory => "userMemory",
+        KvmCapability.ReadonlyMem => "readonlyMem",
+        KvmCapability.SetTssAddr => "setTssAddr",
+        KvmCapability.SetIdentityMapAddr => "setIdentityMapAddr",
+        KvmCapability.ExtCpuid => "extCpuid",
+        KvmCapability.MpState => "mpState",
+        KvmCapability.VcpuEvents => "vcpuEvents",
+        KvmCapability.Debugregs => "debugregs",
+        KvmCapability.Xsave => "xsave",
+        KvmCapability.Xsave2 => "xsave2",
+        KvmCapability.Xcrs => "xcrs",
+        KvmCapability.AdjustClock => "adjustClock",
+        KvmCapability.TscDeadlineTimer => "tscDeadlineTimer",
+        KvmCapability.NrVcpus => "nrVcpus",
+        KvmCapability.MaxVcpus => "maxVcpus",
+        KvmCapability.NrMemslots => "nrMemslots",
+        _ => capability.ToString(),
+    };
+}

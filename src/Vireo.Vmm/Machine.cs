@@ -1,0 +1,182 @@
+using Vireo.Devices;
+using Vireo.Kvm;
+using Vireo.Memory;
+
+namespace Vireo.Vmm;
+
+/// <summary>
+/// A virtual machine assembled from its parts: KVM VM, guest RAM in memslots, the port-I/O and
+/// MMIO buses, and one <see cref="VcpuRunner"/> per vCPU. Exits flow vCPU → bus → device.
+/// </summary>
+public sealed class Machine : IDisposable
+{
+    // Addresses KVM needs for its own use on Intel (real-mode TSS and the EPT identity map);
+    // they sit in the reserved area just below the 4 GiB boundary, as QEMU and crosvm place them.
+    private static readonly GuestAddress s_identityMapAddress = new(0xfffb_c000);
+    private static readonly GuestAddress s_tssAddress = new(0xfffb_d000);
+
+    private readonly KvmVm _vm;
+    private readonly VcpuRunner[] _runners;
+    private readonly object _exitGate = new();
+    private MachineExit? _exit;
+    private bool _disposed;
+
+    private Machine(MachineConfig config, KvmVm vm, GuestMemory memory, Bus<PioAddress> pio, Bus<MmioAddress> mmio, KvmVcpu[] vcpus)
+    {
+        Config = config;
+        _vm = vm;
+        Memory = memory;
+        Pio = pio;
+        Mmio = mmio;
+        _runners = new VcpuRunner[vcpus.Length];
+        for (int i = 0; i < vcpus.Length; i++)
+        {
+            _runners[i] = new VcpuRunner((uint)i, vcpus[i], pio, mmio, OnVcpuStopped);
+        }
+    }
+
+    public MachineConfig Config { get; }
+
+    public KvmVm Vm => _vm;
+
+    public GuestMemory Memory { get; }
+
+    public Bus<PioAddress> Pio { get; }
+
+    public Bus<MmioAddress> Mmio { get; }
+
+    public IReadOnlyList<VcpuRunner> Vcpus => _runners;
+
+    public static Machine Create(KvmSystem kvm, MachineConfig config, Action<string>? warn = null)
+    {
+        config.Validate();
+        KvmVm vm = kvm.CreateVm();
+        GuestMemory? memory = null;
+        var vcpus = new List<KvmVcpu>();
+        try
+        {
+            if (config.InKernelIrqchip)
+            {
+                vm.SetIdentityMapAddress(s_identityMapAddress);
+                vm.SetTssAddress(s_tssAddress);
+                vm.CreateIrqchip();
+                vm.CreatePit2();
+            }
+            memory = CreateMemory(config.MemoryBytes);
+            uint slot = 0;
+            foreach (GuestRegion region in memory.Regions)
+            {
+                vm.SetUserMemoryRegion(slot++, region.Start, region.Size, region.DangerousGetHostAddress());
+            }
+            for (uint i = 0; i < config.Cpus; i++)
+            {
+                vcpus.Add(vm.CreateVcpu(i));
+            }
+            return new Machine(config, vm, memory, new Bus<PioAddress>("port I/O", warn), new Bus<MmioAddress>("MMIO", warn), [.. vcpus]);
+        }
+        catch
+        {
+            vcpus.ForEach(v => v.Dispose());
+            memory?.Dispose();
+            vm.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>RAM from 0 up to the 32-bit MMIO hole, and the rest above 4 GiB.</summary>
+    private static GuestMemory CreateMemory(ulong bytes)
+    {
+        ulong low = Math.Min(bytes, MemoryLayout.MmioHoleStart.Value);
+        return bytes == low
+            ? GuestMemory.Create((new GuestAddress(0), low))
+            : GuestMemory.Create((new GuestAddress(0), low), (MemoryLayout.HighRamStart, bytes - low));
+    }
+
+    public void Start()
+    {
+        foreach (VcpuRunner runner in _runners)
+        {
+            runner.Start();
+        }
+    }
+
+    /// <summary>Pauses every vCPU; returns once none is running guest code.</summary>
+    public void Pause()
+    {
+        foreach (VcpuRunner runner in _runners)
+        {
+            runner.Pause();
+        }
+    }
+
+    public void Resume()
+    {
+        foreach (VcpuRunner runner in _runners)
+        {
+            runner.Resume();
+        }
+    }
+
+    /// <summary>Waits until the guest ends the run (all vCPUs halted, or any vCPU shut down or
+    /// failed), then stops the rest. Null on timeout.</summary>
+    public MachineExit? WaitForExit(TimeSpan timeout)
+    {
+        lock (_exitGate)
+        {
+            var deadline = DateTime.UtcNow + timeout;
+            while (_exit is null)
+            {
+                TimeSpan left = timeout == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : deadline - DateTime.UtcNow;
+                if (left != Timeout.InfiniteTimeSpan && left <= TimeSpan.Zero)
+                {
+                    return null;
+                }
+                Monitor.Wait(_exitGate, left);
+            }
+        }
+        Stop();
+        return _exit;
+    }
+
+    /// <summary>Stops every vCPU thread and waits for them.</summary>
+    public void Stop()
+    {
+        foreach (VcpuRunner runner in _runners)
+        {
+            runner.Stop();
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        foreach (VcpuRunner runner in _runners)
+        {
+            runner.Dispose();
+            runner.Vcpu.Dispose();
+        }
+        _vm.Dispose();
+        Memory.Dispose();
+    }
+
+    private void OnVcpuStopped(VcpuRunner runner)
+    {
+        lock (_exitGate)
+        {
+            if (_exit is not null || runner.StopReason == VcpuStopReason.Requested)
+            {
+                return;
+            }
+            bool ends = runner.StopReason != VcpuStopReason.Halted || _runners.All(r => r.State == VcpuRunState.Stopped);
+            if (ends)
+            {
+                _exit = new MachineExit(runner.StopReason!.Value, runner.Index, runner.StopDetail);
+                Monitor.PulseAll(_exitGate);
+            }
+        }
+    }
+}

@@ -1,0 +1,24 @@
+namespace Vireo.Vmm;
+
+/// <summary>The shape of a machine: what `vireo run` flags turn into.</summary>
+public sealed record MachineConfig
+{
+    public ulong MemoryBytes { get; init; } = 512UL << 20;
+
+    public int Cpus { get; init; } = 1;
+
+    /// <summary>In-kernel PIC/IOAPIC/LAPIC and PIT, as every real guest needs.</summary>
+    public bool InKernelIrqchip { get; init; } = true;
+
+    public void Validate()
+    {
+        if (Cpus is < 1 or > 254)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Cpus), Cpus, "a machine has 1 to 254 vCPUs (xAPIC IDs)");
+        }
+        if (MemoryBytes < (1UL << 20) || MemoryBytes % (2UL << 20) != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MemoryBytes), MemoryBytes, "memory must be a multiple of 2 MiB");
+        }
+    }
+}

@@ -1,0 +1,9 @@
+namespace Vireo.Vmm;
+
+public enum VcpuRunState
+{
+    Created,
+    Running,
+    Paused,
+    Stopped,
+}

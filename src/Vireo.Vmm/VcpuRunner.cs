@@ -1,0 +1,265 @@
+using Vireo.Devices;
+using Vireo.Kvm;
+using Vireo.Memory;
+using Vireo.Sys;
+
+namespace Vireo.Vmm;
+
+/// <summary>
+/// One vCPU on its own thread: runs KVM_RUN and sends every exit to the bus that owns it.
+/// Pause and stop requests reach a running vCPU through kvm_run.immediate_exit plus a signal
+/// kick (see <see cref="ThreadKick"/>); an exit is always completed before a request is acted
+/// on, so pausing never loses or half-handles an exit.
+/// </summary>
+public sealed class VcpuRunner : IDisposable
+{
+    private const int RequestNone = 0;
+    private const int RequestPause = 1;
+    private const int RequestStop = 2;
+
+    private readonly KvmVcpu _vcpu;
+    private readonly Bus<PioAddress> _pio;
+    private readonly Bus<MmioAddress> _mmio;
+    private readonly Action<VcpuRunner> _onStopped;
+    private readonly object _gate = new();
+    private readonly ManualResetEventSlim _threadReady = new();
+    private Thread? _thread;
+    private ThreadKick? _kick;
+    private int _request;
+    private Exception? _startFailure;
+
+    internal VcpuRunner(uint index, KvmVcpu vcpu, Bus<PioAddress> pio, Bus<MmioAddress> mmio, Action<VcpuRunner> onStopped)
+    {
+        Index = index;
+        _vcpu = vcpu;
+        _pio = pio;
+        _mmio = mmio;
+        _onStopped = onStopped;
+    }
+
+    public uint Index { get; }
+
+    /// <summary>The vCPU's state is only safe to get/set while it is not running.</summary>
+    public KvmVcpu Vcpu => _vcpu;
+
+    public VcpuRunState State { get; private set; } = VcpuRunState.Created;
+
+    public VcpuStopReason? StopReason { get; private set; }
+
+    /// <summary>What went wrong when <see cref="StopReason"/> is Failed or Shutdown.</summary>
+    public string? StopDetail { get; private set; }
+
+    public long ExitCount { get; private set; }
+
+    public void Start()
+    {
+        lock (_gate)
+        {
+            if (State != VcpuRunState.Created)
+            {
+                throw new InvalidOperationException($"vCPU {Index} was already started");
+            }
+            State = VcpuRunState.Running;
+        }
+        _thread = new Thread(ThreadMain) { Name = $"vcpu{Index}", IsBackground = true };
+        _thread.Start();
+        _threadReady.Wait();
+        if (_startFailure is not null)
+        {
+            throw new InvalidOperationException($"vCPU {Index} could not start: {_startFailure.Message}", _startFailure);
+        }
+    }
+
+    /// <summary>Asks the vCPU to pause and waits until it has.</summary>
+    public void Pause() => RequestAndWait(RequestPause, s => s is VcpuRunState.Paused or VcpuRunState.Stopped);
+
+    public void Resume()
+    {
+        lock (_gate)
+        {
+            if (_request == RequestPause)
+            {
+                Volatile.Write(ref _request, RequestNone);
+                Monitor.PulseAll(_gate);
+            }
+        }
+    }
+
+    /// <summary>Asks the vCPU to stop and waits for its thread to end.</summary>
+    public void Stop()
+    {
+        if (_thread is null)
+        {
+            State = VcpuRunState.Stopped;
+            return;
+        }
+        RequestAndWait(RequestStop, s => s == VcpuRunState.Stopped);
+        _thread.Join();
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        _threadReady.Dispose();
+    }
+
+    private void RequestAndWait(int request, Func<VcpuRunState, bool> reached)
+    {
+        lock (_gate)
+        {
+            if (State is VcpuRunState.Created or VcpuRunState.Stopped)
+            {
+                return;
+            }
+            Volatile.Write(ref _request, request);
+            Monitor.PulseAll(_gate);
+            // Order matters: the request is visible before immediate_exit, and both before
+            // the kick, so whichever of them the vCPU thread sees first, it sees the request.
+            _vcpu.ImmediateExit = true;
+            _kick?.Kick();
+            while (!reached(State))
+            {
+                Monitor.Wait(_gate);
+            }
+        }
+    }
+
+    private void ThreadMain()
+    {
+        try
+        {
+            _kick = ThreadKick.ForCurrentThread(out ulong runMask);
+            _vcpu.SetSignalMask(runMask);
+        }
+        catch (Exception e)
+        {
+            _startFailure = e;
+            Finish(VcpuStopReason.Failed, e.Message);
+            _threadReady.Set();
+            return;
+        }
+        _threadReady.Set();
+
+        VcpuStopReason reason;
+        string? detail = null;
+        try
+        {
+            reason = RunLoop(out detail);
+        }
+        catch (Exception e)
+        {
+            reason = VcpuStopReason.Failed;
+            detail = e.Message;
+        }
+        Finish(reason, detail);
+    }
+
+    private VcpuStopReason RunLoop(out string? detail)
+    {
+        detail = null;
+        while (true)
+        {
+            if (Volatile.Read(ref _request) != RequestNone && !WaitWhilePaused())
+            {
+                return VcpuStopReason.Requested;
+            }
+            VcpuExit exit = _vcpu.Run();
+            ExitCount++;
+            switch (exit.Kind)
+            {
+                case VcpuExitKind.Io:
+                    HandleIo(exit);
+                    break;
+                case VcpuExitKind.Mmio:
+                    HandleMmio(exit);
+                    break;
+                case VcpuExitKind.Interrupted:
+                    _vcpu.ImmediateExit = false;
+                    ThreadKick.DrainCurrentThread();
+                    Interlocked.MemoryBarrier();
+                    break;
+                case VcpuExitKind.Hlt:
+                    return VcpuStopReason.Halted;
+                case VcpuExitKind.Shutdown:
+                    detail = "the guest triple-faulted or shut down";
+                    return VcpuStopReason.Shutdown;
+                case VcpuExitKind.SystemEvent:
+                    detail = $"KVM system event type {exit.SystemEventType}";
+                    return VcpuStopReason.SystemEvent;
+                case VcpuExitKind.FailEntry:
+                    detail = $"KVM_EXIT_FAIL_ENTRY, hardware reason 0x{exit.HardwareEntryFailureReason:x}";
+                    return VcpuStopReason.Failed;
+                case VcpuExitKind.InternalError:
+                    detail = $"KVM_EXIT_INTERNAL_ERROR, suberror {exit.Suberror}";
+                    return VcpuStopReason.Failed;
+                default:
+                    detail = $"unhandled KVM exit reason {exit.RawReason}";
+                    return VcpuStopReason.Failed;
+            }
+        }
+    }
+
+    // A port-I/O exit goes here and then straight to the port bus.
+    private void HandleIo(in VcpuExit exit)
+    {
+        Span<byte> data = exit.Data;
+        int size = exit.Size;
+        for (int i = 0; i < exit.Count; i++)
+        {
+            Span<byte> item = data.Slice(i * size, size);
+            if (exit.IsWrite)
+            {
+                _pio.Write(exit.Port, item);
+            }
+            else
+            {
+                _pio.Read(exit.Port, item);
+            }
+        }
+    }
+
+    private void HandleMmio(in VcpuExit exit)
+    {
+        if (exit.IsWrite)
+        {
+            _mmio.Write(exit.Address, exit.Data);
+        }
+        else
+        {
+            _mmio.Read(exit.Address, exit.Data);
+        }
+    }
+
+    /// <summary>Parks the thread while a pause is requested; false when asked to stop.</summary>
+    private bool WaitWhilePaused()
+    {
+        lock (_gate)
+        {
+            while (_request == RequestPause)
+            {
+                State = VcpuRunState.Paused;
+                Monitor.PulseAll(_gate);
+                Monitor.Wait(_gate);
+            }
+            if (_request == RequestStop)
+            {
+                return false;
+            }
+            State = VcpuRunState.Running;
+            Monitor.PulseAll(_gate);
+            return true;
+        }
+    }
+
+    private void Finish(VcpuStopReason reason, string? detail)
+    {
+        lock (_gate)
+        {
+            StopReason = reason;
+            StopDetail = detail;
+            State = VcpuRunState.Stopped;
+            Monitor.PulseAll(_gate);
+        }
+        _onStopped(this);
+    }
+}

@@ -1,0 +1,87 @@
+using System.Text.Json;
+using Vireo.TestSupport;
+
+namespace Vireo.Cli.Tests;
+
+public sealed class CommandLineTests
+{
+    [Theory]
+    [InlineData]
+    [InlineData("--help")]
+    [InlineData("-h")]
+    [InlineData("help")]
+    public async Task HelpExplainsTheCommands(params string[] args)
+    {
+        (int status, string stdout, _) = await Run(args);
+
+        Assert.Equal(0, status);
+        Assert.Contains("Usage: vireo <command>", stdout);
+        Assert.Contains("kvm-info", stdout);
+        Assert.Contains("bench exits", stdout);
+    }
+
+    [Theory]
+    [InlineData("kvm-info")]
+    [InlineData("bench", "exits")]
+    public async Task EveryCommandHasItsOwnHelp(params string[] args)
+    {
+        (int status, string stdout, _) = await Run([.. args, "--help"]);
+
+        Assert.Equal(0, status);
+        Assert.Contains($"Usage: vireo {string.Join(' ', args)}", stdout);
+    }
+
+    [Theory]
+    [InlineData("frobnicate")]
+    [InlineData("kvm-info", "--bogus")]
+    [InlineData("kvm-info", "stray")]
+    [InlineData("bench", "nothing")]
+    [InlineData("bench", "exits", "--count")]
+    [InlineData("bench", "exits", "--count", "0")]
+    [InlineData("bench", "exits", "--count", "lots")]
+    [InlineData("bench", "exits", "--count", "-5")]
+    public async Task ABadCommandLineExitsWithStatus2AndSaysWhatIsWrong(params string[] args)
+    {
+        (int status, string stdout, string stderr) = await Run(args);
+
+        Assert.Equal(2, status);
+        Assert.Empty(stdout);
+        Assert.StartsWith("vireo: ", stderr);
+    }
+
+    [KvmFact]
+    public async Task KvmInfoJsonDescribesThisHostsKvm()
+    {
+        (int status, string stdout, _) = await Run(["kvm-info", "--json"]);
+
+        Assert.Equal(0, status);
+        using JsonDocument doc = JsonDocument.Parse(stdout);
+        JsonElement root = doc.RootElement;
+        Assert.Equal(12, root.GetProperty("apiVersion").GetInt32());
+        string expectedBackend = Directory.Exists("/sys/module/kvm_intel") ? "intel"
+            : Directory.Exists("/sys/module/kvm_amd") ? "amd"
+            : Directory.Exists("/sys/module/kvm_pvm") ? "pvm" : "unknown";
+        Assert.Equal(expectedBackend, root.GetProperty("backend").GetString());
+        Assert.True(root.GetProperty("vcpuMmapSize").GetInt32() >= 4096);
+        Assert.Equal(1, root.GetProperty("capabilities").GetProperty("userMemory").GetInt32());
+    }
+
+    [KvmFact]
+    public async Task BenchExitsRunsTheGuestAndReportsPerExitCost()
+    {
+        (int status, string stdout, _) = await Run(["bench", "exits", "--count", "2000", "--json"]);
+
+        Assert.Equal(0, status);
+        using JsonDocument doc = JsonDocument.Parse(stdout);
+        Assert.Equal(2000, doc.RootElement.GetProperty("exits").GetInt64());
+        Assert.True(doc.RootElement.GetProperty("usPerExit").GetDouble() > 0);
+    }
+
+    private static async Task<(int Status, string Stdout, string Stderr)> Run(string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int status = await CommandLine.RunAsync(args, stdout, stderr);
+        return (status, stdout.ToString(), stderr.ToString());
+    }
+}

@@ -1,0 +1,245 @@
+using Vireo.Kvm;
+using Vireo.Memory;
+using Vireo.Sys;
+using Vireo.TestSupport;
+
+namespace Vireo.Vmm.Tests;
+
+/// <summary>Small guests whose exits go through the real vCPU loop and buses.</summary>
+public sealed class ExitPathTests
+{
+    [KvmFact]
+    public void RealModePortIoOfEveryWidthReachesTheDeviceAndReadsComeBack()
+    {
+        using KvmSystem kvm = KvmSystem.Open();
+        using Machine machine = TestGuest.Create(kvm);
+        var device = new RecordingDevice { ReadPattern = 0x00000000a1b2c3d4 };
+        machine.Pio.Insert(new PioAddress(0x510), 4, device, "recorder");
+        TestGuest.LoadRealMode(machine,
+        [
+            0xba, 0x10, 0x05,                   // mov dx, 0x510
+            0xb0, 0x11,                         // mov al, 0x11
+            0xee,                               // out dx, al
+            0xb8, 0x33, 0x22,                   // mov ax, 0x2233
+            0xef,                               // out dx, ax
+            0x66, 0xb8, 0x77, 0x66, 0x55, 0x44, // mov eax, 0x44556677
+            0x66, 0xef,                         // out dx, eax
+            0xec,                               // in al, dx
+            0xa2, 0x00, 0x20,                   // mov [0x2000], al
+            0xed,                               // in ax, dx
+            0xa3, 0x02, 0x20,                   // mov [0x2002], ax
+            0x66, 0xed,                         // in eax, dx
+            0x66, 0xa3, 0x04, 0x20,             // mov [0x2004], eax
+            0xf4,                               // hlt
+        ]);
+
+        MachineExit exit = TestGuest.RunToExit(machine);
+
+        Assert.Equal(VcpuStopReason.Halted, exit.Reason);
+        var accesses = device.Accesses;
+        Assert.Equal(6, accesses.Count);
+        Assert.Equal((true, 0UL), (accesses[0].Write, accesses[0].Offset));
+        Assert.Equal(new byte[] { 0x11 }, accesses[0].Data);
+        Assert.Equal(new byte[] { 0x33, 0x22 }, accesses[1].Data);
+        Assert.Equal(new byte[] { 0x77, 0x66, 0x55, 0x44 }, accesses[2].Data);
+        Assert.Equal([1, 2, 4], accesses.Skip(3).Select(a => a.Data.Length));
+        Assert.All(accesses.Skip(3), a => Assert.False(a.Write));
+        Assert.Equal((byte)0xd4, machine.Memory.Read<byte>(new GuestAddress(0x2000)));
+        Assert.Equal((ushort)0xc3d4, machine.Memory.Read<ushort>(new GuestAddress(0x2002)));
+        Assert.Equal(0xa1b2c3d4u, machine.Memory.Read<uint>(new GuestAddress(0x2004)));
+    }
+
+    [KvmFact]
+    public void LongModeMmioReachesTheDeviceAndUnownedAddressesReadAllOnes()
+    {
+        using KvmSystem kvm = KvmSystem.Open();
+        var warnings = new List<string>();
+        using Machine machine = Machine.Create(kvm, new MachineConfig { MemoryBytes = 4UL << 20, InKernelIrqchip = false }, warnings.Add);
+        var device = new RecordingDevice { ReadPattern = 0x1122334455667788 };
+        machine.Mmio.Insert(new MmioAddress(0xd000_0000), 0x1000, device, "recorder");
+        TestGuest.LoadLongMode(machine,
+        [
+            0xbb, 0x00, 0x00, 0x00, 0xd0,                   // mov ebx, 0xd0000000
+            0xb8, 0x0d, 0xf0, 0xfe, 0xca,                   // mov eax, 0xcafef00d
+            0x89, 0x03,                                     // mov [rbx], eax
+            0x48, 0x8b, 0x43, 0x08,                         // mov rax, [rbx+8]
+            0x48, 0x89, 0x04, 0x25, 0x00, 0x30, 0x00, 0x00, // mov [0x3000], rax
+            0xbb, 0x00, 0x00, 0x00, 0xe0,                   // mov ebx, 0xe0000000 (nobody's)
+            0x48, 0x8b, 0x03,                               // mov rax, [rbx]
+            0x48, 0x89, 0x04, 0x25, 0x08, 0x30, 0x00, 0x00, // mov [0x3008], rax
+            0x89, 0x03,                                     // mov [rbx], eax (dropped)
+            0x66, 0xba, 0x34, 0x12,                         // mov dx, 0x1234 (nobody's)
+            0xed,                                           // in eax, dx
+            0x89, 0x04, 0x25, 0x10, 0x30, 0x00, 0x00,       // mov [0x3010], eax
+            0xf4,                                           // hlt
+        ]);
+
+        MachineExit exit = TestGuest.RunToExit(machine);
+
+        Assert.Equal(VcpuStopReason.Halted, exit.Reason);
+        var accesses = device.Accesses;
+        Assert.Equal(2, accesses.Count);
+        Assert.Equal((true, 0UL), (accesses[0].Write, accesses[0].Offset));
+        Assert.Equal(new byte[] { 0x0d, 0xf0, 0xfe, 0xca }, accesses[0].Data);
+        Assert.Equal((false, 8UL), (accesses[1].Write, accesses[1].Offset));
+        Assert.Equal(0x1122334455667788UL, machine.Memory.Read<ulong>(new GuestAddress(0x3000)));
+        Assert.Equal(ulong.MaxValue, machine.Memory.Read<ulong>(new GuestAddress(0x3008)));
+        Assert.Equal(uint.MaxValue, machine.Memory.Read<uint>(new GuestAddress(0x3010)));
+        Assert.Contains(warnings, w => w.Contains("0xe0000000", StringComparison.Ordinal));
+        Assert.Contains(warnings, w => w.Contains("0x1234", StringComparison.Ordinal));
+    }
+
+    [KvmFact]
+    public void AGuestWriteToAnIoeventfdPortSignalsItWithoutAUserspaceExit()
+    {
+        using KvmSystem kvm = KvmSystem.Open();
+        using Machine machine = TestGuest.Create(kvm);
+        var device = new RecordingDevice();
+        machine.Pio.Insert(new PioAddress(0x600), 2, device, "recorder");
+        using EventFd any = EventFd.Create();
+        using EventFd matching = EventFd.Create();
+        machine.Vm.RegisterIoeventfd(any, new PioAddress(0x600), 1, datamatch: null);
+        machine.Vm.RegisterIoeventfd(matching, new PioAddress(0x601), 1, datamatch: 7);
+        TestGuest.LoadRealMode(machine,
+        [
+            0xba, 0x00, 0x06, // mov dx, 0x600
+            0xb0, 0x01,       // mov al, 1
+            0xee,             // out dx, al   (ioeventfd, no exit)
+            0xee,             // out dx, al   (ioeventfd, no exit)
+            0x42,             // inc dx
+            0xb0, 0x07,       // mov al, 7
+            0xee,             // out dx, al   (matches: ioeventfd)
+            0xb0, 0x08,       // mov al, 8
+            0xee,             // out dx, al   (does not match: exits to the bus)
+            0xf4,             // hlt
+        ]);
+
+        MachineExit exit = TestGuest.RunToExit(machine);
+
+        Assert.Equal(VcpuStopReason.Halted, exit.Reason);
+        Assert.Equal(2UL, any.TryRead());
+        Assert.Equal(1UL, matching.TryRead());
+        var accesses = device.Accesses;
+        var only = Assert.Single(accesses);
+        Assert.Equal((true, 1UL), (only.Write, only.Offset));
+        Assert.Equal(new byte[] { 8 }, only.Data);
+    }
+
+    [KvmFact]
+    public void TwoVcpusRunAtTheSameTime()
+    {
+        using KvmSystem kvm = KvmSystem.Open();
+        using Machine machine = TestGuest.Create(kvm, cpus: 2);
+        var counter0 = new Vireo.Devices.CountingDevice();
+        var counter1 = new Vireo.Devices.CountingDevice();
+        machine.Pio.Insert(new PioAddress(0x700), 1, counter0, "cpu0");
+        machine.Pio.Insert(new PioAddress(0x701), 1, counter1, "cpu1");
+        // Each vCPU raises its own flag, then spins until it sees the other's: if the two did
+        // not run concurrently, neither would halt.
+        byte[] Handshake(byte mine, byte theirs, byte port) =>
+        [
+            0xc6, 0x04, 0x25, mine, 0x40, 0x00, 0x00, 0x01, // mov byte [0x40xx], 1
+            0x80, 0x3c, 0x25, theirs, 0x40, 0x00, 0x00, 0x00, // cmp byte [0x40yy], 0
+            0x74, 0xf6,                                     // je back to the cmp
+            0x66, 0xba, port, 0x07,                         // mov dx, 0x07pp
+            0xee,                                           // out dx, al
+            0xf4,                                           // hlt
+        ];
+        TestGuest.LoadLongMode(machine, Handshake(0x00, 0x08, 0x00), vcpu: 0);
+        TestGuest.LoadLongMode(machine, Handshake(0x08, 0x00, 0x01), vcpu: 1, address: new GuestAddress(0x11000));
+
+        MachineExit exit = TestGuest.RunToExit(machine);
+
+        Assert.Equal(VcpuStopReason.Halted, exit.Reason);
+        Assert.Equal(1, counter0.Writes);
+        Assert.Equal(1, counter1.Writes);
+    }
+
+    [KvmFact]
+    public void PauseStopsASpinningGuestAndResumeContinuesIt()
+    {
+        using KvmSystem kvm = KvmSystem.Open();
+        using Machine machine = TestGuest.Create(kvm);
+        TestGuest.LoadLongMode(machine,
+        [
+            0x48, 0xff, 0x04, 0x25, 0x00, 0x50, 0x00, 0x00, // 1: inc qword [0x5000]
+            0xeb, 0xf6,                                     // jmp 1b
+        ]);
+        var counter = new GuestAddress(0x5000);
+        machine.Start();
+        WaitUntil(() => machine.Memory.Read<ulong>(counter) > 0);
+
+        for (int round = 0; round < 5; round++)
+        {
+            machine.Pause();
+            Assert.All(machine.Vcpus, v => Assert.Equal(VcpuRunState.Paused, v.State));
+            ulong frozen = machine.Memory.Read<ulong>(counter);
+            Thread.Sleep(30);
+            Assert.Equal(frozen, machine.Memory.Read<ulong>(counter));
+
+            machine.Resume();
+            WaitUntil(() => machine.Memory.Read<ulong>(counter) > frozen);
+        }
+
+        machine.Stop();
+        Assert.All(machine.Vcpus, v => Assert.Equal(VcpuStopReason.Requested, v.StopReason));
+        Assert.Null(machine.WaitForExit(TimeSpan.FromMilliseconds(10)));
+    }
+
+    [KvmFact]
+    public void PausingBetweenPortReadsLosesNoExit()
+    {
+        using KvmSystem kvm = KvmSystem.Open();
+        using Machine machine = TestGuest.Create(kvm);
+        var device = new Vireo.Devices.CountingDevice(readValue: 1);
+        machine.Pio.Insert(new PioAddress(0x510), 1, device, "counter");
+        const uint rounds = 20000;
+        TestGuest.LoadLongMode(machine,
+        [
+            0xb9, 0x20, 0x4e, 0, 0,                         // mov ecx, 20000
+            0x31, 0xdb,                                     // xor ebx, ebx
+            0x66, 0xba, 0x10, 0x05,                         // mov dx, 0x510
+            0xec,                                           // 1: in al, dx
+            0x0f, 0xb6, 0xc0,                               // movzx eax, al
+            0x01, 0xc3,                                     // add ebx, eax
+            0xff, 0xc9,                                     // dec ecx
+            0x75, 0xf6,                                     // jnz 1b
+            0x89, 0x1c, 0x25, 0x00, 0x60, 0x00, 0x00,       // mov [0x6000], ebx
+            0xf4,                                           // hlt
+        ]);
+        machine.Start();
+        var exitTask = Task.Run(() => machine.WaitForExit(TimeSpan.FromSeconds(60)));
+        while (!exitTask.IsCompleted)
+        {
+            machine.Pause();
+            machine.Resume();
+        }
+
+        Assert.Equal(VcpuStopReason.Halted, exitTask.Result?.Reason);
+        Assert.Equal(rounds, machine.Memory.Read<uint>(new GuestAddress(0x6000)));
+        Assert.Equal(rounds, device.Reads);
+    }
+
+    [KvmFact]
+    public void ATripleFaultEndsTheRunAsShutdownWithoutCrashingTheVmm()
+    {
+        using KvmSystem kvm = KvmSystem.Open();
+        using Machine machine = TestGuest.Create(kvm);
+        // Long mode with an empty IDT: #UD from ud2 cannot be delivered -> triple fault.
+        TestGuest.LoadLongMode(machine, [0x0f, 0x0b]);
+
+        MachineExit exit = TestGuest.RunToExit(machine);
+
+        Assert.True(exit.Reason is VcpuStopReason.Shutdown or VcpuStopReason.Failed, exit.ToString());
+    }
+
+    private static void WaitUntil(Func<bool> condition)
+    {
+        DateTime deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not reached in 10 s");
+            Thread.Sleep(1);
+        }
+    }
+}

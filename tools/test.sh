@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Vireo's test command (README): installs what the tests need, builds, runs every test
+# project, and ends with one summary line "tests: N passed, N failed, N skipped".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v gcc >/dev/null || need+=(gcc libc6-dev)
+[ -f /usr/include/linux/kvm.h ] || need+=(linux-libc-dev)
+command -v iasl >/dev/null || need+=(acpica-tools)
+if [ ${#need[@]} -gt 0 ]; then
+    echo "test.sh: installing ${need[*]} (apt-get)..." >&2
+    if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+
+dotnet restore Vireo.slnx -v quiet
+dotnet build Vireo.slnx --no-restore -c Release -v quiet -nologo
+status=0
+dotnet test Vireo.slnx --no-build -c Release --logger "trx" --results-directory "$results" -v quiet -nologo "$@" || status=$?
+
+# The CLI must publish as one NativeAOT binary with no trim/AOT warnings, and that binary
+# must run: the nested lab ships exactly this file into its L1 guest.
+echo "test.sh: publishing vireo with NativeAOT (warnings are errors)..." >&2
+if dotnet publish src/Vireo.Cli -c Release -r linux-x64 -p:PublishAot=true -warnaserror \
+        -o "$results/aot" -v quiet -nologo >"$results/aot.log" 2>&1 \
+    && "$results/aot/vireo" --help >/dev/null; then
+    echo "test.sh: NativeAOT vireo OK ($(stat -c %s "$results/aot/vireo") bytes)" >&2
+else
+    cat "$results/aot.log" >&2
+    echo "test.sh: NativeAOT publish of vireo FAILED" >&2
+    status=1
+fi
+
+# One closing line over all test assemblies, from the TRX counters.
+awk -F'"' '/<Counters /{
+    for (i = 1; i < NF; i++) {
+        if ($i ~ /passed=$/) p += $(i+1); if ($i ~ /failed=$/) f += $(i+1); if ($i ~ /notExecuted=$/) s += $(i+1)
+    }
+} END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$results"/*.trx
+exit $status
