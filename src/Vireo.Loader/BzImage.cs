@@ -1,0 +1,98 @@
+using System.Runtime.InteropServices;
+
+namespace Vireo.Loader;
+
+/// <summary>
+/// A Linux x86 bzImage, checked against the boot protocol (Documentation/arch/x86/boot.rst)
+/// before any VM exists: the real-mode setup sectors carry the setup header; the protected-mode
+/// kernel follows them and is what Vireo loads, entering it at its 64-bit entry point.
+/// </summary>
+public sealed class BzImage
+{
+    /// <summary>"HdrS" at 0x202: boot protocol 2.00 and later.</summary>
+    public const uint HeaderMagic = 0x5372_6448;
+
+    /// <summary>2.12 introduced xloadflags (XLF_KERNEL_64), which Vireo's 64-bit entry needs.</summary>
+    public const ushort MinimumProtocol = 0x020c;
+
+    public const int SetupHeaderOffset = 0x1f1;
+    private const ushort BootSectorSignature = 0xaa55;
+    private const byte LoadedHigh = 1 << 0;
+    private const ushort XlfKernel64 = 1 << 0;
+    private const int SectorSize = 512;
+
+    private BzImage(SetupHeader header, ReadOnlyMemory<byte> kernel)
+    {
+        Header = header;
+        ProtectedModeKernel = kernel;
+    }
+
+    public SetupHeader Header { get; }
+
+    /// <summary>The part of the file loaded at 1 MiB.</summary>
+    public ReadOnlyMemory<byte> ProtectedModeKernel { get; }
+
+    public string ProtocolVersion => $"{Header.Version >> 8}.{Header.Version & 0xff:D2}";
+
+    /// <summary>Bytes of memory the kernel needs from its load address while decompressing.</summary>
+    public uint InitSize => Header.InitSize;
+
+    public static BzImage Load(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new KernelImageException($"cannot read kernel {path}: {e.Message}");
+        }
+        return Parse(bytes, path);
+    }
+
+    public static BzImage Parse(ReadOnlyMemory<byte> file, string name = "kernel")
+    {
+        ReadOnlySpan<byte> bytes = file.Span;
+        int headerEnd = SetupHeaderOffset + Marshal.SizeOf<SetupHeader>();
+        if (bytes.Length < headerEnd)
+        {
+            throw new KernelImageException($"{name} is {bytes.Length} bytes: too short to hold a bzImage boot sector and setup header ({headerEnd} bytes); the file is truncated or not a kernel");
+        }
+        SetupHeader header = MemoryMarshal.Read<SetupHeader>(bytes[SetupHeaderOffset..]);
+        if (header.Header != HeaderMagic)
+        {
+            string hint = bytes[..4].SequenceEqual((ReadOnlySpan<byte>)[0x7f, (byte)'E', (byte)'L', (byte)'F'])
+                ? " (it is an ELF file: pass the compressed bzImage, e.g. /boot/vmlinuz-*, not vmlinux)"
+                : " (pass a bzImage such as /boot/vmlinuz-*)";
+            throw new KernelImageException($"{name} is not a bzImage: no 'HdrS' boot-protocol signature at offset 0x202{hint}");
+        }
+        if (header.BootFlag != BootSectorSignature)
+        {
+            throw new KernelImageException($"{name} is not a bzImage: boot sector signature is 0x{header.BootFlag:x4}, expected 0xaa55");
+        }
+        if (header.Version < MinimumProtocol)
+        {
+            throw new KernelImageException(
+                $"{name} speaks boot protocol {header.Version >> 8}.{header.Version & 0xff:D2}; Vireo needs 2.12 or newer (Linux 3.8+) for the 64-bit entry point");
+        }
+        if ((header.Loadflags & LoadedHigh) == 0)
+        {
+            throw new KernelImageException($"{name} is a zImage that loads below 1 MiB; Vireo boots bzImages only");
+        }
+        if ((header.Xloadflags & XlfKernel64) == 0)
+        {
+            throw new KernelImageException($"{name} has no 64-bit entry point (XLF_KERNEL_64 is clear): build it for x86_64");
+        }
+        int setupSectors = header.SetupSects == 0 ? 4 : header.SetupSects;
+        int kernelOffset = (setupSectors + 1) * SectorSize;
+        // syssize counts 16-byte paragraphs of the protected-mode kernel.
+        long expectedKernel = (long)header.Syssize * 16;
+        if (bytes.Length <= kernelOffset || bytes.Length - kernelOffset < expectedKernel)
+        {
+            throw new KernelImageException(
+                $"{name} is truncated: its header describes {kernelOffset + expectedKernel} bytes but the file has {bytes.Length}");
+        }
+        return new BzImage(header, file[kernelOffset..]);
+    }
+}

@@ -1,0 +1,32 @@
+using Vireo.Memory;
+
+namespace Vireo.Loader;
+
+/// <summary>The BIOS memory map of a PC-compatible guest built from its RAM regions.</summary>
+public static class E820Map
+{
+    /// <summary>Conventional memory ends where the EBDA starts (the classic 639 KiB boundary).</summary>
+    public static readonly GuestAddress EbdaStart = new(0x9fc00);
+
+    /// <summary>The EBDA, VGA window and BIOS area up to 1 MiB are never RAM to the guest.</summary>
+    public static readonly GuestAddress HighMemoryStart = new(0x100000);
+
+    public static IReadOnlyList<E820Entry> For(GuestMemory memory)
+    {
+        var entries = new List<E820Entry>();
+        foreach (GuestRegion region in memory.Regions)
+        {
+            if (region.Start.Value == 0 && region.End > HighMemoryStart.Value)
+            {
+                entries.Add(new E820Entry { Address = 0, Size = EbdaStart.Value, Type = E820Type.Ram });
+                entries.Add(new E820Entry { Address = EbdaStart.Value, Size = HighMemoryStart.Value - EbdaStart.Value, Type = E820Type.Reserved });
+                entries.Add(new E820Entry { Address = HighMemoryStart.Value, Size = region.End - HighMemoryStart.Value, Type = E820Type.Ram });
+            }
+            else
+            {
+                entries.Add(new E820Entry { Address = region.Start.Value, Size = region.Size, Type = E820Type.Ram });
+            }
+        }
+        return entries;
+    }
+}

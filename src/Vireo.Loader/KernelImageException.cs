@@ -1,0 +1,4 @@
+namespace Vireo.Loader;
+
+/// <summary>A kernel or initramfs file Vireo cannot boot; the message says what is wrong with it.</summary>
+public sealed class KernelImageException(string message) : Exception(message);

@@ -1,0 +1,96 @@
+using System.Runtime.InteropServices;
+using Vireo.Memory;
+
+namespace Vireo.Loader.Tests;
+
+public sealed class LinuxLoaderTests
+{
+    private const ulong MiB = 1UL << 20;
+
+    [Fact]
+    public void LoadPlacesKernelCmdlineInitramfsAndBootParams()
+    {
+        using GuestMemory memory = GuestMemory.Create((new GuestAddress(0), 64 * MiB));
+        BzImage kernel = BzImage.Parse(FakeBzImage.Build());
+        byte[] initramfs = Enumerable.Range(0, 10_000).Select(i => (byte)i).ToArray();
+
+        LinuxBootInfo info = LinuxLoader.Load(memory, kernel, "console=ttyS0 reboot=k", initramfs, E820Map.For(memory));
+
+        Assert.Equal(0x100200UL, info.EntryPoint.Value);
+        Assert.Equal(kernel.ProtectedModeKernel.Span[..256].ToArray(), Read(memory, info.KernelAddress, 256));
+        Assert.Equal("console=ttyS0 reboot=k\0"u8.ToArray(), Read(memory, info.CmdlineAddress, 23));
+
+        BootParams bp = memory.Read<BootParams>(info.BootParamsAddress);
+        Assert.Equal(0x53726448u, bp.Hdr.Header);
+        Assert.Equal(0xff, bp.Hdr.TypeOfLoader);
+        Assert.Equal((uint)info.CmdlineAddress.Value, bp.Hdr.CmdLinePtr);
+        Assert.Equal((uint)initramfs.Length, bp.Hdr.RamdiskSize);
+        Assert.Equal(info.InitramfsAddress!.Value.Value, (ulong)bp.Hdr.RamdiskImage);
+        Assert.Equal(0UL, bp.Hdr.RamdiskImage % 4096);
+        Assert.True(bp.Hdr.RamdiskImage + (ulong)initramfs.Length <= 64 * MiB);
+        Assert.True(bp.Hdr.RamdiskImage >= 0x100000 + 0x200000, "initramfs overlaps the kernel's decompression area");
+        Assert.Equal(initramfs, Read(memory, info.InitramfsAddress.Value, initramfs.Length));
+    }
+
+    [Fact]
+    public void TheE820MapHasLowRamTheBiosHoleAndRamFromOneMiB()
+    {
+        using GuestMemory memory = GuestMemory.Create((new GuestAddress(0), 64 * MiB), (new GuestAddress(4UL << 30), 16 * MiB));
+        BzImage kernel = BzImage.Parse(FakeBzImage.Build());
+
+        LinuxBootInfo info = LinuxLoader.Load(memory, kernel, "", default, E820Map.For(memory));
+
+        BootParams bp = memory.Read<BootParams>(info.BootParamsAddress);
+        Assert.Equal(4, bp.E820Entries);
+        Assert.Equal((0UL, 0x9fc00UL, E820Type.Ram), (bp.E820[0].Address, bp.E820[0].Size, bp.E820[0].Type));
+        Assert.Equal((0x9fc00UL, 0x100000UL - 0x9fc00, E820Type.Reserved), (bp.E820[1].Address, bp.E820[1].Size, bp.E820[1].Type));
+        Assert.Equal((0x100000UL, 63 * MiB, E820Type.Ram), (bp.E820[2].Address, bp.E820[2].Size, bp.E820[2].Type));
+        Assert.Equal((4UL << 30, 16 * MiB, E820Type.Ram), (bp.E820[3].Address, bp.E820[3].Size, bp.E820[3].Type));
+        Assert.Null(info.InitramfsAddress);
+    }
+
+    [Fact]
+    public void TheInitramfsStaysBelowInitrdAddrMax()
+    {
+        using GuestMemory memory = GuestMemory.Create((new GuestAddress(0), 64 * MiB));
+        BzImage kernel = BzImage.Parse(FakeBzImage.Build(initrdAddrMax: (uint)(16 * MiB - 1)));
+
+        LinuxBootInfo info = LinuxLoader.Load(memory, kernel, "", new byte[5000], E820Map.For(memory));
+
+        Assert.True(info.InitramfsAddress!.Value.Value + 5000 <= 16 * MiB);
+        Assert.True(info.InitramfsAddress.Value.Value >= 15 * MiB);
+    }
+
+    [Fact]
+    public void AnInitramfsThatDoesNotFitIsAClearError()
+    {
+        using GuestMemory memory = GuestMemory.Create((new GuestAddress(0), 8 * MiB));
+        BzImage kernel = BzImage.Parse(FakeBzImage.Build());
+
+        var e = Assert.Throws<KernelImageException>(() => LinuxLoader.Load(memory, kernel, "", new byte[6 * MiB], E820Map.For(memory)));
+        Assert.Contains("more memory", e.Message);
+    }
+
+    [Fact]
+    public void ACommandLineLongerThanTheKernelAcceptsIsRejected()
+    {
+        using GuestMemory memory = GuestMemory.Create((new GuestAddress(0), 8 * MiB));
+        BzImage kernel = BzImage.Parse(FakeBzImage.Build(cmdlineSize: 16));
+
+        var e = Assert.Throws<KernelImageException>(() => LinuxLoader.Load(memory, kernel, new string('x', 17), default, E820Map.For(memory)));
+        Assert.Contains("at most 16", e.Message);
+    }
+
+    [Fact]
+    public void BootParamsIsOnePage()
+    {
+        Assert.Equal(4096, Marshal.SizeOf<BootParams>());
+    }
+
+    private static byte[] Read(GuestMemory memory, GuestAddress at, int length)
+    {
+        var buffer = new byte[length];
+        memory.Read(at, buffer);
+        return buffer;
+    }
+}
