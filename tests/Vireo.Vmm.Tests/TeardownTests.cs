@@ -9,28 +9,71 @@ public sealed class TeardownTests
     [KvmFact]
     public void DisposingAMachineClosesEveryFdAndEndsEveryThread()
     {
-        // Warm up once so lazily opened runtime fds are not counted as leaks.
-        RunAndDispose();
-        int fdsBefore = Directory.GetFiles("/proc/self/fd").Length;
-        int threadsBefore = Directory.GetDirectories("/proc/self/task").Length;
+        Assert.Empty(VmmFds());
+        Assert.Empty(VcpuThreads());
 
         for (int i = 0; i < 3; i++)
         {
-            RunAndDispose();
-        }
+            using (KvmSystem kvm = KvmSystem.Open())
+            using (Machine machine = TestGuest.Create(kvm, cpus: 2))
+            {
+                TestGuest.LoadLongMode(machine, [0xeb, 0xfe], vcpu: 0); // spin
+                TestGuest.LoadLongMode(machine, [0xeb, 0xfe], vcpu: 1, address: new Vireo.Memory.GuestAddress(0x11000));
+                machine.Start();
+                Thread.Sleep(5);
+                // While it runs, the probes do see what they look for.
+                Assert.Contains(VmmFds(), f => f.StartsWith("anon_inode:kvm-vcpu", StringComparison.Ordinal));
+                Assert.Equal(2, VcpuThreads().Count);
+                machine.Stop();
+            }
 
-        Assert.Equal(fdsBefore, Directory.GetFiles("/proc/self/fd").Length);
-        Assert.True(Directory.GetDirectories("/proc/self/task").Length <= threadsBefore, "vCPU threads outlived their machine");
+            Assert.Empty(VmmFds());
+            Assert.Empty(VcpuThreads());
+        }
     }
 
-    private static void RunAndDispose()
+    /// <summary>Open fds that belong to a VM: /dev/kvm, the VM and vCPU fds, guest RAM memfds.</summary>
+    private static List<string> VmmFds()
     {
-        using KvmSystem kvm = KvmSystem.Open();
-        using Machine machine = TestGuest.Create(kvm, cpus: 2);
-        TestGuest.LoadLongMode(machine, [0xeb, 0xfe], vcpu: 0);           // spin
-        TestGuest.LoadLongMode(machine, [0xeb, 0xfe], vcpu: 1, address: new Vireo.Memory.GuestAddress(0x11000));
-        machine.Start();
-        Thread.Sleep(5);
-        machine.Stop();
+        var found = new List<string>();
+        foreach (string fd in Directory.GetFiles("/proc/self/fd"))
+        {
+            string? target = null;
+            try
+            {
+                target = new FileInfo(fd).LinkTarget;
+            }
+            catch (IOException)
+            {
+                // The fd closed while we looked.
+            }
+            if (target is not null && (target == "/dev/kvm" || target.StartsWith("anon_inode:kvm", StringComparison.Ordinal) || target.Contains("vireo-ram", StringComparison.Ordinal)))
+            {
+                found.Add(target);
+            }
+        }
+        return found;
+    }
+
+    /// <summary>Threads whose kernel name is a vCPU runner's ("vcpu0", "vcpu1", ...).</summary>
+    private static List<string> VcpuThreads()
+    {
+        var names = new List<string>();
+        foreach (string task in Directory.GetDirectories("/proc/self/task"))
+        {
+            try
+            {
+                string comm = File.ReadAllText(Path.Combine(task, "comm")).Trim();
+                if (comm.StartsWith("vcpu", StringComparison.Ordinal))
+                {
+                    names.Add(comm);
+                }
+            }
+            catch (IOException)
+            {
+                // The thread ended while we looked.
+            }
+        }
+        return names;
     }
 }
