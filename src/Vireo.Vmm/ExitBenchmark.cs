@@ -54,7 +54,7 @@ public static class ExitBenchmark
         MachineExit? exit = machine.WaitForExit(TimeSpan.FromMinutes(10));
         TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
 
-        if (exit is null || exit.Reason != VcpuStopReason.Halted)
+        if (exit is null || exit.Reason != MachineExitReason.Halted)
         {
             throw new InvalidOperationException($"the benchmark guest did not halt: {exit?.ToString() ?? "timed out"}");
         }

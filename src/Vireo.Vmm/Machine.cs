@@ -15,6 +15,9 @@ public sealed class Machine : IDisposable
     private static readonly GuestAddress s_identityMapAddress = new(0xfffb_c000);
     private static readonly GuestAddress s_tssAddress = new(0xfffb_d000);
 
+    // linux/kvm.h KVM_SYSTEM_EVENT_RESET; the other types (shutdown, crash) end as power-off.
+    private const uint KvmSystemEventReset = 2;
+
     private readonly KvmVm _vm;
     private readonly VcpuRunner[] _runners;
     private readonly object _exitGate = new();
@@ -163,6 +166,20 @@ public sealed class Machine : IDisposable
         Memory.Dispose();
     }
 
+    /// <summary>Ends the run from outside a vCPU (a device asking for reset, the host asking
+    /// for a stop); the first reason recorded wins.</summary>
+    public void RequestExit(MachineExitReason reason, string? detail = null)
+    {
+        lock (_exitGate)
+        {
+            if (_exit is null)
+            {
+                _exit = new MachineExit(reason, detail);
+                Monitor.PulseAll(_exitGate);
+            }
+        }
+    }
+
     private void OnVcpuStopped(VcpuRunner runner)
     {
         lock (_exitGate)
@@ -171,10 +188,16 @@ public sealed class Machine : IDisposable
             {
                 return;
             }
-            bool ends = runner.StopReason != VcpuStopReason.Halted || _runners.All(r => r.State == VcpuRunState.Stopped);
-            if (ends)
+            MachineExitReason? reason = runner.StopReason switch
             {
-                _exit = new MachineExit(runner.StopReason!.Value, runner.Index, runner.StopDetail);
+                VcpuStopReason.Halted => _runners.All(r => r.State == VcpuRunState.Stopped) ? MachineExitReason.Halted : null,
+                VcpuStopReason.Shutdown => MachineExitReason.Shutdown,
+                VcpuStopReason.SystemEvent => runner.SystemEvent == KvmSystemEventReset ? MachineExitReason.Reset : MachineExitReason.PowerOff,
+                _ => MachineExitReason.Failed,
+            };
+            if (reason is MachineExitReason r)
+            {
+                _exit = new MachineExit(r, runner.StopDetail, runner.Index);
                 Monitor.PulseAll(_exitGate);
             }
         }

@@ -1,7 +1,11 @@
 namespace Vireo.Vmm;
 
-/// <summary>How a machine's run ended, from the vCPU that ended it.</summary>
-public sealed record MachineExit(VcpuStopReason Reason, uint Vcpu, string? Detail)
+/// <summary>How a machine's run ended, and which vCPU ended it when one did.</summary>
+public sealed record MachineExit(MachineExitReason Reason, string? Detail = null, uint? Vcpu = null)
 {
-    public override string ToString() => Detail is null ? $"vCPU {Vcpu}: {Reason}" : $"vCPU {Vcpu}: {Reason}: {Detail}";
+    public override string ToString()
+    {
+        string who = Vcpu is uint v ? $"vCPU {v}: " : "";
+        return Detail is null ? $"{who}{Reason}" : $"{who}{Reason}: {Detail}";
+    }
 }

@@ -51,6 +51,9 @@ public sealed class VcpuRunner : IDisposable
 
     public long ExitCount { get; private set; }
 
+    /// <summary>The KVM system event type when <see cref="StopReason"/> is SystemEvent.</summary>
+    public uint SystemEvent { get; private set; }
+
     public void Start()
     {
         lock (_gate)
@@ -184,6 +187,7 @@ public sealed class VcpuRunner : IDisposable
                     detail = "the guest triple-faulted or shut down";
                     return VcpuStopReason.Shutdown;
                 case VcpuExitKind.SystemEvent:
+                    SystemEvent = exit.SystemEventType;
                     detail = $"KVM system event type {exit.SystemEventType}";
                     return VcpuStopReason.SystemEvent;
                 case VcpuExitKind.FailEntry:

@@ -35,7 +35,7 @@ public sealed class ExitPathTests
 
         MachineExit exit = TestGuest.RunToExit(machine);
 
-        Assert.Equal(VcpuStopReason.Halted, exit.Reason);
+        Assert.Equal(MachineExitReason.Halted, exit.Reason);
         var accesses = device.Accesses;
         Assert.Equal(6, accesses.Count);
         Assert.Equal((true, 0UL), (accesses[0].Write, accesses[0].Offset));
@@ -76,7 +76,7 @@ public sealed class ExitPathTests
 
         MachineExit exit = TestGuest.RunToExit(machine);
 
-        Assert.Equal(VcpuStopReason.Halted, exit.Reason);
+        Assert.Equal(MachineExitReason.Halted, exit.Reason);
         var accesses = device.Accesses;
         Assert.Equal(2, accesses.Count);
         Assert.Equal((true, 0UL), (accesses[0].Write, accesses[0].Offset));
@@ -116,7 +116,7 @@ public sealed class ExitPathTests
 
         MachineExit exit = TestGuest.RunToExit(machine);
 
-        Assert.Equal(VcpuStopReason.Halted, exit.Reason);
+        Assert.Equal(MachineExitReason.Halted, exit.Reason);
         Assert.Equal(2UL, any.TryRead());
         Assert.Equal(1UL, matching.TryRead());
         var accesses = device.Accesses;
@@ -150,7 +150,7 @@ public sealed class ExitPathTests
 
         MachineExit exit = TestGuest.RunToExit(machine);
 
-        Assert.Equal(VcpuStopReason.Halted, exit.Reason);
+        Assert.Equal(MachineExitReason.Halted, exit.Reason);
         Assert.Equal(1, counter0.Writes);
         Assert.Equal(1, counter1.Writes);
     }
@@ -215,7 +215,7 @@ public sealed class ExitPathTests
             machine.Resume();
         }
 
-        Assert.Equal(VcpuStopReason.Halted, exitTask.Result?.Reason);
+        Assert.Equal(MachineExitReason.Halted, exitTask.Result?.Reason);
         Assert.Equal(rounds, machine.Memory.Read<uint>(new GuestAddress(0x6000)));
         Assert.Equal(rounds, device.Reads);
     }
@@ -230,7 +230,23 @@ public sealed class ExitPathTests
 
         MachineExit exit = TestGuest.RunToExit(machine);
 
-        Assert.True(exit.Reason is VcpuStopReason.Shutdown or VcpuStopReason.Failed, exit.ToString());
+        Assert.True(exit.Reason is MachineExitReason.Shutdown or MachineExitReason.Failed, exit.ToString());
+    }
+
+    [KvmFact]
+    public void ADeviceRequestingResetEndsTheRunWithTheFirstReason()
+    {
+        using KvmSystem kvm = KvmSystem.Open();
+        using Machine machine = TestGuest.Create(kvm);
+        TestGuest.LoadLongMode(machine, [0xeb, 0xfe]); // spin
+        machine.Start();
+
+        machine.RequestExit(MachineExitReason.Reset, "keyboard controller reset");
+        machine.RequestExit(MachineExitReason.Stopped);
+        MachineExit? exit = machine.WaitForExit(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(new MachineExit(MachineExitReason.Reset, "keyboard controller reset"), exit);
+        Assert.All(machine.Vcpus, v => Assert.Equal(VcpuRunState.Stopped, v.State));
     }
 
     private static void WaitUntil(Func<bool> condition)
