@@ -1,0 +1,50 @@
+namespace Vireo.Lab;
+
+/// <summary>How QEMU (TCG, emulating an AMD CPU with SVM and nested paging) boots L1.
+/// The defaults are the command in shared/lab/NOTES.md.</summary>
+public sealed class L1BootOptions
+{
+    public required string Kernel { get; init; }
+
+    public required string Initramfs { get; init; }
+
+    /// <summary>Path or program name of qemu-system-x86_64.</summary>
+    public string Qemu { get; init; } = "qemu-system-x86_64";
+
+    /// <summary>TCG emulates SVM with NPT but not VMX, so the lab is AMD-only.</summary>
+    public string Cpu { get; init; } = "EPYC,+svm,+npt";
+
+    public int Cpus { get; init; } = 1;
+
+    public int MemoryMiB { get; init; } = 1536;
+
+    public string KernelCommandLine { get; init; } = "console=ttyS0 panic=-1 quiet";
+
+    /// <summary>Until /init reports ready: about 5 s on an idle development machine, far more on
+    /// a loaded two-core CI runner.</summary>
+    public TimeSpan BootTimeout { get; init; } = TimeSpan.FromMinutes(3);
+
+    /// <summary>Each command's limit unless <see cref="L1Machine.RunAsync"/> is given one.</summary>
+    public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Receives every serial console line as it arrives (from a background thread),
+    /// e.g. stderr for a CLI that shows the boot.</summary>
+    public TextWriter? ConsoleEcho { get; init; }
+
+    public IReadOnlyList<string> ExtraQemuArguments { get; init; } = [];
+
+    internal IReadOnlyList<string> QemuArguments() =>
+    [
+        "-accel", "tcg",
+        "-M", "q35",
+        "-cpu", Cpu,
+        "-smp", Cpus.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "-m", MemoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "-nographic",
+        "-no-reboot",
+        "-kernel", Kernel,
+        "-initrd", Initramfs,
+        "-append", KernelCommandLine,
+        .. ExtraQemuArguments,
+    ];
+}

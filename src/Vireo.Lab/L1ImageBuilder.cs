@@ -1,0 +1,221 @@
+using System.IO.Compression;
+using System.Text;
+
+namespace Vireo.Lab;
+
+/// <summary>Builds the L1 initramfs (gzip-compressed newc cpio): a static busybox, the /init
+/// from <see cref="L1InitScript"/>, the KVM modules, and payload files copied from the host.</summary>
+public sealed class L1ImageBuilder
+{
+    private const uint ExecutableMode = 0x1ED; // 0755
+    private const uint RegularMode = 0x1A4;    // 0644
+    private const uint StickyWorldWritable = 0x3FF; // 01777, as /tmp usually is
+    private const string ModuleDirectoryParent = "lib/modules";
+
+    // Mount points and the places busybox --install and the init script expect.
+    private static readonly string[] s_baseDirectories =
+        ["bin", "sbin", "usr", "usr/bin", "usr/sbin", "usr/local", "usr/local/bin", "lib", "lib64",
+         "etc", "dev", "proc", "sys", "root", "run", "var", ModuleDirectoryParent, L1InitScript.ModuleDirectory];
+
+    private readonly string _busybox;
+    private readonly List<string> _modules = [];
+    private readonly List<string> _setupCommands = [];
+    private readonly List<(string GuestPath, Func<Stream> Open, uint Mode)> _files = [];
+    private readonly List<(string GuestPath, string Target)> _symlinks = [];
+
+    /// <param name="busybox">A statically linked busybox (Debian's busybox-static: /bin/busybox).</param>
+    public L1ImageBuilder(string busybox)
+    {
+        if (!File.Exists(busybox))
+        {
+            throw new LabException($"busybox not found at {busybox}; install busybox-static");
+        }
+        if (ElfFile.HasInterpreter(busybox))
+        {
+            throw new LabException($"{busybox} is dynamically linked and cannot run alone in L1; install busybox-static");
+        }
+        _busybox = busybox;
+    }
+
+    /// <summary>An image for <paramref name="kernel"/> with its kvm-amd modules already added.</summary>
+    public static L1ImageBuilder ForKvmAmd(StockKernel kernel, string busybox)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        var builder = new L1ImageBuilder(busybox);
+        foreach (string module in kernel.KvmAmdModules)
+        {
+            builder.AddModule(module);
+        }
+        return builder;
+    }
+
+    /// <summary>A kernel module that /init loads with insmod, in the order added.</summary>
+    public void AddModule(string hostPath)
+    {
+        RequireFile(hostPath);
+        _modules.Add(hostPath);
+    }
+
+    /// <summary>A shell line /init runs after loading modules, before taking commands
+    /// (e.g. mounting something a payload needs).</summary>
+    public void AddSetupCommand(string shellLine) => _setupCommands.Add(shellLine);
+
+    /// <summary>Copies a host file to <paramref name="guestPath"/>; by default executable in
+    /// the guest when it is executable on the host.</summary>
+    public void AddFile(string hostPath, string guestPath, uint? mode = null)
+    {
+        RequireFile(hostPath);
+        uint effective = mode ?? ((File.GetUnixFileMode(hostPath) & UnixFileMode.UserExecute) != 0 ? ExecutableMode : RegularMode);
+        _files.Add((guestPath, () => File.OpenRead(hostPath), effective));
+    }
+
+    public void AddFile(string guestPath, byte[] contents, uint mode = RegularMode)
+    {
+        ArgumentNullException.ThrowIfNull(contents);
+        _files.Add((guestPath, () => new MemoryStream(contents, writable: false), mode));
+    }
+
+    public void AddSymlink(string guestPath, string target) => _symlinks.Add((guestPath, target));
+
+    /// <summary>Copies a dynamically linked program and the shared libraries it loads (as ldd
+    /// lists them on the host, at the same paths in the guest) — for a NativeAOT binary that
+    /// is libc.so.6, libm.so.6 and ld-linux-x86-64.so.2.</summary>
+    public void AddProgram(string hostPath, string guestPath)
+    {
+        AddFile(hostPath, guestPath, ExecutableMode);
+        if (!ElfFile.HasInterpreter(hostPath))
+        {
+            return;
+        }
+        foreach (string library in SharedLibraries(hostPath))
+        {
+            if (!_files.Any(f => Normalize(f.GuestPath) == Normalize(library)))
+            {
+                AddFile(library, library, ExecutableMode);
+            }
+        }
+    }
+
+    /// <summary>Copies a host directory tree (regular files and symlinks) under <paramref name="guestDirectory"/>.</summary>
+    public void AddDirectory(string hostDirectory, string guestDirectory)
+    {
+        if (!Directory.Exists(hostDirectory))
+        {
+            throw new LabException($"{hostDirectory} does not exist");
+        }
+        foreach (string entry in Directory.EnumerateFileSystemEntries(hostDirectory, "*", SearchOption.AllDirectories))
+        {
+            string guest = Path.Combine(guestDirectory, Path.GetRelativePath(hostDirectory, entry));
+            var info = new FileInfo(entry);
+            if (info.LinkTarget is not null)
+            {
+                AddSymlink(guest, info.LinkTarget);
+            }
+            else if (!info.Attributes.HasFlag(FileAttributes.Directory))
+            {
+                AddFile(entry, guest);
+            }
+        }
+    }
+
+    public void Write(Stream output)
+    {
+        using var gzip = new GZipStream(output, CompressionLevel.Optimal, leaveOpen: true);
+        using var cpio = new CpioWriter(gzip, leaveOpen: true);
+        foreach (string directory in s_baseDirectories)
+        {
+            cpio.AddDirectory(directory);
+        }
+        cpio.AddDirectory("tmp", StickyWorldWritable);
+        // The kernel opens /dev/console for init before /init can mount devtmpfs.
+        cpio.AddCharDevice("dev/console", 5, 1); // devices.txt: 5,1 = /dev/console
+        cpio.AddFile("bin/busybox", File.ReadAllBytes(_busybox), ExecutableMode);
+
+        var moduleNames = new List<string>();
+        for (int i = 0; i < _modules.Count; i++)
+        {
+            string name = $"{i:D2}-{Path.GetFileName(_modules[i])}";
+            moduleNames.Add(name);
+            using FileStream module = File.OpenRead(_modules[i]);
+            cpio.AddFile($"{L1InitScript.ModuleDirectory}/{name}", module);
+        }
+        cpio.AddFile("init", Encoding.UTF8.GetBytes(L1InitScript.Generate(moduleNames, _setupCommands)), ExecutableMode);
+
+        foreach ((string guestPath, Func<Stream> open, uint mode) in _files)
+        {
+            EnsureParents(cpio, guestPath);
+            using Stream contents = open();
+            cpio.AddFile(Normalize(guestPath), contents, mode);
+        }
+        foreach ((string guestPath, string target) in _symlinks)
+        {
+            EnsureParents(cpio, guestPath);
+            cpio.AddSymlink(Normalize(guestPath), target);
+        }
+        cpio.Finish();
+    }
+
+    /// <summary>Writes the image to <paramref name="path"/> (replacing it) and returns the path.</summary>
+    public string WriteTo(string path)
+    {
+        string temporary = path + ".tmp";
+        using (FileStream file = File.Create(temporary))
+        {
+            Write(file);
+        }
+        File.Move(temporary, path, overwrite: true);
+        return path;
+    }
+
+    private static void EnsureParents(CpioWriter cpio, string guestPath)
+    {
+        string[] parts = Normalize(guestPath).Split('/');
+        for (int i = 1; i < parts.Length; i++)
+        {
+            string parent = string.Join('/', parts[..i]);
+            if (!cpio.Contains(parent))
+            {
+                cpio.AddDirectory(parent);
+            }
+        }
+    }
+
+    private static IEnumerable<string> SharedLibraries(string program)
+    {
+        ProcessResult ldd = ProcessRunner.Run("ldd", [program]);
+        if (!ldd.Succeeded)
+        {
+            throw new LabException($"ldd {program} failed (exit {ldd.ExitCode}): {ldd.Tail()}");
+        }
+        // "libm.so.6 => /lib/x86_64-linux-gnu/libm.so.6 (0x...)" or "/lib64/ld-linux-x86-64.so.2 (0x...)".
+        foreach (string line in ldd.StandardOutput.Split('\n'))
+        {
+            string text = line.Trim();
+            int arrow = text.IndexOf("=>", StringComparison.Ordinal);
+            string candidate = (arrow >= 0 ? text[(arrow + 2)..] : text).Trim();
+            int space = candidate.IndexOf(' ', StringComparison.Ordinal);
+            if (space >= 0)
+            {
+                candidate = candidate[..space];
+            }
+            if (candidate.StartsWith('/') && File.Exists(candidate))
+            {
+                yield return candidate;
+            }
+            else if (text.Contains("not found", StringComparison.Ordinal))
+            {
+                throw new LabException($"{program} needs a library the host lacks: {text}");
+            }
+        }
+    }
+
+    private static void RequireFile(string hostPath)
+    {
+        if (!File.Exists(hostPath))
+        {
+            throw new LabException($"{hostPath} does not exist");
+        }
+    }
+
+    private static string Normalize(string guestPath) => guestPath.Replace('\\', '/').Trim('/');
+}

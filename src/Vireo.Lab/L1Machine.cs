@@ -1,0 +1,376 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Threading.Channels;
+
+namespace Vireo.Lab;
+
+/// <summary>A running L1: QEMU booted with an image from <see cref="L1ImageBuilder"/>, whose
+/// /init takes commands over the serial console. One boot serves many commands, run one at
+/// a time; each gets its own begin/end markers and exit status. A timeout kills QEMU.</summary>
+public sealed class L1Machine : IAsyncDisposable
+{
+    private const int TailLines = 40;
+
+    private readonly Process _qemu;
+    private readonly L1BootOptions _options;
+    private readonly Channel<string> _lines = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly List<string> _console = [];
+    private readonly StringBuilder _stderr = new();
+    private readonly SemaphoreSlim _oneAtATime = new(1, 1);
+    private readonly List<string> _failedModules = [];
+    private int _nextCommandId = 1;
+    private bool _stopped;
+
+    private L1Machine(Process qemu, L1BootOptions options)
+    {
+        _qemu = qemu;
+        _options = options;
+    }
+
+    /// <summary>Host wall time from starting QEMU to /init's ready marker.</summary>
+    public TimeSpan BootTime { get; private set; }
+
+    /// <summary>L1's /proc/uptime when /init became ready, in seconds.</summary>
+    public double GuestUptimeAtReady { get; private set; }
+
+    /// <summary>Modules whose insmod failed during boot (paths inside L1).</summary>
+    public IReadOnlyList<string> FailedModules => _failedModules;
+
+    public bool IsRunning => !_stopped && !_qemu.HasExited;
+
+    /// <summary>Starts QEMU and waits until L1's /init is ready for commands.</summary>
+    public static async Task<L1Machine> BootAsync(L1BootOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        foreach (string file in (string[])[options.Kernel, options.Initramfs])
+        {
+            if (!File.Exists(file))
+            {
+                throw new LabException($"{file} does not exist");
+            }
+        }
+        string qemuPath = options.Qemu.Contains('/', StringComparison.Ordinal)
+            ? options.Qemu
+            : ProcessRunner.FindOnPath(options.Qemu)
+                ?? throw new LabException($"{options.Qemu} not found; install qemu-system-x86 (apt-get install -y qemu-system-x86)");
+
+        var start = new ProcessStartInfo(qemuPath)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            // No BOM: the first bytes L1 reads must be a command line.
+            StandardInputEncoding = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false),
+            StandardOutputEncoding = Encoding.UTF8,
+        };
+        foreach (string argument in options.QemuArguments())
+        {
+            start.ArgumentList.Add(argument);
+        }
+        var qemu = new Process { StartInfo = start };
+        var machine = new L1Machine(qemu, options);
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            qemu.Start();
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            qemu.Dispose();
+            throw new LabException($"cannot start {qemuPath}: {e.Message}", e);
+        }
+        qemu.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (machine._stderr)
+                {
+                    machine._stderr.Append(e.Data).Append('\n');
+                }
+            }
+        };
+        qemu.BeginErrorReadLine();
+        _ = Task.Run(machine.PumpConsoleAsync, CancellationToken.None);
+
+        try
+        {
+            await machine.WaitForReadyAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await machine.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        machine.BootTime = clock.Elapsed;
+        return machine;
+    }
+
+    /// <summary>Runs <paramref name="command"/> with L1's /bin/sh (cwd /root, stdin /dev/null)
+    /// and returns its output and exit status. A non-zero status is a result, not an error.</summary>
+    public async Task<LabCommandResult> RunAsync(string command, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(command);
+        await _oneAtATime.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ThrowIfStopped();
+            int id = _nextCommandId++;
+            var clock = Stopwatch.StartNew();
+            string encoded = Convert.ToBase64String(Encoding.UTF8.GetBytes(command + "\n"));
+            var request = new StringBuilder();
+            for (int at = 0; at < encoded.Length; at += LabMarkers.ChunkLength)
+            {
+                string chunk = encoded.Substring(at, Math.Min(LabMarkers.ChunkLength, encoded.Length - at));
+                request.Append(LabMarkers.ChunkVerb).Append(' ').Append(chunk).Append('\n');
+            }
+            request.Append(LabMarkers.RunVerb).Append(' ').Append(id.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            await SendAsync(request.ToString()).ConfigureAwait(false);
+
+            using CancellationTokenSource deadline = Deadline(timeout ?? _options.CommandTimeout, cancellationToken);
+            string what = $"command {id} ({Abbreviate(command)})";
+            string idText = id.ToString(CultureInfo.InvariantCulture);
+            while (true)
+            {
+                string line = await NextLineAsync(what, timeout ?? _options.CommandTimeout, deadline.Token, cancellationToken).ConfigureAwait(false);
+                if (Marker(line, out _) is [LabMarkers.Begin, var begun] && begun == idText)
+                {
+                    break;
+                }
+            }
+            var output = new StringBuilder();
+            while (true)
+            {
+                string line = await NextLineAsync(what, timeout ?? _options.CommandTimeout, deadline.Token, cancellationToken).ConfigureAwait(false);
+                if (Marker(line, out string before) is [LabMarkers.End, var ended, var status] && ended == idText)
+                {
+                    // A last line without '\n' ends up in front of the end marker.
+                    output.Append(before);
+                    return new LabCommandResult(command, int.Parse(status, CultureInfo.InvariantCulture), output.ToString(), clock.Elapsed);
+                }
+                output.Append(line).Append('\n');
+            }
+        }
+        finally
+        {
+            _oneAtATime.Release();
+        }
+    }
+
+    /// <summary>Asks /init to power off and waits for QEMU to exit; kills it if it does not in
+    /// time. Returns QEMU's exit code.</summary>
+    public async Task<int> ShutdownAsync(TimeSpan? timeout = null)
+    {
+        await _oneAtATime.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (!_qemu.HasExited && !_stopped)
+            {
+                try
+                {
+                    await SendAsync(LabMarkers.QuitVerb + "\n").ConfigureAwait(false);
+                }
+                catch (IOException)
+                {
+                    // QEMU went away between the check and the write; nothing left to stop.
+                }
+                using var deadline = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+                try
+                {
+                    await _qemu.WaitForExitAsync(deadline.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    Kill();
+                    throw new LabTimeoutException($"L1 did not power off within {(timeout ?? TimeSpan.FromSeconds(60)).TotalSeconds:0} s; QEMU was killed\n{Diagnostics()}");
+                }
+            }
+            _stopped = true;
+            await _qemu.WaitForExitAsync().ConfigureAwait(false);
+            return _qemu.ExitCode;
+        }
+        finally
+        {
+            _oneAtATime.Release();
+        }
+    }
+
+    /// <summary>The last serial console lines and QEMU's stderr, for error messages.</summary>
+    public string Diagnostics(int lines = TailLines)
+    {
+        var text = new StringBuilder();
+        lock (_console)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"--- last {Math.Min(lines, _console.Count)} L1 console lines ---\n");
+            foreach (string line in _console.Skip(Math.Max(0, _console.Count - lines)))
+            {
+                text.Append(line).Append('\n');
+            }
+        }
+        lock (_stderr)
+        {
+            if (_stderr.Length > 0)
+            {
+                text.Append("--- qemu stderr ---\n").Append(_stderr);
+            }
+        }
+        return text.ToString();
+    }
+
+    /// <summary>Every serial console line so far.</summary>
+    public IReadOnlyList<string> ConsoleLines()
+    {
+        lock (_console)
+        {
+            return [.. _console];
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_stopped && !_qemu.HasExited)
+        {
+            try
+            {
+                await ShutdownAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            }
+            catch (LabException)
+            {
+                // Shutdown already killed QEMU; disposing must not throw.
+            }
+        }
+        Kill();
+        _qemu.Dispose();
+        _oneAtATime.Dispose();
+    }
+
+    private async Task WaitForReadyAsync(CancellationToken cancellationToken)
+    {
+        using CancellationTokenSource deadline = Deadline(_options.BootTimeout, cancellationToken);
+        while (true)
+        {
+            string line = await NextLineAsync("L1 boot (waiting for /init's ready marker)", _options.BootTimeout, deadline.Token, cancellationToken)
+                .ConfigureAwait(false);
+            switch (Marker(line, out _))
+            {
+                case [LabMarkers.InsmodFailed, var module]:
+                    _failedModules.Add(module);
+                    break;
+                case [LabMarkers.Ready, var uptime]:
+                    GuestUptimeAtReady = double.TryParse(uptime, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) ? seconds : 0;
+                    return;
+                default:
+                    break;
+            }
+        }
+    }
+
+    private async Task<string> NextLineAsync(string what, TimeSpan limit, CancellationToken deadline, CancellationToken caller)
+    {
+        try
+        {
+            return await _lines.Reader.ReadAsync(deadline).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!caller.IsCancellationRequested)
+        {
+            Kill();
+            throw new LabTimeoutException($"{what} did not finish within {limit.TotalSeconds:0} s; QEMU was killed\n{Diagnostics()}");
+        }
+        catch (OperationCanceledException)
+        {
+            Kill();
+            throw;
+        }
+        catch (ChannelClosedException)
+        {
+            _stopped = true;
+            await _qemu.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            throw new LabException($"QEMU exited (status {_qemu.ExitCode}) during {what}\n{Diagnostics()}");
+        }
+    }
+
+    private async Task PumpConsoleAsync()
+    {
+        try
+        {
+            StreamReader reader = _qemu.StandardOutput;
+            while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
+            {
+                lock (_console)
+                {
+                    _console.Add(line);
+                }
+                _options.ConsoleEcho?.WriteLine(line);
+                _lines.Writer.TryWrite(line);
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            // QEMU was killed mid-line; the channel completion below reports it.
+        }
+        finally
+        {
+            _lines.Writer.TryComplete();
+        }
+    }
+
+    private async Task SendAsync(string text)
+    {
+        StreamWriter input = _qemu.StandardInput;
+        await input.WriteAsync(text).ConfigureAwait(false);
+        await input.FlushAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>The fields after the marker prefix, or empty; <paramref name="before"/> gets the
+    /// text in front of the prefix on the same line.</summary>
+    private static string[] Marker(string line, out string before)
+    {
+        int at = line.IndexOf(LabMarkers.Prefix, StringComparison.Ordinal);
+        if (at < 0)
+        {
+            before = line;
+            return [];
+        }
+        before = line[..at];
+        return line[(at + LabMarkers.Prefix.Length)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    private static CancellationTokenSource Deadline(TimeSpan limit, CancellationToken caller)
+    {
+        var source = CancellationTokenSource.CreateLinkedTokenSource(caller);
+        source.CancelAfter(limit);
+        return source;
+    }
+
+    private void ThrowIfStopped()
+    {
+        if (_stopped || _qemu.HasExited)
+        {
+            throw new LabException($"L1 is no longer running\n{Diagnostics()}");
+        }
+    }
+
+    private void Kill()
+    {
+        _stopped = true;
+        try
+        {
+            if (!_qemu.HasExited)
+            {
+                _qemu.Kill(entireProcessTree: true);
+                _qemu.WaitForExit();
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Never started or already reaped.
+        }
+    }
+
+    private static string Abbreviate(string command)
+    {
+        string oneLine = command.ReplaceLineEndings(" ");
+        return oneLine.Length <= 60 ? oneLine : oneLine[..57] + "...";
+    }
+}

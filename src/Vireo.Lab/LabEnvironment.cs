@@ -1,0 +1,49 @@
+namespace Vireo.Lab;
+
+/// <summary>Everything the nested lab needs on this host: the Debian packages (installed if
+/// missing), the stock kernel (downloaded into the cache if missing), QEMU and busybox.</summary>
+public sealed class LabEnvironment
+{
+    private LabEnvironment(LabCache cache, StockKernel kernel, string qemu, string busybox)
+    {
+        Cache = cache;
+        Kernel = kernel;
+        Qemu = qemu;
+        Busybox = busybox;
+    }
+
+    public LabCache Cache { get; }
+
+    /// <summary>The stock kernel that boots as L1 (and later as L2).</summary>
+    public StockKernel Kernel { get; }
+
+    public string Qemu { get; }
+
+    /// <summary>The static busybox from busybox-static.</summary>
+    public string Busybox { get; }
+
+    /// <param name="progress">Where apt and download progress goes (the CLI passes stderr).</param>
+    public static LabEnvironment Prepare(LabCache? cache = null, TextWriter? progress = null)
+    {
+        cache ??= LabCache.Default();
+        HostPackages.EnsureInstalled(HostPackages.Lab, progress);
+        string qemu = ProcessRunner.FindOnPath("qemu-system-x86_64")
+            ?? throw new LabException("qemu-system-x86 is installed but qemu-system-x86_64 is not on PATH");
+        // busybox-static installs /bin/busybox; Debian's dynamic busybox package would replace it.
+        string busybox = ProcessRunner.FindOnPath("busybox")
+            ?? throw new LabException("busybox-static is installed but busybox is not on PATH");
+        StockKernel kernel = StockKernel.Acquire(cache, progress);
+        return new LabEnvironment(cache, kernel, qemu, busybox);
+    }
+
+    /// <summary>An L1 image builder with busybox and the kvm-amd modules; add the payload.</summary>
+    public L1ImageBuilder NewL1Image() => L1ImageBuilder.ForKvmAmd(Kernel, Busybox);
+
+    public L1BootOptions BootOptions(string initramfs, TextWriter? consoleEcho = null) => new()
+    {
+        Kernel = Kernel.Vmlinuz,
+        Initramfs = initramfs,
+        Qemu = Qemu,
+        ConsoleEcho = consoleEcho,
+    };
+}

@@ -1,0 +1,206 @@
+using System.Text.RegularExpressions;
+
+namespace Vireo.Lab;
+
+/// <summary>A stock Debian kernel package unpacked in the lab cache: the bzImage and its
+/// modules. The same kernel serves as L1 (under QEMU) and later as L2 (under Vireo).</summary>
+public sealed partial class StockKernel
+{
+    /// <summary>Debian's metapackage; it depends on exactly one versioned image package.</summary>
+    public const string CloudMetaPackage = "linux-image-cloud-amd64";
+
+    private const string ReadyMarker = ".vireo-ready";
+
+    private StockKernel(string package, string root, string release)
+    {
+        Package = package;
+        Root = root;
+        Release = release;
+        Vmlinuz = Path.Combine(root, "boot", $"vmlinuz-{release}");
+        if (!File.Exists(Vmlinuz))
+        {
+            throw new LabException($"{package} unpacked in {root} has no boot/vmlinuz-{release}");
+        }
+    }
+
+    /// <summary>The versioned package, e.g. linux-image-6.1.0-56-cloud-amd64.</summary>
+    public string Package { get; }
+
+    /// <summary>The kernel release (uname -r), e.g. 6.1.0-56-cloud-amd64.</summary>
+    public string Release { get; }
+
+    /// <summary>The unpacked package (dpkg -x).</summary>
+    public string Root { get; }
+
+    public string Vmlinuz { get; }
+
+    public string ModuleDirectory => Path.Combine(Root, "lib", "modules", Release);
+
+    /// <summary>The modules L1 needs for a real /dev/kvm, in load order (kvm needs irqbypass,
+    /// kvm-amd needs kvm).</summary>
+    public IReadOnlyList<string> KvmAmdModules => [Module("irqbypass"), Module("kvm"), Module("kvm-amd")];
+
+    /// <summary>Resolves the versioned package, downloads and unpacks it into the cache unless it
+    /// is there already. Needs apt-get, dpkg and (for compressed modules) xz or zstd.</summary>
+    public static StockKernel Acquire(LabCache cache, TextWriter? progress = null, string metaPackage = CloudMetaPackage)
+    {
+        string kernels = cache.Directory("kernels");
+        string? package = ResolveVersionedPackage(metaPackage, progress);
+        if (package is null)
+        {
+            // Offline with a warm cache is fine: take the newest kernel already unpacked.
+            StockKernel? cached = NewestCached(kernels);
+            return cached ?? throw new LabException(
+                $"cannot resolve {metaPackage} with apt-cache and the cache {kernels} has no kernel; " +
+                "run apt-get update (Debian's archive must be reachable)");
+        }
+        string root = Path.Combine(kernels, package);
+        if (!File.Exists(Path.Combine(root, ReadyMarker)))
+        {
+            Download(package, kernels, root, progress);
+        }
+        return Open(root);
+    }
+
+    /// <summary>Opens a package unpacked earlier (the directory <see cref="Root"/> names).</summary>
+    public static StockKernel Open(string root)
+    {
+        string package = Path.GetFileName(Path.TrimEndingDirectorySeparator(root));
+        string modules = Path.Combine(root, "lib", "modules");
+        string[] releases = Directory.Exists(modules) ? Directory.GetDirectories(modules) : [];
+        if (releases.Length != 1)
+        {
+            throw new LabException($"{root} should hold exactly one lib/modules/<release>, found {releases.Length}");
+        }
+        return new StockKernel(package, root, Path.GetFileName(releases[0]));
+    }
+
+    /// <summary>The uncompressed .ko for a module name (file name without extension, e.g.
+    /// "kvm-amd"). Debian may ship .ko.xz or .ko.zst; busybox insmod may not decompress, so
+    /// such a module is decompressed once, next to the original.</summary>
+    public string Module(string name)
+    {
+        string kernelTree = Path.Combine(ModuleDirectory, "kernel");
+        foreach (string extension in (string[])[".ko", ".ko.xz", ".ko.zst", ".ko.gz"])
+        {
+            string? found = Directory.EnumerateFiles(kernelTree, name + extension, SearchOption.AllDirectories)
+                .FirstOrDefault();
+            if (found is null)
+            {
+                continue;
+            }
+            return extension == ".ko" ? found : Decompress(found, extension);
+        }
+        throw new LabException($"kernel {Release} has no module {name} under {kernelTree}");
+    }
+
+    private static string Decompress(string compressed, string extension)
+    {
+        string target = compressed[..^(extension.Length - ".ko".Length)];
+        if (File.Exists(target))
+        {
+            return target;
+        }
+        (string tool, string package) = extension switch
+        {
+            ".ko.xz" => ("xz", "xz-utils"),
+            ".ko.zst" => ("zstd", "zstd"),
+            _ => ("gzip", "gzip"),
+        };
+        HostPackages.EnsureInstalled([package]);
+        ProcessResult result = HostPackages.Run(tool, ["-d", "-k", "-f", compressed]);
+        if (!result.Succeeded || !File.Exists(target))
+        {
+            throw new LabException($"{tool} -d {compressed} failed (exit {result.ExitCode}): {result.Tail()}");
+        }
+        return target;
+    }
+
+    private static string? ResolveVersionedPackage(string metaPackage, TextWriter? progress)
+    {
+        string? package = QueryDepends(metaPackage);
+        if (package is null)
+        {
+            try
+            {
+                HostPackages.Update(progress);
+            }
+            catch (LabException e)
+            {
+                progress?.WriteLine($"lab: {e.Message}");
+                return null;
+            }
+            package = QueryDepends(metaPackage);
+        }
+        return package;
+    }
+
+    private static string? QueryDepends(string metaPackage)
+    {
+        ProcessResult result = HostPackages.Run("apt-cache", ["depends", "--important", metaPackage]);
+        if (!result.Succeeded)
+        {
+            return null;
+        }
+        Match match = DependsLine().Match(result.StandardOutput);
+        return match.Success ? match.Groups[1].Value : null;
+    }
+
+    private static void Download(string package, string kernels, string root, TextWriter? progress)
+    {
+        string work = Path.Combine(kernels, $".download-{Environment.ProcessId}");
+        if (Directory.Exists(work))
+        {
+            Directory.Delete(work, recursive: true);
+        }
+        Directory.CreateDirectory(work);
+        try
+        {
+            progress?.WriteLine($"lab: downloading {package} into {kernels}...");
+            // As root, apt's _apt sandbox user cannot write to the cache; say so instead of warning.
+            string[] sandbox = ProcessRunner.IsRoot ? ["-o", "APT::Sandbox::User=root"] : [];
+            ProcessResult download = HostPackages.Run("apt-get", ["download", .. sandbox, .. AptProgress.Options, package], work,
+                new AptProgress(progress).OnLine);
+            string? deb = Directory.EnumerateFiles(work, "*.deb").FirstOrDefault();
+            if (!download.Succeeded || deb is null)
+            {
+                throw new LabException(
+                    $"apt-get download {package} failed (exit {download.ExitCode}):\n{download.Tail()}\n" +
+                    "Run apt-get update, and check that Debian's archive is reachable");
+            }
+            string tree = Path.Combine(work, "root");
+            ProcessResult unpack = HostPackages.Run("dpkg", ["-x", deb, tree]);
+            if (!unpack.Succeeded)
+            {
+                throw new LabException($"dpkg -x {deb} failed (exit {unpack.ExitCode}): {unpack.Tail()}");
+            }
+            File.WriteAllText(Path.Combine(tree, ReadyMarker), Path.GetFileName(deb) + "\n");
+            if (Directory.Exists(root) && !File.Exists(Path.Combine(root, ReadyMarker)))
+            {
+                Directory.Delete(root, recursive: true); // left half-done by an interrupted run
+            }
+            try
+            {
+                Directory.Move(tree, root);
+            }
+            catch (IOException) when (File.Exists(Path.Combine(root, ReadyMarker)))
+            {
+                // Another process unpacked the same kernel first; theirs is as good.
+            }
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static StockKernel? NewestCached(string kernels) =>
+        Directory.EnumerateDirectories(kernels)
+            .Where(d => File.Exists(Path.Combine(d, ReadyMarker)))
+            .OrderByDescending(File.GetLastWriteTimeUtc)
+            .Select(Open)
+            .FirstOrDefault();
+
+    [GeneratedRegex(@"^\s*Depends:\s*(linux-image-\S+)\s*$", RegexOptions.Multiline)]
+    private static partial Regex DependsLine();
+}

@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Text;
+using Vireo.Lab;
+
+namespace Vireo.Lab.Tests;
+
+/// <summary>One L1 boot shared by every lab scenario: lab scenarios are expensive (TCG), so the
+/// image is built and booted once per test run and each scenario sends its own commands.</summary>
+public sealed class L1Fixture : IAsyncLifetime
+{
+    public const string VireoInL1 = "/usr/local/bin/vireo";
+
+    private readonly TempDirectory _temp = new();
+    private readonly StringBuilder _log = new();
+    private L1Machine? _machine;
+
+    public L1Machine Machine => _machine ?? throw new InvalidOperationException($"L1 did not boot:\n{Log}");
+
+    /// <summary>Why the NativeAOT vireo could not be published, or null when it is in L1.</summary>
+    public string? VireoPublishFailure { get; private set; }
+
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    public TimeSpan PrepareTime { get; private set; }
+
+    public TimeSpan PublishTime { get; private set; }
+
+    public TimeSpan ImageTime { get; private set; }
+
+    public async Task InitializeAsync()
+    {
+        var progress = TextWriter.Synchronized(new LogWriter(this));
+        var clock = Stopwatch.StartNew();
+        // Publishing vireo and preparing the lab (apt, kernel download) overlap.
+        Task<string?> publish = Task.Run(PublishVireo);
+        LabEnvironment lab = await Task.Run(() => LabEnvironment.Prepare(progress: progress));
+        PrepareTime = clock.Elapsed;
+        string? vireo = await publish;
+
+        clock.Restart();
+        L1ImageBuilder image = lab.NewL1Image();
+        if (vireo is not null)
+        {
+            image.AddProgram(vireo, VireoInL1);
+        }
+        string initramfs = image.WriteTo(_temp.Combine("l1.cpio.gz"));
+        ImageTime = clock.Elapsed;
+        Append($"image: {new FileInfo(initramfs).Length} bytes in {ImageTime.TotalSeconds:0.0} s");
+
+        _machine = await L1Machine.BootAsync(lab.BootOptions(initramfs));
+        Append($"boot: {_machine.BootTime.TotalSeconds:0.0} s wall, L1 uptime {_machine.GuestUptimeAtReady:0.0} s at ready");
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_machine is not null)
+        {
+            int status = await _machine.ShutdownAsync();
+            await _machine.DisposeAsync();
+            if (status != 0)
+            {
+                throw new InvalidOperationException($"QEMU exited {status} after poweroff\n{_machine.Diagnostics()}");
+            }
+        }
+        _temp.Dispose();
+    }
+
+    private string? PublishVireo()
+    {
+        var clock = Stopwatch.StartNew();
+        string output = _temp.Combine("vireo-publish");
+        string project = Path.Combine(RepositoryRoot(), "src", "Vireo.Cli");
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string argument in (string[])["publish", project, "-c", "Release", "-r", "linux-x64",
+            "-p:PublishAot=true", "-o", output, "-nologo", "-v", "quiet"])
+        {
+            start.ArgumentList.Add(argument);
+        }
+        // The test host's MSBuild variables would point the child build at the wrong SDK parts.
+        foreach (string key in start.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)).ToList())
+        {
+            start.Environment.Remove(key);
+        }
+        using Process process = Process.Start(start)!;
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        string stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        PublishTime = clock.Elapsed;
+        string binary = Path.Combine(output, "vireo");
+        if (process.ExitCode != 0 || !File.Exists(binary))
+        {
+            VireoPublishFailure = $"dotnet publish {project} exited {process.ExitCode}:\n{stdout}\n{stderr.Result}";
+            Append(VireoPublishFailure);
+            return null;
+        }
+        Append($"publish: vireo NativeAOT in {PublishTime.TotalSeconds:0.0} s");
+        return binary;
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Vireo.slnx")))
+            {
+                return dir.FullName;
+            }
+        }
+        throw new InvalidOperationException($"no Vireo.slnx above {AppContext.BaseDirectory}");
+    }
+
+    private void Append(string line)
+    {
+        lock (_log)
+        {
+            _log.Append(line).Append('\n');
+        }
+    }
+
+    private sealed class LogWriter(L1Fixture fixture) : TextWriter
+    {
+        private readonly StringBuilder _line = new();
+
+        public override Encoding Encoding => Encoding.UTF8;
+
+        public override void Write(char value)
+        {
+            if (value == '\n')
+            {
+                fixture.Append(_line.ToString());
+                _line.Clear();
+            }
+            else
+            {
+                _line.Append(value);
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+using Vireo.Lab;
+
+namespace Vireo.Lab.Tests;
+
+/// <summary>The runner's failure paths, driven by a shell script standing in for QEMU so they
+/// cost no emulation: timeouts kill it, an early exit is reported with its stderr.</summary>
+public sealed class L1MachineTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    private L1BootOptions FakeQemu(string script, TimeSpan? boot = null, TimeSpan? command = null)
+    {
+        string qemu = _temp.Combine("fake-qemu");
+        File.WriteAllText(qemu, "#!/bin/sh\n" + script + "\n");
+        File.SetUnixFileMode(qemu, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.WriteAllText(_temp.Combine("vmlinuz"), "");
+        File.WriteAllText(_temp.Combine("l1.cpio.gz"), "");
+        return new L1BootOptions
+        {
+            Qemu = qemu,
+            Kernel = _temp.Combine("vmlinuz"),
+            Initramfs = _temp.Combine("l1.cpio.gz"),
+            BootTimeout = boot ?? TimeSpan.FromSeconds(20),
+            CommandTimeout = command ?? TimeSpan.FromSeconds(20),
+        };
+    }
+
+    [Fact]
+    public async Task A_boot_that_never_gets_ready_times_out_and_is_killed()
+    {
+        L1BootOptions options = FakeQemu("echo 'Linux version 6.1'; exec sleep 600", boot: TimeSpan.FromSeconds(1));
+        LabTimeoutException e = await Assert.ThrowsAsync<LabTimeoutException>(() => L1Machine.BootAsync(options));
+        Assert.Contains("ready marker", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Linux version 6.1", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Qemu_exiting_early_is_reported_with_its_stderr()
+    {
+        L1BootOptions options = FakeQemu("echo 'qemu: could not load kernel' >&2; exit 1");
+        LabException e = await Assert.ThrowsAsync<LabException>(() => L1Machine.BootAsync(options));
+        Assert.Contains("QEMU exited (status 1)", e.Message, StringComparison.Ordinal);
+        Assert.Contains("could not load kernel", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_command_that_overruns_times_out_and_stops_the_machine()
+    {
+        // Ready, then swallow commands without ever answering.
+        L1BootOptions options = FakeQemu("echo '@@VIREO-LAB@@ ready 1.25'; while read -r line; do :; done");
+        await using L1Machine machine = await L1Machine.BootAsync(options);
+        Assert.Equal(1.25, machine.GuestUptimeAtReady);
+        LabTimeoutException e = await Assert.ThrowsAsync<LabTimeoutException>(
+            () => machine.RunAsync("sleep 1000", TimeSpan.FromSeconds(1)));
+        Assert.Contains("sleep 1000", e.Message, StringComparison.Ordinal);
+        Assert.False(machine.IsRunning);
+        await Assert.ThrowsAsync<LabException>(() => machine.RunAsync("true"));
+    }
+
+    [Fact]
+    public async Task Markers_are_matched_by_command_id_and_failed_modules_are_collected()
+    {
+        // Answers every "r <id>" with a stale end marker first (another id), then its own.
+        L1BootOptions options = FakeQemu(
+            "echo '@@VIREO-LAB@@ insmod-failed /lib/modules/lab/02-kvm-amd.ko'\n" +
+            "echo '@@VIREO-LAB@@ ready 2.0'\n" +
+            "while read -r verb arg; do\n" +
+            "  case $verb in r) echo \"@@VIREO-LAB@@ end 99 1\"; echo \"@@VIREO-LAB@@ begin $arg\"; echo out$arg; printf tail; echo \"@@VIREO-LAB@@ end $arg 3\";; q) exit 0;; esac\n" +
+            "done");
+        await using L1Machine machine = await L1Machine.BootAsync(options);
+        Assert.Equal(["/lib/modules/lab/02-kvm-amd.ko"], machine.FailedModules);
+        LabCommandResult first = await machine.RunAsync("anything");
+        LabCommandResult second = await machine.RunAsync("anything else");
+        Assert.Equal((3, "out1\ntail"), (first.ExitStatus, first.Output));
+        Assert.Equal((3, "out2\ntail"), (second.ExitStatus, second.Output));
+        Assert.Equal(0, await machine.ShutdownAsync());
+    }
+}

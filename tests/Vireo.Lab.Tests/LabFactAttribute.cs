@@ -1,0 +1,28 @@
+using Vireo.Lab;
+using Vireo.TestSupport;
+
+namespace Vireo.Lab.Tests;
+
+/// <summary>A fact that needs Debian tools (qemu, busybox-static, cpio). The lab installs
+/// missing ones with apt-get, so it skips only where that is impossible: the tool is absent
+/// and there is no apt-get, or no root and no sudo. CI runs as root with apt, so it runs.</summary>
+public sealed class LabFactAttribute : FactAttribute
+{
+    public LabFactAttribute(params string[] programs)
+    {
+        string[] missing = programs.Where(p => HostCapabilities.FindOnPath(p) is null && !File.Exists($"/usr/bin/{p}")).ToArray();
+        if (missing.Length == 0)
+        {
+            return;
+        }
+        if (HostCapabilities.FindOnPath("apt-get") is null)
+        {
+            Skip = $"{string.Join(", ", missing)} missing and this host has no apt-get to install them";
+        }
+        else if (Environment.UserName != "root" && HostCapabilities.FindOnPath("sudo") is null)
+        {
+            Skip = $"{string.Join(", ", missing)} missing; installing needs root or sudo " +
+                $"(apt-get install -y {string.Join(' ', HostPackages.Lab)})";
+        }
+    }
+}
