@@ -8,6 +8,11 @@ need=()
 command -v gcc >/dev/null || need+=(gcc libc6-dev)
 [ -f /usr/include/linux/kvm.h ] || need+=(linux-libc-dev)
 command -v iasl >/dev/null || need+=(acpica-tools)
+# The nested lab: QEMU (TCG, emulated AMD SVM) boots busybox-based L1 images.
+command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
+command -v cpio >/dev/null || need+=(cpio)
+command -v xz >/dev/null || need+=(xz-utils)
 if [ ${#need[@]} -gt 0 ]; then
     echo "test.sh: installing ${need[*]} (apt-get)..." >&2
     if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
