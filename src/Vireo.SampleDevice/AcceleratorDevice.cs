@@ -1,0 +1,210 @@
+using System.Buffers.Binary;
+using Vireo.VfioUser;
+
+namespace Vireo.SampleDevice;
+
+/// <summary>
+/// A small accelerator: BAR0 registers (doorbell, status, a DMA engine that copies between
+/// guest buffers), BAR2 shared memory whose second half holds the MSI-X table and PBA, a PM
+/// capability, migration of its registers. It raises ACPI notify 0x81 when its power budget
+/// changes and wakes itself when work arrives in low power.
+/// </summary>
+public sealed class AcceleratorDevice : VfioUserPciDevice
+{
+    // Register map of BAR0 (this device's own layout).
+    public const ulong RegId = 0x00;
+    public const ulong RegStatus = 0x04;
+    public const ulong RegDoorbell = 0x08;
+    public const ulong RegSource = 0x10;
+    public const ulong RegDestination = 0x18;
+    public const ulong RegLength = 0x20;
+    public const ulong RegPowerBudget = 0x24;
+    public const ulong RegCompleted = 0x28;
+    public const uint Id = 0x45524956; // "VIRE"
+    public const uint StatusDone = 1;
+    public const uint StatusError = 2;
+    public const uint MaxCopy = 16 * 1024 * 1024;
+
+    // ACPI 6.5 §5.6.6 Table 5.166: 0x80+ are device-specific; 0x81 is the "Information Change"
+    // code that GPU drivers use for power-budget (D-notifier) events.
+    public const byte PowerBudgetNotify = 0x81;
+
+    private readonly Lock _lock = new();
+    private ulong _source;
+    private ulong _destination;
+    private uint _length;
+    private uint _status;
+    private uint _powerBudget = 100;
+    private uint _completed;
+
+    public AcceleratorDevice()
+        : base(new PciConfigSpace(0x1b36, 0x0100, 0x120000, revision: 1, subsystemVendorId: 0x1b36, subsystemId: 0x0100))
+    {
+        Config.SetInterruptPin(1);
+        Config.AddPowerManagement();
+        DefineBar(0, PciBar.Trapped(0x1000));
+        DefineBar(2, PciBar.SharedMemory(0x4000, [new SparseMmapArea(0, 0x2000)]));
+        DefineMsix(2, 2, 0x2000, 2, 0x3000);
+        Config.Seal();
+    }
+
+    public override bool SupportsMigration => true;
+
+    public uint Completed
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _completed;
+            }
+        }
+    }
+
+    /// <summary>Firmware changed the power budget: tell the client (ACPI notify) and, being work
+    /// for the driver, wake the device if it is in low power.</summary>
+    public void SetPowerBudget(uint budget)
+    {
+        lock (_lock)
+        {
+            if (budget == _powerBudget)
+            {
+                return;
+            }
+            _powerBudget = budget;
+        }
+        Host.RequestWake();
+        Host.NotifyAcpi(PowerBudgetNotify);
+    }
+
+    protected override void ReadBar(int bar, ulong offset, Span<byte> data)
+    {
+        data.Clear();
+        if (bar != 0 || data.Length is not (4 or 8))
+        {
+            return;
+        }
+        lock (_lock)
+        {
+            ulong value = offset switch
+            {
+                RegId => Id,
+                RegStatus => _status,
+                RegSource => _source,
+                RegDestination => _destination,
+                RegLength => _length,
+                RegPowerBudget => _powerBudget,
+                RegCompleted => _completed,
+                _ => 0,
+            };
+            if (data.Length == 8)
+            {
+                BinaryPrimitives.WriteUInt64LittleEndian(data, value);
+            }
+            else
+            {
+                BinaryPrimitives.WriteUInt32LittleEndian(data, (uint)value);
+            }
+        }
+    }
+
+    protected override void WriteBar(int bar, ulong offset, ReadOnlySpan<byte> data)
+    {
+        if (bar != 0 || data.Length is not (4 or 8))
+        {
+            return;
+        }
+        ulong value = data.Length == 8 ? BinaryPrimitives.ReadUInt64LittleEndian(data) : BinaryPrimitives.ReadUInt32LittleEndian(data);
+        switch (offset)
+        {
+            case RegSource:
+                _source = value;
+                break;
+            case RegDestination:
+                _destination = value;
+                break;
+            case RegLength:
+                _length = (uint)value;
+                break;
+            case RegStatus:
+                _status &= ~(uint)value; // write 1 to clear
+                break;
+            case RegPowerBudget:
+                SetPowerBudget((uint)value);
+                break;
+            case RegDoorbell:
+                RunCopy();
+                break;
+        }
+    }
+
+    protected override void Reset()
+    {
+        lock (_lock)
+        {
+            _source = _destination = 0;
+            _length = _status = _completed = 0;
+        }
+    }
+
+    protected override byte[] SaveState()
+    {
+        byte[] state = new byte[36];
+        lock (_lock)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(state, _source);
+            BinaryPrimitives.WriteUInt64LittleEndian(state.AsSpan(8), _destination);
+            BinaryPrimitives.WriteUInt32LittleEndian(state.AsSpan(16), _length);
+            BinaryPrimitives.WriteUInt32LittleEndian(state.AsSpan(20), _status);
+            BinaryPrimitives.WriteUInt32LittleEndian(state.AsSpan(24), _powerBudget);
+            BinaryPrimitives.WriteUInt32LittleEndian(state.AsSpan(28), _completed);
+        }
+        return state;
+    }
+
+    protected override void LoadState(ReadOnlySpan<byte> state)
+    {
+        if (state.Length < 32)
+        {
+            throw new ArgumentException("accelerator state is 32 bytes or more", nameof(state));
+        }
+        lock (_lock)
+        {
+            _source = BinaryPrimitives.ReadUInt64LittleEndian(state);
+            _destination = BinaryPrimitives.ReadUInt64LittleEndian(state[8..]);
+            _length = BinaryPrimitives.ReadUInt32LittleEndian(state[16..]);
+            _status = BinaryPrimitives.ReadUInt32LittleEndian(state[20..]);
+            _powerBudget = BinaryPrimitives.ReadUInt32LittleEndian(state[24..]);
+            _completed = BinaryPrimitives.ReadUInt32LittleEndian(state[28..]);
+        }
+    }
+
+    private void RunCopy()
+    {
+        uint length = Math.Min(_length, MaxCopy);
+        byte[] buffer = new byte[Math.Min(length, 1024 * 1024)];
+        try
+        {
+            for (uint done = 0; done < length;)
+            {
+                int chunk = (int)Math.Min((uint)buffer.Length, length - done);
+                Host.DmaRead(_source + done, buffer.AsSpan(0, chunk));
+                Host.DmaWrite(_destination + done, buffer.AsSpan(0, chunk));
+                done += (uint)chunk;
+            }
+            lock (_lock)
+            {
+                _status |= StatusDone;
+                _completed++;
+            }
+        }
+        catch (VfioUserException)
+        {
+            lock (_lock)
+            {
+                _status |= StatusError;
+            }
+        }
+        Host.Interrupt(0);
+    }
+}

@@ -1,0 +1,47 @@
+using System.Runtime.InteropServices;
+using Vireo.SampleDevice;
+using Vireo.VfioUser;
+
+// vireo-device: serves the sample accelerator over vfio-user.
+//   vireo-device --socket PATH [--budget-interval-ms N]
+//   vireo-device info SOCKET [--json]
+//   vireo-device bench [--seconds N]
+try
+{
+    if (args.Length >= 2 && args[0] == "info")
+    {
+        VfioUserDeviceReport report = VfioUserInfo.Query(args[1]);
+        Console.Write(args.Contains("--json") ? VfioUserInfo.ToJson(report) + Environment.NewLine : VfioUserInfo.ToText(report));
+        return 0;
+    }
+    if (args.Length >= 1 && args[0] == "bench")
+    {
+        double seconds = Option(args, "--seconds") is string s ? double.Parse(s, System.Globalization.CultureInfo.InvariantCulture) : 2;
+        Benchmark.Run(TimeSpan.FromSeconds(seconds), Console.Out);
+        return 0;
+    }
+    string socket = Option(args, "--socket") ?? throw new ArgumentException("usage: vireo-device --socket PATH [--budget-interval-ms N] | info SOCKET [--json] | bench [--seconds N]");
+    int budgetInterval = Option(args, "--budget-interval-ms") is string ms ? int.Parse(ms, System.Globalization.CultureInfo.InvariantCulture) : 0;
+    using var stop = new CancellationTokenSource();
+    using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+    using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+    using var device = new AcceleratorDevice();
+    var server = new VfioUserServer(device, new VfioUserServerOptions { Log = m => Console.Error.WriteLine($"vireo-device: {m}") });
+    uint budget = 100;
+    using Timer? budgetTimer = budgetInterval > 0
+        ? new Timer(_ => device.SetPowerBudget(budget = budget == 100 ? 60u : 100u), null, budgetInterval, budgetInterval)
+        : null;
+    server.Run(socket, stop.Token, () => Console.WriteLine($"listening on {socket}"));
+    return 0;
+}
+catch (Exception e) when (e is ArgumentException or FormatException or VfioUserException or VfioUserDisconnectedException or Vireo.Sys.ErrnoException or TimeoutException)
+{
+    Console.Error.WriteLine($"vireo-device: {e.Message}");
+    return 1;
+}
+
+static string? Option(string[] args, string name)
+{
+    int i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}

@@ -1,0 +1,297 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Vireo.Sys;
+
+/// <summary>An AF_UNIX stream socket that carries file descriptors (SCM_RIGHTS) with its data.</summary>
+public sealed class UnixSocket : IDisposable
+{
+    // <bits/socket.h>, <sys/un.h>
+    private const int AfUnix = 1;
+    private const int SockStream = 1;
+    private const int SockCloexec = 0x80000;
+    private const int SolSocket = 1;
+    private const int ScmRights = 1;
+    private const int MsgCtrunc = 0x8;
+    private const int MsgNoSignal = 0x4000;
+    private const int MsgCmsgCloexec = 0x40000000;
+    private const int ShutRdWr = 2;
+    private const int SockAddrUnSize = 110;
+    private const int SunPathOffset = 2;
+    private const int CmsgHeaderSize = 16;
+
+    /// <summary>The most descriptors one message may carry (the kernel's SCM_MAX_FD is 253).</summary>
+    public const int MaxFdsPerMessage = 253;
+
+    private UnixSocket(SafeFd fd)
+    {
+        Handle = fd;
+    }
+
+    public SafeFd Handle { get; }
+
+    public static UnixSocket FromHandle(SafeFd fd) => new(fd);
+
+    /// <summary>socketpair(AF_UNIX, SOCK_STREAM): two connected ends, for in-process peers and
+    /// for handing one end to a child process.</summary>
+    public static unsafe (UnixSocket First, UnixSocket Second) CreatePair()
+    {
+        int* fds = stackalloc int[2];
+        // Safe: the kernel writes exactly two ints.
+        if (Interop.Sys.SocketPair(AfUnix, SockStream | SockCloexec, 0, fds) != 0)
+        {
+            throw ErrnoException.FromLastError("socketpair");
+        }
+        return (new UnixSocket(SafeFd.FromOwned(fds[0])), new UnixSocket(SafeFd.FromOwned(fds[1])));
+    }
+
+    /// <summary>Binds <paramref name="path"/> (which must not exist) and listens.</summary>
+    public static unsafe UnixSocket Listen(string path, int backlog = 4)
+    {
+        UnixSocket socket = Create();
+        try
+        {
+            byte* address = stackalloc byte[SockAddrUnSize];
+            uint length = FillAddress(address, path);
+            // Safe: address is a full sockaddr_un and length covers only the bytes filled.
+            if (Interop.Sys.Bind(socket.Handle, address, length) != 0)
+            {
+                throw ErrnoException.FromLastError($"bind {path}");
+            }
+            if (Interop.Sys.Listen(socket.Handle, backlog) != 0)
+            {
+                throw ErrnoException.FromLastError($"listen {path}");
+            }
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    public static unsafe UnixSocket Connect(string path)
+    {
+        UnixSocket socket = Create();
+        try
+        {
+            byte* address = stackalloc byte[SockAddrUnSize];
+            uint length = FillAddress(address, path);
+            while (true)
+            {
+                // Safe: as in Listen.
+                if (Interop.Sys.Connect(socket.Handle, address, length) == 0)
+                {
+                    return socket;
+                }
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno != Errno.EINTR)
+                {
+                    throw new ErrnoException(errno, $"connect {path}");
+                }
+            }
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Accepts one connection; blocks until a peer connects or the socket is shut down.</summary>
+    public UnixSocket Accept()
+    {
+        while (true)
+        {
+            SafeFd fd = Interop.Sys.Accept4(Handle, 0, 0, SockCloexec);
+            if (!fd.IsInvalid)
+            {
+                return new UnixSocket(fd);
+            }
+            int errno = Marshal.GetLastPInvokeError();
+            fd.Dispose();
+            if (errno != Errno.EINTR)
+            {
+                throw new ErrnoException(errno, "accept4");
+            }
+        }
+    }
+
+    /// <summary>Sends all of <paramref name="data"/>; <paramref name="fds"/> ride on the first
+    /// sendmsg so they arrive with the first byte.</summary>
+    public unsafe void Send(ReadOnlySpan<byte> data, ReadOnlySpan<SafeFd> fds = default)
+    {
+        if (fds.Length > MaxFdsPerMessage)
+        {
+            throw new ArgumentOutOfRangeException(nameof(fds), fds.Length, "too many descriptors for one message");
+        }
+        int controlLength = fds.IsEmpty ? 0 : CmsgSpace(fds.Length * sizeof(int));
+        byte* control = stackalloc byte[Math.Max(controlLength, 1)];
+        var added = new bool[fds.Length];
+        try
+        {
+            if (controlLength > 0)
+            {
+                new Span<byte>(control, controlLength).Clear();
+                var header = (Interop.Sys.CmsgHdr*)control;
+                header->Length = (nuint)(CmsgHeaderSize + fds.Length * sizeof(int));
+                header->Level = SolSocket;
+                header->Type = ScmRights;
+                int* slots = (int*)(control + CmsgHeaderSize);
+                for (int i = 0; i < fds.Length; i++)
+                {
+                    fds[i].DangerousAddRef(ref added[i]);
+                    slots[i] = fds[i].DangerousGetFd();
+                }
+            }
+            int sent = 0;
+            fixed (byte* bytes = data)
+            {
+                do
+                {
+                    var iov = new Interop.Sys.IoVec { Base = bytes + sent, Length = (nuint)(data.Length - sent) };
+                    var message = new Interop.Sys.MsgHdr
+                    {
+                        Iov = &iov,
+                        IovLength = 1,
+                        Control = sent == 0 && controlLength > 0 ? control : null,
+                        ControlLength = sent == 0 ? (nuint)controlLength : 0,
+                    };
+                    // Safe: iov points into the pinned data, control into the stack buffer of
+                    // controlLength bytes; the fds stay referenced until the call returns.
+                    nint n = Interop.Sys.SendMsg(Handle, &message, MsgNoSignal);
+                    if (n < 0)
+                    {
+                        int errno = Marshal.GetLastPInvokeError();
+                        if (errno == Errno.EINTR)
+                        {
+                            continue;
+                        }
+                        throw new ErrnoException(errno, "sendmsg");
+                    }
+                    sent += (int)n;
+                }
+                while (sent < data.Length);
+            }
+        }
+        finally
+        {
+            for (int i = 0; i < fds.Length; i++)
+            {
+                if (added[i])
+                {
+                    fds[i].DangerousRelease();
+                }
+            }
+        }
+    }
+
+    /// <summary>One recvmsg: returns the bytes read (0 at end of stream) and appends received
+    /// descriptors to <paramref name="fds"/>. <paramref name="controlTruncated"/> is set when the
+    /// peer sent more than <paramref name="maxFds"/> descriptors (the kernel closed the excess).</summary>
+    public unsafe int Receive(Span<byte> buffer, List<SafeFd>? fds, int maxFds, out bool controlTruncated)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxFds);
+        maxFds = Math.Min(maxFds, MaxFdsPerMessage);
+        int controlLength = maxFds == 0 || fds is null ? 0 : CmsgSpace(maxFds * sizeof(int));
+        byte* control = stackalloc byte[Math.Max(controlLength, 1)];
+        fixed (byte* bytes = buffer)
+        {
+            while (true)
+            {
+                var iov = new Interop.Sys.IoVec { Base = bytes, Length = (nuint)buffer.Length };
+                var message = new Interop.Sys.MsgHdr
+                {
+                    Iov = &iov,
+                    IovLength = 1,
+                    Control = controlLength > 0 ? control : null,
+                    ControlLength = (nuint)controlLength,
+                };
+                // Safe: iov covers the pinned buffer, control the stack buffer of controlLength bytes.
+                nint n = Interop.Sys.RecvMsg(Handle, &message, MsgCmsgCloexec);
+                if (n < 0)
+                {
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno == Errno.EINTR)
+                    {
+                        continue;
+                    }
+                    throw new ErrnoException(errno, "recvmsg");
+                }
+                controlTruncated = (message.Flags & MsgCtrunc) != 0;
+                if (controlLength > 0)
+                {
+                    CollectFds(control, (int)message.ControlLength, fds!);
+                }
+                return (int)n;
+            }
+        }
+    }
+
+    /// <summary>Shuts both directions: a thread blocked in Receive or Accept returns.</summary>
+    public void Shutdown()
+    {
+        if (!Handle.IsClosed)
+        {
+            _ = Interop.Sys.Shutdown(Handle, ShutRdWr);
+        }
+    }
+
+    public void Dispose() => Handle.Dispose();
+
+    private static unsafe void CollectFds(byte* control, int length, List<SafeFd> fds)
+    {
+        int offset = 0;
+        while (offset + CmsgHeaderSize <= length)
+        {
+            // Safe: the header lies within the length the kernel reported.
+            var header = (Interop.Sys.CmsgHdr*)(control + offset);
+            int cmsgLength = (int)header->Length;
+            if (cmsgLength < CmsgHeaderSize || offset + cmsgLength > length)
+            {
+                break;
+            }
+            if (header->Level == SolSocket && header->Type == ScmRights)
+            {
+                int count = (cmsgLength - CmsgHeaderSize) / sizeof(int);
+                int* slots = (int*)(control + offset + CmsgHeaderSize);
+                for (int i = 0; i < count; i++)
+                {
+                    fds.Add(SafeFd.FromOwned(slots[i]));
+                }
+            }
+            offset += Align(cmsgLength);
+        }
+    }
+
+    private static UnixSocket Create()
+    {
+        SafeFd fd = Interop.Sys.Socket(AfUnix, SockStream | SockCloexec, 0);
+        if (fd.IsInvalid)
+        {
+            fd.Dispose();
+            throw ErrnoException.FromLastError("socket AF_UNIX");
+        }
+        return new UnixSocket(fd);
+    }
+
+    private static unsafe uint FillAddress(byte* address, string path)
+    {
+        int pathBytes = Encoding.UTF8.GetByteCount(path);
+        if (pathBytes == 0 || pathBytes >= SockAddrUnSize - SunPathOffset)
+        {
+            throw new ArgumentException($"socket path must be 1 to {SockAddrUnSize - SunPathOffset - 1} bytes", nameof(path));
+        }
+        var span = new Span<byte>(address, SockAddrUnSize);
+        span.Clear();
+        span[0] = AfUnix;
+        Encoding.UTF8.GetBytes(path, span[SunPathOffset..]);
+        return (uint)(SunPathOffset + pathBytes + 1);
+    }
+
+    // CMSG_ALIGN / CMSG_SPACE from <bits/socket.h> (LP64: 8-byte alignment).
+    private static int Align(int length) => (length + 7) & ~7;
+
+    private static int CmsgSpace(int dataLength) => CmsgHeaderSize + Align(dataLength);
+}

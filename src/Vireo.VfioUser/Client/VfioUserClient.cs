@@ -1,0 +1,426 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using Vireo.Sys;
+
+namespace Vireo.VfioUser;
+
+/// <summary>
+/// A vfio-user client: what a VMM needs to drive a device. A reader thread matches replies to
+/// requests by message id and answers the server's DMA_READ/DMA_WRITE while requests wait, so a
+/// device that does DMA in the middle of a region write cannot deadlock the pair.
+/// </summary>
+public sealed class VfioUserClient : IDisposable
+{
+    public const ushort ProtocolMajor = 0;
+    public const ushort ProtocolMinor = 2;
+
+    private readonly MessageChannel _channel;
+    private readonly VfioUserClientOptions _options;
+    private readonly ConcurrentDictionary<ushort, TaskCompletionSource<ReceivedMessage>> _pending = new();
+    private readonly Thread _reader;
+    private int _nextId;
+    private volatile Exception? _failure;
+
+    private VfioUserClient(UnixSocket socket, VfioUserClientOptions options)
+    {
+        _options = options;
+        _channel = new MessageChannel(socket, checked((int)options.MaxDataTransferSize + RegionAccess.Length), options.MaxMessageFds);
+        _reader = new Thread(ReadLoop) { IsBackground = true, Name = "vfio-user client" };
+        _reader.Start();
+    }
+
+    public VfioUserCapabilities ServerCapabilities { get; private set; } = new();
+
+    public ushort Major { get; private set; }
+
+    public ushort Minor { get; private set; }
+
+    public string? ServerCapabilitiesJson { get; private set; }
+
+    /// <summary>Both sides announced the low-power features.</summary>
+    public bool LowPowerAvailable => _options.AnnounceLowPower && ServerCapabilities.VireoLowPower == true;
+
+    /// <summary>Both sides announced the ACPI notify IRQ index.</summary>
+    public bool AcpiNotifyAvailable => _options.AnnounceAcpiNotify && ServerCapabilities.VireoAcpiNotify == true;
+
+    public static VfioUserClient Connect(string socketPath, VfioUserClientOptions? options = null)
+        => Open(UnixSocket.Connect(socketPath), options);
+
+    /// <summary>Negotiates the version over an already connected socket (taking ownership).</summary>
+    public static VfioUserClient Open(UnixSocket socket, VfioUserClientOptions? options = null)
+    {
+        var client = new VfioUserClient(socket, options ?? new VfioUserClientOptions());
+        try
+        {
+            client.Negotiate();
+            return client;
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
+    public DeviceInfo GetDeviceInfo()
+    {
+        using ReceivedMessage reply = Request(VfioUserCommand.DeviceGetInfo, DeviceInfo.Request);
+        return DeviceInfo.Decode(reply.Payload);
+    }
+
+    /// <summary>Region info with its capabilities, asking again with the argsz the server names
+    /// (the libvfio-user two-step). <paramref name="fd"/> is the region's fd when offered.</summary>
+    public RegionInfo GetRegionInfo(uint index, out SafeFd? fd)
+    {
+        fd = null;
+        uint argsz = RegionInfo.Length;
+        for (int attempt = 0; attempt < 2; attempt++)
+        {
+            using ReceivedMessage reply = Request(VfioUserCommand.DeviceGetRegionInfo, RegionInfo.Request(index, argsz));
+            RegionInfo info = RegionInfo.Decode(reply.Payload);
+            if (info.Argsz <= argsz || attempt == 1)
+            {
+                fd = reply.FdCount > 0 ? reply.TakeFd(0) : null;
+                return info;
+            }
+            argsz = Math.Min(info.Argsz, 64 * 1024);
+        }
+        throw new InvalidOperationException("unreachable");
+    }
+
+    public RegionIoFds GetRegionIoFds(uint index)
+    {
+        using ReceivedMessage reply = Request(VfioUserCommand.DeviceGetRegionIoFds, RegionIoFds.Request(index));
+        return RegionIoFds.Decode(reply.Payload);
+    }
+
+    public IrqInfo GetIrqInfo(uint index)
+    {
+        using ReceivedMessage reply = Request(VfioUserCommand.DeviceGetIrqInfo, IrqInfo.Request(index));
+        return IrqInfo.Decode(reply.Payload);
+    }
+
+    /// <summary>DATA_EVENTFD|ACTION_TRIGGER: the server signals these eventfds for vectors
+    /// start.. start+count-1.</summary>
+    public void SetIrqEventFds(VfioIrqIndex index, uint start, IReadOnlyList<EventFd> eventFds)
+    {
+        SafeFd[] fds = eventFds.Select(e => e.Handle).ToArray();
+        var set = new IrqSet(IrqSetFlags.DataEventFd | IrqSetFlags.ActionTrigger, (uint)index, start, (uint)fds.Length, ReadOnlyMemory<byte>.Empty);
+        Request(VfioUserCommand.DeviceSetIrqs, set, fds).Dispose();
+    }
+
+    /// <summary>count 0, DATA_NONE|ACTION_TRIGGER: tears down the whole index.</summary>
+    public void DisableIrqs(VfioIrqIndex index)
+        => Request(VfioUserCommand.DeviceSetIrqs, new IrqSet(IrqSetFlags.DataNone | IrqSetFlags.ActionTrigger, (uint)index, 0, 0, ReadOnlyMemory<byte>.Empty)).Dispose();
+
+    /// <summary>DATA_NONE with an action: trigger, mask or unmask vectors.</summary>
+    public void IrqAction(VfioIrqIndex index, IrqSetFlags action, uint start, uint count)
+        => Request(VfioUserCommand.DeviceSetIrqs, new IrqSet(IrqSetFlags.DataNone | action, (uint)index, start, count, ReadOnlyMemory<byte>.Empty)).Dispose();
+
+    public void ReadRegion(uint region, ulong offset, Span<byte> data)
+    {
+        using ReceivedMessage reply = Request(VfioUserCommand.RegionRead, new RegionAccess(offset, region, (uint)data.Length, ReadOnlyMemory<byte>.Empty));
+        RegionAccess answer = RegionAccess.Decode(reply.Payload, withData: true);
+        if (answer.Count != (uint)data.Length)
+        {
+            throw new VfioUserException(Errno.EIO, $"REGION_READ returned {answer.Count} of {data.Length} bytes");
+        }
+        answer.Data.Span.CopyTo(data);
+    }
+
+    /// <summary>REGION_WRITE; with <paramref name="noReply"/> the server sends nothing back
+    /// (errors are then lost, as the protocol says).</summary>
+    public void WriteRegion(uint region, ulong offset, ReadOnlySpan<byte> data, bool noReply = false)
+    {
+        var access = new RegionAccess(offset, region, (uint)data.Length, data.ToArray());
+        if (noReply)
+        {
+            Post(VfioUserCommand.RegionWrite, access);
+            return;
+        }
+        Request(VfioUserCommand.RegionWrite, access).Dispose();
+    }
+
+    public uint ReadRegionU32(uint region, ulong offset)
+    {
+        Span<byte> data = stackalloc byte[4];
+        ReadRegion(region, offset, data);
+        return BinaryPrimitives.ReadUInt32LittleEndian(data);
+    }
+
+    public void WriteRegionU32(uint region, ulong offset, uint value)
+    {
+        Span<byte> data = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(data, value);
+        WriteRegion(region, offset, data);
+    }
+
+    /// <summary>Maps guest memory for the device: with <paramref name="fd"/> the server mmaps it
+    /// at <paramref name="fdOffset"/>; without, it reaches the range through DMA messages.</summary>
+    public void DmaMap(ulong address, ulong size, DmaMapFlags flags, SafeFd? fd = null, ulong fdOffset = 0)
+    {
+        SafeFd[] fds = fd is null ? [] : [fd];
+        Request(VfioUserCommand.DmaMap, new DmaMapRequest(flags, fdOffset, address, size), fds).Dispose();
+    }
+
+    public void DmaUnmap(ulong address, ulong size, DmaUnmapFlags flags = DmaUnmapFlags.None)
+        => Request(VfioUserCommand.DmaUnmap, new DmaUnmapRequest(flags, address, size)).Dispose();
+
+    public void Reset() => Request(VfioUserCommand.DeviceReset, default(EmptyPayload)).Dispose();
+
+    public DeviceFeature Feature(DeviceFeature feature, SafeFd[]? fds = null)
+    {
+        using ReceivedMessage reply = Request(VfioUserCommand.DeviceFeature, feature, fds);
+        return DeviceFeature.Decode(reply.Payload);
+    }
+
+    public bool ProbeFeature(DeviceFeatureId feature, DeviceFeatureFlags operations)
+    {
+        try
+        {
+            Feature(DeviceFeature.Create(feature, DeviceFeatureFlags.Probe | operations));
+            return true;
+        }
+        catch (VfioUserException e) when (e.Errno == Errno.EINVAL)
+        {
+            return false;
+        }
+    }
+
+    public void LowPowerEntry() => Feature(DeviceFeature.Create(DeviceFeatureId.LowPowerEntry, DeviceFeatureFlags.Set));
+
+    /// <summary>Low power with a one-shot wake eventfd, signalled once when any access or the
+    /// device itself wakes it.</summary>
+    public void LowPowerEntryWithWakeup(EventFd wake)
+    {
+        // vfio_device_low_power_entry_with_wakeup: s32 wakeup_eventfd (index of the passed fd), u32 reserved.
+        byte[] data = new byte[8];
+        Feature(DeviceFeature.Create(DeviceFeatureId.LowPowerEntryWithWakeup, DeviceFeatureFlags.Set, data), [wake.Handle]);
+    }
+
+    public void LowPowerExit() => Feature(DeviceFeature.Create(DeviceFeatureId.LowPowerExit, DeviceFeatureFlags.Set));
+
+    public MigrationFlags GetMigrationFlags()
+    {
+        DeviceFeature reply = Feature(DeviceFeature.Get(DeviceFeatureId.Migration, 8));
+        return (MigrationFlags)BinaryPrimitives.ReadUInt64LittleEndian(reply.Data.Span);
+    }
+
+    public MigrationState GetMigrationState()
+    {
+        DeviceFeature reply = Feature(DeviceFeature.Get(DeviceFeatureId.MigDeviceState, 8));
+        return (MigrationState)BinaryPrimitives.ReadUInt32LittleEndian(reply.Data.Span);
+    }
+
+    public void SetMigrationState(MigrationState state)
+    {
+        byte[] data = new byte[8];
+        BinaryPrimitives.WriteUInt32LittleEndian(data, (uint)state);
+        Feature(DeviceFeature.Create(DeviceFeatureId.MigDeviceState, DeviceFeatureFlags.Set, data));
+    }
+
+    /// <summary>One MIG_DATA_READ; an empty result means the device has no more data.</summary>
+    public byte[] ReadMigrationData(uint maxBytes)
+    {
+        using ReceivedMessage reply = Request(VfioUserCommand.MigDataRead, MigData.ReadRequest(maxBytes));
+        MigData answer = MigData.Decode(reply.Payload);
+        if (answer.Size > maxBytes || answer.Size > answer.Data.Length)
+        {
+            throw new VfioUserException(Errno.EIO, $"MIG_DATA_READ returned size {answer.Size} for {maxBytes}");
+        }
+        return answer.Data[..(int)answer.Size].ToArray();
+    }
+
+    public void WriteMigrationData(ReadOnlyMemory<byte> data) => Request(VfioUserCommand.MigDataWrite, MigData.Write(data)).Dispose();
+
+    /// <summary>Sends a command and waits for its reply; an error reply becomes a
+    /// <see cref="VfioUserException"/> with the server's errno.</summary>
+    public ReceivedMessage Request(VfioUserCommand command, IVfioUserPayload payload, SafeFd[]? fds = null)
+    {
+        ThrowIfFailed();
+        ushort id = (ushort)Interlocked.Increment(ref _nextId);
+        var waiter = new TaskCompletionSource<ReceivedMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_pending.TryAdd(id, waiter))
+        {
+            throw new InvalidOperationException("65536 requests outstanding");
+        }
+        if (_failure is Exception failed)
+        {
+            // The reader may have failed between ThrowIfFailed and TryAdd.
+            waiter.TrySetException(new VfioUserDisconnectedException(failed.Message, failed));
+        }
+        try
+        {
+            _channel.Send(new MessageHeader(id, command, 0, MessageFlags.Command, 0), payload, fds);
+            if (!waiter.Task.Wait(_options.ReplyTimeout))
+            {
+                throw new TimeoutException($"no reply to {command} #{id} within {_options.ReplyTimeout}");
+            }
+        }
+        catch (AggregateException e) when (e.InnerException is not null)
+        {
+            throw e.InnerException;
+        }
+        finally
+        {
+            _pending.TryRemove(id, out _);
+        }
+        ReceivedMessage reply = waiter.Task.Result;
+        if (reply.Header.Command != command)
+        {
+            reply.Dispose();
+            throw new VfioUserException(Errno.EIO, $"reply #{id} is for {reply.Header.Command}, not {command}");
+        }
+        if (reply.Header.IsError)
+        {
+            // libvfio-user maps an error of 0 or above 4096 to EINVAL; do the same.
+            int errno = reply.Header.Error is 0 or > 4096 ? Errno.EINVAL : (int)reply.Header.Error;
+            reply.Dispose();
+            throw new VfioUserException(errno, $"{command} failed");
+        }
+        return reply;
+    }
+
+    /// <summary>Sends a command with No_reply set.</summary>
+    public void Post(VfioUserCommand command, IVfioUserPayload payload, SafeFd[]? fds = null)
+    {
+        ThrowIfFailed();
+        ushort id = (ushort)Interlocked.Increment(ref _nextId);
+        _channel.Send(new MessageHeader(id, command, 0, MessageFlags.Command | MessageFlags.NoReply, 0), payload, fds);
+    }
+
+    public void Dispose()
+    {
+        _failure ??= new ObjectDisposedException(nameof(VfioUserClient));
+        _channel.Shutdown();
+        if (Thread.CurrentThread != _reader)
+        {
+            _reader.Join(TimeSpan.FromSeconds(5));
+        }
+        _channel.Dispose();
+    }
+
+    private void Negotiate()
+    {
+        var caps = new VfioUserCapabilities
+        {
+            MaxMessageFds = _options.MaxMessageFds,
+            MaxDataTransferSize = _options.MaxDataTransferSize,
+            MaxDmaMaps = VfioUserCapabilities.DefaultMaxDmaMaps,
+            PageSizes = VfioUserCapabilities.DefaultPageSizes,
+            MigrationPageSize = VfioUserCapabilities.DefaultPageSizes,
+            VireoLowPower = _options.AnnounceLowPower ? true : null,
+            VireoAcpiNotify = _options.AnnounceAcpiNotify ? true : null,
+        };
+        using ReceivedMessage reply = Request(VfioUserCommand.Version, new VersionPayload(ProtocolMajor, ProtocolMinor, caps.ToJson()));
+        VersionPayload version = VersionPayload.Decode(reply.Payload);
+        if (version.Major != ProtocolMajor || version.Minor > ProtocolMinor)
+        {
+            throw new VfioUserException(Errno.EINVAL, $"server answered version {version.Major}.{version.Minor} to {ProtocolMajor}.{ProtocolMinor}");
+        }
+        Major = version.Major;
+        Minor = version.Minor;
+        ServerCapabilitiesJson = version.Capabilities;
+        ServerCapabilities = version.Capabilities is null ? new VfioUserCapabilities() : VfioUserCapabilities.Parse(version.Capabilities);
+    }
+
+    private void ThrowIfFailed()
+    {
+        if (_failure is not null)
+        {
+            throw new VfioUserDisconnectedException($"the connection is closed: {_failure.Message}", _failure);
+        }
+    }
+
+    private void ReadLoop()
+    {
+        try
+        {
+            while (true)
+            {
+                ReceivedMessage? message = _channel.Receive();
+                if (message is null)
+                {
+                    Fail(new VfioUserDisconnectedException("the server closed the connection"));
+                    return;
+                }
+                if (message.Header.IsReply)
+                {
+                    if (!_pending.TryGetValue(message.Header.MessageId, out TaskCompletionSource<ReceivedMessage>? waiter) || !waiter.TrySetResult(message))
+                    {
+                        message.Dispose();
+                        // A reply to nothing means the stream is out of step: stop trusting it.
+                        Fail(new VfioUserDisconnectedException($"unexpected reply #{message.Header.MessageId} for {message.Header.Command}"));
+                        return;
+                    }
+                    continue;
+                }
+                using (message)
+                {
+                    ServeServerCommand(message);
+                }
+            }
+        }
+        catch (Exception e) when (e is VfioUserDisconnectedException or VfioUserException or ErrnoException)
+        {
+            Fail(e);
+        }
+    }
+
+    private void ServeServerCommand(ReceivedMessage message)
+    {
+        MessageHeader header = message.Header;
+        var replyHeader = new MessageHeader(header.MessageId, header.Command, 0, MessageFlags.Reply, 0);
+        try
+        {
+            IVfioUserDmaTarget target = _options.DmaTarget ?? throw new VfioUserException(Errno.EFAULT, "no DMA target");
+            switch (header.Command)
+            {
+                case VfioUserCommand.DmaRead:
+                {
+                    DmaAccess request = DmaAccess.Decode(message.Payload, withData: false);
+                    if (request.Count > _options.MaxDataTransferSize)
+                    {
+                        throw new VfioUserException(Errno.EINVAL, $"DMA_READ of {request.Count} bytes");
+                    }
+                    byte[] data = new byte[request.Count];
+                    target.Read(request.Address, data);
+                    if (!header.NoReply)
+                    {
+                        _channel.Send(replyHeader, request with { Data = data });
+                    }
+                    return;
+                }
+                case VfioUserCommand.DmaWrite:
+                {
+                    DmaAccess request = DmaAccess.Decode(message.Payload, withData: true);
+                    target.Write(request.Address, request.Data.Span);
+                    if (!header.NoReply)
+                    {
+                        _channel.Send(replyHeader, request with { Data = ReadOnlyMemory<byte>.Empty });
+                    }
+                    return;
+                }
+                default:
+                    throw new VfioUserException(Errno.EINVAL, $"server sent command {header.Command}");
+            }
+        }
+        catch (Exception e) when (e is VfioUserException or ArgumentException or ErrnoException)
+        {
+            if (!header.NoReply)
+            {
+                _channel.SendError(header.MessageId, header.Command, e is VfioUserException v ? v.Errno : Errno.EFAULT);
+            }
+        }
+    }
+
+    private void Fail(Exception reason)
+    {
+        _failure ??= reason;
+        foreach (TaskCompletionSource<ReceivedMessage> waiter in _pending.Values)
+        {
+            waiter.TrySetException(new VfioUserDisconnectedException(reason.Message, reason));
+        }
+        _channel.Shutdown();
+    }
+}

@@ -1,0 +1,276 @@
+using System.Buffers.Binary;
+
+namespace Vireo.VfioUser;
+
+/// <summary>
+/// Emulated PCI configuration space: registers plus per-bit write masks (writable and
+/// write-1-to-clear), like cloud-hypervisor's PciConfiguration. Offsets and bits cite the PCI
+/// Local Bus Specification 3.0 §6.2 (type 0 header) and §6.7 (capabilities).
+/// </summary>
+public sealed class PciConfigSpace
+{
+    public const int StandardSize = 256;
+    public const int ExtendedSize = 4096;
+
+    // PCI 3.0 §6.2: header offsets.
+    public const int VendorIdOffset = 0x00;
+    public const int CommandOffset = 0x04;
+    public const int StatusOffset = 0x06;
+    public const int BarOffset = 0x10;
+    public const int SubsystemVendorOffset = 0x2c;
+    public const int CapabilityPointerOffset = 0x34;
+    public const int InterruptLineOffset = 0x3c;
+    public const int InterruptPinOffset = 0x3d;
+
+    // PCI 3.0 §6.2.2 Command: I/O, memory, bus master, parity, SERR#, INTx disable.
+    public const ushort CommandWritable = 0x0547;
+    public const ushort CommandIntxDisable = 0x0400;
+
+    // PCI 3.0 §6.2.3 Status: capabilities list (bit 4); error bits 8, 11-15 are RW1C.
+    private const ushort StatusCapabilityList = 0x0010;
+    private const ushort StatusWriteOneToClear = 0xf900;
+
+    // PCI 3.0 §6.7 capability IDs; PCI PM 1.2 §3.2; PCI 3.0 §6.8.1 (MSI), §6.8.2 (MSI-X).
+    public const byte PowerManagementCapabilityId = 0x01;
+    public const byte MsiCapabilityId = 0x05;
+    public const byte MsixCapabilityId = 0x11;
+    private const int FirstCapabilityOffset = 0x40;
+
+    private readonly byte[] _registers;
+    private readonly byte[] _writable;
+    private readonly byte[] _clearOnWrite;
+    private byte[] _defaults = [];
+    private int _nextCapability = FirstCapabilityOffset;
+    private byte _lastCapability;
+
+    public PciConfigSpace(ushort vendorId, ushort deviceId, uint classCode, byte revision = 0, ushort subsystemVendorId = 0, ushort subsystemId = 0, int size = StandardSize)
+    {
+        if (size is not (StandardSize or ExtendedSize))
+        {
+            throw new ArgumentOutOfRangeException(nameof(size), size, "config space is 256 or 4096 bytes");
+        }
+        _registers = new byte[size];
+        _writable = new byte[size];
+        _clearOnWrite = new byte[size];
+        U16(VendorIdOffset, vendorId);
+        U16(0x02, deviceId);
+        _registers[0x08] = revision;
+        _registers[0x09] = (byte)classCode;
+        _registers[0x0a] = (byte)(classCode >> 8);
+        _registers[0x0b] = (byte)(classCode >> 16);
+        U16(SubsystemVendorOffset, subsystemVendorId);
+        U16(0x2e, subsystemId);
+        Mask16(CommandOffset, CommandWritable);
+        BinaryPrimitives.WriteUInt16LittleEndian(_clearOnWrite.AsSpan(StatusOffset), StatusWriteOneToClear);
+        _writable[0x0c] = 0xff; // cache line size
+        _writable[0x0d] = 0xff; // latency timer
+        _writable[InterruptLineOffset] = 0xff;
+        Seal();
+    }
+
+    public int Size => _registers.Length;
+
+    public int PowerManagementOffset { get; private set; }
+
+    public int MsiOffset { get; private set; }
+
+    public int MsixOffset { get; private set; }
+
+    public int MsiVectors { get; private set; }
+
+    public int MsixVectors { get; private set; }
+
+    public ushort Command => ReadU16(CommandOffset);
+
+    public bool IntxDisabled => (Command & CommandIntxDisable) != 0;
+
+    /// <summary>PMCSR power state, D0 when there is no PM capability.</summary>
+    public PciPowerState PowerState => PowerManagementOffset == 0 ? PciPowerState.D0 : (PciPowerState)(ReadU16(PowerManagementOffset + 4) & 3);
+
+    public bool MsiEnabled => MsiOffset != 0 && (ReadU16(MsiOffset + 2) & 1) != 0;
+
+    public bool MsixEnabled => MsixOffset != 0 && (ReadU16(MsixOffset + 2) & 0x8000) != 0;
+
+    public bool MsixFunctionMasked => MsixOffset != 0 && (ReadU16(MsixOffset + 2) & 0x4000) != 0;
+
+    /// <summary>MSI Multiple Message Enable: vectors the guest granted (PCI 3.0 §6.8.1.3).</summary>
+    public int MsiEnabledVectors => MsiOffset == 0 ? 0 : 1 << ((ReadU16(MsiOffset + 2) >> 4) & 7);
+
+    public ushort ReadU16(int offset) => BinaryPrimitives.ReadUInt16LittleEndian(_registers.AsSpan(offset));
+
+    public uint ReadU32(int offset) => BinaryPrimitives.ReadUInt32LittleEndian(_registers.AsSpan(offset));
+
+    public void Read(int offset, Span<byte> destination) => _registers.AsSpan(CheckRange(offset, destination.Length), destination.Length).CopyTo(destination);
+
+    /// <summary>A guest write: only writable bits change; RW1C bits clear where 1 is written.</summary>
+    public void Write(int offset, ReadOnlySpan<byte> source)
+    {
+        CheckRange(offset, source.Length);
+        for (int i = 0; i < source.Length; i++)
+        {
+            int at = offset + i;
+            byte value = source[i];
+            byte kept = (byte)(_registers[at] & ~_writable[at]);
+            byte current = (byte)(kept | (value & _writable[at]));
+            current &= (byte)~(value & _clearOnWrite[at]);
+            _registers[at] = current;
+        }
+    }
+
+    /// <summary>Sets a register directly (device-side, not masked).</summary>
+    public void SetU16(int offset, ushort value) => U16(offset, value);
+
+    public void SetU32(int offset, uint value) => BinaryPrimitives.WriteUInt32LittleEndian(_registers.AsSpan(CheckRange(offset, 4)), value);
+
+    /// <summary>Declares BAR <paramref name="index"/>: type bits read back, address bits above the
+    /// size writable, so the guest's all-ones sizing write reads back the size (PCI 3.0 §6.2.5.1).</summary>
+    public void SetBar(int index, PciBar bar)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)index, 5u, nameof(index));
+        int offset = BarOffset + (index * 4);
+        uint typeBits = (bar.Is64Bit ? 0x4u : 0) | (bar.Prefetchable ? 0x8u : 0);
+        ulong mask = ~(bar.Size - 1) & ~0xfUL;
+        SetU32(offset, typeBits);
+        BinaryPrimitives.WriteUInt32LittleEndian(_writable.AsSpan(offset), (uint)mask);
+        if (bar.Is64Bit)
+        {
+            if (index == 5)
+            {
+                throw new ArgumentException("a 64-bit BAR needs two slots", nameof(index));
+            }
+            BinaryPrimitives.WriteUInt32LittleEndian(_writable.AsSpan(offset + 4), (uint)(mask >> 32));
+        }
+        Seal();
+    }
+
+    public void SetInterruptPin(byte pin)
+    {
+        _registers[InterruptPinOffset] = pin;
+        Seal();
+    }
+
+    /// <summary>PCI PM 1.2 §3.2: PMC version 3 (1.2), no D1/D2, PMCSR with PowerState writable,
+    /// No_Soft_Reset set (D3hot to D0 keeps state), PME_En writable, PME_Status RW1C.</summary>
+    public int AddPowerManagement()
+    {
+        const ushort pmc = 0x0003;
+        const ushort noSoftReset = 0x0008;
+        int offset = AddCapability(PowerManagementCapabilityId, 8);
+        U16(offset + 2, pmc);
+        U16(offset + 4, noSoftReset);
+        Mask16(offset + 4, 0x0103);
+        BinaryPrimitives.WriteUInt16LittleEndian(_clearOnWrite.AsSpan(offset + 4), 0x8000);
+        PowerManagementOffset = offset;
+        Seal();
+        return offset;
+    }
+
+    /// <summary>PCI 3.0 §6.8.1: 64-bit MSI with per-vector masking; <paramref name="vectors"/> is a
+    /// power of two up to 32.</summary>
+    public int AddMsi(int vectors)
+    {
+        if (vectors is < 1 or > 32 || !int.IsPow2(vectors))
+        {
+            throw new ArgumentOutOfRangeException(nameof(vectors), vectors, "MSI vectors are a power of two, 1 to 32");
+        }
+        int offset = AddCapability(MsiCapabilityId, 24);
+        ushort control = (ushort)((int.Log2(vectors) << 1) | 0x0080 | 0x0100);
+        U16(offset + 2, control);
+        Mask16(offset + 2, 0x0071);
+        Mask32(offset + 4, 0xffff_fffc);
+        Mask32(offset + 8, 0xffff_ffff);
+        Mask16(offset + 12, 0xffff);
+        Mask32(offset + 16, vectors == 32 ? uint.MaxValue : (1u << vectors) - 1);
+        MsiOffset = offset;
+        MsiVectors = vectors;
+        Seal();
+        return offset;
+    }
+
+    /// <summary>PCI 3.0 §6.8.2: MSI-X with its table and PBA in BARs; table size N-1 read-only,
+    /// Function Mask (bit 14) and Enable (bit 15) writable.</summary>
+    public int AddMsix(int vectors, int tableBar, uint tableOffset, int pbaBar, uint pbaOffset)
+    {
+        if (vectors is < 1 or > 2048)
+        {
+            throw new ArgumentOutOfRangeException(nameof(vectors), vectors, "MSI-X has 1 to 2048 vectors");
+        }
+        if ((tableOffset & 7) != 0 || (pbaOffset & 7) != 0)
+        {
+            throw new ArgumentException("MSI-X table and PBA offsets are 8-byte aligned");
+        }
+        int offset = AddCapability(MsixCapabilityId, 12);
+        U16(offset + 2, (ushort)(vectors - 1));
+        Mask16(offset + 2, 0xc000);
+        SetU32(offset + 4, tableOffset | (uint)tableBar);
+        SetU32(offset + 8, pbaOffset | (uint)pbaBar);
+        MsixOffset = offset;
+        MsixVectors = vectors;
+        Seal();
+        return offset;
+    }
+
+    /// <summary>Adds a capability of <paramref name="length"/> bytes to the list and returns its
+    /// offset; the caller fills the body and masks.</summary>
+    public int AddCapability(byte id, int length)
+    {
+        int offset = _nextCapability;
+        if (length < 2 || offset + length > StandardSize)
+        {
+            throw new InvalidOperationException("no room for the capability in the first 256 bytes");
+        }
+        _registers[offset] = id;
+        _registers[offset + 1] = 0;
+        if (_lastCapability == 0)
+        {
+            _registers[CapabilityPointerOffset] = (byte)offset;
+        }
+        else
+        {
+            _registers[_lastCapability + 1] = (byte)offset;
+        }
+        _lastCapability = (byte)offset;
+        _nextCapability = (offset + length + 3) & ~3;
+        U16(StatusOffset, (ushort)(ReadU16(StatusOffset) | StatusCapabilityList));
+        return offset;
+    }
+
+    /// <summary>Makes the current registers the reset values.</summary>
+    public void Seal() => _defaults = (byte[])_registers.Clone();
+
+    /// <summary>Function-level reset: everything back to the sealed values except the BARs,
+    /// which the VMM programs and would otherwise have to restore.</summary>
+    public void Reset()
+    {
+        Span<byte> bars = stackalloc byte[24];
+        _registers.AsSpan(BarOffset, 24).CopyTo(bars);
+        _defaults.CopyTo(_registers, 0);
+        bars.CopyTo(_registers.AsSpan(BarOffset));
+    }
+
+    public byte[] Snapshot() => (byte[])_registers.Clone();
+
+    public void Restore(ReadOnlySpan<byte> registers)
+    {
+        if (registers.Length != _registers.Length)
+        {
+            throw new ArgumentException("config snapshot size differs", nameof(registers));
+        }
+        registers.CopyTo(_registers);
+    }
+
+    private int CheckRange(int offset, int length)
+    {
+        if (offset < 0 || length < 0 || offset > _registers.Length - length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"config access of {length} bytes outside {_registers.Length}");
+        }
+        return offset;
+    }
+
+    private void U16(int offset, ushort value) => BinaryPrimitives.WriteUInt16LittleEndian(_registers.AsSpan(offset), value);
+
+    private void Mask16(int offset, ushort mask) => BinaryPrimitives.WriteUInt16LittleEndian(_writable.AsSpan(offset), mask);
+
+    private void Mask32(int offset, uint mask) => BinaryPrimitives.WriteUInt32LittleEndian(_writable.AsSpan(offset), mask);
+}

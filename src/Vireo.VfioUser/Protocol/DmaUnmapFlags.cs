@@ -1,0 +1,10 @@
+namespace Vireo.VfioUser;
+
+/// <summary>DMA_UNMAP flags: UNMAP_ALL 2 as in linux/vfio.h VFIO_DMA_UNMAP_FLAG_ALL, accepted by
+/// libvfio-user with addr = size = 0.</summary>
+[Flags]
+public enum DmaUnmapFlags : uint
+{
+    None = 0,
+    All = 2,
+}

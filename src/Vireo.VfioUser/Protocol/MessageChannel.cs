@@ -1,0 +1,150 @@
+using System.Buffers;
+using Vireo.Sys;
+
+namespace Vireo.VfioUser;
+
+/// <summary>
+/// vfio-user framing over a UNIX stream socket. Receiving follows libvfio-user's tran_sock.c:
+/// recvmsg of exactly the 16-byte header, which is where SCM_RIGHTS fds arrive, then the
+/// payload. Sending puts header, payload and fds in one sendmsg. Framing faults (short stream,
+/// oversized message, truncated control data) end the connection: after them the stream cannot
+/// be trusted to be at a message boundary.
+/// </summary>
+public sealed class MessageChannel : IDisposable
+{
+    private readonly UnixSocket _socket;
+    private readonly Lock _sendLock = new();
+
+    public MessageChannel(UnixSocket socket, int maxPayload, int maxReceiveFds)
+    {
+        _socket = socket;
+        MaxPayload = maxPayload;
+        MaxReceiveFds = maxReceiveFds;
+    }
+
+    /// <summary>The largest payload accepted; a header announcing more drops the connection.</summary>
+    public int MaxPayload { get; set; }
+
+    /// <summary>Descriptors accepted per message; more are a framing fault (MSG_CTRUNC).</summary>
+    public int MaxReceiveFds { get; set; }
+
+    public UnixSocket Socket => _socket;
+
+    public void Send(MessageHeader header, IVfioUserPayload payload, ReadOnlySpan<SafeFd> fds = default)
+    {
+        int length = MessageHeader.Size + payload.EncodedLength;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            Span<byte> span = buffer.AsSpan(0, length);
+            (header with { MessageSize = (uint)length }).Write(span);
+            payload.Encode(span[MessageHeader.Size..]);
+            SendRaw(span, fds);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Sends bytes as they are (tests and fuzzing send malformed messages this way).</summary>
+    public void SendRaw(ReadOnlySpan<byte> bytes, ReadOnlySpan<SafeFd> fds = default)
+    {
+        try
+        {
+            lock (_sendLock)
+            {
+                _socket.Send(bytes, fds);
+            }
+        }
+        catch (ErrnoException e)
+        {
+            throw new VfioUserDisconnectedException($"send failed: {e.Message}", e);
+        }
+    }
+
+    public void SendError(ushort messageId, VfioUserCommand command, int errno)
+        => Send(new MessageHeader(messageId, command, 0, MessageFlags.Reply | MessageFlags.Error, (uint)errno), default(EmptyPayload));
+
+    /// <summary>Reads one message; null when the peer closed the stream at a message boundary.</summary>
+    public ReceivedMessage? Receive()
+    {
+        Span<byte> headerBytes = stackalloc byte[MessageHeader.Size];
+        var fds = new List<SafeFd>();
+        try
+        {
+            int got;
+            bool truncated;
+            try
+            {
+                got = _socket.Receive(headerBytes, fds, MaxReceiveFds, out truncated);
+            }
+            catch (ErrnoException e) when (e.Errno is Errno.ECONNRESET or Errno.EBADF or Errno.EINVAL)
+            {
+                return null;
+            }
+            if (got == 0)
+            {
+                return null;
+            }
+            if (truncated)
+            {
+                throw new VfioUserDisconnectedException($"peer sent more than {MaxReceiveFds} descriptors");
+            }
+            ReadExactly(headerBytes[got..], "header");
+            MessageHeader header = MessageHeader.Read(headerBytes);
+            if (header.MessageSize < MessageHeader.Size)
+            {
+                throw new VfioUserDisconnectedException($"msg_size {header.MessageSize} is smaller than the header");
+            }
+            if (header.MessageSize - MessageHeader.Size > (uint)MaxPayload)
+            {
+                throw new VfioUserDisconnectedException($"msg_size {header.MessageSize} exceeds the limit {MaxPayload + MessageHeader.Size}");
+            }
+            byte[] payload = header.PayloadSize == 0 ? [] : new byte[header.PayloadSize];
+            ReadExactly(payload, "payload");
+            var message = new ReceivedMessage(header, payload, fds);
+            fds = [];
+            return message;
+        }
+        finally
+        {
+            foreach (SafeFd fd in fds)
+            {
+                fd.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Wakes a thread blocked in <see cref="Receive"/> (it sees end of stream).</summary>
+    public void Shutdown() => _socket.Shutdown();
+
+    public void Dispose() => _socket.Dispose();
+
+    private void ReadExactly(Span<byte> buffer, string what)
+    {
+        while (!buffer.IsEmpty)
+        {
+            int got;
+            bool truncated;
+            try
+            {
+                // Descriptors are only expected with the header; any arriving later are closed by the kernel.
+                got = _socket.Receive(buffer, null, 0, out truncated);
+            }
+            catch (ErrnoException e)
+            {
+                throw new VfioUserDisconnectedException($"reading the {what} failed: {e.Message}", e);
+            }
+            if (got == 0)
+            {
+                throw new VfioUserDisconnectedException($"peer closed the connection inside a message {what}");
+            }
+            if (truncated)
+            {
+                throw new VfioUserDisconnectedException($"descriptors arrived inside a message {what}");
+            }
+            buffer = buffer[got..];
+        }
+    }
+}

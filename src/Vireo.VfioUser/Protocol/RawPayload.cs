@@ -1,0 +1,9 @@
+namespace Vireo.VfioUser;
+
+/// <summary>Bytes already encoded (replies that echo a request, test and fuzz input).</summary>
+public readonly record struct RawPayload(ReadOnlyMemory<byte> Bytes) : IVfioUserPayload
+{
+    public int EncodedLength => Bytes.Length;
+
+    public void Encode(Span<byte> destination) => Bytes.Span.CopyTo(destination);
+}

@@ -1,0 +1,206 @@
+using Vireo.Sys;
+
+namespace Vireo.VfioUser;
+
+public sealed partial class VfioUserServer
+{
+    private readonly List<DmaRegion> _dma = [];
+
+    public void DmaRead(ulong address, Span<byte> destination)
+    {
+        lock (_lock)
+        {
+            foreach ((DmaRegion region, ulong at, int offset, int length) in SplitDma(address, destination.Length, deviceReads: true))
+            {
+                Span<byte> slice = destination.Slice(offset, length);
+                if (region.IsMapped)
+                {
+                    region.Read(at, slice);
+                }
+                else
+                {
+                    DmaByMessage(VfioUserCommand.DmaRead, at, slice);
+                }
+            }
+        }
+    }
+
+    public void DmaWrite(ulong address, ReadOnlySpan<byte> source)
+    {
+        lock (_lock)
+        {
+            foreach ((DmaRegion region, ulong at, int offset, int length) in SplitDma(address, source.Length, deviceReads: false))
+            {
+                ReadOnlySpan<byte> slice = source.Slice(offset, length);
+                if (region.IsMapped)
+                {
+                    region.Write(at, slice);
+                }
+                else
+                {
+                    DmaByMessage(VfioUserCommand.DmaWrite, at, slice.ToArray());
+                }
+            }
+        }
+    }
+
+    /// <summary>Splits [address, address+length) over the maps, all checked before any byte
+    /// moves: EFAULT where no map covers it or the map lacks the permission (linux/vfio.h:
+    /// VFIO_DMA_MAP_FLAG_READ means readable by the device, WRITE writable by it).</summary>
+    private List<(DmaRegion Region, ulong Address, int Offset, int Length)> SplitDma(ulong address, int length, bool deviceReads)
+    {
+        var pieces = new List<(DmaRegion, ulong, int, int)>();
+        if (length == 0)
+        {
+            return pieces;
+        }
+        if (address > ulong.MaxValue - (ulong)length)
+        {
+            throw new VfioUserException(Errno.EFAULT, $"DMA {address:x}+{length} overflows");
+        }
+        int done = 0;
+        while (done < length)
+        {
+            ulong at = address + (ulong)done;
+            DmaRegion region = _dma.Find(r => at >= r.Start && at < r.End)
+                ?? throw new VfioUserException(Errno.EFAULT, $"DMA address {at:x} is not mapped");
+            if (deviceReads ? !region.Readable : !region.Writable)
+            {
+                throw new VfioUserException(Errno.EFAULT, $"DMA map at {region.Start:x} does not allow device {(deviceReads ? "reads" : "writes")}");
+            }
+            int chunk = (int)Math.Min((ulong)(length - done), region.End - at);
+            pieces.Add((region, at, done, chunk));
+            done += chunk;
+        }
+        return pieces;
+    }
+
+    private IVfioUserPayload HandleDmaMap(ReceivedMessage message)
+    {
+        DmaMapRequest request = DmaMapRequest.Decode(message.Payload);
+        if ((request.Flags & ~(DmaMapFlags.Read | DmaMapFlags.Write)) != 0)
+        {
+            throw new VfioUserException(Errno.EINVAL, $"DMA_MAP flags {(uint)request.Flags:x}");
+        }
+        if (request.Size == 0 || request.Address > ulong.MaxValue - request.Size || request.Offset > ulong.MaxValue - request.Size)
+        {
+            throw new VfioUserException(Errno.EINVAL, $"DMA_MAP range {request.Address:x}+{request.Size:x}");
+        }
+        if (message.FdCount > 1)
+        {
+            throw new VfioUserException(Errno.EINVAL, $"DMA_MAP with {message.FdCount} fds");
+        }
+        foreach (DmaRegion existing in _dma)
+        {
+            if (request.Address < existing.End && existing.Start < request.Address + request.Size)
+            {
+                // libvfio-user: an identical re-map succeeds, any other overlap is EINVAL.
+                if (existing.Request == request && existing.IsMapped == (message.FdCount == 1))
+                {
+                    return default(EmptyPayload);
+                }
+                throw new VfioUserException(Errno.EINVAL, $"DMA_MAP {request.Address:x}+{request.Size:x} overlaps {existing.Start:x}");
+            }
+        }
+        if ((uint)_dma.Count >= _options.MaxDmaMaps)
+        {
+            throw new VfioUserException(Errno.ENOSPC, $"more than {_options.MaxDmaMaps} DMA maps");
+        }
+        using SafeFd? fd = message.FdCount == 1 ? message.TakeFd(0) : null;
+        _dma.Add(new DmaRegion(request, fd));
+        return default(EmptyPayload);
+    }
+
+    private IVfioUserPayload HandleDmaUnmap(ReadOnlySpan<byte> payload)
+    {
+        DmaUnmapRequest request = DmaUnmapRequest.Decode(payload);
+        if (request.Flags == DmaUnmapFlags.All)
+        {
+            if (request.Address != 0 || request.Size != 0)
+            {
+                throw new VfioUserException(Errno.EINVAL, "DMA_UNMAP ALL with an address range");
+            }
+            DropDmaMaps();
+            return request;
+        }
+        if (request.Flags != DmaUnmapFlags.None)
+        {
+            throw new VfioUserException(Errno.EINVAL, $"DMA_UNMAP flags {(uint)request.Flags:x}");
+        }
+        int index = _dma.FindIndex(r => r.Start == request.Address && r.Request.Size == request.Size);
+        if (index < 0)
+        {
+            throw new VfioUserException(Errno.ENOENT, $"no DMA map at {request.Address:x}+{request.Size:x}");
+        }
+        _dma[index].Dispose();
+        _dma.RemoveAt(index);
+        return request;
+    }
+
+    private void DropDmaMaps()
+    {
+        foreach (DmaRegion region in _dma)
+        {
+            region.Dispose();
+        }
+        _dma.Clear();
+    }
+
+    /// <summary>DMA_READ/DMA_WRITE to the client on the same socket, in pieces of the client's
+    /// max_data_xfer_size. Client commands that arrive meanwhile are kept for later, in order.</summary>
+    private void DmaByMessage(VfioUserCommand command, ulong address, Span<byte> data)
+    {
+        MessageChannel channel = _channel ?? throw new VfioUserException(Errno.EFAULT, "no client for DMA");
+        if (Environment.CurrentManagedThreadId != _servingThread)
+        {
+            // Only the serving thread reads the socket; a second reader would steal its messages.
+            throw new InvalidOperationException("DMA through messages is only possible from device callbacks");
+        }
+        int step = (int)Math.Min(_client.EffectiveMaxDataTransferSize, int.MaxValue / 2);
+        for (int done = 0; done < data.Length; done += step)
+        {
+            int length = Math.Min(step, data.Length - done);
+            ulong at = address + (ulong)done;
+            ushort id = _nextMessageId++;
+            var request = new DmaAccess(at, (ulong)length, command == VfioUserCommand.DmaWrite ? data.Slice(done, length).ToArray() : ReadOnlyMemory<byte>.Empty);
+            channel.Send(new MessageHeader(id, command, 0, MessageFlags.Command, 0), request);
+            using ReceivedMessage reply = AwaitReply(channel, id, command);
+            if (reply.Header.IsError)
+            {
+                throw new VfioUserException((int)reply.Header.Error, $"client refused {command} at {at:x}");
+            }
+            DmaAccess answer = DmaAccess.Decode(reply.Payload, withData: command == VfioUserCommand.DmaRead);
+            if (answer.Address != at || answer.Count != (ulong)length)
+            {
+                throw new VfioUserException(Errno.EIO, $"{command} reply for {answer.Address:x}+{answer.Count} does not match");
+            }
+            if (command == VfioUserCommand.DmaRead)
+            {
+                answer.Data.Span.CopyTo(data[done..]);
+            }
+        }
+    }
+
+    private ReceivedMessage AwaitReply(MessageChannel channel, ushort id, VfioUserCommand command)
+    {
+        while (true)
+        {
+            if (!Poller.WaitReadable(channel.Socket.Handle, _options.DmaReplyTimeout))
+            {
+                throw new VfioUserDisconnectedException($"no reply to {command} within {_options.DmaReplyTimeout}");
+            }
+            ReceivedMessage message = channel.Receive() ?? throw new VfioUserDisconnectedException($"client left while {command} was outstanding");
+            if (message.Header.IsReply && message.Header.MessageId == id && message.Header.Command == command)
+            {
+                return message;
+            }
+            if (message.Header.IsCommand && _deferred.Count < _options.MaxDeferredCommands)
+            {
+                _deferred.Enqueue(message);
+                continue;
+            }
+            message.Dispose();
+            throw new VfioUserDisconnectedException($"unexpected message while waiting for the {command} reply");
+        }
+    }
+}

@@ -1,0 +1,319 @@
+using System.Buffers.Binary;
+using Vireo.Sys;
+
+namespace Vireo.VfioUser;
+
+public sealed partial class VfioUserServer
+{
+    private LowPowerMode _lowPower;
+    private bool _awakeForAccess;
+    private EventFd? _wakeFd;
+    private MigrationState _migrationState = MigrationState.Running;
+    private byte[]? _migrationOut;
+    private int _migrationOutPosition;
+    private MemoryStream? _migrationIn;
+
+    public bool IsLowPower
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _lowPower != LowPowerMode.Off;
+            }
+        }
+    }
+
+    public MigrationState MigrationState
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _migrationState;
+            }
+        }
+    }
+
+    /// <summary>Device-initiated wake. With a wake eventfd the device leaves low power and the
+    /// client is told once. Without one the client opted out of wake notifications (the policy
+    /// is the client's, seed 002), so nothing changes and nothing is signalled.</summary>
+    public void RequestWake()
+    {
+        lock (_lock)
+        {
+            if (_lowPower == LowPowerMode.EnteredWithWakeup)
+            {
+                ExitLowPower(signal: true);
+            }
+        }
+    }
+
+    /// <summary>Any access through the protocol wakes the device first (vfio.h
+    /// VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY). With a wake eventfd it stays awake and the eventfd
+    /// fires once; without one it goes back to low power after the access, mmaps still revoked.</summary>
+    private void WakeForAccess()
+    {
+        switch (_lowPower)
+        {
+            case LowPowerMode.EnteredWithWakeup:
+                ExitLowPower(signal: true);
+                break;
+            case LowPowerMode.Entered when !_awakeForAccess:
+                _awakeForAccess = true;
+                _device.LowPowerChanged(false);
+                break;
+        }
+    }
+
+    private void EndAccess()
+    {
+        if (_awakeForAccess)
+        {
+            _awakeForAccess = false;
+            if (_lowPower == LowPowerMode.Entered)
+            {
+                _device.LowPowerChanged(true);
+            }
+        }
+    }
+
+    private void EnterLowPower(LowPowerMode mode, EventFd? wake)
+    {
+        _lowPower = mode;
+        _wakeFd = wake;
+        foreach (PciBar? bar in _device.Bars)
+        {
+            bar?.Revoke();
+        }
+        _device.LowPowerChanged(true);
+    }
+
+    private void ExitLowPower(bool signal)
+    {
+        if (_lowPower == LowPowerMode.Off)
+        {
+            return;
+        }
+        _lowPower = LowPowerMode.Off;
+        foreach (PciBar? bar in _device.Bars)
+        {
+            bar?.Reinstate();
+        }
+        if (signal && _wakeFd is not null)
+        {
+            try
+            {
+                _wakeFd.Signal();
+            }
+            catch (ErrnoException e)
+            {
+                Log($"wake eventfd: {e.Message}");
+            }
+        }
+        DropLowPowerWake();
+        _device.LowPowerChanged(false);
+    }
+
+    private void DropLowPowerWake()
+    {
+        _wakeFd?.Dispose();
+        _wakeFd = null;
+    }
+
+    private DeviceFeatureFlags SupportedOperations(DeviceFeatureId feature) => feature switch
+    {
+        DeviceFeatureId.Migration when _device.SupportsMigration => DeviceFeatureFlags.Get | DeviceFeatureFlags.Probe,
+        DeviceFeatureId.MigDeviceState when _device.SupportsMigration => DeviceFeatureFlags.Get | DeviceFeatureFlags.Set | DeviceFeatureFlags.Probe,
+        DeviceFeatureId.LowPowerEntry or DeviceFeatureId.LowPowerEntryWithWakeup or DeviceFeatureId.LowPowerExit when _lowPowerNegotiated
+            => DeviceFeatureFlags.Set | DeviceFeatureFlags.Probe,
+        _ => 0,
+    };
+
+    private IVfioUserPayload HandleDeviceFeature(ReceivedMessage message)
+    {
+        DeviceFeature request = DeviceFeature.Decode(message.Payload);
+        DeviceFeatureFlags operations = request.Operations;
+        DeviceFeatureFlags supported = SupportedOperations(request.Feature);
+        // libvfio-user's test: every requested operation must be supported.
+        if (supported == 0 || (operations & supported) != operations || operations == 0)
+        {
+            throw new VfioUserException(Errno.EINVAL, $"device feature {(ushort)request.Feature} operations {(uint)operations:x}");
+        }
+        if ((operations & DeviceFeatureFlags.Probe) != 0)
+        {
+            RequireArgsz(request, message.Payload.Length);
+            return new RawPayload(message.Payload);
+        }
+        if (operations == DeviceFeatureFlags.Get)
+        {
+            return request.Feature switch
+            {
+                DeviceFeatureId.Migration => FeatureReply(request, 8, span => BinaryPrimitives.WriteUInt64LittleEndian(span, (ulong)(MigrationFlags.StopCopy | MigrationFlags.PreCopy))),
+                _ => FeatureReply(request, 8, span => BinaryPrimitives.WriteUInt32LittleEndian(span, (uint)_migrationState)),
+            };
+        }
+        if (operations != DeviceFeatureFlags.Set)
+        {
+            throw new VfioUserException(Errno.EINVAL, "GET and SET together");
+        }
+        RequireArgsz(request, message.Payload.Length);
+        switch (request.Feature)
+        {
+            case DeviceFeatureId.MigDeviceState:
+                if (request.Data.Length < 8)
+                {
+                    throw new VfioUserException(Errno.EINVAL, "MIG_DEVICE_STATE needs 8 bytes");
+                }
+                SetMigrationState((MigrationState)BinaryPrimitives.ReadUInt32LittleEndian(request.Data.Span));
+                break;
+            case DeviceFeatureId.LowPowerEntry:
+                if (_lowPower != LowPowerMode.Off || message.FdCount != 0)
+                {
+                    throw new VfioUserException(Errno.EINVAL, "LOW_POWER_ENTRY while in low power, or with fds");
+                }
+                EnterLowPower(LowPowerMode.Entered, null);
+                break;
+            case DeviceFeatureId.LowPowerEntryWithWakeup:
+                // vfio.h struct vfio_device_low_power_entry_with_wakeup {s32 wakeup_eventfd; u32
+                // reserved}: over vfio-user the eventfd travels by SCM_RIGHTS and the field is
+                // its index among the message's fds (0).
+                if (_lowPower != LowPowerMode.Off || request.Data.Length < 8 || message.FdCount != 1
+                    || BinaryPrimitives.ReadInt32LittleEndian(request.Data.Span) != 0)
+                {
+                    throw new VfioUserException(Errno.EINVAL, "LOW_POWER_ENTRY_WITH_WAKEUP needs one eventfd at index 0, outside low power");
+                }
+                EnterLowPower(LowPowerMode.EnteredWithWakeup, EventFd.FromHandle(message.TakeFd(0)));
+                break;
+            case DeviceFeatureId.LowPowerExit:
+                // vfio.h: LOW_POWER_EXIT may itself produce the wake-up notification.
+                ExitLowPower(signal: true);
+                break;
+            default:
+                throw new VfioUserException(Errno.EINVAL, $"device feature {(ushort)request.Feature} has no SET");
+        }
+        return new RawPayload(message.Payload);
+    }
+
+    private static void RequireArgsz(DeviceFeature request, int payloadLength)
+    {
+        if (request.Argsz < payloadLength)
+        {
+            throw new VfioUserException(Errno.EINVAL, $"device feature argsz {request.Argsz} < {payloadLength}");
+        }
+    }
+
+    private static RawPayload FeatureReply(DeviceFeature request, int dataLength, SpanAction fill)
+    {
+        if (request.Argsz < DeviceFeature.Length + dataLength)
+        {
+            throw new VfioUserException(Errno.EINVAL, $"device feature GET argsz {request.Argsz} has no room for {dataLength} bytes");
+        }
+        byte[] reply = new byte[DeviceFeature.Length + dataLength];
+        BinaryPrimitives.WriteUInt32LittleEndian(reply, (uint)reply.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(reply.AsSpan(4), (uint)request.Flags);
+        fill(reply.AsSpan(DeviceFeature.Length));
+        return new RawPayload(reply);
+    }
+
+    private delegate void SpanAction(Span<byte> span);
+
+    /// <summary>Walks libvfio-user's next_state table (lib/migration.c) one arc at a time.</summary>
+    private void SetMigrationState(MigrationState target)
+    {
+        if (target is MigrationState.Error or MigrationState.RunningP2p or MigrationState.PreCopyP2p or > MigrationState.PreCopyP2p)
+        {
+            throw new VfioUserException(Errno.EINVAL, $"migration state {(uint)target}");
+        }
+        while (_migrationState != target)
+        {
+            MigrationState next = NextMigrationState(_migrationState, target);
+            if (next == MigrationState.Error)
+            {
+                throw new VfioUserException(Errno.EINVAL, $"no migration path from {_migrationState} to {target}");
+            }
+            MigrationState from = _migrationState;
+            if (from == MigrationState.Resuming)
+            {
+                _device.LoadState(_migrationIn?.ToArray() ?? []);
+                _migrationIn = null;
+            }
+            switch (next)
+            {
+                case MigrationState.StopCopy:
+                    _migrationOut = _device.SaveState();
+                    _migrationOutPosition = 0;
+                    break;
+                case MigrationState.PreCopy:
+                    // Everything is sent in STOP_COPY; pre-copy has no data of its own.
+                    _migrationOut = [];
+                    _migrationOutPosition = 0;
+                    break;
+                case MigrationState.Resuming:
+                    _migrationIn = new MemoryStream();
+                    break;
+                default:
+                    _migrationOut = null;
+                    break;
+            }
+            _migrationState = next;
+            _device.MigrationStateChanged(from, next);
+        }
+    }
+
+    internal static MigrationState NextMigrationState(MigrationState from, MigrationState to) => (from, to) switch
+    {
+        _ when from == to => to,
+        (MigrationState.Stop, MigrationState.PreCopy) => MigrationState.Running,
+        (MigrationState.Stop, _) => to,
+        (MigrationState.Running, MigrationState.PreCopy) => MigrationState.PreCopy,
+        (MigrationState.Running, _) => MigrationState.Stop,
+        (MigrationState.StopCopy, MigrationState.PreCopy) => MigrationState.Error,
+        (MigrationState.StopCopy, _) => MigrationState.Stop,
+        (MigrationState.Resuming, _) => MigrationState.Stop,
+        (MigrationState.PreCopy, MigrationState.StopCopy) => MigrationState.StopCopy,
+        (MigrationState.PreCopy, _) => MigrationState.Running,
+        _ => MigrationState.Error,
+    };
+
+    private IVfioUserPayload HandleMigDataRead(ReadOnlySpan<byte> payload)
+    {
+        MigData request = MigData.Decode(payload);
+        if (!_device.SupportsMigration || _migrationState is not (MigrationState.PreCopy or MigrationState.StopCopy))
+        {
+            throw new VfioUserException(Errno.EINVAL, $"MIG_DATA_READ in state {_migrationState}");
+        }
+        if (request.Size > _client.EffectiveMaxDataTransferSize || request.Argsz < MigData.Length + (ulong)request.Size)
+        {
+            throw new VfioUserException(Errno.EINVAL, $"MIG_DATA_READ size {request.Size} argsz {request.Argsz}");
+        }
+        byte[] source = _migrationOut ?? [];
+        int n = Math.Min((int)request.Size, source.Length - _migrationOutPosition);
+        // libvfio-user sizes the reply for the size asked and reports the bytes produced in
+        // argsz and size; the tail is zero.
+        byte[] data = new byte[request.Size];
+        source.AsSpan(_migrationOutPosition, n).CopyTo(data);
+        _migrationOutPosition += n;
+        return new MigData((uint)(MigData.Length + n), (uint)n, data);
+    }
+
+    private IVfioUserPayload HandleMigDataWrite(ReadOnlySpan<byte> payload)
+    {
+        MigData request = MigData.Decode(payload);
+        if (!_device.SupportsMigration || _migrationState != MigrationState.Resuming || _migrationIn is null)
+        {
+            throw new VfioUserException(Errno.EINVAL, $"MIG_DATA_WRITE in state {_migrationState}");
+        }
+        if (request.Size > _options.MaxDataTransferSize || request.Argsz < MigData.Length + (ulong)request.Size || (ulong)request.Data.Length < request.Size)
+        {
+            throw new VfioUserException(Errno.EINVAL, $"MIG_DATA_WRITE size {request.Size} argsz {request.Argsz}");
+        }
+        _migrationIn.Write(request.Data.Span[..(int)request.Size]);
+        return default(EmptyPayload);
+    }
+
+    private void ResetMigrationStreams()
+    {
+        _migrationOutPosition = 0;
+    }
+}

@@ -1,0 +1,262 @@
+using System.Buffers.Binary;
+using Vireo.Sys;
+
+namespace Vireo.VfioUser;
+
+public sealed partial class VfioUserServer
+{
+    // PCI 3.0 §6.8.2.6: an MSI-X table entry is 16 bytes; Vector Control bit 0 masks it.
+    private const int MsixEntrySize = 16;
+    private byte[]? _msixTable;
+
+    private IVfioUserPayload HandleDeviceInfo(ReadOnlySpan<byte> payload)
+    {
+        DeviceInfo request = DeviceInfo.Decode(payload);
+        if (request.Argsz < DeviceInfo.Length)
+        {
+            throw new VfioUserException(Errno.EINVAL, $"DEVICE_GET_INFO argsz {request.Argsz}");
+        }
+        return new DeviceInfo(DeviceInfo.Length, DeviceInfoFlags.Pci | DeviceInfoFlags.Reset, VfioRegionIndex.Count, IrqCount);
+    }
+
+    private (IVfioUserPayload, SafeFd[]) HandleRegionInfo(ReadOnlySpan<byte> payload)
+    {
+        RegionInfo request = RegionInfo.Decode(payload);
+        if (request.Argsz < RegionInfo.Length || payload.Length < RegionInfo.Length)
+        {
+            throw new VfioUserException(Errno.EINVAL, $"GET_REGION_INFO argsz {request.Argsz}");
+        }
+        if (request.Index >= VfioRegionIndex.Count)
+        {
+            throw new VfioUserException(Errno.EINVAL, $"bad region index {request.Index}");
+        }
+        ulong size = RegionSize(request.Index);
+        RegionInfoFlags flags = size == 0 ? RegionInfoFlags.None : RegionInfoFlags.Read | RegionInfoFlags.Write;
+        PciBar? bar = request.Index <= VfioRegionIndex.Bar5 ? _device.Bars[(int)request.Index] : null;
+        if (bar is null || !bar.IsSharedMemory)
+        {
+            return (new RegionInfo(RegionInfo.Length, flags, request.Index, 0, size, 0, null), []);
+        }
+        // As libvfio-user: MMAP is always announced; the sparse areas and the fd come only when
+        // the client's argsz has room for the capability, otherwise argsz says what is needed.
+        flags |= RegionInfoFlags.Mmap;
+        uint needed = (uint)(RegionInfo.Length + RegionInfo.SparseCapabilityLength(bar.MmapAreas.Count));
+        if (request.Argsz < needed)
+        {
+            return (new RegionInfo(needed, flags, request.Index, 0, size, 0, null), []);
+        }
+        flags |= RegionInfoFlags.Caps;
+        SafeFd fd = FileDescriptor.Duplicate(bar.MemoryFd!);
+        return (new RegionInfo(needed, flags, request.Index, RegionInfo.Length, size, 0, bar.MmapAreas), [fd]);
+    }
+
+    private IVfioUserPayload HandleRegionIoFds(ReadOnlySpan<byte> payload)
+    {
+        RegionIoFds request = RegionIoFds.Decode(payload);
+        if (request.Argsz < RegionIoFds.Length || request.Index >= VfioRegionIndex.Count)
+        {
+            throw new VfioUserException(Errno.EINVAL, $"GET_REGION_IO_FDS index {request.Index} argsz {request.Argsz}");
+        }
+        // No ioeventfds are offered: libvfio-user's answer for such a region is argsz 16, count 0.
+        return RegionIoFds.Request(request.Index);
+    }
+
+    private IVfioUserPayload HandleRegionRead(ReadOnlySpan<byte> payload)
+    {
+        RegionAccess request = RegionAccess.Decode(payload, withData: false);
+        if (payload.Length != RegionAccess.Length)
+        {
+            throw new VfioUserException(Errno.EINVAL, "REGION_READ request carries data");
+        }
+        CheckAccess(request.Region, request.Offset, request.Count);
+        byte[] data = new byte[request.Count];
+        WakeForAccess();
+        AccessRegion(request.Region, request.Offset, data, write: false);
+        EndAccess();
+        return request with { Data = data };
+    }
+
+    private IVfioUserPayload HandleRegionWrite(ReadOnlySpan<byte> payload)
+    {
+        RegionAccess request = RegionAccess.Decode(payload, withData: true);
+        CheckAccess(request.Region, request.Offset, request.Count);
+        WakeForAccess();
+        AccessRegion(request.Region, request.Offset, payload[RegionAccess.Length..].ToArray(), write: true);
+        EndAccess();
+        return request with { Data = ReadOnlyMemory<byte>.Empty };
+    }
+
+    private IVfioUserPayload HandleWriteMulti(ReadOnlySpan<byte> payload)
+    {
+        RegionWriteMulti request = RegionWriteMulti.Decode(payload);
+        foreach (RegionWriteEntry entry in request.Writes)
+        {
+            CheckAccess(entry.Region, entry.Offset, entry.Count);
+        }
+        WakeForAccess();
+        Span<byte> data = stackalloc byte[RegionWriteMulti.MaxEntryData];
+        foreach (RegionWriteEntry entry in request.Writes)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(data, entry.Data);
+            AccessRegion(entry.Region, entry.Offset, data[..(int)entry.Count], write: true);
+        }
+        EndAccess();
+        return new RawPayload(RegionWriteMulti.EncodeReply((ulong)request.Writes.Count));
+    }
+
+    private ulong RegionSize(uint index) => index switch
+    {
+        <= VfioRegionIndex.Bar5 => _device.Bars[(int)index]?.Size ?? 0,
+        VfioRegionIndex.Config => (ulong)_device.Config.Size,
+        _ => 0,
+    };
+
+    private void CheckAccess(uint region, ulong offset, uint count)
+    {
+        if (region >= VfioRegionIndex.Count)
+        {
+            throw new VfioUserException(Errno.EINVAL, $"bad region index {region}");
+        }
+        if (count == 0 || count > _options.MaxDataTransferSize)
+        {
+            throw new VfioUserException(Errno.EINVAL, $"region access count {count}");
+        }
+        ulong size = RegionSize(region);
+        if (offset > size || count > size - offset)
+        {
+            throw new VfioUserException(Errno.EINVAL, $"region {region} access {offset:x}+{count} outside size {size:x}");
+        }
+    }
+
+    private void AccessRegion(uint region, ulong offset, Span<byte> data, bool write)
+    {
+        if (region == VfioRegionIndex.Config)
+        {
+            if (write)
+            {
+                PciPowerState before = _device.Config.PowerState;
+                _device.Config.Write((int)offset, data);
+                _device.ConfigWritten((int)offset, data.Length);
+                PciPowerState after = _device.Config.PowerState;
+                if (after != before)
+                {
+                    _device.PowerStateChanged(after);
+                }
+                DeliverPendingInterrupts();
+            }
+            else
+            {
+                _device.Config.Read((int)offset, data);
+            }
+            return;
+        }
+        int bar = (int)region;
+        PciBar pciBar = _device.Bars[bar]!;
+        if (TryMsixAccess(bar, offset, data, write))
+        {
+            return;
+        }
+        if (pciBar.IsSharedMemory && pciBar.IsInMmapArea(offset, (ulong)data.Length))
+        {
+            if (write)
+            {
+                pciBar.WriteMemory(offset, data);
+            }
+            else
+            {
+                pciBar.ReadMemory(offset, data);
+            }
+            return;
+        }
+        if (write)
+        {
+            _device.WriteBar(bar, offset, data);
+        }
+        else
+        {
+            _device.ReadBar(bar, offset, data);
+        }
+    }
+
+    private byte[] MsixTable
+    {
+        get
+        {
+            if (_msixTable is null)
+            {
+                _msixTable = new byte[_device.Config.MsixVectors * MsixEntrySize];
+                ResetMsixTable();
+            }
+            return _msixTable;
+        }
+    }
+
+    private void ResetMsixTable()
+    {
+        if (_msixTable is null)
+        {
+            return;
+        }
+        Array.Clear(_msixTable);
+        for (int v = 0; v < _device.Config.MsixVectors; v++)
+        {
+            // PCI 3.0 §6.8.2.9: every vector is masked after reset.
+            _msixTable[(v * MsixEntrySize) + 12] = 1;
+        }
+    }
+
+    private bool TryMsixAccess(int bar, ulong offset, Span<byte> data, bool write)
+    {
+        int vectors = _device.Config.MsixVectors;
+        if (vectors == 0)
+        {
+            return false;
+        }
+        ulong tableLength = (ulong)(vectors * MsixEntrySize);
+        if (bar == _device.MsixTableBar && offset >= _device.MsixTableOffset && offset - _device.MsixTableOffset < tableLength)
+        {
+            ulong at = offset - _device.MsixTableOffset;
+            int length = (int)Math.Min((ulong)data.Length, tableLength - at);
+            if (write)
+            {
+                data[..length].CopyTo(MsixTable.AsSpan((int)at));
+                DeliverPendingInterrupts();
+            }
+            else
+            {
+                MsixTable.AsSpan((int)at, length).CopyTo(data);
+            }
+            return true;
+        }
+        ulong pbaLength = (ulong)(((vectors + 63) / 64) * 8);
+        if (bar == _device.MsixPbaBar && offset >= _device.MsixPbaOffset && offset - _device.MsixPbaOffset < pbaLength)
+        {
+            // PCI 3.0 §6.8.2.10: the PBA is read-only; writes are ignored.
+            if (!write)
+            {
+                ulong at = offset - _device.MsixPbaOffset;
+                data.Clear();
+                for (int i = 0; i < data.Length && at + (ulong)i < pbaLength; i++)
+                {
+                    int firstVector = (int)(at + (ulong)i) * 8;
+                    byte bits = 0;
+                    for (int b = 0; b < 8; b++)
+                    {
+                        if (IsPending(VfioIrqIndex.Msix, firstVector + b))
+                        {
+                            bits |= (byte)(1 << b);
+                        }
+                    }
+                    data[i] = bits;
+                }
+            }
+            return true;
+        }
+        return false;
+    }
+
+    // Only the Function Mask gates delivery: VMMs such as QEMU emulate the MSI-X table
+    // themselves and never forward its writes, so the per-vector bits here would stay masked
+    // forever; they mask through SET_IRQS ACTION_MASK instead, as with kernel VFIO.
+    private bool MsixFunctionMasked => _device.Config.MsixFunctionMasked;
+}

@@ -1,0 +1,287 @@
+using Vireo.Sys;
+
+namespace Vireo.VfioUser;
+
+/// <summary>
+/// Serves one <see cref="VfioUserPciDevice"/> to one client at a time. A disconnect drops the
+/// client's DMA maps and eventfds and keeps the device state; <see cref="Run"/> then accepts the
+/// next client. Messages are handled in order on the serving thread.
+/// </summary>
+public sealed partial class VfioUserServer : IVfioUserDeviceHost
+{
+    // libvfio-user: LIB_VFIO_USER_MAJOR 0, LIB_VFIO_USER_MINOR 2; a client asking a higher minor
+    // gets 2, a lower one gets its own.
+    public const ushort ProtocolMajor = 0;
+    public const ushort ProtocolMinor = 2;
+
+    private readonly VfioUserPciDevice _device;
+    private readonly VfioUserServerOptions _options;
+    private readonly Lock _lock = new();
+    private readonly Queue<ReceivedMessage> _deferred = new();
+    private MessageChannel? _channel;
+    private VfioUserCapabilities _client = new();
+    private bool _negotiated;
+    private bool _lowPowerNegotiated;
+    private bool _acpiNegotiated;
+    private ushort _nextMessageId = 0x8000;
+    private int _servingThread;
+
+    public VfioUserServer(VfioUserPciDevice device, VfioUserServerOptions? options = null)
+    {
+        _device = device;
+        _options = options ?? new VfioUserServerOptions();
+        _acpiQueue = new Queue<ulong>(_options.AcpiQueueCapacity);
+        device.Attach(this);
+    }
+
+    /// <summary>The client's announced capabilities (defaults before VERSION).</summary>
+    public VfioUserCapabilities ClientCapabilities => _client;
+
+    /// <summary>Listens on <paramref name="socketPath"/> and serves clients one after another
+    /// until cancelled. <paramref name="onListening"/> runs once the socket accepts connections.</summary>
+    public void Run(string socketPath, CancellationToken cancellationToken, Action? onListening = null)
+    {
+        using UnixSocket listener = UnixSocket.Listen(socketPath);
+        using CancellationTokenRegistration registration = cancellationToken.Register(listener.Shutdown);
+        onListening?.Invoke();
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                UnixSocket connection;
+                try
+                {
+                    connection = listener.Accept();
+                }
+                catch (ErrnoException) when (cancellationToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    connection.Dispose();
+                    return;
+                }
+                Serve(connection, cancellationToken);
+            }
+        }
+        finally
+        {
+            File.Delete(socketPath);
+        }
+    }
+
+    /// <summary>Serves one connected client until it disconnects, breaks the framing, or the
+    /// token is cancelled; takes ownership of <paramref name="connection"/>.</summary>
+    public void Serve(UnixSocket connection, CancellationToken cancellationToken = default)
+    {
+        var channel = new MessageChannel(connection, MaxRequestPayload, _options.MaxMessageFds);
+        using CancellationTokenRegistration registration = cancellationToken.Register(channel.Shutdown);
+        lock (_lock)
+        {
+            _channel = channel;
+            _servingThread = Environment.CurrentManagedThreadId;
+            _client = new VfioUserCapabilities();
+            _negotiated = false;
+            _lowPowerNegotiated = false;
+            _acpiNegotiated = false;
+        }
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                ReceivedMessage? message = _deferred.Count > 0 ? _deferred.Dequeue() : channel.Receive();
+                if (message is null)
+                {
+                    break;
+                }
+                using (message)
+                {
+                    lock (_lock)
+                    {
+                        if (!Handle(message))
+                        {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        catch (VfioUserDisconnectedException e)
+        {
+            Log($"connection dropped: {e.Message}");
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _channel = null;
+                DropClientResources();
+            }
+            while (_deferred.Count > 0)
+            {
+                _deferred.Dequeue().Dispose();
+            }
+            channel.Dispose();
+            _device.ClientDisconnected();
+        }
+    }
+
+    // SERVER_MAX_MSG_SIZE in libvfio-user: max_data_xfer_size plus the region-access header.
+    private int MaxRequestPayload => checked((int)_options.MaxDataTransferSize + RegionAccess.Length);
+
+    /// <summary>Handles one command; false ends the connection.</summary>
+    private bool Handle(ReceivedMessage message)
+    {
+        MessageHeader header = message.Header;
+        if (!header.IsCommand)
+        {
+            // A reply nobody waits for: answer like libvfio-user's is_valid_header (EINVAL).
+            Reply(header, error: Errno.EINVAL);
+            return true;
+        }
+        if (header.PayloadSize == 0 && header.Command != VfioUserCommand.DeviceReset)
+        {
+            // libvfio-user: a bare header is only valid for DEVICE_RESET.
+            Reply(header, error: Errno.EINVAL);
+            return true;
+        }
+        if (!_negotiated && header.Command != VfioUserCommand.Version)
+        {
+            Reply(header, error: Errno.EINVAL);
+            return true;
+        }
+        try
+        {
+            (IVfioUserPayload reply, SafeFd[] fds) = Dispatch(message);
+            Reply(header, reply, fds);
+            return true;
+        }
+        catch (VfioUserException e)
+        {
+            Log($"{header.Command} #{header.MessageId}: {e.Message}");
+            Reply(header, error: e.Errno);
+            // A failed negotiation leaves nothing to talk about: libvfio-user closes too.
+            return _negotiated;
+        }
+        catch (ErrnoException e)
+        {
+            Log($"{header.Command} #{header.MessageId}: {e.Message}");
+            Reply(header, error: e.Errno);
+            return true;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or OverflowException or IndexOutOfRangeException)
+        {
+            // A device callback that rejects an access must not take the server down.
+            Log($"{header.Command} #{header.MessageId}: device failed: {e}");
+            Reply(header, error: Errno.EIO);
+            return true;
+        }
+    }
+
+    private (IVfioUserPayload Reply, SafeFd[] Fds) Dispatch(ReceivedMessage message)
+    {
+        ReadOnlySpan<byte> payload = message.Payload;
+        return message.Header.Command switch
+        {
+            VfioUserCommand.Version => (HandleVersion(payload, message.FdCount), []),
+            VfioUserCommand.DmaMap => (HandleDmaMap(message), []),
+            VfioUserCommand.DmaUnmap => (HandleDmaUnmap(payload), []),
+            VfioUserCommand.DeviceGetInfo => (HandleDeviceInfo(payload), []),
+            VfioUserCommand.DeviceGetRegionInfo => HandleRegionInfo(payload),
+            VfioUserCommand.DeviceGetRegionIoFds => (HandleRegionIoFds(payload), []),
+            VfioUserCommand.DeviceGetIrqInfo => (HandleIrqInfo(payload), []),
+            VfioUserCommand.DeviceSetIrqs => (HandleSetIrqs(message), []),
+            VfioUserCommand.RegionRead => (HandleRegionRead(payload), []),
+            VfioUserCommand.RegionWrite => (HandleRegionWrite(payload), []),
+            VfioUserCommand.DeviceReset => (HandleReset(), []),
+            VfioUserCommand.RegionWriteMulti => (HandleWriteMulti(payload), []),
+            VfioUserCommand.DeviceFeature => (HandleDeviceFeature(message), []),
+            VfioUserCommand.MigDataRead => (HandleMigDataRead(payload), []),
+            VfioUserCommand.MigDataWrite => (HandleMigDataWrite(payload), []),
+            _ => throw new VfioUserException(Errno.EINVAL, $"unsupported command {(ushort)message.Header.Command}"),
+        };
+    }
+
+    private IVfioUserPayload HandleVersion(ReadOnlySpan<byte> payload, int fdCount)
+    {
+        if (_negotiated)
+        {
+            throw new VfioUserException(Errno.EINVAL, "VERSION after negotiation");
+        }
+        if (fdCount != 0)
+        {
+            throw new VfioUserException(Errno.EINVAL, "VERSION carries no descriptors");
+        }
+        VersionPayload request = VersionPayload.Decode(payload);
+        if (request.Major != ProtocolMajor)
+        {
+            throw new VfioUserException(Errno.EINVAL, $"client major version {request.Major}");
+        }
+        VfioUserCapabilities client = request.Capabilities is null ? new VfioUserCapabilities() : VfioUserCapabilities.Parse(request.Capabilities);
+        _client = client;
+        _lowPowerNegotiated = _options.OfferLowPower && client.VireoLowPower == true;
+        _acpiNegotiated = _options.OfferAcpiNotify && client.VireoAcpiNotify == true;
+        _channel!.MaxReceiveFds = _options.MaxMessageFds;
+        _negotiated = true;
+        var offered = new VfioUserCapabilities
+        {
+            MaxMessageFds = _options.MaxMessageFds,
+            MaxDataTransferSize = _options.MaxDataTransferSize,
+            MaxDmaMaps = _options.MaxDmaMaps,
+            PageSizes = VfioUserCapabilities.DefaultPageSizes,
+            MigrationPageSize = _device.SupportsMigration ? VfioUserCapabilities.DefaultPageSizes : null,
+            WriteMultiple = true,
+            VireoLowPower = _lowPowerNegotiated ? true : null,
+            VireoAcpiNotify = _acpiNegotiated ? true : null,
+        };
+        return new VersionPayload(ProtocolMajor, Math.Min(request.Minor, ProtocolMinor), offered.ToJson());
+    }
+
+    private IVfioUserPayload HandleReset()
+    {
+        WakeForAccess();
+        _device.Config.Reset();
+        ResetInterruptState();
+        _device.Reset();
+        EndAccess();
+        return default(EmptyPayload);
+    }
+
+    private void Reply(MessageHeader request, IVfioUserPayload? payload = null, SafeFd[]? fds = null, int error = 0)
+    {
+        try
+        {
+            if (request.NoReply)
+            {
+                return;
+            }
+            MessageChannel channel = _channel!;
+            if (error != 0)
+            {
+                channel.SendError(request.MessageId, request.Command, error);
+                return;
+            }
+            var header = new MessageHeader(request.MessageId, request.Command, 0, MessageFlags.Reply, 0);
+            channel.Send(header, payload ?? default(EmptyPayload), fds);
+        }
+        finally
+        {
+            // Descriptors handed out in a reply are duplicates made for it (sendmsg copies them).
+            foreach (SafeFd fd in fds ?? [])
+            {
+                fd.Dispose();
+            }
+        }
+    }
+
+    private void Log(string text) => _options.Log?.Invoke(text);
+
+    private void DropClientResources()
+    {
+        DropDmaMaps();
+        DropIrqFds();
+        DropLowPowerWake();
+        ResetMigrationStreams();
+    }
+}

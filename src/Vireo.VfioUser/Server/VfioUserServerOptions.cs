@@ -1,0 +1,30 @@
+namespace Vireo.VfioUser;
+
+/// <summary>Limits the server announces and enforces.</summary>
+public sealed record VfioUserServerOptions
+{
+    /// <summary>Descriptors accepted per message (libvfio-user announces 8).</summary>
+    public int MaxMessageFds { get; init; } = 8;
+
+    /// <summary>Largest REGION/DMA/MIG data per message (libvfio-user: 1 MiB).</summary>
+    public uint MaxDataTransferSize { get; init; } = VfioUserCapabilities.DefaultMaxDataTransferSize;
+
+    public uint MaxDmaMaps { get; init; } = VfioUserCapabilities.DefaultMaxDmaMaps;
+
+    /// <summary>Offer the Vireo low-power features when the client announces them.</summary>
+    public bool OfferLowPower { get; init; } = true;
+
+    /// <summary>Offer the ACPI notify IRQ index when the client announces it.</summary>
+    public bool OfferAcpiNotify { get; init; } = true;
+
+    /// <summary>Notify codes held for the client; when full, new codes are dropped and counted.</summary>
+    public int AcpiQueueCapacity { get; init; } = 64;
+
+    /// <summary>How long the server waits for the client's reply to a DMA_READ/DMA_WRITE.</summary>
+    public TimeSpan DmaReplyTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Client commands the server holds while it waits for a DMA reply.</summary>
+    public int MaxDeferredCommands { get; init; } = 64;
+
+    public Action<string>? Log { get; init; }
+}
