@@ -46,6 +46,19 @@ internal sealed class ArgReader
         return value;
     }
 
+    /// <summary>The first argument that is not an option, removed from the list.</summary>
+    public string? Positional()
+    {
+        int i = _args.FindIndex(a => !a.StartsWith('-'));
+        if (i < 0)
+        {
+            return null;
+        }
+        string value = _args[i];
+        _args.RemoveAt(i);
+        return value;
+    }
+
     public uint UInt(string name, uint fallback, uint min, uint max)
     {
         string? text = Option(name);

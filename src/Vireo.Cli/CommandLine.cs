@@ -10,10 +10,15 @@ internal static class CommandLine
         Usage: vireo <command> [options]
 
         Commands:
+          run [options]                     Boot a Linux guest (the default guest with no
+                                            --kernel). `vireo run --help` lists the options.
+          lab run [options]                 Run `vireo run` inside the nested lab (QEMU TCG
+                                            emulating AMD SVM) for hosts without VMX/SVM.
           kvm-info [--json]                 Show the host's KVM: API version, backend
                                             (Intel, AMD or PVM) and key capabilities.
           bench exits [--count N] [--json] Run a tiny 64-bit guest that does N port writes
                                             (default 200000) and report the cost per exit.
+          vfio-user info SOCKET [--json]    Describe the device served by a vfio-user server.
           help                              Show this text.
 
         Options valid everywhere:
@@ -41,7 +46,10 @@ internal static class CommandLine
             string[] rest = args[1..];
             return args[0] switch
             {
+                "run" => await RunCommand.RunAsync(rest, stdout, stderr),
+                "lab" => await LabCommand.RunAsync(rest, stdout, stderr),
                 "kvm-info" => await KvmInfoCommand.RunAsync(rest, stdout),
+                "vfio-user" => await VfioUserCommand.RunAsync(rest, stdout),
                 "bench" => await BenchCommand.RunAsync(rest, stdout, stderr),
                 _ => throw new UsageException($"unknown command '{args[0]}'; run `vireo --help` for the list"),
             };
@@ -51,7 +59,7 @@ internal static class CommandLine
             await stderr.WriteLineAsync($"vireo: {e.Message}");
             return 2;
         }
-        catch (Exception e) when (e is Vireo.Sys.ErrnoException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is Vireo.Sys.ErrnoException or InvalidOperationException or IOException or UnauthorizedAccessException or Vireo.Loader.KernelImageException or Vireo.Lab.LabException or Vireo.VfioUser.VfioUserException)
         {
             await stderr.WriteLineAsync($"vireo: {e.Message}");
             return 1;

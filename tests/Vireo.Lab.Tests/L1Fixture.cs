@@ -9,6 +9,8 @@ namespace Vireo.Lab.Tests;
 public sealed class L1Fixture : IAsyncLifetime
 {
     public const string VireoInL1 = "/usr/local/bin/vireo";
+    public const string L2Kernel = "/l2/vmlinuz";
+    public const string L2Initramfs = "/l2/initramfs.cpio.gz";
 
     private readonly TempDirectory _temp = new();
     private readonly StringBuilder _log = new();
@@ -52,6 +54,10 @@ public sealed class L1Fixture : IAsyncLifetime
         {
             image.AddProgram(vireo, VireoInL1);
         }
+        // The default guest, as `vireo run` boots it, for the L2 scenarios.
+        DefaultGuest guest = DefaultGuest.Prepare(lab.Cache, progress);
+        image.AddFile(guest.Kernel, L2Kernel);
+        image.AddFile(guest.Initramfs, L2Initramfs);
         string initramfs = image.WriteTo(_temp.Combine("l1.cpio.gz"));
         ImageTime = clock.Elapsed;
         Append($"image: {new FileInfo(initramfs).Length} bytes in {ImageTime.TotalSeconds:0.0} s");

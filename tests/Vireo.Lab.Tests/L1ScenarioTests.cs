@@ -6,7 +6,8 @@ namespace Vireo.Lab.Tests;
 
 /// <summary>Scenarios that share one L1 boot (QEMU TCG, AMD SVM + NPT, stock Debian kernel
 /// with kvm-amd), each a payload command with its own markers and exit status.</summary>
-public sealed class L1ScenarioTests(L1Fixture lab, ITestOutputHelper output) : IClassFixture<L1Fixture>
+[Collection(LabCollection.Name)]
+public sealed class L1ScenarioTests(L1Fixture lab, ITestOutputHelper output)
 {
     private async Task<LabCommandResult> Run(string command)
     {

@@ -1,0 +1,108 @@
+using System.Runtime.InteropServices;
+using Vireo.Kvm;
+using Vireo.Lab;
+using Vireo.Loader;
+using Vireo.Vmm;
+
+namespace Vireo.Cli;
+
+/// <summary>`vireo run`: boot a Linux guest (the default guest when no kernel is given).</summary>
+internal static class RunCommand
+{
+    public const string Help = """
+        Usage: vireo run [--kernel K [--initramfs I]] [--cmdline C | --append A]
+                         [--cpus N] [--memory SIZE] [--serial stdio|file=P|socket=P]
+
+        Boots a Linux kernel (bzImage) with an optional initramfs. With no --kernel, boots
+        the default guest: Debian's cloud kernel and a busybox initramfs Vireo builds
+        (fetched with apt on first use and cached under ~/.cache/vireo), which gives a
+        shell on the console.
+
+          --kernel K        bzImage to boot (e.g. /boot/vmlinuz-*)
+          --initramfs I     initramfs (cpio, optionally compressed) to pass to it
+          --cmdline C       kernel command line (default: "console=ttyS0 reboot=k panic=-1")
+          --append A        words added to the command line
+          --cpus N          vCPUs, 1 to 254 (default 1)
+          --memory SIZE     guest RAM, e.g. 512M or 2G (default 512M)
+          --serial T        where COM1 goes: stdio (default), file=PATH, or socket=PATH
+                            (a UNIX socket; the client that connects gets the console)
+
+        The run ends when the guest does: a reboot or power-off exits 0, a kernel panic
+        exits 1 with the panic line, SIGINT/SIGTERM stop the VM and exit 0. A one-line
+        reason goes to stderr.
+
+        This needs hardware KVM (Intel VMX or AMD SVM). On a host whose /dev/kvm is PVM,
+        use `vireo lab run` with the same options: it runs this command in the nested lab.
+        """;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var reader = new ArgReader("run", args);
+        if (reader.Flag("--help") || reader.Flag("-h"))
+        {
+            await stdout.WriteLineAsync(Help);
+            return 0;
+        }
+        RunOptions options = RunOptions.Parse(reader);
+        reader.Done();
+
+        (string kernel, string? initramfs) = ResolveGuest(options, stderr);
+        // The kernel is checked before KVM is even opened: a bad file is the user's first problem.
+        BzImage.Load(kernel);
+
+        using KvmSystem kvm = HostKvm.Open();
+        if (kvm.Backend is not (KvmBackend.Intel or KvmBackend.Amd))
+        {
+            throw new InvalidOperationException(
+                $"this host's /dev/kvm is {BackendName(kvm.Backend)}, which cannot deliver interrupts to a stock Linux guest; " +
+                ("run the same command in the nested lab instead: `vireo lab run " + string.Join(' ', args)).TrimEnd() + "`");
+        }
+
+        using GuestConsole console = GuestConsole.Open(options.Serial.Kind, options.Serial.Path);
+        using LinuxVm vm = LinuxVm.Create(kvm, options.ToConfig(kernel, initramfs), console.Write, line => stderr.WriteLine($"vireo: {line}"));
+        console.AttachInput(vm.SendConsoleInput);
+
+        using var cancel = new CancellationTokenSource();
+        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cancel.Cancel(); });
+        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cancel.Cancel(); });
+
+        MachineExit exit = vm.Run(cancel.Token);
+        console.Flush();
+        (int status, string reason) = Describe(exit, vm.PanicLine);
+        await stderr.WriteLineAsync($"vireo: {reason}");
+        return status;
+    }
+
+    internal static (int Status, string Reason) Describe(MachineExit exit, string? panicLine)
+    {
+        if (panicLine is not null)
+        {
+            return (1, $"guest kernel panicked: {panicLine}");
+        }
+        return exit.Reason switch
+        {
+            MachineExitReason.Reset => (0, "guest requested reboot"),
+            MachineExitReason.Shutdown => (0, "guest requested reboot (triple fault)"),
+            MachineExitReason.PowerOff => (0, "guest powered off"),
+            MachineExitReason.Stopped => (0, "VM stopped by the host"),
+            MachineExitReason.Halted => (1, "every vCPU halted with interrupts off; the guest cannot continue"),
+            _ => (1, $"the VM failed: {exit}"),
+        };
+    }
+
+    private static (string Kernel, string? Initramfs) ResolveGuest(RunOptions options, TextWriter stderr)
+    {
+        if (options.Kernel is not null)
+        {
+            return (options.Kernel, options.Initramfs);
+        }
+        DefaultGuest guest = DefaultGuest.Prepare(progress: stderr);
+        return (guest.Kernel, guest.Initramfs);
+    }
+
+    private static string BackendName(KvmBackend backend) => backend switch
+    {
+        KvmBackend.Pvm => "PVM (kvm_pvm)",
+        _ => "of an unknown kind (no kvm_intel or kvm_amd module)",
+    };
+}

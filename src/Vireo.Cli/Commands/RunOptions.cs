@@ -1,0 +1,79 @@
+using Vireo.Vmm;
+
+namespace Vireo.Cli;
+
+/// <summary>The flags of `vireo run`, shared with `vireo lab run`, which forwards them.</summary>
+internal sealed record RunOptions
+{
+    public const ulong MaxMemory = 1UL << 40;
+
+    public string? Kernel { get; init; }
+
+    public string? Initramfs { get; init; }
+
+    public string? Cmdline { get; init; }
+
+    public string? AppendCmdline { get; init; }
+
+    public int Cpus { get; init; } = 1;
+
+    public ulong MemoryBytes { get; init; } = 512UL << 20;
+
+    public SerialTarget Serial { get; init; } = SerialTarget.Stdio;
+
+    public static RunOptions Parse(ArgReader reader)
+    {
+        string? memoryText = reader.Option("--memory");
+        ulong memory = 512UL << 20;
+        if (memoryText is not null && (!SizeParser.TryParse(memoryText, out memory) || memory < (16UL << 20) || memory > MaxMemory || memory % (2UL << 20) != 0))
+        {
+            throw new UsageException($"--memory takes a size from 16M to 1T in whole 2 MiB steps (e.g. 512M, 2G), not '{memoryText}'");
+        }
+        string? serialText = reader.Option("--serial");
+        SerialTarget serial = serialText is null ? SerialTarget.Stdio : SerialTarget.Parse(serialText);
+        var options = new RunOptions
+        {
+            Kernel = reader.Option("--kernel"),
+            Initramfs = reader.Option("--initramfs"),
+            Cmdline = reader.Option("--cmdline"),
+            AppendCmdline = reader.Option("--append"),
+            Cpus = (int)reader.UInt("--cpus", 1, 1, 254),
+            MemoryBytes = memory,
+            Serial = serial,
+        };
+        if (options.Kernel is null && options.Initramfs is not null)
+        {
+            throw new UsageException("--initramfs needs --kernel (with neither, vireo boots the default guest)");
+        }
+        return options;
+    }
+
+    public LinuxVmConfig ToConfig(string kernel, string? initramfs) => new()
+    {
+        KernelPath = kernel,
+        InitramfsPath = initramfs,
+        Cmdline = (Cmdline ?? LinuxVmConfig.DefaultCmdline) + (AppendCmdline is null ? "" : " " + AppendCmdline),
+        Cpus = Cpus,
+        MemoryBytes = MemoryBytes,
+    };
+
+    /// <summary>The same options as command-line words, minus kernel/initramfs/serial, for
+    /// forwarding into the lab.</summary>
+    public IEnumerable<string> ForwardedArguments()
+    {
+        if (Cmdline is not null)
+        {
+            yield return "--cmdline";
+            yield return Cmdline;
+        }
+        if (AppendCmdline is not null)
+        {
+            yield return "--append";
+            yield return AppendCmdline;
+        }
+        yield return "--cpus";
+        yield return Cpus.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        yield return "--memory";
+        yield return $"{MemoryBytes >> 20}M";
+    }
+}

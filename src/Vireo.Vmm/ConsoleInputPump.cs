@@ -1,0 +1,97 @@
+using Vireo.Devices;
+
+namespace Vireo.Vmm;
+
+/// <summary>
+/// Feeds host keystrokes into the guest UART at the pace the guest takes them. Bytes wait on
+/// the host side until the guest has a reader (it enabled the receive interrupt, which Linux
+/// does when the console tty is opened) and the UART's FIFO has room, so typed-ahead input is
+/// neither dropped by the FIFO nor wiped by the driver's FIFO reset during boot.
+/// </summary>
+public sealed class ConsoleInputPump : IDisposable
+{
+    private const byte IerReceivedDataAvailable = 0x01; // 16550 IER bit 0
+    private const int MaxPending = 1 << 20;
+    private static readonly TimeSpan s_retry = TimeSpan.FromMilliseconds(2);
+
+    private readonly Serial8250 _uart;
+    private readonly Queue<byte> _pending = new();
+    private readonly Thread _thread;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly SemaphoreSlim _wake = new(0);
+
+    public ConsoleInputPump(Serial8250 uart)
+    {
+        _uart = uart;
+        _thread = new Thread(Run) { Name = "console-input", IsBackground = true };
+        _thread.Start();
+    }
+
+    /// <summary>Bytes dropped because the host queue was full (the guest is not reading).</summary>
+    public long Dropped { get; private set; }
+
+    public void Send(ReadOnlySpan<byte> bytes)
+    {
+        lock (_pending)
+        {
+            foreach (byte b in bytes)
+            {
+                if (_pending.Count >= MaxPending)
+                {
+                    Dropped++;
+                    continue;
+                }
+                _pending.Enqueue(b);
+            }
+        }
+        _wake.Release();
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _wake.Release();
+        _thread.Join();
+        _stop.Dispose();
+        _wake.Dispose();
+    }
+
+    private void Run()
+    {
+        Span<byte> chunk = stackalloc byte[64];
+        while (!_stop.IsCancellationRequested)
+        {
+            int count;
+            lock (_pending)
+            {
+                count = Math.Min(_pending.Count, chunk.Length);
+                int i = 0;
+                foreach (byte b in _pending)
+                {
+                    if (i == count)
+                    {
+                        break;
+                    }
+                    chunk[i++] = b;
+                }
+            }
+            if (count == 0)
+            {
+                _wake.Wait(_stop.Token.IsCancellationRequested ? TimeSpan.Zero : Timeout.InfiniteTimeSpan);
+                continue;
+            }
+            int taken = (_uart.GetState().InterruptEnable & IerReceivedDataAvailable) != 0 ? _uart.Enqueue(chunk[..count]) : 0;
+            lock (_pending)
+            {
+                for (int i = 0; i < taken; i++)
+                {
+                    _pending.Dequeue();
+                }
+            }
+            if (taken < count)
+            {
+                _wake.Wait(s_retry);
+            }
+        }
+    }
+}

@@ -1,0 +1,191 @@
+using System.Net.Sockets;
+
+namespace Vireo.Vmm;
+
+/// <summary>
+/// The host end of the guest console: stdout/stdin, a file (output only), or a UNIX socket that
+/// Vireo listens on (the connected client gets the output and its bytes become guest input).
+/// Output is written on the vCPU thread that wrote the UART, in order.
+/// </summary>
+public sealed class GuestConsole : IDisposable
+{
+    private readonly object _gate = new();
+    private readonly Stream? _output;
+    private readonly Socket? _listener;
+    private readonly string? _socketPath;
+    private Socket? _client;
+    private Action<ReadOnlySpan<byte>>? _input;
+    private Thread? _reader;
+    private volatile bool _disposed;
+
+    private GuestConsole(Stream? output, Socket? listener, string? socketPath)
+    {
+        _output = output;
+        _listener = listener;
+        _socketPath = socketPath;
+    }
+
+    public static GuestConsole Open(ConsoleKind kind, string? path)
+    {
+        switch (kind)
+        {
+            case ConsoleKind.Stdio:
+                return new GuestConsole(Console.OpenStandardOutput(), null, null);
+            case ConsoleKind.File:
+                try
+                {
+                    return new GuestConsole(new FileStream(path!, FileMode.Create, FileAccess.Write, FileShare.Read), null, null);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new IOException($"cannot open the console file {path}: {e.Message}", e);
+                }
+            default:
+                var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    if (File.Exists(path))
+                    {
+                        File.Delete(path);
+                    }
+                    listener.Bind(new UnixDomainSocketEndPoint(path!));
+                    listener.Listen(1);
+                }
+                catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
+                {
+                    listener.Dispose();
+                    throw new IOException($"cannot listen on the console socket {path}: {e.Message}", e);
+                }
+                return new GuestConsole(null, listener, path);
+        }
+    }
+
+    /// <summary>Starts delivering host input (stdin or the socket client) to <paramref name="input"/>.</summary>
+    public void AttachInput(Action<ReadOnlySpan<byte>> input)
+    {
+        _input = input;
+        if (_listener is not null)
+        {
+            _reader = new Thread(AcceptLoop) { Name = "console-socket", IsBackground = true };
+        }
+        else if (_output is not null and not FileStream)
+        {
+            _reader = new Thread(() => Pump(Console.OpenStandardInput())) { Name = "console-stdin", IsBackground = true };
+        }
+        _reader?.Start();
+    }
+
+    public void Write(ReadOnlySpan<byte> bytes)
+    {
+        if (_output is not null)
+        {
+            _output.Write(bytes);
+            _output.Flush();
+            return;
+        }
+        Socket? client;
+        lock (_gate)
+        {
+            client = _client;
+        }
+        if (client is null)
+        {
+            return; // Nobody attached: console output is dropped, as on a disconnected serial line.
+        }
+        try
+        {
+            client.Send(bytes);
+        }
+        catch (SocketException)
+        {
+            DropClient(client);
+        }
+    }
+
+    public void Flush() => _output?.Flush();
+
+    public void Dispose()
+    {
+        _disposed = true;
+        _output?.Flush();
+        if (_output is FileStream)
+        {
+            _output.Dispose();
+        }
+        lock (_gate)
+        {
+            _client?.Dispose();
+            _client = null;
+        }
+        if (_listener is not null)
+        {
+            _listener.Dispose();
+            try
+            {
+                File.Delete(_socketPath!);
+            }
+            catch (IOException)
+            {
+                // Best effort: a stale socket file is replaced at the next start.
+            }
+        }
+    }
+
+    private void AcceptLoop()
+    {
+        while (!_disposed)
+        {
+            Socket client;
+            try
+            {
+                client = _listener!.Accept();
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+            lock (_gate)
+            {
+                _client?.Dispose();
+                _client = client;
+            }
+            using var stream = new NetworkStream(client, ownsSocket: false);
+            Pump(stream);
+            DropClient(client);
+        }
+    }
+
+    private void Pump(Stream source)
+    {
+        var buffer = new byte[256];
+        while (!_disposed)
+        {
+            int n;
+            try
+            {
+                n = source.Read(buffer);
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
+            {
+                return;
+            }
+            if (n == 0)
+            {
+                return; // End of input: the guest keeps running, it just gets no more keys.
+            }
+            _input?.Invoke(buffer.AsSpan(0, n));
+        }
+    }
+
+    private void DropClient(Socket client)
+    {
+        lock (_gate)
+        {
+            if (ReferenceEquals(_client, client))
+            {
+                _client = null;
+            }
+        }
+        client.Dispose();
+    }
+}
