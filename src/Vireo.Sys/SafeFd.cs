@@ -10,9 +10,14 @@ public sealed class SafeFd : SafeHandle
     {
     }
 
-    public override bool IsInvalid => handle == -1;
+    // Native calls return a C int, which the marshaller widens into the handle as a pointer-sized
+    // value with unspecified upper bits (x86-64 SysV leaves them undefined), so only the low 32
+    // bits are the descriptor: -1 read as a pointer can be 0x00000000ffffffff.
+    public override bool IsInvalid => Fd < 0;
 
-    protected override bool ReleaseHandle() => Interop.Sys.Close((int)handle) == 0;
+    private int Fd => unchecked((int)(long)handle);
+
+    protected override bool ReleaseHandle() => Interop.Sys.Close(Fd) == 0;
 
     /// <summary>Opens <paramref name="path"/> with O_CLOEXEC added to <paramref name="flags"/>.</summary>
     public static SafeFd Open(string path, OpenFlags flags)
@@ -37,5 +42,5 @@ public sealed class SafeFd : SafeHandle
 
     /// <summary>The descriptor number, for building kernel structs that carry fds.
     /// Valid only while the caller keeps this handle alive.</summary>
-    public int DangerousGetFd() => (int)handle;
+    public int DangerousGetFd() => Fd;
 }
