@@ -60,6 +60,13 @@ public sealed class GuestConsole : IDisposable
         }
     }
 
+    /// <summary>Ctrl-A: on an interactive terminal, Ctrl-A x quits and Ctrl-A Ctrl-A sends one
+    /// Ctrl-A to the guest (QEMU's convention), since every other key goes to the guest.</summary>
+    public const byte EscapeKey = 0x01;
+
+    /// <summary>Raised when the user types the quit escape on an interactive terminal.</summary>
+    public event Action? QuitRequested;
+
     /// <summary>Starts delivering host input (stdin or the socket client) to <paramref name="input"/>.</summary>
     public void AttachInput(Action<ReadOnlySpan<byte>> input)
     {
@@ -70,7 +77,8 @@ public sealed class GuestConsole : IDisposable
         }
         else if (_output is not null and not FileStream)
         {
-            _reader = new Thread(() => Pump(Console.OpenStandardInput())) { Name = "console-stdin", IsBackground = true };
+            bool interactive = Vireo.Sys.RawTerminal.IsTerminal(0);
+            _reader = new Thread(() => Pump(Console.OpenStandardInput(), interactive)) { Name = "console-stdin", IsBackground = true };
         }
         _reader?.Start();
     }
@@ -150,14 +158,15 @@ public sealed class GuestConsole : IDisposable
                 _client = client;
             }
             using var stream = new NetworkStream(client, ownsSocket: false);
-            Pump(stream);
+            Pump(stream, interactive: false);
             DropClient(client);
         }
     }
 
-    private void Pump(Stream source)
+    private void Pump(Stream source, bool interactive)
     {
         var buffer = new byte[256];
+        bool escaped = false;
         while (!_disposed)
         {
             int n;
@@ -173,7 +182,34 @@ public sealed class GuestConsole : IDisposable
             {
                 return; // End of input: the guest keeps running, it just gets no more keys.
             }
-            _input?.Invoke(buffer.AsSpan(0, n));
+            if (!interactive)
+            {
+                _input?.Invoke(buffer.AsSpan(0, n));
+                continue;
+            }
+            for (int i = 0; i < n; i++)
+            {
+                byte b = buffer[i];
+                if (escaped)
+                {
+                    escaped = false;
+                    if (b is (byte)'x' or (byte)'X')
+                    {
+                        QuitRequested?.Invoke();
+                        return;
+                    }
+                    if (b != EscapeKey)
+                    {
+                        continue;
+                    }
+                }
+                else if (b == EscapeKey)
+                {
+                    escaped = true;
+                    continue;
+                }
+                _input?.Invoke([b]);
+            }
         }
     }
 

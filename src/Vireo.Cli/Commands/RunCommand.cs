@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Vireo.Kvm;
 using Vireo.Lab;
 using Vireo.Loader;
+using Vireo.Sys;
 using Vireo.Vmm;
 
 namespace Vireo.Cli;
@@ -26,6 +27,9 @@ internal static class RunCommand
           --memory SIZE     guest RAM, e.g. 512M or 2G (default 512M)
           --serial T        where COM1 goes: stdio (default), file=PATH, or socket=PATH
                             (a UNIX socket; the client that connects gets the console)
+
+        On a terminal, every key goes to the guest; type Ctrl-A x to stop the VM
+        (Ctrl-A Ctrl-A sends a Ctrl-A).
 
         The run ends when the guest does: a reboot or power-off exits 0, a kernel panic
         exits 1 with the panic line, SIGINT/SIGTERM stop the VM and exit 0. A one-line
@@ -60,9 +64,11 @@ internal static class RunCommand
 
         using GuestConsole console = GuestConsole.Open(options.Serial.Kind, options.Serial.Path);
         using LinuxVm vm = LinuxVm.Create(kvm, options.ToConfig(kernel, initramfs), console.Write, line => stderr.WriteLine($"vireo: {line}"));
-        console.AttachInput(vm.SendConsoleInput);
-
         using var cancel = new CancellationTokenSource();
+        console.QuitRequested += cancel.Cancel;
+        console.AttachInput(vm.SendConsoleInput);
+        // Keys go to the guest as typed (its shell echoes and edits); Ctrl-A x quits.
+        using RawTerminal raw = options.Serial.Kind == ConsoleKind.Stdio ? RawTerminal.Enter(0) : RawTerminal.Enter(-1);
         using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cancel.Cancel(); });
         using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cancel.Cancel(); });
 
