@@ -17,9 +17,11 @@ public sealed class ThreadKick
         _thread = thread;
     }
 
-    /// <summary>glibc reserves the first two real-time signals and .NET uses SIGRTMIN for
-    /// thread suspension; Vireo takes SIGRTMIN+4.</summary>
-    public static int Signal { get; } = Interop.Sys.CurrentSigRtMin() + 4;
+    /// <summary>SIGUSR2. A standard signal, not a real-time one, on purpose: standard signals
+    /// do not queue (a second kick while one is pending is merged into it), so kicks a vCPU has
+    /// not drained yet can never fill the process's RLIMIT_SIGPENDING and make pthread_kill
+    /// fail with EAGAIN. The signal is never unblocked outside KVM_RUN, so no handler runs.</summary>
+    public static int Signal { get; } = 12;
 
     /// <summary>Called on the thread to be kicked: blocks the kick signal there and returns
     /// the handle other threads use, plus the kernel signal mask (64-bit) to run KVM with.</summary>

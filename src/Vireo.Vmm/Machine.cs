@@ -157,13 +157,32 @@ public sealed class Machine : IDisposable
             return;
         }
         _disposed = true;
+        // Every resource is released even if stopping a vCPU fails, so a failure never leaks
+        // the VM's fds or guest memory.
+        var errors = new List<Exception>();
         foreach (VcpuRunner runner in _runners)
         {
-            runner.Dispose();
-            runner.Vcpu.Dispose();
+            TryRelease(runner.Dispose, errors);
+            TryRelease(runner.Vcpu.Dispose, errors);
         }
-        _vm.Dispose();
-        Memory.Dispose();
+        TryRelease(_vm.Dispose, errors);
+        TryRelease(Memory.Dispose, errors);
+        if (errors.Count > 0)
+        {
+            throw new AggregateException("tearing down the VM failed", errors);
+        }
+    }
+
+    private static void TryRelease(Action release, List<Exception> errors)
+    {
+        try
+        {
+            release();
+        }
+        catch (Exception e)
+        {
+            errors.Add(e);
+        }
     }
 
     /// <summary>Ends the run from outside a vCPU (a device asking for reset, the host asking

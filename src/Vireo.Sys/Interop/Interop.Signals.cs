@@ -6,9 +6,6 @@ internal static partial class Interop
 {
     internal static partial class Sys
     {
-        [LibraryImport(Libc, EntryPoint = "__libc_current_sigrtmin")]
-        internal static partial int CurrentSigRtMin();
-
         [LibraryImport(Libc, EntryPoint = "pthread_self")]
         internal static partial nuint PthreadSelf();
 
