@@ -1,0 +1,25 @@
+namespace Vireo.Api;
+
+/// <summary>Limits and knobs of <see cref="ApiServer"/>; the defaults suit a VMM.</summary>
+public sealed record ApiServerOptions
+{
+    public const int DefaultMaxRequestBodyBytes = 4096;
+
+    /// <summary>Largest request body accepted; larger ones get 413. Every body in this API is a
+    /// tiny JSON object.</summary>
+    public int MaxRequestBodyBytes { get; init; } = DefaultMaxRequestBodyBytes;
+
+    /// <summary>Events buffered per <c>vm.events</c> client before it starts losing them.</summary>
+    public int EventBufferCapacity { get; init; } = VmEventHub.DefaultCapacity;
+
+    /// <summary>Connections open at once, event streams included; Kestrel closes any beyond this
+    /// at once, so a pile of idle clients cannot exhaust the VMM.</summary>
+    public int MaxConnections { get; init; } = 64;
+
+    /// <summary>Where internal errors (5xx) are described; null keeps the server silent, since the
+    /// guest console owns the VMM's stdout.</summary>
+    public TextWriter? ErrorLog { get; init; }
+
+    /// <summary>Reported by <c>vmm.ping</c>; defaults to Vireo.Api's assembly version.</summary>
+    public string? Version { get; init; }
+}

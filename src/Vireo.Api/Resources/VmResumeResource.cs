@@ -1,0 +1,12 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Vireo.Api.Http;
+
+namespace Vireo.Api.Resources;
+
+/// <summary><c>PUT /api/v1/vm.resume</c>.</summary>
+internal static class VmResumeResource
+{
+    public static void Map(IEndpointRouteBuilder endpoints, IVmController vm) =>
+        endpoints.MapPut(ApiPaths.VmResume, VmAction.WithoutBody(vm.Resume));
+}

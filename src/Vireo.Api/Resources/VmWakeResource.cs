@@ -1,0 +1,28 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Vireo.Api.Http;
+
+namespace Vireo.Api.Resources;
+
+/// <summary><c>PUT /api/v1/vm.wake</c> with an optional <c>{"delay_ms": N}</c>: wake a guest
+/// suspended to idle, now or N ms from now.</summary>
+internal static class VmWakeResource
+{
+    public const long MaxDelayMs = 24L * 60 * 60 * 1000;
+    public const string Example = """{"delay_ms": 500}""";
+
+    public static void Map(IEndpointRouteBuilder endpoints, IVmController vm) =>
+        endpoints.MapPut(ApiPaths.VmWake, async context =>
+        {
+            WakeRequest? request = await RequestBody.ReadOptionalAsync(context, ApiJsonContext.Default.WakeRequest, Example);
+            long? delayMs = request?.DelayMs;
+            if (delayMs is < 0 or > MaxDelayMs)
+            {
+                throw new ApiRequestException(StatusCodes.Status400BadRequest,
+                    $"delay_ms must be 0 to {MaxDelayMs} (one day), not {delayMs}");
+            }
+            vm.Wake(delayMs is long ms ? TimeSpan.FromMilliseconds(ms) : null);
+            VmAction.Done(context);
+        });
+}

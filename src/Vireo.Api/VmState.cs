@@ -1,0 +1,21 @@
+using System.Text.Json.Serialization;
+
+namespace Vireo.Api;
+
+/// <summary>The VM's life cycle as the VMM sees it (the guest's own power state is
+/// <see cref="VmInfo.PowerState"/>).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<VmState>))]
+public enum VmState
+{
+    [JsonStringEnumMemberName("created")]
+    Created,
+
+    [JsonStringEnumMemberName("running")]
+    Running,
+
+    [JsonStringEnumMemberName("paused")]
+    Paused,
+
+    [JsonStringEnumMemberName("shutdown")]
+    Shutdown,
+}

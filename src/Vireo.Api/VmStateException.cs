@@ -1,0 +1,21 @@
+namespace Vireo.Api;
+
+/// <summary>The action is not valid in the VM's current state (pausing a paused VM, waking one
+/// that is not suspended). The API answers 409 Conflict with the message.</summary>
+public sealed class VmStateException : InvalidOperationException
+{
+    public VmStateException(string message)
+        : base(message)
+    {
+    }
+
+    public VmStateException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    public VmStateException()
+        : base("the action is not valid in the VM's current state")
+    {
+    }
+}

@@ -1,0 +1,157 @@
+using System.Text.Json;
+using Vireo.Api;
+
+namespace Vireo.Api.Tests;
+
+public sealed class EndpointTests
+{
+    [Fact(Timeout = TestLimits.TestMs)]
+    public async Task PingNamesTheVersionAndProcess()
+    {
+        await using TestApi api = await TestApi.StartAsync(new ApiServerOptions { Version = "9.9-test" });
+
+        ApiPing ping = await api.Client.PingAsync();
+
+        Assert.Equal("9.9-test", ping.Version);
+        Assert.Equal(Environment.ProcessId, ping.Pid);
+    }
+
+    [Fact(Timeout = TestLimits.TestMs)]
+    public async Task InfoIsTheControllersSnapshotInSnakeCase()
+    {
+        await using TestApi api = await TestApi.StartAsync();
+        api.Vm.InfoToReturn = new VmInfo(VmState.Paused, "s2idle", 4, 1L << 30, "/k", "quiet", 42);
+
+        (int status, string body) = await api.SendAsync("GET", "/api/v1/vm.info");
+        VmInfo info = await api.Client.GetInfoAsync();
+
+        Assert.Equal(200, status);
+        using JsonDocument document = JsonDocument.Parse(body);
+        JsonElement root = document.RootElement;
+        Assert.Equal("paused", root.GetProperty("state").GetString());
+        Assert.Equal("s2idle", root.GetProperty("power_state").GetString());
+        Assert.Equal(4, root.GetProperty("vcpus").GetInt32());
+        Assert.Equal(1L << 30, root.GetProperty("memory_bytes").GetInt64());
+        Assert.Equal(42, root.GetProperty("uptime_ms").GetInt64());
+        Assert.Equal(api.Vm.InfoToReturn, info);
+    }
+
+    [Fact(Timeout = TestLimits.TestMs)]
+    public async Task EveryActionReachesTheController()
+    {
+        await using TestApi api = await TestApi.StartAsync();
+
+        await api.Client.PowerButtonAsync();
+        await api.Client.PauseAsync();
+        await api.Client.ResumeAsync();
+        await api.Client.ShutdownAsync();
+        await api.Client.ShutdownAsync(force: true);
+        await api.Client.RaiseGpeAsync(0);
+        await api.Client.RaiseGpeAsync(15);
+        await api.Client.WakeAsync();
+        await api.Client.WakeAsync(TimeSpan.FromMilliseconds(250));
+
+        Assert.Equal(
+            ["power-button", "pause", "resume", "shutdown", "shutdown force", "gpe 0", "gpe 15", "wake", "wake 250ms"],
+            api.Vm.Calls);
+    }
+
+    [Theory(Timeout = TestLimits.TestMs)]
+    [InlineData("/api/v1/vm.power-button", null)]
+    [InlineData("/api/v1/vm.pause", null)]
+    [InlineData("/api/v1/vm.pause", " \n")]
+    [InlineData("/api/v1/vm.shutdown", null)]
+    [InlineData("/api/v1/vm.shutdown", "{}")]
+    [InlineData("/api/v1/vm.shutdown", """{"force": false}""")]
+    [InlineData("/api/v1/vm.gpe", """{"gpe": 3}""")]
+    [InlineData("/api/v1/vm.wake", null)]
+    [InlineData("/api/v1/vm.wake", """{"delay_ms": null}""")]
+    [InlineData("/api/v1/vm.wake", """{"delay_ms": 0}""")]
+    public async Task ActionsAnswer204WithNoBody(string path, string? body)
+    {
+        await using TestApi api = await TestApi.StartAsync();
+
+        (int status, string response) = await api.SendAsync("PUT", path, body);
+
+        Assert.Equal(204, status);
+        Assert.Empty(response);
+        Assert.Single(api.Vm.Calls);
+    }
+
+    [Fact(Timeout = TestLimits.TestMs)]
+    public async Task AnActionInTheWrongStateIs409WithTheControllersMessage()
+    {
+        await using TestApi api = await TestApi.StartAsync();
+        api.Vm.ThrowNext = new VmStateException("the VM is already paused");
+
+        (int status, string body) = await api.SendAsync("PUT", "/api/v1/vm.pause");
+        await api.Client.ResumeAsync();
+
+        Assert.Equal(409, status);
+        Assert.Equal("the VM is already paused", TestApi.ErrorOf(body));
+        Assert.Equal(["resume"], api.Vm.Calls);
+    }
+
+    [Fact(Timeout = TestLimits.TestMs)]
+    public async Task TheClientReportsTheServersErrorAndStatus()
+    {
+        await using TestApi api = await TestApi.StartAsync();
+        api.Vm.ThrowNext = new VmStateException("the guest is not suspended");
+
+        var e = await Assert.ThrowsAsync<ApiClientException>(() => api.Client.WakeAsync());
+
+        Assert.Equal(409, e.StatusCode);
+        Assert.StartsWith("the guest is not suspended", e.Message);
+    }
+
+    [Fact(Timeout = TestLimits.TestMs)]
+    public async Task AGpeTheMachineLacksIs400()
+    {
+        await using TestApi api = await TestApi.StartAsync();
+
+        var e = await Assert.ThrowsAsync<ApiClientException>(() => api.Client.RaiseGpeAsync(FakeVmController.GpeCount));
+
+        Assert.Equal(400, e.StatusCode);
+        Assert.Contains("GPEs 0 to 15", e.Message);
+    }
+
+    [Fact(Timeout = TestLimits.TestMs)]
+    public async Task AnUnsupportedActionIs501()
+    {
+        await using TestApi api = await TestApi.StartAsync();
+        api.Vm.ThrowNext = new NotSupportedException("this machine has no s2idle support");
+
+        (int status, string body) = await api.SendAsync("PUT", "/api/v1/vm.wake");
+
+        Assert.Equal(501, status);
+        Assert.Equal("this machine has no s2idle support", TestApi.ErrorOf(body));
+    }
+
+    [Fact(Timeout = TestLimits.TestMs)]
+    public async Task AControllerBugIs500AndTheServerKeepsServing()
+    {
+        var log = new StringWriter();
+        await using TestApi api = await TestApi.StartAsync(new ApiServerOptions { ErrorLog = log });
+        api.Vm.ThrowNext = new NullReferenceException("oops");
+
+        (int status, string body) = await api.SendAsync("PUT", "/api/v1/vm.power-button");
+        await api.Client.PowerButtonAsync();
+
+        Assert.Equal(500, status);
+        Assert.Contains("NullReferenceException: oops", TestApi.ErrorOf(body));
+        Assert.Contains("oops", log.ToString());
+        Assert.Equal(["power-button"], api.Vm.Calls);
+    }
+
+    [Fact(Timeout = TestLimits.TestMs)]
+    public async Task ConcurrentRequestsAreAllServed()
+    {
+        await using TestApi api = await TestApi.StartAsync();
+
+        await Task.WhenAll(Enumerable.Range(0, 64).Select(i => i % 2 == 0
+            ? api.Client.RaiseGpeAsync(i % FakeVmController.GpeCount)
+            : api.Client.GetInfoAsync()));
+
+        Assert.Equal(32, api.Vm.Calls.Count);
+    }
+}

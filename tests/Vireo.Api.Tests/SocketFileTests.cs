@@ -1,0 +1,93 @@
+using Vireo.Api;
+
+namespace Vireo.Api.Tests;
+
+/// <summary>What the server does with the socket path before, during and after serving.</summary>
+public sealed class SocketFileTests
+{
+    [Fact(Timeout = TestLimits.TestMs)]
+    public async Task AStaleSocketLeftByADeadServerIsReplaced()
+    {
+        using var directory = new TempDirectory();
+        StaleSocket.Create(directory.SocketPath);
+        Assert.True(File.Exists(directory.SocketPath));
+
+        await using ApiServer server = await ApiServer.StartAsync(directory.SocketPath, new FakeVmController());
+        using var client = new ApiClient(directory.SocketPath, TestApi.Timeout);
+
+        Assert.Equal(Environment.ProcessId, (await client.PingAsync()).Pid);
+    }
+
+    [Fact(Timeout = TestLimits.TestMs)]
+    public async Task ASecondServerOnALiveSocketIsRefusedAndTheFirstKeepsServing()
+    {
+        await using TestApi api = await TestApi.StartAsync();
+
+        var e = await Assert.ThrowsAsync<IOException>(() => ApiServer.StartAsync(api.SocketPath, new FakeVmController()));
+
+        Assert.Contains("already listening", e.Message);
+        Assert.Contains("choose another --api-socket path", e.Message);
+        Assert.NotNull(await api.Client.GetInfoAsync());
+    }
+
+    [Fact(Timeout = TestLimits.TestMs)]
+    public async Task AFileThatIsNotASocketIsLeftAlone()
+    {
+        using var directory = new TempDirectory();
+        await File.WriteAllTextAsync(directory.SocketPath, "precious");
+
+        var e = await Assert.ThrowsAsync<IOException>(() => ApiServer.StartAsync(directory.SocketPath, new FakeVmController()));
+
+        Assert.Contains("is not a socket", e.Message);
+        Assert.Equal("precious", await File.ReadAllTextAsync(directory.SocketPath));
+    }
+
+    [Fact(Timeout = TestLimits.TestMs)]
+    public async Task ADirectoryOrAMissingParentIsRefusedWithTheReason()
+    {
+        using var directory = new TempDirectory();
+
+        var isDirectory = await Assert.ThrowsAsync<IOException>(() => ApiServer.StartAsync(directory.Path, new FakeVmController()));
+        var noParent = await Assert.ThrowsAsync<IOException>(() =>
+            ApiServer.StartAsync(Path.Combine(directory.Path, "missing", "api.sock"), new FakeVmController()));
+        var tooLong = await Assert.ThrowsAsync<ArgumentException>(() =>
+            ApiServer.StartAsync(Path.Combine(directory.Path, new string('s', 120)), new FakeVmController()));
+
+        Assert.Contains("is a directory", isDirectory.Message);
+        Assert.Contains("does not exist", noParent.Message);
+        Assert.Contains("longer than 107 bytes", tooLong.Message);
+    }
+
+    [Fact(Timeout = TestLimits.TestMs)]
+    public async Task TheSocketIsOwnerOnlyAndGoesAwayWithTheServer()
+    {
+        using var directory = new TempDirectory();
+        ApiServer server = await ApiServer.StartAsync(directory.SocketPath, new FakeVmController());
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(directory.SocketPath));
+        await server.DisposeAsync();
+        await server.DisposeAsync(); // twice is harmless
+
+        Assert.False(File.Exists(directory.SocketPath));
+        await using ApiServer again = await ApiServer.StartAsync(directory.SocketPath, new FakeVmController());
+    }
+
+    [Fact(Timeout = TestLimits.TestMs)]
+    public async Task TheClientSaysHowToStartAServerWhenNoneListens()
+    {
+        using var directory = new TempDirectory();
+        using var missing = new ApiClient(directory.SocketPath, TestApi.Timeout);
+        StaleSocket.Create(Path.Combine(directory.Path, "stale.sock"));
+        using var stale = new ApiClient(Path.Combine(directory.Path, "stale.sock"), TestApi.Timeout);
+
+        var noFile = await Assert.ThrowsAsync<ApiClientException>(() => missing.GetInfoAsync());
+        var refused = await Assert.ThrowsAsync<ApiClientException>(() => stale.PauseAsync());
+
+        Assert.Null(noFile.StatusCode);
+        Assert.Equal($"no Vireo API at {directory.SocketPath}: is `vireo run --api-socket {directory.SocketPath}` running?", noFile.Message);
+        Assert.Null(refused.StatusCode);
+        Assert.StartsWith("no Vireo API at ", refused.Message);
+        Assert.IsType<System.Net.Sockets.SocketException>(refused.InnerException?.InnerException);
+        Assert.Equal(System.Net.Sockets.SocketError.ConnectionRefused, ((System.Net.Sockets.SocketException)refused.InnerException!.InnerException!).SocketErrorCode);
+    }
+}
