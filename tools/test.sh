@@ -27,7 +27,7 @@ trap 'rm -rf "$results"' EXIT
 dotnet restore Vireo.slnx -v quiet
 dotnet build Vireo.slnx --no-restore -c Release -v quiet -nologo
 status=0
-dotnet test Vireo.slnx --no-build -c Release --logger "trx" --results-directory "$results" -v quiet -nologo "$@" || status=$?
+dotnet test Vireo.slnx --no-build -c Release --logger "trx" --logger "console;verbosity=minimal" --results-directory "$results" -nologo "$@" || status=$?
 
 # The CLI must publish as one NativeAOT binary with no trim/AOT warnings, and that binary
 # must run: the nested lab ships exactly this file into its L1 guest.
