@@ -1,3 +1,4 @@
+using Vireo.TestSupport;
 namespace Vireo.Acpi.Tests;
 
 /// <summary>Every AML node against hand-derived bytes, and the same ASL compiled by iasl.</summary>

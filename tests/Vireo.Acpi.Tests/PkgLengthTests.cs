@@ -1,3 +1,4 @@
+using Vireo.TestSupport;
 namespace Vireo.Acpi.Tests;
 
 /// <summary>PkgLength (ACPI 6.5 §20.2.4) counts its own bytes, so each size boundary sits one

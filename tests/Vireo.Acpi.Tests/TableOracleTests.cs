@@ -1,3 +1,4 @@
+using Vireo.TestSupport;
 namespace Vireo.Acpi.Tests;
 
 /// <summary>The generated tables through ACPICA: iasl -d plus a recompile for every table, and the

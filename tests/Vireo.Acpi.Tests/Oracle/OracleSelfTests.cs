@@ -1,3 +1,4 @@
+using Vireo.TestSupport;
 using Xunit.Sdk;
 
 namespace Vireo.Acpi.Tests;

@@ -1,4 +1,4 @@
-namespace Vireo.Acpi.Tests;
+namespace Vireo.TestSupport;
 
 /// <summary>The theory form of <see cref="AcpicaFactAttribute"/>.</summary>
 public sealed class AcpicaTheoryAttribute : TheoryAttribute

@@ -1,4 +1,4 @@
-namespace Vireo.Acpi.Tests;
+namespace Vireo.TestSupport;
 
 /// <summary>A fact that needs ACPICA's iasl/acpiexec/acpibin. It skips, saying so, only where
 /// they are not installed; with VIREO_REQUIRE_ACPICA=1 (CI) it runs and fails instead.</summary>

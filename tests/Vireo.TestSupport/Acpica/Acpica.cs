@@ -2,11 +2,11 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Vireo.Acpi.Tests;
+namespace Vireo.TestSupport;
 
 /// <summary>Runs ACPICA (iasl, acpiexec, acpibin) as an independent oracle, following
 /// /work/shared/acpi-oracle/RECIPE.md: exit codes are not trusted, logs are scanned.</summary>
-internal static partial class Acpica
+public static partial class Acpica
 {
     public const string Header = "DefinitionBlock (\"\", \"DSDT\", 2, \"VIREO \", \"VIREOVM \", 0x00000001)";
 
