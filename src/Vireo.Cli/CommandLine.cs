@@ -18,6 +18,9 @@ internal static class CommandLine
                                             (Intel, AMD or PVM) and key capabilities.
           bench exits [--count N] [--json] Run a tiny 64-bit guest that does N port writes
                                             (default 200000) and report the cost per exit.
+          remote --api-socket P <command>   Control a running VM through its API socket
+                                            (info, pause, resume, power-button, shutdown,
+                                            gpe N, wake, events); `vireo remote --help`.
           vfio-user info SOCKET [--json]    Describe the device served by a vfio-user server.
           help                              Show this text.
 
@@ -50,6 +53,7 @@ internal static class CommandLine
                 "lab" => await LabCommand.RunAsync(rest, stdout, stderr),
                 "kvm-info" => await KvmInfoCommand.RunAsync(rest, stdout),
                 "vfio-user" => await VfioUserCommand.RunAsync(rest, stdout),
+                "remote" => await Vireo.Api.RemoteCommand.RunAsync(rest, stdout, stderr),
                 "bench" => await BenchCommand.RunAsync(rest, stdout, stderr),
                 _ => throw new UsageException($"unknown command '{args[0]}'; run `vireo --help` for the list"),
             };

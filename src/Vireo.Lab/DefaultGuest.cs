@@ -13,7 +13,12 @@ public sealed class DefaultGuest
     private const uint ExecutableMode = 0x1ED; // 0755
     private const uint StickyWorldWritable = 0x3FF; // 01777
 
-    private static readonly string[] s_directories = ["bin", "sbin", "usr", "usr/bin", "usr/sbin", "etc", "dev", "proc", "sys", "root", "run"];
+    private static readonly string[] s_directories = ["bin", "sbin", "usr", "usr/bin", "usr/sbin", "etc", "etc/acpi", "etc/acpi/PWRF", "dev", "proc", "sys", "root", "run", "lib", "lib/modules", "var", "var/log"];
+
+    /// <summary>Modules from the stock kernel package the guest loads: evdev and the ACPI
+    /// power button (both =m in Debian's cloud kernel), so a host power-button press reaches
+    /// busybox acpid through /dev/input/event*, and acpid powers off.</summary>
+    public static readonly string[] Modules = ["evdev", "button"];
 
     private DefaultGuest(string kernel, string initramfs)
     {
@@ -32,6 +37,9 @@ public sealed class DefaultGuest
         mount -t proc proc /proc
         mount -t sysfs sysfs /sys
         mount -t devtmpfs devtmpfs /dev
+        for m in /lib/modules/*.ko; do insmod "$m" 2>/dev/null; done
+        # busybox acpid runs /etc/acpi/PWRF/00000080 when the power button is pressed.
+        acpid -l /var/log/acpid.log
         echo "{{GuestMarkers.Ready}} cpus=$(grep -c ^processor /proc/cpuinfo) kernel=$(uname -r)"
         if [ -n "${{{GuestMarkers.ScriptParameter}}}" ]; then
             echo "${{{GuestMarkers.ScriptParameter}}}" | base64 -d > /tmp/script
@@ -55,7 +63,7 @@ public sealed class DefaultGuest
             string temporary = path + ".tmp";
             using (FileStream file = File.Create(temporary))
             {
-                Write(file, busybox);
+                Write(file, busybox, Modules.Select(kernel.Module).ToList());
             }
             File.Move(temporary, path, overwrite: true);
         }
@@ -66,7 +74,10 @@ public sealed class DefaultGuest
     public static string ScriptArgument(string script)
         => $"{GuestMarkers.ScriptParameter}={Convert.ToBase64String(Encoding.UTF8.GetBytes(script.ReplaceLineEndings("\n")))}";
 
-    public static void Write(Stream output, string busybox)
+    /// <summary>The action busybox acpid runs for the power button: power off at once.</summary>
+    public const string PowerButtonAction = "#!/bin/sh\npoweroff -f\n";
+
+    public static void Write(Stream output, string busybox, IReadOnlyList<string> modules)
     {
         using var gzip = new GZipStream(output, CompressionLevel.Optimal, leaveOpen: true);
         using var cpio = new CpioWriter(gzip, leaveOpen: true);
@@ -79,12 +90,17 @@ public sealed class DefaultGuest
         cpio.AddFile("bin/busybox", File.ReadAllBytes(busybox), ExecutableMode);
         cpio.AddSymlink("bin/sh", "busybox");
         cpio.AddFile("init", Encoding.UTF8.GetBytes(InitScript), ExecutableMode);
+        cpio.AddFile("etc/acpi/PWRF/00000080", Encoding.UTF8.GetBytes(PowerButtonAction), ExecutableMode);
+        foreach (string module in modules)
+        {
+            cpio.AddFile($"lib/modules/{Path.GetFileName(module)}", File.ReadAllBytes(module));
+        }
         cpio.Finish();
     }
 
     private static string ScriptHash()
     {
-        byte[] hash = System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(InitScript));
+        byte[] hash = System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(InitScript + PowerButtonAction + string.Join(',', Modules) + string.Join(',', s_directories)));
         return Convert.ToHexStringLower(hash)[..12];
     }
 }

@@ -24,6 +24,7 @@ public sealed class LinuxVm : IDisposable
     private readonly Machine _machine;
     private readonly PanicDetector _panic = new();
     private readonly ConsoleInputPump _input;
+    private readonly AcpiPmDevice _pm;
 
     private LinuxVm(Machine machine, Action<ReadOnlySpan<byte>> consoleOutput)
     {
@@ -34,6 +35,7 @@ public sealed class LinuxVm : IDisposable
             consoleOutput(bytes);
         });
         _input = new ConsoleInputPump(Console);
+        _pm = new AcpiPmDevice(new KvmIrqLine(machine.Vm, AcpiPlatform.SciIrq));
     }
 
     public Machine Machine => _machine;
@@ -42,6 +44,9 @@ public sealed class LinuxVm : IDisposable
     public Serial8250 Console { get; }
 
     public string? PanicLine => _panic.PanicLine;
+
+    /// <summary>The ACPI PM block: power button, GPEs, S5.</summary>
+    public AcpiPmDevice PowerManagement => _pm;
 
     /// <summary>Checks the kernel and initramfs, then builds the VM. A bad kernel file fails here,
     /// before any VM exists.</summary>
@@ -80,6 +85,7 @@ public sealed class LinuxVm : IDisposable
     {
         _machine.Dispose();
         _input.Dispose();
+        _pm.Dispose();
     }
 
     private static byte[] ReadInitramfs(string path)
@@ -109,6 +115,9 @@ public sealed class LinuxVm : IDisposable
         rtc.SetMemorySizes(low, config.MemoryBytes - low);
         pio.Insert(Rtc, CmosRtc.PortCount, rtc, "CMOS RTC");
 
+        _pm.PowerOffRequested += () => _machine.RequestExit(MachineExitReason.PowerOff, "the guest entered ACPI S5");
+        pio.Insert(AcpiPlatform.DefaultPmBase, AcpiPmDevice.WindowLength, _pm, "ACPI PM (PM1, PM timer, GPE0)");
+
         foreach ((PioAddress start, ushort length, byte readValue, string purpose) in QuietPortDevice.LinuxProbedPorts)
         {
             // With KVM's in-kernel irqchip the ELCR belongs to KVM; claiming it would be harmless but wrong.
@@ -123,7 +132,10 @@ public sealed class LinuxVm : IDisposable
     private void LoadKernel(KvmSystem kvm, BzImage kernel, LinuxVmConfig config, byte[] initramfs)
     {
         GuestMemory memory = _machine.Memory;
-        LinuxBootInfo boot = LinuxLoader.Load(memory, kernel, config.Cmdline, initramfs, E820Map.For(memory));
+        // The DSDT is what the devices describe of themselves.
+        PlacedAcpiTables acpi = new AcpiPlatform(config.Cpus, [_pm]).WriteTo(memory);
+        LinuxBootInfo boot = LinuxLoader.Load(memory, kernel, config.Cmdline, initramfs, E820Map.For(memory), acpi.RsdpAddress);
+        // For kernels built with MP-table parsing and booted with acpi=off.
         MpTable.Write(memory, config.Cpus);
         LongModeSetup.WriteTables(memory, gibibytes: 4);
 

@@ -13,25 +13,61 @@ public sealed class L2ScenarioTests(L1Fixture lab, ITestOutputHelper output)
     private async Task<LabCommandResult> VireoRun(string arguments, string? input = null)
     {
         Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);
-        string run = $"{L1Fixture.VireoInL1} run --kernel {L1Fixture.L2Kernel} --initramfs {L1Fixture.L2Initramfs} --memory 256M {arguments}";
-        string command = input is null
-            ? $"{run} </dev/null"
-            : $"echo {Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(input))} | base64 -d | {run}";
+        string[] words = [L1Fixture.VireoInL1, "run", "--kernel", L1Fixture.L2Kernel, "--initramfs", L1Fixture.L2Initramfs, "--memory", "256M",
+            .. arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries)];
+        string command = L2Command.Build(words, input);
         LabCommandResult result = await lab.Machine.RunAsync(command, s_l2Timeout);
         output.WriteLine($"$ vireo run {arguments}  -> status {result.ExitStatus} in {result.Elapsed.TotalSeconds:0.0} s\n{result.Output}");
         return result;
     }
 
     [LabFact("qemu-system-x86_64", "busybox", "cpio")]
-    public async Task The_stock_kernel_boots_takes_console_input_and_reboot_ends_the_run()
+    public async Task The_stock_kernel_boots_on_two_cpus_with_acpi_takes_console_input_and_powers_off()
     {
         // The guest shell computes the reply, so seeing it proves the typed line reached the
         // shell through the UART and the answer came back out.
-        LabCommandResult result = await VireoRun("", "echo hello-$((6*7)); reboot -f\n");
+        LabCommandResult result = await VireoRun("--cpus 2",
+            "echo hello-$((6*7)); cat /sys/devices/system/cpu/online; ls /sys/firmware/acpi/tables; poweroff -f\n");
 
-        Assert.Contains($"{GuestMarkers.Ready} cpus=1", result.Output, StringComparison.Ordinal);
+        Assert.Contains($"{GuestMarkers.Ready} cpus=2", result.Output, StringComparison.Ordinal);
         Assert.Contains("hello-42", result.Output, StringComparison.Ordinal);
+        Assert.Contains("0-1", result.Output, StringComparison.Ordinal);
+        Assert.Contains("Using ACPI (MADT) for SMP configuration", result.Output, StringComparison.Ordinal);
+        Assert.Contains("DSDT", result.Output, StringComparison.Ordinal);
+        Assert.Contains("ACPI: PM: Preparing to enter system sleep state S5", result.Output, StringComparison.Ordinal);
+        Assert.Contains("vireo: guest powered off", result.Output, StringComparison.Ordinal);
+        Assert.Equal(0, result.ExitStatus);
+    }
+
+    [LabFact("qemu-system-x86_64", "busybox", "cpio")]
+    public async Task A_guest_reboot_ends_the_run_with_status_0()
+    {
+        LabCommandResult result = await VireoRun("", "reboot -f\n");
+
         Assert.Contains("vireo: guest requested reboot", result.Output, StringComparison.Ordinal);
+        Assert.Equal(0, result.ExitStatus);
+    }
+
+    [LabFact("qemu-system-x86_64", "busybox", "cpio")]
+    public async Task Sigterm_presses_the_acpi_power_button_and_the_guest_shuts_down_cleanly()
+    {
+        Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);
+        string run = $"{L1Fixture.VireoInL1} run --kernel {L1Fixture.L2Kernel} --initramfs {L1Fixture.L2Initramfs} --memory 256M";
+        // Wait for the shell prompt (acpid is running by then), then send SIGTERM once.
+        // Wait for the shell prompt (acpid is running by then), then send SIGTERM once. If the
+        // guest has not shut down 30 s later, a second SIGTERM stops it so the test fails
+        // with the console in hand instead of hanging.
+        string command = $"{run} </dev/null >/tmp/pb 2>&1 & pid=$!; " +
+            "while ! grep -qF '# ' /tmp/pb; do sleep 0.1; done; sleep 1; kill -TERM $pid; " +
+            "for i in $(seq 1 150); do kill -0 $pid 2>/dev/null || break; sleep 0.2; done; " +
+            "kill -TERM $pid 2>/dev/null; wait $pid; s=$?; cat /tmp/pb; exit $s";
+
+        LabCommandResult result = await lab.Machine.RunAsync(command, s_l2Timeout);
+        output.WriteLine(result.Output);
+
+        Assert.Contains("pressing the guest's ACPI power button", result.Output, StringComparison.Ordinal);
+        Assert.Contains("ACPI: PM: Preparing to enter system sleep state S5", result.Output, StringComparison.Ordinal);
+        Assert.Contains("vireo: guest powered off", result.Output, StringComparison.Ordinal);
         Assert.Equal(0, result.ExitStatus);
     }
 

@@ -31,9 +31,10 @@ internal static class RunCommand
         On a terminal, every key goes to the guest; type Ctrl-A x to stop the VM
         (Ctrl-A Ctrl-A sends a Ctrl-A).
 
-        The run ends when the guest does: a reboot or power-off exits 0, a kernel panic
-        exits 1 with the panic line, SIGINT/SIGTERM stop the VM and exit 0. A one-line
-        reason goes to stderr.
+        The run ends when the guest does: a reboot or power-off (ACPI S5) exits 0, a kernel
+        panic exits 1 with the panic line. SIGTERM presses the guest's ACPI power button
+        for a graceful shutdown; a second SIGTERM, or SIGINT, stops the VM at once. A
+        one-line reason goes to stderr.
 
         This needs hardware KVM (Intel VMX or AMD SVM). On a host whose /dev/kvm is PVM,
         use `vireo lab run` with the same options: it runs this command in the nested lab.
@@ -70,7 +71,21 @@ internal static class RunCommand
         // Keys go to the guest as typed (its shell echoes and edits); Ctrl-A x quits.
         using RawTerminal raw = options.Serial.Kind == ConsoleKind.Stdio ? RawTerminal.Enter(0) : RawTerminal.Enter(-1);
         using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cancel.Cancel(); });
-        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cancel.Cancel(); });
+        // The first SIGTERM asks the guest to shut down (ACPI power button); a second one stops it.
+        int terms = 0;
+        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
+        {
+            c.Cancel = true;
+            if (Interlocked.Increment(ref terms) == 1)
+            {
+                stderr.WriteLine("vireo: SIGTERM: pressing the guest's ACPI power button (send SIGTERM again to stop it at once)");
+                vm.PowerManagement.PressPowerButton();
+            }
+            else
+            {
+                cancel.Cancel();
+            }
+        });
 
         MachineExit exit = vm.Run(cancel.Token);
         console.Flush();
