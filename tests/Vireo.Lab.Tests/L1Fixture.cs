@@ -54,6 +54,8 @@ public sealed class L1Fixture : IAsyncLifetime
         {
             image.AddProgram(vireo, VireoInL1);
         }
+        // QEMU for the boot benchmark's comparison: one shared L1 instead of a second boot.
+        BootBenchmark.AddQemu(image, lab.Qemu);
         // The default guest, as `vireo run` boots it, for the L2 scenarios.
         DefaultGuest guest = DefaultGuest.Prepare(lab.Cache, progress);
         image.AddFile(guest.Kernel, L2Kernel);

@@ -21,7 +21,8 @@ internal static class LabCommand
         missing; the kernel is downloaded once into ~/.cache/vireo. Progress goes to stderr,
         the guest console to stdout; the exit status is vireo run's inside the lab.
 
-          --input TEXT      bytes typed into the guest console (\n for Enter)
+          --input TEXT      bytes typed into the guest console (\n for Enter) once it
+                            shows a shell prompt ("# ")
           --timeout S       give up after S seconds (default 600)
 
         It copies this vireo binary into the lab, so it must be the NativeAOT build
@@ -32,6 +33,7 @@ internal static class LabCommand
     private const string L2Initramfs = "/l2/initramfs";
     private const string VireoInL1 = "/usr/local/bin/vireo";
 
+
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
     {
         if (args.Length == 0 || args[0] is "--help" or "-h")
@@ -39,9 +41,13 @@ internal static class LabCommand
             await stdout.WriteLineAsync(Help);
             return args.Length == 0 ? 2 : 0;
         }
+        if (args[0] == "bench")
+        {
+            return await LabBenchCommand.RunAsync(args[1..], stdout, stderr);
+        }
         if (args[0] != "run")
         {
-            throw new UsageException($"lab: unknown command '{args[0]}'; the lab commands are: run");
+            throw new UsageException($"lab: unknown command '{args[0]}'; the lab commands are: run, bench boot");
         }
         var reader = new ArgReader("lab run", args[1..]);
         if (reader.Flag("--help") || reader.Flag("-h"))
@@ -101,16 +107,8 @@ internal static class LabCommand
             words.Add(L2Initramfs);
         }
         words.AddRange(options.ForwardedArguments());
-        string run = string.Join(' ', words.Select(Quote));
-        if (input is null)
-        {
-            return run + " </dev/null";
-        }
-        string bytes = Convert.ToBase64String(Encoding.UTF8.GetBytes(input.Replace("\\n", "\n", StringComparison.Ordinal)));
-        return $"echo {bytes} | base64 -d | {run}";
+        return L2Command.Build(words, input?.Replace("\\n", "\n", StringComparison.Ordinal));
     }
-
-    private static string Quote(string word) => "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     private static string NativeSelf()
     {
