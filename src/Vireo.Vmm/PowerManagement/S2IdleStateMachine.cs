@@ -1,0 +1,394 @@
+using Vireo.Devices;
+
+namespace Vireo.Vmm;
+
+/// <summary>
+/// The host's side of guest suspend-to-idle: follows the guest's LPS0 entry and exit _DSM traps
+/// (<see cref="LowPowerIdleDevice"/>), has the VMM park the vCPUs once the guest has entered,
+/// and brings the guest back on a wake request. Every transition becomes an
+/// <see cref="S2IdleEvent"/>, delivered in order. Traps come from vCPU threads, wake requests
+/// from any thread (API, timers, console input); all methods are thread-safe.
+/// </summary>
+/// <remarks>
+/// "The host believes the guest is suspended while it is not" cannot happen, by construction:
+/// <list type="number">
+/// <item>Suspended is entered in one place: on the vCPU thread whose LPS0 entry trap started the
+/// cycle, after <see cref="IS2IdleHost.ParkVcpus"/> has returned. By then every other vCPU is
+/// held outside KVM_RUN and the trapping vCPU is still inside its trap, held before it can
+/// re-enter the guest, so no vCPU can run. The state becomes Suspended only if it is still
+/// Entering then: an exit trap that came in while parking (the guest aborted) wins, and the park
+/// is undone. The entry trap is the guest's last _DSM call before it idles
+/// (see <see cref="LowPowerIdleDevice"/>), so nothing the guest still had to do is cut short.</item>
+/// <item>Suspended is left, under the lock, before any vCPU can run again: a wake first moves the
+/// state to Resuming, and only then injects the wake and unparks. Only this class unparks, so a
+/// runnable vCPU never coexists with the state Suspended.</item>
+/// <item>A wake arriving while the vCPUs are being parked is kept and delivered as soon as the
+/// park completes, so the guest does not stay suspended past it. A wake while Running is refused
+/// rather than kept, so it cannot cancel a later, unrelated suspend; it must not be injected
+/// either, since the wake is a power-button press (<see cref="IS2IdleHost.InjectWake"/>).</item>
+/// <item>Host calls happen outside the lock and alternate park, [wake], unpark: a park starts
+/// only from Running and at most one is in flight (an entry arriving while one is, after an
+/// abort, rides on it), and exactly one unpark follows each park.</item>
+/// </list>
+/// Events are queued under the lock in transition order and handed to the callback outside it,
+/// by one thread at a time, so a slow subscriber never holds up a vCPU that is not delivering and
+/// a callback may call back in. The callback must not throw and should not block: it may run on
+/// a vCPU thread inside its trap.
+/// </remarks>
+public sealed class S2IdleStateMachine
+{
+    /// <summary><see cref="PowerState"/> while the guest is working, in the vm.info vocabulary.</summary>
+    public const string WorkingPowerState = "s0";
+
+    /// <summary><see cref="PowerState"/> while the guest is suspended to idle.</summary>
+    public const string SuspendedPowerState = "s2idle";
+
+    private readonly IS2IdleHost _host;
+    private readonly Action<S2IdleEvent>? _onEvent;
+    private readonly TimeProvider _time;
+    private readonly Lock _lock = new();
+    private readonly Queue<S2IdleEvent> _outbox = new();
+    private S2IdleState _state = S2IdleState.Running;
+    private bool _parkInFlight;
+    private string? _pendingWakeSource;
+    private bool _delivering;
+    private long _cycle;
+    private long _sequence;
+    private long _ignoredTraps;
+    private long _unexpectedTraps;
+
+    /// <param name="host">Parks, unparks and wakes the guest.</param>
+    /// <param name="onEvent">Receives every transition, in order.</param>
+    /// <param name="time">Stamps the events; <see cref="TimeProvider.System"/> when null.</param>
+    public S2IdleStateMachine(IS2IdleHost host, Action<S2IdleEvent>? onEvent = null, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        _host = host;
+        _onEvent = onEvent;
+        _time = time ?? TimeProvider.System;
+    }
+
+    public S2IdleState State
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _state;
+            }
+        }
+    }
+
+    /// <summary>"s2idle" only while every vCPU is parked (<see cref="S2IdleState.Suspended"/>), else "s0".</summary>
+    public string PowerState => State == S2IdleState.Suspended ? SuspendedPowerState : WorkingPowerState;
+
+    /// <summary>Suspend attempts so far (entry traps taken from Running).</summary>
+    public long Cycles
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _cycle;
+            }
+        }
+    }
+
+    /// <summary>Entry or exit traps that did not fit the state and changed nothing: a repeated
+    /// entry while entering or resuming, an exit while running.</summary>
+    public long IgnoredTraps
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _ignoredTraps;
+            }
+        }
+    }
+
+    /// <summary>Traps while Suspended, which a host that parks as <see cref="IS2IdleHost.ParkVcpus"/>
+    /// requires makes impossible; nonzero means the host let a vCPU run.</summary>
+    public long UnexpectedTraps
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _unexpectedTraps;
+            }
+        }
+    }
+
+    /// <summary>Feeds one decoded trap from <see cref="LowPowerIdleDevice.Notified"/>; call it on
+    /// the trapping vCPU's thread. Display and "modern standby" notifications carry no state.</summary>
+    public void OnGuestNotification(LowPowerIdleEvent notification)
+    {
+        switch (notification.Function)
+        {
+            case LowPowerIdleFunction.Entry:
+                GuestEntered();
+                break;
+            case LowPowerIdleFunction.Exit:
+                GuestExited();
+                break;
+            default:
+                break;
+        }
+    }
+
+    /// <summary>The guest's LPS0 entry _DSM trapped. Call it on the trapping vCPU's thread, inside
+    /// the trap: it may park the vCPUs (and so block until they are) before it returns.</summary>
+    public void GuestEntered()
+    {
+        bool park = false;
+        lock (_lock)
+        {
+            switch (_state)
+            {
+                case S2IdleState.Running:
+                    _state = S2IdleState.Entering;
+                    _cycle++;
+                    _pendingWakeSource = null;
+                    Record(S2IdleEventKind.Enter, null);
+                    park = !_parkInFlight;
+                    _parkInFlight = true;
+                    break;
+                case S2IdleState.Suspended:
+                    _unexpectedTraps++;
+                    break;
+                default:
+                    _ignoredTraps++;
+                    break;
+            }
+        }
+        Deliver();
+        if (park)
+        {
+            ParkAndSettle();
+        }
+    }
+
+    /// <summary>The guest's LPS0 exit _DSM trapped: it is back from s2idle, or it gave up
+    /// entering. Call it on the trapping vCPU's thread; it never blocks.</summary>
+    public void GuestExited()
+    {
+        bool unpark = false;
+        lock (_lock)
+        {
+            switch (_state)
+            {
+                case S2IdleState.Entering:
+                    // Aborted: the guest runs. The park in flight is undone when it completes,
+                    // and a pending wake has nothing left to wake.
+                    _state = S2IdleState.Running;
+                    _pendingWakeSource = null;
+                    Record(S2IdleEventKind.Abort, "guest");
+                    break;
+                case S2IdleState.Resuming:
+                    _state = S2IdleState.Running;
+                    Record(S2IdleEventKind.Resumed, null);
+                    break;
+                case S2IdleState.Suspended:
+                    // Only a host that broke its park contract gets here. A trapping vCPU proves
+                    // the guest runs, so the state must not stay Suspended; unparking keeps the
+                    // host's park and unpark paired.
+                    _unexpectedTraps++;
+                    _state = S2IdleState.Running;
+                    Record(S2IdleEventKind.Exit, "guest");
+                    Record(S2IdleEventKind.Resumed, null);
+                    unpark = true;
+                    break;
+                default:
+                    _ignoredTraps++;
+                    break;
+            }
+        }
+        Deliver();
+        if (unpark)
+        {
+            _host.UnparkVcpus();
+        }
+    }
+
+    /// <summary>Asks for the guest to be woken; <paramref name="source"/> names the requester
+    /// in the <see cref="S2IdleEventKind.Exit"/> event. Never blocks on the vCPUs.</summary>
+    public S2IdleWakeOutcome RequestWake(string source)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(source);
+        S2IdleWakeOutcome outcome;
+        lock (_lock)
+        {
+            switch (_state)
+            {
+                case S2IdleState.Running:
+                    outcome = S2IdleWakeOutcome.NotSuspended;
+                    break;
+                case S2IdleState.Entering:
+                    _pendingWakeSource ??= source;
+                    outcome = S2IdleWakeOutcome.Deferred;
+                    break;
+                case S2IdleState.Suspended:
+                    // Out of Suspended before anything can run (remark 2).
+                    _state = S2IdleState.Resuming;
+                    Record(S2IdleEventKind.Exit, source);
+                    outcome = S2IdleWakeOutcome.Delivered;
+                    break;
+                default:
+                    outcome = S2IdleWakeOutcome.AlreadyResuming;
+                    break;
+            }
+        }
+        Deliver();
+        if (outcome == S2IdleWakeOutcome.Delivered)
+        {
+            WakeAndUnpark();
+        }
+        return outcome;
+    }
+
+    /// <summary>Forgets the cycle in progress because the guest is being reset or torn down: the
+    /// state becomes Running, an unfinished cycle (Entering, Suspended) ends with an
+    /// <see cref="S2IdleEventKind.Abort"/> event, and vCPUs this machine parked are unparked.</summary>
+    public void Reset()
+    {
+        bool unpark = false;
+        lock (_lock)
+        {
+            if (_state is S2IdleState.Entering or S2IdleState.Suspended)
+            {
+                Record(S2IdleEventKind.Abort, "reset");
+            }
+            // From Entering the park in flight is undone when it completes.
+            unpark = _state == S2IdleState.Suspended;
+            _state = S2IdleState.Running;
+            _pendingWakeSource = null;
+        }
+        Deliver();
+        if (unpark)
+        {
+            _host.UnparkVcpus();
+        }
+    }
+
+    private void ParkAndSettle()
+    {
+        try
+        {
+            _host.ParkVcpus();
+        }
+        catch (Exception parkFailure)
+        {
+            lock (_lock)
+            {
+                _parkInFlight = false;
+                if (_state == S2IdleState.Entering)
+                {
+                    _state = S2IdleState.Running;
+                    _pendingWakeSource = null;
+                    Record(S2IdleEventKind.Abort, "park-failed");
+                }
+            }
+            Deliver();
+            try
+            {
+                _host.UnparkVcpus();
+            }
+            catch (Exception unparkFailure)
+            {
+                throw new AggregateException("parking the vCPUs failed, and so did undoing it", parkFailure, unparkFailure);
+            }
+            throw;
+        }
+
+        bool wake = false;
+        bool unpark = false;
+        lock (_lock)
+        {
+            _parkInFlight = false;
+            if (_state != S2IdleState.Entering)
+            {
+                // The guest aborted, or the machine was reset, while parking: it must run.
+                unpark = true;
+            }
+            else if (_pendingWakeSource is string source)
+            {
+                _pendingWakeSource = null;
+                _state = S2IdleState.Resuming;
+                Record(S2IdleEventKind.Exit, source);
+                wake = true;
+            }
+            else
+            {
+                _state = S2IdleState.Suspended;
+                Record(S2IdleEventKind.Suspended, null);
+            }
+        }
+        Deliver();
+        if (wake)
+        {
+            WakeAndUnpark();
+        }
+        else if (unpark)
+        {
+            _host.UnparkVcpus();
+        }
+    }
+
+    // The wake is in place before any vCPU runs, so the guest's s2idle loop sees it at once.
+    private void WakeAndUnpark()
+    {
+        try
+        {
+            _host.InjectWake();
+        }
+        finally
+        {
+            _host.UnparkVcpus();
+        }
+    }
+
+    private void Record(S2IdleEventKind kind, string? source)
+    {
+        if (_onEvent is not null)
+        {
+            _outbox.Enqueue(new S2IdleEvent(kind, _cycle, ++_sequence, _time.GetUtcNow(), source));
+        }
+    }
+
+    private void Deliver()
+    {
+        lock (_lock)
+        {
+            if (_delivering || _outbox.Count == 0)
+            {
+                return;
+            }
+            _delivering = true;
+        }
+        try
+        {
+            while (true)
+            {
+                S2IdleEvent? next;
+                lock (_lock)
+                {
+                    if (!_outbox.TryDequeue(out next))
+                    {
+                        _delivering = false;
+                        return;
+                    }
+                }
+                _onEvent!(next);
+            }
+        }
+        catch
+        {
+            lock (_lock)
+            {
+                _delivering = false;
+            }
+            throw;
+        }
+    }
+}
