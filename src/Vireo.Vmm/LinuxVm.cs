@@ -11,7 +11,7 @@ namespace Vireo.Vmm;
 /// PIC/IOAPIC/LAPIC and PIT, an 8250 console on COM1, the i8042 for reset, the CMOS RTC, and an
 /// MP table for SMP. Everything the guest touches is put on the machine's buses here.
 /// </summary>
-public sealed class LinuxVm : IDisposable
+public sealed partial class LinuxVm : IDisposable
 {
     public static readonly PioAddress Com1 = new(0x3f8);
     public const uint Com1Irq = 4;
