@@ -21,6 +21,7 @@ internal static class CommandLine
           remote --api-socket P <command>   Control a running VM through its API socket
                                             (info, pause, resume, power-button, shutdown,
                                             gpe N, wake, events); `vireo remote --help`.
+          acpi dump --out DIR [--cpus N]    Write the ACPI tables `vireo run` would build.
           vfio-user info SOCKET [--json]    Describe the device served by a vfio-user server.
           help                              Show this text.
 
@@ -54,6 +55,7 @@ internal static class CommandLine
                 "kvm-info" => await KvmInfoCommand.RunAsync(rest, stdout),
                 "vfio-user" => await VfioUserCommand.RunAsync(rest, stdout),
                 "remote" => await Vireo.Api.RemoteCommand.RunAsync(rest, stdout, stderr),
+                "acpi" => await AcpiCommand.RunAsync(rest, stdout),
                 "bench" => await BenchCommand.RunAsync(rest, stdout, stderr),
                 _ => throw new UsageException($"unknown command '{args[0]}'; run `vireo --help` for the list"),
             };

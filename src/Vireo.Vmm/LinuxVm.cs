@@ -70,6 +70,17 @@ public sealed partial class LinuxVm : IDisposable
         }
     }
 
+    /// <summary>The ACPI tables a VM with <paramref name="config"/> gets, without building one
+    /// (`vireo acpi dump`).</summary>
+    public static AcpiPlatform AcpiTablesFor(LinuxVmConfig config)
+    {
+        using var pm = new AcpiPmDevice(new NoInterruptLine());
+        return new AcpiPlatform(config.Cpus, DeviceAml(pm));
+    }
+
+    /// <summary>What the DSDT is made of: each device in ACPI describes itself.</summary>
+    private static IEnumerable<Vireo.Acpi.IAml> DeviceAml(AcpiPmDevice pm) => [pm, .. HostGpes.Aml()];
+
     /// <summary>Runs until the guest reboots, powers off, fails, or <paramref name="cancel"/> fires.</summary>
     public MachineExit Run(CancellationToken cancel = default)
     {
@@ -133,7 +144,7 @@ public sealed partial class LinuxVm : IDisposable
     {
         GuestMemory memory = _machine.Memory;
         // The DSDT is what the devices describe of themselves.
-        PlacedAcpiTables acpi = new AcpiPlatform(config.Cpus, [_pm]).WriteTo(memory);
+        PlacedAcpiTables acpi = new AcpiPlatform(config.Cpus, DeviceAml(_pm)).WriteTo(memory);
         LinuxBootInfo boot = LinuxLoader.Load(memory, kernel, config.Cmdline, initramfs, E820Map.For(memory), acpi.RsdpAddress);
         // For kernels built with MP-table parsing and booted with acpi=off.
         MpTable.Write(memory, config.Cpus);

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Vireo.Api;
 using Vireo.Kvm;
 using Vireo.Lab;
 using Vireo.Loader;
@@ -13,6 +14,7 @@ internal static class RunCommand
     public const string Help = """
         Usage: vireo run [--kernel K [--initramfs I]] [--cmdline C | --append A]
                          [--cpus N] [--memory SIZE] [--serial stdio|file=P|socket=P]
+                         [--api-socket P]
 
         Boots a Linux kernel (bzImage) with an optional initramfs. With no --kernel, boots
         the default guest: Debian's cloud kernel and a busybox initramfs Vireo builds
@@ -27,6 +29,9 @@ internal static class RunCommand
           --memory SIZE     guest RAM, e.g. 512M or 2G (default 512M)
           --serial T        where COM1 goes: stdio (default), file=PATH, or socket=PATH
                             (a UNIX socket; the client that connects gets the console)
+          --api-socket P    serve the management API (HTTP) on the UNIX socket P; drive it
+                            with `vireo remote --api-socket P info|pause|resume|power-button|
+                            shutdown [--force]|gpe N|events`
 
         On a terminal, every key goes to the guest; type Ctrl-A x to stop the VM
         (Ctrl-A Ctrl-A sends a Ctrl-A).
@@ -64,7 +69,10 @@ internal static class RunCommand
         }
 
         using GuestConsole console = GuestConsole.Open(options.Serial.Kind, options.Serial.Path);
-        using LinuxVm vm = LinuxVm.Create(kvm, options.ToConfig(kernel, initramfs), console.Write, line => stderr.WriteLine($"vireo: {line}"));
+        LinuxVmConfig config = options.ToConfig(kernel, initramfs);
+        using LinuxVm vm = LinuxVm.Create(kvm, config, console.Write, line => stderr.WriteLine($"vireo: {line}"));
+        var controller = new LinuxVmController(vm, config);
+        await using ApiServer? api = options.ApiSocket is null ? null : await ApiServer.StartAsync(options.ApiSocket, controller);
         using var cancel = new CancellationTokenSource();
         console.QuitRequested += cancel.Cancel;
         console.AttachInput(vm.SendConsoleInput);
@@ -87,7 +95,9 @@ internal static class RunCommand
             }
         });
 
+        controller.Events.Publish(VmEventNames.Booted);
         MachineExit exit = vm.Run(cancel.Token);
+        controller.Ended(exit);
         console.Flush();
         (int status, string reason) = Describe(exit, vm.PanicLine);
         await stderr.WriteLineAsync($"vireo: {reason}");

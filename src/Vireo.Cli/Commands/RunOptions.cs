@@ -21,6 +21,8 @@ internal sealed record RunOptions
 
     public SerialTarget Serial { get; init; } = SerialTarget.Stdio;
 
+    public string? ApiSocket { get; init; }
+
     public static RunOptions Parse(ArgReader reader)
     {
         string? memoryText = reader.Option("--memory");
@@ -40,6 +42,7 @@ internal sealed record RunOptions
             Cpus = (int)reader.UInt("--cpus", 1, 1, 254),
             MemoryBytes = memory,
             Serial = serial,
+            ApiSocket = reader.Option("--api-socket"),
         };
         if (options.Kernel is null && options.Initramfs is not null)
         {

@@ -64,6 +64,20 @@ public sealed class AcpiPlatformOracleTests
     }
 
     [AcpicaFact]
+    public void The_host_gpe_methods_load_and_notify_their_device()
+    {
+        using var pm = new AcpiPmDevice(new RecordingSci());
+        IReadOnlyList<PlacedAcpiTable> placed = new AcpiPlatform(2, [pm, .. HostGpes.Aml()]).Place().Tables;
+
+        string log = Acpica.Exec("evaluate \\_GPE._E00;evaluate \\_GPE._E0F;find HGPE",
+            ("dsdt", Table(placed, "DSDT")), ("facp", Table(placed, "FACP")));
+
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(log, @"Received a Device Notify on \[HGPE\]").Count);
+        Assert.Contains("Value 0x80", log);
+        Assert.Contains("\\_SB.HGPE Device", log);
+    }
+
+    [AcpicaFact]
     public void Acpiexec_predefined_name_checks_pass()
     {
         // Each node is warned about once per run, so this gets its own invocation (RECIPE.md §3).
