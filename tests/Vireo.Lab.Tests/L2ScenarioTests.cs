@@ -49,6 +49,31 @@ public sealed class L2ScenarioTests(L1Fixture lab, ITestOutputHelper output)
     }
 
     [LabFact("qemu-system-x86_64", "busybox", "cpio")]
+    public async Task With_on_reboot_restart_a_guest_reboot_boots_it_again()
+    {
+        Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);
+        string run = $"{L1Fixture.VireoInL1} run --kernel {L1Fixture.L2Kernel} --initramfs {L1Fixture.L2Initramfs} --memory 256M --on-reboot restart";
+        // Reboot at the first shell prompt, power off at the second.
+        string command = string.Join("\n",
+            "rm -f /tmp/in /tmp/out; mkfifo /tmp/in; : >/tmp/out",
+            $"{run} 0<>/tmp/in >/tmp/out 2>&1 & pid=$!",
+            "for i in $(seq 1 900); do [ $(grep -c 'ready cpus' /tmp/out) -ge 1 ] && grep -qF '# ' /tmp/out && break; sleep 0.1; done",
+            "echo 'reboot -f' >/tmp/in",
+            "for i in $(seq 1 900); do [ $(grep -c 'ready cpus' /tmp/out) -ge 2 ] && [ $(grep -c '/ # ' /tmp/out) -ge 2 ] && break; sleep 0.1; done",
+            "echo 'poweroff -f' >/tmp/in",
+            "for i in $(seq 1 300); do kill -0 $pid 2>/dev/null || break; sleep 0.2; done",
+            "kill -TERM $pid 2>/dev/null; kill -TERM $pid 2>/dev/null; wait $pid; s=$?; cat /tmp/out; exit $s");
+
+        LabCommandResult result = await lab.Machine.RunAsync(command, s_l2Timeout);
+        output.WriteLine(result.Output);
+
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(result.Output, "@@VIREO-GUEST@@ ready").Count);
+        Assert.Contains("vireo: guest rebooted; starting it again", result.Output, StringComparison.Ordinal);
+        Assert.Contains("vireo: guest powered off", result.Output, StringComparison.Ordinal);
+        Assert.Equal(0, result.ExitStatus);
+    }
+
+    [LabFact("qemu-system-x86_64", "busybox", "cpio")]
     public async Task Sigterm_presses_the_acpi_power_button_and_the_guest_shuts_down_cleanly()
     {
         Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);

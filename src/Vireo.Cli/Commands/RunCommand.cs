@@ -14,7 +14,7 @@ internal static class RunCommand
     public const string Help = """
         Usage: vireo run [--kernel K [--initramfs I]] [--cmdline C | --append A]
                          [--cpus N] [--memory SIZE] [--serial stdio|file=P|socket=P]
-                         [--api-socket P]
+                         [--api-socket P] [--on-reboot exit|restart]
 
         Boots a Linux kernel (bzImage) with an optional initramfs. With no --kernel, boots
         the default guest: Debian's cloud kernel and a busybox initramfs Vireo builds
@@ -29,6 +29,8 @@ internal static class RunCommand
           --memory SIZE     guest RAM, e.g. 512M or 2G (default 512M)
           --serial T        where COM1 goes: stdio (default), file=PATH, or socket=PATH
                             (a UNIX socket; the client that connects gets the console)
+          --on-reboot A     exit (default: a guest reboot ends the run with status 0)
+                            or restart (boot the guest again, as a real machine does)
           --api-socket P    serve the management API (HTTP) on the UNIX socket P; drive it
                             with `vireo remote --api-socket P info|pause|resume|power-button|
                             shutdown [--force]|gpe N|events`
@@ -70,12 +72,10 @@ internal static class RunCommand
 
         using GuestConsole console = GuestConsole.Open(options.Serial.Kind, options.Serial.Path);
         LinuxVmConfig config = options.ToConfig(kernel, initramfs);
-        using LinuxVm vm = LinuxVm.Create(kvm, config, console.Write, line => stderr.WriteLine($"vireo: {line}"));
-        var controller = new LinuxVmController(vm, config);
-        await using ApiServer? api = options.ApiSocket is null ? null : await ApiServer.StartAsync(options.ApiSocket, controller);
+        LinuxVm? current = null;
         using var cancel = new CancellationTokenSource();
         console.QuitRequested += cancel.Cancel;
-        console.AttachInput(vm.SendConsoleInput);
+        console.AttachInput(bytes => Volatile.Read(ref current)?.SendConsoleInput(bytes));
         // Keys go to the guest as typed (its shell echoes and edits); Ctrl-A x quits.
         using RawTerminal raw = options.Serial.Kind == ConsoleKind.Stdio ? RawTerminal.Enter(0) : RawTerminal.Enter(-1);
         using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cancel.Cancel(); });
@@ -87,7 +87,7 @@ internal static class RunCommand
             if (Interlocked.Increment(ref terms) == 1)
             {
                 stderr.WriteLine("vireo: SIGTERM: pressing the guest's ACPI power button (send SIGTERM again to stop it at once)");
-                vm.PowerManagement.PressPowerButton();
+                Volatile.Read(ref current)?.PowerManagement.PressPowerButton();
             }
             else
             {
@@ -95,13 +95,28 @@ internal static class RunCommand
             }
         });
 
-        controller.Events.Publish(VmEventNames.Booted);
-        MachineExit exit = vm.Run(cancel.Token);
-        controller.Ended(exit);
-        console.Flush();
-        (int status, string reason) = Describe(exit, vm.PanicLine);
-        await stderr.WriteLineAsync($"vireo: {reason}");
-        return status;
+        while (true)
+        {
+            using LinuxVm vm = LinuxVm.Create(kvm, config, console.Write, line => stderr.WriteLine($"vireo: {line}"));
+            var controller = new LinuxVmController(vm, config);
+            await using ApiServer? api = options.ApiSocket is null ? null : await ApiServer.StartAsync(options.ApiSocket, controller);
+            Volatile.Write(ref current, vm);
+
+            controller.Events.Publish(VmEventNames.Booted);
+            MachineExit exit = vm.Run(cancel.Token);
+            Volatile.Write(ref current, null);
+            controller.Ended(exit);
+            console.Flush();
+            bool rebooted = exit.Reason is MachineExitReason.Reset or MachineExitReason.Shutdown && vm.PanicLine is null;
+            if (rebooted && options.RestartOnReboot && !cancel.IsCancellationRequested)
+            {
+                await stderr.WriteLineAsync("vireo: guest rebooted; starting it again (--on-reboot restart)");
+                continue;
+            }
+            (int status, string reason) = Describe(exit, vm.PanicLine);
+            await stderr.WriteLineAsync($"vireo: {reason}");
+            return status;
+        }
     }
 
     internal static (int Status, string Reason) Describe(MachineExit exit, string? panicLine)

@@ -23,6 +23,9 @@ internal sealed record RunOptions
 
     public string? ApiSocket { get; init; }
 
+    /// <summary>Firecracker's convention by default: a guest reboot ends the run.</summary>
+    public bool RestartOnReboot { get; init; }
+
     public static RunOptions Parse(ArgReader reader)
     {
         string? memoryText = reader.Option("--memory");
@@ -43,6 +46,12 @@ internal sealed record RunOptions
             MemoryBytes = memory,
             Serial = serial,
             ApiSocket = reader.Option("--api-socket"),
+            RestartOnReboot = reader.Option("--on-reboot") switch
+            {
+                null or "exit" => false,
+                "restart" => true,
+                string other => throw new UsageException($"--on-reboot takes exit or restart, not '{other}'"),
+            },
         };
         if (options.Kernel is null && options.Initramfs is not null)
         {
@@ -78,5 +87,10 @@ internal sealed record RunOptions
         yield return Cpus.ToString(System.Globalization.CultureInfo.InvariantCulture);
         yield return "--memory";
         yield return $"{MemoryBytes >> 20}M";
+        if (RestartOnReboot)
+        {
+            yield return "--on-reboot";
+            yield return "restart";
+        }
     }
 }

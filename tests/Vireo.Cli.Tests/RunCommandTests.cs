@@ -1,0 +1,60 @@
+namespace Vireo.Cli.Tests;
+
+public sealed class RunCommandTests
+{
+    [Theory]
+    [InlineData(0)]
+    [InlineData(100)]
+    [InlineData(5000)]
+    public async Task ACorruptKernelFileIsAClearErrorBeforeAnyVmExists(int length)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"vireo-garbage-{Guid.NewGuid():N}");
+        var bytes = new byte[length];
+        new Random(length).NextBytes(bytes);
+        await File.WriteAllBytesAsync(path, bytes);
+        int vmsBefore = CountKvmVmFds();
+        try
+        {
+            var stderr = new StringWriter();
+
+            int status = await CommandLine.RunAsync(["run", "--kernel", path], new StringWriter(), stderr);
+
+            Assert.Equal(1, status);
+            Assert.Matches("(not a bzImage|too short)", stderr.ToString());
+            Assert.Contains(path, stderr.ToString());
+            Assert.Equal(vmsBefore, CountKvmVmFds());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData("--cpus", "0")]
+    [InlineData("--cpus", "255")]
+    [InlineData("--memory", "1M")]
+    [InlineData("--memory", "lots")]
+    [InlineData("--serial", "tcp=1234")]
+    [InlineData("--initramfs", "/tmp/x")]
+    public async Task BadRunOptionsAreUsageErrors(string option, string value)
+    {
+        var stderr = new StringWriter();
+
+        Assert.Equal(2, await CommandLine.RunAsync(["run", option, value], new StringWriter(), stderr));
+        Assert.StartsWith("vireo: ", stderr.ToString());
+    }
+
+    private static int CountKvmVmFds() => Directory.GetFiles("/proc/self/fd")
+        .Count(fd =>
+        {
+            try
+            {
+                return new FileInfo(fd).LinkTarget == "anon_inode:kvm-vm";
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+        });
+}
