@@ -28,15 +28,23 @@ public sealed class LinuxVmController : IVmController
         lock (_gate)
         {
             VmState state = _ended ? VmState.Shutdown : _paused ? VmState.Paused : VmState.Running;
-            return new VmInfo(state, _paused ? "paused" : "s0", _config.Cpus, (long)_config.MemoryBytes,
+            return new VmInfo(state, _paused ? "paused" : _vm.PowerState, _config.Cpus, (long)_config.MemoryBytes,
                 _config.KernelPath, _config.Cmdline, (long)Stopwatch.GetElapsedTime(_started).TotalMilliseconds);
         }
     }
 
+    /// <summary>Presses the power button; a guest in s2idle takes it as its wakeup instead.</summary>
     public void PowerButton()
     {
         RequireRunning();
-        _vm.PowerManagement.PressPowerButton();
+        if (_vm.S2IdleState == S2IdleState.Running)
+        {
+            _vm.PowerManagement.PressPowerButton();
+        }
+        else
+        {
+            _vm.RequestWake(VmEventNames.PowerButton);
+        }
         Events.Publish(VmEventNames.PowerButton);
     }
 
@@ -102,8 +110,32 @@ public sealed class LinuxVmController : IVmController
         Events.Publish(VmEventNames.Gpe, new Dictionary<string, string> { ["gpe"] = gpe.ToString(CultureInfo.InvariantCulture) });
     }
 
-    public void Wake(TimeSpan? delay) =>
-        throw new NotSupportedException("vm.wake needs guest suspend-to-idle, which this Vireo does not offer yet");
+    /// <summary>Wakes a guest in s2idle now, or after <paramref name="delay"/>; 409 when the guest
+    /// is not suspending or suspended and no delay was given.</summary>
+    public void Wake(TimeSpan? delay)
+    {
+        RequireRunning();
+        if (delay is TimeSpan after && after > TimeSpan.Zero)
+        {
+            _vm.WakeAfter(after);
+            return;
+        }
+        if (_vm.RequestWake("api") == S2IdleWakeOutcome.NotSuspended)
+        {
+            throw new VmStateException("the guest is not in suspend-to-idle; there is nothing to wake");
+        }
+    }
+
+    /// <summary>Forwards an s2idle transition to `vm.events`, with its cycle and wake source.</summary>
+    public void Publish(S2IdleEvent transition)
+    {
+        var properties = new Dictionary<string, string> { ["cycle"] = transition.Cycle.ToString(CultureInfo.InvariantCulture) };
+        if (transition.Source is string source)
+        {
+            properties["source"] = source;
+        }
+        Events.Publish(transition.Name, properties);
+    }
 
     /// <summary>Called by the VMM when the run ended: later requests get 409 and event streams end.</summary>
     public void Ended(MachineExit exit)

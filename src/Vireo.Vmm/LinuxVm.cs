@@ -60,6 +60,7 @@ public sealed partial class LinuxVm : IDisposable
         {
             var vm = new LinuxVm(machine, consoleOutput);
             vm.AddLegacyDevices(config);
+            vm.AddPowerManagementDevices();
             vm.LoadKernel(kvm, kernel, config, initramfs);
             return vm;
         }
@@ -79,7 +80,7 @@ public sealed partial class LinuxVm : IDisposable
     }
 
     /// <summary>What the DSDT is made of: each device in ACPI describes itself.</summary>
-    private static IEnumerable<Vireo.Acpi.IAml> DeviceAml(AcpiPmDevice pm) => [pm, .. HostGpes.Aml()];
+    private static IEnumerable<Vireo.Acpi.IAml> DeviceAml(AcpiPmDevice pm) => [pm, .. HostGpes.Aml(), .. PowerManagementAml()];
 
     /// <summary>Runs until the guest reboots, powers off, fails, or <paramref name="cancel"/> fires.</summary>
     public MachineExit Run(CancellationToken cancel = default)
@@ -90,10 +91,15 @@ public sealed partial class LinuxVm : IDisposable
     }
 
     /// <summary>Host keystrokes for the guest console, delivered as the guest reads them.</summary>
-    public void SendConsoleInput(ReadOnlySpan<byte> bytes) => _input.Send(bytes);
+    public void SendConsoleInput(ReadOnlySpan<byte> bytes)
+    {
+        _input.Send(bytes);
+        WakeOnConsoleInput();
+    }
 
     public void Dispose()
     {
+        DisposePowerManagement();
         _machine.Dispose();
         _input.Dispose();
         _pm.Dispose();

@@ -120,6 +120,38 @@ public sealed class Machine : IDisposable
         }
     }
 
+    /// <summary>
+    /// Parks every vCPU for guest suspend, independently of <see cref="Pause"/>/<see cref="Resume"/>.
+    /// Callable from any thread, including a vCPU thread inside an exit: that vCPU is only marked
+    /// (it stops before re-entering the guest), and the call returns once every other vCPU is
+    /// held outside KVM_RUN.
+    /// </summary>
+    public void Park()
+    {
+        // The caller first, so that it cannot be waited for by anyone while it waits for the others.
+        VcpuRunner? self = VcpuRunner.Current;
+        if (self is not null && _runners.Contains(self))
+        {
+            self.Park();
+        }
+        foreach (VcpuRunner runner in _runners)
+        {
+            if (runner != self)
+            {
+                runner.Park();
+            }
+        }
+    }
+
+    /// <summary>Releases <see cref="Park"/>; never blocks on the vCPUs.</summary>
+    public void Unpark()
+    {
+        foreach (VcpuRunner runner in _runners)
+        {
+            runner.Unpark();
+        }
+    }
+
     /// <summary>Waits until the guest ends the run (all vCPUs halted, or any vCPU shut down or
     /// failed), then stops the rest. Null on timeout.</summary>
     public MachineExit? WaitForExit(TimeSpan timeout)

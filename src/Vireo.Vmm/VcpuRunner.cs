@@ -9,7 +9,8 @@ namespace Vireo.Vmm;
 /// One vCPU on its own thread: runs KVM_RUN and sends every exit to the bus that owns it.
 /// Pause and stop requests reach a running vCPU through kvm_run.immediate_exit plus a signal
 /// kick (see <see cref="ThreadKick"/>); an exit is always completed before a request is acted
-/// on, so pausing never loses or half-handles an exit.
+/// on, so pausing never loses or half-handles an exit. Parking (guest suspend) holds the vCPU
+/// the same way but independently of pausing, so a host pause/resume never releases a park.
 /// </summary>
 public sealed class VcpuRunner : IDisposable
 {
@@ -23,9 +24,12 @@ public sealed class VcpuRunner : IDisposable
     private readonly Action<VcpuRunner> _onStopped;
     private readonly object _gate = new();
     private readonly ManualResetEventSlim _threadReady = new();
+    [ThreadStatic]
+    private static VcpuRunner? s_current;
     private Thread? _thread;
     private ThreadKick? _kick;
     private int _request;
+    private bool _parked;
     private Exception? _startFailure;
 
     internal VcpuRunner(uint index, KvmVcpu vcpu, Bus<PioAddress> pio, Bus<MmioAddress> mmio, Action<VcpuRunner> onStopped)
@@ -75,6 +79,66 @@ public sealed class VcpuRunner : IDisposable
 
     /// <summary>Asks the vCPU to pause and waits until it has.</summary>
     public void Pause() => RequestAndWait(RequestPause, s => s is VcpuRunState.Paused or VcpuRunState.Stopped);
+
+    /// <summary>The runner whose thread is calling, or null off the vCPU threads.</summary>
+    public static VcpuRunner? Current => s_current;
+
+    /// <summary>Whether the vCPU is held for guest suspend (see <see cref="Park"/>).</summary>
+    public bool IsParked
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _parked;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Holds the vCPU out of KVM_RUN until <see cref="Unpark"/>, whatever pause and resume do
+    /// meanwhile. From another thread it waits until the vCPU is held. From the vCPU's own
+    /// thread (inside an exit) it cannot wait for itself: it only marks the park, and the
+    /// vCPU stops at the top of its loop, before it re-enters the guest.
+    /// </summary>
+    public void Park()
+    {
+        if (s_current == this)
+        {
+            lock (_gate)
+            {
+                _parked = true;
+            }
+            return;
+        }
+        lock (_gate)
+        {
+            if (State is VcpuRunState.Created or VcpuRunState.Stopped)
+            {
+                // A vCPU that never runs is parked as soon as it starts.
+                _parked = true;
+                return;
+            }
+            _parked = true;
+            Monitor.PulseAll(_gate);
+            _vcpu.ImmediateExit = true;
+            _kick?.Kick();
+            while (State is not (VcpuRunState.Paused or VcpuRunState.Stopped))
+            {
+                Monitor.Wait(_gate);
+            }
+        }
+    }
+
+    /// <summary>Releases a park; never blocks on the vCPU.</summary>
+    public void Unpark()
+    {
+        lock (_gate)
+        {
+            _parked = false;
+            Monitor.PulseAll(_gate);
+        }
+    }
 
     public void Resume()
     {
@@ -131,6 +195,7 @@ public sealed class VcpuRunner : IDisposable
     {
         try
         {
+            s_current = this;
             _kick = ThreadKick.ForCurrentThread(out ulong runMask);
             _vcpu.SetSignalMask(runMask);
         }
@@ -162,7 +227,7 @@ public sealed class VcpuRunner : IDisposable
         detail = null;
         while (true)
         {
-            if (Volatile.Read(ref _request) != RequestNone && !WaitWhilePaused())
+            if ((Volatile.Read(ref _request) != RequestNone || Volatile.Read(ref _parked)) && !WaitWhilePaused())
             {
                 return VcpuStopReason.Requested;
             }
@@ -234,12 +299,12 @@ public sealed class VcpuRunner : IDisposable
         }
     }
 
-    /// <summary>Parks the thread while a pause is requested; false when asked to stop.</summary>
+    /// <summary>Holds the thread while a pause or a park is in force; false when asked to stop.</summary>
     private bool WaitWhilePaused()
     {
         lock (_gate)
         {
-            while (_request == RequestPause)
+            while (_request == RequestPause || (_parked && _request != RequestStop))
             {
                 State = VcpuRunState.Paused;
                 Monitor.PulseAll(_gate);

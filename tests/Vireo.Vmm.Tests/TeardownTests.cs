@@ -28,6 +28,9 @@ public sealed class TeardownTests
             }
 
             Assert.Empty(VmmFds());
+            // Thread.Join returns when the managed thread is done; the kernel may list the task
+            // in /proc a moment longer while it exits, so give it a bounded moment.
+            SpinWait.SpinUntil(() => VcpuThreads().Count == 0, TimeSpan.FromSeconds(5));
             Assert.Empty(VcpuThreads());
         }
     }

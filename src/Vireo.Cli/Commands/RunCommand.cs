@@ -15,6 +15,7 @@ internal static class RunCommand
         Usage: vireo run [--kernel K [--initramfs I]] [--cmdline C | --append A]
                          [--cpus N] [--memory SIZE] [--serial stdio|file=P|socket=P]
                          [--api-socket P] [--on-reboot exit|restart]
+                         [--s2idle-wake-after DURATION] [--on-suspend CMD] [--on-resume CMD]
 
         Boots a Linux kernel (bzImage) with an optional initramfs. With no --kernel, boots
         the default guest: Debian's cloud kernel and a busybox initramfs Vireo builds
@@ -31,6 +32,11 @@ internal static class RunCommand
                             (a UNIX socket; the client that connects gets the console)
           --on-reboot A     exit (default: a guest reboot ends the run with status 0)
                             or restart (boot the guest again, as a real machine does)
+          --s2idle-wake-after D   when the guest suspends to idle, wake it after D
+                            (e.g. 500ms, 2s); otherwise it sleeps until `vireo remote
+                            wake`, the power button, or a key on the console
+          --on-suspend CMD  run CMD (with /bin/sh) when the guest is suspended, its vCPUs
+          --on-resume CMD   parked; and when it has resumed (e.g. to suspend the host)
           --api-socket P    serve the management API (HTTP) on the UNIX socket P; drive it
                             with `vireo remote --api-socket P info|pause|resume|power-button|
                             shutdown [--force]|gpe N|events`
@@ -87,7 +93,12 @@ internal static class RunCommand
             if (Interlocked.Increment(ref terms) == 1)
             {
                 stderr.WriteLine("vireo: SIGTERM: pressing the guest's ACPI power button (send SIGTERM again to stop it at once)");
-                Volatile.Read(ref current)?.PowerManagement.PressPowerButton();
+                LinuxVm? running = Volatile.Read(ref current);
+                // A guest in s2idle has its vCPUs parked: the press becomes its wakeup.
+                if (running is not null && running.RequestWake("sigterm") == S2IdleWakeOutcome.NotSuspended)
+                {
+                    running.PowerManagement.PressPowerButton();
+                }
             }
             else
             {
@@ -101,6 +112,23 @@ internal static class RunCommand
             var controller = new LinuxVmController(vm, config);
             await using ApiServer? api = options.ApiSocket is null ? null : await ApiServer.StartAsync(options.ApiSocket, controller);
             Volatile.Write(ref current, vm);
+            vm.AutoWakeAfter = options.S2IdleWakeAfter;
+            vm.S2IdleTransition += transition =>
+            {
+                // Raised on a vCPU thread inside its trap: report and hand off, never block.
+                stderr.WriteLine($"vireo: s2idle: {transition.Name} (cycle {transition.Cycle}{(transition.Source is null ? "" : $", {transition.Source}")})");
+                controller.Publish(transition);
+                string? hook = transition.Kind switch
+                {
+                    S2IdleEventKind.Suspended => options.OnSuspend,
+                    S2IdleEventKind.Resumed => options.OnResume,
+                    _ => null,
+                };
+                if (hook is not null)
+                {
+                    HostHook.Start(hook, transition.Name, stderr);
+                }
+            };
 
             controller.Events.Publish(VmEventNames.Booted);
             MachineExit exit = vm.Run(cancel.Token);

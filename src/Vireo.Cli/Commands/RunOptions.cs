@@ -23,6 +23,12 @@ internal sealed record RunOptions
 
     public string? ApiSocket { get; init; }
 
+    public TimeSpan? S2IdleWakeAfter { get; init; }
+
+    public string? OnSuspend { get; init; }
+
+    public string? OnResume { get; init; }
+
     /// <summary>Firecracker's convention by default: a guest reboot ends the run.</summary>
     public bool RestartOnReboot { get; init; }
 
@@ -46,6 +52,11 @@ internal sealed record RunOptions
             MemoryBytes = memory,
             Serial = serial,
             ApiSocket = reader.Option("--api-socket"),
+            S2IdleWakeAfter = reader.Option("--s2idle-wake-after") is string after
+                ? TimeSpan.FromMilliseconds(ParseMilliseconds(after))
+                : null,
+            OnSuspend = reader.Option("--on-suspend"),
+            OnResume = reader.Option("--on-resume"),
             RestartOnReboot = reader.Option("--on-reboot") switch
             {
                 null or "exit" => false,
@@ -58,6 +69,25 @@ internal sealed record RunOptions
             throw new UsageException("--initramfs needs --kernel (with neither, vireo boots the default guest)");
         }
         return options;
+    }
+
+    /// <summary>A duration as "500ms", "2s" or plain seconds.</summary>
+    private static double ParseMilliseconds(string text)
+    {
+        string t = text.Trim();
+        double scale = 1000;
+        if (t.EndsWith("ms", StringComparison.Ordinal))
+        {
+            scale = 1;
+            t = t[..^2];
+        }
+        else if (t.EndsWith('s'))
+        {
+            t = t[..^1];
+        }
+        return double.TryParse(t, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double value) && value >= 0 && value <= 86_400
+            ? value * scale
+            : throw new UsageException($"--s2idle-wake-after takes a duration such as 500ms or 2s, not '{text}'");
     }
 
     public LinuxVmConfig ToConfig(string kernel, string? initramfs) => new()
@@ -87,6 +117,11 @@ internal sealed record RunOptions
         yield return Cpus.ToString(System.Globalization.CultureInfo.InvariantCulture);
         yield return "--memory";
         yield return $"{MemoryBytes >> 20}M";
+        if (S2IdleWakeAfter is TimeSpan after)
+        {
+            yield return "--s2idle-wake-after";
+            yield return $"{after.TotalMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}ms";
+        }
         if (RestartOnReboot)
         {
             yield return "--on-reboot";

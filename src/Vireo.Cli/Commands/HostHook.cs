@@ -1,0 +1,24 @@
+using System.Diagnostics;
+
+namespace Vireo.Cli;
+
+/// <summary>Runs a user's `--on-suspend`/`--on-resume` command without waiting for it: the
+/// guest's power transitions never wait on host scripts.</summary>
+internal static class HostHook
+{
+    public static void Start(string command, string eventName, TextWriter stderr)
+    {
+        var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(command);
+        start.Environment["VIREO_EVENT"] = eventName;
+        try
+        {
+            Process.Start(start)?.Dispose();
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            stderr.WriteLine($"vireo: cannot run the {eventName} hook `{command}`: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,203 @@
+using System.Text.RegularExpressions;
+using Vireo.Lab;
+using Xunit.Abstractions;
+
+namespace Vireo.Lab.Tests;
+
+/// <summary>
+/// Guest suspend-to-idle with the stock kernel on L1's kvm-amd: the guest writes to
+/// /sys/power/state, Vireo parks its vCPUs at the LPS0 entry trap, and a key typed on the host
+/// console wakes it. `vireo run` runs in the background with its console on a FIFO, so the test
+/// can wait for Vireo's "s2idle:" lines, measure the process's CPU time, and type a key.
+/// </summary>
+[Collection(LabCollection.Name)]
+public sealed class S2IdleLabTests(L1Fixture lab, ITestOutputHelper output)
+{
+    private const string Resumed = "@@s2idle-resumed@@";
+
+    // Waits (up to 3 minutes) for a fixed string in vireo's output; fails the run if vireo ends first.
+    // Clock ticks of the vCPU threads and of the whole process come from /proc/PID/task/*/stat
+    // and /proc/PID/stat, fields 14 and 15 (utime, stime).
+    private const string ShellHelpers = """
+        rm -f /tmp/s2in /tmp/s2out; mkfifo /tmp/s2in; : >/tmp/s2out; exec 3<>/tmp/s2in
+        fail() { echo "lab: $1"; kill -KILL $pid 2>/dev/null; wait $pid; cat /tmp/s2out; exit 99; }
+        waitcount() { n=0; while [ "$(grep -cF -- "$1" /tmp/s2out)" -lt "$2" ]; do kill -0 $pid 2>/dev/null || fail "vireo ended before $2 x: $1"; n=$((n+1)); [ $n -gt 1800 ] && fail "timed out waiting for $2 x: $1"; sleep 0.1; done; }
+        waitfor() { n=0; while ! grep -qF -- "$1" /tmp/s2out; do kill -0 $pid 2>/dev/null || fail "vireo ended before: $1"; n=$((n+1)); [ $n -gt 1800 ] && fail "timed out waiting for: $1"; sleep 0.1; done; }
+        vcputicks() { t=0; for d in /proc/$pid/task/*; do case "$(cat $d/comm)" in vcpu*) t=$((t + $(awk '{print $14+$15}' $d/stat)));; esac; done; echo $t; }
+        proctic() { awk '{print $14+$15}' /proc/$pid/stat; }
+        measure() { v0=$(vcputicks); p0=$(proctic); sleep $2; v1=$(vcputicks); p1=$(proctic); echo "lab: cpu $1: vcpu-ticks=$((v1-v0)) process-ticks=$((p1-p0)) over $2 s"; }
+        """;
+
+    private static readonly TimeSpan s_timeout = TimeSpan.FromMinutes(9);
+
+    [LabFact("qemu-system-x86_64", "busybox", "cpio")]
+    public async Task Freeze_parks_the_vcpus_and_a_console_key_resumes_the_guest()
+    {
+        string script = $"""
+            echo freeze > /sys/power/state && echo "{Resumed} status=ok" || echo "{Resumed} status=failed"
+            grep -i -E "acpi|button" /proc/interrupts
+            dmesg | grep -i -E "PM:|button|wake" | tail -20
+            """;
+        string body = """
+            waitfor 'vireo: s2idle: suspended'
+            sleep 1
+            measure parked 4
+            printf '\n' >&3
+            waitfor '@@s2idle-resumed@@'
+            waitfor '# '
+            sleep 2
+            measure idle 4
+            printf 'poweroff -f\n' >&3
+            """;
+
+        LabCommandResult result = await Run("--cpus 2", script, body);
+
+        string text = result.Output;
+        Assert.Equal(0, result.ExitStatus);
+        AssertInOrder(text, "vireo: s2idle: s2idle-enter", "vireo: s2idle: suspended", "vireo: s2idle: s2idle-exit", "vireo: s2idle: resumed");
+        Assert.Matches(@"vireo: s2idle: s2idle-exit \((cycle 1, )?serial\)", text);
+        Assert.Contains($"{Resumed} status=ok", text, StringComparison.Ordinal);
+        AssertInOrder(text, "PM: suspend entry (s2idle)", "Freezing remaining freezable tasks completed", "OOM killer enabled.", "Restarting tasks ... done.", "PM: suspend exit");
+        // The SCI woke the guest while its IRQs were suspended, and Vireo acknowledged the press
+        // at the exit trap, so the guest's SCI handler never ran: no late power-button work.
+        Assert.Matches(@"9:\s+0\s+0\s+IO-APIC\s+9-fasteoi\s+acpi", text);
+        (int vcpu, int process) parked = Ticks(text, "parked");
+        (int vcpu, int process) idle = Ticks(text, "idle");
+        output.WriteLine($"parked: {parked}, idle at the shell: {idle} (clock ticks over 4 s)");
+        // Parked vCPU threads sleep on a monitor: no guest code, no KVM_RUN, no halt polling.
+        Assert.Equal(0, parked.vcpu);
+        Assert.True(parked.process <= 2, $"the parked vireo process used {parked.process} ticks in 4 s");
+        Assert.Contains("vireo: guest powered off", text, StringComparison.Ordinal);
+    }
+
+    [LabFact("qemu-system-x86_64", "busybox", "cpio")]
+    public async Task Mem_with_mem_sleep_default_s2idle_suspends_to_idle_and_resumes()
+    {
+        string script = $"""
+            echo "mem_sleep: $(cat /sys/power/mem_sleep)"
+            echo mem > /sys/power/state && echo "{Resumed} status=ok" || echo "{Resumed} status=failed"
+            poweroff -f
+            """;
+        string body = """
+            waitfor 'vireo: s2idle: suspended'
+            printf '\n' >&3
+            """;
+
+        LabCommandResult result = await Run("", script, body, cmdline: "mem_sleep_default=s2idle");
+
+        Assert.Equal(0, result.ExitStatus);
+        Assert.Contains("mem_sleep: [s2idle]", result.Output, StringComparison.Ordinal);
+        AssertInOrder(result.Output, "PM: suspend entry (s2idle)", "vireo: s2idle: suspended",
+            "vireo: s2idle: resumed", "PM: suspend exit", $"{Resumed} status=ok");
+    }
+
+    [LabFact("qemu-system-x86_64", "busybox", "cpio")]
+    public async Task S2idle_wake_after_wakes_the_guest_from_a_timer()
+    {
+        string script = $"""
+            echo freeze > /sys/power/state && echo "{Resumed} status=ok" || echo "{Resumed} status=failed"
+            poweroff -f
+            """;
+
+        LabCommandResult result = await Run("--s2idle-wake-after 2s", script, "waitfor '@@s2idle-resumed@@'");
+
+        Assert.Equal(0, result.ExitStatus);
+        AssertInOrder(result.Output, "vireo: s2idle: suspended", "vireo: s2idle: s2idle-exit", "vireo: s2idle: resumed", $"{Resumed} status=ok");
+        Assert.Matches(@"vireo: s2idle: s2idle-exit \((cycle 1, )?timer\)", result.Output);
+    }
+
+    [LabFact("qemu-system-x86_64", "busybox", "cpio")]
+    public async Task Twenty_suspend_resume_cycles_in_a_row_complete_without_a_hang()
+    {
+        const int cycles = 20;
+        string script = $$"""
+            i=1
+            while [ $i -le {{cycles}} ]; do
+                echo freeze > /sys/power/state && echo "{{Resumed}} cycle=$i status=ok" || echo "{{Resumed}} cycle=$i status=failed"
+                i=$((i+1))
+            done
+            poweroff -f
+            """;
+        string body = $"""
+            i=1
+            while [ $i -le {cycles} ]; do
+                waitcount 'vireo: s2idle: suspended' $i
+                printf '\n' >&3
+                i=$((i+1))
+            done
+            """;
+
+        // quiet: fewer kernel lines interleaved with the markers.
+        LabCommandResult result = await Run("--cpus 2", script, body, cmdline: "quiet");
+
+        Assert.Equal(0, result.ExitStatus);
+        Assert.Equal(cycles, Count(result.Output, "vireo: s2idle: suspended"));
+        Assert.Equal(cycles, Count(result.Output, "vireo: s2idle: resumed"));
+        for (int i = 1; i <= cycles; i++)
+        {
+            // Only the start of the marker: kernel lines can land inside a console line.
+            Assert.Contains($"{Resumed} cycle={i} stat", result.Output, StringComparison.Ordinal);
+        }
+        Assert.DoesNotContain("status=failed", result.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("s2idle-abort", result.Output, StringComparison.Ordinal);
+    }
+
+    [LabFact("qemu-system-x86_64", "busybox", "cpio")]
+    public async Task Keys_typed_throughout_entry_never_leave_the_guest_suspended()
+    {
+        // A key every 20 ms from before the guest suspends: whichever state each lands in
+        // (running: ignored; entering: kept and delivered once parked; suspended: delivered),
+        // the guest must come back, and each cycle must end in resumed or abort.
+        string script = $"""
+            sleep 1
+            echo freeze > /sys/power/state && echo "{Resumed} status=ok" || echo "{Resumed} status=failed"
+            poweroff -f
+            """;
+        string body = """
+            waitfor '@@VIREO-GUEST@@ ready'
+            ( while kill -0 $pid 2>/dev/null; do printf '\n'; sleep 0.02; done ) >&3 &
+            waitfor '@@s2idle-resumed@@'
+            """;
+
+        LabCommandResult result = await Run("--cpus 2", script, body);
+
+        Assert.Equal(0, result.ExitStatus);
+        Assert.Contains($"{Resumed} status=ok", result.Output, StringComparison.Ordinal);
+        Assert.Contains("vireo: s2idle: s2idle-enter", result.Output, StringComparison.Ordinal);
+        Assert.Matches(@"vireo: s2idle: (resumed|s2idle-abort)", result.Output);
+    }
+
+    private async Task<LabCommandResult> Run(string arguments, string guestScript, string body, string? cmdline = null)
+    {
+        Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);
+        string[] words = [L1Fixture.VireoInL1, "run", "--kernel", L1Fixture.L2Kernel, "--initramfs", L1Fixture.L2Initramfs, "--memory", "256M",
+            .. arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries), "--append", (cmdline is null ? "" : cmdline + " ") + DefaultGuest.ScriptArgument(guestScript)];
+        string run = string.Join(' ', words.Select(L2Command.Quote));
+        string command = $"{ShellHelpers}\n{run} 0<>/tmp/s2in >/tmp/s2out 2>&1 & pid=$!\n{body}\n" +
+            "n=0; while kill -0 $pid 2>/dev/null; do n=$((n+1)); [ $n -gt 1200 ] && fail 'vireo did not end'; sleep 0.1; done\n" +
+            "wait $pid; s=$?; cat /tmp/s2out; exit $s";
+        LabCommandResult result = await lab.Machine.RunAsync(command, s_timeout);
+        output.WriteLine($"$ vireo run {arguments}  -> status {result.ExitStatus} in {result.Elapsed.TotalSeconds:0.0} s\n{result.Output}");
+        return result;
+    }
+
+    private static (int Vcpu, int Process) Ticks(string text, string label)
+    {
+        Match m = Regex.Match(text, $@"lab: cpu {label}: vcpu-ticks=(\d+) process-ticks=(\d+)");
+        Assert.True(m.Success, $"no CPU measurement '{label}' in the output");
+        return (int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private static int Count(string text, string part) => Regex.Count(text, Regex.Escape(part));
+
+    private static void AssertInOrder(string text, params string[] parts)
+    {
+        int at = 0;
+        foreach (string part in parts)
+        {
+            int found = text.IndexOf(part, at, StringComparison.Ordinal);
+            Assert.True(found >= 0, $"'{part}' missing after offset {at}");
+            at = found + part.Length;
+        }
+    }
+}
