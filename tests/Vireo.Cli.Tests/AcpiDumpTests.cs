@@ -23,6 +23,13 @@ public sealed class AcpiDumpTests
             Acpica.AssertSameBody(dsdt, recompiled);
             Assert.Contains("_S5", dsl, StringComparison.Ordinal);
             Assert.Contains("HGPE", dsl, StringComparison.Ordinal);
+            Assert.Contains("PNP0D80", dsl, StringComparison.Ordinal);
+            // The DSDT vireo run builds loads in acpiexec and passes its predefined-name checks
+            // (Exec fails on any error marker in the log).
+            byte[] facp = File.ReadAllBytes(Path.Combine(dir, "FACP.dat"));
+            string log = Acpica.Exec("test predefined", ("dsdt", dsdt), ("facp", facp));
+            Assert.Matches(@"\\_S5\s+returned AE_OK", log);
+            Assert.Contains("_DSM", log, StringComparison.Ordinal);
             // One local APIC entry (type 0, 8 bytes) per vCPU after the 44-byte MADT header.
             byte[] madt = File.ReadAllBytes(Path.Combine(dir, "APIC.dat"));
             int lapics = 0;
