@@ -167,6 +167,40 @@ public sealed class S2IdleLabTests(L1Fixture lab, ITestOutputHelper output)
         Assert.Matches(@"vireo: s2idle: (resumed|s2idle-abort)", result.Output);
     }
 
+    [LabFact("qemu-system-x86_64", "busybox", "cpio")]
+    public async Task The_api_reports_the_suspend_and_vm_wake_resumes_the_guest_with_events()
+    {
+        string script = $"""
+            echo freeze > /sys/power/state && echo "{Resumed} status=ok" || echo "{Resumed} status=failed"
+            """;
+        string body = $"""
+            A=/tmp/s2api.sock
+            n=0; while [ ! -S $A ]; do n=$((n+1)); [ $n -gt 600 ] && fail "no API socket"; sleep 0.05; done
+            {L1Fixture.VireoInL1} remote --api-socket $A events > /tmp/s2events 2>&1 & ev=$!
+            waitfor 'vireo: s2idle: suspended'
+            echo "INFO=$({L1Fixture.VireoInL1} remote --api-socket $A info | tr -d ' \n')"
+            {L1Fixture.VireoInL1} remote --api-socket $A wake || echo WAKE-FAILED
+            waitfor '{Resumed}'
+            waitfor '# '
+            {L1Fixture.VireoInL1} remote --api-socket $A wake 2>&1 | sed 's/^/SECONDWAKE: /'
+            printf 'poweroff -f\n' >&3
+            """;
+        body += "\n" + "sleep 1; kill $ev 2>/dev/null; sed 's/^/EVENT: /' /tmp/s2events";
+
+        LabCommandResult result = await Run("--api-socket /tmp/s2api.sock", script, body);
+
+        string text = result.Output;
+        Assert.Equal(0, result.ExitStatus);
+        Assert.Contains("\"power_state\":\"s2idle\"", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("WAKE-FAILED", text, StringComparison.Ordinal);
+        Assert.Matches(@"vireo: s2idle: s2idle-exit \((cycle 1, )?api\)", text);
+        Assert.Contains($"{Resumed} status=ok", text, StringComparison.Ordinal);
+        // A wake with nothing suspended is refused with 409, and the guest keeps running.
+        Assert.Matches("SECONDWAKE: .*409", text);
+        AssertInOrder(text, "EVENT: {\"event\":\"s2idle-enter\"", "EVENT: {\"event\":\"suspended\"", "EVENT: {\"event\":\"s2idle-exit\"", "EVENT: {\"event\":\"resumed\"");
+        Assert.Contains("vireo: guest powered off", text, StringComparison.Ordinal);
+    }
+
     private async Task<LabCommandResult> Run(string arguments, string guestScript, string body, string? cmdline = null)
     {
         Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);
