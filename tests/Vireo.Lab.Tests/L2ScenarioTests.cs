@@ -55,15 +55,16 @@ public sealed class L2ScenarioTests(L1Fixture lab, ITestOutputHelper output)
         string run = $"{L1Fixture.VireoInL1} run --kernel {L1Fixture.L2Kernel} --initramfs {L1Fixture.L2Initramfs} --memory 256M --on-reboot restart";
         // Reboot at the first shell prompt, power off at the second. A keystroke typed while the
         // guest's tty is still being set up can be discarded, so each command is typed again
-        // every 10 s until it took effect; every wait is bounded well inside the L1 timeout so a
+        // every 10 s until its effect shows (the restart line, S5); every wait is bounded well inside the L1 timeout so a
         // failure reports the console instead of taking L1 down.
         string command = string.Join("\n",
             "rm -f /tmp/in /tmp/out; mkfifo /tmp/in; : >/tmp/out",
             $"{run} 0<>/tmp/in >/tmp/out 2>&1 & pid=$!",
             "ready() { grep -c 'ready cpus' /tmp/out; }",
             "for i in $(seq 1 600); do [ $(ready) -ge 1 ] && grep -qF '# ' /tmp/out && break; sleep 0.1; done",
-            "for i in $(seq 1 60); do [ $(ready) -ge 2 ] && break; [ $((i % 10)) -eq 1 ] && echo 'reboot -f' >/tmp/in; sleep 1; done",
-            "for i in $(seq 1 60); do kill -0 $pid 2>/dev/null || break; [ $(grep -c '/ # ' /tmp/out) -ge 2 ] && [ $((i % 10)) -eq 1 ] && echo 'poweroff -f' >/tmp/in; sleep 1; done",
+            "for i in $(seq 1 60); do grep -q 'starting it again' /tmp/out && break; [ $((i % 10)) -eq 1 ] && echo 'reboot -f' >/tmp/in; sleep 1; done",
+            "for i in $(seq 1 900); do sed -n '/starting it again/,$p' /tmp/out | grep -qF '# ' && break; sleep 0.1; done",
+            "for i in $(seq 1 60); do kill -0 $pid 2>/dev/null || break; sed -n '/starting it again/,$p' /tmp/out | grep -q 'sleep state S5' && { sleep 1; continue; }; [ $((i % 10)) -eq 1 ] && echo 'poweroff -f' >/tmp/in; sleep 1; done",
             "kill -TERM $pid 2>/dev/null; kill -TERM $pid 2>/dev/null; wait $pid; s=$?; cat /tmp/out; exit $s");
 
         LabCommandResult result = await lab.Machine.RunAsync(command, s_l2Timeout);
