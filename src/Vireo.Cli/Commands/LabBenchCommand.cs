@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Vireo.Lab;
 
 namespace Vireo.Cli;
@@ -54,20 +53,8 @@ internal static class LabBenchCommand
         reader.Done();
 
         var options = new BootBenchmarkOptions { Rounds = (int)rounds, RunTimeout = TimeSpan.FromSeconds(timeout) };
-        BootBenchmarkResult result = await BootBenchmark.RunInNewLabAsync(NativeSelf(), options, stderr);
+        BootBenchmarkResult result = await BootBenchmark.RunInNewLabAsync(LabCommand.NativeSelf("lab bench boot"), options, stderr);
         await stdout.WriteAsync(json ? result.ToJson() + "\n" : result.ToTable());
         return 0;
-    }
-
-    private static string NativeSelf()
-    {
-        string? path = Environment.ProcessPath;
-        if (RuntimeFeature.IsDynamicCodeSupported || path is null || !File.Exists(path))
-        {
-            throw new InvalidOperationException(
-                "vireo lab bench copies this vireo binary into the lab, so it must be the NativeAOT build; " +
-                "run tools/vireo.sh lab bench boot (it publishes one)");
-        }
-        return path;
     }
 }

@@ -64,7 +64,7 @@ internal static class LabCommand
             throw new UsageException("lab run: the guest console is always stdout here; drop --serial");
         }
 
-        string self = NativeSelf();
+        string self = NativeSelf("lab run");
         LabEnvironment lab = LabEnvironment.Prepare(progress: stderr);
         string kernel;
         string? initramfs;
@@ -110,14 +110,15 @@ internal static class LabCommand
         return L2Command.Build(words, input?.Replace("\\n", "\n", StringComparison.Ordinal));
     }
 
-    private static string NativeSelf()
+    /// <summary>This process's own NativeAOT binary, which the lab copies into L1.</summary>
+    internal static string NativeSelf(string command)
     {
         string? path = Environment.ProcessPath;
         if (RuntimeFeature.IsDynamicCodeSupported || path is null || !File.Exists(path))
         {
             throw new InvalidOperationException(
                 "vireo lab copies this vireo binary into the lab, so it must be the NativeAOT build; " +
-                "run tools/vireo.sh lab run ... (it publishes one), or `dotnet publish src/Vireo.Cli -c Release -r linux-x64 -p:PublishAot=true -o out` and use out/vireo");
+                $"run tools/vireo.sh {command} ... (it publishes one), or `dotnet publish src/Vireo.Cli -c Release -r linux-x64 -p:PublishAot=true -o out` and use out/vireo");
         }
         return path;
     }
