@@ -28,15 +28,19 @@ public sealed class GuestMemory : IDisposable
     /// <summary>Total bytes of RAM.</summary>
     public ulong Size => _regions.Aggregate(0UL, (sum, r) => sum + r.Size);
 
-    /// <summary>Guest RAM laid out as one region per range, created from memfds.</summary>
+    /// <summary>Guest RAM laid out as one private (huge-page) region per range.</summary>
     public static GuestMemory Create(params ReadOnlySpan<(GuestAddress Start, ulong Size)> ranges)
+        => Create(GuestMemoryBacking.Private, ranges);
+
+    /// <summary>Guest RAM laid out as one region per range, each with <paramref name="backing"/>.</summary>
+    public static GuestMemory Create(GuestMemoryBacking backing, params ReadOnlySpan<(GuestAddress Start, ulong Size)> ranges)
     {
         var regions = new List<GuestRegion>(ranges.Length);
         try
         {
             foreach ((GuestAddress start, ulong size) in ranges)
             {
-                regions.Add(GuestRegion.Create(start, size));
+                regions.Add(GuestRegion.Create(start, size, backing));
             }
             return new GuestMemory(regions);
         }

@@ -4,19 +4,22 @@ using Vireo.Sys;
 namespace Vireo.Memory;
 
 /// <summary>
-/// One contiguous range of guest RAM backed by a memfd mapped shared into the VMM, so the same
-/// pages can be handed to KVM (a memslot) and to device processes (the fd).
+/// One contiguous range of guest RAM: private huge-page memory, or a memfd mapped shared into
+/// the VMM so the same pages can be handed to KVM (a memslot) and to device processes (the fd).
+/// See <see cref="GuestMemoryBacking"/>.
 /// </summary>
 public sealed class GuestRegion : IDisposable
 {
     private readonly MappedMemory _mapping;
 
-    private GuestRegion(GuestAddress start, ulong size, SafeFd fd, MappedMemory mapping)
+    private GuestRegion(GuestAddress start, ulong size, GuestMemoryBacking backing, SafeFd? fd, MappedMemory mapping, bool hugePagesAdvised)
     {
         Start = start;
         Size = size;
+        Backing = backing;
         Fd = fd;
         _mapping = mapping;
+        HugePagesAdvised = hugePagesAdvised;
     }
 
     public GuestAddress Start { get; }
@@ -26,10 +29,17 @@ public sealed class GuestRegion : IDisposable
     /// <summary>One past the last byte; regions never end past 2^64.</summary>
     public ulong End => Start.Value + Size;
 
-    /// <summary>The memfd behind the region, to share it with device servers.</summary>
-    public SafeFd Fd { get; }
+    public GuestMemoryBacking Backing { get; }
 
-    public static GuestRegion Create(GuestAddress start, ulong size, string name = "vireo-ram")
+    /// <summary>The memfd behind a <see cref="GuestMemoryBacking.Shared"/> region, to share it
+    /// with device servers; null for private memory, which cannot be shared.</summary>
+    public SafeFd? Fd { get; }
+
+    /// <summary>Whether the host accepted the transparent-huge-page advice for this region
+    /// (private memory on a host with THP); false means 4 KiB pages.</summary>
+    public bool HugePagesAdvised { get; }
+
+    public static GuestRegion Create(GuestAddress start, ulong size, GuestMemoryBacking backing = GuestMemoryBacking.Private, string name = "vireo-ram")
     {
         if (size == 0 || size % (ulong)Environment.SystemPageSize != 0)
         {
@@ -43,10 +53,19 @@ public sealed class GuestRegion : IDisposable
         {
             throw new GuestMemoryException(start, size, "wraps the guest address space");
         }
+        if (backing == GuestMemoryBacking.Private)
+        {
+            MappedMemory memory = MappedMemory.MapAnonymousHugePageMemory(size, out bool huge);
+            return new GuestRegion(start, size, backing, null, memory, huge);
+        }
+        if (backing != GuestMemoryBacking.Shared)
+        {
+            throw new ArgumentOutOfRangeException(nameof(backing), backing, "unknown guest memory backing");
+        }
         SafeFd fd = MemFd.Create(name, size);
         try
         {
-            return new GuestRegion(start, size, fd, MappedMemory.MapShared(fd, size, 0, "mmap guest RAM"));
+            return new GuestRegion(start, size, backing, fd, MappedMemory.MapShared(fd, size, 0, "mmap guest RAM"), hugePagesAdvised: false);
         }
         catch
         {
@@ -76,6 +95,6 @@ public sealed class GuestRegion : IDisposable
     public void Dispose()
     {
         _mapping.Dispose();
-        Fd.Dispose();
+        Fd?.Dispose();
     }
 }

@@ -55,7 +55,7 @@ public sealed partial class LinuxVm : IDisposable
         BzImage kernel = BzImage.Load(config.KernelPath);
         byte[] initramfs = config.InitramfsPath is null ? [] : ReadInitramfs(config.InitramfsPath);
 
-        Machine machine = Machine.Create(kvm, new MachineConfig { MemoryBytes = config.MemoryBytes, Cpus = config.Cpus, InKernelIrqchip = true }, warn);
+        Machine machine = Machine.Create(kvm, new MachineConfig { MemoryBytes = config.MemoryBytes, Cpus = config.Cpus, MemoryBacking = config.MemoryBacking, InKernelIrqchip = true }, warn);
         try
         {
             var vm = new LinuxVm(machine, consoleOutput);

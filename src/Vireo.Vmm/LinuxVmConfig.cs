@@ -1,3 +1,5 @@
+using Vireo.Memory;
+
 namespace Vireo.Vmm;
 
 /// <summary>What `vireo run` boots.</summary>
@@ -16,4 +18,6 @@ public sealed record LinuxVmConfig
     public int Cpus { get; init; } = 1;
 
     public ulong MemoryBytes { get; init; } = 512UL << 20;
+
+    public GuestMemoryBacking MemoryBacking { get; init; } = GuestMemoryBacking.Private;
 }

@@ -65,7 +65,7 @@ public sealed class Machine : IDisposable
                 vm.CreateIrqchip();
                 vm.CreatePit2();
             }
-            memory = CreateMemory(config.MemoryBytes);
+            memory = CreateMemory(config.MemoryBytes, config.MemoryBacking);
             uint slot = 0;
             foreach (GuestRegion region in memory.Regions)
             {
@@ -87,12 +87,12 @@ public sealed class Machine : IDisposable
     }
 
     /// <summary>RAM from 0 up to the 32-bit MMIO hole, and the rest above 4 GiB.</summary>
-    private static GuestMemory CreateMemory(ulong bytes)
+    private static GuestMemory CreateMemory(ulong bytes, GuestMemoryBacking backing)
     {
         ulong low = Math.Min(bytes, MemoryLayout.MmioHoleStart.Value);
         return bytes == low
-            ? GuestMemory.Create((new GuestAddress(0), low))
-            : GuestMemory.Create((new GuestAddress(0), low), (MemoryLayout.HighRamStart, bytes - low));
+            ? GuestMemory.Create(backing, (new GuestAddress(0), low))
+            : GuestMemory.Create(backing, (new GuestAddress(0), low), (MemoryLayout.HighRamStart, bytes - low));
     }
 
     public void Start()

@@ -1,3 +1,5 @@
+using Vireo.Memory;
+
 namespace Vireo.Vmm;
 
 /// <summary>The shape of a machine: what `vireo run` flags turn into.</summary>
@@ -6,6 +8,9 @@ public sealed record MachineConfig
     public ulong MemoryBytes { get; init; } = 512UL << 20;
 
     public int Cpus { get; init; } = 1;
+
+    /// <summary>Private huge-page RAM unless a device process needs to map guest memory.</summary>
+    public GuestMemoryBacking MemoryBacking { get; init; } = GuestMemoryBacking.Private;
 
     /// <summary>In-kernel PIC/IOAPIC/LAPIC and PIT, as every real guest needs.</summary>
     public bool InKernelIrqchip { get; init; } = true;

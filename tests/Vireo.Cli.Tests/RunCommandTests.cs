@@ -45,6 +45,19 @@ public sealed class RunCommandTests
         Assert.StartsWith("vireo: ", stderr.ToString());
     }
 
+    [Fact]
+    public void GuestRamIsPrivateHugePageMemoryUnlessSharedMemoryIsAsked()
+    {
+        RunOptions plain = RunOptions.Parse(new ArgReader("run", []));
+        RunOptions shared = RunOptions.Parse(new ArgReader("run", ["--shared-memory", "--memory", "1G"]));
+
+        Assert.Equal(Vireo.Memory.GuestMemoryBacking.Private, plain.ToConfig("k", null).MemoryBacking);
+        Assert.Equal(Vireo.Memory.GuestMemoryBacking.Shared, shared.ToConfig("k", null).MemoryBacking);
+        Assert.DoesNotContain("--shared-memory", plain.ForwardedArguments());
+        // vireo lab run forwards it into the lab's vireo run.
+        Assert.Contains("--shared-memory", shared.ForwardedArguments());
+    }
+
     private static int CountKvmVmFds() => Directory.GetFiles("/proc/self/fd")
         .Count(fd =>
         {

@@ -87,14 +87,63 @@ public sealed class GuestMemoryTests
     }
 
     [Fact]
-    public unsafe void TheMemfdSharesTheSamePagesWithAnotherMapping()
+    public unsafe void SharedMemoryIsAMemfdThatSharesTheSamePagesWithAnotherMapping()
     {
-        using GuestMemory memory = GuestMemory.Create((new GuestAddress(0x10000), Page));
+        using GuestMemory memory = GuestMemory.Create(GuestMemoryBacking.Shared, (new GuestAddress(0x10000), Page));
         memory.Write(new GuestAddress(0x10010), 0xdeadbeefu);
+        Assert.False(memory.Regions[0].HugePagesAdvised);
 
-        using MappedMemory other = MappedMemory.MapShared(memory.Regions[0].Fd, Page);
+        using MappedMemory other = MappedMemory.MapShared(memory.Regions[0].Fd!, Page);
         // Safe: reading 4 bytes at offset 0x10 of a one-page mapping.
         uint seen = *(uint*)((byte*)other.DangerousGetAddress() + 0x10);
         Assert.Equal(0xdeadbeefu, seen);
+    }
+
+    [Fact]
+    public unsafe void PrivateMemoryIsHugePageAlignedAndAdvisedWhereTheHostHasThp()
+    {
+        const ulong size = 6UL << 20;
+        using GuestMemory memory = GuestMemory.Create((new GuestAddress(0), size));
+        GuestRegion region = memory.Regions[0];
+        Assert.Equal(GuestMemoryBacking.Private, region.Backing);
+        Assert.Null(region.Fd);
+        // Aligned, so KVM can map guest 2 MiB frames onto host huge pages one to one.
+        Assert.Equal(0UL, (ulong)region.DangerousGetHostAddress() % MappedMemory.HugePageSize);
+        bool thp = File.Exists("/sys/kernel/mm/transparent_hugepage/enabled")
+            && !File.ReadAllText("/sys/kernel/mm/transparent_hugepage/enabled").Contains("[never]", StringComparison.Ordinal);
+        Assert.Equal(thp, region.HugePagesAdvised);
+
+        // The whole range is usable, first byte to last, and reads back zero-filled elsewhere.
+        memory.Write(new GuestAddress(0), 0x11223344u);
+        memory.Write(new GuestAddress(size - 4), 0x55667788u);
+        Assert.Equal(0x11223344u, memory.Read<uint>(new GuestAddress(0)));
+        Assert.Equal(0x55667788u, memory.Read<uint>(new GuestAddress(size - 4)));
+        Assert.Equal(0UL, memory.Read<ulong>(new GuestAddress(3UL << 20)));
+        if (thp)
+        {
+            // The kernel reports the range as advised for THP: "hg" in its VmFlags.
+            Assert.Contains("hg", SmapsFlags((ulong)region.DangerousGetHostAddress()));
+        }
+    }
+
+    /// <summary>The VmFlags of the /proc/self/smaps entry that holds <paramref name="address"/>.</summary>
+    private static string[] SmapsFlags(ulong address)
+    {
+        bool inside = false;
+        foreach (string line in File.ReadLines("/proc/self/smaps"))
+        {
+            int dash = line.IndexOf('-', StringComparison.Ordinal);
+            int space = line.IndexOf(' ', StringComparison.Ordinal);
+            if (dash > 0 && space > dash && ulong.TryParse(line.AsSpan(0, dash), System.Globalization.NumberStyles.HexNumber, null, out ulong from)
+                && ulong.TryParse(line.AsSpan(dash + 1, space - dash - 1), System.Globalization.NumberStyles.HexNumber, null, out ulong to))
+            {
+                inside = address >= from && address < to;
+            }
+            else if (inside && line.StartsWith("VmFlags:", StringComparison.Ordinal))
+            {
+                return line["VmFlags:".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            }
+        }
+        throw new InvalidOperationException($"no smaps entry holds 0x{address:x}");
     }
 }

@@ -13,8 +13,8 @@ internal static class RunCommand
 {
     public const string Help = """
         Usage: vireo run [--kernel K [--initramfs I]] [--cmdline C | --append A]
-                         [--cpus N] [--memory SIZE] [--serial stdio|file=P|socket=P]
-                         [--api-socket P] [--on-reboot exit|restart]
+                         [--cpus N] [--memory SIZE] [--shared-memory]
+                         [--serial stdio|file=P|socket=P] [--api-socket P] [--on-reboot exit|restart]
                          [--s2idle-wake-after DURATION] [--on-suspend CMD] [--on-resume CMD]
 
         Boots a Linux kernel (bzImage) with an optional initramfs. With no --kernel, boots
@@ -27,7 +27,10 @@ internal static class RunCommand
           --cmdline C       kernel command line (default: "console=ttyS0 reboot=k panic=-1")
           --append A        words added to the command line
           --cpus N          vCPUs, 1 to 254 (default 1)
-          --memory SIZE     guest RAM, e.g. 512M or 2G (default 512M)
+          --memory SIZE     guest RAM, e.g. 512M or 2G (default 512M): private memory
+                            with transparent huge pages, so KVM maps it 2 MiB at a time
+          --shared-memory   back guest RAM with a memfd that device processes (vfio-user
+                            servers) can map; 4 KiB pages unless the host enables shmem THP
           --serial T        where COM1 goes: stdio (default), file=PATH, or socket=PATH
                             (a UNIX socket; the client that connects gets the console)
           --on-reboot A     exit (default: a guest reboot ends the run with status 0)

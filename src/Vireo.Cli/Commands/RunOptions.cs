@@ -19,6 +19,9 @@ internal sealed record RunOptions
 
     public ulong MemoryBytes { get; init; } = 512UL << 20;
 
+    /// <summary>memfd-backed RAM that device processes can map, instead of private huge pages.</summary>
+    public bool SharedMemory { get; init; }
+
     public SerialTarget Serial { get; init; } = SerialTarget.Stdio;
 
     public string? ApiSocket { get; init; }
@@ -50,6 +53,7 @@ internal sealed record RunOptions
             AppendCmdline = reader.Option("--append"),
             Cpus = (int)reader.UInt("--cpus", 1, 1, 254),
             MemoryBytes = memory,
+            SharedMemory = reader.Flag("--shared-memory"),
             Serial = serial,
             ApiSocket = reader.Option("--api-socket"),
             S2IdleWakeAfter = reader.Option("--s2idle-wake-after") is string after
@@ -97,6 +101,7 @@ internal sealed record RunOptions
         Cmdline = (Cmdline ?? LinuxVmConfig.DefaultCmdline) + (AppendCmdline is null ? "" : " " + AppendCmdline),
         Cpus = Cpus,
         MemoryBytes = MemoryBytes,
+        MemoryBacking = SharedMemory ? Vireo.Memory.GuestMemoryBacking.Shared : Vireo.Memory.GuestMemoryBacking.Private,
     };
 
     /// <summary>The same options as command-line words, minus kernel/initramfs/serial, for
@@ -117,6 +122,10 @@ internal sealed record RunOptions
         yield return Cpus.ToString(System.Globalization.CultureInfo.InvariantCulture);
         yield return "--memory";
         yield return $"{MemoryBytes >> 20}M";
+        if (SharedMemory)
+        {
+            yield return "--shared-memory";
+        }
         if (S2IdleWakeAfter is TimeSpan after)
         {
             yield return "--s2idle-wake-after";
