@@ -117,6 +117,33 @@ public sealed class VfioUserClient : IDisposable
     public void IrqAction(VfioIrqIndex index, IrqSetFlags action, uint start, uint count)
         => Request(VfioUserCommand.DeviceSetIrqs, new IrqSet(IrqSetFlags.DataNone | action, (uint)index, start, count, ReadOnlyMemory<byte>.Empty)).Dispose();
 
+    /// <summary>DATA_BOOL with an action: only the vectors whose byte is non-zero are acted on.</summary>
+    public void IrqActionBool(VfioIrqIndex index, IrqSetFlags action, uint start, ReadOnlySpan<bool> vectors)
+    {
+        byte[] data = new byte[vectors.Length];
+        for (int i = 0; i < vectors.Length; i++)
+        {
+            data[i] = vectors[i] ? (byte)1 : (byte)0;
+        }
+        Request(VfioUserCommand.DeviceSetIrqs, new IrqSet(IrqSetFlags.DataBool | action, (uint)index, start, (uint)data.Length, data)).Dispose();
+    }
+
+    public void MaskIrq(VfioIrqIndex index, uint start = 0, uint count = 1) => IrqAction(index, IrqSetFlags.ActionMask, start, count);
+
+    /// <summary>Unmasks vectors; for INTx, which the server masks each time it fires, this is the
+    /// guest's EOI (a raise left pending meanwhile fires now).</summary>
+    public void UnmaskIrq(VfioIrqIndex index, uint start = 0, uint count = 1) => IrqAction(index, IrqSetFlags.ActionUnmask, start, count);
+
+    /// <summary>DATA_EVENTFD|ACTION_UNMASK: the server unmasks INTx each time
+    /// <paramref name="unmask"/> is signalled — hand it the resample fd of a KVM irqfd and the
+    /// guest's EOI unmasks the line with no VMM round trip. Null de-assigns it.</summary>
+    public void SetIrqUnmaskEventFd(VfioIrqIndex index, EventFd? unmask)
+    {
+        SafeFd[] fds = unmask is null ? [] : [unmask.Handle];
+        var set = new IrqSet(IrqSetFlags.DataEventFd | IrqSetFlags.ActionUnmask, (uint)index, 0, 1, ReadOnlyMemory<byte>.Empty);
+        Request(VfioUserCommand.DeviceSetIrqs, set, fds).Dispose();
+    }
+
     public void ReadRegion(uint region, ulong offset, Span<byte> data)
     {
         using ReceivedMessage reply = Request(VfioUserCommand.RegionRead, new RegionAccess(offset, region, (uint)data.Length, ReadOnlyMemory<byte>.Empty));

@@ -90,7 +90,7 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
         {
             while (!cancellationToken.IsCancellationRequested)
             {
-                ReceivedMessage? message = _deferred.Count > 0 ? _deferred.Dequeue() : channel.Receive();
+                ReceivedMessage? message = _deferred.Count > 0 ? _deferred.Dequeue() : NextMessage(channel);
                 if (message is null)
                 {
                     break;
@@ -124,6 +124,86 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
             }
             channel.Dispose();
             _device.ClientDisconnected();
+        }
+    }
+
+    /// <summary>Waits for the next client message and, meanwhile, serves the eventfds the server
+    /// watches (INTx unmask, ioeventfds), so their callbacks run on this thread like every other
+    /// device callback. Only this thread changes the watched set, so a snapshot per wait is exact.</summary>
+    private ReceivedMessage? NextMessage(MessageChannel channel)
+    {
+        while (true)
+        {
+            List<(EventFd Fd, Action OnSignal)> watched;
+            lock (_lock)
+            {
+                watched = WatchedEventFds();
+            }
+            if (watched.Count == 0)
+            {
+                return channel.Receive();
+            }
+            var fds = new SafeFd[watched.Count + 1];
+            fds[0] = channel.Socket.Handle;
+            for (int i = 0; i < watched.Count; i++)
+            {
+                fds[i + 1] = watched[i].Fd.Handle;
+            }
+            bool[] ready = new bool[fds.Length];
+            Poller.WaitAny(fds, ready, Timeout.InfiniteTimeSpan);
+            for (int i = 0; i < watched.Count; i++)
+            {
+                if (ready[i + 1])
+                {
+                    lock (_lock)
+                    {
+                        ServeWatched(watched[i].Fd, watched[i].OnSignal);
+                    }
+                }
+            }
+            if (ready[0])
+            {
+                return channel.Receive();
+            }
+        }
+    }
+
+    private List<(EventFd Fd, Action OnSignal)> WatchedEventFds()
+    {
+        var watched = new List<(EventFd, Action)>();
+        AddWatchedIrqFds(watched);
+        AddWatchedIoEventFds(watched);
+        return watched;
+    }
+
+    private void ServeWatched(EventFd fd, Action onSignal)
+    {
+        if (fd.Handle.IsClosed)
+        {
+            // An earlier callback of this round replaced it.
+            return;
+        }
+        try
+        {
+            if (fd.TryRead() != 0)
+            {
+                onSignal();
+                return;
+            }
+            // Readable yet nothing to read: not an eventfd (a client could pass any descriptor),
+            // and left in the set it would make every poll return at once.
+            Log("a watched descriptor is readable but is no eventfd; dropping it");
+            ForgetWatched(fd);
+        }
+        catch (ErrnoException e)
+        {
+            // A descriptor that cannot be read would make every poll return at once: drop it.
+            Log($"watched eventfd failed, dropping it: {e.Message}");
+            ForgetWatched(fd);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or OverflowException or IndexOutOfRangeException or VfioUserException)
+        {
+            Log($"watched eventfd: device failed: {e}");
         }
     }
 
