@@ -94,6 +94,79 @@ public sealed class VfioUserClient : IDisposable
         return RegionIoFds.Decode(reply.Payload);
     }
 
+    /// <summary>The region's ioeventfds with an fd each (libvfio-user's two-step: the first
+    /// answer names the argsz the entries need). Entries sharing one fd get a duplicate each, so
+    /// every returned entry owns its fd; the caller disposes them.</summary>
+    public IReadOnlyList<RegionIoEventFd> GetRegionIoEventFds(uint index)
+    {
+        uint argsz = RegionIoFds.Length;
+        for (int attempt = 0; attempt < 2; attempt++)
+        {
+            using ReceivedMessage reply = Request(VfioUserCommand.DeviceGetRegionIoFds, RegionIoFds.Request(index, argsz));
+            RegionIoFds answer = RegionIoFds.Decode(reply.Payload);
+            if (answer.Count == 0)
+            {
+                return [];
+            }
+            if (answer.SubRegions.IsEmpty && attempt == 0 && answer.Argsz > argsz && answer.Argsz <= _options.MaxDataTransferSize)
+            {
+                argsz = answer.Argsz;
+                continue;
+            }
+            return TakeIoEventFds(answer, reply);
+        }
+        throw new VfioUserException(Errno.EIO, $"GET_REGION_IO_FDS of region {index} sent no entries at the argsz it asked for");
+    }
+
+    private static List<RegionIoEventFd> TakeIoEventFds(RegionIoFds answer, ReceivedMessage reply)
+    {
+        int length = answer.SubRegions.Length;
+        if (answer.Count > (uint)length || length % (int)answer.Count != 0)
+        {
+            throw new VfioUserException(Errno.EIO, $"GET_REGION_IO_FDS: {length} bytes for {answer.Count} entries");
+        }
+        int stride = length / (int)answer.Count;
+        var entries = new List<SubRegionIoEventFd>();
+        for (int i = 0; i < (int)answer.Count; i++)
+        {
+            SubRegionIoEventFd entry = SubRegionIoEventFd.Decode(answer.SubRegions.Span[(i * stride)..], stride);
+            if (entry.Type != IoFdType.IoEventFd || entry.FdIndex >= (uint)reply.FdCount)
+            {
+                throw new VfioUserException(Errno.EIO, $"GET_REGION_IO_FDS entry {i}: type {entry.Type}, fd {entry.FdIndex} of {reply.FdCount}");
+            }
+            entries.Add(entry);
+        }
+        var result = new List<RegionIoEventFd>();
+        var taken = new SafeFd?[reply.FdCount];
+        try
+        {
+            foreach (SubRegionIoEventFd entry in entries)
+            {
+                int at = (int)entry.FdIndex;
+                SafeFd fd;
+                if (taken[at] is SafeFd first)
+                {
+                    fd = FileDescriptor.Duplicate(first);
+                }
+                else
+                {
+                    fd = reply.TakeFd(at);
+                    taken[at] = fd;
+                }
+                result.Add(new RegionIoEventFd(entry, fd));
+            }
+            return result;
+        }
+        catch
+        {
+            foreach (RegionIoEventFd r in result)
+            {
+                r.Dispose();
+            }
+            throw;
+        }
+    }
+
     public IrqInfo GetIrqInfo(uint index)
     {
         using ReceivedMessage reply = Request(VfioUserCommand.DeviceGetIrqInfo, IrqInfo.Request(index));

@@ -269,7 +269,7 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
             VfioUserCommand.DmaUnmap => (HandleDmaUnmap(payload), []),
             VfioUserCommand.DeviceGetInfo => (HandleDeviceInfo(payload), []),
             VfioUserCommand.DeviceGetRegionInfo => HandleRegionInfo(payload),
-            VfioUserCommand.DeviceGetRegionIoFds => (HandleRegionIoFds(payload), []),
+            VfioUserCommand.DeviceGetRegionIoFds => HandleRegionIoFds(payload),
             VfioUserCommand.DeviceGetIrqInfo => (HandleIrqInfo(payload), []),
             VfioUserCommand.DeviceSetIrqs => (HandleSetIrqs(message), []),
             VfioUserCommand.RegionRead => (HandleRegionRead(payload), []),
@@ -361,6 +361,7 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
     {
         DropDmaMaps();
         DropIrqFds();
+        DropIoEventFds();
         DropLowPowerWake();
         ResetMigrationStreams();
     }
