@@ -300,6 +300,36 @@ public sealed class VfioUserClient : IDisposable
 
     public void LowPowerExit() => Feature(DeviceFeature.Create(DeviceFeatureId.LowPowerExit, DeviceFeatureFlags.Set));
 
+    /// <summary>DMA_LOGGING_START: the device logs its DMA writes inside
+    /// <paramref name="ranges"/> (all of them when empty); returns the page size it chose.</summary>
+    public ulong DmaLoggingStart(ulong pageSize, IReadOnlyList<DmaLoggingRange> ranges)
+    {
+        DeviceFeature reply = Feature(DeviceFeature.Create(DeviceFeatureId.DmaLoggingStart, DeviceFeatureFlags.Set, new DmaLoggingControl(pageSize, ranges).ToArray()));
+        return DmaLoggingControl.Decode(reply.Data.Span).PageSize;
+    }
+
+    public void DmaLoggingStop() => Feature(DeviceFeature.Create(DeviceFeatureId.DmaLoggingStop, DeviceFeatureFlags.Set, new DmaLoggingControl(0, []).ToArray()));
+
+    /// <summary>DMA_LOGGING_REPORT: the pages written in [iova, iova + length) since the last
+    /// report, one bit per <paramref name="pageSize"/> page; the device clears what it reports.</summary>
+    public ulong[] DmaLoggingReport(ulong iova, ulong length, ulong pageSize)
+    {
+        ulong bitmapBytes = VfioUser.DmaLoggingReport.BitmapBytes(length, pageSize) ?? throw new ArgumentOutOfRangeException(nameof(pageSize), "page size 0");
+        ulong argsz = (ulong)(DeviceFeature.Length + VfioUser.DmaLoggingReport.HeaderLength) + bitmapBytes;
+        if (argsz > ServerCapabilities.EffectiveMaxDataTransferSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(length), $"a report of {length:x} at {pageSize:x} needs {argsz} bytes, more than the server's max_data_xfer_size");
+        }
+        byte[] data = new VfioUser.DmaLoggingReport(iova, length, pageSize, []).ToArray();
+        var request = new DeviceFeature((uint)argsz, (DeviceFeatureFlags)(ushort)DeviceFeatureId.DmaLoggingReport | DeviceFeatureFlags.Get, data);
+        DmaLoggingReport answer = VfioUser.DmaLoggingReport.Decode(Feature(request).Data.Span);
+        if (answer.Iova != iova || answer.Length != length || answer.PageSize != pageSize || (ulong)answer.Bitmap.Count * 8 != bitmapBytes)
+        {
+            throw new VfioUserException(Errno.EIO, $"DMA logging report answered {answer.Iova:x}+{answer.Length:x}/{answer.PageSize:x} with {answer.Bitmap.Count} words");
+        }
+        return [.. answer.Bitmap];
+    }
+
     public MigrationFlags GetMigrationFlags()
     {
         DeviceFeature reply = Feature(DeviceFeature.Get(DeviceFeatureId.Migration, 8));

@@ -29,7 +29,10 @@ public sealed partial class VfioUserServer
     {
         lock (_lock)
         {
-            foreach ((DmaRegion region, ulong at, int offset, int length) in SplitDma(address, source.Length, deviceReads: false))
+            List<(DmaRegion Region, ulong Address, int Offset, int Length)> pieces = SplitDma(address, source.Length, deviceReads: false);
+            // Logged before the bytes move: a write that fails half way is still reported.
+            MarkDmaWritten(address, source.Length);
+            foreach ((DmaRegion region, ulong at, int offset, int length) in pieces)
             {
                 ReadOnlySpan<byte> slice = source.Slice(offset, length);
                 if (region.IsMapped)

@@ -362,6 +362,7 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
         DropDmaMaps();
         DropIrqFds();
         DropIoEventFds();
+        StopDirtyLog();
         DropLowPowerWake();
         ResetMigrationStreams();
     }
