@@ -18,6 +18,8 @@ public sealed class VfioUserClient : IDisposable
     private readonly VfioUserClientOptions _options;
     private readonly ConcurrentDictionary<ushort, TaskCompletionSource<ReceivedMessage>> _pending = new();
     private readonly Thread _reader;
+    private MessageChannel? _twin;
+    private Thread? _twinReader;
     private int _nextId;
     private volatile Exception? _failure;
 
@@ -36,6 +38,9 @@ public sealed class VfioUserClient : IDisposable
     public ushort Minor { get; private set; }
 
     public string? ServerCapabilitiesJson { get; private set; }
+
+    /// <summary>The server handed over a twin socket: its DMA_READ/DMA_WRITE travel there.</summary>
+    public bool TwinSocketActive => _twin is not null;
 
     /// <summary>Both sides announced the low-power features.</summary>
     public bool LowPowerAvailable => _options.AnnounceLowPower && ServerCapabilities.VireoLowPower == true;
@@ -423,11 +428,17 @@ public sealed class VfioUserClient : IDisposable
     {
         _failure ??= new ObjectDisposedException(nameof(VfioUserClient));
         _channel.Shutdown();
+        _twin?.Shutdown();
         if (Thread.CurrentThread != _reader)
         {
             _reader.Join(TimeSpan.FromSeconds(5));
         }
+        if (_twinReader is not null && Thread.CurrentThread != _twinReader)
+        {
+            _twinReader.Join(TimeSpan.FromSeconds(5));
+        }
         _channel.Dispose();
+        _twin?.Dispose();
     }
 
     private void Negotiate()
@@ -441,6 +452,7 @@ public sealed class VfioUserClient : IDisposable
             MigrationPageSize = VfioUserCapabilities.DefaultPageSizes,
             VireoLowPower = _options.AnnounceLowPower ? true : null,
             VireoAcpiNotify = _options.AnnounceAcpiNotify ? true : null,
+            TwinSocket = _options.RequestTwinSocket ? true : null,
         };
         using ReceivedMessage reply = Request(VfioUserCommand.Version, new VersionPayload(ProtocolMajor, ProtocolMinor, caps.ToJson()));
         VersionPayload version = VersionPayload.Decode(reply.Payload);
@@ -452,6 +464,54 @@ public sealed class VfioUserClient : IDisposable
         Minor = version.Minor;
         ServerCapabilitiesJson = version.Capabilities;
         ServerCapabilities = version.Capabilities is null ? new VfioUserCapabilities() : VfioUserCapabilities.Parse(version.Capabilities);
+        if (ServerCapabilities.TwinSocket == true)
+        {
+            AcceptTwinSocket(reply);
+        }
+    }
+
+    /// <summary>Takes the twin socket named by fd_index. A server that grants what was not asked,
+    /// or names no fd, would send its DMA where nobody listens: the connection is refused (EIO).</summary>
+    private void AcceptTwinSocket(ReceivedMessage reply)
+    {
+        if (!_options.RequestTwinSocket)
+        {
+            throw new VfioUserException(Errno.EIO, "the server granted a twin socket the client did not ask for");
+        }
+        if (ServerCapabilities.TwinSocketFdIndex is not int index || index < 0 || index >= reply.FdCount)
+        {
+            throw new VfioUserException(Errno.EIO, $"twin_socket fd_index {ServerCapabilities.TwinSocketFdIndex?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "missing"} with {reply.FdCount} fds");
+        }
+        _twin = new MessageChannel(UnixSocket.FromHandle(reply.TakeFd(index)), checked((int)_options.MaxDataTransferSize + RegionAccess.Length), 0);
+        _twinReader = new Thread(TwinLoop) { IsBackground = true, Name = "vfio-user client twin" };
+        _twinReader.Start();
+    }
+
+    /// <summary>Serves the server's commands on the twin socket; it carries nothing else.</summary>
+    private void TwinLoop()
+    {
+        MessageChannel twin = _twin!;
+        try
+        {
+            while (true)
+            {
+                using ReceivedMessage? message = twin.Receive();
+                if (message is null)
+                {
+                    return;
+                }
+                if (!message.Header.IsCommand)
+                {
+                    Fail(new VfioUserDisconnectedException($"the server sent a reply (#{message.Header.MessageId}) on the twin socket"));
+                    return;
+                }
+                ServeServerCommand(message, twin);
+            }
+        }
+        catch (Exception e) when (e is VfioUserDisconnectedException or VfioUserException or ErrnoException)
+        {
+            Fail(e);
+        }
     }
 
     private void ThrowIfFailed()
@@ -487,7 +547,7 @@ public sealed class VfioUserClient : IDisposable
                 }
                 using (message)
                 {
-                    ServeServerCommand(message);
+                    ServeServerCommand(message, _channel);
                 }
             }
         }
@@ -497,7 +557,7 @@ public sealed class VfioUserClient : IDisposable
         }
     }
 
-    private void ServeServerCommand(ReceivedMessage message)
+    private void ServeServerCommand(ReceivedMessage message, MessageChannel channel)
     {
         MessageHeader header = message.Header;
         var replyHeader = new MessageHeader(header.MessageId, header.Command, 0, MessageFlags.Reply, 0);
@@ -517,7 +577,7 @@ public sealed class VfioUserClient : IDisposable
                     target.Read(request.Address, data);
                     if (!header.NoReply)
                     {
-                        _channel.Send(replyHeader, request with { Data = data });
+                        channel.Send(replyHeader, request with { Data = data });
                     }
                     return;
                 }
@@ -527,7 +587,7 @@ public sealed class VfioUserClient : IDisposable
                     target.Write(request.Address, request.Data.Span);
                     if (!header.NoReply)
                     {
-                        _channel.Send(replyHeader, request with { Data = ReadOnlyMemory<byte>.Empty });
+                        channel.Send(replyHeader, request with { Data = ReadOnlyMemory<byte>.Empty });
                     }
                     return;
                 }
@@ -539,7 +599,7 @@ public sealed class VfioUserClient : IDisposable
         {
             if (!header.NoReply)
             {
-                _channel.SendError(header.MessageId, header.Command, e is VfioUserException v ? v.Errno : Errno.EFAULT);
+                channel.SendError(header.MessageId, header.Command, e is VfioUserException v ? v.Errno : Errno.EFAULT);
             }
         }
     }
@@ -552,5 +612,6 @@ public sealed class VfioUserClient : IDisposable
             waiter.TrySetException(new VfioUserDisconnectedException(reason.Message, reason));
         }
         _channel.Shutdown();
+        _twin?.Shutdown();
     }
 }

@@ -19,6 +19,7 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
     private readonly Lock _lock = new();
     private readonly Queue<ReceivedMessage> _deferred = new();
     private MessageChannel? _channel;
+    private MessageChannel? _twin;
     private VfioUserCapabilities _client = new();
     private bool _negotiated;
     private bool _lowPowerNegotiated;
@@ -76,7 +77,11 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
     public void Serve(UnixSocket connection, CancellationToken cancellationToken = default)
     {
         var channel = new MessageChannel(connection, MaxRequestPayload, _options.MaxMessageFds);
-        using CancellationTokenRegistration registration = cancellationToken.Register(channel.Shutdown);
+        using CancellationTokenRegistration registration = cancellationToken.Register(() =>
+        {
+            channel.Shutdown();
+            _twin?.Shutdown();
+        });
         lock (_lock)
         {
             _channel = channel;
@@ -116,6 +121,8 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
             lock (_lock)
             {
                 _channel = null;
+                _twin?.Dispose();
+                _twin = null;
                 DropClientResources();
             }
             while (_deferred.Count > 0)
@@ -264,7 +271,7 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
         ReadOnlySpan<byte> payload = message.Payload;
         return message.Header.Command switch
         {
-            VfioUserCommand.Version => (HandleVersion(payload, message.FdCount), []),
+            VfioUserCommand.Version => HandleVersion(payload, message.FdCount),
             VfioUserCommand.DmaMap => (HandleDmaMap(message), []),
             VfioUserCommand.DmaUnmap => (HandleDmaUnmap(payload), []),
             VfioUserCommand.DeviceGetInfo => (HandleDeviceInfo(payload), []),
@@ -283,7 +290,7 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
         };
     }
 
-    private IVfioUserPayload HandleVersion(ReadOnlySpan<byte> payload, int fdCount)
+    private (IVfioUserPayload, SafeFd[]) HandleVersion(ReadOnlySpan<byte> payload, int fdCount)
     {
         if (_negotiated)
         {
@@ -304,6 +311,17 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
         _acpiNegotiated = _options.OfferAcpiNotify && client.VireoAcpiNotify == true;
         _channel!.MaxReceiveFds = _options.MaxMessageFds;
         _negotiated = true;
+        // libvfio-user's answer to a client asking twin_socket: supported, fd_index 0, and the
+        // client's end of a new socket pair as the reply's only fd. A server not offering it
+        // leaves the key out and the client keeps everything on the main socket.
+        SafeFd[] fds = [];
+        bool twin = _options.OfferTwinSocket && client.TwinSocket == true;
+        if (twin)
+        {
+            (UnixSocket serverEnd, UnixSocket clientEnd) = UnixSocket.CreatePair();
+            _twin = new MessageChannel(serverEnd, MaxRequestPayload, 0);
+            fds = [clientEnd.Handle];
+        }
         var offered = new VfioUserCapabilities
         {
             MaxMessageFds = _options.MaxMessageFds,
@@ -314,8 +332,10 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
             WriteMultiple = true,
             VireoLowPower = _lowPowerNegotiated ? true : null,
             VireoAcpiNotify = _acpiNegotiated ? true : null,
+            TwinSocket = twin ? true : null,
+            TwinSocketFdIndex = twin ? 0 : null,
         };
-        return new VersionPayload(ProtocolMajor, Math.Min(request.Minor, ProtocolMinor), offered.ToJson());
+        return (new VersionPayload(ProtocolMajor, Math.Min(request.Minor, ProtocolMinor), offered.ToJson()), fds);
     }
 
     private IVfioUserPayload HandleReset()
