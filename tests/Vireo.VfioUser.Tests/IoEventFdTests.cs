@@ -167,6 +167,14 @@ public sealed class IoEventFdTests
         return result;
     }
 
+    [Fact(Timeout = Timeout)]
+    public Task MoreEventFdsThanTheClientTakesIsEinvalNotATruncatedMessage() => Task.Run(() =>
+    {
+        using var pair = new Pair(new VfioUserClientOptions { MaxMessageFds = 2 });
+        Assert.Equal(Errno.EINVAL, Assert.Throws<VfioUserException>(() => pair.Client.GetRegionIoEventFds(0)).Errno);
+        Assert.Equal(0x10f01af4u, pair.Client.ReadRegionU32(VfioRegionIndex.Config, 0));
+    });
+
     public static TheoryData<string, byte[]> BadRequests => new()
     {
         { "flags 1", RawPeer.Message(2, VfioUserCommand.DeviceGetRegionIoFds, RawPeer.U32s(16 + 48, 1, 0, 0)) },
