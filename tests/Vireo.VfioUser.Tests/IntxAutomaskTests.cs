@@ -121,6 +121,24 @@ public sealed class IntxAutomaskTests
     });
 
     [Fact(Timeout = Timeout)]
+    public Task ABlockingUnmaskEventFdIsMadeNonBlockingSoTheServerCannotStallOnIt() => Task.Run(() =>
+    {
+        using var pair = new Pair();
+        using EventFd trigger = EventFd.Create();
+        using EventFd unmask = EventFd.Create(nonBlocking: false);
+        pair.Client.SetIrqEventFds(VfioIrqIndex.Intx, 0, [trigger]);
+        Assert.False(FileDescriptor.IsNonBlocking(unmask.Handle));
+        pair.Client.SetIrqUnmaskEventFd(VfioIrqIndex.Intx, unmask);
+        // O_NONBLOCK is the open file's, so the server's setting shows on the client's copy.
+        Assert.True(FileDescriptor.IsNonBlocking(unmask.Handle));
+        Assert.True(pair.Device.Host.Interrupt(0));
+        Assert.Equal(1UL, trigger.Wait(Long));
+        Assert.False(pair.Device.Host.Interrupt(0));
+        unmask.Signal();
+        Assert.Equal(1UL, trigger.Wait(Long));
+    });
+
+    [Fact(Timeout = Timeout)]
     public Task DisablingIntxDropsTheUnmaskEventFd() => Task.Run(() =>
     {
         using var pair = new Pair();

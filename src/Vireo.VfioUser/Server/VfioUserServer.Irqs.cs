@@ -245,7 +245,24 @@ public sealed partial class VfioUserServer
         {
             throw new VfioUserException(Errno.EINVAL, $"an unmask eventfd is only for INTx vector 0 (index {index}, {request.Start}+{request.Count})");
         }
-        Vectors(index).AssignUnmask(0, message.FdCount == 0 ? null : EventFd.FromHandle(message.TakeFd(0)));
+        EventFd? unmask = null;
+        if (message.FdCount == 1)
+        {
+            SafeFd fd = message.TakeFd(0);
+            try
+            {
+                // The server reads it after poll; should the client read it first, a blocking
+                // read would stall the serving thread. The client only ever signals it.
+                FileDescriptor.SetNonBlocking(fd);
+            }
+            catch (ErrnoException e)
+            {
+                fd.Dispose();
+                throw new VfioUserException(Errno.EINVAL, $"unmask fd: {e.Message}");
+            }
+            unmask = EventFd.FromHandle(fd);
+        }
+        Vectors(index).AssignUnmask(0, unmask);
     }
 
     private void AddWatchedIrqFds(List<(EventFd, Action)> watched)
