@@ -4,8 +4,8 @@ using Vireo.VfioUser;
 namespace Vireo.SampleDevice;
 
 /// <summary>
-/// A small accelerator: BAR0 registers (doorbell, status, a DMA engine that copies between
-/// guest buffers), BAR2 shared memory whose second half holds the MSI-X table and PBA, a PM
+/// A small accelerator: BAR0 registers (doorbell, also offered as an ioeventfd; status; a DMA
+/// engine that copies between guest buffers; completion on MSI-X 0, or on automasked INTx), BAR2 shared memory whose second half holds the MSI-X table and PBA, a PM
 /// capability, migration of its registers. It raises ACPI notify 0x81 when its power budget
 /// changes and wakes itself when work arrives in low power.
 /// </summary>
@@ -45,6 +45,9 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
         DefineBar(0, PciBar.Trapped(0x1000));
         DefineBar(2, PciBar.SharedMemory(0x4000, [new SparseMmapArea(0, 0x2000)]));
         DefineMsix(2, 2, 0x2000, 2, 0x3000);
+        // The doorbell's value does not matter, so a VMM can bind it to a KVM ioeventfd and a
+        // guest's doorbell write costs no round trip to the VMM.
+        DefineIoEventFd(0, RegDoorbell, 4);
         Config.Seal();
     }
 

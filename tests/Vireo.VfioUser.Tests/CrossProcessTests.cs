@@ -72,6 +72,68 @@ public sealed class CrossProcessTests
         Assert.Equal(77u, second.ReadRegionU32(0, AcceleratorDevice.RegLength));
     });
 
+    [Fact(Timeout = Timeout)]
+    public Task DoorbellEventFdAndAutomaskedIntxAcrossProcesses() => Task.Run(() =>
+    {
+        using var server = new DeviceProcess();
+        using VfioUserClient client = VfioUserClient.Connect(server.Socket);
+        const ulong guest = 0x8000_0000;
+        using SafeFd ram = MemFd.Create("guest", 0x4000);
+        client.DmaMap(guest, 0x4000, DmaMapFlags.Read | DmaMapFlags.Write, ram);
+        using EventFd intx = EventFd.Create();
+        using EventFd unmask = EventFd.Create();
+        client.SetIrqEventFds(VfioIrqIndex.Intx, 0, [intx]);
+        client.SetIrqUnmaskEventFd(VfioIrqIndex.Intx, unmask);
+        IReadOnlyList<RegionIoEventFd> doorbells = client.GetRegionIoEventFds(0);
+        try
+        {
+            RegionIoEventFd doorbell = Assert.Single(doorbells);
+            Assert.Equal(AcceleratorDevice.RegDoorbell, doorbell.Entry.Offset);
+            Assert.Equal(4UL, doorbell.Entry.Size);
+            Assert.False(doorbell.HasDataMatch);
+            WriteU64(client, AcceleratorDevice.RegSource, guest);
+            WriteU64(client, AcceleratorDevice.RegDestination, guest + 0x2000);
+            client.WriteRegionU32(0, AcceleratorDevice.RegLength, 256);
+
+            Ring(doorbell.Fd);
+            Assert.Equal(1UL, intx.Wait(TimeSpan.FromSeconds(10)));
+            // The second completion finds INTx masked: the copy runs, the interrupt waits.
+            Ring(doorbell.Fd);
+            Assert.True(SpinUntil(() => client.ReadRegionU32(0, AcceleratorDevice.RegCompleted) == 2));
+            Assert.Equal(0UL, intx.Wait(TimeSpan.FromMilliseconds(300)));
+            // The guest's EOI, as KVM's resample irqfd reports it.
+            unmask.Signal();
+            Assert.Equal(1UL, intx.Wait(TimeSpan.FromSeconds(10)));
+        }
+        finally
+        {
+            foreach (RegionIoEventFd d in doorbells)
+            {
+                d.Dispose();
+            }
+        }
+    });
+
+    private static void Ring(SafeFd doorbell)
+    {
+        using SafeFd copy = FileDescriptor.Duplicate(doorbell);
+        EventFd.FromHandle(copy).Signal();
+    }
+
+    private static bool SpinUntil(Func<bool> condition)
+    {
+        DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (condition())
+            {
+                return true;
+            }
+            Thread.Sleep(10);
+        }
+        return false;
+    }
+
     private static int FindCapability(VfioUserClient client, byte id)
     {
         int at = (int)(client.ReadRegionU32(VfioRegionIndex.Config, 0x34) & 0xff);

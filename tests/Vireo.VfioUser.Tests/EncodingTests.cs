@@ -24,6 +24,8 @@ public sealed class EncodingTests
         { "GET_REGION_IO_FDS", RegionIoFds.Request(1), "10000000 00000000 01000000 00000000" },
         { "GET_IRQ_INFO", new IrqInfo(16, IrqInfoFlags.EventFd, 2, 4), "10000000 01000000 02000000 04000000" },
         { "SET_IRQS eventfd", new IrqSet(IrqSetFlags.DataEventFd | IrqSetFlags.ActionTrigger, 0, 0, 1, ReadOnlyMemory<byte>.Empty), "14000000 24000000 00000000 00000000 01000000" },
+        { "SET_IRQS unmask eventfd", new IrqSet(IrqSetFlags.DataEventFd | IrqSetFlags.ActionUnmask, 0, 0, 1, ReadOnlyMemory<byte>.Empty), "14000000 14000000 00000000 00000000 01000000" },
+        { "SET_IRQS unmask bool", new IrqSet(IrqSetFlags.DataBool | IrqSetFlags.ActionUnmask, 0, 0, 1, new byte[] { 1 }), "15000000 12000000 00000000 00000000 01000000 01" },
         { "SET_IRQS bool", new IrqSet(IrqSetFlags.DataBool | IrqSetFlags.ActionTrigger, 2, 1, 2, new byte[] { 1, 0 }), "16000000 22000000 02000000 01000000 02000000 0100" },
         { "REGION_READ request", new RegionAccess(0x10, 7, 4, ReadOnlyMemory<byte>.Empty), "1000000000000000 07000000 04000000" },
         { "REGION_WRITE request", new RegionAccess(0x10, 7, 4, new byte[] { 0xde, 0xad, 0xbe, 0xef }), "1000000000000000 07000000 04000000 deadbeef" },

@@ -1,10 +1,13 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 
 namespace Vireo.VfioUser.Tests;
 
 /// <summary>A small device for tests: BAR0 trapped registers (0x0 scratch, 0x4 doorbell that
 /// DMA-copies 16 bytes from src 0x8 to dst 0x10 and raises vector 0), BAR2 shared memory with
-/// one mmap area and MSI-X table/PBA in its trapped second page, PM capability, migration.</summary>
+/// one mmap area and MSI-X table/PBA in its trapped second page, PM capability, migration.
+/// ioeventfds: the doorbell 0x4 (any value), 0x20 matching 0x5a, 0x28 any value; writes to
+/// 0x20 and 0x28 are recorded.</summary>
 internal sealed class TestDevice : VfioUserPciDevice
 {
     public TestDevice()
@@ -15,6 +18,9 @@ internal sealed class TestDevice : VfioUserPciDevice
         DefineBar(0, PciBar.Trapped(0x100));
         DefineBar(2, PciBar.SharedMemory(0x2000, [new SparseMmapArea(0, 0x1000)]));
         DefineMsix(4, 2, 0x1000, 2, 0x1800);
+        DefineIoEventFd(0, 4, 4);
+        DefineIoEventFd(0, 0x20, 4, 0x5a);
+        DefineIoEventFd(0, 0x28, 2);
         Config.Seal();
     }
 
@@ -25,6 +31,8 @@ internal sealed class TestDevice : VfioUserPciDevice
     public ulong Destination { get; set; }
 
     public List<bool> LowPowerChanges { get; } = [];
+
+    public ConcurrentQueue<(ulong Offset, ulong Value, int Length)> RecordedWrites { get; } = new();
 
     public int Resets { get; private set; }
 
@@ -55,6 +63,11 @@ internal sealed class TestDevice : VfioUserPciDevice
                 break;
             case 0x10 when data.Length == 8:
                 Destination = BinaryPrimitives.ReadUInt64LittleEndian(data);
+                break;
+            case 0x20 or 0x28:
+                Span<byte> value = stackalloc byte[8];
+                data.CopyTo(value);
+                RecordedWrites.Enqueue((offset, BinaryPrimitives.ReadUInt64LittleEndian(value), data.Length));
                 break;
             case 4:
                 byte[] buffer = new byte[16];

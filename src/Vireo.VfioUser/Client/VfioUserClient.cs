@@ -18,6 +18,8 @@ public sealed class VfioUserClient : IDisposable
     private readonly VfioUserClientOptions _options;
     private readonly ConcurrentDictionary<ushort, TaskCompletionSource<ReceivedMessage>> _pending = new();
     private readonly Thread _reader;
+    private MessageChannel? _twin;
+    private Thread? _twinReader;
     private int _nextId;
     private volatile Exception? _failure;
 
@@ -36,6 +38,9 @@ public sealed class VfioUserClient : IDisposable
     public ushort Minor { get; private set; }
 
     public string? ServerCapabilitiesJson { get; private set; }
+
+    /// <summary>The server handed over a twin socket: its DMA_READ/DMA_WRITE travel there.</summary>
+    public bool TwinSocketActive => _twin is not null;
 
     /// <summary>Both sides announced the low-power features.</summary>
     public bool LowPowerAvailable => _options.AnnounceLowPower && ServerCapabilities.VireoLowPower == true;
@@ -94,6 +99,79 @@ public sealed class VfioUserClient : IDisposable
         return RegionIoFds.Decode(reply.Payload);
     }
 
+    /// <summary>The region's ioeventfds with an fd each (libvfio-user's two-step: the first
+    /// answer names the argsz the entries need). Entries sharing one fd get a duplicate each, so
+    /// every returned entry owns its fd; the caller disposes them.</summary>
+    public IReadOnlyList<RegionIoEventFd> GetRegionIoEventFds(uint index)
+    {
+        uint argsz = RegionIoFds.Length;
+        for (int attempt = 0; attempt < 2; attempt++)
+        {
+            using ReceivedMessage reply = Request(VfioUserCommand.DeviceGetRegionIoFds, RegionIoFds.Request(index, argsz));
+            RegionIoFds answer = RegionIoFds.Decode(reply.Payload);
+            if (answer.Count == 0)
+            {
+                return [];
+            }
+            if (answer.SubRegions.IsEmpty && attempt == 0 && answer.Argsz > argsz && answer.Argsz <= _options.MaxDataTransferSize)
+            {
+                argsz = answer.Argsz;
+                continue;
+            }
+            return TakeIoEventFds(answer, reply);
+        }
+        throw new VfioUserException(Errno.EIO, $"GET_REGION_IO_FDS of region {index} sent no entries at the argsz it asked for");
+    }
+
+    private static List<RegionIoEventFd> TakeIoEventFds(RegionIoFds answer, ReceivedMessage reply)
+    {
+        int length = answer.SubRegions.Length;
+        if (answer.Count > (uint)length || length % (int)answer.Count != 0)
+        {
+            throw new VfioUserException(Errno.EIO, $"GET_REGION_IO_FDS: {length} bytes for {answer.Count} entries");
+        }
+        int stride = length / (int)answer.Count;
+        var entries = new List<SubRegionIoEventFd>();
+        for (int i = 0; i < (int)answer.Count; i++)
+        {
+            SubRegionIoEventFd entry = SubRegionIoEventFd.Decode(answer.SubRegions.Span[(i * stride)..], stride);
+            if (entry.Type != IoFdType.IoEventFd || entry.FdIndex >= (uint)reply.FdCount)
+            {
+                throw new VfioUserException(Errno.EIO, $"GET_REGION_IO_FDS entry {i}: type {entry.Type}, fd {entry.FdIndex} of {reply.FdCount}");
+            }
+            entries.Add(entry);
+        }
+        var result = new List<RegionIoEventFd>();
+        var taken = new SafeFd?[reply.FdCount];
+        try
+        {
+            foreach (SubRegionIoEventFd entry in entries)
+            {
+                int at = (int)entry.FdIndex;
+                SafeFd fd;
+                if (taken[at] is SafeFd first)
+                {
+                    fd = FileDescriptor.Duplicate(first);
+                }
+                else
+                {
+                    fd = reply.TakeFd(at);
+                    taken[at] = fd;
+                }
+                result.Add(new RegionIoEventFd(entry, fd));
+            }
+            return result;
+        }
+        catch
+        {
+            foreach (RegionIoEventFd r in result)
+            {
+                r.Dispose();
+            }
+            throw;
+        }
+    }
+
     public IrqInfo GetIrqInfo(uint index)
     {
         using ReceivedMessage reply = Request(VfioUserCommand.DeviceGetIrqInfo, IrqInfo.Request(index));
@@ -116,6 +194,33 @@ public sealed class VfioUserClient : IDisposable
     /// <summary>DATA_NONE with an action: trigger, mask or unmask vectors.</summary>
     public void IrqAction(VfioIrqIndex index, IrqSetFlags action, uint start, uint count)
         => Request(VfioUserCommand.DeviceSetIrqs, new IrqSet(IrqSetFlags.DataNone | action, (uint)index, start, count, ReadOnlyMemory<byte>.Empty)).Dispose();
+
+    /// <summary>DATA_BOOL with an action: only the vectors whose byte is non-zero are acted on.</summary>
+    public void IrqActionBool(VfioIrqIndex index, IrqSetFlags action, uint start, ReadOnlySpan<bool> vectors)
+    {
+        byte[] data = new byte[vectors.Length];
+        for (int i = 0; i < vectors.Length; i++)
+        {
+            data[i] = vectors[i] ? (byte)1 : (byte)0;
+        }
+        Request(VfioUserCommand.DeviceSetIrqs, new IrqSet(IrqSetFlags.DataBool | action, (uint)index, start, (uint)data.Length, data)).Dispose();
+    }
+
+    public void MaskIrq(VfioIrqIndex index, uint start = 0, uint count = 1) => IrqAction(index, IrqSetFlags.ActionMask, start, count);
+
+    /// <summary>Unmasks vectors; for INTx, which the server masks each time it fires, this is the
+    /// guest's EOI (a raise left pending meanwhile fires now).</summary>
+    public void UnmaskIrq(VfioIrqIndex index, uint start = 0, uint count = 1) => IrqAction(index, IrqSetFlags.ActionUnmask, start, count);
+
+    /// <summary>DATA_EVENTFD|ACTION_UNMASK: the server unmasks INTx each time
+    /// <paramref name="unmask"/> is signalled — hand it the resample fd of a KVM irqfd and the
+    /// guest's EOI unmasks the line with no VMM round trip. Null de-assigns it.</summary>
+    public void SetIrqUnmaskEventFd(VfioIrqIndex index, EventFd? unmask)
+    {
+        SafeFd[] fds = unmask is null ? [] : [unmask.Handle];
+        var set = new IrqSet(IrqSetFlags.DataEventFd | IrqSetFlags.ActionUnmask, (uint)index, 0, 1, ReadOnlyMemory<byte>.Empty);
+        Request(VfioUserCommand.DeviceSetIrqs, set, fds).Dispose();
+    }
 
     public void ReadRegion(uint region, ulong offset, Span<byte> data)
     {
@@ -199,6 +304,36 @@ public sealed class VfioUserClient : IDisposable
     }
 
     public void LowPowerExit() => Feature(DeviceFeature.Create(DeviceFeatureId.LowPowerExit, DeviceFeatureFlags.Set));
+
+    /// <summary>DMA_LOGGING_START: the device logs its DMA writes inside
+    /// <paramref name="ranges"/> (all of them when empty); returns the page size it chose.</summary>
+    public ulong DmaLoggingStart(ulong pageSize, IReadOnlyList<DmaLoggingRange> ranges)
+    {
+        DeviceFeature reply = Feature(DeviceFeature.Create(DeviceFeatureId.DmaLoggingStart, DeviceFeatureFlags.Set, new DmaLoggingControl(pageSize, ranges).ToArray()));
+        return DmaLoggingControl.Decode(reply.Data.Span).PageSize;
+    }
+
+    public void DmaLoggingStop() => Feature(DeviceFeature.Create(DeviceFeatureId.DmaLoggingStop, DeviceFeatureFlags.Set, new DmaLoggingControl(0, []).ToArray()));
+
+    /// <summary>DMA_LOGGING_REPORT: the pages written in [iova, iova + length) since the last
+    /// report, one bit per <paramref name="pageSize"/> page; the device clears what it reports.</summary>
+    public ulong[] DmaLoggingReport(ulong iova, ulong length, ulong pageSize)
+    {
+        ulong bitmapBytes = VfioUser.DmaLoggingReport.BitmapBytes(length, pageSize) ?? throw new ArgumentOutOfRangeException(nameof(pageSize), "page size 0");
+        ulong argsz = (ulong)(DeviceFeature.Length + VfioUser.DmaLoggingReport.HeaderLength) + bitmapBytes;
+        if (argsz > ServerCapabilities.EffectiveMaxDataTransferSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(length), $"a report of {length:x} at {pageSize:x} needs {argsz} bytes, more than the server's max_data_xfer_size");
+        }
+        byte[] data = new VfioUser.DmaLoggingReport(iova, length, pageSize, []).ToArray();
+        var request = new DeviceFeature((uint)argsz, (DeviceFeatureFlags)(ushort)DeviceFeatureId.DmaLoggingReport | DeviceFeatureFlags.Get, data);
+        DmaLoggingReport answer = VfioUser.DmaLoggingReport.Decode(Feature(request).Data.Span);
+        if (answer.Iova != iova || answer.Length != length || answer.PageSize != pageSize || (ulong)answer.Bitmap.Count * 8 != bitmapBytes)
+        {
+            throw new VfioUserException(Errno.EIO, $"DMA logging report answered {answer.Iova:x}+{answer.Length:x}/{answer.PageSize:x} with {answer.Bitmap.Count} words");
+        }
+        return [.. answer.Bitmap];
+    }
 
     public MigrationFlags GetMigrationFlags()
     {
@@ -293,11 +428,17 @@ public sealed class VfioUserClient : IDisposable
     {
         _failure ??= new ObjectDisposedException(nameof(VfioUserClient));
         _channel.Shutdown();
+        _twin?.Shutdown();
         if (Thread.CurrentThread != _reader)
         {
             _reader.Join(TimeSpan.FromSeconds(5));
         }
+        if (_twinReader is not null && Thread.CurrentThread != _twinReader)
+        {
+            _twinReader.Join(TimeSpan.FromSeconds(5));
+        }
         _channel.Dispose();
+        _twin?.Dispose();
     }
 
     private void Negotiate()
@@ -311,6 +452,7 @@ public sealed class VfioUserClient : IDisposable
             MigrationPageSize = VfioUserCapabilities.DefaultPageSizes,
             VireoLowPower = _options.AnnounceLowPower ? true : null,
             VireoAcpiNotify = _options.AnnounceAcpiNotify ? true : null,
+            TwinSocket = _options.RequestTwinSocket ? true : null,
         };
         using ReceivedMessage reply = Request(VfioUserCommand.Version, new VersionPayload(ProtocolMajor, ProtocolMinor, caps.ToJson()));
         VersionPayload version = VersionPayload.Decode(reply.Payload);
@@ -322,6 +464,54 @@ public sealed class VfioUserClient : IDisposable
         Minor = version.Minor;
         ServerCapabilitiesJson = version.Capabilities;
         ServerCapabilities = version.Capabilities is null ? new VfioUserCapabilities() : VfioUserCapabilities.Parse(version.Capabilities);
+        if (ServerCapabilities.TwinSocket == true)
+        {
+            AcceptTwinSocket(reply);
+        }
+    }
+
+    /// <summary>Takes the twin socket named by fd_index. A server that grants what was not asked,
+    /// or names no fd, would send its DMA where nobody listens: the connection is refused (EIO).</summary>
+    private void AcceptTwinSocket(ReceivedMessage reply)
+    {
+        if (!_options.RequestTwinSocket)
+        {
+            throw new VfioUserException(Errno.EIO, "the server granted a twin socket the client did not ask for");
+        }
+        if (ServerCapabilities.TwinSocketFdIndex is not int index || index < 0 || index >= reply.FdCount)
+        {
+            throw new VfioUserException(Errno.EIO, $"twin_socket fd_index {ServerCapabilities.TwinSocketFdIndex?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "missing"} with {reply.FdCount} fds");
+        }
+        _twin = new MessageChannel(UnixSocket.FromHandle(reply.TakeFd(index)), checked((int)_options.MaxDataTransferSize + RegionAccess.Length), 0);
+        _twinReader = new Thread(TwinLoop) { IsBackground = true, Name = "vfio-user client twin" };
+        _twinReader.Start();
+    }
+
+    /// <summary>Serves the server's commands on the twin socket; it carries nothing else.</summary>
+    private void TwinLoop()
+    {
+        MessageChannel twin = _twin!;
+        try
+        {
+            while (true)
+            {
+                using ReceivedMessage? message = twin.Receive();
+                if (message is null)
+                {
+                    return;
+                }
+                if (!message.Header.IsCommand)
+                {
+                    Fail(new VfioUserDisconnectedException($"the server sent a reply (#{message.Header.MessageId}) on the twin socket"));
+                    return;
+                }
+                ServeServerCommand(message, twin);
+            }
+        }
+        catch (Exception e) when (e is VfioUserDisconnectedException or VfioUserException or ErrnoException)
+        {
+            Fail(e);
+        }
     }
 
     private void ThrowIfFailed()
@@ -357,7 +547,7 @@ public sealed class VfioUserClient : IDisposable
                 }
                 using (message)
                 {
-                    ServeServerCommand(message);
+                    ServeServerCommand(message, _channel);
                 }
             }
         }
@@ -367,7 +557,7 @@ public sealed class VfioUserClient : IDisposable
         }
     }
 
-    private void ServeServerCommand(ReceivedMessage message)
+    private void ServeServerCommand(ReceivedMessage message, MessageChannel channel)
     {
         MessageHeader header = message.Header;
         var replyHeader = new MessageHeader(header.MessageId, header.Command, 0, MessageFlags.Reply, 0);
@@ -387,7 +577,7 @@ public sealed class VfioUserClient : IDisposable
                     target.Read(request.Address, data);
                     if (!header.NoReply)
                     {
-                        _channel.Send(replyHeader, request with { Data = data });
+                        channel.Send(replyHeader, request with { Data = data });
                     }
                     return;
                 }
@@ -397,7 +587,7 @@ public sealed class VfioUserClient : IDisposable
                     target.Write(request.Address, request.Data.Span);
                     if (!header.NoReply)
                     {
-                        _channel.Send(replyHeader, request with { Data = ReadOnlyMemory<byte>.Empty });
+                        channel.Send(replyHeader, request with { Data = ReadOnlyMemory<byte>.Empty });
                     }
                     return;
                 }
@@ -409,7 +599,7 @@ public sealed class VfioUserClient : IDisposable
         {
             if (!header.NoReply)
             {
-                _channel.SendError(header.MessageId, header.Command, e is VfioUserException v ? v.Errno : Errno.EFAULT);
+                channel.SendError(header.MessageId, header.Command, e is VfioUserException v ? v.Errno : Errno.EFAULT);
             }
         }
     }
@@ -422,5 +612,6 @@ public sealed class VfioUserClient : IDisposable
             waiter.TrySetException(new VfioUserDisconnectedException(reason.Message, reason));
         }
         _channel.Shutdown();
+        _twin?.Shutdown();
     }
 }

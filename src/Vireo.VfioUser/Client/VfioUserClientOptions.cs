@@ -7,6 +7,10 @@ public sealed record VfioUserClientOptions
 
     public uint MaxDataTransferSize { get; init; } = VfioUserCapabilities.DefaultMaxDataTransferSize;
 
+    /// <summary>Ask for twin_socket: the server's DMA_READ/DMA_WRITE then come on a second
+    /// socket it hands over in the VERSION reply (servers that do not offer it are unaffected).</summary>
+    public bool RequestTwinSocket { get; init; } = true;
+
     /// <summary>Announce the Vireo low-power features.</summary>
     public bool AnnounceLowPower { get; init; } = true;
 

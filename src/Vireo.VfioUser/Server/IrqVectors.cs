@@ -2,16 +2,19 @@ using Vireo.Sys;
 
 namespace Vireo.VfioUser;
 
-/// <summary>The client's eventfds, masks and pending bits for one IRQ index.</summary>
+/// <summary>The client's eventfds (trigger, and unmask where the index has them), masks and
+/// pending bits for one IRQ index.</summary>
 internal sealed class IrqVectors
 {
     private readonly EventFd?[] _fds;
+    private readonly EventFd?[] _unmaskFds;
     private readonly bool[] _masked;
     private readonly bool[] _pending;
 
     public IrqVectors(int count)
     {
         _fds = new EventFd?[count];
+        _unmaskFds = new EventFd?[count];
         _masked = new bool[count];
         _pending = new bool[count];
     }
@@ -24,6 +27,16 @@ internal sealed class IrqVectors
     {
         _fds[vector]?.Dispose();
         _fds[vector] = fd;
+    }
+
+    public EventFd? UnmaskFd(int vector) => _unmaskFds[vector];
+
+    /// <summary>The eventfd whose signal unmasks the vector (KVM's resample irqfd writes it at
+    /// the guest's EOI); null de-assigns.</summary>
+    public void AssignUnmask(int vector, EventFd? fd)
+    {
+        _unmaskFds[vector]?.Dispose();
+        _unmaskFds[vector] = fd;
     }
 
     public bool IsMasked(int vector) => _masked[vector];
@@ -66,6 +79,7 @@ internal sealed class IrqVectors
         for (int i = 0; i < _fds.Length; i++)
         {
             Assign(i, null);
+            AssignUnmask(i, null);
         }
         ResetMasks();
     }

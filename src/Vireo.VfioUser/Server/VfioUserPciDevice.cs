@@ -8,6 +8,7 @@ namespace Vireo.VfioUser;
 public abstract class VfioUserPciDevice : IDisposable
 {
     private readonly PciBar?[] _bars = new PciBar?[6];
+    private readonly List<IoEventFdDeclaration> _ioEventFds = [];
     private IVfioUserDeviceHost? _host;
 
     protected VfioUserPciDevice(PciConfigSpace config)
@@ -27,6 +28,9 @@ public abstract class VfioUserPciDevice : IDisposable
     public int MsixPbaBar { get; private set; } = -1;
 
     public ulong MsixPbaOffset { get; private set; }
+
+    /// <summary>The ioeventfds the server offers in GET_REGION_IO_FDS, in declaration order.</summary>
+    public IReadOnlyList<IoEventFdDeclaration> IoEventFds => _ioEventFds;
 
     public IVfioUserDeviceHost Host => _host ?? throw new InvalidOperationException("the device is not attached to a server");
 
@@ -50,6 +54,60 @@ public abstract class VfioUserPciDevice : IDisposable
         MsixPbaBar = pbaBar;
         MsixPbaOffset = pbaOffset;
     }
+
+    /// <summary>Declares an ioeventfd: the server hands the client an eventfd for this write
+    /// (GET_REGION_IO_FDS), which a VMM registers with KVM_IOEVENTFD so a guest write there only
+    /// signals it. Each signal reaches <see cref="WriteBar"/> as that write — the datamatch value,
+    /// or zeros without datamatch (the value is then unknown, so the register must not depend on
+    /// it). An eventfd adds up signals, so writes the server has not yet seen arrive as one.
+    /// Declare after the BAR (and MSI-X); the range must be trapped (KVM never sees accesses to
+    /// mmap'd areas) and outside the MSI-X table and PBA.</summary>
+    protected void DefineIoEventFd(int bar, ulong offset, int size, ulong? dataMatch = null)
+    {
+        if (bar is < 0 or > 5 || _bars[bar] is not PciBar pciBar)
+        {
+            throw new ArgumentException($"BAR {bar} is not defined", nameof(bar));
+        }
+        if (size is not (1 or 2 or 4 or 8))
+        {
+            // linux/kvm.h KVM_IOEVENTFD: len is 1, 2, 4 or 8 (0 only for virtio-ccw/fast MMIO).
+            throw new ArgumentException($"ioeventfd size {size} is not 1, 2, 4 or 8", nameof(size));
+        }
+        if (offset > pciBar.Size || (ulong)size > pciBar.Size - offset)
+        {
+            throw new ArgumentException($"ioeventfd {offset:x}+{size} is outside BAR {bar}", nameof(offset));
+        }
+        if (dataMatch is ulong value && size < 8 && value >> (size * 8) != 0)
+        {
+            throw new ArgumentException($"datamatch {value:x} does not fit {size} bytes", nameof(dataMatch));
+        }
+        foreach (SparseMmapArea area in pciBar.IsSharedMemory ? pciBar.MmapAreas : [])
+        {
+            if (offset < area.Offset + area.Size && area.Offset < offset + (ulong)size)
+            {
+                throw new ArgumentException($"ioeventfd {offset:x}+{size} lies in an mmap area of BAR {bar}", nameof(offset));
+            }
+        }
+        if ((bar == MsixTableBar && Overlaps(offset, size, MsixTableOffset, (ulong)Config.MsixVectors * 16))
+            || (bar == MsixPbaBar && Overlaps(offset, size, MsixPbaOffset, (ulong)((Config.MsixVectors + 63) / 64 * 8))))
+        {
+            throw new ArgumentException($"ioeventfd {offset:x}+{size} lies in the MSI-X table or PBA", nameof(offset));
+        }
+        foreach (IoEventFdDeclaration other in _ioEventFds)
+        {
+            // KVM's collision rule: same address and length, and either matches any value or
+            // both match the same one.
+            if (other.Bar == bar && other.Offset == offset && other.Size == size
+                && (other.DataMatch is null || dataMatch is null || other.DataMatch == dataMatch))
+            {
+                throw new ArgumentException($"ioeventfd {offset:x}+{size} collides with one declared before", nameof(offset));
+            }
+        }
+        _ioEventFds.Add(new IoEventFdDeclaration(bar, offset, size, dataMatch));
+    }
+
+    private static bool Overlaps(ulong offset, int size, ulong start, ulong length)
+        => length != 0 && offset < start + length && start < offset + (ulong)size;
 
     /// <summary>A trapped BAR read (or one outside the mmap areas of a shared-memory BAR).</summary>
     protected internal virtual void ReadBar(int bar, ulong offset, Span<byte> data) => data.Clear();

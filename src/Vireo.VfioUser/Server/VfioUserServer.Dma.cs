@@ -29,7 +29,10 @@ public sealed partial class VfioUserServer
     {
         lock (_lock)
         {
-            foreach ((DmaRegion region, ulong at, int offset, int length) in SplitDma(address, source.Length, deviceReads: false))
+            List<(DmaRegion Region, ulong Address, int Offset, int Length)> pieces = SplitDma(address, source.Length, deviceReads: false);
+            // Logged before the bytes move: a write that fails half way is still reported.
+            MarkDmaWritten(address, source.Length);
+            foreach ((DmaRegion region, ulong at, int offset, int length) in pieces)
             {
                 ReadOnlySpan<byte> slice = source.Slice(offset, length);
                 if (region.IsMapped)
@@ -150,13 +153,15 @@ public sealed partial class VfioUserServer
     /// max_data_xfer_size. Client commands that arrive meanwhile are kept for later, in order.</summary>
     private void DmaByMessage(VfioUserCommand command, ulong address, Span<byte> data)
     {
-        MessageChannel channel = _channel ?? throw new VfioUserException(Errno.EFAULT, "no client for DMA");
-        if (Environment.CurrentManagedThreadId != _servingThread)
+        MessageChannel channel = _twin ?? _channel ?? throw new VfioUserException(Errno.EFAULT, "no client for DMA");
+        if (_twin is null && Environment.CurrentManagedThreadId != _servingThread)
         {
-            // Only the serving thread reads the socket; a second reader would steal its messages.
-            throw new InvalidOperationException("DMA through messages is only possible from device callbacks");
+            // Only the serving thread reads the main socket; a second reader would steal its
+            // messages. The twin socket carries nothing else, so with it any thread may (under _lock).
+            throw new InvalidOperationException("DMA through messages without a twin socket is only possible from device callbacks");
         }
-        int step = (int)Math.Min(_client.EffectiveMaxDataTransferSize, int.MaxValue / 2);
+        // Pieces both sides accept: the client's limit for our requests, ours for its replies.
+        int step = (int)Math.Min(Math.Min(_client.EffectiveMaxDataTransferSize, _options.MaxDataTransferSize), int.MaxValue / 2);
         for (int done = 0; done < data.Length; done += step)
         {
             int length = Math.Min(step, data.Length - done);
@@ -194,7 +199,7 @@ public sealed partial class VfioUserServer
             {
                 return message;
             }
-            if (message.Header.IsCommand && _deferred.Count < _options.MaxDeferredCommands)
+            if (channel == _channel && message.Header.IsCommand && _deferred.Count < _options.MaxDeferredCommands)
             {
                 _deferred.Enqueue(message);
                 continue;

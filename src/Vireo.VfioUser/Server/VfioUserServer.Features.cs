@@ -125,6 +125,9 @@ public sealed partial class VfioUserServer
     {
         DeviceFeatureId.Migration when _device.SupportsMigration => DeviceFeatureFlags.Get | DeviceFeatureFlags.Probe,
         DeviceFeatureId.MigDeviceState when _device.SupportsMigration => DeviceFeatureFlags.Get | DeviceFeatureFlags.Set | DeviceFeatureFlags.Probe,
+        // Dirty logging serves migration, so it comes with it, as in libvfio-user.
+        DeviceFeatureId.DmaLoggingStart or DeviceFeatureId.DmaLoggingStop when _device.SupportsMigration => DeviceFeatureFlags.Set | DeviceFeatureFlags.Probe,
+        DeviceFeatureId.DmaLoggingReport when _device.SupportsMigration => DeviceFeatureFlags.Get | DeviceFeatureFlags.Probe,
         DeviceFeatureId.LowPowerEntry or DeviceFeatureId.LowPowerEntryWithWakeup or DeviceFeatureId.LowPowerExit when _lowPowerNegotiated
             => DeviceFeatureFlags.Set | DeviceFeatureFlags.Probe,
         _ => 0,
@@ -149,6 +152,7 @@ public sealed partial class VfioUserServer
         {
             return request.Feature switch
             {
+                DeviceFeatureId.DmaLoggingReport => HandleDmaLoggingReport(request),
                 DeviceFeatureId.Migration => FeatureReply(request, 8, span => BinaryPrimitives.WriteUInt64LittleEndian(span, (ulong)(MigrationFlags.StopCopy | MigrationFlags.PreCopy))),
                 _ => FeatureReply(request, 8, span => BinaryPrimitives.WriteUInt32LittleEndian(span, (uint)_migrationState)),
             };
@@ -166,6 +170,25 @@ public sealed partial class VfioUserServer
                     throw new VfioUserException(Errno.EINVAL, "MIG_DEVICE_STATE needs 8 bytes");
                 }
                 SetMigrationState((MigrationState)BinaryPrimitives.ReadUInt32LittleEndian(request.Data.Span));
+                break;
+            case DeviceFeatureId.DmaLoggingStart:
+            {
+                if (_dirtyLog is not null)
+                {
+                    // linux/vfio.h: another start is not allowed until the matching stop.
+                    throw new VfioUserException(Errno.EBUSY, "DMA logging is already started");
+                }
+                DmaLoggingControl control = DmaLoggingControl.Decode(request.Data.Span);
+                _dirtyLog = DirtyLog.Start(control);
+                // The reply is the request, with the page size the device chose.
+                DmaLoggingControl chosen = control with { PageSize = _dirtyLog.PageSize };
+                byte[] reply = new byte[DeviceFeature.Length + chosen.EncodedLength];
+                new DeviceFeature(request.Argsz, request.Flags, chosen.ToArray()).Encode(reply);
+                return new RawPayload(reply);
+            }
+            case DeviceFeatureId.DmaLoggingStop:
+                // linux/vfio.h gives STOP no data; whatever the client sent is echoed, unread.
+                _dirtyLog = null;
                 break;
             case DeviceFeatureId.LowPowerEntry:
                 if (_lowPower != LowPowerMode.Off || message.FdCount != 0)
@@ -194,6 +217,32 @@ public sealed partial class VfioUserServer
         }
         return new RawPayload(message.Payload);
     }
+
+    private DirtyLog? _dirtyLog;
+
+    private RawPayload HandleDmaLoggingReport(DeviceFeature request)
+    {
+        DirtyLog log = _dirtyLog ?? throw new VfioUserException(Errno.EINVAL, "DMA logging report while logging is stopped");
+        if (request.Data.Length < DmaLoggingReport.HeaderLength)
+        {
+            throw new VfioUserException(Errno.EINVAL, $"DMA logging report of {request.Data.Length} bytes");
+        }
+        DmaLoggingReport asked = DmaLoggingReport.Decode(request.Data.Span[..DmaLoggingReport.HeaderLength]);
+        // Size the bitmap against the client's argsz and its transfer limit before making it.
+        ulong? bitmapBytes = DmaLoggingReport.BitmapBytes(asked.Length, asked.PageSize);
+        ulong replyBytes = (ulong)(DeviceFeature.Length + DmaLoggingReport.HeaderLength) + (bitmapBytes ?? 0);
+        if (bitmapBytes is null || replyBytes > request.Argsz || replyBytes > _client.EffectiveMaxDataTransferSize)
+        {
+            throw new VfioUserException(Errno.EINVAL, $"DMA logging report of {asked.Length:x} at page size {asked.PageSize:x} needs {replyBytes} bytes, argsz {request.Argsz}");
+        }
+        ulong[] bitmap = log.Report(asked.Iova, asked.Length, asked.PageSize);
+        byte[] data = (asked with { Bitmap = bitmap }).ToArray();
+        return FeatureReply(request, data.Length, span => data.CopyTo(span));
+    }
+
+    private void MarkDmaWritten(ulong address, int length) => _dirtyLog?.MarkWritten(address, (ulong)length);
+
+    private void StopDirtyLog() => _dirtyLog = null;
 
     private static void RequireArgsz(DeviceFeature request, int payloadLength)
     {

@@ -27,7 +27,7 @@ public sealed partial class VfioUserServer
             {
                 return Trigger(VfioIrqIndex.Msi, vector);
             }
-            return !config.IntxDisabled && Trigger(VfioIrqIndex.Intx, 0);
+            return !config.IntxDisabled && Raise(VfioIrqIndex.Intx, 0);
         }
     }
 
@@ -35,8 +35,37 @@ public sealed partial class VfioUserServer
     {
         lock (_lock)
         {
-            return Trigger(index, subIndex);
+            return Raise(index, subIndex);
         }
+    }
+
+    /// <summary>A raise by the device. INTx is automasked (linux/vfio.h VFIO_IRQ_INFO_AUTOMASKED,
+    /// seed 004): the first raise signals the trigger eventfd and masks the line, so a guest that
+    /// does not service it cannot make the device interrupt it over and over; later raises stay
+    /// pending, once, until the client unmasks (SET_IRQS ACTION_UNMASK, or its unmask eventfd,
+    /// which KVM's resample irqfd writes at the guest's EOI).</summary>
+    private bool Raise(VfioIrqIndex index, int vector)
+    {
+        if (index != VfioIrqIndex.Intx)
+        {
+            return Trigger(index, vector);
+        }
+        if (vector != 0 || VectorCount(index) == 0)
+        {
+            return false;
+        }
+        IrqVectors intx = Vectors(index);
+        if (intx.IsMasked(0))
+        {
+            intx.SetPending(0, true);
+            return false;
+        }
+        if (!intx.Signal(0))
+        {
+            return false;
+        }
+        intx.SetMasked(0, true);
+        return true;
     }
 
     public void NotifyAcpi(byte code)
@@ -77,6 +106,11 @@ public sealed partial class VfioUserServer
         if (index is VfioIrqIndex.Intx or VfioIrqIndex.Msi or VfioIrqIndex.Msix)
         {
             flags |= IrqInfoFlags.Maskable;
+        }
+        if (index == VfioIrqIndex.Intx)
+        {
+            // As kernel vfio-pci reports INTx: EVENTFD | MASKABLE | AUTOMASKED.
+            flags |= IrqInfoFlags.AutoMasked;
         }
         if (index is VfioIrqIndex.Msi or VfioIrqIndex.Msix)
         {
@@ -137,13 +171,19 @@ public sealed partial class VfioUserServer
         int count = (int)request.Count;
         if (data == IrqSetFlags.DataEventFd)
         {
-            if (action != IrqSetFlags.ActionTrigger)
-            {
-                throw new VfioUserException(Errno.EINVAL, "mask/unmask eventfds (irqfd resampling) are not supported");
-            }
             if (message.FdCount != 0 && message.FdCount != count)
             {
                 throw new VfioUserException(Errno.EINVAL, $"SET_IRQS DATA_EVENTFD count {count} with {message.FdCount} fds");
+            }
+            if (action == IrqSetFlags.ActionUnmask)
+            {
+                SetUnmaskEventFd(index, message);
+                return default(EmptyPayload);
+            }
+            if (action != IrqSetFlags.ActionTrigger)
+            {
+                // As kernel vfio-pci: a mask eventfd is not implemented for any index.
+                throw new VfioUserException(Errno.EINVAL, "SET_IRQS DATA_EVENTFD|ACTION_MASK is not supported");
             }
             IrqVectors target = Vectors(index);
             for (int i = 0; i < count; i++)
@@ -182,6 +222,7 @@ public sealed partial class VfioUserServer
             switch (action)
             {
                 case IrqSetFlags.ActionTrigger:
+                    // Kernel vfio-pci's loopback trigger: it signals without automasking INTx.
                     Trigger(index, start + i);
                     break;
                 case IrqSetFlags.ActionMask:
@@ -194,6 +235,60 @@ public sealed partial class VfioUserServer
         }
         DeliverPendingInterrupts();
         return default(EmptyPayload);
+    }
+
+    /// <summary>DATA_EVENTFD|ACTION_UNMASK: INTx only, one vector; no fd de-assigns.</summary>
+    private void SetUnmaskEventFd(VfioIrqIndex index, ReceivedMessage message)
+    {
+        IrqSet request = IrqSet.Decode(message.Payload);
+        if (index != VfioIrqIndex.Intx || request.Start != 0 || request.Count != 1)
+        {
+            throw new VfioUserException(Errno.EINVAL, $"an unmask eventfd is only for INTx vector 0 (index {index}, {request.Start}+{request.Count})");
+        }
+        EventFd? unmask = null;
+        if (message.FdCount == 1)
+        {
+            SafeFd fd = message.TakeFd(0);
+            try
+            {
+                // The server reads it after poll; should the client read it first, a blocking
+                // read would stall the serving thread. The client only ever signals it.
+                FileDescriptor.SetNonBlocking(fd);
+            }
+            catch (ErrnoException e)
+            {
+                fd.Dispose();
+                throw new VfioUserException(Errno.EINVAL, $"unmask fd: {e.Message}");
+            }
+            unmask = EventFd.FromHandle(fd);
+        }
+        Vectors(index).AssignUnmask(0, unmask);
+    }
+
+    private void AddWatchedIrqFds(List<(EventFd, Action)> watched)
+    {
+        if (_irqs.TryGetValue(VfioIrqIndex.Intx, out IrqVectors? intx) && intx.UnmaskFd(0) is EventFd unmask)
+        {
+            watched.Add((unmask, () => UnmaskFromEventFd(unmask)));
+        }
+    }
+
+    private void UnmaskFromEventFd(EventFd fd)
+    {
+        if (_irqs.TryGetValue(VfioIrqIndex.Intx, out IrqVectors? intx) && ReferenceEquals(intx.UnmaskFd(0), fd))
+        {
+            intx.SetMasked(0, false);
+            DeliverPendingInterrupts();
+        }
+    }
+
+    private void ForgetWatched(EventFd fd)
+    {
+        if (_irqs.TryGetValue(VfioIrqIndex.Intx, out IrqVectors? intx) && ReferenceEquals(intx.UnmaskFd(0), fd))
+        {
+            intx.AssignUnmask(0, null);
+        }
+        ForgetIoEventFd(fd);
     }
 
     private static bool IsSingleBit(uint value) => value != 0 && (value & (value - 1)) == 0;
@@ -236,6 +331,11 @@ public sealed partial class VfioUserServer
                 if (vectors.IsPending(v) && !vectors.IsMasked(v) && !(index == VfioIrqIndex.Msix && MsixFunctionMasked) && vectors.Signal(v))
                 {
                     vectors.SetPending(v, false);
+                    if (index == VfioIrqIndex.Intx)
+                    {
+                        // The pending raise is delivered now, so it masks the line like any raise.
+                        vectors.SetMasked(v, true);
+                    }
                 }
             }
         }

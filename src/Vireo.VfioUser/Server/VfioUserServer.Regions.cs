@@ -50,17 +50,6 @@ public sealed partial class VfioUserServer
         return (new RegionInfo(needed, flags, request.Index, RegionInfo.Length, size, 0, bar.MmapAreas), [fd]);
     }
 
-    private IVfioUserPayload HandleRegionIoFds(ReadOnlySpan<byte> payload)
-    {
-        RegionIoFds request = RegionIoFds.Decode(payload);
-        if (request.Argsz < RegionIoFds.Length || request.Index >= VfioRegionIndex.Count)
-        {
-            throw new VfioUserException(Errno.EINVAL, $"GET_REGION_IO_FDS index {request.Index} argsz {request.Argsz}");
-        }
-        // No ioeventfds are offered: libvfio-user's answer for such a region is argsz 16, count 0.
-        return RegionIoFds.Request(request.Index);
-    }
-
     private IVfioUserPayload HandleRegionRead(ReadOnlySpan<byte> payload)
     {
         RegionAccess request = RegionAccess.Decode(payload, withData: false);

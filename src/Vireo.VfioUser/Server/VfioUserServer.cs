@@ -19,6 +19,7 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
     private readonly Lock _lock = new();
     private readonly Queue<ReceivedMessage> _deferred = new();
     private MessageChannel? _channel;
+    private MessageChannel? _twin;
     private VfioUserCapabilities _client = new();
     private bool _negotiated;
     private bool _lowPowerNegotiated;
@@ -76,7 +77,11 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
     public void Serve(UnixSocket connection, CancellationToken cancellationToken = default)
     {
         var channel = new MessageChannel(connection, MaxRequestPayload, _options.MaxMessageFds);
-        using CancellationTokenRegistration registration = cancellationToken.Register(channel.Shutdown);
+        using CancellationTokenRegistration registration = cancellationToken.Register(() =>
+        {
+            channel.Shutdown();
+            _twin?.Shutdown();
+        });
         lock (_lock)
         {
             _channel = channel;
@@ -90,7 +95,7 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
         {
             while (!cancellationToken.IsCancellationRequested)
             {
-                ReceivedMessage? message = _deferred.Count > 0 ? _deferred.Dequeue() : channel.Receive();
+                ReceivedMessage? message = _deferred.Count > 0 ? _deferred.Dequeue() : NextMessage(channel);
                 if (message is null)
                 {
                     break;
@@ -116,6 +121,8 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
             lock (_lock)
             {
                 _channel = null;
+                _twin?.Dispose();
+                _twin = null;
                 DropClientResources();
             }
             while (_deferred.Count > 0)
@@ -124,6 +131,86 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
             }
             channel.Dispose();
             _device.ClientDisconnected();
+        }
+    }
+
+    /// <summary>Waits for the next client message and, meanwhile, serves the eventfds the server
+    /// watches (INTx unmask, ioeventfds), so their callbacks run on this thread like every other
+    /// device callback. Only this thread changes the watched set, so a snapshot per wait is exact.</summary>
+    private ReceivedMessage? NextMessage(MessageChannel channel)
+    {
+        while (true)
+        {
+            List<(EventFd Fd, Action OnSignal)> watched;
+            lock (_lock)
+            {
+                watched = WatchedEventFds();
+            }
+            if (watched.Count == 0)
+            {
+                return channel.Receive();
+            }
+            var fds = new SafeFd[watched.Count + 1];
+            fds[0] = channel.Socket.Handle;
+            for (int i = 0; i < watched.Count; i++)
+            {
+                fds[i + 1] = watched[i].Fd.Handle;
+            }
+            bool[] ready = new bool[fds.Length];
+            Poller.WaitAny(fds, ready, Timeout.InfiniteTimeSpan);
+            for (int i = 0; i < watched.Count; i++)
+            {
+                if (ready[i + 1])
+                {
+                    lock (_lock)
+                    {
+                        ServeWatched(watched[i].Fd, watched[i].OnSignal);
+                    }
+                }
+            }
+            if (ready[0])
+            {
+                return channel.Receive();
+            }
+        }
+    }
+
+    private List<(EventFd Fd, Action OnSignal)> WatchedEventFds()
+    {
+        var watched = new List<(EventFd, Action)>();
+        AddWatchedIrqFds(watched);
+        AddWatchedIoEventFds(watched);
+        return watched;
+    }
+
+    private void ServeWatched(EventFd fd, Action onSignal)
+    {
+        if (fd.Handle.IsClosed)
+        {
+            // An earlier callback of this round replaced it.
+            return;
+        }
+        try
+        {
+            if (fd.TryRead() != 0)
+            {
+                onSignal();
+                return;
+            }
+            // Readable yet nothing to read: not an eventfd (a client could pass any descriptor),
+            // and left in the set it would make every poll return at once.
+            Log("a watched descriptor is readable but is no eventfd; dropping it");
+            ForgetWatched(fd);
+        }
+        catch (ErrnoException e)
+        {
+            // A descriptor that cannot be read would make every poll return at once: drop it.
+            Log($"watched eventfd failed, dropping it: {e.Message}");
+            ForgetWatched(fd);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or OverflowException or IndexOutOfRangeException or VfioUserException)
+        {
+            Log($"watched eventfd: device failed: {e}");
         }
     }
 
@@ -184,12 +271,12 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
         ReadOnlySpan<byte> payload = message.Payload;
         return message.Header.Command switch
         {
-            VfioUserCommand.Version => (HandleVersion(payload, message.FdCount), []),
+            VfioUserCommand.Version => HandleVersion(payload, message.FdCount),
             VfioUserCommand.DmaMap => (HandleDmaMap(message), []),
             VfioUserCommand.DmaUnmap => (HandleDmaUnmap(payload), []),
             VfioUserCommand.DeviceGetInfo => (HandleDeviceInfo(payload), []),
             VfioUserCommand.DeviceGetRegionInfo => HandleRegionInfo(payload),
-            VfioUserCommand.DeviceGetRegionIoFds => (HandleRegionIoFds(payload), []),
+            VfioUserCommand.DeviceGetRegionIoFds => HandleRegionIoFds(payload),
             VfioUserCommand.DeviceGetIrqInfo => (HandleIrqInfo(payload), []),
             VfioUserCommand.DeviceSetIrqs => (HandleSetIrqs(message), []),
             VfioUserCommand.RegionRead => (HandleRegionRead(payload), []),
@@ -203,7 +290,7 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
         };
     }
 
-    private IVfioUserPayload HandleVersion(ReadOnlySpan<byte> payload, int fdCount)
+    private (IVfioUserPayload, SafeFd[]) HandleVersion(ReadOnlySpan<byte> payload, int fdCount)
     {
         if (_negotiated)
         {
@@ -224,6 +311,17 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
         _acpiNegotiated = _options.OfferAcpiNotify && client.VireoAcpiNotify == true;
         _channel!.MaxReceiveFds = _options.MaxMessageFds;
         _negotiated = true;
+        // libvfio-user's answer to a client asking twin_socket: supported, fd_index 0, and the
+        // client's end of a new socket pair as the reply's only fd. A server not offering it
+        // leaves the key out and the client keeps everything on the main socket.
+        SafeFd[] fds = [];
+        bool twin = _options.OfferTwinSocket && client.TwinSocket == true;
+        if (twin)
+        {
+            (UnixSocket serverEnd, UnixSocket clientEnd) = UnixSocket.CreatePair();
+            _twin = new MessageChannel(serverEnd, MaxRequestPayload, 0);
+            fds = [clientEnd.Handle];
+        }
         var offered = new VfioUserCapabilities
         {
             MaxMessageFds = _options.MaxMessageFds,
@@ -234,8 +332,10 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
             WriteMultiple = true,
             VireoLowPower = _lowPowerNegotiated ? true : null,
             VireoAcpiNotify = _acpiNegotiated ? true : null,
+            TwinSocket = twin ? true : null,
+            TwinSocketFdIndex = twin ? 0 : null,
         };
-        return new VersionPayload(ProtocolMajor, Math.Min(request.Minor, ProtocolMinor), offered.ToJson());
+        return (new VersionPayload(ProtocolMajor, Math.Min(request.Minor, ProtocolMinor), offered.ToJson()), fds);
     }
 
     private IVfioUserPayload HandleReset()
@@ -281,6 +381,8 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
     {
         DropDmaMaps();
         DropIrqFds();
+        DropIoEventFds();
+        StopDirtyLog();
         DropLowPowerWake();
         ResetMigrationStreams();
     }

@@ -11,6 +11,10 @@ public sealed record VfioUserServerOptions
 
     public uint MaxDmaMaps { get; init; } = VfioUserCapabilities.DefaultMaxDmaMaps;
 
+    /// <summary>Give a client that asks for twin_socket a second socket for server-to-client
+    /// DMA_READ/DMA_WRITE (libvfio-user does), so they never interleave with its commands.</summary>
+    public bool OfferTwinSocket { get; init; } = true;
+
     /// <summary>Offer the Vireo low-power features when the client announces them.</summary>
     public bool OfferLowPower { get; init; } = true;
 
