@@ -11,6 +11,7 @@ public enum KvmCapability
     ExtCpuid = 7,
     NrVcpus = 9,
     NrMemslots = 10,
+    CoalescedMmio = 15,
     Pit = 11,
     MpState = 14,
     SyncMmu = 16,
@@ -36,5 +37,6 @@ public enum KvmCapability
     MaxVcpuId = 128,
     X2apicApi = 129,
     ImmediateExit = 136,
+    CoalescedPio = 162,
     Xsave2 = 208,
 }

@@ -63,4 +63,6 @@ internal static class KvmIoctls
     internal static readonly nuint GetXcrs = IoctlNumber.Ior(KvmIo, 0xa6, Unsafe.SizeOf<KvmXcrs>());
     internal static readonly nuint SetXcrs = IoctlNumber.Iow(KvmIo, 0xa7, Unsafe.SizeOf<KvmXcrs>());
     internal static readonly nuint GetXsave2 = IoctlNumber.Ior(KvmIo, 0xcf, Unsafe.SizeOf<KvmXsave>());
+    internal static readonly nuint RegisterCoalescedMmio = IoctlNumber.Iow(KvmIo, 0x67, Unsafe.SizeOf<KvmCoalescedMmioZone>());
+    internal static readonly nuint UnregisterCoalescedMmio = IoctlNumber.Iow(KvmIo, 0x68, Unsafe.SizeOf<KvmCoalescedMmioZone>());
 }

@@ -174,6 +174,24 @@ public sealed class KvmVm : IDisposable
         }
     }
 
+    /// <summary>
+    /// KVM_REGISTER_COALESCED_MMIO with pio = 1: guest writes to [port, port+length) no longer
+    /// exit; KVM queues them in the coalesced ring (<see cref="KvmVcpu.MapCoalescedRing"/>) and
+    /// the VMM replays them, in order, before it handles the next exit. Reads still exit. Only
+    /// for registers whose writes the guest cannot observe until it next exits (KVM_CAP_COALESCED_PIO).
+    /// </summary>
+    public void RegisterCoalescedPio(PioAddress port, uint length)
+        => CoalescedZone(KvmIoctls.RegisterCoalescedMmio, port.Value, length, pio: 1, "KVM_REGISTER_COALESCED_MMIO");
+
+    public void UnregisterCoalescedPio(PioAddress port, uint length)
+        => CoalescedZone(KvmIoctls.UnregisterCoalescedMmio, port.Value, length, pio: 1, "KVM_UNREGISTER_COALESCED_MMIO");
+
+    private void CoalescedZone(nuint request, ulong address, uint length, uint pio, string name)
+    {
+        var zone = new KvmCoalescedMmioZone { Addr = address, Size = length, Pio = pio };
+        Ioctl.Invoke(_fd, request, ref zone, name);
+    }
+
     private void Ioeventfd(EventFd eventFd, ulong address, uint length, ulong? datamatch, uint flags)
     {
         bool added = false;

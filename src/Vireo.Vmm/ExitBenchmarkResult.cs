@@ -1,6 +1,8 @@
 namespace Vireo.Vmm;
 
-public sealed record ExitBenchmarkResult(long Exits, double Seconds)
+/// <summary>What `vireo bench exits` measured: <paramref name="Exits"/> port writes (each an
+/// exit unless coalesced) and how many times the vCPU really came out to Vireo.</summary>
+public sealed record ExitBenchmarkResult(long Exits, double Seconds, long VcpuExits)
 {
     public double MicrosecondsPerExit => Seconds * 1e6 / Exits;
 

@@ -121,6 +121,10 @@ public sealed partial class LinuxVm : IDisposable
     {
         Bus<PioAddress> pio = _machine.Pio;
         pio.Insert(Com1, Serial8250.RegisterCount, Console, "COM1 (8250)");
+        // The transmit holding register (and the divisor latch behind it): a write there shows
+        // the guest nothing until it next exits, which it always does to poll LSR or read IIR
+        // before it writes again, so each console byte costs one exit instead of two.
+        _machine.CoalescePioWrites(Com1, 1);
 
         var i8042 = new I8042(new KvmIrqLine(_machine.Vm, KeyboardIrq));
         i8042.ResetRequested += () => _machine.RequestExit(MachineExitReason.Reset, "the guest reset the CPU through the i8042");
@@ -131,6 +135,9 @@ public sealed partial class LinuxVm : IDisposable
         ulong low = Math.Min(config.MemoryBytes, MemoryLayout.MmioHoleStart.Value);
         rtc.SetMemorySizes(low, config.MemoryBytes - low);
         pio.Insert(Rtc, CmosRtc.PortCount, rtc, "CMOS RTC");
+        // The index register is only ever followed by a data-port access, which exits (QEMU
+        // coalesces the same port).
+        _machine.CoalescePioWrites(Rtc, 1);
 
         _pm.PowerOffRequested += () => _machine.RequestExit(MachineExitReason.PowerOff, "the guest entered ACPI S5");
         pio.Insert(AcpiPlatform.DefaultPmBase, AcpiPmDevice.WindowLength, _pm, "ACPI PM (PM1, PM timer, GPE0)");

@@ -21,20 +21,22 @@ public sealed class Machine : IDisposable
     private readonly KvmVm _vm;
     private readonly VcpuRunner[] _runners;
     private readonly object _exitGate = new();
+    private readonly CoalescedWrites? _coalesced;
     private MachineExit? _exit;
     private bool _disposed;
 
-    private Machine(MachineConfig config, KvmVm vm, GuestMemory memory, Bus<PioAddress> pio, Bus<MmioAddress> mmio, KvmVcpu[] vcpus)
+    private Machine(MachineConfig config, KvmVm vm, GuestMemory memory, Bus<PioAddress> pio, Bus<MmioAddress> mmio, KvmVcpu[] vcpus, KvmCoalescedRing? ring)
     {
         Config = config;
         _vm = vm;
         Memory = memory;
         Pio = pio;
         Mmio = mmio;
+        _coalesced = ring is null ? null : new CoalescedWrites(ring, pio, mmio);
         _runners = new VcpuRunner[vcpus.Length];
         for (int i = 0; i < vcpus.Length; i++)
         {
-            _runners[i] = new VcpuRunner((uint)i, vcpus[i], pio, mmio, OnVcpuStopped);
+            _runners[i] = new VcpuRunner((uint)i, vcpus[i], pio, mmio, _coalesced, OnVcpuStopped);
         }
     }
 
@@ -55,6 +57,7 @@ public sealed class Machine : IDisposable
         config.Validate();
         KvmVm vm = kvm.CreateVm();
         GuestMemory? memory = null;
+        KvmCoalescedRing? ring = null;
         var vcpus = new List<KvmVcpu>();
         try
         {
@@ -75,10 +78,14 @@ public sealed class Machine : IDisposable
             {
                 vcpus.Add(vm.CreateVcpu(i));
             }
-            return new Machine(config, vm, memory, new Bus<PioAddress>("port I/O", warn), new Bus<MmioAddress>("MMIO", warn), [.. vcpus]);
+            // KVM_CAP_COALESCED_MMIO answers the ring's page offset in the vCPU mapping.
+            int ringPage = vm.CheckExtension(KvmCapability.CoalescedPio) > 0 ? vm.CheckExtension(KvmCapability.CoalescedMmio) : 0;
+            ring = ringPage > 0 ? KvmCoalescedRing.Map(vcpus[0], ringPage) : null;
+            return new Machine(config, vm, memory, new Bus<PioAddress>("port I/O", warn), new Bus<MmioAddress>("MMIO", warn), [.. vcpus], ring);
         }
         catch
         {
+            ring?.Dispose();
             vcpus.ForEach(v => v.Dispose());
             memory?.Dispose();
             vm.Dispose();
@@ -95,12 +102,33 @@ public sealed class Machine : IDisposable
             : GuestMemory.Create(backing, (new GuestAddress(0), low), (MemoryLayout.HighRamStart, bytes - low));
     }
 
+    /// <summary>
+    /// Lets guest writes to [port, port+length) skip the exit: KVM queues them and every vCPU
+    /// replays them onto the bus before its next exit (see <see cref="CoalescedWrites"/>). Only
+    /// for registers whose writes have no effect the guest could see before it next exits —
+    /// a UART's transmit holding register, an index register. False where KVM lacks
+    /// KVM_CAP_COALESCED_PIO: the writes then exit as before, with the same result.
+    /// </summary>
+    public bool CoalescePioWrites(PioAddress port, ushort length)
+    {
+        if (_coalesced is null)
+        {
+            return false;
+        }
+        _vm.RegisterCoalescedPio(port, length);
+        return true;
+    }
+
+    /// <summary>Guest writes replayed from the coalesced ring so far: exits the guest did not take.</summary>
+    public long CoalescedWriteCount => _coalesced?.Replayed ?? 0;
+
     public void Start()
     {
         foreach (VcpuRunner runner in _runners)
         {
             runner.Start();
         }
+        _coalesced?.StartTimer();
     }
 
     /// <summary>Pauses every vCPU; returns once none is running guest code.</summary>
@@ -180,6 +208,9 @@ public sealed class Machine : IDisposable
         {
             runner.Stop();
         }
+        // What the guest queued just before it stopped still reaches its devices.
+        _coalesced?.StopTimer();
+        _coalesced?.Drain();
     }
 
     public void Dispose()
@@ -196,6 +227,10 @@ public sealed class Machine : IDisposable
         {
             TryRelease(runner.Dispose, errors);
             TryRelease(runner.Vcpu.Dispose, errors);
+        }
+        if (_coalesced is not null)
+        {
+            TryRelease(_coalesced.Dispose, errors);
         }
         TryRelease(_vm.Dispose, errors);
         TryRelease(Memory.Dispose, errors);

@@ -21,6 +21,7 @@ public sealed class VcpuRunner : IDisposable
     private readonly KvmVcpu _vcpu;
     private readonly Bus<PioAddress> _pio;
     private readonly Bus<MmioAddress> _mmio;
+    private readonly CoalescedWrites? _coalesced;
     private readonly Action<VcpuRunner> _onStopped;
     private readonly object _gate = new();
     private readonly ManualResetEventSlim _threadReady = new();
@@ -32,12 +33,13 @@ public sealed class VcpuRunner : IDisposable
     private bool _parked;
     private Exception? _startFailure;
 
-    internal VcpuRunner(uint index, KvmVcpu vcpu, Bus<PioAddress> pio, Bus<MmioAddress> mmio, Action<VcpuRunner> onStopped)
+    internal VcpuRunner(uint index, KvmVcpu vcpu, Bus<PioAddress> pio, Bus<MmioAddress> mmio, CoalescedWrites? coalesced, Action<VcpuRunner> onStopped)
     {
         Index = index;
         _vcpu = vcpu;
         _pio = pio;
         _mmio = mmio;
+        _coalesced = coalesced;
         _onStopped = onStopped;
     }
 
@@ -233,6 +235,8 @@ public sealed class VcpuRunner : IDisposable
             }
             VcpuExit exit = _vcpu.Run();
             ExitCount++;
+            // Writes KVM queued without exiting came before this exit in guest order.
+            _coalesced?.Drain();
             switch (exit.Kind)
             {
                 case VcpuExitKind.Io:

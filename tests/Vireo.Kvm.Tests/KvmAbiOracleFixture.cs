@@ -42,6 +42,8 @@ public sealed class KvmAbiOracleFixture
         ("KVM_IRQFD", KvmIoctls.Irqfd),
         ("KVM_CREATE_PIT2", KvmIoctls.CreatePit2),
         ("KVM_IOEVENTFD", KvmIoctls.Ioeventfd),
+        ("KVM_REGISTER_COALESCED_MMIO", KvmIoctls.RegisterCoalescedMmio),
+        ("KVM_UNREGISTER_COALESCED_MMIO", KvmIoctls.UnregisterCoalescedMmio),
         ("KVM_SET_CLOCK", KvmIoctls.SetClock),
         ("KVM_GET_CLOCK", KvmIoctls.GetClock),
         ("KVM_GET_PIT2", KvmIoctls.GetPit2),

@@ -140,6 +140,14 @@ internal static class KvmLayouts
         CStructLayout.Of<KvmIrqfd>("struct kvm_irqfd")
             .Field("fd", (ref KvmIrqfd s) => ref s.Fd).Field("gsi", (ref KvmIrqfd s) => ref s.Gsi)
             .Field("flags", (ref KvmIrqfd s) => ref s.Flags).Field("resamplefd", (ref KvmIrqfd s) => ref s.ResampleFd),
+        CStructLayout.Of<KvmCoalescedMmioZone>("struct kvm_coalesced_mmio_zone")
+            .Field("addr", (ref KvmCoalescedMmioZone s) => ref s.Addr).Field("size", (ref KvmCoalescedMmioZone s) => ref s.Size)
+            .Field("pio", (ref KvmCoalescedMmioZone s) => ref s.Pio),
+        CStructLayout.Of<KvmCoalescedMmio>("struct kvm_coalesced_mmio")
+            .Field("phys_addr", (ref KvmCoalescedMmio s) => ref s.PhysAddr).Field("len", (ref KvmCoalescedMmio s) => ref s.Len)
+            .Field("pio", (ref KvmCoalescedMmio s) => ref s.Pio).Field("data", (ref KvmCoalescedMmio s) => ref s.Data),
+        CStructLayout.Of<KvmCoalescedMmioRing>("struct kvm_coalesced_mmio_ring")
+            .Field("first", (ref KvmCoalescedMmioRing s) => ref s.First).Field("last", (ref KvmCoalescedMmioRing s) => ref s.Last),
         CStructLayout.Of<KvmIoeventfd>("struct kvm_ioeventfd")
             .Field("datamatch", (ref KvmIoeventfd s) => ref s.Datamatch).Field("addr", (ref KvmIoeventfd s) => ref s.Addr)
             .Field("len", (ref KvmIoeventfd s) => ref s.Len).Field("fd", (ref KvmIoeventfd s) => ref s.Fd)
