@@ -15,6 +15,7 @@ public sealed class UnixSocket : IDisposable
     private const int MsgCtrunc = 0x8;
     private const int MsgNoSignal = 0x4000;
     private const int MsgCmsgCloexec = 0x40000000;
+    private const int ShutWr = 1;
     private const int ShutRdWr = 2;
     private const int SockAddrUnSize = 110;
     private const int SunPathOffset = 2;
@@ -235,6 +236,16 @@ public sealed class UnixSocket : IDisposable
         if (!Handle.IsClosed)
         {
             _ = Interop.Sys.Shutdown(Handle, ShutRdWr);
+        }
+    }
+
+    /// <summary>Half-close: the peer reads end of stream after the data already sent, and can
+    /// still send back (a peer that has said everything but still reads the answers).</summary>
+    public void ShutdownWrite()
+    {
+        if (!Handle.IsClosed)
+        {
+            _ = Interop.Sys.Shutdown(Handle, ShutWr);
         }
     }
 
