@@ -231,21 +231,23 @@ public sealed class UnixSocket : IDisposable
     }
 
     /// <summary>Shuts both directions: a thread blocked in Receive or Accept returns.</summary>
-    public void Shutdown()
-    {
-        if (!Handle.IsClosed)
-        {
-            _ = Interop.Sys.Shutdown(Handle, ShutRdWr);
-        }
-    }
+    public void Shutdown() => ShutdownIfOpen(ShutRdWr);
 
     /// <summary>Half-close: the peer reads end of stream after the data already sent, and can
     /// still send back (a peer that has said everything but still reads the answers).</summary>
-    public void ShutdownWrite()
+    public void ShutdownWrite() => ShutdownIfOpen(ShutWr);
+
+    private void ShutdownIfOpen(int how)
     {
-        if (!Handle.IsClosed)
+        try
         {
-            _ = Interop.Sys.Shutdown(Handle, ShutWr);
+            _ = Interop.Sys.Shutdown(Handle, how);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Shutdown is how other threads wake a reader (cancellation callbacks, Dispose of a
+            // client), so it races with that reader closing the socket as it finishes; an
+            // IsClosed check first only narrows the window. A closed socket has no one to wake.
         }
     }
 

@@ -5,7 +5,8 @@ using Vireo.VfioUser.Fuzz;
 //   Vireo.VfioUser.Fuzz server|client            run under afl-fuzz (input on stdin/@@)
 //   Vireo.VfioUser.Fuzz replay server|client FILE...   run inputs once, report each
 //   Vireo.VfioUser.Fuzz record-client-seeds DIR   write the client-side seeds
-const string Usage = "usage: Vireo.VfioUser.Fuzz server|client | replay server|client FILE... | record-client-seeds DIR";
+//   Vireo.VfioUser.Fuzz write-version-seeds DIR   write the server-side negotiation seeds
+const string Usage = "usage: Vireo.VfioUser.Fuzz server|client | replay server|client FILE... | record-client-seeds DIR | write-version-seeds DIR";
 if (args.Length == 1 && Target(args[0]) is { } fuzzed)
 {
     Fuzzer.OutOfProcess.Run(stream =>
@@ -40,6 +41,15 @@ if (args.Length == 2 && args[0] == "record-client-seeds")
     File.WriteAllBytes(Path.Combine(args[1], "session.bin"), ClientSeedRecorder.Record().Bytes);
     File.WriteAllBytes(Path.Combine(args[1], "session-plain-server.bin"), ClientSeedRecorder.Record(new Vireo.VfioUser.VfioUserServerOptions { OfferLowPower = false, OfferAcpiNotify = false }).Bytes);
     File.WriteAllBytes(Path.Combine(args[1], "session-plain-client.bin"), ClientSeedRecorder.Record(null, ClientTarget.Options() with { AnnounceLowPower = false, AnnounceAcpiNotify = false }).Bytes);
+    return 0;
+}
+if (args.Length == 2 && args[0] == "write-version-seeds")
+{
+    Directory.CreateDirectory(args[1]);
+    foreach ((string name, byte[] bytes) in ServerTarget.NegotiationSeeds())
+    {
+        File.WriteAllBytes(Path.Combine(args[1], name), bytes);
+    }
     return 0;
 }
 Console.Error.WriteLine(Usage);

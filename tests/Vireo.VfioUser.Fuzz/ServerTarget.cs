@@ -4,10 +4,11 @@ using Vireo.Sys;
 namespace Vireo.VfioUser.Fuzz;
 
 /// <summary>
-/// The server side under attack: after a fixed VERSION that announces every capability (so
-/// the fuzzer starts inside a negotiated session, Vireo's extensions included), the input
-/// bytes go to a <see cref="VfioUserServer"/> serving the sample accelerator, as a client
-/// would send them, then the client half-closes and reads every answer. The server must end
+/// The server side under attack: the input bytes go to a <see cref="VfioUserServer"/> serving
+/// the sample accelerator, as a client would send them, then the client half-closes and reads
+/// every answer. An input whose first header is a VERSION command is the whole session, so
+/// negotiation itself is fuzzed; any other input follows a fixed VERSION that announces every
+/// capability, so the fuzzer starts inside a negotiated session, Vireo's extensions included. The server must end
 /// the session on its own, never throw, and still serve the next client correctly.
 /// </summary>
 public static class ServerTarget
@@ -20,7 +21,8 @@ public static class ServerTarget
 
     public static void Run(ReadOnlySpan<byte> input)
     {
-        byte[] bytes = [.. s_version, .. input];
+        bool negotiates = input.Length >= MessageHeader.Size && MessageHeader.Read(input).Command == VfioUserCommand.Version;
+        byte[] bytes = negotiates ? input.ToArray() : [.. s_version, .. input];
         using var device = new AcceleratorDevice();
         var server = new VfioUserServer(device, new VfioUserServerOptions { DmaReplyTimeout = Deadline });
         (UnixSocket serverEnd, UnixSocket clientEnd) = UnixSocket.CreatePair();
@@ -94,6 +96,28 @@ public static class ServerTarget
         }
     }
 
+    /// <summary>Seeds for the negotiation: a downgrade to minor 1, capabilities that are not
+    /// JSON, and limits at their edges, each followed by a GET_INFO.</summary>
+    public static IEnumerable<(string Name, byte[] Bytes)> NegotiationSeeds()
+    {
+        byte[] getInfo = new byte[MessageHeader.Size + DeviceInfo.Length];
+        new MessageHeader(1, VfioUserCommand.DeviceGetInfo, (uint)getInfo.Length, MessageFlags.Command, 0).Write(getInfo);
+        DeviceInfo.Request.Encode(getInfo.AsSpan(MessageHeader.Size));
+        yield return ("version-minor1.bin", [.. VersionMessage(1, "{\"capabilities\":{\"max_msg_fds\":1}}"), .. getInfo]);
+        yield return ("version-not-json.bin", [.. VersionMessage(2, "{\"capabilities\":[1,"), .. getInfo]);
+        yield return ("version-limits.bin", [.. VersionMessage(2, "{\"capabilities\":{\"max_msg_fds\":253,\"max_data_xfer_size\":4294967295,\"pgsizes\":4096,\"migration\":{\"pgsize\":4096},\"twin_socket\":{\"supported\":true}}}"), .. getInfo]);
+        yield return ("version-no-caps.bin", [.. VersionMessage(2, null), .. getInfo]);
+    }
+
+    private static byte[] VersionMessage(ushort minor, string? capabilities)
+    {
+        var payload = new VersionPayload(VfioUserServer.ProtocolMajor, minor, capabilities);
+        byte[] message = new byte[MessageHeader.Size + payload.EncodedLength];
+        new MessageHeader(0, VfioUserCommand.Version, (uint)message.Length, MessageFlags.Command, 0).Write(message);
+        payload.Encode(message.AsSpan(MessageHeader.Size));
+        return message;
+    }
+
     private static byte[] VersionMessage()
     {
         var caps = new VfioUserCapabilities
@@ -107,10 +131,6 @@ public static class ServerTarget
             VireoLowPower = true,
             VireoAcpiNotify = true,
         };
-        var payload = new VersionPayload(VfioUserServer.ProtocolMajor, VfioUserServer.ProtocolMinor, caps.ToJson());
-        byte[] message = new byte[MessageHeader.Size + payload.EncodedLength];
-        new MessageHeader(0, VfioUserCommand.Version, (uint)message.Length, MessageFlags.Command, 0).Write(message);
-        payload.Encode(message.AsSpan(MessageHeader.Size));
-        return message;
+        return VersionMessage(VfioUserServer.ProtocolMinor, caps.ToJson());
     }
 }
