@@ -133,6 +133,13 @@ public static class ClientTarget
         Step(() => client.DisableIrqs(VfioIrqIndex.Msix));
         Step(() => client.DmaUnmap(0, 0, DmaUnmapFlags.All));
         Step(client.Reset);
+        Step(() =>
+        {
+            // What `vireo vfio-user info` asks and prints: hostile counts, names and JSON.
+            VfioUserDeviceReport report = VfioUserInfo.Describe(client, "fuzz");
+            _ = VfioUserInfo.ToText(report);
+            _ = VfioUserInfo.ToJson(report);
+        });
         return answered;
     }
 
