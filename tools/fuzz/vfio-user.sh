@@ -33,10 +33,13 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 rm -rf "$out"
 mkdir -p "$out"
 bin="$out/bin"
+replay="$out/replay"
 say "building the harness (tests/Vireo.VfioUser.Fuzz, Release)..."
-dotnet publish tests/Vireo.VfioUser.Fuzz -c Release -o "$bin" -v quiet -nologo >"$out/build.log" 2>&1 \
+dotnet publish tests/Vireo.VfioUser.Fuzz -c Release -o "$replay" -v quiet -nologo >"$out/build.log" 2>&1 \
     || { cat "$out/build.log" >&2; say "build FAILED"; exit 1; }
-# Instrument only the copy under OUT: the library under test gets afl's edge counters.
+# Instrument a copy: the library under test gets afl's edge counters, which only work under
+# afl-fuzz; the plain build replays findings.
+cp -r "$replay" "$bin"
 say "instrumenting Vireo.VfioUser.dll..."
 "$tools/sharpfuzz" "$bin/Vireo.VfioUser.dll" >"$out/instrument.log" 2>&1 \
     || { cat "$out/instrument.log" >&2; say "instrumentation FAILED"; exit 1; }
@@ -72,12 +75,14 @@ for target in server client; do
 done
 
 if [ ${#found[@]} -gt 0 ]; then
-    say "afl-fuzz found ${#found[@]} failing input(s); replay one with"
-    say "  dotnet $bin/Vireo.VfioUser.Fuzz.dll replay server|client FILE"
+    say "afl-fuzz found ${#found[@]} failing input(s); each is replayed once below with"
+    say "  dotnet $replay/Vireo.VfioUser.Fuzz.dll replay server|client FILE"
+    say "(one that passes alone failed only after earlier inputs in the same process: a race or leaked state)"
     for entry in "${found[@]}"; do
         echo "$entry"
         f=${entry#*: }
         echo "  base64: $(head -c 4096 "$f" | base64 -w0)"
+        timeout -k 5 60 dotnet "$replay/Vireo.VfioUser.Fuzz.dll" replay "${entry%% *}" "$f" 2>&1 | head -n 30 | sed 's/^/  /' || true
     done
     exit 1
 fi
