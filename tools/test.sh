@@ -13,6 +13,8 @@ command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
 dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 command -v cpio >/dev/null || need+=(cpio)
 command -v xz >/dev/null || need+=(xz-utils)
+# The vfio-user fuzz run (tools/fuzz/vfio-user.sh).
+command -v afl-fuzz >/dev/null || need+=(afl++)
 if [ ${#need[@]} -gt 0 ]; then
     echo "test.sh: installing ${need[*]} (apt-get)..." >&2
     if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
@@ -39,6 +41,15 @@ if dotnet publish src/Vireo.Cli -c Release -r linux-x64 -p:PublishAot=true -warn
 else
     cat "$results/aot.log" >&2
     echo "test.sh: NativeAOT publish of vireo FAILED" >&2
+    status=1
+fi
+
+# A short coverage-guided fuzz run of the vfio-user server and client (30 s each side, from
+# the committed corpus; the corpus itself is replayed by the xunit tests above). A crash or a
+# hang, or a run that could not start, fails the build; the inputs are printed in base64.
+echo "test.sh: fuzzing vfio-user for 60 s (tools/fuzz/vfio-user.sh)..." >&2
+if ! tools/fuzz/vfio-user.sh 60; then
+    echo "test.sh: vfio-user fuzzing FAILED (findings under artifacts/fuzz)" >&2
     status=1
 fi
 

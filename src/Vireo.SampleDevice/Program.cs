@@ -5,7 +5,8 @@ using Vireo.VfioUser;
 // vireo-device: serves the sample accelerator over vfio-user.
 //   vireo-device --socket PATH [--budget-interval-ms N]
 //   vireo-device info SOCKET [--json]
-//   vireo-device bench [--seconds N]
+//   vireo-device bench [--count N] [--rounds R] [--json]
+//   vireo-device bench-echo --socket PATH      (the benchmark's baseline peer)
 try
 {
     if (args.Length >= 2 && args[0] == "info")
@@ -16,11 +17,18 @@ try
     }
     if (args.Length >= 1 && args[0] == "bench")
     {
-        double seconds = Option(args, "--seconds") is string s ? double.Parse(s, System.Globalization.CultureInfo.InvariantCulture) : 2;
-        Benchmark.Run(TimeSpan.FromSeconds(seconds), Console.Out);
+        int count = Option(args, "--count") is string n ? int.Parse(n, System.Globalization.CultureInfo.InvariantCulture) : 20000;
+        int rounds = Option(args, "--rounds") is string r ? int.Parse(r, System.Globalization.CultureInfo.InvariantCulture) : 5;
+        BenchmarkResult result = Benchmark.Run(count, rounds);
+        Console.Write(args.Contains("--json") ? result.ToJson() + Environment.NewLine : result.ToText());
         return 0;
     }
-    string socket = Option(args, "--socket") ?? throw new ArgumentException("usage: vireo-device --socket PATH [--budget-interval-ms N] | info SOCKET [--json] | bench [--seconds N]");
+    if (args.Length == 3 && args[0] == "bench-echo" && args[1] == "--socket")
+    {
+        EchoPeer.Run(args[2], () => Console.WriteLine($"listening on {args[2]}"));
+        return 0;
+    }
+    string socket = Option(args, "--socket") ?? throw new ArgumentException("usage: vireo-device --socket PATH [--budget-interval-ms N] | info SOCKET [--json] | bench [--count N] [--rounds R] [--json]");
     int budgetInterval = Option(args, "--budget-interval-ms") is string ms ? int.Parse(ms, System.Globalization.CultureInfo.InvariantCulture) : 0;
     using var stop = new CancellationTokenSource();
     using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
@@ -34,7 +42,7 @@ try
     server.Run(socket, stop.Token, () => Console.WriteLine($"listening on {socket}"));
     return 0;
 }
-catch (Exception e) when (e is ArgumentException or FormatException or VfioUserException or VfioUserDisconnectedException or Vireo.Sys.ErrnoException or TimeoutException)
+catch (Exception e) when (e is ArgumentException or FormatException or OverflowException or InvalidOperationException or VfioUserException or VfioUserDisconnectedException or Vireo.Sys.ErrnoException or TimeoutException)
 {
     Console.Error.WriteLine($"vireo-device: {e.Message}");
     return 1;

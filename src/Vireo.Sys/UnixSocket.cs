@@ -15,6 +15,7 @@ public sealed class UnixSocket : IDisposable
     private const int MsgCtrunc = 0x8;
     private const int MsgNoSignal = 0x4000;
     private const int MsgCmsgCloexec = 0x40000000;
+    private const int ShutWr = 1;
     private const int ShutRdWr = 2;
     private const int SockAddrUnSize = 110;
     private const int SunPathOffset = 2;
@@ -230,11 +231,23 @@ public sealed class UnixSocket : IDisposable
     }
 
     /// <summary>Shuts both directions: a thread blocked in Receive or Accept returns.</summary>
-    public void Shutdown()
+    public void Shutdown() => ShutdownIfOpen(ShutRdWr);
+
+    /// <summary>Half-close: the peer reads end of stream after the data already sent, and can
+    /// still send back (a peer that has said everything but still reads the answers).</summary>
+    public void ShutdownWrite() => ShutdownIfOpen(ShutWr);
+
+    private void ShutdownIfOpen(int how)
     {
-        if (!Handle.IsClosed)
+        try
         {
-            _ = Interop.Sys.Shutdown(Handle, ShutRdWr);
+            _ = Interop.Sys.Shutdown(Handle, how);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Shutdown is how other threads wake a reader (cancellation callbacks, Dispose of a
+            // client), so it races with that reader closing the socket as it finishes; an
+            // IsClosed check first only narrows the window. A closed socket has no one to wake.
         }
     }
 

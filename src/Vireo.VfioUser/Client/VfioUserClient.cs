@@ -337,14 +337,24 @@ public sealed class VfioUserClient : IDisposable
 
     public MigrationFlags GetMigrationFlags()
     {
-        DeviceFeature reply = Feature(DeviceFeature.Get(DeviceFeatureId.Migration, 8));
-        return (MigrationFlags)BinaryPrimitives.ReadUInt64LittleEndian(reply.Data.Span);
+        return (MigrationFlags)BinaryPrimitives.ReadUInt64LittleEndian(GetFeatureData(DeviceFeatureId.Migration, 8));
     }
 
     public MigrationState GetMigrationState()
     {
-        DeviceFeature reply = Feature(DeviceFeature.Get(DeviceFeatureId.MigDeviceState, 8));
-        return (MigrationState)BinaryPrimitives.ReadUInt32LittleEndian(reply.Data.Span);
+        return (MigrationState)BinaryPrimitives.ReadUInt32LittleEndian(GetFeatureData(DeviceFeatureId.MigDeviceState, 8));
+    }
+
+    /// <summary>A GET's data, at least <paramref name="length"/> bytes: a shorter answer is the
+    /// server's fault (EIO), never an out-of-range read here.</summary>
+    private ReadOnlySpan<byte> GetFeatureData(DeviceFeatureId feature, int length)
+    {
+        DeviceFeature reply = Feature(DeviceFeature.Get(feature, length));
+        if (reply.Data.Length < length)
+        {
+            throw new VfioUserException(Errno.EIO, $"DEVICE_FEATURE GET {feature} returned {reply.Data.Length} of {length} bytes");
+        }
+        return reply.Data.Span;
     }
 
     public void SetMigrationState(MigrationState state)
