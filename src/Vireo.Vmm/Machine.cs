@@ -138,6 +138,7 @@ public sealed class Machine : IDisposable
         {
             runner.Pause();
         }
+        QuiesceCoalesced();
     }
 
     public void Resume()
@@ -146,6 +147,7 @@ public sealed class Machine : IDisposable
         {
             runner.Resume();
         }
+        _coalesced?.StartTimer();
     }
 
     /// <summary>
@@ -169,6 +171,7 @@ public sealed class Machine : IDisposable
                 runner.Park();
             }
         }
+        QuiesceCoalesced();
     }
 
     /// <summary>Releases <see cref="Park"/>; never blocks on the vCPUs.</summary>
@@ -178,6 +181,15 @@ public sealed class Machine : IDisposable
         {
             runner.Unpark();
         }
+        _coalesced?.StartTimer();
+    }
+
+    /// <summary>No vCPU runs guest code now: deliver what is queued and stop the drain timer
+    /// until the vCPUs run again.</summary>
+    private void QuiesceCoalesced()
+    {
+        _coalesced?.StopTimer();
+        _coalesced?.Drain();
     }
 
     /// <summary>Waits until the guest ends the run (all vCPUs halted, or any vCPU shut down or
@@ -209,8 +221,7 @@ public sealed class Machine : IDisposable
             runner.Stop();
         }
         // What the guest queued just before it stopped still reaches its devices.
-        _coalesced?.StopTimer();
-        _coalesced?.Drain();
+        QuiesceCoalesced();
     }
 
     public void Dispose()
