@@ -272,6 +272,26 @@ public sealed class S2IdleLabTests(L1Fixture lab, ITestOutputHelper output)
         Assert.Contains("vireo: guest powered off", text, StringComparison.Ordinal);
     }
 
+    [LabFact("qemu-system-x86_64", "busybox", "cpio")]
+    public async Task Bench_s2idle_runs_on_l1s_kvm_amd_and_reports_sane_figures()
+    {
+        Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);
+
+        LabCommandResult result = await lab.Machine.RunAsync($"{L1Fixture.VireoInL1} bench s2idle --count 50 --json", TimeSpan.FromMinutes(3));
+
+        output.WriteLine(result.Output);
+        Assert.Equal(0, result.ExitStatus);
+        Match json = Regex.Match(result.Output, @"\{""cycles"".*\}");
+        Assert.True(json.Success, "no JSON line in the output");
+        using var doc = System.Text.Json.JsonDocument.Parse(json.Value);
+        System.Text.Json.JsonElement root = doc.RootElement;
+        Assert.Equal("amd", root.GetProperty("backend").GetString());
+        Assert.Equal(50, root.GetProperty("wakeToFirstInstructionUs").GetProperty("count").GetInt32());
+        Assert.True(root.GetProperty("referenceRoundTripUs").GetProperty("median").GetDouble() > 0);
+        Assert.True(root.GetProperty("entryToSuspendedRatio").GetDouble() > 0);
+        Assert.True(root.GetProperty("wakeToFirstInstructionRatio").GetDouble() > 0);
+    }
+
     private Task<LabCommandResult> Run(string arguments, string guestScript, string body, string? cmdline = null)
         => Run(arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries), guestScript, body, cmdline);
 
