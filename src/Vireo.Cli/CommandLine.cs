@@ -18,6 +18,9 @@ internal static class CommandLine
                                             (Intel, AMD or PVM) and key capabilities.
           bench exits [--count N] [--json] Run a tiny 64-bit guest that does N port writes
                                             (default 200000) and report the cost per exit.
+          bench s2idle [--count N] [--json] Time guest suspend-to-idle: LPS0 entry trap to
+                                            the host's event, and a wake to the guest's
+                                            first instruction, against one plain exit.
           remote --api-socket P <command>   Control a running VM through its API socket
                                             (info, pause, resume, power-button, shutdown,
                                             gpe N, wake, events); `vireo remote --help`.

@@ -41,7 +41,11 @@ public sealed partial class LinuxVm
     public LowPowerIdleDevice LowPowerIdle => _lowPowerIdle;
 
     /// <summary>When set, every suspend is ended by a timer this long after the vCPUs are parked
-    /// (`--s2idle-wake-after`); null leaves the guest suspended until something else wakes it.</summary>
+    /// (`--s2idle-wake-after`); null leaves the guest suspended until something else wakes it.
+    /// Zero requests the wake at the entry trap itself, while the vCPUs are being parked: the
+    /// state machine keeps it and delivers it as soon as the park completes, so the cycle ends
+    /// without ever being <see cref="S2IdleState.Suspended"/>, the way a wakeup that races the
+    /// guest's entry does, but every time rather than by luck of timing.</summary>
     public TimeSpan? AutoWakeAfter { get; set; }
 
     private S2IdleStateMachine S2Idle => _s2idle ?? throw new InvalidOperationException("the power management devices were not added");
@@ -79,7 +83,7 @@ public sealed partial class LinuxVm
 
     private void AddPowerManagementDevices()
     {
-        _s2idle = new S2IdleStateMachine(new S2IdleHost(_machine, _pm), OnS2IdleEvent);
+        _s2idle = new S2IdleStateMachine(new S2IdleHost(_machine, _pm, WakeAtEntryIfAsked), OnS2IdleEvent);
         _lowPowerIdle.Notified += _s2idle.OnGuestNotification;
         _machine.Pio.Insert(LowPowerIdlePort, LowPowerIdleDevice.WindowLength, _lowPowerIdle, "Low Power S0 Idle (LPS0 _DSM trap)");
         // Input the guest's UART takes while it sleeps (a guest that keeps the port as a wakeup
@@ -105,7 +109,7 @@ public sealed partial class LinuxVm
     {
         switch (e.Kind)
         {
-            case S2IdleEventKind.Suspended when AutoWakeAfter is TimeSpan delay:
+            case S2IdleEventKind.Suspended when AutoWakeAfter is TimeSpan delay && delay > TimeSpan.Zero:
                 WakeAfter(delay);
                 break;
             case S2IdleEventKind.Exit or S2IdleEventKind.Abort:
@@ -159,12 +163,27 @@ public sealed partial class LinuxVm
         S2Idle.RequestWake(TimerWakeSource);
     }
 
+    /// <summary>`--s2idle-wake-after 0`: called by the host's park, so the state machine is
+    /// Entering (the entry trap is in progress and the park has not completed) and keeps the
+    /// request (<see cref="S2IdleWakeOutcome.Deferred"/>) for the moment the park does.</summary>
+    private void WakeAtEntryIfAsked()
+    {
+        if (AutoWakeAfter == TimeSpan.Zero)
+        {
+            S2Idle.RequestWake(TimerWakeSource);
+        }
+    }
+
     /// <summary>Parks through the machine, wakes with the fixed-feature power button (see
     /// <see cref="IS2IdleHost.InjectWake"/> for why Linux takes it as a wakeup and not as a
-    /// power-off request).</summary>
-    private sealed class S2IdleHost(Machine machine, AcpiPmDevice pm) : IS2IdleHost
+    /// power-off request). <paramref name="parking"/> runs first, inside the entry window.</summary>
+    private sealed class S2IdleHost(Machine machine, AcpiPmDevice pm, Action parking) : IS2IdleHost
     {
-        public void ParkVcpus() => machine.Park();
+        public void ParkVcpus()
+        {
+            parking();
+            machine.Park();
+        }
 
         public void UnparkVcpus() => machine.Unpark();
 

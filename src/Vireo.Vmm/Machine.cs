@@ -22,6 +22,7 @@ public sealed class Machine : IDisposable
     private readonly VcpuRunner[] _runners;
     private readonly object _exitGate = new();
     private readonly CoalescedWrites? _coalesced;
+    private readonly Lock _parkGate = new(); // Park's marks and Unpark's releases never interleave
     private MachineExit? _exit;
     private bool _disposed;
 
@@ -156,32 +157,46 @@ public sealed class Machine : IDisposable
     /// (it stops before re-entering the guest), and the call returns once every other vCPU is
     /// held outside KVM_RUN.
     /// </summary>
+    /// <remarks>Every vCPU is marked under one lock that <see cref="Unpark"/> also holds, and only
+    /// then waited for. An unpark still releasing vCPUs one by one would otherwise undo a mark
+    /// the next park had just made on a vCPU it had not reached yet: the vCPU it released first
+    /// can run into the guest's next suspend at once, and that park would then wait forever for
+    /// a vCPU left running (`vireo bench s2idle --cpus 2` hit this within 50 cycles).</remarks>
     public void Park()
     {
-        // The caller first, so that it cannot be waited for by anyone while it waits for the others.
-        VcpuRunner? self = VcpuRunner.Current;
-        if (self is not null && _runners.Contains(self))
+        lock (_parkGate)
         {
-            self.Park();
+            // The caller is marked too, so it stops before it re-enters the guest.
+            foreach (VcpuRunner runner in _runners)
+            {
+                runner.RequestPark();
+            }
         }
         foreach (VcpuRunner runner in _runners)
         {
-            if (runner != self)
+            runner.WaitParked();
+        }
+        lock (_parkGate)
+        {
+            // Unless a wake already released the park while we waited.
+            if (_runners.All(r => r.IsParked))
             {
-                runner.Park();
+                QuiesceCoalesced();
             }
         }
-        QuiesceCoalesced();
     }
 
     /// <summary>Releases <see cref="Park"/>; never blocks on the vCPUs.</summary>
     public void Unpark()
     {
-        foreach (VcpuRunner runner in _runners)
+        lock (_parkGate)
         {
-            runner.Unpark();
+            foreach (VcpuRunner runner in _runners)
+            {
+                runner.Unpark();
+            }
+            _coalesced?.StartTimer();
         }
-        _coalesced?.StartTimer();
     }
 
     /// <summary>No vCPU runs guest code now: deliver what is queued and stop the drain timer

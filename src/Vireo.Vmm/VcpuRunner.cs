@@ -105,27 +105,41 @@ public sealed class VcpuRunner : IDisposable
     /// </summary>
     public void Park()
     {
+        RequestPark();
+        WaitParked();
+    }
+
+    /// <summary>The first half of <see cref="Park"/>: marks the park and kicks the vCPU out of
+    /// KVM_RUN, without waiting. <see cref="Machine.Park"/> marks every vCPU this way in one
+    /// step, so that no <see cref="Unpark"/> can fall between the marks.</summary>
+    internal void RequestPark()
+    {
+        lock (_gate)
+        {
+            _parked = true;
+            if (s_current == this || State is VcpuRunState.Created or VcpuRunState.Stopped)
+            {
+                // Its own thread stops at the top of its loop; one that never ran is parked as
+                // soon as it starts.
+                return;
+            }
+            Monitor.PulseAll(_gate);
+            _vcpu.ImmediateExit = true;
+            _kick?.Kick();
+        }
+    }
+
+    /// <summary>The second half of <see cref="Park"/>: waits until the vCPU is held outside
+    /// KVM_RUN (or ended). Returns at once on the vCPU's own thread, which cannot wait for itself.</summary>
+    internal void WaitParked()
+    {
         if (s_current == this)
         {
-            lock (_gate)
-            {
-                _parked = true;
-            }
             return;
         }
         lock (_gate)
         {
-            if (State is VcpuRunState.Created or VcpuRunState.Stopped)
-            {
-                // A vCPU that never runs is parked as soon as it starts.
-                _parked = true;
-                return;
-            }
-            _parked = true;
-            Monitor.PulseAll(_gate);
-            _vcpu.ImmediateExit = true;
-            _kick?.Kick();
-            while (State is not (VcpuRunState.Paused or VcpuRunState.Stopped))
+            while (State is not (VcpuRunState.Created or VcpuRunState.Paused or VcpuRunState.Stopped))
             {
                 Monitor.Wait(_gate);
             }

@@ -23,6 +23,7 @@ public sealed class CommandLineTests
     [Theory]
     [InlineData("kvm-info")]
     [InlineData("bench", "exits")]
+    [InlineData("bench", "s2idle")]
     public async Task EveryCommandHasItsOwnHelp(params string[] args)
     {
         (int status, string stdout, _) = await Run([.. args, "--help"]);
@@ -40,6 +41,11 @@ public sealed class CommandLineTests
     [InlineData("bench", "exits", "--count", "0")]
     [InlineData("bench", "exits", "--count", "lots")]
     [InlineData("bench", "exits", "--count", "-5")]
+    [InlineData("bench", "s2idle", "--count", "0")]
+    [InlineData("bench", "s2idle", "--count", "1000000")]
+    [InlineData("bench", "s2idle", "--cycles", "3")]
+    [InlineData("bench", "s2idle", "--cpus", "0")]
+    [InlineData("bench", "s2idle", "--cpus", "17")]
     public async Task ABadCommandLineExitsWithStatus2AndSaysWhatIsWrong(params string[] args)
     {
         (int status, string stdout, string stderr) = await Run(args);
@@ -75,6 +81,38 @@ public sealed class CommandLineTests
         using JsonDocument doc = JsonDocument.Parse(stdout);
         Assert.Equal(2000, doc.RootElement.GetProperty("exits").GetInt64());
         Assert.True(doc.RootElement.GetProperty("usPerExit").GetDouble() > 0);
+    }
+
+    [KvmFact]
+    public async Task BenchS2idleJsonReportsEachLatencyAndItsRatioToAPlainExit()
+    {
+        (int status, string stdout, _) = await Run(["bench", "s2idle", "--count", "4", "--json"]);
+
+        Assert.Equal(0, status);
+        using JsonDocument doc = JsonDocument.Parse(stdout);
+        JsonElement root = doc.RootElement;
+        Assert.Equal(4, root.GetProperty("cycles").GetInt32());
+        foreach (string name in new[] { "entryTrapToEnterEventUs", "entryTrapToSuspendedEventUs", "wakeToFirstInstructionUs" })
+        {
+            JsonElement s = root.GetProperty(name);
+            Assert.Equal(4, s.GetProperty("count").GetInt32());
+            Assert.True(s.GetProperty("min").GetDouble() > 0, name);
+            Assert.True(s.GetProperty("median").GetDouble() <= s.GetProperty("max").GetDouble(), name);
+        }
+        Assert.True(root.GetProperty("referenceRoundTripUs").GetProperty("median").GetDouble() > 0);
+        Assert.True(root.GetProperty("entryToSuspendedRatio").GetDouble() > 0);
+        Assert.True(root.GetProperty("wakeToFirstInstructionRatio").GetDouble() > 0);
+    }
+
+    [KvmFact]
+    public async Task BenchS2idleTextHasOneRowPerLatency()
+    {
+        (int status, string stdout, _) = await Run(["bench", "s2idle", "--count", "2", "--cpus", "2"]);
+
+        Assert.Equal(0, status);
+        Assert.Contains("suspend-to-idle over 2 cycles, 2 vCPU(s)", stdout);
+        Assert.Matches(@"entry trap -> suspended event \(vCPUs parked\)\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+", stdout);
+        Assert.Matches(@"wake -> guest's first instruction after resume\s+[0-9.]+", stdout);
     }
 
     private static async Task<(int Status, string Stdout, string Stderr)> Run(string[] args)

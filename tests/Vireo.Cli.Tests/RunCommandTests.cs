@@ -37,6 +37,8 @@ public sealed class RunCommandTests
     [InlineData("--memory", "lots")]
     [InlineData("--serial", "tcp=1234")]
     [InlineData("--initramfs", "/tmp/x")]
+    [InlineData("--s2idle-wake-after", "-1s")]
+    [InlineData("--s2idle-wake-after", "soon")]
     public async Task BadRunOptionsAreUsageErrors(string option, string value)
     {
         var stderr = new StringWriter();
@@ -56,6 +58,23 @@ public sealed class RunCommandTests
         Assert.DoesNotContain("--shared-memory", plain.ForwardedArguments());
         // vireo lab run forwards it into the lab's vireo run.
         Assert.Contains("--shared-memory", shared.ForwardedArguments());
+    }
+
+    [Theory]
+    [InlineData("0", 0)]
+    [InlineData("0ms", 0)]
+    [InlineData("500ms", 500)]
+    [InlineData("2s", 2000)]
+    public void S2idleWakeAfterIsParsedAndForwardedToTheLab(string text, double milliseconds)
+    {
+        RunOptions options = RunOptions.Parse(new ArgReader("run", ["--s2idle-wake-after", text]));
+
+        // Zero is a value of its own (wake at the entry trap), not "no timer".
+        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), options.S2IdleWakeAfter);
+        string[] forwarded = [.. options.ForwardedArguments()];
+        int at = Array.IndexOf(forwarded, "--s2idle-wake-after");
+        Assert.True(at >= 0);
+        Assert.Equal($"{milliseconds}ms", forwarded[at + 1]);
     }
 
     private static int CountKvmVmFds() => Directory.GetFiles("/proc/self/fd")

@@ -201,17 +201,111 @@ public sealed class S2IdleLabTests(L1Fixture lab, ITestOutputHelper output)
         Assert.Contains("vireo: guest powered off", text, StringComparison.Ordinal);
     }
 
-    private async Task<LabCommandResult> Run(string arguments, string guestScript, string body, string? cmdline = null)
+    [LabFact("qemu-system-x86_64", "busybox", "cpio")]
+    public async Task On_suspend_and_on_resume_run_their_host_commands_once_per_cycle_in_order()
+    {
+        const int cycles = 3;
+        // The guest pauses between cycles, so each cycle's resume hook (started without waiting,
+        // like every hook) has long written its line before the next suspend's hook starts.
+        string script = $$"""
+            i=1
+            while [ $i -le {{cycles}} ]; do
+                echo freeze > /sys/power/state && echo "{{Resumed}} cycle=$i status=ok" || echo "{{Resumed}} cycle=$i status=failed"
+                sleep 2
+                i=$((i+1))
+            done
+            poweroff -f
+            """;
+        string body = $$"""
+            waitcount '{{Resumed}} cycle=' {{cycles}}
+            n=0; while [ "$(grep -c '^resume' /tmp/s2hooks 2>/dev/null)" != {{cycles}} ]; do n=$((n+1)); [ $n -gt 300 ] && fail "the resume hooks did not all run"; sleep 0.1; done
+            sed 's/^/HOOK: /' /tmp/s2hooks
+            """;
+        string[] arguments =
+        [
+            "--s2idle-wake-after", "1s",
+            "--on-suspend", "echo \"suspend $VIREO_EVENT $VIREO_CYCLE\" >> /tmp/s2hooks",
+            "--on-resume", "echo \"resume $VIREO_EVENT $VIREO_CYCLE\" >> /tmp/s2hooks",
+        ];
+
+        LabCommandResult result = await Run(arguments, script, "rm -f /tmp/s2hooks\n" + body, cmdline: "quiet");
+
+        string text = result.Output;
+        Assert.Equal(0, result.ExitStatus);
+        string[] hooks = [.. text.Split('\n').Where(l => l.StartsWith("HOOK: ", StringComparison.Ordinal)).Select(l => l["HOOK: ".Length..].Trim())];
+        string[] expected = [.. Enumerable.Range(1, cycles).SelectMany(i => new[] { $"suspend suspended {i}", $"resume resumed {i}" })];
+        Assert.Equal(expected, hooks);
+        Assert.Equal(cycles, Count(text, "vireo: s2idle: suspended"));
+        Assert.DoesNotContain("status=failed", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("cannot run the", text, StringComparison.Ordinal);
+    }
+
+    [LabFact("qemu-system-x86_64", "busybox", "cpio")]
+    public async Task A_wake_at_the_entry_trap_cuts_the_suspend_short_and_the_guest_runs_on()
+    {
+        // --s2idle-wake-after 0 requests the wake inside the entry trap, while the vCPUs are
+        // being parked (the state machine is Entering), every time: no timing luck involved.
+        // Twice, so the second cycle shows the first left nothing behind.
+        string script = $$"""
+            for i in 1 2; do
+                echo freeze > /sys/power/state && echo "{{Resumed}} cycle=$i status=ok" || echo "{{Resumed}} cycle=$i status=failed"
+            done
+            poweroff -f
+            """;
+        string body = $"waitcount '{Resumed} cycle=' 2";
+
+        LabCommandResult result = await Run(["--s2idle-wake-after", "0", "--cpus", "2"], script, body);
+
+        string text = result.Output;
+        Assert.Equal(0, result.ExitStatus);
+        for (int cycle = 1; cycle <= 2; cycle++)
+        {
+            // The wake arrived while entering: kept, delivered once parked, never "suspended".
+            AssertInOrder(text, $"vireo: s2idle: s2idle-enter (cycle {cycle})", $"vireo: s2idle: s2idle-exit (cycle {cycle}, timer)",
+                $"vireo: s2idle: resumed (cycle {cycle})", $"{Resumed} cycle={cycle} status=ok");
+        }
+        Assert.DoesNotContain("vireo: s2idle: suspended", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("s2idle-abort", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("status=failed", text, StringComparison.Ordinal);
+        // The guest's own suspend path ran to its end both times.
+        Assert.Equal(2, Count(text, "PM: suspend exit"));
+        Assert.Contains("vireo: guest powered off", text, StringComparison.Ordinal);
+    }
+
+    [LabFact("qemu-system-x86_64", "busybox", "cpio")]
+    public async Task Bench_s2idle_runs_on_l1s_kvm_amd_and_reports_sane_figures()
+    {
+        Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);
+
+        LabCommandResult result = await lab.Machine.RunAsync($"{L1Fixture.VireoInL1} bench s2idle --count 50 --json", TimeSpan.FromMinutes(3));
+
+        output.WriteLine(result.Output);
+        Assert.Equal(0, result.ExitStatus);
+        Match json = Regex.Match(result.Output, @"\{""cycles"".*\}");
+        Assert.True(json.Success, "no JSON line in the output");
+        using var doc = System.Text.Json.JsonDocument.Parse(json.Value);
+        System.Text.Json.JsonElement root = doc.RootElement;
+        Assert.Equal("amd", root.GetProperty("backend").GetString());
+        Assert.Equal(50, root.GetProperty("wakeToFirstInstructionUs").GetProperty("count").GetInt32());
+        Assert.True(root.GetProperty("referenceRoundTripUs").GetProperty("median").GetDouble() > 0);
+        Assert.True(root.GetProperty("entryToSuspendedRatio").GetDouble() > 0);
+        Assert.True(root.GetProperty("wakeToFirstInstructionRatio").GetDouble() > 0);
+    }
+
+    private Task<LabCommandResult> Run(string arguments, string guestScript, string body, string? cmdline = null)
+        => Run(arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries), guestScript, body, cmdline);
+
+    private async Task<LabCommandResult> Run(string[] arguments, string guestScript, string body, string? cmdline = null)
     {
         Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);
         string[] words = [L1Fixture.VireoInL1, "run", "--kernel", L1Fixture.L2Kernel, "--initramfs", L1Fixture.L2Initramfs, "--memory", "256M",
-            .. arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries), "--append", (cmdline is null ? "" : cmdline + " ") + DefaultGuest.ScriptArgument(guestScript)];
+            .. arguments, "--append", (cmdline is null ? "" : cmdline + " ") + DefaultGuest.ScriptArgument(guestScript)];
         string run = string.Join(' ', words.Select(L2Command.Quote));
         string command = $"{ShellHelpers}\n{run} 0<>/tmp/s2in >/tmp/s2out 2>&1 & pid=$!\n{body}\n" +
             "n=0; while kill -0 $pid 2>/dev/null; do n=$((n+1)); [ $n -gt 1200 ] && fail 'vireo did not end'; sleep 0.1; done\n" +
             "wait $pid; s=$?; cat /tmp/s2out; exit $s";
         LabCommandResult result = await lab.Machine.RunAsync(command, s_timeout);
-        output.WriteLine($"$ vireo run {arguments}  -> status {result.ExitStatus} in {result.Elapsed.TotalSeconds:0.0} s\n{result.Output}");
+        output.WriteLine($"$ vireo run {string.Join(' ', arguments)}  -> status {result.ExitStatus} in {result.Elapsed.TotalSeconds:0.0} s\n{result.Output}");
         return result;
     }
 

@@ -6,12 +6,14 @@ namespace Vireo.Cli;
 /// guest's power transitions never wait on host scripts.</summary>
 internal static class HostHook
 {
-    public static void Start(string command, string eventName, TextWriter stderr)
+    public static void Start(string command, string eventName, long cycle, TextWriter stderr)
     {
         var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add(command);
         start.Environment["VIREO_EVENT"] = eventName;
+        // Which suspend the event belongs to: hooks start without waiting on each other.
+        start.Environment["VIREO_CYCLE"] = cycle.ToString(System.Globalization.CultureInfo.InvariantCulture);
         try
         {
             Process.Start(start)?.Dispose();

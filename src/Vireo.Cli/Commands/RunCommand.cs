@@ -37,9 +37,12 @@ internal static class RunCommand
                             or restart (boot the guest again, as a real machine does)
           --s2idle-wake-after D   when the guest suspends to idle, wake it after D
                             (e.g. 500ms, 2s); otherwise it sleeps until `vireo remote
-                            wake`, the power button, or a key on the console
+                            wake`, the power button, or a key on the console;
+                            0 wakes it at its entry trap, before it is suspended
+                            (the guest's suspend is cut short: no `suspended` event)
           --on-suspend CMD  run CMD (with /bin/sh) when the guest is suspended, its vCPUs
-          --on-resume CMD   parked; and when it has resumed (e.g. to suspend the host)
+          --on-resume CMD   parked; and when it has resumed (e.g. to suspend the host);
+                            CMD gets VIREO_EVENT (suspended|resumed) and VIREO_CYCLE
           --api-socket P    serve the management API (HTTP) on the UNIX socket P; drive it
                             with `vireo remote --api-socket P info|pause|resume|power-button|
                             shutdown [--force]|gpe N|events`
@@ -129,7 +132,7 @@ internal static class RunCommand
                 };
                 if (hook is not null)
                 {
-                    HostHook.Start(hook, transition.Name, stderr);
+                    HostHook.Start(hook, transition.Name, transition.Cycle, stderr);
                 }
             };
 

@@ -16,7 +16,9 @@ public interface IS2IdleHost
     /// </summary>
     void ParkVcpus();
 
-    /// <summary>Lets every vCPU run again. May be called from any thread; must not block on the vCPUs.</summary>
+    /// <summary>Lets every vCPU run again. May be called from any thread; must not block on the vCPUs.
+    /// A vCPU it releases may trap into the next <see cref="ParkVcpus"/> before this call has
+    /// returned, so the two must not interleave per vCPU (<see cref="Machine.Park"/> says how).</summary>
     void UnparkVcpus();
 
     /// <summary>
