@@ -50,10 +50,13 @@ public static class ClientTarget
         return answered;
     }
 
+    /// <summary>The client the target drives. No twin_socket: the input is one byte stream
+    /// and carries no fds, so a server's twin-socket grant could not be replayed.</summary>
     public static VfioUserClientOptions Options() => new()
     {
         ReplyTimeout = ServerTarget.Deadline,
         DmaTarget = new GuestMemory(),
+        RequestTwinSocket = false,
     };
 
     /// <summary>What a VMM does with a device, every step tried even when an earlier one was
