@@ -60,6 +60,17 @@ public sealed class RunCommandTests
         Assert.Contains("--shared-memory", shared.ForwardedArguments());
     }
 
+    [Fact]
+    public void SuspendAndResumeHooksAreForwardedToTheLab()
+    {
+        RunOptions options = RunOptions.Parse(new ArgReader("run", ["--on-suspend", "echo s >> /tmp/h", "--on-resume", "echo r >> /tmp/h"]));
+
+        string[] forwarded = [.. options.ForwardedArguments()];
+        Assert.Equal("echo s >> /tmp/h", forwarded[Array.IndexOf(forwarded, "--on-suspend") + 1]);
+        Assert.Equal("echo r >> /tmp/h", forwarded[Array.IndexOf(forwarded, "--on-resume") + 1]);
+        Assert.DoesNotContain("--on-suspend", RunOptions.Parse(new ArgReader("run", [])).ForwardedArguments());
+    }
+
     [Theory]
     [InlineData("0", 0)]
     [InlineData("0ms", 0)]

@@ -136,5 +136,16 @@ internal sealed record RunOptions
             yield return "--on-reboot";
             yield return "restart";
         }
+        // The hooks run where that vireo runs: inside L1, as the guest's host there.
+        if (OnSuspend is not null)
+        {
+            yield return "--on-suspend";
+            yield return OnSuspend;
+        }
+        if (OnResume is not null)
+        {
+            yield return "--on-resume";
+            yield return OnResume;
+        }
     }
 }
