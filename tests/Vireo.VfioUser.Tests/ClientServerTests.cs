@@ -23,6 +23,25 @@ public sealed class ClientServerTests
     });
 
     [Fact(Timeout = Timeout)]
+    public Task ATinyMaxDataTransferSizeStillNegotiatesAndLimitsOnlyData() => Task.Run(() =>
+    {
+        // Both sides at 16 bytes: the VERSION JSON, region infos and IRQ sets are larger than
+        // that, and still go through; region data above 16 bytes is refused, not sent.
+        using var pair = new Pair(new VfioUserClientOptions { MaxDataTransferSize = 16 }, new VfioUserServerOptions { MaxDataTransferSize = 16 });
+        VfioUserClient c = pair.Client;
+        Assert.Equal(16u, c.ServerCapabilities.MaxDataTransferSize);
+        Assert.Equal(6u, c.GetDeviceInfo().NumIrqs);
+        RegionInfo config = c.GetRegionInfo(Config, out SafeFd? fd);
+        fd?.Dispose();
+        Assert.Equal(256UL, config.Size);
+        byte[] header = new byte[16];
+        c.ReadRegion(Config, 0, header);
+        Assert.Equal(0x10f01af4u, BitConverter.ToUInt32(header));
+        byte[] tooBig = new byte[32];
+        Assert.Equal(Errno.EINVAL, Assert.Throws<VfioUserException>(() => c.ReadRegion(Config, 0, tooBig)).Errno);
+    });
+
+    [Fact(Timeout = Timeout)]
     public Task ExtensionsNeedBothSides() => Task.Run(() =>
     {
         using var pair = new Pair(new VfioUserClientOptions { AnnounceLowPower = false, AnnounceAcpiNotify = false });

@@ -26,7 +26,7 @@ public sealed class VfioUserClient : IDisposable
     private VfioUserClient(UnixSocket socket, VfioUserClientOptions options)
     {
         _options = options;
-        _channel = new MessageChannel(socket, checked((int)options.MaxDataTransferSize + RegionAccess.Length), options.MaxMessageFds);
+        _channel = new MessageChannel(socket, MessageChannel.PayloadLimit(options.MaxDataTransferSize), options.MaxMessageFds);
         _reader = new Thread(ReadLoop) { IsBackground = true, Name = "vfio-user client" };
         _reader.Start();
     }
@@ -492,7 +492,7 @@ public sealed class VfioUserClient : IDisposable
         {
             throw new VfioUserException(Errno.EIO, $"twin_socket fd_index {ServerCapabilities.TwinSocketFdIndex?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "missing"} with {reply.FdCount} fds");
         }
-        _twin = new MessageChannel(UnixSocket.FromHandle(reply.TakeFd(index)), checked((int)_options.MaxDataTransferSize + RegionAccess.Length), 0);
+        _twin = new MessageChannel(UnixSocket.FromHandle(reply.TakeFd(index)), MessageChannel.PayloadLimit(_options.MaxDataTransferSize), 0);
         _twinReader = new Thread(TwinLoop) { IsBackground = true, Name = "vfio-user client twin" };
         _twinReader.Start();
     }

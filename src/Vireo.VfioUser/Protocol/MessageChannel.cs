@@ -15,6 +15,16 @@ public sealed class MessageChannel : IDisposable
     private readonly UnixSocket _socket;
     private readonly Lock _sendLock = new();
 
+    /// <summary>Room every control message needs whatever max_data_xfer_size a side picked:
+    /// the VERSION JSON, region info with its capability chain, IRQ sets, IO_FDS replies.</summary>
+    public const int MinControlPayload = 4096;
+
+    /// <summary>The payload limit for a side whose max_data_xfer_size is
+    /// <paramref name="maxDataTransferSize"/>: the data plus the region-access header
+    /// (libvfio-user's SERVER_MAX_MSG_SIZE), and never less than <see cref="MinControlPayload"/>.</summary>
+    public static int PayloadLimit(uint maxDataTransferSize)
+        => Math.Max(checked((int)maxDataTransferSize + RegionAccess.Length), MinControlPayload);
+
     public MessageChannel(UnixSocket socket, int maxPayload, int maxReceiveFds)
     {
         _socket = socket;

@@ -214,8 +214,7 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
         }
     }
 
-    // SERVER_MAX_MSG_SIZE in libvfio-user: max_data_xfer_size plus the region-access header.
-    private int MaxRequestPayload => checked((int)_options.MaxDataTransferSize + RegionAccess.Length);
+    private int MaxRequestPayload => MessageChannel.PayloadLimit(_options.MaxDataTransferSize);
 
     /// <summary>Handles one command; false ends the connection.</summary>
     private bool Handle(ReceivedMessage message)
