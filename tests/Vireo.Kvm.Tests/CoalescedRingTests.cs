@@ -27,11 +27,7 @@ public sealed class CoalescedRingTests
             0xF4,                   // hlt
         ];
         using TestVm t = TestVm.Create(ramSize: 0x4000);
-        int page = t.Vm.CheckExtension(KvmCapability.CoalescedMmio);
-        // Every KVM since Linux 4.19 has it, PVM included; Vireo without it just takes the exits.
-        Assert.True(t.Vm.CheckExtension(KvmCapability.CoalescedPio) > 0 && page > 0, "this host's KVM has no KVM_CAP_COALESCED_PIO");
-        using KvmCoalescedRing ring = KvmCoalescedRing.Map(t.Vcpu, page);
-        t.Vm.RegisterCoalescedPio(new PioAddress(0x3f8), 1);
+        using KvmCoalescedRing ring = MapRingWithCoalescedCom1(t);
         t.LoadRealModeCode(code, CodeAddress);
         Assert.True(ring.IsEmpty);
         Assert.Equal((uint)((Environment.SystemPageSize - 8) / 24), ring.Capacity);
@@ -77,11 +73,7 @@ public sealed class CoalescedRingTests
             0xF4,                   // hlt
         ];
         using TestVm t = TestVm.Create(ramSize: 0x4000);
-        int page = t.Vm.CheckExtension(KvmCapability.CoalescedMmio);
-        // Every KVM since Linux 4.19 has it, PVM included; Vireo without it just takes the exits.
-        Assert.True(t.Vm.CheckExtension(KvmCapability.CoalescedPio) > 0 && page > 0, "this host's KVM has no KVM_CAP_COALESCED_PIO");
-        using KvmCoalescedRing ring = KvmCoalescedRing.Map(t.Vcpu, page);
-        t.Vm.RegisterCoalescedPio(new PioAddress(0x3f8), 1);
+        using KvmCoalescedRing ring = MapRingWithCoalescedCom1(t);
         t.LoadRealModeCode(code, CodeAddress);
 
         var seen = new List<byte>();
@@ -114,6 +106,17 @@ public sealed class CoalescedRingTests
         Assert.Equal(VcpuExitKind.Io, again.Kind);
         Assert.Equal(0x11, again.Data[0]);
         Assert.True(ring.IsEmpty);
+    }
+
+    /// <summary>The VM's ring, with guest writes to port 0x3f8 (one byte wide) coalesced.</summary>
+    private static KvmCoalescedRing MapRingWithCoalescedCom1(TestVm t)
+    {
+        int page = t.Vm.CheckExtension(KvmCapability.CoalescedMmio);
+        // Every KVM since Linux 4.19 has it, PVM included; Vireo without it just takes the exits.
+        Assert.True(t.Vm.CheckExtension(KvmCapability.CoalescedPio) > 0 && page > 0, "this host's KVM has no KVM_CAP_COALESCED_PIO");
+        KvmCoalescedRing ring = KvmCoalescedRing.Map(t.Vcpu, page);
+        t.Vm.RegisterCoalescedPio(new PioAddress(0x3f8), 1);
+        return ring;
     }
 
     private sealed class RecordingSink : IKvmCoalescedWriteSink
