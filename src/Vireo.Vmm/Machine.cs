@@ -148,7 +148,14 @@ public sealed class Machine : IDisposable
         {
             runner.Resume();
         }
-        _coalesced?.StartTimer();
+        lock (_parkGate)
+        {
+            // A guest suspended to idle stays parked through a host pause and resume.
+            if (!_runners.Any(r => r.IsParked))
+            {
+                _coalesced?.StartTimer();
+            }
+        }
     }
 
     /// <summary>
