@@ -35,6 +35,23 @@ public sealed class TeardownTests
         }
     }
 
+    [KvmFact]
+    public void SharedGuestMemoryIsAMemfdWhileTheMachineLivesAndClosedWithIt()
+    {
+        Assert.Empty(VmmFds());
+        using (KvmSystem kvm = KvmSystem.Open())
+        using (Machine machine = Machine.Create(kvm, new MachineConfig { MemoryBytes = 4UL << 20, MemoryBacking = Vireo.Memory.GuestMemoryBacking.Shared, InKernelIrqchip = false }))
+        {
+            Assert.NotNull(machine.Memory.Regions[0].Fd);
+            Assert.Contains(VmmFds(), f => f.Contains("vireo-ram", StringComparison.Ordinal));
+            // The guest runs on it like on private memory: it stores a byte the host then reads.
+            TestGuest.LoadRealMode(machine, [0xc6, 0x06, 0x00, 0x20, 0x5a, 0xf4]); // mov byte [0x2000], 0x5a; hlt
+            Assert.Equal(MachineExitReason.Halted, TestGuest.RunToExit(machine).Reason);
+            Assert.Equal((byte)0x5a, machine.Memory.Read<byte>(new Vireo.Memory.GuestAddress(0x2000)));
+        }
+        Assert.Empty(VmmFds());
+    }
+
     /// <summary>Open fds that belong to a VM: /dev/kvm, the VM and vCPU fds, guest RAM memfds.</summary>
     private static List<string> VmmFds()
     {
