@@ -10,28 +10,14 @@ public static class Poller
     private const short PollNval = 0x020;
 
     /// <summary>True when <paramref name="fd"/> is readable before the timeout.</summary>
-    public static unsafe bool WaitReadable(SafeFd fd, TimeSpan timeout)
+    public static bool WaitReadable(SafeFd fd, TimeSpan timeout)
     {
         bool added = false;
         try
         {
             fd.DangerousAddRef(ref added);
-            var pfd = new Interop.Sys.PollFd { Fd = fd.DangerousGetFd(), Events = PollIn };
-            int ms = timeout == Timeout.InfiniteTimeSpan ? -1 : (int)Math.Min(int.MaxValue, Math.Ceiling(timeout.TotalMilliseconds));
-            while (true)
-            {
-                // Safe: one pollfd on the stack, count 1.
-                int n = Interop.Sys.Poll(&pfd, 1, ms);
-                if (n >= 0)
-                {
-                    return n > 0 && (pfd.REvents & PollIn) != 0;
-                }
-                int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-                if (errno != Errno.EINTR)
-                {
-                    throw new ErrnoException(errno, "poll");
-                }
-            }
+            Span<Interop.Sys.PollFd> pfd = [new Interop.Sys.PollFd { Fd = fd.DangerousGetFd(), Events = PollIn }];
+            return Poll(pfd, timeout) > 0 && (pfd[0].REvents & PollIn) != 0;
         }
         finally
         {
@@ -45,7 +31,7 @@ public static class Poller
     /// <summary>Waits until at least one of <paramref name="fds"/> is readable, hung up or in
     /// error (so a reader sees end of stream or the error rather than the wait hanging), or the
     /// timeout passes. Sets <paramref name="ready"/>[i] for each such descriptor; returns how many.</summary>
-    public static unsafe int WaitAny(ReadOnlySpan<SafeFd> fds, Span<bool> ready, TimeSpan timeout)
+    public static int WaitAny(ReadOnlySpan<SafeFd> fds, Span<bool> ready, TimeSpan timeout)
     {
         if (ready.Length < fds.Length)
         {
@@ -60,31 +46,14 @@ public static class Poller
                 fds[i].DangerousAddRef(ref added[i]);
                 pfds[i] = new Interop.Sys.PollFd { Fd = fds[i].DangerousGetFd(), Events = PollIn };
             }
-            int ms = timeout == Timeout.InfiniteTimeSpan ? -1 : (int)Math.Min(int.MaxValue, Math.Ceiling(timeout.TotalMilliseconds));
-            while (true)
+            Poll(pfds, timeout);
+            int count = 0;
+            for (int i = 0; i < fds.Length; i++)
             {
-                int n;
-                fixed (Interop.Sys.PollFd* p = pfds)
-                {
-                    // Safe: the array is pinned and its length is the count passed.
-                    n = Interop.Sys.Poll(p, (nuint)pfds.Length, ms);
-                }
-                if (n >= 0)
-                {
-                    int count = 0;
-                    for (int i = 0; i < fds.Length; i++)
-                    {
-                        ready[i] = (pfds[i].REvents & (PollIn | PollErr | PollHup | PollNval)) != 0;
-                        count += ready[i] ? 1 : 0;
-                    }
-                    return count;
-                }
-                int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-                if (errno != Errno.EINTR)
-                {
-                    throw new ErrnoException(errno, "poll");
-                }
+                ready[i] = (pfds[i].REvents & (PollIn | PollErr | PollHup | PollNval)) != 0;
+                count += ready[i] ? 1 : 0;
             }
+            return count;
         }
         finally
         {
@@ -94,6 +63,30 @@ public static class Poller
                 {
                     fds[i].DangerousRelease();
                 }
+            }
+        }
+    }
+
+    /// <summary>poll(2) over <paramref name="pfds"/>, retried on EINTR; returns how many are ready.</summary>
+    private static unsafe int Poll(Span<Interop.Sys.PollFd> pfds, TimeSpan timeout)
+    {
+        int ms = timeout == Timeout.InfiniteTimeSpan ? -1 : (int)Math.Min(int.MaxValue, Math.Ceiling(timeout.TotalMilliseconds));
+        while (true)
+        {
+            int n;
+            fixed (Interop.Sys.PollFd* p = pfds)
+            {
+                // Safe: the span is pinned and its length is the count passed.
+                n = Interop.Sys.Poll(p, (nuint)pfds.Length, ms);
+            }
+            if (n >= 0)
+            {
+                return n;
+            }
+            int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            if (errno != Errno.EINTR)
+            {
+                throw new ErrnoException(errno, "poll");
             }
         }
     }
