@@ -129,7 +129,7 @@ public sealed class Machine : IDisposable
         {
             runner.Start();
         }
-        _coalesced?.StartTimer();
+        UpdateCoalescedTimer();
     }
 
     /// <summary>Pauses every vCPU; returns once none is running guest code.</summary>
@@ -139,7 +139,7 @@ public sealed class Machine : IDisposable
         {
             runner.Pause();
         }
-        QuiesceCoalesced();
+        UpdateCoalescedTimer();
     }
 
     public void Resume()
@@ -148,14 +148,7 @@ public sealed class Machine : IDisposable
         {
             runner.Resume();
         }
-        lock (_parkGate)
-        {
-            // A guest suspended to idle stays parked through a host pause and resume.
-            if (!_runners.Any(r => r.IsParked))
-            {
-                _coalesced?.StartTimer();
-            }
-        }
+        UpdateCoalescedTimer();
     }
 
     /// <summary>
@@ -183,14 +176,7 @@ public sealed class Machine : IDisposable
         {
             runner.WaitParked();
         }
-        lock (_parkGate)
-        {
-            // Unless a wake already released the park while we waited.
-            if (_runners.All(r => r.IsParked))
-            {
-                QuiesceCoalesced();
-            }
-        }
+        UpdateCoalescedTimer();
     }
 
     /// <summary>Releases <see cref="Park"/>; never blocks on the vCPUs.</summary>
@@ -202,16 +188,35 @@ public sealed class Machine : IDisposable
             {
                 runner.Unpark();
             }
-            _coalesced?.StartTimer();
         }
+        UpdateCoalescedTimer();
     }
 
-    /// <summary>No vCPU runs guest code now: deliver what is queued and stop the drain timer
-    /// until the vCPUs run again.</summary>
-    private void QuiesceCoalesced()
+    /// <summary>
+    /// The coalesced-write drain timer runs exactly while some vCPU may run guest code; when
+    /// none may (all paused, parked for suspend, or stopped), what is queued is delivered and
+    /// the timer stops, so a suspended guest costs no timer wakeups. Called after every change
+    /// of what the vCPUs are asked to do; serialised, and each call reads the current state,
+    /// so the last call always matches the last change.
+    /// </summary>
+    private void UpdateCoalescedTimer()
     {
-        _coalesced?.StopTimer();
-        _coalesced?.Drain();
+        if (_coalesced is null)
+        {
+            return;
+        }
+        lock (_parkGate)
+        {
+            if (_runners.Any(r => r.IsRunnable))
+            {
+                _coalesced.StartTimer();
+            }
+            else
+            {
+                _coalesced.StopTimer();
+                _coalesced.Drain();
+            }
+        }
     }
 
     /// <summary>Waits until the guest ends the run (all vCPUs halted, or any vCPU shut down or
@@ -243,7 +248,7 @@ public sealed class Machine : IDisposable
             runner.Stop();
         }
         // What the guest queued just before it stopped still reaches its devices.
-        QuiesceCoalesced();
+        UpdateCoalescedTimer();
     }
 
     public void Dispose()

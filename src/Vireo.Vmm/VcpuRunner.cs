@@ -85,7 +85,7 @@ public sealed class VcpuRunner : IDisposable
     /// <summary>The runner whose thread is calling, or null off the vCPU threads.</summary>
     public static VcpuRunner? Current => s_current;
 
-    /// <summary>Whether the vCPU is held for guest suspend (see <see cref="Park"/>).</summary>
+    /// <summary>Whether the vCPU is held for guest suspend (see <see cref="RequestPark"/>).</summary>
     public bool IsParked
     {
         get
@@ -97,21 +97,27 @@ public sealed class VcpuRunner : IDisposable
         }
     }
 
-    /// <summary>
-    /// Holds the vCPU out of KVM_RUN until <see cref="Unpark"/>, whatever pause and resume do
-    /// meanwhile. From another thread it waits until the vCPU is held. From the vCPU's own
-    /// thread (inside an exit) it cannot wait for itself: it only marks the park, and the
-    /// vCPU stops at the top of its loop, before it re-enters the guest.
-    /// </summary>
-    public void Park()
+    /// <summary>Whether the vCPU is meant to run guest code: started, and neither paused, parked
+    /// nor stopping. It is what the vCPU was asked, not yet necessarily what its thread did.</summary>
+    internal bool IsRunnable
     {
-        RequestPark();
-        WaitParked();
+        get
+        {
+            lock (_gate)
+            {
+                return State is not (VcpuRunState.Created or VcpuRunState.Stopped) && _request == RequestNone && !_parked;
+            }
+        }
     }
 
-    /// <summary>The first half of <see cref="Park"/>: marks the park and kicks the vCPU out of
-    /// KVM_RUN, without waiting. <see cref="Machine.Park"/> marks every vCPU this way in one
-    /// step, so that no <see cref="Unpark"/> can fall between the marks.</summary>
+    /// <summary>
+    /// The first half of a park, which holds the vCPU out of KVM_RUN until <see cref="Unpark"/>
+    /// whatever pause and resume do meanwhile: marks the park and kicks the vCPU out of KVM_RUN,
+    /// without waiting. On the vCPU's own thread (inside an exit) it only marks, and the vCPU
+    /// stops at the top of its loop, before it re-enters the guest. <see cref="Machine.Park"/>
+    /// marks every vCPU this way in one step, so that no <see cref="Unpark"/> can fall between
+    /// the marks, and then calls <see cref="WaitParked"/> on each.
+    /// </summary>
     internal void RequestPark()
     {
         lock (_gate)
@@ -129,7 +135,7 @@ public sealed class VcpuRunner : IDisposable
         }
     }
 
-    /// <summary>The second half of <see cref="Park"/>: waits until the vCPU is held outside
+    /// <summary>The second half of a park (<see cref="RequestPark"/>): waits until the vCPU is held outside
     /// KVM_RUN (or ended). Returns at once on the vCPU's own thread, which cannot wait for itself.</summary>
     internal void WaitParked()
     {
