@@ -49,11 +49,7 @@ public static class ExitBenchmark
         }
         LongModeSetup.WriteTables(machine.Memory);
         machine.Memory.Write(s_code, GuestCode(count));
-        KvmVcpu vcpu = machine.Vcpus[0].Vcpu;
-        KvmSregs sregs = vcpu.GetSregs();
-        LongModeSetup.ConfigureSregs(ref sregs);
-        vcpu.SetSregs(sregs);
-        vcpu.SetRegs(new KvmRegs { Rip = s_code.Value, Rflags = 2, Rsp = 0x8000 });
+        LongModeSetup.StartAt(machine.Vcpus[0].Vcpu, s_code, stack: 0x8000);
 
         long start = Stopwatch.GetTimestamp();
         machine.Start();

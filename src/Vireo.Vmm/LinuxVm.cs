@@ -172,10 +172,7 @@ public sealed partial class LinuxVm : IDisposable
         }
 
         // Only the boot processor is set up; the others wait in KVM for INIT/SIPI from it.
-        KvmVcpu bsp = _machine.Vcpus[0].Vcpu;
-        KvmSregs sregs = bsp.GetSregs();
-        LongModeSetup.ConfigureSregs(ref sregs);
-        bsp.SetSregs(sregs);
-        bsp.SetRegs(new KvmRegs { Rip = boot.EntryPoint.Value, Rsi = boot.BootParamsAddress.Value, Rflags = 2 });
+        // The 64-bit boot protocol: RSI holds boot_params; the kernel sets up its own stack.
+        LongModeSetup.StartAt(_machine.Vcpus[0].Vcpu, boot.EntryPoint, stack: 0, rsi: boot.BootParamsAddress.Value);
     }
 }

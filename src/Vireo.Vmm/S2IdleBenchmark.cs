@@ -160,12 +160,8 @@ public static class S2IdleBenchmark
         machine.Memory.Write(s_idleCode, IdleCpuCode());
         for (int i = 0; i < cpus; i++)
         {
-            KvmVcpu vcpu = machine.Vcpus[i].Vcpu;
-            KvmSregs sregs = vcpu.GetSregs();
-            LongModeSetup.ConfigureSregs(ref sregs);
-            vcpu.SetSregs(sregs);
             // The guest uses no stack; RSP is only kept apart per vCPU.
-            vcpu.SetRegs(new KvmRegs { Rip = (i == 0 ? s_code : s_idleCode).Value, Rflags = 2, Rsp = 0x8000 + ((ulong)i * 0x100) });
+            LongModeSetup.StartAt(machine.Vcpus[i].Vcpu, i == 0 ? s_code : s_idleCode, stack: 0x8000 + ((ulong)i * 0x100));
         }
 
         machine.Start();

@@ -36,11 +36,7 @@ internal static class TestGuest
         GuestAddress at = address ?? CodeAddress;
         LongModeSetup.WriteTables(machine.Memory, gibibytes: 4);
         machine.Memory.Write(at, code);
-        KvmVcpu cpu = machine.Vcpus[(int)vcpu].Vcpu;
-        KvmSregs sregs = cpu.GetSregs();
-        LongModeSetup.ConfigureSregs(ref sregs);
-        cpu.SetSregs(sregs);
-        cpu.SetRegs(new KvmRegs { Rip = at.Value, Rflags = 2, Rsp = 0x8000 + vcpu * 0x1000 });
+        LongModeSetup.StartAt(machine.Vcpus[(int)vcpu].Vcpu, at, stack: 0x8000 + vcpu * 0x1000);
     }
 
     public static MachineExit RunToExit(Machine machine)

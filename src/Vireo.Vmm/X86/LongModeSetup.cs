@@ -63,6 +63,19 @@ public static class LongModeSetup
         }
     }
 
+    /// <summary>Puts <paramref name="vcpu"/> in 64-bit mode (<see cref="ConfigureSregs"/>) at
+    /// <paramref name="entry"/> with RSP <paramref name="stack"/>, RSI <paramref name="rsi"/> and
+    /// the other general registers zero. The page tables are <see cref="WriteTables"/>'s.</summary>
+    public static void StartAt(KvmVcpu vcpu, GuestAddress entry, ulong stack, ulong rsi = 0)
+    {
+        ArgumentNullException.ThrowIfNull(vcpu);
+        KvmSregs sregs = vcpu.GetSregs();
+        ConfigureSregs(ref sregs);
+        vcpu.SetSregs(sregs);
+        // RFLAGS bit 1 is reserved and reads as 1.
+        vcpu.SetRegs(new KvmRegs { Rip = entry.Value, Rsp = stack, Rsi = rsi, Rflags = 2 });
+    }
+
     /// <summary>Sets segment, descriptor-table and control registers for 64-bit mode.</summary>
     public static void ConfigureSregs(ref KvmSregs sregs)
     {
