@@ -55,6 +55,8 @@ public sealed class VcpuRunner : IDisposable
     /// <summary>What went wrong when <see cref="StopReason"/> is Failed or Shutdown.</summary>
     public string? StopDetail { get; private set; }
 
+    /// <summary>Times the guest exited to this loop. KVM_RUN returning for a host signal (a kick,
+    /// or the runtime's own thread signals) is not a guest exit and is not counted.</summary>
     public long ExitCount { get; private set; }
 
     /// <summary>The KVM system event type when <see cref="StopReason"/> is SystemEvent.</summary>
@@ -254,7 +256,10 @@ public sealed class VcpuRunner : IDisposable
                 return VcpuStopReason.Requested;
             }
             VcpuExit exit = _vcpu.Run();
-            ExitCount++;
+            if (exit.Kind != VcpuExitKind.Interrupted)
+            {
+                ExitCount++;
+            }
             // Writes KVM queued without exiting came before this exit in guest order.
             _coalesced?.Drain();
             switch (exit.Kind)
