@@ -39,7 +39,7 @@ public sealed class ApiServer : IAsyncDisposable
     /// <summary>Binds <paramref name="socketPath"/> and starts serving <paramref name="vm"/>.
     /// A stale socket file left by a dead server is replaced; a live server or a non-socket file
     /// at the path is an <see cref="IOException"/> that names the way out.</summary>
-    public static async Task<ApiServer> StartAsync(string socketPath, IVmController vm, ApiServerOptions? options = null,
+    public static async Task<ApiServer> StartAsync(string socketPath, IVmm vm, ApiServerOptions? options = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(socketPath);

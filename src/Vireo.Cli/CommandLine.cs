@@ -68,7 +68,7 @@ internal static class CommandLine
             await stderr.WriteLineAsync($"vireo: {e.Message}");
             return 2;
         }
-        catch (Exception e) when (e is Vireo.Sys.ErrnoException or InvalidOperationException or IOException or UnauthorizedAccessException or Vireo.Loader.KernelImageException or Vireo.Lab.LabException or Vireo.VfioUser.VfioUserException)
+        catch (Exception e) when (e is Vireo.Sys.ErrnoException or InvalidOperationException or IOException or UnauthorizedAccessException or Vireo.Loader.KernelImageException or Vireo.Vmm.MachineBuildException or Vireo.Lab.LabException or Vireo.VfioUser.VfioUserException)
         {
             await stderr.WriteLineAsync($"vireo: {e.Message}");
             return 1;

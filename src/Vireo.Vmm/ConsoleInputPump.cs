@@ -8,7 +8,7 @@ namespace Vireo.Vmm;
 /// does when the console tty is opened) and the UART's FIFO has room, so typed-ahead input is
 /// neither dropped by the FIFO nor wiped by the driver's FIFO reset during boot.
 /// </summary>
-public sealed class ConsoleInputPump : IDisposable
+public sealed class ConsoleInputPump : IDisposable, ISuspendable
 {
     private const byte IerReceivedDataAvailable = 0x01; // 16550 IER bit 0
     private const int MaxPending = 1 << 20;
@@ -19,6 +19,8 @@ public sealed class ConsoleInputPump : IDisposable
     private readonly Thread _thread;
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _wake = new(0);
+    private readonly Lock _delivery = new(); // held while bytes go into the UART; Sleep waits for it
+    private bool _asleep;
 
     public ConsoleInputPump(Serial8250 uart)
     {
@@ -45,6 +47,38 @@ public sealed class ConsoleInputPump : IDisposable
             }
         }
         _wake.Release();
+    }
+
+    /// <inheritdoc/>
+    public string PowerName => "console input";
+
+    /// <summary>Holds typed bytes on the host side until <see cref="Wake"/>; returns once no
+    /// delivery into the UART is under way.</summary>
+    public void Sleep()
+    {
+        lock (_delivery)
+        {
+            _asleep = true;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Wake()
+    {
+        lock (_delivery)
+        {
+            _asleep = false;
+        }
+        _wake.Release();
+    }
+
+    /// <summary>The bytes still waiting for the guest.</summary>
+    public object Snapshot()
+    {
+        lock (_pending)
+        {
+            return _pending.ToArray();
+        }
     }
 
     public void Dispose()
@@ -80,7 +114,18 @@ public sealed class ConsoleInputPump : IDisposable
                 _wake.Wait(_stop.Token.IsCancellationRequested ? TimeSpan.Zero : Timeout.InfiniteTimeSpan);
                 continue;
             }
-            int taken = (_uart.GetState().InterruptEnable & IerReceivedDataAvailable) != 0 ? _uart.Enqueue(chunk[..count]) : 0;
+            int taken;
+            bool asleep;
+            lock (_delivery)
+            {
+                asleep = _asleep;
+                taken = !asleep && (_uart.GetState().InterruptEnable & IerReceivedDataAvailable) != 0 ? _uart.Enqueue(chunk[..count]) : 0;
+            }
+            if (asleep)
+            {
+                _wake.Wait(_stop.Token.IsCancellationRequested ? TimeSpan.Zero : Timeout.InfiniteTimeSpan);
+                continue;
+            }
             lock (_pending)
             {
                 for (int i = 0; i < taken; i++)

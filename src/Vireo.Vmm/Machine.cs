@@ -53,6 +53,24 @@ public sealed class Machine : IDisposable
 
     public IReadOnlyList<VcpuRunner> Vcpus => _runners;
 
+    /// <summary>Raised once, when the run's end is first recorded (a vCPU shut down, failed or
+    /// every vCPU halted, or <see cref="RequestExit"/>), on the thread that recorded it — often a
+    /// vCPU thread inside an exit, so a handler must only post and return. The vCPUs are not
+    /// stopped yet: the owner calls <see cref="Stop"/>.</summary>
+    public event Action<MachineExit>? Exited;
+
+    /// <summary>The recorded end of the run, or null while it goes on.</summary>
+    public MachineExit? Exit
+    {
+        get
+        {
+            lock (_exitGate)
+            {
+                return _exit;
+            }
+        }
+    }
+
     public static Machine Create(KvmSystem kvm, MachineConfig config, Action<string>? warn = null)
     {
         config.Validate();
@@ -294,18 +312,24 @@ public sealed class Machine : IDisposable
     /// for a stop); the first reason recorded wins.</summary>
     public void RequestExit(MachineExitReason reason, string? detail = null)
     {
+        MachineExit? recorded = null;
         lock (_exitGate)
         {
             if (_exit is null)
             {
-                _exit = new MachineExit(reason, detail);
+                _exit = recorded = new MachineExit(reason, detail);
                 Monitor.PulseAll(_exitGate);
             }
+        }
+        if (recorded is not null)
+        {
+            Exited?.Invoke(recorded);
         }
     }
 
     private void OnVcpuStopped(VcpuRunner runner)
     {
+        MachineExit? recorded = null;
         lock (_exitGate)
         {
             if (_exit is not null || runner.StopReason == VcpuStopReason.Requested)
@@ -321,9 +345,13 @@ public sealed class Machine : IDisposable
             };
             if (reason is MachineExitReason r)
             {
-                _exit = new MachineExit(r, runner.StopDetail, runner.Index);
+                _exit = recorded = new MachineExit(r, runner.StopDetail, runner.Index);
                 Monitor.PulseAll(_exitGate);
             }
+        }
+        if (recorded is not null)
+        {
+            Exited?.Invoke(recorded);
         }
     }
 }

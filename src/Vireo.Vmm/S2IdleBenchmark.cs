@@ -10,9 +10,9 @@ namespace Vireo.Vmm;
 /// <summary>
 /// `vireo bench s2idle`: how long guest suspend-to-idle takes to reach the host, and a wake to
 /// reach the guest. A tiny 64-bit guest makes the LPS0 entry and exit traps a Linux guest's _DSM
-/// makes (the same codes, to the same port, <see cref="LinuxVm.LowPowerIdlePort"/>), so every trap
+/// makes (the same codes, to the port <see cref="MachineBuilder"/> gives the LPS0 device), so every trap
 /// goes through the <see cref="Machine"/>'s vCPU loop, the port bus, <see cref="LowPowerIdleDevice"/>
-/// and <see cref="S2IdleStateMachine"/> parking the vCPU, exactly as for a Linux guest. It needs
+/// and the <see cref="ControlLoop"/> parking the vCPUs, exactly as for a Linux guest. It needs
 /// no interrupt delivery, so it runs on any KVM, PVM included. The guest's first instruction
 /// after the entry trap writes <see cref="MarkerPort"/>, which timestamps the resume. Before the
 /// cycles the guest writes <see cref="ReferencePort"/> in a loop: the gap between two writes is one
@@ -50,11 +50,11 @@ public static class S2IdleBenchmark
     /// <summary>The guest: <paramref name="referenceExits"/> writes to the reference port, then
     /// <paramref name="cycles"/> times: LPS0 entry trap, marker write, LPS0 exit trap; then it
     /// sets the done flag the other vCPUs poll, and HLT.</summary>
-    public static byte[] GuestCode(uint referenceExits, uint cycles)
+    public static byte[] GuestCode(uint referenceExits, uint cycles, PioAddress lowPowerIdlePort)
     {
         byte entry = new LowPowerIdleEvent(LowPowerIdleFamily.Amd, LowPowerIdleFunction.Entry).Code;
         byte exit = new LowPowerIdleEvent(LowPowerIdleFamily.Amd, LowPowerIdleFunction.Exit).Code;
-        ushort lps = LinuxVm.LowPowerIdlePort.Value;
+        ushort lps = lowPowerIdlePort.Value;
         byte[] code =
         [
             0xb9, 0, 0, 0, 0,                                                 // mov ecx, referenceExits
@@ -100,15 +100,8 @@ public static class S2IdleBenchmark
         ArgumentOutOfRangeException.ThrowIfLessThan(cycles, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(cpus, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(cpus, MaxCpus);
-        using Machine machine = Machine.Create(kvm, new MachineConfig { MemoryBytes = 2UL << 20, Cpus = cpus, InKernelIrqchip = false });
-        using var pm = new AcpiPmDevice(new NoInterruptLine());
         var reference = new TimestampDevice((int)ReferenceExits);
         var marker = new TimestampDevice(cycles);
-        var lps = new LowPowerIdleDevice(LinuxVm.LowPowerIdlePort);
-        machine.Pio.Insert(ReferencePort, 1, reference, "bench reference");
-        machine.Pio.Insert(MarkerPort, 1, marker, "bench resume marker");
-        machine.Pio.Insert(LinuxVm.LowPowerIdlePort, LowPowerIdleDevice.WindowLength, lps, "Low Power S0 Idle (LPS0 _DSM trap)");
-
         long[] trapAt = new long[cycles];
         long[] enterAt = new long[cycles];
         long[] suspendedAt = new long[cycles];
@@ -116,15 +109,34 @@ public static class S2IdleBenchmark
         int entryTraps = 0;
         var kinds = new List<S2IdleEventKind>();
         using var suspended = new SemaphoreSlim(0);
-        // First subscriber, so the trap is stamped before the state machine acts on it.
-        lps.Notified += n =>
+
+        // The same builder and control loop as `vireo run`: only the guest differs.
+        BuiltMachine Build()
         {
-            if (n.Function == LowPowerIdleFunction.Entry && entryTraps < cycles)
+            BuiltMachine built = MachineBuilder.BuildBare(kvm, new MachineConfig { MemoryBytes = 2UL << 20, Cpus = cpus, InKernelIrqchip = false });
+            Machine machine = built.Machine;
+            machine.Pio.Insert(ReferencePort, 1, reference, "bench reference");
+            machine.Pio.Insert(MarkerPort, 1, marker, "bench resume marker");
+            // First subscriber, so the trap is stamped before the control loop hears of it.
+            built.LowPowerIdle.Notified += n =>
             {
-                trapAt[entryTraps++] = Stopwatch.GetTimestamp();
+                if (n.Function == LowPowerIdleFunction.Entry && entryTraps < cycles)
+                {
+                    trapAt[entryTraps++] = Stopwatch.GetTimestamp();
+                }
+            };
+            LongModeSetup.WriteTables(machine.Memory);
+            machine.Memory.Write(s_code, GuestCode(ReferenceExits, (uint)cycles, built.LowPowerIdle.Port));
+            machine.Memory.Write(s_idleCode, IdleCpuCode());
+            for (int i = 0; i < cpus; i++)
+            {
+                // The guest uses no stack; RSP is only kept apart per vCPU.
+                LongModeSetup.StartAt(machine.Vcpus[i].Vcpu, i == 0 ? s_code : s_idleCode, stack: 0x8000 + ((ulong)i * 0x100));
             }
-        };
-        var s2idle = new S2IdleStateMachine(new BenchHost(machine, pm), e =>
+            return built;
+        }
+
+        void Observe(S2IdleEvent e)
         {
             long now = Stopwatch.GetTimestamp();
             int i = (int)e.Cycle - 1;
@@ -136,62 +148,43 @@ public static class S2IdleBenchmark
             {
                 return;
             }
-            switch (e.Kind)
+            if (e.Kind == S2IdleEventKind.Enter)
             {
-                case S2IdleEventKind.Enter:
-                    enterAt[i] = now;
-                    break;
-                case S2IdleEventKind.Suspended:
-                    suspendedAt[i] = now;
-                    suspended.Release();
-                    break;
-                case S2IdleEventKind.Resumed:
-                    // As LinuxVm does at the exit trap: the wake's PWRBTN_STS is acknowledged.
-                    pm.Write(AcpiPmDevice.Pm1EventOffset + 1, [0x01]);
-                    break;
-                default:
-                    break;
+                enterAt[i] = now;
             }
-        });
-        lps.Notified += s2idle.OnGuestNotification;
-
-        LongModeSetup.WriteTables(machine.Memory);
-        machine.Memory.Write(s_code, GuestCode(ReferenceExits, (uint)cycles));
-        machine.Memory.Write(s_idleCode, IdleCpuCode());
-        for (int i = 0; i < cpus; i++)
-        {
-            // The guest uses no stack; RSP is only kept apart per vCPU.
-            LongModeSetup.StartAt(machine.Vcpus[i].Vcpu, i == 0 ? s_code : s_idleCode, stack: 0x8000 + ((ulong)i * 0x100));
+            else if (e.Kind == S2IdleEventKind.Suspended)
+            {
+                suspendedAt[i] = now;
+                suspended.Release();
+            }
         }
 
-        machine.Start();
+        using var loop = new ControlLoop(Build, new VmDescription(cpus, 2UL << 20, null, null), new ControlLoopOptions { S2IdleObserver = Observe });
+        loop.Start();
         for (int i = 0; i < cycles; i++)
         {
             if (!suspended.Wait(s_stepTimeout))
             {
-                throw Failed(machine, $"cycle {i + 1}: the guest was not suspended within {s_stepTimeout.TotalSeconds} s");
+                throw Failed(loop, $"cycle {i + 1}: the guest was not suspended within {s_stepTimeout.TotalSeconds} s");
             }
             Thread.Sleep(SuspendedDwell);
             wakeAt[i] = Stopwatch.GetTimestamp();
-            S2IdleWakeOutcome outcome = s2idle.RequestWake(WakeSource);
-            if (outcome != S2IdleWakeOutcome.Delivered)
-            {
-                throw Failed(machine, $"cycle {i + 1}: the wake was {outcome}, not delivered");
-            }
+            Task wake = loop.SendAsync(new WakeVm(WakeSource, strict: true));
             if (!marker.WaitFor(i + 1, s_stepTimeout))
             {
-                throw Failed(machine, $"cycle {i + 1}: the guest did not resume within {s_stepTimeout.TotalSeconds} s");
+                throw Failed(loop, $"cycle {i + 1}: the guest did not resume within {s_stepTimeout.TotalSeconds} s");
+            }
+            if (!wake.Wait(s_stepTimeout))
+            {
+                throw Failed(loop, $"cycle {i + 1}: the wake request was not answered");
             }
         }
-        MachineExit? exit = machine.WaitForExit(s_stepTimeout);
-        if (exit is null || exit.Reason != MachineExitReason.Halted)
+        if (!loop.Completion.Wait(s_stepTimeout) || loop.Completion.Result.Exit.Reason != MachineExitReason.Halted)
         {
-            throw new InvalidOperationException($"the benchmark guest did not halt after its cycles: {exit?.ToString() ?? "timed out"}");
+            throw new InvalidOperationException($"the benchmark guest did not halt after its cycles: {(loop.Completion.IsCompletedSuccessfully ? loop.Completion.Result.Exit.ToString() : "timed out")}");
         }
         Check(reference.Count == ReferenceExits, $"the reference device saw {reference.Count} writes, expected {ReferenceExits}");
         Check(marker.Count == cycles, $"the resume marker saw {marker.Count} writes, expected {cycles}");
-        Check(s2idle.Cycles == cycles && s2idle.IgnoredTraps == 0 && s2idle.UnexpectedTraps == 0,
-            $"the state machine counted {s2idle.Cycles} cycles, {s2idle.IgnoredTraps} ignored and {s2idle.UnexpectedTraps} unexpected traps");
         S2IdleEventKind[] cycle = [S2IdleEventKind.Enter, S2IdleEventKind.Suspended, S2IdleEventKind.Exit, S2IdleEventKind.Resumed];
         lock (kinds)
         {
@@ -217,20 +210,11 @@ public static class S2IdleBenchmark
         }
     }
 
-    private static InvalidOperationException Failed(Machine machine, string what)
+    private static InvalidOperationException Failed(ControlLoop loop, string what)
     {
-        MachineExit? exit = machine.WaitForExit(TimeSpan.Zero);
-        return new InvalidOperationException(exit is null ? what : $"{what}; the machine ended: {exit}");
-    }
-
-    /// <summary>What LinuxVm's host does: park and unpark the machine, press the power button.</summary>
-    private sealed class BenchHost(Machine machine, AcpiPmDevice pm) : IS2IdleHost
-    {
-        public void ParkVcpus() => machine.Park();
-
-        public void UnparkVcpus() => machine.Unpark();
-
-        public void InjectWake() => pm.PressPowerButton();
+        Task<VmmResult> done = loop.Completion;
+        return new InvalidOperationException(done.IsCompletedSuccessfully ? $"{what}; the machine ended: {done.Result.Exit}"
+            : done.IsFaulted ? $"{what}; the control loop failed: {done.Exception!.InnerException?.Message}" : what);
     }
 
     /// <summary>Stamps each write with the time it reached the bus; the first

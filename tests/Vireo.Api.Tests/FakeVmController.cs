@@ -1,11 +1,10 @@
 using System.Collections.Concurrent;
-using Vireo.Api;
 
 namespace Vireo.Api.Tests;
 
-/// <summary>An <see cref="IVmController"/> that records what it was asked, with a GPE block of
-/// 16 GPEs and an error to throw on demand.</summary>
-internal sealed class FakeVmController : IVmController
+/// <summary>An <see cref="IVmm"/> that records the requests the API sent it, with a GPE block of
+/// 16 GPEs and an error to throw on demand, as the control loop's replies would fault.</summary>
+internal sealed class FakeVmController : IVmm
 {
     public const int GpeCount = 16;
 
@@ -21,28 +20,39 @@ internal sealed class FakeVmController : IVmController
 
     public IReadOnlyList<string> Calls => [.. _calls];
 
-    public VmInfo Info() => InfoToReturn;
+    public Task<TReply> SendAsync<TReply>(VmmRequest<TReply> request)
+    {
+        try
+        {
+            object? reply = request switch
+            {
+                GetVmInfo => InfoToReturn,
+                PressPowerButton => Record("power-button"),
+                ShutdownVm shutdown => Record(shutdown.Force ? "shutdown force" : "shutdown"),
+                PauseVm => Record("pause"),
+                ResumeVm => Record("resume"),
+                RaiseGpe gpe => RaiseGpe(gpe.Gpe),
+                WakeVm wake => Record(wake.Delay is TimeSpan d ? $"wake {d.TotalMilliseconds}ms" : "wake"),
+                _ => throw new NotSupportedException(request.GetType().Name),
+            };
+            return Task.FromResult((TReply)reply!);
+        }
+        catch (Exception e)
+        {
+            return Task.FromException<TReply>(e);
+        }
+    }
 
-    public void PowerButton() => Record("power-button");
-
-    public void Shutdown(bool force) => Record(force ? "shutdown force" : "shutdown");
-
-    public void Pause() => Record("pause");
-
-    public void Resume() => Record("resume");
-
-    public void RaiseGpe(int gpe)
+    private VmmAck RaiseGpe(int gpe)
     {
         if (gpe >= GpeCount)
         {
             throw new ArgumentOutOfRangeException(nameof(gpe), gpe, $"this VM has GPEs 0 to {GpeCount - 1}");
         }
-        Record($"gpe {gpe}");
+        return Record($"gpe {gpe}");
     }
 
-    public void Wake(TimeSpan? delay) => Record(delay is TimeSpan d ? $"wake {d.TotalMilliseconds}ms" : "wake");
-
-    private void Record(string call)
+    private VmmAck Record(string call)
     {
         Exception? e = ThrowNext;
         if (e is not null)
@@ -51,5 +61,6 @@ internal sealed class FakeVmController : IVmController
             throw e;
         }
         _calls.Enqueue(call);
+        return default;
     }
 }

@@ -2,14 +2,14 @@ using Microsoft.AspNetCore.Http;
 
 namespace Vireo.Api.Http;
 
-/// <summary>The shape shared by the PUT actions: validate, call the controller, answer 204.</summary>
+/// <summary>The shape shared by the PUT actions: validate, send the request to the control loop, answer 204.</summary>
 internal static class VmAction
 {
     /// <summary>An action without a body; a body sent anyway is an error rather than ignored.</summary>
-    public static RequestDelegate WithoutBody(Action action) => async context =>
+    public static RequestDelegate WithoutBody(Func<Task> action) => async context =>
     {
         await RequestBody.RequireEmptyAsync(context);
-        action();
+        await action();
         context.Response.StatusCode = StatusCodes.Status204NoContent;
     };
 

@@ -15,7 +15,7 @@ internal static class VmEventsResource
 {
     public const string ContentType = "application/x-ndjson";
 
-    public static void Map(IEndpointRouteBuilder endpoints, IVmController vm, int capacity, CancellationToken serverStopping) =>
+    public static void Map(IEndpointRouteBuilder endpoints, IVmm vm, int capacity, CancellationToken serverStopping) =>
         endpoints.MapGet(ApiPaths.VmEvents, async context =>
         {
             using VmEventSubscription subscription = vm.Events.Subscribe(capacity);

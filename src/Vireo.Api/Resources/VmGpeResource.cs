@@ -12,7 +12,7 @@ internal static class VmGpeResource
     public const int MaxGpe = 0xFF;
     public const string Example = """{"gpe": 3}""";
 
-    public static void Map(IEndpointRouteBuilder endpoints, IVmController vm) =>
+    public static void Map(IEndpointRouteBuilder endpoints, IVmm vm) =>
         endpoints.MapPut(ApiPaths.VmGpe, async context =>
         {
             GpeRequest request = await RequestBody.ReadRequiredAsync(context, ApiJsonContext.Default.GpeRequest, Example);
@@ -21,7 +21,7 @@ internal static class VmGpeResource
                 throw new ApiRequestException(StatusCodes.Status400BadRequest,
                     $"gpe must be 0 to {MaxGpe} (ACPI GPE handlers are _Lxx/_Exx with two hex digits), not {request.Gpe}");
             }
-            vm.RaiseGpe(request.Gpe);
+            await vm.SendAsync(new RaiseGpe(request.Gpe));
             VmAction.Done(context);
         });
 }

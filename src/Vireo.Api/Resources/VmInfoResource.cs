@@ -7,6 +7,6 @@ namespace Vireo.Api.Resources;
 /// <summary><c>GET /api/v1/vm.info</c>.</summary>
 internal static class VmInfoResource
 {
-    public static void Map(IEndpointRouteBuilder endpoints, IVmController vm) =>
-        endpoints.MapGet(ApiPaths.VmInfo, context => ApiJson.WriteAsync(context, vm.Info(), ApiJsonContext.Default.VmInfo));
+    public static void Map(IEndpointRouteBuilder endpoints, IVmm vm) =>
+        endpoints.MapGet(ApiPaths.VmInfo, async context => await ApiJson.WriteAsync(context, await vm.SendAsync(new GetVmInfo()), ApiJsonContext.Default.VmInfo));
 }

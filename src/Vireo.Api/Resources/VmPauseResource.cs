@@ -7,6 +7,6 @@ namespace Vireo.Api.Resources;
 /// <summary><c>PUT /api/v1/vm.pause</c>.</summary>
 internal static class VmPauseResource
 {
-    public static void Map(IEndpointRouteBuilder endpoints, IVmController vm) =>
-        endpoints.MapPut(ApiPaths.VmPause, VmAction.WithoutBody(vm.Pause));
+    public static void Map(IEndpointRouteBuilder endpoints, IVmm vm) =>
+        endpoints.MapPut(ApiPaths.VmPause, VmAction.WithoutBody(() => vm.SendAsync(new PauseVm())));
 }

@@ -7,6 +7,6 @@ namespace Vireo.Api.Resources;
 /// <summary><c>PUT /api/v1/vm.resume</c>.</summary>
 internal static class VmResumeResource
 {
-    public static void Map(IEndpointRouteBuilder endpoints, IVmController vm) =>
-        endpoints.MapPut(ApiPaths.VmResume, VmAction.WithoutBody(vm.Resume));
+    public static void Map(IEndpointRouteBuilder endpoints, IVmm vm) =>
+        endpoints.MapPut(ApiPaths.VmResume, VmAction.WithoutBody(() => vm.SendAsync(new ResumeVm())));
 }

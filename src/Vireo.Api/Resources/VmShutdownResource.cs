@@ -9,11 +9,11 @@ internal static class VmShutdownResource
 {
     public const string Example = """{"force": false}""";
 
-    public static void Map(IEndpointRouteBuilder endpoints, IVmController vm) =>
+    public static void Map(IEndpointRouteBuilder endpoints, IVmm vm) =>
         endpoints.MapPut(ApiPaths.VmShutdown, async context =>
         {
             ShutdownRequest? request = await RequestBody.ReadOptionalAsync(context, ApiJsonContext.Default.ShutdownRequest, Example);
-            vm.Shutdown(request?.Force ?? false);
+            await vm.SendAsync(new ShutdownVm(request?.Force ?? false));
             VmAction.Done(context);
         });
 }

@@ -12,7 +12,7 @@ internal static class VmWakeResource
     public const long MaxDelayMs = 24L * 60 * 60 * 1000;
     public const string Example = """{"delay_ms": 500}""";
 
-    public static void Map(IEndpointRouteBuilder endpoints, IVmController vm) =>
+    public static void Map(IEndpointRouteBuilder endpoints, IVmm vm) =>
         endpoints.MapPut(ApiPaths.VmWake, async context =>
         {
             WakeRequest? request = await RequestBody.ReadOptionalAsync(context, ApiJsonContext.Default.WakeRequest, Example);
@@ -22,7 +22,7 @@ internal static class VmWakeResource
                 throw new ApiRequestException(StatusCodes.Status400BadRequest,
                     $"delay_ms must be 0 to {MaxDelayMs} (one day), not {delayMs}");
             }
-            vm.Wake(delayMs is long ms ? TimeSpan.FromMilliseconds(ms) : null);
+            await vm.SendAsync(delayMs is long ms ? new WakeVm("api", TimeSpan.FromMilliseconds(ms), strict: true) : new WakeVm("api", strict: true));
             VmAction.Done(context);
         });
 }

@@ -36,7 +36,7 @@ internal static class AcpiCommand
         reader.Done();
 
         Directory.CreateDirectory(output);
-        AcpiPlatform platform = LinuxVm.AcpiTablesFor(options.ToConfig(kernel: "", initramfs: null));
+        AcpiPlatform platform = MachineBuilder.LinuxAcpiTables(options.ToConfig(kernel: "", initramfs: null));
         foreach (string file in platform.WriteFiles(output))
         {
             await stdout.WriteLineAsync(file);

@@ -84,73 +84,51 @@ internal static class RunCommand
 
         using GuestConsole console = GuestConsole.Open(options.Serial.Kind, options.Serial.Path);
         LinuxVmConfig config = options.ToConfig(kernel, initramfs);
-        LinuxVm? current = null;
-        using var cancel = new CancellationTokenSource();
-        console.QuitRequested += cancel.Cancel;
-        console.AttachInput(bytes => Volatile.Read(ref current)?.SendConsoleInput(bytes));
+        Action<string> log = line => stderr.WriteLine($"vireo: {line}");
+        using var loop = new ControlLoop(
+            () => MachineBuilder.BuildLinux(kvm, config, console.Write, log),
+            VmDescription.Of(config),
+            new ControlLoopOptions
+            {
+                RestartOnReboot = options.RestartOnReboot,
+                S2IdleWakeAfter = options.S2IdleWakeAfter,
+                OnSuspend = options.OnSuspend,
+                OnResume = options.OnResume,
+                Log = log,
+            });
+        // Ctrl-A x, SIGINT and a second SIGTERM stop the VM at once; the first SIGTERM asks the
+        // guest to power off. The control loop decides what each means for a suspended guest.
+        console.QuitRequested += () => loop.Post(new ShutdownVm(force: true, source: "console"));
+        console.AttachInput(loop.SendConsoleInput);
         // Keys go to the guest as typed (its shell echoes and edits); Ctrl-A x quits.
         using RawTerminal raw = options.Serial.Kind == ConsoleKind.Stdio ? RawTerminal.Enter(0) : RawTerminal.Enter(-1);
-        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cancel.Cancel(); });
-        // The first SIGTERM asks the guest to shut down (ACPI power button); a second one stops it.
+        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c =>
+        {
+            c.Cancel = true;
+            loop.Post(new ShutdownVm(force: true, source: "sigint"));
+        });
         int terms = 0;
         using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
         {
             c.Cancel = true;
-            if (Interlocked.Increment(ref terms) == 1)
+            bool first = Interlocked.Increment(ref terms) == 1;
+            if (first)
             {
-                stderr.WriteLine("vireo: SIGTERM: pressing the guest's ACPI power button (send SIGTERM again to stop it at once)");
-                LinuxVm? running = Volatile.Read(ref current);
-                // A guest in s2idle has its vCPUs parked: the press becomes its wakeup.
-                if (running is not null && running.RequestWake("sigterm") == S2IdleWakeOutcome.NotSuspended)
-                {
-                    running.PowerManagement.PressPowerButton();
-                }
+                stderr.WriteLine("vireo: SIGTERM: asking the guest to power off with its ACPI power button (send SIGTERM again to stop it at once)");
             }
-            else
-            {
-                cancel.Cancel();
-            }
+            loop.Post(new ShutdownVm(force: !first, source: "sigterm"));
         });
 
-        while (true)
-        {
-            using LinuxVm vm = LinuxVm.Create(kvm, config, console.Write, line => stderr.WriteLine($"vireo: {line}"));
-            var controller = new LinuxVmController(vm, config);
-            await using ApiServer? api = options.ApiSocket is null ? null : await ApiServer.StartAsync(options.ApiSocket, controller);
-            Volatile.Write(ref current, vm);
-            vm.AutoWakeAfter = options.S2IdleWakeAfter;
-            vm.S2IdleTransition += transition =>
-            {
-                // Raised on a vCPU thread inside its trap: report and hand off, never block.
-                stderr.WriteLine($"vireo: s2idle: {transition.Name} (cycle {transition.Cycle}{(transition.Source is null ? "" : $", {transition.Source}")})");
-                controller.Publish(transition);
-                string? hook = transition.Kind switch
-                {
-                    S2IdleEventKind.Suspended => options.OnSuspend,
-                    S2IdleEventKind.Resumed => options.OnResume,
-                    _ => null,
-                };
-                if (hook is not null)
-                {
-                    HostHook.Start(hook, transition.Name, transition.Cycle, stderr);
-                }
-            };
-
-            controller.Events.Publish(VmEventNames.Booted);
-            MachineExit exit = vm.Run(cancel.Token);
-            Volatile.Write(ref current, null);
-            controller.Ended(exit);
-            console.Flush();
-            bool rebooted = exit.Reason is MachineExitReason.Reset or MachineExitReason.Shutdown && vm.PanicLine is null;
-            if (rebooted && options.RestartOnReboot && !cancel.IsCancellationRequested)
-            {
-                await stderr.WriteLineAsync("vireo: guest rebooted; starting it again (--on-reboot restart)");
-                continue;
-            }
-            (int status, string reason) = Describe(exit, vm.PanicLine);
-            await stderr.WriteLineAsync($"vireo: {reason}");
-            return status;
-        }
+        // The API is served for the whole run, across guest reboots; it starts first, so a
+        // socket that cannot be served stops the run before the guest boots (requests that come
+        // before the boot wait in the loop's queue).
+        await using ApiServer? api = options.ApiSocket is null ? null : await ApiServer.StartAsync(options.ApiSocket, loop);
+        loop.Start();
+        VmmResult result = await loop.Completion;
+        console.Flush();
+        (int status, string reason) = Describe(result.Exit, result.PanicLine);
+        await stderr.WriteLineAsync($"vireo: {reason}");
+        return status;
     }
 
     internal static (int Status, string Reason) Describe(MachineExit exit, string? panicLine)

@@ -16,7 +16,7 @@ namespace Vireo.Devices;
 /// <see cref="SleepRequested"/> for the VMM to act on. The device also renders its own AML: the
 /// <c>\_S0</c> and <c>\_S5</c> packages that tell OSPM which SLP_TYP values to write.
 /// </remarks>
-public sealed class AcpiPmDevice : IBusDevice, IAml, IDisposable
+public sealed class AcpiPmDevice : IBusDevice, IAml, IDisposable, ISuspendable
 {
     // Window layout, ICH9 PMIO offsets (QEMU include/hw/acpi/ich9.h, ICH9_PMIO_*).
     public const int Pm1EventOffset = 0x00;
@@ -387,4 +387,21 @@ public sealed class AcpiPmDevice : IBusDevice, IAml, IDisposable
             UpdateTimerAlarm(count);
         }
     }
+
+    /// <inheritdoc/>
+    public string PowerName => "ACPI PM";
+
+    /// <summary>Nothing to stop: the PM timer counts host time, as the chip does across a host
+    /// pause, and a carry that falls due meanwhile is a level SCI the guest takes when it runs.</summary>
+    public void Sleep()
+    {
+    }
+
+    /// <inheritdoc/>
+    public void Wake()
+    {
+    }
+
+    /// <inheritdoc/>
+    public object Snapshot() => GetState();
 }

@@ -13,7 +13,7 @@ namespace Vireo.Devices;
 /// bytes beyond the clock follow the IBM PC/AT Technical Reference and, for the memory sizes
 /// above 16 MiB and 4 GiB, the convention SeaBIOS and QEMU share (SeaBIOS src/hw/rtc.h).
 /// </remarks>
-public sealed class CmosRtc : IBusDevice
+public sealed class CmosRtc : IBusDevice, ISuspendable
 {
     /// <summary>Index port then data port.</summary>
     public const int PortCount = 2;
@@ -397,4 +397,20 @@ public sealed class CmosRtc : IBusDevice
             _memory[index + i] = (byte)(value >> (8 * i));
         }
     }
+
+    /// <inheritdoc/>
+    public string PowerName => "CMOS RTC";
+
+    /// <summary>Nothing to stop: the device only acts when the guest accesses it.</summary>
+    public void Sleep()
+    {
+    }
+
+    /// <inheritdoc/>
+    public void Wake()
+    {
+    }
+
+    /// <inheritdoc/>
+    public object Snapshot() => GetState();
 }

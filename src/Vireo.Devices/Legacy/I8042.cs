@@ -13,7 +13,7 @@ namespace Vireo.Devices;
 /// PC/AT Technical Reference's keyboard controller commands plus the PS/2 aux ones (0xA7-0xA9,
 /// 0xD2-0xD4). The A20 gate (output port bit 1) is not modelled: a 64-bit guest never uses it.
 /// </remarks>
-public sealed class I8042
+public sealed class I8042 : ISuspendable
 {
     /// <summary>Keyboard output the device holds back; a PS/2 keyboard buffers 16 bytes.</summary>
     public const int KeyboardBufferSize = 16;
@@ -416,4 +416,20 @@ public sealed class I8042
             }
         }
     }
+
+    /// <inheritdoc/>
+    public string PowerName => "i8042";
+
+    /// <summary>Nothing to stop: the device only acts when the guest accesses it.</summary>
+    public void Sleep()
+    {
+    }
+
+    /// <inheritdoc/>
+    public void Wake()
+    {
+    }
+
+    /// <inheritdoc/>
+    public object Snapshot() => GetState();
 }

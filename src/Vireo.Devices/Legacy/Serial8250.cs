@@ -13,7 +13,7 @@ namespace Vireo.Devices;
 /// Register names and bits follow the National Semiconductor PC16550D datasheet (Table II and the
 /// register descriptions in §8), which are also the names in Linux's include/uapi/linux/serial_reg.h.
 /// </remarks>
-public sealed class Serial8250 : IBusDevice
+public sealed class Serial8250 : IBusDevice, ISuspendable
 {
     /// <summary>The UART decodes eight consecutive ports.</summary>
     public const int RegisterCount = 8;
@@ -485,4 +485,20 @@ public sealed class Serial8250 : IBusDevice
             _interrupt.Set(asserted);
         }
     }
+
+    /// <inheritdoc/>
+    public string PowerName => "serial (8250)";
+
+    /// <summary>Nothing to stop: the device only acts when the guest accesses it.</summary>
+    public void Sleep()
+    {
+    }
+
+    /// <inheritdoc/>
+    public void Wake()
+    {
+    }
+
+    /// <inheritdoc/>
+    public object Snapshot() => GetState();
 }

@@ -7,33 +7,30 @@ namespace Vireo.Vmm;
 /// (<see cref="LowPowerIdleDevice"/>), has the VMM park the vCPUs once the guest has entered,
 /// and brings the guest back on a wake request. Every transition becomes an
 /// <see cref="S2IdleEvent"/>, delivered in order. Traps come from vCPU threads, wake requests
-/// from any thread (API, timers, console input); all methods are thread-safe.
+/// from the API, timers and console input — all of them as messages to the control loop
+/// (<see cref="Vmm"/>), which is the only caller: the machine is not thread-safe and needs no
+/// lock, because it has one owner.
 /// </summary>
 /// <remarks>
 /// "The host believes the guest is suspended while it is not" cannot happen, by construction:
 /// <list type="number">
-/// <item>Suspended is entered in one place: on the vCPU thread whose LPS0 entry trap started the
-/// cycle, after <see cref="IS2IdleHost.ParkVcpus"/> has returned. By then every other vCPU is
-/// held outside KVM_RUN and the trapping vCPU is still inside its trap, held before it can
-/// re-enter the guest, so no vCPU can run. The state becomes Suspended only if it is still
-/// Entering then: an exit trap that came in while parking (the guest aborted) wins, and the park
-/// is undone. The entry trap is the guest's last _DSM call before it idles
+/// <item>Suspended is entered in one place: after <see cref="IS2IdleHost.ParkVcpus"/> has
+/// returned, so every vCPU is held outside KVM_RUN (the trapping vCPU marked itself parked inside
+/// its trap, before it could re-enter the guest). The state becomes Suspended only if it is still
+/// Entering then. The entry trap is the guest's last _DSM call before it idles
 /// (see <see cref="LowPowerIdleDevice"/>), so nothing the guest still had to do is cut short.</item>
-/// <item>Suspended is left, under the lock, before any vCPU can run again: a wake first moves the
-/// state to Resuming, and only then injects the wake and unparks. Only this class unparks, so a
-/// runnable vCPU never coexists with the state Suspended.</item>
-/// <item>A wake arriving while the vCPUs are being parked is kept and delivered as soon as the
-/// park completes, so the guest does not stay suspended past it. A wake while Running is refused
-/// rather than kept, so it cannot cancel a later, unrelated suspend; it must not be injected
-/// either, since the wake is a power-button press (<see cref="IS2IdleHost.InjectWake"/>).</item>
-/// <item>Host calls happen outside the lock and alternate park, [wake], unpark: a park starts
-/// only from Running and at most one is in flight (an entry arriving while one is, after an
-/// abort, rides on it), and exactly one unpark follows each park.</item>
+/// <item>Suspended is left before any vCPU can run again: a wake first moves the state to
+/// Resuming, and only then injects the wake and unparks. Only this class unparks, so a runnable
+/// vCPU never coexists with the state Suspended.</item>
+/// <item>A wake asked for while the vCPUs are being parked (<c>--s2idle-wake-after 0</c> asks from
+/// inside the park) is kept and delivered as soon as the park completes, without a Suspended
+/// state. A wake while Running is refused rather than kept, so it cannot cancel a later,
+/// unrelated suspend, and it is not injected.</item>
+/// <item>Host calls alternate park, [wake], unpark, and exactly one unpark follows each park.</item>
 /// </list>
-/// Events are queued under the lock in transition order and handed to the callback outside it,
-/// by one thread at a time, so a slow subscriber never holds up a vCPU that is not delivering and
-/// a callback may call back in. The callback must not throw and should not block: it may run on
-/// a vCPU thread inside its trap.
+/// Events are queued in transition order and handed to the callback once the transition that
+/// made them is complete, so a callback may call back in (a wake from the Suspended event) and
+/// sees a consistent machine. All of this is single-threaded: the control loop is the one caller.
 /// </remarks>
 public sealed class S2IdleStateMachine
 {
@@ -46,8 +43,7 @@ public sealed class S2IdleStateMachine
     private readonly IS2IdleHost _host;
     private readonly Action<S2IdleEvent>? _onEvent;
     private readonly TimeProvider _time;
-    private readonly Lock _lock = new();
-    private readonly Queue<S2IdleEvent> _outbox = new();
+    private readonly Queue<S2IdleEvent> _outbox = new(); // events of the transition in progress
     private S2IdleState _state = S2IdleState.Running;
     private bool _parkInFlight;
     private string? _pendingWakeSource;
@@ -68,57 +64,21 @@ public sealed class S2IdleStateMachine
         _time = time ?? TimeProvider.System;
     }
 
-    public S2IdleState State
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _state;
-            }
-        }
-    }
+    public S2IdleState State => _state;
 
     /// <summary>"s2idle" only while every vCPU is parked (<see cref="S2IdleState.Suspended"/>), else "s0".</summary>
     public string PowerState => State == S2IdleState.Suspended ? SuspendedPowerState : WorkingPowerState;
 
     /// <summary>Suspend attempts so far (entry traps taken from Running).</summary>
-    public long Cycles
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _cycle;
-            }
-        }
-    }
+    public long Cycles => _cycle;
 
     /// <summary>Entry or exit traps that did not fit the state and changed nothing: a repeated
     /// entry while entering or resuming, an exit while running.</summary>
-    public long IgnoredTraps
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _ignoredTraps;
-            }
-        }
-    }
+    public long IgnoredTraps => _ignoredTraps;
 
     /// <summary>Traps while Suspended, which a host that parks as <see cref="IS2IdleHost.ParkVcpus"/>
     /// requires makes impossible; nonzero means the host let a vCPU run.</summary>
-    public long UnexpectedTraps
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _unexpectedTraps;
-            }
-        }
-    }
+    public long UnexpectedTraps => _unexpectedTraps;
 
     /// <summary>Feeds one decoded trap from <see cref="LowPowerIdleDevice.Notified"/>; call it on
     /// the trapping vCPU's thread. Display and "modern standby" notifications carry no state.</summary>
@@ -142,7 +102,6 @@ public sealed class S2IdleStateMachine
     public void GuestEntered()
     {
         bool park = false;
-        lock (_lock)
         {
             switch (_state)
             {
@@ -174,7 +133,6 @@ public sealed class S2IdleStateMachine
     public void GuestExited()
     {
         bool unpark = false;
-        lock (_lock)
         {
             switch (_state)
             {
@@ -217,7 +175,6 @@ public sealed class S2IdleStateMachine
     {
         ArgumentException.ThrowIfNullOrEmpty(source);
         S2IdleWakeOutcome outcome;
-        lock (_lock)
         {
             switch (_state)
             {
@@ -253,7 +210,6 @@ public sealed class S2IdleStateMachine
     public void Reset()
     {
         bool unpark = false;
-        lock (_lock)
         {
             if (_state is S2IdleState.Entering or S2IdleState.Suspended)
             {
@@ -279,7 +235,6 @@ public sealed class S2IdleStateMachine
         }
         catch (Exception parkFailure)
         {
-            lock (_lock)
             {
                 _parkInFlight = false;
                 if (_state == S2IdleState.Entering)
@@ -303,7 +258,6 @@ public sealed class S2IdleStateMachine
 
         bool wake = false;
         bool unpark = false;
-        lock (_lock)
         {
             _parkInFlight = false;
             if (_state != S2IdleState.Entering)
@@ -358,37 +312,23 @@ public sealed class S2IdleStateMachine
 
     private void Deliver()
     {
-        lock (_lock)
+        // A callback that calls back in returns here with its own events queued behind the
+        // current one; the outer loop delivers them, so every event is delivered once, in order.
+        if (_delivering)
         {
-            if (_delivering || _outbox.Count == 0)
-            {
-                return;
-            }
-            _delivering = true;
+            return;
         }
+        _delivering = true;
         try
         {
-            while (true)
+            while (_outbox.TryDequeue(out S2IdleEvent? next))
             {
-                S2IdleEvent? next;
-                lock (_lock)
-                {
-                    if (!_outbox.TryDequeue(out next))
-                    {
-                        _delivering = false;
-                        return;
-                    }
-                }
                 _onEvent!(next);
             }
         }
-        catch
+        finally
         {
-            lock (_lock)
-            {
-                _delivering = false;
-            }
-            throw;
+            _delivering = false;
         }
     }
 }

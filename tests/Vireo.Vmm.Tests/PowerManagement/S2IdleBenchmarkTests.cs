@@ -55,7 +55,7 @@ public sealed class S2IdleBenchmarkTests
     [Fact]
     public void The_guest_jumps_back_to_its_own_loop_heads()
     {
-        byte[] code = S2IdleBenchmark.GuestCode(3, 4);
+        byte[] code = S2IdleBenchmark.GuestCode(3, 4, new Vireo.Memory.PioAddress(0x630));
 
         // jnz rel8 lands on "out dx, al" of the reference loop and on "mov dx, LPS0" of the cycle.
         Assert.Equal(0x75, code[12]);

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Vireo.Api;
+namespace Vireo.Vmm;
 
 /// <summary>The VM's life cycle as the VMM sees it (the guest's own power state is
 /// <see cref="VmInfo.PowerState"/>).</summary>

@@ -1,4 +1,4 @@
-namespace Vireo.Api;
+namespace Vireo.Vmm;
 
 /// <summary>The body of <c>GET /api/v1/vm.info</c>.</summary>
 /// <param name="State">The VMM's view: created, running, paused or shutdown.</param>

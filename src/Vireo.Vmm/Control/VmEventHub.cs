@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Vireo.Api;
+namespace Vireo.Vmm;
 
 /// <summary>Fans VM events out to any number of subscribers. <see cref="Publish(string,
 /// IReadOnlyDictionary{string, string}?)"/> never blocks on a subscriber: each has its own

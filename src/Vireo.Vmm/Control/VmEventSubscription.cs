@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 
-namespace Vireo.Api;
+namespace Vireo.Vmm;
 
 /// <summary>One subscriber's bounded view of a <see cref="VmEventHub"/>.</summary>
 public sealed class VmEventSubscription : IDisposable

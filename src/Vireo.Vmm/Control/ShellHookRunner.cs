@@ -1,26 +1,27 @@
 using System.Diagnostics;
+using System.Globalization;
 
-namespace Vireo.Cli;
+namespace Vireo.Vmm;
 
-/// <summary>Runs a user's `--on-suspend`/`--on-resume` command without waiting for it: the
-/// guest's power transitions never wait on host scripts.</summary>
-internal static class HostHook
+/// <summary>Runs hooks with /bin/sh -c, with VIREO_EVENT and VIREO_CYCLE set, without waiting
+/// for them: the guest's power transitions never wait on host scripts.</summary>
+public sealed class ShellHookRunner(Action<string> log) : IHostHookRunner
 {
-    public static void Start(string command, string eventName, long cycle, TextWriter stderr)
+    public void Start(string command, string eventName, long cycle)
     {
         var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add(command);
         start.Environment["VIREO_EVENT"] = eventName;
         // Which suspend the event belongs to: hooks start without waiting on each other.
-        start.Environment["VIREO_CYCLE"] = cycle.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["VIREO_CYCLE"] = cycle.ToString(CultureInfo.InvariantCulture);
         try
         {
             Process.Start(start)?.Dispose();
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
         {
-            stderr.WriteLine($"vireo: cannot run the {eventName} hook `{command}`: {e.Message}");
+            log($"cannot run the {eventName} hook `{command}`: {e.Message}");
         }
     }
 }

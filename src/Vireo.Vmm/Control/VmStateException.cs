@@ -1,4 +1,4 @@
-namespace Vireo.Api;
+namespace Vireo.Vmm;
 
 /// <summary>The action is not valid in the VM's current state (pausing a paused VM, waking one
 /// that is not suspended). The API answers 409 Conflict with the message.</summary>

@@ -1,4 +1,4 @@
-namespace Vireo.Api;
+namespace Vireo.Vmm;
 
 /// <summary>One VM event, sent to <c>vm.events</c> clients as one line of JSON.</summary>
 /// <param name="Event">What happened; the names Vireo uses are in <see cref="VmEventNames"/>.</param>

@@ -1,4 +1,4 @@
-namespace Vireo.Api;
+namespace Vireo.Vmm;
 
 /// <summary>Event names Vireo publishes. Names are lowercase with dashes.</summary>
 public static class VmEventNames

@@ -1,0 +1,429 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using Vireo.Devices;
+
+namespace Vireo.Vmm;
+
+/// <summary>
+/// The one owner of a running VM. One thread, "vmm-control", reads a queue of
+/// <see cref="VmmMessage"/>s — requests from the API and the CLI, and news from vCPUs, devices
+/// and timers — and is the only code that changes the VM's state: the life cycle
+/// (<see cref="VmStateTransitions"/>), the guest's suspend-to-idle (<see cref="S2IdleStateMachine"/>),
+/// the power policy, the reboot loop, the event hub and the host hooks. vCPU threads and devices
+/// post and return; they never wait for host work. Each boot's machine comes from the builder
+/// function given to the constructor; the API socket and the event stream outlive reboots.
+/// See ARCHITECTURE.md for the threads and what each owns.
+/// </summary>
+public sealed partial class ControlLoop : IVmm, IDisposable
+{
+    /// <summary>The thread's name, for logs and for tests that check where work runs.</summary>
+    public const string ThreadName = "vmm-control";
+
+    private readonly Func<BuiltMachine> _build;
+    private readonly VmDescription _description;
+    private readonly ControlLoopOptions _options;
+    private readonly IHostHookRunner _hooks;
+    private readonly Action<string> _log;
+    private readonly BlockingCollection<VmmMessage> _inbox = new(new ConcurrentQueue<VmmMessage>());
+    private readonly TaskCompletionSource<VmmResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly long _started = Stopwatch.GetTimestamp();
+    private Thread? _thread;
+
+    // Owned by the control thread from here on.
+    private VmState _state = VmState.Created;
+    private BuiltMachine? _machine;
+    private int _generation;
+    private S2IdleStateMachine? _s2idle;
+    private bool _powerOffAfterResume;
+    private bool _devicesAsleep;
+    private bool _stopRequested;
+    private VmmResult? _result;
+    private int _boots;
+
+    // Read by any thread: current machine for console input, and whether the loop still runs.
+    private volatile BuiltMachine? _current;
+    private volatile bool _closed;
+
+    /// <param name="build">Builds the machine for each boot; called on the control thread.</param>
+    /// <param name="description">What vm.info reports of the VM's shape.</param>
+    /// <param name="options">The policy; defaults when null.</param>
+    public ControlLoop(Func<BuiltMachine> build, VmDescription description, ControlLoopOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(build);
+        ArgumentNullException.ThrowIfNull(description);
+        _build = build;
+        _description = description;
+        _options = options ?? new ControlLoopOptions();
+        _log = _options.Log ?? (_ => { });
+        _hooks = _options.HookRunner ?? new ShellHookRunner(_log);
+    }
+
+    /// <summary>Every VM event, for the API's <c>vm.events</c> and for the CLI; it lives as long
+    /// as the loop, across reboots, and completes when the VM has ended.</summary>
+    public VmEventHub Events { get; } = new();
+
+    /// <summary>Completes with the result once the VM has ended and the loop has released it.</summary>
+    public Task<VmmResult> Completion => _completion.Task;
+
+    /// <summary>Builds and boots the first machine, then serves messages on the control thread.
+    /// A failure to build the first machine fails <see cref="Completion"/> with the builder's
+    /// exception.</summary>
+    public void Start()
+    {
+        if (_thread is not null)
+        {
+            throw new InvalidOperationException("the control loop was already started");
+        }
+        _thread = new Thread(Run) { Name = ThreadName, IsBackground = true };
+        _thread.Start();
+    }
+
+    /// <summary>Sends a request and waits for its reply without blocking a thread. After the VM
+    /// has ended every request fails with <see cref="VmStateException"/>.</summary>
+    public Task<TReply> SendAsync<TReply>(VmmRequest<TReply> request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        Post(request);
+        return request.Reply;
+    }
+
+    /// <summary>Posts a message without waiting; safe from any thread, vCPU threads included.</summary>
+    public void Post(VmmMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (_closed)
+        {
+            message.Fail(new VmStateException("the VM has shut down"));
+            return;
+        }
+        try
+        {
+            _inbox.Add(message);
+        }
+        catch (InvalidOperationException)
+        {
+            // Closed between the check and the add.
+            message.Fail(new VmStateException("the VM has shut down"));
+        }
+    }
+
+    /// <summary>Host keystrokes for the guest console: delivered as the guest reads them, and a
+    /// wake for a guest suspended to idle (a key on a laptop's keyboard wakes it too).</summary>
+    public void SendConsoleInput(ReadOnlySpan<byte> bytes)
+    {
+        _current?.ConsoleInput?.Send(bytes);
+        Post(new WakeVm(SerialWakeSource));
+    }
+
+    /// <summary>The <see cref="S2IdleEvent.Source"/> of a wake from host console input.</summary>
+    public const string SerialWakeSource = "serial";
+
+    /// <summary>The <see cref="S2IdleEvent.Source"/> of a timed wake.</summary>
+    public const string TimerWakeSource = "timer";
+
+    public void Dispose()
+    {
+        if (_thread is not null && _thread.IsAlive && _thread != Thread.CurrentThread)
+        {
+            Post(new ShutdownVm(force: true, source: "dispose"));
+            _thread.Join();
+        }
+        _inbox.Dispose();
+    }
+
+    private void Run()
+    {
+        try
+        {
+            Boot();
+            while (_result is null)
+            {
+                Handle(_inbox.Take());
+            }
+            _completion.TrySetResult(_result);
+        }
+        catch (Exception e)
+        {
+            // A bug, or the first build failing: whatever the loop owned is released below.
+            _completion.TrySetException(e);
+        }
+        finally
+        {
+            Close();
+        }
+    }
+
+    private void Handle(VmmMessage message)
+    {
+        try
+        {
+            switch (message)
+            {
+                case GetVmInfo info:
+                    info.Complete(Info());
+                    break;
+                case PauseVm pause:
+                    Pause();
+                    pause.Complete(default);
+                    break;
+                case ResumeVm resume:
+                    Resume();
+                    resume.Complete(default);
+                    break;
+                case PressPowerButton press:
+                    PowerButton(press.Source);
+                    press.Complete(default);
+                    break;
+                case ShutdownVm shutdown:
+                    Shutdown(shutdown.Force, shutdown.Source);
+                    shutdown.Complete(default);
+                    break;
+                case WakeVm wake:
+                    Wake(wake);
+                    wake.Complete(default);
+                    break;
+                case RaiseGpe gpe:
+                    Gpe(gpe.Gpe);
+                    gpe.Complete(default);
+                    break;
+                case MachineEnded ended when ended.Generation == _generation:
+                    OnMachineEnded(ended.Exit);
+                    break;
+                case S2IdleTrap trap when trap.Generation == _generation:
+                    OnS2IdleTrap(trap);
+                    break;
+                case WakeTimerFired timer:
+                    OnWakeTimer(timer);
+                    break;
+                case WakeAckDue due:
+                    OnWakeAckDue(due);
+                    break;
+                default:
+                    // News from a machine that has since been replaced: nothing to do.
+                    break;
+            }
+        }
+        catch (Exception e) when (e is VmStateException or ArgumentException)
+        {
+            message.Fail(e);
+        }
+    }
+
+    private VmInfo Info()
+    {
+        string power = _state == VmState.Paused ? "paused" : _s2idle?.PowerState ?? S2IdleStateMachine.WorkingPowerState;
+        return new VmInfo(_state, power, _description.Cpus, (long)_description.MemoryBytes, _description.Kernel, _description.Cmdline,
+            (long)Stopwatch.GetElapsedTime(_started).TotalMilliseconds);
+    }
+
+    private void Boot()
+    {
+        BuiltMachine machine = _build();
+        int generation = ++_generation;
+        machine.Machine.Exited += exit => Post(new MachineEnded(generation, exit));
+        // On the trapping vCPU's thread, inside its exit: an entry trap parks that vCPU before
+        // it can re-enter the guest (the control loop parks the rest), then both post and return.
+        machine.LowPowerIdle.Notified += notification =>
+        {
+            VcpuRunner? trapping = VcpuRunner.Current;
+            if (notification.Function == LowPowerIdleFunction.Entry)
+            {
+                trapping?.RequestPark();
+            }
+            Post(new S2IdleTrap(generation, trapping, notification));
+        };
+        _machine = machine;
+        _s2idle = new S2IdleStateMachine(new S2IdleHost(this), OnS2IdleEvent);
+        _powerOffAfterResume = false;
+        _devicesAsleep = false;
+        _boots++;
+        _current = machine;
+        machine.Machine.Start();
+        if (_state == VmState.Created)
+        {
+            VmStateTransitions.Check(_state, VmState.Running, "start");
+            _state = VmState.Running;
+        }
+        Events.Publish(VmEventNames.Booted);
+    }
+
+    private void Pause()
+    {
+        VmStateTransitions.Check(_state, VmState.Paused, "pause");
+        Current.Machine.Pause();
+        _state = VmState.Paused;
+        UpdateDeviceSleep();
+        Events.Publish(VmEventNames.Paused);
+    }
+
+    private void Resume()
+    {
+        VmStateTransitions.Check(_state, VmState.Running, "resume");
+        _state = VmState.Running;
+        // Devices wake before any vCPU runs (a guest still suspended to idle keeps them asleep).
+        UpdateDeviceSleep();
+        Current.Machine.Resume();
+        Events.Publish(VmEventNames.Resumed, new Dictionary<string, string> { ["from"] = "pause" });
+    }
+
+    /// <summary>The power policy, decided here only: a running guest gets the button (a request
+    /// to power off); a suspending or suspended guest is woken by it, as real hardware is.</summary>
+    private void PowerButton(string source)
+    {
+        RequireLive("press the power button");
+        if (S2Idle.State == S2IdleState.Running)
+        {
+            Current.PowerManagement.PressPowerButton();
+        }
+        else
+        {
+            S2Idle.RequestWake(VmEventNames.PowerButton);
+        }
+        Events.Publish(VmEventNames.PowerButton, new Dictionary<string, string> { ["source"] = source });
+    }
+
+    private void Shutdown(bool force, string source)
+    {
+        RequireLive("shut down");
+        if (force)
+        {
+            _stopRequested = true;
+            Current.Machine.RequestExit(MachineExitReason.Stopped, $"stopped by the host ({source})");
+            return;
+        }
+        if (S2Idle.State == S2IdleState.Running)
+        {
+            Current.PowerManagement.PressPowerButton();
+        }
+        else
+        {
+            // The guest must be running to act on the button: wake it, and press once it has
+            // resumed (its exit _DSM), so the press is not taken as the wake itself.
+            _powerOffAfterResume = true;
+            S2Idle.RequestWake("shutdown");
+        }
+        Events.Publish(VmEventNames.PowerButton, new Dictionary<string, string> { ["source"] = source });
+    }
+
+    private void Gpe(int gpe)
+    {
+        if (gpe is < 0 or >= AcpiPmDevice.GpeCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(gpe), gpe, $"GPE numbers run from 0 to {AcpiPmDevice.GpeCount - 1}");
+        }
+        RequireLive("raise a GPE");
+        Current.PowerManagement.RaiseGpe(gpe);
+        Events.Publish(VmEventNames.Gpe, new Dictionary<string, string> { ["gpe"] = gpe.ToString(CultureInfo.InvariantCulture) });
+    }
+
+    private void OnMachineEnded(MachineExit exit)
+    {
+        BuiltMachine machine = Current;
+        // Every vCPU thread ends here; the loop may wait for them, it owns them.
+        machine.Machine.Stop();
+        S2Idle.Reset();
+        CancelWakeTimers();
+        string? panic = machine.PanicLine;
+        bool rebooted = exit.Reason is MachineExitReason.Reset or MachineExitReason.Shutdown && panic is null;
+        Events.Publish(exit.Reason == MachineExitReason.Reset ? VmEventNames.Reset : VmEventNames.Shutdown,
+            new Dictionary<string, string> { ["reason"] = exit.Reason.ToString().ToLowerInvariant() });
+        _current = null;
+        _machine = null;
+        machine.Dispose();
+        if (rebooted && _options.RestartOnReboot && !_stopRequested)
+        {
+            _log("guest rebooted; starting it again (--on-reboot restart)");
+            Boot();
+            return;
+        }
+        _state = VmState.Shutdown;
+        _result = new VmmResult(exit, panic, _boots);
+    }
+
+    /// <summary>
+    /// The devices sleep exactly while no vCPU may run guest code for the VM's own reasons: a
+    /// host pause, or the guest suspended to idle with its vCPUs parked. Called after every such
+    /// change, before vCPUs are let run again; it puts devices to sleep or wakes them only when
+    /// that differs from what they are, so the calls stay paired.
+    /// </summary>
+    private void UpdateDeviceSleep()
+    {
+        BuiltMachine? machine = _machine;
+        if (machine is null)
+        {
+            return;
+        }
+        bool asleep = _state == VmState.Paused || _s2idle?.State == S2IdleState.Suspended;
+        if (asleep == _devicesAsleep)
+        {
+            return;
+        }
+        _devicesAsleep = asleep;
+        if (asleep)
+        {
+            foreach (ISuspendable device in machine.Suspendables)
+            {
+                device.Sleep();
+            }
+        }
+        else
+        {
+            // In reverse, so a device wakes after the ones it may depend on.
+            for (int i = machine.Suspendables.Count - 1; i >= 0; i--)
+            {
+                machine.Suspendables[i].Wake();
+            }
+        }
+    }
+
+    private void RequireLive(string action)
+    {
+        if (_state is VmState.Shutdown or VmState.Created || _machine is null)
+        {
+            throw new VmStateException(_state == VmState.Created ? $"cannot {action}: the VM has not started" : $"cannot {action}: the VM has shut down");
+        }
+    }
+
+    private BuiltMachine Current => _machine ?? throw new InvalidOperationException("no machine is running");
+
+    private S2IdleStateMachine S2Idle => _s2idle ?? throw new InvalidOperationException("no machine is running");
+
+    /// <summary>Ends the loop: releases whatever machine is left, answers every queued request
+    /// with "shut down", and completes the event stream.</summary>
+    private void Close()
+    {
+        _closed = true;
+        _state = VmState.Shutdown;
+        CancelWakeTimers();
+        BuiltMachine? machine = _machine;
+        _machine = null;
+        _current = null;
+        if (machine is not null)
+        {
+            try
+            {
+                machine.Machine.Stop();
+            }
+            finally
+            {
+                machine.Dispose();
+            }
+        }
+        _inbox.CompleteAdding();
+        while (_inbox.TryTake(out VmmMessage? left))
+        {
+            left.Fail(new VmStateException("the VM has shut down"));
+        }
+        Events.Complete();
+    }
+
+    /// <summary>The run of machine <see cref="Generation"/> ended (posted from whichever thread
+    /// recorded the end).</summary>
+    private sealed class MachineEnded(int generation, MachineExit exit) : VmmMessage
+    {
+        public int Generation { get; } = generation;
+
+        public MachineExit Exit { get; } = exit;
+    }
+}

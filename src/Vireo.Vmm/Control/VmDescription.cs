@@ -1,0 +1,11 @@
+namespace Vireo.Vmm;
+
+/// <summary>What <c>vm.info</c> reports of the VM's shape.</summary>
+public sealed record VmDescription(int Cpus, ulong MemoryBytes, string? Kernel, string? Cmdline)
+{
+    public static VmDescription Of(LinuxVmConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return new(config.Cpus, config.MemoryBytes, config.KernelPath, config.Cmdline);
+    }
+}

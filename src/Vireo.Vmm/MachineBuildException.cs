@@ -1,0 +1,18 @@
+namespace Vireo.Vmm;
+
+/// <summary>The machine could not be assembled from its configuration: a bad kernel or initramfs
+/// is reported by the loader's own exception, everything else (resources, devices, KVM refusing a
+/// setting) by this one, with what was being built. The builder releases everything it had
+/// created before throwing it.</summary>
+public class MachineBuildException : Exception
+{
+    public MachineBuildException(string message)
+        : base(message)
+    {
+    }
+
+    public MachineBuildException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

@@ -1,0 +1,12 @@
+namespace Vireo.Vmm;
+
+/// <summary>A resource asked for is taken, outside its pool, or the pool has no room left: a
+/// machine configuration error (too many devices, two devices at one fixed address), reported
+/// with both owners.</summary>
+public sealed class ResourceConflictException : MachineBuildException
+{
+    public ResourceConflictException(string message)
+        : base(message)
+    {
+    }
+}
