@@ -1,30 +1,29 @@
 namespace Vireo.Vmm;
 
 /// <summary>
-/// What <see cref="S2IdleStateMachine"/> asks of the VMM. It never calls these with its lock
-/// held, and the calls strictly alternate: <see cref="ParkVcpus"/>, then optionally
+/// What <see cref="S2IdleStateMachine"/> asks of the VMM. Every call comes from the control
+/// loop's thread (<see cref="ControlLoop"/>), never from a vCPU thread, and the calls strictly
+/// alternate: <see cref="ParkVcpus"/>, then optionally
 /// <see cref="InjectWake"/>, then <see cref="UnparkVcpus"/>, then the next park.
 /// </summary>
 public interface IS2IdleHost
 {
     /// <summary>
-    /// Stops the guest. Called on the vCPU thread whose LPS0 entry trap started the cycle, while
-    /// that vCPU is still inside its port-I/O exit. Must return only once every other vCPU is out
-    /// of KVM_RUN and held there, and must also hold the calling vCPU before it re-enters KVM_RUN
-    /// (it cannot wait for itself: it is the caller). Other vCPUs may be inside their own exits
-    /// and call into the state machine meanwhile; that never blocks.
+    /// Stops the guest: returns only once every vCPU is out of KVM_RUN and held there. The vCPU
+    /// whose LPS0 entry trap started the cycle marked itself parked inside its exit, so it is
+    /// already on its way out; the others are kicked.
     /// </summary>
     void ParkVcpus();
 
-    /// <summary>Lets every vCPU run again. May be called from any thread; must not block on the vCPUs.
-    /// A vCPU it releases may trap into the next <see cref="ParkVcpus"/> before this call has
-    /// returned, so the two must not interleave per vCPU (<see cref="Machine.Park"/> says how).</summary>
+    /// <summary>Lets every vCPU run again; must not block on the vCPUs. A vCPU it releases may
+    /// make its next entry trap (and mark itself parked) before this call has returned, so the two
+    /// must not interleave per vCPU (<see cref="Machine.Park"/> says how).</summary>
     void UnparkVcpus();
 
     /// <summary>
     /// Makes the guest see a wake event before any vCPU runs again: press the fixed-feature power
     /// button, <c>AcpiPmDevice.PressPowerButton()</c>. Called only while the vCPUs are parked,
-    /// between an LPS0 entry and the matching exit, from any thread.
+    /// between an LPS0 entry and the matching exit.
     /// </summary>
     /// <remarks>
     /// Linux's acpi_s2idle_wake takes a wakeup as genuine when the SCI fired and an enabled fixed
