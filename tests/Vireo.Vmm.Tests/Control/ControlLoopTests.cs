@@ -48,6 +48,46 @@ public sealed class ControlLoopTests
     }
 
     [KvmFact]
+    public async Task A_wake_the_guest_never_acknowledges_is_reported_and_retried_a_bounded_number_of_times()
+    {
+        var log = new List<string>();
+        var options = new ControlLoopOptions
+        {
+            WakeAckTimeout = TimeSpan.FromMilliseconds(100),
+            WakeRetries = 2,
+            Log = line =>
+            {
+                lock (log)
+                {
+                    log.Add(line);
+                }
+            },
+        };
+        using var rig = new Rig(options, acknowledges: false);
+        using ControlLoop loop = rig.Start();
+        await rig.WaitForAsync(S2IdleEventKind.Suspended);
+
+        await loop.SendAsync(new WakeVm("api", strict: true));
+        rig.WaitUntil(() => rig.Published.Count(n => n == ControlLoop.WakeUnacknowledgedEvent) == 3);
+        Thread.Sleep(300);
+
+        // Three reports (the first wake and two retries), then it stops trying, and says so.
+        Assert.Equal(3, rig.Published.Count(n => n == ControlLoop.WakeUnacknowledgedEvent));
+        string[] lines;
+        lock (log)
+        {
+            lines = [.. log.Where(l => l.Contains("has not resumed", StringComparison.Ordinal))];
+        }
+        Assert.Equal(3, lines.Length);
+        Assert.Contains("waking it again (1 of 2)", lines[0]);
+        Assert.Contains("waking it again (2 of 2)", lines[1]);
+        Assert.Contains("shutdown --force", lines[2]);
+        Assert.Equal("Enter Suspended Exit", rig.Kinds());
+        Assert.Equal("s0", (await loop.SendAsync(new GetVmInfo())).PowerState);
+        await loop.SendAsync(new ShutdownVm(force: true));
+    }
+
+    [KvmFact]
     public async Task A_wake_at_the_entry_trap_cuts_the_suspend_short_without_a_suspended_state()
     {
         using var rig = new Rig(new ControlLoopOptions { S2IdleWakeAfter = TimeSpan.Zero });
@@ -230,8 +270,11 @@ public sealed class ControlLoopTests
         private readonly SemaphoreSlim _changed = new(0);
         private ControlLoop? _loop;
 
-        public Rig(ControlLoopOptions? options = null, bool guestSuspends = true, int cycles = 1)
+        private readonly bool _acknowledges;
+
+        public Rig(ControlLoopOptions? options = null, bool guestSuspends = true, int cycles = 1, bool acknowledges = true)
         {
+            _acknowledges = acknowledges;
             _options = options ?? new ControlLoopOptions();
             _guestSuspends = guestSuspends;
             _cycles = cycles;
@@ -339,7 +382,7 @@ public sealed class ControlLoopTests
                 0xb0, entry,                             // mov al, entry
                 0xee,                                    // out dx, al (parks here)
                 0xb0, exit,                              // mov al, exit
-                0xee,                                    // out dx, al
+                _acknowledges ? (byte)0xee : (byte)0x90, // out dx, al (or nop: a guest that never says it resumed)
                 0xff, 0xc9,                              // dec ecx
                 0x75, 0xf2,                              // jnz c (-14)
             ];
