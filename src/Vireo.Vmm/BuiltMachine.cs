@@ -29,6 +29,7 @@ public sealed class BuiltMachine : IDisposable
         _panic = panic;
     }
 
+    /// <summary>The VM with its RAM, buses and vCPUs.</summary>
     public Machine Machine { get; }
 
     /// <summary>Every port range, MMIO range, GSI and GPE the devices were given.</summary>
@@ -79,6 +80,7 @@ public sealed class BuiltMachine : IDisposable
         PowerManagement.Write(AcpiPmDevice.Pm1EventOffset + 1, pwrBtnSts);
     }
 
+    /// <summary>Releases the machine (vCPUs first) and every device the builder created.</summary>
     public void Dispose()
     {
         // The vCPUs go first: nothing may touch a device after it is disposed.

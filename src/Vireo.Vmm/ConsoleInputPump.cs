@@ -22,6 +22,7 @@ public sealed class ConsoleInputPump : IDisposable, ISuspendable
     private readonly Lock _delivery = new(); // held while bytes go into the UART; Sleep waits for it
     private bool _asleep;
 
+    /// <summary>Starts the pump's thread, feeding <paramref name="uart"/>.</summary>
     public ConsoleInputPump(Serial8250 uart)
     {
         _uart = uart;
@@ -32,6 +33,7 @@ public sealed class ConsoleInputPump : IDisposable, ISuspendable
     /// <summary>Bytes dropped because the host queue was full (the guest is not reading).</summary>
     public long Dropped { get; private set; }
 
+    /// <summary>Queues host keystrokes; never blocks (past 1 MiB queued, bytes are dropped and counted).</summary>
     public void Send(ReadOnlySpan<byte> bytes)
     {
         lock (_pending)
@@ -81,6 +83,7 @@ public sealed class ConsoleInputPump : IDisposable, ISuspendable
         }
     }
 
+    /// <summary>Stops the pump's thread; queued bytes are dropped.</summary>
     public void Dispose()
     {
         _stop.Cancel();

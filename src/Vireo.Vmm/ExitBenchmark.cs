@@ -14,6 +14,7 @@ namespace Vireo.Vmm;
 /// </summary>
 public static class ExitBenchmark
 {
+    /// <summary>The port the benchmark guest writes, owned by a counting device on the bus.</summary>
     public static readonly PioAddress Port = new(0x510);
     private static readonly GuestAddress s_code = new(0x10000);
     private const byte Marker = 0x2a;
@@ -35,6 +36,10 @@ public static class ExitBenchmark
         return code;
     }
 
+    /// <summary>Runs the benchmark guest on <paramref name="kvm"/> through the same
+    /// <see cref="Machine"/>, vCPU loop and bus as every device.</summary>
+    /// <param name="kvm">The KVM to run on.</param>
+    /// <param name="count">Port writes the guest makes.</param>
     /// <param name="coalesced">Coalesce the port's writes (<see cref="Machine.CoalescePioWrites"/>):
     /// then a write costs KVM's in-kernel queueing plus Vireo's replay, not an exit.</param>
     public static ExitBenchmarkResult Run(KvmSystem kvm, uint count, bool coalesced = false)

@@ -4,7 +4,9 @@ namespace Vireo.Vmm;
 /// exit unless coalesced) and how many times the vCPU really came out to Vireo.</summary>
 public sealed record ExitBenchmarkResult(long Exits, double Seconds, long VcpuExits)
 {
+    /// <summary>Wall-clock microseconds per guest write.</summary>
     public double MicrosecondsPerExit => Seconds * 1e6 / Exits;
 
+    /// <summary>Guest writes per second.</summary>
     public double ExitsPerSecond => Exits / Seconds;
 }

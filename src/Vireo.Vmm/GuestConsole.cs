@@ -25,6 +25,7 @@ public sealed class GuestConsole : IDisposable
         _socketPath = socketPath;
     }
 
+    /// <summary>Opens the console of <paramref name="kind"/>; <paramref name="path"/> is the file or socket path.</summary>
     public static GuestConsole Open(ConsoleKind kind, string? path)
     {
         switch (kind)
@@ -83,6 +84,7 @@ public sealed class GuestConsole : IDisposable
         _reader?.Start();
     }
 
+    /// <summary>Writes guest output, in order; a console client that went away is dropped, never the guest.</summary>
     public void Write(ReadOnlySpan<byte> bytes)
     {
         if (_output is not null)
@@ -110,8 +112,10 @@ public sealed class GuestConsole : IDisposable
         }
     }
 
+    /// <summary>Flushes buffered output (at the end of a run).</summary>
     public void Flush() => _output?.Flush();
 
+    /// <summary>Closes the console, its socket and its reader thread.</summary>
     public void Dispose()
     {
         _disposed = true;

@@ -10,8 +10,10 @@ public sealed class KvmIrqLine(KvmVm vm, uint gsi) : IInterruptLine
     private readonly object _gate = new();
     private bool _level;
 
+    /// <summary>The GSI the line drives.</summary>
     public uint Gsi => gsi;
 
+    /// <summary>Drives the line; only a change of level reaches KVM.</summary>
     public void Set(bool asserted)
     {
         lock (_gate)

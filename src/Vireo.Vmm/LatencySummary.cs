@@ -3,6 +3,7 @@ namespace Vireo.Vmm;
 /// <summary>Order statistics of one latency, in microseconds (nearest-rank percentiles).</summary>
 public sealed record LatencySummary(int Count, double Min, double Median, double P90, double P99, double Max)
 {
+    /// <summary>The summary of <paramref name="microseconds"/> (at least one sample).</summary>
     public static LatencySummary Of(IReadOnlyCollection<double> microseconds)
     {
         ArgumentNullException.ThrowIfNull(microseconds);

@@ -41,16 +41,22 @@ public sealed class Machine : IDisposable
         }
     }
 
+    /// <summary>The shape the machine was created with.</summary>
     public MachineConfig Config { get; }
 
+    /// <summary>The KVM VM.</summary>
     public KvmVm Vm => _vm;
 
+    /// <summary>Guest RAM, in KVM memory slots.</summary>
     public GuestMemory Memory { get; }
 
+    /// <summary>The port-I/O bus every port exit goes to.</summary>
     public Bus<PioAddress> Pio { get; }
 
+    /// <summary>The MMIO bus every MMIO exit goes to.</summary>
     public Bus<MmioAddress> Mmio { get; }
 
+    /// <summary>One runner per vCPU, by index.</summary>
     public IReadOnlyList<VcpuRunner> Vcpus => _runners;
 
     /// <summary>Raised once, when the run's end is first recorded (a vCPU shut down, failed or
@@ -71,6 +77,7 @@ public sealed class Machine : IDisposable
         }
     }
 
+    /// <summary>Creates the VM, its RAM (low below the MMIO hole, the rest above 4 GiB), the irqchip if asked, and the vCPUs; <paramref name="warn"/> receives unowned-access warnings. Everything is released if a step fails.</summary>
     public static Machine Create(KvmSystem kvm, MachineConfig config, Action<string>? warn = null)
     {
         config.Validate();
@@ -141,6 +148,7 @@ public sealed class Machine : IDisposable
     /// <summary>Guest writes replayed from the coalesced ring so far: exits the guest did not take.</summary>
     public long CoalescedWriteCount => _coalesced?.Replayed ?? 0;
 
+    /// <summary>Starts every vCPU thread.</summary>
     public void Start()
     {
         foreach (VcpuRunner runner in _runners)
@@ -160,6 +168,7 @@ public sealed class Machine : IDisposable
         UpdateCoalescedTimer();
     }
 
+    /// <summary>Lets the vCPUs held by <see cref="Pause"/> run; parked vCPUs stay parked.</summary>
     public void Resume()
     {
         foreach (VcpuRunner runner in _runners)
@@ -269,6 +278,7 @@ public sealed class Machine : IDisposable
         UpdateCoalescedTimer();
     }
 
+    /// <summary>Stops the vCPUs and releases the VM, its fds and RAM, even if a step fails.</summary>
     public void Dispose()
     {
         if (_disposed)

@@ -6,11 +6,13 @@ namespace Vireo.Vmm;
 /// created before throwing it.</summary>
 public class MachineBuildException : Exception
 {
+    /// <summary>What could not be built, in <paramref name="message"/>.</summary>
     public MachineBuildException(string message)
         : base(message)
     {
     }
 
+    /// <summary>What could not be built, in <paramref name="message"/>, and the failure underneath.</summary>
     public MachineBuildException(string message, Exception innerException)
         : base(message, innerException)
     {

@@ -17,11 +17,17 @@ namespace Vireo.Vmm;
 /// </summary>
 public static class MachineBuilder
 {
+    /// <summary>COM1's base port.</summary>
     public static readonly PioAddress Com1 = new(0x3f8);
+    /// <summary>COM1's ISA IRQ.</summary>
     public const uint Com1Irq = 4;
+    /// <summary>The i8042's data port.</summary>
     public static readonly PioAddress I8042Data = new(0x60);
+    /// <summary>The i8042's command/status port.</summary>
     public static readonly PioAddress I8042Command = new(0x64);
+    /// <summary>The keyboard's ISA IRQ.</summary>
     public const uint KeyboardIrq = 1;
+    /// <summary>The CMOS RTC's index port (data follows).</summary>
     public static readonly PioAddress Rtc = new(0x70);
 
     /// <summary>

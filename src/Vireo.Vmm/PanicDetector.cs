@@ -16,6 +16,7 @@ public sealed class PanicDetector
     /// <summary>The first panic line seen, without the kernel's timestamp prefix.</summary>
     public string? PanicLine { get; private set; }
 
+    /// <summary>Feeds console output, in order.</summary>
     public void Observe(ReadOnlySpan<byte> output)
     {
         if (PanicLine is not null)

@@ -94,6 +94,7 @@ public static class S2IdleBenchmark
         return code;
     }
 
+    /// <summary>Runs <paramref name="cycles"/> suspend/wake cycles with <paramref name="cpus"/> vCPUs on <paramref name="kvm"/> and summarises the latencies.</summary>
     public static S2IdleBenchmarkResult Run(KvmSystem kvm, int cycles, int cpus = 1)
     {
         ArgumentNullException.ThrowIfNull(kvm);

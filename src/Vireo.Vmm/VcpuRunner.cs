@@ -43,13 +43,16 @@ public sealed class VcpuRunner : IDisposable
         _onStopped = onStopped;
     }
 
+    /// <summary>The vCPU's index (its APIC ID).</summary>
     public uint Index { get; }
 
     /// <summary>The vCPU's state is only safe to get/set while it is not running.</summary>
     public KvmVcpu Vcpu => _vcpu;
 
+    /// <summary>What the thread is doing.</summary>
     public VcpuRunState State { get; private set; } = VcpuRunState.Created;
 
+    /// <summary>Why the thread ended, once it has.</summary>
     public VcpuStopReason? StopReason { get; private set; }
 
     /// <summary>What went wrong when <see cref="StopReason"/> is Failed or Shutdown.</summary>
@@ -62,6 +65,7 @@ public sealed class VcpuRunner : IDisposable
     /// <summary>The KVM system event type when <see cref="StopReason"/> is SystemEvent.</summary>
     public uint SystemEvent { get; private set; }
 
+    /// <summary>Starts the vCPU's thread; throws if the thread could not set itself up.</summary>
     public void Start()
     {
         lock (_gate)
@@ -164,6 +168,7 @@ public sealed class VcpuRunner : IDisposable
         }
     }
 
+    /// <summary>Ends a <see cref="Pause"/>; never blocks.</summary>
     public void Resume()
     {
         lock (_gate)
@@ -188,6 +193,7 @@ public sealed class VcpuRunner : IDisposable
         _thread.Join();
     }
 
+    /// <summary>Stops the thread.</summary>
     public void Dispose()
     {
         Stop();

@@ -31,6 +31,7 @@ public sealed class AcpiPlatform
     /// <summary>The BIOS area ends at 1 MiB; e820 marks it reserved.</summary>
     public static readonly GuestAddress TablesLimit = new(0x10_0000);
 
+    /// <summary>The ACPI PM block's base port (PM1, PM timer, GPE0), above the ISA range as on PIIX4-era PCs.</summary>
     public static readonly PioAddress DefaultPmBase = new(0x600);
 
     /// <summary>ISA IRQ 9 is the SCI on PCs (PIIX4 and ICH alike) and what Linux expects.</summary>
@@ -39,6 +40,7 @@ public sealed class AcpiPlatform
     /// <summary>APIC IDs 0..n-1 go to the vCPUs and n to the IOAPIC; xAPIC IDs stop at 254.</summary>
     public const int MaxVcpus = 254;
 
+    /// <summary>The tables for <paramref name="vcpuCount"/> vCPUs; the DSDT is <paramref name="deviceAml"/>, what the devices describe of themselves, and the FADT points at the PM block at <paramref name="pmBase"/>.</summary>
     public AcpiPlatform(int vcpuCount, IEnumerable<IAml> deviceAml, PioAddress? pmBase = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(vcpuCount, 1);
@@ -78,20 +80,26 @@ public sealed class AcpiPlatform
         TableSet = new AcpiTableSet(Fadt, Facs, Dsdt, Madt);
     }
 
+    /// <summary>vCPUs the MADT lists (APIC IDs 0..n-1).</summary>
     public int VcpuCount { get; }
 
     /// <summary>Where the <see cref="AcpiPmDevice"/> must be inserted on the port bus,
     /// <see cref="AcpiPmDevice.WindowLength"/> ports long.</summary>
     public PioAddress PmBase { get; }
 
+    /// <summary>The DSDT: the devices' own AML, concatenated.</summary>
     public Dsdt Dsdt { get; }
 
+    /// <summary>The FADT: the PM block's registers, the SCI, hardware-reduced off (ACPI 6.5 §5.2.9).</summary>
     public Fadt Fadt { get; }
 
+    /// <summary>The FACS the FADT points to.</summary>
     public Facs Facs { get; }
 
+    /// <summary>The MADT: local APICs, the IOAPIC and the SCI's interrupt override.</summary>
     public Madt Madt { get; }
 
+    /// <summary>Every table, for placing them in guest memory.</summary>
     public AcpiTableSet TableSet { get; }
 
     /// <summary>The IOAPIC takes the first APIC ID after the vCPUs', as in the MP table.</summary>

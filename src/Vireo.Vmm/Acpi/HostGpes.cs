@@ -11,10 +11,14 @@ namespace Vireo.Vmm;
 /// </summary>
 public static class HostGpes
 {
+    /// <summary>GPEs 0..Count-1 are the host's to raise.</summary>
     public const int Count = 16;
+    /// <summary>The device the host GPEs notify.</summary>
     public const string DevicePath = "\\_SB.HGPE";
+    /// <summary>The notification value each host GPE sends.</summary>
     public const byte NotifyCode = 0x80;
 
+    /// <summary>The device and one _Exx method per host GPE, for the DSDT.</summary>
     public static IEnumerable<IAml> Aml()
     {
         yield return new AmlScope("\\_SB",

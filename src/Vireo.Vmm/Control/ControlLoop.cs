@@ -122,6 +122,7 @@ public sealed partial class ControlLoop : IVmm, IDisposable
     /// <summary>The <see cref="S2IdleEvent.Source"/> of a timed wake.</summary>
     public const string TimerWakeSource = "timer";
 
+    /// <summary>Stops the VM at once if it still runs, waits for the control thread, and releases the queue.</summary>
     public void Dispose()
     {
         if (_thread is not null && _thread.IsAlive && _thread != Thread.CurrentThread)

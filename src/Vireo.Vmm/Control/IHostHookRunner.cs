@@ -5,5 +5,6 @@ namespace Vireo.Vmm;
 /// the command and return without waiting for it.</summary>
 public interface IHostHookRunner
 {
+    /// <summary>Starts <paramref name="command"/> for <paramref name="eventName"/> of suspend cycle <paramref name="cycle"/>.</summary>
     void Start(string command, string eventName, long cycle);
 }

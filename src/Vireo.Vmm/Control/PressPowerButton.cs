@@ -5,5 +5,6 @@ namespace Vireo.Vmm;
 /// <param name="source">Who pressed it, for the events ("api", "sigterm").</param>
 public sealed class PressPowerButton(string source = "api") : VmmRequest<VmmAck>
 {
+    /// <summary>Who pressed it.</summary>
     public string Source { get; } = source;
 }

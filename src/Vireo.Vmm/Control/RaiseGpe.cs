@@ -4,5 +4,6 @@ namespace Vireo.Vmm;
 /// the guest enabled it (<c>vm.gpe</c>).</summary>
 public sealed class RaiseGpe(int gpe) : VmmRequest<VmmAck>
 {
+    /// <summary>The GPE number, 0 to <see cref="Vireo.Devices.AcpiPmDevice.GpeCount"/> - 1.</summary>
     public int Gpe { get; } = gpe;
 }

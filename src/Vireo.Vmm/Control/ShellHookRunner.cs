@@ -7,6 +7,7 @@ namespace Vireo.Vmm;
 /// for them: the guest's power transitions never wait on host scripts.</summary>
 public sealed class ShellHookRunner(Action<string> log) : IHostHookRunner
 {
+    /// <summary>Starts /bin/sh -c <paramref name="command"/> and returns; a command that cannot start is logged.</summary>
     public void Start(string command, string eventName, long cycle)
     {
         var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };

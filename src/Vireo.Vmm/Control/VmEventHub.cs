@@ -9,6 +9,7 @@ namespace Vireo.Vmm;
 /// and the events after it. Every subscriber sees events in the same order.</summary>
 public sealed class VmEventHub
 {
+    /// <summary>Events a subscriber buffers by default before it starts losing them.</summary>
     public const int DefaultCapacity = 256;
 
     private readonly Lock _gate = new();
@@ -17,17 +18,20 @@ public sealed class VmEventHub
     private VmEventSubscription[] _subscribers = [];
     private bool _completed;
 
+    /// <summary>A hub stamped by the system clock.</summary>
     public VmEventHub()
         : this(TimeProvider.System)
     {
     }
 
+    /// <summary>A hub stamped by <paramref name="time"/> (tests step it).</summary>
     public VmEventHub(TimeProvider time)
     {
         _time = time;
         _start = time.GetTimestamp();
     }
 
+    /// <summary>Subscribers now.</summary>
     public int SubscriberCount => Volatile.Read(ref _subscribers).Length;
 
     /// <summary>Stamps the event with the time and hands it to every subscriber. Cheap and

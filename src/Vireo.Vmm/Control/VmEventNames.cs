@@ -3,13 +3,16 @@ namespace Vireo.Vmm;
 /// <summary>Event names Vireo publishes. Names are lowercase with dashes.</summary>
 public static class VmEventNames
 {
+    /// <summary>The guest was started (again, after a reboot with restart).</summary>
     public const string Booted = "booted";
+    /// <summary>The host paused the vCPUs.</summary>
     public const string Paused = "paused";
 
     /// <summary>The vCPUs run again, after <c>vm.resume</c> (property "from": "pause") or after
     /// an s2idle wake (property "from": "s2idle").</summary>
     public const string Resumed = "resumed";
 
+    /// <summary>The power button was pressed (property "source").</summary>
     public const string PowerButton = "power-button";
 
     /// <summary>A GPE was raised; property "gpe" holds its number.</summary>
@@ -24,7 +27,9 @@ public static class VmEventNames
     /// <summary>A wake event arrived and the guest is leaving s2idle.</summary>
     public const string S2IdleExit = "s2idle-exit";
 
+    /// <summary>The guest reset the machine (a reboot); property "reason".</summary>
     public const string Reset = "reset";
+    /// <summary>The machine stopped: power-off, triple fault, host stop or failure; property "reason".</summary>
     public const string Shutdown = "shutdown";
 
     /// <summary>Sent by the API, not the VMM: this subscriber fell behind and property "count"

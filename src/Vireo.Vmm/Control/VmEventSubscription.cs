@@ -54,6 +54,7 @@ public sealed class VmEventSubscription : IDisposable
         }
     }
 
+    /// <summary>Unsubscribes and ends <see cref="ReadAllAsync"/>.</summary>
     public void Dispose()
     {
         _hub.Remove(this);

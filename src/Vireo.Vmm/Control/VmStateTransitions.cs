@@ -17,6 +17,7 @@ public static class VmStateTransitions
         (VmState.Paused, VmState.Shutdown),
     ];
 
+    /// <summary>Whether the table allows <paramref name="from"/> → <paramref name="to"/>.</summary>
     public static bool IsValid(VmState from, VmState to) => s_valid.Contains((from, to));
 
     /// <summary>Throws <see cref="VmStateException"/> (HTTP 409) naming the action and the state

@@ -6,9 +6,12 @@ namespace Vireo.Vmm;
 /// on a running guest's console wakes nothing).</summary>
 public sealed class WakeVm(string source, TimeSpan? delay = null, bool strict = false) : VmmRequest<VmmAck>
 {
+    /// <summary>Who asks, for the s2idle-exit event ("api", "serial", "timer").</summary>
     public string Source { get; } = source;
 
+    /// <summary>Wake this long from now instead of now; null or zero is now.</summary>
     public TimeSpan? Delay { get; } = delay;
 
+    /// <summary>Refuse (409) when the guest is not suspending or suspended.</summary>
     public bool Strict { get; } = strict;
 }

@@ -64,6 +64,7 @@ public sealed class S2IdleStateMachine
         _time = time ?? TimeProvider.System;
     }
 
+    /// <summary>Where the guest is in its cycle.</summary>
     public S2IdleState State => _state;
 
     /// <summary>"s2idle" only while every vCPU is parked (<see cref="S2IdleState.Suspended"/>), else "s0".</summary>

@@ -34,6 +34,7 @@ public sealed class PlatformResources
         gsiPool: (16, 24),
         gpeCount);
 
+    /// <summary>Every assignment, in the order made.</summary>
     public IReadOnlyList<ResourceAssignment> Assignments => _assignments;
 
     /// <summary>Takes [start, start+length) of <paramref name="kind"/>, which may lie inside or

@@ -6,6 +6,7 @@ public sealed record ResourceAssignment(ResourceKind Kind, ulong Start, ulong Le
     /// <summary>One past the last unit of the range.</summary>
     public ulong End => Start + Length;
 
+    /// <summary>The kind, the range and the owner.</summary>
     public override string ToString() => Kind switch
     {
         ResourceKind.Pio or ResourceKind.Mmio => $"{Kind} 0x{Start:x}-0x{End - 1:x} ({Owner})",

@@ -5,6 +5,7 @@ namespace Vireo.Vmm;
 /// with both owners.</summary>
 public sealed class ResourceConflictException : MachineBuildException
 {
+    /// <summary>The conflict, naming both owners, in <paramref name="message"/>.</summary>
     public ResourceConflictException(string message)
         : base(message)
     {

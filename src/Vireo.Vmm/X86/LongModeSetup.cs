@@ -10,14 +10,20 @@ namespace Vireo.Vmm.X86;
 /// </summary>
 public static class LongModeSetup
 {
+    /// <summary>Where the flat GDT is written.</summary>
     public static readonly GuestAddress GdtAddress = new(0x500);
+    /// <summary>The PML4 page.</summary>
     public static readonly GuestAddress Pml4Address = new(0x9000);
+    /// <summary>The PDPT page.</summary>
     public static readonly GuestAddress PdptAddress = new(0xa000);
 
     // The page directories follow the PDPT, one 4 KiB page per GiB mapped.
+    /// <summary>The first page directory (one per GiB mapped).</summary>
     public static readonly GuestAddress FirstPdAddress = new(0xb000);
 
+    /// <summary>The 64-bit code segment's selector in that GDT.</summary>
     public const ushort CodeSelector = 0x08;
+    /// <summary>The data segment's selector in that GDT.</summary>
     public const ushort DataSelector = 0x10;
 
     // Intel SDM Vol. 3A §3.4.5 descriptor layout: base 0, limit 0xfffff, G=1; access byte

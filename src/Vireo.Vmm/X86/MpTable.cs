@@ -11,9 +11,12 @@ namespace Vireo.Vmm.X86;
 /// </summary>
 public static class MpTable
 {
+    /// <summary>Where the floating pointer and table go: the last KiB of base memory, which Linux scans.</summary>
     public static readonly GuestAddress Address = new(639 * 1024);
 
+    /// <summary>The local APIC's MMIO base.</summary>
     public const uint LocalApicAddress = 0xfee0_0000;
+    /// <summary>The IOAPIC's MMIO base.</summary>
     public const uint IoApicAddress = 0xfec0_0000;
 
     private const int FloatingPointerSize = 16;
@@ -39,6 +42,7 @@ public static class MpTable
     /// <summary>The IOAPIC takes the first APIC ID after the vCPUs'.</summary>
     public static byte IoApicId(int cpus) => (byte)cpus;
 
+    /// <summary>The MP floating pointer and configuration table for <paramref name="cpus"/> vCPUs (Intel MP spec 1.4).</summary>
     public static byte[] Build(int cpus)
     {
         if (cpus is < 1 or > 254)
@@ -110,6 +114,7 @@ public static class MpTable
         return bytes;
     }
 
+    /// <summary>Writes <see cref="Build"/> at <see cref="Address"/>.</summary>
     public static void Write(GuestMemory memory, int cpus) => memory.Write(Address, Build(cpus));
 
     private static void WriteInterrupt(Span<byte> e, byte entryType, byte interruptType, byte sourceIrq, byte destinationApic, byte destinationPin)

@@ -37,6 +37,7 @@ public static class VcpuBootState
     private const ushort FpuControlWord = 0x37f;
     private const uint MxcsrReset = 0x1f80;
 
+    /// <summary>Gives <paramref name="vcpu"/> the MSRs, FPU and LAPIC state a PC's firmware leaves for a kernel (with <paramref name="inKernelIrqchip"/>, the LAPIC's LINT0/LINT1 wiring).</summary>
     public static void Apply(KvmVcpu vcpu, bool inKernelIrqchip)
     {
         vcpu.SetMsrs(
