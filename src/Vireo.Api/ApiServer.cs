@@ -15,6 +15,14 @@ public sealed class ApiServer : IAsyncDisposable
 {
     private static readonly TimeSpan s_stopTimeout = TimeSpan.FromSeconds(5);
 
+    // Every request this API takes fits in one small write; a client that needs longer than this
+    // to send its header is stalled or hostile (Kestrel's default is 30 s).
+    private static readonly TimeSpan s_requestHeadersTimeout = TimeSpan.FromSeconds(10);
+
+    // `vireo remote` opens a connection per command; keep-alive only spares reconnecting between
+    // requests of one burst (Kestrel's default is 130 s).
+    private static readonly TimeSpan s_keepAliveTimeout = TimeSpan.FromSeconds(30);
+
     private readonly WebApplication _app;
     private readonly CancellationTokenSource _stopping;
     private int _disposed;
@@ -59,14 +67,20 @@ public sealed class ApiServer : IAsyncDisposable
             EnvironmentName = Environments.Production,
             ContentRootPath = AppContext.BaseDirectory,
         });
+        // ConnectionSlots enforces MaxConnections by closing the longest-idle connection to make
+        // room, so Kestrel's own limit (which refuses the newest) stays off. The short header and
+        // keep-alive timeouts also hand back what stalled or idle clients hold.
+        var slots = new ConnectionSlots(options.MaxConnections);
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
-            kestrel.Limits.MaxConcurrentConnections = options.MaxConnections;
+            kestrel.Limits.MaxConcurrentConnections = null;
+            kestrel.Limits.RequestHeadersTimeout = s_requestHeadersTimeout;
+            kestrel.Limits.KeepAliveTimeout = s_keepAliveTimeout;
             kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
             kestrel.Limits.MaxRequestLineSize = 4 * 1024;
-            kestrel.ListenUnixSocket(socketPath);
+            kestrel.ListenUnixSocket(socketPath, listen => listen.Use(slots.Middleware));
         });
         builder.Services.AddRoutingCore();
         builder.Services.AddSingleton<IHostLifetime, NoSignalLifetime>();
@@ -74,6 +88,13 @@ public sealed class ApiServer : IAsyncDisposable
 
         WebApplication app = builder.Build();
         var stopping = new CancellationTokenSource();
+        app.Use(async (context, next) =>
+        {
+            using (slots.EnterRequest(context))
+            {
+                await next(context);
+            }
+        });
         app.UseMiddleware<ErrorMiddleware>(options.ErrorLog ?? TextWriter.Null);
         app.UseRouting();
 

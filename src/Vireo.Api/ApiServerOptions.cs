@@ -12,8 +12,9 @@ public sealed record ApiServerOptions
     /// <summary>Events buffered per <c>vm.events</c> client before it starts losing them.</summary>
     public int EventBufferCapacity { get; init; } = VmEventHub.DefaultCapacity;
 
-    /// <summary>Connections open at once, event streams included; Kestrel closes any beyond this
-    /// at once, so a pile of idle clients cannot exhaust the VMM.</summary>
+    /// <summary>Connections open at once, event streams included. A new connection beyond this
+    /// closes the one idle longest (no request in progress), so idle or stalled clients cannot lock
+    /// the API out; only when every connection is serving a request is the new one refused (503).</summary>
     public int MaxConnections { get; init; } = 64;
 
     /// <summary>Where internal errors (5xx) are described; null keeps the server silent, since the

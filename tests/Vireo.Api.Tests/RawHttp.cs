@@ -7,13 +7,16 @@ namespace Vireo.Api.Tests;
 /// overflows, a header that never ends).</summary>
 internal static class RawHttp
 {
-    /// <summary>Sends <paramref name="request"/> as Latin-1 bytes and reads the answer until the
+    /// <summary>Sends <paramref name="request"/> (if not empty) as Latin-1 bytes and reads the answer until the
     /// server closes or a complete Content-Length body arrived; returns the status and body.</summary>
     public static async Task<(int Status, string Body)> ExchangeAsync(string socketPath, string request)
     {
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath));
-        await socket.SendAsync(Encoding.Latin1.GetBytes(request));
+        if (request.Length > 0)
+        {
+            await socket.SendAsync(Encoding.Latin1.GetBytes(request));
+        }
         using var cts = new CancellationTokenSource(TestApi.Timeout);
         var received = new MemoryStream();
         byte[] buffer = new byte[4096];
