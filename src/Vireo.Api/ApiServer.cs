@@ -44,7 +44,9 @@ public sealed class ApiServer : IAsyncDisposable
             .SelectMany(endpoint => (endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["*"])
                 .Select(method => (method, endpoint.RoutePattern.RawText ?? "")))];
 
-    /// <summary>Binds <paramref name="socketPath"/> and starts serving <paramref name="vm"/>.
+    /// <summary>Creates the socket at <paramref name="socketPath"/> and starts serving
+    /// <paramref name="vm"/>. The socket appears there already with its mode and owner (see
+    /// <see cref="ApiServerOptions.SocketMode"/>); if they cannot be set the server does not start.
     /// A stale socket file left by a dead server is replaced; a live server or a non-socket file
     /// at the path is an <see cref="IOException"/> that names the way out.</summary>
     public static async Task<ApiServer> StartAsync(string socketPath, IVmController vm, ApiServerOptions? options = null,
@@ -56,8 +58,14 @@ public sealed class ApiServer : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxRequestBodyBytes, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.EventBufferCapacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxConnections, 1);
+        if (options.SocketMode == 0 || (options.SocketMode & ~ApiServerOptions.SocketModeBits) != 0)
+        {
+            throw new ArgumentException(
+                $"the API socket mode must be read/write bits only (such as 0600 or 0660), not 0{Convert.ToString((int)options.SocketMode, 8)}", nameof(options));
+        }
 
         SocketFile.Prepare(socketPath);
+        using PrivateSocketDirectory bindDirectory = PrivateSocketDirectory.Create(socketPath);
 
         // The empty builder: no configuration files or environment variables (ASPNETCORE_URLS
         // could otherwise add listeners), no logging providers, no file watchers.
@@ -80,7 +88,7 @@ public sealed class ApiServer : IAsyncDisposable
             kestrel.Limits.KeepAliveTimeout = s_keepAliveTimeout;
             kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
             kestrel.Limits.MaxRequestLineSize = 4 * 1024;
-            kestrel.ListenUnixSocket(socketPath, listen => listen.Use(slots.Middleware));
+            kestrel.ListenUnixSocket(bindDirectory.SocketPath, listen => listen.Use(slots.Middleware));
         });
         builder.Services.AddRoutingCore();
         builder.Services.AddSingleton<IHostLifetime, NoSignalLifetime>();
@@ -122,12 +130,14 @@ public sealed class ApiServer : IAsyncDisposable
         }
         try
         {
-            // Only the user running the VMM may drive it.
-            File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            bindDirectory.Publish(socketPath, options.SocketMode, options.SocketUserId, options.SocketGroupId);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (IOException e)
         {
-            // Keep serving with the umask's mode rather than fail the VM over it.
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+            stopping.Dispose();
+            throw new IOException($"cannot serve the API on {socketPath}: {e.Message}", e);
         }
         return new ApiServer(socketPath, app, stopping);
     }

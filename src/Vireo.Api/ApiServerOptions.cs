@@ -21,6 +21,25 @@ public sealed record ApiServerOptions
     /// guest console owns the VMM's stdout.</summary>
     public TextWriter? ErrorLog { get; init; }
 
+    /// <summary>The permission bits <see cref="SocketMode"/> may hold: read and write for owner,
+    /// group and others (connecting to a UNIX socket needs write permission).</summary>
+    public const UnixFileMode SocketModeBits =
+        UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite
+        | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
+
+    /// <summary>Mode of the API socket file, in place before the socket is reachable; the default
+    /// 0600 lets only the VMM's user drive it. Use 0660 with <see cref="SocketGroupId"/> to admit a
+    /// group. Read/write bits only.</summary>
+    public UnixFileMode SocketMode { get; init; } = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    /// <summary>Numeric owner (uid) to give the socket file; null keeps the VMM's user. Changing
+    /// it needs CAP_CHOWN; the server refuses to start if it cannot.</summary>
+    public uint? SocketUserId { get; init; }
+
+    /// <summary>Numeric group (gid) to give the socket file; null keeps the VMM's group. A user may
+    /// choose any group it belongs to; the server refuses to start if it cannot.</summary>
+    public uint? SocketGroupId { get; init; }
+
     /// <summary>Reported by <c>vmm.ping</c>; defaults to Vireo.Api's assembly version.</summary>
     public string? Version { get; init; }
 }
