@@ -39,7 +39,7 @@ public sealed class KvmSystem : IDisposable
 
     /// <summary>Names the vendor module from <c>module/kvm_*</c> under <paramref name="sysfsRoot"/>.
     /// kvm_pvm is checked first: it can be loaded beside kvm_intel or kvm_amd and then serves /dev/kvm.</summary>
-    public static KvmBackend DetectBackend(string sysfsRoot)
+    internal static KvmBackend DetectBackend(string sysfsRoot)
     {
         string modules = Path.Combine(sysfsRoot, "module");
         if (Directory.Exists(Path.Combine(modules, "kvm_pvm")))

@@ -25,5 +25,5 @@ public sealed class ErrnoException : Exception
     public string Call { get; }
 
     /// <summary>Throws for the errno of the last P/Invoke made with SetLastError.</summary>
-    public static ErrnoException FromLastError(string call) => new(Marshal.GetLastPInvokeError(), call);
+    internal static ErrnoException FromLastError(string call) => new(Marshal.GetLastPInvokeError(), call);
 }
