@@ -15,6 +15,14 @@ public sealed class ApiServer : IAsyncDisposable
 {
     private static readonly TimeSpan s_stopTimeout = TimeSpan.FromSeconds(5);
 
+    // Every request this API takes fits in one small write; a client that needs longer than this
+    // to send its header is stalled or hostile (Kestrel's default is 30 s).
+    private static readonly TimeSpan s_requestHeadersTimeout = TimeSpan.FromSeconds(10);
+
+    // `vireo remote` opens a connection per command; keep-alive only spares reconnecting between
+    // requests of one burst (Kestrel's default is 130 s).
+    private static readonly TimeSpan s_keepAliveTimeout = TimeSpan.FromSeconds(30);
+
     private readonly WebApplication _app;
     private readonly CancellationTokenSource _stopping;
     private int _disposed;
@@ -36,7 +44,9 @@ public sealed class ApiServer : IAsyncDisposable
             .SelectMany(endpoint => (endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["*"])
                 .Select(method => (method, endpoint.RoutePattern.RawText ?? "")))];
 
-    /// <summary>Binds <paramref name="socketPath"/> and starts serving <paramref name="vm"/>.
+    /// <summary>Creates the socket at <paramref name="socketPath"/> and starts serving
+    /// <paramref name="vm"/>. The socket appears there already with its mode and owner (see
+    /// <see cref="ApiServerOptions.SocketMode"/>); if they cannot be set the server does not start.
     /// A stale socket file left by a dead server is replaced; a live server or a non-socket file
     /// at the path is an <see cref="IOException"/> that names the way out.</summary>
     public static async Task<ApiServer> StartAsync(string socketPath, IVmm vm, ApiServerOptions? options = null,
@@ -48,8 +58,14 @@ public sealed class ApiServer : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxRequestBodyBytes, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.EventBufferCapacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxConnections, 1);
+        if (options.SocketMode == 0 || (options.SocketMode & ~ApiServerOptions.SocketModeBits) != 0)
+        {
+            throw new ArgumentException(
+                $"the API socket mode must be read/write bits only (such as 0600 or 0660), not 0{Convert.ToString((int)options.SocketMode, 8)}", nameof(options));
+        }
 
         SocketFile.Prepare(socketPath);
+        using PrivateSocketDirectory bindDirectory = PrivateSocketDirectory.Create(socketPath);
 
         // The empty builder: no configuration files or environment variables (ASPNETCORE_URLS
         // could otherwise add listeners), no logging providers, no file watchers.
@@ -59,14 +75,20 @@ public sealed class ApiServer : IAsyncDisposable
             EnvironmentName = Environments.Production,
             ContentRootPath = AppContext.BaseDirectory,
         });
+        // ConnectionSlots enforces MaxConnections by closing the longest-idle connection to make
+        // room, so Kestrel's own limit (which refuses the newest) stays off. The short header and
+        // keep-alive timeouts also hand back what stalled or idle clients hold.
+        var slots = new ConnectionSlots(options.MaxConnections);
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
-            kestrel.Limits.MaxConcurrentConnections = options.MaxConnections;
+            kestrel.Limits.MaxConcurrentConnections = null;
+            kestrel.Limits.RequestHeadersTimeout = s_requestHeadersTimeout;
+            kestrel.Limits.KeepAliveTimeout = s_keepAliveTimeout;
             kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
             kestrel.Limits.MaxRequestLineSize = 4 * 1024;
-            kestrel.ListenUnixSocket(socketPath);
+            kestrel.ListenUnixSocket(bindDirectory.SocketPath, listen => listen.Use(slots.Middleware));
         });
         builder.Services.AddRoutingCore();
         builder.Services.AddSingleton<IHostLifetime, NoSignalLifetime>();
@@ -74,6 +96,13 @@ public sealed class ApiServer : IAsyncDisposable
 
         WebApplication app = builder.Build();
         var stopping = new CancellationTokenSource();
+        app.Use(async (context, next) =>
+        {
+            using (slots.EnterRequest(context))
+            {
+                await next(context);
+            }
+        });
         app.UseMiddleware<ErrorMiddleware>(options.ErrorLog ?? TextWriter.Null);
         app.UseRouting();
 
@@ -101,12 +130,14 @@ public sealed class ApiServer : IAsyncDisposable
         }
         try
         {
-            // Only the user running the VMM may drive it.
-            File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            bindDirectory.Publish(socketPath, options.SocketMode, options.SocketUserId, options.SocketGroupId);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (IOException e)
         {
-            // Keep serving with the umask's mode rather than fail the VM over it.
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+            stopping.Dispose();
+            throw new IOException($"cannot serve the API on {socketPath}: {e.Message}", e);
         }
         return new ApiServer(socketPath, app, stopping);
     }

@@ -3,8 +3,11 @@ namespace Vireo.Kvm;
 /// <summary>Which KVM vendor module serves /dev/kvm.</summary>
 public enum KvmBackend
 {
+    /// <summary>No known vendor module found under /sys/module.</summary>
     Unknown,
+    /// <summary>kvm_intel (VMX).</summary>
     Intel,
+    /// <summary>kvm_amd (SVM).</summary>
     Amd,
 
     /// <summary>kvm_pvm: a paravirtualized backend without hardware virtualization

@@ -40,6 +40,7 @@ public sealed class KvmCoalescedRing : IDisposable
         return new KvmCoalescedRing(page, capacity);
     }
 
+    /// <summary>True when KVM has queued no write since the last <see cref="Drain"/>.</summary>
     public bool IsEmpty
     {
         get
@@ -81,6 +82,7 @@ public sealed class KvmCoalescedRing : IDisposable
         return count;
     }
 
+    /// <summary>Unmaps the ring page; the vCPU it came from may outlive it.</summary>
     public void Dispose() => _page.Dispose();
 
     private unsafe ref KvmCoalescedMmioRing Head

@@ -1,7 +1,7 @@
 namespace Vireo.Kvm;
 
 /// <summary>KVM_EXIT_* values of kvm_run.exit_reason (linux/kvm.h).</summary>
-public enum KvmExitReason : uint
+internal enum KvmExitReason : uint
 {
     Unknown = 0,
     Exception = 1,

@@ -1,7 +1,7 @@
 namespace Vireo.Kvm;
 
 /// <summary>kvm_irqchip.chip_id values (asm/kvm.h KVM_IRQCHIP_*).</summary>
-public enum KvmIrqchipId : uint
+internal enum KvmIrqchipId : uint
 {
     PicMaster = 0,
     PicSlave = 1,

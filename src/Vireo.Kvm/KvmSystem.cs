@@ -5,6 +5,7 @@ namespace Vireo.Kvm;
 /// <summary>The /dev/kvm fd: capability queries, host-wide lists, and VM creation.</summary>
 public sealed class KvmSystem : IDisposable
 {
+    /// <summary>The KVM device node.</summary>
     public const string DefaultPath = "/dev/kvm";
 
     private readonly SafeFd _fd;
@@ -14,8 +15,13 @@ public sealed class KvmSystem : IDisposable
         _fd = fd;
     }
 
+    /// <summary>The /dev/kvm descriptor.</summary>
     public SafeFd Handle => _fd;
 
+    /// <summary>
+    /// Opens <paramref name="path"/> read-write; throws <see cref="ErrnoException"/> (ENOENT
+    /// without KVM, EACCES without access to it).
+    /// </summary>
     public static KvmSystem Open(string path = DefaultPath) => new(SafeFd.Open(path, OpenFlags.ReadWrite));
 
     /// <summary>KVM_GET_API_VERSION; 12 on every kernel since 2.6.22.</summary>
@@ -33,7 +39,7 @@ public sealed class KvmSystem : IDisposable
 
     /// <summary>Names the vendor module from <c>module/kvm_*</c> under <paramref name="sysfsRoot"/>.
     /// kvm_pvm is checked first: it can be loaded beside kvm_intel or kvm_amd and then serves /dev/kvm.</summary>
-    public static KvmBackend DetectBackend(string sysfsRoot)
+    internal static KvmBackend DetectBackend(string sysfsRoot)
     {
         string modules = Path.Combine(sysfsRoot, "module");
         if (Directory.Exists(Path.Combine(modules, "kvm_pvm")))
@@ -76,5 +82,6 @@ public sealed class KvmSystem : IDisposable
         }
     }
 
+    /// <summary>Closes /dev/kvm; VMs created from it stay usable.</summary>
     public void Dispose() => _fd.Dispose();
 }

@@ -35,8 +35,12 @@ public sealed class KvmVcpu : IDisposable
         _runAddress = _runMapping.DangerousGetAddress();
     }
 
+    /// <summary>The vCPU id given to KVM_CREATE_VCPU (the initial APIC id).</summary>
     public uint Id { get; }
 
+    /// <summary>
+    /// The vCPU descriptor, for mapping its pages (e.g. <see cref="KvmCoalescedRing.Map"/>).
+    /// </summary>
     public SafeFd Handle => _fd;
 
     /// <summary>kvm_run.immediate_exit: when set, KVM_RUN returns EINTR at once (Interrupted)
@@ -81,21 +85,29 @@ public sealed class KvmVcpu : IDisposable
         return new VcpuExit(RunSpan, interrupted: false);
     }
 
+    /// <summary>KVM_GET_REGS: the general-purpose registers, RIP and RFLAGS.</summary>
     public KvmRegs GetRegs() => Get<KvmRegs>(KvmIoctls.GetRegs, "KVM_GET_REGS");
 
+    /// <summary>KVM_SET_REGS.</summary>
     public void SetRegs(in KvmRegs regs) => Set(KvmIoctls.SetRegs, in regs, "KVM_SET_REGS");
 
+    /// <summary>
+    /// KVM_GET_SREGS: segment, descriptor-table and control registers, EFER and the APIC base.
+    /// </summary>
     public KvmSregs GetSregs() => Get<KvmSregs>(KvmIoctls.GetSregs, "KVM_GET_SREGS");
 
+    /// <summary>KVM_SET_SREGS.</summary>
     public void SetSregs(in KvmSregs sregs) => Set(KvmIoctls.SetSregs, in sregs, "KVM_SET_SREGS");
 
+    /// <summary>KVM_GET_FPU: x87 and SSE state.</summary>
     public KvmFpu GetFpu() => Get<KvmFpu>(KvmIoctls.GetFpu, "KVM_GET_FPU");
 
+    /// <summary>KVM_SET_FPU.</summary>
     public void SetFpu(in KvmFpu fpu) => Set(KvmIoctls.SetFpu, in fpu, "KVM_SET_FPU");
 
-    public KvmXsave GetXsave() => Get<KvmXsave>(KvmIoctls.GetXsave, "KVM_GET_XSAVE");
+    internal KvmXsave GetXsave() => Get<KvmXsave>(KvmIoctls.GetXsave, "KVM_GET_XSAVE");
 
-    public void SetXsave(in KvmXsave xsave) => Set(KvmIoctls.SetXsave, in xsave, "KVM_SET_XSAVE");
+    internal void SetXsave(in KvmXsave xsave) => Set(KvmIoctls.SetXsave, in xsave, "KVM_SET_XSAVE");
 
     /// <summary>KVM_GET_XSAVE2 into a buffer of <see cref="KvmVm.XsaveSize"/> bytes (at least 4096),
     /// for hosts whose XSAVE image outgrew struct kvm_xsave.</summary>
@@ -105,25 +117,30 @@ public sealed class KvmVcpu : IDisposable
         Ioctl.Invoke(_fd, KvmIoctls.GetXsave2, buffer, "KVM_GET_XSAVE2");
     }
 
-    public KvmXcrs GetXcrs() => Get<KvmXcrs>(KvmIoctls.GetXcrs, "KVM_GET_XCRS");
+    internal KvmXcrs GetXcrs() => Get<KvmXcrs>(KvmIoctls.GetXcrs, "KVM_GET_XCRS");
 
-    public void SetXcrs(in KvmXcrs xcrs) => Set(KvmIoctls.SetXcrs, in xcrs, "KVM_SET_XCRS");
+    internal void SetXcrs(in KvmXcrs xcrs) => Set(KvmIoctls.SetXcrs, in xcrs, "KVM_SET_XCRS");
 
+    /// <summary>
+    /// KVM_GET_LAPIC: the in-kernel local APIC's register page (needs <see
+    /// cref="KvmVm.CreateIrqchip"/>).
+    /// </summary>
     public KvmLapicState GetLapic() => Get<KvmLapicState>(KvmIoctls.GetLapic, "KVM_GET_LAPIC");
 
+    /// <summary>KVM_SET_LAPIC.</summary>
     public void SetLapic(in KvmLapicState lapic) => Set(KvmIoctls.SetLapic, in lapic, "KVM_SET_LAPIC");
 
-    public KvmMpState GetMpState() => Get<KvmMpState>(KvmIoctls.GetMpState, "KVM_GET_MP_STATE");
+    internal KvmMpState GetMpState() => Get<KvmMpState>(KvmIoctls.GetMpState, "KVM_GET_MP_STATE");
 
-    public void SetMpState(in KvmMpState state) => Set(KvmIoctls.SetMpState, in state, "KVM_SET_MP_STATE");
+    internal void SetMpState(in KvmMpState state) => Set(KvmIoctls.SetMpState, in state, "KVM_SET_MP_STATE");
 
-    public KvmVcpuEvents GetVcpuEvents() => Get<KvmVcpuEvents>(KvmIoctls.GetVcpuEvents, "KVM_GET_VCPU_EVENTS");
+    internal KvmVcpuEvents GetVcpuEvents() => Get<KvmVcpuEvents>(KvmIoctls.GetVcpuEvents, "KVM_GET_VCPU_EVENTS");
 
-    public void SetVcpuEvents(in KvmVcpuEvents events) => Set(KvmIoctls.SetVcpuEvents, in events, "KVM_SET_VCPU_EVENTS");
+    internal void SetVcpuEvents(in KvmVcpuEvents events) => Set(KvmIoctls.SetVcpuEvents, in events, "KVM_SET_VCPU_EVENTS");
 
-    public KvmDebugregs GetDebugregs() => Get<KvmDebugregs>(KvmIoctls.GetDebugregs, "KVM_GET_DEBUGREGS");
+    internal KvmDebugregs GetDebugregs() => Get<KvmDebugregs>(KvmIoctls.GetDebugregs, "KVM_GET_DEBUGREGS");
 
-    public void SetDebugregs(in KvmDebugregs debugregs) => Set(KvmIoctls.SetDebugregs, in debugregs, "KVM_SET_DEBUGREGS");
+    internal void SetDebugregs(in KvmDebugregs debugregs) => Set(KvmIoctls.SetDebugregs, in debugregs, "KVM_SET_DEBUGREGS");
 
     /// <summary>Reads the MSRs whose indices are in <paramref name="entries"/> into their Data;
     /// returns how many the kernel read (it stops at the first it cannot).</summary>
@@ -157,6 +174,9 @@ public sealed class KvmVcpu : IDisposable
         return Ioctl.Invoke(_fd, KvmIoctls.SetMsrs, buffer, "KVM_SET_MSRS");
     }
 
+    /// <summary>
+    /// KVM_SET_CPUID2: the CPUID the guest sees; call before the first <see cref="Run"/>.
+    /// </summary>
     public void SetCpuid2(ReadOnlySpan<KvmCpuidEntry2> entries)
     {
         byte[] buffer = KvmBuffers.Build<KvmCpuid2Header, KvmCpuidEntry2>(new KvmCpuid2Header { Nent = (uint)entries.Length }, entries);
@@ -176,6 +196,9 @@ public sealed class KvmVcpu : IDisposable
         Ioctl.Invoke(_fd, KvmIoctls.SetSignalMask, ref mask, "KVM_SET_SIGNAL_MASK");
     }
 
+    /// <summary>
+    /// Unmaps kvm_run and closes the vCPU; not while another thread is inside <see cref="Run"/>.
+    /// </summary>
     public void Dispose()
     {
         _runMapping.Dispose();

@@ -17,6 +17,7 @@ public sealed class KvmVm : IDisposable
         _runSize = runSize;
     }
 
+    /// <summary>The VM descriptor.</summary>
     public SafeFd Handle => _fd;
 
     /// <summary>KVM_CHECK_EXTENSION on the VM fd, which answers for this VM (e.g. KVM_CAP_XSAVE2).</summary>
@@ -43,6 +44,10 @@ public sealed class KvmVm : IDisposable
         Ioctl.Invoke(_fd, KvmIoctls.SetUserMemoryRegion, ref region, "KVM_SET_USER_MEMORY_REGION");
     }
 
+    /// <summary>
+    /// Deletes memory slot <paramref name="slot"/> (KVM_SET_USER_MEMORY_REGION with size 0); the
+    /// host mapping may be freed afterwards.
+    /// </summary>
     public void RemoveUserMemoryRegion(uint slot, GuestAddress guestAddress)
         => SetUserMemoryRegion(slot, guestAddress, 0, 0);
 
@@ -60,6 +65,10 @@ public sealed class KvmVm : IDisposable
     /// <summary>KVM_CREATE_IRQCHIP: in-kernel PIC pair, IOAPIC and local APICs.</summary>
     public void CreateIrqchip() => Ioctl.Invoke(_fd, KvmIoctls.CreateIrqchip, 0, "KVM_CREATE_IRQCHIP");
 
+    /// <summary>
+    /// KVM_CREATE_PIT2: the in-kernel i8254 timer; <paramref name="flags"/> is kvm_pit_config.flags
+    /// (KVM_PIT_SPEAKER_DUMMY = 1).
+    /// </summary>
     public void CreatePit2(uint flags = 0)
     {
         var config = new KvmPitConfig { Flags = flags };
@@ -79,6 +88,10 @@ public sealed class KvmVm : IDisposable
     public void RegisterIrqfd(EventFd eventFd, uint gsi, EventFd? resample = null)
         => Irqfd(eventFd, gsi, resample, resample is null ? 0 : KvmConstants.IrqfdFlagResample);
 
+    /// <summary>
+    /// Removes the irqfd binding of <paramref name="eventFd"/> to <paramref name="gsi"/>
+    /// (KVM_IRQFD_FLAG_DEASSIGN).
+    /// </summary>
     public void UnregisterIrqfd(EventFd eventFd, uint gsi)
         => Irqfd(eventFd, gsi, null, KvmConstants.IrqfdFlagDeassign);
 
@@ -88,6 +101,9 @@ public sealed class KvmVm : IDisposable
     public void RegisterIoeventfd(EventFd eventFd, PioAddress port, uint length, ulong? datamatch = null)
         => Ioeventfd(eventFd, port.Value, length, datamatch, KvmConstants.IoeventfdFlagPio);
 
+    /// <summary>
+    /// As the port overload, for a guest write to MMIO <paramref name="address"/>.
+    /// </summary>
     public void RegisterIoeventfd(EventFd eventFd, MmioAddress address, uint length, ulong? datamatch = null)
         => Ioeventfd(eventFd, address.Value, length, datamatch, 0);
 
@@ -95,52 +111,59 @@ public sealed class KvmVm : IDisposable
     public void UnregisterIoeventfd(EventFd eventFd, PioAddress port, uint length, ulong? datamatch = null)
         => Ioeventfd(eventFd, port.Value, length, datamatch, KvmConstants.IoeventfdFlagPio | KvmConstants.IoeventfdFlagDeassign);
 
+    /// <summary>
+    /// Removes an MMIO ioeventfd; the arguments must be those it was registered with.
+    /// </summary>
     public void UnregisterIoeventfd(EventFd eventFd, MmioAddress address, uint length, ulong? datamatch = null)
         => Ioeventfd(eventFd, address.Value, length, datamatch, KvmConstants.IoeventfdFlagDeassign);
 
     /// <summary>KVM_SET_GSI_ROUTING: replaces the whole GSI routing table.</summary>
-    public void SetGsiRouting(ReadOnlySpan<KvmIrqRoutingEntry> entries)
+    internal void SetGsiRouting(ReadOnlySpan<KvmIrqRoutingEntry> entries)
     {
         byte[] buffer = KvmBuffers.Build<KvmIrqRoutingHeader, KvmIrqRoutingEntry>(new KvmIrqRoutingHeader { Nr = (uint)entries.Length }, entries);
         Ioctl.Invoke(_fd, KvmIoctls.SetGsiRouting, buffer, "KVM_SET_GSI_ROUTING");
     }
 
-    public KvmIrqchip GetIrqchip(KvmIrqchipId chip)
+    internal KvmIrqchip GetIrqchip(KvmIrqchipId chip)
     {
         var state = new KvmIrqchip { ChipId = chip };
         Ioctl.Invoke(_fd, KvmIoctls.GetIrqchip, ref state, "KVM_GET_IRQCHIP");
         return state;
     }
 
-    public void SetIrqchip(in KvmIrqchip state)
+    internal void SetIrqchip(in KvmIrqchip state)
         => Ioctl.Invoke(_fd, KvmIoctls.SetIrqchip, ref Unsafe.AsRef(in state), "KVM_SET_IRQCHIP");
 
-    public KvmPitState2 GetPit2()
+    internal KvmPitState2 GetPit2()
     {
         KvmPitState2 state = default;
         Ioctl.Invoke(_fd, KvmIoctls.GetPit2, ref state, "KVM_GET_PIT2");
         return state;
     }
 
-    public void SetPit2(in KvmPitState2 state)
+    internal void SetPit2(in KvmPitState2 state)
         => Ioctl.Invoke(_fd, KvmIoctls.SetPit2, ref Unsafe.AsRef(in state), "KVM_SET_PIT2");
 
-    public KvmClockData GetClock()
+    internal KvmClockData GetClock()
     {
         KvmClockData clock = default;
         Ioctl.Invoke(_fd, KvmIoctls.GetClock, ref clock, "KVM_GET_CLOCK");
         return clock;
     }
 
-    public void SetClock(in KvmClockData clock)
+    internal void SetClock(in KvmClockData clock)
         => Ioctl.Invoke(_fd, KvmIoctls.SetClock, ref Unsafe.AsRef(in clock), "KVM_SET_CLOCK");
 
+    /// <summary>
+    /// KVM_CREATE_VCPU with APIC id <paramref name="id"/>, and maps its kvm_run page.
+    /// </summary>
     public KvmVcpu CreateVcpu(uint id)
     {
         int fd = Ioctl.Invoke(_fd, KvmIoctls.CreateVcpu, (nint)id, "KVM_CREATE_VCPU");
         return new KvmVcpu(SafeFd.FromOwned(fd), id, _runSize);
     }
 
+    /// <summary>Closes the VM descriptor; KVM frees the VM once its vCPUs are closed too.</summary>
     public void Dispose() => _fd.Dispose();
 
     private void Irqfd(EventFd eventFd, uint gsi, EventFd? resample, uint flags)
@@ -176,13 +199,16 @@ public sealed class KvmVm : IDisposable
 
     /// <summary>
     /// KVM_REGISTER_COALESCED_MMIO with pio = 1: guest writes to [port, port+length) no longer
-    /// exit; KVM queues them in the coalesced ring (<see cref="KvmVcpu.MapCoalescedRing"/>) and
+    /// exit; KVM queues them in the coalesced ring (<see cref="KvmCoalescedRing.Map"/>) and
     /// the VMM replays them, in order, before it handles the next exit. Reads still exit. Only
     /// for registers whose writes the guest cannot observe until it next exits (KVM_CAP_COALESCED_PIO).
     /// </summary>
     public void RegisterCoalescedPio(PioAddress port, uint length)
         => CoalescedZone(KvmIoctls.RegisterCoalescedMmio, port.Value, length, pio: 1, "KVM_REGISTER_COALESCED_MMIO");
 
+    /// <summary>
+    /// Undoes <see cref="RegisterCoalescedPio"/> for the same range; writes exit again.
+    /// </summary>
     public void UnregisterCoalescedPio(PioAddress port, uint length)
         => CoalescedZone(KvmIoctls.UnregisterCoalescedMmio, port.Value, length, pio: 1, "KVM_UNREGISTER_COALESCED_MMIO");
 

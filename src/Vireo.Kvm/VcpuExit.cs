@@ -21,12 +21,13 @@ public readonly ref struct VcpuExit
         Kind = interrupted ? VcpuExitKind.Interrupted : Classify(Run.ExitReason);
     }
 
+    /// <summary>Which kind of exit this is; decides which other members may be read.</summary>
     public VcpuExitKind Kind { get; }
 
     /// <summary>kvm_run.exit_reason as the kernel wrote it.</summary>
     public uint RawReason => (uint)Run.ExitReason;
 
-    public KvmExitReason Reason => Run.ExitReason;
+    internal KvmExitReason Reason => Run.ExitReason;
 
     /// <summary>kvm_run.ready_for_interrupt_injection.</summary>
     public bool ReadyForInterruptInjection => Run.ReadyForInterruptInjection != 0;
@@ -42,6 +43,7 @@ public readonly ref struct VcpuExit
         _ => ThrowWrongKind<bool>(),
     };
 
+    /// <summary>Io: the port accessed.</summary>
     public PioAddress Port => Kind == VcpuExitKind.Io ? new PioAddress(Run.Io.Port) : ThrowWrongKind<PioAddress>();
 
     /// <summary>Io: bytes per access (1, 2 or 4).</summary>
@@ -50,6 +52,7 @@ public readonly ref struct VcpuExit
     /// <summary>Io: number of accesses (more than 1 for string I/O such as rep outsb).</summary>
     public int Count => Kind == VcpuExitKind.Io ? (int)Run.Io.Count : ThrowWrongKind<int>();
 
+    /// <summary>Mmio: the guest-physical address accessed.</summary>
     public MmioAddress Address => Kind == VcpuExitKind.Mmio ? new MmioAddress(Run.Mmio.PhysAddr) : ThrowWrongKind<MmioAddress>();
 
     /// <summary>Io: Size*Count bytes at io.data_offset; Mmio: len bytes of mmio.data. For reads the
@@ -72,7 +75,7 @@ public readonly ref struct VcpuExit
     public uint SystemEventType => Kind == VcpuExitKind.SystemEvent ? Run.SystemEvent.Type : ThrowWrongKind<uint>();
 
     /// <summary>Debug: the architecture's debug exit record.</summary>
-    public KvmDebugExitArch DebugInfo => Kind == VcpuExitKind.Debug ? Run.Debug : ThrowWrongKind<KvmDebugExitArch>();
+    internal KvmDebugExitArch DebugInfo => Kind == VcpuExitKind.Debug ? Run.Debug : ThrowWrongKind<KvmDebugExitArch>();
 
     // The vCPU checked at creation that the mapping holds a whole kvm_run, so AsRef cannot throw.
     private ref KvmRun Run => ref MemoryMarshal.AsRef<KvmRun>(_run);

@@ -1,7 +1,7 @@
 namespace Vireo.Kvm;
 
 /// <summary>kvm_mp_state.mp_state values (linux/kvm.h KVM_MP_STATE_*), x86 subset.</summary>
-public enum VcpuMpState : uint
+internal enum VcpuMpState : uint
 {
     Runnable = 0,
     Uninitialized = 1,

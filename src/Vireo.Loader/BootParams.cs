@@ -5,7 +5,7 @@ namespace Vireo.Loader;
 /// <summary>struct boot_params, "the zero page" (asm/bootparam.h): only the fields a VMM fills
 /// are named; the rest stays zero as the boot protocol asks.</summary>
 [StructLayout(LayoutKind.Explicit, Size = 4096)]
-public struct BootParams
+internal struct BootParams
 {
     public const int E820MaxEntries = 128;
 

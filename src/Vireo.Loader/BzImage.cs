@@ -10,12 +10,12 @@ namespace Vireo.Loader;
 public sealed class BzImage
 {
     /// <summary>"HdrS" at 0x202: boot protocol 2.00 and later.</summary>
-    public const uint HeaderMagic = 0x5372_6448;
+    internal const uint HeaderMagic = 0x5372_6448;
 
     /// <summary>2.12 introduced xloadflags (XLF_KERNEL_64), which Vireo's 64-bit entry needs.</summary>
     public const ushort MinimumProtocol = 0x020c;
 
-    public const int SetupHeaderOffset = 0x1f1;
+    internal const int SetupHeaderOffset = 0x1f1;
     private const ushort BootSectorSignature = 0xaa55;
     private const byte LoadedHigh = 1 << 0;
     private const ushort XlfKernel64 = 1 << 0;
@@ -27,16 +27,24 @@ public sealed class BzImage
         ProtectedModeKernel = kernel;
     }
 
-    public SetupHeader Header { get; }
+    internal SetupHeader Header { get; }
 
     /// <summary>The part of the file loaded at 1 MiB.</summary>
     public ReadOnlyMemory<byte> ProtectedModeKernel { get; }
 
+    /// <summary>
+    /// The boot protocol version from the setup header, as <c>major.minor</c> (e.g. <c>2.15</c>).
+    /// </summary>
     public string ProtocolVersion => $"{Header.Version >> 8}.{Header.Version & 0xff:D2}";
 
     /// <summary>Bytes of memory the kernel needs from its load address while decompressing.</summary>
-    public uint InitSize => Header.InitSize;
+    internal uint InitSize => Header.InitSize;
 
+    /// <summary>
+    /// Reads and parses the kernel at <paramref name="path"/>; throws <see
+    /// cref="KernelImageException"/> with a one-line reason when it cannot be read or is not a
+    /// usable bzImage.
+    /// </summary>
     public static BzImage Load(string path)
     {
         byte[] bytes;
@@ -51,6 +59,11 @@ public sealed class BzImage
         return Parse(bytes, path);
     }
 
+    /// <summary>
+    /// Parses a bzImage held in memory; <paramref name="name"/> is used in error messages. Throws
+    /// <see cref="KernelImageException"/> when the image is not a 64-bit-capable bzImage of
+    /// protocol 2.12 or later.
+    /// </summary>
     public static BzImage Parse(ReadOnlyMemory<byte> file, string name = "kernel")
     {
         ReadOnlySpan<byte> bytes = file.Span;

@@ -11,6 +11,11 @@ public static class E820Map
     /// <summary>The EBDA, VGA window and BIOS area up to 1 MiB are never RAM to the guest.</summary>
     public static readonly GuestAddress HighMemoryStart = new(0x100000);
 
+    /// <summary>
+    /// One RAM entry per region of <paramref name="memory"/>, except that a region starting at 0 is
+    /// split around the reserved window from <see cref="EbdaStart"/> to <see
+    /// cref="HighMemoryStart"/>.
+    /// </summary>
     public static IReadOnlyList<E820Entry> For(GuestMemory memory)
     {
         var entries = new List<E820Entry>();

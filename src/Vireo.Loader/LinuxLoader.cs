@@ -10,8 +10,17 @@ namespace Vireo.Loader;
 /// </summary>
 public static class LinuxLoader
 {
+    /// <summary>
+    /// Where boot_params (the zero page) is written; RSI points here at the 64-bit entry.
+    /// </summary>
     public static readonly GuestAddress BootParamsAddress = new(0x7000);
+    /// <summary>
+    /// Where the NUL-terminated command line is written (setup_header.cmd_line_ptr).
+    /// </summary>
     public static readonly GuestAddress CmdlineAddress = new(0x20000);
+    /// <summary>
+    /// Where the protected-mode kernel is loaded: 1 MiB, the boot protocol's default.
+    /// </summary>
     public static readonly GuestAddress KernelAddress = new(0x100000);
 
     /// <summary>The 64-bit entry point is 0x200 past the protected-mode kernel's start (boot.rst, "64-bit BOOT PROTOCOL").</summary>
@@ -19,6 +28,14 @@ public static class LinuxLoader
     private const byte UndefinedLoader = 0xff;
     private const ulong PageSize = 4096;
 
+    /// <summary>
+    /// Writes <paramref name="kernel"/>, <paramref name="cmdline"/>, <paramref name="initramfs"/>
+    /// (if not empty) and boot_params with <paramref name="e820"/> and the optional
+    /// <paramref name="rsdp"/> into <paramref name="memory"/>, and returns where to enter.
+    /// Throws <see cref="KernelImageException"/> (one line naming the fix) when the command line
+    /// is longer than the kernel accepts or RAM is too small for the kernel or initramfs, and
+    /// <see cref="ArgumentException"/> for more e820 entries than boot_params holds.
+    /// </summary>
     public static LinuxBootInfo Load(GuestMemory memory, BzImage kernel, string cmdline, ReadOnlyMemory<byte> initramfs, IReadOnlyList<E820Entry> e820, GuestAddress? rsdp = null)
     {
         SetupHeader image = kernel.Header;

@@ -5,7 +5,7 @@ namespace Vireo.Loader;
 /// <summary>struct setup_header (asm/bootparam.h), found at offset 0x1f1 of a bzImage and of
 /// boot_params. Field meanings: Documentation/arch/x86/boot.rst.</summary>
 [StructLayout(LayoutKind.Sequential, Pack = 1)]
-public struct SetupHeader
+internal struct SetupHeader
 {
     public byte SetupSects;
     public ushort RootFlags;

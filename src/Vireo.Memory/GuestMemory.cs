@@ -11,6 +11,10 @@ public sealed class GuestMemory : IDisposable
 {
     private readonly GuestRegion[] _regions;
 
+    /// <summary>
+    /// Takes ownership of <paramref name="regions"/> (disposed with this object); they are sorted
+    /// by start and must not overlap, or <see cref="ArgumentException"/> is thrown.
+    /// </summary>
     public GuestMemory(IEnumerable<GuestRegion> regions)
     {
         _regions = [.. regions.OrderBy(r => r.Start.Value)];
@@ -23,6 +27,9 @@ public sealed class GuestMemory : IDisposable
         }
     }
 
+    /// <summary>
+    /// The regions, sorted by guest address, e.g. to register each as a KVM memslot.
+    /// </summary>
     public IReadOnlyList<GuestRegion> Regions => _regions;
 
     /// <summary>Total bytes of RAM.</summary>
@@ -51,6 +58,11 @@ public sealed class GuestMemory : IDisposable
         }
     }
 
+    /// <summary>
+    /// Reads a <typeparamref name="T"/> at <paramref name="address"/> (little-endian, may span
+    /// adjacent regions); throws <see cref="GuestMemoryException"/> if any byte is not RAM or the
+    /// range wraps.
+    /// </summary>
     public T Read<T>(GuestAddress address)
         where T : unmanaged
     {
@@ -59,6 +71,10 @@ public sealed class GuestMemory : IDisposable
         return MemoryMarshal.Read<T>(bytes);
     }
 
+    /// <summary>
+    /// Writes <paramref name="value"/> at <paramref name="address"/> with the same checks as <see
+    /// cref="Read{T}(GuestAddress)"/>.
+    /// </summary>
     public void Write<T>(GuestAddress address, T value)
         where T : unmanaged
     {
@@ -67,6 +83,10 @@ public sealed class GuestMemory : IDisposable
         Write(address, bytes);
     }
 
+    /// <summary>
+    /// Copies guest bytes from <paramref name="address"/> into <paramref name="destination"/>;
+    /// throws <see cref="GuestMemoryException"/> before copying past RAM or a wrap.
+    /// </summary>
     public void Read(GuestAddress address, Span<byte> destination)
     {
         ulong done = 0;
@@ -78,6 +98,10 @@ public sealed class GuestMemory : IDisposable
         }
     }
 
+    /// <summary>
+    /// Copies <paramref name="source"/> into guest RAM at <paramref name="address"/>; throws <see
+    /// cref="GuestMemoryException"/> if the range is not all RAM or wraps.
+    /// </summary>
     public void Write(GuestAddress address, ReadOnlySpan<byte> source)
     {
         ulong done = 0;
@@ -120,6 +144,10 @@ public sealed class GuestMemory : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// Unmaps every region (and closes shared memfds). Spans from <see cref="GetSpan"/> are invalid
+    /// afterwards.
+    /// </summary>
     public void Dispose()
     {
         foreach (GuestRegion region in _regions)

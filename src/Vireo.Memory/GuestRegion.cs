@@ -22,13 +22,18 @@ public sealed class GuestRegion : IDisposable
         HugePagesAdvised = hugePagesAdvised;
     }
 
+    /// <summary>The guest-physical address of the first byte; page-aligned.</summary>
     public GuestAddress Start { get; }
 
+    /// <summary>Length in bytes; a non-zero multiple of the host page size.</summary>
     public ulong Size { get; }
 
     /// <summary>One past the last byte; regions never end past 2^64.</summary>
     public ulong End => Start.Value + Size;
 
+    /// <summary>
+    /// How the region is backed: private (huge-page advised) or a shareable memfd.
+    /// </summary>
     public GuestMemoryBacking Backing { get; }
 
     /// <summary>The memfd behind a <see cref="GuestMemoryBacking.Shared"/> region, to share it
@@ -39,6 +44,12 @@ public sealed class GuestRegion : IDisposable
     /// (private memory on a host with THP); false means 4 KiB pages.</summary>
     public bool HugePagesAdvised { get; }
 
+    /// <summary>
+    /// Maps a new region of <paramref name="size"/> bytes at guest <paramref name="start"/>. Both
+    /// must be page-aligned and the range must not wrap (<see cref="ArgumentException"/>, <see
+    /// cref="GuestMemoryException"/>); <paramref name="name"/> labels the memfd of a shared region
+    /// in /proc/PID/fd.
+    /// </summary>
     public static GuestRegion Create(GuestAddress start, ulong size, GuestMemoryBacking backing = GuestMemoryBacking.Private, string name = "vireo-ram")
     {
         if (size == 0 || size % (ulong)Environment.SystemPageSize != 0)
@@ -74,6 +85,7 @@ public sealed class GuestRegion : IDisposable
         }
     }
 
+    /// <summary>True when <paramref name="address"/> lies inside [Start, End).</summary>
     public bool Contains(GuestAddress address) => address.Value >= Start.Value && address.Value - Start.Value < Size;
 
     /// <summary>The host address of the mapping, for KVM_SET_USER_MEMORY_REGION only.</summary>
@@ -92,6 +104,7 @@ public sealed class GuestRegion : IDisposable
         return new Span<byte>((byte*)_mapping.DangerousGetAddress() + offset, length);
     }
 
+    /// <summary>Unmaps the region and closes its memfd, if any.</summary>
     public void Dispose()
     {
         _mapping.Dispose();

@@ -5,8 +5,10 @@ public readonly record struct MmioAddress(ulong Value) : IComparable<MmioAddress
 {
     ulong IBusAddress.Raw => Value;
 
+    /// <inheritdoc/>
     public int CompareTo(MmioAddress other) => Value.CompareTo(other.Value);
 
+    /// <summary>The address in hex (<c>0x…</c>).</summary>
     public override string ToString() => $"0x{Value:x}";
 
     /// <summary>The address <paramref name="offset"/> bytes further, or an exception on overflow.</summary>

@@ -12,8 +12,15 @@ public sealed class EventFd : IDisposable
         Handle = fd;
     }
 
+    /// <summary>
+    /// The owned descriptor, to register with KVM (irqfd, ioeventfd) or pass to another process.
+    /// </summary>
     public SafeFd Handle { get; }
 
+    /// <summary>
+    /// eventfd(2) with a zero counter and close-on-exec; non-blocking unless <paramref
+    /// name="nonBlocking"/> is false (readers then block until signalled).
+    /// </summary>
     public static EventFd Create(bool nonBlocking = true)
     {
         SafeFd fd = Interop.Sys.EventFd(0, EfdCloexec | (nonBlocking ? EfdNonblock : 0));
@@ -28,6 +35,10 @@ public sealed class EventFd : IDisposable
     /// <summary>Wraps an eventfd received from another process.</summary>
     public static EventFd FromHandle(SafeFd fd) => new(fd);
 
+    /// <summary>
+    /// Adds <paramref name="value"/> to the counter, waking any reader; throws <see
+    /// cref="ErrnoException"/> if the write fails (EAGAIN when the counter would overflow).
+    /// </summary>
     public unsafe void Signal(ulong value = 1)
     {
         // Safe: an 8-byte local is passed with its exact size.
@@ -58,5 +69,6 @@ public sealed class EventFd : IDisposable
         return Poller.WaitReadable(Handle, timeout) ? TryRead() : 0;
     }
 
+    /// <summary>Closes the eventfd; KVM bindings using it must be removed first.</summary>
     public void Dispose() => Handle.Dispose();
 }

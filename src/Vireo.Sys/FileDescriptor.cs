@@ -34,6 +34,7 @@ public static class FileDescriptor
         }
     }
 
+    /// <summary>True when O_NONBLOCK is set on <paramref name="fd"/> (fcntl F_GETFL).</summary>
     public static bool IsNonBlocking(SafeFd fd)
     {
         int flags = Interop.Sys.FcntlFlags(fd, FGetFl, 0);

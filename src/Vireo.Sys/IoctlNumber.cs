@@ -13,12 +13,22 @@ public static class IoctlNumber
     private const uint DirWrite = 1;
     private const uint DirRead = 2;
 
+    /// <summary>_IO(type, nr): a request that carries no argument struct.</summary>
     public static nuint Io(uint type, uint nr) => Encode(DirNone, type, nr, 0);
 
+    /// <summary>
+    /// _IOR(type, nr, size): the kernel writes <paramref name="size"/> bytes back to the caller.
+    /// </summary>
     public static nuint Ior(uint type, uint nr, int size) => Encode(DirRead, type, nr, size);
 
+    /// <summary>
+    /// _IOW(type, nr, size): the kernel reads <paramref name="size"/> bytes from the caller.
+    /// </summary>
     public static nuint Iow(uint type, uint nr, int size) => Encode(DirWrite, type, nr, size);
 
+    /// <summary>
+    /// _IOWR(type, nr, size): the kernel reads and then writes back <paramref name="size"/> bytes.
+    /// </summary>
     public static nuint Iowr(uint type, uint nr, int size) => Encode(DirRead | DirWrite, type, nr, size);
 
     private static nuint Encode(uint dir, uint type, uint nr, int size)

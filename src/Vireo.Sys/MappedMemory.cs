@@ -26,8 +26,10 @@ public sealed class MappedMemory : SafeHandle
         Length = length;
     }
 
+    /// <summary>The mapped length in bytes, as passed to mmap and later to munmap.</summary>
     public ulong Length { get; }
 
+    /// <inheritdoc/>
     public override bool IsInvalid => handle == 0;
 
     /// <summary>Maps <paramref name="length"/> bytes of <paramref name="fd"/> shared, read-write.</summary>
@@ -98,5 +100,6 @@ public sealed class MappedMemory : SafeHandle
     /// callers in Vireo.Memory and Vireo.Kvm wrap it in bounds-checked accessors.</summary>
     public nint DangerousGetAddress() => handle;
 
+    /// <inheritdoc/>
     protected override bool ReleaseHandle() => Interop.Sys.Munmap(handle, (nuint)Length) == 0;
 }

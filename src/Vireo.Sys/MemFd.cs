@@ -6,6 +6,11 @@ public static class MemFd
 {
     private const uint MfdCloexec = 0x1;
 
+    /// <summary>
+    /// memfd_create(2) with close-on-exec, sized to <paramref name="size"/> bytes with ftruncate;
+    /// <paramref name="name"/> shows in /proc/PID/fd and is not unique. Throws <see
+    /// cref="ErrnoException"/> on failure.
+    /// </summary>
     public static SafeFd Create(string name, ulong size)
     {
         SafeFd fd = Interop.Sys.MemfdCreate(name, MfdCloexec);

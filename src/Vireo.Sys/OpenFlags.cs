@@ -4,9 +4,16 @@ namespace Vireo.Sys;
 [Flags]
 public enum OpenFlags
 {
+    /// <summary>O_RDONLY.</summary>
     ReadOnly = 0,
+    /// <summary>O_WRONLY.</summary>
     WriteOnly = 1,
+    /// <summary>O_RDWR.</summary>
     ReadWrite = 2,
+    /// <summary>O_NONBLOCK: calls return EAGAIN instead of blocking.</summary>
     NonBlocking = 0x800,
+    /// <summary>
+    /// O_CLOEXEC: the descriptor is not inherited by exec'd children (hooks, device processes).
+    /// </summary>
     CloseOnExec = 0x80000,
 }

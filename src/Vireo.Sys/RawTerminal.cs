@@ -19,8 +19,13 @@ public sealed class RawTerminal : IDisposable
         _active = active;
     }
 
+    /// <summary>
+    /// True when raw mode was entered and will be undone on dispose; false for a non-terminal
+    /// descriptor.
+    /// </summary>
     public bool IsRaw => _active;
 
+    /// <summary>isatty(3) on <paramref name="fd"/>.</summary>
     public static bool IsTerminal(int fd) => Interop.Sys.IsAtty(fd) == 1;
 
     /// <summary>Raw mode on <paramref name="fd"/> (0 = stdin), keeping ISIG when
@@ -51,6 +56,9 @@ public sealed class RawTerminal : IDisposable
         return new RawTerminal(fd, saved, active: true);
     }
 
+    /// <summary>
+    /// Restores the terminal settings saved when raw mode was entered (no-op if it was not).
+    /// </summary>
     public void Dispose()
     {
         if (_active)

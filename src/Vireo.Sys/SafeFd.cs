@@ -5,6 +5,9 @@ namespace Vireo.Sys;
 /// <summary>An owned file descriptor, closed exactly once when released.</summary>
 public sealed class SafeFd : SafeHandle
 {
+    /// <summary>
+    /// An invalid handle, for the interop marshaller to fill with the returned descriptor.
+    /// </summary>
     public SafeFd()
         : base(invalidHandleValue: -1, ownsHandle: true)
     {
@@ -13,10 +16,12 @@ public sealed class SafeFd : SafeHandle
     // Native calls return a C int, which the marshaller widens into the handle as a pointer-sized
     // value with unspecified upper bits (x86-64 SysV leaves them undefined), so only the low 32
     // bits are the descriptor: -1 read as a pointer can be 0x00000000ffffffff.
+    /// <inheritdoc/>
     public override bool IsInvalid => Fd < 0;
 
     private int Fd => unchecked((int)(long)handle);
 
+    /// <inheritdoc/>
     protected override bool ReleaseHandle() => Interop.Sys.Close(Fd) == 0;
 
     /// <summary>Opens <paramref name="path"/> with O_CLOEXEC added to <paramref name="flags"/>.</summary>

@@ -6,7 +6,7 @@ namespace Vireo.Sys;
 /// <summary>glibc's struct termios (bits/termios-struct.h): the terminal settings saved before
 /// raw mode and restored after.</summary>
 [StructLayout(LayoutKind.Sequential)]
-public struct Termios
+internal struct Termios
 {
     public uint InputFlags;
     public uint OutputFlags;

@@ -29,8 +29,13 @@ public sealed class UnixSocket : IDisposable
         Handle = fd;
     }
 
+    /// <summary>The owned socket descriptor.</summary>
     public SafeFd Handle { get; }
 
+    /// <summary>
+    /// Takes ownership of a connected AF_UNIX stream socket <paramref name="fd"/> (e.g. one passed
+    /// by a parent process).
+    /// </summary>
     public static UnixSocket FromHandle(SafeFd fd) => new(fd);
 
     /// <summary>socketpair(AF_UNIX, SOCK_STREAM): two connected ends, for in-process peers and
@@ -72,6 +77,10 @@ public sealed class UnixSocket : IDisposable
         }
     }
 
+    /// <summary>
+    /// Connects to the listening socket at <paramref name="path"/>; throws <see
+    /// cref="ErrnoException"/> (ENOENT, ECONNREFUSED, EACCES) when it cannot.
+    /// </summary>
     public static unsafe UnixSocket Connect(string path)
     {
         UnixSocket socket = Create();
@@ -251,6 +260,7 @@ public sealed class UnixSocket : IDisposable
         }
     }
 
+    /// <summary>Closes the socket; a blocked peer sees end of stream.</summary>
     public void Dispose() => Handle.Dispose();
 
     private static unsafe void CollectFds(byte* control, int length, List<SafeFd> fds)

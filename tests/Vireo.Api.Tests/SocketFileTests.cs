@@ -73,6 +73,58 @@ public sealed class SocketFileTests
     }
 
     [Fact(Timeout = TestLimits.TestMs)]
+    public async Task TheSocketGetsTheModeOwnerAndGroupAskedFor()
+    {
+        using var directory = new TempDirectory();
+        // Root may give the socket any ids; anyone else may keep their own.
+        uint user = Environment.IsPrivilegedProcess ? 4242u : CurrentId("Uid");
+        uint group = Environment.IsPrivilegedProcess ? 4343u : CurrentId("Gid");
+        var options = new ApiServerOptions
+        {
+            SocketMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite,
+            SocketUserId = user,
+            SocketGroupId = group,
+        };
+
+        await using ApiServer server = await ApiServer.StartAsync(directory.SocketPath, new FakeVmController(), options);
+
+        Assert.Equal(options.SocketMode, File.GetUnixFileMode(directory.SocketPath));
+        Assert.Equal($"{user}:{group}", Stat("%u:%g", directory.SocketPath));
+        using var client = new ApiClient(directory.SocketPath, TestApi.Timeout);
+        Assert.Equal(Environment.ProcessId, (await client.PingAsync()).Pid);
+    }
+
+    [Theory(Timeout = TestLimits.TestMs)]
+    [InlineData(0)]
+    [InlineData(0b111_000_000)] // 0700: execute means nothing on a socket
+    [InlineData(0b100_110_000_000)] // setuid
+    public async Task AModeThatIsNotReadWriteBitsIsRefusedAndNothingIsCreated(int mode)
+    {
+        using var directory = new TempDirectory();
+
+        var e = await Assert.ThrowsAsync<ArgumentException>(() =>
+            ApiServer.StartAsync(directory.SocketPath, new FakeVmController(), new ApiServerOptions { SocketMode = (UnixFileMode)mode }));
+
+        Assert.Contains("read/write bits only", e.Message);
+        Assert.Empty(Directory.GetFileSystemEntries(directory.Path));
+    }
+
+    private static uint CurrentId(string field) =>
+        uint.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal)).Split('\t')[1],
+            System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string Stat(string format, string path)
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", format, path])
+        {
+            RedirectStandardOutput = true,
+        })!;
+        string output = process.StandardOutput.ReadToEnd().Trim();
+        process.WaitForExit();
+        return output;
+    }
+
+    [Fact(Timeout = TestLimits.TestMs)]
     public async Task TheClientSaysHowToStartAServerWhenNoneListens()
     {
         using var directory = new TempDirectory();

@@ -2,7 +2,7 @@ namespace Vireo.Acpi;
 
 /// <summary>Acquire (mutex, timeoutMs) (ACPI 6.5 §20.2.5.4 DefAcquire); 0xFFFF waits forever.
 /// Evaluates to True when the wait timed out.</summary>
-public sealed class AmlAcquire : IAml
+internal sealed class AmlAcquire : IAml
 {
     public const ushort WaitForever = 0xFFFF;
 

@@ -2,7 +2,7 @@ namespace Vireo.Acpi;
 
 /// <summary><c>Op (left, right, target)</c>, e.g. Add or ShiftLeft (ACPI 6.5 §20.2.5.4).
 /// Without a target the result is only the expression value (Target = NullName).</summary>
-public sealed class AmlBinary : IAml
+internal sealed class AmlBinary : IAml
 {
     public AmlBinary(AmlBinaryOperator op, IAml left, IAml right, IAml? target = null)
     {

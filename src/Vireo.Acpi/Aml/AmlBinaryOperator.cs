@@ -2,7 +2,7 @@ namespace Vireo.Acpi;
 
 /// <summary>Operators of shape <c>Op (Operand, Operand, Target)</c>; values are the opcodes
 /// (ACPI 6.5 §20.2.5.4 Expression Opcodes).</summary>
-public enum AmlBinaryOperator : byte
+internal enum AmlBinaryOperator : byte
 {
     Add = 0x72,
     Concatenate = 0x73,

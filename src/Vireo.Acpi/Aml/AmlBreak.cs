@@ -1,7 +1,7 @@
 namespace Vireo.Acpi;
 
 /// <summary>Break (ACPI 6.5 §20.2.5.3 DefBreak): leaves the innermost While.</summary>
-public sealed class AmlBreak : IAml
+internal sealed class AmlBreak : IAml
 {
     public static readonly AmlBreak Instance = new();
 

@@ -1,7 +1,7 @@
 namespace Vireo.Acpi;
 
 /// <summary>Buffer (size) { bytes } (ACPI 6.5 §20.2.5.4 DefBuffer): the size is the byte count.</summary>
-public sealed class AmlBuffer : IAml
+internal sealed class AmlBuffer : IAml
 {
     private readonly byte[] _data;
 

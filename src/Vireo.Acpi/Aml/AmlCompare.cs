@@ -1,7 +1,7 @@
 namespace Vireo.Acpi;
 
 /// <summary><c>LEqual (left, right)</c> and the other logical comparisons (ACPI 6.5 §20.2.5.4).</summary>
-public sealed class AmlCompare : IAml
+internal sealed class AmlCompare : IAml
 {
     // ACPI 6.5 §20.3: LAndOp 0x90, LOrOp 0x91, LNotOp 0x92, LEqualOp 0x93, LGreaterOp 0x94, LLessOp 0x95.
     private const byte LAndOp = 0x90;

@@ -2,7 +2,7 @@ namespace Vireo.Acpi;
 
 /// <summary>CreateDWordField (source, index, name) and its Bit/Byte/Word/QWord siblings
 /// (ACPI 6.5 §20.2.5.2 DefCreateDWordField etc.).</summary>
-public sealed class AmlCreateField : IAml
+internal sealed class AmlCreateField : IAml
 {
     public AmlCreateField(AmlCreateFieldKind kind, IAml source, IAml index, AmlPath name)
     {

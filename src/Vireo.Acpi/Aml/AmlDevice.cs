@@ -5,6 +5,10 @@ public sealed class AmlDevice : IAml
 {
     private readonly IAml[] _children;
 
+    /// <summary>
+    /// Device (<paramref name="path"/>) { <paramref name="children"/> }: the children are its
+    /// objects (_HID, _CRS, methods).
+    /// </summary>
     public AmlDevice(AmlPath path, params IEnumerable<IAml> children)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -12,10 +16,13 @@ public sealed class AmlDevice : IAml
         _children = children.ToArray();
     }
 
+    /// <summary>The device's name, relative to the enclosing scope unless rooted.</summary>
     public AmlPath Path { get; }
 
+    /// <summary>The objects declared inside the device, in order.</summary>
     public IReadOnlyList<IAml> Children => _children;
 
+    /// <inheritdoc/>
     public void AppendTo(AmlSink sink) => sink.Package([AmlOpcode.ExtPrefix, AmlOpcode.ExtDevice], body =>
     {
         Path.AppendTo(body);

@@ -19,15 +19,25 @@ public sealed class AmlDsm : IAml
 {
     private readonly AmlDsmInterface[] _interfaces;
 
+    /// <summary>
+    /// A _DSM answering for each of <paramref name="interfaces"/> (one UUID each); any other UUID
+    /// gets an empty function mask.
+    /// </summary>
     public AmlDsm(params IEnumerable<AmlDsmInterface> interfaces)
     {
         _interfaces = interfaces.ToArray();
     }
 
+    /// <summary>
+    /// Declares the method Serialized, for bodies that create named objects or must not run
+    /// concurrently.
+    /// </summary>
     public bool Serialized { get; init; }
 
+    /// <summary>The UUIDs answered, in the order they are tested.</summary>
     public IReadOnlyList<AmlDsmInterface> Interfaces => _interfaces;
 
+    /// <inheritdoc/>
     public void AppendTo(AmlSink sink)
     {
         var arg0 = new AmlArg(0);

@@ -6,6 +6,9 @@ public sealed class AmlDsmFunction
 {
     private readonly IAml[] _body;
 
+    /// <summary>
+    /// Function <paramref name="index"/> (1 to 63; 0 is generated) running <paramref name="body"/>.
+    /// </summary>
     public AmlDsmFunction(int index, params IEnumerable<IAml> body)
     {
         // Function 0 is the generated "supported functions" query (ACPI 6.5 §9.1.1).
@@ -15,7 +18,9 @@ public sealed class AmlDsmFunction
         _body = body.ToArray();
     }
 
+    /// <summary>The function index, compared with Arg2.</summary>
     public int Index { get; }
 
+    /// <summary>The terms that run when the function is called.</summary>
     public IReadOnlyList<IAml> Body => _body;
 }

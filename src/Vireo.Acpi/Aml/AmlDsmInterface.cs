@@ -5,6 +5,9 @@ public sealed class AmlDsmInterface
 {
     private readonly AmlDsmFunction[] _functions;
 
+    /// <summary>
+    /// The functions answered for <paramref name="uuid"/>; their indices must be distinct.
+    /// </summary>
     public AmlDsmInterface(Guid uuid, params IEnumerable<AmlDsmFunction> functions)
     {
         Uuid = uuid;
@@ -15,13 +18,19 @@ public sealed class AmlDsmInterface
         }
     }
 
+    /// <summary>
+    /// As the <see cref="Guid"/> overload, with the UUID in its text form ("xxxxxxxx-xxxx-…"), as
+    /// ASL's ToUUID writes it.
+    /// </summary>
     public AmlDsmInterface(string uuid, params IEnumerable<AmlDsmFunction> functions)
         : this(Guid.ParseExact(uuid, "D"), functions)
     {
     }
 
+    /// <summary>The UUID compared with Arg0.</summary>
     public Guid Uuid { get; }
 
+    /// <summary>The functions, which also give the mask function 0 returns.</summary>
     public IReadOnlyList<AmlDsmFunction> Functions => _functions;
 
     /// <summary>Function 0's result: bit n set when function n exists, and bit 0 set when any

@@ -3,14 +3,20 @@ namespace Vireo.Acpi;
 /// <summary>EISAID ("PNP0A08"): the compressed 32-bit EISA ID integer (ACPI 6.5 §19.3.4).</summary>
 public sealed class AmlEisaId : IAml
 {
+    /// <summary>
+    /// EISAID (<paramref name="id"/>), e.g. "PNP0C0C"; throws <see cref="ArgumentException"/> if it
+    /// is not three upper-case letters and four hex digits.
+    /// </summary>
     public AmlEisaId(string id)
     {
         Id = id;
         Value = Compress(id);
     }
 
+    /// <summary>The ID as written.</summary>
     public string Id { get; }
 
+    /// <summary>The compressed value that the AML integer holds (<see cref="Compress"/>).</summary>
     public uint Value { get; }
 
     /// <summary>Three letters as 5-bit values ('A' = 1) and four hex digits, stored big-endian:
@@ -27,5 +33,6 @@ public sealed class AmlEisaId : IAml
         return System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(packed);
     }
 
+    /// <inheritdoc/>
     public void AppendTo(AmlSink sink) => new AmlInteger(Value).AppendTo(sink);
 }

@@ -8,6 +8,10 @@ public sealed class AmlField : IAml
 
     private readonly AmlFieldUnit[] _units;
 
+    /// <summary>
+    /// A field over <paramref name="region"/> with the given access width, Lock rule and update
+    /// rule, made of <paramref name="units"/> in bit order.
+    /// </summary>
     public AmlField(AmlPath region, AmlFieldAccess access, bool locked, AmlFieldUpdate update, params IEnumerable<AmlFieldUnit> units)
     {
         ArgumentNullException.ThrowIfNull(region);
@@ -22,16 +26,24 @@ public sealed class AmlField : IAml
         _units = units.ToArray();
     }
 
+    /// <summary>The OperationRegion the field lies in.</summary>
     public AmlPath Region { get; }
 
+    /// <summary>The access width the interpreter uses for each unit.</summary>
     public AmlFieldAccess Access { get; }
 
+    /// <summary>True for Lock: the interpreter takes the global lock around each access.</summary>
     public bool Locked { get; }
 
+    /// <summary>
+    /// What the interpreter writes to the bits of an access outside the unit being written.
+    /// </summary>
     public AmlFieldUpdate Update { get; }
 
+    /// <summary>The units, laid out from bit 0 of the region in order.</summary>
     public IReadOnlyList<AmlFieldUnit> Units => _units;
 
+    /// <inheritdoc/>
     public void AppendTo(AmlSink sink) => sink.Package([AmlOpcode.ExtPrefix, AmlOpcode.ExtField], body =>
     {
         Region.AppendTo(body);

@@ -16,10 +16,15 @@ public sealed class AmlFieldUnit
         Bits = bits;
     }
 
+    /// <summary>The unit's NameSeg, or null for a reserved gap.</summary>
     public string? Name => _name?.Segments[0];
 
+    /// <summary>The unit's width in bits.</summary>
     public int Bits { get; }
 
+    /// <summary>
+    /// A named unit <c>NAME, bits</c>; <paramref name="name"/> must be a single NameSeg.
+    /// </summary>
     public static AmlFieldUnit Named(string name, int bits)
     {
         var path = new AmlPath(name);
@@ -30,6 +35,9 @@ public sealed class AmlFieldUnit
         return new AmlFieldUnit(path, bits);
     }
 
+    /// <summary>
+    /// An unnamed gap of <paramref name="bits"/> bits (<c>, bits</c> or <c>Offset</c> in ASL).
+    /// </summary>
     public static AmlFieldUnit Reserved(int bits) => new(null, bits);
 
     internal void AppendTo(AmlSink sink)

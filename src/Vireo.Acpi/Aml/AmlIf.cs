@@ -2,7 +2,7 @@ namespace Vireo.Acpi;
 
 /// <summary>If (predicate) { terms } with an optional Else { terms } (ACPI 6.5 §20.2.5.3
 /// DefIfElse, DefElse). ElseIf is an Else holding a single If, as iasl emits it.</summary>
-public sealed class AmlIf : IAml
+internal sealed class AmlIf : IAml
 {
     private readonly IAml[] _then;
 

@@ -2,7 +2,7 @@ namespace Vireo.Acpi;
 
 /// <summary>Index (source, index, target): a reference to an element of a buffer, package or
 /// string (ACPI 6.5 §20.2.5.4 DefIndex). Read it through DerefOf.</summary>
-public sealed class AmlIndex : IAml
+internal sealed class AmlIndex : IAml
 {
     public AmlIndex(IAml source, IAml index, IAml? target = null)
     {

@@ -1,7 +1,7 @@
 namespace Vireo.Acpi;
 
 /// <summary>Local0-Local7 (ACPI 6.5 §20.2.6.2 LocalObj).</summary>
-public sealed class AmlLocal : IAml
+internal sealed class AmlLocal : IAml
 {
     public AmlLocal(int index)
     {

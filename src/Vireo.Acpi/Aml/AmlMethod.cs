@@ -6,6 +6,10 @@ public sealed class AmlMethod : IAml
 {
     private readonly IAml[] _body;
 
+    /// <summary>
+    /// Method (<paramref name="path"/>, <paramref name="argCount"/>, Serialized or NotSerialized) {
+    /// <paramref name="body"/> }; <paramref name="argCount"/> is 0 to 7.
+    /// </summary>
     public AmlMethod(AmlPath path, int argCount, bool serialized, params IEnumerable<IAml> body)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -17,10 +21,15 @@ public sealed class AmlMethod : IAml
         _body = body.ToArray();
     }
 
+    /// <summary>The method's name.</summary>
     public AmlPath Path { get; }
 
+    /// <summary>How many arguments (Arg0…) the method takes, 0 to 7.</summary>
     public int ArgCount { get; }
 
+    /// <summary>
+    /// Whether the interpreter runs at most one invocation at a time (Serialized, SyncLevel 0).
+    /// </summary>
     public bool Serialized { get; }
 
     /// <summary>SyncLevel, bits 4-7 of MethodFlags; only meaningful for serialized methods.</summary>
@@ -34,8 +43,10 @@ public sealed class AmlMethod : IAml
         }
     }
 
+    /// <summary>The terms of the method body, in order.</summary>
     public IReadOnlyList<IAml> Body => _body;
 
+    /// <inheritdoc/>
     public void AppendTo(AmlSink sink) => sink.Package([AmlOpcode.Method], body =>
     {
         Path.AppendTo(body);

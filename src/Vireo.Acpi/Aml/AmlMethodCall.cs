@@ -2,7 +2,7 @@ namespace Vireo.Acpi;
 
 /// <summary>A method invocation: the method's NameString followed by its arguments
 /// (ACPI 6.5 §20.2.5 MethodInvocation).</summary>
-public sealed class AmlMethodCall : IAml
+internal sealed class AmlMethodCall : IAml
 {
     private readonly IAml[] _args;
 

@@ -1,7 +1,7 @@
 namespace Vireo.Acpi;
 
 /// <summary>Mutex (name, syncLevel) (ACPI 6.5 §20.2.5.2 DefMutex).</summary>
-public sealed class AmlMutex : IAml
+internal sealed class AmlMutex : IAml
 {
     public AmlMutex(AmlPath name, int syncLevel = 0)
     {

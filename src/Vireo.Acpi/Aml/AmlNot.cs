@@ -1,7 +1,7 @@
 namespace Vireo.Acpi;
 
 /// <summary>Not (operand, target), bitwise complement (ACPI 6.5 §20.2.5.4 DefNot).</summary>
-public sealed class AmlNot : IAml
+internal sealed class AmlNot : IAml
 {
     public AmlNot(IAml operand, IAml? target = null)
     {

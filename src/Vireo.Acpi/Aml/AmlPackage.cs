@@ -6,6 +6,10 @@ public sealed class AmlPackage : IAml
 {
     private readonly IAml[] _elements;
 
+    /// <summary>
+    /// Package () { <paramref name="elements"/> } with NumElements equal to the element count (at
+    /// most 255).
+    /// </summary>
     public AmlPackage(params IEnumerable<IAml> elements)
     {
         _elements = elements.ToArray();
@@ -15,8 +19,10 @@ public sealed class AmlPackage : IAml
         }
     }
 
+    /// <summary>The elements, in order.</summary>
     public IReadOnlyList<IAml> Elements => _elements;
 
+    /// <inheritdoc/>
     public void AppendTo(AmlSink sink) => sink.Package([AmlOpcode.Package], body =>
     {
         body.Byte((byte)_elements.Length);

@@ -9,6 +9,11 @@ public sealed class AmlPath : IAml
 {
     private readonly string[] _segments;
 
+    /// <summary>
+    /// Parses <paramref name="path"/> in ASL spelling; throws <see cref="ArgumentException"/> for
+    /// an empty name, a segment longer than four characters or not of [A-Z0-9_], or more than 255
+    /// segments.
+    /// </summary>
     public AmlPath(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -38,14 +43,19 @@ public sealed class AmlPath : IAml
         }
     }
 
+    /// <summary>True for a name starting with <c>\</c> (from the namespace root).</summary>
     public bool IsRooted { get; }
 
+    /// <summary>How many <c>^</c> (parent scope) prefixes the name starts with.</summary>
     public int ParentPrefixes { get; }
 
+    /// <summary>The NameSegs, each padded to four characters.</summary>
     public IReadOnlyList<string> Segments => _segments;
 
+    /// <summary>Lets an ASL-spelled string stand wherever a path is expected.</summary>
     public static implicit operator AmlPath(string path) => new(path);
 
+    /// <inheritdoc/>
     public void AppendTo(AmlSink sink)
     {
         if (IsRooted)
@@ -77,6 +87,7 @@ public sealed class AmlPath : IAml
         }
     }
 
+    /// <summary>The name in ASL spelling, segments padded (e.g. <c>\_SB_.PCI0</c>).</summary>
     public override string ToString() =>
         (IsRooted ? "\\" : new string('^', ParentPrefixes)) + string.Join('.', _segments);
 

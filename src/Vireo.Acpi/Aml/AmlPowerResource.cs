@@ -2,7 +2,7 @@ namespace Vireo.Acpi;
 
 /// <summary>PowerResource (name, systemLevel, resourceOrder) { terms } (ACPI 6.5 §20.2.5.2
 /// DefPowerRes, §7.2). The body usually holds _STA, _ON and _OFF.</summary>
-public sealed class AmlPowerResource : IAml
+internal sealed class AmlPowerResource : IAml
 {
     private readonly IAml[] _children;
 

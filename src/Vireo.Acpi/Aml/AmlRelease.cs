@@ -1,7 +1,7 @@
 namespace Vireo.Acpi;
 
 /// <summary>Release (mutex) (ACPI 6.5 §20.2.5.3 DefRelease).</summary>
-public sealed class AmlRelease : IAml
+internal sealed class AmlRelease : IAml
 {
     public AmlRelease(AmlPath mutex)
     {

@@ -11,17 +11,25 @@ public sealed class AmlSink
     private byte[] _buffer;
     private int _length;
 
+    /// <summary>
+    /// An empty sink whose buffer starts at <paramref name="capacity"/> bytes (at least 16) and
+    /// grows.
+    /// </summary>
     public AmlSink(int capacity = 64)
     {
         _buffer = new byte[Math.Max(capacity, 16)];
     }
 
+    /// <summary>Bytes written so far.</summary>
     public int Length => _length;
 
+    /// <summary>The bytes written so far; valid until the next write.</summary>
     public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _length);
 
+    /// <summary>A copy of the bytes written.</summary>
     public byte[] ToArray() => WrittenSpan.ToArray();
 
+    /// <summary>The bytes of <paramref name="node"/> alone.</summary>
     public static byte[] Render(IAml node)
     {
         ArgumentNullException.ThrowIfNull(node);
@@ -30,6 +38,9 @@ public sealed class AmlSink
         return sink.ToArray();
     }
 
+    /// <summary>
+    /// The bytes of <paramref name="nodes"/>, concatenated in order (a table body).
+    /// </summary>
     public static byte[] Render(IEnumerable<IAml> nodes)
     {
         ArgumentNullException.ThrowIfNull(nodes);
@@ -38,12 +49,14 @@ public sealed class AmlSink
         return sink.ToArray();
     }
 
+    /// <summary>Appends the bytes of <paramref name="node"/>.</summary>
     public void Append(IAml node)
     {
         ArgumentNullException.ThrowIfNull(node);
         node.AppendTo(this);
     }
 
+    /// <summary>Appends the bytes of each of <paramref name="nodes"/> in order.</summary>
     public void Append(IEnumerable<IAml> nodes)
     {
         ArgumentNullException.ThrowIfNull(nodes);
@@ -53,14 +66,19 @@ public sealed class AmlSink
         }
     }
 
+    /// <summary>Appends one byte.</summary>
     public void Byte(byte value) => Reserve(1)[0] = value;
 
+    /// <summary>Appends <paramref name="values"/> as they are.</summary>
     public void Bytes(ReadOnlySpan<byte> values) => values.CopyTo(Reserve(values.Length));
 
+    /// <summary>Appends a 16-bit value, little endian.</summary>
     public void Word(ushort value) => BinaryPrimitives.WriteUInt16LittleEndian(Reserve(2), value);
 
+    /// <summary>Appends a 32-bit value, little endian.</summary>
     public void DWord(uint value) => BinaryPrimitives.WriteUInt32LittleEndian(Reserve(4), value);
 
+    /// <summary>Appends a 64-bit value, little endian.</summary>
     public void QWord(ulong value) => BinaryPrimitives.WriteUInt64LittleEndian(Reserve(8), value);
 
     /// <summary>Writes <paramref name="opcode"/>, a PkgLength and the body (ACPI 6.5 §20.2.4);

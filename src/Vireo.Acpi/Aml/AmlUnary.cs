@@ -2,7 +2,7 @@ namespace Vireo.Acpi;
 
 /// <summary><c>Op (operand)</c>: LNot, Increment, Decrement, DerefOf, SizeOf, RefOf, ObjectType
 /// (ACPI 6.5 §20.2.5.4).</summary>
-public sealed class AmlUnary : IAml
+internal sealed class AmlUnary : IAml
 {
     public AmlUnary(AmlUnaryOperator op, IAml operand)
     {

@@ -2,7 +2,7 @@ namespace Vireo.Acpi;
 
 /// <summary>Operators of shape <c>Op (Operand)</c> with no target; values are the opcodes
 /// (ACPI 6.5 §20.2.5.4).</summary>
-public enum AmlUnaryOperator : byte
+internal enum AmlUnaryOperator : byte
 {
     RefOf = 0x71,
     Increment = 0x75,

@@ -3,7 +3,7 @@ namespace Vireo.Acpi;
 /// <summary>ToUUID ("aabbccdd-eeff-gghh-iijj-kkllmmnnoopp"): a 16-byte Buffer whose first three
 /// groups are little-endian and the last two big-endian (ACPI 6.5 §19.6.142). That is the
 /// layout <see cref="Guid.TryWriteBytes(Span{byte})"/> produces.</summary>
-public sealed class AmlUuid : IAml
+internal sealed class AmlUuid : IAml
 {
     public AmlUuid(Guid uuid)
     {

@@ -2,7 +2,7 @@ namespace Vireo.Acpi;
 
 /// <summary>VarPackage (count) { elements } (ACPI 6.5 §20.2.5.4 DefVarPackage): the element
 /// count is a TermArg, here the integer count of the given elements.</summary>
-public sealed class AmlVarPackage : IAml
+internal sealed class AmlVarPackage : IAml
 {
     private readonly IAml[] _elements;
 

@@ -1,7 +1,7 @@
 namespace Vireo.Acpi;
 
 /// <summary>While (predicate) { terms } (ACPI 6.5 §20.2.5.3 DefWhile).</summary>
-public sealed class AmlWhile : IAml
+internal sealed class AmlWhile : IAml
 {
     private readonly IAml[] _body;
 

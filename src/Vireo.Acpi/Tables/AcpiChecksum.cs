@@ -2,7 +2,7 @@ namespace Vireo.Acpi;
 
 /// <summary>ACPI checksums: all bytes of the covered range, checksum included, sum to zero
 /// modulo 256 (ACPI 6.5 §5.2.5.3, §5.2.6).</summary>
-public static class AcpiChecksum
+internal static class AcpiChecksum
 {
     public static byte Sum(ReadOnlySpan<byte> bytes)
     {

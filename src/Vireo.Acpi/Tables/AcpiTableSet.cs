@@ -15,6 +15,11 @@ public sealed class AcpiTableSet
 
     private readonly IAcpiTable[] _others;
 
+    /// <summary>
+    /// The mandatory FADT, FACS and DSDT plus <paramref name="others"/> (MADT, MCFG, SSDTs…), which
+    /// the XSDT lists in order; <paramref name="others"/> must not repeat FACP, FACS or DSDT nor
+    /// contain an XSDT or RSDT.
+    /// </summary>
     public AcpiTableSet(Fadt fadt, Facs facs, Dsdt dsdt, params IEnumerable<IAcpiTable> others)
     {
         ArgumentNullException.ThrowIfNull(fadt);
@@ -31,14 +36,19 @@ public sealed class AcpiTableSet
         }
     }
 
+    /// <summary>The FADT, linked to the FACS and DSDT when placed.</summary>
     public Fadt Fadt { get; }
 
+    /// <summary>The FACS.</summary>
     public Facs Facs { get; }
 
+    /// <summary>The DSDT.</summary>
     public Dsdt Dsdt { get; }
 
+    /// <summary>The tables listed in the XSDT after the FADT.</summary>
     public IReadOnlyList<IAcpiTable> Others => _others;
 
+    /// <summary>The identity written in the generated RSDP and XSDT.</summary>
     public AcpiOem Oem { get; init; } = AcpiOem.Vireo;
 
     /// <summary>Places the RSDP at <paramref name="rsdpAddress"/> (16-byte aligned, e.g. in the

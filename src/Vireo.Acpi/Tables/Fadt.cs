@@ -8,8 +8,11 @@ namespace Vireo.Acpi;
 /// <see cref="AcpiTableSet"/>.</summary>
 public sealed class Fadt : IAcpiTable
 {
+    /// <summary>The FADT major revision (ACPI 6.5 Table 5.9).</summary>
     public const byte Revision = 6;
+    /// <summary>The FADT minor revision (ACPI 6.5 Table 5.9).</summary>
     public const byte MinorRevision = 5;
+    /// <summary>The FADT length in bytes for revision 6.5 (ACPI 6.5 Table 5.9).</summary>
     public const int Length = 276;
 
     /// <summary>Wbinvd, ProcC1, SleepButton (no sleep button), LowPowerS0IdleCapable; the
@@ -26,6 +29,12 @@ public sealed class Fadt : IAcpiTable
     // PM_TMR_LEN must be 4 (ACPI 6.5 Table 5.9).
     private const byte PmTimerLength = 4;
 
+    /// <summary>
+    /// A FADT for the PM1a event and control blocks, PM timer and GPE0 block at the given ports,
+    /// and SCI on <paramref name="sciInterrupt"/> (ISA IRQ 9 by default). Throws <see
+    /// cref="ArgumentOutOfRangeException"/> for block lengths Table 5.9 forbids and <see
+    /// cref="ArgumentException"/> for HW_REDUCED_ACPI in <paramref name="flags"/>.
+    /// </summary>
     public Fadt(
         ushort pm1aEventBlock,
         byte pm1EventLength,
@@ -63,40 +72,54 @@ public sealed class Fadt : IAcpiTable
         Flags = flags;
     }
 
+    /// <inheritdoc/>
     public string Signature => "FACP";
 
+    /// <summary>PM1a_EVT_BLK: port of the PM1 status and enable registers.</summary>
     public ushort Pm1aEventBlock { get; }
 
+    /// <summary>PM1_EVT_LEN: bytes of the PM1 event block (status half, enable half).</summary>
     public byte Pm1EventLength { get; }
 
+    /// <summary>PM1a_CNT_BLK: port of the PM1 control register (SCI_EN, SLP_TYP, SLP_EN).</summary>
     public ushort Pm1aControlBlock { get; }
 
+    /// <summary>PM1_CNT_LEN: bytes of the PM1 control block.</summary>
     public byte Pm1ControlLength { get; }
 
+    /// <summary>PM_TMR_BLK: port of the 3.579545 MHz PM timer.</summary>
     public ushort PmTimerBlock { get; }
 
+    /// <summary>GPE0_BLK: port of the GPE0 status and enable registers.</summary>
     public ushort Gpe0Block { get; }
 
+    /// <summary>GPE0_BLK_LEN: bytes of the GPE0 block (status half, enable half).</summary>
     public byte Gpe0BlockLength { get; }
 
+    /// <summary>SCI_INT: the legacy IRQ the SCI is wired to.</summary>
     public ushort SciInterrupt { get; }
 
+    /// <summary>The fixed feature flags.</summary>
     public FadtFlags Flags { get; }
 
+    /// <summary>IAPC_BOOT_ARCH: which legacy devices the platform has.</summary>
     public FadtBootArch BootArch { get; init; }
 
-    public FadtPmProfile PmProfile { get; init; }
+    internal FadtPmProfile PmProfile { get; init; }
 
     /// <summary>RTC CMOS index of the century byte, zero when not supported.</summary>
     public byte Century { get; init; }
 
     /// <summary>RESET_REG; set <see cref="FadtFlags.ResetRegSupported"/> with it.</summary>
-    public GenericAddress ResetRegister { get; init; }
+    internal GenericAddress ResetRegister { get; init; }
 
+    /// <summary>RESET_VALUE: what OSPM writes to the reset register to reset the system.</summary>
     public byte ResetValue { get; init; }
 
+    /// <summary>The identity written in the table header.</summary>
     public AcpiOem Oem { get; init; } = AcpiOem.Vireo;
 
+    /// <inheritdoc/>
     public byte[] ToBytes()
     {
         var w = new AcpiTableWriter(Signature, Revision, Oem);

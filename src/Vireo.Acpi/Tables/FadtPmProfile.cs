@@ -1,7 +1,7 @@
 namespace Vireo.Acpi;
 
 /// <summary>Preferred_PM_Profile (ACPI 6.5 §5.2.9, Table 5.9).</summary>
-public enum FadtPmProfile : byte
+internal enum FadtPmProfile : byte
 {
     Unspecified = 0,
     Desktop = 1,

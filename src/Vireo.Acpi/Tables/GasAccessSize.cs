@@ -1,7 +1,7 @@
 namespace Vireo.Acpi;
 
 /// <summary>Access Size of a Generic Address Structure (ACPI 6.5 §5.2.3.2, Table 5.1).</summary>
-public enum GasAccessSize : byte
+internal enum GasAccessSize : byte
 {
     Undefined = 0,
     Byte = 1,

@@ -1,7 +1,7 @@
 namespace Vireo.Acpi;
 
 /// <summary>Generic Address Structure, 12 bytes (ACPI 6.5 §5.2.3.2, Table 5.1).</summary>
-public readonly record struct GenericAddress(AcpiAddressSpace Space, byte BitWidth, byte BitOffset, GasAccessSize AccessSize, ulong Address)
+internal readonly record struct GenericAddress(AcpiAddressSpace Space, byte BitWidth, byte BitOffset, GasAccessSize AccessSize, ulong Address)
 {
     public const int Size = 12;
 

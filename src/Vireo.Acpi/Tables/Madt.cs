@@ -3,6 +3,7 @@ namespace Vireo.Acpi;
 /// <summary>Multiple APIC Description Table, revision 6 (ACPI 6.5 §5.2.12, Table 5.19).</summary>
 public sealed class Madt : IAcpiTable
 {
+    /// <summary>The MADT revision (ACPI 6.5 Table 5.19).</summary>
     public const byte Revision = 6;
 
     /// <summary>The architectural local APIC base.</summary>
@@ -13,20 +14,25 @@ public sealed class Madt : IAcpiTable
 
     private readonly MadtEntry[] _entries;
 
+    /// <summary>A MADT listing <paramref name="entries"/> in order.</summary>
     public Madt(params IEnumerable<MadtEntry> entries)
     {
         _entries = entries.ToArray();
     }
 
+    /// <inheritdoc/>
     public string Signature => "APIC";
 
+    /// <summary>The physical address of the local APIC, as each processor sees it.</summary>
     public uint LocalApicAddress { get; init; } = DefaultLocalApicAddress;
 
     /// <summary>PCAT_COMPAT (Table 5.20): the platform also has dual 8259 PICs, which the OS must mask.</summary>
     public bool PcAtCompatible { get; init; } = true;
 
+    /// <summary>The identity written in the table header.</summary>
     public AcpiOem Oem { get; init; } = AcpiOem.Vireo;
 
+    /// <summary>The interrupt controller structures, in order.</summary>
     public IReadOnlyList<MadtEntry> Entries => _entries;
 
     /// <summary>One enabled processor structure per vCPU, with APIC ID and UID equal to the vCPU
@@ -48,6 +54,7 @@ public sealed class Madt : IAcpiTable
         return entries;
     }
 
+    /// <inheritdoc/>
     public byte[] ToBytes()
     {
         var writer = new AcpiTableWriter(Signature, Revision, Oem);

@@ -2,7 +2,7 @@ namespace Vireo.Acpi;
 
 /// <summary>Processor Local APIC Structure, type 0, 8 bytes (ACPI 6.5 §5.2.12.2, Table 5.23).
 /// Usable for APIC IDs below 255; use <see cref="MadtLocalX2Apic"/> beyond.</summary>
-public sealed record MadtLocalApic(byte ProcessorUid, byte ApicId, bool Enabled = true, bool OnlineCapable = false) : MadtEntry
+internal sealed record MadtLocalApic(byte ProcessorUid, byte ApicId, bool Enabled = true, bool OnlineCapable = false) : MadtEntry
 {
     internal override void WriteTo(AcpiTableWriter writer)
     {

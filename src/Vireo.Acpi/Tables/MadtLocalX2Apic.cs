@@ -1,7 +1,7 @@
 namespace Vireo.Acpi;
 
 /// <summary>Processor Local x2APIC Structure, type 9, 16 bytes (ACPI 6.5 §5.2.12.12, Table 5.40).</summary>
-public sealed record MadtLocalX2Apic(uint ProcessorUid, uint X2ApicId, bool Enabled = true, bool OnlineCapable = false) : MadtEntry
+internal sealed record MadtLocalX2Apic(uint ProcessorUid, uint X2ApicId, bool Enabled = true, bool OnlineCapable = false) : MadtEntry
 {
     internal override void WriteTo(AcpiTableWriter writer)
     {

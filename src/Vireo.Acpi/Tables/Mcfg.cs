@@ -2,7 +2,7 @@ namespace Vireo.Acpi;
 
 /// <summary>PCI Express memory-mapped configuration table "MCFG", revision 1 (listed in ACPI 6.5
 /// §5.2.6 Table 5.6; defined by the PCI Firmware Specification 3.2 §4.1.2).</summary>
-public sealed class Mcfg : IAcpiTable
+internal sealed class Mcfg : IAcpiTable
 {
     public const byte Revision = 1;
 

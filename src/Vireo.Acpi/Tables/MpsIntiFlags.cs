@@ -5,9 +5,14 @@ namespace Vireo.Acpi;
 [Flags]
 public enum MpsIntiFlags : ushort
 {
+    /// <summary>Polarity and trigger mode conform to the bus (ISA: active high, edge).</summary>
     Conforms = 0,
+    /// <summary>Active-high polarity.</summary>
     ActiveHigh = 0b01,
+    /// <summary>Active-low polarity.</summary>
     ActiveLow = 0b11,
+    /// <summary>Edge-triggered.</summary>
     EdgeTriggered = 0b01 << 2,
+    /// <summary>Level-triggered.</summary>
     LevelTriggered = 0b11 << 2,
 }

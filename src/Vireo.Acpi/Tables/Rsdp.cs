@@ -2,7 +2,7 @@ namespace Vireo.Acpi;
 
 /// <summary>Root System Description Pointer, revision 2 (ACPI 6.5 §5.2.5.3, Table 5.3). It points
 /// at the XSDT only; the 32-bit RSDT address stays zero.</summary>
-public sealed class Rsdp
+internal sealed class Rsdp
 {
     public const int Length = 36;
     public const byte Revision = 2;

@@ -1,7 +1,7 @@
 namespace Vireo.Acpi;
 
 /// <summary>Extended System Description Table (ACPI 6.5 §5.2.8): header plus 64-bit table addresses.</summary>
-public sealed class Xsdt : IAcpiTable
+internal sealed class Xsdt : IAcpiTable
 {
     public const byte Revision = 1;
 

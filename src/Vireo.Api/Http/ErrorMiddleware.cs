@@ -46,7 +46,7 @@ internal sealed class ErrorMiddleware(RequestDelegate next, TextWriter? log)
             (StatusCodes.Status413PayloadTooLarge, $"request body too large: {Endpoint(context)} takes at most {context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize} bytes"),
         BadHttpRequestException b => (b.StatusCode, $"bad request: {b.Message}"),
         VmStateException s => (StatusCodes.Status409Conflict, s.Message),
-        ArgumentException a => (StatusCodes.Status400BadRequest, a.Message),
+        ArgumentException a => (StatusCodes.Status400BadRequest, ArgumentMessage.For(a)),
         NotSupportedException n => (StatusCodes.Status501NotImplemented, n.Message),
         _ => (StatusCodes.Status500InternalServerError, $"internal error in the VMM while serving {Endpoint(context)}: {e.GetType().Name}: {e.Message}"),
     };

@@ -45,16 +45,19 @@ internal static class RequestBody
     private static T Parse<T>(byte[] body, JsonTypeInfo<T> type, HttpContext context, string example)
         where T : class
     {
+        JsonBodyCheck.Validate(body, type, context.Request.Path, example);
         try
         {
             return JsonSerializer.Deserialize(body, type)
                 ?? throw new ApiRequestException(StatusCodes.Status400BadRequest,
-                    $"{context.Request.Path} needs a JSON object like {example}, not null");
+                    $"{context.Request.Path} takes a JSON object like {example}, not null");
         }
-        catch (JsonException e)
+        catch (JsonException)
         {
+            // The check above covers every shape the request types accept; this is a backstop
+            // that still answers in the API's words rather than the serializer's.
             throw new ApiRequestException(StatusCodes.Status400BadRequest,
-                $"invalid body for {context.Request.Path} (expected {example}): {e.Message}");
+                $"invalid body for {context.Request.Path}; send a JSON object like {example}");
         }
     }
 
@@ -64,7 +67,7 @@ internal static class RequestBody
         using var buffer = new MemoryStream();
         byte[] chunk = new byte[1024];
         int read;
-        while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+        while ((read = await ReadAsync(context, chunk)) > 0)
         {
             // Kestrel enforces the limit too; this also covers hosts that do not.
             if (buffer.Length + read > limit)
@@ -75,6 +78,22 @@ internal static class RequestBody
             buffer.Write(chunk, 0, read);
         }
         return buffer.ToArray();
+    }
+
+    private static async Task<int> ReadAsync(HttpContext context, byte[] chunk)
+    {
+        try
+        {
+            return await context.Request.Body.ReadAsync(chunk, context.RequestAborted);
+        }
+        catch (IOException e) when (e is not BadHttpRequestException && !context.RequestAborted.IsCancellationRequested)
+        {
+            // Kestrel reports a chunk size that overflows as a plain IOException ("Bad chunk size
+            // data."): the client's framing is wrong, so it is a 400, not a VMM failure.
+            string framing = context.Request.Headers.TransferEncoding.Count > 0 ? "chunked " : "";
+            throw new ApiRequestException(StatusCodes.Status400BadRequest,
+                $"the {framing}request body of {context.Request.Path} is malformed: {e.Message.TrimEnd('.')}");
+        }
     }
 
     private static bool IsBlank(byte[] body) => body.AsSpan().Trim(" \t\r\n"u8).IsEmpty;

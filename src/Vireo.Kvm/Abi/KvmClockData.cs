@@ -4,7 +4,7 @@ namespace Vireo.Kvm;
 
 /// <summary>struct kvm_clock_data (linux/kvm.h): the VM's kvmclock, in nanoseconds.</summary>
 [StructLayout(LayoutKind.Sequential, Size = 48)]
-public struct KvmClockData
+internal struct KvmClockData
 {
     public ulong Clock;
     public uint Flags;

@@ -4,7 +4,7 @@ namespace Vireo.Kvm;
 
 /// <summary>struct kvm_coalesced_mmio (linux/kvm.h): one queued write in the coalesced ring.</summary>
 [StructLayout(LayoutKind.Sequential)]
-public struct KvmCoalescedMmio
+internal struct KvmCoalescedMmio
 {
     public ulong PhysAddr;
     public uint Len;

@@ -6,7 +6,7 @@ namespace Vireo.Kvm;
 /// in the coalesced ring instead of exiting; <see cref="Pio"/> 1 makes it a port range
 /// (KVM_CAP_COALESCED_PIO).</summary>
 [StructLayout(LayoutKind.Sequential)]
-public struct KvmCoalescedMmioZone
+internal struct KvmCoalescedMmioZone
 {
     public ulong Addr;
     public uint Size;

@@ -4,7 +4,7 @@ namespace Vireo.Kvm;
 
 /// <summary>kvm_debugregs.db: DR0-DR3 (asm/kvm.h).</summary>
 [InlineArray(4)]
-public struct KvmDebugAddresses
+internal struct KvmDebugAddresses
 {
     private ulong _element0;
 }

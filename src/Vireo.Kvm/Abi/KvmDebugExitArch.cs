@@ -4,7 +4,7 @@ namespace Vireo.Kvm;
 
 /// <summary>struct kvm_debug_exit_arch (asm/kvm.h): kvm_run.debug.arch for KVM_EXIT_DEBUG.</summary>
 [StructLayout(LayoutKind.Sequential)]
-public struct KvmDebugExitArch
+internal struct KvmDebugExitArch
 {
     public uint Exception;
     public uint Pad;

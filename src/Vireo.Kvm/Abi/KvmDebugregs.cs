@@ -4,7 +4,7 @@ namespace Vireo.Kvm;
 
 /// <summary>struct kvm_debugregs (asm/kvm.h).</summary>
 [StructLayout(LayoutKind.Sequential, Size = 128)]
-public struct KvmDebugregs
+internal struct KvmDebugregs
 {
     public KvmDebugAddresses Db;
     public ulong Dr6;

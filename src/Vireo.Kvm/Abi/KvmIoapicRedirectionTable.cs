@@ -4,7 +4,7 @@ namespace Vireo.Kvm;
 
 /// <summary>kvm_ioapic_state.redirtbl: raw 64-bit redirection entries (asm/kvm.h KVM_IOAPIC_NUM_PINS).</summary>
 [InlineArray(24)]
-public struct KvmIoapicRedirectionTable
+internal struct KvmIoapicRedirectionTable
 {
     private ulong _element0;
 }

@@ -4,7 +4,7 @@ namespace Vireo.Kvm;
 
 /// <summary>struct kvm_ioapic_state (asm/kvm.h): the in-kernel IOAPIC.</summary>
 [StructLayout(LayoutKind.Sequential)]
-public struct KvmIoapicState
+internal struct KvmIoapicState
 {
     public ulong BaseAddress;
     public uint Ioregsel;

@@ -4,7 +4,7 @@ namespace Vireo.Kvm;
 
 /// <summary>struct kvm_ioeventfd (linux/kvm.h).</summary>
 [StructLayout(LayoutKind.Sequential, Size = 64)]
-public struct KvmIoeventfd
+internal struct KvmIoeventfd
 {
     public ulong Datamatch;
     public ulong Addr;

@@ -4,7 +4,7 @@ namespace Vireo.Kvm;
 
 /// <summary>struct kvm_irq_routing_entry (linux/kvm.h), irqchip and MSI variants of its union.</summary>
 [StructLayout(LayoutKind.Explicit, Size = 48)]
-public struct KvmIrqRoutingEntry
+internal struct KvmIrqRoutingEntry
 {
     [FieldOffset(0)] public uint Gsi;
     [FieldOffset(4)] public uint Type;

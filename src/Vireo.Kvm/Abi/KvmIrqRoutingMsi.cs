@@ -4,7 +4,7 @@ namespace Vireo.Kvm;
 
 /// <summary>struct kvm_irq_routing_msi (linux/kvm.h): a GSI that sends an MSI.</summary>
 [StructLayout(LayoutKind.Sequential)]
-public struct KvmIrqRoutingMsi
+internal struct KvmIrqRoutingMsi
 {
     public uint AddressLo;
     public uint AddressHi;

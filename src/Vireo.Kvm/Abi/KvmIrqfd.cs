@@ -4,7 +4,7 @@ namespace Vireo.Kvm;
 
 /// <summary>struct kvm_irqfd (linux/kvm.h).</summary>
 [StructLayout(LayoutKind.Sequential, Size = 32)]
-public struct KvmIrqfd
+internal struct KvmIrqfd
 {
     public uint Fd;
     public uint Gsi;

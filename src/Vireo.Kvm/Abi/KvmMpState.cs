@@ -4,7 +4,7 @@ namespace Vireo.Kvm;
 
 /// <summary>struct kvm_mp_state (linux/kvm.h).</summary>
 [StructLayout(LayoutKind.Sequential)]
-public struct KvmMpState
+internal struct KvmMpState
 {
     public VcpuMpState MpState;
 }

@@ -4,7 +4,7 @@ namespace Vireo.Kvm;
 
 /// <summary>struct kvm_pic_state (asm/kvm.h): one 8259A of the in-kernel PIC pair.</summary>
 [StructLayout(LayoutKind.Sequential)]
-public struct KvmPicState
+internal struct KvmPicState
 {
     public byte LastIrr;
     public byte Irr;

@@ -4,7 +4,7 @@ namespace Vireo.Kvm;
 
 /// <summary>struct kvm_pit_channel_state (asm/kvm.h): one 8254 counter.</summary>
 [StructLayout(LayoutKind.Sequential)]
-public struct KvmPitChannelState
+internal struct KvmPitChannelState
 {
     public uint Count;
     public ushort LatchedCount;

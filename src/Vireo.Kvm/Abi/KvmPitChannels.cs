@@ -4,7 +4,7 @@ namespace Vireo.Kvm;
 
 /// <summary>kvm_pit_state2.channels (asm/kvm.h).</summary>
 [InlineArray(3)]
-public struct KvmPitChannels
+internal struct KvmPitChannels
 {
     private KvmPitChannelState _element0;
 }

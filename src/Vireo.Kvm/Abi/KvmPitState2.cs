@@ -4,7 +4,7 @@ namespace Vireo.Kvm;
 
 /// <summary>struct kvm_pit_state2 (asm/kvm.h): the in-kernel PIT of KVM_GET/SET_PIT2.</summary>
 [StructLayout(LayoutKind.Sequential, Size = 112)]
-public struct KvmPitState2
+internal struct KvmPitState2
 {
     public KvmPitChannels Channels;
     public uint Flags;

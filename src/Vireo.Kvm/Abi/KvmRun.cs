@@ -6,7 +6,7 @@ namespace Vireo.Kvm;
 /// the vCPU mmap. The exit union starts at <see cref="ExitUnionOffset"/>; only the members a VMM
 /// reads are modelled. Read it through <see cref="VcpuExit"/>, which cannot outlive the mapping.</summary>
 [StructLayout(LayoutKind.Explicit, Size = 2352)]
-public struct KvmRun
+internal struct KvmRun
 {
     /// <summary>offsetof(struct kvm_run, io): the exit union after the 32-byte header.</summary>
     internal const int ExitUnionOffset = 32;

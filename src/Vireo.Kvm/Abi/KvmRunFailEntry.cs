@@ -4,7 +4,7 @@ namespace Vireo.Kvm;
 
 /// <summary>kvm_run.fail_entry (linux/kvm.h), valid for KVM_EXIT_FAIL_ENTRY.</summary>
 [StructLayout(LayoutKind.Sequential)]
-public struct KvmRunFailEntry
+internal struct KvmRunFailEntry
 {
     public ulong HardwareEntryFailureReason;
     public uint Cpu;

@@ -4,7 +4,7 @@ namespace Vireo.Kvm;
 
 /// <summary>kvm_run.internal (linux/kvm.h), valid for KVM_EXIT_INTERNAL_ERROR.</summary>
 [StructLayout(LayoutKind.Sequential)]
-public struct KvmRunInternalError
+internal struct KvmRunInternalError
 {
     public uint Suberror;
     public uint Ndata;

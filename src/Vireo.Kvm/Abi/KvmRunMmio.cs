@@ -4,7 +4,7 @@ namespace Vireo.Kvm;
 
 /// <summary>kvm_run.mmio (linux/kvm.h), valid for KVM_EXIT_MMIO.</summary>
 [StructLayout(LayoutKind.Sequential, Size = 24)]
-public struct KvmRunMmio
+internal struct KvmRunMmio
 {
     public ulong PhysAddr;
     public KvmRunMmioData Data;

@@ -4,7 +4,7 @@ namespace Vireo.Kvm;
 
 /// <summary>kvm_run.mmio.data (linux/kvm.h).</summary>
 [InlineArray(8)]
-public struct KvmRunMmioData
+internal struct KvmRunMmioData
 {
     private byte _element0;
 }

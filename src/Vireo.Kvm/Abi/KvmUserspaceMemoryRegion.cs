@@ -4,7 +4,7 @@ namespace Vireo.Kvm;
 
 /// <summary>struct kvm_userspace_memory_region (linux/kvm.h).</summary>
 [StructLayout(LayoutKind.Sequential)]
-public struct KvmUserspaceMemoryRegion
+internal struct KvmUserspaceMemoryRegion
 {
     public uint Slot;
     public uint Flags;

@@ -5,7 +5,7 @@ namespace Vireo.Kvm;
 /// <summary>struct kvm_vcpu_events (asm/kvm.h), its anonymous inner structs flattened with the
 /// inner struct's name as prefix (exception.injected is ExceptionInjected).</summary>
 [StructLayout(LayoutKind.Explicit, Size = 64)]
-public struct KvmVcpuEvents
+internal struct KvmVcpuEvents
 {
     [FieldOffset(0)] public byte ExceptionInjected;
     [FieldOffset(1)] public byte ExceptionNr;

@@ -4,7 +4,7 @@ namespace Vireo.Kvm;
 
 /// <summary>struct kvm_xcr (asm/kvm.h): one extended control register.</summary>
 [StructLayout(LayoutKind.Sequential)]
-public struct KvmXcr
+internal struct KvmXcr
 {
     public uint Xcr;
     public uint Reserved;

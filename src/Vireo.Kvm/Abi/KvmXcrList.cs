@@ -4,7 +4,7 @@ namespace Vireo.Kvm;
 
 /// <summary>kvm_xcrs.xcrs (asm/kvm.h KVM_MAX_XCRS).</summary>
 [InlineArray(16)]
-public struct KvmXcrList
+internal struct KvmXcrList
 {
     private KvmXcr _element0;
 }

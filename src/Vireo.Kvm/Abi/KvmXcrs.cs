@@ -4,7 +4,7 @@ namespace Vireo.Kvm;
 
 /// <summary>struct kvm_xcrs (asm/kvm.h): the XCRs of KVM_GET/SET_XCRS.</summary>
 [StructLayout(LayoutKind.Sequential, Size = 392)]
-public struct KvmXcrs
+internal struct KvmXcrs
 {
     public uint NrXcrs;
     public uint Flags;

@@ -6,7 +6,7 @@ namespace Vireo.Kvm;
 /// Hosts with dynamically enabled XSAVE features (AMX) need more: KVM_CHECK_EXTENSION(KVM_CAP_XSAVE2)
 /// on the VM fd gives the size, and KVM_GET_XSAVE2 (<see cref="KvmVcpu.GetXsave2"/>) fills it.</summary>
 [StructLayout(LayoutKind.Sequential)]
-public struct KvmXsave
+internal struct KvmXsave
 {
     public KvmXsaveRegion Region;
 }

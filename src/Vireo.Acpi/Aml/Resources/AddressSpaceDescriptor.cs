@@ -3,7 +3,7 @@ namespace Vireo.Acpi;
 /// <summary>Word/DWord/QWord Address Space Descriptors (ACPI 6.5 §6.4.3.5.1-3): the ranges a
 /// bridge decodes, e.g. a PCI host bridge's _CRS. Ranges are min-fixed, max-fixed and
 /// positively decoded, with zero granularity and translation, which is what a VMM describes.</summary>
-public sealed class AddressSpaceDescriptor : IAmlResourceDescriptor
+internal sealed class AddressSpaceDescriptor : IAmlResourceDescriptor
 {
     // Large item names (§6.4.3): QWord 0x0A, DWord 0x07, Word 0x08.
     private const byte QWordTag = 0x8A;

@@ -2,7 +2,7 @@ namespace Vireo.Acpi;
 
 /// <summary>_MEM, bits 1-2 of a memory address space descriptor's type-specific flags
 /// (ACPI 6.5 §6.4.3.5.5, Table 6.50).</summary>
-public enum AmlMemoryCaching : byte
+internal enum AmlMemoryCaching : byte
 {
     NonCacheable = 0,
     Cacheable = 1,

@@ -2,7 +2,7 @@ namespace Vireo.Acpi;
 
 /// <summary>ResourceTemplate () { descriptors }: a Buffer holding the descriptors and an End Tag
 /// (ACPI 6.5 §6.4.2.9, §19.6.117).</summary>
-public sealed class AmlResourceTemplate : IAml
+internal sealed class AmlResourceTemplate : IAml
 {
     // ACPI 6.5 §6.4.2.9: End Tag, small item 0xF with length 1: 0x79, then a checksum byte.
     private const byte EndTag = 0x79;

@@ -2,6 +2,6 @@ namespace Vireo.Acpi;
 
 /// <summary>A resource data descriptor (ACPI 6.5 §6.4) that may go into a
 /// <see cref="AmlResourceTemplate"/>.</summary>
-public interface IAmlResourceDescriptor : IAml
+internal interface IAmlResourceDescriptor : IAml
 {
 }

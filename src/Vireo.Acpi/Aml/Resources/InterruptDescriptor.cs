@@ -2,7 +2,7 @@ namespace Vireo.Acpi;
 
 /// <summary>Interrupt (consumer, trigger, polarity, sharing) { gsis }: Extended Interrupt
 /// Descriptor (ACPI 6.5 §6.4.3.6), for GSIs beyond the ISA range.</summary>
-public sealed class InterruptDescriptor : IAmlResourceDescriptor
+internal sealed class InterruptDescriptor : IAmlResourceDescriptor
 {
     // Large item 0x09.
     private const byte Tag = 0x89;

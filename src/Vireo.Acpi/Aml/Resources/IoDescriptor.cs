@@ -2,7 +2,7 @@ namespace Vireo.Acpi;
 
 /// <summary>IO (Decode16|Decode10, min, max, alignment, length): I/O Port Descriptor
 /// (ACPI 6.5 §6.4.2.5), 8 bytes.</summary>
-public sealed class IoDescriptor : IAmlResourceDescriptor
+internal sealed class IoDescriptor : IAmlResourceDescriptor
 {
     // Small item name 0x08, length 7.
     private const byte Tag = 0x47;

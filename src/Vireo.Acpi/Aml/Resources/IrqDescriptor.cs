@@ -3,7 +3,7 @@ namespace Vireo.Acpi;
 /// <summary>IRQ (trigger, polarity, sharing) { irqs } or IRQNoFlags () { irqs }: IRQ Format
 /// Descriptor (ACPI 6.5 §6.4.2.1). IRQNoFlags is the 2-byte form, meaning edge, active-high,
 /// exclusive.</summary>
-public sealed class IrqDescriptor : IAmlResourceDescriptor
+internal sealed class IrqDescriptor : IAmlResourceDescriptor
 {
     // Small item name 0x04, length 2 or 3.
     private const byte TagNoFlags = 0x22;

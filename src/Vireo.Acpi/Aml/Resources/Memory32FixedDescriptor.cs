@@ -2,7 +2,7 @@ namespace Vireo.Acpi;
 
 /// <summary>Memory32Fixed (ReadWrite|ReadOnly, base, length): 32-Bit Fixed Memory Range
 /// Descriptor (ACPI 6.5 §6.4.3.4), 12 bytes.</summary>
-public sealed class Memory32FixedDescriptor : IAmlResourceDescriptor
+internal sealed class Memory32FixedDescriptor : IAmlResourceDescriptor
 {
     // Large item 0x06; the length field counts the 9 bytes after it.
     private const byte Tag = 0x86;
