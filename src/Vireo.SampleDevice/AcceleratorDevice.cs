@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Vireo.Pci;
 using Vireo.VfioUser;
 
 namespace Vireo.SampleDevice;
@@ -47,7 +48,7 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
         Config.SetInterruptPin(1);
         Config.AddPowerManagement();
         DefineBar(0, PciBar.Trapped(0x1000));
-        DefineBar(2, PciBar.SharedMemory(0x4000, [new SparseMmapArea(0, 0x2000)]));
+        DefineBar(2, PciBar.SharedMemory(0x4000, [new PciMmapArea(0, 0x2000)]));
         DefineMsix(2, 2, 0x2000, 2, 0x3000);
         // The doorbell's value does not matter, so a VMM can bind it to a KVM ioeventfd and a
         // guest's doorbell write costs no round trip to the VMM.

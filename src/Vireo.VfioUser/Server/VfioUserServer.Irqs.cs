@@ -1,3 +1,4 @@
+using Vireo.Pci;
 using Vireo.Sys;
 
 namespace Vireo.VfioUser;
