@@ -232,7 +232,7 @@ public sealed partial class VfioUserServer
         // Size the bitmap against the client's argsz and its transfer limit before making it.
         ulong? bitmapBytes = DmaLoggingReport.BitmapBytes(asked.Length, asked.PageSize);
         ulong replyBytes = (ulong)(DeviceFeature.Length + DmaLoggingReport.HeaderLength) + (bitmapBytes ?? 0);
-        if (bitmapBytes is null || replyBytes > request.Argsz || replyBytes > _client.EffectiveMaxDataTransferSize)
+        if (bitmapBytes is null || replyBytes > request.Argsz || replyBytes > DataLimit)
         {
             throw new VfioUserException(Errno.EINVAL, $"DMA logging report of {asked.Length:x} at page size {asked.PageSize:x} needs {replyBytes} bytes, argsz {request.Argsz}");
         }
@@ -240,6 +240,10 @@ public sealed partial class VfioUserServer
         byte[] data = (asked with { Bitmap = bitmap }).ToArray();
         return FeatureReply(request, data.Length, span => data.CopyTo(span));
     }
+
+    /// <summary>The most data one reply may carry: what the client accepts, and never more than
+    /// the server's own limit, whatever the client announced.</summary>
+    private uint DataLimit => Math.Min(_client.EffectiveMaxDataTransferSize, _options.MaxDataTransferSize);
 
     private void MarkDmaWritten(ulong address, int length) => _dirtyLog?.MarkWritten(address, (ulong)length);
 
@@ -333,7 +337,9 @@ public sealed partial class VfioUserServer
         {
             throw new VfioUserException(Errno.EINVAL, $"MIG_DATA_READ in state {_migrationState}");
         }
-        if (request.Size > _client.EffectiveMaxDataTransferSize || request.Argsz < MigData.Length + (ulong)request.Size)
+        // The size is checked against our own limit before anything is allocated: a client may
+        // announce a max_data_xfer_size of 4 GiB (issue 17).
+        if (request.Size > DataLimit || request.Argsz < MigData.Length + (ulong)request.Size)
         {
             throw new VfioUserException(Errno.EINVAL, $"MIG_DATA_READ size {request.Size} argsz {request.Argsz}");
         }

@@ -263,6 +263,14 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
             Reply(header, error: Errno.EIO);
             return true;
         }
+        catch (OutOfMemoryException e)
+        {
+            // Every peer-chosen size is capped before allocation; should one still slip through,
+            // the request fails and the server lives on.
+            Log($"{header.Command} #{header.MessageId}: {e.Message}");
+            Reply(header, error: Errno.ENOMEM);
+            return true;
+        }
     }
 
     private (IVfioUserPayload Reply, SafeFd[] Fds) Dispatch(ReceivedMessage message)
