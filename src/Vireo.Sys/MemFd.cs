@@ -5,10 +5,13 @@ namespace Vireo.Sys;
 public static class MemFd
 {
     private const uint MfdCloexec = 0x1;
+    private const uint MfdAllowSealing = 0x2;
 
-    public static SafeFd Create(string name, ulong size)
+    /// <summary>A memfd of <paramref name="size"/> bytes; <paramref name="allowSealing"/> lets
+    /// holders add seals (a vfio-user server seals guest RAM against shrinking before it maps it).</summary>
+    public static SafeFd Create(string name, ulong size, bool allowSealing = false)
     {
-        SafeFd fd = Interop.Sys.MemfdCreate(name, MfdCloexec);
+        SafeFd fd = Interop.Sys.MemfdCreate(name, MfdCloexec | (allowSealing ? MfdAllowSealing : 0));
         if (fd.IsInvalid)
         {
             fd.Dispose();

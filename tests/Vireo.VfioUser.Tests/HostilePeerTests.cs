@@ -41,4 +41,49 @@ public sealed class HostilePeerTests
         Assert.Equal((uint)Errno.EINVAL, reply.Error);
         Assert.True(peer.StillServes());
     });
+
+    [Fact(Timeout = Timeout)]
+    public Task DmaMapLargerThanThePassedFileIsRefused() => Task.Run(() =>
+    {
+        using var pair = new Pair();
+        using SafeFd guest = MemFd.Create("guest", 0x1000);
+        VfioUserException e = Assert.Throws<VfioUserException>(() => pair.Client.DmaMap(0x100000, 0x10000, DmaMapFlags.Read | DmaMapFlags.Write, guest, 0));
+        Assert.Equal(Errno.EINVAL, e.Errno);
+        // A file offset that puts the map past the end is refused the same way.
+        using SafeFd exact = MemFd.Create("guest", 0x10000);
+        Assert.Equal(Errno.EINVAL, Assert.Throws<VfioUserException>(() => pair.Client.DmaMap(0x100000, 0x10000, DmaMapFlags.Read, exact, 0x1000)).Errno);
+        Assert.Equal(Errno.EFAULT, Assert.Throws<VfioUserException>(() => pair.Server.DmaRead(0x10f000, new byte[16])).Errno);
+        Assert.Equal(9u, pair.Client.GetDeviceInfo().NumRegions);
+    });
+
+    [Fact(Timeout = Timeout)]
+    public Task SealableGuestMemoryIsSealedAgainstShrinkingAndMapped() => Task.Run(() =>
+    {
+        using var pair = new Pair();
+        using SafeFd guest = MemFd.Create("guest", 0x10000, allowSealing: true);
+        pair.Client.DmaMap(0x100000, 0x10000, DmaMapFlags.Read | DmaMapFlags.Write, guest, 0);
+        Assert.Equal(Errno.EPERM, Assert.Throws<ErrnoException>(() => FileDescriptor.Truncate(guest, 0x1000)).Errno);
+        pair.Server.DmaWrite(0x10fff0, [1, 2, 3, 4]);
+        byte[] back = new byte[4];
+        Assert.Equal(4, FileDescriptor.ReadAt(guest, 0xfff0, back));
+        Assert.Equal<byte>([1, 2, 3, 4], back);
+    });
+
+    [Fact(Timeout = Timeout)]
+    public Task UnsealableGuestMemoryCutShortGivesEfaultNotSigbus() => Task.Run(() =>
+    {
+        using var pair = new Pair();
+        using SafeFd guest = MemFd.Create("guest", 0x10000);
+        pair.Client.DmaMap(0x100000, 0x10000, DmaMapFlags.Read | DmaMapFlags.Write, guest, 0);
+        // The client shrinks its file behind the server's back.
+        FileDescriptor.Truncate(guest, 0x1000);
+        Assert.Equal(Errno.EFAULT, Assert.Throws<VfioUserException>(() => pair.Server.DmaRead(0x108000, new byte[16])).Errno);
+        Assert.Equal(Errno.EFAULT, Assert.Throws<VfioUserException>(() => pair.Server.DmaWrite(0x10fff0, new byte[16])).Errno);
+        Assert.Equal(0x1000, FileDescriptor.GetSize(guest));
+        pair.Server.DmaWrite(0x100010, [9, 8]);
+        byte[] back = new byte[2];
+        pair.Server.DmaRead(0x100010, back);
+        Assert.Equal<byte>([9, 8], back);
+        Assert.Equal(9u, pair.Client.GetDeviceInfo().NumRegions);
+    });
 }

@@ -109,7 +109,7 @@ public sealed partial class VfioUserServer
         {
             throw new VfioUserException(Errno.ENOSPC, $"more than {_options.MaxDmaMaps} DMA maps");
         }
-        using SafeFd? fd = message.FdCount == 1 ? message.TakeFd(0) : null;
+        SafeFd? fd = message.FdCount == 1 ? message.TakeFd(0) : null;
         _dma.Add(new DmaRegion(request, fd));
         return default(EmptyPayload);
     }
