@@ -26,6 +26,7 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
     private bool _acpiNegotiated;
     private ushort _nextMessageId = 0x8000;
     private int _servingThread;
+    private bool _clientActive;
 
     public VfioUserServer(VfioUserPciDevice device, VfioUserServerOptions? options = null)
     {
@@ -38,13 +39,17 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
     /// <summary>The client's announced capabilities (defaults before VERSION).</summary>
     public VfioUserCapabilities ClientCapabilities => _client;
 
-    /// <summary>Listens on <paramref name="socketPath"/> and serves clients one after another
-    /// until cancelled. <paramref name="onListening"/> runs once the socket accepts connections.</summary>
+    /// <summary>Listens on <paramref name="socketPath"/> (created with the options' mode, owner
+    /// and group) and serves one client at a time until cancelled; each client is served on its
+    /// own thread. A client that connects while another is being served is refused: a log line,
+    /// and its connection is closed at once (one device, one client, as in libvfio-user).
+    /// <paramref name="onListening"/> runs once the socket accepts connections.</summary>
     public void Run(string socketPath, CancellationToken cancellationToken, Action? onListening = null)
     {
-        using UnixSocket listener = UnixSocket.Listen(socketPath);
+        using UnixSocket listener = UnixSocket.Listen(socketPath, UnixSocket.MaxBacklog, _options.SocketAccess);
         using CancellationTokenRegistration registration = cancellationToken.Register(listener.Shutdown);
         onListening?.Invoke();
+        Thread? serving = null;
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -63,12 +68,36 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
                     connection.Dispose();
                     return;
                 }
-                Serve(connection, cancellationToken);
+                if (Volatile.Read(ref _clientActive))
+                {
+                    Log("refusing a second client: another client is being served");
+                    connection.Dispose();
+                    continue;
+                }
+                // The previous client is gone; its thread is only dropping its resources.
+                serving?.Join();
+                Volatile.Write(ref _clientActive, true);
+                serving = new Thread(() => ServeLogged(connection, cancellationToken)) { Name = "vfio-user client", IsBackground = true };
+                serving.Start();
             }
         }
         finally
         {
+            serving?.Join();
             File.Delete(socketPath);
+        }
+    }
+
+    private void ServeLogged(UnixSocket connection, CancellationToken cancellationToken)
+    {
+        try
+        {
+            Serve(connection, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            // One client's failure must not end the server: it is logged, the next one is served.
+            Log($"client ended by an error: {e}");
         }
     }
 
@@ -76,7 +105,7 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
     /// token is cancelled; takes ownership of <paramref name="connection"/>.</summary>
     public void Serve(UnixSocket connection, CancellationToken cancellationToken = default)
     {
-        var channel = new MessageChannel(connection, MaxRequestPayload, _options.MaxMessageFds);
+        var channel = new MessageChannel(connection, MaxRequestPayload, _options.MaxMessageFds) { PartialMessageTimeout = _options.PartialMessageTimeout };
         using CancellationTokenRegistration registration = cancellationToken.Register(() =>
         {
             channel.Shutdown();
@@ -118,6 +147,7 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
         }
         finally
         {
+            Volatile.Write(ref _clientActive, false);
             lock (_lock)
             {
                 _channel = null;
