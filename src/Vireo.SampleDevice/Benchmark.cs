@@ -116,14 +116,25 @@ public static class Benchmark
         return Time(Pair, pairs) / 2;
     }
 
-    /// <summary>MiB/s of 1 MiB copies by the device's DMA engine, doorbell to reply.</summary>
+    /// <summary>MiB/s of 1 MiB copies by the device's DMA engine, doorbell to completion.</summary>
     private static double Copies(VfioUserClient client, int copies)
     {
         Program(client);
         uint before = client.ReadRegionU32(0, AcceleratorDevice.RegCompleted);
+        uint completed = before;
         void Copy()
         {
             client.WriteRegionU32(0, AcceleratorDevice.RegDoorbell, 1);
+            // The engine copies after the doorbell's reply, as hardware would: a copy is done
+            // when the completion counter moves.
+            uint target = completed + 1;
+            while ((completed = client.ReadRegionU32(0, AcceleratorDevice.RegCompleted)) != target)
+            {
+                if ((client.ReadRegionU32(0, AcceleratorDevice.RegStatus) & AcceleratorDevice.StatusError) != 0)
+                {
+                    throw new InvalidOperationException("bench: the device reported a DMA error");
+                }
+            }
         }
         double us = Time(Copy, copies);
         // Every doorbell must have been a whole copy, or the figure would be meaningless.

@@ -5,9 +5,12 @@ namespace Vireo.VfioUser;
 public sealed partial class VfioUserServer
 {
     private readonly List<DmaRegion> _dma = [];
+    private readonly PendingReplies _pendingReplies = new();
 
     public void DmaRead(ulong address, Span<byte> destination)
     {
+        List<(ulong Address, int Offset, int Length)>? deferred = null;
+        MessageChannel? channel = null;
         lock (_lock)
         {
             foreach ((DmaRegion region, ulong at, int offset, int length) in SplitDma(address, destination.Length, deviceReads: true))
@@ -17,16 +20,27 @@ public sealed partial class VfioUserServer
                 {
                     region.Read(at, slice);
                 }
-                else
+                else if (MessagesFromThisThreadWait)
                 {
                     DmaByMessage(VfioUserCommand.DmaRead, at, slice);
                 }
+                else
+                {
+                    (deferred ??= []).Add((at, offset, length));
+                    channel = _channel;
+                }
             }
+        }
+        foreach ((ulong at, int offset, int length) in deferred ?? [])
+        {
+            DmaByMessageUnlocked(channel, VfioUserCommand.DmaRead, at, destination.Slice(offset, length));
         }
     }
 
     public void DmaWrite(ulong address, ReadOnlySpan<byte> source)
     {
+        List<(ulong Address, int Offset, int Length)>? deferred = null;
+        MessageChannel? channel = null;
         lock (_lock)
         {
             List<(DmaRegion Region, ulong Address, int Offset, int Length)> pieces = SplitDma(address, source.Length, deviceReads: false);
@@ -39,11 +53,83 @@ public sealed partial class VfioUserServer
                 {
                     region.Write(at, slice);
                 }
-                else
+                else if (MessagesFromThisThreadWait)
                 {
                     DmaByMessage(VfioUserCommand.DmaWrite, at, slice.ToArray());
                 }
+                else
+                {
+                    (deferred ??= []).Add((at, offset, length));
+                    channel = _channel;
+                }
             }
+        }
+        foreach ((ulong at, int offset, int length) in deferred ?? [])
+        {
+            DmaByMessageUnlocked(channel, VfioUserCommand.DmaWrite, at, source.Slice(offset, length).ToArray());
+        }
+    }
+
+    /// <summary>True when a DMA message from this thread waits for its reply itself, under the
+    /// lock: on the serving thread (a device callback: the reply is read there, client commands
+    /// meanwhile are kept for later) and on the twin socket (nothing else travels on it). Any
+    /// other thread sends and lets the serving thread hand it the reply, so the serving thread
+    /// never stops answering the client.</summary>
+    private bool MessagesFromThisThreadWait => _twin is not null || Environment.CurrentManagedThreadId == _servingThread;
+
+    /// <summary>DMA_READ/DMA_WRITE from a device thread, outside the lock: the serving thread goes
+    /// on serving client commands and delivers the reply through <see cref="_pendingReplies"/>.
+    /// Failures are this request's (VfioUserException), never the device thread's end.</summary>
+    private void DmaByMessageUnlocked(MessageChannel? channel, VfioUserCommand command, ulong address, Span<byte> data)
+    {
+        if (channel is null)
+        {
+            throw new VfioUserException(Errno.EFAULT, "no client for DMA");
+        }
+        int step = MessageDmaStep;
+        for (int done = 0; done < data.Length; done += step)
+        {
+            int length = Math.Min(step, data.Length - done);
+            ulong at = address + (ulong)done;
+            ushort id;
+            lock (_lock)
+            {
+                id = _nextMessageId++;
+            }
+            using PendingReply waiter = _pendingReplies.Register(id, command) ?? throw new VfioUserException(Errno.EIO, $"client gone before {command} at {at:x}");
+            try
+            {
+                var request = new DmaAccess(at, (ulong)length, command == VfioUserCommand.DmaWrite ? data.Slice(done, length).ToArray() : ReadOnlyMemory<byte>.Empty);
+                channel.Send(new MessageHeader(id, command, 0, MessageFlags.Command, 0), request);
+            }
+            catch (VfioUserDisconnectedException e)
+            {
+                _pendingReplies.Forget(waiter);
+                throw new VfioUserException(Errno.EIO, $"{command} at {at:x}: {e.Message}");
+            }
+            using ReceivedMessage reply = waiter.Wait(_options.DmaReplyTimeout)
+                ?? throw new VfioUserException(Errno.EIO, $"no reply to {command} at {at:x} within {_options.DmaReplyTimeout} or the client left");
+            _pendingReplies.Forget(waiter);
+            CheckDmaReply(reply, command, at, length, data[done..]);
+        }
+    }
+
+    private int MessageDmaStep => (int)Math.Min(Math.Min(_client.EffectiveMaxDataTransferSize, _options.MaxDataTransferSize), int.MaxValue / 2);
+
+    private static void CheckDmaReply(ReceivedMessage reply, VfioUserCommand command, ulong at, int length, Span<byte> data)
+    {
+        if (reply.Header.IsError)
+        {
+            throw new VfioUserException((int)reply.Header.Error, $"client refused {command} at {at:x}");
+        }
+        DmaAccess answer = DmaAccess.Decode(reply.Payload, withData: command == VfioUserCommand.DmaRead);
+        if (answer.Address != at || answer.Count != (ulong)length)
+        {
+            throw new VfioUserException(Errno.EIO, $"{command} reply for {answer.Address:x}+{answer.Count} does not match");
+        }
+        if (command == VfioUserCommand.DmaRead)
+        {
+            answer.Data.Span.CopyTo(data);
         }
     }
 
@@ -149,19 +235,13 @@ public sealed partial class VfioUserServer
         _dma.Clear();
     }
 
-    /// <summary>DMA_READ/DMA_WRITE to the client on the same socket, in pieces of the client's
-    /// max_data_xfer_size. Client commands that arrive meanwhile are kept for later, in order.</summary>
+    /// <summary>DMA_READ/DMA_WRITE to the client, waiting here for each reply, in pieces of the
+    /// client's max_data_xfer_size. Client commands that arrive meanwhile are kept for later, in
+    /// order; replies for device threads' requests are handed to them.</summary>
     private void DmaByMessage(VfioUserCommand command, ulong address, Span<byte> data)
     {
         MessageChannel channel = _twin ?? _channel ?? throw new VfioUserException(Errno.EFAULT, "no client for DMA");
-        if (_twin is null && Environment.CurrentManagedThreadId != _servingThread)
-        {
-            // Only the serving thread reads the main socket; a second reader would steal its
-            // messages. The twin socket carries nothing else, so with it any thread may (under _lock).
-            throw new InvalidOperationException("DMA through messages without a twin socket is only possible from device callbacks");
-        }
-        // Pieces both sides accept: the client's limit for our requests, ours for its replies.
-        int step = (int)Math.Min(Math.Min(_client.EffectiveMaxDataTransferSize, _options.MaxDataTransferSize), int.MaxValue / 2);
+        int step = MessageDmaStep;
         for (int done = 0; done < data.Length; done += step)
         {
             int length = Math.Min(step, data.Length - done);
@@ -170,19 +250,7 @@ public sealed partial class VfioUserServer
             var request = new DmaAccess(at, (ulong)length, command == VfioUserCommand.DmaWrite ? data.Slice(done, length).ToArray() : ReadOnlyMemory<byte>.Empty);
             channel.Send(new MessageHeader(id, command, 0, MessageFlags.Command, 0), request);
             using ReceivedMessage reply = AwaitReply(channel, id, command);
-            if (reply.Header.IsError)
-            {
-                throw new VfioUserException((int)reply.Header.Error, $"client refused {command} at {at:x}");
-            }
-            DmaAccess answer = DmaAccess.Decode(reply.Payload, withData: command == VfioUserCommand.DmaRead);
-            if (answer.Address != at || answer.Count != (ulong)length)
-            {
-                throw new VfioUserException(Errno.EIO, $"{command} reply for {answer.Address:x}+{answer.Count} does not match");
-            }
-            if (command == VfioUserCommand.DmaRead)
-            {
-                answer.Data.Span.CopyTo(data[done..]);
-            }
+            CheckDmaReply(reply, command, at, length, data[done..]);
         }
     }
 
@@ -198,6 +266,10 @@ public sealed partial class VfioUserServer
             if (message.Header.IsReply && message.Header.MessageId == id && message.Header.Command == command)
             {
                 return message;
+            }
+            if (message.Header.IsReply && _pendingReplies.TryDeliver(message))
+            {
+                continue;
             }
             if (channel == _channel && message.Header.IsCommand && _deferred.Count < _options.MaxDeferredCommands)
             {

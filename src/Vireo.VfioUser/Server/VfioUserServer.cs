@@ -28,6 +28,8 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
     private int _servingThread;
     private bool _clientActive;
 
+    private static readonly TimeSpan s_clientEndGrace = TimeSpan.FromMilliseconds(500);
+
     public VfioUserServer(VfioUserPciDevice device, VfioUserServerOptions? options = null)
     {
         _device = device;
@@ -68,7 +70,9 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
                     connection.Dispose();
                     return;
                 }
-                if (Volatile.Read(ref _clientActive))
+                // A client that just closed its connection is still being finished off for a
+                // moment: give it that moment, so "disconnect, reconnect" is never refused.
+                if (Volatile.Read(ref _clientActive) && serving is not null && !serving.Join(s_clientEndGrace))
                 {
                     Log("refusing a second client: another client is being served");
                     connection.Dispose();
@@ -120,6 +124,7 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
             _lowPowerNegotiated = false;
             _acpiNegotiated = false;
         }
+        _pendingReplies.Open();
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -128,6 +133,11 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
                 if (message is null)
                 {
                     break;
+                }
+                if (message.Header.IsReply && _pendingReplies.TryDeliver(message))
+                {
+                    // A device thread's DMA request is answered; it owns the message now.
+                    continue;
                 }
                 using (message)
                 {
@@ -148,6 +158,7 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
         finally
         {
             Volatile.Write(ref _clientActive, false);
+            _pendingReplies.Close();
             lock (_lock)
             {
                 _channel = null;
