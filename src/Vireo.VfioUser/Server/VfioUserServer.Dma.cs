@@ -4,7 +4,7 @@ namespace Vireo.VfioUser;
 
 public sealed partial class VfioUserServer
 {
-    private readonly List<DmaRegion> _dma = [];
+    private readonly DmaMaps _dma;
     private readonly PendingReplies _pendingReplies = new();
 
     public void DmaRead(ulong address, Span<byte> destination)
@@ -133,107 +133,28 @@ public sealed partial class VfioUserServer
         }
     }
 
-    /// <summary>Splits [address, address+length) over the maps, all checked before any byte
-    /// moves: EFAULT where no map covers it or the map lacks the permission (linux/vfio.h:
-    /// VFIO_DMA_MAP_FLAG_READ means readable by the device, WRITE writable by it).</summary>
     private List<(DmaRegion Region, ulong Address, int Offset, int Length)> SplitDma(ulong address, int length, bool deviceReads)
-    {
-        var pieces = new List<(DmaRegion, ulong, int, int)>();
-        if (length == 0)
-        {
-            return pieces;
-        }
-        if (address > ulong.MaxValue - (ulong)length)
-        {
-            throw new VfioUserException(Errno.EFAULT, $"DMA {address:x}+{length} overflows");
-        }
-        int done = 0;
-        while (done < length)
-        {
-            ulong at = address + (ulong)done;
-            DmaRegion region = _dma.Find(r => at >= r.Start && at < r.End)
-                ?? throw new VfioUserException(Errno.EFAULT, $"DMA address {at:x} is not mapped");
-            if (deviceReads ? !region.Readable : !region.Writable)
-            {
-                throw new VfioUserException(Errno.EFAULT, $"DMA map at {region.Start:x} does not allow device {(deviceReads ? "reads" : "writes")}");
-            }
-            int chunk = (int)Math.Min((ulong)(length - done), region.End - at);
-            pieces.Add((region, at, done, chunk));
-            done += chunk;
-        }
-        return pieces;
-    }
+        => _dma.Split(address, length, deviceReads);
 
     private IVfioUserPayload HandleDmaMap(ReceivedMessage message)
     {
         DmaMapRequest request = DmaMapRequest.Decode(message.Payload);
-        if ((request.Flags & ~(DmaMapFlags.Read | DmaMapFlags.Write)) != 0)
-        {
-            throw new VfioUserException(Errno.EINVAL, $"DMA_MAP flags {(uint)request.Flags:x}");
-        }
-        if (request.Size == 0 || request.Address > ulong.MaxValue - request.Size || request.Offset > ulong.MaxValue - request.Size)
-        {
-            throw new VfioUserException(Errno.EINVAL, $"DMA_MAP range {request.Address:x}+{request.Size:x}");
-        }
         if (message.FdCount > 1)
         {
             throw new VfioUserException(Errno.EINVAL, $"DMA_MAP with {message.FdCount} fds");
         }
-        foreach (DmaRegion existing in _dma)
-        {
-            if (request.Address < existing.End && existing.Start < request.Address + request.Size)
-            {
-                // libvfio-user: an identical re-map succeeds, any other overlap is EINVAL.
-                if (existing.Request == request && existing.IsMapped == (message.FdCount == 1))
-                {
-                    return default(EmptyPayload);
-                }
-                throw new VfioUserException(Errno.EINVAL, $"DMA_MAP {request.Address:x}+{request.Size:x} overlaps {existing.Start:x}");
-            }
-        }
-        if ((uint)_dma.Count >= _options.MaxDmaMaps)
-        {
-            throw new VfioUserException(Errno.ENOSPC, $"more than {_options.MaxDmaMaps} DMA maps");
-        }
-        SafeFd? fd = message.FdCount == 1 ? message.TakeFd(0) : null;
-        _dma.Add(new DmaRegion(request, fd));
+        _dma.Map(request, message.FdCount == 1 ? message.TakeFd(0) : null);
         return default(EmptyPayload);
     }
 
     private IVfioUserPayload HandleDmaUnmap(ReadOnlySpan<byte> payload)
     {
         DmaUnmapRequest request = DmaUnmapRequest.Decode(payload);
-        if (request.Flags == DmaUnmapFlags.All)
-        {
-            if (request.Address != 0 || request.Size != 0)
-            {
-                throw new VfioUserException(Errno.EINVAL, "DMA_UNMAP ALL with an address range");
-            }
-            DropDmaMaps();
-            return request;
-        }
-        if (request.Flags != DmaUnmapFlags.None)
-        {
-            throw new VfioUserException(Errno.EINVAL, $"DMA_UNMAP flags {(uint)request.Flags:x}");
-        }
-        int index = _dma.FindIndex(r => r.Start == request.Address && r.Request.Size == request.Size);
-        if (index < 0)
-        {
-            throw new VfioUserException(Errno.ENOENT, $"no DMA map at {request.Address:x}+{request.Size:x}");
-        }
-        _dma[index].Dispose();
-        _dma.RemoveAt(index);
+        _dma.Unmap(request);
         return request;
     }
 
-    private void DropDmaMaps()
-    {
-        foreach (DmaRegion region in _dma)
-        {
-            region.Dispose();
-        }
-        _dma.Clear();
-    }
+    private void DropDmaMaps() => _dma.Clear();
 
     /// <summary>DMA_READ/DMA_WRITE to the client, waiting here for each reply, in pieces of the
     /// client's max_data_xfer_size. Client commands that arrive meanwhile are kept for later, in

@@ -9,10 +9,7 @@ public sealed partial class VfioUserServer
     private LowPowerMode _lowPower;
     private bool _awakeForAccess;
     private EventFd? _wakeFd;
-    private MigrationState _migrationState = MigrationState.Running;
-    private byte[]? _migrationOut;
-    private int _migrationOutPosition;
-    private MemoryStream? _migrationIn;
+    private readonly MigrationStream _migration;
 
     public bool IsLowPower
     {
@@ -31,7 +28,7 @@ public sealed partial class VfioUserServer
         {
             lock (_lock)
             {
-                return _migrationState;
+                return _migration.State;
             }
         }
     }
@@ -155,7 +152,7 @@ public sealed partial class VfioUserServer
             {
                 DeviceFeatureId.DmaLoggingReport => HandleDmaLoggingReport(request),
                 DeviceFeatureId.Migration => FeatureReply(request, 8, span => BinaryPrimitives.WriteUInt64LittleEndian(span, (ulong)(MigrationFlags.StopCopy | MigrationFlags.PreCopy))),
-                _ => FeatureReply(request, 8, span => BinaryPrimitives.WriteUInt32LittleEndian(span, (uint)_migrationState)),
+                _ => FeatureReply(request, 8, span => BinaryPrimitives.WriteUInt32LittleEndian(span, (uint)_migration.State)),
             };
         }
         if (operations != DeviceFeatureFlags.Set)
@@ -170,7 +167,7 @@ public sealed partial class VfioUserServer
                 {
                     throw new VfioUserException(Errno.EINVAL, "MIG_DEVICE_STATE needs 8 bytes");
                 }
-                SetMigrationState((MigrationState)BinaryPrimitives.ReadUInt32LittleEndian(request.Data.Span));
+                _migration.MoveTo((MigrationState)BinaryPrimitives.ReadUInt32LittleEndian(request.Data.Span));
                 break;
             case DeviceFeatureId.DmaLoggingStart:
             {
@@ -272,70 +269,14 @@ public sealed partial class VfioUserServer
 
     private delegate void SpanAction(Span<byte> span);
 
-    /// <summary>Walks libvfio-user's next_state table (lib/migration.c) one arc at a time.</summary>
-    private void SetMigrationState(MigrationState target)
-    {
-        if (target is MigrationState.Error or MigrationState.RunningP2p or MigrationState.PreCopyP2p or > MigrationState.PreCopyP2p)
-        {
-            throw new VfioUserException(Errno.EINVAL, $"migration state {(uint)target}");
-        }
-        while (_migrationState != target)
-        {
-            MigrationState next = NextMigrationState(_migrationState, target);
-            if (next == MigrationState.Error)
-            {
-                throw new VfioUserException(Errno.EINVAL, $"no migration path from {_migrationState} to {target}");
-            }
-            MigrationState from = _migrationState;
-            if (from == MigrationState.Resuming)
-            {
-                _device.LoadState(_migrationIn?.ToArray() ?? []);
-                _migrationIn = null;
-            }
-            switch (next)
-            {
-                case MigrationState.StopCopy:
-                    _migrationOut = _device.SaveState();
-                    _migrationOutPosition = 0;
-                    break;
-                case MigrationState.PreCopy:
-                    // Everything is sent in STOP_COPY; pre-copy has no data of its own.
-                    _migrationOut = [];
-                    _migrationOutPosition = 0;
-                    break;
-                case MigrationState.Resuming:
-                    _migrationIn = new MemoryStream();
-                    break;
-                default:
-                    _migrationOut = null;
-                    break;
-            }
-            _migrationState = next;
-            _device.MigrationStateChanged(from, next);
-        }
-    }
-
-    internal static MigrationState NextMigrationState(MigrationState from, MigrationState to) => (from, to) switch
-    {
-        _ when from == to => to,
-        (MigrationState.Stop, MigrationState.PreCopy) => MigrationState.Running,
-        (MigrationState.Stop, _) => to,
-        (MigrationState.Running, MigrationState.PreCopy) => MigrationState.PreCopy,
-        (MigrationState.Running, _) => MigrationState.Stop,
-        (MigrationState.StopCopy, MigrationState.PreCopy) => MigrationState.Error,
-        (MigrationState.StopCopy, _) => MigrationState.Stop,
-        (MigrationState.Resuming, _) => MigrationState.Stop,
-        (MigrationState.PreCopy, MigrationState.StopCopy) => MigrationState.StopCopy,
-        (MigrationState.PreCopy, _) => MigrationState.Running,
-        _ => MigrationState.Error,
-    };
+    internal static MigrationState NextMigrationState(MigrationState from, MigrationState to) => MigrationStream.Next(from, to);
 
     private IVfioUserPayload HandleMigDataRead(ReadOnlySpan<byte> payload)
     {
         MigData request = MigData.Decode(payload);
-        if (!_device.SupportsMigration || _migrationState is not (MigrationState.PreCopy or MigrationState.StopCopy))
+        if (!_device.SupportsMigration || !_migration.CanRead)
         {
-            throw new VfioUserException(Errno.EINVAL, $"MIG_DATA_READ in state {_migrationState}");
+            throw new VfioUserException(Errno.EINVAL, $"MIG_DATA_READ in state {_migration.State}");
         }
         // The size is checked against our own limit before anything is allocated: a client may
         // announce a max_data_xfer_size of 4 GiB (issue 17).
@@ -343,33 +284,27 @@ public sealed partial class VfioUserServer
         {
             throw new VfioUserException(Errno.EINVAL, $"MIG_DATA_READ size {request.Size} argsz {request.Argsz}");
         }
-        byte[] source = _migrationOut ?? [];
-        int n = Math.Min((int)request.Size, source.Length - _migrationOutPosition);
         // libvfio-user sizes the reply for the size asked and reports the bytes produced in
         // argsz and size; the tail is zero.
         byte[] data = new byte[request.Size];
-        source.AsSpan(_migrationOutPosition, n).CopyTo(data);
-        _migrationOutPosition += n;
+        int n = _migration.Read(data);
         return new MigData((uint)(MigData.Length + n), (uint)n, data);
     }
 
     private IVfioUserPayload HandleMigDataWrite(ReadOnlySpan<byte> payload)
     {
         MigData request = MigData.Decode(payload);
-        if (!_device.SupportsMigration || _migrationState != MigrationState.Resuming || _migrationIn is null)
+        if (!_device.SupportsMigration || !_migration.CanWrite)
         {
-            throw new VfioUserException(Errno.EINVAL, $"MIG_DATA_WRITE in state {_migrationState}");
+            throw new VfioUserException(Errno.EINVAL, $"MIG_DATA_WRITE in state {_migration.State}");
         }
         if (request.Size > _options.MaxDataTransferSize || request.Argsz < MigData.Length + (ulong)request.Size || (ulong)request.Data.Length < request.Size)
         {
             throw new VfioUserException(Errno.EINVAL, $"MIG_DATA_WRITE size {request.Size} argsz {request.Argsz}");
         }
-        _migrationIn.Write(request.Data.Span[..(int)request.Size]);
+        _migration.Write(request.Data.Span[..(int)request.Size]);
         return default(EmptyPayload);
     }
 
-    private void ResetMigrationStreams()
-    {
-        _migrationOutPosition = 0;
-    }
+    private void ResetMigrationStreams() => _migration.Rewind();
 }

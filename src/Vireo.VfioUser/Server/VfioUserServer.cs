@@ -35,6 +35,8 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
         _device = device;
         _options = options ?? new VfioUserServerOptions();
         _acpiQueue = new Queue<ulong>(_options.AcpiQueueCapacity);
+        _migration = new MigrationStream(device);
+        _dma = new DmaMaps(_options.MaxDmaMaps);
         device.Attach(this);
     }
 
