@@ -6,9 +6,7 @@ namespace Vireo.VfioUser;
 
 public sealed partial class VfioUserServer
 {
-    private LowPowerMode _lowPower;
-    private bool _awakeForAccess;
-    private EventFd? _wakeFd;
+    private readonly LowPowerState _power;
     private readonly MigrationStream _migration;
 
     public bool IsLowPower
@@ -17,7 +15,7 @@ public sealed partial class VfioUserServer
         {
             lock (_lock)
             {
-                return _lowPower != LowPowerMode.Off;
+                return _power.IsLowPower;
             }
         }
     }
@@ -40,84 +38,15 @@ public sealed partial class VfioUserServer
     {
         lock (_lock)
         {
-            if (_lowPower == LowPowerMode.EnteredWithWakeup)
-            {
-                ExitLowPower(signal: true);
-            }
+            _power.RequestWake();
         }
     }
 
-    /// <summary>Any access through the protocol wakes the device first (vfio.h
-    /// VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY). With a wake eventfd it stays awake and the eventfd
-    /// fires once; without one it goes back to low power after the access, mmaps still revoked.</summary>
-    private void WakeForAccess()
-    {
-        switch (_lowPower)
-        {
-            case LowPowerMode.EnteredWithWakeup:
-                ExitLowPower(signal: true);
-                break;
-            case LowPowerMode.Entered when !_awakeForAccess:
-                _awakeForAccess = true;
-                _device.LowPowerChanged(false);
-                break;
-        }
-    }
+    private void WakeForAccess() => _power.WakeForAccess();
 
-    private void EndAccess()
-    {
-        if (_awakeForAccess)
-        {
-            _awakeForAccess = false;
-            if (_lowPower == LowPowerMode.Entered)
-            {
-                _device.LowPowerChanged(true);
-            }
-        }
-    }
+    private void EndAccess() => _power.EndAccess();
 
-    private void EnterLowPower(LowPowerMode mode, EventFd? wake)
-    {
-        _lowPower = mode;
-        _wakeFd = wake;
-        foreach (PciBar? bar in _device.Bars)
-        {
-            bar?.Revoke();
-        }
-        _device.LowPowerChanged(true);
-    }
-
-    private void ExitLowPower(bool signal)
-    {
-        if (_lowPower == LowPowerMode.Off)
-        {
-            return;
-        }
-        _lowPower = LowPowerMode.Off;
-        foreach (PciBar? bar in _device.Bars)
-        {
-            bar?.Reinstate();
-        }
-        if (signal && _wakeFd is not null)
-        {
-            try
-            {
-                _wakeFd.Signal();
-            }
-            catch (ErrnoException e)
-            {
-                Log($"wake eventfd: {e.Message}");
-            }
-        }
-        DropLowPowerWake();
-        _device.LowPowerChanged(false);
-    }
-
-    private void DropLowPowerWake()
-    {
-        _wakeFd?.Dispose();
-        _wakeFd = null;
-    }
+    private void DropLowPowerWake() => _power.DropWake();
 
     private DeviceFeatureFlags SupportedOperations(DeviceFeatureId feature) => feature switch
     {
@@ -189,26 +118,26 @@ public sealed partial class VfioUserServer
                 _dirtyLog = null;
                 break;
             case DeviceFeatureId.LowPowerEntry:
-                if (_lowPower != LowPowerMode.Off || message.FdCount != 0)
+                if (_power.IsLowPower || message.FdCount != 0)
                 {
                     throw new VfioUserException(Errno.EINVAL, "LOW_POWER_ENTRY while in low power, or with fds");
                 }
-                EnterLowPower(LowPowerMode.Entered, null);
+                _power.Enter(LowPowerMode.Entered, null);
                 break;
             case DeviceFeatureId.LowPowerEntryWithWakeup:
                 // vfio.h struct vfio_device_low_power_entry_with_wakeup {s32 wakeup_eventfd; u32
                 // reserved}: over vfio-user the eventfd travels by SCM_RIGHTS and the field is
                 // its index among the message's fds (0).
-                if (_lowPower != LowPowerMode.Off || request.Data.Length < 8 || message.FdCount != 1
+                if (_power.IsLowPower || request.Data.Length < 8 || message.FdCount != 1
                     || BinaryPrimitives.ReadInt32LittleEndian(request.Data.Span) != 0)
                 {
                     throw new VfioUserException(Errno.EINVAL, "LOW_POWER_ENTRY_WITH_WAKEUP needs one eventfd at index 0, outside low power");
                 }
-                EnterLowPower(LowPowerMode.EnteredWithWakeup, EventFd.FromHandle(message.TakeFd(0)));
+                _power.Enter(LowPowerMode.EnteredWithWakeup, EventFd.FromHandle(message.TakeFd(0)));
                 break;
             case DeviceFeatureId.LowPowerExit:
                 // vfio.h: LOW_POWER_EXIT may itself produce the wake-up notification.
-                ExitLowPower(signal: true);
+                _power.Exit(signal: true);
                 break;
             default:
                 throw new VfioUserException(Errno.EINVAL, $"device feature {(ushort)request.Feature} has no SET");

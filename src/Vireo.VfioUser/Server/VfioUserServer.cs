@@ -37,6 +37,8 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
         _acpiQueue = new Queue<ulong>(_options.AcpiQueueCapacity);
         _migration = new MigrationStream(device);
         _dma = new DmaMaps(_options.MaxDmaMaps);
+        _power = new LowPowerState(device, Log);
+        _ioEventFds = new IoEventFdSet(device.IoEventFds);
         device.Attach(this);
     }
 
