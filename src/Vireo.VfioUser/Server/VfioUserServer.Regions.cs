@@ -205,9 +205,4 @@ public sealed partial class VfioUserServer
         }
         return false;
     }
-
-    // Only the Function Mask gates delivery: VMMs such as QEMU emulate the MSI-X table
-    // themselves and never forward its writes, so the per-vector bits here would stay masked
-    // forever; they mask through SET_IRQS ACTION_MASK instead, as with kernel VFIO.
-    private bool MsixFunctionMasked => _device.Config.MsixFunctionMasked;
 }

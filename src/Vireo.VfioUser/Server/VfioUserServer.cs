@@ -23,7 +23,6 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
     private VfioUserCapabilities _client = new();
     private bool _negotiated;
     private bool _lowPowerNegotiated;
-    private bool _acpiNegotiated;
     private ushort _nextMessageId = 0x8000;
     private int _servingThread;
     private bool _clientActive;
@@ -34,7 +33,7 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
     {
         _device = device;
         _options = options ?? new VfioUserServerOptions();
-        _acpiQueue = new Queue<ulong>(_options.AcpiQueueCapacity);
+        _irqState = new IrqState(device.Config, _lock, _options.AcpiQueueCapacity);
         _migration = new MigrationStream(device);
         _dma = new DmaMaps(_options.MaxDmaMaps);
         _power = new LowPowerState(device, Log);
@@ -126,7 +125,7 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
             _client = new VfioUserCapabilities();
             _negotiated = false;
             _lowPowerNegotiated = false;
-            _acpiNegotiated = false;
+            _irqState.AcpiNegotiated = false;
         }
         _pendingReplies.Open();
         try
@@ -360,7 +359,7 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
         VfioUserCapabilities client = request.Capabilities is null ? new VfioUserCapabilities() : VfioUserCapabilities.Parse(request.Capabilities);
         _client = client;
         _lowPowerNegotiated = _options.OfferLowPower && client.VireoLowPower == true;
-        _acpiNegotiated = _options.OfferAcpiNotify && client.VireoAcpiNotify == true;
+        _irqState.AcpiNegotiated = _options.OfferAcpiNotify && client.VireoAcpiNotify == true;
         _channel!.MaxReceiveFds = _options.MaxMessageFds;
         _negotiated = true;
         // libvfio-user's answer to a client asking twin_socket: supported, fd_index 0, and the
@@ -383,7 +382,7 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
             MigrationPageSize = _device.SupportsMigration ? VfioUserCapabilities.DefaultPageSizes : null,
             WriteMultiple = true,
             VireoLowPower = _lowPowerNegotiated ? true : null,
-            VireoAcpiNotify = _acpiNegotiated ? true : null,
+            VireoAcpiNotify = _irqState.AcpiNegotiated ? true : null,
             TwinSocket = twin ? true : null,
             TwinSocketFdIndex = twin ? 0 : null,
         };
