@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Vireo.Sys;
 
 namespace Vireo.VfioUser;
@@ -22,7 +23,7 @@ public sealed partial class VfioUserServer
                 }
                 else if (MessagesFromThisThreadWait)
                 {
-                    DmaByMessage(VfioUserCommand.DmaRead, at, slice);
+                    DmaByMessage(VfioUserCommand.DmaRead, at, slice, ReadOnlyMemory<byte>.Empty);
                 }
                 else
                 {
@@ -33,7 +34,7 @@ public sealed partial class VfioUserServer
         }
         foreach ((ulong at, int offset, int length) in deferred ?? [])
         {
-            DmaByMessageUnlocked(channel, VfioUserCommand.DmaRead, at, destination.Slice(offset, length));
+            DmaByMessageUnlocked(channel, VfioUserCommand.DmaRead, at, destination.Slice(offset, length), ReadOnlyMemory<byte>.Empty);
         }
     }
 
@@ -55,7 +56,7 @@ public sealed partial class VfioUserServer
                 }
                 else if (MessagesFromThisThreadWait)
                 {
-                    DmaByMessage(VfioUserCommand.DmaWrite, at, slice.ToArray());
+                    DmaByMessage(VfioUserCommand.DmaWrite, at, [], slice.ToArray());
                 }
                 else
                 {
@@ -66,7 +67,7 @@ public sealed partial class VfioUserServer
         }
         foreach ((ulong at, int offset, int length) in deferred ?? [])
         {
-            DmaByMessageUnlocked(channel, VfioUserCommand.DmaWrite, at, source.Slice(offset, length).ToArray());
+            DmaByMessageUnlocked(channel, VfioUserCommand.DmaWrite, at, [], source.Slice(offset, length).ToArray());
         }
     }
 
@@ -80,16 +81,18 @@ public sealed partial class VfioUserServer
     /// <summary>DMA_READ/DMA_WRITE from a device thread, outside the lock: the serving thread goes
     /// on serving client commands and delivers the reply through <see cref="_pendingReplies"/>.
     /// Failures are this request's (VfioUserException), never the device thread's end.</summary>
-    private void DmaByMessageUnlocked(MessageChannel? channel, VfioUserCommand command, ulong address, Span<byte> data)
+    private void DmaByMessageUnlocked(MessageChannel? channel, VfioUserCommand command, ulong address, Span<byte> destination, ReadOnlyMemory<byte> source)
     {
         if (channel is null)
         {
             throw new VfioUserException(Errno.EFAULT, "no client for DMA");
         }
+        // Reads fill destination, writes send source (sliced, never copied again here).
+        int total = command == VfioUserCommand.DmaRead ? destination.Length : source.Length;
         int step = MessageDmaStep;
-        for (int done = 0; done < data.Length; done += step)
+        for (int done = 0; done < total; done += step)
         {
-            int length = Math.Min(step, data.Length - done);
+            int length = Math.Min(step, total - done);
             ulong at = address + (ulong)done;
             ushort id;
             lock (_lock)
@@ -99,7 +102,7 @@ public sealed partial class VfioUserServer
             using PendingReply waiter = _pendingReplies.Register(id, command) ?? throw new VfioUserException(Errno.EIO, $"client gone before {command} at {at:x}");
             try
             {
-                var request = new DmaAccess(at, (ulong)length, command == VfioUserCommand.DmaWrite ? data.Slice(done, length).ToArray() : ReadOnlyMemory<byte>.Empty);
+                var request = new DmaAccess(at, (ulong)length, command == VfioUserCommand.DmaWrite ? source.Slice(done, length) : ReadOnlyMemory<byte>.Empty);
                 channel.Send(new MessageHeader(id, command, 0, MessageFlags.Command, 0), request);
             }
             catch (VfioUserDisconnectedException e)
@@ -110,26 +113,35 @@ public sealed partial class VfioUserServer
             using ReceivedMessage reply = waiter.Wait(_options.DmaReplyTimeout)
                 ?? throw new VfioUserException(Errno.EIO, $"no reply to {command} at {at:x} within {_options.DmaReplyTimeout} or the client left");
             _pendingReplies.Forget(waiter);
-            CheckDmaReply(reply, command, at, length, data[done..]);
+            CheckDmaReply(reply, command, at, length, command == VfioUserCommand.DmaRead ? destination[done..] : []);
         }
     }
 
     private int MessageDmaStep => (int)Math.Min(Math.Min(_client.EffectiveMaxDataTransferSize, _options.MaxDataTransferSize), int.MaxValue / 2);
 
-    private static void CheckDmaReply(ReceivedMessage reply, VfioUserCommand command, ulong at, int length, Span<byte> data)
+    /// <summary>Checks a DMA reply and copies a read's data straight from the received payload.</summary>
+    private static void CheckDmaReply(ReceivedMessage reply, VfioUserCommand command, ulong at, int length, Span<byte> destination)
     {
         if (reply.Header.IsError)
         {
             throw new VfioUserException((int)reply.Header.Error, $"client refused {command} at {at:x}");
         }
-        DmaAccess answer = DmaAccess.Decode(reply.Payload, withData: command == VfioUserCommand.DmaRead);
-        if (answer.Address != at || answer.Count != (ulong)length)
+        ReadOnlySpan<byte> payload = reply.Payload;
+        int expected = DmaAccess.Length + (command == VfioUserCommand.DmaRead ? length : 0);
+        // A read's reply carries exactly the data; a write's extra bytes are ignored, as before.
+        if (command == VfioUserCommand.DmaRead ? payload.Length != expected : payload.Length < expected)
         {
-            throw new VfioUserException(Errno.EIO, $"{command} reply for {answer.Address:x}+{answer.Count} does not match");
+            throw new VfioUserException(Errno.EIO, $"{command} reply of {payload.Length} bytes, {expected} expected");
+        }
+        ulong address = BinaryPrimitives.ReadUInt64LittleEndian(payload);
+        ulong count = BinaryPrimitives.ReadUInt64LittleEndian(payload[8..]);
+        if (address != at || count != (ulong)length)
+        {
+            throw new VfioUserException(Errno.EIO, $"{command} reply for {address:x}+{count} does not match");
         }
         if (command == VfioUserCommand.DmaRead)
         {
-            answer.Data.Span.CopyTo(data);
+            payload[DmaAccess.Length..].CopyTo(destination);
         }
     }
 
@@ -159,19 +171,21 @@ public sealed partial class VfioUserServer
     /// <summary>DMA_READ/DMA_WRITE to the client, waiting here for each reply, in pieces of the
     /// client's max_data_xfer_size. Client commands that arrive meanwhile are kept for later, in
     /// order; replies for device threads' requests are handed to them.</summary>
-    private void DmaByMessage(VfioUserCommand command, ulong address, Span<byte> data)
+    private void DmaByMessage(VfioUserCommand command, ulong address, Span<byte> destination, ReadOnlyMemory<byte> source)
     {
         MessageChannel channel = _twin ?? _channel ?? throw new VfioUserException(Errno.EFAULT, "no client for DMA");
+        // Reads fill destination, writes send source (sliced, never copied again here).
+        int total = command == VfioUserCommand.DmaRead ? destination.Length : source.Length;
         int step = MessageDmaStep;
-        for (int done = 0; done < data.Length; done += step)
+        for (int done = 0; done < total; done += step)
         {
-            int length = Math.Min(step, data.Length - done);
+            int length = Math.Min(step, total - done);
             ulong at = address + (ulong)done;
             ushort id = _nextMessageId++;
-            var request = new DmaAccess(at, (ulong)length, command == VfioUserCommand.DmaWrite ? data.Slice(done, length).ToArray() : ReadOnlyMemory<byte>.Empty);
+            var request = new DmaAccess(at, (ulong)length, command == VfioUserCommand.DmaWrite ? source.Slice(done, length) : ReadOnlyMemory<byte>.Empty);
             channel.Send(new MessageHeader(id, command, 0, MessageFlags.Command, 0), request);
             using ReceivedMessage reply = AwaitReply(channel, id, command);
-            CheckDmaReply(reply, command, at, length, data[done..]);
+            CheckDmaReply(reply, command, at, length, command == VfioUserCommand.DmaRead ? destination[done..] : []);
         }
     }
 
