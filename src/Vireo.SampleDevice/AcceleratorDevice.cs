@@ -1,11 +1,13 @@
 using System.Buffers.Binary;
+using Vireo.Pci;
 using Vireo.VfioUser;
 
 namespace Vireo.SampleDevice;
 
 /// <summary>
 /// A small accelerator: BAR0 registers (doorbell, also offered as an ioeventfd; status; a DMA
-/// engine that copies between guest buffers; completion on MSI-X 0, or on automasked INTx), BAR2 shared memory whose second half holds the MSI-X table and PBA, a PM
+/// engine that copies between guest buffers on its own thread, as hardware does, so the doorbell
+/// write completes at once; completion on MSI-X 0, or on automasked INTx), BAR2 shared memory whose second half holds the MSI-X table and PBA, a PM
 /// capability, migration of its registers. It raises ACPI notify 0x81 when its power budget
 /// changes and wakes itself when work arrives in low power.
 /// </summary>
@@ -32,7 +34,8 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
     // code that GPU drivers use for power-budget (D-notifier) events.
     public const byte PowerBudgetNotify = 0x81;
 
-    private readonly Lock _lock = new();
+    // A monitor rather than a Lock: the engine thread waits on it for doorbells.
+    private readonly object _lock = new();
     private ulong _source;
     private ulong _destination;
     private uint _length;
@@ -41,13 +44,18 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
     private uint _completed;
     private byte[]? _staging;
 
+    // Doorbells rung and not yet copied, each with the registers as they were when it rang.
+    private readonly Queue<(ulong Source, ulong Destination, uint Length)> _jobs = new();
+    private Thread? _engine;
+    private bool _stopping;
+
     public AcceleratorDevice()
         : base(new PciConfigSpace(0x1b36, 0x0100, 0x120000, revision: 1, subsystemVendorId: 0x1b36, subsystemId: 0x0100))
     {
         Config.SetInterruptPin(1);
         Config.AddPowerManagement();
         DefineBar(0, PciBar.Trapped(0x1000));
-        DefineBar(2, PciBar.SharedMemory(0x4000, [new SparseMmapArea(0, 0x2000)]));
+        DefineBar(2, PciBar.SharedMemory(0x4000, [new PciMmapArea(0, 0x2000)]));
         DefineMsix(2, 2, 0x2000, 2, 0x3000);
         // The doorbell's value does not matter, so a VMM can bind it to a KVM ioeventfd and a
         // guest's doorbell write costs no round trip to the VMM.
@@ -140,7 +148,7 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
                 SetPowerBudget((uint)value);
                 break;
             case RegDoorbell:
-                RunCopy();
+                Ring();
                 break;
         }
     }
@@ -186,9 +194,73 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
         }
     }
 
-    private void RunCopy()
+    /// <summary>Queues a copy for the engine thread and returns: the client's region write is
+    /// answered before the device reaches guest memory, because a client (QEMU) that blocks a
+    /// vCPU on that write serves the device's DMA_READ/DMA_WRITE messages only after it.</summary>
+    private void Ring()
     {
-        uint length = Math.Min(_length, MaxCopy);
+        lock (_lock)
+        {
+            if (_stopping)
+            {
+                return;
+            }
+            _jobs.Enqueue((_source, _destination, Math.Min(_length, MaxCopy)));
+            if (_engine is null)
+            {
+                _engine = new Thread(Engine) { Name = "accelerator DMA", IsBackground = true };
+                _engine.Start();
+            }
+            Monitor.PulseAll(_lock);
+        }
+    }
+
+    private void Engine()
+    {
+        while (true)
+        {
+            (ulong Source, ulong Destination, uint Length) job;
+            lock (_lock)
+            {
+                while (_jobs.Count == 0 && !_stopping)
+                {
+                    Monitor.Wait(_lock);
+                }
+                if (_stopping)
+                {
+                    return;
+                }
+                job = _jobs.Peek();
+            }
+            RunCopy(job.Source, job.Destination, job.Length);
+            lock (_lock)
+            {
+                _jobs.Dequeue();
+                Monitor.PulseAll(_lock);
+            }
+        }
+    }
+
+    /// <summary>Waits until every doorbell rung so far has been copied (tests, benchmarks).</summary>
+    public bool WaitIdle(TimeSpan timeout)
+    {
+        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        lock (_lock)
+        {
+            while (_jobs.Count > 0)
+            {
+                long left = deadline - Environment.TickCount64;
+                if (left <= 0 || !Monitor.Wait(_lock, TimeSpan.FromMilliseconds(left)))
+                {
+                    return _jobs.Count == 0;
+                }
+            }
+            return true;
+        }
+    }
+
+    private void RunCopy(ulong source, ulong destination, uint length)
+    {
         // One staging buffer for the device's life: a fresh 1 MiB array per doorbell cost more
         // than the copy itself (large-object allocation, zeroing, page faults, gen-2 GCs).
         byte[] buffer = _staging ??= new byte[CopyChunk];
@@ -197,8 +269,8 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
             for (uint done = 0; done < length;)
             {
                 int chunk = (int)Math.Min((uint)buffer.Length, length - done);
-                Host.DmaRead(_source + done, buffer.AsSpan(0, chunk));
-                Host.DmaWrite(_destination + done, buffer.AsSpan(0, chunk));
+                Host.DmaRead(source + done, buffer.AsSpan(0, chunk));
+                Host.DmaWrite(destination + done, buffer.AsSpan(0, chunk));
                 done += (uint)chunk;
             }
             lock (_lock)
@@ -207,13 +279,34 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
                 _completed++;
             }
         }
-        catch (VfioUserException)
+        catch (Exception e) when (e is VfioUserException or VfioUserDisconnectedException or InvalidOperationException or ObjectDisposedException)
         {
+            // A DMA the client refused, or a client that left: the copy fails, the device lives.
             lock (_lock)
             {
                 _status |= StatusError;
             }
         }
-        Host.Interrupt(0);
+        try
+        {
+            Host.Interrupt(0);
+        }
+        catch (Exception e) when (e is VfioUserException or InvalidOperationException or ObjectDisposedException or Vireo.Sys.ErrnoException)
+        {
+            // No client to tell: the status register holds the outcome.
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        Thread? engine;
+        lock (_lock)
+        {
+            _stopping = true;
+            engine = _engine;
+            Monitor.PulseAll(_lock);
+        }
+        engine?.Join(TimeSpan.FromSeconds(5));
+        base.Dispose(disposing);
     }
 }

@@ -5,15 +5,17 @@ namespace Vireo.Sys;
 public static class MemFd
 {
     private const uint MfdCloexec = 0x1;
+    private const uint MfdAllowSealing = 0x2;
 
     /// <summary>
     /// memfd_create(2) with close-on-exec, sized to <paramref name="size"/> bytes with ftruncate;
-    /// <paramref name="name"/> shows in /proc/PID/fd and is not unique. Throws <see
-    /// cref="ErrnoException"/> on failure.
+    /// <paramref name="name"/> shows in /proc/PID/fd and is not unique. <paramref name="allowSealing"/>
+    /// lets holders add seals (a vfio-user server seals guest RAM against shrinking before it maps
+    /// it). Throws <see cref="ErrnoException"/> on failure.
     /// </summary>
-    public static SafeFd Create(string name, ulong size)
+    public static SafeFd Create(string name, ulong size, bool allowSealing = false)
     {
-        SafeFd fd = Interop.Sys.MemfdCreate(name, MfdCloexec);
+        SafeFd fd = Interop.Sys.MemfdCreate(name, MfdCloexec | (allowSealing ? MfdAllowSealing : 0));
         if (fd.IsInvalid)
         {
             fd.Dispose();

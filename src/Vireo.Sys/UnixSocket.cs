@@ -51,18 +51,49 @@ public sealed class UnixSocket : IDisposable
         return (new UnixSocket(SafeFd.FromOwned(fds[0])), new UnixSocket(SafeFd.FromOwned(fds[1])));
     }
 
-    /// <summary>Binds <paramref name="path"/> (which must not exist) and listens.</summary>
-    public static unsafe UnixSocket Listen(string path, int backlog = 4)
+    /// <summary>SOMAXCONN since Linux 5.4; the kernel clamps a larger backlog to
+    /// net.core.somaxconn, so this asks for "as many as the system allows".</summary>
+    public const int MaxBacklog = 4096;
+
+    // Serialises the process-wide umask change around bind.
+    private static readonly Lock s_umaskLock = new();
+
+    /// <summary>Binds <paramref name="path"/> (which must not exist) and listens. With
+    /// <paramref name="access"/>, the socket file is created with that mode from the start (the
+    /// umask is narrowed around bind, so no other user can connect between bind and chmod), then
+    /// set to it exactly and given the owner/group asked for; any failure removes the file and
+    /// throws.</summary>
+    public static unsafe UnixSocket Listen(string path, int backlog = MaxBacklog, SocketFileAccess? access = null)
     {
         UnixSocket socket = Create();
+        bool bound = false;
         try
         {
             byte* address = stackalloc byte[SockAddrUnSize];
             uint length = FillAddress(address, path);
-            // Safe: address is a full sockaddr_un and length covers only the bytes filled.
-            if (Interop.Sys.Bind(socket.Handle, address, length) != 0)
+            int result;
+            int errno;
+            lock (s_umaskLock)
             {
-                throw ErrnoException.FromLastError($"bind {path}");
+                // umask is per process: for this instant other threads' new files are at most as
+                // open as the socket, which errs on the safe side.
+                uint previous = access is null ? 0 : Interop.Sys.Umask(~(uint)access.Mode & 0x1ff);
+                // Safe: address is a full sockaddr_un and length covers only the bytes filled.
+                result = Interop.Sys.Bind(socket.Handle, address, length);
+                errno = Marshal.GetLastPInvokeError();
+                if (access is not null)
+                {
+                    Interop.Sys.Umask(previous);
+                }
+            }
+            if (result != 0)
+            {
+                throw new ErrnoException(errno, $"bind {path}");
+            }
+            bound = true;
+            if (access is not null)
+            {
+                ApplyAccess(path, access);
             }
             if (Interop.Sys.Listen(socket.Handle, backlog) != 0)
             {
@@ -73,7 +104,27 @@ public sealed class UnixSocket : IDisposable
         catch
         {
             socket.Dispose();
+            if (bound)
+            {
+                File.Delete(path);
+            }
             throw;
+        }
+    }
+
+    private static void ApplyAccess(string path, SocketFileAccess access)
+    {
+        uint? owner = access.OwnerId;
+        uint? group = access.GroupId;
+        if ((owner is not null || group is not null) && Interop.Sys.Chown(path, owner ?? uint.MaxValue, group ?? uint.MaxValue) != 0)
+        {
+            throw ErrnoException.FromLastError($"chown {path}");
+        }
+        File.SetUnixFileMode(path, access.Mode);
+        UnixFileMode actual = File.GetUnixFileMode(path);
+        if (actual != access.Mode)
+        {
+            throw new IOException($"socket {path} has mode {Convert.ToString((int)actual, 8)}, not {Convert.ToString((int)access.Mode, 8)}");
         }
     }
 

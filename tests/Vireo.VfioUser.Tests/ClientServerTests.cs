@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Vireo.Pci;
 using Vireo.Sys;
 
 namespace Vireo.VfioUser.Tests;

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Vireo.Pci;
 using Vireo.Sys;
 
 namespace Vireo.VfioUser.Tests;
@@ -273,7 +274,7 @@ public sealed class IoEventFdTests
             : base(new PciConfigSpace(0x1af4, 0x10f1, 0x120000))
         {
             DefineBar(0, PciBar.Trapped(0x100));
-            DefineBar(2, PciBar.SharedMemory(0x2000, [new SparseMmapArea(0, 0x1000)]));
+            DefineBar(2, PciBar.SharedMemory(0x2000, [new PciMmapArea(0, 0x1000)]));
             DefineMsix(4, 2, 0x1000, 2, 0x1800);
             DefineIoEventFd(0, 0x30, 4);
             Config.Seal();

@@ -10,17 +10,17 @@ internal sealed class RawPeer : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _server;
 
-    public RawPeer(bool negotiate = true)
+    public RawPeer(bool negotiate = true, string versionJson = "{}", VfioUserServerOptions? options = null)
     {
         Device = new TestDevice();
-        var server = new VfioUserServer(Device);
+        var server = new VfioUserServer(Device, options);
         (UnixSocket serverEnd, UnixSocket clientEnd) = UnixSocket.CreatePair();
         Socket = clientEnd;
         _server = new Thread(() => server.Serve(serverEnd, _stop.Token)) { IsBackground = true };
         _server.Start();
         if (negotiate)
         {
-            Send(Message(1, VfioUserCommand.Version, Encode(new VersionPayload(0, 2, "{}"))));
+            Send(Message(1, VfioUserCommand.Version, Encode(new VersionPayload(0, 2, versionJson))));
             Assert.False(ReadReply().IsError);
         }
     }
@@ -54,6 +54,17 @@ internal sealed class RawPeer : IDisposable
         {
             // The server may already have hung up: that is an allowed answer.
         }
+    }
+
+    /// <summary>The next reply header and its payload; fails after 5 s.</summary>
+    public (MessageHeader Header, byte[] Payload) ReadReplyWithPayload()
+    {
+        byte[] head = new byte[MessageHeader.Size];
+        Assert.True(ReadExactly(head, TimeSpan.FromSeconds(5)), "the server closed the connection");
+        MessageHeader header = MessageHeader.Read(head);
+        byte[] payload = new byte[header.PayloadSize];
+        Assert.True(ReadExactly(payload, TimeSpan.FromSeconds(5)), "reply payload cut short");
+        return (header, payload);
     }
 
     /// <summary>The next reply header (payload skipped); fails after 5 s.</summary>

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using Vireo.Pci;
 
 namespace Vireo.VfioUser.Tests;
 
@@ -16,7 +17,7 @@ internal sealed class TestDevice : VfioUserPciDevice
         Config.SetInterruptPin(1);
         Config.AddPowerManagement();
         DefineBar(0, PciBar.Trapped(0x100));
-        DefineBar(2, PciBar.SharedMemory(0x2000, [new SparseMmapArea(0, 0x1000)]));
+        DefineBar(2, PciBar.SharedMemory(0x2000, [new PciMmapArea(0, 0x1000)]));
         DefineMsix(4, 2, 0x1000, 2, 0x1800);
         DefineIoEventFd(0, 4, 4);
         DefineIoEventFd(0, 0x20, 4, 0x5a);

@@ -49,8 +49,13 @@ public sealed class TwinSocketTests
         Assert.False(pair.Client.TwinSocketActive);
         Assert.DoesNotContain("twin_socket", pair.Client.ServerCapabilitiesJson, StringComparison.Ordinal);
         pair.Client.DmaMap(0x200000, 0x1000, DmaMapFlags.Read | DmaMapFlags.Write);
-        // Off the serving thread there is no safe reader of the main socket.
-        Assert.Throws<InvalidOperationException>(() => pair.Device.Host.DmaWrite(0x200100, [1]));
+        // Off the serving thread the request goes out on the main socket and the serving thread,
+        // which alone reads it, hands the reply over (issue 17: device DMA runs asynchronously).
+        pair.Device.Host.DmaWrite(0x200100, [1, 2]);
+        Assert.Equal<byte>([1, 2], memory.Bytes.AsSpan(0x100, 2).ToArray());
+        byte[] back = new byte[2];
+        pair.Device.Host.DmaRead(0x200100, back);
+        Assert.Equal<byte>([1, 2], back);
         memory.Bytes.AsSpan(0, 16).Fill(0x17);
         pair.Client.WriteRegion(0, 8, BitConverter.GetBytes(0x200000UL));
         pair.Client.WriteRegion(0, 0x10, BitConverter.GetBytes(0x200400UL));

@@ -40,6 +40,10 @@ public sealed class MessageChannel : IDisposable
 
     public UnixSocket Socket => _socket;
 
+    /// <summary>How long the rest of a message may take once its first byte arrived; infinite
+    /// by default. A peer that stops mid-message is then a framing fault.</summary>
+    public TimeSpan PartialMessageTimeout { get; set; } = Timeout.InfiniteTimeSpan;
+
     public void Send(MessageHeader header, IVfioUserPayload payload, ReadOnlySpan<SafeFd> fds = default)
     {
         int length = MessageHeader.Size + payload.EncodedLength;
@@ -101,7 +105,8 @@ public sealed class MessageChannel : IDisposable
             {
                 throw new VfioUserDisconnectedException($"peer sent more than {MaxReceiveFds} descriptors");
             }
-            ReadExactly(headerBytes[got..], "header");
+            long deadline = PartialMessageTimeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)PartialMessageTimeout.TotalMilliseconds;
+            ReadExactly(headerBytes[got..], "header", deadline);
             MessageHeader header = MessageHeader.Read(headerBytes);
             if (header.MessageSize < MessageHeader.Size)
             {
@@ -112,7 +117,7 @@ public sealed class MessageChannel : IDisposable
                 throw new VfioUserDisconnectedException($"msg_size {header.MessageSize} exceeds the limit {MaxPayload + MessageHeader.Size}");
             }
             byte[] payload = header.PayloadSize == 0 ? [] : new byte[header.PayloadSize];
-            ReadExactly(payload, "payload");
+            ReadExactly(payload, "payload", deadline);
             var message = new ReceivedMessage(header, payload, fds);
             fds = [];
             return message;
@@ -131,12 +136,20 @@ public sealed class MessageChannel : IDisposable
 
     public void Dispose() => _socket.Dispose();
 
-    private void ReadExactly(Span<byte> buffer, string what)
+    private void ReadExactly(Span<byte> buffer, string what, long deadline)
     {
         while (!buffer.IsEmpty)
         {
             int got;
             bool truncated;
+            if (deadline != long.MaxValue)
+            {
+                long left = Math.Max(deadline - Environment.TickCount64, 0);
+                if (!Poller.WaitReadable(_socket.Handle, TimeSpan.FromMilliseconds(left)))
+                {
+                    throw new VfioUserDisconnectedException($"the peer sent part of a message {what} and nothing more for {PartialMessageTimeout.TotalSeconds:0.###} s");
+                }
+            }
             try
             {
                 // Descriptors are only expected with the header; any arriving later are closed by the kernel.

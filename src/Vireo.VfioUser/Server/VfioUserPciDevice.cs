@@ -1,3 +1,5 @@
+using Vireo.Pci;
+
 namespace Vireo.VfioUser;
 
 /// <summary>
@@ -81,7 +83,7 @@ public abstract class VfioUserPciDevice : IDisposable
         {
             throw new ArgumentException($"datamatch {value:x} does not fit {size} bytes", nameof(dataMatch));
         }
-        foreach (SparseMmapArea area in pciBar.IsSharedMemory ? pciBar.MmapAreas : [])
+        foreach (PciMmapArea area in pciBar.IsSharedMemory ? pciBar.MmapAreas : [])
         {
             if (offset < area.Offset + area.Size && area.Offset < offset + (ulong)size)
             {

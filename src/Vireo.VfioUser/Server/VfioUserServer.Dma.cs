@@ -1,13 +1,17 @@
+using System.Buffers.Binary;
 using Vireo.Sys;
 
 namespace Vireo.VfioUser;
 
 public sealed partial class VfioUserServer
 {
-    private readonly List<DmaRegion> _dma = [];
+    private readonly DmaMaps _dma;
+    private readonly PendingReplies _pendingReplies = new();
 
     public void DmaRead(ulong address, Span<byte> destination)
     {
+        List<(ulong Address, int Offset, int Length)>? deferred = null;
+        MessageChannel? channel = null;
         lock (_lock)
         {
             foreach ((DmaRegion region, ulong at, int offset, int length) in SplitDma(address, destination.Length, deviceReads: true))
@@ -17,16 +21,27 @@ public sealed partial class VfioUserServer
                 {
                     region.Read(at, slice);
                 }
+                else if (MessagesFromThisThreadWait)
+                {
+                    DmaByMessage(VfioUserCommand.DmaRead, at, slice, ReadOnlyMemory<byte>.Empty);
+                }
                 else
                 {
-                    DmaByMessage(VfioUserCommand.DmaRead, at, slice);
+                    (deferred ??= []).Add((at, offset, length));
+                    channel = _channel;
                 }
             }
+        }
+        foreach ((ulong at, int offset, int length) in deferred ?? [])
+        {
+            DmaByMessageUnlocked(channel, VfioUserCommand.DmaRead, at, destination.Slice(offset, length), ReadOnlyMemory<byte>.Empty);
         }
     }
 
     public void DmaWrite(ulong address, ReadOnlySpan<byte> source)
     {
+        List<(ulong Address, int Offset, int Length)>? deferred = null;
+        MessageChannel? channel = null;
         lock (_lock)
         {
             List<(DmaRegion Region, ulong Address, int Offset, int Length)> pieces = SplitDma(address, source.Length, deviceReads: false);
@@ -39,150 +54,138 @@ public sealed partial class VfioUserServer
                 {
                     region.Write(at, slice);
                 }
+                else if (MessagesFromThisThreadWait)
+                {
+                    DmaByMessage(VfioUserCommand.DmaWrite, at, [], slice.ToArray());
+                }
                 else
                 {
-                    DmaByMessage(VfioUserCommand.DmaWrite, at, slice.ToArray());
+                    (deferred ??= []).Add((at, offset, length));
+                    channel = _channel;
                 }
             }
         }
+        foreach ((ulong at, int offset, int length) in deferred ?? [])
+        {
+            DmaByMessageUnlocked(channel, VfioUserCommand.DmaWrite, at, [], source.Slice(offset, length).ToArray());
+        }
     }
 
-    /// <summary>Splits [address, address+length) over the maps, all checked before any byte
-    /// moves: EFAULT where no map covers it or the map lacks the permission (linux/vfio.h:
-    /// VFIO_DMA_MAP_FLAG_READ means readable by the device, WRITE writable by it).</summary>
-    private List<(DmaRegion Region, ulong Address, int Offset, int Length)> SplitDma(ulong address, int length, bool deviceReads)
+    /// <summary>True when a DMA message from this thread waits for its reply itself, under the
+    /// lock: on the serving thread (a device callback: the reply is read there, client commands
+    /// meanwhile are kept for later) and on the twin socket (nothing else travels on it). Any
+    /// other thread sends and lets the serving thread hand it the reply, so the serving thread
+    /// never stops answering the client.</summary>
+    private bool MessagesFromThisThreadWait => _twin is not null || Environment.CurrentManagedThreadId == _servingThread;
+
+    /// <summary>DMA_READ/DMA_WRITE from a device thread, outside the lock: the serving thread goes
+    /// on serving client commands and delivers the reply through <see cref="_pendingReplies"/>.
+    /// Failures are this request's (VfioUserException), never the device thread's end.</summary>
+    private void DmaByMessageUnlocked(MessageChannel? channel, VfioUserCommand command, ulong address, Span<byte> destination, ReadOnlyMemory<byte> source)
     {
-        var pieces = new List<(DmaRegion, ulong, int, int)>();
-        if (length == 0)
+        if (channel is null)
         {
-            return pieces;
+            throw new VfioUserException(Errno.EFAULT, "no client for DMA");
         }
-        if (address > ulong.MaxValue - (ulong)length)
+        // Reads fill destination, writes send source (sliced, never copied again here).
+        int total = command == VfioUserCommand.DmaRead ? destination.Length : source.Length;
+        int step = MessageDmaStep;
+        for (int done = 0; done < total; done += step)
         {
-            throw new VfioUserException(Errno.EFAULT, $"DMA {address:x}+{length} overflows");
-        }
-        int done = 0;
-        while (done < length)
-        {
+            int length = Math.Min(step, total - done);
             ulong at = address + (ulong)done;
-            DmaRegion region = _dma.Find(r => at >= r.Start && at < r.End)
-                ?? throw new VfioUserException(Errno.EFAULT, $"DMA address {at:x} is not mapped");
-            if (deviceReads ? !region.Readable : !region.Writable)
+            ushort id;
+            lock (_lock)
             {
-                throw new VfioUserException(Errno.EFAULT, $"DMA map at {region.Start:x} does not allow device {(deviceReads ? "reads" : "writes")}");
+                id = _nextMessageId++;
             }
-            int chunk = (int)Math.Min((ulong)(length - done), region.End - at);
-            pieces.Add((region, at, done, chunk));
-            done += chunk;
+            using PendingReply waiter = _pendingReplies.Register(id, command) ?? throw new VfioUserException(Errno.EIO, $"client gone before {command} at {at:x}");
+            try
+            {
+                var request = new DmaAccess(at, (ulong)length, command == VfioUserCommand.DmaWrite ? source.Slice(done, length) : ReadOnlyMemory<byte>.Empty);
+                channel.Send(new MessageHeader(id, command, 0, MessageFlags.Command, 0), request);
+            }
+            catch (VfioUserDisconnectedException e)
+            {
+                _pendingReplies.Forget(waiter);
+                throw new VfioUserException(Errno.EIO, $"{command} at {at:x}: {e.Message}");
+            }
+            using ReceivedMessage reply = waiter.Wait(_options.DmaReplyTimeout)
+                ?? throw new VfioUserException(Errno.EIO, $"no reply to {command} at {at:x} within {_options.DmaReplyTimeout} or the client left");
+            _pendingReplies.Forget(waiter);
+            CheckDmaReply(reply, command, at, length, command == VfioUserCommand.DmaRead ? destination[done..] : []);
         }
-        return pieces;
     }
+
+    private int MessageDmaStep => (int)Math.Min(Math.Min(_client.EffectiveMaxDataTransferSize, _options.MaxDataTransferSize), int.MaxValue / 2);
+
+    /// <summary>Checks a DMA reply and copies a read's data straight from the received payload.</summary>
+    private static void CheckDmaReply(ReceivedMessage reply, VfioUserCommand command, ulong at, int length, Span<byte> destination)
+    {
+        if (reply.Header.IsError)
+        {
+            throw new VfioUserException((int)reply.Header.Error, $"client refused {command} at {at:x}");
+        }
+        ReadOnlySpan<byte> payload = reply.Payload;
+        int expected = DmaAccess.Length + (command == VfioUserCommand.DmaRead ? length : 0);
+        // A read's reply carries exactly the data; a write's extra bytes are ignored, as before.
+        if (command == VfioUserCommand.DmaRead ? payload.Length != expected : payload.Length < expected)
+        {
+            throw new VfioUserException(Errno.EIO, $"{command} reply of {payload.Length} bytes, {expected} expected");
+        }
+        ulong address = BinaryPrimitives.ReadUInt64LittleEndian(payload);
+        ulong count = BinaryPrimitives.ReadUInt64LittleEndian(payload[8..]);
+        if (address != at || count != (ulong)length)
+        {
+            throw new VfioUserException(Errno.EIO, $"{command} reply for {address:x}+{count} does not match");
+        }
+        if (command == VfioUserCommand.DmaRead)
+        {
+            payload[DmaAccess.Length..].CopyTo(destination);
+        }
+    }
+
+    private List<(DmaRegion Region, ulong Address, int Offset, int Length)> SplitDma(ulong address, int length, bool deviceReads)
+        => _dma.Split(address, length, deviceReads);
 
     private IVfioUserPayload HandleDmaMap(ReceivedMessage message)
     {
         DmaMapRequest request = DmaMapRequest.Decode(message.Payload);
-        if ((request.Flags & ~(DmaMapFlags.Read | DmaMapFlags.Write)) != 0)
-        {
-            throw new VfioUserException(Errno.EINVAL, $"DMA_MAP flags {(uint)request.Flags:x}");
-        }
-        if (request.Size == 0 || request.Address > ulong.MaxValue - request.Size || request.Offset > ulong.MaxValue - request.Size)
-        {
-            throw new VfioUserException(Errno.EINVAL, $"DMA_MAP range {request.Address:x}+{request.Size:x}");
-        }
         if (message.FdCount > 1)
         {
             throw new VfioUserException(Errno.EINVAL, $"DMA_MAP with {message.FdCount} fds");
         }
-        foreach (DmaRegion existing in _dma)
-        {
-            if (request.Address < existing.End && existing.Start < request.Address + request.Size)
-            {
-                // libvfio-user: an identical re-map succeeds, any other overlap is EINVAL.
-                if (existing.Request == request && existing.IsMapped == (message.FdCount == 1))
-                {
-                    return default(EmptyPayload);
-                }
-                throw new VfioUserException(Errno.EINVAL, $"DMA_MAP {request.Address:x}+{request.Size:x} overlaps {existing.Start:x}");
-            }
-        }
-        if ((uint)_dma.Count >= _options.MaxDmaMaps)
-        {
-            throw new VfioUserException(Errno.ENOSPC, $"more than {_options.MaxDmaMaps} DMA maps");
-        }
-        using SafeFd? fd = message.FdCount == 1 ? message.TakeFd(0) : null;
-        _dma.Add(new DmaRegion(request, fd));
+        _dma.Map(request, message.FdCount == 1 ? message.TakeFd(0) : null);
         return default(EmptyPayload);
     }
 
     private IVfioUserPayload HandleDmaUnmap(ReadOnlySpan<byte> payload)
     {
         DmaUnmapRequest request = DmaUnmapRequest.Decode(payload);
-        if (request.Flags == DmaUnmapFlags.All)
-        {
-            if (request.Address != 0 || request.Size != 0)
-            {
-                throw new VfioUserException(Errno.EINVAL, "DMA_UNMAP ALL with an address range");
-            }
-            DropDmaMaps();
-            return request;
-        }
-        if (request.Flags != DmaUnmapFlags.None)
-        {
-            throw new VfioUserException(Errno.EINVAL, $"DMA_UNMAP flags {(uint)request.Flags:x}");
-        }
-        int index = _dma.FindIndex(r => r.Start == request.Address && r.Request.Size == request.Size);
-        if (index < 0)
-        {
-            throw new VfioUserException(Errno.ENOENT, $"no DMA map at {request.Address:x}+{request.Size:x}");
-        }
-        _dma[index].Dispose();
-        _dma.RemoveAt(index);
+        _dma.Unmap(request);
         return request;
     }
 
-    private void DropDmaMaps()
-    {
-        foreach (DmaRegion region in _dma)
-        {
-            region.Dispose();
-        }
-        _dma.Clear();
-    }
+    private void DropDmaMaps() => _dma.Clear();
 
-    /// <summary>DMA_READ/DMA_WRITE to the client on the same socket, in pieces of the client's
-    /// max_data_xfer_size. Client commands that arrive meanwhile are kept for later, in order.</summary>
-    private void DmaByMessage(VfioUserCommand command, ulong address, Span<byte> data)
+    /// <summary>DMA_READ/DMA_WRITE to the client, waiting here for each reply, in pieces of the
+    /// client's max_data_xfer_size. Client commands that arrive meanwhile are kept for later, in
+    /// order; replies for device threads' requests are handed to them.</summary>
+    private void DmaByMessage(VfioUserCommand command, ulong address, Span<byte> destination, ReadOnlyMemory<byte> source)
     {
         MessageChannel channel = _twin ?? _channel ?? throw new VfioUserException(Errno.EFAULT, "no client for DMA");
-        if (_twin is null && Environment.CurrentManagedThreadId != _servingThread)
+        // Reads fill destination, writes send source (sliced, never copied again here).
+        int total = command == VfioUserCommand.DmaRead ? destination.Length : source.Length;
+        int step = MessageDmaStep;
+        for (int done = 0; done < total; done += step)
         {
-            // Only the serving thread reads the main socket; a second reader would steal its
-            // messages. The twin socket carries nothing else, so with it any thread may (under _lock).
-            throw new InvalidOperationException("DMA through messages without a twin socket is only possible from device callbacks");
-        }
-        // Pieces both sides accept: the client's limit for our requests, ours for its replies.
-        int step = (int)Math.Min(Math.Min(_client.EffectiveMaxDataTransferSize, _options.MaxDataTransferSize), int.MaxValue / 2);
-        for (int done = 0; done < data.Length; done += step)
-        {
-            int length = Math.Min(step, data.Length - done);
+            int length = Math.Min(step, total - done);
             ulong at = address + (ulong)done;
             ushort id = _nextMessageId++;
-            var request = new DmaAccess(at, (ulong)length, command == VfioUserCommand.DmaWrite ? data.Slice(done, length).ToArray() : ReadOnlyMemory<byte>.Empty);
+            var request = new DmaAccess(at, (ulong)length, command == VfioUserCommand.DmaWrite ? source.Slice(done, length) : ReadOnlyMemory<byte>.Empty);
             channel.Send(new MessageHeader(id, command, 0, MessageFlags.Command, 0), request);
             using ReceivedMessage reply = AwaitReply(channel, id, command);
-            if (reply.Header.IsError)
-            {
-                throw new VfioUserException((int)reply.Header.Error, $"client refused {command} at {at:x}");
-            }
-            DmaAccess answer = DmaAccess.Decode(reply.Payload, withData: command == VfioUserCommand.DmaRead);
-            if (answer.Address != at || answer.Count != (ulong)length)
-            {
-                throw new VfioUserException(Errno.EIO, $"{command} reply for {answer.Address:x}+{answer.Count} does not match");
-            }
-            if (command == VfioUserCommand.DmaRead)
-            {
-                answer.Data.Span.CopyTo(data[done..]);
-            }
+            CheckDmaReply(reply, command, at, length, command == VfioUserCommand.DmaRead ? destination[done..] : []);
         }
     }
 
@@ -198,6 +201,10 @@ public sealed partial class VfioUserServer
             if (message.Header.IsReply && message.Header.MessageId == id && message.Header.Command == command)
             {
                 return message;
+            }
+            if (message.Header.IsReply && _pendingReplies.TryDeliver(message))
+            {
+                continue;
             }
             if (channel == _channel && message.Header.IsCommand && _deferred.Count < _options.MaxDeferredCommands)
             {

@@ -1,17 +1,13 @@
 using System.Buffers.Binary;
+using Vireo.Pci;
 using Vireo.Sys;
 
 namespace Vireo.VfioUser;
 
 public sealed partial class VfioUserServer
 {
-    private LowPowerMode _lowPower;
-    private bool _awakeForAccess;
-    private EventFd? _wakeFd;
-    private MigrationState _migrationState = MigrationState.Running;
-    private byte[]? _migrationOut;
-    private int _migrationOutPosition;
-    private MemoryStream? _migrationIn;
+    private readonly LowPowerState _power;
+    private readonly MigrationStream _migration;
 
     public bool IsLowPower
     {
@@ -19,7 +15,7 @@ public sealed partial class VfioUserServer
         {
             lock (_lock)
             {
-                return _lowPower != LowPowerMode.Off;
+                return _power.IsLowPower;
             }
         }
     }
@@ -30,7 +26,7 @@ public sealed partial class VfioUserServer
         {
             lock (_lock)
             {
-                return _migrationState;
+                return _migration.State;
             }
         }
     }
@@ -42,84 +38,15 @@ public sealed partial class VfioUserServer
     {
         lock (_lock)
         {
-            if (_lowPower == LowPowerMode.EnteredWithWakeup)
-            {
-                ExitLowPower(signal: true);
-            }
+            _power.RequestWake();
         }
     }
 
-    /// <summary>Any access through the protocol wakes the device first (vfio.h
-    /// VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY). With a wake eventfd it stays awake and the eventfd
-    /// fires once; without one it goes back to low power after the access, mmaps still revoked.</summary>
-    private void WakeForAccess()
-    {
-        switch (_lowPower)
-        {
-            case LowPowerMode.EnteredWithWakeup:
-                ExitLowPower(signal: true);
-                break;
-            case LowPowerMode.Entered when !_awakeForAccess:
-                _awakeForAccess = true;
-                _device.LowPowerChanged(false);
-                break;
-        }
-    }
+    private void WakeForAccess() => _power.WakeForAccess();
 
-    private void EndAccess()
-    {
-        if (_awakeForAccess)
-        {
-            _awakeForAccess = false;
-            if (_lowPower == LowPowerMode.Entered)
-            {
-                _device.LowPowerChanged(true);
-            }
-        }
-    }
+    private void EndAccess() => _power.EndAccess();
 
-    private void EnterLowPower(LowPowerMode mode, EventFd? wake)
-    {
-        _lowPower = mode;
-        _wakeFd = wake;
-        foreach (PciBar? bar in _device.Bars)
-        {
-            bar?.Revoke();
-        }
-        _device.LowPowerChanged(true);
-    }
-
-    private void ExitLowPower(bool signal)
-    {
-        if (_lowPower == LowPowerMode.Off)
-        {
-            return;
-        }
-        _lowPower = LowPowerMode.Off;
-        foreach (PciBar? bar in _device.Bars)
-        {
-            bar?.Reinstate();
-        }
-        if (signal && _wakeFd is not null)
-        {
-            try
-            {
-                _wakeFd.Signal();
-            }
-            catch (ErrnoException e)
-            {
-                Log($"wake eventfd: {e.Message}");
-            }
-        }
-        DropLowPowerWake();
-        _device.LowPowerChanged(false);
-    }
-
-    private void DropLowPowerWake()
-    {
-        _wakeFd?.Dispose();
-        _wakeFd = null;
-    }
+    private void DropLowPowerWake() => _power.DropWake();
 
     private DeviceFeatureFlags SupportedOperations(DeviceFeatureId feature) => feature switch
     {
@@ -154,7 +81,7 @@ public sealed partial class VfioUserServer
             {
                 DeviceFeatureId.DmaLoggingReport => HandleDmaLoggingReport(request),
                 DeviceFeatureId.Migration => FeatureReply(request, 8, span => BinaryPrimitives.WriteUInt64LittleEndian(span, (ulong)(MigrationFlags.StopCopy | MigrationFlags.PreCopy))),
-                _ => FeatureReply(request, 8, span => BinaryPrimitives.WriteUInt32LittleEndian(span, (uint)_migrationState)),
+                _ => FeatureReply(request, 8, span => BinaryPrimitives.WriteUInt32LittleEndian(span, (uint)_migration.State)),
             };
         }
         if (operations != DeviceFeatureFlags.Set)
@@ -169,7 +96,7 @@ public sealed partial class VfioUserServer
                 {
                     throw new VfioUserException(Errno.EINVAL, "MIG_DEVICE_STATE needs 8 bytes");
                 }
-                SetMigrationState((MigrationState)BinaryPrimitives.ReadUInt32LittleEndian(request.Data.Span));
+                _migration.MoveTo((MigrationState)BinaryPrimitives.ReadUInt32LittleEndian(request.Data.Span));
                 break;
             case DeviceFeatureId.DmaLoggingStart:
             {
@@ -191,26 +118,26 @@ public sealed partial class VfioUserServer
                 _dirtyLog = null;
                 break;
             case DeviceFeatureId.LowPowerEntry:
-                if (_lowPower != LowPowerMode.Off || message.FdCount != 0)
+                if (_power.IsLowPower || message.FdCount != 0)
                 {
                     throw new VfioUserException(Errno.EINVAL, "LOW_POWER_ENTRY while in low power, or with fds");
                 }
-                EnterLowPower(LowPowerMode.Entered, null);
+                _power.Enter(LowPowerMode.Entered, null);
                 break;
             case DeviceFeatureId.LowPowerEntryWithWakeup:
                 // vfio.h struct vfio_device_low_power_entry_with_wakeup {s32 wakeup_eventfd; u32
                 // reserved}: over vfio-user the eventfd travels by SCM_RIGHTS and the field is
                 // its index among the message's fds (0).
-                if (_lowPower != LowPowerMode.Off || request.Data.Length < 8 || message.FdCount != 1
+                if (_power.IsLowPower || request.Data.Length < 8 || message.FdCount != 1
                     || BinaryPrimitives.ReadInt32LittleEndian(request.Data.Span) != 0)
                 {
                     throw new VfioUserException(Errno.EINVAL, "LOW_POWER_ENTRY_WITH_WAKEUP needs one eventfd at index 0, outside low power");
                 }
-                EnterLowPower(LowPowerMode.EnteredWithWakeup, EventFd.FromHandle(message.TakeFd(0)));
+                _power.Enter(LowPowerMode.EnteredWithWakeup, EventFd.FromHandle(message.TakeFd(0)));
                 break;
             case DeviceFeatureId.LowPowerExit:
                 // vfio.h: LOW_POWER_EXIT may itself produce the wake-up notification.
-                ExitLowPower(signal: true);
+                _power.Exit(signal: true);
                 break;
             default:
                 throw new VfioUserException(Errno.EINVAL, $"device feature {(ushort)request.Feature} has no SET");
@@ -231,7 +158,7 @@ public sealed partial class VfioUserServer
         // Size the bitmap against the client's argsz and its transfer limit before making it.
         ulong? bitmapBytes = DmaLoggingReport.BitmapBytes(asked.Length, asked.PageSize);
         ulong replyBytes = (ulong)(DeviceFeature.Length + DmaLoggingReport.HeaderLength) + (bitmapBytes ?? 0);
-        if (bitmapBytes is null || replyBytes > request.Argsz || replyBytes > _client.EffectiveMaxDataTransferSize)
+        if (bitmapBytes is null || replyBytes > request.Argsz || replyBytes > DataLimit)
         {
             throw new VfioUserException(Errno.EINVAL, $"DMA logging report of {asked.Length:x} at page size {asked.PageSize:x} needs {replyBytes} bytes, argsz {request.Argsz}");
         }
@@ -239,6 +166,10 @@ public sealed partial class VfioUserServer
         byte[] data = (asked with { Bitmap = bitmap }).ToArray();
         return FeatureReply(request, data.Length, span => data.CopyTo(span));
     }
+
+    /// <summary>The most data one reply may carry: what the client accepts, and never more than
+    /// the server's own limit, whatever the client announced.</summary>
+    private uint DataLimit => Math.Min(_client.EffectiveMaxDataTransferSize, _options.MaxDataTransferSize);
 
     private void MarkDmaWritten(ulong address, int length) => _dirtyLog?.MarkWritten(address, (ulong)length);
 
@@ -267,102 +198,42 @@ public sealed partial class VfioUserServer
 
     private delegate void SpanAction(Span<byte> span);
 
-    /// <summary>Walks libvfio-user's next_state table (lib/migration.c) one arc at a time.</summary>
-    private void SetMigrationState(MigrationState target)
-    {
-        if (target is MigrationState.Error or MigrationState.RunningP2p or MigrationState.PreCopyP2p or > MigrationState.PreCopyP2p)
-        {
-            throw new VfioUserException(Errno.EINVAL, $"migration state {(uint)target}");
-        }
-        while (_migrationState != target)
-        {
-            MigrationState next = NextMigrationState(_migrationState, target);
-            if (next == MigrationState.Error)
-            {
-                throw new VfioUserException(Errno.EINVAL, $"no migration path from {_migrationState} to {target}");
-            }
-            MigrationState from = _migrationState;
-            if (from == MigrationState.Resuming)
-            {
-                _device.LoadState(_migrationIn?.ToArray() ?? []);
-                _migrationIn = null;
-            }
-            switch (next)
-            {
-                case MigrationState.StopCopy:
-                    _migrationOut = _device.SaveState();
-                    _migrationOutPosition = 0;
-                    break;
-                case MigrationState.PreCopy:
-                    // Everything is sent in STOP_COPY; pre-copy has no data of its own.
-                    _migrationOut = [];
-                    _migrationOutPosition = 0;
-                    break;
-                case MigrationState.Resuming:
-                    _migrationIn = new MemoryStream();
-                    break;
-                default:
-                    _migrationOut = null;
-                    break;
-            }
-            _migrationState = next;
-            _device.MigrationStateChanged(from, next);
-        }
-    }
-
-    internal static MigrationState NextMigrationState(MigrationState from, MigrationState to) => (from, to) switch
-    {
-        _ when from == to => to,
-        (MigrationState.Stop, MigrationState.PreCopy) => MigrationState.Running,
-        (MigrationState.Stop, _) => to,
-        (MigrationState.Running, MigrationState.PreCopy) => MigrationState.PreCopy,
-        (MigrationState.Running, _) => MigrationState.Stop,
-        (MigrationState.StopCopy, MigrationState.PreCopy) => MigrationState.Error,
-        (MigrationState.StopCopy, _) => MigrationState.Stop,
-        (MigrationState.Resuming, _) => MigrationState.Stop,
-        (MigrationState.PreCopy, MigrationState.StopCopy) => MigrationState.StopCopy,
-        (MigrationState.PreCopy, _) => MigrationState.Running,
-        _ => MigrationState.Error,
-    };
+    internal static MigrationState NextMigrationState(MigrationState from, MigrationState to) => MigrationStream.Next(from, to);
 
     private IVfioUserPayload HandleMigDataRead(ReadOnlySpan<byte> payload)
     {
         MigData request = MigData.Decode(payload);
-        if (!_device.SupportsMigration || _migrationState is not (MigrationState.PreCopy or MigrationState.StopCopy))
+        if (!_device.SupportsMigration || !_migration.CanRead)
         {
-            throw new VfioUserException(Errno.EINVAL, $"MIG_DATA_READ in state {_migrationState}");
+            throw new VfioUserException(Errno.EINVAL, $"MIG_DATA_READ in state {_migration.State}");
         }
-        if (request.Size > _client.EffectiveMaxDataTransferSize || request.Argsz < MigData.Length + (ulong)request.Size)
+        // The size is checked against our own limit before anything is allocated: a client may
+        // announce a max_data_xfer_size of 4 GiB (issue 17).
+        if (request.Size > DataLimit || request.Argsz < MigData.Length + (ulong)request.Size)
         {
             throw new VfioUserException(Errno.EINVAL, $"MIG_DATA_READ size {request.Size} argsz {request.Argsz}");
         }
-        byte[] source = _migrationOut ?? [];
-        int n = Math.Min((int)request.Size, source.Length - _migrationOutPosition);
         // libvfio-user sizes the reply for the size asked and reports the bytes produced in
         // argsz and size; the tail is zero.
         byte[] data = new byte[request.Size];
-        source.AsSpan(_migrationOutPosition, n).CopyTo(data);
-        _migrationOutPosition += n;
+        int n = _migration.Read(data);
         return new MigData((uint)(MigData.Length + n), (uint)n, data);
     }
 
     private IVfioUserPayload HandleMigDataWrite(ReadOnlySpan<byte> payload)
     {
         MigData request = MigData.Decode(payload);
-        if (!_device.SupportsMigration || _migrationState != MigrationState.Resuming || _migrationIn is null)
+        if (!_device.SupportsMigration || !_migration.CanWrite)
         {
-            throw new VfioUserException(Errno.EINVAL, $"MIG_DATA_WRITE in state {_migrationState}");
+            throw new VfioUserException(Errno.EINVAL, $"MIG_DATA_WRITE in state {_migration.State}");
         }
         if (request.Size > _options.MaxDataTransferSize || request.Argsz < MigData.Length + (ulong)request.Size || (ulong)request.Data.Length < request.Size)
         {
             throw new VfioUserException(Errno.EINVAL, $"MIG_DATA_WRITE size {request.Size} argsz {request.Argsz}");
         }
-        _migrationIn.Write(request.Data.Span[..(int)request.Size]);
+        _migration.Write(request.Data.Span[..(int)request.Size]);
         return default(EmptyPayload);
     }
 
-    private void ResetMigrationStreams()
-    {
-        _migrationOutPosition = 0;
-    }
+    private void ResetMigrationStreams() => _migration.Rewind();
 }

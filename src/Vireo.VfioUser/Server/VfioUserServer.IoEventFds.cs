@@ -5,9 +5,7 @@ namespace Vireo.VfioUser;
 
 public sealed partial class VfioUserServer
 {
-    // One eventfd per declaration, made for the connection that first asks for them, so a client
-    // that never does costs nothing and a new client never inherits a previous one's fds.
-    private List<(IoEventFdDeclaration Declaration, EventFd Fd)>? _ioEventFds;
+    private readonly IoEventFdSet _ioEventFds;
 
     private (IVfioUserPayload, SafeFd[]) HandleRegionIoFds(ReadOnlySpan<byte> payload)
     {
@@ -26,7 +24,7 @@ public sealed partial class VfioUserServer
         {
             throw new VfioUserException(Errno.EINVAL, $"GET_REGION_IO_FDS argsz {request.Argsz}");
         }
-        List<(IoEventFdDeclaration Declaration, EventFd Fd)> entries = IoEventFdsOf(request.Index);
+        List<(IoEventFdDeclaration Declaration, EventFd Fd)> entries = _ioEventFds.Of(request.Index);
         uint needed = (uint)(RegionIoFds.Length + (entries.Count * SubRegionIoEventFd.Length));
         if (request.Argsz < needed || entries.Count == 0)
         {
@@ -61,22 +59,9 @@ public sealed partial class VfioUserServer
         return (new RegionIoFds(needed, 0, request.Index, (uint)entries.Count, array), fds);
     }
 
-    private List<(IoEventFdDeclaration, EventFd)> IoEventFdsOf(uint region)
-    {
-        if (_ioEventFds is null)
-        {
-            _ioEventFds = [];
-            foreach (IoEventFdDeclaration declaration in _device.IoEventFds)
-            {
-                _ioEventFds.Add((declaration, EventFd.Create()));
-            }
-        }
-        return _ioEventFds.Where(e => (uint)e.Declaration.Bar == region).ToList();
-    }
-
     private void AddWatchedIoEventFds(List<(EventFd, Action)> watched)
     {
-        foreach ((IoEventFdDeclaration declaration, EventFd fd) in _ioEventFds ?? [])
+        foreach ((IoEventFdDeclaration declaration, EventFd fd) in _ioEventFds.Active)
         {
             watched.Add((fd, () => Kick(declaration)));
         }
@@ -93,22 +78,7 @@ public sealed partial class VfioUserServer
         EndAccess();
     }
 
-    private void ForgetIoEventFd(EventFd fd)
-    {
-        int index = _ioEventFds?.FindIndex(e => ReferenceEquals(e.Fd, fd)) ?? -1;
-        if (index >= 0)
-        {
-            _ioEventFds![index].Fd.Dispose();
-            _ioEventFds.RemoveAt(index);
-        }
-    }
+    private void ForgetIoEventFd(EventFd fd) => _ioEventFds.Forget(fd);
 
-    private void DropIoEventFds()
-    {
-        foreach ((_, EventFd fd) in _ioEventFds ?? [])
-        {
-            fd.Dispose();
-        }
-        _ioEventFds = null;
-    }
+    private void DropIoEventFds() => _ioEventFds.Clear();
 }

@@ -1,3 +1,4 @@
+using Vireo.Pci;
 using Vireo.Sys;
 
 namespace Vireo.VfioUser;
@@ -7,27 +8,15 @@ public sealed partial class VfioUserServer
     private const uint StandardIrqCount = 5;
     private const uint ExtendedIrqCount = 6;
 
-    private readonly Dictionary<VfioIrqIndex, IrqVectors> _irqs = [];
-    private readonly Queue<ulong> _acpiQueue;
-    private int _acpiDropped;
-    private Timer? _acpiRetry;
+    private readonly IrqState _irqState;
 
-    private uint IrqCount => _acpiNegotiated ? ExtendedIrqCount : StandardIrqCount;
+    private uint IrqCount => _irqState.AcpiNegotiated ? ExtendedIrqCount : StandardIrqCount;
 
     public bool Interrupt(int vector)
     {
         lock (_lock)
         {
-            PciConfigSpace config = _device.Config;
-            if (config.MsixEnabled)
-            {
-                return Trigger(VfioIrqIndex.Msix, vector);
-            }
-            if (config.MsiEnabled)
-            {
-                return Trigger(VfioIrqIndex.Msi, vector);
-            }
-            return !config.IntxDisabled && Raise(VfioIrqIndex.Intx, 0);
+            return _irqState.Interrupt(vector);
         }
     }
 
@@ -35,62 +24,15 @@ public sealed partial class VfioUserServer
     {
         lock (_lock)
         {
-            return Raise(index, subIndex);
+            return _irqState.Raise(index, subIndex);
         }
-    }
-
-    /// <summary>A raise by the device. INTx is automasked (linux/vfio.h VFIO_IRQ_INFO_AUTOMASKED,
-    /// seed 004): the first raise signals the trigger eventfd and masks the line, so a guest that
-    /// does not service it cannot make the device interrupt it over and over; later raises stay
-    /// pending, once, until the client unmasks (SET_IRQS ACTION_UNMASK, or its unmask eventfd,
-    /// which KVM's resample irqfd writes at the guest's EOI).</summary>
-    private bool Raise(VfioIrqIndex index, int vector)
-    {
-        if (index != VfioIrqIndex.Intx)
-        {
-            return Trigger(index, vector);
-        }
-        if (vector != 0 || VectorCount(index) == 0)
-        {
-            return false;
-        }
-        IrqVectors intx = Vectors(index);
-        if (intx.IsMasked(0))
-        {
-            intx.SetPending(0, true);
-            return false;
-        }
-        if (!intx.Signal(0))
-        {
-            return false;
-        }
-        intx.SetMasked(0, true);
-        return true;
     }
 
     public void NotifyAcpi(byte code)
     {
         lock (_lock)
         {
-            int capacity = Math.Max(_options.AcpiQueueCapacity, 2);
-            if (_acpiDropped > 0)
-            {
-                // The marker goes where the loss happened, so it needs a slot of its own.
-                if (_acpiQueue.Count + 2 > capacity)
-                {
-                    _acpiDropped++;
-                    return;
-                }
-                _acpiQueue.Enqueue(AcpiNotification.EncodeOverflow(_acpiDropped));
-                _acpiDropped = 0;
-            }
-            if (_acpiQueue.Count >= capacity)
-            {
-                _acpiDropped = 1;
-                return;
-            }
-            _acpiQueue.Enqueue(AcpiNotification.EncodeCode(code));
-            DeliverAcpi();
+            _irqState.NotifyAcpi(code);
         }
     }
 
@@ -119,19 +61,7 @@ public sealed partial class VfioUserServer
         return new IrqInfo(IrqInfo.Length, flags, request.Index, (uint)VectorCount(index));
     }
 
-    private int VectorCount(VfioIrqIndex index) => index switch
-    {
-        VfioIrqIndex.Intx => _device.Config.ReadU16(PciConfigSpace.InterruptPinOffset) & 0xff,
-        VfioIrqIndex.Msi => _device.Config.MsiVectors,
-        VfioIrqIndex.Msix => _device.Config.MsixVectors,
-        VfioIrqIndex.Err or VfioIrqIndex.Req => 1,
-        VfioIrqIndex.AcpiNotify => _acpiNegotiated ? 1 : 0,
-        _ => 0,
-    } switch
-    {
-        > 1 when index == VfioIrqIndex.Intx => 1,
-        var n => n,
-    };
+    private int VectorCount(VfioIrqIndex index) => _irqState.VectorCount(index);
 
     private IVfioUserPayload HandleSetIrqs(ReceivedMessage message)
     {
@@ -267,118 +197,35 @@ public sealed partial class VfioUserServer
 
     private void AddWatchedIrqFds(List<(EventFd, Action)> watched)
     {
-        if (_irqs.TryGetValue(VfioIrqIndex.Intx, out IrqVectors? intx) && intx.UnmaskFd(0) is EventFd unmask)
+        if (_irqState.IntxUnmaskFd is EventFd unmask)
         {
-            watched.Add((unmask, () => UnmaskFromEventFd(unmask)));
-        }
-    }
-
-    private void UnmaskFromEventFd(EventFd fd)
-    {
-        if (_irqs.TryGetValue(VfioIrqIndex.Intx, out IrqVectors? intx) && ReferenceEquals(intx.UnmaskFd(0), fd))
-        {
-            intx.SetMasked(0, false);
-            DeliverPendingInterrupts();
+            watched.Add((unmask, () => _irqState.UnmaskFromEventFd(unmask)));
         }
     }
 
     private void ForgetWatched(EventFd fd)
     {
-        if (_irqs.TryGetValue(VfioIrqIndex.Intx, out IrqVectors? intx) && ReferenceEquals(intx.UnmaskFd(0), fd))
-        {
-            intx.AssignUnmask(0, null);
-        }
+        _irqState.ForgetUnmask(fd);
         ForgetIoEventFd(fd);
     }
 
     private static bool IsSingleBit(uint value) => value != 0 && (value & (value - 1)) == 0;
 
-    private IrqVectors Vectors(VfioIrqIndex index)
-    {
-        if (!_irqs.TryGetValue(index, out IrqVectors? vectors))
-        {
-            vectors = new IrqVectors(Math.Max(VectorCount(index), 1));
-            _irqs[index] = vectors;
-        }
-        return vectors;
-    }
+    private IrqVectors Vectors(VfioIrqIndex index) => _irqState.Vectors(index);
 
-    private bool Trigger(VfioIrqIndex index, int vector)
-    {
-        if (vector < 0 || vector >= VectorCount(index))
-        {
-            return false;
-        }
-        IrqVectors vectors = Vectors(index);
-        bool blocked = vectors.IsMasked(vector) || (index == VfioIrqIndex.Msix && MsixFunctionMasked);
-        if (blocked)
-        {
-            vectors.SetPending(vector, true);
-            return false;
-        }
-        return vectors.Signal(vector);
-    }
+    private bool Trigger(VfioIrqIndex index, int vector) => _irqState.Trigger(index, vector);
 
-    private bool IsPending(VfioIrqIndex index, int vector) => _irqs.TryGetValue(index, out IrqVectors? v) && v.IsPending(vector);
+    private bool IsPending(VfioIrqIndex index, int vector) => _irqState.IsPending(index, vector);
 
-    /// <summary>Fires vectors left pending by a mask that has since been lifted.</summary>
-    private void DeliverPendingInterrupts()
-    {
-        foreach ((VfioIrqIndex index, IrqVectors vectors) in _irqs)
-        {
-            for (int v = 0; v < vectors.Length; v++)
-            {
-                if (vectors.IsPending(v) && !vectors.IsMasked(v) && !(index == VfioIrqIndex.Msix && MsixFunctionMasked) && vectors.Signal(v))
-                {
-                    vectors.SetPending(v, false);
-                    if (index == VfioIrqIndex.Intx)
-                    {
-                        // The pending raise is delivered now, so it masks the line like any raise.
-                        vectors.SetMasked(v, true);
-                    }
-                }
-            }
-        }
-    }
+    private void DeliverPendingInterrupts() => _irqState.DeliverPending();
+
+    private void DeliverAcpi() => _irqState.DeliverAcpi();
 
     private void ResetInterruptState()
     {
-        foreach (IrqVectors vectors in _irqs.Values)
-        {
-            vectors.ResetMasks();
-        }
+        _irqState.ResetMasks();
         ResetMsixTable();
     }
 
-    private void DropIrqFds()
-    {
-        foreach (IrqVectors vectors in _irqs.Values)
-        {
-            vectors.Clear();
-        }
-        _irqs.Clear();
-    }
-
-    /// <summary>Puts the next queued ACPI value into the eventfd once the client has read the
-    /// previous one (the server is the only writer, so a zero counter means "consumed").</summary>
-    private void DeliverAcpi()
-    {
-        if (_acpiQueue.Count == 0 || !_irqs.TryGetValue(VfioIrqIndex.AcpiNotify, out IrqVectors? vectors) || vectors.Fd(0) is not EventFd fd)
-        {
-            return;
-        }
-        if (Poller.WaitReadable(fd.Handle, TimeSpan.Zero))
-        {
-            // The client has not read the last value yet: look again shortly.
-            _acpiRetry ??= new Timer(_ => { lock (_lock) { DeliverAcpi(); } });
-            _acpiRetry.Change(TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
-            return;
-        }
-        fd.Signal(_acpiQueue.Dequeue());
-        if (_acpiQueue.Count > 0)
-        {
-            _acpiRetry ??= new Timer(_ => { lock (_lock) { DeliverAcpi(); } });
-            _acpiRetry.Change(TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
-        }
-    }
+    private void DropIrqFds() => _irqState.Clear();
 }

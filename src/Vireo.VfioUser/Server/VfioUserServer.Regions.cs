@@ -1,13 +1,12 @@
 using System.Buffers.Binary;
+using Vireo.Pci;
 using Vireo.Sys;
 
 namespace Vireo.VfioUser;
 
 public sealed partial class VfioUserServer
 {
-    // PCI 3.0 §6.8.2.6: an MSI-X table entry is 16 bytes; Vector Control bit 0 masks it.
-    private const int MsixEntrySize = 16;
-    private byte[]? _msixTable;
+    private MsixTable? _msixTable;
 
     private IVfioUserPayload HandleDeviceInfo(ReadOnlySpan<byte> payload)
     {
@@ -47,7 +46,8 @@ public sealed partial class VfioUserServer
         }
         flags |= RegionInfoFlags.Caps;
         SafeFd fd = FileDescriptor.Duplicate(bar.MemoryFd!);
-        return (new RegionInfo(needed, flags, request.Index, RegionInfo.Length, size, 0, bar.MmapAreas), [fd]);
+        SparseMmapArea[] areas = [.. bar.MmapAreas.Select(a => new SparseMmapArea(a.Offset, a.Size))];
+        return (new RegionInfo(needed, flags, request.Index, RegionInfo.Length, size, 0, areas), [fd]);
     }
 
     private IVfioUserPayload HandleRegionRead(ReadOnlySpan<byte> payload)
@@ -167,32 +167,9 @@ public sealed partial class VfioUserServer
         }
     }
 
-    private byte[] MsixTable
-    {
-        get
-        {
-            if (_msixTable is null)
-            {
-                _msixTable = new byte[_device.Config.MsixVectors * MsixEntrySize];
-                ResetMsixTable();
-            }
-            return _msixTable;
-        }
-    }
+    private MsixTable MsixTable => _msixTable ??= new MsixTable(_device.Config.MsixVectors);
 
-    private void ResetMsixTable()
-    {
-        if (_msixTable is null)
-        {
-            return;
-        }
-        Array.Clear(_msixTable);
-        for (int v = 0; v < _device.Config.MsixVectors; v++)
-        {
-            // PCI 3.0 §6.8.2.9: every vector is masked after reset.
-            _msixTable[(v * MsixEntrySize) + 12] = 1;
-        }
-    }
+    private void ResetMsixTable() => _msixTable?.Reset();
 
     private bool TryMsixAccess(int bar, ulong offset, Span<byte> data, bool write)
     {
@@ -201,51 +178,31 @@ public sealed partial class VfioUserServer
         {
             return false;
         }
-        ulong tableLength = (ulong)(vectors * MsixEntrySize);
+        ulong tableLength = (ulong)(vectors * MsixTable.EntrySize);
         if (bar == _device.MsixTableBar && offset >= _device.MsixTableOffset && offset - _device.MsixTableOffset < tableLength)
         {
             ulong at = offset - _device.MsixTableOffset;
-            int length = (int)Math.Min((ulong)data.Length, tableLength - at);
             if (write)
             {
-                data[..length].CopyTo(MsixTable.AsSpan((int)at));
+                MsixTable.Write(at, data);
                 DeliverPendingInterrupts();
             }
             else
             {
-                MsixTable.AsSpan((int)at, length).CopyTo(data);
+                MsixTable.Read(at, data);
             }
             return true;
         }
-        ulong pbaLength = (ulong)(((vectors + 63) / 64) * 8);
+        ulong pbaLength = (ulong)MsixTable.PbaLengthFor(vectors);
         if (bar == _device.MsixPbaBar && offset >= _device.MsixPbaOffset && offset - _device.MsixPbaOffset < pbaLength)
         {
             // PCI 3.0 §6.8.2.10: the PBA is read-only; writes are ignored.
             if (!write)
             {
-                ulong at = offset - _device.MsixPbaOffset;
-                data.Clear();
-                for (int i = 0; i < data.Length && at + (ulong)i < pbaLength; i++)
-                {
-                    int firstVector = (int)(at + (ulong)i) * 8;
-                    byte bits = 0;
-                    for (int b = 0; b < 8; b++)
-                    {
-                        if (IsPending(VfioIrqIndex.Msix, firstVector + b))
-                        {
-                            bits |= (byte)(1 << b);
-                        }
-                    }
-                    data[i] = bits;
-                }
+                MsixTable.ReadPba(vectors, offset - _device.MsixPbaOffset, data, v => IsPending(VfioIrqIndex.Msix, v));
             }
             return true;
         }
         return false;
     }
-
-    // Only the Function Mask gates delivery: VMMs such as QEMU emulate the MSI-X table
-    // themselves and never forward its writes, so the per-vector bits here would stay masked
-    // forever; they mask through SET_IRQS ACTION_MASK instead, as with kernel VFIO.
-    private bool MsixFunctionMasked => _device.Config.MsixFunctionMasked;
 }

@@ -23,28 +23,38 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
     private VfioUserCapabilities _client = new();
     private bool _negotiated;
     private bool _lowPowerNegotiated;
-    private bool _acpiNegotiated;
     private ushort _nextMessageId = 0x8000;
     private int _servingThread;
+    private bool _clientActive;
+
+    private static readonly TimeSpan s_clientEndGrace = TimeSpan.FromMilliseconds(500);
 
     public VfioUserServer(VfioUserPciDevice device, VfioUserServerOptions? options = null)
     {
         _device = device;
         _options = options ?? new VfioUserServerOptions();
-        _acpiQueue = new Queue<ulong>(_options.AcpiQueueCapacity);
+        _irqState = new IrqState(device.Config, _lock, _options.AcpiQueueCapacity);
+        _migration = new MigrationStream(device);
+        _dma = new DmaMaps(_options.MaxDmaMaps);
+        _power = new LowPowerState(device, Log);
+        _ioEventFds = new IoEventFdSet(device.IoEventFds);
         device.Attach(this);
     }
 
     /// <summary>The client's announced capabilities (defaults before VERSION).</summary>
     public VfioUserCapabilities ClientCapabilities => _client;
 
-    /// <summary>Listens on <paramref name="socketPath"/> and serves clients one after another
-    /// until cancelled. <paramref name="onListening"/> runs once the socket accepts connections.</summary>
+    /// <summary>Listens on <paramref name="socketPath"/> (created with the options' mode, owner
+    /// and group) and serves one client at a time until cancelled; each client is served on its
+    /// own thread. A client that connects while another is being served is refused: a log line,
+    /// and its connection is closed at once (one device, one client, as in libvfio-user).
+    /// <paramref name="onListening"/> runs once the socket accepts connections.</summary>
     public void Run(string socketPath, CancellationToken cancellationToken, Action? onListening = null)
     {
-        using UnixSocket listener = UnixSocket.Listen(socketPath);
+        using UnixSocket listener = UnixSocket.Listen(socketPath, UnixSocket.MaxBacklog, _options.SocketAccess);
         using CancellationTokenRegistration registration = cancellationToken.Register(listener.Shutdown);
         onListening?.Invoke();
+        Thread? serving = null;
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -63,12 +73,38 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
                     connection.Dispose();
                     return;
                 }
-                Serve(connection, cancellationToken);
+                // A client that just closed its connection is still being finished off for a
+                // moment: give it that moment, so "disconnect, reconnect" is never refused.
+                if (Volatile.Read(ref _clientActive) && serving is not null && !serving.Join(s_clientEndGrace))
+                {
+                    Log("refusing a second client: another client is being served");
+                    connection.Dispose();
+                    continue;
+                }
+                // The previous client is gone; its thread is only dropping its resources.
+                serving?.Join();
+                Volatile.Write(ref _clientActive, true);
+                serving = new Thread(() => ServeLogged(connection, cancellationToken)) { Name = "vfio-user client", IsBackground = true };
+                serving.Start();
             }
         }
         finally
         {
+            serving?.Join();
             File.Delete(socketPath);
+        }
+    }
+
+    private void ServeLogged(UnixSocket connection, CancellationToken cancellationToken)
+    {
+        try
+        {
+            Serve(connection, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            // One client's failure must not end the server: it is logged, the next one is served.
+            Log($"client ended by an error: {e}");
         }
     }
 
@@ -76,7 +112,7 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
     /// token is cancelled; takes ownership of <paramref name="connection"/>.</summary>
     public void Serve(UnixSocket connection, CancellationToken cancellationToken = default)
     {
-        var channel = new MessageChannel(connection, MaxRequestPayload, _options.MaxMessageFds);
+        var channel = new MessageChannel(connection, MaxRequestPayload, _options.MaxMessageFds) { PartialMessageTimeout = _options.PartialMessageTimeout };
         using CancellationTokenRegistration registration = cancellationToken.Register(() =>
         {
             channel.Shutdown();
@@ -89,8 +125,9 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
             _client = new VfioUserCapabilities();
             _negotiated = false;
             _lowPowerNegotiated = false;
-            _acpiNegotiated = false;
+            _irqState.AcpiNegotiated = false;
         }
+        _pendingReplies.Open();
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -99,6 +136,11 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
                 if (message is null)
                 {
                     break;
+                }
+                if (message.Header.IsReply && _pendingReplies.TryDeliver(message))
+                {
+                    // A device thread's DMA request is answered; it owns the message now.
+                    continue;
                 }
                 using (message)
                 {
@@ -118,6 +160,8 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
         }
         finally
         {
+            Volatile.Write(ref _clientActive, false);
+            _pendingReplies.Close();
             lock (_lock)
             {
                 _channel = null;
@@ -263,6 +307,14 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
             Reply(header, error: Errno.EIO);
             return true;
         }
+        catch (OutOfMemoryException e)
+        {
+            // Every peer-chosen size is capped before allocation; should one still slip through,
+            // the request fails and the server lives on.
+            Log($"{header.Command} #{header.MessageId}: {e.Message}");
+            Reply(header, error: Errno.ENOMEM);
+            return true;
+        }
     }
 
     private (IVfioUserPayload Reply, SafeFd[] Fds) Dispatch(ReceivedMessage message)
@@ -307,7 +359,7 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
         VfioUserCapabilities client = request.Capabilities is null ? new VfioUserCapabilities() : VfioUserCapabilities.Parse(request.Capabilities);
         _client = client;
         _lowPowerNegotiated = _options.OfferLowPower && client.VireoLowPower == true;
-        _acpiNegotiated = _options.OfferAcpiNotify && client.VireoAcpiNotify == true;
+        _irqState.AcpiNegotiated = _options.OfferAcpiNotify && client.VireoAcpiNotify == true;
         _channel!.MaxReceiveFds = _options.MaxMessageFds;
         _negotiated = true;
         // libvfio-user's answer to a client asking twin_socket: supported, fd_index 0, and the
@@ -330,7 +382,7 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
             MigrationPageSize = _device.SupportsMigration ? VfioUserCapabilities.DefaultPageSizes : null,
             WriteMultiple = true,
             VireoLowPower = _lowPowerNegotiated ? true : null,
-            VireoAcpiNotify = _acpiNegotiated ? true : null,
+            VireoAcpiNotify = _irqState.AcpiNegotiated ? true : null,
             TwinSocket = twin ? true : null,
             TwinSocketFdIndex = twin ? 0 : null,
         };

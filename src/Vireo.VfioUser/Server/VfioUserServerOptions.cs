@@ -1,3 +1,5 @@
+using Vireo.Sys;
+
 namespace Vireo.VfioUser;
 
 /// <summary>Limits the server announces and enforces.</summary>
@@ -29,6 +31,15 @@ public sealed record VfioUserServerOptions
 
     /// <summary>Client commands the server holds while it waits for a DMA reply.</summary>
     public int MaxDeferredCommands { get; init; } = 64;
+
+    /// <summary>How long the rest of a message may take once its first byte has arrived. A
+    /// client that sends part of a message and goes quiet is disconnected after it, so it cannot
+    /// hold the device (idle time between messages is not limited).</summary>
+    public TimeSpan PartialMessageTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Mode, owner and group of the listening socket made by <see cref="VfioUserServer.Run"/>;
+    /// owner-only (0600) unless the user asks otherwise.</summary>
+    public SocketFileAccess SocketAccess { get; init; } = SocketFileAccess.OwnerOnly;
 
     public Action<string>? Log { get; init; }
 }

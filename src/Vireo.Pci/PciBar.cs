@@ -1,6 +1,6 @@
 using Vireo.Sys;
 
-namespace Vireo.VfioUser;
+namespace Vireo.Pci;
 
 /// <summary>
 /// A memory BAR: either trapped (every access is a REGION_READ/WRITE answered by the device) or
@@ -14,7 +14,7 @@ public sealed class PciBar : IDisposable
     private readonly MappedMemory? _mapping;
     private byte[]? _revokedContents;
 
-    private PciBar(ulong size, bool is64Bit, bool prefetchable, SafeFd? fd, IReadOnlyList<SparseMmapArea> areas)
+    private PciBar(ulong size, bool is64Bit, bool prefetchable, SafeFd? fd, IReadOnlyList<PciMmapArea> areas)
     {
         Size = size;
         Is64Bit = is64Bit;
@@ -38,7 +38,7 @@ public sealed class PciBar : IDisposable
 
     public bool IsSharedMemory => MemoryFd is not null;
 
-    public IReadOnlyList<SparseMmapArea> MmapAreas { get; }
+    public IReadOnlyList<PciMmapArea> MmapAreas { get; }
 
     /// <summary>True while the client's mappings are revoked (device in low power).</summary>
     public bool IsRevoked => _revokedContents is not null;
@@ -51,11 +51,11 @@ public sealed class PciBar : IDisposable
 
     /// <summary>A BAR backed by shared memory; <paramref name="mmapAreas"/> (page aligned) default
     /// to the whole BAR.</summary>
-    public static PciBar SharedMemory(ulong size, IReadOnlyList<SparseMmapArea>? mmapAreas = null, bool is64Bit = false, bool prefetchable = false)
+    public static PciBar SharedMemory(ulong size, IReadOnlyList<PciMmapArea>? mmapAreas = null, bool is64Bit = false, bool prefetchable = false)
     {
         CheckSize(size, PageSize);
-        mmapAreas ??= [new SparseMmapArea(0, size)];
-        foreach (SparseMmapArea area in mmapAreas)
+        mmapAreas ??= [new PciMmapArea(0, size)];
+        foreach (PciMmapArea area in mmapAreas)
         {
             if (area.Size == 0 || area.Offset % PageSize != 0 || area.Size % PageSize != 0 || area.Offset > size - area.Size)
             {
@@ -76,7 +76,7 @@ public sealed class PciBar : IDisposable
 
     public bool IsInMmapArea(ulong offset, ulong length)
     {
-        foreach (SparseMmapArea area in MmapAreas)
+        foreach (PciMmapArea area in MmapAreas)
         {
             if (offset >= area.Offset && length <= area.Size && offset - area.Offset <= area.Size - length)
             {
@@ -94,7 +94,7 @@ public sealed class PciBar : IDisposable
     /// <summary>Cuts the client's mappings: the memfd shrinks to 0, so every mapping of it faults
     /// (SIGBUS) in every process, as vfio-pci's mmaps do while the device is in low power. The
     /// contents move to a private copy that the device keeps using.</summary>
-    internal void Revoke()
+    public void Revoke()
     {
         if (MemoryFd is null || _revokedContents is not null)
         {
@@ -106,7 +106,8 @@ public sealed class PciBar : IDisposable
         FileDescriptor.Truncate(MemoryFd, 0);
     }
 
-    internal void Reinstate()
+    /// <summary>Gives the client its mappings back with the contents the device kept.</summary>
+    public void Reinstate()
     {
         if (MemoryFd is null || _revokedContents is null)
         {

@@ -1,4 +1,4 @@
-namespace Vireo.VfioUser;
+namespace Vireo.Pci;
 
 /// <summary>PMCSR PowerState field (PCI Bus Power Management Interface 1.2 §3.2.4).</summary>
 public enum PciPowerState

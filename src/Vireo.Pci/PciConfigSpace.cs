@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace Vireo.VfioUser;
+namespace Vireo.Pci;
 
 /// <summary>
 /// Emulated PCI configuration space: registers plus per-bit write masks (writable and
