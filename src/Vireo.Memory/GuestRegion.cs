@@ -73,7 +73,9 @@ public sealed class GuestRegion : IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(backing), backing, "unknown guest memory backing");
         }
-        SafeFd fd = MemFd.Create(name, size);
+        // Sealable, so a device server can seal it against shrinking and then map it, instead of
+        // reaching guest RAM with pread/pwrite (guest RAM never shrinks).
+        SafeFd fd = MemFd.Create(name, size, allowSealing: true);
         try
         {
             return new GuestRegion(start, size, backing, fd, MappedMemory.MapShared(fd, size, 0, "mmap guest RAM"), hugePagesAdvised: false);
