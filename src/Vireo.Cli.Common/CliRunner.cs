@@ -1,0 +1,107 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+
+namespace Vireo.Cli.Common;
+
+/// <summary>Parses and runs one of Vireo's command lines with the same conventions everywhere:
+/// generated help on stdout (exit 0), a usage error as one line on stderr (exit 2), a failure
+/// the user can fix as one line on stderr (exit 1), and a bug with its stack (exit 70).</summary>
+public static class CliRunner
+{
+    public const int Failure = 1;
+
+    public const int Usage = 2;
+
+    /// <summary>EX_SOFTWARE from sysexits.h: an internal error.</summary>
+    public const int Bug = 70;
+
+    /// <summary>A root command named as the program is invoked, with -h/--help.</summary>
+    public static VireoCommand CreateRoot(string name, string description, string? details = null)
+    {
+        var root = new VireoCommand(name, description, details);
+        root.Options.Add(new HelpOption { Action = new VireoHelpAction(), Recursive = true });
+        return root;
+    }
+
+    /// <summary>Makes <paramref name="group"/> a command of commands: alone it prints its help
+    /// and exits 2, and `help NAME...` shows a subcommand's help.</summary>
+    public static void MakeGroup(Command group)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        var names = new Argument<string[]>("command") { Arity = ArgumentArity.ZeroOrMore, Description = "The command to describe." };
+        var help = new Command("help", "Show the help of a command (`help run` is `run --help`).") { names };
+        help.SetAction(result =>
+        {
+            List<string> path = CommandLineErrors.CommandPath(result.CommandResult);
+            string[] words = [.. path.Skip(1).SkipLast(1), .. result.GetValue(names) ?? [], "--help"];
+            ParseResult again = result.RootCommandResult.Command.Parse(words);
+            if (again.UnmatchedTokens.Count > 0)
+            {
+                throw new UsageException($"help: no command '{again.UnmatchedTokens[0]}' (see `{string.Join(' ', path.SkipLast(1))} --help`)");
+            }
+            return again.Invoke(result.InvocationConfiguration);
+        });
+        group.Subcommands.Add(help);
+        group.SetAction(result =>
+        {
+            new VireoHelpAction().Invoke(result);
+            return Usage;
+        });
+    }
+
+    /// <summary>Parses <paramref name="args"/> against <paramref name="root"/> and runs the
+    /// chosen command; <paramref name="isUserError"/> says which exceptions are the user's to
+    /// fix (one line, exit 1) rather than bugs.</summary>
+    public static async Task<int> RunAsync(
+        Command root, IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr,
+        Func<Exception, bool> isUserError, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        ArgumentNullException.ThrowIfNull(stderr);
+        ArgumentNullException.ThrowIfNull(isUserError);
+        ParseResult result = root.Parse(args);
+        bool help = result.Action is VireoHelpAction;
+        if (!help && result.Errors.Count > 0)
+        {
+            await stderr.WriteLineAsync(CommandLineErrors.Describe(result));
+            return Usage;
+        }
+        if (!help && CommandLineErrors.Duplicate(result.CommandResult) is string duplicate)
+        {
+            await stderr.WriteLineAsync(CommandLineErrors.Format(CommandLineErrors.CommandPath(result.CommandResult), duplicate));
+            return Usage;
+        }
+        var configuration = new InvocationConfiguration
+        {
+            Output = stdout,
+            Error = stderr,
+            EnableDefaultExceptionHandler = false,
+            // Commands handle SIGINT/SIGTERM themselves (vireo run presses the power button).
+            ProcessTerminationTimeout = null,
+        };
+        return await GuardAsync(root.Name, () => result.InvokeAsync(configuration, cancellationToken), stderr, isUserError);
+    }
+
+    /// <summary>Runs <paramref name="body"/> and turns its exceptions into exit statuses: a
+    /// <see cref="UsageException"/> is 2, a user error 1, each as one line on stderr.</summary>
+    public static async Task<int> GuardAsync(string program, Func<Task<int>> body, TextWriter stderr, Func<Exception, bool> isUserError)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        ArgumentNullException.ThrowIfNull(stderr);
+        ArgumentNullException.ThrowIfNull(isUserError);
+        try
+        {
+            return await body();
+        }
+        catch (UsageException e)
+        {
+            await stderr.WriteLineAsync($"{program}: {e.Message}");
+            return Usage;
+        }
+        catch (Exception e) when (isUserError(e))
+        {
+            await stderr.WriteLineAsync($"{program}: {e.Message}");
+            return Failure;
+        }
+    }
+}
