@@ -25,7 +25,7 @@ public static class RemoteCommand
         ArgumentNullException.ThrowIfNull(args);
         VireoCommand root = CliRunner.CreateRoot("vireo", "vireo - a virtual machine monitor for Linux KVM");
         root.Subcommands.Add(Create());
-        return CliRunner.RunAsync(root, ["remote", .. args], stdout, stderr, _ => false, cancellationToken);
+        return CliRunner.RunAsync(root, ["remote", .. args], stdout, stderr, cancellationToken: cancellationToken);
     }
 
     /// <summary>The `remote` command, for <c>vireo</c>'s parser.</summary>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using Vireo.Sys;
 
 namespace Vireo.Cli.Common;
 
@@ -50,15 +51,13 @@ public static class CliRunner
     }
 
     /// <summary>Parses <paramref name="args"/> against <paramref name="root"/> and runs the
-    /// chosen command; <paramref name="isUserError"/> says which exceptions are the user's to
-    /// fix (one line, exit 1) rather than bugs.</summary>
+    /// chosen command (see <see cref="GuardAsync"/> for what becomes of its exceptions).</summary>
     public static async Task<int> RunAsync(
         Command root, IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr,
-        Func<Exception, bool> isUserError, CancellationToken cancellationToken = default)
+        Func<Exception, bool>? alsoUserError = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(stderr);
-        ArgumentNullException.ThrowIfNull(isUserError);
         ParseResult result = root.Parse(args);
         bool help = result.Action is VireoHelpAction;
         if (!help && result.Errors.Count > 0)
@@ -79,29 +78,41 @@ public static class CliRunner
             // Commands handle SIGINT/SIGTERM themselves (vireo run presses the power button).
             ProcessTerminationTimeout = null,
         };
-        return await GuardAsync(root.Name, () => result.InvokeAsync(configuration, cancellationToken), stderr, isUserError);
+        return await GuardAsync(root.Name, () => result.InvokeAsync(configuration, cancellationToken), stderr, alsoUserError);
     }
 
-    /// <summary>Runs <paramref name="body"/> and turns its exceptions into exit statuses: a
-    /// <see cref="UsageException"/> is 2, a user error 1, each as one line on stderr.</summary>
-    public static async Task<int> GuardAsync(string program, Func<Task<int>> body, TextWriter stderr, Func<Exception, bool> isUserError)
+    /// <summary>Runs <paramref name="body"/> and maps what it throws to an exit status:
+    /// <see cref="UsageException"/> 2; another <see cref="VireoException"/>, a file error
+    /// (<see cref="IOException"/>, <see cref="UnauthorizedAccessException"/>: their messages
+    /// name the path) or what <paramref name="alsoUserError"/> accepts 1, each as one line on
+    /// stderr; anything else is a bug: 70, with the stack for the report.</summary>
+    public static async Task<int> GuardAsync(string program, Func<Task<int>> body, TextWriter stderr, Func<Exception, bool>? alsoUserError = null)
     {
         ArgumentNullException.ThrowIfNull(body);
         ArgumentNullException.ThrowIfNull(stderr);
-        ArgumentNullException.ThrowIfNull(isUserError);
         try
         {
             return await body();
         }
         catch (UsageException e)
         {
-            await stderr.WriteLineAsync($"{program}: {e.Message}");
+            await stderr.WriteLineAsync($"{program}: {OneLine(e.Message)}");
             return Usage;
         }
-        catch (Exception e) when (isUserError(e))
+        catch (Exception e) when (e is VireoException or IOException or UnauthorizedAccessException || (alsoUserError?.Invoke(e) ?? false))
         {
-            await stderr.WriteLineAsync($"{program}: {e.Message}");
+            await stderr.WriteLineAsync($"{program}: {OneLine(e.Message)}");
             return Failure;
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            await stderr.WriteLineAsync($"{program}: internal error, a bug in Vireo; please report it with these lines:");
+            await stderr.WriteLineAsync(e.ToString());
+            return Bug;
+        }
     }
+
+    // A user error is one line on stderr, whatever a message from a lower layer holds.
+    private static string OneLine(string message) =>
+        string.Join(' ', message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

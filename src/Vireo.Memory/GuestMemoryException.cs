@@ -1,7 +1,9 @@
+using Vireo.Sys;
+
 namespace Vireo.Memory;
 
 /// <summary>An access outside guest RAM, or a range that wraps the address space.</summary>
-public sealed class GuestMemoryException : Exception
+public sealed class GuestMemoryException : VireoException
 {
     public GuestMemoryException(GuestAddress address, ulong length, string reason)
         : base($"guest memory access at {address} (+0x{length:x}) {reason}")

@@ -54,7 +54,7 @@ internal static class RunCommand
         using KvmSystem kvm = HostKvm.Open();
         if (kvm.Backend is not (KvmBackend.Intel or KvmBackend.Amd))
         {
-            throw new InvalidOperationException(
+            throw new KvmUnavailableException(
                 $"this host's KVM backend is {KvmBackendName.Of(kvm.Backend)}, which cannot deliver interrupts to a stock Linux guest; " +
                 ("run the same command in the nested lab instead: `vireo lab run " + commandLine).TrimEnd() + "`");
         }
