@@ -54,7 +54,7 @@ internal static class DeviceCommandLine
         });
         root.Subcommands.Add(info);
 
-        var count = new Option<long>("--count") { HelpName = "N", Description = "Copies per round, 1 to 10000000 (default 20000).", CustomParser = NumberParser.Range(1, 10_000_000) };
+        var count = new Option<long>("--count") { HelpName = "N", Description = "Round trips per round, 2 to 10000000 (default 20000).", CustomParser = NumberParser.Range(2, 10_000_000) };
         var rounds = new Option<long>("--rounds") { HelpName = "R", Description = "Rounds, 1 to 1000 (default 5).", CustomParser = NumberParser.Range(1, 1000) };
         var benchJson = new Option<bool>("--json") { Description = "Print one JSON object instead of text." };
         var bench = new Command("bench", "Time DMA copies through a device server child against an echo peer baseline.") { count, rounds, benchJson };
