@@ -16,6 +16,10 @@ public static class CliRunner
     /// <summary>EX_SOFTWARE from sysexits.h: an internal error.</summary>
     public const int Bug = 70;
 
+    /// <summary>How every Vireo command line is tokenized: an argument that starts with '@'
+    /// (a file name, a kernel parameter) is itself, not a response file to expand.</summary>
+    public static ParserConfiguration Parsing { get; } = new() { ResponseFileTokenReplacer = null };
+
     /// <summary>A root command named as the program is invoked, with -h/--help.</summary>
     public static VireoCommand CreateRoot(string name, string description, string? details = null)
     {
@@ -35,7 +39,7 @@ public static class CliRunner
         {
             List<string> path = CommandLineErrors.CommandPath(result.CommandResult);
             string[] words = [.. path.Skip(1).SkipLast(1), .. result.GetValue(names) ?? [], "--help"];
-            ParseResult again = result.RootCommandResult.Command.Parse(words);
+            ParseResult again = result.RootCommandResult.Command.Parse(words, Parsing);
             if (again.UnmatchedTokens.Count > 0)
             {
                 throw new UsageException($"help: no command '{again.UnmatchedTokens[0]}' (see `{string.Join(' ', path.SkipLast(1))} --help`)");
@@ -58,7 +62,7 @@ public static class CliRunner
     {
         ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(stderr);
-        ParseResult result = root.Parse(args);
+        ParseResult result = root.Parse(args, Parsing);
         bool help = result.Action is VireoHelpAction;
         if (!help && result.Errors.Count > 0)
         {

@@ -73,6 +73,15 @@ public sealed class RunCommandTests
         Assert.DoesNotContain("--on-suspend", RunOptions.Parse([]).ForwardedArguments());
     }
 
+    [Fact]
+    public void AnArgumentStartingWithAtIsAValueNotAResponseFile()
+    {
+        RunOptions options = RunOptions.Parse(["--append", "@/nonexistent/args", "--kernel", "@k"]);
+
+        Assert.Equal("@/nonexistent/args", options.AppendCmdline);
+        Assert.Equal("@k", options.Kernel);
+    }
+
     [Theory]
     [InlineData("0", 0)]
     [InlineData("0ms", 0)]

@@ -43,7 +43,7 @@ internal sealed record RunOptions
         var set = new RunOptionSet();
         var command = new Command("run");
         set.AddTo(command);
-        ParseResult result = command.Parse(args);
+        ParseResult result = command.Parse(args, CliRunner.Parsing);
         return result.Errors.Count > 0 ? throw new UsageException(CommandLineErrors.Describe(result)) : set.Bind(result);
     }
 
