@@ -74,6 +74,14 @@ public sealed class RunCommandTests
     }
 
     [Fact]
+    public void RunOptionsForTheLabRefuseARepeatedOptionToo()
+    {
+        var error = Assert.Throws<Vireo.Cli.Common.UsageException>(() => RunOptions.Parse(["--cpus", "2", "--cpus", "3"]));
+
+        Assert.Contains("--cpus was given twice", error.Message);
+    }
+
+    [Fact]
     public void AnArgumentStartingWithAtIsAValueNotAResponseFile()
     {
         RunOptions options = RunOptions.Parse(["--append", "@/nonexistent/args", "--kernel", "@k"]);

@@ -44,7 +44,15 @@ internal sealed record RunOptions
         var command = new Command("run");
         set.AddTo(command);
         ParseResult result = command.Parse(args, CliRunner.Parsing);
-        return result.Errors.Count > 0 ? throw new UsageException(CommandLineErrors.Describe(result)) : set.Bind(result);
+        if (result.Errors.Count > 0)
+        {
+            throw new UsageException(CommandLineErrors.Describe(result));
+        }
+        if (CommandLineErrors.Duplicate(result.CommandResult) is string duplicate)
+        {
+            throw new UsageException(CommandLineErrors.Format(["run"], duplicate));
+        }
+        return set.Bind(result);
     }
 
     /// <summary>For `vireo lab run`: whatever its own reader left is run options.</summary>
