@@ -3,7 +3,7 @@ namespace Vireo.Api;
 /// <summary>A call to the management API failed. <see cref="StatusCode"/> is the HTTP status when
 /// the server answered (the message is its JSON error), or null when no server could be reached
 /// (the message says how to start one).</summary>
-public sealed class ApiClientException : Exception
+public sealed class ApiClientException : Vireo.Sys.VireoException
 {
     public ApiClientException(string message, int? statusCode = null, Exception? innerException = null)
         : base(message, innerException)

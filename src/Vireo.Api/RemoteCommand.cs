@@ -1,7 +1,8 @@
+using System.CommandLine;
 using System.Text;
 using System.Text.Json;
 using Vireo.Api.Http;
-using Vireo.Api.Remote;
+using Vireo.Cli.Common;
 
 namespace Vireo.Api;
 
@@ -10,108 +11,117 @@ namespace Vireo.Api;
 /// or could not be reached (message on stderr), 2 the command line is wrong.</summary>
 public static class RemoteCommand
 {
-    public const string Help = """
-        Usage: vireo remote --api-socket PATH <command> [options]
-
+    private const string Details = """
         Controls a VM started with `vireo run --api-socket PATH` through its management API
         (HTTP on that UNIX socket; `vireo remote --api-socket PATH openapi` describes it).
-
-        Commands:
-          info                   Print the VM's state as JSON: state, power_state, vcpus,
-                                 memory_bytes, kernel, cmdline, uptime_ms.
-          ping                   Print the VMM's version and process id as JSON.
-          power-button           Press the ACPI power button; the guest decides what to do.
-          shutdown [--force]     Ask the guest to power off, or with --force stop it at once.
-          pause                  Stop every vCPU.
-          resume                 Restart the vCPUs after pause.
-          gpe N                  Raise ACPI general-purpose event N (0 to 255).
-          wake [--delay-ms N]    Wake a guest suspended to idle (s2idle), now or N ms from now.
-          events                 Print VM events as JSON lines until the VM exits (Ctrl+C stops).
-          openapi                Print the OpenAPI document of the API.
-
-        Options:
-          --api-socket PATH      The socket given to `vireo run --api-socket` (required).
-          -h, --help             Show this text.
 
         Exit status: 0 on success, 1 when the VMM refused or could not be reached, 2 when the
         command line is wrong. Errors go to stderr.
         """;
 
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    /// <summary>`vireo remote ARGS` on its own, as `vireo` runs it.</summary>
+    public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(args);
-        RemoteArguments? parsed;
+        VireoCommand root = CliRunner.CreateRoot("vireo", "vireo - a virtual machine monitor for Linux KVM");
+        root.Subcommands.Add(Create());
+        return CliRunner.RunAsync(root, ["remote", .. args], stdout, stderr, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>The `remote` command, for <c>vireo</c>'s parser.</summary>
+    public static Command Create()
+    {
+        var socket = new Option<string>("--api-socket")
+        {
+            HelpName = "PATH",
+            Description = "The socket given to `vireo run --api-socket` (required; before or after the command).",
+            Recursive = true,
+        };
+        var remote = new VireoCommand("remote", "Control a running VM through its API socket (like cloud-hypervisor's ch-remote).", Details) { socket };
+        var force = new Option<bool>("--force") { Description = "Stop the VM at once instead of asking the guest." };
+        var gpe = new Argument<long>("N")
+        {
+            Description = "The general-purpose event number, 0 to 255 (0x hex accepted).",
+            CustomParser = NumberParser.Range(0, 255),
+        };
+        var delay = new Option<long>("--delay-ms")
+        {
+            HelpName = "N",
+            Description = "Wake N milliseconds from now (0 to 86400000) instead of now.",
+            CustomParser = NumberParser.Range(0, 86_400_000),
+        };
+        Add("info", "Print the VM's state as JSON: state, power_state, vcpus, memory_bytes, kernel, cmdline, uptime_ms.",
+            async (client, _, output, ct) => await output.WriteLineAsync(Indent(await client.GetStringAsync(ApiPaths.VmInfo, ct))));
+        Add("ping", "Print the VMM's version and process id as JSON.",
+            async (client, _, output, ct) => await output.WriteLineAsync(Indent(await client.GetStringAsync(ApiPaths.VmmPing, ct))));
+        Add("power-button", "Press the ACPI power button; the guest decides what to do.",
+            (client, _, _, ct) => client.PowerButtonAsync(ct));
+        Add("shutdown", "Ask the guest to power off, or with --force stop it at once.",
+            (client, result, _, ct) => client.ShutdownAsync(result.GetValue(force), ct), force);
+        Add("pause", "Stop every vCPU.", (client, _, _, ct) => client.PauseAsync(ct));
+        Add("resume", "Restart the vCPUs after pause.", (client, _, _, ct) => client.ResumeAsync(ct));
+        Add("gpe", "Raise ACPI general-purpose event N (0 to 255).",
+            (client, result, _, ct) => client.RaiseGpeAsync((int)result.GetValue(gpe), ct), gpe);
+        Add("wake", "Wake a guest suspended to idle (s2idle), now or N ms from now.",
+            (client, result, _, ct) => client.WakeAsync(result.GetResult(delay) is null ? null : TimeSpan.FromMilliseconds(result.GetValue(delay)), ct),
+            delay);
+        Add("events", "Print VM events as JSON lines until the VM exits (Ctrl+C stops).", async (client, _, output, ct) =>
+        {
+            await foreach (string line in client.ReadEventLinesAsync(ct))
+            {
+                await output.WriteLineAsync(line);
+                await output.FlushAsync(ct);
+            }
+        });
+        Add("openapi", "Print the OpenAPI document of the API.",
+            async (client, _, output, ct) => await output.WriteLineAsync(Indent(await client.GetOpenApiAsync(ct))));
+        CliRunner.MakeGroup(remote);
+        return remote;
+
+        void Add(string name, string description, Func<ApiClient, ParseResult, TextWriter, CancellationToken, Task> call, params Symbol[] symbols)
+        {
+            var command = new Command(name, description);
+            foreach (Symbol symbol in symbols)
+            {
+                switch (symbol)
+                {
+                    case Option option:
+                        command.Options.Add(option);
+                        break;
+                    case Argument argument:
+                        command.Arguments.Add(argument);
+                        break;
+                }
+            }
+            command.Validators.Add(result =>
+            {
+                if (string.IsNullOrEmpty(result.GetValue(socket)))
+                {
+                    result.AddError("--api-socket PATH is required: the path given to `vireo run --api-socket`");
+                }
+            });
+            command.SetAction((result, cancellationToken) => CallAsync(name, result.GetRequiredValue(socket), result, call, cancellationToken));
+            remote.Subcommands.Add(command);
+        }
+    }
+
+    private static async Task<int> CallAsync(
+        string name, string socket, ParseResult result, Func<ApiClient, ParseResult, TextWriter, CancellationToken, Task> call, CancellationToken cancellationToken)
+    {
+        using var client = new ApiClient(socket);
         try
         {
-            parsed = RemoteArguments.Parse(args);
-        }
-        catch (RemoteUsageException e)
-        {
-            await stderr.WriteLineAsync($"vireo: remote: {e.Message}");
-            return 2;
-        }
-        if (parsed is null)
-        {
-            await stdout.WriteLineAsync(Help);
-            return 0;
-        }
-        using var client = new ApiClient(parsed.SocketPath);
-        try
-        {
-            await RunAsync(client, parsed, stdout, cancellationToken);
+            await call(client, result, result.InvocationConfiguration.Output, cancellationToken);
             return 0;
         }
         catch (ApiClientException e)
         {
-            await stderr.WriteLineAsync($"vireo: remote {parsed.Command}: {e.Message}");
+            await result.InvocationConfiguration.Error.WriteLineAsync($"vireo: remote {name}: {e.Message}");
             return 1;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            return parsed.Command == "events" ? 0 : 1;
-        }
-    }
-
-    private static async Task RunAsync(ApiClient client, RemoteArguments args, TextWriter stdout, CancellationToken cancellationToken)
-    {
-        switch (args.Command)
-        {
-            case "info":
-                await stdout.WriteLineAsync(Indent(await client.GetStringAsync(ApiPaths.VmInfo, cancellationToken)));
-                break;
-            case "ping":
-                await stdout.WriteLineAsync(Indent(await client.GetStringAsync(ApiPaths.VmmPing, cancellationToken)));
-                break;
-            case "openapi":
-                await stdout.WriteLineAsync(Indent(await client.GetOpenApiAsync(cancellationToken)));
-                break;
-            case "power-button":
-                await client.PowerButtonAsync(cancellationToken);
-                break;
-            case "shutdown":
-                await client.ShutdownAsync(args.Force, cancellationToken);
-                break;
-            case "pause":
-                await client.PauseAsync(cancellationToken);
-                break;
-            case "resume":
-                await client.ResumeAsync(cancellationToken);
-                break;
-            case "gpe":
-                await client.RaiseGpeAsync(args.Gpe, cancellationToken);
-                break;
-            case "wake":
-                await client.WakeAsync(args.DelayMs is long ms ? TimeSpan.FromMilliseconds(ms) : null, cancellationToken);
-                break;
-            case "events":
-                await foreach (string line in client.ReadEventLinesAsync(cancellationToken))
-                {
-                    await stdout.WriteLineAsync(line);
-                    await stdout.FlushAsync(cancellationToken);
-                }
-                break;
-            default:
-                throw new InvalidOperationException($"remote command '{args.Command}' has no handler");
+            return name == "events" ? 0 : 1;
         }
     }
 

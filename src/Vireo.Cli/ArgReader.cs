@@ -3,7 +3,8 @@ using System.Globalization;
 namespace Vireo.Cli;
 
 /// <summary>Reads `--flag`, `--option value` and `--option=value` arguments for one command and
-/// rejects anything it was not asked about, naming it.</summary>
+/// rejects anything it was not asked about, naming it. Only the `vireo lab` commands still use it
+/// (they are moving to their own tool); everything else is parsed by System.CommandLine.</summary>
 internal sealed class ArgReader
 {
     private readonly string _command;
@@ -75,6 +76,14 @@ internal sealed class ArgReader
             throw new UsageException($"{_command}: {name} takes a whole number from {min} to {max}, not '{text}'");
         }
         return value;
+    }
+
+    /// <summary>Everything not read yet, removed from the list.</summary>
+    public string[] TakeRest()
+    {
+        string[] rest = [.. _args];
+        _args.Clear();
+        return rest;
     }
 
     /// <summary>Fails on whatever is left: an unknown option or a stray argument.</summary>

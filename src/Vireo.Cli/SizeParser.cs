@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Vireo.Cli;
 
-/// <summary>Memory sizes as people write them: 512M, 2G, 1536MiB, or plain bytes.</summary>
+/// <summary>Memory sizes as people write them: 512M, 2G, 1T, 1536MiB, or plain bytes.</summary>
 internal static class SizeParser
 {
     public static bool TryParse(string text, out ulong bytes)
@@ -10,12 +10,12 @@ internal static class SizeParser
         bytes = 0;
         string t = text.Trim();
         ulong unit = 1;
-        string[] suffixes = ["KiB", "MiB", "GiB", "K", "M", "G"];
+        string[] suffixes = ["KiB", "MiB", "GiB", "TiB", "K", "M", "G", "T"];
         foreach (string suffix in suffixes)
         {
             if (t.EndsWith(suffix, StringComparison.OrdinalIgnoreCase))
             {
-                unit = char.ToUpperInvariant(suffix[0]) switch { 'K' => 1UL << 10, 'M' => 1UL << 20, _ => 1UL << 30 };
+                unit = char.ToUpperInvariant(suffix[0]) switch { 'K' => 1UL << 10, 'M' => 1UL << 20, 'G' => 1UL << 30, _ => 1UL << 40 };
                 t = t[..^suffix.Length];
                 break;
             }

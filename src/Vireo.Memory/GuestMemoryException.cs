@@ -1,7 +1,9 @@
+using Vireo.Sys;
+
 namespace Vireo.Memory;
 
 /// <summary>An access outside guest RAM, or a range that wraps the address space.</summary>
-public sealed class GuestMemoryException : Exception
+public sealed class GuestMemoryException : VireoException
 {
     /// <summary>
     /// An access of <paramref name="length"/> bytes at <paramref name="address"/> that failed for

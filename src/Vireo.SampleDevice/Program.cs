@@ -1,60 +1,109 @@
+using System.CommandLine;
 using System.Runtime.InteropServices;
+using Vireo.Cli.Common;
 using Vireo.SampleDevice;
 using Vireo.VfioUser;
 
 // vireo-device: serves the sample accelerator over vfio-user.
-//   vireo-device --socket PATH [--budget-interval-ms N] [--socket-mode OCTAL] [--socket-owner USER] [--socket-group GROUP]
-//   vireo-device info SOCKET [--json]
-//   vireo-device bench [--count N] [--rounds R] [--json]
-//   vireo-device bench-echo --socket PATH      (the benchmark's baseline peer)
-try
-{
-    if (args.Length >= 2 && args[0] == "info")
-    {
-        VfioUserDeviceReport report = VfioUserInfo.Query(args[1]);
-        Console.Write(args.Contains("--json") ? VfioUserInfo.ToJson(report) + Environment.NewLine : VfioUserInfo.ToText(report));
-        return 0;
-    }
-    if (args.Length >= 1 && args[0] == "bench")
-    {
-        int count = Option(args, "--count") is string n ? int.Parse(n, System.Globalization.CultureInfo.InvariantCulture) : 20000;
-        int rounds = Option(args, "--rounds") is string r ? int.Parse(r, System.Globalization.CultureInfo.InvariantCulture) : 5;
-        BenchmarkResult result = Benchmark.Run(count, rounds);
-        Console.Write(args.Contains("--json") ? result.ToJson() + Environment.NewLine : result.ToText());
-        return 0;
-    }
-    if (args.Length == 3 && args[0] == "bench-echo" && args[1] == "--socket")
-    {
-        EchoPeer.Run(args[2], () => Console.WriteLine($"listening on {args[2]}"));
-        return 0;
-    }
-    string socket = Option(args, "--socket") ?? throw new ArgumentException("usage: vireo-device --socket PATH [--budget-interval-ms N] [--socket-mode OCTAL] [--socket-owner USER] [--socket-group GROUP] | info SOCKET [--json] | bench [--count N] [--rounds R] [--json]");
-    int budgetInterval = Option(args, "--budget-interval-ms") is string ms ? int.Parse(ms, System.Globalization.CultureInfo.InvariantCulture) : 0;
-    using var stop = new CancellationTokenSource();
-    using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-    using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
-    using var device = new AcceleratorDevice();
-    // The socket is the device: owner-only (0600) unless the user opens it up.
-    var access = new Vireo.Sys.SocketFileAccess(
-        Option(args, "--socket-mode") is string mode ? Vireo.Sys.SocketFileAccess.ParseMode(mode) : Vireo.Sys.SocketFileAccess.OwnerOnly.Mode,
-        Option(args, "--socket-owner"),
-        Option(args, "--socket-group"));
-    var server = new VfioUserServer(device, new VfioUserServerOptions { Log = m => Console.Error.WriteLine($"vireo-device: {m}"), SocketAccess = access });
-    uint budget = 100;
-    using Timer? budgetTimer = budgetInterval > 0
-        ? new Timer(_ => device.SetPowerBudget(budget = budget == 100 ? 60u : 100u), null, budgetInterval, budgetInterval)
-        : null;
-    server.Run(socket, stop.Token, () => Console.WriteLine($"listening on {socket}"));
-    return 0;
-}
-catch (Exception e) when (e is ArgumentException or FormatException or OverflowException or InvalidOperationException or VfioUserException or VfioUserDisconnectedException or Vireo.Sys.ErrnoException or TimeoutException or IOException)
-{
-    Console.Error.WriteLine($"vireo-device: {e.Message}");
-    return 1;
-}
+return await DeviceCommandLine.RunAsync(args, Console.Out, Console.Error);
 
-static string? Option(string[] args, string name)
+/// <summary>The `vireo-device` command line.</summary>
+internal static class DeviceCommandLine
 {
-    int i = Array.IndexOf(args, name);
-    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr) =>
+        // The benchmark reports a child that did not start or a short copy as InvalidOperationException.
+        CliRunner.RunAsync(CreateRoot(), args, stdout, stderr, e => e is TimeoutException or InvalidOperationException);
+
+    internal static Command CreateRoot()
+    {
+        var socket = new Option<string?>("--socket") { HelpName = "PATH", Description = "Serve the device on this UNIX socket (required to serve)." };
+        var budget = new Option<long>("--budget-interval-ms")
+        {
+            HelpName = "N",
+            Description = "Every N ms, toggle the device's power budget between 100 and 60 (default 0: never).",
+            CustomParser = NumberParser.Range(0, int.MaxValue),
+        };
+        var socketMode = new Option<string?>("--socket-mode") { HelpName = "OCTAL", Description = "The socket's permission bits (default 0600: only this user may connect)." };
+        var socketOwner = new Option<string?>("--socket-owner") { HelpName = "USER", Description = "Give the socket to this user (name or uid)." };
+        var socketGroup = new Option<string?>("--socket-group") { HelpName = "GROUP", Description = "Give the socket to this group (name or gid)." };
+        VireoCommand root = CliRunner.CreateRoot(
+            "vireo-device",
+            "Serve Vireo's sample accelerator (a DMA copy engine) over vfio-user, or query and benchmark a server.",
+            """
+            With --socket, serves the device until SIGTERM or SIGINT, printing `listening on PATH`
+            once the socket accepts connections.
+
+            Exit status: 0 on success, 1 when the command failed, 2 when the command line
+            is wrong.
+            """);
+        root.Options.Add(socket);
+        root.Options.Add(budget);
+        root.Options.Add(socketMode);
+        root.Options.Add(socketOwner);
+        root.Options.Add(socketGroup);
+        root.SetAction(result =>
+        {
+            string path = result.GetValue(socket) ?? throw new UsageException(
+                "give --socket PATH to serve the device, or a command: info, bench (see `vireo-device --help`)");
+            // The socket is the device: owner-only (0600) unless the user opens it up.
+            var access = new Vireo.Sys.SocketFileAccess(
+                result.GetValue(socketMode) is string mode ? Vireo.Sys.SocketFileAccess.ParseMode(mode) : Vireo.Sys.SocketFileAccess.OwnerOnly.Mode,
+                result.GetValue(socketOwner),
+                result.GetValue(socketGroup));
+            Serve(path, result.GetResult(budget) is null ? 0 : (int)result.GetValue(budget), access, result.InvocationConfiguration.Output);
+            return 0;
+        });
+
+        var infoSocket = new Argument<string>("SOCKET") { Description = "The server's UNIX socket." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text." };
+        var info = new Command("info", "Describe the device served on SOCKET (as `vireo vfio-user info`).") { infoSocket, json };
+        info.SetAction(result =>
+        {
+            VfioUserDeviceReport report = VfioUserInfo.Query(result.GetRequiredValue(infoSocket));
+            result.InvocationConfiguration.Output.Write(result.GetValue(json) ? VfioUserInfo.ToJson(report) + Environment.NewLine : VfioUserInfo.ToText(report));
+            return 0;
+        });
+        root.Subcommands.Add(info);
+
+        var count = new Option<long>("--count") { HelpName = "N", Description = "Round trips per round, 2 to 10000000 (default 20000).", CustomParser = NumberParser.Range(2, 10_000_000) };
+        var rounds = new Option<long>("--rounds") { HelpName = "R", Description = "Rounds, 1 to 1000 (default 5).", CustomParser = NumberParser.Range(1, 1000) };
+        var benchJson = new Option<bool>("--json") { Description = "Print one JSON object instead of text." };
+        var bench = new Command("bench", "Time DMA copies through a device server child against an echo peer baseline.") { count, rounds, benchJson };
+        bench.SetAction(result =>
+        {
+            BenchmarkResult report = Benchmark.Run(
+                result.GetResult(count) is null ? 20000 : (int)result.GetValue(count),
+                result.GetResult(rounds) is null ? 5 : (int)result.GetValue(rounds));
+            result.InvocationConfiguration.Output.Write(result.GetValue(benchJson) ? report.ToJson() + Environment.NewLine : report.ToText());
+            return 0;
+        });
+        root.Subcommands.Add(bench);
+
+        // The benchmark's baseline peer, started by `bench` itself: not for people.
+        var echoSocket = new Option<string>("--socket") { Required = true };
+        var echo = new Command("bench-echo", "The benchmark's baseline peer.") { echoSocket };
+        echo.Hidden = true;
+        echo.SetAction(result =>
+        {
+            string path = result.GetRequiredValue(echoSocket);
+            EchoPeer.Run(path, () => result.InvocationConfiguration.Output.WriteLine($"listening on {path}"));
+            return 0;
+        });
+        root.Subcommands.Add(echo);
+        return root;
+    }
+
+    private static void Serve(string socket, int budgetInterval, Vireo.Sys.SocketFileAccess access, TextWriter stdout)
+    {
+        using var stop = new CancellationTokenSource();
+        using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        using var device = new AcceleratorDevice();
+        var server = new VfioUserServer(device, new VfioUserServerOptions { Log = m => Console.Error.WriteLine($"vireo-device: {m}"), SocketAccess = access });
+        uint budget = 100;
+        using Timer? budgetTimer = budgetInterval > 0
+            ? new Timer(_ => device.SetPowerBudget(budget = budget == 100 ? 60u : 100u), null, budgetInterval, budgetInterval)
+            : null;
+        server.Run(socket, stop.Token, () => stdout.WriteLine($"listening on {socket}"));
+    }
 }

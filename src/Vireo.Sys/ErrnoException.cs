@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Vireo.Sys;
 
 /// <summary>A failed system call: carries errno and the call (or ioctl) that failed.</summary>
-public sealed class ErrnoException : Exception
+public sealed class ErrnoException : VireoException
 {
     /// <summary>
     /// A failure of <paramref name="call"/> (a syscall or ioctl name, with its object if useful)

@@ -50,7 +50,7 @@ public static class ExitBenchmark
         machine.Pio.Insert(Port, 1, device, "bench-counter");
         if (coalesced && !machine.CoalescePioWrites(Port, 1))
         {
-            throw new InvalidOperationException("this host's KVM has no KVM_CAP_COALESCED_PIO");
+            throw new KvmUnavailableException("this host's KVM has no KVM_CAP_COALESCED_PIO: run `vireo bench exits` without --coalesced");
         }
         LongModeSetup.WriteTables(machine.Memory);
         machine.Memory.Write(s_code, GuestCode(count));

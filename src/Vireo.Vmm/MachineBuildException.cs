@@ -4,7 +4,7 @@ namespace Vireo.Vmm;
 /// is reported by the loader's own exception, everything else (resources, devices, KVM refusing a
 /// setting) by this one, with what was being built. The builder releases everything it had
 /// created before throwing it.</summary>
-public class MachineBuildException : Exception
+public class MachineBuildException : Vireo.Sys.VireoException
 {
     /// <summary>What could not be built, in <paramref name="message"/>.</summary>
     public MachineBuildException(string message)

@@ -9,25 +9,52 @@ public sealed class RemoteCommandTests
     [InlineData("--help")]
     [InlineData("-h")]
     [InlineData("help")]
-    [InlineData("--api-socket", "/x", "info", "--help")]
+    [InlineData("--api-socket", "/x", "--help")]
     public async Task HelpListsTheCommands(params string[] args)
     {
         (int status, string stdout, string stderr) = await RunAsync(args);
 
         Assert.Equal(0, status);
-        Assert.Contains("Usage: vireo remote --api-socket PATH <command>", stdout);
-        foreach (string command in new[] { "info", "power-button", "shutdown [--force]", "pause", "resume", "gpe N", "wake [--delay-ms N]", "events" })
+        Assert.Contains("vireo remote [command] [options]", stdout);
+        Assert.Contains("--api-socket <PATH>", stdout);
+        foreach (string command in new[] { "info", "ping", "power-button", "shutdown", "pause", "resume", "gpe <N>", "wake", "events", "openapi" })
         {
-            Assert.Contains(command, stdout);
+            Assert.Matches($@"\n  {command}\s+[A-Z]\w+", stdout);
         }
         Assert.Empty(stderr);
     }
 
     [Theory(Timeout = TestLimits.TestMs)]
+    [InlineData("shutdown", "--force")]
+    [InlineData("wake", "--delay-ms <N>")]
+    [InlineData("gpe", "<N>")]
+    [InlineData("info", "--api-socket <PATH>")]
+    public async Task EachCommandHasItsOwnHelp(string command, string detail)
+    {
+        (int status, string stdout, _) = await RunAsync(["--api-socket", "/x", command, "--help"]);
+        (int helpStatus, string viaHelp, _) = await RunAsync(["help", command]);
+
+        Assert.Equal(0, status);
+        Assert.Contains($"vireo remote {command} ", stdout);
+        Assert.Contains(detail, stdout);
+        Assert.Equal(0, helpStatus);
+        Assert.Equal(stdout, viaHelp);
+    }
+
+    [Theory(Timeout = TestLimits.TestMs)]
     [InlineData]
+    [InlineData("--api-socket", "/s")]
+    public async Task NoCommandPrintsHelpAndIsAUsageError(params string[] args)
+    {
+        (int status, string stdout, _) = await RunAsync(args);
+
+        Assert.Equal(2, status);
+        Assert.Contains("vireo remote [command] [options]", stdout);
+    }
+
+    [Theory(Timeout = TestLimits.TestMs)]
     [InlineData("info")]
     [InlineData("--api-socket")]
-    [InlineData("--api-socket", "/s")]
     [InlineData("--api-socket", "/s", "frobnicate")]
     [InlineData("--api-socket", "/s", "info", "extra")]
     [InlineData("--api-socket", "/s", "pause", "--force")]
@@ -48,7 +75,8 @@ public sealed class RemoteCommandTests
 
         Assert.Equal(2, status);
         Assert.Empty(stdout);
-        Assert.StartsWith("vireo: remote: ", stderr);
+        Assert.StartsWith("vireo: remote", stderr);
+        Assert.Single(stderr.TrimEnd('\n').Split('\n'));
     }
 
     [Fact(Timeout = TestLimits.TestMs)]

@@ -6,30 +6,40 @@ namespace Vireo.Cli.Tests;
 public sealed class CommandLineTests
 {
     [Theory]
-    [InlineData]
     [InlineData("--help")]
     [InlineData("-h")]
     [InlineData("help")]
     public async Task HelpExplainsTheCommands(params string[] args)
     {
-        (int status, string stdout, _) = await Run(args);
+        (int status, string stdout, string stderr) = await Run(args);
 
         Assert.Equal(0, status);
-        Assert.Contains("Usage: vireo <command>", stdout);
-        Assert.Contains("kvm-info", stdout);
-        Assert.Contains("bench exits", stdout);
+        Assert.Empty(stderr);
+        Assert.Contains("vireo [command] [options]", stdout);
+        foreach (string command in new[] { "run", "lab", "kvm-info", "bench", "remote", "acpi", "vfio-user", "help" })
+        {
+            Assert.Matches($@"\n  {command} .*\w", stdout);
+        }
+        Assert.Contains("Exit status: 0 on success", stdout);
     }
 
     [Theory]
+    [InlineData("run")]
     [InlineData("kvm-info")]
+    [InlineData("bench")]
     [InlineData("bench", "exits")]
     [InlineData("bench", "s2idle")]
+    [InlineData("remote")]
+    [InlineData("remote", "wake")]
+    [InlineData("acpi", "dump")]
+    [InlineData("vfio-user", "info")]
     public async Task EveryCommandHasItsOwnHelp(params string[] args)
     {
         (int status, string stdout, _) = await Run([.. args, "--help"]);
 
         Assert.Equal(0, status);
-        Assert.Contains($"Usage: vireo {string.Join(' ', args)}", stdout);
+        Assert.Contains($"vireo {string.Join(' ', args)} ", stdout);
+        Assert.Contains("Options:", stdout);
     }
 
     [Theory]
@@ -46,6 +56,9 @@ public sealed class CommandLineTests
     [InlineData("bench", "s2idle", "--cycles", "3")]
     [InlineData("bench", "s2idle", "--cpus", "0")]
     [InlineData("bench", "s2idle", "--cpus", "17")]
+    [InlineData("acpi", "frobnicate")]
+    [InlineData("vfio-user", "info")]
+    [InlineData("help", "frobnicate")]
     public async Task ABadCommandLineExitsWithStatus2AndSaysWhatIsWrong(params string[] args)
     {
         (int status, string stdout, string stderr) = await Run(args);
@@ -53,6 +66,9 @@ public sealed class CommandLineTests
         Assert.Equal(2, status);
         Assert.Empty(stdout);
         Assert.StartsWith("vireo: ", stderr);
+        // One line that names the way to help.
+        Assert.Single(stderr.TrimEnd('\n').Split('\n'));
+        Assert.Contains("--help`", stderr);
     }
 
     [KvmFact]

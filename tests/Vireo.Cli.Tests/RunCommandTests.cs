@@ -39,6 +39,8 @@ public sealed class RunCommandTests
     [InlineData("--initramfs", "/tmp/x")]
     [InlineData("--s2idle-wake-after", "-1s")]
     [InlineData("--s2idle-wake-after", "soon")]
+    [InlineData("--on-reboot", "sometimes")]
+    [InlineData("--memory", "3M")]
     public async Task BadRunOptionsAreUsageErrors(string option, string value)
     {
         var stderr = new StringWriter();
@@ -50,8 +52,8 @@ public sealed class RunCommandTests
     [Fact]
     public void GuestRamIsPrivateHugePageMemoryUnlessSharedMemoryIsAsked()
     {
-        RunOptions plain = RunOptions.Parse(new ArgReader("run", []));
-        RunOptions shared = RunOptions.Parse(new ArgReader("run", ["--shared-memory", "--memory", "1G"]));
+        RunOptions plain = RunOptions.Parse([]);
+        RunOptions shared = RunOptions.Parse(["--shared-memory", "--memory", "1G"]);
 
         Assert.Equal(Vireo.Memory.GuestMemoryBacking.Private, plain.ToConfig("k", null).MemoryBacking);
         Assert.Equal(Vireo.Memory.GuestMemoryBacking.Shared, shared.ToConfig("k", null).MemoryBacking);
@@ -63,12 +65,29 @@ public sealed class RunCommandTests
     [Fact]
     public void SuspendAndResumeHooksAreForwardedToTheLab()
     {
-        RunOptions options = RunOptions.Parse(new ArgReader("run", ["--on-suspend", "echo s >> /tmp/h", "--on-resume", "echo r >> /tmp/h"]));
+        RunOptions options = RunOptions.Parse(["--on-suspend", "echo s >> /tmp/h", "--on-resume", "echo r >> /tmp/h"]);
 
         string[] forwarded = [.. options.ForwardedArguments()];
         Assert.Equal("echo s >> /tmp/h", forwarded[Array.IndexOf(forwarded, "--on-suspend") + 1]);
         Assert.Equal("echo r >> /tmp/h", forwarded[Array.IndexOf(forwarded, "--on-resume") + 1]);
-        Assert.DoesNotContain("--on-suspend", RunOptions.Parse(new ArgReader("run", [])).ForwardedArguments());
+        Assert.DoesNotContain("--on-suspend", RunOptions.Parse([]).ForwardedArguments());
+    }
+
+    [Fact]
+    public void RunOptionsForTheLabRefuseARepeatedOptionToo()
+    {
+        var error = Assert.Throws<Vireo.Cli.Common.UsageException>(() => RunOptions.Parse(["--cpus", "2", "--cpus", "3"]));
+
+        Assert.Contains("--cpus was given twice", error.Message);
+    }
+
+    [Fact]
+    public void AnArgumentStartingWithAtIsAValueNotAResponseFile()
+    {
+        RunOptions options = RunOptions.Parse(["--append", "@/nonexistent/args", "--kernel", "@k"]);
+
+        Assert.Equal("@/nonexistent/args", options.AppendCmdline);
+        Assert.Equal("@k", options.Kernel);
     }
 
     [Theory]
@@ -78,7 +97,7 @@ public sealed class RunCommandTests
     [InlineData("2s", 2000)]
     public void S2idleWakeAfterIsParsedAndForwardedToTheLab(string text, double milliseconds)
     {
-        RunOptions options = RunOptions.Parse(new ArgReader("run", ["--s2idle-wake-after", text]));
+        RunOptions options = RunOptions.Parse(["--s2idle-wake-after", text]);
 
         // Zero is a value of its own (wake at the entry trap), not "no timer".
         Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), options.S2IdleWakeAfter);

@@ -1,5 +1,7 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Vireo.Cli.Common;
 using Vireo.Kvm;
 using Vireo.Vmm;
 
@@ -8,61 +10,54 @@ namespace Vireo.Cli;
 /// <summary>`vireo bench exits|s2idle [--count N] [--json]`.</summary>
 internal static class BenchCommand
 {
-    private const string Help = """
-        Usage: vireo bench exits [--count N] [--coalesced] [--json]
-               vireo bench s2idle [--count N] [--cpus N] [--json]
-
-        `vireo bench exits --help` and `vireo bench s2idle --help` describe each.
-        """;
-
-    private const string ExitsHelp = """
-        Usage: vireo bench exits [--count N] [--coalesced] [--json]
-
-        Runs a tiny 64-bit guest that executes N `out` instructions (default 200000) to a
-        port owned by a device on Vireo's port-I/O bus, then HLT, and reports the cost of
-        one exit (guest -> KVM -> Vireo's vCPU loop -> bus -> device -> guest). The same
-        guest run from C (tools/bench/exit-loop.c) gives KVM's own cost for comparison:
-        tools/bench/exits.sh prints both and their ratio.
-
-          --count N   Number of port writes (1 to 4294967295).
-          --coalesced Let KVM queue the port's writes without exiting, as Vireo does for
-                      the console's transmit register (KVM_CAP_COALESCED_PIO), and
-                      report the cost of one such write.
-          --json      Print one JSON object instead of text.
-        """;
-
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    public static Command Create()
     {
-        if (args.Length == 0 || args[0] is "--help" or "-h")
-        {
-            await stdout.WriteLineAsync(Help);
-            return args.Length == 0 ? 2 : 0;
-        }
-        return args[0] switch
-        {
-            "exits" => await ExitsAsync(args[1..], stdout, stderr),
-            "s2idle" => await S2IdleAsync(args[1..], stdout, stderr),
-            _ => throw new UsageException($"bench: unknown benchmark '{args[0]}'; the benchmarks are: exits, s2idle"),
-        };
+        var bench = new VireoCommand("bench", "Measure Vireo's own costs on this host's KVM: `bench exits`, `bench s2idle`.");
+        bench.Subcommands.Add(CreateExits());
+        bench.Subcommands.Add(CreateS2Idle());
+        CliRunner.MakeGroup(bench);
+        return bench;
     }
 
-    private static async Task<int> ExitsAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    private static Command CreateExits()
     {
-        var reader = new ArgReader("bench exits", args);
-        if (reader.Flag("--help") || reader.Flag("-h"))
+        var count = new Option<long>("--count")
         {
-            await stdout.WriteLineAsync(ExitsHelp);
-            return 0;
-        }
-        uint count = reader.UInt("--count", 200_000, 1, uint.MaxValue);
-        bool coalesced = reader.Flag("--coalesced");
-        bool json = reader.Flag("--json");
-        reader.Done();
+            HelpName = "N",
+            Description = "Number of port writes, 1 to 4294967295 (default 200000).",
+            CustomParser = NumberParser.Range(1, uint.MaxValue),
+        };
+        var coalesced = new Option<bool>("--coalesced")
+        {
+            Description = "Let KVM queue the port's writes without exiting, as Vireo does for the console's transmit " +
+                "register (KVM_CAP_COALESCED_PIO), and report the cost of one such write.",
+        };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text." };
+        var command = new VireoCommand(
+            "exits",
+            "Run a tiny 64-bit guest that does N port writes and report the cost per exit.",
+            """
+            Runs a tiny 64-bit guest that executes N `out` instructions to a port owned by a
+            device on Vireo's port-I/O bus, then HLT, and reports the cost of one exit
+            (guest -> KVM -> Vireo's vCPU loop -> bus -> device -> guest). The same guest run
+            from C (tools/bench/exit-loop.c) gives KVM's own cost for comparison:
+            tools/bench/exits.sh prints both and their ratio.
+            """) { count, coalesced, json };
+        command.SetAction(result => ExitsAsync(
+            result.GetResult(count) is null ? 200_000 : (uint)result.GetValue(count),
+            result.GetValue(coalesced),
+            result.GetValue(json),
+            result.InvocationConfiguration.Output,
+            result.InvocationConfiguration.Error));
+        return command;
+    }
 
+    private static async Task<int> ExitsAsync(uint count, bool coalesced, bool json, TextWriter stdout, TextWriter stderr)
+    {
         using KvmSystem kvm = HostKvm.Open();
         if (!json)
         {
-            await stderr.WriteLineAsync($"running {count} {(coalesced ? "coalesced port writes" : "port-I/O exits")} on {kvm.Backend} KVM...");
+            await stderr.WriteLineAsync($"running {count} {(coalesced ? "coalesced port writes" : "port-I/O exits")} on the {KvmBackendName.Of(kvm.Backend)} KVM backend...");
         }
         ExitBenchmarkResult result = ExitBenchmark.Run(kvm, count, coalesced);
         if (json)
@@ -77,7 +72,7 @@ internal static class BenchCommand
                 w.WriteNumber("exitsPerSecond", Math.Round(result.ExitsPerSecond));
                 w.WriteBoolean("coalesced", coalesced);
                 w.WriteNumber("vcpuExits", result.VcpuExits);
-                w.WriteString("backend", kvm.Backend.ToString().ToLowerInvariant());
+                w.WriteString("backend", KvmBackendName.Of(kvm.Backend));
                 w.WriteEndObject();
             }
             await stdout.WriteLineAsync(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
@@ -90,46 +85,55 @@ internal static class BenchCommand
         return 0;
     }
 
-    private const string S2IdleHelp = """
-        Usage: vireo bench s2idle [--count N] [--cpus N] [--json]
-
-        Times guest suspend-to-idle on Vireo's own path. A tiny 64-bit guest makes the
-        LPS0 entry trap a Linux guest's _DSM makes (same code, same port), Vireo's state
-        machine parks its vCPU and reports `suspended`; after 2 ms the benchmark wakes it
-        (the call `vm.wake` makes), and the guest's first instruction after the trap
-        writes a marker port; then the exit trap completes the cycle. Reported, in µs
-        (median, p90, p99, max) over N cycles (default 200):
-          - entry trap -> s2idle-enter event, and -> suspended event (vCPUs parked)
-          - wake request -> the guest's first instruction after resume
-        and, as the yardstick measured in the same run, one plain port-I/O exit round
-        trip (2000 of them); each ratio is a median divided by the yardstick's median.
-        It needs no interrupt delivery, so it runs on any KVM, PVM included. Not
-        included: the API socket's transport and host hook processes.
-
-          --count N   Number of suspend/resume cycles (1 to 100000).
-          --cpus N    vCPUs (1 to 16, default 1). The others spin in the guest, inside
-                      KVM_RUN as a Linux guest's idle vCPUs are, so the park has to kick
-                      them out; each takes a host core while the benchmark runs.
-          --json      Print one JSON object instead of text.
-        """;
-
-    private static async Task<int> S2IdleAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    private static Command CreateS2Idle()
     {
-        var reader = new ArgReader("bench s2idle", args);
-        if (reader.Flag("--help") || reader.Flag("-h"))
+        var count = new Option<long>("--count")
         {
-            await stdout.WriteLineAsync(S2IdleHelp);
-            return 0;
-        }
-        int count = (int)reader.UInt("--count", 200, 1, 100_000);
-        int cpus = (int)reader.UInt("--cpus", 1, 1, S2IdleBenchmark.MaxCpus);
-        bool json = reader.Flag("--json");
-        reader.Done();
+            HelpName = "N",
+            Description = "Number of suspend/resume cycles, 1 to 100000 (default 200).",
+            CustomParser = NumberParser.Range(1, 100_000),
+        };
+        var cpus = new Option<long>("--cpus")
+        {
+            HelpName = "N",
+            Description = $"vCPUs, 1 to {S2IdleBenchmark.MaxCpus} (default 1). The others spin in the guest, inside " +
+                "KVM_RUN as a Linux guest's idle vCPUs are, so the park has to kick them out; each takes a host " +
+                "core while the benchmark runs.",
+            CustomParser = NumberParser.Range(1, S2IdleBenchmark.MaxCpus),
+        };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text." };
+        var command = new VireoCommand(
+            "s2idle",
+            "Time guest suspend-to-idle: LPS0 entry trap to the host's event, and a wake to the guest's first instruction, against one plain exit.",
+            """
+            Times guest suspend-to-idle on Vireo's own path. A tiny 64-bit guest makes the
+            LPS0 entry trap a Linux guest's _DSM makes (same code, same port), Vireo's state
+            machine parks its vCPU and reports `suspended`; after 2 ms the benchmark wakes it
+            (the call `vm.wake` makes), and the guest's first instruction after the trap
+            writes a marker port; then the exit trap completes the cycle. Reported, in µs
+            (median, p90, p99, max) over N cycles:
+              - entry trap -> s2idle-enter event, and -> suspended event (vCPUs parked)
+              - wake request -> the guest's first instruction after resume
+            and, as the yardstick measured in the same run, one plain port-I/O exit round
+            trip (2000 of them); each ratio is a median divided by the yardstick's median.
+            It needs no interrupt delivery, so it runs on any KVM, PVM included. Not
+            included: the API socket's transport and host hook processes.
+            """) { count, cpus, json };
+        command.SetAction(result => S2IdleAsync(
+            result.GetResult(count) is null ? 200 : (int)result.GetValue(count),
+            result.GetResult(cpus) is null ? 1 : (int)result.GetValue(cpus),
+            result.GetValue(json),
+            result.InvocationConfiguration.Output,
+            result.InvocationConfiguration.Error));
+        return command;
+    }
 
+    private static async Task<int> S2IdleAsync(int count, int cpus, bool json, TextWriter stdout, TextWriter stderr)
+    {
         using KvmSystem kvm = HostKvm.Open();
         if (!json)
         {
-            await stderr.WriteLineAsync($"running {count} suspend-to-idle cycles with {cpus} vCPU(s) on {kvm.Backend} KVM...");
+            await stderr.WriteLineAsync($"running {count} suspend-to-idle cycles with {cpus} vCPU(s) on the {KvmBackendName.Of(kvm.Backend)} KVM backend...");
         }
         S2IdleBenchmarkResult result = S2IdleBenchmark.Run(kvm, count, cpus);
         if (json)
@@ -140,7 +144,7 @@ internal static class BenchCommand
                 w.WriteStartObject();
                 w.WriteNumber("cycles", result.Cycles);
                 w.WriteNumber("cpus", cpus);
-                w.WriteString("backend", kvm.Backend.ToString().ToLowerInvariant());
+                w.WriteString("backend", KvmBackendName.Of(kvm.Backend));
                 WriteSummary(w, "referenceRoundTripUs", result.ReferenceRoundTrip);
                 WriteSummary(w, "entryTrapToEnterEventUs", result.EntryToEnterEvent);
                 WriteSummary(w, "entryTrapToSuspendedEventUs", result.EntryToSuspendedEvent);
@@ -153,7 +157,7 @@ internal static class BenchCommand
         }
         else
         {
-            await stdout.WriteLineAsync($"suspend-to-idle over {result.Cycles} cycles, {cpus} vCPU(s), on {kvm.Backend} KVM (µs; ratio = median / reference median)");
+            await stdout.WriteLineAsync($"suspend-to-idle over {result.Cycles} cycles, {cpus} vCPU(s), on the {KvmBackendName.Of(kvm.Backend)} KVM backend (µs; ratio = median / reference median)");
             await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  {"",-46} {"median",9} {"p90",9} {"p99",9} {"max",9} {"ratio",7}"));
             await stdout.WriteLineAsync(Row($"port-I/O exit round trip (reference, {result.ReferenceRoundTrip.Count})", result.ReferenceRoundTrip, null));
             await stdout.WriteLineAsync(Row("entry trap -> s2idle-enter event", result.EntryToEnterEvent, result.EntryToEnterEvent.Median / result.ReferenceRoundTrip.Median));

@@ -16,12 +16,12 @@ internal static class HostKvm
         }
         catch (ErrnoException e) when (e.Errno == Errno.ENOENT)
         {
-            throw new InvalidOperationException(
+            throw new KvmUnavailableException(
                 $"{DevicePath} does not exist: load KVM (`modprobe kvm_intel` or `modprobe kvm_amd`) or run on a host with virtualization enabled");
         }
         catch (ErrnoException e) when (e.Errno is Errno.EACCES or Errno.EPERM)
         {
-            throw new InvalidOperationException(
+            throw new KvmUnavailableException(
                 $"{DevicePath} is not accessible to this user: add it to the 'kvm' group (`sudo usermod -aG kvm $USER`, then log in again) or run as root");
         }
     }

@@ -1,4 +1,6 @@
+using System.CommandLine;
 using System.Text.Json;
+using Vireo.Cli.Common;
 using Vireo.Kvm;
 
 namespace Vireo.Cli;
@@ -6,15 +8,20 @@ namespace Vireo.Cli;
 /// <summary>`vireo kvm-info [--json]`.</summary>
 internal static class KvmInfoCommand
 {
-    private const string Help = """
-        Usage: vireo kvm-info [--json]
-
-        Shows the host's KVM: API version, which backend serves /dev/kvm (Intel VMX,
-        AMD SVM, or PVM, which runs Vireo's tests but cannot boot a stock Linux guest),
-        the size of the vCPU run area, and the capabilities Vireo relies on.
-
-          --json   Print one JSON object instead of text.
-        """;
+    public static Command Create()
+    {
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text." };
+        var command = new VireoCommand(
+            "kvm-info",
+            "Show the host's KVM: API version, backend (intel, amd or pvm) and key capabilities.",
+            """
+            Shows the host's KVM: API version, which backend serves /dev/kvm (intel: hardware VMX,
+            amd: hardware SVM, or pvm, which runs Vireo's tests but cannot boot a stock Linux
+            guest), the size of the vCPU run area, and the capabilities Vireo relies on.
+            """) { json };
+        command.SetAction(result => RunAsync(result.GetValue(json), result.InvocationConfiguration.Output));
+        return command;
+    }
 
     private static readonly KvmCapability[] s_reported =
     [
@@ -26,17 +33,8 @@ internal static class KvmInfoCommand
         KvmCapability.TscDeadlineTimer, KvmCapability.NrVcpus, KvmCapability.MaxVcpus, KvmCapability.NrMemslots,
     ];
 
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout)
+    private static async Task<int> RunAsync(bool json, TextWriter stdout)
     {
-        var reader = new ArgReader("kvm-info", args);
-        if (reader.Flag("--help") || reader.Flag("-h"))
-        {
-            await stdout.WriteLineAsync(Help);
-            return 0;
-        }
-        bool json = reader.Flag("--json");
-        reader.Done();
-
         using KvmSystem kvm = HostKvm.Open();
         var capabilities = s_reported.Select(c => (Name: CapabilityName(c), Value: kvm.CheckExtension(c))).ToArray();
         bool canBoot = kvm.Backend is KvmBackend.Intel or KvmBackend.Amd;
@@ -47,7 +45,7 @@ internal static class KvmInfoCommand
             {
                 w.WriteStartObject();
                 w.WriteNumber("apiVersion", kvm.ApiVersion);
-                w.WriteString("backend", kvm.Backend.ToString().ToLowerInvariant());
+                w.WriteString("backend", KvmBackendName.Of(kvm.Backend));
                 w.WriteBoolean("canBootStockGuests", canBoot);
                 w.WriteNumber("vcpuMmapSize", kvm.VcpuMmapSize);
                 w.WriteStartObject("capabilities");
@@ -77,11 +75,11 @@ internal static class KvmInfoCommand
         return 0;
     }
 
-    private static string BackendText(KvmBackend backend) => backend switch
+    internal static string BackendText(KvmBackend backend) => backend switch
     {
-        KvmBackend.Intel => "kvm_intel (hardware VMX)",
-        KvmBackend.Amd => "kvm_amd (hardware SVM)",
-        KvmBackend.Pvm => "kvm_pvm (paravirtual: exits work, guest interrupts do not)",
+        KvmBackend.Intel => "intel (hardware VMX)",
+        KvmBackend.Amd => "amd (hardware SVM)",
+        KvmBackend.Pvm => "pvm (paravirtual: exits work, guest interrupts do not)",
         _ => "unknown (no kvm_intel, kvm_amd or kvm_pvm module found)",
     };
 

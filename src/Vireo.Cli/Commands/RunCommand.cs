@@ -1,5 +1,7 @@
+using System.CommandLine;
 using System.Runtime.InteropServices;
 using Vireo.Api;
+using Vireo.Cli.Common;
 using Vireo.Kvm;
 using Vireo.Lab;
 using Vireo.Loader;
@@ -11,41 +13,10 @@ namespace Vireo.Cli;
 /// <summary>`vireo run`: boot a Linux guest (the default guest when no kernel is given).</summary>
 internal static class RunCommand
 {
-    public const string Help = """
-        Usage: vireo run [--kernel K [--initramfs I]] [--cmdline C | --append A]
-                         [--cpus N] [--memory SIZE] [--shared-memory]
-                         [--serial stdio|file=P|socket=P] [--api-socket P] [--on-reboot exit|restart]
-                         [--s2idle-wake-after DURATION] [--on-suspend CMD] [--on-resume CMD]
-
-        Boots a Linux kernel (bzImage) with an optional initramfs. With no --kernel, boots
-        the default guest: Debian's cloud kernel and a busybox initramfs Vireo builds
-        (fetched with apt on first use and cached under ~/.cache/vireo), which gives a
-        shell on the console.
-
-          --kernel K        bzImage to boot (e.g. /boot/vmlinuz-*)
-          --initramfs I     initramfs (cpio, optionally compressed) to pass to it
-          --cmdline C       kernel command line (default: "console=ttyS0 reboot=k panic=-1")
-          --append A        words added to the command line
-          --cpus N          vCPUs, 1 to 254 (default 1)
-          --memory SIZE     guest RAM, e.g. 512M or 2G (default 512M): private memory
-                            with transparent huge pages, so KVM maps it 2 MiB at a time
-          --shared-memory   back guest RAM with a memfd that device processes (vfio-user
-                            servers) can map; 4 KiB pages unless the host enables shmem THP
-          --serial T        where COM1 goes: stdio (default), file=PATH, or socket=PATH
-                            (a UNIX socket; the client that connects gets the console)
-          --on-reboot A     exit (default: a guest reboot ends the run with status 0)
-                            or restart (boot the guest again, as a real machine does)
-          --s2idle-wake-after D   when the guest suspends to idle, wake it after D
-                            (e.g. 500ms, 2s); otherwise it sleeps until `vireo remote
-                            wake`, the power button, or a key on the console;
-                            0 wakes it at its entry trap, before it is suspended
-                            (the guest's suspend is cut short: no `suspended` event)
-          --on-suspend CMD  run CMD (with /bin/sh) when the guest is suspended, its vCPUs
-          --on-resume CMD   parked; and when it has resumed (e.g. to suspend the host);
-                            CMD gets VIREO_EVENT (suspended|resumed) and VIREO_CYCLE
-          --api-socket P    serve the management API (HTTP) on the UNIX socket P; drive it
-                            with `vireo remote --api-socket P info|pause|resume|power-button|
-                            shutdown [--force]|gpe N|events`
+    private const string Details = """
+        With no --kernel, vireo boots the default guest: Debian's cloud kernel and a busybox
+        initramfs Vireo builds (fetched with apt on first use and cached under ~/.cache/vireo),
+        which gives a shell on the console.
 
         On a terminal, every key goes to the guest; type Ctrl-A x to stop the VM
         (Ctrl-A Ctrl-A sends a Ctrl-A).
@@ -59,17 +30,23 @@ internal static class RunCommand
         use `vireo lab run` with the same options: it runs this command in the nested lab.
         """;
 
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    public static Command Create()
     {
-        var reader = new ArgReader("run", args);
-        if (reader.Flag("--help") || reader.Flag("-h"))
-        {
-            await stdout.WriteLineAsync(Help);
-            return 0;
-        }
-        RunOptions options = RunOptions.Parse(reader);
-        reader.Done();
+        var set = new RunOptionSet();
+        var command = new VireoCommand("run", "Boot a Linux kernel (bzImage) with an optional initramfs, or the default guest.", Details);
+        set.AddTo(command);
+        command.SetAction(result => RunAsync(
+            set.Bind(result),
+            string.Join(' ', result.Tokens.Skip(1).Select(t => t.Value)),
+            result.InvocationConfiguration.Output,
+            result.InvocationConfiguration.Error));
+        return command;
+    }
 
+    /// <summary>Runs the guest described by <paramref name="options"/>; <paramref name="commandLine"/>
+    /// is the options as typed, for the hint to run them in the lab instead.</summary>
+    public static async Task<int> RunAsync(RunOptions options, string commandLine, TextWriter stdout, TextWriter stderr)
+    {
         (string kernel, string? initramfs) = ResolveGuest(options, stderr);
         // The kernel is checked before KVM is even opened: a bad file is the user's first problem.
         BzImage.Load(kernel);
@@ -77,9 +54,9 @@ internal static class RunCommand
         using KvmSystem kvm = HostKvm.Open();
         if (kvm.Backend is not (KvmBackend.Intel or KvmBackend.Amd))
         {
-            throw new InvalidOperationException(
-                $"this host's /dev/kvm is {BackendName(kvm.Backend)}, which cannot deliver interrupts to a stock Linux guest; " +
-                ("run the same command in the nested lab instead: `vireo lab run " + string.Join(' ', args)).TrimEnd() + "`");
+            throw new KvmUnavailableException(
+                $"this host's KVM backend is {KvmBackendName.Of(kvm.Backend)}, which cannot deliver interrupts to a stock Linux guest; " +
+                ("run the same command in the nested lab instead: `vireo lab run " + commandLine).TrimEnd() + "`");
         }
 
         using GuestConsole console = GuestConsole.Open(options.Serial.Kind, options.Serial.Path);
@@ -157,10 +134,4 @@ internal static class RunCommand
         DefaultGuest guest = DefaultGuest.Prepare(progress: stderr);
         return (guest.Kernel, guest.Initramfs);
     }
-
-    private static string BackendName(KvmBackend backend) => backend switch
-    {
-        KvmBackend.Pvm => "PVM (kvm_pvm)",
-        _ => "of an unknown kind (no kvm_intel or kvm_amd module)",
-    };
 }

@@ -1,3 +1,5 @@
+using System.CommandLine;
+using Vireo.Cli.Common;
 using Vireo.Vmm;
 
 namespace Vireo.Cli;
@@ -5,7 +7,7 @@ namespace Vireo.Cli;
 /// <summary>The flags of `vireo run`, shared with `vireo lab run`, which forwards them.</summary>
 internal sealed record RunOptions
 {
-    public const ulong MaxMemory = 1UL << 40;
+    public const ulong DefaultMemory = 512UL << 20;
 
     public string? Kernel { get; init; }
 
@@ -17,7 +19,7 @@ internal sealed record RunOptions
 
     public int Cpus { get; init; } = 1;
 
-    public ulong MemoryBytes { get; init; } = 512UL << 20;
+    public ulong MemoryBytes { get; init; } = DefaultMemory;
 
     /// <summary>memfd-backed RAM that device processes can map, instead of private huge pages.</summary>
     public bool SharedMemory { get; init; }
@@ -35,63 +37,29 @@ internal sealed record RunOptions
     /// <summary>Firecracker's convention by default: a guest reboot ends the run.</summary>
     public bool RestartOnReboot { get; init; }
 
-    public static RunOptions Parse(ArgReader reader)
+    /// <summary>Run options alone, as words (`vireo lab run` hands them over after its own).</summary>
+    public static RunOptions Parse(IReadOnlyList<string> args)
     {
-        string? memoryText = reader.Option("--memory");
-        ulong memory = 512UL << 20;
-        if (memoryText is not null && (!SizeParser.TryParse(memoryText, out memory) || memory < (16UL << 20) || memory > MaxMemory || memory % (2UL << 20) != 0))
+        var set = new RunOptionSet();
+        var command = new Command("run");
+        set.AddTo(command);
+        ParseResult result = command.Parse(args, CliRunner.Parsing);
+        if (result.Errors.Count > 0)
         {
-            throw new UsageException($"--memory takes a size from 16M to 1T in whole 2 MiB steps (e.g. 512M, 2G), not '{memoryText}'");
+            throw new UsageException(CommandLineErrors.Describe(result));
         }
-        string? serialText = reader.Option("--serial");
-        SerialTarget serial = serialText is null ? SerialTarget.Stdio : SerialTarget.Parse(serialText);
-        var options = new RunOptions
+        if (CommandLineErrors.Duplicate(result.CommandResult) is string duplicate)
         {
-            Kernel = reader.Option("--kernel"),
-            Initramfs = reader.Option("--initramfs"),
-            Cmdline = reader.Option("--cmdline"),
-            AppendCmdline = reader.Option("--append"),
-            Cpus = (int)reader.UInt("--cpus", 1, 1, 254),
-            MemoryBytes = memory,
-            SharedMemory = reader.Flag("--shared-memory"),
-            Serial = serial,
-            ApiSocket = reader.Option("--api-socket"),
-            S2IdleWakeAfter = reader.Option("--s2idle-wake-after") is string after
-                ? TimeSpan.FromMilliseconds(ParseMilliseconds(after))
-                : null,
-            OnSuspend = reader.Option("--on-suspend"),
-            OnResume = reader.Option("--on-resume"),
-            RestartOnReboot = reader.Option("--on-reboot") switch
-            {
-                null or "exit" => false,
-                "restart" => true,
-                string other => throw new UsageException($"--on-reboot takes exit or restart, not '{other}'"),
-            },
-        };
-        if (options.Kernel is null && options.Initramfs is not null)
-        {
-            throw new UsageException("--initramfs needs --kernel (with neither, vireo boots the default guest)");
+            throw new UsageException(CommandLineErrors.Format(["run"], duplicate));
         }
-        return options;
+        return set.Bind(result);
     }
 
-    /// <summary>A duration as "500ms", "2s" or plain seconds.</summary>
-    private static double ParseMilliseconds(string text)
+    /// <summary>For `vireo lab run`: whatever its own reader left is run options.</summary>
+    public static RunOptions Parse(ArgReader reader)
     {
-        string t = text.Trim();
-        double scale = 1000;
-        if (t.EndsWith("ms", StringComparison.Ordinal))
-        {
-            scale = 1;
-            t = t[..^2];
-        }
-        else if (t.EndsWith('s'))
-        {
-            t = t[..^1];
-        }
-        return double.TryParse(t, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double value) && value >= 0 && value <= 86_400
-            ? value * scale
-            : throw new UsageException($"--s2idle-wake-after takes a duration such as 500ms or 2s, not '{text}'");
+        ArgumentNullException.ThrowIfNull(reader);
+        return Parse(reader.TakeRest());
     }
 
     public LinuxVmConfig ToConfig(string kernel, string? initramfs) => new()

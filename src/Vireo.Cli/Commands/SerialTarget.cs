@@ -8,7 +8,8 @@ internal sealed record SerialTarget(ConsoleKind Kind, string? Path)
 {
     public static readonly SerialTarget Stdio = new(ConsoleKind.Stdio, null);
 
-    public static SerialTarget Parse(string text)
+    /// <summary>Null when <paramref name="text"/> is none of the three forms.</summary>
+    public static SerialTarget? TryParse(string text)
     {
         if (text == "stdio")
         {
@@ -22,6 +23,6 @@ internal sealed record SerialTarget(ConsoleKind Kind, string? Path)
         {
             return new SerialTarget(ConsoleKind.Socket, text[7..]);
         }
-        throw new UsageException($"--serial takes stdio, file=PATH or socket=PATH, not '{text}'");
+        return null;
     }
 }

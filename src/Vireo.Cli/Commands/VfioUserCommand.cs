@@ -1,3 +1,5 @@
+using System.CommandLine;
+using Vireo.Cli.Common;
 using Vireo.VfioUser;
 
 namespace Vireo.Cli;
@@ -5,39 +7,34 @@ namespace Vireo.Cli;
 /// <summary>`vireo vfio-user info SOCKET [--json]`.</summary>
 internal static class VfioUserCommand
 {
-    public const string Help = """
-        Usage: vireo vfio-user info SOCKET [--json] [--timeout SECONDS]
-
-        Connects to a vfio-user device server (libvfio-user, vireo-device, SPDK, ...) on the
-        UNIX socket SOCKET, negotiates the protocol version and prints the device's info,
-        regions and IRQs. It changes nothing on the device.
-
-          --json       Print one JSON object instead of text.
-          --timeout S  Give up when the server has not answered a request within S
-                       seconds (default 10).
-        """;
-
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout)
+    public static Command Create()
     {
-        if (args.Length == 0 || args[0] is "--help" or "-h")
+        var group = new VireoCommand("vfio-user", "Talk to vfio-user device servers: `vfio-user info SOCKET`.");
+        var socket = new Argument<string>("SOCKET") { Description = "The UNIX socket the device server listens on." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text." };
+        var timeout = new Option<long>("--timeout")
         {
-            await stdout.WriteLineAsync(Help);
-            return args.Length == 0 ? 2 : 0;
-        }
-        if (args[0] != "info")
-        {
-            throw new UsageException($"vfio-user: unknown command '{args[0]}'; the commands are: info");
-        }
-        var reader = new ArgReader("vfio-user info", args[1..]);
-        if (reader.Flag("--help") || reader.Flag("-h"))
-        {
-            await stdout.WriteLineAsync(Help);
-            return 0;
-        }
-        bool json = reader.Flag("--json");
-        uint timeout = reader.UInt("--timeout", 10, 1, 3600);
-        string socket = reader.Positional() ?? throw new UsageException("vfio-user info: give the server's socket path");
-        reader.Done();
+            HelpName = "SECONDS",
+            Description = "Give up when the server has not answered a request within this many seconds, 1 to 3600 (default 10).",
+            CustomParser = NumberParser.Range(1, 3600),
+            DefaultValueFactory = _ => 10,
+        };
+        var info = new VireoCommand(
+            "info",
+            "Describe the device served by a vfio-user server.",
+            """
+            Connects to a vfio-user device server (libvfio-user, vireo-device, SPDK, ...) on the
+            UNIX socket SOCKET, negotiates the protocol version and prints the device's info,
+            regions and IRQs. It changes nothing on the device.
+            """) { socket, json, timeout };
+        info.SetAction(result => InfoAsync(result.GetRequiredValue(socket), result.GetValue(json), result.GetValue(timeout), result.InvocationConfiguration.Output));
+        group.Subcommands.Add(info);
+        CliRunner.MakeGroup(group);
+        return group;
+    }
+
+    private static async Task<int> InfoAsync(string socket, bool json, long timeout, TextWriter stdout)
+    {
         if (!File.Exists(socket))
         {
             throw new IOException($"no vfio-user server socket at {socket}: start the device server first (e.g. `vireo-device --socket {socket}`)");

@@ -1,0 +1,197 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using Vireo.Cli.Common;
+using Vireo.Vmm;
+
+namespace Vireo.Cli;
+
+/// <summary>The options of `vireo run` as one parser's symbols, shared by `vireo run`, `vireo
+/// acpi dump` (the machine's shape only) and `vireo lab run` (which forwards them).</summary>
+internal sealed class RunOptionSet
+{
+    public const ulong MinMemory = 16UL << 20;
+
+    public const ulong MaxMemory = 1UL << 40;
+
+    public Option<string?> Kernel { get; } = new("--kernel")
+    {
+        HelpName = "K",
+        Description = "bzImage to boot (e.g. /boot/vmlinuz-*); without it, the default guest",
+    };
+
+    public Option<string?> Initramfs { get; } = new("--initramfs")
+    {
+        HelpName = "I",
+        Description = "initramfs (cpio, optionally compressed) to pass to it; needs --kernel",
+    };
+
+    public Option<string?> Cmdline { get; } = new("--cmdline")
+    {
+        HelpName = "C",
+        Description = $"kernel command line (default: \"{LinuxVmConfig.DefaultCmdline}\")",
+    };
+
+    public Option<string?> Append { get; } = new("--append")
+    {
+        HelpName = "A",
+        Description = "words added to the command line",
+    };
+
+    public Option<long> Cpus { get; } = new("--cpus")
+    {
+        HelpName = "N",
+        Description = "vCPUs, 1 to 254 (default 1)",
+        CustomParser = NumberParser.Range(1, 254),
+    };
+
+    public Option<ulong> Memory { get; } = new("--memory")
+    {
+        HelpName = "SIZE",
+        Description = "guest RAM, e.g. 512M, 2G or 1T (default 512M): private memory with transparent huge " +
+            "pages, so KVM maps it 2 MiB at a time",
+        CustomParser = ParseMemory,
+    };
+
+    public Option<bool> SharedMemory { get; } = new("--shared-memory")
+    {
+        Description = "back guest RAM with a memfd that device processes (vfio-user servers) can map; " +
+            "4 KiB pages unless the host enables shmem THP",
+    };
+
+    public Option<SerialTarget> Serial { get; } = new("--serial")
+    {
+        HelpName = "stdio|file=PATH|socket=PATH",
+        Description = "where COM1 goes: stdio (default), a file, or a UNIX socket (the client that connects " +
+            "gets the console)",
+        CustomParser = result => SerialTarget.TryParse(Last(result)) ?? Fail<SerialTarget>(result,
+            $"--serial takes stdio, file=PATH or socket=PATH, not '{Last(result)}'", SerialTarget.Stdio),
+    };
+
+    public Option<string?> ApiSocket { get; } = new("--api-socket")
+    {
+        HelpName = "P",
+        Description = "serve the management API (HTTP) on the UNIX socket P; drive it with `vireo remote " +
+            "--api-socket P info|ping|pause|resume|power-button|shutdown [--force]|gpe N|wake|events|openapi`",
+    };
+
+    public Option<string?> OnReboot { get; } = new("--on-reboot")
+    {
+        HelpName = "exit|restart",
+        Description = "exit (default: a guest reboot ends the run with status 0) or restart (boot the " +
+            "guest again, as a real machine does)",
+        CustomParser = result => Last(result) is "exit" or "restart"
+            ? Last(result)
+            : Fail<string?>(result, $"--on-reboot takes exit or restart, not '{Last(result)}'", null),
+    };
+
+    public Option<TimeSpan?> S2IdleWakeAfter { get; } = new("--s2idle-wake-after")
+    {
+        HelpName = "D",
+        Description = "when the guest suspends to idle, wake it after D (e.g. 500ms, 2s); otherwise it " +
+            "sleeps until `vireo remote wake`, the power button, or a key on the console; 0 wakes it at " +
+            "its entry trap, before it is suspended (the guest's suspend is cut short: no `suspended` event)",
+        CustomParser = ParseDuration,
+    };
+
+    public Option<string?> OnSuspend { get; } = new("--on-suspend")
+    {
+        HelpName = "CMD",
+        Description = "run CMD (with /bin/sh) when the guest is suspended, its vCPUs parked (e.g. to " +
+            "suspend the host); CMD gets VIREO_EVENT=suspended and VIREO_CYCLE",
+    };
+
+    public Option<string?> OnResume { get; } = new("--on-resume")
+    {
+        HelpName = "CMD",
+        Description = "run CMD (with /bin/sh) when the guest has resumed; CMD gets VIREO_EVENT=resumed " +
+            "and VIREO_CYCLE",
+    };
+
+    /// <summary>Every option of `vireo run`.</summary>
+    public void AddTo(Command command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        foreach (Option option in (Option[])[Kernel, Initramfs, Cmdline, Append, Cpus, Memory, SharedMemory, Serial,
+            ApiSocket, OnReboot, S2IdleWakeAfter, OnSuspend, OnResume])
+        {
+            command.Options.Add(option);
+        }
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(Initramfs) is not null && result.GetResult(Kernel) is null)
+            {
+                result.AddError("--initramfs needs --kernel (with neither, vireo boots the default guest)");
+            }
+        });
+    }
+
+    /// <summary>Only the options that shape the machine's tables (for `acpi dump`).</summary>
+    public void AddMachineShapeTo(Command command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        command.Options.Add(Cpus);
+        command.Options.Add(Memory);
+    }
+
+    public RunOptions Bind(ParseResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return new RunOptions
+        {
+            Kernel = Value(result, Kernel, null),
+            Initramfs = Value(result, Initramfs, null),
+            Cmdline = Value(result, Cmdline, null),
+            AppendCmdline = Value(result, Append, null),
+            Cpus = (int)Value(result, Cpus, 1),
+            MemoryBytes = Value(result, Memory, RunOptions.DefaultMemory),
+            SharedMemory = Value(result, SharedMemory, false),
+            Serial = Value(result, Serial, SerialTarget.Stdio)!,
+            ApiSocket = Value(result, ApiSocket, null),
+            S2IdleWakeAfter = Value(result, S2IdleWakeAfter, null),
+            OnSuspend = Value(result, OnSuspend, null),
+            OnResume = Value(result, OnResume, null),
+            RestartOnReboot = Value(result, OnReboot, null) == "restart",
+        };
+    }
+
+    // An option absent from this command (acpi dump has no --kernel) keeps its default.
+    private static T Value<T>(ParseResult result, Option<T> option, T fallback) =>
+        result.GetResult(option) is OptionResult { Implicit: false } given ? given.GetValueOrDefault<T>() : fallback;
+
+    private static ulong ParseMemory(ArgumentResult result)
+    {
+        string text = Last(result);
+        return SizeParser.TryParse(text, out ulong bytes) && bytes >= MinMemory && bytes <= MaxMemory && bytes % (2UL << 20) == 0
+            ? bytes
+            : Fail(result, $"--memory takes a size from 16M to 1T in whole 2 MiB steps (e.g. 512M, 2G, 1T), not '{text}'", RunOptions.DefaultMemory);
+    }
+
+    /// <summary>A duration as "500ms", "2s" or plain seconds, up to a day.</summary>
+    private static TimeSpan? ParseDuration(ArgumentResult result)
+    {
+        string text = Last(result);
+        string t = text.Trim();
+        double scale = 1000;
+        if (t.EndsWith("ms", StringComparison.Ordinal))
+        {
+            scale = 1;
+            t = t[..^2];
+        }
+        else if (t.EndsWith('s'))
+        {
+            t = t[..^1];
+        }
+        return double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && value >= 0 && value <= 86_400
+            ? TimeSpan.FromMilliseconds(value * scale)
+            : Fail<TimeSpan?>(result, $"--s2idle-wake-after takes a duration such as 500ms or 2s, not '{text}'", null);
+    }
+
+    private static string Last(ArgumentResult result) => result.Tokens.Count == 0 ? "" : result.Tokens[^1].Value;
+
+    private static T Fail<T>(ArgumentResult result, string message, T placeholder)
+    {
+        result.AddError(message);
+        return placeholder;
+    }
+}
