@@ -10,10 +10,8 @@ internal static class CommandLine
         Usage: vireo <command> [options]
 
         Commands:
-          run [options]                     Boot a Linux guest (the default guest with no
-                                            --kernel). `vireo run --help` lists the options.
-          lab run [options]                 Run `vireo run` inside the nested lab (QEMU TCG
-                                            emulating AMD SVM) for hosts without VMX/SVM.
+          run --kernel K [options]          Boot a Linux guest. `vireo run --help` lists the
+                                            options.
           kvm-info [--json]                 Show the host's KVM: API version, backend
                                             (Intel, AMD or PVM) and key capabilities.
           bench exits [--count N] [--json] Run a tiny 64-bit guest that does N port writes
@@ -54,7 +52,6 @@ internal static class CommandLine
             return args[0] switch
             {
                 "run" => await RunCommand.RunAsync(rest, stdout, stderr),
-                "lab" => await LabCommand.RunAsync(rest, stdout, stderr),
                 "kvm-info" => await KvmInfoCommand.RunAsync(rest, stdout),
                 "vfio-user" => await VfioUserCommand.RunAsync(rest, stdout),
                 "remote" => await Vireo.Api.RemoteCommand.RunAsync(rest, stdout, stderr),
@@ -68,7 +65,7 @@ internal static class CommandLine
             await stderr.WriteLineAsync($"vireo: {e.Message}");
             return 2;
         }
-        catch (Exception e) when (e is Vireo.Sys.ErrnoException or InvalidOperationException or IOException or UnauthorizedAccessException or Vireo.Loader.KernelImageException or Vireo.Lab.LabException or Vireo.VfioUser.VfioUserException)
+        catch (Exception e) when (e is Vireo.Sys.ErrnoException or InvalidOperationException or IOException or UnauthorizedAccessException or Vireo.Loader.KernelImageException or Vireo.VfioUser.VfioUserException)
         {
             await stderr.WriteLineAsync($"vireo: {e.Message}");
             return 1;

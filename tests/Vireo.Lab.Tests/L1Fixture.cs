@@ -12,6 +12,10 @@ public sealed class L1Fixture : IAsyncLifetime
     public const string L2Kernel = "/l2/vmlinuz";
     public const string L2Initramfs = "/l2/initramfs.cpio.gz";
 
+    /// <summary>The same busybox guest that loads no module at all (<see cref="GuestVariant.NoModules"/>),
+    /// for scenarios that must not depend on optional guest drivers (evdev, button).</summary>
+    public const string L2NoModulesInitramfs = "/l2/no-modules.cpio.gz";
+
     private readonly TempDirectory _temp = new();
     private readonly StringBuilder _log = new();
     private L1Machine? _machine;
@@ -20,6 +24,9 @@ public sealed class L1Fixture : IAsyncLifetime
 
     /// <summary>Why the NativeAOT vireo could not be published, or null when it is in L1.</summary>
     public string? VireoPublishFailure { get; private set; }
+
+    /// <summary>Where `dotnet publish` of src/Vireo.Cli put the NativeAOT vireo (and anything beside it).</summary>
+    public string PublishDirectory => _temp.Combine("vireo-publish");
 
     public string Log
     {
@@ -60,6 +67,7 @@ public sealed class L1Fixture : IAsyncLifetime
         DefaultGuest guest = DefaultGuest.Prepare(lab.Cache, progress);
         image.AddFile(guest.Kernel, L2Kernel);
         image.AddFile(guest.Initramfs, L2Initramfs);
+        image.AddFile(DefaultGuest.Prepare(lab.Cache, progress, GuestVariant.NoModules).Initramfs, L2NoModulesInitramfs);
         string initramfs = image.WriteTo(_temp.Combine("l1.cpio.gz"));
         ImageTime = clock.Elapsed;
         Append($"image: {new FileInfo(initramfs).Length} bytes in {ImageTime.TotalSeconds:0.0} s");
@@ -85,7 +93,7 @@ public sealed class L1Fixture : IAsyncLifetime
     private string? PublishVireo()
     {
         var clock = Stopwatch.StartNew();
-        string output = _temp.Combine("vireo-publish");
+        string output = PublishDirectory;
         string project = Path.Combine(RepositoryRoot(), "src", "Vireo.Cli");
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -119,7 +127,7 @@ public sealed class L1Fixture : IAsyncLifetime
         return binary;
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

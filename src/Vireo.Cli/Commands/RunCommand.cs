@@ -1,14 +1,13 @@
 using System.Runtime.InteropServices;
 using Vireo.Api;
 using Vireo.Kvm;
-using Vireo.Lab;
 using Vireo.Loader;
 using Vireo.Sys;
 using Vireo.Vmm;
 
 namespace Vireo.Cli;
 
-/// <summary>`vireo run`: boot a Linux guest (the default guest when no kernel is given).</summary>
+/// <summary>`vireo run`: boot a Linux guest.</summary>
 internal static class RunCommand
 {
     public const string Help = """
@@ -17,10 +16,9 @@ internal static class RunCommand
                          [--serial stdio|file=P|socket=P] [--api-socket P] [--on-reboot exit|restart]
                          [--s2idle-wake-after DURATION] [--on-suspend CMD] [--on-resume CMD]
 
-        Boots a Linux kernel (bzImage) with an optional initramfs. With no --kernel, boots
-        the default guest: Debian's cloud kernel and a busybox initramfs Vireo builds
-        (fetched with apt on first use and cached under ~/.cache/vireo), which gives a
-        shell on the console.
+        Boots a Linux kernel (bzImage) with an optional initramfs. For a ready-made guest
+        (Debian's cloud kernel and a busybox initramfs with a shell on the console), run
+        tools/run-default-guest.sh, or `vireo-lab guest` to fetch it and print its paths.
 
           --kernel K        bzImage to boot (e.g. /boot/vmlinuz-*)
           --initramfs I     initramfs (cpio, optionally compressed) to pass to it
@@ -56,7 +54,7 @@ internal static class RunCommand
         one-line reason goes to stderr.
 
         This needs hardware KVM (Intel VMX or AMD SVM). On a host whose /dev/kvm is PVM,
-        use `vireo lab run` with the same options: it runs this command in the nested lab.
+        use `vireo-lab run` with the same options: it runs this command in the nested lab.
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
@@ -70,7 +68,7 @@ internal static class RunCommand
         RunOptions options = RunOptions.Parse(reader);
         reader.Done();
 
-        (string kernel, string? initramfs) = ResolveGuest(options, stderr);
+        (string kernel, string? initramfs) = ResolveGuest(options);
         // The kernel is checked before KVM is even opened: a bad file is the user's first problem.
         BzImage.Load(kernel);
 
@@ -79,7 +77,7 @@ internal static class RunCommand
         {
             throw new InvalidOperationException(
                 $"this host's /dev/kvm is {BackendName(kvm.Backend)}, which cannot deliver interrupts to a stock Linux guest; " +
-                ("run the same command in the nested lab instead: `vireo lab run " + string.Join(' ', args)).TrimEnd() + "`");
+                ("run the same command in the nested lab instead: `vireo-lab run " + string.Join(' ', args)).TrimEnd() + "`");
         }
 
         using GuestConsole console = GuestConsole.Open(options.Serial.Kind, options.Serial.Path);
@@ -170,14 +168,14 @@ internal static class RunCommand
         };
     }
 
-    private static (string Kernel, string? Initramfs) ResolveGuest(RunOptions options, TextWriter stderr)
+    private static (string Kernel, string? Initramfs) ResolveGuest(RunOptions options)
     {
-        if (options.Kernel is not null)
-        {
-            return (options.Kernel, options.Initramfs);
-        }
-        DefaultGuest guest = DefaultGuest.Prepare(progress: stderr);
-        return (guest.Kernel, guest.Initramfs);
+        // vireo run fetches nothing: the default guest (apt, a kernel download) is the lab tool's.
+        return options.Kernel is not null
+            ? (options.Kernel, options.Initramfs)
+            : throw new UsageException(
+                "run needs --kernel (and usually --initramfs); to boot the default guest run tools/run-default-guest.sh, " +
+                "or fetch it with `vireo-lab guest` and pass the kernel and initramfs it prints");
     }
 
     private static string BackendName(KvmBackend backend) => backend switch

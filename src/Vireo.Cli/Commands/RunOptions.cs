@@ -2,7 +2,7 @@ using Vireo.Vmm;
 
 namespace Vireo.Cli;
 
-/// <summary>The flags of `vireo run`, shared with `vireo lab run`, which forwards them.</summary>
+/// <summary>The flags of `vireo run`.</summary>
 internal sealed record RunOptions
 {
     public const ulong MaxMemory = 1UL << 40;
@@ -70,7 +70,7 @@ internal sealed record RunOptions
         };
         if (options.Kernel is null && options.Initramfs is not null)
         {
-            throw new UsageException("--initramfs needs --kernel (with neither, vireo boots the default guest)");
+            throw new UsageException("--initramfs needs --kernel");
         }
         return options;
     }
