@@ -26,10 +26,15 @@ stale() {
 if stale; then
     echo "vireo: building the NativeAOT binary into $out (dotnet publish: a few minutes the first time)..." >&2
     start=$SECONDS
-    # minimal: one line per project as it is built, then "Generating native code" for the long
-    # NativeAOT step, so a first run visibly moves.
+    # The NativeAOT step ("Generating native code") is minutes of silence on a small machine.
+    ( while sleep 30; do echo "vireo: still building ($((SECONDS - start)) s)..." >&2; done ) &
+    ticker=$!
+    trap 'kill $ticker 2>/dev/null' EXIT
+    # minimal: one line per project as it is built, so a first run visibly moves.
     dotnet publish "$root/src/Vireo.Cli" -c Release -r linux-x64 -p:PublishAot=true -o "$out" \
         -nologo -v minimal -clp:NoSummary 2>&1 | sed -u 's/^ */  /' >&2
+    kill $ticker 2>/dev/null
+    trap - EXIT
     # An up-to-date publish may leave the old file (and its old time) in place.
     touch "$bin"
     echo "vireo: built $bin in $((SECONDS - start)) s" >&2
