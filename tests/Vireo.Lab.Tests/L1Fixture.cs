@@ -16,6 +16,12 @@ public sealed class L1Fixture : IAsyncLifetime
     /// for scenarios that must not depend on optional guest drivers (evdev, button).</summary>
     public const string L2NoModulesInitramfs = "/l2/no-modules.cpio.gz";
 
+    /// <summary>Debian's generic kernel flavour (linux-image-amd64), in L1 only when
+    /// <see cref="GenericKernelVariable"/> is 1: a 70 MB download, so not in every run.</summary>
+    public const string L2GenericKernel = "/l2/vmlinuz-generic";
+
+    public const string GenericKernelVariable = "VIREO_LAB_GENERIC_KERNEL";
+
     private readonly TempDirectory _temp = new();
     private readonly StringBuilder _log = new();
     private L1Machine? _machine;
@@ -68,6 +74,11 @@ public sealed class L1Fixture : IAsyncLifetime
         image.AddFile(guest.Kernel, L2Kernel);
         image.AddFile(guest.Initramfs, L2Initramfs);
         image.AddFile(DefaultGuest.Prepare(lab.Cache, progress, GuestVariant.NoModules).Initramfs, L2NoModulesInitramfs);
+        if (GenericKernelFactAttribute.Enabled)
+        {
+            StockKernel generic = await Task.Run(() => StockKernel.Acquire(lab.Cache, progress, StockKernel.GenericMetaPackage));
+            image.AddFile(generic.Vmlinuz, L2GenericKernel);
+        }
         string initramfs = image.WriteTo(_temp.Combine("l1.cpio.gz"));
         ImageTime = clock.Elapsed;
         Append($"image: {new FileInfo(initramfs).Length} bytes in {ImageTime.TotalSeconds:0.0} s");

@@ -59,6 +59,22 @@ public sealed class LabRunTests(L1Fixture lab, ITestOutputHelper output)
         Assert.Equal(0, result.ExitStatus);
     }
 
+    [GenericKernelFact]
+    public async Task The_generic_kernel_boots_the_no_modules_guest_on_two_cpus_with_s2idle()
+    {
+        Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);
+        string command = L2Command.Build(
+            [L1Fixture.VireoInL1, "run", "--kernel", L1Fixture.L2GenericKernel, "--initramfs", L1Fixture.L2NoModulesInitramfs, "--memory", "512M", "--cpus", "2"],
+            "echo flavour=$(uname -r) loaded=$(wc -l < /proc/modules) sleep=$(cat /sys/power/mem_sleep); poweroff -f\n");
+
+        LabCommandResult result = await lab.Machine.RunAsync(command, TimeSpan.FromMinutes(5));
+
+        output.WriteLine(result.Output);
+        Assert.Matches(@"flavour=6\.\d+\.\d+-\d+-amd64 loaded=0 sleep=.*s2idle", result.Output);
+        Assert.Contains("vireo: guest powered off", result.Output, StringComparison.Ordinal);
+        Assert.Equal(0, result.ExitStatus);
+    }
+
     [LabFact("qemu-system-x86_64", "busybox", "cpio")]
     public void The_published_vireo_contains_no_lab_code()
     {
