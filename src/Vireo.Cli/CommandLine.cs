@@ -15,12 +15,7 @@ internal static class CommandLine
     public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
     {
         ArgumentNullException.ThrowIfNull(args);
-        // The lab parses its own words (it is moving to its own tool, vireo-lab); its --help too.
-        if (args is ["lab", .. string[] rest])
-        {
-            return CliRunner.GuardAsync("vireo", () => LabCommand.RunAsync(rest, stdout, stderr), stderr, IsLabCommandUserError);
-        }
-        return CliRunner.RunAsync(CreateRoot(), args, stdout, stderr, IsLabUserError);
+        return CliRunner.RunAsync(CreateRoot(), args, stdout, stderr);
     }
 
     internal static Command CreateRoot()
@@ -28,10 +23,6 @@ internal static class CommandLine
         VireoCommand root = CliRunner.CreateRoot("vireo", "vireo - a virtual machine monitor for Linux KVM", Details);
         root.Options.Add(new VersionOption());
         root.Subcommands.Add(RunCommand.Create());
-        root.Subcommands.Add(new Command(
-            "lab",
-            "Run `vireo run` inside the nested lab (QEMU TCG emulating AMD SVM) for hosts without VMX/SVM: " +
-            "`vireo lab run [run options]`, `vireo lab bench boot`; `vireo lab --help`."));
         root.Subcommands.Add(KvmInfoCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(Vireo.Api.RemoteCommand.Create());
@@ -40,11 +31,4 @@ internal static class CommandLine
         CliRunner.MakeGroup(root);
         return root;
     }
-
-    // Vireo.Lab's errors are the user's to fix too (the default guest is prepared by it, even
-    // for `vireo run`); LabCommand also throws InvalidOperationException for "not the NativeAOT
-    // build". Both go with the lab when it moves to vireo-lab.
-    private static bool IsLabUserError(Exception e) => e is Vireo.Lab.LabException;
-
-    private static bool IsLabCommandUserError(Exception e) => e is Vireo.Lab.LabException or InvalidOperationException;
 }

@@ -4,9 +4,10 @@ using System.Text;
 namespace Vireo.Lab;
 
 /// <summary>
-/// The guest `vireo run` boots with no arguments: Debian's stock cloud kernel and a busybox
-/// initramfs Vireo builds, which mounts the usual filesystems, prints a ready line, runs an
-/// optional script passed on the kernel command line, and then gives a shell on the console.
+/// The guest tools/run-default-guest.sh boots (`vireo-lab guest` fetches it): Debian's stock
+/// kernel and a busybox initramfs Vireo builds, which mounts the usual filesystems, prints a
+/// ready line, runs an optional script passed on the kernel command line, and then gives a
+/// shell on the console. <see cref="GuestVariant.NoModules"/> is the same without any module.
 /// </summary>
 public sealed class DefaultGuest
 {
@@ -20,27 +21,35 @@ public sealed class DefaultGuest
     /// busybox acpid through /dev/input/event*, and acpid powers off.</summary>
     public static readonly string[] Modules = ["evdev", "button"];
 
-    private DefaultGuest(string kernel, string initramfs)
+    private DefaultGuest(string kernel, string initramfs, GuestVariant variant)
     {
         Kernel = kernel;
         Initramfs = initramfs;
+        Variant = variant;
     }
 
     public string Kernel { get; }
 
     public string Initramfs { get; }
 
-    /// <summary>The /init script: a stock busybox userland, nothing Vireo-specific in the kernel.</summary>
-    public static string InitScript => $$"""
+    public GuestVariant Variant { get; }
+
+    /// <summary>The default guest's /init: a stock busybox userland, nothing Vireo-specific in the kernel.</summary>
+    public static string InitScript => InitScriptFor(GuestVariant.Default);
+
+    /// <summary>The modules <paramref name="variant"/> puts in its initramfs and loads.</summary>
+    public static IReadOnlyList<string> ModulesFor(GuestVariant variant) => variant == GuestVariant.NoModules ? [] : Modules;
+
+    /// <summary>The /init of <paramref name="variant"/>; the no-module variant has no insmod
+    /// and no acpid (which would find no input device without evdev and button).</summary>
+    public static string InitScriptFor(GuestVariant variant) => $$"""
         #!/bin/busybox sh
         /bin/busybox --install -s
         mount -t proc proc /proc
         mount -t sysfs sysfs /sys
         mount -t devtmpfs devtmpfs /dev
-        for m in /lib/modules/*.ko; do insmod "$m" 2>/dev/null; done
-        # busybox acpid runs /etc/acpi/PWRF/00000080 when the power button is pressed.
-        acpid -l /var/log/acpid.log
-        echo "{{GuestMarkers.Ready}} cpus=$(grep -c ^processor /proc/cpuinfo) kernel=$(uname -r)"
+        {{(variant == GuestVariant.NoModules ? "" : ModuleLines)}}
+        echo "{{GuestMarkers.Ready}} cpus=$(grep -c ^processor /proc/cpuinfo) kernel=$(uname -r) modules=$(wc -l < /proc/modules)"
         if [ -n "${{{GuestMarkers.ScriptParameter}}}" ]; then
             echo "${{{GuestMarkers.ScriptParameter}}}" | base64 -d > /tmp/script
             sh /tmp/script
@@ -48,26 +57,38 @@ public sealed class DefaultGuest
         exec setsid cttyhack sh
         """.ReplaceLineEndings("\n");
 
+    private const string ModuleLines = """
+        for m in /lib/modules/*.ko; do insmod "$m" 2>/dev/null; done
+        # busybox acpid runs /etc/acpi/PWRF/00000080 when the power button is pressed.
+        acpid -l /var/log/acpid.log
+        """;
+
     /// <summary>Gets the kernel (apt, cached) and builds the initramfs into the cache if it is
-    /// missing or older than this build of Vireo's /init.</summary>
-    public static DefaultGuest Prepare(LabCache? cache = null, TextWriter? progress = null)
+    /// missing or older than this build of Vireo's /init. <paramref name="flavour"/> picks the
+    /// Debian kernel; the initramfs carries that kernel's own modules.</summary>
+    public static DefaultGuest Prepare(LabCache? cache = null, TextWriter? progress = null,
+        GuestVariant variant = GuestVariant.Default, KernelFlavour flavour = KernelFlavour.Cloud)
     {
         cache ??= LabCache.Default();
         HostPackages.EnsureInstalled(["busybox-static"], progress);
-        StockKernel kernel = StockKernel.Acquire(cache, progress);
+        StockKernel kernel = StockKernel.Acquire(cache, progress, StockKernel.MetaPackage(flavour));
         string busybox = "/bin/busybox";
-        string path = Path.Combine(cache.Directory("guests"), $"default-{ScriptHash()}.cpio.gz");
+        string name = variant == GuestVariant.NoModules ? "no-modules" : "default";
+        // Modules are the kernel's own, so the image is per kernel release; without modules any
+        // kernel can boot it.
+        string release = ModulesFor(variant).Count == 0 ? "" : $"-{kernel.Release}";
+        string path = Path.Combine(cache.Directory("guests"), $"{name}{release}-{ScriptHash(variant)}.cpio.gz");
         if (!File.Exists(path))
         {
-            progress?.WriteLine($"vireo: building the default guest initramfs at {path}");
+            progress?.WriteLine($"lab: building the {name} guest initramfs at {path}");
             string temporary = path + ".tmp";
             using (FileStream file = File.Create(temporary))
             {
-                Write(file, busybox, Modules.Select(kernel.Module).ToList());
+                Write(file, busybox, ModulesFor(variant).Select(kernel.Module).ToList(), variant);
             }
             File.Move(temporary, path, overwrite: true);
         }
-        return new DefaultGuest(kernel.Vmlinuz, path);
+        return new DefaultGuest(kernel.Vmlinuz, path, variant);
     }
 
     /// <summary>Encodes a script for <see cref="GuestMarkers.ScriptParameter"/> on the command line.</summary>
@@ -77,7 +98,7 @@ public sealed class DefaultGuest
     /// <summary>The action busybox acpid runs for the power button: power off at once.</summary>
     public const string PowerButtonAction = "#!/bin/sh\npoweroff -f\n";
 
-    public static void Write(Stream output, string busybox, IReadOnlyList<string> modules)
+    public static void Write(Stream output, string busybox, IReadOnlyList<string> modules, GuestVariant variant = GuestVariant.Default)
     {
         using var gzip = new GZipStream(output, CompressionLevel.Optimal, leaveOpen: true);
         using var cpio = new CpioWriter(gzip, leaveOpen: true);
@@ -89,7 +110,7 @@ public sealed class DefaultGuest
         cpio.AddCharDevice("dev/console", 5, 1); // devices.txt: 5,1 = /dev/console
         cpio.AddFile("bin/busybox", File.ReadAllBytes(busybox), ExecutableMode);
         cpio.AddSymlink("bin/sh", "busybox");
-        cpio.AddFile("init", Encoding.UTF8.GetBytes(InitScript), ExecutableMode);
+        cpio.AddFile("init", Encoding.UTF8.GetBytes(InitScriptFor(variant)), ExecutableMode);
         cpio.AddFile("etc/acpi/PWRF/00000080", Encoding.UTF8.GetBytes(PowerButtonAction), ExecutableMode);
         foreach (string module in modules)
         {
@@ -98,9 +119,10 @@ public sealed class DefaultGuest
         cpio.Finish();
     }
 
-    private static string ScriptHash()
+    private static string ScriptHash(GuestVariant variant)
     {
-        byte[] hash = System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(InitScript + PowerButtonAction + string.Join(',', Modules) + string.Join(',', s_directories)));
+        byte[] hash = System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(
+            InitScriptFor(variant) + PowerButtonAction + string.Join(',', ModulesFor(variant)) + string.Join(',', s_directories)));
         return Convert.ToHexStringLower(hash)[..12];
     }
 }

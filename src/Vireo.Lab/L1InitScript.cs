@@ -31,8 +31,10 @@ internal static class L1InitScript
         {
             s.Append(command).Append('\n');
         }
-        // Without this the tty echoes each line the host sends back into the output.
-        s.Append("stty -echo 2>/dev/null\n");
+        // -echo: else the tty echoes each line the host sends back into the output. -onlcr: a
+        // payload that relays a guest console (whose lines already end in "\r\n") would reach the
+        // host as "\r\r\n", which reads as every line followed by an empty one.
+        s.Append("stty -echo -onlcr 2>/dev/null\n");
         s.Append($"echo \"{p} {LabMarkers.Ready} $(cut -d' ' -f1 /proc/uptime)\"\n");
         s.Append("while read -r verb arg rest; do\n");
         s.Append("  case \"$verb\" in\n");

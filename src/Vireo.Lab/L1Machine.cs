@@ -108,8 +108,11 @@ public sealed class L1Machine : IAsyncDisposable
     }
 
     /// <summary>Runs <paramref name="command"/> with L1's /bin/sh (cwd /root, stdin /dev/null)
-    /// and returns its output and exit status. A non-zero status is a result, not an error.</summary>
-    public async Task<LabCommandResult> RunAsync(string command, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    /// and returns its output and exit status. A non-zero status is a result, not an error.
+    /// <paramref name="onOutputLine"/> sees each output line as it arrives (for a live view);
+    /// it runs on the caller's continuation and must not block.</summary>
+    public async Task<LabCommandResult> RunAsync(string command, TimeSpan? timeout = null, CancellationToken cancellationToken = default,
+        Action<string>? onOutputLine = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(command);
         await _oneAtATime.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -147,9 +150,14 @@ public sealed class L1Machine : IAsyncDisposable
                 {
                     // A last line without '\n' ends up in front of the end marker.
                     output.Append(before);
+                    if (before.Length > 0)
+                    {
+                        onOutputLine?.Invoke(before);
+                    }
                     return new LabCommandResult(command, int.Parse(status, CultureInfo.InvariantCulture), output.ToString(), clock.Elapsed);
                 }
                 output.Append(line).Append('\n');
+                onOutputLine?.Invoke(line);
             }
         }
         finally

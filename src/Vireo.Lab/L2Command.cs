@@ -6,7 +6,8 @@ namespace Vireo.Lab;
 /// The shell line that runs `vireo run` inside L1. Console input is typed the way a person
 /// would: once the guest console shows a prompt, since a tty discards what was typed ahead
 /// while the guest was still setting up its console. A FIFO opened read-write never blocks
-/// the open, so vireo starts at once and the typist waits for the prompt in its output.
+/// the open, so vireo starts at once; its output goes through tee, live to L1's console and
+/// into a file where the typist waits for the prompt.
 /// </summary>
 public static class L2Command
 {
@@ -21,9 +22,11 @@ public static class L2Command
             return run + " </dev/null";
         }
         string bytes = Convert.ToBase64String(Encoding.UTF8.GetBytes(input));
-        return "rm -f /tmp/in /tmp/out; mkfifo /tmp/in; : >/tmp/out; " +
-            $"( while ! grep -qF {Quote(prompt)} /tmp/out; do sleep 0.1; done; echo {bytes} | base64 -d ) >/tmp/in & " +
-            $"{run} 0<>/tmp/in >/tmp/out 2>&1; s=$?; cat /tmp/out; exit $s";
+        // busybox ash has no PIPESTATUS: vireo's status travels through a file.
+        return "rm -f /tmp/in /tmp/out /tmp/status; mkfifo /tmp/in; : >/tmp/out; " +
+            $"( while ! grep -qF {Quote(prompt)} /tmp/out; do sleep 0.1; done; echo {bytes} | base64 -d ) >/tmp/in & t=$!; " +
+            $"{{ {run} 0<>/tmp/in 2>&1; echo $? >/tmp/status; }} | tee /tmp/out; " +
+            "kill $t 2>/dev/null; s=$(cat /tmp/status 2>/dev/null); exit ${s:-1}";
     }
 
     public static string Quote(string word) => "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";

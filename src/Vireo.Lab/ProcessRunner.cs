@@ -4,7 +4,8 @@ using System.Text;
 namespace Vireo.Lab;
 
 /// <summary>Runs helper programs to completion. Output can be forwarded line by line while it
-/// runs, so a long apt-get shows progress instead of going quiet.</summary>
+/// runs (both streams, or stderr alone), so a long apt-get or build shows progress instead of
+/// going quiet.</summary>
 internal static class ProcessRunner
 {
     public static ProcessResult Run(
@@ -12,7 +13,8 @@ internal static class ProcessRunner
         IEnumerable<string> arguments,
         string? workingDirectory = null,
         Action<string>? onOutputLine = null,
-        IReadOnlyDictionary<string, string>? environment = null)
+        IReadOnlyDictionary<string, string>? environment = null,
+        Action<string>? onStandardError = null)
     {
         var start = new ProcessStartInfo(program)
         {
@@ -41,7 +43,7 @@ internal static class ProcessRunner
         var stdout = new StringBuilder();
         var stderr = new StringBuilder();
         process.OutputDataReceived += (_, e) => Collect(stdout, e.Data, onOutputLine);
-        process.ErrorDataReceived += (_, e) => Collect(stderr, e.Data, onOutputLine);
+        process.ErrorDataReceived += (_, e) => Collect(stderr, e.Data, onStandardError ?? onOutputLine);
         try
         {
             process.Start();

@@ -9,6 +9,9 @@ public sealed partial class StockKernel
     /// <summary>Debian's metapackage; it depends on exactly one versioned image package.</summary>
     public const string CloudMetaPackage = "linux-image-cloud-amd64";
 
+    /// <summary>The generic flavour's metapackage (linux-image-6.1.0-NN-amd64 behind it).</summary>
+    public const string GenericMetaPackage = "linux-image-amd64";
+
     private const string ReadyMarker = ".vireo-ready";
 
     private StockKernel(string package, string root, string release)
@@ -44,12 +47,13 @@ public sealed partial class StockKernel
     /// is there already. Needs apt-get, dpkg and (for compressed modules) xz or zstd.</summary>
     public static StockKernel Acquire(LabCache cache, TextWriter? progress = null, string metaPackage = CloudMetaPackage)
     {
+        ArgumentNullException.ThrowIfNull(cache);
         string kernels = cache.Directory("kernels");
         string? package = ResolveVersionedPackage(metaPackage, progress);
         if (package is null)
         {
             // Offline with a warm cache is fine: take the newest kernel already unpacked.
-            StockKernel? cached = NewestCached(kernels);
+            StockKernel? cached = NewestCached(kernels, metaPackage);
             return cached ?? throw new LabException(
                 $"cannot resolve {metaPackage} with apt-cache and the cache {kernels} has no kernel; " +
                 "run apt-get update (Debian's archive must be reachable)");
@@ -194,13 +198,38 @@ public sealed partial class StockKernel
         }
     }
 
-    private static StockKernel? NewestCached(string kernels) =>
+    /// <summary>The metapackage that fetches <paramref name="flavour"/>.</summary>
+    public static string MetaPackage(KernelFlavour flavour) => flavour switch
+    {
+        KernelFlavour.Generic => GenericMetaPackage,
+        _ => CloudMetaPackage,
+    };
+
+    /// <summary>Whether a versioned package (linux-image-6.1.0-NN-cloud-amd64) is the one
+    /// <paramref name="metaPackage"/> stands for: the flavour is the part after the ABI number,
+    /// so the generic flavour is never mistaken for cloud or rt.</summary>
+    internal static bool IsFlavourOf(string package, string metaPackage)
+    {
+        Match versioned = VersionedName().Match(package);
+        Match meta = MetaName().Match(metaPackage);
+        return versioned.Success && meta.Success && versioned.Groups[1].Value == meta.Groups[1].Value;
+    }
+
+    private static StockKernel? NewestCached(string kernels, string metaPackage) =>
         Directory.EnumerateDirectories(kernels)
-            .Where(d => File.Exists(Path.Combine(d, ReadyMarker)))
+            .Where(d => IsFlavourOf(Path.GetFileName(d), metaPackage) && File.Exists(Path.Combine(d, ReadyMarker)))
             .OrderByDescending(File.GetLastWriteTimeUtc)
             .Select(Open)
             .FirstOrDefault();
 
     [GeneratedRegex(@"^\s*Depends:\s*(linux-image-\S+)\s*$", RegexOptions.Multiline)]
     private static partial Regex DependsLine();
+
+    // linux-image-6.1.0-56-cloud-amd64 -> "cloud-amd64"; linux-image-6.1.0-56-amd64 -> "amd64".
+    [GeneratedRegex(@"^linux-image-\d+\.\d+\.\d+-\d+-([a-z0-9-]+)$")]
+    private static partial Regex VersionedName();
+
+    // linux-image-cloud-amd64 -> "cloud-amd64"; linux-image-amd64 -> "amd64".
+    [GeneratedRegex(@"^linux-image-([a-z][a-z0-9-]*)$")]
+    private static partial Regex MetaName();
 }

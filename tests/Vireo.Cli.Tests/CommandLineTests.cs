@@ -16,7 +16,7 @@ public sealed class CommandLineTests
         Assert.Equal(0, status);
         Assert.Empty(stderr);
         Assert.Contains("vireo [command] [options]", stdout);
-        foreach (string command in new[] { "run", "lab", "kvm-info", "bench", "remote", "acpi", "vfio-user", "help" })
+        foreach (string command in new[] { "run", "kvm-info", "bench", "remote", "acpi", "vfio-user", "help" })
         {
             Assert.Matches($@"\n  {command} .*\w", stdout);
         }

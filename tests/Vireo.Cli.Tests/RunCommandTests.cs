@@ -30,6 +30,29 @@ public sealed class RunCommandTests
         }
     }
 
+    [Fact]
+    public async Task RunWithoutAKernelFetchesNothingAndNamesWhereTheDefaultGuestComesFrom()
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+
+        int status = await CommandLine.RunAsync(["run"], stdout, stderr);
+
+        Assert.Equal(2, status);
+        Assert.Equal("", stdout.ToString());
+        Assert.StartsWith("vireo: run needs --kernel", stderr.ToString());
+        Assert.Contains("tools/run-default-guest.sh", stderr.ToString());
+        Assert.Contains("vireo-lab guest", stderr.ToString());
+        // One line, and nothing of the lab's progress (apt, downloads) before it.
+        Assert.Single(stderr.ToString().TrimEnd().Split('\n'));
+    }
+
+    [Fact]
+    public void TheVireoAssemblyDoesNotReferenceTheLab()
+    {
+        Assert.DoesNotContain(typeof(CommandLine).Assembly.GetReferencedAssemblies(), a => a.Name is "Vireo.Lab" or "vireo-lab");
+    }
+
     [Theory]
     [InlineData("--cpus", "0")]
     [InlineData("--cpus", "255")]

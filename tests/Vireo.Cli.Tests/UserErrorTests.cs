@@ -39,7 +39,7 @@ public sealed class UserErrorTests
             typeof(VireoException).Assembly, typeof(KvmSystem).Assembly, typeof(GuestAddress).Assembly,
             typeof(BusConflictException).Assembly, typeof(KernelImageException).Assembly, typeof(VfioUserException).Assembly,
             typeof(Vireo.Vmm.LinuxVmConfig).Assembly, typeof(ApiClientException).Assembly, typeof(UsageException).Assembly,
-            typeof(CommandLine).Assembly, typeof(Vireo.Lab.LabException).Assembly, typeof(Vireo.Acpi.IAcpiTable).Assembly,
+            typeof(CommandLine).Assembly, typeof(Vireo.Pci.PciConfigSpace).Assembly, typeof(Vireo.Acpi.IAcpiTable).Assembly,
             typeof(Vireo.SampleDevice.AcceleratorDevice).Assembly,
         ];
         string[] declared = [.. assemblies.Distinct()

@@ -12,6 +12,16 @@ public sealed class L1Fixture : IAsyncLifetime
     public const string L2Kernel = "/l2/vmlinuz";
     public const string L2Initramfs = "/l2/initramfs.cpio.gz";
 
+    /// <summary>The same busybox guest that loads no module at all (<see cref="GuestVariant.NoModules"/>),
+    /// for scenarios that must not depend on optional guest drivers (evdev, button).</summary>
+    public const string L2NoModulesInitramfs = "/l2/no-modules.cpio.gz";
+
+    /// <summary>Debian's generic kernel flavour (linux-image-amd64), in L1 only when
+    /// <see cref="GenericKernelVariable"/> is 1: a 70 MB download, so not in every run.</summary>
+    public const string L2GenericKernel = "/l2/vmlinuz-generic";
+
+    public const string GenericKernelVariable = "VIREO_LAB_GENERIC_KERNEL";
+
     private readonly TempDirectory _temp = new();
     private readonly StringBuilder _log = new();
     private L1Machine? _machine;
@@ -20,6 +30,9 @@ public sealed class L1Fixture : IAsyncLifetime
 
     /// <summary>Why the NativeAOT vireo could not be published, or null when it is in L1.</summary>
     public string? VireoPublishFailure { get; private set; }
+
+    /// <summary>Where `dotnet publish` of src/Vireo.Cli put the NativeAOT vireo (and anything beside it).</summary>
+    public string PublishDirectory => _temp.Combine("vireo-publish");
 
     public string Log
     {
@@ -60,6 +73,12 @@ public sealed class L1Fixture : IAsyncLifetime
         DefaultGuest guest = DefaultGuest.Prepare(lab.Cache, progress);
         image.AddFile(guest.Kernel, L2Kernel);
         image.AddFile(guest.Initramfs, L2Initramfs);
+        image.AddFile(DefaultGuest.Prepare(lab.Cache, progress, GuestVariant.NoModules).Initramfs, L2NoModulesInitramfs);
+        if (GenericKernelFactAttribute.Enabled)
+        {
+            StockKernel generic = await Task.Run(() => StockKernel.Acquire(lab.Cache, progress, StockKernel.GenericMetaPackage));
+            image.AddFile(generic.Vmlinuz, L2GenericKernel);
+        }
         string initramfs = image.WriteTo(_temp.Combine("l1.cpio.gz"));
         ImageTime = clock.Elapsed;
         Append($"image: {new FileInfo(initramfs).Length} bytes in {ImageTime.TotalSeconds:0.0} s");
@@ -85,7 +104,7 @@ public sealed class L1Fixture : IAsyncLifetime
     private string? PublishVireo()
     {
         var clock = Stopwatch.StartNew();
-        string output = _temp.Combine("vireo-publish");
+        string output = PublishDirectory;
         string project = Path.Combine(RepositoryRoot(), "src", "Vireo.Cli");
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -119,7 +138,7 @@ public sealed class L1Fixture : IAsyncLifetime
         return binary;
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

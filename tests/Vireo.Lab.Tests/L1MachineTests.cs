@@ -77,4 +77,25 @@ public sealed class L1MachineTests : IDisposable
         Assert.Equal((3, "out2\ntail"), (second.ExitStatus, second.Output));
         Assert.Equal(0, await machine.ShutdownAsync());
     }
+
+    [Fact]
+    public async Task Output_lines_reach_the_caller_as_they_arrive_not_when_the_command_ends()
+    {
+        // One line, two seconds of silence, another line, then the end marker.
+        L1BootOptions options = FakeQemu(
+            "echo '@@VIREO-LAB@@ ready 1.0'\n" +
+            "while read -r verb arg; do\n" +
+            "  case $verb in r) echo \"@@VIREO-LAB@@ begin $arg\"; echo first; sleep 2; printf 'second'; echo \"@@VIREO-LAB@@ end $arg 0\";; q) exit 0;; esac\n" +
+            "done");
+        await using L1Machine machine = await L1Machine.BootAsync(options);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var seen = new List<(string Line, TimeSpan At)>();
+
+        LabCommandResult result = await machine.RunAsync("anything", onOutputLine: line => seen.Add((line, clock.Elapsed)));
+        TimeSpan done = clock.Elapsed;
+
+        Assert.Equal(["first", "second"], seen.Select(s => s.Line));
+        Assert.True(done - seen[0].At > TimeSpan.FromSeconds(1.5), $"first line at {seen[0].At}, command done at {done}");
+        Assert.Equal("first\nsecond", result.Output);
+    }
 }

@@ -60,6 +60,17 @@ public sealed class L1ScenarioTests(L1Fixture lab, ITestOutputHelper output)
     }
 
     [LabFact("qemu-system-x86_64", "busybox", "cpio")]
+    public async Task Lines_that_already_end_in_crlf_arrive_once_without_an_empty_line_after_each()
+    {
+        // What vireo relays from a guest tty: "\r\n" line ends. L1's tty must not turn them into
+        // "\r\r\n", which reads as two lines.
+        LabCommandResult result = await Run("printf 'one\\r\\ntwo\\r\\n'");
+
+        Assert.Equal(0, result.ExitStatus);
+        Assert.Equal("one\ntwo\n", result.Output);
+    }
+
+    [LabFact("qemu-system-x86_64", "busybox", "cpio")]
     public async Task Vireo_kvm_info_in_L1_reports_the_amd_backend()
     {
         Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);

@@ -3,20 +3,19 @@ using System.Runtime.InteropServices;
 using Vireo.Api;
 using Vireo.Cli.Common;
 using Vireo.Kvm;
-using Vireo.Lab;
 using Vireo.Loader;
 using Vireo.Sys;
 using Vireo.Vmm;
 
 namespace Vireo.Cli;
 
-/// <summary>`vireo run`: boot a Linux guest (the default guest when no kernel is given).</summary>
+/// <summary>`vireo run`: boot a Linux guest.</summary>
 internal static class RunCommand
 {
     private const string Details = """
-        With no --kernel, vireo boots the default guest: Debian's cloud kernel and a busybox
-        initramfs Vireo builds (fetched with apt on first use and cached under ~/.cache/vireo),
-        which gives a shell on the console.
+        For a ready-made guest (Debian's cloud kernel and a busybox initramfs with a shell on
+        the console), run tools/run-default-guest.sh, or `vireo-lab guest` to fetch it and
+        print its paths.
 
         On a terminal, every key goes to the guest; type Ctrl-A x to stop the VM
         (Ctrl-A Ctrl-A sends a Ctrl-A).
@@ -27,13 +26,13 @@ internal static class RunCommand
         one-line reason goes to stderr.
 
         This needs hardware KVM (Intel VMX or AMD SVM). On a host whose /dev/kvm is PVM,
-        use `vireo lab run` with the same options: it runs this command in the nested lab.
+        use `vireo-lab run` with the same options: it runs this command in the nested lab.
         """;
 
     public static Command Create()
     {
         var set = new RunOptionSet();
-        var command = new VireoCommand("run", "Boot a Linux kernel (bzImage) with an optional initramfs, or the default guest.", Details);
+        var command = new VireoCommand("run", "Boot a Linux kernel (bzImage) with an optional initramfs.", Details);
         set.AddTo(command);
         command.SetAction(result => RunAsync(
             set.Bind(result),
@@ -47,7 +46,7 @@ internal static class RunCommand
     /// is the options as typed, for the hint to run them in the lab instead.</summary>
     public static async Task<int> RunAsync(RunOptions options, string commandLine, TextWriter stdout, TextWriter stderr)
     {
-        (string kernel, string? initramfs) = ResolveGuest(options, stderr);
+        (string kernel, string? initramfs) = ResolveGuest(options);
         // The kernel is checked before KVM is even opened: a bad file is the user's first problem.
         BzImage.Load(kernel);
 
@@ -56,7 +55,7 @@ internal static class RunCommand
         {
             throw new KvmUnavailableException(
                 $"this host's KVM backend is {KvmBackendName.Of(kvm.Backend)}, which cannot deliver interrupts to a stock Linux guest; " +
-                ("run the same command in the nested lab instead: `vireo lab run " + commandLine).TrimEnd() + "`");
+                ("run the same command in the nested lab instead: `vireo-lab run " + commandLine).TrimEnd() + "`");
         }
 
         using GuestConsole console = GuestConsole.Open(options.Serial.Kind, options.Serial.Path);
@@ -125,13 +124,13 @@ internal static class RunCommand
         };
     }
 
-    private static (string Kernel, string? Initramfs) ResolveGuest(RunOptions options, TextWriter stderr)
+    private static (string Kernel, string? Initramfs) ResolveGuest(RunOptions options)
     {
-        if (options.Kernel is not null)
-        {
-            return (options.Kernel, options.Initramfs);
-        }
-        DefaultGuest guest = DefaultGuest.Prepare(progress: stderr);
-        return (guest.Kernel, guest.Initramfs);
+        // vireo run fetches nothing: the default guest (apt, a kernel download) is the lab tool's.
+        return options.Kernel is not null
+            ? (options.Kernel, options.Initramfs)
+            : throw new UsageException(
+                "run needs --kernel (and usually --initramfs); to boot the default guest run tools/run-default-guest.sh, " +
+                "or fetch it with `vireo-lab guest` and pass the kernel and initramfs it prints");
     }
 }

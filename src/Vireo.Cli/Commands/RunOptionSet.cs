@@ -17,7 +17,7 @@ internal sealed class RunOptionSet
     public Option<string?> Kernel { get; } = new("--kernel")
     {
         HelpName = "K",
-        Description = "bzImage to boot (e.g. /boot/vmlinuz-*); without it, the default guest",
+        Description = "bzImage to boot (e.g. /boot/vmlinuz-*); required (tools/run-default-guest.sh boots a ready-made guest)",
     };
 
     public Option<string?> Initramfs { get; } = new("--initramfs")
@@ -121,7 +121,7 @@ internal sealed class RunOptionSet
         {
             if (result.GetResult(Initramfs) is not null && result.GetResult(Kernel) is null)
             {
-                result.AddError("--initramfs needs --kernel (with neither, vireo boots the default guest)");
+                result.AddError("--initramfs needs --kernel");
             }
         });
     }

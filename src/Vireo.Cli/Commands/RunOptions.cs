@@ -4,7 +4,7 @@ using Vireo.Vmm;
 
 namespace Vireo.Cli;
 
-/// <summary>The flags of `vireo run`, shared with `vireo lab run`, which forwards them.</summary>
+/// <summary>The flags of `vireo run`.</summary>
 internal sealed record RunOptions
 {
     public const ulong DefaultMemory = 512UL << 20;
@@ -37,7 +37,7 @@ internal sealed record RunOptions
     /// <summary>Firecracker's convention by default: a guest reboot ends the run.</summary>
     public bool RestartOnReboot { get; init; }
 
-    /// <summary>Run options alone, as words (`vireo lab run` hands them over after its own).</summary>
+    /// <summary>Run options alone, as words.</summary>
     public static RunOptions Parse(IReadOnlyList<string> args)
     {
         var set = new RunOptionSet();
@@ -53,13 +53,6 @@ internal sealed record RunOptions
             throw new UsageException(CommandLineErrors.Format(["run"], duplicate));
         }
         return set.Bind(result);
-    }
-
-    /// <summary>For `vireo lab run`: whatever its own reader left is run options.</summary>
-    public static RunOptions Parse(ArgReader reader)
-    {
-        ArgumentNullException.ThrowIfNull(reader);
-        return Parse(reader.TakeRest());
     }
 
     public LinuxVmConfig ToConfig(string kernel, string? initramfs) => new()

@@ -1,13 +1,12 @@
 using Vireo.Lab;
 
-namespace Vireo.Cli;
+namespace Vireo.LabTool;
 
-/// <summary>`vireo lab bench boot`: Vireo against QEMU booting the same guest in one lab run.
-/// <see cref="RunAsync"/> takes the arguments after `lab bench`.</summary>
+/// <summary>`vireo-lab bench boot`: Vireo against QEMU booting the same guest in one lab run.</summary>
 internal static class LabBenchCommand
 {
     public const string Help = """
-        Usage: vireo lab bench boot [--rounds N] [--json] [--timeout SECONDS]
+        Usage: vireo-lab bench boot [--rounds N] [--json] [--timeout SECONDS] [--vireo PATH]
 
         Boots the default guest (Debian's cloud kernel, Vireo's busybox initramfs) to the same
         marker with Vireo and with QEMU (-M microvm -enable-kvm -cpu host), both on the kvm-amd
@@ -24,24 +23,24 @@ internal static class LabBenchCommand
           --rounds N        runs per VMM (default 3)
           --json            print one JSON object instead of a table
           --timeout S       kill a VMM run after S seconds (default 240)
+          --vireo PATH      the NativeAOT vireo to copy into the lab (vireo-lab --help)
 
         Fails (exit 1, naming the VMM and round, with its last console lines) when either VMM
-        does not reach the marker. Like `vireo lab run`, it copies this vireo binary into the
-        lab, so it must be the NativeAOT build (tools/vireo.sh lab bench boot).
+        does not reach the marker.
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
     {
         if (args.Length == 0 || args[0] is "--help" or "-h")
         {
-            await stdout.WriteLineAsync(Help);
+            await (args.Length == 0 ? stderr : stdout).WriteLineAsync(Help);
             return args.Length == 0 ? 2 : 0;
         }
         if (args[0] != "boot")
         {
-            throw new UsageException($"lab bench: unknown benchmark '{args[0]}'; the lab benchmarks are: boot");
+            throw new UsageException($"bench: unknown benchmark '{args[0]}'; the lab benchmark is: boot");
         }
-        var reader = new ArgReader("lab bench boot", args[1..]);
+        var reader = new LabArguments("bench boot", args[1..]);
         if (reader.Flag("--help") || reader.Flag("-h"))
         {
             await stdout.WriteLineAsync(Help);
@@ -50,10 +49,11 @@ internal static class LabBenchCommand
         uint rounds = reader.UInt("--rounds", 3, 1, 100);
         bool json = reader.Flag("--json");
         uint timeout = reader.UInt("--timeout", 240, 10, 86_400);
+        string? vireo = reader.Option("--vireo");
         reader.Done();
 
         var options = new BootBenchmarkOptions { Rounds = (int)rounds, RunTimeout = TimeSpan.FromSeconds(timeout) };
-        BootBenchmarkResult result = await BootBenchmark.RunInNewLabAsync(LabCommand.NativeSelf("lab bench boot"), options, stderr);
+        BootBenchmarkResult result = await BootBenchmark.RunInNewLabAsync(VireoBinary.Locate(vireo, stderr), options, stderr);
         await stdout.WriteAsync(json ? result.ToJson() + "\n" : result.ToTable());
         return 0;
     }

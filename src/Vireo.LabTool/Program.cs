@@ -1,0 +1,3 @@
+using Vireo.LabTool;
+
+return await LabCommandLine.RunAsync(args, Console.Out, Console.Error);
