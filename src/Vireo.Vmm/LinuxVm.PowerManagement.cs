@@ -50,7 +50,7 @@ public sealed partial class LinuxVm
 
     private S2IdleStateMachine S2Idle => _s2idle ?? throw new InvalidOperationException("the power management devices were not added");
 
-    /// <summary>Wakes a suspended guest (an ACPI power-button event it takes as a wakeup); a
+    /// <summary>Wakes a suspended guest (an ACPI fixed event it takes as a wakeup); a
     /// request while it is entering s2idle is kept and delivered once it is parked. Never blocks
     /// on the vCPUs. <paramref name="source"/> names the requester in the events ("api", ...).</summary>
     public S2IdleWakeOutcome RequestWake(string source) => S2Idle.RequestWake(source);
@@ -116,7 +116,7 @@ public sealed partial class LinuxVm
                 CancelWakeTimer();
                 break;
             case S2IdleEventKind.Resumed:
-                AcknowledgeWakePress();
+                AcknowledgeWake();
                 break;
             default:
                 break;
@@ -125,19 +125,12 @@ public sealed partial class LinuxVm
     }
 
     /// <summary>
-    /// Clears the wake's PWRBTN_STS at the guest's LPS0 exit trap, once its s2idle loop has
-    /// seen it. The guest's SCI is still suspended then (the exit _DSM runs before
-    /// dpm_resume_noirq); left set, the level SCI would fire when the guest re-enables it,
-    /// after acpi_s2idle_restore has drained ACPI events, and if the vCPU it is routed to runs
-    /// late, the button's notify work runs after the button resumed and reports a real
-    /// KEY_POWER: the lab saw acpid power the guest off one cycle in five.
+    /// Clears the wake's GBL_STS at the guest's LPS0 exit trap, once its s2idle loop has seen it.
+    /// The guest's SCI is still suspended then (the exit _DSM runs before dpm_resume_noirq), so
+    /// its SCI handler never has to look at it; left set, it would only be a spurious global-lock
+    /// event for the guest, but it would still be an SCI.
     /// </summary>
-    private void AcknowledgeWakePress()
-    {
-        // ACPI 6.5 §4.8.4.1.1: PWRBTN_STS is bit 8 of PM1_STS, write-1-to-clear.
-        ReadOnlySpan<byte> pwrBtnSts = [0x01];
-        _pm.Write(AcpiPmDevice.Pm1EventOffset + 1, pwrBtnSts);
-    }
+    private void AcknowledgeWake() => _pm.ClearGlobalEvent();
 
     private void CancelWakeTimer()
     {
@@ -174,9 +167,9 @@ public sealed partial class LinuxVm
         }
     }
 
-    /// <summary>Parks through the machine, wakes with the fixed-feature power button (see
-    /// <see cref="IS2IdleHost.InjectWake"/> for why Linux takes it as a wakeup and not as a
-    /// power-off request). <paramref name="parking"/> runs first, inside the entry window.</summary>
+    /// <summary>Parks through the machine, wakes with the fixed-feature global event (see
+    /// <see cref="IS2IdleHost.InjectWake"/> for why Linux takes it as a wakeup with no driver
+    /// loaded). <paramref name="parking"/> runs first, inside the entry window.</summary>
     private sealed class S2IdleHost(Machine machine, AcpiPmDevice pm, Action parking) : IS2IdleHost
     {
         public void ParkVcpus()
@@ -187,6 +180,6 @@ public sealed partial class LinuxVm
 
         public void UnparkVcpus() => machine.Unpark();
 
-        public void InjectWake() => pm.PressPowerButton();
+        public void InjectWake() => pm.RaiseGlobalEvent();
     }
 }

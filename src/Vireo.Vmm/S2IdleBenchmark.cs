@@ -146,8 +146,8 @@ public static class S2IdleBenchmark
                     suspended.Release();
                     break;
                 case S2IdleEventKind.Resumed:
-                    // As LinuxVm does at the exit trap: the wake's PWRBTN_STS is acknowledged.
-                    pm.Write(AcpiPmDevice.Pm1EventOffset + 1, [0x01]);
+                    // As LinuxVm does at the exit trap: the wake's GBL_STS is acknowledged.
+                    pm.ClearGlobalEvent();
                     break;
                 default:
                     break;
@@ -223,14 +223,14 @@ public static class S2IdleBenchmark
         return new InvalidOperationException(exit is null ? what : $"{what}; the machine ended: {exit}");
     }
 
-    /// <summary>What LinuxVm's host does: park and unpark the machine, press the power button.</summary>
+    /// <summary>What LinuxVm's host does: park and unpark the machine, raise the global event.</summary>
     private sealed class BenchHost(Machine machine, AcpiPmDevice pm) : IS2IdleHost
     {
         public void ParkVcpus() => machine.Park();
 
         public void UnparkVcpus() => machine.Unpark();
 
-        public void InjectWake() => pm.PressPowerButton();
+        public void InjectWake() => pm.RaiseGlobalEvent();
     }
 
     /// <summary>Stamps each write with the time it reached the bus; the first

@@ -24,8 +24,8 @@ namespace Vireo.Vmm;
 /// runnable vCPU never coexists with the state Suspended.</item>
 /// <item>A wake arriving while the vCPUs are being parked is kept and delivered as soon as the
 /// park completes, so the guest does not stay suspended past it. A wake while Running is refused
-/// rather than kept, so it cannot cancel a later, unrelated suspend; it must not be injected
-/// either, since the wake is a power-button press (<see cref="IS2IdleHost.InjectWake"/>).</item>
+/// rather than kept, so it cannot cancel a later, unrelated suspend, and it is not injected
+/// (<see cref="IS2IdleHost.InjectWake"/>) either: there is nothing to wake.</item>
 /// <item>Host calls happen outside the lock and alternate park, [wake], unpark: a park starts
 /// only from Running and at most one is in flight (an entry arriving while one is, after an
 /// abort, rides on it), and exactly one unpark follows each park.</item>
