@@ -47,9 +47,9 @@ public interface IS2IdleHost
     /// core does mark it (acpi_wakeup_gpe_init in scan.c: acpi_mark_gpe_for_wake, which only
     /// flags the GPE CAN_WAKE, and device_set_wakeup_capable), and acpi_wakeup_device_init (bus.c
     /// acpi_init) makes it may-wakeup, so acpi_enable_wakeup_devices puts it in the
-    /// enable_for_wake mask that acpi_enable_all_wakeup_gpes writes; but mainline's 2025–26
-    /// rework ("ACPI: scan: Do not mark button ACPI devices as wakeup-capable", with the button
-    /// driver turned into a platform driver) leaves that to button.ko again. A GPE whose _Lxx
+    /// enable_for_wake mask that acpi_enable_all_wakeup_gpes writes; but the rework queued for
+    /// 7.0 (December 2025: "ACPI: button: Convert the driver to a platform one", "ACPI: scan: Do
+    /// not mark button ACPI devices as wakeup-capable") leaves that to button.ko. A GPE whose _Lxx
     /// notifies (0x2) a device with the core's acpi_pm_notify_handler (a PCI root bridge, via
     /// pci_root.c's acpi_add_pm_notifier): in s2idle the GPE enable registers hold only the
     /// enable_for_wake mask, and no core path wake-enables such a device with no driver, so its
