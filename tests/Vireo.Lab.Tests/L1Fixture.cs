@@ -60,6 +60,7 @@ public sealed class L1Fixture : IAsyncLifetime
         DefaultGuest guest = DefaultGuest.Prepare(lab.Cache, progress);
         image.AddFile(guest.Kernel, L2Kernel);
         image.AddFile(guest.Initramfs, L2Initramfs);
+        image.AddFile(ModuleFreeGuest.Build(_temp.Path), ModuleFreeGuest.InitramfsInL1);
         string initramfs = image.WriteTo(_temp.Combine("l1.cpio.gz"));
         ImageTime = clock.Elapsed;
         Append($"image: {new FileInfo(initramfs).Length} bytes in {ImageTime.TotalSeconds:0.0} s");
