@@ -62,25 +62,20 @@ public sealed class BuiltMachine : IDisposable
         _suspendables.Add(device);
     }
 
-    /// <summary>Makes a suspended-to-idle guest's s2idle loop see a wakeup. Called by the control
-    /// loop with every vCPU parked, just before it unparks them.</summary>
-    public void InjectS2IdleWake() => PowerManagement.PressPowerButton();
+    /// <summary>Makes a suspended-to-idle guest's s2idle loop see a wakeup: the ACPI fixed-feature
+    /// global event (GBL_STS), which the guest's ACPI core enables itself with no driver loaded
+    /// (<see cref="IS2IdleHost.InjectWake"/> says why). Called by the control loop with every vCPU
+    /// parked, just before it unparks them.</summary>
+    public void InjectS2IdleWake() => PowerManagement.RaiseGlobalEvent();
 
     /// <summary>
-    /// Clears the wake's status at the guest's LPS0 exit trap, once its s2idle loop has seen it.
-    /// The guest's SCI is still suspended then (the exit _DSM runs before dpm_resume_noirq); left
-    /// set, the level SCI would fire when the guest re-enables it, after acpi_s2idle_restore has
-    /// drained ACPI events, and the button's notify work could run after the button resumed and
-    /// report a real KEY_POWER (the lab saw acpid power the guest off one cycle in five).
+    /// Clears the wake's GBL_STS at the guest's LPS0 exit trap, once its s2idle loop has seen it.
+    /// The guest's SCI is still suspended then (the exit _DSM runs before dpm_resume_noirq), so its
+    /// SCI handler never has to look at it; left set it would only be a spurious global-lock event
+    /// for the guest, but still an SCI.
     /// </summary>
-    public void AcknowledgeS2IdleWake()
-    {
-        // ACPI 6.5 §4.8.4.1.1: PWRBTN_STS is bit 8 of PM1_STS, write-1-to-clear.
-        ReadOnlySpan<byte> pwrBtnSts = [0x01];
-        PowerManagement.Write(AcpiPmDevice.Pm1EventOffset + 1, pwrBtnSts);
-    }
+    public void AcknowledgeS2IdleWake() => PowerManagement.ClearGlobalEvent();
 
-    /// <summary>Releases the machine (vCPUs first) and every device the builder created.</summary>
     public void Dispose()
     {
         // The vCPUs go first: nothing may touch a device after it is disposed.

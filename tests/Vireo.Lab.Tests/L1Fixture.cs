@@ -79,6 +79,7 @@ public sealed class L1Fixture : IAsyncLifetime
             StockKernel generic = await Task.Run(() => StockKernel.Acquire(lab.Cache, progress, StockKernel.GenericMetaPackage));
             image.AddFile(generic.Vmlinuz, L2GenericKernel);
         }
+        image.AddFile(ModuleFreeGuest.Build(_temp.Path), ModuleFreeGuest.InitramfsInL1);
         string initramfs = image.WriteTo(_temp.Combine("l1.cpio.gz"));
         ImageTime = clock.Elapsed;
         Append($"image: {new FileInfo(initramfs).Length} bytes in {ImageTime.TotalSeconds:0.0} s");

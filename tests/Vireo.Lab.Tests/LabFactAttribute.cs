@@ -10,19 +10,26 @@ public sealed class LabFactAttribute : FactAttribute
 {
     public LabFactAttribute(params string[] programs)
     {
+        Skip = SkipReason(programs);
+    }
+
+    /// <summary>Why a lab test needing <paramref name="programs"/> cannot run here, or null.</summary>
+    internal static string? SkipReason(string[] programs)
+    {
         string[] missing = programs.Where(p => HostCapabilities.FindOnPath(p) is null && !File.Exists($"/usr/bin/{p}")).ToArray();
         if (missing.Length == 0)
         {
-            return;
+            return null;
         }
         if (HostCapabilities.FindOnPath("apt-get") is null)
         {
-            Skip = $"{string.Join(", ", missing)} missing and this host has no apt-get to install them";
+            return $"{string.Join(", ", missing)} missing and this host has no apt-get to install them";
         }
-        else if (Environment.UserName != "root" && HostCapabilities.FindOnPath("sudo") is null)
+        if (Environment.UserName != "root" && HostCapabilities.FindOnPath("sudo") is null)
         {
-            Skip = $"{string.Join(", ", missing)} missing; installing needs root or sudo " +
+            return $"{string.Join(", ", missing)} missing; installing needs root or sudo " +
                 $"(apt-get install -y {string.Join(' ', HostPackages.Lab)})";
         }
+        return null;
     }
 }

@@ -11,7 +11,7 @@ namespace Vireo.Lab.Tests;
 /// can wait for Vireo's "s2idle:" lines, measure the process's CPU time, and type a key.
 /// </summary>
 [Collection(LabCollection.Name)]
-public sealed class S2IdleLabTests(L1Fixture lab, ITestOutputHelper output)
+public sealed partial class S2IdleLabTests(L1Fixture lab, ITestOutputHelper output)
 {
     private const string Resumed = "@@s2idle-resumed@@";
 
@@ -296,10 +296,10 @@ public sealed class S2IdleLabTests(L1Fixture lab, ITestOutputHelper output)
     private Task<LabCommandResult> Run(string arguments, string guestScript, string body, string? cmdline = null)
         => Run(arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries), guestScript, body, cmdline);
 
-    private async Task<LabCommandResult> Run(string[] arguments, string guestScript, string body, string? cmdline = null)
+    private async Task<LabCommandResult> Run(string[] arguments, string guestScript, string body, string? cmdline = null, string initramfs = L1Fixture.L2Initramfs)
     {
         Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);
-        string[] words = [L1Fixture.VireoInL1, "run", "--kernel", L1Fixture.L2Kernel, "--initramfs", L1Fixture.L2Initramfs, "--memory", "256M",
+        string[] words = [L1Fixture.VireoInL1, "run", "--kernel", L1Fixture.L2Kernel, "--initramfs", initramfs, "--memory", "256M",
             .. arguments, "--append", (cmdline is null ? "" : cmdline + " ") + DefaultGuest.ScriptArgument(guestScript)];
         string run = string.Join(' ', words.Select(L2Command.Quote));
         string command = $"{ShellHelpers}\n{run} 0<>/tmp/s2in >/tmp/s2out 2>&1 & pid=$!\n{body}\n" +

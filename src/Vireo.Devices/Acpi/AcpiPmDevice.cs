@@ -177,6 +177,34 @@ public sealed class AcpiPmDevice : IBusDevice, IAml, IDisposable, ISuspendable
         }
     }
 
+    /// <summary>
+    /// Sets GBL_STS, the fixed event by which platform firmware asks for the attention of the OS's
+    /// SCI handler (ACPI 6.5 Table 4.11); the SCI follows if the guest set GBL_EN. The VMM is the
+    /// platform firmware here and uses it to wake a guest suspended to idle: OSPM's ACPI core
+    /// enables GBL_EN itself, on every platform that is not hardware-reduced, when it installs its
+    /// global-lock handler, and that handler takes a GBL_STS with no lock request pending as the
+    /// spurious event it is and only clears it.
+    /// </summary>
+    public void RaiseGlobalEvent()
+    {
+        lock (_lock)
+        {
+            _pm1Status |= GblSts;
+            UpdateSci(TimerCount());
+        }
+    }
+
+    /// <summary>Clears GBL_STS, as the guest's write-1-to-clear would: the VMM withdraws a
+    /// <see cref="RaiseGlobalEvent"/> the guest has already acted on.</summary>
+    public void ClearGlobalEvent()
+    {
+        lock (_lock)
+        {
+            _pm1Status &= unchecked((ushort)~GblSts);
+            UpdateSci(TimerCount());
+        }
+    }
+
     /// <summary>Sets GPE <paramref name="gpe"/>'s status bit; the SCI follows if the guest enabled it.</summary>
     public void RaiseGpe(int gpe)
     {

@@ -21,20 +21,39 @@ public interface IS2IdleHost
     void UnparkVcpus();
 
     /// <summary>
-    /// Makes the guest see a wake event before any vCPU runs again: press the fixed-feature power
-    /// button, <c>AcpiPmDevice.PressPowerButton()</c>. Called only while the vCPUs are parked,
-    /// between an LPS0 entry and the matching exit.
+    /// Makes the guest see a wake event before any vCPU runs again: raise the fixed-feature global
+    /// event, <c>AcpiPmDevice.RaiseGlobalEvent()</c> (GBL_STS). Called only while the vCPUs are
+    /// parked, between an LPS0 entry and the matching exit.
     /// </summary>
     /// <remarks>
-    /// Linux's acpi_s2idle_wake takes a wakeup as genuine when the SCI fired and an enabled fixed
-    /// event's status is set (acpi_any_fixed_event_status_set), which PWRBTN_STS with PWRBTN_EN is:
-    /// the ACPI button driver enables it at boot for the fixed power button (no POWER_BUTTON flag in
-    /// the FADT), with no _PRW, no wake GPE and no per-device wakeup setting that could be off. A
-    /// GPE would only wake if a device with _PRW on it were wakeup-enabled, which is off by default
-    /// for anything but buttons. The press cannot turn into a power-off: between the LPS0 entry and
-    /// exit calls the button driver is suspended, and the event is drained in acpi_s2idle_restore
-    /// before it resumes, so it only counts as a wakeup (button.c acpi_button_notify). That is why
-    /// the state machine never injects outside that window.
+    /// <para>The wake must work with no guest driver loaded: Debian builds the ACPI button driver
+    /// as a module (CONFIG_ACPI_BUTTON=m), and without it PWRBTN_EN is never set, so a power-button
+    /// press raises no SCI and a guest whose initramfs loads no modules never resumes. Linux 6.1
+    /// and mainline decide in acpi_s2idle_wake (drivers/acpi/sleep.c) whether an SCI that fired
+    /// while suspended is a wakeup; the first test after "the SCI did fire" is
+    /// acpi_any_fixed_event_status_set (acpica/evevent.c): any fixed event whose status and
+    /// enable bits are both set. GBL_EN is set by ACPICA itself, built in, on every platform that
+    /// is not hardware-reduced: acpi_enable_subsystem → acpi_ev_install_xrupt_handlers →
+    /// acpi_ev_init_global_lock_handler installs the global-lock handler with
+    /// acpi_install_fixed_event_handler(ACPI_EVENT_GLOBAL), which enables the event. Once resumed,
+    /// a GBL_STS the guest's SCI handler sees is cleared by acpi_ev_fixed_event_dispatch and taken
+    /// by acpi_ev_global_lock_handler as spurious when no lock request is pending: it has no
+    /// meaning that could outlive the wake (a late power-button SCI is a KEY_POWER, and a late
+    /// GBL_STS is nothing). ACPI 6.5 Table 4.11 defines GBL_STS as the platform firmware wanting
+    /// the attention of the SCI handler, which is what the VMM is doing.</para>
+    /// <para>Rejected: the fixed power button (needs button.ko, see above; it stays the power-off
+    /// request). A control-method power button (PNP0C0C) whose _PRW names a wake GPE: on 6.1 the
+    /// core does mark it (acpi_wakeup_gpe_init in scan.c: acpi_mark_gpe_for_wake, which only
+    /// flags the GPE CAN_WAKE, and device_set_wakeup_capable), and acpi_wakeup_device_init (bus.c
+    /// acpi_init) makes it may-wakeup, so acpi_enable_wakeup_devices puts it in the
+    /// enable_for_wake mask that acpi_enable_all_wakeup_gpes writes; but the rework queued for
+    /// 7.0 (December 2025: "ACPI: button: Convert the driver to a platform one", "ACPI: scan: Do
+    /// not mark button ACPI devices as wakeup-capable") leaves that to button.ko. A GPE whose _Lxx
+    /// notifies (0x2) a device with the core's acpi_pm_notify_handler (a PCI root bridge, via
+    /// pci_root.c's acpi_add_pm_notifier): in s2idle the GPE enable registers hold only the
+    /// enable_for_wake mask, and no core path wake-enables such a device with no driver, so its
+    /// GPE cannot raise the SCI at all. The RTC fixed event: rtc-cmos is built in, but it sets
+    /// RTC_EN only while the guest has an alarm armed (cmos_suspend → rtc_wake_on).</para>
     /// </remarks>
     void InjectWake();
 }

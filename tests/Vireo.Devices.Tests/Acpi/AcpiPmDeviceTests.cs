@@ -7,8 +7,8 @@ public sealed class AcpiPmDeviceTests : IDisposable
     // Window offsets (ICH9 PMIO) and register bits (ACPI 6.5 Tables 4.11-4.13), written out
     // independently of the device's private constants.
     private const ulong Pm1Sts = 0x00, Pm1En = 0x02, Pm1Cnt = 0x04, PmTmr = 0x08, Gpe0Sts = 0x20, Gpe0En = 0x28;
-    private const ushort TmrSts = 0x0001, PwrBtnSts = 0x0100, RtcSts = 0x0400, WakSts = 0x8000;
-    private const ushort TmrEn = 0x0001, PwrBtnEn = 0x0100;
+    private const ushort TmrSts = 0x0001, GblSts = 0x0020, PwrBtnSts = 0x0100, RtcSts = 0x0400, WakSts = 0x8000;
+    private const ushort TmrEn = 0x0001, GblEn = 0x0020, PwrBtnEn = 0x0100;
     private const ushort SciEn = 0x0001, SlpEn = 0x2000;
 
     private readonly ManualTimeProvider _time = new();
@@ -59,6 +59,61 @@ public sealed class AcpiPmDeviceTests : IDisposable
         Assert.Equal(0, Read16(Pm1Sts));
         Assert.False(_sci.Asserted);
         Assert.Equal([true, false], _sci.Levels);
+    }
+
+    [Fact]
+    public void GlobalEventRaisesTheSciOnlyOnceEnabledAndIsWriteOneToClear()
+    {
+        _pm.RaiseGlobalEvent();
+        Assert.Equal(GblSts, Read16(Pm1Sts));
+        Assert.False(_sci.Asserted);
+
+        // What the guest's ACPI core does when it installs its global-lock handler.
+        Write16(Pm1En, GblEn);
+        Assert.Equal(GblEn, Read16(Pm1En));
+        Assert.True(_sci.Asserted);
+
+        // The power button's status bit is a different event: clearing it leaves GBL_STS.
+        Write16(Pm1Sts, PwrBtnSts);
+        Assert.True(_sci.Asserted);
+
+        Write16(Pm1Sts, GblSts);
+        Assert.Equal(0, Read16(Pm1Sts));
+        Assert.False(_sci.Asserted);
+        Assert.Equal([true, false], _sci.Levels);
+    }
+
+    [Fact]
+    public void ClearingTheGlobalEventDropsTheSciAndLeavesOtherEvents()
+    {
+        Write16(Pm1En, GblEn | PwrBtnEn);
+        _pm.RaiseGlobalEvent();
+        Assert.True(_sci.Asserted);
+        _pm.ClearGlobalEvent();
+        Assert.Equal(0, Read16(Pm1Sts));
+        Assert.False(_sci.Asserted);
+
+        _pm.PressPowerButton();
+        _pm.RaiseGlobalEvent();
+        _pm.ClearGlobalEvent();
+        Assert.Equal(PwrBtnSts, Read16(Pm1Sts));
+        Assert.True(_sci.Asserted);
+    }
+
+    [Fact]
+    public void GlobalEventAndPowerButtonAreIndependent()
+    {
+        Write16(Pm1En, GblEn | PwrBtnEn);
+        _pm.RaiseGlobalEvent();
+        _pm.PressPowerButton();
+        Assert.Equal(GblSts | PwrBtnSts, Read16(Pm1Sts));
+
+        // Acknowledging the wake leaves a real press pending, and the SCI up for it.
+        Write16(Pm1Sts, GblSts);
+        Assert.Equal(PwrBtnSts, Read16(Pm1Sts));
+        Assert.True(_sci.Asserted);
+        Write16(Pm1Sts, PwrBtnSts);
+        Assert.False(_sci.Asserted);
     }
 
     [Fact]
