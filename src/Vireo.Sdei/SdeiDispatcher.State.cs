@@ -294,28 +294,22 @@ public sealed partial class SdeiDispatcher
     {
         // Drop the current state (and bindings), then bind what the state had bound.
         ResetAllLocked();
-        var bound = new List<uint>();
         foreach ((uint intid, SdeiEventType type) in parsed.Bindings)
         {
             SdeiBindOutcome outcome = _binder!.Bind(intid);
             SdeiBindOutcome expected = type == SdeiEventType.Shared ? SdeiBindOutcome.Shared : SdeiBindOutcome.Private;
             if (outcome != expected)
             {
+                // Bound, but as the other kind: give it back; the ones already added go back with the reset.
                 if (outcome is SdeiBindOutcome.Private or SdeiBindOutcome.Shared)
                 {
-                    bound.Add(intid);
-                }
-
-                foreach (uint done in bound)
-                {
-                    _binder.Release(done);
+                    _binder.Release(intid);
                 }
 
                 ResetAllLocked();
                 throw new SdeiStateException($"INTID {intid}: the binder answered {outcome} where the state has a {type} binding");
             }
 
-            bound.Add(intid);
             AddBound(intid, type);
         }
 
