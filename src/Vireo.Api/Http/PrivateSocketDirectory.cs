@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using System.Text;
 
 namespace Vireo.Api.Http;
@@ -37,7 +36,10 @@ internal sealed partial class PrivateSocketDirectory : IDisposable
         for (int attempt = 0; ; attempt++)
         {
             // Short, so the temporary socket path fits sockaddr_un wherever the final one does, or nearly.
-            string path = System.IO.Path.Combine(parent, ".v" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3)));
+            // Random.Shared, not RandomNumberGenerator: that one loads OpenSSL, which a minimal host
+            // (the lab's L1) lacks, and the NativeAOT runtime aborts the process without it. The
+            // name need not be secret: mkdir with 0700 fails on a name someone else took first.
+            string path = System.IO.Path.Combine(parent, ".v" + Random.Shared.Next(0x100_0000).ToString("x6", System.Globalization.CultureInfo.InvariantCulture));
             var directory = new PrivateSocketDirectory(path);
             int length = Encoding.UTF8.GetByteCount(directory.SocketPath);
             if (length > SocketFile.MaxPathBytes)

@@ -90,7 +90,7 @@ internal static class RunCommand
             bool first = Interlocked.Increment(ref terms) == 1;
             if (first)
             {
-                stderr.WriteLine("vireo: SIGTERM: asking the guest to power off with its ACPI power button (send SIGTERM again to stop it at once)");
+                stderr.WriteLine("vireo: SIGTERM: pressing the guest's ACPI power button (send SIGTERM again to stop it at once)");
             }
             loop.Post(new ShutdownVm(force: !first, source: "sigterm"));
         });
