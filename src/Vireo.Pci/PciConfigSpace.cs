@@ -11,7 +11,7 @@ public sealed class PciConfigSpace
 {
     /// <summary>Size of conventional PCI config space (PCI 3.0 §6.1).</summary>
     public const int StandardSize = 256;
-    /// <summary>Size of PCI Express extended config space (PCIe 6.0 §7.2.2).</summary>
+    /// <summary>Size of PCI Express extended config space, 4 KiB per function (PCIe Base Specification §7.2).</summary>
     public const int ExtendedSize = 4096;
 
     // PCI 3.0 §6.2: header offsets.
