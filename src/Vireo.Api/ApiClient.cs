@@ -11,11 +11,15 @@ namespace Vireo.Api;
 /// Failures are <see cref="ApiClientException"/>s whose message can be shown as is.</summary>
 public sealed class ApiClient : IDisposable
 {
+    /// <summary>How long a call waits for the server's answer unless the constructor is given another limit.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
     private readonly HttpClient _http;
     private readonly TimeSpan _timeout;
 
+    /// <summary>A client for the server on <paramref name="socketPath"/>; nothing connects until the first call.</summary>
+    /// <param name="socketPath">The API socket, as given to <c>vireo run --api-socket</c>.</param>
+    /// <param name="timeout">How long each call may take; <see cref="DefaultTimeout"/> when null.</param>
     public ApiClient(string socketPath, TimeSpan? timeout = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(socketPath);
@@ -44,32 +48,57 @@ public sealed class ApiClient : IDisposable
         _http = new HttpClient(handler) { BaseAddress = new Uri("http://localhost"), Timeout = Timeout.InfiniteTimeSpan };
     }
 
+    /// <summary>The socket every call connects to.</summary>
     public string SocketPath { get; }
 
+    /// <summary><c>GET vmm.ping</c>: whether a VMM answers, and its version.</summary>
+    /// <exception cref="ApiClientException">No server answered, or it answered with an error.</exception>
     public async Task<ApiPing> PingAsync(CancellationToken cancellationToken = default) =>
         Parse(await GetStringAsync(ApiPaths.VmmPing, cancellationToken).ConfigureAwait(false), ApiJsonContext.Default.ApiPing);
 
+    /// <summary><c>GET vm.info</c>: the VM's state and configuration.</summary>
+    /// <exception cref="ApiClientException">No server answered, or it answered with an error.</exception>
     public async Task<VmInfo> GetInfoAsync(CancellationToken cancellationToken = default) =>
         Parse(await GetStringAsync(ApiPaths.VmInfo, cancellationToken).ConfigureAwait(false), ApiJsonContext.Default.VmInfo);
 
+    /// <summary><c>GET openapi</c>: the server's OpenAPI document, as JSON text.</summary>
+    /// <exception cref="ApiClientException">No server answered, or it answered with an error.</exception>
     public Task<string> GetOpenApiAsync(CancellationToken cancellationToken = default) =>
         GetStringAsync(ApiPaths.OpenApi, cancellationToken);
 
+    /// <summary><c>PUT vm.power-button</c>: presses the ACPI power button; the guest decides what to do.</summary>
+    /// <exception cref="ApiClientException">No server answered, or it answered with an error.</exception>
     public Task PowerButtonAsync(CancellationToken cancellationToken = default) =>
         PutAsync(ApiPaths.VmPowerButton, null, cancellationToken);
 
+    /// <summary><c>PUT vm.shutdown</c>: ends the VM, by asking the guest to power off or, with <paramref name="force"/>, by stopping the vCPUs at once.</summary>
+    /// <param name="force">Stop the vCPUs at once instead of asking the guest.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ApiClientException">No server answered, or it answered with an error.</exception>
     public Task ShutdownAsync(bool force = false, CancellationToken cancellationToken = default) =>
         PutAsync(ApiPaths.VmShutdown, Serialize(new ShutdownRequest { Force = force }, ApiJsonContext.Default.ShutdownRequest), cancellationToken);
 
+    /// <summary><c>PUT vm.pause</c>: stops the vCPUs until <see cref="ResumeAsync"/>.</summary>
+    /// <exception cref="ApiClientException">No server answered, or it answered with an error.</exception>
     public Task PauseAsync(CancellationToken cancellationToken = default) =>
         PutAsync(ApiPaths.VmPause, null, cancellationToken);
 
+    /// <summary><c>PUT vm.resume</c>: lets paused vCPUs run again.</summary>
+    /// <exception cref="ApiClientException">No server answered, or it answered with an error.</exception>
     public Task ResumeAsync(CancellationToken cancellationToken = default) =>
         PutAsync(ApiPaths.VmResume, null, cancellationToken);
 
+    /// <summary><c>PUT vm.gpe</c>: raises general-purpose event <paramref name="gpe"/> in the guest's GPE0 block.</summary>
+    /// <param name="gpe">The GPE number.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ApiClientException">No server answered, or it answered with an error (an invalid GPE among them).</exception>
     public Task RaiseGpeAsync(int gpe, CancellationToken cancellationToken = default) =>
         PutAsync(ApiPaths.VmGpe, Serialize(new GpeRequest { Gpe = gpe }, ApiJsonContext.Default.GpeRequest), cancellationToken);
 
+    /// <summary><c>PUT vm.wake</c>: wakes a guest suspended to idle, now or after <paramref name="delay"/>.</summary>
+    /// <param name="delay">How long the server waits before it wakes the guest (whole milliseconds, at most a day); now when null.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ApiClientException">No server answered, or it answered with an error.</exception>
     public Task WakeAsync(TimeSpan? delay = null, CancellationToken cancellationToken = default) =>
         PutAsync(ApiPaths.VmWake,
             delay is TimeSpan d ? Serialize(new WakeRequest { DelayMs = (long)d.TotalMilliseconds }, ApiJsonContext.Default.WakeRequest) : null,
@@ -102,6 +131,7 @@ public sealed class ApiClient : IDisposable
         }
     }
 
+    /// <summary>Closes the client's connections.</summary>
     public void Dispose() => _http.Dispose();
 
     internal async Task<string> GetStringAsync(string path, CancellationToken cancellationToken)

@@ -66,6 +66,7 @@ public sealed class ApiEventStream : IDisposable
         }
     }
 
+    /// <summary>Closes the stream; the server drops the subscription when it sees the connection go.</summary>
     public void Dispose()
     {
         _reader.Dispose();

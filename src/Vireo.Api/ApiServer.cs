@@ -34,6 +34,7 @@ public sealed class ApiServer : IAsyncDisposable
         _stopping = stopping;
     }
 
+    /// <summary>The UNIX socket the server listens on; it is removed on dispose.</summary>
     public string SocketPath { get; }
 
     /// <summary>Every (method, path) the server maps, for the OpenAPI check.</summary>
@@ -142,6 +143,7 @@ public sealed class ApiServer : IAsyncDisposable
         return new ApiServer(socketPath, app, stopping);
     }
 
+    /// <summary>Ends the event streams, stops serving (waiting a bounded time for requests in progress) and removes the socket file. Safe to call more than once.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)

@@ -3,6 +3,7 @@ namespace Vireo.Api;
 /// <summary>Limits and knobs of <see cref="ApiServer"/>; the defaults suit a VMM.</summary>
 public sealed record ApiServerOptions
 {
+    /// <summary>The default of <see cref="MaxRequestBodyBytes"/>.</summary>
     public const int DefaultMaxRequestBodyBytes = 4096;
 
     /// <summary>Largest request body accepted; larger ones get 413. Every body in this API is a

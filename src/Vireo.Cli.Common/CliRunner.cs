@@ -9,8 +9,10 @@ namespace Vireo.Cli.Common;
 /// the user can fix as one line on stderr (exit 1), and a bug with its stack (exit 70).</summary>
 public static class CliRunner
 {
+    /// <summary>Exit status of a failure the user can fix, reported as one line on stderr.</summary>
     public const int Failure = 1;
 
+    /// <summary>Exit status of a usage error (a bad command line), as BSD tools and System.CommandLine use it.</summary>
     public const int Usage = 2;
 
     /// <summary>EX_SOFTWARE from sysexits.h: an internal error.</summary>

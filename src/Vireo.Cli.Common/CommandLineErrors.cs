@@ -8,6 +8,8 @@ namespace Vireo.Cli.Common;
 /// suggestion for a mistyped option or command.</summary>
 public static class CommandLineErrors
 {
+    /// <summary>The one-line message for a parse that failed: a repeated option, then an unknown token (with a suggestion), then the parser's first error.</summary>
+    /// <param name="result">A parse result with errors.</param>
     public static string Describe(ParseResult result)
     {
         ArgumentNullException.ThrowIfNull(result);

@@ -10,8 +10,10 @@ public sealed class VireoHelpAction : SynchronousCommandLineAction
 {
     private readonly HelpAction _generated = new() { MaxWidth = 100 };
 
+    /// <inheritdoc/>
     public override bool ClearsParseErrors => true;
 
+    /// <inheritdoc/>
     public override int Invoke(ParseResult parseResult)
     {
         ArgumentNullException.ThrowIfNull(parseResult);

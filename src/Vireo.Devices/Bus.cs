@@ -15,17 +15,30 @@ public sealed class Bus<TAddress>
     private readonly UnhandledAccessLog _unhandled;
     private Entry[] _entries = [];
 
+    /// <summary>Creates an empty bus.</summary>
+    /// <param name="name">The bus's name in errors and log lines ("pio", "mmio").</param>
+    /// <param name="warn">Where accesses to unowned addresses are reported; nowhere when null.</param>
+    /// <param name="maxLoggedAddresses">How many distinct unowned addresses are reported before the log goes quiet.</param>
     public Bus(string name, Action<string>? warn = null, int maxLoggedAddresses = 64)
     {
         Name = name;
         _unhandled = new UnhandledAccessLog(name, warn, maxLoggedAddresses);
     }
 
+    /// <summary>The bus's name, as given to the constructor.</summary>
     public string Name { get; }
 
+    /// <summary>A snapshot of the inserted ranges, sorted by start address; for diagnostics and tests.</summary>
     public IReadOnlyList<(TAddress Start, ulong Length, string Name)> Devices
         => Volatile.Read(ref _entries).Select(e => (e.StartAddress, e.Length, e.Name)).ToArray();
 
+    /// <summary>Puts <paramref name="device"/> on the bus for <paramref name="length"/> bytes from <paramref name="start"/>; the device sees offsets from <paramref name="start"/>.</summary>
+    /// <param name="start">The first address of the range.</param>
+    /// <param name="length">The range's length in bytes; not zero, and the range must not wrap.</param>
+    /// <param name="device">The device that handles accesses in the range.</param>
+    /// <param name="name">The device's name in error messages and diagnostics.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The length is zero or the range wraps.</exception>
+    /// <exception cref="BusConflictException">The range overlaps one already inserted.</exception>
     public void Insert(TAddress start, ulong length, IBusDevice device, string name)
     {
         ArgumentNullException.ThrowIfNull(device);
@@ -51,6 +64,8 @@ public sealed class Bus<TAddress>
         }
     }
 
+    /// <summary>Removes the range that starts at <paramref name="start"/>.</summary>
+    /// <returns>False when no range starts there.</returns>
     public bool Remove(TAddress start)
     {
         lock (_insertLock)

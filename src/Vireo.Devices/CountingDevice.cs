@@ -15,16 +15,22 @@ public sealed class CountingDevice(ulong readValue = 0) : IBusDevice
     private ulong _lastOffset;
     private int _lastWidth;
 
+    /// <summary>Reads handled so far.</summary>
     public long Reads => Interlocked.Read(ref _reads);
 
+    /// <summary>Writes handled so far.</summary>
     public long Writes => Interlocked.Read(ref _writes);
 
+    /// <summary>The last value written, little-endian, zero-extended to 64 bits.</summary>
     public ulong LastWrite => Volatile.Read(ref _lastWrite);
 
+    /// <summary>The offset of the last write.</summary>
     public ulong LastOffset => Volatile.Read(ref _lastOffset);
 
+    /// <summary>The width in bytes of the last write.</summary>
     public int LastWidth => Volatile.Read(ref _lastWidth);
 
+    /// <inheritdoc/>
     public void Read(ulong offset, Span<byte> data)
     {
         Span<byte> value = stackalloc byte[sizeof(ulong)];
@@ -33,6 +39,7 @@ public sealed class CountingDevice(ulong readValue = 0) : IBusDevice
         Interlocked.Increment(ref _reads);
     }
 
+    /// <inheritdoc/>
     public void Write(ulong offset, ReadOnlySpan<byte> data)
     {
         Span<byte> value = stackalloc byte[sizeof(ulong)];

@@ -7,7 +7,13 @@ namespace Vireo.Devices;
 /// </summary>
 public interface IBusDevice
 {
+    /// <summary>Handles a guest read; the device fills all of <paramref name="data"/>.</summary>
+    /// <param name="offset">The address relative to the start of the device's range.</param>
+    /// <param name="data">The bytes to return to the guest, as many as the access is wide.</param>
     void Read(ulong offset, Span<byte> data);
 
+    /// <summary>Handles a guest write.</summary>
+    /// <param name="offset">The address relative to the start of the device's range.</param>
+    /// <param name="data">The bytes the guest wrote, as many as the access is wide, little-endian.</param>
     void Write(ulong offset, ReadOnlySpan<byte> data);
 }

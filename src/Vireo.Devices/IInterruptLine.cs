@@ -7,5 +7,7 @@ namespace Vireo.Devices;
 /// </summary>
 public interface IInterruptLine
 {
+    /// <summary>Drives the line; setting the level it already has must be harmless.</summary>
+    /// <param name="asserted">True to assert the interrupt, false to deassert it.</param>
     void Set(bool asserted);
 }

@@ -1,5 +1,6 @@
 namespace Vireo.Devices;
 
+/// <summary>Helpers over <see cref="IInterruptLine"/>.</summary>
 public static class InterruptLineExtensions
 {
     /// <summary>An edge for edge-triggered inputs: assert, then deassert.</summary>

@@ -14,6 +14,7 @@ public static class BootBenchmark
     /// default data directory (&lt;bin&gt;/../share/qemu) is right even without -L.</summary>
     public const string QemuInL1 = "/usr/bin/qemu-system-x86_64";
 
+    /// <summary>Where the benchmark puts QEMU's data files (firmware, option ROMs) inside L1: the default data directory of <see cref="QemuInL1"/>.</summary>
     public const string QemuDataInL1 = "/usr/share/qemu";
 
     /// <summary>The guest command line both VMMs get: Vireo's default with reboot=t. microvm's

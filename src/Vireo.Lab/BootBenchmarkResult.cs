@@ -12,6 +12,14 @@ public sealed class BootBenchmarkResult
     /// fraction of QEMU's time.</summary>
     public const double Goal = 0.7;
 
+    /// <summary>Collects the samples of one benchmark run.</summary>
+    /// <param name="vireo">Vireo's runs; at least one.</param>
+    /// <param name="qemu">QEMU's runs; at least one.</param>
+    /// <param name="kernelCommandLine">The guest command line both VMMs passed.</param>
+    /// <param name="qemuArguments">QEMU's machine options.</param>
+    /// <param name="memoryMiB">Guest memory in MiB.</param>
+    /// <param name="cpus">vCPUs per guest.</param>
+    /// <exception cref="ArgumentException">Either list is empty.</exception>
     public BootBenchmarkResult(
         IReadOnlyList<BootBenchmarkSample> vireo,
         IReadOnlyList<BootBenchmarkSample> qemu,
@@ -34,8 +42,10 @@ public sealed class BootBenchmarkResult
         Cpus = cpus;
     }
 
+    /// <summary>Vireo's runs, in the order they ran.</summary>
     public IReadOnlyList<BootBenchmarkSample> Vireo { get; }
 
+    /// <summary>QEMU's runs, in the order they ran.</summary>
     public IReadOnlyList<BootBenchmarkSample> Qemu { get; }
 
     /// <summary>The guest command line both VMMs passed, without the marker script.</summary>
@@ -44,8 +54,10 @@ public sealed class BootBenchmarkResult
     /// <summary>QEMU's machine options, for the record.</summary>
     public string QemuArguments { get; }
 
+    /// <summary>Guest memory in MiB.</summary>
     public int MemoryMiB { get; }
 
+    /// <summary>vCPUs per guest.</summary>
     public int Cpus { get; }
 
     /// <summary>How long L1 took to boot, when the benchmark booted it.</summary>
@@ -54,10 +66,16 @@ public sealed class BootBenchmarkResult
     /// <summary>Median time to marker, Vireo over QEMU: the headline figure.</summary>
     public double Ratio => Median(Vireo, s => s.ToMarkerSeconds) / Median(Qemu, s => s.ToMarkerSeconds);
 
+    /// <summary>Median time to VMM exit (guest reboot included), Vireo over QEMU.</summary>
     public double ExitRatio => Median(Vireo, s => s.ToExitSeconds) / Median(Qemu, s => s.ToExitSeconds);
 
+    /// <summary>Whether <see cref="Ratio"/> is at most <see cref="Goal"/>.</summary>
     public bool MeetsGoal => Ratio <= Goal;
 
+    /// <summary>The median of <paramref name="value"/> over <paramref name="samples"/>; the mean of the middle two for an even count.</summary>
+    /// <param name="samples">At least one sample.</param>
+    /// <param name="value">The figure to take from each sample.</param>
+    /// <exception cref="ArgumentException"><paramref name="samples"/> is empty.</exception>
     public static double Median(IReadOnlyList<BootBenchmarkSample> samples, Func<BootBenchmarkSample, double> value)
     {
         ArgumentNullException.ThrowIfNull(samples);
@@ -70,6 +88,7 @@ public sealed class BootBenchmarkResult
         return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 
+    /// <summary>The result as one JSON object: settings, per-VMM medians and samples, and the ratios.</summary>
     public string ToJson()
     {
         using var buffer = new MemoryStream();

@@ -2,6 +2,8 @@ namespace Vireo.Lab;
 
 /// <summary>One VMM run to the benchmark marker, timed inside L1 from just before the VMM
 /// process starts. L1 clocks tick in 10 ms steps (/proc/uptime).</summary>
+/// <param name="Vmm">Which VMM ran.</param>
+/// <param name="Round">The round, from 1, in which it ran.</param>
 /// <param name="ToMarkerSeconds">Until the VMM's stdout delivered the guest's marker line.</param>
 /// <param name="ToExitSeconds">Until the VMM process exited (after the guest's reboot).</param>
 /// <param name="GuestUptimeAtMarkerSeconds">The guest's own /proc/uptime when it printed the

@@ -28,6 +28,9 @@ public sealed class CpioWriter : IDisposable
     private long _position;
     private bool _finished;
 
+    /// <summary>Writes an archive to <paramref name="output"/>; call <see cref="Finish"/> or dispose to end it.</summary>
+    /// <param name="output">Where the archive goes; it need not be seekable.</param>
+    /// <param name="leaveOpen">Keep <paramref name="output"/> open after dispose.</param>
     public CpioWriter(Stream output, bool leaveOpen = false)
     {
         ArgumentNullException.ThrowIfNull(output);
@@ -38,11 +41,19 @@ public sealed class CpioWriter : IDisposable
     /// <summary>Timestamp written into every entry; fixed by default so archives are reproducible.</summary>
     public DateTimeOffset ModificationTime { get; set; } = DateTimeOffset.UnixEpoch;
 
+    /// <summary>Whether an entry of that name (normalised, without a leading slash) was added.</summary>
     public bool Contains(string name) => _names.Contains(Normalize(name));
 
+    /// <summary>Adds a directory entry.</summary>
+    /// <param name="name">The relative path.</param>
+    /// <param name="mode">The permission bits (0755 by default).</param>
     public void AddDirectory(string name, uint mode = 0x1ED /* 0755 */) =>
         WriteEntry(name, TypeDirectory | (mode & PermissionMask), nlink: 2, ReadOnlySpan<byte>.Empty);
 
+    /// <summary>Adds a regular file with <paramref name="contents"/>.</summary>
+    /// <param name="name">The relative path.</param>
+    /// <param name="contents">The file's bytes.</param>
+    /// <param name="mode">The permission bits (0644 by default).</param>
     public void AddFile(string name, ReadOnlySpan<byte> contents, uint mode = 0x1A4 /* 0644 */) =>
         WriteEntry(name, TypeRegular | (mode & PermissionMask), nlink: 1, contents);
 
@@ -66,9 +77,18 @@ public sealed class CpioWriter : IDisposable
         Pad();
     }
 
+    /// <summary>Adds a symbolic link.</summary>
+    /// <param name="name">The relative path of the link.</param>
+    /// <param name="target">What the link points to, stored as is.</param>
+    /// <param name="mode">The permission bits (0777 by default).</param>
     public void AddSymlink(string name, string target, uint mode = 0x1FF /* 0777 */) =>
         WriteEntry(name, TypeSymlink | (mode & PermissionMask), nlink: 1, Encoding.UTF8.GetBytes(target));
 
+    /// <summary>Adds a character device node, such as dev/console (5, 1), which the kernel needs before /init runs.</summary>
+    /// <param name="name">The relative path.</param>
+    /// <param name="major">The device major number.</param>
+    /// <param name="minor">The device minor number.</param>
+    /// <param name="mode">The permission bits (0600 by default).</param>
     public void AddCharDevice(string name, uint major, uint minor, uint mode = 0x180 /* 0600 */)
     {
         WriteHeader(name, TypeCharDevice | (mode & PermissionMask), nlink: 1, size: 0, major, minor);
@@ -86,6 +106,7 @@ public sealed class CpioWriter : IDisposable
         _output.Flush();
     }
 
+    /// <summary>Writes the trailer if <see cref="Finish"/> has not, then closes the output unless it was to be left open.</summary>
     public void Dispose()
     {
         Finish();

@@ -28,10 +28,13 @@ public sealed class DefaultGuest
         Variant = variant;
     }
 
+    /// <summary>The stock kernel's path on the host.</summary>
     public string Kernel { get; }
 
+    /// <summary>The built initramfs's path on the host.</summary>
     public string Initramfs { get; }
 
+    /// <summary>Which variant the initramfs was built as.</summary>
     public GuestVariant Variant { get; }
 
     /// <summary>The default guest's /init: a stock busybox userland, nothing Vireo-specific in the kernel.</summary>
@@ -98,6 +101,11 @@ public sealed class DefaultGuest
     /// <summary>The action busybox acpid runs for the power button: power off at once.</summary>
     public const string PowerButtonAction = "#!/bin/sh\npoweroff -f\n";
 
+    /// <summary>Writes the guest's gzip-compressed initramfs: directories, /dev/console, busybox with bin/sh, /init, the acpid power-button action and <paramref name="modules"/>.</summary>
+    /// <param name="output">Where the initramfs goes; left open.</param>
+    /// <param name="busybox">The static busybox binary on the host.</param>
+    /// <param name="modules">Host paths of the kernel modules to include and load.</param>
+    /// <param name="variant">Which /init to write.</param>
     public static void Write(Stream output, string busybox, IReadOnlyList<string> modules, GuestVariant variant = GuestVariant.Default)
     {
         using var gzip = new GZipStream(output, CompressionLevel.Optimal, leaveOpen: true);

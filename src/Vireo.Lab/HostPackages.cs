@@ -20,12 +20,14 @@ public static class HostPackages
         ["LC_ALL"] = "C",
     };
 
+    /// <summary>Whether dpkg reports <paramref name="package"/> as installed ("ii").</summary>
     public static bool IsInstalled(string package)
     {
         ProcessResult result = Run("dpkg-query", ["-W", "-f=${db:Status-Abbrev}", package]);
         return result.Succeeded && result.StandardOutput.StartsWith("ii", StringComparison.Ordinal);
     }
 
+    /// <summary>The packages of <paramref name="packages"/> that are not installed, in the given order.</summary>
     public static IReadOnlyList<string> Missing(IEnumerable<string> packages) =>
         packages.Where(p => !IsInstalled(p)).ToList();
 

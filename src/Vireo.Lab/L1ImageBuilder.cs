@@ -69,12 +69,17 @@ public sealed class L1ImageBuilder
         _files.Add((guestPath, () => File.OpenRead(hostPath), effective));
     }
 
+    /// <summary>Adds a file with <paramref name="contents"/> at <paramref name="guestPath"/>.</summary>
+    /// <param name="guestPath">The absolute path inside L1.</param>
+    /// <param name="contents">The file's bytes; not copied, so not to be changed before <see cref="Write"/>.</param>
+    /// <param name="mode">The permission bits.</param>
     public void AddFile(string guestPath, byte[] contents, uint mode = RegularMode)
     {
         ArgumentNullException.ThrowIfNull(contents);
         _files.Add((guestPath, () => new MemoryStream(contents, writable: false), mode));
     }
 
+    /// <summary>Adds a symbolic link at <paramref name="guestPath"/> pointing to <paramref name="target"/>.</summary>
     public void AddSymlink(string guestPath, string target) => _symlinks.Add((guestPath, target));
 
     /// <summary>Copies a dynamically linked program and the shared libraries it loads (as ldd
@@ -118,6 +123,7 @@ public sealed class L1ImageBuilder
         }
     }
 
+    /// <summary>Writes the gzip-compressed initramfs with everything added; <paramref name="output"/> is left open.</summary>
     public void Write(Stream output)
     {
         using var gzip = new GZipStream(output, CompressionLevel.Optimal, leaveOpen: true);

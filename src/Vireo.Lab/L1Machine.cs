@@ -37,6 +37,7 @@ public sealed class L1Machine : IAsyncDisposable
     /// <summary>Modules whose insmod failed during boot (paths inside L1).</summary>
     public IReadOnlyList<string> FailedModules => _failedModules;
 
+    /// <summary>Whether QEMU is still running and L1 has not been shut down.</summary>
     public bool IsRunning => !_stopped && !_qemu.HasExited;
 
     /// <summary>Starts QEMU and waits until L1's /init is ready for commands.</summary>
@@ -235,6 +236,7 @@ public sealed class L1Machine : IAsyncDisposable
         }
     }
 
+    /// <summary>Shuts L1 down if it is still running (waiting up to 30 s), kills QEMU if it is still there, and never throws for a failed shutdown.</summary>
     public async ValueTask DisposeAsync()
     {
         if (!_stopped && !_qemu.HasExited)

@@ -14,6 +14,10 @@ public static class L2Command
     /// <summary>busybox ash's prompt as root.</summary>
     public const string DefaultPrompt = "# ";
 
+    /// <summary>The shell line that runs vireo and, when <paramref name="input"/> is given, types it on the guest console once <paramref name="prompt"/> appears; its exit status is vireo's.</summary>
+    /// <param name="vireoRunWords">The vireo command line, one word each; each is quoted.</param>
+    /// <param name="input">What to type on the guest console; null gives vireo /dev/null for input.</param>
+    /// <param name="prompt">The text that means the console is ready for input.</param>
     public static string Build(IEnumerable<string> vireoRunWords, string? input, string prompt = DefaultPrompt)
     {
         string run = string.Join(' ', vireoRunWords.Select(Quote));
@@ -29,5 +33,6 @@ public static class L2Command
             "kill $t 2>/dev/null; s=$(cat /tmp/status 2>/dev/null); exit ${s:-1}";
     }
 
+    /// <summary>Quotes <paramref name="word"/> for a POSIX shell: single quotes, with each embedded quote closed, escaped and reopened.</summary>
     public static string Quote(string word) => "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 }

@@ -4,16 +4,20 @@ namespace Vireo.Lab;
 /// ~/.cache/vireo (XDG_CACHE_HOME honoured).</summary>
 public sealed class LabCache
 {
+    /// <summary>The environment variable that overrides the cache directory.</summary>
     public const string EnvironmentVariable = "VIREO_CACHE";
 
+    /// <summary>A cache rooted at <paramref name="root"/>, made absolute; nothing is created yet.</summary>
     public LabCache(string root)
     {
         ArgumentException.ThrowIfNullOrEmpty(root);
         Root = Path.GetFullPath(root);
     }
 
+    /// <summary>The cache's absolute directory.</summary>
     public string Root { get; }
 
+    /// <summary>$VIREO_CACHE if set, else $XDG_CACHE_HOME/vireo, else ~/.cache/vireo.</summary>
     public static LabCache Default()
     {
         string? overridden = Environment.GetEnvironmentVariable(EnvironmentVariable);

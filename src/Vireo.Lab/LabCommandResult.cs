@@ -4,8 +4,10 @@ namespace Vireo.Lab;
 /// lines joined with '\n') and its exit status.</summary>
 public sealed record LabCommandResult(string Command, int ExitStatus, string Output, TimeSpan Elapsed)
 {
+    /// <summary>Whether the command exited with status 0.</summary>
     public bool Succeeded => ExitStatus == 0;
 
+    /// <summary>The output split into lines, without a trailing empty line.</summary>
     public IReadOnlyList<string> OutputLines =>
         Output.Length == 0 ? [] : Output.TrimEnd('\n').Split('\n');
 }

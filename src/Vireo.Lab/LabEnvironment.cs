@@ -12,16 +12,21 @@ public sealed class LabEnvironment
         Busybox = busybox;
     }
 
+    /// <summary>The cache the kernel and images live in.</summary>
     public LabCache Cache { get; }
 
     /// <summary>The stock kernel that boots as L1 (and later as L2).</summary>
     public StockKernel Kernel { get; }
 
+    /// <summary>The full path of qemu-system-x86_64 on the host.</summary>
     public string Qemu { get; }
 
     /// <summary>The static busybox from busybox-static.</summary>
     public string Busybox { get; }
 
+    /// <summary>Installs the missing Debian packages and fetches the stock kernel, then finds QEMU and busybox.</summary>
+    /// <exception cref="LabException">A package cannot be installed, the kernel cannot be fetched, or a program is not on PATH.</exception>
+    /// <param name="cache">Where the kernel is kept; <see cref="LabCache.Default"/> when null.</param>
     /// <param name="progress">Where apt and download progress goes (the CLI passes stderr).</param>
     public static LabEnvironment Prepare(LabCache? cache = null, TextWriter? progress = null)
     {
@@ -39,6 +44,9 @@ public sealed class LabEnvironment
     /// <summary>An L1 image builder with busybox and the kvm-amd modules; add the payload.</summary>
     public L1ImageBuilder NewL1Image() => L1ImageBuilder.ForKvmAmd(Kernel, Busybox);
 
+    /// <summary>Boot options for L1 with this environment's kernel and QEMU and <paramref name="initramfs"/>; the rest are defaults.</summary>
+    /// <param name="initramfs">The host path of the L1 initramfs.</param>
+    /// <param name="consoleEcho">Receives L1's console lines; nowhere when null.</param>
     public L1BootOptions BootOptions(string initramfs, TextWriter? consoleEcho = null) => new()
     {
         Kernel = Kernel.Vmlinuz,

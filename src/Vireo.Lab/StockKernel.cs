@@ -35,8 +35,10 @@ public sealed partial class StockKernel
     /// <summary>The unpacked package (dpkg -x).</summary>
     public string Root { get; }
 
+    /// <summary>The kernel image's path in <see cref="Root"/>.</summary>
     public string Vmlinuz { get; }
 
+    /// <summary>The kernel's modules directory in <see cref="Root"/> (lib/modules/<c>Release</c>).</summary>
     public string ModuleDirectory => Path.Combine(Root, "lib", "modules", Release);
 
     /// <summary>The modules L1 needs for a real /dev/kvm, in load order (kvm needs irqbypass,

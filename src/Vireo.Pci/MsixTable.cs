@@ -17,6 +17,9 @@ public sealed class MsixTable
 
     private readonly byte[] _table;
 
+    /// <summary>Creates a table of <paramref name="vectors"/> entries, each zero and masked as after reset.</summary>
+    /// <param name="vectors">The number of vectors, 1 to 2048 (PCI 3.0 §6.8.2.3, Table Size is 11 bits).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="vectors"/> is outside 1 to 2048.</exception>
     public MsixTable(int vectors)
     {
         if (vectors is < 1 or > 2048)
@@ -28,13 +31,16 @@ public sealed class MsixTable
         Reset();
     }
 
+    /// <summary>The number of entries in the table.</summary>
     public int Vectors { get; }
 
+    /// <summary>The table's size in bytes, <see cref="Vectors"/> times <see cref="EntrySize"/>.</summary>
     public int TableLength => _table.Length;
 
     /// <summary>PCI 3.0 §6.8.2.10: one bit per vector, in whole QWORDs.</summary>
     public int PbaLength => PbaLengthFor(Vectors);
 
+    /// <summary>The Pending Bit Array's size in bytes for <paramref name="vectors"/> vectors: one bit each, rounded up to whole QWORDs (PCI 3.0 §6.8.2.10).</summary>
     public static int PbaLengthFor(int vectors) => (vectors + 63) / 64 * 8;
 
     /// <summary>Reads table bytes from <paramref name="offset"/>; bytes past the table are left
@@ -60,10 +66,16 @@ public sealed class MsixTable
         data[..length].CopyTo(_table.AsSpan((int)offset));
     }
 
+    /// <summary>Whether the guest has masked <paramref name="vector"/> (Vector Control bit 0); the function mask is separate, in the capability.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="vector"/> is not below <see cref="Vectors"/>.</exception>
     public bool IsMasked(int vector) => (_table[(CheckVector(vector) * EntrySize) + VectorControlOffset] & 1) != 0;
 
+    /// <summary>The 64-bit message address the guest programmed for <paramref name="vector"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="vector"/> is not below <see cref="Vectors"/>.</exception>
     public ulong MessageAddress(int vector) => BinaryPrimitives.ReadUInt64LittleEndian(_table.AsSpan(CheckVector(vector) * EntrySize));
 
+    /// <summary>The message data the guest programmed for <paramref name="vector"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="vector"/> is not below <see cref="Vectors"/>.</exception>
     public uint MessageData(int vector) => BinaryPrimitives.ReadUInt32LittleEndian(_table.AsSpan((CheckVector(vector) * EntrySize) + 8));
 
     /// <summary>Every entry zero and masked, as after reset (PCI 3.0 §6.8.2.9).</summary>

@@ -27,22 +27,30 @@ public sealed class PciBar : IDisposable
         }
     }
 
+    /// <summary>The BAR's size in bytes, a power of two.</summary>
     public ulong Size { get; }
 
+    /// <summary>Whether the BAR is 64-bit and so takes two BAR slots (PCI 3.0 §6.2.5.1, type 10b).</summary>
     public bool Is64Bit { get; }
 
+    /// <summary>Whether the BAR reports itself prefetchable (BAR bit 3).</summary>
     public bool Prefetchable { get; }
 
     /// <summary>The memfd behind a shared-memory BAR; null for a trapped BAR.</summary>
     public SafeFd? MemoryFd { get; }
 
+    /// <summary>Whether the BAR is backed by <see cref="MemoryFd"/> rather than trapped.</summary>
     public bool IsSharedMemory => MemoryFd is not null;
 
+    /// <summary>The page-aligned parts of a shared-memory BAR the client may mmap; empty for a trapped BAR.</summary>
     public IReadOnlyList<PciMmapArea> MmapAreas { get; }
 
     /// <summary>True while the client's mappings are revoked (device in low power).</summary>
     public bool IsRevoked => _revokedContents is not null;
 
+    /// <summary>A BAR whose every access the device answers; no memory behind it.</summary>
+    /// <param name="size">The size in bytes: a power of two, at least 16.</param>
+    /// <param name="is64Bit">Whether the BAR is 64-bit.</param>
     public static PciBar Trapped(ulong size, bool is64Bit = false)
     {
         CheckSize(size, 16);
@@ -74,6 +82,7 @@ public sealed class PciBar : IDisposable
         }
     }
 
+    /// <summary>Whether the whole access of <paramref name="length"/> bytes at <paramref name="offset"/> lies in one mmap area, so the client could have made it through its mapping.</summary>
     public bool IsInMmapArea(ulong offset, ulong length)
     {
         foreach (PciMmapArea area in MmapAreas)
@@ -89,6 +98,7 @@ public sealed class PciBar : IDisposable
     /// <summary>Reads the shared memory (bounds- and overflow-checked).</summary>
     public void ReadMemory(ulong offset, Span<byte> destination) => Memory(offset, destination.Length).CopyTo(destination);
 
+    /// <summary>Writes the shared memory (bounds- and overflow-checked).</summary>
     public void WriteMemory(ulong offset, ReadOnlySpan<byte> source) => source.CopyTo(Memory(offset, source.Length));
 
     /// <summary>Cuts the client's mappings: the memfd shrinks to 0, so every mapping of it faults
@@ -119,6 +129,7 @@ public sealed class PciBar : IDisposable
         WriteMemory(0, copy);
     }
 
+    /// <summary>Unmaps the device's view of the shared memory and closes the memfd.</summary>
     public void Dispose()
     {
         _mapping?.Dispose();

@@ -9,21 +9,33 @@ namespace Vireo.Pci;
 /// </summary>
 public sealed class PciConfigSpace
 {
+    /// <summary>Size of conventional PCI config space (PCI 3.0 §6.1).</summary>
     public const int StandardSize = 256;
+    /// <summary>Size of PCI Express extended config space, 4 KiB per function (PCIe Base Specification §7.2).</summary>
     public const int ExtendedSize = 4096;
 
     // PCI 3.0 §6.2: header offsets.
+    /// <summary>Vendor ID, then Device ID at 0x02.</summary>
     public const int VendorIdOffset = 0x00;
+    /// <summary>The Command register (PCI 3.0 §6.2.2).</summary>
     public const int CommandOffset = 0x04;
+    /// <summary>The Status register (PCI 3.0 §6.2.3).</summary>
     public const int StatusOffset = 0x06;
+    /// <summary>BAR 0; the six BARs follow at 4-byte steps (PCI 3.0 §6.2.5.1).</summary>
     public const int BarOffset = 0x10;
+    /// <summary>Subsystem Vendor ID, then Subsystem ID at 0x2E.</summary>
     public const int SubsystemVendorOffset = 0x2c;
+    /// <summary>The Capabilities Pointer, the head of the capability list (PCI 3.0 §6.7).</summary>
     public const int CapabilityPointerOffset = 0x34;
+    /// <summary>Interrupt Line, a scratch byte the guest writes (PCI 3.0 §6.2.4).</summary>
     public const int InterruptLineOffset = 0x3c;
+    /// <summary>Interrupt Pin, read-only: 0 for none, 1 to 4 for INTA# to INTD# (PCI 3.0 §6.2.4).</summary>
     public const int InterruptPinOffset = 0x3d;
 
     // PCI 3.0 §6.2.2 Command: I/O, memory, bus master, parity, SERR#, INTx disable.
+    /// <summary>The Command bits the guest may change: I/O and memory space, bus master, parity error response, SERR# and INTx disable.</summary>
     public const ushort CommandWritable = 0x0547;
+    /// <summary>Command bit 10, Interrupt Disable: the function must not assert INTx.</summary>
     public const ushort CommandIntxDisable = 0x0400;
 
     // PCI 3.0 §6.2.3 Status: capabilities list (bit 4); error bits 8, 11-15 are RW1C.
@@ -31,8 +43,11 @@ public sealed class PciConfigSpace
     private const ushort StatusWriteOneToClear = 0xf900;
 
     // PCI 3.0 §6.7 capability IDs; PCI PM 1.2 §3.2; PCI 3.0 §6.8.1 (MSI), §6.8.2 (MSI-X).
+    /// <summary>Capability ID of PCI Power Management (PCI PM 1.2 §3.2.1).</summary>
     public const byte PowerManagementCapabilityId = 0x01;
+    /// <summary>Capability ID of MSI (PCI 3.0 §6.8.1).</summary>
     public const byte MsiCapabilityId = 0x05;
+    /// <summary>Capability ID of MSI-X (PCI 3.0 §6.8.2).</summary>
     public const byte MsixCapabilityId = 0x11;
     private const int FirstCapabilityOffset = 0x40;
 
@@ -43,6 +58,15 @@ public sealed class PciConfigSpace
     private int _nextCapability = FirstCapabilityOffset;
     private byte _lastCapability;
 
+    /// <summary>A type 0 header with the given IDs, the standard writable bits and no capabilities, sealed as its reset state.</summary>
+    /// <param name="vendorId">The Vendor ID.</param>
+    /// <param name="deviceId">The Device ID.</param>
+    /// <param name="classCode">The 24-bit class code: base class, sub-class and programming interface, high byte first.</param>
+    /// <param name="revision">The Revision ID.</param>
+    /// <param name="subsystemVendorId">The Subsystem Vendor ID.</param>
+    /// <param name="subsystemId">The Subsystem ID.</param>
+    /// <param name="size"><see cref="StandardSize"/> or <see cref="ExtendedSize"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="size"/> is neither.</exception>
     public PciConfigSpace(ushort vendorId, ushort deviceId, uint classCode, byte revision = 0, ushort subsystemVendorId = 0, ushort subsystemId = 0, int size = StandardSize)
     {
         if (size is not (StandardSize or ExtendedSize))
@@ -68,38 +92,53 @@ public sealed class PciConfigSpace
         Seal();
     }
 
+    /// <summary>The config space size in bytes.</summary>
     public int Size => _registers.Length;
 
+    /// <summary>Where the PM capability starts; 0 when there is none.</summary>
     public int PowerManagementOffset { get; private set; }
 
+    /// <summary>Where the MSI capability starts; 0 when there is none.</summary>
     public int MsiOffset { get; private set; }
 
+    /// <summary>Where the MSI-X capability starts; 0 when there is none.</summary>
     public int MsixOffset { get; private set; }
 
+    /// <summary>The MSI vectors the function asks for (Multiple Message Capable); 0 without MSI.</summary>
     public int MsiVectors { get; private set; }
 
+    /// <summary>The MSI-X table size; 0 without MSI-X.</summary>
     public int MsixVectors { get; private set; }
 
+    /// <summary>The Command register as the guest left it.</summary>
     public ushort Command => ReadU16(CommandOffset);
 
+    /// <summary>Whether the guest set Interrupt Disable, so INTx must stay deasserted.</summary>
     public bool IntxDisabled => (Command & CommandIntxDisable) != 0;
 
     /// <summary>PMCSR power state, D0 when there is no PM capability.</summary>
     public PciPowerState PowerState => PowerManagementOffset == 0 ? PciPowerState.D0 : (PciPowerState)(ReadU16(PowerManagementOffset + 4) & 3);
 
+    /// <summary>MSI Enable in the MSI capability's Message Control (PCI 3.0 §6.8.1.3).</summary>
     public bool MsiEnabled => MsiOffset != 0 && (ReadU16(MsiOffset + 2) & 1) != 0;
 
+    /// <summary>MSI-X Enable in the MSI-X capability's Message Control (PCI 3.0 §6.8.2.3).</summary>
     public bool MsixEnabled => MsixOffset != 0 && (ReadU16(MsixOffset + 2) & 0x8000) != 0;
 
+    /// <summary>Function Mask in the MSI-X capability's Message Control: every vector masked (PCI 3.0 §6.8.2.3).</summary>
     public bool MsixFunctionMasked => MsixOffset != 0 && (ReadU16(MsixOffset + 2) & 0x4000) != 0;
 
     /// <summary>MSI Multiple Message Enable: vectors the guest granted (PCI 3.0 §6.8.1.3).</summary>
     public int MsiEnabledVectors => MsiOffset == 0 ? 0 : 1 << ((ReadU16(MsiOffset + 2) >> 4) & 7);
 
+    /// <summary>Reads a little-endian 16-bit register.</summary>
     public ushort ReadU16(int offset) => BinaryPrimitives.ReadUInt16LittleEndian(_registers.AsSpan(offset));
 
+    /// <summary>Reads a little-endian 32-bit register.</summary>
     public uint ReadU32(int offset) => BinaryPrimitives.ReadUInt32LittleEndian(_registers.AsSpan(offset));
 
+    /// <summary>A guest read of any width.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The access does not lie inside the config space.</exception>
     public void Read(int offset, Span<byte> destination) => _registers.AsSpan(CheckRange(offset, destination.Length), destination.Length).CopyTo(destination);
 
     /// <summary>A guest write: only writable bits change; RW1C bits clear where 1 is written.</summary>
@@ -120,6 +159,7 @@ public sealed class PciConfigSpace
     /// <summary>Sets a register directly (device-side, not masked).</summary>
     public void SetU16(int offset, ushort value) => U16(offset, value);
 
+    /// <summary>Sets a 32-bit register directly (device-side, not masked).</summary>
     public void SetU32(int offset, uint value) => BinaryPrimitives.WriteUInt32LittleEndian(_registers.AsSpan(CheckRange(offset, 4)), value);
 
     /// <summary>Declares BAR <paramref name="index"/>: type bits read back, address bits above the
@@ -143,6 +183,7 @@ public sealed class PciConfigSpace
         Seal();
     }
 
+    /// <summary>Sets Interrupt Pin (1 to 4 for INTA# to INTD#) and seals it into the reset state.</summary>
     public void SetInterruptPin(byte pin)
     {
         _registers[InterruptPinOffset] = pin;
@@ -248,8 +289,11 @@ public sealed class PciConfigSpace
         bars.CopyTo(_registers.AsSpan(BarOffset));
     }
 
+    /// <summary>A copy of every register, for <see cref="Restore"/>.</summary>
     public byte[] Snapshot() => (byte[])_registers.Clone();
 
+    /// <summary>Puts back registers from <see cref="Snapshot"/>; masks and the reset state are the device's own and stay.</summary>
+    /// <exception cref="ArgumentException">The snapshot's size differs from <see cref="Size"/>.</exception>
     public void Restore(ReadOnlySpan<byte> registers)
     {
         if (registers.Length != _registers.Length)

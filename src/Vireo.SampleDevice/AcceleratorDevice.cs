@@ -14,17 +14,29 @@ namespace Vireo.SampleDevice;
 public sealed class AcceleratorDevice : VfioUserPciDevice
 {
     // Register map of BAR0 (this device's own layout).
+    /// <summary>BAR0 offset of the read-only ID register, which reads <see cref="Id"/>.</summary>
     public const ulong RegId = 0x00;
+    /// <summary>BAR0 offset of the status register: <see cref="StatusDone"/> and <see cref="StatusError"/>, write 1 to clear.</summary>
     public const ulong RegStatus = 0x04;
+    /// <summary>BAR0 offset of the doorbell: any write queues a copy of the current source, destination and length; also offered as an ioeventfd.</summary>
     public const ulong RegDoorbell = 0x08;
+    /// <summary>BAR0 offset of the 64-bit guest address the next copy reads from.</summary>
     public const ulong RegSource = 0x10;
+    /// <summary>BAR0 offset of the 64-bit guest address the next copy writes to.</summary>
     public const ulong RegDestination = 0x18;
+    /// <summary>BAR0 offset of the next copy's length in bytes, cut to <see cref="MaxCopy"/>.</summary>
     public const ulong RegLength = 0x20;
+    /// <summary>BAR0 offset of the power budget; a change raises ACPI notify <see cref="PowerBudgetNotify"/>.</summary>
     public const ulong RegPowerBudget = 0x24;
+    /// <summary>BAR0 offset of the count of copies completed since reset.</summary>
     public const ulong RegCompleted = 0x28;
+    /// <summary>What <see cref="RegId"/> reads: "VIRE" in little-endian ASCII.</summary>
     public const uint Id = 0x45524956; // "VIRE"
+    /// <summary>Status bit: a copy completed.</summary>
     public const uint StatusDone = 1;
+    /// <summary>Status bit: a copy failed (the client refused a DMA or went away).</summary>
     public const uint StatusError = 2;
+    /// <summary>The longest copy one doorbell starts; longer lengths are cut to it.</summary>
     public const uint MaxCopy = 16 * 1024 * 1024;
 
     // The DMA engine moves at most this much per DMA_READ/DMA_WRITE pair.
@@ -32,6 +44,7 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
 
     // ACPI 6.5 §5.6.6 Table 5.166: 0x80+ are device-specific; 0x81 is the "Information Change"
     // code that GPU drivers use for power-budget (D-notifier) events.
+    /// <summary>The ACPI notify code raised when the power budget changes.</summary>
     public const byte PowerBudgetNotify = 0x81;
 
     // A monitor rather than a Lock: the engine thread waits on it for doorbells.
@@ -49,6 +62,11 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
     private Thread? _engine;
     private bool _stopping;
 
+    /// <summary>
+    /// Creates the device: vendor 0x1B36, device 0x0100, class 0x120000 (processing accelerator), INTA,
+    /// a PM capability, BAR0 trapped registers, BAR2 shared memory with two MSI-X vectors in its second
+    /// half, and the doorbell as an ioeventfd.
+    /// </summary>
     public AcceleratorDevice()
         : base(new PciConfigSpace(0x1b36, 0x0100, 0x120000, revision: 1, subsystemVendorId: 0x1b36, subsystemId: 0x0100))
     {
@@ -63,8 +81,10 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
         Config.Seal();
     }
 
+    /// <summary>True: the registers migrate (<see cref="SaveState"/>, <see cref="LoadState"/>).</summary>
     public override bool SupportsMigration => true;
 
+    /// <summary>Copies completed since reset, as <see cref="RegCompleted"/> reads.</summary>
     public uint Completed
     {
         get
@@ -92,6 +112,10 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
         Host.NotifyAcpi(PowerBudgetNotify);
     }
 
+    /// <summary>Reads a BAR0 register; 4- and 8-byte accesses only, anything else (and unknown offsets) reads zero.</summary>
+    /// <param name="bar">The BAR index; only BAR0 has registers.</param>
+    /// <param name="offset">The register offset in the BAR.</param>
+    /// <param name="data">Receives the value, little-endian.</param>
     protected override void ReadBar(int bar, ulong offset, Span<byte> data)
     {
         data.Clear();
@@ -123,6 +147,10 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
         }
     }
 
+    /// <summary>Writes a BAR0 register; 4- and 8-byte accesses only, anything else is dropped. A doorbell write queues a copy and returns before it is done.</summary>
+    /// <param name="bar">The BAR index; only BAR0 has registers.</param>
+    /// <param name="offset">The register offset in the BAR.</param>
+    /// <param name="data">The value, little-endian.</param>
     protected override void WriteBar(int bar, ulong offset, ReadOnlySpan<byte> data)
     {
         if (bar != 0 || data.Length is not (4 or 8))
@@ -153,6 +181,7 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
         }
     }
 
+    /// <summary>Clears the address, length, status and completion registers; the power budget is kept.</summary>
     protected override void Reset()
     {
         lock (_lock)
@@ -162,6 +191,7 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
         }
     }
 
+    /// <summary>The registers as 36 little-endian bytes: source, destination, length, status, power budget, completed, then four reserved zero bytes.</summary>
     protected override byte[] SaveState()
     {
         byte[] state = new byte[36];
@@ -177,6 +207,9 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
         return state;
     }
 
+    /// <summary>Puts back registers saved by <see cref="SaveState"/>.</summary>
+    /// <param name="state">At least 32 bytes, in <see cref="SaveState"/>'s layout.</param>
+    /// <exception cref="ArgumentException"><paramref name="state"/> is shorter than 32 bytes.</exception>
     protected override void LoadState(ReadOnlySpan<byte> state)
     {
         if (state.Length < 32)
@@ -297,6 +330,8 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
         }
     }
 
+    /// <summary>Stops the copy engine thread (waiting up to five seconds for a copy in progress), then disposes the base device.</summary>
+    /// <param name="disposing">True when called from Dispose.</param>
     protected override void Dispose(bool disposing)
     {
         Thread? engine;

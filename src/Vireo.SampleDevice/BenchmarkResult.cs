@@ -33,6 +33,7 @@ public sealed record BenchmarkResult(
     /// a bare socket.</summary>
     public double DmaMessagesVsRawSocket => DmaMessagesMiBps / RawSocketMiBps;
 
+    /// <summary>The report as aligned text lines, each figure beside its reference and their ratio.</summary>
     public string ToText()
     {
         var text = new StringBuilder();
@@ -44,6 +45,7 @@ public sealed record BenchmarkResult(
         return text.ToString();
     }
 
+    /// <summary>Every figure and ratio as one JSON object with camelCase names, for tools that track them.</summary>
     public string ToJson()
     {
         using var stream = new MemoryStream();

@@ -12,8 +12,12 @@ public interface ISdeiVcpuContext
     /// <summary>General purpose register xN, N in 0..17.</summary>
     ulong GetX(int index);
 
+    /// <summary>Writes general purpose register xN, N in 0..17.</summary>
+    /// <param name="index">The register number N.</param>
+    /// <param name="value">The value to write.</param>
     void SetX(int index, ulong value);
 
+    /// <summary>The program counter: where the vCPU resumes when it runs again.</summary>
     ulong Pc { get; set; }
 
     /// <summary>PSTATE in SPSR_EL1 layout (what KVM calls regs.pstate).</summary>

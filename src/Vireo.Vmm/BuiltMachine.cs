@@ -76,6 +76,7 @@ public sealed class BuiltMachine : IDisposable
     /// </summary>
     public void AcknowledgeS2IdleWake() => PowerManagement.ClearGlobalEvent();
 
+    /// <summary>Disposes the vCPUs and the VM first, then every device and resource the builder made.</summary>
     public void Dispose()
     {
         // The vCPUs go first: nothing may touch a device after it is disposed.

@@ -19,13 +19,21 @@ namespace Vireo.Devices;
 public sealed class AcpiPmDevice : IBusDevice, IAml, IDisposable, ISuspendable
 {
     // Window layout, ICH9 PMIO offsets (QEMU include/hw/acpi/ich9.h, ICH9_PMIO_*).
+    /// <summary>Offset of the PM1a event block (PM1_STS then PM1_EN, two bytes each); the FADT's PM1a_EVT_BLK points here.</summary>
     public const int Pm1EventOffset = 0x00;
+    /// <summary>Length of the PM1a event block, the FADT's PM1_EVT_LEN (ACPI 6.5 §4.8.3.1).</summary>
     public const int Pm1EventLength = 4;
+    /// <summary>Offset of the PM1a control block (PM1_CNT); the FADT's PM1a_CNT_BLK points here.</summary>
     public const int Pm1ControlOffset = 0x04;
+    /// <summary>Length of the PM1a control block, the FADT's PM1_CNT_LEN (ACPI 6.5 §4.8.3.2).</summary>
     public const int Pm1ControlLength = 2;
+    /// <summary>Offset of the PM timer (PM_TMR); the FADT's PM_TMR_BLK points here.</summary>
     public const int PmTimerOffset = 0x08;
+    /// <summary>Length of the PM timer block, the FADT's PM_TMR_LEN, which ACPI 6.5 §5.2.9 fixes at 4.</summary>
     public const int PmTimerLength = 4;
+    /// <summary>Offset of the GPE0 block (GPE0_STS then GPE0_EN); the FADT's GPE0_BLK points here.</summary>
     public const int Gpe0Offset = 0x20;
+    /// <summary>Length of the GPE0 block, the FADT's GPE0_BLK_LEN: status and enable halves of 8 bytes each.</summary>
     public const int Gpe0Length = 16;
 
     /// <summary>Bytes of port space the device occupies; unused offsets read zero.</summary>
@@ -39,7 +47,9 @@ public sealed class AcpiPmDevice : IBusDevice, IAml, IDisposable, ISuspendable
 
     // SLP_TYP values are the platform's own (ACPI 6.5 §7.4.2 \_Sx); these are the ICH/PCH
     // encoding, so S5 is not confused with S0 the way PIIX4's zero would be.
+    /// <summary>The SLP_TYP value the <c>\_S0</c> package gives for the working state.</summary>
     public const int S0SleepType = 0;
+    /// <summary>The SLP_TYP value the <c>\_S5</c> package gives; writing it with SLP_EN raises <see cref="PowerOffRequested"/>.</summary>
     public const int S5SleepType = 7;
 
     // ACPI 6.5 §4.8.4.1.1, Table 4.11: PM1 Status bits.
@@ -123,6 +133,14 @@ public sealed class AcpiPmDevice : IBusDevice, IAml, IDisposable, ISuspendable
         }
     }
 
+    /// <summary>
+    /// Recreates a device from a <see cref="GetState"/> snapshot: registers as saved, the PM timer
+    /// counting on from the saved value, and the SCI driven to the level the restored state implies.
+    /// </summary>
+    /// <param name="state">The saved registers; GPE0 status and enable must each hold <see cref="Gpe0Length"/> / 2 bytes.</param>
+    /// <param name="sci">The SCI line; it is set once here, before the device is returned.</param>
+    /// <param name="time">The clock the PM timer runs on; the system clock when null (tests pass a fake one).</param>
+    /// <exception cref="ArgumentException">The state's GPE0 arrays have the wrong length.</exception>
     public static AcpiPmDevice FromState(AcpiPmState state, IInterruptLine sci, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -150,6 +168,7 @@ public sealed class AcpiPmDevice : IBusDevice, IAml, IDisposable, ISuspendable
         return device;
     }
 
+    /// <summary>Takes a consistent snapshot of every register, with the PM timer sampled once.</summary>
     public AcpiPmState GetState()
     {
         lock (_lock)
@@ -226,6 +245,7 @@ public sealed class AcpiPmDevice : IBusDevice, IAml, IDisposable, ISuspendable
         sink.Append(SleepState("\\_S5", S5SleepType));
     }
 
+    /// <inheritdoc/>
     public void Read(ulong offset, Span<byte> data)
     {
         lock (_lock)
@@ -239,6 +259,8 @@ public sealed class AcpiPmDevice : IBusDevice, IAml, IDisposable, ISuspendable
         }
     }
 
+    /// <inheritdoc/>
+    /// <remarks>A write of SLP_EN raises <see cref="PowerOffRequested"/> or <see cref="SleepRequested"/> on the writing thread, after the device's lock is released.</remarks>
     public void Write(ulong offset, ReadOnlySpan<byte> data)
     {
         int? sleepType = null;
@@ -263,6 +285,7 @@ public sealed class AcpiPmDevice : IBusDevice, IAml, IDisposable, ISuspendable
         }
     }
 
+    /// <summary>Stops the timer that raises TMR_STS when the PM timer's bit 23 flips.</summary>
     public void Dispose()
     {
         lock (_lock)

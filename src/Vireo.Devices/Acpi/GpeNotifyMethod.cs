@@ -42,17 +42,22 @@ public sealed class GpeNotifyMethod : IAml
         NotifyCode = notifyCode;
     }
 
+    /// <summary>The GPE number, 0 to <see cref="MaxGpe"/>; the VMM raises this bit of GPE0_STS.</summary>
     public int Gpe { get; }
 
+    /// <summary>Whether the handler is <c>_Exx</c> (edge) or <c>_Lxx</c> (level).</summary>
     public GpeTrigger Trigger { get; }
 
+    /// <summary>The absolute path of the device the method notifies.</summary>
     public AmlPath Device { get; }
 
     /// <summary>The port the notify value is read from; null when <see cref="NotifyCode"/> is fixed.</summary>
     public ushort? NotifyPort { get; }
 
+    /// <summary>The fixed notify value (ACPI 6.5 §5.6.6); unused, and zero, when <see cref="NotifyPort"/> is set.</summary>
     public byte NotifyCode { get; }
 
+    /// <summary>The handler's name: <c>_E</c> or <c>_L</c> and the GPE number in two hex digits.</summary>
     public string MethodName => $"_{(Trigger == GpeTrigger.Edge ? 'E' : 'L')}{Gpe:X2}";
 
     /// <summary>Notifies <paramref name="device"/> with the fixed <paramref name="notifyCode"/>.</summary>
@@ -63,6 +68,7 @@ public sealed class GpeNotifyMethod : IAml
     public static GpeNotifyMethod ReadingCodeFrom(int gpe, GpeTrigger trigger, AmlPath device, ushort notifyPort) =>
         new(gpe, trigger, device, notifyPort, 0);
 
+    /// <inheritdoc/>
     public void AppendTo(AmlSink sink)
     {
         ArgumentNullException.ThrowIfNull(sink);

@@ -101,6 +101,10 @@ public sealed class CmosRtc : IBusDevice, ISuspendable
         _memory[RegB] = DefaultRegB;
     }
 
+    /// <summary>Recreates an RTC from a <see cref="GetState"/> snapshot; the clock keeps its saved offset from <paramref name="clock"/>.</summary>
+    /// <param name="state">The saved index, CMOS bytes (exactly <see cref="MemorySize"/>) and clock offset.</param>
+    /// <param name="clock">The host clock the guest's time is derived from.</param>
+    /// <exception cref="ArgumentException">The state does not hold <see cref="MemorySize"/> CMOS bytes.</exception>
     public static CmosRtc FromState(CmosRtcState state, Func<DateTimeOffset> clock)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -113,6 +117,7 @@ public sealed class CmosRtc : IBusDevice, ISuspendable
         return rtc;
     }
 
+    /// <summary>Takes a snapshot of the index, the CMOS bytes and the clock offset.</summary>
     public CmosRtcState GetState()
     {
         lock (_lock)
@@ -174,6 +179,7 @@ public sealed class CmosRtc : IBusDevice, ISuspendable
         }
     }
 
+    /// <inheritdoc/>
     public void Write(ulong offset, ReadOnlySpan<byte> data)
     {
         lock (_lock)

@@ -115,6 +115,10 @@ public sealed class I8042 : ISuspendable
     /// <summary>Port 0x64, one byte wide: status on read, controller command on write.</summary>
     public IBusDevice CommandPort { get; }
 
+    /// <summary>Recreates a controller from a <see cref="GetState"/> snapshot and drives the keyboard interrupt to match it.</summary>
+    /// <param name="state">The saved registers and at most the controller's buffer size of unsent keyboard bytes.</param>
+    /// <param name="keyboardInterrupt">The keyboard's interrupt line (IRQ 1).</param>
+    /// <exception cref="ArgumentException">The state holds more keyboard bytes than the controller buffers.</exception>
     public static I8042 FromState(I8042State state, IInterruptLine keyboardInterrupt)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -147,6 +151,7 @@ public sealed class I8042 : ISuspendable
         return controller;
     }
 
+    /// <summary>Takes a snapshot of the controller and keyboard state.</summary>
     public I8042State GetState()
     {
         lock (_lock)

@@ -34,10 +34,13 @@ public sealed class QuietPortDevice(byte readValue = 0xff) : IBusDevice
         (new PioAddress(0xcf8), 8, 0xff, "PCI configuration ports, no PCI bus yet"),
     ];
 
+    /// <summary>The byte every read returns.</summary>
     public byte ReadValue => readValue;
 
+    /// <inheritdoc/>
     public void Read(ulong offset, Span<byte> data) => data.Fill(readValue);
 
+    /// <inheritdoc/>
     public void Write(ulong offset, ReadOnlySpan<byte> data)
     {
     }

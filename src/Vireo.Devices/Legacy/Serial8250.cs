@@ -144,6 +144,12 @@ public sealed class Serial8250 : IBusDevice, ISuspendable
         }
     }
 
+    /// <summary>Recreates a UART from a <see cref="GetState"/> snapshot and drives its interrupt to match it.</summary>
+    /// <param name="state">The saved registers and receive FIFO, which must fit in <paramref name="rxCapacity"/>.</param>
+    /// <param name="interrupt">The UART's interrupt line.</param>
+    /// <param name="output">Receives the bytes the guest transmits; they are dropped when null.</param>
+    /// <param name="rxCapacity">The receive FIFO's size in bytes.</param>
+    /// <exception cref="ArgumentException">The saved receive FIFO is larger than <paramref name="rxCapacity"/>.</exception>
     public static Serial8250 FromState(
         Serial8250State state, IInterruptLine interrupt, Action<ReadOnlySpan<byte>>? output, int rxCapacity = DefaultRxCapacity)
     {
@@ -176,6 +182,7 @@ public sealed class Serial8250 : IBusDevice, ISuspendable
         return serial;
     }
 
+    /// <summary>Takes a snapshot of the registers, the pending THRE interrupt and the receive FIFO.</summary>
     public Serial8250State GetState()
     {
         lock (_lock)
@@ -250,6 +257,7 @@ public sealed class Serial8250 : IBusDevice, ISuspendable
         }
     }
 
+    /// <inheritdoc/>
     public void Write(ulong offset, ReadOnlySpan<byte> data)
     {
         lock (_lock)

@@ -39,6 +39,7 @@ public sealed class LowPowerIdleDevice : IBusDevice, IAml
     /// wrong-width or misplaced writes reach the device and are counted.</summary>
     public const int WindowLength = 4;
 
+    /// <summary>The offset of the one-byte code register the AML's LPSC field writes.</summary>
     public const int CodeOffset = 0;
 
     /// <summary>An ACPI ID (four characters, four hex digits; ACPI 6.5 §6.1.5) under Vireo's name.</summary>
@@ -69,6 +70,7 @@ public sealed class LowPowerIdleDevice : IBusDevice, IAml
         Port = port;
     }
 
+    /// <summary>The first port of the window, as given to the constructor.</summary>
     public PioAddress Port { get; }
 
     /// <summary>Raised on the vCPU thread that wrote the code, before its exit completes; a
@@ -81,8 +83,10 @@ public sealed class LowPowerIdleDevice : IBusDevice, IAml
     /// <summary>Writes dropped: wrong offset, wrong width or an unknown code.</summary>
     public long IgnoredWrites => Interlocked.Read(ref _ignoredWrites);
 
+    /// <inheritdoc/>
     public void Read(ulong offset, Span<byte> data) => data.Clear();
 
+    /// <inheritdoc/>
     public void Write(ulong offset, ReadOnlySpan<byte> data)
     {
         if (offset != CodeOffset || data.Length != 1 || !LowPowerIdleEvent.TryDecode(data[0], out LowPowerIdleEvent notification))
@@ -94,6 +98,7 @@ public sealed class LowPowerIdleDevice : IBusDevice, IAml
         Notified?.Invoke(notification);
     }
 
+    /// <inheritdoc/>
     public void AppendTo(AmlSink sink)
     {
         ArgumentNullException.ThrowIfNull(sink);

@@ -21,5 +21,6 @@ public readonly record struct LowPowerIdleEvent(LowPowerIdleFamily Family, LowPo
         return false;
     }
 
+    /// <summary>The family, the function and the code byte in hex, for logs.</summary>
     public override string ToString() => $"{Family} {Function} (0x{Code:X2})";
 }

@@ -9,9 +9,17 @@ namespace Vireo.VfioUser;
 /// requests by message id and answers the server's DMA_READ/DMA_WRITE while requests wait, so a
 /// device that does DMA in the middle of a region write cannot deadlock the pair.
 /// </summary>
+/// <remarks>
+/// Every request throws <see cref="VfioUserException"/> for an error reply (with the server's
+/// errno) or a malformed one (EIO), <see cref="VfioUserDisconnectedException"/> once the
+/// connection is gone, and <see cref="TimeoutException"/> when no reply comes within
+/// <see cref="VfioUserClientOptions.ReplyTimeout"/>.
+/// </remarks>
 public sealed class VfioUserClient : IDisposable
 {
+    /// <summary>The protocol major version the client asks for (libvfio-user's LIB_VFIO_USER_MAJOR).</summary>
     public const ushort ProtocolMajor = 0;
+    /// <summary>The protocol minor version the client asks for (libvfio-user's LIB_VFIO_USER_MINOR).</summary>
     public const ushort ProtocolMinor = 2;
 
     private readonly MessageChannel _channel;
@@ -31,12 +39,16 @@ public sealed class VfioUserClient : IDisposable
         _reader.Start();
     }
 
+    /// <summary>The capabilities the server answered VERSION with.</summary>
     public VfioUserCapabilities ServerCapabilities { get; private set; } = new();
 
+    /// <summary>The major version the server answered with.</summary>
     public ushort Major { get; private set; }
 
+    /// <summary>The minor version the server answered with.</summary>
     public ushort Minor { get; private set; }
 
+    /// <summary>The server's capabilities JSON as it was sent; null when it sent none.</summary>
     public string? ServerCapabilitiesJson { get; private set; }
 
     /// <summary>The server handed over a twin socket: its DMA_READ/DMA_WRITE travel there.</summary>
@@ -48,6 +60,11 @@ public sealed class VfioUserClient : IDisposable
     /// <summary>Both sides announced the ACPI notify IRQ index.</summary>
     public bool AcpiNotifyAvailable => _options.AnnounceAcpiNotify && ServerCapabilities.VireoAcpiNotify == true;
 
+    /// <summary>Connects to the server's socket and negotiates the version.</summary>
+    /// <param name="socketPath">The server's UNIX socket.</param>
+    /// <param name="options">What to announce and how long to wait; defaults when null.</param>
+    /// <exception cref="ErrnoException">The socket cannot be connected.</exception>
+    /// <exception cref="VfioUserException">The server refused or answered the negotiation wrongly.</exception>
     public static VfioUserClient Connect(string socketPath, VfioUserClientOptions? options = null)
         => Open(UnixSocket.Connect(socketPath), options);
 
@@ -67,6 +84,7 @@ public sealed class VfioUserClient : IDisposable
         }
     }
 
+    /// <summary>DEVICE_GET_INFO: device flags and the number of regions and IRQ indices.</summary>
     public DeviceInfo GetDeviceInfo()
     {
         using ReceivedMessage reply = Request(VfioUserCommand.DeviceGetInfo, DeviceInfo.Request);
@@ -93,6 +111,8 @@ public sealed class VfioUserClient : IDisposable
         throw new InvalidOperationException("unreachable");
     }
 
+    /// <summary>One DEVICE_GET_REGION_IO_FDS at the minimal argsz: the header, whose count and argsz tell what a full answer needs; see <see cref="GetRegionIoEventFds"/> for the entries.</summary>
+    /// <param name="index">The region index.</param>
     public RegionIoFds GetRegionIoFds(uint index)
     {
         using ReceivedMessage reply = Request(VfioUserCommand.DeviceGetRegionIoFds, RegionIoFds.Request(index));
@@ -172,6 +192,8 @@ public sealed class VfioUserClient : IDisposable
         }
     }
 
+    /// <summary>DEVICE_GET_IRQ_INFO: the vector count and flags of one IRQ index.</summary>
+    /// <param name="index">The IRQ index (see <see cref="VfioIrqIndex"/>).</param>
     public IrqInfo GetIrqInfo(uint index)
     {
         using ReceivedMessage reply = Request(VfioUserCommand.DeviceGetIrqInfo, IrqInfo.Request(index));
@@ -206,6 +228,10 @@ public sealed class VfioUserClient : IDisposable
         Request(VfioUserCommand.DeviceSetIrqs, new IrqSet(IrqSetFlags.DataBool | action, (uint)index, start, (uint)data.Length, data)).Dispose();
     }
 
+    /// <summary>Masks vectors <paramref name="start"/> to <paramref name="start"/> + <paramref name="count"/> - 1.</summary>
+    /// <param name="index">The IRQ index.</param>
+    /// <param name="start">The first vector.</param>
+    /// <param name="count">How many vectors.</param>
     public void MaskIrq(VfioIrqIndex index, uint start = 0, uint count = 1) => IrqAction(index, IrqSetFlags.ActionMask, start, count);
 
     /// <summary>Unmasks vectors; for INTx, which the server masks each time it fires, this is the
@@ -222,6 +248,11 @@ public sealed class VfioUserClient : IDisposable
         Request(VfioUserCommand.DeviceSetIrqs, set, fds).Dispose();
     }
 
+    /// <summary>REGION_READ: fills <paramref name="data"/> from the region at <paramref name="offset"/>.</summary>
+    /// <param name="region">The region index (see <see cref="VfioRegionIndex"/>).</param>
+    /// <param name="offset">The offset in the region.</param>
+    /// <param name="data">As many bytes as are to be read, at most the server's max_data_xfer_size.</param>
+    /// <exception cref="VfioUserException">The server failed the read or returned another length (EIO).</exception>
     public void ReadRegion(uint region, ulong offset, Span<byte> data)
     {
         using ReceivedMessage reply = Request(VfioUserCommand.RegionRead, new RegionAccess(offset, region, (uint)data.Length, ReadOnlyMemory<byte>.Empty));
@@ -246,6 +277,9 @@ public sealed class VfioUserClient : IDisposable
         Request(VfioUserCommand.RegionWrite, access).Dispose();
     }
 
+    /// <summary>Reads a little-endian 32-bit register with REGION_READ.</summary>
+    /// <param name="region">The region index.</param>
+    /// <param name="offset">The register's offset in the region.</param>
     public uint ReadRegionU32(uint region, ulong offset)
     {
         Span<byte> data = stackalloc byte[4];
@@ -253,6 +287,10 @@ public sealed class VfioUserClient : IDisposable
         return BinaryPrimitives.ReadUInt32LittleEndian(data);
     }
 
+    /// <summary>Writes a little-endian 32-bit register with REGION_WRITE and waits for the reply.</summary>
+    /// <param name="region">The region index.</param>
+    /// <param name="offset">The register's offset in the region.</param>
+    /// <param name="value">The value to write.</param>
     public void WriteRegionU32(uint region, ulong offset, uint value)
     {
         Span<byte> data = stackalloc byte[4];
@@ -268,17 +306,29 @@ public sealed class VfioUserClient : IDisposable
         Request(VfioUserCommand.DmaMap, new DmaMapRequest(flags, fdOffset, address, size), fds).Dispose();
     }
 
+    /// <summary>DMA_UNMAP: the device may no longer reach the range; with <see cref="DmaUnmapFlags.All"/> every range goes.</summary>
+    /// <param name="address">The range's start, as mapped.</param>
+    /// <param name="size">The range's size, as mapped.</param>
+    /// <param name="flags">The unmap flags.</param>
     public void DmaUnmap(ulong address, ulong size, DmaUnmapFlags flags = DmaUnmapFlags.None)
         => Request(VfioUserCommand.DmaUnmap, new DmaUnmapRequest(flags, address, size)).Dispose();
 
+    /// <summary>DEVICE_RESET.</summary>
     public void Reset() => Request(VfioUserCommand.DeviceReset, default(EmptyPayload)).Dispose();
 
+    /// <summary>DEVICE_FEATURE: sends <paramref name="feature"/> and returns the server's answer.</summary>
+    /// <param name="feature">The request, with its operation flags and data.</param>
+    /// <param name="fds">Descriptors the feature's data refers to by index; none when null.</param>
     public DeviceFeature Feature(DeviceFeature feature, SafeFd[]? fds = null)
     {
         using ReceivedMessage reply = Request(VfioUserCommand.DeviceFeature, feature, fds);
         return DeviceFeature.Decode(reply.Payload);
     }
 
+    /// <summary>Asks with PROBE whether the server supports <paramref name="operations"/> on <paramref name="feature"/>.</summary>
+    /// <param name="feature">The feature.</param>
+    /// <param name="operations"><see cref="DeviceFeatureFlags.Get"/>, <see cref="DeviceFeatureFlags.Set"/> or both.</param>
+    /// <returns>False when the server answers EINVAL (not supported).</returns>
     public bool ProbeFeature(DeviceFeatureId feature, DeviceFeatureFlags operations)
     {
         try
@@ -292,6 +342,7 @@ public sealed class VfioUserClient : IDisposable
         }
     }
 
+    /// <summary>Puts the device in low power (LOW_POWER_ENTRY), with no wake notification.</summary>
     public void LowPowerEntry() => Feature(DeviceFeature.Create(DeviceFeatureId.LowPowerEntry, DeviceFeatureFlags.Set));
 
     /// <summary>Low power with a one-shot wake eventfd, signalled once when any access or the
@@ -303,6 +354,7 @@ public sealed class VfioUserClient : IDisposable
         Feature(DeviceFeature.Create(DeviceFeatureId.LowPowerEntryWithWakeup, DeviceFeatureFlags.Set, data), [wake.Handle]);
     }
 
+    /// <summary>Brings the device back from low power (LOW_POWER_EXIT).</summary>
     public void LowPowerExit() => Feature(DeviceFeature.Create(DeviceFeatureId.LowPowerExit, DeviceFeatureFlags.Set));
 
     /// <summary>DMA_LOGGING_START: the device logs its DMA writes inside
@@ -313,6 +365,7 @@ public sealed class VfioUserClient : IDisposable
         return DmaLoggingControl.Decode(reply.Data.Span).PageSize;
     }
 
+    /// <summary>DMA_LOGGING_STOP: the device stops logging its DMA writes.</summary>
     public void DmaLoggingStop() => Feature(DeviceFeature.Create(DeviceFeatureId.DmaLoggingStop, DeviceFeatureFlags.Set, new DmaLoggingControl(0, []).ToArray()));
 
     /// <summary>DMA_LOGGING_REPORT: the pages written in [iova, iova + length) since the last
@@ -335,11 +388,15 @@ public sealed class VfioUserClient : IDisposable
         return [.. answer.Bitmap];
     }
 
+    /// <summary>GET of the MIGRATION feature: which migration flows the device supports.</summary>
+    /// <exception cref="VfioUserException">The server failed or answered too little data (EIO).</exception>
     public MigrationFlags GetMigrationFlags()
     {
         return (MigrationFlags)BinaryPrimitives.ReadUInt64LittleEndian(GetFeatureData(DeviceFeatureId.Migration, 8));
     }
 
+    /// <summary>GET of MIG_DEVICE_STATE: the device's current migration state.</summary>
+    /// <exception cref="VfioUserException">The server failed or answered too little data (EIO).</exception>
     public MigrationState GetMigrationState()
     {
         return (MigrationState)BinaryPrimitives.ReadUInt32LittleEndian(GetFeatureData(DeviceFeatureId.MigDeviceState, 8));
@@ -357,6 +414,8 @@ public sealed class VfioUserClient : IDisposable
         return reply.Data.Span;
     }
 
+    /// <summary>SET of MIG_DEVICE_STATE: moves the device to <paramref name="state"/>.</summary>
+    /// <param name="state">The state to move to; the server refuses transitions the VFIO migration protocol does not allow.</param>
     public void SetMigrationState(MigrationState state)
     {
         byte[] data = new byte[8];
@@ -376,6 +435,7 @@ public sealed class VfioUserClient : IDisposable
         return answer.Data[..(int)answer.Size].ToArray();
     }
 
+    /// <summary>One MIG_DATA_WRITE of <paramref name="data"/> to a device in RESUMING.</summary>
     public void WriteMigrationData(ReadOnlyMemory<byte> data) => Request(VfioUserCommand.MigDataWrite, MigData.Write(data)).Dispose();
 
     /// <summary>Sends a command and waits for its reply; an error reply becomes a
@@ -434,6 +494,7 @@ public sealed class VfioUserClient : IDisposable
         _channel.Send(new MessageHeader(id, command, 0, MessageFlags.Command | MessageFlags.NoReply, 0), payload, fds);
     }
 
+    /// <summary>Shuts the connection down, waits briefly for the reader thread, and fails every request still waiting.</summary>
     public void Dispose()
     {
         _failure ??= new ObjectDisposedException(nameof(VfioUserClient));

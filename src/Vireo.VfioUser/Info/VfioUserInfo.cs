@@ -11,6 +11,9 @@ public static class VfioUserInfo
     private static readonly string[] s_regionNames = ["BAR0", "BAR1", "BAR2", "BAR3", "BAR4", "BAR5", "ROM", "CONFIG", "VGA"];
     private static readonly string[] s_irqNames = ["INTX", "MSI", "MSIX", "ERR", "REQ", "ACPI_NOTIFY"];
 
+    /// <summary>Connects to <paramref name="socketPath"/>, describes the device and disconnects.</summary>
+    /// <param name="socketPath">The server's UNIX socket.</param>
+    /// <param name="timeout">How long each request may wait; 5 s when null.</param>
     public static VfioUserDeviceReport Query(string socketPath, TimeSpan? timeout = null)
     {
         var options = new VfioUserClientOptions { ReplyTimeout = timeout ?? TimeSpan.FromSeconds(5) };
@@ -18,6 +21,9 @@ public static class VfioUserInfo
         return Describe(client, socketPath);
     }
 
+    /// <summary>Asks a connected server for its device info and every region's and IRQ index's info (at most 64 of each, whatever the server claims).</summary>
+    /// <param name="client">A negotiated client.</param>
+    /// <param name="socket">The socket path, for the report.</param>
     public static VfioUserDeviceReport Describe(VfioUserClient client, string socket)
     {
         DeviceInfo info = client.GetDeviceInfo();
@@ -42,8 +48,10 @@ public static class VfioUserInfo
             (uint)info.Flags, Names((uint)info.Flags, ["RESET", "PCI"]), info.NumRegions, info.NumIrqs, regions, irqs);
     }
 
+    /// <summary>The report as JSON, for <c>--json</c>.</summary>
     public static string ToJson(VfioUserDeviceReport report) => JsonSerializer.Serialize(report, VfioUserInfoJsonContext.Default.VfioUserDeviceReport);
 
+    /// <summary>The report as text lines for people.</summary>
     public static string ToText(VfioUserDeviceReport report)
     {
         var text = new StringBuilder();

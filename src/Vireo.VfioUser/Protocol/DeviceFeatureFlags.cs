@@ -5,8 +5,12 @@ namespace Vireo.VfioUser;
 [Flags]
 public enum DeviceFeatureFlags : uint
 {
+    /// <summary>VFIO_DEVICE_FEATURE_MASK: the low 16 bits hold the <see cref="DeviceFeatureId"/>.</summary>
     FeatureMask = 0xffff,
+    /// <summary>VFIO_DEVICE_FEATURE_GET: read the feature's data.</summary>
     Get = 1 << 16,
+    /// <summary>VFIO_DEVICE_FEATURE_SET: write the feature's data.</summary>
     Set = 1 << 17,
+    /// <summary>VFIO_DEVICE_FEATURE_PROBE: only ask whether the given operations are supported.</summary>
     Probe = 1 << 18,
 }

@@ -4,12 +4,16 @@ namespace Vireo.VfioUser;
 /// flags, num_regions, num_irqs. The request carries the same struct, zero but for argsz.</summary>
 public readonly record struct DeviceInfo(uint Argsz, DeviceInfoFlags Flags, uint NumRegions, uint NumIrqs) : IVfioUserPayload
 {
+    /// <summary>Bytes of the fixed-size struct on the wire, before any variable-length data.</summary>
     public const int Length = 16;
 
+    /// <summary>The DEVICE_GET_INFO request: argsz 16, everything else zero.</summary>
     public static DeviceInfo Request => new(Length, DeviceInfoFlags.None, 0, 0);
 
+    /// <inheritdoc/>
     public int EncodedLength => Length;
 
+    /// <inheritdoc/>
     public void Encode(Span<byte> destination)
     {
         var writer = new PayloadWriter(destination);
@@ -19,6 +23,9 @@ public readonly record struct DeviceInfo(uint Argsz, DeviceInfoFlags Flags, uint
         writer.U32(NumIrqs);
     }
 
+    /// <summary>Parses a received DeviceInfo.</summary>
+    /// <param name="payload">The message payload.</param>
+    /// <exception cref="VfioUserException">The payload is too short or its fields are inconsistent (EINVAL).</exception>
     public static DeviceInfo Decode(ReadOnlySpan<byte> payload)
     {
         var reader = new PayloadReader(payload);

@@ -4,7 +4,10 @@ namespace Vireo.VfioUser;
 [Flags]
 public enum DeviceInfoFlags : uint
 {
+    /// <summary>No flags.</summary>
     None = 0,
+    /// <summary>VFIO_DEVICE_FLAGS_RESET: the device supports DEVICE_RESET.</summary>
     Reset = 1,
+    /// <summary>VFIO_DEVICE_FLAGS_PCI: a PCI device, with the PCI region and IRQ indices.</summary>
     Pci = 2,
 }

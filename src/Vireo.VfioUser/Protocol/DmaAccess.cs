@@ -5,10 +5,13 @@ namespace Vireo.VfioUser;
 /// read reply.</summary>
 public readonly record struct DmaAccess(ulong Address, ulong Count, ReadOnlyMemory<byte> Data) : IVfioUserPayload
 {
+    /// <summary>Bytes of the fixed-size struct on the wire, before any variable-length data.</summary>
     public const int Length = 16;
 
+    /// <inheritdoc/>
     public int EncodedLength => Length + Data.Length;
 
+    /// <inheritdoc/>
     public void Encode(Span<byte> destination)
     {
         var writer = new PayloadWriter(destination);
@@ -17,6 +20,10 @@ public readonly record struct DmaAccess(ulong Address, ulong Count, ReadOnlyMemo
         writer.Bytes(Data.Span);
     }
 
+    /// <summary>Parses a DMA_READ/DMA_WRITE request or reply.</summary>
+    /// <param name="payload">The message payload.</param>
+    /// <param name="withData">Whether <c>count</c> bytes of data follow (a write request or a read reply).</param>
+    /// <exception cref="VfioUserException">The payload is too short for what it announces (EINVAL).</exception>
     public static DmaAccess Decode(ReadOnlySpan<byte> payload, bool withData)
     {
         var reader = new PayloadReader(payload);

@@ -8,8 +8,10 @@ public sealed record DmaLoggingControl(ulong PageSize, IReadOnlyList<DmaLoggingR
     /// <summary>offsetof(struct vfio_device_feature_dma_logging_control, ranges).</summary>
     public const int HeaderLength = 16;
 
+    /// <inheritdoc/>
     public int EncodedLength => HeaderLength + (Ranges.Count * DmaLoggingRange.Size);
 
+    /// <inheritdoc/>
     public void Encode(Span<byte> destination)
     {
         var writer = new PayloadWriter(destination);
@@ -23,6 +25,7 @@ public sealed record DmaLoggingControl(ulong PageSize, IReadOnlyList<DmaLoggingR
         }
     }
 
+    /// <summary>The control encoded into a new array, for a DEVICE_FEATURE's data.</summary>
     public byte[] ToArray()
     {
         byte[] bytes = new byte[EncodedLength];

@@ -9,6 +9,7 @@ public sealed record DmaLoggingReport(ulong Iova, ulong Length, ulong PageSize, 
     /// <summary>offsetof(struct vfio_device_feature_dma_logging_report, bitmap).</summary>
     public const int HeaderLength = 24;
 
+    /// <inheritdoc/>
     public int EncodedLength => HeaderLength + (Bitmap.Count * 8);
 
     /// <summary>Bytes of bitmap a report of <paramref name="length"/> at
@@ -23,6 +24,7 @@ public sealed record DmaLoggingReport(ulong Iova, ulong Length, ulong PageSize, 
         return ((pages + 63) / 64) * 8;
     }
 
+    /// <inheritdoc/>
     public void Encode(Span<byte> destination)
     {
         var writer = new PayloadWriter(destination);
@@ -35,6 +37,7 @@ public sealed record DmaLoggingReport(ulong Iova, ulong Length, ulong PageSize, 
         }
     }
 
+    /// <summary>The report encoded into a new array, for a DEVICE_FEATURE's data.</summary>
     public byte[] ToArray()
     {
         byte[] bytes = new byte[EncodedLength];
@@ -42,6 +45,9 @@ public sealed record DmaLoggingReport(ulong Iova, ulong Length, ulong PageSize, 
         return bytes;
     }
 
+    /// <summary>Parses a received DmaLoggingReport.</summary>
+    /// <param name="data">The DEVICE_FEATURE data after its 8-byte header.</param>
+    /// <exception cref="VfioUserException">The payload is too short or its fields are inconsistent (EINVAL).</exception>
     public static DmaLoggingReport Decode(ReadOnlySpan<byte> data)
     {
         var reader = new PayloadReader(data);

@@ -4,10 +4,13 @@ namespace Vireo.VfioUser;
 /// fd, client address, size. Without an fd the range is reached with DMA_READ/DMA_WRITE.</summary>
 public readonly record struct DmaMapRequest(DmaMapFlags Flags, ulong Offset, ulong Address, ulong Size) : IVfioUserPayload
 {
+    /// <summary>Bytes of the fixed-size struct on the wire, before any variable-length data.</summary>
     public const int Length = 32;
 
+    /// <inheritdoc/>
     public int EncodedLength => Length;
 
+    /// <inheritdoc/>
     public void Encode(Span<byte> destination)
     {
         var writer = new PayloadWriter(destination);
@@ -18,6 +21,9 @@ public readonly record struct DmaMapRequest(DmaMapFlags Flags, ulong Offset, ulo
         writer.U64(Size);
     }
 
+    /// <summary>Parses a received DmaMapRequest.</summary>
+    /// <param name="payload">The message payload.</param>
+    /// <exception cref="VfioUserException">The payload is too short or its fields are inconsistent (EINVAL).</exception>
     public static DmaMapRequest Decode(ReadOnlySpan<byte> payload)
     {
         var reader = new PayloadReader(payload);

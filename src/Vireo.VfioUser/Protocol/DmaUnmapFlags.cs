@@ -5,6 +5,8 @@ namespace Vireo.VfioUser;
 [Flags]
 public enum DmaUnmapFlags : uint
 {
+    /// <summary>Unmap exactly the given range.</summary>
     None = 0,
+    /// <summary>VFIO_DMA_UNMAP_FLAG_ALL: unmap every range; address and size must be zero.</summary>
     All = 2,
 }

@@ -4,10 +4,13 @@ namespace Vireo.VfioUser;
 /// argsz 24, flags, address, size.</summary>
 public readonly record struct DmaUnmapRequest(DmaUnmapFlags Flags, ulong Address, ulong Size) : IVfioUserPayload
 {
+    /// <summary>Bytes of the fixed-size struct on the wire, before any variable-length data.</summary>
     public const int Length = 24;
 
+    /// <inheritdoc/>
     public int EncodedLength => Length;
 
+    /// <inheritdoc/>
     public void Encode(Span<byte> destination)
     {
         var writer = new PayloadWriter(destination);
@@ -17,6 +20,9 @@ public readonly record struct DmaUnmapRequest(DmaUnmapFlags Flags, ulong Address
         writer.U64(Size);
     }
 
+    /// <summary>Parses a received DmaUnmapRequest.</summary>
+    /// <param name="payload">The message payload.</param>
+    /// <exception cref="VfioUserException">The payload is too short or its fields are inconsistent (EINVAL).</exception>
     public static DmaUnmapRequest Decode(ReadOnlySpan<byte> payload)
     {
         var reader = new PayloadReader(payload);

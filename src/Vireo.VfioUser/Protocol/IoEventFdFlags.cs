@@ -6,6 +6,8 @@ namespace Vireo.VfioUser;
 [Flags]
 public enum IoEventFdFlags : uint
 {
+    /// <summary>The eventfd fires on any write to the range.</summary>
     None = 0,
+    /// <summary>The eventfd fires only on a write of the entry's datamatch value.</summary>
     DataMatch = 1,
 }

@@ -4,12 +4,16 @@ namespace Vireo.VfioUser;
 /// argsz 16, flags, index, count.</summary>
 public readonly record struct IrqInfo(uint Argsz, IrqInfoFlags Flags, uint Index, uint Count) : IVfioUserPayload
 {
+    /// <summary>Bytes of the fixed-size struct on the wire, before any variable-length data.</summary>
     public const int Length = 16;
 
+    /// <summary>The DEVICE_GET_IRQ_INFO request for <paramref name="index"/>.</summary>
     public static IrqInfo Request(uint index) => new(Length, IrqInfoFlags.None, index, 0);
 
+    /// <inheritdoc/>
     public int EncodedLength => Length;
 
+    /// <inheritdoc/>
     public void Encode(Span<byte> destination)
     {
         var writer = new PayloadWriter(destination);
@@ -19,6 +23,9 @@ public readonly record struct IrqInfo(uint Argsz, IrqInfoFlags Flags, uint Index
         writer.U32(Count);
     }
 
+    /// <summary>Parses a received IrqInfo.</summary>
+    /// <param name="payload">The message payload.</param>
+    /// <exception cref="VfioUserException">The payload is too short or its fields are inconsistent (EINVAL).</exception>
     public static IrqInfo Decode(ReadOnlySpan<byte> payload)
     {
         var reader = new PayloadReader(payload);

@@ -5,10 +5,13 @@ namespace Vireo.VfioUser;
 /// DATA_EVENTFD travel as SCM_RIGHTS, not in the data.</summary>
 public readonly record struct IrqSet(IrqSetFlags Flags, uint Index, uint Start, uint Count, ReadOnlyMemory<byte> Data) : IVfioUserPayload
 {
+    /// <summary>Bytes of the fixed-size struct on the wire, before any variable-length data.</summary>
     public const int Length = 20;
 
+    /// <inheritdoc/>
     public int EncodedLength => Length + Data.Length;
 
+    /// <inheritdoc/>
     public void Encode(Span<byte> destination)
     {
         var writer = new PayloadWriter(destination);
@@ -20,6 +23,9 @@ public readonly record struct IrqSet(IrqSetFlags Flags, uint Index, uint Start, 
         writer.Bytes(Data.Span);
     }
 
+    /// <summary>Parses a received IrqSet.</summary>
+    /// <param name="payload">The message payload.</param>
+    /// <exception cref="VfioUserException">The payload is too short or its fields are inconsistent (EINVAL).</exception>
     public static IrqSet Decode(ReadOnlySpan<byte> payload)
     {
         var reader = new PayloadReader(payload);

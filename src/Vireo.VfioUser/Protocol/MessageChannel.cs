@@ -25,6 +25,10 @@ public sealed class MessageChannel : IDisposable
     public static int PayloadLimit(uint maxDataTransferSize)
         => Math.Max(checked((int)maxDataTransferSize + RegionAccess.Length), MinControlPayload);
 
+    /// <summary>Frames messages on <paramref name="socket"/>, taking ownership of it.</summary>
+    /// <param name="socket">A connected stream socket.</param>
+    /// <param name="maxPayload">The largest payload accepted (see <see cref="PayloadLimit"/>).</param>
+    /// <param name="maxReceiveFds">Descriptors accepted per message.</param>
     public MessageChannel(UnixSocket socket, int maxPayload, int maxReceiveFds)
     {
         _socket = socket;
@@ -38,12 +42,18 @@ public sealed class MessageChannel : IDisposable
     /// <summary>Descriptors accepted per message; more are a framing fault (MSG_CTRUNC).</summary>
     public int MaxReceiveFds { get; set; }
 
+    /// <summary>The socket underneath; owned by the channel.</summary>
     public UnixSocket Socket => _socket;
 
     /// <summary>How long the rest of a message may take once its first byte arrived; infinite
     /// by default. A peer that stops mid-message is then a framing fault.</summary>
     public TimeSpan PartialMessageTimeout { get; set; } = Timeout.InfiniteTimeSpan;
 
+    /// <summary>Sends one message; the header's size is filled in. Safe to call from several threads.</summary>
+    /// <param name="header">The header; its MessageSize is ignored.</param>
+    /// <param name="payload">The payload.</param>
+    /// <param name="fds">Descriptors to pass with the message (SCM_RIGHTS).</param>
+    /// <exception cref="VfioUserDisconnectedException">The send failed; the peer is gone.</exception>
     public void Send(MessageHeader header, IVfioUserPayload payload, ReadOnlySpan<SafeFd> fds = default)
     {
         int length = MessageHeader.Size + payload.EncodedLength;
@@ -77,6 +87,10 @@ public sealed class MessageChannel : IDisposable
         }
     }
 
+    /// <summary>Sends an error reply with no payload.</summary>
+    /// <param name="messageId">The id of the command being answered.</param>
+    /// <param name="command">The command being answered.</param>
+    /// <param name="errno">The errno to report.</param>
     public void SendError(ushort messageId, VfioUserCommand command, int errno)
         => Send(new MessageHeader(messageId, command, 0, MessageFlags.Reply | MessageFlags.Error, (uint)errno), default(EmptyPayload));
 
@@ -134,6 +148,7 @@ public sealed class MessageChannel : IDisposable
     /// <summary>Wakes a thread blocked in <see cref="Receive"/> (it sees end of stream).</summary>
     public void Shutdown() => _socket.Shutdown();
 
+    /// <summary>Closes the socket.</summary>
     public void Dispose() => _socket.Dispose();
 
     private void ReadExactly(Span<byte> buffer, string what, long deadline)

@@ -16,10 +16,13 @@ public sealed class ReceivedMessage : IDisposable
         _fds = fds;
     }
 
+    /// <summary>The message's header.</summary>
     public MessageHeader Header { get; }
 
+    /// <summary>The bytes after the header.</summary>
     public byte[] Payload { get; }
 
+    /// <summary>How many descriptors came with the message (taken ones included).</summary>
     public int FdCount => _fds.Count;
 
     /// <summary>Transfers ownership of descriptor <paramref name="index"/> to the caller.</summary>
@@ -30,6 +33,7 @@ public sealed class ReceivedMessage : IDisposable
         return fd;
     }
 
+    /// <summary>Closes every descriptor not taken.</summary>
     public void Dispose()
     {
         foreach (SafeFd fd in _fds)

@@ -4,10 +4,13 @@ namespace Vireo.VfioUser;
 /// data in a write request and a read reply (the read request and write reply carry none).</summary>
 public readonly record struct RegionAccess(ulong Offset, uint Region, uint Count, ReadOnlyMemory<byte> Data) : IVfioUserPayload
 {
+    /// <summary>Bytes of the fixed-size struct on the wire, before any variable-length data.</summary>
     public const int Length = 16;
 
+    /// <inheritdoc/>
     public int EncodedLength => Length + Data.Length;
 
+    /// <inheritdoc/>
     public void Encode(Span<byte> destination)
     {
         var writer = new PayloadWriter(destination);

@@ -12,10 +12,12 @@ public readonly record struct RegionInfo(
     ulong Offset,
     IReadOnlyList<SparseMmapArea>? SparseAreas) : IVfioUserPayload
 {
+    /// <summary>Bytes of the fixed-size struct on the wire, before any variable-length data.</summary>
     public const int Length = 32;
 
     // linux/vfio.h: VFIO_REGION_INFO_CAP_SPARSE_MMAP id 1 version 1; cap header {u16 id,
     // u16 version, u32 next}, then u32 nr_areas, u32 reserved, areas of 16 bytes.
+    /// <summary>VFIO_REGION_INFO_CAP_SPARSE_MMAP, the capability that lists the mmappable areas (linux/vfio.h).</summary>
     public const ushort SparseMmapCapId = 1;
     private const ushort SparseMmapCapVersion = 1;
     private const int CapHeaderLength = 8;
@@ -23,12 +25,16 @@ public readonly record struct RegionInfo(
     private const int AreaLength = 16;
     private const int MaxCapabilities = 64;
 
+    /// <summary>The DEVICE_GET_REGION_INFO request for <paramref name="index"/>, room for <paramref name="argsz"/> bytes of answer.</summary>
     public static RegionInfo Request(uint index, uint argsz = Length) => new(argsz, RegionInfoFlags.None, index, 0, 0, 0, null);
 
+    /// <summary>Bytes of a sparse-mmap capability with <paramref name="areas"/> areas.</summary>
     public static int SparseCapabilityLength(int areas) => SparseFixedLength + (areas * AreaLength);
 
+    /// <inheritdoc/>
     public int EncodedLength => Length + (SparseAreas is null ? 0 : SparseCapabilityLength(SparseAreas.Count));
 
+    /// <inheritdoc/>
     public void Encode(Span<byte> destination)
     {
         var writer = new PayloadWriter(destination);
@@ -53,6 +59,9 @@ public readonly record struct RegionInfo(
         }
     }
 
+    /// <summary>Parses a received RegionInfo.</summary>
+    /// <param name="payload">The message payload.</param>
+    /// <exception cref="VfioUserException">The payload is too short or its fields are inconsistent (EINVAL).</exception>
     public static RegionInfo Decode(ReadOnlySpan<byte> payload)
     {
         var reader = new PayloadReader(payload);

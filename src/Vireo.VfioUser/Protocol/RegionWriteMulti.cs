@@ -4,14 +4,19 @@ namespace Vireo.VfioUser;
 /// {u64 offset, u32 region, u32 count, u8 data[8]}. The reply is the u64 count alone.</summary>
 public readonly record struct RegionWriteMulti(IReadOnlyList<RegionWriteEntry> Writes) : IVfioUserPayload
 {
+    /// <summary>Bytes of one write entry on the wire.</summary>
     public const int EntryLength = 24;
+    /// <summary>The most bytes one entry writes.</summary>
     public const int MaxEntryData = 8;
 
     // vfio-user.rst: VFIO_USER_MULTI_MAX 200 writes per message.
+    /// <summary>The most entries in one message.</summary>
     public const int MaxWrites = 200;
 
+    /// <inheritdoc/>
     public int EncodedLength => 8 + (Writes.Count * EntryLength);
 
+    /// <inheritdoc/>
     public void Encode(Span<byte> destination)
     {
         var writer = new PayloadWriter(destination);
@@ -25,6 +30,9 @@ public readonly record struct RegionWriteMulti(IReadOnlyList<RegionWriteEntry> W
         }
     }
 
+    /// <summary>Parses a received RegionWriteMulti.</summary>
+    /// <param name="payload">The message payload.</param>
+    /// <exception cref="VfioUserException">The payload is too short or its fields are inconsistent (EINVAL).</exception>
     public static RegionWriteMulti Decode(ReadOnlySpan<byte> payload)
     {
         var reader = new PayloadReader(payload);
@@ -45,6 +53,7 @@ public readonly record struct RegionWriteMulti(IReadOnlyList<RegionWriteEntry> W
         return new RegionWriteMulti(writes);
     }
 
+    /// <summary>The reply payload: the u64 count of writes done.</summary>
     public static byte[] EncodeReply(ulong count)
     {
         byte[] reply = new byte[8];

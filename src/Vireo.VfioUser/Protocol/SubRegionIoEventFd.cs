@@ -14,11 +14,15 @@ public readonly record struct SubRegionIoEventFd(
     ulong ShadowOffset,
     ulong DataMatch) : IVfioUserPayload
 {
+    /// <summary>Bytes of the fixed-size struct on the wire, before any variable-length data.</summary>
     public const int Length = 48;
+    /// <summary>Bytes of the spec's older entry form, which <see cref="Decode"/> also reads.</summary>
     public const int SpecLength = 40;
 
+    /// <inheritdoc/>
     public int EncodedLength => Length;
 
+    /// <inheritdoc/>
     public void Encode(Span<byte> destination)
     {
         var writer = new PayloadWriter(destination);

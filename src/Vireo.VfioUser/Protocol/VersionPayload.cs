@@ -8,8 +8,10 @@ public readonly record struct VersionPayload(ushort Major, ushort Minor, string?
 {
     private const int FixedSize = 4;
 
+    /// <inheritdoc/>
     public int EncodedLength => FixedSize + (Capabilities is null ? 0 : Encoding.UTF8.GetByteCount(Capabilities) + 1);
 
+    /// <inheritdoc/>
     public void Encode(Span<byte> destination)
     {
         var writer = new PayloadWriter(destination);
@@ -22,6 +24,9 @@ public readonly record struct VersionPayload(ushort Major, ushort Minor, string?
         }
     }
 
+    /// <summary>Parses a received VersionPayload.</summary>
+    /// <param name="payload">The message payload.</param>
+    /// <exception cref="VfioUserException">The payload is too short or its fields are inconsistent (EINVAL).</exception>
     public static VersionPayload Decode(ReadOnlySpan<byte> payload)
     {
         var reader = new PayloadReader(payload);

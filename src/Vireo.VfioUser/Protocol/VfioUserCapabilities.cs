@@ -8,31 +8,44 @@ namespace Vireo.VfioUser;
 /// lets the vireo_* extensions pass through peers that do not know them.</summary>
 public sealed record VfioUserCapabilities
 {
+    /// <summary>max_msg_fds when the peer does not send it (vfio-user.rst "Version").</summary>
     public const int DefaultMaxMessageFds = 1;
+    /// <summary>max_data_xfer_size when the peer does not send it (vfio-user.rst "Version").</summary>
     public const uint DefaultMaxDataTransferSize = 1024 * 1024;
+    /// <summary>max_dma_maps when the peer does not send it (vfio-user.rst "Version").</summary>
     public const uint DefaultMaxDmaMaps = 65535;
+    /// <summary>pgsizes when the peer does not send it: 4 KiB pages only (vfio-user.rst "Version").</summary>
     public const ulong DefaultPageSizes = 4096;
 
     // libvfio-user refuses max_msg_fds above this (tran.c, MAX_FDS... 1024).
+    /// <summary>The largest max_msg_fds accepted, the same bound libvfio-user applies.</summary>
     public const int MaxMessageFdsLimit = 1024;
 
+    /// <summary>max_msg_fds: the most file descriptors the sender accepts in one message.</summary>
     public int? MaxMessageFds { get; init; }
 
+    /// <summary>max_data_xfer_size: the most data bytes the sender accepts in one region or DMA access.</summary>
     public uint? MaxDataTransferSize { get; init; }
 
+    /// <summary>max_dma_maps: the most DMA regions the server accepts at once.</summary>
     public uint? MaxDmaMaps { get; init; }
 
+    /// <summary>pgsizes: a bitmap of the page sizes the server supports for DMA.</summary>
     public ulong? PageSizes { get; init; }
 
     /// <summary>migration.pgsize; non-null means the peer does migration.</summary>
     public ulong? MigrationPageSize { get; init; }
 
+    /// <summary>migration.max_bitmap_size: the largest dirty bitmap the server returns in one reply.</summary>
     public ulong? MigrationMaxBitmapSize { get; init; }
 
+    /// <summary>twin_socket.supported: the peer can use a second socket for server-to-client messages.</summary>
     public bool? TwinSocket { get; init; }
 
+    /// <summary>twin_socket.fd_index: which of the message's fds is the twin socket.</summary>
     public int? TwinSocketFdIndex { get; init; }
 
+    /// <summary>write_multiple: the server accepts REGION_WRITE_MULTI.</summary>
     public bool? WriteMultiple { get; init; }
 
     /// <summary>Vireo extension: device features LOW_POWER_ENTRY/_WITH_WAKEUP/EXIT.</summary>
@@ -41,14 +54,19 @@ public sealed record VfioUserCapabilities
     /// <summary>Vireo extension: IRQ index 5 delivers ACPI notify codes.</summary>
     public bool? VireoAcpiNotify { get; init; }
 
+    /// <summary><see cref="MaxMessageFds"/>, or its default when not sent.</summary>
     public int EffectiveMaxMessageFds => MaxMessageFds ?? DefaultMaxMessageFds;
 
+    /// <summary><see cref="MaxDataTransferSize"/>, or its default when not sent.</summary>
     public uint EffectiveMaxDataTransferSize => MaxDataTransferSize ?? DefaultMaxDataTransferSize;
 
+    /// <summary><see cref="MaxDmaMaps"/>, or its default when not sent.</summary>
     public uint EffectiveMaxDmaMaps => MaxDmaMaps ?? DefaultMaxDmaMaps;
 
+    /// <summary><see cref="PageSizes"/>, or its default when not sent.</summary>
     public ulong EffectivePageSizes => PageSizes ?? DefaultPageSizes;
 
+    /// <summary>The VERSION message's JSON string: <c>{"capabilities": {...}}</c> with only the properties that are set.</summary>
     public string ToJson()
     {
         using var stream = new MemoryStream();

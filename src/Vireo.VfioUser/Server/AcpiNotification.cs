@@ -11,10 +11,13 @@ public readonly record struct AcpiNotification(byte Code, int Dropped)
     private const ulong CodeTag = 0x100;
     private const ulong OverflowTag = 0x200;
 
+    /// <summary>Whether the value reports dropped codes rather than a code.</summary>
     public bool IsOverflow => Dropped > 0;
 
+    /// <summary>The eventfd value that carries <paramref name="code"/>.</summary>
     public static ulong EncodeCode(byte code) => CodeTag | code;
 
+    /// <summary>The eventfd value that reports <paramref name="dropped"/> lost codes, saturating at 255.</summary>
     public static ulong EncodeOverflow(int dropped) => OverflowTag | (ulong)Math.Min(dropped, 255);
 
     /// <summary>Reads the ACPI-notify eventfd (non-blocking); false when nothing is waiting.</summary>
@@ -25,6 +28,7 @@ public readonly record struct AcpiNotification(byte Code, int Dropped)
         return value != 0 && TryDecode(value, out notification);
     }
 
+    /// <summary>Decodes an eventfd value; false for any value the server never writes.</summary>
     public static bool TryDecode(ulong value, out AcpiNotification notification)
     {
         notification = default;

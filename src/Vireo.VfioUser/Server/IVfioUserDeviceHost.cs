@@ -11,6 +11,7 @@ public interface IVfioUserDeviceHost
     /// messages). Throws <see cref="VfioUserException"/> (EFAULT) outside every map.</summary>
     void DmaRead(ulong address, Span<byte> destination);
 
+    /// <summary>Writes guest memory through the client's DMA maps (mmap'd fd or DMA_WRITE messages). Throws <see cref="VfioUserException"/> (EFAULT) outside every map.</summary>
     void DmaWrite(ulong address, ReadOnlySpan<byte> source);
 
     /// <summary>Raises vector <paramref name="vector"/> of the interrupt mode the guest enabled
@@ -18,6 +19,7 @@ public interface IVfioUserDeviceHost
     /// then it is left pending).</summary>
     bool Interrupt(int vector);
 
+    /// <summary>Signals vector <paramref name="subIndex"/> of IRQ index <paramref name="index"/> directly; false when nothing could be signalled.</summary>
     bool TriggerIrq(VfioIrqIndex index, int subIndex);
 
     /// <summary>Queues an ACPI notify code (ACPI 6.5 §5.6.6) for the client, in order.</summary>

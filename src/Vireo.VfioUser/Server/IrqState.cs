@@ -18,8 +18,10 @@ internal sealed class IrqState
     private int _acpiDropped;
     private Timer? _acpiRetry;
 
+    /// <param name="config">The device's config space, which says which interrupt mode the guest enabled.</param>
     /// <param name="serverLock">The lock the server holds around every call; the ACPI retry
     /// timer takes it too.</param>
+    /// <param name="acpiCapacity">ACPI notify codes held for the client; raised to 2 when smaller.</param>
     public IrqState(PciConfigSpace config, Lock serverLock, int acpiCapacity)
     {
         _config = config;

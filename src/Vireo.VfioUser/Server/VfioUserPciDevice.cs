@@ -13,27 +13,35 @@ public abstract class VfioUserPciDevice : IDisposable
     private readonly List<IoEventFdDeclaration> _ioEventFds = [];
     private IVfioUserDeviceHost? _host;
 
+    /// <summary>A device with <paramref name="config"/>; the subclass's constructor defines BARs and capabilities and then seals the config space.</summary>
     protected VfioUserPciDevice(PciConfigSpace config)
     {
         Config = config;
     }
 
+    /// <summary>The device's config space, which the server reads and writes for REGION_READ/WRITE of the config region.</summary>
     public PciConfigSpace Config { get; }
 
+    /// <summary>The six BARs; null where none is defined.</summary>
     public IReadOnlyList<PciBar?> Bars => _bars;
 
     /// <summary>BAR and offsets of the MSI-X table and PBA, which the server emulates.</summary>
     public int MsixTableBar { get; private set; } = -1;
 
+    /// <summary>The MSI-X table's offset in <see cref="MsixTableBar"/>.</summary>
     public ulong MsixTableOffset { get; private set; }
 
+    /// <summary>The BAR holding the MSI-X PBA; -1 without MSI-X.</summary>
     public int MsixPbaBar { get; private set; } = -1;
 
+    /// <summary>The PBA's offset in <see cref="MsixPbaBar"/>.</summary>
     public ulong MsixPbaOffset { get; private set; }
 
     /// <summary>The ioeventfds the server offers in GET_REGION_IO_FDS, in declaration order.</summary>
     public IReadOnlyList<IoEventFdDeclaration> IoEventFds => _ioEventFds;
 
+    /// <summary>The server the device is attached to.</summary>
+    /// <exception cref="InvalidOperationException">No server has been created for the device yet.</exception>
     public IVfioUserDeviceHost Host => _host ?? throw new InvalidOperationException("the device is not attached to a server");
 
     /// <summary>Whether the device offers migration (DEVICE_FEATURE MIGRATION, STOP_COPY|PRE_COPY).</summary>
@@ -41,6 +49,7 @@ public abstract class VfioUserPciDevice : IDisposable
 
     internal void Attach(IVfioUserDeviceHost host) => _host = host;
 
+    /// <summary>Puts <paramref name="bar"/> at BAR <paramref name="index"/> and declares it in the config space; the device owns it from then on.</summary>
     protected void DefineBar(int index, PciBar bar)
     {
         _bars[index] = bar;
@@ -114,6 +123,7 @@ public abstract class VfioUserPciDevice : IDisposable
     /// <summary>A trapped BAR read (or one outside the mmap areas of a shared-memory BAR).</summary>
     protected internal virtual void ReadBar(int bar, ulong offset, Span<byte> data) => data.Clear();
 
+    /// <summary>A trapped BAR write (or one outside the mmap areas of a shared-memory BAR); ignored unless overridden.</summary>
     protected internal virtual void WriteBar(int bar, ulong offset, ReadOnlySpan<byte> data)
     {
     }
@@ -138,6 +148,7 @@ public abstract class VfioUserPciDevice : IDisposable
     {
     }
 
+    /// <summary>The client moved the device from <paramref name="from"/> to <paramref name="to"/>.</summary>
     protected internal virtual void MigrationStateChanged(MigrationState from, MigrationState to)
     {
     }
@@ -145,6 +156,7 @@ public abstract class VfioUserPciDevice : IDisposable
     /// <summary>The device state to migrate (STOP_COPY / PRE_COPY data).</summary>
     protected internal virtual byte[] SaveState() => [];
 
+    /// <summary>Restores what <see cref="SaveState"/> produced (RESUMING data); throw to refuse it.</summary>
     protected internal virtual void LoadState(ReadOnlySpan<byte> state)
     {
     }
@@ -154,12 +166,15 @@ public abstract class VfioUserPciDevice : IDisposable
     {
     }
 
+    /// <summary>Disposes the device and its BARs.</summary>
     public void Dispose()
     {
         Dispose(true);
         GC.SuppressFinalize(this);
     }
 
+    /// <summary>Releases the BARs; a subclass that overrides it calls the base.</summary>
+    /// <param name="disposing">True when called from <see cref="Dispose()"/>.</param>
     protected virtual void Dispose(bool disposing)
     {
         if (disposing)

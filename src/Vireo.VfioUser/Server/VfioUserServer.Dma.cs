@@ -8,6 +8,7 @@ public sealed partial class VfioUserServer
     private readonly DmaMaps _dma;
     private readonly PendingReplies _pendingReplies = new();
 
+    /// <inheritdoc/>
     public void DmaRead(ulong address, Span<byte> destination)
     {
         List<(ulong Address, int Offset, int Length)>? deferred = null;
@@ -38,6 +39,7 @@ public sealed partial class VfioUserServer
         }
     }
 
+    /// <inheritdoc/>
     public void DmaWrite(ulong address, ReadOnlySpan<byte> source)
     {
         List<(ulong Address, int Offset, int Length)>? deferred = null;

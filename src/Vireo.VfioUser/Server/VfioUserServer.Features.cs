@@ -9,6 +9,7 @@ public sealed partial class VfioUserServer
     private readonly LowPowerState _power;
     private readonly MigrationStream _migration;
 
+    /// <inheritdoc/>
     public bool IsLowPower
     {
         get
@@ -20,6 +21,7 @@ public sealed partial class VfioUserServer
         }
     }
 
+    /// <summary>The device's migration state as the client last set it.</summary>
     public MigrationState MigrationState
     {
         get

@@ -12,6 +12,7 @@ public sealed partial class VfioUserServer
 
     private uint IrqCount => _irqState.AcpiNegotiated ? ExtendedIrqCount : StandardIrqCount;
 
+    /// <inheritdoc/>
     public bool Interrupt(int vector)
     {
         lock (_lock)
@@ -20,6 +21,7 @@ public sealed partial class VfioUserServer
         }
     }
 
+    /// <inheritdoc/>
     public bool TriggerIrq(VfioIrqIndex index, int subIndex)
     {
         lock (_lock)
@@ -28,6 +30,7 @@ public sealed partial class VfioUserServer
         }
     }
 
+    /// <inheritdoc/>
     public void NotifyAcpi(byte code)
     {
         lock (_lock)

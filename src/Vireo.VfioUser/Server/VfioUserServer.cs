@@ -11,7 +11,9 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
 {
     // libvfio-user: LIB_VFIO_USER_MAJOR 0, LIB_VFIO_USER_MINOR 2; a client asking a higher minor
     // gets 2, a lower one gets its own.
+    /// <summary>The protocol major version served (libvfio-user's LIB_VFIO_USER_MAJOR).</summary>
     public const ushort ProtocolMajor = 0;
+    /// <summary>The highest minor version served; a client asking a lower one gets its own.</summary>
     public const ushort ProtocolMinor = 2;
 
     private readonly VfioUserPciDevice _device;
@@ -29,6 +31,9 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
 
     private static readonly TimeSpan s_clientEndGrace = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>A server for <paramref name="device"/>, attached to it as its <see cref="VfioUserPciDevice.Host"/>; nothing listens until <see cref="Run"/>.</summary>
+    /// <param name="device">The device to serve; one server per device.</param>
+    /// <param name="options">Limits and offers; defaults when null.</param>
     public VfioUserServer(VfioUserPciDevice device, VfioUserServerOptions? options = null)
     {
         _device = device;

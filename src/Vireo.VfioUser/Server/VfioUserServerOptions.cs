@@ -11,6 +11,7 @@ public sealed record VfioUserServerOptions
     /// <summary>Largest REGION/DMA/MIG data per message (libvfio-user: 1 MiB).</summary>
     public uint MaxDataTransferSize { get; init; } = VfioUserCapabilities.DefaultMaxDataTransferSize;
 
+    /// <summary>max_dma_maps announced: DMA_MAPs accepted at once.</summary>
     public uint MaxDmaMaps { get; init; } = VfioUserCapabilities.DefaultMaxDmaMaps;
 
     /// <summary>Give a client that asks for twin_socket a second socket for server-to-client
@@ -41,5 +42,6 @@ public sealed record VfioUserServerOptions
     /// owner-only (0600) unless the user asks otherwise.</summary>
     public SocketFileAccess SocketAccess { get; init; } = SocketFileAccess.OwnerOnly;
 
+    /// <summary>Where the server reports client faults and disconnects; nowhere when null.</summary>
     public Action<string>? Log { get; init; }
 }

@@ -21,6 +21,15 @@ public static class CpuidSetup
     // Leaf 04H (Intel): deterministic cache parameters; EAX[31:26] = cores per package - 1.
     private const uint LeafCacheParameters = 0x4;
 
+    /// <summary>
+    /// Builds the CPUID table for one vCPU from what KVM_GET_SUPPORTED_CPUID returned: leaf 01H
+    /// gets the initial APIC ID, the logical-processor count, the hypervisor bit and HTT; leaves
+    /// 0BH/1FH get the x2APIC ID; leaf 04H gets the cores-per-package count.
+    /// </summary>
+    /// <param name="supported">The entries from KVM_GET_SUPPORTED_CPUID; not modified.</param>
+    /// <param name="apicId">This vCPU's APIC ID (Vireo uses the vCPU index).</param>
+    /// <param name="cpuCount">The number of vCPUs in the machine; clamped to what each field can hold.</param>
+    /// <returns>A new array, ready for KVM_SET_CPUID2 on this vCPU.</returns>
     public static KvmCpuidEntry2[] ForVcpu(ReadOnlySpan<KvmCpuidEntry2> supported, uint apicId, int cpuCount)
     {
         KvmCpuidEntry2[] entries = supported.ToArray();
