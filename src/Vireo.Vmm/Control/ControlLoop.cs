@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using Vireo.Devices;
-using Vireo.Sys;
 
 namespace Vireo.Vmm;
 
@@ -26,11 +25,7 @@ public sealed partial class ControlLoop : IVmm, IDisposable
     private readonly ControlLoopOptions _options;
     private readonly IHostHookRunner _hooks;
     private readonly Action<string> _log;
-    private readonly ConcurrentQueue<VmmMessage> _inbox = new();
-    // Rung after every post; the control thread sleeps on it when the queue is empty. An eventfd
-    // wakes a sleeping thread in a fraction of the time a Monitor-based wait does, and this hop is
-    // on the path of every wake of a suspended guest.
-    private readonly EventFd _doorbell = EventFd.Create();
+    private readonly BlockingCollection<VmmMessage> _inbox = new(new ConcurrentQueue<VmmMessage>());
     private readonly TaskCompletionSource<VmmResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly long _started = Stopwatch.GetTimestamp();
     private Thread? _thread;
@@ -102,19 +97,14 @@ public sealed partial class ControlLoop : IVmm, IDisposable
             message.Fail(new VmStateException("the VM has shut down"));
             return;
         }
-        _inbox.Enqueue(message);
         try
         {
-            _doorbell.Signal();
+            _inbox.Add(message);
         }
-        catch (ObjectDisposedException)
+        catch (InvalidOperationException)
         {
-            // The loop was disposed meanwhile (a timer or the console racing the end).
-        }
-        if (_closed)
-        {
-            // Closed between the check and the enqueue: nobody else will answer it.
-            FailQueued();
+            // Closed between the check and the add.
+            message.Fail(new VmStateException("the VM has shut down"));
         }
     }
 
@@ -140,9 +130,7 @@ public sealed partial class ControlLoop : IVmm, IDisposable
             Post(new ShutdownVm(force: true, source: "dispose"));
             _thread.Join();
         }
-        _closed = true;
-        FailQueued();
-        _doorbell.Dispose();
+        _inbox.Dispose();
     }
 
     private void Run()
@@ -152,14 +140,7 @@ public sealed partial class ControlLoop : IVmm, IDisposable
             Boot();
             while (_result is null)
             {
-                if (_inbox.TryDequeue(out VmmMessage? message))
-                {
-                    Handle(message);
-                }
-                else
-                {
-                    _doorbell.Wait(Timeout.InfiniteTimeSpan);
-                }
+                Handle(_inbox.Take());
             }
             _completion.TrySetResult(_result);
         }
@@ -430,16 +411,12 @@ public sealed partial class ControlLoop : IVmm, IDisposable
                 machine.Dispose();
             }
         }
-        FailQueued();
-        Events.Complete();
-    }
-
-    private void FailQueued()
-    {
-        while (_inbox.TryDequeue(out VmmMessage? left))
+        _inbox.CompleteAdding();
+        while (_inbox.TryTake(out VmmMessage? left))
         {
             left.Fail(new VmStateException("the VM has shut down"));
         }
+        Events.Complete();
     }
 
     /// <summary>The run of machine <see cref="Generation"/> ended (posted from whichever thread
