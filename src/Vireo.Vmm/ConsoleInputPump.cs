@@ -122,7 +122,7 @@ public sealed class ConsoleInputPump : IDisposable, ISuspendable
             lock (_delivery)
             {
                 asleep = _asleep;
-                taken = !asleep && (_uart.GetState().InterruptEnable & IerReceivedDataAvailable) != 0 ? _uart.Enqueue(chunk[..count]) : 0;
+                taken = !asleep && (_uart.GetState().InterruptEnable & IerReceivedDataAvailable) != 0 ? _uart.Fill(chunk[..count]) : 0;
             }
             if (asleep)
             {

@@ -209,7 +209,17 @@ public sealed class Serial8250 : IBusDevice, ISuspendable
     /// OE), as the chip does when a character arrives with its FIFO full. In loopback the
     /// receiver is disconnected from the line, so all input is dropped.
     /// </summary>
-    public int Enqueue(ReadOnlySpan<byte> input)
+    public int Enqueue(ReadOnlySpan<byte> input) => Receive(input, overrunOnFull: true);
+
+    /// <summary>
+    /// Queues as much host input as the receive FIFO has room for and returns how many bytes
+    /// were taken; the rest stay with the caller, which sends them later. This is a sender that
+    /// honours flow control (as with RTS/CTS), so a full FIFO is not an overrun: nothing is
+    /// dropped or flagged to the guest. In loopback nothing is taken.
+    /// </summary>
+    public int Fill(ReadOnlySpan<byte> input) => Receive(input, overrunOnFull: false);
+
+    private int Receive(ReadOnlySpan<byte> input, bool overrunOnFull)
     {
         int accepted;
         lock (_lock)
@@ -225,12 +235,12 @@ public sealed class Serial8250 : IBusDevice, ISuspendable
                 {
                     _rx.Enqueue(b);
                 }
-                if (accepted < input.Length)
+                if (accepted < input.Length && overrunOnFull)
                 {
                     _lsrErrors |= LsrOverrun;
                 }
             }
-            if (accepted < input.Length)
+            if (accepted < input.Length && overrunOnFull)
             {
                 Interlocked.Add(ref _rxDropped, input.Length - accepted);
             }

@@ -278,6 +278,21 @@ public sealed class Serial8250Tests
     }
 
     [Fact]
+    public void FillTakesWhatFitsWithoutAnOverrun()
+    {
+        int taken = _uart.Fill(Enumerable.Range(0, 20).Select(i => (byte)i).ToArray());
+
+        Assert.Equal(16, taken);
+        Assert.Equal(0, _uart.RxDropped);
+        // Data ready, transmitter empty and idle; no OE (bit 1) for a sender that waits.
+        Assert.Equal(0x61, In(Lsr));
+        for (int i = 0; i < 16; i++)
+        {
+            Assert.Equal(i, In(Rx));
+        }
+    }
+
+    [Fact]
     public void InputArrivedFiresOnlyWhenInputWasAccepted()
     {
         int raised = 0;

@@ -28,6 +28,41 @@ public sealed class SuspendableTests
     }
 
     [Fact]
+    public void Console_input_longer_than_the_fifo_arrives_whole_with_no_overrun_reported_to_the_guest()
+    {
+        // A regression: the pump offered 64 bytes to a 16-byte FIFO, and the UART flagged an
+        // overrun for the bytes the pump kept and sent later ("ttyS0: 1 input overrun(s)").
+        var uart = new Serial8250(new NoInterruptLine(), null);
+        uart.Write(1, [IerReceivedData]);
+        using var pump = new ConsoleInputPump(uart);
+        byte[] typed = Enumerable.Range(0, 200).Select(i => (byte)('a' + (i % 26))).ToArray();
+        var received = new List<byte>();
+        bool overrun = false;
+
+        pump.Send(typed);
+        var deadline = DateTime.UtcNow + s_timeout;
+        byte[] one = new byte[1];
+        while (received.Count < typed.Length && DateTime.UtcNow < deadline)
+        {
+            uart.Read(5, one); // LSR
+            overrun |= (one[0] & 0x02) != 0;
+            if ((one[0] & 0x01) != 0)
+            {
+                uart.Read(0, one);
+                received.Add(one[0]);
+            }
+            else
+            {
+                Thread.Sleep(1);
+            }
+        }
+
+        Assert.Equal(typed, received);
+        Assert.False(overrun, "the guest saw LSR OE");
+        Assert.Equal(0, uart.RxDropped);
+    }
+
+    [Fact]
     public void Every_platform_device_snapshots_its_state_record_and_sleeping_changes_nothing_the_guest_sees()
     {
         var uart = new Serial8250(new NoInterruptLine(), null);
