@@ -123,6 +123,9 @@ public sealed class GuestMemory : IDisposable
         return region.Slice(address.Value - region.Start.Value, length);
     }
 
+    /// <summary>Bytes of guest RAM resident in host RAM now, over every region.</summary>
+    public ulong ResidentBytes() => _regions.Aggregate(0UL, (sum, r) => sum + r.ResidentBytes());
+
     /// <summary>True when every byte of [address, address+length) is RAM.</summary>
     public bool IsRange(GuestAddress address, ulong length)
     {

@@ -44,6 +44,10 @@ public sealed class GuestRegion : IDisposable
     /// (private memory on a host with THP); false means 4 KiB pages.</summary>
     public bool HugePagesAdvised { get; }
 
+    /// <summary>Bytes of this region resident in host RAM now: what the guest (or the loader)
+    /// has touched.</summary>
+    public ulong ResidentBytes() => _mapping.ResidentBytes();
+
     /// <summary>
     /// Maps a new region of <paramref name="size"/> bytes at guest <paramref name="start"/>. Both
     /// must be page-aligned and the range must not wrap (<see cref="ArgumentException"/>, <see

@@ -69,6 +69,6 @@ public static class ExitBenchmark
         {
             throw new InvalidOperationException($"the benchmark device saw {device.Writes} writes, expected {count}");
         }
-        return new ExitBenchmarkResult(count, elapsed.TotalSeconds, machine.Vcpus[0].ExitCount);
+        return new ExitBenchmarkResult(count, elapsed.TotalSeconds, machine.Vcpus[0].ExitCount, machine.FirstEntryFootprint, machine.Footprint());
     }
 }

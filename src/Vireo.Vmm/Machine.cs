@@ -148,9 +148,21 @@ public sealed class Machine : IDisposable
     /// <summary>Guest writes replayed from the coalesced ring so far: exits the guest did not take.</summary>
     public long CoalescedWriteCount => _coalesced?.Replayed ?? 0;
 
+    /// <summary>The VMM's footprint just before the boot vCPU's first KVM_RUN (the first guest
+    /// instruction): CPU time from process start and resident memory net of guest RAM. Null
+    /// until then.</summary>
+    public VmmFootprint? FirstEntryFootprint { get; private set; }
+
+    /// <summary>The VMM's footprint now (<see cref="VmmFootprint.Sample"/>).</summary>
+    public VmmFootprint Footprint() => VmmFootprint.Sample(Memory);
+
     /// <summary>Starts every vCPU thread.</summary>
     public void Start()
     {
+        if (FirstEntryFootprint is null && _runners.Length > 0)
+        {
+            _runners[0].BeforeFirstRun = () => FirstEntryFootprint = Footprint();
+        }
         foreach (VcpuRunner runner in _runners)
         {
             runner.Start();

@@ -32,6 +32,7 @@ public sealed class VcpuRunner : IDisposable
     private int _request;
     private bool _parked;
     private Exception? _startFailure;
+    private Action? _beforeFirstRun;
 
     internal VcpuRunner(uint index, KvmVcpu vcpu, Bus<PioAddress> pio, Bus<MmioAddress> mmio, CoalescedWrites? coalesced, Action<VcpuRunner> onStopped)
     {
@@ -41,6 +42,13 @@ public sealed class VcpuRunner : IDisposable
         _mmio = mmio;
         _coalesced = coalesced;
         _onStopped = onStopped;
+    }
+
+    /// <summary>Runs once on this vCPU's thread just before its first KVM_RUN (set before
+    /// <see cref="Start"/>): the machine samples its footprint there.</summary>
+    internal Action? BeforeFirstRun
+    {
+        set => _beforeFirstRun = value;
     }
 
     /// <summary>The vCPU's index (its APIC ID).</summary>
@@ -242,6 +250,8 @@ public sealed class VcpuRunner : IDisposable
         string? detail = null;
         try
         {
+            _beforeFirstRun?.Invoke();
+            _beforeFirstRun = null;
             reason = RunLoop(out detail);
         }
         catch (Exception e)

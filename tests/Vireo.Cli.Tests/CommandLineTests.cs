@@ -97,6 +97,11 @@ public sealed class CommandLineTests
         using JsonDocument doc = JsonDocument.Parse(stdout);
         Assert.Equal(2000, doc.RootElement.GetProperty("exits").GetInt64());
         Assert.True(doc.RootElement.GetProperty("usPerExit").GetDouble() > 0);
+        JsonElement first = doc.RootElement.GetProperty("firstInstruction");
+        Assert.True(first.GetProperty("cpuMs").GetDouble() > 0);
+        Assert.Equal(first.GetProperty("rssBytes").GetInt64() - first.GetProperty("guestResidentBytes").GetInt64(),
+            first.GetProperty("ownRssBytes").GetInt64());
+        Assert.True(doc.RootElement.GetProperty("end").GetProperty("peakRssBytes").GetInt64() > 0);
     }
 
     [KvmFact]

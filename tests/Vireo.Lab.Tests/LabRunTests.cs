@@ -48,7 +48,7 @@ public sealed class LabRunTests(L1Fixture lab, ITestOutputHelper output)
     {
         Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);
         string command = L2Command.Build(
-            [L1Fixture.VireoInL1, "run", "--kernel", L1Fixture.L2Kernel, "--initramfs", L1Fixture.L2NoModulesInitramfs, "--memory", "256M"],
+            [L1Fixture.VireoInL1, "run", "--kernel", L1Fixture.L2Kernel, "--initramfs", L1Fixture.L2NoModulesInitramfs, "--memory", "256M", "--footprint"],
             "echo loaded=$(wc -l < /proc/modules) acpid=$(pidof acpid | wc -w); poweroff -f\n");
 
         LabCommandResult result = await lab.Machine.RunAsync(command, TimeSpan.FromMinutes(4));
@@ -59,6 +59,15 @@ public sealed class LabRunTests(L1Fixture lab, ITestOutputHelper output)
         Assert.Contains("loaded=0 acpid=0", result.Output, StringComparison.Ordinal);
         Assert.Contains("vireo: guest powered off", result.Output, StringComparison.Ordinal);
         Assert.Equal(0, result.ExitStatus);
+        // --footprint: Vireo's own cost, net of the guest RAM the stock kernel touched.
+        var footprint = System.Text.RegularExpressions.Regex.Match(result.Output,
+            @"vireo: footprint at the first guest instruction: CPU ([0-9.]+) ms, own RSS ([0-9.]+) MiB \(RSS [0-9.]+ MiB, guest RAM ([0-9.]+) MiB");
+        Assert.True(footprint.Success, "no footprint line");
+        double guestMib = double.Parse(footprint.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture);
+        double ownMib = double.Parse(footprint.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(guestMib >= 1, $"the kernel and initramfs were loaded, yet guest RAM resident is {guestMib} MiB");
+        Assert.InRange(ownMib, 1, 256);
+        Assert.Contains("vireo: footprint at the end: CPU", result.Output, StringComparison.Ordinal);
     }
 
     [GenericKernelFact]

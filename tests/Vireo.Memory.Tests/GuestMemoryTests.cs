@@ -7,6 +7,23 @@ public sealed class GuestMemoryTests
     private const ulong Page = 4096;
 
     [Fact]
+    public void ResidentBytesCountsOnlyThePagesTouched()
+    {
+        using GuestMemory memory = GuestMemory.Create(GuestMemoryBacking.Shared, (new GuestAddress(0), 64 * Page));
+        Assert.Equal(0UL, memory.ResidentBytes());
+
+        memory.Write(new GuestAddress(0), (byte)1);
+        memory.Write(new GuestAddress(10 * Page), (byte)1);
+        memory.Write(new GuestAddress(63 * Page + 100), (byte)1);
+
+        // Exactly three 4 KiB pages, unless the host backs shmem with huge pages.
+        ulong resident = memory.ResidentBytes();
+        Assert.True(resident == 3 * Page || File.ReadAllText("/sys/kernel/mm/transparent_hugepage/shmem_enabled").Contains("[always]", StringComparison.Ordinal),
+            $"{resident} bytes resident after touching three pages");
+        Assert.True(resident >= 3 * Page);
+    }
+
+    [Fact]
     public void TypedReadReturnsWhatWasWritten()
     {
         using GuestMemory memory = GuestMemory.Create((new GuestAddress(0), 4 * Page));

@@ -91,4 +91,22 @@ public sealed class CoalescedWriteTests
         Assert.InRange(plain.VcpuExits, count, count + 2);
         Assert.InRange(coalesced.VcpuExits, 1, (count / 100) + 2);
     }
+
+    [KvmFact]
+    public void TheExitBenchmarkReportsTheVmmsFootprintNetOfGuestRam()
+    {
+        using KvmSystem kvm = KvmSystem.Open();
+
+        ExitBenchmarkResult result = ExitBenchmark.Run(kvm, 10);
+
+        VmmFootprint first = Assert.IsType<VmmFootprint>(result.FirstEntry);
+        VmmFootprint end = Assert.IsType<VmmFootprint>(result.End);
+        // The guest's code and page tables were written before its first instruction.
+        Assert.True(first.GuestResidentBytes >= 4096, $"guest RAM resident: {first.GuestResidentBytes}");
+        Assert.True(first.Process.CpuTime > TimeSpan.Zero);
+        Assert.True(end.Process.CpuTime >= first.Process.CpuTime);
+        Assert.Equal(first.Process.ResidentBytes - first.GuestResidentBytes, first.OwnResidentBytes);
+        Assert.True(end.Process.PeakResidentBytes >= end.Process.ResidentBytes);
+        Assert.Contains("own RSS", end.ToString(), StringComparison.Ordinal);
+    }
 }

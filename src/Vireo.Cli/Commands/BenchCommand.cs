@@ -73,6 +73,8 @@ internal static class BenchCommand
                 w.WriteBoolean("coalesced", coalesced);
                 w.WriteNumber("vcpuExits", result.VcpuExits);
                 w.WriteString("backend", KvmBackendName.Of(kvm.Backend));
+                WriteFootprint(w, "firstInstruction", result.FirstEntry);
+                WriteFootprint(w, "end", result.End);
                 w.WriteEndObject();
             }
             await stdout.WriteLineAsync(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
@@ -81,6 +83,8 @@ internal static class BenchCommand
         {
             await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"{result.Exits} {(coalesced ? "coalesced writes" : "exits")} in {result.Seconds:F3} s: {result.MicrosecondsPerExit:F3} µs each, {result.ExitsPerSecond:F0}/s ({result.VcpuExits} vCPU exits)"));
+            await stdout.WriteLineAsync($"footprint at the first guest instruction: {result.FirstEntry?.ToString() ?? "not sampled"}");
+            await stdout.WriteLineAsync($"footprint at the end: {result.End?.ToString() ?? "not sampled"}");
         }
         return 0;
     }
@@ -169,6 +173,23 @@ internal static class BenchCommand
 
     private static string Row(string label, LatencySummary s, double? ratio) => string.Create(CultureInfo.InvariantCulture,
         $"  {label,-46} {s.Median,9:F1} {s.P90,9:F1} {s.P99,9:F1} {s.Max,9:F1} {(ratio ?? 1).ToString("F2", CultureInfo.InvariantCulture),7}");
+
+    /// <summary>A footprint as JSON: CPU milliseconds since the process started, and bytes.</summary>
+    internal static void WriteFootprint(Utf8JsonWriter w, string name, VmmFootprint? f)
+    {
+        if (f is null)
+        {
+            w.WriteNull(name);
+            return;
+        }
+        w.WriteStartObject(name);
+        w.WriteNumber("cpuMs", Math.Round(f.Process.CpuTime.TotalMilliseconds, 3));
+        w.WriteNumber("ownRssBytes", f.OwnResidentBytes);
+        w.WriteNumber("rssBytes", f.Process.ResidentBytes);
+        w.WriteNumber("guestResidentBytes", f.GuestResidentBytes);
+        w.WriteNumber("peakRssBytes", f.Process.PeakResidentBytes);
+        w.WriteEndObject();
+    }
 
     private static void WriteSummary(Utf8JsonWriter w, string name, LatencySummary s)
     {

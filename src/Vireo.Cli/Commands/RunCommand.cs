@@ -104,6 +104,11 @@ internal static class RunCommand
         console.Flush();
         (int status, string reason) = Describe(result.Exit, result.PanicLine);
         await stderr.WriteLineAsync($"vireo: {reason}");
+        if (options.Footprint)
+        {
+            await stderr.WriteLineAsync($"vireo: footprint at the first guest instruction: {result.FirstEntry?.ToString() ?? "not reached"}");
+            await stderr.WriteLineAsync($"vireo: footprint at the end: {result.End?.ToString() ?? "not sampled"}");
+        }
         return status;
     }
 

@@ -59,6 +59,12 @@ internal sealed class RunOptionSet
             "4 KiB pages unless the host enables shmem THP",
     };
 
+    public Option<bool> Footprint { get; } = new("--footprint")
+    {
+        Description = "when the VM ends, print what Vireo itself cost: CPU time from process start to the first guest " +
+            "instruction, and resident memory net of guest RAM then and at the end",
+    };
+
     public Option<SerialTarget> Serial { get; } = new("--serial")
     {
         HelpName = "stdio|file=PATH|socket=PATH",
@@ -112,7 +118,7 @@ internal sealed class RunOptionSet
     public void AddTo(Command command)
     {
         ArgumentNullException.ThrowIfNull(command);
-        foreach (Option option in (Option[])[Kernel, Initramfs, Cmdline, Append, Cpus, Memory, SharedMemory, Serial,
+        foreach (Option option in (Option[])[Kernel, Initramfs, Cmdline, Append, Cpus, Memory, SharedMemory, Footprint, Serial,
             ApiSocket, OnReboot, S2IdleWakeAfter, OnSuspend, OnResume])
         {
             command.Options.Add(option);
@@ -146,6 +152,7 @@ internal sealed class RunOptionSet
             Cpus = (int)Value(result, Cpus, 1),
             MemoryBytes = Value(result, Memory, RunOptions.DefaultMemory),
             SharedMemory = Value(result, SharedMemory, false),
+            Footprint = Value(result, Footprint, false),
             Serial = Value(result, Serial, SerialTarget.Stdio)!,
             ApiSocket = Value(result, ApiSocket, null),
             S2IdleWakeAfter = Value(result, S2IdleWakeAfter, null),

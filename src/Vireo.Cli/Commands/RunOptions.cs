@@ -24,6 +24,9 @@ internal sealed record RunOptions
     /// <summary>memfd-backed RAM that device processes can map, instead of private huge pages.</summary>
     public bool SharedMemory { get; init; }
 
+    /// <summary>Print the VMM's footprint when the VM ends (--footprint).</summary>
+    public bool Footprint { get; init; }
+
     public SerialTarget Serial { get; init; } = SerialTarget.Stdio;
 
     public string? ApiSocket { get; init; }

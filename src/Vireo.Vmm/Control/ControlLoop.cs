@@ -40,6 +40,7 @@ public sealed partial class ControlLoop : IVmm, IDisposable
     private bool _stopRequested;
     private VmmResult? _result;
     private int _boots;
+    private VmmFootprint? _firstEntry;
 
     // Read by any thread: current machine for console input, and whether the loop still runs.
     private volatile BuiltMachine? _current;
@@ -326,6 +327,8 @@ public sealed partial class ControlLoop : IVmm, IDisposable
         S2Idle.Reset();
         CancelWakeTimers();
         string? panic = machine.PanicLine;
+        _firstEntry ??= machine.Machine.FirstEntryFootprint;
+        VmmFootprint end = machine.Machine.Footprint();
         bool rebooted = exit.Reason is MachineExitReason.Reset or MachineExitReason.Shutdown && panic is null;
         Events.Publish(exit.Reason == MachineExitReason.Reset ? VmEventNames.Reset : VmEventNames.Shutdown,
             new Dictionary<string, string> { ["reason"] = exit.Reason.ToString().ToLowerInvariant() });
@@ -339,7 +342,7 @@ public sealed partial class ControlLoop : IVmm, IDisposable
             return;
         }
         _state = VmState.Shutdown;
-        _result = new VmmResult(exit, panic, _boots);
+        _result = new VmmResult(exit, panic, _boots, _firstEntry, end);
     }
 
     /// <summary>
