@@ -3,6 +3,7 @@ using Vireo.Devices;
 using Vireo.Kvm;
 using Vireo.Loader;
 using Vireo.Memory;
+using Vireo.Pci;
 using Vireo.Vmm.X86;
 
 namespace Vireo.Vmm;
@@ -61,7 +62,7 @@ public static class MachineBuilder
             var input = new ConsoleInputPump(console);
             owned.Add(input);
             (AcpiPmDevice pm, LowPowerIdleDevice lps) = AddPowerManagement(machine, resources, new KvmIrqLine(machine.Vm, AcpiPlatform.SciIrq), owned);
-            PciRootBus pci = AddPciRoot(machine.Pio, machine.Mmio, resources, config.MemoryBytes, config.PciFunctions, warn);
+            PciRootBus pci = AddPciRoot(machine.Pio, machine.Mmio, resources, config.MemoryBytes, config.PciFunctions, warn, BarMemorySlots(machine, owned, warn));
             List<ISuspendable> suspendables = [.. AddLegacyDevices(machine, resources, config, console), pm, input];
 
             // The DSDT is what the devices describe of themselves.
@@ -92,7 +93,7 @@ public static class MachineBuilder
             PlatformResources resources = PlatformResources.ForPc(AcpiPmDevice.GpeCount);
             IInterruptLine sci = config.InKernelIrqchip ? new KvmIrqLine(machine.Vm, AcpiPlatform.SciIrq) : new NoInterruptLine();
             (AcpiPmDevice pm, LowPowerIdleDevice lps) = AddPowerManagement(machine, resources, sci, owned);
-            PciRootBus pci = AddPciRoot(machine.Pio, machine.Mmio, resources, config.MemoryBytes, config.PciFunctions, warn);
+            PciRootBus pci = AddPciRoot(machine.Pio, machine.Mmio, resources, config.MemoryBytes, config.PciFunctions, warn, BarMemorySlots(machine, owned, warn));
             return new BuiltMachine(machine, resources, pm, lps, pci, [pm], owned);
         }
         catch
@@ -117,7 +118,7 @@ public static class MachineBuilder
             ReservePowerManagement(resources);
             var lps = new LowPowerIdleDevice(AllocateLowPowerIdlePort(resources));
             // Buses of its own: nothing runs, only the root bus's layout and slots matter.
-            PciRootBus pci = AddPciRoot(new Bus<PioAddress>("pio"), new Bus<MmioAddress>("mmio"), resources, config.MemoryBytes, config.PciFunctions, warn: null);
+            PciRootBus pci = AddPciRoot(new Bus<PioAddress>("pio"), new Bus<MmioAddress>("mmio"), resources, config.MemoryBytes, config.PciFunctions, warn: null, barPlaced: null);
             return new AcpiPlatform(config.Cpus, DeviceAml(pm, lps, pci), mcfg: new Mcfg(pci.McfgAllocation));
         }
         finally
@@ -136,7 +137,7 @@ public static class MachineBuilder
     /// the configured functions, in order.
     /// </summary>
     private static PciRootBus AddPciRoot(Bus<PioAddress> pio, Bus<MmioAddress> mmio, PlatformResources resources, ulong memoryBytes,
-        IReadOnlyList<PciAttachment> functions, Action<string>? warn)
+        IReadOnlyList<PciAttachment> functions, Action<string>? warn, Action<IPciFunction, PciBarDescriptor, MmioAddress?>? barPlaced)
     {
         ResourceAssignment window32 = resources.Allocate(ResourceKind.Mmio, MemoryLayout.PciMemory32Size, "PCI 32-bit BAR window", alignment: MemoryLayout.PciMemory32Size);
         ResourceAssignment ecam = resources.Allocate(ResourceKind.Mmio, PciRootBus.EcamSize, "PCI ECAM (bus 0)", alignment: PciRootBus.EcamSize);
@@ -155,6 +156,8 @@ public static class MachineBuilder
             IoBarSize: ioBarPorts,
             IntxGsis: [.. Enumerable.Range(0, PciHostBridgeAml.IntxPins).Select(i => (uint)intx.Start + (uint)i)]);
         var root = new PciRootBus(layout, pio, mmio, warn);
+        // Before any function is attached, so the first placements map their areas too.
+        root.MemoryBarPlaced += barPlaced;
         foreach (PciAttachment attachment in functions)
         {
             try
@@ -244,6 +247,15 @@ public static class MachineBuilder
             pio.Insert(start, length, new QuietPortDevice(readValue), purpose);
         }
         return [console, i8042, rtc];
+    }
+
+    /// <summary>The mmap areas of every PCI function's BARs as KVM memory slots, owned with the
+    /// machine's devices (disposed after the VM).</summary>
+    private static Action<IPciFunction, PciBarDescriptor, MmioAddress?> BarMemorySlots(Machine machine, List<IDisposable> owned, Action<string>? warn)
+    {
+        var slots = new PciBarMemorySlots(machine.Vm, machine.AllocateMemorySlot, warn);
+        owned.Add(slots);
+        return slots.OnMemoryBarPlaced;
     }
 
     private static void LoadKernel(KvmSystem kvm, Machine machine, BzImage kernel, LinuxVmConfig config, byte[] initramfs, PlacedAcpiTables acpi, PciRootBusLayout pci)
