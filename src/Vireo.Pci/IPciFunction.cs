@@ -52,7 +52,7 @@ public interface IPciFunction
 
     /// <summary>Maps one of a BAR's <see cref="PciBarDescriptor.MmapAreas"/> into this process,
     /// shared and writable, so the VMM can give it to the guest as a memory slot; the caller owns
-    /// the mapping. Called at most once per area, the first time its BAR decodes; a function
+    /// the mapping. Called at most once per area and machine, the first time its BAR decodes; a function
     /// without mmap areas is never asked. A backend that cannot map throws a
     /// <see cref="VireoException"/>, and the area's accesses then trap to <see cref="ReadBar"/>/<see cref="WriteBar"/>.</summary>
     /// <param name="index">The BAR's <see cref="PciBarDescriptor.Index"/>.</param>
