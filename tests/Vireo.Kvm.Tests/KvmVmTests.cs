@@ -151,6 +151,27 @@ public sealed class KvmVmTests
     }
 
     [KvmFact]
+    public void Irqfd_on_an_msi_route_sets_the_vector_in_the_local_apic()
+    {
+        using KvmSystem kvm = KvmSystem.Open();
+        using KvmVm vm = kvm.CreateVm();
+        vm.CreateIrqchip();
+        using KvmVcpu vcpu = vm.CreateVcpu(0);
+        KvmLapicState lapic = vcpu.GetLapic();
+        lapic.SetRegister(0xF0, 0x1FF); // SVR: software-enabled, else a fixed interrupt is dropped
+        vcpu.SetLapic(lapic);
+        vm.SetGsiRouting([.. KvmDefaultIrqRouting.Entries, KvmIrqRoutingEntry.ForMsi(24, 0xFEE0_0000, 0x41)]);
+        using EventFd trigger = EventFd.Create();
+
+        vm.RegisterIrqfd(trigger, 24);
+        trigger.Signal();
+
+        // IRR bit 0x41 is bit 1 of the 32-bit register at 0x200 + 0x10 * (0x41 / 32).
+        Assert.True(WaitFor(() => (vcpu.GetLapic().GetRegister(0x220) & 0b10) != 0), "the MSI never reached the local APIC");
+        vm.UnregisterIrqfd(trigger, 24);
+    }
+
+    [KvmFact]
     public void Gsi_routing_rejects_a_pin_past_the_ioapic_by_name()
     {
         using KvmSystem kvm = KvmSystem.Open();
