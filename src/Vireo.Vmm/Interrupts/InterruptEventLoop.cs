@@ -116,7 +116,18 @@ internal sealed class InterruptEventLoop : IDisposable
         Span<ulong> ready = stackalloc ulong[32];
         while (true)
         {
-            int n = _epoll!.Wait(ready, Timeout.InfiniteTimeSpan);
+            int n;
+            try
+            {
+                n = _epoll!.Wait(ready, Timeout.InfiniteTimeSpan);
+            }
+            catch (ErrnoException e)
+            {
+                // Not expected (epoll_wait fails only on a bad descriptor or buffer); report it
+                // rather than take the process down from a background thread.
+                _onHandlerError(e);
+                return;
+            }
             for (int i = 0; i < n; i++)
             {
                 if (ready[i] == StopToken)
