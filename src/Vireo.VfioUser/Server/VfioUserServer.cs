@@ -3,11 +3,14 @@ using Vireo.Sys;
 namespace Vireo.VfioUser;
 
 /// <summary>
-/// Serves one <see cref="VfioUserPciDevice"/> to one client at a time. A disconnect drops the
-/// client's DMA maps and eventfds and keeps the device state; <see cref="Run"/> then accepts the
-/// next client. Messages are handled in order on the serving thread.
+/// Serves one device (an <see cref="IVfioUserBackend"/>) to one client at a time: a dispatcher
+/// that owns the protocol (framing, negotiation, validation, replies, descriptors, the client's
+/// DMA maps and interrupt eventfds) and calls the backend for device behaviour only. A
+/// disconnect drops the client's DMA maps and eventfds and keeps the device state;
+/// <see cref="Run"/> then accepts the next client. Messages are handled in order on the serving
+/// thread.
 /// </summary>
-public sealed partial class VfioUserServer : IVfioUserDeviceHost
+public sealed partial class VfioUserServer : IVfioUserBackendContext
 {
     // libvfio-user: LIB_VFIO_USER_MAJOR 0, LIB_VFIO_USER_MINOR 2; a client asking a higher minor
     // gets 2, a lower one gets its own.
@@ -16,7 +19,7 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
     /// <summary>The highest minor version served; a client asking a lower one gets its own.</summary>
     public const ushort ProtocolMinor = 2;
 
-    private readonly VfioUserPciDevice _device;
+    private readonly IVfioUserBackend _backend;
     private readonly VfioUserServerOptions _options;
     private readonly Lock _lock = new();
     private readonly Queue<ReceivedMessage> _deferred = new();
@@ -31,19 +34,21 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
 
     private static readonly TimeSpan s_clientEndGrace = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>A server for <paramref name="device"/>, attached to it as its <see cref="VfioUserPciDevice.Host"/>; nothing listens until <see cref="Run"/>.</summary>
-    /// <param name="device">The device to serve; one server per device.</param>
+    /// <summary>A server for <paramref name="backend"/>, attached to it as its context (for a
+    /// <see cref="VfioUserPciDevice"/>, behind <see cref="VfioUserPciDevice.Host"/>); nothing
+    /// listens until <see cref="Run"/>.</summary>
+    /// <param name="backend">The device to serve; one server per device.</param>
     /// <param name="options">Limits and offers; defaults when null.</param>
-    public VfioUserServer(VfioUserPciDevice device, VfioUserServerOptions? options = null)
+    public VfioUserServer(IVfioUserBackend backend, VfioUserServerOptions? options = null)
     {
-        _device = device;
+        _backend = backend;
         _options = options ?? new VfioUserServerOptions();
-        _irqState = new IrqState(device.Config, _lock, _options.AcpiQueueCapacity);
-        _migration = new MigrationStream(device);
+        _irqState = new IrqState(backend, _lock, _options.AcpiQueueCapacity);
+        _migration = new MigrationStream(backend);
         _dma = new DmaMaps(_options.MaxDmaMaps);
-        _power = new LowPowerState(device, Log);
-        _ioEventFds = new IoEventFdSet(device.IoEventFds);
-        device.Attach(this);
+        _power = new LowPowerState(backend, Log);
+        _ioEventFds = new IoEventFdSet(backend.IoEventFds);
+        backend.Attach(this);
     }
 
     /// <summary>The client's announced capabilities (defaults before VERSION).</summary>
@@ -179,7 +184,7 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
                 _deferred.Dequeue().Dispose();
             }
             channel.Dispose();
-            _device.ClientDisconnected();
+            _backend.ClientDisconnected();
         }
     }
 
@@ -384,7 +389,7 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
             MaxDataTransferSize = _options.MaxDataTransferSize,
             MaxDmaMaps = _options.MaxDmaMaps,
             PageSizes = VfioUserCapabilities.DefaultPageSizes,
-            MigrationPageSize = _device.SupportsMigration ? VfioUserCapabilities.DefaultPageSizes : null,
+            MigrationPageSize = _backend.SupportsMigration ? VfioUserCapabilities.DefaultPageSizes : null,
             WriteMultiple = true,
             VireoLowPower = _lowPowerNegotiated ? true : null,
             VireoAcpiNotify = _irqState.AcpiNegotiated ? true : null,
@@ -397,9 +402,8 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
     private IVfioUserPayload HandleReset()
     {
         WakeForAccess();
-        _device.Config.Reset();
-        ResetInterruptState();
-        _device.Reset();
+        _irqState.ResetMasks();
+        _backend.Reset();
         EndAccess();
         return default(EmptyPayload);
     }
