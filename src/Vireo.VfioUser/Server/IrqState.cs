@@ -15,6 +15,8 @@ internal sealed class IrqState
     private readonly Queue<ulong> _acpiQueue;
     private readonly int _acpiCapacity;
     private int _acpiDropped;
+    // The level of the INTx line as a level-triggered source set it (SetIntxLevel).
+    private bool _intxLevel;
     private Timer? _acpiRetry;
 
     /// <param name="backend">The device: its vector counts and its own masks.</param>
@@ -67,7 +69,7 @@ internal sealed class IrqState
             return false;
         }
         IrqVectors intx = Vectors(index);
-        if (intx.IsMasked(0))
+        if (intx.IsMasked(0) || _backend.IsIrqMasked(index, 0))
         {
             intx.SetPending(0, true);
             return false;
@@ -78,6 +80,18 @@ internal sealed class IrqState
         }
         intx.SetMasked(0, true);
         return true;
+    }
+
+    /// <summary>A level-triggered INTx source: while the line is asserted, each unmask by the
+    /// client (message or unmask eventfd) signals exactly once and masks the line again, so a
+    /// line held high costs one signal per guest EOI and nothing in between (seed 004).</summary>
+    public void SetIntxLevel(bool asserted)
+    {
+        _intxLevel = asserted && VectorCount(VfioIrqIndex.Intx) != 0;
+        if (_intxLevel)
+        {
+            DeliverPending();
+        }
     }
 
     /// <summary>Signals the vector, or leaves it pending while it is masked.</summary>
@@ -104,18 +118,30 @@ internal sealed class IrqState
     {
         foreach ((VfioIrqIndex index, IrqVectors vectors) in _irqs)
         {
+            if (index == VfioIrqIndex.Intx)
+            {
+                DeliverIntx(vectors);
+                continue;
+            }
             for (int v = 0; v < vectors.Length; v++)
             {
                 if (vectors.IsPending(v) && !vectors.IsMasked(v) && !_backend.IsIrqMasked(index, v) && vectors.Signal(v))
                 {
                     vectors.SetPending(v, false);
-                    if (index == VfioIrqIndex.Intx)
-                    {
-                        // The pending raise is delivered now, so it masks the line like any raise.
-                        vectors.SetMasked(v, true);
-                    }
                 }
             }
+        }
+    }
+
+    /// <summary>INTx fires when a raise waits or the line is held asserted, it is unmasked, and
+    /// the client gave an eventfd; firing masks it again (automasking).</summary>
+    private void DeliverIntx(IrqVectors intx)
+    {
+        bool due = intx.IsPending(0) || _intxLevel;
+        if (due && !intx.IsMasked(0) && !_backend.IsIrqMasked(VfioIrqIndex.Intx, 0) && intx.Fd(0) is not null && intx.Signal(0))
+        {
+            intx.SetPending(0, false);
+            intx.SetMasked(0, true);
         }
     }
 
@@ -140,9 +166,11 @@ internal sealed class IrqState
         }
     }
 
-    /// <summary>DEVICE_RESET: masks and pending bits cleared, eventfds kept.</summary>
+    /// <summary>DEVICE_RESET: masks, pending bits and the INTx level cleared, eventfds kept
+    /// (a reset device deasserts its line; its own reset may assert it again).</summary>
     public void ResetMasks()
     {
+        _intxLevel = false;
         foreach (IrqVectors vectors in _irqs.Values)
         {
             vectors.ResetMasks();

@@ -151,7 +151,14 @@ public abstract class VfioUserPciDevice : IVfioUserBackend, IDisposable
     // Only the Function Mask holds vectors back: VMMs such as QEMU emulate the MSI-X table
     // themselves and never forward its writes, so the per-vector bits here would stay masked
     // forever; they mask through SET_IRQS ACTION_MASK instead, as with kernel VFIO.
-    bool IVfioUserBackend.IsIrqMasked(VfioIrqIndex index, int vector) => index == VfioIrqIndex.Msix && Config.MsixFunctionMasked;
+    // INTx is held back by the Command register's Interrupt Disable and, as PCI 3.0 §6.8 has
+    // it, whenever MSI or MSI-X is enabled; lifting either delivers what waits.
+    bool IVfioUserBackend.IsIrqMasked(VfioIrqIndex index, int vector) => index switch
+    {
+        VfioIrqIndex.Msix => Config.MsixFunctionMasked,
+        VfioIrqIndex.Intx => Config.IntxDisabled || Config.MsiEnabled || Config.MsixEnabled,
+        _ => false,
+    };
 
     void IVfioUserBackend.RegionRead(uint region, ulong offset, Span<byte> data)
     {
@@ -250,7 +257,7 @@ public abstract class VfioUserPciDevice : IVfioUserBackend, IDisposable
         {
             PowerStateChanged(after);
         }
-        // The guest may have lifted the MSI-X Function Mask.
+        // The guest may have lifted the MSI-X Function Mask or INTx Interrupt Disable.
         Host.DeliverPendingIrqs();
     }
 
@@ -393,6 +400,8 @@ public abstract class VfioUserPciDevice : IVfioUserBackend, IDisposable
         public void DmaWrite(ulong address, ReadOnlySpan<byte> source) => context.DmaWrite(address, source);
 
         public bool TriggerIrq(VfioIrqIndex index, int subIndex) => context.TriggerIrq(index, subIndex);
+
+        public void SetIntxLevel(bool asserted) => context.SetIntxLevel(asserted);
 
         public bool IsIrqPending(VfioIrqIndex index, int subIndex) => context.IsIrqPending(index, subIndex);
 

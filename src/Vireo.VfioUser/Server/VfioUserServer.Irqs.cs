@@ -21,6 +21,15 @@ public sealed partial class VfioUserServer
     }
 
     /// <inheritdoc/>
+    public void SetIntxLevel(bool asserted)
+    {
+        lock (_lock)
+        {
+            _irqState.SetIntxLevel(asserted);
+        }
+    }
+
+    /// <inheritdoc/>
     public bool IsIrqPending(VfioIrqIndex index, int subIndex)
     {
         lock (_lock)

@@ -190,51 +190,66 @@ public sealed partial class VfioUserServer : IVfioUserBackendContext
 
     /// <summary>Waits for the next client message and, meanwhile, serves the eventfds the server
     /// watches (INTx unmask, ioeventfds), so their callbacks run on this thread like every other
-    /// device callback. Only this thread changes the watched set, so a snapshot per wait is exact.</summary>
+    /// device callback: the thread sleeps in poll(2) on the socket and those eventfds together,
+    /// never in a polling loop. Only this thread changes the watched set, so a snapshot per wait
+    /// is exact; it is rebuilt only when the set changed, so a wait allocates nothing.</summary>
     private ReceivedMessage? NextMessage(MessageChannel channel)
     {
         while (true)
         {
-            List<(EventFd Fd, Action OnSignal)> watched;
+            Watched watched;
             lock (_lock)
             {
-                watched = WatchedEventFds();
+                watched = WatchedEventFds(channel);
             }
-            if (watched.Count == 0)
+            if (watched.Callbacks.Length == 0)
             {
                 return channel.Receive();
             }
-            var fds = new SafeFd[watched.Count + 1];
-            fds[0] = channel.Socket.Handle;
-            for (int i = 0; i < watched.Count; i++)
+            Poller.WaitAny(watched.Fds, watched.Ready, Timeout.InfiniteTimeSpan);
+            for (int i = 0; i < watched.Callbacks.Length; i++)
             {
-                fds[i + 1] = watched[i].Fd.Handle;
-            }
-            bool[] ready = new bool[fds.Length];
-            Poller.WaitAny(fds, ready, Timeout.InfiniteTimeSpan);
-            for (int i = 0; i < watched.Count; i++)
-            {
-                if (ready[i + 1])
+                if (watched.Ready[i + 1])
                 {
                     lock (_lock)
                     {
-                        ServeWatched(watched[i].Fd, watched[i].OnSignal);
+                        ServeWatched(watched.Callbacks[i].Fd, watched.Callbacks[i].OnSignal);
                     }
                 }
             }
-            if (ready[0])
+            if (watched.Ready[0])
             {
                 return channel.Receive();
             }
         }
     }
 
-    private List<(EventFd Fd, Action OnSignal)> WatchedEventFds()
+    private Watched? _watched;
+
+    /// <summary>The socket and the watched eventfds as poll(2) takes them, with what each
+    /// eventfd's signal does; reused while the set is the same.</summary>
+    private sealed record Watched(MessageChannel Channel, EventFd? Unmask, object IoEventFds, int IoEventFdCount, SafeFd[] Fds, bool[] Ready, (EventFd Fd, Action OnSignal)[] Callbacks);
+
+    private Watched WatchedEventFds(MessageChannel channel)
     {
-        var watched = new List<(EventFd, Action)>();
-        AddWatchedIrqFds(watched);
-        AddWatchedIoEventFds(watched);
-        return watched;
+        EventFd? unmask = _irqState.IntxUnmaskFd;
+        var ioEventFds = _ioEventFds.Active;
+        if (_watched is Watched cached && cached.Channel == channel && cached.Unmask == unmask
+            && ReferenceEquals(cached.IoEventFds, ioEventFds) && cached.IoEventFdCount == ioEventFds.Count)
+        {
+            return cached;
+        }
+        var callbacks = new List<(EventFd, Action)>();
+        AddWatchedIrqFds(callbacks);
+        AddWatchedIoEventFds(callbacks);
+        var fds = new SafeFd[callbacks.Count + 1];
+        fds[0] = channel.Socket.Handle;
+        for (int i = 0; i < callbacks.Count; i++)
+        {
+            fds[i + 1] = callbacks[i].Item1.Handle;
+        }
+        _watched = new Watched(channel, unmask, ioEventFds, ioEventFds.Count, fds, new bool[fds.Length], [.. callbacks]);
+        return _watched;
     }
 
     private void ServeWatched(EventFd fd, Action onSignal)
