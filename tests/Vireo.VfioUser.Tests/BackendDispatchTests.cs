@@ -52,6 +52,8 @@ public sealed class BackendDispatchTests
 
         public bool SupportsMigration => false;
 
+        public bool IntxAsserted => false;
+
         public void Attach(IVfioUserBackendContext context) => Context = context;
 
         public ulong RegionSize(uint region) => region == 0 ? 16UL : 0;

@@ -227,7 +227,7 @@ public sealed class IntxAutomaskTests
         c.SetIrqUnmaskEventFd(VfioIrqIndex.Intx, unmask);
         IVfioUserDeviceHost host = pair.Device.Host;
 
-        host.SetIntxLevel(true);
+        pair.Device.SetIntx(true);
         Assert.Equal(1UL, trigger.Wait(Long));
         // Held high and masked: nothing more, however long the guest takes.
         Assert.Equal(0UL, trigger.Wait(Quiet));
@@ -244,12 +244,12 @@ public sealed class IntxAutomaskTests
         Assert.Equal(0UL, trigger.Wait(Quiet));
 
         // Deasserted (the driver acknowledged the device): the next EOI signals nothing.
-        host.SetIntxLevel(false);
+        pair.Device.SetIntx(false);
         unmask.Signal();
         c.UnmaskIrq(VfioIrqIndex.Intx);
         Assert.Equal(0UL, trigger.Wait(Quiet));
         // The line is unmasked now, so the next assertion goes straight out, once.
-        host.SetIntxLevel(true);
+        pair.Device.SetIntx(true);
         Assert.Equal(1UL, trigger.Wait(Long));
         Assert.Equal(0UL, trigger.Wait(Quiet));
     });
@@ -263,7 +263,7 @@ public sealed class IntxAutomaskTests
         c.SetIrqEventFds(VfioIrqIndex.Intx, 0, [trigger]);
         // Command register, Interrupt Disable (PCI 3.0 §6.2.2, bit 10).
         c.WriteRegion(VfioRegionIndex.Config, 4, [0, 0x04]);
-        pair.Device.Host.SetIntxLevel(true);
+        pair.Device.SetIntx(true);
         Assert.Equal(0UL, trigger.Wait(Quiet));
         c.WriteRegion(VfioRegionIndex.Config, 4, [0, 0]);
         Assert.Equal(1UL, trigger.Wait(Long));
@@ -274,7 +274,7 @@ public sealed class IntxAutomaskTests
     public Task ALevelAssertedBeforeTheClientWiresIntxFiresOnceItDoes() => Task.Run(() =>
     {
         using var pair = new Pair();
-        pair.Device.Host.SetIntxLevel(true);
+        pair.Device.SetIntx(true);
         using EventFd trigger = EventFd.Create();
         pair.Client.SetIrqEventFds(VfioIrqIndex.Intx, 0, [trigger]);
         Assert.Equal(1UL, trigger.Wait(Long));
@@ -288,7 +288,7 @@ public sealed class IntxAutomaskTests
         VfioUserClient c = pair.Client;
         using EventFd trigger = EventFd.Create();
         c.SetIrqEventFds(VfioIrqIndex.Intx, 0, [trigger]);
-        pair.Device.Host.SetIntxLevel(true);
+        pair.Device.SetIntx(true);
         Assert.Equal(1UL, trigger.Wait(Long));
         c.Reset();
         c.UnmaskIrq(VfioIrqIndex.Intx);

@@ -34,6 +34,12 @@ public interface IVfioUserBackend
     /// pending until <see cref="IVfioUserBackendContext.DeliverPendingIrqs"/>.</summary>
     bool IsIrqMasked(VfioIrqIndex index, int vector);
 
+    /// <summary>The level of the device's INTx line, for a level-triggered source (false for a
+    /// device that only raises edges). The server reads it under its lock whenever it decides
+    /// whether INTx fires, and after <see cref="IVfioUserBackendContext.IntxChanged"/>; it must
+    /// not block or take a lock the server's caller may hold.</summary>
+    bool IntxAsserted { get; }
+
     /// <summary>The writes the device lets a client deliver by eventfd (GET_REGION_IO_FDS).</summary>
     IReadOnlyList<IoEventFdDeclaration> IoEventFds { get; }
 

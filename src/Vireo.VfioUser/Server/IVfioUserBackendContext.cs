@@ -19,11 +19,12 @@ public interface IVfioUserBackendContext
     /// INTx is automasked: a raise that signals masks the line until the client unmasks it.</summary>
     bool TriggerIrq(VfioIrqIndex index, int subIndex);
 
-    /// <summary>Sets the level of the INTx line, for a level-triggered source: asserting it
-    /// signals once when the line is unmasked, and masks it (automasking); while it stays
-    /// asserted, every unmask by the client signals exactly once more, and nothing happens in
-    /// between. Deasserting it signals nothing.</summary>
-    void SetIntxLevel(bool asserted);
+    /// <summary>The level of the backend's INTx line (<see cref="IVfioUserBackend.IntxAsserted"/>)
+    /// may have changed. The server reads it under its lock: asserted and unmasked, it signals
+    /// once and masks the line (automasking); while it stays asserted, every unmask by the
+    /// client signals exactly once more, and nothing happens in between. Deasserting it
+    /// signals nothing.</summary>
+    void IntxChanged();
 
     /// <summary>Whether a raise of the vector waits for an unmask (the MSI-X PBA shows it).</summary>
     bool IsIrqPending(VfioIrqIndex index, int subIndex);

@@ -15,8 +15,6 @@ internal sealed class IrqState
     private readonly Queue<ulong> _acpiQueue;
     private readonly int _acpiCapacity;
     private int _acpiDropped;
-    // The level of the INTx line as a level-triggered source set it (SetIntxLevel).
-    private bool _intxLevel;
     private Timer? _acpiRetry;
 
     /// <param name="backend">The device: its vector counts and its own masks.</param>
@@ -82,13 +80,14 @@ internal sealed class IrqState
         return true;
     }
 
-    /// <summary>A level-triggered INTx source: while the line is asserted, each unmask by the
-    /// client (message or unmask eventfd) signals exactly once and masks the line again, so a
-    /// line held high costs one signal per guest EOI and nothing in between (seed 004).</summary>
-    public void SetIntxLevel(bool asserted)
+    /// <summary>The backend's INTx level may have changed. While the line is asserted, each
+    /// unmask by the client (message or unmask eventfd) signals exactly once and masks the line
+    /// again, so a line held high costs one signal per guest EOI and nothing in between (seed
+    /// 004). The level is read here, under the server lock, never passed in: a device thread's
+    /// "asserted" cannot then land after the acknowledgement that deasserted it.</summary>
+    public void IntxChanged()
     {
-        _intxLevel = asserted && VectorCount(VfioIrqIndex.Intx) != 0;
-        if (_intxLevel)
+        if (VectorCount(VfioIrqIndex.Intx) != 0)
         {
             DeliverPending();
         }
@@ -137,7 +136,7 @@ internal sealed class IrqState
     /// the client gave an eventfd; firing masks it again (automasking).</summary>
     private void DeliverIntx(IrqVectors intx)
     {
-        bool due = intx.IsPending(0) || _intxLevel;
+        bool due = intx.IsPending(0) || _backend.IntxAsserted;
         if (due && !intx.IsMasked(0) && !_backend.IsIrqMasked(VfioIrqIndex.Intx, 0) && intx.Fd(0) is not null && intx.Signal(0))
         {
             intx.SetPending(0, false);
@@ -166,11 +165,9 @@ internal sealed class IrqState
         }
     }
 
-    /// <summary>DEVICE_RESET: masks, pending bits and the INTx level cleared, eventfds kept
-    /// (a reset device deasserts its line; its own reset may assert it again).</summary>
+    /// <summary>DEVICE_RESET: masks and pending bits cleared, eventfds kept.</summary>
     public void ResetMasks()
     {
-        _intxLevel = false;
         foreach (IrqVectors vectors in _irqs.Values)
         {
             vectors.ResetMasks();

@@ -234,6 +234,8 @@ public abstract class VfioUserPciDevice : IVfioUserBackend, IDisposable
         LowPowerChanged(lowPower);
     }
 
+    bool IVfioUserBackend.IntxAsserted => IntxAsserted;
+
     void IVfioUserBackend.MigrationStateChanged(MigrationState from, MigrationState to) => MigrationStateChanged(from, to);
 
     byte[] IVfioUserBackend.SaveState() => SaveState();
@@ -303,6 +305,12 @@ public abstract class VfioUserPciDevice : IVfioUserBackend, IDisposable
     protected internal virtual void WriteBar(int bar, ulong offset, ReadOnlySpan<byte> data)
     {
     }
+
+    /// <summary>The level of the INTx line for a level-triggered device: read by the server
+    /// under its lock (so compute it from fields read atomically, without locks), after
+    /// <see cref="IVfioUserBackendContext.IntxChanged"/> and at every unmask. Interrupt Disable
+    /// and MSI/MSI-X enable hold it back. False unless overridden.</summary>
+    protected virtual bool IntxAsserted => false;
 
     /// <summary>After a config write; <paramref name="offset"/> and length say what changed.</summary>
     protected internal virtual void ConfigWritten(int offset, int length)
@@ -401,7 +409,7 @@ public abstract class VfioUserPciDevice : IVfioUserBackend, IDisposable
 
         public bool TriggerIrq(VfioIrqIndex index, int subIndex) => context.TriggerIrq(index, subIndex);
 
-        public void SetIntxLevel(bool asserted) => context.SetIntxLevel(asserted);
+        public void IntxChanged() => context.IntxChanged();
 
         public bool IsIrqPending(VfioIrqIndex index, int subIndex) => context.IsIrqPending(index, subIndex);
 

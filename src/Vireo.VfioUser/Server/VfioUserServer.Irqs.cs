@@ -21,11 +21,11 @@ public sealed partial class VfioUserServer
     }
 
     /// <inheritdoc/>
-    public void SetIntxLevel(bool asserted)
+    public void IntxChanged()
     {
         lock (_lock)
         {
-            _irqState.SetIntxLevel(asserted);
+            _irqState.IntxChanged();
         }
     }
 
