@@ -17,6 +17,9 @@ public abstract class VfioUserPciDevice : IVfioUserBackend, IDisposable
     // Config writes arrive on the serving thread; interrupts are raised from any device thread
     // and read the mode the guest enabled: the two meet here.
     private readonly Lock _configLock = new();
+    // Low power cuts a shared-memory BAR's file to nothing (and back): a device thread copying
+    // into the BAR at that moment would fault, so the two take turns.
+    private readonly Lock _barMemoryLock = new();
     private DeviceHost? _host;
     private MsixTable? _msixTable;
     private bool _mappingsRevoked;
@@ -62,6 +65,41 @@ public abstract class VfioUserPciDevice : IVfioUserBackend, IDisposable
     {
         _bars[index] = bar;
         Config.SetBar(index, bar);
+    }
+
+    /// <summary>Whether the guest enabled MSI-X (Message Control bit 15), read safely from any thread.</summary>
+    protected bool MsixEnabled
+    {
+        get
+        {
+            lock (_configLock)
+            {
+                return Config.MsixEnabled;
+            }
+        }
+    }
+
+    /// <summary>Reads a shared-memory BAR's memory from any device thread (a DMA engine), safely
+    /// against the low-power revocation that cuts the BAR's file.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The range is outside the BAR.</exception>
+    protected void ReadBarMemory(int bar, ulong offset, Span<byte> destination)
+    {
+        PciBar pciBar = _bars[bar] ?? throw new ArgumentException($"BAR {bar} is not defined", nameof(bar));
+        lock (_barMemoryLock)
+        {
+            pciBar.ReadMemory(offset, destination);
+        }
+    }
+
+    /// <summary>Writes a shared-memory BAR's memory from any device thread, as <see cref="ReadBarMemory"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The range is outside the BAR.</exception>
+    protected void WriteBarMemory(int bar, ulong offset, ReadOnlySpan<byte> source)
+    {
+        PciBar pciBar = _bars[bar] ?? throw new ArgumentException($"BAR {bar} is not defined", nameof(bar));
+        lock (_barMemoryLock)
+        {
+            pciBar.WriteMemory(offset, source);
+        }
     }
 
     /// <summary>Adds an MSI-X capability whose table and PBA live in the given BARs.</summary>
@@ -219,15 +257,18 @@ public abstract class VfioUserPciDevice : IVfioUserBackend, IDisposable
             // Entering low power revokes the client's mmaps of the BARs (the files are cut to
             // nothing, so a mapping faults); leaving it puts them back.
             _mappingsRevoked = mappingsRevoked;
-            foreach (PciBar? bar in _bars)
+            lock (_barMemoryLock)
             {
-                if (mappingsRevoked)
+                foreach (PciBar? bar in _bars)
                 {
-                    bar?.Revoke();
-                }
-                else
-                {
-                    bar?.Reinstate();
+                    if (mappingsRevoked)
+                    {
+                        bar?.Revoke();
+                    }
+                    else
+                    {
+                        bar?.Reinstate();
+                    }
                 }
             }
         }
