@@ -7,7 +7,7 @@ internal static class ApiErrors
     public static (int Status, string Message) Classify(Exception e, HttpExchange exchange) => e switch
     {
         ApiRequestException r => (r.StatusCode, r.Message),
-        HttpProtocolException p => (p.StatusCode, p.Message),
+        BadHttpRequestException p => (p.StatusCode, p.Message),
         VmStateException s => (HttpStatus.Conflict, s.Message),
         ArgumentException a => (HttpStatus.BadRequest, ArgumentMessage.For(a)),
         NotSupportedException n => (HttpStatus.NotImplemented, n.Message),

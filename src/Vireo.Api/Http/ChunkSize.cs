@@ -38,7 +38,7 @@ internal static class ChunkSize
         return size;
     }
 
-    public static HttpProtocolException Malformed(string endpoint, string why) =>
+    public static BadHttpRequestException Malformed(string endpoint, string why) =>
         new(HttpStatus.BadRequest, $"the chunked request body of {endpoint} is malformed: {why}");
 
     private static int HexValue(byte digit) => digit switch

@@ -105,7 +105,7 @@ internal sealed class HttpConnection
                 await FailAsync(HttpStatus.RequestTimeout, TimedOut());
                 return;
             }
-            catch (HttpProtocolException e)
+            catch (BadHttpRequestException e)
             {
                 await FailAsync(e.StatusCode, e.Message);
                 return;
@@ -116,7 +116,7 @@ internal sealed class HttpConnection
             {
                 head = await input.ReadHeadAsync(_cancel.Token);
             }
-            catch (HttpProtocolException e)
+            catch (BadHttpRequestException e)
             {
                 await FailAsync(e.StatusCode, e.Message);
                 return;
@@ -149,7 +149,7 @@ internal sealed class HttpConnection
         bool routed = _router.Match(head.Method, head.Path, out _) is not null;
         bool keepAlive = head.KeepAlive;
         byte[] body = [];
-        HttpProtocolException? bodyError = null;
+        BadHttpRequestException? bodyError = null;
         if (head.HasBody && !routed && head.ExpectContinue)
         {
             keepAlive = false; // The client waits for a 100 that will not come, so its body never does.
@@ -164,7 +164,7 @@ internal sealed class HttpConnection
                 }
                 body = await input.ReadBodyAsync(head, $"{head.Method} {head.Path}", _cancel.Token);
             }
-            catch (HttpProtocolException e)
+            catch (BadHttpRequestException e)
             {
                 bodyError = e;
                 keepAlive = false; // Where this body ends, and so where the next request starts, is unknown.

@@ -7,7 +7,7 @@ namespace Vireo.Api.Http;
 /// <summary>
 /// Parses a request head (RFC 9112 §3 and §5) strictly: CRLF line ends only, token methods and
 /// header names, no obsolete line folding, no control bytes in values, one framing (Content-Length
-/// or chunked, never both). Every refusal is an <see cref="HttpProtocolException"/> whose message
+/// or chunked, never both). Every refusal is an <see cref="BadHttpRequestException"/> whose message
 /// says what a valid request looks like and does not echo the client's bytes.
 /// </summary>
 internal static class HttpHeadParser
@@ -75,7 +75,7 @@ internal static class HttpHeadParser
             {
                 if (chunked || !Ascii.EqualsIgnoreCase(value, "chunked"u8))
                 {
-                    throw new HttpProtocolException(HttpStatus.NotImplemented,
+                    throw new BadHttpRequestException(HttpStatus.NotImplemented,
                         "bad request: the only Transfer-Encoding this server takes is chunked, once; or send Content-Length");
                 }
                 chunked = true;
@@ -130,10 +130,10 @@ internal static class HttpHeadParser
         };
     }
 
-    public static HttpProtocolException RequestLineTooLong(HttpLimits limits) =>
+    public static BadHttpRequestException RequestLineTooLong(HttpLimits limits) =>
         new(HttpStatus.UriTooLong, $"bad request: the request line is longer than {limits.MaxRequestLineBytes} bytes");
 
-    public static HttpProtocolException HeadersTooLarge(HttpLimits limits) =>
+    public static BadHttpRequestException HeadersTooLarge(HttpLimits limits) =>
         new(HttpStatus.HeaderFieldsTooLarge, $"bad request: the request headers are longer than {limits.MaxHeaderBytes} bytes in all");
 
     private static (string Method, string Path, bool Http11) ParseRequestLine(ReadOnlySpan<byte> line)
@@ -155,7 +155,7 @@ internal static class HttpHeadParser
         if (!http11 && !version.SequenceEqual("HTTP/1.0"u8))
         {
             throw version.StartsWith("HTTP/"u8)
-                ? new HttpProtocolException(HttpStatus.VersionNotSupported, "bad request: this server speaks HTTP/1.1 (and HTTP/1.0)")
+                ? new BadHttpRequestException(HttpStatus.VersionNotSupported, "bad request: this server speaks HTTP/1.1 (and HTTP/1.0)")
                 : Bad("the request line must be METHOD /path HTTP/1.1");
         }
         int query = target.IndexOf((byte)'?');
@@ -194,5 +194,5 @@ internal static class HttpHeadParser
         return false;
     }
 
-    private static HttpProtocolException Bad(string what) => new(HttpStatus.BadRequest, $"bad request: {what}");
+    private static BadHttpRequestException Bad(string what) => new(HttpStatus.BadRequest, $"bad request: {what}");
 }

@@ -5,7 +5,7 @@ namespace Vireo.Api.Http;
 /// <summary>
 /// The reading side of one connection: a fixed buffer as large as the largest head allowed, so
 /// nothing a client sends can grow it. Pipelined bytes stay in the buffer for the next request.
-/// Every limit and framing error is an <see cref="HttpProtocolException"/>.
+/// Every limit and framing error is an <see cref="BadHttpRequestException"/>.
 /// </summary>
 internal sealed class HttpInput : IDisposable
 {
@@ -111,10 +111,10 @@ internal sealed class HttpInput : IDisposable
         }
     }
 
-    public static HttpProtocolException TooLarge(string endpoint, int limit) =>
+    public static BadHttpRequestException TooLarge(string endpoint, int limit) =>
         new(HttpStatus.ContentTooLarge, $"request body too large: {endpoint} takes at most {limit} bytes");
 
-    private HttpProtocolException TooLarge(string endpoint) => TooLarge(endpoint, _limits.MaxBodyBytes);
+    private BadHttpRequestException TooLarge(string endpoint) => TooLarge(endpoint, _limits.MaxBodyBytes);
 
     /// <summary>Where the head in the buffer ends (after its empty line), or -1 if it has not
     /// arrived yet; throws as soon as the request line or the head is longer than allowed.</summary>
@@ -230,7 +230,7 @@ internal sealed class HttpInput : IDisposable
             int read = await _stream.ReadAsync(destination[copied..], cancellationToken);
             if (read == 0)
             {
-                throw new HttpProtocolException(HttpStatus.BadRequest,
+                throw new BadHttpRequestException(HttpStatus.BadRequest,
                     $"bad request: the body of {endpoint} ended after {copied} of the {destination.Length} bytes announced");
             }
             copied += read;
@@ -267,6 +267,6 @@ internal sealed class HttpInput : IDisposable
         return read > 0;
     }
 
-    private static HttpProtocolException Ended(string what) =>
+    private static BadHttpRequestException Ended(string what) =>
         new(HttpStatus.BadRequest, $"bad request: the connection ended inside {what}");
 }
