@@ -75,8 +75,9 @@ internal static class HttpHeadParser
             {
                 if (chunked || !Ascii.EqualsIgnoreCase(value, "chunked"u8))
                 {
-                    throw new BadHttpRequestException(HttpStatus.NotImplemented,
-                        "bad request: the only Transfer-Encoding this server takes is chunked, once; or send Content-Length");
+                    // RFC 9112 §6.1 allows 501 for a coding not understood; a 400 keeps every
+                    // refusal of a client's framing a 4xx, as Kestrel's was.
+                    throw Bad("the only Transfer-Encoding this server takes is chunked, once; or send Content-Length");
                 }
                 chunked = true;
             }
