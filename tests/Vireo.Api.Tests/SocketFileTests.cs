@@ -139,7 +139,8 @@ public sealed class SocketFileTests
         Assert.Equal($"no Vireo API at {directory.SocketPath}: is `vireo run --api-socket {directory.SocketPath}` running?", noFile.Message);
         Assert.Null(refused.StatusCode);
         Assert.StartsWith("no Vireo API at ", refused.Message);
-        Assert.IsType<System.Net.Sockets.SocketException>(refused.InnerException?.InnerException);
-        Assert.Equal(System.Net.Sockets.SocketError.ConnectionRefused, ((System.Net.Sockets.SocketException)refused.InnerException!.InnerException!).SocketErrorCode);
+        // The connect's own error, no longer wrapped in HttpClient's HttpRequestException.
+        var cause = Assert.IsType<System.Net.Sockets.SocketException>(refused.InnerException);
+        Assert.Equal(System.Net.Sockets.SocketError.ConnectionRefused, cause.SocketErrorCode);
     }
 }
