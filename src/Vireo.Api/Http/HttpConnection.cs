@@ -259,10 +259,9 @@ internal sealed class HttpConnection
         {
             await input.DrainAsync(int.MaxValue, CancellationToken.None);
         }
-#pragma warning disable CA1031 // Whatever ends the read (a reset, the stream disposed under it), the client is gone.
         catch (Exception)
-#pragma warning restore CA1031
         {
+            // Whatever ended the read (a reset, the stream disposed under it), the client is gone.
         }
         Abort();
     }
