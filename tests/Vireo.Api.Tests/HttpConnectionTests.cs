@@ -116,6 +116,17 @@ public sealed class HttpConnectionTests
     }
 
     [Fact(Timeout = TestLimits.TestMs)]
+    public async Task AClientThatPipelinesButNeverReadsDoesNotHoldItsSlot()
+    {
+        var test = new TestConnection(TestConnection.QuickTimeouts);
+
+        // About 100 bytes an answer: more than the 64 KiB the pipe holds before writes wait.
+        await test.SendAsync(string.Concat(Enumerable.Repeat("GET /ping HTTP/1.1\r\nHost: x\r\n\r\n", 1500)));
+
+        await test.AssertEndedCleanlyAsync();
+    }
+
+    [Fact(Timeout = TestLimits.TestMs)]
     public async Task AnIdleKeepAliveConnectionIsClosedAfterItsTimeout()
     {
         var test = new TestConnection(TestConnection.QuickTimeouts);

@@ -201,7 +201,14 @@ internal sealed class HttpConnection
         {
             _output.Write(exchange.ResponseBody.Span);
         }
+        // A client that stops reading its answers (pipelining requests meanwhile) must not hold
+        // a busy slot for ever: the answer has as long to go out as the request had to come in.
+        _cancel.CancelAfter(_limits.RequestTimeout);
         await _stream.WriteAsync(_output.WrittenMemory, _cancel.Token);
+        if (!_cancel.TryReset())
+        {
+            return false;
+        }
         if (!keepAlive)
         {
             using var linger = new CancellationTokenSource(_limits.LingerTimeout);

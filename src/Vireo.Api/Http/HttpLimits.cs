@@ -13,8 +13,8 @@ internal sealed record HttpLimits
     /// <summary>Largest request body; larger ones get 413.</summary>
     public int MaxBodyBytes { get; init; } = ApiServerOptions.DefaultMaxRequestBodyBytes;
 
-    /// <summary>From a request's first byte (or a new connection's accept) to the end of its body:
-    /// a client slower than this is stalled or hostile.</summary>
+    /// <summary>From a request's first byte (or a new connection's accept) to the end of its body,
+    /// and again for its answer to be taken: a client slower than this is stalled or hostile.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How long a connection may sit idle between requests; `vireo remote` opens one per
