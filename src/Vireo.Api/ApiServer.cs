@@ -68,6 +68,19 @@ public sealed class ApiServer : IAsyncDisposable
     public static Task<ApiServer> StartAsync(string socketPath, IVmm vm, ApiServerOptions? options = null,
         CancellationToken cancellationToken = default)
     {
+        // Nothing here waits, but failures still arrive through the task, as from any async start.
+        try
+        {
+            return Task.FromResult(Start(socketPath, vm, options, cancellationToken));
+        }
+        catch (Exception e)
+        {
+            return Task.FromException<ApiServer>(e);
+        }
+    }
+
+    private static ApiServer Start(string socketPath, IVmm vm, ApiServerOptions? options, CancellationToken cancellationToken)
+    {
         ArgumentException.ThrowIfNullOrEmpty(socketPath);
         ArgumentNullException.ThrowIfNull(vm);
         options ??= new ApiServerOptions();
@@ -112,7 +125,7 @@ public sealed class ApiServer : IAsyncDisposable
         }
         var server = new ApiServer(socketPath, listener, router, options, stopping);
         server._acceptLoop = server.AcceptLoopAsync();
-        return Task.FromResult(server);
+        return server;
     }
 
     /// <summary>Ends the event streams, stops serving (waiting a bounded time for requests in progress) and removes the socket file. Safe to call more than once.</summary>

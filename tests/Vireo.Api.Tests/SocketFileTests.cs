@@ -59,6 +59,16 @@ public sealed class SocketFileTests
     }
 
     [Fact(Timeout = TestLimits.TestMs)]
+    public async Task AFailedStartIsReportedThroughTheTask()
+    {
+        using var directory = new TempDirectory();
+
+        Task<ApiServer> start = ApiServer.StartAsync(directory.Path, new FakeVmController());
+
+        await Assert.ThrowsAsync<IOException>(() => start);
+    }
+
+    [Fact(Timeout = TestLimits.TestMs)]
     public async Task TheSocketIsOwnerOnlyAndGoesAwayWithTheServer()
     {
         using var directory = new TempDirectory();
