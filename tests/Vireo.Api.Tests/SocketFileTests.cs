@@ -59,6 +59,32 @@ public sealed class SocketFileTests
     }
 
     [Fact(Timeout = TestLimits.TestMs)]
+    public async Task StoppingClosesIdleConnectionsAtOnceAndLetsARequestInProgressFinish()
+    {
+        await using TestApi api = await TestApi.StartAsync();
+        var release = new TaskCompletionSource();
+        api.Vm.Gate = release.Task;
+        using var idle = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        await idle.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(api.SocketPath));
+        Task<(int Status, string Body)> pause = api.SendAsync("PUT", "/api/v1/vm.pause");
+        await api.Vm.Held.Task.WaitAsync(TestApi.Timeout);
+
+        Task stopping = api.Server.DisposeAsync().AsTask();
+        using var cts = new CancellationTokenSource(TestApi.Timeout);
+        int idleRead = await idle.ReceiveAsync(new byte[16], System.Net.Sockets.SocketFlags.None, cts.Token);
+        bool stoppedEarly = stopping.IsCompleted;
+        release.SetResult();
+        (int status, _) = await pause;
+        await stopping.WaitAsync(TestApi.Timeout);
+
+        Assert.Equal(0, idleRead);
+        Assert.False(stoppedEarly, "the server stopped before the request in progress was answered");
+        Assert.Equal(204, status);
+        Assert.Equal(["pause"], api.Vm.Calls);
+        Assert.False(File.Exists(api.SocketPath));
+    }
+
+    [Fact(Timeout = TestLimits.TestMs)]
     public async Task AFailedStartIsReportedThroughTheTask()
     {
         using var directory = new TempDirectory();
