@@ -133,7 +133,7 @@ public static class L1RunScript
         // Its own process group (setsid), so it can be stopped whole; its status through a
         // file, as busybox ash has no PIPESTATUS.
         s.Append(
-            "  setsid sh -c 'echo $$ >\"$VIREO_LAB_RUN/l1.pgid\"; eval \"$VIREO_LAB_L1\"; echo $? >\"$VIREO_LAB_RUN/l1.status\"' </dev/null 2>&1 |\n");
+            "  setsid sh -c 'echo $$ >\"$VIREO_LAB_RUN/l1.pgid\"; ( eval \"$VIREO_LAB_L1\" ); echo $? >\"$VIREO_LAB_RUN/l1.status\"' </dev/null 2>&1 |\n");
         s.Append("    while IFS= read -r l; do echo ").Append(prefix).Append("\"$l\"; done\n");
         s.Append(CultureInfo.InvariantCulture, $"  echo {prefix}\"exit $(cat {dir}/l1.status 2>/dev/null || echo '?')\"\n");
         s.Append(") & lab_l1=$!\n");

@@ -86,16 +86,7 @@ internal static class LabRunCommand
         try
         {
             L1ImageBuilder image = lab.NewL1Image();
-            image.AddProgram(vireo, VireoInL1);
-            if (device is not null)
-            {
-                image.AddProgram(device, SampleDeviceInL1.Program);
-            }
-            image.AddFile(kernel, L2Kernel);
-            if (initramfs is not null)
-            {
-                image.AddFile(initramfs, L2Initramfs);
-            }
+            AddPayload(image, vireo, device, kernel, initramfs);
             string l1 = image.WriteTo(Path.Combine(temp, "l1.cpio.gz"));
 
             await stderr.WriteLineAsync("vireo-lab: booting the lab (L1: Debian's kernel under QEMU TCG, emulated AMD SVM)...");
@@ -123,6 +114,22 @@ internal static class LabRunCommand
             onOutputLine: line => stdout.WriteLine(ConsoleRelay.ForDisplay(line)));
         await stdout.FlushAsync();
         return result.ExitStatus;
+    }
+
+    /// <summary>What `run` puts in L1 besides the lab itself: vireo, vireo-device when devices
+    /// are assigned, and the guest.</summary>
+    internal static void AddPayload(L1ImageBuilder image, string vireo, string? device, string kernel, string? initramfs)
+    {
+        image.AddProgram(vireo, VireoInL1);
+        if (device is not null)
+        {
+            image.AddProgram(device, SampleDeviceInL1.Program);
+        }
+        image.AddFile(kernel, L2Kernel);
+        if (initramfs is not null)
+        {
+            image.AddFile(initramfs, L2Initramfs);
+        }
     }
 
     /// <summary>The shell command that runs vireo in L1: the plain vireo line, or, with devices
