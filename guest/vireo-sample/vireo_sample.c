@@ -58,11 +58,15 @@
 /* The DMA buffers: at most this much of the device buffer is used per transfer. */
 #define VS_MAX_LENGTH		SZ_64K
 #define VS_MAX_ROUNDS		100000
-#define VS_TIMEOUT_MS		5000
 
 static char *irq_mode = "msix";
 module_param(irq_mode, charp, 0444);
 MODULE_PARM_DESC(irq_mode, "Completion interrupt: msix (default) or intx");
+
+/* Generous: in the nested lab every register access is an emulated exit. */
+static unsigned int timeout_ms = 5000;
+module_param(timeout_ms, uint, 0644);
+MODULE_PARM_DESC(timeout_ms, "How long one DMA may take to interrupt, in ms (default 5000)");
 
 struct vs_device {
 	struct pci_dev *pdev;
@@ -121,7 +125,7 @@ static const char *vs_dma(struct vs_device *vs, u32 direction, u64 source, u64 d
 	writel(vs->length, vs->regs + VS_REG_LENGTH);
 	writel(direction | VS_COMMAND_START, vs->regs + VS_REG_COMMAND);
 
-	if (!wait_for_completion_timeout(&vs->done, msecs_to_jiffies(VS_TIMEOUT_MS)))
+	if (!wait_for_completion_timeout(&vs->done, msecs_to_jiffies(READ_ONCE(timeout_ms))))
 		return "no completion interrupt";
 	status = READ_ONCE(vs->last_status);
 	if (status & VS_STATUS_ERROR)
