@@ -62,6 +62,8 @@ public static class L1RunScript
         s.Append("    while kill -0 \"$(cat \"$f\")\" 2>/dev/null && [ $n -lt 50 ]; do n=$((n+1)); sleep 0.1; done\n");
         s.Append("    kill -9 \"$(cat \"$f\")\" 2>/dev/null; rm -f \"$f\"\n");
         s.Append("  done\n");
+        // The relays end with their servers; their last lines must precede this script's end.
+        s.Append("  wait\n");
         s.Append("}\n");
         foreach (SampleDeviceInL1 device in devices)
         {

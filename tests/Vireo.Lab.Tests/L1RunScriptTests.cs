@@ -59,7 +59,7 @@ public sealed class L1RunScriptTests
             grep -q listening {{run}}/a.log && grep -q listening {{run}}/sample1.log && echo "vireo: both devices listen"
             touch {{run}}/vireo.started
             n=0; while [ ! -f {{run}}/l1.status ] && [ $n -lt 100 ]; do n=$((n+1)); sleep 0.1; done
-            echo "vireo: done"
+            [ -f {{run}}/l1.status ] && echo "vireo: the l1 command finished first"
             exit 3
             """);
         using var apiSocket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -90,8 +90,8 @@ public sealed class L1RunScriptTests
         Assert.Contains($"[l1] socket {api}\n", output, StringComparison.Ordinal);
         Assert.Contains("[l1] pid ok\n", output, StringComparison.Ordinal);
         Assert.Contains("[l1] exit 4\n", output, StringComparison.Ordinal);
-        // The command finished before vireo did, and the servers were stopped after it.
-        Assert.True(output.IndexOf("[l1] exit 4", StringComparison.Ordinal) < output.IndexOf("vireo: done", StringComparison.Ordinal), output);
+        // The command ran while vireo did, and the servers were stopped after both.
+        Assert.Contains("vireo: the l1 command finished first\n", output, StringComparison.Ordinal);
         Assert.Contains($"[vireo-device a] stopped {run}/a.sock\n", output, StringComparison.Ordinal);
         Assert.Contains($"[vireo-device sample1] stopped {run}/sample1.sock\n", output, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFiles(run, "*.pid"));
