@@ -79,6 +79,7 @@ public static class L1RunScript
         }
         // The vireo line may end in `exit`: a subshell keeps this script going to clean up.
         s.Append("( ").Append(L2Command.Build(vireoRunWords, input)).Append(" ); lab_status=$?\n");
+        s.Append(CultureInfo.InvariantCulture, $": >{dir}/vireo.exited\n");
         if (l1Command is not null)
         {
             s.Append("n=0; while kill -0 $lab_l1 2>/dev/null && [ $n -lt ")
@@ -124,10 +125,11 @@ public static class L1RunScript
         // The command travels in the environment, so no quoting of it can go wrong.
         s.Append("export VIREO_LAB_L1=").Append(L2Command.Quote(command)).Append('\n');
         s.Append("export VIREO_API_SOCKET=").Append(socket).Append('\n');
-        s.Append(CultureInfo.InvariantCulture, $"rm -f {socket} {dir}/l1.pgid {dir}/l1.status\n");
+        s.Append(CultureInfo.InvariantCulture, $"rm -f {socket} {dir}/l1.pgid {dir}/l1.status {dir}/vireo.exited\n");
         s.Append("(\n");
         s.Append("  n=0\n");
         s.Append(CultureInfo.InvariantCulture, $"  until [ -S {socket} ]; do\n");
+        s.Append(CultureInfo.InvariantCulture, $"    if [ -f {dir}/vireo.exited ]; then echo {L2Command.Quote($"{L1Prefix}vireo exited before its API socket {apiSocket} appeared: the command did not run")}; exit 0; fi\n");
         s.Append(CultureInfo.InvariantCulture, $"    if [ $n -ge {ApiSocketWaitSeconds * 10} ]; then echo {L2Command.Quote($"{L1Prefix}vireo's API socket {apiSocket} did not appear in {ApiSocketWaitSeconds} s: the command did not run")}; exit 0; fi\n");
         s.Append("    n=$((n+1)); sleep 0.1\n");
         s.Append("  done\n");

@@ -147,4 +147,21 @@ public sealed class L1RunScriptTests
         string stat = File.Exists($"/proc/{child}/stat") ? File.ReadAllText($"/proc/{child}/stat") : "";
         Assert.True(stat.Length == 0 || stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z'), stat);
     }
+
+    [LabFact("busybox")]
+    public void An_l1_command_does_not_run_when_vireo_exits_before_its_api_socket_appears()
+    {
+        using var temp = new TempDirectory();
+        string run = temp.Combine("run");
+        string vireo = WriteExecutable(temp, "vireo", "#!/bin/sh\necho \"vireo: unknown option\"\nexit 2");
+
+        (int status, string output, TimeSpan took) = RunScript(L1RunScript.Build(
+            [vireo], null, [], "echo ran", temp.Combine("api.sock"), run));
+
+        Assert.True(status == 2, output);
+        Assert.Contains($"[l1] vireo exited before its API socket {temp.Combine("api.sock")} appeared: the command did not run\n", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("[l1] ran", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("still running", output, StringComparison.Ordinal);
+        Assert.True(took < TimeSpan.FromSeconds(L1RunScript.L1CommandGraceSeconds), $"took {took}");
+    }
 }
