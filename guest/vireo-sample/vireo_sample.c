@@ -8,8 +8,13 @@
  * BAR2, then back into a second guest buffer), each DMA waiting for its completion interrupt
  * (MSI-X vector 0, or INTx with irq_mode=intx), and logs one line a test can parse:
  *
- *   vireo_sample 0000:00:01.0: dma ok rounds=N irqs=M completions=C mode=msix
- *   vireo_sample 0000:00:01.0: dma FAILED round=R: REASON irqs=M completions=C mode=msix
+ *   vireo_sample 0000:00:01.0: dma ok rounds=N irqs=M spurious=S completions=C mode=msix
+ *   vireo_sample 0000:00:01.0: dma FAILED round=R: REASON irqs=M spurious=S completions=C mode=msix
+ *
+ * irqs and spurious count this run's handler calls with and without a pending completion (2N
+ * and 0 when all is well); completions is the device's COMPLETED register (since its reset).
+ * The attributes irqs, spurious, completions and mode read the same, irqs and spurious since
+ * probe.
  *
  * The register map is the doc comment of AcceleratorDevice in src/Vireo.SampleDevice.
  */
@@ -85,6 +90,8 @@ struct vs_device {
 	struct completion done;
 	u32 last_status;
 	atomic_t irqs;
+	/* Calls with nothing pending: a shared line, or an INTx delivered again after its ack. */
+	atomic_t spurious;
 };
 
 static void vs_write64(struct vs_device *vs, u32 reg, u64 value)
@@ -100,8 +107,10 @@ static irqreturn_t vs_interrupt(int irq, void *data)
 	u32 status;
 
 	/* INTx may be shared: only a pending completion is ours. */
-	if (!(readl(vs->regs + VS_REG_INT_STATUS) & VS_INT_DONE))
+	if (!(readl(vs->regs + VS_REG_INT_STATUS) & VS_INT_DONE)) {
+		atomic_inc(&vs->spurious);
 		return IRQ_NONE;
+	}
 
 	status = readl(vs->regs + VS_REG_STATUS);
 	writel(status & (VS_STATUS_DONE | VS_STATUS_ERROR), vs->regs + VS_REG_STATUS);
@@ -178,7 +187,7 @@ static ssize_t run_dma_store(struct device *dev, struct device_attribute *attr,
 	struct vs_device *vs = dev_get_drvdata(dev);
 	const char *failure = NULL;
 	unsigned int rounds, round;
-	int irqs_before, ret;
+	int irqs_before, spurious_before, ret;
 
 	ret = kstrtouint(buf, 0, &rounds);
 	if (ret)
@@ -188,17 +197,20 @@ static ssize_t run_dma_store(struct device *dev, struct device_attribute *attr,
 
 	mutex_lock(&vs->lock);
 	irqs_before = atomic_read(&vs->irqs);
+	spurious_before = atomic_read(&vs->spurious);
 	for (round = 0; round < rounds && !failure; round++)
 		failure = vs_round(vs, round);
 
 	if (failure) {
-		dev_err(dev, "dma FAILED round=%u: %s irqs=%d completions=%u mode=%s\n",
+		dev_err(dev, "dma FAILED round=%u: %s irqs=%d spurious=%d completions=%u mode=%s\n",
 			round - 1, failure, atomic_read(&vs->irqs) - irqs_before,
+			atomic_read(&vs->spurious) - spurious_before,
 			readl(vs->regs + VS_REG_COMPLETED), vs_mode(vs));
 		ret = -EIO;
 	} else {
-		dev_info(dev, "dma ok rounds=%u irqs=%d completions=%u mode=%s\n",
+		dev_info(dev, "dma ok rounds=%u irqs=%d spurious=%d completions=%u mode=%s\n",
 			 rounds, atomic_read(&vs->irqs) - irqs_before,
+			 atomic_read(&vs->spurious) - spurious_before,
 			 readl(vs->regs + VS_REG_COMPLETED), vs_mode(vs));
 		ret = count;
 	}
@@ -214,6 +226,14 @@ static ssize_t irqs_show(struct device *dev, struct device_attribute *attr, char
 	return sysfs_emit(buf, "%d\n", atomic_read(&vs->irqs));
 }
 static DEVICE_ATTR_RO(irqs);
+
+static ssize_t spurious_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct vs_device *vs = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%d\n", atomic_read(&vs->spurious));
+}
+static DEVICE_ATTR_RO(spurious);
 
 static ssize_t completions_show(struct device *dev, struct device_attribute *attr, char *buf)
 {
@@ -232,6 +252,7 @@ static DEVICE_ATTR_RO(mode);
 static struct attribute *vs_attrs[] = {
 	&dev_attr_run_dma.attr,
 	&dev_attr_irqs.attr,
+	&dev_attr_spurious.attr,
 	&dev_attr_completions.attr,
 	&dev_attr_mode.attr,
 	NULL,
@@ -253,6 +274,7 @@ static int vs_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	mutex_init(&vs->lock);
 	init_completion(&vs->done);
 	atomic_set(&vs->irqs, 0);
+	atomic_set(&vs->spurious, 0);
 	pci_set_drvdata(pdev, vs);
 
 	ret = pcim_enable_device(pdev);
