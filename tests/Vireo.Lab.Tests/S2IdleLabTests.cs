@@ -20,9 +20,10 @@ public sealed partial class S2IdleLabTests(L1Fixture lab, ITestOutputHelper outp
     // and /proc/PID/stat, fields 14 and 15 (utime, stime).
     private const string ShellHelpers = """
         rm -f /tmp/s2in /tmp/s2out; mkfifo /tmp/s2in; : >/tmp/s2out; exec 3<>/tmp/s2in
-        fail() { echo "lab: $1"; kill -KILL $pid 2>/dev/null; wait $pid; cat /tmp/s2out; exit 99; }
-        waitcount() { n=0; while [ "$(grep -cF -- "$1" /tmp/s2out)" -lt "$2" ]; do kill -0 $pid 2>/dev/null || fail "vireo ended before $2 x: $1"; n=$((n+1)); [ $n -gt 1800 ] && fail "timed out waiting for $2 x: $1"; sleep 0.1; done; }
-        waitfor() { n=0; while ! grep -qF -- "$1" /tmp/s2out; do kill -0 $pid 2>/dev/null || fail "vireo ended before: $1"; n=$((n+1)); [ $n -gt 1800 ] && fail "timed out waiting for: $1"; sleep 0.1; done; }
+        fail() { echo "lab: $1"; for t in /proc/$pid/task/*; do echo "lab: thread $(cat $t/comm 2>/dev/null) state=$(awk '{print $3}' $t/stat 2>/dev/null) wchan=$(cat $t/wchan 2>/dev/null)"; done; kill -KILL $pid 2>/dev/null; n=0; while kill -0 $pid 2>/dev/null && [ $n -lt 50 ]; do n=$((n+1)); sleep 0.1; done; kill -0 $pid 2>/dev/null && echo "lab: vireo survived SIGKILL" || wait $pid; cat /tmp/s2out; exit 99; }
+        deadline() { echo $(( $(date +%s) + $1 )); }
+        waitcount() { end=$(deadline 150); while [ "$(grep -cF -- "$1" /tmp/s2out)" -lt "$2" ]; do kill -0 $pid 2>/dev/null || fail "vireo ended before $2 x: $1"; [ $(date +%s) -gt $end ] && fail "timed out after 150 s waiting for $2 x: $1"; sleep 0.1; done; }
+        waitfor() { end=$(deadline 150); while ! grep -qF -- "$1" /tmp/s2out; do kill -0 $pid 2>/dev/null || fail "vireo ended before: $1"; [ $(date +%s) -gt $end ] && fail "timed out after 150 s waiting for: $1"; sleep 0.1; done; }
         vcputicks() { t=0; for d in /proc/$pid/task/*; do case "$(cat $d/comm)" in vcpu*) t=$((t + $(awk '{print $14+$15}' $d/stat)));; esac; done; echo $t; }
         proctic() { awk '{print $14+$15}' /proc/$pid/stat; }
         measure() { v0=$(vcputicks); p0=$(proctic); sleep $2; v1=$(vcputicks); p1=$(proctic); echo "lab: cpu $1: vcpu-ticks=$((v1-v0)) process-ticks=$((p1-p0)) over $2 s"; }
@@ -303,7 +304,7 @@ public sealed partial class S2IdleLabTests(L1Fixture lab, ITestOutputHelper outp
             .. arguments, "--append", (cmdline is null ? "" : cmdline + " ") + DefaultGuest.ScriptArgument(guestScript)];
         string run = string.Join(' ', words.Select(L2Command.Quote));
         string command = $"{ShellHelpers}\n{run} 0<>/tmp/s2in >/tmp/s2out 2>&1 & pid=$!\n{body}\n" +
-            "n=0; while kill -0 $pid 2>/dev/null; do n=$((n+1)); [ $n -gt 1200 ] && fail 'vireo did not end'; sleep 0.1; done\n" +
+            "end=$(deadline 120); while kill -0 $pid 2>/dev/null; do [ $(date +%s) -gt $end ] && fail 'vireo did not end within 120 s'; sleep 0.1; done\n" +
             "wait $pid; s=$?; cat /tmp/s2out; exit $s";
         LabCommandResult result = await lab.Machine.RunAsync(command, s_timeout);
         output.WriteLine($"$ vireo run {string.Join(' ', arguments)}  -> status {result.ExitStatus} in {result.Elapsed.TotalSeconds:0.0} s\n{result.Output}");
