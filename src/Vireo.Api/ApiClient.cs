@@ -14,9 +14,7 @@ public sealed class ApiClient : IDisposable
     /// <summary>How long a call waits for the server's answer unless the constructor is given another limit.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
-    // Far more than any answer of this API (the OpenAPI document is the largest).
-    private const int MaxAnswerBytes = 1024 * 1024;
-
+    private readonly HttpClient _http;
     private readonly TimeSpan _timeout;
 
     /// <summary>A client for the server on <paramref name="socketPath"/>; nothing connects until the first call.</summary>
@@ -27,6 +25,27 @@ public sealed class ApiClient : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(socketPath);
         SocketPath = socketPath;
         _timeout = timeout ?? DefaultTimeout;
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, cancellationToken) =>
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken).ConfigureAwait(false);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+            UseProxy = false,
+            AllowAutoRedirect = false,
+        };
+        // The host name is never resolved: every connection goes to the socket.
+        _http = new HttpClient(handler) { BaseAddress = new Uri("http://localhost"), Timeout = Timeout.InfiniteTimeSpan };
     }
 
     /// <summary>The socket every call connects to.</summary>
@@ -88,10 +107,18 @@ public sealed class ApiClient : IDisposable
     /// <summary>Opens <c>vm.events</c>; returns once the server has subscribed this client.</summary>
     public async Task<ApiEventStream> OpenEventsAsync(CancellationToken cancellationToken = default)
     {
-        // The deadline covers the answer's head only: the stream then lasts as long as it lasts.
-        using var timeout = Deadline(cancellationToken);
-        ApiResponse response = await SendAsync("GET", ApiPaths.VmEvents, null, cancellationToken, timeout).ConfigureAwait(false);
-        return new ApiEventStream(response.Body, SocketPath);
+        using var request = new HttpRequestMessage(HttpMethod.Get, ApiPaths.VmEvents);
+        HttpResponseMessage response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Stream body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            return new ApiEventStream(response, body, SocketPath);
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The event stream as JSON lines, until the server ends it or the token fires.</summary>
@@ -104,111 +131,59 @@ public sealed class ApiClient : IDisposable
         }
     }
 
-    /// <summary>Nothing to release: every call has its own connection, closed when it returns.</summary>
-    public void Dispose()
-    {
-    }
+    /// <summary>Closes the client's connections.</summary>
+    public void Dispose() => _http.Dispose();
 
     internal async Task<string> GetStringAsync(string path, CancellationToken cancellationToken)
     {
-        using var timeout = Deadline(cancellationToken);
-        using ApiResponse response = await SendAsync("GET", path, null, cancellationToken, timeout).ConfigureAwait(false);
-        return await ReadAsync(response, $"GET {path}", cancellationToken, timeout).ConfigureAwait(false);
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        using HttpResponseMessage response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+        return await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private async Task PutAsync(string path, string? json, CancellationToken cancellationToken)
     {
-        using var timeout = Deadline(cancellationToken);
-        using ApiResponse response = await SendAsync("PUT", path, json, cancellationToken, timeout).ConfigureAwait(false);
-        await ReadAsync(response, $"PUT {path}", cancellationToken, timeout).ConfigureAwait(false);
+        using var request = new HttpRequestMessage(HttpMethod.Put, path);
+        if (json is not null)
+        {
+            request.Content = new StringContent(json, Encoding.UTF8, ApiJson.ContentType);
+        }
+        using HttpResponseMessage response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Connects, sends one request (HTTP/1.1, Connection: close) and reads the answer's
-    /// head, turning every failure into an <see cref="ApiClientException"/> and every non-2xx
-    /// answer into one carrying the server's error message.</summary>
-    private async Task<ApiResponse> SendAsync(string method, string path, string? json, CancellationToken cancellationToken, CancellationTokenSource timeout)
+    /// <summary>Sends, turning every failure into an <see cref="ApiClientException"/> and every
+    /// non-2xx answer into one carrying the server's error message.</summary>
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancellationToken)
     {
-        string what = $"{method} {path}";
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        bool handedOver = false;
+        string what = $"{request.Method} {request.RequestUri}";
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_timeout);
+        HttpResponseMessage response;
         try
         {
-            try
-            {
-                await socket.ConnectAsync(new UnixDomainSocketEndPoint(SocketPath), timeout.Token).ConfigureAwait(false);
-            }
-            catch (SocketException e)
-            {
-                throw new ApiClientException(ConnectionMessage(e), null, e);
-            }
-            var connection = new NetworkStream(socket, ownsSocket: true);
-            await connection.WriteAsync(Request(method, path, json), timeout.Token).ConfigureAwait(false);
-            ApiResponse response = await ApiResponse.ReadAsync(connection, timeout.Token).ConfigureAwait(false);
-            if (!response.IsSuccess)
+            response = await _http.SendAsync(request, completion, timeout.Token).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
             {
                 using (response)
                 {
-                    string body = await response.ReadBodyAsync(MaxAnswerBytes, timeout.Token).ConfigureAwait(false);
-                    throw new ApiClientException(ErrorMessage(body, response), response.StatusCode);
+                    string body = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
+                    throw new ApiClientException(ErrorMessage(body, response), (int)response.StatusCode);
                 }
             }
-            handedOver = true; // The answer owns the connection now.
-            return response;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw TimedOut(what);
+            throw new ApiClientException($"the Vireo API at {SocketPath} did not answer {what} within {_timeout.TotalSeconds:0.#} s");
         }
-        catch (Exception e) when (e is IOException or SocketException)
+        catch (HttpRequestException e)
         {
-            throw new ApiClientException($"cannot talk to the Vireo API at {SocketPath}: {e.Message}", null, e);
+            throw new ApiClientException(ConnectionMessage(e), null, e);
         }
-        finally
-        {
-            if (!handedOver)
-            {
-                socket.Dispose(); // Closes the connection too, when there is one.
-            }
-        }
+        return response;
     }
 
-    private async Task<string> ReadAsync(ApiResponse response, string what, CancellationToken cancellationToken, CancellationTokenSource timeout)
-    {
-        try
-        {
-            return await response.ReadBodyAsync(MaxAnswerBytes, timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw TimedOut(what);
-        }
-        catch (Exception e) when (e is IOException or SocketException)
-        {
-            throw new ApiClientException($"cannot talk to the Vireo API at {SocketPath}: {e.Message}", null, e);
-        }
-    }
-
-    private CancellationTokenSource Deadline(CancellationToken cancellationToken)
-    {
-        var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_timeout);
-        return timeout;
-    }
-
-    private ApiClientException TimedOut(string what) =>
-        new($"the Vireo API at {SocketPath} did not answer {what} within {_timeout.TotalSeconds:0.#} s");
-
-    private static byte[] Request(string method, string path, string? json)
-    {
-        byte[] body = json is null ? [] : Encoding.UTF8.GetBytes(json);
-        string head = json is null
-            ? $"{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-            : $"{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: {ApiJson.ContentType}\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
-        return [.. Encoding.ASCII.GetBytes(head), .. body];
-    }
-
-    private string ConnectionMessage(SocketException e) =>
-        e.SocketErrorCode switch
+    private string ConnectionMessage(HttpRequestException e) =>
+        (e.InnerException as SocketException)?.SocketErrorCode switch
         {
             SocketError.ConnectionRefused or SocketError.AddressNotAvailable or SocketError.AddressFamilyNotSupported =>
                 NoServerMessage(),
@@ -221,9 +196,9 @@ public sealed class ApiClient : IDisposable
     private string NoServerMessage() =>
         $"no Vireo API at {SocketPath}: is `vireo run --api-socket {SocketPath}` running?";
 
-    private static string ErrorMessage(string body, ApiResponse response)
+    private static string ErrorMessage(string body, HttpResponseMessage response)
     {
-        string status = $"HTTP {response.StatusCode} {response.Reason}";
+        string status = $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}";
         try
         {
             ErrorBody? error = JsonSerializer.Deserialize(body, ApiJsonContext.Default.ErrorBody);

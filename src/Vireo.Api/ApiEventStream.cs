@@ -8,11 +8,13 @@ namespace Vireo.Api;
 /// every event published after <see cref="ApiClient.OpenEventsAsync"/> returns is in it.</summary>
 public sealed class ApiEventStream : IDisposable
 {
+    private readonly HttpResponseMessage _response;
     private readonly StreamReader _reader;
     private readonly string _socketPath;
 
-    internal ApiEventStream(Stream body, string socketPath)
+    internal ApiEventStream(HttpResponseMessage response, Stream body, string socketPath)
     {
+        _response = response;
         _reader = new StreamReader(body);
         _socketPath = socketPath;
     }
@@ -28,7 +30,7 @@ public sealed class ApiEventStream : IDisposable
             {
                 line = await _reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
+            catch (Exception e) when (e is IOException or HttpRequestException)
             {
                 throw new ApiClientException($"the event stream from {_socketPath} broke: {e.Message}", null, e);
             }
@@ -68,5 +70,6 @@ public sealed class ApiEventStream : IDisposable
     public void Dispose()
     {
         _reader.Dispose();
+        _response.Dispose();
     }
 }

@@ -1,27 +1,34 @@
 using System.Diagnostics;
+using System.Text;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http;
 
 namespace Vireo.Api.Http;
 
 /// <summary>
 /// Keeps the management API reachable however many connections clients hoard.
 /// <para>
-/// A limit that refuses the newest connection once reached (Kestrel's, which this server had
-/// before) let 100 idle clients, or clients stalled inside a request header, lock
-/// <c>vmm.ping</c> out until timeouts freed them, tens of seconds later. Per-client limits by
-/// SO_PEERCRED would not help: the socket is owner-only, so every client is the same user, and
-/// one process can hold all the connections. Instead a new connection always gets in: when
+/// Kestrel's own connection limit refuses the newest connection once the limit is reached, so
+/// 100 idle clients (or clients stalled inside a request header) locked <c>vmm.ping</c> out until
+/// Kestrel's header and keep-alive timeouts freed them, tens of seconds later. Per-client limits
+/// by SO_PEERCRED would not help: the socket is owner-only, so every client is the same user,
+/// and one process can hold all the connections. Instead a new connection always gets in: when
 /// <see cref="Limit"/> connections are open, the one that has been idle longest — no request in
 /// progress, whether it is between keep-alive requests, still sending its header, or has sent
 /// nothing — is closed to make room. Connections serving a request (event streams included) are
-/// never cut; only when all of them are busy is the new one refused (the server answers 503), so
-/// a busy VMM stays bounded.
+/// never cut; only when all of them are busy is the new connection refused, with a 503 and a
+/// JSON error, so a busy VMM stays bounded.
+/// </para>
+/// <para>
+/// <see cref="OnConnectionAsync"/> runs as Kestrel connection middleware and tracks each
+/// connection; <see cref="EnterRequest"/> runs in the HTTP pipeline and marks its connection
+/// busy until the request completes.
 /// </para>
 /// </summary>
 internal sealed class ConnectionSlots(int limit)
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<HttpConnection, Slot> _slots = new(ReferenceEqualityComparer.Instance);
-    private bool _stopping;
+    private readonly Dictionary<string, Slot> _slots = new(StringComparer.Ordinal);
 
     public int Limit { get; } = limit > 0 ? limit : throw new ArgumentOutOfRangeException(nameof(limit));
 
@@ -37,116 +44,118 @@ internal sealed class ConnectionSlots(int limit)
         }
     }
 
-    /// <summary>Whether <see cref="Stop"/> was called: answers say Connection: close.</summary>
-    public bool IsStopping
+    public Func<ConnectionDelegate, ConnectionDelegate> Middleware => next => connection => OnConnectionAsync(connection, next);
+
+    public async Task OnConnectionAsync(ConnectionContext connection, ConnectionDelegate next)
     {
-        get
+        ConnectionContext? evicted;
+        bool admitted;
+        lock (_lock)
+        {
+            (admitted, evicted) = Admit(connection);
+        }
+        if (!admitted)
+        {
+            await RefuseAsync(connection);
+            return;
+        }
+        evicted?.Abort(new ConnectionAbortedException("closed to make room for a new API connection"));
+        try
+        {
+            await next(connection);
+        }
+        finally
         {
             lock (_lock)
             {
-                return _stopping;
+                _slots.Remove(connection.ConnectionId);
             }
         }
     }
 
-    /// <summary>Admits <paramref name="connection"/>, making room by evicting the longest-idle
-    /// connection (which the caller aborts); false when every connection is busy.</summary>
-    public bool TryAdmit(HttpConnection connection, out HttpConnection? evicted)
+    /// <summary>Marks the request's connection busy until the returned scope is disposed.</summary>
+    public RequestScope EnterRequest(HttpContext context)
     {
-        evicted = null;
+        Slot? slot;
         lock (_lock)
         {
-            if (_stopping)
-            {
-                return false;
-            }
-            if (_slots.Count >= Limit)
-            {
-                Slot? idlest = null;
-                foreach (Slot slot in _slots.Values)
-                {
-                    if (slot.Requests == 0 && (idlest is null || slot.IdleSince < idlest.IdleSince))
-                    {
-                        idlest = slot;
-                    }
-                }
-                if (idlest is null)
-                {
-                    return false;
-                }
-                _slots.Remove(idlest.Connection);
-                evicted = idlest.Connection;
-            }
-            _slots[connection] = new Slot(connection) { IdleSince = Stopwatch.GetTimestamp() };
-            return true;
-        }
-    }
-
-    public void Remove(HttpConnection connection)
-    {
-        lock (_lock)
-        {
-            _slots.Remove(connection);
-        }
-    }
-
-    /// <summary>Marks the connection busy: a request head has arrived.</summary>
-    public void EnterRequest(HttpConnection connection)
-    {
-        lock (_lock)
-        {
-            if (_slots.TryGetValue(connection, out Slot? slot))
+            if (_slots.TryGetValue(context.Connection.Id, out slot))
             {
                 slot.Requests++;
             }
         }
+        return new RequestScope(this, slot);
     }
 
-    /// <summary>Marks the connection idle again; false when the server is stopping and the
-    /// connection should close instead.</summary>
-    public bool LeaveRequest(HttpConnection connection)
+    private (bool Admitted, ConnectionContext? Evicted) Admit(ConnectionContext connection)
     {
-        lock (_lock)
+        ConnectionContext? evicted = null;
+        if (_slots.Count >= Limit)
         {
-            if (_slots.TryGetValue(connection, out Slot? slot))
-            {
-                slot.Requests--;
-                slot.IdleSince = Stopwatch.GetTimestamp();
-            }
-            return !_stopping;
-        }
-    }
-
-    /// <summary>Admits no more connections and aborts the idle ones; the busy ones close after
-    /// their answer. Returns every connection still open, to wait for.</summary>
-    public IReadOnlyList<HttpConnection> Stop()
-    {
-        List<HttpConnection> open;
-        List<HttpConnection> idle = [];
-        lock (_lock)
-        {
-            _stopping = true;
-            open = [.. _slots.Keys];
+            Slot? idlest = null;
             foreach (Slot slot in _slots.Values)
             {
-                if (slot.Requests == 0)
+                if (slot.Requests == 0 && (idlest is null || slot.IdleSince < idlest.IdleSince))
                 {
-                    idle.Add(slot.Connection);
+                    idlest = slot;
                 }
             }
+            if (idlest is null)
+            {
+                return (false, null);
+            }
+            _slots.Remove(idlest.Connection.ConnectionId);
+            evicted = idlest.Connection;
         }
-        foreach (HttpConnection connection in idle)
-        {
-            connection.Abort();
-        }
-        return open;
+        _slots[connection.ConnectionId] = new Slot(connection) { IdleSince = Stopwatch.GetTimestamp() };
+        return (true, evicted);
     }
 
-    private sealed class Slot(HttpConnection connection)
+    private void Leave(Slot slot)
     {
-        public HttpConnection Connection { get; } = connection;
+        lock (_lock)
+        {
+            slot.Requests--;
+            slot.IdleSince = Stopwatch.GetTimestamp();
+        }
+    }
 
-        /// <summary>Requests in progress on the connection (0 or 1: requests are served in order).</summary>
+    private async Task RefuseAsync(ConnectionContext connection)
+    {
+        byte[] body = ApiJson.Serialize(
+            new ErrorBody($"the VMM is serving {Limit} API requests at once, its limit; retry shortly"),
+            ApiJsonContext.Default.ErrorBody);
+        string head = $"HTTP/1.1 503 Service Unavailable\r\nContent-Type: {ApiJson.ContentType}\r\nContent-Length: {body.Length + 1}\r\nConnection: close\r\nRetry-After: 1\r\n\r\n";
+        try
+        {
+            await connection.Transport.Output.WriteAsync(Encoding.ASCII.GetBytes(head));
+            await connection.Transport.Output.WriteAsync(body);
+            await connection.Transport.Output.WriteAsync("\n"u8.ToArray());
+            await connection.Transport.Output.CompleteAsync();
+        }
+        catch (Exception e) when (e is IOException or ConnectionResetException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The client has gone already; nothing to tell it.
+        }
+    }
+
+    /// <summary>Ends the busy mark of one request.</summary>
+    internal readonly struct RequestScope(ConnectionSlots owner, Slot? slot) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (slot is not null)
+            {
+                owner.Leave(slot);
+            }
+        }
+    }
+
+    internal sealed class Slot(ConnectionContext connection)
+    {
+        public ConnectionContext Connection { get; } = connection;
+
+        /// <summary>Requests in progress on the connection (HTTP/1.1: 0 or 1).</summary>
         public int Requests { get; set; }
 
         /// <summary>Stopwatch timestamp of the last time the connection went idle.</summary>

@@ -1,3 +1,6 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Vireo.Api.Http;
 
 namespace Vireo.Api.Resources;
@@ -9,16 +12,16 @@ internal static class VmGpeResource
     public const int MaxGpe = 0xFF;
     public const string Example = """{"gpe": 3}""";
 
-    public static void Map(ApiRouter router, IVmm vm) =>
-        router.MapPut(ApiPaths.VmGpe, async exchange =>
+    public static void Map(IEndpointRouteBuilder endpoints, IVmm vm) =>
+        endpoints.MapPut(ApiPaths.VmGpe, async context =>
         {
-            GpeRequest request = RequestBody.ReadRequired(exchange, ApiJsonContext.Default.GpeRequest, Example);
+            GpeRequest request = await RequestBody.ReadRequiredAsync(context, ApiJsonContext.Default.GpeRequest, Example);
             if (request.Gpe is < 0 or > MaxGpe)
             {
-                throw new ApiRequestException(HttpStatus.BadRequest,
+                throw new ApiRequestException(StatusCodes.Status400BadRequest,
                     $"gpe must be 0 to {MaxGpe} (ACPI GPE handlers are _Lxx/_Exx with two hex digits), not {request.Gpe}");
             }
             await vm.SendAsync(new RaiseGpe(request.Gpe));
-            VmAction.Done(exchange);
+            VmAction.Done(context);
         });
 }

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
 using Vireo.Api.Http;
 
 namespace Vireo.Api.Resources;
@@ -7,11 +9,11 @@ internal static class VmShutdownResource
 {
     public const string Example = """{"force": false}""";
 
-    public static void Map(ApiRouter router, IVmm vm) =>
-        router.MapPut(ApiPaths.VmShutdown, async exchange =>
+    public static void Map(IEndpointRouteBuilder endpoints, IVmm vm) =>
+        endpoints.MapPut(ApiPaths.VmShutdown, async context =>
         {
-            ShutdownRequest? request = RequestBody.ReadOptional(exchange, ApiJsonContext.Default.ShutdownRequest, Example);
+            ShutdownRequest? request = await RequestBody.ReadOptionalAsync(context, ApiJsonContext.Default.ShutdownRequest, Example);
             await vm.SendAsync(new ShutdownVm(request?.Force ?? false));
-            VmAction.Done(exchange);
+            VmAction.Done(context);
         });
 }

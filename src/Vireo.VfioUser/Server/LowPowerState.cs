@@ -1,3 +1,4 @@
+using Vireo.Pci;
 using Vireo.Sys;
 
 namespace Vireo.VfioUser;
@@ -10,12 +11,12 @@ namespace Vireo.VfioUser;
 /// </summary>
 internal sealed class LowPowerState
 {
-    private readonly IVfioUserBackend _device;
+    private readonly VfioUserPciDevice _device;
     private readonly Action<string> _log;
     private bool _awakeForAccess;
     private EventFd? _wakeFd;
 
-    public LowPowerState(IVfioUserBackend device, Action<string> log)
+    public LowPowerState(VfioUserPciDevice device, Action<string> log)
     {
         _device = device;
         _log = log;
@@ -44,7 +45,7 @@ internal sealed class LowPowerState
                 break;
             case LowPowerMode.Entered when !_awakeForAccess:
                 _awakeForAccess = true;
-                _device.LowPowerChanged(false, mappingsRevoked: true);
+                _device.LowPowerChanged(false);
                 break;
         }
     }
@@ -56,7 +57,7 @@ internal sealed class LowPowerState
             _awakeForAccess = false;
             if (Mode == LowPowerMode.Entered)
             {
-                _device.LowPowerChanged(true, mappingsRevoked: true);
+                _device.LowPowerChanged(true);
             }
         }
     }
@@ -65,7 +66,11 @@ internal sealed class LowPowerState
     {
         Mode = mode;
         _wakeFd = wake;
-        _device.LowPowerChanged(true, mappingsRevoked: true);
+        foreach (PciBar? bar in _device.Bars)
+        {
+            bar?.Revoke();
+        }
+        _device.LowPowerChanged(true);
     }
 
     public void Exit(bool signal)
@@ -75,8 +80,10 @@ internal sealed class LowPowerState
             return;
         }
         Mode = LowPowerMode.Off;
-        // The mappings are back before the client hears of the wake.
-        _device.LowPowerChanged(false, mappingsRevoked: false);
+        foreach (PciBar? bar in _device.Bars)
+        {
+            bar?.Reinstate();
+        }
         if (signal && _wakeFd is not null)
         {
             try
@@ -89,6 +96,7 @@ internal sealed class LowPowerState
             }
         }
         DropWake();
+        _device.LowPowerChanged(false);
     }
 
     /// <summary>The client left: its wake eventfd goes with it; the power state stays.</summary>

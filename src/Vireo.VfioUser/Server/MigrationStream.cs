@@ -10,12 +10,12 @@ namespace Vireo.VfioUser;
 /// </summary>
 internal sealed class MigrationStream
 {
-    private readonly IVfioUserBackend _device;
+    private readonly VfioUserPciDevice _device;
     private byte[]? _out;
     private int _outPosition;
     private MemoryStream? _in;
 
-    public MigrationStream(IVfioUserBackend device)
+    public MigrationStream(VfioUserPciDevice device)
     {
         _device = device;
     }

@@ -1,4 +1,0 @@
-namespace Vireo.Api.Http;
-
-/// <summary>One row of the route table.</summary>
-internal sealed record ApiRoute(string Method, string Path, ApiHandler Handler);
