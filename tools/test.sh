@@ -13,6 +13,9 @@ command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
 dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 command -v cpio >/dev/null || need+=(cpio)
 command -v xz >/dev/null || need+=(xz-utils)
+# The sample device's guest driver (tools/guest-driver/build.sh, run by the lab); that script
+# installs linux-headers-RELEASE for the guest kernel itself, as the release is known only then.
+command -v make >/dev/null || need+=(make)
 # The vfio-user fuzz run (tools/fuzz/vfio-user.sh).
 command -v afl-fuzz >/dev/null || need+=(afl++)
 if [ ${#need[@]} -gt 0 ]; then

@@ -14,7 +14,9 @@ public sealed class ApiClient : IDisposable
     /// <summary>How long a call waits for the server's answer unless the constructor is given another limit.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
-    private readonly HttpClient _http;
+    // Far more than any answer of this API (the OpenAPI document is the largest).
+    private const int MaxAnswerBytes = 1024 * 1024;
+
     private readonly TimeSpan _timeout;
 
     /// <summary>A client for the server on <paramref name="socketPath"/>; nothing connects until the first call.</summary>
@@ -25,27 +27,6 @@ public sealed class ApiClient : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(socketPath);
         SocketPath = socketPath;
         _timeout = timeout ?? DefaultTimeout;
-        var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, cancellationToken) =>
-            {
-                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try
-                {
-                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken).ConfigureAwait(false);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-            UseProxy = false,
-            AllowAutoRedirect = false,
-        };
-        // The host name is never resolved: every connection goes to the socket.
-        _http = new HttpClient(handler) { BaseAddress = new Uri("http://localhost"), Timeout = Timeout.InfiniteTimeSpan };
     }
 
     /// <summary>The socket every call connects to.</summary>
@@ -107,18 +88,10 @@ public sealed class ApiClient : IDisposable
     /// <summary>Opens <c>vm.events</c>; returns once the server has subscribed this client.</summary>
     public async Task<ApiEventStream> OpenEventsAsync(CancellationToken cancellationToken = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, ApiPaths.VmEvents);
-        HttpResponseMessage response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            Stream body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            return new ApiEventStream(response, body, SocketPath);
-        }
-        catch
-        {
-            response.Dispose();
-            throw;
-        }
+        // The deadline covers the answer's head only: the stream then lasts as long as it lasts.
+        using var timeout = Deadline(cancellationToken);
+        ApiResponse response = await SendAsync("GET", ApiPaths.VmEvents, null, cancellationToken, timeout).ConfigureAwait(false);
+        return new ApiEventStream(response.Body, SocketPath);
     }
 
     /// <summary>The event stream as JSON lines, until the server ends it or the token fires.</summary>
@@ -131,59 +104,111 @@ public sealed class ApiClient : IDisposable
         }
     }
 
-    /// <summary>Closes the client's connections.</summary>
-    public void Dispose() => _http.Dispose();
+    /// <summary>Nothing to release: every call has its own connection, closed when it returns.</summary>
+    public void Dispose()
+    {
+    }
 
     internal async Task<string> GetStringAsync(string path, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        using HttpResponseMessage response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
-        return await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        using var timeout = Deadline(cancellationToken);
+        using ApiResponse response = await SendAsync("GET", path, null, cancellationToken, timeout).ConfigureAwait(false);
+        return await ReadAsync(response, $"GET {path}", cancellationToken, timeout).ConfigureAwait(false);
     }
 
     private async Task PutAsync(string path, string? json, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Put, path);
-        if (json is not null)
-        {
-            request.Content = new StringContent(json, Encoding.UTF8, ApiJson.ContentType);
-        }
-        using HttpResponseMessage response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+        using var timeout = Deadline(cancellationToken);
+        using ApiResponse response = await SendAsync("PUT", path, json, cancellationToken, timeout).ConfigureAwait(false);
+        await ReadAsync(response, $"PUT {path}", cancellationToken, timeout).ConfigureAwait(false);
     }
 
-    /// <summary>Sends, turning every failure into an <see cref="ApiClientException"/> and every
-    /// non-2xx answer into one carrying the server's error message.</summary>
-    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancellationToken)
+    /// <summary>Connects, sends one request (HTTP/1.1, Connection: close) and reads the answer's
+    /// head, turning every failure into an <see cref="ApiClientException"/> and every non-2xx
+    /// answer into one carrying the server's error message.</summary>
+    private async Task<ApiResponse> SendAsync(string method, string path, string? json, CancellationToken cancellationToken, CancellationTokenSource timeout)
     {
-        string what = $"{request.Method} {request.RequestUri}";
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_timeout);
-        HttpResponseMessage response;
+        string what = $"{method} {path}";
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        bool handedOver = false;
         try
         {
-            response = await _http.SendAsync(request, completion, timeout.Token).ConfigureAwait(false);
-            if (!response.IsSuccessStatusCode)
+            try
+            {
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(SocketPath), timeout.Token).ConfigureAwait(false);
+            }
+            catch (SocketException e)
+            {
+                throw new ApiClientException(ConnectionMessage(e), null, e);
+            }
+            var connection = new NetworkStream(socket, ownsSocket: true);
+            await connection.WriteAsync(Request(method, path, json), timeout.Token).ConfigureAwait(false);
+            ApiResponse response = await ApiResponse.ReadAsync(connection, timeout.Token).ConfigureAwait(false);
+            if (!response.IsSuccess)
             {
                 using (response)
                 {
-                    string body = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
-                    throw new ApiClientException(ErrorMessage(body, response), (int)response.StatusCode);
+                    string body = await response.ReadBodyAsync(MaxAnswerBytes, timeout.Token).ConfigureAwait(false);
+                    throw new ApiClientException(ErrorMessage(body, response), response.StatusCode);
                 }
             }
+            handedOver = true; // The answer owns the connection now.
+            return response;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new ApiClientException($"the Vireo API at {SocketPath} did not answer {what} within {_timeout.TotalSeconds:0.#} s");
+            throw TimedOut(what);
         }
-        catch (HttpRequestException e)
+        catch (Exception e) when (e is IOException or SocketException)
         {
-            throw new ApiClientException(ConnectionMessage(e), null, e);
+            throw new ApiClientException($"cannot talk to the Vireo API at {SocketPath}: {e.Message}", null, e);
         }
-        return response;
+        finally
+        {
+            if (!handedOver)
+            {
+                socket.Dispose(); // Closes the connection too, when there is one.
+            }
+        }
     }
 
-    private string ConnectionMessage(HttpRequestException e) =>
-        (e.InnerException as SocketException)?.SocketErrorCode switch
+    private async Task<string> ReadAsync(ApiResponse response, string what, CancellationToken cancellationToken, CancellationTokenSource timeout)
+    {
+        try
+        {
+            return await response.ReadBodyAsync(MaxAnswerBytes, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw TimedOut(what);
+        }
+        catch (Exception e) when (e is IOException or SocketException)
+        {
+            throw new ApiClientException($"cannot talk to the Vireo API at {SocketPath}: {e.Message}", null, e);
+        }
+    }
+
+    private CancellationTokenSource Deadline(CancellationToken cancellationToken)
+    {
+        var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_timeout);
+        return timeout;
+    }
+
+    private ApiClientException TimedOut(string what) =>
+        new($"the Vireo API at {SocketPath} did not answer {what} within {_timeout.TotalSeconds:0.#} s");
+
+    private static byte[] Request(string method, string path, string? json)
+    {
+        byte[] body = json is null ? [] : Encoding.UTF8.GetBytes(json);
+        string head = json is null
+            ? $"{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+            : $"{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: {ApiJson.ContentType}\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
+        return [.. Encoding.ASCII.GetBytes(head), .. body];
+    }
+
+    private string ConnectionMessage(SocketException e) =>
+        e.SocketErrorCode switch
         {
             SocketError.ConnectionRefused or SocketError.AddressNotAvailable or SocketError.AddressFamilyNotSupported =>
                 NoServerMessage(),
@@ -196,9 +221,9 @@ public sealed class ApiClient : IDisposable
     private string NoServerMessage() =>
         $"no Vireo API at {SocketPath}: is `vireo run --api-socket {SocketPath}` running?";
 
-    private static string ErrorMessage(string body, HttpResponseMessage response)
+    private static string ErrorMessage(string body, ApiResponse response)
     {
-        string status = $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}";
+        string status = $"HTTP {response.StatusCode} {response.Reason}";
         try
         {
             ErrorBody? error = JsonSerializer.Deserialize(body, ApiJsonContext.Default.ErrorBody);

@@ -8,13 +8,11 @@ namespace Vireo.Api;
 /// every event published after <see cref="ApiClient.OpenEventsAsync"/> returns is in it.</summary>
 public sealed class ApiEventStream : IDisposable
 {
-    private readonly HttpResponseMessage _response;
     private readonly StreamReader _reader;
     private readonly string _socketPath;
 
-    internal ApiEventStream(HttpResponseMessage response, Stream body, string socketPath)
+    internal ApiEventStream(Stream body, string socketPath)
     {
-        _response = response;
         _reader = new StreamReader(body);
         _socketPath = socketPath;
     }
@@ -30,7 +28,7 @@ public sealed class ApiEventStream : IDisposable
             {
                 line = await _reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is IOException or HttpRequestException)
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
             {
                 throw new ApiClientException($"the event stream from {_socketPath} broke: {e.Message}", null, e);
             }
@@ -70,6 +68,5 @@ public sealed class ApiEventStream : IDisposable
     public void Dispose()
     {
         _reader.Dispose();
-        _response.Dispose();
     }
 }

@@ -43,4 +43,13 @@ public sealed record ApiServerOptions
 
     /// <summary>Reported by <c>vmm.ping</c>; defaults to Vireo.Api's assembly version.</summary>
     public string? Version { get; init; }
+
+    /// <summary>From a request's first byte (or a new connection's accept) to the end of its
+    /// body; every request this API takes fits in one small write, so a slower client is stalled
+    /// or hostile. Tests shorten it.</summary>
+    internal TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a connection may idle between requests: `vireo remote` opens one per
+    /// command, so keep-alive only spares reconnecting within one burst. Tests shorten it.</summary>
+    internal TimeSpan KeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }

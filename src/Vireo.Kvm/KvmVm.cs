@@ -24,6 +24,19 @@ public sealed class KvmVm : IDisposable
     public int CheckExtension(KvmCapability capability)
         => Ioctl.Invoke(_fd, KvmIoctls.CheckExtension, (nint)capability, "KVM_CHECK_EXTENSION");
 
+    /// <summary>
+    /// The value of KVM_CHECK_EXTENSION(<paramref name="capability"/>) when it is nonzero;
+    /// otherwise throws <see cref="KvmUnavailableException"/> saying that this host's KVM lacks it
+    /// and what for (<paramref name="purpose"/>).
+    /// </summary>
+    public int RequireCapability(KvmCapability capability, string purpose)
+    {
+        int value = CheckExtension(capability);
+        return value > 0
+            ? value
+            : throw new KvmUnavailableException($"this host's KVM lacks the {capability} capability (KVM_CAP number {(int)capability}), which {purpose} needs: use a host kernel that has it");
+    }
+
     /// <summary>Bytes KVM_GET_XSAVE2 writes: KVM_CHECK_EXTENSION(KVM_CAP_XSAVE2), or 4096 where
     /// the kernel predates it.</summary>
     public int XsaveSize => Math.Max(CheckExtension(KvmCapability.Xsave2), Unsafe.SizeOf<KvmXsave>());
@@ -117,8 +130,14 @@ public sealed class KvmVm : IDisposable
     public void UnregisterIoeventfd(EventFd eventFd, MmioAddress address, uint length, ulong? datamatch = null)
         => Ioeventfd(eventFd, address.Value, length, datamatch, KvmConstants.IoeventfdFlagDeassign);
 
-    /// <summary>KVM_SET_GSI_ROUTING: replaces the whole GSI routing table.</summary>
-    internal void SetGsiRouting(ReadOnlySpan<KvmIrqRoutingEntry> entries)
+    /// <summary>
+    /// KVM_SET_GSI_ROUTING: replaces the whole GSI routing table with <paramref name="entries"/>,
+    /// including the PIC/IOAPIC routes KVM_CREATE_IRQCHIP installed (a table without them leaves
+    /// those GSIs unrouted). irqfds follow the new table at once. Throws <see cref="ErrnoException"/>
+    /// naming the ioctl when KVM rejects an entry (EINVAL: a pin past the chip, a GSI past the
+    /// capability's limit, a GSI routed twice to one chip).
+    /// </summary>
+    public void SetGsiRouting(ReadOnlySpan<KvmIrqRoutingEntry> entries)
     {
         byte[] buffer = KvmBuffers.Build<KvmIrqRoutingHeader, KvmIrqRoutingEntry>(new KvmIrqRoutingHeader { Nr = (uint)entries.Length }, entries);
         Ioctl.Invoke(_fd, KvmIoctls.SetGsiRouting, buffer, "KVM_SET_GSI_ROUTING");

@@ -8,6 +8,8 @@ namespace Vireo.Lab;
 /// kernel and a busybox initramfs Vireo builds, which mounts the usual filesystems, prints a
 /// ready line, runs an optional script passed on the kernel command line, and then gives a
 /// shell on the console. <see cref="GuestVariant.NoModules"/> is the same without any module.
+/// The default variant can also carry the sample device's guest driver
+/// (<see cref="Lab.SampleDriver"/>), not loaded at boot.
 /// </summary>
 public sealed class DefaultGuest
 {
@@ -21,11 +23,12 @@ public sealed class DefaultGuest
     /// busybox acpid through /dev/input/event*, and acpid powers off.</summary>
     public static readonly string[] Modules = ["evdev", "button"];
 
-    private DefaultGuest(string kernel, string initramfs, GuestVariant variant)
+    private DefaultGuest(string kernel, string initramfs, GuestVariant variant, string? sampleDriver)
     {
         Kernel = kernel;
         Initramfs = initramfs;
         Variant = variant;
+        SampleDriver = sampleDriver;
     }
 
     /// <summary>The stock kernel's path on the host.</summary>
@@ -36,6 +39,10 @@ public sealed class DefaultGuest
 
     /// <summary>Which variant the initramfs was built as.</summary>
     public GuestVariant Variant { get; }
+
+    /// <summary>The host path of the vireo_sample.ko the initramfs carries at
+    /// <see cref="Lab.SampleDriver.GuestPath"/>, or null when it carries none.</summary>
+    public string? SampleDriver { get; }
 
     /// <summary>The default guest's /init: a stock busybox userland, nothing Vireo-specific in the kernel.</summary>
     public static string InitScript => InitScriptFor(GuestVariant.Default);
@@ -68,9 +75,12 @@ public sealed class DefaultGuest
 
     /// <summary>Gets the kernel (apt, cached) and builds the initramfs into the cache if it is
     /// missing or older than this build of Vireo's /init. <paramref name="flavour"/> picks the
-    /// Debian kernel; the initramfs carries that kernel's own modules.</summary>
+    /// Debian kernel; the initramfs carries that kernel's own modules. With
+    /// <paramref name="sampleDriverCheckout"/> (a Vireo checkout), the default variant also
+    /// carries the sample device's guest driver, built there for that kernel.</summary>
     public static DefaultGuest Prepare(LabCache? cache = null, TextWriter? progress = null,
-        GuestVariant variant = GuestVariant.Default, KernelFlavour flavour = KernelFlavour.Cloud)
+        GuestVariant variant = GuestVariant.Default, KernelFlavour flavour = KernelFlavour.Cloud,
+        string? sampleDriverCheckout = null)
     {
         cache ??= LabCache.Default();
         HostPackages.EnsureInstalled(["busybox-static"], progress);
@@ -80,18 +90,23 @@ public sealed class DefaultGuest
         // Modules are the kernel's own, so the image is per kernel release; without modules any
         // kernel can boot it.
         string release = ModulesFor(variant).Count == 0 ? "" : $"-{kernel.Release}";
-        string path = Path.Combine(cache.Directory("guests"), $"{name}{release}-{ScriptHash(variant)}.cpio.gz");
+        // The no-module variant boots any kernel, so it carries no kernel-specific driver.
+        string? driver = sampleDriverCheckout is not null && variant != GuestVariant.NoModules
+            ? Lab.SampleDriver.Build(sampleDriverCheckout, kernel.Release, cache, progress)
+            : null;
+        string withDriver = driver is null ? "" : $"-driver{FileHash(driver)}";
+        string path = Path.Combine(cache.Directory("guests"), $"{name}{release}-{ScriptHash(variant)}{withDriver}.cpio.gz");
         if (!File.Exists(path))
         {
             progress?.WriteLine($"lab: building the {name} guest initramfs at {path}");
             string temporary = path + ".tmp";
             using (FileStream file = File.Create(temporary))
             {
-                Write(file, busybox, ModulesFor(variant).Select(kernel.Module).ToList(), variant);
+                Write(file, busybox, ModulesFor(variant).Select(kernel.Module).ToList(), variant, driver);
             }
             File.Move(temporary, path, overwrite: true);
         }
-        return new DefaultGuest(kernel.Vmlinuz, path, variant);
+        return new DefaultGuest(kernel.Vmlinuz, path, variant, driver);
     }
 
     /// <summary>Encodes a script for <see cref="GuestMarkers.ScriptParameter"/> on the command line.</summary>
@@ -106,7 +121,9 @@ public sealed class DefaultGuest
     /// <param name="busybox">The static busybox binary on the host.</param>
     /// <param name="modules">Host paths of the kernel modules to include and load.</param>
     /// <param name="variant">Which /init to write.</param>
-    public static void Write(Stream output, string busybox, IReadOnlyList<string> modules, GuestVariant variant = GuestVariant.Default)
+    /// <param name="sampleDriver">The host path of vireo_sample.ko to carry at <see cref="Lab.SampleDriver.GuestPath"/>, or null.</param>
+    public static void Write(Stream output, string busybox, IReadOnlyList<string> modules, GuestVariant variant = GuestVariant.Default,
+        string? sampleDriver = null)
     {
         using var gzip = new GZipStream(output, CompressionLevel.Optimal, leaveOpen: true);
         using var cpio = new CpioWriter(gzip, leaveOpen: true);
@@ -124,7 +141,20 @@ public sealed class DefaultGuest
         {
             cpio.AddFile($"lib/modules/{Path.GetFileName(module)}", File.ReadAllBytes(module));
         }
+        if (sampleDriver is not null)
+        {
+            // Outside lib/modules, whose *.ko /init loads at boot.
+            string guestPath = Lab.SampleDriver.GuestPath.TrimStart('/');
+            cpio.AddDirectory(Path.GetDirectoryName(guestPath)!);
+            cpio.AddFile(guestPath, File.ReadAllBytes(sampleDriver));
+        }
         cpio.Finish();
+    }
+
+    private static string FileHash(string path)
+    {
+        using FileStream file = File.OpenRead(path);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(file))[..12];
     }
 
     private static string ScriptHash(GuestVariant variant)

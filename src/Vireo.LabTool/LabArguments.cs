@@ -52,6 +52,33 @@ internal sealed class LabArguments(string command, IEnumerable<string> args)
         return value;
     }
 
+    /// <summary>Every value of a repeatable option, in the order given.</summary>
+    public IReadOnlyList<string> All(string name)
+    {
+        var values = new List<string>();
+        for (int i = 0; i < _args.Count; i++)
+        {
+            string arg = _args[i];
+            if (arg == name)
+            {
+                if (i + 1 >= _args.Count || _args[i + 1].StartsWith("--", StringComparison.Ordinal))
+                {
+                    throw new UsageException($"{command}: {name} needs a value");
+                }
+                values.Add(_args[i + 1]);
+                _args.RemoveRange(i, 2);
+                i--;
+            }
+            else if (arg.StartsWith(name + "=", StringComparison.Ordinal))
+            {
+                values.Add(arg[(name.Length + 1)..]);
+                _args.RemoveAt(i);
+                i--;
+            }
+        }
+        return values;
+    }
+
     public uint UInt(string name, uint defaultValue, uint min, uint max)
     {
         string? text = Option(name);

@@ -1,10 +1,20 @@
+using Vireo.Lab;
+
 namespace Vireo.LabTool;
 
 /// <summary>`vireo-lab run`'s arguments: the lab's own options, and the `vireo run` options it
 /// forwards untouched (the vireo inside the lab parses and checks those). Kernel and initramfs
-/// are host paths that the lab copies in; --append is extended for the lab's console.</summary>
+/// are host paths that the lab copies in; --append is extended for the lab's console.
+/// `--vfio-user sample[,id=NAME]` starts a sample device server in L1 and becomes vireo's
+/// `--vfio-user SOCKET,id=NAME`; `--l1 CMD` runs a command in L1 once vireo is up.</summary>
 internal sealed record LabRunArguments
 {
+    /// <summary>vireo's API socket in L1 when the user names none and an L1 command needs one.</summary>
+    public const string DefaultApiSocket = SampleDeviceInL1.RunDirectory + "/api.sock";
+
+    /// <summary>The one device kind the lab can serve.</summary>
+    public const string SampleKind = "sample";
+
     /// <summary>The guest shell's line-editing width: busybox reads COLUMNS before the tty's
     /// size, and a serial tty reports none, so ash would assume 80 columns and wrap typed
     /// commands mid-word in the log. Kernel parameters with no dot reach /init's environment.</summary>
@@ -26,6 +36,15 @@ internal sealed record LabRunArguments
 
     public Vireo.Lab.KernelFlavour KernelFlavour { get; init; }
 
+    /// <summary>The sample device servers to start in L1, in the order given.</summary>
+    public IReadOnlyList<SampleDeviceInL1> Devices { get; init; } = [];
+
+    /// <summary>The shell command to run in L1 alongside vireo, or null.</summary>
+    public string? L1Command { get; init; }
+
+    /// <summary>The vireo-device to copy into L1 (only with <see cref="Devices"/>).</summary>
+    public string? VireoDevice { get; init; }
+
     /// <summary>The other `vireo run` options, in the order given.</summary>
     public IReadOnlyList<string> Forwarded { get; init; } = [];
 
@@ -38,6 +57,13 @@ internal sealed record LabRunArguments
         string? kernel = reader.Option("--kernel");
         string? initramfs = reader.Option("--initramfs");
         string? append = reader.Option("--append");
+        IReadOnlyList<SampleDeviceInL1> devices = ParseDevices(reader.All("--vfio-user"));
+        string? l1 = reader.Option("--l1");
+        if (l1 is not null && l1.Trim().Length == 0)
+        {
+            throw new UsageException("run: --l1 needs a shell command");
+        }
+        string? vireoDevice = reader.Option("--vireo-device");
         (Vireo.Lab.GuestVariant guest, Vireo.Lab.KernelFlavour flavour) = GuestChoices.Read(reader);
         if (reader.Option("--serial") is not null)
         {
@@ -61,9 +87,64 @@ internal sealed record LabRunArguments
             Append = append,
             Guest = guest,
             KernelFlavour = flavour,
+            Devices = devices,
+            L1Command = l1,
+            VireoDevice = vireoDevice,
             Forwarded = [.. reader.Remaining],
         };
     }
+
+    /// <summary>`sample` or `sample,id=NAME`; unnamed devices are sample0, sample1, ... by position.</summary>
+    private static List<SampleDeviceInL1> ParseDevices(IReadOnlyList<string> values)
+    {
+        var devices = new List<SampleDeviceInL1>();
+        for (int i = 0; i < values.Count; i++)
+        {
+            string[] parts = values[i].Split(',');
+            bool named = parts.Length == 2 && parts[1].StartsWith("id=", StringComparison.Ordinal);
+            if (parts[0] != SampleKind || (parts.Length != 1 && !named))
+            {
+                throw new UsageException($"run: --vfio-user takes {SampleKind}[,id=NAME] (the lab's sample device, served in L1), not '{values[i]}'");
+            }
+            string id = named ? parts[1]["id=".Length..] : $"{SampleKind}{i}";
+            if (!SampleDeviceInL1.IsValidId(id))
+            {
+                throw new UsageException($"run: --vfio-user id '{id}' must be 1 to 32 letters, digits, '-' or '_'");
+            }
+            if (devices.Any(d => d.Id == id))
+            {
+                throw new UsageException($"run: --vfio-user id '{id}' is given twice");
+            }
+            devices.Add(new SampleDeviceInL1(id));
+        }
+        return devices;
+    }
+
+    /// <summary>vireo's API socket in L1: the one the user forwards with --api-socket, else
+    /// <see cref="DefaultApiSocket"/> when an L1 command needs one, else null.</summary>
+    public string? ApiSocket => ForwardedApiSocket ?? (L1Command is null ? null : DefaultApiSocket);
+
+    private string? ForwardedApiSocket
+    {
+        get
+        {
+            for (int i = 0; i < Forwarded.Count; i++)
+            {
+                if (Forwarded[i] == "--api-socket" && i + 1 < Forwarded.Count)
+                {
+                    return Forwarded[i + 1];
+                }
+                if (Forwarded[i].StartsWith("--api-socket=", StringComparison.Ordinal))
+                {
+                    return Forwarded[i]["--api-socket=".Length..];
+                }
+            }
+            return null;
+        }
+    }
+
+    /// <summary>Whether the run needs <see cref="L1RunScript"/> (devices or an L1 command) rather than the plain vireo line.</summary>
+    public bool NeedsScript => Devices.Count > 0 || L1Command is not null;
 
     /// <summary>The words after `vireo run` inside L1, with the guest at <paramref name="kernelInL1"/>.</summary>
     public IReadOnlyList<string> VireoRunWords(string kernelInL1, string? initramfsInL1)
@@ -75,6 +156,16 @@ internal sealed record LabRunArguments
             words.Add(initramfsInL1);
         }
         words.AddRange(Forwarded);
+        foreach (SampleDeviceInL1 device in Devices)
+        {
+            words.Add("--vfio-user");
+            words.Add(device.VireoRunOption);
+        }
+        if (L1Command is not null && ForwardedApiSocket is null)
+        {
+            words.Add("--api-socket");
+            words.Add(DefaultApiSocket);
+        }
         words.Add("--append");
         words.Add(Append is null ? ConsoleWidthParameter : $"{Append} {ConsoleWidthParameter}");
         return words;

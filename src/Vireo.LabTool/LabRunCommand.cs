@@ -11,6 +11,7 @@ internal static class LabRunCommand
     public const string Help = """
         Usage: vireo-lab run [vireo run options] [--input TEXT] [--timeout SECONDS] [--vireo PATH]
                              [--guest default|no-modules] [--kernel-flavour cloud|generic]
+                             [--vfio-user sample[,id=NAME]]... [--l1 COMMAND] [--vireo-device PATH]
 
         Runs `vireo run` inside the nested lab: QEMU (TCG) emulates an AMD CPU with SVM and
         nested paging, boots Debian's stock cloud kernel with kvm-amd (L1), and the NativeAOT
@@ -31,9 +32,23 @@ internal static class LabRunCommand
           --guest G         the default guest's variant: default, or no-modules (an
                             initramfs that loads no module at all)
           --kernel-flavour F  the default guest's Debian kernel: cloud (default) or generic
+          --vfio-user sample[,id=NAME]
+                            start the sample device server (vireo-device) in L1 on
+                            /run/vireo-lab/NAME.sock (pid in NAME.pid) and assign it:
+                            vireo run gets --vfio-user SOCKET,id=NAME. Repeatable; NAME
+                            defaults to sample0, sample1, ... by position. The default
+                            guest then carries its driver at /lib/vireo/vireo_sample.ko
+                            (built from this checkout; not loaded at boot)
+          --l1 COMMAND      a shell command run in L1 once vireo's API socket exists
+                            ($VIREO_API_SOCKET; /run/vireo-lab/api.sock unless you give
+                            --api-socket); its output lines start with "[l1] " and end
+                            with "[l1] exit N". It gets 5 s after vireo exits, then stops
+          --vireo-device PATH  the NativeAOT vireo-device to copy into the lab
+                            (default: $VIREO_DEVICE_BINARY, or tools/vireo-device.sh)
 
-        Packages (qemu-system-x86, busybox-static, cpio, xz-utils) are installed with
-        apt-get when missing (root or sudo), the kernel is downloaded once into the cache.
+        Packages (qemu-system-x86, busybox-static, cpio, xz-utils; with --vfio-user the
+        guest kernel's linux-headers) are installed with apt-get when missing (root or
+        sudo), the kernel is downloaded once into the cache.
         """;
 
     private const string L2Kernel = "/l2/vmlinuz";
@@ -52,23 +67,26 @@ internal static class LabRunCommand
         CheckGuestFiles(options);
 
         string vireo = VireoBinary.Locate(options.Vireo, stderr);
+        string? device = options.Devices.Count > 0 ? VireoBinary.LocateDevice(options.VireoDevice, stderr) : null;
         LabEnvironment lab = LabEnvironment.Prepare(progress: stderr);
+        // The sample device's guest driver rides in the default guest when a device is assigned
+        // and this is a checkout to build it from.
+        string? driverCheckout = options.Devices.Count > 0 ? VireoBinary.Checkout() : null;
+        if (options.Devices.Count > 0 && options.Kernel is null && driverCheckout is null)
+        {
+            await stderr.WriteLineAsync($"vireo-lab: not in a Vireo checkout, so the guest has no {SampleDriver.GuestPath}");
+        }
         (string kernel, string? initramfs) = (options.Kernel, options.Initramfs) switch
         {
             (string k, var i) => (k, i),
-            _ => GuestFiles(DefaultGuest.Prepare(lab.Cache, stderr, options.Guest, options.KernelFlavour)),
+            _ => GuestFiles(DefaultGuest.Prepare(lab.Cache, stderr, options.Guest, options.KernelFlavour, driverCheckout)),
         };
 
         string temp = Directory.CreateTempSubdirectory("vireo-lab-").FullName;
         try
         {
             L1ImageBuilder image = lab.NewL1Image();
-            image.AddProgram(vireo, VireoInL1);
-            image.AddFile(kernel, L2Kernel);
-            if (initramfs is not null)
-            {
-                image.AddFile(initramfs, L2Initramfs);
-            }
+            AddPayload(image, vireo, device, kernel, initramfs);
             string l1 = image.WriteTo(Path.Combine(temp, "l1.cpio.gz"));
 
             await stderr.WriteLineAsync("vireo-lab: booting the lab (L1: Debian's kernel under QEMU TCG, emulated AMD SVM)...");
@@ -91,13 +109,41 @@ internal static class LabRunCommand
     internal static async Task<int> RunInL1Async(L1Machine machine, LabRunArguments options, string vireoInL1,
         string kernelInL1, string? initramfsInL1, TextWriter stdout)
     {
-        string command = L2Command.Build(
-            [vireoInL1, "run", .. options.VireoRunWords(kernelInL1, initramfsInL1)],
-            options.Input?.Replace("\\n", "\n", StringComparison.Ordinal));
+        string command = Command(options, vireoInL1, kernelInL1, initramfsInL1);
         LabCommandResult result = await machine.RunAsync(command, TimeSpan.FromSeconds(options.TimeoutSeconds),
             onOutputLine: line => stdout.WriteLine(ConsoleRelay.ForDisplay(line)));
         await stdout.FlushAsync();
         return result.ExitStatus;
+    }
+
+    /// <summary>What `run` puts in L1 besides the lab itself: vireo, vireo-device when devices
+    /// are assigned, and the guest.</summary>
+    internal static void AddPayload(L1ImageBuilder image, string vireo, string? device, string kernel, string? initramfs)
+    {
+        image.AddProgram(vireo, VireoInL1);
+        if (device is not null)
+        {
+            image.AddProgram(device, SampleDeviceInL1.Program);
+        }
+        image.AddFile(kernel, L2Kernel);
+        if (initramfs is not null)
+        {
+            image.AddFile(initramfs, L2Initramfs);
+        }
+    }
+
+    /// <summary>The shell command that runs vireo in L1: the plain vireo line, or, with devices
+    /// or an L1 command, <see cref="L1RunScript"/> (L1 runs a command as a script file, so
+    /// it may span lines).</summary>
+    internal static string Command(LabRunArguments options, string vireoInL1, string kernelInL1, string? initramfsInL1)
+    {
+        string[] words = [vireoInL1, "run", .. options.VireoRunWords(kernelInL1, initramfsInL1)];
+        string? input = options.Input?.Replace("\\n", "\n", StringComparison.Ordinal);
+        if (!options.NeedsScript)
+        {
+            return L2Command.Build(words, input);
+        }
+        return L1RunScript.Build(words, input, options.Devices, options.L1Command, options.ApiSocket);
     }
 
     private static (string, string?) GuestFiles(DefaultGuest guest) => (guest.Kernel, guest.Initramfs);

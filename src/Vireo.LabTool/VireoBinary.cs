@@ -3,35 +3,55 @@ using Vireo.Lab;
 namespace Vireo.LabTool;
 
 /// <summary>Finds the NativeAOT `vireo` the lab copies into L1 (it needs only libc there, which
-/// a framework-dependent build would not), building it in a source checkout when stale.</summary>
+/// a framework-dependent build would not), building it in a source checkout when stale; and the
+/// same for `vireo-device`, the sample vfio-user device server.</summary>
 internal static class VireoBinary
 {
     public const string EnvironmentVariable = "VIREO_BINARY";
+
+    public const string DeviceEnvironmentVariable = "VIREO_DEVICE_BINARY";
+
+    private static readonly NativeProgram s_vireo = new("vireo", "--vireo", EnvironmentVariable, "src/Vireo.Cli", "tools/vireo.sh");
+
+    private static readonly NativeProgram s_device = new("vireo-device", "--vireo-device", DeviceEnvironmentVariable, "src/Vireo.SampleDevice", "tools/vireo-device.sh");
 
     /// <summary>In order: <paramref name="explicitPath"/> (--vireo), $VIREO_BINARY, a `vireo`
     /// beside this program (an installed pair), then the checkout's tools/vireo.sh, which
     /// publishes artifacts/vireo/vireo when sources changed; its progress goes to
     /// <paramref name="progress"/>.</summary>
-    public static string Locate(string? explicitPath, TextWriter progress, string? searchFrom = null)
+    public static string Locate(string? explicitPath, TextWriter progress, string? searchFrom = null) =>
+        Locate(s_vireo, explicitPath, progress, searchFrom);
+
+    /// <summary>The NativeAOT `vireo-device`, found as <see cref="Locate(string?, TextWriter, string?)"/>
+    /// finds vireo: --vireo-device, $VIREO_DEVICE_BINARY, beside this program, or
+    /// tools/vireo-device.sh in the checkout.</summary>
+    public static string LocateDevice(string? explicitPath, TextWriter progress, string? searchFrom = null) =>
+        Locate(s_device, explicitPath, progress, searchFrom);
+
+    /// <summary>The Vireo checkout this program runs from (or the current directory is in), or null.</summary>
+    public static string? Checkout(string? searchFrom = null) =>
+        RepositoryRoot(searchFrom ?? AppContext.BaseDirectory) ?? RepositoryRoot(Environment.CurrentDirectory);
+
+    private static string Locate(NativeProgram program, string? explicitPath, TextWriter progress, string? searchFrom)
     {
-        string? given = explicitPath ?? (Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : null);
+        string? given = explicitPath ?? (Environment.GetEnvironmentVariable(program.EnvironmentVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : null);
         if (given is not null)
         {
-            return RequireNative(Path.GetFullPath(given));
+            return RequireNative(program, Path.GetFullPath(given));
         }
-        string beside = Path.Combine(AppContext.BaseDirectory, "vireo");
+        string beside = Path.Combine(AppContext.BaseDirectory, program.Name);
         if (File.Exists(beside) && IsNative(beside))
         {
             return beside;
         }
-        string? root = RepositoryRoot(searchFrom ?? AppContext.BaseDirectory) ?? RepositoryRoot(Environment.CurrentDirectory);
+        string? root = Checkout(searchFrom);
         if (root is null)
         {
             throw new LabException(
-                $"no NativeAOT vireo to copy into the lab: pass --vireo PATH or set {EnvironmentVariable} " +
-                "(build one with `dotnet publish src/Vireo.Cli -c Release -r linux-x64 -p:PublishAot=true -o out`)");
+                $"no NativeAOT {program.Name} to copy into the lab: pass {program.Option} PATH or set {program.EnvironmentVariable} " +
+                $"(build one with `{program.PublishCommand}`)");
         }
-        return BuildInCheckout(root, progress);
+        return BuildInCheckout(program, root, progress);
     }
 
     /// <summary>A NativeAOT program is one ELF file; a framework-dependent build is a small
@@ -52,31 +72,36 @@ internal static class VireoBinary
         return null;
     }
 
-    private static string RequireNative(string path)
+    private static string RequireNative(NativeProgram program, string path)
     {
         if (!File.Exists(path))
         {
-            throw new LabException($"the vireo binary {path} does not exist");
+            throw new LabException($"the {program.Name} binary {path} does not exist");
         }
         if (!IsNative(path))
         {
             throw new LabException(
-                $"{path} is not a NativeAOT vireo (the lab copies it into L1, which has no .NET); " +
-                "publish one with `dotnet publish src/Vireo.Cli -c Release -r linux-x64 -p:PublishAot=true -o out` or use tools/vireo.sh");
+                $"{path} is not a NativeAOT {program.Name} (the lab copies it into L1, which has no .NET); " +
+                $"publish one with `{program.PublishCommand}` or use {program.Script}");
         }
         return path;
     }
 
-    private static string BuildInCheckout(string root, TextWriter progress)
+    private static string BuildInCheckout(NativeProgram program, string root, TextWriter progress)
     {
-        string script = Path.Combine(root, "tools", "vireo.sh");
+        string script = Path.Combine(root, program.Script);
         // --build-only prints the binary's path on stdout; its build progress goes to stderr.
         ProcessResult result = ProcessRunner.Run(script, ["--build-only"], onStandardError: line => progress.WriteLine(line));
         string path = result.StandardOutput.Trim();
         if (!result.Succeeded || path.Length == 0)
         {
-            throw new LabException($"{script} --build-only failed (exit {result.ExitCode}); the NativeAOT vireo could not be built:\n{result.Tail()}");
+            throw new LabException($"{script} --build-only failed (exit {result.ExitCode}); the NativeAOT {program.Name} could not be built:\n{result.Tail()}");
         }
-        return RequireNative(path);
+        return RequireNative(program, path);
+    }
+
+    private sealed record NativeProgram(string Name, string Option, string EnvironmentVariable, string Project, string Script)
+    {
+        public string PublishCommand => $"dotnet publish {Project} -c Release -r linux-x64 -p:PublishAot=true -o out";
     }
 }

@@ -16,7 +16,30 @@ public static class E820Map
     /// split around the reserved window from <see cref="EbdaStart"/> to <see
     /// cref="HighMemoryStart"/>.
     /// </summary>
-    public static IReadOnlyList<E820Entry> For(GuestMemory memory)
+    public static IReadOnlyList<E820Entry> For(GuestMemory memory) => For(memory, []);
+
+    /// <summary>
+    /// <see cref="For(GuestMemory)"/> plus <paramref name="reserved"/> (device windows the
+    /// guest must not use as RAM and may look up, such as PCI ECAM), in address order.
+    /// </summary>
+    /// <exception cref="ArgumentException">A reserved range overlaps RAM or the legacy hole.</exception>
+    public static IReadOnlyList<E820Entry> For(GuestMemory memory, IReadOnlyList<E820Entry> reserved)
+    {
+        ArgumentNullException.ThrowIfNull(reserved);
+        List<E820Entry> entries = Ram(memory);
+        foreach (E820Entry r in reserved)
+        {
+            if (r.Size == 0 || r.Address + r.Size < r.Address || entries.Any(e => r.Address < e.Address + e.Size && e.Address < r.Address + r.Size))
+            {
+                throw new ArgumentException($"reserved e820 range 0x{r.Address:x}+0x{r.Size:x} is empty, wraps or overlaps the memory map", nameof(reserved));
+            }
+            entries.Add(r);
+        }
+        entries.Sort(static (a, b) => a.Address.CompareTo(b.Address));
+        return entries;
+    }
+
+    private static List<E820Entry> Ram(GuestMemory memory)
     {
         var entries = new List<E820Entry>();
         foreach (GuestRegion region in memory.Regions)

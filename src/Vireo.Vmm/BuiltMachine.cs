@@ -15,13 +15,14 @@ public sealed class BuiltMachine : IDisposable
     private readonly List<ISuspendable> _suspendables;
 
     internal BuiltMachine(Machine machine, PlatformResources resources, AcpiPmDevice powerManagement, LowPowerIdleDevice lowPowerIdle,
-        List<ISuspendable> suspendables, List<IDisposable> owned, Serial8250? console = null, ConsoleInputPump? consoleInput = null,
+        PciRootBus pci, List<ISuspendable> suspendables, List<IDisposable> owned, Serial8250? console = null, ConsoleInputPump? consoleInput = null,
         PanicDetector? panic = null)
     {
         Machine = machine;
         Resources = resources;
         PowerManagement = powerManagement;
         LowPowerIdle = lowPowerIdle;
+        Pci = pci;
         _suspendables = suspendables;
         _owned = owned;
         Console = console;
@@ -40,6 +41,9 @@ public sealed class BuiltMachine : IDisposable
 
     /// <summary>The guest's Low Power S0 Idle device, whose _DSM traps report s2idle entry and exit.</summary>
     public LowPowerIdleDevice LowPowerIdle { get; }
+
+    /// <summary>The PCI root bus: the host bridge, the attached functions and where their BARs decode.</summary>
+    public PciRootBus Pci { get; }
 
     /// <summary>The devices the control loop puts to sleep and wakes with the vCPUs, in the order
     /// they sleep (they wake in reverse).</summary>

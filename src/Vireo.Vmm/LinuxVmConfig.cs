@@ -26,4 +26,7 @@ public sealed record LinuxVmConfig
 
     /// <summary>Private huge-page RAM, or a memfd device processes can map.</summary>
     public GuestMemoryBacking MemoryBacking { get; init; } = GuestMemoryBacking.Private;
+
+    /// <summary>The PCI functions to attach to the root bus, in order.</summary>
+    public IReadOnlyList<PciAttachment> PciFunctions { get; init; } = [];
 }

@@ -25,6 +25,7 @@ public sealed class Machine : IDisposable
     private readonly Lock _parkGate = new(); // Park's marks and Unpark's releases never interleave
     private MachineExit? _exit;
     private bool _disposed;
+    private int _nextMemorySlot;
 
     private Machine(MachineConfig config, KvmVm vm, GuestMemory memory, Bus<PioAddress> pio, Bus<MmioAddress> mmio, KvmVcpu[] vcpus, KvmCoalescedRing? ring)
     {
@@ -34,6 +35,8 @@ public sealed class Machine : IDisposable
         Pio = pio;
         Mmio = mmio;
         _coalesced = ring is null ? null : new CoalescedWrites(ring, pio, mmio);
+        // RAM took slots 0..n-1 (Create).
+        _nextMemorySlot = memory.Regions.Count;
         _runners = new VcpuRunner[vcpus.Length];
         for (int i = 0; i < vcpus.Length; i++)
         {
@@ -127,6 +130,10 @@ public sealed class Machine : IDisposable
             ? GuestMemory.Create(backing, (new GuestAddress(0), low))
             : GuestMemory.Create(backing, (new GuestAddress(0), low), (MemoryLayout.HighRamStart, bytes - low));
     }
+
+    /// <summary>A KVM memory slot number no one uses yet, for memory other than RAM (a device's
+    /// BAR memory); slots are never reused, so a deleted slot's number stays retired.</summary>
+    public uint AllocateMemorySlot() => (uint)(Interlocked.Increment(ref _nextMemorySlot) - 1);
 
     /// <summary>
     /// Lets guest writes to [port, port+length) skip the exit: KVM queues them and every vCPU

@@ -3,6 +3,7 @@ using Vireo.Devices;
 using Vireo.Kvm;
 using Vireo.Loader;
 using Vireo.Memory;
+using Vireo.Pci;
 using Vireo.Vmm.X86;
 
 namespace Vireo.Vmm;
@@ -30,11 +31,15 @@ public static class MachineBuilder
     /// <summary>The CMOS RTC's index port (data follows).</summary>
     public static readonly PioAddress Rtc = new(0x70);
 
+    /// <summary>The first port the PCI root bus places I/O BARs at; 0xD00-0xFFF stays free, as on PCs.</summary>
+    public static readonly PioAddress PciIoBarBase = new(0x1000);
+
     /// <summary>
     /// A PC that boots a Linux bzImage through the 64-bit boot protocol: in-kernel
     /// PIC/IOAPIC/LAPIC and PIT, an 8250 console on COM1, the i8042 for reset, the CMOS RTC, the
-    /// ACPI PM block and LPS0 device, and an MP table for SMP. A bad kernel or initramfs fails
-    /// with <see cref="KernelImageException"/> before any VM exists.
+    /// ACPI PM block and LPS0 device, the PCI root bus with the configured functions, and an MP
+    /// table for SMP. A bad kernel or initramfs fails with <see cref="KernelImageException"/>
+    /// before any VM exists.
     /// </summary>
     public static BuiltMachine BuildLinux(KvmSystem kvm, LinuxVmConfig config, Action<ReadOnlySpan<byte>> consoleOutput, Action<string>? warn = null)
     {
@@ -57,12 +62,13 @@ public static class MachineBuilder
             var input = new ConsoleInputPump(console);
             owned.Add(input);
             (AcpiPmDevice pm, LowPowerIdleDevice lps) = AddPowerManagement(machine, resources, new KvmIrqLine(machine.Vm, AcpiPlatform.SciIrq), owned);
+            PciRootBus pci = AddPciRoot(machine.Pio, machine.Mmio, resources, config.MemoryBytes, config.PciFunctions, warn, BarMemorySlots(machine, owned, warn));
             List<ISuspendable> suspendables = [.. AddLegacyDevices(machine, resources, config, console), pm, input];
 
             // The DSDT is what the devices describe of themselves.
-            PlacedAcpiTables acpi = new AcpiPlatform(config.Cpus, DeviceAml(pm, lps)).WriteTo(machine.Memory);
-            LoadKernel(kvm, machine, kernel, config, initramfs, acpi);
-            return new BuiltMachine(machine, resources, pm, lps, suspendables, owned, console, input, panic);
+            PlacedAcpiTables acpi = new AcpiPlatform(config.Cpus, DeviceAml(pm, lps, pci), mcfg: new Mcfg(pci.McfgAllocation)).WriteTo(machine.Memory);
+            LoadKernel(kvm, machine, kernel, config, initramfs, acpi, pci.Layout);
+            return new BuiltMachine(machine, resources, pm, lps, pci, suspendables, owned, console, input, panic);
         }
         catch
         {
@@ -74,8 +80,8 @@ public static class MachineBuilder
 
     /// <summary>
     /// A machine with no guest loaded and no irqchip — for benchmarks and tests that write their
-    /// own guest code — with the same power-management devices at the same ports as
-    /// <see cref="BuildLinux"/>, so the control loop drives it exactly as a Linux guest's.
+    /// own guest code — with the same power-management devices and PCI root bus at the same
+    /// resources as <see cref="BuildLinux"/>, so the control loop drives it exactly as a Linux guest's.
     /// </summary>
     public static BuiltMachine BuildBare(KvmSystem kvm, MachineConfig config, Action<string>? warn = null)
     {
@@ -87,7 +93,8 @@ public static class MachineBuilder
             PlatformResources resources = PlatformResources.ForPc(AcpiPmDevice.GpeCount);
             IInterruptLine sci = config.InKernelIrqchip ? new KvmIrqLine(machine.Vm, AcpiPlatform.SciIrq) : new NoInterruptLine();
             (AcpiPmDevice pm, LowPowerIdleDevice lps) = AddPowerManagement(machine, resources, sci, owned);
-            return new BuiltMachine(machine, resources, pm, lps, [pm], owned);
+            PciRootBus pci = AddPciRoot(machine.Pio, machine.Mmio, resources, config.MemoryBytes, config.PciFunctions, warn, BarMemorySlots(machine, owned, warn));
+            return new BuiltMachine(machine, resources, pm, lps, pci, [pm], owned);
         }
         catch
         {
@@ -110,7 +117,9 @@ public static class MachineBuilder
             owned.Add(pm);
             ReservePowerManagement(resources);
             var lps = new LowPowerIdleDevice(AllocateLowPowerIdlePort(resources));
-            return new AcpiPlatform(config.Cpus, DeviceAml(pm, lps));
+            // Buses of its own: nothing runs, only the root bus's layout and slots matter.
+            PciRootBus pci = AddPciRoot(new Bus<PioAddress>("pio"), new Bus<MmioAddress>("mmio"), resources, config.MemoryBytes, config.PciFunctions, warn: null, barPlaced: null);
+            return new AcpiPlatform(config.Cpus, DeviceAml(pm, lps, pci), mcfg: new Mcfg(pci.McfgAllocation));
         }
         finally
         {
@@ -119,7 +128,49 @@ public static class MachineBuilder
     }
 
     /// <summary>What the DSDT is made of: each device in ACPI describes itself.</summary>
-    private static IEnumerable<IAml> DeviceAml(AcpiPmDevice pm, LowPowerIdleDevice lps) => [pm, .. HostGpes.Aml(), lps];
+    private static IEnumerable<IAml> DeviceAml(AcpiPmDevice pm, LowPowerIdleDevice lps, PciRootBus pci) => [pm, .. HostGpes.Aml(), lps, pci];
+
+    /// <summary>
+    /// The PCI root bus at resources from <paramref name="resources"/>: the 32-bit BAR window
+    /// first in the MMIO hole (512 MiB at 0xC0000000), the ECAM window after it, the 64-bit window
+    /// above RAM, ports 0xCF8-0xCFF and 0x1000-0xFFFF for I/O BARs, and four GSIs for INTx; then
+    /// the configured functions, in order.
+    /// </summary>
+    private static PciRootBus AddPciRoot(Bus<PioAddress> pio, Bus<MmioAddress> mmio, PlatformResources resources, ulong memoryBytes,
+        IReadOnlyList<PciAttachment> functions, Action<string>? warn, Action<IPciFunction, PciBarDescriptor, MmioAddress?>? barPlaced)
+    {
+        ResourceAssignment window32 = resources.Allocate(ResourceKind.Mmio, MemoryLayout.PciMemory32Size, "PCI 32-bit BAR window", alignment: MemoryLayout.PciMemory32Size);
+        ResourceAssignment ecam = resources.Allocate(ResourceKind.Mmio, PciRootBus.EcamSize, "PCI ECAM (bus 0)", alignment: PciRootBus.EcamSize);
+        ResourceAssignment window64 = resources.Reserve(ResourceKind.Mmio, MemoryLayout.PciMemory64Start(memoryBytes).Value, MemoryLayout.PciMemory64Size, "PCI 64-bit BAR window");
+        resources.Reserve(ResourceKind.Pio, PciRootBus.ConfigPorts.Value, PciRootBus.ConfigPortCount, "PCI config ports");
+        const uint ioBarPorts = 0x1_0000 - 0x1000;
+        resources.Reserve(ResourceKind.Pio, PciIoBarBase.Value, ioBarPorts, "PCI I/O BARs");
+        ResourceAssignment intx = resources.Allocate(ResourceKind.Gsi, PciHostBridgeAml.IntxPins, "PCI INTA-INTD");
+        var layout = new PciRootBusLayout(
+            EcamBase: new MmioAddress(ecam.Start),
+            Memory32Base: new MmioAddress(window32.Start),
+            Memory32Size: window32.Length,
+            Memory64Base: new MmioAddress(window64.Start),
+            Memory64Size: window64.Length,
+            IoBarBase: PciIoBarBase,
+            IoBarSize: ioBarPorts,
+            IntxGsis: [.. Enumerable.Range(0, PciHostBridgeAml.IntxPins).Select(i => (uint)intx.Start + (uint)i)]);
+        var root = new PciRootBus(layout, pio, mmio, warn);
+        // Before any function is attached, so the first placements map their areas too.
+        root.MemoryBarPlaced += barPlaced;
+        foreach (PciAttachment attachment in functions)
+        {
+            try
+            {
+                root.Attach(attachment.Function, attachment.Slot);
+            }
+            catch (ArgumentException e)
+            {
+                throw new MachineBuildException($"cannot attach PCI function {attachment.Function.Id}: {e.Message}", e);
+            }
+        }
+        return root;
+    }
 
     private static Machine CreateMachine(KvmSystem kvm, MachineConfig config, Action<string>? warn)
     {
@@ -198,10 +249,23 @@ public static class MachineBuilder
         return [console, i8042, rtc];
     }
 
-    private static void LoadKernel(KvmSystem kvm, Machine machine, BzImage kernel, LinuxVmConfig config, byte[] initramfs, PlacedAcpiTables acpi)
+    /// <summary>The mmap areas of every PCI function's BARs as KVM memory slots, owned with the
+    /// machine's devices (disposed after the VM).</summary>
+    private static Action<IPciFunction, PciBarDescriptor, MmioAddress?> BarMemorySlots(Machine machine, List<IDisposable> owned, Action<string>? warn)
+    {
+        var slots = new PciBarMemorySlots(machine.Vm, machine.AllocateMemorySlot, warn);
+        owned.Add(slots);
+        return slots.OnMemoryBarPlaced;
+    }
+
+    private static void LoadKernel(KvmSystem kvm, Machine machine, BzImage kernel, LinuxVmConfig config, byte[] initramfs, PlacedAcpiTables acpi, PciRootBusLayout pci)
     {
         GuestMemory memory = machine.Memory;
-        LinuxBootInfo boot = LinuxLoader.Load(memory, kernel, config.Cmdline, initramfs, E820Map.For(memory), acpi.RsdpAddress);
+        // Linux uses ECAM early only where the e820 map reserves it (arch/x86/pci/mmconfig-shared.c
+        // pci_mmcfg_reserved: before ACPI's motherboard resources are parsed, the E820 check).
+        IReadOnlyList<E820Entry> e820 = E820Map.For(memory,
+            [new E820Entry { Address = pci.EcamBase.Value, Size = PciRootBus.EcamSize, Type = E820Type.Reserved }]);
+        LinuxBootInfo boot = LinuxLoader.Load(memory, kernel, config.Cmdline, initramfs, e820, acpi.RsdpAddress);
         // For kernels built with MP-table parsing and booted with acpi=off.
         MpTable.Write(memory, config.Cpus);
         LongModeSetup.WriteTables(memory, gibibytes: 4);

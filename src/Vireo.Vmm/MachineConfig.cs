@@ -17,6 +17,9 @@ public sealed record MachineConfig
     /// <summary>In-kernel PIC/IOAPIC/LAPIC and PIT, as every real guest needs.</summary>
     public bool InKernelIrqchip { get; init; } = true;
 
+    /// <summary>The PCI functions to attach to the root bus, in order.</summary>
+    public IReadOnlyList<PciAttachment> PciFunctions { get; init; } = [];
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for a shape KVM or the platform cannot have.</summary>
     public void Validate()
     {

@@ -205,7 +205,7 @@ public sealed class BadRequestTests
             using var cts = new CancellationTokenSource(TestApi.Timeout);
             while (await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token) > 0)
             {
-                // Drain whatever Kestrel answers until it closes the connection.
+                // Drain whatever the server answers until it closes the connection.
             }
         }
 

@@ -20,7 +20,23 @@ internal sealed class FakeVmController : IVmm
 
     public IReadOnlyList<string> Calls => [.. _calls];
 
+    /// <summary>When set, actions (not Info) wait for it before they are carried out, as the
+    /// control loop's reply can take a while; <see cref="Held"/> completes once one is waiting.</summary>
+    public Task? Gate { get; set; }
+
+    public TaskCompletionSource Held { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public Task<TReply> SendAsync<TReply>(VmmRequest<TReply> request)
+    {
+        if (Gate is Task gate && request is not GetVmInfo)
+        {
+            Held.TrySetResult();
+            return gate.ContinueWith(_ => Reply(request), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+        }
+        return Reply(request);
+    }
+
+    private Task<TReply> Reply<TReply>(VmmRequest<TReply> request)
     {
         try
         {

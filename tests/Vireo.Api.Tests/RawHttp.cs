@@ -38,6 +38,27 @@ internal static class RawHttp
         return (finalStatus, finalBody!);
     }
 
+    /// <summary>Connects, sends <paramref name="request"/> (if not empty) and returns everything the
+    /// server writes until it closes the connection.</summary>
+    public static async Task<string> ReadToCloseAsync(string socketPath, string request)
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath));
+        if (request.Length > 0)
+        {
+            await socket.SendAsync(Encoding.Latin1.GetBytes(request));
+        }
+        using var cts = new CancellationTokenSource(TestApi.Timeout);
+        var received = new MemoryStream();
+        byte[] buffer = new byte[4096];
+        int n;
+        while ((n = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token)) > 0)
+        {
+            received.Write(buffer, 0, n);
+        }
+        return Encoding.Latin1.GetString(received.ToArray());
+    }
+
     private static bool TryParse(string text, out int status, out string? body)
     {
         status = 0;

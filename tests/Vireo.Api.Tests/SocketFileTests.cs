@@ -59,6 +59,42 @@ public sealed class SocketFileTests
     }
 
     [Fact(Timeout = TestLimits.TestMs)]
+    public async Task StoppingClosesIdleConnectionsAtOnceAndLetsARequestInProgressFinish()
+    {
+        await using TestApi api = await TestApi.StartAsync();
+        var release = new TaskCompletionSource();
+        api.Vm.Gate = release.Task;
+        using var idle = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        await idle.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(api.SocketPath));
+        Task<(int Status, string Body)> pause = api.SendAsync("PUT", "/api/v1/vm.pause");
+        await api.Vm.Held.Task.WaitAsync(TestApi.Timeout);
+
+        Task stopping = api.Server.DisposeAsync().AsTask();
+        using var cts = new CancellationTokenSource(TestApi.Timeout);
+        int idleRead = await idle.ReceiveAsync(new byte[16], System.Net.Sockets.SocketFlags.None, cts.Token);
+        bool stoppedEarly = stopping.IsCompleted;
+        release.SetResult();
+        (int status, _) = await pause;
+        await stopping.WaitAsync(TestApi.Timeout);
+
+        Assert.Equal(0, idleRead);
+        Assert.False(stoppedEarly, "the server stopped before the request in progress was answered");
+        Assert.Equal(204, status);
+        Assert.Equal(["pause"], api.Vm.Calls);
+        Assert.False(File.Exists(api.SocketPath));
+    }
+
+    [Fact(Timeout = TestLimits.TestMs)]
+    public async Task AFailedStartIsReportedThroughTheTask()
+    {
+        using var directory = new TempDirectory();
+
+        Task<ApiServer> start = ApiServer.StartAsync(directory.Path, new FakeVmController());
+
+        await Assert.ThrowsAsync<IOException>(() => start);
+    }
+
+    [Fact(Timeout = TestLimits.TestMs)]
     public async Task TheSocketIsOwnerOnlyAndGoesAwayWithTheServer()
     {
         using var directory = new TempDirectory();
@@ -139,7 +175,8 @@ public sealed class SocketFileTests
         Assert.Equal($"no Vireo API at {directory.SocketPath}: is `vireo run --api-socket {directory.SocketPath}` running?", noFile.Message);
         Assert.Null(refused.StatusCode);
         Assert.StartsWith("no Vireo API at ", refused.Message);
-        Assert.IsType<System.Net.Sockets.SocketException>(refused.InnerException?.InnerException);
-        Assert.Equal(System.Net.Sockets.SocketError.ConnectionRefused, ((System.Net.Sockets.SocketException)refused.InnerException!.InnerException!).SocketErrorCode);
+        // The connect's own error, no longer wrapped in HttpClient's HttpRequestException.
+        var cause = Assert.IsType<System.Net.Sockets.SocketException>(refused.InnerException);
+        Assert.Equal(System.Net.Sockets.SocketError.ConnectionRefused, cause.SocketErrorCode);
     }
 }

@@ -11,7 +11,7 @@ public sealed class SocketModeRaceTests
     public async Task TheSocketNeverAppearsWithAWiderModeThanOwnerOnly()
     {
         // A watcher spins on the path while servers start: the socket must be 0600 from the first
-        // moment it exists there, not chmod-ed after Kestrel listens.
+        // moment it exists there, not chmod-ed after the server listens.
         using var directory = new TempDirectory();
         var seen = new HashSet<UnixFileMode>();
         using var stop = new CancellationTokenSource();

@@ -14,7 +14,7 @@ public sealed class AcpiDumpTests
             int status = await CommandLine.RunAsync(["acpi", "dump", "--out", dir, "--cpus", "4"], stdout, new StringWriter());
 
             Assert.Equal(0, status);
-            foreach (string name in (string[])["DSDT.dat", "FACP.dat", "APIC.dat", "FACS.dat", "XSDT.dat", "RSDP.dat"])
+            foreach (string name in (string[])["DSDT.dat", "FACP.dat", "APIC.dat", "MCFG.dat", "FACS.dat", "XSDT.dat", "RSDP.dat"])
             {
                 Assert.True(File.Exists(Path.Combine(dir, name)), name);
             }
@@ -24,6 +24,9 @@ public sealed class AcpiDumpTests
             Assert.Contains("_S5", dsl, StringComparison.Ordinal);
             Assert.Contains("HGPE", dsl, StringComparison.Ordinal);
             Assert.Contains("PNP0D80", dsl, StringComparison.Ordinal);
+            Assert.Contains("PNP0A08", dsl, StringComparison.Ordinal);
+            (string mcfg, _, _) = Acpica.DisassembleAndRecompile("MCFG", File.ReadAllBytes(Path.Combine(dir, "MCFG.dat")));
+            Assert.Matches(@"Base Address : 00000000E0000000", mcfg);
             // The DSDT vireo run builds loads in acpiexec and passes its predefined-name checks
             // (Exec fails on any error marker in the log).
             byte[] facp = File.ReadAllBytes(Path.Combine(dir, "FACP.dat"));

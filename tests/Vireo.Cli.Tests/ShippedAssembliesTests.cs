@@ -19,6 +19,18 @@ public sealed class ShippedAssembliesTests
             a.GetReferencedAssemblies(), r => r.Name == "System.Security.Cryptography"));
     }
 
+    [Theory]
+    [InlineData("Microsoft.AspNetCore")]
+    [InlineData("System.Net.Http")]
+    [InlineData("System.Text.RegularExpressions")]
+    public void Nothing_vireo_ships_links_what_its_footprint_was_cut_from(string library)
+    {
+        // Kestrel was most of the binary and of the VMM's resident memory, HttpClient most of
+        // the rest (docs/BENCHMARKS.md, Footprint); NativeAOT links them even when unused.
+        Assert.All(ShippedVireoAssemblies(), a => Assert.DoesNotContain(
+            a.GetReferencedAssemblies(), r => r.Name!.StartsWith(library, StringComparison.Ordinal)));
+    }
+
     [Fact]
     public void The_lab_is_not_part_of_vireo()
     {

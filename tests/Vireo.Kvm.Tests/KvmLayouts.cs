@@ -158,7 +158,7 @@ internal static class KvmLayouts
             .Field("address_lo", (ref KvmIrqRoutingMsi s) => ref s.AddressLo).Field("address_hi", (ref KvmIrqRoutingMsi s) => ref s.AddressHi)
             .Field("data", (ref KvmIrqRoutingMsi s) => ref s.Data).Field("devid", (ref KvmIrqRoutingMsi s) => ref s.DevId),
         CStructLayout.Of<KvmIrqRoutingEntry>("struct kvm_irq_routing_entry")
-            .Field("gsi", (ref KvmIrqRoutingEntry s) => ref s.Gsi).Field("type", (ref KvmIrqRoutingEntry s) => ref s.Type)
+            .Field("gsi", (ref KvmIrqRoutingEntry s) => ref s.GsiField).Field("type", (ref KvmIrqRoutingEntry s) => ref s.Type)
             .Field("flags", (ref KvmIrqRoutingEntry s) => ref s.Flags)
             .Field("u.irqchip", (ref KvmIrqRoutingEntry s) => ref s.Irqchip).Field("u.msi", (ref KvmIrqRoutingEntry s) => ref s.Msi),
         CStructLayout.Of<KvmIrqRoutingHeader>("struct kvm_irq_routing")

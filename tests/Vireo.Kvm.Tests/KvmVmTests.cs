@@ -131,6 +131,87 @@ public sealed class KvmVmTests
     }
 
     [KvmFact]
+    public void Gsi_routing_with_the_default_routes_and_msi_keeps_the_legacy_lines()
+    {
+        using KvmSystem kvm = KvmSystem.Open();
+        using KvmVm vm = kvm.CreateVm();
+        vm.CreateIrqchip();
+        // KVM_CAP_IRQ_ROUTING answers KVM_MAX_IRQ_ROUTES, the bound on GSI numbers.
+        int routes = vm.RequireCapability(KvmCapability.IrqRouting, "the test");
+
+        vm.SetGsiRouting([.. KvmDefaultIrqRouting.Entries, KvmIrqRoutingEntry.ForMsi(24, 0xFEE0_0000, 0x41), KvmIrqRoutingEntry.ForMsi((uint)routes - 1, 0xFEE0_1000, 0x42)]);
+        vm.SetIrqLine(3, true);
+        vm.SetIrqLine(12, true);
+        vm.SetIrqLine(20, true);
+
+        Assert.Equal((1u << 3) | (1u << 12) | (1u << 20), vm.GetIrqchip(KvmIrqchipId.Ioapic).Ioapic.Irr);
+        // IRQ 12 on the slave also raises the cascade input, master pin 2.
+        Assert.Equal((1 << 3) | (1 << 2), vm.GetIrqchip(KvmIrqchipId.PicMaster).Pic.Irr);
+        Assert.Equal(1 << 4, vm.GetIrqchip(KvmIrqchipId.PicSlave).Pic.Irr);
+    }
+
+    [KvmFact]
+    public void Irqfd_on_an_msi_route_sets_the_vector_in_the_local_apic()
+    {
+        using KvmSystem kvm = KvmSystem.Open();
+        using KvmVm vm = kvm.CreateVm();
+        vm.CreateIrqchip();
+        using KvmVcpu vcpu = vm.CreateVcpu(0);
+        KvmLapicState lapic = vcpu.GetLapic();
+        lapic.SetRegister(0xF0, 0x1FF); // SVR: software-enabled, else a fixed interrupt is dropped
+        vcpu.SetLapic(lapic);
+        vm.SetGsiRouting([.. KvmDefaultIrqRouting.Entries, KvmIrqRoutingEntry.ForMsi(24, 0xFEE0_0000, 0x41)]);
+        using EventFd trigger = EventFd.Create();
+
+        vm.RegisterIrqfd(trigger, 24);
+        trigger.Signal();
+
+        // IRR bit 0x41 is bit 1 of the 32-bit register at 0x200 + 0x10 * (0x41 / 32).
+        Assert.True(WaitFor(() => (vcpu.GetLapic().GetRegister(0x220) & 0b10) != 0), "the MSI never reached the local APIC");
+        vm.UnregisterIrqfd(trigger, 24);
+    }
+
+    [KvmFact]
+    public void Gsi_routing_rejects_a_pin_past_the_ioapic_by_name()
+    {
+        using KvmSystem kvm = KvmSystem.Open();
+        using KvmVm vm = kvm.CreateVm();
+        vm.CreateIrqchip();
+
+        var error = Assert.Throws<ErrnoException>(() => vm.SetGsiRouting([.. KvmDefaultIrqRouting.Entries, KvmIrqRoutingEntry.ForIrqchip(30, KvmIrqchipId.Ioapic, 99)]));
+
+        Assert.Equal(Errno.EINVAL, error.Errno);
+        Assert.Equal("KVM_SET_GSI_ROUTING", error.Call);
+        Assert.StartsWith("KVM_SET_GSI_ROUTING failed: EINVAL", error.Message);
+    }
+
+    [KvmFact]
+    public void A_missing_capability_is_a_typed_error_that_names_it()
+    {
+        using KvmSystem kvm = KvmSystem.Open();
+        using KvmVm vm = kvm.CreateVm();
+
+        var error = Assert.Throws<KvmUnavailableException>(() => vm.RequireCapability((KvmCapability)100_000, "the test"));
+
+        Assert.Contains("100000", error.Message);
+        Assert.Contains("the test", error.Message);
+        Assert.True(vm.RequireCapability(KvmCapability.IrqfdResample, "the test") > 0);
+    }
+
+    [Fact]
+    public void Default_routing_is_the_kernels_table()
+    {
+        IReadOnlyList<KvmIrqRoutingEntry> entries = KvmDefaultIrqRouting.Entries;
+
+        Assert.Equal(40, entries.Count);
+        Assert.Equal(KvmIrqRoutingEntry.ForIrqchip(0, KvmIrqchipId.Ioapic, 0), entries[0]);
+        Assert.Equal(KvmIrqRoutingEntry.ForIrqchip(0, KvmIrqchipId.PicMaster, 0), entries[1]);
+        Assert.Equal(KvmIrqRoutingEntry.ForIrqchip(9, KvmIrqchipId.PicSlave, 1), entries[19]);
+        Assert.Equal(KvmIrqRoutingEntry.ForIrqchip(23, KvmIrqchipId.Ioapic, 23), entries[39]);
+        Assert.Equal("GSI 24 -> MSI 0xfee00000/0x41", KvmIrqRoutingEntry.ForMsi(24, 0xFEE0_0000, 0x41).ToString());
+    }
+
+    [KvmFact]
     public void Irqchip_state_round_trips()
     {
         using KvmSystem kvm = KvmSystem.Open();

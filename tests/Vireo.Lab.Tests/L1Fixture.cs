@@ -31,6 +31,14 @@ public sealed class L1Fixture : IAsyncLifetime
     /// <summary>Why the NativeAOT vireo could not be published, or null when it is in L1.</summary>
     public string? VireoPublishFailure { get; private set; }
 
+    /// <summary>Why the NativeAOT vireo-device could not be published, or null when it is in L1
+    /// at <see cref="SampleDeviceInL1.Program"/>.</summary>
+    public string? DevicePublishFailure { get; private set; }
+
+    /// <summary>Why the guest driver could not be built, or null when the default guest
+    /// (<see cref="L2Initramfs"/>) carries it at <see cref="SampleDriver.GuestPath"/>.</summary>
+    public string? SampleDriverFailure { get; private set; }
+
     /// <summary>Where `dotnet publish` of src/Vireo.Cli put the NativeAOT vireo (and anything beside it).</summary>
     public string PublishDirectory => _temp.Combine("vireo-publish");
 
@@ -55,11 +63,12 @@ public sealed class L1Fixture : IAsyncLifetime
     {
         var progress = TextWriter.Synchronized(new LogWriter(this));
         var clock = Stopwatch.StartNew();
-        // Publishing vireo and preparing the lab (apt, kernel download) overlap.
-        Task<string?> publish = Task.Run(PublishVireo);
+        // Publishing vireo and vireo-device (one after the other: each is CPU-bound) and
+        // preparing the lab (apt, kernel download) overlap.
+        Task<(string?, string?)> publish = Task.Run(() => (PublishVireo(), PublishDevice()));
         LabEnvironment lab = await Task.Run(() => LabEnvironment.Prepare(progress: progress));
         PrepareTime = clock.Elapsed;
-        string? vireo = await publish;
+        (string? vireo, string? device) = await publish;
 
         clock.Restart();
         L1ImageBuilder image = lab.NewL1Image();
@@ -67,10 +76,25 @@ public sealed class L1Fixture : IAsyncLifetime
         {
             image.AddProgram(vireo, VireoInL1);
         }
+        if (device is not null)
+        {
+            image.AddProgram(device, SampleDeviceInL1.Program);
+        }
         // QEMU for the boot benchmark's comparison: one shared L1 instead of a second boot.
         BootBenchmark.AddQemu(image, lab.Qemu);
-        // The default guest, as `vireo run` boots it, for the L2 scenarios.
-        DefaultGuest guest = DefaultGuest.Prepare(lab.Cache, progress);
+        // The default guest, as `vireo run` boots it, for the L2 scenarios, with the sample
+        // device's driver (built for its kernel from this checkout) to insmod.
+        DefaultGuest guest;
+        try
+        {
+            guest = DefaultGuest.Prepare(lab.Cache, progress, sampleDriverCheckout: RepositoryRoot());
+        }
+        catch (LabException e)
+        {
+            SampleDriverFailure = e.Message;
+            Append(e.Message);
+            guest = DefaultGuest.Prepare(lab.Cache, progress);
+        }
         image.AddFile(guest.Kernel, L2Kernel);
         image.AddFile(guest.Initramfs, L2Initramfs);
         image.AddFile(DefaultGuest.Prepare(lab.Cache, progress, GuestVariant.NoModules).Initramfs, L2NoModulesInitramfs);
@@ -104,9 +128,23 @@ public sealed class L1Fixture : IAsyncLifetime
 
     private string? PublishVireo()
     {
+        (string? binary, string? failure, TimeSpan took) = Publish("Vireo.Cli", "vireo", PublishDirectory);
+        PublishTime = took;
+        VireoPublishFailure = failure;
+        return binary;
+    }
+
+    private string? PublishDevice()
+    {
+        (string? binary, string? failure, _) = Publish("Vireo.SampleDevice", "vireo-device", _temp.Combine("vireo-device-publish"));
+        DevicePublishFailure = failure;
+        return binary;
+    }
+
+    private (string? Binary, string? Failure, TimeSpan Took) Publish(string projectName, string binaryName, string output)
+    {
         var clock = Stopwatch.StartNew();
-        string output = PublishDirectory;
-        string project = Path.Combine(RepositoryRoot(), "src", "Vireo.Cli");
+        string project = Path.Combine(RepositoryRoot(), "src", projectName);
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
             RedirectStandardOutput = true,
@@ -127,16 +165,15 @@ public sealed class L1Fixture : IAsyncLifetime
         Task<string> stderr = process.StandardError.ReadToEndAsync();
         string stdout = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
-        PublishTime = clock.Elapsed;
-        string binary = Path.Combine(output, "vireo");
+        string binary = Path.Combine(output, binaryName);
         if (process.ExitCode != 0 || !File.Exists(binary))
         {
-            VireoPublishFailure = $"dotnet publish {project} exited {process.ExitCode}:\n{stdout}\n{stderr.Result}";
-            Append(VireoPublishFailure);
-            return null;
+            string failure = $"dotnet publish {project} exited {process.ExitCode}:\n{stdout}\n{stderr.Result}";
+            Append(failure);
+            return (null, failure, clock.Elapsed);
         }
-        Append($"publish: vireo NativeAOT in {PublishTime.TotalSeconds:0.0} s");
-        return binary;
+        Append($"publish: {binaryName} NativeAOT in {clock.Elapsed.TotalSeconds:0.0} s");
+        return (binary, null, clock.Elapsed);
     }
 
     internal static string RepositoryRoot()

@@ -53,6 +53,15 @@ public sealed class LabToolTests
     [InlineData("bench", "idle")]
     [InlineData("bench", "boot", "--rounds", "0")]
     [InlineData("frobnicate")]
+    [InlineData("run", "--vfio-user", "/run/dev.sock")]
+    [InlineData("run", "--vfio-user", "sample,name=x")]
+    [InlineData("run", "--vfio-user", "sample,id=a,id=b")]
+    [InlineData("run", "--vfio-user", "sample,id=")]
+    [InlineData("run", "--vfio-user", "sample,id=a b")]
+    [InlineData("run", "--vfio-user", "sample,id=a", "--vfio-user", "sample,id=a")]
+    [InlineData("run", "--vfio-user")]
+    [InlineData("run", "--l1", " ")]
+    [InlineData("run", "--l1", "a", "--l1", "b")]
     public async Task Bad_command_lines_are_usage_errors(params string[] args)
     {
         (int status, _, string stderr) = await Run(args);
@@ -91,6 +100,72 @@ public sealed class LabToolTests
             options.VireoRunWords("/l2/k", "/l2/i"));
         Assert.Equal(["--kernel", "/l2/k", "--append", LabRunArguments.ConsoleWidthParameter],
             LabRunArguments.Parse([]).VireoRunWords("/l2/k", null));
+    }
+
+    [Fact]
+    public void Each_vfio_user_sample_becomes_a_device_server_in_l1_and_a_vireo_run_vfio_user_option()
+    {
+        LabRunArguments options = LabRunArguments.Parse(
+            ["--vfio-user", "sample", "--cpus", "2", "--vfio-user=sample,id=acc-1", "--vfio-user", "sample"]);
+
+        Assert.Equal(["sample0", "acc-1", "sample2"], options.Devices.Select(d => d.Id));
+        Assert.Equal("/run/vireo-lab/acc-1.sock", options.Devices[1].SocketPath);
+        Assert.Equal("/run/vireo-lab/acc-1.pid", options.Devices[1].PidFile);
+        Assert.Equal(
+            ["--kernel", "/l2/k", "--cpus", "2",
+             "--vfio-user", "/run/vireo-lab/sample0.sock,id=sample0",
+             "--vfio-user", "/run/vireo-lab/acc-1.sock,id=acc-1",
+             "--vfio-user", "/run/vireo-lab/sample2.sock,id=sample2",
+             "--append", LabRunArguments.ConsoleWidthParameter],
+            options.VireoRunWords("/l2/k", null));
+        Assert.Null(options.ApiSocket);
+        Assert.True(options.NeedsScript);
+        Assert.False(LabRunArguments.Parse(["--cpus", "2"]).NeedsScript);
+    }
+
+    [Fact]
+    public void An_l1_command_gets_vireos_api_socket_the_users_or_one_the_lab_adds()
+    {
+        LabRunArguments added = LabRunArguments.Parse(["--l1", "vireo remote --api-socket $VIREO_API_SOCKET info"]);
+        LabRunArguments given = LabRunArguments.Parse(["--l1", "true", "--api-socket", "/tmp/a.sock"]);
+        LabRunArguments givenEquals = LabRunArguments.Parse(["--api-socket=/tmp/b.sock", "--l1=true"]);
+
+        Assert.Equal("vireo remote --api-socket $VIREO_API_SOCKET info", added.L1Command);
+        Assert.Equal(LabRunArguments.DefaultApiSocket, added.ApiSocket);
+        Assert.Equal(["--kernel", "/k", "--api-socket", LabRunArguments.DefaultApiSocket, "--append", LabRunArguments.ConsoleWidthParameter],
+            added.VireoRunWords("/k", null));
+        Assert.Equal("/tmp/a.sock", given.ApiSocket);
+        Assert.Equal(["--kernel", "/k", "--api-socket", "/tmp/a.sock", "--append", LabRunArguments.ConsoleWidthParameter],
+            given.VireoRunWords("/k", null));
+        Assert.Equal("/tmp/b.sock", givenEquals.ApiSocket);
+        Assert.Single(givenEquals.VireoRunWords("/k", null), w => w.Contains("api-socket", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Devices_or_an_l1_command_run_the_l1_script_and_a_plain_run_the_plain_vireo_line()
+    {
+        string plain = LabRunCommand.Command(LabRunArguments.Parse(["--cpus", "2"]), "/v", "/k", null);
+        string withDevice = LabRunCommand.Command(LabRunArguments.Parse(["--vfio-user", "sample"]), "/v", "/k", null);
+
+        Assert.Equal(L2Command.Build(["/v", "run", "--kernel", "/k", "--cpus", "2", "--append", LabRunArguments.ConsoleWidthParameter], null), plain);
+        Assert.Contains($"{SampleDeviceInL1.Program}' --socket '/run/vireo-lab/sample0.sock'", withDevice, StringComparison.Ordinal);
+        Assert.Contains("'--vfio-user' '/run/vireo-lab/sample0.sock,id=sample0'", withDevice, StringComparison.Ordinal);
+    }
+
+    [LabFact("busybox", "cpio")]
+    public void A_run_with_devices_ships_vireo_device_into_l1()
+    {
+        HostPackages.EnsureInstalled(["cpio", "busybox-static"]);
+        using var temp = new TempDirectory();
+        var image = new L1ImageBuilder("/bin/busybox");
+        // busybox stands in for the static NativeAOT programs and the kernel: only paths matter.
+        LabRunCommand.AddPayload(image, "/bin/busybox", "/bin/busybox", "/bin/busybox", null);
+        string path = image.WriteTo(temp.Combine("l1.cpio.gz"));
+
+        string[] listed = Tool.Run("gzip", $"-dc '{path}' | cpio -t --quiet").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains("usr/local/bin/vireo", listed);
+        Assert.Contains(SampleDeviceInL1.Program.TrimStart('/'), listed);
+        Assert.Contains("l2/vmlinuz", listed);
     }
 
     [Fact]

@@ -50,6 +50,22 @@ public sealed class LinuxLoaderTests
     }
 
     [Fact]
+    public void ReservedDeviceWindowsJoinTheE820MapInAddressOrder()
+    {
+        using GuestMemory memory = GuestMemory.Create((new GuestAddress(0), 64 * MiB), (new GuestAddress(4UL << 30), 16 * MiB));
+        var ecam = new E820Entry { Address = 0xe000_0000, Size = MiB, Type = E820Type.Reserved };
+
+        IReadOnlyList<E820Entry> map = E820Map.For(memory, [ecam]);
+
+        Assert.Equal([0UL, 0x9fc00, 0x100000, 0xe000_0000, 4UL << 30], map.Select(e => e.Address));
+        Assert.Equal((MiB, E820Type.Reserved), (map[3].Size, map[3].Type));
+        // A window on top of RAM, an empty one or one that wraps is a builder bug, caught here.
+        Assert.Throws<ArgumentException>(() => E820Map.For(memory, [new E820Entry { Address = 32 * MiB, Size = MiB, Type = E820Type.Reserved }]));
+        Assert.Throws<ArgumentException>(() => E820Map.For(memory, [new E820Entry { Address = 0xe000_0000, Size = 0, Type = E820Type.Reserved }]));
+        Assert.Throws<ArgumentException>(() => E820Map.For(memory, [new E820Entry { Address = ulong.MaxValue, Size = 2, Type = E820Type.Reserved }]));
+    }
+
+    [Fact]
     public void TheInitramfsStaysBelowInitrdAddrMax()
     {
         using GuestMemory memory = GuestMemory.Create((new GuestAddress(0), 64 * MiB));

@@ -215,4 +215,83 @@ public sealed class IntxAutomaskTests
         unmask.Signal();
         Assert.Equal(1UL, trigger.Wait(Long));
     });
+
+    [Fact(Timeout = Timeout)]
+    public Task ALevelSourceHeldHighSignalsExactlyOncePerUnmask() => Task.Run(() =>
+    {
+        using var pair = new Pair();
+        VfioUserClient c = pair.Client;
+        using EventFd trigger = EventFd.Create();
+        using EventFd unmask = EventFd.Create();
+        c.SetIrqEventFds(VfioIrqIndex.Intx, 0, [trigger]);
+        c.SetIrqUnmaskEventFd(VfioIrqIndex.Intx, unmask);
+        IVfioUserDeviceHost host = pair.Device.Host;
+
+        pair.Device.SetIntx(true);
+        Assert.Equal(1UL, trigger.Wait(Long));
+        // Held high and masked: nothing more, however long the guest takes.
+        Assert.Equal(0UL, trigger.Wait(Quiet));
+        for (int eoi = 0; eoi < 3; eoi++)
+        {
+            // What KVM's resample irqfd does at each EOI while the device still holds the line.
+            unmask.Signal();
+            Assert.Equal(1UL, trigger.Wait(Long));
+            Assert.Equal(0UL, trigger.Wait(Quiet));
+        }
+        // The same by message.
+        c.UnmaskIrq(VfioIrqIndex.Intx);
+        Assert.Equal(1UL, trigger.Wait(Long));
+        Assert.Equal(0UL, trigger.Wait(Quiet));
+
+        // Deasserted (the driver acknowledged the device): the next EOI signals nothing.
+        pair.Device.SetIntx(false);
+        unmask.Signal();
+        c.UnmaskIrq(VfioIrqIndex.Intx);
+        Assert.Equal(0UL, trigger.Wait(Quiet));
+        // The line is unmasked now, so the next assertion goes straight out, once.
+        pair.Device.SetIntx(true);
+        Assert.Equal(1UL, trigger.Wait(Long));
+        Assert.Equal(0UL, trigger.Wait(Quiet));
+    });
+
+    [Fact(Timeout = Timeout)]
+    public Task ALevelHeldWhileTheGuestDisablesIntxFiresOnceWhenItEnablesIt() => Task.Run(() =>
+    {
+        using var pair = new Pair();
+        VfioUserClient c = pair.Client;
+        using EventFd trigger = EventFd.Create();
+        c.SetIrqEventFds(VfioIrqIndex.Intx, 0, [trigger]);
+        // Command register, Interrupt Disable (PCI 3.0 §6.2.2, bit 10).
+        c.WriteRegion(VfioRegionIndex.Config, 4, [0, 0x04]);
+        pair.Device.SetIntx(true);
+        Assert.Equal(0UL, trigger.Wait(Quiet));
+        c.WriteRegion(VfioRegionIndex.Config, 4, [0, 0]);
+        Assert.Equal(1UL, trigger.Wait(Long));
+        Assert.Equal(0UL, trigger.Wait(Quiet));
+    });
+
+    [Fact(Timeout = Timeout)]
+    public Task ALevelAssertedBeforeTheClientWiresIntxFiresOnceItDoes() => Task.Run(() =>
+    {
+        using var pair = new Pair();
+        pair.Device.SetIntx(true);
+        using EventFd trigger = EventFd.Create();
+        pair.Client.SetIrqEventFds(VfioIrqIndex.Intx, 0, [trigger]);
+        Assert.Equal(1UL, trigger.Wait(Long));
+        Assert.Equal(0UL, trigger.Wait(Quiet));
+    });
+
+    [Fact(Timeout = Timeout)]
+    public Task DeviceResetDeassertsTheLine() => Task.Run(() =>
+    {
+        using var pair = new Pair();
+        VfioUserClient c = pair.Client;
+        using EventFd trigger = EventFd.Create();
+        c.SetIrqEventFds(VfioIrqIndex.Intx, 0, [trigger]);
+        pair.Device.SetIntx(true);
+        Assert.Equal(1UL, trigger.Wait(Long));
+        c.Reset();
+        c.UnmaskIrq(VfioIrqIndex.Intx);
+        Assert.Equal(0UL, trigger.Wait(Quiet));
+    });
 }

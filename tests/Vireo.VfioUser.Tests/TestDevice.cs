@@ -37,6 +37,17 @@ internal sealed class TestDevice : VfioUserPciDevice
 
     public int Resets { get; private set; }
 
+    private volatile bool _intx;
+
+    /// <summary>A level-triggered INTx source: sets the line and tells the server.</summary>
+    public void SetIntx(bool asserted)
+    {
+        _intx = asserted;
+        Host.IntxChanged();
+    }
+
+    protected override bool IntxAsserted => _intx;
+
     public override bool SupportsMigration => true;
 
     protected internal override void ReadBar(int bar, ulong offset, Span<byte> data)
@@ -83,6 +94,7 @@ internal sealed class TestDevice : VfioUserPciDevice
     {
         Resets++;
         Scratch = 0;
+        _intx = false;
     }
 
     protected internal override void LowPowerChanged(bool lowPower) => LowPowerChanges.Add(lowPower);

@@ -1,17 +1,11 @@
-using Microsoft.AspNetCore.Http;
-
 namespace Vireo.Api.Http;
 
-/// <summary>Writes the <c>{"error": "..."}</c> answer.</summary>
+/// <summary>The <c>{"error": "..."}</c> answer.</summary>
 internal static class ApiError
 {
-    public static async Task WriteAsync(HttpContext context, int statusCode, string message)
-    {
-        byte[] body = ApiJson.Serialize(new ErrorBody(message), ApiJsonContext.Default.ErrorBody);
-        context.Response.StatusCode = statusCode;
-        context.Response.ContentType = "application/json";
-        context.Response.ContentLength = body.Length + 1;
-        await context.Response.Body.WriteAsync(body, context.RequestAborted);
-        await context.Response.Body.WriteAsync("\n"u8.ToArray(), context.RequestAborted);
-    }
+    public static void Respond(HttpExchange exchange, int statusCode, string message, string? allow = null) =>
+        exchange.Respond(statusCode, ApiJson.ContentType, Body(message), allow);
+
+    /// <summary>The body: one line of JSON.</summary>
+    public static byte[] Body(string message) => ApiJson.Serialize(new ErrorBody(message), ApiJsonContext.Default.ErrorBody);
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 
 namespace Vireo.Api.Http;
 
@@ -9,10 +8,14 @@ namespace Vireo.Api.Http;
 /// "Actual value was 200."); the answer keeps the parameter, the value and the controller's own
 /// reason: <c>gpe 200 is out of range: GPE numbers run from 0 to 15</c>.
 /// </summary>
-internal static partial class ArgumentMessage
+internal static class ArgumentMessage
 {
     private static readonly string s_defaultOutOfRange = new ArgumentOutOfRangeException().Message;
     private static readonly string s_defaultArgument = new ArgumentException().Message;
+
+    // The parameter name before " ('": letters, digits and underscores.
+    private static readonly System.Buffers.SearchValues<char> s_word =
+        System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
 
     public static string For(ArgumentException e)
     {
@@ -20,11 +23,10 @@ internal static partial class ArgumentMessage
         object? actual = (e as ArgumentOutOfRangeException)?.ActualValue;
         string? reason = Reason(e, name, actual);
         string value = actual is null ? "" : " " + Convert.ToString(actual, CultureInfo.InvariantCulture);
-        if (reason is not null && ThrowIfPhrase().Match(reason) is { Success: true } phrase)
+        if (reason is not null && TryThrowIfPhrase(reason, out string phraseValue, out string phraseRule))
         {
-            // ArgumentOutOfRangeException.ThrowIf…: "gpe ('200') must be less than or equal to '15'."
-            string rule = phrase.Groups["rule"].Value.Replace("'", "", StringComparison.Ordinal);
-            return name is null ? rule : $"{name} {rule}, not{(value.Length > 0 ? value : " " + phrase.Groups["value"].Value)}";
+            string rule = phraseRule.Replace("'", "", StringComparison.Ordinal);
+            return name is null ? rule : $"{name} {rule}, not{(value.Length > 0 ? value : " " + phraseValue)}";
         }
         return (name, reason) switch
         {
@@ -57,6 +59,22 @@ internal static partial class ArgumentMessage
             : message.TrimEnd('.');
     }
 
-    [GeneratedRegex(@"^\w+ \('(?<value>.*)'\) (?<rule>must be .*?)\.?$", RegexOptions.CultureInvariant)]
-    private static partial Regex ThrowIfPhrase();
+    /// <summary>Splits the phrase of ArgumentOutOfRangeException.ThrowIf…, "gpe ('200') must be less
+    /// than or equal to '15'.", into the value and the rule. Plain string handling rather than a
+    /// regular expression: this was the binary's only one, and the regex engine is not small.</summary>
+    private static bool TryThrowIfPhrase(string reason, out string value, out string rule)
+    {
+        value = rule = "";
+        int open = reason.IndexOf(" ('", StringComparison.Ordinal);
+        int close = reason.LastIndexOf("') must be ", StringComparison.Ordinal);
+        if (open <= 0 || close < open + 3 || reason.Contains('\n', StringComparison.Ordinal)
+            || reason.AsSpan(0, open).ContainsAnyExcept(s_word))
+        {
+            return false;
+        }
+        value = reason[(open + 3)..close];
+        rule = reason[(close + 3)..];
+        rule = rule.EndsWith('.') ? rule[..^1] : rule;
+        return true;
+    }
 }

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using Microsoft.AspNetCore.Http;
 
 namespace Vireo.Api.Http;
 
@@ -114,5 +113,5 @@ internal static class JsonBodyCheck
         _ => "null",
     };
 
-    private static ApiRequestException Bad(string message) => new(StatusCodes.Status400BadRequest, message);
+    private static ApiRequestException Bad(string message) => new(HttpStatus.BadRequest, message);
 }

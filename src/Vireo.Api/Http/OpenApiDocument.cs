@@ -7,7 +7,12 @@ internal static class OpenApiDocument
 
     private static readonly Lazy<byte[]> s_bytes = new(Load);
 
+    private static readonly Lazy<byte[]> s_answer = new(() => [.. s_bytes.Value, (byte)'\n']);
+
     public static ReadOnlyMemory<byte> Bytes => s_bytes.Value;
+
+    /// <summary>The document as served: newline-terminated like every JSON answer.</summary>
+    public static ReadOnlyMemory<byte> Answer => s_answer.Value;
 
     private static byte[] Load()
     {

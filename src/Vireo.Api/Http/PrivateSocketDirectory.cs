@@ -6,7 +6,7 @@ namespace Vireo.Api.Http;
 /// <summary>
 /// Where the API socket is bound before anyone can reach it. bind(2) creates the socket file with
 /// the process umask, and changing the umask around the bind would affect every thread of the
-/// VMM; so Kestrel binds inside a fresh 0700 directory beside the final path, the socket gets its
+/// VMM; so the server binds inside a fresh 0700 directory beside the final path, the socket gets its
 /// mode (and owner and group, if asked) there, and only then is it renamed into place. A socket
 /// whose mode cannot be set is an error, never served with whatever the umask left.
 /// </summary>

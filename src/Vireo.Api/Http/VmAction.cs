@@ -1,17 +1,15 @@
-using Microsoft.AspNetCore.Http;
-
 namespace Vireo.Api.Http;
 
 /// <summary>The shape shared by the PUT actions: validate, send the request to the control loop, answer 204.</summary>
 internal static class VmAction
 {
     /// <summary>An action without a body; a body sent anyway is an error rather than ignored.</summary>
-    public static RequestDelegate WithoutBody(Func<Task> action) => async context =>
+    public static ApiHandler WithoutBody(Func<Task> action) => async exchange =>
     {
-        await RequestBody.RequireEmptyAsync(context);
+        RequestBody.RequireEmpty(exchange);
         await action();
-        context.Response.StatusCode = StatusCodes.Status204NoContent;
+        Done(exchange);
     };
 
-    public static void Done(HttpContext context) => context.Response.StatusCode = StatusCodes.Status204NoContent;
+    public static void Done(HttpExchange exchange) => exchange.Respond(HttpStatus.NoContent, null, default);
 }

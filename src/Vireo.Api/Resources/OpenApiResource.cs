@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Routing;
 using Vireo.Api.Http;
 
 namespace Vireo.Api.Resources;
@@ -7,6 +5,10 @@ namespace Vireo.Api.Resources;
 /// <summary><c>GET /api/v1/openapi</c>: the OpenAPI document describing this API.</summary>
 internal static class OpenApiResource
 {
-    public static void Map(IEndpointRouteBuilder endpoints) =>
-        endpoints.MapGet(ApiPaths.OpenApi, context => ApiJson.WriteAsync(context, OpenApiDocument.Bytes));
+    public static void Map(ApiRouter router) =>
+        router.MapGet(ApiPaths.OpenApi, exchange =>
+        {
+            exchange.Respond(HttpStatus.Ok, ApiJson.ContentType, OpenApiDocument.Answer);
+            return Task.CompletedTask;
+        });
 }

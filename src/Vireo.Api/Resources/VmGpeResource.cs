@@ -1,6 +1,3 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Vireo.Api.Http;
 
 namespace Vireo.Api.Resources;
@@ -12,16 +9,16 @@ internal static class VmGpeResource
     public const int MaxGpe = 0xFF;
     public const string Example = """{"gpe": 3}""";
 
-    public static void Map(IEndpointRouteBuilder endpoints, IVmm vm) =>
-        endpoints.MapPut(ApiPaths.VmGpe, async context =>
+    public static void Map(ApiRouter router, IVmm vm) =>
+        router.MapPut(ApiPaths.VmGpe, async exchange =>
         {
-            GpeRequest request = await RequestBody.ReadRequiredAsync(context, ApiJsonContext.Default.GpeRequest, Example);
+            GpeRequest request = RequestBody.ReadRequired(exchange, ApiJsonContext.Default.GpeRequest, Example);
             if (request.Gpe is < 0 or > MaxGpe)
             {
-                throw new ApiRequestException(StatusCodes.Status400BadRequest,
+                throw new ApiRequestException(HttpStatus.BadRequest,
                     $"gpe must be 0 to {MaxGpe} (ACPI GPE handlers are _Lxx/_Exx with two hex digits), not {request.Gpe}");
             }
             await vm.SendAsync(new RaiseGpe(request.Gpe));
-            VmAction.Done(context);
+            VmAction.Done(exchange);
         });
 }

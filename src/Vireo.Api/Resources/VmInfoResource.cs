@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Routing;
 using Vireo.Api.Http;
 
 namespace Vireo.Api.Resources;
@@ -7,6 +5,7 @@ namespace Vireo.Api.Resources;
 /// <summary><c>GET /api/v1/vm.info</c>.</summary>
 internal static class VmInfoResource
 {
-    public static void Map(IEndpointRouteBuilder endpoints, IVmm vm) =>
-        endpoints.MapGet(ApiPaths.VmInfo, async context => await ApiJson.WriteAsync(context, await vm.SendAsync(new GetVmInfo()), ApiJsonContext.Default.VmInfo));
+    public static void Map(ApiRouter router, IVmm vm) =>
+        router.MapGet(ApiPaths.VmInfo, async exchange =>
+            ApiJson.Respond(exchange, await vm.SendAsync(new GetVmInfo()), ApiJsonContext.Default.VmInfo));
 }

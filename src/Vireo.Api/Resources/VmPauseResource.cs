@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Routing;
 using Vireo.Api.Http;
 
 namespace Vireo.Api.Resources;
@@ -7,6 +5,6 @@ namespace Vireo.Api.Resources;
 /// <summary><c>PUT /api/v1/vm.pause</c>.</summary>
 internal static class VmPauseResource
 {
-    public static void Map(IEndpointRouteBuilder endpoints, IVmm vm) =>
-        endpoints.MapPut(ApiPaths.VmPause, VmAction.WithoutBody(() => vm.SendAsync(new PauseVm())));
+    public static void Map(ApiRouter router, IVmm vm) =>
+        router.MapPut(ApiPaths.VmPause, VmAction.WithoutBody(() => vm.SendAsync(new PauseVm())));
 }

@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Routing;
 using Vireo.Api.Http;
 
 namespace Vireo.Api.Resources;
@@ -7,6 +5,6 @@ namespace Vireo.Api.Resources;
 /// <summary><c>PUT /api/v1/vm.resume</c>.</summary>
 internal static class VmResumeResource
 {
-    public static void Map(IEndpointRouteBuilder endpoints, IVmm vm) =>
-        endpoints.MapPut(ApiPaths.VmResume, VmAction.WithoutBody(() => vm.SendAsync(new ResumeVm())));
+    public static void Map(ApiRouter router, IVmm vm) =>
+        router.MapPut(ApiPaths.VmResume, VmAction.WithoutBody(() => vm.SendAsync(new ResumeVm())));
 }

@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Routing;
 using Vireo.Api.Http;
 
 namespace Vireo.Api.Resources;
@@ -9,11 +7,11 @@ internal static class VmShutdownResource
 {
     public const string Example = """{"force": false}""";
 
-    public static void Map(IEndpointRouteBuilder endpoints, IVmm vm) =>
-        endpoints.MapPut(ApiPaths.VmShutdown, async context =>
+    public static void Map(ApiRouter router, IVmm vm) =>
+        router.MapPut(ApiPaths.VmShutdown, async exchange =>
         {
-            ShutdownRequest? request = await RequestBody.ReadOptionalAsync(context, ApiJsonContext.Default.ShutdownRequest, Example);
+            ShutdownRequest? request = RequestBody.ReadOptional(exchange, ApiJsonContext.Default.ShutdownRequest, Example);
             await vm.SendAsync(new ShutdownVm(request?.Force ?? false));
-            VmAction.Done(context);
+            VmAction.Done(exchange);
         });
 }

@@ -1,6 +1,3 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Vireo.Api.Http;
 
 namespace Vireo.Api.Resources;
@@ -12,17 +9,17 @@ internal static class VmWakeResource
     public const long MaxDelayMs = 24L * 60 * 60 * 1000;
     public const string Example = """{"delay_ms": 500}""";
 
-    public static void Map(IEndpointRouteBuilder endpoints, IVmm vm) =>
-        endpoints.MapPut(ApiPaths.VmWake, async context =>
+    public static void Map(ApiRouter router, IVmm vm) =>
+        router.MapPut(ApiPaths.VmWake, async exchange =>
         {
-            WakeRequest? request = await RequestBody.ReadOptionalAsync(context, ApiJsonContext.Default.WakeRequest, Example);
+            WakeRequest? request = RequestBody.ReadOptional(exchange, ApiJsonContext.Default.WakeRequest, Example);
             long? delayMs = request?.DelayMs;
             if (delayMs is < 0 or > MaxDelayMs)
             {
-                throw new ApiRequestException(StatusCodes.Status400BadRequest,
+                throw new ApiRequestException(HttpStatus.BadRequest,
                     $"delay_ms must be 0 to {MaxDelayMs} (one day), not {delayMs}");
             }
             await vm.SendAsync(delayMs is long ms ? new WakeVm("api", TimeSpan.FromMilliseconds(ms), strict: true) : new WakeVm("api", strict: true));
-            VmAction.Done(context);
+            VmAction.Done(exchange);
         });
 }

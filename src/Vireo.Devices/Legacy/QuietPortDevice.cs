@@ -28,10 +28,7 @@ public sealed class QuietPortDevice(byte readValue = 0xff) : IBusDevice
         (new PioAddress(0x2f8), 8, 0xff, "COM2, probed by the 8250 driver"),
         (new PioAddress(0x3e8), 8, 0xff, "COM3, probed by the 8250 driver"),
         (new PioAddress(0x2e8), 8, 0xff, "COM4, probed by the 8250 driver"),
-        // PCI configuration mechanism #1 (CONFIG_ADDRESS 0xcf8, CONFIG_DATA 0xcfc-0xcff; PCI Local
-        // Bus 3.0 §3.2.2.3.2), which Linux probes at boot (arch/x86/pci/direct.c). Until there is a
-        // PCI bus, CONFIG_ADDRESS reading all-ones fails pci_check_type1(), so the guest finds no PCI.
-        (new PioAddress(0xcf8), 8, 0xff, "PCI configuration ports, no PCI bus yet"),
+        // Not 0xcf8-0xcff: the PCI root bus owns them (PciRootBus).
     ];
 
     /// <summary>The byte every read returns.</summary>

@@ -2,27 +2,75 @@ using System.Runtime.InteropServices;
 
 namespace Vireo.Kvm;
 
-/// <summary>struct kvm_irq_routing_entry (linux/kvm.h), irqchip and MSI variants of its union.</summary>
+/// <summary>
+/// struct kvm_irq_routing_entry (linux/kvm.h): one route of the table KVM_SET_GSI_ROUTING
+/// installs, either a GSI wired to a pin of an in-kernel chip or a GSI that sends an MSI. Built
+/// with <see cref="ForIrqchip"/> or <see cref="ForMsi"/>; the layout tests pin it to the header.
+/// </summary>
 [StructLayout(LayoutKind.Explicit, Size = 48)]
-internal struct KvmIrqRoutingEntry
+public struct KvmIrqRoutingEntry : IEquatable<KvmIrqRoutingEntry>
 {
-    [FieldOffset(0)] public uint Gsi;
-    [FieldOffset(4)] public uint Type;
-    [FieldOffset(8)] public uint Flags;
-    [FieldOffset(16)] public KvmIrqRoutingIrqchip Irqchip;
-    [FieldOffset(16)] public KvmIrqRoutingMsi Msi;
+    [FieldOffset(0)] internal uint GsiField;
+    [FieldOffset(4)] internal uint Type;
+    [FieldOffset(8)] internal uint Flags;
+    [FieldOffset(16)] internal KvmIrqRoutingIrqchip Irqchip;
+    [FieldOffset(16)] internal KvmIrqRoutingMsi Msi;
 
+    /// <summary>The GSI this route serves; a GSI may have several routes (one per chip).</summary>
+    public readonly uint Gsi => GsiField;
+
+    /// <summary>True for an MSI route, false for an irqchip pin.</summary>
+    public readonly bool IsMsi => Type == KvmConstants.IrqRoutingMsi;
+
+    /// <summary>The chip of an irqchip route.</summary>
+    public readonly KvmIrqchipId Chip => Irqchip.Irqchip;
+
+    /// <summary>The chip's input pin of an irqchip route.</summary>
+    public readonly uint Pin => Irqchip.Pin;
+
+    /// <summary>The 64-bit message address of an MSI route.</summary>
+    public readonly ulong MsiAddress => ((ulong)Msi.AddressHi << 32) | Msi.AddressLo;
+
+    /// <summary>The message data of an MSI route.</summary>
+    public readonly uint MsiData => Msi.Data;
+
+    /// <summary>A route from <paramref name="gsi"/> to <paramref name="pin"/> of <paramref name="chip"/>.</summary>
     public static KvmIrqRoutingEntry ForIrqchip(uint gsi, KvmIrqchipId chip, uint pin) => new()
     {
-        Gsi = gsi,
+        GsiField = gsi,
         Type = KvmConstants.IrqRoutingIrqchip,
         Irqchip = new KvmIrqRoutingIrqchip { Irqchip = chip, Pin = pin },
     };
 
+    /// <summary>A route that makes <paramref name="gsi"/> send the message
+    /// (<paramref name="address"/>, <paramref name="data"/>).</summary>
     public static KvmIrqRoutingEntry ForMsi(uint gsi, ulong address, uint data) => new()
     {
-        Gsi = gsi,
+        GsiField = gsi,
         Type = KvmConstants.IrqRoutingMsi,
         Msi = new KvmIrqRoutingMsi { AddressLo = (uint)address, AddressHi = (uint)(address >> 32), Data = data },
     };
+
+    /// <summary>Field-wise equality over the bytes KVM reads.</summary>
+    public readonly bool Equals(KvmIrqRoutingEntry other) =>
+        GsiField == other.GsiField && Type == other.Type && Flags == other.Flags &&
+        Msi.AddressLo == other.Msi.AddressLo && Msi.AddressHi == other.Msi.AddressHi &&
+        Msi.Data == other.Msi.Data && Msi.DevId == other.Msi.DevId;
+
+    /// <inheritdoc/>
+    public override readonly bool Equals(object? obj) => obj is KvmIrqRoutingEntry other && Equals(other);
+
+    /// <inheritdoc/>
+    public override readonly int GetHashCode() => HashCode.Combine(GsiField, Type, Msi.AddressLo, Msi.AddressHi, Msi.Data);
+
+    /// <inheritdoc/>
+    public override readonly string ToString() => IsMsi
+        ? $"GSI {Gsi} -> MSI 0x{MsiAddress:x}/0x{MsiData:x}"
+        : $"GSI {Gsi} -> {Chip} pin {Pin}";
+
+    /// <summary>Equality.</summary>
+    public static bool operator ==(KvmIrqRoutingEntry left, KvmIrqRoutingEntry right) => left.Equals(right);
+
+    /// <summary>Inequality.</summary>
+    public static bool operator !=(KvmIrqRoutingEntry left, KvmIrqRoutingEntry right) => !left.Equals(right);
 }

@@ -1,16 +1,15 @@
-using Vireo.Pci;
 using Vireo.Sys;
 
 namespace Vireo.VfioUser;
 
 /// <summary>
 /// The device's interrupts as the client wired them: per IRQ index the eventfds, masks and
-/// pending bits (<see cref="IrqVectors"/>), the mode the guest enabled in config space (MSI-X,
-/// else MSI, else INTx), INTx automasking, and the ordered queue of ACPI notify codes.
+/// pending bits (<see cref="IrqVectors"/>), INTx automasking, and the ordered queue of ACPI
+/// notify codes. Vector counts and the device's own masks come from the backend.
 /// </summary>
 internal sealed class IrqState
 {
-    private readonly PciConfigSpace _config;
+    private readonly IVfioUserBackend _backend;
     private readonly Lock _serverLock;
     private readonly Dictionary<VfioIrqIndex, IrqVectors> _irqs = [];
     private readonly Queue<ulong> _acpiQueue;
@@ -18,13 +17,13 @@ internal sealed class IrqState
     private int _acpiDropped;
     private Timer? _acpiRetry;
 
-    /// <param name="config">The device's config space, which says which interrupt mode the guest enabled.</param>
+    /// <param name="backend">The device: its vector counts and its own masks.</param>
     /// <param name="serverLock">The lock the server holds around every call; the ACPI retry
     /// timer takes it too.</param>
     /// <param name="acpiCapacity">ACPI notify codes held for the client; raised to 2 when smaller.</param>
-    public IrqState(PciConfigSpace config, Lock serverLock, int acpiCapacity)
+    public IrqState(IVfioUserBackend backend, Lock serverLock, int acpiCapacity)
     {
-        _config = config;
+        _backend = backend;
         _serverLock = serverLock;
         _acpiCapacity = Math.Max(acpiCapacity, 2);
         _acpiQueue = new Queue<ulong>(_acpiCapacity);
@@ -33,16 +32,10 @@ internal sealed class IrqState
     /// <summary>The client and server agreed on the ACPI notify index.</summary>
     public bool AcpiNegotiated { get; set; }
 
-    // Only the Function Mask gates delivery: VMMs such as QEMU emulate the MSI-X table
-    // themselves and never forward its writes, so the per-vector bits here would stay masked
-    // forever; they mask through SET_IRQS ACTION_MASK instead, as with kernel VFIO.
-    private bool MsixFunctionMasked => _config.MsixFunctionMasked;
-
     public int VectorCount(VfioIrqIndex index) => index switch
     {
-        VfioIrqIndex.Intx => Math.Min(_config.ReadU16(PciConfigSpace.InterruptPinOffset) & 0xff, 1),
-        VfioIrqIndex.Msi => _config.MsiVectors,
-        VfioIrqIndex.Msix => _config.MsixVectors,
+        VfioIrqIndex.Intx => Math.Min(_backend.IrqCount(index), 1),
+        VfioIrqIndex.Msi or VfioIrqIndex.Msix => _backend.IrqCount(index),
         VfioIrqIndex.Err or VfioIrqIndex.Req => 1,
         VfioIrqIndex.AcpiNotify => AcpiNegotiated ? 1 : 0,
         _ => 0,
@@ -56,20 +49,6 @@ internal sealed class IrqState
             _irqs[index] = vectors;
         }
         return vectors;
-    }
-
-    /// <summary>Raises vector <paramref name="vector"/> of the mode the guest enabled.</summary>
-    public bool Interrupt(int vector)
-    {
-        if (_config.MsixEnabled)
-        {
-            return Trigger(VfioIrqIndex.Msix, vector);
-        }
-        if (_config.MsiEnabled)
-        {
-            return Trigger(VfioIrqIndex.Msi, vector);
-        }
-        return !_config.IntxDisabled && Raise(VfioIrqIndex.Intx, 0);
     }
 
     /// <summary>A raise by the device. INTx is automasked (linux/vfio.h VFIO_IRQ_INFO_AUTOMASKED,
@@ -88,7 +67,7 @@ internal sealed class IrqState
             return false;
         }
         IrqVectors intx = Vectors(index);
-        if (intx.IsMasked(0))
+        if (intx.IsMasked(0) || _backend.IsIrqMasked(index, 0))
         {
             intx.SetPending(0, true);
             return false;
@@ -101,6 +80,19 @@ internal sealed class IrqState
         return true;
     }
 
+    /// <summary>The backend's INTx level may have changed. While the line is asserted, each
+    /// unmask by the client (message or unmask eventfd) signals exactly once and masks the line
+    /// again, so a line held high costs one signal per guest EOI and nothing in between (seed
+    /// 004). The level is read here, under the server lock, never passed in: a device thread's
+    /// "asserted" cannot then land after the acknowledgement that deasserted it.</summary>
+    public void IntxChanged()
+    {
+        if (VectorCount(VfioIrqIndex.Intx) != 0)
+        {
+            DeliverPending();
+        }
+    }
+
     /// <summary>Signals the vector, or leaves it pending while it is masked.</summary>
     public bool Trigger(VfioIrqIndex index, int vector)
     {
@@ -109,7 +101,7 @@ internal sealed class IrqState
             return false;
         }
         IrqVectors vectors = Vectors(index);
-        bool blocked = vectors.IsMasked(vector) || (index == VfioIrqIndex.Msix && MsixFunctionMasked);
+        bool blocked = vectors.IsMasked(vector) || _backend.IsIrqMasked(index, vector);
         if (blocked)
         {
             vectors.SetPending(vector, true);
@@ -125,18 +117,30 @@ internal sealed class IrqState
     {
         foreach ((VfioIrqIndex index, IrqVectors vectors) in _irqs)
         {
+            if (index == VfioIrqIndex.Intx)
+            {
+                DeliverIntx(vectors);
+                continue;
+            }
             for (int v = 0; v < vectors.Length; v++)
             {
-                if (vectors.IsPending(v) && !vectors.IsMasked(v) && !(index == VfioIrqIndex.Msix && MsixFunctionMasked) && vectors.Signal(v))
+                if (vectors.IsPending(v) && !vectors.IsMasked(v) && !_backend.IsIrqMasked(index, v) && vectors.Signal(v))
                 {
                     vectors.SetPending(v, false);
-                    if (index == VfioIrqIndex.Intx)
-                    {
-                        // The pending raise is delivered now, so it masks the line like any raise.
-                        vectors.SetMasked(v, true);
-                    }
                 }
             }
+        }
+    }
+
+    /// <summary>INTx fires when a raise waits or the line is held asserted, it is unmasked, and
+    /// the client gave an eventfd; firing masks it again (automasking).</summary>
+    private void DeliverIntx(IrqVectors intx)
+    {
+        bool due = intx.IsPending(0) || _backend.IntxAsserted;
+        if (due && !intx.IsMasked(0) && !_backend.IsIrqMasked(VfioIrqIndex.Intx, 0) && intx.Fd(0) is not null && intx.Signal(0))
+        {
+            intx.SetPending(0, false);
+            intx.SetMasked(0, true);
         }
     }
 

@@ -1,4 +1,3 @@
-using Vireo.Pci;
 using Vireo.Sys;
 
 namespace Vireo.VfioUser;
@@ -11,12 +10,12 @@ namespace Vireo.VfioUser;
 /// </summary>
 internal sealed class LowPowerState
 {
-    private readonly VfioUserPciDevice _device;
+    private readonly IVfioUserBackend _device;
     private readonly Action<string> _log;
     private bool _awakeForAccess;
     private EventFd? _wakeFd;
 
-    public LowPowerState(VfioUserPciDevice device, Action<string> log)
+    public LowPowerState(IVfioUserBackend device, Action<string> log)
     {
         _device = device;
         _log = log;
@@ -45,7 +44,7 @@ internal sealed class LowPowerState
                 break;
             case LowPowerMode.Entered when !_awakeForAccess:
                 _awakeForAccess = true;
-                _device.LowPowerChanged(false);
+                _device.LowPowerChanged(false, mappingsRevoked: true);
                 break;
         }
     }
@@ -57,7 +56,7 @@ internal sealed class LowPowerState
             _awakeForAccess = false;
             if (Mode == LowPowerMode.Entered)
             {
-                _device.LowPowerChanged(true);
+                _device.LowPowerChanged(true, mappingsRevoked: true);
             }
         }
     }
@@ -66,11 +65,7 @@ internal sealed class LowPowerState
     {
         Mode = mode;
         _wakeFd = wake;
-        foreach (PciBar? bar in _device.Bars)
-        {
-            bar?.Revoke();
-        }
-        _device.LowPowerChanged(true);
+        _device.LowPowerChanged(true, mappingsRevoked: true);
     }
 
     public void Exit(bool signal)
@@ -80,10 +75,8 @@ internal sealed class LowPowerState
             return;
         }
         Mode = LowPowerMode.Off;
-        foreach (PciBar? bar in _device.Bars)
-        {
-            bar?.Reinstate();
-        }
+        // The mappings are back before the client hears of the wake.
+        _device.LowPowerChanged(false, mappingsRevoked: false);
         if (signal && _wakeFd is not null)
         {
             try
@@ -96,7 +89,6 @@ internal sealed class LowPowerState
             }
         }
         DropWake();
-        _device.LowPowerChanged(false);
     }
 
     /// <summary>The client left: its wake eventfd goes with it; the power state stays.</summary>

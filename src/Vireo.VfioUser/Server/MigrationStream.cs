@@ -10,12 +10,12 @@ namespace Vireo.VfioUser;
 /// </summary>
 internal sealed class MigrationStream
 {
-    private readonly VfioUserPciDevice _device;
+    private readonly IVfioUserBackend _device;
     private byte[]? _out;
     private int _outPosition;
     private MemoryStream? _in;
 
-    public MigrationStream(VfioUserPciDevice device)
+    public MigrationStream(IVfioUserBackend device)
     {
         _device = device;
     }

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using Vireo.Pci;
 using Vireo.Sys;
 
 namespace Vireo.VfioUser;
@@ -52,11 +51,11 @@ public sealed partial class VfioUserServer
 
     private DeviceFeatureFlags SupportedOperations(DeviceFeatureId feature) => feature switch
     {
-        DeviceFeatureId.Migration when _device.SupportsMigration => DeviceFeatureFlags.Get | DeviceFeatureFlags.Probe,
-        DeviceFeatureId.MigDeviceState when _device.SupportsMigration => DeviceFeatureFlags.Get | DeviceFeatureFlags.Set | DeviceFeatureFlags.Probe,
+        DeviceFeatureId.Migration when _backend.SupportsMigration => DeviceFeatureFlags.Get | DeviceFeatureFlags.Probe,
+        DeviceFeatureId.MigDeviceState when _backend.SupportsMigration => DeviceFeatureFlags.Get | DeviceFeatureFlags.Set | DeviceFeatureFlags.Probe,
         // Dirty logging serves migration, so it comes with it, as in libvfio-user.
-        DeviceFeatureId.DmaLoggingStart or DeviceFeatureId.DmaLoggingStop when _device.SupportsMigration => DeviceFeatureFlags.Set | DeviceFeatureFlags.Probe,
-        DeviceFeatureId.DmaLoggingReport when _device.SupportsMigration => DeviceFeatureFlags.Get | DeviceFeatureFlags.Probe,
+        DeviceFeatureId.DmaLoggingStart or DeviceFeatureId.DmaLoggingStop when _backend.SupportsMigration => DeviceFeatureFlags.Set | DeviceFeatureFlags.Probe,
+        DeviceFeatureId.DmaLoggingReport when _backend.SupportsMigration => DeviceFeatureFlags.Get | DeviceFeatureFlags.Probe,
         DeviceFeatureId.LowPowerEntry or DeviceFeatureId.LowPowerEntryWithWakeup or DeviceFeatureId.LowPowerExit when _lowPowerNegotiated
             => DeviceFeatureFlags.Set | DeviceFeatureFlags.Probe,
         _ => 0,
@@ -205,7 +204,7 @@ public sealed partial class VfioUserServer
     private IVfioUserPayload HandleMigDataRead(ReadOnlySpan<byte> payload)
     {
         MigData request = MigData.Decode(payload);
-        if (!_device.SupportsMigration || !_migration.CanRead)
+        if (!_backend.SupportsMigration || !_migration.CanRead)
         {
             throw new VfioUserException(Errno.EINVAL, $"MIG_DATA_READ in state {_migration.State}");
         }
@@ -225,7 +224,7 @@ public sealed partial class VfioUserServer
     private IVfioUserPayload HandleMigDataWrite(ReadOnlySpan<byte> payload)
     {
         MigData request = MigData.Decode(payload);
-        if (!_device.SupportsMigration || !_migration.CanWrite)
+        if (!_backend.SupportsMigration || !_migration.CanWrite)
         {
             throw new VfioUserException(Errno.EINVAL, $"MIG_DATA_WRITE in state {_migration.State}");
         }

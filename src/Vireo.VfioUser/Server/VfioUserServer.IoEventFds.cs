@@ -74,7 +74,7 @@ public sealed partial class VfioUserServer
         Span<byte> value = stackalloc byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(value, declaration.DataMatch ?? 0);
         WakeForAccess();
-        AccessRegion((uint)declaration.Bar, declaration.Offset, value[..declaration.Size], write: true);
+        _backend.RegionWrite((uint)declaration.Bar, declaration.Offset, value[..declaration.Size]);
         EndAccess();
     }
 

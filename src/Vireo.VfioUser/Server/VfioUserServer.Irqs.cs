@@ -1,4 +1,3 @@
-using Vireo.Pci;
 using Vireo.Sys;
 
 namespace Vireo.VfioUser;
@@ -13,20 +12,38 @@ public sealed partial class VfioUserServer
     private uint IrqCount => _irqState.AcpiNegotiated ? ExtendedIrqCount : StandardIrqCount;
 
     /// <inheritdoc/>
-    public bool Interrupt(int vector)
-    {
-        lock (_lock)
-        {
-            return _irqState.Interrupt(vector);
-        }
-    }
-
-    /// <inheritdoc/>
     public bool TriggerIrq(VfioIrqIndex index, int subIndex)
     {
         lock (_lock)
         {
             return _irqState.Raise(index, subIndex);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void IntxChanged()
+    {
+        lock (_lock)
+        {
+            _irqState.IntxChanged();
+        }
+    }
+
+    /// <inheritdoc/>
+    public bool IsIrqPending(VfioIrqIndex index, int subIndex)
+    {
+        lock (_lock)
+        {
+            return _irqState.IsPending(index, subIndex);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void DeliverPendingIrqs()
+    {
+        lock (_lock)
+        {
+            _irqState.DeliverPending();
         }
     }
 
@@ -218,17 +235,9 @@ public sealed partial class VfioUserServer
 
     private bool Trigger(VfioIrqIndex index, int vector) => _irqState.Trigger(index, vector);
 
-    private bool IsPending(VfioIrqIndex index, int vector) => _irqState.IsPending(index, vector);
-
     private void DeliverPendingInterrupts() => _irqState.DeliverPending();
 
     private void DeliverAcpi() => _irqState.DeliverAcpi();
-
-    private void ResetInterruptState()
-    {
-        _irqState.ResetMasks();
-        ResetMsixTable();
-    }
 
     private void DropIrqFds() => _irqState.Clear();
 }

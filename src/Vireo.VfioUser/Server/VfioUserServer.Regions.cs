@@ -1,13 +1,10 @@
 using System.Buffers.Binary;
-using Vireo.Pci;
 using Vireo.Sys;
 
 namespace Vireo.VfioUser;
 
 public sealed partial class VfioUserServer
 {
-    private MsixTable? _msixTable;
-
     private IVfioUserPayload HandleDeviceInfo(ReadOnlySpan<byte> payload)
     {
         DeviceInfo request = DeviceInfo.Decode(payload);
@@ -31,23 +28,22 @@ public sealed partial class VfioUserServer
         }
         ulong size = RegionSize(request.Index);
         RegionInfoFlags flags = size == 0 ? RegionInfoFlags.None : RegionInfoFlags.Read | RegionInfoFlags.Write;
-        PciBar? bar = request.Index <= VfioRegionIndex.Bar5 ? _device.Bars[(int)request.Index] : null;
-        if (bar is null || !bar.IsSharedMemory)
+        VfioUserRegionMapping? mapping = size == 0 ? null : _backend.RegionMapping(request.Index);
+        if (mapping is null)
         {
             return (new RegionInfo(RegionInfo.Length, flags, request.Index, 0, size, 0, null), []);
         }
         // As libvfio-user: MMAP is always announced; the sparse areas and the fd come only when
         // the client's argsz has room for the capability, otherwise argsz says what is needed.
         flags |= RegionInfoFlags.Mmap;
-        uint needed = (uint)(RegionInfo.Length + RegionInfo.SparseCapabilityLength(bar.MmapAreas.Count));
+        uint needed = (uint)(RegionInfo.Length + RegionInfo.SparseCapabilityLength(mapping.Areas.Count));
         if (request.Argsz < needed)
         {
             return (new RegionInfo(needed, flags, request.Index, 0, size, 0, null), []);
         }
         flags |= RegionInfoFlags.Caps;
-        SafeFd fd = FileDescriptor.Duplicate(bar.MemoryFd!);
-        SparseMmapArea[] areas = [.. bar.MmapAreas.Select(a => new SparseMmapArea(a.Offset, a.Size))];
-        return (new RegionInfo(needed, flags, request.Index, RegionInfo.Length, size, 0, areas), [fd]);
+        SafeFd fd = FileDescriptor.Duplicate(mapping.Fd);
+        return (new RegionInfo(needed, flags, request.Index, RegionInfo.Length, size, 0, [.. mapping.Areas]), [fd]);
     }
 
     private IVfioUserPayload HandleRegionRead(ReadOnlySpan<byte> payload)
@@ -60,7 +56,7 @@ public sealed partial class VfioUserServer
         CheckAccess(request.Region, request.Offset, request.Count);
         byte[] data = new byte[request.Count];
         WakeForAccess();
-        AccessRegion(request.Region, request.Offset, data, write: false);
+        _backend.RegionRead(request.Region, request.Offset, data);
         EndAccess();
         return request with { Data = data };
     }
@@ -70,7 +66,7 @@ public sealed partial class VfioUserServer
         RegionAccess request = RegionAccess.Decode(payload, withData: true);
         CheckAccess(request.Region, request.Offset, request.Count);
         WakeForAccess();
-        AccessRegion(request.Region, request.Offset, payload[RegionAccess.Length..].ToArray(), write: true);
+        _backend.RegionWrite(request.Region, request.Offset, payload[RegionAccess.Length..]);
         EndAccess();
         return request with { Data = ReadOnlyMemory<byte>.Empty };
     }
@@ -87,18 +83,13 @@ public sealed partial class VfioUserServer
         foreach (RegionWriteEntry entry in request.Writes)
         {
             BinaryPrimitives.WriteUInt64LittleEndian(data, entry.Data);
-            AccessRegion(entry.Region, entry.Offset, data[..(int)entry.Count], write: true);
+            _backend.RegionWrite(entry.Region, entry.Offset, data[..(int)entry.Count]);
         }
         EndAccess();
         return new RawPayload(RegionWriteMulti.EncodeReply((ulong)request.Writes.Count));
     }
 
-    private ulong RegionSize(uint index) => index switch
-    {
-        <= VfioRegionIndex.Bar5 => _device.Bars[(int)index]?.Size ?? 0,
-        VfioRegionIndex.Config => (ulong)_device.Config.Size,
-        _ => 0,
-    };
+    private ulong RegionSize(uint index) => index < VfioRegionIndex.Count ? _backend.RegionSize(index) : 0;
 
     private void CheckAccess(uint region, ulong offset, uint count)
     {
@@ -115,94 +106,5 @@ public sealed partial class VfioUserServer
         {
             throw new VfioUserException(Errno.EINVAL, $"region {region} access {offset:x}+{count} outside size {size:x}");
         }
-    }
-
-    private void AccessRegion(uint region, ulong offset, Span<byte> data, bool write)
-    {
-        if (region == VfioRegionIndex.Config)
-        {
-            if (write)
-            {
-                PciPowerState before = _device.Config.PowerState;
-                _device.Config.Write((int)offset, data);
-                _device.ConfigWritten((int)offset, data.Length);
-                PciPowerState after = _device.Config.PowerState;
-                if (after != before)
-                {
-                    _device.PowerStateChanged(after);
-                }
-                DeliverPendingInterrupts();
-            }
-            else
-            {
-                _device.Config.Read((int)offset, data);
-            }
-            return;
-        }
-        int bar = (int)region;
-        PciBar pciBar = _device.Bars[bar]!;
-        if (TryMsixAccess(bar, offset, data, write))
-        {
-            return;
-        }
-        if (pciBar.IsSharedMemory && pciBar.IsInMmapArea(offset, (ulong)data.Length))
-        {
-            if (write)
-            {
-                pciBar.WriteMemory(offset, data);
-            }
-            else
-            {
-                pciBar.ReadMemory(offset, data);
-            }
-            return;
-        }
-        if (write)
-        {
-            _device.WriteBar(bar, offset, data);
-        }
-        else
-        {
-            _device.ReadBar(bar, offset, data);
-        }
-    }
-
-    private MsixTable MsixTable => _msixTable ??= new MsixTable(_device.Config.MsixVectors);
-
-    private void ResetMsixTable() => _msixTable?.Reset();
-
-    private bool TryMsixAccess(int bar, ulong offset, Span<byte> data, bool write)
-    {
-        int vectors = _device.Config.MsixVectors;
-        if (vectors == 0)
-        {
-            return false;
-        }
-        ulong tableLength = (ulong)(vectors * MsixTable.EntrySize);
-        if (bar == _device.MsixTableBar && offset >= _device.MsixTableOffset && offset - _device.MsixTableOffset < tableLength)
-        {
-            ulong at = offset - _device.MsixTableOffset;
-            if (write)
-            {
-                MsixTable.Write(at, data);
-                DeliverPendingInterrupts();
-            }
-            else
-            {
-                MsixTable.Read(at, data);
-            }
-            return true;
-        }
-        ulong pbaLength = (ulong)MsixTable.PbaLengthFor(vectors);
-        if (bar == _device.MsixPbaBar && offset >= _device.MsixPbaOffset && offset - _device.MsixPbaOffset < pbaLength)
-        {
-            // PCI 3.0 §6.8.2.10: the PBA is read-only; writes are ignored.
-            if (!write)
-            {
-                MsixTable.ReadPba(vectors, offset - _device.MsixPbaOffset, data, v => IsPending(VfioIrqIndex.Msix, v));
-            }
-            return true;
-        }
-        return false;
     }
 }

@@ -3,11 +3,14 @@ using Vireo.Sys;
 namespace Vireo.VfioUser;
 
 /// <summary>
-/// Serves one <see cref="VfioUserPciDevice"/> to one client at a time. A disconnect drops the
-/// client's DMA maps and eventfds and keeps the device state; <see cref="Run"/> then accepts the
-/// next client. Messages are handled in order on the serving thread.
+/// Serves one device (an <see cref="IVfioUserBackend"/>) to one client at a time: a dispatcher
+/// that owns the protocol (framing, negotiation, validation, replies, descriptors, the client's
+/// DMA maps and interrupt eventfds) and calls the backend for device behaviour only. A
+/// disconnect drops the client's DMA maps and eventfds and keeps the device state;
+/// <see cref="Run"/> then accepts the next client. Messages are handled in order on the serving
+/// thread.
 /// </summary>
-public sealed partial class VfioUserServer : IVfioUserDeviceHost
+public sealed partial class VfioUserServer : IVfioUserBackendContext
 {
     // libvfio-user: LIB_VFIO_USER_MAJOR 0, LIB_VFIO_USER_MINOR 2; a client asking a higher minor
     // gets 2, a lower one gets its own.
@@ -16,7 +19,7 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
     /// <summary>The highest minor version served; a client asking a lower one gets its own.</summary>
     public const ushort ProtocolMinor = 2;
 
-    private readonly VfioUserPciDevice _device;
+    private readonly IVfioUserBackend _backend;
     private readonly VfioUserServerOptions _options;
     private readonly Lock _lock = new();
     private readonly Queue<ReceivedMessage> _deferred = new();
@@ -31,19 +34,21 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
 
     private static readonly TimeSpan s_clientEndGrace = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>A server for <paramref name="device"/>, attached to it as its <see cref="VfioUserPciDevice.Host"/>; nothing listens until <see cref="Run"/>.</summary>
-    /// <param name="device">The device to serve; one server per device.</param>
+    /// <summary>A server for <paramref name="backend"/>, attached to it as its context (for a
+    /// <see cref="VfioUserPciDevice"/>, behind <see cref="VfioUserPciDevice.Host"/>); nothing
+    /// listens until <see cref="Run"/>.</summary>
+    /// <param name="backend">The device to serve; one server per device.</param>
     /// <param name="options">Limits and offers; defaults when null.</param>
-    public VfioUserServer(VfioUserPciDevice device, VfioUserServerOptions? options = null)
+    public VfioUserServer(IVfioUserBackend backend, VfioUserServerOptions? options = null)
     {
-        _device = device;
+        _backend = backend;
         _options = options ?? new VfioUserServerOptions();
-        _irqState = new IrqState(device.Config, _lock, _options.AcpiQueueCapacity);
-        _migration = new MigrationStream(device);
+        _irqState = new IrqState(backend, _lock, _options.AcpiQueueCapacity);
+        _migration = new MigrationStream(backend);
         _dma = new DmaMaps(_options.MaxDmaMaps);
-        _power = new LowPowerState(device, Log);
-        _ioEventFds = new IoEventFdSet(device.IoEventFds);
-        device.Attach(this);
+        _power = new LowPowerState(backend, Log);
+        _ioEventFds = new IoEventFdSet(backend.IoEventFds);
+        backend.Attach(this);
     }
 
     /// <summary>The client's announced capabilities (defaults before VERSION).</summary>
@@ -179,57 +184,72 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
                 _deferred.Dequeue().Dispose();
             }
             channel.Dispose();
-            _device.ClientDisconnected();
+            _backend.ClientDisconnected();
         }
     }
 
     /// <summary>Waits for the next client message and, meanwhile, serves the eventfds the server
     /// watches (INTx unmask, ioeventfds), so their callbacks run on this thread like every other
-    /// device callback. Only this thread changes the watched set, so a snapshot per wait is exact.</summary>
+    /// device callback: the thread sleeps in poll(2) on the socket and those eventfds together,
+    /// never in a polling loop. Only this thread changes the watched set, so a snapshot per wait
+    /// is exact; it is rebuilt only when the set changed, so a wait allocates nothing.</summary>
     private ReceivedMessage? NextMessage(MessageChannel channel)
     {
         while (true)
         {
-            List<(EventFd Fd, Action OnSignal)> watched;
+            Watched watched;
             lock (_lock)
             {
-                watched = WatchedEventFds();
+                watched = WatchedEventFds(channel);
             }
-            if (watched.Count == 0)
+            if (watched.Callbacks.Length == 0)
             {
                 return channel.Receive();
             }
-            var fds = new SafeFd[watched.Count + 1];
-            fds[0] = channel.Socket.Handle;
-            for (int i = 0; i < watched.Count; i++)
+            Poller.WaitAny(watched.Fds, watched.Ready, Timeout.InfiniteTimeSpan);
+            for (int i = 0; i < watched.Callbacks.Length; i++)
             {
-                fds[i + 1] = watched[i].Fd.Handle;
-            }
-            bool[] ready = new bool[fds.Length];
-            Poller.WaitAny(fds, ready, Timeout.InfiniteTimeSpan);
-            for (int i = 0; i < watched.Count; i++)
-            {
-                if (ready[i + 1])
+                if (watched.Ready[i + 1])
                 {
                     lock (_lock)
                     {
-                        ServeWatched(watched[i].Fd, watched[i].OnSignal);
+                        ServeWatched(watched.Callbacks[i].Fd, watched.Callbacks[i].OnSignal);
                     }
                 }
             }
-            if (ready[0])
+            if (watched.Ready[0])
             {
                 return channel.Receive();
             }
         }
     }
 
-    private List<(EventFd Fd, Action OnSignal)> WatchedEventFds()
+    private Watched? _watched;
+
+    /// <summary>The socket and the watched eventfds as poll(2) takes them, with what each
+    /// eventfd's signal does; reused while the set is the same.</summary>
+    private sealed record Watched(MessageChannel Channel, EventFd? Unmask, object IoEventFds, int IoEventFdCount, SafeFd[] Fds, bool[] Ready, (EventFd Fd, Action OnSignal)[] Callbacks);
+
+    private Watched WatchedEventFds(MessageChannel channel)
     {
-        var watched = new List<(EventFd, Action)>();
-        AddWatchedIrqFds(watched);
-        AddWatchedIoEventFds(watched);
-        return watched;
+        EventFd? unmask = _irqState.IntxUnmaskFd;
+        var ioEventFds = _ioEventFds.Active;
+        if (_watched is Watched cached && cached.Channel == channel && cached.Unmask == unmask
+            && ReferenceEquals(cached.IoEventFds, ioEventFds) && cached.IoEventFdCount == ioEventFds.Count)
+        {
+            return cached;
+        }
+        var callbacks = new List<(EventFd, Action)>();
+        AddWatchedIrqFds(callbacks);
+        AddWatchedIoEventFds(callbacks);
+        var fds = new SafeFd[callbacks.Count + 1];
+        fds[0] = channel.Socket.Handle;
+        for (int i = 0; i < callbacks.Count; i++)
+        {
+            fds[i + 1] = callbacks[i].Item1.Handle;
+        }
+        _watched = new Watched(channel, unmask, ioEventFds, ioEventFds.Count, fds, new bool[fds.Length], [.. callbacks]);
+        return _watched;
     }
 
     private void ServeWatched(EventFd fd, Action onSignal)
@@ -384,7 +404,7 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
             MaxDataTransferSize = _options.MaxDataTransferSize,
             MaxDmaMaps = _options.MaxDmaMaps,
             PageSizes = VfioUserCapabilities.DefaultPageSizes,
-            MigrationPageSize = _device.SupportsMigration ? VfioUserCapabilities.DefaultPageSizes : null,
+            MigrationPageSize = _backend.SupportsMigration ? VfioUserCapabilities.DefaultPageSizes : null,
             WriteMultiple = true,
             VireoLowPower = _lowPowerNegotiated ? true : null,
             VireoAcpiNotify = _irqState.AcpiNegotiated ? true : null,
@@ -397,9 +417,8 @@ public sealed partial class VfioUserServer : IVfioUserDeviceHost
     private IVfioUserPayload HandleReset()
     {
         WakeForAccess();
-        _device.Config.Reset();
-        ResetInterruptState();
-        _device.Reset();
+        _irqState.ResetMasks();
+        _backend.Reset();
         EndAccess();
         return default(EmptyPayload);
     }

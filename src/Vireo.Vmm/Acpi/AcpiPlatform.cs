@@ -40,8 +40,8 @@ public sealed class AcpiPlatform
     /// <summary>APIC IDs 0..n-1 go to the vCPUs and n to the IOAPIC; xAPIC IDs stop at 254.</summary>
     public const int MaxVcpus = 254;
 
-    /// <summary>The tables for <paramref name="vcpuCount"/> vCPUs; the DSDT is <paramref name="deviceAml"/>, what the devices describe of themselves, and the FADT points at the PM block at <paramref name="pmBase"/>.</summary>
-    public AcpiPlatform(int vcpuCount, IEnumerable<IAml> deviceAml, PioAddress? pmBase = null)
+    /// <summary>The tables for <paramref name="vcpuCount"/> vCPUs; the DSDT is <paramref name="deviceAml"/>, what the devices describe of themselves, the FADT points at the PM block at <paramref name="pmBase"/>, and <paramref name="mcfg"/>, when given, lists the PCI ECAM windows.</summary>
+    public AcpiPlatform(int vcpuCount, IEnumerable<IAml> deviceAml, PioAddress? pmBase = null, Mcfg? mcfg = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(vcpuCount, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(vcpuCount, MaxVcpus);
@@ -77,7 +77,8 @@ public sealed class AcpiPlatform
             new MadtIoApic(IoApicId(vcpuCount), MadtIoApic.DefaultAddress, 0),
             new MadtInterruptOverride(SciIrq, SciIrq, MpsIntiFlags.ActiveHigh | MpsIntiFlags.LevelTriggered),
         ]);
-        TableSet = new AcpiTableSet(Fadt, Facs, Dsdt, Madt);
+        Mcfg = mcfg;
+        TableSet = mcfg is null ? new AcpiTableSet(Fadt, Facs, Dsdt, Madt) : new AcpiTableSet(Fadt, Facs, Dsdt, Madt, mcfg);
     }
 
     /// <summary>vCPUs the MADT lists (APIC IDs 0..n-1).</summary>
@@ -98,6 +99,9 @@ public sealed class AcpiPlatform
 
     /// <summary>The MADT: local APICs, the IOAPIC and the SCI's interrupt override.</summary>
     public Madt Madt { get; }
+
+    /// <summary>The MCFG, when the machine has a PCI root bus with ECAM.</summary>
+    public Mcfg? Mcfg { get; }
 
     /// <summary>Every table, for placing them in guest memory.</summary>
     public AcpiTableSet TableSet { get; }
@@ -131,7 +135,7 @@ public sealed class AcpiPlatform
     }
 
     /// <summary>Writes each table, as linked for the guest, to <c>SIG.dat</c> in
-    /// <paramref name="directory"/> (DSDT.dat, FACP.dat, APIC.dat, FACS.dat, XSDT.dat, RSDP.dat),
+    /// <paramref name="directory"/> (DSDT.dat, FACP.dat, APIC.dat, MCFG.dat, FACS.dat, XSDT.dat, RSDP.dat),
     /// the form <c>iasl -d</c> reads; iasl cannot disassemble an RSDP, so check RSDP.dat by its
     /// checksums. Returns the paths written.</summary>
     public IReadOnlyList<string> WriteFiles(string directory)

@@ -12,7 +12,7 @@ public sealed class AcpiPlatformOracleTests
 
     public static TheoryData<string, int> Tables => new()
     {
-        { "DSDT", 1 }, { "FACP", 1 }, { "APIC", 1 }, { "APIC", 64 }, { "FACS", 1 }, { "XSDT", 1 },
+        { "DSDT", 1 }, { "FACP", 1 }, { "APIC", 1 }, { "APIC", 64 }, { "FACS", 1 }, { "XSDT", 1 }, { "MCFG", 1 },
     };
 
     [AcpicaTheory]
@@ -78,6 +78,32 @@ public sealed class AcpiPlatformOracleTests
     }
 
     [AcpicaFact]
+    public void The_linux_machines_tables_load_with_the_pci_root_and_a_slot_device()
+    {
+        var config = new LinuxVmConfig
+        {
+            KernelPath = "unused",
+            Cpus = 2,
+            PciFunctions = [new PciAttachment(new Vireo.TestSupport.EchoPciFunction(), Slot: 3)],
+        };
+        IReadOnlyList<PlacedAcpiTable> placed = MachineBuilder.LinuxAcpiTables(config).Place().Tables;
+        (string dsl, byte[] recompiled, _) = Acpica.DisassembleAndRecompile("DSDT", Table(placed, "DSDT"));
+        Acpica.AssertSameBody(Table(placed, "DSDT"), recompiled);
+        Assert.Contains("PNP0A08", dsl, StringComparison.Ordinal);
+        Assert.Contains("Device (S03)", dsl, StringComparison.Ordinal);
+
+        string log = Acpica.Exec(string.Join(';',
+                "evaluate \\_SB.PCI0._CRS",
+                "evaluate \\_SB.PCI0._PRT",
+                "evaluate \\_SB.PCI0.S03._SUN",
+                "test predefined"),
+            ("dsdt", Table(placed, "DSDT")), ("facp", Table(placed, "FACP")), ("apic", Table(placed, "APIC")), ("mcfg", Table(placed, "MCFG")));
+        Assert.Contains("[Package] Contains 128 Elements", log);
+        Assert.Contains("[Integer] = 0000000000000003", log);
+        Assert.Matches(@"_CRS\s+returned AE_OK|Evaluation of \\_SB.PCI0._CRS returned", log);
+    }
+
+    [AcpicaFact]
     public void Acpiexec_predefined_name_checks_pass()
     {
         // Each node is warned about once per run, so this gets its own invocation (RECIPE.md §3).
@@ -95,7 +121,7 @@ public sealed class AcpiPlatformOracleTests
                 new AmlName("_HID", new AmlEisaId("PNP0C02")),
                 new AmlName("_UID", AmlInteger.Zero)));
         IAml gpe = GpeNotifyMethod.ReadingCodeFrom(7, GpeTrigger.Edge, "\\_SB.DEV0", NotifyPort);
-        return new AcpiPlatform(vcpus, [pm, device, gpe]).Place().Tables;
+        return new AcpiPlatform(vcpus, [pm, device, gpe], mcfg: new Mcfg(new McfgAllocation(0xe000_0000, 0, 0, 0))).Place().Tables;
     }
 
     private static byte[] Table(IReadOnlyList<PlacedAcpiTable> placed, string signature) =>

@@ -43,7 +43,36 @@ public sealed class PlatformResourcesTests
     {
         AcpiPlatform tables = MachineBuilder.LinuxAcpiTables(new LinuxVmConfig { KernelPath = "unused", Cpus = 2 });
         using var pm = new AcpiPmDevice(new NoInterruptLine());
-        var expected = new AcpiPlatform(2, [pm, .. HostGpes.Aml(), new LowPowerIdleDevice(new Vireo.Memory.PioAddress(0x630))]);
+        var expected = new AcpiPlatform(2, [pm, .. HostGpes.Aml(), new LowPowerIdleDevice(new Vireo.Memory.PioAddress(0x630)), PcRoot(512UL << 20)]);
         Assert.Equal(expected.Dsdt.ToBytes(), tables.Dsdt.ToBytes());
+        Assert.Equal([new Vireo.Acpi.McfgAllocation(0xe000_0000, 0, 0, 0)], tables.Mcfg!.Allocations);
     }
+
+    [Fact]
+    public void The_pc_layout_gives_pci_the_bottom_of_the_hole_ecam_after_it_and_a_64_bit_window_above_ram()
+    {
+        AcpiPlatform tables = MachineBuilder.LinuxAcpiTables(new LinuxVmConfig { KernelPath = "unused", MemoryBytes = 6UL << 30 });
+        using var pm = new AcpiPmDevice(new NoInterruptLine());
+        // 6 GiB: 3 GiB below the hole, 3 GiB from 4 GiB to 7 GiB, so the 64-bit window starts at 7 GiB.
+        var expected = new AcpiPlatform(1, [pm, .. HostGpes.Aml(), new LowPowerIdleDevice(new Vireo.Memory.PioAddress(0x630)), PcRoot(6UL << 30)]);
+        Assert.Equal(expected.Dsdt.ToBytes(), tables.Dsdt.ToBytes());
+        Assert.Equal(7UL << 30, MemoryLayout.PciMemory64Start(6UL << 30).Value);
+        Assert.Equal(4UL << 30, MemoryLayout.PciMemory64Start(512UL << 20).Value);
+        Assert.Equal(4UL << 30, MemoryLayout.PciMemory64Start(3UL << 30).Value);
+        Assert.Equal(5UL << 30, MemoryLayout.PciMemory64Start((3UL << 30) + (2UL << 20)).Value);
+    }
+
+    // The root bus as the builder lays it out on a PC with memoryBytes of RAM.
+    private static PciRootBus PcRoot(ulong memoryBytes) => new(
+        new PciRootBusLayout(
+            EcamBase: new Vireo.Memory.MmioAddress(0xe000_0000),
+            Memory32Base: new Vireo.Memory.MmioAddress(0xc000_0000),
+            Memory32Size: 512UL << 20,
+            Memory64Base: new Vireo.Memory.MmioAddress(MemoryLayout.PciMemory64Start(memoryBytes).Value),
+            Memory64Size: 32UL << 30,
+            IoBarBase: new Vireo.Memory.PioAddress(0x1000),
+            IoBarSize: 0xf000,
+            IntxGsis: [16, 17, 18, 19]),
+        new Bus<Vireo.Memory.PioAddress>("pio"),
+        new Bus<Vireo.Memory.MmioAddress>("mmio"));
 }

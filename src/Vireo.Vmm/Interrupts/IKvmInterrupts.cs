@@ -1,0 +1,25 @@
+using Vireo.Kvm;
+using Vireo.Sys;
+
+namespace Vireo.Vmm;
+
+/// <summary>
+/// The three KVM calls device interrupts are built from, behind an interface so the router and
+/// the vector logic are tested without a VM. <see cref="KvmInterrupts"/> is the real one.
+/// </summary>
+public interface IKvmInterrupts
+{
+    /// <summary>The bound on GSI numbers (KVM_CAP_IRQ_ROUTING answers KVM_MAX_IRQ_ROUTES).</summary>
+    uint GsiLimit { get; }
+
+    /// <summary>KVM_SET_GSI_ROUTING: replaces the whole table.</summary>
+    void SetGsiRouting(ReadOnlySpan<KvmIrqRoutingEntry> table);
+
+    /// <summary>KVM_IRQFD: a signal on <paramref name="trigger"/> raises <paramref name="gsi"/>;
+    /// with <paramref name="resample"/> the line is level-triggered and the guest's EOI lowers it
+    /// and signals <paramref name="resample"/>.</summary>
+    void RegisterIrqfd(EventFd trigger, uint gsi, EventFd? resample = null);
+
+    /// <summary>KVM_IRQFD with KVM_IRQFD_FLAG_DEASSIGN.</summary>
+    void UnregisterIrqfd(EventFd trigger, uint gsi);
+}

@@ -1,0 +1,51 @@
+using System.Text;
+using Vireo.Lab;
+
+namespace Vireo.Lab.Tests;
+
+/// <summary>The sample device's guest driver, built as CI builds it (tools/guest-driver/build.sh
+/// against Debian's headers for the lab's guest kernel), and its place in the default guest.</summary>
+public sealed class SampleDriverTests
+{
+    [LabFact("make", "gcc", "cpio", "busybox")]
+    public void The_driver_builds_for_the_lab_guest_kernel_and_rides_in_the_default_guest_without_being_loaded()
+    {
+        HostPackages.EnsureInstalled(["cpio", "busybox-static"]);
+        var cache = LabCache.Default();
+        StockKernel kernel = StockKernel.Acquire(cache);
+        using var temp = new TempDirectory();
+
+        string ko = SampleDriver.Build(L1Fixture.RepositoryRoot(), kernel.Release, cache);
+
+        // modinfo's fields, read from the .modinfo strings: built for that kernel, binding 1af4:10f1.
+        string modinfo = Encoding.Latin1.GetString(File.ReadAllBytes(ko));
+        Assert.Contains($"vermagic={kernel.Release} ", modinfo, StringComparison.Ordinal);
+        Assert.Contains("alias=pci:v00001AF4d000010F1sv*sd*bc*sc*i*\0", modinfo, StringComparison.Ordinal);
+        Assert.Contains("parm=irq_mode:", modinfo, StringComparison.Ordinal);
+        Assert.Contains("license=GPL\0", modinfo, StringComparison.Ordinal);
+
+        string image = temp.Combine("guest.cpio.gz");
+        using (FileStream file = File.Create(image))
+        {
+            DefaultGuest.Write(file, "/bin/busybox", [], GuestVariant.Default, ko);
+        }
+        string inImage = SampleDriver.GuestPath.TrimStart('/');
+        Assert.Contains(inImage, Tool.Run("gzip", $"-dc '{image}' | cpio -t --quiet").Split('\n'));
+        // Byte for byte the module that was built (cmp exits non-zero otherwise).
+        Tool.Run("gzip", $"-dc '{image}' | cpio -i --quiet --to-stdout '{inImage}' | cmp - '{ko}'");
+        // /init loads lib/modules/*.ko at boot; the driver lies elsewhere, for a test to insmod.
+        Assert.Contains("for m in /lib/modules/*.ko", DefaultGuest.InitScript, StringComparison.Ordinal);
+        Assert.False(SampleDriver.GuestPath.StartsWith("/lib/modules/", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_checkout_without_the_build_script_is_a_clear_error()
+    {
+        using var temp = new TempDirectory();
+        var cache = new LabCache(temp.Combine("cache"));
+
+        LabException e = Assert.Throws<LabException>(() => SampleDriver.Build(temp.Path, "6.1.0-57-cloud-amd64", cache));
+
+        Assert.Contains(SampleDriver.BuildScript, e.Message, StringComparison.Ordinal);
+    }
+}
