@@ -1,0 +1,28 @@
+using Vireo.Memory;
+
+namespace Vireo.Vmm;
+
+/// <summary>What the machine gives an <see cref="IMachineBoundPciFunction"/> when it binds it.</summary>
+public sealed class PciFunctionHost
+{
+    /// <summary>The machine's MSI, MSI-X and INTx plumbing.</summary>
+    public required DeviceInterrupts Interrupts { get; init; }
+
+    /// <summary>Guest RAM; shared (memfd-backed) when any bound function asked for it.</summary>
+    public required GuestMemory Memory { get; init; }
+
+    /// <summary>The slot on bus 0 the function sits in.</summary>
+    public required int Slot { get; init; }
+
+    /// <summary>The GSI of the function's INTA# after the _PRT swizzle.</summary>
+    public required uint IntxGsi { get; init; }
+
+    /// <summary>Registers an ioeventfd: KVM signals the eventfd instead of exiting for a guest
+    /// write of the given size (and value, if given) at a guest-physical address. Returns what
+    /// unregisters it.</summary>
+    public required Func<ulong, int, ulong?, Sys.EventFd, IDisposable> AddIoEventFd { get; init; }
+
+    /// <summary>Tells the machine's owner the device is gone (reason in words); the owner puts a
+    /// <c>device-lost</c> event on <c>vm.events</c>. Safe from any thread, once per loss.</summary>
+    public required Action<string> DeviceLost { get; init; }
+}
