@@ -284,8 +284,9 @@ public sealed class L1Machine : IAsyncDisposable
         }
         catch (OperationCanceledException) when (!caller.IsCancellationRequested)
         {
+            string snapshot = await MonitorSnapshotAsync().ConfigureAwait(false);
             Kill();
-            throw new LabTimeoutException($"{what} did not finish within {limit.TotalSeconds:0} s; QEMU was killed\n{Diagnostics()}");
+            throw new LabTimeoutException($"{what} did not finish within {limit.TotalSeconds:0} s; QEMU was killed\n{Diagnostics()}{snapshot}");
         }
         catch (OperationCanceledException)
         {
@@ -323,6 +324,39 @@ public sealed class L1Machine : IAsyncDisposable
         {
             _lines.Writer.TryComplete();
         }
+    }
+
+    /// <summary>Where L1's CPU is when it stops answering: switches QEMU's stdio mux to the
+    /// monitor (Ctrl-A c) and asks for the registers and the local APIC twice, 2 s apart, so a
+    /// halted CPU whose timer never fires can be told from one that spins or one whose serial
+    /// transmitter stalled. Best effort; never throws.</summary>
+    private async Task<string> MonitorSnapshotAsync()
+    {
+        int from;
+        lock (_console)
+        {
+            from = _console.Count;
+        }
+        try
+        {
+            await SendAsync("\u0001c\ninfo registers\ninfo lapic\ninfo irq\n").ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            await SendAsync("info registers\ninfo lapic\n").ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            return $"--- qemu monitor unreachable: {e.Message} ---\n";
+        }
+        var text = new StringBuilder("--- qemu monitor (L1's CPU, local APIC, IRQ counts) ---\n");
+        lock (_console)
+        {
+            foreach (string line in _console.Skip(from))
+            {
+                text.Append(line).Append('\n');
+            }
+        }
+        return text.ToString();
     }
 
     private async Task SendAsync(string text)
