@@ -50,7 +50,7 @@ public static class RemoteCommand
             Description = "Wake N milliseconds from now (0 to 86400000) instead of now.",
             CustomParser = NumberParser.Range(0, 86_400_000),
         };
-        Add("info", "Print the VM's state as JSON: state, power_state, vcpus, memory_bytes, kernel, cmdline, uptime_ms.",
+        Add("info", "Print the VM's state as JSON: state, power_state, vcpus, memory_bytes, kernel, cmdline, uptime_ms, devices.",
             async (client, _, output, ct) => await output.WriteLineAsync(Indent(await client.GetStringAsync(ApiPaths.VmInfo, ct))));
         var json = new Option<bool>("--json") { Description = "Print vm.info's devices array as JSON instead of a table." };
         Add("devices", "List the VM's PCI devices: id, backend, BDF, vendor:device, interrupt mode, alive, BARs.",

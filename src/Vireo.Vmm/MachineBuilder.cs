@@ -220,7 +220,8 @@ public static class MachineBuilder
         catch (KvmUnavailableException e)
         {
             string names = string.Join(", ", functions.Select(f => $"{f.Function.Id} ({f.Function.Backend})"));
-            throw new MachineBuildException($"cannot assign PCI device {names}: this host's KVM cannot deliver its interrupts: {e.Message}", e);
+            string what = functions.Length == 1 ? $"PCI device {names}: this host's KVM cannot deliver its" : $"PCI devices {names}: this host's KVM cannot deliver their";
+            throw new MachineBuildException($"cannot assign {what} interrupts: {e.Message}", e);
         }
         var bound = new BoundPciFunctions(interrupts, warn);
         try
