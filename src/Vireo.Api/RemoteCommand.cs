@@ -50,8 +50,12 @@ public static class RemoteCommand
             Description = "Wake N milliseconds from now (0 to 86400000) instead of now.",
             CustomParser = NumberParser.Range(0, 86_400_000),
         };
-        Add("info", "Print the VM's state as JSON: state, power_state, vcpus, memory_bytes, kernel, cmdline, uptime_ms.",
+        Add("info", "Print the VM's state as JSON: state, power_state, vcpus, memory_bytes, kernel, cmdline, uptime_ms, devices.",
             async (client, _, output, ct) => await output.WriteLineAsync(Indent(await client.GetStringAsync(ApiPaths.VmInfo, ct))));
+        var json = new Option<bool>("--json") { Description = "Print vm.info's devices array as JSON instead of a table." };
+        Add("devices", "List the VM's PCI devices: id, backend, BDF, vendor:device, interrupt mode, alive, BARs.",
+            async (client, result, output, ct) => await output.WriteLineAsync(Devices(await client.GetStringAsync(ApiPaths.VmInfo, ct), result.GetValue(json))),
+            json);
         Add("ping", "Print the VMM's version and process id as JSON.",
             async (client, _, output, ct) => await output.WriteLineAsync(Indent(await client.GetStringAsync(ApiPaths.VmmPing, ct))));
         Add("power-button", "Press the ACPI power button; the guest decides what to do.",
@@ -122,6 +126,26 @@ public static class RemoteCommand
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             return name == "events" ? 0 : 1;
+        }
+    }
+
+    /// <summary>vm.info's devices: the JSON array as the server sent it (indented), or a table.</summary>
+    private static string Devices(string info, bool json)
+    {
+        try
+        {
+            using JsonDocument document = JsonDocument.Parse(info);
+            if (!document.RootElement.TryGetProperty("devices", out JsonElement devices) || devices.ValueKind != JsonValueKind.Array)
+            {
+                throw new ApiClientException("the VMM's vm.info lists no devices: it is older than `remote devices`");
+            }
+            return json
+                ? Indent(devices.GetRawText())
+                : DeviceTable.Format(devices.Deserialize(ApiJsonContext.Default.IReadOnlyListPciDeviceInfo) ?? []);
+        }
+        catch (JsonException e)
+        {
+            throw new ApiClientException($"the VMM's vm.info is not what this vireo reads: {e.Message}");
         }
     }
 

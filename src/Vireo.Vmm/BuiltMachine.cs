@@ -1,4 +1,7 @@
+using System.Buffers.Binary;
+using System.Globalization;
 using Vireo.Devices;
+using Vireo.Pci;
 
 namespace Vireo.Vmm;
 
@@ -13,10 +16,12 @@ public sealed class BuiltMachine : IDisposable
     private readonly List<IDisposable> _owned;
     private readonly PanicDetector? _panic;
     private readonly List<ISuspendable> _suspendables;
+    private readonly BoundPciFunctions? _bound;
+    private readonly Dictionary<int, (ushort Vendor, ushort Device)> _pciIds = [];
 
     internal BuiltMachine(Machine machine, PlatformResources resources, AcpiPmDevice powerManagement, LowPowerIdleDevice lowPowerIdle,
         PciRootBus pci, List<ISuspendable> suspendables, List<IDisposable> owned, Serial8250? console = null, ConsoleInputPump? consoleInput = null,
-        PanicDetector? panic = null)
+        PanicDetector? panic = null, BoundPciFunctions? bound = null)
     {
         Machine = machine;
         Resources = resources;
@@ -28,6 +33,15 @@ public sealed class BuiltMachine : IDisposable
         Console = console;
         ConsoleInput = consoleInput;
         _panic = panic;
+        _bound = bound;
+        // Read once, before any vCPU runs: vm.info must never wait on a device server to learn
+        // what does not change.
+        Span<byte> ids = stackalloc byte[4];
+        foreach ((int slot, IPciFunction _) in pci.Functions.Where(f => f.Slot != 0))
+        {
+            pci.ReadConfig(slot, PciConfigSpace.VendorIdOffset, ids);
+            _pciIds[slot] = (BinaryPrimitives.ReadUInt16LittleEndian(ids), BinaryPrimitives.ReadUInt16LittleEndian(ids[2..]));
+        }
     }
 
     /// <summary>The VM with its RAM, buses and vCPUs.</summary>
@@ -44,6 +58,12 @@ public sealed class BuiltMachine : IDisposable
 
     /// <summary>The PCI root bus: the host bridge, the attached functions and where their BARs decode.</summary>
     public PciRootBus Pci { get; }
+
+    /// <summary>The PCI functions bound to this machine (<see cref="IMachineBoundPciFunction"/>), in slot order.</summary>
+    public IReadOnlyList<IMachineBoundPciFunction> BoundPciFunctions => _bound?.Functions ?? [];
+
+    /// <summary>The MSI, MSI-X and INTx plumbing of the bound functions; null when the machine has none.</summary>
+    public DeviceInterrupts? DeviceInterrupts => _bound?.Interrupts;
 
     /// <summary>The devices the control loop puts to sleep and wakes with the vCPUs, in the order
     /// they sleep (they wake in reverse).</summary>
@@ -80,9 +100,61 @@ public sealed class BuiltMachine : IDisposable
     /// </summary>
     public void AcknowledgeS2IdleWake() => PowerManagement.ClearGlobalEvent();
 
-    /// <summary>Disposes the vCPUs and the VM first, then every device and resource the builder made.</summary>
+    /// <summary>Sends every device loss a bound function reports to <paramref name="observer"/>
+    /// (the machine's owner), those reported while the machine was built first. It runs on the
+    /// reporting thread, so it must only post and return. One observer per machine.</summary>
+    public void ObservePciDeviceLoss(Action<IMachineBoundPciFunction, string> observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        _bound?.Observe(observer);
+    }
+
+    /// <summary>The PCI functions on the root bus, host bridge aside, as <c>vm.info</c> lists
+    /// them: IDs as read at build, BARs where they decode now, and what bound functions say of
+    /// their interrupts and health.</summary>
+    public IReadOnlyList<PciDeviceInfo> DescribePciDevices()
+    {
+        var devices = new List<PciDeviceInfo>();
+        foreach ((int slot, IPciFunction function) in Pci.Functions.Where(f => f.Slot != 0))
+        {
+            (ushort vendor, ushort device) = _pciIds.GetValueOrDefault(slot, (ushort.MaxValue, ushort.MaxValue));
+            PciBarInfo[] bars = [.. function.Bars.OrderBy(b => b.Index).Select(b => new PciBarInfo(
+                b.Index,
+                b.Kind switch { PciBarKind.Memory32 => "memory32", PciBarKind.Memory64 => "memory64", _ => "io" },
+                b.Size,
+                b.Prefetchable,
+                Pci.BarAddress(slot, b.Index)))];
+            var bound = function as IMachineBoundPciFunction;
+            devices.Add(new PciDeviceInfo(
+                function.Id,
+                bound?.Backend ?? "emulated",
+                string.Create(CultureInfo.InvariantCulture, $"0000:00:{slot:x2}.0"),
+                vendor.ToString("x4", CultureInfo.InvariantCulture),
+                device.ToString("x4", CultureInfo.InvariantCulture),
+                bars,
+                bound?.InterruptMode ?? "none",
+                bound?.IsAlive ?? true));
+        }
+        return devices;
+    }
+
+    /// <summary>Stops the vCPUs, unbinds the bound PCI functions while the VM still exists (their
+    /// irqfds, ioeventfds and memory slots are the VM's), then disposes the VM and every device
+    /// and resource the builder made.</summary>
     public void Dispose()
     {
+        if (_bound is not null)
+        {
+            try
+            {
+                // No vCPU may be inside a function while it unbinds.
+                Machine.Stop();
+            }
+            finally
+            {
+                _bound.Dispose();
+            }
+        }
         // The vCPUs go first: nothing may touch a device after it is disposed.
         Machine.Dispose();
         foreach (IDisposable owned in _owned)

@@ -48,8 +48,15 @@ public static class MachineBuilder
         BzImage kernel = BzImage.Load(config.KernelPath);
         byte[] initramfs = config.InitramfsPath is null ? [] : ReadInitramfs(config.InitramfsPath);
 
-        Machine machine = CreateMachine(kvm, new MachineConfig { MemoryBytes = config.MemoryBytes, Cpus = config.Cpus, MemoryBacking = config.MemoryBacking, InKernelIrqchip = true }, warn);
+        Machine machine = CreateMachine(kvm, new MachineConfig
+        {
+            MemoryBytes = config.MemoryBytes,
+            Cpus = config.Cpus,
+            MemoryBacking = MemoryBackingFor(config.PciFunctions, config.MemoryBacking),
+            InKernelIrqchip = true,
+        }, warn);
         var owned = new List<IDisposable>();
+        BoundPciFunctions? bound = null;
         try
         {
             PlatformResources resources = PlatformResources.ForPc(AcpiPmDevice.GpeCount);
@@ -63,15 +70,17 @@ public static class MachineBuilder
             owned.Add(input);
             (AcpiPmDevice pm, LowPowerIdleDevice lps) = AddPowerManagement(machine, resources, new KvmIrqLine(machine.Vm, AcpiPlatform.SciIrq), owned);
             PciRootBus pci = AddPciRoot(machine.Pio, machine.Mmio, resources, config.MemoryBytes, config.PciFunctions, warn, BarMemorySlots(machine, owned, warn));
+            bound = BindPciFunctions(machine, pci, warn);
             List<ISuspendable> suspendables = [.. AddLegacyDevices(machine, resources, config, console), pm, input];
 
             // The DSDT is what the devices describe of themselves.
             PlacedAcpiTables acpi = new AcpiPlatform(config.Cpus, DeviceAml(pm, lps, pci), mcfg: new Mcfg(pci.McfgAllocation)).WriteTo(machine.Memory);
             LoadKernel(kvm, machine, kernel, config, initramfs, acpi, pci.Layout);
-            return new BuiltMachine(machine, resources, pm, lps, pci, suspendables, owned, console, input, panic);
+            return new BuiltMachine(machine, resources, pm, lps, pci, suspendables, owned, console, input, panic, bound);
         }
         catch
         {
+            bound?.Dispose();
             machine.Dispose();
             owned.ForEach(o => o.Dispose());
             throw;
@@ -86,18 +95,26 @@ public static class MachineBuilder
     public static BuiltMachine BuildBare(KvmSystem kvm, MachineConfig config, Action<string>? warn = null)
     {
         ArgumentNullException.ThrowIfNull(kvm);
-        Machine machine = CreateMachine(kvm, config, warn);
+        ArgumentNullException.ThrowIfNull(config);
+        if (!config.InKernelIrqchip && BoundFunctions(config.PciFunctions) is [IMachineBoundPciFunction first, ..])
+        {
+            throw new MachineBuildException($"PCI function {first.Id} ({first.Backend}) needs the in-kernel irqchip for its interrupts; build the machine with one");
+        }
+        Machine machine = CreateMachine(kvm, config with { MemoryBacking = MemoryBackingFor(config.PciFunctions, config.MemoryBacking) }, warn);
         var owned = new List<IDisposable>();
+        BoundPciFunctions? bound = null;
         try
         {
             PlatformResources resources = PlatformResources.ForPc(AcpiPmDevice.GpeCount);
             IInterruptLine sci = config.InKernelIrqchip ? new KvmIrqLine(machine.Vm, AcpiPlatform.SciIrq) : new NoInterruptLine();
             (AcpiPmDevice pm, LowPowerIdleDevice lps) = AddPowerManagement(machine, resources, sci, owned);
             PciRootBus pci = AddPciRoot(machine.Pio, machine.Mmio, resources, config.MemoryBytes, config.PciFunctions, warn, BarMemorySlots(machine, owned, warn));
-            return new BuiltMachine(machine, resources, pm, lps, pci, [pm], owned);
+            bound = BindPciFunctions(machine, pci, warn);
+            return new BuiltMachine(machine, resources, pm, lps, pci, [pm], owned, bound: bound);
         }
         catch
         {
+            bound?.Dispose();
             machine.Dispose();
             owned.ForEach(o => o.Dispose());
             throw;
@@ -170,6 +187,74 @@ public static class MachineBuilder
             }
         }
         return root;
+    }
+
+    private static IMachineBoundPciFunction[] BoundFunctions(IReadOnlyList<PciAttachment> functions) =>
+        [.. functions.Select(a => a.Function).OfType<IMachineBoundPciFunction>()];
+
+    /// <summary>Shared (memfd) RAM when a bound function's device must map guest memory itself,
+    /// whatever was asked; otherwise what was asked.</summary>
+    internal static GuestMemoryBacking MemoryBackingFor(IReadOnlyList<PciAttachment> functions, GuestMemoryBacking asked) =>
+        BoundFunctions(functions).Any(f => f.NeedsSharedMemory) ? GuestMemoryBacking.Shared : asked;
+
+    /// <summary>
+    /// Binds every <see cref="IMachineBoundPciFunction"/> on <paramref name="pci"/> to the machine,
+    /// in slot order, over one <see cref="DeviceInterrupts"/> made for them; null (and no
+    /// interrupt thread) when there is none. A function that cannot bind fails the build with
+    /// its name; the ones bound before it are unbound.
+    /// </summary>
+    private static BoundPciFunctions? BindPciFunctions(Machine machine, PciRootBus pci, Action<string>? warn)
+    {
+        (int Slot, IMachineBoundPciFunction Function)[] functions = [.. pci.Functions
+            .Where(f => f.Function is IMachineBoundPciFunction)
+            .Select(f => (f.Slot, (IMachineBoundPciFunction)f.Function))];
+        if (functions.Length == 0)
+        {
+            return null;
+        }
+        DeviceInterrupts interrupts;
+        try
+        {
+            interrupts = DeviceInterrupts.ForKvm(machine.Vm, warn is null ? null : e => warn($"device interrupt handling failed: {e.Message}"));
+        }
+        catch (KvmUnavailableException e)
+        {
+            string names = string.Join(", ", functions.Select(f => $"{f.Function.Id} ({f.Function.Backend})"));
+            string what = functions.Length == 1 ? $"PCI device {names}: this host's KVM cannot deliver its" : $"PCI devices {names}: this host's KVM cannot deliver their";
+            throw new MachineBuildException($"cannot assign {what} interrupts: {e.Message}", e);
+        }
+        var bound = new BoundPciFunctions(interrupts, warn);
+        try
+        {
+            KvmVm vm = machine.Vm;
+            foreach ((int slot, IMachineBoundPciFunction function) in functions)
+            {
+                var host = new PciFunctionHost
+                {
+                    Interrupts = interrupts,
+                    Memory = machine.Memory,
+                    Slot = slot,
+                    IntxGsi = pci.IntxGsi(slot, pin: 0),
+                    AddIoEventFd = (address, size, datamatch, eventFd) => IoEventFdRegistration.Register(vm, address, size, datamatch, eventFd),
+                    DeviceLost = bound.ReporterFor(function),
+                };
+                try
+                {
+                    function.Bind(host);
+                }
+                catch (Sys.VireoException e)
+                {
+                    throw new MachineBuildException($"cannot bind PCI device {function.Id} ({function.Backend}) in slot {slot}: {e.Message}", e);
+                }
+                bound.Add(function);
+            }
+            return bound;
+        }
+        catch
+        {
+            bound.Dispose();
+            throw;
+        }
     }
 
     private static Machine CreateMachine(KvmSystem kvm, MachineConfig config, Action<string>? warn)

@@ -20,7 +20,7 @@ public sealed class EndpointTests
     public async Task InfoIsTheControllersSnapshotInSnakeCase()
     {
         await using TestApi api = await TestApi.StartAsync();
-        api.Vm.InfoToReturn = new VmInfo(VmState.Paused, "s2idle", 4, 1L << 30, "/k", "quiet", 42);
+        api.Vm.InfoToReturn = new VmInfo(VmState.Paused, "s2idle", 4, 1L << 30, "/k", "quiet", 42, [FakeVmController.SampleDevice]);
 
         (int status, string body) = await api.SendAsync("GET", "/api/v1/vm.info");
         VmInfo info = await api.Client.GetInfoAsync();
@@ -33,7 +33,26 @@ public sealed class EndpointTests
         Assert.Equal(4, root.GetProperty("vcpus").GetInt32());
         Assert.Equal(1L << 30, root.GetProperty("memory_bytes").GetInt64());
         Assert.Equal(42, root.GetProperty("uptime_ms").GetInt64());
-        Assert.Equal(api.Vm.InfoToReturn, info);
+        Assert.Equal(api.Vm.InfoToReturn with { Devices = [] }, info with { Devices = [] });
+        PciDeviceInfo device = Assert.Single(info.Devices);
+        Assert.Equal(FakeVmController.SampleDevice with { Bars = [] }, device with { Bars = [] });
+        Assert.Equal(FakeVmController.SampleDevice.Bars, device.Bars);
+    }
+
+    [Fact(Timeout = TestLimits.TestMs)]
+    public async Task InfoListsDevicesWithHexIdsAndBarsWhoseUnplacedAddressIsNull()
+    {
+        await using TestApi api = await TestApi.StartAsync();
+
+        (_, string body) = await api.SendAsync("GET", "/api/v1/vm.info");
+
+        using JsonDocument document = JsonDocument.Parse(body);
+        JsonElement device = Assert.Single(document.RootElement.GetProperty("devices").EnumerateArray());
+        Assert.Equal(
+            """{"id":"sample0","backend":"vfio-user","bdf":"0000:00:01.0","vendor_id":"1af4","device_id":"10f1","bars":[""" +
+            """{"index":0,"kind":"memory32","size":4096,"prefetchable":false,"guest_address":3221225472},""" +
+            """{"index":2,"kind":"memory64","size":65536,"prefetchable":true,"guest_address":null}],"interrupt_mode":"msix","alive":true}""",
+            device.GetRawText());
     }
 
     [Fact(Timeout = TestLimits.TestMs)]

@@ -59,7 +59,14 @@ public sealed class OpenApiTests
             eventLine = line;
         }
 
-        Assert.Equal(SchemaProperties("VmInfo"), JsonKeys((await api.SendAsync("GET", "/api/v1/vm.info")).Body));
+        string info = (await api.SendAsync("GET", "/api/v1/vm.info")).Body;
+        Assert.Equal(SchemaProperties("VmInfo"), JsonKeys(info));
+        using (JsonDocument document = JsonDocument.Parse(info))
+        {
+            JsonElement device = document.RootElement.GetProperty("devices")[0];
+            Assert.Equal(SchemaProperties("PciDevice"), JsonKeys(device.GetRawText()));
+            Assert.Equal(SchemaProperties("PciBar"), JsonKeys(device.GetProperty("bars")[0].GetRawText()));
+        }
         Assert.Equal(SchemaProperties("Ping"), JsonKeys((await api.SendAsync("GET", "/api/v1/vmm.ping")).Body));
         Assert.Equal(SchemaProperties("VmEvent"), JsonKeys(eventLine));
         Assert.Equal(SchemaProperties("Error"), JsonKeys((await api.SendAsync("GET", "/api/v1/nope")).Body));

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Vireo.Api;
 
 namespace Vireo.Api.Tests;
@@ -17,7 +18,7 @@ public sealed class RemoteCommandTests
         Assert.Equal(0, status);
         Assert.Contains("vireo remote [command] [options]", stdout);
         Assert.Contains("--api-socket <PATH>", stdout);
-        foreach (string command in new[] { "info", "ping", "power-button", "shutdown", "pause", "resume", "gpe <N>", "wake", "events", "openapi" })
+        foreach (string command in new[] { "info", "ping", "power-button", "shutdown", "pause", "resume", "gpe <N>", "wake", "events", "openapi", "devices" })
         {
             Assert.Matches($@"\n  {command}\s+[A-Z]\w+", stdout);
         }
@@ -29,6 +30,7 @@ public sealed class RemoteCommandTests
     [InlineData("wake", "--delay-ms <N>")]
     [InlineData("gpe", "<N>")]
     [InlineData("info", "--api-socket <PATH>")]
+    [InlineData("devices", "--json")]
     public async Task EachCommandHasItsOwnHelp(string command, string detail)
     {
         (int status, string stdout, _) = await RunAsync(["--api-socket", "/x", command, "--help"]);
@@ -69,6 +71,8 @@ public sealed class RemoteCommandTests
     [InlineData("--api-socket", "/s", "wake", "--delay-ms", "-5")]
     [InlineData("--api-socket", "/s", "wake", "--delay-ms=soon")]
     [InlineData("--api-socket", "/s", "wake", "--delay-ms", "86400001")]
+    [InlineData("--api-socket", "/s", "devices", "sample0")]
+    [InlineData("--api-socket", "/s", "devices", "--json", "--json")]
     public async Task ABadCommandLineIsStatus2WithAReason(params string[] args)
     {
         (int status, string stdout, string stderr) = await RunAsync(args);
@@ -90,6 +94,60 @@ public sealed class RemoteCommandTests
         using JsonDocument document = JsonDocument.Parse(stdout);
         Assert.Equal("running", document.RootElement.GetProperty("state").GetString());
         Assert.Equal("s0", document.RootElement.GetProperty("power_state").GetString());
+    }
+
+    [Fact(Timeout = TestLimits.TestMs)]
+    public async Task DevicesPrintsATableOfVmInfosDevices()
+    {
+        await using TestApi api = await TestApi.StartAsync();
+        api.Vm.InfoToReturn = api.Vm.InfoToReturn with
+        {
+            Devices =
+            [
+                FakeVmController.SampleDevice,
+                new PciDeviceInfo("nvme-a", "vfio", "0000:00:1f.0", "8086", "0953", [new PciBarInfo(4, "io", 32, false, 0x1000)], "intx", false),
+            ],
+        };
+
+        (int status, string stdout, string stderr) = await RunAsync(["--api-socket", api.SocketPath, "devices"]);
+
+        Assert.True(status == 0, stderr);
+        Assert.Equal(
+            """
+            ID       BACKEND    BDF           VENDOR:DEVICE  IRQ   ALIVE  BARS
+            sample0  vfio-user  0000:00:01.0  1af4:10f1      msix  yes    BAR0 memory32 0xc0000000 [size=4K]; BAR2 memory64 prefetchable unassigned [size=64K]
+            nvme-a   vfio       0000:00:1f.0  8086:0953      intx  no     BAR4 io 0x1000 [size=32]
+
+            """,
+            stdout);
+    }
+
+    [Fact(Timeout = TestLimits.TestMs)]
+    public async Task DevicesJsonIsTheArrayVmInfoHas()
+    {
+        await using TestApi api = await TestApi.StartAsync();
+
+        (int status, string stdout, _) = await RunAsync(["--api-socket", api.SocketPath, "devices", "--json"]);
+
+        Assert.Equal(0, status);
+        using JsonDocument printed = JsonDocument.Parse(stdout);
+        using JsonDocument info = JsonDocument.Parse((await api.SendAsync("GET", "/api/v1/vm.info")).Body);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(info.RootElement.GetProperty("devices").GetRawText()), JsonNode.Parse(stdout)), stdout);
+        Assert.Equal(JsonValueKind.Array, printed.RootElement.ValueKind);
+    }
+
+    [Fact(Timeout = TestLimits.TestMs)]
+    public async Task DevicesWithNoneSaysSo()
+    {
+        await using TestApi api = await TestApi.StartAsync();
+        api.Vm.InfoToReturn = api.Vm.InfoToReturn with { Devices = [] };
+
+        (int status, string stdout, _) = await RunAsync(["--api-socket", api.SocketPath, "devices"]);
+        (_, string json, _) = await RunAsync(["--api-socket", api.SocketPath, "devices", "--json"]);
+
+        Assert.Equal(0, status);
+        Assert.Equal("no PCI devices\n", stdout);
+        Assert.Equal("[]", json.Trim());
     }
 
     [Fact(Timeout = TestLimits.TestMs)]

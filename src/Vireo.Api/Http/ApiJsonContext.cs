@@ -11,6 +11,7 @@ namespace Vireo.Api.Http;
     RespectNullableAnnotations = true,
     AllowDuplicateProperties = false)]
 [JsonSerializable(typeof(VmInfo))]
+[JsonSerializable(typeof(IReadOnlyList<PciDeviceInfo>))]
 [JsonSerializable(typeof(VmEvent))]
 [JsonSerializable(typeof(ApiPing))]
 [JsonSerializable(typeof(ErrorBody))]

@@ -25,6 +25,10 @@ internal static class RunCommand
         for a graceful shutdown; a second SIGTERM, or SIGINT, stops the VM at once. A
         one-line reason goes to stderr.
 
+        --vfio-user assigns a PCI device served by another process: the guest sees it on
+        its PCI bus (0000:00:SS.0); `vireo remote devices` lists it, and if its server dies
+        the guest runs on (the device reads all-ones) and vm.events says device-lost.
+
         This needs hardware KVM (Intel VMX or AMD SVM). On a host whose /dev/kvm is PVM,
         use `vireo-lab run` with the same options: it runs this command in the nested lab.
         """;
@@ -43,11 +47,22 @@ internal static class RunCommand
     }
 
     /// <summary>Runs the guest described by <paramref name="options"/>; <paramref name="commandLine"/>
-    /// is the options as typed, for the hint to run them in the lab instead.</summary>
-    public static async Task<int> RunAsync(RunOptions options, string commandLine, TextWriter stdout, TextWriter stderr)
+    /// is the options as typed, for the hint to run them in the lab instead. <paramref name="connectVfioUser"/>
+    /// makes a --vfio-user device (socket, id); <see cref="PciDeviceFactory.ConnectVfioUser"/> unless a test gives one.</summary>
+    public static async Task<int> RunAsync(RunOptions options, string commandLine, TextWriter stdout, TextWriter stderr,
+        Func<string, string, IMachineBoundPciFunction>? connectVfioUser = null)
     {
         (string kernel, string? initramfs) = ResolveGuest(options);
-        // The kernel is checked before KVM is even opened: a bad file is the user's first problem.
+        // The files named are checked before KVM is even opened: a bad one is the user's first problem.
+        foreach (VfioUserDeviceOption device in options.VfioUserDevices)
+        {
+            if (!File.Exists(device.Socket))
+            {
+                throw new IOException(
+                    $"no vfio-user server socket at {device.Socket} (--vfio-user for {device.Id}): start the device server first " +
+                    $"(e.g. `vireo-device --socket {device.Socket}`)");
+            }
+        }
         BzImage.Load(kernel);
 
         using KvmSystem kvm = HostKvm.Open();
@@ -55,11 +70,48 @@ internal static class RunCommand
         {
             throw new KvmUnavailableException(
                 $"this host's KVM backend is {KvmBackendName.Of(kvm.Backend)}, which cannot deliver interrupts to a stock Linux guest; " +
-                ("run the same command in the nested lab instead: `vireo-lab run " + commandLine).TrimEnd() + "`");
+                ("run the same command in the nested lab instead: `vireo-lab run " + commandLine).TrimEnd() + "`" +
+                (options.VfioUserDevices.Count == 0 ? "" : " (the lab serves its sample device itself: --vfio-user sample[,id=NAME])"));
         }
 
+        List<IMachineBoundPciFunction> devices = ConnectDevices(options.VfioUserDevices, connectVfioUser ?? PciDeviceFactory.ConnectVfioUser);
+        try
+        {
+            LinuxVmConfig config = options.ToConfig(kernel, initramfs, [.. options.VfioUserDevices.Zip(devices, (o, d) => new PciAttachment(d, o.Slot))]);
+            return await RunVmAsync(options, config, kvm, stderr);
+        }
+        finally
+        {
+            // After the last machine: the devices outlive reboots.
+            for (int i = devices.Count - 1; i >= 0; i--)
+            {
+                (devices[i] as IDisposable)?.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Connects every --vfio-user device in order; if one fails, those connected are released.</summary>
+    internal static List<IMachineBoundPciFunction> ConnectDevices(IReadOnlyList<VfioUserDeviceOption> options, Func<string, string, IMachineBoundPciFunction> connect)
+    {
+        var devices = new List<IMachineBoundPciFunction>();
+        try
+        {
+            foreach (VfioUserDeviceOption option in options)
+            {
+                devices.Add(connect(option.Socket, option.Id));
+            }
+            return devices;
+        }
+        catch
+        {
+            devices.OfType<IDisposable>().Reverse().ToList().ForEach(d => d.Dispose());
+            throw;
+        }
+    }
+
+    private static async Task<int> RunVmAsync(RunOptions options, LinuxVmConfig config, KvmSystem kvm, TextWriter stderr)
+    {
         using GuestConsole console = GuestConsole.Open(options.Serial.Kind, options.Serial.Path);
-        LinuxVmConfig config = options.ToConfig(kernel, initramfs);
         Action<string> log = line => stderr.WriteLine($"vireo: {line}");
         using var loop = new ControlLoop(
             () => MachineBuilder.BuildLinux(kvm, config, console.Write, log),

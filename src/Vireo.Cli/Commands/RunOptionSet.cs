@@ -114,12 +114,24 @@ internal sealed class RunOptionSet
             "and VIREO_CYCLE",
     };
 
+    public Option<IReadOnlyList<VfioUserDeviceOption>> VfioUser { get; } = new("--vfio-user")
+    {
+        HelpName = VfioUserDeviceOption.Syntax,
+        Description = "assign the PCI device a vfio-user server (vireo-device, libvfio-user, SPDK, ...) serves on the UNIX " +
+            "socket SOCKET; repeatable, one device each. id=NAME names it in `vireo remote devices` and events (default " +
+            "vfio-user0, vfio-user1, ... by position); slot=N puts it in PCI slot N, 1 to 31 (default: the lowest free). " +
+            "Guest RAM becomes a shared memfd by itself when a device needs to reach it",
+        Arity = ArgumentArity.OneOrMore,
+        AllowMultipleArgumentsPerToken = false,
+        CustomParser = ParseVfioUser,
+    };
+
     /// <summary>Every option of `vireo run`.</summary>
     public void AddTo(Command command)
     {
         ArgumentNullException.ThrowIfNull(command);
         foreach (Option option in (Option[])[Kernel, Initramfs, Cmdline, Append, Cpus, Memory, SharedMemory, Footprint, Serial,
-            ApiSocket, OnReboot, S2IdleWakeAfter, OnSuspend, OnResume])
+            ApiSocket, OnReboot, S2IdleWakeAfter, OnSuspend, OnResume, VfioUser])
         {
             command.Options.Add(option);
         }
@@ -159,6 +171,7 @@ internal sealed class RunOptionSet
             OnSuspend = Value(result, OnSuspend, null),
             OnResume = Value(result, OnResume, null),
             RestartOnReboot = Value(result, OnReboot, null) == "restart",
+            VfioUserDevices = Value<IReadOnlyList<VfioUserDeviceOption>>(result, VfioUser, []),
         };
     }
 
@@ -192,6 +205,19 @@ internal sealed class RunOptionSet
         return double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && value >= 0 && value <= 86_400
             ? TimeSpan.FromMilliseconds(value * scale)
             : Fail<TimeSpan?>(result, $"--s2idle-wake-after takes a duration such as 500ms or 2s, not '{text}'", null);
+    }
+
+    private static IReadOnlyList<VfioUserDeviceOption> ParseVfioUser(ArgumentResult result)
+    {
+        // One word per --vfio-user (AllowMultipleArgumentsPerToken is off): in `--vfio-user A B`, B is an unexpected argument.
+        try
+        {
+            return VfioUserDeviceOption.ParseAll([.. result.Tokens.Select(t => t.Value)]);
+        }
+        catch (FormatException e)
+        {
+            return Fail<IReadOnlyList<VfioUserDeviceOption>>(result, e.Message, []);
+        }
     }
 
     private static string Last(ArgumentResult result) => result.Tokens.Count == 0 ? "" : result.Tokens[^1].Value;

@@ -40,6 +40,9 @@ internal sealed record RunOptions
     /// <summary>Firecracker's convention by default: a guest reboot ends the run.</summary>
     public bool RestartOnReboot { get; init; }
 
+    /// <summary>The vfio-user devices to assign, in the order given.</summary>
+    public IReadOnlyList<VfioUserDeviceOption> VfioUserDevices { get; init; } = [];
+
     /// <summary>Run options alone, as words.</summary>
     public static RunOptions Parse(IReadOnlyList<string> args)
     {
@@ -58,8 +61,9 @@ internal sealed record RunOptions
         return set.Bind(result);
     }
 
-    public LinuxVmConfig ToConfig(string kernel, string? initramfs) => new()
+    public LinuxVmConfig ToConfig(string kernel, string? initramfs, IReadOnlyList<PciAttachment>? pciFunctions = null) => new()
     {
+        PciFunctions = pciFunctions ?? [],
         KernelPath = kernel,
         InitramfsPath = initramfs,
         Cmdline = (Cmdline ?? LinuxVmConfig.DefaultCmdline) + (AppendCmdline is null ? "" : " " + AppendCmdline),

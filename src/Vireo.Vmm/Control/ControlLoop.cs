@@ -28,6 +28,7 @@ public sealed partial class ControlLoop : IVmm, IDisposable
     private readonly BlockingCollection<VmmMessage> _inbox = new(new ConcurrentQueue<VmmMessage>());
     private readonly TaskCompletionSource<VmmResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly long _started = Stopwatch.GetTimestamp();
+    private readonly HashSet<string> _lostDevices = []; // control thread only: ids already reported lost
     private Thread? _thread;
 
     // Owned by the control thread from here on.
@@ -201,6 +202,9 @@ public sealed partial class ControlLoop : IVmm, IDisposable
                 case WakeAckDue due:
                     OnWakeAckDue(due);
                     break;
+                case PciDeviceLost lost:
+                    OnPciDeviceLost(lost);
+                    break;
                 default:
                     // News from a machine that has since been replaced: nothing to do.
                     break;
@@ -216,7 +220,25 @@ public sealed partial class ControlLoop : IVmm, IDisposable
     {
         string power = _state == VmState.Paused ? "paused" : _s2idle?.PowerState ?? S2IdleStateMachine.WorkingPowerState;
         return new VmInfo(_state, power, _description.Cpus, (long)_description.MemoryBytes, _description.Kernel, _description.Cmdline,
-            (long)Stopwatch.GetElapsedTime(_started).TotalMilliseconds);
+            (long)Stopwatch.GetElapsedTime(_started).TotalMilliseconds, _machine?.DescribePciDevices() ?? []);
+    }
+
+    /// <summary>A device lost is news, not an end: the VM runs on without it (its BARs read
+    /// all-ones). Published once per device for the VM's life, even if a later machine's binding
+    /// reports the same dead device again.</summary>
+    private void OnPciDeviceLost(PciDeviceLost lost)
+    {
+        if (!_lostDevices.Add(lost.Id))
+        {
+            return;
+        }
+        _log($"PCI device {lost.Id} ({lost.Backend}) lost: {lost.Reason}; the VM keeps running without it");
+        Events.Publish(VmEventNames.DeviceLost, new Dictionary<string, string>
+        {
+            ["id"] = lost.Id,
+            ["backend"] = lost.Backend,
+            ["reason"] = lost.Reason,
+        });
     }
 
     private void Boot()
@@ -224,6 +246,8 @@ public sealed partial class ControlLoop : IVmm, IDisposable
         BuiltMachine machine = _build();
         int generation = ++_generation;
         machine.Machine.Exited += exit => Post(new MachineEnded(generation, exit));
+        // From a device's thread, or this one for a loss seen while the machine was built.
+        machine.ObservePciDeviceLoss((function, reason) => Post(new PciDeviceLost(function.Id, function.Backend, reason)));
         // On the trapping vCPU's thread, inside its exit: an entry trap parks that vCPU before
         // it can re-enter the guest (the control loop parks the rest), then both post and return.
         machine.LowPowerIdle.Notified += notification =>
@@ -420,6 +444,16 @@ public sealed partial class ControlLoop : IVmm, IDisposable
             left.Fail(new VmStateException("the VM has shut down"));
         }
         Events.Complete();
+    }
+
+    /// <summary>A bound PCI function reported its device gone.</summary>
+    private sealed class PciDeviceLost(string id, string backend, string reason) : VmmMessage
+    {
+        public string Id { get; } = id;
+
+        public string Backend { get; } = backend;
+
+        public string Reason { get; } = reason;
     }
 
     /// <summary>The run of machine <see cref="Generation"/> ended (posted from whichever thread

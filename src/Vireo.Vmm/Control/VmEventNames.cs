@@ -32,6 +32,10 @@ public static class VmEventNames
     /// <summary>The machine stopped: power-off, triple fault, host stop or failure; property "reason".</summary>
     public const string Shutdown = "shutdown";
 
+    /// <summary>A PCI device stopped answering (its server died or stalled); the VM keeps
+    /// running and the device's BARs read all-ones. Properties "id", "backend" and "reason".</summary>
+    public const string DeviceLost = "device-lost";
+
     /// <summary>Sent by the API, not the VMM: this subscriber fell behind and property "count"
     /// events were dropped at this point in its stream.</summary>
     public const string EventsLost = "events-lost";

@@ -9,6 +9,8 @@ namespace Vireo.Vmm;
 /// <param name="Kernel">Path of the kernel image, if the VM booted one.</param>
 /// <param name="Cmdline">Kernel command line, if any.</param>
 /// <param name="UptimeMs">Milliseconds since the VM was started.</param>
+/// <param name="Devices">The PCI functions on the root bus (the host bridge aside), by slot;
+/// empty while no machine runs.</param>
 public sealed record VmInfo(
     VmState State,
     string PowerState,
@@ -16,4 +18,5 @@ public sealed record VmInfo(
     long MemoryBytes,
     string? Kernel,
     string? Cmdline,
-    long UptimeMs);
+    long UptimeMs,
+    IReadOnlyList<PciDeviceInfo> Devices);

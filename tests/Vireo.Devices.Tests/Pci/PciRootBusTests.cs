@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Vireo.Acpi;
 using Vireo.Memory;
 using Vireo.Pci;
@@ -48,6 +49,30 @@ public sealed class PciRootBusTests
         // A write through one mechanism is read back through the other.
         t.EcamWrite(1, PciConfigSpace.InterruptLineOffset, 0x0b, width: 1);
         Assert.Equal(0x0bu, t.Cf8Read(1, PciConfigSpace.InterruptLineOffset, width: 1));
+    }
+
+    [Fact]
+    public void The_vmm_reads_config_space_by_slot_as_the_guest_does()
+    {
+        var t = new PciTestBus();
+        t.Root.Attach(new EchoPciFunction(), slot: 4);
+        Span<byte> dword = stackalloc byte[4];
+        Span<byte> word = stackalloc byte[2];
+
+        t.Root.ReadConfig(4, 0, dword);
+        Assert.Equal(EchoIds, BinaryPrimitives.ReadUInt32LittleEndian(dword));
+        t.Root.ReadConfig(4, 2, word);
+        Assert.Equal(EchoPciFunction.DeviceId, BinaryPrimitives.ReadUInt16LittleEndian(word));
+        // BAR 0 comes from the root, placed at the bottom of the 32-bit window.
+        t.Root.ReadConfig(4, 0x10, dword);
+        Assert.Equal(0xc000_0000u, BinaryPrimitives.ReadUInt32LittleEndian(dword));
+        t.Root.ReadConfig(0, 0, dword);
+        Assert.Equal(HostBridgeIds, BinaryPrimitives.ReadUInt32LittleEndian(dword));
+        t.Root.ReadConfig(9, 0, dword);
+        Assert.Equal(uint.MaxValue, BinaryPrimitives.ReadUInt32LittleEndian(dword));
+        Assert.Throws<ArgumentException>(() => t.Root.ReadConfig(4, 2, new byte[4]));
+        Assert.Throws<ArgumentException>(() => t.Root.ReadConfig(4, 0, new byte[3]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => t.Root.ReadConfig(32, 0, new byte[4]));
     }
 
     [Fact]

@@ -1,0 +1,110 @@
+namespace Vireo.Vmm;
+
+/// <summary>
+/// The <see cref="IMachineBoundPciFunction"/>s bound to one machine and the
+/// <see cref="DeviceInterrupts"/> they share; the <see cref="BuiltMachine"/> owns it. Disposing
+/// it unbinds the functions (last bound first) and then stops the interrupts, so it must come
+/// after the vCPUs stop and before the VM goes. It also holds the device-lost reports made
+/// before the machine's owner listens (a device can die while the machine is being built).
+/// </summary>
+internal sealed class BoundPciFunctions : IDisposable
+{
+    private readonly List<IMachineBoundPciFunction> _functions = [];
+    private readonly List<(IMachineBoundPciFunction Function, string Reason)> _early = [];
+    private readonly Lock _lock = new();
+    private readonly Action<string>? _warn;
+    private Action<IMachineBoundPciFunction, string>? _observer;
+    private bool _disposed;
+
+    public BoundPciFunctions(DeviceInterrupts interrupts, Action<string>? warn)
+    {
+        Interrupts = interrupts;
+        _warn = warn;
+    }
+
+    /// <summary>The machine's interrupt plumbing, one per machine.</summary>
+    public DeviceInterrupts Interrupts { get; }
+
+    /// <summary>The functions bound so far, in binding order.</summary>
+    public IReadOnlyList<IMachineBoundPciFunction> Functions => _functions;
+
+    /// <summary>Records that <paramref name="function"/> is bound (it is unbound on dispose).</summary>
+    public void Add(IMachineBoundPciFunction function) => _functions.Add(function);
+
+    /// <summary>The <see cref="PciFunctionHost.DeviceLost"/> for <paramref name="function"/>:
+    /// the first call reports, later ones are dropped, so one loss is one event.</summary>
+    public Action<string> ReporterFor(IMachineBoundPciFunction function)
+    {
+        int reported = 0;
+        return reason =>
+        {
+            if (Interlocked.Exchange(ref reported, 1) == 0)
+            {
+                Report(function, string.IsNullOrWhiteSpace(reason) ? "no reason given" : reason);
+            }
+        };
+    }
+
+    /// <summary>Sends every loss to <paramref name="observer"/>, those reported already first;
+    /// on the reporting thread (often a device's), so it must only post and return.</summary>
+    public void Observe(Action<IMachineBoundPciFunction, string> observer)
+    {
+        (IMachineBoundPciFunction, string)[] early;
+        lock (_lock)
+        {
+            _observer = observer;
+            early = [.. _early];
+            _early.Clear();
+        }
+        foreach ((IMachineBoundPciFunction function, string reason) in early)
+        {
+            observer(function, reason);
+        }
+    }
+
+    /// <summary>Unbinds every function, last bound first, then stops the interrupts. A loss
+    /// reported after this is about a machine that is gone, and is dropped.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
+        }
+        for (int i = _functions.Count - 1; i >= 0; i--)
+        {
+            try
+            {
+                _functions[i].Unbind();
+            }
+            catch (Exception e)
+            {
+                // Unbind promises not to throw; if one does, the others are still released.
+                _warn?.Invoke($"unbinding PCI function {_functions[i].Id} failed: {e.Message}");
+            }
+        }
+        Interrupts.Dispose();
+    }
+
+    private void Report(IMachineBoundPciFunction function, string reason)
+    {
+        Action<IMachineBoundPciFunction, string>? observer;
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            observer = _observer;
+            if (observer is null)
+            {
+                _early.Add((function, reason));
+                return;
+            }
+        }
+        observer(function, reason);
+    }
+}
