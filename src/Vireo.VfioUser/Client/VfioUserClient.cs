@@ -481,7 +481,7 @@ public sealed class VfioUserClient : IDisposable
             // libvfio-user maps an error of 0 or above 4096 to EINVAL; do the same.
             int errno = reply.Header.Error is 0 or > 4096 ? Errno.EINVAL : (int)reply.Header.Error;
             reply.Dispose();
-            throw new VfioUserException(errno, $"{command} failed");
+            throw new VfioUserException(errno, $"{command} failed") { IsErrorReply = true };
         }
         return reply;
     }
