@@ -39,6 +39,10 @@ internal sealed class FakeVfioUserServer : IDisposable
     /// <summary>BAR reads (not config reads) are never answered: a stalled server.</summary>
     public bool StallBarReads { get; set; }
 
+    /// <summary>From the next message on, the server answers only BAR region reads (zeros) and
+    /// writes, without allocating, so a test can count what the client side allocates.</summary>
+    public bool AllocationFreeBarAccesses { get; set; }
+
     /// <summary>Handles a command instead of the defaults when it returns true.</summary>
     public Func<ReceivedMessage, MessageChannel, bool>? Override { get; set; }
 
@@ -63,7 +67,7 @@ internal sealed class FakeVfioUserServer : IDisposable
     {
         try
         {
-            while (_channel.Receive() is ReceivedMessage message)
+            while (!AllocationFreeBarAccesses && _channel.Receive() is ReceivedMessage message)
             {
                 using (message)
                 {
@@ -77,7 +81,51 @@ internal sealed class FakeVfioUserServer : IDisposable
         catch (VireoException)
         {
             // The client went away or broke the framing: the fake just stops.
+            return;
         }
+        ServeBarAccessesWithoutAllocating();
+    }
+
+    private void ServeBarAccessesWithoutAllocating()
+    {
+        UnixSocket socket = _channel.Socket;
+        byte[] buffer = new byte[MessageHeader.Size + RegionAccess.Length + 4096];
+        try
+        {
+            while (ReadExactly(socket, buffer.AsSpan(0, MessageHeader.Size)))
+            {
+                MessageHeader header = MessageHeader.Read(buffer);
+                if (header.PayloadSize < RegionAccess.Length || header.MessageSize > buffer.Length
+                    || !ReadExactly(socket, buffer.AsSpan(MessageHeader.Size, header.PayloadSize)))
+                {
+                    return;
+                }
+                uint count = BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(MessageHeader.Size + 12));
+                int data = header.Command == VfioUserCommand.RegionRead ? (int)count : 0;
+                int length = MessageHeader.Size + RegionAccess.Length + data;
+                new MessageHeader(header.MessageId, header.Command, (uint)length, MessageFlags.Reply, 0).Write(buffer);
+                buffer.AsSpan(MessageHeader.Size + RegionAccess.Length, data).Clear();
+                socket.Send(buffer.AsSpan(0, length));
+            }
+        }
+        catch (ErrnoException)
+        {
+            // The client went away.
+        }
+    }
+
+    private static bool ReadExactly(UnixSocket socket, Span<byte> buffer)
+    {
+        while (!buffer.IsEmpty)
+        {
+            int got = socket.Receive(buffer, null, 0, out _);
+            if (got == 0)
+            {
+                return false;
+            }
+            buffer = buffer[got..];
+        }
+        return true;
     }
 
     private void Answer(ReceivedMessage message)
