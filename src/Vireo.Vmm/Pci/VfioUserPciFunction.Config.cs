@@ -47,16 +47,9 @@ public sealed partial class VfioUserPciFunction
     private bool _intxMaskedAtServer;
 
     /// <inheritdoc/>
-    public string InterruptMode
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return MsixEnabled ? "msix" : MsiEnabled ? "msi" : _hasIntx && !IntxDisabled ? "intx" : "none";
-            }
-        }
-    }
+    /// <remarks>Read without the config lock, so the API never waits behind a vCPU's config
+    /// access to a slow server; a write racing with it shows either mode.</remarks>
+    public string InterruptMode => MsixEnabled ? "msix" : MsiEnabled ? "msi" : _hasIntx && !IntxDisabled ? "intx" : "none";
 
     private ushort ShadowU16(int offset) => BinaryPrimitives.ReadUInt16LittleEndian(_shadow.AsSpan(offset));
 

@@ -59,7 +59,7 @@ public sealed class VfioUserPciFunctionTests : IDisposable
     [Fact(Timeout = Timeout)]
     public Task BarsIdentityAndBackendAreTheSampleDevices() => Task.Run(() =>
     {
-        using var server = new SampleServer();
+        using var server = new SampleAcceleratorServer();
         using VfioUserPciFunction fn = Open(server);
 
         Assert.Equal("sample", fn.Id);
@@ -90,7 +90,7 @@ public sealed class VfioUserPciFunctionTests : IDisposable
     [Fact(Timeout = Timeout)]
     public Task Bar0RegistersRoundTripThroughTheServer() => Task.Run(() =>
     {
-        using var server = new SampleServer();
+        using var server = new SampleAcceleratorServer();
         using VfioUserPciFunction fn = Open(server);
         fn.Bind(_host);
 
@@ -112,7 +112,7 @@ public sealed class VfioUserPciFunctionTests : IDisposable
     [Fact(Timeout = Timeout)]
     public Task CommandRegisterIsShadowedAndForwarded() => Task.Run(() =>
     {
-        using var server = new SampleServer();
+        using var server = new SampleAcceleratorServer();
         using VfioUserPciFunction fn = Open(server);
 
         WriteConfig16(fn, PciConfigSpace.CommandOffset, 0x0406);
@@ -132,7 +132,7 @@ public sealed class VfioUserPciFunctionTests : IDisposable
     [Fact(Timeout = Timeout)]
     public Task DmaMovesBytesInGuestMemoryThroughTheSharedMapping() => Task.Run(() =>
     {
-        using var server = new SampleServer();
+        using var server = new SampleAcceleratorServer();
         using VfioUserPciFunction fn = Open(server);
         fn.Bind(_host);
         byte[] pattern = Pattern(0x3000, 5);
@@ -150,7 +150,7 @@ public sealed class VfioUserPciFunctionTests : IDisposable
     [Fact(Timeout = Timeout)]
     public Task ServerIoEventFdFollowsItsBarAndRingsTheDoorbell() => Task.Run(() =>
     {
-        using var server = new SampleServer();
+        using var server = new SampleAcceleratorServer();
         using VfioUserPciFunction fn = Open(server);
         fn.Bind(_host);
         Assert.Empty(_ioEventFds);
@@ -179,7 +179,7 @@ public sealed class VfioUserPciFunctionTests : IDisposable
     [Fact(Timeout = Timeout)]
     public Task MsixTableProgramsTheRouterAndACompletionSignalsTheIrqfd() => Task.Run(() =>
     {
-        using var server = new SampleServer();
+        using var server = new SampleAcceleratorServer();
         using VfioUserPciFunction fn = Open(server);
         fn.Bind(_host);
         int msix = FindCapability(fn, PciConfigSpace.MsixCapabilityId);
@@ -216,7 +216,7 @@ public sealed class VfioUserPciFunctionTests : IDisposable
     [Fact(Timeout = Timeout)]
     public Task IntxFiresMasksAtTheDeviceAndRearmsOnlyAfterResample() => Task.Run(() =>
     {
-        using var server = new SampleServer();
+        using var server = new SampleAcceleratorServer();
         using VfioUserPciFunction fn = Open(server);
         fn.Bind(_host);
         (EventFd trigger, EventFd? resample) = _kvm.IrqfdOnGsi(IntxGsi)!.Value;
@@ -248,7 +248,7 @@ public sealed class VfioUserPciFunctionTests : IDisposable
     [Fact(Timeout = Timeout)]
     public Task AKilledServerReadsAllOnesAndIsReportedLostOnce() => Task.Run(() =>
     {
-        using var server = new SampleServer();
+        using var server = new SampleAcceleratorServer();
         using VfioUserPciFunction fn = Open(server);
         fn.Bind(_host);
         Assert.Equal(AcceleratorDevice.Id, ReadBar32(fn, 0, AcceleratorDevice.RegId));
@@ -288,7 +288,7 @@ public sealed class VfioUserPciFunctionTests : IDisposable
     [Fact(Timeout = Timeout)]
     public Task UnbindReleasesTheMachineAndBindGivesARebootedGuestAFreshDevice() => Task.Run(() =>
     {
-        using var server = new SampleServer();
+        using var server = new SampleAcceleratorServer();
         using VfioUserPciFunction fn = Open(server);
         fn.Bind(_host);
         int msix = FindCapability(fn, PciConfigSpace.MsixCapabilityId);
@@ -326,7 +326,7 @@ public sealed class VfioUserPciFunctionTests : IDisposable
     [Fact(Timeout = Timeout)]
     public Task MapAreaMapsTheServersBufferShared() => Task.Run(() =>
     {
-        using var server = new SampleServer();
+        using var server = new SampleAcceleratorServer();
         using VfioUserPciFunction fn = Open(server);
         PciBarDescriptor bar2 = fn.Bars[1];
 
@@ -455,7 +455,7 @@ public sealed class VfioUserPciFunctionTests : IDisposable
         server.IrqCounts[(uint)VfioIrqIndex.Msix] = (uint)vectors;
     }
 
-    private static VfioUserPciFunction Open(SampleServer server)
+    private static VfioUserPciFunction Open(SampleAcceleratorServer server)
         => VfioUserPciFunction.Open(VfioUserClient.Open(server.ClientEnd, new VfioUserClientOptions { ReplyTimeout = TimeSpan.FromSeconds(5) }), "sample");
 
     private IDisposable AddIoEventFd(ulong address, int size, ulong? dataMatch, EventFd fd)
@@ -590,38 +590,5 @@ public sealed class VfioUserPciFunctionTests : IDisposable
     private sealed class Registration(Action remove) : IDisposable
     {
         public void Dispose() => remove();
-    }
-
-    /// <summary>The sample accelerator served on one end of a socket pair.</summary>
-    private sealed class SampleServer : IDisposable
-    {
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Thread _thread;
-
-        public SampleServer()
-        {
-            var server = new VfioUserServer(Device);
-            (UnixSocket serverEnd, UnixSocket clientEnd) = UnixSocket.CreatePair();
-            ClientEnd = clientEnd;
-            _thread = new Thread(() => server.Serve(serverEnd, _stop.Token)) { IsBackground = true, Name = "sample server" };
-            _thread.Start();
-        }
-
-        public AcceleratorDevice Device { get; } = new();
-
-        public UnixSocket ClientEnd { get; }
-
-        /// <summary>Ends the server as a crash would: its socket closes.</summary>
-        public void Kill()
-        {
-            _stop.Cancel();
-            _thread.Join(TimeSpan.FromSeconds(5));
-        }
-
-        public void Dispose()
-        {
-            Kill();
-            Device.Dispose();
-        }
     }
 }
