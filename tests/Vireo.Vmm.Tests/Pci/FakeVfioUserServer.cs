@@ -36,6 +36,9 @@ internal sealed class FakeVfioUserServer : IDisposable
 
     public Dictionary<uint, uint> IrqCounts { get; } = [];
 
+    /// <summary>Every config write the server received: offset and bytes.</summary>
+    public List<(ulong Offset, byte[] Data)> ConfigWrites { get; } = [];
+
     /// <summary>BAR reads (not config reads) are never answered: a stalled server.</summary>
     public bool StallBarReads { get; set; }
 
@@ -168,6 +171,13 @@ internal sealed class FakeVfioUserServer : IDisposable
             case VfioUserCommand.RegionWrite:
             {
                 RegionAccess request = RegionAccess.Decode(message.Payload, withData: true);
+                if (request.Region == VfioRegionIndex.Config)
+                {
+                    lock (ConfigWrites)
+                    {
+                        ConfigWrites.Add((request.Offset, request.Data.ToArray()));
+                    }
+                }
                 _channel.Send(reply, request with { Data = ReadOnlyMemory<byte>.Empty });
                 return;
             }

@@ -338,7 +338,7 @@ public sealed class VfioUserPciFunctionTests : IDisposable
         Assert.Throws<MachineBuildException>(() => fn.MapArea(0, new PciMmapArea(0, 0x1000)));
     });
 
-    public static TheoryData<string> HostileServers => ["bar-size", "bar-huge", "mmap-no-fd", "bar5-64bit", "cap-loop", "msix-outside-bar", "oversized-reply", "not-pci", "config-size", "silent"];
+    public static TheoryData<string> HostileServers => ["bar-size", "bar-huge", "mmap-no-fd", "bar5-64bit", "cap-loop", "msix-outside-bar", "oversized-reply", "not-pci", "config-size", "silent", "mmap-short-file"];
 
     [Theory(Timeout = Timeout)]
     [MemberData(nameof(HostileServers))]
@@ -370,6 +370,50 @@ public sealed class VfioUserPciFunctionTests : IDisposable
 
         // The whole-BAR mmap offer loses the page holding the table and PBA.
         Assert.Equal([new PciMmapArea(0, 0x1000), new PciMmapArea(0x2000, 0x2000)], Assert.Single(fn.Bars).MmapAreas);
+    });
+
+    [Fact(Timeout = Timeout)]
+    public Task MsiIsShadowedRoutedAndMaskedByTheVmm() => Task.Run(() =>
+    {
+        using var server = new FakeVfioUserServer();
+        // PCI 3.0 §6.8.1: MSI at 0x50, 4 messages capable, 64-bit, per-vector masking.
+        server.Config[PciConfigSpace.StatusOffset] = 0x10;
+        server.Config[PciConfigSpace.CapabilityPointerOffset] = 0x50;
+        server.Config[0x50] = PciConfigSpace.MsiCapabilityId;
+        BinaryPrimitives.WriteUInt16LittleEndian(server.Config.AsSpan(0x52), (2 << 1) | 0x0080 | 0x0100);
+        server.IrqCounts[(uint)VfioIrqIndex.Msi] = 4;
+        server.Start();
+        using VfioUserPciFunction fn = VfioUserPciFunction.Open(VfioUserClient.Open(server.ClientEnd), "msi");
+        fn.Bind(_host);
+
+        WriteConfig32(fn, 0x54, 0xfee0_1000);
+        WriteConfig32(fn, 0x58, 0);
+        WriteConfig16(fn, 0x5c, 0x60);
+        WriteConfig16(fn, 0x52, 0x0001 | (2 << 4)); // enable, 4 messages
+
+        Assert.Equal("msi", fn.InterruptMode);
+        Assert.Equal(0x0001 | (2 << 1) | (2 << 4) | 0x0080 | 0x0100, ReadConfig16(fn, 0x52));
+        Assert.Equal(0xfee0_1000u, ReadConfig32(fn, 0x54));
+        Assert.Equal(
+            [.. KvmDefaultIrqRouting.Entries, .. Enumerable.Range(0, 4).Select(v => KvmIrqRoutingEntry.ForMsi((uint)(24 + v), 0xfee0_1000, (uint)(0x60 + v)))],
+            _kvm.LastTable);
+        (EventFd message2, _) = _kvm.IrqfdOnGsi(26)!.Value;
+
+        // Masking is the VMM's: the guest reads its mask and the pending bit, the server sees 0.
+        WriteConfig32(fn, 0x60, 0b0100);
+        Assert.Equal(0b0100u, ReadConfig32(fn, 0x60));
+        Assert.Null(_kvm.IrqfdOf(message2));
+        message2.Signal();
+        Assert.True(WaitUntil(() => ReadConfig32(fn, 0x64) == 0b0100), "the masked message never became pending");
+        WriteConfig32(fn, 0x60, 0);
+        Assert.Equal(0u, ReadConfig32(fn, 0x64));
+        Assert.Equal(1UL, message2.TryRead()); // delivered through the irqfd on unmask
+        lock (server.ConfigWrites)
+        {
+            Assert.Contains(server.ConfigWrites, w => w.Offset == 0x60 && w.Data.SequenceEqual(new byte[4]));
+            Assert.DoesNotContain(server.ConfigWrites, w => w.Offset == 0x60 && !w.Data.SequenceEqual(new byte[4]));
+            Assert.Contains(server.ConfigWrites, w => w.Offset == 0x52 && w.Data.SequenceEqual(new byte[] { 0xa5, 0x01 }));
+        }
     });
 
     [Fact(Timeout = Timeout)]
@@ -436,6 +480,9 @@ public sealed class VfioUserPciFunctionTests : IDisposable
             case "config-size":
                 server.Regions[VfioRegionIndex.Config] = new FakeRegion(0x300);
                 return "not 256 or 4096";
+            case "mmap-short-file":
+                server.Regions[0] = new FakeRegion(0x2000, RegionInfoFlags.Read | RegionInfoFlags.Write | RegionInfoFlags.Mmap, Fd: MemFd.Create("short", 0x1000));
+                return "past the end";
             case "silent":
                 server.Override = (message, _) => message.Header.Command == VfioUserCommand.DeviceGetIrqInfo;
                 return "no reply";
@@ -554,6 +601,13 @@ public sealed class VfioUserPciFunctionTests : IDisposable
         Span<byte> data = stackalloc byte[4];
         fn.ReadConfig(offset, data);
         return BinaryPrimitives.ReadUInt32LittleEndian(data);
+    }
+
+    private static void WriteConfig32(VfioUserPciFunction fn, int offset, uint value)
+    {
+        Span<byte> data = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(data, value);
+        fn.WriteConfig(offset, data);
     }
 
     private static void WriteConfig16(VfioUserPciFunction fn, int offset, ushort value)
