@@ -302,7 +302,7 @@ public sealed partial class VfioUserPciFunction
                 // The machine is going away, so there is nobody to tell; the next Bind reports it.
                 if (IsConnectionFailure(e))
                 {
-                    _lostReason = e.Message;
+                    Interlocked.CompareExchange(ref _lostReason, e.Message, null);
                     Volatile.Write(ref _lost, 1);
                 }
             }

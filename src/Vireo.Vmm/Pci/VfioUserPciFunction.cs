@@ -82,6 +82,8 @@ public sealed partial class VfioUserPciFunction : IMachineBoundPciFunction, IDis
             ConfigSize = (int)config.Size;
             byte[] header = new byte[PciConfigSpace.StandardSize];
             client.ReadRegion(VfioRegionIndex.Config, 0, header);
+            VendorId = BinaryPrimitives.ReadUInt16LittleEndian(header);
+            DeviceId = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(2));
 
             ReadBarRegions(header);
             uint intxCount = IrqCount(info, VfioIrqIndex.Intx);
@@ -160,6 +162,12 @@ public sealed partial class VfioUserPciFunction : IMachineBoundPciFunction, IDis
     /// <inheritdoc/>
     public int ConfigSize { get; }
 
+    /// <summary>The PCI vendor ID the device reported at connect (still known once it is lost), for <c>vm.info</c>.</summary>
+    public ushort VendorId { get; }
+
+    /// <summary>The PCI device ID the device reported at connect, for <c>vm.info</c>.</summary>
+    public ushort DeviceId { get; }
+
     /// <inheritdoc/>
     public string Backend => "vfio-user";
 
@@ -212,7 +220,7 @@ public sealed partial class VfioUserPciFunction : IMachineBoundPciFunction, IDis
     private void Lose(Exception cause)
     {
         string reason = cause is TimeoutException ? $"the server did not answer in time ({cause.Message})" : cause.Message;
-        _lostReason = reason;
+        Interlocked.CompareExchange(ref _lostReason, reason, null);
         if (Interlocked.Exchange(ref _lost, 1) != 0)
         {
             return;

@@ -80,6 +80,7 @@ public sealed class VfioUserPciFunctionTests : IDisposable
                 Assert.Equal([new PciMmapArea(0, AcceleratorDevice.BufferSize)], bar2.MmapAreas);
             });
         Assert.Equal(0x10f1_1af4u, ReadConfig32(fn, 0));
+        Assert.Equal((AcceleratorDevice.VendorId, AcceleratorDevice.DeviceId), (fn.VendorId, fn.DeviceId));
         Assert.Equal(0x1200_0001u, ReadConfig32(fn, 8));
         Assert.Equal(0x10f1_1af4u, ReadConfig32(fn, 0x2c));
         Assert.Equal(1, ReadConfig8(fn, PciConfigSpace.InterruptPinOffset));
