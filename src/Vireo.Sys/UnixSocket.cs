@@ -189,7 +189,8 @@ public sealed class UnixSocket : IDisposable
         }
         int controlLength = fds.IsEmpty ? 0 : CmsgSpace(fds.Length * sizeof(int));
         byte* control = stackalloc byte[Math.Max(controlLength, 1)];
-        var added = new bool[fds.Length];
+        // On the stack: a vfio-user region write sends no fds and must not allocate.
+        Span<bool> added = stackalloc bool[fds.Length];
         try
         {
             if (controlLength > 0)

@@ -22,6 +22,15 @@ public sealed class VfioUserClient : IDisposable
     /// <summary>The protocol minor version the client asks for (libvfio-user's LIB_VFIO_USER_MINOR).</summary>
     public const ushort ProtocolMinor = 2;
 
+    // Region accesses (a vCPU's trapped BAR or config access) wait on a reusable waiter instead
+    // of a TaskCompletionSource and get their reply read straight into its buffer, so the round
+    // trip allocates nothing. Waiter k serves the ids congruent to k modulo FastWaiters (ids stay
+    // one sequence for every request, so recorded sessions replay in step); a request whose
+    // waiter is busy takes the general path.
+    private const int FastWaiters = 64;
+    /// <summary>The largest region access served without allocating (any PCI register access).</summary>
+    private const int FastDataLimit = 64;
+
     private readonly MessageChannel _channel;
     private readonly VfioUserClientOptions _options;
     private readonly ConcurrentDictionary<ushort, TaskCompletionSource<ReceivedMessage>> _pending = new();
@@ -30,6 +39,7 @@ public sealed class VfioUserClient : IDisposable
     private Thread? _twinReader;
     private int _nextId;
     private volatile Exception? _failure;
+    private readonly FastWaiter?[] _fast = new FastWaiter?[FastWaiters];
 
     private VfioUserClient(UnixSocket socket, VfioUserClientOptions options)
     {
@@ -255,6 +265,10 @@ public sealed class VfioUserClient : IDisposable
     /// <exception cref="VfioUserException">The server failed the read or returned another length (EIO).</exception>
     public void ReadRegion(uint region, ulong offset, Span<byte> data)
     {
+        if (data.Length <= FastDataLimit && TryFastRegionAccess(VfioUserCommand.RegionRead, region, offset, default, data))
+        {
+            return;
+        }
         using ReceivedMessage reply = Request(VfioUserCommand.RegionRead, new RegionAccess(offset, region, (uint)data.Length, ReadOnlyMemory<byte>.Empty));
         RegionAccess answer = RegionAccess.Decode(reply.Payload, withData: true);
         if (answer.Count != (uint)data.Length)
@@ -268,6 +282,10 @@ public sealed class VfioUserClient : IDisposable
     /// (errors are then lost, as the protocol says).</summary>
     public void WriteRegion(uint region, ulong offset, ReadOnlySpan<byte> data, bool noReply = false)
     {
+        if (!noReply && data.Length <= FastDataLimit && TryFastRegionAccess(VfioUserCommand.RegionWrite, region, offset, data, default))
+        {
+            return;
+        }
         var access = new RegionAccess(offset, region, (uint)data.Length, data.ToArray());
         if (noReply)
         {
@@ -481,7 +499,7 @@ public sealed class VfioUserClient : IDisposable
             // libvfio-user maps an error of 0 or above 4096 to EINVAL; do the same.
             int errno = reply.Header.Error is 0 or > 4096 ? Errno.EINVAL : (int)reply.Header.Error;
             reply.Dispose();
-            throw new VfioUserException(errno, $"{command} failed");
+            throw new VfioUserException(errno, $"{command} failed") { IsErrorReply = true };
         }
         return reply;
     }
@@ -595,23 +613,32 @@ public sealed class VfioUserClient : IDisposable
 
     private void ReadLoop()
     {
+        // One list for every message's descriptors: a reply without fds costs no allocation.
+        var fds = new List<SafeFd>();
         try
         {
             while (true)
             {
-                ReceivedMessage? message = _channel.Receive();
-                if (message is null)
+                if (!_channel.ReceiveHeader(fds, out MessageHeader header, out long deadline))
                 {
                     Fail(new VfioUserDisconnectedException("the server closed the connection"));
                     return;
                 }
-                if (message.Header.IsReply)
+                if (header.IsReply && fds.Count == 0 && TryDeliverFast(header, deadline))
                 {
-                    if (!_pending.TryGetValue(message.Header.MessageId, out TaskCompletionSource<ReceivedMessage>? waiter) || !waiter.TrySetResult(message))
+                    continue;
+                }
+                byte[] payload = header.PayloadSize == 0 ? [] : new byte[header.PayloadSize];
+                _channel.ReceivePayload(payload, deadline);
+                var message = new ReceivedMessage(header, payload, [.. fds]);
+                fds.Clear();
+                if (header.IsReply)
+                {
+                    if (!_pending.TryGetValue(header.MessageId, out TaskCompletionSource<ReceivedMessage>? waiter) || !waiter.TrySetResult(message))
                     {
                         message.Dispose();
                         // A reply to nothing means the stream is out of step: stop trusting it.
-                        Fail(new VfioUserDisconnectedException($"unexpected reply #{message.Header.MessageId} for {message.Header.Command}"));
+                        Fail(new VfioUserDisconnectedException($"unexpected reply #{header.MessageId} for {header.Command}"));
                         return;
                     }
                     continue;
@@ -626,6 +653,119 @@ public sealed class VfioUserClient : IDisposable
         {
             Fail(e);
         }
+        finally
+        {
+            foreach (SafeFd fd in fds)
+            {
+                fd.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Reads a region-access reply's payload into the waiter that expects its id; false
+    /// when none does (the reply then goes the general way).</summary>
+    private bool TryDeliverFast(MessageHeader header, long deadline)
+    {
+        FastWaiter? waiter = Volatile.Read(ref _fast[header.MessageId % FastWaiters]);
+        if (waiter is null || header.PayloadSize > waiter.Buffer.Length
+            || Interlocked.CompareExchange(ref waiter.ExpectedId, FastWaiter.Claimed, header.MessageId) != header.MessageId)
+        {
+            return false;
+        }
+        try
+        {
+            _channel.ReceivePayload(waiter.Buffer.AsSpan(0, header.PayloadSize), deadline);
+        }
+        catch (Exception e)
+        {
+            waiter.Failure = e;
+            waiter.Done.Set();
+            throw;
+        }
+        waiter.Reply = header;
+        waiter.Done.Set();
+        return true;
+    }
+
+    /// <summary>REGION_READ or REGION_WRITE on a reusable waiter with the message built on the
+    /// stack; false when the id's waiter is busy (the caller takes the general path).</summary>
+    private bool TryFastRegionAccess(VfioUserCommand command, uint region, ulong offset, ReadOnlySpan<byte> write, Span<byte> read)
+    {
+        ThrowIfFailed();
+        ushort id = (ushort)Interlocked.Increment(ref _nextId);
+        FastWaiter waiter = Volatile.Read(ref _fast[id % FastWaiters]) ?? CreateFastWaiter(id % FastWaiters);
+        if (Interlocked.CompareExchange(ref waiter.ExpectedId, id, FastWaiter.Idle) != FastWaiter.Idle)
+        {
+            return false;
+        }
+        // Only this thread moves the waiter back to Idle; the reader claims it (Claimed) while it
+        // reads the reply, and Fail only wakes it.
+        bool release = true;
+        try
+        {
+            waiter.Done.Reset();
+            waiter.Failure = null;
+            // Fail may have run before the waiter was reset, and its wake-up is gone with the reset.
+            ThrowIfFailed();
+            int count = command == VfioUserCommand.RegionWrite ? write.Length : read.Length;
+            int length = MessageHeader.Size + RegionAccess.Length + write.Length;
+            Span<byte> message = stackalloc byte[MessageHeader.Size + RegionAccess.Length + FastDataLimit];
+            message = message[..length];
+            new MessageHeader(id, command, (uint)length, MessageFlags.Command, 0).Write(message);
+            Span<byte> body = message[MessageHeader.Size..];
+            BinaryPrimitives.WriteUInt64LittleEndian(body, offset);
+            BinaryPrimitives.WriteUInt32LittleEndian(body[8..], region);
+            BinaryPrimitives.WriteUInt32LittleEndian(body[12..], (uint)count);
+            write.CopyTo(body[RegionAccess.Length..]);
+            _channel.SendRaw(message);
+            if (!waiter.Done.Wait(_options.ReplyTimeout))
+            {
+                if (Interlocked.CompareExchange(ref waiter.ExpectedId, FastWaiter.Idle, id) == id || !waiter.Done.Wait(_options.ReplyTimeout))
+                {
+                    // Nothing came; or the reader is stuck inside the reply's payload and still
+                    // owns the buffer, and then this waiter is never used again.
+                    release = Volatile.Read(ref waiter.ExpectedId) != FastWaiter.Claimed;
+                    throw new TimeoutException($"no reply to {command} #{id} within {_options.ReplyTimeout}");
+                }
+            }
+            if (waiter.Failure is Exception failure)
+            {
+                throw new VfioUserDisconnectedException(failure.Message, failure);
+            }
+            MessageHeader reply = waiter.Reply;
+            if (reply.Command != command)
+            {
+                throw new VfioUserException(Errno.EIO, $"reply #{id} is for {reply.Command}, not {command}");
+            }
+            if (reply.IsError)
+            {
+                // libvfio-user maps an error of 0 or above 4096 to EINVAL; do the same.
+                int errno = reply.Error is 0 or > 4096 ? Errno.EINVAL : (int)reply.Error;
+                throw new VfioUserException(errno, $"{command} failed") { IsErrorReply = true };
+            }
+            ReadOnlySpan<byte> payload = waiter.Buffer.AsSpan(0, reply.PayloadSize);
+            int expected = RegionAccess.Length + (command == VfioUserCommand.RegionRead ? read.Length : 0);
+            if (payload.Length != expected || BinaryPrimitives.ReadUInt32LittleEndian(payload[12..]) != (uint)count)
+            {
+                throw new VfioUserException(Errno.EIO, $"{command} of {count} bytes answered with {payload.Length} payload bytes");
+            }
+            payload[RegionAccess.Length..].CopyTo(read);
+            return true;
+        }
+        finally
+        {
+            if (release)
+            {
+                Volatile.Write(ref waiter.ExpectedId, FastWaiter.Idle);
+            }
+        }
+    }
+
+    private FastWaiter CreateFastWaiter(int index)
+    {
+        // Once per index for the client's life; a racing creator's waiter wins and this one is dropped.
+        var waiter = new FastWaiter();
+        return Interlocked.CompareExchange(ref _fast[index], waiter, null) ?? waiter;
     }
 
     private void ServeServerCommand(ReceivedMessage message, MessageChannel channel)
@@ -682,7 +822,30 @@ public sealed class VfioUserClient : IDisposable
         {
             waiter.TrySetException(new VfioUserDisconnectedException(reason.Message, reason));
         }
+        foreach (FastWaiter? waiter in _fast)
+        {
+            if (waiter is not null && Volatile.Read(ref waiter.ExpectedId) != FastWaiter.Idle)
+            {
+                waiter.Failure = reason;
+                waiter.Done.Set();
+            }
+        }
         _channel.Shutdown();
         _twin?.Shutdown();
+    }
+
+    /// <summary>One reusable region-access request: the id it waits for, the reply's header and
+    /// payload, and the event its vCPU sleeps on.</summary>
+    private sealed class FastWaiter
+    {
+        public const int Idle = -1;
+        public const int Claimed = -2;
+
+        // Idle, Claimed (the reader is filling Buffer) or the message id awaited.
+        public int ExpectedId = Idle;
+        public readonly byte[] Buffer = new byte[RegionAccess.Length + FastDataLimit];
+        public readonly ManualResetEventSlim Done = new(false);
+        public MessageHeader Reply;
+        public Exception? Failure;
     }
 }

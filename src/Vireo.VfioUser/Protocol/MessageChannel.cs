@@ -97,41 +97,15 @@ public sealed class MessageChannel : IDisposable
     /// <summary>Reads one message; null when the peer closed the stream at a message boundary.</summary>
     public ReceivedMessage? Receive()
     {
-        Span<byte> headerBytes = stackalloc byte[MessageHeader.Size];
         var fds = new List<SafeFd>();
         try
         {
-            int got;
-            bool truncated;
-            try
-            {
-                got = _socket.Receive(headerBytes, fds, MaxReceiveFds, out truncated);
-            }
-            catch (ErrnoException e) when (e.Errno is Errno.ECONNRESET or Errno.EBADF or Errno.EINVAL)
+            if (!ReceiveHeader(fds, out MessageHeader header, out long deadline))
             {
                 return null;
-            }
-            if (got == 0)
-            {
-                return null;
-            }
-            if (truncated)
-            {
-                throw new VfioUserDisconnectedException($"peer sent more than {MaxReceiveFds} descriptors");
-            }
-            long deadline = PartialMessageTimeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)PartialMessageTimeout.TotalMilliseconds;
-            ReadExactly(headerBytes[got..], "header", deadline);
-            MessageHeader header = MessageHeader.Read(headerBytes);
-            if (header.MessageSize < MessageHeader.Size)
-            {
-                throw new VfioUserDisconnectedException($"msg_size {header.MessageSize} is smaller than the header");
-            }
-            if (header.MessageSize - MessageHeader.Size > (uint)MaxPayload)
-            {
-                throw new VfioUserDisconnectedException($"msg_size {header.MessageSize} exceeds the limit {MaxPayload + MessageHeader.Size}");
             }
             byte[] payload = header.PayloadSize == 0 ? [] : new byte[header.PayloadSize];
-            ReadExactly(payload, "payload", deadline);
+            ReceivePayload(payload, deadline);
             var message = new ReceivedMessage(header, payload, fds);
             fds = [];
             return message;
@@ -144,6 +118,51 @@ public sealed class MessageChannel : IDisposable
             }
         }
     }
+
+    /// <summary>The first half of <see cref="Receive"/>: one message's header, checked against the
+    /// limits, and the descriptors that came with it (appended to <paramref name="fds"/>, which the
+    /// caller owns). False when the peer closed the stream at a message boundary. The caller then
+    /// reads exactly <see cref="MessageHeader.PayloadSize"/> bytes with <see cref="ReceivePayload"/>,
+    /// into a buffer of its choice (a waiting request's, so a reply costs no allocation).</summary>
+    internal bool ReceiveHeader(List<SafeFd> fds, out MessageHeader header, out long deadline)
+    {
+        Span<byte> headerBytes = stackalloc byte[MessageHeader.Size];
+        header = default;
+        deadline = long.MaxValue;
+        int got;
+        bool truncated;
+        try
+        {
+            got = _socket.Receive(headerBytes, fds, MaxReceiveFds, out truncated);
+        }
+        catch (ErrnoException e) when (e.Errno is Errno.ECONNRESET or Errno.EBADF or Errno.EINVAL)
+        {
+            return false;
+        }
+        if (got == 0)
+        {
+            return false;
+        }
+        if (truncated)
+        {
+            throw new VfioUserDisconnectedException($"peer sent more than {MaxReceiveFds} descriptors");
+        }
+        deadline = PartialMessageTimeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)PartialMessageTimeout.TotalMilliseconds;
+        ReadExactly(headerBytes[got..], "header", deadline);
+        header = MessageHeader.Read(headerBytes);
+        if (header.MessageSize < MessageHeader.Size)
+        {
+            throw new VfioUserDisconnectedException($"msg_size {header.MessageSize} is smaller than the header");
+        }
+        if (header.MessageSize - MessageHeader.Size > (uint)MaxPayload)
+        {
+            throw new VfioUserDisconnectedException($"msg_size {header.MessageSize} exceeds the limit {MaxPayload + MessageHeader.Size}");
+        }
+        return true;
+    }
+
+    /// <summary>The second half of <see cref="Receive"/>: the payload of the header just read.</summary>
+    internal void ReceivePayload(Span<byte> payload, long deadline) => ReadExactly(payload, "payload", deadline);
 
     /// <summary>Wakes a thread blocked in <see cref="Receive"/> (it sees end of stream).</summary>
     public void Shutdown() => _socket.Shutdown();

@@ -15,4 +15,8 @@ public sealed class VfioUserException : Sys.VireoException
 
     /// <summary>The errno that was received or is to be sent.</summary>
     public int Errno { get; }
+
+    /// <summary>True when the peer answered with an error reply (it is alive and in step, it
+    /// refused the request); false for a malformed message found on this side.</summary>
+    public bool IsErrorReply { get; init; }
 }

@@ -15,8 +15,6 @@ public static class PciDeviceFactory
     {
         ArgumentException.ThrowIfNullOrEmpty(socket);
         ArgumentException.ThrowIfNullOrEmpty(id);
-        // The vfio-user proxy is not in this build yet; at merge this line becomes
-        // `return VfioUserPciFunction.Connect(socket, id);`.
-        throw new MachineBuildException($"cannot assign vfio-user device {id} ({socket}): vfio-user devices are not available in this build");
+        return VfioUserPciFunction.Connect(socket, id);
     }
 }

@@ -73,6 +73,22 @@ internal sealed class FakeKvmInterrupts(uint gsiLimit = 4096) : IKvmInterrupts
         }
     }
 
+    /// <summary>The irqfd on <paramref name="gsi"/> (its trigger and resample eventfds), if any.</summary>
+    public (EventFd Trigger, EventFd? Resample)? IrqfdOnGsi(uint gsi)
+    {
+        lock (_gate)
+        {
+            foreach (KeyValuePair<EventFd, (uint Gsi, EventFd? Resample)> irqfd in _irqfds)
+            {
+                if (irqfd.Value.Gsi == gsi)
+                {
+                    return (irqfd.Key, irqfd.Value.Resample);
+                }
+            }
+            return null;
+        }
+    }
+
     public int IrqfdCount
     {
         get

@@ -1,0 +1,38 @@
+using Vireo.VfioUser;
+
+namespace Vireo.Vmm.Tests;
+
+/// <summary>A trapped BAR access is a vCPU's hot path: the proxy and the client must not allocate
+/// for it, on the vCPU's thread or on the client's reader thread. Counted process-wide, so the
+/// test runs alone, against a fake server that itself allocates nothing.</summary>
+[Collection(SerialCollection.Name)]
+public sealed class VfioUserPciFunctionAllocationTests
+{
+    [Fact(Timeout = 30_000)]
+    public Task TrappedBarAccessesAllocateNothing() => Task.Run(() =>
+    {
+        using FakeVfioUserServer server = new FakeVfioUserServer().Start();
+        using VfioUserPciFunction fn = VfioUserPciFunction.Open(VfioUserClient.Open(server.ClientEnd), "quiet");
+        server.AllocationFreeBarAccesses = true;
+        const int Accesses = 2000;
+        Span<byte> data = stackalloc byte[4];
+        // Warm-up: the fake switches modes at its next message, and the JIT settles.
+        for (int i = 0; i < 500; i++)
+        {
+            fn.ReadBar(0, 0x10, data);
+            fn.WriteBar(0, 0x10, data);
+        }
+
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        for (int i = 0; i < Accesses; i++)
+        {
+            fn.ReadBar(0, 0x10, data);
+            fn.WriteBar(0, 0x14, data);
+        }
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+
+        Assert.True(fn.IsAlive);
+        // Any per-access allocation is tens of bytes; a few stray bytes from the runtime are not one.
+        Assert.True(allocated < Accesses, $"{allocated} bytes allocated for {2 * Accesses} BAR accesses");
+    });
+}
