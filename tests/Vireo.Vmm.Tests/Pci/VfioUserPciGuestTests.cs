@@ -20,7 +20,8 @@ public sealed class VfioUserPciGuestTests
         using BuiltMachine built = MachineBuilder.BuildBare(kvm, new MachineConfig
         {
             MemoryBytes = 4UL << 20,
-            InKernelIrqchip = false,
+            // A bound function's interrupts go through the in-kernel irqchip (irqfd, resample).
+            InKernelIrqchip = true,
             PciFunctions = [new PciAttachment(fn, Slot: 1)],
         });
         uint bar0 = checked((uint)built.Pci.BarAddress(1, 0)!.Value);
@@ -38,13 +39,17 @@ public sealed class VfioUserPciGuestTests
             0x89, 0x04, 0x25, .. Le(0x3008),                // mov [0x3008], eax
             0xbb, .. Le(bar2),                              // mov ebx, BAR2
             0xc7, 0x83, .. Le(0x100), .. Le(0xcafe_f00d),   // mov dword [rbx+0x100], 0xcafef00d (buffer)
-            0xf4,                                           // hlt
+            // With the in-kernel irqchip HLT never exits: end by entering ACPI S5 instead.
+            0x66, 0xba, .. Le16(Pm1Control),                // mov dx, PM1a_CNT
+            0x66, 0xb8, .. Le16(SleepS5),                   // mov ax, SLP_TYP=S5 | SLP_EN
+            0x66, 0xef,                                     // out dx, ax
+            0xf4,                                           // hlt (not reached)
         ];
         TestGuest.LoadLongMode(built.Machine, code);
 
         MachineExit exit = TestGuest.RunToExit(built.Machine);
 
-        Assert.Equal(MachineExitReason.Halted, exit.Reason);
+        Assert.Equal(MachineExitReason.PowerOff, exit.Reason);
         GuestMemory memory = built.Machine.Memory;
         Assert.Equal(0x10f1_1af4u, memory.Read<uint>(new GuestAddress(0x3000)));
         Assert.Equal(AcceleratorDevice.Id, memory.Read<uint>(new GuestAddress(0x3004)));
@@ -53,6 +58,11 @@ public sealed class VfioUserPciGuestTests
         Assert.Equal(0xcafe_f00du, fn.Client.ReadRegionU32(AcceleratorDevice.BufferBar, 0x100));
         Assert.True(fn.IsAlive);
     }
+
+    private static readonly ushort Pm1Control = checked((ushort)(AcpiPlatform.DefaultPmBase.Value + Vireo.Devices.AcpiPmDevice.Pm1ControlOffset));
+    private const ushort SleepS5 = (Vireo.Devices.AcpiPmDevice.S5SleepType << 10) | (1 << 13);
+
+    private static byte[] Le16(ushort value) => [(byte)value, (byte)(value >> 8)];
 
     private static byte[] Le(uint value)
     {
