@@ -39,6 +39,24 @@ public sealed class L1BootOptions
     /// <summary>Arguments appended to QEMU's command line after Vireo's own.</summary>
     public IReadOnlyList<string> ExtraQemuArguments { get; init; } = [];
 
+    /// <summary>When set, L1's kernel console is its second UART (ttyS1), which QEMU writes to
+    /// this host file, and ttyS0 carries only /init's command protocol. Kernel warnings (a
+    /// kvm-amd WARN, a soft lockup, a hung task) are then kept, with their timestamps, instead
+    /// of being silenced so they cannot interleave with the protocol's marker lines.</summary>
+    public string? KernelLogPath { get; init; }
+
+    /// <summary>The command line L1's kernel gets: <see cref="KernelCommandLine"/> with its
+    /// console moved to ttyS1 when <see cref="KernelLogPath"/> is set.</summary>
+    public string EffectiveKernelCommandLine()
+    {
+        if (KernelLogPath is null)
+        {
+            return KernelCommandLine;
+        }
+        string[] words = KernelCommandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return string.Join(' ', [.. words.Where(w => !w.StartsWith("console=", StringComparison.Ordinal)), "console=ttyS1"]);
+    }
+
     internal IReadOnlyList<string> QemuArguments() =>
     [
         "-accel", "tcg",
@@ -47,10 +65,12 @@ public sealed class L1BootOptions
         "-smp", Cpus.ToString(System.Globalization.CultureInfo.InvariantCulture),
         "-m", MemoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
         "-nographic",
+        // Explicit, because a second -serial would otherwise take stdio's place as ttyS0.
+        .. (KernelLogPath is null ? (string[])[] : ["-serial", "mon:stdio", "-serial", "file:" + KernelLogPath]),
         "-no-reboot",
         "-kernel", Kernel,
         "-initrd", Initramfs,
-        "-append", KernelCommandLine,
+        "-append", EffectiveKernelCommandLine(),
         .. ExtraQemuArguments,
     ];
 }

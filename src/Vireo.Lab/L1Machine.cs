@@ -224,7 +224,44 @@ public sealed class L1Machine : IAsyncDisposable
                 text.Append("--- qemu stderr ---\n").Append(_stderr);
             }
         }
+        if (KernelLogTail(lines) is { } kernelLog)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"--- L1 kernel log ({_options.KernelLogPath}), last lines ---\n").Append(kernelLog);
+        }
         return text.ToString();
+    }
+
+    /// <summary>The last <paramref name="lines"/> lines of L1's kernel log, or null when the
+    /// kernel's console is not kept in a file (or it cannot be read).</summary>
+    public string? KernelLogTail(int lines = TailLines)
+    {
+        if (_options.KernelLogPath is not { } path)
+        {
+            return null;
+        }
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            using var reader = new StreamReader(stream);
+            var tail = new Queue<string>();
+            while (reader.ReadLine() is { } line)
+            {
+                tail.Enqueue(line.TrimEnd('\r'));
+                if (tail.Count > lines)
+                {
+                    tail.Dequeue();
+                }
+            }
+            return string.Concat(tail.Select(l => l + "\n"));
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Every serial console line so far.</summary>

@@ -108,7 +108,8 @@ public sealed class L1Fixture : IAsyncLifetime
         ImageTime = clock.Elapsed;
         Append($"image: {new FileInfo(initramfs).Length} bytes in {ImageTime.TotalSeconds:0.0} s");
 
-        _machine = await L1Machine.BootAsync(lab.BootOptions(initramfs));
+        // Kernel warnings in L1 (kvm-amd, lockups) land in a file the failure messages quote.
+        _machine = await L1Machine.BootAsync(lab.BootOptions(initramfs, kernelLogPath: _temp.Combine("l1-kernel.log")));
         Append($"boot: {_machine.BootTime.TotalSeconds:0.0} s wall, L1 uptime {_machine.GuestUptimeAtReady:0.0} s at ready");
     }
 

@@ -60,6 +60,49 @@ public sealed class L1MachineTests : IDisposable
     }
 
     [Fact]
+    public async Task A_timed_out_command_reports_what_the_monitor_and_the_kernel_log_say()
+    {
+        // An L1 that stops answering: the monitor (reached with Ctrl-A c on the stdio mux)
+        // still answers, and the kernel wrote a warning to its log file before it stopped.
+        string log = _temp.Combine("l1-kernel.log");
+        File.WriteAllText(log, "[   1.0] booted\r\n[ 502.5] rcu: INFO: rcu_sched self-detected stall on CPU\r\n");
+        L1BootOptions fake = FakeQemu(
+            "echo '@@VIREO-LAB@@ ready 1.0'; while read -r line; do case \"$line\" in *'info lapic'*) echo 'LVTT 0x000400ec one-shot';; esac; done");
+        var options = new L1BootOptions
+        {
+            Qemu = fake.Qemu,
+            Kernel = fake.Kernel,
+            Initramfs = fake.Initramfs,
+            KernelLogPath = log,
+        };
+        await using L1Machine machine = await L1Machine.BootAsync(options);
+
+        LabTimeoutException e = await Assert.ThrowsAsync<LabTimeoutException>(
+            () => machine.RunAsync("sleep 1000", TimeSpan.FromSeconds(1)));
+
+        Assert.Contains("--- qemu monitor", e.Message, StringComparison.Ordinal);
+        Assert.Contains("LVTT 0x000400ec one-shot", e.Message, StringComparison.Ordinal);
+        Assert.Contains("[ 502.5] rcu: INFO: rcu_sched self-detected stall on CPU\n", e.Message, StringComparison.Ordinal);
+        Assert.False(machine.IsRunning);
+    }
+
+    [Fact]
+    public void A_kernel_log_file_moves_the_kernel_console_to_the_second_uart()
+    {
+        var plain = new L1BootOptions { Kernel = "/k", Initramfs = "/i" };
+        Assert.Equal(plain.KernelCommandLine, plain.EffectiveKernelCommandLine());
+        Assert.DoesNotContain("-serial", plain.QemuArguments());
+
+        var logged = new L1BootOptions { Kernel = "/k", Initramfs = "/i", KernelLogPath = "/tmp/k.log" };
+        Assert.Equal("panic=-1 quiet console=ttyS1", logged.EffectiveKernelCommandLine());
+        IReadOnlyList<string> args = logged.QemuArguments();
+        // The protocol stays on stdio as ttyS0 (with the monitor muxed), the kernel log is ttyS1.
+        int first = args.ToList().IndexOf("-serial");
+        Assert.Equal(["-serial", "mon:stdio", "-serial", "file:/tmp/k.log"], args.Skip(first).Take(4));
+        Assert.Equal("panic=-1 quiet console=ttyS1", args[args.ToList().IndexOf("-append") + 1]);
+    }
+
+    [Fact]
     public async Task Markers_are_matched_by_command_id_and_failed_modules_are_collected()
     {
         // Answers every "r <id>" with a stale end marker first (another id), then its own.
