@@ -78,4 +78,7 @@ awk -F'"' '/<Counters /{
         if ($i ~ /passed=$/) p += $(i+1); if ($i ~ /failed=$/) f += $(i+1); if ($i ~ /notExecuted=$/) s += $(i+1)
     }
 } END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$results"/*.trx
+# The failures by name last, where a truncated log still shows them.
+grep -ho '<UnitTestResult [^>]*outcome="Failed"' "$results"/*.trx 2>/dev/null \
+    | sed -E 's/.*testName="([^"]*)".*/failed: \1/; s/&quot;/"/g; s/&amp;/\&/g' || true
 exit $status
