@@ -45,6 +45,14 @@ public sealed class L1BootOptions
     /// of being silenced so they cannot interleave with the protocol's marker lines.</summary>
     public string? KernelLogPath { get; init; }
 
+    /// <summary>When set, QEMU serves QMP on this Unix socket: <see cref="L1Machine"/> then
+    /// watches L1 for the nested-SVM wedge (see <see cref="L1Machine.WedgeLog"/>) and reports
+    /// where L1's CPU is when a command times out, without touching the serial console.</summary>
+    public string? QmpSocketPath { get; init; }
+
+    /// <summary>How often the watchdog looks at L1's local APIC while a command runs.</summary>
+    public TimeSpan WedgeCheckInterval { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The command line L1's kernel gets: <see cref="KernelCommandLine"/> with its
     /// console moved to ttyS1 when <see cref="KernelLogPath"/> is set.</summary>
     public string EffectiveKernelCommandLine()
@@ -67,6 +75,7 @@ public sealed class L1BootOptions
         "-nographic",
         // Explicit, because a second -serial would otherwise take stdio's place as ttyS0.
         .. (KernelLogPath is null ? (string[])[] : ["-serial", "mon:stdio", "-serial", "file:" + KernelLogPath]),
+        .. (QmpSocketPath is null ? (string[])[] : ["-qmp", $"unix:{QmpSocketPath},server=on,wait=off"]),
         "-no-reboot",
         "-kernel", Kernel,
         "-initrd", Initramfs,

@@ -48,12 +48,14 @@ public sealed class LabEnvironment
     /// <param name="initramfs">The host path of the L1 initramfs.</param>
     /// <param name="consoleEcho">Receives L1's console lines; nowhere when null.</param>
     /// <param name="kernelLogPath">Where L1's kernel console goes (see <see cref="L1BootOptions.KernelLogPath"/>); silenced when null.</param>
-    public L1BootOptions BootOptions(string initramfs, TextWriter? consoleEcho = null, string? kernelLogPath = null) => new()
+    /// <param name="qmpSocketPath">Where QEMU serves QMP (see <see cref="L1BootOptions.QmpSocketPath"/>); none when null.</param>
+    public L1BootOptions BootOptions(string initramfs, TextWriter? consoleEcho = null, string? kernelLogPath = null, string? qmpSocketPath = null) => new()
     {
         Kernel = Kernel.Vmlinuz,
         Initramfs = initramfs,
         Qemu = Qemu,
         ConsoleEcho = consoleEcho,
         KernelLogPath = kernelLogPath,
+        QmpSocketPath = qmpSocketPath,
     };
 }
