@@ -41,6 +41,7 @@ if [ $# -gt 0 ]; then
 else
     # The nested-lab tests take minutes each (QEMU TCG): they run beside the others with a line
     # per test as it finishes (console verbosity normal), prefixed "lab: ".
+    export VIREO_LAB_WEDGE_LOG="$PWD/$results/lab-wedges.txt"
     ( dotnet test tests/Vireo.Lab.Tests --no-build -c Release --logger "trx;LogFilePrefix=lab" \
           --logger "console;verbosity=normal" --results-directory "$results" -nologo 2>&1 \
           | sed -u 's/^/lab: /'; exit "${PIPESTATUS[0]}" ) &
@@ -78,6 +79,10 @@ awk -F'"' '/<Counters /{
         if ($i ~ /passed=$/) p += $(i+1); if ($i ~ /failed=$/) f += $(i+1); if ($i ~ /notExecuted=$/) s += $(i+1)
     }
 } END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$results"/*.trx
+# The nested lab's L1 wedges the watchdog saw (and whether an NMI recovered each); see L1Machine.
+if [ -s "$results/lab-wedges.txt" ]; then
+    sed 's/^/lab: L1 wedge watchdog: /' "$results/lab-wedges.txt"
+fi
 # The failures by name last, where a truncated log still shows them.
 grep -ho '<UnitTestResult [^>]*outcome="Failed"' "$results"/*.trx 2>/dev/null \
     | sed -E 's/.*testName="([^"]*)".*/failed: \1/; s/&quot;/"/g; s/&amp;/\&/g' || true

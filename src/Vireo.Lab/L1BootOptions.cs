@@ -39,6 +39,32 @@ public sealed class L1BootOptions
     /// <summary>Arguments appended to QEMU's command line after Vireo's own.</summary>
     public IReadOnlyList<string> ExtraQemuArguments { get; init; } = [];
 
+    /// <summary>When set, L1's kernel console is its second UART (ttyS1), which QEMU writes to
+    /// this host file, and ttyS0 carries only /init's command protocol. Kernel warnings (a
+    /// kvm-amd WARN, a soft lockup, a hung task) are then kept, with their timestamps, instead
+    /// of being silenced so they cannot interleave with the protocol's marker lines.</summary>
+    public string? KernelLogPath { get; init; }
+
+    /// <summary>When set, QEMU serves QMP on this Unix socket: <see cref="L1Machine"/> then
+    /// watches L1 for the nested-SVM wedge (see <see cref="L1Machine.WedgeLog"/>) and reports
+    /// where L1's CPU is when a command times out, without touching the serial console.</summary>
+    public string? QmpSocketPath { get; init; }
+
+    /// <summary>How often the watchdog looks at L1's local APIC while a command runs.</summary>
+    public TimeSpan WedgeCheckInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The command line L1's kernel gets: <see cref="KernelCommandLine"/> with its
+    /// console moved to ttyS1 when <see cref="KernelLogPath"/> is set.</summary>
+    public string EffectiveKernelCommandLine()
+    {
+        if (KernelLogPath is null)
+        {
+            return KernelCommandLine;
+        }
+        string[] words = KernelCommandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return string.Join(' ', [.. words.Where(w => !w.StartsWith("console=", StringComparison.Ordinal)), "console=ttyS1"]);
+    }
+
     internal IReadOnlyList<string> QemuArguments() =>
     [
         "-accel", "tcg",
@@ -47,10 +73,13 @@ public sealed class L1BootOptions
         "-smp", Cpus.ToString(System.Globalization.CultureInfo.InvariantCulture),
         "-m", MemoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
         "-nographic",
+        // Explicit, because a second -serial would otherwise take stdio's place as ttyS0.
+        .. (KernelLogPath is null ? (string[])[] : ["-serial", "mon:stdio", "-serial", "file:" + KernelLogPath]),
+        .. (QmpSocketPath is null ? (string[])[] : ["-qmp", $"unix:{QmpSocketPath},server=on,wait=off"]),
         "-no-reboot",
         "-kernel", Kernel,
         "-initrd", Initramfs,
-        "-append", KernelCommandLine,
+        "-append", EffectiveKernelCommandLine(),
         .. ExtraQemuArguments,
     ];
 }

@@ -20,8 +20,11 @@ internal static class L1InitScript
         s.Append("mount -t proc proc /proc\n");
         s.Append("mount -t sysfs sysfs /sys\n");
         s.Append("mount -t devtmpfs devtmpfs /dev\n");
-        // Kernel messages on ttyS0 would interleave with the marker lines the host parses.
-        s.Append("dmesg -n 1\n");
+        // The protocol is on ttyS0 whichever UART the kernel's console is. Kernel messages on
+        // ttyS0 would interleave with the marker lines the host parses, so they are silenced
+        // there; with console=ttyS1 the host keeps them in a file instead (L1BootOptions).
+        s.Append("exec </dev/ttyS0 >/dev/ttyS0 2>&1\n");
+        s.Append("grep -q 'console=ttyS1' /proc/cmdline || dmesg -n 1\n");
         foreach (string module in moduleFiles)
         {
             string path = $"/{ModuleDirectory}/{module}";

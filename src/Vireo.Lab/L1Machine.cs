@@ -19,8 +19,11 @@ public sealed class L1Machine : IAsyncDisposable
     private readonly StringBuilder _stderr = new();
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
     private readonly List<string> _failedModules = [];
+    private readonly List<string> _wedgeLog = [];
     private int _nextCommandId = 1;
     private bool _stopped;
+    private QemuMonitor? _monitor;
+    private string? _wedge;
 
     private L1Machine(Process qemu, L1BootOptions options)
     {
@@ -97,6 +100,10 @@ public sealed class L1Machine : IAsyncDisposable
 
         try
         {
+            if (options.QmpSocketPath is { } qmp)
+            {
+                machine._monitor = await QemuMonitor.ConnectAsync(qmp, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+            }
             await machine.WaitForReadyAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -133,6 +140,9 @@ public sealed class L1Machine : IAsyncDisposable
             await SendAsync(request.ToString()).ConfigureAwait(false);
 
             using CancellationTokenSource deadline = Deadline(timeout ?? _options.CommandTimeout, cancellationToken);
+            using var watchdogStop = new CancellationTokenSource();
+            Task watchdog = WatchForWedgeAsync(deadline, watchdogStop.Token);
+            using var stopWatchdog = new WatchdogStopper(watchdogStop, watchdog);
             string what = $"command {id} ({Abbreviate(command)})";
             string idText = id.ToString(CultureInfo.InvariantCulture);
             while (true)
@@ -224,7 +234,52 @@ public sealed class L1Machine : IAsyncDisposable
                 text.Append("--- qemu stderr ---\n").Append(_stderr);
             }
         }
+        lock (_wedgeLog)
+        {
+            if (_wedgeLog.Count > 0)
+            {
+                text.Append("--- L1 wedge watchdog ---\n");
+                _wedgeLog.ForEach(l => text.Append(l).Append('\n'));
+            }
+        }
+        if (KernelLogTail(lines) is { } kernelLog)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"--- L1 kernel log ({_options.KernelLogPath}), last lines ---\n").Append(kernelLog);
+        }
         return text.ToString();
+    }
+
+    /// <summary>The last <paramref name="lines"/> lines of L1's kernel log, or null when the
+    /// kernel's console is not kept in a file (or it cannot be read).</summary>
+    public string? KernelLogTail(int lines = TailLines)
+    {
+        if (_options.KernelLogPath is not { } path)
+        {
+            return null;
+        }
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            using var reader = new StreamReader(stream);
+            var tail = new Queue<string>();
+            while (reader.ReadLine() is { } line)
+            {
+                tail.Enqueue(line.TrimEnd('\r'));
+                if (tail.Count > lines)
+                {
+                    tail.Dequeue();
+                }
+            }
+            return string.Concat(tail.Select(l => l + "\n"));
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Every serial console line so far.</summary>
@@ -251,6 +306,7 @@ public sealed class L1Machine : IAsyncDisposable
             }
         }
         Kill();
+        _monitor?.Dispose();
         _qemu.Dispose();
         _oneAtATime.Dispose();
     }
@@ -286,6 +342,10 @@ public sealed class L1Machine : IAsyncDisposable
         {
             string snapshot = await MonitorSnapshotAsync().ConfigureAwait(false);
             Kill();
+            if (_wedge is { } wedge)
+            {
+                throw new LabTimeoutException($"{what} stopped: {wedge}; QEMU was killed\n{Diagnostics()}{snapshot}");
+            }
             throw new LabTimeoutException($"{what} did not finish within {limit.TotalSeconds:0} s; QEMU was killed\n{Diagnostics()}{snapshot}");
         }
         catch (OperationCanceledException)
@@ -332,6 +392,13 @@ public sealed class L1Machine : IAsyncDisposable
     /// transmitter stalled. Best effort; never throws.</summary>
     private async Task<string> MonitorSnapshotAsync()
     {
+        if (_monitor is not null)
+        {
+            return "--- qemu monitor (L1's CPU, local APIC, IRQ counts) ---\n" +
+                await QmpSnapshotAsync("info registers", "info lapic", "info irq").ConfigureAwait(false) +
+                "--- 2 s later ---\n" +
+                await Task.Delay(TimeSpan.FromSeconds(2)).ContinueWith(_ => QmpSnapshotAsync("info registers", "info lapic"), TaskScheduler.Default).Unwrap().ConfigureAwait(false);
+        }
         int from;
         lock (_console)
         {
@@ -357,6 +424,148 @@ public sealed class L1Machine : IAsyncDisposable
             }
         }
         return text.ToString();
+    }
+
+    /// <summary>What the watchdog has seen: each time L1's CPU sat for a whole check interval
+    /// with its timer interrupt pending and undelivered, and what was done about it.</summary>
+    public IReadOnlyList<string> WedgeLog
+    {
+        get
+        {
+            lock (_wedgeLog)
+            {
+                return [.. _wedgeLog];
+            }
+        }
+    }
+
+    /// <summary>How many NMIs the watchdog gives a wedged L1 before it stops the command.</summary>
+    public const int WedgeNmiAttempts = 3;
+
+    /// <summary>
+    /// The nested lab's known wedge: QEMU's TCG (7.2) leaves L1's only CPU in the L2 guest,
+    /// spinning with the guest's interrupts off, while L1's own timer interrupt waits in the local
+    /// APIC's IRR and never forces the #VMEXIT that would let L1 run; L1 then never runs again.
+    /// Seen with the CPU at the same L2 RIP 2 s apart, IRR holding L1's LVTT vector, ISR empty.
+    /// While a command runs this looks at L1's local APIC every
+    /// <see cref="L1BootOptions.WedgeCheckInterval"/>; when the timer vector is still pending one
+    /// interval later it injects an NMI (which takes L1's CPU out of the guest through the NMI
+    /// intercept) and logs it. After <see cref="WedgeNmiAttempts"/> NMIs without recovery it ends
+    /// the command at once, instead of letting it run into its timeout.
+    /// </summary>
+    private async Task WatchForWedgeAsync(CancellationTokenSource command, CancellationToken stop)
+    {
+        if (_monitor is null)
+        {
+            return;
+        }
+        try
+        {
+            int pendingChecks = 0;
+            int nmis = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                await Task.Delay(_options.WedgeCheckInterval, stop).ConfigureAwait(false);
+                string lapic = await _monitor.HumanCommandAsync("info lapic", stop).ConfigureAwait(false);
+                if (!TimerInterruptPending(lapic))
+                {
+                    if (pendingChecks >= 2)
+                    {
+                        AddWedgeLog($"L1 recovered after {nmis} NMI(s)");
+                    }
+                    pendingChecks = 0;
+                    continue;
+                }
+                pendingChecks++;
+                if (pendingChecks < 2)
+                {
+                    continue;
+                }
+                string registers = await _monitor.HumanCommandAsync("info registers", stop).ConfigureAwait(false);
+                string rip = registers.Split('\n').FirstOrDefault(l => l.StartsWith("RIP=", StringComparison.Ordinal))?.Trim() ?? "RIP unknown";
+                if (nmis >= WedgeNmiAttempts)
+                {
+                    _wedge = $"L1 wedged: its timer interrupt stayed pending over {pendingChecks} checks {_options.WedgeCheckInterval.TotalSeconds:0.#} s apart, through {nmis} NMIs ({rip})";
+                    AddWedgeLog(_wedge);
+                    await command.CancelAsync().ConfigureAwait(false);
+                    return;
+                }
+                nmis++;
+                AddWedgeLog($"L1's timer interrupt still pending after {_options.WedgeCheckInterval.TotalSeconds:0.#} s ({rip}): NMI {nmis}");
+                await _monitor.InjectNmiAsync(stop).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The command ended.
+        }
+        catch (Exception e) when (e is LabException or IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            AddWedgeLog($"watchdog stopped: {e.Message}");
+        }
+    }
+
+    /// <summary>True when <c>info lapic</c> shows the LVT timer's vector pending in the IRR.</summary>
+    internal static bool TimerInterruptPending(string infoLapic)
+    {
+        string[] lines = infoLapic.Split('\n');
+        string? lvtt = lines.FirstOrDefault(l => l.StartsWith("LVTT", StringComparison.Ordinal));
+        string? irr = lines.FirstOrDefault(l => l.StartsWith("IRR", StringComparison.Ordinal));
+        if (lvtt is null || irr is null || lvtt.Contains("masked", StringComparison.Ordinal))
+        {
+            return false;
+        }
+        int at = lvtt.LastIndexOf("(vec ", StringComparison.Ordinal);
+        int end = at < 0 ? -1 : lvtt.IndexOf(')', at);
+        if (end < 0 || !int.TryParse(lvtt.AsSpan(at + 5, end - at - 5), NumberStyles.Integer, CultureInfo.InvariantCulture, out int vector))
+        {
+            return false;
+        }
+        return irr[3..].Split([' ', '\t', '\r'], StringSplitOptions.RemoveEmptyEntries)
+            .Any(v => int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int pending) && pending == vector);
+    }
+
+    private void AddWedgeLog(string line)
+    {
+        lock (_wedgeLog)
+        {
+            _wedgeLog.Add($"{DateTime.UtcNow:HH:mm:ss} {line}");
+        }
+    }
+
+    private async Task<string> QmpSnapshotAsync(params string[] commands)
+    {
+        var text = new StringBuilder();
+        foreach (string command in commands)
+        {
+            try
+            {
+                using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                text.Append("(qmp) ").Append(command).Append('\n').Append(await _monitor!.HumanCommandAsync(command, limit.Token).ConfigureAwait(false));
+            }
+            catch (Exception e) when (e is LabException or IOException or OperationCanceledException or System.Net.Sockets.SocketException or ObjectDisposedException)
+            {
+                text.Append("(qmp) ").Append(command).Append(": ").Append(e.Message).Append('\n');
+            }
+        }
+        return text.ToString();
+    }
+
+    /// <summary>Stops a command's watchdog when the command ends, and waits for it.</summary>
+    private sealed class WatchdogStopper(CancellationTokenSource stop, Task watchdog) : IDisposable
+    {
+        public void Dispose()
+        {
+            stop.Cancel();
+            try
+            {
+                watchdog.GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopped mid-check.
+            }
+        }
     }
 
     private async Task SendAsync(string text)

@@ -47,11 +47,15 @@ public sealed class LabEnvironment
     /// <summary>Boot options for L1 with this environment's kernel and QEMU and <paramref name="initramfs"/>; the rest are defaults.</summary>
     /// <param name="initramfs">The host path of the L1 initramfs.</param>
     /// <param name="consoleEcho">Receives L1's console lines; nowhere when null.</param>
-    public L1BootOptions BootOptions(string initramfs, TextWriter? consoleEcho = null) => new()
+    /// <param name="kernelLogPath">Where L1's kernel console goes (see <see cref="L1BootOptions.KernelLogPath"/>); silenced when null.</param>
+    /// <param name="qmpSocketPath">Where QEMU serves QMP (see <see cref="L1BootOptions.QmpSocketPath"/>); none when null.</param>
+    public L1BootOptions BootOptions(string initramfs, TextWriter? consoleEcho = null, string? kernelLogPath = null, string? qmpSocketPath = null) => new()
     {
         Kernel = Kernel.Vmlinuz,
         Initramfs = initramfs,
         Qemu = Qemu,
         ConsoleEcho = consoleEcho,
+        KernelLogPath = kernelLogPath,
+        QmpSocketPath = qmpSocketPath,
     };
 }

@@ -108,7 +108,9 @@ public sealed class L1Fixture : IAsyncLifetime
         ImageTime = clock.Elapsed;
         Append($"image: {new FileInfo(initramfs).Length} bytes in {ImageTime.TotalSeconds:0.0} s");
 
-        _machine = await L1Machine.BootAsync(lab.BootOptions(initramfs));
+        // Kernel warnings in L1 (kvm-amd, lockups) land in a file the failure messages quote.
+        // The QMP socket lets the watchdog see (and nudge) the nested-SVM wedge; see L1Machine.
+        _machine = await L1Machine.BootAsync(lab.BootOptions(initramfs, kernelLogPath: _temp.Combine("l1-kernel.log"), qmpSocketPath: _temp.Combine("l1.qmp")));
         Append($"boot: {_machine.BootTime.TotalSeconds:0.0} s wall, L1 uptime {_machine.GuestUptimeAtReady:0.0} s at ready");
     }
 
@@ -116,6 +118,11 @@ public sealed class L1Fixture : IAsyncLifetime
     {
         if (_machine is not null)
         {
+            // Recovered wedges pass silently otherwise; test.sh prints this file after the run.
+            if (_machine.WedgeLog.Count > 0 && Environment.GetEnvironmentVariable("VIREO_LAB_WEDGE_LOG") is { Length: > 0 } wedgeLog)
+            {
+                await File.AppendAllLinesAsync(wedgeLog, _machine.WedgeLog);
+            }
             int status = await _machine.ShutdownAsync();
             await _machine.DisposeAsync();
             if (status != 0)

@@ -60,6 +60,106 @@ public sealed class L1MachineTests : IDisposable
     }
 
     [Fact]
+    public async Task A_timed_out_command_reports_what_the_monitor_and_the_kernel_log_say()
+    {
+        // An L1 that stops answering: the monitor (reached with Ctrl-A c on the stdio mux)
+        // still answers, and the kernel wrote a warning to its log file before it stopped.
+        string log = _temp.Combine("l1-kernel.log");
+        File.WriteAllText(log, "[   1.0] booted\r\n[ 502.5] rcu: INFO: rcu_sched self-detected stall on CPU\r\n");
+        L1BootOptions fake = FakeQemu(
+            "echo '@@VIREO-LAB@@ ready 1.0'; while read -r line; do case \"$line\" in *'info lapic'*) echo 'LVTT 0x000400ec one-shot';; esac; done");
+        var options = new L1BootOptions
+        {
+            Qemu = fake.Qemu,
+            Kernel = fake.Kernel,
+            Initramfs = fake.Initramfs,
+            KernelLogPath = log,
+        };
+        await using L1Machine machine = await L1Machine.BootAsync(options);
+
+        LabTimeoutException e = await Assert.ThrowsAsync<LabTimeoutException>(
+            () => machine.RunAsync("sleep 1000", TimeSpan.FromSeconds(1)));
+
+        Assert.Contains("--- qemu monitor", e.Message, StringComparison.Ordinal);
+        Assert.Contains("LVTT 0x000400ec one-shot", e.Message, StringComparison.Ordinal);
+        Assert.Contains("[ 502.5] rcu: INFO: rcu_sched self-detected stall on CPU\n", e.Message, StringComparison.Ordinal);
+        Assert.False(machine.IsRunning);
+    }
+
+    private L1BootOptions WithQmp(L1BootOptions fake, string qmp, TimeSpan? command = null) => new()
+    {
+        Qemu = fake.Qemu,
+        Kernel = fake.Kernel,
+        Initramfs = fake.Initramfs,
+        QmpSocketPath = qmp,
+        WedgeCheckInterval = TimeSpan.FromMilliseconds(200),
+        CommandTimeout = command ?? TimeSpan.FromSeconds(60),
+    };
+
+    [Fact]
+    public void The_timer_is_pending_only_when_the_lvtt_vector_sits_in_the_irr()
+    {
+        Assert.True(L1Machine.TimerInterruptPending(FakeQmpServer.WedgedLapic.Replace("\n", "\n", StringComparison.Ordinal)));
+        Assert.False(L1Machine.TimerInterruptPending(FakeQmpServer.HealthyLapic));
+        // Another vector pending, or the timer masked, is not the wedge.
+        Assert.False(L1Machine.TimerInterruptPending(FakeQmpServer.WedgedLapic.Replace("IRR\t 236", "IRR\t 48", StringComparison.Ordinal)));
+        Assert.False(L1Machine.TimerInterruptPending(FakeQmpServer.WedgedLapic.Replace("one-shot", "masked one-shot", StringComparison.Ordinal)));
+        Assert.False(L1Machine.TimerInterruptPending(""));
+    }
+
+    [Fact]
+    public async Task A_wedged_l1_gets_an_nmi_and_the_command_finishes_when_it_recovers()
+    {
+        string qmp = _temp.Combine("l1.qmp");
+        using var server = new FakeQmpServer(qmp) { Lapic = nmis => nmis == 0 ? FakeQmpServer.WedgedLapic : FakeQmpServer.HealthyLapic };
+        // Ready; the command answers only after 2 s, by which time the watchdog has looked.
+        L1BootOptions options = WithQmp(FakeQemu(
+            "echo '@@VIREO-LAB@@ ready 1.0'; while read -r verb arg rest; do [ \"$verb\" = r ] && { echo \"@@VIREO-LAB@@ begin $arg\"; sleep 2; echo done; echo \"@@VIREO-LAB@@ end $arg 0\"; }; done"), qmp);
+        await using L1Machine machine = await L1Machine.BootAsync(options);
+
+        LabCommandResult result = await machine.RunAsync("true");
+
+        Assert.Equal("done\n", result.Output);
+        Assert.Equal(1, server.Nmis);
+        Assert.Contains(machine.WedgeLog, l => l.Contains("NMI 1", StringComparison.Ordinal) && l.Contains("RIP=ffffffff8e8f882d", StringComparison.Ordinal));
+        Assert.Contains(machine.WedgeLog, l => l.Contains("recovered after 1 NMI", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_l1_that_stays_wedged_ends_the_command_long_before_its_timeout()
+    {
+        string qmp = _temp.Combine("l1.qmp");
+        using var server = new FakeQmpServer(qmp) { Lapic = _ => FakeQmpServer.WedgedLapic };
+        L1BootOptions options = WithQmp(FakeQemu("echo '@@VIREO-LAB@@ ready 1.0'; while read -r line; do :; done"), qmp, command: TimeSpan.FromMinutes(5));
+        await using L1Machine machine = await L1Machine.BootAsync(options);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        LabTimeoutException e = await Assert.ThrowsAsync<LabTimeoutException>(() => machine.RunAsync("sleep 1000"));
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"took {clock.Elapsed}");
+        Assert.Contains("L1 wedged", e.Message, StringComparison.Ordinal);
+        Assert.Equal(L1Machine.WedgeNmiAttempts, server.Nmis);
+        Assert.Contains("(qmp) info lapic", e.Message, StringComparison.Ordinal);
+        Assert.False(machine.IsRunning);
+    }
+
+    [Fact]
+    public void A_kernel_log_file_moves_the_kernel_console_to_the_second_uart()
+    {
+        var plain = new L1BootOptions { Kernel = "/k", Initramfs = "/i" };
+        Assert.Equal(plain.KernelCommandLine, plain.EffectiveKernelCommandLine());
+        Assert.DoesNotContain("-serial", plain.QemuArguments());
+
+        var logged = new L1BootOptions { Kernel = "/k", Initramfs = "/i", KernelLogPath = "/tmp/k.log" };
+        Assert.Equal("panic=-1 quiet console=ttyS1", logged.EffectiveKernelCommandLine());
+        IReadOnlyList<string> args = logged.QemuArguments();
+        // The protocol stays on stdio as ttyS0 (with the monitor muxed), the kernel log is ttyS1.
+        int first = args.ToList().IndexOf("-serial");
+        Assert.Equal(["-serial", "mon:stdio", "-serial", "file:/tmp/k.log"], args.Skip(first).Take(4));
+        Assert.Equal("panic=-1 quiet console=ttyS1", args[args.ToList().IndexOf("-append") + 1]);
+    }
+
+    [Fact]
     public async Task Markers_are_matched_by_command_id_and_failed_modules_are_collected()
     {
         // Answers every "r <id>" with a stale end marker first (another id), then its own.

@@ -42,6 +42,24 @@ public sealed class L1ScenarioTests(L1Fixture lab, ITestOutputHelper output)
     }
 
     [LabFact("qemu-system-x86_64", "busybox", "cpio")]
+    public async Task Kernel_messages_go_to_the_kernel_log_file_and_never_into_the_command_protocol()
+    {
+        LabCommandResult result = await Run("echo '<3>vireo-lab: kmsg probe' > /dev/kmsg; echo written");
+        Assert.Equal(0, result.ExitStatus);
+        Assert.Equal("written\n", result.Output);
+        // QEMU writes ttyS1 to the file as L1 sends it; give the UART a moment.
+        string? tail = null;
+        for (int i = 0; i < 50 && !(tail ?? "").Contains("vireo-lab: kmsg probe", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(100);
+            tail = lab.Machine.KernelLogTail();
+        }
+        Assert.NotNull(tail);
+        Assert.Contains("vireo-lab: kmsg probe", tail, StringComparison.Ordinal);
+        Assert.DoesNotContain(lab.Machine.ConsoleLines(), l => l.Contains("kmsg probe", StringComparison.Ordinal));
+    }
+
+    [LabFact("qemu-system-x86_64", "busybox", "cpio")]
     public async Task Exit_status_and_output_are_framed_per_command()
     {
         LabCommandResult failing = await Run("echo \"it's \\\"quoted\\\" in $HOME\"; printf 'no newline at end'; exit 7");

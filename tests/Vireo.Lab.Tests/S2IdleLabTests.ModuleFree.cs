@@ -32,7 +32,7 @@ public sealed partial class S2IdleLabTests
     {
         string script = $"""
             {ModuleFreeProbe}
-            echo freeze > /sys/power/state && echo "{Resumed} status=ok" || echo "{Resumed} status=failed"
+            echo freeze > /sys/power/state; s=$?; sleep 0.3; [ $s = 0 ] && echo "{Resumed} status=ok" || echo "{Resumed} status=failed"
             {SciAfter}
             poweroff -f
             """;
@@ -57,7 +57,7 @@ public sealed partial class S2IdleLabTests
         string script = $$"""
             {{ModuleFreeProbe}}
             for i in 1 2; do
-                echo freeze > /sys/power/state && echo "{{Resumed}} cycle=$i status=ok" || echo "{{Resumed}} cycle=$i status=failed"
+                echo freeze > /sys/power/state; s=$?; sleep 0.3; [ $s = 0 ] && echo "{{Resumed}} cycle=$i status=ok" || echo "{{Resumed}} cycle=$i status=failed"
             done
             {{SciAfter}}
             poweroff -f
@@ -95,7 +95,7 @@ public sealed partial class S2IdleLabTests
         string script = $$"""
             {{ModuleFreeProbe}}
             for i in 1 2; do
-                echo freeze > /sys/power/state && echo "{{Resumed}} cycle=$i status=ok" || echo "{{Resumed}} cycle=$i status=failed"
+                echo freeze > /sys/power/state; s=$?; sleep 0.3; [ $s = 0 ] && echo "{{Resumed}} cycle=$i status=ok" || echo "{{Resumed}} cycle=$i status=failed"
             done
             {{SciAfter}}
             poweroff -f

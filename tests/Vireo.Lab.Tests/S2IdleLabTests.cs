@@ -13,6 +13,9 @@ namespace Vireo.Lab.Tests;
 [Collection(LabCollection.Name)]
 public sealed partial class S2IdleLabTests(L1Fixture lab, ITestOutputHelper output)
 {
+    // The guest prints this once its write to /sys/power/state returns, after a 0.3 s pause:
+    // with two vCPUs the kernel's last resume line ("PM: suspend exit") may still be on its way
+    // to the console from the other CPU, and would otherwise land inside the marker.
     private const string Resumed = "@@s2idle-resumed@@";
 
     // Waits (up to 3 minutes) for a fixed string in vireo's output; fails the run if vireo ends first.
@@ -35,7 +38,7 @@ public sealed partial class S2IdleLabTests(L1Fixture lab, ITestOutputHelper outp
     public async Task Freeze_parks_the_vcpus_and_a_console_key_resumes_the_guest()
     {
         string script = $"""
-            echo freeze > /sys/power/state && echo "{Resumed} status=ok" || echo "{Resumed} status=failed"
+            echo freeze > /sys/power/state; s=$?; sleep 0.3; [ $s = 0 ] && echo "{Resumed} status=ok" || echo "{Resumed} status=failed"
             grep -i -E "acpi|button" /proc/interrupts
             dmesg | grep -i -E "PM:|button|wake" | tail -20
             """;
@@ -76,7 +79,7 @@ public sealed partial class S2IdleLabTests(L1Fixture lab, ITestOutputHelper outp
     {
         string script = $"""
             echo "mem_sleep: $(cat /sys/power/mem_sleep)"
-            echo mem > /sys/power/state && echo "{Resumed} status=ok" || echo "{Resumed} status=failed"
+            echo mem > /sys/power/state; s=$?; sleep 0.3; [ $s = 0 ] && echo "{Resumed} status=ok" || echo "{Resumed} status=failed"
             poweroff -f
             """;
         string body = """
@@ -96,7 +99,7 @@ public sealed partial class S2IdleLabTests(L1Fixture lab, ITestOutputHelper outp
     public async Task S2idle_wake_after_wakes_the_guest_from_a_timer()
     {
         string script = $"""
-            echo freeze > /sys/power/state && echo "{Resumed} status=ok" || echo "{Resumed} status=failed"
+            echo freeze > /sys/power/state; s=$?; sleep 0.3; [ $s = 0 ] && echo "{Resumed} status=ok" || echo "{Resumed} status=failed"
             poweroff -f
             """;
 
@@ -114,7 +117,7 @@ public sealed partial class S2IdleLabTests(L1Fixture lab, ITestOutputHelper outp
         string script = $$"""
             i=1
             while [ $i -le {{cycles}} ]; do
-                echo freeze > /sys/power/state && echo "{{Resumed}} cycle=$i status=ok" || echo "{{Resumed}} cycle=$i status=failed"
+                echo freeze > /sys/power/state; s=$?; sleep 0.3; [ $s = 0 ] && echo "{{Resumed}} cycle=$i status=ok" || echo "{{Resumed}} cycle=$i status=failed"
                 i=$((i+1))
             done
             poweroff -f
@@ -151,7 +154,7 @@ public sealed partial class S2IdleLabTests(L1Fixture lab, ITestOutputHelper outp
         // the guest must come back, and each cycle must end in resumed or abort.
         string script = $"""
             sleep 1
-            echo freeze > /sys/power/state && echo "{Resumed} status=ok" || echo "{Resumed} status=failed"
+            echo freeze > /sys/power/state; s=$?; sleep 0.3; [ $s = 0 ] && echo "{Resumed} status=ok" || echo "{Resumed} status=failed"
             poweroff -f
             """;
         string body = """
@@ -172,7 +175,7 @@ public sealed partial class S2IdleLabTests(L1Fixture lab, ITestOutputHelper outp
     public async Task The_api_reports_the_suspend_and_vm_wake_resumes_the_guest_with_events()
     {
         string script = $"""
-            echo freeze > /sys/power/state && echo "{Resumed} status=ok" || echo "{Resumed} status=failed"
+            echo freeze > /sys/power/state; s=$?; sleep 0.3; [ $s = 0 ] && echo "{Resumed} status=ok" || echo "{Resumed} status=failed"
             """;
         string body = $"""
             A=/tmp/s2api.sock
@@ -211,7 +214,7 @@ public sealed partial class S2IdleLabTests(L1Fixture lab, ITestOutputHelper outp
         string script = $$"""
             i=1
             while [ $i -le {{cycles}} ]; do
-                echo freeze > /sys/power/state && echo "{{Resumed}} cycle=$i status=ok" || echo "{{Resumed}} cycle=$i status=failed"
+                echo freeze > /sys/power/state; s=$?; sleep 0.3; [ $s = 0 ] && echo "{{Resumed}} cycle=$i status=ok" || echo "{{Resumed}} cycle=$i status=failed"
                 sleep 2
                 i=$((i+1))
             done
@@ -249,7 +252,7 @@ public sealed partial class S2IdleLabTests(L1Fixture lab, ITestOutputHelper outp
         // Twice, so the second cycle shows the first left nothing behind.
         string script = $$"""
             for i in 1 2; do
-                echo freeze > /sys/power/state && echo "{{Resumed}} cycle=$i status=ok" || echo "{{Resumed}} cycle=$i status=failed"
+                echo freeze > /sys/power/state; s=$?; sleep 0.3; [ $s = 0 ] && echo "{{Resumed}} cycle=$i status=ok" || echo "{{Resumed}} cycle=$i status=failed"
             done
             poweroff -f
             """;
