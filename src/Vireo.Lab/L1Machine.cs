@@ -24,6 +24,7 @@ public sealed class L1Machine : IAsyncDisposable
     private bool _stopped;
     private QemuMonitor? _monitor;
     private string? _wedge;
+    private int _wedgeChecks;
 
     private L1Machine(Process qemu, L1BootOptions options)
     {
@@ -234,11 +235,11 @@ public sealed class L1Machine : IAsyncDisposable
                 text.Append("--- qemu stderr ---\n").Append(_stderr);
             }
         }
-        lock (_wedgeLog)
+        if (_monitor is not null)
         {
-            if (_wedgeLog.Count > 0)
+            lock (_wedgeLog)
             {
-                text.Append("--- L1 wedge watchdog ---\n");
+                text.Append(CultureInfo.InvariantCulture, $"--- L1 wedge watchdog: {_wedgeChecks} checks ---\n");
                 _wedgeLog.ForEach(l => text.Append(l).Append('\n'));
             }
         }
@@ -439,19 +440,21 @@ public sealed class L1Machine : IAsyncDisposable
         }
     }
 
-    /// <summary>How many NMIs the watchdog gives a wedged L1 before it stops the command.</summary>
-    public const int WedgeNmiAttempts = 3;
+    /// <summary>How many nudges the watchdog gives a wedged L1 before it ends the command.</summary>
+    public const int WedgeNudges = 4;
 
     /// <summary>
-    /// The nested lab's known wedge: QEMU's TCG (7.2) leaves L1's only CPU in the L2 guest,
-    /// spinning with the guest's interrupts off, while L1's own timer interrupt waits in the local
-    /// APIC's IRR and never forces the #VMEXIT that would let L1 run; L1 then never runs again.
-    /// Seen with the CPU at the same L2 RIP 2 s apart, IRR holding L1's LVTT vector, ISR empty.
-    /// While a command runs this looks at L1's local APIC every
-    /// <see cref="L1BootOptions.WedgeCheckInterval"/>; when the timer vector is still pending one
-    /// interval later it injects an NMI (which takes L1's CPU out of the guest through the NMI
-    /// intercept) and logs it. After <see cref="WedgeNmiAttempts"/> NMIs without recovery it ends
-    /// the command at once, instead of letting it run into its timeout.
+    /// The nested lab's known wedge, under QEMU 7.2's TCG: L1's LAPIC timer fires, its vector
+    /// sits in the IRR, and the CPU never takes it. Seen two ways: halted in L1's idle loop
+    /// (HLT=1, IF=1: the halted vCPU was never woken), and inside the L2 guest spinning with the
+    /// guest's interrupts off (the interrupt never forces the #VMEXIT). Either way L1 never runs
+    /// again and every later lab test fails. While a command runs this looks at L1's local APIC
+    /// every <see cref="L1BootOptions.WedgeCheckInterval"/>; when the timer vector is still
+    /// pending one interval later it nudges: first a newline on L1's serial console (an IOAPIC
+    /// interrupt, which makes QEMU re-evaluate the APIC and kick the vCPU; /init's command loop
+    /// ignores an empty line), then an NMI (which also leaves the guest through its intercept),
+    /// alternating, and logs each. After <see cref="WedgeNudges"/> nudges without recovery it ends
+    /// the command at once instead of letting it run into its timeout.
     /// </summary>
     private async Task WatchForWedgeAsync(CancellationTokenSource command, CancellationToken stop)
     {
@@ -459,21 +462,23 @@ public sealed class L1Machine : IAsyncDisposable
         {
             return;
         }
+        int pendingChecks = 0;
+        int nudges = 0;
         try
         {
-            int pendingChecks = 0;
-            int nmis = 0;
             while (!stop.IsCancellationRequested)
             {
                 await Task.Delay(_options.WedgeCheckInterval, stop).ConfigureAwait(false);
                 string lapic = await _monitor.HumanCommandAsync("info lapic", stop).ConfigureAwait(false);
+                Interlocked.Increment(ref _wedgeChecks);
                 if (!TimerInterruptPending(lapic))
                 {
-                    if (pendingChecks >= 2)
+                    if (nudges > 0)
                     {
-                        AddWedgeLog($"L1 recovered after {nmis} NMI(s)");
+                        AddWedgeLog($"L1 recovered after {nudges} nudge(s)");
                     }
                     pendingChecks = 0;
+                    nudges = 0;
                     continue;
                 }
                 pendingChecks++;
@@ -483,25 +488,35 @@ public sealed class L1Machine : IAsyncDisposable
                 }
                 string registers = await _monitor.HumanCommandAsync("info registers", stop).ConfigureAwait(false);
                 string rip = registers.Split('\n').FirstOrDefault(l => l.StartsWith("RIP=", StringComparison.Ordinal))?.Trim() ?? "RIP unknown";
-                if (nmis >= WedgeNmiAttempts)
+                if (nudges >= WedgeNudges)
                 {
-                    _wedge = $"L1 wedged: its timer interrupt stayed pending over {pendingChecks} checks {_options.WedgeCheckInterval.TotalSeconds:0.#} s apart, through {nmis} NMIs ({rip})";
+                    _wedge = $"L1 wedged: its timer interrupt stayed pending over {pendingChecks} checks {_options.WedgeCheckInterval.TotalSeconds:0.#} s apart, through {nudges} nudges ({rip})";
                     AddWedgeLog(_wedge);
                     await command.CancelAsync().ConfigureAwait(false);
                     return;
                 }
-                nmis++;
-                AddWedgeLog($"L1's timer interrupt still pending after {_options.WedgeCheckInterval.TotalSeconds:0.#} s ({rip}): NMI {nmis}");
-                await _monitor.InjectNmiAsync(stop).ConfigureAwait(false);
+                nudges++;
+                bool serial = nudges % 2 == 1;
+                AddWedgeLog($"L1's timer interrupt still pending after {_options.WedgeCheckInterval.TotalSeconds:0.#} s ({rip}): nudge {nudges}, {(serial ? "a serial newline" : "an NMI")}");
+                if (serial)
+                {
+                    await SendAsync("\n").ConfigureAwait(false);
+                }
+                else
+                {
+                    await _monitor.InjectNmiAsync(stop).ConfigureAwait(false);
+                }
             }
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
             // The command ended.
         }
-        catch (Exception e) when (e is LabException or IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+#pragma warning disable CA1031 // A watchdog that dies must say why, never take the command with it.
+        catch (Exception e)
+#pragma warning restore CA1031
         {
-            AddWedgeLog($"watchdog stopped: {e.Message}");
+            AddWedgeLog($"watchdog stopped after {_wedgeChecks} checks: {e.GetType().Name}: {e.Message}");
         }
     }
 
