@@ -345,7 +345,8 @@ static struct pci_driver vs_driver = {
 	.id_table = vs_ids,
 	.probe = vs_probe,
 	.remove = vs_remove,
-	.driver.dev_groups = vs_groups,
+	/* pci_driver's own field: __pci_register_driver copies it over driver.dev_groups. */
+	.dev_groups = vs_groups,
 };
 
 static int __init vs_init(void)
