@@ -192,15 +192,16 @@ public static class PciBenchmark
                 Microseconds(stamps[(r * (Phases + 1)) + p], stamps[(r * (Phases + 1)) + p + 1]) / opsPerRound)];
         }
 
-        (double dmaUs, double copyUs) = MeasureDma(machine.Memory, sample, transfers, rounds);
+        (double dmaUs, double copyUs, double polls) = MeasureDma(machine.Memory, sample, transfers, rounds);
         return new PciBenchmarkResult(
             rounds, reads, writes, transfers, TransferBytes,
-            Median(perOp[0]), Median(perOp[1]), Median(perOp[2]), Median(perOp[3]), dmaUs, copyUs);
+            Median(perOp[0]), Median(perOp[1]), Median(perOp[2]), Median(perOp[3]), dmaUs, copyUs, polls);
     }
 
     /// <summary>Microseconds per DMA and per memcpy of <see cref="TransferBytes"/>, medians over
-    /// the rounds after a warm-up; checks that the device's buffer holds the source afterwards.</summary>
-    private static (double Dma, double Copy) MeasureDma(GuestMemory memory, VfioUserPciFunction sample, int transfers, int rounds)
+    /// the rounds after a warm-up, and the mean COMPLETED polls per DMA in the measured rounds;
+    /// checks that the device's buffer holds the source afterwards.</summary>
+    private static (double Dma, double Copy, double Polls) MeasureDma(GuestMemory memory, VfioUserPciFunction sample, int transfers, int rounds)
     {
         byte[] source = new byte[TransferBytes];
         for (int i = 0; i < source.Length; i++)
@@ -212,6 +213,7 @@ public static class PciBenchmark
         var dma = new double[rounds];
         var copy = new double[rounds];
         byte[] copyTarget = new byte[TransferBytes];
+        long polls = 0;
         for (int round = -1; round < rounds; round++)
         {
             long start = Stopwatch.GetTimestamp();
@@ -222,7 +224,8 @@ public static class PciBenchmark
                 WriteBar0(sample, RegLength, (uint)TransferBytes);
                 WriteBar0(sample, RegCommand, CommandMemoryToBuffer);
                 completed++;
-                WaitCompleted(sample, completed);
+                int polled = WaitCompleted(sample, completed);
+                polls += round >= 0 ? polled : 0;
             }
             long end = Stopwatch.GetTimestamp();
             for (int i = 0; i < transfers; i++)
@@ -239,13 +242,15 @@ public static class PciBenchmark
         }
         Check(copyTarget.AsSpan().SequenceEqual(source), "the reference copy lost bytes");
         Check(ReadBuffer(sample).AsSpan().SequenceEqual(source), "the DMA did not move the guest's bytes into the device's buffer");
-        return (Median(dma), Median(copy));
+        return (Median(dma), Median(copy), (double)polls / ((long)transfers * rounds));
     }
 
-    private static void WaitCompleted(VfioUserPciFunction sample, uint expected)
+    /// <summary>Polls COMPLETED until it reads <paramref name="expected"/>; returns the reads it took.</summary>
+    private static int WaitCompleted(VfioUserPciFunction sample, uint expected)
     {
         long deadline = Stopwatch.GetTimestamp() + (long)(s_dmaTimeout.TotalSeconds * Stopwatch.Frequency);
-        while (ReadBar0(sample, RegCompleted) != expected)
+        int polls = 1;
+        for (; ReadBar0(sample, RegCompleted) != expected; polls++)
         {
             if ((ReadBar0(sample, RegStatus) & StatusError) != 0)
             {
@@ -256,6 +261,7 @@ public static class PciBenchmark
                 throw new InvalidOperationException($"the sample's DMA did not complete within {s_dmaTimeout.TotalSeconds} s{(sample.IsAlive ? "" : $": {sample.LostReason}")}");
             }
         }
+        return polls;
     }
 
     /// <summary>The device's buffer, read through the proxy (REGION_READ) in 4 KiB pieces.</summary>

@@ -16,6 +16,8 @@ namespace Vireo.Vmm;
 /// <param name="DmaUs">One DMA of guest RAM into the device's buffer, programmed through the
 /// proxy's BAR0 path (four register writes) and polled for completion.</param>
 /// <param name="CopyUs">One memcpy of the same bytes in the VMM's process.</param>
+/// <param name="PollsPerTransfer">COMPLETED reads per DMA, on average: with the four register
+/// writes, the REGION round trips one DMA costs besides the copy.</param>
 public sealed record PciBenchmarkResult(
     int Rounds,
     int Reads,
@@ -27,7 +29,8 @@ public sealed record PciBenchmarkResult(
     double RamWriteUs,
     double MappedWriteUs,
     double DmaUs,
-    double CopyUs)
+    double CopyUs,
+    double PollsPerTransfer)
 {
     /// <summary>How many reference MMIO exits one trapped BAR read costs.</summary>
     public double TrappedReadRatio => TrappedReadUs / ReferenceReadUs;

@@ -34,6 +34,7 @@ public sealed class PciBenchmarkTests
         }
         // A trapped read does strictly more than a plain exit: it also crosses the socket twice.
         Assert.True(result.TrappedReadUs > result.ReferenceReadUs, $"{result.TrappedReadUs} µs vs {result.ReferenceReadUs} µs");
+        Assert.True(result.PollsPerTransfer >= 1, $"{result.PollsPerTransfer} polls");
         // Warm-up, then 3 rounds of 4 DMAs, each moving the pattern into the buffer.
         Assert.Equal(4u * 4, device.Completed);
         for (uint offset = 0; offset < AcceleratorDevice.BufferSize; offset += 0x1000 - 4)
