@@ -29,6 +29,7 @@ public sealed class CommandLineTests
     [InlineData("bench")]
     [InlineData("bench", "exits")]
     [InlineData("bench", "s2idle")]
+    [InlineData("bench", "pci")]
     [InlineData("remote")]
     [InlineData("remote", "wake")]
     [InlineData("acpi", "dump")]
@@ -56,6 +57,10 @@ public sealed class CommandLineTests
     [InlineData("bench", "s2idle", "--cycles", "3")]
     [InlineData("bench", "s2idle", "--cpus", "0")]
     [InlineData("bench", "s2idle", "--cpus", "17")]
+    [InlineData("bench", "pci", "--count", "0")]
+    [InlineData("bench", "pci", "--count", "1000001")]
+    [InlineData("bench", "pci", "--rounds", "0")]
+    [InlineData("bench", "pci", "--rounds", "101")]
     [InlineData("acpi", "frobnicate")]
     [InlineData("vfio-user", "info")]
     [InlineData("help", "frobnicate")]
@@ -123,6 +128,47 @@ public sealed class CommandLineTests
         Assert.True(root.GetProperty("referenceRoundTripUs").GetProperty("median").GetDouble() > 0);
         Assert.True(root.GetProperty("entryToSuspendedRatio").GetDouble() > 0);
         Assert.True(root.GetProperty("wakeToFirstInstructionRatio").GetDouble() > 0);
+    }
+
+    [KvmFact]
+    public async Task BenchPciJsonReportsEachFigureBesideItsReference()
+    {
+        (int status, string stdout, _) = await Run(["bench", "pci", "--count", "40", "--rounds", "3", "--json"]);
+
+        Assert.Equal(0, status);
+        using JsonDocument doc = JsonDocument.Parse(stdout);
+        JsonElement root = doc.RootElement;
+        Assert.Equal(3, root.GetProperty("rounds").GetInt32());
+        Assert.False(string.IsNullOrEmpty(root.GetProperty("backend").GetString()));
+        (string Name, string Reference, string Ratio)[] figures =
+            [("trappedRead", "mmio-exit", "ratio"), ("mappedWrite", "guest-ram", "ratio"), ("dma", "memcpy", "throughputRatio")];
+        foreach ((string name, string reference, string ratio) in figures)
+        {
+            JsonElement f = root.GetProperty(name);
+            Assert.True(f.GetProperty("count").GetInt64() > 0, name);
+            Assert.True(f.GetProperty("us").GetDouble() > 0, name);
+            Assert.True(f.GetProperty("referenceUs").GetDouble() > 0, name);
+            Assert.Equal(reference, f.GetProperty("reference").GetString());
+            Assert.True(f.GetProperty(ratio).GetDouble() > 0, name);
+        }
+        Assert.Equal(40, root.GetProperty("trappedRead").GetProperty("count").GetInt32());
+        Assert.Equal(65536, root.GetProperty("dma").GetProperty("bytes").GetInt32());
+        Assert.True(root.GetProperty("dma").GetProperty("megabytesPerSecond").GetDouble() > 0);
+        Assert.True(root.GetProperty("dma").GetProperty("pollsPerTransfer").GetDouble() >= 1);
+        Assert.True(root.GetProperty("dma").GetProperty("referenceMegabytesPerSecond").GetDouble() > 0);
+    }
+
+    [KvmFact]
+    public async Task BenchPciTextHasOneRowPerFigure()
+    {
+        (int status, string stdout, _) = await Run(["bench", "pci", "--count", "20", "--rounds", "1"]);
+
+        Assert.Equal(0, status);
+        Assert.Contains("median of 1 rounds", stdout);
+        Assert.Matches(@"trapped BAR0 read \(20\) vs MMIO exit\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+", stdout);
+        Assert.Matches(@"mapped BAR2 write \(16384\) vs guest RAM\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+", stdout);
+        Assert.Matches(@"DMA 64 KiB RAM -> buffer \(2\) vs memcpy\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+", stdout);
+        Assert.Matches(@"DMA throughput [0-9]+ MB/s, memcpy [0-9]+ MB/s: [0-9.]+ of memcpy \(each DMA: 4 register writes and [0-9.]+ COMPLETED reads", stdout);
     }
 
     [KvmFact]
