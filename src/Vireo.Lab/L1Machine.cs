@@ -523,9 +523,10 @@ public sealed class L1Machine : IAsyncDisposable
     /// <summary>True when <c>info lapic</c> shows the LVT timer's vector pending in the IRR.</summary>
     internal static bool TimerInterruptPending(string infoLapic)
     {
+        // By register name, the line's first word: "LVTTHMR" (the thermal LVT) precedes "LVTT".
         string[] lines = infoLapic.Split('\n');
-        string? lvtt = lines.FirstOrDefault(l => l.StartsWith("LVTT", StringComparison.Ordinal));
-        string? irr = lines.FirstOrDefault(l => l.StartsWith("IRR", StringComparison.Ordinal));
+        string? lvtt = lines.FirstOrDefault(l => FirstWord(l) == "LVTT");
+        string? irr = lines.FirstOrDefault(l => FirstWord(l) == "IRR");
         if (lvtt is null || irr is null || lvtt.Contains("masked", StringComparison.Ordinal))
         {
             return false;
@@ -539,6 +540,8 @@ public sealed class L1Machine : IAsyncDisposable
         return irr[3..].Split([' ', '\t', '\r'], StringSplitOptions.RemoveEmptyEntries)
             .Any(v => int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int pending) && pending == vector);
     }
+
+    private static string FirstWord(string line) => line.Split([' ', '\t', '\r'], 2)[0];
 
     private void AddWedgeLog(string line)
     {

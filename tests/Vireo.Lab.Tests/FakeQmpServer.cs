@@ -8,23 +8,32 @@ namespace Vireo.Lab.Tests;
 /// <see cref="Lapic"/> says and counts <c>inject-nmi</c>, standing in for QEMU's.</summary>
 internal sealed class FakeQmpServer : IDisposable
 {
-    /// <summary>The wedge as QEMU 7.2 showed it: LVTT expired, its vector 236 pending in IRR.</summary>
-    public const string WedgedLapic = """
-        dumping local APIC state for CPU 0
-
-        LVT0	 0x00010700 active-hi edge  masked                      ExtINT (vec 0)
-        LVTT	 0x000000ec active-hi edge                 one-shot     Fixed  (vec 236)
-        Timer	 DCR=0x3 (divide by 16) initial_count = 116133 current_count = 0
-        ISR	 (none)
-        IRR	 236
-
-        APR 0x00 TPR 0x10 DFR 0x0f LDR 0x01 PPR 0x10
-        """;
+    /// <summary>The wedge as QEMU 7.2 showed it in CI, byte for byte (CRLF line ends): LVTT
+    /// expired, its vector 236 pending in IRR, ISR empty; the masked thermal LVT (LVTTHMR) comes
+    /// first, which a prefix match on "LVTT" took for the timer.</summary>
+    public const string WedgedLapic =
+        "dumping local APIC state for CPU 0 \r\n\r\n" +
+        "LVT0\t 0x00010700 active-hi edge  masked                      ExtINT (vec 0)\r\n" +
+        "LVT1\t 0x00000400 active-hi edge                              NMI   \r\n" +
+        "LVTPC\t 0x00010000 active-hi edge  masked                      Fixed  (vec 0)\r\n" +
+        "LVTERR\t 0x000000fe active-hi edge                              Fixed  (vec 254)\r\n" +
+        "LVTTHMR\t 0x00010000 active-hi edge  masked                      Fixed  (vec 0)\r\n" +
+        "LVTT\t 0x000000ec active-hi edge                 one-shot     Fixed  (vec 236)\r\n" +
+        "Timer\t DCR=0x3 (divide by 16) initial_count = 156420 current_count = 0\r\n" +
+        "SPIV\t 0x000001ff APIC enabled, focus=off, spurious vec 255\r\n" +
+        "ICR\t 0x000008fd logical edge de-assert no-shorthand\r\n" +
+        "ICR2\t 0x01000000 mask 00000001 (APIC ID)\r\n" +
+        "ESR\t 0x00000000\r\n" +
+        "ISR\t (none)\r\n" +
+        "IRR\t 236 \r\n" +
+        "\r\n" +
+        "APR 0x00 TPR 0x10 DFR 0x0f LDR 0x01 PPR 0x10\r\n";
 
     /// <summary>A healthy CPU: the timer re-armed, nothing pending.</summary>
     public const string HealthyLapic = """
         dumping local APIC state for CPU 0
 
+        LVTTHMR	 0x00010000 active-hi edge  masked                      Fixed  (vec 0)
         LVTT	 0x000000ec active-hi edge                 one-shot     Fixed  (vec 236)
         Timer	 DCR=0x3 (divide by 16) initial_count = 116133 current_count = 5120
         ISR	 (none)

@@ -24,9 +24,35 @@ public sealed class L1Fixture : IAsyncLifetime
 
     private readonly TempDirectory _temp = new();
     private readonly StringBuilder _log = new();
+    private readonly List<string> _earlierWedgeLogs = [];
     private L1Machine? _machine;
+    private L1BootOptions? _bootOptions;
 
-    public L1Machine Machine => _machine ?? throw new InvalidOperationException($"L1 did not boot:\n{Log}");
+    /// <summary>The shared L1. When a test had to kill it (a command that timed out, or an L1
+    /// wedged beyond the watchdog's nudges), the next test gets a freshly booted one instead of
+    /// failing with it: one stuck test costs one failure, not the rest of the lab.</summary>
+    public L1Machine Machine
+    {
+        get
+        {
+            L1Machine machine = _machine ?? throw new InvalidOperationException($"L1 did not boot:\n{Log}");
+            if (machine.IsRunning || _bootOptions is null)
+            {
+                return machine;
+            }
+            _earlierWedgeLogs.AddRange(machine.WedgeLog);
+            machine.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            // The collection runs its tests one at a time, so blocking here holds up nobody.
+            _machine = L1Machine.BootAsync(_bootOptions).GetAwaiter().GetResult();
+            Reboots++;
+            Append($"L1 rebooted after a test stopped it (reboot {Reboots}): {_machine.BootTime.TotalSeconds:0.0} s");
+            _earlierWedgeLogs.Add($"{DateTime.UtcNow:HH:mm:ss} L1 rebooted after a test stopped it (reboot {Reboots})");
+            return _machine;
+        }
+    }
+
+    /// <summary>How often <see cref="Machine"/> had to boot a fresh L1.</summary>
+    public int Reboots { get; private set; }
 
     /// <summary>Why the NativeAOT vireo could not be published, or null when it is in L1.</summary>
     public string? VireoPublishFailure { get; private set; }
@@ -110,7 +136,8 @@ public sealed class L1Fixture : IAsyncLifetime
 
         // Kernel warnings in L1 (kvm-amd, lockups) land in a file the failure messages quote.
         // The QMP socket lets the watchdog see (and nudge) the nested-SVM wedge; see L1Machine.
-        _machine = await L1Machine.BootAsync(lab.BootOptions(initramfs, kernelLogPath: _temp.Combine("l1-kernel.log"), qmpSocketPath: _temp.Combine("l1.qmp")));
+        _bootOptions = lab.BootOptions(initramfs, kernelLogPath: _temp.Combine("l1-kernel.log"), qmpSocketPath: _temp.Combine("l1.qmp"));
+        _machine = await L1Machine.BootAsync(_bootOptions);
         Append($"boot: {_machine.BootTime.TotalSeconds:0.0} s wall, L1 uptime {_machine.GuestUptimeAtReady:0.0} s at ready");
     }
 
@@ -119,9 +146,10 @@ public sealed class L1Fixture : IAsyncLifetime
         if (_machine is not null)
         {
             // Recovered wedges pass silently otherwise; test.sh prints this file after the run.
-            if (_machine.WedgeLog.Count > 0 && Environment.GetEnvironmentVariable("VIREO_LAB_WEDGE_LOG") is { Length: > 0 } wedgeLog)
+            string[] wedges = [.. _earlierWedgeLogs, .. _machine.WedgeLog];
+            if (wedges.Length > 0 && Environment.GetEnvironmentVariable("VIREO_LAB_WEDGE_LOG") is { Length: > 0 } wedgeLog)
             {
-                await File.AppendAllLinesAsync(wedgeLog, _machine.WedgeLog);
+                await File.AppendAllLinesAsync(wedgeLog, wedges);
             }
             int status = await _machine.ShutdownAsync();
             await _machine.DisposeAsync();

@@ -99,11 +99,12 @@ public sealed class L1MachineTests : IDisposable
     [Fact]
     public void The_timer_is_pending_only_when_the_lvtt_vector_sits_in_the_irr()
     {
-        Assert.True(L1Machine.TimerInterruptPending(FakeQmpServer.WedgedLapic.Replace("\n", "\n", StringComparison.Ordinal)));
+        Assert.True(L1Machine.TimerInterruptPending(FakeQmpServer.WedgedLapic));
+        Assert.True(L1Machine.TimerInterruptPending(FakeQmpServer.WedgedLapic.Replace("\r\n", "\n", StringComparison.Ordinal)));
         Assert.False(L1Machine.TimerInterruptPending(FakeQmpServer.HealthyLapic));
         // Another vector pending, or the timer masked, is not the wedge.
         Assert.False(L1Machine.TimerInterruptPending(FakeQmpServer.WedgedLapic.Replace("IRR\t 236", "IRR\t 48", StringComparison.Ordinal)));
-        Assert.False(L1Machine.TimerInterruptPending(FakeQmpServer.WedgedLapic.Replace("one-shot", "masked one-shot", StringComparison.Ordinal)));
+        Assert.False(L1Machine.TimerInterruptPending(FakeQmpServer.WedgedLapic.Replace("edge                 one-shot", "edge  masked         one-shot", StringComparison.Ordinal)));
         Assert.False(L1Machine.TimerInterruptPending(""));
     }
 
