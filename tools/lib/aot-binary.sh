@@ -1,0 +1,33 @@
+# Sourced by tools/vireo.sh and tools/vireo-device.sh: builds one of the repository's NativeAOT
+# programs into artifacts/NAME when its sources changed. Progress goes to stderr.
+#   aot_binary NAME PROJECT_DIR   sets $aot_bin to the binary's path, building it if stale
+# Needs $root (the checkout). VIREO_ARTIFACTS moves artifacts/ elsewhere.
+
+aot_binary() {
+    local name=$1 project=$2
+    local out="${VIREO_ARTIFACTS:-$root/artifacts}/$name"
+    aot_bin="$out/$name"
+    # The binary's sources: C# and project files under src/ and the shared props. Not bin/ or
+    # obj/, where every build (tools/test.sh's too) rewrites generated .cs files without any
+    # source changing, and not the lab, which is linked into neither program.
+    if [ -x "$aot_bin" ] \
+        && [ -z "$(find "$root/src" \( -name bin -o -name obj -o -name Vireo.Lab -o -name Vireo.LabTool \) -prune \
+            -o \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' \) -newer "$aot_bin" -print -quit)" ] \
+        && [ -z "$(find "$root" -maxdepth 1 -name 'Directory.*.props' -newer "$aot_bin" -print -quit)" ]; then
+        return 0
+    fi
+    echo "$name: building the NativeAOT binary into $out (dotnet publish: a few minutes the first time)..." >&2
+    local start=$SECONDS ticker
+    # The NativeAOT step ("Generating native code") is minutes of silence on a small machine.
+    ( while sleep 30; do echo "$name: still building ($((SECONDS - start)) s)..." >&2; done ) &
+    ticker=$!
+    trap 'kill $ticker 2>/dev/null' EXIT
+    # minimal: one line per project as it is built, so a first run visibly moves.
+    dotnet publish "$root/$project" -c Release -r linux-x64 -p:PublishAot=true -o "$out" \
+        -nologo -v minimal -clp:NoSummary 2>&1 | sed -u 's/^ */  /' >&2
+    kill $ticker 2>/dev/null
+    trap - EXIT
+    # An up-to-date publish may leave the old file (and its old time) in place.
+    touch "$aot_bin"
+    echo "$name: built $aot_bin in $((SECONDS - start)) s" >&2
+}
