@@ -395,10 +395,10 @@ public sealed class L1Machine : IAsyncDisposable
     {
         if (_monitor is not null)
         {
-            return "--- qemu monitor (L1's CPU, local APIC, IRQ counts) ---\n" +
-                await QmpSnapshotAsync("info registers", "info lapic", "info irq").ConfigureAwait(false) +
-                "--- 2 s later ---\n" +
-                await Task.Delay(TimeSpan.FromSeconds(2)).ContinueWith(_ => QmpSnapshotAsync("info registers", "info lapic"), TaskScheduler.Default).Unwrap().ConfigureAwait(false);
+            string first = await QmpSnapshotAsync("info registers", "info lapic", "info irq").ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            string later = await QmpSnapshotAsync("info registers", "info lapic").ConfigureAwait(false);
+            return $"--- qemu monitor (L1's CPU, local APIC, IRQ counts) ---\n{first}--- 2 s later ---\n{later}";
         }
         int from;
         lock (_console)
