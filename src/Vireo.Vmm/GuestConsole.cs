@@ -5,11 +5,26 @@ namespace Vireo.Vmm;
 /// <summary>
 /// The host end of the guest console: stdout/stdin, a file (output only), or a UNIX socket that
 /// Vireo listens on (the connected client gets the output and its bytes become guest input).
-/// Output is written on the vCPU thread that wrote the UART, in order.
+/// Output is written in order and by whole lines: a byte is held until its line ends, the
+/// buffer fills, or <see cref="PartialLineDelay"/> passes, whichever comes first. A guest's
+/// 8250 console sends one byte per transmit-register write, and writing each one to a pipe wakes
+/// the reader for every byte (in the nested lab that was a large part of a boot's console
+/// cost); a partial line (a prompt, an echoed key) still appears within the delay.
 /// </summary>
 public sealed class GuestConsole : IDisposable
 {
+    /// <summary>The longest a partial line (a shell prompt, an echoed key) waits before it is written.</summary>
+    public static readonly TimeSpan PartialLineDelay = TimeSpan.FromMilliseconds(10);
+
+    private const int BufferSize = 4096;
+
     private readonly object _gate = new();
+    private readonly Lock _pendingLock = new();
+    private readonly byte[] _pending = new byte[BufferSize];
+    private readonly Timer _partialLineTimer;
+    private int _pendingLength;
+    private readonly TimeSpan _partialLineDelay;
+    private bool _timerArmed;
     private readonly Stream? _output;
     private readonly Socket? _listener;
     private readonly string? _socketPath;
@@ -18,12 +33,17 @@ public sealed class GuestConsole : IDisposable
     private Thread? _reader;
     private volatile bool _disposed;
 
-    private GuestConsole(Stream? output, Socket? listener, string? socketPath)
+    private GuestConsole(Stream? output, Socket? listener, string? socketPath, TimeSpan? partialLineDelay = null)
     {
+        _partialLineDelay = partialLineDelay ?? PartialLineDelay;
         _output = output;
         _listener = listener;
         _socketPath = socketPath;
+        _partialLineTimer = new Timer(_ => FlushFromTimer(), null, Timeout.Infinite, Timeout.Infinite);
     }
+
+    /// <summary>A console writing to <paramref name="output"/> (tests).</summary>
+    internal static GuestConsole ForStream(Stream output, TimeSpan partialLineDelay) => new(output, null, null, partialLineDelay);
 
     /// <summary>Opens the console of <paramref name="kind"/>; <paramref name="path"/> is the file or socket path.</summary>
     public static GuestConsole Open(ConsoleKind kind, string? path)
@@ -84,8 +104,68 @@ public sealed class GuestConsole : IDisposable
         _reader?.Start();
     }
 
-    /// <summary>Writes guest output, in order; a console client that went away is dropped, never the guest.</summary>
+    /// <summary>Takes guest output, in order: bytes that end a line are written at once with
+    /// everything held before them, a partial line within <see cref="PartialLineDelay"/>.
+    /// Allocates nothing.</summary>
     public void Write(ReadOnlySpan<byte> bytes)
+    {
+        lock (_pendingLock)
+        {
+            while (bytes.Length > 0)
+            {
+                int n = Math.Min(bytes.Length, BufferSize - _pendingLength);
+                bytes[..n].CopyTo(_pending.AsSpan(_pendingLength));
+                bool lineEnded = bytes[..n].Contains((byte)'\n');
+                _pendingLength += n;
+                bytes = bytes[n..];
+                if (lineEnded || _pendingLength == BufferSize)
+                {
+                    WritePendingLocked();
+                }
+            }
+            if (_pendingLength > 0 && !_timerArmed)
+            {
+                _timerArmed = true;
+                _partialLineTimer.Change(_partialLineDelay, Timeout.InfiniteTimeSpan);
+            }
+        }
+    }
+
+    /// <summary>Writes what is held (the end of a run, the partial-line timer).</summary>
+    public void Flush()
+    {
+        lock (_pendingLock)
+        {
+            _timerArmed = false;
+            WritePendingLocked();
+        }
+    }
+
+    private void FlushFromTimer()
+    {
+        try
+        {
+            Flush();
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            // The output closed (a reader that went away, the run ending): the guest runs on, as
+            // it did when a direct write failed.
+        }
+    }
+
+    private void WritePendingLocked()
+    {
+        if (_pendingLength > 0)
+        {
+            int n = _pendingLength;
+            _pendingLength = 0;
+            WriteOut(_pending.AsSpan(0, n));
+        }
+    }
+
+    /// <summary>Writes to the output; a console client that went away is dropped, never the guest.</summary>
+    private void WriteOut(ReadOnlySpan<byte> bytes)
     {
         if (_output is not null)
         {
@@ -112,14 +192,19 @@ public sealed class GuestConsole : IDisposable
         }
     }
 
-    /// <summary>Flushes buffered output (at the end of a run).</summary>
-    public void Flush() => _output?.Flush();
-
     /// <summary>Closes the console, its socket and its reader thread.</summary>
     public void Dispose()
     {
         _disposed = true;
-        _output?.Flush();
+        _partialLineTimer.Dispose();
+        try
+        {
+            Flush();
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            // The output went away with the run (a closed pipe): nothing left to tell it.
+        }
         if (_output is FileStream)
         {
             _output.Dispose();
