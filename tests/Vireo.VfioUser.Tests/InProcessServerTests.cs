@@ -18,4 +18,46 @@ public sealed class InProcessServerTests
 
         Assert.Throws<VfioUserDisconnectedException>(() => client.ReadRegion(VfioRegionIndex.Config, 0, ids));
     });
+
+    [Fact(Timeout = 30_000)]
+    public Task A_server_that_goes_away_raises_Disconnected_once_without_any_request() => Task.Run(() =>
+    {
+        using var device = new TestDevice();
+        var server = new InProcessVfioUserServer(device);
+        using VfioUserClient client = VfioUserClient.Open(server.ClientEnd, new VfioUserClientOptions { ReplyTimeout = TimeSpan.FromSeconds(5) });
+        var raised = new List<Exception>();
+        client.Disconnected += e =>
+        {
+            lock (raised)
+            {
+                raised.Add(e);
+            }
+        };
+        Assert.True(client.IsConnected);
+
+        server.Dispose();
+
+        Assert.True(SpinWait.SpinUntil(() => !client.IsConnected, TimeSpan.FromSeconds(5)), "the client never saw the hang-up");
+        Assert.Throws<VfioUserDisconnectedException>(() => client.ReadRegion(VfioRegionIndex.Config, 0, new byte[4]));
+        lock (raised)
+        {
+            Assert.IsType<VfioUserDisconnectedException>(Assert.Single(raised));
+        }
+    });
+
+    [Fact(Timeout = 30_000)]
+    public Task Disposing_the_client_is_not_a_disconnection() => Task.Run(() =>
+    {
+        using var device = new TestDevice();
+        using var server = new InProcessVfioUserServer(device);
+        VfioUserClient client = VfioUserClient.Open(server.ClientEnd, new VfioUserClientOptions { ReplyTimeout = TimeSpan.FromSeconds(5) });
+        int raised = 0;
+        client.Disconnected += _ => Interlocked.Increment(ref raised);
+
+        client.Dispose();
+
+        Assert.False(client.IsConnected);
+        Thread.Sleep(200);
+        Assert.Equal(0, Volatile.Read(ref raised));
+    });
 }

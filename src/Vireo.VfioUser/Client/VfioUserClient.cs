@@ -49,6 +49,15 @@ public sealed class VfioUserClient : IDisposable
         _reader.Start();
     }
 
+    /// <summary>Raised once, on the client's reader thread, when the connection ends by the
+    /// server's doing: it closed the socket (it died), sent something out of step, or broke the
+    /// protocol. Not raised by <see cref="Dispose"/>. A handler must only post and return. So a
+    /// VMM learns that a device is gone when it happens, not at the guest's next access.</summary>
+    public event Action<Exception>? Disconnected;
+
+    /// <summary>Whether the connection still works: false once it failed or was disposed.</summary>
+    public bool IsConnected => _failure is null;
+
     /// <summary>The capabilities the server answered VERSION with.</summary>
     public VfioUserCapabilities ServerCapabilities { get; private set; } = new();
 
@@ -515,7 +524,7 @@ public sealed class VfioUserClient : IDisposable
     /// <summary>Shuts the connection down, waits briefly for the reader thread, and fails every request still waiting.</summary>
     public void Dispose()
     {
-        _failure ??= new ObjectDisposedException(nameof(VfioUserClient));
+        Interlocked.CompareExchange(ref _failure, new ObjectDisposedException(nameof(VfioUserClient)), null);
         _channel.Shutdown();
         _twin?.Shutdown();
         if (Thread.CurrentThread != _reader)
@@ -817,7 +826,17 @@ public sealed class VfioUserClient : IDisposable
 
     private void Fail(Exception reason)
     {
-        _failure ??= reason;
+        if (Interlocked.CompareExchange(ref _failure, reason, null) is null)
+        {
+            try
+            {
+                Disconnected?.Invoke(reason);
+            }
+            catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+            {
+                // A handler whose owner is closing; the failure below is what matters.
+            }
+        }
         foreach (TaskCompletionSource<ReceivedMessage> waiter in _pending.Values)
         {
             waiter.TrySetException(new VfioUserDisconnectedException(reason.Message, reason));

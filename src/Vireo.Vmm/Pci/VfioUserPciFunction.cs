@@ -94,6 +94,12 @@ public sealed partial class VfioUserPciFunction : IMachineBoundPciFunction, IDis
             InitShadow(header);
             _bars = BuildDescriptors();
             ReadIoEventFds();
+            // A server that dies is lost when its socket closes, not at the guest's next access.
+            client.Disconnected += Lose;
+            if (!client.IsConnected)
+            {
+                Lose(new VfioUserDisconnectedException("the server closed the connection"));
+            }
         }
         catch
         {

@@ -271,6 +271,37 @@ public sealed class VfioUserPciFunctionTests : IDisposable
     });
 
     [Fact(Timeout = Timeout)]
+    public Task AServerThatDiesIsReportedLostWithoutWaitingForAGuestAccess() => Task.Run(() =>
+    {
+        using var server = new SampleAcceleratorServer();
+        using VfioUserPciFunction fn = Open(server);
+        fn.Bind(_host);
+
+        server.Kill();
+
+        Assert.True(SpinWait.SpinUntil(() => Lost().Count > 0, Long), "the loss was not reported until an access");
+        Assert.False(fn.IsAlive);
+        Assert.Contains("closed the connection", Assert.Single(Lost()), StringComparison.Ordinal);
+        // The guest's next access is answered from the loss, not reported again.
+        Assert.Equal(uint.MaxValue, ReadBar32(fn, 0, AcceleratorDevice.RegId));
+        Assert.Single(Lost());
+    });
+
+    [Fact(Timeout = Timeout)]
+    public Task ClosingTheFunctionIsNotALoss() => Task.Run(() =>
+    {
+        using var server = new SampleAcceleratorServer();
+        VfioUserPciFunction fn = Open(server);
+        fn.Bind(_host);
+
+        fn.Dispose();
+        server.Kill();
+
+        Thread.Sleep(Quiet);
+        Assert.Empty(Lost());
+    });
+
+    [Fact(Timeout = Timeout)]
     public Task AStalledServerCostsOneTimeoutThenReadsAllOnes() => Task.Run(() =>
     {
         using FakeVfioUserServer server = new FakeVfioUserServer { StallBarReads = true }.Start();
