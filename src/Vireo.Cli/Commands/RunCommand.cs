@@ -27,7 +27,8 @@ internal static class RunCommand
 
         --vfio-user assigns a PCI device served by another process: the guest sees it on
         its PCI bus (0000:00:SS.0); `vireo remote devices` lists it, and if its server dies
-        the guest runs on (the device reads all-ones) and vm.events says device-lost.
+        the guest runs on (the device reads all-ones) and vm.events says device-lost as soon as
+        its socket closes.
 
         This needs hardware KVM (Intel VMX or AMD SVM). On a host whose /dev/kvm is PVM,
         use `vireo-lab run` with the same options: it runs this command in the nested lab.
