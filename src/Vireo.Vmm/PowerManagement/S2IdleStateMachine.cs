@@ -197,11 +197,13 @@ public sealed class S2IdleStateMachine
                     break;
             }
         }
-        Deliver();
+        // The guest is let run first and told of afterwards: subscribers (a log line, the API's
+        // events, the acknowledgement timer) are not on the wake's critical path.
         if (outcome == S2IdleWakeOutcome.Delivered)
         {
             WakeAndUnpark();
         }
+        Deliver();
         return outcome;
     }
 
@@ -279,7 +281,6 @@ public sealed class S2IdleStateMachine
                 Record(S2IdleEventKind.Suspended, null);
             }
         }
-        Deliver();
         if (wake)
         {
             WakeAndUnpark();
@@ -288,6 +289,7 @@ public sealed class S2IdleStateMachine
         {
             _host.UnparkVcpus();
         }
+        Deliver();
     }
 
     // The wake is in place before any vCPU runs, so the guest's s2idle loop sees it at once.
