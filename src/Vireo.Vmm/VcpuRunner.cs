@@ -56,6 +56,9 @@ public sealed class VcpuRunner : IDisposable
         set => _beforeFirstRun = value;
     }
 
+    /// <summary>Stamps this vCPU's steps of an s2idle wake (<see cref="Machine.WakeProbe"/>).</summary>
+    internal S2IdleWakeProbe? WakeProbe { get; set; }
+
     /// <summary>The vCPU's index (its APIC ID).</summary>
     public uint Index { get; }
 
@@ -179,6 +182,7 @@ public sealed class VcpuRunner : IDisposable
             _parked = false;
             Monitor.PulseAll(_gate);
         }
+        WakeProbe?.MarkReleased();
         _release.Signal();
     }
 
@@ -278,9 +282,13 @@ public sealed class VcpuRunner : IDisposable
         detail = null;
         while (true)
         {
-            if ((Volatile.Read(ref _request) != RequestNone || Volatile.Read(ref _parked)) && !WaitWhilePaused())
+            if (Volatile.Read(ref _request) != RequestNone || Volatile.Read(ref _parked))
             {
-                return VcpuStopReason.Requested;
+                if (!WaitWhilePaused())
+                {
+                    return VcpuStopReason.Requested;
+                }
+                WakeProbe?.MarkRunEntered();
             }
             VcpuExit exit = _vcpu.Run();
             if (exit.Kind != VcpuExitKind.Interrupted)
@@ -381,6 +389,7 @@ public sealed class VcpuRunner : IDisposable
             // Outside the lock; a release signalled between the check above and this wait is
             // kept in the eventfd's counter, so it is never lost.
             _release.Wait(Timeout.InfiniteTimeSpan);
+            WakeProbe?.MarkThreadWoke();
         }
     }
 

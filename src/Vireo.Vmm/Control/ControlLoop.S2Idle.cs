@@ -32,6 +32,7 @@ public sealed partial class ControlLoop
 
     private void Wake(WakeVm wake)
     {
+        _machine?.Machine.WakeProbe?.MarkLoopSaw();
         RequireLive("wake the guest");
         if (wake.Delay is TimeSpan delay && delay > TimeSpan.Zero)
         {
