@@ -107,7 +107,7 @@ public static class S2IdleBenchmark
         long[] enterAt = new long[cycles];
         long[] suspendedAt = new long[cycles];
         long[] wakeAt = new long[cycles];
-        // Per cycle: the control loop saw the wake, vCPU 0 released, its thread woke, KVM_RUN called.
+        // Per cycle: the wake taken, vCPU 0 released, its thread woke, KVM_RUN called.
         long[][] stepAt = [new long[cycles], new long[cycles], new long[cycles], new long[cycles]];
         var probe = new S2IdleWakeProbe();
         int entryTraps = 0;
@@ -181,7 +181,7 @@ public static class S2IdleBenchmark
                 throw Failed(loop, $"cycle {i + 1}: the guest did not resume within {s_stepTimeout.TotalSeconds} s");
             }
             // The marker's write came after every step, and its lock publishes their stamps.
-            (stepAt[0][i], stepAt[1][i], stepAt[2][i], stepAt[3][i]) = (probe.LoopSaw, probe.Released, probe.ThreadWoke, probe.RunEntered);
+            (stepAt[0][i], stepAt[1][i], stepAt[2][i], stepAt[3][i]) = (probe.WakeTaken, probe.Released, probe.ThreadWoke, probe.RunEntered);
             Check(stepAt.All(s => s[i] != 0), $"cycle {i + 1}: a step of the wake was not stamped ({string.Join(' ', stepAt.Select(s => s[i]))})");
             if (!wake.Wait(s_stepTimeout))
             {

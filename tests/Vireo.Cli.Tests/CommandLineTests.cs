@@ -129,7 +129,7 @@ public sealed class CommandLineTests
         Assert.True(root.GetProperty("entryToSuspendedRatio").GetDouble() > 0);
         Assert.True(root.GetProperty("wakeToFirstInstructionRatio").GetDouble() > 0);
         JsonElement steps = root.GetProperty("wakeStepsUs");
-        Assert.Equal(["requestToLoop", "loopToRelease", "releaseToThread", "threadToRun", "runToMarker"], steps.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["requestToTaken", "takenToRelease", "releaseToThread", "threadToRun", "runToMarker"], steps.EnumerateObject().Select(p => p.Name));
         foreach (JsonProperty step in steps.EnumerateObject())
         {
             Assert.Equal(4, step.Value.GetProperty("count").GetInt32());

@@ -121,7 +121,8 @@ internal static class BenchCommand
             (median, p90, p99, max) over N cycles:
               - entry trap -> s2idle-enter event, and -> suspended event (vCPUs parked)
               - wake request -> the guest's first instruction after resume, and its steps:
-                the control loop taking the request, vCPU 0's park released, its thread
+                the wake taken (by the control loop, or by the waker
+                when the loop armed it), vCPU 0's park released, its thread
                 awake, KVM_RUN called, the guest's marker exit
             and, as the yardstick measured in the same run, one plain port-I/O exit round
             trip (2000 of them); each ratio is a median divided by the yardstick's median.
@@ -300,8 +301,8 @@ internal static class BenchCommand
     /// <summary>The wake's steps in order: JSON name, text label, latency.</summary>
     private static (string Name, string Label, LatencySummary Step)[] WakeSteps(S2IdleWakeSteps steps) =>
     [
-        ("requestToLoop", "request -> control loop takes it", steps.RequestToLoop),
-        ("loopToRelease", "control loop -> vCPU 0 released", steps.LoopToRelease),
+        ("requestToTaken", "request -> wake taken", steps.RequestToTaken),
+        ("takenToRelease", "wake taken -> vCPU 0 released", steps.TakenToRelease),
         ("releaseToThread", "released -> vCPU thread awake", steps.ReleaseToThread),
         ("threadToRun", "thread awake -> KVM_RUN called", steps.ThreadToRun),
         ("runToMarker", "KVM_RUN called -> marker exit", steps.RunToMarker),

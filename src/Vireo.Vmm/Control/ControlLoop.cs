@@ -34,6 +34,8 @@ public sealed partial class ControlLoop : IVmm, IDisposable
     private readonly TaskCompletionSource<VmmResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly long _started = Stopwatch.GetTimestamp();
     private readonly HashSet<string> _lostDevices = []; // control thread only: ids already reported lost
+    private readonly S2IdleWakeLatch _wakeLatch = new();
+    private readonly Action _releaseForWake;
     private Thread? _thread;
 
     // Owned by the control thread from here on.
@@ -64,6 +66,7 @@ public sealed partial class ControlLoop : IVmm, IDisposable
         _options = options ?? new ControlLoopOptions();
         _log = _options.Log ?? (_ => { });
         _hooks = _options.HookRunner ?? new ShellHookRunner(_log);
+        _releaseForWake = ReleaseForWake;
     }
 
     /// <summary>Every VM event, for the API's <c>vm.events</c> and for the CLI; it lives as long
@@ -105,6 +108,13 @@ public sealed partial class ControlLoop : IVmm, IDisposable
             return;
         }
         _inbox.Enqueue(message);
+        // A wake of a suspended guest releases it here, on the waker's thread, when the loop has
+        // armed that (S2IdleWakeLatch): after the enqueue, so the wake is ahead of anything the
+        // released vCPUs post; before the doorbell, which would only hand the core to the loop.
+        if (message is WakeVm { IsNow: true } wake)
+        {
+            _wakeLatch.TryFire(wake.Source);
+        }
         try
         {
             _doorbell.Signal();
@@ -178,6 +188,8 @@ public sealed partial class ControlLoop : IVmm, IDisposable
 
     private void Handle(VmmMessage message)
     {
+        // A wake a waker released since the last message is this loop's first news.
+        SettleWakeLatch();
         try
         {
             switch (message)
@@ -233,6 +245,7 @@ public sealed partial class ControlLoop : IVmm, IDisposable
         {
             message.Fail(e);
         }
+        ArmWakeLatch();
     }
 
     private VmInfo Info()
@@ -394,14 +407,15 @@ public sealed partial class ControlLoop : IVmm, IDisposable
     /// change, before vCPUs are let run again; it puts devices to sleep or wakes them only when
     /// that differs from what they are, so the calls stay paired.
     /// </summary>
-    private void UpdateDeviceSleep()
+    private void UpdateDeviceSleep() => SetDevicesAsleep(_state == VmState.Paused || _s2idle?.State == S2IdleState.Suspended);
+
+    private void SetDevicesAsleep(bool asleep)
     {
         BuiltMachine? machine = _machine;
         if (machine is null)
         {
             return;
         }
-        bool asleep = _state == VmState.Paused || _s2idle?.State == S2IdleState.Suspended;
         if (asleep == _devicesAsleep)
         {
             return;
@@ -441,6 +455,8 @@ public sealed partial class ControlLoop : IVmm, IDisposable
     private void Close()
     {
         _closed = true;
+        // No waker may touch the machine from here on; one already releasing it is waited for.
+        _wakeLatch.Disarm();
         _state = VmState.Shutdown;
         CancelWakeTimers();
         BuiltMachine? machine = _machine;

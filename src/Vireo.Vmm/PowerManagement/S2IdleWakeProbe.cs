@@ -11,13 +11,14 @@ namespace Vireo.Vmm;
 /// </summary>
 internal sealed class S2IdleWakeProbe
 {
-    private long _loopSaw;
+    private long _wakeTaken;
     private long _released;
     private long _threadWoke;
     private long _runEntered;
 
-    /// <summary>The control loop took the wake request off its queue.</summary>
-    public long LoopSaw => Volatile.Read(ref _loopSaw);
+    /// <summary>The wake was taken: by the control loop off its queue, or by the waker itself
+    /// through the loop's wake latch.</summary>
+    public long WakeTaken => Volatile.Read(ref _wakeTaken);
 
     /// <summary>vCPU 0's park was released (its eventfd about to be signalled).</summary>
     public long Released => Volatile.Read(ref _released);
@@ -28,7 +29,7 @@ internal sealed class S2IdleWakeProbe
     /// <summary>vCPU 0's thread was about to call KVM_RUN, the first time after the park.</summary>
     public long RunEntered => Volatile.Read(ref _runEntered);
 
-    public void MarkLoopSaw() => Volatile.Write(ref _loopSaw, Stopwatch.GetTimestamp());
+    public void MarkWakeTaken() => Volatile.Write(ref _wakeTaken, Stopwatch.GetTimestamp());
 
     public void MarkReleased() => Volatile.Write(ref _released, Stopwatch.GetTimestamp());
 
@@ -39,7 +40,7 @@ internal sealed class S2IdleWakeProbe
     /// <summary>Forgets every stamp, before the next wake is timed.</summary>
     public void Clear()
     {
-        Volatile.Write(ref _loopSaw, 0);
+        Volatile.Write(ref _wakeTaken, 0);
         Volatile.Write(ref _released, 0);
         Volatile.Write(ref _threadWoke, 0);
         Volatile.Write(ref _runEntered, 0);

@@ -36,10 +36,10 @@ public sealed class S2IdleBenchmarkTests
             AssertOrdered(s);
         }
         AssertOrdered(result.ReferenceRoundTrip);
-        // Each step's stamps come in causal order (request, loop, release, thread, KVM_RUN,
+        // Each step's stamps come in causal order (request, taken, release, thread, KVM_RUN,
         // marker), so no step is negative; the steps add up to the whole wake cycle by cycle.
         S2IdleWakeSteps w = result.WakeSteps;
-        LatencySummary[] steps = [w.RequestToLoop, w.LoopToRelease, w.ReleaseToThread, w.ThreadToRun, w.RunToMarker];
+        LatencySummary[] steps = [w.RequestToTaken, w.TakenToRelease, w.ReleaseToThread, w.ThreadToRun, w.RunToMarker];
         foreach (LatencySummary step in steps)
         {
             Assert.Equal(cycles, step.Count);
