@@ -132,7 +132,7 @@ public sealed partial class ControlLoop
     private void ReleaseForWake()
     {
         Current.Machine.WakeProbe?.MarkWakeTaken();
-        var host = new S2IdleHost(this);
+        IS2IdleHost host = _s2idleHost;
         try
         {
             host.InjectWake();

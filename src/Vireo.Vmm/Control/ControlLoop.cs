@@ -36,6 +36,7 @@ public sealed partial class ControlLoop : IVmm, IDisposable
     private readonly HashSet<string> _lostDevices = []; // control thread only: ids already reported lost
     private readonly S2IdleWakeLatch _wakeLatch = new();
     private readonly Action _releaseForWake;
+    private readonly IS2IdleHost _s2idleHost; // stateless, one per loop: the latch's release allocates nothing
     private Thread? _thread;
 
     // Owned by the control thread from here on.
@@ -67,6 +68,7 @@ public sealed partial class ControlLoop : IVmm, IDisposable
         _log = _options.Log ?? (_ => { });
         _hooks = _options.HookRunner ?? new ShellHookRunner(_log);
         _releaseForWake = ReleaseForWake;
+        _s2idleHost = new S2IdleHost(this);
     }
 
     /// <summary>Every VM event, for the API's <c>vm.events</c> and for the CLI; it lives as long
@@ -292,7 +294,7 @@ public sealed partial class ControlLoop : IVmm, IDisposable
             Post(new S2IdleTrap(generation, trapping, notification));
         };
         _machine = machine;
-        _s2idle = new S2IdleStateMachine(new S2IdleHost(this), OnS2IdleEvent);
+        _s2idle = new S2IdleStateMachine(_s2idleHost, OnS2IdleEvent);
         _powerOffAfterResume = false;
         _devicesAsleep = false;
         _boots++;
