@@ -121,9 +121,9 @@ internal static class BenchCommand
             (median, p90, p99, max) over N cycles:
               - entry trap -> s2idle-enter event, and -> suspended event (vCPUs parked)
               - wake request -> the guest's first instruction after resume, and its steps:
-                the wake taken (by the control loop, or by the waker
-                when the loop armed it), vCPU 0's park released, its thread
-                awake, KVM_RUN called, the guest's marker exit
+                the wake taken (by the control loop, or by the waker when the loop
+                armed that), vCPU 0's park released, its thread awake, KVM_RUN
+                called, the guest's marker exit
             and, as the yardstick measured in the same run, one plain port-I/O exit round
             trip (2000 of them); each ratio is a median divided by the yardstick's median.
             It needs no interrupt delivery, so it runs on any KVM, PVM included. Not
