@@ -62,6 +62,19 @@ public sealed class Machine : IDisposable
     /// <summary>One runner per vCPU, by index.</summary>
     public IReadOnlyList<VcpuRunner> Vcpus => _runners;
 
+    /// <summary>Stamps the steps of each s2idle wake (the benchmark's); vCPU 0 stamps its own.</summary>
+    internal S2IdleWakeProbe? WakeProbe
+    {
+        get => _runners.Length == 0 ? null : _runners[0].WakeProbe;
+        set
+        {
+            if (_runners.Length > 0)
+            {
+                _runners[0].WakeProbe = value;
+            }
+        }
+    }
+
     /// <summary>Raised once, when the run's end is first recorded (a vCPU shut down, failed or
     /// every vCPU halted, or <see cref="RequestExit"/>), on the thread that recorded it — often a
     /// vCPU thread inside an exit, so a handler must only post and return. The vCPUs are not

@@ -107,6 +107,9 @@ public static class S2IdleBenchmark
         long[] enterAt = new long[cycles];
         long[] suspendedAt = new long[cycles];
         long[] wakeAt = new long[cycles];
+        // Per cycle: the wake taken, vCPU 0 released, its thread woke, KVM_RUN called.
+        long[][] stepAt = [new long[cycles], new long[cycles], new long[cycles], new long[cycles]];
+        var probe = new S2IdleWakeProbe();
         int entryTraps = 0;
         var kinds = new List<S2IdleEventKind>();
         using var suspended = new SemaphoreSlim(0);
@@ -116,6 +119,7 @@ public static class S2IdleBenchmark
         {
             BuiltMachine built = MachineBuilder.BuildBare(kvm, new MachineConfig { MemoryBytes = 2UL << 20, Cpus = cpus, InKernelIrqchip = false });
             Machine machine = built.Machine;
+            machine.WakeProbe = probe;
             machine.Pio.Insert(ReferencePort, 1, reference, "bench reference");
             machine.Pio.Insert(MarkerPort, 1, marker, "bench resume marker");
             // First subscriber, so the trap is stamped before the control loop hears of it.
@@ -169,11 +173,19 @@ public static class S2IdleBenchmark
                 throw Failed(loop, $"cycle {i + 1}: the guest was not suspended within {s_stepTimeout.TotalSeconds} s");
             }
             Thread.Sleep(SuspendedDwell);
+            probe.Clear();
             wakeAt[i] = Stopwatch.GetTimestamp();
             Task wake = loop.SendAsync(new WakeVm(WakeSource, strict: true));
             if (!marker.WaitFor(i + 1, s_stepTimeout))
             {
                 throw Failed(loop, $"cycle {i + 1}: the guest did not resume within {s_stepTimeout.TotalSeconds} s");
+            }
+            // The marker's write came after every step, and its lock publishes their stamps.
+            (stepAt[0][i], stepAt[1][i], stepAt[2][i], stepAt[3][i]) = (probe.WakeTaken, probe.Released, probe.ThreadWoke, probe.RunEntered);
+            if (Array.Exists(stepAt, s => s[i] == 0))
+            {
+                // The message is built only here: the bench thread runs beside the guest's next cycle.
+                throw new InvalidOperationException($"cycle {i + 1}: a step of the wake was not stamped ({string.Join(' ', stepAt.Select(s => s[i]))})");
             }
             if (!wake.Wait(s_stepTimeout))
             {
@@ -193,12 +205,21 @@ public static class S2IdleBenchmark
         }
 
         long[] refAt = reference.Stamps;
+        long[] markerAt = marker.Stamps;
         return new S2IdleBenchmarkResult(
             cycles,
             LatencySummary.Of([.. Enumerable.Range(1, refAt.Length - 1).Select(i => Microseconds(refAt[i - 1], refAt[i]))]),
             LatencySummary.Of([.. Enumerable.Range(0, cycles).Select(i => Microseconds(trapAt[i], enterAt[i]))]),
             LatencySummary.Of([.. Enumerable.Range(0, cycles).Select(i => Microseconds(trapAt[i], suspendedAt[i]))]),
-            LatencySummary.Of([.. Enumerable.Range(0, cycles).Select(i => Microseconds(wakeAt[i], marker.Stamps[i]))]));
+            LatencySummary.Of([.. Enumerable.Range(0, cycles).Select(i => Microseconds(wakeAt[i], markerAt[i]))]),
+            new S2IdleWakeSteps(
+                Step(wakeAt, stepAt[0]),
+                Step(stepAt[0], stepAt[1]),
+                Step(stepAt[1], stepAt[2]),
+                Step(stepAt[2], stepAt[3]),
+                Step(stepAt[3], markerAt)));
+
+        LatencySummary Step(long[] from, long[] to) => LatencySummary.Of([.. Enumerable.Range(0, cycles).Select(i => Microseconds(from[i], to[i]))]);
     }
 
     private static double Microseconds(long from, long to) => (to - from) * 1e6 / Stopwatch.Frequency;

@@ -10,12 +10,14 @@ namespace Vireo.Vmm;
 /// the vCPUs are parked by then.</param>
 /// <param name="WakeToFirstInstruction">A wake request (what <c>vm.wake</c> calls) to the guest's
 /// first instruction after the trap it was parked in.</param>
+/// <param name="WakeSteps">The same wakes, step by step.</param>
 public sealed record S2IdleBenchmarkResult(
     int Cycles,
     LatencySummary ReferenceRoundTrip,
     LatencySummary EntryToEnterEvent,
     LatencySummary EntryToSuspendedEvent,
-    LatencySummary WakeToFirstInstruction)
+    LatencySummary WakeToFirstInstruction,
+    S2IdleWakeSteps WakeSteps)
 {
     /// <summary>How many reference exits the median entry-to-suspended latency costs.</summary>
     public double EntryToSuspendedRatio => EntryToSuspendedEvent.Median / ReferenceRoundTrip.Median;

@@ -25,6 +25,11 @@ public sealed class VcpuRunner : IDisposable
     private readonly Action<VcpuRunner> _onStopped;
     private readonly object _gate = new();
     private readonly ManualResetEventSlim _threadReady = new();
+    // A held vCPU thread sleeps on this, not on _gate: whoever releases it (resume, unpark, stop)
+    // signals it after leaving _gate, so the woken thread never wakes into a lock its waker still
+    // holds, and an eventfd read wakes in a third of the time a Monitor wait does (measured with
+    // a thread held 2 ms: 11-13 µs against 21-52 µs).
+    private readonly EventFd _release = EventFd.Create();
     [ThreadStatic]
     private static VcpuRunner? s_current;
     private Thread? _thread;
@@ -50,6 +55,9 @@ public sealed class VcpuRunner : IDisposable
     {
         set => _beforeFirstRun = value;
     }
+
+    /// <summary>Stamps this vCPU's steps of an s2idle wake (<see cref="Machine.WakeProbe"/>).</summary>
+    internal S2IdleWakeProbe? WakeProbe { get; set; }
 
     /// <summary>The vCPU's index (its APIC ID).</summary>
     public uint Index { get; }
@@ -174,6 +182,8 @@ public sealed class VcpuRunner : IDisposable
             _parked = false;
             Monitor.PulseAll(_gate);
         }
+        WakeProbe?.MarkReleased();
+        _release.Signal();
     }
 
     /// <summary>Ends a <see cref="Pause"/>; never blocks.</summary>
@@ -181,12 +191,14 @@ public sealed class VcpuRunner : IDisposable
     {
         lock (_gate)
         {
-            if (_request == RequestPause)
+            if (_request != RequestPause)
             {
-                Volatile.Write(ref _request, RequestNone);
-                Monitor.PulseAll(_gate);
+                return;
             }
+            Volatile.Write(ref _request, RequestNone);
+            Monitor.PulseAll(_gate);
         }
+        _release.Signal();
     }
 
     /// <summary>Asks the vCPU to stop and waits for its thread to end.</summary>
@@ -206,6 +218,7 @@ public sealed class VcpuRunner : IDisposable
     {
         Stop();
         _threadReady.Dispose();
+        _release.Dispose();
     }
 
     private void RequestAndWait(int request, Func<VcpuRunState, bool> reached)
@@ -222,6 +235,8 @@ public sealed class VcpuRunner : IDisposable
             // the kick, so whichever of them the vCPU thread sees first, it sees the request.
             _vcpu.ImmediateExit = true;
             _kick?.Kick();
+            // A held thread sleeps on the eventfd: it must look at the new request too.
+            _release.Signal();
             while (!reached(State))
             {
                 Monitor.Wait(_gate);
@@ -267,9 +282,13 @@ public sealed class VcpuRunner : IDisposable
         detail = null;
         while (true)
         {
-            if ((Volatile.Read(ref _request) != RequestNone || Volatile.Read(ref _parked)) && !WaitWhilePaused())
+            if (Volatile.Read(ref _request) != RequestNone || Volatile.Read(ref _parked))
             {
-                return VcpuStopReason.Requested;
+                if (!WaitWhilePaused())
+                {
+                    return VcpuStopReason.Requested;
+                }
+                WakeProbe?.MarkRunEntered();
             }
             VcpuExit exit = _vcpu.Run();
             if (exit.Kind != VcpuExitKind.Interrupted)
@@ -347,21 +366,30 @@ public sealed class VcpuRunner : IDisposable
     /// <summary>Holds the thread while a pause or a park is in force; false when asked to stop.</summary>
     private bool WaitWhilePaused()
     {
-        lock (_gate)
+        while (true)
         {
-            while (_request == RequestPause || (_parked && _request != RequestStop))
+            lock (_gate)
             {
-                State = VcpuRunState.Paused;
-                Monitor.PulseAll(_gate);
-                Monitor.Wait(_gate);
+                if (!(_request == RequestPause || (_parked && _request != RequestStop)))
+                {
+                    if (_request == RequestStop)
+                    {
+                        return false;
+                    }
+                    State = VcpuRunState.Running;
+                    Monitor.PulseAll(_gate);
+                    return true;
+                }
+                if (State != VcpuRunState.Paused)
+                {
+                    State = VcpuRunState.Paused;
+                    Monitor.PulseAll(_gate);
+                }
             }
-            if (_request == RequestStop)
-            {
-                return false;
-            }
-            State = VcpuRunState.Running;
-            Monitor.PulseAll(_gate);
-            return true;
+            // Outside the lock; a release signalled between the check above and this wait is
+            // kept in the eventfd's counter, so it is never lost.
+            _release.Wait(Timeout.InfiniteTimeSpan);
+            WakeProbe?.MarkThreadWoke();
         }
     }
 

@@ -128,6 +128,13 @@ public sealed class CommandLineTests
         Assert.True(root.GetProperty("referenceRoundTripUs").GetProperty("median").GetDouble() > 0);
         Assert.True(root.GetProperty("entryToSuspendedRatio").GetDouble() > 0);
         Assert.True(root.GetProperty("wakeToFirstInstructionRatio").GetDouble() > 0);
+        JsonElement steps = root.GetProperty("wakeStepsUs");
+        Assert.Equal(["requestToTaken", "takenToRelease", "releaseToThread", "threadToRun", "runToMarker"], steps.EnumerateObject().Select(p => p.Name));
+        foreach (JsonProperty step in steps.EnumerateObject())
+        {
+            Assert.Equal(4, step.Value.GetProperty("count").GetInt32());
+            Assert.True(step.Value.GetProperty("min").GetDouble() >= 0, step.Name);
+        }
     }
 
     [KvmFact]
@@ -180,6 +187,8 @@ public sealed class CommandLineTests
         Assert.Contains("suspend-to-idle over 2 cycles, 2 vCPU(s)", stdout);
         Assert.Matches(@"entry trap -> suspended event \(vCPUs parked\)\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+", stdout);
         Assert.Matches(@"wake -> guest's first instruction after resume\s+[0-9.]+", stdout);
+        Assert.Matches(@"  released -> vCPU thread awake\s+[0-9.]+", stdout);
+        Assert.Matches(@"  KVM_RUN called -> marker exit\s+[0-9.]+", stdout);
     }
 
     private static async Task<(int Status, string Stdout, string Stderr)> Run(string[] args)

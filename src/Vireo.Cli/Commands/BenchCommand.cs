@@ -120,7 +120,10 @@ internal static class BenchCommand
             writes a marker port; then the exit trap completes the cycle. Reported, in µs
             (median, p90, p99, max) over N cycles:
               - entry trap -> s2idle-enter event, and -> suspended event (vCPUs parked)
-              - wake request -> the guest's first instruction after resume
+              - wake request -> the guest's first instruction after resume, and its steps:
+                the wake taken (by the control loop, or by the waker when the loop
+                armed that), vCPU 0's park released, its thread awake, KVM_RUN
+                called, the guest's marker exit
             and, as the yardstick measured in the same run, one plain port-I/O exit round
             trip (2000 of them); each ratio is a median divided by the yardstick's median.
             It needs no interrupt delivery, so it runs on any KVM, PVM included. Not
@@ -156,6 +159,12 @@ internal static class BenchCommand
                 WriteSummary(w, "entryTrapToEnterEventUs", result.EntryToEnterEvent);
                 WriteSummary(w, "entryTrapToSuspendedEventUs", result.EntryToSuspendedEvent);
                 WriteSummary(w, "wakeToFirstInstructionUs", result.WakeToFirstInstruction);
+                w.WriteStartObject("wakeStepsUs");
+                foreach ((string name, string _, LatencySummary step) in WakeSteps(result.WakeSteps))
+                {
+                    WriteSummary(w, name, step);
+                }
+                w.WriteEndObject();
                 w.WriteNumber("entryToSuspendedRatio", Math.Round(result.EntryToSuspendedRatio, 3));
                 w.WriteNumber("wakeToFirstInstructionRatio", Math.Round(result.WakeToFirstInstructionRatio, 3));
                 w.WriteEndObject();
@@ -170,6 +179,10 @@ internal static class BenchCommand
             await stdout.WriteLineAsync(Row("entry trap -> s2idle-enter event", result.EntryToEnterEvent, result.EntryToEnterEvent.Median / result.ReferenceRoundTrip.Median));
             await stdout.WriteLineAsync(Row("entry trap -> suspended event (vCPUs parked)", result.EntryToSuspendedEvent, result.EntryToSuspendedRatio));
             await stdout.WriteLineAsync(Row("wake -> guest's first instruction after resume", result.WakeToFirstInstruction, result.WakeToFirstInstructionRatio));
+            foreach ((string _, string label, LatencySummary step) in WakeSteps(result.WakeSteps))
+            {
+                await stdout.WriteLineAsync(Row($"  {label}", step, step.Median / result.ReferenceRoundTrip.Median));
+            }
         }
         return 0;
     }
@@ -284,6 +297,16 @@ internal static class BenchCommand
         }
         return 0;
     }
+
+    /// <summary>The wake's steps in order: JSON name, text label, latency.</summary>
+    private static (string Name, string Label, LatencySummary Step)[] WakeSteps(S2IdleWakeSteps steps) =>
+    [
+        ("requestToTaken", "request -> wake taken", steps.RequestToTaken),
+        ("takenToRelease", "wake taken -> vCPU 0 released", steps.TakenToRelease),
+        ("releaseToThread", "released -> vCPU thread awake", steps.ReleaseToThread),
+        ("threadToRun", "thread awake -> KVM_RUN called", steps.ThreadToRun),
+        ("runToMarker", "KVM_RUN called -> marker exit", steps.RunToMarker),
+    ];
 
     private static string Row(string label, LatencySummary s, double? ratio) => string.Create(CultureInfo.InvariantCulture,
         $"  {label,-46} {s.Median,9:F1} {s.P90,9:F1} {s.P99,9:F1} {s.Max,9:F1} {(ratio ?? 1).ToString("F2", CultureInfo.InvariantCulture),7}");

@@ -38,6 +38,10 @@ public sealed partial class ControlLoop
             ArmWakeTimer(delay);
             return;
         }
+        if (S2Idle.State == S2IdleState.Suspended)
+        {
+            Current.Machine.WakeProbe?.MarkWakeTaken();
+        }
         S2IdleWakeOutcome outcome = S2Idle.RequestWake(wake.Source);
         if (outcome == S2IdleWakeOutcome.NotSuspended && wake.Strict)
         {
@@ -92,6 +96,50 @@ public sealed partial class ControlLoop
                 break;
             default:
                 break;
+        }
+    }
+
+    /// <summary>Whether a wake posted now would release the guest on the posting thread.</summary>
+    internal bool IsWakeLatchArmed => _wakeLatch.IsArmed;
+
+    /// <summary>
+    /// Arms the wake latch exactly while a wake would release a suspended guest at once: between
+    /// two messages, guest suspended to idle, VM not paused. Only WakeVm's immediate wakes (the
+    /// API's vm.wake, console input) fire it; the timer, the power button and a graceful shutdown
+    /// decide on this thread as before, because each needs the loop's own state to decide.
+    /// </summary>
+    private void ArmWakeLatch()
+    {
+        if (_machine is not null && _state == VmState.Running && _s2idle?.State == S2IdleState.Suspended)
+        {
+            _wakeLatch.Arm(_releaseForWake);
+        }
+    }
+
+    /// <summary>Takes the latch back before anything is handled; a wake it released becomes the
+    /// state machine's wake (state, s2idle-exit event, acknowledgement timer) here.</summary>
+    private void SettleWakeLatch()
+    {
+        if (_wakeLatch.Disarm() is string source)
+        {
+            S2Idle.WakeReleased(source);
+        }
+    }
+
+    /// <summary>On the waker's thread, with the latch held: the release a wake of a suspended
+    /// guest does (S2IdleStateMachine's), through the same host calls. The loop is between
+    /// messages, so nothing else touches what they touch.</summary>
+    private void ReleaseForWake()
+    {
+        Current.Machine.WakeProbe?.MarkWakeTaken();
+        IS2IdleHost host = _s2idleHost;
+        try
+        {
+            host.InjectWake();
+        }
+        finally
+        {
+            host.UnparkVcpus();
         }
     }
 
@@ -196,8 +244,10 @@ public sealed partial class ControlLoop
 
         public void UnparkVcpus()
         {
-            // Devices asleep for the suspend wake before any vCPU runs.
-            loop.UpdateDeviceSleep();
+            // The park is over, so only a host pause keeps the devices asleep; they wake before any
+            // vCPU runs. Not from the s2idle state: a wake latch's release runs before the state
+            // machine has heard of it.
+            loop.SetDevicesAsleep(loop._state == VmState.Paused);
             loop.Current.Machine.Unpark();
         }
 

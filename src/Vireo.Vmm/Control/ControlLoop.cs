@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using Vireo.Devices;
+using Vireo.Sys;
 
 namespace Vireo.Vmm;
 
@@ -25,10 +26,17 @@ public sealed partial class ControlLoop : IVmm, IDisposable
     private readonly ControlLoopOptions _options;
     private readonly IHostHookRunner _hooks;
     private readonly Action<string> _log;
-    private readonly BlockingCollection<VmmMessage> _inbox = new(new ConcurrentQueue<VmmMessage>());
+    private readonly ConcurrentQueue<VmmMessage> _inbox = new();
+    // Rung after every post; the control thread sleeps on it when the queue is empty. An eventfd
+    // wakes a sleeping thread in a fraction of the time a Monitor-based wait does, and this hop is
+    // on the path of every wake of a suspended guest.
+    private readonly EventFd _doorbell = EventFd.Create();
     private readonly TaskCompletionSource<VmmResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly long _started = Stopwatch.GetTimestamp();
     private readonly HashSet<string> _lostDevices = []; // control thread only: ids already reported lost
+    private readonly S2IdleWakeLatch _wakeLatch = new();
+    private readonly Action _releaseForWake;
+    private readonly IS2IdleHost _s2idleHost; // stateless, one per loop: the latch's release allocates nothing
     private Thread? _thread;
 
     // Owned by the control thread from here on.
@@ -59,6 +67,8 @@ public sealed partial class ControlLoop : IVmm, IDisposable
         _options = options ?? new ControlLoopOptions();
         _log = _options.Log ?? (_ => { });
         _hooks = _options.HookRunner ?? new ShellHookRunner(_log);
+        _releaseForWake = ReleaseForWake;
+        _s2idleHost = new S2IdleHost(this);
     }
 
     /// <summary>Every VM event, for the API's <c>vm.events</c> and for the CLI; it lives as long
@@ -99,14 +109,26 @@ public sealed partial class ControlLoop : IVmm, IDisposable
             message.Fail(new VmStateException("the VM has shut down"));
             return;
         }
+        _inbox.Enqueue(message);
+        // A wake of a suspended guest releases it here, on the waker's thread, when the loop has
+        // armed that (S2IdleWakeLatch): after the enqueue, so the wake is ahead of anything the
+        // released vCPUs post; before the doorbell, which would only hand the core to the loop.
+        if (message is WakeVm { IsNow: true } wake)
+        {
+            _wakeLatch.TryFire(wake.Source);
+        }
         try
         {
-            _inbox.Add(message);
+            _doorbell.Signal();
         }
-        catch (InvalidOperationException)
+        catch (ObjectDisposedException)
         {
-            // Closed between the check and the add.
-            message.Fail(new VmStateException("the VM has shut down"));
+            // The loop was disposed meanwhile (a timer or the console racing the end).
+        }
+        if (_closed)
+        {
+            // Closed between the check and the enqueue: nobody else will answer it.
+            FailQueued();
         }
     }
 
@@ -132,7 +154,9 @@ public sealed partial class ControlLoop : IVmm, IDisposable
             Post(new ShutdownVm(force: true, source: "dispose"));
             _thread.Join();
         }
-        _inbox.Dispose();
+        _closed = true;
+        FailQueued();
+        _doorbell.Dispose();
     }
 
     private void Run()
@@ -142,7 +166,14 @@ public sealed partial class ControlLoop : IVmm, IDisposable
             Boot();
             while (_result is null)
             {
-                Handle(_inbox.Take());
+                if (_inbox.TryDequeue(out VmmMessage? message))
+                {
+                    Handle(message);
+                }
+                else
+                {
+                    _doorbell.Wait(Timeout.InfiniteTimeSpan);
+                }
             }
             _completion.TrySetResult(_result);
         }
@@ -159,6 +190,8 @@ public sealed partial class ControlLoop : IVmm, IDisposable
 
     private void Handle(VmmMessage message)
     {
+        // A wake a waker released since the last message is this loop's first news.
+        SettleWakeLatch();
         try
         {
             switch (message)
@@ -214,6 +247,7 @@ public sealed partial class ControlLoop : IVmm, IDisposable
         {
             message.Fail(e);
         }
+        ArmWakeLatch();
     }
 
     private VmInfo Info()
@@ -260,7 +294,7 @@ public sealed partial class ControlLoop : IVmm, IDisposable
             Post(new S2IdleTrap(generation, trapping, notification));
         };
         _machine = machine;
-        _s2idle = new S2IdleStateMachine(new S2IdleHost(this), OnS2IdleEvent);
+        _s2idle = new S2IdleStateMachine(_s2idleHost, OnS2IdleEvent);
         _powerOffAfterResume = false;
         _devicesAsleep = false;
         _boots++;
@@ -375,14 +409,15 @@ public sealed partial class ControlLoop : IVmm, IDisposable
     /// change, before vCPUs are let run again; it puts devices to sleep or wakes them only when
     /// that differs from what they are, so the calls stay paired.
     /// </summary>
-    private void UpdateDeviceSleep()
+    private void UpdateDeviceSleep() => SetDevicesAsleep(_state == VmState.Paused || _s2idle?.State == S2IdleState.Suspended);
+
+    private void SetDevicesAsleep(bool asleep)
     {
         BuiltMachine? machine = _machine;
         if (machine is null)
         {
             return;
         }
-        bool asleep = _state == VmState.Paused || _s2idle?.State == S2IdleState.Suspended;
         if (asleep == _devicesAsleep)
         {
             return;
@@ -422,6 +457,8 @@ public sealed partial class ControlLoop : IVmm, IDisposable
     private void Close()
     {
         _closed = true;
+        // No waker may touch the machine from here on; one already releasing it is waited for.
+        _wakeLatch.Disarm();
         _state = VmState.Shutdown;
         CancelWakeTimers();
         BuiltMachine? machine = _machine;
@@ -438,12 +475,16 @@ public sealed partial class ControlLoop : IVmm, IDisposable
                 machine.Dispose();
             }
         }
-        _inbox.CompleteAdding();
-        while (_inbox.TryTake(out VmmMessage? left))
+        FailQueued();
+        Events.Complete();
+    }
+
+    private void FailQueued()
+    {
+        while (_inbox.TryDequeue(out VmmMessage? left))
         {
             left.Fail(new VmStateException("the VM has shut down"));
         }
-        Events.Complete();
     }
 
     /// <summary>A bound PCI function reported its device gone.</summary>

@@ -12,6 +12,9 @@ public sealed class WakeVm(string source, TimeSpan? delay = null, bool strict = 
     /// <summary>Wake this long from now instead of now; null or zero is now.</summary>
     public TimeSpan? Delay { get; } = delay;
 
+    /// <summary>Whether it wakes now (no positive <see cref="Delay"/>).</summary>
+    public bool IsNow => Delay is not TimeSpan delay || delay <= TimeSpan.Zero;
+
     /// <summary>Refuse (409) when the guest is not suspending or suspended.</summary>
     public bool Strict { get; } = strict;
 }

@@ -21,7 +21,9 @@ namespace Vireo.Vmm;
 /// (see <see cref="LowPowerIdleDevice"/>), so nothing the guest still had to do is cut short.</item>
 /// <item>Suspended is left before any vCPU can run again: a wake first moves the state to
 /// Resuming, and only then injects the wake and unparks. Only this class unparks, so a runnable
-/// vCPU never coexists with the state Suspended.</item>
+/// vCPU never coexists with the state Suspended — with one exception that the owner keeps out of
+/// sight: a wake it armed to be released by the waker's thread (<see cref="WakeReleased"/>)
+/// unparks before the owner calls in, and the owner calls in before it acts on anything else.</item>
 /// <item>A wake asked for while the vCPUs are being parked (<c>--s2idle-wake-after 0</c> asks from
 /// inside the park) is kept and delivered as soon as the park completes, without a Suspended
 /// state. A wake while Running is refused rather than kept, so it cannot cancel a later,
@@ -197,12 +199,35 @@ public sealed class S2IdleStateMachine
                     break;
             }
         }
-        Deliver();
+        // The guest is let run first and told of afterwards: subscribers (a log line, the API's
+        // events, the acknowledgement timer) are not on the wake's critical path.
         if (outcome == S2IdleWakeOutcome.Delivered)
         {
             WakeAndUnpark();
         }
+        Deliver();
         return outcome;
+    }
+
+    /// <summary>
+    /// Records a wake the host has already carried out while the guest was
+    /// <see cref="S2IdleState.Suspended"/>, the same release <see cref="RequestWake"/> does
+    /// (<see cref="IS2IdleHost.InjectWake"/> then <see cref="IS2IdleHost.UnparkVcpus"/>), done by
+    /// a waker on its own thread because the owner armed it to (the control loop's wake latch):
+    /// the state becomes Resuming and the <see cref="S2IdleEventKind.Exit"/> event follows, with
+    /// no host call. The owner calls it before anything else once it learns of the release, so
+    /// the state was still Suspended; anything else is a bug in the owner.
+    /// </summary>
+    public void WakeReleased(string source)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(source);
+        if (_state != S2IdleState.Suspended)
+        {
+            throw new InvalidOperationException($"a wake was released while the state machine was {_state}, not Suspended");
+        }
+        _state = S2IdleState.Resuming;
+        Record(S2IdleEventKind.Exit, source);
+        Deliver();
     }
 
     /// <summary>Forgets the cycle in progress because the guest is being reset or torn down: the
@@ -279,7 +304,6 @@ public sealed class S2IdleStateMachine
                 Record(S2IdleEventKind.Suspended, null);
             }
         }
-        Deliver();
         if (wake)
         {
             WakeAndUnpark();
@@ -288,6 +312,7 @@ public sealed class S2IdleStateMachine
         {
             _host.UnparkVcpus();
         }
+        Deliver();
     }
 
     // The wake is in place before any vCPU runs, so the guest's s2idle loop sees it at once.

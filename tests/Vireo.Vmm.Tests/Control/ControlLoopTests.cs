@@ -255,6 +255,138 @@ public sealed class ControlLoopTests
         Assert.Equal(["booted", "shutdown", "booted", "shutdown", "booted", "shutdown"], names);
     }
 
+    [KvmFact]
+    public async Task A_wake_posted_while_suspended_releases_the_guest_on_the_posting_thread()
+    {
+        using var rig = new Rig();
+        using ControlLoop loop = rig.Start();
+        await rig.WaitForAsync(S2IdleEventKind.Suspended);
+        // Armed once the loop is done with the entry trap's message.
+        rig.WaitUntil(() => loop.IsWakeLatchArmed);
+
+        var wake = new WakeVm("api", strict: true);
+        loop.Post(wake);
+
+        // Before Post returned, on this thread, with no help from the control thread: devices
+        // awake, vCPUs let go.
+        Assert.Equal(Environment.CurrentManagedThreadId, rig.Device.WokenOn);
+        Assert.False(rig.Built!.Machine.Vcpus[0].IsParked);
+        Assert.False(rig.Built.Machine.Vcpus[1].IsParked);
+        Assert.Equal(["sleep", "wake"], rig.Device.Calls);
+        Assert.False(loop.IsWakeLatchArmed);
+        // The loop still records it as its own wake, in order, and the strict request succeeds.
+        await wake.Reply.WaitAsync(s_timeout);
+        await rig.WaitForAsync(S2IdleEventKind.Resumed);
+        Assert.Equal("Enter Suspended Exit Resumed", rig.Kinds());
+        Assert.Equal("api", rig.Events.Single(e => e.Kind == S2IdleEventKind.Exit).Source);
+        Assert.Equal("s0", (await loop.SendAsync(new GetVmInfo())).PowerState);
+        await loop.SendAsync(new ShutdownVm(force: true));
+    }
+
+    [KvmTheory]
+    [InlineData("api")]
+    [InlineData("power-button")]
+    [InlineData("timer")]
+    public async Task Every_wake_unparks_the_vcpus_before_its_s2idle_exit_event_is_observed(string how)
+    {
+        var options = how == "timer" ? new ControlLoopOptions { S2IdleWakeAfter = TimeSpan.FromMilliseconds(20) } : null;
+        using var rig = new Rig(options);
+        bool? parkedAtExit = null;
+        IReadOnlyList<string>? devicesAtExit = null;
+        rig.OnEvent = e =>
+        {
+            if (e.Kind == S2IdleEventKind.Exit)
+            {
+                parkedAtExit = rig.Built!.Machine.Vcpus.Any(v => v.IsParked);
+                devicesAtExit = rig.Device.Calls;
+            }
+        };
+        using ControlLoop loop = rig.Start();
+        await rig.WaitForAsync(S2IdleEventKind.Suspended);
+
+        if (how == "api")
+        {
+            await loop.SendAsync(new WakeVm("api", strict: true));
+        }
+        else if (how == "power-button")
+        {
+            await loop.SendAsync(new PressPowerButton());
+        }
+        await rig.WaitForAsync(S2IdleEventKind.Resumed);
+
+        Assert.False(parkedAtExit);
+        Assert.Equal(["sleep", "wake"], devicesAtExit);
+        Assert.Equal("Enter Suspended Exit Resumed", rig.Kinds());
+        await loop.SendAsync(new ShutdownVm(force: true));
+    }
+
+    [KvmFact]
+    public async Task A_paused_suspended_guest_is_not_released_by_a_wake_until_it_is_resumed()
+    {
+        using var rig = new Rig();
+        using ControlLoop loop = rig.Start();
+        await rig.WaitForAsync(S2IdleEventKind.Suspended);
+        rig.WaitUntil(() => loop.IsWakeLatchArmed);
+        await loop.SendAsync(new PauseVm());
+        Assert.False(loop.IsWakeLatchArmed);
+
+        await loop.SendAsync(new WakeVm("api", strict: true));
+        Thread.Sleep(30);
+
+        // The wake is taken (the park is released) but the pause holds the vCPUs and the devices.
+        Assert.Equal("Enter Suspended Exit", rig.Kinds());
+        Assert.Equal(["sleep"], rig.Device.Calls);
+        Assert.Equal(0, rig.Counter0.Writes);
+        await loop.SendAsync(new ResumeVm());
+        await rig.WaitForAsync(S2IdleEventKind.Resumed);
+        Assert.Equal(["sleep", "wake"], rig.Device.Calls);
+        await loop.SendAsync(new ShutdownVm(force: true));
+    }
+
+    [KvmFact]
+    public async Task Requests_posted_while_the_loop_ends_and_after_it_are_all_answered()
+    {
+        using var rig = new Rig();
+        ControlLoop loop = rig.Start();
+        await rig.WaitForAsync(S2IdleEventKind.Suspended);
+        var replies = new List<Task>();
+        using var stop = new CancellationTokenSource();
+        Task[] posters = [.. Enumerable.Range(0, 3).Select(i => Task.Factory.StartNew(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                VmmRequest<VmmAck> request = i == 0 ? new WakeVm("api") : new RaiseGpe(1);
+                loop.Post(request);
+                lock (replies)
+                {
+                    replies.Add(request.Reply);
+                }
+                Thread.Yield();
+            }
+        }, TaskCreationOptions.LongRunning))];
+        Thread.Sleep(20);
+
+        await loop.SendAsync(new ShutdownVm(force: true));
+        await loop.Completion.WaitAsync(s_timeout);
+        loop.Dispose();
+        Thread.Sleep(20);
+        stop.Cancel();
+        await Task.WhenAll(posters);
+        var late = new GetVmInfo();
+        loop.Post(late);
+
+        Task[] all;
+        lock (replies)
+        {
+            all = [.. replies, late.Reply];
+        }
+        // Each one completed or failed with "shut down"; none was lost in the queue.
+        Task settled = Task.WhenAll(all.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
+        Assert.Same(settled, await Task.WhenAny(settled, Task.Delay(s_timeout)));
+        Assert.All(all, t => Assert.True(t.IsCompletedSuccessfully || t.Exception?.InnerException is VmStateException, t.Exception?.ToString()));
+        Assert.IsType<VmStateException>(late.Reply.Exception?.InnerException);
+    }
+
     private const int PwrBtnSts = 1 << 8; // ACPI 6.5 §4.8.4.1.1
 
     /// <summary>A bare two-vCPU machine: vCPU 0 makes <c>cycles</c> LPS0 entry/exit trap pairs
@@ -358,8 +490,12 @@ public sealed class ControlLoopTests
             _changed.Dispose();
         }
 
+        /// <summary>Runs on the control thread as each event is observed, before the test sees it.</summary>
+        public Action<S2IdleEvent>? OnEvent { get; set; }
+
         private void Observe(S2IdleEvent e)
         {
+            OnEvent?.Invoke(e);
             lock (_events)
             {
                 _events.Add(e);
@@ -430,8 +566,12 @@ public sealed class ControlLoopTests
             lock (_calls)
             {
                 _calls.Add("wake");
+                WokenOn = Environment.CurrentManagedThreadId;
             }
         }
+
+        /// <summary>The managed thread id of the last <see cref="Wake"/>.</summary>
+        public int WokenOn { get; private set; }
 
         public object Snapshot() => Calls;
     }

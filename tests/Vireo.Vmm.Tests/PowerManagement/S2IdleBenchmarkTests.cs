@@ -36,6 +36,17 @@ public sealed class S2IdleBenchmarkTests
             AssertOrdered(s);
         }
         AssertOrdered(result.ReferenceRoundTrip);
+        // Each step's stamps come in causal order (request, taken, release, thread, KVM_RUN,
+        // marker), so no step is negative; the steps add up to the whole wake cycle by cycle.
+        S2IdleWakeSteps w = result.WakeSteps;
+        LatencySummary[] steps = [w.RequestToTaken, w.TakenToRelease, w.ReleaseToThread, w.ThreadToRun, w.RunToMarker];
+        foreach (LatencySummary step in steps)
+        {
+            Assert.Equal(cycles, step.Count);
+            Assert.True(step.Min >= 0 && step.Min <= step.Median && step.Median <= step.Max, step.ToString());
+        }
+        Assert.True(steps.Sum(s => s.Min) <= result.WakeToFirstInstruction.Min + 0.001);
+        Assert.True(steps.Sum(s => s.Max) >= result.WakeToFirstInstruction.Max - 0.001);
         // Parking happens after s2idle-enter is reported, so suspended never comes first.
         Assert.True(result.EntryToSuspendedEvent.Min >= result.EntryToEnterEvent.Min);
         Assert.True(double.IsFinite(result.EntryToSuspendedRatio) && result.EntryToSuspendedRatio > 0);

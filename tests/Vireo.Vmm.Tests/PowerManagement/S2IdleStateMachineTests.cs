@@ -50,6 +50,35 @@ public sealed class S2IdleStateMachineTests
     }
 
     [Fact]
+    public void AWakeTheHostAlreadyReleasedIsRecordedWithoutCallingTheHostAgain()
+    {
+        _machine.GuestEntered();
+        // What the control loop's wake latch does on the waker's thread, in RequestWake's order.
+        _host.InjectWake();
+        _host.UnparkVcpus();
+
+        _machine.WakeReleased("api");
+
+        Assert.Equal(S2IdleState.Resuming, _machine.State);
+        Assert.Equal(["park", "wake", "unpark"], _host.Calls);
+        Assert.Equal("Enter Suspended Exit", Kinds);
+        Assert.Equal("api", _events[2].Source);
+        // The rest of the cycle is the usual one: a second wake has nothing to do, the exit trap resumes.
+        Assert.Equal(S2IdleWakeOutcome.AlreadyResuming, _machine.RequestWake("serial"));
+        _machine.GuestExited();
+        Assert.Equal("Enter Suspended Exit Resumed", Kinds);
+        S2IdleEventGrammar.AssertWellFormed(_events);
+    }
+
+    [Fact]
+    public void AReleasedWakeOutsideSuspendedIsABugInTheOwnerAndChangesNothing()
+    {
+        Assert.Throws<InvalidOperationException>(() => _machine.WakeReleased("api"));
+        Assert.Equal(S2IdleState.Running, _machine.State);
+        Assert.Empty(_events);
+    }
+
+    [Fact]
     public void AWakeWhileRunningIsRefusedAndForgotten()
     {
         Assert.Equal(S2IdleWakeOutcome.NotSuspended, _machine.RequestWake("api"));
