@@ -93,10 +93,11 @@ public sealed class DmaMessageTests
     [Fact(Timeout = Timeout)]
     public Task DmaOfManyPiecesMovesEveryByteBothWays() => Task.Run(() =>
     {
-        // 4 KiB pieces: a 1 MiB + 3 bytes access is 257 messages each way.
-        var memory = new GuestMemory(Base, 4 << 20);
+        // 4 KiB pieces: a 1 MiB + 3 bytes access is 257 messages each way; the client lends
+        // guest memory on the twin socket and copies through a pooled buffer on the main one.
         foreach (bool twin in new[] { true, false })
         {
+            var memory = new GuestMemory(Base, 4 << 20, lend: twin);
             using var pair = new Pair(new VfioUserClientOptions { DmaTarget = memory, RequestTwinSocket = twin, MaxDataTransferSize = 4096 });
             pair.Client.DmaMap(Base, 4 << 20, DmaMapFlags.Read | DmaMapFlags.Write);
             byte[] pattern = new byte[(1 << 20) + 3];
@@ -131,9 +132,10 @@ public sealed class DmaMessageTests
     [MemberData(nameof(ServerCommands))]
     public Task ClientServesEachDmaCommandAndStaysInStep(string name, VfioUserCommand command, byte[] payload, int errno) => Task.Run(() =>
     {
-        foreach (bool twin in new[] { true, false })
+        // Twin socket or main socket, guest memory lent in place or copied through a pooled buffer.
+        foreach ((bool twin, bool lend) in new[] { (true, true), (true, false), (false, true), (false, false) })
         {
-            using var server = new RawServer(twin, maxDataTransferSize: 4096);
+            using var server = new RawServer(twin, maxDataTransferSize: 4096, lend: lend);
             new byte[] { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88 }.CopyTo(server.Memory.Bytes.AsSpan(0x10));
             (MessageHeader reply, byte[] answer) = server.Command(7, command, payload);
             Assert.True(reply.IsReply, name);
@@ -175,6 +177,17 @@ public sealed class DmaMessageTests
         (reply, _) = server.Command(4, VfioUserCommand.DmaRead, Fixed(Base, 4));
         Assert.Equal(4, reply.MessageId);
         Assert.Equal((uint)Errno.EFAULT, reply.Error);
+    });
+
+    [Fact(Timeout = Timeout)]
+    public Task ATargetThatLendsTheWrongLengthIsRefusedNotOverrun() => Task.Run(() =>
+    {
+        using var server = new RawServer(twin: true, maxDataTransferSize: 4096, lend: true, lendExtra: 1);
+        (MessageHeader reply, _) = server.Command(3, VfioUserCommand.DmaRead, Fixed(Base, 4));
+        Assert.Equal((uint)Errno.EFAULT, reply.Error);
+        (reply, _) = server.Command(4, VfioUserCommand.DmaWrite, [.. Fixed(Base, 4), 1, 2, 3, 4]);
+        Assert.Equal((uint)Errno.EFAULT, reply.Error);
+        Assert.Equal(new byte[5], server.Memory.Bytes.AsSpan(0, 5).ToArray());
     });
 
     [Fact(Timeout = Timeout)]
@@ -313,8 +326,9 @@ public sealed class DmaMessageTests
         private readonly MessageChannel _main;
         private readonly MessageChannel _dma;
 
-        public RawServer(bool twin, uint maxDataTransferSize, bool withTarget = true)
+        public RawServer(bool twin, uint maxDataTransferSize, bool withTarget = true, bool lend = false, int lendExtra = 0)
         {
+            Memory = new GuestMemory(Base, Size, lend, lendExtra);
             (UnixSocket serverEnd, UnixSocket clientEnd) = UnixSocket.CreatePair();
             _main = new MessageChannel(serverEnd, 1 << 21, 8);
             var options = new VfioUserClientOptions
@@ -345,7 +359,7 @@ public sealed class DmaMessageTests
             Assert.Equal(twin, Client.TwinSocketActive);
         }
 
-        public GuestMemory Memory { get; } = new(Base, Size);
+        public GuestMemory Memory { get; }
 
         public VfioUserClient Client { get; }
 
@@ -373,9 +387,17 @@ public sealed class DmaMessageTests
         }
     }
 
-    private sealed class GuestMemory(ulong baseAddress, int size) : IVfioUserDmaTarget
+    /// <summary>Guest memory that lends spans when <paramref name="lend"/> (one
+    /// <paramref name="lendExtra"/> bytes too long, to play a buggy target).</summary>
+    private sealed class GuestMemory(ulong baseAddress, int size, bool lend = false, int lendExtra = 0) : IVfioUserDmaTarget
     {
         public byte[] Bytes { get; } = new byte[size];
+
+        public bool TryGetSpan(ulong address, int length, bool forWrite, out Span<byte> memory)
+        {
+            memory = lend ? Bytes.AsSpan(Offset(address), length + lendExtra) : default;
+            return lend;
+        }
 
         public void Read(ulong address, Span<byte> destination) => Bytes.AsSpan(Offset(address), destination.Length).CopyTo(destination);
 

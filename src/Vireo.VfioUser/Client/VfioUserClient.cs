@@ -809,8 +809,11 @@ public sealed class VfioUserClient : IDisposable
                     throw new VfioUserException(Errno.EINVAL, $"DMA_READ of {request.Count} bytes");
                 }
                 int count = (int)request.Count;
-                Span<byte> data = (pooled = ArrayPool<byte>.Shared.Rent(count)).AsSpan(0, count);
-                target.Read(request.Address, data);
+                if (!TryGetSpan(target, request.Address, count, forWrite: false, out Span<byte> data))
+                {
+                    data = (pooled = ArrayPool<byte>.Shared.Rent(count)).AsSpan(0, count);
+                    target.Read(request.Address, data);
+                }
                 if (!header.NoReply)
                 {
                     channel.SendWithData(replyHeader, request, data);
@@ -822,16 +825,26 @@ public sealed class VfioUserClient : IDisposable
                 throw new VfioUserException(Errno.EINVAL, $"DMA access count {request.Count} but {left} data bytes");
             }
             // The framing limit already capped left at max_data_xfer_size plus a little.
-            Span<byte> written = (pooled = ArrayPool<byte>.Shared.Rent(left)).AsSpan(0, left);
-            channel.ReceivePayload(written, deadline);
-            left = 0;
-            target.Write(request.Address, written);
+            if (TryGetSpan(target, request.Address, left, forWrite: true, out Span<byte> guest))
+            {
+                channel.ReceivePayload(guest, deadline);
+                left = 0;
+            }
+            else
+            {
+                Span<byte> written = (pooled = ArrayPool<byte>.Shared.Rent(left)).AsSpan(0, left);
+                channel.ReceivePayload(written, deadline);
+                left = 0;
+                target.Write(request.Address, written);
+            }
             if (!header.NoReply)
             {
                 channel.SendWithData(replyHeader, request, ReadOnlySpan<byte>.Empty);
             }
         }
-        catch (Exception e) when (e is VfioUserException or ArgumentException or ErrnoException)
+        // A target that rejects an access (out of range, not mapped) refuses that DMA only: the
+        // same exceptions the server forgives a device callback.
+        catch (Exception e) when (e is VfioUserException or ArgumentException or ErrnoException or InvalidOperationException or OverflowException or IndexOutOfRangeException)
         {
             channel.SkipPayload(left, deadline);
             if (!header.NoReply)
@@ -846,6 +859,21 @@ public sealed class VfioUserClient : IDisposable
                 ArrayPool<byte>.Shared.Return(pooled);
             }
         }
+    }
+
+    /// <summary>The target's span for the access, if it lends one; one of another length is the
+    /// target's bug, refused (EFAULT) rather than sent or overrun.</summary>
+    private static bool TryGetSpan(IVfioUserDmaTarget target, ulong address, int length, bool forWrite, out Span<byte> memory)
+    {
+        if (!target.TryGetSpan(address, length, forWrite, out memory))
+        {
+            return false;
+        }
+        if (memory.Length != length)
+        {
+            throw new ArgumentException($"the DMA target lent {memory.Length} bytes for {length}");
+        }
+        return true;
     }
 
     private void Fail(Exception reason)
