@@ -211,6 +211,30 @@ public sealed class DmaMessageTests
         Assert.Throws<VfioUserDisconnectedException>(() => server.Client.GetDeviceInfo());
     });
 
+    [Fact(Timeout = Timeout)]
+    public Task APooledReplyIsReadInPlaceCopiedOnlyWhenAskedAndGivenBackOnce() => Task.Run(() =>
+    {
+        (UnixSocket a, UnixSocket b) = UnixSocket.CreatePair();
+        using var sender = new MessageChannel(a, 1 << 21, 0);
+        using var receiver = new MessageChannel(b, 1 << 21, 0);
+        byte[] data = [.. Fixed(Base, 3), 1, 2, 3];
+        sender.SendRaw(RawPeer.Message(4, VfioUserCommand.DmaRead, data, MessageFlags.Reply));
+        var fds = new List<SafeFd>();
+        Assert.True(receiver.ReceiveHeader(fds, out MessageHeader header, out long deadline));
+        ReceivedMessage message = receiver.ReceiveRest(header, fds, deadline, pooled: true);
+        Assert.Equal(data, message.Body.ToArray());
+        Assert.Equal(data, message.Payload);
+        message.Dispose();
+        message.Dispose();
+        // The copy made before Dispose stays; a pooled message never read is gone with it.
+        Assert.Equal(data, message.Payload);
+        sender.SendRaw(RawPeer.Message(5, VfioUserCommand.DmaRead, data, MessageFlags.Reply));
+        Assert.True(receiver.ReceiveHeader(fds, out header, out deadline));
+        ReceivedMessage unread = receiver.ReceiveRest(header, fds, deadline, pooled: true);
+        unread.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => unread.Payload);
+    });
+
     private static byte[] Fixed(ulong address, ulong count)
     {
         byte[] bytes = new byte[DmaAccess.Length];

@@ -190,8 +190,29 @@ public sealed class MessageChannel : IDisposable
     /// <summary>The second half of <see cref="Receive"/> as a whole message: the payload in an
     /// array of its own (the header was checked against <see cref="MaxPayload"/>) and the
     /// descriptors moved out of <paramref name="fds"/>, which is left empty.</summary>
-    internal ReceivedMessage ReceiveRest(MessageHeader header, List<SafeFd> fds, long deadline)
+    /// <param name="header">The header just read.</param>
+    /// <param name="fds">The descriptors that came with it.</param>
+    /// <param name="deadline">From <see cref="ReceiveHeader"/>.</param>
+    /// <param name="pooled">Read the payload into a pooled array instead, which the message gives
+    /// back on Dispose (large DMA replies, which would otherwise be a large-object allocation each).</param>
+    internal ReceivedMessage ReceiveRest(MessageHeader header, List<SafeFd> fds, long deadline, bool pooled = false)
     {
+        if (pooled && header.PayloadSize > 0)
+        {
+            byte[] rented = ArrayPool<byte>.Shared.Rent(header.PayloadSize);
+            try
+            {
+                ReceivePayload(rented.AsSpan(0, header.PayloadSize), deadline);
+            }
+            catch
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+                throw;
+            }
+            var pooledMessage = ReceivedMessage.Pooled(header, rented, header.PayloadSize, [.. fds]);
+            fds.Clear();
+            return pooledMessage;
+        }
         byte[] payload = header.PayloadSize == 0 ? [] : new byte[header.PayloadSize];
         ReceivePayload(payload, deadline);
         var message = new ReceivedMessage(header, payload, [.. fds]);

@@ -121,14 +121,14 @@ public sealed partial class VfioUserServer
 
     private int MessageDmaStep => (int)Math.Min(Math.Min(_client.EffectiveMaxDataTransferSize, _options.MaxDataTransferSize), int.MaxValue / 2);
 
-    /// <summary>Checks a DMA reply and copies a read's data straight from the received payload.</summary>
+    /// <summary>Checks a DMA reply and copies a read's data straight from the received (pooled) payload.</summary>
     private static void CheckDmaReply(ReceivedMessage reply, VfioUserCommand command, ulong at, int length, Span<byte> destination)
     {
         if (reply.Header.IsError)
         {
             throw new VfioUserException((int)reply.Header.Error, $"client refused {command} at {at:x}");
         }
-        ReadOnlySpan<byte> payload = reply.Payload;
+        ReadOnlySpan<byte> payload = reply.Body;
         int expected = DmaAccess.Length + (command == VfioUserCommand.DmaRead ? length : 0);
         // A read's reply carries exactly the data; a write's extra bytes are ignored, as before.
         if (command == VfioUserCommand.DmaRead ? payload.Length != expected : payload.Length < expected)
@@ -216,7 +216,7 @@ public sealed partial class VfioUserServer
                     ReadDmaReply(channel, header, deadline, at, length, destination);
                     return;
                 }
-                ReceivedMessage message = channel.ReceiveRest(header, fds, deadline);
+                ReceivedMessage message = channel.ReceiveRest(header, fds, deadline, pooled: header.IsReply && _pendingReplies.IsWaiting(header.MessageId));
                 if (message.Header.IsReply && _pendingReplies.TryDeliver(message))
                 {
                     continue;
