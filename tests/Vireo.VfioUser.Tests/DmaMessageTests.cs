@@ -77,6 +77,28 @@ public sealed class DmaMessageTests
     });
 
     [Fact(Timeout = Timeout)]
+    public Task TheServerAnswersTheClientWhileADeviceThreadsTwinDmaAwaitsItsReply() => Task.Run(() =>
+    {
+        // A driver polls a completion register while the device's DMA is outstanding: the
+        // serving thread must answer it then, not after the DMA (it used to wait on the lock
+        // the DMA held for its whole exchange).
+        using var client = new RawClient(twin: true);
+        Task<byte[]> read = Task.Run(() =>
+        {
+            byte[] buffer = new byte[4];
+            client.Server.DmaRead(Base + 0x40, buffer);
+            return buffer;
+        });
+        (MessageHeader request, _) = client.NextDmaRequest();
+        MessageHeader info = client.MainRequest(new MessageHeader(3, VfioUserCommand.DeviceGetInfo, 0, MessageFlags.Command, 0), DeviceInfo.Request);
+        Assert.False(info.IsError);
+        Assert.False(read.IsCompleted);
+        client.SendToDma(RawPeer.Message(request.MessageId, VfioUserCommand.DmaRead, [.. Fixed(Base + 0x40, 4), 4, 3, 2, 1], MessageFlags.Reply));
+        Assert.True(read.Wait(Long));
+        Assert.Equal([4, 3, 2, 1], read.Result);
+    });
+
+    [Fact(Timeout = Timeout)]
     public Task AReplyAnnouncingMoreThanTheLimitEndsTheAccessWithoutAllocatingIt() => Task.Run(() =>
     {
         using var client = new RawClient(twin: true);
@@ -322,6 +344,16 @@ public sealed class DmaMessageTests
             SendToDma(RawPeer.Message(request.MessageId, VfioUserCommand.DmaRead, [.. Fixed(Base + 0x30, 3), 7, 7, 7], MessageFlags.Reply));
             Assert.True(read.Wait(Long), $"{name} (twin {twin}): the next read got no answer");
             Assert.Equal([7, 7, 7], read.Result);
+        }
+
+        /// <summary>A command on the main socket; its reply's header (within 5 s).</summary>
+        public MessageHeader MainRequest<TPayload>(MessageHeader header, TPayload payload)
+            where TPayload : IVfioUserPayload
+        {
+            _main.Send(header, payload);
+            Assert.True(Poller.WaitReadable(_main.Socket.Handle, Long), "the server did not answer on the main socket");
+            using ReceivedMessage reply = _main.Receive()!;
+            return reply.Header;
         }
 
         private ReceivedMessage Request<TPayload>(MessageHeader header, TPayload payload)

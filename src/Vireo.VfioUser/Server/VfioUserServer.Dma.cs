@@ -13,6 +13,7 @@ public sealed partial class VfioUserServer
     {
         List<(ulong Address, int Offset, int Length)>? deferred = null;
         MessageChannel? channel = null;
+        MessageChannel? twin = null;
         lock (_lock)
         {
             foreach ((DmaRegion region, ulong at, int offset, int length) in SplitDma(address, destination.Length, deviceReads: true))
@@ -22,7 +23,7 @@ public sealed partial class VfioUserServer
                 {
                     region.Read(at, slice);
                 }
-                else if (MessagesFromThisThreadWait)
+                else if (Environment.CurrentManagedThreadId == _servingThread)
                 {
                     DmaByMessage(VfioUserCommand.DmaRead, at, slice, []);
                 }
@@ -30,12 +31,20 @@ public sealed partial class VfioUserServer
                 {
                     (deferred ??= []).Add((at, offset, length));
                     channel = _channel;
+                    twin = _twin;
                 }
             }
         }
         foreach ((ulong at, int offset, int length) in deferred ?? [])
         {
-            DmaByMessageUnlocked(channel, VfioUserCommand.DmaRead, at, destination.Slice(offset, length), []);
+            if (twin is not null)
+            {
+                DmaByMessageOnTwin(twin, VfioUserCommand.DmaRead, at, destination.Slice(offset, length), []);
+            }
+            else
+            {
+                DmaByMessageUnlocked(channel, VfioUserCommand.DmaRead, at, destination.Slice(offset, length), []);
+            }
         }
     }
 
@@ -44,6 +53,7 @@ public sealed partial class VfioUserServer
     {
         List<(ulong Address, int Offset, int Length)>? deferred = null;
         MessageChannel? channel = null;
+        MessageChannel? twin = null;
         lock (_lock)
         {
             List<(DmaRegion Region, ulong Address, int Offset, int Length)> pieces = SplitDma(address, source.Length, deviceReads: false);
@@ -56,7 +66,7 @@ public sealed partial class VfioUserServer
                 {
                     region.Write(at, slice);
                 }
-                else if (MessagesFromThisThreadWait)
+                else if (Environment.CurrentManagedThreadId == _servingThread)
                 {
                     DmaByMessage(VfioUserCommand.DmaWrite, at, [], slice);
                 }
@@ -64,21 +74,61 @@ public sealed partial class VfioUserServer
                 {
                     (deferred ??= []).Add((at, offset, length));
                     channel = _channel;
+                    twin = _twin;
                 }
             }
         }
         foreach ((ulong at, int offset, int length) in deferred ?? [])
         {
-            DmaByMessageUnlocked(channel, VfioUserCommand.DmaWrite, at, [], source.Slice(offset, length));
+            if (twin is not null)
+            {
+                DmaByMessageOnTwin(twin, VfioUserCommand.DmaWrite, at, [], source.Slice(offset, length));
+            }
+            else
+            {
+                DmaByMessageUnlocked(channel, VfioUserCommand.DmaWrite, at, [], source.Slice(offset, length));
+            }
         }
     }
 
-    /// <summary>True when a DMA message from this thread waits for its reply itself, under the
-    /// lock: on the serving thread (a device callback: the reply is read there, client commands
-    /// meanwhile are kept for later) and on the twin socket (nothing else travels on it). Any
-    /// other thread sends and lets the serving thread hand it the reply, so the serving thread
-    /// never stops answering the client.</summary>
-    private bool MessagesFromThisThreadWait => _twin is not null || Environment.CurrentManagedThreadId == _servingThread;
+    /// <summary>Serialises the exchanges on the twin socket, which each read their own reply:
+    /// taken after <see cref="_lock"/> (the serving thread's DMA) or alone (a device thread's,
+    /// which never takes <see cref="_lock"/> while holding it).</summary>
+    private readonly Lock _twinLock = new();
+
+    /// <summary>DMA_READ/DMA_WRITE from a device thread on the twin socket: the thread waits
+    /// for its own reply there (nothing else travels on it), holding only
+    /// <see cref="_twinLock"/>, so the serving thread goes on answering the client meanwhile —
+    /// a driver polling for completion is not stalled behind the copy, nor the copy behind it.
+    /// Failures are this request's, never the device thread's end.</summary>
+    private void DmaByMessageOnTwin(MessageChannel twin, VfioUserCommand command, ulong address, Span<byte> destination, ReadOnlySpan<byte> source)
+    {
+        int total = command == VfioUserCommand.DmaRead ? destination.Length : source.Length;
+        int step = MessageDmaStep;
+        for (int done = 0; done < total; done += step)
+        {
+            int length = Math.Min(step, total - done);
+            ulong at = address + (ulong)done;
+            ushort id;
+            lock (_lock)
+            {
+                id = _nextMessageId++;
+            }
+            try
+            {
+                lock (_twinLock)
+                {
+                    twin.SendWithData(new MessageHeader(id, command, 0, MessageFlags.Command, 0), new DmaAccess(at, (ulong)length, ReadOnlyMemory<byte>.Empty), command == VfioUserCommand.DmaWrite ? source.Slice(done, length) : []);
+                    AwaitDmaReply(twin, id, command, at, length, command == VfioUserCommand.DmaRead ? destination.Slice(done, length) : []);
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                // The client left and its connection was closed under this request.
+                throw new VfioUserDisconnectedException($"client left while {command} at {at:x} was outstanding");
+            }
+        }
+    }
 
     /// <summary>DMA_READ/DMA_WRITE from a device thread, outside the lock: the serving thread goes
     /// on serving client commands and delivers the reply through <see cref="_pendingReplies"/>.
@@ -170,14 +220,23 @@ public sealed partial class VfioUserServer
 
     private void DropDmaMaps() => _dma.Clear();
 
-    /// <summary>DMA_READ/DMA_WRITE to the client, waiting here for each reply, in pieces of the
-    /// client's max_data_xfer_size. A write's data goes from <paramref name="source"/> into the
+    /// <summary>DMA_READ/DMA_WRITE from the serving thread (a device callback, under the lock) to
+    /// the client, waiting here for each reply, in pieces of the client's max_data_xfer_size. A write's data goes from <paramref name="source"/> into the
     /// socket and a read's reply data from the socket into <paramref name="destination"/>, with
     /// no buffer in between. Client commands that arrive meanwhile are kept for later, in order;
     /// replies for device threads' requests are handed to them.</summary>
     private void DmaByMessage(VfioUserCommand command, ulong address, Span<byte> destination, ReadOnlySpan<byte> source)
     {
         MessageChannel channel = _twin ?? _channel ?? throw new VfioUserException(Errno.EFAULT, "no client for DMA");
+        // A device thread may be in an exchange on the twin: wait for it, as its reply comes first.
+        lock (_twinLock)
+        {
+            DmaByMessage(channel, command, address, destination, source);
+        }
+    }
+
+    private void DmaByMessage(MessageChannel channel, VfioUserCommand command, ulong address, Span<byte> destination, ReadOnlySpan<byte> source)
+    {
         int total = command == VfioUserCommand.DmaRead ? destination.Length : source.Length;
         int step = MessageDmaStep;
         for (int done = 0; done < total; done += step)
@@ -196,7 +255,7 @@ public sealed partial class VfioUserServer
     /// delivered or refused as before.</summary>
     private void AwaitDmaReply(MessageChannel channel, ushort id, VfioUserCommand command, ulong at, int length, Span<byte> destination)
     {
-        // Only the thread that holds _lock waits here, so one list serves every wait.
+        // Only the thread that holds _twinLock waits here, so one list serves every wait.
         List<SafeFd> fds = _dmaReplyFds;
         try
         {

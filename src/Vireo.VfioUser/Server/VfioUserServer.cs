@@ -175,6 +175,8 @@ public sealed partial class VfioUserServer : IVfioUserBackendContext
             lock (_lock)
             {
                 _channel = null;
+                // Shut down first: a device thread waiting on the twin for a reply wakes now.
+                _twin?.Shutdown();
                 _twin?.Dispose();
                 _twin = null;
                 DropClientResources();
