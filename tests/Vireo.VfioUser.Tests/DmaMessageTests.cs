@@ -213,6 +213,22 @@ public sealed class DmaMessageTests
     });
 
     [Fact(Timeout = Timeout)]
+    public Task ATargetThatOverflowsRefusesThatDmaAndTheClientLivesOn() => Task.Run(() =>
+    {
+        // The bench's memory computes its offset with a checked cast: an address below its base
+        // overflowed, and the exception used to end the client's reader thread (and the process).
+        using var server = new RawServer(twin: true, maxDataTransferSize: 4096);
+        server.Memory.OverflowBelowBase = true;
+        (MessageHeader reply, _) = server.Command(3, VfioUserCommand.DmaRead, Fixed(Base - 0x1000, 4));
+        Assert.Equal((uint)Errno.EFAULT, reply.Error);
+        (reply, _) = server.Command(4, VfioUserCommand.DmaWrite, [.. Fixed(Base - 0x1000, 2), 1, 2]);
+        Assert.Equal((uint)Errno.EFAULT, reply.Error);
+        (reply, byte[] answer) = server.Command(5, VfioUserCommand.DmaRead, Fixed(Base, 2));
+        Assert.False(reply.IsError);
+        Assert.Equal(DmaAccess.Length + 2, answer.Length);
+    });
+
+    [Fact(Timeout = Timeout)]
     public Task ClientHonoursNoReplyOnADmaWrite() => Task.Run(() =>
     {
         using var server = new RawServer(twin: true, maxDataTransferSize: 4096);
@@ -459,9 +475,14 @@ public sealed class DmaMessageTests
 
         public void Write(ulong address, ReadOnlySpan<byte> source) => source.CopyTo(Bytes.AsSpan(Offset(address), source.Length));
 
+        /// <summary>Addresses below the base overflow a checked cast instead of being refused.</summary>
+        public bool OverflowBelowBase { get; set; }
+
         // Outside the range is the caller's fault: ArgumentOutOfRangeException, which the client answers EFAULT.
-        private int Offset(ulong address) => address < baseAddress || address - baseAddress > (ulong)size
-            ? throw new ArgumentOutOfRangeException(nameof(address))
-            : (int)(address - baseAddress);
+        private int Offset(ulong address) => OverflowBelowBase && address < baseAddress
+            ? checked((int)(address - baseAddress))
+            : address < baseAddress || address - baseAddress > (ulong)size
+                ? throw new ArgumentOutOfRangeException(nameof(address))
+                : (int)(address - baseAddress);
     }
 }

@@ -843,8 +843,9 @@ public sealed class VfioUserClient : IDisposable
             }
         }
         // A target that rejects an access (out of range, not mapped) refuses that DMA only: the
-        // same exceptions the server forgives a device callback.
-        catch (Exception e) when (e is VfioUserException or ArgumentException or ErrnoException or InvalidOperationException or OverflowException or IndexOutOfRangeException)
+        // same exceptions the server forgives a device callback. A closed channel is no refusal.
+        catch (Exception e) when (e is VfioUserException or ArgumentException or ErrnoException or OverflowException or IndexOutOfRangeException
+            || (e is InvalidOperationException && e is not ObjectDisposedException))
         {
             channel.SkipPayload(left, deadline);
             if (!header.NoReply)

@@ -8,6 +8,14 @@ public sealed partial class VfioUserServer
     private readonly DmaMaps _dma;
     private readonly PendingReplies _pendingReplies = new();
 
+    /// <summary>Serialises the exchanges on the twin socket, which each read their own reply:
+    /// taken after <see cref="_lock"/> (the serving thread's DMA) or alone (a device thread's,
+    /// which never takes <see cref="_lock"/> while holding it).</summary>
+    private readonly Lock _twinLock = new();
+
+    // Descriptors that came with a DMA reply (none should); used under _twinLock only.
+    private readonly List<SafeFd> _dmaReplyFds = [];
+
     /// <inheritdoc/>
     public void DmaRead(ulong address, Span<byte> destination)
     {
@@ -90,11 +98,6 @@ public sealed partial class VfioUserServer
             }
         }
     }
-
-    /// <summary>Serialises the exchanges on the twin socket, which each read their own reply:
-    /// taken after <see cref="_lock"/> (the serving thread's DMA) or alone (a device thread's,
-    /// which never takes <see cref="_lock"/> while holding it).</summary>
-    private readonly Lock _twinLock = new();
 
     /// <summary>DMA_READ/DMA_WRITE from a device thread on the twin socket: the thread waits
     /// for its own reply there (nothing else travels on it), holding only
@@ -255,7 +258,6 @@ public sealed partial class VfioUserServer
     /// delivered or refused as before.</summary>
     private void AwaitDmaReply(MessageChannel channel, ushort id, VfioUserCommand command, ulong at, int length, Span<byte> destination)
     {
-        // Only the thread that holds _twinLock waits here, so one list serves every wait.
         List<SafeFd> fds = _dmaReplyFds;
         try
         {
@@ -298,8 +300,6 @@ public sealed partial class VfioUserServer
             fds.Clear();
         }
     }
-
-    private readonly List<SafeFd> _dmaReplyFds = [];
 
     /// <summary>The payload of a DMA reply whose header was just read, checked as
     /// <see cref="CheckDmaReply"/> checks a whole one, with a read's data received straight into
