@@ -288,5 +288,12 @@ public static class Benchmark
         public void Read(ulong address, Span<byte> destination) => _bytes.AsSpan(checked((int)(address - baseAddress)), destination.Length).CopyTo(destination);
 
         public void Write(ulong address, ReadOnlySpan<byte> source) => source.CopyTo(_bytes.AsSpan(checked((int)(address - baseAddress))));
+
+        // Lent, as a VMM's guest memory would be: the message data moves without a copy here.
+        public bool TryGetSpan(ulong address, int length, bool forWrite, out Span<byte> memory)
+        {
+            memory = _bytes.AsSpan(checked((int)(address - baseAddress)), length);
+            return true;
+        }
     }
 }

@@ -181,7 +181,13 @@ public sealed class UnixSocket : IDisposable
 
     /// <summary>Sends all of <paramref name="data"/>; <paramref name="fds"/> ride on the first
     /// sendmsg so they arrive with the first byte.</summary>
-    public unsafe void Send(ReadOnlySpan<byte> data, ReadOnlySpan<SafeFd> fds = default)
+    public void Send(ReadOnlySpan<byte> data, ReadOnlySpan<SafeFd> fds = default) => Send(data, default, fds);
+
+    /// <summary>Sends <paramref name="head"/> then <paramref name="body"/> as one stream of bytes
+    /// (sendmsg with a two-entry iovec), so a message header and its bulk data leave from where
+    /// they are, without being copied together first; <paramref name="fds"/> ride on the first
+    /// sendmsg so they arrive with the first byte.</summary>
+    public unsafe void Send(ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, ReadOnlySpan<SafeFd> fds = default)
     {
         if (fds.Length > MaxFdsPerMessage)
         {
@@ -207,21 +213,35 @@ public sealed class UnixSocket : IDisposable
                     slots[i] = fds[i].DangerousGetFd();
                 }
             }
-            int sent = 0;
-            fixed (byte* bytes = data)
+            long total = (long)head.Length + body.Length;
+            long sent = 0;
+            Interop.Sys.IoVec* iov = stackalloc Interop.Sys.IoVec[2];
+            fixed (byte* headBytes = head)
+            fixed (byte* bodyBytes = body)
             {
                 do
                 {
-                    var iov = new Interop.Sys.IoVec { Base = bytes + sent, Length = (nuint)(data.Length - sent) };
+                    // What is left: the rest of head (if any) and the rest of body.
+                    int count = 0;
+                    if (sent < head.Length)
+                    {
+                        iov[count++] = new Interop.Sys.IoVec { Base = headBytes + sent, Length = (nuint)(head.Length - sent) };
+                    }
+                    long bodySent = Math.Max(sent - head.Length, 0);
+                    if (bodySent < body.Length)
+                    {
+                        iov[count++] = new Interop.Sys.IoVec { Base = bodyBytes + bodySent, Length = (nuint)(body.Length - bodySent) };
+                    }
                     var message = new Interop.Sys.MsgHdr
                     {
-                        Iov = &iov,
-                        IovLength = 1,
+                        Iov = iov,
+                        IovLength = (nuint)count,
                         Control = sent == 0 && controlLength > 0 ? control : null,
                         ControlLength = sent == 0 ? (nuint)controlLength : 0,
                     };
-                    // Safe: iov points into the pinned data, control into the stack buffer of
-                    // controlLength bytes; the fds stay referenced until the call returns.
+                    // Safe: each iov entry points into a pinned span within its length, control
+                    // into the stack buffer of controlLength bytes; the fds stay referenced until
+                    // the call returns.
                     nint n = Interop.Sys.SendMsg(Handle, &message, MsgNoSignal);
                     if (n < 0)
                     {
@@ -232,9 +252,9 @@ public sealed class UnixSocket : IDisposable
                         }
                         throw new ErrnoException(errno, "sendmsg");
                     }
-                    sent += (int)n;
+                    sent += n;
                 }
-                while (sent < data.Length);
+                while (sent < total);
             }
         }
         finally

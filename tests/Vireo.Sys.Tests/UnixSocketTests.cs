@@ -48,4 +48,42 @@ public sealed class UnixSocketTests
             Assert.Equal(9, buffer[0]);
         }
     }
+
+    [Fact(Timeout = 60_000)]
+    public Task GatherSendDeliversHeadThenBodyAsOneStreamWithTheFdsOnTheFirstByte() => Task.Run(() =>
+    {
+        (UnixSocket a, UnixSocket b) = UnixSocket.CreatePair();
+        using (a)
+        using (b)
+        using (EventFd passed = EventFd.Create())
+        {
+            // 3 MiB is several times the socket buffer, so the sender blocks part way while the
+            // reader drains: the stream must still be head, then body, byte for byte.
+            byte[] head = [0xA1, 0xA2, 0xA3, 0xA4, 0xA5, 0xA6, 0xA7];
+            byte[] body = new byte[3 << 20];
+            new Random(12).NextBytes(body);
+            var sender = new Thread(() =>
+            {
+                a.Send(head, body, [passed.Handle]);
+                a.Send(head, default);
+                a.Send(default, body.AsSpan(0, 5));
+            });
+            sender.Start();
+            byte[] expected = [.. head, .. body, .. head, .. body.AsSpan(0, 5)];
+            byte[] got = new byte[expected.Length];
+            var fds = new List<SafeFd>();
+            int at = 0;
+            while (at < got.Length)
+            {
+                int n = b.Receive(got.AsSpan(at), at == 0 ? fds : null, at == 0 ? 1 : 0, out bool truncated);
+                Assert.True(n > 0);
+                Assert.False(truncated);
+                at += n;
+            }
+            sender.Join();
+            Assert.True(expected.AsSpan().SequenceEqual(got));
+            SafeFd fd = Assert.Single(fds);
+            fd.Dispose();
+        }
+    });
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using Vireo.Sys;
@@ -589,27 +590,40 @@ public sealed class VfioUserClient : IDisposable
     private void TwinLoop()
     {
         MessageChannel twin = _twin!;
+        var fds = new List<SafeFd>();
         try
         {
             while (true)
             {
-                using ReceivedMessage? message = twin.Receive();
-                if (message is null)
+                if (!twin.ReceiveHeader(fds, out MessageHeader header, out long deadline))
                 {
                     return;
                 }
-                if (!message.Header.IsCommand)
+                if (!header.IsCommand)
                 {
-                    Fail(new VfioUserDisconnectedException($"the server sent a reply (#{message.Header.MessageId}) on the twin socket"));
+                    Fail(new VfioUserDisconnectedException($"the server sent a reply (#{header.MessageId}) on the twin socket"));
                     return;
                 }
-                ServeServerCommand(message, twin);
+                ServeServerCommand(twin, header, fds, deadline);
             }
         }
         catch (Exception e) when (e is VfioUserDisconnectedException or VfioUserException or ErrnoException)
         {
             Fail(e);
         }
+        finally
+        {
+            CloseAll(fds);
+        }
+    }
+
+    private static void CloseAll(List<SafeFd> fds)
+    {
+        foreach (SafeFd fd in fds)
+        {
+            fd.Dispose();
+        }
+        fds.Clear();
     }
 
     private void ThrowIfFailed()
@@ -637,24 +651,18 @@ public sealed class VfioUserClient : IDisposable
                 {
                     continue;
                 }
-                byte[] payload = header.PayloadSize == 0 ? [] : new byte[header.PayloadSize];
-                _channel.ReceivePayload(payload, deadline);
-                var message = new ReceivedMessage(header, payload, [.. fds]);
-                fds.Clear();
-                if (header.IsReply)
+                if (!header.IsReply)
                 {
-                    if (!_pending.TryGetValue(header.MessageId, out TaskCompletionSource<ReceivedMessage>? waiter) || !waiter.TrySetResult(message))
-                    {
-                        message.Dispose();
-                        // A reply to nothing means the stream is out of step: stop trusting it.
-                        Fail(new VfioUserDisconnectedException($"unexpected reply #{header.MessageId} for {header.Command}"));
-                        return;
-                    }
+                    ServeServerCommand(_channel, header, fds, deadline);
                     continue;
                 }
-                using (message)
+                ReceivedMessage message = _channel.ReceiveRest(header, fds, deadline);
+                if (!_pending.TryGetValue(header.MessageId, out TaskCompletionSource<ReceivedMessage>? waiter) || !waiter.TrySetResult(message))
                 {
-                    ServeServerCommand(message, _channel);
+                    message.Dispose();
+                    // A reply to nothing means the stream is out of step: stop trusting it.
+                    Fail(new VfioUserDisconnectedException($"unexpected reply #{header.MessageId} for {header.Command}"));
+                    return;
                 }
             }
         }
@@ -664,10 +672,7 @@ public sealed class VfioUserClient : IDisposable
         }
         finally
         {
-            foreach (SafeFd fd in fds)
-            {
-                fd.Dispose();
-            }
+            CloseAll(fds);
         }
     }
 
@@ -777,51 +782,108 @@ public sealed class VfioUserClient : IDisposable
         return Interlocked.CompareExchange(ref _fast[index], waiter, null) ?? waiter;
     }
 
-    private void ServeServerCommand(ReceivedMessage message, MessageChannel channel)
+    /// <summary>Serves a command from the server whose header was just read: DMA_READ and
+    /// DMA_WRITE, with the payload read here. The data moves between the socket and a pooled
+    /// buffer (or guest memory itself, when the target lends it), never through a per-message
+    /// array. A refused command is still read to its end, so the stream stays at a message
+    /// boundary; descriptors (none are expected) are closed.</summary>
+    private void ServeServerCommand(MessageChannel channel, MessageHeader header, List<SafeFd> fds, long deadline)
     {
-        MessageHeader header = message.Header;
-        var replyHeader = new MessageHeader(header.MessageId, header.Command, 0, MessageFlags.Reply, 0);
+        CloseAll(fds);
+        int left = header.PayloadSize;
+        byte[]? pooled = null;
         try
         {
             IVfioUserDmaTarget target = _options.DmaTarget ?? throw new VfioUserException(Errno.EFAULT, "no DMA target");
-            switch (header.Command)
+            if (header.Command is not (VfioUserCommand.DmaRead or VfioUserCommand.DmaWrite))
             {
-                case VfioUserCommand.DmaRead:
+                throw new VfioUserException(Errno.EINVAL, $"server sent command {header.Command}");
+            }
+            if (left < DmaAccess.Length)
+            {
+                throw new VfioUserException(Errno.EINVAL, $"{header.Command} payload of {left} bytes, shorter than its {DmaAccess.Length}-byte header");
+            }
+            Span<byte> fixedPart = stackalloc byte[DmaAccess.Length];
+            channel.ReceivePayload(fixedPart, deadline);
+            left -= DmaAccess.Length;
+            DmaAccess request = DmaAccess.Decode(fixedPart, withData: false);
+            var replyHeader = new MessageHeader(header.MessageId, header.Command, 0, MessageFlags.Reply, 0);
+            if (header.Command == VfioUserCommand.DmaRead)
+            {
+                // Bytes after the fixed part of a read request mean nothing; they are dropped.
+                channel.SkipPayload(left, deadline);
+                left = 0;
+                if (request.Count > _options.MaxDataTransferSize)
                 {
-                    DmaAccess request = DmaAccess.Decode(message.Payload, withData: false);
-                    if (request.Count > _options.MaxDataTransferSize)
-                    {
-                        throw new VfioUserException(Errno.EINVAL, $"DMA_READ of {request.Count} bytes");
-                    }
-                    byte[] data = new byte[request.Count];
+                    throw new VfioUserException(Errno.EINVAL, $"DMA_READ of {request.Count} bytes");
+                }
+                int count = (int)request.Count;
+                if (!TryGetSpan(target, request.Address, count, forWrite: false, out Span<byte> data))
+                {
+                    data = (pooled = ArrayPool<byte>.Shared.Rent(count)).AsSpan(0, count);
                     target.Read(request.Address, data);
-                    if (!header.NoReply)
-                    {
-                        channel.Send(replyHeader, request with { Data = data });
-                    }
-                    return;
                 }
-                case VfioUserCommand.DmaWrite:
+                if (!header.NoReply)
                 {
-                    DmaAccess request = DmaAccess.Decode(message.Payload, withData: true);
-                    target.Write(request.Address, request.Data.Span);
-                    if (!header.NoReply)
-                    {
-                        channel.Send(replyHeader, request with { Data = ReadOnlyMemory<byte>.Empty });
-                    }
-                    return;
+                    channel.SendWithData(replyHeader, request, data);
                 }
-                default:
-                    throw new VfioUserException(Errno.EINVAL, $"server sent command {header.Command}");
+                return;
+            }
+            if (request.Count != (ulong)left)
+            {
+                throw new VfioUserException(Errno.EINVAL, $"DMA access count {request.Count} but {left} data bytes");
+            }
+            // The framing limit already capped left at max_data_xfer_size plus a little.
+            if (TryGetSpan(target, request.Address, left, forWrite: true, out Span<byte> guest))
+            {
+                channel.ReceivePayload(guest, deadline);
+                left = 0;
+            }
+            else
+            {
+                Span<byte> written = (pooled = ArrayPool<byte>.Shared.Rent(left)).AsSpan(0, left);
+                channel.ReceivePayload(written, deadline);
+                left = 0;
+                target.Write(request.Address, written);
+            }
+            if (!header.NoReply)
+            {
+                channel.SendWithData(replyHeader, request, ReadOnlySpan<byte>.Empty);
             }
         }
-        catch (Exception e) when (e is VfioUserException or ArgumentException or ErrnoException)
+        // A target that rejects an access (out of range, not mapped) refuses that DMA only: the
+        // same exceptions the server forgives a device callback. A closed channel is no refusal.
+        catch (Exception e) when (e is VfioUserException or ArgumentException or ErrnoException or OverflowException or IndexOutOfRangeException
+            || (e is InvalidOperationException && e is not ObjectDisposedException))
         {
+            channel.SkipPayload(left, deadline);
             if (!header.NoReply)
             {
                 channel.SendError(header.MessageId, header.Command, e is VfioUserException v ? v.Errno : Errno.EFAULT);
             }
         }
+        finally
+        {
+            if (pooled is not null)
+            {
+                ArrayPool<byte>.Shared.Return(pooled);
+            }
+        }
+    }
+
+    /// <summary>The target's span for the access, if it lends one; one of another length is the
+    /// target's bug, refused (EFAULT) rather than sent or overrun.</summary>
+    private static bool TryGetSpan(IVfioUserDmaTarget target, ulong address, int length, bool forWrite, out Span<byte> memory)
+    {
+        if (!target.TryGetSpan(address, length, forWrite, out memory))
+        {
+            return false;
+        }
+        if (memory.Length != length)
+        {
+            throw new ArgumentException($"the DMA target lent {memory.Length} bytes for {length}");
+        }
+        return true;
     }
 
     private void Fail(Exception reason)

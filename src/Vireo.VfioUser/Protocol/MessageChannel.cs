@@ -71,14 +71,41 @@ public sealed class MessageChannel : IDisposable
         }
     }
 
+    /// <summary>The most bytes a <see cref="SendWithData{TPayload}(MessageHeader, TPayload, ReadOnlySpan{byte})"/>
+    /// fixed part may have (it is built on the stack).</summary>
+    public const int MaxFixedPart = 64;
+
+    /// <summary>Sends one message whose payload is a small fixed part followed by bulk data (a
+    /// DMA_READ reply, a DMA_WRITE command): the header and fixed part are built on the stack and
+    /// the data leaves from where it lies, in the same sendmsg, never copied into a message
+    /// buffer. Generic so a struct payload is not boxed. Safe to call from several threads.</summary>
+    /// <param name="header">The header; its MessageSize is ignored.</param>
+    /// <param name="fixedPart">The payload's fixed part, at most <see cref="MaxFixedPart"/> bytes.</param>
+    /// <param name="data">The bytes that follow it.</param>
+    /// <exception cref="VfioUserDisconnectedException">The send failed; the peer is gone.</exception>
+    public void SendWithData<TPayload>(MessageHeader header, TPayload fixedPart, ReadOnlySpan<byte> data)
+        where TPayload : IVfioUserPayload
+    {
+        int fixedLength = fixedPart.EncodedLength;
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(fixedLength, MaxFixedPart, nameof(fixedPart));
+        Span<byte> head = stackalloc byte[MessageHeader.Size + MaxFixedPart];
+        head = head[..(MessageHeader.Size + fixedLength)];
+        (header with { MessageSize = checked((uint)(head.Length + data.Length)) }).Write(head);
+        fixedPart.Encode(head[MessageHeader.Size..]);
+        SendRaw(head, data);
+    }
+
     /// <summary>Sends bytes as they are (tests and fuzzing send malformed messages this way).</summary>
-    public void SendRaw(ReadOnlySpan<byte> bytes, ReadOnlySpan<SafeFd> fds = default)
+    public void SendRaw(ReadOnlySpan<byte> bytes, ReadOnlySpan<SafeFd> fds = default) => SendRaw(bytes, default, fds);
+
+    /// <summary>Sends <paramref name="head"/> and then <paramref name="body"/> as one message, in one sendmsg.</summary>
+    private void SendRaw(ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, ReadOnlySpan<SafeFd> fds = default)
     {
         try
         {
             lock (_sendLock)
             {
-                _socket.Send(bytes, fds);
+                _socket.Send(head, body, fds);
             }
         }
         catch (ErrnoException e)
@@ -104,11 +131,7 @@ public sealed class MessageChannel : IDisposable
             {
                 return null;
             }
-            byte[] payload = header.PayloadSize == 0 ? [] : new byte[header.PayloadSize];
-            ReceivePayload(payload, deadline);
-            var message = new ReceivedMessage(header, payload, fds);
-            fds = [];
-            return message;
+            return ReceiveRest(header, fds, deadline);
         }
         finally
         {
@@ -163,6 +186,52 @@ public sealed class MessageChannel : IDisposable
 
     /// <summary>The second half of <see cref="Receive"/>: the payload of the header just read.</summary>
     internal void ReceivePayload(Span<byte> payload, long deadline) => ReadExactly(payload, "payload", deadline);
+
+    /// <summary>The second half of <see cref="Receive"/> as a whole message: the payload in an
+    /// array of its own (the header was checked against <see cref="MaxPayload"/>) and the
+    /// descriptors moved out of <paramref name="fds"/>, which is left empty.</summary>
+    /// <param name="header">The header just read.</param>
+    /// <param name="fds">The descriptors that came with it.</param>
+    /// <param name="deadline">From <see cref="ReceiveHeader"/>.</param>
+    /// <param name="pooled">Read the payload into a pooled array instead, which the message gives
+    /// back on Dispose (large DMA replies, which would otherwise be a large-object allocation each).</param>
+    internal ReceivedMessage ReceiveRest(MessageHeader header, List<SafeFd> fds, long deadline, bool pooled = false)
+    {
+        if (pooled && header.PayloadSize > 0)
+        {
+            byte[] rented = ArrayPool<byte>.Shared.Rent(header.PayloadSize);
+            try
+            {
+                ReceivePayload(rented.AsSpan(0, header.PayloadSize), deadline);
+            }
+            catch
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+                throw;
+            }
+            var pooledMessage = ReceivedMessage.Pooled(header, rented, header.PayloadSize, [.. fds]);
+            fds.Clear();
+            return pooledMessage;
+        }
+        byte[] payload = header.PayloadSize == 0 ? [] : new byte[header.PayloadSize];
+        ReceivePayload(payload, deadline);
+        var message = new ReceivedMessage(header, payload, [.. fds]);
+        fds.Clear();
+        return message;
+    }
+
+    /// <summary>Reads and drops <paramref name="count"/> payload bytes, so a message refused
+    /// part way through its payload still leaves the stream at the next message.</summary>
+    internal void SkipPayload(int count, long deadline)
+    {
+        Span<byte> sink = stackalloc byte[4096];
+        while (count > 0)
+        {
+            int chunk = Math.Min(count, sink.Length);
+            ReadExactly(sink[..chunk], "payload", deadline);
+            count -= chunk;
+        }
+    }
 
     /// <summary>Wakes a thread blocked in <see cref="Receive"/> (it sees end of stream).</summary>
     public void Shutdown() => _socket.Shutdown();

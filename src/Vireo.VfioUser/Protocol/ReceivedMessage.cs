@@ -1,3 +1,4 @@
+using System.Buffers;
 using Vireo.Sys;
 
 namespace Vireo.VfioUser;
@@ -8,22 +9,43 @@ namespace Vireo.VfioUser;
 public sealed class ReceivedMessage : IDisposable
 {
     private readonly List<SafeFd> _fds;
+    private readonly int _length;
+    private byte[]? _payload;
+    // A payload in a pooled array (a device thread's DMA reply), given back on Dispose.
+    private byte[]? _rented;
 
     internal ReceivedMessage(MessageHeader header, byte[] payload, List<SafeFd> fds)
     {
         Header = header;
-        Payload = payload;
+        _payload = payload;
+        _length = payload.Length;
+        _fds = fds;
+    }
+
+    private ReceivedMessage(MessageHeader header, byte[] rented, int length, List<SafeFd> fds)
+    {
+        Header = header;
+        _rented = rented;
+        _length = length;
         _fds = fds;
     }
 
     /// <summary>The message's header.</summary>
     public MessageHeader Header { get; }
 
-    /// <summary>The bytes after the header.</summary>
-    public byte[] Payload { get; }
+    /// <summary>The bytes after the header (for a pooled message, a copy made on first use).</summary>
+    /// <exception cref="ObjectDisposedException">A pooled message was disposed before its payload was copied.</exception>
+    public byte[] Payload => _payload ??= Body.ToArray();
+
+    /// <summary>The bytes after the header, without a copy; valid until Dispose.</summary>
+    internal ReadOnlySpan<byte> Body => _payload ?? (Volatile.Read(ref _rented) ?? throw new ObjectDisposedException(nameof(ReceivedMessage))).AsSpan(0, _length);
 
     /// <summary>How many descriptors came with the message (taken ones included).</summary>
     public int FdCount => _fds.Count;
+
+    /// <summary>A message whose payload lies in <paramref name="rented"/> (from
+    /// <see cref="ArrayPool{T}.Shared"/>, owned by the message from now on).</summary>
+    internal static ReceivedMessage Pooled(MessageHeader header, byte[] rented, int length, List<SafeFd> fds) => new(header, rented, length, fds);
 
     /// <summary>Transfers ownership of descriptor <paramref name="index"/> to the caller.</summary>
     public SafeFd TakeFd(int index)
@@ -41,5 +63,9 @@ public sealed class ReceivedMessage : IDisposable
             fd.Dispose();
         }
         _fds.Clear();
+        if (Interlocked.Exchange(ref _rented, null) is byte[] rented)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 }

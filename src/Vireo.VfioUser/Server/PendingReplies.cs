@@ -51,6 +51,15 @@ internal sealed class PendingReplies
         }
     }
 
+    /// <summary>Whether a registered request waits for reply <paramref name="id"/>.</summary>
+    public bool IsWaiting(ushort id)
+    {
+        lock (_lock)
+        {
+            return _waiting.ContainsKey(id);
+        }
+    }
+
     public void Forget(PendingReply reply)
     {
         lock (_lock)

@@ -175,6 +175,8 @@ public sealed partial class VfioUserServer : IVfioUserBackendContext
             lock (_lock)
             {
                 _channel = null;
+                // Shut down first: a device thread waiting on the twin for a reply wakes now.
+                _twin?.Shutdown();
                 _twin?.Dispose();
                 _twin = null;
                 DropClientResources();
@@ -204,7 +206,7 @@ public sealed partial class VfioUserServer : IVfioUserBackendContext
             }
             if (watched.Callbacks.Length == 0)
             {
-                return channel.Receive();
+                return ReceiveMessage(channel);
             }
             Poller.WaitAny(watched.Fds, watched.Ready, Timeout.InfiniteTimeSpan);
             for (int i = 0; i < watched.Callbacks.Length; i++)
@@ -219,10 +221,37 @@ public sealed partial class VfioUserServer : IVfioUserBackendContext
             }
             if (watched.Ready[0])
             {
-                return channel.Receive();
+                return ReceiveMessage(channel);
             }
         }
     }
+
+    /// <summary>One message, as <see cref="MessageChannel.Receive"/> reads it, except that a
+    /// reply a device thread waits for is read into a pooled buffer: a DMA_READ reply carries up
+    /// to max_data_xfer_size bytes, which the thread copies out before the buffer goes back.</summary>
+    private ReceivedMessage? ReceiveMessage(MessageChannel channel)
+    {
+        List<SafeFd> fds = _serveFds;
+        try
+        {
+            if (!channel.ReceiveHeader(fds, out MessageHeader header, out long deadline))
+            {
+                return null;
+            }
+            return channel.ReceiveRest(header, fds, deadline, pooled: header.IsReply && _pendingReplies.IsWaiting(header.MessageId));
+        }
+        finally
+        {
+            foreach (SafeFd fd in fds)
+            {
+                fd.Dispose();
+            }
+            fds.Clear();
+        }
+    }
+
+    // Only the serving thread receives on the main channel outside a DMA wait, so one list serves.
+    private readonly List<SafeFd> _serveFds = [];
 
     private Watched? _watched;
 
