@@ -1,4 +1,6 @@
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+using Vireo.Memory;
 
 namespace Vireo.Loader;
 
@@ -21,16 +23,63 @@ public sealed class BzImage
     private const ushort XlfKernel64 = 1 << 0;
     private const int SectorSize = 512;
 
+    // The setup sectors are at most 255 + 1 sectors; this much of the file holds all of them.
+    private const int MaxSetupBytes = 256 * SectorSize;
+
+    private readonly ReadOnlyMemory<byte> _kernel;
+    private readonly string? _path;
+    private readonly long _kernelOffset;
+
     private BzImage(SetupHeader header, ReadOnlyMemory<byte> kernel)
     {
         Header = header;
-        ProtectedModeKernel = kernel;
+        _kernel = kernel;
+        ProtectedModeKernelLength = kernel.Length;
+    }
+
+    private BzImage(SetupHeader header, string path, long kernelOffset, long kernelLength)
+    {
+        Header = header;
+        _path = path;
+        _kernelOffset = kernelOffset;
+        ProtectedModeKernelLength = kernelLength;
     }
 
     internal SetupHeader Header { get; }
 
-    /// <summary>The part of the file loaded at 1 MiB.</summary>
-    public ReadOnlyMemory<byte> ProtectedModeKernel { get; }
+    /// <summary>Bytes of the part of the file loaded at 1 MiB.</summary>
+    public long ProtectedModeKernelLength { get; }
+
+    /// <summary>The part of the file loaded at 1 MiB. An image from <see cref="Load"/> keeps only
+    /// its header in memory, so this reads the file each time (tests and tools; the loader writes
+    /// the kernel straight from the file into guest RAM instead).</summary>
+    public ReadOnlyMemory<byte> ProtectedModeKernel
+    {
+        get
+        {
+            if (_path is null)
+            {
+                return _kernel;
+            }
+            byte[] bytes = new byte[ProtectedModeKernelLength];
+            using SafeFileHandle file = OpenKernel(_path);
+            ReadExactly(file, bytes, _kernelOffset, _path);
+            return bytes;
+        }
+    }
+
+    /// <summary>Writes the protected-mode kernel to <paramref name="memory"/> at
+    /// <paramref name="address"/>, from the file when the image came from one.</summary>
+    internal void WriteProtectedModeKernel(GuestMemory memory, GuestAddress address)
+    {
+        if (_path is null)
+        {
+            memory.Write(address, _kernel.Span);
+            return;
+        }
+        using SafeFileHandle file = OpenKernel(_path);
+        ReadExactly(file, memory.GetSpan(address, checked((int)ProtectedModeKernelLength)), _kernelOffset, _path);
+    }
 
     /// <summary>
     /// The boot protocol version from the setup header, as <c>major.minor</c> (e.g. <c>2.15</c>).
@@ -45,18 +94,58 @@ public sealed class BzImage
     /// cref="KernelImageException"/> with a one-line reason when it cannot be read or is not a
     /// usable bzImage.
     /// </summary>
+    /// <remarks>Only the setup sectors are read and kept; the protected-mode kernel (megabytes,
+    /// read again at every guest reboot) goes from the file straight into guest RAM.</remarks>
     public static BzImage Load(string path)
     {
-        byte[] bytes;
+        using SafeFileHandle file = OpenKernel(path);
+        long length;
+        byte[] head;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            length = RandomAccess.GetLength(file);
+            head = new byte[(int)Math.Min(length, MaxSetupBytes)];
+            ReadExactly(file, head, 0, path);
+        }
+        catch (IOException e)
+        {
+            throw new KernelImageException($"cannot read kernel {path}: {e.Message}");
+        }
+        (SetupHeader header, int kernelOffset) = ParseHeader(head, length, path);
+        return new BzImage(header, path, kernelOffset, length - kernelOffset);
+    }
+
+    private static SafeFileHandle OpenKernel(string path)
+    {
+        try
+        {
+            return File.OpenHandle(path, FileMode.Open, FileAccess.Read);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new KernelImageException($"cannot read kernel {path}: {e.Message}");
         }
-        return Parse(bytes, path);
+    }
+
+    private static void ReadExactly(SafeFileHandle file, Span<byte> destination, long offset, string path)
+    {
+        int done = 0;
+        try
+        {
+            while (done < destination.Length)
+            {
+                int n = RandomAccess.Read(file, destination[done..], offset + done);
+                if (n == 0)
+                {
+                    throw new KernelImageException($"kernel {path} shrank while it was read ({offset + done} bytes)");
+                }
+                done += n;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new KernelImageException($"cannot read kernel {path}: {e.Message}");
+        }
     }
 
     /// <summary>
@@ -66,11 +155,18 @@ public sealed class BzImage
     /// </summary>
     public static BzImage Parse(ReadOnlyMemory<byte> file, string name = "kernel")
     {
-        ReadOnlySpan<byte> bytes = file.Span;
+        (SetupHeader header, int kernelOffset) = ParseHeader(file.Span, file.Length, name);
+        return new BzImage(header, file[kernelOffset..]);
+    }
+
+    /// <summary>Checks the image from its first bytes (<paramref name="bytes"/>, at least the
+    /// setup sectors when the file has them) and its whole length.</summary>
+    private static (SetupHeader Header, int KernelOffset) ParseHeader(ReadOnlySpan<byte> bytes, long fileLength, string name)
+    {
         int headerEnd = SetupHeaderOffset + Marshal.SizeOf<SetupHeader>();
         if (bytes.Length < headerEnd)
         {
-            throw new KernelImageException($"{name} is {bytes.Length} bytes: too short to hold a bzImage boot sector and setup header ({headerEnd} bytes); the file is truncated or not a kernel");
+            throw new KernelImageException($"{name} is {fileLength} bytes: too short to hold a bzImage boot sector and setup header ({headerEnd} bytes); the file is truncated or not a kernel");
         }
         SetupHeader header = MemoryMarshal.Read<SetupHeader>(bytes[SetupHeaderOffset..]);
         if (header.Header != HeaderMagic)
@@ -101,11 +197,11 @@ public sealed class BzImage
         int kernelOffset = (setupSectors + 1) * SectorSize;
         // syssize counts 16-byte paragraphs of the protected-mode kernel.
         long expectedKernel = (long)header.Syssize * 16;
-        if (bytes.Length <= kernelOffset || bytes.Length - kernelOffset < expectedKernel)
+        if (fileLength <= kernelOffset || fileLength - kernelOffset < expectedKernel)
         {
             throw new KernelImageException(
-                $"{name} is truncated: its header describes {kernelOffset + expectedKernel} bytes but the file has {bytes.Length}");
+                $"{name} is truncated: its header describes {kernelOffset + expectedKernel} bytes but the file has {fileLength}");
         }
-        return new BzImage(header, file[kernelOffset..]);
+        return (header, kernelOffset);
     }
 }

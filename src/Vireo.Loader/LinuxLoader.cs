@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using Microsoft.Win32.SafeHandles;
 using Vireo.Memory;
 
 namespace Vireo.Loader;
@@ -37,6 +38,63 @@ public static class LinuxLoader
     /// <see cref="ArgumentException"/> for more e820 entries than boot_params holds.
     /// </summary>
     public static LinuxBootInfo Load(GuestMemory memory, BzImage kernel, string cmdline, ReadOnlyMemory<byte> initramfs, IReadOnlyList<E820Entry> e820, GuestAddress? rsdp = null)
+        => Load(memory, kernel, cmdline, (ulong)initramfs.Length, (m, at) => m.Write(at, initramfs.Span), e820, rsdp);
+
+    /// <summary>
+    /// As <see cref="Load(GuestMemory, BzImage, string, ReadOnlyMemory{byte}, IReadOnlyList{E820Entry}, GuestAddress?)"/>,
+    /// with the initramfs read from <paramref name="initramfsPath"/> straight into guest RAM: no
+    /// copy of it stays in the VMM's heap (an initramfs is tens of MiB, read again at every
+    /// guest reboot). Throws <see cref="KernelImageException"/> when the file cannot be read or
+    /// changes size while it is read.
+    /// </summary>
+    public static LinuxBootInfo Load(GuestMemory memory, BzImage kernel, string cmdline, string? initramfsPath, IReadOnlyList<E820Entry> e820, GuestAddress? rsdp = null)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        if (initramfsPath is null)
+        {
+            return Load(memory, kernel, cmdline, 0, (_, _) => { }, e820, rsdp);
+        }
+        SafeFileHandle file;
+        long length;
+        try
+        {
+            file = File.OpenHandle(initramfsPath, FileMode.Open, FileAccess.Read);
+            length = RandomAccess.GetLength(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new KernelImageException($"cannot read initramfs {initramfsPath}: {e.Message}");
+        }
+        using (file)
+        {
+            return Load(memory, kernel, cmdline, (ulong)length, (m, at) => ReadInto(m, at, file, length, initramfsPath), e820, rsdp);
+        }
+    }
+
+    private static void ReadInto(GuestMemory memory, GuestAddress at, SafeFileHandle file, long length, string path)
+    {
+        const int Chunk = 16 << 20;
+        long done = 0;
+        try
+        {
+            while (done < length)
+            {
+                Span<byte> target = memory.GetSpan(at.Add((ulong)done), (int)Math.Min(Chunk, length - done));
+                int n = RandomAccess.Read(file, target, done);
+                if (n == 0)
+                {
+                    throw new KernelImageException($"initramfs {path} shrank to {done} bytes while it was read (it had {length})");
+                }
+                done += n;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new KernelImageException($"cannot read initramfs {path}: {e.Message}");
+        }
+    }
+
+    private static LinuxBootInfo Load(GuestMemory memory, BzImage kernel, string cmdline, ulong initramfsLength, Action<GuestMemory, GuestAddress> writeInitramfs, IReadOnlyList<E820Entry> e820, GuestAddress? rsdp)
     {
         SetupHeader image = kernel.Header;
         byte[] cmdlineBytes = Encoding.ASCII.GetBytes(cmdline + "\0");
@@ -50,12 +108,12 @@ public static class LinuxLoader
             throw new ArgumentException($"{e820.Count} e820 entries; boot_params holds {BootParams.E820MaxEntries}", nameof(e820));
         }
 
-        ulong kernelEnd = KernelAddress.Value + Math.Max(image.InitSize, (uint)kernel.ProtectedModeKernel.Length);
+        ulong kernelEnd = KernelAddress.Value + Math.Max(image.InitSize, (ulong)kernel.ProtectedModeKernelLength);
         if (!memory.IsRange(KernelAddress, kernelEnd - KernelAddress.Value))
         {
             throw new KernelImageException($"the kernel needs 0x{kernelEnd:x} bytes of RAM from 1 MiB to decompress; give the guest more memory");
         }
-        memory.Write(KernelAddress, kernel.ProtectedModeKernel.Span);
+        kernel.WriteProtectedModeKernel(memory, KernelAddress);
         memory.Write(CmdlineAddress, cmdlineBytes);
 
         BootParams bootParams = default;
@@ -70,20 +128,20 @@ public static class LinuxLoader
         bootParams.E820Entries = (byte)e820.Count;
 
         GuestAddress? initramfsAddress = null;
-        if (!initramfs.IsEmpty)
+        if (initramfsLength > 0)
         {
-            GuestAddress at = PlaceInitramfs(memory, image, kernelEnd, (ulong)initramfs.Length);
-            memory.Write(at, initramfs.Span);
+            GuestAddress at = PlaceInitramfs(memory, image, kernelEnd, initramfsLength);
+            writeInitramfs(memory, at);
             bootParams.Hdr.RamdiskImage = (uint)at.Value;
-            bootParams.Hdr.RamdiskSize = (uint)initramfs.Length;
+            bootParams.Hdr.RamdiskSize = (uint)initramfsLength;
             bootParams.ExtRamdiskImage = (uint)(at.Value >> 32);
-            bootParams.ExtRamdiskSize = (uint)((ulong)initramfs.Length >> 32);
+            bootParams.ExtRamdiskSize = (uint)(initramfsLength >> 32);
             initramfsAddress = at;
         }
 
         Span<byte> raw = MemoryMarshal.AsBytes(new Span<BootParams>(ref bootParams));
         memory.Write(BootParamsAddress, raw);
-        return new LinuxBootInfo(KernelAddress.Add(Entry64Offset), BootParamsAddress, KernelAddress, CmdlineAddress, initramfsAddress, (ulong)initramfs.Length);
+        return new LinuxBootInfo(KernelAddress.Add(Entry64Offset), BootParamsAddress, KernelAddress, CmdlineAddress, initramfsAddress, initramfsLength);
     }
 
     /// <summary>The highest page-aligned spot that ends at or below initrd_addr_max and inside

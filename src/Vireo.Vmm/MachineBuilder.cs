@@ -46,7 +46,11 @@ public static class MachineBuilder
         ArgumentNullException.ThrowIfNull(kvm);
         ArgumentNullException.ThrowIfNull(config);
         BzImage kernel = BzImage.Load(config.KernelPath);
-        byte[] initramfs = config.InitramfsPath is null ? [] : ReadInitramfs(config.InitramfsPath);
+        if (config.InitramfsPath is not null && !File.Exists(config.InitramfsPath))
+        {
+            // Before any VM exists; the loader reads it into guest RAM once the RAM is there.
+            throw new KernelImageException($"cannot read initramfs {config.InitramfsPath}: no such file");
+        }
 
         Machine machine = CreateMachine(kvm, new MachineConfig
         {
@@ -75,7 +79,7 @@ public static class MachineBuilder
 
             // The DSDT is what the devices describe of themselves.
             PlacedAcpiTables acpi = new AcpiPlatform(config.Cpus, DeviceAml(pm, lps, pci), mcfg: new Mcfg(pci.McfgAllocation)).WriteTo(machine.Memory);
-            LoadKernel(kvm, machine, kernel, config, initramfs, acpi, pci.Layout);
+            LoadKernel(kvm, machine, kernel, config, acpi, pci.Layout);
             return new BuiltMachine(machine, resources, pm, lps, pci, suspendables, owned, console, input, panic, bound);
         }
         catch
@@ -343,14 +347,14 @@ public static class MachineBuilder
         return slots.OnMemoryBarPlaced;
     }
 
-    private static void LoadKernel(KvmSystem kvm, Machine machine, BzImage kernel, LinuxVmConfig config, byte[] initramfs, PlacedAcpiTables acpi, PciRootBusLayout pci)
+    private static void LoadKernel(KvmSystem kvm, Machine machine, BzImage kernel, LinuxVmConfig config, PlacedAcpiTables acpi, PciRootBusLayout pci)
     {
         GuestMemory memory = machine.Memory;
         // Linux uses ECAM early only where the e820 map reserves it (arch/x86/pci/mmconfig-shared.c
         // pci_mmcfg_reserved: before ACPI's motherboard resources are parsed, the E820 check).
         IReadOnlyList<E820Entry> e820 = E820Map.For(memory,
             [new E820Entry { Address = pci.EcamBase.Value, Size = PciRootBus.EcamSize, Type = E820Type.Reserved }]);
-        LinuxBootInfo boot = LinuxLoader.Load(memory, kernel, config.Cmdline, initramfs, e820, acpi.RsdpAddress);
+        LinuxBootInfo boot = LinuxLoader.Load(memory, kernel, config.Cmdline, config.InitramfsPath, e820, acpi.RsdpAddress);
         // For kernels built with MP-table parsing and booted with acpi=off.
         MpTable.Write(memory, config.Cpus);
         LongModeSetup.WriteTables(memory, gibibytes: 4);
@@ -366,17 +370,5 @@ public static class MachineBuilder
         // Only the boot processor is set up; the others wait in KVM for INIT/SIPI from it.
         // The 64-bit boot protocol: RSI holds boot_params; the kernel sets up its own stack.
         LongModeSetup.StartAt(machine.Vcpus[0].Vcpu, boot.EntryPoint, stack: 0, rsi: boot.BootParamsAddress.Value);
-    }
-
-    private static byte[] ReadInitramfs(string path)
-    {
-        try
-        {
-            return File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new KernelImageException($"cannot read initramfs {path}: {e.Message}");
-        }
     }
 }

@@ -72,4 +72,54 @@ public sealed class BzImageTests
         var e = Assert.Throws<KernelImageException>(() => BzImage.Load("/nonexistent/vmlinuz"));
         Assert.Contains("/nonexistent/vmlinuz", e.Message);
     }
+
+    [Fact]
+    public void AnImageLoadedFromAFileIsTheParsedImageAndLoadsTheSameBytes()
+    {
+        byte[] bytes = FakeBzImage.Build();
+        string path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllBytes(path, bytes);
+
+            BzImage fromFile = BzImage.Load(path);
+            BzImage parsed = BzImage.Parse(bytes);
+
+            Assert.Equal(parsed.ProtocolVersion, fromFile.ProtocolVersion);
+            Assert.Equal(parsed.ProtectedModeKernelLength, fromFile.ProtectedModeKernelLength);
+            Assert.Equal(parsed.ProtectedModeKernel.ToArray(), fromFile.ProtectedModeKernel.ToArray());
+            using Vireo.Memory.GuestMemory a = Vireo.Memory.GuestMemory.Create((new Vireo.Memory.GuestAddress(0), 64UL << 20));
+            using Vireo.Memory.GuestMemory b = Vireo.Memory.GuestMemory.Create((new Vireo.Memory.GuestAddress(0), 64UL << 20));
+            LinuxLoader.Load(a, fromFile, "", ReadOnlyMemory<byte>.Empty, E820Map.For(a));
+            LinuxLoader.Load(b, parsed, "", ReadOnlyMemory<byte>.Empty, E820Map.For(b));
+            byte[] x = new byte[parsed.ProtectedModeKernelLength];
+            byte[] y = new byte[parsed.ProtectedModeKernelLength];
+            a.Read(LinuxLoader.KernelAddress, x);
+            b.Read(LinuxLoader.KernelAddress, y);
+            Assert.Equal(y, x);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void AFileCutShortOfWhatItsHeaderDescribesIsRefusedAtLoad()
+    {
+        byte[] bytes = FakeBzImage.Build();
+        string path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllBytes(path, bytes[..(bytes.Length - 100)]);
+
+            var e = Assert.Throws<KernelImageException>(() => BzImage.Load(path));
+
+            Assert.Contains("truncated", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

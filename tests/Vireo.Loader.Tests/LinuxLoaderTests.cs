@@ -33,12 +33,60 @@ public sealed class LinuxLoaderTests
     }
 
     [Fact]
+    public void AnInitramfsFileIsReadStraightIntoGuestRamWhereTheBytesVersionPutsIt()
+    {
+        using GuestMemory memory = GuestMemory.Create((new GuestAddress(0), 64 * MiB));
+        using GuestMemory reference = GuestMemory.Create((new GuestAddress(0), 64 * MiB));
+        BzImage kernel = BzImage.Parse(FakeBzImage.Build());
+        byte[] initramfs = Enumerable.Range(0, 3 * (int)MiB + 123).Select(i => (byte)(i * 7)).ToArray();
+        string path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllBytes(path, initramfs);
+
+            LinuxBootInfo info = LinuxLoader.Load(memory, kernel, "console=ttyS0", path, E820Map.For(memory));
+            LinuxBootInfo expected = LinuxLoader.Load(reference, kernel, "console=ttyS0", initramfs, E820Map.For(reference));
+
+            Assert.Equal(expected, info);
+            Assert.Equal(initramfs, Read(memory, info.InitramfsAddress!.Value, initramfs.Length));
+            Assert.Equal(reference.Read<BootParams>(expected.BootParamsAddress).Hdr.RamdiskSize, memory.Read<BootParams>(info.BootParamsAddress).Hdr.RamdiskSize);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void AMissingInitramfsFileIsAOneLineLoaderError()
+    {
+        using GuestMemory memory = GuestMemory.Create((new GuestAddress(0), 64 * MiB));
+        BzImage kernel = BzImage.Parse(FakeBzImage.Build());
+
+        var e = Assert.Throws<KernelImageException>(() => LinuxLoader.Load(memory, kernel, "", "/nonexistent/initrd.img", E820Map.For(memory)));
+
+        Assert.StartsWith("cannot read initramfs /nonexistent/initrd.img", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NoInitramfsPathLoadsNone()
+    {
+        using GuestMemory memory = GuestMemory.Create((new GuestAddress(0), 64 * MiB));
+        BzImage kernel = BzImage.Parse(FakeBzImage.Build());
+
+        LinuxBootInfo info = LinuxLoader.Load(memory, kernel, "", (string?)null, E820Map.For(memory));
+
+        Assert.Null(info.InitramfsAddress);
+        Assert.Equal(0u, memory.Read<BootParams>(info.BootParamsAddress).Hdr.RamdiskSize);
+    }
+
+    [Fact]
     public void TheE820MapHasLowRamTheBiosHoleAndRamFromOneMiB()
     {
         using GuestMemory memory = GuestMemory.Create((new GuestAddress(0), 64 * MiB), (new GuestAddress(4UL << 30), 16 * MiB));
         BzImage kernel = BzImage.Parse(FakeBzImage.Build());
 
-        LinuxBootInfo info = LinuxLoader.Load(memory, kernel, "", default, E820Map.For(memory));
+        LinuxBootInfo info = LinuxLoader.Load(memory, kernel, "", ReadOnlyMemory<byte>.Empty, E820Map.For(memory));
 
         BootParams bp = memory.Read<BootParams>(info.BootParamsAddress);
         Assert.Equal(4, bp.E820Entries);
@@ -93,7 +141,7 @@ public sealed class LinuxLoaderTests
         using GuestMemory memory = GuestMemory.Create((new GuestAddress(0), 8 * MiB));
         BzImage kernel = BzImage.Parse(FakeBzImage.Build(cmdlineSize: 16));
 
-        var e = Assert.Throws<KernelImageException>(() => LinuxLoader.Load(memory, kernel, new string('x', 17), default, E820Map.For(memory)));
+        var e = Assert.Throws<KernelImageException>(() => LinuxLoader.Load(memory, kernel, new string('x', 17), ReadOnlyMemory<byte>.Empty, E820Map.For(memory)));
         Assert.Contains("at most 16", e.Message);
     }
 
