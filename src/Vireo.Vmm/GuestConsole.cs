@@ -99,7 +99,12 @@ public sealed class GuestConsole : IDisposable
         else if (_output is not null and not FileStream)
         {
             bool interactive = Vireo.Sys.RawTerminal.IsTerminal(0);
-            _reader = new Thread(() => Pump(Console.OpenStandardInput(), interactive)) { Name = "console-stdin", IsBackground = true };
+            _reader = new Thread(() =>
+            {
+                // The runtime dups fd 0 for this stream: closed at end of input, not left to a finalizer.
+                using Stream stdin = Console.OpenStandardInput();
+                Pump(stdin, interactive);
+            }) { Name = "console-stdin", IsBackground = true };
         }
         _reader?.Start();
     }

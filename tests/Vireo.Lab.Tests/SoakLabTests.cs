@@ -36,7 +36,7 @@ public sealed partial class SoakLabTests(L1Fixture lab, ITestOutputHelper output
             "n=0; end=$(( $(date +%s) + " + (boots * 40 + 60).ToString(CultureInfo.InvariantCulture) + " ))",
             $"while [ $n -lt {boots} ] && kill -0 $pid 2>/dev/null && [ $(date +%s) -lt $end ]; do",
             "  c=$(grep -c 'starting it again' /tmp/soak)",
-            "  if [ $c -gt $n ]; then n=$c; sleep 2; echo \"soak: boot=$n fds=$(ls /proc/$pid/fd | wc -l) threads=$(ls /proc/$pid/task | wc -l) rss_kib=$(awk '/^Size:/ { size = $2 } /^Rss:/ && (size < 262144 || size > 266240) { own += $2 } END { print own }' /proc/$pid/smaps)\"; fi",
+            "  if [ $c -gt $n ]; then n=$c; sleep 2; echo \"soak: boot=$n fds=$(ls /proc/$pid/fd | wc -l) threads=$(ls /proc/$pid/task | wc -l) rss_kib=$(awk '/^Size:/ { size = $2 } /^Rss:/ && (size < 262144 || size > 266240) { own += $2 } END { print own }' /proc/$pid/smaps) ram_maps=$(awk '/^Size:/ && $2 >= 262144 && $2 <= 266240 { n++ } END { print n + 0 }' /proc/$pid/smaps)\"; fi",
             "  sleep 0.2",
             "done",
             "kill -TERM $pid 2>/dev/null; sleep 0.5; kill -TERM $pid 2>/dev/null; wait $pid",
@@ -47,19 +47,22 @@ public sealed partial class SoakLabTests(L1Fixture lab, ITestOutputHelper output
         output.WriteLine(result.Output);
 
         var samples = SampleLine().Matches(result.Output)
-            .Select(m => (Boot: Int(m, 1), Fds: Int(m, 2), Threads: Int(m, 3), RssKib: Int(m, 4)))
+            .Select(m => (Boot: Int(m, 1), Fds: Int(m, 2), Threads: Int(m, 3), RssKib: Int(m, 4), RamMaps: Int(m, 5)))
             .ToList();
         Assert.True(samples.Count >= boots, $"{samples.Count} of {boots} boots sampled");
         // The first boot after a restart is the baseline: the first machine's build warms the
         // runtime (code pages, GC heap) once.
         var steady = samples.Skip(1).ToList();
-        Assert.All(steady, s => Assert.Equal(steady[0].Fds, s.Fds));
+        // Every boot's machine is gone before the next: one guest RAM mapping, and no more
+        // descriptors than at the second boot (the first sample is before the runtime settles).
+        Assert.All(samples, s => Assert.Equal(1, s.RamMaps));
+        Assert.All(steady, s => Assert.True(s.Fds <= steady[0].Fds, $"{s.Fds} descriptors at boot {s.Boot}, {steady[0].Fds} at boot {steady[0].Boot}"));
         // Thread-pool workers come and retire on their own clock, so threads may move by a few;
         // one leaked per boot would not stay inside this.
         Assert.True(steady.Max(s => s.Threads) - steady.Min(s => s.Threads) <= 3, $"threads ranged over {string.Join(' ', steady.Select(s => s.Threads))}");
         int growth = steady[^1].RssKib - steady[0].RssKib;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"soak figures: {samples.Count} restarts; fds {steady[0].Fds} throughout, threads {steady.Min(s => s.Threads)}-{steady.Max(s => s.Threads)}; own RSS {steady[0].RssKib} KiB at the second restart, {steady[^1].RssKib} KiB at the last ({growth:+#;-#;0} KiB), min {steady.Min(s => s.RssKib)}, max {steady.Max(s => s.RssKib)}"));
+            $"soak figures: {samples.Count} restarts; fds {steady.Min(s => s.Fds)}-{steady.Max(s => s.Fds)}, threads {steady.Min(s => s.Threads)}-{steady.Max(s => s.Threads)}; own RSS {steady[0].RssKib} KiB at the second restart, {steady[^1].RssKib} KiB at the last ({growth:+#;-#;0} KiB), min {steady.Min(s => s.RssKib)}, max {steady.Max(s => s.RssKib)}"));
         // Vireo's own RSS: every mapping but guest RAM (the one 256-260 MiB mapping). The GC
         // heap moves by a few MiB between samples; a leak per boot would climb past this.
         Assert.True(growth < 8 * 1024, $"own RSS grew by {growth} KiB over {steady.Count} boots");
@@ -67,6 +70,6 @@ public sealed partial class SoakLabTests(L1Fixture lab, ITestOutputHelper output
 
     private static int Int(Match m, int group) => int.Parse(m.Groups[group].Value, CultureInfo.InvariantCulture);
 
-    [GeneratedRegex(@"soak: boot=(\d+) fds=(\d+) threads=(\d+) rss_kib=(\d+)")]
+    [GeneratedRegex(@"soak: boot=(\d+) fds=(\d+) threads=(\d+) rss_kib=(\d+) ram_maps=(\d+)")]
     private static partial Regex SampleLine();
 }
