@@ -112,10 +112,24 @@ public sealed class L1MachineTests : IDisposable
     public async Task A_wedged_l1_gets_a_serial_newline_then_an_nmi_and_the_command_finishes_when_it_recovers()
     {
         string qmp = _temp.Combine("l1.qmp");
-        using var server = new FakeQmpServer(qmp) { Lapic = nmis => nmis == 0 ? FakeQmpServer.WedgedLapic : FakeQmpServer.HealthyLapic };
-        // Ready; the command answers only after 2 s, by which time the watchdog has looked.
+        string nmied = _temp.Combine("nmi");
+        using var server = new FakeQmpServer(qmp)
+        {
+            Lapic = nmis =>
+            {
+                if (nmis == 0)
+                {
+                    return FakeQmpServer.WedgedLapic;
+                }
+                File.WriteAllText(nmied, "");
+                return FakeQmpServer.HealthyLapic;
+            },
+        };
+        // Ready; the command stays "wedged" until the watchdog's NMI has come (however loaded
+        // the host, no fixed delay), then answers a second later, after the watchdog's next look.
         L1BootOptions options = WithQmp(FakeQemu(
-            "echo '@@VIREO-LAB@@ ready 1.0'; while read -r verb arg rest; do [ \"$verb\" = r ] && { echo \"@@VIREO-LAB@@ begin $arg\"; sleep 2; echo done; echo \"@@VIREO-LAB@@ end $arg 0\"; }; done"), qmp);
+            "echo '@@VIREO-LAB@@ ready 1.0'; while read -r verb arg rest; do [ \"$verb\" = r ] && { echo \"@@VIREO-LAB@@ begin $arg\"; " +
+            $"i=0; while [ ! -e {nmied} ] && [ $i -lt 400 ]; do sleep 0.1; i=$((i+1)); done; sleep 1; echo done; echo \"@@VIREO-LAB@@ end $arg 0\"; }}; done"), qmp);
         await using L1Machine machine = await L1Machine.BootAsync(options);
 
         LabCommandResult result = await machine.RunAsync("true");

@@ -57,7 +57,7 @@ public sealed partial class S2IdleLabTests
         string script = $$"""
             {{ModuleFreeProbe}}
             for i in 1 2; do
-                echo freeze > /sys/power/state; s=$?; sleep 0.3; [ $s = 0 ] && echo "{{Resumed}} cycle=$i status=ok" || echo "{{Resumed}} cycle=$i status=failed"
+                echo freeze > /sys/power/state; s=$?; sleep 0.3; [ $s = 0 ] && echo "{{Resumed}} cycle=$i status=ok" || echo "{{Resumed}} cycle=$i status=failed"; sleep 0.3
             done
             {{SciAfter}}
             poweroff -f
@@ -95,7 +95,7 @@ public sealed partial class S2IdleLabTests
         string script = $$"""
             {{ModuleFreeProbe}}
             for i in 1 2; do
-                echo freeze > /sys/power/state; s=$?; sleep 0.3; [ $s = 0 ] && echo "{{Resumed}} cycle=$i status=ok" || echo "{{Resumed}} cycle=$i status=failed"
+                echo freeze > /sys/power/state; s=$?; sleep 0.3; [ $s = 0 ] && echo "{{Resumed}} cycle=$i status=ok" || echo "{{Resumed}} cycle=$i status=failed"; sleep 0.3
             done
             {{SciAfter}}
             poweroff -f

@@ -15,7 +15,10 @@ public sealed partial class S2IdleLabTests(L1Fixture lab, ITestOutputHelper outp
 {
     // The guest prints this once its write to /sys/power/state returns, after a 0.3 s pause:
     // with two vCPUs the kernel's last resume line ("PM: suspend exit") may still be on its way
-    // to the console from the other CPU, and would otherwise land inside the marker.
+    // to the console from the other CPU, and would otherwise land inside the marker. Loops pause
+    // 0.3 s after it too: the shell's line leaves through the tty a byte per transmit interrupt,
+    // and the next cycle's first kernel line ("Filesystems sync") is written to the console at
+    // once, so without the pause it can land inside the marker from the other side.
     private const string Resumed = "@@s2idle-resumed@@";
 
     // Waits (up to 3 minutes) for a fixed string in vireo's output; fails the run if vireo ends first.
@@ -117,7 +120,7 @@ public sealed partial class S2IdleLabTests(L1Fixture lab, ITestOutputHelper outp
         string script = $$"""
             i=1
             while [ $i -le {{cycles}} ]; do
-                echo freeze > /sys/power/state; s=$?; sleep 0.3; [ $s = 0 ] && echo "{{Resumed}} cycle=$i status=ok" || echo "{{Resumed}} cycle=$i status=failed"
+                echo freeze > /sys/power/state; s=$?; sleep 0.3; [ $s = 0 ] && echo "{{Resumed}} cycle=$i status=ok" || echo "{{Resumed}} cycle=$i status=failed"; sleep 0.3
                 i=$((i+1))
             done
             poweroff -f
@@ -214,7 +217,7 @@ public sealed partial class S2IdleLabTests(L1Fixture lab, ITestOutputHelper outp
         string script = $$"""
             i=1
             while [ $i -le {{cycles}} ]; do
-                echo freeze > /sys/power/state; s=$?; sleep 0.3; [ $s = 0 ] && echo "{{Resumed}} cycle=$i status=ok" || echo "{{Resumed}} cycle=$i status=failed"
+                echo freeze > /sys/power/state; s=$?; sleep 0.3; [ $s = 0 ] && echo "{{Resumed}} cycle=$i status=ok" || echo "{{Resumed}} cycle=$i status=failed"; sleep 0.3
                 sleep 2
                 i=$((i+1))
             done
@@ -252,7 +255,7 @@ public sealed partial class S2IdleLabTests(L1Fixture lab, ITestOutputHelper outp
         // Twice, so the second cycle shows the first left nothing behind.
         string script = $$"""
             for i in 1 2; do
-                echo freeze > /sys/power/state; s=$?; sleep 0.3; [ $s = 0 ] && echo "{{Resumed}} cycle=$i status=ok" || echo "{{Resumed}} cycle=$i status=failed"
+                echo freeze > /sys/power/state; s=$?; sleep 0.3; [ $s = 0 ] && echo "{{Resumed}} cycle=$i status=ok" || echo "{{Resumed}} cycle=$i status=failed"; sleep 0.3
             done
             poweroff -f
             """;
