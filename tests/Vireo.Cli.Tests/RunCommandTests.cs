@@ -1,5 +1,6 @@
 namespace Vireo.Cli.Tests;
 
+[Collection(SerialCollection.Name)]
 public sealed class RunCommandTests
 {
     [Theory]
