@@ -16,7 +16,7 @@ namespace Vireo.VfioUser;
 /// connection is gone, and <see cref="TimeoutException"/> when no reply comes within
 /// <see cref="VfioUserClientOptions.ReplyTimeout"/>.
 /// </remarks>
-public sealed class VfioUserClient : IDisposable
+public sealed class VfioUserClient : IVfioDevice
 {
     /// <summary>The protocol major version the client asks for (libvfio-user's LIB_VFIO_USER_MAJOR).</summary>
     public const ushort ProtocolMajor = 0;
@@ -333,6 +333,24 @@ public sealed class VfioUserClient : IDisposable
         SafeFd[] fds = fd is null ? [] : [fd];
         Request(VfioUserCommand.DmaMap, new DmaMapRequest(flags, fdOffset, address, size), fds).Dispose();
     }
+
+    string IVfioDevice.Backend => "vfio-user";
+
+    /// <summary>The server is another process: it reaches guest RAM through the memfd it maps.</summary>
+    bool IVfioDevice.NeedsSharedMemory => true;
+
+    void IVfioDevice.WriteRegion(uint region, ulong offset, ReadOnlySpan<byte> data) => WriteRegion(region, offset, data);
+
+    void IVfioDevice.MapDma(VfioDmaRegion region)
+    {
+        if (region.Fd is null)
+        {
+            throw new ArgumentException($"guest RAM at 0x{region.Iova:x} is private memory; a vfio-user server needs it in a memfd", nameof(region));
+        }
+        DmaMap(region.Iova, region.Size, DmaMapFlags.Read | DmaMapFlags.Write, region.Fd, region.FdOffset);
+    }
+
+    void IVfioDevice.UnmapDma(ulong iova, ulong size) => DmaUnmap(iova, size);
 
     /// <summary>DMA_UNMAP: the device may no longer reach the range; with <see cref="DmaUnmapFlags.All"/> every range goes.</summary>
     /// <param name="address">The range's start, as mapped.</param>
