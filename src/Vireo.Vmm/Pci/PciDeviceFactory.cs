@@ -15,6 +15,6 @@ public static class PciDeviceFactory
     {
         ArgumentException.ThrowIfNullOrEmpty(socket);
         ArgumentException.ThrowIfNullOrEmpty(id);
-        return VfioUserPciFunction.Connect(socket, id);
+        return VfioPciFunction.ConnectVfioUser(socket, id);
     }
 }
