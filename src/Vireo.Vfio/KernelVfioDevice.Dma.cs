@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Vireo.Sys;
 using Vireo.VfioUser;
 
 namespace Vireo.Vfio;
@@ -25,7 +26,14 @@ public sealed partial class KernelVfioDevice
                 Length = region.Size,
                 Iova = region.Iova,
             };
-            _sys.Ioctl(_fds.First, VfioIoctls.IommuIoasMap, ref map, $"IOMMU_IOAS_MAP(0x{region.Iova:x}+0x{region.Size:x})");
+            try
+            {
+                _sys.Ioctl(_fds.First, VfioIoctls.IommuIoasMap, ref map, $"IOMMU_IOAS_MAP(0x{region.Iova:x}+0x{region.Size:x})");
+            }
+            catch (ErrnoException e) when (e.Errno == Errno.ENOMEM)
+            {
+                throw OverMemlockLimit(e);
+            }
             return;
         }
         var dma = new VfioIommuType1DmaMap
@@ -36,8 +44,20 @@ public sealed partial class KernelVfioDevice
             Iova = region.Iova,
             Size = region.Size,
         };
-        _sys.Ioctl(_fds.First, VfioIoctls.IommuMapDma, ref dma, $"VFIO_IOMMU_MAP_DMA(0x{region.Iova:x}+0x{region.Size:x})");
+        try
+        {
+            _sys.Ioctl(_fds.First, VfioIoctls.IommuMapDma, ref dma, $"VFIO_IOMMU_MAP_DMA(0x{region.Iova:x}+0x{region.Size:x})");
+        }
+        catch (ErrnoException e) when (e.Errno == Errno.ENOMEM)
+        {
+            throw OverMemlockLimit(e);
+        }
     }
+
+    // Both type1 and iommufd charge pinned pages to the caller's RLIMIT_MEMLOCK: an unprivileged
+    // VMM fails with ENOMEM unless its limit covers guest RAM, so say so.
+    private static ErrnoException OverMemlockLimit(ErrnoException e)
+        => new(e.Errno, $"{e.Call} (pinned guest RAM counts against RLIMIT_MEMLOCK: raise ulimit -l to the guest's RAM size)");
 
     /// <inheritdoc/>
     public void UnmapDma(ulong iova, ulong size)

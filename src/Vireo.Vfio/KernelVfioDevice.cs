@@ -35,8 +35,7 @@ public sealed partial class KernelVfioDevice : IVfioDevice
             // size 0; one the kernel refuses is treated the same, so accesses to it fail cleanly.
             try
             {
-                _regions[i] = GetRegionInfo(i, out SafeFd? fd);
-                fd?.Dispose();
+                _regions[i] = QueryRegionInfo(i);
             }
             catch (ErrnoException)
             {
@@ -217,30 +216,9 @@ public sealed partial class KernelVfioDevice : IVfioDevice
     /// <inheritdoc/>
     public RegionInfo GetRegionInfo(uint index, out SafeFd? fd)
     {
-        fd = null;
-        uint argsz = RegionInfo.Length;
-        while (true)
-        {
-            byte[] buffer = new byte[argsz];
-            RegionInfo.Request(index, argsz).Encode(buffer);
-            _sys.Ioctl(_device, VfioIoctls.DeviceGetRegionInfo, buffer, $"VFIO_DEVICE_GET_REGION_INFO({index})");
-            uint needed = BinaryPrimitives.ReadUInt32LittleEndian(buffer);
-            if (needed <= argsz)
-            {
-                RegionInfo info = RegionInfo.Decode(buffer);
-                if ((info.Flags & RegionInfoFlags.Mmap) != 0)
-                {
-                    fd = _sys.Duplicate(_device);
-                }
-                return info;
-            }
-            // The capability chain did not fit: the kernel said how much room it needs.
-            if (needed > MaxRegionInfoLength)
-            {
-                throw new ErrnoException(Errno.E2BIG, $"VFIO_DEVICE_GET_REGION_INFO({index}) asking for {needed} bytes");
-            }
-            argsz = needed;
-        }
+        RegionInfo info = QueryRegionInfo(index);
+        fd = (info.Flags & RegionInfoFlags.Mmap) != 0 ? _sys.Duplicate(_device) : null;
+        return info;
     }
 
     /// <inheritdoc/>
@@ -297,6 +275,28 @@ public sealed partial class KernelVfioDevice : IVfioDevice
             throw new ErrnoException(Errno.EINVAL, $"{access} of VFIO region {region} at 0x{offset:x}+{length} (the region is 0x{info.Size:x} bytes)");
         }
         return checked((long)(info.Offset + offset));
+    }
+
+    // The kernel answers a too-small argsz with the size the capability chain needs; one retry
+    // suffices unless the chain changed in between, so give up after a few.
+    private RegionInfo QueryRegionInfo(uint index)
+    {
+        uint argsz = RegionInfo.Length;
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            byte[] buffer = new byte[argsz];
+            RegionInfo.Request(index, argsz).Encode(buffer);
+            _sys.Ioctl(_device, VfioIoctls.DeviceGetRegionInfo, buffer, $"VFIO_DEVICE_GET_REGION_INFO({index})");
+            uint needed = BinaryPrimitives.ReadUInt32LittleEndian(buffer);
+            if (needed <= argsz)
+            {
+                return RegionInfo.Decode(buffer);
+            }
+            argsz = needed <= MaxRegionInfoLength
+                ? needed
+                : throw new ErrnoException(Errno.E2BIG, $"VFIO_DEVICE_GET_REGION_INFO({index}) asking for {needed} bytes");
+        }
+        throw new ErrnoException(Errno.EAGAIN, $"VFIO_DEVICE_GET_REGION_INFO({index}) kept asking for more room");
     }
 
     private DeviceInfo QueryDeviceInfo()

@@ -135,6 +135,18 @@ public sealed class KernelVfioDeviceOperationTests
     }
 
     [Fact]
+    public void A_map_over_the_memlock_limit_says_which_limit()
+    {
+        _kernel.Failures["VFIO_IOMMU_MAP_DMA"] = Errno.ENOMEM;
+        using KernelVfioDevice device = Attach();
+
+        var error = Assert.Throws<ErrnoException>(() => device.MapDma(new VfioDmaRegion(0, 0x1000, 0x10000, null, 0)));
+
+        Assert.Equal(Errno.ENOMEM, error.Errno);
+        Assert.StartsWith("VFIO_IOMMU_MAP_DMA(0x0+0x1000) (pinned guest RAM counts against RLIMIT_MEMLOCK: raise ulimit -l to the guest's RAM size) failed: ENOMEM", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_dma_region_without_a_host_mapping_is_refused()
     {
         using KernelVfioDevice device = Attach();
@@ -210,6 +222,17 @@ public sealed class KernelVfioDeviceOperationTests
             Assert.NotNull(fd);
             Assert.Equal("dup of device", _kernel.LabelOf(fd.DangerousGetFd()));
         }
+    }
+
+    [Fact]
+    public void A_region_info_asking_for_absurd_room_is_refused()
+    {
+        using KernelVfioDevice device = Attach();
+        _kernel.Regions[3] = (RegionInfoFlags.Read, 0x1000, 3UL << 40, new byte[70_000]);
+
+        var error = Assert.Throws<ErrnoException>(() => device.GetRegionInfo(3, out _));
+
+        Assert.Equal(Errno.E2BIG, error.Errno);
     }
 
     [Fact]
