@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Vireo.Vfio;
 
 namespace Vireo.Agent;
 

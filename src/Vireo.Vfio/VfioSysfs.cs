@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 
 namespace Vireo.Vfio;
 
@@ -7,7 +6,7 @@ namespace Vireo.Vfio;
 /// group is viable (VFIO's rule: every member bound to a VFIO driver, to pci-stub or to nothing,
 /// bridges aside) and its VFIO cdev. Pure reads under a sysfs root, so tests use fake trees; the
 /// kernel checks viability again when the group is opened, this only explains a refusal first.</summary>
-public static partial class VfioSysfs
+public static class VfioSysfs
 {
     /// <summary>The real sysfs.</summary>
     public const string DefaultRoot = "/sys";
@@ -30,14 +29,14 @@ public static partial class VfioSysfs
             }
             // A sysfs device directory is named after the device; PCI devices after their address.
             address = Path.GetFileName(path);
-            if (!PciAddress().IsMatch(address))
+            if (PciAddressText.Normalize(address) is null)
             {
                 throw new VfioSetupException($"{device} is not a PCI device: VFIO assigns PCI functions, named domain:bus:device.function (0000:00:03.0)");
             }
         }
-        else if (PciAddress().IsMatch(device))
+        else if (PciAddressText.Normalize(device) is string canonical)
         {
-            address = device.Length == 7 ? "0000:" + device : device;
+            address = canonical;
         }
         else
         {
@@ -120,7 +119,7 @@ public static partial class VfioSysfs
         }
         return Directory.EnumerateFileSystemEntries(vfioDev)
             .Select(Path.GetFileName)
-            .FirstOrDefault(name => name is not null && CdevName().IsMatch(name));
+            .FirstOrDefault(name => name is not null && IsCdevName(name));
     }
 
     private static uint? ReadClass(string deviceDir)
@@ -138,9 +137,7 @@ public static partial class VfioSysfs
         return uint.TryParse(text, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint code) ? code : null;
     }
 
-    [GeneratedRegex(@"^([0-9a-fA-F]{4,8}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$")]
-    private static partial Regex PciAddress();
-
-    [GeneratedRegex(@"^vfio[0-9]+$")]
-    private static partial Regex CdevName();
+    /// <summary>vfioN: the name of a VFIO device cdev in sysfs's vfio-dev directory.</summary>
+    private static bool IsCdevName(string name)
+        => name.Length > 4 && name.StartsWith("vfio", StringComparison.Ordinal) && name.AsSpan(4).IndexOfAnyExceptInRange('0', '9') < 0;
 }

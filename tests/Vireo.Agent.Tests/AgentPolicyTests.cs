@@ -1,3 +1,5 @@
+using Vireo.Vfio;
+
 namespace Vireo.Agent.Tests;
 
 public sealed class AgentPolicyTests
@@ -88,7 +90,8 @@ public sealed class AgentPolicyTests
     [InlineData("0000:00:03.0", "0000:00:03.0")]
     [InlineData("00:03.0", "0000:00:03.0")]
     [InlineData("0000:0A:1F.7", "0000:0a:1f.7")]
-    [InlineData("10000:00:03.0", null)]
+    [InlineData("10000:00:03.0", "10000:00:03.0")]
+    [InlineData("000:00:03.0", null)]
     [InlineData("0000:00:20.0", null)]
     [InlineData("0000:00:03.8", null)]
     [InlineData("0000:00:03", null)]

@@ -1,5 +1,7 @@
 using Vireo.Sys;
 
+using Vireo.Vfio;
+
 namespace Vireo.Agent.Tests;
 
 /// <summary>Devices in memory: each opened device is two memfds whose contents name the device

@@ -1,3 +1,5 @@
+using Vireo.TestSupport;
+
 namespace Vireo.Vfio.Tests;
 
 public sealed class VfioBackendChoiceTests : IDisposable

@@ -1,9 +1,9 @@
-namespace Vireo.Vfio.Tests;
+namespace Vireo.TestSupport;
 
 /// <summary>A fake sysfs and /dev under a temp dir, shaped like the kernel's: devices under
 /// devices/pci0000:00, bus/pci/devices and the group's devices/ as symlinks to them, driver and
 /// iommu_group as symlinks.</summary>
-internal sealed class FakeSysfs : IDisposable
+public sealed class FakeSysfs : IDisposable
 {
     private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("vireo-sysfs-");
 
