@@ -76,7 +76,7 @@ public sealed class DeviceAssignmentL1Fixture : IAsyncLifetime
         {
             image.AddProgram(vireo, L1Fixture.VireoInL1);
         }
-        QemuAssignmentInL1.AddTo(image, lab.Qemu);
+        QemuAssignmentInL1.AddTo(image, lab.Qemu, L1Fixture.L2Kernel, L1Fixture.L2Initramfs);
         DefaultGuest guest;
         try
         {

@@ -126,6 +126,22 @@ public sealed class DeviceAssignmentTests
         Assert.Equal(2, usage);
     }
 
+    [Fact]
+    public void Qemu_in_l1_gets_edu_by_the_address_l1_bound_and_the_guest_runs_the_checker_in_both_modes()
+    {
+        string command = QemuAssignmentInL1.Command("/l2/k", "/l2/i", interrupts: 7);
+
+        Assert.StartsWith($"edu=$(cat {DeviceAssignmentInL1.EduAddressFile}) || exit 1\n", command, StringComparison.Ordinal);
+        Assert.Contains("-M q35 -enable-kvm", command, StringComparison.Ordinal);
+        Assert.Contains("-kernel /l2/k -initrd /l2/i", command, StringComparison.Ordinal);
+        Assert.Contains("-device vfio-pci,host=$edu,rombar=0", command, StringComparison.Ordinal);
+        string script = QemuAssignmentInL1.GuestScript(7);
+        Assert.Contains(DefaultGuest.ScriptArgument(script), command, StringComparison.Ordinal);
+        Assert.Contains($"insmod {EduChecker.GuestPath} irq_mode=$mode irqs=7", script, StringComparison.Ordinal);
+        Assert.Contains("for mode in intx msi", script, StringComparison.Ordinal);
+        Assert.EndsWith("poweroff -f", script.TrimEnd(), StringComparison.Ordinal);
+    }
+
     private static (int Status, string Output) Shell(string script, string argument)
     {
         var start = new System.Diagnostics.ProcessStartInfo("/bin/busybox")
