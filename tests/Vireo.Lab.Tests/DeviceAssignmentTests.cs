@@ -54,6 +54,22 @@ public sealed class DeviceAssignmentTests
         Assert.Equal(iommufd, kernel.VfioPciModules[0]);
     }
 
+    [LabFact("busybox")]
+    public void The_lab_kernels_vfio_pci_modules_resolve_from_its_own_modinfo()
+    {
+        StockKernel kernel = StockKernel.Acquire(LabCache.Default());
+
+        string[] names = [.. kernel.VfioPciModules.Select(m => Path.GetFileNameWithoutExtension(m).Replace('-', '_'))];
+
+        // vfio-pci-core needs vfio_virqfd and irqbypass (Debian 6.1); each comes before its users.
+        Assert.Contains("vfio_pci", names);
+        Assert.Contains("vfio_iommu_type1", names);
+        Assert.True(Array.IndexOf(names, "vfio") < Array.IndexOf(names, "vfio_pci_core"), string.Join(' ', names));
+        Assert.True(Array.IndexOf(names, "irqbypass") < Array.IndexOf(names, "vfio_pci_core"), string.Join(' ', names));
+        Assert.True(Array.IndexOf(names, "vfio_pci_core") < Array.IndexOf(names, "vfio_pci"), string.Join(' ', names));
+        Assert.Equal(names.Length, names.Distinct().Count());
+    }
+
     [Fact]
     public void A_missing_dependency_or_a_cycle_is_a_clear_error()
     {
