@@ -2,6 +2,7 @@
 # Builds vireo-lab (the nested lab, its boot benchmark and the default guest; not part of the
 # shipped vireo) into artifacts/vireo-lab when sources changed, then runs it:
 #   tools/vireo-lab.sh run [vireo run options] [--input TEXT]   # vireo run inside the lab
+#   tools/vireo-lab.sh run --l1-devices edu --l1 'CMD' ...     # L1 with an IOMMU and edu on vfio-pci
 #   tools/vireo-lab.sh guest [--json]                          # fetch the default guest
 #   tools/vireo-lab.sh bench boot [--rounds N]                 # Vireo vs QEMU boot ratio
 # The lab ships the NativeAOT vireo into its L1 and builds it with tools/vireo.sh. Build

@@ -9,7 +9,8 @@ namespace Vireo.Lab;
 /// ready line, runs an optional script passed on the kernel command line, and then gives a
 /// shell on the console. <see cref="GuestVariant.NoModules"/> is the same without any module.
 /// The default variant can also carry the sample device's guest driver
-/// (<see cref="Lab.SampleDriver"/>), not loaded at boot.
+/// (<see cref="Lab.SampleDriver"/>) and the edu checker (<see cref="Lab.EduChecker"/>), not
+/// loaded at boot.
 /// </summary>
 public sealed class DefaultGuest
 {
@@ -23,12 +24,13 @@ public sealed class DefaultGuest
     /// busybox acpid through /dev/input/event*, and acpid powers off.</summary>
     public static readonly string[] Modules = ["evdev", "button"];
 
-    private DefaultGuest(string kernel, string initramfs, GuestVariant variant, string? sampleDriver)
+    private DefaultGuest(string kernel, string initramfs, GuestVariant variant, string? sampleDriver, string? eduChecker)
     {
         Kernel = kernel;
         Initramfs = initramfs;
         Variant = variant;
         SampleDriver = sampleDriver;
+        EduChecker = eduChecker;
     }
 
     /// <summary>The stock kernel's path on the host.</summary>
@@ -43,6 +45,10 @@ public sealed class DefaultGuest
     /// <summary>The host path of the vireo_sample.ko the initramfs carries at
     /// <see cref="Lab.SampleDriver.GuestPath"/>, or null when it carries none.</summary>
     public string? SampleDriver { get; }
+
+    /// <summary>The host path of the vireo_edu.ko the initramfs carries at
+    /// <see cref="Lab.EduChecker.GuestPath"/>, or null when it carries none.</summary>
+    public string? EduChecker { get; }
 
     /// <summary>The default guest's /init: a stock busybox userland, nothing Vireo-specific in the kernel.</summary>
     public static string InitScript => InitScriptFor(GuestVariant.Default);
@@ -77,7 +83,7 @@ public sealed class DefaultGuest
     /// missing or older than this build of Vireo's /init. <paramref name="flavour"/> picks the
     /// Debian kernel; the initramfs carries that kernel's own modules. With
     /// <paramref name="sampleDriverCheckout"/> (a Vireo checkout), the default variant also
-    /// carries the sample device's guest driver, built there for that kernel.</summary>
+    /// carries the sample device's guest driver and the edu checker, built there for that kernel.</summary>
     public static DefaultGuest Prepare(LabCache? cache = null, TextWriter? progress = null,
         GuestVariant variant = GuestVariant.Default, KernelFlavour flavour = KernelFlavour.Cloud,
         string? sampleDriverCheckout = null)
@@ -91,10 +97,10 @@ public sealed class DefaultGuest
         // kernel can boot it.
         string release = ModulesFor(variant).Count == 0 ? "" : $"-{kernel.Release}";
         // The no-module variant boots any kernel, so it carries no kernel-specific driver.
-        string? driver = sampleDriverCheckout is not null && variant != GuestVariant.NoModules
-            ? Lab.SampleDriver.Build(sampleDriverCheckout, kernel.Release, cache, progress)
-            : null;
-        string withDriver = driver is null ? "" : $"-driver{FileHash(driver)}";
+        bool drivers = sampleDriverCheckout is not null && variant != GuestVariant.NoModules;
+        string? driver = drivers ? GuestDriver.Sample.Build(sampleDriverCheckout!, kernel.Release, cache, progress) : null;
+        string? edu = drivers ? GuestDriver.Edu.Build(sampleDriverCheckout!, kernel.Release, cache, progress) : null;
+        string withDriver = driver is null || edu is null ? "" : $"-driver{FileHash(driver)}-edu{FileHash(edu)}";
         string path = Path.Combine(cache.Directory("guests"), $"{name}{release}-{ScriptHash(variant)}{withDriver}.cpio.gz");
         if (!File.Exists(path))
         {
@@ -102,11 +108,11 @@ public sealed class DefaultGuest
             string temporary = path + ".tmp";
             using (FileStream file = File.Create(temporary))
             {
-                Write(file, busybox, ModulesFor(variant).Select(kernel.Module).ToList(), variant, driver);
+                Write(file, busybox, ModulesFor(variant).Select(kernel.Module).ToList(), variant, driver, edu);
             }
             File.Move(temporary, path, overwrite: true);
         }
-        return new DefaultGuest(kernel.Vmlinuz, path, variant, driver);
+        return new DefaultGuest(kernel.Vmlinuz, path, variant, driver, edu);
     }
 
     /// <summary>Encodes a script for <see cref="GuestMarkers.ScriptParameter"/> on the command line.</summary>
@@ -122,8 +128,9 @@ public sealed class DefaultGuest
     /// <param name="modules">Host paths of the kernel modules to include and load.</param>
     /// <param name="variant">Which /init to write.</param>
     /// <param name="sampleDriver">The host path of vireo_sample.ko to carry at <see cref="Lab.SampleDriver.GuestPath"/>, or null.</param>
+    /// <param name="eduChecker">The host path of vireo_edu.ko to carry at <see cref="Lab.EduChecker.GuestPath"/>, or null.</param>
     public static void Write(Stream output, string busybox, IReadOnlyList<string> modules, GuestVariant variant = GuestVariant.Default,
-        string? sampleDriver = null)
+        string? sampleDriver = null, string? eduChecker = null)
     {
         using var gzip = new GZipStream(output, CompressionLevel.Optimal, leaveOpen: true);
         using var cpio = new CpioWriter(gzip, leaveOpen: true);
@@ -141,12 +148,20 @@ public sealed class DefaultGuest
         {
             cpio.AddFile($"lib/modules/{Path.GetFileName(module)}", File.ReadAllBytes(module));
         }
-        if (sampleDriver is not null)
+        // Outside lib/modules, whose *.ko /init loads at boot.
+        foreach ((string? hostPath, string guestPath) in (ReadOnlySpan<(string?, string)>)[
+            (sampleDriver, Lab.SampleDriver.GuestPath.TrimStart('/')), (eduChecker, Lab.EduChecker.GuestPath.TrimStart('/'))])
         {
-            // Outside lib/modules, whose *.ko /init loads at boot.
-            string guestPath = Lab.SampleDriver.GuestPath.TrimStart('/');
-            cpio.AddDirectory(Path.GetDirectoryName(guestPath)!);
-            cpio.AddFile(guestPath, File.ReadAllBytes(sampleDriver));
+            if (hostPath is null)
+            {
+                continue;
+            }
+            string directory = Path.GetDirectoryName(guestPath)!;
+            if (!cpio.Contains(directory))
+            {
+                cpio.AddDirectory(directory);
+            }
+            cpio.AddFile(guestPath, File.ReadAllBytes(hostPath));
         }
         cpio.Finish();
     }

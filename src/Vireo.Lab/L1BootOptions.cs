@@ -36,6 +36,11 @@ public sealed class L1BootOptions
     /// e.g. stderr for a CLI that shows the boot.</summary>
     public TextWriter? ConsoleEcho { get; init; }
 
+    /// <summary>When true, L1 gets an emulated IOMMU and QEMU's edu device, and its kernel
+    /// intel_iommu=on (<see cref="DeviceAssignmentInL1"/>), so a VMM in L1 can own edu through
+    /// VFIO. The image needs the vfio modules too (<see cref="LabEnvironment.NewL1Image(bool)"/>).</summary>
+    public bool DeviceAssignment { get; init; }
+
     /// <summary>Arguments appended to QEMU's command line after Vireo's own.</summary>
     public IReadOnlyList<string> ExtraQemuArguments { get; init; } = [];
 
@@ -57,18 +62,22 @@ public sealed class L1BootOptions
     /// console moved to ttyS1 when <see cref="KernelLogPath"/> is set.</summary>
     public string EffectiveKernelCommandLine()
     {
-        if (KernelLogPath is null)
-        {
-            return KernelCommandLine;
-        }
         string[] words = KernelCommandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return string.Join(' ', [.. words.Where(w => !w.StartsWith("console=", StringComparison.Ordinal)), "console=ttyS1"]);
+        if (KernelLogPath is not null)
+        {
+            words = [.. words.Where(w => !w.StartsWith("console=", StringComparison.Ordinal)), "console=ttyS1"];
+        }
+        if (DeviceAssignment && !words.Any(w => w.StartsWith("intel_iommu=", StringComparison.Ordinal)))
+        {
+            words = [.. words, DeviceAssignmentInL1.KernelParameter];
+        }
+        return KernelLogPath is null && !DeviceAssignment ? KernelCommandLine : string.Join(' ', words);
     }
 
     internal IReadOnlyList<string> QemuArguments() =>
     [
         "-accel", "tcg",
-        "-M", "q35",
+        "-M", DeviceAssignment ? DeviceAssignmentInL1.Machine : "q35",
         "-cpu", Cpu,
         "-smp", Cpus.ToString(System.Globalization.CultureInfo.InvariantCulture),
         "-m", MemoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -80,6 +89,7 @@ public sealed class L1BootOptions
         "-kernel", Kernel,
         "-initrd", Initramfs,
         "-append", EffectiveKernelCommandLine(),
+        .. DeviceAssignment ? DeviceAssignmentInL1.QemuDevices : [],
         .. ExtraQemuArguments,
     ];
 }

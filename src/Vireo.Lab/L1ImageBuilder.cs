@@ -49,11 +49,17 @@ public sealed class L1ImageBuilder
         return builder;
     }
 
-    /// <summary>A kernel module that /init loads with insmod, in the order added.</summary>
+    /// <summary>A kernel module that /init loads with insmod, in the order added. A module
+    /// added again is loaded once, where it was first added (two module sets may share a
+    /// dependency, such as irqbypass for kvm and vfio-pci; a second insmod would fail).</summary>
     public void AddModule(string hostPath)
     {
         RequireFile(hostPath);
-        _modules.Add(hostPath);
+        string full = Path.GetFullPath(hostPath);
+        if (!_modules.Any(m => Path.GetFullPath(m) == full))
+        {
+            _modules.Add(hostPath);
+        }
     }
 
     /// <summary>A shell line /init runs after loading modules, before taking commands

@@ -41,16 +41,30 @@ public sealed class LabEnvironment
         return new LabEnvironment(cache, kernel, qemu, busybox);
     }
 
-    /// <summary>An L1 image builder with busybox and the kvm-amd modules; add the payload.</summary>
-    public L1ImageBuilder NewL1Image() => L1ImageBuilder.ForKvmAmd(Kernel, Busybox);
+    /// <summary>An L1 image builder with busybox and the kvm-amd modules; add the payload. With
+    /// <paramref name="deviceAssignment"/>, also the vfio-pci modules and the binding of edu
+    /// to vfio-pci at boot (<see cref="DeviceAssignmentInL1"/>), for an L1 booted with
+    /// <see cref="L1BootOptions.DeviceAssignment"/>.</summary>
+    public L1ImageBuilder NewL1Image(bool deviceAssignment = false)
+    {
+        L1ImageBuilder image = L1ImageBuilder.ForKvmAmd(Kernel, Busybox);
+        if (deviceAssignment)
+        {
+            DeviceAssignmentInL1.AddTo(image, Kernel);
+        }
+        return image;
+    }
 
     /// <summary>Boot options for L1 with this environment's kernel and QEMU and <paramref name="initramfs"/>; the rest are defaults.</summary>
     /// <param name="initramfs">The host path of the L1 initramfs.</param>
     /// <param name="consoleEcho">Receives L1's console lines; nowhere when null.</param>
     /// <param name="kernelLogPath">Where L1's kernel console goes (see <see cref="L1BootOptions.KernelLogPath"/>); silenced when null.</param>
     /// <param name="qmpSocketPath">Where QEMU serves QMP (see <see cref="L1BootOptions.QmpSocketPath"/>); none when null.</param>
-    public L1BootOptions BootOptions(string initramfs, TextWriter? consoleEcho = null, string? kernelLogPath = null, string? qmpSocketPath = null) => new()
+    /// <param name="deviceAssignment">Whether L1 gets the emulated IOMMU and edu (<see cref="L1BootOptions.DeviceAssignment"/>).</param>
+    public L1BootOptions BootOptions(string initramfs, TextWriter? consoleEcho = null, string? kernelLogPath = null, string? qmpSocketPath = null,
+        bool deviceAssignment = false) => new()
     {
+        DeviceAssignment = deviceAssignment,
         Kernel = Kernel.Vmlinuz,
         Initramfs = initramfs,
         Qemu = Qemu,

@@ -15,23 +15,7 @@ public static class SampleDriver
 
     /// <summary>Builds vireo_sample.ko for <paramref name="release"/> from the checkout at
     /// <paramref name="repositoryRoot"/> into the cache (make rebuilds only what changed) and
-    /// returns its path. The build's output goes to <paramref name="progress"/>.</summary>
+    /// returns its path (<see cref="GuestDriver.Build"/>).</summary>
     public static string Build(string repositoryRoot, string release, LabCache cache, TextWriter? progress = null)
-    {
-        ArgumentNullException.ThrowIfNull(cache);
-        string script = Path.Combine(repositoryRoot, BuildScript);
-        if (!File.Exists(script))
-        {
-            throw new LabException($"{script} does not exist: the guest driver is built from a Vireo checkout");
-        }
-        string output = Path.Combine(cache.Directory("guest-driver"), release);
-        progress?.WriteLine($"lab: building the guest driver vireo_sample.ko for {release}");
-        ProcessResult result = ProcessRunner.Run(script, [release, output], onStandardError: line => progress?.WriteLine(line));
-        string path = result.StandardOutput.Trim();
-        if (!result.Succeeded || !File.Exists(path))
-        {
-            throw new LabException($"{script} {release} failed (exit {result.ExitCode}); the guest driver could not be built:\n{result.Tail()}");
-        }
-        return path;
-    }
+        => GuestDriver.Sample.Build(repositoryRoot, release, cache, progress);
 }

@@ -45,6 +45,61 @@ public sealed partial class StockKernel
     /// kvm-amd needs kvm).</summary>
     public IReadOnlyList<string> KvmAmdModules => [Module("irqbypass"), Module("kvm"), Module("kvm-amd")];
 
+    /// <summary>The modules a VMM needs to own a PCI device through VFIO (vfio-pci and the
+    /// type1 IOMMU backend, which vfio only soft-depends on, and iommufd where the kernel has it
+    /// as a module), with everything they depend on, in load order.</summary>
+    public IReadOnlyList<string> VfioPciModules =>
+        ModulesWithDependencies([.. HasModule("iommufd") ? ["iommufd"] : (string[])[], "vfio", "vfio_iommu_type1", "vfio-pci"]);
+
+    /// <summary>Whether the kernel ships <paramref name="name"/> as a module ('-' and '_' alike).</summary>
+    public bool HasModule(string name) => FindModule(name) is not null;
+
+    /// <summary>The modules <paramref name="names"/> need, each after the modules it depends on
+    /// and each once, as uncompressed paths (<see cref="Module"/>). The dependencies are each
+    /// module's own depends= field in .modinfo: that is what depmod turns into modules.dep,
+    /// which Debian's package does not ship (its postinst runs depmod).</summary>
+    /// <exception cref="LabException">A module or one of its dependencies is missing, or they depend on each other in a cycle.</exception>
+    public IReadOnlyList<string> ModulesWithDependencies(IEnumerable<string> names)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        var ordered = new List<string>();
+        var done = new HashSet<string>(StringComparer.Ordinal);
+        var visiting = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string name in names)
+        {
+            Visit(name, null);
+        }
+        return ordered;
+
+        void Visit(string name, string? neededBy)
+        {
+            string key = name.Replace('-', '_');
+            if (done.Contains(key))
+            {
+                return;
+            }
+            if (!visiting.Add(key))
+            {
+                throw new LabException($"kernel {Release}: modules depend on each other in a cycle through {name}");
+            }
+            if (FindModule(name) is null)
+            {
+                throw new LabException(neededBy is null
+                    ? $"kernel {Release} has no module {name} under {Path.Combine(ModuleDirectory, "kernel")}"
+                    : $"kernel {Release} has no module {name}, which {neededBy} depends on");
+            }
+            string path = Module(name);
+            string? depends = ElfFile.ModuleInfo(path).FirstOrDefault(f => f.StartsWith("depends=", StringComparison.Ordinal));
+            foreach (string dependency in (depends?["depends=".Length..] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries))
+            {
+                Visit(dependency, name);
+            }
+            visiting.Remove(key);
+            done.Add(key);
+            ordered.Add(path);
+        }
+    }
+
     /// <summary>Resolves the versioned package, downloads and unpacks it into the cache unless it
     /// is there already. Needs apt-get, dpkg and (for compressed modules) xz or zstd.</summary>
     public static StockKernel Acquire(LabCache cache, TextWriter? progress = null, string metaPackage = CloudMetaPackage)
@@ -86,18 +141,34 @@ public sealed partial class StockKernel
     /// such a module is decompressed once, next to the original.</summary>
     public string Module(string name)
     {
+        (string found, string extension) = FindModule(name)
+            ?? throw new LabException($"kernel {Release} has no module {name} under {Path.Combine(ModuleDirectory, "kernel")}");
+        return extension == ".ko" ? found : Decompress(found, extension);
+    }
+
+    /// <summary>The module file for <paramref name="name"/> and its extension, or null. Module
+    /// names treat '-' and '_' alike (kvm_amd is kvm-amd.ko, vfio_pci_core is vfio-pci-core.ko).</summary>
+    private (string Path, string Extension)? FindModule(string name)
+    {
         string kernelTree = Path.Combine(ModuleDirectory, "kernel");
+        if (!Directory.Exists(kernelTree))
+        {
+            return null;
+        }
+        string[] spellings = [.. new[] { name, name.Replace('_', '-'), name.Replace('-', '_') }.Distinct()];
         foreach (string extension in (string[])[".ko", ".ko.xz", ".ko.zst", ".ko.gz"])
         {
-            string? found = Directory.EnumerateFiles(kernelTree, name + extension, SearchOption.AllDirectories)
-                .FirstOrDefault();
-            if (found is null)
+            foreach (string spelling in spellings)
             {
-                continue;
+                string? found = Directory.EnumerateFiles(kernelTree, spelling + extension, SearchOption.AllDirectories)
+                    .FirstOrDefault();
+                if (found is not null)
+                {
+                    return (found, extension);
+                }
             }
-            return extension == ".ko" ? found : Decompress(found, extension);
         }
-        throw new LabException($"kernel {Release} has no module {name} under {kernelTree}");
+        return null;
     }
 
     private static string Decompress(string compressed, string extension)

@@ -6,7 +6,8 @@ namespace Vireo.LabTool;
 /// forwards untouched (the vireo inside the lab parses and checks those). Kernel and initramfs
 /// are host paths that the lab copies in; --append is extended for the lab's console.
 /// `--vfio-user sample[,id=NAME]` starts a sample device server in L1 and becomes vireo's
-/// `--vfio-user SOCKET,id=NAME`; `--l1 CMD` runs a command in L1 once vireo is up.</summary>
+/// `--vfio-user SOCKET,id=NAME`; `--l1 CMD` runs a command in L1 once vireo is up;
+/// `--l1-devices edu` boots L1 with an emulated IOMMU and QEMU's edu device bound to vfio-pci.</summary>
 internal sealed record LabRunArguments
 {
     /// <summary>vireo's API socket in L1 when the user names none and an L1 command needs one.</summary>
@@ -14,6 +15,10 @@ internal sealed record LabRunArguments
 
     /// <summary>The one device kind the lab can serve.</summary>
     public const string SampleKind = "sample";
+
+    /// <summary>The one device set `--l1-devices` offers: an emulated IOMMU and edu in L1
+    /// (<see cref="DeviceAssignmentInL1"/>).</summary>
+    public const string EduDevices = "edu";
 
     /// <summary>The guest shell's line-editing width: busybox reads COLUMNS before the tty's
     /// size, and a serial tty reports none, so ash would assume 80 columns and wrap typed
@@ -38,6 +43,12 @@ internal sealed record LabRunArguments
 
     /// <summary>The sample device servers to start in L1, in the order given.</summary>
     public IReadOnlyList<SampleDeviceInL1> Devices { get; init; } = [];
+
+    /// <summary>Whether L1 boots with the emulated IOMMU and edu, bound to vfio-pci (`--l1-devices edu`).</summary>
+    public bool DeviceAssignment { get; init; }
+
+    /// <summary>Whether L1 gets Debian's QEMU, SeaBIOS and <see cref="QemuAssignmentInL1.Program"/> (`--l1-qemu`, with `--l1-devices edu`).</summary>
+    public bool L1Qemu { get; init; }
 
     /// <summary>The shell command to run in L1 alongside vireo, or null.</summary>
     public string? L1Command { get; init; }
@@ -64,6 +75,16 @@ internal sealed record LabRunArguments
             throw new UsageException("run: --l1 needs a shell command");
         }
         string? vireoDevice = reader.Option("--vireo-device");
+        string? l1Devices = reader.Option("--l1-devices");
+        bool l1Qemu = reader.Flag("--l1-qemu");
+        if (l1Qemu && l1Devices is null)
+        {
+            throw new UsageException($"run: --l1-qemu assigns L1's edu with QEMU; it needs --l1-devices {EduDevices}");
+        }
+        if (l1Devices is not null && l1Devices != EduDevices)
+        {
+            throw new UsageException($"run: --l1-devices takes {EduDevices} (an emulated IOMMU and QEMU's edu device in L1, bound to vfio-pci), not '{l1Devices}'");
+        }
         (Vireo.Lab.GuestVariant guest, Vireo.Lab.KernelFlavour flavour) = GuestChoices.Read(reader);
         if (reader.Option("--serial") is not null)
         {
@@ -89,6 +110,8 @@ internal sealed record LabRunArguments
             KernelFlavour = flavour,
             Devices = devices,
             L1Command = l1,
+            DeviceAssignment = l1Devices is not null,
+            L1Qemu = l1Qemu,
             VireoDevice = vireoDevice,
             Forwarded = [.. reader.Remaining],
         };

@@ -12,6 +12,7 @@ internal static class LabRunCommand
         Usage: vireo-lab run [vireo run options] [--input TEXT] [--timeout SECONDS] [--vireo PATH]
                              [--guest default|no-modules] [--kernel-flavour cloud|generic]
                              [--vfio-user sample[,id=NAME]]... [--l1 COMMAND] [--vireo-device PATH]
+                             [--l1-devices edu [--l1-qemu]]
 
         Runs `vireo run` inside the nested lab: QEMU (TCG) emulates an AMD CPU with SVM and
         nested paging, boots Debian's stock cloud kernel with kvm-amd (L1), and the NativeAOT
@@ -45,10 +46,20 @@ internal static class LabRunCommand
                             with "[l1] exit N". It gets 5 s after vireo exits, then stops
           --vireo-device PATH  the NativeAOT vireo-device to copy into the lab
                             (default: $VIREO_DEVICE_BINARY, or tools/vireo-device.sh)
+          --l1-devices edu  boot L1 with an emulated IOMMU (intel-iommu, intel_iommu=on)
+                            and QEMU's edu PCI device, which L1 binds to vfio-pci at boot:
+                            its address is in /run/vireo-lab/edu.address, its sysfs
+                            directory linked at /run/vireo-lab/edu. The default guest then
+                            carries the edu checker at /lib/vireo/vireo_edu.ko (built from
+                            this checkout; `insmod` it, irq_mode=msi for MSI)
+          --l1-qemu         with --l1-devices edu: also ship Debian's QEMU into L1 and
+                            vireo-lab-qemu-edu, which boots the default guest under QEMU
+                            with edu assigned (-device vfio-pci) and runs the edu checker
+                            with INTx and MSI: an independent check of L1's side
 
-        Packages (qemu-system-x86, busybox-static, cpio, xz-utils; with --vfio-user the
-        guest kernel's linux-headers) are installed with apt-get when missing (root or
-        sudo), the kernel is downloaded once into the cache.
+        Packages (qemu-system-x86, busybox-static, cpio, xz-utils; with --vfio-user or
+        --l1-devices the guest kernel's linux-headers) are installed with apt-get when
+        missing (root or sudo), the kernel is downloaded once into the cache.
         """;
 
     private const string L2Kernel = "/l2/vmlinuz";
@@ -69,12 +80,13 @@ internal static class LabRunCommand
         string vireo = VireoBinary.Locate(options.Vireo, stderr);
         string? device = options.Devices.Count > 0 ? VireoBinary.LocateDevice(options.VireoDevice, stderr) : null;
         LabEnvironment lab = LabEnvironment.Prepare(progress: stderr);
-        // The sample device's guest driver rides in the default guest when a device is assigned
-        // and this is a checkout to build it from.
-        string? driverCheckout = options.Devices.Count > 0 ? VireoBinary.Checkout() : null;
-        if (options.Devices.Count > 0 && options.Kernel is null && driverCheckout is null)
+        // The guest drivers (the sample device's, the edu checker) ride in the default guest when
+        // a device is assigned and this is a checkout to build them from.
+        bool assigns = options.Devices.Count > 0 || options.DeviceAssignment;
+        string? driverCheckout = assigns ? VireoBinary.Checkout() : null;
+        if (assigns && options.Kernel is null && driverCheckout is null)
         {
-            await stderr.WriteLineAsync($"vireo-lab: not in a Vireo checkout, so the guest has no {SampleDriver.GuestPath}");
+            await stderr.WriteLineAsync($"vireo-lab: not in a Vireo checkout, so the guest has no {SampleDriver.GuestPath} or {EduChecker.GuestPath}");
         }
         (string kernel, string? initramfs) = (options.Kernel, options.Initramfs) switch
         {
@@ -85,12 +97,22 @@ internal static class LabRunCommand
         string temp = Directory.CreateTempSubdirectory("vireo-lab-").FullName;
         try
         {
-            L1ImageBuilder image = lab.NewL1Image();
+            L1ImageBuilder image = lab.NewL1Image(options.DeviceAssignment);
             AddPayload(image, vireo, device, kernel, initramfs);
+            if (options.L1Qemu)
+            {
+                QemuAssignmentInL1.AddTo(image, lab.Qemu, L2Kernel, L2Initramfs);
+            }
             string l1 = image.WriteTo(Path.Combine(temp, "l1.cpio.gz"));
 
-            await stderr.WriteLineAsync("vireo-lab: booting the lab (L1: Debian's kernel under QEMU TCG, emulated AMD SVM)...");
-            await using L1Machine machine = await L1Machine.BootAsync(lab.BootOptions(l1));
+            await stderr.WriteLineAsync("vireo-lab: booting the lab (L1: Debian's kernel under QEMU TCG, emulated AMD SVM" +
+                (options.DeviceAssignment ? ", an emulated IOMMU and edu" : "") + ")...");
+            await using L1Machine machine = await L1Machine.BootAsync(lab.BootOptions(l1, deviceAssignment: options.DeviceAssignment));
+            // Before the ready line, whose colon introduces the guest console.
+            if (options.DeviceAssignment)
+            {
+                await ReportEduAsync(machine, stderr);
+            }
             await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"vireo-lab: L1 ready in {machine.BootTime.TotalSeconds:0.0} s; vireo run boots the guest on L1's kvm-amd (the console follows):"));
             int status = await RunInL1Async(machine, options, VireoInL1, L2Kernel, initramfs is null ? null : L2Initramfs, stdout);
@@ -147,6 +169,17 @@ internal static class LabRunCommand
     }
 
     private static (string, string?) GuestFiles(DefaultGuest guest) => (guest.Kernel, guest.Initramfs);
+
+    /// <summary>Says where edu is in L1, or why L1 could not bind it (the run goes on: the
+    /// user's L1 command may want to look for itself).</summary>
+    private static async Task ReportEduAsync(L1Machine machine, TextWriter stderr)
+    {
+        LabCommandResult bound = await machine.RunAsync(
+            $"if [ -s {DeviceAssignmentInL1.EduAddressFile} ]; then echo \"edu $(cat {DeviceAssignmentInL1.EduAddressFile}) is bound to vfio-pci " +
+            $"(IOMMU group $(basename $(readlink {DeviceAssignmentInL1.EduLink}/iommu_group)))\"; " +
+            $"else echo \"edu is not bound to vfio-pci: $(cat {DeviceAssignmentInL1.EduBindLog})\"; exit 1; fi");
+        await stderr.WriteLineAsync($"vireo-lab: {bound.Output.Trim()}");
+    }
 
     internal static void CheckGuestFiles(LabRunArguments options)
     {

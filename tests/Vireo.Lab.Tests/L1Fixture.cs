@@ -178,37 +178,9 @@ public sealed class L1Fixture : IAsyncLifetime
 
     private (string? Binary, string? Failure, TimeSpan Took) Publish(string projectName, string binaryName, string output)
     {
-        var clock = Stopwatch.StartNew();
-        string project = Path.Combine(RepositoryRoot(), "src", projectName);
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string argument in (string[])["publish", project, "-c", "Release", "-r", "linux-x64",
-            "-p:PublishAot=true", "-o", output, "-nologo", "-v", "quiet"])
-        {
-            start.ArgumentList.Add(argument);
-        }
-        // The test host's MSBuild variables would point the child build at the wrong SDK parts.
-        foreach (string key in start.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)).ToList())
-        {
-            start.Environment.Remove(key);
-        }
-        using Process process = Process.Start(start)!;
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        string stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        string binary = Path.Combine(output, binaryName);
-        if (process.ExitCode != 0 || !File.Exists(binary))
-        {
-            string failure = $"dotnet publish {project} exited {process.ExitCode}:\n{stdout}\n{stderr.Result}";
-            Append(failure);
-            return (null, failure, clock.Elapsed);
-        }
-        Append($"publish: {binaryName} NativeAOT in {clock.Elapsed.TotalSeconds:0.0} s");
-        return (binary, null, clock.Elapsed);
+        (string? binary, string? failure, TimeSpan took) = NativeAotPublish.Run(projectName, binaryName, output);
+        Append(failure ?? $"publish: {binaryName} NativeAOT in {took.TotalSeconds:0.0} s");
+        return (binary, failure, took);
     }
 
     internal static string RepositoryRoot()

@@ -62,6 +62,9 @@ public sealed class LabToolTests
     [InlineData("run", "--vfio-user")]
     [InlineData("run", "--l1", " ")]
     [InlineData("run", "--l1", "a", "--l1", "b")]
+    [InlineData("run", "--l1-devices", "nic")]
+    [InlineData("run", "--l1-qemu")]
+    [InlineData("run", "--l1-devices", "edu", "--l1-devices", "edu")]
     public async Task Bad_command_lines_are_usage_errors(params string[] args)
     {
         (int status, _, string stderr) = await Run(args);
@@ -84,6 +87,20 @@ public sealed class LabToolTests
         Assert.Contains("guest [--json]", helpOut, StringComparison.Ordinal);
         Assert.Equal(0, runHelp);
         Assert.Contains("--input TEXT", runHelpOut, StringComparison.Ordinal);
+        Assert.Contains("--l1-devices edu", runHelpOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void L1_devices_edu_asks_for_the_device_assignment_l1_and_leaves_vireo_runs_options_alone()
+    {
+        LabRunArguments edu = LabRunArguments.Parse(["--l1-devices", "edu", "--memory", "256M"]);
+
+        Assert.True(edu.DeviceAssignment);
+        Assert.False(edu.L1Qemu);
+        Assert.True(LabRunArguments.Parse(["--l1-devices", "edu", "--l1-qemu"]).L1Qemu);
+        Assert.False(LabRunArguments.Parse(["--memory", "256M"]).DeviceAssignment);
+        Assert.Equal(["--kernel", "/k", "--memory", "256M", "--append", LabRunArguments.ConsoleWidthParameter], edu.VireoRunWords("/k", null));
+        Assert.False(edu.NeedsScript);
     }
 
     [Fact]

@@ -31,5 +31,6 @@ public sealed class SampleDeviceLabTests(L1Fixture lab, ITestOutputHelper output
 
         LabCommandResult listing = await lab.Machine.RunAsync($"gzip -dc {L1Fixture.L2Initramfs} | cpio -t 2>/dev/null");
         Assert.Contains(SampleDriver.GuestPath.TrimStart('/') + "\n", listing.Output, StringComparison.Ordinal);
+        Assert.Contains(EduChecker.GuestPath.TrimStart('/') + "\n", listing.Output, StringComparison.Ordinal);
     }
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds the guest driver guest/vireo-sample (vireo_sample.ko) for a Debian kernel release, as CI
-# does: `tools/guest-driver/build.sh RELEASE OUTDIR` leaves OUTDIR/vireo_sample.ko and prints its
-# path on stdout. RELEASE defaults to the running kernel's; the lab's guest kernel is Debian's
-# cloud kernel (src/Vireo.Lab/StockKernel.cs), e.g. 6.1.0-57-cloud-amd64.
+# Builds a guest driver under guest/ for a Debian kernel release, as CI does:
+# `tools/guest-driver/build.sh RELEASE OUTDIR [DRIVER]` builds guest/DRIVER (default vireo-sample;
+# also vireo-edu), leaves OUTDIR/DRIVER.ko with '-' as '_' (vireo_sample.ko, vireo_edu.ko) and
+# prints its path on stdout. RELEASE defaults to the running kernel's; the lab's guest kernel is
+# Debian's cloud kernel (src/Vireo.Lab/StockKernel.cs), e.g. 6.1.0-57-cloud-amd64.
 # linux-headers-RELEASE (and make, gcc) are installed with apt-get when missing (root or sudo).
 # The build runs in a copy under OUTDIR, so the source tree stays clean and builds for two
 # releases do not share objects. Warnings are errors (W=1). Progress goes to stderr.
@@ -10,10 +11,17 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 release=${1:-$(uname -r)}
 out=${2:-$root/artifacts/guest-driver/$release}
-src="$root/guest/vireo-sample"
+driver=${3:-vireo-sample}
+module=${driver//-/_}
+src="$root/guest/$driver"
 headers="/usr/src/linux-headers-$release"
 
 log() { echo "guest-driver: $*" >&2; }
+
+case "$driver" in
+    */*|.*|"") log "DRIVER is a directory name under guest/, not '$driver'"; exit 2 ;;
+esac
+[ -f "$src/Kbuild" ] || { log "$src has no Kbuild: no such guest driver"; exit 2; }
 
 missing=()
 [ -f "$headers/Makefile" ] || missing+=("linux-headers-$release")
@@ -37,11 +45,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 [ -f "$headers/Makefile" ] || { log "$headers has no Makefile after installing linux-headers-$release"; exit 1; }
 
-build="$out/build"
+# One build directory per driver: two drivers' Kbuild files and objects must not mix.
+build="$out/build-$driver"
 mkdir -p "$build"
 # -p keeps the sources' times, so make rebuilds only what changed.
-cp -p "$src/vireo_sample.c" "$src/Kbuild" "$build/"
-log "building vireo_sample.ko for $release in $build"
+cp -p "$src"/*.c "$src/Kbuild" "$build/"
+log "building $module.ko for $release in $build"
 make -C "$headers" M="$build" W=1 modules >&2
-cp "$build/vireo_sample.ko" "$out/vireo_sample.ko"
-echo "$out/vireo_sample.ko"
+cp "$build/$module.ko" "$out/$module.ko"
+echo "$out/$module.ko"

@@ -1,0 +1,43 @@
+using System.Diagnostics;
+
+namespace Vireo.Lab.Tests;
+
+/// <summary>`dotnet publish` of a project in this checkout as the NativeAOT binary the lab ships
+/// into L1. A second publish of the same project reuses its obj/ outputs, so a second fixture
+/// pays little for its own copy.</summary>
+internal static class NativeAotPublish
+{
+    /// <summary>Publishes src/<paramref name="projectName"/> into <paramref name="output"/>;
+    /// returns the binary's path, or null and why not.</summary>
+    public static (string? Binary, string? Failure, TimeSpan Took) Run(string projectName, string binaryName, string output)
+    {
+        var clock = Stopwatch.StartNew();
+        string project = Path.Combine(L1Fixture.RepositoryRoot(), "src", projectName);
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string argument in (string[])["publish", project, "-c", "Release", "-r", "linux-x64",
+            "-p:PublishAot=true", "-o", output, "-nologo", "-v", "quiet"])
+        {
+            start.ArgumentList.Add(argument);
+        }
+        // The test host's MSBuild variables would point the child build at the wrong SDK parts.
+        foreach (string key in start.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)).ToList())
+        {
+            start.Environment.Remove(key);
+        }
+        using Process process = Process.Start(start)!;
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        string stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        string binary = Path.Combine(output, binaryName);
+        if (process.ExitCode != 0 || !File.Exists(binary))
+        {
+            return (null, $"dotnet publish {project} exited {process.ExitCode}:\n{stdout}\n{stderr.Result}", clock.Elapsed);
+        }
+        return (binary, null, clock.Elapsed);
+    }
+}
