@@ -88,8 +88,12 @@ public static class DeviceAssignmentInL1
         $"mv {EduAddressFile}.tmp {EduAddressFile} && ln -sf /sys/bus/pci/devices/$(cat {EduAddressFile}) {EduLink}; " +
         $"rm -f {EduAddressFile}.tmp";
 
+    /// <summary>util-linux's setpriv in L1 (busybox's cannot change user ids): the device agent's
+    /// test runs `vireo run` under another uid with it.</summary>
+    public const string SetprivInL1 = "/usr/local/bin/setpriv";
+
     /// <summary>Adds the vfio-pci modules (with their dependencies, after kvm-amd's), the
-    /// binding script and the boot-time binding of edu to <paramref name="image"/>.</summary>
+    /// binding script, the boot-time binding of edu and <see cref="SetprivInL1"/> to <paramref name="image"/>.</summary>
     public static void AddTo(L1ImageBuilder image, StockKernel kernel)
     {
         ArgumentNullException.ThrowIfNull(image);
@@ -100,5 +104,6 @@ public static class DeviceAssignmentInL1
         }
         image.AddFile(BindProgram, System.Text.Encoding.UTF8.GetBytes(BindScript), mode: 0x1ED); // 0755
         image.AddSetupCommand(BootBindCommand);
+        image.AddProgram("/usr/bin/setpriv", SetprivInL1);
     }
 }

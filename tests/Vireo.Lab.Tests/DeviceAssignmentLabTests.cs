@@ -152,4 +152,60 @@ public sealed class DeviceAssignmentLabTests(DeviceAssignmentL1Fixture lab, ITes
         // Vireo has let go of the group: edu is back on L1's vfio-pci.
         Assert.Contains("after: driver=vfio-pci", result.Output, StringComparison.Ordinal);
     }
+
+    /// <summary>The agent's whole path on a real kernel: `vireo agent` runs as root in L1 with a
+    /// policy for uid 65534; `vireo run` runs as that uid (util-linux setpriv), with /dev/kvm
+    /// opened up to it but /dev/vfio left root's, and gets edu from the agent; a request under
+    /// another VM name is refused on both sides.</summary>
+    [LabFact("qemu-system-x86_64", "busybox", "cpio")]
+    public async Task The_agent_hands_edu_to_an_unprivileged_vireo_and_refuses_a_request_outside_its_policy()
+    {
+        Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);
+        Assert.True(lab.GuestDriverFailure is null, lab.GuestDriverFailure);
+        const int Interrupts = 4;
+        string append = "quiet " + DefaultGuest.ScriptArgument(QemuAssignmentInL1.GuestScript(Interrupts));
+        string run = string.Join(' ', new[]
+        {
+            DeviceAssignmentInL1.SetprivInL1, "--reuid=65534", "--regid=65534", "--clear-groups",
+            L1Fixture.VireoInL1, "run", "--kernel", L1Fixture.L2Kernel, "--initramfs", L1Fixture.L2Initramfs, "--memory", "256M",
+            "--append", append,
+        }.Select(L2Command.Quote));
+        string vireo = L2Command.Quote(L1Fixture.VireoInL1);
+        string command = string.Join("\n",
+            $"edu=$(cat {DeviceAssignmentInL1.EduAddressFile}) || exit 1",
+            "echo '{\"grants\":[{\"uid\":65534,\"vm\":\"lab\",\"devices\":[\"'$edu'\"]}]}' > /tmp/agent.json",
+            $"{vireo} agent --policy /tmp/agent.json --socket /run/vireo-agent.sock >/tmp/agent.out 2>/tmp/agent.log & apid=$!",
+            "n=0; while ! grep -q serving /tmp/agent.out && [ $n -lt 100 ]; do n=$((n+1)); sleep 0.1; done; cat /tmp/agent.out",
+            "chmod 0666 /dev/kvm; ulimit -l unlimited",
+            $"g=$(basename $(readlink {DeviceAssignmentInL1.EduLink}/iommu_group)); echo \"group node: $(stat -c '%a %u' /dev/vfio/$g)\"",
+            $"timeout 120 {run} --agent /run/vireo-agent.sock,vm=other --vfio $edu </dev/null; echo \"refused status=$?\"",
+            $"timeout 400 {run} --agent /run/vireo-agent.sock,vm=lab --vfio $edu,id=edu </dev/null; echo \"granted status=$?\"",
+            "kill -TERM $apid; wait $apid; echo \"agent status=$?\"",
+            "sed 's/^/agent-log: /' /tmp/agent.log",
+            "[ -e /run/vireo-agent.sock ] && echo 'socket left behind' || true");
+
+        LabCommandResult result = await Run(command, TimeSpan.FromSeconds(600));
+
+        Assert.Equal(0, result.ExitStatus);
+        Assert.Contains("serving /run/vireo-agent.sock (1 grant from /tmp/agent.json)", result.Output, StringComparison.Ordinal);
+        // The VMM's user could not have opened the group itself.
+        Assert.Contains("group node: 600 0", result.Output, StringComparison.Ordinal);
+        Assert.Matches(@"vireo: the device agent refused device 0000:00:[0-9a-f]{2}\.0: the policy has no grant for uid 65534 running VM 'other'", result.Output);
+        Assert.Contains("refused status=1", result.Output, StringComparison.Ordinal);
+        Assert.Matches(@"agent-log: vireo agent: uid 65534 \(pid \d+\): refused 0000:00:[0-9a-f]{2}\.0 for VM 'other'", result.Output);
+        Assert.Matches(@"agent-log: vireo agent: uid 65534 \(pid \d+\): granted 0000:00:[0-9a-f]{2}\.0 \(IOMMU group \d+, group backend\) for VM 'lab'", result.Output);
+        Assert.Matches(@"vireo: device 'edu': 0000:00:[0-9a-f]{2}\.0 \(IOMMU group \d+\) from the agent at /run/vireo-agent.sock, vfio \(group\)", result.Output);
+        Assert.Contains("granted status=0", result.Output, StringComparison.Ordinal);
+        int msiAt = result.Output.IndexOf("=== edu msi ===", StringComparison.Ordinal);
+        Assert.True(msiAt > 0, result.Output);
+        foreach (string part in (string[])[result.Output[..msiAt], result.Output[msiAt..]])
+        {
+            IReadOnlyList<EduCheckLine> lines = EduChecker.Parse(part);
+            Assert.Equal(EduChecker.Checks, lines.Select(l => l.Check));
+            Assert.All(lines, l => Assert.True(l.Ok, $"{l.Check} failed: {l.Reason}\n{result.Output}"));
+            Assert.Equal(Interrupts.ToString(CultureInfo.InvariantCulture), lines.Single(l => l.Check == "irq").Fields["irqs"]);
+        }
+        Assert.Contains("agent status=0", result.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("socket left behind", result.Output, StringComparison.Ordinal);
+    }
 }
