@@ -212,6 +212,13 @@ public sealed class LabToolTests
     [InlineData("linux-image-6.1.0-57-cloud-amd64", StockKernel.GenericMetaPackage, false)]
     [InlineData("linux-image-6.1.0-57-rt-amd64", StockKernel.GenericMetaPackage, false)]
     [InlineData(".download-123", StockKernel.GenericMetaPackage, false)]
+    // The 6.12 series (bookworm-security's backports kernel) and Debian's own never stand in for each other.
+    [InlineData("linux-image-6.12.118+deb12-cloud-amd64", StockKernel.Linux612CloudMetaPackage, true)]
+    [InlineData("linux-image-6.12.118+deb12-cloud-amd64", StockKernel.CloudMetaPackage, false)]
+    [InlineData("linux-image-6.1.0-57-cloud-amd64", StockKernel.Linux612CloudMetaPackage, false)]
+    [InlineData("linux-image-6.12.118+deb12-amd64", StockKernel.Linux612CloudMetaPackage, false)]
+    [InlineData("linux-image-6.12.118+deb12-amd64", "linux-image-6.12-amd64", true)]
+    [InlineData("linux-image-6.16.3+deb13-cloud-amd64", StockKernel.Linux612CloudMetaPackage, false)]
     public void A_cached_kernel_is_only_taken_for_its_own_flavour(string package, string metaPackage, bool matches)
     {
         Assert.Equal(matches, StockKernel.IsFlavourOf(package, metaPackage));
