@@ -172,4 +172,61 @@ public sealed class DeviceAssignmentLabTests(DeviceAssignmentL1Fixture lab, ITes
         Assert.Contains("agent status=0", result.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("socket left behind", result.Output, StringComparison.Ordinal);
     }
+
+    /// <summary>The host's device power policy on a real kernel: while the guest leaves edu idle,
+    /// `vireo remote device-power edu on` lets L1's vfio-pci runtime-suspend it; the guest's next
+    /// access (loading its driver) wakes it through the kernel, Vireo sees the wake eventfd, and
+    /// the guest's checks all pass.</summary>
+    [LabFact("qemu-system-x86_64", "busybox", "cpio")]
+    public async Task Device_power_on_lets_l1_suspend_edu_and_the_guests_next_access_wakes_it()
+    {
+        Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);
+        Assert.True(lab.GuestDriverFailure is null, lab.GuestDriverFailure);
+        string script = $"""
+            echo "@@edu-idle@@"
+            sleep 10
+            insmod {EduChecker.GuestPath} irq_mode=intx irqs=2
+            dmesg | grep {EduChecker.ModuleName}
+            echo "@@edu-used@@"
+            sleep 1
+            poweroff -f
+            """;
+        string run = string.Join(' ', new[]
+        {
+            L1Fixture.VireoInL1, "run", "--kernel", L1Fixture.L2Kernel, "--initramfs", L1Fixture.L2Initramfs, "--memory", "256M",
+            "--api-socket", "/tmp/api.sock", "--append", "quiet " + DefaultGuest.ScriptArgument(script),
+        }.Select(L2Command.Quote));
+        string vireo = L2Command.Quote(L1Fixture.VireoInL1);
+        string status = "/sys/bus/pci/devices/$edu/power/runtime_status";
+        string command = string.Join("\n",
+            $"edu=$(cat {DeviceAssignmentInL1.EduAddressFile}) || exit 1",
+            "rm -f /tmp/api.sock",
+            $"{run} --vfio \"$edu,id=edu\" </dev/null >/tmp/out 2>&1 & pid=$!",
+            "waitfor() { n=0; while ! grep -q \"$1\" /tmp/out; do n=$((n+1)); [ $n -gt 1200 ] && { echo \"lab: no $1\"; cat /tmp/out; kill $pid; exit 9; }; sleep 0.1; done; }",
+            "waitfor '@@edu-idle@@'",
+            $"{vireo} remote --api-socket /tmp/api.sock events >/tmp/events & epid=$!",
+            $"echo \"before: $(cat {status})\"",
+            $"{vireo} remote --api-socket /tmp/api.sock device-power edu on; echo \"on status=$?\"",
+            $"n=0; while [ \"$(cat {status})\" != suspended ] && [ $n -lt 50 ]; do n=$((n+1)); sleep 0.1; done",
+            $"echo \"low: $(cat {status})\"",
+            $"{vireo} remote --api-socket /tmp/api.sock devices --json | tr -d ' \\n' | grep -o '\"power\":\"[a-z-]*\"' | sed 's/^/listed /'",
+            "waitfor '@@edu-used@@'",
+            $"echo \"after: $(cat {status})\"",
+            "wait $pid; s=$?; sleep 0.5; kill $epid 2>/dev/null",
+            "cat /tmp/out; sed 's/^/event: /' /tmp/events; exit $s");
+
+        LabCommandResult result = await Run(command, TimeSpan.FromSeconds(300));
+
+        Assert.Equal(0, result.ExitStatus);
+        Assert.Contains("before: active", result.Output, StringComparison.Ordinal);
+        Assert.Contains("on status=0", result.Output, StringComparison.Ordinal);
+        Assert.Contains("low: suspended", result.Output, StringComparison.Ordinal);
+        Assert.Contains("listed \"power\":\"low-power\"", result.Output, StringComparison.Ordinal);
+        Assert.Contains("after: active", result.Output, StringComparison.Ordinal);
+        Assert.Matches("event: .*\"device-power\".*\"state\":\"low-power\".*\"cause\":\"api\"", result.Output);
+        Assert.Matches("event: .*\"device-power\".*\"state\":\"active\".*\"cause\":\"woke\"", result.Output);
+        IReadOnlyList<EduCheckLine> lines = EduChecker.Parse(result.Output);
+        Assert.Equal(EduChecker.Checks, lines.Select(l => l.Check));
+        Assert.All(lines, l => Assert.True(l.Ok, $"{l.Check} failed: {l.Reason}\n{result.Output}"));
+    }
 }
