@@ -28,6 +28,7 @@ internal static class CommandLine
         root.Subcommands.Add(Vireo.Api.RemoteCommand.Create());
         root.Subcommands.Add(AcpiCommand.Create());
         root.Subcommands.Add(VfioUserCommand.Create());
+        root.Subcommands.Add(AgentCommand.Create());
         CliRunner.MakeGroup(root);
         return root;
     }

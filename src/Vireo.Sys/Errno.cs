@@ -35,6 +35,8 @@ public static class Errno
     public const int ENODEV = 19;
     /// <summary>Invalid argument (errno-base.h).</summary>
     public const int EINVAL = 22;
+    /// <summary>Inappropriate ioctl for device: the driver lacks the request (errno-base.h).</summary>
+    public const int ENOTTY = 25;
     /// <summary>No space left on device (errno-base.h).</summary>
     public const int ENOSPC = 28;
     /// <summary>Result out of range (errno-base.h).</summary>
@@ -59,7 +61,7 @@ public static class Errno
         [EPERM] = "EPERM", [ENOENT] = "ENOENT", [EINTR] = "EINTR", [EIO] = "EIO", [ENXIO] = "ENXIO",
         [E2BIG] = "E2BIG", [EBADF] = "EBADF", [EAGAIN] = "EAGAIN", [ENOMEM] = "ENOMEM",
         [EACCES] = "EACCES", [EFAULT] = "EFAULT", [EBUSY] = "EBUSY", [EEXIST] = "EEXIST",
-        [ENODEV] = "ENODEV", [EINVAL] = "EINVAL", [ENOSPC] = "ENOSPC", [ERANGE] = "ERANGE",
+        [ENODEV] = "ENODEV", [EINVAL] = "EINVAL", [ENOTTY] = "ENOTTY", [ENOSPC] = "ENOSPC", [ERANGE] = "ERANGE",
         [ENOSYS] = "ENOSYS", [ENOTSUP] = "EOPNOTSUPP", [ECONNRESET] = "ECONNRESET",
         [ETIMEDOUT] = "ETIMEDOUT",
     };

@@ -50,12 +50,27 @@ public static class FileDescriptor
     public static unsafe long GetSize(SafeFd fd)
     {
         byte* stat = stackalloc byte[Interop.Sys.StatSize];
-        // Safe: the buffer is the full size of struct stat on this ABI.
+        Fstat(fd, stat);
+        return *(long*)(stat + Interop.Sys.StatSizeOffset);
+    }
+
+    /// <summary>Whether fstat(2) says <paramref name="fd"/> is a regular file (a memfd is one): the
+    /// kind whose mapping past its end succeeds and faults (SIGBUS) only when touched, unlike a
+    /// device file (a VFIO device), whose mmap refuses a range it does not have.</summary>
+    public static unsafe bool IsRegularFile(SafeFd fd)
+    {
+        byte* stat = stackalloc byte[Interop.Sys.StatSize];
+        Fstat(fd, stat);
+        return (*(uint*)(stat + Interop.Sys.StatModeOffset) & Interop.Sys.StatTypeMask) == Interop.Sys.StatRegular;
+    }
+
+    private static unsafe void Fstat(SafeFd fd, byte* stat)
+    {
+        // Safe: callers pass a buffer the full size of struct stat on this ABI.
         if (Interop.Sys.Fstat(fd, stat) != 0)
         {
             throw ErrnoException.FromLastError("fstat");
         }
-        return *(long*)(stat + Interop.Sys.StatSizeOffset);
     }
 
     /// <summary>ftruncate(2): shrinking a shared file makes every mapping of the cut pages fault

@@ -311,6 +311,19 @@ public sealed class UnixSocket : IDisposable
         }
     }
 
+    /// <summary>The connected peer's process, user and group (SO_PEERCRED).</summary>
+    public unsafe PeerCredentials GetPeerCredentials()
+    {
+        Interop.Sys.UCred credentials;
+        uint length = (uint)sizeof(Interop.Sys.UCred);
+        // Safe: the kernel writes at most length bytes into the local struct.
+        if (Interop.Sys.GetSockOpt(Handle, Interop.Sys.SolSocket, Interop.Sys.SoPeerCred, &credentials, &length) != 0)
+        {
+            throw ErrnoException.FromLastError("getsockopt SO_PEERCRED");
+        }
+        return new PeerCredentials(credentials.Pid, credentials.Uid, credentials.Gid);
+    }
+
     /// <summary>Shuts both directions: a thread blocked in Receive or Accept returns.</summary>
     public void Shutdown() => ShutdownIfOpen(ShutRdWr);
 

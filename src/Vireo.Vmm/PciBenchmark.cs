@@ -9,7 +9,7 @@ namespace Vireo.Vmm;
 /// <summary>
 /// `vireo bench pci`: what a vfio-user PCI device costs a guest, each figure beside a reference
 /// measured in the same run. It drives Vireo's sample accelerator (Vireo.SampleDevice, 1af4:10f1)
-/// through a <see cref="VfioUserPciFunction"/> on a machine from <see cref="MachineBuilder.BuildBare"/>:
+/// through a <see cref="VfioPciFunction"/> on a machine from <see cref="MachineBuilder.BuildBare"/>:
 /// <list type="number">
 /// <item>Trapped BAR read: guest code reads the device's BAR0 ID register N times (MMIO exit →
 /// proxy → REGION_READ → server → reply → guest), against N reads of a trivial device on the
@@ -129,7 +129,7 @@ public static class PciBenchmark
     /// <param name="rounds">Measured rounds, after one warm-up round.</param>
     /// <exception cref="InvalidOperationException">The device is not the sample accelerator, or
     /// a phase did not do what it should (wrong ID, writes or DMA bytes missing).</exception>
-    public static PciBenchmarkResult Run(KvmSystem kvm, VfioUserPciFunction sample, int reads, int rounds)
+    public static PciBenchmarkResult Run(KvmSystem kvm, VfioPciFunction sample, int reads, int rounds)
     {
         ArgumentNullException.ThrowIfNull(kvm);
         ArgumentNullException.ThrowIfNull(sample);
@@ -201,7 +201,7 @@ public static class PciBenchmark
     /// <summary>Microseconds per DMA and per memcpy of <see cref="TransferBytes"/>, medians over
     /// the rounds after a warm-up, and the mean COMPLETED polls per DMA in the measured rounds;
     /// checks that the device's buffer holds the source afterwards.</summary>
-    private static (double Dma, double Copy, double Polls) MeasureDma(GuestMemory memory, VfioUserPciFunction sample, int transfers, int rounds)
+    private static (double Dma, double Copy, double Polls) MeasureDma(GuestMemory memory, VfioPciFunction sample, int transfers, int rounds)
     {
         byte[] source = new byte[TransferBytes];
         for (int i = 0; i < source.Length; i++)
@@ -246,7 +246,7 @@ public static class PciBenchmark
     }
 
     /// <summary>Polls COMPLETED until it reads <paramref name="expected"/>; returns the reads it took.</summary>
-    private static int WaitCompleted(VfioUserPciFunction sample, uint expected)
+    private static int WaitCompleted(VfioPciFunction sample, uint expected)
     {
         long deadline = Stopwatch.GetTimestamp() + (long)(s_dmaTimeout.TotalSeconds * Stopwatch.Frequency);
         int polls = 1;
@@ -265,7 +265,7 @@ public static class PciBenchmark
     }
 
     /// <summary>The device's buffer, read through the proxy (REGION_READ) in 4 KiB pieces.</summary>
-    private static byte[] ReadBuffer(VfioUserPciFunction sample)
+    private static byte[] ReadBuffer(VfioPciFunction sample)
     {
         byte[] buffer = new byte[TransferBytes];
         for (int offset = 0; offset < buffer.Length; offset += 0x1000)
@@ -275,21 +275,21 @@ public static class PciBenchmark
         return buffer;
     }
 
-    private static uint ReadBar0(VfioUserPciFunction sample, ulong offset)
+    private static uint ReadBar0(VfioPciFunction sample, ulong offset)
     {
         Span<byte> data = stackalloc byte[4];
         sample.ReadBar(0, offset, data);
         return BinaryPrimitives.ReadUInt32LittleEndian(data);
     }
 
-    private static void WriteBar0(VfioUserPciFunction sample, ulong offset, uint value)
+    private static void WriteBar0(VfioPciFunction sample, ulong offset, uint value)
     {
         Span<byte> data = stackalloc byte[4];
         BinaryPrimitives.WriteUInt32LittleEndian(data, value);
         sample.WriteBar(0, offset, data);
     }
 
-    private static void WriteBar0(VfioUserPciFunction sample, ulong offset, ulong value)
+    private static void WriteBar0(VfioPciFunction sample, ulong offset, ulong value)
     {
         Span<byte> data = stackalloc byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(data, value);

@@ -125,13 +125,16 @@ public sealed class VfioUserRunOptionTests
             return device;
         }
 
-        MachineBuildException e = Assert.Throws<MachineBuildException>(() => RunCommand.ConnectDevices(options, Connect));
+        MachineBuildException e = Assert.Throws<MachineBuildException>(() => RunCommand.OpenDevices([.. options.Select(o => Open(() => Connect(o.Socket, o.Id), o.Slot))]));
 
         Assert.Equal("cannot reach vfio-user2", e.Message);
         Assert.Equal(["vfio-user0", "b"], made.Select(d => d.Id));
         Assert.All(made, d => Assert.True(d.Disposed));
-        Assert.Equal(["vfio-user0", "b"], RunCommand.ConnectDevices(options.Take(2).ToList(), (s, id) => new DisposableEcho(id)).Select(d => d.Id));
+        Assert.Equal(["vfio-user0", "b"], RunCommand.OpenDevices([.. options.Take(2).Select(o => Open(() => new DisposableEcho(o.Id), o.Slot))]).Select(d => d.Function.Id));
     }
+
+    private static (Func<IMachineBoundPciFunction> Open, int? Slot) Open(Func<IMachineBoundPciFunction> open, int? slot) => (open, slot);
+
 
     /// <summary>Just enough of a bound function for the connect step, which only makes and releases.</summary>
     private sealed class DisposableEcho(string id) : IMachineBoundPciFunction, IDisposable

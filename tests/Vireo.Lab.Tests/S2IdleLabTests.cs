@@ -24,7 +24,9 @@ public sealed partial class S2IdleLabTests(L1Fixture lab, ITestOutputHelper outp
     // Waits (up to 3 minutes) for a fixed string in vireo's output; fails the run if vireo ends first.
     // Clock ticks of the vCPU threads and of the whole process come from /proc/PID/task/*/stat
     // and /proc/PID/stat, fields 14 and 15 (utime, stime).
-    private const string ShellHelpers = """
+    /// <summary>Shell functions for a lab command that drives one `vireo run` in the background
+    /// (its pid in $pid, its output in /tmp/s2out, its stdin the fifo on fd 3).</summary>
+    internal const string ShellHelpers = """
         rm -f /tmp/s2in /tmp/s2out; mkfifo /tmp/s2in; : >/tmp/s2out; exec 3<>/tmp/s2in
         fail() { echo "lab: $1"; for t in /proc/$pid/task/*; do echo "lab: thread $(cat $t/comm 2>/dev/null) state=$(awk '{print $3}' $t/stat 2>/dev/null) wchan=$(cat $t/wchan 2>/dev/null)"; done; kill -KILL $pid 2>/dev/null; n=0; while kill -0 $pid 2>/dev/null && [ $n -lt 50 ]; do n=$((n+1)); sleep 0.1; done; kill -0 $pid 2>/dev/null && echo "lab: vireo survived SIGKILL" || wait $pid; cat /tmp/s2out; exit 99; }
         deadline() { echo $(( $(date +%s) + $1 )); }

@@ -68,7 +68,64 @@ public sealed partial class SoakLabTests(L1Fixture lab, ITestOutputHelper output
         Assert.True(growth < 8 * 1024, $"own RSS grew by {growth} KiB over {steady.Count} boots");
     }
 
+    private static int Cycles => int.TryParse(Environment.GetEnvironmentVariable("VIREO_SOAK_CYCLES"), NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n >= 4 ? n : 12;
+
+    /// <summary>Suspend-to-idle soak: one guest suspends again and again and `--s2idle-wake-after`
+    /// wakes it each time, so every cycle parks and unparks the vCPUs, sleeps and wakes the
+    /// devices and arms and fires a timer. Sampled after every few resumes; none may grow.
+    /// `VIREO_SOAK_CYCLES=100` is the long campaign.</summary>
+    [LabFact("qemu-system-x86_64", "busybox", "cpio")]
+    public async Task Suspend_resume_cycles_leave_no_descriptor_thread_or_memory_growth()
+    {
+        Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);
+        int cycles = Cycles;
+        int every = cycles >= 50 ? 10 : 2;
+        string script = $$"""
+            i=1
+            while [ $i -le {{cycles}} ]; do
+                echo freeze > /sys/power/state; sleep 0.2
+                i=$((i+1))
+            done
+            poweroff -f
+            """;
+        string run = string.Join(' ', new[]
+        {
+            L1Fixture.VireoInL1, "run", "--kernel", L1Fixture.L2Kernel, "--initramfs", L1Fixture.L2Initramfs, "--memory", "256M",
+            "--s2idle-wake-after", "500ms", "--append", "quiet " + DefaultGuest.ScriptArgument(script),
+        }.Select(L2Command.Quote));
+        string body = string.Join("\n",
+            "i=1",
+            $"while [ $i -le {cycles} ]; do",
+            "  waitcount 'vireo: s2idle: resumed' $i",
+            $"  if [ $((i % {every})) = 0 ] || [ $i = 1 ]; then echo \"soak: cycle=$i fds=$(ls /proc/$pid/fd | wc -l) threads=$(ls /proc/$pid/task | wc -l) rss_kib=$(awk '/^Size:/ {{ size = $2 }} /^Rss:/ && (size < 262144 || size > 266240) {{ own += $2 }} END {{ print own }}' /proc/$pid/smaps)\"; fi",
+            "  i=$((i+1))",
+            "done");
+        string command = $"{S2IdleLabTests.ShellHelpers}\n{run} 0<>/tmp/s2in >/tmp/s2out 2>&1 & pid=$!\n{body}\n" +
+            "end=$(deadline 120); while kill -0 $pid 2>/dev/null; do [ $(date +%s) -gt $end ] && fail 'vireo did not end within 120 s'; sleep 0.1; done\n" +
+            "wait $pid; s=$?; grep -c 'vireo: s2idle: resumed' /tmp/s2out | sed 's/^/soak: resumed=/'; grep -v '^\\[' /tmp/s2out | grep -i 'vireo:' | grep -v 's2idle: \\(suspended\\|resumed\\|wake\\)' | sort | uniq -c | sort -rn | head -20; exit $s";
+
+        LabCommandResult result = await lab.Machine.RunAsync(command, TimeSpan.FromSeconds(cycles * 6 + 180));
+        output.WriteLine(result.Output);
+
+        Assert.Equal(0, result.ExitStatus);
+        var samples = CycleLine().Matches(result.Output)
+            .Select(m => (Cycle: Int(m, 1), Fds: Int(m, 2), Threads: Int(m, 3), RssKib: Int(m, 4)))
+            .ToList();
+        Assert.True(samples.Count >= (cycles / every) + 1, $"{samples.Count} samples over {cycles} cycles");
+        // After the first cycle (its wake timer and park gate are made once) nothing may grow.
+        var steady = samples.Skip(1).ToList();
+        Assert.All(steady, s => Assert.True(s.Fds <= steady[0].Fds, $"{s.Fds} descriptors at cycle {s.Cycle}, {steady[0].Fds} at cycle {steady[0].Cycle}"));
+        Assert.True(steady.Max(s => s.Threads) - steady.Min(s => s.Threads) <= 3, $"threads ranged over {string.Join(' ', steady.Select(s => s.Threads))}");
+        int growth = steady[^1].RssKib - steady[0].RssKib;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"s2idle soak figures: {cycles} cycles; fds {steady.Min(s => s.Fds)}-{steady.Max(s => s.Fds)}, threads {steady.Min(s => s.Threads)}-{steady.Max(s => s.Threads)}; own RSS {steady[0].RssKib} KiB at cycle {steady[0].Cycle}, {steady[^1].RssKib} KiB at cycle {steady[^1].Cycle} ({growth:+#;-#;0} KiB), min {steady.Min(s => s.RssKib)}, max {steady.Max(s => s.RssKib)}"));
+        Assert.True(growth < 8 * 1024, $"own RSS grew by {growth} KiB over {cycles} cycles");
+    }
+
     private static int Int(Match m, int group) => int.Parse(m.Groups[group].Value, CultureInfo.InvariantCulture);
+
+    [GeneratedRegex(@"soak: cycle=(\d+) fds=(\d+) threads=(\d+) rss_kib=(\d+)")]
+    private static partial Regex CycleLine();
 
     [GeneratedRegex(@"soak: boot=(\d+) fds=(\d+) threads=(\d+) rss_kib=(\d+) ram_maps=(\d+)")]
     private static partial Regex SampleLine();

@@ -19,6 +19,10 @@ public sealed class SocketLayoutTests
             .Field("cmsg_len", (ref Interop.Sys.CmsgHdr c) => ref c.Length)
             .Field("cmsg_level", (ref Interop.Sys.CmsgHdr c) => ref c.Level)
             .Field("cmsg_type", (ref Interop.Sys.CmsgHdr c) => ref c.Type),
+        CStructLayout.Of<Interop.Sys.UCred>("struct ucred")
+            .Field("pid", (ref Interop.Sys.UCred u) => ref u.Pid)
+            .Field("uid", (ref Interop.Sys.UCred u) => ref u.Uid)
+            .Field("gid", (ref Interop.Sys.UCred u) => ref u.Gid),
     ];
 
     public static TheoryData<string> Names() => new(s_layouts.Select(l => l.CType));
@@ -27,7 +31,7 @@ public sealed class SocketLayoutTests
     [MemberData(nameof(Names))]
     public void Struct_matches_the_C_layout(string cType)
     {
-        CLayoutOracle oracle = CLayoutOracle.Run(["sys/socket.h", "sys/uio.h"], s_layouts, ["SCM_RIGHTS", "SOL_SOCKET"]);
+        CLayoutOracle oracle = CLayoutOracle.Run(["sys/socket.h", "sys/uio.h"], s_layouts, ["SCM_RIGHTS", "SOL_SOCKET", "SO_PEERCRED"]);
 
         Assert.Empty(oracle.Compare(s_layouts.Single(l => l.CType == cType)));
     }

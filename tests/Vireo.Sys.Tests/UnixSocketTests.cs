@@ -86,4 +86,25 @@ public sealed class UnixSocketTests
             fd.Dispose();
         }
     });
+
+    [Fact]
+    public void Peer_credentials_name_this_process_and_its_user()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"vireo-peercred-{Guid.NewGuid():N}.sock");
+        using UnixSocket listener = UnixSocket.Listen(path);
+        try
+        {
+            using UnixSocket client = UnixSocket.Connect(path);
+            using UnixSocket server = listener.Accept();
+
+            PeerCredentials peer = server.GetPeerCredentials();
+
+            Assert.Equal(Environment.ProcessId, peer.Pid);
+            Assert.Equal(File.ReadAllText("/proc/self/status").Split('\n').Single(l => l.StartsWith("Uid:", StringComparison.Ordinal)).Split('\t', StringSplitOptions.RemoveEmptyEntries)[2], peer.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

@@ -36,7 +36,7 @@ public sealed class CLayoutOracle
             string c = Path.Combine(dir, "probe.c");
             string exe = Path.Combine(dir, "probe");
             File.WriteAllText(c, source);
-            RunProcess(gcc, ["-std=gnu11", "-Wall", "-Werror", "-o", exe, c], source);
+            RunProcess(gcc, ["-std=gnu11", "-D_GNU_SOURCE", "-Wall", "-Werror", "-o", exe, c], source);
             string output = RunProcess(exe, [], source);
             return new CLayoutOracle(Parse(output), source);
         }

@@ -240,7 +240,7 @@ internal static class BenchCommand
         PciBenchmarkResult result;
         using (var device = new AcceleratorDevice())
         using (var server = new InProcessVfioUserServer(device))
-        using (VfioUserPciFunction sample = VfioUserPciFunction.Open(VfioUserClient.Open(server.ClientEnd), "sample"))
+        using (VfioPciFunction sample = VfioPciFunction.Open(VfioUserClient.Open(server.ClientEnd), "sample"))
         {
             result = PciBenchmark.Run(kvm, sample, count, rounds);
         }

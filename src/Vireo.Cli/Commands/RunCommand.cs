@@ -1,10 +1,12 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using Vireo.Agent;
 using Vireo.Api;
 using Vireo.Cli.Common;
 using Vireo.Kvm;
 using Vireo.Loader;
 using Vireo.Sys;
+using Vireo.Vfio;
 using Vireo.Vmm;
 
 namespace Vireo.Cli;
@@ -29,6 +31,11 @@ internal static class RunCommand
         its PCI bus (0000:00:SS.0); `vireo remote devices` lists it, and if its server dies
         the guest runs on (the device reads all-ones) and vm.events says device-lost as soon as
         its socket closes.
+
+        --vfio assigns a host PCI device through the kernel's VFIO (vfio-pci): its whole
+        IOMMU group must be bound to vfio-pci (Vireo names a device that is not, and how to
+        rebind it). With --agent, a privileged `vireo agent` opens the device for this
+        process after checking its policy, so `vireo run` needs only /dev/kvm.
 
         This needs hardware KVM (Intel VMX or AMD SVM). On a host whose /dev/kvm is PVM,
         use `vireo-lab run` with the same options: it runs this command in the nested lab.
@@ -64,6 +71,7 @@ internal static class RunCommand
                     $"(e.g. `vireo-device --socket {device.Socket}`)");
             }
         }
+        CheckVfioDevices(options);
         BzImage.Load(kernel);
 
         using KvmSystem kvm = HostKvm.Open();
@@ -75,10 +83,15 @@ internal static class RunCommand
                 (options.VfioUserDevices.Count == 0 ? "" : " (the lab serves its sample device itself: --vfio-user sample[,id=NAME])"));
         }
 
-        List<IMachineBoundPciFunction> devices = ConnectDevices(options.VfioUserDevices, connectVfioUser ?? PciDeviceFactory.ConnectVfioUser);
+        Action<string> log = line => stderr.WriteLine($"vireo: {line}");
+        List<(IMachineBoundPciFunction Function, int? Slot)> devices = OpenDevices(
+        [
+            .. options.VfioUserDevices.Select(o => ((Func<IMachineBoundPciFunction>)(() => (connectVfioUser ?? PciDeviceFactory.ConnectVfioUser)(o.Socket, o.Id)), o.Slot)),
+            .. options.VfioDevices.Select(o => ((Func<IMachineBoundPciFunction>)(() => OpenVfio(o, options.Agent, log)), o.Slot)),
+        ]);
         try
         {
-            LinuxVmConfig config = options.ToConfig(kernel, initramfs, [.. options.VfioUserDevices.Zip(devices, (o, d) => new PciAttachment(d, o.Slot))]);
+            LinuxVmConfig config = options.ToConfig(kernel, initramfs, [.. devices.Select(d => new PciAttachment(d.Function, d.Slot))]);
             return await RunVmAsync(options, config, kvm, stderr);
         }
         finally
@@ -86,28 +99,70 @@ internal static class RunCommand
             // After the last machine: the devices outlive reboots.
             for (int i = devices.Count - 1; i >= 0; i--)
             {
-                (devices[i] as IDisposable)?.Dispose();
+                (devices[i].Function as IDisposable)?.Dispose();
             }
         }
     }
 
-    /// <summary>Connects every --vfio-user device in order; if one fails, those connected are released.</summary>
-    internal static List<IMachineBoundPciFunction> ConnectDevices(IReadOnlyList<VfioUserDeviceOption> options, Func<string, string, IMachineBoundPciFunction> connect)
+    /// <summary>Makes every assigned device in order; if one fails, those made are released.</summary>
+    internal static List<(IMachineBoundPciFunction Function, int? Slot)> OpenDevices(IReadOnlyList<(Func<IMachineBoundPciFunction> Open, int? Slot)> devices)
     {
-        var devices = new List<IMachineBoundPciFunction>();
+        var opened = new List<(IMachineBoundPciFunction Function, int? Slot)>();
         try
         {
-            foreach (VfioUserDeviceOption option in options)
+            foreach ((Func<IMachineBoundPciFunction> open, int? slot) in devices)
             {
-                devices.Add(connect(option.Socket, option.Id));
+                opened.Add((open(), slot));
             }
-            return devices;
+            return opened;
         }
         catch
         {
-            devices.OfType<IDisposable>().Reverse().ToList().ForEach(d => d.Dispose());
+            opened.Select(d => d.Function).OfType<IDisposable>().Reverse().ToList().ForEach(d => d.Dispose());
             throw;
         }
+    }
+
+    /// <summary>--vfio devices exist in sysfs (or the agent's socket does) before KVM is opened.</summary>
+    private static void CheckVfioDevices(RunOptions options)
+    {
+        if (options.Agent is { } agent)
+        {
+            if (!File.Exists(agent.Socket))
+            {
+                throw new IOException($"no device agent socket at {agent.Socket} (--agent): start it first (`vireo agent --policy FILE --socket {agent.Socket}`, as root)");
+            }
+            return;
+        }
+        foreach (VfioDeviceOption device in options.VfioDevices)
+        {
+            VfioSysfs.Resolve(device.Device);
+        }
+    }
+
+    /// <summary>One --vfio device: from the agent when there is one, else opened here.</summary>
+    private static IMachineBoundPciFunction OpenVfio(VfioDeviceOption option, AgentOption? agent, Action<string> log)
+    {
+        if (agent is null)
+        {
+            return PciDeviceFactory.OpenVfio(option.Device, option.Id, option.Backend, log);
+        }
+        AgentGrant grant = AgentClient.Request(agent.Socket, new AgentRequest(agent.Vm, option.Device, option.BackendName));
+        VfioDeviceFds fds;
+        try
+        {
+            fds = grant.Opened.Backend == "iommufd"
+                ? VfioDeviceFds.ForIommufd(grant.Opened.Fd("iommufd"), grant.Opened.Fd("device"), grant.Device)
+                : VfioDeviceFds.ForGroup(grant.Opened.Fd("container"), grant.Opened.Fd("group"), grant.Device, grant.Group);
+        }
+        catch
+        {
+            grant.Dispose();
+            throw;
+        }
+        log($"device '{option.Id}': {grant.Device} (IOMMU group {grant.Group}) from the agent at {agent.Socket}, vfio ({grant.Opened.Backend})");
+        // The descriptors now belong to the device (AttachVfio closes them if it fails).
+        return PciDeviceFactory.AttachVfio(fds, option.Id);
     }
 
     private static async Task<int> RunVmAsync(RunOptions options, LinuxVmConfig config, KvmSystem kvm, TextWriter stderr)

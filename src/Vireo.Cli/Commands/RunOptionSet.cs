@@ -126,12 +126,34 @@ internal sealed class RunOptionSet
         CustomParser = ParseVfioUser,
     };
 
+    public Option<IReadOnlyList<VfioDeviceOption>> Vfio { get; } = new("--vfio")
+    {
+        HelpName = VfioDeviceOption.Syntax,
+        Description = "assign the host's PCI device DEVICE (an address such as 0000:01:00.0, or its sysfs path) through " +
+            "the kernel's VFIO; repeatable. Every device of its IOMMU group must be bound to vfio-pci, pci-stub or no " +
+            "driver (bridges aside). backend= picks iommufd (/dev/iommu, Linux 6.2+) or the group API (/dev/vfio/N); " +
+            "auto (the default) prefers iommufd and says which. id=NAME (default vfio0, vfio1, ...) and slot=N as for " +
+            "--vfio-user. Needs access to those device nodes and a memory-lock limit (ulimit -l) of guest RAM, or --agent",
+        Arity = ArgumentArity.OneOrMore,
+        AllowMultipleArgumentsPerToken = false,
+        CustomParser = ParseVfio,
+    };
+
+    public Option<AgentOption?> Agent { get; } = new("--agent")
+    {
+        HelpName = AgentOption.Syntax,
+        Description = "get every --vfio device from the device agent (`vireo agent`) listening on SOCKET instead of opening " +
+            "/dev/vfio: the agent checks its policy for this user (and VM NAME, default vireo) and passes the descriptors, " +
+            "so this process needs no access to /dev/vfio or /dev/iommu",
+        CustomParser = ParseAgent,
+    };
+
     /// <summary>Every option of `vireo run`.</summary>
     public void AddTo(Command command)
     {
         ArgumentNullException.ThrowIfNull(command);
         foreach (Option option in (Option[])[Kernel, Initramfs, Cmdline, Append, Cpus, Memory, SharedMemory, Footprint, Serial,
-            ApiSocket, OnReboot, S2IdleWakeAfter, OnSuspend, OnResume, VfioUser])
+            ApiSocket, OnReboot, S2IdleWakeAfter, OnSuspend, OnResume, VfioUser, Vfio, Agent])
         {
             command.Options.Add(option);
         }
@@ -140,6 +162,23 @@ internal sealed class RunOptionSet
             if (result.GetResult(Initramfs) is not null && result.GetResult(Kernel) is null)
             {
                 result.AddError("--initramfs needs --kernel");
+            }
+            if (result.GetResult(Agent) is not null && result.GetResult(Vfio) is null)
+            {
+                result.AddError("--agent is where --vfio devices come from; give at least one --vfio DEVICE");
+            }
+            // Ids and slots are one namespace across every kind of assigned device.
+            if (result.GetResult(VfioUser) is not null && result.GetResult(Vfio) is not null
+                && result.GetValue(VfioUser) is { } served && result.GetValue(Vfio) is { } assigned)
+            {
+                if (served.Select(d => d.Id).Intersect(assigned.Select(d => d.Id)).FirstOrDefault() is string id)
+                {
+                    result.AddError($"device id '{id}' is given to a --vfio-user and a --vfio device; give each its own id=NAME");
+                }
+                if (served.Select(d => d.Slot).OfType<int>().Intersect(assigned.Select(d => d.Slot).OfType<int>()).Select(n => (int?)n).FirstOrDefault() is int slot)
+                {
+                    result.AddError($"PCI slot {slot} is given to a --vfio-user and a --vfio device; give each its own slot=N or leave it out");
+                }
             }
         });
     }
@@ -172,6 +211,8 @@ internal sealed class RunOptionSet
             OnResume = Value(result, OnResume, null),
             RestartOnReboot = Value(result, OnReboot, null) == "restart",
             VfioUserDevices = Value<IReadOnlyList<VfioUserDeviceOption>>(result, VfioUser, []),
+            VfioDevices = Value<IReadOnlyList<VfioDeviceOption>>(result, Vfio, []),
+            Agent = Value(result, Agent, null),
         };
     }
 
@@ -217,6 +258,30 @@ internal sealed class RunOptionSet
         catch (FormatException e)
         {
             return Fail<IReadOnlyList<VfioUserDeviceOption>>(result, e.Message, []);
+        }
+    }
+
+    private static IReadOnlyList<VfioDeviceOption> ParseVfio(ArgumentResult result)
+    {
+        try
+        {
+            return VfioDeviceOption.ParseAll([.. result.Tokens.Select(t => t.Value)]);
+        }
+        catch (FormatException e)
+        {
+            return Fail<IReadOnlyList<VfioDeviceOption>>(result, e.Message, []);
+        }
+    }
+
+    private static AgentOption? ParseAgent(ArgumentResult result)
+    {
+        try
+        {
+            return AgentOption.Parse(Last(result));
+        }
+        catch (FormatException e)
+        {
+            return Fail<AgentOption?>(result, e.Message, null);
         }
     }
 

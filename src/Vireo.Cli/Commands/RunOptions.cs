@@ -43,6 +43,12 @@ internal sealed record RunOptions
     /// <summary>The vfio-user devices to assign, in the order given.</summary>
     public IReadOnlyList<VfioUserDeviceOption> VfioUserDevices { get; init; } = [];
 
+    /// <summary>The host devices to assign through the kernel's VFIO, in the order given.</summary>
+    public IReadOnlyList<VfioDeviceOption> VfioDevices { get; init; } = [];
+
+    /// <summary>The device agent the --vfio devices come from, or null to open them here.</summary>
+    public AgentOption? Agent { get; init; }
+
     /// <summary>Run options alone, as words.</summary>
     public static RunOptions Parse(IReadOnlyList<string> args)
     {

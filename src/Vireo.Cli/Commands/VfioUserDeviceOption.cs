@@ -41,38 +41,11 @@ internal sealed record VfioUserDeviceOption(string Socket, string Id, int? Slot)
 
     private static VfioUserDeviceOption Parse(string value, int position)
     {
-        string[] parts = value.Split(',');
-        string socket = parts[0];
-        if (socket.Trim().Length == 0)
-        {
-            throw new FormatException($"--vfio-user takes {Syntax} (the device server's socket first), not '{value}'");
-        }
-        string? id = null;
-        int? slot = null;
-        foreach (string part in parts.Skip(1))
-        {
-            int equals = part.IndexOf('=', StringComparison.Ordinal);
-            string key = equals < 0 ? "" : part[..equals];
-            string setting = part[(equals + 1)..];
-            switch (key)
-            {
-                case "id" when id is null:
-                    id = IsValidId(setting) ? setting : throw new FormatException($"--vfio-user id '{setting}' must be 1 to 32 letters, digits, '-' or '_'");
-                    break;
-                case "slot" when slot is null:
-                    slot = int.TryParse(setting, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n is >= 1 and <= 31
-                        ? n
-                        : throw new FormatException($"--vfio-user slot '{setting}' must be a PCI slot from 1 to 31 (0 is the host bridge's)");
-                    break;
-                case "id" or "slot":
-                    throw new FormatException($"--vfio-user '{value}' gives {key}= twice");
-                default:
-                    throw new FormatException($"--vfio-user takes {Syntax}; '{part}' in '{value}' is none of id=NAME or slot=N");
-            }
-        }
-        return new VfioUserDeviceOption(socket, id ?? DefaultId(position), slot);
+        (string socket, Dictionary<string, string> settings) = DeviceOptionText.Split(
+            "--vfio-user", value, Syntax, "the device server's socket", ["id=NAME", "slot=N"]);
+        return new VfioUserDeviceOption(
+            socket,
+            settings.TryGetValue("id", out string? id) ? DeviceOptionText.Id("--vfio-user", id) : DefaultId(position),
+            settings.TryGetValue("slot", out string? slot) ? DeviceOptionText.Slot("--vfio-user", slot) : null);
     }
-
-    private static bool IsValidId(string id) =>
-        id.Length is >= 1 and <= 32 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
 }

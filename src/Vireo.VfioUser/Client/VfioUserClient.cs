@@ -305,27 +305,6 @@ public sealed class VfioUserClient : IVfioDevice
         Request(VfioUserCommand.RegionWrite, access).Dispose();
     }
 
-    /// <summary>Reads a little-endian 32-bit register with REGION_READ.</summary>
-    /// <param name="region">The region index.</param>
-    /// <param name="offset">The register's offset in the region.</param>
-    public uint ReadRegionU32(uint region, ulong offset)
-    {
-        Span<byte> data = stackalloc byte[4];
-        ReadRegion(region, offset, data);
-        return BinaryPrimitives.ReadUInt32LittleEndian(data);
-    }
-
-    /// <summary>Writes a little-endian 32-bit register with REGION_WRITE and waits for the reply.</summary>
-    /// <param name="region">The region index.</param>
-    /// <param name="offset">The register's offset in the region.</param>
-    /// <param name="value">The value to write.</param>
-    public void WriteRegionU32(uint region, ulong offset, uint value)
-    {
-        Span<byte> data = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(data, value);
-        WriteRegion(region, offset, data);
-    }
-
     /// <summary>Maps guest memory for the device: with <paramref name="fd"/> the server mmaps it
     /// at <paramref name="fdOffset"/>; without, it reaches the range through DMA messages.</summary>
     public void DmaMap(ulong address, ulong size, DmaMapFlags flags, SafeFd? fd = null, ulong fdOffset = 0)

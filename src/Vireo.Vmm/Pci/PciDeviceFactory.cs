@@ -1,9 +1,11 @@
+using Vireo.Vfio;
+
 namespace Vireo.Vmm;
 
 /// <summary>
-/// Makes the PCI functions the command line asks for (`vireo run --vfio-user SOCKET,id=NAME`).
-/// The one place a backend's constructor is named, so the CLI and the builder know only
-/// <see cref="IMachineBoundPciFunction"/>.
+/// Makes the PCI functions the command line asks for (`vireo run --vfio-user SOCKET,id=NAME`,
+/// `vireo run --vfio DEVICE,id=NAME`). The one place a backend's constructor is named, so the CLI
+/// and the builder know only <see cref="IMachineBoundPciFunction"/>.
 /// </summary>
 public static class PciDeviceFactory
 {
@@ -15,6 +17,46 @@ public static class PciDeviceFactory
     {
         ArgumentException.ThrowIfNullOrEmpty(socket);
         ArgumentException.ThrowIfNullOrEmpty(id);
-        return VfioUserPciFunction.Connect(socket, id);
+        return VfioPciFunction.ConnectVfioUser(socket, id);
+    }
+
+    /// <summary>Assigns the host's PCI device <paramref name="device"/> (an address or sysfs path)
+    /// through the kernel's VFIO: checks its IOMMU group is viable, chooses the backend
+    /// (<paramref name="backend"/>; iommufd where the kernel has it), says which on
+    /// <paramref name="log"/>, opens and attaches it.</summary>
+    /// <exception cref="Sys.VireoException">The device cannot be assigned; the message names it and the fix.</exception>
+    public static IMachineBoundPciFunction OpenVfio(string device, string id, VfioBackendKind backend, Action<string> log)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(device);
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        ArgumentNullException.ThrowIfNull(log);
+        VfioHostDevice host = VfioSysfs.Resolve(device);
+        VfioSysfs.EnsureViable(host);
+        VfioBackendChoice choice = VfioBackendChoice.Choose(host, backend);
+        log($"device '{id}': {choice.Description}");
+        return VfioPciFunction.Open(Attach(VfioDeviceFds.Open(choice), id), id);
+    }
+
+    /// <summary>Assigns a device whose descriptors someone else opened (the device agent) and
+    /// takes ownership of <paramref name="fds"/>, also when it fails.</summary>
+    /// <exception cref="Sys.VireoException">The device cannot be attached; the message names it.</exception>
+    public static IMachineBoundPciFunction AttachVfio(VfioDeviceFds fds, string id)
+    {
+        ArgumentNullException.ThrowIfNull(fds);
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        return VfioPciFunction.Open(Attach(fds, id), id);
+    }
+
+    private static KernelVfioDevice Attach(VfioDeviceFds fds, string id)
+    {
+        string address = fds.DeviceAddress;
+        try
+        {
+            return KernelVfioDevice.Attach(fds);
+        }
+        catch (Sys.ErrnoException e)
+        {
+            throw new MachineBuildException($"vfio device '{id}' ({address}) cannot be attached: {e.Message}", e);
+        }
     }
 }

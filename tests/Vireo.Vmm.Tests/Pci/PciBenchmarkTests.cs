@@ -14,7 +14,7 @@ public sealed class PciBenchmarkTests
     {
         using var device = new AcceleratorDevice();
         using var server = new InProcessVfioUserServer(device);
-        using VfioUserPciFunction fn = VfioUserPciFunction.Open(VfioUserClient.Open(server.ClientEnd), "sample");
+        using VfioPciFunction fn = VfioPciFunction.Open(VfioUserClient.Open(server.ClientEnd), "sample");
         using var kvm = Vireo.Kvm.KvmSystem.Open();
 
         PciBenchmarkResult result = PciBenchmark.Run(kvm, fn, reads: 40, rounds: 3);
@@ -40,7 +40,7 @@ public sealed class PciBenchmarkTests
         for (uint offset = 0; offset < AcceleratorDevice.BufferSize; offset += 0x1000 - 4)
         {
             uint expected = BitConverter.ToUInt32([PciBenchmark.SourceByte((int)offset), PciBenchmark.SourceByte((int)offset + 1), PciBenchmark.SourceByte((int)offset + 2), PciBenchmark.SourceByte((int)offset + 3)]);
-            Assert.Equal(expected, fn.Client.ReadRegionU32(AcceleratorDevice.BufferBar, offset));
+            Assert.Equal(expected, fn.Device.ReadRegionU32(AcceleratorDevice.BufferBar, offset));
         }
         Assert.True(fn.IsAlive);
     }

@@ -12,7 +12,7 @@ public sealed class VfioUserPciFunctionAllocationTests
     public Task TrappedBarAccessesAllocateNothing() => Task.Run(() =>
     {
         using FakeVfioUserServer server = new FakeVfioUserServer().Start();
-        using VfioUserPciFunction fn = VfioUserPciFunction.Open(VfioUserClient.Open(server.ClientEnd), "quiet");
+        using VfioPciFunction fn = VfioPciFunction.Open(VfioUserClient.Open(server.ClientEnd), "quiet");
         server.AllocationFreeBarAccesses = true;
         const int Accesses = 2000;
         Span<byte> data = stackalloc byte[4];

@@ -60,7 +60,7 @@ public sealed class VfioUserPciFunctionTests : IDisposable
     public Task BarsIdentityAndBackendAreTheSampleDevices() => Task.Run(() =>
     {
         using var server = new SampleAcceleratorServer();
-        using VfioUserPciFunction fn = Open(server);
+        using VfioPciFunction fn = Open(server);
 
         Assert.Equal("sample", fn.Id);
         Assert.Equal("vfio-user", fn.Backend);
@@ -92,7 +92,7 @@ public sealed class VfioUserPciFunctionTests : IDisposable
     public Task Bar0RegistersRoundTripThroughTheServer() => Task.Run(() =>
     {
         using var server = new SampleAcceleratorServer();
-        using VfioUserPciFunction fn = Open(server);
+        using VfioPciFunction fn = Open(server);
         fn.Bind(_host);
 
         Assert.Equal(AcceleratorDevice.Id, ReadBar32(fn, 0, AcceleratorDevice.RegId));
@@ -114,11 +114,11 @@ public sealed class VfioUserPciFunctionTests : IDisposable
     public Task CommandRegisterIsShadowedAndForwarded() => Task.Run(() =>
     {
         using var server = new SampleAcceleratorServer();
-        using VfioUserPciFunction fn = Open(server);
+        using VfioPciFunction fn = Open(server);
 
         WriteConfig16(fn, PciConfigSpace.CommandOffset, 0x0406);
         Assert.Equal(0x0406, ReadConfig16(fn, PciConfigSpace.CommandOffset));
-        Assert.Equal(0x0406u, fn.Client.ReadRegionU32(VfioRegionIndex.Config, PciConfigSpace.CommandOffset) & 0xffff);
+        Assert.Equal(0x0406u, fn.Device.ReadRegionU32(VfioRegionIndex.Config, PciConfigSpace.CommandOffset) & 0xffff);
         Assert.Equal("none", fn.InterruptMode);
         // Only the bits a function implements stick.
         WriteConfig16(fn, PciConfigSpace.CommandOffset, 0xffff);
@@ -127,14 +127,14 @@ public sealed class VfioUserPciFunctionTests : IDisposable
         // The server's own reset (at Bind) does not change what the guest reads.
         fn.Bind(_host);
         Assert.Equal(PciConfigSpace.CommandWritable, ReadConfig16(fn, PciConfigSpace.CommandOffset));
-        Assert.Equal((uint)PciConfigSpace.CommandWritable, fn.Client.ReadRegionU32(VfioRegionIndex.Config, PciConfigSpace.CommandOffset) & 0xffff);
+        Assert.Equal((uint)PciConfigSpace.CommandWritable, fn.Device.ReadRegionU32(VfioRegionIndex.Config, PciConfigSpace.CommandOffset) & 0xffff);
     });
 
     [Fact(Timeout = Timeout)]
     public Task DmaMovesBytesInGuestMemoryThroughTheSharedMapping() => Task.Run(() =>
     {
         using var server = new SampleAcceleratorServer();
-        using VfioUserPciFunction fn = Open(server);
+        using VfioPciFunction fn = Open(server);
         fn.Bind(_host);
         byte[] pattern = Pattern(0x3000, 5);
         _memory.Write(new GuestAddress(0x1000), pattern);
@@ -152,7 +152,7 @@ public sealed class VfioUserPciFunctionTests : IDisposable
     public Task ServerIoEventFdFollowsItsBarAndRingsTheDoorbell() => Task.Run(() =>
     {
         using var server = new SampleAcceleratorServer();
-        using VfioUserPciFunction fn = Open(server);
+        using VfioPciFunction fn = Open(server);
         fn.Bind(_host);
         Assert.Empty(_ioEventFds);
 
@@ -181,7 +181,7 @@ public sealed class VfioUserPciFunctionTests : IDisposable
     public Task MsixTableProgramsTheRouterAndACompletionSignalsTheIrqfd() => Task.Run(() =>
     {
         using var server = new SampleAcceleratorServer();
-        using VfioUserPciFunction fn = Open(server);
+        using VfioPciFunction fn = Open(server);
         fn.Bind(_host);
         int msix = FindCapability(fn, PciConfigSpace.MsixCapabilityId);
         Assert.Equal(1, ReadConfig16(fn, msix + 2) & 0x7ff); // two vectors
@@ -218,7 +218,7 @@ public sealed class VfioUserPciFunctionTests : IDisposable
     public Task IntxFiresMasksAtTheDeviceAndRearmsOnlyAfterResample() => Task.Run(() =>
     {
         using var server = new SampleAcceleratorServer();
-        using VfioUserPciFunction fn = Open(server);
+        using VfioPciFunction fn = Open(server);
         fn.Bind(_host);
         (EventFd trigger, EventFd? resample) = _kvm.IrqfdOnGsi(IntxGsi)!.Value;
         Assert.NotNull(resample);
@@ -250,7 +250,7 @@ public sealed class VfioUserPciFunctionTests : IDisposable
     public Task AKilledServerReadsAllOnesAndIsReportedLostOnce() => Task.Run(() =>
     {
         using var server = new SampleAcceleratorServer();
-        using VfioUserPciFunction fn = Open(server);
+        using VfioPciFunction fn = Open(server);
         fn.Bind(_host);
         Assert.Equal(AcceleratorDevice.Id, ReadBar32(fn, 0, AcceleratorDevice.RegId));
 
@@ -274,7 +274,7 @@ public sealed class VfioUserPciFunctionTests : IDisposable
     public Task AServerThatDiesIsReportedLostWithoutWaitingForAGuestAccess() => Task.Run(() =>
     {
         using var server = new SampleAcceleratorServer();
-        using VfioUserPciFunction fn = Open(server);
+        using VfioPciFunction fn = Open(server);
         fn.Bind(_host);
 
         server.Kill();
@@ -291,7 +291,7 @@ public sealed class VfioUserPciFunctionTests : IDisposable
     public Task ClosingTheFunctionIsNotALoss() => Task.Run(() =>
     {
         using var server = new SampleAcceleratorServer();
-        VfioUserPciFunction fn = Open(server);
+        VfioPciFunction fn = Open(server);
         fn.Bind(_host);
 
         fn.Dispose();
@@ -305,7 +305,7 @@ public sealed class VfioUserPciFunctionTests : IDisposable
     public Task AStalledServerCostsOneTimeoutThenReadsAllOnes() => Task.Run(() =>
     {
         using FakeVfioUserServer server = new FakeVfioUserServer { StallBarReads = true }.Start();
-        using VfioUserPciFunction fn = VfioUserPciFunction.Open(VfioUserClient.Open(server.ClientEnd, new VfioUserClientOptions { ReplyTimeout = TimeSpan.FromSeconds(1) }), "stuck");
+        using VfioPciFunction fn = VfioPciFunction.Open(VfioUserClient.Open(server.ClientEnd, new VfioUserClientOptions { ReplyTimeout = TimeSpan.FromSeconds(1) }), "stuck");
         fn.Bind(_host);
 
         var watch = Stopwatch.StartNew();
@@ -321,7 +321,7 @@ public sealed class VfioUserPciFunctionTests : IDisposable
     public Task UnbindReleasesTheMachineAndBindGivesARebootedGuestAFreshDevice() => Task.Run(() =>
     {
         using var server = new SampleAcceleratorServer();
-        using VfioUserPciFunction fn = Open(server);
+        using VfioPciFunction fn = Open(server);
         fn.Bind(_host);
         int msix = FindCapability(fn, PciConfigSpace.MsixCapabilityId);
         WriteEntry(fn, 0, 0xfee0_0000, 0x41, masked: false);
@@ -359,7 +359,7 @@ public sealed class VfioUserPciFunctionTests : IDisposable
     public Task MapAreaMapsTheServersBufferShared() => Task.Run(() =>
     {
         using var server = new SampleAcceleratorServer();
-        using VfioUserPciFunction fn = Open(server);
+        using VfioPciFunction fn = Open(server);
         PciBarDescriptor bar2 = fn.Bars[1];
 
         using MappedMemory area = fn.MapArea(2, bar2.MmapAreas[0]);
@@ -381,7 +381,7 @@ public sealed class VfioUserPciFunctionTests : IDisposable
         server.Start();
         var watch = Stopwatch.StartNew();
 
-        var e = Assert.Throws<MachineBuildException>(() => VfioUserPciFunction.Open(
+        var e = Assert.Throws<MachineBuildException>(() => VfioPciFunction.Open(
             VfioUserClient.Open(server.ClientEnd, new VfioUserClientOptions { ReplyTimeout = TimeSpan.FromSeconds(1) }), "evil"));
 
         Assert.Contains("'evil'", e.Message, StringComparison.Ordinal);
@@ -398,7 +398,7 @@ public sealed class VfioUserPciFunctionTests : IDisposable
         AddMsix(server, vectors: 4, tableBar: 0, tableOffset: 0x1000, pbaBar: 0, pbaOffset: 0x1800);
         server.Start();
 
-        using VfioUserPciFunction fn = VfioUserPciFunction.Open(VfioUserClient.Open(server.ClientEnd), "sparse");
+        using VfioPciFunction fn = VfioPciFunction.Open(VfioUserClient.Open(server.ClientEnd), "sparse");
 
         // The whole-BAR mmap offer loses the page holding the table and PBA.
         Assert.Equal([new PciMmapArea(0, 0x1000), new PciMmapArea(0x2000, 0x2000)], Assert.Single(fn.Bars).MmapAreas);
@@ -415,7 +415,7 @@ public sealed class VfioUserPciFunctionTests : IDisposable
         BinaryPrimitives.WriteUInt16LittleEndian(server.Config.AsSpan(0x52), (2 << 1) | 0x0080 | 0x0100);
         server.IrqCounts[(uint)VfioIrqIndex.Msi] = 4;
         server.Start();
-        using VfioUserPciFunction fn = VfioUserPciFunction.Open(VfioUserClient.Open(server.ClientEnd), "msi");
+        using VfioPciFunction fn = VfioPciFunction.Open(VfioUserClient.Open(server.ClientEnd), "msi");
         fn.Bind(_host);
 
         WriteConfig32(fn, 0x54, 0xfee0_1000);
@@ -451,7 +451,7 @@ public sealed class VfioUserPciFunctionTests : IDisposable
     [Fact(Timeout = Timeout)]
     public Task ConnectToAMissingSocketNamesTheDevice()
     {
-        var e = Assert.Throws<MachineBuildException>(() => VfioUserPciFunction.Connect("/nonexistent/vfio-user.sock", "gone"));
+        var e = Assert.Throws<MachineBuildException>(() => VfioPciFunction.ConnectVfioUser("/nonexistent/vfio-user.sock", "gone"));
         Assert.Contains("'gone'", e.Message, StringComparison.Ordinal);
         return Task.CompletedTask;
     }
@@ -534,8 +534,8 @@ public sealed class VfioUserPciFunctionTests : IDisposable
         server.IrqCounts[(uint)VfioIrqIndex.Msix] = (uint)vectors;
     }
 
-    private static VfioUserPciFunction Open(SampleAcceleratorServer server)
-        => VfioUserPciFunction.Open(VfioUserClient.Open(server.ClientEnd, new VfioUserClientOptions { ReplyTimeout = TimeSpan.FromSeconds(5) }), "sample");
+    private static VfioPciFunction Open(SampleAcceleratorServer server)
+        => VfioPciFunction.Open(VfioUserClient.Open(server.ClientEnd, new VfioUserClientOptions { ReplyTimeout = TimeSpan.FromSeconds(5) }), "sample");
 
     private IDisposable AddIoEventFd(ulong address, int size, ulong? dataMatch, EventFd fd)
     {
@@ -561,7 +561,7 @@ public sealed class VfioUserPciFunctionTests : IDisposable
         }
     }
 
-    private static void Program(VfioUserPciFunction fn, ulong source, ulong destination, uint length)
+    private static void Program(VfioPciFunction fn, ulong source, ulong destination, uint length)
     {
         WriteBar32(fn, 0, AcceleratorDevice.RegSource, (uint)source);
         WriteBar32(fn, 0, AcceleratorDevice.RegSource + 4, (uint)(source >> 32));
@@ -571,13 +571,13 @@ public sealed class VfioUserPciFunctionTests : IDisposable
         WriteBar32(fn, 0, AcceleratorDevice.RegCommand, AcceleratorDevice.DirectionMemoryToMemory);
     }
 
-    private static void StartCopy(VfioUserPciFunction fn, ulong source, ulong destination, uint length)
+    private static void StartCopy(VfioPciFunction fn, ulong source, ulong destination, uint length)
     {
         Program(fn, source, destination, length);
         WriteBar32(fn, 0, AcceleratorDevice.RegDoorbell, 1);
     }
 
-    private static void WriteEntry(VfioUserPciFunction fn, int vector, ulong address, uint data, bool masked)
+    private static void WriteEntry(VfioPciFunction fn, int vector, ulong address, uint data, bool masked)
     {
         ulong entry = MsixTable + ((ulong)vector * 16);
         WriteBar32(fn, 2, entry, (uint)address);
@@ -586,7 +586,7 @@ public sealed class VfioUserPciFunctionTests : IDisposable
         WriteBar32(fn, 2, entry + 12, masked ? 1u : 0u);
     }
 
-    private static int FindCapability(VfioUserPciFunction fn, byte id)
+    private static int FindCapability(VfioPciFunction fn, byte id)
     {
         int at = ReadConfig8(fn, PciConfigSpace.CapabilityPointerOffset) & 0xfc;
         for (int i = 0; i < 48 && at != 0; i++)
@@ -600,49 +600,49 @@ public sealed class VfioUserPciFunctionTests : IDisposable
         return 0;
     }
 
-    private static uint ReadBar32(VfioUserPciFunction fn, int bar, ulong offset)
+    private static uint ReadBar32(VfioPciFunction fn, int bar, ulong offset)
     {
         Span<byte> data = stackalloc byte[4];
         fn.ReadBar(bar, offset, data);
         return BinaryPrimitives.ReadUInt32LittleEndian(data);
     }
 
-    private static void WriteBar32(VfioUserPciFunction fn, int bar, ulong offset, uint value)
+    private static void WriteBar32(VfioPciFunction fn, int bar, ulong offset, uint value)
     {
         Span<byte> data = stackalloc byte[4];
         BinaryPrimitives.WriteUInt32LittleEndian(data, value);
         fn.WriteBar(bar, offset, data);
     }
 
-    private static byte ReadConfig8(VfioUserPciFunction fn, int offset)
+    private static byte ReadConfig8(VfioPciFunction fn, int offset)
     {
         Span<byte> data = stackalloc byte[1];
         fn.ReadConfig(offset, data);
         return data[0];
     }
 
-    private static ushort ReadConfig16(VfioUserPciFunction fn, int offset)
+    private static ushort ReadConfig16(VfioPciFunction fn, int offset)
     {
         Span<byte> data = stackalloc byte[2];
         fn.ReadConfig(offset, data);
         return BinaryPrimitives.ReadUInt16LittleEndian(data);
     }
 
-    private static uint ReadConfig32(VfioUserPciFunction fn, int offset)
+    private static uint ReadConfig32(VfioPciFunction fn, int offset)
     {
         Span<byte> data = stackalloc byte[4];
         fn.ReadConfig(offset, data);
         return BinaryPrimitives.ReadUInt32LittleEndian(data);
     }
 
-    private static void WriteConfig32(VfioUserPciFunction fn, int offset, uint value)
+    private static void WriteConfig32(VfioPciFunction fn, int offset, uint value)
     {
         Span<byte> data = stackalloc byte[4];
         BinaryPrimitives.WriteUInt32LittleEndian(data, value);
         fn.WriteConfig(offset, data);
     }
 
-    private static void WriteConfig16(VfioUserPciFunction fn, int offset, ushort value)
+    private static void WriteConfig16(VfioPciFunction fn, int offset, ushort value)
     {
         Span<byte> data = stackalloc byte[2];
         BinaryPrimitives.WriteUInt16LittleEndian(data, value);

@@ -15,7 +15,7 @@ public sealed class VfioUserPciGuestTests
     public void Guest_code_reads_the_devices_ids_and_registers_and_writes_its_mapped_buffer()
     {
         using var server = new SampleAcceleratorServer();
-        using VfioUserPciFunction fn = VfioUserPciFunction.Open(VfioUserClient.Open(server.ClientEnd), "sample");
+        using VfioPciFunction fn = VfioPciFunction.Open(VfioUserClient.Open(server.ClientEnd), "sample");
         using var kvm = Vireo.Kvm.KvmSystem.Open();
         using BuiltMachine built = MachineBuilder.BuildBare(kvm, new MachineConfig
         {
@@ -55,7 +55,7 @@ public sealed class VfioUserPciGuestTests
         Assert.Equal(AcceleratorDevice.Id, memory.Read<uint>(new GuestAddress(0x3004)));
         Assert.Equal(0x1234_5678u, memory.Read<uint>(new GuestAddress(0x3008)));
         // The guest's write landed in the server's own buffer memory.
-        Assert.Equal(0xcafe_f00du, fn.Client.ReadRegionU32(AcceleratorDevice.BufferBar, 0x100));
+        Assert.Equal(0xcafe_f00du, fn.Device.ReadRegionU32(AcceleratorDevice.BufferBar, 0x100));
         Assert.True(fn.IsAlive);
     }
 

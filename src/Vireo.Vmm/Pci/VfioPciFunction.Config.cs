@@ -7,7 +7,7 @@ namespace Vireo.Vmm;
 
 // Config space: forwarded to the server's config region, with the registers the VMM owns
 // shadowed here, and the interrupt wiring that follows the guest's writes to them.
-public sealed partial class VfioUserPciFunction
+public sealed partial class VfioPciFunction
 {
     // PCI 3.0 §6.2.2: Command bits a guest may set here: I/O, memory, bus master, parity error
     // response, SERR#, Interrupt Disable.
@@ -83,9 +83,9 @@ public sealed partial class VfioUserPciFunction
         {
             try
             {
-                _client.ReadRegion(VfioRegionIndex.Config, (ulong)offset, data);
+                _device.ReadRegion(VfioRegionIndex.Config, (ulong)offset, data);
             }
-            catch (Exception e) when (IsClientFailure(e))
+            catch (Exception e) when (IsDeviceFailure(e))
             {
                 if (IsConnectionFailure(e))
                 {
@@ -143,13 +143,13 @@ public sealed partial class VfioUserPciFunction
             {
                 // The device sees every write (its own Command bits, whether MSI-X is on), in
                 // the form the VMM decides for the bytes it shadows.
-                _client.WriteRegion(VfioRegionIndex.Config, (ulong)offset, forward);
+                _device.WriteRegion(VfioRegionIndex.Config, (ulong)offset, forward);
                 if (shadowTouched && _host is not null)
                 {
                     ApplyInterrupts();
                 }
             }
-            catch (Exception e) when (IsClientFailure(e) || e is VireoException)
+            catch (Exception e) when (IsDeviceFailure(e) || e is VireoException)
             {
                 // A refused request leaves the device as it was; anything else (the server gone,
                 // KVM refusing a route) and the device cannot work any more.
@@ -192,11 +192,11 @@ public sealed partial class VfioUserPciFunction
             {
                 if (msix)
                 {
-                    _client.SetIrqEventFds(VfioIrqIndex.Msix, 0, _msixTriggers);
+                    _device.SetIrqEventFds(VfioIrqIndex.Msix, 0, _msixTriggers);
                 }
                 else
                 {
-                    _client.DisableIrqs(VfioIrqIndex.Msix);
+                    _device.DisableIrqs(VfioIrqIndex.Msix);
                 }
                 _msixAtServer = msix;
             }
@@ -213,11 +213,11 @@ public sealed partial class VfioUserPciFunction
             {
                 if (msi)
                 {
-                    _client.SetIrqEventFds(VfioIrqIndex.Msi, 0, _msiTriggers);
+                    _device.SetIrqEventFds(VfioIrqIndex.Msi, 0, _msiTriggers);
                 }
                 else
                 {
-                    _client.DisableIrqs(VfioIrqIndex.Msi);
+                    _device.DisableIrqs(VfioIrqIndex.Msi);
                 }
                 _msiAtServer = msi;
             }
@@ -229,12 +229,12 @@ public sealed partial class VfioUserPciFunction
             {
                 if (intx)
                 {
-                    _client.SetIrqEventFds(VfioIrqIndex.Intx, 0, [line.Trigger]);
-                    _client.SetIrqUnmaskEventFd(VfioIrqIndex.Intx, line.Resample);
+                    _device.SetIrqEventFds(VfioIrqIndex.Intx, 0, [line.Trigger]);
+                    _device.SetIrqUnmaskEventFd(VfioIrqIndex.Intx, line.Resample);
                 }
                 else
                 {
-                    _client.DisableIrqs(VfioIrqIndex.Intx);
+                    _device.DisableIrqs(VfioIrqIndex.Intx);
                 }
                 _intxAtServer = intx;
                 _intxMaskedAtServer = false;
@@ -244,11 +244,11 @@ public sealed partial class VfioUserPciFunction
             {
                 if (masked)
                 {
-                    _client.MaskIrq(VfioIrqIndex.Intx);
+                    _device.MaskIrq(VfioIrqIndex.Intx);
                 }
                 else
                 {
-                    _client.UnmaskIrq(VfioIrqIndex.Intx);
+                    _device.UnmaskIrq(VfioIrqIndex.Intx);
                 }
                 _intxMaskedAtServer = masked;
             }

@@ -6,7 +6,7 @@ using Vireo.VfioUser;
 namespace Vireo.Vmm;
 
 // The machine side: binding (DMA maps, vectors, ioeventfds) and the BAR accesses vCPUs make.
-public sealed partial class VfioUserPciFunction
+public sealed partial class VfioPciFunction
 {
     /// <inheritdoc/>
     public void Bind(PciFunctionHost host)
@@ -16,25 +16,25 @@ public sealed partial class VfioUserPciFunction
         {
             if (_host is not null)
             {
-                throw new InvalidOperationException($"vfio-user device '{Id}' is bound to a machine already");
+                throw new InvalidOperationException($"{Backend} device '{Id}' is bound to a machine already");
             }
             if (!IsAlive)
             {
-                throw new MachineBuildException($"vfio-user device '{Id}' is gone: {_lostReason}");
+                throw new MachineBuildException($"{Backend} device '{Id}' is gone: {_lostReason}");
             }
             try
             {
                 // A fresh device for every machine: a rebooted guest must not find the last one's state.
                 if (_canReset)
                 {
-                    _client.Reset();
+                    _device.Reset();
                 }
                 MapGuestMemory(host.Memory);
                 CreateVectors(host);
                 Volatile.Write(ref _host, host);
                 // The reset cleared the server's Command register; the root bus has already set
                 // the shadow (decoding on) for this machine.
-                _client.WriteRegion(VfioRegionIndex.Config, PciConfigSpace.CommandOffset, _shadow.AsSpan(PciConfigSpace.CommandOffset, 2));
+                _device.WriteRegion(VfioRegionIndex.Config, PciConfigSpace.CommandOffset, _shadow.AsSpan(PciConfigSpace.CommandOffset, 2));
                 ApplyInterrupts();
                 for (int i = 0; i < BarCount; i++)
                 {
@@ -44,7 +44,7 @@ public sealed partial class VfioUserPciFunction
             catch (Exception e) when (e is VireoException or TimeoutException or ObjectDisposedException)
             {
                 ReleaseMachine();
-                throw e as MachineBuildException ?? new MachineBuildException($"vfio-user device '{Id}' cannot be bound to the machine: {e.Message}", e);
+                throw e as MachineBuildException ?? new MachineBuildException($"{Backend} device '{Id}' cannot be bound to the machine: {e.Message}", e);
             }
         }
     }
@@ -97,9 +97,9 @@ public sealed partial class VfioUserPciFunction
         }
         try
         {
-            _client.ReadRegion((uint)index, offset, data);
+            _device.ReadRegion((uint)index, offset, data);
         }
-        catch (Exception e) when (IsClientFailure(e))
+        catch (Exception e) when (IsDeviceFailure(e))
         {
             if (IsConnectionFailure(e))
             {
@@ -131,7 +131,7 @@ public sealed partial class VfioUserPciFunction
         }
         try
         {
-            _client.WriteRegion((uint)index, offset, data);
+            _device.WriteRegion((uint)index, offset, data);
         }
         catch (Exception e) when (IsConnectionFailure(e))
         {
@@ -181,16 +181,17 @@ public sealed partial class VfioUserPciFunction
         }
     }
 
-    /// <summary>Gives the server every guest RAM region (its memfd), readable and writable.</summary>
+    /// <summary>Gives the device every guest RAM region, readable and writable: a server maps its
+    /// memfd, the kernel pins the VMM's mapping.</summary>
     private void MapGuestMemory(GuestMemory memory)
     {
         foreach (GuestRegion region in memory.Regions)
         {
-            if (region.Fd is not SafeFd fd)
+            if (region.Fd is null && _device.NeedsSharedMemory)
             {
-                throw new MachineBuildException($"vfio-user device '{Id}' needs guest RAM shared with it, but RAM at {region.Start} is private memory (back it with a memfd)");
+                throw new MachineBuildException($"{Backend} device '{Id}' needs guest RAM shared with it, but RAM at {region.Start} is private memory (back it with a memfd)");
             }
-            _client.DmaMap(region.Start.Value, region.Size, DmaMapFlags.Read | DmaMapFlags.Write, fd);
+            _device.MapDma(new VfioDmaRegion(region.Start.Value, region.Size, region.DangerousGetHostAddress(), region.Fd, 0));
             _dmaMapped.Add((region.Start.Value, region.Size));
         }
     }
@@ -282,22 +283,22 @@ public sealed partial class VfioUserPciFunction
             {
                 if (_msixAtServer)
                 {
-                    _client.DisableIrqs(VfioIrqIndex.Msix);
+                    _device.DisableIrqs(VfioIrqIndex.Msix);
                 }
                 if (_msiAtServer)
                 {
-                    _client.DisableIrqs(VfioIrqIndex.Msi);
+                    _device.DisableIrqs(VfioIrqIndex.Msi);
                 }
                 if (_intxAtServer)
                 {
-                    _client.DisableIrqs(VfioIrqIndex.Intx);
+                    _device.DisableIrqs(VfioIrqIndex.Intx);
                 }
                 foreach ((ulong address, ulong size) in _dmaMapped)
                 {
-                    _client.DmaUnmap(address, size);
+                    _device.UnmapDma(address, size);
                 }
             }
-            catch (Exception e) when (IsClientFailure(e))
+            catch (Exception e) when (IsDeviceFailure(e))
             {
                 // The machine is going away, so there is nobody to tell; the next Bind reports it.
                 if (IsConnectionFailure(e))

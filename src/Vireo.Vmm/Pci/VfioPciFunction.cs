@@ -7,32 +7,33 @@ using Vireo.VfioUser;
 namespace Vireo.Vmm;
 
 /// <summary>
-/// The VMM side of a PCI function whose device lives in a vfio-user server process: it sits on
-/// the root bus like any <see cref="IPciFunction"/> and turns guest accesses into vfio-user
-/// requests. Config space is forwarded to the server's config region, except what the VMM must
-/// own: the Command register, the MSI and MSI-X capabilities and the Interrupt Pin, which are
-/// shadowed here (the guest's writes still reach the server, so the device knows its interrupt
-/// mode). BAR accesses become REGION_READ/REGION_WRITE, except the MSI-X table and PBA, which
-/// <see cref="MsixVectors"/> emulates; areas the server offers for mmap are handed to the VMM by
-/// <see cref="MapArea"/>, and the server's ioeventfds follow their BAR around the guest's
-/// address space. Bound to a machine, it DMA-maps guest RAM (memfd-backed) and wires MSI-X,
-/// MSI and INTx (with a resample eventfd as the device's unmask, so a stuck line costs the
-/// host nothing between EOIs) through KVM.
+/// The VMM side of an assigned PCI function, whichever backend holds the device: a vfio-user
+/// server process or the kernel's VFIO (<see cref="IVfioDevice"/>). It sits on the root bus like
+/// any <see cref="IPciFunction"/> and turns guest accesses into device region accesses. Config
+/// space is forwarded to the device's config region, except what the VMM must own: the Command
+/// register, the MSI and MSI-X capabilities and the Interrupt Pin, which are shadowed here (the
+/// guest's writes still reach the device, so it knows its interrupt mode). BAR accesses become
+/// region reads and writes, except the MSI-X table and PBA, which <see cref="MsixVectors"/>
+/// emulates; areas the device offers for mmap are handed to the VMM by <see cref="MapArea"/>, and
+/// a server's ioeventfds follow their BAR around the guest's address space. Bound to a machine,
+/// it DMA-maps guest RAM and wires MSI-X, MSI and INTx (with a resample eventfd as the device's
+/// unmask, so a stuck line costs the host nothing between EOIs) through KVM.
 /// </summary>
 /// <remarks>
 /// <para>A server that dies, stalls past the reply timeout or breaks the protocol during a vCPU
-/// access makes the function lost: <see cref="PciFunctionHost.DeviceLost"/> is called once, and
+/// access (or a kernel device whose region access fails) makes the function lost: <see cref="PciFunctionHost.DeviceLost"/> is called once, and
 /// from then on its config space and BARs read all-ones and writes are dropped; no exception
 /// reaches the vCPU. An error reply (the server refusing one access) is not a loss: that access
 /// reads all-ones.</para>
 /// <para>Threads: as <see cref="IPciFunction"/>. Config accesses, placements, Bind and Unbind are
 /// serialized by one lock; BAR accesses run concurrently from vCPU threads and hold no lock
-/// (the client matches concurrent requests with their replies).</para>
+/// (a vfio-user client matches concurrent requests with their replies; the kernel takes
+/// concurrent preads and pwrites).</para>
 /// <para>Lifetime: the machine binds the function after the root bus has attached it and
 /// unbinds it when the machine is disposed, before the next machine attaches it again; Unbind
 /// returns the shadowed registers to their reset values for that next machine.</para>
 /// </remarks>
-public sealed partial class VfioUserPciFunction : IMachineBoundPciFunction, IDisposable
+public sealed partial class VfioPciFunction : IMachineBoundPciFunction, IDisposable
 {
     /// <summary>How long a vCPU waits for the server by default before the device counts as lost:
     /// long enough for a loaded host, short enough that a stalled server does not look like a
@@ -45,7 +46,7 @@ public sealed partial class VfioUserPciFunction : IMachineBoundPciFunction, IDis
 
     private const int BarCount = 6;
 
-    private readonly VfioUserClient _client;
+    private readonly IVfioDevice _device;
     private readonly Lock _gate = new();
     private readonly bool _canReset;
     private readonly BarRegion?[] _regions = new BarRegion?[BarCount];
@@ -57,13 +58,13 @@ public sealed partial class VfioUserPciFunction : IMachineBoundPciFunction, IDis
     private string? _lostReason;
     private PciFunctionHost? _host;
 
-    private VfioUserPciFunction(VfioUserClient client, string id)
+    private VfioPciFunction(IVfioDevice device, string id)
     {
-        _client = client;
+        _device = device;
         Id = id;
         try
         {
-            DeviceInfo info = client.GetDeviceInfo();
+            DeviceInfo info = device.GetDeviceInfo();
             if ((info.Flags & DeviceInfoFlags.Pci) == 0)
             {
                 throw Bad($"is not a PCI device (device info flags 0x{(uint)info.Flags:x})");
@@ -73,7 +74,7 @@ public sealed partial class VfioUserPciFunction : IMachineBoundPciFunction, IDis
                 throw Bad($"reports {info.NumRegions} regions, so it has no config region (index {VfioRegionIndex.Config})");
             }
             _canReset = (info.Flags & DeviceInfoFlags.Reset) != 0;
-            RegionInfo config = client.GetRegionInfo(VfioRegionIndex.Config, out SafeFd? configFd);
+            RegionInfo config = device.GetRegionInfo(VfioRegionIndex.Config, out SafeFd? configFd);
             configFd?.Dispose();
             if (config.Size is not (PciConfigSpace.StandardSize or PciConfigSpace.ExtendedSize))
             {
@@ -81,7 +82,7 @@ public sealed partial class VfioUserPciFunction : IMachineBoundPciFunction, IDis
             }
             ConfigSize = (int)config.Size;
             byte[] header = new byte[PciConfigSpace.StandardSize];
-            client.ReadRegion(VfioRegionIndex.Config, 0, header);
+            device.ReadRegion(VfioRegionIndex.Config, 0, header);
             VendorId = BinaryPrimitives.ReadUInt16LittleEndian(header);
             DeviceId = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(2));
 
@@ -95,8 +96,8 @@ public sealed partial class VfioUserPciFunction : IMachineBoundPciFunction, IDis
             _bars = BuildDescriptors();
             ReadIoEventFds();
             // A server that dies is lost when its socket closes, not at the guest's next access.
-            client.Disconnected += Lose;
-            if (!client.IsConnected)
+            device.Disconnected += Lose;
+            if (!device.IsConnected)
             {
                 Lose(new VfioUserDisconnectedException("the server closed the connection"));
             }
@@ -116,7 +117,7 @@ public sealed partial class VfioUserPciFunction : IMachineBoundPciFunction, IDis
     /// counts as lost; <see cref="DefaultReplyTimeout"/> when null.</param>
     /// <exception cref="MachineBuildException">The server cannot be reached, or answered
     /// something no PCI device can be built from; the message names the device.</exception>
-    public static VfioUserPciFunction Connect(string socketPath, string id, TimeSpan? replyTimeout = null)
+    public static VfioPciFunction ConnectVfioUser(string socketPath, string id, TimeSpan? replyTimeout = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(socketPath);
         ArgumentException.ThrowIfNullOrEmpty(id);
@@ -132,30 +133,31 @@ public sealed partial class VfioUserPciFunction : IMachineBoundPciFunction, IDis
         return Open(client, id);
     }
 
-    /// <summary>Builds the function over an already negotiated <paramref name="client"/>, taking
-    /// ownership of it (it is disposed if this fails). Give the client a bounded
-    /// <see cref="VfioUserClientOptions.ReplyTimeout"/>: it is how long a vCPU can wait.</summary>
-    /// <param name="client">A connected client.</param>
+    /// <summary>Builds the function over an open <paramref name="device"/> (a negotiated
+    /// vfio-user client, a kernel VFIO device), taking ownership of it (it is disposed if this
+    /// fails). Give a vfio-user client a bounded <see cref="VfioUserClientOptions.ReplyTimeout"/>:
+    /// it is how long a vCPU can wait.</summary>
+    /// <param name="device">The device.</param>
     /// <param name="id">The function's name in the machine.</param>
-    /// <exception cref="MachineBuildException">The server answered something no PCI device can
+    /// <exception cref="MachineBuildException">The device describes something no PCI device can
     /// be built from, or stopped answering; the message names the device.</exception>
-    public static VfioUserPciFunction Open(VfioUserClient client, string id)
+    public static VfioPciFunction Open(IVfioDevice device, string id)
     {
-        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(device);
         ArgumentException.ThrowIfNullOrEmpty(id);
         try
         {
-            return new VfioUserPciFunction(client, id);
+            return new VfioPciFunction(device, id);
         }
         catch (MachineBuildException)
         {
-            client.Dispose();
+            device.Dispose();
             throw;
         }
         catch (Exception e) when (e is VireoException or TimeoutException or ArgumentException)
         {
-            client.Dispose();
-            throw new MachineBuildException($"vfio-user device '{id}': {e.Message}", e);
+            device.Dispose();
+            throw new MachineBuildException($"{device.Backend} device '{id}': {e.Message}", e);
         }
     }
 
@@ -175,10 +177,11 @@ public sealed partial class VfioUserPciFunction : IMachineBoundPciFunction, IDis
     public ushort DeviceId { get; }
 
     /// <inheritdoc/>
-    public string Backend => "vfio-user";
+    public string Backend => _device.Backend;
 
-    /// <summary>Always true: the server reaches guest RAM through DMA mappings of its memfds.</summary>
-    public bool NeedsSharedMemory => true;
+    /// <summary>True for a vfio-user server, which reaches guest RAM through DMA mappings of its
+    /// memfds; false for the kernel, which pins the VMM's own mapping.</summary>
+    public bool NeedsSharedMemory => _device.NeedsSharedMemory;
 
     /// <inheritdoc/>
     public bool IsAlive => Volatile.Read(ref _lost) == 0;
@@ -186,32 +189,35 @@ public sealed partial class VfioUserPciFunction : IMachineBoundPciFunction, IDis
     /// <summary>Why the device was lost, in words; null while it is alive.</summary>
     public string? LostReason => Volatile.Read(ref _lost) == 0 ? null : _lostReason;
 
-    /// <summary>The connection to the server (for tests and for features the proxy does not cover).</summary>
-    public VfioUserClient Client => _client;
+    /// <summary>The device (for tests and for features the proxy does not cover).</summary>
+    public IVfioDevice Device => _device;
 
     /// <inheritdoc/>
     public MappedMemory MapArea(int index, PciMmapArea area)
     {
         BarRegion region = (uint)index < BarCount && _regions[index] is BarRegion r
             ? r
-            : throw new MachineBuildException($"vfio-user device '{Id}' has no BAR{index}");
+            : throw new MachineBuildException($"{Backend} device '{Id}' has no BAR{index}");
         if (region.Fd is not SafeFd fd || !region.Descriptor.MmapAreas.Contains(area))
         {
-            throw new MachineBuildException($"vfio-user device '{Id}' BAR{index} offers no mmap area {area}");
+            throw new MachineBuildException($"{Backend} device '{Id}' BAR{index} offers no mmap area {area}");
         }
         if (!IsAlive)
         {
-            throw new MachineBuildException($"vfio-user device '{Id}' is gone: {_lostReason}");
+            throw new MachineBuildException($"{Backend} device '{Id}' is gone: {_lostReason}");
         }
         ulong offset = region.FileOffset + area.Offset;
-        // The server may have cut its file since it was checked at connect; a mapping past the end
-        // would fault inside KVM on the guest's first touch.
-        long fileSize = FileDescriptor.GetSize(fd);
-        if (fileSize < 0 || (ulong)fileSize < offset || (ulong)fileSize - offset < area.Size)
+        // A server may have cut its file since it was checked at connect; a mapping past the end
+        // would fault inside KVM on the guest's first touch. (A device file refuses such an mmap.)
+        if (FileDescriptor.IsRegularFile(fd))
         {
-            throw new MachineBuildException($"vfio-user device '{Id}' BAR{index} area {area} lies past the end of the server's 0x{fileSize:x}-byte file");
+            long fileSize = FileDescriptor.GetSize(fd);
+            if (fileSize < 0 || (ulong)fileSize < offset || (ulong)fileSize - offset < area.Size)
+            {
+                throw new MachineBuildException($"{Backend} device '{Id}' BAR{index} area {area} lies past the end of the server's 0x{fileSize:x}-byte file");
+            }
         }
-        return MappedMemory.MapShared(fd, area.Size, (long)offset, $"mmap vfio-user '{Id}' BAR{index}");
+        return MappedMemory.MapShared(fd, area.Size, (long)offset, $"mmap {Backend} '{Id}' BAR{index}");
     }
 
     /// <summary>Unbinds, closes the region and ioeventfd descriptors and the connection.</summary>
@@ -219,7 +225,7 @@ public sealed partial class VfioUserPciFunction : IMachineBoundPciFunction, IDis
     {
         Unbind();
         ReleaseRegions();
-        _client.Dispose();
+        _device.Dispose();
     }
 
     /// <summary>Marks the device lost and tells the machine, once; later failures are quiet.</summary>
@@ -231,20 +237,20 @@ public sealed partial class VfioUserPciFunction : IMachineBoundPciFunction, IDis
         {
             return;
         }
-        Volatile.Read(ref _host)?.DeviceLost($"vfio-user device '{Id}' lost: {reason}");
+        Volatile.Read(ref _host)?.DeviceLost($"{Backend} device '{Id}' lost: {reason}");
     }
 
-    /// <summary>Whether <paramref name="e"/> from the client means the connection can no longer
-    /// be trusted (closed, stalled, out of step) rather than one refused request.</summary>
+    /// <summary>Whether <paramref name="e"/> from the device means it can no longer be trusted (a
+    /// server closed, stalled or out of step, a kernel device failing) rather than one refused request.</summary>
     private static bool IsConnectionFailure(Exception e)
         => e is TimeoutException or VfioUserDisconnectedException or ObjectDisposedException or InvalidOperationException
             || (e is VfioUserException v && !v.IsErrorReply)
             || (e is ErrnoException);
 
-    /// <summary>Whether <paramref name="e"/> is any failure a client call reports.</summary>
-    private static bool IsClientFailure(Exception e) => IsConnectionFailure(e) || e is VfioUserException;
+    /// <summary>Whether <paramref name="e"/> is any failure a device call reports.</summary>
+    private static bool IsDeviceFailure(Exception e) => IsConnectionFailure(e) || e is VfioUserException;
 
-    private MachineBuildException Bad(string what) => new($"vfio-user device '{Id}' {what}");
+    private MachineBuildException Bad(string what) => new($"{Backend} device '{Id}' {what}");
 
     private uint IrqCount(DeviceInfo info, VfioIrqIndex index)
     {
@@ -252,7 +258,7 @@ public sealed partial class VfioUserPciFunction : IMachineBoundPciFunction, IDis
         {
             return 0;
         }
-        IrqInfo irq = _client.GetIrqInfo((uint)index);
+        IrqInfo irq = _device.GetIrqInfo((uint)index);
         if (irq.Count == 0)
         {
             return 0;
@@ -273,7 +279,7 @@ public sealed partial class VfioUserPciFunction : IMachineBoundPciFunction, IDis
         bool upperHalf = false;
         for (int i = 0; i < BarCount; i++)
         {
-            RegionInfo info = _client.GetRegionInfo((uint)i, out SafeFd? fd);
+            RegionInfo info = _device.GetRegionInfo((uint)i, out SafeFd? fd);
             uint register = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(PciConfigSpace.BarOffset + (i * 4)));
             if (upperHalf)
             {
@@ -362,6 +368,12 @@ public sealed partial class VfioUserPciFunction : IMachineBoundPciFunction, IDis
 
     private void CheckFileCovers(int index, SafeFd fd, ulong fileOffset, List<PciMmapArea> areas)
     {
+        if (!FileDescriptor.IsRegularFile(fd))
+        {
+            // A device file (kernel VFIO's device fd) has no size to check; its mmap refuses a
+            // range it does not have.
+            return;
+        }
         long size = FileDescriptor.GetSize(fd);
         foreach (PciMmapArea area in areas)
         {
@@ -451,7 +463,7 @@ public sealed partial class VfioUserPciFunction : IMachineBoundPciFunction, IDis
             IReadOnlyList<RegionIoEventFd> fds;
             try
             {
-                fds = _client.GetRegionIoEventFds((uint)region.Index);
+                fds = _device.GetRegionIoEventFds((uint)region.Index);
             }
             catch (VfioUserException e) when (e.IsErrorReply)
             {

@@ -1,0 +1,140 @@
+using System.Buffers.Binary;
+using Vireo.Pci;
+using Vireo.Sys;
+using Vireo.VfioUser;
+
+namespace Vireo.Vmm.Tests;
+
+/// <summary>An <see cref="IVfioDevice"/> that behaves as kernel VFIO does where it differs from a
+/// vfio-user server: it needs no shared memory (DMA maps by host address), its mappable region's
+/// descriptor is a device file rather than a sized memfd, and it offers no ioeventfds. Config
+/// space and BAR0's registers live in arrays; BAR2 (one page) is mappable through /dev/zero.</summary>
+internal sealed class KernelLikeVfioDevice : IVfioDevice
+{
+    public const ushort Vendor = 0x1234;
+    public const ushort Device = 0x11e8;
+    public const uint IdRegister = 0x010000ed;
+    public const ulong Bar0Size = 1 << 20;
+    public const ulong Bar2Size = 4096;
+    private const ulong Bar2FileOffset = 2UL << 40; // VFIO_PCI_INDEX_TO_OFFSET(2)
+
+    private readonly byte[] _config = new byte[PciConfigSpace.StandardSize];
+    private readonly byte[] _bar0 = new byte[256];
+    private readonly Lock _gate = new();
+
+    public KernelLikeVfioDevice()
+    {
+        BinaryPrimitives.WriteUInt16LittleEndian(_config, Vendor);
+        BinaryPrimitives.WriteUInt16LittleEndian(_config.AsSpan(2), Device);
+        _config[0x0b] = 0x00; // class: unclassified
+        BinaryPrimitives.WriteUInt32LittleEndian(_config.AsSpan(PciConfigSpace.BarOffset), 0); // BAR0: 32-bit memory
+        BinaryPrimitives.WriteUInt32LittleEndian(_config.AsSpan(PciConfigSpace.BarOffset + 8), 0); // BAR2: 32-bit memory
+        BinaryPrimitives.WriteUInt32LittleEndian(_bar0, IdRegister);
+    }
+
+    public List<VfioDmaRegion> Mapped { get; } = [];
+
+    public string Backend => "vfio (test)";
+
+    public bool NeedsSharedMemory => false;
+
+    public bool IsConnected => true;
+
+    public event Action<Exception>? Disconnected
+    {
+        add { }
+        remove { }
+    }
+
+    public DeviceInfo GetDeviceInfo() => new(16, DeviceInfoFlags.Pci | DeviceInfoFlags.Reset, 9, 5);
+
+    public RegionInfo GetRegionInfo(uint index, out SafeFd? fd)
+    {
+        fd = null;
+        switch (index)
+        {
+            case 0:
+                return new RegionInfo(32, RegionInfoFlags.Read | RegionInfoFlags.Write, 0, 0, Bar0Size, 0, null);
+            case 2:
+                fd = SafeFd.Open("/dev/zero", OpenFlags.ReadWrite);
+                return new RegionInfo(32, RegionInfoFlags.Read | RegionInfoFlags.Write | RegionInfoFlags.Mmap, 2, 0, Bar2Size, Bar2FileOffset, null);
+            case VfioRegionIndex.Config:
+                return new RegionInfo(32, RegionInfoFlags.Read | RegionInfoFlags.Write, index, 0, PciConfigSpace.StandardSize, 7UL << 40, null);
+            default:
+                return new RegionInfo(32, RegionInfoFlags.None, index, 0, 0, 0, null);
+        }
+    }
+
+    public IReadOnlyList<RegionIoEventFd> GetRegionIoEventFds(uint index) => [];
+
+    public IrqInfo GetIrqInfo(uint index) => new(16, IrqInfoFlags.None, index, 0);
+
+    public void ReadRegion(uint region, ulong offset, Span<byte> data)
+    {
+        lock (_gate)
+        {
+            Span<byte> source = region switch
+            {
+                VfioRegionIndex.Config => _config,
+                0 => _bar0,
+                _ => throw new ErrnoException(Errno.EINVAL, $"pread region {region}"),
+            };
+            data.Fill(0xff);
+            if (offset < (ulong)source.Length)
+            {
+                source[(int)offset..Math.Min(source.Length, (int)offset + data.Length)].CopyTo(data);
+            }
+        }
+    }
+
+    public void WriteRegion(uint region, ulong offset, ReadOnlySpan<byte> data)
+    {
+        lock (_gate)
+        {
+            if (region == 0 && offset + (ulong)data.Length <= (ulong)_bar0.Length)
+            {
+                data.CopyTo(_bar0.AsSpan((int)offset));
+            }
+        }
+    }
+
+    public uint Bar0Register(int offset)
+    {
+        lock (_gate)
+        {
+            return BinaryPrimitives.ReadUInt32LittleEndian(_bar0.AsSpan(offset));
+        }
+    }
+
+    public void SetIrqEventFds(VfioIrqIndex index, uint start, IReadOnlyList<EventFd> eventFds) => throw new NotSupportedException();
+
+    public void DisableIrqs(VfioIrqIndex index)
+    {
+    }
+
+    public void SetIrqUnmaskEventFd(VfioIrqIndex index, EventFd? unmask) => throw new NotSupportedException();
+
+    public void MaskIrq(VfioIrqIndex index, uint start = 0, uint count = 1) => throw new NotSupportedException();
+
+    public void UnmaskIrq(VfioIrqIndex index, uint start = 0, uint count = 1) => throw new NotSupportedException();
+
+    public void Reset()
+    {
+    }
+
+    public void MapDma(VfioDmaRegion region) => Mapped.Add(region);
+
+    public void UnmapDma(ulong iova, ulong size) => Mapped.RemoveAll(r => r.Iova == iova && r.Size == size);
+
+    public bool ProbeFeature(DeviceFeatureId feature, DeviceFeatureFlags operations) => false;
+
+    public void LowPowerEntry() => throw new NotSupportedException();
+
+    public void LowPowerEntryWithWakeup(EventFd wake) => throw new NotSupportedException();
+
+    public void LowPowerExit() => throw new NotSupportedException();
+
+    public void Dispose()
+    {
+    }
+}
