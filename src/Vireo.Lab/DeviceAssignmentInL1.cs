@@ -88,6 +88,22 @@ public static class DeviceAssignmentInL1
         $"mv {EduAddressFile}.tmp {EduAddressFile} && ln -sf /sys/bus/pci/devices/$(cat {EduAddressFile}) {EduLink}; " +
         $"rm -f {EduAddressFile}.tmp";
 
+    /// <summary>The L1 shell command that boots <paramref name="kernel"/> and
+    /// <paramref name="initramfs"/> (L1 paths; the default guest) with the vireo at
+    /// <paramref name="vireo"/>, edu assigned with `--vfio` at the address L1 bound at boot
+    /// (plus <paramref name="vfioOptions"/>, e.g. ",backend=group"), and the guest running the
+    /// edu checker in <paramref name="modes"/> (<see cref="QemuAssignmentInL1.GuestScript"/>,
+    /// the same script the QEMU check runs). vireo's exit status is the command's.</summary>
+    public static string VireoRunCommand(string vireo, string kernel, string initramfs,
+        int interrupts = QemuAssignmentInL1.DefaultInterrupts, string modes = "intx msi", string vfioOptions = "",
+        int memoryMiB = 256, int timeoutSeconds = 400) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"""
+            edu=$(cat {EduAddressFile}) || exit 1
+            timeout {timeoutSeconds} {vireo} run --kernel {kernel} --initramfs {initramfs} --memory {memoryMiB}M \
+                --vfio "$edu{vfioOptions}" --append '{DefaultGuest.ScriptArgument(QemuAssignmentInL1.GuestScript(interrupts, modes))}'
+
+            """).ReplaceLineEndings("\n");
+
     /// <summary>Adds the vfio-pci modules (with their dependencies, after kvm-amd's), the
     /// binding script and the boot-time binding of edu to <paramref name="image"/>.</summary>
     public static void AddTo(L1ImageBuilder image, StockKernel kernel)

@@ -5,8 +5,9 @@ using Xunit.Abstractions;
 
 namespace Vireo.Lab.Tests;
 
-/// <summary>The L1 side of kernel VFIO assignment: an L1 with an emulated IOMMU (intel-iommu)
-/// and QEMU's edu device, edu bound to vfio-pci at boot, and nested SVM still working there.</summary>
+/// <summary>Kernel VFIO assignment in the nested lab: an L1 with an emulated IOMMU (intel-iommu)
+/// and QEMU's edu device, edu bound to vfio-pci at boot, nested SVM still working there, and
+/// edu assigned to the stock guest by vireo (`--vfio`) and, as an independent check, by QEMU.</summary>
 [Collection(DeviceAssignmentLabCollection.Name)]
 public sealed class DeviceAssignmentLabTests(DeviceAssignmentL1Fixture lab, ITestOutputHelper output)
 {
@@ -85,6 +86,42 @@ public sealed class DeviceAssignmentLabTests(DeviceAssignmentL1Fixture lab, ITes
     }
 
     [LabFact("qemu-system-x86_64", "busybox", "cpio")]
+    public async Task Vireo_assigns_edu_through_the_group_api_and_the_stock_guests_edu_checker_passes_with_intx()
+    {
+        LabCommandResult result = await RunVireoWithEdu("intx");
+
+        // 6.1 has no iommufd, so auto picks the group API and says so.
+        Assert.Contains("vfio (group) via /dev/vfio/vfio and /dev/vfio/", result.Output, StringComparison.Ordinal);
+        AssertEduChecksPassed(result, QemuAssignmentInL1.DefaultInterrupts, "intx");
+        Assert.Contains("vireo: guest powered off", result.Output, StringComparison.Ordinal);
+        // vireo has let go of the group: edu is back, idle, on L1's vfio-pci, and no process holds /dev/vfio.
+        LabCommandResult after = await Run($"basename $(readlink {DeviceAssignmentInL1.EduLink}/driver); ls -l /proc/*/fd 2>/dev/null | grep -c /dev/vfio/");
+        Assert.Equal(["vfio-pci", "0"], after.OutputLines.Select(l => l.Trim()));
+    }
+
+    // Found here (December 2026): VfioPciFunction.ApplyInterrupts enables MSI at the device
+    // (VFIO_DEVICE_SET_IRQS, MSI index) before it disables INTx, and the kernel's vfio-pci
+    // refuses a second IRQ type while one is set (vfio_msi_enable: EINVAL unless the type is
+    // none), so the device is marked lost when the guest enables MSI. QEMU (the test below)
+    // disables INTx first. A vfio-user server accepts either order.
+    [LabFact("qemu-system-x86_64", "busybox", "cpio", Skip = "vireo enables MSI before disabling INTx; kernel vfio-pci answers EINVAL (see the comment)")]
+    public async Task Vireo_assigns_edu_through_the_group_api_and_the_stock_guests_edu_checker_passes_with_msi()
+    {
+        LabCommandResult result = await RunVireoWithEdu("msi");
+
+        AssertEduChecksPassed(result, QemuAssignmentInL1.DefaultInterrupts, "msi");
+        Assert.DoesNotContain(" lost: ", result.Output, StringComparison.Ordinal);
+    }
+
+    private async Task<LabCommandResult> RunVireoWithEdu(string modes)
+    {
+        Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);
+        Assert.True(lab.GuestDriverFailure is null, lab.GuestDriverFailure);
+        return await Run(DeviceAssignmentInL1.VireoRunCommand(L1Fixture.VireoInL1, L1Fixture.L2Kernel, L1Fixture.L2Initramfs,
+            QemuAssignmentInL1.DefaultInterrupts, modes), TimeSpan.FromSeconds(600));
+    }
+
+    [LabFact("qemu-system-x86_64", "busybox", "cpio")]
     public async Task Qemu_in_l1_assigns_edu_to_a_stock_guest_whose_edu_checker_passes_with_intx_and_msi()
     {
         Assert.True(lab.GuestDriverFailure is null, lab.GuestDriverFailure);
@@ -93,28 +130,40 @@ public sealed class DeviceAssignmentLabTests(DeviceAssignmentL1Fixture lab, ITes
         // The script `vireo-lab run --l1-qemu` ships too, so this reproduces by hand.
         LabCommandResult result = await Run(QemuAssignmentInL1.Program, TimeSpan.FromSeconds(600));
 
-        Assert.True(result.ExitStatus == 0, result.Output);
-        Assert.Contains("=== edu done ===", result.Output, StringComparison.Ordinal);
-        int msiAt = result.Output.IndexOf("=== edu msi ===", StringComparison.Ordinal);
-        Assert.True(msiAt > 0, result.Output);
-        foreach ((string mode, string part) in (ReadOnlySpan<(string, string)>)[("intx", result.Output[..msiAt]), ("msi", result.Output[msiAt..])])
+        AssertEduChecksPassed(result, Interrupts, "intx", "msi");
+        // QEMU has let go of the group: edu is back, idle, on L1's vfio-pci.
+        LabCommandResult after = await Run($"basename $(readlink {DeviceAssignmentInL1.EduLink}/driver)");
+        Assert.Equal("vfio-pci", after.Output.Trim());
+    }
+
+    /// <summary>The guest script's output (<see cref="QemuAssignmentInL1.GuestScript"/>): every
+    /// check passed, twice per mode (at probe and through the run attribute), in each of
+    /// <paramref name="modes"/> in order, each interrupt seen once.</summary>
+    private static void AssertEduChecksPassed(LabCommandResult result, int interrupts, params string[] modes)
+    {
+        string text = result.Output.Replace("\r", "", StringComparison.Ordinal);
+        Assert.True(result.ExitStatus == 0, text);
+        int doneAt = text.IndexOf("=== edu done ===", StringComparison.Ordinal);
+        Assert.True(doneAt > 0, text);
+        int[] starts = [.. modes.Select(m => text.IndexOf($"=== edu {m} ===", StringComparison.Ordinal)), doneAt];
+        Assert.True(starts.Zip(starts.Skip(1)).All(p => p.First >= 0 && p.First < p.Second), text);
+        for (int i = 0; i < modes.Length; i++)
         {
+            string mode = modes[i];
+            string part = text[starts[i]..starts[i + 1]];
             // Once at probe, once more through the run attribute (the device still answers).
             IReadOnlyList<EduCheckLine> lines = EduChecker.Parse(part);
             Assert.Equal([.. EduChecker.Checks, .. EduChecker.Checks], lines.Select(l => l.Check));
-            Assert.All(lines, l => Assert.True(l.Ok, $"{mode}: {l.Check} failed: {l.Reason}\n{result.Output}"));
+            Assert.All(lines, l => Assert.True(l.Ok, $"{mode}: {l.Check} failed: {l.Reason}\n{text}"));
             Assert.All(lines.Where(l => l.Check == "id"), l => Assert.Equal("0x010000ed", l.Fields["value"]));
             Assert.All(lines.Where(l => l.Check == "factorial"), l => Assert.Equal("479001600", l.Fields["result"]));
             Assert.Equal(["0x5a5a0001", "0x5a5a0002"], lines.Where(l => l.Check == "liveness").Select(l => l.Fields["wrote"]));
             Assert.All(lines.Where(l => l.Check == "irq"), irq =>
             {
-                Assert.Equal(Interrupts.ToString(CultureInfo.InvariantCulture), irq.Fields["irqs"]);
+                Assert.Equal(interrupts.ToString(CultureInfo.InvariantCulture), irq.Fields["irqs"]);
                 Assert.Equal(mode, irq.Fields["mode"]);
             });
-            Assert.Contains($"handler total: {2 * Interrupts}\n", part, StringComparison.Ordinal);
+            Assert.Contains($"handler total: {2 * interrupts}\n", part, StringComparison.Ordinal);
         }
-        // QEMU has let go of the group: edu is back, idle, on L1's vfio-pci.
-        LabCommandResult after = await Run($"basename $(readlink {DeviceAssignmentInL1.EduLink}/driver)");
-        Assert.Equal("vfio-pci", after.Output.Trim());
     }
 }
