@@ -99,12 +99,9 @@ public sealed class DeviceAssignmentLabTests(DeviceAssignmentL1Fixture lab, ITes
         Assert.Equal(["vfio-pci", "0"], after.OutputLines.Select(l => l.Trim()));
     }
 
-    // Found here (December 2026): VfioPciFunction.ApplyInterrupts enables MSI at the device
-    // (VFIO_DEVICE_SET_IRQS, MSI index) before it disables INTx, and the kernel's vfio-pci
-    // refuses a second IRQ type while one is set (vfio_msi_enable: EINVAL unless the type is
-    // none), so the device is marked lost when the guest enables MSI. QEMU (the test below)
-    // disables INTx first. A vfio-user server accepts either order.
-    [LabFact("qemu-system-x86_64", "busybox", "cpio", Skip = "vireo enables MSI before disabling INTx; kernel vfio-pci answers EINVAL (see the comment)")]
+    // Kernel vfio-pci holds one IRQ type at a time, so vireo must switch INTx off at the device
+    // before MSI goes on; this lost the device before VfioPciFunction.ApplyInterrupts did.
+    [LabFact("qemu-system-x86_64", "busybox", "cpio")]
     public async Task Vireo_assigns_edu_through_the_group_api_and_the_stock_guests_edu_checker_passes_with_msi()
     {
         LabCommandResult result = await RunVireoWithEdu("msi");

@@ -185,6 +185,24 @@ public sealed partial class VfioPciFunction
     {
         bool msix = MsixEnabled;
         bool msi = MsiEnabled;
+        // Kernel vfio-pci holds one IRQ type at a time (vfio_msi_enable answers EINVAL unless
+        // none is set): every type going off goes off at the device before any goes on.
+        if (!msix && _msixAtServer)
+        {
+            _device.DisableIrqs(VfioIrqIndex.Msix);
+            _msixAtServer = false;
+        }
+        if (!msi && _msiAtServer)
+        {
+            _device.DisableIrqs(VfioIrqIndex.Msi);
+            _msiAtServer = false;
+        }
+        if ((msix || msi) && _intxAtServer)
+        {
+            _device.DisableIrqs(VfioIrqIndex.Intx);
+            _intxAtServer = false;
+            _intxMaskedAtServer = false;
+        }
         if (_msix is MsixVectors vectors)
         {
             vectors.SetControl(msix, MsixFunctionMasked);
