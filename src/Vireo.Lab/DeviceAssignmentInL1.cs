@@ -88,24 +88,12 @@ public static class DeviceAssignmentInL1
         $"mv {EduAddressFile}.tmp {EduAddressFile} && ln -sf /sys/bus/pci/devices/$(cat {EduAddressFile}) {EduLink}; " +
         $"rm -f {EduAddressFile}.tmp";
 
-    /// <summary>The L1 shell command that boots <paramref name="kernel"/> and
-    /// <paramref name="initramfs"/> (L1 paths; the default guest) with the vireo at
-    /// <paramref name="vireo"/>, edu assigned with `--vfio` at the address L1 bound at boot
-    /// (plus <paramref name="vfioOptions"/>, e.g. ",backend=group"), and the guest running the
-    /// edu checker in <paramref name="modes"/> (<see cref="QemuAssignmentInL1.GuestScript"/>,
-    /// the same script the QEMU check runs). vireo's exit status is the command's.</summary>
-    public static string VireoRunCommand(string vireo, string kernel, string initramfs,
-        int interrupts = QemuAssignmentInL1.DefaultInterrupts, string modes = "intx msi", string vfioOptions = "",
-        int memoryMiB = 256, int timeoutSeconds = 400) =>
-        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"""
-            edu=$(cat {EduAddressFile}) || exit 1
-            timeout {timeoutSeconds} {vireo} run --kernel {kernel} --initramfs {initramfs} --memory {memoryMiB}M \
-                --vfio "$edu{vfioOptions}" --append '{DefaultGuest.ScriptArgument(QemuAssignmentInL1.GuestScript(interrupts, modes))}'
-
-            """).ReplaceLineEndings("\n");
+    /// <summary>util-linux's setpriv in L1 (busybox's cannot change user ids): the device agent's
+    /// test runs `vireo run` under another uid with it.</summary>
+    public const string SetprivInL1 = "/usr/local/bin/setpriv";
 
     /// <summary>Adds the vfio-pci modules (with their dependencies, after kvm-amd's), the
-    /// binding script and the boot-time binding of edu to <paramref name="image"/>.</summary>
+    /// binding script, the boot-time binding of edu and <see cref="SetprivInL1"/> to <paramref name="image"/>.</summary>
     public static void AddTo(L1ImageBuilder image, StockKernel kernel)
     {
         ArgumentNullException.ThrowIfNull(image);
@@ -116,5 +104,6 @@ public static class DeviceAssignmentInL1
         }
         image.AddFile(BindProgram, System.Text.Encoding.UTF8.GetBytes(BindScript), mode: 0x1ED); // 0755
         image.AddSetupCommand(BootBindCommand);
+        image.AddProgram("/usr/bin/setpriv", SetprivInL1);
     }
 }

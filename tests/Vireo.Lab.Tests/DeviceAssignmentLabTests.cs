@@ -86,39 +86,6 @@ public sealed class DeviceAssignmentLabTests(DeviceAssignmentL1Fixture lab, ITes
     }
 
     [LabFact("qemu-system-x86_64", "busybox", "cpio")]
-    public async Task Vireo_assigns_edu_through_the_group_api_and_the_stock_guests_edu_checker_passes_with_intx()
-    {
-        LabCommandResult result = await RunVireoWithEdu("intx");
-
-        // 6.1 has no iommufd, so auto picks the group API and says so.
-        Assert.Contains("vfio (group) via /dev/vfio/vfio and /dev/vfio/", result.Output, StringComparison.Ordinal);
-        AssertEduChecksPassed(result, QemuAssignmentInL1.DefaultInterrupts, "intx");
-        Assert.Contains("vireo: guest powered off", result.Output, StringComparison.Ordinal);
-        // vireo has let go of the group: edu is back, idle, on L1's vfio-pci, and no process holds /dev/vfio.
-        LabCommandResult after = await Run($"basename $(readlink {DeviceAssignmentInL1.EduLink}/driver); ls -l /proc/*/fd 2>/dev/null | grep -c /dev/vfio/");
-        Assert.Equal(["vfio-pci", "0"], after.OutputLines.Select(l => l.Trim()));
-    }
-
-    // Kernel vfio-pci holds one IRQ type at a time, so vireo must switch INTx off at the device
-    // before MSI goes on; this lost the device before VfioPciFunction.ApplyInterrupts did.
-    [LabFact("qemu-system-x86_64", "busybox", "cpio")]
-    public async Task Vireo_assigns_edu_through_the_group_api_and_the_stock_guests_edu_checker_passes_with_msi()
-    {
-        LabCommandResult result = await RunVireoWithEdu("msi");
-
-        AssertEduChecksPassed(result, QemuAssignmentInL1.DefaultInterrupts, "msi");
-        Assert.DoesNotContain(" lost: ", result.Output, StringComparison.Ordinal);
-    }
-
-    private async Task<LabCommandResult> RunVireoWithEdu(string modes)
-    {
-        Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);
-        Assert.True(lab.GuestDriverFailure is null, lab.GuestDriverFailure);
-        return await Run(DeviceAssignmentInL1.VireoRunCommand(L1Fixture.VireoInL1, L1Fixture.L2Kernel, L1Fixture.L2Initramfs,
-            QemuAssignmentInL1.DefaultInterrupts, modes), TimeSpan.FromSeconds(600));
-    }
-
-    [LabFact("qemu-system-x86_64", "busybox", "cpio")]
     public async Task Qemu_in_l1_assigns_edu_to_a_stock_guest_whose_edu_checker_passes_with_intx_and_msi()
     {
         Assert.True(lab.GuestDriverFailure is null, lab.GuestDriverFailure);
@@ -131,6 +98,80 @@ public sealed class DeviceAssignmentLabTests(DeviceAssignmentL1Fixture lab, ITes
         // QEMU has let go of the group: edu is back, idle, on L1's vfio-pci.
         LabCommandResult after = await Run($"basename $(readlink {DeviceAssignmentInL1.EduLink}/driver)");
         Assert.Equal("vfio-pci", after.Output.Trim());
+    }
+
+    [LabFact("qemu-system-x86_64", "busybox", "cpio")]
+    public async Task Vireo_assigns_edu_through_kernel_vfio_and_the_stock_guests_edu_checker_passes_with_intx_and_msi()
+    {
+        Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);
+        Assert.True(lab.GuestDriverFailure is null, lab.GuestDriverFailure);
+        const int Interrupts = QemuAssignmentInL1.DefaultInterrupts;
+        string append = "quiet " + DefaultGuest.ScriptArgument(QemuAssignmentInL1.GuestScript(Interrupts));
+        string run = string.Join(' ', new[]
+        {
+            L1Fixture.VireoInL1, "run", "--kernel", L1Fixture.L2Kernel, "--initramfs", L1Fixture.L2Initramfs, "--memory", "256M",
+            "--append", append,
+        }.Select(L2Command.Quote));
+        string command = $"edu=$(cat {DeviceAssignmentInL1.EduAddressFile}) || exit 1\n" +
+            $"timeout 400 {run} --vfio \"$edu,id=edu\" </dev/null; s=$?\n" +
+            $"echo \"after: driver=$(basename $(readlink {DeviceAssignmentInL1.EduLink}/driver))\"\nexit $s";
+
+        LabCommandResult result = await Run(command, TimeSpan.FromSeconds(480));
+
+        Assert.True(result.ExitStatus == 0, result.Output);
+        // The backend choice is printed: Debian 12's 6.1 has the group API only.
+        Assert.Matches(@"vireo: device 'edu': 0000:00:[0-9a-f]{2}\.0: vfio \((group|iommufd)\) via ", result.Output);
+        AssertEduChecksPassed(result, Interrupts, "intx", "msi");
+        // Vireo has let go of the group: edu is back on L1's vfio-pci.
+        Assert.Contains("after: driver=vfio-pci", result.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>The agent's whole path on a real kernel: `vireo agent` runs as root in L1 with a
+    /// policy for uid 65534; `vireo run` runs as that uid (util-linux setpriv), with /dev/kvm
+    /// opened up to it but /dev/vfio left root's, and gets edu from the agent; a request under
+    /// another VM name is refused on both sides.</summary>
+    [LabFact("qemu-system-x86_64", "busybox", "cpio")]
+    public async Task The_agent_hands_edu_to_an_unprivileged_vireo_and_refuses_a_request_outside_its_policy()
+    {
+        Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);
+        Assert.True(lab.GuestDriverFailure is null, lab.GuestDriverFailure);
+        const int Interrupts = 4;
+        string append = "quiet " + DefaultGuest.ScriptArgument(QemuAssignmentInL1.GuestScript(Interrupts));
+        string run = string.Join(' ', new[]
+        {
+            DeviceAssignmentInL1.SetprivInL1, "--reuid=65534", "--regid=65534", "--clear-groups",
+            L1Fixture.VireoInL1, "run", "--kernel", L1Fixture.L2Kernel, "--initramfs", L1Fixture.L2Initramfs, "--memory", "256M",
+            "--append", append,
+        }.Select(L2Command.Quote));
+        string vireo = L2Command.Quote(L1Fixture.VireoInL1);
+        string command = string.Join("\n",
+            $"edu=$(cat {DeviceAssignmentInL1.EduAddressFile}) || exit 1",
+            "echo '{\"grants\":[{\"uid\":65534,\"vm\":\"lab\",\"devices\":[\"'$edu'\"]}]}' > /tmp/agent.json",
+            $"{vireo} agent --policy /tmp/agent.json --socket /run/vireo-agent.sock >/tmp/agent.out 2>/tmp/agent.log & apid=$!",
+            "n=0; while ! grep -q serving /tmp/agent.out && [ $n -lt 100 ]; do n=$((n+1)); sleep 0.1; done; cat /tmp/agent.out",
+            "chmod 0666 /dev/kvm; ulimit -l unlimited",
+            $"g=$(basename $(readlink {DeviceAssignmentInL1.EduLink}/iommu_group)); echo \"group node: $(stat -c '%a %u' /dev/vfio/$g)\"",
+            $"timeout 120 {run} --agent /run/vireo-agent.sock,vm=other --vfio $edu </dev/null; echo \"refused status=$?\"",
+            $"timeout 400 {run} --agent /run/vireo-agent.sock,vm=lab --vfio $edu,id=edu </dev/null; echo \"granted status=$?\"",
+            "kill -TERM $apid; wait $apid; echo \"agent status=$?\"",
+            "sed 's/^/agent-log: /' /tmp/agent.log",
+            "[ -e /run/vireo-agent.sock ] && echo 'socket left behind' || true");
+
+        LabCommandResult result = await Run(command, TimeSpan.FromSeconds(600));
+
+        Assert.Equal(0, result.ExitStatus);
+        Assert.Contains("serving /run/vireo-agent.sock (1 grant from /tmp/agent.json)", result.Output, StringComparison.Ordinal);
+        // The VMM's user could not have opened the group itself.
+        Assert.Contains("group node: 600 0", result.Output, StringComparison.Ordinal);
+        Assert.Matches(@"vireo: the device agent refused device 0000:00:[0-9a-f]{2}\.0: the policy has no grant for uid 65534 running VM 'other'", result.Output);
+        Assert.Contains("refused status=1", result.Output, StringComparison.Ordinal);
+        Assert.Matches(@"agent-log: vireo agent: uid 65534 \(pid \d+\): refused 0000:00:[0-9a-f]{2}\.0 for VM 'other'", result.Output);
+        Assert.Matches(@"agent-log: vireo agent: uid 65534 \(pid \d+\): granted 0000:00:[0-9a-f]{2}\.0 \(IOMMU group \d+, group backend\) for VM 'lab'", result.Output);
+        Assert.Matches(@"vireo: device 'edu': 0000:00:[0-9a-f]{2}\.0 \(IOMMU group \d+\) from the agent at /run/vireo-agent.sock, vfio \(group\)", result.Output);
+        Assert.Contains("granted status=0", result.Output, StringComparison.Ordinal);
+        AssertEduChecksPassed(result, Interrupts, "intx", "msi");
+        Assert.Contains("agent status=0", result.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("socket left behind", result.Output, StringComparison.Ordinal);
     }
 
     /// <summary>The guest script's output (<see cref="QemuAssignmentInL1.GuestScript"/>): every

@@ -178,47 +178,16 @@ public sealed partial class VfioPciFunction
         return value;
     }
 
-    /// <summary>Brings the VMM's vectors and the server's IRQ wiring to what the shadow says:
+    /// <summary>Brings the VMM's vectors and the device's IRQ wiring to what the shadow says:
     /// MSI-X or MSI when enabled, INTx when neither is (PCI 3.0 §6.8: enabling MSI or MSI-X
-    /// disables INTx), INTx masked at the device while Interrupt Disable is set.</summary>
+    /// disables INTx), INTx masked at the device while Interrupt Disable is set. The modes going
+    /// off are disabled at the device before the one coming on is enabled: kernel VFIO refuses
+    /// (EINVAL) to enable one IRQ index while another is live.</summary>
     private void ApplyInterrupts()
     {
         bool msix = MsixEnabled;
         bool msi = MsiEnabled;
-        // Kernel vfio-pci holds one IRQ type at a time (vfio_msi_enable answers EINVAL unless
-        // none is set): every type going off goes off at the device before any goes on.
-        if (!msix && _msixAtServer)
-        {
-            _device.DisableIrqs(VfioIrqIndex.Msix);
-            _msixAtServer = false;
-        }
-        if (!msi && _msiAtServer)
-        {
-            _device.DisableIrqs(VfioIrqIndex.Msi);
-            _msiAtServer = false;
-        }
-        if ((msix || msi) && _intxAtServer)
-        {
-            _device.DisableIrqs(VfioIrqIndex.Intx);
-            _intxAtServer = false;
-            _intxMaskedAtServer = false;
-        }
-        if (_msix is MsixVectors vectors)
-        {
-            vectors.SetControl(msix, MsixFunctionMasked);
-            if (msix != _msixAtServer)
-            {
-                if (msix)
-                {
-                    _device.SetIrqEventFds(VfioIrqIndex.Msix, 0, _msixTriggers);
-                }
-                else
-                {
-                    _device.DisableIrqs(VfioIrqIndex.Msix);
-                }
-                _msixAtServer = msix;
-            }
-        }
+        _msix?.SetControl(msix, MsixFunctionMasked);
         if (_msi is MsiVectors messages && _msiLayout is { } m)
         {
             ushort control = ShadowU16(m.Offset + 2);
@@ -227,38 +196,51 @@ public sealed partial class VfioPciFunction
             uint data = ShadowU16(m.DataOffset);
             messages.SetMessage(msi, allocated, address, data);
             messages.SetMaskBits(m.MaskOffset != 0 ? ShadowU32(m.MaskOffset) : 0);
-            if (msi != _msiAtServer)
-            {
-                if (msi)
-                {
-                    _device.SetIrqEventFds(VfioIrqIndex.Msi, 0, _msiTriggers);
-                }
-                else
-                {
-                    _device.DisableIrqs(VfioIrqIndex.Msi);
-                }
-                _msiAtServer = msi;
-            }
+        }
+        bool wantMsix = msix && _msix is not null;
+        bool wantMsi = msi && _msi is not null && _msiLayout is not null;
+        bool wantIntx = !msix && !msi && _intx is not null;
+
+        // Off first.
+        if (_msixAtServer && !wantMsix)
+        {
+            _device.DisableIrqs(VfioIrqIndex.Msix);
+            _msixAtServer = false;
+        }
+        if (_msiAtServer && !wantMsi)
+        {
+            _device.DisableIrqs(VfioIrqIndex.Msi);
+            _msiAtServer = false;
+        }
+        if (_intxAtServer && !wantIntx)
+        {
+            _device.DisableIrqs(VfioIrqIndex.Intx);
+            _intxAtServer = false;
+            _intxMaskedAtServer = false;
+        }
+
+        // Then on.
+        if (wantMsix && !_msixAtServer)
+        {
+            _device.SetIrqEventFds(VfioIrqIndex.Msix, 0, _msixTriggers);
+            _msixAtServer = true;
+        }
+        if (wantMsi && !_msiAtServer)
+        {
+            _device.SetIrqEventFds(VfioIrqIndex.Msi, 0, _msiTriggers);
+            _msiAtServer = true;
         }
         if (_intx is IntxResampleLine line)
         {
-            bool intx = !msix && !msi;
-            if (intx != _intxAtServer)
+            if (wantIntx && !_intxAtServer)
             {
-                if (intx)
-                {
-                    _device.SetIrqEventFds(VfioIrqIndex.Intx, 0, [line.Trigger]);
-                    _device.SetIrqUnmaskEventFd(VfioIrqIndex.Intx, line.Resample);
-                }
-                else
-                {
-                    _device.DisableIrqs(VfioIrqIndex.Intx);
-                }
-                _intxAtServer = intx;
+                _device.SetIrqEventFds(VfioIrqIndex.Intx, 0, [line.Trigger]);
+                _device.SetIrqUnmaskEventFd(VfioIrqIndex.Intx, line.Resample);
+                _intxAtServer = true;
                 _intxMaskedAtServer = false;
             }
-            bool masked = intx && IntxDisabled;
-            if (intx && masked != _intxMaskedAtServer)
+            bool masked = wantIntx && IntxDisabled;
+            if (wantIntx && masked != _intxMaskedAtServer)
             {
                 if (masked)
                 {

@@ -8,7 +8,9 @@ namespace Vireo.Vmm.Tests;
 /// <summary>An <see cref="IVfioDevice"/> that behaves as kernel VFIO does where it differs from a
 /// vfio-user server: it needs no shared memory (DMA maps by host address), its mappable region's
 /// descriptor is a device file rather than a sized memfd, and it offers no ioeventfds. Config
-/// space and BAR0's registers live in arrays; BAR2 (one page) is mappable through /dev/zero.</summary>
+/// space and BAR0's registers live in arrays; BAR2 (one page) is mappable through /dev/zero. It has
+/// INTx and one MSI vector, and, as vfio-pci does, refuses (EINVAL) to enable an IRQ index while
+/// another is live; every IRQ call is logged.</summary>
 internal sealed class KernelLikeVfioDevice : IVfioDevice
 {
     public const ushort Vendor = 0x1234;
@@ -30,7 +32,17 @@ internal sealed class KernelLikeVfioDevice : IVfioDevice
         BinaryPrimitives.WriteUInt32LittleEndian(_config.AsSpan(PciConfigSpace.BarOffset), 0); // BAR0: 32-bit memory
         BinaryPrimitives.WriteUInt32LittleEndian(_config.AsSpan(PciConfigSpace.BarOffset + 8), 0); // BAR2: 32-bit memory
         BinaryPrimitives.WriteUInt32LittleEndian(_bar0, IdRegister);
+        _config[PciConfigSpace.StatusOffset] = 0x10; // capability list
+        _config[PciConfigSpace.CapabilityPointerOffset] = 0x40;
+        _config[0x40] = PciConfigSpace.MsiCapabilityId; // next 0; control 0: one vector, 32-bit
+        _config[PciConfigSpace.InterruptPinOffset] = 1; // INTA
     }
+
+    /// <summary>Every IRQ call, in order ("set Msi", "disable Intx", "unmask-fd Intx", ...).</summary>
+    public List<string> IrqLog { get; } = [];
+
+    /// <summary>The live IRQ index, as vfio-pci's irq_type: at most one.</summary>
+    public VfioIrqIndex? Live { get; private set; }
 
     public List<VfioDmaRegion> Mapped { get; } = [];
 
@@ -67,7 +79,12 @@ internal sealed class KernelLikeVfioDevice : IVfioDevice
 
     public IReadOnlyList<RegionIoEventFd> GetRegionIoEventFds(uint index) => [];
 
-    public IrqInfo GetIrqInfo(uint index) => new(16, IrqInfoFlags.None, index, 0);
+    public IrqInfo GetIrqInfo(uint index) => index switch
+    {
+        0 => new(16, IrqInfoFlags.EventFd | IrqInfoFlags.Maskable | IrqInfoFlags.AutoMasked, index, 1),
+        1 => new(16, IrqInfoFlags.EventFd | IrqInfoFlags.NoResize, index, 1),
+        _ => new(16, IrqInfoFlags.None, index, 0),
+    };
 
     public void ReadRegion(uint region, ulong offset, Span<byte> data)
     {
@@ -106,17 +123,31 @@ internal sealed class KernelLikeVfioDevice : IVfioDevice
         }
     }
 
-    public void SetIrqEventFds(VfioIrqIndex index, uint start, IReadOnlyList<EventFd> eventFds) => throw new NotSupportedException();
+    public void SetIrqEventFds(VfioIrqIndex index, uint start, IReadOnlyList<EventFd> eventFds)
+    {
+        IrqLog.Add($"set {index}");
+        if (Live is VfioIrqIndex live && live != index)
+        {
+            // vfio_pci_set_irqs_ioctl: one interrupt type at a time.
+            throw new ErrnoException(Errno.EINVAL, $"VFIO_DEVICE_SET_IRQS({index})");
+        }
+        Live = index;
+    }
 
     public void DisableIrqs(VfioIrqIndex index)
     {
+        IrqLog.Add($"disable {index}");
+        if (Live == index)
+        {
+            Live = null;
+        }
     }
 
-    public void SetIrqUnmaskEventFd(VfioIrqIndex index, EventFd? unmask) => throw new NotSupportedException();
+    public void SetIrqUnmaskEventFd(VfioIrqIndex index, EventFd? unmask) => IrqLog.Add($"unmask-fd {index}");
 
-    public void MaskIrq(VfioIrqIndex index, uint start = 0, uint count = 1) => throw new NotSupportedException();
+    public void MaskIrq(VfioIrqIndex index, uint start = 0, uint count = 1) => IrqLog.Add($"mask {index}");
 
-    public void UnmaskIrq(VfioIrqIndex index, uint start = 0, uint count = 1) => throw new NotSupportedException();
+    public void UnmaskIrq(VfioIrqIndex index, uint start = 0, uint count = 1) => IrqLog.Add($"unmask {index}");
 
     public void Reset()
     {

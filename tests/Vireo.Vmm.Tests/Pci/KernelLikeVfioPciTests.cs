@@ -67,6 +67,31 @@ public sealed class KernelLikeVfioPciTests
         Assert.Equal("vfio (test)", Assert.Single(built.DescribePciDevices(), d => d.Backend != "emulated").Backend);
     }
 
+    [KvmFact]
+    public void Switching_between_intx_and_msi_disables_the_old_index_before_enabling_the_new_one()
+    {
+        var device = new KernelLikeVfioDevice();
+        using VfioPciFunction fn = VfioPciFunction.Open(device, "edu");
+        using var kvm = Vireo.Kvm.KvmSystem.Open();
+        using BuiltMachine built = MachineBuilder.BuildBare(kvm, new MachineConfig
+        {
+            MemoryBytes = 4UL << 20,
+            InKernelIrqchip = true,
+            PciFunctions = [new PciAttachment(fn, Slot: 3)],
+        });
+        Assert.Equal(VfioUser.VfioIrqIndex.Intx, device.Live);
+        device.IrqLog.Clear();
+
+        // The guest enables MSI (control bit 0), then turns it off again.
+        fn.WriteConfig(0x42, [0x01, 0x00]);
+        Assert.Equal(VfioUser.VfioIrqIndex.Msi, device.Live);
+        fn.WriteConfig(0x42, [0x00, 0x00]);
+
+        Assert.Equal(["disable Intx", "set Msi", "disable Msi", "set Intx", "unmask-fd Intx"], device.IrqLog);
+        Assert.Equal(VfioUser.VfioIrqIndex.Intx, device.Live);
+        Assert.True(fn.IsAlive);
+    }
+
     private static readonly ushort Pm1Control = checked((ushort)(AcpiPlatform.DefaultPmBase.Value + Vireo.Devices.AcpiPmDevice.Pm1ControlOffset));
     private const ushort SleepS5 = (Vireo.Devices.AcpiPmDevice.S5SleepType << 10) | (1 << 13);
 
