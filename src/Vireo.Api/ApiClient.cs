@@ -69,6 +69,14 @@ public sealed class ApiClient : IDisposable
     public Task ResumeAsync(CancellationToken cancellationToken = default) =>
         PutAsync(ApiPaths.VmResume, null, cancellationToken);
 
+    /// <summary><c>PUT vm.device-power</c>: lets assigned device <paramref name="id"/> enter low power, or brings it back.</summary>
+    /// <param name="id">The device's id.</param>
+    /// <param name="lowPower">True to enter low power, false to leave it.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ApiClientException">No server answered, or it refused (no such device, no power management).</exception>
+    public Task SetDeviceLowPowerAsync(string id, bool lowPower, CancellationToken cancellationToken = default) =>
+        PutAsync(ApiPaths.VmDevicePower, Serialize(new DevicePowerRequest { Id = id, LowPower = lowPower }, ApiJsonContext.Default.DevicePowerRequest), cancellationToken);
+
     /// <summary><c>PUT vm.gpe</c>: raises general-purpose event <paramref name="gpe"/> in the guest's GPE0 block.</summary>
     /// <param name="gpe">The GPE number.</param>
     /// <param name="cancellationToken">Cancels the call.</param>

@@ -66,6 +66,12 @@ public static class RemoteCommand
         Add("resume", "Restart the vCPUs after pause.", (client, _, _, ct) => client.ResumeAsync(ct));
         Add("gpe", "Raise ACPI general-purpose event N (0 to 255).",
             (client, result, _, ct) => client.RaiseGpeAsync((int)result.GetValue(gpe), ct), gpe);
+        var deviceId = new Argument<string>("NAME") { Description = "The assigned device's id (`vireo remote devices` lists them)." };
+        var onOff = new Argument<string>("on|off") { Description = "on: let it enter low power; off: bring it back." };
+        onOff.AcceptOnlyFromAmong("on", "off");
+        Add("device-power", "Let an assigned device enter low power (on) or bring it back (off); the guest's next access wakes it.",
+            (client, result, _, ct) => client.SetDeviceLowPowerAsync(result.GetRequiredValue(deviceId), result.GetRequiredValue(onOff) == "on", ct),
+            deviceId, onOff);
         Add("wake", "Wake a guest suspended to idle (s2idle), now or N ms from now.",
             (client, result, _, ct) => client.WakeAsync(result.GetResult(delay) is null ? null : TimeSpan.FromMilliseconds(result.GetValue(delay)), ct),
             delay);

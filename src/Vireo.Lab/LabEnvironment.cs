@@ -15,7 +15,7 @@ public sealed class LabEnvironment
     /// <summary>The cache the kernel and images live in.</summary>
     public LabCache Cache { get; }
 
-    /// <summary>The stock kernel that boots as L1 (and later as L2).</summary>
+    /// <summary>The stock kernel that boots as L1 (the default guest, L2, has its own: <see cref="DefaultGuest"/>).</summary>
     public StockKernel Kernel { get; }
 
     /// <summary>The full path of qemu-system-x86_64 on the host.</summary>
@@ -28,7 +28,8 @@ public sealed class LabEnvironment
     /// <exception cref="LabException">A package cannot be installed, the kernel cannot be fetched, or a program is not on PATH.</exception>
     /// <param name="cache">Where the kernel is kept; <see cref="LabCache.Default"/> when null.</param>
     /// <param name="progress">Where apt and download progress goes (the CLI passes stderr).</param>
-    public static LabEnvironment Prepare(LabCache? cache = null, TextWriter? progress = null)
+    /// <param name="l1Kernel">The kernel L1 boots (<see cref="L1Kernel.Stock"/>, Debian 12's own, unless asked).</param>
+    public static LabEnvironment Prepare(LabCache? cache = null, TextWriter? progress = null, L1Kernel l1Kernel = L1Kernel.Stock)
     {
         cache ??= LabCache.Default();
         HostPackages.EnsureInstalled(HostPackages.Lab, progress);
@@ -37,7 +38,7 @@ public sealed class LabEnvironment
         // busybox-static installs /bin/busybox; Debian's dynamic busybox package would replace it.
         string busybox = ProcessRunner.FindOnPath("busybox")
             ?? throw new LabException("busybox-static is installed but busybox is not on PATH");
-        StockKernel kernel = StockKernel.Acquire(cache, progress);
+        StockKernel kernel = StockKernel.Acquire(cache, progress, StockKernel.MetaPackage(l1Kernel));
         return new LabEnvironment(cache, kernel, qemu, busybox);
     }
 

@@ -12,6 +12,10 @@ public sealed partial class StockKernel
     /// <summary>The generic flavour's metapackage (linux-image-6.1.0-NN-amd64 behind it).</summary>
     public const string GenericMetaPackage = "linux-image-amd64";
 
+    /// <summary>Debian 12's 6.12 cloud metapackage (linux-image-6.12.NNN+deb12-cloud-amd64
+    /// behind it), for <see cref="L1Kernel.Linux612"/>.</summary>
+    public const string Linux612CloudMetaPackage = "linux-image-6.12-cloud-amd64";
+
     private const string ReadyMarker = ".vireo-ready";
 
     private StockKernel(string package, string root, string release)
@@ -50,6 +54,25 @@ public sealed partial class StockKernel
     /// as a module), with everything they depend on, in load order.</summary>
     public IReadOnlyList<string> VfioPciModules =>
         ModulesWithDependencies([.. HasModule("iommufd") ? ["iommufd"] : (string[])[], "vfio", "vfio_iommu_type1", "vfio-pci"]);
+
+    /// <summary>Whether the kernel was built with iommufd (CONFIG_IOMMUFD, built in or a module),
+    /// so an L1 on it has /dev/iommu and, with CONFIG_VFIO_DEVICE_CDEV, /dev/vfio/devices.</summary>
+    public bool HasIommufd => ConfigOption("CONFIG_IOMMUFD") is "y" or "m";
+
+    /// <summary>The value of <paramref name="name"/> (e.g. CONFIG_IOMMUFD) in the package's
+    /// boot/config-<c>Release</c>: "y", "m", a number or string, or null when it is not set.</summary>
+    /// <exception cref="LabException">The package has no kernel config.</exception>
+    public string? ConfigOption(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        string config = Path.Combine(Root, "boot", $"config-{Release}");
+        if (!File.Exists(config))
+        {
+            throw new LabException($"{Package} unpacked in {Root} has no boot/config-{Release}");
+        }
+        string prefix = name + "=";
+        return File.ReadLines(config).FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal))?[prefix.Length..];
+    }
 
     /// <summary>Whether the kernel ships <paramref name="name"/> as a module ('-' and '_' alike).</summary>
     public bool HasModule(string name) => FindModule(name) is not null;
@@ -278,14 +301,30 @@ public sealed partial class StockKernel
         _ => CloudMetaPackage,
     };
 
-    /// <summary>Whether a versioned package (linux-image-6.1.0-NN-cloud-amd64) is the one
-    /// <paramref name="metaPackage"/> stands for: the flavour is the part after the ABI number,
-    /// so the generic flavour is never mistaken for cloud or rt.</summary>
+    /// <summary>The metapackage that fetches <paramref name="kernel"/> as L1.</summary>
+    public static string MetaPackage(L1Kernel kernel) => kernel switch
+    {
+        L1Kernel.Linux612 => Linux612CloudMetaPackage,
+        _ => CloudMetaPackage,
+    };
+
+    /// <summary>Whether a versioned package is the one <paramref name="metaPackage"/> stands
+    /// for. Debian's own series is named linux-image-6.1.0-NN-FLAVOUR and its metapackage
+    /// linux-image-FLAVOUR; a newer series is linux-image-6.12.NNN+deb12-FLAVOUR behind
+    /// linux-image-6.12-FLAVOUR. The flavour is the part after the ABI, so the generic flavour
+    /// is never mistaken for cloud or rt, and the series must match, so a cached 6.12 kernel is
+    /// never taken for Debian's own.</summary>
     internal static bool IsFlavourOf(string package, string metaPackage)
     {
         Match versioned = VersionedName().Match(package);
         Match meta = MetaName().Match(metaPackage);
-        return versioned.Success && meta.Success && versioned.Groups[1].Value == meta.Groups[1].Value;
+        if (!versioned.Success || !meta.Success || versioned.Groups["flavour"].Value != meta.Groups["flavour"].Value)
+        {
+            return false;
+        }
+        return meta.Groups["series"].Success
+            ? versioned.Groups["series"].Value == meta.Groups["series"].Value && versioned.Groups["abi"].Value.StartsWith('+')
+            : versioned.Groups["abi"].Value.StartsWith('-');
     }
 
     private static StockKernel? NewestCached(string kernels, string metaPackage) =>
@@ -298,11 +337,12 @@ public sealed partial class StockKernel
     [GeneratedRegex(@"^\s*Depends:\s*(linux-image-\S+)\s*$", RegexOptions.Multiline)]
     private static partial Regex DependsLine();
 
-    // linux-image-6.1.0-56-cloud-amd64 -> "cloud-amd64"; linux-image-6.1.0-56-amd64 -> "amd64".
-    [GeneratedRegex(@"^linux-image-\d+\.\d+\.\d+-\d+-([a-z0-9-]+)$")]
+    // linux-image-6.1.0-56-cloud-amd64 -> series 6.1, abi "-56", flavour cloud-amd64;
+    // linux-image-6.12.118+deb12-amd64 -> series 6.12, abi "+deb12", flavour amd64.
+    [GeneratedRegex(@"^linux-image-(?<series>\d+\.\d+)\.\d+(?<abi>-\d+|\+[a-z0-9.]+)-(?<flavour>[a-z][a-z0-9-]*)$")]
     private static partial Regex VersionedName();
 
-    // linux-image-cloud-amd64 -> "cloud-amd64"; linux-image-amd64 -> "amd64".
-    [GeneratedRegex(@"^linux-image-([a-z][a-z0-9-]*)$")]
+    // linux-image-cloud-amd64 -> flavour cloud-amd64; linux-image-6.12-cloud-amd64 -> series 6.12 too.
+    [GeneratedRegex(@"^linux-image-(?:(?<series>\d+\.\d+)-)?(?<flavour>[a-z][a-z0-9-]*)$")]
     private static partial Regex MetaName();
 }

@@ -7,7 +7,8 @@ namespace Vireo.LabTool;
 /// are host paths that the lab copies in; --append is extended for the lab's console.
 /// `--vfio-user sample[,id=NAME]` starts a sample device server in L1 and becomes vireo's
 /// `--vfio-user SOCKET,id=NAME`; `--l1 CMD` runs a command in L1 once vireo is up;
-/// `--l1-devices edu` boots L1 with an emulated IOMMU and QEMU's edu device bound to vfio-pci.</summary>
+/// `--l1-devices edu` boots L1 with an emulated IOMMU and QEMU's edu device bound to vfio-pci;
+/// `--l1-kernel 6.12` boots L1 on Debian 12's 6.12 kernel instead of its 6.1.</summary>
 internal sealed record LabRunArguments
 {
     /// <summary>vireo's API socket in L1 when the user names none and an L1 command needs one.</summary>
@@ -25,6 +26,12 @@ internal sealed record LabRunArguments
     /// size, and a serial tty reports none, so ash would assume 80 columns and wrap typed
     /// commands mid-word in the log. Kernel parameters with no dot reach /init's environment.</summary>
     public const string ConsoleWidthParameter = "COLUMNS=1000";
+
+    /// <summary>`--l1-kernel`'s values, as the user spells them.</summary>
+    public const string StockL1Kernel = "stock";
+
+    /// <summary>`--l1-kernel 6.12`: <see cref="Vireo.Lab.L1Kernel.Linux612"/>.</summary>
+    public const string Linux612L1Kernel = "6.12";
 
     public string? Input { get; init; }
 
@@ -47,6 +54,9 @@ internal sealed record LabRunArguments
 
     /// <summary>Whether L1 boots with the emulated IOMMU and edu, bound to vfio-pci (`--l1-devices edu`).</summary>
     public bool DeviceAssignment { get; init; }
+
+    /// <summary>The kernel L1 boots (`--l1-kernel stock|6.12`).</summary>
+    public Vireo.Lab.L1Kernel L1Kernel { get; init; }
 
     /// <summary>Whether L1 gets Debian's QEMU, SeaBIOS and <see cref="QemuAssignmentInL1.Program"/> (`--l1-qemu`, with `--l1-devices edu`).</summary>
     public bool L1Qemu { get; init; }
@@ -86,6 +96,13 @@ internal sealed record LabRunArguments
         {
             throw new UsageException($"run: --l1-devices takes {EduDevices} (an emulated IOMMU and QEMU's edu device in L1, bound to vfio-pci), not '{l1Devices}'");
         }
+        global::Vireo.Lab.L1Kernel l1Kernel = reader.Option("--l1-kernel") switch
+        {
+            null or StockL1Kernel => global::Vireo.Lab.L1Kernel.Stock,
+            Linux612L1Kernel => global::Vireo.Lab.L1Kernel.Linux612,
+            string other => throw new UsageException(
+                $"run: --l1-kernel takes {StockL1Kernel} (Debian 12's 6.1) or {Linux612L1Kernel} (its 6.12 kernel), not '{other}'"),
+        };
         (Vireo.Lab.GuestVariant guest, Vireo.Lab.KernelFlavour flavour) = GuestChoices.Read(reader);
         if (reader.Option("--serial") is not null)
         {
@@ -117,6 +134,7 @@ internal sealed record LabRunArguments
             L1Command = l1,
             DeviceAssignment = l1Devices is not null,
             L1Qemu = l1Qemu,
+            L1Kernel = l1Kernel,
             VireoDevice = vireoDevice,
             Forwarded = [.. reader.Remaining],
         };

@@ -12,7 +12,7 @@ internal static class LabRunCommand
         Usage: vireo-lab run [vireo run options] [--input TEXT] [--timeout SECONDS] [--vireo PATH]
                              [--guest default|no-modules] [--kernel-flavour cloud|generic]
                              [--vfio-user sample[,id=NAME]]... [--l1 COMMAND] [--vireo-device PATH]
-                             [--l1-devices edu [--l1-qemu]]
+                             [--l1-devices edu [--l1-qemu]] [--l1-kernel stock|6.12]
 
         Runs `vireo run` inside the nested lab: QEMU (TCG) emulates an AMD CPU with SVM and
         nested paging, boots Debian's stock cloud kernel with kvm-amd (L1), and the NativeAOT
@@ -58,6 +58,11 @@ internal static class LabRunCommand
                             vireo-lab-qemu-edu, which boots the default guest under QEMU
                             with edu assigned (-device vfio-pci) and runs the edu checker
                             with INTx and MSI: an independent check of L1's side
+          --l1-kernel K     L1's Debian kernel: stock (Debian 12's 6.1, the default) or
+                            6.12 (linux-image-6.12-cloud-amd64, downloaded once into the
+                            cache). With --l1-devices edu it loads its own vfio modules.
+                            Debian builds 6.12 without iommufd, so there too L1 has
+                            the group API only (/dev/vfio/vfio), no /dev/iommu
 
         Packages (qemu-system-x86, busybox-static, cpio, xz-utils; with --vfio-user or
         --l1-devices the guest kernel's linux-headers) are installed with apt-get when
@@ -81,7 +86,7 @@ internal static class LabRunCommand
 
         string vireo = VireoBinary.Locate(options.Vireo, stderr);
         string? device = options.Devices.Count > 0 ? VireoBinary.LocateDevice(options.VireoDevice, stderr) : null;
-        LabEnvironment lab = LabEnvironment.Prepare(progress: stderr);
+        LabEnvironment lab = LabEnvironment.Prepare(progress: stderr, l1Kernel: options.L1Kernel);
         // The guest drivers (the sample device's, the edu checker) ride in the default guest when
         // a device is assigned and this is a checkout to build them from.
         bool assigns = options.Devices.Count > 0 || options.DeviceAssignment;
@@ -107,7 +112,7 @@ internal static class LabRunCommand
             }
             string l1 = image.WriteTo(Path.Combine(temp, "l1.cpio.gz"));
 
-            await stderr.WriteLineAsync("vireo-lab: booting the lab (L1: Debian's kernel under QEMU TCG, emulated AMD SVM" +
+            await stderr.WriteLineAsync($"vireo-lab: booting the lab (L1: Debian's {lab.Kernel.Release} under QEMU TCG, emulated AMD SVM" +
                 (options.DeviceAssignment ? ", an emulated IOMMU and edu" : "") + ")...");
             await using L1Machine machine = await L1Machine.BootAsync(lab.BootOptions(l1, deviceAssignment: options.DeviceAssignment));
             // Before the ready line, whose colon introduces the guest console.

@@ -109,6 +109,14 @@ public sealed class BuiltMachine : IDisposable
         _bound?.Observe(observer);
     }
 
+    /// <summary>Sends every power change a bound function reports by itself (a device woken
+    /// from low power) to <paramref name="observer"/>, on the reporting thread.</summary>
+    public void ObservePciDevicePower(Action<IMachineBoundPciFunction, string> observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        _bound?.ObservePower(observer);
+    }
+
     /// <summary>The PCI functions on the root bus, host bridge aside, as <c>vm.info</c> lists
     /// them: IDs as read at build, BARs where they decode now, and what bound functions say of
     /// their interrupts and health.</summary>
@@ -133,7 +141,8 @@ public sealed class BuiltMachine : IDisposable
                 device.ToString("x4", CultureInfo.InvariantCulture),
                 bars,
                 bound?.InterruptMode ?? "none",
-                bound?.IsAlive ?? true));
+                bound?.IsAlive ?? true,
+                (bound as IPowerManagedPciFunction)?.PowerState ?? "active"));
         }
         return devices;
     }

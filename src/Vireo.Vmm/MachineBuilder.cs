@@ -73,8 +73,9 @@ public static class MachineBuilder
             var input = new ConsoleInputPump(console);
             owned.Add(input);
             (AcpiPmDevice pm, LowPowerIdleDevice lps) = AddPowerManagement(machine, resources, new KvmIrqLine(machine.Vm, AcpiPlatform.SciIrq), owned);
-            PciRootBus pci = AddPciRoot(machine.Pio, machine.Mmio, resources, config.MemoryBytes, config.PciFunctions, warn, BarMemorySlots(machine, owned, warn));
-            bound = BindPciFunctions(machine, pci, warn);
+            PciBarMemorySlots barSlots = BarMemorySlots(machine, owned, warn);
+            PciRootBus pci = AddPciRoot(machine.Pio, machine.Mmio, resources, config.MemoryBytes, config.PciFunctions, warn, barSlots.OnMemoryBarPlaced);
+            bound = BindPciFunctions(machine, pci, barSlots, warn);
             List<ISuspendable> suspendables = [.. AddLegacyDevices(machine, resources, config, console), pm, input];
 
             // The DSDT is what the devices describe of themselves.
@@ -112,8 +113,9 @@ public static class MachineBuilder
             PlatformResources resources = PlatformResources.ForPc(AcpiPmDevice.GpeCount);
             IInterruptLine sci = config.InKernelIrqchip ? new KvmIrqLine(machine.Vm, AcpiPlatform.SciIrq) : new NoInterruptLine();
             (AcpiPmDevice pm, LowPowerIdleDevice lps) = AddPowerManagement(machine, resources, sci, owned);
-            PciRootBus pci = AddPciRoot(machine.Pio, machine.Mmio, resources, config.MemoryBytes, config.PciFunctions, warn, BarMemorySlots(machine, owned, warn));
-            bound = BindPciFunctions(machine, pci, warn);
+            PciBarMemorySlots barSlots = BarMemorySlots(machine, owned, warn);
+            PciRootBus pci = AddPciRoot(machine.Pio, machine.Mmio, resources, config.MemoryBytes, config.PciFunctions, warn, barSlots.OnMemoryBarPlaced);
+            bound = BindPciFunctions(machine, pci, barSlots, warn);
             return new BuiltMachine(machine, resources, pm, lps, pci, [pm], owned, bound: bound);
         }
         catch
@@ -207,7 +209,7 @@ public static class MachineBuilder
     /// interrupt thread) when there is none. A function that cannot bind fails the build with
     /// its name; the ones bound before it are unbound.
     /// </summary>
-    private static BoundPciFunctions? BindPciFunctions(Machine machine, PciRootBus pci, Action<string>? warn)
+    private static BoundPciFunctions? BindPciFunctions(Machine machine, PciRootBus pci, PciBarMemorySlots barSlots, Action<string>? warn)
     {
         (int Slot, IMachineBoundPciFunction Function)[] functions = [.. pci.Functions
             .Where(f => f.Function is IMachineBoundPciFunction)
@@ -241,6 +243,8 @@ public static class MachineBuilder
                     IntxGsi = pci.IntxGsi(slot, pin: 0),
                     AddIoEventFd = (address, size, datamatch, eventFd) => IoEventFdRegistration.Register(vm, address, size, datamatch, eventFd),
                     DeviceLost = bound.ReporterFor(function),
+                    TrapMappedAreas = trapped => barSlots.SetTrapped(function, trapped),
+                    PowerChanged = bound.PowerReporterFor(function),
                 };
                 try
                 {
@@ -340,11 +344,11 @@ public static class MachineBuilder
 
     /// <summary>The mmap areas of every PCI function's BARs as KVM memory slots, owned with the
     /// machine's devices (disposed after the VM).</summary>
-    private static Action<IPciFunction, PciBarDescriptor, MmioAddress?> BarMemorySlots(Machine machine, List<IDisposable> owned, Action<string>? warn)
+    private static PciBarMemorySlots BarMemorySlots(Machine machine, List<IDisposable> owned, Action<string>? warn)
     {
         var slots = new PciBarMemorySlots(machine.Vm, machine.AllocateMemorySlot, warn);
         owned.Add(slots);
-        return slots.OnMemoryBarPlaced;
+        return slots;
     }
 
     private static void LoadKernel(KvmSystem kvm, Machine machine, BzImage kernel, LinuxVmConfig config, PlacedAcpiTables acpi, PciRootBusLayout pci)

@@ -16,48 +16,94 @@ namespace Vireo.Vmm;
 /// Runs from <see cref="Vireo.Devices.PciRootBus.MemoryBarPlaced"/>, on the vCPU thread that made
 /// the config access, under the root bus's lock. An area the function cannot map, or maps shorter
 /// than it said, stays trapped and is reported: a backend's mistake must not stop the vCPU.
-/// Disposed after the VM, which drops the slots, so the mappings outlive every slot.
+/// Disposed after the VM, which drops the slots, so the mappings outlive every slot. A function
+/// may ask for its areas to be trapped for a while (<see cref="SetTrapped"/>, from its own
+/// thread): their slots go, placements are remembered, and untrapping puts them back where the
+/// BARs are then; a lock orders that against placements.
 /// </remarks>
 internal sealed class PciBarMemorySlots(KvmVm vm, Func<uint> allocateSlot, Action<string>? warn) : IDisposable
 {
     private readonly Dictionary<(IPciFunction Function, int Bar, ulong Offset), Area> _areas = [];
+    private readonly HashSet<IPciFunction> _trapped = [];
+    private readonly Lock _gate = new();
 
     public void OnMemoryBarPlaced(IPciFunction function, PciBarDescriptor bar, MmioAddress? address)
     {
-        foreach (PciMmapArea area in bar.MmapAreas)
+        lock (_gate)
         {
-            var key = (function, bar.Index, area.Offset);
-            if (!_areas.TryGetValue(key, out Area? mapped))
+            foreach (PciMmapArea area in bar.MmapAreas)
             {
-                if (address is null || Map(function, bar, area) is not MappedMemory memory)
+                var key = (function, bar.Index, area.Offset);
+                if (!_areas.TryGetValue(key, out Area? mapped))
                 {
-                    continue;
+                    if (address is null || Map(function, bar, area) is not MappedMemory memory)
+                    {
+                        continue;
+                    }
+                    mapped = new Area(function.Id, bar.Index, area, memory, allocateSlot());
+                    _areas.Add(key, mapped);
                 }
-                mapped = new Area(memory, allocateSlot(), area.Size);
-                _areas.Add(key, mapped);
+                mapped.Placed = address is MmioAddress at ? new GuestAddress(at.Value + area.Offset) : null;
+                Install(mapped, _trapped.Contains(function) ? null : mapped.Placed);
             }
-            if (mapped.GuestAddress is GuestAddress old)
+        }
+    }
+
+    /// <summary>Takes every area of <paramref name="function"/> out of the guest's memory map
+    /// (<paramref name="trapped"/>), or puts them back where their BARs are now.</summary>
+    public void SetTrapped(IPciFunction function, bool trapped)
+    {
+        lock (_gate)
+        {
+            if (trapped ? !_trapped.Add(function) : !_trapped.Remove(function))
             {
-                vm.RemoveUserMemoryRegion(mapped.Slot, old);
-                mapped.GuestAddress = null;
+                return;
             }
-            if (address is MmioAddress at)
+            foreach (((IPciFunction owner, _, _), Area area) in _areas)
             {
-                var guest = new GuestAddress(at.Value + area.Offset);
-                try
+                if (owner == function)
                 {
-                    vm.SetUserMemoryRegion(mapped.Slot, guest, mapped.Size, mapped.Memory.DangerousGetAddress());
-                    mapped.GuestAddress = guest;
-                }
-                catch (ErrnoException e)
-                {
-                    warn?.Invoke($"pci: {function.Id} BAR{bar.Index} area {area} at {guest} stays trapped: {e.Message}");
+                    Install(area, trapped ? null : area.Placed);
                 }
             }
         }
     }
 
+    /// <summary>Moves <paramref name="area"/>'s slot to <paramref name="guest"/>, or removes it for null.</summary>
+    private void Install(Area area, GuestAddress? guest)
+    {
+        if (area.GuestAddress == guest)
+        {
+            return;
+        }
+        if (area.GuestAddress is GuestAddress old)
+        {
+            vm.RemoveUserMemoryRegion(area.Slot, old);
+            area.GuestAddress = null;
+        }
+        if (guest is GuestAddress at)
+        {
+            try
+            {
+                vm.SetUserMemoryRegion(area.Slot, at, area.Size, area.Memory.DangerousGetAddress());
+                area.GuestAddress = at;
+            }
+            catch (ErrnoException e)
+            {
+                warn?.Invoke($"pci: {area.FunctionId} BAR{area.Bar} area {area.Region} at {at} stays trapped: {e.Message}");
+            }
+        }
+    }
+
     public void Dispose()
+    {
+        lock (_gate)
+        {
+            DisposeAreas();
+        }
+    }
+
+    private void DisposeAreas()
     {
         foreach (Area area in _areas.Values)
         {
@@ -87,14 +133,24 @@ internal sealed class PciBarMemorySlots(KvmVm vm, Func<uint> allocateSlot, Actio
         return memory;
     }
 
-    private sealed class Area(MappedMemory memory, uint slot, ulong size)
+    private sealed class Area(string functionId, int bar, PciMmapArea region, MappedMemory memory, uint slot)
     {
+        public string FunctionId { get; } = functionId;
+
+        public int Bar { get; } = bar;
+
+        public PciMmapArea Region { get; } = region;
+
         public MappedMemory Memory { get; } = memory;
 
         public uint Slot { get; } = slot;
 
-        public ulong Size { get; } = size;
+        public ulong Size => Region.Size;
 
+        /// <summary>Where the BAR puts the area now; null while the BAR does not decode.</summary>
+        public GuestAddress? Placed { get; set; }
+
+        /// <summary>Where its slot is installed; null while it traps.</summary>
         public GuestAddress? GuestAddress { get; set; }
     }
 }

@@ -25,4 +25,14 @@ public sealed class PciFunctionHost
     /// <summary>Tells the machine's owner the device is gone (reason in words); the owner puts a
     /// <c>device-lost</c> event on <c>vm.events</c>. Safe from any thread, once per loss.</summary>
     public required Action<string> DeviceLost { get; init; }
+
+    /// <summary>Takes the function's mmap'd BAR areas out of the guest's memory map (true), so
+    /// every access traps to the function, or puts them back (false). A device in low power
+    /// refuses mmap access (the kernel's VFIO raises SIGBUS), so its areas are trapped first.
+    /// Called under the function's own lock; no-op by default (a function without a machine).</summary>
+    public Action<bool> TrapMappedAreas { get; init; } = _ => { };
+
+    /// <summary>Tells the machine's owner the device's power state changed by itself ("active"
+    /// after a wake), for a <c>device-power</c> event. Safe from any thread.</summary>
+    public Action<string> PowerChanged { get; init; } = _ => { };
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Vireo.Api;
+using Vireo.Api.Http;
 
 namespace Vireo.Api.Tests;
 
@@ -51,7 +52,7 @@ public sealed class EndpointTests
         Assert.Equal(
             """{"id":"sample0","backend":"vfio-user","bdf":"0000:00:01.0","vendor_id":"1af4","device_id":"10f1","bars":[""" +
             """{"index":0,"kind":"memory32","size":4096,"prefetchable":false,"guest_address":3221225472},""" +
-            """{"index":2,"kind":"memory64","size":65536,"prefetchable":true,"guest_address":null}],"interrupt_mode":"msix","alive":true}""",
+            """{"index":2,"kind":"memory64","size":65536,"prefetchable":true,"guest_address":null}],"interrupt_mode":"msix","alive":true,"power":"active"}""",
             device.GetRawText());
     }
 
@@ -67,12 +68,28 @@ public sealed class EndpointTests
         await api.Client.ShutdownAsync(force: true);
         await api.Client.RaiseGpeAsync(0);
         await api.Client.RaiseGpeAsync(15);
+        await api.Client.SetDeviceLowPowerAsync("edu", true);
+        await api.Client.SetDeviceLowPowerAsync("edu", false);
         await api.Client.WakeAsync();
         await api.Client.WakeAsync(TimeSpan.FromMilliseconds(250));
 
         Assert.Equal(
-            ["power-button", "pause", "resume", "shutdown", "shutdown force", "gpe 0", "gpe 15", "wake", "wake 250ms"],
+            ["power-button", "pause", "resume", "shutdown", "shutdown force", "gpe 0", "gpe 15", "device-power edu on", "device-power edu off", "wake", "wake 250ms"],
             api.Vm.Calls);
+    }
+
+    [Fact(Timeout = TestLimits.TestMs)]
+    public async Task Device_power_for_an_unknown_device_is_a_400_naming_it_and_a_bad_body_names_the_fields()
+    {
+        await using TestApi api = await TestApi.StartAsync();
+
+        var unknown = await Assert.ThrowsAsync<ApiClientException>(() => api.Client.SetDeviceLowPowerAsync("nic0", true));
+        using var request = new HttpRequestMessage(HttpMethod.Put, ApiPaths.VmDevicePower) { Content = new StringContent("""{"id": "edu"}""") };
+        using HttpResponseMessage response = await api.Raw.SendAsync(request);
+
+        Assert.Contains("no assigned PCI device 'nic0'", unknown.Message);
+        Assert.Equal(400, (int)response.StatusCode);
+        Assert.Contains("low_power", await response.Content.ReadAsStringAsync());
     }
 
     [Theory(Timeout = TestLimits.TestMs)]

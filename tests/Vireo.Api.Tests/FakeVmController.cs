@@ -53,6 +53,9 @@ internal sealed class FakeVmController : IVmm
                 ResumeVm => Record("resume"),
                 RaiseGpe gpe => RaiseGpe(gpe.Gpe),
                 WakeVm wake => Record(wake.Delay is TimeSpan d ? $"wake {d.TotalMilliseconds}ms" : "wake"),
+                SetDeviceLowPower power => power.Id == "edu"
+                    ? Record($"device-power {power.Id} {(power.LowPower ? "on" : "off")}")
+                    : throw new ArgumentException($"no assigned PCI device '{power.Id}' (`vireo remote devices` lists them)"),
                 _ => throw new NotSupportedException(request.GetType().Name),
             };
             return Task.FromResult((TReply)reply!);

@@ -16,7 +16,7 @@ public sealed class OpenApiTests
         var documented = DocumentedOperations().Select(o => $"{o.Method} {o.Path}").Order().ToList();
 
         Assert.Equal(documented, mapped);
-        Assert.Equal(10, mapped.Count);
+        Assert.Equal(11, mapped.Count);
     }
 
     [Fact(Timeout = TestLimits.TestMs)]
@@ -30,6 +30,10 @@ public sealed class OpenApiTests
             if (path.EndsWith("vm.gpe", StringComparison.Ordinal))
             {
                 request.Content = new StringContent("""{"gpe": 1}""");
+            }
+            if (path.EndsWith("vm.device-power", StringComparison.Ordinal))
+            {
+                request.Content = new StringContent("""{"id": "edu", "low_power": true}""");
             }
             using HttpResponseMessage response = await api.Raw.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
             Assert.True(response.IsSuccessStatusCode, $"{method} {path}: {(int)response.StatusCode}");

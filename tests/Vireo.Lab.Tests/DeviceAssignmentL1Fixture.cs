@@ -8,9 +8,11 @@ namespace Vireo.Lab.Tests;
 /// (<see cref="DeviceAssignmentInL1"/>), shared by every device-assignment scenario, so CI
 /// pays one extra boot. It holds what those scenarios need: vireo, QEMU with SeaBIOS (the
 /// independent assignment check, <see cref="QemuAssignmentInL1"/>) and the default guest with
-/// the edu checker, at the same L1 paths as <see cref="L1Fixture"/>.</summary>
-public sealed class DeviceAssignmentL1Fixture : IAsyncLifetime
+/// the edu checker, at the same L1 paths as <see cref="L1Fixture"/>. L1 boots Debian 12's
+/// own kernel; <see cref="DeviceAssignment612L1Fixture"/> is the same on the 6.12 kernel.</summary>
+public class DeviceAssignmentL1Fixture : IAsyncLifetime
 {
+    private readonly L1Kernel _l1Kernel;
     private readonly TempDirectory _temp = new();
     private readonly StringBuilder _log = new();
     private readonly TextWriter _writer;
@@ -18,7 +20,13 @@ public sealed class DeviceAssignmentL1Fixture : IAsyncLifetime
     private L1BootOptions? _bootOptions;
 
     public DeviceAssignmentL1Fixture()
+        : this(L1Kernel.Stock)
     {
+    }
+
+    protected DeviceAssignmentL1Fixture(L1Kernel l1Kernel)
+    {
+        _l1Kernel = l1Kernel;
         // Locks on itself: the lab's progress (from a worker thread) and Append do not interleave.
         _writer = TextWriter.Synchronized(new StringWriter(_log));
     }
@@ -48,6 +56,9 @@ public sealed class DeviceAssignmentL1Fixture : IAsyncLifetime
     /// (<see cref="L1Fixture.L2Initramfs"/>) carries the edu checker at <see cref="EduChecker.GuestPath"/>.</summary>
     public string? GuestDriverFailure { get; private set; }
 
+    /// <summary>The kernel L1 boots, or null when the lab could not be prepared.</summary>
+    public StockKernel? Kernel { get; private set; }
+
     /// <summary>The first boot's wall time, from starting QEMU to /init's ready marker.</summary>
     public TimeSpan BootTime { get; private set; }
 
@@ -66,7 +77,8 @@ public sealed class DeviceAssignmentL1Fixture : IAsyncLifetime
     {
         TextWriter progress = _writer;
         Task<(string?, string?, TimeSpan)> publish = Task.Run(() => NativeAotPublish.Run("Vireo.Cli", "vireo", _temp.Combine("vireo-publish")));
-        LabEnvironment lab = await Task.Run(() => LabEnvironment.Prepare(progress: progress));
+        LabEnvironment lab = await Task.Run(() => LabEnvironment.Prepare(progress: progress, l1Kernel: _l1Kernel));
+        Kernel = lab.Kernel;
         (string? vireo, VireoPublishFailure, TimeSpan took) = await publish;
         Append(VireoPublishFailure ?? $"publish: vireo NativeAOT in {took.TotalSeconds:0.0} s");
 
@@ -90,14 +102,14 @@ public sealed class DeviceAssignmentL1Fixture : IAsyncLifetime
         }
         image.AddFile(guest.Kernel, L1Fixture.L2Kernel);
         image.AddFile(guest.Initramfs, L1Fixture.L2Initramfs);
-        string initramfs = image.WriteTo(_temp.Combine("l1-assign.cpio.gz"));
+        string initramfs = image.WriteTo(_temp.Combine($"l1-assign-{_l1Kernel}.cpio.gz"));
         Append($"image: {new FileInfo(initramfs).Length} bytes in {clock.Elapsed.TotalSeconds:0.0} s");
 
         _bootOptions = lab.BootOptions(initramfs, kernelLogPath: _temp.Combine("l1-kernel.log"), qmpSocketPath: _temp.Combine("l1.qmp"),
             deviceAssignment: true);
         _machine = await L1Machine.BootAsync(_bootOptions);
         BootTime = _machine.BootTime;
-        Append($"boot with IOMMU and edu: {_machine.BootTime.TotalSeconds:0.0} s wall, L1 uptime {_machine.GuestUptimeAtReady:0.0} s at ready");
+        Append($"boot of {lab.Kernel.Release} with IOMMU and edu: {_machine.BootTime.TotalSeconds:0.0} s wall, L1 uptime {_machine.GuestUptimeAtReady:0.0} s at ready");
     }
 
     public async Task DisposeAsync()

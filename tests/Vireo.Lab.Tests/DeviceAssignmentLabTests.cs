@@ -94,7 +94,8 @@ public sealed class DeviceAssignmentLabTests(DeviceAssignmentL1Fixture lab, ITes
         // The script `vireo-lab run --l1-qemu` ships too, so this reproduces by hand.
         LabCommandResult result = await Run(QemuAssignmentInL1.Program, TimeSpan.FromSeconds(600));
 
-        AssertEduChecksPassed(result, Interrupts, "intx", "msi");
+        Assert.True(result.ExitStatus == 0, result.Output);
+        EduAssignment.AssertCheckerPassedWithIntxAndMsi(result.Output, Interrupts);
         // QEMU has let go of the group: edu is back, idle, on L1's vfio-pci.
         LabCommandResult after = await Run($"basename $(readlink {DeviceAssignmentInL1.EduLink}/driver)");
         Assert.Equal("vfio-pci", after.Output.Trim());
@@ -105,23 +106,14 @@ public sealed class DeviceAssignmentLabTests(DeviceAssignmentL1Fixture lab, ITes
     {
         Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);
         Assert.True(lab.GuestDriverFailure is null, lab.GuestDriverFailure);
-        const int Interrupts = QemuAssignmentInL1.DefaultInterrupts;
-        string append = "quiet " + DefaultGuest.ScriptArgument(QemuAssignmentInL1.GuestScript(Interrupts));
-        string run = string.Join(' ', new[]
-        {
-            L1Fixture.VireoInL1, "run", "--kernel", L1Fixture.L2Kernel, "--initramfs", L1Fixture.L2Initramfs, "--memory", "256M",
-            "--append", append,
-        }.Select(L2Command.Quote));
-        string command = $"edu=$(cat {DeviceAssignmentInL1.EduAddressFile}) || exit 1\n" +
-            $"timeout 400 {run} --vfio \"$edu,id=edu\" </dev/null; s=$?\n" +
-            $"echo \"after: driver=$(basename $(readlink {DeviceAssignmentInL1.EduLink}/driver))\"\nexit $s";
+        string command = EduAssignment.VireoCommand("id=edu");
 
         LabCommandResult result = await Run(command, TimeSpan.FromSeconds(480));
 
         Assert.True(result.ExitStatus == 0, result.Output);
         // The backend choice is printed: Debian 12's 6.1 has the group API only.
         Assert.Matches(@"vireo: device 'edu': 0000:00:[0-9a-f]{2}\.0: vfio \((group|iommufd)\) via ", result.Output);
-        AssertEduChecksPassed(result, Interrupts, "intx", "msi");
+        EduAssignment.AssertCheckerPassedWithIntxAndMsi(result.Output);
         // Vireo has let go of the group: edu is back on L1's vfio-pci.
         Assert.Contains("after: driver=vfio-pci", result.Output, StringComparison.Ordinal);
     }
@@ -169,39 +161,8 @@ public sealed class DeviceAssignmentLabTests(DeviceAssignmentL1Fixture lab, ITes
         Assert.Matches(@"agent-log: vireo agent: uid 65534 \(pid \d+\): granted 0000:00:[0-9a-f]{2}\.0 \(IOMMU group \d+, group backend\) for VM 'lab'", result.Output);
         Assert.Matches(@"vireo: device 'edu': 0000:00:[0-9a-f]{2}\.0 \(IOMMU group \d+\) from the agent at /run/vireo-agent.sock, vfio \(group\)", result.Output);
         Assert.Contains("granted status=0", result.Output, StringComparison.Ordinal);
-        AssertEduChecksPassed(result, Interrupts, "intx", "msi");
+        EduAssignment.AssertCheckerPassedWithIntxAndMsi(result.Output, Interrupts);
         Assert.Contains("agent status=0", result.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("socket left behind", result.Output, StringComparison.Ordinal);
-    }
-
-    /// <summary>The guest script's output (<see cref="QemuAssignmentInL1.GuestScript"/>): every
-    /// check passed, twice per mode (at probe and through the run attribute), in each of
-    /// <paramref name="modes"/> in order, each interrupt seen once.</summary>
-    private static void AssertEduChecksPassed(LabCommandResult result, int interrupts, params string[] modes)
-    {
-        string text = result.Output.Replace("\r", "", StringComparison.Ordinal);
-        Assert.True(result.ExitStatus == 0, text);
-        int doneAt = text.IndexOf("=== edu done ===", StringComparison.Ordinal);
-        Assert.True(doneAt > 0, text);
-        int[] starts = [.. modes.Select(m => text.IndexOf($"=== edu {m} ===", StringComparison.Ordinal)), doneAt];
-        Assert.True(starts.Zip(starts.Skip(1)).All(p => p.First >= 0 && p.First < p.Second), text);
-        for (int i = 0; i < modes.Length; i++)
-        {
-            string mode = modes[i];
-            string part = text[starts[i]..starts[i + 1]];
-            // Once at probe, once more through the run attribute (the device still answers).
-            IReadOnlyList<EduCheckLine> lines = EduChecker.Parse(part);
-            Assert.Equal([.. EduChecker.Checks, .. EduChecker.Checks], lines.Select(l => l.Check));
-            Assert.All(lines, l => Assert.True(l.Ok, $"{mode}: {l.Check} failed: {l.Reason}\n{text}"));
-            Assert.All(lines.Where(l => l.Check == "id"), l => Assert.Equal("0x010000ed", l.Fields["value"]));
-            Assert.All(lines.Where(l => l.Check == "factorial"), l => Assert.Equal("479001600", l.Fields["result"]));
-            Assert.Equal(["0x5a5a0001", "0x5a5a0002"], lines.Where(l => l.Check == "liveness").Select(l => l.Fields["wrote"]));
-            Assert.All(lines.Where(l => l.Check == "irq"), irq =>
-            {
-                Assert.Equal(interrupts.ToString(CultureInfo.InvariantCulture), irq.Fields["irqs"]);
-                Assert.Equal(mode, irq.Fields["mode"]);
-            });
-            Assert.Contains($"handler total: {2 * interrupts}\n", part, StringComparison.Ordinal);
-        }
     }
 }

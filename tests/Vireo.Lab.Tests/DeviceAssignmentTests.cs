@@ -70,6 +70,23 @@ public sealed class DeviceAssignmentTests
         Assert.Equal(names.Length, names.Distinct().Count());
     }
 
+    [LabFact("busybox", "xz")]
+    public void The_612_l1_kernel_has_vfios_group_api_as_modules_and_no_iommufd()
+    {
+        StockKernel kernel = StockKernel.Acquire(LabCache.Default(), metaPackage: StockKernel.MetaPackage(L1Kernel.Linux612));
+
+        string[] names = [.. kernel.VfioPciModules.Select(m => Path.GetFileNameWithoutExtension(m).Replace('-', '_'))];
+
+        Assert.StartsWith("6.12.", kernel.Release, StringComparison.Ordinal);
+        // Debian builds 6.12 with the group/container API (type1) and without iommufd, and
+        // vfio_virqfd is folded into vfio there (CONFIG_VFIO_VIRQFD=y), unlike 6.1.
+        Assert.Equal("y", kernel.ConfigOption("CONFIG_VFIO_CONTAINER"));
+        Assert.False(kernel.HasIommufd);
+        Assert.Null(kernel.ConfigOption("CONFIG_VFIO_DEVICE_CDEV"));
+        Assert.Equal(["vfio", "vfio_iommu_type1", "irqbypass", "vfio_pci_core", "vfio_pci"], names);
+        Assert.Equal(["irqbypass", "kvm", "kvm_amd"], kernel.KvmAmdModules.Select(m => Path.GetFileNameWithoutExtension(m).Replace('-', '_')));
+    }
+
     [Fact]
     public void A_missing_dependency_or_a_cycle_is_a_clear_error()
     {

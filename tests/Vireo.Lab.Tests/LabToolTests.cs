@@ -67,6 +67,8 @@ public sealed class LabToolTests
     [InlineData("run", "--vfio", "edu")]
     [InlineData("run", "--vfio=edu,backend=group")]
     [InlineData("run", "--l1-devices", "edu", "--l1-devices", "edu")]
+    [InlineData("run", "--l1-kernel", "6.16")]
+    [InlineData("run", "--l1-kernel")]
     public async Task Bad_command_lines_are_usage_errors(params string[] args)
     {
         (int status, _, string stderr) = await Run(args);
@@ -90,6 +92,7 @@ public sealed class LabToolTests
         Assert.Equal(0, runHelp);
         Assert.Contains("--input TEXT", runHelpOut, StringComparison.Ordinal);
         Assert.Contains("--l1-devices edu", runHelpOut, StringComparison.Ordinal);
+        Assert.Contains("--l1-kernel stock|6.12", runHelpOut, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -116,6 +119,17 @@ public sealed class LabToolTests
         Assert.Equal(["--vfio", "0000:00:03.0", "--vfio=0000:00:03.0,backend=group,id=e", "--vfio", "0000:00:05.0", "--cmdline", "edu"],
             resolved.Forwarded);
         Assert.Equal(["--vfio", "edu", "--vfio=edu,backend=group,id=e", "--vfio", "0000:00:05.0", "--cmdline", "edu"], options.Forwarded);
+    }
+
+    [Fact]
+    public void L1_kernel_picks_the_612_l1_and_is_not_forwarded_to_vireo_run()
+    {
+        LabRunArguments on612 = LabRunArguments.Parse(["--l1-devices", "edu", "--l1-kernel", "6.12", "--memory", "256M"]);
+
+        Assert.Equal(L1Kernel.Linux612, on612.L1Kernel);
+        Assert.Equal(["--memory", "256M"], on612.Forwarded);
+        Assert.Equal(L1Kernel.Stock, LabRunArguments.Parse(["--l1-kernel", "stock"]).L1Kernel);
+        Assert.Equal(L1Kernel.Stock, LabRunArguments.Parse([]).L1Kernel);
     }
 
     [Fact]
@@ -227,6 +241,13 @@ public sealed class LabToolTests
     [InlineData("linux-image-6.1.0-57-cloud-amd64", StockKernel.GenericMetaPackage, false)]
     [InlineData("linux-image-6.1.0-57-rt-amd64", StockKernel.GenericMetaPackage, false)]
     [InlineData(".download-123", StockKernel.GenericMetaPackage, false)]
+    // The 6.12 series (bookworm-security's backports kernel) and Debian's own never stand in for each other.
+    [InlineData("linux-image-6.12.118+deb12-cloud-amd64", StockKernel.Linux612CloudMetaPackage, true)]
+    [InlineData("linux-image-6.12.118+deb12-cloud-amd64", StockKernel.CloudMetaPackage, false)]
+    [InlineData("linux-image-6.1.0-57-cloud-amd64", StockKernel.Linux612CloudMetaPackage, false)]
+    [InlineData("linux-image-6.12.118+deb12-amd64", StockKernel.Linux612CloudMetaPackage, false)]
+    [InlineData("linux-image-6.12.118+deb12-amd64", "linux-image-6.12-amd64", true)]
+    [InlineData("linux-image-6.16.3+deb13-cloud-amd64", StockKernel.Linux612CloudMetaPackage, false)]
     public void A_cached_kernel_is_only_taken_for_its_own_flavour(string package, string metaPackage, bool matches)
     {
         Assert.Equal(matches, StockKernel.IsFlavourOf(package, metaPackage));

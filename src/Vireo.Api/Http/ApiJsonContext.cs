@@ -17,5 +17,6 @@ namespace Vireo.Api.Http;
 [JsonSerializable(typeof(ErrorBody))]
 [JsonSerializable(typeof(ShutdownRequest))]
 [JsonSerializable(typeof(GpeRequest))]
+[JsonSerializable(typeof(DevicePowerRequest))]
 [JsonSerializable(typeof(WakeRequest))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

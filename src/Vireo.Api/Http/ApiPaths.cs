@@ -13,5 +13,6 @@ internal static class ApiPaths
     public const string VmResume = Prefix + "/vm.resume";
     public const string VmGpe = Prefix + "/vm.gpe";
     public const string VmWake = Prefix + "/vm.wake";
+    public const string VmDevicePower = Prefix + "/vm.device-power";
     public const string VmEvents = Prefix + "/vm.events";
 }

@@ -238,6 +238,14 @@ public sealed partial class ControlLoop : IVmm, IDisposable
                 case PciDeviceLost lost:
                     OnPciDeviceLost(lost);
                     break;
+                case SetDeviceLowPower power:
+                    DevicePower(power.Id, power.LowPower);
+                    power.Complete(default);
+                    break;
+                case PciDevicePowerChanged changed when changed.Generation == _generation:
+                    Events.Publish(VmEventNames.DevicePower, new Dictionary<string, string> { ["id"] = changed.Id, ["state"] = changed.State, ["cause"] = "woke" });
+                    _log($"PCI device {changed.Id}: {changed.State} (woken by an access)");
+                    break;
                 default:
                     // News from a machine that has since been replaced: nothing to do.
                     break;
@@ -275,6 +283,36 @@ public sealed partial class ControlLoop : IVmm, IDisposable
         });
     }
 
+    /// <summary>The host's device power policy: the device enters or leaves low power now. A
+    /// device that cannot is a 409 with its reason; the VM is unaffected either way.</summary>
+    private void DevicePower(string id, bool lowPower)
+    {
+        BuiltMachine machine = _machine ?? throw new VmStateException("the VM has no machine running");
+        IMachineBoundPciFunction function = machine.BoundPciFunctions.FirstOrDefault(f => f.Id == id)
+            ?? throw new ArgumentException($"no assigned PCI device '{id}' (`vireo remote devices` lists them)");
+        if (function is not IPowerManagedPciFunction managed)
+        {
+            throw new VmStateException($"PCI device '{id}' ({function.Backend}) has no power management");
+        }
+        try
+        {
+            if (lowPower)
+            {
+                managed.EnterLowPower();
+            }
+            else
+            {
+                managed.ExitLowPower();
+            }
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new VmStateException(e.Message, e);
+        }
+        Events.Publish(VmEventNames.DevicePower, new Dictionary<string, string> { ["id"] = id, ["state"] = managed.PowerState, ["cause"] = "api" });
+        _log($"PCI device {id}: {managed.PowerState}");
+    }
+
     private void Boot()
     {
         BuiltMachine machine = _build();
@@ -282,6 +320,7 @@ public sealed partial class ControlLoop : IVmm, IDisposable
         machine.Machine.Exited += exit => Post(new MachineEnded(generation, exit));
         // From a device's thread, or this one for a loss seen while the machine was built.
         machine.ObservePciDeviceLoss((function, reason) => Post(new PciDeviceLost(function.Id, function.Backend, reason)));
+        machine.ObservePciDevicePower((function, state) => Post(new PciDevicePowerChanged(generation, function.Id, state)));
         // On the trapping vCPU's thread, inside its exit: an entry trap parks that vCPU before
         // it can re-enter the guest (the control loop parks the rest), then both post and return.
         machine.LowPowerIdle.Notified += notification =>
@@ -488,6 +527,15 @@ public sealed partial class ControlLoop : IVmm, IDisposable
     }
 
     /// <summary>A bound PCI function reported its device gone.</summary>
+    private sealed class PciDevicePowerChanged(int generation, string id, string state) : VmmMessage
+    {
+        public int Generation { get; } = generation;
+
+        public string Id { get; } = id;
+
+        public string State { get; } = state;
+    }
+
     private sealed class PciDeviceLost(string id, string backend, string reason) : VmmMessage
     {
         public string Id { get; } = id;

@@ -9,6 +9,7 @@ namespace Vireo.Vmm;
 /// <param name="Bars">The function's BARs and where each decodes now.</param>
 /// <param name="InterruptMode">What the guest has set up: "msix", "msi", "intx" or "none".</param>
 /// <param name="Alive">False once the device is lost (its BARs then read all-ones).</param>
+/// <param name="Power">"low-power" while the host has let it enter low power, else "active".</param>
 public sealed record PciDeviceInfo(
     string Id,
     string Backend,
@@ -17,4 +18,5 @@ public sealed record PciDeviceInfo(
     string DeviceId,
     IReadOnlyList<PciBarInfo> Bars,
     string InterruptMode,
-    bool Alive);
+    bool Alive,
+    string Power = "active");

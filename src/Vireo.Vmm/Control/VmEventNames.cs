@@ -36,6 +36,10 @@ public static class VmEventNames
     /// running and the device's BARs read all-ones. Properties "id", "backend" and "reason".</summary>
     public const string DeviceLost = "device-lost";
 
+    /// <summary>An assigned PCI device's power changed: property "id", "state" ("low-power" or
+    /// "active") and "cause" ("api", or "woke" when an access woke it by itself).</summary>
+    public const string DevicePower = "device-power";
+
     /// <summary>Sent by the API, not the VMM: this subscriber fell behind and property "count"
     /// events were dropped at this point in its stream.</summary>
     public const string EventsLost = "events-lost";

@@ -45,6 +45,17 @@ internal sealed class BoundPciFunctions : IDisposable
         };
     }
 
+    /// <summary>The <see cref="PciFunctionHost.PowerChanged"/> for <paramref name="function"/>:
+    /// passed on to the power observer, if one is set (changes before that are not news).</summary>
+    public Action<string> PowerReporterFor(IMachineBoundPciFunction function)
+        => state => Volatile.Read(ref _powerObserver)?.Invoke(function, state);
+
+    /// <summary>Sends every power change a function reports by itself to <paramref name="observer"/>,
+    /// on the reporting thread, so it must only post and return.</summary>
+    public void ObservePower(Action<IMachineBoundPciFunction, string> observer) => Volatile.Write(ref _powerObserver, observer);
+
+    private Action<IMachineBoundPciFunction, string>? _powerObserver;
+
     /// <summary>Sends every loss to <paramref name="observer"/>, those reported already first;
     /// on the reporting thread (often a device's), so it must only post and return.</summary>
     public void Observe(Action<IMachineBoundPciFunction, string> observer)

@@ -272,6 +272,23 @@ public sealed partial class VfioPciFunction
     /// signalling and to drop its maps while it still answers; the shadow goes back to reset.</summary>
     private void ReleaseMachine()
     {
+        if (_lowPower)
+        {
+            // The next machine gets the device at full power, as a reset would leave it.
+            StopWakeWatcher();
+            Volatile.Write(ref _lowPower, false);
+            try
+            {
+                if (IsAlive)
+                {
+                    _device.LowPowerExit();
+                }
+            }
+            catch (Exception e) when (IsDeviceFailure(e))
+            {
+                // The reset at the next bind brings it back; nothing else to do for a machine that is going.
+            }
+        }
         for (int i = 0; i < BarCount; i++)
         {
             DropIoEventFds(i);

@@ -46,6 +46,18 @@ internal sealed class KernelLikeVfioDevice : IVfioDevice
 
     public List<VfioDmaRegion> Mapped { get; } = [];
 
+    /// <summary>Whether it offers the low-power features (3, 4, 5).</summary>
+    public bool SupportsLowPower { get; set; } = true;
+
+    /// <summary>The wake eventfd of the last LOW_POWER_ENTRY_WITH_WAKEUP; signal it to play the kernel waking the device.</summary>
+    public EventFd? Wake { get; private set; }
+
+    /// <summary>Power calls in order: "entry", "entry-wakeup", "exit".</summary>
+    public List<string> PowerLog { get; } = [];
+
+    /// <summary>Writes that reached BAR2 through the function (trapped ones).</summary>
+    public int Bar2Writes;
+
     public string Backend => "vfio (test)";
 
     public bool NeedsSharedMemory => false;
@@ -108,6 +120,10 @@ internal sealed class KernelLikeVfioDevice : IVfioDevice
     {
         lock (_gate)
         {
+            if (region == 2)
+            {
+                Bar2Writes++;
+            }
             if (region == 0 && offset + (ulong)data.Length <= (ulong)_bar0.Length)
             {
                 data.CopyTo(_bar0.AsSpan((int)offset));
@@ -157,13 +173,18 @@ internal sealed class KernelLikeVfioDevice : IVfioDevice
 
     public void UnmapDma(ulong iova, ulong size) => Mapped.RemoveAll(r => r.Iova == iova && r.Size == size);
 
-    public bool ProbeFeature(DeviceFeatureId feature, DeviceFeatureFlags operations) => false;
+    public bool ProbeFeature(DeviceFeatureId feature, DeviceFeatureFlags operations)
+        => SupportsLowPower && feature is DeviceFeatureId.LowPowerEntry or DeviceFeatureId.LowPowerEntryWithWakeup or DeviceFeatureId.LowPowerExit;
 
-    public void LowPowerEntry() => throw new NotSupportedException();
+    public void LowPowerEntry() => PowerLog.Add("entry");
 
-    public void LowPowerEntryWithWakeup(EventFd wake) => throw new NotSupportedException();
+    public void LowPowerEntryWithWakeup(EventFd wake)
+    {
+        PowerLog.Add("entry-wakeup");
+        Wake = wake;
+    }
 
-    public void LowPowerExit() => throw new NotSupportedException();
+    public void LowPowerExit() => PowerLog.Add("exit");
 
     public void Dispose()
     {

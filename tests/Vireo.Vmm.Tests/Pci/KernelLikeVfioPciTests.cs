@@ -92,6 +92,96 @@ public sealed class KernelLikeVfioPciTests
         Assert.True(fn.IsAlive);
     }
 
+    [KvmFact]
+    public void Low_power_traps_the_mapped_bar_and_a_wake_brings_the_device_back_and_is_reported()
+    {
+        var device = new KernelLikeVfioDevice();
+        using VfioPciFunction fn = VfioPciFunction.Open(device, "edu");
+        using var kvm = Vireo.Kvm.KvmSystem.Open();
+        using BuiltMachine built = MachineBuilder.BuildBare(kvm, new MachineConfig
+        {
+            MemoryBytes = 4UL << 20,
+            InKernelIrqchip = true,
+            PciFunctions = [new PciAttachment(fn, Slot: 3)],
+        });
+        var reported = new List<string>();
+        using var woke = new ManualResetEventSlim();
+        built.ObservePciDevicePower((function, state) =>
+        {
+            lock (reported)
+            {
+                reported.Add($"{function.Id} {state}");
+            }
+            woke.Set();
+        });
+        uint bar2 = checked((uint)built.Pci.BarAddress(3, 2)!.Value);
+
+        fn.EnterLowPower();
+
+        Assert.Equal("low-power", fn.PowerState);
+        Assert.Equal(["entry-wakeup"], device.PowerLog);
+        Assert.Equal("low-power", Assert.Single(built.DescribePciDevices(), d => d.Id == "edu").Power);
+        // While low, the BAR's mmap'd area is out of the guest's map: a guest write to it traps to the device.
+        byte[] code =
+        [
+            0xbb, .. Le(bar2),                              // mov ebx, BAR2
+            0xc7, 0x43, 0x10, .. Le(0x1234_5678),           // mov dword [rbx+0x10], 0x12345678
+            0x66, 0xba, .. Le16(Pm1Control),                // mov dx, PM1a_CNT
+            0x66, 0xb8, .. Le16(SleepS5),                   // mov ax, SLP_TYP=S5 | SLP_EN
+            0x66, 0xef,                                     // out dx, ax
+            0xf4,
+        ];
+        TestGuest.LoadLongMode(built.Machine, code);
+        Assert.Equal(MachineExitReason.PowerOff, TestGuest.RunToExit(built.Machine).Reason);
+        Assert.Equal(1, device.Bar2Writes);
+
+        // The kernel signals the one-shot wake eventfd when an access wakes the device.
+        device.Wake!.Signal();
+
+        Assert.True(woke.Wait(TimeSpan.FromSeconds(10)), "the wake was not reported");
+        Assert.Equal("active", fn.PowerState);
+        Assert.Equal(["edu active"], reported);
+        fn.ExitLowPower(); // active already: nothing to tell the device
+        Assert.Equal(["entry-wakeup"], device.PowerLog);
+    }
+
+    [KvmFact]
+    public void An_explicit_exit_tells_the_device_and_a_device_without_the_feature_is_refused()
+    {
+        var device = new KernelLikeVfioDevice();
+        using VfioPciFunction fn = VfioPciFunction.Open(device, "edu");
+        using var kvm = Vireo.Kvm.KvmSystem.Open();
+        using (BuiltMachine built = MachineBuilder.BuildBare(kvm, new MachineConfig
+        {
+            MemoryBytes = 4UL << 20,
+            InKernelIrqchip = true,
+            PciFunctions = [new PciAttachment(fn, Slot: 3)],
+        }))
+        {
+            fn.EnterLowPower();
+            fn.EnterLowPower(); // low already
+            fn.ExitLowPower();
+            Assert.Equal("active", fn.PowerState);
+            Assert.Equal(["entry-wakeup", "exit"], device.PowerLog);
+
+            fn.EnterLowPower();
+        }
+        // The machine went while the device was low: it was brought back for the next one.
+        Assert.Equal(["entry-wakeup", "exit", "entry-wakeup", "exit"], device.PowerLog);
+        Assert.Equal("active", fn.PowerState);
+
+        device.SupportsLowPower = false;
+        using BuiltMachine next = MachineBuilder.BuildBare(kvm, new MachineConfig
+        {
+            MemoryBytes = 4UL << 20,
+            InKernelIrqchip = true,
+            PciFunctions = [new PciAttachment(fn, Slot: 3)],
+        });
+        var e = Assert.Throws<InvalidOperationException>(fn.EnterLowPower);
+        Assert.Contains("does not support low power entry", e.Message);
+        Assert.Equal("active", fn.PowerState);
+    }
+
     private static readonly ushort Pm1Control = checked((ushort)(AcpiPlatform.DefaultPmBase.Value + Vireo.Devices.AcpiPmDevice.Pm1ControlOffset));
     private const ushort SleepS5 = (Vireo.Devices.AcpiPmDevice.S5SleepType << 10) | (1 << 13);
 

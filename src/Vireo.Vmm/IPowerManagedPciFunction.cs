@@ -1,0 +1,25 @@
+namespace Vireo.Vmm;
+
+/// <summary>
+/// A PCI function whose device the host can put in low power while the guest keeps it (VFIO's
+/// LOW_POWER_ENTRY / _WITH_WAKEUP / EXIT device features, Linux 6.1, and their vfio-user
+/// equivalents). The policy is the VMM's, not the kernel's: the control loop decides when, from
+/// the API. Any access wakes the device; mmap'd BAR areas are taken out of the guest's memory map
+/// first, since the kernel refuses them while the device is low.
+/// </summary>
+public interface IPowerManagedPciFunction : IMachineBoundPciFunction
+{
+    /// <summary>"active", or "low-power" while the device may be in low power.</summary>
+    string PowerState { get; }
+
+    /// <summary>Lets the device enter low power. With wake-up support, the device's first access
+    /// afterwards (a guest BAR or config access) wakes it, and the function reports "active"
+    /// through <see cref="PciFunctionHost.PowerChanged"/>. No-op when low already.</summary>
+    /// <exception cref="InvalidOperationException">The device cannot (no support, not bound, lost); the message says why.</exception>
+    void EnterLowPower();
+
+    /// <summary>Brings the device back to full power and its mmap'd areas back into the guest.
+    /// No-op when active.</summary>
+    /// <exception cref="InvalidOperationException">The device refused; the message says why.</exception>
+    void ExitLowPower();
+}

@@ -1,0 +1,161 @@
+using Vireo.Sys;
+using Vireo.VfioUser;
+
+namespace Vireo.Vmm;
+
+/// <summary>Device low power (<see cref="IPowerManagedPciFunction"/>): the VFIO device features of
+/// Linux 6.1 (LOW_POWER_ENTRY 3, LOW_POWER_ENTRY_WITH_WAKEUP 4, LOW_POWER_EXIT 5), which
+/// vfio-user carries as DEVICE_FEATURE too.</summary>
+public sealed partial class VfioPciFunction : IPowerManagedPciFunction
+{
+    private bool _lowPower;
+    private WakeWatch? _watch;
+
+    /// <inheritdoc/>
+    public string PowerState => Volatile.Read(ref _lowPower) ? "low-power" : "active";
+
+    /// <inheritdoc/>
+    public void EnterLowPower()
+    {
+        lock (_gate)
+        {
+            PciFunctionHost host = _host ?? throw new InvalidOperationException($"{Backend} device '{Id}' is not in a running machine");
+            if (!IsAlive)
+            {
+                throw new InvalidOperationException($"{Backend} device '{Id}' is gone: {_lostReason}");
+            }
+            if (_lowPower)
+            {
+                return;
+            }
+            bool withWakeup = Probe(DeviceFeatureId.LowPowerEntryWithWakeup);
+            if (!withWakeup && !Probe(DeviceFeatureId.LowPowerEntry))
+            {
+                throw new InvalidOperationException($"{Backend} device '{Id}' does not support low power entry (VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY, Linux 6.1+)");
+            }
+            // The device refuses mmap access while low: every access must trap (and wake it) first.
+            host.TrapMappedAreas(true);
+            try
+            {
+                if (withWakeup)
+                {
+                    var wake = EventFd.Create(nonBlocking: true);
+                    try
+                    {
+                        _device.LowPowerEntryWithWakeup(wake);
+                    }
+                    catch
+                    {
+                        wake.Dispose();
+                        throw;
+                    }
+                    WatchWake(wake);
+                }
+                else
+                {
+                    _device.LowPowerEntry();
+                }
+            }
+            catch (Exception e) when (IsDeviceFailure(e))
+            {
+                host.TrapMappedAreas(false);
+                throw new InvalidOperationException($"{Backend} device '{Id}' refused low power entry: {e.Message}", e);
+            }
+            Volatile.Write(ref _lowPower, true);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void ExitLowPower()
+    {
+        lock (_gate)
+        {
+            if (!_lowPower)
+            {
+                return;
+            }
+            try
+            {
+                if (IsAlive)
+                {
+                    _device.LowPowerExit();
+                }
+            }
+            catch (Exception e) when (IsDeviceFailure(e))
+            {
+                throw new InvalidOperationException($"{Backend} device '{Id}' refused low power exit: {e.Message}", e);
+            }
+            LeaveLowPower();
+        }
+    }
+
+    private bool Probe(DeviceFeatureId feature)
+    {
+        try
+        {
+            return _device.ProbeFeature(feature, DeviceFeatureFlags.Set);
+        }
+        catch (Exception e) when (IsDeviceFailure(e))
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Back to active, under the lock: the wake watcher stops and the mapped areas return.</summary>
+    private void LeaveLowPower()
+    {
+        StopWakeWatcher();
+        Volatile.Write(ref _lowPower, false);
+        _host?.TrapMappedAreas(false);
+    }
+
+    /// <summary>A thread that sleeps on the one-shot wake eventfd until the device wakes (the
+    /// kernel has then left low power: mmap access works again) or the watch is stopped. The
+    /// thread owns its two eventfds and closes them as it ends, so stopping never waits for it.</summary>
+    private void WatchWake(EventFd wake)
+    {
+        var watch = new WakeWatch(wake, EventFd.Create(nonBlocking: true));
+        _watch = watch;
+        var thread = new Thread(() =>
+        {
+            bool[] ready = new bool[2];
+            while (Poller.WaitAny([watch.Wake.Handle, watch.Stop.Handle], ready, Timeout.InfiniteTimeSpan) == 0)
+            {
+            }
+            PciFunctionHost? woken = null;
+            if (ready[0] && !ready[1])
+            {
+                lock (_gate)
+                {
+                    if (_watch == watch && _lowPower)
+                    {
+                        _watch = null;
+                        Volatile.Write(ref _lowPower, false);
+                        _host?.TrapMappedAreas(false);
+                        woken = _host;
+                    }
+                }
+            }
+            watch.Wake.Dispose();
+            watch.Stop.Dispose();
+            woken?.PowerChanged("active");
+        })
+        {
+            Name = $"wake-{Id}",
+            IsBackground = true,
+        };
+        thread.Start();
+    }
+
+    /// <summary>Under the lock: the current watch, if any, is told to end.</summary>
+    private void StopWakeWatcher()
+    {
+        if (_watch is WakeWatch watch)
+        {
+            _watch = null;
+            watch.Stop.Signal();
+        }
+    }
+
+    private sealed record WakeWatch(EventFd Wake, EventFd Stop);
+}
