@@ -47,15 +47,20 @@ public static class QemuAssignmentInL1
         image.AddFile(Program, System.Text.Encoding.UTF8.GetBytes(script), mode: 0x1ED); // 0755
     }
 
-    /// <summary>The guest script that loads the edu checker with INTx, then again with MSI,
-    /// each raising <paramref name="interrupts"/> interrupts, prints its result lines between
-    /// "=== edu intx ===" / "=== edu msi ===" headers and powers the guest off.</summary>
-    public static string GuestScript(int interrupts) => string.Create(CultureInfo.InvariantCulture, $"""
+    /// <summary>The guest script that loads the edu checker with each of
+    /// <paramref name="modes"/> in turn (INTx, then MSI, by default), raising
+    /// <paramref name="interrupts"/> interrupts, runs its checks a second time through the run
+    /// attribute, prints the result lines and the handler's total after an "=== edu MODE ==="
+    /// header, then "=== edu done ===", and powers the guest off.</summary>
+    public static string GuestScript(int interrupts, string modes = "intx msi") => string.Create(CultureInfo.InvariantCulture, $"""
         dmesg -n 1
-        for mode in intx msi; do
+        for mode in {modes}; do
             dmesg -c >/dev/null
             insmod {EduChecker.GuestPath} irq_mode=$mode irqs={interrupts}
+            # A redirection's target is not globbed (ash, POSIX): the loop finds the device.
+            for run in /sys/bus/pci/drivers/{EduChecker.ModuleName}/0000:*/run; do echo 1 > "$run"; done
             echo "=== edu $mode ==="
+            echo "handler total: $(cat /sys/bus/pci/drivers/{EduChecker.ModuleName}/0000:*/irqs)"
             dmesg | grep {EduChecker.ModuleName}
             grep {EduChecker.ModuleName} /proc/interrupts
             rmmod {EduChecker.ModuleName}

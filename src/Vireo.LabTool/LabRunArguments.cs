@@ -18,7 +18,8 @@ internal sealed record LabRunArguments
     public const string SampleKind = "sample";
 
     /// <summary>The one device set `--l1-devices` offers: an emulated IOMMU and edu in L1
-    /// (<see cref="DeviceAssignmentInL1"/>).</summary>
+    /// (<see cref="DeviceAssignmentInL1"/>). Also the name `--vfio` takes for that edu, which the
+    /// lab replaces with its PCI address in L1 once L1 has bound it.</summary>
     public const string EduDevices = "edu";
 
     /// <summary>The guest shell's line-editing width: busybox reads COLUMNS before the tty's
@@ -107,6 +108,10 @@ internal sealed record LabRunArguments
         {
             throw new UsageException("run: the guest console is always stdout in the lab; drop --serial");
         }
+        if (l1Devices is null && reader.Remaining.Select((word, i) => EduVfioValueAt(reader.Remaining, i)).Any(at => at is not null))
+        {
+            throw new UsageException($"run: --vfio {EduDevices} assigns L1's edu, which needs --l1-devices {EduDevices}");
+        }
         if (kernel is null && initramfs is not null)
         {
             throw new UsageException("run: --initramfs needs --kernel (with neither, the lab boots the default guest)");
@@ -159,6 +164,34 @@ internal sealed record LabRunArguments
             devices.Add(new SampleDeviceInL1(id));
         }
         return devices;
+    }
+
+    /// <summary>These arguments with each `--vfio edu[,OPTIONS]` (or `--vfio=edu...`) naming
+    /// <paramref name="address"/> instead: the address L1 bound edu at.</summary>
+    public LabRunArguments WithEduAddress(string address)
+    {
+        string[] words = [.. Forwarded];
+        for (int i = 0; i < words.Length; i++)
+        {
+            if (EduVfioValueAt(words, i) is { } prefix)
+            {
+                words[i] = prefix + address + words[i][(prefix.Length + EduDevices.Length)..];
+            }
+        }
+        return this with { Forwarded = words };
+    }
+
+    /// <summary>When word <paramref name="i"/> is a --vfio value naming edu ("edu", "edu,...",
+    /// or "--vfio=edu..."), what precedes "edu" in it; else null.</summary>
+    private static string? EduVfioValueAt(IReadOnlyList<string> words, int i)
+    {
+        static bool IsEdu(string value) => value == EduDevices || value.StartsWith(EduDevices + ",", StringComparison.Ordinal);
+        if (i > 0 && words[i - 1] == "--vfio" && IsEdu(words[i]))
+        {
+            return "";
+        }
+        const string Joined = "--vfio=";
+        return words[i].StartsWith(Joined, StringComparison.Ordinal) && IsEdu(words[i][Joined.Length..]) ? Joined : null;
     }
 
     /// <summary>vireo's API socket in L1: the one the user forwards with --api-socket, else

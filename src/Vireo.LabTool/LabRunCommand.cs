@@ -52,6 +52,8 @@ internal static class LabRunCommand
                             directory linked at /run/vireo-lab/edu. The default guest then
                             carries the edu checker at /lib/vireo/vireo_edu.ko (built from
                             this checkout; `insmod` it, irq_mode=msi for MSI)
+          --vfio edu[,OPTIONS]  with --l1-devices edu: vireo run's --vfio for that edu,
+                            at the address L1 bound it (OPTIONS go to vireo unchanged)
           --l1-qemu         with --l1-devices edu: also ship Debian's QEMU into L1 and
                             vireo-lab-qemu-edu, which boots the default guest under QEMU
                             with edu assigned (-device vfio-pci) and runs the edu checker
@@ -116,7 +118,8 @@ internal static class LabRunCommand
             // Before the ready line, whose colon introduces the guest console.
             if (options.DeviceAssignment)
             {
-                await ReportEduAsync(machine, stderr);
+                string? address = await ReportEduAsync(machine, stderr);
+                options = address is null ? options : options.WithEduAddress(address);
             }
             await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"vireo-lab: L1 ready in {machine.BootTime.TotalSeconds:0.0} s; vireo run boots the guest on L1's kvm-amd (the console follows):"));
@@ -176,14 +179,16 @@ internal static class LabRunCommand
     private static (string, string?) GuestFiles(DefaultGuest guest) => (guest.Kernel, guest.Initramfs);
 
     /// <summary>Says where edu is in L1, or why L1 could not bind it (the run goes on: the
-    /// user's L1 command may want to look for itself).</summary>
-    private static async Task ReportEduAsync(L1Machine machine, TextWriter stderr)
+    /// user's L1 command may want to look for itself). Returns its address, or null.</summary>
+    private static async Task<string?> ReportEduAsync(L1Machine machine, TextWriter stderr)
     {
         LabCommandResult bound = await machine.RunAsync(
             $"if [ -s {DeviceAssignmentInL1.EduAddressFile} ]; then echo \"edu $(cat {DeviceAssignmentInL1.EduAddressFile}) is bound to vfio-pci " +
             $"(IOMMU group $(basename $(readlink {DeviceAssignmentInL1.EduLink}/iommu_group)))\"; " +
             $"else echo \"edu is not bound to vfio-pci: $(cat {DeviceAssignmentInL1.EduBindLog})\"; exit 1; fi");
         await stderr.WriteLineAsync($"vireo-lab: {bound.Output.Trim()}");
+        string[] words = bound.Output.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return bound.ExitStatus == 0 && words.Length > 1 ? words[1] : null;
     }
 
     internal static void CheckGuestFiles(LabRunArguments options)

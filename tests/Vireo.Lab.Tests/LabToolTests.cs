@@ -64,6 +64,8 @@ public sealed class LabToolTests
     [InlineData("run", "--l1", "a", "--l1", "b")]
     [InlineData("run", "--l1-devices", "nic")]
     [InlineData("run", "--l1-qemu")]
+    [InlineData("run", "--vfio", "edu")]
+    [InlineData("run", "--vfio=edu,backend=group")]
     [InlineData("run", "--l1-devices", "edu", "--l1-devices", "edu")]
     [InlineData("run", "--l1-kernel", "6.16")]
     [InlineData("run", "--l1-kernel")]
@@ -104,6 +106,19 @@ public sealed class LabToolTests
         Assert.False(LabRunArguments.Parse(["--memory", "256M"]).DeviceAssignment);
         Assert.Equal(["--kernel", "/k", "--memory", "256M", "--append", LabRunArguments.ConsoleWidthParameter], edu.VireoRunWords("/k", null));
         Assert.False(edu.NeedsScript);
+    }
+
+    [Fact]
+    public void Vfio_edu_becomes_the_address_l1_bound_edu_at_and_other_vfio_values_stay()
+    {
+        LabRunArguments options = LabRunArguments.Parse(
+            ["--l1-devices", "edu", "--vfio", "edu", "--vfio=edu,backend=group,id=e", "--vfio", "0000:00:05.0", "--cmdline", "edu"]);
+
+        LabRunArguments resolved = options.WithEduAddress("0000:00:03.0");
+
+        Assert.Equal(["--vfio", "0000:00:03.0", "--vfio=0000:00:03.0,backend=group,id=e", "--vfio", "0000:00:05.0", "--cmdline", "edu"],
+            resolved.Forwarded);
+        Assert.Equal(["--vfio", "edu", "--vfio=edu,backend=group,id=e", "--vfio", "0000:00:05.0", "--cmdline", "edu"], options.Forwarded);
     }
 
     [Fact]

@@ -448,6 +448,51 @@ public sealed class VfioUserPciFunctionTests : IDisposable
         }
     });
 
+    // Kernel vfio-pci holds one IRQ type at a time (vfio_msi_enable answers EINVAL unless none is
+    // set), so INTx goes off at the device before MSI goes on, and back on only after MSI is off.
+    // Found in the nested lab, where vireo lost an assigned edu when its guest enabled MSI.
+    [Fact(Timeout = Timeout)]
+    public Task IntxIsOffAtTheDeviceBeforeMsiGoesOnAndBackOnOnlyAfterMsiIsOff() => Task.Run(() =>
+    {
+        using var server = new FakeVfioUserServer();
+        server.Config[PciConfigSpace.StatusOffset] = 0x10;
+        server.Config[PciConfigSpace.CapabilityPointerOffset] = 0x50;
+        server.Config[0x50] = PciConfigSpace.MsiCapabilityId;
+        BinaryPrimitives.WriteUInt16LittleEndian(server.Config.AsSpan(0x52), 0x0080); // 1 message, 64-bit
+        server.IrqCounts[(uint)VfioIrqIndex.Msi] = 1;
+        var sets = new List<(VfioIrqIndex Index, bool On)>();
+        server.Override = (message, _) =>
+        {
+            if (message.Header.Command == VfioUserCommand.DeviceSetIrqs)
+            {
+                IrqSet set = IrqSet.Decode(message.Payload);
+                if ((set.Flags & IrqSetFlags.ActionTrigger) != 0)
+                {
+                    lock (sets)
+                    {
+                        sets.Add(((VfioIrqIndex)set.Index, set.Count > 0));
+                    }
+                }
+            }
+            return false;
+        };
+        server.Start();
+        using VfioPciFunction fn = VfioPciFunction.Open(VfioUserClient.Open(server.ClientEnd), "msi");
+        fn.Bind(_host);
+
+        WriteConfig32(fn, 0x54, 0xfee0_1000);
+        WriteConfig16(fn, 0x5c, 0x60);
+        WriteConfig16(fn, 0x52, 0x0001); // MSI on
+        WriteConfig16(fn, 0x52, 0x0000); // and off
+
+        lock (sets)
+        {
+            Assert.Equal(
+                [(VfioIrqIndex.Intx, true), (VfioIrqIndex.Intx, false), (VfioIrqIndex.Msi, true), (VfioIrqIndex.Msi, false), (VfioIrqIndex.Intx, true)],
+                sets);
+        }
+    });
+
     [Fact(Timeout = Timeout)]
     public Task ConnectToAMissingSocketNamesTheDevice()
     {
