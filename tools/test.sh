@@ -26,6 +26,9 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# Every build here (the tests run several at once: the lab's NativeAOT publishes, tools/vireo.sh)
+# keeps its own MSBuild nodes: a shared node dying took a publish down with it once.
+export MSBUILDDISABLENODEREUSE=1
 # Kept after the run (the paths dotnet test prints stay valid); emptied at the start.
 results=artifacts/test-results
 rm -rf "$results"

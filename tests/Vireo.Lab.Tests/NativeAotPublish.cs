@@ -19,8 +19,10 @@ internal static class NativeAotPublish
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        // No node reuse: a CI run once lost this publish to "child node exited prematurely" while
+        // other builds ran on the machine; the test's build keeps its MSBuild nodes to itself.
         foreach (string argument in (string[])["publish", project, "-c", "Release", "-r", "linux-x64",
-            "-p:PublishAot=true", "-o", output, "-nologo", "-v", "quiet"])
+            "-p:PublishAot=true", "-o", output, "-nologo", "-v", "quiet", "-nodeReuse:false"])
         {
             start.ArgumentList.Add(argument);
         }
