@@ -1,4 +1,5 @@
 using Vireo.Sys;
+using Vireo.TestSupport;
 
 namespace Vireo.Agent.Tests;
 
@@ -36,7 +37,7 @@ public sealed class AgentClientTests : IDisposable
     public async Task A_grant_whose_descriptors_do_not_match_its_roles_is_refused_and_closes_them(int sent, string expected)
     {
         using UnixSocket listener = UnixSocket.Listen(_path);
-        int before = OpenFds();
+        int before = ThisProcess.OpenDescriptors();
         var agent = Task.Run(() =>
         {
             using UnixSocket connection = listener.Accept();
@@ -59,7 +60,7 @@ public sealed class AgentClientTests : IDisposable
         await agent;
 
         Assert.Contains(expected, e.Message);
-        Assert.Equal(before, OpenFds());
+        Assert.Equal(before, ThisProcess.OpenDescriptors());
     }
 
     [Fact]
@@ -78,6 +79,4 @@ public sealed class AgentClientTests : IDisposable
 
         Assert.Contains("the agent's reply is not one", e.Message);
     }
-
-    private static int OpenFds() => Directory.GetFiles("/proc/self/fd").Length;
 }

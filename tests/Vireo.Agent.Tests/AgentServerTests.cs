@@ -1,5 +1,6 @@
 using System.Text;
 using Vireo.Sys;
+using Vireo.TestSupport;
 
 namespace Vireo.Agent.Tests;
 
@@ -12,7 +13,7 @@ public sealed class AgentServerTests : IDisposable
     private readonly string _path = Path.Combine(Path.GetTempPath(), $"vireo-agent-{Guid.NewGuid():N}.sock");
     private readonly StringWriter _log = new();
     private readonly FakeDeviceSource _source = new();
-    private readonly uint _uid = Uid();
+    private readonly uint _uid = ThisProcess.EffectiveUid();
     private AgentServer? _server;
 
     public void Dispose()
@@ -31,8 +32,8 @@ public sealed class AgentServerTests : IDisposable
         Assert.Equal("0000:00:03.0", grant.Device);
         Assert.Equal(3, grant.Group);
         Assert.Equal("group", grant.Opened.Backend);
-        Assert.Equal("0000:00:03.0/container", FakeDeviceSource.Contents(grant.Opened.Fd("container")));
-        Assert.Equal("0000:00:03.0/device", FakeDeviceSource.Contents(grant.Opened.Fd("device")));
+        Assert.Equal("0000:00:03.0/container", ThisProcess.ReadText(grant.Opened.Fd("container")));
+        Assert.Equal("0000:00:03.0/device", ThisProcess.ReadText(grant.Opened.Fd("device")));
         // The agent logs a grant once its reply is sent, so possibly after the client has it.
         WaitFor(() => Log().Contains($"uid {_uid} (pid {Environment.ProcessId}): granted 0000:00:03.0 (IOMMU group 3, group backend) for VM 'web'", StringComparison.Ordinal));
         Assert.Equal(1, _server!.Granted);
@@ -98,7 +99,7 @@ public sealed class AgentServerTests : IDisposable
     public void An_oversized_or_two_line_request_is_refused_and_descriptors_sent_with_it_do_not_stay_in_the_agent()
     {
         Start($$"""{"grants":[{"uid":{{_uid}},"groups":[3]}]}""");
-        int before = OpenFds();
+        int before = ThisProcess.OpenDescriptors();
 
         using (UnixSocket huge = UnixSocket.Connect(_path))
         {
@@ -123,7 +124,7 @@ public sealed class AgentServerTests : IDisposable
 
         WaitFor(() => _server!.Refused == 3);
         // The agent closes each connection just after its refusal: wait for that, not for ever.
-        WaitFor(() => OpenFds() == before);
+        WaitFor(() => ThisProcess.OpenDescriptors() == before);
     }
 
     [Fact]
@@ -195,10 +196,4 @@ public sealed class AgentServerTests : IDisposable
             Thread.Sleep(20);
         }
     }
-
-    private static int OpenFds() => Directory.GetFiles("/proc/self/fd").Length;
-
-    private static uint Uid()
-        => uint.Parse(File.ReadAllLines("/proc/self/status").Single(l => l.StartsWith("Uid:", StringComparison.Ordinal))
-            .Split('\t', StringSplitOptions.RemoveEmptyEntries)[2], System.Globalization.CultureInfo.InvariantCulture);
 }

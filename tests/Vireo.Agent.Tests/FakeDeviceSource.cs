@@ -37,13 +37,6 @@ internal sealed class FakeDeviceSource : IAgentDeviceSource
         return new AgentOpenedDevice(chosen, [("container", Named($"{device.Address}/container")), ("device", Named($"{device.Address}/device"))], chosen == "iommufd" ? 1u : null);
     }
 
-    public static string Contents(SafeFd fd)
-    {
-        byte[] buffer = new byte[64];
-        int n = FileDescriptor.ReadAt(fd, 0, buffer);
-        return System.Text.Encoding.UTF8.GetString(buffer, 0, n);
-    }
-
     private static SafeFd Named(string text)
     {
         byte[] bytes = System.Text.Encoding.UTF8.GetBytes(text);

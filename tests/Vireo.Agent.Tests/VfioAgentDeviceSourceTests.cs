@@ -35,7 +35,7 @@ public sealed class VfioAgentDeviceSourceTests : IDisposable
 
         Assert.Equal("group", opened.Backend);
         Assert.Equal(["container", "group"], opened.Fds.Select(f => f.Role));
-        Assert.Equal("group 3", FakeDeviceSource.Contents(opened.Fd("group")));
+        Assert.Equal("group 3", ThisProcess.ReadText(opened.Fd("group")));
     }
 
     [Fact]
@@ -49,7 +49,7 @@ public sealed class VfioAgentDeviceSourceTests : IDisposable
 
         Assert.Equal("iommufd", opened.Backend);
         Assert.Equal(["iommufd", "device"], opened.Fds.Select(f => f.Role));
-        Assert.Equal("cdev vfio0", FakeDeviceSource.Contents(opened.Fd("device")));
+        Assert.Equal("cdev vfio0", ThisProcess.ReadText(opened.Fd("device")));
     }
 
     [Fact]

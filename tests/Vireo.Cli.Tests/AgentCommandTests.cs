@@ -27,7 +27,7 @@ public sealed class AgentCommandTests : IDisposable
             .Node("vfio/vfio").Node("vfio/3").Node("vfio/4");
         File.WriteAllText(Path.Combine(_sys.DevRoot, "vfio", "3"), "group 3");
         string policy = Path.Combine(_dir, "policy.json");
-        uint uid = Uid();
+        uint uid = ThisProcess.EffectiveUid();
         File.WriteAllText(policy, $$"""{"grants":[{"uid":{{uid}},"vm":"web","groups":[3,4]}]}""");
         string socket = Path.Combine(_dir, "agent.sock");
         using Process agent = Start("agent", "--policy", policy, "--socket", socket, "--sysfs-root", _sys.Root, "--dev-root", _sys.DevRoot);
@@ -38,7 +38,7 @@ public sealed class AgentCommandTests : IDisposable
         using (AgentGrant grant = AgentClient.Request(socket, new AgentRequest("web", "00:03.0")))
         {
             Assert.Equal("group", grant.Opened.Backend);
-            Assert.Equal("group 3", Contents(grant.Opened.Fd("group")));
+            Assert.Equal("group 3", ThisProcess.ReadText(grant.Opened.Fd("group")));
         }
         var wrongVm = Assert.Throws<AgentRefusedException>(() => AgentClient.Request(socket, new AgentRequest("db", "00:03.0")));
         var notViable = Assert.Throws<AgentRefusedException>(() => AgentClient.Request(socket, new AgentRequest("web", "0000:00:04.0")));
@@ -100,13 +100,4 @@ public sealed class AgentCommandTests : IDisposable
         return Process.Start(start)!;
     }
 
-    private static string Contents(SafeFd fd)
-    {
-        byte[] buffer = new byte[64];
-        return System.Text.Encoding.UTF8.GetString(buffer, 0, FileDescriptor.ReadAt(fd, 0, buffer));
-    }
-
-    private static uint Uid()
-        => uint.Parse(File.ReadAllLines("/proc/self/status").Single(l => l.StartsWith("Uid:", StringComparison.Ordinal))
-            .Split('\t', StringSplitOptions.RemoveEmptyEntries)[2], System.Globalization.CultureInfo.InvariantCulture);
 }

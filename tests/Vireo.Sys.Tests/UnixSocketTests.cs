@@ -1,3 +1,5 @@
+using Vireo.TestSupport;
+
 namespace Vireo.Sys.Tests;
 
 public sealed class UnixSocketTests
@@ -100,7 +102,7 @@ public sealed class UnixSocketTests
             PeerCredentials peer = server.GetPeerCredentials();
 
             Assert.Equal(Environment.ProcessId, peer.Pid);
-            Assert.Equal(File.ReadAllText("/proc/self/status").Split('\n').Single(l => l.StartsWith("Uid:", StringComparison.Ordinal)).Split('\t', StringSplitOptions.RemoveEmptyEntries)[2], peer.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(ThisProcess.EffectiveUid(), peer.Uid);
         }
         finally
         {

@@ -32,12 +32,7 @@ public sealed class KernelLikeVfioPciTests
         var device = new KernelLikeVfioDevice();
         using VfioPciFunction fn = VfioPciFunction.Open(device, "edu");
         using var kvm = Vireo.Kvm.KvmSystem.Open();
-        using BuiltMachine built = MachineBuilder.BuildBare(kvm, new MachineConfig
-        {
-            MemoryBytes = 4UL << 20,
-            InKernelIrqchip = true,
-            PciFunctions = [new PciAttachment(fn, Slot: 3)],
-        });
+        using BuiltMachine built = Build(kvm, fn);
         uint bar0 = checked((uint)built.Pci.BarAddress(3, 0)!.Value);
         byte[] code =
         [
@@ -73,12 +68,7 @@ public sealed class KernelLikeVfioPciTests
         var device = new KernelLikeVfioDevice();
         using VfioPciFunction fn = VfioPciFunction.Open(device, "edu");
         using var kvm = Vireo.Kvm.KvmSystem.Open();
-        using BuiltMachine built = MachineBuilder.BuildBare(kvm, new MachineConfig
-        {
-            MemoryBytes = 4UL << 20,
-            InKernelIrqchip = true,
-            PciFunctions = [new PciAttachment(fn, Slot: 3)],
-        });
+        using BuiltMachine built = Build(kvm, fn);
         Assert.Equal(VfioUser.VfioIrqIndex.Intx, device.Live);
         device.IrqLog.Clear();
 
@@ -98,12 +88,7 @@ public sealed class KernelLikeVfioPciTests
         var device = new KernelLikeVfioDevice();
         using VfioPciFunction fn = VfioPciFunction.Open(device, "edu");
         using var kvm = Vireo.Kvm.KvmSystem.Open();
-        using BuiltMachine built = MachineBuilder.BuildBare(kvm, new MachineConfig
-        {
-            MemoryBytes = 4UL << 20,
-            InKernelIrqchip = true,
-            PciFunctions = [new PciAttachment(fn, Slot: 3)],
-        });
+        using BuiltMachine built = Build(kvm, fn);
         var reported = new List<string>();
         using var woke = new ManualResetEventSlim();
         built.ObservePciDevicePower((function, state) =>
@@ -151,12 +136,7 @@ public sealed class KernelLikeVfioPciTests
         var device = new KernelLikeVfioDevice();
         using VfioPciFunction fn = VfioPciFunction.Open(device, "edu");
         using var kvm = Vireo.Kvm.KvmSystem.Open();
-        using (BuiltMachine built = MachineBuilder.BuildBare(kvm, new MachineConfig
-        {
-            MemoryBytes = 4UL << 20,
-            InKernelIrqchip = true,
-            PciFunctions = [new PciAttachment(fn, Slot: 3)],
-        }))
+        using (BuiltMachine built = Build(kvm, fn))
         {
             fn.EnterLowPower();
             fn.EnterLowPower(); // low already
@@ -171,16 +151,20 @@ public sealed class KernelLikeVfioPciTests
         Assert.Equal("active", fn.PowerState);
 
         device.SupportsLowPower = false;
-        using BuiltMachine next = MachineBuilder.BuildBare(kvm, new MachineConfig
-        {
-            MemoryBytes = 4UL << 20,
-            InKernelIrqchip = true,
-            PciFunctions = [new PciAttachment(fn, Slot: 3)],
-        });
+        using BuiltMachine next = Build(kvm, fn);
         var e = Assert.Throws<InvalidOperationException>(fn.EnterLowPower);
         Assert.Contains("does not support low power entry", e.Message);
         Assert.Equal("active", fn.PowerState);
     }
+
+    /// <summary>A bare machine with the in-kernel irqchip (the function's interrupts need it) and
+    /// <paramref name="fn"/> in slot 3.</summary>
+    private static BuiltMachine Build(Vireo.Kvm.KvmSystem kvm, VfioPciFunction fn) => MachineBuilder.BuildBare(kvm, new MachineConfig
+    {
+        MemoryBytes = 4UL << 20,
+        InKernelIrqchip = true,
+        PciFunctions = [new PciAttachment(fn, Slot: 3)],
+    });
 
     private static readonly ushort Pm1Control = checked((ushort)(AcpiPlatform.DefaultPmBase.Value + Vireo.Devices.AcpiPmDevice.Pm1ControlOffset));
     private const ushort SleepS5 = (Vireo.Devices.AcpiPmDevice.S5SleepType << 10) | (1 << 13);
