@@ -129,9 +129,7 @@ public sealed partial class VfioPciFunction : IPowerManagedPciFunction
                 {
                     if (_watch == watch && _lowPower)
                     {
-                        _watch = null;
-                        Volatile.Write(ref _lowPower, false);
-                        _host?.TrapMappedAreas(false);
+                        LeaveLowPower();
                         woken = _host;
                     }
                 }
