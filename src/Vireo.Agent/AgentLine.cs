@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Vireo.Sys;
 
 namespace Vireo.Agent;
@@ -53,5 +54,19 @@ internal static class AgentLine
                 return buffer.AsSpan(0, end).ToArray();
             }
         }
+    }
+
+    /// <summary>One JSON object written by <paramref name="members"/>, as a newline-terminated line.</summary>
+    public static byte[] Write(Action<Utf8JsonWriter> members)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            members(json);
+            json.WriteEndObject();
+        }
+        buffer.WriteByte((byte)'\n');
+        return buffer.ToArray();
     }
 }

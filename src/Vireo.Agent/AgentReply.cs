@@ -18,42 +18,32 @@ public sealed record AgentReply(bool Granted, string? Error, string? Device, int
     public static AgentReply Refused(string error) => new(false, error, null, 0, null, [], null);
 
     /// <summary>The reply line, newline-terminated.</summary>
-    public byte[] Encode()
+    public byte[] Encode() => AgentLine.Write(json =>
     {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        json.WriteBoolean("granted", Granted);
+        if (!Granted)
         {
-            json.WriteStartObject();
-            json.WriteBoolean("granted", Granted);
-            if (!Granted)
-            {
-                json.WriteString("error", Error);
-            }
-            else
-            {
-                json.WriteString("device", Device);
-                json.WriteNumber("group", Group);
-                json.WriteString("backend", Backend);
-                json.WriteStartArray("fds");
-                foreach (string role in Roles)
-                {
-                    json.WriteStringValue(role);
-                }
-                json.WriteEndArray();
-                if (Ioas is uint ioas)
-                {
-                    json.WriteNumber("ioas", ioas);
-                }
-                else
-                {
-                    json.WriteNull("ioas");
-                }
-            }
-            json.WriteEndObject();
+            json.WriteString("error", Error);
+            return;
         }
-        buffer.WriteByte((byte)'\n');
-        return buffer.ToArray();
-    }
+        json.WriteString("device", Device);
+        json.WriteNumber("group", Group);
+        json.WriteString("backend", Backend);
+        json.WriteStartArray("fds");
+        foreach (string role in Roles)
+        {
+            json.WriteStringValue(role);
+        }
+        json.WriteEndArray();
+        if (Ioas is uint ioas)
+        {
+            json.WriteNumber("ioas", ioas);
+        }
+        else
+        {
+            json.WriteNull("ioas");
+        }
+    });
 
     /// <summary>Parses a reply line (without its newline).</summary>
     /// <exception cref="FormatException">Not a reply.</exception>

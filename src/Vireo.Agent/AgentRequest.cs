@@ -25,20 +25,12 @@ public sealed record AgentRequest(string Vm, string Device, string Backend = "au
         => name.Length is > 0 and <= MaxVmNameLength && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
 
     /// <summary>The request line, newline-terminated.</summary>
-    public byte[] Encode()
+    public byte[] Encode() => AgentLine.Write(json =>
     {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteString("vm", Vm);
-            json.WriteString("device", Device);
-            json.WriteString("backend", Backend);
-            json.WriteEndObject();
-        }
-        buffer.WriteByte((byte)'\n');
-        return buffer.ToArray();
-    }
+        json.WriteString("vm", Vm);
+        json.WriteString("device", Device);
+        json.WriteString("backend", Backend);
+    });
 
     /// <summary>Parses and checks a request line (without its newline).</summary>
     /// <exception cref="FormatException">Not a request; the message says what is wrong.</exception>
