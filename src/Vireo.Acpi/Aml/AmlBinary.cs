@@ -2,8 +2,12 @@ namespace Vireo.Acpi;
 
 /// <summary><c>Op (left, right, target)</c>, e.g. Add or ShiftLeft (ACPI 6.5 §20.2.5.4).
 /// Without a target the result is only the expression value (Target = NullName).</summary>
-internal sealed class AmlBinary : IAml
+public sealed class AmlBinary : IAml
 {
+    /// <summary>
+    /// <paramref name="op"/> (<paramref name="left"/>, <paramref name="right"/>, <paramref
+    /// name="target"/>); a null <paramref name="target"/> keeps only the expression value.
+    /// </summary>
     public AmlBinary(AmlBinaryOperator op, IAml left, IAml right, IAml? target = null)
     {
         ArgumentNullException.ThrowIfNull(left);
@@ -18,14 +22,19 @@ internal sealed class AmlBinary : IAml
         Target = target;
     }
 
+    /// <summary>The operation.</summary>
     public AmlBinaryOperator Operator { get; }
 
+    /// <summary>The first operand.</summary>
     public IAml Left { get; }
 
+    /// <summary>The second operand.</summary>
     public IAml Right { get; }
 
+    /// <summary>Where the result is also stored, or null for none.</summary>
     public IAml? Target { get; }
 
+    /// <inheritdoc/>
     public void AppendTo(AmlSink sink)
     {
         sink.Byte((byte)Operator);

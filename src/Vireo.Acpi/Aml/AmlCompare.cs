@@ -1,7 +1,7 @@
 namespace Vireo.Acpi;
 
 /// <summary><c>LEqual (left, right)</c> and the other logical comparisons (ACPI 6.5 §20.2.5.4).</summary>
-internal sealed class AmlCompare : IAml
+public sealed class AmlCompare : IAml
 {
     // ACPI 6.5 §20.3: LAndOp 0x90, LOrOp 0x91, LNotOp 0x92, LEqualOp 0x93, LGreaterOp 0x94, LLessOp 0x95.
     private const byte LAndOp = 0x90;
@@ -11,6 +11,7 @@ internal sealed class AmlCompare : IAml
     private const byte LGreaterOp = 0x94;
     private const byte LLessOp = 0x95;
 
+    /// <summary><paramref name="op"/> (<paramref name="left"/>, <paramref name="right"/>).</summary>
     public AmlCompare(AmlCompareOperator op, IAml left, IAml right)
     {
         ArgumentNullException.ThrowIfNull(left);
@@ -24,12 +25,16 @@ internal sealed class AmlCompare : IAml
         Right = right;
     }
 
+    /// <summary>The comparison.</summary>
     public AmlCompareOperator Operator { get; }
 
+    /// <summary>The first operand.</summary>
     public IAml Left { get; }
 
+    /// <summary>The second operand.</summary>
     public IAml Right { get; }
 
+    /// <inheritdoc/>
     public void AppendTo(AmlSink sink)
     {
         switch (Operator)

@@ -2,10 +2,11 @@ namespace Vireo.Acpi;
 
 /// <summary>If (predicate) { terms } with an optional Else { terms } (ACPI 6.5 §20.2.5.3
 /// DefIfElse, DefElse). ElseIf is an Else holding a single If, as iasl emits it.</summary>
-internal sealed class AmlIf : IAml
+public sealed class AmlIf : IAml
 {
     private readonly IAml[] _then;
 
+    /// <summary>If (<paramref name="predicate"/>) { <paramref name="then"/> }.</summary>
     public AmlIf(IAml predicate, params IEnumerable<IAml> then)
     {
         ArgumentNullException.ThrowIfNull(predicate);
@@ -13,12 +14,16 @@ internal sealed class AmlIf : IAml
         _then = then.ToArray();
     }
 
+    /// <summary>The condition.</summary>
     public IAml Predicate { get; }
 
+    /// <summary>The terms run when the condition is non-zero, in order.</summary>
     public IReadOnlyList<IAml> Then => _then;
 
+    /// <summary>The terms of the Else branch, or null for no Else.</summary>
     public IReadOnlyList<IAml>? Else { get; init; }
 
+    /// <inheritdoc/>
     public void AppendTo(AmlSink sink)
     {
         sink.Package([AmlOpcode.If], body =>
