@@ -1,0 +1,405 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using Vireo.Memory;
+
+namespace Vireo.Devices.Tests.PowerManagement;
+
+public sealed class SlotPowerDeviceTests
+{
+    private const int NotifyGpe = 0x10;
+    private const int WakeGpe = 0x11;
+
+    private readonly ConcurrentQueue<int> _raised = new();
+
+    private SlotPowerDevice NewDevice() => new(new PioAddress(0x640), NotifyGpe, WakeGpe, "\\_SB.PCI0.S03_", _raised.Enqueue);
+
+    // The command bytes spelled out independently of the enum: the values the AML stores.
+    private const byte EnterD0 = 0x00;
+    private const byte EnterD3Hot = 0x03;
+    private const byte PowerOff = 0x10;
+    private const byte PowerOn = 0x11;
+    private const byte DisableWake = 0x20;
+    private const byte EnableWake = 0x21;
+
+    public static TheoryData<SlotDeviceState, byte, SlotDeviceState> Transitions => new()
+    {
+        { SlotDeviceState.D0, EnterD0, SlotDeviceState.D0 },
+        { SlotDeviceState.D0, EnterD3Hot, SlotDeviceState.D3Hot },
+        { SlotDeviceState.D0, PowerOff, SlotDeviceState.D3Cold },
+        { SlotDeviceState.D0, PowerOn, SlotDeviceState.D0 },
+        { SlotDeviceState.D0, DisableWake, SlotDeviceState.D0 },
+        { SlotDeviceState.D0, EnableWake, SlotDeviceState.D0 },
+        { SlotDeviceState.D3Hot, EnterD0, SlotDeviceState.D0 },
+        { SlotDeviceState.D3Hot, EnterD3Hot, SlotDeviceState.D3Hot },
+        { SlotDeviceState.D3Hot, PowerOff, SlotDeviceState.D3Cold },
+        { SlotDeviceState.D3Hot, PowerOn, SlotDeviceState.D3Hot },
+        { SlotDeviceState.D3Hot, DisableWake, SlotDeviceState.D3Hot },
+        { SlotDeviceState.D3Hot, EnableWake, SlotDeviceState.D3Hot },
+        // Power has to come back before _PS0 can mean anything.
+        { SlotDeviceState.D3Cold, EnterD0, SlotDeviceState.D3Cold },
+        { SlotDeviceState.D3Cold, EnterD3Hot, SlotDeviceState.D3Cold },
+        { SlotDeviceState.D3Cold, PowerOff, SlotDeviceState.D3Cold },
+        { SlotDeviceState.D3Cold, PowerOn, SlotDeviceState.D0 },
+        { SlotDeviceState.D3Cold, DisableWake, SlotDeviceState.D3Cold },
+        { SlotDeviceState.D3Cold, EnableWake, SlotDeviceState.D3Cold },
+    };
+
+    [Theory]
+    [MemberData(nameof(Transitions))]
+    public void EveryCommandFromEveryStateMovesAsThePowerStateMachineSays(SlotDeviceState from, byte command, SlotDeviceState to)
+    {
+        SlotPowerDevice device = NewDevice();
+        Enter(device, from);
+        var seen = new List<(SlotPowerCommand Command, SlotDeviceState State)>();
+        device.CommandWritten += c => seen.Add((c, device.State));
+
+        device.Write(SlotPowerDevice.CommandOffset, [command]);
+
+        Assert.Equal(to, device.State);
+        Assert.Equal(to != SlotDeviceState.D3Cold, device.PowerResourceOn);
+        Assert.Equal(to == SlotDeviceState.D3Cold ? 0 : 1, ReadStatus(device));
+        // Raised once, even for a no-op, and after the state changed.
+        Assert.Equal([((SlotPowerCommand)command, to)], seen);
+        Assert.Equal(0, device.IgnoredWrites);
+        Assert.Empty(_raised);
+    }
+
+    [Theory]
+    [InlineData(SlotDeviceState.D0)]
+    [InlineData(SlotDeviceState.D3Hot)]
+    [InlineData(SlotDeviceState.D3Cold)]
+    public void DswArmsAndDisarmsWakeInEveryStateWithoutChangingIt(SlotDeviceState state)
+    {
+        SlotPowerDevice device = NewDevice();
+        Enter(device, state);
+        Assert.False(device.WakeArmed);
+
+        device.Write(SlotPowerDevice.CommandOffset, [EnableWake]);
+        Assert.True(device.WakeArmed);
+        device.Write(SlotPowerDevice.CommandOffset, [EnableWake]);
+        Assert.True(device.WakeArmed);
+        device.Write(SlotPowerDevice.CommandOffset, [DisableWake]);
+        Assert.False(device.WakeArmed);
+
+        Assert.Equal(state, device.State);
+    }
+
+    [Fact]
+    public void WakeArmingSurvivesPowerTransitions()
+    {
+        SlotPowerDevice device = NewDevice();
+        device.Write(SlotPowerDevice.CommandOffset, [EnableWake]);
+        foreach (byte command in new[] { EnterD3Hot, PowerOff, PowerOn, EnterD0 })
+        {
+            device.Write(SlotPowerDevice.CommandOffset, [command]);
+            Assert.True(device.WakeArmed);
+        }
+    }
+
+    [Fact]
+    public void LinuxsRuntimeSuspendAndResumeSequenceGoesThroughD3ColdAndBack()
+    {
+        // acpi_device_set_power: _DSW(1), _PS3, then the power resource's _OFF; on resume _ON,
+        // then _PS0, then _DSW(0).
+        SlotPowerDevice device = NewDevice();
+        var states = new List<SlotDeviceState>();
+        device.CommandWritten += _ => states.Add(device.State);
+
+        foreach (byte command in new[] { EnableWake, EnterD3Hot, PowerOff, PowerOn, EnterD0, DisableWake })
+        {
+            device.Write(SlotPowerDevice.CommandOffset, [command]);
+        }
+
+        Assert.Equal(
+            [SlotDeviceState.D0, SlotDeviceState.D3Hot, SlotDeviceState.D3Cold, SlotDeviceState.D0, SlotDeviceState.D0, SlotDeviceState.D0],
+            states);
+        Assert.False(device.WakeArmed);
+    }
+
+    [Fact]
+    public void UnknownCommandsAreCountedAndChangeNothing()
+    {
+        SlotPowerDevice device = NewDevice();
+        Enter(device, SlotDeviceState.D3Hot);
+        int events = 0;
+        device.CommandWritten += _ => events++;
+        byte[] known = [EnterD0, EnterD3Hot, PowerOff, PowerOn, DisableWake, EnableWake];
+
+        for (int value = 0; value <= byte.MaxValue; value++)
+        {
+            if (!known.Contains((byte)value))
+            {
+                device.Write(SlotPowerDevice.CommandOffset, [(byte)value]);
+            }
+        }
+
+        Assert.Equal(256 - known.Length, device.IgnoredWrites);
+        Assert.Equal(0, events);
+        Assert.Equal(SlotDeviceState.D3Hot, device.State);
+        Assert.False(device.WakeArmed);
+    }
+
+    [Theory]
+    [InlineData(0, 2)]
+    [InlineData(0, 4)]
+    [InlineData(1, 1)]
+    [InlineData(2, 1)]
+    [InlineData(2, 2)]
+    [InlineData(3, 1)]
+    [InlineData(4, 1)]
+    public void WritesOfOtherWidthsOrOffsetsAreIgnored(ulong offset, int width)
+    {
+        SlotPowerDevice device = NewDevice();
+        int events = 0;
+        device.CommandWritten += _ => events++;
+        byte[] data = new byte[width];
+        data.AsSpan().Fill(PowerOff);
+
+        device.Write(offset, data);
+
+        Assert.Equal(SlotDeviceState.D0, device.State);
+        Assert.Equal(1, device.IgnoredWrites);
+        Assert.Equal(0, events);
+    }
+
+    [Theory]
+    [InlineData(0, 2)]
+    [InlineData(0, 4)]
+    [InlineData(1, 1)]
+    [InlineData(1, 2)]
+    [InlineData(2, 1)]
+    [InlineData(2, 4)]
+    [InlineData(3, 1)]
+    [InlineData(0x100, 2)]
+    public void ReadsOfOtherWidthsOrOffsetsReturnZeroAndPopNothing(ulong offset, int width)
+    {
+        SlotPowerDevice device = NewDevice();
+        Assert.True(device.PostNotify(0x80));
+        byte[] data = new byte[width];
+        data.AsSpan().Fill(0xAA);
+
+        device.Read(offset, data);
+
+        Assert.All(data, b => Assert.Equal(0, b));
+        Assert.Equal(1, device.PendingNotifies);
+        Assert.Equal(0x180, PopNotify(device));
+    }
+
+    [Fact]
+    public void TheMailboxHandsOutCodesOldestFirstTaggedSoThatCodeZeroDiffersFromEmpty()
+    {
+        SlotPowerDevice device = NewDevice();
+        Assert.Equal(0, PopNotify(device));
+
+        foreach (byte code in new byte[] { 0x80, 0x81, 0x00, 0xFF, 0x03 })
+        {
+            Assert.True(device.PostNotify(code));
+        }
+
+        Assert.Equal(5, device.PendingNotifies);
+        Assert.Equal([0x180, 0x181, 0x100, 0x1FF, 0x103, 0, 0], Enumerable.Range(0, 7).Select(_ => PopNotify(device)));
+        Assert.Equal(0, device.PendingNotifies);
+    }
+
+    [Fact]
+    public void PostNotifyRaisesTheNotifyGpeAndSignalWakeTheWakeGpe()
+    {
+        SlotPowerDevice device = NewDevice();
+
+        Assert.True(device.PostNotify(0x80));
+        Assert.Equal([NotifyGpe], _raised);
+        device.SignalWake();
+        Assert.Equal([NotifyGpe, WakeGpe], _raised);
+        // Wake does not touch the mailbox.
+        Assert.Equal(1, device.PendingNotifies);
+    }
+
+    [Fact]
+    public void AFullMailboxDropsAndCountsAndRaisesNothing()
+    {
+        SlotPowerDevice device = NewDevice();
+        for (int i = 0; i < SlotPowerDevice.NotifyCapacity; i++)
+        {
+            Assert.True(device.PostNotify((byte)i));
+        }
+
+        Assert.False(device.PostNotify(0xEE));
+        Assert.False(device.PostNotify(0xEF));
+
+        Assert.Equal(64, SlotPowerDevice.NotifyCapacity);
+        Assert.Equal(2, device.DroppedNotifies);
+        Assert.Equal(64, device.PendingNotifies);
+        Assert.Equal(64, _raised.Count);
+
+        // One popped makes room for one more, which comes out last: the ring wraps in order.
+        Assert.Equal(0x100, PopNotify(device));
+        Assert.True(device.PostNotify(0xF0));
+        Assert.False(device.PostNotify(0xF1));
+        Assert.Equal(3, device.DroppedNotifies);
+        int[] rest = Enumerable.Range(0, 64).Select(_ => PopNotify(device)).ToArray();
+        Assert.Equal(Enumerable.Range(1, 63).Select(i => 0x100 | i).Append(0x1F0), rest);
+        Assert.Equal(0, PopNotify(device));
+    }
+
+    [Fact]
+    public void ConcurrentPostersAndAGuestPoppingLoseAndDuplicateNothing()
+    {
+        // Each poster tags its codes with its number in the top two bits and counts 0..63 in
+        // the rest, so the guest can check each poster's codes arrive all, once, in order.
+        const int Posters = 4;
+        const int PerPoster = 5000;
+        SlotPowerDevice device = NewDevice();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+
+        Exception? posterFailure = null;
+        Thread[] posters = Enumerable.Range(0, Posters).Select(p => new Thread(() =>
+        {
+            for (int i = 0; i < PerPoster; i++)
+            {
+                // A full mailbox is the guest being slow: try again, as the VMM's retry would.
+                while (!device.PostNotify((byte)((p << 6) | (i % 64))))
+                {
+                    if (stop.IsCancellationRequested)
+                    {
+                        posterFailure = new TimeoutException($"poster {p} stuck at code {i}");
+                        return;
+                    }
+                    Thread.Yield();
+                }
+            }
+        })).ToArray();
+        foreach (Thread poster in posters)
+        {
+            poster.Start();
+        }
+
+        var received = new List<int>[Posters];
+        for (int p = 0; p < Posters; p++)
+        {
+            received[p] = [];
+        }
+        int total = 0;
+        while (total < Posters * PerPoster)
+        {
+            stop.Token.ThrowIfCancellationRequested();
+            int value = PopNotify(device);
+            if (value == 0)
+            {
+                Thread.Yield();
+                continue;
+            }
+            Assert.Equal(0x100, value & 0xFF00);
+            received[(value >> 6) & 3].Add(value & 0x3F);
+            total++;
+        }
+        foreach (Thread poster in posters)
+        {
+            Assert.True(poster.Join(TimeSpan.FromSeconds(60)), "a poster did not finish");
+        }
+        Assert.Null(posterFailure);
+
+        for (int p = 0; p < Posters; p++)
+        {
+            Assert.Equal(Enumerable.Range(0, PerPoster).Select(i => i % 64), received[p]);
+        }
+        Assert.Equal(0, PopNotify(device));
+        Assert.Equal(0, device.PendingNotifies);
+        // Every accepted code raised the GPE once; refused ones were counted instead.
+        Assert.Equal(Posters * PerPoster, _raised.Count);
+    }
+
+    [Fact]
+    public void CommandWrittenRunsOutsideTheDevicesLock()
+    {
+        SlotPowerDevice device = NewDevice();
+        bool postedFromAnotherThread = false;
+        device.CommandWritten += _ =>
+        {
+            // A handler that waits on another thread using the device must not deadlock.
+            bool posted = false;
+            var other = new Thread(() => posted = device.PostNotify(0x02));
+            other.Start();
+            postedFromAnotherThread = other.Join(TimeSpan.FromSeconds(10)) && posted;
+        };
+
+        device.Write(SlotPowerDevice.CommandOffset, [PowerOff]);
+
+        Assert.True(postedFromAnotherThread);
+    }
+
+    [Fact]
+    public void ResetEmptiesTheMailboxPowersOnInD0AndDisarmsWake()
+    {
+        SlotPowerDevice device = NewDevice();
+        device.Write(SlotPowerDevice.CommandOffset, [EnableWake]);
+        device.Write(SlotPowerDevice.CommandOffset, [EnterD3Hot]);
+        device.Write(SlotPowerDevice.CommandOffset, [PowerOff]);
+        for (int i = 0; i < SlotPowerDevice.NotifyCapacity + 1; i++)
+        {
+            device.PostNotify(0x80);
+        }
+        Assert.Equal(0x180, PopNotify(device));
+        int events = 0;
+        device.CommandWritten += _ => events++;
+
+        device.Reset();
+
+        Assert.Equal(SlotDeviceState.D0, device.State);
+        Assert.True(device.PowerResourceOn);
+        Assert.Equal(1, ReadStatus(device));
+        Assert.False(device.WakeArmed);
+        Assert.Equal(0, device.PendingNotifies);
+        Assert.Equal(0, PopNotify(device));
+        Assert.Equal(1, device.DroppedNotifies);
+        Assert.Equal(0, events);
+        // The mailbox works as new after the reset.
+        Assert.True(device.PostNotify(0x81));
+        Assert.Equal(0x181, PopNotify(device));
+    }
+
+    [Fact]
+    public void TheConstructorRejectsWhatTheAmlCouldNotSay()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SlotPowerDevice(new PioAddress(0xFFFD), 0x10, 0x11, "\\_SB.PCI0.S03_", _ => { }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SlotPowerDevice(new PioAddress(0x640), -1, 0x11, "\\_SB.PCI0.S03_", _ => { }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SlotPowerDevice(new PioAddress(0x640), 0x10, 0x100, "\\_SB.PCI0.S03_", _ => { }));
+        Assert.Throws<ArgumentException>(() => new SlotPowerDevice(new PioAddress(0x640), 0x10, 0x10, "\\_SB.PCI0.S03_", _ => { }));
+        // Relative to \_GPE, where the GPE methods live, this would be another object.
+        Assert.Throws<ArgumentException>(() => new SlotPowerDevice(new PioAddress(0x640), 0x10, 0x11, "S03_", _ => { }));
+        Assert.Throws<ArgumentNullException>(() => new SlotPowerDevice(new PioAddress(0x640), 0x10, 0x11, "\\_SB.PCI0.S03_", null!));
+
+        var last = new SlotPowerDevice(new PioAddress(0xFFFC), 0xFF, 0, "\\S03_", _ => { });
+        Assert.Equal(0xFFFC, last.Port.Value);
+        Assert.Equal(0xFF, last.NotifyGpe);
+        Assert.Equal(0, last.WakeGpe);
+        Assert.Equal("\\S03_", last.Device.ToString());
+    }
+
+    private static void Enter(SlotPowerDevice device, SlotDeviceState state)
+    {
+        switch (state)
+        {
+            case SlotDeviceState.D3Hot:
+                device.Write(SlotPowerDevice.CommandOffset, [EnterD3Hot]);
+                break;
+            case SlotDeviceState.D3Cold:
+                device.Write(SlotPowerDevice.CommandOffset, [PowerOff]);
+                break;
+        }
+        Assert.Equal(state, device.State);
+    }
+
+    private static int ReadStatus(SlotPowerDevice device)
+    {
+        byte[] data = [0xAA];
+        device.Read(SlotPowerDevice.CommandOffset, data);
+        return data[0];
+    }
+
+    private static int PopNotify(SlotPowerDevice device)
+    {
+        byte[] data = [0xAA, 0xAA];
+        device.Read(SlotPowerDevice.NotifyOffset, data);
+        return BinaryPrimitives.ReadUInt16LittleEndian(data);
+    }
+}
