@@ -7,7 +7,7 @@ namespace Vireo.Api;
 /// manner of lspci (BAR sizes as <c>[size=4K]</c>).</summary>
 internal static class DeviceTable
 {
-    private static readonly string[] s_header = ["ID", "BACKEND", "BDF", "VENDOR:DEVICE", "IRQ", "ALIVE", "BARS"];
+    private static readonly string[] s_header = ["ID", "BACKEND", "BDF", "VENDOR:DEVICE", "IRQ", "ALIVE", "POWER", "BARS"];
 
     public static string Format(IReadOnlyList<PciDeviceInfo> devices)
     {
@@ -24,6 +24,7 @@ internal static class DeviceTable
             $"{d.VendorId}:{d.DeviceId}",
             d.InterruptMode,
             d.Alive ? "yes" : "no",
+            d.DState is string dState ? $"{dState}{(d.Power == "low-power" ? " low" : "")}{(d.WakeArmed ? " wake" : "")}" : d.Power,
             d.Bars.Count == 0 ? "-" : string.Join("; ", d.Bars.Select(Bar)),
         })];
         int[] widths = [.. Enumerable.Range(0, s_header.Length).Select(c => rows.Max(r => r[c].Length))];

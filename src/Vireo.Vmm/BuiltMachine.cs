@@ -17,12 +17,14 @@ public sealed class BuiltMachine : IDisposable
     private readonly PanicDetector? _panic;
     private readonly List<ISuspendable> _suspendables;
     private readonly BoundPciFunctions? _bound;
+    private readonly IReadOnlyList<DevicePowerSlot> _devicePower;
     private readonly Dictionary<int, (ushort Vendor, ushort Device)> _pciIds = [];
 
     internal BuiltMachine(Machine machine, PlatformResources resources, AcpiPmDevice powerManagement, LowPowerIdleDevice lowPowerIdle,
         PciRootBus pci, List<ISuspendable> suspendables, List<IDisposable> owned, Serial8250? console = null, ConsoleInputPump? consoleInput = null,
-        PanicDetector? panic = null, BoundPciFunctions? bound = null)
+        PanicDetector? panic = null, BoundPciFunctions? bound = null, IReadOnlyList<DevicePowerSlot>? devicePower = null)
     {
+        _devicePower = devicePower ?? [];
         Machine = machine;
         Resources = resources;
         PowerManagement = powerManagement;
@@ -109,13 +111,21 @@ public sealed class BuiltMachine : IDisposable
         _bound?.Observe(observer);
     }
 
-    /// <summary>Sends every power change a bound function reports by itself (a device woken
-    /// from low power) to <paramref name="observer"/>, on the reporting thread.</summary>
-    public void ObservePciDevicePower(Action<IMachineBoundPciFunction, string> observer)
+    /// <summary>Sends every power change and notify code of the bound functions
+    /// (<see cref="DevicePowerEvent"/>) to <paramref name="observer"/>, on the reporting thread
+    /// (a vCPU's for the guest's ACPI methods, a device's for wakes and codes), so it must only
+    /// post and return. One observer per machine.</summary>
+    public void ObservePciDevicePower(Action<DevicePowerEvent> observer)
     {
         ArgumentNullException.ThrowIfNull(observer);
         _bound?.ObservePower(observer);
     }
+
+    /// <summary>The ACPI power and notify slot of the power-managed function <paramref name="id"/>, if any.</summary>
+    public DevicePowerSlot? DevicePower(string id) => _devicePower.FirstOrDefault(s => s.Function.Id == id);
+
+    /// <summary>Every power-managed function's ACPI power and notify slot.</summary>
+    public IReadOnlyList<DevicePowerSlot> DevicePowerSlots => _devicePower;
 
     /// <summary>The PCI functions on the root bus, host bridge aside, as <c>vm.info</c> lists
     /// them: IDs as read at build, BARs where they decode now, and what bound functions say of
@@ -142,7 +152,9 @@ public sealed class BuiltMachine : IDisposable
                 bars,
                 bound?.InterruptMode ?? "none",
                 bound?.IsAlive ?? true,
-                (bound as IPowerManagedPciFunction)?.PowerState ?? "active"));
+                (bound as IPowerManagedPciFunction)?.PowerState ?? "active",
+                DevicePower(function.Id) is DevicePowerSlot power ? power.DState : null,
+                DevicePower(function.Id)?.Device.WakeArmed ?? false));
         }
         return devices;
     }

@@ -12,14 +12,17 @@ public interface IPowerManagedPciFunction : IMachineBoundPciFunction
     /// <summary>"active", or "low-power" while the device may be in low power.</summary>
     string PowerState { get; }
 
-    /// <summary>Lets the device enter low power. With wake-up support, the device's first access
-    /// afterwards (a guest BAR or config access) wakes it, and the function reports "active"
-    /// through <see cref="PciFunctionHost.PowerChanged"/>. No-op when low already.</summary>
+    /// <summary>Lets the device enter low power. With <paramref name="armWake"/> and the device's
+    /// support, it enters with a one-shot wake eventfd (LOW_POWER_ENTRY_WITH_WAKEUP): when it
+    /// wakes (by itself, or at the first access afterwards) the function reports "active" through
+    /// <see cref="PciFunctionHost.PowerChanged"/>. Without, plain LOW_POWER_ENTRY, unless the
+    /// device offers only the wakeup form. No-op when low already.</summary>
+    /// <param name="armWake">Whether a wake is wanted (the guest armed one through _DSW, or the host asks).</param>
     /// <exception cref="InvalidOperationException">The device cannot (no support, not bound, lost); the message says why.</exception>
-    void EnterLowPower();
+    void EnterLowPower(bool armWake = true);
 
-    /// <summary>Brings the device back to full power and its mmap'd areas back into the guest.
-    /// No-op when active.</summary>
+    /// <summary>Brings the device back to full power (LOW_POWER_EXIT, also after a wake, which
+    /// closes the entry) and its mmap'd areas back into the guest. No-op when no entry is open.</summary>
     /// <exception cref="InvalidOperationException">The device refused; the message says why.</exception>
     void ExitLowPower();
 }

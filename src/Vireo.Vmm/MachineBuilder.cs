@@ -75,13 +75,14 @@ public static class MachineBuilder
             (AcpiPmDevice pm, LowPowerIdleDevice lps) = AddPowerManagement(machine, resources, new KvmIrqLine(machine.Vm, AcpiPlatform.SciIrq), owned);
             PciBarMemorySlots barSlots = BarMemorySlots(machine, owned, warn);
             PciRootBus pci = AddPciRoot(machine.Pio, machine.Mmio, resources, config.MemoryBytes, config.PciFunctions, warn, barSlots.OnMemoryBarPlaced);
-            bound = BindPciFunctions(machine, pci, barSlots, warn);
+            IReadOnlyList<DevicePowerSlot> devicePower = AddDevicePower(machine.Pio, resources, pm, pci);
+            bound = BindPciFunctions(machine, pci, barSlots, devicePower, warn);
             List<ISuspendable> suspendables = [.. AddLegacyDevices(machine, resources, config, console), pm, input];
 
             // The DSDT is what the devices describe of themselves.
-            PlacedAcpiTables acpi = new AcpiPlatform(config.Cpus, DeviceAml(pm, lps, pci), mcfg: new Mcfg(pci.McfgAllocation)).WriteTo(machine.Memory);
+            PlacedAcpiTables acpi = new AcpiPlatform(config.Cpus, DeviceAml(pm, lps, pci, devicePower), mcfg: new Mcfg(pci.McfgAllocation)).WriteTo(machine.Memory);
             LoadKernel(kvm, machine, kernel, config, acpi, pci.Layout);
-            return new BuiltMachine(machine, resources, pm, lps, pci, suspendables, owned, console, input, panic, bound);
+            return new BuiltMachine(machine, resources, pm, lps, pci, suspendables, owned, console, input, panic, bound, devicePower);
         }
         catch
         {
@@ -115,8 +116,9 @@ public static class MachineBuilder
             (AcpiPmDevice pm, LowPowerIdleDevice lps) = AddPowerManagement(machine, resources, sci, owned);
             PciBarMemorySlots barSlots = BarMemorySlots(machine, owned, warn);
             PciRootBus pci = AddPciRoot(machine.Pio, machine.Mmio, resources, config.MemoryBytes, config.PciFunctions, warn, barSlots.OnMemoryBarPlaced);
-            bound = BindPciFunctions(machine, pci, barSlots, warn);
-            return new BuiltMachine(machine, resources, pm, lps, pci, [pm], owned, bound: bound);
+            IReadOnlyList<DevicePowerSlot> devicePower = AddDevicePower(machine.Pio, resources, pm, pci);
+            bound = BindPciFunctions(machine, pci, barSlots, devicePower, warn);
+            return new BuiltMachine(machine, resources, pm, lps, pci, [pm], owned, bound: bound, devicePower: devicePower);
         }
         catch
         {
@@ -141,8 +143,10 @@ public static class MachineBuilder
             ReservePowerManagement(resources);
             var lps = new LowPowerIdleDevice(AllocateLowPowerIdlePort(resources));
             // Buses of its own: nothing runs, only the root bus's layout and slots matter.
-            PciRootBus pci = AddPciRoot(new Bus<PioAddress>("pio"), new Bus<MmioAddress>("mmio"), resources, config.MemoryBytes, config.PciFunctions, warn: null, barPlaced: null);
-            return new AcpiPlatform(config.Cpus, DeviceAml(pm, lps, pci), mcfg: new Mcfg(pci.McfgAllocation));
+            var pio = new Bus<PioAddress>("pio");
+            PciRootBus pci = AddPciRoot(pio, new Bus<MmioAddress>("mmio"), resources, config.MemoryBytes, config.PciFunctions, warn: null, barPlaced: null);
+            IReadOnlyList<DevicePowerSlot> devicePower = AddDevicePower(pio, resources, pm, pci);
+            return new AcpiPlatform(config.Cpus, DeviceAml(pm, lps, pci, devicePower), mcfg: new Mcfg(pci.McfgAllocation));
         }
         finally
         {
@@ -151,7 +155,38 @@ public static class MachineBuilder
     }
 
     /// <summary>What the DSDT is made of: each device in ACPI describes itself.</summary>
-    private static IEnumerable<IAml> DeviceAml(AcpiPmDevice pm, LowPowerIdleDevice lps, PciRootBus pci) => [pm, .. HostGpes.Aml(), lps, pci];
+    private static IEnumerable<IAml> DeviceAml(AcpiPmDevice pm, LowPowerIdleDevice lps, PciRootBus pci, IReadOnlyList<DevicePowerSlot> devicePower) =>
+        [pm, .. HostGpes.Aml(), lps, pci, .. devicePower.Select(p => p.Device)];
+
+    /// <summary>
+    /// ACPI power for every power-managed function on the root bus (seeds 000 and 002): four
+    /// ports of registers (<see cref="SlotPowerDevice"/>) and two GPEs, one for its notify codes
+    /// and one for its wake, and in its slot's Device the power resource, _PR0/_PR3, _PS0/_PS3,
+    /// _S0W, _PRW and _DSW that trap to those registers. One GPE pair per device keeps each
+    /// device's codes in its own order and out of every other device's object.
+    /// </summary>
+    private static IReadOnlyList<DevicePowerSlot> AddDevicePower(Bus<PioAddress> pio, PlatformResources resources, AcpiPmDevice pm, PciRootBus pci)
+    {
+        var slots = new List<DevicePowerSlot>();
+        foreach ((int slot, IPciFunction function) in pci.Functions)
+        {
+            if (function is not IPowerManagedPciFunction managed)
+            {
+                continue;
+            }
+            PciSlotAml aml = pci.SlotAml(slot);
+            ResourceAssignment ports = resources.Allocate(ResourceKind.Pio, SlotPowerDevice.WindowLength, $"{function.Id}: ACPI power and notify registers", alignment: 4);
+            ResourceAssignment gpes = resources.Allocate(ResourceKind.Gpe, 2, $"{function.Id}: notify and wake GPEs");
+            var device = new SlotPowerDevice(new PioAddress(checked((ushort)ports.Start)), (int)gpes.Start, (int)gpes.Start + 1, new AmlPath(aml.Path), pm.RaiseGpe);
+            foreach (IAml child in device.SlotObjects())
+            {
+                aml.Add(child);
+            }
+            pio.Insert(device.Port, SlotPowerDevice.WindowLength, device, $"{function.Id}: ACPI power and notify registers");
+            slots.Add(new DevicePowerSlot(slot, managed, device));
+        }
+        return slots;
+    }
 
     /// <summary>
     /// The PCI root bus at resources from <paramref name="resources"/>: the 32-bit BAR window
@@ -209,7 +244,7 @@ public static class MachineBuilder
     /// interrupt thread) when there is none. A function that cannot bind fails the build with
     /// its name; the ones bound before it are unbound.
     /// </summary>
-    private static BoundPciFunctions? BindPciFunctions(Machine machine, PciRootBus pci, PciBarMemorySlots barSlots, Action<string>? warn)
+    private static BoundPciFunctions? BindPciFunctions(Machine machine, PciRootBus pci, PciBarMemorySlots barSlots, IReadOnlyList<DevicePowerSlot> devicePower, Action<string>? warn)
     {
         (int Slot, IMachineBoundPciFunction Function)[] functions = [.. pci.Functions
             .Where(f => f.Function is IMachineBoundPciFunction)
@@ -235,6 +270,8 @@ public static class MachineBuilder
             KvmVm vm = machine.Vm;
             foreach ((int slot, IMachineBoundPciFunction function) in functions)
             {
+                DevicePowerSlot? power = devicePower.FirstOrDefault(p => p.Slot == slot);
+                power?.ReportTo(bound.ReportPower);
                 var host = new PciFunctionHost
                 {
                     Interrupts = interrupts,
@@ -244,7 +281,19 @@ public static class MachineBuilder
                     AddIoEventFd = (address, size, datamatch, eventFd) => IoEventFdRegistration.Register(vm, address, size, datamatch, eventFd),
                     DeviceLost = bound.ReporterFor(function),
                     TrapMappedAreas = trapped => barSlots.SetTrapped(function, trapped),
-                    PowerChanged = bound.PowerReporterFor(function),
+                    PowerChanged = _ =>
+                    {
+                        if (power is not null)
+                        {
+                            power.Woke();
+                        }
+                        else
+                        {
+                            bound.ReportPower(DevicePowerEvent.Wake(function.Id, "device"));
+                        }
+                    },
+                    AcpiNotify = code => power?.Notify(code),
+                    AcpiNotifyLost = count => power?.NotifyLost(count),
                 };
                 try
                 {

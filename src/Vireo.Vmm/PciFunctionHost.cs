@@ -33,6 +33,16 @@ public sealed class PciFunctionHost
     public Action<bool> TrapMappedAreas { get; init; } = _ => { };
 
     /// <summary>Tells the machine's owner the device's power state changed by itself ("active"
-    /// after a wake), for a <c>device-power</c> event. Safe from any thread.</summary>
+    /// after a wake), for a <c>device-wake</c> event and, when the guest had powered the device
+    /// off, its wake GPE. Safe from any thread.</summary>
     public Action<string> PowerChanged { get; init; } = _ => { };
+
+    /// <summary>The device sent an ACPI notify code on its own channel (IRQ index 5): the machine
+    /// queues it in the device's mailbox and raises its notify GPE, whose method does
+    /// <c>Notify(device, code)</c>. Called from the function's notify thread, in the device's order.</summary>
+    public Action<byte> AcpiNotify { get; init; } = _ => { };
+
+    /// <summary>The device reported <c>count</c> ACPI notify codes it had to drop (its queue was
+    /// full), or sent a value that is no code (counted as one). Called like <see cref="AcpiNotify"/>.</summary>
+    public Action<int> AcpiNotifyLost { get; init; } = _ => { };
 }

@@ -52,7 +52,7 @@ public sealed class EndpointTests
         Assert.Equal(
             """{"id":"sample0","backend":"vfio-user","bdf":"0000:00:01.0","vendor_id":"1af4","device_id":"10f1","bars":[""" +
             """{"index":0,"kind":"memory32","size":4096,"prefetchable":false,"guest_address":3221225472},""" +
-            """{"index":2,"kind":"memory64","size":65536,"prefetchable":true,"guest_address":null}],"interrupt_mode":"msix","alive":true,"power":"active"}""",
+            """{"index":2,"kind":"memory64","size":65536,"prefetchable":true,"guest_address":null}],"interrupt_mode":"msix","alive":true,"power":"low-power","d_state":"D3cold","wake_armed":true}""",
             device.GetRawText());
     }
 

@@ -114,9 +114,9 @@ public sealed class RemoteCommandTests
         Assert.True(status == 0, stderr);
         Assert.Equal(
             """
-            ID       BACKEND    BDF           VENDOR:DEVICE  IRQ   ALIVE  BARS
-            sample0  vfio-user  0000:00:01.0  1af4:10f1      msix  yes    BAR0 memory32 0xc0000000 [size=4K]; BAR2 memory64 prefetchable unassigned [size=64K]
-            nvme-a   vfio       0000:00:1f.0  8086:0953      intx  no     BAR4 io 0x1000 [size=32]
+            ID       BACKEND    BDF           VENDOR:DEVICE  IRQ   ALIVE  POWER            BARS
+            sample0  vfio-user  0000:00:01.0  1af4:10f1      msix  yes    D3cold low wake  BAR0 memory32 0xc0000000 [size=4K]; BAR2 memory64 prefetchable unassigned [size=64K]
+            nvme-a   vfio       0000:00:1f.0  8086:0953      intx  no     active           BAR4 io 0x1000 [size=32]
 
             """,
             stdout);

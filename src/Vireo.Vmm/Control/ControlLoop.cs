@@ -243,8 +243,7 @@ public sealed partial class ControlLoop : IVmm, IDisposable
                     power.Complete(default);
                     break;
                 case PciDevicePowerChanged changed when changed.Generation == _generation:
-                    Events.Publish(VmEventNames.DevicePower, new Dictionary<string, string> { ["id"] = changed.Id, ["state"] = changed.State, ["cause"] = "woke" });
-                    _log($"PCI device {changed.Id}: {changed.State} (woken by an access)");
+                    OnDevicePower(changed.Event);
                     break;
                 default:
                     // News from a machine that has since been replaced: nothing to do.
@@ -309,8 +308,76 @@ public sealed partial class ControlLoop : IVmm, IDisposable
         {
             throw new VmStateException(e.Message, e);
         }
-        Events.Publish(VmEventNames.DevicePower, new Dictionary<string, string> { ["id"] = id, ["state"] = managed.PowerState, ["cause"] = "api" });
-        _log($"PCI device {id}: {managed.PowerState}");
+        OnDevicePower(lowPower ? DevicePowerEvent.LowPower(id, "api", wakeArmed: true) : DevicePowerEvent.Wake(id, "api"));
+    }
+
+    /// <summary>A device's power or notify news: published, and a device wake the guest armed
+    /// is sent to it as its wake GPE (Notify 2, so it runtime-resumes the device), after
+    /// bringing the guest out of suspend-to-idle first when it is there.</summary>
+    private void OnDevicePower(DevicePowerEvent e)
+    {
+        var properties = new Dictionary<string, string> { ["id"] = e.Id };
+        string name;
+        switch (e.Kind)
+        {
+            case DevicePowerEventKind.LowPower:
+                name = VmEventNames.DeviceLowPower;
+                properties["cause"] = e.Cause;
+                properties["wake"] = e.Detail ?? "none";
+                break;
+            case DevicePowerEventKind.Wake:
+                name = VmEventNames.DeviceWake;
+                properties["cause"] = e.Cause;
+                if (e.Cause == "device")
+                {
+                    properties["gpe"] = ForwardDeviceWake(e.Id) ? "raised" : "none";
+                }
+                break;
+            case DevicePowerEventKind.Notify:
+                name = VmEventNames.DeviceNotify;
+                properties["code"] = string.Create(CultureInfo.InvariantCulture, $"0x{e.Code:x2}");
+                break;
+            case DevicePowerEventKind.NotifyLost:
+                name = VmEventNames.DeviceNotify;
+                properties["lost"] = e.Code.ToString(CultureInfo.InvariantCulture);
+                properties["reason"] = e.Detail ?? "";
+                break;
+            case DevicePowerEventKind.PowerState:
+                name = VmEventNames.DevicePowerState;
+                string[] parts = (e.Detail ?? "D0").Split(',');
+                properties["state"] = parts[0];
+                properties["wake"] = parts.Length > 1 ? "armed" : "none";
+                break;
+            default:
+                name = VmEventNames.DevicePowerFailed;
+                properties["reason"] = e.Detail ?? "";
+                break;
+        }
+        Events.Publish(name, properties);
+        if (e.Kind != DevicePowerEventKind.Notify)
+        {
+            _log($"PCI device {e.Id}: {name} {string.Join(' ', properties.Where(p => p.Key != "id").Select(p => $"{p.Key}={p.Value}"))}");
+        }
+    }
+
+    /// <summary>Whether the woken device's guest awaited the wake: then a guest in s2idle is
+    /// woken (the device's wake GPE is its reason) and the GPE raised.</summary>
+    private bool ForwardDeviceWake(string id)
+    {
+        if (_machine?.DevicePower(id) is not DevicePowerSlot slot || !slot.GuestAwaitsWake)
+        {
+            return false;
+        }
+        slot.Device.SignalWake();
+        if (_state == VmState.Running && _s2idle?.State is S2IdleState.Suspended or S2IdleState.Entering)
+        {
+            if (S2Idle.State == S2IdleState.Suspended)
+            {
+                Current.Machine.WakeProbe?.MarkWakeTaken();
+            }
+            S2Idle.RequestWake($"device {id}");
+        }
+        return true;
     }
 
     private void Boot()
@@ -320,7 +387,7 @@ public sealed partial class ControlLoop : IVmm, IDisposable
         machine.Machine.Exited += exit => Post(new MachineEnded(generation, exit));
         // From a device's thread, or this one for a loss seen while the machine was built.
         machine.ObservePciDeviceLoss((function, reason) => Post(new PciDeviceLost(function.Id, function.Backend, reason)));
-        machine.ObservePciDevicePower((function, state) => Post(new PciDevicePowerChanged(generation, function.Id, state)));
+        machine.ObservePciDevicePower(e => Post(new PciDevicePowerChanged(generation, e)));
         // On the trapping vCPU's thread, inside its exit: an entry trap parks that vCPU before
         // it can re-enter the guest (the control loop parks the rest), then both post and return.
         machine.LowPowerIdle.Notified += notification =>
@@ -526,15 +593,15 @@ public sealed partial class ControlLoop : IVmm, IDisposable
         }
     }
 
-    /// <summary>A bound PCI function reported its device gone.</summary>
-    private sealed class PciDevicePowerChanged(int generation, string id, string state) : VmmMessage
+    /// <summary>A bound PCI function's power or notify news.</summary>
+    private sealed class PciDevicePowerChanged(int generation, DevicePowerEvent e) : VmmMessage
     {
         public int Generation { get; } = generation;
 
-        public string Id { get; } = id;
-
-        public string State { get; } = state;
+        public DevicePowerEvent Event { get; } = e;
     }
+
+    /// <summary>A bound PCI function reported its device gone.</summary>
 
     private sealed class PciDeviceLost(string id, string backend, string reason) : VmmMessage
     {

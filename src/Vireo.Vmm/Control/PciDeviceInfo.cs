@@ -9,7 +9,11 @@ namespace Vireo.Vmm;
 /// <param name="Bars">The function's BARs and where each decodes now.</param>
 /// <param name="InterruptMode">What the guest has set up: "msix", "msi", "intx" or "none".</param>
 /// <param name="Alive">False once the device is lost (its BARs then read all-ones).</param>
-/// <param name="Power">"low-power" while the host has let it enter low power, else "active".</param>
+/// <param name="Power">"low-power" while the device may be in low power (the host or the guest let
+/// it enter), else "active".</param>
+/// <param name="DState">The guest's ACPI D-state for it ("D0", "D3hot", "D3cold"); null for a
+/// function without ACPI power (an emulated one).</param>
+/// <param name="WakeArmed">Whether the guest armed its wake (_DSW).</param>
 public sealed record PciDeviceInfo(
     string Id,
     string Backend,
@@ -19,4 +23,6 @@ public sealed record PciDeviceInfo(
     IReadOnlyList<PciBarInfo> Bars,
     string InterruptMode,
     bool Alive,
-    string Power = "active");
+    string Power = "active",
+    string? DState = null,
+    bool WakeArmed = false);

@@ -36,9 +36,28 @@ public static class VmEventNames
     /// running and the device's BARs read all-ones. Properties "id", "backend" and "reason".</summary>
     public const string DeviceLost = "device-lost";
 
-    /// <summary>An assigned PCI device's power changed: property "id", "state" ("low-power" or
-    /// "active") and "cause" ("api", or "woke" when an access woke it by itself).</summary>
-    public const string DevicePower = "device-power";
+    /// <summary>An assigned PCI device entered low power: properties "id", "cause" ("guest": its
+    /// power resource's _OFF; "api": vm.device-power) and "wake" ("armed" when the device entered
+    /// with its wake eventfd for a guest that armed a wake or for the host, else "none").</summary>
+    public const string DeviceLowPower = "device-low-power";
+
+    /// <summary>An assigned PCI device left low power: properties "id" and "cause" ("device": it
+    /// woke by itself or at an access; "guest": its power resource's _ON; "api"); with cause
+    /// "device", "gpe" is "raised" when the guest had powered it off with a wake armed and was sent
+    /// its wake GPE (Notify 2), else "none".</summary>
+    public const string DeviceWake = "device-wake";
+
+    /// <summary>A device sent an ACPI notify code, queued for the guest's Notify on the device's
+    /// object: properties "id" and "code" ("0x80"); or codes were lost: "id", "lost" (how many)
+    /// and "reason".</summary>
+    public const string DeviceNotify = "device-notify";
+
+    /// <summary>The guest's ACPI methods changed an assigned device's D-state or wake arming:
+    /// properties "id", "state" ("D0", "D3hot", "D3cold") and "wake" ("armed" or "none").</summary>
+    public const string DevicePowerState = "device-power-state";
+
+    /// <summary>A power change the guest asked for failed (the device stays powered): "id", "reason".</summary>
+    public const string DevicePowerFailed = "device-power-failed";
 
     /// <summary>Sent by the API, not the VMM: this subscriber fell behind and property "count"
     /// events were dropped at this point in its stream.</summary>

@@ -45,16 +45,15 @@ internal sealed class BoundPciFunctions : IDisposable
         };
     }
 
-    /// <summary>The <see cref="PciFunctionHost.PowerChanged"/> for <paramref name="function"/>:
-    /// passed on to the power observer, if one is set (changes before that are not news).</summary>
-    public Action<string> PowerReporterFor(IMachineBoundPciFunction function)
-        => state => Volatile.Read(ref _powerObserver)?.Invoke(function, state);
+    /// <summary>Passes a device's power or notify news on to the power observer, if one is set
+    /// (news before that, while the machine is built, is not news). Any thread.</summary>
+    public void ReportPower(DevicePowerEvent e) => Volatile.Read(ref _powerObserver)?.Invoke(e);
 
-    /// <summary>Sends every power change a function reports by itself to <paramref name="observer"/>,
-    /// on the reporting thread, so it must only post and return.</summary>
-    public void ObservePower(Action<IMachineBoundPciFunction, string> observer) => Volatile.Write(ref _powerObserver, observer);
+    /// <summary>Sends every <see cref="DevicePowerEvent"/> to <paramref name="observer"/>, on the
+    /// reporting thread (a vCPU's, a device's), so it must only post and return.</summary>
+    public void ObservePower(Action<DevicePowerEvent> observer) => Volatile.Write(ref _powerObserver, observer);
 
-    private Action<IMachineBoundPciFunction, string>? _powerObserver;
+    private Action<DevicePowerEvent>? _powerObserver;
 
     /// <summary>Sends every loss to <paramref name="observer"/>, those reported already first;
     /// on the reporting thread (often a device's), so it must only post and return.</summary>

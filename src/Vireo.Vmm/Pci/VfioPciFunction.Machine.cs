@@ -36,6 +36,7 @@ public sealed partial class VfioPciFunction
                 // the shadow (decoding on) for this machine.
                 _device.WriteRegion(VfioRegionIndex.Config, PciConfigSpace.CommandOffset, _shadow.AsSpan(PciConfigSpace.CommandOffset, 2));
                 ApplyInterrupts();
+                StartAcpiNotify(host);
                 for (int i = 0; i < BarCount; i++)
                 {
                     RegisterIoEventFds(host, i);
@@ -272,11 +273,13 @@ public sealed partial class VfioPciFunction
     /// signalling and to drop its maps while it still answers; the shadow goes back to reset.</summary>
     private void ReleaseMachine()
     {
-        if (_lowPower)
+        StopAcpiNotify();
+        if (_lowPower || _exitOwed)
         {
             // The next machine gets the device at full power, as a reset would leave it.
             StopWakeWatcher();
             Volatile.Write(ref _lowPower, false);
+            _exitOwed = false;
             try
             {
                 if (IsAlive)

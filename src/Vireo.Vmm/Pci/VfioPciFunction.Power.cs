@@ -9,13 +9,14 @@ namespace Vireo.Vmm;
 public sealed partial class VfioPciFunction : IPowerManagedPciFunction
 {
     private bool _lowPower;
+    private bool _exitOwed;
     private WakeWatch? _watch;
 
     /// <inheritdoc/>
     public string PowerState => Volatile.Read(ref _lowPower) ? "low-power" : "active";
 
     /// <inheritdoc/>
-    public void EnterLowPower()
+    public void EnterLowPower(bool armWake = true)
     {
         lock (_gate)
         {
@@ -28,11 +29,15 @@ public sealed partial class VfioPciFunction : IPowerManagedPciFunction
             {
                 return;
             }
-            bool withWakeup = Probe(DeviceFeatureId.LowPowerEntryWithWakeup);
-            if (!withWakeup && !Probe(DeviceFeatureId.LowPowerEntry))
+            bool canWake = Probe(DeviceFeatureId.LowPowerEntryWithWakeup);
+            bool canEnter = Probe(DeviceFeatureId.LowPowerEntry);
+            if (!canWake && !canEnter)
             {
                 throw new InvalidOperationException($"{Backend} device '{Id}' does not support low power entry (VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY, Linux 6.1+)");
             }
+            // Without a wake wanted, a device offering only the wakeup form still gets it: its
+            // wake is then reported, never forwarded to a guest that did not arm one.
+            bool withWakeup = canWake && (armWake || !canEnter);
             // The device refuses mmap access while low: every access must trap (and wake it) first.
             host.TrapMappedAreas(true);
             try
@@ -62,6 +67,7 @@ public sealed partial class VfioPciFunction : IPowerManagedPciFunction
                 throw new InvalidOperationException($"{Backend} device '{Id}' refused low power entry: {e.Message}", e);
             }
             Volatile.Write(ref _lowPower, true);
+            _exitOwed = true;
         }
     }
 
@@ -70,10 +76,13 @@ public sealed partial class VfioPciFunction : IPowerManagedPciFunction
     {
         lock (_gate)
         {
-            if (!_lowPower)
+            // After a wake the kernel has left low power by itself, but the entry is still
+            // closed with an exit, as the user of the entry owes one (the seed's protocol).
+            if (!_exitOwed)
             {
                 return;
             }
+            _exitOwed = false;
             try
             {
                 if (IsAlive)

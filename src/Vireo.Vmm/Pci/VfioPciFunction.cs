@@ -91,6 +91,7 @@ public sealed partial class VfioPciFunction : IMachineBoundPciFunction, IDisposa
             uint msiCount = IrqCount(info, VfioIrqIndex.Msi);
             uint msixCount = IrqCount(info, VfioIrqIndex.Msix);
             WalkCapabilities(header, msiCount, msixCount);
+            _hasAcpiNotify = IrqCount(info, VfioIrqIndex.AcpiNotify) > 0;
             _hasIntx = header[PciConfigSpace.InterruptPinOffset] != 0 && intxCount > 0;
             InitShadow(header);
             _bars = BuildDescriptors();

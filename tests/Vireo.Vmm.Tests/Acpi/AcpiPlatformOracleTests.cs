@@ -104,6 +104,42 @@ public sealed class AcpiPlatformOracleTests
     }
 
     [AcpicaFact]
+    public void Each_assigned_device_gets_its_power_resource_wake_and_notify_gpes_and_acpica_accepts_them()
+    {
+        using VfioPciFunction a = VfioPciFunction.Open(new KernelLikeVfioDevice(), "a");
+        using VfioPciFunction b = VfioPciFunction.Open(new KernelLikeVfioDevice(), "b");
+        var config = new LinuxVmConfig
+        {
+            KernelPath = "unused",
+            PciFunctions = [new PciAttachment(a, Slot: 3), new PciAttachment(b, Slot: 4)],
+        };
+        IReadOnlyList<PlacedAcpiTable> placed = MachineBuilder.LinuxAcpiTables(config).Place().Tables;
+        (string dsl, byte[] recompiled, _) = Acpica.DisassembleAndRecompile("DSDT", Table(placed, "DSDT"));
+        Acpica.AssertSameBody(Table(placed, "DSDT"), recompiled);
+        // Host GPEs are 0-15; each device takes the next free pair: notify, then wake.
+        Assert.Matches(@"Name \(_PRW, Package \(0x02\)[^{]*\{\s*0x11,", dsl);
+        Assert.Matches(@"Name \(_PRW, Package \(0x02\)[^{]*\{\s*0x13,", dsl);
+        foreach (string method in new[] { "_E10", "_E11", "_E12", "_E13" })
+        {
+            Assert.Contains($"Method ({method}, 0, NotSerialized)", dsl, StringComparison.Ordinal);
+        }
+
+        string log = Acpica.Exec(string.Join(';',
+                "evaluate \\_SB.PCI0.S03_._PR0",
+                "evaluate \\_SB.PCI0.S04_._PR3",
+                "evaluate \\_SB.PCI0.S03_._S0W",
+                "evaluate \\_GPE._E11",
+                "evaluate \\_GPE._E13",
+                "test predefined"),
+            ("dsdt", Table(placed, "DSDT")), ("facp", Table(placed, "FACP")), ("apic", Table(placed, "APIC")), ("mcfg", Table(placed, "MCFG")));
+        Acpica.AssertNoErrorMarkers("assigned devices' AML", log);
+        Assert.Matches(@"Reference.*PRES", log);
+        Assert.Contains("[Integer] = 0000000000000004", log);
+        // Each wake GPE notifies its own device with 2 (Device Wake).
+        Assert.Matches(@"(?s)Received a System Notify on \[S03_\] 0x[0-9a-f]+ Value 0x02.*Received a System Notify on \[S04_\] 0x[0-9a-f]+ Value 0x02", log);
+    }
+
+    [AcpicaFact]
     public void Acpiexec_predefined_name_checks_pass()
     {
         // Each node is warned about once per run, so this gets its own invocation (RECIPE.md §3).

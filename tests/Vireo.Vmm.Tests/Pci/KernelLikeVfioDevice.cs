@@ -70,7 +70,13 @@ internal sealed class KernelLikeVfioDevice : IVfioDevice
         remove { }
     }
 
-    public DeviceInfo GetDeviceInfo() => new(16, DeviceInfoFlags.Pci | DeviceInfoFlags.Reset, 9, 5);
+    public DeviceInfo GetDeviceInfo() => new(16, DeviceInfoFlags.Pci | DeviceInfoFlags.Reset, 9, OffersAcpiNotify ? 6u : 5u);
+
+    /// <summary>Whether it has IRQ index 5, the ACPI notify channel (no stock kernel does).</summary>
+    public bool OffersAcpiNotify { get; init; }
+
+    /// <summary>The eventfd the function gave index 5; write an AcpiNotification value to play the device.</summary>
+    public EventFd? AcpiNotifyChannel { get; private set; }
 
     public RegionInfo GetRegionInfo(uint index, out SafeFd? fd)
     {
@@ -95,6 +101,7 @@ internal sealed class KernelLikeVfioDevice : IVfioDevice
     {
         0 => new(16, IrqInfoFlags.EventFd | IrqInfoFlags.Maskable | IrqInfoFlags.AutoMasked, index, 1),
         1 => new(16, IrqInfoFlags.EventFd | IrqInfoFlags.NoResize, index, 1),
+        5 when OffersAcpiNotify => new(16, IrqInfoFlags.EventFd, index, 1),
         _ => new(16, IrqInfoFlags.None, index, 0),
     };
 
@@ -142,6 +149,12 @@ internal sealed class KernelLikeVfioDevice : IVfioDevice
     public void SetIrqEventFds(VfioIrqIndex index, uint start, IReadOnlyList<EventFd> eventFds)
     {
         IrqLog.Add($"set {index}");
+        if (index == VfioIrqIndex.AcpiNotify)
+        {
+            // A channel, not an interrupt type: it does not count against the one live index.
+            AcpiNotifyChannel = eventFds.Single();
+            return;
+        }
         if (Live is VfioIrqIndex live && live != index)
         {
             // vfio_pci_set_irqs_ioctl: one interrupt type at a time.
@@ -153,6 +166,10 @@ internal sealed class KernelLikeVfioDevice : IVfioDevice
     public void DisableIrqs(VfioIrqIndex index)
     {
         IrqLog.Add($"disable {index}");
+        if (index == VfioIrqIndex.AcpiNotify)
+        {
+            AcpiNotifyChannel = null;
+        }
         if (Live == index)
         {
             Live = null;

@@ -91,11 +91,11 @@ public sealed class KernelLikeVfioPciTests
         using BuiltMachine built = Build(kvm, fn);
         var reported = new List<string>();
         using var woke = new ManualResetEventSlim();
-        built.ObservePciDevicePower((function, state) =>
+        built.ObservePciDevicePower(e =>
         {
             lock (reported)
             {
-                reported.Add($"{function.Id} {state}");
+                reported.Add($"{e.Id} {e.Kind} {e.Cause}");
             }
             woke.Set();
         });
@@ -125,9 +125,11 @@ public sealed class KernelLikeVfioPciTests
 
         Assert.True(woke.Wait(TimeSpan.FromSeconds(10)), "the wake was not reported");
         Assert.Equal("active", fn.PowerState);
-        Assert.Equal(["edu active"], reported);
-        fn.ExitLowPower(); // active already: nothing to tell the device
+        Assert.Equal(["edu Wake device"], reported);
         Assert.Equal(["entry-wakeup"], device.PowerLog);
+        fn.ExitLowPower(); // active already, but the entry is still closed with an exit
+        fn.ExitLowPower(); // and only once
+        Assert.Equal(["entry-wakeup", "exit"], device.PowerLog);
     }
 
     [KvmFact]
@@ -152,7 +154,7 @@ public sealed class KernelLikeVfioPciTests
 
         device.SupportsLowPower = false;
         using BuiltMachine next = Build(kvm, fn);
-        var e = Assert.Throws<InvalidOperationException>(fn.EnterLowPower);
+        var e = Assert.Throws<InvalidOperationException>(() => fn.EnterLowPower());
         Assert.Contains("does not support low power entry", e.Message);
         Assert.Equal("active", fn.PowerState);
     }

@@ -1,0 +1,32 @@
+namespace Vireo.Vmm;
+
+/// <summary>What an assigned device's power or notify path did, for the control loop to publish
+/// (and act on, for <see cref="DevicePowerEventKind.Wake"/> from the device).</summary>
+/// <param name="Id">The function's name.</param>
+/// <param name="Kind">What happened.</param>
+/// <param name="Cause">Who made it happen: "guest", "api", "device".</param>
+/// <param name="Code">The notify code (<see cref="DevicePowerEventKind.Notify"/>) or the number of
+/// codes lost (<see cref="DevicePowerEventKind.NotifyLost"/>).</param>
+/// <param name="Detail">The D-state, whether a wake is armed, or why something failed.</param>
+public sealed record DevicePowerEvent(string Id, DevicePowerEventKind Kind, string Cause, int Code = 0, string? Detail = null)
+{
+    /// <summary>The device entered low power.</summary>
+    public static DevicePowerEvent LowPower(string id, string cause, bool wakeArmed) =>
+        new(id, DevicePowerEventKind.LowPower, cause, Detail: wakeArmed ? "armed" : "none");
+
+    /// <summary>The device left low power.</summary>
+    public static DevicePowerEvent Wake(string id, string cause) => new(id, DevicePowerEventKind.Wake, cause);
+
+    /// <summary>A notify code went into the guest's mailbox.</summary>
+    public static DevicePowerEvent Notified(string id, byte code) => new(id, DevicePowerEventKind.Notify, "device", code);
+
+    /// <summary>Codes that never reached the guest.</summary>
+    public static DevicePowerEvent NotifyLost(string id, int count, string why) => new(id, DevicePowerEventKind.NotifyLost, "device", count, why);
+
+    /// <summary>The guest's ACPI methods moved the device's D-state or its wake arming.</summary>
+    public static DevicePowerEvent PowerState(string id, string dState, bool wakeArmed) =>
+        new(id, DevicePowerEventKind.PowerState, "guest", Detail: $"{dState}{(wakeArmed ? ",wake" : "")}");
+
+    /// <summary>The device refused a power change the guest asked for.</summary>
+    public static DevicePowerEvent Failed(string id, string why) => new(id, DevicePowerEventKind.Failed, "guest", Detail: why);
+}

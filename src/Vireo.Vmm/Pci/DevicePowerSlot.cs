@@ -1,0 +1,98 @@
+using Vireo.Devices;
+
+namespace Vireo.Vmm;
+
+/// <summary>
+/// One power-managed PCI function and its <see cref="SlotPowerDevice"/>: the ACPI power resource,
+/// D-state methods, <c>_DSW</c> and notify mailbox the guest sees in the function's slot Device.
+/// The guest's power commands arrive on the vCPU thread that wrote them and act on the device
+/// there (an <c>_OFF</c> returns once the device is in low power); what happened is reported as
+/// a <see cref="DevicePowerEvent"/> for the control loop, which publishes it and owns every
+/// decision that involves the whole VM (a device wake while the guest is in s2idle).
+/// </summary>
+public sealed class DevicePowerSlot
+{
+    private Action<DevicePowerEvent> _report = _ => { };
+
+    internal DevicePowerSlot(int slot, IPowerManagedPciFunction function, SlotPowerDevice device)
+    {
+        Slot = slot;
+        Function = function;
+        Device = device;
+        device.CommandWritten += OnGuestCommand;
+    }
+
+    /// <summary>Where the slot's news goes once the function is bound (nowhere before).</summary>
+    internal void ReportTo(Action<DevicePowerEvent> report) => _report = report;
+
+    /// <summary>The slot on the root bus.</summary>
+    public int Slot { get; }
+
+    /// <summary>The function.</summary>
+    public IPowerManagedPciFunction Function { get; }
+
+    /// <summary>Its ACPI power and notify registers.</summary>
+    public SlotPowerDevice Device { get; }
+
+    /// <summary>The guest's D-state for the device as its ACPI methods left it: "D0", "D3hot", "D3cold".</summary>
+    public string DState => Device.State switch
+    {
+        SlotDeviceState.D3Hot => "D3hot",
+        SlotDeviceState.D3Cold => "D3cold",
+        _ => "D0",
+    };
+
+    /// <summary>Whether the guest powered the device off with a wake armed: a device wake is then
+    /// the guest's (its wake GPE), not only the host's news.</summary>
+    public bool GuestAwaitsWake => Device.State == SlotDeviceState.D3Cold && Device.WakeArmed;
+
+    /// <summary>A code from the device's notify channel: into the mailbox (which raises the
+    /// notify GPE), then reported. From the function's notify thread.</summary>
+    internal void Notify(byte code)
+    {
+        bool queued = Device.PostNotify(code);
+        _report(queued ? DevicePowerEvent.Notified(Function.Id, code) : DevicePowerEvent.NotifyLost(Function.Id, 1, "the guest's mailbox is full"));
+    }
+
+    /// <summary>Codes the device itself dropped.</summary>
+    internal void NotifyLost(int count) => _report(DevicePowerEvent.NotifyLost(Function.Id, count, "the device dropped them"));
+
+    /// <summary>The function left low power by itself (its wake eventfd fired).</summary>
+    internal void Woke() => _report(DevicePowerEvent.Wake(Function.Id, "device"));
+
+    /// <summary>On the vCPU thread inside the guest's AML: the power resource's <c>_OFF</c> puts
+    /// the device in low power (with its wake eventfd when the guest armed a wake through
+    /// <c>_DSW</c>), <c>_ON</c> brings it back (LOW_POWER_EXIT); the rest is state.</summary>
+    private void OnGuestCommand(SlotPowerCommand command)
+    {
+        string id = Function.Id;
+        switch (command)
+        {
+            case SlotPowerCommand.PowerOff:
+                bool armed = Device.WakeArmed;
+                try
+                {
+                    Function.EnterLowPower(armWake: armed);
+                    _report(DevicePowerEvent.LowPower(id, "guest", armed));
+                }
+                catch (InvalidOperationException e)
+                {
+                    // The guest sees D3cold either way; the device just stays powered.
+                    _report(DevicePowerEvent.Failed(id, e.Message));
+                }
+                break;
+            case SlotPowerCommand.PowerOn:
+                try
+                {
+                    Function.ExitLowPower();
+                    _report(DevicePowerEvent.Wake(id, "guest"));
+                }
+                catch (InvalidOperationException e)
+                {
+                    _report(DevicePowerEvent.Failed(id, e.Message));
+                }
+                break;
+        }
+        _report(DevicePowerEvent.PowerState(id, DState, Device.WakeArmed));
+    }
+}
