@@ -68,8 +68,13 @@ namespace Vireo.SampleDevice;
 /// INTx (level: the server automasks it and, while the driver has not acknowledged, every EOI
 /// delivers it once more). A driver acknowledges each completion in either mode. The DMA runs
 /// on the device's own thread, as hardware does, so the doorbell write returns at once.</para>
-/// <para>Also: a PM capability, migration of the registers, and an ACPI notify when the power
-/// budget changes.</para>
+/// <para><b>Low power.</b> While the client holds the device in low power (the Vireo PM
+/// extension, what a guest's D3cold becomes) the engine stops: a DMA queued or under way moves
+/// no more bytes, and no completion is posted or interrupted, until the device is awake again
+/// (a client's access, LOW_POWER_EXIT, or the device's own wake). The PM capability offers
+/// PME from D3hot and D3cold, so a guest arms wake for it.</para>
+/// <para>Also: migration of the registers, and an ACPI notify when the power budget
+/// changes.</para>
 /// </remarks>
 public sealed class AcceleratorDevice : VfioUserPciDevice
 {
@@ -166,6 +171,9 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
     private readonly Queue<Job> _jobs = new();
     private Thread? _engine;
     private bool _stopping;
+    // The client put the device in low power: the engine touches no guest memory, sets no
+    // status and raises no interrupt until it is back (a powered-off device does no work).
+    private bool _lowPower;
     // Finished DMAs whose interrupt is still being raised (WaitIdle waits for them too).
     private int _finishing;
 
@@ -174,7 +182,9 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
         : base(new PciConfigSpace(VendorId, DeviceId, ClassCode, Revision, subsystemVendorId: VendorId, subsystemId: DeviceId))
     {
         Config.SetInterruptPin(1);
-        Config.AddPowerManagement();
+        // PME from D3hot and D3cold: a Linux guest then allows runtime wake (pci_dev_run_wake) and
+        // arms the ACPI wake GPE, so the device can wake itself from D3cold (RequestWake).
+        Config.AddPowerManagement(PciPmeSupport.D3Hot | PciPmeSupport.D3Cold);
         DefineBar(0, PciBar.Trapped(0x1000));
         DefineBar(BufferBar, PciBar.SharedMemory(0x20000, [new PciMmapArea(0, BufferSize)]));
         DefineMsix(2, BufferBar, 0x10000, BufferBar, 0x18000);
@@ -421,7 +431,7 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
             Job job;
             lock (_lock)
             {
-                while (_jobs.Count == 0 && !_stopping)
+                while ((_jobs.Count == 0 || _lowPower) && !_stopping)
                 {
                     Monitor.Wait(_lock);
                 }
@@ -434,6 +444,11 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
             bool ok = Run(job);
             lock (_lock)
             {
+                // A completion is the device's work too: it waits for the device to be awake.
+                if (!WaitAwakeLocked())
+                {
+                    return;
+                }
                 _status |= ok ? StatusDone : StatusError;
                 _completed += ok ? 1u : 0;
                 _interruptStatus |= InterruptDone;
@@ -493,23 +508,44 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
         byte[] buffer = _staging ??= new byte[CopyChunk];
         try
         {
+            // Low power may have begun since the engine took the job.
+            if (!WaitAwake())
+            {
+                return false;
+            }
             switch (job.Direction)
             {
                 case DirectionMemoryToMemory:
                     for (uint done = 0; done < job.Length;)
                     {
                         int chunk = (int)Math.Min((uint)buffer.Length, job.Length - done);
+                        if (!WaitAwake())
+                        {
+                            return false;
+                        }
                         Host.DmaRead(job.Source + done, buffer.AsSpan(0, chunk));
+                        if (!WaitAwake())
+                        {
+                            return false;
+                        }
                         Host.DmaWrite(job.Destination + done, buffer.AsSpan(0, chunk));
                         done += (uint)chunk;
                     }
                     return true;
                 case DirectionMemoryToBuffer when InBuffer(job.Destination, job.Length):
                     Host.DmaRead(job.Source, buffer.AsSpan(0, (int)job.Length));
+                    if (!WaitAwake())
+                    {
+                        return false;
+                    }
                     WriteBarMemory(BufferBar, job.Destination, buffer.AsSpan(0, (int)job.Length));
                     return true;
                 case DirectionBufferToMemory when InBuffer(job.Source, job.Length):
                     ReadBarMemory(BufferBar, job.Source, buffer.AsSpan(0, (int)job.Length));
+                    if (!WaitAwake())
+                    {
+                        return false;
+                    }
                     Host.DmaWrite(job.Destination, buffer.AsSpan(0, (int)job.Length));
                     return true;
                 default:
@@ -522,6 +558,35 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
             // A DMA the client refused, or a client that left: the DMA fails, the device lives.
             return false;
         }
+    }
+
+    /// <summary>The client moved the device into or out of low power: the engine pauses or goes on.</summary>
+    /// <param name="lowPower">True when the device is now in low power.</param>
+    protected override void LowPowerChanged(bool lowPower)
+    {
+        lock (_lock)
+        {
+            _lowPower = lowPower;
+            Monitor.PulseAll(_lock);
+        }
+    }
+
+    /// <summary>Blocks the engine while the device is in low power; false when it is stopping.</summary>
+    private bool WaitAwake()
+    {
+        lock (_lock)
+        {
+            return WaitAwakeLocked();
+        }
+    }
+
+    private bool WaitAwakeLocked()
+    {
+        while (_lowPower && !_stopping)
+        {
+            Monitor.Wait(_lock);
+        }
+        return !_stopping;
     }
 
     private static bool InBuffer(ulong offset, uint length) => offset <= BufferSize && length <= BufferSize - offset;
