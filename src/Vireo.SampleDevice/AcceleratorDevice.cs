@@ -166,6 +166,7 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
     // Read by the server under its lock (IntxAsserted), written under _lock: volatile, no lock.
     private volatile uint _interruptStatus;
     private byte[]? _staging;
+    private long _acpiNotifications;
 
     // DMAs started and not yet finished, each with the registers as they were when it started.
     private readonly Queue<Job> _jobs = new();
@@ -209,6 +210,54 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
         }
     }
 
+    /// <summary>The POWER_BUDGET register.</summary>
+    public uint PowerBudget
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _powerBudget;
+            }
+        }
+    }
+
+    /// <summary>Whether a DMA is queued or running (STATUS BUSY), paused by low power or not.</summary>
+    public bool Busy
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _jobs.Count > 0;
+            }
+        }
+    }
+
+    /// <summary>ACPI notify codes the device has queued for the client since it was created.</summary>
+    public long AcpiNotifications => Interlocked.Read(ref _acpiNotifications);
+
+    /// <summary>Queues <paramref name="codes"/> for the client, in order, as ACPI notifications
+    /// (IRQ index 5; the server keeps them, up to its queue's capacity, until the client reads them).</summary>
+    public void NotifyAcpi(ReadOnlySpan<byte> codes)
+    {
+        foreach (byte code in codes)
+        {
+            Host.NotifyAcpi(code);
+            Interlocked.Increment(ref _acpiNotifications);
+        }
+    }
+
+    /// <summary>The device asks to leave low power (it has work): the client's wake eventfd is
+    /// signalled once if it armed one; otherwise nothing changes. Returns whether the device was
+    /// in low power when asked.</summary>
+    public bool RequestWake()
+    {
+        bool low = Host.IsLowPower;
+        Host.RequestWake();
+        return low;
+    }
+
     /// <summary>The INTx line: asserted while a completion is not acknowledged.</summary>
     protected override bool IntxAsserted => (_interruptStatus & InterruptDone) != 0;
 
@@ -225,7 +274,7 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
             _powerBudget = budget;
         }
         Host.RequestWake();
-        Host.NotifyAcpi(PowerBudgetNotify);
+        NotifyAcpi([PowerBudgetNotify]);
     }
 
     /// <summary>Reads a BAR0 register (see the register map in the remarks).</summary>
