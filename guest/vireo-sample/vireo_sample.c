@@ -16,9 +16,27 @@
  * The attributes irqs, spurious, completions and mode read the same, irqs and spurious since
  * probe.
  *
+ * Runtime PM: the driver allows runtime suspend (probe ends with pm_runtime_put_noidle), so
+ * `echo auto > power/control` lets the PCI core suspend the device when idle: the driver's
+ * runtime_suspend masks its interrupt and saves SCRATCH, then the core saves config space, arms
+ * wake (PME_En and, through ACPI _PRW, the wake GPE) and moves it to D3hot or, through ACPI
+ * power resources, D3cold. run_dma and completions resume it first (and let it suspend again
+ * after); runtime_resume restores what a powered-off device lost. A device wake arrives as
+ * ACPI Notify(dev, 0x2), which the PCI core's own handler turns into a runtime resume. The
+ * attributes runtime_suspends and runtime_resumes count the driver's callbacks.
+ *
+ * ACPI notify: with an ACPI companion, every Notify on it (system and device codes) is logged,
+ *
+ *   vireo_sample 0000:00:01.0: acpi notify 0x81 (#3)
+ *
+ * (# counts from 1 since probe), and kept: acpi_notify_log reads the last 64 codes, oldest
+ * first, as "0x80 0x81 0x02\n" (an empty line before the first), acpi_notify_count the total.
+ * The driver only records them; 0x2 (device wake) is handled by the PCI core.
+ *
  * The register map is the doc comment of AcceleratorDevice in src/Vireo.SampleDevice.
  */
 
+#include <linux/acpi.h>
 #include <linux/completion.h>
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
@@ -29,6 +47,8 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/pm_runtime.h>
+#include <linux/spinlock.h>
 #include <linux/string.h>
 
 #define VS_NAME			"vireo_sample"
@@ -47,6 +67,7 @@
 #define VS_REG_DESTINATION	0x18	/* 64-bit */
 #define VS_REG_LENGTH		0x20
 #define VS_REG_COMPLETED	0x28
+#define VS_REG_SCRATCH		0x2c
 #define VS_REG_COMMAND		0x30
 #define VS_REG_INT_STATUS	0x34
 #define VS_REG_INT_ACK		0x38
@@ -64,6 +85,9 @@
 #define VS_MAX_LENGTH		SZ_64K
 #define VS_MAX_ROUNDS		100000
 
+/* ACPI notify codes kept for acpi_notify_log. */
+#define VS_NOTIFY_LOG		64
+
 static char *irq_mode = "msix";
 module_param(irq_mode, charp, 0444);
 MODULE_PARM_DESC(irq_mode, "Completion interrupt: msix (default) or intx");
@@ -79,6 +103,19 @@ struct vs_device {
 	void __iomem *buffer;
 	u32 length;
 	bool intx;
+	int irq;
+
+	/* Runtime PM: set while suspended, so the handler leaves a powered-off device alone. */
+	bool suspended;
+	u32 saved_scratch;
+	atomic_t runtime_suspends;
+	atomic_t runtime_resumes;
+
+	/* ACPI notify codes: a ring of the last VS_NOTIFY_LOG, and the total, under notify_lock. */
+	acpi_handle acpi;
+	spinlock_t notify_lock;
+	u32 notify_log[VS_NOTIFY_LOG];
+	unsigned int notify_count;
 
 	void *a;
 	void *b;
@@ -105,6 +142,10 @@ static irqreturn_t vs_interrupt(int irq, void *data)
 {
 	struct vs_device *vs = data;
 	u32 status;
+
+	/* Suspended, the device raises nothing; a shared INTx line may still call us. */
+	if (READ_ONCE(vs->suspended))
+		return IRQ_NONE;
 
 	/* INTx may be shared: only a pending completion is ours. */
 	if (!(readl(vs->regs + VS_REG_INT_STATUS) & VS_INT_DONE)) {
@@ -195,6 +236,10 @@ static ssize_t run_dma_store(struct device *dev, struct device_attribute *attr,
 	if (rounds < 1 || rounds > VS_MAX_ROUNDS)
 		return -EINVAL;
 
+	/* The device must be powered for the whole run; it may suspend again after. */
+	ret = pm_runtime_resume_and_get(dev);
+	if (ret)
+		return ret;
 	mutex_lock(&vs->lock);
 	irqs_before = atomic_read(&vs->irqs);
 	spurious_before = atomic_read(&vs->spurious);
@@ -215,6 +260,7 @@ static ssize_t run_dma_store(struct device *dev, struct device_attribute *attr,
 		ret = count;
 	}
 	mutex_unlock(&vs->lock);
+	pm_runtime_put(dev);
 	return ret;
 }
 static DEVICE_ATTR_WO(run_dma);
@@ -238,8 +284,16 @@ static DEVICE_ATTR_RO(spurious);
 static ssize_t completions_show(struct device *dev, struct device_attribute *attr, char *buf)
 {
 	struct vs_device *vs = dev_get_drvdata(dev);
+	u32 completed;
+	int ret;
 
-	return sysfs_emit(buf, "%u\n", readl(vs->regs + VS_REG_COMPLETED));
+	/* A register read needs a powered device: this wakes a suspended one. */
+	ret = pm_runtime_resume_and_get(dev);
+	if (ret)
+		return ret;
+	completed = readl(vs->regs + VS_REG_COMPLETED);
+	pm_runtime_put(dev);
+	return sysfs_emit(buf, "%u\n", completed);
 }
 static DEVICE_ATTR_RO(completions);
 
@@ -249,15 +303,143 @@ static ssize_t mode_show(struct device *dev, struct device_attribute *attr, char
 }
 static DEVICE_ATTR_RO(mode);
 
+static ssize_t runtime_suspends_show(struct device *dev, struct device_attribute *attr,
+				     char *buf)
+{
+	struct vs_device *vs = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%d\n", atomic_read(&vs->runtime_suspends));
+}
+static DEVICE_ATTR_RO(runtime_suspends);
+
+static ssize_t runtime_resumes_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct vs_device *vs = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%d\n", atomic_read(&vs->runtime_resumes));
+}
+static DEVICE_ATTR_RO(runtime_resumes);
+
+static ssize_t acpi_notify_log_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct vs_device *vs = dev_get_drvdata(dev);
+	u32 codes[VS_NOTIFY_LOG];
+	unsigned int total, kept, i;
+	int len = 0;
+
+	/* Copied out under the lock; formatted outside it. */
+	spin_lock_irq(&vs->notify_lock);
+	total = vs->notify_count;
+	kept = min_t(unsigned int, total, VS_NOTIFY_LOG);
+	for (i = 0; i < kept; i++)
+		codes[i] = vs->notify_log[(total - kept + i) % VS_NOTIFY_LOG];
+	spin_unlock_irq(&vs->notify_lock);
+
+	/* At most 64 * "0xNNNNNNNN " fits a page many times over. */
+	for (i = 0; i < kept; i++)
+		len += sysfs_emit_at(buf, len, "%s0x%02x", i ? " " : "", codes[i]);
+	len += sysfs_emit_at(buf, len, "\n");
+	return len;
+}
+static DEVICE_ATTR_RO(acpi_notify_log);
+
+static ssize_t acpi_notify_count_show(struct device *dev, struct device_attribute *attr,
+				      char *buf)
+{
+	struct vs_device *vs = dev_get_drvdata(dev);
+	unsigned int total;
+
+	spin_lock_irq(&vs->notify_lock);
+	total = vs->notify_count;
+	spin_unlock_irq(&vs->notify_lock);
+	return sysfs_emit(buf, "%u\n", total);
+}
+static DEVICE_ATTR_RO(acpi_notify_count);
+
 static struct attribute *vs_attrs[] = {
 	&dev_attr_run_dma.attr,
 	&dev_attr_irqs.attr,
 	&dev_attr_spurious.attr,
 	&dev_attr_completions.attr,
 	&dev_attr_mode.attr,
+	&dev_attr_runtime_suspends.attr,
+	&dev_attr_runtime_resumes.attr,
+	&dev_attr_acpi_notify_log.attr,
+	&dev_attr_acpi_notify_count.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(vs);
+
+/*
+ * Every Notify on the device's ACPI object, system (0x00-0x7f) and device (0x80-0xff) codes
+ * alike. It runs in ACPI's notify work, in order, and never touches the device (it may be in
+ * D3cold): the PCI core's own handler resumes it on 0x2 (device wake).
+ */
+static void vs_acpi_notify(acpi_handle handle, u32 event, void *data)
+{
+	struct vs_device *vs = data;
+	unsigned int number;
+
+	spin_lock_irq(&vs->notify_lock);
+	vs->notify_log[vs->notify_count % VS_NOTIFY_LOG] = event;
+	number = ++vs->notify_count;
+	spin_unlock_irq(&vs->notify_lock);
+	dev_info(&vs->pdev->dev, "acpi notify 0x%02x (#%u)\n", event, number);
+}
+
+/* Nothing is left pending that could look like the next DMA's completion. */
+static void vs_clear_completion(struct vs_device *vs)
+{
+	writel(VS_STATUS_DONE | VS_STATUS_ERROR, vs->regs + VS_REG_STATUS);
+	writel(VS_INT_DONE, vs->regs + VS_REG_INT_ACK);
+}
+
+/*
+ * Runs with no DMA in flight (run_dma holds a usage reference) and before the PCI core saves
+ * config space and lowers the power state.
+ */
+static int vs_runtime_suspend(struct device *dev)
+{
+	struct vs_device *vs = dev_get_drvdata(dev);
+
+	vs->saved_scratch = readl(vs->regs + VS_REG_SCRATCH);
+	WRITE_ONCE(vs->suspended, true);
+	/* A shared INTx line stays enabled for its other users; the flag keeps us off it. */
+	if (vs->intx)
+		synchronize_irq(vs->irq);
+	else
+		disable_irq(vs->irq);
+	atomic_inc(&vs->runtime_suspends);
+	return 0;
+}
+
+/* Runs after the PCI core restored power and config space (BARs, MSI-X). */
+static int vs_runtime_resume(struct device *dev)
+{
+	struct vs_device *vs = dev_get_drvdata(dev);
+	u32 id = readl(vs->regs + VS_REG_ID);
+
+	if (id != VS_ID) {
+		/*
+		 * Powered but not answering: the PM core records the error and refuses further
+		 * runtime PM for the device, so a dead device shows as such (runtime_status error).
+		 */
+		dev_err(dev, "runtime resume: ID reads %#x, not VIRE\n", id);
+		return -EIO;
+	}
+	/* What D3cold may have lost: SCRATCH back, no stale completion. */
+	writel(vs->saved_scratch, vs->regs + VS_REG_SCRATCH);
+	vs_clear_completion(vs);
+	WRITE_ONCE(vs->suspended, false);
+	if (!vs->intx)
+		enable_irq(vs->irq);
+	atomic_inc(&vs->runtime_resumes);
+	return 0;
+}
+
+static const struct dev_pm_ops vs_pm_ops = {
+	RUNTIME_PM_OPS(vs_runtime_suspend, vs_runtime_resume, NULL)
+};
 
 static int vs_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
@@ -275,6 +457,9 @@ static int vs_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	init_completion(&vs->done);
 	atomic_set(&vs->irqs, 0);
 	atomic_set(&vs->spurious, 0);
+	atomic_set(&vs->runtime_suspends, 0);
+	atomic_set(&vs->runtime_resumes, 0);
+	spin_lock_init(&vs->notify_lock);
 	pci_set_drvdata(pdev, vs);
 
 	ret = pcim_enable_device(pdev);
@@ -305,22 +490,40 @@ static int vs_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -ENOMEM;
 
 	/* Nothing left over from an earlier driver may look like our first completion. */
-	writel(VS_STATUS_DONE | VS_STATUS_ERROR, vs->regs + VS_REG_STATUS);
-	writel(VS_INT_DONE, vs->regs + VS_REG_INT_ACK);
+	vs_clear_completion(vs);
 
 	ret = pci_alloc_irq_vectors(pdev, 1, 1, vs->intx ? PCI_IRQ_LEGACY : PCI_IRQ_MSIX);
 	if (ret < 0)
 		return dev_err_probe(dev, ret, "cannot allocate an %s vector\n", vs_mode(vs));
-	ret = request_irq(pci_irq_vector(pdev, 0), vs_interrupt, vs->intx ? IRQF_SHARED : 0,
-			  VS_NAME, vs);
+	vs->irq = pci_irq_vector(pdev, 0);
+	ret = request_irq(vs->irq, vs_interrupt, vs->intx ? IRQF_SHARED : 0, VS_NAME, vs);
 	if (ret) {
 		pci_free_irq_vectors(pdev);
-		return dev_err_probe(dev, ret, "cannot request irq %d\n", pci_irq_vector(pdev, 0));
+		return dev_err_probe(dev, ret, "cannot request irq %d\n", vs->irq);
 	}
 
-	dev_info(dev, "version %u.%u, %u-byte DMA through a %u-byte buffer, irq %d (%s)\n",
-		 version >> 16, version & 0xffff, vs->length, size, pci_irq_vector(pdev, 0),
-		 vs_mode(vs));
+	/* ACPI notify codes for this device only: its own companion object. */
+	vs->acpi = ACPI_HANDLE(dev);
+	if (vs->acpi) {
+		acpi_status status = acpi_install_notify_handler(vs->acpi, ACPI_ALL_NOTIFY,
+								 vs_acpi_notify, vs);
+
+		if (ACPI_FAILURE(status)) {
+			dev_warn(dev, "cannot install the ACPI notify handler: %s\n",
+				 acpi_format_exception(status));
+			vs->acpi = NULL;
+		}
+	}
+
+	dev_info(dev, "version %u.%u, %u-byte DMA through a %u-byte buffer, irq %d (%s), acpi notify %s\n",
+		 version >> 16, version & 0xffff, vs->length, size, vs->irq, vs_mode(vs),
+		 vs->acpi ? "on" : "off");
+
+	/*
+	 * The PCI core holds a usage reference across probe; dropping it lets the device
+	 * runtime-suspend once user space allows it (power/control = auto).
+	 */
+	pm_runtime_put_noidle(dev);
 	return 0;
 }
 
@@ -328,8 +531,13 @@ static void vs_remove(struct pci_dev *pdev)
 {
 	struct vs_device *vs = pci_get_drvdata(pdev);
 
+	/* Balances probe's put; the PCI core resumed the device before calling us. */
+	pm_runtime_get_noresume(&pdev->dev);
+	/* Waits for a handler already running; none starts after. */
+	if (vs->acpi)
+		acpi_remove_notify_handler(vs->acpi, ACPI_ALL_NOTIFY, vs_acpi_notify);
 	/* The sysfs attributes are gone by now, so no DMA is being started. */
-	free_irq(pci_irq_vector(pdev, 0), vs);
+	free_irq(vs->irq, vs);
 	pci_free_irq_vectors(pdev);
 	pci_clear_master(pdev);
 }
@@ -345,6 +553,7 @@ static struct pci_driver vs_driver = {
 	.id_table = vs_ids,
 	.probe = vs_probe,
 	.remove = vs_remove,
+	.driver.pm = pm_ptr(&vs_pm_ops),
 	/* pci_driver's own field: __pci_register_driver copies it over driver.dev_groups. */
 	.dev_groups = vs_groups,
 };

@@ -192,12 +192,19 @@ public sealed class PciConfigSpace
 
     /// <summary>PCI PM 1.2 §3.2: PMC version 3 (1.2), no D1/D2, PMCSR with PowerState writable,
     /// No_Soft_Reset set (D3hot to D0 keeps state), PME_En writable, PME_Status RW1C.</summary>
-    public int AddPowerManagement()
+    /// <param name="pmeSupport">PMC PME_Support: the states the function can signal a wake
+    /// from (none by default); D1 and D2 are refused, as the function does not offer them.</param>
+    /// <exception cref="ArgumentException"><paramref name="pmeSupport"/> names D1, D2 or bits outside 15:11.</exception>
+    public int AddPowerManagement(PciPmeSupport pmeSupport = PciPmeSupport.None)
     {
-        const ushort pmc = 0x0003;
+        if ((pmeSupport & ~(PciPmeSupport.D0 | PciPmeSupport.D3Hot | PciPmeSupport.D3Cold)) != 0)
+        {
+            throw new ArgumentException($"PME_Support {(ushort)pmeSupport:x4}: only D0, D3hot and D3cold are offered", nameof(pmeSupport));
+        }
+        const ushort version12 = 0x0003;
         const ushort noSoftReset = 0x0008;
         int offset = AddCapability(PowerManagementCapabilityId, 8);
-        U16(offset + 2, pmc);
+        U16(offset + 2, (ushort)(version12 | (ushort)pmeSupport));
         U16(offset + 4, noSoftReset);
         Mask16(offset + 4, 0x0103);
         BinaryPrimitives.WriteUInt16LittleEndian(_clearOnWrite.AsSpan(offset + 4), 0x8000);

@@ -68,8 +68,13 @@ namespace Vireo.SampleDevice;
 /// INTx (level: the server automasks it and, while the driver has not acknowledged, every EOI
 /// delivers it once more). A driver acknowledges each completion in either mode. The DMA runs
 /// on the device's own thread, as hardware does, so the doorbell write returns at once.</para>
-/// <para>Also: a PM capability, migration of the registers, and an ACPI notify when the power
-/// budget changes.</para>
+/// <para><b>Low power.</b> While the client holds the device in low power (the Vireo PM
+/// extension, what a guest's D3cold becomes) the engine stops: a DMA queued or under way moves
+/// no more bytes, and no completion is posted or interrupted, until the device is awake again
+/// (a client's access, LOW_POWER_EXIT, or the device's own wake). The PM capability offers
+/// PME from D3hot and D3cold, so a guest arms wake for it.</para>
+/// <para>Also: migration of the registers, and an ACPI notify when the power budget
+/// changes.</para>
 /// </remarks>
 public sealed class AcceleratorDevice : VfioUserPciDevice
 {
@@ -161,11 +166,15 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
     // Read by the server under its lock (IntxAsserted), written under _lock: volatile, no lock.
     private volatile uint _interruptStatus;
     private byte[]? _staging;
+    private long _acpiNotifications;
 
     // DMAs started and not yet finished, each with the registers as they were when it started.
     private readonly Queue<Job> _jobs = new();
     private Thread? _engine;
     private bool _stopping;
+    // The client put the device in low power: the engine touches no guest memory, sets no
+    // status and raises no interrupt until it is back (a powered-off device does no work).
+    private bool _lowPower;
     // Finished DMAs whose interrupt is still being raised (WaitIdle waits for them too).
     private int _finishing;
 
@@ -174,7 +183,9 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
         : base(new PciConfigSpace(VendorId, DeviceId, ClassCode, Revision, subsystemVendorId: VendorId, subsystemId: DeviceId))
     {
         Config.SetInterruptPin(1);
-        Config.AddPowerManagement();
+        // PME from D3hot and D3cold: a Linux guest then allows runtime wake (pci_dev_run_wake) and
+        // arms the ACPI wake GPE, so the device can wake itself from D3cold (RequestWake).
+        Config.AddPowerManagement(PciPmeSupport.D3Hot | PciPmeSupport.D3Cold);
         DefineBar(0, PciBar.Trapped(0x1000));
         DefineBar(BufferBar, PciBar.SharedMemory(0x20000, [new PciMmapArea(0, BufferSize)]));
         DefineMsix(2, BufferBar, 0x10000, BufferBar, 0x18000);
@@ -199,6 +210,54 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
         }
     }
 
+    /// <summary>The POWER_BUDGET register.</summary>
+    public uint PowerBudget
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _powerBudget;
+            }
+        }
+    }
+
+    /// <summary>Whether a DMA is queued or running (STATUS BUSY), paused by low power or not.</summary>
+    public bool Busy
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _jobs.Count > 0;
+            }
+        }
+    }
+
+    /// <summary>ACPI notify codes the device has queued for the client since it was created.</summary>
+    public long AcpiNotifications => Interlocked.Read(ref _acpiNotifications);
+
+    /// <summary>Queues <paramref name="codes"/> for the client, in order, as ACPI notifications
+    /// (IRQ index 5; the server keeps them, up to its queue's capacity, until the client reads them).</summary>
+    public void NotifyAcpi(ReadOnlySpan<byte> codes)
+    {
+        foreach (byte code in codes)
+        {
+            Host.NotifyAcpi(code);
+            Interlocked.Increment(ref _acpiNotifications);
+        }
+    }
+
+    /// <summary>The device asks to leave low power (it has work): the client's wake eventfd is
+    /// signalled once if it armed one; otherwise nothing changes. Returns whether the device was
+    /// in low power when asked.</summary>
+    public bool RequestWake()
+    {
+        bool low = Host.IsLowPower;
+        Host.RequestWake();
+        return low;
+    }
+
     /// <summary>The INTx line: asserted while a completion is not acknowledged.</summary>
     protected override bool IntxAsserted => (_interruptStatus & InterruptDone) != 0;
 
@@ -215,7 +274,7 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
             _powerBudget = budget;
         }
         Host.RequestWake();
-        Host.NotifyAcpi(PowerBudgetNotify);
+        NotifyAcpi([PowerBudgetNotify]);
     }
 
     /// <summary>Reads a BAR0 register (see the register map in the remarks).</summary>
@@ -421,7 +480,7 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
             Job job;
             lock (_lock)
             {
-                while (_jobs.Count == 0 && !_stopping)
+                while ((_jobs.Count == 0 || _lowPower) && !_stopping)
                 {
                     Monitor.Wait(_lock);
                 }
@@ -434,6 +493,11 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
             bool ok = Run(job);
             lock (_lock)
             {
+                // A completion is the device's work too: it waits for the device to be awake.
+                if (!WaitAwakeLocked())
+                {
+                    return;
+                }
                 _status |= ok ? StatusDone : StatusError;
                 _completed += ok ? 1u : 0;
                 _interruptStatus |= InterruptDone;
@@ -493,23 +557,44 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
         byte[] buffer = _staging ??= new byte[CopyChunk];
         try
         {
+            // Low power may have begun since the engine took the job.
+            if (!WaitAwake())
+            {
+                return false;
+            }
             switch (job.Direction)
             {
                 case DirectionMemoryToMemory:
                     for (uint done = 0; done < job.Length;)
                     {
                         int chunk = (int)Math.Min((uint)buffer.Length, job.Length - done);
+                        if (!WaitAwake())
+                        {
+                            return false;
+                        }
                         Host.DmaRead(job.Source + done, buffer.AsSpan(0, chunk));
+                        if (!WaitAwake())
+                        {
+                            return false;
+                        }
                         Host.DmaWrite(job.Destination + done, buffer.AsSpan(0, chunk));
                         done += (uint)chunk;
                     }
                     return true;
                 case DirectionMemoryToBuffer when InBuffer(job.Destination, job.Length):
                     Host.DmaRead(job.Source, buffer.AsSpan(0, (int)job.Length));
+                    if (!WaitAwake())
+                    {
+                        return false;
+                    }
                     WriteBarMemory(BufferBar, job.Destination, buffer.AsSpan(0, (int)job.Length));
                     return true;
                 case DirectionBufferToMemory when InBuffer(job.Source, job.Length):
                     ReadBarMemory(BufferBar, job.Source, buffer.AsSpan(0, (int)job.Length));
+                    if (!WaitAwake())
+                    {
+                        return false;
+                    }
                     Host.DmaWrite(job.Destination, buffer.AsSpan(0, (int)job.Length));
                     return true;
                 default:
@@ -522,6 +607,35 @@ public sealed class AcceleratorDevice : VfioUserPciDevice
             // A DMA the client refused, or a client that left: the DMA fails, the device lives.
             return false;
         }
+    }
+
+    /// <summary>The client moved the device into or out of low power: the engine pauses or goes on.</summary>
+    /// <param name="lowPower">True when the device is now in low power.</param>
+    protected override void LowPowerChanged(bool lowPower)
+    {
+        lock (_lock)
+        {
+            _lowPower = lowPower;
+            Monitor.PulseAll(_lock);
+        }
+    }
+
+    /// <summary>Blocks the engine while the device is in low power; false when it is stopping.</summary>
+    private bool WaitAwake()
+    {
+        lock (_lock)
+        {
+            return WaitAwakeLocked();
+        }
+    }
+
+    private bool WaitAwakeLocked()
+    {
+        while (_lowPower && !_stopping)
+        {
+            Monitor.Wait(_lock);
+        }
+        return !_stopping;
     }
 
     private static bool InBuffer(ulong offset, uint length) => offset <= BufferSize && length <= BufferSize - offset;

@@ -23,6 +23,11 @@ internal static class DeviceCommandLine
             Description = "Every N ms, toggle the device's power budget between 100 and 60 (default 0: never).",
             CustomParser = NumberParser.Range(0, int.MaxValue),
         };
+        var control = new Option<string?>("--control")
+        {
+            HelpName = "PATH",
+            Description = "Also listen on this UNIX socket for control commands (notify, wake, status; see below). Same mode, owner and group as --socket.",
+        };
         var socketMode = new Option<string?>("--socket-mode") { HelpName = "OCTAL", Description = "The socket's permission bits (default 0600: only this user may connect)." };
         var socketOwner = new Option<string?>("--socket-owner") { HelpName = "USER", Description = "Give the socket to this user (name or uid)." };
         var socketGroup = new Option<string?>("--socket-group") { HelpName = "GROUP", Description = "Give the socket to this group (name or gid)." };
@@ -31,13 +36,30 @@ internal static class DeviceCommandLine
             "Serve Vireo's sample accelerator (a DMA copy engine) over vfio-user, or query and benchmark a server.",
             """
             With --socket, serves the device until SIGTERM or SIGINT, printing `listening on PATH`
-            once the socket accepts connections.
+            once the socket accepts connections (and the control socket, if any, too).
+
+            With --control C, C takes one command per line and answers each with one JSON line:
+              notify CODE [CODE ...]  queue ACPI notify codes in order on vfio-user IRQ index 5
+                                      (each 0..255, decimal or 0x hex, at most 64 a line;
+                                      a bad code refuses the line): {"ok":true,"queued":N}
+              wake                    the device asks to leave low power: the client's wake
+                                      eventfd fires if it armed one: {"ok":true,"low_power":B}
+                                      (B: whether the device was in low power)
+              status                  {"ok":true,"low_power":B,"wake_armed":B,"acpi_notify":B,
+                                      "completed":N,"busy":B,"power_budget":N,
+                                      "acpi_notifications":N,"low_power_entries":N,
+                                      "low_power_entries_with_wakeup":N,"low_power_exits":N,
+                                      "wakes_signalled":N}
+            Anything else: {"ok":false,"error":"..."}. A line over 1024 bytes, or not finished
+            within 5 s of its first byte, is answered with an error and the connection closed;
+            so is a connection silent for 60 s; at most 16 connections at once. Example: echo 'notify 0x80 0x81' | socat - UNIX:C
 
             Exit status: 0 on success, 1 when the command failed, 2 when the command line
             is wrong.
             """);
         root.Options.Add(socket);
         root.Options.Add(budget);
+        root.Options.Add(control);
         root.Options.Add(socketMode);
         root.Options.Add(socketOwner);
         root.Options.Add(socketGroup);
@@ -50,7 +72,7 @@ internal static class DeviceCommandLine
                 result.GetValue(socketMode) is string mode ? Vireo.Sys.SocketFileAccess.ParseMode(mode) : Vireo.Sys.SocketFileAccess.OwnerOnly.Mode,
                 result.GetValue(socketOwner),
                 result.GetValue(socketGroup));
-            Serve(path, result.GetResult(budget) is null ? 0 : (int)result.GetValue(budget), access, result.InvocationConfiguration.Output);
+            Serve(path, result.GetValue(control), result.GetResult(budget) is null ? 0 : (int)result.GetValue(budget), access, result.InvocationConfiguration.Output);
             return 0;
         });
 
@@ -93,7 +115,7 @@ internal static class DeviceCommandLine
         return root;
     }
 
-    private static void Serve(string socket, int budgetInterval, Vireo.Sys.SocketFileAccess access, TextWriter stdout)
+    private static void Serve(string socket, string? controlPath, int budgetInterval, Vireo.Sys.SocketFileAccess access, TextWriter stdout)
     {
         using var stop = new CancellationTokenSource();
         using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
@@ -104,6 +126,21 @@ internal static class DeviceCommandLine
         using Timer? budgetTimer = budgetInterval > 0
             ? new Timer(_ => device.SetPowerBudget(budget = budget == 100 ? 60u : 100u), null, budgetInterval, budgetInterval)
             : null;
-        server.Run(socket, stop.Token, () => stdout.WriteLine($"listening on {socket}"));
+        // Bound before the device socket, so "listening" means both accept connections.
+        using ControlServer? control = controlPath is null
+            ? null
+            : ControlServer.Listen(controlPath, access, new DeviceControl(device, server).Execute, m => Console.Error.WriteLine($"vireo-device: {m}"));
+        var controlThread = control is null ? null : new Thread(() => control.Run(stop.Token)) { Name = "vireo-device control", IsBackground = true };
+        controlThread?.Start();
+        try
+        {
+            server.Run(socket, stop.Token, () => stdout.WriteLine($"listening on {socket}"));
+        }
+        finally
+        {
+            // The device socket failed or the signal came: the control socket goes too.
+            control?.Stop();
+            controlThread?.Join(TimeSpan.FromSeconds(10));
+        }
     }
 }

@@ -72,6 +72,27 @@ public sealed class PciConfigSpaceTests
     }
 
     [Fact]
+    public void Pme_support_sets_pmc_bits_15_to_11_read_only()
+    {
+        var plain = new PciConfigSpace(0x1af4, 0x10f0, 0x120000);
+        int plainPm = plain.AddPowerManagement();
+        // Version 3 (PM 1.2), no PME_Support: what every device had before the parameter.
+        Assert.Equal(0x0003, plain.ReadU16(plainPm + 2));
+
+        var config = new PciConfigSpace(0x1af4, 0x10f0, 0x120000);
+        int pm = config.AddPowerManagement(PciPmeSupport.D3Hot | PciPmeSupport.D3Cold);
+        // Linux pci_pm_init: pme_support = (pmc & 0xf800) >> 11 = 0x18 (D3hot, D3cold).
+        Assert.Equal(0xc003, config.ReadU16(pm + 2));
+        config.Write(pm + 2, [0x00, 0x00]);
+        Assert.Equal(0xc003, config.ReadU16(pm + 2));
+        config.Reset();
+        Assert.Equal(0xc003, config.ReadU16(pm + 2));
+
+        Assert.Throws<ArgumentException>(() => new PciConfigSpace(0x1af4, 0x10f0, 0x120000).AddPowerManagement(PciPmeSupport.D1));
+        Assert.Throws<ArgumentException>(() => new PciConfigSpace(0x1af4, 0x10f0, 0x120000).AddPowerManagement((PciPmeSupport)0x0400));
+    }
+
+    [Fact]
     public void Pm_state_msi_and_msix_enables_follow_guest_writes()
     {
         var config = new PciConfigSpace(0x1af4, 0x10f0, 0x120000);

@@ -19,6 +19,7 @@ public sealed class ClientServerTests
         Assert.Equal(2, pair.Client.Minor);
         Assert.True(pair.Client.LowPowerAvailable);
         Assert.True(pair.Client.AcpiNotifyAvailable);
+        Assert.True(pair.Server.AcpiNotifyNegotiated);
         Assert.Equal(4096UL, pair.Client.ServerCapabilities.MigrationPageSize);
         Assert.Equal(6u, pair.Client.GetDeviceInfo().NumIrqs);
     });
@@ -47,6 +48,7 @@ public sealed class ClientServerTests
     {
         using var pair = new Pair(new VfioUserClientOptions { AnnounceLowPower = false, AnnounceAcpiNotify = false });
         Assert.False(pair.Client.LowPowerAvailable);
+        Assert.False(pair.Server.AcpiNotifyNegotiated);
         Assert.Null(pair.Client.ServerCapabilities.VireoLowPower);
         DeviceInfo info = pair.Client.GetDeviceInfo();
         Assert.Equal(new DeviceInfo(16, DeviceInfoFlags.Pci | DeviceInfoFlags.Reset, 9, 5), info);
@@ -252,9 +254,12 @@ public sealed class ClientServerTests
         // Device-initiated wake without an eventfd changes nothing: the client opted out.
         pair.Device.Host.RequestWake();
         Assert.True(pair.Server.IsLowPower);
+        Assert.False(pair.Server.WakeArmed);
         c.LowPowerExit();
         Assert.False(pair.Server.IsLowPower);
         Assert.Equal([true, false, true, false], pair.Device.LowPowerChanges);
+        // An access while low is no exit: one entry, one exit, nothing signalled.
+        Assert.Equal(new VfioUserPowerCounts(1, 0, 1, 0), pair.Server.PowerCounts);
     });
 
     [Fact(Timeout = Timeout)]
@@ -263,11 +268,15 @@ public sealed class ClientServerTests
         using var pair = new Pair();
         using EventFd wake = EventFd.Create();
         pair.Client.LowPowerEntryWithWakeup(wake);
+        Assert.True(pair.Server.WakeArmed);
         pair.Device.Host.RequestWake();
         Assert.Equal(1UL, wake.Wait(TimeSpan.FromSeconds(5)));
+        Assert.False(pair.Server.WakeArmed);
         pair.Device.Host.RequestWake();
         pair.Client.LowPowerExit();
         Assert.Equal(0UL, wake.TryRead());
+        // The second wake and the late exit found the device awake: nothing counted twice.
+        Assert.Equal(new VfioUserPowerCounts(0, 1, 1, 1), pair.Server.PowerCounts);
     });
 
     [Fact(Timeout = Timeout)]

@@ -6,7 +6,7 @@ namespace Vireo.VfioUser.Tests;
 
 /// <summary>The sample accelerator as a guest driver sees it, driven through the server by a
 /// real client over a socketpair: identity, registers, DMA between guest memory and the BAR2
-/// buffer (fd-mapped and by message), completion by MSI-X and by level INTx.</summary>
+/// buffer (fd-mapped and by message), completion by MSI-X and by level INTx, and no work while in low power.</summary>
 public sealed class SampleDeviceTests
 {
     private const int Timeout = 30_000;
@@ -159,6 +159,81 @@ public sealed class SampleDeviceTests
         Assert.Equal(3u, c.ReadRegionU32(0, AcceleratorDevice.RegCompleted));
     });
 
+    [Fact(Timeout = Timeout)]
+    public Task PmCapabilityOffersPmeFromD3HotAndD3Cold() => Task.Run(() =>
+    {
+        using var pair = new SamplePair();
+        VfioUserClient c = pair.Client;
+        int pm = FindCapability(c, 0x01);
+        // PMC: version 3 and PME_Support D3hot (bit 14) and D3cold (bit 15), so a Linux guest's
+        // pci_dev_run_wake() allows runtime wake from D3cold and arms the ACPI wake GPE.
+        Assert.Equal(0xc003u, c.ReadRegionU32(VfioRegionIndex.Config, (ulong)pm) >> 16);
+    });
+
+    [Fact(Timeout = Timeout)]
+    public Task InLowPowerADmaUnderWayStopsAndFinishesAfterTheWake() => Task.Run(() =>
+    {
+        var memory = new GatedGuest(Guest, GuestSize);
+        using var pair = new SamplePair(new VfioUserClientOptions { DmaTarget = memory });
+        VfioUserClient c = pair.Client;
+        c.DmaMap(Guest, GuestSize, DmaMapFlags.Read | DmaMapFlags.Write);
+        using EventFd vector0 = EventFd.Create();
+        c.SetIrqEventFds(VfioIrqIndex.Msix, 0, [vector0]);
+        EnableMsix(c);
+        byte[] pattern = Pattern(0x1000, 3);
+        pattern.CopyTo(memory.Bytes, 0);
+
+        // Memory to memory; the device's first read waits at the gate, so the DMA is under way
+        // when the client puts the device in low power.
+        Program(c, Guest, Guest + 0x8000, 0x1000);
+        c.WriteRegionU32(0, AcceleratorDevice.RegCommand, AcceleratorDevice.DirectionMemoryToMemory | AcceleratorDevice.CommandStart);
+        Assert.True(memory.ReadStarted.Wait(Long));
+        using EventFd wake = EventFd.Create();
+        c.LowPowerEntryWithWakeup(wake);
+        memory.Gate.Set();
+
+        // Low: no write to guest memory, no completion interrupt, and the device stays low.
+        Assert.Equal(0UL, vector0.Wait(Quiet));
+        Assert.Equal(0, memory.Writes);
+        Assert.True(pair.Server.IsLowPower);
+        Assert.Equal(0UL, wake.TryRead());
+
+        // The device's own wake: the client hears it once, and the work goes on.
+        pair.Device.Host.RequestWake();
+        Assert.Equal(1UL, wake.Wait(Long));
+        Assert.Equal(1UL, vector0.Wait(Long));
+        Assert.False(pair.Server.IsLowPower);
+        Assert.Equal(pattern, memory.Bytes.AsSpan(0x8000, 0x1000).ToArray());
+        Assert.Equal(AcceleratorDevice.StatusDone, c.ReadRegionU32(0, AcceleratorDevice.RegStatus));
+        Assert.Equal(1u, c.ReadRegionU32(0, AcceleratorDevice.RegCompleted));
+    });
+
+    [Fact(Timeout = Timeout)]
+    public Task InPlainLowPowerAQueuedDmaWaitsForLowPowerExit() => Task.Run(() =>
+    {
+        var memory = new GatedGuest(Guest, GuestSize);
+        using var pair = new SamplePair(new VfioUserClientOptions { DmaTarget = memory });
+        VfioUserClient c = pair.Client;
+        c.DmaMap(Guest, GuestSize, DmaMapFlags.Read | DmaMapFlags.Write);
+        using EventFd vector0 = EventFd.Create();
+        c.SetIrqEventFds(VfioIrqIndex.Msix, 0, [vector0]);
+        EnableMsix(c);
+        Program(c, Guest, Guest + 0x8000, 0x100);
+        c.WriteRegionU32(0, AcceleratorDevice.RegCommand, AcceleratorDevice.DirectionMemoryToMemory | AcceleratorDevice.CommandStart);
+        Assert.True(memory.ReadStarted.Wait(Long));
+        // Without a wake eventfd the device only wakes for each access and goes back to low
+        // power after it, and its own wake request changes nothing (the client opted out).
+        c.LowPowerEntry();
+        memory.Gate.Set();
+        pair.Device.Host.RequestWake();
+        Assert.Equal(0UL, vector0.Wait(Quiet));
+        Assert.Equal(0, memory.Writes);
+        Assert.True(pair.Server.IsLowPower);
+        c.LowPowerExit();
+        Assert.Equal(1UL, vector0.Wait(Long));
+        Assert.Equal(1, memory.Writes);
+    });
+
     public static TheoryData<string, uint, ulong, ulong, uint> BadDmas => new()
     {
         { "reserved direction 3", 3, Guest, 0, 16 },
@@ -229,6 +304,45 @@ public sealed class SampleDeviceTests
         // Safe: every caller stays inside the mapping, which outlives the span's use.
         => new((byte*)map.DangerousGetAddress() + offset, length);
 
+    private static int FindCapability(VfioUserClient c, byte id)
+    {
+        int at = (int)(c.ReadRegionU32(VfioRegionIndex.Config, 0x34) & 0xfc);
+        while (at != 0 && (byte)c.ReadRegionU32(VfioRegionIndex.Config, (ulong)at) != id)
+        {
+            at = (int)(c.ReadRegionU32(VfioRegionIndex.Config, (ulong)at) >> 8 & 0xfc);
+        }
+        Assert.NotEqual(0, at);
+        return at;
+    }
+
+    /// <summary>Guest memory served by message whose first read waits at a gate the test opens,
+    /// and which counts the device's writes.</summary>
+    private sealed class GatedGuest(ulong baseAddress, int size) : IVfioUserDmaTarget
+    {
+        private int _writes;
+
+        public byte[] Bytes { get; } = new byte[size];
+
+        public ManualResetEventSlim ReadStarted { get; } = new();
+
+        public ManualResetEventSlim Gate { get; } = new();
+
+        public int Writes => Volatile.Read(ref _writes);
+
+        public void Read(ulong address, Span<byte> destination)
+        {
+            ReadStarted.Set();
+            Gate.Wait(Long);
+            Bytes.AsSpan(checked((int)(address - baseAddress)), destination.Length).CopyTo(destination);
+        }
+
+        public void Write(ulong address, ReadOnlySpan<byte> source)
+        {
+            Interlocked.Increment(ref _writes);
+            source.CopyTo(Bytes.AsSpan(checked((int)(address - baseAddress))));
+        }
+    }
+
     private sealed class GuestArray(ulong baseAddress, int size) : IVfioUserDmaTarget
     {
         public byte[] Bytes { get; } = new byte[size];
@@ -236,33 +350,5 @@ public sealed class SampleDeviceTests
         public void Read(ulong address, Span<byte> destination) => Bytes.AsSpan(checked((int)(address - baseAddress)), destination.Length).CopyTo(destination);
 
         public void Write(ulong address, ReadOnlySpan<byte> source) => source.CopyTo(Bytes.AsSpan(checked((int)(address - baseAddress))));
-    }
-
-    /// <summary>The sample device behind a server thread, a client over a socketpair.</summary>
-    private sealed class SamplePair : IDisposable
-    {
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Thread _thread;
-
-        public SamplePair(VfioUserClientOptions? options = null)
-        {
-            var server = new VfioUserServer(Device);
-            (UnixSocket serverEnd, UnixSocket clientEnd) = UnixSocket.CreatePair();
-            _thread = new Thread(() => server.Serve(serverEnd, _stop.Token)) { IsBackground = true };
-            _thread.Start();
-            Client = VfioUserClient.Open(clientEnd, (options ?? new VfioUserClientOptions()) with { ReplyTimeout = TimeSpan.FromSeconds(10) });
-        }
-
-        public AcceleratorDevice Device { get; } = new();
-
-        public VfioUserClient Client { get; }
-
-        public void Dispose()
-        {
-            Client.Dispose();
-            _stop.Cancel();
-            _thread.Join(TimeSpan.FromSeconds(5));
-            Device.Dispose();
-        }
     }
 }

@@ -25,6 +25,8 @@ internal sealed class LowPowerState
 
     public bool IsLowPower => Mode != LowPowerMode.Off;
 
+    public VfioUserPowerCounts Counts { get; private set; }
+
     /// <summary>Device-initiated wake: only with a wake eventfd (without one the client opted out
     /// of wake notifications, and the policy is the client's, seed 002).</summary>
     public void RequestWake()
@@ -65,6 +67,9 @@ internal sealed class LowPowerState
     {
         Mode = mode;
         _wakeFd = wake;
+        Counts = mode == LowPowerMode.EnteredWithWakeup
+            ? Counts with { EntriesWithWakeup = Counts.EntriesWithWakeup + 1 }
+            : Counts with { Entries = Counts.Entries + 1 };
         _device.LowPowerChanged(true, mappingsRevoked: true);
     }
 
@@ -75,6 +80,7 @@ internal sealed class LowPowerState
             return;
         }
         Mode = LowPowerMode.Off;
+        Counts = Counts with { Exits = Counts.Exits + 1 };
         // The mappings are back before the client hears of the wake.
         _device.LowPowerChanged(false, mappingsRevoked: false);
         if (signal && _wakeFd is not null)
@@ -82,6 +88,7 @@ internal sealed class LowPowerState
             try
             {
                 _wakeFd.Signal();
+                Counts = Counts with { WakesSignalled = Counts.WakesSignalled + 1 };
             }
             catch (ErrnoException e)
             {

@@ -20,6 +20,31 @@ public sealed partial class VfioUserServer
         }
     }
 
+    /// <summary>True while the device is in low power with the client's wake eventfd armed
+    /// (LOW_POWER_ENTRY_WITH_WAKEUP): a <see cref="RequestWake"/> now signals it.</summary>
+    public bool WakeArmed
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _power.Mode == LowPowerMode.EnteredWithWakeup;
+            }
+        }
+    }
+
+    /// <summary>Low-power entries, exits and wake signals seen so far.</summary>
+    public VfioUserPowerCounts PowerCounts
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _power.Counts;
+            }
+        }
+    }
+
     /// <summary>The device's migration state as the client last set it.</summary>
     public MigrationState MigrationState
     {

@@ -11,6 +11,19 @@ public sealed partial class VfioUserServer
 
     private uint IrqCount => _irqState.AcpiNegotiated ? ExtendedIrqCount : StandardIrqCount;
 
+    /// <summary>Whether the current client (or, once it has gone, the last one) negotiated the
+    /// Vireo ACPI notify extension (IRQ index 5); false until a client has.</summary>
+    public bool AcpiNotifyNegotiated
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _irqState.AcpiNegotiated;
+            }
+        }
+    }
+
     /// <inheritdoc/>
     public bool TriggerIrq(VfioIrqIndex index, int subIndex)
     {
