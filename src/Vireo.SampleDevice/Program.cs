@@ -101,6 +101,17 @@ internal static class DeviceCommandLine
         });
         root.Subcommands.Add(bench);
 
+        var controlSocket = new Argument<string>("CONTROL") { Description = "The control socket (`--control` of a serving vireo-device)." };
+        var words = new Argument<string[]>("COMMAND") { Description = "The command and its arguments: notify CODE..., wake, status.", Arity = ArgumentArity.OneOrMore };
+        var send = new Command("control", "Send one command to a serving device's control socket and print its JSON reply (exit 1 when it says ok false).") { controlSocket, words };
+        send.SetAction(result =>
+        {
+            string reply = ControlClient.Send(result.GetRequiredValue(controlSocket), string.Join(' ', result.GetRequiredValue(words)), TimeSpan.FromSeconds(5));
+            result.InvocationConfiguration.Output.WriteLine(reply);
+            return reply.StartsWith("{\"ok\":true", StringComparison.Ordinal) ? 0 : 1;
+        });
+        root.Subcommands.Add(send);
+
         // The benchmark's baseline peer, started by `bench` itself: not for people.
         var echoSocket = new Option<string>("--socket") { Required = true };
         var echo = new Command("bench-echo", "The benchmark's baseline peer.") { echoSocket };

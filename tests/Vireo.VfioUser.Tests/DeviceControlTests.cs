@@ -294,6 +294,16 @@ public sealed class DeviceControlTests
             using JsonDocument status = JsonDocument.Parse(peer.ReadLine()!);
             Assert.True(status.RootElement.GetProperty("acpi_notify").GetBoolean());
             Assert.Equal(1, status.RootElement.GetProperty("wakes_signalled").GetInt32());
+
+            // `vireo-device control`, the client for scripts: a command's reply on stdout, exit 1
+            // when the device says no.
+            (int notifyStatus, string notifyOut, _) = RunDevice("control", controlPath, "notify", "0x90", "0x91");
+            Assert.Equal((0, """{"ok":true,"queued":2}"""), (notifyStatus, notifyOut.Trim()));
+            Assert.True(AcpiNotification.TryDecode(acpi.Wait(Long), out AcpiNotification first));
+            Assert.Equal(0x90, first.Code);
+            (int badStatus, string badOut, _) = RunDevice("control", controlPath, "reboot");
+            Assert.Equal(1, badStatus);
+            Assert.Contains("unknown command 'reboot'", badOut, StringComparison.Ordinal);
         }
         finally
         {
@@ -308,6 +318,32 @@ public sealed class DeviceControlTests
         Assert.False(File.Exists(socket));
         Assert.False(File.Exists(controlPath));
     });
+
+    [Fact(Timeout = Timeout)]
+    public Task ControlToASocketNobodyServesIsAClearError() => Task.Run(() =>
+    {
+        string missing = TestPaths.Socket();
+
+        (int status, _, string stderr) = RunDevice("control", missing, "status");
+
+        Assert.Equal(1, status);
+        Assert.Contains($"control socket {missing}", stderr, StringComparison.Ordinal);
+    });
+
+    private static (int Status, string Stdout, string Stderr) RunDevice(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "vireo-device.dll"));
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+        using Process process = Process.Start(start)!;
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        string stdout = process.StandardOutput.ReadToEnd();
+        Assert.True(process.WaitForExit(30_000));
+        return (process.ExitCode, stdout, stderr.Result);
+    }
 
     [Fact(Timeout = Timeout)]
     public Task HelpDocumentsTheControlSocket() => Task.Run(() =>
