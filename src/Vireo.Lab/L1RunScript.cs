@@ -102,12 +102,13 @@ public static class L1RunScript
         string log = L2Command.Quote(device.LogFile);
         string fifo = L2Command.Quote($"{device.Directory}/{device.Id}.fifo");
         string prefix = L2Command.Quote(DevicePrefix(device));
-        s.Append(CultureInfo.InvariantCulture, $"rm -f {socket} {fifo}; : >{log}; mkfifo {fifo}\n");
+        string control = L2Command.Quote(device.ControlPath);
+        s.Append(CultureInfo.InvariantCulture, $"rm -f {socket} {control} {fifo}; : >{log}; mkfifo {fifo}\n");
         // The relay ends when the server does (its end of the FIFO closes).
         s.Append(CultureInfo.InvariantCulture,
             $"( while IFS= read -r l; do echo {prefix}\"$l\"; echo \"$l\" >>{log}; done <{fifo} ) &\n");
         s.Append(CultureInfo.InvariantCulture,
-            $"{L2Command.Quote(program)} --socket {socket} </dev/null >{fifo} 2>&1 & echo $! >{L2Command.Quote(device.PidFile)}\n");
+            $"{L2Command.Quote(program)} --socket {socket} --control {control} </dev/null >{fifo} 2>&1 & echo $! >{L2Command.Quote(device.PidFile)}\n");
         s.Append("n=0\n");
         s.Append(CultureInfo.InvariantCulture, $"until grep -q 'listening on' {log}; do\n");
         s.Append(CultureInfo.InvariantCulture, $"  if ! kill -0 \"$(cat {L2Command.Quote(device.PidFile)})\" 2>/dev/null || [ $n -ge {DeviceStartSeconds * 10} ]; then\n");

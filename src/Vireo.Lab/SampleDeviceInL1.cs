@@ -35,6 +35,9 @@ public sealed partial record SampleDeviceInL1
     /// <summary>The server's UNIX socket in L1.</summary>
     public string SocketPath => $"{Directory}/{Id}.sock";
 
+    /// <summary>The server's control socket in L1 (`vireo-device control PATH notify 0x80`, `... wake`).</summary>
+    public string ControlPath => $"{Directory}/{Id}.ctl";
+
     /// <summary>The file holding the server's pid in L1.</summary>
     public string PidFile => $"{Directory}/{Id}.pid";
 

@@ -1,0 +1,128 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Vireo.Lab;
+using Xunit.Abstractions;
+
+namespace Vireo.Lab.Tests;
+
+/// <summary>
+/// Issue #14 with a stock guest (Debian's kernel as L2) and two `vireo-device` servers in L1:
+/// the guest's own runtime PM puts a sample device in D3cold through the ACPI power resource
+/// Vireo gives its slot, the device's wake comes back as its wake GPE (Notify 2) and the guest
+/// resumes it, 20 times; notify codes the device sends arrive at the guest driver's ACPI notify
+/// handler in order and only on that device's object; and a device wake while the guest is in
+/// suspend-to-idle resumes the guest. What the guest sees comes from its sysfs and its driver,
+/// what the device saw from the server's own counters.
+/// </summary>
+[Collection(LabCollection.Name)]
+public sealed partial class DevicePowerLabTests(L1Fixture lab, ITestOutputHelper output)
+{
+    private const string ApiSocket = "/tmp/dp-api.sock";
+    private const int Cycles = 20;
+    private static readonly byte[] s_burst = [0x80, 0x81, 0x82, 0x90, 0xa0, 0xc0, 0xc1, 0xd0, 0xe0, 0xef, 0xf0, 0xfe, 0xff, 0x83, 0x84, 0x85];
+
+    [LabFact("qemu-system-x86_64", "busybox", "cpio")]
+    public async Task The_guests_runtime_pm_device_wakes_notify_codes_and_an_s2idle_wake_all_go_through_acpi()
+    {
+        Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);
+        Assert.True(lab.DevicePublishFailure is null, lab.DevicePublishFailure);
+        Assert.True(lab.SampleDriverFailure is null, lab.SampleDriverFailure);
+        var a = new SampleDeviceInL1("pa");
+        var b = new SampleDeviceInL1("pb");
+        // Markers are printed as $((40+2)) so the console's echo of the typed line never matches.
+        string input = $$"""
+            insmod {{SampleDriver.GuestPath}}
+            set -- $(ls -d /sys/bus/pci/drivers/vireo_sample/0000:*); a=$1; b=$2
+            echo enabled > $a/power/wakeup
+            e0=$(cat $a/power/wakeup_event_count)
+            lowwait() { n=0; while [ "$(cat $a/power/runtime_status)" != suspended ] && [ $n -lt 600 ]; do n=$((n+1)); sleep 0.1; done; }
+            echo auto > $a/power/control; lowwait
+            echo "low state=$(cat $a/power_state) rt=$(cat $a/power/runtime_status) LOW-READY-$((40+2))"
+            n=0; while [ $(cat $a/power/wakeup_event_count) -lt $((e0+{{Cycles}})) ] && [ $n -lt 3000 ]; do n=$((n+1)); sleep 0.1; done
+            lowwait
+            echo "cycles wakeups=$(( $(cat $a/power/wakeup_event_count) - e0 )) resumes=$(cat $a/runtime_resumes) state=$(cat $a/power_state)"
+            echo "access completions=$(cat $a/completions)"
+            echo on > $a/power/control
+            echo "on state=$(cat $a/power_state) rt=$(cat $a/power/runtime_status)"
+            echo "NOTIFY-READY-$((40+2))"
+            n=0; while { [ $(cat $a/acpi_notify_count) -lt {{2 + s_burst.Length + 1}} ] || [ $(cat $b/acpi_notify_count) -lt 1 ]; } && [ $n -lt 600 ]; do n=$((n+1)); sleep 0.1; done
+            echo "loga $(cat $a/acpi_notify_log)"
+            echo "logb $(cat $b/acpi_notify_log)"
+            echo auto > $a/power/control; lowwait
+            w0=$(cat $a/power/wakeup_count)
+            echo "FREEZE-READY-$((40+2))"
+            echo freeze > /sys/power/state
+            echo "resumed status=$? wakeups=$(( $(cat $a/power/wakeup_count) - w0 )) RESUMED-$((40+2))"
+            poweroff -f
+
+            """;
+        string device = SampleDeviceInL1.Program;
+        string burst = string.Join(' ', s_burst.Select(c => $"0x{c:x2}"));
+        string l1 = $$"""
+            {{L1Fixture.VireoInL1}} remote --api-socket "$VIREO_API_SOCKET" events > /tmp/dp-events & ev=$!
+            waitout() { n=0; until grep -q "$1" /tmp/out; do n=$((n+1)); [ $n -ge 3000 ] && { echo "no $1 on the console"; return 1; }; sleep 0.1; done; }
+            lowarmed() { n=0; until {{device}} control {{a.ControlPath}} status | grep -q '"low_power":true,"wake_armed":true'; do n=$((n+1)); [ $n -ge 600 ] && { echo "pa never low with a wake armed"; return 1; }; sleep 0.1; done; }
+            waitout LOW-READY-42
+            i=0; while [ $i -lt {{Cycles}} ] && lowarmed; do {{device}} control {{a.ControlPath}} wake >/dev/null; i=$((i+1)); done
+            echo "woke $i times"
+            waitout NOTIFY-READY-42
+            {{device}} control {{a.ControlPath}} notify 0x80
+            {{device}} control {{a.ControlPath}} notify 0x81
+            {{device}} control {{a.ControlPath}} notify {{burst}}
+            {{device}} control {{a.ControlPath}} notify 0x02
+            {{device}} control {{b.ControlPath}} notify 0x90
+            waitout FREEZE-READY-42
+            n=0; until grep -q '"suspended"' /tmp/dp-events || [ $n -ge 600 ]; do n=$((n+1)); sleep 0.1; done
+            lowarmed && {{device}} control {{a.ControlPath}} wake
+            waitout RESUMED-42
+            echo "status-a $({{device}} control {{a.ControlPath}} status)"
+            sleep 1; kill $ev
+            sed 's/^/event: /' /tmp/dp-events
+            """;
+        string[] run =
+        [
+            L1Fixture.VireoInL1, "run", "--kernel", L1Fixture.L2Kernel, "--initramfs", L1Fixture.L2Initramfs, "--memory", "256M",
+            "--api-socket", ApiSocket, "--vfio-user", a.VireoRunOption, "--vfio-user", b.VireoRunOption,
+        ];
+        string script = L1RunScript.Build(run, input, [a, b], l1, ApiSocket);
+
+        LabCommandResult result = await lab.Machine.RunAsync(script, TimeSpan.FromMinutes(12));
+        output.WriteLine($"status {result.ExitStatus} in {result.Elapsed.TotalSeconds:0.0} s\n{result.Output}");
+        string text = result.Output.Replace("\r", "", StringComparison.Ordinal);
+
+        Assert.Equal(0, result.ExitStatus);
+        // 1. The guest's runtime PM took the device to D3cold through its power resource.
+        Assert.Matches(@"low state=D3cold rt=suspended LOW-READY-42", text);
+        Assert.Matches(@"\[l1\] .*""device-low-power"".*""cause"":""guest"".*""wake"":""armed""", text);
+        //    Each device wake reached the guest (its wake GPE, Notify 2: a PCI wake event) and the
+        //    guest resumed the device (its driver's resume ran) and let it suspend again.
+        Assert.Contains($"[l1] woke {Cycles} times", text, StringComparison.Ordinal);
+        Match cycles = Regex.Match(text, @"cycles wakeups=(\d+) resumes=(\d+) state=(\S+)");
+        Assert.True(cycles.Success, "no cycles line");
+        Assert.Equal(Cycles, int.Parse(cycles.Groups[1].Value, CultureInfo.InvariantCulture));
+        Assert.True(int.Parse(cycles.Groups[2].Value, CultureInfo.InvariantCulture) >= Cycles, cycles.Value);
+        Assert.Equal("D3cold", cycles.Groups[3].Value);
+        Assert.Matches(@"\[l1\] .*""device-wake"".*""cause"":""device"".*""gpe"":""raised""", text);
+        Assert.Matches(@"\[l1\] .*""device-wake"".*""cause"":""guest""", text);
+        //    A guest access while low wakes it first (the driver's runtime resume), and reads the device.
+        Assert.Matches(@"access completions=\d+\n", text);
+        Assert.DoesNotContain("completions=4294967295", text, StringComparison.Ordinal);
+        Assert.Contains("on state=D0 rt=active", text, StringComparison.Ordinal);
+        // 2. Notify codes in the device's order, on its own object only.
+        byte[] sent = [0x80, 0x81, .. s_burst, 0x02];
+        string expectedA = string.Join(' ', sent.Select(c => $"0x{c:x2}"));
+        Assert.Contains($"loga {expectedA}\n", text, StringComparison.Ordinal);
+        Assert.Contains("logb 0x90\n", text, StringComparison.Ordinal);
+        // 3. A device wake while the guest is in s2idle resumes the guest, then the device.
+        Assert.Matches(@"\[l1\] .*""s2idle-exit"".*""source"":""device pa""", text);
+        Match resumed = Regex.Match(text, @"resumed status=0 wakeups=(\d+) RESUMED-42");
+        Assert.True(resumed.Success, "the guest did not come back from s2idle");
+        // 4. The device saw every cycle: an entry with wakeup per suspend, a wake signalled per L1 wake.
+        Match status = Regex.Match(text, @"status-a (\{.*\})");
+        Assert.True(status.Success, "no device status");
+        using var json = System.Text.Json.JsonDocument.Parse(status.Groups[1].Value);
+        Assert.Equal(Cycles + 1, json.RootElement.GetProperty("wakes_signalled").GetInt32());
+        Assert.True(json.RootElement.GetProperty("low_power_entries_with_wakeup").GetInt32() >= Cycles + 2);
+        Assert.Contains("vireo: guest powered off", text, StringComparison.Ordinal);
+    }
+}
