@@ -357,6 +357,71 @@ public sealed class SlotPowerDeviceTests
     }
 
     [Fact]
+    public void StateRoundTripsWithAWrappedMailbox()
+    {
+        SlotPowerDevice device = NewDevice();
+        device.Write(SlotPowerDevice.CommandOffset, [EnableWake]);
+        device.Write(SlotPowerDevice.CommandOffset, [EnterD3Hot]);
+        device.Write(SlotPowerDevice.CommandOffset, [PowerOff]);
+        device.Write(SlotPowerDevice.CommandOffset, [0x99]);
+        // Fill, drain 60, refill past the end of the ring: the queue starts mid-array.
+        for (int i = 0; i < SlotPowerDevice.NotifyCapacity; i++)
+        {
+            device.PostNotify((byte)i);
+        }
+        for (int i = 0; i < 60; i++)
+        {
+            PopNotify(device);
+        }
+        device.PostNotify(0xA0);
+        device.PostNotify(0xA1);
+        for (int i = 0; i < 62; i++)
+        {
+            device.PostNotify(0xB0);
+        }
+        _raised.Clear();
+
+        SlotPowerState state = device.GetState();
+        Assert.Equal(SlotDeviceState.D3Cold, state.State);
+        Assert.True(state.WakeArmed);
+        Assert.Equal([60, 61, 62, 63, 0xA0, 0xA1, .. Enumerable.Repeat<byte>(0xB0, 58)], state.QueuedCodes);
+        Assert.Equal(4, state.DroppedNotifies);
+        Assert.Equal(1, state.IgnoredWrites);
+
+        SlotPowerDevice restored = SlotPowerDevice.FromState(state, new PioAddress(0x640), NotifyGpe, WakeGpe, "\\_SB.PCI0.S03_", _raised.Enqueue);
+
+        Assert.Equal(state, restored.GetState());
+        Assert.Equal(SlotDeviceState.D3Cold, restored.State);
+        Assert.False(restored.PowerResourceOn);
+        Assert.True(restored.WakeArmed);
+        Assert.Equal(64, restored.PendingNotifies);
+        Assert.Empty(_raised);
+        Assert.Equal(state.QueuedCodes.Select(c => 0x100 | c), Enumerable.Range(0, 64).Select(_ => PopNotify(restored)));
+        Assert.Equal(0, PopNotify(restored));
+        // The restored device works on: power comes back and the mailbox takes codes.
+        restored.Write(SlotPowerDevice.CommandOffset, [PowerOn]);
+        Assert.Equal(SlotDeviceState.D0, restored.State);
+        Assert.True(restored.PostNotify(0x80));
+        Assert.Equal([NotifyGpe], _raised);
+    }
+
+    [Fact]
+    public void FromStateRejectsAStateNoDeviceCouldHave()
+    {
+        var state = new SlotPowerState();
+        SlotPowerDevice Restore(SlotPowerState s) =>
+            SlotPowerDevice.FromState(s, new PioAddress(0x640), NotifyGpe, WakeGpe, "\\_SB.PCI0.S03_", _ => { });
+
+        Assert.Equal(SlotDeviceState.D0, Restore(state).State);
+        Assert.Throws<ArgumentException>(() => Restore(state with { QueuedCodes = new byte[SlotPowerDevice.NotifyCapacity + 1] }));
+        Assert.Throws<ArgumentException>(() => Restore(state with { State = (SlotDeviceState)7 }));
+        Assert.Throws<ArgumentException>(() => Restore(state with { DroppedNotifies = -1 }));
+        Assert.Throws<ArgumentException>(() => Restore(state with { IgnoredWrites = -1 }));
+        // The place is checked as the constructor checks it.
+        Assert.Throws<ArgumentException>(() => SlotPowerDevice.FromState(state, new PioAddress(0x640), 1, 1, "\\_SB.PCI0.S03_", _ => { }));
+    }
+
+    [Fact]
     public void TheConstructorRejectsWhatTheAmlCouldNotSay()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new SlotPowerDevice(new PioAddress(0xFFFD), 0x10, 0x11, "\\_SB.PCI0.S03_", _ => { }));
