@@ -64,7 +64,7 @@ namespace Vireo.Devices;
 /// at boot. The drain loop is bounded by <see cref="NotifyCapacity"/> so a register that keeps
 /// answering cannot hang the guest's GPE work; codes posted during a drain raise the GPE again.
 /// </remarks>
-public sealed class SlotPowerDevice : IBusDevice, IAml
+public sealed class SlotPowerDevice : IBusDevice, IAml, ISuspendable
 {
     /// <summary>Ports the device occupies: the command/status byte, a reserved byte, the notify word.</summary>
     public const int WindowLength = 4;
@@ -358,6 +358,24 @@ public sealed class SlotPowerDevice : IBusDevice, IAml
                 new AmlUnary(AmlUnaryOperator.Increment, drained)));
         sink.Append(new AmlScope("\\_GPE", drain));
     }
+
+    /// <inheritdoc/>
+    public string PowerName => $"slot power {Device}";
+
+    /// <summary>Nothing of its own to stop: the device acts only on guest accesses and host
+    /// posts, and what a post raises lands in the GPE block, which holds it while the guest
+    /// sleeps (or wakes the guest, as that block decides).</summary>
+    public void Sleep()
+    {
+    }
+
+    /// <inheritdoc/>
+    public void Wake()
+    {
+    }
+
+    /// <inheritdoc/>
+    public object Snapshot() => GetState();
 
     private static AmlStore Store(SlotPowerCommand command) =>
         new(new AmlInteger((byte)command), new AmlPath(CommandField));

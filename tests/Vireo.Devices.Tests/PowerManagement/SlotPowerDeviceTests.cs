@@ -406,6 +406,25 @@ public sealed class SlotPowerDeviceTests
     }
 
     [Fact]
+    public void SleepingChangesNothingAndTheSnapshotIsTheStateRecord()
+    {
+        SlotPowerDevice device = NewDevice();
+        ISuspendable suspendable = device;
+        device.Write(SlotPowerDevice.CommandOffset, [PowerOff]);
+        device.PostNotify(0x80);
+
+        suspendable.Sleep();
+        // A code the host posts while the guest sleeps still queues and raises its GPE: the
+        // GPE block decides whether that wakes the guest.
+        Assert.True(device.PostNotify(0x81));
+        suspendable.Wake();
+
+        Assert.Equal(new SlotPowerState { State = SlotDeviceState.D3Cold, QueuedCodes = [0x80, 0x81] }, suspendable.Snapshot());
+        Assert.Equal([NotifyGpe, NotifyGpe], _raised);
+        Assert.Contains("\\_SB_.PCI0.S03_", suspendable.PowerName, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void FromStateRejectsAStateNoDeviceCouldHave()
     {
         var state = new SlotPowerState();
