@@ -64,7 +64,7 @@ namespace Vireo.Devices;
 /// at boot. The drain loop is bounded by <see cref="NotifyCapacity"/> so a register that keeps
 /// answering cannot hang the guest's GPE work; codes posted during a drain raise the GPE again.
 /// </remarks>
-public sealed class SlotPowerDevice : IBusDevice, IAml
+public sealed class SlotPowerDevice : IBusDevice, IAml, ISuspendable
 {
     /// <summary>Ports the device occupies: the command/status byte, a reserved byte, the notify word.</summary>
     public const int WindowLength = 4;
@@ -138,6 +138,60 @@ public sealed class SlotPowerDevice : IBusDevice, IAml
         WakeGpe = wakeGpe;
         Device = device;
         _raiseGpe = raiseGpe;
+    }
+
+    /// <summary>Recreates a device from a <see cref="GetState"/> snapshot, at the place the other
+    /// arguments give (as for the constructor). Raises no GPE: whether one is pending is the GPE
+    /// block's state, saved with it.</summary>
+    /// <exception cref="ArgumentException">The state holds more than <see cref="NotifyCapacity"/>
+    /// codes, an undefined power state or a negative counter.</exception>
+    public static SlotPowerDevice FromState(SlotPowerState state, PioAddress port, int notifyGpe, int wakeGpe, AmlPath device, Action<int> raiseGpe)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.QueuedCodes.Length > NotifyCapacity)
+        {
+            throw new ArgumentException($"slot power state holds {state.QueuedCodes.Length} notify codes, more than the {NotifyCapacity} a mailbox queues", nameof(state));
+        }
+        if (!Enum.IsDefined(state.State))
+        {
+            throw new ArgumentException($"slot power state has undefined power state {(int)state.State}", nameof(state));
+        }
+        if (state.DroppedNotifies < 0 || state.IgnoredWrites < 0)
+        {
+            throw new ArgumentException("slot power state has a negative counter", nameof(state));
+        }
+        var restored = new SlotPowerDevice(port, notifyGpe, wakeGpe, device, raiseGpe)
+        {
+            _state = (int)state.State,
+            _wakeArmed = state.WakeArmed,
+            _queueCount = state.QueuedCodes.Length,
+            _droppedNotifies = state.DroppedNotifies,
+            _ignoredWrites = state.IgnoredWrites,
+        };
+        state.QueuedCodes.CopyTo(restored._queue, 0);
+        return restored;
+    }
+
+    /// <summary>A copy of the device's state, for snapshot and migration; consistent with
+    /// concurrent posts and guest reads.</summary>
+    public SlotPowerState GetState()
+    {
+        lock (_lock)
+        {
+            byte[] queued = new byte[_queueCount];
+            for (int i = 0; i < _queueCount; i++)
+            {
+                queued[i] = _queue[(_queueHead + i) % NotifyCapacity];
+            }
+            return new SlotPowerState
+            {
+                State = State,
+                WakeArmed = WakeArmed,
+                QueuedCodes = queued,
+                DroppedNotifies = DroppedNotifies,
+                IgnoredWrites = IgnoredWrites,
+            };
+        }
     }
 
     /// <summary>The first port of the window, as given to the constructor.</summary>
@@ -304,6 +358,24 @@ public sealed class SlotPowerDevice : IBusDevice, IAml
                 new AmlUnary(AmlUnaryOperator.Increment, drained)));
         sink.Append(new AmlScope("\\_GPE", drain));
     }
+
+    /// <inheritdoc/>
+    public string PowerName => $"slot power {Device}";
+
+    /// <summary>Nothing of its own to stop: the device acts only on guest accesses and host
+    /// posts, and what a post raises lands in the GPE block, which holds it while the guest
+    /// sleeps (or wakes the guest, as that block decides).</summary>
+    public void Sleep()
+    {
+    }
+
+    /// <inheritdoc/>
+    public void Wake()
+    {
+    }
+
+    /// <inheritdoc/>
+    public object Snapshot() => GetState();
 
     private static AmlStore Store(SlotPowerCommand command) =>
         new(new AmlInteger((byte)command), new AmlPath(CommandField));

@@ -159,6 +159,39 @@ public sealed class SlotPowerAmlTests
         Assert.True(Enum.IsDefined((SlotPowerCommand)command));
     }
 
+    /// <summary>Linux's runtime suspend to D3cold and resume (acpi_device_set_power with wake
+    /// armed: _DSW, _PS3, the resource's _OFF; then _ON, _PS0, _DSW off), run by acpiexec, and the
+    /// bytes it writes fed to the device model: the model sees D3cold, then D0 again.</summary>
+    [AcpicaFact]
+    public void LinuxsRuntimeD3ColdSequenceDrivesTheDeviceModelThereAndBack()
+    {
+        string[] sequence = ["_DSW 0x1 0x0 0x3", "_PS3", "PRES._OFF", "PRES._ON", "_PS0", "_DSW 0x0 0x0 0x0"];
+        string log = Acpica.Exec(string.Join(';', sequence.Select(m => $"evaluate {Slot3}.{m}")), ("dsdt", Table((3, Slot3Device()))));
+        List<Access> writes = Accesses(log);
+        Assert.Equal(sequence.Length, writes.Count);
+        Assert.All(writes, w => Assert.Equal(("WRITE", 1, 0x640), (w.Kind, w.Width, w.Port)));
+
+        SlotPowerDevice model = Slot3Device();
+        var seen = new List<(SlotPowerCommand Command, SlotDeviceState State, bool Wake)>();
+        model.CommandWritten += c => seen.Add((c, model.State, model.WakeArmed));
+        foreach (Access write in writes)
+        {
+            model.Write(SlotPowerDevice.CommandOffset, [(byte)write.Value]);
+        }
+
+        Assert.Equal(
+            [
+                (SlotPowerCommand.EnableWake, SlotDeviceState.D0, true),
+                (SlotPowerCommand.EnterD3Hot, SlotDeviceState.D3Hot, true),
+                (SlotPowerCommand.PowerOff, SlotDeviceState.D3Cold, true),
+                (SlotPowerCommand.PowerOn, SlotDeviceState.D0, true),
+                (SlotPowerCommand.EnterD0, SlotDeviceState.D0, true),
+                (SlotPowerCommand.DisableWake, SlotDeviceState.D0, false),
+            ],
+            seen);
+        Assert.Equal(0, model.IgnoredWrites);
+    }
+
     [AcpicaFact]
     public void ThePowerResourceStatusIsTheByteThePortReturns()
     {
