@@ -32,7 +32,9 @@ public sealed partial class DevicePowerLabTests(L1Fixture lab, ITestOutputHelper
         // Markers are printed as $((40+2)) so the console's echo of the typed line never matches.
         string input = $$"""
             insmod {{SampleDriver.GuestPath}}
+            dmesg | grep -i 'vireo_sample' | tail -4
             set -- $(ls -d /sys/bus/pci/drivers/vireo_sample/0000:*); a=$1; b=$2
+            echo "pair a=$a b=$b"
             echo enabled > $a/power/wakeup
             e0=$(cat $a/power/wakeup_event_count)
             lowwait() { n=0; while [ "$(cat $a/power/runtime_status)" != suspended ] && [ $n -lt 600 ]; do n=$((n+1)); sleep 0.1; done; }
@@ -60,7 +62,7 @@ public sealed partial class DevicePowerLabTests(L1Fixture lab, ITestOutputHelper
         string burst = string.Join(' ', s_burst.Select(c => $"0x{c:x2}"));
         string l1 = $$"""
             {{L1Fixture.VireoInL1}} remote --api-socket "$VIREO_API_SOCKET" events > /tmp/dp-events & ev=$!
-            waitout() { n=0; until grep -q "$1" /tmp/out; do n=$((n+1)); [ $n -ge 3000 ] && { echo "no $1 on the console"; return 1; }; sleep 0.1; done; }
+            waitout() { n=0; until grep -q "$1" /tmp/out; do n=$((n+1)); [ $n -ge ${2:-3000} ] && { echo "no $1 on the console"; return 1; }; sleep 0.1; done; }
             lowarmed() { n=0; until {{device}} control {{a.ControlPath}} status | grep -q '"low_power":true,"wake_armed":true'; do n=$((n+1)); [ $n -ge 600 ] && { echo "pa never low with a wake armed"; return 1; }; sleep 0.1; done; }
             waitout LOW-READY-42
             i=0; while [ $i -lt {{Cycles}} ] && lowarmed; do {{device}} control {{a.ControlPath}} wake >/dev/null; i=$((i+1)); done
@@ -74,7 +76,8 @@ public sealed partial class DevicePowerLabTests(L1Fixture lab, ITestOutputHelper
             waitout FREEZE-READY-42
             n=0; until grep -q '"suspended"' /tmp/dp-events || [ $n -ge 600 ]; do n=$((n+1)); sleep 0.1; done
             lowarmed && {{device}} control {{a.ControlPath}} wake
-            waitout RESUMED-42
+            # Never leave the guest asleep: the host's own wake if the device's did not bring it back.
+            waitout RESUMED-42 600 || {{L1Fixture.VireoInL1}} remote --api-socket "$VIREO_API_SOCKET" wake
             echo "status-a $({{device}} control {{a.ControlPath}} status)"
             sleep 1; kill $ev
             sed 's/^/event: /' /tmp/dp-events
