@@ -279,6 +279,7 @@ public sealed partial class VfioPciFunction
             // The next machine gets the device at full power, as a reset would leave it.
             StopWakeWatcher();
             Volatile.Write(ref _lowPower, false);
+            _mappingsOwed = false;
             _exitOwed = false;
             try
             {

@@ -10,6 +10,7 @@ public sealed partial class VfioPciFunction : IPowerManagedPciFunction
 {
     private bool _lowPower;
     private bool _exitOwed;
+    private bool _mappingsOwed;
     private WakeWatch? _watch;
 
     /// <inheritdoc/>
@@ -115,6 +116,7 @@ public sealed partial class VfioPciFunction : IPowerManagedPciFunction
     {
         StopWakeWatcher();
         Volatile.Write(ref _lowPower, false);
+        _mappingsOwed = false;
         _host?.TrapMappedAreas(false);
     }
 
@@ -138,14 +140,31 @@ public sealed partial class VfioPciFunction : IPowerManagedPciFunction
                 {
                     if (_watch == watch && _lowPower)
                     {
-                        LeaveLowPower();
+                        StopWakeWatcher();
+                        Volatile.Write(ref _lowPower, false);
+                        _mappingsOwed = true;
                         woken = _host;
                     }
                 }
             }
             watch.Wake.Dispose();
             watch.Stop.Dispose();
+            // The wake is news first (a guest waiting for it gets its GPE), the mapped areas
+            // after: putting KVM memory slots back costs far more than the report, and until
+            // then the device's BARs still work, trapped.
             woken?.PowerChanged("active");
+            if (woken is not null)
+            {
+                lock (_gate)
+                {
+                    // Not if the device went low again meanwhile (its areas must stay trapped).
+                    if (_mappingsOwed && !_lowPower)
+                    {
+                        _mappingsOwed = false;
+                        _host?.TrapMappedAreas(false);
+                    }
+                }
+            }
         })
         {
             Name = $"wake-{Id}",

@@ -23,13 +23,20 @@ public sealed class VfioUserPciFunctionAllocationTests
             fn.WriteBar(0, 0x10, data);
         }
 
-        long before = GC.GetTotalAllocatedBytes(precise: true);
-        for (int i = 0; i < Accesses; i++)
+        // The count is process-wide: a thread another test left winding down (a timer, a device
+        // thread ending) can allocate during one window, but not during all three; a per-access
+        // allocation shows in every window.
+        long allocated = long.MaxValue;
+        for (int window = 0; window < 3; window++)
         {
-            fn.ReadBar(0, 0x10, data);
-            fn.WriteBar(0, 0x14, data);
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            for (int i = 0; i < Accesses; i++)
+            {
+                fn.ReadBar(0, 0x10, data);
+                fn.WriteBar(0, 0x14, data);
+            }
+            allocated = Math.Min(allocated, GC.GetTotalAllocatedBytes(precise: true) - before);
         }
-        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
 
         Assert.True(fn.IsAlive);
         // Any per-access allocation is tens of bytes; a few stray bytes from the runtime are not one.
