@@ -20,6 +20,16 @@
  * spurious counts calls with nothing pending (a shared INTx line, or one delivered again
  * after its acknowledgement). The attributes irqs and spurious read the totals since probe.
  *
+ * Runtime PM: probe ends with pm_runtime_put_noidle, so `echo auto > power/control` lets the
+ * PCI core suspend the idle device. edu has no PCI PM capability, so native D3hot is not
+ * there, but with the slot's ACPI power resources (_PR3) the core still moves it to D3cold.
+ * The device cannot signal a wake (no PME), so only an access from the guest brings it back:
+ * a write to run resumes it first (the core turns power back on through ACPI) and lets it
+ * suspend again after. runtime_suspend only quiesces: no check runs then (each holds a usage
+ * reference) and the handler keeps off the device. runtime_resume checks that the
+ * identification register still reads as edu's and fails with -EIO otherwise. The
+ * attributes runtime_suspends and runtime_resumes count the driver's callbacks.
+ *
  * The register map is QEMU's docs/specs/edu.rst (QEMU 7.2: identification 0x010000ed).
  */
 
@@ -34,6 +44,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/pm_runtime.h>
 #include <linux/string.h>
 
 #define VE_NAME			"vireo_edu"
@@ -102,6 +113,10 @@ struct ve_device {
 	u32 last_status;
 	atomic_t irqs;
 	atomic_t spurious;
+	/* Runtime PM: set while suspended, so the handler leaves a powered-off device alone. */
+	bool suspended;
+	atomic_t runtime_suspends;
+	atomic_t runtime_resumes;
 };
 
 static const char *ve_mode(struct ve_device *ve)
@@ -112,9 +127,17 @@ static const char *ve_mode(struct ve_device *ve)
 static irqreturn_t ve_interrupt(int irq, void *data)
 {
 	struct ve_device *ve = data;
-	u32 status = readl(ve->regs + VE_REG_IRQ_STATUS);
+	u32 status;
+
+	/*
+	 * Suspended, the device raises nothing, and in D3cold its status would read as all ones,
+	 * which must not count as an interrupt; a shared INTx line may still call us.
+	 */
+	if (READ_ONCE(ve->suspended))
+		return IRQ_NONE;
 
 	/* INTx may be shared: only a pending status is ours. */
+	status = readl(ve->regs + VE_REG_IRQ_STATUS);
 	if (!status) {
 		atomic_inc(&ve->spurious);
 		return IRQ_NONE;
@@ -262,7 +285,7 @@ static bool ve_check_irqs(struct ve_device *ve, struct device *dev, unsigned int
 	return true;
 }
 
-/* Every check, in order; returns how many failed. */
+/* Every check, in order; returns how many failed. The device must be powered (resumed). */
 static unsigned int ve_run_checks(struct ve_device *ve)
 {
 	struct device *dev = &ve->pdev->dev;
@@ -294,7 +317,16 @@ static unsigned int ve_run_checks(struct ve_device *ve)
 static ssize_t run_store(struct device *dev, struct device_attribute *attr, const char *buf,
 			 size_t count)
 {
-	return ve_run_checks(dev_get_drvdata(dev)) ? -EIO : count;
+	unsigned int failed;
+	int ret;
+
+	/* The device must be powered for the whole run; it may suspend again after. */
+	ret = pm_runtime_resume_and_get(dev);
+	if (ret)
+		return ret;
+	failed = ve_run_checks(dev_get_drvdata(dev));
+	pm_runtime_put(dev);
+	return failed ? -EIO : count;
 }
 static DEVICE_ATTR_WO(run);
 
@@ -320,14 +352,76 @@ static ssize_t mode_show(struct device *dev, struct device_attribute *attr, char
 }
 static DEVICE_ATTR_RO(mode);
 
+static ssize_t runtime_suspends_show(struct device *dev, struct device_attribute *attr,
+				     char *buf)
+{
+	struct ve_device *ve = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%d\n", atomic_read(&ve->runtime_suspends));
+}
+static DEVICE_ATTR_RO(runtime_suspends);
+
+static ssize_t runtime_resumes_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct ve_device *ve = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%d\n", atomic_read(&ve->runtime_resumes));
+}
+static DEVICE_ATTR_RO(runtime_resumes);
+
 static struct attribute *ve_attrs[] = {
 	&dev_attr_run.attr,
 	&dev_attr_irqs.attr,
 	&dev_attr_spurious.attr,
 	&dev_attr_mode.attr,
+	&dev_attr_runtime_suspends.attr,
+	&dev_attr_runtime_resumes.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(ve);
+
+/*
+ * Runs with no check in flight (run holds a usage reference) and before the PCI core saves
+ * config space and lowers the power state. Nothing probe set up is undone: the vectors stay
+ * allocated and the handler requested, so resume has nothing to rebuild.
+ */
+static int ve_runtime_suspend(struct device *dev)
+{
+	struct ve_device *ve = dev_get_drvdata(dev);
+
+	WRITE_ONCE(ve->suspended, true);
+	/* A handler already past the flag finishes before the device loses power. */
+	synchronize_irq(pci_irq_vector(ve->pdev, 0));
+	atomic_inc(&ve->runtime_suspends);
+	return 0;
+}
+
+/* Runs after the PCI core restored power and config space (BAR, command, MSI). */
+static int ve_runtime_resume(struct device *dev)
+{
+	struct ve_device *ve = dev_get_drvdata(dev);
+	u32 id = readl(ve->regs + VE_REG_ID);
+
+	/* The same test as the id check; a device still powered off reads all ones. */
+	if ((id & 0xff) != VE_ID_MAGIC) {
+		/*
+		 * Powered but not answering as edu: the PM core records the error and refuses
+		 * further runtime PM for the device, so it shows as such (runtime_status error).
+		 * Not worded as a check line, so the lab's parser does not take it for one.
+		 */
+		dev_err(dev, "runtime resume: identification reads %#010x, not an edu\n", id);
+		return -EIO;
+	}
+	/* Nothing raised before the suspend may count as the next check's interrupt. */
+	writel(~0u, ve->regs + VE_REG_IRQ_ACK);
+	WRITE_ONCE(ve->suspended, false);
+	atomic_inc(&ve->runtime_resumes);
+	return 0;
+}
+
+static const struct dev_pm_ops ve_pm_ops = {
+	RUNTIME_PM_OPS(ve_runtime_suspend, ve_runtime_resume, NULL)
+};
 
 static int ve_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
@@ -344,6 +438,8 @@ static int ve_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	init_completion(&ve->raised);
 	atomic_set(&ve->irqs, 0);
 	atomic_set(&ve->spurious, 0);
+	atomic_set(&ve->runtime_suspends, 0);
+	atomic_set(&ve->runtime_resumes, 0);
 	pci_set_drvdata(pdev, ve);
 
 	ret = pcim_enable_device(pdev);
@@ -378,8 +474,17 @@ static int ve_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	dev_info(dev, "irq %d (%s), DMA at %pad and %pad\n", pci_irq_vector(pdev, 0), ve_mode(ve),
 		 &ve->a_dma, &ve->b_dma);
 
-	/* Failed checks are logged, not fatal: the device stays bound for the run attribute. */
+	/*
+	 * Failed checks are logged, not fatal: the device stays bound for the run attribute.
+	 * The PCI core holds a usage reference across probe, so the device is powered here.
+	 */
 	ve_run_checks(ve);
+
+	/*
+	 * Dropping that reference lets the device runtime-suspend once user space allows it
+	 * (power/control = auto).
+	 */
+	pm_runtime_put_noidle(dev);
 	return 0;
 }
 
@@ -387,6 +492,8 @@ static void ve_remove(struct pci_dev *pdev)
 {
 	struct ve_device *ve = pci_get_drvdata(pdev);
 
+	/* Balances probe's put; the PCI core resumed the device before calling us. */
+	pm_runtime_get_noresume(&pdev->dev);
 	/* The sysfs attributes are gone by now, so no check is running. */
 	free_irq(pci_irq_vector(pdev, 0), ve);
 	pci_free_irq_vectors(pdev);
@@ -404,6 +511,7 @@ static struct pci_driver ve_driver = {
 	.id_table = ve_ids,
 	.probe = ve_probe,
 	.remove = ve_remove,
+	.driver.pm = pm_ptr(&ve_pm_ops),
 	/* pci_driver's own field: __pci_register_driver copies it over driver.dev_groups. */
 	.dev_groups = ve_groups,
 };
