@@ -33,4 +33,20 @@ public sealed class EduCheckerTests
         Assert.Equal("10", lines[4].Fields["irqs"]);
         Assert.Equal("1", lines[5].Fields["failed"]);
     }
+
+    [Fact]
+    public void The_checkers_runtime_resume_failure_is_not_taken_for_a_check()
+    {
+        // The module's wording when a resumed edu no longer identifies as one (vireo_edu.c's
+        // ve_runtime_resume): the write to run then fails before any check runs.
+        string log = """
+            [   40.000000] vireo_edu 0000:00:03.0: runtime resume: identification reads 0xffffffff, not an edu
+            [   41.000000] vireo_edu 0000:00:03.0: id ok value=0x010000ed version=1.0
+            """;
+
+        EduCheckLine line = Assert.Single(EduChecker.Parse(log));
+
+        Assert.Equal("id", line.Check);
+        Assert.True(line.Ok);
+    }
 }
