@@ -35,14 +35,15 @@ public sealed partial class DevicePowerLabTests(L1Fixture lab, ITestOutputHelper
             dmesg | grep -i 'vireo_sample' | tail -4
             set -- $(ls -d /sys/bus/pci/drivers/vireo_sample/0000:*); a=$1; b=$2
             echo "pair a=$a b=$b"
+            [ -d "$a" ] && [ -d "$b" ] || { echo "NO-DEVICES-$((40+2))"; ls -l /sys/bus/pci/drivers/vireo_sample/ /sys/bus/pci/devices/; dmesg | tail -40; poweroff -f; }
             echo enabled > $a/power/wakeup
-            e0=$(cat $a/power/wakeup_event_count)
-            lowwait() { n=0; while [ "$(cat $a/power/runtime_status)" != suspended ] && [ $n -lt 600 ]; do n=$((n+1)); sleep 0.1; done; }
+            e0=$(cat $a/power/wakeup_count)
+            lowwait() { n=0; while [ "$(cat $a/power/runtime_status)" != suspended ] && [ $n -lt 150 ]; do n=$((n+1)); sleep 0.2; done; }
             echo auto > $a/power/control; lowwait
             echo "low state=$(cat $a/power_state) rt=$(cat $a/power/runtime_status) LOW-READY-$((40+2))"
-            n=0; while [ $(cat $a/power/wakeup_event_count) -lt $((e0+{{Cycles}})) ] && [ $n -lt 3000 ]; do n=$((n+1)); sleep 0.1; done
+            n=0; while [ $(cat $a/power/wakeup_count) -lt $((e0+{{Cycles}})) ] && [ $n -lt 900 ]; do n=$((n+1)); sleep 0.2; done
             lowwait
-            echo "cycles wakeups=$(( $(cat $a/power/wakeup_event_count) - e0 )) resumes=$(cat $a/runtime_resumes) state=$(cat $a/power_state)"
+            echo "cycles wakeups=$(( $(cat $a/power/wakeup_count) - e0 )) resumes=$(cat $a/runtime_resumes) state=$(cat $a/power_state)"
             echo "access completions=$(cat $a/completions)"
             echo on > $a/power/control
             echo "on state=$(cat $a/power_state) rt=$(cat $a/power/runtime_status)"
@@ -63,7 +64,7 @@ public sealed partial class DevicePowerLabTests(L1Fixture lab, ITestOutputHelper
         string l1 = $$"""
             {{L1Fixture.VireoInL1}} remote --api-socket "$VIREO_API_SOCKET" events > /tmp/dp-events & ev=$!
             waitout() { n=0; until grep -q "$1" /tmp/out; do n=$((n+1)); [ $n -ge ${2:-3000} ] && { echo "no $1 on the console"; return 1; }; sleep 0.1; done; }
-            lowarmed() { n=0; until {{device}} control {{a.ControlPath}} status | grep -q '"low_power":true,"wake_armed":true'; do n=$((n+1)); [ $n -ge 600 ] && { echo "pa never low with a wake armed"; return 1; }; sleep 0.1; done; }
+            lowarmed() { n=0; until {{device}} control {{a.ControlPath}} status | grep -q '"low_power":true,"wake_armed":true'; do n=$((n+1)); [ $n -ge 300 ] && { echo "pa never low with a wake armed"; return 1; }; sleep 0.1; done; }
             waitout LOW-READY-42
             i=0; while [ $i -lt {{Cycles}} ] && lowarmed; do {{device}} control {{a.ControlPath}} wake >/dev/null; i=$((i+1)); done
             echo "woke $i times"
@@ -127,5 +128,30 @@ public sealed partial class DevicePowerLabTests(L1Fixture lab, ITestOutputHelper
         Assert.Equal(Cycles + 1, json.RootElement.GetProperty("wakes_signalled").GetInt32());
         Assert.True(json.RootElement.GetProperty("low_power_entries_with_wakeup").GetInt32() >= Cycles + 2);
         Assert.Contains("vireo: guest powered off", text, StringComparison.Ordinal);
+    }
+
+    // The issue's benchmark on L1's kvm-amd, where every exit is emulated, so only its ratios
+    // mean anything; the figures go to the test log (and docs/BENCHMARKS.md).
+    [LabFact("qemu-system-x86_64", "busybox", "cpio")]
+    public async Task Bench_device_events_runs_on_l1s_kvm_amd_and_reports_ratios_to_an_exit()
+    {
+        Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);
+
+        LabCommandResult result = await lab.Machine.RunAsync($"{L1Fixture.VireoInL1} bench device-events --count 200 --json", TimeSpan.FromMinutes(4));
+
+        output.WriteLine(result.Output);
+        Assert.Equal(0, result.ExitStatus);
+        Match json = Regex.Match(result.Output, @"\{""backend"".*\}");
+        Assert.True(json.Success, "no JSON line in the output");
+        using var doc = System.Text.Json.JsonDocument.Parse(json.Value);
+        System.Text.Json.JsonElement root = doc.RootElement;
+        Assert.Equal("amd", root.GetProperty("backend").GetString());
+        Assert.True(root.GetProperty("exitUs").GetDouble() > 0);
+        foreach (string name in new[] { "notify", "wake" })
+        {
+            System.Text.Json.JsonElement e = root.GetProperty(name);
+            Assert.Equal(200, e.GetProperty("count").GetInt32());
+            Assert.True(e.GetProperty("ratio").GetDouble() > 0, $"{name} ratio {e.GetProperty("ratio")}");
+        }
     }
 }
