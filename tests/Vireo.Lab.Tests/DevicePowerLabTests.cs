@@ -19,6 +19,7 @@ public sealed partial class DevicePowerLabTests(L1Fixture lab, ITestOutputHelper
 {
     private const string ApiSocket = "/tmp/dp-api.sock";
     private const int Cycles = 20;
+    private static readonly string Padding = string.Concat(Enumerable.Repeat("true;", 40)) + "true";
     private static readonly byte[] s_burst = [0x80, 0x81, 0x82, 0x90, 0xa0, 0xc0, 0xc1, 0xd0, 0xe0, 0xef, 0xf0, 0xfe, 0xff, 0x83, 0x84, 0x85];
 
     [LabFact("qemu-system-x86_64", "busybox", "cpio")]
@@ -30,7 +31,13 @@ public sealed partial class DevicePowerLabTests(L1Fixture lab, ITestOutputHelper
         var a = new SampleDeviceInL1("pa");
         var b = new SampleDeviceInL1("pb");
         // Markers are printed as $((40+2)) so the console's echo of the typed line never matches.
+        // The guest's shell may drop what is typed before its first prompt settles (the lab saw
+        // the first ~150 bytes go), so a few lines of no-ops go first; a cut one only complains.
         string input = $$"""
+            {{Padding}}
+            {{Padding}}
+            {{Padding}}
+            sleep 1
             insmod {{SampleDriver.GuestPath}}
             dmesg | grep -i 'vireo_sample' | tail -4
             set -- $(ls -d /sys/bus/pci/drivers/vireo_sample/0000:*); a=$1; b=$2
