@@ -286,7 +286,7 @@ internal static class BenchCommand
                 w.WriteStartObject();
                 w.WriteString("backend", KvmBackendName.Of(kvm.Backend));
                 w.WriteNumber("exitUs", Math.Round(result.ExitUs, 3));
-                foreach ((string name, LatencySummary s, double ratio) in new[] { ("notify", result.Notify, result.NotifyRatio), ("wake", result.Wake, result.WakeRatio) })
+                foreach ((string name, LatencySummary s, double ratio) in new[] { ("notify", result.Notify, result.NotifyRatio), ("wake", result.Wake, result.WakeRatio), ("deviceWakeCall", result.DeviceWake, result.DeviceWake.Median / result.ExitUs) })
                 {
                     w.WriteStartObject(name);
                     w.WriteNumber("count", s.Count);
@@ -310,6 +310,7 @@ internal static class BenchCommand
             {
                 ("notify code -> mailbox + notify GPE", result.Notify, result.NotifyRatio),
                 ("device wake -> wake GPE", result.Wake, result.WakeRatio),
+                ("(the device's own wake call)", result.DeviceWake, result.DeviceWake.Median / result.ExitUs),
             })
             {
                 await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,

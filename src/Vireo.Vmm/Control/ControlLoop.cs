@@ -330,7 +330,11 @@ public sealed partial class ControlLoop : IVmm, IDisposable
                 properties["cause"] = e.Cause;
                 if (e.Cause == "device")
                 {
-                    properties["gpe"] = ForwardDeviceWake(e.Id) ? "raised" : "none";
+                    properties["gpe"] = e.GpeRaised ? "raised" : "none";
+                    if (e.GpeRaised)
+                    {
+                        WakeGuestForDevice(e.Id);
+                    }
                 }
                 break;
             case DevicePowerEventKind.Notify:
@@ -360,15 +364,10 @@ public sealed partial class ControlLoop : IVmm, IDisposable
         }
     }
 
-    /// <summary>Whether the woken device's guest awaited the wake: then a guest in s2idle is
-    /// woken (the device's wake GPE is its reason) and the GPE raised.</summary>
-    private bool ForwardDeviceWake(string id)
+    /// <summary>A device's wake GPE is raised (its wake thread did it, for a guest that awaited
+    /// the wake); a guest in suspend-to-idle is woken for it, the GPE being its reason.</summary>
+    private void WakeGuestForDevice(string id)
     {
-        if (_machine?.DevicePower(id) is not DevicePowerSlot slot || !slot.GuestAwaitsWake)
-        {
-            return false;
-        }
-        slot.Device.SignalWake();
         if (_state == VmState.Running && _s2idle?.State is S2IdleState.Suspended or S2IdleState.Entering)
         {
             if (S2Idle.State == S2IdleState.Suspended)
@@ -377,7 +376,6 @@ public sealed partial class ControlLoop : IVmm, IDisposable
             }
             S2Idle.RequestWake($"device {id}");
         }
-        return true;
     }
 
     private void Boot()

@@ -14,8 +14,13 @@ public sealed record DevicePowerEvent(string Id, DevicePowerEventKind Kind, stri
     public static DevicePowerEvent LowPower(string id, string cause, bool wakeArmed) =>
         new(id, DevicePowerEventKind.LowPower, cause, Detail: wakeArmed ? "armed" : "none");
 
-    /// <summary>The device left low power.</summary>
-    public static DevicePowerEvent Wake(string id, string cause) => new(id, DevicePowerEventKind.Wake, cause);
+    /// <summary>The device left low power; <paramref name="gpeRaised"/>: its guest awaited the
+    /// wake and was sent its wake GPE.</summary>
+    public static DevicePowerEvent Wake(string id, string cause, bool gpeRaised = false) =>
+        new(id, DevicePowerEventKind.Wake, cause, Detail: gpeRaised ? "gpe" : null);
+
+    /// <summary>Whether a <see cref="DevicePowerEventKind.Wake"/> raised the guest's wake GPE.</summary>
+    public bool GpeRaised => Kind == DevicePowerEventKind.Wake && Detail == "gpe";
 
     /// <summary>A notify code went into the guest's mailbox.</summary>
     public static DevicePowerEvent Notified(string id, byte code) => new(id, DevicePowerEventKind.Notify, "device", code);

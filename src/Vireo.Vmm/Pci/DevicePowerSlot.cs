@@ -57,8 +57,18 @@ public sealed class DevicePowerSlot
     /// <summary>Codes the device itself dropped.</summary>
     internal void NotifyLost(int count) => _report(DevicePowerEvent.NotifyLost(Function.Id, count, "the device dropped them"));
 
-    /// <summary>The function left low power by itself (its wake eventfd fired).</summary>
-    internal void Woke() => _report(DevicePowerEvent.Wake(Function.Id, "device"));
+    /// <summary>The function left low power by itself (its wake eventfd fired), on its wake
+    /// thread: a guest that powered the device off with a wake armed gets its wake GPE at once
+    /// (no hop through the control loop, which still wakes a guest in s2idle on the report).</summary>
+    internal void Woke()
+    {
+        bool raised = GuestAwaitsWake;
+        if (raised)
+        {
+            Device.SignalWake();
+        }
+        _report(DevicePowerEvent.Wake(Function.Id, "device", gpeRaised: raised));
+    }
 
     /// <summary>On the vCPU thread inside the guest's AML: the power resource's <c>_OFF</c> puts
     /// the device in low power (with its wake eventfd when the guest armed a wake through
