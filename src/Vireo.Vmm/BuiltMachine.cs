@@ -143,6 +143,7 @@ public sealed class BuiltMachine : IDisposable
                 b.Prefetchable,
                 Pci.BarAddress(slot, b.Index)))];
             var bound = function as IMachineBoundPciFunction;
+            DevicePowerSlot? power = DevicePower(function.Id);
             devices.Add(new PciDeviceInfo(
                 function.Id,
                 bound?.Backend ?? "emulated",
@@ -153,8 +154,8 @@ public sealed class BuiltMachine : IDisposable
                 bound?.InterruptMode ?? "none",
                 bound?.IsAlive ?? true,
                 (bound as IPowerManagedPciFunction)?.PowerState ?? "active",
-                DevicePower(function.Id) is DevicePowerSlot power ? power.DState : null,
-                DevicePower(function.Id)?.Device.WakeArmed ?? false));
+                power?.DState,
+                power?.Device.WakeArmed ?? false));
         }
         return devices;
     }

@@ -281,17 +281,8 @@ public static class MachineBuilder
                     AddIoEventFd = (address, size, datamatch, eventFd) => IoEventFdRegistration.Register(vm, address, size, datamatch, eventFd),
                     DeviceLost = bound.ReporterFor(function),
                     TrapMappedAreas = trapped => barSlots.SetTrapped(function, trapped),
-                    PowerChanged = _ =>
-                    {
-                        if (power is not null)
-                        {
-                            power.Woke();
-                        }
-                        else
-                        {
-                            bound.ReportPower(DevicePowerEvent.Wake(function.Id, "device"));
-                        }
-                    },
+                    // Only power-managed functions report power changes, and each has a slot.
+                    PowerChanged = _ => power?.Woke(),
                     AcpiNotify = code => power?.Notify(code),
                     AcpiNotifyLost = count => power?.NotifyLost(count),
                 };

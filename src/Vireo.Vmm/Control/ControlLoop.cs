@@ -308,7 +308,7 @@ public sealed partial class ControlLoop : IVmm, IDisposable
         {
             throw new VmStateException(e.Message, e);
         }
-        OnDevicePower(lowPower ? DevicePowerEvent.LowPower(id, "api", wakeArmed: true) : DevicePowerEvent.Wake(id, "api"));
+        OnDevicePower(lowPower ? DevicePowerEvent.LowPower(id, "api", wakeArmed: true) : DevicePowerEvent.Woke(id, "api"));
     }
 
     /// <summary>A device's power or notify news: published, and a device wake the guest armed
@@ -323,15 +323,15 @@ public sealed partial class ControlLoop : IVmm, IDisposable
             case DevicePowerEventKind.LowPower:
                 name = VmEventNames.DeviceLowPower;
                 properties["cause"] = e.Cause;
-                properties["wake"] = e.Detail ?? "none";
+                properties["wake"] = e.Wake ? "armed" : "none";
                 break;
             case DevicePowerEventKind.Wake:
                 name = VmEventNames.DeviceWake;
                 properties["cause"] = e.Cause;
                 if (e.Cause == "device")
                 {
-                    properties["gpe"] = e.GpeRaised ? "raised" : "none";
-                    if (e.GpeRaised)
+                    properties["gpe"] = e.Wake ? "raised" : "none";
+                    if (e.Wake)
                     {
                         WakeGuestForDevice(e.Id);
                     }
@@ -348,9 +348,8 @@ public sealed partial class ControlLoop : IVmm, IDisposable
                 break;
             case DevicePowerEventKind.PowerState:
                 name = VmEventNames.DevicePowerState;
-                string[] parts = (e.Detail ?? "D0").Split(',');
-                properties["state"] = parts[0];
-                properties["wake"] = parts.Length > 1 ? "armed" : "none";
+                properties["state"] = e.Detail ?? "D0";
+                properties["wake"] = e.Wake ? "armed" : "none";
                 break;
             default:
                 name = VmEventNames.DevicePowerFailed;
@@ -600,7 +599,6 @@ public sealed partial class ControlLoop : IVmm, IDisposable
     }
 
     /// <summary>A bound PCI function reported its device gone.</summary>
-
     private sealed class PciDeviceLost(string id, string backend, string reason) : VmmMessage
     {
         public string Id { get; } = id;

@@ -7,20 +7,21 @@ namespace Vireo.Vmm;
 /// <param name="Cause">Who made it happen: "guest", "api", "device".</param>
 /// <param name="Code">The notify code (<see cref="DevicePowerEventKind.Notify"/>) or the number of
 /// codes lost (<see cref="DevicePowerEventKind.NotifyLost"/>).</param>
-/// <param name="Detail">The D-state, whether a wake is armed, or why something failed.</param>
-public sealed record DevicePowerEvent(string Id, DevicePowerEventKind Kind, string Cause, int Code = 0, string? Detail = null)
+/// <param name="Detail">The D-state (<see cref="DevicePowerEventKind.PowerState"/>), or why codes
+/// were lost or a change failed.</param>
+/// <param name="Wake">For <see cref="DevicePowerEventKind.LowPower"/> and
+/// <see cref="DevicePowerEventKind.PowerState"/>: a wake is armed; for
+/// <see cref="DevicePowerEventKind.Wake"/>: the guest awaited it and was sent its wake GPE.</param>
+public sealed record DevicePowerEvent(string Id, DevicePowerEventKind Kind, string Cause, int Code = 0, string? Detail = null, bool Wake = false)
 {
     /// <summary>The device entered low power.</summary>
     public static DevicePowerEvent LowPower(string id, string cause, bool wakeArmed) =>
-        new(id, DevicePowerEventKind.LowPower, cause, Detail: wakeArmed ? "armed" : "none");
+        new(id, DevicePowerEventKind.LowPower, cause, Wake: wakeArmed);
 
     /// <summary>The device left low power; <paramref name="gpeRaised"/>: its guest awaited the
     /// wake and was sent its wake GPE.</summary>
-    public static DevicePowerEvent Wake(string id, string cause, bool gpeRaised = false) =>
-        new(id, DevicePowerEventKind.Wake, cause, Detail: gpeRaised ? "gpe" : null);
-
-    /// <summary>Whether a <see cref="DevicePowerEventKind.Wake"/> raised the guest's wake GPE.</summary>
-    public bool GpeRaised => Kind == DevicePowerEventKind.Wake && Detail == "gpe";
+    public static DevicePowerEvent Woke(string id, string cause, bool gpeRaised = false) =>
+        new(id, DevicePowerEventKind.Wake, cause, Wake: gpeRaised);
 
     /// <summary>A notify code went into the guest's mailbox.</summary>
     public static DevicePowerEvent Notified(string id, byte code) => new(id, DevicePowerEventKind.Notify, "device", code);
@@ -30,7 +31,7 @@ public sealed record DevicePowerEvent(string Id, DevicePowerEventKind Kind, stri
 
     /// <summary>The guest's ACPI methods moved the device's D-state or its wake arming.</summary>
     public static DevicePowerEvent PowerState(string id, string dState, bool wakeArmed) =>
-        new(id, DevicePowerEventKind.PowerState, "guest", Detail: $"{dState}{(wakeArmed ? ",wake" : "")}");
+        new(id, DevicePowerEventKind.PowerState, "guest", Detail: dState, Wake: wakeArmed);
 
     /// <summary>The device refused a power change the guest asked for.</summary>
     public static DevicePowerEvent Failed(string id, string why) => new(id, DevicePowerEventKind.Failed, "guest", Detail: why);

@@ -67,7 +67,7 @@ public sealed class DevicePowerSlot
         {
             Device.SignalWake();
         }
-        _report(DevicePowerEvent.Wake(Function.Id, "device", gpeRaised: raised));
+        _report(DevicePowerEvent.Woke(Function.Id, "device", gpeRaised: raised));
     }
 
     /// <summary>On the vCPU thread inside the guest's AML: the power resource's <c>_OFF</c> puts
@@ -95,7 +95,7 @@ public sealed class DevicePowerSlot
                 try
                 {
                     Function.ExitLowPower();
-                    _report(DevicePowerEvent.Wake(id, "guest"));
+                    _report(DevicePowerEvent.Woke(id, "guest"));
                 }
                 catch (InvalidOperationException e)
                 {

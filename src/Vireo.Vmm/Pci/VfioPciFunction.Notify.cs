@@ -12,7 +12,7 @@ public sealed partial class VfioPciFunction
 {
     private readonly bool _hasAcpiNotify;
     private bool _acpiNotifyAtDevice;
-    private NotifyWatch? _notifyWatch;
+    private EventFdWatch? _notifyWatch;
 
     /// <summary>Whether the device sends ACPI notify codes (IRQ index 5).</summary>
     public bool HasAcpiNotify => _hasAcpiNotify;
@@ -38,7 +38,7 @@ public sealed partial class VfioPciFunction
             channel.Dispose();
             throw;
         }
-        var watch = new NotifyWatch(channel, stop);
+        var watch = new EventFdWatch(channel, stop);
         _notifyWatch = watch;
         var thread = new Thread(() => ReadNotifications(watch, host))
         {
@@ -50,14 +50,14 @@ public sealed partial class VfioPciFunction
 
     /// <summary>The notify thread: each value becomes one call on the host, in the device's
     /// order, until the watch is stopped. It owns the watch's eventfds and closes them as it ends.</summary>
-    private static void ReadNotifications(NotifyWatch watch, PciFunctionHost host)
+    private static void ReadNotifications(EventFdWatch watch, PciFunctionHost host)
     {
         bool[] ready = new bool[2];
         try
         {
             while (true)
             {
-                if (Poller.WaitAny([watch.Channel.Handle, watch.Stop.Handle], ready, Timeout.InfiniteTimeSpan) == 0)
+                if (Poller.WaitAny([watch.Fd.Handle, watch.Stop.Handle], ready, Timeout.InfiniteTimeSpan) == 0)
                 {
                     continue;
                 }
@@ -65,7 +65,7 @@ public sealed partial class VfioPciFunction
                 {
                     return;
                 }
-                ulong value = watch.Channel.TryRead();
+                ulong value = watch.Fd.TryRead();
                 if (value == 0)
                 {
                     continue;
@@ -87,7 +87,7 @@ public sealed partial class VfioPciFunction
         }
         finally
         {
-            watch.Channel.Dispose();
+            watch.Fd.Dispose();
             watch.Stop.Dispose();
         }
     }
@@ -95,7 +95,7 @@ public sealed partial class VfioPciFunction
     /// <summary>Under the lock, at unbind: the thread ends and the device forgets the eventfd.</summary>
     private void StopAcpiNotify()
     {
-        if (_notifyWatch is NotifyWatch watch)
+        if (_notifyWatch is EventFdWatch watch)
         {
             _notifyWatch = null;
             watch.Stop.Signal();
@@ -116,6 +116,4 @@ public sealed partial class VfioPciFunction
             }
         }
     }
-
-    private sealed record NotifyWatch(EventFd Channel, EventFd Stop);
 }

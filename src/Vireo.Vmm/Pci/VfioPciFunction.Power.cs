@@ -11,7 +11,7 @@ public sealed partial class VfioPciFunction : IPowerManagedPciFunction
     private bool _lowPower;
     private bool _exitOwed;
     private bool _mappingsOwed;
-    private WakeWatch? _watch;
+    private EventFdWatch? _watch;
 
     /// <inheritdoc/>
     public string PowerState => Volatile.Read(ref _lowPower) ? "low-power" : "active";
@@ -125,12 +125,12 @@ public sealed partial class VfioPciFunction : IPowerManagedPciFunction
     /// thread owns its two eventfds and closes them as it ends, so stopping never waits for it.</summary>
     private void WatchWake(EventFd wake)
     {
-        var watch = new WakeWatch(wake, EventFd.Create(nonBlocking: true));
+        var watch = new EventFdWatch(wake, EventFd.Create(nonBlocking: true));
         _watch = watch;
         var thread = new Thread(() =>
         {
             bool[] ready = new bool[2];
-            while (Poller.WaitAny([watch.Wake.Handle, watch.Stop.Handle], ready, Timeout.InfiniteTimeSpan) == 0)
+            while (Poller.WaitAny([watch.Fd.Handle, watch.Stop.Handle], ready, Timeout.InfiniteTimeSpan) == 0)
             {
             }
             PciFunctionHost? woken = null;
@@ -147,7 +147,7 @@ public sealed partial class VfioPciFunction : IPowerManagedPciFunction
                     }
                 }
             }
-            watch.Wake.Dispose();
+            watch.Fd.Dispose();
             watch.Stop.Dispose();
             // The wake is news first (a guest waiting for it gets its GPE), the mapped areas
             // after: putting KVM memory slots back costs far more than the report, and until
@@ -176,12 +176,14 @@ public sealed partial class VfioPciFunction : IPowerManagedPciFunction
     /// <summary>Under the lock: the current watch, if any, is told to end.</summary>
     private void StopWakeWatcher()
     {
-        if (_watch is WakeWatch watch)
+        if (_watch is EventFdWatch watch)
         {
             _watch = null;
             watch.Stop.Signal();
         }
     }
 
-    private sealed record WakeWatch(EventFd Wake, EventFd Stop);
+    /// <summary>A device eventfd a thread of this function sleeps on (the wake or the notify
+    /// channel), and the eventfd that tells that thread to end; the thread owns and closes both.</summary>
+    private sealed record EventFdWatch(EventFd Fd, EventFd Stop);
 }

@@ -163,7 +163,7 @@ public sealed class BoundPciFunctionTests
         Assert.True(SpinWait.SpinUntil(() => fake.Host is not null, s_timeout));
 
         fake.Die("the server closed its socket");
-        VmInfo info = await WaitForAsync(loop, i => i.Devices.Any(d => d.Id == "sample0" && !d.Alive));
+        VmInfo info = await VmInfoPolling.WaitForAsync(loop, i => i.Devices.Any(d => d.Id == "sample0" && !d.Alive));
         await Task.Delay(100);
         VmInfo later = await loop.SendAsync(new GetVmInfo());
         await loop.SendAsync(new ShutdownVm(force: true));
@@ -229,21 +229,6 @@ public sealed class BoundPciFunctionTests
     {
         TestGuest.LoadLongMode(built.Machine, [0xf4, 0xeb, 0xfd]); // hlt; jmp back to it
         return built;
-    }
-
-    private static async Task<VmInfo> WaitForAsync(ControlLoop loop, Func<VmInfo, bool> condition)
-    {
-        DateTime deadline = DateTime.UtcNow + s_timeout;
-        while (true)
-        {
-            VmInfo info = await loop.SendAsync(new GetVmInfo());
-            if (condition(info))
-            {
-                return info;
-            }
-            Assert.True(DateTime.UtcNow < deadline, "vm.info never showed the condition");
-            await Task.Delay(20);
-        }
     }
 
     private sealed class TestDeviceException(string message) : VireoException(message);

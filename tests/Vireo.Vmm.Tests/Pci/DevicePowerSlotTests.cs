@@ -57,7 +57,12 @@ public sealed class DevicePowerSlotTests
                     "PowerState guest D0",
                     "PowerState guest D0",
                 ],
-                reported.Select(e => $"{e.Kind} {e.Cause} {(e.Kind == DevicePowerEventKind.Wake ? "" : e.Detail)}"));
+                reported.Select(e => $"{e.Kind} {e.Cause} {e.Kind switch
+                {
+                    DevicePowerEventKind.LowPower => e.Wake ? "armed" : "none",
+                    DevicePowerEventKind.Wake => "",
+                    _ => e.Detail,
+                }}"));
         }
     }
 
@@ -227,7 +232,7 @@ public sealed class DevicePowerSlotTests
         using var loop = new ControlLoop(BuildAndLoad, new VmDescription(1, 4UL << 20, null, null), new ControlLoopOptions());
         using VmEventSubscription events = loop.Events.Subscribe();
         loop.Start();
-        await WaitForAsync(loop, i => i.Devices.Any(d => d.Id == "edu" && d.DState == "D3cold"));
+        await VmInfoPolling.WaitForAsync(loop, i => i.Devices.Any(d => d.Id == "edu" && d.DState == "D3cold"));
         DevicePowerSlot slot = Assert.Single(current!.DevicePowerSlots);
 
         device.Wake!.Signal();
@@ -265,21 +270,6 @@ public sealed class DevicePowerSlotTests
         InKernelIrqchip = true,
         PciFunctions = [new PciAttachment(fn, Slot: 3)],
     });
-
-    private static async Task<VmInfo> WaitForAsync(ControlLoop loop, Func<VmInfo, bool> condition)
-    {
-        DateTime deadline = DateTime.UtcNow + s_timeout;
-        while (true)
-        {
-            VmInfo info = await loop.SendAsync(new GetVmInfo());
-            if (condition(info))
-            {
-                return info;
-            }
-            Assert.True(DateTime.UtcNow < deadline, "vm.info never showed the condition");
-            await Task.Delay(20);
-        }
-    }
 
     /// <summary>mov dx, port; mov al, value; out dx, al.</summary>
     private static byte[] Out(ushort port, byte value) => [0x66, 0xba, (byte)port, (byte)(port >> 8), 0xb0, value, 0xee];
