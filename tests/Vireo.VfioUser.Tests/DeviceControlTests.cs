@@ -330,6 +330,29 @@ public sealed class DeviceControlTests
         Assert.Contains($"control socket {missing}", stderr, StringComparison.Ordinal);
     });
 
+    [Fact(Timeout = Timeout)]
+    public Task ControlToAServerThatNeverAnswersGivesUpWithAClearError() => Task.Run(() =>
+    {
+        string path = TestPaths.Socket();
+        using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        listener.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+        listener.Listen(1);
+        // Accepts, reads the command, and never answers.
+        using var silent = new ManualResetEventSlim();
+        var server = Task.Run(() =>
+        {
+            using System.Net.Sockets.Socket peer = listener.Accept();
+            silent.Wait(TimeSpan.FromSeconds(30));
+        });
+
+        (int status, _, string stderr) = RunDevice("control", path, "status");
+        silent.Set();
+        server.Wait(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(1, status);
+        Assert.Contains($"control socket {path}", stderr, StringComparison.Ordinal);
+    });
+
     private static (int Status, string Stdout, string Stderr) RunDevice(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
