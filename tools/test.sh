@@ -86,7 +86,8 @@ awk -F'"' '/<Counters /{
 if [ -s "$results/lab-wedges.txt" ]; then
     sed 's/^/lab: L1 wedge watchdog: /' "$results/lab-wedges.txt"
 fi
-# The failures by name last, where a truncated log still shows them.
-grep -ho '<UnitTestResult [^>]*outcome="Failed"' "$results"/*.trx 2>/dev/null \
-    | sed -E 's/.*testName="([^"]*)".*/failed: \1/; s/&quot;/"/g; s/&amp;/\&/g' || true
+# The failures last, where a truncated log still shows them: each by name, with the first
+# lines of its message and the test's own frames (file:line), so a lab test that failed after
+# minutes of console output still says which assertion it was.
+tools/trx-failures.pl "$results"/*.trx || true
 exit $status
