@@ -9,11 +9,11 @@ namespace Vireo.Vmm;
 /// exit measured in the same run (issue #14's benchmark; goal: at most two exit costs each).
 /// <list type="number">
 /// <item>Notify: the device queues an ACPI notify code (<c>notify</c>: the vfio-user server writes
-/// IRQ index 5's eventfd) → Vireo's notify thread reads it → the code is in the device's mailbox
+/// IRQ index 5's eventfd) → the function's events thread reads it → the code is in the device's mailbox
 /// and its notify GPE's status bit is set (what the guest's SCI then sees).</item>
 /// <item>Wake: with the device powered off by the guest's ACPI methods (played by this thread
-/// writing _DSW and _OFF's bytes), the device wakes itself (<c>requestWake</c>) → Vireo's wake
-/// thread → the control loop → the device's wake GPE status bit is set.</item>
+/// writing _DSW and _OFF's bytes), the device wakes itself (<c>requestWake</c>) → the same events
+/// thread → the device's wake GPE status bit is set.</item>
 /// </list>
 /// Each sample is one event, timed from the device's call to the bit, spinning on the GPE
 /// status register (a wake after the entry has rested <see cref="SettleTime"/>, as a real one
@@ -100,8 +100,8 @@ public static class DeviceEventBenchmark
                 {
                     throw new InvalidOperationException($"{device.Backend} device '{device.Id}' did not enter low power");
                 }
-                // A device wakes long after it entered low power: let the entry's wake thread
-                // reach its wait first, so its start-up is not counted as the wake's cost.
+                // A device wakes long after it entered low power: let the entry settle (the
+                // events thread back in its wait, the mapped areas out) before it does.
                 Thread.Sleep(SettleTime);
                 long start = Stopwatch.GetTimestamp();
                 if (!requestWake())

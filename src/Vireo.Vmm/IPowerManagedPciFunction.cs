@@ -18,8 +18,10 @@ public interface IPowerManagedPciFunction : IMachineBoundPciFunction
     /// <see cref="PciFunctionHost.PowerChanged"/>. Without, plain LOW_POWER_ENTRY, unless the
     /// device offers only the wakeup form. No-op when low already.</summary>
     /// <param name="armWake">Whether a wake is wanted (the guest armed one through _DSW, or the host asks).</param>
+    /// <returns>Whether the device entered with a wake eventfd (the form used, not the one asked
+    /// for: a device may offer only one), or for a device low already, whether its entry has one.</returns>
     /// <exception cref="InvalidOperationException">The device cannot (no support, not bound, lost); the message says why.</exception>
-    void EnterLowPower(bool armWake = true);
+    bool EnterLowPower(bool armWake = true);
 
     /// <summary>Brings the device back to full power (LOW_POWER_EXIT, also after a wake, which
     /// closes the entry) and its mmap'd areas back into the guest. No-op when no entry is open.</summary>

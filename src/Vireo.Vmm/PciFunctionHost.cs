@@ -39,7 +39,7 @@ public sealed class PciFunctionHost
 
     /// <summary>The device sent an ACPI notify code on its own channel (IRQ index 5): the machine
     /// queues it in the device's mailbox and raises its notify GPE, whose method does
-    /// <c>Notify(device, code)</c>. Called from the function's notify thread, in the device's order.</summary>
+    /// <c>Notify(device, code)</c>. Called from the function's events thread, in the device's order.</summary>
     public Action<byte> AcpiNotify { get; init; } = _ => { };
 
     /// <summary>The device reported <c>count</c> ACPI notify codes it had to drop (its queue was

@@ -249,11 +249,10 @@ internal static class BenchCommand
             p90, p99 of N samples) and as a ratio to a plain port-I/O exit measured in the same run
             (the goal is at most 2):
               - notify: the device sends a code on its ACPI notify channel (vfio-user IRQ index 5)
-                -> Vireo's notify thread -> the code is in the device's mailbox and its notify GPE
+                -> Vireo's events thread -> the code is in the device's mailbox and its notify GPE
                 is raised
               - wake: with the device powered off by the guest's ACPI methods and a wake armed,
-                the device wakes itself -> Vireo's wake thread -> the control loop -> its wake
-                GPE is raised
+                the device wakes itself -> Vireo's events thread -> its wake GPE is raised
             It needs no interrupt delivery, so it runs on any KVM, PVM included.
             """) { count, json };
         command.SetAction(result => DeviceEventsAsync(

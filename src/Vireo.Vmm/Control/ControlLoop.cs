@@ -293,11 +293,12 @@ public sealed partial class ControlLoop : IVmm, IDisposable
         {
             throw new VmStateException($"PCI device '{id}' ({function.Backend}) has no power management");
         }
+        bool withWakeup = false;
         try
         {
             if (lowPower)
             {
-                managed.EnterLowPower();
+                withWakeup = managed.EnterLowPower();
             }
             else
             {
@@ -308,7 +309,7 @@ public sealed partial class ControlLoop : IVmm, IDisposable
         {
             throw new VmStateException(e.Message, e);
         }
-        OnDevicePower(lowPower ? DevicePowerEvent.LowPower(id, "api", wakeArmed: true) : DevicePowerEvent.Woke(id, "api"));
+        OnDevicePower(lowPower ? DevicePowerEvent.LowPower(id, "api", withWakeup) : DevicePowerEvent.Woke(id, "api"));
     }
 
     /// <summary>A device's power or notify news: published, and a device wake the guest armed

@@ -9,14 +9,15 @@ namespace Vireo.Vmm;
 /// codes lost (<see cref="DevicePowerEventKind.NotifyLost"/>).</param>
 /// <param name="Detail">The D-state (<see cref="DevicePowerEventKind.PowerState"/>), or why codes
 /// were lost or a change failed.</param>
-/// <param name="Wake">For <see cref="DevicePowerEventKind.LowPower"/> and
-/// <see cref="DevicePowerEventKind.PowerState"/>: a wake is armed; for
+/// <param name="Wake">For <see cref="DevicePowerEventKind.LowPower"/>: the device entered with a
+/// wake eventfd (the form it used); for <see cref="DevicePowerEventKind.PowerState"/>: the guest
+/// armed a wake (_DSW); for
 /// <see cref="DevicePowerEventKind.Wake"/>: the guest awaited it and was sent its wake GPE.</param>
 public sealed record DevicePowerEvent(string Id, DevicePowerEventKind Kind, string Cause, int Code = 0, string? Detail = null, bool Wake = false)
 {
     /// <summary>The device entered low power.</summary>
-    public static DevicePowerEvent LowPower(string id, string cause, bool wakeArmed) =>
-        new(id, DevicePowerEventKind.LowPower, cause, Wake: wakeArmed);
+    public static DevicePowerEvent LowPower(string id, string cause, bool withWakeup) =>
+        new(id, DevicePowerEventKind.LowPower, cause, Wake: withWakeup);
 
     /// <summary>The device left low power; <paramref name="gpeRaised"/>: its guest awaited the
     /// wake and was sent its wake GPE.</summary>

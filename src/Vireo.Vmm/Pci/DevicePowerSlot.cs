@@ -47,7 +47,7 @@ public sealed class DevicePowerSlot
     public bool GuestAwaitsWake => Device.State == SlotDeviceState.D3Cold && Device.WakeArmed;
 
     /// <summary>A code from the device's notify channel: into the mailbox (which raises the
-    /// notify GPE), then reported. From the function's notify thread.</summary>
+    /// notify GPE), then reported. From the function's events thread.</summary>
     internal void Notify(byte code)
     {
         bool queued = Device.PostNotify(code);
@@ -57,7 +57,7 @@ public sealed class DevicePowerSlot
     /// <summary>Codes the device itself dropped.</summary>
     internal void NotifyLost(int count) => _report(DevicePowerEvent.NotifyLost(Function.Id, count, "the device dropped them"));
 
-    /// <summary>The function left low power by itself (its wake eventfd fired), on its wake
+    /// <summary>The function left low power by itself (its wake eventfd fired), on its events
     /// thread: a guest that powered the device off with a wake armed gets its wake GPE at once
     /// (no hop through the control loop, which still wakes a guest in s2idle on the report).</summary>
     internal void Woke()
@@ -79,11 +79,12 @@ public sealed class DevicePowerSlot
         switch (command)
         {
             case SlotPowerCommand.PowerOff:
-                bool armed = Device.WakeArmed;
                 try
                 {
-                    Function.EnterLowPower(armWake: armed);
-                    _report(DevicePowerEvent.LowPower(id, "guest", armed));
+                    // The event says what the device holds (the wakeup form or not), which a
+                    // device offering only one form decides, not only what the guest armed.
+                    bool withWakeup = Function.EnterLowPower(armWake: Device.WakeArmed);
+                    _report(DevicePowerEvent.LowPower(id, "guest", withWakeup));
                 }
                 catch (InvalidOperationException e)
                 {

@@ -36,7 +36,7 @@ public sealed partial class VfioPciFunction
                 // the shadow (decoding on) for this machine.
                 _device.WriteRegion(VfioRegionIndex.Config, PciConfigSpace.CommandOffset, _shadow.AsSpan(PciConfigSpace.CommandOffset, 2));
                 ApplyInterrupts();
-                StartAcpiNotify(host);
+                StartEvents(host);
                 for (int i = 0; i < BarCount; i++)
                 {
                     RegisterIoEventFds(host, i);
@@ -273,11 +273,11 @@ public sealed partial class VfioPciFunction
     /// signalling and to drop its maps while it still answers; the shadow goes back to reset.</summary>
     private void ReleaseMachine()
     {
-        StopAcpiNotify();
+        StopEvents();
         if (_lowPower || _exitOwed)
         {
             // The next machine gets the device at full power, as a reset would leave it.
-            StopWakeWatcher();
+            _wakeEntry = false;
             Volatile.Write(ref _lowPower, false);
             _mappingsOwed = false;
             _exitOwed = false;

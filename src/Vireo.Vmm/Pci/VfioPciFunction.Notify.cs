@@ -3,102 +3,130 @@ using Vireo.VfioUser;
 
 namespace Vireo.Vmm;
 
-/// <summary>The device's own ACPI notification channel (seed 000: per device, never host-wide):
-/// IRQ index 5 (<see cref="VfioIrqIndex.AcpiNotify"/>), which a vfio-user server offers when
-/// both sides announce <c>vireo_acpi_notify</c> and a kernel only where it has the index. Each
-/// eventfd value is one <see cref="AcpiNotification"/>: the server writes the next value only
-/// once this side has read the last, so a burst arrives whole and in order.</summary>
+/// <summary>The device's own event channels, read by one thread per bound function (named
+/// <c>events-ID</c>) that lives as long as the binding:
+/// <list type="bullet">
+/// <item>the wake eventfd every LOW_POWER_ENTRY_WITH_WAKEUP of this binding hands the device
+/// (seed 002: one-shot per entry; the same eventfd goes with each entry, drained first);</item>
+/// <item>the ACPI notification channel (seed 000: per device, never host-wide): IRQ index 5
+/// (<see cref="VfioIrqIndex.AcpiNotify"/>), which a vfio-user server offers when both sides
+/// announce <c>vireo_acpi_notify</c> and a kernel only where it has the index. Each eventfd
+/// value is one <see cref="AcpiNotification"/>: the server writes the next value only once this
+/// side has read the last, so a burst arrives whole and in order.</item>
+/// </list>
+/// A thread that already sleeps on the eventfd is what makes a wake cheap: one created per
+/// low-power entry started each wake cold (in the nested lab the scheduler let the waker's
+/// spinning caller finish its slice before the new thread ran, 41 exit costs).</summary>
 public sealed partial class VfioPciFunction
 {
     private readonly bool _hasAcpiNotify;
     private bool _acpiNotifyAtDevice;
-    private EventFdWatch? _notifyWatch;
+    private EventChannels? _events;
 
     /// <summary>Whether the device sends ACPI notify codes (IRQ index 5).</summary>
     public bool HasAcpiNotify => _hasAcpiNotify;
 
-    /// <summary>Under the lock, at bind: gives the device an eventfd for index 5 and starts the
-    /// thread that reads it.</summary>
-    private void StartAcpiNotify(PciFunctionHost host)
+    /// <summary>Under the lock, at bind: the binding's wake eventfd, the notify channel at the
+    /// device (IRQ index 5) where it has one, and the thread that reads both.</summary>
+    private void StartEvents(PciFunctionHost host)
     {
-        if (!_hasAcpiNotify)
-        {
-            return;
-        }
-        var channel = EventFd.Create(nonBlocking: true);
-        EventFd stop;
+        var stop = EventFd.Create(nonBlocking: true);
+        EventFd? wake = null;
+        EventFd? notify = null;
         try
         {
-            _device.SetIrqEventFds(VfioIrqIndex.AcpiNotify, 0, [channel]);
-            _acpiNotifyAtDevice = true;
-            stop = EventFd.Create(nonBlocking: true);
+            wake = EventFd.Create(nonBlocking: true);
+            if (_hasAcpiNotify)
+            {
+                notify = EventFd.Create(nonBlocking: true);
+                _device.SetIrqEventFds(VfioIrqIndex.AcpiNotify, 0, [notify]);
+                _acpiNotifyAtDevice = true;
+            }
         }
         catch
         {
-            channel.Dispose();
+            stop.Dispose();
+            wake?.Dispose();
+            notify?.Dispose();
             throw;
         }
-        var watch = new EventFdWatch(channel, stop);
-        _notifyWatch = watch;
-        var thread = new Thread(() => ReadNotifications(watch, host))
+        var events = new EventChannels(wake, notify, stop);
+        _events = events;
+        var thread = new Thread(() => ReadEvents(events, host))
         {
-            Name = $"notify-{Id}",
+            Name = $"events-{Id}",
             IsBackground = true,
         };
         thread.Start();
     }
 
-    /// <summary>The notify thread: each value becomes one call on the host, in the device's
-    /// order, until the watch is stopped. It owns the watch's eventfds and closes them as it ends.</summary>
-    private static void ReadNotifications(EventFdWatch watch, PciFunctionHost host)
+    /// <summary>The events thread: a wake or a notification becomes one call on the host, in the
+    /// device's order, until the channels are stopped. It owns the eventfds and closes them as it
+    /// ends, so stopping never waits for it.</summary>
+    private void ReadEvents(EventChannels events, PciFunctionHost host)
     {
-        bool[] ready = new bool[2];
+        SafeFd[] fds = events.Notify is EventFd notify ? [events.Stop.Handle, events.Wake.Handle, notify.Handle] : [events.Stop.Handle, events.Wake.Handle];
+        bool[] ready = new bool[fds.Length];
         try
         {
             while (true)
             {
-                if (Poller.WaitAny([watch.Fd.Handle, watch.Stop.Handle], ready, Timeout.InfiniteTimeSpan) == 0)
+                if (Poller.WaitAny(fds, ready, Timeout.InfiniteTimeSpan) == 0)
                 {
                     continue;
                 }
-                if (ready[1])
+                if (ready[0])
                 {
                     return;
                 }
-                ulong value = watch.Fd.TryRead();
-                if (value == 0)
+                if (ready[1])
                 {
-                    continue;
+                    OnWakeSignalled(events);
                 }
-                if (!AcpiNotification.TryDecode(value, out AcpiNotification notification))
+                if (fds.Length > 2 && ready[2])
                 {
-                    // Two values summed (a server that did not wait) or junk: at least one code is gone.
-                    host.AcpiNotifyLost(1);
-                }
-                else if (notification.IsOverflow)
-                {
-                    host.AcpiNotifyLost(notification.Dropped);
-                }
-                else
-                {
-                    host.AcpiNotify(notification.Code);
+                    ReadNotification(events.Notify!, host);
                 }
             }
         }
         finally
         {
-            watch.Fd.Dispose();
-            watch.Stop.Dispose();
+            events.Stop.Dispose();
+            events.Wake.Dispose();
+            events.Notify?.Dispose();
         }
     }
 
-    /// <summary>Under the lock, at unbind: the thread ends and the device forgets the eventfd.</summary>
-    private void StopAcpiNotify()
+    /// <summary>One value from the notify channel, decoded and handed to the host.</summary>
+    private static void ReadNotification(EventFd channel, PciFunctionHost host)
     {
-        if (_notifyWatch is EventFdWatch watch)
+        ulong value = channel.TryRead();
+        if (value == 0)
         {
-            _notifyWatch = null;
-            watch.Stop.Signal();
+            return;
+        }
+        if (!AcpiNotification.TryDecode(value, out AcpiNotification notification))
+        {
+            // Two values summed (a server that did not wait) or junk: at least one code is gone.
+            host.AcpiNotifyLost(1);
+        }
+        else if (notification.IsOverflow)
+        {
+            host.AcpiNotifyLost(notification.Dropped);
+        }
+        else
+        {
+            host.AcpiNotify(notification.Code);
+        }
+    }
+
+    /// <summary>Under the lock, at unbind: the thread ends and the device forgets the notify eventfd.</summary>
+    private void StopEvents()
+    {
+        if (_events is EventChannels events)
+        {
+            _events = null;
+            events.Stop.Signal();
         }
         if (_acpiNotifyAtDevice)
         {
@@ -116,4 +144,9 @@ public sealed partial class VfioPciFunction
             }
         }
     }
+
+    /// <summary>A binding's event eventfds: the wake eventfd low-power entries hand the device,
+    /// the notify channel (when the device has one) and the eventfd that ends the thread, which
+    /// owns and closes all three.</summary>
+    private sealed record EventChannels(EventFd Wake, EventFd? Notify, EventFd Stop);
 }

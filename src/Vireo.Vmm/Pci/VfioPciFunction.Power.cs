@@ -11,13 +11,14 @@ public sealed partial class VfioPciFunction : IPowerManagedPciFunction
     private bool _lowPower;
     private bool _exitOwed;
     private bool _mappingsOwed;
-    private EventFdWatch? _watch;
+    // Whether the current low-power entry handed the device the wake eventfd.
+    private bool _wakeEntry;
 
     /// <inheritdoc/>
     public string PowerState => Volatile.Read(ref _lowPower) ? "low-power" : "active";
 
     /// <inheritdoc/>
-    public void EnterLowPower(bool armWake = true)
+    public bool EnterLowPower(bool armWake = true)
     {
         lock (_gate)
         {
@@ -28,7 +29,7 @@ public sealed partial class VfioPciFunction : IPowerManagedPciFunction
             }
             if (_lowPower)
             {
-                return;
+                return _wakeEntry;
             }
             bool canWake = Probe(DeviceFeatureId.LowPowerEntryWithWakeup);
             bool canEnter = Probe(DeviceFeatureId.LowPowerEntry);
@@ -39,23 +40,17 @@ public sealed partial class VfioPciFunction : IPowerManagedPciFunction
             // Without a wake wanted, a device offering only the wakeup form still gets it: its
             // wake is then reported, never forwarded to a guest that did not arm one.
             bool withWakeup = canWake && (armWake || !canEnter);
+            EventFd? wake = withWakeup ? _events?.Wake ?? throw new InvalidOperationException($"{Backend} device '{Id}' has no event thread") : null;
             // The device refuses mmap access while low: every access must trap (and wake it) first.
             host.TrapMappedAreas(true);
             try
             {
-                if (withWakeup)
+                if (wake is not null)
                 {
-                    var wake = EventFd.Create(nonBlocking: true);
-                    try
-                    {
-                        _device.LowPowerEntryWithWakeup(wake);
-                    }
-                    catch
-                    {
-                        wake.Dispose();
-                        throw;
-                    }
-                    WatchWake(wake);
+                    // A signal left from an earlier entry (one the device sent after its exit) is not this one's wake.
+                    wake.TryRead();
+                    _device.LowPowerEntryWithWakeup(wake);
+                    _wakeEntry = true;
                 }
                 else
                 {
@@ -69,6 +64,7 @@ public sealed partial class VfioPciFunction : IPowerManagedPciFunction
             }
             Volatile.Write(ref _lowPower, true);
             _exitOwed = true;
+            return _wakeEntry;
         }
     }
 
@@ -111,79 +107,46 @@ public sealed partial class VfioPciFunction : IPowerManagedPciFunction
         }
     }
 
-    /// <summary>Back to active, under the lock: the wake watcher stops and the mapped areas return.</summary>
+    /// <summary>Back to active, under the lock: a wake that comes now is not waited for, and the mapped areas return.</summary>
     private void LeaveLowPower()
     {
-        StopWakeWatcher();
+        _wakeEntry = false;
         Volatile.Write(ref _lowPower, false);
         _mappingsOwed = false;
         _host?.TrapMappedAreas(false);
     }
 
-    /// <summary>A thread that sleeps on the one-shot wake eventfd until the device wakes (the
-    /// kernel has then left low power: mmap access works again) or the watch is stopped. The
-    /// thread owns its two eventfds and closes them as it ends, so stopping never waits for it.</summary>
-    private void WatchWake(EventFd wake)
+    /// <summary>On the events thread: the wake eventfd fired. If this binding's device is in a
+    /// low-power entry with wakeup, the device has left low power by itself (mmap access works
+    /// again): the host hears of it, then the mapped areas return. A signal with no such entry
+    /// (a late one, or one an entry already drained) is dropped. The eventfd is read under the
+    /// lock, so a value an entry drains can never be taken for that entry's wake.</summary>
+    private void OnWakeSignalled(EventChannels events)
     {
-        var watch = new EventFdWatch(wake, EventFd.Create(nonBlocking: true));
-        _watch = watch;
-        var thread = new Thread(() =>
+        PciFunctionHost? woken = null;
+        lock (_gate)
         {
-            bool[] ready = new bool[2];
-            while (Poller.WaitAny([watch.Fd.Handle, watch.Stop.Handle], ready, Timeout.InfiniteTimeSpan) == 0)
+            if (events.Wake.TryRead() == 0 || _events != events || !_lowPower || !_wakeEntry)
             {
+                return;
             }
-            PciFunctionHost? woken = null;
-            if (ready[0] && !ready[1])
-            {
-                lock (_gate)
-                {
-                    if (_watch == watch && _lowPower)
-                    {
-                        StopWakeWatcher();
-                        Volatile.Write(ref _lowPower, false);
-                        _mappingsOwed = true;
-                        woken = _host;
-                    }
-                }
-            }
-            watch.Fd.Dispose();
-            watch.Stop.Dispose();
-            // The wake is news first (a guest waiting for it gets its GPE), the mapped areas
-            // after: putting KVM memory slots back costs far more than the report, and until
-            // then the device's BARs still work, trapped.
-            woken?.PowerChanged("active");
-            if (woken is not null)
-            {
-                lock (_gate)
-                {
-                    // Not if the device went low again meanwhile (its areas must stay trapped).
-                    if (_mappingsOwed && !_lowPower)
-                    {
-                        _mappingsOwed = false;
-                        _host?.TrapMappedAreas(false);
-                    }
-                }
-            }
-        })
+            _wakeEntry = false;
+            Volatile.Write(ref _lowPower, false);
+            _mappingsOwed = true;
+            woken = _host;
+        }
+        // The wake is news first (a guest waiting for it gets its GPE), the mapped areas after:
+        // putting KVM memory slots back costs far more than the report, and until then the
+        // device's BARs still work, trapped.
+        woken?.PowerChanged("active");
+        lock (_gate)
         {
-            Name = $"wake-{Id}",
-            IsBackground = true,
-        };
-        thread.Start();
-    }
-
-    /// <summary>Under the lock: the current watch, if any, is told to end.</summary>
-    private void StopWakeWatcher()
-    {
-        if (_watch is EventFdWatch watch)
-        {
-            _watch = null;
-            watch.Stop.Signal();
+            // Not if the device went low again meanwhile (its areas must stay trapped).
+            if (_mappingsOwed && !_lowPower)
+            {
+                _mappingsOwed = false;
+                _host?.TrapMappedAreas(false);
+            }
         }
     }
-
-    /// <summary>A device eventfd a thread of this function sleeps on (the wake or the notify
-    /// channel), and the eventfd that tells that thread to end; the thread owns and closes both.</summary>
-    private sealed record EventFdWatch(EventFd Fd, EventFd Stop);
 }

@@ -67,6 +67,38 @@ public sealed class DevicePowerSlotTests
     }
 
     [KvmFact]
+    public void A_guest_that_arms_a_wake_for_a_device_without_the_wakeup_form_gets_a_plain_entry_reported_as_such()
+    {
+        var device = new KernelLikeVfioDevice { OffersWakeup = false };
+        using VfioPciFunction fn = VfioPciFunction.Open(device, "edu");
+        using KvmSystem kvm = KvmSystem.Open();
+        using BuiltMachine built = Build(kvm, fn);
+        DevicePowerSlot slot = Assert.Single(built.DevicePowerSlots);
+        var reported = new List<DevicePowerEvent>();
+        built.ObservePciDevicePower(e => { lock (reported) { reported.Add(e); } });
+        ushort port = slot.Device.Port.Value;
+        byte[] code =
+        [
+            .. Out(port, (byte)SlotPowerCommand.EnableWake),    // _DSW (1, 0, 3)
+            .. Out(port, (byte)SlotPowerCommand.EnterD3Hot),
+            .. Out(port, (byte)SlotPowerCommand.PowerOff),
+            .. PowerOff(),
+        ];
+        TestGuest.LoadLongMode(built.Machine, code);
+        Assert.Equal(MachineExitReason.PowerOff, TestGuest.RunToExit(built.Machine).Reason);
+
+        Assert.Equal(["entry"], device.PowerLog);
+        // The guest armed a wake (its D-state report says so), but the device holds no wake
+        // eventfd, and the low-power event says that rather than what was asked.
+        lock (reported)
+        {
+            DevicePowerEvent low = Assert.Single(reported, e => e.Kind == DevicePowerEventKind.LowPower);
+            Assert.False(low.Wake);
+            Assert.True(reported.Last(e => e.Kind == DevicePowerEventKind.PowerState).Wake);
+        }
+    }
+
+    [KvmFact]
     public void With_a_wake_armed_the_entry_has_a_wake_eventfd_and_the_devices_wake_is_reported_as_the_guests()
     {
         var device = new KernelLikeVfioDevice();

@@ -55,6 +55,10 @@ internal sealed class KernelLikeVfioDevice : IVfioDevice
     /// <summary>Power calls in order: "entry", "entry-wakeup", "exit".</summary>
     public List<string> PowerLog { get; } = [];
 
+    /// <summary>Whether LOW_POWER_ENTRY_WITH_WAKEUP is offered beside the plain entry (a kernel
+    /// before 6.1's wakeup form, or a server that has no wake source, offers only the plain one).</summary>
+    public bool OffersWakeup { get; set; } = true;
+
     /// <summary>Writes that reached BAR2 through the function (trapped ones).</summary>
     public int Bar2Writes;
 
@@ -191,7 +195,8 @@ internal sealed class KernelLikeVfioDevice : IVfioDevice
     public void UnmapDma(ulong iova, ulong size) => Mapped.RemoveAll(r => r.Iova == iova && r.Size == size);
 
     public bool ProbeFeature(DeviceFeatureId feature, DeviceFeatureFlags operations)
-        => SupportsLowPower && feature is DeviceFeatureId.LowPowerEntry or DeviceFeatureId.LowPowerEntryWithWakeup or DeviceFeatureId.LowPowerExit;
+        => SupportsLowPower && (feature is DeviceFeatureId.LowPowerEntry or DeviceFeatureId.LowPowerExit
+            || (OffersWakeup && feature == DeviceFeatureId.LowPowerEntryWithWakeup));
 
     public void LowPowerEntry() => PowerLog.Add("entry");
 

@@ -159,6 +159,64 @@ public sealed class KernelLikeVfioPciTests
         Assert.Equal("active", fn.PowerState);
     }
 
+    [KvmFact]
+    public void Twenty_wake_cycles_share_one_events_thread_and_wake_eventfd_and_a_late_signal_is_not_the_next_entrys_wake()
+    {
+        const string id = "cyc20";
+        var device = new KernelLikeVfioDevice();
+        using VfioPciFunction fn = VfioPciFunction.Open(device, id);
+        using var kvm = Vireo.Kvm.KvmSystem.Open();
+        EventFd? first = null;
+        using (BuiltMachine built = Build(kvm, fn))
+        {
+            int wakes = 0;
+            built.ObservePciDevicePower(e =>
+            {
+                if (e.Kind == DevicePowerEventKind.Wake)
+                {
+                    Interlocked.Increment(ref wakes);
+                }
+            });
+            Assert.Equal(1, ThreadsNamed($"events-{id}"));
+            for (int i = 1; i <= 20; i++)
+            {
+                Assert.True(fn.EnterLowPower(), "the device offers the wakeup form");
+                first ??= device.Wake;
+                Assert.Same(first, device.Wake);
+                device.Wake!.Signal();
+                Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref wakes) == i, TimeSpan.FromSeconds(10)), $"wake {i} was not reported");
+                Assert.Equal("active", fn.PowerState);
+                fn.ExitLowPower();
+            }
+            Assert.Equal(1, ThreadsNamed($"events-{id}"));
+
+            // A device that signals after its exit: the next entry drains it, and waits for its own.
+            device.Wake!.Signal();
+            Assert.True(fn.EnterLowPower());
+            Thread.Sleep(200);
+            Assert.Equal("low-power", fn.PowerState);
+            Assert.Equal(20, Volatile.Read(ref wakes));
+            device.Wake.Signal();
+            Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref wakes) == 21, TimeSpan.FromSeconds(10)), "the entry's own wake was not reported");
+        }
+        // The machine went: the thread ended and closed the binding's wake eventfd.
+        Assert.True(SpinWait.SpinUntil(() => ThreadsNamed($"events-{id}") == 0 && first!.Handle.IsClosed, TimeSpan.FromSeconds(10)), "the events thread outlived its machine");
+    }
+
+    /// <summary>This process's threads whose kernel name (/proc/self/task/N/comm, 15 bytes) is <paramref name="name"/>.</summary>
+    private static int ThreadsNamed(string name) =>
+        Directory.GetDirectories("/proc/self/task").Count(t =>
+        {
+            try
+            {
+                return File.ReadAllText(Path.Combine(t, "comm")).TrimEnd('\n') == name;
+            }
+            catch (IOException)
+            {
+                return false; // the thread ended while we looked
+            }
+        });
+
     /// <summary>A bare machine with the in-kernel irqchip (the function's interrupts need it) and
     /// <paramref name="fn"/> in slot 3.</summary>
     private static BuiltMachine Build(Vireo.Kvm.KvmSystem kvm, VfioPciFunction fn) => MachineBuilder.BuildBare(kvm, new MachineConfig
