@@ -155,7 +155,9 @@ public sealed class BuiltMachine : IDisposable
                 bound?.IsAlive ?? true,
                 (bound as IPowerManagedPciFunction)?.PowerState ?? "active",
                 power?.DState,
-                power?.Device.WakeArmed ?? false));
+                power?.Device.WakeArmed ?? false,
+                power is null ? null : EventLatencyInfo.Of(power.NotifyLatency),
+                power is null ? null : EventLatencyInfo.Of(power.WakeLatency)));
         }
         return devices;
     }

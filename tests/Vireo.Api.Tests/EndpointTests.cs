@@ -52,7 +52,8 @@ public sealed class EndpointTests
         Assert.Equal(
             """{"id":"sample0","backend":"vfio-user","bdf":"0000:00:01.0","vendor_id":"1af4","device_id":"10f1","bars":[""" +
             """{"index":0,"kind":"memory32","size":4096,"prefetchable":false,"guest_address":3221225472},""" +
-            """{"index":2,"kind":"memory64","size":65536,"prefetchable":true,"guest_address":null}],"interrupt_mode":"msix","alive":true,"power":"low-power","d_state":"D3cold","wake_armed":true}""",
+            """{"index":2,"kind":"memory64","size":65536,"prefetchable":true,"guest_address":null}],"interrupt_mode":"msix","alive":true,"power":"low-power","d_state":"D3cold","wake_armed":true""" +
+            ""","notify_latency":{"count":3,"median_us":12.5,"p90_us":20,"max_us":31.2},"wake_latency":null}""",
             device.GetRawText());
     }
 

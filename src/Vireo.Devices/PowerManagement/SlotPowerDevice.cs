@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using Vireo.Acpi;
 using Vireo.Memory;
 
@@ -101,6 +102,8 @@ public sealed class SlotPowerDevice : IBusDevice, IAml, ISuspendable
     private readonly Action<int> _raiseGpe;
     private readonly Lock _lock = new();
     private readonly byte[] _queue = new byte[NotifyCapacity];
+    // Stopwatch timestamps of the queued codes (0: restored, no start known).
+    private readonly long[] _queuedAt = new long[NotifyCapacity];
     private int _queueHead;
     private int _queueCount;
     private int _state = (int)SlotDeviceState.D0;
@@ -248,9 +251,20 @@ public sealed class SlotPowerDevice : IBusDevice, IAml, ISuspendable
         }
         else if (offset == NotifyOffset && data.Length == 2)
         {
-            BinaryPrimitives.WriteUInt16LittleEndian(data, Pop());
+            ushort popped = Pop(out long queuedAt);
+            BinaryPrimitives.WriteUInt16LittleEndian(data, popped);
+            if (popped != 0 && queuedAt != 0)
+            {
+                NotifyRead?.Invoke(Stopwatch.GetElapsedTime(queuedAt));
+            }
         }
     }
+
+    /// <summary>Raised when the guest's notify method read a queued code out of the mailbox (the
+    /// method is running), with how long the code waited there since <see cref="PostNotify"/>
+    /// queued it; on the reading vCPU's thread, outside the device's lock, one per code. Not for
+    /// codes restored from a snapshot (their wait began in another process).</summary>
+    public event Action<TimeSpan>? NotifyRead;
 
     /// <inheritdoc/>
     public void Write(ulong offset, ReadOnlySpan<byte> data)
@@ -283,6 +297,7 @@ public sealed class SlotPowerDevice : IBusDevice, IAml, ISuspendable
                 return false;
             }
             _queue[(_queueHead + _queueCount) % NotifyCapacity] = code;
+            _queuedAt[(_queueHead + _queueCount) % NotifyCapacity] = Stopwatch.GetTimestamp();
             _queueCount++;
         }
         _raiseGpe(NotifyGpe);
@@ -400,15 +415,17 @@ public sealed class SlotPowerDevice : IBusDevice, IAml, ISuspendable
         }
     }
 
-    private ushort Pop()
+    private ushort Pop(out long queuedAt)
     {
         lock (_lock)
         {
+            queuedAt = 0;
             if (_queueCount == 0)
             {
                 return 0;
             }
             byte code = _queue[_queueHead];
+            queuedAt = _queuedAt[_queueHead];
             _queueHead = (_queueHead + 1) % NotifyCapacity;
             _queueCount--;
             return (ushort)(NotifyPending | code);

@@ -14,6 +14,10 @@ namespace Vireo.Vmm;
 /// <param name="DState">The guest's ACPI D-state for it ("D0", "D3hot", "D3cold"); null for a
 /// function without ACPI power (an emulated one).</param>
 /// <param name="WakeArmed">Whether the guest armed its wake (_DSW).</param>
+/// <param name="NotifyLatency">Notify code queued → the guest's GPE method reading it, on the
+/// VMM's clock (<see cref="DevicePowerSlot.NotifyLatency"/>); null before the first.</param>
+/// <param name="WakeLatency">Wake GPE raised → the guest powering the device on
+/// (<see cref="DevicePowerSlot.WakeLatency"/>); null before the first.</param>
 public sealed record PciDeviceInfo(
     string Id,
     string Backend,
@@ -25,4 +29,24 @@ public sealed record PciDeviceInfo(
     bool Alive,
     string Power = "active",
     string? DState = null,
-    bool WakeArmed = false);
+    bool WakeArmed = false,
+    EventLatencyInfo? NotifyLatency = null,
+    EventLatencyInfo? WakeLatency = null);
+
+/// <summary>A <see cref="GuestLatency"/> window in <c>vm.info</c>, in µs.</summary>
+/// <param name="Count">Samples since the machine started (the figures cover the latest
+/// <see cref="GuestLatency.Window"/>).</param>
+/// <param name="MedianUs">The median.</param>
+/// <param name="P90Us">The 90th percentile.</param>
+/// <param name="MaxUs">The largest.</param>
+public sealed record EventLatencyInfo(long Count, double MedianUs, double P90Us, double MaxUs)
+{
+    /// <summary>The window's figures, rounded to 0.1 µs; null before the first sample.</summary>
+    public static EventLatencyInfo? Of(GuestLatency latency)
+    {
+        ArgumentNullException.ThrowIfNull(latency);
+        return latency.Summary() is LatencySummary s
+            ? new EventLatencyInfo(latency.Count, Math.Round(s.Median, 1), Math.Round(s.P90, 1), Math.Round(s.Max, 1))
+            : null;
+    }
+}

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Vireo.Devices;
 
 namespace Vireo.Vmm;
@@ -13,6 +14,8 @@ namespace Vireo.Vmm;
 public sealed class DevicePowerSlot
 {
     private Action<DevicePowerEvent> _report = _ => { };
+    // Stopwatch timestamp of the wake GPE the guest has not answered with _ON yet; 0 when none.
+    private long _wakeRaisedAt;
 
     internal DevicePowerSlot(int slot, IPowerManagedPciFunction function, SlotPowerDevice device)
     {
@@ -20,7 +23,16 @@ public sealed class DevicePowerSlot
         Function = function;
         Device = device;
         device.CommandWritten += OnGuestCommand;
+        device.NotifyRead += NotifyLatency.Record;
     }
+
+    /// <summary>From a notify code entering the mailbox (its GPE raised) to the guest's GPE method
+    /// reading it out.</summary>
+    public GuestLatency NotifyLatency { get; } = new();
+
+    /// <summary>From the device's wake GPE raised for a guest that awaited it to the guest powering
+    /// the device back on (the power resource's <c>_ON</c>, in its runtime resume).</summary>
+    public GuestLatency WakeLatency { get; } = new();
 
     /// <summary>Where the slot's news goes once the function is bound (nowhere before).</summary>
     internal void ReportTo(Action<DevicePowerEvent> report) => _report = report;
@@ -65,6 +77,7 @@ public sealed class DevicePowerSlot
         bool raised = GuestAwaitsWake;
         if (raised)
         {
+            Interlocked.Exchange(ref _wakeRaisedAt, Stopwatch.GetTimestamp());
             Device.SignalWake();
         }
         _report(DevicePowerEvent.Woke(Function.Id, "device", gpeRaised: raised));
@@ -93,6 +106,10 @@ public sealed class DevicePowerSlot
                 }
                 break;
             case SlotPowerCommand.PowerOn:
+                if (Interlocked.Exchange(ref _wakeRaisedAt, 0) is long raisedAt and not 0)
+                {
+                    WakeLatency.Record(Stopwatch.GetElapsedTime(raisedAt));
+                }
                 try
                 {
                     Function.ExitLowPower();

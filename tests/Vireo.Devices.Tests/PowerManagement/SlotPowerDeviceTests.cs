@@ -472,6 +472,33 @@ public sealed class SlotPowerDeviceTests
         Assert.Equal(state, device.State);
     }
 
+    [Fact]
+    public void Each_code_the_guest_reads_reports_its_wait_in_the_mailbox_and_restored_or_empty_reads_report_nothing()
+    {
+        SlotPowerDevice device = NewDevice();
+        var waits = new List<TimeSpan>();
+        device.NotifyRead += waits.Add;
+        device.PostNotify(0x80);
+        Thread.Sleep(5);
+        device.PostNotify(0x81);
+
+        Assert.Equal(0x180, PopNotify(device));
+        Assert.Equal(0x181, PopNotify(device));
+        Assert.Equal(0, PopNotify(device));
+
+        Assert.Equal(2, waits.Count);
+        Assert.True(waits[0] >= TimeSpan.FromMilliseconds(5), $"{waits[0]}");
+        Assert.True(waits[1] < waits[0], $"{waits[1]} vs {waits[0]}");
+
+        // A code restored from a snapshot began its wait in another process: no figure for it.
+        device.PostNotify(0x82);
+        SlotPowerDevice restored = SlotPowerDevice.FromState(device.GetState(), new PioAddress(0x640), NotifyGpe, WakeGpe, "\\_SB.PCI0.S03_", _ => { });
+        var restoredWaits = new List<TimeSpan>();
+        restored.NotifyRead += restoredWaits.Add;
+        Assert.Equal(0x182, PopNotify(restored));
+        Assert.Empty(restoredWaits);
+    }
+
     private static int ReadStatus(SlotPowerDevice device)
     {
         byte[] data = [0xAA];

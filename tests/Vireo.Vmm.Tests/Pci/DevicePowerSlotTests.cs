@@ -137,6 +137,20 @@ public sealed class DevicePowerSlotTests
         // The guest still has to power it on: the entry stays open until its _ON.
         Assert.True(slot.GuestAwaitsWake);
         Assert.Equal(["entry-wakeup"], device.PowerLog);
+        Assert.Null(Assert.Single(built.DescribePciDevices(), d => d.Id == "edu").WakeLatency);
+
+        // Its _ON (played here from the test's thread) closes the entry and the wake's trip.
+        Thread.Sleep(2);
+        slot.Device.Write(SlotPowerDevice.CommandOffset, [(byte)SlotPowerCommand.PowerOn]);
+
+        Assert.Equal(["entry-wakeup", "exit"], device.PowerLog);
+        EventLatencyInfo wake = Assert.Single(built.DescribePciDevices(), d => d.Id == "edu").WakeLatency!;
+        Assert.Equal(1, wake.Count);
+        Assert.True(wake.MedianUs >= 2000, wake.ToString());
+        // A power-on with no wake raised before it is no sample.
+        slot.Device.Write(SlotPowerDevice.CommandOffset, [(byte)SlotPowerCommand.PowerOff]);
+        slot.Device.Write(SlotPowerDevice.CommandOffset, [(byte)SlotPowerCommand.PowerOn]);
+        Assert.Equal(1, Assert.Single(built.DescribePciDevices(), d => d.Id == "edu").WakeLatency!.Count);
     }
 
     [KvmFact]
@@ -190,6 +204,11 @@ public sealed class DevicePowerSlotTests
         {
             Assert.Equal(sent.Select(c => (int)c), codes);
         }
+        // Each code's wait in the mailbox, queued to read by the guest, is in vm.info.
+        EventLatencyInfo latency = Assert.Single(built.DescribePciDevices(), d => d.Id == "edu").NotifyLatency!;
+        Assert.Equal(sent.Length, latency.Count);
+        Assert.True(latency.MedianUs > 0 && latency.MedianUs <= latency.P90Us && latency.P90Us <= latency.MaxUs, latency.ToString());
+        Assert.Null(Assert.Single(built.DescribePciDevices(), d => d.Id == "edu").WakeLatency);
     }
 
     [KvmFact]
