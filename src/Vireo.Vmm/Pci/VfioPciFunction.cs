@@ -90,7 +90,8 @@ public sealed partial class VfioPciFunction : IMachineBoundPciFunction, IDisposa
             uint intxCount = IrqCount(info, VfioIrqIndex.Intx);
             uint msiCount = IrqCount(info, VfioIrqIndex.Msi);
             uint msixCount = IrqCount(info, VfioIrqIndex.Msix);
-            WalkCapabilities(header, msiCount, msixCount);
+            List<(int Offset, byte Id)> capabilities = WalkCapabilities(header, msiCount, msixCount);
+            PlanPowerManagement(header, capabilities);
             _hasAcpiNotify = IrqCount(info, VfioIrqIndex.AcpiNotify) > 0;
             _hasIntx = header[PciConfigSpace.InterruptPinOffset] != 0 && intxCount > 0;
             InitShadow(header);
