@@ -186,6 +186,22 @@ public sealed class VirtualPowerCapabilityTests
     }
 
     [Fact]
+    public void Opening_a_device_says_what_the_vmm_added_and_what_it_could_not()
+    {
+        var log = new List<string>();
+        using VfioPciFunction edu = VfioPciFunction.Open(new KernelLikeVfioDevice(c => c[MsiControl] = 0x80), "edu");
+        using VfioPciFunction crowded = VfioPciFunction.Open(new KernelLikeVfioDevice(c => c.AsSpan(0x4a).Fill(0xa5)), "crowded");
+
+        PciDeviceFactory.Announce(edu, log.Add);
+        PciDeviceFactory.Announce(crowded, log.Add);
+
+        Assert.Collection(
+            log,
+            line => Assert.StartsWith("device 'edu': no PCI power management capability; the guest sees Vireo's at 0x50", line, StringComparison.Ordinal),
+            line => Assert.StartsWith("warning: vfio (test) device 'crowded' has no PCI power management capability", line, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_reboot_returns_the_capability_to_d0()
     {
         var device = new KernelLikeVfioDevice();
