@@ -21,8 +21,9 @@
  * after its acknowledgement). The attributes irqs and spurious read the totals since probe.
  *
  * Runtime PM: probe ends with pm_runtime_put_noidle, so `echo auto > power/control` lets the
- * PCI core suspend the idle device. edu has no PCI PM capability, so native D3hot is not
- * there, but with the slot's ACPI power resources (_PR3) the core still moves it to D3cold.
+ * PCI core suspend the idle device. edu has no PCI PM capability of its own; assigned by
+ * Vireo it gets a virtual one (D0/D3hot, no PME), without which Linux would not allow D3cold,
+ * so the core puts it in D3hot and then turns the slot's ACPI power resource (_PR3) off.
  * The device cannot signal a wake (no PME), so only an access from the guest brings it back:
  * a write to run resumes it first (the core turns power back on through ACPI) and lets it
  * suspend again after. runtime_suspend only quiesces: no check runs then (each holds a usage

@@ -86,7 +86,7 @@ internal static class RunCommand
         Action<string> log = line => stderr.WriteLine($"vireo: {line}");
         List<(IMachineBoundPciFunction Function, int? Slot)> devices = OpenDevices(
         [
-            .. options.VfioUserDevices.Select(o => ((Func<IMachineBoundPciFunction>)(() => (connectVfioUser ?? PciDeviceFactory.ConnectVfioUser)(o.Socket, o.Id)), o.Slot)),
+            .. options.VfioUserDevices.Select(o => ((Func<IMachineBoundPciFunction>)(() => (connectVfioUser ?? ((socket, id) => PciDeviceFactory.ConnectVfioUser(socket, id, log)))(o.Socket, o.Id)), o.Slot)),
             .. options.VfioDevices.Select(o => ((Func<IMachineBoundPciFunction>)(() => OpenVfio(o, options.Agent, log)), o.Slot)),
         ]);
         try
@@ -162,7 +162,7 @@ internal static class RunCommand
         }
         log($"device '{option.Id}': {grant.Device} (IOMMU group {grant.Group}) from the agent at {agent.Socket}, vfio ({grant.Opened.Backend})");
         // The descriptors now belong to the device (AttachVfio closes them if it fails).
-        return PciDeviceFactory.AttachVfio(fds, option.Id);
+        return PciDeviceFactory.AttachVfio(fds, option.Id, log);
     }
 
     private static async Task<int> RunVmAsync(RunOptions options, LinuxVmConfig config, KvmSystem kvm, TextWriter stderr)

@@ -11,13 +11,14 @@ public static class PciDeviceFactory
 {
     /// <summary>Connects to the vfio-user device server on <paramref name="socket"/> and returns
     /// the function that stands for it in the guest, called <paramref name="id"/>. The caller
-    /// owns it and disposes it (if it is <see cref="IDisposable"/>) after the last machine.</summary>
+    /// owns it and disposes it (if it is <see cref="IDisposable"/>) after the last machine. What
+    /// the VMM adds to the device or cannot do for it is said on <paramref name="log"/>.</summary>
     /// <exception cref="Sys.VireoException">The server cannot be reached or refused.</exception>
-    public static IMachineBoundPciFunction ConnectVfioUser(string socket, string id)
+    public static IMachineBoundPciFunction ConnectVfioUser(string socket, string id, Action<string>? log = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(socket);
         ArgumentException.ThrowIfNullOrEmpty(id);
-        return VfioPciFunction.ConnectVfioUser(socket, id);
+        return Announce(VfioPciFunction.ConnectVfioUser(socket, id), log);
     }
 
     /// <summary>Assigns the host's PCI device <paramref name="device"/> (an address or sysfs path)
@@ -34,17 +35,35 @@ public static class PciDeviceFactory
         VfioSysfs.EnsureViable(host);
         VfioBackendChoice choice = VfioBackendChoice.Choose(host, backend);
         log($"device '{id}': {choice.Description}");
-        return VfioPciFunction.Open(Attach(VfioDeviceFds.Open(choice), id), id);
+        return Announce(VfioPciFunction.Open(Attach(VfioDeviceFds.Open(choice), id), id), log);
     }
 
     /// <summary>Assigns a device whose descriptors someone else opened (the device agent) and
-    /// takes ownership of <paramref name="fds"/>, also when it fails.</summary>
+    /// takes ownership of <paramref name="fds"/>, also when it fails; says on <paramref name="log"/>
+    /// what the VMM adds to the device or cannot do for it.</summary>
     /// <exception cref="Sys.VireoException">The device cannot be attached; the message names it.</exception>
-    public static IMachineBoundPciFunction AttachVfio(VfioDeviceFds fds, string id)
+    public static IMachineBoundPciFunction AttachVfio(VfioDeviceFds fds, string id, Action<string>? log = null)
     {
         ArgumentNullException.ThrowIfNull(fds);
         ArgumentException.ThrowIfNullOrEmpty(id);
-        return VfioPciFunction.Open(Attach(fds, id), id);
+        return Announce(VfioPciFunction.Open(Attach(fds, id), id), log);
+    }
+
+    /// <summary>Says what the user should know of a freshly opened function: the PM capability
+    /// the VMM gave it, and its <see cref="VfioPciFunction.Warnings"/>.</summary>
+    internal static VfioPciFunction Announce(VfioPciFunction function, Action<string>? log)
+    {
+        if (function.VirtualPowerManagementOffset != 0)
+        {
+            log?.Invoke(
+                $"device '{function.Id}': no PCI power management capability; the guest sees Vireo's at " +
+                $"0x{function.VirtualPowerManagementOffset:x2} (D0 and D3hot, no PME), so it can power the device off through its slot");
+        }
+        foreach (string warning in function.Warnings)
+        {
+            log?.Invoke($"warning: {warning}");
+        }
+        return function;
     }
 
     private static KernelVfioDevice Attach(VfioDeviceFds fds, string id)

@@ -6,7 +6,8 @@ using Vireo.VfioUser;
 namespace Vireo.Vmm;
 
 // Config space: forwarded to the server's config region, with the registers the VMM owns
-// shadowed here, and the interrupt wiring that follows the guest's writes to them.
+// shadowed here, the bytes only the VMM has (a virtual PM capability), and the interrupt wiring
+// that follows the guest's writes.
 public sealed partial class VfioPciFunction
 {
     // PCI 3.0 §6.2.2: Command bits a guest may set here: I/O, memory, bus master, parity error
@@ -25,11 +26,16 @@ public sealed partial class VfioPciFunction
     private const ushort MsiPerVectorMask = 0x0100;
 
     // The shadow: the bytes the VMM answers itself, which of them the guest may write, and their
-    // reset values.
+    // reset values. Virtual bytes are shadowed bytes the device does not have: they are never
+    // read from it and the guest's writes to them are not forwarded. Bits set in _readAsOne read
+    // 1 over what the device says (a per-bit overlay on bytes the device otherwise answers).
     private byte[] _shadow = [];
     private byte[] _shadowWritable = [];
     private bool[] _shadowed = [];
+    private bool[] _virtual = [];
+    private byte[] _readAsOne = [];
     private byte[] _shadowReset = [];
+    private byte _deviceCapabilityPointer;
     private bool _hasIntx;
     private MsixLayout? _msixLayout;
     private MsiLayout? _msiLayout;
@@ -73,17 +79,39 @@ public sealed partial class VfioPciFunction
         }
         bool anyShadowed = false;
         bool allShadowed = true;
+        bool anyVirtual = false;
         for (int i = 0; i < data.Length; i++)
         {
-            bool shadowed = offset + i < _shadowed.Length && _shadowed[offset + i];
+            bool shadowed = _shadowed[offset + i];
             anyShadowed |= shadowed;
             allShadowed &= shadowed;
+            anyVirtual |= _virtual[offset + i];
         }
         if (!allShadowed)
         {
             try
             {
-                _device.ReadRegion(VfioRegionIndex.Config, (ulong)offset, data);
+                if (!anyVirtual)
+                {
+                    _device.ReadRegion(VfioRegionIndex.Config, (ulong)offset, data);
+                }
+                else
+                {
+                    // Only the runs of bytes the device has.
+                    for (int i = 0; i < data.Length;)
+                    {
+                        int start = i;
+                        while (i < data.Length && !_virtual[offset + i])
+                        {
+                            i++;
+                        }
+                        if (i > start)
+                        {
+                            _device.ReadRegion(VfioRegionIndex.Config, (ulong)(offset + start), data[start..i]);
+                        }
+                        i++;
+                    }
+                }
             }
             catch (Exception e) when (IsDeviceFailure(e))
             {
@@ -93,6 +121,10 @@ public sealed partial class VfioPciFunction
                 }
                 data.Fill(0xff);
                 return;
+            }
+            for (int i = 0; i < data.Length; i++)
+            {
+                data[i] |= _readAsOne[offset + i];
             }
         }
         if (!anyShadowed)
@@ -128,10 +160,16 @@ public sealed partial class VfioPciFunction
             forward = forward[..data.Length];
             data.CopyTo(forward);
             bool shadowTouched = false;
+            bool anyVirtual = false;
             for (int i = 0; i < data.Length; i++)
             {
                 int at = offset + i;
-                if (at < _shadowed.Length && _shadowed[at])
+                if (_virtual[at])
+                {
+                    WriteVirtual(at, data[i]);
+                    anyVirtual = true;
+                }
+                else if (_shadowed[at])
                 {
                     byte writable = _shadowWritable[at];
                     _shadow[at] = (byte)((_shadow[at] & ~writable) | (data[i] & writable));
@@ -141,9 +179,29 @@ public sealed partial class VfioPciFunction
             }
             try
             {
-                // The device sees every write (its own Command bits, whether MSI-X is on), in
-                // the form the VMM decides for the bytes it shadows.
-                _device.WriteRegion(VfioRegionIndex.Config, (ulong)offset, forward);
+                // The device sees every write to its own bytes (its own Command bits, whether
+                // MSI-X is on), in the form the VMM decides for the bytes it shadows; the bytes
+                // only the VMM has are left out.
+                if (!anyVirtual)
+                {
+                    _device.WriteRegion(VfioRegionIndex.Config, (ulong)offset, forward);
+                }
+                else
+                {
+                    for (int i = 0; i < data.Length;)
+                    {
+                        int start = i;
+                        while (i < data.Length && !_virtual[offset + i])
+                        {
+                            i++;
+                        }
+                        if (i > start)
+                        {
+                            _device.WriteRegion(VfioRegionIndex.Config, (ulong)(offset + start), forward[start..i]);
+                        }
+                        i++;
+                    }
+                }
                 if (shadowTouched && _host is not null)
                 {
                     ApplyInterrupts();
@@ -166,6 +224,11 @@ public sealed partial class VfioPciFunction
     /// guest masked is held, and reported pending, by the VMM alone.</summary>
     private byte ServerView(int at)
     {
+        if (at == PciConfigSpace.CapabilityPointerOffset)
+        {
+            // Read-only at the device: it is given back its own value.
+            return _deviceCapabilityPointer;
+        }
         byte value = _shadow[at];
         if (_msixLayout is { } x && at == x.Offset + 3)
         {
@@ -256,12 +319,13 @@ public sealed partial class VfioPciFunction
     }
 
     /// <summary>Finds MSI and MSI-X in the server's capability list (PCI 3.0 §6.7) and checks
-    /// them against its IRQ counts and BARs.</summary>
-    private void WalkCapabilities(byte[] header, uint msiCount, uint msixCount)
+    /// them against its IRQ counts and BARs; returns every capability, in list order.</summary>
+    private List<(int Offset, byte Id)> WalkCapabilities(byte[] header, uint msiCount, uint msixCount)
     {
+        var capabilities = new List<(int Offset, byte Id)>();
         if ((BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(PciConfigSpace.StatusOffset)) & StatusCapabilityList) == 0)
         {
-            return;
+            return capabilities;
         }
         var seen = new HashSet<int>();
         int at = header[PciConfigSpace.CapabilityPointerOffset] & 0xfc;
@@ -275,6 +339,7 @@ public sealed partial class VfioPciFunction
             {
                 throw Bad($"has a capability list that loops back to 0x{at:x}");
             }
+            capabilities.Add((at, header[at]));
             switch (header[at])
             {
                 case PciConfigSpace.MsiCapabilityId:
@@ -294,7 +359,12 @@ public sealed partial class VfioPciFunction
             }
             at = header[at + 1] & 0xfc;
         }
+        return capabilities;
     }
+
+    /// <summary>PCI 3.0 §6.8.1: an MSI capability is 10, 14, 20 or 24 bytes, as its Message
+    /// Control says (64-bit address, per-vector masking).</summary>
+    private static int MsiLength(ushort control) => 10 + ((control & Msi64Bit) != 0 ? 4 : 0) + ((control & MsiPerVectorMask) != 0 ? 10 : 0);
 
     private MsiLayout ReadMsi(byte[] header, int at, uint irqCount)
     {
@@ -307,8 +377,7 @@ public sealed partial class VfioPciFunction
         int vectors = 1 << capable;
         bool is64 = (control & Msi64Bit) != 0;
         bool maskable = (control & MsiPerVectorMask) != 0;
-        // PCI 3.0 §6.8.1: 10, 14, 20 or 24 bytes.
-        int length = 10 + (is64 ? 4 : 0) + (maskable ? 10 : 0);
+        int length = MsiLength(control);
         if (at + length > PciConfigSpace.StandardSize)
         {
             throw Bad($"has an MSI capability at 0x{at:x} that runs past the header");
@@ -363,6 +432,8 @@ public sealed partial class VfioPciFunction
         _shadow = new byte[ConfigSize];
         _shadowWritable = new byte[ConfigSize];
         _shadowed = new bool[ConfigSize];
+        _virtual = new bool[ConfigSize];
+        _readAsOne = new byte[ConfigSize];
         Shadow(PciConfigSpace.CommandOffset, 2, header);
         _shadow[PciConfigSpace.CommandOffset] = 0;
         _shadow[PciConfigSpace.CommandOffset + 1] = 0;
@@ -397,6 +468,10 @@ public sealed partial class VfioPciFunction
                 BinaryPrimitives.WriteUInt32LittleEndian(_shadowWritable.AsSpan(m.MaskOffset), m.Vectors == 32 ? uint.MaxValue : (1u << m.Vectors) - 1);
                 BinaryPrimitives.WriteUInt32LittleEndian(_shadow.AsSpan(m.PendingOffset), 0);
             }
+        }
+        if (VirtualPowerManagementOffset != 0)
+        {
+            ShadowVirtualPowerManagement(header);
         }
         _shadowReset = (byte[])_shadow.Clone();
     }

@@ -12,7 +12,8 @@ namespace Vireo.Vmm;
 /// any <see cref="IPciFunction"/> and turns guest accesses into device region accesses. Config
 /// space is forwarded to the device's config region, except what the VMM must own: the Command
 /// register, the MSI and MSI-X capabilities and the Interrupt Pin, which are shadowed here (the
-/// guest's writes still reach the device, so it knows its interrupt mode). BAR accesses become
+/// guest's writes still reach the device, so it knows its interrupt mode), and, for a device
+/// without one, a virtual PCI PM capability the device never sees. BAR accesses become
 /// region reads and writes, except the MSI-X table and PBA, which <see cref="MsixVectors"/>
 /// emulates; areas the device offers for mmap are handed to the VMM by <see cref="MapArea"/>, and
 /// a server's ioeventfds follow their BAR around the guest's address space. Bound to a machine,
@@ -90,7 +91,8 @@ public sealed partial class VfioPciFunction : IMachineBoundPciFunction, IDisposa
             uint intxCount = IrqCount(info, VfioIrqIndex.Intx);
             uint msiCount = IrqCount(info, VfioIrqIndex.Msi);
             uint msixCount = IrqCount(info, VfioIrqIndex.Msix);
-            WalkCapabilities(header, msiCount, msixCount);
+            List<(int Offset, byte Id)> capabilities = WalkCapabilities(header, msiCount, msixCount);
+            PlanPowerManagement(header, capabilities);
             _hasAcpiNotify = IrqCount(info, VfioIrqIndex.AcpiNotify) > 0;
             _hasIntx = header[PciConfigSpace.InterruptPinOffset] != 0 && intxCount > 0;
             InitShadow(header);

@@ -10,7 +10,9 @@ namespace Vireo.Vmm.Tests;
 /// descriptor is a device file rather than a sized memfd, and it offers no ioeventfds. Config
 /// space and BAR0's registers live in arrays; BAR2 (one page) is mappable through /dev/zero. It has
 /// INTx and one MSI vector, and, as vfio-pci does, refuses (EINVAL) to enable an IRQ index while
-/// another is live; every IRQ call is logged.</summary>
+/// another is live; every IRQ call is logged, and so is every config region access. A test may
+/// shape its config space (the capability list after the defaults are written) and change it
+/// later, as the device would (Status' Interrupt Status).</summary>
 internal sealed class KernelLikeVfioDevice : IVfioDevice
 {
     public const ushort Vendor = 0x1234;
@@ -24,7 +26,7 @@ internal sealed class KernelLikeVfioDevice : IVfioDevice
     private readonly byte[] _bar0 = new byte[256];
     private readonly Lock _gate = new();
 
-    public KernelLikeVfioDevice()
+    public KernelLikeVfioDevice(Action<byte[]>? shapeConfig = null)
     {
         BinaryPrimitives.WriteUInt16LittleEndian(_config, Vendor);
         BinaryPrimitives.WriteUInt16LittleEndian(_config.AsSpan(2), Device);
@@ -36,6 +38,23 @@ internal sealed class KernelLikeVfioDevice : IVfioDevice
         _config[PciConfigSpace.CapabilityPointerOffset] = 0x40;
         _config[0x40] = PciConfigSpace.MsiCapabilityId; // next 0; control 0: one vector, 32-bit
         _config[PciConfigSpace.InterruptPinOffset] = 1; // INTA
+        shapeConfig?.Invoke(_config);
+    }
+
+    /// <summary>Every config region read (offset, length), in order.</summary>
+    public List<(int Offset, int Length)> ConfigReads { get; } = [];
+
+    /// <summary>Every config region write (offset, bytes), in order; config space itself keeps
+    /// what the device holds.</summary>
+    public List<(int Offset, byte[] Data)> ConfigWrites { get; } = [];
+
+    /// <summary>Sets a config byte as the device itself would.</summary>
+    public void SetConfig(int offset, byte value)
+    {
+        lock (_gate)
+        {
+            _config[offset] = value;
+        }
     }
 
     /// <summary>Every IRQ call, in order ("set Msi", "disable Intx", "unmask-fd Intx", ...).</summary>
@@ -113,6 +132,10 @@ internal sealed class KernelLikeVfioDevice : IVfioDevice
     {
         lock (_gate)
         {
+            if (region == VfioRegionIndex.Config)
+            {
+                ConfigReads.Add(((int)offset, data.Length));
+            }
             Span<byte> source = region switch
             {
                 VfioRegionIndex.Config => _config,
@@ -131,6 +154,10 @@ internal sealed class KernelLikeVfioDevice : IVfioDevice
     {
         lock (_gate)
         {
+            if (region == VfioRegionIndex.Config)
+            {
+                ConfigWrites.Add(((int)offset, data.ToArray()));
+            }
             if (region == 2)
             {
                 Bar2Writes++;

@@ -85,6 +85,10 @@ public sealed class VfioUserPciFunctionTests : IDisposable
         Assert.Equal(0x10f1_1af4u, ReadConfig32(fn, 0x2c));
         Assert.Equal(1, ReadConfig8(fn, PciConfigSpace.InterruptPinOffset));
         Assert.NotEqual(0, FindCapability(fn, PciConfigSpace.MsixCapabilityId));
+        // The sample device has its own PM capability: the VMM adds none.
+        Assert.NotEqual(0, FindCapability(fn, PciConfigSpace.PowerManagementCapabilityId));
+        Assert.Equal(0, fn.VirtualPowerManagementOffset);
+        Assert.Empty(fn.Warnings);
         Assert.Equal("intx", fn.InterruptMode);
     });
 
