@@ -223,4 +223,70 @@ public sealed class DeviceAssignmentLabTests(DeviceAssignmentL1Fixture lab, ITes
         Assert.Equal(EduChecker.Checks, lines.Select(l => l.Check));
         Assert.All(lines, l => Assert.True(l.Ok, $"{l.Check} failed: {l.Reason}\n{result.Output}"));
     }
+
+    /// <summary>Issue #14 on the kernel backend: the stock guest's own runtime PM puts its edu in
+    /// D3cold through the slot's ACPI power resource, which becomes VFIO's LOW_POWER_ENTRY and L1's
+    /// vfio-pci runtime-suspends the real device; the guest's next use of its driver resumes it
+    /// (_ON: LOW_POWER_EXIT) and every check passes. edu has no PM capability, and Linux allows
+    /// D3cold only to a device with one (pci_pm_init), so the guest sees Vireo's virtual one; it
+    /// offers no PME, so the guest arms no wake and the entry has no wake eventfd.</summary>
+    [LabFact("qemu-system-x86_64", "busybox", "cpio")]
+    public async Task The_guests_runtime_pm_takes_edu_to_d3cold_and_l1_suspends_it_until_the_guest_uses_it()
+    {
+        Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);
+        Assert.True(lab.GuestDriverFailure is null, lab.GuestDriverFailure);
+        string script = $$"""
+            insmod {{EduChecker.GuestPath}} irq_mode=intx irqs=2
+            d=$(ls -d /sys/bus/pci/drivers/{{EduChecker.ModuleName}}/0000:* | head -1)
+            echo auto > $d/power/control
+            n=0; while [ "$(cat $d/power/runtime_status)" != suspended ] && [ $n -lt 100 ]; do n=$((n+1)); sleep 0.2; done
+            echo "guest-low state=$(cat $d/power_state) rt=$(cat $d/power/runtime_status) suspends=$(cat $d/runtime_suspends)"
+            echo "@@edu-low@@"
+            sleep 8
+            dmesg -c > /dev/null
+            echo 1 > $d/run
+            dmesg | grep {{EduChecker.ModuleName}}
+            echo "guest-used rt=$(cat $d/power/runtime_status) resumes=$(cat $d/runtime_resumes)"
+            echo "@@edu-used@@"
+            sleep 1
+            poweroff -f
+            """;
+        string run = string.Join(' ', new[]
+        {
+            L1Fixture.VireoInL1, "run", "--kernel", L1Fixture.L2Kernel, "--initramfs", L1Fixture.L2Initramfs, "--memory", "256M",
+            "--api-socket", "/tmp/api.sock", "--append", "quiet " + DefaultGuest.ScriptArgument(script),
+        }.Select(L2Command.Quote));
+        string vireo = L2Command.Quote(L1Fixture.VireoInL1);
+        string status = "/sys/bus/pci/devices/$edu/power/runtime_status";
+        string command = string.Join("\n",
+            $"edu=$(cat {DeviceAssignmentInL1.EduAddressFile}) || exit 1",
+            "rm -f /tmp/api.sock",
+            $"{run} --vfio \"$edu,id=edu\" </dev/null >/tmp/out 2>&1 & pid=$!",
+            "waitfor() { n=0; while ! grep -q \"$1\" /tmp/out; do n=$((n+1)); [ $n -gt 1200 ] && { echo \"lab: no $1\"; cat /tmp/out; kill $pid; exit 9; }; sleep 0.1; done; }",
+            "n=0; until [ -S /tmp/api.sock ] || [ $n -gt 600 ]; do n=$((n+1)); sleep 0.1; done",
+            $"{vireo} remote --api-socket /tmp/api.sock events >/tmp/events & epid=$!",
+            "waitfor '@@edu-low@@'",
+            $"n=0; while [ \"$(cat {status})\" != suspended ] && [ $n -lt 50 ]; do n=$((n+1)); sleep 0.1; done",
+            $"echo \"l1-low: $(cat {status})\"",
+            $"{vireo} remote --api-socket /tmp/api.sock devices --json | tr -d ' \\n' | grep -o '\"d_state\":\"[A-Za-z0-9]*\"' | sed 's/^/listed /'",
+            "waitfor '@@edu-used@@'",
+            $"echo \"l1-after: $(cat {status})\"",
+            "wait $pid; s=$?; sleep 0.5; kill $epid 2>/dev/null",
+            "cat /tmp/out; sed 's/^/event: /' /tmp/events; exit $s");
+
+        LabCommandResult result = await Run(command, TimeSpan.FromSeconds(300));
+
+        Assert.Equal(0, result.ExitStatus);
+        Assert.Contains("vireo: device 'edu': no PCI power management capability; the guest sees Vireo's at 0x", result.Output, StringComparison.Ordinal);
+        Assert.Matches(@"guest-low state=D3cold rt=suspended suspends=1", result.Output);
+        Assert.Contains("l1-low: suspended", result.Output, StringComparison.Ordinal);
+        Assert.Contains("listed \"d_state\":\"D3cold\"", result.Output, StringComparison.Ordinal);
+        Assert.Matches("event: .*\"device-low-power\".*\"cause\":\"guest\".*\"wake\":\"none\"", result.Output);
+        Assert.Matches("event: .*\"device-wake\".*\"cause\":\"guest\"", result.Output);
+        Assert.Matches(@"guest-used rt=(active|suspended) resumes=[1-9]", result.Output);
+        Assert.Contains("l1-after: ", result.Output, StringComparison.Ordinal);
+        IReadOnlyList<EduCheckLine> lines = EduChecker.Parse(result.Output);
+        Assert.Equal(EduChecker.Checks, lines.Select(l => l.Check));
+        Assert.All(lines, l => Assert.True(l.Ok, $"{l.Check} failed: {l.Reason}\n{result.Output}"));
+    }
 }
