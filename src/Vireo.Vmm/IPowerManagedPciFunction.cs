@@ -33,8 +33,8 @@ public interface IPowerManagedPciFunction : IMachineBoundPciFunction
     bool IsEjected { get; }
 
     /// <summary>The guest ejected the function from its slot (_EJ0, after it stopped using it):
-    /// unbinds it from the machine (interrupts, DMA mappings, ioeventfds, the notify and wake
-    /// threads) and closes the device for good — a vfio-user connection, a kernel VFIO device's
+    /// unbinds it from the machine (interrupts, DMA mappings, ioeventfds, its events
+    /// thread) and closes the device for good — a vfio-user connection, a kernel VFIO device's
     /// descriptors, which hands the device back to the host. From then on its config space and
     /// BARs read all-ones without reaching the device and nothing reports it lost. A second call
     /// does nothing. Never throws.</summary>

@@ -207,7 +207,7 @@ public sealed class DeviceEjectTests
         Assert.Contains(warnings, w => w.Contains("edu (vfio (test)) was ejected by the guest; slot 1 stays empty", StringComparison.Ordinal));
     }
 
-    /// <summary>The device's notify codes and its wake arrive on their own threads while the guest
+    /// <summary>The device's notify codes and its wake arrive on the function's events thread while the guest
     /// ejects it: whichever comes first, nothing throws, the eject happens once, and no loss is
     /// reported. Run a few times, since the interleaving is the host's.</summary>
     [KvmFact]
