@@ -27,4 +27,16 @@ public interface IPowerManagedPciFunction : IMachineBoundPciFunction
     /// closes the entry) and its mmap'd areas back into the guest. No-op when no entry is open.</summary>
     /// <exception cref="InvalidOperationException">The device refused; the message says why.</exception>
     void ExitLowPower();
+
+    /// <summary>True once <see cref="Eject"/> has released the device: no machine attaches the
+    /// function again (its slot stays empty across reboots).</summary>
+    bool IsEjected { get; }
+
+    /// <summary>The guest ejected the function from its slot (_EJ0, after it stopped using it):
+    /// unbinds it from the machine (interrupts, DMA mappings, ioeventfds, its events
+    /// thread) and closes the device for good — a vfio-user connection, a kernel VFIO device's
+    /// descriptors, which hands the device back to the host. From then on its config space and
+    /// BARs read all-ones without reaching the device and nothing reports it lost. A second call
+    /// does nothing. Never throws.</summary>
+    void Eject();
 }

@@ -192,7 +192,9 @@ public static class MachineBuilder
     /// The PCI root bus at resources from <paramref name="resources"/>: the 32-bit BAR window
     /// first in the MMIO hole (512 MiB at 0xC0000000), the ECAM window after it, the 64-bit window
     /// above RAM, ports 0xCF8-0xCFF and 0x1000-0xFFFF for I/O BARs, and four GSIs for INTx; then
-    /// the configured functions, in order.
+    /// the configured functions, in order. A function the guest ejected during an earlier boot
+    /// (<see cref="IPowerManagedPciFunction.IsEjected"/>) is not attached again: its slot is kept
+    /// empty, so a reboot does not bring the removed card back nor move the others.
     /// </summary>
     private static PciRootBus AddPciRoot(Bus<PioAddress> pio, Bus<MmioAddress> mmio, PlatformResources resources, ulong memoryBytes,
         IReadOnlyList<PciAttachment> functions, Action<string>? warn, Action<IPciFunction, PciBarDescriptor, MmioAddress?>? barPlaced)
@@ -220,6 +222,12 @@ public static class MachineBuilder
         {
             try
             {
+                if (attachment.Function is IPowerManagedPciFunction { IsEjected: true } ejected)
+                {
+                    int empty = root.KeepEmpty(attachment.Slot);
+                    warn?.Invoke($"pci: {ejected.Id} ({ejected.Backend}) was ejected by the guest; slot {empty} stays empty");
+                    continue;
+                }
                 root.Attach(attachment.Function, attachment.Slot);
             }
             catch (ArgumentException e)
@@ -272,6 +280,7 @@ public static class MachineBuilder
             {
                 DevicePowerSlot? power = devicePower.FirstOrDefault(p => p.Slot == slot);
                 power?.ReportTo(bound.ReportPower);
+                power?.DetachWith(() => Eject(power, bound, pci, barSlots, warn));
                 var host = new PciFunctionHost
                 {
                     Interrupts = interrupts,
@@ -303,6 +312,28 @@ public static class MachineBuilder
             bound.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The guest's <c>_EJ0</c> for <paramref name="power"/>'s slot, on the vCPU thread that ran
+    /// it: the function leaves the root bus (config reads of the slot are all-ones, its BAR windows
+    /// and memory slots go), then the machine (its mappings are unmapped) and is ejected for good
+    /// (<see cref="IPowerManagedPciFunction.Eject"/>: unbound, its device closed). False, with a
+    /// line to <paramref name="warn"/>, when the slot is empty already (ejected before) or the
+    /// machine is going away.
+    /// </summary>
+    private static bool Eject(DevicePowerSlot power, BoundPciFunctions bound, PciRootBus pci, PciBarMemorySlots barSlots, Action<string>? warn)
+    {
+        IPowerManagedPciFunction function = power.Function;
+        if (!bound.Remove(function))
+        {
+            warn?.Invoke($"pci: the guest ejected slot {power.Slot} ({function.Id}) again; it is empty already, ignored");
+            return false;
+        }
+        pci.Detach(power.Slot);
+        barSlots.Forget(function);
+        function.Eject();
+        return true;
     }
 
     private static Machine CreateMachine(KvmSystem kvm, MachineConfig config, Action<string>? warn)

@@ -69,6 +69,38 @@ internal sealed class PciBarMemorySlots(KvmVm vm, Func<uint> allocateSlot, Actio
         }
     }
 
+    /// <summary>Drops every area of <paramref name="function"/> for good (it left the bus): its
+    /// memory slots go first, then the mappings, so no vCPU can still reach them when they are
+    /// unmapped, and a kernel VFIO device is free to go back to the host once its descriptor
+    /// closes (a mapping would keep it). Returns how many areas were dropped.</summary>
+    public int Forget(IPciFunction function)
+    {
+        lock (_gate)
+        {
+            _trapped.Remove(function);
+            var gone = _areas.Where(a => a.Key.Function == function).ToArray();
+            int dropped = 0;
+            foreach ((var key, Area area) in gone)
+            {
+                try
+                {
+                    Install(area, null);
+                }
+                catch (ErrnoException e)
+                {
+                    // KVM still maps it: unmapping now would leave the guest a slot onto nothing.
+                    // It goes with the machine instead.
+                    warn?.Invoke($"pci: {area.FunctionId} BAR{area.Bar} area {area.Region} stays mapped until the machine ends: {e.Message}");
+                    continue;
+                }
+                _areas.Remove(key);
+                area.Memory.Dispose();
+                dropped++;
+            }
+            return dropped;
+        }
+    }
+
     /// <summary>Moves <paramref name="area"/>'s slot to <paramref name="guest"/>, or removes it for null.</summary>
     private void Install(Area area, GuestAddress? guest)
     {

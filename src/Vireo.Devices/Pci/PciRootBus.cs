@@ -23,7 +23,10 @@ namespace Vireo.Devices;
 /// windows. Config accesses, placement changes and the function callbacks they cause are
 /// serialized by one lock; BAR accesses go straight to the function.</para>
 /// <para>Unpopulated slots, functions 1-7 and accesses past a function's config space read
-/// all-ones and drop writes, as a real bus's master abort does.</para>
+/// all-ones and drop writes, as a real bus's master abort does. A function can leave its slot
+/// while the machine runs (<see cref="Detach"/>, the guest's ACPI eject); its slot is empty from
+/// then on. A slot can also be kept empty from the start (<see cref="KeepEmpty"/>), so that a
+/// machine rebuilt without an ejected function puts the others where they were.</para>
 /// </remarks>
 public sealed class PciRootBus : IAml
 {
@@ -49,6 +52,7 @@ public sealed class PciRootBus : IAml
 
     private readonly object _lock = new();
     private readonly PciSlotState?[] _slots = new PciSlotState?[SlotCount];
+    private readonly bool[] _keptEmpty = new bool[SlotCount];
     private readonly Bus<PioAddress> _pio;
     private readonly Bus<MmioAddress> _mmio;
     private readonly Action<string>? _warn;
@@ -120,7 +124,7 @@ public sealed class PciRootBus : IAml
             {
                 throw new ArgumentException($"a PCI function named '{function.Id}' is attached already", nameof(function));
             }
-            int at = slot ?? Array.FindIndex(_slots, 1, s => s is null);
+            int at = slot ?? FirstFreeSlot();
             if (at is < 1 or >= SlotCount)
             {
                 throw new ArgumentException(slot is null ? $"no free PCI slot for {function.Id}: all 31 are taken" : $"PCI slot {slot} for {function.Id} is outside 1-31", nameof(slot));
@@ -128,6 +132,10 @@ public sealed class PciRootBus : IAml
             if (_slots[at] is PciSlotState taken)
             {
                 throw new ArgumentException($"PCI slot {at} for {function.Id} holds {taken.Function.Id} already", nameof(slot));
+            }
+            if (_keptEmpty[at])
+            {
+                throw new ArgumentException($"PCI slot {at} for {function.Id} is kept empty (its device was ejected)", nameof(slot));
             }
             if (function.ConfigSize is not (PciConfigSpace.StandardSize or PciConfigSpace.ExtendedSize))
             {
@@ -157,6 +165,65 @@ public sealed class PciRootBus : IAml
             }
             RefreshDecoding(state);
             return at;
+        }
+    }
+
+    /// <summary>Keeps <paramref name="slot"/> (the lowest free slot from 1 when null, as
+    /// <see cref="Attach"/> would choose) empty: nothing is attached there and config accesses
+    /// read all-ones. Returns the slot.</summary>
+    /// <exception cref="ArgumentException">The slot is taken or out of 1-31, or the bus is full.</exception>
+    public int KeepEmpty(int? slot = null)
+    {
+        lock (_lock)
+        {
+            int at = slot ?? FirstFreeSlot();
+            if (at is < 1 or >= SlotCount)
+            {
+                throw new ArgumentException(slot is null ? "no free PCI slot to keep empty: all 31 are taken" : $"PCI slot {slot} is outside 1-31", nameof(slot));
+            }
+            if (_slots[at] is PciSlotState taken)
+            {
+                throw new ArgumentException($"PCI slot {at} holds {taken.Function.Id}", nameof(slot));
+            }
+            _keptEmpty[at] = true;
+            return at;
+        }
+    }
+
+    /// <summary>Takes the function in <paramref name="slot"/> off the bus, as a removed card: its
+    /// BARs stop decoding (off the port and MMIO buses; <see cref="IPciFunction.MemoryBarPlaced"/>
+    /// and <see cref="MemoryBarPlaced"/> are told for each memory BAR, so its memory slots go),
+    /// and from then on the slot reads all-ones like any empty slot. The function itself is not
+    /// accessed. Returns the function, or null when the slot was empty already.</summary>
+    /// <remarks>From any thread (the guest's eject arrives on a vCPU's); under the bus's lock, so
+    /// no config access to the slot is half done. A BAR access already inside the function may
+    /// still finish.</remarks>
+    public IPciFunction? Detach(int slot)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)slot, (uint)SlotCount, nameof(slot));
+        lock (_lock)
+        {
+            if (slot == 0 || _slots[slot] is not PciSlotState state)
+            {
+                return null;
+            }
+            foreach (PciBarDescriptor bar in state.Bars.OfType<PciBarDescriptor>())
+            {
+                if (state.Decoded[bar.Index] is not ulong at)
+                {
+                    continue;
+                }
+                Unplace(bar, at);
+                state.Decoded[bar.Index] = null;
+                if (bar.IsMemory)
+                {
+                    state.Function.MemoryBarPlaced(bar.Index, null);
+                    MemoryBarPlaced?.Invoke(state.Function, bar, null);
+                }
+            }
+            _slots[slot] = null;
+            _keptEmpty[slot] = true;
+            return state.Function;
         }
     }
 
@@ -283,6 +350,19 @@ public sealed class PciRootBus : IAml
                 }
             }
         }
+    }
+
+    // Under _lock: Attach's choice when no slot is given; -1 when every slot is used or kept empty.
+    private int FirstFreeSlot()
+    {
+        for (int i = 1; i < SlotCount; i++)
+        {
+            if (_slots[i] is null && !_keptEmpty[i])
+            {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private PciSlotState? Target(int device, int function, int register, int length)

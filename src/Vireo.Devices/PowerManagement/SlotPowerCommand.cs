@@ -16,4 +16,7 @@ public enum SlotPowerCommand : byte
     DisableWake = 0x20,
     /// <summary>_DSW with Arg0 = 1: the guest arms the function's wake (its _PRW GPE).</summary>
     EnableWake = 0x21,
+    /// <summary>_EJ0 with Arg0 = 1: the guest has stopped and removed the function and ejects it
+    /// from its slot; the VMM detaches it for good and the slot Device's _STA reads 0 from then on.</summary>
+    Eject = 0x30,
 }

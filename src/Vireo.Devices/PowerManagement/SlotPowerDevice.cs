@@ -8,16 +8,18 @@ namespace Vireo.Devices;
 /// <summary>
 /// The ACPI power and event plumbing of one assigned PCI function: a four-port window its slot's
 /// AML traps to, which gives the guest a power resource (D3cold), D-state methods, a wake GPE
-/// armed through _DSW, and a mailbox of notify codes that a GPE method of its own drains into
-/// <c>Notify (device, code)</c>. The device only keeps state and raises GPEs; what a command
-/// means for the real device (low power entry, exit) is the VMM's, through
-/// <see cref="CommandWritten"/>.
+/// armed through _DSW, a mailbox of notify codes that a GPE method of its own drains into
+/// <c>Notify (device, code)</c>, and ejection (_EJ0, with _STA reading 0 afterwards). The device
+/// only keeps state and raises GPEs; what a command means for the real device (low power entry,
+/// exit, detaching it) is the VMM's, through <see cref="CommandWritten"/>.
 /// </summary>
 /// <remarks>
 /// Registers (SystemIO, from <see cref="Port"/>):
 /// <list type="bullet">
 /// <item>+0, byte write: a <see cref="SlotPowerCommand"/>; unknown values are counted and dropped.</item>
 /// <item>+0, byte read: 1 while the power resource is on, else 0 (its _STA).</item>
+/// <item>+1, byte read: the slot Device's _STA: 0x0F (present, enabled, shown, functioning) until
+/// the guest ejects the function, 0 from then on.</item>
 /// <item>+2, word read: pops the oldest notify code as <c>0x100 | code</c>; 0 when none is queued,
 /// so code 0 (Bus Check) is still distinguishable from an empty mailbox.</item>
 /// </list>
@@ -26,7 +28,7 @@ namespace Vireo.Devices;
 /// <code>
 /// // SlotObjects(), inside Device (S03_) after _ADR and _SUN:
 /// OperationRegion (PWRR, SystemIO, 0x0640, 0x04)
-/// Field (PWRR, ByteAcc, NoLock, Preserve) { PCMD, 8 }
+/// Field (PWRR, ByteAcc, NoLock, Preserve) { PCMD, 8, PSTA, 8 }
 /// Field (PWRR, WordAcc, NoLock, Preserve) { Offset (0x02), PNTF, 16 }
 /// PowerResource (PRES, 0x00, 0x0000)
 /// {
@@ -41,6 +43,8 @@ namespace Vireo.Devices;
 /// Name (_S0W, 0x04)
 /// Name (_PRW, Package (0x02) { 0x11, Zero })
 /// Method (_DSW, 3, NotSerialized) { If (Arg0) { PCMD = 0x21 } Else { PCMD = 0x20 } }
+/// Method (_STA, 0, NotSerialized) { Return (PSTA) }
+/// Method (_EJ0, 1, NotSerialized) { If (Arg0) { PCMD = 0x30 } }
 ///
 /// // AppendTo():
 /// Scope (\_GPE) { Method (_E11, 0, NotSerialized) { Notify (\_SB.PCI0.S03_, 0x02) } }
@@ -64,6 +68,15 @@ namespace Vireo.Devices;
 /// from boot: the notify GPE is named by no _PRW and has its own _Exx, so the guest enables it
 /// at boot. The drain loop is bounded by <see cref="NotifyCapacity"/> so a register that keeps
 /// answering cannot hang the guest's GPE work; codes posted during a drain raise the GPE again.
+/// <para>Ejection: _EJ0 is what makes Linux's acpiphp treat the slot as ejectable
+/// (drivers/pci/hotplug/acpi_pcihp.c pcihp_is_ejectable: _ADR plus _EJ0 or _RMV, so _RMV is not
+/// needed; acpiphp_add_context registers the slot under its _SUN, which the slot already has).
+/// On Notify (slot, 3) acpiphp's hotplug_event runs acpiphp_disable_and_eject_slot: the PCI device
+/// is stopped and removed, the ACPI device trimmed (which runs _PS3 and the resource's _OFF), then
+/// _EJ0 (1). Afterwards Linux evaluates _STA (acpi_scan_hot_remove warns if it still says enabled;
+/// acpiphp's get_slot_status decides on the next bus check whether the slot holds a card), so _STA
+/// must read 0 once the function is gone. Before that it reads 0x0F, exactly what an OS assumes
+/// of a Device without _STA (ACPI 6.5 §6.3.7), so adding it changes nothing for a present device.</para>
 /// </remarks>
 public sealed class SlotPowerDevice : IBusDevice, IAml, ISuspendable
 {
@@ -77,11 +90,24 @@ public sealed class SlotPowerDevice : IBusDevice, IAml, ISuspendable
     /// <summary>The command register (write) and power resource status (read), one byte.</summary>
     public const int CommandOffset = 0;
 
+    /// <summary>The slot Device's _STA, one byte read.</summary>
+    public const int StatusOffset = 1;
+
+    /// <summary>What <see cref="StatusOffset"/> reads while the function is in its slot.</summary>
+    public const byte PresentStatus = DevicePresent | DeviceEnabled | DeviceShown | DeviceFunctioning;
+
     /// <summary>The notify mailbox, one word read.</summary>
     public const int NotifyOffset = 2;
 
     /// <summary>What a mailbox read adds to a code, so that code 0 differs from "empty".</summary>
     public const ushort NotifyPending = 0x100;
+
+    // ACPI 6.5 §6.3.7 _STA: bit 0 present, bit 1 enabled and decoding its resources, bit 2
+    // shown in the UI, bit 3 functioning properly.
+    private const byte DevicePresent = 0x1;
+    private const byte DeviceEnabled = 0x2;
+    private const byte DeviceShown = 0x4;
+    private const byte DeviceFunctioning = 0x8;
 
     // ACPI 6.5 §5.6.6 Table 5.166: Device Wake.
     private const byte DeviceWakeNotify = 0x02;
@@ -96,6 +122,7 @@ public sealed class SlotPowerDevice : IBusDevice, IAml, ISuspendable
 
     private const string RegionName = "PWRR";
     private const string CommandField = "PCMD";
+    private const string StatusField = "PSTA";
     private const string NotifyField = "PNTF";
     private const string PowerResourceName = "PRES";
 
@@ -108,6 +135,7 @@ public sealed class SlotPowerDevice : IBusDevice, IAml, ISuspendable
     private int _queueCount;
     private int _state = (int)SlotDeviceState.D0;
     private bool _wakeArmed;
+    private bool _ejected;
     private long _droppedNotifies;
     private long _ignoredWrites;
 
@@ -167,6 +195,7 @@ public sealed class SlotPowerDevice : IBusDevice, IAml, ISuspendable
         {
             _state = (int)state.State,
             _wakeArmed = state.WakeArmed,
+            _ejected = state.Ejected,
             _queueCount = state.QueuedCodes.Length,
             _droppedNotifies = state.DroppedNotifies,
             _ignoredWrites = state.IgnoredWrites,
@@ -190,6 +219,7 @@ public sealed class SlotPowerDevice : IBusDevice, IAml, ISuspendable
             {
                 State = State,
                 WakeArmed = WakeArmed,
+                Ejected = IsEjected,
                 QueuedCodes = queued,
                 DroppedNotifies = DroppedNotifies,
                 IgnoredWrites = IgnoredWrites,
@@ -217,6 +247,10 @@ public sealed class SlotPowerDevice : IBusDevice, IAml, ISuspendable
 
     /// <summary>Whether the guest armed wake through _DSW.</summary>
     public bool WakeArmed => Volatile.Read(ref _wakeArmed);
+
+    /// <summary>Whether the guest ejected the function (_EJ0); safe to read from any thread.
+    /// Nothing brings it back: the slot stays empty for this device's life.</summary>
+    public bool IsEjected => Volatile.Read(ref _ejected);
 
     /// <summary>Notify codes <see cref="PostNotify"/> dropped because the mailbox was full.</summary>
     public long DroppedNotifies => Interlocked.Read(ref _droppedNotifies);
@@ -248,6 +282,10 @@ public sealed class SlotPowerDevice : IBusDevice, IAml, ISuspendable
         if (offset == CommandOffset && data.Length == 1)
         {
             data[0] = PowerResourceOn ? (byte)1 : (byte)0;
+        }
+        else if (offset == StatusOffset && data.Length == 1)
+        {
+            data[0] = IsEjected ? (byte)0 : PresentStatus;
         }
         else if (offset == NotifyOffset && data.Length == 2)
         {
@@ -284,14 +322,15 @@ public sealed class SlotPowerDevice : IBusDevice, IAml, ISuspendable
 
     /// <summary>Queues <paramref name="code"/> for the guest and raises <see cref="NotifyGpe"/>;
     /// safe from any thread. Returns false, counting it in <see cref="DroppedNotifies"/> and
-    /// raising nothing, when <see cref="NotifyCapacity"/> codes are already queued.</summary>
+    /// raising nothing, when <see cref="NotifyCapacity"/> codes are already queued or the function
+    /// was ejected (its Device is gone from the guest's view).</summary>
     /// <remarks>The GPE is raised after the code is queued, so a drain that already found the
     /// mailbox empty is followed by another run that finds this code.</remarks>
     public bool PostNotify(byte code)
     {
         lock (_lock)
         {
-            if (_queueCount == NotifyCapacity)
+            if (_queueCount == NotifyCapacity || _ejected)
             {
                 Interlocked.Increment(ref _droppedNotifies);
                 return false;
@@ -310,7 +349,8 @@ public sealed class SlotPowerDevice : IBusDevice, IAml, ISuspendable
     public void SignalWake() => _raiseGpe(WakeGpe);
 
     /// <summary>Back to power-on state for a guest reboot: mailbox empty, D0, power on, wake
-    /// disarmed. The counters keep counting.</summary>
+    /// disarmed. The counters keep counting, and an ejected function stays ejected: a reboot does
+    /// not put a removed card back.</summary>
     public void Reset()
     {
         lock (_lock)
@@ -334,7 +374,8 @@ public sealed class SlotPowerDevice : IBusDevice, IAml, ISuspendable
         return
         [
             new AmlOperationRegion(RegionName, AcpiAddressSpace.SystemIO, Port.Value, WindowLength),
-            new AmlField(RegionName, AmlFieldAccess.ByteAcc, false, AmlFieldUpdate.Preserve, AmlFieldUnit.Named(CommandField, 8)),
+            new AmlField(RegionName, AmlFieldAccess.ByteAcc, false, AmlFieldUpdate.Preserve,
+                AmlFieldUnit.Named(CommandField, 8), AmlFieldUnit.Named(StatusField, 8)),
             new AmlField(RegionName, AmlFieldAccess.WordAcc, false, AmlFieldUpdate.Preserve,
                 AmlFieldUnit.Reserved(8 * NotifyOffset), AmlFieldUnit.Named(NotifyField, 16)),
             // ACPI 6.5 §7.2: system level 0 (the resource may be off in S0), resource order 0.
@@ -353,6 +394,11 @@ public sealed class SlotPowerDevice : IBusDevice, IAml, ISuspendable
             new AmlName("_PRW", new AmlPackage(new AmlInteger((ulong)WakeGpe), new AmlInteger(WakeSleepState))),
             // ACPI 6.5 §7.3.1 _DSW (enable, target system state, target device state).
             new AmlMethod("_DSW", 3, false, dsw),
+            // ACPI 6.5 §6.3.7: the register answers the whole status byte.
+            new AmlMethod("_STA", 0, false, new AmlReturn(new AmlPath(StatusField))),
+            // ACPI 6.5 §6.3.3 _EJx: Arg0 1 ejects; 0 cancels a mark for ejection, which this
+            // slot never sets, so there is nothing to write.
+            new AmlMethod("_EJ0", 1, false, new AmlIf(new AmlArg(0), Store(SlotPowerCommand.Eject))),
         ];
     }
 
@@ -412,6 +458,10 @@ public sealed class SlotPowerDevice : IBusDevice, IAml, ISuspendable
         if (command is SlotPowerCommand.EnableWake or SlotPowerCommand.DisableWake)
         {
             Volatile.Write(ref _wakeArmed, command == SlotPowerCommand.EnableWake);
+        }
+        else if (command == SlotPowerCommand.Eject)
+        {
+            Volatile.Write(ref _ejected, true);
         }
     }
 

@@ -13,6 +13,9 @@ public sealed record SlotPowerState
     /// <summary>Whether the guest armed wake through _DSW.</summary>
     public bool WakeArmed { get; init; }
 
+    /// <summary>Whether the guest ejected the function (_EJ0): the slot Device's _STA then reads 0.</summary>
+    public bool Ejected { get; init; }
+
     /// <summary>Notify codes queued for the guest, oldest first; at most
     /// <see cref="SlotPowerDevice.NotifyCapacity"/>.</summary>
     public byte[] QueuedCodes { get; init; } = [];
@@ -28,10 +31,11 @@ public sealed record SlotPowerState
         => other is not null
             && State == other.State
             && WakeArmed == other.WakeArmed
+            && Ejected == other.Ejected
             && QueuedCodes.AsSpan().SequenceEqual(other.QueuedCodes)
             && DroppedNotifies == other.DroppedNotifies
             && IgnoredWrites == other.IgnoredWrites;
 
     /// <inheritdoc/>
-    public override int GetHashCode() => HashCode.Combine(State, WakeArmed, QueuedCodes.Length, DroppedNotifies, IgnoredWrites);
+    public override int GetHashCode() => HashCode.Combine(State, WakeArmed, Ejected, QueuedCodes.Length, DroppedNotifies, IgnoredWrites);
 }

@@ -347,6 +347,11 @@ public sealed partial class ControlLoop : IVmm, IDisposable
                 properties["lost"] = e.Code.ToString(CultureInfo.InvariantCulture);
                 properties["reason"] = e.Detail ?? "";
                 break;
+            case DevicePowerEventKind.Ejected:
+                name = VmEventNames.DeviceEjected;
+                properties["slot"] = e.Code.ToString(CultureInfo.InvariantCulture);
+                properties["address"] = string.Create(CultureInfo.InvariantCulture, $"0000:00:{e.Code:x2}.0");
+                break;
             case DevicePowerEventKind.PowerState:
                 name = VmEventNames.DevicePowerState;
                 properties["state"] = e.Detail ?? "D0";

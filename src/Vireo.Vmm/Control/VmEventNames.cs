@@ -59,6 +59,11 @@ public static class VmEventNames
     /// <summary>A power change the guest asked for failed (the device stays powered): "id", "reason".</summary>
     public const string DevicePowerFailed = "device-power-failed";
 
+    /// <summary>The guest ejected an assigned PCI device (its slot's _EJ0) and the VMM detached
+    /// it: its device is closed and its slot empty, also after a reboot; <c>vm.info</c> no longer
+    /// lists it. Properties "id", "slot" (decimal) and "address" ("0000:00:03.0").</summary>
+    public const string DeviceEjected = "device-ejected";
+
     /// <summary>Sent by the API, not the VMM: this subscriber fell behind and property "count"
     /// events were dropped at this point in its stream.</summary>
     public const string EventsLost = "events-lost";

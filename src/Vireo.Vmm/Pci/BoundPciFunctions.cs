@@ -9,7 +9,9 @@ namespace Vireo.Vmm;
 /// </summary>
 internal sealed class BoundPciFunctions : IDisposable
 {
-    private readonly List<IMachineBoundPciFunction> _functions = [];
+    // Replaced, never changed in place: a guest's eject removes one on a vCPU thread while the
+    // control loop reads the list.
+    private IMachineBoundPciFunction[] _functions = [];
     private readonly List<(IMachineBoundPciFunction Function, string Reason)> _early = [];
     private readonly Lock _lock = new();
     private readonly Action<string>? _warn;
@@ -25,11 +27,32 @@ internal sealed class BoundPciFunctions : IDisposable
     /// <summary>The machine's interrupt plumbing, one per machine.</summary>
     public DeviceInterrupts Interrupts { get; }
 
-    /// <summary>The functions bound so far, in binding order.</summary>
-    public IReadOnlyList<IMachineBoundPciFunction> Functions => _functions;
+    /// <summary>The functions bound now, in binding order (an ejected one is no longer here).</summary>
+    public IReadOnlyList<IMachineBoundPciFunction> Functions => Volatile.Read(ref _functions);
 
     /// <summary>Records that <paramref name="function"/> is bound (it is unbound on dispose).</summary>
-    public void Add(IMachineBoundPciFunction function) => _functions.Add(function);
+    public void Add(IMachineBoundPciFunction function)
+    {
+        lock (_lock)
+        {
+            _functions = [.. _functions, function];
+        }
+    }
+
+    /// <summary>Forgets <paramref name="function"/> (the guest ejected it; it is not unbound on
+    /// dispose). False when it is not bound here (ejected already) or the machine is going.</summary>
+    public bool Remove(IMachineBoundPciFunction function)
+    {
+        lock (_lock)
+        {
+            if (_disposed || !_functions.Contains(function))
+            {
+                return false;
+            }
+            _functions = [.. _functions.Where(f => f != function)];
+            return true;
+        }
+    }
 
     /// <summary>The <see cref="PciFunctionHost.DeviceLost"/> for <paramref name="function"/>:
     /// the first call reports, later ones are dropped, so one loss is one event.</summary>
@@ -84,16 +107,17 @@ internal sealed class BoundPciFunctions : IDisposable
             }
             _disposed = true;
         }
-        for (int i = _functions.Count - 1; i >= 0; i--)
+        IMachineBoundPciFunction[] functions = Volatile.Read(ref _functions);
+        for (int i = functions.Length - 1; i >= 0; i--)
         {
             try
             {
-                _functions[i].Unbind();
+                functions[i].Unbind();
             }
             catch (Exception e)
             {
                 // Unbind promises not to throw; if one does, the others are still released.
-                _warn?.Invoke($"unbinding PCI function {_functions[i].Id} failed: {e.Message}");
+                _warn?.Invoke($"unbinding PCI function {functions[i].Id} failed: {e.Message}");
             }
         }
         Interrupts.Dispose();

@@ -5,8 +5,9 @@ namespace Vireo.Vmm;
 /// <param name="Id">The function's name.</param>
 /// <param name="Kind">What happened.</param>
 /// <param name="Cause">Who made it happen: "guest", "api", "device".</param>
-/// <param name="Code">The notify code (<see cref="DevicePowerEventKind.Notify"/>) or the number of
-/// codes lost (<see cref="DevicePowerEventKind.NotifyLost"/>).</param>
+/// <param name="Code">The notify code (<see cref="DevicePowerEventKind.Notify"/>), the number of
+/// codes lost (<see cref="DevicePowerEventKind.NotifyLost"/>) or the slot the device left
+/// (<see cref="DevicePowerEventKind.Ejected"/>).</param>
 /// <param name="Detail">The D-state (<see cref="DevicePowerEventKind.PowerState"/>), or why codes
 /// were lost or a change failed.</param>
 /// <param name="Wake">For <see cref="DevicePowerEventKind.LowPower"/>: the device entered with a
@@ -33,6 +34,9 @@ public sealed record DevicePowerEvent(string Id, DevicePowerEventKind Kind, stri
     /// <summary>The guest's ACPI methods moved the device's D-state or its wake arming.</summary>
     public static DevicePowerEvent PowerState(string id, string dState, bool wakeArmed) =>
         new(id, DevicePowerEventKind.PowerState, "guest", Detail: dState, Wake: wakeArmed);
+
+    /// <summary>The guest ejected the device from <paramref name="slot"/>, which is empty now.</summary>
+    public static DevicePowerEvent Ejected(string id, int slot) => new(id, DevicePowerEventKind.Ejected, "guest", slot);
 
     /// <summary>The device refused a power change the guest asked for.</summary>
     public static DevicePowerEvent Failed(string id, string why) => new(id, DevicePowerEventKind.Failed, "guest", Detail: why);

@@ -15,4 +15,6 @@ public enum DevicePowerEventKind
     PowerState,
     /// <summary>A power change the guest asked for failed (<c>device-power-failed</c>).</summary>
     Failed,
+    /// <summary>The guest ejected the device and the VMM detached it (<c>device-ejected</c>).</summary>
+    Ejected,
 }

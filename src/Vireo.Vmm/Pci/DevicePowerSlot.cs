@@ -9,13 +9,15 @@ namespace Vireo.Vmm;
 /// The guest's power commands arrive on the vCPU thread that wrote them and act on the device
 /// there (an <c>_OFF</c> returns once the device is in low power); what happened is reported as
 /// a <see cref="DevicePowerEvent"/> for the control loop, which publishes it and owns every
-/// decision that involves the whole VM (a device wake while the guest is in s2idle).
+/// decision that involves the whole VM (a device wake while the guest is in s2idle). The guest's
+/// <c>_EJ0</c> detaches the function from the machine on the same thread.
 /// </summary>
 public sealed class DevicePowerSlot
 {
     private Action<DevicePowerEvent> _report = _ => { };
     // Stopwatch timestamp of the wake GPE the guest has not answered with _ON yet; 0 when none.
     private long _wakeRaisedAt;
+    private Func<bool>? _detach;
 
     internal DevicePowerSlot(int slot, IPowerManagedPciFunction function, SlotPowerDevice device)
     {
@@ -37,6 +39,11 @@ public sealed class DevicePowerSlot
     /// <summary>Where the slot's news goes once the function is bound (nowhere before).</summary>
     internal void ReportTo(Action<DevicePowerEvent> report) => _report = report;
 
+    /// <summary>What takes the function out of the machine when the guest ejects it: true when
+    /// it did, false when there was nothing left to take (it logs why). Set when the function is
+    /// bound; an eject before that (nothing runs then) does nothing.</summary>
+    internal void DetachWith(Func<bool> detach) => _detach = detach;
+
     /// <summary>The slot on the root bus.</summary>
     public int Slot { get; }
 
@@ -56,14 +63,15 @@ public sealed class DevicePowerSlot
 
     /// <summary>Whether the guest powered the device off with a wake armed: a device wake is then
     /// the guest's (its wake GPE), not only the host's news.</summary>
-    public bool GuestAwaitsWake => Device.State == SlotDeviceState.D3Cold && Device.WakeArmed;
+    public bool GuestAwaitsWake => Device.State == SlotDeviceState.D3Cold && Device.WakeArmed && !Device.IsEjected;
 
     /// <summary>A code from the device's notify channel: into the mailbox (which raises the
     /// notify GPE), then reported. From the function's events thread.</summary>
     internal void Notify(byte code)
     {
         bool queued = Device.PostNotify(code);
-        _report(queued ? DevicePowerEvent.Notified(Function.Id, code) : DevicePowerEvent.NotifyLost(Function.Id, 1, "the guest's mailbox is full"));
+        _report(queued ? DevicePowerEvent.Notified(Function.Id, code)
+            : DevicePowerEvent.NotifyLost(Function.Id, 1, Device.IsEjected ? "the guest ejected the device" : "the guest's mailbox is full"));
     }
 
     /// <summary>Codes the device itself dropped.</summary>
@@ -85,10 +93,26 @@ public sealed class DevicePowerSlot
 
     /// <summary>On the vCPU thread inside the guest's AML: the power resource's <c>_OFF</c> puts
     /// the device in low power (with its wake eventfd when the guest armed a wake through
-    /// <c>_DSW</c>), <c>_ON</c> brings it back (LOW_POWER_EXIT); the rest is state.</summary>
+    /// <c>_DSW</c>), <c>_ON</c> brings it back (LOW_POWER_EXIT), <c>_EJ0</c> detaches it; the
+    /// rest is state. Once ejected, the slot is empty and the guest's methods change nothing.</summary>
     private void OnGuestCommand(SlotPowerCommand command)
     {
         string id = Function.Id;
+        if (command == SlotPowerCommand.Eject)
+        {
+            // Linux's acpiphp (drivers/pci/hotplug/acpiphp_glue.c, acpiphp_disable_and_eject_slot)
+            // evaluates _EJ0 after it removed the PCI device and trimmed its ACPI device; a
+            // second _EJ0 finds the slot empty and the detach says so.
+            if (_detach?.Invoke() == true)
+            {
+                _report(DevicePowerEvent.Ejected(id, Slot));
+            }
+            return;
+        }
+        if (Device.IsEjected)
+        {
+            return;
+        }
         switch (command)
         {
             case SlotPowerCommand.PowerOff:

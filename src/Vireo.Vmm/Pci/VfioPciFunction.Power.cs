@@ -13,6 +13,35 @@ public sealed partial class VfioPciFunction : IPowerManagedPciFunction
     private bool _mappingsOwed;
     // Whether the current low-power entry handed the device the wake eventfd.
     private bool _wakeEntry;
+    private bool _ejected;
+
+    /// <inheritdoc/>
+    public bool IsEjected => Volatile.Read(ref _ejected);
+
+    /// <inheritdoc/>
+    public void Eject()
+    {
+        lock (_gate)
+        {
+            if (_ejected)
+            {
+                return;
+            }
+            Volatile.Write(ref _ejected, true);
+            // Unbound while the device still answers, as at any unbind: it is told to stop
+            // signalling, leaves low power and loses its DMA maps.
+            if (_host is not null)
+            {
+                ReleaseMachine();
+            }
+            // Lost before it is closed: an access racing the close fails quietly instead of
+            // reporting a loss, and later ones never reach the device.
+            Interlocked.CompareExchange(ref _lostReason, "ejected by the guest", null);
+            Volatile.Write(ref _lost, 1);
+            ReleaseRegions();
+            CloseDevice();
+        }
+    }
 
     /// <inheritdoc/>
     public string PowerState => Volatile.Read(ref _lowPower) ? "low-power" : "active";

@@ -57,6 +57,7 @@ public sealed partial class VfioPciFunction : IMachineBoundPciFunction, IDisposa
     private readonly List<(ulong Address, ulong Size)> _dmaMapped = [];
     private int _lost;
     private string? _lostReason;
+    private bool _deviceClosed;
     private PciFunctionHost? _host;
 
     private VfioPciFunction(IVfioDevice device, string id)
@@ -227,8 +228,22 @@ public sealed partial class VfioPciFunction : IMachineBoundPciFunction, IDisposa
     public void Dispose()
     {
         Unbind();
-        ReleaseRegions();
-        _device.Dispose();
+        lock (_gate)
+        {
+            ReleaseRegions();
+            CloseDevice();
+        }
+    }
+
+    /// <summary>Under the lock: closes the device once (an ejected function's is closed already
+    /// when its owner disposes it).</summary>
+    private void CloseDevice()
+    {
+        if (!_deviceClosed)
+        {
+            _deviceClosed = true;
+            _device.Dispose();
+        }
     }
 
     /// <summary>Marks the device lost and tells the machine, once; later failures are quiet.</summary>

@@ -269,6 +269,78 @@ public sealed class PciRootBusTests
     }
 
     [Fact]
+    public void Detach_takes_the_function_off_the_bus_as_a_removed_card()
+    {
+        var t = new PciTestBus();
+        var echo = new EchoPciFunction("gone");
+        var other = new EchoPciFunction("stays");
+        Assert.Equal(3, t.Root.Attach(echo, slot: 3));
+        Assert.Equal(4, t.Root.Attach(other, slot: 4));
+        ulong bar0 = t.Root.BarAddress(3, 0)!.Value;
+        ulong bar2 = t.Root.BarAddress(3, 2)!.Value;
+        var placed = new List<(string Id, int Bar, MmioAddress? At)>();
+        t.Root.MemoryBarPlaced += (f, bar, at) => placed.Add((f.Id, bar.Index, at));
+        int placementsBefore = echo.Placements.Count;
+        int accessesBefore = echo.Accesses.Count;
+
+        Assert.Same(echo, t.Root.Detach(3));
+
+        // Config space through both mechanisms is that of an empty slot; writes go nowhere.
+        Assert.Equal(uint.MaxValue, t.Cf8Read(3, 0));
+        Assert.Equal(uint.MaxValue, (uint)t.EcamRead(3, 0));
+        Assert.Equal(uint.MaxValue, t.Cf8Read(3, 0x10));
+        t.Cf8Write(3, PciConfigSpace.CommandOffset, 0, width: 2);
+        Span<byte> dword = stackalloc byte[4];
+        t.Root.ReadConfig(3, 0, dword);
+        Assert.Equal(uint.MaxValue, BinaryPrimitives.ReadUInt32LittleEndian(dword));
+        // Its BARs are off the buses, and both the function and the VMM were told of each memory BAR.
+        Assert.False(t.MmioWrite(bar0, 1, 4));
+        Assert.False(t.MmioWrite(bar2, 1, 4));
+        Assert.DoesNotContain(t.Mmio.Devices, d => d.Name.Contains("gone", StringComparison.Ordinal));
+        Assert.DoesNotContain(t.Pio.Devices, d => d.Name.Contains("gone", StringComparison.Ordinal));
+        Assert.Equal([(0, (MmioAddress?)null), (2, null)], echo.Placements.Skip(placementsBefore).OrderBy(p => p.Bar));
+        Assert.Equal([("gone", 0, (MmioAddress?)null), ("gone", 2, null)], placed.OrderBy(p => p.Bar));
+        Assert.Null(t.Root.BarAddress(3, 0));
+        Assert.Null(t.Root.FunctionAt(3));
+        Assert.DoesNotContain(t.Root.Functions, f => f.Function == echo);
+        // The function itself was not touched by the detach or by the accesses after it.
+        Assert.Equal(accessesBefore, echo.Accesses.Count);
+        Span<byte> command = stackalloc byte[2];
+        echo.ReadConfig(PciConfigSpace.CommandOffset, command);
+        Assert.Equal(3, BinaryPrimitives.ReadUInt16LittleEndian(command) & 3);
+        // The neighbour is untouched.
+        Assert.Equal(EchoIds, t.Cf8Read(4, 0));
+        Assert.True(t.MmioWrite(t.Root.BarAddress(4, 0)!.Value, 7, 4));
+
+        // Nothing is left to detach, and the host bridge never leaves.
+        Assert.Null(t.Root.Detach(3));
+        Assert.Null(t.Root.Detach(9));
+        Assert.Null(t.Root.Detach(0));
+        Assert.Equal(HostBridgeIds, t.Cf8Read(0, 0));
+        // The slot stays empty: nothing is attached there again.
+        Assert.Throws<ArgumentException>(() => t.Root.Attach(new EchoPciFunction("again"), slot: 3));
+        Assert.Equal(1, t.Root.Attach(new EchoPciFunction("first-free")));
+    }
+
+    [Fact]
+    public void A_slot_kept_empty_is_skipped_by_attach_so_the_others_keep_their_slots()
+    {
+        var t = new PciTestBus();
+        // As a rebuilt machine does for a function its guest ejected: the slot it would get stays empty.
+        Assert.Equal(1, t.Root.KeepEmpty());
+        Assert.Equal(2, t.Root.Attach(new EchoPciFunction("b")));
+        Assert.Equal(5, t.Root.KeepEmpty(5));
+        Assert.Equal(3, t.Root.Attach(new EchoPciFunction("c")));
+
+        Assert.Equal(uint.MaxValue, t.Cf8Read(1, 0));
+        Assert.Equal(uint.MaxValue, t.Cf8Read(5, 0));
+        Assert.Throws<ArgumentException>(() => t.Root.Attach(new EchoPciFunction("d"), slot: 5));
+        Assert.Throws<ArgumentException>(() => t.Root.KeepEmpty(2));
+        Assert.Throws<ArgumentException>(() => t.Root.KeepEmpty(0));
+        Assert.Equal([0, 2, 3], t.Root.Functions.Select(f => f.Slot));
+    }
+
+    [Fact]
     public void Slot_devices_appear_in_the_host_bridge_aml_and_can_be_extended()
     {
         var t = new PciTestBus();

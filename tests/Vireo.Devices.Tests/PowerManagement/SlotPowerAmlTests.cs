@@ -20,7 +20,7 @@ public sealed class SlotPowerAmlTests
                     Name (_ADR, 0x00030000)
                     Name (_SUN, 0x03)
                     OperationRegion (PWRR, SystemIO, 0x0640, 0x04)
-                    Field (PWRR, ByteAcc, NoLock, Preserve) { PCMD, 8 }
+                    Field (PWRR, ByteAcc, NoLock, Preserve) { PCMD, 8, PSTA, 8 }
                     Field (PWRR, WordAcc, NoLock, Preserve) { Offset (0x02), PNTF, 16 }
                     PowerResource (PRES, 0, 0)
                     {
@@ -35,6 +35,8 @@ public sealed class SlotPowerAmlTests
                     Name (_S0W, 0x04)
                     Name (_PRW, Package () { 0x11, Zero })
                     Method (_DSW, 3) { If (Arg0) { PCMD = 0x21 } Else { PCMD = 0x20 } }
+                    Method (_STA, 0) { Return (PSTA) }
+                    Method (_EJ0, 1) { If (Arg0) { PCMD = 0x30 } }
                 }
             }
         }
@@ -87,14 +89,18 @@ public sealed class SlotPowerAmlTests
         string hex = Convert.ToHexString(AmlSink.Render(Slot3Device().SlotObjects()));
         // OperationRegion (PWRR, SystemIO, 0x0640, 0x04)
         Assert.Contains("5B8050575252" + "01" + "0B4006" + "0A04", hex, StringComparison.Ordinal);
+        // Field (PWRR, ByteAcc, NoLock, Preserve) { PCMD, 8, PSTA, 8 }
+        Assert.Contains("5B8110" + "50575252" + "01" + "50434D4408" + "5053544108", hex, StringComparison.Ordinal);
+        // Method (_STA, 0) { Return (PSTA) }
+        Assert.Contains("140B" + "5F535441" + "00" + "A4" + "50535441", hex, StringComparison.Ordinal);
         // Field (PWRR, WordAcc, NoLock, Preserve) { Offset (0x02), PNTF, 16 }
         Assert.Contains("5B810D50575252" + "02" + "0010" + "504E5446" + "10", hex, StringComparison.Ordinal);
         // Name (_PRW, Package () { 0x11, Zero })
         Assert.Contains("085F505257" + "1205020A1100", hex, StringComparison.Ordinal);
         // Name (_S0W, 0x04)
         Assert.Contains("085F5330570A04", hex, StringComparison.Ordinal);
-        // PCMD = 0x11, 0x10, Zero, 0x03, 0x21, 0x20
-        foreach (string store in new[] { "700A11", "700A10", "7000", "700A03", "700A21", "700A20" })
+        // PCMD = 0x11, 0x10, Zero, 0x03, 0x21, 0x20, 0x30
+        foreach (string store in new[] { "700A11", "700A10", "7000", "700A03", "700A21", "700A20", "700A30" })
         {
             Assert.Contains(store + "50434D44", hex, StringComparison.Ordinal);
         }
@@ -132,7 +138,7 @@ public sealed class SlotPowerAmlTests
         // Each node is warned about once per run, so this has its own invocation (RECIPE.md §3).
         string log = Acpica.Exec("test predefined", ("dsdt", Table((3, Slot3Device()))));
         // acpiexec prints paths with the NameSegs' trailing '_' padding trimmed.
-        foreach (string name in new[] { "_PR0", "_PR3", "_PS0", "_PS3", "_S0W", "_PRW", "_DSW", "PRES._STA", "PRES._ON", "PRES._OFF" })
+        foreach (string name in new[] { "_PR0", "_PR3", "_PS0", "_PS3", "_S0W", "_PRW", "_DSW", "_STA", "_EJ0", "PRES._STA", "PRES._ON", "PRES._OFF" })
         {
             Assert.Matches($@"\\_SB\.PCI0\.S03\.{Regex.Escape(name)}\s+returned AE_OK", log);
         }
@@ -146,6 +152,7 @@ public sealed class SlotPowerAmlTests
         { "_PS3", 0x03 },
         { "_DSW 0x1 0x0 0x3", 0x21 },
         { "_DSW 0x0 0x0 0x0", 0x20 },
+        { "_EJ0 0x1", 0x30 },
     };
 
     [AcpicaTheory]
@@ -205,6 +212,51 @@ public sealed class SlotPowerAmlTests
         Assert.Equal(["0000000000000001", "0000000000000000"],
             Regex.Matches(log, @"Evaluation of \\_SB\.PCI0\.S03_\.PRES\._STA returned object [^\n]*\n\s*\[Integer\] = ([0-9A-F]+)").Select(m => m.Groups[1].Value));
         Assert.Equal(2, Accesses(log).Count(a => a is { Kind: "READ", Width: 1, Port: 0x640 }));
+    }
+
+    [AcpicaFact]
+    public void EjectWithArg0ZeroCancelsNothingAndWritesNothing()
+    {
+        string log = Acpica.Exec($"evaluate {Slot3}._EJ0 0x0", ("dsdt", Table((3, Slot3Device()))));
+
+        Assert.Empty(Accesses(log));
+        Assert.Contains($"No object was returned from evaluation of {Slot3}._EJ0", log, StringComparison.Ordinal);
+    }
+
+    /// <summary>The tail of Linux's acpiphp_disable_and_eject_slot as acpiexec runs it: _STA
+    /// (port +1) says the function is present, _EJ0 (1) writes the Eject command, and the device
+    /// model, fed that write, answers 0 at port +1, which _STA then returns. acpiexec has no
+    /// device, so the harness pokes the model's answers into the simulated port.</summary>
+    [AcpicaFact]
+    public void EjectWritesItsCommandAndTheSlotStatusTheModelAnswersThenReadsZero()
+    {
+        SlotPowerDevice model = Slot3Device();
+        byte[] status = new byte[1];
+        model.Read(SlotPowerDevice.StatusOffset, status);
+        byte before = status[0];
+
+        string ejectLog = Acpica.Exec(string.Join(';',
+                PrimeWindow(Slot3),
+                $"evaluate \\POKB 0x641 0x{before:X}",
+                $"evaluate {Slot3}._STA",
+                $"evaluate {Slot3}._EJ0 0x1"),
+            ("dsdt", Table((3, Slot3Device()))), ("ssdt", Harness()));
+        List<Access> accesses = Accesses(ejectLog);
+        Assert.Contains(new Access("READ", 1, 0x641, before), accesses);
+        Access write = Assert.Single(accesses, a => a.Kind == "WRITE");
+        Assert.Equal(new Access("WRITE", 1, 0x640, (ulong)SlotPowerCommand.Eject), write);
+
+        model.Write(SlotPowerDevice.CommandOffset, [(byte)write.Value]);
+        model.Read(SlotPowerDevice.StatusOffset, status);
+        string afterLog = Acpica.Exec(string.Join(';',
+                PrimeWindow(Slot3),
+                $"evaluate \\POKB 0x641 0x{status[0]:X}",
+                $"evaluate {Slot3}._STA"),
+            ("dsdt", Table((3, Slot3Device()))), ("ssdt", Harness()));
+
+        Assert.Equal([$"{SlotPowerDevice.PresentStatus:X16}"], SlotStatuses(ejectLog));
+        Assert.Equal(["0000000000000000"], SlotStatuses(afterLog));
+        Assert.True(model.IsEjected);
     }
 
     [AcpicaFact]
@@ -303,19 +355,24 @@ public sealed class SlotPowerAmlTests
 
     private static readonly Regex s_notify = new(@"Received a (?:Device|System) Notify on \[(\w{4})\] 0x[0-9a-f]+ Value 0x([0-9A-F]{2})");
 
-    /// <summary>SystemIO accesses in the slot windows (0x640-0x647), not the harness's own.</summary>
+    /// <summary>SystemIO accesses in the slot windows (0x640-0x647) made by the evaluated methods:
+    /// not the harness's own, and not those of acpiexec's namespace initialisation before the
+    /// first evaluation (which runs each Device's _STA, as an OS's scan does).</summary>
     private static List<Access> Accesses(string log)
     {
         // The notify handler prints from its own thread, sometimes into the middle of an access
         // line; without its messages the access and value lines are whole again.
         string quiet = s_notifyMessage.Replace(log, "");
-        string slotPart = string.Join('\n', quiet.Split("Evaluating ").Where(e => !e.StartsWith("\\POKB", StringComparison.Ordinal)));
+        string slotPart = string.Join('\n', quiet.Split("Evaluating ").Skip(1).Where(e => !e.StartsWith("\\POKB", StringComparison.Ordinal)));
         return s_access.Matches(slotPart)
             .Select(m => new Access(m.Groups[1].Value, int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture),
                 int.Parse(m.Groups[3].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture),
                 ulong.Parse(m.Groups[4].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture)))
             .ToList();
     }
+
+    private static List<string> SlotStatuses(string log) =>
+        Regex.Matches(log, @"Evaluation of \\_SB\.PCI0\.S03_\._STA returned object [^\n]*\n\s*\[Integer\] = ([0-9A-F]+)").Select(m => m.Groups[1].Value).ToList();
 
     private static List<(string Device, int Value)> Notifies(string log) =>
         s_notify.Matches(log)

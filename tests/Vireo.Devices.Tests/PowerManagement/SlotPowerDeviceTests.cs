@@ -20,6 +20,10 @@ public sealed class SlotPowerDeviceTests
     private const byte PowerOn = 0x11;
     private const byte DisableWake = 0x20;
     private const byte EnableWake = 0x21;
+    private const byte Eject = 0x30;
+
+    // ACPI 6.5 §6.3.7: present, enabled, shown in the UI, functioning.
+    private const byte PresentStatus = 0x0F;
 
     public static TheoryData<SlotDeviceState, byte, SlotDeviceState> Transitions => new()
     {
@@ -58,6 +62,9 @@ public sealed class SlotPowerDeviceTests
         Assert.Equal(to, device.State);
         Assert.Equal(to != SlotDeviceState.D3Cold, device.PowerResourceOn);
         Assert.Equal(to == SlotDeviceState.D3Cold ? 0 : 1, ReadStatus(device));
+        // No power command touches the slot Device's _STA: the function stays present.
+        Assert.Equal(PresentStatus, ReadSlotStatus(device));
+        Assert.False(device.IsEjected);
         // Raised once, even for a no-op, and after the state changed.
         Assert.Equal([((SlotPowerCommand)command, to)], seen);
         Assert.Equal(0, device.IgnoredWrites);
@@ -123,7 +130,7 @@ public sealed class SlotPowerDeviceTests
         Enter(device, SlotDeviceState.D3Hot);
         int events = 0;
         device.CommandWritten += _ => events++;
-        byte[] known = [EnterD0, EnterD3Hot, PowerOff, PowerOn, DisableWake, EnableWake];
+        byte[] known = [EnterD0, EnterD3Hot, PowerOff, PowerOn, DisableWake, EnableWake, Eject];
 
         for (int value = 0; value <= byte.MaxValue; value++)
         {
@@ -165,8 +172,8 @@ public sealed class SlotPowerDeviceTests
     [Theory]
     [InlineData(0, 2)]
     [InlineData(0, 4)]
-    [InlineData(1, 1)]
     [InlineData(1, 2)]
+    [InlineData(1, 4)]
     [InlineData(2, 1)]
     [InlineData(2, 4)]
     [InlineData(3, 1)]
@@ -183,6 +190,56 @@ public sealed class SlotPowerDeviceTests
         Assert.All(data, b => Assert.Equal(0, b));
         Assert.Equal(1, device.PendingNotifies);
         Assert.Equal(0x180, PopNotify(device));
+    }
+
+    [Theory]
+    [InlineData(SlotDeviceState.D0)]
+    [InlineData(SlotDeviceState.D3Hot)]
+    [InlineData(SlotDeviceState.D3Cold)]
+    public void EjectClearsTheSlotStatusInEveryStateAndLeavesThePowerStateAlone(SlotDeviceState state)
+    {
+        SlotPowerDevice device = NewDevice();
+        Enter(device, state);
+        Assert.Equal(PresentStatus, ReadSlotStatus(device));
+        var seen = new List<(SlotPowerCommand Command, bool Ejected)>();
+        device.CommandWritten += c => seen.Add((c, device.IsEjected));
+
+        device.Write(SlotPowerDevice.CommandOffset, [Eject]);
+
+        Assert.True(device.IsEjected);
+        Assert.Equal(0, ReadSlotStatus(device));
+        Assert.Equal(state, device.State);
+        // Raised after the state changed, so the VMM sees an ejected slot.
+        Assert.Equal([(SlotPowerCommand.Eject, true)], seen);
+
+        // A second _EJ0 is still raised (the VMM decides it means nothing) and changes nothing.
+        device.Write(SlotPowerDevice.CommandOffset, [Eject]);
+        Assert.Equal(2, seen.Count);
+        Assert.Equal(0, ReadSlotStatus(device));
+        Assert.Equal(0, device.IgnoredWrites);
+    }
+
+    [Fact]
+    public void AnEjectedSlotTakesNoNotifyCodesAndStaysEjectedThroughReset()
+    {
+        SlotPowerDevice device = NewDevice();
+        Assert.True(device.PostNotify(0x80));
+        _raised.Clear();
+
+        device.Write(SlotPowerDevice.CommandOffset, [Eject]);
+
+        // A code the device sends after its eject has no Device left to reach.
+        Assert.False(device.PostNotify(0x03));
+        Assert.Equal(1, device.DroppedNotifies);
+        Assert.Empty(_raised);
+        Assert.Equal(0x180, PopNotify(device));
+        Assert.Equal(0, PopNotify(device));
+
+        device.Reset();
+
+        Assert.True(device.IsEjected);
+        Assert.Equal(0, ReadSlotStatus(device));
+        Assert.False(device.PostNotify(0x80));
     }
 
     [Fact]
@@ -384,6 +441,7 @@ public sealed class SlotPowerDeviceTests
         SlotPowerState state = device.GetState();
         Assert.Equal(SlotDeviceState.D3Cold, state.State);
         Assert.True(state.WakeArmed);
+        Assert.False(state.Ejected);
         Assert.Equal([60, 61, 62, 63, 0xA0, 0xA1, .. Enumerable.Repeat<byte>(0xB0, 58)], state.QueuedCodes);
         Assert.Equal(4, state.DroppedNotifies);
         Assert.Equal(1, state.IgnoredWrites);
@@ -403,6 +461,22 @@ public sealed class SlotPowerDeviceTests
         Assert.Equal(SlotDeviceState.D0, restored.State);
         Assert.True(restored.PostNotify(0x80));
         Assert.Equal([NotifyGpe], _raised);
+    }
+
+    [Fact]
+    public void AnEjectedSlotRoundTripsEjected()
+    {
+        SlotPowerDevice device = NewDevice();
+        device.Write(SlotPowerDevice.CommandOffset, [Eject]);
+
+        SlotPowerState state = device.GetState();
+        SlotPowerDevice restored = SlotPowerDevice.FromState(state, new PioAddress(0x640), NotifyGpe, WakeGpe, "\\_SB.PCI0.S03_", _raised.Enqueue);
+
+        Assert.True(state.Ejected);
+        Assert.NotEqual(state with { Ejected = false }, state);
+        Assert.True(restored.IsEjected);
+        Assert.Equal(0, ReadSlotStatus(restored));
+        Assert.Equal(PresentStatus, ReadSlotStatus(SlotPowerDevice.FromState(state with { Ejected = false }, new PioAddress(0x640), NotifyGpe, WakeGpe, "\\_SB.PCI0.S03_", _raised.Enqueue)));
     }
 
     [Fact]
@@ -503,6 +577,13 @@ public sealed class SlotPowerDeviceTests
     {
         byte[] data = [0xAA];
         device.Read(SlotPowerDevice.CommandOffset, data);
+        return data[0];
+    }
+
+    private static int ReadSlotStatus(SlotPowerDevice device)
+    {
+        byte[] data = [0xAA];
+        device.Read(SlotPowerDevice.StatusOffset, data);
         return data[0];
     }
 

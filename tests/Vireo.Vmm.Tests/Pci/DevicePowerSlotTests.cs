@@ -1,10 +1,10 @@
-using System.Buffers.Binary;
 using Vireo.Devices;
 using Vireo.Kvm;
 using Vireo.Memory;
 using Vireo.Sys;
 using Vireo.TestSupport;
 using Vireo.VfioUser;
+using static Vireo.Vmm.Tests.SlotGuestCode;
 
 namespace Vireo.Vmm.Tests;
 
@@ -283,7 +283,9 @@ public sealed class DevicePowerSlotTests
         using var loop = new ControlLoop(BuildAndLoad, new VmDescription(1, 4UL << 20, null, null), new ControlLoopOptions());
         using VmEventSubscription events = loop.Events.Subscribe();
         loop.Start();
-        await VmInfoPolling.WaitForAsync(loop, i => i.Devices.Any(d => d.Id == "edu" && d.DState == "D3cold"));
+        // The slot says D3cold as soon as the guest's _OFF is written, a moment before the device
+        // has entered low power (and has its wake eventfd): wait for both.
+        await VmInfoPolling.WaitForAsync(loop, i => i.Devices.Any(d => d.Id == "edu" && d.DState == "D3cold" && d.Power == "low-power"));
         DevicePowerSlot slot = Assert.Single(current!.DevicePowerSlots);
 
         device.Wake!.Signal();
@@ -321,28 +323,4 @@ public sealed class DevicePowerSlotTests
         InKernelIrqchip = true,
         PciFunctions = [new PciAttachment(fn, Slot: 3)],
     });
-
-    /// <summary>mov dx, port; mov al, value; out dx, al.</summary>
-    private static byte[] Out(ushort port, byte value) => [0x66, 0xba, (byte)port, (byte)(port >> 8), 0xb0, value, 0xee];
-
-    /// <summary>mov dx, port; in al, dx; mov [address], al.</summary>
-    private static byte[] InToMemory(ushort port, uint address) => [0x66, 0xba, (byte)port, (byte)(port >> 8), 0xec, 0x88, 0x04, 0x25, .. Le(address)];
-
-    /// <summary>mov dx, port; in ax, dx; mov [address], ax.</summary>
-    private static byte[] InWordToMemory(ushort port, uint address) => [0x66, 0xba, (byte)port, (byte)(port >> 8), 0x66, 0xed, 0x66, 0x89, 0x04, 0x25, .. Le(address)];
-
-    /// <summary>ACPI S5 through PM1a_CNT, then hlt (not reached).</summary>
-    private static byte[] PowerOff()
-    {
-        ushort pm1Control = checked((ushort)(AcpiPlatform.DefaultPmBase.Value + AcpiPmDevice.Pm1ControlOffset));
-        const ushort sleepS5 = (AcpiPmDevice.S5SleepType << 10) | (1 << 13);
-        return [0x66, 0xba, (byte)pm1Control, (byte)(pm1Control >> 8), 0x66, 0xb8, unchecked((byte)sleepS5), (byte)(sleepS5 >> 8), 0x66, 0xef, 0xf4];
-    }
-
-    private static byte[] Le(uint value)
-    {
-        byte[] bytes = new byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes, value);
-        return bytes;
-    }
 }

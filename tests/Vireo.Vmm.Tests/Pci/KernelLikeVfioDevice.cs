@@ -235,7 +235,10 @@ internal sealed class KernelLikeVfioDevice : IVfioDevice
 
     public void LowPowerExit() => PowerLog.Add("exit");
 
-    public void Dispose()
-    {
-    }
+    /// <summary>How often the device was closed (its descriptors given back to the host).</summary>
+    public int Disposals => Volatile.Read(ref _disposals);
+
+    private int _disposals;
+
+    public void Dispose() => Interlocked.Increment(ref _disposals);
 }

@@ -23,6 +23,9 @@ internal sealed class SampleAcceleratorServer : IDisposable
 
     public UnixSocket ClientEnd { get; }
 
+    /// <summary>Whether the server saw its client leave (its serving loop ended) within <paramref name="timeout"/>.</summary>
+    public bool WaitForClientToLeave(TimeSpan timeout) => _thread.Join(timeout);
+
     /// <summary>Ends the server as a crash would: its socket closes.</summary>
     public void Kill()
     {
