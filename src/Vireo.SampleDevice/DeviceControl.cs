@@ -93,6 +93,7 @@ public sealed class DeviceControl
         VfioUserPowerCounts counts = _server.PowerCounts;
         return Reply(w =>
         {
+            w.WriteBoolean("client_connected", _server.ClientConnected);
             w.WriteBoolean("low_power", _server.IsLowPower);
             w.WriteBoolean("wake_armed", _server.WakeArmed);
             w.WriteBoolean("acpi_notify", _server.AcpiNotifyNegotiated);

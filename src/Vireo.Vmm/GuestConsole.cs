@@ -32,6 +32,8 @@ public sealed class GuestConsole : IDisposable
     private Action<ReadOnlySpan<byte>>? _input;
     private Thread? _reader;
     private volatile bool _disposed;
+    // Whether the last byte written to a terminal-sharing output (stdout) left a line open.
+    private bool _midLine;
 
     private GuestConsole(Stream? output, Socket? listener, string? socketPath, TimeSpan? partialLineDelay = null)
     {
@@ -169,6 +171,26 @@ public sealed class GuestConsole : IDisposable
         }
     }
 
+    /// <summary>Writes a line of Vireo's own to <paramref name="writer"/> (stderr, which shares
+    /// the terminal or pipe with a stdout console) so that it never lands inside a guest line: if
+    /// the guest's last written line is still open, a newline goes first; guest bytes held back
+    /// wait until the line is out. A program reading the output (a test, a log scraper) then sees
+    /// the guest's lines whole.</summary>
+    public void WriteHostLine(TextWriter writer, string line)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        lock (_pendingLock)
+        {
+            if (_midLine)
+            {
+                writer.Write('\n');
+                _midLine = false;
+            }
+            writer.WriteLine(line);
+            writer.Flush();
+        }
+    }
+
     /// <summary>Writes to the output; a console client that went away is dropped, never the guest.</summary>
     private void WriteOut(ReadOnlySpan<byte> bytes)
     {
@@ -176,6 +198,10 @@ public sealed class GuestConsole : IDisposable
         {
             _output.Write(bytes);
             _output.Flush();
+            if (_output is not FileStream && bytes.Length > 0)
+            {
+                _midLine = bytes[^1] != (byte)'\n';
+            }
             return;
         }
         Socket? client;

@@ -75,12 +75,29 @@ public sealed class DeviceControlTests
     });
 
     [Fact(Timeout = Timeout)]
+    public Task StatusSaysWhetherAClientIsConnectedAndAClientThatLeftIsNot() => Task.Run(() =>
+    {
+        using var pair = new SamplePair();
+        var control = new DeviceControl(pair.Device, pair.Server);
+        using (JsonDocument before = JsonDocument.Parse(control.Execute("status")))
+        {
+            Assert.True(before.RootElement.GetProperty("client_connected").GetBoolean());
+        }
+
+        pair.Client.Dispose();
+
+        Assert.True(SpinWait.SpinUntil(() => !pair.Server.ClientConnected, Long), "the server still has its client");
+        using JsonDocument after = JsonDocument.Parse(control.Execute("status"));
+        Assert.False(after.RootElement.GetProperty("client_connected").GetBoolean());
+    });
+
+    [Fact(Timeout = Timeout)]
     public Task WakeSignalsTheArmedWakeEventFdAndStatusTellsThePowerStory() => Task.Run(() =>
     {
         using var pair = new SamplePair();
         var control = new DeviceControl(pair.Device, pair.Server);
         Assert.Equal(
-            """{"ok":true,"low_power":false,"wake_armed":false,"acpi_notify":true,"completed":0,"busy":false,"power_budget":100,"acpi_notifications":0,"low_power_entries":0,"low_power_entries_with_wakeup":0,"low_power_exits":0,"wakes_signalled":0}""",
+            """{"ok":true,"client_connected":true,"low_power":false,"wake_armed":false,"acpi_notify":true,"completed":0,"busy":false,"power_budget":100,"acpi_notifications":0,"low_power_entries":0,"low_power_entries_with_wakeup":0,"low_power_exits":0,"wakes_signalled":0}""",
             control.Execute("status"));
         // Awake: a wake is a no-op that says so.
         Assert.Equal("""{"ok":true,"low_power":false}""", control.Execute("wake"));
@@ -134,7 +151,7 @@ public sealed class DeviceControlTests
         Assert.Equal("""{"ok":true,"queued":1}""", peer.ReadLine());
         // A line of exactly the limit is a line.
         peer.Send("status" + new string(' ', ControlServer.MaxLineLength - 6) + "\n");
-        Assert.StartsWith("""{"ok":true,"low_power":false""", peer.ReadLine(), StringComparison.Ordinal);
+        Assert.StartsWith("""{"ok":true,"client_connected":""", peer.ReadLine(), StringComparison.Ordinal);
     });
 
     [Fact(Timeout = Timeout)]

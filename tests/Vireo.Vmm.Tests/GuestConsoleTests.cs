@@ -86,6 +86,29 @@ public sealed class GuestConsoleTests
         Assert.Equal("y\n", output.Text);
     }
 
+    [Fact]
+    public void A_host_line_never_lands_inside_a_guest_line_that_was_written_and_held_bytes_wait_for_it()
+    {
+        // One shared sink, as stdout and stderr share a terminal or a pipe.
+        var output = new RecordingStream();
+        using GuestConsole console = GuestConsole.ForStream(output, s_delay);
+        using var stderr = new StreamWriter(output, leaveOpen: true);
+
+        console.Write("access completions=0"u8);
+        console.Flush();                                         // the partial line went out (the timer's job)
+        console.WriteHostLine(stderr, "vireo: PCI device pa: device-wake cause=guest");
+        console.Write("\r\n/ # "u8);                             // the guest's line end and a prompt, written together
+        console.WriteHostLine(stderr, "vireo: second");          // after the open prompt: a newline first
+        console.Write("ec"u8);                                   // held (no line end yet)
+        console.WriteHostLine(stderr, "vireo: before the held bytes");
+        console.Write("ho\n"u8);
+        console.WriteHostLine(stderr, "vireo: third");
+
+        Assert.Equal(
+            "access completions=0\nvireo: PCI device pa: device-wake cause=guest\n\r\n/ # \nvireo: second\nvireo: before the held bytes\necho\nvireo: third\n",
+            output.Text);
+    }
+
     private sealed class RecordingStream : Stream
     {
         private readonly Lock _lock = new();

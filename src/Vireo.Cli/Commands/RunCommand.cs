@@ -168,7 +168,8 @@ internal static class RunCommand
     private static async Task<int> RunVmAsync(RunOptions options, LinuxVmConfig config, KvmSystem kvm, TextWriter stderr)
     {
         using GuestConsole console = GuestConsole.Open(options.Serial.Kind, options.Serial.Path);
-        Action<string> log = line => stderr.WriteLine($"vireo: {line}");
+        // Vireo's own lines start on a line of their own even while the guest is mid-line.
+        Action<string> log = line => console.WriteHostLine(stderr, $"vireo: {line}");
         using var loop = new ControlLoop(
             () => MachineBuilder.BuildLinux(kvm, config, console.Write, log),
             VmDescription.Of(config),

@@ -105,6 +105,10 @@ public sealed partial class VfioUserServer : IVfioUserBackendContext
         }
     }
 
+    /// <summary>Whether a client is connected now (one <see cref="Run"/> or <see cref="Serve"/> serves), until its
+    /// connection has closed and its resources are dropped.</summary>
+    public bool ClientConnected => Volatile.Read(ref _clientActive);
+
     private void ServeLogged(UnixSocket connection, CancellationToken cancellationToken)
     {
         try
@@ -122,6 +126,7 @@ public sealed partial class VfioUserServer : IVfioUserBackendContext
     /// token is cancelled; takes ownership of <paramref name="connection"/>.</summary>
     public void Serve(UnixSocket connection, CancellationToken cancellationToken = default)
     {
+        Volatile.Write(ref _clientActive, true);
         var channel = new MessageChannel(connection, MaxRequestPayload, _options.MaxMessageFds) { PartialMessageTimeout = _options.PartialMessageTimeout };
         using CancellationTokenRegistration registration = cancellationToken.Register(() =>
         {
