@@ -13,6 +13,8 @@ namespace Vireo.Vmm;
 /// </summary>
 public sealed class BuiltMachine : IDisposable
 {
+    private int _disposed;
+
     private readonly List<IDisposable> _owned;
     private readonly PanicDetector? _panic;
     private readonly List<ISuspendable> _suspendables;
@@ -167,6 +169,10 @@ public sealed class BuiltMachine : IDisposable
     /// and resource the builder made.</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
         if (_bound is not null)
         {
             try

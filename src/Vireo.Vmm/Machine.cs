@@ -302,6 +302,11 @@ public sealed class Machine : IDisposable
     /// <summary>Stops every vCPU thread and waits for them.</summary>
     public void Stop()
     {
+        if (_disposed)
+        {
+            // Disposed: the vCPUs are gone, and so is the coalesced ring's page.
+            return;
+        }
         foreach (VcpuRunner runner in _runners)
         {
             runner.Stop();

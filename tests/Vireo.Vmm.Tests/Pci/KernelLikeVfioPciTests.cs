@@ -203,6 +203,23 @@ public sealed class KernelLikeVfioPciTests
         Assert.True(SpinWait.SpinUntil(() => ThreadsNamed($"events-{id}") == 0 && first!.Handle.IsClosed, TimeSpan.FromSeconds(10)), "the events thread outlived its machine");
     }
 
+    [KvmFact]
+    public void A_machine_disposed_twice_is_torn_down_once()
+    {
+        var device = new KernelLikeVfioDevice();
+        using VfioPciFunction fn = VfioPciFunction.Open(device, "twice");
+        using var kvm = Vireo.Kvm.KvmSystem.Open();
+        BuiltMachine built = Build(kvm, fn);
+
+        built.Dispose();
+        // The second once read the coalesced-write ring's unmapped page (an access violation
+        // that took the process down).
+        built.Dispose();
+        built.Machine.Stop();
+
+        Assert.Equal("active", fn.PowerState);
+    }
+
     /// <summary>This process's threads whose kernel name (/proc/self/task/N/comm, 15 bytes) is <paramref name="name"/>.</summary>
     private static int ThreadsNamed(string name) =>
         Directory.GetDirectories("/proc/self/task").Count(t =>
