@@ -228,8 +228,11 @@ public sealed class DeviceAssignmentLabTests(DeviceAssignmentL1Fixture lab, ITes
     /// D3cold through the slot's ACPI power resource, which becomes VFIO's LOW_POWER_ENTRY and L1's
     /// vfio-pci runtime-suspends the real device; the guest's next use of its driver resumes it
     /// (_ON: LOW_POWER_EXIT) and every check passes. edu has no PM capability, and Linux allows
-    /// D3cold only to a device with one (pci_pm_init), so the guest sees Vireo's virtual one; it
-    /// offers no PME, so the guest arms no wake and the entry has no wake eventfd.</summary>
+    /// D3cold only to a device with one (pci_pm_init), so the guest sees Vireo's virtual one,
+    /// with PME from D3 (the kernel offers the wakeup entry), so the guest arms the wake and the
+    /// entry is LOW_POWER_ENTRY_WITH_WAKEUP. L1 then runtime-resumes edu itself (power/control
+    /// on): the kernel signals the wake eventfd, Vireo raises the slot's wake GPE, and the guest
+    /// resumes the device with no access of its own.</summary>
     [LabFact("qemu-system-x86_64", "busybox", "cpio")]
     public async Task The_guests_runtime_pm_takes_edu_to_d3cold_and_l1_suspends_it_until_the_guest_uses_it()
     {
@@ -242,7 +245,8 @@ public sealed class DeviceAssignmentLabTests(DeviceAssignmentL1Fixture lab, ITes
             n=0; while [ "$(cat $d/power/runtime_status)" != suspended ] && [ $n -lt 100 ]; do n=$((n+1)); sleep 0.2; done
             echo "guest-low state=$(cat $d/power_state) rt=$(cat $d/power/runtime_status) suspends=$(cat $d/runtime_suspends)"
             echo "@@edu-low@@"
-            sleep 8
+            n=0; while [ "$(cat $d/runtime_resumes)" -lt 1 ] && [ $n -lt 300 ]; do n=$((n+1)); sleep 0.2; done
+            echo "guest-woken resumes=$(cat $d/runtime_resumes) wake-gpe=$(cat /sys/firmware/acpi/interrupts/gpe11)"
             dmesg -c > /dev/null
             echo 1 > $d/run
             dmesg | grep {{EduChecker.ModuleName}}
@@ -269,6 +273,11 @@ public sealed class DeviceAssignmentLabTests(DeviceAssignmentL1Fixture lab, ITes
             $"n=0; while [ \"$(cat {status})\" != suspended ] && [ $n -lt 50 ]; do n=$((n+1)); sleep 0.1; done",
             $"echo \"l1-low: $(cat {status})\"",
             $"{vireo} remote --api-socket /tmp/api.sock devices --json | tr -d ' \\n' | grep -o '\"d_state\":\"[A-Za-z0-9]*\"' | sed 's/^/listed /'",
+            // L1's own runtime resume of edu: vfio-pci signals the entry's wake eventfd.
+            $"echo on > /sys/bus/pci/devices/$edu/power/control",
+            "n=0; until grep -q '\"device-wake\".*\"cause\":\"device\"' /tmp/events || [ $n -gt 300 ]; do n=$((n+1)); sleep 0.1; done",
+            "echo \"l1-woke: $(grep -c '\"device-wake\".*\"cause\":\"device\".*\"gpe\":\"raised\"' /tmp/events)\"",
+            $"echo auto > /sys/bus/pci/devices/$edu/power/control",
             "waitfor '@@edu-used@@'",
             $"echo \"l1-after: $(cat {status})\"",
             "wait $pid; s=$?; sleep 0.5; kill $epid 2>/dev/null",
@@ -281,7 +290,11 @@ public sealed class DeviceAssignmentLabTests(DeviceAssignmentL1Fixture lab, ITes
         Assert.Matches(@"guest-low state=D3cold rt=suspended suspends=1", result.Output);
         Assert.Contains("l1-low: suspended", result.Output, StringComparison.Ordinal);
         Assert.Contains("listed \"d_state\":\"D3cold\"", result.Output, StringComparison.Ordinal);
-        Assert.Matches("event: .*\"device-low-power\".*\"cause\":\"guest\".*\"wake\":\"none\"", result.Output);
+        Assert.Contains("(D0 and D3hot, wake from D3 through the slot's wake GPE)", result.Output, StringComparison.Ordinal);
+        Assert.Matches("event: .*\"device-low-power\".*\"cause\":\"guest\".*\"wake\":\"armed\"", result.Output);
+        // L1's runtime resume woke it, and the guest heard it as its wake GPE and resumed it.
+        Assert.Contains("l1-woke: 1", result.Output, StringComparison.Ordinal);
+        Assert.Matches(@"guest-woken resumes=[1-9]\d* wake-gpe=\s*[1-9]", result.Output);
         Assert.Matches("event: .*\"device-wake\".*\"cause\":\"guest\"", result.Output);
         Assert.Matches(@"guest-used rt=(active|suspended) resumes=[1-9]", result.Output);
         Assert.Contains("l1-after: ", result.Output, StringComparison.Ordinal);

@@ -57,7 +57,7 @@ public static class PciDeviceFactory
         {
             log?.Invoke(
                 $"device '{function.Id}': no PCI power management capability; the guest sees Vireo's at " +
-                $"0x{function.VirtualPowerManagementOffset:x2} (D0 and D3hot, no PME), so it can power the device off through its slot");
+                $"0x{function.VirtualPowerManagementOffset:x2} (D0 and D3hot, {(function.VirtualPowerManagementWakes ? "wake from D3 through the slot's wake GPE" : "no wake")}), so it can power the device off through its slot");
         }
         foreach (string warning in function.Warnings)
         {

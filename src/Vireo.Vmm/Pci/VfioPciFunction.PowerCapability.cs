@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Vireo.Pci;
+using Vireo.VfioUser;
 
 namespace Vireo.Vmm;
 
@@ -19,20 +20,31 @@ namespace Vireo.Vmm;
 //   _OFF. Back to D0, pci_power_up() runs _ON/_PS0 and writes PMCSR D0; with No_Soft_Reset set
 //   it does not restore the BARs by itself (the runtime resume restores config space anyway).
 // - pci_dev_run_wake() is false without PME_Support (pme_support 0), so a runtime suspend arms
-//   no wake: this capability can signal none (the device has no PME); only the guest's own
-//   access brings the device back.
+//   no wake. A device that offers LOW_POWER_ENTRY_WITH_WAKEUP can wake, through the platform:
+//   its wake eventfd becomes the slot's ACPI wake GPE (_PRW), which is how Linux resumes a
+//   device in D3cold (pci_acpi_wake_dev: pci_wakeup_event and a runtime resume; the PME bits
+//   are not read in D3cold). Such a device gets PME_Support from D3hot and D3cold, so the
+//   guest arms the wake (_DSW, PME_En) when it suspends it; the device itself never sends a
+//   PME message, so PME_Status stays 0.
 public sealed partial class VfioPciFunction
 {
     // PCI PM 1.2 §3.2: ID, Next, PMC (16 bits), PMCSR (16 bits), PMCSR_BSE, Data: 8 bytes.
     private const int PowerManagementLength = 8;
     private const int PmcOffset = 2;
     private const int PmcsrOffset = 4;
-    // PCI PM 1.2 §3.2.3 PMC: Version 011b (this specification); no D1, D2, PME_Support, DSI or aux current.
+    // PCI PM 1.2 §3.2.3 PMC: Version 011b (this specification); no D1, D2, DSI or aux current;
+    // PME_Support (bits 15:11) from D3hot (bit 14) and D3cold (bit 15) for a device that can wake.
     private const ushort PmcVersion12 = 0x0003;
+    private const ushort PmcPmeFromD3 = 0xc000;
     // PCI PM 1.2 §3.2.4 PMCSR: bits 1:0 PowerState; bit 3 No_Soft_Reset (D3hot to D0 keeps the
-    // function's state); PME_En and PME_Status hardwired 0, as PME_Support is 0.
+    // function's state); bit 8 PME_En, writable with PME_Support, else hardwired 0; PME_Status
+    // (bit 15) 0, as no PME message is ever sent.
     private const byte PowerStateMask = 0x03;
     private const byte PmcsrNoSoftReset = 0x08;
+    private const byte PmcsrPmeEnable = 0x01; // bit 8, in PMCSR's second byte
+
+    /// <summary>Whether the virtual capability offers PME_Support (the device can wake).</summary>
+    public bool VirtualPowerManagementWakes { get; private set; }
     // PCIe 6.0 §7.5.3: the PCI Express Capability structure is 60 bytes (0x3c) with its version 2 registers.
     private const byte PciExpressCapabilityId = 0x10;
     private const int PciExpressCapabilityLength = 0x3c;
@@ -103,6 +115,7 @@ public sealed partial class VfioPciFunction
             return;
         }
         VirtualPowerManagementOffset = FindFreeCapabilitySpace(header, capabilities, PowerManagementLength);
+        VirtualPowerManagementWakes = VirtualPowerManagementOffset != 0 && Probe(DeviceFeatureId.LowPowerEntryWithWakeup);
         if (VirtualPowerManagementOffset == 0)
         {
             _warnings.Add(
@@ -128,7 +141,7 @@ public sealed partial class VfioPciFunction
         }
         _shadow[at] = PciConfigSpace.PowerManagementCapabilityId;
         _shadow[at + 1] = hasList ? (byte)(header[PciConfigSpace.CapabilityPointerOffset] & 0xfc) : (byte)0;
-        BinaryPrimitives.WriteUInt16LittleEndian(_shadow.AsSpan(at + PmcOffset), PmcVersion12);
+        BinaryPrimitives.WriteUInt16LittleEndian(_shadow.AsSpan(at + PmcOffset), (ushort)(PmcVersion12 | (VirtualPowerManagementWakes ? PmcPmeFromD3 : 0)));
         _shadow[at + PmcsrOffset] = PmcsrNoSoftReset;
 
         _deviceCapabilityPointer = header[PciConfigSpace.CapabilityPointerOffset];
@@ -142,9 +155,18 @@ public sealed partial class VfioPciFunction
 
     /// <summary>A guest write to a byte only the VMM has, under the lock: PMCSR PowerState takes
     /// D0 and D3hot, and ignores D1 and D2, which PMC does not offer (PCI PM 1.2 §3.2.4: such a
-    /// write completes and changes nothing); every other bit is read-only.</summary>
+    /// write completes and changes nothing); PME_En is writable when PME_Support is offered;
+    /// every other bit is read-only.</summary>
     private void WriteVirtual(int at, byte value)
     {
+        if (at == VirtualPowerManagementOffset + PmcsrOffset + 1)
+        {
+            if (VirtualPowerManagementWakes)
+            {
+                _shadow[at] = (byte)((_shadow[at] & ~PmcsrPmeEnable) | (value & PmcsrPmeEnable));
+            }
+            return;
+        }
         if (at != VirtualPowerManagementOffset + PmcsrOffset)
         {
             return;

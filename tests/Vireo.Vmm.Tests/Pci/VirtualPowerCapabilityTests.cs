@@ -26,8 +26,11 @@ public sealed class VirtualPowerCapabilityTests
         Assert.Empty(fn.Warnings);
         Assert.Equal(0x50, ReadConfig8(fn, PciConfigSpace.CapabilityPointerOffset));
         Assert.Equal([(0x50, PmId), (0x40, MsiId)], WalkList(fn));
-        // ID 01, Next 40; PMC version 3 (PM 1.2), no D1/D2, no PME; PMCSR D0 with No_Soft_Reset.
-        Assert.Equal(0x0003_4001u, ReadConfig32(fn, 0x50));
+        // ID 01, Next 40; PMC version 3 (PM 1.2), no D1/D2, PME from D3hot and D3cold (the
+        // device offers LOW_POWER_ENTRY_WITH_WAKEUP: its wake is the slot's wake GPE); PMCSR D0
+        // with No_Soft_Reset.
+        Assert.True(fn.VirtualPowerManagementWakes);
+        Assert.Equal(0xc003_4001u, ReadConfig32(fn, 0x50));
         Assert.Equal(0x0000_0008u, ReadConfig32(fn, 0x54));
         // The device's own list is untouched behind it.
         Assert.Equal(0x0080_0005u, ReadConfig32(fn, 0x40));
@@ -84,7 +87,8 @@ public sealed class VirtualPowerCapabilityTests
     [Fact]
     public void Pmcsr_takes_d0_and_d3hot_and_ignores_d1_d2_and_the_read_only_bits()
     {
-        var device = new KernelLikeVfioDevice();
+        // A device that cannot wake: no PME_Support, so PME_En is read-only too.
+        var device = new KernelLikeVfioDevice { OffersWakeup = false };
         using VfioPciFunction fn = VfioPciFunction.Open(device, "edu");
         int pmcsr = fn.VirtualPowerManagementOffset + 4;
 
@@ -104,6 +108,27 @@ public sealed class VirtualPowerCapabilityTests
         Assert.Equal(0x0003_4001u, ReadConfig32(fn, fn.VirtualPowerManagementOffset));
         WriteConfig8(fn, PciConfigSpace.CapabilityPointerOffset, 0x80);
         Assert.Equal(fn.VirtualPowerManagementOffset, ReadConfig8(fn, PciConfigSpace.CapabilityPointerOffset));
+    }
+
+    [Fact]
+    public void A_device_that_can_wake_offers_pme_from_d3_and_pme_en_is_writable_while_pme_status_stays_clear()
+    {
+        var device = new KernelLikeVfioDevice();
+        using VfioPciFunction fn = VfioPciFunction.Open(device, "edu");
+        int at = fn.VirtualPowerManagementOffset;
+        Assert.True(fn.VirtualPowerManagementWakes);
+        Assert.Equal(0xc003, ReadConfig16(fn, at + 2));
+
+        // The guest arms the wake (PME_En) and clears PME_Status (write 1), as pci_pme_active does.
+        WriteConfig16(fn, at + 4, 0x8103);
+        Assert.Equal(0x010b, ReadConfig16(fn, at + 4));
+        WriteConfig16(fn, at + 4, 0x8000);
+        Assert.Equal(0x0008, ReadConfig16(fn, at + 4));
+
+        // Without the wakeup form the same device offers no PME.
+        using VfioPciFunction plain = VfioPciFunction.Open(new KernelLikeVfioDevice { OffersWakeup = false }, "plain");
+        Assert.False(plain.VirtualPowerManagementWakes);
+        Assert.Equal(0x0003, ReadConfig16(plain, plain.VirtualPowerManagementOffset + 2));
     }
 
     [Fact]
