@@ -9,7 +9,7 @@ namespace Vireo.Devices;
 /// The ACPI power and event plumbing of one assigned PCI function: a four-port window its slot's
 /// AML traps to, which gives the guest a power resource (D3cold), D-state methods, a wake GPE
 /// armed through _DSW, a mailbox of notify codes that a GPE method of its own drains into
-/// <c>Notify (device, code)</c>, and ejection (_EJ0, with _STA reading 0 afterwards). The device
+/// <c>Notify (device, code)</c>, and the Eject command (_STA reads 0 afterwards). The device
 /// only keeps state and raises GPEs; what a command means for the real device (low power entry,
 /// exit, detaching it) is the VMM's, through <see cref="CommandWritten"/>.
 /// </summary>
@@ -44,7 +44,6 @@ namespace Vireo.Devices;
 /// Name (_PRW, Package (0x02) { 0x11, Zero })
 /// Method (_DSW, 3, NotSerialized) { If (Arg0) { PCMD = 0x21 } Else { PCMD = 0x20 } }
 /// Method (_STA, 0, NotSerialized) { Return (PSTA) }
-/// Method (_EJ0, 1, NotSerialized) { If (Arg0) { PCMD = 0x30 } }
 ///
 /// // AppendTo():
 /// Scope (\_GPE) { Method (_E11, 0, NotSerialized) { Notify (\_SB.PCI0.S03_, 0x02) } }
@@ -68,15 +67,14 @@ namespace Vireo.Devices;
 /// from boot: the notify GPE is named by no _PRW and has its own _Exx, so the guest enables it
 /// at boot. The drain loop is bounded by <see cref="NotifyCapacity"/> so a register that keeps
 /// answering cannot hang the guest's GPE work; codes posted during a drain raise the GPE again.
-/// <para>Ejection: _EJ0 is what makes Linux's acpiphp treat the slot as ejectable
-/// (drivers/pci/hotplug/acpi_pcihp.c pcihp_is_ejectable: _ADR plus _EJ0 or _RMV, so _RMV is not
-/// needed; acpiphp_add_context registers the slot under its _SUN, which the slot already has).
-/// On Notify (slot, 3) acpiphp's hotplug_event runs acpiphp_disable_and_eject_slot: the PCI device
-/// is stopped and removed, the ACPI device trimmed (which runs _PS3 and the resource's _OFF), then
-/// _EJ0 (1). Afterwards Linux evaluates _STA (acpi_scan_hot_remove warns if it still says enabled;
-/// acpiphp's get_slot_status decides on the next bus check whether the slot holds a card), so _STA
-/// must read 0 once the function is gone. Before that it reads 0x0F, exactly what an OS assumes
-/// of a Device without _STA (ACPI 6.5 §6.3.7), so adding it changes nothing for a present device.</para>
+/// <para>Ejection: the slot Device has no _EJ0, on purpose. Linux's acpiphp would treat the slot
+/// as ejectable with one (acpi_pcihp.c pcihp_is_ejectable: _ADR plus _EJ0 or _RMV) and, on
+/// Notify (slot, 3), remove the device and run _EJ0 (1) (acpiphp_disable_and_eject_slot), but
+/// pci-acpi.c acpi_pci_set_power_state ignores a device whose companion has _EJ0, so the guest's
+/// runtime PM would stop at a native D3hot and never run _PS3 or the resource's _OFF (seen in the
+/// nested lab). The Eject command (0x30) and _STA (0x0F, 0 once ejected) are here for an _EJ0 on
+/// a sibling object of the same slot (a function that does not exist, which acpiphp groups into
+/// the slot by _ADR), the next step.</para>
 /// </remarks>
 public sealed class SlotPowerDevice : IBusDevice, IAml, ISuspendable
 {
@@ -396,9 +394,6 @@ public sealed class SlotPowerDevice : IBusDevice, IAml, ISuspendable
             new AmlMethod("_DSW", 3, false, dsw),
             // ACPI 6.5 §6.3.7: the register answers the whole status byte.
             new AmlMethod("_STA", 0, false, new AmlReturn(new AmlPath(StatusField))),
-            // ACPI 6.5 §6.3.3 _EJx: Arg0 1 ejects; 0 cancels a mark for ejection, which this
-            // slot never sets, so there is nothing to write.
-            new AmlMethod("_EJ0", 1, false, new AmlIf(new AmlArg(0), Store(SlotPowerCommand.Eject))),
         ];
     }
 
