@@ -92,11 +92,12 @@ public sealed partial class DevicePowerLabTests(L1Fixture lab, ITestOutputHelper
             {{device}} control {{a.ControlPath}} notify 0x02
             {{device}} control {{b.ControlPath}} notify 0x90
             waitout FREEZE-READY-42
+            # vm.info while the VM is there (the guest powers off right after it resumes).
+            echo "devices-json $({{L1Fixture.VireoInL1}} remote --api-socket "$VIREO_API_SOCKET" devices --json | tr -d '\n')"
             n=0; until grep -q '"suspended"' /tmp/dp-events || [ $n -ge 600 ]; do n=$((n+1)); sleep 0.1; done
             lowarmed && {{device}} control {{a.ControlPath}} wake
             # Never leave the guest asleep: the host's own wake if the device's did not bring it back.
             waitout RESUMED-42 600 || {{L1Fixture.VireoInL1}} remote --api-socket "$VIREO_API_SOCKET" wake
-            echo "devices-json $({{L1Fixture.VireoInL1}} remote --api-socket "$VIREO_API_SOCKET" devices --json | tr -d '\n')"
             echo "status-a $({{device}} control {{a.ControlPath}} status)"
             sleep 1; kill $ev
             sed 's/^/event: /' /tmp/dp-events
@@ -162,8 +163,8 @@ public sealed partial class DevicePowerLabTests(L1Fixture lab, ITestOutputHelper
             using var json = System.Text.Json.JsonDocument.Parse(status.Groups[1].Value);
             Assert.True(json.RootElement.GetProperty("wakes_signalled").GetInt32() >= Cycles + 1, status.Value);
             Assert.True(json.RootElement.GetProperty("low_power_entries_with_wakeup").GetInt32() >= Cycles + 2);
-            // 5. Each event's trip through the guest, on the VMM's clock (vm.info): every code the
-            //    guest's notify method read, and every wake it answered with _ON.
+            // 5. Each event's trip through the guest, on the VMM's clock (vm.info, read before the
+            //    freeze): every code the guest's notify method read, and every wake it answered with _ON.
             Match devices = Regex.Match(text, @"devices-json (\[.*\])");
             Assert.True(devices.Success, "no devices JSON");
             using (var doc = System.Text.Json.JsonDocument.Parse(devices.Groups[1].Value))
@@ -173,7 +174,7 @@ public sealed partial class DevicePowerLabTests(L1Fixture lab, ITestOutputHelper
                 System.Text.Json.JsonElement wake = pa.GetProperty("wake_latency");
                 output.WriteLine($"guest trips (VMM clock): notify {notify}; wake {wake}");
                 Assert.True(notify.GetProperty("count").GetInt64() >= 2 + s_burst.Length + 1, notify.ToString());
-                Assert.True(wake.GetProperty("count").GetInt64() >= Cycles + 1, wake.ToString());
+                Assert.True(wake.GetProperty("count").GetInt64() >= Cycles, wake.ToString());
                 Assert.True(notify.GetProperty("median_us").GetDouble() > 0 && wake.GetProperty("median_us").GetDouble() > 0);
             }
             Assert.Contains("vireo: guest powered off", text, StringComparison.Ordinal);
