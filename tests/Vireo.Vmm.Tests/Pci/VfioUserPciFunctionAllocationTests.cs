@@ -39,7 +39,9 @@ public sealed class VfioUserPciFunctionAllocationTests
         }
 
         Assert.True(fn.IsAlive);
-        // Any per-access allocation is tens of bytes; a few stray bytes from the runtime are not one.
-        Assert.True(allocated < Accesses, $"{allocated} bytes allocated for {2 * Accesses} BAR accesses");
+        // Any per-access allocation is at least the smallest object (24 bytes), 96 000 bytes over
+        // the 4000 accesses; under one byte per access is the runtime's or another test's (CI saw
+        // 3192 bytes in each window while other test classes ran beside this one).
+        Assert.True(allocated < 2 * Accesses, $"{allocated} bytes allocated for {2 * Accesses} BAR accesses");
     });
 }
