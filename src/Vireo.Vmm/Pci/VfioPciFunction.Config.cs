@@ -79,38 +79,20 @@ public sealed partial class VfioPciFunction
         }
         bool anyShadowed = false;
         bool allShadowed = true;
-        bool anyVirtual = false;
         for (int i = 0; i < data.Length; i++)
         {
             bool shadowed = _shadowed[offset + i];
             anyShadowed |= shadowed;
             allShadowed &= shadowed;
-            anyVirtual |= _virtual[offset + i];
         }
         if (!allShadowed)
         {
             try
             {
-                if (!anyVirtual)
+                // Only the runs of bytes the device has (the whole access, in one read, without virtual bytes).
+                for (int end = 0; NextDeviceRun(offset, data.Length, ref end, out int start);)
                 {
-                    _device.ReadRegion(VfioRegionIndex.Config, (ulong)offset, data);
-                }
-                else
-                {
-                    // Only the runs of bytes the device has.
-                    for (int i = 0; i < data.Length;)
-                    {
-                        int start = i;
-                        while (i < data.Length && !_virtual[offset + i])
-                        {
-                            i++;
-                        }
-                        if (i > start)
-                        {
-                            _device.ReadRegion(VfioRegionIndex.Config, (ulong)(offset + start), data[start..i]);
-                        }
-                        i++;
-                    }
+                    _device.ReadRegion(VfioRegionIndex.Config, (ulong)(offset + start), data[start..end]);
                 }
             }
             catch (Exception e) when (IsDeviceFailure(e))
@@ -160,14 +142,12 @@ public sealed partial class VfioPciFunction
             forward = forward[..data.Length];
             data.CopyTo(forward);
             bool shadowTouched = false;
-            bool anyVirtual = false;
             for (int i = 0; i < data.Length; i++)
             {
                 int at = offset + i;
                 if (_virtual[at])
                 {
                     WriteVirtual(at, data[i]);
-                    anyVirtual = true;
                 }
                 else if (_shadowed[at])
                 {
@@ -182,25 +162,9 @@ public sealed partial class VfioPciFunction
                 // The device sees every write to its own bytes (its own Command bits, whether
                 // MSI-X is on), in the form the VMM decides for the bytes it shadows; the bytes
                 // only the VMM has are left out.
-                if (!anyVirtual)
+                for (int end = 0; NextDeviceRun(offset, data.Length, ref end, out int start);)
                 {
-                    _device.WriteRegion(VfioRegionIndex.Config, (ulong)offset, forward);
-                }
-                else
-                {
-                    for (int i = 0; i < data.Length;)
-                    {
-                        int start = i;
-                        while (i < data.Length && !_virtual[offset + i])
-                        {
-                            i++;
-                        }
-                        if (i > start)
-                        {
-                            _device.WriteRegion(VfioRegionIndex.Config, (ulong)(offset + start), forward[start..i]);
-                        }
-                        i++;
-                    }
+                    _device.WriteRegion(VfioRegionIndex.Config, (ulong)(offset + start), forward[start..end]);
                 }
                 if (shadowTouched && _host is not null)
                 {
@@ -217,6 +181,24 @@ public sealed partial class VfioPciFunction
                 }
             }
         }
+    }
+
+    /// <summary>The next run of an access's bytes that the device has (not the VMM's virtual
+    /// ones), searched from <paramref name="end"/> on: <c>[start, end)</c> relative to
+    /// <paramref name="offset"/>; false when none is left. Without virtual bytes the whole access
+    /// is one run.</summary>
+    private bool NextDeviceRun(int offset, int length, ref int end, out int start)
+    {
+        while (end < length && _virtual[offset + end])
+        {
+            end++;
+        }
+        start = end;
+        while (end < length && !_virtual[offset + end])
+        {
+            end++;
+        }
+        return end > start;
     }
 
     /// <summary>What the server is told a shadowed byte holds: the guest's value, except that
