@@ -182,6 +182,7 @@ public static class MachineBuilder
             {
                 aml.Add(child);
             }
+            aml.AddSibling(device.EjectObject($"E{slot:X2}_", slot));
             pio.Insert(device.Port, SlotPowerDevice.WindowLength, device, $"{function.Id}: ACPI power and notify registers");
             slots.Add(new DevicePowerSlot(slot, managed, device));
         }

@@ -181,6 +181,86 @@ public sealed partial class DevicePowerLabTests(L1Fixture lab, ITestOutputHelper
         }, output);
     }
 
+    /// <summary>Notify code 0x3 (Eject Request) from a device: the stock guest's acpiphp (built
+    /// in) removes the PCI device and evaluates the _EJ0 of the slot's eject object (function 7
+    /// of the slot, beside the device's own ACPI object, whose power methods Linux would ignore
+    /// if it had _EJ0), Vireo detaches the function and closes its connection, and the other
+    /// device keeps working.</summary>
+    [LabFact("qemu-system-x86_64", "busybox", "cpio")]
+    public async Task An_eject_request_from_a_device_makes_the_stock_guest_eject_it_and_vireo_release_it()
+    {
+        Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);
+        Assert.True(lab.DevicePublishFailure is null, lab.DevicePublishFailure);
+        Assert.True(lab.SampleDriverFailure is null, lab.SampleDriverFailure);
+        var a = new SampleDeviceInL1("ea");
+        var b = new SampleDeviceInL1("eb");
+        string input = $$"""
+            {{Padding}}
+            {{Padding}}
+            {{Padding}}
+            sleep 1
+            insmod {{SampleDriver.GuestPath}}
+            set -- $(ls -d /sys/bus/pci/drivers/vireo_sample/0000:*); a=$1; b=$2; sa=${a##*/}
+            slot=$(for s in /sys/bus/pci/slots/*; do [ "$(cat $s/address).0" = "$sa" ] && echo ${s##*/}; done)
+            echo "before slot=$slot power=$(cat /sys/bus/pci/slots/$slot/power) has-a=$([ -e /sys/bus/pci/devices/$sa ] && echo yes)"
+            echo "EJECT-READY-$((40+2))"
+            n=0; while [ -e /sys/bus/pci/devices/$sa ] && [ $n -lt 300 ]; do n=$((n+1)); sleep 0.2; done
+            sleep 1
+            echo "after gone=$([ -e /sys/bus/pci/devices/$sa ] && echo no || echo yes) power=$(cat /sys/bus/pci/slots/$slot/power 2>/dev/null)"
+            echo 4 > $b/run_dma; sleep 1
+            dmesg | grep 'vireo_sample.*dma ' | tail -1
+            echo "EJECT-DONE-$((40+2))"
+            poweroff -f
+
+            """;
+        string device = SampleDeviceInL1.Program;
+        string l1 = $$"""
+            {{L1Fixture.VireoInL1}} remote --api-socket "$VIREO_API_SOCKET" events > /tmp/ej-events & ev=$!
+            waitout() { n=0; until grep -q "$1" /tmp/out; do n=$((n+1)); [ $n -ge ${2:-3000} ] && { echo "no $1 on the console"; return 1; }; sleep 0.1; done; }
+            waitout EJECT-READY-42
+            {{device}} control {{a.ControlPath}} notify 0x03
+            n=0; until grep -q '"device-ejected"' /tmp/ej-events || [ $n -ge 600 ]; do n=$((n+1)); sleep 0.1; done
+            echo "devices-json $({{L1Fixture.VireoInL1}} remote --api-socket "$VIREO_API_SOCKET" devices --json | tr -d '\n')"
+            n=0; until {{device}} control {{a.ControlPath}} status | grep -q '"client_connected":false' || [ $n -ge 100 ]; do n=$((n+1)); sleep 0.1; done
+            echo "status-a $({{device}} control {{a.ControlPath}} status)"
+            waitout EJECT-DONE-42
+            sleep 1; kill $ev
+            sed 's/^/event: /' /tmp/ej-events
+            """;
+        string[] run =
+        [
+            L1Fixture.VireoInL1, "run", "--kernel", L1Fixture.L2Kernel, "--initramfs", L1Fixture.L2Initramfs, "--memory", "256M",
+            "--api-socket", ApiSocket, "--vfio-user", a.VireoRunOption, "--vfio-user", b.VireoRunOption,
+        ];
+        string script = L1RunScript.Build(run, input, [a, b], l1, ApiSocket);
+
+        await lab.RunScenarioAsync(async machine =>
+        {
+            LabCommandResult result = await machine.RunAsync(script, TimeSpan.FromMinutes(8));
+            output.WriteLine($"status {result.ExitStatus} in {result.Elapsed.TotalSeconds:0.0} s\n{result.Output}");
+            string text = result.Output.Replace("\r", "", StringComparison.Ordinal);
+
+            Assert.Equal(0, result.ExitStatus);
+            // acpiphp made the device's slot a hotplug slot (its _ADR and _EJ0), powered.
+            Assert.Matches(@"before slot=\S+ power=1 has-a=yes", text);
+            Assert.Matches(@"\[l1\] event: .*""device-notify"".*""id"":""ea"".*""code"":""0x03""", text);
+            Assert.Matches(@"\[l1\] event: .*""device-ejected"".*""id"":""ea""", text);
+            // The guest removed it and the slot is off.
+            Assert.Contains("after gone=yes power=0", text, StringComparison.Ordinal);
+            // Vireo no longer lists it and closed its connection; the other device stays and works.
+            Match devices = Regex.Match(text, @"devices-json (\[.*\])");
+            Assert.True(devices.Success, "no devices JSON");
+            using (var doc = System.Text.Json.JsonDocument.Parse(devices.Groups[1].Value))
+            {
+                Assert.Equal(["eb"], doc.RootElement.EnumerateArray().Select(d => d.GetProperty("id").GetString()));
+            }
+            Assert.Matches(@"status-a \{.*""client_connected"":false", text);
+            Assert.Matches(@"vireo_sample 0000:00:\S+: dma ok rounds=4 ", text);
+            Assert.DoesNotContain("device-lost", text, StringComparison.Ordinal);
+            Assert.Contains("vireo: guest powered off", text, StringComparison.Ordinal);
+        }, output);
+    }
+
     // The issue's benchmark on L1's kvm-amd, where every exit is emulated, so only its ratios
     // mean anything; the figures go to the test log (and docs/BENCHMARKS.md).
     [LabFact("qemu-system-x86_64", "busybox", "cpio")]

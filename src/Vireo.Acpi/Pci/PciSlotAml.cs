@@ -22,6 +22,7 @@ public sealed class PciSlotAml : IAml
     public const int SlotCount = 32;
 
     private readonly List<IAml> _children = [];
+    private readonly List<IAml> _siblings = [];
 
     /// <summary>The Device for function 0 of <paramref name="slot"/>.</summary>
     /// <param name="slot">The device number on bus 0, 0 to 31.</param>
@@ -57,11 +58,29 @@ public sealed class PciSlotAml : IAml
         _children.Add(child);
     }
 
+    /// <summary>Objects of the slot that must not be inside function 0's Device, emitted after it
+    /// in the same scope (an eject object for another function number of the slot).</summary>
+    public IReadOnlyList<IAml> Siblings => _siblings;
+
+    /// <summary>Adds an object beside the Device, in the bus's scope; before the tables are rendered.</summary>
+    public void AddSibling(IAml sibling)
+    {
+        ArgumentNullException.ThrowIfNull(sibling);
+        _siblings.Add(sibling);
+    }
+
     /// <inheritdoc/>
-    public void AppendTo(AmlSink sink) => new AmlDevice(Name,
+    public void AppendTo(AmlSink sink)
+    {
+        new AmlDevice(Name,
         [
             new AmlName("_ADR", new AmlInteger(Address)),
             new AmlName("_SUN", new AmlInteger((ulong)Slot)),
             .. _children,
         ]).AppendTo(sink);
+        foreach (IAml sibling in _siblings)
+        {
+            sibling.AppendTo(sink);
+        }
+    }
 }

@@ -9,7 +9,7 @@ namespace Vireo.Devices;
 /// The ACPI power and event plumbing of one assigned PCI function: a four-port window its slot's
 /// AML traps to, which gives the guest a power resource (D3cold), D-state methods, a wake GPE
 /// armed through _DSW, a mailbox of notify codes that a GPE method of its own drains into
-/// <c>Notify (device, code)</c>, and the Eject command (_STA reads 0 afterwards). The device
+/// <c>Notify (device, code)</c>, and ejection (the _EJ0 of <see cref="EjectObject"/>; _STA reads 0 afterwards). The device
 /// only keeps state and raises GPEs; what a command means for the real device (low power entry,
 /// exit, detaching it) is the VMM's, through <see cref="CommandWritten"/>.
 /// </summary>
@@ -67,14 +67,11 @@ namespace Vireo.Devices;
 /// from boot: the notify GPE is named by no _PRW and has its own _Exx, so the guest enables it
 /// at boot. The drain loop is bounded by <see cref="NotifyCapacity"/> so a register that keeps
 /// answering cannot hang the guest's GPE work; codes posted during a drain raise the GPE again.
-/// <para>Ejection: the slot Device has no _EJ0, on purpose. Linux's acpiphp would treat the slot
-/// as ejectable with one (acpi_pcihp.c pcihp_is_ejectable: _ADR plus _EJ0 or _RMV) and, on
-/// Notify (slot, 3), remove the device and run _EJ0 (1) (acpiphp_disable_and_eject_slot), but
-/// pci-acpi.c acpi_pci_set_power_state ignores a device whose companion has _EJ0, so the guest's
-/// runtime PM would stop at a native D3hot and never run _PS3 or the resource's _OFF (seen in the
-/// nested lab). The Eject command (0x30) and _STA (0x0F, 0 once ejected) are here for an _EJ0 on
-/// a sibling object of the same slot (a function that does not exist, which acpiphp groups into
-/// the slot by _ADR), the next step.</para>
+/// <para>Ejection: the slot Device has no _EJ0, on purpose: Linux's acpi_pci_set_power_state
+/// (pci-acpi.c) ignores the ACPI power methods of a device whose companion has _EJ0, so its
+/// runtime PM would stop at a native D3hot (seen in the nested lab). The _EJ0 sits on the slot's
+/// eject object (<see cref="EjectObject"/>), beside the Device, which acpiphp groups into the same
+/// slot; _STA reads 0x0F, and 0 once the Eject command came.</para>
 /// </remarks>
 public sealed class SlotPowerDevice : IBusDevice, IAml, ISuspendable
 {
@@ -432,6 +429,39 @@ public sealed class SlotPowerDevice : IBusDevice, IAml, ISuspendable
 
     /// <inheritdoc/>
     public object Snapshot() => GetState();
+
+    /// <summary>The function number the slot's eject object claims: one no device of Vireo's has
+    /// (they are single-function), so no PCI function gets this object as its ACPI companion.</summary>
+    public const int EjectFunction = 7;
+
+    /// <summary>
+    /// The slot's eject object, a Device beside the slot's own (in the bus's scope) named
+    /// <paramref name="name"/>: <c>_ADR</c> (slot, function <see cref="EjectFunction"/>),
+    /// <c>_SUN</c> <paramref name="slot"/>, and <c>_EJ0</c>, which writes Eject to this window.
+    /// </summary>
+    /// <remarks>Not on the slot's Device itself: Linux's acpi_pci_set_power_state (pci-acpi.c)
+    /// ignores the ACPI power methods of a PCI device whose companion has _EJ0, which would stop
+    /// its runtime PM at a native D3hot. acpiphp (acpiphp_glue.c acpiphp_add_context) groups ACPI
+    /// objects into slots by the device number of their _ADR and registers the slot as ejectable
+    /// when any of them has _EJ0 (acpi_pcihp.c pcihp_is_ejectable); on Notify (slot device, 3)
+    /// acpiphp_disable_and_eject_slot removes every PCI function of the slot, trims their ACPI
+    /// devices (_PS3 and the resource's _OFF for function 0), then runs the first _EJ0 it finds:
+    /// this one.</remarks>
+    /// <param name="name">The object's NameSeg, e.g. <c>E03_</c>.</param>
+    /// <param name="slot">The slot's device number on the bus.</param>
+    public AmlDevice EjectObject(string name, int slot)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)slot, 31u, nameof(slot));
+        return new AmlDevice(name,
+        [
+            new AmlName("_ADR", new AmlInteger(((ulong)slot << 16) | EjectFunction)),
+            new AmlName("_SUN", new AmlInteger((ulong)slot)),
+            // ACPI 6.5 §6.3.3 _EJx: Arg0 1 ejects; 0 cancels a mark for ejection, which this
+            // slot never sets, so there is nothing to write.
+            new AmlMethod("_EJ0", 1, false, new AmlIf(new AmlArg(0),
+                new AmlStore(new AmlInteger((byte)SlotPowerCommand.Eject), new AmlPath($"{Device}.{CommandField}")))),
+        ]);
+    }
 
     private static AmlStore Store(SlotPowerCommand command) =>
         new(new AmlInteger((byte)command), new AmlPath(CommandField));

@@ -82,6 +82,41 @@ public sealed class SlotPowerAmlTests
 
     private static byte[] Table(params (int Slot, SlotPowerDevice Device)[] slots) => new Dsdt(Body(slots)).ToBytes();
 
+    /// <summary>A DSDT with slot 3's Device and, beside it in the bus's scope, its eject object
+    /// (as MachineBuilder places them).</summary>
+    private static byte[] TableWithEject()
+    {
+        SlotPowerDevice device = Slot3Device();
+        var aml = new PciSlotAml(3);
+        foreach (IAml child in device.SlotObjects())
+        {
+            aml.Add(child);
+        }
+        aml.AddSibling(device.EjectObject("E03_", 3));
+        return new Dsdt([new AmlScope("\\_SB", new AmlDevice("PCI0", [aml])), device]).ToBytes();
+    }
+
+    /// <summary>The eject object answers for function 7 of the slot (no companion of a real
+    /// function), has the slot's _SUN, and its _EJ0 (1) writes Eject to the slot's window while
+    /// _EJ0 (0) writes nothing: what acpiphp runs after it removed the slot's functions.</summary>
+    [AcpicaFact]
+    public void TheEjectObjectBesideTheSlotWritesEjectToTheSlotsWindow()
+    {
+        string predefined = Acpica.Exec("test predefined", ("dsdt", TableWithEject()));
+        foreach (string name in new[] { "E03._ADR", "E03._SUN", "E03._EJ0", "S03._PS3", "S03._STA" })
+        {
+            Assert.Matches($@"\\_SB\.PCI0\.{Regex.Escape(name)}\s+returned AE_OK", predefined);
+        }
+        string log = Acpica.Exec(string.Join(';',
+                "evaluate \\_SB.PCI0.E03_._ADR",
+                "evaluate \\_SB.PCI0.E03_._EJ0 0x0",
+                "evaluate \\_SB.PCI0.E03_._EJ0 0x1"),
+            ("dsdt", TableWithEject()));
+
+        Assert.Contains("[Integer] = 0000000000030007", log, StringComparison.Ordinal);
+        Assert.Equal([new Access("WRITE", 1, 0x640, (ulong)SlotPowerCommand.Eject)], Accesses(log));
+    }
+
     [Fact]
     public void TheSlotObjectsCarryThePortTheGpeAndTheCommandBytes()
     {
