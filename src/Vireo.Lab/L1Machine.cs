@@ -440,6 +440,16 @@ public sealed class L1Machine : IAsyncDisposable
         }
     }
 
+    private static long s_wedgeEvents;
+
+    /// <summary>How often, in this process and over every L1, the watchdog found an L1 wedged
+    /// (each nudge, and each wedge that ended a command). A test harness compares it before and
+    /// after a test to tell QEMU's wedge from a failure of the test's own.</summary>
+    public static long WedgeEvents => Interlocked.Read(ref s_wedgeEvents);
+
+    /// <summary>Counts one watchdog event in <see cref="WedgeEvents"/>.</summary>
+    internal static void RecordWedgeEvent() => Interlocked.Increment(ref s_wedgeEvents);
+
     /// <summary>How many nudges the watchdog gives a wedged L1 before it ends the command.</summary>
     public const int WedgeNudges = 4;
 
@@ -490,12 +500,14 @@ public sealed class L1Machine : IAsyncDisposable
                 string rip = registers.Split('\n').FirstOrDefault(l => l.StartsWith("RIP=", StringComparison.Ordinal))?.Trim() ?? "RIP unknown";
                 if (nudges >= WedgeNudges)
                 {
+                    RecordWedgeEvent();
                     _wedge = $"L1 wedged: its timer interrupt stayed pending over {pendingChecks} checks {_options.WedgeCheckInterval.TotalSeconds:0.#} s apart, through {nudges} nudges ({rip})";
                     AddWedgeLog(_wedge);
                     await command.CancelAsync().ConfigureAwait(false);
                     return;
                 }
                 nudges++;
+                RecordWedgeEvent();
                 bool serial = nudges % 2 == 1;
                 AddWedgeLog($"L1's timer interrupt still pending after {_options.WedgeCheckInterval.TotalSeconds:0.#} s ({rip}): nudge {nudges}, {(serial ? "a serial newline" : "an NMI")}");
                 if (serial)

@@ -51,33 +51,6 @@ public sealed class L1Fixture : IAsyncLifetime
         }
     }
 
-    /// <summary>
-    /// Runs a long lab scenario (its command and its checks), and once more when the first
-    /// attempt failed while the wedge watchdog saw L1 wedge: that is QEMU 7.2 TCG's bug (see
-    /// L1Machine's watchdog), which stalls L1 for tens of seconds or kills it, not Vireo's. The
-    /// first failure and the wedge lines go to the test output and the lab log; a failure
-    /// without a wedge, or a second one, fails the test.
-    /// </summary>
-    public async Task RunScenarioAsync(Func<L1Machine, Task> scenario, Xunit.Abstractions.ITestOutputHelper output)
-    {
-        ArgumentNullException.ThrowIfNull(scenario);
-        ArgumentNullException.ThrowIfNull(output);
-        L1Machine machine = Machine;
-        int before = machine.WedgeLog.Count;
-        try
-        {
-            await scenario(machine);
-        }
-        catch (Exception e) when (machine.WedgeLog.Count > before)
-        {
-            string wedges = string.Join("\n", machine.WedgeLog.Skip(before));
-            string first = e.Message.Split('\n')[0];
-            output.WriteLine($"--- L1 wedged during the first attempt, which failed ({e.GetType().Name}: {first}); running it once more ---\n{wedges}");
-            Append($"a scenario ran twice: L1 wedged during its first attempt, which failed: {first}");
-            await scenario(Machine);
-        }
-    }
-
     /// <summary>How often <see cref="Machine"/> had to boot a fresh L1.</summary>
     public int Reboots { get; private set; }
 
