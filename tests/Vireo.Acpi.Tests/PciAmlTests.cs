@@ -44,13 +44,13 @@ public sealed class PciAmlTests
     }
 
     [Fact]
-    public void A_slots_siblings_follow_its_device_in_the_same_scope()
+    public void A_slots_siblings_precede_its_device_in_the_same_scope()
     {
         var slot = new PciSlotAml(3);
         slot.AddSibling(new AmlDevice("E03_", [new AmlName("_ADR", new AmlInteger(0x0003_0007))]));
-        // Device (S03) { Name (_ADR, 0x00030000) Name (_SUN, 0x03) } Device (E03) { Name (_ADR, 0x00030007) }
+        // Device (E03) { Name (_ADR, 0x00030007) } Device (S03) { Name (_ADR, 0x00030000) Name (_SUN, 0x03) }
         Assert.Equal(
-            Bytes.Hex(Bytes.Of("5B 82 16 'S03_' 08 '_ADR' 0C 00 00 03 00 08 '_SUN' 0A 03 5B 82 0F 'E03_' 08 '_ADR' 0C 07 00 03 00")),
+            Bytes.Hex(Bytes.Of("5B 82 0F 'E03_' 08 '_ADR' 0C 07 00 03 00 5B 82 16 'S03_' 08 '_ADR' 0C 00 00 03 00 08 '_SUN' 0A 03")),
             Bytes.Hex(AmlSink.Render([slot])));
     }
 
