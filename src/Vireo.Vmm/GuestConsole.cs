@@ -16,6 +16,10 @@ public sealed class GuestConsole : IDisposable
     /// <summary>The longest a partial line (a shell prompt, an echoed key) waits before it is written.</summary>
     public static readonly TimeSpan PartialLineDelay = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>The longest a line of Vireo's own waits for an open guest line to end before it
+    /// breaks the line (a prompt waiting for input stays open for good).</summary>
+    public static readonly TimeSpan HostLineWait = TimeSpan.FromMilliseconds(250);
+
     private const int BufferSize = 4096;
 
     private readonly object _gate = new();
@@ -34,18 +38,26 @@ public sealed class GuestConsole : IDisposable
     private volatile bool _disposed;
     // Whether the last byte written to a terminal-sharing output (stdout) left a line open.
     private bool _midLine;
+    // Vireo's own lines that came while a guest line was open, in order, and the timer that
+    // writes them when the line does not end within the wait.
+    private readonly Queue<(TextWriter Writer, string Line)> _heldHostLines = new();
+    private readonly Timer _hostLineTimer;
+    private readonly TimeSpan _hostLineWait;
 
-    private GuestConsole(Stream? output, Socket? listener, string? socketPath, TimeSpan? partialLineDelay = null)
+    private GuestConsole(Stream? output, Socket? listener, string? socketPath, TimeSpan? partialLineDelay = null, TimeSpan? hostLineWait = null)
     {
         _partialLineDelay = partialLineDelay ?? PartialLineDelay;
+        _hostLineWait = hostLineWait ?? HostLineWait;
         _output = output;
         _listener = listener;
         _socketPath = socketPath;
         _partialLineTimer = new Timer(_ => FlushFromTimer(), null, Timeout.Infinite, Timeout.Infinite);
+        _hostLineTimer = new Timer(_ => WriteHeldHostLinesFromTimer(), null, Timeout.Infinite, Timeout.Infinite);
     }
 
     /// <summary>A console writing to <paramref name="output"/> (tests).</summary>
-    internal static GuestConsole ForStream(Stream output, TimeSpan partialLineDelay) => new(output, null, null, partialLineDelay);
+    internal static GuestConsole ForStream(Stream output, TimeSpan partialLineDelay, TimeSpan? hostLineWait = null) =>
+        new(output, null, null, partialLineDelay, hostLineWait);
 
     /// <summary>Opens the console of <paramref name="kind"/>; <paramref name="path"/> is the file or socket path.</summary>
     public static GuestConsole Open(ConsoleKind kind, string? path)
@@ -172,15 +184,27 @@ public sealed class GuestConsole : IDisposable
     }
 
     /// <summary>Writes a line of Vireo's own to <paramref name="writer"/> (stderr, which shares
-    /// the terminal or pipe with a stdout console) so that it never lands inside a guest line: if
-    /// the guest's last written line is still open, a newline goes first; guest bytes held back
-    /// wait until the line is out. A program reading the output (a test, a log scraper) then sees
-    /// the guest's lines whole.</summary>
+    /// the terminal or pipe with a stdout console) so that it never lands inside a guest line and
+    /// never breaks one that is being written: while the guest's last written line is open, the
+    /// line waits for that line's end and follows it, or, when the line stays open for
+    /// <see cref="HostLineWait"/> (a prompt waiting for input), goes out after a newline. Guest
+    /// bytes held back wait until a line that goes at once is out. A program reading the output
+    /// (a test, a log scraper) then sees both the guest's lines and Vireo's whole.</summary>
     public void WriteHostLine(TextWriter writer, string line)
     {
         ArgumentNullException.ThrowIfNull(writer);
         lock (_pendingLock)
         {
+            // After Dispose the guest writes nothing more: no line to wait for.
+            if (!_disposed && (_midLine || _heldHostLines.Count > 0))
+            {
+                if (_heldHostLines.Count == 0)
+                {
+                    _hostLineTimer.Change(_hostLineWait, Timeout.InfiniteTimeSpan);
+                }
+                _heldHostLines.Enqueue((writer, line));
+                return;
+            }
             if (_midLine)
             {
                 writer.Write('\n');
@@ -191,11 +215,57 @@ public sealed class GuestConsole : IDisposable
         }
     }
 
+    /// <summary>Writes the held lines of Vireo's own: after a guest line ended (the output is at
+    /// a line start), or when the wait ran out (a newline first).</summary>
+    private void WriteHeldHostLinesLocked()
+    {
+        if (_heldHostLines.Count == 0)
+        {
+            return;
+        }
+        _hostLineTimer.Change(Timeout.Infinite, Timeout.Infinite);
+        if (_midLine)
+        {
+            _heldHostLines.Peek().Writer.Write('\n');
+            _midLine = false;
+        }
+        while (_heldHostLines.TryDequeue(out (TextWriter Writer, string Line) held))
+        {
+            held.Writer.WriteLine(held.Line);
+            held.Writer.Flush();
+        }
+    }
+
+    private void WriteHeldHostLinesFromTimer()
+    {
+        try
+        {
+            lock (_pendingLock)
+            {
+                WriteHeldHostLinesLocked();
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            // stderr went away with the run: nothing left to tell it.
+        }
+    }
+
     /// <summary>Writes to the output; a console client that went away is dropped, never the guest.</summary>
     private void WriteOut(ReadOnlySpan<byte> bytes)
     {
         if (_output is not null)
         {
+            int lineEnd = _heldHostLines.Count > 0 ? bytes.IndexOf((byte)'\n') : -1;
+            if (lineEnd >= 0)
+            {
+                // The open line ends here: Vireo's held lines follow it, before the next one.
+                _output.Write(bytes[..(lineEnd + 1)]);
+                _output.Flush();
+                _midLine = false;
+                WriteHeldHostLinesLocked();
+                bytes = bytes[(lineEnd + 1)..];
+            }
             _output.Write(bytes);
             _output.Flush();
             if (_output is not FileStream && bytes.Length > 0)
@@ -227,15 +297,20 @@ public sealed class GuestConsole : IDisposable
     public void Dispose()
     {
         _disposed = true;
-        _partialLineTimer.Dispose();
         try
         {
             Flush();
+            lock (_pendingLock)
+            {
+                WriteHeldHostLinesLocked();
+            }
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
             // The output went away with the run (a closed pipe): nothing left to tell it.
         }
+        _partialLineTimer.Dispose();
+        _hostLineTimer.Dispose();
         if (_output is FileStream)
         {
             _output.Dispose();

@@ -87,26 +87,62 @@ public sealed class GuestConsoleTests
     }
 
     [Fact]
-    public void A_host_line_never_lands_inside_a_guest_line_that_was_written_and_held_bytes_wait_for_it()
+    public void A_host_line_waits_for_the_open_guest_line_to_end_and_follows_it_in_order()
     {
         // One shared sink, as stdout and stderr share a terminal or a pipe.
         var output = new RecordingStream();
-        using GuestConsole console = GuestConsole.ForStream(output, s_delay);
+        using GuestConsole console = GuestConsole.ForStream(output, s_delay, hostLineWait: TimeSpan.FromHours(1));
         using var stderr = new StreamWriter(output, leaveOpen: true);
 
-        console.Write("access completions=0"u8);
+        console.Write("vireo_edu 0000:00:03.0: factorial"u8);
         console.Flush();                                         // the partial line went out (the timer's job)
-        console.WriteHostLine(stderr, "vireo: PCI device pa: device-wake cause=guest");
-        console.Write("\r\n/ # "u8);                             // the guest's line end and a prompt, written together
-        console.WriteHostLine(stderr, "vireo: second");          // after the open prompt: a newline first
+        console.WriteHostLine(stderr, "vireo: PCI device edu: device-wake cause=guest");
+        console.Write(" ok n=12\r\n/ # "u8);                     // the line's end and a prompt, written together
+        console.WriteHostLine(stderr, "vireo: second");          // the prompt is open: it waits
         console.Write("ec"u8);                                   // held (no line end yet)
-        console.WriteHostLine(stderr, "vireo: before the held bytes");
+        console.WriteHostLine(stderr, "vireo: third");           // behind the second, in order
         console.Write("ho\n"u8);
-        console.WriteHostLine(stderr, "vireo: third");
+        console.WriteHostLine(stderr, "vireo: fourth");          // at a line start: at once
 
         Assert.Equal(
-            "access completions=0\nvireo: PCI device pa: device-wake cause=guest\n\r\n/ # \nvireo: second\nvireo: before the held bytes\necho\nvireo: third\n",
+            "vireo_edu 0000:00:03.0: factorial ok n=12\r\nvireo: PCI device edu: device-wake cause=guest\n/ # echo\nvireo: second\nvireo: third\nvireo: fourth\n",
             output.Text);
+    }
+
+    [Fact]
+    public void A_host_line_behind_a_line_that_stays_open_goes_out_after_the_wait_on_a_line_of_its_own()
+    {
+        var output = new RecordingStream();
+        using GuestConsole console = GuestConsole.ForStream(output, s_delay, hostLineWait: TimeSpan.FromMilliseconds(50));
+        using var stderr = new StreamWriter(output, leaveOpen: true);
+
+        console.Write("/ # "u8);
+        console.Flush();
+        console.WriteHostLine(stderr, "vireo: guest powered off");
+
+        Assert.True(output.WaitForText("/ # \nvireo: guest powered off\n", TimeSpan.FromSeconds(5)), output.Text);
+        console.Write("x\n"u8);
+        Assert.Equal("/ # \nvireo: guest powered off\nx\n", output.Text);
+    }
+
+    [Fact]
+    public void Host_lines_still_held_when_the_console_closes_are_written()
+    {
+        var output = new RecordingStream();
+        var stderr = new StreamWriter(output, leaveOpen: true);
+        using (GuestConsole console = GuestConsole.ForStream(output, s_delay, hostLineWait: TimeSpan.FromHours(1)))
+        {
+            console.Write("half"u8);
+            console.Flush();
+            console.WriteHostLine(stderr, "vireo: last words");
+        }
+        // A line after the console closed (the run's last words) goes out at once.
+        GuestConsole closed = GuestConsole.ForStream(output, s_delay, hostLineWait: TimeSpan.FromHours(1));
+        closed.Write("open"u8);
+        closed.Dispose();
+        closed.WriteHostLine(stderr, "vireo: guest powered off");
+        stderr.Dispose();
+        Assert.Equal("half\nvireo: last words\nopen\nvireo: guest powered off\n", output.Text);
     }
 
     private sealed class RecordingStream : Stream
