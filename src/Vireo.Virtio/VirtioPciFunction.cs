@@ -1,0 +1,548 @@
+using System.Buffers.Binary;
+using Vireo.Memory;
+using Vireo.Pci;
+using Vireo.Sys;
+
+namespace Vireo.Virtio;
+
+/// <summary>
+/// The virtio-pci modern transport (virtio 1.2 §4.1) for one <see cref="IVirtioDevice"/>:
+/// config space with vendor-specific capabilities and MSI-X, and one 32-bit memory BAR holding
+/// the common configuration, ISR, device configuration, notification area and MSI-X table/PBA.
+/// Queue notifications arrive through BAR writes or <see cref="NotifyQueue"/> (an ioeventfd's
+/// handler); interrupts leave through <see cref="IVirtioInterrupt"/>. A guest ring that breaks
+/// the rules sets DEVICE_NEEDS_RESET; a reset (device_status 0) recovers.
+/// </summary>
+/// <remarks>INTx is not offered: the function raises MSI-X only, and with MSI-X disabled an
+/// interrupt only sets the ISR bits. Every entry point takes one lock.</remarks>
+public sealed class VirtioPciFunction : IPciFunction
+{
+    /// <summary>The virtio PCI vendor (§4.1.2).</summary>
+    public const ushort VendorId = 0x1af4;
+    /// <summary>Modern Device IDs are 0x1040 plus the virtio Device ID (§4.1.2.1).</summary>
+    public const ushort DeviceIdBase = 0x1040;
+    /// <summary>The Subsystem ID; non-transitional devices use 0x40 or higher (§4.1.2.1).</summary>
+    public const ushort SubsystemId = 0x1100;
+    /// <summary>The memory BAR everything lives in.</summary>
+    public const int BarIndex = 0;
+    /// <summary>The BAR's size.</summary>
+    public const ulong BarSize = 0x8000;
+
+    /// <summary>BAR offset of struct virtio_pci_common_cfg.</summary>
+    public const uint CommonOffset = 0x0000;
+    /// <summary>BAR offset of the ISR status byte.</summary>
+    public const uint IsrOffset = 0x1000;
+    /// <summary>BAR offset of the device configuration.</summary>
+    public const uint DeviceConfigOffset = 0x2000;
+    /// <summary>BAR offset of the notification area; queue q notifies at q × <see cref="NotifyOffMultiplier"/>.</summary>
+    public const uint NotifyOffset = 0x3000;
+    /// <summary>BAR offset of the MSI-X table.</summary>
+    public const uint MsixTableOffset = 0x4000;
+    /// <summary>BAR offset of the MSI-X Pending Bit Array.</summary>
+    public const uint MsixPbaOffset = 0x6000;
+    /// <summary>notify_off_multiplier: each queue has its own 4-byte doorbell, so an ioeventfd per queue needs no datamatch.</summary>
+    public const uint NotifyOffMultiplier = 4;
+    /// <summary>The length of the common configuration structure served (through queue_device).</summary>
+    public const int CommonLength = 0x38;
+
+    /// <summary>PCI capability ID of vendor-specific capabilities, which virtio uses (§4.1.4).</summary>
+    public const byte VendorCapabilityId = 0x09;
+    /// <summary>cfg_type VIRTIO_PCI_CAP_COMMON_CFG.</summary>
+    public const byte CapCommonCfg = 1;
+    /// <summary>cfg_type VIRTIO_PCI_CAP_NOTIFY_CFG.</summary>
+    public const byte CapNotifyCfg = 2;
+    /// <summary>cfg_type VIRTIO_PCI_CAP_ISR_CFG.</summary>
+    public const byte CapIsrCfg = 3;
+    /// <summary>cfg_type VIRTIO_PCI_CAP_DEVICE_CFG.</summary>
+    public const byte CapDeviceCfg = 4;
+
+    /// <summary>VIRTIO_MSI_NO_VECTOR (§4.1.5.1.2).</summary>
+    public const ushort NoVector = 0xffff;
+    /// <summary>ISR bit 0: a queue interrupt (§4.1.4.5).</summary>
+    public const byte IsrQueue = 1;
+    /// <summary>ISR bit 1: a device configuration change.</summary>
+    public const byte IsrConfig = 2;
+
+    // §4.1.4.3 struct virtio_pci_common_cfg field offsets.
+    private const int DeviceFeatureSelect = 0x00;
+    private const int DeviceFeature = 0x04;
+    private const int DriverFeatureSelect = 0x08;
+    private const int DriverFeature = 0x0c;
+    private const int ConfigMsixVector = 0x10;
+    private const int NumQueues = 0x12;
+    private const int DeviceStatus = 0x14;
+    private const int ConfigGeneration = 0x15;
+    private const int QueueSelect = 0x16;
+    private const int QueueSizeField = 0x18;
+    private const int QueueMsixVector = 0x1a;
+    private const int QueueEnable = 0x1c;
+    private const int QueueNotifyOff = 0x1e;
+    private const int QueueDesc = 0x20;
+    private const int QueueDriver = 0x28;
+    private const int QueueDevice = 0x30;
+
+    private readonly Lock _lock = new();
+    private readonly IVirtioDevice _device;
+    private readonly GuestMemory _memory;
+    private readonly IVirtioInterrupt _interrupt;
+    private readonly PciConfigSpace _config;
+    private readonly MsixTable _msix;
+    private readonly bool[] _pending;
+    private readonly QueueState[] _queues;
+    private readonly ulong _offeredFeatures;
+    private uint _deviceFeatureSelect;
+    private uint _driverFeatureSelect;
+    private ulong _driverFeatures;
+    private ushort _configVector;
+    private VirtioStatus _status;
+    private byte _configGeneration;
+    private ushort _queueSelect;
+    private byte _isr;
+
+    /// <summary>A transport for <paramref name="device"/>, with one MSI-X vector per queue plus one for configuration changes.</summary>
+    /// <param name="id">The function's name in the machine.</param>
+    /// <param name="device">The device model.</param>
+    /// <param name="memory">The guest's RAM, where the rings lie.</param>
+    /// <param name="interrupt">Where MSI-X vectors go.</param>
+    /// <exception cref="ArgumentException">A queue's maximum size is not a power of two up to 32768, or the device config does not fit.</exception>
+    public VirtioPciFunction(string id, IVirtioDevice device, GuestMemory memory, IVirtioInterrupt interrupt)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        Id = id;
+        _device = device;
+        _memory = memory;
+        _interrupt = interrupt;
+        if (device.ConfigSize is < 0 or > (int)(NotifyOffset - DeviceConfigOffset))
+        {
+            throw new ArgumentException($"device config of {device.ConfigSize} bytes does not fit the BAR", nameof(device));
+        }
+        _queues = [.. device.QueueMaxSizes.Select(max => max is 0 or > SplitVirtqueue.MaxSize || !ushort.IsPow2(max)
+            ? throw new ArgumentException($"queue size {max} is not a power of two up to {SplitVirtqueue.MaxSize}", nameof(device))
+            : new QueueState(max))];
+        _offeredFeatures = device.Features | VirtioFeatures.Version1 | VirtioFeatures.EventIdx | VirtioFeatures.IndirectDesc;
+
+        // §4.1.2: a modern-only device has revision 1; the class code tells guests little, so
+        // network and block get theirs and the rest "other".
+        uint classCode = device.DeviceType switch
+        {
+            1 => 0x020000,
+            2 => 0x010000,
+            _ => 0x00ff00,
+        };
+        _config = new PciConfigSpace(VendorId, (ushort)(DeviceIdBase + device.DeviceType), classCode, revision: 1, subsystemVendorId: VendorId, subsystemId: SubsystemId);
+        AddVirtioCapability(CapCommonCfg, CommonOffset, CommonLength);
+        int notify = AddVirtioCapability(CapNotifyCfg, NotifyOffset, (uint)_queues.Length * NotifyOffMultiplier, extra: 4);
+        _config.SetU32(notify + 16, NotifyOffMultiplier);
+        AddVirtioCapability(CapIsrCfg, IsrOffset, 1);
+        if (device.ConfigSize > 0)
+        {
+            AddVirtioCapability(CapDeviceCfg, DeviceConfigOffset, (uint)device.ConfigSize);
+        }
+        int vectors = _queues.Length + 1;
+        _config.AddMsix(vectors, BarIndex, MsixTableOffset, BarIndex, MsixPbaOffset);
+        _config.Seal();
+        _msix = new MsixTable(vectors);
+        _pending = new bool[vectors];
+        Bars = [new PciBarDescriptor(BarIndex, BarSize, PciBarKind.Memory32)];
+        ResetDevice();
+    }
+
+    /// <inheritdoc/>
+    public string Id { get; }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<PciBarDescriptor> Bars { get; }
+
+    /// <inheritdoc/>
+    public int ConfigSize => PciConfigSpace.StandardSize;
+
+    /// <summary>The device status, as the driver would read it.</summary>
+    public VirtioStatus Status
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _status;
+            }
+        }
+    }
+
+    /// <summary>The MSI-X table, from which the machine routes each vector's irqfd.</summary>
+    public MsixTable Msix => _msix;
+
+    /// <summary>The BAR offset a driver writes to notify queue <paramref name="queue"/>: where
+    /// the machine registers that queue's ioeventfd.</summary>
+    /// <param name="queue">The queue index.</param>
+    public static ulong QueueNotifyAddress(int queue) => NotifyOffset + ((ulong)queue * NotifyOffMultiplier);
+
+    /// <inheritdoc/>
+    public void ReadConfig(int offset, Span<byte> data)
+    {
+        lock (_lock)
+        {
+            _config.Read(offset, data);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void WriteConfig(int offset, ReadOnlySpan<byte> data)
+    {
+        lock (_lock)
+        {
+            _config.Write(offset, data);
+            DeliverPending();
+        }
+    }
+
+    /// <inheritdoc/>
+    public void ReadBar(int index, ulong offset, Span<byte> data)
+    {
+        data.Clear();
+        if (index != BarIndex)
+        {
+            return;
+        }
+        lock (_lock)
+        {
+            switch (Region(offset, data.Length))
+            {
+                case (CommonOffset, int at):
+                    ReadCommon(at, data);
+                    break;
+                case (IsrOffset, 0):
+                    // §4.1.4.5.1: reading the ISR clears it.
+                    data[0] = _isr;
+                    _isr = 0;
+                    break;
+                case (DeviceConfigOffset, int at) when at + data.Length <= _device.ConfigSize:
+                    _device.ReadConfig(at, data);
+                    break;
+                case (MsixTableOffset, int at):
+                    _msix.Read((ulong)at, data);
+                    break;
+                case (MsixPbaOffset, int at):
+                    MsixTable.ReadPba(_msix.Vectors, (ulong)at, data, v => _pending[v]);
+                    break;
+                default:
+                    break;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public void WriteBar(int index, ulong offset, ReadOnlySpan<byte> data)
+    {
+        if (index != BarIndex)
+        {
+            return;
+        }
+        int queueToNotify = -1;
+        lock (_lock)
+        {
+            switch (Region(offset, data.Length))
+            {
+                case (CommonOffset, int at):
+                    WriteCommon(at, data);
+                    break;
+                case (DeviceConfigOffset, int at) when at + data.Length <= _device.ConfigSize:
+                    _device.WriteConfig(at, data);
+                    break;
+                case (NotifyOffset, int at) when at % NotifyOffMultiplier == 0:
+                    queueToNotify = (int)(at / NotifyOffMultiplier);
+                    break;
+                case (MsixTableOffset, int at):
+                    _msix.Write((ulong)at, data);
+                    DeliverPending();
+                    break;
+                default:
+                    break;
+            }
+        }
+        if (queueToNotify >= 0)
+        {
+            NotifyQueue(queueToNotify);
+        }
+    }
+
+    /// <summary>A driver's notification for queue <paramref name="queue"/> (§4.1.5.2), from a
+    /// BAR write or the queue's ioeventfd: the device serves the queue and the transport signals
+    /// its vector if the driver has not suppressed it. Ignored unless the queue is enabled, the
+    /// driver is OK and the device does not need a reset.</summary>
+    /// <param name="queue">The queue index; unknown indices are ignored.</param>
+    public void NotifyQueue(int queue)
+    {
+        lock (_lock)
+        {
+            if ((uint)queue >= (uint)_queues.Length || _queues[queue].Ring is not SplitVirtqueue ring
+                || (_status & (VirtioStatus.DriverOk | VirtioStatus.DeviceNeedsReset)) != VirtioStatus.DriverOk)
+            {
+                return;
+            }
+            try
+            {
+                _device.ProcessQueue(queue, ring, _memory);
+                if (ring.ShouldInterrupt())
+                {
+                    Raise(_queues[queue].Vector, IsrQueue);
+                }
+            }
+            catch (VirtqueueException)
+            {
+                NeedsReset();
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public MappedMemory MapArea(int index, PciMmapArea area) => throw new InvalidOperationException("a virtio-pci BAR has no mmap areas");
+
+    /// <inheritdoc/>
+    public void MemoryBarPlaced(int index, MmioAddress? address)
+    {
+    }
+
+    private int AddVirtioCapability(byte type, uint offset, uint length, int extra = 0)
+    {
+        // §4.1.4 struct virtio_pci_cap: vndr, next, len, cfg_type, bar, id, padding[2], offset, length.
+        int capLength = 16 + extra;
+        int at = _config.AddCapability(VendorCapabilityId, capLength);
+        _config.SetU16(at + 2, (ushort)(capLength | (type << 8)));
+        _config.SetU16(at + 4, BarIndex);
+        _config.SetU32(at + 8, offset);
+        _config.SetU32(at + 12, length);
+        return at;
+    }
+
+    private static (uint Region, int Offset) Region(ulong offset, int length)
+    {
+        ulong region = offset & ~0xfffUL;
+        ulong at = offset & 0xfff;
+        if (region == MsixTableOffset + 0x1000)
+        {
+            // The table may span two pages for many vectors.
+            (region, at) = (MsixTableOffset, at + 0x1000);
+        }
+        return at + (ulong)length > 0x2000 ? (uint.MaxValue, 0) : ((uint)region, (int)at);
+    }
+
+    private void ReadCommon(int at, Span<byte> data)
+    {
+        if (at + data.Length > CommonLength)
+        {
+            return;
+        }
+        QueueState? q = _queueSelect < _queues.Length ? _queues[_queueSelect] : null;
+        Span<byte> image = stackalloc byte[CommonLength];
+        image.Clear();
+        BinaryPrimitives.WriteUInt32LittleEndian(image[DeviceFeatureSelect..], _deviceFeatureSelect);
+        BinaryPrimitives.WriteUInt32LittleEndian(image[DeviceFeature..], _deviceFeatureSelect < 2 ? (uint)(_offeredFeatures >> (int)(32 * _deviceFeatureSelect)) : 0);
+        BinaryPrimitives.WriteUInt32LittleEndian(image[DriverFeatureSelect..], _driverFeatureSelect);
+        BinaryPrimitives.WriteUInt32LittleEndian(image[DriverFeature..], _driverFeatureSelect < 2 ? (uint)(_driverFeatures >> (int)(32 * _driverFeatureSelect)) : 0);
+        BinaryPrimitives.WriteUInt16LittleEndian(image[ConfigMsixVector..], _configVector);
+        BinaryPrimitives.WriteUInt16LittleEndian(image[NumQueues..], (ushort)_queues.Length);
+        image[DeviceStatus] = (byte)_status;
+        image[ConfigGeneration] = _configGeneration;
+        BinaryPrimitives.WriteUInt16LittleEndian(image[QueueSelect..], _queueSelect);
+        if (q is not null)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(image[QueueSizeField..], q.Size);
+            BinaryPrimitives.WriteUInt16LittleEndian(image[QueueMsixVector..], q.Vector);
+            BinaryPrimitives.WriteUInt16LittleEndian(image[QueueEnable..], q.Ring is null ? (ushort)0 : (ushort)1);
+            BinaryPrimitives.WriteUInt16LittleEndian(image[QueueNotifyOff..], _queueSelect);
+            BinaryPrimitives.WriteUInt64LittleEndian(image[QueueDesc..], q.Desc);
+            BinaryPrimitives.WriteUInt64LittleEndian(image[QueueDriver..], q.Driver);
+            BinaryPrimitives.WriteUInt64LittleEndian(image[QueueDevice..], q.Device);
+        }
+        image.Slice(at, data.Length).CopyTo(data);
+    }
+
+    private void WriteCommon(int at, ReadOnlySpan<byte> data)
+    {
+        ulong value = data.Length switch
+        {
+            1 => data[0],
+            2 => BinaryPrimitives.ReadUInt16LittleEndian(data),
+            4 => BinaryPrimitives.ReadUInt32LittleEndian(data),
+            8 => BinaryPrimitives.ReadUInt64LittleEndian(data),
+            _ => 0,
+        };
+        QueueState? q = _queueSelect < _queues.Length ? _queues[_queueSelect] : null;
+        switch (at, data.Length)
+        {
+            case (DeviceFeatureSelect, 4):
+                _deviceFeatureSelect = (uint)value;
+                break;
+            case (DriverFeatureSelect, 4):
+                _driverFeatureSelect = (uint)value;
+                break;
+            case (DriverFeature, 4) when _driverFeatureSelect < 2 && (_status & VirtioStatus.FeaturesOk) == 0:
+                int shift = (int)(32 * _driverFeatureSelect);
+                _driverFeatures = (_driverFeatures & ~(0xffff_ffffUL << shift)) | (value << shift);
+                break;
+            case (ConfigMsixVector, 2):
+                _configVector = ValidVector(value);
+                break;
+            case (DeviceStatus, 1):
+                WriteStatus((VirtioStatus)value);
+                break;
+            case (QueueSelect, 2):
+                _queueSelect = (ushort)value;
+                break;
+            case (QueueSizeField, 2) when q is { Ring: null }:
+                // §4.1.4.3.2: the driver may only shrink; validated when the queue is enabled.
+                q.Size = (ushort)Math.Min(value, q.MaxSize);
+                break;
+            case (QueueMsixVector, 2) when q is not null:
+                q.Vector = ValidVector(value);
+                break;
+            case (QueueEnable, 2) when q is { Ring: null } && value == 1:
+                EnableQueue(q);
+                break;
+            case (QueueDesc or QueueDriver or QueueDevice, 8) when q is { Ring: null }:
+            case (QueueDesc or QueueDriver or QueueDevice or QueueDesc + 4 or QueueDriver + 4 or QueueDevice + 4, 4) when q is { Ring: null }:
+                q.SetAddressPart(at - QueueDesc, data.Length, value);
+                break;
+            default:
+                break;
+        }
+    }
+
+    private ushort ValidVector(ulong value) => value < (ulong)_msix.Vectors ? (ushort)value : NoVector;
+
+    private void WriteStatus(VirtioStatus value)
+    {
+        if (value == VirtioStatus.None)
+        {
+            ResetDevice();
+            return;
+        }
+        // §2.2.2 and §6.1: FEATURES_OK only for a subset of what was offered that includes VERSION_1.
+        if ((value & VirtioStatus.FeaturesOk) != 0 && (_status & VirtioStatus.FeaturesOk) == 0
+            && ((_driverFeatures & ~_offeredFeatures) != 0 || (_driverFeatures & VirtioFeatures.Version1) == 0))
+        {
+            value &= ~VirtioStatus.FeaturesOk;
+        }
+        // DEVICE_NEEDS_RESET is the device's to set; only a reset clears it.
+        _status = (value & ~VirtioStatus.DeviceNeedsReset) | (_status & VirtioStatus.DeviceNeedsReset);
+    }
+
+    private void EnableQueue(QueueState q)
+    {
+        try
+        {
+            q.Ring = new SplitVirtqueue(_memory, q.Size, new GuestAddress(q.Desc), new GuestAddress(q.Driver), new GuestAddress(q.Device),
+                (_driverFeatures & VirtioFeatures.EventIdx) != 0, (_driverFeatures & VirtioFeatures.IndirectDesc) != 0);
+        }
+        catch (VirtqueueException)
+        {
+            NeedsReset();
+        }
+    }
+
+    // §2.1.2: DEVICE_NEEDS_RESET, and a configuration change notification once DRIVER_OK is set.
+    private void NeedsReset()
+    {
+        if ((_status & VirtioStatus.DeviceNeedsReset) != 0)
+        {
+            return;
+        }
+        _status |= VirtioStatus.DeviceNeedsReset;
+        if ((_status & VirtioStatus.DriverOk) != 0)
+        {
+            _configGeneration++;
+            Raise(_configVector, IsrConfig);
+        }
+    }
+
+    private void Raise(ushort vector, byte isrBit)
+    {
+        _isr |= isrBit;
+        if (!_config.MsixEnabled || vector == NoVector)
+        {
+            return;
+        }
+        if (_config.MsixFunctionMasked || _msix.IsMasked(vector))
+        {
+            _pending[vector] = true;
+            return;
+        }
+        _interrupt.Signal(vector);
+    }
+
+    // PCI 3.0 §6.8.2.9: a pending vector is sent when it and the function become unmasked.
+    private void DeliverPending()
+    {
+        if (!_config.MsixEnabled || _config.MsixFunctionMasked)
+        {
+            return;
+        }
+        for (int v = 0; v < _pending.Length; v++)
+        {
+            if (_pending[v] && !_msix.IsMasked(v))
+            {
+                _pending[v] = false;
+                _interrupt.Signal(v);
+            }
+        }
+    }
+
+    // §2.4 device reset: status, features, vectors and queues back to their initial values;
+    // the MSI-X table and pending bits are PCI state and stay.
+    private void ResetDevice()
+    {
+        _status = VirtioStatus.None;
+        _deviceFeatureSelect = 0;
+        _driverFeatureSelect = 0;
+        _driverFeatures = 0;
+        _configVector = NoVector;
+        _queueSelect = 0;
+        _isr = 0;
+        foreach (QueueState q in _queues)
+        {
+            q.Reset();
+        }
+        _device.Reset();
+    }
+
+    private sealed class QueueState(ushort maxSize)
+    {
+        public ushort MaxSize { get; } = maxSize;
+        public ushort Size { get; set; } = maxSize;
+        public ushort Vector { get; set; } = NoVector;
+        public ulong Desc { get; set; }
+        public ulong Driver { get; set; }
+        public ulong Device { get; set; }
+        public SplitVirtqueue? Ring { get; set; }
+
+        public void SetAddressPart(int offset, int length, ulong value)
+        {
+            // offset is relative to queue_desc: 0/4 desc, 8/12 driver, 16/20 device.
+            ulong Merge(ulong current) => length == 8 ? value
+                : offset % 8 == 0 ? (current & 0xffff_ffff_0000_0000UL) | value
+                : (current & 0xffff_ffffUL) | (value << 32);
+            switch (offset / 8)
+            {
+                case 0:
+                    Desc = Merge(Desc);
+                    break;
+                case 1:
+                    Driver = Merge(Driver);
+                    break;
+                default:
+                    Device = Merge(Device);
+                    break;
+            }
+        }
+
+        public void Reset()
+        {
+            Size = MaxSize;
+            Vector = NoVector;
+            Desc = 0;
+            Driver = 0;
+            Device = 0;
+            Ring = null;
+        }
+    }
+}
