@@ -1,0 +1,160 @@
+using System.Buffers.Binary;
+using Vireo.Memory;
+using Vireo.Pci;
+
+namespace Vireo.Virtio.Tests;
+
+/// <summary>A guest driver's view of a virtio-pci function: finds the structures through the
+/// capability list, as Linux's virtio_pci_modern does, and touches them with BAR accesses.</summary>
+public sealed class PciDriver
+{
+    private readonly IPciFunction _function;
+
+    public PciDriver(IPciFunction function)
+    {
+        _function = function;
+        int cap = ConfigU8(PciConfigSpace.CapabilityPointerOffset);
+        while (cap != 0)
+        {
+            if (ConfigU8(cap) == VirtioPciFunction.VendorCapabilityId)
+            {
+                byte type = ConfigU8(cap + 3);
+                uint offset = ConfigU32(cap + 8);
+                Assert.Equal(0, ConfigU8(cap + 4));
+                switch (type)
+                {
+                    case VirtioPciFunction.CapCommonCfg:
+                        Common = offset;
+                        break;
+                    case VirtioPciFunction.CapNotifyCfg:
+                        Notify = offset;
+                        NotifyMultiplier = ConfigU32(cap + 16);
+                        break;
+                    case VirtioPciFunction.CapIsrCfg:
+                        Isr = offset;
+                        break;
+                    default:
+                        break;
+                }
+            }
+            else if (ConfigU8(cap) == PciConfigSpace.MsixCapabilityId)
+            {
+                MsixCap = cap;
+                MsixTable = ConfigU32(cap + 4) & ~7u;
+                MsixPba = ConfigU32(cap + 8) & ~7u;
+            }
+            cap = ConfigU8(cap + 1);
+        }
+    }
+
+    public uint Common { get; } = uint.MaxValue;
+    public uint Notify { get; } = uint.MaxValue;
+    public uint NotifyMultiplier { get; }
+    public uint Isr { get; } = uint.MaxValue;
+    public int MsixCap { get; }
+    public uint MsixTable { get; }
+    public uint MsixPba { get; }
+
+    public byte ConfigU8(int offset)
+    {
+        Span<byte> b = stackalloc byte[1];
+        _function.ReadConfig(offset, b);
+        return b[0];
+    }
+
+    public uint ConfigU32(int offset)
+    {
+        Span<byte> b = stackalloc byte[4];
+        _function.ReadConfig(offset, b);
+        return BinaryPrimitives.ReadUInt32LittleEndian(b);
+    }
+
+    public ulong Read(uint offset, int width)
+    {
+        Span<byte> b = stackalloc byte[8];
+        _function.ReadBar(0, offset, b[..width]);
+        return BinaryPrimitives.ReadUInt64LittleEndian(b);
+    }
+
+    public void Write(uint offset, int width, ulong value)
+    {
+        Span<byte> b = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(b, value);
+        _function.WriteBar(0, offset, b[..width]);
+    }
+
+    public byte Status
+    {
+        get => (byte)Read(Common + 0x14, 1);
+        set => Write(Common + 0x14, 1, value);
+    }
+
+    public ulong DeviceFeatures()
+    {
+        Write(Common + 0x00, 4, 0);
+        ulong low = Read(Common + 0x04, 4);
+        Write(Common + 0x00, 4, 1);
+        return low | (Read(Common + 0x04, 4) << 32);
+    }
+
+    public void DriverFeatures(ulong features)
+    {
+        Write(Common + 0x08, 4, 0);
+        Write(Common + 0x0c, 4, (uint)features);
+        Write(Common + 0x08, 4, 1);
+        Write(Common + 0x0c, 4, features >> 32);
+    }
+
+    public void EnableMsix()
+    {
+        Span<byte> control = stackalloc byte[2];
+        _function.ReadConfig(MsixCap + 2, control);
+        control[1] |= 0x80;
+        _function.WriteConfig(MsixCap + 2, control);
+    }
+
+    public void MaskVector(int vector, bool masked) => Write(MsixTable + ((uint)vector * 16) + 12, 4, masked ? 1u : 0u);
+
+    /// <summary>The full §3.1.1 initialization for queue 0 at the DriverRing addresses; returns the status read back.</summary>
+    public byte Initialize(ulong features, ushort queueSize)
+    {
+        Status = 0;
+        Status = 1;
+        Status = 1 | 2;
+        DriverFeatures(features);
+        Status = 1 | 2 | 8;
+        if ((Status & 8) == 0)
+        {
+            return Status;
+        }
+        EnableMsix();
+        MaskVector(0, false);
+        MaskVector(1, false);
+        Write(Common + 0x10, 2, 0); // msix_config
+        Write(Common + 0x16, 2, 0); // queue_select
+        Write(Common + 0x18, 2, queueSize);
+        Write(Common + 0x1a, 2, 1); // queue_msix_vector
+        Write(Common + 0x20, 4, DriverRing.DescAddress);
+        Write(Common + 0x24, 4, 0);
+        Write(Common + 0x28, 8, DriverRing.AvailAddress);
+        Write(Common + 0x30, 4, DriverRing.UsedAddress);
+        Write(Common + 0x34, 4, 0);
+        Write(Common + 0x1c, 2, 1); // queue_enable
+        Status = 1 | 2 | 8 | 4;
+        return Status;
+    }
+
+    public void Kick(ushort queue)
+    {
+        Write(Common + 0x16, 2, queue);
+        ulong notifyOff = Read(Common + 0x1e, 2);
+        Write(Notify + ((uint)notifyOff * NotifyMultiplier), 2, queue);
+    }
+}
+
+public sealed class RecordingInterrupt : IVirtioInterrupt
+{
+    public List<int> Signals { get; } = [];
+
+    public void Signal(int vector) => Signals.Add(vector);
+}

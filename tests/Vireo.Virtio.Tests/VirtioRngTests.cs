@@ -1,0 +1,117 @@
+using Vireo.Memory;
+
+namespace Vireo.Virtio.Tests;
+
+/// <summary>The entropy device driven end to end through the transport, as a guest driver would.</summary>
+public sealed class VirtioRngTests
+{
+    private const ulong Version1 = VirtioFeatures.Version1;
+
+    private static void Counting(Span<byte> data)
+    {
+        for (int i = 0; i < data.Length; i++)
+        {
+            data[i] = (byte)(i + 1);
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Driver_gets_random_bytes_a_used_entry_and_an_interrupt(bool eventIdx)
+    {
+        using GuestMemory memory = DriverRing.NewMemory();
+        var interrupt = new RecordingInterrupt();
+        var function = new VirtioPciFunction("rng", new VirtioRng(Counting), memory, interrupt);
+        var driver = new PciDriver(function);
+        var ring = new DriverRing(memory, 8);
+        Assert.Equal(0x0f, driver.Initialize(Version1 | (eventIdx ? VirtioFeatures.EventIdx : 0), 8));
+        ring.Descriptor(2, 0x40000, 64, VirtqDescriptor.FlagWrite | VirtqDescriptor.FlagNext, 5);
+        ring.Descriptor(5, 0x41000, 16, VirtqDescriptor.FlagWrite);
+        ring.Offer(2);
+
+        driver.Kick(0);
+
+        Assert.Equal(1, ring.UsedIdx);
+        Assert.Equal(new VirtqUsedElement { Id = 2, Length = 80 }, ring.Used(0));
+        byte[] first = new byte[64];
+        memory.Read(new GuestAddress(0x40000), first);
+        Assert.Equal(Enumerable.Range(1, 64).Select(i => (byte)i), first);
+        Assert.Equal(1, memory.Read<byte>(new GuestAddress(0x41000)));
+        Assert.Equal([1], interrupt.Signals);
+        Assert.Equal((ulong)VirtioPciFunction.IsrQueue, driver.Read(driver.Isr, 1));
+        Assert.Equal(0UL, driver.Read(driver.Isr, 1)); // reading cleared it
+        if (eventIdx)
+        {
+            Assert.Equal(1, ring.AvailEvent);
+        }
+    }
+
+    [Fact]
+    public void The_default_source_writes_host_random_bytes()
+    {
+        using GuestMemory memory = DriverRing.NewMemory();
+        var driver = new PciDriver(new VirtioPciFunction("rng", new VirtioRng(), memory, new RecordingInterrupt()));
+        var ring = new DriverRing(memory, 8);
+        Assert.Equal(0x0f, driver.Initialize(Version1, 8));
+        ring.Descriptor(0, 0x40000, 256, VirtqDescriptor.FlagWrite);
+        ring.Offer(0);
+
+        driver.Kick(0);
+
+        byte[] bytes = new byte[256];
+        memory.Read(new GuestAddress(0x40000), bytes);
+        Assert.True(bytes.Distinct().Count() > 64, "256 host random bytes should not be this uniform");
+        Assert.Equal(256U, ring.Used(0).Length);
+    }
+
+    [Fact]
+    public void A_request_is_capped_and_readable_buffers_are_left_alone()
+    {
+        using GuestMemory memory = DriverRing.NewMemory();
+        var driver = new PciDriver(new VirtioPciFunction("rng", new VirtioRng(Counting), memory, new RecordingInterrupt()));
+        var ring = new DriverRing(memory, 8);
+        Assert.Equal(0x0f, driver.Initialize(Version1, 8));
+        ring.Descriptor(0, 0x38000, 8, VirtqDescriptor.FlagNext, 1);
+        ring.Descriptor(1, 0x40000, 0x80000, VirtqDescriptor.FlagWrite);
+        ring.Offer(0);
+
+        driver.Kick(0);
+
+        Assert.Equal((uint)VirtioRng.MaxBytesPerRequest, ring.Used(0).Length);
+        Assert.Equal(0UL, memory.Read<ulong>(new GuestAddress(0x38000)));
+        Assert.Equal(0, memory.Read<byte>(new GuestAddress(0x40000 + VirtioRng.MaxBytesPerRequest)));
+    }
+
+    [Fact]
+    public void A_malformed_ring_needs_reset_with_a_config_interrupt_and_a_reset_recovers()
+    {
+        using GuestMemory memory = DriverRing.NewMemory();
+        var interrupt = new RecordingInterrupt();
+        var driver = new PciDriver(new VirtioPciFunction("rng", new VirtioRng(Counting), memory, interrupt));
+        var ring = new DriverRing(memory, 8);
+        Assert.Equal(0x0f, driver.Initialize(Version1, 8));
+        ring.Descriptor(0, 0x40000, 4, VirtqDescriptor.FlagWrite | VirtqDescriptor.FlagNext, 0); // a loop
+        ring.Offer(0);
+
+        driver.Kick(0);
+
+        Assert.Equal(0x4f, driver.Status);
+        Assert.Equal([0], interrupt.Signals); // msix_config
+        Assert.Equal((ulong)VirtioPciFunction.IsrConfig, driver.Read(driver.Isr, 1));
+        Assert.Equal(0, ring.UsedIdx);
+        driver.Kick(0);
+        Assert.Single(interrupt.Signals); // a broken device stays quiet until reset
+
+        ring = new DriverRing(memory, 8);
+        ring.SetAvailIdx(0);
+        Assert.Equal(0x0f, driver.Initialize(Version1, 8));
+        ring.Descriptor(0, 0x40000, 4, VirtqDescriptor.FlagWrite);
+        ring.Offer(0);
+        driver.Kick(0);
+
+        Assert.Equal(1, ring.UsedIdx);
+        Assert.Equal(new VirtqUsedElement { Id = 0, Length = 4 }, ring.Used(0));
+        Assert.Equal([0, 1], interrupt.Signals);
+    }
+}
