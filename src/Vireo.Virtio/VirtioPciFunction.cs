@@ -8,7 +8,8 @@ namespace Vireo.Virtio;
 /// <summary>
 /// The virtio-pci modern transport (virtio 1.2 §4.1) for one <see cref="IVirtioDevice"/>:
 /// config space with vendor-specific capabilities and MSI-X, and one 32-bit memory BAR holding
-/// the common configuration, ISR, device configuration, notification area and MSI-X table/PBA.
+/// the common configuration, ISR, device configuration, notification area and MSI-X table/PBA,
+/// also reachable through the VIRTIO_PCI_CAP_PCI_CFG window in config space.
 /// Queue notifications arrive through BAR writes or <see cref="NotifyQueue"/> (an ioeventfd's
 /// handler); interrupts leave through <see cref="IVirtioInterrupt"/>. A guest ring that breaks
 /// the rules sets DEVICE_NEEDS_RESET; a reset (device_status 0) recovers.
@@ -55,6 +56,8 @@ public sealed class VirtioPciFunction : IPciFunction
     public const byte CapIsrCfg = 3;
     /// <summary>cfg_type VIRTIO_PCI_CAP_DEVICE_CFG.</summary>
     public const byte CapDeviceCfg = 4;
+    /// <summary>cfg_type VIRTIO_PCI_CAP_PCI_CFG: a window into the BAR through config space (§4.1.4.9).</summary>
+    public const byte CapPciCfg = 5;
 
     /// <summary>VIRTIO_MSI_NO_VECTOR (§4.1.5.1.2).</summary>
     public const ushort NoVector = 0xffff;
@@ -90,6 +93,7 @@ public sealed class VirtioPciFunction : IPciFunction
     private readonly bool[] _pending;
     private readonly QueueState[] _queues;
     private readonly ulong _offeredFeatures;
+    private readonly int _pciCfgCap;
     private uint _deviceFeatureSelect;
     private uint _driverFeatureSelect;
     private ulong _driverFeatures;
@@ -138,6 +142,9 @@ public sealed class VirtioPciFunction : IPciFunction
         {
             AddVirtioCapability(CapDeviceCfg, DeviceConfigOffset, (uint)device.ConfigSize);
         }
+        // §4.1.4.9: every device offers the config-space window; its bar, offset and length are
+        // the driver's to set, kept here rather than as masks so a data access can act on them.
+        _pciCfgCap = AddVirtioCapability(CapPciCfg, 0, 0, extra: 4);
         int vectors = _queues.Length + 1;
         _config.AddMsix(vectors, BarIndex, MsixTableOffset, BarIndex, MsixPbaOffset);
         _config.Seal();
@@ -181,6 +188,13 @@ public sealed class VirtioPciFunction : IPciFunction
     {
         lock (_lock)
         {
+            if (PciCfgData(offset, data.Length) is (ulong barOffset, int length))
+            {
+                Span<byte> window = stackalloc byte[4];
+                window.Clear();
+                ReadBarLocked(barOffset, window[..length]);
+                _config.SetU32(_pciCfgCap + 16, BinaryPrimitives.ReadUInt32LittleEndian(window));
+            }
             _config.Read(offset, data);
         }
     }
@@ -188,10 +202,22 @@ public sealed class VirtioPciFunction : IPciFunction
     /// <inheritdoc/>
     public void WriteConfig(int offset, ReadOnlySpan<byte> data)
     {
+        int queueToNotify = -1;
         lock (_lock)
         {
-            _config.Write(offset, data);
-            DeliverPending();
+            if (offset >= _pciCfgCap + 4 && offset + data.Length <= _pciCfgCap + 20)
+            {
+                WritePciCfg(offset, data, ref queueToNotify);
+            }
+            else
+            {
+                _config.Write(offset, data);
+                DeliverPending();
+            }
+        }
+        if (queueToNotify >= 0)
+        {
+            NotifyQueue(queueToNotify);
         }
     }
 
@@ -204,6 +230,13 @@ public sealed class VirtioPciFunction : IPciFunction
             return;
         }
         lock (_lock)
+        {
+            ReadBarLocked(offset, data);
+        }
+    }
+
+    private void ReadBarLocked(ulong offset, Span<byte> data)
+    {
         {
             switch (Region(offset, data.Length))
             {
@@ -240,6 +273,17 @@ public sealed class VirtioPciFunction : IPciFunction
         int queueToNotify = -1;
         lock (_lock)
         {
+            WriteBarLocked(offset, data, ref queueToNotify);
+        }
+        if (queueToNotify >= 0)
+        {
+            NotifyQueue(queueToNotify);
+        }
+    }
+
+    private void WriteBarLocked(ulong offset, ReadOnlySpan<byte> data, ref int queueToNotify)
+    {
+        {
             switch (Region(offset, data.Length))
             {
                 case (CommonOffset, int at):
@@ -259,9 +303,41 @@ public sealed class VirtioPciFunction : IPciFunction
                     break;
             }
         }
-        if (queueToNotify >= 0)
+    }
+
+    // The window's BAR access, when a config access covers pci_cfg_data and the driver chose
+    // BAR 0 and a length of 1, 2 or 4 (§4.1.4.9.1: otherwise the access does nothing).
+    private (ulong Offset, int Length)? PciCfgData(int offset, int length)
+    {
+        int data = _pciCfgCap + 16;
+        if (offset + length <= data || offset >= data + 4)
         {
-            NotifyQueue(queueToNotify);
+            return null;
+        }
+        uint windowLength = _config.ReadU32(_pciCfgCap + 12);
+        if (_config.ReadU16(_pciCfgCap + 4) != BarIndex || windowLength is not (1 or 2 or 4))
+        {
+            return null;
+        }
+        return (_config.ReadU32(_pciCfgCap + 8), (int)windowLength);
+    }
+
+    private void WritePciCfg(int offset, ReadOnlySpan<byte> data, ref int queueToNotify)
+    {
+        // Merge the written bytes into the cap's dwords (bar/id/padding, offset, length, data).
+        Span<byte> body = stackalloc byte[16];
+        _config.Read(_pciCfgCap + 4, body);
+        data.CopyTo(body[(offset - _pciCfgCap - 4)..]);
+        body[1] = 0; // id
+        body[2] = 0; // padding
+        body[3] = 0;
+        for (int i = 0; i < 16; i += 4)
+        {
+            _config.SetU32(_pciCfgCap + 4 + i, BinaryPrimitives.ReadUInt32LittleEndian(body[i..]));
+        }
+        if (PciCfgData(offset, data.Length) is (ulong barOffset, int length))
+        {
+            WriteBarLocked(barOffset, body[12..(12 + length)], ref queueToNotify);
         }
     }
 

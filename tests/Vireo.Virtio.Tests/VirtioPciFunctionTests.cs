@@ -40,11 +40,43 @@ public sealed class VirtioPciFunctionTests
             0x04, 0x00, 0x00, 0x00,
             // 0x64 ISR cfg: type 3, offset 0x1000, length 1
             0x09, 0x74, 0x10, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
-            // 0x74 MSI-X: 2 vectors (N-1 = 1), table BAR 0 + 0x4000, PBA BAR 0 + 0x6000; end of list
+            // 0x74 PCI cfg access: len 20, type 5, bar/offset/length 0 until the driver sets them, pci_cfg_data
+            0x09, 0x88, 0x14, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00,
+            // 0x88 MSI-X: 2 vectors (N-1 = 1), table BAR 0 + 0x4000, PBA BAR 0 + 0x6000; end of list
             0x11, 0x00, 0x01, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00, 0x60, 0x00, 0x00,
         ];
         Assert.Equal(expected, config[0x40..(0x40 + expected.Length)]);
         Assert.All(config[(0x40 + expected.Length)..], b => Assert.Equal(0, b));
+    }
+
+    [Fact]
+    public void The_pci_cfg_window_reads_and_writes_the_bar()
+    {
+        using GuestMemory memory = DriverRing.NewMemory();
+        var function = new VirtioPciFunction("rng", new VirtioRng(), memory, new RecordingInterrupt());
+        const int cap = 0x74;
+        byte[] dword = new byte[4];
+
+        // bar 0, offset of num_queues, length 2: pci_cfg_data reads 1.
+        function.WriteConfig(cap + 8, BitConverter.GetBytes(VirtioPciFunction.CommonOffset + 0x12));
+        function.WriteConfig(cap + 12, BitConverter.GetBytes(2u));
+        function.ReadConfig(cap + 16, dword);
+        Assert.Equal(1u, BitConverter.ToUInt32(dword));
+
+        // offset of device_status, length 1: a write of pci_cfg_data sets ACKNOWLEDGE.
+        function.WriteConfig(cap + 8, BitConverter.GetBytes(VirtioPciFunction.CommonOffset + 0x14));
+        function.WriteConfig(cap + 12, BitConverter.GetBytes(1u));
+        function.WriteConfig(cap + 16, BitConverter.GetBytes(1u));
+        Assert.Equal(VirtioStatus.Acknowledge, function.Status);
+
+        // a length other than 1, 2 or 4 makes the window inert; the cap's id byte stays 0.
+        function.WriteConfig(cap + 12, BitConverter.GetBytes(3u));
+        function.WriteConfig(cap + 4, new byte[] { 0, 7 });
+        function.ReadConfig(cap + 4, dword);
+        Assert.Equal(0u, BitConverter.ToUInt32(dword));
+        function.WriteConfig(cap + 16, BitConverter.GetBytes(0u));
+        Assert.Equal(VirtioStatus.Acknowledge, function.Status);
     }
 
     [Fact]
