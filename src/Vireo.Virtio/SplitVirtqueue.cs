@@ -114,7 +114,7 @@ public sealed class SplitVirtqueue
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(head, Size);
         ulong slot = UsedRing.Value + RingHeader + ((ulong)VirtqUsedElement.Size * (ulong)(_nextUsed % Size));
-        Guarded("used ring", () => _memory.Write(new GuestAddress(slot), new VirtqUsedElement { Id = head, Length = writtenLength }));
+        Write("used ring", slot, new VirtqUsedElement { Id = head, Length = writtenLength });
         // The element must be visible before the idx that publishes it.
         Interlocked.MemoryBarrier();
         _nextUsed++;
@@ -244,28 +244,33 @@ public sealed class SplitVirtqueue
         }
     }
 
-    private VirtqDescriptor ReadDescriptor(ulong address)
-    {
-        VirtqDescriptor descriptor = default;
-        Guarded("descriptor", () => descriptor = _memory.Read<VirtqDescriptor>(new GuestAddress(address)));
-        return descriptor;
-    }
+    private VirtqDescriptor ReadDescriptor(ulong address) => Read<VirtqDescriptor>("descriptor", address);
 
-    private ushort ReadU16(ulong address)
-    {
-        ushort value = 0;
-        Guarded("ring", () => value = _memory.Read<ushort>(new GuestAddress(address)));
-        return value;
-    }
+    private ushort ReadU16(ulong address) => Read<ushort>("ring", address);
 
-    private void WriteU16(ulong address, ushort value) => Guarded("ring", () => _memory.Write(new GuestAddress(address), value));
+    private void WriteU16(ulong address, ushort value) => Write("ring", address, value);
 
-    // The areas were checked at enable; RAM that changed since (unplug) still ends as a typed error.
-    private static void Guarded(string what, Action access)
+    // The areas were checked at enable; RAM that changed since (unplug) still ends as a typed
+    // error. No closure: these run for every descriptor and ring index.
+    private T Read<T>(string what, ulong address)
+        where T : unmanaged
     {
         try
         {
-            access();
+            return _memory.Read<T>(new GuestAddress(address));
+        }
+        catch (GuestMemoryException e)
+        {
+            throw new VirtqueueException($"{what} access failed: {e.Message}", e);
+        }
+    }
+
+    private void Write<T>(string what, ulong address, T value)
+        where T : unmanaged
+    {
+        try
+        {
+            _memory.Write(new GuestAddress(address), value);
         }
         catch (GuestMemoryException e)
         {

@@ -237,29 +237,27 @@ public sealed class VirtioPciFunction : IPciFunction
 
     private void ReadBarLocked(ulong offset, Span<byte> data)
     {
+        switch (Region(offset, data.Length))
         {
-            switch (Region(offset, data.Length))
-            {
-                case (CommonOffset, int at):
-                    ReadCommon(at, data);
-                    break;
-                case (IsrOffset, 0):
-                    // §4.1.4.5.1: reading the ISR clears it.
-                    data[0] = _isr;
-                    _isr = 0;
-                    break;
-                case (DeviceConfigOffset, int at) when at + data.Length <= _device.ConfigSize:
-                    _device.ReadConfig(at, data);
-                    break;
-                case (MsixTableOffset, int at):
-                    _msix.Read((ulong)at, data);
-                    break;
-                case (MsixPbaOffset, int at):
-                    MsixTable.ReadPba(_msix.Vectors, (ulong)at, data, v => _pending[v]);
-                    break;
-                default:
-                    break;
-            }
+            case (CommonOffset, int at):
+                ReadCommon(at, data);
+                break;
+            case (IsrOffset, 0):
+                // §4.1.4.5.1: reading the ISR clears it.
+                data[0] = _isr;
+                _isr = 0;
+                break;
+            case (DeviceConfigOffset, int at) when at + data.Length <= _device.ConfigSize:
+                _device.ReadConfig(at, data);
+                break;
+            case (MsixTableOffset, int at):
+                _msix.Read((ulong)at, data);
+                break;
+            case (MsixPbaOffset, int at):
+                MsixTable.ReadPba(_msix.Vectors, (ulong)at, data, v => _pending[v]);
+                break;
+            default:
+                break;
         }
     }
 
@@ -283,25 +281,23 @@ public sealed class VirtioPciFunction : IPciFunction
 
     private void WriteBarLocked(ulong offset, ReadOnlySpan<byte> data, ref int queueToNotify)
     {
+        switch (Region(offset, data.Length))
         {
-            switch (Region(offset, data.Length))
-            {
-                case (CommonOffset, int at):
-                    WriteCommon(at, data);
-                    break;
-                case (DeviceConfigOffset, int at) when at + data.Length <= _device.ConfigSize:
-                    _device.WriteConfig(at, data);
-                    break;
-                case (NotifyOffset, int at) when at % NotifyOffMultiplier == 0:
-                    queueToNotify = (int)(at / NotifyOffMultiplier);
-                    break;
-                case (MsixTableOffset, int at):
-                    _msix.Write((ulong)at, data);
-                    DeliverPending();
-                    break;
-                default:
-                    break;
-            }
+            case (CommonOffset, int at):
+                WriteCommon(at, data);
+                break;
+            case (DeviceConfigOffset, int at) when at + data.Length <= _device.ConfigSize:
+                _device.WriteConfig(at, data);
+                break;
+            case (NotifyOffset, int at) when at % NotifyOffMultiplier == 0:
+                queueToNotify = (int)(at / NotifyOffMultiplier);
+                break;
+            case (MsixTableOffset, int at):
+                _msix.Write((ulong)at, data);
+                DeliverPending();
+                break;
+            default:
+                break;
         }
     }
 
