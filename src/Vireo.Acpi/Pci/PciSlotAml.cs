@@ -58,15 +58,13 @@ public sealed class PciSlotAml : IAml
         _children.Add(child);
     }
 
-    /// <summary>Objects of the slot that must not be inside function 0's Device (an eject object
+    /// <summary>Adds an object of the slot that must not be inside function 0's Device (an eject object
     /// for another function number of the slot), emitted in the same scope and before it: a
     /// guest that walks the bus's objects in order meets them first. Linux's acpiphp
     /// (acpiphp_glue.c acpiphp_add_context) creates a slot for the first object of a device
     /// number and registers it as a hotplug slot (/sys/bus/pci/slots/N/power) only when that
-    /// first object is ejectable.</summary>
-    public IReadOnlyList<IAml> Siblings => _siblings;
-
-    /// <summary>Adds an object beside the Device, before it in the bus's scope; before the tables are rendered.</summary>
+    /// first object is ejectable.
+    /// Call before the tables are rendered.</summary>
     public void AddSibling(IAml sibling)
     {
         ArgumentNullException.ThrowIfNull(sibling);

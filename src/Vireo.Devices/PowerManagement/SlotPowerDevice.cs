@@ -70,8 +70,8 @@ namespace Vireo.Devices;
 /// <para>Ejection: the slot Device has no _EJ0, on purpose: Linux's acpi_pci_set_power_state
 /// (pci-acpi.c) ignores the ACPI power methods of a device whose companion has _EJ0, so its
 /// runtime PM would stop at a native D3hot (seen in the nested lab). The _EJ0 sits on the slot's
-/// eject object (<see cref="EjectObject"/>), beside the Device, which acpiphp groups into the same
-/// slot; _STA reads 0x0F, and 0 once the Eject command came.</para>
+/// eject object (<see cref="EjectObject"/>), just before the Device, which acpiphp groups into the
+/// same slot; _STA reads 0x0F, and 0 once the Eject command came.</para>
 /// </remarks>
 public sealed class SlotPowerDevice : IBusDevice, IAml, ISuspendable
 {
@@ -435,15 +435,16 @@ public sealed class SlotPowerDevice : IBusDevice, IAml, ISuspendable
     public const int EjectFunction = 7;
 
     /// <summary>
-    /// The slot's eject object, a Device beside the slot's own (in the bus's scope) named
+    /// The slot's eject object, a Device just before the slot's own (in the bus's scope) named
     /// <paramref name="name"/>: <c>_ADR</c> (slot, function <see cref="EjectFunction"/>),
     /// <c>_SUN</c> <paramref name="slot"/>, and <c>_EJ0</c>, which writes Eject to this window.
     /// </summary>
     /// <remarks>Not on the slot's Device itself: Linux's acpi_pci_set_power_state (pci-acpi.c)
     /// ignores the ACPI power methods of a PCI device whose companion has _EJ0, which would stop
     /// its runtime PM at a native D3hot. acpiphp (acpiphp_glue.c acpiphp_add_context) groups ACPI
-    /// objects into slots by the device number of their _ADR and registers the slot as ejectable
-    /// when any of them has _EJ0 (acpi_pcihp.c pcihp_is_ejectable); on Notify (slot device, 3)
+    /// objects into slots by the device number of their _ADR and registers the slot as a hotplug
+    /// slot only when the first of them it meets has _EJ0 (acpi_pcihp.c pcihp_is_ejectable), hence
+    /// before the slot's Device (<see cref="PciSlotAml.AddSibling"/>); on Notify (slot device, 3)
     /// acpiphp_disable_and_eject_slot removes every PCI function of the slot, trims their ACPI
     /// devices (_PS3 and the resource's _OFF for function 0), then runs the first _EJ0 it finds:
     /// this one.</remarks>
