@@ -11,11 +11,13 @@ namespace Vireo.Virtio;
 /// the common configuration, ISR, device configuration, notification area and MSI-X table/PBA,
 /// also reachable through the VIRTIO_PCI_CAP_PCI_CFG window in config space.
 /// Queue notifications arrive through BAR writes or <see cref="NotifyQueue"/> (an ioeventfd's
-/// handler); interrupts leave through <see cref="IVirtioInterrupt"/>. A guest ring that breaks
-/// the rules sets DEVICE_NEEDS_RESET; a reset (device_status 0) recovers.
+/// handler); interrupts leave through the <see cref="IMsixController"/> the function is
+/// attached to, which also owns the MSI-X table, pending bits and masking. A guest ring that
+/// breaks the rules sets DEVICE_NEEDS_RESET; a reset (device_status 0) recovers.
 /// </summary>
 /// <remarks>INTx is not offered: the function raises MSI-X only, and with MSI-X disabled an
-/// interrupt only sets the ISR bits. Every entry point takes one lock.</remarks>
+/// interrupt only sets the ISR bits. Until <see cref="Attach"/> the function answers config
+/// space but serves no queue and its MSI-X table reads as zeros. Every entry point takes one lock.</remarks>
 public sealed class VirtioPciFunction : IPciFunction
 {
     /// <summary>The virtio PCI vendor (§4.1.2).</summary>
@@ -86,11 +88,9 @@ public sealed class VirtioPciFunction : IPciFunction
 
     private readonly Lock _lock = new();
     private readonly IVirtioDevice _device;
-    private readonly GuestMemory _memory;
-    private readonly IVirtioInterrupt _interrupt;
     private readonly PciConfigSpace _config;
-    private readonly MsixTable _msix;
-    private readonly bool[] _pending;
+    private readonly int _vectors;
+    private readonly Action<string>? _log;
     private readonly QueueState[] _queues;
     private readonly ulong _offeredFeatures;
     private readonly int _pciCfgCap;
@@ -102,20 +102,36 @@ public sealed class VirtioPciFunction : IPciFunction
     private byte _configGeneration;
     private ushort _queueSelect;
     private byte _isr;
+    private GuestMemory? _memory;
+    private IMsixController? _msix;
 
-    /// <summary>A transport for <paramref name="device"/>, with one MSI-X vector per queue plus one for configuration changes.</summary>
+    /// <summary>A transport for <paramref name="device"/> already attached to a machine's
+    /// <paramref name="memory"/> and <paramref name="msix"/> (see <see cref="Attach"/>).</summary>
     /// <param name="id">The function's name in the machine.</param>
     /// <param name="device">The device model.</param>
     /// <param name="memory">The guest's RAM, where the rings lie.</param>
-    /// <param name="interrupt">Where MSI-X vectors go.</param>
+    /// <param name="msix">The owner of the function's MSI-X, with <see cref="MsixVectorCount"/> vectors.</param>
+    /// <exception cref="ArgumentException">As the unattached constructor, or <paramref name="msix"/> has another vector count.</exception>
+    /// <param name="log">Where the function says why it needs a reset, or null.</param>
+    public VirtioPciFunction(string id, IVirtioDevice device, GuestMemory memory, IMsixController msix, Action<string>? log = null)
+        : this(id, device, log)
+    {
+        Attach(memory, msix);
+    }
+
+    /// <summary>A transport for <paramref name="device"/>, with one MSI-X vector per queue plus
+    /// one for configuration changes, not yet attached to a machine.</summary>
+    /// <param name="id">The function's name in the machine.</param>
+    /// <param name="device">The device model.</param>
+    /// <param name="log">Where the function says why it needs a reset (the guest misprogrammed a
+    /// queue), or null.</param>
     /// <exception cref="ArgumentException">A queue's maximum size is not a power of two up to 32768, or the device config does not fit.</exception>
-    public VirtioPciFunction(string id, IVirtioDevice device, GuestMemory memory, IVirtioInterrupt interrupt)
+    public VirtioPciFunction(string id, IVirtioDevice device, Action<string>? log = null)
     {
         ArgumentNullException.ThrowIfNull(device);
         Id = id;
         _device = device;
-        _memory = memory;
-        _interrupt = interrupt;
+        _log = log;
         if (device.ConfigSize is < 0 or > (int)(NotifyOffset - DeviceConfigOffset))
         {
             throw new ArgumentException($"device config of {device.ConfigSize} bytes does not fit the BAR", nameof(device));
@@ -145,11 +161,9 @@ public sealed class VirtioPciFunction : IPciFunction
         // §4.1.4.9: every device offers the config-space window; its bar, offset and length are
         // the driver's to set, kept here rather than as masks so a data access can act on them.
         _pciCfgCap = AddVirtioCapability(CapPciCfg, 0, 0, extra: 4);
-        int vectors = _queues.Length + 1;
-        _config.AddMsix(vectors, BarIndex, MsixTableOffset, BarIndex, MsixPbaOffset);
+        _vectors = _queues.Length + 1;
+        _config.AddMsix(_vectors, BarIndex, MsixTableOffset, BarIndex, MsixPbaOffset);
         _config.Seal();
-        _msix = new MsixTable(vectors);
-        _pending = new bool[vectors];
         Bars = [new PciBarDescriptor(BarIndex, BarSize, PciBarKind.Memory32)];
         ResetDevice();
     }
@@ -175,8 +189,48 @@ public sealed class VirtioPciFunction : IPciFunction
         }
     }
 
-    /// <summary>The MSI-X table, from which the machine routes each vector's irqfd.</summary>
-    public MsixTable Msix => _msix;
+    /// <summary>The number of MSI-X vectors: one per queue (vector q for queue q is what Linux
+    /// chooses) plus one for configuration changes.</summary>
+    public int MsixVectorCount => _vectors;
+
+    /// <summary>True while the guest has MSI-X enabled in the capability.</summary>
+    public bool MsixEnabled
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _config.MsixEnabled;
+            }
+        }
+    }
+
+    /// <summary>The number of queues, each notified at <see cref="QueueNotifyAddress"/>.</summary>
+    public int QueueCount => _queues.Length;
+
+    /// <summary>Connects the function to a machine: its guest RAM and the owner of its MSI-X.
+    /// Once per function; a new machine gets a new function.</summary>
+    /// <exception cref="ArgumentException"><paramref name="msix"/> does not have <see cref="MsixVectorCount"/> vectors.</exception>
+    /// <exception cref="InvalidOperationException">The function is attached already.</exception>
+    public void Attach(GuestMemory memory, IMsixController msix)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        ArgumentNullException.ThrowIfNull(msix);
+        if (msix.Vectors != _vectors)
+        {
+            throw new ArgumentException($"the function has {_vectors} MSI-X vectors, the controller {msix.Vectors}", nameof(msix));
+        }
+        lock (_lock)
+        {
+            if (_memory is not null)
+            {
+                throw new InvalidOperationException($"virtio function '{Id}' is attached already");
+            }
+            _memory = memory;
+            _msix = msix;
+            msix.SetControl(_config.MsixEnabled, _config.MsixFunctionMasked);
+        }
+    }
 
     /// <summary>The BAR offset a driver writes to notify queue <paramref name="queue"/>: where
     /// the machine registers that queue's ioeventfd.</summary>
@@ -212,7 +266,7 @@ public sealed class VirtioPciFunction : IPciFunction
             else
             {
                 _config.Write(offset, data);
-                DeliverPending();
+                _msix?.SetControl(_config.MsixEnabled, _config.MsixFunctionMasked);
             }
         }
         if (queueToNotify >= 0)
@@ -251,10 +305,10 @@ public sealed class VirtioPciFunction : IPciFunction
                 _device.ReadConfig(at, data);
                 break;
             case (MsixTableOffset, int at):
-                _msix.Read((ulong)at, data);
+                _msix?.ReadTable((ulong)at, data);
                 break;
             case (MsixPbaOffset, int at):
-                MsixTable.ReadPba(_msix.Vectors, (ulong)at, data, v => _pending[v]);
+                _msix?.ReadPba((ulong)at, data);
                 break;
             default:
                 break;
@@ -293,8 +347,7 @@ public sealed class VirtioPciFunction : IPciFunction
                 queueToNotify = (int)(at / NotifyOffMultiplier);
                 break;
             case (MsixTableOffset, int at):
-                _msix.Write((ulong)at, data);
-                DeliverPending();
+                _msix?.WriteTable((ulong)at, data);
                 break;
             default:
                 break;
@@ -346,22 +399,22 @@ public sealed class VirtioPciFunction : IPciFunction
     {
         lock (_lock)
         {
-            if ((uint)queue >= (uint)_queues.Length || _queues[queue].Ring is not SplitVirtqueue ring
+            if ((uint)queue >= (uint)_queues.Length || _queues[queue].Ring is not SplitVirtqueue ring || _memory is not GuestMemory memory
                 || (_status & (VirtioStatus.DriverOk | VirtioStatus.DeviceNeedsReset)) != VirtioStatus.DriverOk)
             {
                 return;
             }
             try
             {
-                _device.ProcessQueue(queue, ring, _memory);
+                _device.ProcessQueue(queue, ring, memory);
                 if (ring.ShouldInterrupt())
                 {
                     Raise(_queues[queue].Vector, IsrQueue);
                 }
             }
-            catch (VirtqueueException)
+            catch (VirtqueueException e)
             {
-                NeedsReset();
+                NeedsReset($"queue {queue}: {e.Message}");
             }
         }
     }
@@ -480,7 +533,7 @@ public sealed class VirtioPciFunction : IPciFunction
         }
     }
 
-    private ushort ValidVector(ulong value) => value < (ulong)_msix.Vectors ? (ushort)value : NoVector;
+    private ushort ValidVector(ulong value) => value < (ulong)_vectors ? (ushort)value : NoVector;
 
     private void WriteStatus(VirtioStatus value)
     {
@@ -501,24 +554,29 @@ public sealed class VirtioPciFunction : IPciFunction
 
     private void EnableQueue(QueueState q)
     {
+        if (_memory is not GuestMemory memory)
+        {
+            return;
+        }
         try
         {
-            q.Ring = new SplitVirtqueue(_memory, q.Size, new GuestAddress(q.Desc), new GuestAddress(q.Driver), new GuestAddress(q.Device),
+            q.Ring = new SplitVirtqueue(memory, q.Size, new GuestAddress(q.Desc), new GuestAddress(q.Driver), new GuestAddress(q.Device),
                 (_driverFeatures & VirtioFeatures.EventIdx) != 0, (_driverFeatures & VirtioFeatures.IndirectDesc) != 0);
         }
-        catch (VirtqueueException)
+        catch (VirtqueueException e)
         {
-            NeedsReset();
+            NeedsReset($"queue {_queueSelect} cannot be enabled: {e.Message}");
         }
     }
 
     // §2.1.2: DEVICE_NEEDS_RESET, and a configuration change notification once DRIVER_OK is set.
-    private void NeedsReset()
+    private void NeedsReset(string why)
     {
         if ((_status & VirtioStatus.DeviceNeedsReset) != 0)
         {
             return;
         }
+        _log?.Invoke($"virtio device '{Id}' needs a reset: {why}; it serves no queue until the guest resets it");
         _status |= VirtioStatus.DeviceNeedsReset;
         if ((_status & VirtioStatus.DriverOk) != 0)
         {
@@ -527,40 +585,18 @@ public sealed class VirtioPciFunction : IPciFunction
         }
     }
 
+    // The controller owns masking: a masked vector becomes pending there and is sent on unmask.
     private void Raise(ushort vector, byte isrBit)
     {
         _isr |= isrBit;
-        if (!_config.MsixEnabled || vector == NoVector)
+        if (vector != NoVector && _config.MsixEnabled)
         {
-            return;
-        }
-        if (_config.MsixFunctionMasked || _msix.IsMasked(vector))
-        {
-            _pending[vector] = true;
-            return;
-        }
-        _interrupt.Signal(vector);
-    }
-
-    // PCI 3.0 §6.8.2.9: a pending vector is sent when it and the function become unmasked.
-    private void DeliverPending()
-    {
-        if (!_config.MsixEnabled || _config.MsixFunctionMasked)
-        {
-            return;
-        }
-        for (int v = 0; v < _pending.Length; v++)
-        {
-            if (_pending[v] && !_msix.IsMasked(v))
-            {
-                _pending[v] = false;
-                _interrupt.Signal(v);
-            }
+            _msix?.Signal(vector);
         }
     }
 
     // §2.4 device reset: status, features, vectors and queues back to their initial values;
-    // the MSI-X table and pending bits are PCI state and stay.
+    // the MSI-X table and pending bits are PCI state and stay (in the controller).
     private void ResetDevice()
     {
         _status = VirtioStatus.None;

@@ -152,9 +152,54 @@ public sealed class PciDriver
     }
 }
 
-public sealed class RecordingInterrupt : IVirtioInterrupt
+/// <summary>An MSI-X owner as a machine behaves (table, Function Mask, per-vector mask,
+/// pending bits delivered on unmask); <see cref="Signals"/> lists the vectors delivered.</summary>
+public sealed class RecordingInterrupt(int vectors = 2) : IMsixController
 {
+    private readonly MsixTable _table = new(vectors);
+    private readonly bool[] _pending = new bool[vectors];
+    private bool _enabled;
+    private bool _functionMasked;
+
     public List<int> Signals { get; } = [];
 
-    public void Signal(int vector) => Signals.Add(vector);
+    public int Vectors => _table.Vectors;
+
+    public void ReadTable(ulong offset, Span<byte> data) => _table.Read(offset, data);
+
+    public void WriteTable(ulong offset, ReadOnlySpan<byte> data)
+    {
+        _table.Write(offset, data);
+        DeliverPending();
+    }
+
+    public void ReadPba(ulong offset, Span<byte> data) => MsixTable.ReadPba(_table.Vectors, offset, data, v => _pending[v]);
+
+    public void SetControl(bool enabled, bool functionMasked)
+    {
+        (_enabled, _functionMasked) = (enabled, functionMasked);
+        DeliverPending();
+    }
+
+    public void Signal(int vector)
+    {
+        if (!_enabled)
+        {
+            return;
+        }
+        _pending[vector] = true;
+        DeliverPending();
+    }
+
+    private void DeliverPending()
+    {
+        for (int v = 0; v < _pending.Length && _enabled && !_functionMasked; v++)
+        {
+            if (_pending[v] && !_table.IsMasked(v))
+            {
+                _pending[v] = false;
+                Signals.Add(v);
+            }
+        }
+    }
 }

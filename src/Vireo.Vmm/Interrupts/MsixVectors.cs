@@ -17,12 +17,13 @@ namespace Vireo.Vmm;
 /// vCPUs at once) and from the interrupt event thread; one lock per function serialises them.
 /// A guest write costs at most one KVM_SET_GSI_ROUTING and one KVM_IRQFD per vector it changes.
 /// </remarks>
-public sealed class MsixVectors : IDisposable
+public sealed class MsixVectors : IMsixController, IDisposable
 {
     private readonly object _gate = new();
     private readonly MsixTable _table;
     private readonly VectorSet _vectors;
     private readonly Func<int, bool> _isPending;
+    private readonly EventFd[] _triggers;
     private bool _enabled;
     private bool _functionMasked;
     private bool _disposed;
@@ -36,6 +37,7 @@ public sealed class MsixVectors : IDisposable
             throw new ArgumentException($"MSI-X needs one eventfd per vector: the table has {table.Vectors}, {triggers.Count} were given", nameof(triggers));
         }
         _table = table;
+        _triggers = [.. triggers];
         _vectors = new VectorSet(_gate, router, kvm, loop, triggers);
         _isPending = _vectors.IsPending;
         lock (_gate)
@@ -99,6 +101,15 @@ public sealed class MsixVectors : IDisposable
             _functionMasked = functionMasked;
             Refresh(0, _table.Vectors);
         }
+    }
+
+    /// <summary>An emulated function raises <paramref name="vector"/> by signalling its eventfd,
+    /// as a device in another process would: an irqfd while the vector is live, else the event
+    /// loop sets its pending bit (masked) or drops it (disabled).</summary>
+    public void Signal(int vector)
+    {
+        CheckVector(vector);
+        _triggers[vector].Signal();
     }
 
     /// <summary>Whether vector <paramref name="vector"/>'s pending bit is set.</summary>
