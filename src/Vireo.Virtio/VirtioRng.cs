@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Vireo.Memory;
 
 namespace Vireo.Virtio;
@@ -19,10 +18,10 @@ public sealed class VirtioRng : IVirtioDevice
 
     private readonly Action<Span<byte>> _source;
 
-    /// <summary>An entropy device reading from <paramref name="source"/>, by default the host's
-    /// cryptographic generator.</summary>
+    /// <summary>An entropy device reading from <paramref name="source"/>, by default the host
+    /// kernel's cryptographic generator (getrandom(2), what /dev/urandom serves).</summary>
     /// <param name="source">Fills a span with random bytes.</param>
-    public VirtioRng(Action<Span<byte>>? source = null) => _source = source ?? RandomNumberGenerator.Fill;
+    public VirtioRng(Action<Span<byte>>? source = null) => _source = source ?? Sys.HostRandom.Fill;
 
     /// <inheritdoc/>
     public ushort DeviceType => EntropyDeviceType;
