@@ -1,0 +1,244 @@
+using Vireo.Memory;
+using Vireo.Pci;
+using Vireo.Sys;
+using Vireo.Virtio;
+
+namespace Vireo.Vmm;
+
+/// <summary>
+/// A virtio device on the machine's PCI bus: the device model (<see cref="IVirtioDevice"/>, which
+/// outlives reboots) behind a <see cref="VirtioPciFunction"/> transport, which is fresh for every
+/// machine. Bound to a machine it gets the machine's MSI-X plumbing (<see cref="MsixVectors"/>,
+/// the same as an assigned device's: one eventfd per vector, an irqfd while the vector is live)
+/// and one ioeventfd per queue at the queue's doorbell, served by a <see cref="VirtioQueueWorker"/>
+/// thread, so neither a kick nor an interrupt costs a userspace exit.
+/// </summary>
+/// <remarks>Config and BAR accesses come from vCPU threads and go to the current transport,
+/// which serialises them with the worker under its own lock. Binding and BAR placement are
+/// serialised here.</remarks>
+public sealed class VirtioMachineFunction : IMachineBoundPciFunction, IDisposable
+{
+    // Linux's vp_notify writes the queue index as 16 bits; other widths trap to the transport.
+    private const int DoorbellWriteSize = 2;
+
+    private readonly Lock _gate = new();
+    private readonly IVirtioDevice _device;
+    private readonly Action<string>? _log;
+    private VirtioPciFunction _transport;
+    private Binding? _binding;
+    private MmioAddress? _bar;
+    private bool _disposed;
+
+    /// <summary>A function called <paramref name="id"/> for <paramref name="device"/>, which it
+    /// owns from now on (disposed with it if disposable).</summary>
+    /// <param name="id">The function's name in the machine.</param>
+    /// <param name="device">The device model.</param>
+    /// <param name="log">Where the device says what the user should know (a guest that
+    /// misprogrammed a queue), or null.</param>
+    public VirtioMachineFunction(string id, IVirtioDevice device, Action<string>? log = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        ArgumentNullException.ThrowIfNull(device);
+        Id = id;
+        _device = device;
+        _log = log;
+        _transport = new VirtioPciFunction(id, device, log);
+    }
+
+    /// <inheritdoc/>
+    public string Id { get; }
+
+    /// <summary>The device model behind the function.</summary>
+    public IVirtioDevice Device => _device;
+
+    /// <summary>The transport of the current (or next) machine.</summary>
+    public VirtioPciFunction Transport => Volatile.Read(ref _transport);
+
+    /// <inheritdoc/>
+    public string Backend => "virtio";
+
+    /// <inheritdoc/>
+    public bool NeedsSharedMemory => false;
+
+    /// <inheritdoc/>
+    public string InterruptMode => Transport.MsixEnabled ? "msix" : "none";
+
+    /// <inheritdoc/>
+    public bool IsAlive => true;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<PciBarDescriptor> Bars => Transport.Bars;
+
+    /// <inheritdoc/>
+    public int ConfigSize => Transport.ConfigSize;
+
+    /// <inheritdoc/>
+    public void ReadConfig(int offset, Span<byte> data) => Transport.ReadConfig(offset, data);
+
+    /// <inheritdoc/>
+    public void WriteConfig(int offset, ReadOnlySpan<byte> data) => Transport.WriteConfig(offset, data);
+
+    /// <inheritdoc/>
+    public void ReadBar(int index, ulong offset, Span<byte> data) => Transport.ReadBar(index, offset, data);
+
+    /// <inheritdoc/>
+    public void WriteBar(int index, ulong offset, ReadOnlySpan<byte> data) => Transport.WriteBar(index, offset, data);
+
+    /// <inheritdoc/>
+    public MappedMemory MapArea(int index, PciMmapArea area) => Transport.MapArea(index, area);
+
+    /// <summary>The BAR moved (or stopped decoding): the doorbells' ioeventfds move with it.</summary>
+    public void MemoryBarPlaced(int index, MmioAddress? address)
+    {
+        if (index != VirtioPciFunction.BarIndex)
+        {
+            return;
+        }
+        lock (_gate)
+        {
+            _bar = address;
+            _binding?.PlaceDoorbells(address);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Bind(PciFunctionHost host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_binding is not null)
+            {
+                throw new InvalidOperationException($"virtio device '{Id}' is bound already");
+            }
+            var binding = new Binding(this, host, _transport);
+            try
+            {
+                binding.PlaceDoorbells(_bar);
+                binding.Start();
+            }
+            catch
+            {
+                binding.Dispose();
+                throw;
+            }
+            _binding = binding;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Unbind()
+    {
+        lock (_gate)
+        {
+            if (_binding is null)
+            {
+                return;
+            }
+            _binding.Dispose();
+            _binding = null;
+            // The next machine boots a guest that knows nothing of this one's queues.
+            _bar = null;
+            Volatile.Write(ref _transport, new VirtioPciFunction(Id, _device, _log));
+        }
+    }
+
+    /// <summary>Unbinds and disposes the device model.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            Unbind();
+            _disposed = true;
+        }
+        (_device as IDisposable)?.Dispose();
+    }
+
+    /// <summary>What one machine lent the function: MSI-X vectors, doorbell eventfds and their
+    /// registrations, and the worker that serves them.</summary>
+    private sealed class Binding : IDisposable
+    {
+        private readonly PciFunctionHost _host;
+        private readonly VirtioPciFunction _transport;
+        private readonly EventFd[] _triggers;
+        private readonly MsixVectors _msix;
+        private readonly EventFd[] _doorbells;
+        private readonly VirtioQueueWorker _worker;
+        private readonly List<IDisposable> _registrations = [];
+
+        public Binding(VirtioMachineFunction owner, PciFunctionHost host, VirtioPciFunction transport)
+        {
+            _host = host;
+            _transport = transport;
+            _triggers = new EventFd[transport.MsixVectorCount];
+            _doorbells = new EventFd[transport.QueueCount];
+            try
+            {
+                for (int v = 0; v < _triggers.Length; v++)
+                {
+                    _triggers[v] = EventFd.Create();
+                }
+                for (int q = 0; q < _doorbells.Length; q++)
+                {
+                    _doorbells[q] = EventFd.Create();
+                }
+                _msix = host.Interrupts.CreateMsix(new MsixTable(_triggers.Length), _triggers);
+                transport.Attach(host.Memory, _msix);
+                _worker = new VirtioQueueWorker(owner.Id, transport, _doorbells, host.DeviceLost);
+            }
+            catch
+            {
+                _msix?.Dispose();
+                DisposeAll(_triggers);
+                DisposeAll(_doorbells);
+                throw;
+            }
+        }
+
+        public void Start() => _worker.Start();
+
+        public void PlaceDoorbells(MmioAddress? bar)
+        {
+            DropDoorbells();
+            if (bar is not MmioAddress at)
+            {
+                return;
+            }
+            for (int q = 0; q < _doorbells.Length; q++)
+            {
+                _registrations.Add(_host.AddIoEventFd(at.Value + VirtioPciFunction.QueueNotifyAddress(q), DoorbellWriteSize, null, _doorbells[q]));
+            }
+        }
+
+        public void Dispose()
+        {
+            DropDoorbells();
+            _worker.Dispose();
+            _msix.Dispose();
+            DisposeAll(_triggers);
+            DisposeAll(_doorbells);
+        }
+
+        private void DropDoorbells()
+        {
+            foreach (IDisposable registration in _registrations)
+            {
+                registration.Dispose();
+            }
+            _registrations.Clear();
+        }
+
+        private static void DisposeAll(EventFd?[] fds)
+        {
+            foreach (EventFd? fd in fds)
+            {
+                fd?.Dispose();
+            }
+        }
+    }
+}
