@@ -88,6 +88,7 @@ internal static class RunCommand
         [
             .. options.VfioUserDevices.Select(o => ((Func<IMachineBoundPciFunction>)(() => (connectVfioUser ?? ((socket, id) => PciDeviceFactory.ConnectVfioUser(socket, id, log)))(o.Socket, o.Id)), o.Slot)),
             .. options.VfioDevices.Select(o => ((Func<IMachineBoundPciFunction>)(() => OpenVfio(o, options.Agent, log)), o.Slot)),
+            .. options.Rng ? [((Func<IMachineBoundPciFunction>)(() => PciDeviceFactory.CreateRng(RngId, log)), (int?)null)] : Array.Empty<(Func<IMachineBoundPciFunction>, int?)>(),
         ]);
         try
         {
@@ -103,6 +104,9 @@ internal static class RunCommand
             }
         }
     }
+
+    /// <summary>The id --rng's device has in vm.info.</summary>
+    internal const string RngId = "rng0";
 
     /// <summary>Makes every assigned device in order; if one fails, those made are released.</summary>
     internal static List<(IMachineBoundPciFunction Function, int? Slot)> OpenDevices(IReadOnlyList<(Func<IMachineBoundPciFunction> Open, int? Slot)> devices)

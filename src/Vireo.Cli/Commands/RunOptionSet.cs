@@ -139,6 +139,12 @@ internal sealed class RunOptionSet
         CustomParser = ParseVfio,
     };
 
+    public Option<bool> Rng { get; } = new("--rng")
+    {
+        Description = "give the guest a virtio entropy device (virtio-rng over PCI, id rng0) fed from the host's " +
+            "cryptographic generator; Linux's virtio_rng driver makes it /dev/hwrng",
+    };
+
     public Option<AgentOption?> Agent { get; } = new("--agent")
     {
         HelpName = AgentOption.Syntax,
@@ -153,7 +159,7 @@ internal sealed class RunOptionSet
     {
         ArgumentNullException.ThrowIfNull(command);
         foreach (Option option in (Option[])[Kernel, Initramfs, Cmdline, Append, Cpus, Memory, SharedMemory, Footprint, Serial,
-            ApiSocket, OnReboot, S2IdleWakeAfter, OnSuspend, OnResume, VfioUser, Vfio, Agent])
+            ApiSocket, OnReboot, S2IdleWakeAfter, OnSuspend, OnResume, VfioUser, Vfio, Agent, Rng])
         {
             command.Options.Add(option);
         }
@@ -213,6 +219,7 @@ internal sealed class RunOptionSet
             VfioUserDevices = Value<IReadOnlyList<VfioUserDeviceOption>>(result, VfioUser, []),
             VfioDevices = Value<IReadOnlyList<VfioDeviceOption>>(result, Vfio, []),
             Agent = Value(result, Agent, null),
+            Rng = Value(result, Rng, false),
         };
     }
 

@@ -49,6 +49,9 @@ internal sealed record RunOptions
     /// <summary>The device agent the --vfio devices come from, or null to open them here.</summary>
     public AgentOption? Agent { get; init; }
 
+    /// <summary>Whether the guest gets a virtio entropy device (--rng).</summary>
+    public bool Rng { get; init; }
+
     /// <summary>Run options alone, as words.</summary>
     public static RunOptions Parse(IReadOnlyList<string> args)
     {

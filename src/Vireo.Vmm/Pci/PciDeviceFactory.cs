@@ -49,6 +49,14 @@ public static class PciDeviceFactory
         return Announce(VfioPciFunction.Open(Attach(fds, id), id), log);
     }
 
+    /// <summary>A virtio entropy device (virtio-rng) called <paramref name="id"/>, fed from the
+    /// host's cryptographic generator; what the guest gets wrong with it is said on <paramref name="log"/>.</summary>
+    public static IMachineBoundPciFunction CreateRng(string id, Action<string>? log = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        return new VirtioMachineFunction(id, new Virtio.VirtioRng(), log);
+    }
+
     /// <summary>Says what the user should know of a freshly opened function: the PM capability
     /// the VMM gave it, and its <see cref="VfioPciFunction.Warnings"/>.</summary>
     internal static VfioPciFunction Announce(VfioPciFunction function, Action<string>? log)
