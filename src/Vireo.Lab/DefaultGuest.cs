@@ -19,10 +19,16 @@ public sealed class DefaultGuest
 
     private static readonly string[] s_directories = ["bin", "sbin", "usr", "usr/bin", "usr/sbin", "etc", "etc/acpi", "etc/acpi/PWRF", "dev", "proc", "sys", "root", "run", "lib", "lib/modules", "var", "var/log"];
 
-    /// <summary>Modules from the stock kernel package the guest loads: evdev and the ACPI
-    /// power button (both =m in Debian's cloud kernel), so a host power-button press reaches
-    /// busybox acpid through /dev/input/event*, and acpid powers off.</summary>
-    public static readonly string[] Modules = ["evdev", "button"];
+    /// <summary>Modules from the stock kernel package the guest loads, in this order (each after
+    /// those it depends on): evdev and the ACPI power button (both =m in Debian's cloud kernel),
+    /// so a host power-button press reaches busybox acpid through /dev/input/event*, and acpid
+    /// powers off; then the virtio core, the virtio-pci transport and the drivers of the virtio
+    /// devices Vireo offers (all =m there too).</summary>
+    public static readonly string[] Modules =
+    [
+        "evdev", "button",
+        "virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci", "virtio-rng", "virtio_blk",
+    ];
 
     private DefaultGuest(string kernel, string initramfs, GuestVariant variant, string? sampleDriver, string? eduChecker)
     {
@@ -144,9 +150,10 @@ public sealed class DefaultGuest
         cpio.AddSymlink("bin/sh", "busybox");
         cpio.AddFile("init", Encoding.UTF8.GetBytes(InitScriptFor(variant)), ExecutableMode);
         cpio.AddFile("etc/acpi/PWRF/00000080", Encoding.UTF8.GetBytes(PowerButtonAction), ExecutableMode);
-        foreach (string module in modules)
+        // /init loads lib/modules/*.ko in glob order: the index keeps the order given (dependencies first).
+        for (int i = 0; i < modules.Count; i++)
         {
-            cpio.AddFile($"lib/modules/{Path.GetFileName(module)}", File.ReadAllBytes(module));
+            cpio.AddFile($"lib/modules/{i:d2}-{Path.GetFileName(modules[i])}", File.ReadAllBytes(modules[i]));
         }
         // Outside lib/modules, whose *.ko /init loads at boot.
         foreach ((string? hostPath, string guestPath) in (ReadOnlySpan<(string?, string)>)[
