@@ -1,0 +1,391 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Vireo.Memory;
+
+namespace Vireo.Virtio;
+
+/// <summary>
+/// The block device (virtio 1.2 §5.2): one request queue over an <see cref="IBlockBackend"/>.
+/// A request is a 16-byte readable header, readable data (a write, discard ranges) or writable
+/// data (a read, the ID), and a final writable status byte; the device reads the chain as bytes
+/// whatever its buffer boundaries. A request the device can answer but not serve (past the end,
+/// a misshapen data area, a write to a read-only disk, a failing backend) gets
+/// <see cref="StatusIoError"/>; only a chain without a status byte to answer in is a
+/// <see cref="VirtqueueException"/>.
+/// </summary>
+/// <remarks>Requests are served synchronously, one after another, inside
+/// <see cref="ProcessQueue"/>: each is checked whole against the disk's size and the device's
+/// limits before any I/O, then executed, then completed, so an executor on other threads can take
+/// the middle step later. Guest data passes through one bounce buffer of <see cref="ChunkSize"/>
+/// bytes, whatever size the guest asks for. Not thread-safe: the transport serialises its calls.</remarks>
+public sealed class VirtioBlock : IVirtioDevice
+{
+    /// <summary>Device ID of the block device (§5).</summary>
+    public const ushort BlockDeviceType = 2;
+
+    /// <summary>The request queue's size.</summary>
+    public const ushort QueueSize = 256;
+
+    /// <summary>The unit of capacity, sector numbers and data lengths (§5.2.4).</summary>
+    public const int SectorSize = 512;
+
+    /// <summary>seg_max: data segments per request; the header and status take two of the
+    /// queue's descriptors (Linux sizes its scatter list from this).</summary>
+    public const uint MaxSegments = QueueSize - 2;
+
+    /// <summary>max_discard_sectors and max_write_zeroes_sectors: 32 MiB per range, so a range
+    /// that the file system cannot free or zero itself costs a bounded amount of written zeroes.</summary>
+    public const uint MaxDiscardSectors = 1 << 16;
+
+    /// <summary>max_discard_seg and max_write_zeroes_seg: one range per request.</summary>
+    public const uint MaxDiscardSegments = 1;
+
+    /// <summary>discard_sector_alignment: 4 KiB, the block of common host file systems, below
+    /// which a hole cannot be punched.</summary>
+    public const uint DiscardSectorAlignment = 8;
+
+    /// <summary>VIRTIO_BLK_ID_BYTES: the length of the ID a GET_ID request returns.</summary>
+    public const int IdLength = 20;
+
+    /// <summary>The bounce buffer between guest memory and the backend.</summary>
+    public const int ChunkSize = 64 * 1024;
+
+    /// <summary>VIRTIO_BLK_F_SEG_MAX (bit 2): seg_max is valid.</summary>
+    public const ulong FeatureSegMax = 1UL << 2;
+    /// <summary>VIRTIO_BLK_F_RO (bit 5): the disk is read-only.</summary>
+    public const ulong FeatureReadOnly = 1UL << 5;
+    /// <summary>VIRTIO_BLK_F_BLK_SIZE (bit 6): blk_size is valid.</summary>
+    public const ulong FeatureBlockSize = 1UL << 6;
+    /// <summary>VIRTIO_BLK_F_FLUSH (bit 9): the flush request is supported.</summary>
+    public const ulong FeatureFlush = 1UL << 9;
+    /// <summary>VIRTIO_BLK_F_DISCARD (bit 13): the discard request and its config fields.</summary>
+    public const ulong FeatureDiscard = 1UL << 13;
+    /// <summary>VIRTIO_BLK_F_WRITE_ZEROES (bit 14): the write zeroes request and its config fields.</summary>
+    public const ulong FeatureWriteZeroes = 1UL << 14;
+
+    /// <summary>VIRTIO_BLK_T_IN: read sectors into the writable data.</summary>
+    public const uint RequestIn = 0;
+    /// <summary>VIRTIO_BLK_T_OUT: write the readable data to sectors.</summary>
+    public const uint RequestOut = 1;
+    /// <summary>VIRTIO_BLK_T_FLUSH: make completed writes durable.</summary>
+    public const uint RequestFlush = 4;
+    /// <summary>VIRTIO_BLK_T_GET_ID: return the device ID string.</summary>
+    public const uint RequestGetId = 8;
+    /// <summary>VIRTIO_BLK_T_DISCARD: the ranges in the data are no longer needed.</summary>
+    public const uint RequestDiscard = 11;
+    /// <summary>VIRTIO_BLK_T_WRITE_ZEROES: the ranges in the data read as zeroes.</summary>
+    public const uint RequestWriteZeroes = 13;
+
+    /// <summary>VIRTIO_BLK_S_OK.</summary>
+    public const byte StatusOk = 0;
+    /// <summary>VIRTIO_BLK_S_IOERR.</summary>
+    public const byte StatusIoError = 1;
+    /// <summary>VIRTIO_BLK_S_UNSUPP.</summary>
+    public const byte StatusUnsupported = 2;
+
+    private readonly IBlockBackend _backend;
+    private readonly byte[] _serial;
+    private readonly byte[] _chunk = new byte[ChunkSize];
+    private readonly VirtioBlockConfig _config;
+
+    /// <summary>A block device over <paramref name="backend"/> whose ID (GET_ID) is
+    /// <paramref name="id"/>, cut to <see cref="IdLength"/> bytes of UTF-8.</summary>
+    /// <param name="backend">The disk; the device does not own it.</param>
+    /// <param name="id">The disk's ID, the guest's serial (/sys/block/vdX/serial).</param>
+    public VirtioBlock(IBlockBackend backend, string id)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentNullException.ThrowIfNull(id);
+        ArgumentOutOfRangeException.ThrowIfNegative(backend.Size);
+        _backend = backend;
+        _serial = SerialOf(id);
+        CapacitySectors = (ulong)backend.Size / SectorSize;
+        ReadOnly = backend.ReadOnly;
+        Features = FeatureSegMax | FeatureBlockSize | FeatureFlush | (ReadOnly ? FeatureReadOnly : FeatureDiscard | FeatureWriteZeroes);
+        _config = new VirtioBlockConfig
+        {
+            Capacity = CapacitySectors,
+            SegMax = MaxSegments,
+            BlockSize = SectorSize,
+        };
+        if (!ReadOnly)
+        {
+            _config.MaxDiscardSectors = MaxDiscardSectors;
+            _config.MaxDiscardSegments = MaxDiscardSegments;
+            _config.DiscardSectorAlignment = DiscardSectorAlignment;
+            _config.MaxWriteZeroesSectors = MaxDiscardSectors;
+            _config.MaxWriteZeroesSegments = MaxDiscardSegments;
+            // A write zeroes with UNMAP asks the backend to deallocate, which a file does by punching a hole.
+            _config.WriteZeroesMayUnmap = 1;
+        }
+    }
+
+    /// <summary>The disk's size in sectors: the backend's whole sectors.</summary>
+    public ulong CapacitySectors { get; }
+
+    /// <summary>True when the disk is read-only (VIRTIO_BLK_F_RO offered).</summary>
+    public bool ReadOnly { get; }
+
+    /// <summary>The <see cref="IdLength"/> bytes a GET_ID request returns: the ID's UTF-8, zero-padded.</summary>
+    public ReadOnlySpan<byte> Serial => _serial;
+
+    /// <summary>The configuration space the driver reads.</summary>
+    public VirtioBlockConfig Config => _config;
+
+    /// <inheritdoc/>
+    public ushort DeviceType => BlockDeviceType;
+
+    /// <inheritdoc/>
+    public ulong Features { get; }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<ushort> QueueMaxSizes { get; } = [QueueSize];
+
+    /// <inheritdoc/>
+    public int ConfigSize => VirtioBlockConfig.Size;
+
+    /// <inheritdoc/>
+    public void ReadConfig(int offset, Span<byte> data)
+    {
+        VirtioBlockConfig config = _config;
+        ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(new ReadOnlySpan<VirtioBlockConfig>(in config));
+        if ((uint)offset > (uint)bytes.Length || data.Length > bytes.Length - offset)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), $"{data.Length} bytes at {offset} are outside the {bytes.Length}-byte configuration");
+        }
+        bytes.Slice(offset, data.Length).CopyTo(data);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Every field is read-only to the driver (writeback would need VIRTIO_BLK_F_CONFIG_WCE, not offered); writes are ignored.</remarks>
+    public void WriteConfig(int offset, ReadOnlySpan<byte> data)
+    {
+    }
+
+    /// <inheritdoc/>
+    public void ProcessQueue(int index, SplitVirtqueue queue, GuestMemory memory)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        ArgumentNullException.ThrowIfNull(memory);
+        while (queue.Pop() is DescriptorChain chain)
+        {
+            queue.PushUsed(chain.Head, Serve(chain, memory));
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Reset()
+    {
+        // Nothing is in flight between calls: every request completes inside ProcessQueue.
+    }
+
+    // Serves one request and returns the used length: the data bytes written plus the status byte.
+    private uint Serve(DescriptorChain chain, GuestMemory memory)
+    {
+        if (chain.WritableLength == 0)
+        {
+            throw new VirtqueueException($"block request from head {chain.Head} has no writable status byte");
+        }
+        IReadOnlyList<VirtqBuffer> buffers = chain.Buffers;
+        int firstWritable = 0;
+        while (!buffers[firstWritable].Writable)
+        {
+            firstWritable++;
+        }
+        int last = buffers.Count - 1;
+        while (buffers[last].Length == 0)
+        {
+            last--;
+        }
+        GuestAddress statusAddress = buffers[last].Address.Add(buffers[last].Length - 1);
+        var request = new Request(
+            chain.ReadableLength,
+            chain.WritableLength - 1,
+            new ChainCursor(buffers, 0, firstWritable, memory),
+            new ChainCursor(buffers, firstWritable, buffers.Count, memory));
+
+        (byte status, ulong written) = Execute(request);
+
+        try
+        {
+            memory.Write(statusAddress, status);
+        }
+        catch (GuestMemoryException e)
+        {
+            throw new VirtqueueException($"block request from head {chain.Head}: status byte at {statusAddress} is no longer guest RAM", e);
+        }
+        return (uint)written + 1;
+    }
+
+    private (byte Status, ulong Written) Execute(in Request request)
+    {
+        if (request.Readable < VirtioBlockRequestHeader.Size)
+        {
+            return (StatusIoError, 0UL);
+        }
+        Span<byte> headerBytes = stackalloc byte[VirtioBlockRequestHeader.Size];
+        request.In.Read(headerBytes);
+        VirtioBlockRequestHeader header = MemoryMarshal.Read<VirtioBlockRequestHeader>(headerBytes);
+        ulong readableData = request.Readable - VirtioBlockRequestHeader.Size;
+        switch (header.Type)
+        {
+            case RequestIn:
+                // A read has no readable data, and its writable data is whole sectors.
+                return readableData != 0 || !FitsDisk(header.Sector, request.WritableData)
+                    ? (StatusIoError, 0UL)
+                    : ReadSectors(header.Sector, in request);
+            case RequestOut:
+                return ReadOnly || request.WritableData != 0 || !FitsDisk(header.Sector, readableData)
+                    ? (StatusIoError, 0UL)
+                    : (WriteSectors(header.Sector, readableData, in request), 0UL);
+            case RequestFlush:
+                return readableData != 0 || request.WritableData != 0 ? (StatusIoError, 0UL) : (Flush(), 0UL);
+            case RequestGetId:
+                return readableData != 0 ? (StatusIoError, 0UL) : GetId(in request);
+            case RequestDiscard:
+            case RequestWriteZeroes:
+                return ReadOnly || request.WritableData != 0 ? (StatusIoError, 0UL) : (DiscardOrZero(header.Type == RequestDiscard, readableData, in request), 0UL);
+            default:
+                return (StatusUnsupported, 0UL);
+        }
+    }
+
+    // §5.2.6: data lengths are whole sectors, and a request touches only the disk; the used
+    // length (uint) must be able to say how much was read.
+    private bool FitsDisk(ulong sector, ulong bytes)
+        => bytes % SectorSize == 0 && bytes < uint.MaxValue
+            && sector <= CapacitySectors && bytes / SectorSize <= CapacitySectors - sector;
+
+    private (byte Status, ulong Written) ReadSectors(ulong sector, in Request request)
+    {
+        long offset = (long)(sector * SectorSize);
+        ulong done = 0;
+        while (done < request.WritableData)
+        {
+            Span<byte> chunk = _chunk.AsSpan(0, (int)Math.Min((ulong)ChunkSize, request.WritableData - done));
+            try
+            {
+                _backend.ReadAt(offset + (long)done, chunk);
+            }
+            catch (IOException)
+            {
+                return (StatusIoError, done);
+            }
+            request.Out.Write(chunk);
+            done += (ulong)chunk.Length;
+        }
+        return (StatusOk, done);
+    }
+
+    private byte WriteSectors(ulong sector, ulong length, in Request request)
+    {
+        long offset = (long)(sector * SectorSize);
+        for (ulong done = 0; done < length;)
+        {
+            Span<byte> chunk = _chunk.AsSpan(0, (int)Math.Min((ulong)ChunkSize, length - done));
+            request.In.Read(chunk);
+            try
+            {
+                _backend.WriteAt(offset + (long)done, chunk);
+            }
+            catch (IOException)
+            {
+                return StatusIoError;
+            }
+            done += (ulong)chunk.Length;
+        }
+        return StatusOk;
+    }
+
+    private byte Flush()
+    {
+        try
+        {
+            _backend.Flush();
+            return StatusOk;
+        }
+        catch (IOException)
+        {
+            return StatusIoError;
+        }
+    }
+
+    // §5.2.6: the ID is 20 bytes, without a terminating NUL when it fills them; a shorter data
+    // area gets what fits.
+    private (byte Status, ulong Written) GetId(in Request request)
+    {
+        int length = (int)Math.Min((ulong)IdLength, request.WritableData);
+        request.Out.Write(_serial.AsSpan(0, length));
+        return (StatusOk, (ulong)length);
+    }
+
+    // §5.2.6.2: UNSUPP for an unknown flag and for UNMAP on a discard; every range is checked
+    // before any is applied.
+    private byte DiscardOrZero(bool discard, ulong readableData, in Request request)
+    {
+        if (readableData == 0 || readableData % VirtioBlockDiscardSegment.Size != 0
+            || readableData / VirtioBlockDiscardSegment.Size > MaxDiscardSegments)
+        {
+            return StatusIoError;
+        }
+        int count = (int)(readableData / VirtioBlockDiscardSegment.Size);
+        Span<VirtioBlockDiscardSegment> segments = stackalloc VirtioBlockDiscardSegment[(int)MaxDiscardSegments];
+        segments = segments[..count];
+        request.In.Read(MemoryMarshal.AsBytes(segments));
+        foreach (VirtioBlockDiscardSegment segment in segments)
+        {
+            if ((segment.Flags & ~VirtioBlockDiscardSegment.FlagUnmap) != 0
+                || (discard && (segment.Flags & VirtioBlockDiscardSegment.FlagUnmap) != 0))
+            {
+                return StatusUnsupported;
+            }
+            if (segment.SectorCount > MaxDiscardSectors || !FitsDisk(segment.Sector, (ulong)segment.SectorCount * SectorSize))
+            {
+                return StatusIoError;
+            }
+        }
+        try
+        {
+            foreach (VirtioBlockDiscardSegment segment in segments)
+            {
+                if (segment.SectorCount == 0)
+                {
+                    continue;
+                }
+                long offset = (long)(segment.Sector * SectorSize);
+                long length = (long)segment.SectorCount * SectorSize;
+                if (discard)
+                {
+                    _backend.Discard(offset, length);
+                }
+                else
+                {
+                    _backend.WriteZeroes(offset, length, (segment.Flags & VirtioBlockDiscardSegment.FlagUnmap) != 0);
+                }
+            }
+        }
+        catch (IOException)
+        {
+            return StatusIoError;
+        }
+        return StatusOk;
+    }
+
+    private static byte[] SerialOf(string id)
+    {
+        byte[] utf8 = Encoding.UTF8.GetBytes(id);
+        int length = Math.Min(utf8.Length, IdLength);
+        // Never cut a character in two: step back over continuation bytes (10xxxxxx).
+        while (length < utf8.Length && length > 0 && (utf8[length] & 0xc0) == 0x80)
+        {
+            length--;
+        }
+        byte[] serial = new byte[IdLength];
+        utf8.AsSpan(0, length).CopyTo(serial);
+        return serial;
+    }
+
+    // One request's two directions: In reads the readable bytes (header first), Out writes the
+    // writable bytes before the status byte.
+    private readonly record struct Request(ulong Readable, ulong WritableData, ChainCursor In, ChainCursor Out);
+}

@@ -1,0 +1,88 @@
+using System.Buffers.Binary;
+using Vireo.Memory;
+
+namespace Vireo.Virtio.Tests;
+
+/// <summary>A guest driver of one virtio-blk function: negotiates every offered feature, then
+/// submits requests as descriptor chains at fixed addresses and reads back status and used length.</summary>
+public sealed class BlockRig : IDisposable
+{
+    public const ulong Header = 0x38000;
+    public const ulong Status = 0x38ff0;
+    public const ulong Data = 0x40000;
+    public const ulong DataEnd = 0x100000;
+
+    public BlockRig(IBlockBackend backend, string id = "vireo-disk-0")
+    {
+        Memory = DriverRing.NewMemory();
+        Device = new VirtioBlock(backend, id);
+        Function = new VirtioPciFunction("blk", Device, Memory, Interrupt);
+        Driver = new PciDriver(Function);
+        Ring = new DriverRing(Memory, 16);
+        OfferedFeatures = Driver.DeviceFeatures();
+        Assert.Equal(0x0f, Driver.Initialize(OfferedFeatures, 16));
+    }
+
+    public GuestMemory Memory { get; }
+    public VirtioBlock Device { get; }
+    public VirtioPciFunction Function { get; }
+    public PciDriver Driver { get; }
+    public DriverRing Ring { get; }
+    public RecordingInterrupt Interrupt { get; } = new();
+    public ulong OfferedFeatures { get; }
+
+    public static (ulong, uint, bool) In(ulong address, uint length) => (address, length, true);
+
+    public static (ulong, uint, bool) Out(ulong address, uint length) => (address, length, false);
+
+    public byte[] ReadConfig(int offset, int length)
+    {
+        byte[] bytes = new byte[length];
+        Function.ReadBar(0, VirtioPciFunction.DeviceConfigOffset + (ulong)offset, bytes);
+        return bytes;
+    }
+
+    public void WriteHeader(uint type, ulong sector, ulong at = Header)
+    {
+        Span<byte> header = stackalloc byte[16];
+        BinaryPrimitives.WriteUInt32LittleEndian(header, type);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[4..], 0xdeadbeef); // reserved: ignored
+        BinaryPrimitives.WriteUInt64LittleEndian(header[8..], sector);
+        Memory.Write(new GuestAddress(at), header);
+    }
+
+    public void WriteSegment(ulong at, ulong sector, uint count, uint flags)
+        => Memory.Write(new GuestAddress(at), new VirtioBlockDiscardSegment { Sector = sector, SectorCount = count, Flags = flags });
+
+    public void Fill(ulong at, ReadOnlySpan<byte> bytes) => Memory.Write(new GuestAddress(at), bytes);
+
+    public byte[] Guest(ulong at, int length)
+    {
+        byte[] bytes = new byte[length];
+        Memory.Read(new GuestAddress(at), bytes);
+        return bytes;
+    }
+
+    /// <summary>Chains <paramref name="buffers"/> from descriptor 0, offers it, kicks, and returns
+    /// the used length and the byte at the end of the last buffer (the status).</summary>
+    public (byte Status, uint Used) Submit(params (ulong Address, uint Length, bool Writable)[] buffers)
+    {
+        ushort before = Ring.UsedIdx;
+        for (int i = 0; i < buffers.Length; i++)
+        {
+            (ulong address, uint length, bool writable) = buffers[i];
+            bool more = i + 1 < buffers.Length;
+            Ring.Descriptor((ushort)i, address, length, (ushort)((writable ? VirtqDescriptor.FlagWrite : 0) | (more ? VirtqDescriptor.FlagNext : 0)), (ushort)(i + 1));
+        }
+        (ulong lastAddress, uint lastLength, _) = buffers[^1];
+        Memory.Write(new GuestAddress(lastAddress + lastLength - 1), (byte)0xee); // not a status the device could write
+        Ring.Offer(0);
+        Driver.Kick(0);
+        Assert.Equal((ushort)(before + 1), Ring.UsedIdx);
+        VirtqUsedElement used = Ring.Used(before);
+        Assert.Equal(0U, used.Id);
+        return (Memory.Read<byte>(new GuestAddress(lastAddress + lastLength - 1)), used.Length);
+    }
+
+    public void Dispose() => Memory.Dispose();
+}
