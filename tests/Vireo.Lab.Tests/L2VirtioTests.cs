@@ -28,8 +28,9 @@ public sealed partial class L2VirtioTests(L1Fixture lab, ITestOutputHelper outpu
 
         // drivers/char/hw_random/virtio-rng.c registers "virtio_rng.<index>" and, the only hwrng, it is current.
         Assert.Contains("rng-current=virtio_rng.0", result.Output, StringComparison.Ordinal);
-        string first = HwrngLine().Match(result.Output).Groups["first"].Value;
-        string second = HwrngLine().Match(result.Output).Groups["second"].Value;
+        // Lines the guest printed (the typed command lines echo "hwrng=$(dd ..." too).
+        string first = HwrngLine().Match(result.Output).Groups["bytes"].Value;
+        string second = Hwrng2Line().Match(result.Output).Groups["bytes"].Value;
         Assert.Equal(64, first.Length);
         Assert.Equal(64, second.Length);
         Assert.NotEqual(first, second);
@@ -42,8 +43,11 @@ public sealed partial class L2VirtioTests(L1Fixture lab, ITestOutputHelper outpu
         Assert.Equal(0, result.ExitStatus);
     }
 
-    [GeneratedRegex(@"hwrng=(?<first>[0-9a-f]*)\r?\n(?:.*\n)*?.*hwrng2=(?<second>[0-9a-f]*)")]
+    [GeneratedRegex(@"^\s*hwrng=(?<bytes>[0-9a-f]+)\r?$", RegexOptions.Multiline)]
     private static partial Regex HwrngLine();
+
+    [GeneratedRegex(@"^\s*hwrng2=(?<bytes>[0-9a-f]+)\r?$", RegexOptions.Multiline)]
+    private static partial Regex Hwrng2Line();
 
     [GeneratedRegex(@"^\s*\d+:\s+(?<count>\d+)\s.*MSI.*virtio0-input", RegexOptions.Multiline)]
     private static partial Regex QueueInterrupts();
