@@ -17,7 +17,7 @@ public sealed class DefaultGuest
     private const uint ExecutableMode = 0x1ED; // 0755
     private const uint StickyWorldWritable = 0x3FF; // 01777
 
-    private static readonly string[] s_directories = ["bin", "sbin", "usr", "usr/bin", "usr/sbin", "etc", "etc/acpi", "etc/acpi/PWRF", "dev", "proc", "sys", "root", "run", "lib", "lib/modules", "var", "var/log"];
+    private static readonly string[] s_directories = ["bin", "sbin", "usr", "usr/bin", "usr/sbin", "etc", "etc/acpi", "etc/acpi/PWRF", "dev", "proc", "sys", "root", "run", "lib", "lib/modules", "var", "var/log", "mnt"];
 
     /// <summary>Modules from the stock kernel package the guest loads, in this order (each after
     /// those it depends on): evdev and the ACPI power button (both =m in Debian's cloud kernel),

@@ -63,7 +63,7 @@ public sealed partial class L2VirtioTests(L1Fixture lab, ITestOutputHelper outpu
         string[] write = [L1Fixture.VireoInL1, "run", "--kernel", L1Fixture.L2Kernel, "--initramfs", L1Fixture.L2Initramfs, "--memory", "256M",
             "--disk", $"path={DiskInL1},id=lab-disk"];
         LabCommandResult written = await lab.Machine.RunAsync(L2Command.Build(write,
-            "mount -t ext4 /dev/vda /mnt && echo mounted-rw\n" +
+            "mkdir -p /mnt; mount -t ext4 /dev/vda /mnt && echo mounted-rw\n" +
             "echo serial=$(cat /sys/block/vda/serial)\n" +
             "head -c 6000 /dev/urandom > /mnt/payload\n" +
             "echo guest-sha=$(sha256sum /mnt/payload | cut -d' ' -f1)\n" +
@@ -82,7 +82,7 @@ public sealed partial class L2VirtioTests(L1Fixture lab, ITestOutputHelper outpu
             "--disk", $"path={DiskInL1},readonly"];
         LabCommandResult read = await lab.Machine.RunAsync(L2Command.Build(readOnly,
             "echo ro=$(cat /sys/block/vda/ro)\n" +
-            "mount -t ext4 -o ro /dev/vda /mnt && echo mounted-ro\n" +
+            "mkdir -p /mnt; mount -t ext4 -o ro /dev/vda /mnt && echo mounted-ro\n" +
             "echo reread-sha=$(sha256sum /mnt/payload | cut -d' ' -f1)\n" +
             "umount /mnt\n" +
             "dd if=/dev/zero of=/dev/vda bs=4096 count=1 oflag=direct 2>&1 | tail -1; echo raw-write-status=$?\n" +
