@@ -34,7 +34,7 @@ public sealed class RawFileBackend : IBlockBackend, IDisposable
     private volatile bool _cannotZeroRange;
 
     /// <summary>Opens the image at <paramref name="path"/>; its size now is the disk's size.</summary>
-    /// <param name="path">A regular file or a block device.</param>
+    /// <param name="path">A regular file.</param>
     /// <param name="readOnly">Open for reading only: the disk is read-only to the guest.</param>
     /// <param name="direct">Open with O_DIRECT: guest I/O bypasses the host page cache. Transfers
     /// are aligned to what the file requires (<see cref="FileStorage.GetDirectIoAlignment"/>)
@@ -245,7 +245,7 @@ public sealed class RawFileBackend : IBlockBackend, IDisposable
 
     private Span<byte> Bounce => _bounceArray.AsSpan(_bounceOffset, _bounceLength);
 
-    // Each round covers the whole aligned blocks around up to a bounce buffer of the request.
+    // Each round reads the aligned blocks around the next bounce buffer's worth of the request.
     private void ReadDirect(long offset, Span<byte> data)
     {
         for (int done = 0; done < data.Length;)
