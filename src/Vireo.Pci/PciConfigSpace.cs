@@ -35,6 +35,8 @@ public sealed class PciConfigSpace
     // PCI 3.0 §6.2.2 Command: I/O, memory, bus master, parity, SERR#, INTx disable.
     /// <summary>The Command bits the guest may change: I/O and memory space, bus master, parity error response, SERR# and INTx disable.</summary>
     public const ushort CommandWritable = 0x0547;
+    /// <summary>Command bit 2, Bus Master Enable: without it the function must not reach memory (DMA, MSI).</summary>
+    public const ushort CommandBusMaster = 0x0004;
     /// <summary>Command bit 10, Interrupt Disable: the function must not assert INTx.</summary>
     public const ushort CommandIntxDisable = 0x0400;
 
@@ -115,6 +117,9 @@ public sealed class PciConfigSpace
 
     /// <summary>Whether the guest set Interrupt Disable, so INTx must stay deasserted.</summary>
     public bool IntxDisabled => (Command & CommandIntxDisable) != 0;
+
+    /// <summary>True while the guest lets the function master the bus (DMA and MSI writes).</summary>
+    public bool BusMasterEnabled => (Command & CommandBusMaster) != 0;
 
     /// <summary>PMCSR power state, D0 when there is no PM capability.</summary>
     public PciPowerState PowerState => PowerManagementOffset == 0 ? PciPowerState.D0 : (PciPowerState)(ReadU16(PowerManagementOffset + 4) & 3);

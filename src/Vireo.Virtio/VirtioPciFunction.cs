@@ -393,13 +393,16 @@ public sealed class VirtioPciFunction : IPciFunction
     /// <summary>A driver's notification for queue <paramref name="queue"/> (§4.1.5.2), from a
     /// BAR write or the queue's ioeventfd: the device serves the queue and the transport signals
     /// its vector if the driver has not suppressed it. Ignored unless the queue is enabled, the
-    /// driver is OK and the device does not need a reset.</summary>
+    /// driver is OK, the device does not need a reset and the guest let the function master the
+    /// bus (PCI 3.0 §6.2.2: without Bus Master Enable a function reaches no memory; Linux's
+    /// virtio_pci sets it before the driver is OK).</summary>
     /// <param name="queue">The queue index; unknown indices are ignored.</param>
     public void NotifyQueue(int queue)
     {
         lock (_lock)
         {
             if ((uint)queue >= (uint)_queues.Length || _queues[queue].Ring is not SplitVirtqueue ring || _memory is not GuestMemory memory
+                || !_config.BusMasterEnabled
                 || (_status & (VirtioStatus.DriverOk | VirtioStatus.DeviceNeedsReset)) != VirtioStatus.DriverOk)
             {
                 return;

@@ -28,8 +28,9 @@ public sealed partial class L2VirtioTests(L1Fixture lab, ITestOutputHelper outpu
 
         // drivers/char/hw_random/virtio-rng.c registers "virtio_rng.<index>" and, the only hwrng, it is current.
         Assert.Contains("rng-current=virtio_rng.0", result.Output, StringComparison.Ordinal);
-        string first = HwrngLine().Match(result.Output).Groups["first"].Value;
-        string second = HwrngLine().Match(result.Output).Groups["second"].Value;
+        // Lines the guest printed (the typed command lines echo "hwrng=$(dd ..." too).
+        string first = HwrngLine().Match(result.Output).Groups["bytes"].Value;
+        string second = Hwrng2Line().Match(result.Output).Groups["bytes"].Value;
         Assert.Equal(64, first.Length);
         Assert.Equal(64, second.Length);
         Assert.NotEqual(first, second);
@@ -42,8 +43,101 @@ public sealed partial class L2VirtioTests(L1Fixture lab, ITestOutputHelper outpu
         Assert.Equal(0, result.ExitStatus);
     }
 
-    [GeneratedRegex(@"hwrng=(?<first>[0-9a-f]*)\r?\n(?:.*\n)*?.*hwrng2=(?<second>[0-9a-f]*)")]
+    [LabFact("qemu-system-x86_64", "busybox", "cpio", "mkfs.ext4", "debugfs")]
+    public async Task The_stock_kernel_writes_an_ext4_disk_that_survives_a_forced_power_off_byte_exact_and_a_readonly_disk_refuses_writes()
+    {
+        Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);
+        using var temp = new TempDirectory();
+        string image = temp.Combine("disk.raw");
+        using (FileStream file = File.Create(image))
+        {
+            file.SetLength(16 << 20);
+        }
+        // No journal: what the guest synced is in place, so debugfs reads it without a replay.
+        Tool.Run("PATH=\"$PATH:/usr/sbin:/sbin\" mkfs.ext4", $"-q -F -O ^has_journal '{image}'");
+        LabCommandResult copy = await lab.Machine.RunAsync(
+            $"echo {Convert.ToBase64String(Gzip(File.ReadAllBytes(image)))} | base64 -d | gunzip > {DiskInL1} && ls -l {DiskInL1}", s_l2Timeout);
+        Assert.True(copy.ExitStatus == 0, copy.Output);
+
+        // 1. Write, sync, and power off without unmounting: only the flush makes it durable.
+        string[] write = [L1Fixture.VireoInL1, "run", "--kernel", L1Fixture.L2Kernel, "--initramfs", L1Fixture.L2Initramfs, "--memory", "256M",
+            "--disk", $"path={DiskInL1},id=lab-disk"];
+        LabCommandResult written = await lab.Machine.RunAsync(L2Command.Build(write,
+            "mount -t ext4 /dev/vda /mnt && echo mounted-rw\n" +
+            "echo serial=$(cat /sys/block/vda/serial)\n" +
+            "head -c 6000 /dev/urandom > /mnt/payload\n" +
+            "echo guest-sha=$(sha256sum /mnt/payload | cut -d' ' -f1)\n" +
+            "sync && echo synced\n" +
+            "poweroff -f\n"), s_l2Timeout);
+        output.WriteLine($"write: status {written.ExitStatus} in {written.Elapsed.TotalSeconds:0.0} s\n{written.Output}");
+        Assert.Contains("mounted-rw", written.Output, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^\s*serial=lab-disk\r?$", written.Output);
+        Assert.Contains("synced", written.Output, StringComparison.Ordinal);
+        string guestSha = Regex.Match(written.Output, @"(?m)^\s*guest-sha=(?<sha>[0-9a-f]{64})\r?$").Groups["sha"].Value;
+        Assert.Equal(64, guestSha.Length);
+        Assert.Equal(0, written.ExitStatus);
+
+        // 2. The same image read-only: the file is there, and the disk refuses a raw write.
+        string[] readOnly = [L1Fixture.VireoInL1, "run", "--kernel", L1Fixture.L2Kernel, "--initramfs", L1Fixture.L2Initramfs, "--memory", "256M",
+            "--disk", $"path={DiskInL1},readonly"];
+        LabCommandResult read = await lab.Machine.RunAsync(L2Command.Build(readOnly,
+            "echo ro=$(cat /sys/block/vda/ro)\n" +
+            "mount -t ext4 -o ro /dev/vda /mnt && echo mounted-ro\n" +
+            "echo reread-sha=$(sha256sum /mnt/payload | cut -d' ' -f1)\n" +
+            "umount /mnt\n" +
+            "dd if=/dev/zero of=/dev/vda bs=4096 count=1 oflag=direct 2>&1 | tail -1; echo raw-write-status=$?\n" +
+            "poweroff -f\n"), s_l2Timeout);
+        output.WriteLine($"read-only: status {read.ExitStatus} in {read.Elapsed.TotalSeconds:0.0} s\n{read.Output}");
+        Assert.Matches(@"(?m)^\s*ro=1\r?$", read.Output);
+        Assert.Contains("mounted-ro", read.Output, StringComparison.Ordinal);
+        Assert.Matches($@"(?m)^\s*reread-sha={guestSha}\r?$", read.Output);
+        // The kernel refuses to open a read-only disk for writing (it saw VIRTIO_BLK_F_RO).
+        Assert.Matches(@"dd: .*/dev/vda", read.Output);
+        Assert.DoesNotMatch(@"(?m)^\s*4096 bytes .* copied", read.Output);
+        Assert.Equal(0, read.ExitStatus);
+
+        // 3. Back on this host: e2fsprogs reads the payload out of the image, byte for byte.
+        LabCommandResult dump = await lab.Machine.RunAsync($"echo {DumpBegin}; gzip -c {DiskInL1} | base64; echo {DumpEnd}", s_l2Timeout);
+        Assert.True(dump.ExitStatus == 0, dump.Output);
+        string body = dump.Output[(dump.Output.LastIndexOf(DumpBegin, StringComparison.Ordinal) + DumpBegin.Length)..dump.Output.LastIndexOf(DumpEnd, StringComparison.Ordinal)];
+        string base64 = string.Concat(body.Split('\n').Select(l => l.Trim()).Where(l => Base64Line().IsMatch(l)));
+        File.WriteAllBytes(image, Gunzip(Convert.FromBase64String(base64)));
+        string payload = temp.Combine("payload");
+        Tool.Run("PATH=\"$PATH:/usr/sbin:/sbin\" debugfs", $"-R 'dump /payload {payload}' '{image}'");
+        Assert.Equal(6000, new FileInfo(payload).Length);
+        Assert.Equal(guestSha, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(payload))));
+    }
+
+    private const string DiskInL1 = "/tmp/lab-disk.raw";
+    private const string DumpBegin = "@@DISK-DUMP-BEGIN@@";
+    private const string DumpEnd = "@@DISK-DUMP-END@@";
+
+    private static byte[] Gzip(byte[] data)
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Optimal))
+        {
+            gzip.Write(data);
+        }
+        return output.ToArray();
+    }
+
+    private static byte[] Gunzip(byte[] data)
+    {
+        using var gzip = new System.IO.Compression.GZipStream(new MemoryStream(data), System.IO.Compression.CompressionMode.Decompress);
+        using var output = new MemoryStream();
+        gzip.CopyTo(output);
+        return output.ToArray();
+    }
+
+    [GeneratedRegex(@"^[A-Za-z0-9+/=]{1,76}$")]
+    private static partial Regex Base64Line();
+
+    [GeneratedRegex(@"^\s*hwrng=(?<bytes>[0-9a-f]+)\r?$", RegexOptions.Multiline)]
     private static partial Regex HwrngLine();
+
+    [GeneratedRegex(@"^\s*hwrng2=(?<bytes>[0-9a-f]+)\r?$", RegexOptions.Multiline)]
+    private static partial Regex Hwrng2Line();
 
     [GeneratedRegex(@"^\s*\d+:\s+(?<count>\d+)\s.*MSI.*virtio0-input", RegexOptions.Multiline)]
     private static partial Regex QueueInterrupts();

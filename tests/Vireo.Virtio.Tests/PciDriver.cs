@@ -105,6 +105,15 @@ public sealed class PciDriver
         Write(Common + 0x0c, 4, features >> 32);
     }
 
+    /// <summary>Sets or clears Bus Master Enable, as Linux's pci_set_master / pci_clear_master.</summary>
+    public void BusMaster(bool enabled)
+    {
+        Span<byte> command = stackalloc byte[2];
+        _function.ReadConfig(PciConfigSpace.CommandOffset, command);
+        command[0] = enabled ? (byte)(command[0] | PciConfigSpace.CommandBusMaster) : (byte)(command[0] & ~PciConfigSpace.CommandBusMaster);
+        _function.WriteConfig(PciConfigSpace.CommandOffset, command);
+    }
+
     public void EnableMsix()
     {
         Span<byte> control = stackalloc byte[2];
@@ -118,6 +127,7 @@ public sealed class PciDriver
     /// <summary>The full §3.1.1 initialization for queue 0 at the DriverRing addresses; returns the status read back.</summary>
     public byte Initialize(ulong features, ushort queueSize)
     {
+        BusMaster(true);
         Status = 0;
         Status = 1;
         Status = 1 | 2;

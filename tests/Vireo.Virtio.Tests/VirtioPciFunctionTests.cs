@@ -176,6 +176,30 @@ public sealed class VirtioPciFunctionTests
     }
 
     [Fact]
+    public void Without_bus_master_enable_a_kick_reaches_no_memory_and_with_it_the_next_kick_is_served()
+    {
+        using GuestMemory memory = DriverRing.NewMemory();
+        var interrupt = new RecordingInterrupt();
+        var driver = new PciDriver(new VirtioPciFunction("rng", new VirtioRng(span => span.Fill(0xa5)), memory, interrupt));
+        var ring = new DriverRing(memory, 8);
+        Assert.Equal(0x0f, driver.Initialize(Version1, 8));
+        ring.Descriptor(0, 0x40000, 4, VirtqDescriptor.FlagWrite);
+        ring.Offer(0);
+        driver.BusMaster(false);
+
+        driver.Kick(0);
+
+        Assert.Equal(0, ring.UsedIdx);
+        Assert.Equal(0u, memory.Read<uint>(new GuestAddress(0x40000)));
+        Assert.Empty(interrupt.Signals);
+        driver.BusMaster(true);
+        driver.Kick(0);
+        Assert.Equal(1, ring.UsedIdx);
+        Assert.Equal(0xa5a5_a5a5u, memory.Read<uint>(new GuestAddress(0x40000)));
+        Assert.Equal([1], interrupt.Signals);
+    }
+
+    [Fact]
     public void A_masked_vector_sets_its_pending_bit_and_fires_on_unmask()
     {
         using GuestMemory memory = DriverRing.NewMemory();

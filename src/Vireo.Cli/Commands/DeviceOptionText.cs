@@ -2,8 +2,8 @@ using System.Globalization;
 
 namespace Vireo.Cli;
 
-/// <summary>The shape every device option shares: `TARGET[,key=value]...`, with `id=NAME` and
-/// `slot=N` among the keys. One parser, so --vfio-user and --vfio say the same things the same way.</summary>
+/// <summary>The shape every device option shares: `TARGET[,key=value]...[,flag]...`, with `id=NAME`
+/// and `slot=N` among the keys. One parser, so --vfio-user and --vfio say the same things the same way.</summary>
 internal static class DeviceOptionText
 {
     /// <summary>Splits <paramref name="value"/> into its target and settings.</summary>
@@ -11,7 +11,7 @@ internal static class DeviceOptionText
     /// <param name="value">The option's value as typed.</param>
     /// <param name="syntax">Its syntax, for messages.</param>
     /// <param name="targetName">What the first word is, for messages ("the device server's socket").</param>
-    /// <param name="keys">The keys it takes, each as shown in messages ("id=NAME").</param>
+    /// <param name="keys">The keys it takes, each as shown in messages ("id=NAME"), and its flags ("readonly").</param>
     /// <exception cref="FormatException">Empty target, unknown or repeated key; the message says which.</exception>
     public static (string Target, Dictionary<string, string> Settings) Split(string option, string value, string syntax, string targetName, IReadOnlyList<string> keys)
     {
@@ -25,6 +25,15 @@ internal static class DeviceOptionText
         foreach (string part in parts.Skip(1))
         {
             int equals = part.IndexOf('=', StringComparison.Ordinal);
+            // A key without '=' in keys is a flag ("readonly"), which takes no value.
+            if (equals < 0 && part.Length > 0 && keys.Contains(part))
+            {
+                if (!settings.TryAdd(part, ""))
+                {
+                    throw new FormatException($"{option} '{value}' gives {part} twice");
+                }
+                continue;
+            }
             string key = equals < 0 ? "" : part[..equals];
             if (!keys.Any(k => k.StartsWith(key + "=", StringComparison.Ordinal)) || key.Length == 0)
             {

@@ -72,6 +72,13 @@ internal static class RunCommand
             }
         }
         CheckVfioDevices(options);
+        foreach (DiskOption disk in options.Disks)
+        {
+            if (!File.Exists(disk.Path))
+            {
+                throw new IOException($"no disk image at {disk.Path} (--disk for {disk.Id}): create one first (e.g. `truncate -s 1G {disk.Path}` and mkfs inside the guest, or `mkfs.ext4 {disk.Path}`)");
+            }
+        }
         BzImage.Load(kernel);
 
         using KvmSystem kvm = HostKvm.Open();
@@ -88,6 +95,7 @@ internal static class RunCommand
         [
             .. options.VfioUserDevices.Select(o => ((Func<IMachineBoundPciFunction>)(() => (connectVfioUser ?? ((socket, id) => PciDeviceFactory.ConnectVfioUser(socket, id, log)))(o.Socket, o.Id)), o.Slot)),
             .. options.VfioDevices.Select(o => ((Func<IMachineBoundPciFunction>)(() => OpenVfio(o, options.Agent, log)), o.Slot)),
+            .. options.Disks.Select(o => ((Func<IMachineBoundPciFunction>)(() => PciDeviceFactory.CreateDisk(o.Path, o.Id, o.ReadOnly, o.Direct, log)), o.Slot)),
             .. options.Rng ? [((Func<IMachineBoundPciFunction>)(() => PciDeviceFactory.CreateRng(RngId, log)), (int?)null)] : Array.Empty<(Func<IMachineBoundPciFunction>, int?)>(),
         ]);
         try

@@ -139,6 +139,19 @@ internal sealed class RunOptionSet
         CustomParser = ParseVfio,
     };
 
+    public Option<IReadOnlyList<DiskOption>> Disk { get; } = new("--disk")
+    {
+        HelpName = DiskOption.Syntax,
+        Description = "give the guest the raw image FILE as a virtio block disk (Linux's virtio_blk: /dev/vda, /dev/vdb, ... " +
+            "in order); repeatable. readonly: the guest cannot write (the file is opened read-only). A guest flush is an " +
+            "fdatasync of FILE, so what a guest synced survives the VMM. id=NAME (default disk0, disk1, ...) names it in " +
+            "`vireo remote devices` and is the serial the guest reads (/sys/block/vda/serial); slot=N as for --vfio-user. " +
+            "An image is held with a lock: a second VMM cannot open it for writing",
+        Arity = ArgumentArity.OneOrMore,
+        AllowMultipleArgumentsPerToken = false,
+        CustomParser = ParseDisk,
+    };
+
     public Option<bool> Rng { get; } = new("--rng")
     {
         Description = "give the guest a virtio entropy device (virtio-rng over PCI, id rng0) fed from the host's " +
@@ -159,7 +172,7 @@ internal sealed class RunOptionSet
     {
         ArgumentNullException.ThrowIfNull(command);
         foreach (Option option in (Option[])[Kernel, Initramfs, Cmdline, Append, Cpus, Memory, SharedMemory, Footprint, Serial,
-            ApiSocket, OnReboot, S2IdleWakeAfter, OnSuspend, OnResume, VfioUser, Vfio, Agent, Rng])
+            ApiSocket, OnReboot, S2IdleWakeAfter, OnSuspend, OnResume, VfioUser, Vfio, Agent, Disk, Rng])
         {
             command.Options.Add(option);
         }
@@ -173,20 +186,43 @@ internal sealed class RunOptionSet
             {
                 result.AddError("--agent is where --vfio devices come from; give at least one --vfio DEVICE");
             }
-            // Ids and slots are one namespace across every kind of assigned device.
-            if (result.GetResult(VfioUser) is not null && result.GetResult(Vfio) is not null
-                && result.GetValue(VfioUser) is { } served && result.GetValue(Vfio) is { } assigned)
+            // Ids and slots are one namespace across every kind of PCI device.
+            List<(string Option, string Id, int? Slot)> devices =
+            [
+                .. Given(result, VfioUser).Select(d => ("--vfio-user", d.Id, d.Slot)),
+                .. Given(result, Vfio).Select(d => ("--vfio", d.Id, d.Slot)),
+                .. Given(result, Disk).Select(d => ("--disk", d.Id, d.Slot)),
+                .. result.GetResult(Rng) is not null && result.GetValue(Rng) ? [("--rng", RunCommand.RngId, (int?)null)] : Array.Empty<(string, string, int?)>(),
+            ];
+            foreach (var clash in devices.GroupBy(d => d.Id).Where(g => g.Select(d => d.Option).Distinct().Count() > 1))
             {
-                if (served.Select(d => d.Id).Intersect(assigned.Select(d => d.Id)).FirstOrDefault() is string id)
-                {
-                    result.AddError($"device id '{id}' is given to a --vfio-user and a --vfio device; give each its own id=NAME");
-                }
-                if (served.Select(d => d.Slot).OfType<int>().Intersect(assigned.Select(d => d.Slot).OfType<int>()).Select(n => (int?)n).FirstOrDefault() is int slot)
-                {
-                    result.AddError($"PCI slot {slot} is given to a --vfio-user and a --vfio device; give each its own slot=N or leave it out");
-                }
+                result.AddError($"device id '{clash.Key}' is given to a {string.Join(" and a ", clash.Select(d => d.Option).Distinct())} device; give each its own id=NAME");
+            }
+            foreach (var clash in devices.Where(d => d.Slot is not null).GroupBy(d => d.Slot!.Value).Where(g => g.Select(d => d.Option).Distinct().Count() > 1))
+            {
+                result.AddError($"PCI slot {clash.Key} is given to a {string.Join(" and a ", clash.Select(d => d.Option).Distinct())} device; give each its own slot=N or leave it out");
             }
         });
+    }
+
+    // The devices an option gave, or none when it is absent or its own parser already failed
+    // (reading a failed option's value throws; its error is the one to show).
+    private static IReadOnlyList<T> Given<T>(CommandResult result, Option<IReadOnlyList<T>> option)
+    {
+        if (result.GetResult(option) is not OptionResult given)
+        {
+            return [];
+        }
+        try
+        {
+            return given.GetValueOrDefault<IReadOnlyList<T>>() ?? [];
+        }
+        catch (InvalidOperationException)
+        {
+            // The custom parser's error sits on the argument's result, where the option's does
+            // not show it; System.CommandLine reports it, so this check has nothing to add.
+            return [];
+        }
     }
 
     /// <summary>Only the options that shape the machine's tables (for `acpi dump`).</summary>
@@ -220,6 +256,7 @@ internal sealed class RunOptionSet
             VfioDevices = Value<IReadOnlyList<VfioDeviceOption>>(result, Vfio, []),
             Agent = Value(result, Agent, null),
             Rng = Value(result, Rng, false),
+            Disks = Value<IReadOnlyList<DiskOption>>(result, Disk, []),
         };
     }
 
@@ -265,6 +302,18 @@ internal sealed class RunOptionSet
         catch (FormatException e)
         {
             return Fail<IReadOnlyList<VfioUserDeviceOption>>(result, e.Message, []);
+        }
+    }
+
+    private static IReadOnlyList<DiskOption> ParseDisk(ArgumentResult result)
+    {
+        try
+        {
+            return DiskOption.ParseAll([.. result.Tokens.Select(t => t.Value)]);
+        }
+        catch (FormatException e)
+        {
+            return Fail<IReadOnlyList<DiskOption>>(result, e.Message, []);
         }
     }
 

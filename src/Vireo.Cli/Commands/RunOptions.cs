@@ -49,6 +49,9 @@ internal sealed record RunOptions
     /// <summary>The device agent the --vfio devices come from, or null to open them here.</summary>
     public AgentOption? Agent { get; init; }
 
+    /// <summary>The raw images the guest gets as virtio block disks, in the order given.</summary>
+    public IReadOnlyList<DiskOption> Disks { get; init; } = [];
+
     /// <summary>Whether the guest gets a virtio entropy device (--rng).</summary>
     public bool Rng { get; init; }
 

@@ -57,6 +57,45 @@ public static class PciDeviceFactory
         return new VirtioMachineFunction(id, new Virtio.VirtioRng(), log);
     }
 
+    /// <summary>A virtio block device called <paramref name="id"/> (also its serial) over the raw
+    /// image <paramref name="path"/>, read-only to the guest when <paramref name="readOnly"/>,
+    /// bypassing the host's page cache when <paramref name="direct"/>;
+    /// what the guest gets wrong with it is said on <paramref name="log"/>.</summary>
+    /// <exception cref="MachineBuildException">The image cannot be opened (missing, locked by
+    /// another VMM, not allowed); the message names it and the fix.</exception>
+    public static IMachineBoundPciFunction CreateDisk(string path, string id, bool readOnly, bool direct, Action<string>? log = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        if (direct)
+        {
+            throw new MachineBuildException($"disk '{id}': direct (O_DIRECT) is not available in this build; leave it out (I/O then goes through the host's page cache, and guest flushes are still fdatasync)");
+        }
+        Virtio.RawFileBackend backend;
+        try
+        {
+            backend = new Virtio.RawFileBackend(path, readOnly);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new MachineBuildException(
+                $"disk '{id}': {path} cannot be opened {(readOnly ? "for reading" : "for reading and writing (add ,readonly if the guest need not write, or stop the VMM that holds it)")}: {e.Message}", e);
+        }
+        try
+        {
+            if (backend.Size % Virtio.VirtioBlock.SectorSize != 0)
+            {
+                log?.Invoke($"disk '{id}': {path} is {backend.Size} bytes, not whole 512-byte sectors; the guest sees the last {backend.Size % Virtio.VirtioBlock.SectorSize} bytes as missing");
+            }
+            return new VirtioMachineFunction(id, new Virtio.VirtioBlock(backend, id), log, backend);
+        }
+        catch
+        {
+            backend.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Says what the user should know of a freshly opened function: the PM capability
     /// the VMM gave it, and its <see cref="VfioPciFunction.Warnings"/>.</summary>
     internal static VfioPciFunction Announce(VfioPciFunction function, Action<string>? log)

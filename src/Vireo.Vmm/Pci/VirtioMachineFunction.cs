@@ -24,6 +24,7 @@ public sealed class VirtioMachineFunction : IMachineBoundPciFunction, IDisposabl
     private readonly Lock _gate = new();
     private readonly IVirtioDevice _device;
     private readonly Action<string>? _log;
+    private readonly IDisposable? _resources;
     private VirtioPciFunction _transport;
     private Binding? _binding;
     private MmioAddress? _bar;
@@ -35,13 +36,16 @@ public sealed class VirtioMachineFunction : IMachineBoundPciFunction, IDisposabl
     /// <param name="device">The device model.</param>
     /// <param name="log">Where the device says what the user should know (a guest that
     /// misprogrammed a queue), or null.</param>
-    public VirtioMachineFunction(string id, IVirtioDevice device, Action<string>? log = null)
+    /// <param name="resources">What the device model uses and the function owns too (a disk's
+    /// image file), disposed after the device; or null.</param>
+    public VirtioMachineFunction(string id, IVirtioDevice device, Action<string>? log = null, IDisposable? resources = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
         ArgumentNullException.ThrowIfNull(device);
         Id = id;
         _device = device;
         _log = log;
+        _resources = resources;
         _transport = new VirtioPciFunction(id, device, log);
     }
 
@@ -144,7 +148,7 @@ public sealed class VirtioMachineFunction : IMachineBoundPciFunction, IDisposabl
         }
     }
 
-    /// <summary>Unbinds and disposes the device model.</summary>
+    /// <summary>Unbinds and disposes the device model and its resources.</summary>
     public void Dispose()
     {
         lock (_gate)
@@ -157,6 +161,7 @@ public sealed class VirtioMachineFunction : IMachineBoundPciFunction, IDisposabl
             _disposed = true;
         }
         (_device as IDisposable)?.Dispose();
+        _resources?.Dispose();
     }
 
     /// <summary>What one machine lent the function: MSI-X vectors, doorbell eventfds and their

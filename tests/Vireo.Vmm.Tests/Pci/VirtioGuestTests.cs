@@ -109,6 +109,10 @@ public sealed class VirtioGuestTests
         memory.Write(new GuestAddress(Avail + 4), (ushort)0);      // ring[0] = descriptor 0
         memory.Write(new GuestAddress(Avail + 2), (ushort)1);      // idx
 
+        Span<byte> command = stackalloc byte[2];
+        fn.ReadConfig(PciConfigSpace.CommandOffset, command);
+        command[0] |= (byte)PciConfigSpace.CommandBusMaster;           // pci_set_master
+        fn.WriteConfig(PciConfigSpace.CommandOffset, command);
         WriteBar(fn, 0x14, 1, 1 | 2);                               // ACKNOWLEDGE | DRIVER
         WriteBar(fn, 0x08, 4, 1);                                   // driver_feature_select = 1
         WriteBar(fn, 0x0c, 4, 1);                                   // VIRTIO_F_VERSION_1

@@ -1,0 +1,60 @@
+using Vireo.Virtio;
+
+namespace Vireo.Vmm.Tests;
+
+/// <summary>What `--disk` and `--rng` make before any machine exists.</summary>
+public sealed class VirtioDeviceFactoryTests : IDisposable
+{
+    private readonly string _image = Path.Combine(Path.GetTempPath(), $"vireo-factory-{Guid.NewGuid():N}.raw");
+
+    public VirtioDeviceFactoryTests()
+    {
+        using FileStream file = File.Create(_image);
+        file.SetLength(1 << 20);
+    }
+
+    [Fact]
+    public void A_disk_is_a_virtio_block_function_named_by_its_id_with_the_images_size()
+    {
+        using var disk = (VirtioMachineFunction)PciDeviceFactory.CreateDisk(_image, "root", readOnly: false, direct: false);
+
+        Assert.Equal("root", disk.Id);
+        Assert.Equal("virtio", disk.Backend);
+        VirtioBlock block = Assert.IsType<VirtioBlock>(disk.Device);
+        Assert.Equal((1UL << 20) / 512, block.CapacitySectors);
+        Assert.False(block.ReadOnly);
+    }
+
+    [Fact]
+    public void An_image_another_vmm_writes_is_refused_with_the_fix_and_readers_may_share()
+    {
+        using var first = (VirtioMachineFunction)PciDeviceFactory.CreateDisk(_image, "a", readOnly: false, direct: false);
+
+        var refused = Assert.Throws<MachineBuildException>(() => PciDeviceFactory.CreateDisk(_image, "b", readOnly: false, direct: false));
+        Assert.StartsWith($"disk 'b': {_image} cannot be opened for reading and writing (add ,readonly if the guest need not write, or stop the VMM that holds it)", refused.Message);
+        first.Dispose();
+        using var reader1 = (VirtioMachineFunction)PciDeviceFactory.CreateDisk(_image, "r1", readOnly: true, direct: false);
+        using var reader2 = (VirtioMachineFunction)PciDeviceFactory.CreateDisk(_image, "r2", readOnly: true, direct: false);
+        Assert.True(Assert.IsType<VirtioBlock>(reader2.Device).ReadOnly);
+    }
+
+    [Fact]
+    public void A_missing_image_is_a_build_error_naming_it()
+    {
+        string missing = _image + ".missing";
+
+        var e = Assert.Throws<MachineBuildException>(() => PciDeviceFactory.CreateDisk(missing, "d", readOnly: true, direct: false));
+
+        Assert.StartsWith($"disk 'd': {missing} cannot be opened for reading", e.Message);
+    }
+
+    [Fact]
+    public void Disposing_the_function_releases_the_image()
+    {
+        ((VirtioMachineFunction)PciDeviceFactory.CreateDisk(_image, "a", readOnly: false, direct: false)).Dispose();
+
+        using var again = (VirtioMachineFunction)PciDeviceFactory.CreateDisk(_image, "a", readOnly: false, direct: false);
+    }
+
+    public void Dispose() => File.Delete(_image);
+}
