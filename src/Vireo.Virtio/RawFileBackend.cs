@@ -39,8 +39,9 @@ public sealed class RawFileBackend : IBlockBackend, IDisposable
     /// <param name="direct">Open with O_DIRECT: guest I/O bypasses the host page cache. Transfers
     /// are aligned to what the file requires (<see cref="FileStorage.GetDirectIoAlignment"/>)
     /// through an aligned bounce buffer, a partial block read, modified and written whole.</param>
-    /// <exception cref="IOException">The file cannot be opened (missing, locked by another user,
-    /// ...), or <paramref name="direct"/> was asked of a file system that refuses O_DIRECT.</exception>
+    /// <exception cref="IOException">The file cannot be opened (missing, locked by another user, ...).</exception>
+    /// <exception cref="DirectIoUnsupportedException"><paramref name="direct"/> was asked of a file
+    /// system that refuses O_DIRECT.</exception>
     /// <exception cref="UnauthorizedAccessException">The host denies the access asked for.</exception>
     public RawFileBackend(string path, bool readOnly = false, bool direct = false)
         : this(path, readOnly, direct, VirtioBlock.SectorSize)
@@ -311,7 +312,7 @@ public sealed class RawFileBackend : IBlockBackend, IDisposable
             DirectIoAlignment? alignment = FileStorage.GetDirectIoAlignment(_file);
             if (alignment is not DirectIoAlignment known)
             {
-                throw new IOException($"{Path}: the file system does not support direct I/O (statx reports no O_DIRECT alignment); drop `direct` to use the host page cache");
+                throw new DirectIoUnsupportedException($"{Path}: the file system does not support direct I/O (statx reports no O_DIRECT alignment); drop `direct` to use the host page cache");
             }
             if (!int.IsPow2(known.Offset) || !int.IsPow2(Math.Max(known.Memory, 1)) || known.Offset > 1 << 20 || known.Memory > 1 << 20)
             {
@@ -322,7 +323,7 @@ public sealed class RawFileBackend : IBlockBackend, IDisposable
         }
         catch (ErrnoException e) when (e.Errno == Errno.EINVAL)
         {
-            throw new IOException($"{Path}: the file system refuses O_DIRECT ({e.Message}); drop `direct` to use the host page cache", e);
+            throw new DirectIoUnsupportedException($"{Path}: the file system refuses O_DIRECT ({e.Message}); drop `direct` to use the host page cache", e);
         }
         catch (ErrnoException e)
         {

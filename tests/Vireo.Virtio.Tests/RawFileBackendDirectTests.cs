@@ -131,7 +131,7 @@ public sealed class RawFileBackendDirectTests
     public void A_file_system_that_refuses_O_DIRECT_is_a_clear_error_naming_the_file()
     {
         // procfs refuses O_DIRECT on every kernel (tmpfs did before Linux 6.6).
-        IOException e = Assert.Throws<IOException>(() => new RawFileBackend("/proc/version", readOnly: true, direct: true).Dispose());
+        DirectIoUnsupportedException e = Assert.Throws<DirectIoUnsupportedException>(() => new RawFileBackend("/proc/version", readOnly: true, direct: true).Dispose());
 
         Assert.Contains("/proc/version", e.Message, StringComparison.Ordinal);
         Assert.Contains("drop `direct`", e.Message, StringComparison.Ordinal);
