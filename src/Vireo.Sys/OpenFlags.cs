@@ -12,6 +12,9 @@ public enum OpenFlags
     ReadWrite = 2,
     /// <summary>O_NONBLOCK: calls return EAGAIN instead of blocking.</summary>
     NonBlocking = 0x800,
+    /// <summary>O_DIRECT: reads and writes bypass the page cache; buffers, offsets and lengths
+    /// must be aligned (<see cref="FileStorage.GetDirectIoAlignment"/>).</summary>
+    Direct = 0x4000,
     /// <summary>
     /// O_CLOEXEC: the descriptor is not inherited by exec'd children (hooks, device processes).
     /// </summary>

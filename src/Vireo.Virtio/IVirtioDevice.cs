@@ -37,6 +37,14 @@ public interface IVirtioDevice
     /// <param name="memory">The guest's RAM, where the chains' buffers lie.</param>
     void ProcessQueue(int index, SplitVirtqueue queue, GuestMemory memory);
 
-    /// <summary>Back to the state after construction, as on a driver's reset (§2.1).</summary>
+    /// <summary>The driver's feature bits, transport bits included, when the transport accepts
+    /// its FEATURES_OK (§3.1.1 step 5): a subset of what was offered that the device now serves
+    /// by. Called once per initialization, before DRIVER_OK; until then, and again after
+    /// <see cref="Reset"/>, the device holds no negotiated features.</summary>
+    /// <param name="features">The accepted feature bits.</param>
+    void FeaturesNegotiated(ulong features);
+
+    /// <summary>Back to the state after construction, as on a driver's reset (§2.1); this also
+    /// forgets the features given to <see cref="FeaturesNegotiated"/>.</summary>
     void Reset();
 }

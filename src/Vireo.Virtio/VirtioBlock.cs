@@ -17,7 +17,11 @@ namespace Vireo.Virtio;
 /// <see cref="ProcessQueue"/>: each is checked whole against the disk's size and the device's
 /// limits before any I/O, then executed, then completed, so an executor on other threads can take
 /// the middle step later. Guest data passes through one bounce buffer of <see cref="ChunkSize"/>
-/// bytes, whatever size the guest asks for. Not thread-safe: the transport serialises its calls.</remarks>
+/// bytes, whatever size the guest asks for. What the device serves follows the features the driver
+/// accepted (<see cref="FeaturesNegotiated"/>): without VIRTIO_BLK_F_DISCARD or
+/// VIRTIO_BLK_F_WRITE_ZEROES those requests are <see cref="StatusUnsupported"/>, and without
+/// VIRTIO_BLK_F_FLUSH the disk is write-through (<see cref="WriteThrough"/>). Not thread-safe: the
+/// transport serialises its calls.</remarks>
 public sealed class VirtioBlock : IVirtioDevice
 {
     /// <summary>Device ID of the block device (§5).</summary>
@@ -87,6 +91,7 @@ public sealed class VirtioBlock : IVirtioDevice
     private readonly byte[] _serial;
     private readonly byte[] _chunk = new byte[ChunkSize];
     private readonly VirtioBlockConfig _config;
+    private ulong _negotiated;
 
     /// <summary>A block device over <paramref name="backend"/> whose ID (GET_ID) is
     /// <paramref name="id"/>, cut to <see cref="IdLength"/> bytes of UTF-8.</summary>
@@ -132,6 +137,16 @@ public sealed class VirtioBlock : IVirtioDevice
     /// <summary>The configuration space the driver reads.</summary>
     public VirtioBlockConfig Config => _config;
 
+    /// <summary>The feature bits the driver accepted, transport bits included; 0 before
+    /// negotiation and after a reset.</summary>
+    public ulong NegotiatedFeatures => _negotiated;
+
+    /// <summary>True while VIRTIO_BLK_F_FLUSH is not negotiated: the driver cannot ask for
+    /// durability, so every request that changes the disk is made durable (the backend's
+    /// <see cref="IBlockBackend.Flush"/>) before it completes. §5.2.6.2 case 1: a write is stable
+    /// on completion when the device offered FLUSH and neither FLUSH nor CONFIG_WCE was negotiated.</summary>
+    public bool WriteThrough => (_negotiated & FeatureFlush) == 0;
+
     /// <inheritdoc/>
     public ushort DeviceType => BlockDeviceType;
 
@@ -174,9 +189,13 @@ public sealed class VirtioBlock : IVirtioDevice
     }
 
     /// <inheritdoc/>
+    public void FeaturesNegotiated(ulong features) => _negotiated = features;
+
+    /// <inheritdoc/>
     public void Reset()
     {
         // Nothing is in flight between calls: every request completes inside ProcessQueue.
+        _negotiated = 0;
     }
 
     // Serves one request and returns the used length: the data bytes written plus the status byte.
@@ -237,14 +256,18 @@ public sealed class VirtioBlock : IVirtioDevice
             case RequestOut:
                 return ReadOnly || request.WritableData != 0 || !FitsDisk(header.Sector, readableData)
                     ? (StatusIoError, 0UL)
-                    : (WriteSectors(header.Sector, readableData, in request), 0UL);
+                    : (Stable(WriteSectors(header.Sector, readableData, in request)), 0UL);
             case RequestFlush:
                 return readableData != 0 || request.WritableData != 0 ? (StatusIoError, 0UL) : (Flush(), 0UL);
             case RequestGetId:
                 return readableData != 0 ? (StatusIoError, 0UL) : GetId(in request);
+            case RequestDiscard when (_negotiated & FeatureDiscard) == 0:
+            case RequestWriteZeroes when (_negotiated & FeatureWriteZeroes) == 0:
+                // §5.2.6: a command whose feature the driver did not accept is not supported.
+                return (StatusUnsupported, 0UL);
             case RequestDiscard:
             case RequestWriteZeroes:
-                return ReadOnly || request.WritableData != 0 ? (StatusIoError, 0UL) : (DiscardOrZero(header.Type == RequestDiscard, readableData, in request), 0UL);
+                return ReadOnly || request.WritableData != 0 ? (StatusIoError, 0UL) : (Stable(DiscardOrZero(header.Type == RequestDiscard, readableData, in request)), 0UL);
             default:
                 return (StatusUnsupported, 0UL);
         }
@@ -296,6 +319,9 @@ public sealed class VirtioBlock : IVirtioDevice
         }
         return StatusOk;
     }
+
+    // A request that changed the disk completes only once durable when the disk is write-through.
+    private byte Stable(byte status) => status == StatusOk && WriteThrough ? Flush() : status;
 
     private byte Flush()
     {

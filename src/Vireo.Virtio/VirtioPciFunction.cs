@@ -546,13 +546,19 @@ public sealed class VirtioPciFunction : IPciFunction
             return;
         }
         // §2.2.2 and §6.1: FEATURES_OK only for a subset of what was offered that includes VERSION_1.
-        if ((value & VirtioStatus.FeaturesOk) != 0 && (_status & VirtioStatus.FeaturesOk) == 0
-            && ((_driverFeatures & ~_offeredFeatures) != 0 || (_driverFeatures & VirtioFeatures.Version1) == 0))
+        bool settingFeaturesOk = (value & VirtioStatus.FeaturesOk) != 0 && (_status & VirtioStatus.FeaturesOk) == 0;
+        if (settingFeaturesOk && ((_driverFeatures & ~_offeredFeatures) != 0 || (_driverFeatures & VirtioFeatures.Version1) == 0))
         {
             value &= ~VirtioStatus.FeaturesOk;
+            settingFeaturesOk = false;
         }
         // DEVICE_NEEDS_RESET is the device's to set; only a reset clears it.
         _status = (value & ~VirtioStatus.DeviceNeedsReset) | (_status & VirtioStatus.DeviceNeedsReset);
+        if (settingFeaturesOk)
+        {
+            // Driver features are frozen from here until a reset (WriteCommon ignores them).
+            _device.FeaturesNegotiated(_driverFeatures);
+        }
     }
 
     private void EnableQueue(QueueState q)

@@ -81,6 +81,12 @@ public sealed class VirtioRng : IVirtioDevice
     }
 
     /// <inheritdoc/>
+    /// <remarks>The entropy device has no feature bits of its own to act on.</remarks>
+    public void FeaturesNegotiated(ulong features)
+    {
+    }
+
+    /// <inheritdoc/>
     public void Reset()
     {
     }

@@ -3,8 +3,9 @@ using Vireo.Memory;
 
 namespace Vireo.Virtio.Tests;
 
-/// <summary>A guest driver of one virtio-blk function: negotiates every offered feature, then
-/// submits requests as descriptor chains at fixed addresses and reads back status and used length.</summary>
+/// <summary>A guest driver of one virtio-blk function: negotiates every offered feature (or those
+/// of them in a mask), then submits requests as descriptor chains at fixed addresses and reads back
+/// status and used length.</summary>
 public sealed class BlockRig : IDisposable
 {
     public const ulong Header = 0x38000;
@@ -12,7 +13,7 @@ public sealed class BlockRig : IDisposable
     public const ulong Data = 0x40000;
     public const ulong DataEnd = 0x100000;
 
-    public BlockRig(IBlockBackend backend, string id = "vireo-disk-0")
+    public BlockRig(IBlockBackend backend, string id = "vireo-disk-0", ulong accept = ulong.MaxValue)
     {
         Memory = DriverRing.NewMemory();
         Device = new VirtioBlock(backend, id);
@@ -20,7 +21,7 @@ public sealed class BlockRig : IDisposable
         Driver = new PciDriver(Function);
         Ring = new DriverRing(Memory, 16);
         OfferedFeatures = Driver.DeviceFeatures();
-        Assert.Equal(0x0f, Driver.Initialize(OfferedFeatures, 16));
+        Negotiate(OfferedFeatures & accept);
     }
 
     public GuestMemory Memory { get; }
@@ -30,6 +31,13 @@ public sealed class BlockRig : IDisposable
     public DriverRing Ring { get; }
     public RecordingInterrupt Interrupt { get; } = new();
     public ulong OfferedFeatures { get; }
+
+    /// <summary>Resets the device and initializes it again accepting <paramref name="features"/>.</summary>
+    public void Negotiate(ulong features)
+    {
+        Ring.Restart();
+        Assert.Equal(0x0f, Driver.Initialize(features, 16));
+    }
 
     public static (ulong, uint, bool) In(ulong address, uint length) => (address, length, true);
 

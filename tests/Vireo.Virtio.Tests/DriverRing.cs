@@ -36,6 +36,14 @@ public sealed class DriverRing
         _memory.Write(new GuestAddress(AvailAddress + 2), _availIdx);
     }
 
+    /// <summary>Empty rings again, as a driver sets them up before (re)enabling the queue.</summary>
+    public void Restart()
+    {
+        _availIdx = 0;
+        _memory.Write(new GuestAddress(AvailAddress), 0u); // flags, idx
+        _memory.Write(new GuestAddress(UsedAddress), 0u);
+    }
+
     public void SetAvailIdx(ushort idx)
     {
         _availIdx = idx;

@@ -116,6 +116,28 @@ public sealed class VirtioPciFunctionTests
     }
 
     [Fact]
+    public void The_device_hears_the_accepted_features_once_when_features_ok_is_accepted_and_a_reset()
+    {
+        using GuestMemory memory = DriverRing.NewMemory();
+        var device = new RecordingDevice();
+        var function = new VirtioPciFunction("rng", device, memory, new RecordingInterrupt());
+        var driver = new PciDriver(function);
+        device.Calls.Clear();
+
+        Assert.Equal(1 | 2, driver.Initialize(Version1 | (1UL << 0), 8)); // refused: no call
+        Assert.Equal(["reset"], device.Calls);
+        device.Calls.Clear();
+
+        Assert.Equal(0x0f, driver.Initialize(Version1 | VirtioFeatures.EventIdx, 8));
+        driver.Status = 0x0f; // FEATURES_OK written again: already accepted, no second call
+        Assert.Equal(["reset", $"features {Version1 | VirtioFeatures.EventIdx:x}"], device.Calls);
+        device.Calls.Clear();
+
+        driver.Status = 0;
+        Assert.Equal(["reset"], device.Calls);
+    }
+
+    [Fact]
     public void Status_zero_resets_queues_and_features()
     {
         using GuestMemory memory = DriverRing.NewMemory();
@@ -212,5 +234,22 @@ public sealed class VirtioPciFunctionTests
 
         Assert.Equal(0x40, driver.Status & 0x40);
         Assert.Equal(0UL, driver.Read(driver.Common + 0x1c, 2));
+    }
+
+    // An entropy device that records what the transport tells it.
+    private sealed class RecordingDevice : IVirtioDevice
+    {
+        private readonly VirtioRng _inner = new(span => span.Fill(1));
+
+        public List<string> Calls { get; } = [];
+        public ushort DeviceType => _inner.DeviceType;
+        public ulong Features => _inner.Features;
+        public IReadOnlyList<ushort> QueueMaxSizes => _inner.QueueMaxSizes;
+        public int ConfigSize => _inner.ConfigSize;
+        public void ReadConfig(int offset, Span<byte> data) => _inner.ReadConfig(offset, data);
+        public void WriteConfig(int offset, ReadOnlySpan<byte> data) => _inner.WriteConfig(offset, data);
+        public void ProcessQueue(int index, SplitVirtqueue queue, GuestMemory memory) => _inner.ProcessQueue(index, queue, memory);
+        public void FeaturesNegotiated(ulong features) => Calls.Add($"features {features:x}");
+        public void Reset() => Calls.Add("reset");
     }
 }

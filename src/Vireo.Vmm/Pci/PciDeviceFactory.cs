@@ -62,19 +62,20 @@ public static class PciDeviceFactory
     /// bypassing the host's page cache when <paramref name="direct"/>;
     /// what the guest gets wrong with it is said on <paramref name="log"/>.</summary>
     /// <exception cref="MachineBuildException">The image cannot be opened (missing, locked by
-    /// another VMM, not allowed); the message names it and the fix.</exception>
+    /// another VMM, not allowed, or <paramref name="direct"/> on a file system without O_DIRECT);
+    /// the message names it and the fix.</exception>
     public static IMachineBoundPciFunction CreateDisk(string path, string id, bool readOnly, bool direct, Action<string>? log = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentException.ThrowIfNullOrEmpty(id);
-        if (direct)
-        {
-            throw new MachineBuildException($"disk '{id}': direct (O_DIRECT) is not available in this build; leave it out (I/O then goes through the host's page cache, and guest flushes are still fdatasync)");
-        }
         Virtio.RawFileBackend backend;
         try
         {
-            backend = new Virtio.RawFileBackend(path, readOnly);
+            backend = new Virtio.RawFileBackend(path, readOnly, direct);
+        }
+        catch (Virtio.DirectIoUnsupportedException e)
+        {
+            throw new MachineBuildException($"disk '{id}': {e.Message}", e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -49,6 +49,21 @@ public sealed class VirtioDeviceFactoryTests : IDisposable
     }
 
     [Fact]
+    public void A_direct_disk_opens_where_the_file_system_has_O_DIRECT_and_is_refused_with_the_fix_where_not()
+    {
+        using (var disk = (VirtioMachineFunction)PciDeviceFactory.CreateDisk(_image, "d", readOnly: false, direct: true))
+        {
+            Assert.Equal((1UL << 20) / 512, Assert.IsType<VirtioBlock>(disk.Device).CapacitySectors);
+        }
+
+        // procfs has no direct I/O on any kernel.
+        var e = Assert.Throws<MachineBuildException>(() => PciDeviceFactory.CreateDisk("/proc/version", "p", readOnly: true, direct: true));
+
+        Assert.StartsWith("disk 'p': /proc/version: the file system refuses O_DIRECT", e.Message);
+        Assert.EndsWith("drop `direct` to use the host page cache", e.Message);
+    }
+
+    [Fact]
     public void Disposing_the_function_releases_the_image()
     {
         ((VirtioMachineFunction)PciDeviceFactory.CreateDisk(_image, "a", readOnly: false, direct: false)).Dispose();
