@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using Vireo.Memory;
+using Vireo.Pci;
 
 namespace Vireo.Virtio;
 
@@ -22,7 +23,7 @@ namespace Vireo.Virtio;
 /// VIRTIO_BLK_F_WRITE_ZEROES those requests are <see cref="StatusUnsupported"/>, and without
 /// VIRTIO_BLK_F_FLUSH the disk is write-through (<see cref="WriteThrough"/>). Not thread-safe: the
 /// transport serialises its calls.</remarks>
-public sealed class VirtioBlock : IVirtioDevice
+public sealed class VirtioBlock : IVirtioDevice, IDeviceCounters
 {
     /// <summary>Device ID of the block device (§5).</summary>
     public const ushort BlockDeviceType = 2;
@@ -92,6 +93,14 @@ public sealed class VirtioBlock : IVirtioDevice
     private readonly byte[] _chunk = new byte[ChunkSize];
     private readonly VirtioBlockConfig _config;
     private ulong _negotiated;
+    private long _readOps;
+    private long _readBytes;
+    private long _writeOps;
+    private long _writeBytes;
+    private long _flushOps;
+    private long _discardOps;
+    private long _writeZeroesOps;
+    private long _errors;
 
     /// <summary>A block device over <paramref name="backend"/> whose ID (GET_ID) is
     /// <paramref name="id"/>, cut to <see cref="IdLength"/> bytes of UTF-8.</summary>
@@ -236,16 +245,65 @@ public sealed class VirtioBlock : IVirtioDevice
         return (uint)written + 1;
     }
 
+    /// <summary>Requests served and bytes moved since the device was made: read_ops, read_bytes,
+    /// write_ops, write_bytes, flush_ops, discard_ops, write_zeroes_ops (each counted when it
+    /// succeeded), and errors (requests answered IOERR or UNSUPP).</summary>
+    public IReadOnlyList<KeyValuePair<string, long>> ReadCounters() =>
+    [
+        new("read_ops", Interlocked.Read(ref _readOps)),
+        new("read_bytes", Interlocked.Read(ref _readBytes)),
+        new("write_ops", Interlocked.Read(ref _writeOps)),
+        new("write_bytes", Interlocked.Read(ref _writeBytes)),
+        new("flush_ops", Interlocked.Read(ref _flushOps)),
+        new("discard_ops", Interlocked.Read(ref _discardOps)),
+        new("write_zeroes_ops", Interlocked.Read(ref _writeZeroesOps)),
+        new("errors", Interlocked.Read(ref _errors)),
+    ];
+
     private (byte Status, ulong Written) Execute(in Request request)
     {
         if (request.Readable < VirtioBlockRequestHeader.Size)
         {
+            Interlocked.Increment(ref _errors);
             return (StatusIoError, 0UL);
         }
         Span<byte> headerBytes = stackalloc byte[VirtioBlockRequestHeader.Size];
         request.In.Read(headerBytes);
         VirtioBlockRequestHeader header = MemoryMarshal.Read<VirtioBlockRequestHeader>(headerBytes);
         ulong readableData = request.Readable - VirtioBlockRequestHeader.Size;
+        (byte status, ulong written) = Execute(header, readableData, in request);
+        if (status != StatusOk)
+        {
+            Interlocked.Increment(ref _errors);
+            return (status, written);
+        }
+        switch (header.Type)
+        {
+            case RequestIn:
+                Interlocked.Increment(ref _readOps);
+                Interlocked.Add(ref _readBytes, (long)written);
+                break;
+            case RequestOut:
+                Interlocked.Increment(ref _writeOps);
+                Interlocked.Add(ref _writeBytes, (long)readableData);
+                break;
+            case RequestFlush:
+                Interlocked.Increment(ref _flushOps);
+                break;
+            case RequestDiscard:
+                Interlocked.Increment(ref _discardOps);
+                break;
+            case RequestWriteZeroes:
+                Interlocked.Increment(ref _writeZeroesOps);
+                break;
+            default:
+                break;
+        }
+        return (status, written);
+    }
+
+    private (byte Status, ulong Written) Execute(in VirtioBlockRequestHeader header, ulong readableData, in Request request)
+    {
         switch (header.Type)
         {
             case RequestIn:

@@ -159,7 +159,8 @@ public sealed class BuiltMachine : IDisposable
                 power?.DState,
                 power?.Device.WakeArmed ?? false,
                 power is null ? null : EventLatencyInfo.Of(power.NotifyLatency),
-                power is null ? null : EventLatencyInfo.Of(power.WakeLatency)));
+                power is null ? null : EventLatencyInfo.Of(power.WakeLatency),
+                function is IDeviceCounters counting && counting.ReadCounters() is { Count: > 0 } counters ? new Dictionary<string, long>(counters) : null));
         }
         return devices;
     }

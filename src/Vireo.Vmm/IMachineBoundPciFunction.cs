@@ -10,7 +10,7 @@ namespace Vireo.Vmm;
 /// </summary>
 public interface IMachineBoundPciFunction : IPciFunction
 {
-    /// <summary>Where the function lives, for <c>vm.info</c>: "vfio-user", "vfio", "emulated".</summary>
+    /// <summary>Where the function lives, for <c>vm.info</c>: "vfio-user", "vfio", "virtio", "emulated".</summary>
     string Backend { get; }
 
     /// <summary>True if the function's device must reach guest RAM through a shared mapping

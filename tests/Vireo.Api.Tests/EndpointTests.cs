@@ -36,8 +36,9 @@ public sealed class EndpointTests
         Assert.Equal(42, root.GetProperty("uptime_ms").GetInt64());
         Assert.Equal(api.Vm.InfoToReturn with { Devices = [] }, info with { Devices = [] });
         PciDeviceInfo device = Assert.Single(info.Devices);
-        Assert.Equal(FakeVmController.SampleDevice with { Bars = [] }, device with { Bars = [] });
+        Assert.Equal(FakeVmController.SampleDevice with { Bars = [], Counters = null }, device with { Bars = [], Counters = null });
         Assert.Equal(FakeVmController.SampleDevice.Bars, device.Bars);
+        Assert.Equal(FakeVmController.SampleDevice.Counters, device.Counters);
     }
 
     [Fact(Timeout = TestLimits.TestMs)]
@@ -53,7 +54,7 @@ public sealed class EndpointTests
             """{"id":"sample0","backend":"vfio-user","bdf":"0000:00:01.0","vendor_id":"1af4","device_id":"10f1","bars":[""" +
             """{"index":0,"kind":"memory32","size":4096,"prefetchable":false,"guest_address":3221225472},""" +
             """{"index":2,"kind":"memory64","size":65536,"prefetchable":true,"guest_address":null}],"interrupt_mode":"msix","alive":true,"power":"low-power","d_state":"D3cold","wake_armed":true""" +
-            ""","notify_latency":{"count":3,"median_us":12.5,"p90_us":20,"max_us":31.2},"wake_latency":null}""",
+            ""","notify_latency":{"count":3,"median_us":12.5,"p90_us":20,"max_us":31.2},"wake_latency":null,"counters":{"read_ops":3,"read_bytes":1536}}""",
             device.GetRawText());
     }
 

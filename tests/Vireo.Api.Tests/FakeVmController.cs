@@ -15,7 +15,8 @@ internal sealed class FakeVmController : IVmm
     /// <summary>A vfio-user device as vm.info lists it: one BAR placed, one not.</summary>
     public static readonly PciDeviceInfo SampleDevice = new("sample0", "vfio-user", "0000:00:01.0", "1af4", "10f1",
         [new PciBarInfo(0, "memory32", 0x1000, false, 0xc000_0000), new PciBarInfo(2, "memory64", 0x1_0000, true, null)], "msix", true,
-        Power: "low-power", DState: "D3cold", WakeArmed: true, NotifyLatency: new EventLatencyInfo(3, 12.5, 20, 31.2));
+        Power: "low-power", DState: "D3cold", WakeArmed: true, NotifyLatency: new EventLatencyInfo(3, 12.5, 20, 31.2),
+        Counters: new Dictionary<string, long> { ["read_ops"] = 3, ["read_bytes"] = 1536 });
 
     public VmInfo InfoToReturn { get; set; } =
         new(VmState.Running, "s0", 2, 256L << 20, "/boot/vmlinuz", "console=ttyS0", 1234, [SampleDevice]);

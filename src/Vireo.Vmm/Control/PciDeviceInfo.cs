@@ -2,7 +2,7 @@ namespace Vireo.Vmm;
 
 /// <summary>One PCI function in <c>vm.info</c>'s <c>devices</c>.</summary>
 /// <param name="Id">The function's name in the machine (`--vfio-user ...,id=NAME`).</param>
-/// <param name="Backend">Where the device lives: "vfio-user", "vfio" or "emulated".</param>
+/// <param name="Backend">Where the device lives: "vfio-user", "vfio", "virtio" or "emulated".</param>
 /// <param name="Bdf">Segment, bus, device and function as Linux writes them: "0000:00:01.0".</param>
 /// <param name="VendorId">The Vendor ID as four hex digits ("1af4"), as the guest reads it.</param>
 /// <param name="DeviceId">The Device ID as four hex digits ("10f1").</param>
@@ -18,6 +18,8 @@ namespace Vireo.Vmm;
 /// VMM's clock (<see cref="DevicePowerSlot.NotifyLatency"/>); null before the first.</param>
 /// <param name="WakeLatency">Wake GPE raised → the guest powering the device on
 /// (<see cref="DevicePowerSlot.WakeLatency"/>); null before the first.</param>
+/// <param name="Counters">What the device counts of its work (<see cref="Pci.IDeviceCounters"/>:
+/// a disk's read_ops, read_bytes, ...), by name; null for a device that counts nothing.</param>
 public sealed record PciDeviceInfo(
     string Id,
     string Backend,
@@ -31,7 +33,8 @@ public sealed record PciDeviceInfo(
     string? DState = null,
     bool WakeArmed = false,
     EventLatencyInfo? NotifyLatency = null,
-    EventLatencyInfo? WakeLatency = null);
+    EventLatencyInfo? WakeLatency = null,
+    IReadOnlyDictionary<string, long>? Counters = null);
 
 /// <summary>A <see cref="GuestLatency"/> window in <c>vm.info</c>, in µs.</summary>
 /// <param name="Count">Samples since the machine started (the figures cover the latest

@@ -16,7 +16,7 @@ namespace Vireo.Vmm;
 /// <remarks>Config and BAR accesses come from vCPU threads and go to the current transport,
 /// which serialises them with the worker under its own lock. Binding and BAR placement are
 /// serialised here.</remarks>
-public sealed class VirtioMachineFunction : IMachineBoundPciFunction, IDisposable
+public sealed class VirtioMachineFunction : IMachineBoundPciFunction, IDeviceCounters, IDisposable
 {
     // Linux's vp_notify writes the queue index as 16 bits; other widths trap to the transport.
     private const int DoorbellWriteSize = 2;
@@ -69,6 +69,9 @@ public sealed class VirtioMachineFunction : IMachineBoundPciFunction, IDisposabl
 
     /// <inheritdoc/>
     public bool IsAlive => true;
+
+    /// <summary>The device model's counters (a disk's requests and bytes); none for a device that keeps none.</summary>
+    public IReadOnlyList<KeyValuePair<string, long>> ReadCounters() => _device is IDeviceCounters counters ? counters.ReadCounters() : [];
 
     /// <inheritdoc/>
     public IReadOnlyList<PciBarDescriptor> Bars => Transport.Bars;
