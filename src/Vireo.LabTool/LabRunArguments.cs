@@ -67,6 +67,9 @@ internal sealed record LabRunArguments
     /// <summary>The vireo-device to copy into L1 (only with <see cref="Devices"/>).</summary>
     public string? VireoDevice { get; init; }
 
+    /// <summary>The `--disk` images to copy into L1, in the order given.</summary>
+    public IReadOnlyList<LabDisk> Disks { get; init; } = [];
+
     /// <summary>The other `vireo run` options, in the order given.</summary>
     public IReadOnlyList<string> Forwarded { get; init; } = [];
 
@@ -80,6 +83,7 @@ internal sealed record LabRunArguments
         string? initramfs = reader.Option("--initramfs");
         string? append = reader.Option("--append");
         IReadOnlyList<SampleDeviceInL1> devices = ParseDevices(reader.All("--vfio-user"));
+        IReadOnlyList<LabDisk> disks = LabDisk.ParseAll(reader.All("--disk"));
         string? l1 = reader.Option("--l1");
         if (l1 is not null && l1.Trim().Length == 0)
         {
@@ -131,6 +135,7 @@ internal sealed record LabRunArguments
             Guest = guest,
             KernelFlavour = flavour,
             Devices = devices,
+            Disks = disks,
             L1Command = l1,
             DeviceAssignment = l1Devices is not null,
             L1Qemu = l1Qemu,
@@ -230,6 +235,11 @@ internal sealed record LabRunArguments
             words.Add(initramfsInL1);
         }
         words.AddRange(Forwarded);
+        foreach (LabDisk disk in Disks)
+        {
+            words.Add("--disk");
+            words.Add(disk.VireoRunOption);
+        }
         foreach (SampleDeviceInL1 device in Devices)
         {
             words.Add("--vfio-user");

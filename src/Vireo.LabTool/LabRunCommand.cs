@@ -11,7 +11,8 @@ internal static class LabRunCommand
     public const string Help = """
         Usage: vireo-lab run [vireo run options] [--input TEXT] [--timeout SECONDS] [--vireo PATH]
                              [--guest default|no-modules] [--kernel-flavour cloud|generic]
-                             [--vfio-user sample[,id=NAME]]... [--l1 COMMAND] [--vireo-device PATH]
+                             [--vfio-user sample[,id=NAME]]... [--disk path=FILE[,OPTIONS]]...
+                             [--l1 COMMAND] [--vireo-device PATH]
                              [--l1-devices edu [--l1-qemu]] [--l1-kernel stock|6.12]
 
         Runs `vireo run` inside the nested lab: QEMU (TCG) emulates an AMD CPU with SVM and
@@ -52,6 +53,10 @@ internal static class LabRunCommand
                             directory linked at /run/vireo-lab/edu. The default guest then
                             carries the edu checker at /lib/vireo/vireo_edu.ko (built from
                             this checkout; `insmod` it, irq_mode=msi for MSI)
+          --disk path=FILE[,OPTIONS]
+                            copy the image FILE (up to 1 GiB) into L1 and give it to
+                            vireo run as --disk with OPTIONS unchanged. Repeatable. The
+                            guest writes to the copy: FILE is never changed
           --vfio edu[,OPTIONS]  with --l1-devices edu: vireo run's --vfio for that edu,
                             at the address L1 bound it (OPTIONS go to vireo unchanged)
           --l1-qemu         with --l1-devices edu: also ship Debian's QEMU into L1 and
@@ -105,7 +110,11 @@ internal static class LabRunCommand
         try
         {
             L1ImageBuilder image = lab.NewL1Image(options.DeviceAssignment);
-            AddPayload(image, vireo, device, kernel, initramfs);
+            AddPayload(image, vireo, device, kernel, initramfs, options.Disks);
+            foreach (LabDisk disk in options.Disks)
+            {
+                await stderr.WriteLineAsync($"vireo-lab: {disk.HostPath} is copied into the lab as {disk.PathInL1}; what the guest writes stays there, {disk.HostPath} is not changed");
+            }
             if (options.L1Qemu)
             {
                 QemuAssignmentInL1.AddTo(image, lab.Qemu, L2Kernel, L2Initramfs);
@@ -147,9 +156,13 @@ internal static class LabRunCommand
     }
 
     /// <summary>What `run` puts in L1 besides the lab itself: vireo, vireo-device when devices
-    /// are assigned, and the guest.</summary>
-    internal static void AddPayload(L1ImageBuilder image, string vireo, string? device, string kernel, string? initramfs)
+    /// are assigned, the guest, and copies of its disk images.</summary>
+    internal static void AddPayload(L1ImageBuilder image, string vireo, string? device, string kernel, string? initramfs, IReadOnlyList<LabDisk>? disks = null)
     {
+        foreach (LabDisk disk in disks ?? [])
+        {
+            image.AddFile(disk.HostPath, disk.PathInL1);
+        }
         image.AddProgram(vireo, VireoInL1);
         if (device is not null)
         {
@@ -200,6 +213,10 @@ internal static class LabRunCommand
         if (options.Initramfs is not null && !File.Exists(options.Initramfs))
         {
             throw new LabException($"initramfs {options.Initramfs} does not exist");
+        }
+        foreach (LabDisk disk in options.Disks)
+        {
+            disk.Check();
         }
     }
 }

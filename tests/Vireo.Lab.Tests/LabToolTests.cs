@@ -198,6 +198,37 @@ public sealed class LabToolTests
         Assert.Contains("'--vfio-user' '/run/vireo-lab/sample0.sock,id=sample0'", withDevice, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Run_copies_each_disk_into_l1_and_gives_vireo_the_copy_with_the_options_unchanged()
+    {
+        LabRunArguments options = LabRunArguments.Parse(
+            ["--disk", "path=/img/root.raw,id=root", "--memory", "256M", "--disk", "/img/data.raw,readonly"]);
+
+        Assert.Equal([new LabDisk("/img/root.raw", ",id=root", 0), new LabDisk("/img/data.raw", ",readonly", 1)], options.Disks);
+        Assert.Equal(
+            ["--kernel", "/l2/k", "--memory", "256M", "--disk", "path=/l2/disk0.raw,id=root", "--disk", "path=/l2/disk1.raw,readonly",
+             "--append", LabRunArguments.ConsoleWidthParameter],
+            options.VireoRunWords("/l2/k", null));
+        Assert.Throws<UsageException>(() => LabRunArguments.Parse(["--disk", "path=,readonly"]));
+    }
+
+    [Fact]
+    public void A_missing_or_oversized_disk_image_is_refused_before_the_lab_starts_naming_it()
+    {
+        using var temp = new TempDirectory();
+        string missing = temp.Combine("missing.raw");
+        string huge = temp.Combine("huge.raw");
+        using (FileStream file = File.Create(huge))
+        {
+            file.SetLength(LabDisk.MaxBytes + 1);
+        }
+
+        Assert.StartsWith($"disk image {missing} does not exist (--disk)",
+            Assert.Throws<LabException>(() => LabRunCommand.CheckGuestFiles(LabRunArguments.Parse(["--disk", missing]))).Message);
+        Assert.StartsWith($"disk image {huge} is 1024 MiB; the lab copies images into L1's RAM",
+            Assert.Throws<LabException>(() => LabRunCommand.CheckGuestFiles(LabRunArguments.Parse(["--disk", $"path={huge},readonly"]))).Message);
+    }
+
     [LabFact("busybox", "cpio")]
     public void A_run_with_devices_ships_vireo_device_into_l1()
     {
