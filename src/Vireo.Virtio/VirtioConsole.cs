@@ -83,7 +83,8 @@ public sealed class VirtioConsole : IVirtioDevice, IDeviceCounters
     /// <paramref name="columns"/> by <paramref name="rows"/> characters.</summary>
     /// <param name="output">Receives the guest's output in order, in pieces of at most
     /// <see cref="ChunkSize"/> bytes, on the thread that serves the transmit queue (a vCPU's, under
-    /// the transport's lock, so it must not call back into the transport) and must not throw; null
+    /// the transport's lock, so it must not call back into the transport); it must not throw nor keep
+    /// the span, which the device reuses; null
     /// discards output. A <see cref="Stream"/> fits as <c>stream.Write</c>.</param>
     /// <param name="columns">cols, the width reported to the driver (0: unknown).</param>
     /// <param name="rows">rows, the height reported to the driver (0: unknown).</param>
