@@ -39,6 +39,10 @@ public sealed class InProcessServerTests
 
         Assert.True(SpinWait.SpinUntil(() => !client.IsConnected, TimeSpan.FromSeconds(5)), "the client never saw the hang-up");
         Assert.Throws<VfioUserDisconnectedException>(() => client.ReadRegion(VfioRegionIndex.Config, 0, new byte[4]));
+        // The reader thread marks the client failed, then raises the event: wait for the event
+        // itself (CI once looked in the moment between), then make sure it came only once.
+        Assert.True(SpinWait.SpinUntil(() => { lock (raised) { return raised.Count > 0; } }, TimeSpan.FromSeconds(5)), "Disconnected was never raised");
+        Thread.Sleep(100);
         lock (raised)
         {
             Assert.IsType<VfioUserDisconnectedException>(Assert.Single(raised));
