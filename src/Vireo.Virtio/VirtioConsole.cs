@@ -23,10 +23,8 @@ namespace Vireo.Virtio;
 /// (<see cref="VirtioPciFunction.NotifyQueue"/>) to push them into the buffers the driver has made
 /// available; bytes that find no buffer wait, and go in when the driver posts buffers and notifies the
 /// receive queue itself (Linux does after it consumed input). <see cref="Resize"/> returns true when
-/// the driver should get a configuration change notification (§2.5.2); <see cref="VirtioPciFunction"/>
-/// has no API for a device-initiated configuration change today, so the new size is read by a driver
-/// that reads the configuration again, and the integrator who wants the interrupt must add that API to
-/// the transport (bump config_generation and raise msix_config with ISR bit 2).</para>
+/// the driver should get a configuration change notification (§2.5.2): the machine then calls
+/// <see cref="VirtioPciFunction.NotifyConfigChanged"/>.</para>
 /// <para>Hostile input: buffers are already checked to lie inside guest RAM by
 /// <see cref="SplitVirtqueue"/>; data passes through one bounce buffer of <see cref="ChunkSize"/> bytes
 /// whatever the guest's lengths, and one transmit chain sends at most <see cref="MaxBytesPerChain"/>
@@ -170,8 +168,8 @@ public sealed class VirtioConsole : IVirtioDevice, IDeviceCounters
     /// <param name="columns">The new width in characters.</param>
     /// <param name="rows">The new height in characters.</param>
     /// <returns>True when the size changed and the driver negotiated VIRTIO_CONSOLE_F_SIZE: the
-    /// driver should then get a configuration change notification (§5.3.6 step 3), which the
-    /// transport has no API to raise today (see the class remarks).</returns>
+    /// driver should then get a configuration change notification (§5.3.6 step 3), which
+    /// <see cref="VirtioPciFunction.NotifyConfigChanged"/> raises.</returns>
     public bool Resize(ushort columns, ushort rows)
     {
         lock (_lock)

@@ -422,6 +422,22 @@ public sealed class VirtioPciFunction : IPciFunction
         }
     }
 
+    /// <summary>The device changed its configuration space by itself (a console resized, a disk
+    /// grew): config_generation moves on, so a driver reading across the change reads again
+    /// (§4.1.4.3.1), and once the driver is OK it gets a configuration change interrupt (§2.5.2:
+    /// ISR bit 1 and the msix_config vector). Safe from any thread that holds no device lock.</summary>
+    public void NotifyConfigChanged()
+    {
+        lock (_lock)
+        {
+            _configGeneration++;
+            if ((_status & (VirtioStatus.DriverOk | VirtioStatus.DeviceNeedsReset)) == VirtioStatus.DriverOk)
+            {
+                Raise(_configVector, IsrConfig);
+            }
+        }
+    }
+
     /// <inheritdoc/>
     public MappedMemory MapArea(int index, PciMmapArea area) => throw new InvalidOperationException("a virtio-pci BAR has no mmap areas");
 

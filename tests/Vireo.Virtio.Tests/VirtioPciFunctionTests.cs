@@ -200,6 +200,29 @@ public sealed class VirtioPciFunctionTests
     }
 
     [Fact]
+    public void A_device_config_change_moves_the_generation_and_interrupts_only_a_driver_that_is_ok()
+    {
+        using GuestMemory memory = DriverRing.NewMemory();
+        var interrupt = new RecordingInterrupt();
+        var function = new VirtioPciFunction("rng", new VirtioRng(), memory, interrupt);
+        var driver = new PciDriver(function);
+        driver.Status = 1 | 2;
+        ulong before = driver.Read(driver.Common + 0x15, 1);
+
+        function.NotifyConfigChanged();
+
+        Assert.Equal(before + 1, driver.Read(driver.Common + 0x15, 1));
+        Assert.Empty(interrupt.Signals);
+        Assert.Equal(0x0f, driver.Initialize(Version1, 8));
+        driver.Read(driver.Isr, 1); // clears what initialization left
+        ulong ok = driver.Read(driver.Common + 0x15, 1);
+        function.NotifyConfigChanged();
+        Assert.Equal(ok + 1, driver.Read(driver.Common + 0x15, 1));
+        Assert.Equal([0], interrupt.Signals); // msix_config
+        Assert.Equal((ulong)VirtioPciFunction.IsrConfig, driver.Read(driver.Isr, 1));
+    }
+
+    [Fact]
     public void A_masked_vector_sets_its_pending_bit_and_fires_on_unmask()
     {
         using GuestMemory memory = DriverRing.NewMemory();
