@@ -108,16 +108,7 @@ public sealed class RawFileBackend : IBlockBackend, IDisposable
             }
             return;
         }
-        int done = 0;
-        while (done < data.Length)
-        {
-            int n = RandomAccess.Read(_file, data[done..], offset + done);
-            if (n == 0)
-            {
-                throw new IOException($"{Path} ends at byte {offset + done}, inside a read of {data.Length} bytes at {offset} (was it truncated?)");
-            }
-            done += n;
-        }
+        ReadFully(offset, data, data.Length);
     }
 
     /// <inheritdoc/>
@@ -256,7 +247,7 @@ public sealed class RawFileBackend : IBlockBackend, IDisposable
             int skip = (int)(position - blockStart);
             int take = Math.Min(data.Length - done, _bounceLength - skip);
             Span<byte> window = Bounce[..(int)AlignUp(skip + take)];
-            ReadBlocks(blockStart, window, skip + take);
+            ReadFully(blockStart, window, skip + take);
             window.Slice(skip, take).CopyTo(data[done..]);
             done += take;
         }
@@ -274,11 +265,11 @@ public sealed class RawFileBackend : IBlockBackend, IDisposable
             // A block the write covers only in part keeps the rest of its bytes.
             if (skip != 0)
             {
-                ReadBlocks(blockStart, window[..Alignment], Alignment);
+                ReadFully(blockStart, window[..Alignment], Alignment);
             }
             if ((skip + take) % Alignment != 0 && (window.Length > Alignment || skip == 0))
             {
-                ReadBlocks(blockStart + window.Length - Alignment, window[^Alignment..], Alignment);
+                ReadFully(blockStart + window.Length - Alignment, window[^Alignment..], Alignment);
             }
             data.Slice(done, take).CopyTo(window[skip..]);
             RandomAccess.Write(_file, window, blockStart);
@@ -286,16 +277,17 @@ public sealed class RawFileBackend : IBlockBackend, IDisposable
         }
     }
 
-    // Reads whole blocks into an aligned window; at least `needed` bytes must exist in the file.
-    private void ReadBlocks(long offset, Span<byte> window, int needed)
+    // Reads into `buffer` (for a direct image, whole blocks into an aligned window) until at
+    // least `needed` bytes came: fewer means the file was cut short under the disk.
+    private void ReadFully(long offset, Span<byte> buffer, int needed)
     {
         int done = 0;
         while (done < needed)
         {
-            int n = RandomAccess.Read(_file, window[done..], offset + done);
+            int n = RandomAccess.Read(_file, buffer[done..], offset + done);
             if (n == 0)
             {
-                throw new IOException($"{Path} ends at byte {offset + done}, inside a direct read of {needed} bytes at {offset} (was it truncated?)");
+                throw new IOException($"{Path} ends at byte {offset + done}, inside a read of {needed} bytes at {offset} (was it truncated?)");
             }
             done += n;
         }
