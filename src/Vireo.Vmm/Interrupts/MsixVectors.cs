@@ -23,7 +23,6 @@ public sealed class MsixVectors : IMsixController, IDisposable
     private readonly MsixTable _table;
     private readonly VectorSet _vectors;
     private readonly Func<int, bool> _isPending;
-    private readonly EventFd[] _triggers;
     private bool _enabled;
     private bool _functionMasked;
     private bool _disposed;
@@ -37,7 +36,6 @@ public sealed class MsixVectors : IMsixController, IDisposable
             throw new ArgumentException($"MSI-X needs one eventfd per vector: the table has {table.Vectors}, {triggers.Count} were given", nameof(triggers));
         }
         _table = table;
-        _triggers = [.. triggers];
         _vectors = new VectorSet(_gate, router, kvm, loop, triggers);
         _isPending = _vectors.IsPending;
         lock (_gate)
@@ -109,7 +107,7 @@ public sealed class MsixVectors : IMsixController, IDisposable
     public void Signal(int vector)
     {
         CheckVector(vector);
-        _triggers[vector].Signal();
+        _vectors.Signal(vector);
     }
 
     /// <summary>Whether vector <paramref name="vector"/>'s pending bit is set.</summary>

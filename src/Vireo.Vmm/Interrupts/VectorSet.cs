@@ -48,6 +48,10 @@ internal sealed class VectorSet
 
     public uint? GsiOf(int v) => _vectors[v].Gsi == NoGsi ? null : _vectors[v].Gsi;
 
+    /// <summary>Signals vector <paramref name="v"/>'s eventfd, as its device would; needs no lock
+    /// (what the signal does depends on the vector's state when KVM or the loop sees it).</summary>
+    public void Signal(int v) => _triggers[v].Signal();
+
     /// <summary>Records what the guest programmed for vector <paramref name="v"/>; takes effect on <see cref="Apply"/>.</summary>
     public void Set(int v, bool enabled, bool masked, ulong address, uint data)
     {
