@@ -18,9 +18,6 @@ public sealed class VirtioGuestTests
     private const ulong Buffer = 0x30000;
     private const uint BufferLength = 64;
 
-    private static readonly ushort Pm1Control = checked((ushort)(AcpiPlatform.DefaultPmBase.Value + Vireo.Devices.AcpiPmDevice.Pm1ControlOffset));
-    private const ushort SleepS5 = (Vireo.Devices.AcpiPmDevice.S5SleepType << 10) | (1 << 13);
-
     [KvmFact]
     public void A_doorbell_store_is_served_by_the_worker_without_an_exit_and_raises_the_vector()
     {
@@ -39,16 +36,13 @@ public sealed class VirtioGuestTests
         SetUpQueue(rng, memory, unmaskQueueVector: false);
         byte[] code =
         [
-            0xbb, .. Le(bar + VirtioPciFunction.NotifyOffset),   // mov ebx, queue 0's doorbell
+            0xbb, .. SlotGuestCode.Le(bar + VirtioPciFunction.NotifyOffset),   // mov ebx, queue 0's doorbell
             0x66, 0xc7, 0x03, 0x00, 0x00,                       // mov word [rbx], 0 (the kick)
             // spin: until used->idx is 1
-            0x0f, 0xb7, 0x04, 0x25, .. Le((uint)Used + 2),      // movzx eax, word [used.idx]
+            0x0f, 0xb7, 0x04, 0x25, .. SlotGuestCode.Le((uint)Used + 2),      // movzx eax, word [used.idx]
             0x83, 0xf8, 0x01,                                   // cmp eax, 1
             0x75, 0xf3,                                         // jne spin (back 13 bytes)
-            0x66, 0xba, .. Le16(Pm1Control),                    // mov dx, PM1a_CNT
-            0x66, 0xb8, .. Le16(SleepS5),                       // mov ax, SLP_TYP=S5 | SLP_EN
-            0x66, 0xef,                                         // out dx, ax
-            0xf4,                                               // hlt (not reached)
+            .. SlotGuestCode.PowerOff(),
         ];
         TestGuest.LoadLongMode(built.Machine, code);
 
@@ -117,7 +111,8 @@ public sealed class VirtioGuestTests
         WriteBar(fn, 0x08, 4, 1);                                   // driver_feature_select = 1
         WriteBar(fn, 0x0c, 4, 1);                                   // VIRTIO_F_VERSION_1
         WriteBar(fn, 0x14, 1, 1 | 2 | 8);                           // FEATURES_OK
-        int msix = FindCapability(fn, PciConfigSpace.MsixCapabilityId);
+        int msix = PciCapabilities.Find(fn, PciConfigSpace.MsixCapabilityId);
+        Assert.NotEqual(0, msix);
         Span<byte> control = stackalloc byte[2];
         fn.ReadConfig(msix + 2, control);
         control[1] |= 0x80;                                         // MSI-X Enable
@@ -140,21 +135,6 @@ public sealed class VirtioGuestTests
         WriteBar(fn, 0x14, 1, 1 | 2 | 8 | 4);                       // DRIVER_OK
     }
 
-    private static int FindCapability(IPciFunction fn, byte id)
-    {
-        Span<byte> b = stackalloc byte[2];
-        fn.ReadConfig(0x34, b[..1]);
-        for (int at = b[0]; at != 0; at = b[1])
-        {
-            fn.ReadConfig(at, b);
-            if (b[0] == id)
-            {
-                return at;
-            }
-        }
-        throw new InvalidOperationException($"no capability 0x{id:x2}");
-    }
-
     private static void WriteBar(IPciFunction fn, ulong offset, int size, ulong value)
     {
         Span<byte> data = stackalloc byte[8];
@@ -168,14 +148,5 @@ public sealed class VirtioGuestTests
         data.Clear();
         fn.ReadBar(VirtioPciFunction.BarIndex, offset, data[..size]);
         return BinaryPrimitives.ReadUInt64LittleEndian(data);
-    }
-
-    private static byte[] Le16(ushort value) => [(byte)value, (byte)(value >> 8)];
-
-    private static byte[] Le(uint value)
-    {
-        byte[] bytes = new byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes, value);
-        return bytes;
     }
 }
