@@ -84,9 +84,9 @@ public sealed class VfioUserPciFunctionTests : IDisposable
         Assert.Equal(0x1200_0001u, ReadConfig32(fn, 8));
         Assert.Equal(0x10f1_1af4u, ReadConfig32(fn, 0x2c));
         Assert.Equal(1, ReadConfig8(fn, PciConfigSpace.InterruptPinOffset));
-        Assert.NotEqual(0, FindCapability(fn, PciConfigSpace.MsixCapabilityId));
+        Assert.NotEqual(0, PciCapabilities.Find(fn, PciConfigSpace.MsixCapabilityId));
         // The sample device has its own PM capability: the VMM adds none.
-        Assert.NotEqual(0, FindCapability(fn, PciConfigSpace.PowerManagementCapabilityId));
+        Assert.NotEqual(0, PciCapabilities.Find(fn, PciConfigSpace.PowerManagementCapabilityId));
         Assert.Equal(0, fn.VirtualPowerManagementOffset);
         Assert.Empty(fn.Warnings);
         Assert.Equal("intx", fn.InterruptMode);
@@ -187,7 +187,7 @@ public sealed class VfioUserPciFunctionTests : IDisposable
         using var server = new SampleAcceleratorServer();
         using VfioPciFunction fn = Open(server);
         fn.Bind(_host);
-        int msix = FindCapability(fn, PciConfigSpace.MsixCapabilityId);
+        int msix = PciCapabilities.Find(fn, PciConfigSpace.MsixCapabilityId);
         Assert.Equal(1, ReadConfig16(fn, msix + 2) & 0x7ff); // two vectors
 
         WriteEntry(fn, 0, 0xfee0_0000, 0x41, masked: false);
@@ -267,6 +267,10 @@ public sealed class VfioUserPciFunctionTests : IDisposable
         WriteConfig16(fn, PciConfigSpace.CommandOffset, 0);
         fn.MemoryBarPlaced(0, new MmioAddress(0xe000_0000));
         Assert.False(fn.IsAlive);
+        // Whichever thread saw the loss first (the client's reader, or an access) marks the
+        // function dead before it reports: wait for the report, then make sure it came once.
+        Assert.True(SpinWait.SpinUntil(() => Lost().Count > 0, Long), "the loss was never reported");
+        Thread.Sleep(100);
         string reason = Assert.Single(Lost());
         Assert.Contains("'sample'", reason, StringComparison.Ordinal);
         // Unbinding a dead device is quiet, and it cannot be bound again.
@@ -327,7 +331,7 @@ public sealed class VfioUserPciFunctionTests : IDisposable
         using var server = new SampleAcceleratorServer();
         using VfioPciFunction fn = Open(server);
         fn.Bind(_host);
-        int msix = FindCapability(fn, PciConfigSpace.MsixCapabilityId);
+        int msix = PciCapabilities.Find(fn, PciConfigSpace.MsixCapabilityId);
         WriteEntry(fn, 0, 0xfee0_0000, 0x41, masked: false);
         WriteConfig16(fn, msix + 2, 0x8000);
         WriteConfig16(fn, PciConfigSpace.CommandOffset, 0x6);
@@ -633,20 +637,6 @@ public sealed class VfioUserPciFunctionTests : IDisposable
         WriteBar32(fn, 2, entry + 4, (uint)(address >> 32));
         WriteBar32(fn, 2, entry + 8, data);
         WriteBar32(fn, 2, entry + 12, masked ? 1u : 0u);
-    }
-
-    private static int FindCapability(VfioPciFunction fn, byte id)
-    {
-        int at = ReadConfig8(fn, PciConfigSpace.CapabilityPointerOffset) & 0xfc;
-        for (int i = 0; i < 48 && at != 0; i++)
-        {
-            if (ReadConfig8(fn, at) == id)
-            {
-                return at;
-            }
-            at = ReadConfig8(fn, at + 1) & 0xfc;
-        }
-        return 0;
     }
 
     private static uint ReadBar32(VfioPciFunction fn, int bar, ulong offset)
