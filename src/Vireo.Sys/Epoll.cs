@@ -13,6 +13,7 @@ public sealed class Epoll : IDisposable
     private const int EpollCtlAdd = 1;
     private const int EpollCtlDel = 2;
     private const uint EpollIn = 0x001;
+    private const uint EpollEt = 1u << 31;
 
     private Epoll(SafeFd fd)
     {
@@ -34,11 +35,14 @@ public sealed class Epoll : IDisposable
         return new Epoll(fd);
     }
 
-    /// <summary>Watches <paramref name="fd"/> for input (level-triggered); <see cref="Wait"/>
-    /// reports it as <paramref name="token"/>. EEXIST if it is already watched.</summary>
-    public unsafe void Add(SafeFd fd, ulong token)
+    /// <summary>Watches <paramref name="fd"/> for input; <see cref="Wait"/> reports it as
+    /// <paramref name="token"/>. Level-triggered, unless <paramref name="edgeTriggered"/>
+    /// (EPOLLET): then it is reported once each time input arrives, so a reader that stops before
+    /// it drained the descriptor (a device with no guest buffer for the next frame) is not woken
+    /// again for what is already there. EEXIST if it is already watched.</summary>
+    public unsafe void Add(SafeFd fd, ulong token, bool edgeTriggered = false)
     {
-        var ev = new Interop.Sys.EpollEvent { Events = EpollIn, Data = token };
+        var ev = new Interop.Sys.EpollEvent { Events = EpollIn | (edgeTriggered ? EpollEt : 0), Data = token };
         // Safe: a local struct of the kernel's layout, read during the call only.
         if (Interop.Sys.EpollCtl(Handle, EpollCtlAdd, fd, &ev) != 0)
         {

@@ -163,9 +163,10 @@ internal sealed class RunOptionSet
         HelpName = "serial|virtio",
         Description = "which guest device the console (--serial's target) is: serial (default), COM1's 8250 UART, " +
             "Linux's ttyS0; or virtio, a virtio console over PCI (id console0), Linux's hvc0, with the default command line " +
-            "saying console=hvc0 and the terminal's size passed to the guest. hvc0 exists once the guest has loaded " +
-            "virtio_console (a module in Debian's kernels, which the default guest loads); until then the kernel's messages " +
-            "wait in its log buffer and appear when hvc0 does. The 8250's output still reaches the same place",
+            "saying console=hvc0 and terminal resizes passed to the guest. hvc0 exists once the guest has loaded " +
+            "virtio_console (a module in Debian's kernels, which the default guest loads); kernel messages from before then " +
+            "are not shown on it (to watch a boot, add console=ttyS0 before console=hvc0: the 8250's output still reaches " +
+            "the same place)",
         CustomParser = result => Last(result) switch
         {
             "serial" => ConsoleDevice.Serial,

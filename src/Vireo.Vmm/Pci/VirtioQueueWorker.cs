@@ -5,7 +5,8 @@ namespace Vireo.Vmm;
 
 /// <summary>
 /// The thread that serves one virtio function's queues: it sleeps in epoll_wait on the queues'
-/// doorbell eventfds (KVM signals one when the guest writes the queue's notify address) and
+/// doorbell eventfds (KVM signals one when the guest writes the queue's notify address) and on
+/// the device's host-side sources (<see cref="IVirtioHostEvents"/>: a tap, sockets) and
 /// calls <see cref="VirtioPciFunction.NotifyQueue"/> for each, so queue processing runs neither
 /// on a vCPU thread nor on the thread pool. A guest that misprograms a ring costs the device a
 /// reset (the transport's business); an unexpected failure stops the worker and reports the
@@ -14,9 +15,12 @@ namespace Vireo.Vmm;
 internal sealed class VirtioQueueWorker : IDisposable
 {
     private const ulong StopToken = ulong.MaxValue;
+    // Tokens from here on are host events (index + base); below, queue doorbells.
+    private const ulong HostEventBase = 1UL << 32;
 
     private readonly VirtioPciFunction _transport;
     private readonly EventFd[] _doorbells;
+    private readonly IReadOnlyList<VirtioHostEvent> _hostEvents;
     private readonly Action<string> _lost;
     private readonly Epoll _epoll;
     private readonly EventFd _stop;
@@ -29,11 +33,14 @@ internal sealed class VirtioQueueWorker : IDisposable
     /// <param name="transport">The transport whose queues it serves.</param>
     /// <param name="doorbells">One eventfd per queue.</param>
     /// <param name="lost">Told, once, why the worker stopped if it failed.</param>
-    public VirtioQueueWorker(string id, VirtioPciFunction transport, EventFd[] doorbells, Action<string> lost)
+    /// <param name="hostEvents">The device's host-side sources (<see cref="IVirtioHostEvents"/>),
+    /// waited on edge-triggered, each serving its queue when readable; none by default.</param>
+    public VirtioQueueWorker(string id, VirtioPciFunction transport, EventFd[] doorbells, Action<string> lost, IReadOnlyList<VirtioHostEvent>? hostEvents = null)
     {
         _transport = transport;
         _doorbells = doorbells;
         _lost = lost;
+        _hostEvents = hostEvents ?? [];
         _epoll = Epoll.Create();
         _stop = EventFd.Create();
         try
@@ -43,6 +50,10 @@ internal sealed class VirtioQueueWorker : IDisposable
             {
                 FileDescriptor.SetNonBlocking(doorbells[q].Handle);
                 _epoll.Add(doorbells[q].Handle, (ulong)q);
+            }
+            for (int i = 0; i < _hostEvents.Count; i++)
+            {
+                _epoll.Add(_hostEvents[i].Source, HostEventBase + (ulong)i, edgeTriggered: true);
             }
         }
         catch
@@ -86,6 +97,12 @@ internal sealed class VirtioQueueWorker : IDisposable
                     if (ready[i] == StopToken)
                     {
                         return;
+                    }
+                    if (ready[i] >= HostEventBase)
+                    {
+                        // The host has input for the guest: the device takes it into the queue's buffers.
+                        _transport.NotifyQueue(_hostEvents[(int)(ready[i] - HostEventBase)].Queue);
+                        continue;
                     }
                     int queue = (int)ready[i];
                     // One pass serves every kick so far: the count itself means nothing.
