@@ -23,11 +23,11 @@ public sealed class DefaultGuest
     /// those it depends on): evdev and the ACPI power button (both =m in Debian's cloud kernel),
     /// so a host power-button press reaches busybox acpid through /dev/input/event*, and acpid
     /// powers off; then the virtio core, the virtio-pci transport and the drivers of the virtio
-    /// devices Vireo offers (all =m there too).</summary>
+    /// devices Vireo offers (all =m there too; virtio_console is hvc0, `vireo run --console virtio`).</summary>
     public static readonly string[] Modules =
     [
         "evdev", "button",
-        "virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci", "virtio-rng", "virtio_blk",
+        "virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci", "virtio-rng", "virtio_blk", "virtio_console",
     ];
 
     private DefaultGuest(string kernel, string initramfs, GuestVariant variant, string? sampleDriver, string? eduChecker)
@@ -81,6 +81,9 @@ public sealed class DefaultGuest
 
     private const string ModuleLines = """
         for m in /lib/modules/*.ko; do insmod "$m" 2>/dev/null; done
+        # A console that came with a module (hvc0, from virtio_console under console=hvc0) was not
+        # there when the kernel opened /dev/console for /init: open it now that it is.
+        if { : >/dev/console; } 2>/dev/null; then exec </dev/console >/dev/console 2>&1; fi
         # busybox acpid runs /etc/acpi/PWRF/00000080 when the power button is pressed.
         acpid -l /var/log/acpid.log
         """;

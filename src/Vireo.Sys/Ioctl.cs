@@ -32,6 +32,17 @@ public static class Ioctl
         }
     }
 
+    /// <summary>Like <see cref="Invoke{T}(SafeFd, nuint, ref T, string)"/> but returns -errno instead of throwing.</summary>
+    public static unsafe int TryInvoke<T>(SafeFd fd, nuint request, ref T arg)
+        where T : unmanaged
+    {
+        // Safe: as in Invoke<T>, arg is pinned for the call.
+        fixed (T* p = &arg)
+        {
+            return TryInvoke(fd, request, (nint)p);
+        }
+    }
+
     /// <summary>Like <see cref="Invoke(SafeFd, nuint, nint, string)"/> but returns -errno instead
     /// of throwing, for calls where a failure is an expected answer (KVM_RUN's EINTR).</summary>
     public static int TryInvoke(SafeFd fd, nuint request, nint arg)

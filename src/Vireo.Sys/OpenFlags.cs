@@ -10,6 +10,8 @@ public enum OpenFlags
     WriteOnly = 1,
     /// <summary>O_RDWR.</summary>
     ReadWrite = 2,
+    /// <summary>O_NOCTTY: opening a terminal does not make it the caller's controlling terminal.</summary>
+    NoCtty = 0x100,
     /// <summary>O_NONBLOCK: calls return EAGAIN instead of blocking.</summary>
     NonBlocking = 0x800,
     /// <summary>O_DIRECT: reads and writes bypass the page cache; buffers, offsets and lengths

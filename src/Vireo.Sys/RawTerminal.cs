@@ -28,6 +28,19 @@ public sealed class RawTerminal : IDisposable
     /// <summary>isatty(3) on <paramref name="fd"/>.</summary>
     public static bool IsTerminal(int fd) => Interop.Sys.IsAtty(fd) == 1;
 
+    /// <summary>The size of the terminal on <paramref name="fd"/> in characters (TIOCGWINSZ), or
+    /// null when it is no terminal or reports no size (a serial line's 0 by 0).</summary>
+    public static (ushort Columns, ushort Rows)? Size(int fd)
+    {
+        using SafeFd borrowed = SafeFd.Borrow(fd);
+        var size = default(WindowSize);
+        if (Ioctl.TryInvoke(borrowed, WindowSize.Get, ref size) < 0 || size.Columns == 0 || size.Rows == 0)
+        {
+            return null;
+        }
+        return (size.Columns, size.Rows);
+    }
+
     /// <summary>Raw mode on <paramref name="fd"/> (0 = stdin), keeping ISIG when
     /// <paramref name="keepSignals"/> so Ctrl-C still reaches the host.</summary>
     public static RawTerminal Enter(int fd = 0, bool keepSignals = false)

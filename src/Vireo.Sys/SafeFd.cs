@@ -45,6 +45,20 @@ public sealed class SafeFd : SafeHandle
         return safe;
     }
 
+    /// <summary>A handle on a descriptor the process holds for good elsewhere (0, 1, 2): the
+    /// handle uses it and never closes it.</summary>
+    public static SafeFd Borrow(int fd)
+    {
+        var safe = new SafeFd(ownsHandle: false);
+        safe.SetHandle(fd);
+        return safe;
+    }
+
+    private SafeFd(bool ownsHandle)
+        : base(invalidHandleValue: -1, ownsHandle)
+    {
+    }
+
     /// <summary>The descriptor number, for building kernel structs that carry fds.
     /// Valid only while the caller keeps this handle alive.</summary>
     public int DangerousGetFd() => Fd;

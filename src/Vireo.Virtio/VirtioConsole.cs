@@ -63,7 +63,7 @@ public sealed class VirtioConsole : IVirtioDevice, IDeviceCounters
     /// <summary>VIRTIO_CONSOLE_F_EMERG_WRITE (bit 2): emerg_wr outputs a character.</summary>
     public const ulong FeatureEmergencyWrite = 1UL << 2;
 
-    private readonly Action<ReadOnlySpan<byte>>? _output;
+    private Action<ReadOnlySpan<byte>>? _output;
     private readonly byte[] _chunk = new byte[ChunkSize];
     private readonly Lock _lock = new();
     private readonly byte[] _input = new byte[InputCapacity];
@@ -80,7 +80,7 @@ public sealed class VirtioConsole : IVirtioDevice, IDeviceCounters
     /// <summary>A console whose guest output goes to <paramref name="output"/>, sized
     /// <paramref name="columns"/> by <paramref name="rows"/> characters.</summary>
     /// <param name="output">Receives the guest's output in order, in pieces of at most
-    /// <see cref="ChunkSize"/> bytes, on the thread that serves the transmit queue (a vCPU's, under
+    /// <see cref="ChunkSize"/> bytes, on the thread that serves the transmit queue (the device's queue worker, under
     /// the transport's lock, so it must not call back into the transport); it must not throw nor keep
     /// the span, which the device reuses; null
     /// discards output. A <see cref="Stream"/> fits as <c>stream.Write</c>.</param>
@@ -92,6 +92,13 @@ public sealed class VirtioConsole : IVirtioDevice, IDeviceCounters
         _columns = columns;
         _rows = rows;
     }
+
+    /// <summary>Sends the guest's output from now on to <paramref name="output"/> (null discards
+    /// it), under the same rules as the constructor's sink: a machine that owns the host's
+    /// console end connects it when it is built. Thread-safe; a piece being written when the
+    /// sink changes may still go to the old one.</summary>
+    /// <param name="output">The new sink.</param>
+    public void ConnectOutput(Action<ReadOnlySpan<byte>>? output) => Volatile.Write(ref _output, output);
 
     /// <inheritdoc/>
     public ushort DeviceType => ConsoleDeviceType;
@@ -207,7 +214,7 @@ public sealed class VirtioConsole : IVirtioDevice, IDeviceCounters
         if (at >= 0 && at < data.Length)
         {
             Interlocked.Increment(ref _txBytes);
-            _output?.Invoke(data.Slice(at, 1));
+            Volatile.Read(ref _output)?.Invoke(data.Slice(at, 1));
         }
     }
 
@@ -346,7 +353,7 @@ public sealed class VirtioConsole : IVirtioDevice, IDeviceCounters
                     {
                         throw new VirtqueueException($"console transmit buffer at {at} is no longer guest RAM", e);
                     }
-                    _output?.Invoke(_chunk.AsSpan(0, take));
+                    Volatile.Read(ref _output)?.Invoke(_chunk.AsSpan(0, take));
                     done += (uint)take;
                     sent += (uint)take;
                 }

@@ -23,7 +23,7 @@ public sealed class BuiltMachine : IDisposable
     private readonly Dictionary<int, (ushort Vendor, ushort Device)> _pciIds = [];
 
     internal BuiltMachine(Machine machine, PlatformResources resources, AcpiPmDevice powerManagement, LowPowerIdleDevice lowPowerIdle,
-        PciRootBus pci, List<ISuspendable> suspendables, List<IDisposable> owned, Serial8250? console = null, ConsoleInputPump? consoleInput = null,
+        PciRootBus pci, List<ISuspendable> suspendables, List<IDisposable> owned, Serial8250? console = null, IConsoleInput? consoleInput = null,
         PanicDetector? panic = null, BoundPciFunctions? bound = null, IReadOnlyList<DevicePowerSlot>? devicePower = null)
     {
         _devicePower = devicePower ?? [];
@@ -76,8 +76,9 @@ public sealed class BuiltMachine : IDisposable
     /// <summary>COM1, when the machine has a console.</summary>
     public Serial8250? Console { get; }
 
-    /// <summary>Host keystrokes for <see cref="Console"/>, delivered at the guest's pace.</summary>
-    public ConsoleInputPump? ConsoleInput { get; }
+    /// <summary>Host keystrokes for the guest's console (<see cref="Console"/>, or the virtio
+    /// console when the machine has one), delivered at the guest's pace.</summary>
+    public IConsoleInput? ConsoleInput { get; }
 
     /// <summary>The guest kernel's panic line, once its console printed one.</summary>
     public string? PanicLine => _panic?.PanicLine;

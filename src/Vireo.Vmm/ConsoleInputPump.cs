@@ -8,7 +8,7 @@ namespace Vireo.Vmm;
 /// does when the console tty is opened) and the UART's FIFO has room, so typed-ahead input is
 /// neither dropped by the FIFO nor wiped by the driver's FIFO reset during boot.
 /// </summary>
-public sealed class ConsoleInputPump : IDisposable, ISuspendable
+public sealed class ConsoleInputPump : IConsoleInput, IDisposable, ISuspendable
 {
     private const byte IerReceivedDataAvailable = 0x01; // 16550 IER bit 0
     private const int MaxPending = 1 << 20;
@@ -30,10 +30,11 @@ public sealed class ConsoleInputPump : IDisposable, ISuspendable
         _thread.Start();
     }
 
-    /// <summary>Bytes dropped because the host queue was full (the guest is not reading).</summary>
+    /// <inheritdoc/>
     public long Dropped { get; private set; }
 
-    /// <summary>Queues host keystrokes; never blocks (past 1 MiB queued, bytes are dropped and counted).</summary>
+    /// <inheritdoc/>
+    /// <remarks>The queue holds 1 MiB.</remarks>
     public void Send(ReadOnlySpan<byte> bytes)
     {
         lock (_pending)

@@ -65,19 +65,19 @@ public static class MachineBuilder
         {
             PlatformResources resources = PlatformResources.ForPc(AcpiPmDevice.GpeCount);
             var panic = new PanicDetector();
-            var console = new Serial8250(new KvmIrqLine(machine.Vm, Com1Irq), bytes =>
+            Action<ReadOnlySpan<byte>> output = bytes =>
             {
                 panic.Observe(bytes);
                 consoleOutput(bytes);
-            });
-            var input = new ConsoleInputPump(console);
-            owned.Add(input);
+            };
+            var console = new Serial8250(new KvmIrqLine(machine.Vm, Com1Irq), output);
+            IConsoleInput input = ConnectConsole(config, console, output, owned);
             (AcpiPmDevice pm, LowPowerIdleDevice lps) = AddPowerManagement(machine, resources, new KvmIrqLine(machine.Vm, AcpiPlatform.SciIrq), owned);
             PciBarMemorySlots barSlots = BarMemorySlots(machine, owned, warn);
             PciRootBus pci = AddPciRoot(machine.Pio, machine.Mmio, resources, config.MemoryBytes, config.PciFunctions, warn, barSlots.OnMemoryBarPlaced);
             IReadOnlyList<DevicePowerSlot> devicePower = AddDevicePower(machine.Pio, resources, pm, pci);
             bound = BindPciFunctions(machine, pci, barSlots, devicePower, warn);
-            List<ISuspendable> suspendables = [.. AddLegacyDevices(machine, resources, config, console), pm, input];
+            List<ISuspendable> suspendables = [.. AddLegacyDevices(machine, resources, config, console), pm, (ISuspendable)input];
 
             // The DSDT is what the devices describe of themselves.
             PlacedAcpiTables acpi = new AcpiPlatform(config.Cpus, DeviceAml(pm, lps, pci, devicePower), mcfg: new Mcfg(pci.McfgAllocation)).WriteTo(machine.Memory);
@@ -91,6 +91,25 @@ public static class MachineBuilder
             owned.ForEach(o => o.Dispose());
             throw;
         }
+    }
+
+    /// <summary>The host console's two ends on this machine: every guest console's output (the
+    /// 8250's and, when the machine has a virtio console, hvc0's) goes to
+    /// <paramref name="output"/>, and host keystrokes go to the one device the console is: the
+    /// virtio console when there is one (the user asked for hvc0), else the 8250.</summary>
+    internal static IConsoleInput ConnectConsole(LinuxVmConfig config, Serial8250 uart, Action<ReadOnlySpan<byte>> output, List<IDisposable> owned)
+    {
+        if (config.PciFunctions.Select(a => a.Function).OfType<VirtioMachineFunction>().FirstOrDefault(f => f.Device is Virtio.VirtioConsole) is { } function)
+        {
+            var device = (Virtio.VirtioConsole)function.Device;
+            device.ConnectOutput(output);
+            var virtioInput = new VirtioConsoleInput(device, () => function.Transport.NotifyQueue(Virtio.VirtioConsole.ReceiveQueue));
+            owned.Add(virtioInput);
+            return virtioInput;
+        }
+        var pump = new ConsoleInputPump(uart);
+        owned.Add(pump);
+        return pump;
     }
 
     /// <summary>

@@ -108,6 +108,40 @@ public sealed partial class L2VirtioTests(L1Fixture lab, ITestOutputHelper outpu
         Assert.Equal(guestSha, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(payload))));
     }
 
+    [LabFact("qemu-system-x86_64", "busybox", "cpio")]
+    public async Task The_stock_kernel_runs_the_console_shell_on_hvc0_from_virtio_console_with_typed_input()
+    {
+        Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);
+        string[] words = [L1Fixture.VireoInL1, "run", "--kernel", L1Fixture.L2Kernel, "--initramfs", L1Fixture.L2Initramfs, "--memory", "256M", "--console", "virtio"];
+        string command = L2Command.Build(words,
+            "echo tty=$(tty)\n" +
+            "echo active=$(cat /sys/class/tty/console/active)\n" +
+            "echo cmdline=$(cat /proc/cmdline)\n" +
+            "echo size=$(stty size)\n" +
+            "echo sum=$((6 * 7))\n" +
+            "grep virtio /proc/interrupts\n" +
+            "poweroff -f\n");
+
+        LabCommandResult result = await lab.Machine.RunAsync(command, s_l2Timeout);
+        output.WriteLine($"status {result.ExitStatus} in {result.Elapsed.TotalSeconds:0.0} s\n{result.Output}");
+
+        // The shell the default guest starts on the console is on hvc0, and the kernel's console is hvc0 alone.
+        Assert.Matches(@"(?m)^\s*tty=/dev/hvc0\r?$", result.Output);
+        Assert.Matches(@"(?m)^\s*active=hvc0\r?$", result.Output);
+        Assert.Matches(@"(?m)^\s*cmdline=console=hvc0 ", result.Output);
+        // What was typed reached that shell: only hvc0 has a reader.
+        Assert.Matches(@"(?m)^\s*sum=42\r?$", result.Output);
+        // The kernel's early messages, logged before virtio_console was loaded, came out on hvc0 when it registered.
+        Assert.Contains("Linux version", result.Output, StringComparison.Ordinal);
+        // Typed input arrived through the receive queue's MSI-X vector ("virtio0-input").
+        Match input = QueueInterrupts().Match(result.Output);
+        Assert.True(input.Success, "no MSI-X vector for the console's receive queue in /proc/interrupts");
+        Assert.True(long.Parse(input.Groups["count"].Value, System.Globalization.CultureInfo.InvariantCulture) > 0,
+            $"the console's receive vector never fired: {input.Value}");
+        Assert.Contains("vireo: guest powered off", result.Output, StringComparison.Ordinal);
+        Assert.Equal(0, result.ExitStatus);
+    }
+
     private const string DiskInL1 = "/tmp/lab-disk.raw";
     private const string DumpBegin = "@@DISK-DUMP-BEGIN@@";
     private const string DumpEnd = "@@DISK-DUMP-END@@";

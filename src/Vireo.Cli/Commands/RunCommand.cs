@@ -7,6 +7,7 @@ using Vireo.Kvm;
 using Vireo.Loader;
 using Vireo.Sys;
 using Vireo.Vfio;
+using Vireo.Virtio;
 using Vireo.Vmm;
 
 namespace Vireo.Cli;
@@ -97,6 +98,7 @@ internal static class RunCommand
             .. options.VfioDevices.Select(o => ((Func<IMachineBoundPciFunction>)(() => OpenVfio(o, options.Agent, log)), o.Slot)),
             .. options.Disks.Select(o => ((Func<IMachineBoundPciFunction>)(() => PciDeviceFactory.CreateDisk(o.Path, o.Id, o.ReadOnly, o.Direct, log)), o.Slot)),
             .. options.Rng ? [((Func<IMachineBoundPciFunction>)(() => PciDeviceFactory.CreateRng(RngId, log)), (int?)null)] : Array.Empty<(Func<IMachineBoundPciFunction>, int?)>(),
+            .. options.Console == ConsoleDevice.Virtio ? [((Func<IMachineBoundPciFunction>)(() => CreateVirtioConsole(options, log)), (int?)null)] : Array.Empty<(Func<IMachineBoundPciFunction>, int?)>(),
         ]);
         try
         {
@@ -115,6 +117,16 @@ internal static class RunCommand
 
     /// <summary>The id --rng's device has in vm.info.</summary>
     internal const string RngId = "rng0";
+
+    /// <summary>The id `--console virtio`'s device has in vm.info.</summary>
+    internal const string ConsoleId = "console0";
+
+    /// <summary>hvc0, sized as the terminal the console is on, if it is on one.</summary>
+    private static VirtioMachineFunction CreateVirtioConsole(RunOptions options, Action<string> log)
+    {
+        (ushort columns, ushort rows) = options.Serial.Kind == ConsoleKind.Stdio && RawTerminal.Size(1) is { } size ? size : ((ushort)80, (ushort)25);
+        return PciDeviceFactory.CreateConsole(ConsoleId, columns, rows, log);
+    }
 
     /// <summary>Makes every assigned device in order; if one fails, those made are released.</summary>
     internal static List<(IMachineBoundPciFunction Function, int? Slot)> OpenDevices(IReadOnlyList<(Func<IMachineBoundPciFunction> Open, int? Slot)> devices)
@@ -204,6 +216,17 @@ internal static class RunCommand
             c.Cancel = true;
             loop.Post(new ShutdownVm(force: true, source: "sigint"));
         });
+        // A virtio console on this terminal follows its size: hvc0 learns of a resize as a
+        // configuration change, so the guest's tty (and what runs in it) sees the new size.
+        using PosixSignalRegistration? winch = options.Serial.Kind == ConsoleKind.Stdio && VirtioConsoleOf(config) is { } hvc
+            ? PosixSignalRegistration.Create(PosixSignal.SIGWINCH, _ =>
+            {
+                if (RawTerminal.Size(1) is (ushort columns, ushort rows) && ((VirtioConsole)hvc.Device).Resize(columns, rows))
+                {
+                    hvc.Transport.NotifyConfigChanged();
+                }
+            })
+            : null;
         int terms = 0;
         using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
         {
@@ -232,6 +255,9 @@ internal static class RunCommand
         }
         return status;
     }
+
+    private static VirtioMachineFunction? VirtioConsoleOf(LinuxVmConfig config) =>
+        config.PciFunctions.Select(a => a.Function).OfType<VirtioMachineFunction>().FirstOrDefault(f => f.Device is VirtioConsole);
 
     internal static (int Status, string Reason) Describe(MachineExit exit, string? panicLine)
     {

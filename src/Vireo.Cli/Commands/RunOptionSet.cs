@@ -29,7 +29,7 @@ internal sealed class RunOptionSet
     public Option<string?> Cmdline { get; } = new("--cmdline")
     {
         HelpName = "C",
-        Description = $"kernel command line (default: \"{LinuxVmConfig.DefaultCmdline}\")",
+        Description = $"kernel command line (default: \"{LinuxVmConfig.DefaultCmdline}\", with console=hvc0 under --console virtio)",
     };
 
     public Option<string?> Append { get; } = new("--append")
@@ -158,6 +158,22 @@ internal sealed class RunOptionSet
             "cryptographic generator; Linux's virtio_rng driver makes it /dev/hwrng",
     };
 
+    public Option<ConsoleDevice> Console { get; } = new("--console")
+    {
+        HelpName = "serial|virtio",
+        Description = "which guest device the console (--serial's target) is: serial (default), COM1's 8250 UART, " +
+            "Linux's ttyS0; or virtio, a virtio console over PCI (id console0), Linux's hvc0, with the default command line " +
+            "saying console=hvc0 and the terminal's size passed to the guest. hvc0 exists once the guest has loaded " +
+            "virtio_console (a module in Debian's kernels, which the default guest loads); until then the kernel's messages " +
+            "wait in its log buffer and appear when hvc0 does. The 8250's output still reaches the same place",
+        CustomParser = result => Last(result) switch
+        {
+            "serial" => ConsoleDevice.Serial,
+            "virtio" => ConsoleDevice.Virtio,
+            string other => Fail(result, $"--console takes serial or virtio, not '{other}'", ConsoleDevice.Serial),
+        },
+    };
+
     public Option<AgentOption?> Agent { get; } = new("--agent")
     {
         HelpName = AgentOption.Syntax,
@@ -172,7 +188,7 @@ internal sealed class RunOptionSet
     {
         ArgumentNullException.ThrowIfNull(command);
         foreach (Option option in (Option[])[Kernel, Initramfs, Cmdline, Append, Cpus, Memory, SharedMemory, Footprint, Serial,
-            ApiSocket, OnReboot, S2IdleWakeAfter, OnSuspend, OnResume, VfioUser, Vfio, Agent, Disk, Rng])
+            ApiSocket, OnReboot, S2IdleWakeAfter, OnSuspend, OnResume, VfioUser, Vfio, Agent, Disk, Rng, Console])
         {
             command.Options.Add(option);
         }
@@ -193,6 +209,7 @@ internal sealed class RunOptionSet
                 .. Given(result, Vfio).Select(d => ("--vfio", d.Id, d.Slot)),
                 .. Given(result, Disk).Select(d => ("--disk", d.Id, d.Slot)),
                 .. result.GetResult(Rng) is not null && result.GetValue(Rng) ? [("--rng", RunCommand.RngId, (int?)null)] : Array.Empty<(string, string, int?)>(),
+                .. Given(result, Console) == ConsoleDevice.Virtio ? [("--console", RunCommand.ConsoleId, (int?)null)] : Array.Empty<(string, string, int?)>(),
             ];
             foreach (var clash in devices.GroupBy(d => d.Id).Where(g => g.Select(d => d.Option).Distinct().Count() > 1))
             {
@@ -203,6 +220,19 @@ internal sealed class RunOptionSet
                 result.AddError($"PCI slot {clash.Key} is given to a {string.Join(" and a ", clash.Select(d => d.Option).Distinct())} device; give each its own slot=N or leave it out");
             }
         });
+    }
+
+    // --console's device, or the default when it is absent or its parser already failed.
+    private static ConsoleDevice Given(CommandResult result, Option<ConsoleDevice> option)
+    {
+        try
+        {
+            return result.GetResult(option) is OptionResult given ? given.GetValueOrDefault<ConsoleDevice>() : ConsoleDevice.Serial;
+        }
+        catch (InvalidOperationException)
+        {
+            return ConsoleDevice.Serial;
+        }
     }
 
     // The devices an option gave, or none when it is absent or its own parser already failed
@@ -256,6 +286,7 @@ internal sealed class RunOptionSet
             VfioDevices = Value<IReadOnlyList<VfioDeviceOption>>(result, Vfio, []),
             Agent = Value(result, Agent, null),
             Rng = Value(result, Rng, false),
+            Console = Value(result, Console, ConsoleDevice.Serial),
             Disks = Value<IReadOnlyList<DiskOption>>(result, Disk, []),
         };
     }

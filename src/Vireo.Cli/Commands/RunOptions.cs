@@ -55,6 +55,15 @@ internal sealed record RunOptions
     /// <summary>Whether the guest gets a virtio entropy device (--rng).</summary>
     public bool Rng { get; init; }
 
+    /// <summary>The guest device the console (--serial's target) is: COM1's 8250 or a virtio console (--console).</summary>
+    public ConsoleDevice Console { get; init; } = ConsoleDevice.Serial;
+
+    /// <summary>The kernel command line used when --cmdline is not given: the default's console
+    /// is the device --console chose.</summary>
+    public string DefaultCmdline => Console == ConsoleDevice.Virtio
+        ? LinuxVmConfig.DefaultCmdline.Replace("console=ttyS0", "console=hvc0", StringComparison.Ordinal)
+        : LinuxVmConfig.DefaultCmdline;
+
     /// <summary>Run options alone, as words.</summary>
     public static RunOptions Parse(IReadOnlyList<string> args)
     {
@@ -78,7 +87,7 @@ internal sealed record RunOptions
         PciFunctions = pciFunctions ?? [],
         KernelPath = kernel,
         InitramfsPath = initramfs,
-        Cmdline = (Cmdline ?? LinuxVmConfig.DefaultCmdline) + (AppendCmdline is null ? "" : " " + AppendCmdline),
+        Cmdline = (Cmdline ?? DefaultCmdline) + (AppendCmdline is null ? "" : " " + AppendCmdline),
         Cpus = Cpus,
         MemoryBytes = MemoryBytes,
         MemoryBacking = SharedMemory ? Vireo.Memory.GuestMemoryBacking.Shared : Vireo.Memory.GuestMemoryBacking.Private,

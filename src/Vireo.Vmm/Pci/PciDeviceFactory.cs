@@ -57,6 +57,16 @@ public static class PciDeviceFactory
         return new VirtioMachineFunction(id, new Virtio.VirtioRng(), log);
     }
 
+    /// <summary>A virtio console called <paramref name="id"/> (Linux's hvc0), <paramref name="columns"/>
+    /// by <paramref name="rows"/> characters (0: unknown). The machine it joins connects its output
+    /// and input to the host console (<see cref="MachineBuilder.BuildLinux"/>); what the guest gets
+    /// wrong with it is said on <paramref name="log"/>.</summary>
+    public static VirtioMachineFunction CreateConsole(string id, ushort columns = 80, ushort rows = 25, Action<string>? log = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        return new VirtioMachineFunction(id, new Virtio.VirtioConsole(null, columns, rows), log);
+    }
+
     /// <summary>A virtio block device called <paramref name="id"/> (also its serial) over the raw
     /// image <paramref name="path"/>, read-only to the guest when <paramref name="readOnly"/>,
     /// bypassing the host's page cache when <paramref name="direct"/>;
