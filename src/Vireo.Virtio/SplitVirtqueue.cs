@@ -29,6 +29,7 @@ public sealed class SplitVirtqueue
     private ushort _nextAvail;
     private ushort _nextUsed;
     private ushort _signalledUsed;
+    private ushort _lastAvailIdx;
 
     /// <summary>A queue the driver has enabled with these parameters; the areas are checked here.</summary>
     /// <param name="memory">The guest's RAM.</param>
@@ -83,6 +84,7 @@ public sealed class SplitVirtqueue
     public DescriptorChain? Pop()
     {
         ushort availIdx = ReadU16(AvailRing.Value + 2);
+        _lastAvailIdx = availIdx;
         // Entries are read only after idx (§2.7.13.3.1 orders the driver's writes the same way).
         Interlocked.MemoryBarrier();
         ushort pending = (ushort)(availIdx - _nextAvail);
@@ -104,6 +106,33 @@ public sealed class SplitVirtqueue
         _nextAvail++;
         PublishAvailEvent();
         return chain;
+    }
+
+    /// <summary>Gives back the last <paramref name="count"/> chains popped and not yet pushed used,
+    /// in the order they were popped: the next <see cref="Pop"/> returns them again (walked and
+    /// checked again). A device that took buffers and found them too few for its data (a receive
+    /// that needs more buffers than the driver has posted) leaves them to the driver this way. With
+    /// EVENT_IDX, avail_event is set to the available idx last seen, so the driver notifies as soon
+    /// as it makes another buffer available (§2.7.10).</summary>
+    /// <param name="count">How many, at most the chains popped and not pushed used.</param>
+    /// <returns>True when the driver has made more chains available since the last <see cref="Pop"/>
+    /// looked (it may then have skipped its notification): the caller should try again.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is negative or more
+    /// than the chains in flight.</exception>
+    /// <exception cref="VirtqueueException">The rings are no longer guest RAM.</exception>
+    public bool Unpop(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, (ushort)(_nextAvail - _nextUsed));
+        _nextAvail = (ushort)(_nextAvail - count);
+        ushort seen = _lastAvailIdx;
+        if (_eventIdx)
+        {
+            WriteU16(UsedRing.Value + RingHeader + ((ulong)VirtqUsedElement.Size * Size), seen);
+        }
+        // Our avail_event must be visible before we look again for the driver's new entries.
+        Interlocked.MemoryBarrier();
+        return ReadU16(AvailRing.Value + 2) != seen;
     }
 
     /// <summary>Hands chain <paramref name="head"/> back with <paramref name="writtenLength"/>

@@ -22,6 +22,33 @@ public static class HostCapabilities
         return null;
     }
 
+    public const string TunDevice = "/dev/net/tun";
+
+    // CAP_NET_ADMIN from linux/capability.h.
+    private const int CapNetAdmin = 12;
+
+    public static string? WhyNoTap()
+    {
+        if (!File.Exists(TunDevice))
+        {
+            return "this host has no /dev/net/tun (load the tun module)";
+        }
+        try
+        {
+            using FileStream stream = File.Open(TunDevice, FileMode.Open, FileAccess.ReadWrite);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            return $"/dev/net/tun cannot be opened read-write here: {e.Message}";
+        }
+        string? effective = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("CapEff:", StringComparison.Ordinal));
+        if (effective is null || (Convert.ToUInt64(effective["CapEff:".Length..].Trim(), 16) & (1UL << CapNetAdmin)) == 0)
+        {
+            return "this process lacks CAP_NET_ADMIN, which creating a tap interface needs";
+        }
+        return null;
+    }
+
     public static bool HasGcc => FindOnPath("gcc") is not null;
 
     public static string? FindOnPath(string program)
