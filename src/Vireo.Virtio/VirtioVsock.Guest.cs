@@ -103,6 +103,11 @@ public sealed partial class VirtioVsock
                     // Nothing listens on that guest port.
                     Interlocked.Increment(ref _connectFailures);
                 }
+                else if (connection.AnnouncedShutdown == (ShutdownReceive | ShutdownSend))
+                {
+                    // The answer to the host's full shutdown: a clean disconnect (§5.10.6.5).
+                    Interlocked.Increment(ref _connectionsClosed);
+                }
                 else
                 {
                     Interlocked.Increment(ref _connectionsReset);
