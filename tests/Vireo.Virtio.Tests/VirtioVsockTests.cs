@@ -214,6 +214,21 @@ public sealed class VirtioVsockTests
     }
 
     [Fact]
+    public void A_connect_line_may_arrive_in_pieces()
+    {
+        using var rig = new VsockRig();
+        using UnixSocket host = rig.ConnectHost("CONN");
+        rig.Pump();
+        Poller.WaitReadable(rig.Device.PollHandle, TimeSpan.FromMilliseconds(20));
+        rig.Pump();
+        host.Send("ECT 4"u8);
+        rig.Pump();
+        host.Send("2\n"u8);
+
+        Assert.Equal(42u, rig.Expect(p => p.Header.Op == VirtioVsock.OpRequest, "OP_REQUEST").Header.DestinationPort);
+    }
+
+    [Fact]
     public void The_largest_port_is_a_valid_connect_line()
     {
         using var rig = new VsockRig();
@@ -350,11 +365,9 @@ public sealed class VirtioVsockTests
         using var rig = new VsockRig(s_small);
         (UnixSocket service, GuestStream stream) = ConnectGuest(rig, 90, 91);
         byte[] data = Pattern(2 << 20, 5);
-        int sent = 0;
 
         // The service reads nothing: the socket fills, then the device's buffer, then the credit is gone.
-        rig.PumpUntil(() => stream.Credit == 0 && rig.Counter("tx_bytes") == stream.Sent - s_small.BufferSize, "the device's buffer to fill",
-            step: () => sent += stream.Write(data.AsSpan(sent)));
+        int sent = FillUntilStalled(rig, stream, data);
         long forwarded = rig.Counter("tx_bytes");
         Assert.True(sent < data.Length);
         for (int i = 0; i < 3; i++)
@@ -377,6 +390,51 @@ public sealed class VirtioVsockTests
         });
         Assert.Equal(data, got);
         Assert.Equal(0, rig.Counter("errors"));
+    }
+
+    // Fills the service's socket and then the device's buffer: the guest's credit is 0 and the
+    // device holds exactly buf_alloc bytes the service has not taken.
+    private static int FillUntilStalled(VsockRig rig, GuestStream stream, byte[] data)
+    {
+        int sent = 0;
+        rig.PumpUntil(() => stream.Credit == 0 && rig.Counter("tx_bytes") == stream.Sent - s_small.BufferSize, "the device's buffer to fill",
+            step: () => sent += stream.Write(data.AsSpan(sent)));
+        return sent;
+    }
+
+    [Fact]
+    public void A_guest_that_closes_while_the_host_is_slow_has_all_its_data_delivered_before_the_close()
+    {
+        using var rig = new VsockRig(s_small);
+        (UnixSocket service, GuestStream stream) = ConnectGuest(rig, 120, 121);
+        byte[] data = Pattern(1 << 20, 7);
+        int sent = FillUntilStalled(rig, stream, data);
+
+        rig.Send(stream.Packet(VirtioVsock.OpShutdown, flags: VirtioVsock.ShutdownReceive | VirtioVsock.ShutdownSend));
+        rig.Pump();
+        Assert.Equal(1, rig.Device.ConnectionCount);
+        byte[] got = rig.ReadHost(service, sent + 1, TimeSpan.FromSeconds(30));
+
+        Assert.Equal(data.AsSpan(0, sent).ToArray(), got);
+        rig.PumpUntil(() => rig.Device.ConnectionCount == 0, "the close");
+        Assert.Equal(VirtioVsock.OpReset, Assert.Single(stream.Control).Header.Op);
+        Assert.Equal(1, rig.Counter("connections_closed"));
+    }
+
+    [Fact]
+    public void A_guest_close_that_the_host_never_drains_is_reset_after_the_close_timeout()
+    {
+        using var rig = new VsockRig(s_small with { CloseTimeout = TimeSpan.FromMilliseconds(200) });
+        (UnixSocket service, GuestStream stream) = ConnectGuest(rig, 130, 131);
+        FillUntilStalled(rig, stream, Pattern(1 << 20, 8));
+
+        rig.Send(stream.Packet(VirtioVsock.OpShutdown, flags: VirtioVsock.ShutdownReceive | VirtioVsock.ShutdownSend));
+        rig.PumpUntil(() => rig.Device.ConnectionCount == 0, "the close timeout");
+
+        Assert.Equal(VirtioVsock.OpReset, Assert.Single(stream.Control).Header.Op);
+        Assert.Equal(1, rig.Counter("connections_reset"));
+        Assert.Equal(0, rig.Counter("connections_closed"));
+        rig.ExpectHostClosed(service, TimeSpan.FromSeconds(30));
     }
 
     [Fact]
