@@ -44,16 +44,26 @@ namespace Vireo.Virtio;
 /// <see cref="VirtioPciFunction.NotifyQueue"/> for each queue in the returned
 /// <see cref="VirtioVsockWork"/>. Packets for the guest wait in the device until the rx queue is
 /// served; a guest that posts rx buffers notifies the rx queue itself, which serves them. A
-/// snapshot restore calls <see cref="TransportReset"/> and then notifies the event queue.</para>
-/// <para>Hostile input: a packet shorter than its header, with a len beyond its chain, a type other
-/// than stream, an unknown op, or from a CID other than the guest's (or to one other than the host)
-/// is counted in <c>errors</c> and dropped, and the connection it names, if any, is reset; a packet
-/// for no connection is answered with OP_RST. None of this stops the queue. A device-readable buffer
-/// in rx or event, or a device-writable buffer in tx, breaks §2.7.4.2's contract for these queues and
-/// is a <see cref="VirtqueueException"/>. Every copy goes through one bounce buffer of
-/// <see cref="ChunkSize"/> bytes, every amount of guest data held is bounded by credit, and replies
-/// that pile up (the guest posts no rx buffers) make the device stop taking tx packets rather than
-/// grow (§5.10.6.1).</para>
+/// snapshot restore calls <see cref="TransportReset"/> and then notifies the event queue. The
+/// worker's step, when <see cref="PollHandle"/> is readable:
+/// <code>
+/// VirtioVsockWork work = vsock.ProcessHostEvents();
+/// if ((work &amp; VirtioVsockWork.Transmit) != 0) transport.NotifyQueue(VirtioVsock.TxQueue);
+/// if ((work &amp; VirtioVsockWork.Receive) != 0) transport.NotifyQueue(VirtioVsock.RxQueue);
+/// if ((work &amp; VirtioVsockWork.Event) != 0) transport.NotifyQueue(VirtioVsock.EventQueue);
+/// </code>
+/// The device outlives machines like a disk does (its listening socket stays across driver resets
+/// and reboots); <see cref="Dispose"/> it with the VMM.</para>
+/// <para>Hostile input: a packet shorter than its header, or from a CID other than the guest's (or to
+/// one other than the host's), is counted in <c>errors</c> and dropped unanswered (an RST would go to
+/// a CID that is not there). One with a len beyond its chain, a type other than stream or an unknown
+/// op is counted too, and resets the connection it names, or is answered with OP_RST when it names
+/// none; so is any other packet for no connection (not counted: it can be a race with a close). None
+/// of this stops the queue. A device-readable buffer in rx or event, or a device-writable buffer in
+/// tx, breaks §5.10.6.4 and is a <see cref="VirtqueueException"/>. Every copy goes through one bounce
+/// buffer of <see cref="ChunkSize"/> bytes, the guest data held per connection is bounded by the
+/// credit the guest was given, and replies that pile up (the guest posts no rx buffers) make the
+/// device stop taking tx packets rather than grow (§5.10.6.1).</para>
 /// </remarks>
 public sealed partial class VirtioVsock : IVirtioDevice, IDeviceCounters, IDisposable
 {
