@@ -22,9 +22,11 @@ public sealed partial class VirtioVsock
             }
             catch (ErrnoException)
             {
-                // Out of descriptors or memory: the program waits in the backlog, and a later
-                // event tries again once connections have ended.
+                // Out of descriptors or memory: the program waits in the backlog. The listener would
+                // stay readable and wake the machine at once, for ever, so it rests until a
+                // connection ends or a second has passed.
                 Interlocked.Increment(ref _hostHandshakeFailures);
+                PauseListener();
                 return;
             }
             if (host is null)
@@ -42,6 +44,23 @@ public sealed partial class VirtioVsock
             connection.Line = new byte[MaxConnectLine];
             SetDeadline(connection, _options.ConnectTimeout);
             UpdateInterest(connection);
+        }
+    }
+
+    private void PauseListener()
+    {
+        _epoll.Modify(_listener.Handle, ListenerToken, EpollEvents.None);
+        _listenerResumeAt = Stopwatch.GetTimestamp() + Stopwatch.Frequency;
+        _deadlinesChanged = true;
+    }
+
+    private void ResumeListener()
+    {
+        if (_listenerResumeAt != 0)
+        {
+            _listenerResumeAt = 0;
+            _deadlinesChanged = true;
+            _epoll.Modify(_listener.Handle, ListenerToken, EpollEvents.In);
         }
     }
 
@@ -88,6 +107,7 @@ public sealed partial class VirtioVsock
         }
         (uint forwarded, int staged) = (connection.ForwardCount, connection.ToGuest.Count);
         bool hadReply = connection.Reply is not null && connection.ReplySent < connection.Reply.Length;
+        bool wasDone = connection.HostDoneSending;
         if (connection.HasDataForHost && !FlushToHost(connection))
         {
             return;
@@ -96,7 +116,7 @@ public sealed partial class VirtioVsock
         {
             return;
         }
-        bool progressed = connection.ForwardCount != forwarded || connection.ToGuest.Count != staged || connection.HostDoneSending
+        bool progressed = connection.ForwardCount != forwarded || connection.ToGuest.Count != staged || connection.HostDoneSending != wasDone
             || (hadReply && connection.ReplySent == connection.Reply!.Length);
         if (hungUp && !progressed)
         {
@@ -406,8 +426,12 @@ public sealed partial class VirtioVsock
         {
             _deadlinesChanged = true;
         }
-        // Closing the descriptor also removes it from the epoll.
+        // Closing the descriptor also removes it from the epoll, and frees one for the listener.
         connection.Host.Dispose();
+        if (!_disposed)
+        {
+            ResumeListener();
+        }
         connection.ToHost.Clear();
         connection.ToGuest.Clear();
     }
@@ -424,6 +448,10 @@ public sealed partial class VirtioVsock
     private void ExpireDeadlines()
     {
         long now = Stopwatch.GetTimestamp();
+        if (_listenerResumeAt != 0 && _listenerResumeAt <= now)
+        {
+            ResumeListener();
+        }
         foreach (VsockConnection connection in _byToken.Values.Where(c => c.Deadline != 0 && c.Deadline <= now).ToList())
         {
             switch (connection.State)
@@ -452,7 +480,7 @@ public sealed partial class VirtioVsock
             return;
         }
         _deadlinesChanged = false;
-        long next = long.MaxValue;
+        long next = _listenerResumeAt != 0 ? _listenerResumeAt : long.MaxValue;
         foreach (VsockConnection connection in _byToken.Values)
         {
             if (connection.Deadline != 0 && connection.Deadline < next)

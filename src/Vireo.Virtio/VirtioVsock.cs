@@ -153,6 +153,7 @@ public sealed partial class VirtioVsock : IVirtioDevice, IDeviceCounters, IDispo
     private bool _eventPending;
     private bool _txStalled;
     private bool _deadlinesChanged;
+    private long _listenerResumeAt;
     private bool _disposed;
     private ulong _negotiated;
     private long _connectionsOpened;
