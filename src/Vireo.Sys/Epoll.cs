@@ -1,10 +1,11 @@
 namespace Vireo.Sys;
 
 /// <summary>
-/// An epoll instance watching descriptors for input, each under a caller-chosen token: one
-/// thread can wait on any number of eventfds without polling. Add/Remove may be called from any
-/// thread while another waits (the kernel serialises them); an event already returned by
-/// <see cref="Wait"/> for a descriptor removed since is the caller's to ignore.
+/// An epoll instance watching descriptors for input (or for the <see cref="EpollEvents"/> asked
+/// for), each under a caller-chosen token: one thread can wait on any number of eventfds and
+/// sockets without polling. Add/Modify/Remove may be called from any thread while another waits
+/// (the kernel serialises them); an event already returned by a Wait for a descriptor removed
+/// since is the caller's to ignore.
 /// </summary>
 public sealed class Epoll : IDisposable
 {
@@ -12,8 +13,7 @@ public sealed class Epoll : IDisposable
     private const int EpollCloexec = 0x80000;
     private const int EpollCtlAdd = 1;
     private const int EpollCtlDel = 2;
-    private const uint EpollIn = 0x001;
-    private const uint EpollEt = 1u << 31;
+    private const int EpollCtlMod = 3;
 
     private Epoll(SafeFd fd)
     {
@@ -35,18 +35,26 @@ public sealed class Epoll : IDisposable
         return new Epoll(fd);
     }
 
-    /// <summary>Watches <paramref name="fd"/> for input; <see cref="Wait"/> reports it as
-    /// <paramref name="token"/>. Level-triggered, unless <paramref name="edgeTriggered"/>
-    /// (EPOLLET): then it is reported once each time input arrives, so a reader that stops before
-    /// it drained the descriptor (a device with no guest buffer for the next frame) is not woken
-    /// again for what is already there. EEXIST if it is already watched.</summary>
-    public unsafe void Add(SafeFd fd, ulong token, bool edgeTriggered = false)
+    /// <summary>Watches <paramref name="fd"/> for input (level-triggered); <see cref="Wait(Span{ulong}, TimeSpan)"/>
+    /// reports it as <paramref name="token"/>. EEXIST if it is already watched.</summary>
+    public void Add(SafeFd fd, ulong token) => Add(fd, token, EpollEvents.In);
+
+    /// <summary>Watches <paramref name="fd"/> for <paramref name="events"/> (level-triggered);
+    /// <see cref="Wait(Span{EpollReady}, TimeSpan)"/> reports it as <paramref name="token"/>. EEXIST
+    /// if it is already watched.</summary>
+    public void Add(SafeFd fd, ulong token, EpollEvents events) => Control(EpollCtlAdd, fd, token, events, "epoll_ctl(EPOLL_CTL_ADD)");
+
+    /// <summary>Changes what a watched <paramref name="fd"/> is watched for, and its token; ENOENT
+    /// if it is not watched.</summary>
+    public void Modify(SafeFd fd, ulong token, EpollEvents events) => Control(EpollCtlMod, fd, token, events, "epoll_ctl(EPOLL_CTL_MOD)");
+
+    private unsafe void Control(int op, SafeFd fd, ulong token, EpollEvents events, string call)
     {
-        var ev = new Interop.Sys.EpollEvent { Events = EpollIn | (edgeTriggered ? EpollEt : 0), Data = token };
+        var ev = new Interop.Sys.EpollEvent { Events = (uint)events, Data = token };
         // Safe: a local struct of the kernel's layout, read during the call only.
-        if (Interop.Sys.EpollCtl(Handle, EpollCtlAdd, fd, &ev) != 0)
+        if (Interop.Sys.EpollCtl(Handle, op, fd, &ev) != 0)
         {
-            throw ErrnoException.FromLastError("epoll_ctl(EPOLL_CTL_ADD)");
+            throw ErrnoException.FromLastError(call);
         }
     }
 
@@ -71,17 +79,41 @@ public sealed class Epoll : IDisposable
         }
         int max = Math.Min(tokens.Length, 64);
         Interop.Sys.EpollEvent* events = stackalloc Interop.Sys.EpollEvent[max];
+        int n = WaitCore(events, max, timeout);
+        for (int i = 0; i < n; i++)
+        {
+            tokens[i] = events[i].Data;
+        }
+        return n;
+    }
+
+    /// <summary>Waits as <see cref="Wait(Span{ulong}, TimeSpan)"/> does, and also reports what
+    /// each descriptor is ready for (errors and hang-ups included).</summary>
+    public unsafe int Wait(Span<EpollReady> ready, TimeSpan timeout)
+    {
+        if (ready.IsEmpty)
+        {
+            throw new ArgumentException("room for at least one event is needed", nameof(ready));
+        }
+        int max = Math.Min(ready.Length, 64);
+        Interop.Sys.EpollEvent* events = stackalloc Interop.Sys.EpollEvent[max];
+        int n = WaitCore(events, max, timeout);
+        for (int i = 0; i < n; i++)
+        {
+            ready[i] = new EpollReady(events[i].Data, (EpollEvents)events[i].Events);
+        }
+        return n;
+    }
+
+    private unsafe int WaitCore(Interop.Sys.EpollEvent* events, int max, TimeSpan timeout)
+    {
         int ms = timeout == Timeout.InfiniteTimeSpan ? -1 : (int)Math.Min(int.MaxValue, Math.Ceiling(timeout.TotalMilliseconds));
         while (true)
         {
-            // Safe: the buffer holds max events and max is what the kernel is told.
+            // Safe: the caller's buffer holds max events and max is what the kernel is told.
             int n = Interop.Sys.EpollWait(Handle, events, max, ms);
             if (n >= 0)
             {
-                for (int i = 0; i < n; i++)
-                {
-                    tokens[i] = events[i].Data;
-                }
                 return n;
             }
             int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();

@@ -37,8 +37,14 @@ public static class Errno
     public const int EINVAL = 22;
     /// <summary>Inappropriate ioctl for device: the driver lacks the request (errno-base.h).</summary>
     public const int ENOTTY = 25;
+    /// <summary>File table overflow: the system's open-file limit (errno-base.h).</summary>
+    public const int ENFILE = 23;
+    /// <summary>Too many open files in this process (errno-base.h).</summary>
+    public const int EMFILE = 24;
     /// <summary>No space left on device (errno-base.h).</summary>
     public const int ENOSPC = 28;
+    /// <summary>Broken pipe: the peer no longer reads (errno-base.h).</summary>
+    public const int EPIPE = 32;
     /// <summary>Result out of range (errno-base.h).</summary>
     public const int ERANGE = 34;
     /// <summary>Function not implemented, e.g. a syscall the kernel lacks (errno.h).</summary>
@@ -51,19 +57,26 @@ public static class Errno
     /// Operation not supported on socket (errno.h; same value as <see cref="ENOTSUP"/>).
     /// </summary>
     public const int EOPNOTSUPP = 95;
+    /// <summary>Address already in use (errno.h).</summary>
+    public const int EADDRINUSE = 98;
+    /// <summary>Software caused connection abort: a connection went away before accept took it (errno.h).</summary>
+    public const int ECONNABORTED = 103;
     /// <summary>Connection reset by peer (errno.h).</summary>
     public const int ECONNRESET = 104;
     /// <summary>Connection timed out (errno.h).</summary>
     public const int ETIMEDOUT = 110;
+    /// <summary>Connection refused: nothing listens there (errno.h).</summary>
+    public const int ECONNREFUSED = 111;
 
     private static readonly Dictionary<int, string> s_names = new()
     {
         [EPERM] = "EPERM", [ENOENT] = "ENOENT", [EINTR] = "EINTR", [EIO] = "EIO", [ENXIO] = "ENXIO",
         [E2BIG] = "E2BIG", [EBADF] = "EBADF", [EAGAIN] = "EAGAIN", [ENOMEM] = "ENOMEM",
         [EACCES] = "EACCES", [EFAULT] = "EFAULT", [EBUSY] = "EBUSY", [EEXIST] = "EEXIST",
-        [ENODEV] = "ENODEV", [EINVAL] = "EINVAL", [ENOTTY] = "ENOTTY", [ENOSPC] = "ENOSPC", [ERANGE] = "ERANGE",
-        [ENOSYS] = "ENOSYS", [ENOTSUP] = "EOPNOTSUPP", [ECONNRESET] = "ECONNRESET",
-        [ETIMEDOUT] = "ETIMEDOUT",
+        [ENODEV] = "ENODEV", [EINVAL] = "EINVAL", [ENOTTY] = "ENOTTY", [ENFILE] = "ENFILE", [EMFILE] = "EMFILE", [ENOSPC] = "ENOSPC",
+        [EPIPE] = "EPIPE", [ERANGE] = "ERANGE", [ENOSYS] = "ENOSYS", [ENOTSUP] = "EOPNOTSUPP",
+        [EADDRINUSE] = "EADDRINUSE", [ECONNABORTED] = "ECONNABORTED", [ECONNRESET] = "ECONNRESET",
+        [ETIMEDOUT] = "ETIMEDOUT", [ECONNREFUSED] = "ECONNREFUSED",
     };
 
     /// <summary>

@@ -4,7 +4,7 @@ using System.Text;
 namespace Vireo.Sys;
 
 /// <summary>An AF_UNIX stream socket that carries file descriptors (SCM_RIGHTS) with its data.</summary>
-public sealed class UnixSocket : IDisposable
+public sealed partial class UnixSocket : IDisposable
 {
     // <bits/socket.h>, <sys/un.h>
     private const int AfUnix = 1;

@@ -21,6 +21,23 @@ public sealed class EpollTests
     }
 
     [Fact]
+    public void Edge_triggered_reports_input_once_when_it_arrives_not_for_as_long_as_it_waits()
+    {
+        using Epoll epoll = Epoll.Create();
+        using EventFd fd = EventFd.Create();
+        epoll.Add(fd.Handle, 3, EpollEvents.In | EpollEvents.EdgeTriggered);
+        Span<ulong> tokens = stackalloc ulong[4];
+
+        fd.Signal();
+        Assert.Equal(1, epoll.Wait(tokens, TimeSpan.FromSeconds(5)));
+        Assert.Equal(3UL, tokens[0]);
+        // Not read, still readable: no second report until more input arrives.
+        Assert.Equal(0, epoll.Wait(tokens, TimeSpan.Zero));
+        fd.Signal();
+        Assert.Equal(1, epoll.Wait(tokens, TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
     public void Wait_reports_the_token_of_the_signalled_eventfd_only_while_it_is_watched()
     {
         using Epoll epoll = Epoll.Create();

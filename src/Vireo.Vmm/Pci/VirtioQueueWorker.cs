@@ -53,7 +53,7 @@ internal sealed class VirtioQueueWorker : IDisposable
             }
             for (int i = 0; i < _hostEvents.Count; i++)
             {
-                _epoll.Add(_hostEvents[i].Source, HostEventBase + (ulong)i, edgeTriggered: true);
+                _epoll.Add(_hostEvents[i].Source, HostEventBase + (ulong)i, EpollEvents.In | EpollEvents.EdgeTriggered);
             }
         }
         catch

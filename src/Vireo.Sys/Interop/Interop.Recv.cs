@@ -1,0 +1,12 @@
+using System.Runtime.InteropServices;
+
+namespace Vireo.Sys;
+
+internal static partial class Interop
+{
+    internal static partial class Sys
+    {
+        [LibraryImport(Libc, EntryPoint = "recv", SetLastError = true)]
+        internal static unsafe partial nint Recv(SafeFd fd, byte* buf, nuint length, int flags);
+    }
+}
