@@ -2,24 +2,29 @@ using Vireo.Sys;
 
 namespace Vireo.Virtio;
 
-/// <summary>A device that also serves the host side: a network device's tap, a socket
-/// device's connections. When one of <see cref="HostEvents"/> becomes readable, the machine
-/// serves the queue it names (<see cref="VirtioPciFunction.NotifyQueue"/>), as for a guest's
-/// kick: the device then moves what the host has into the guest's buffers, under the
-/// transport's lock.</summary>
-/// <remarks>The machine waits edge-triggered: a source is reported once each time input
-/// arrives. The device must read a source until it has nothing more (EAGAIN) or until the
-/// guest has no buffer left; in the second case the guest's next kick of that queue is what
-/// resumes it, so nothing is lost and no thread spins on input the guest cannot take yet.</remarks>
+/// <summary>A device that also serves the host side: a network device's tap, a socket device's
+/// connections. The machine's queue worker waits on <see cref="HostEventSources"/> next to the
+/// queues' doorbells; when source i is readable it calls <see cref="ServeHostEvent"/> (no lock
+/// held) and then serves the queues that returned, as for a guest's kick, so what the host has
+/// goes into the guest's buffers under the transport's lock.</summary>
+/// <remarks>The sources are level-triggered. A device that cannot take a source's input for now
+/// (the guest has no buffer for the next frame) says so through <see cref="WantsHostEvent"/>,
+/// which the worker asks after every queue it served: it stops waiting on that source until the
+/// answer changes (the guest posted buffers and kicked), so no thread spins on input the guest
+/// cannot take, and none is lost.</remarks>
 public interface IVirtioHostEvents
 {
-    /// <summary>The descriptors to wait on, each with the queue to serve when it is readable;
-    /// fixed for the device's life (a device whose sources change exposes one epoll descriptor
-    /// of its own).</summary>
-    IReadOnlyList<VirtioHostEvent> HostEvents { get; }
-}
+    /// <summary>The descriptors to wait on, owned by the device; fixed for its life (a device whose
+    /// sources change exposes one epoll descriptor of its own).</summary>
+    IReadOnlyList<SafeFd> HostEventSources { get; }
 
-/// <summary>A host descriptor a device waits on, and the queue to serve when it is readable.</summary>
-/// <param name="Source">The descriptor (a tap, a socket, an epoll); the device owns it.</param>
-/// <param name="Queue">The queue index to serve.</param>
-public readonly record struct VirtioHostEvent(SafeFd Source, int Queue);
+    /// <summary>Source <paramref name="index"/> is readable: does the host-side work it needs
+    /// that takes no transport lock, and returns the queues to serve now (bit q for queue q).</summary>
+    /// <param name="index">The source's index in <see cref="HostEventSources"/>.</param>
+    ulong ServeHostEvent(int index);
+
+    /// <summary>Whether source <paramref name="index"/> should be waited on now: false while the
+    /// device would leave its input where it is.</summary>
+    /// <param name="index">The source's index in <see cref="HostEventSources"/>.</param>
+    bool WantsHostEvent(int index);
+}

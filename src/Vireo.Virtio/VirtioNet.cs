@@ -33,7 +33,7 @@ namespace Vireo.Virtio;
 /// is a <see cref="VirtqueueException"/>. Guest data passes through two bounce buffers of
 /// <see cref="MaxTransmitLength"/> bytes whatever the chain's buffers.</para>
 /// </remarks>
-public sealed class VirtioNet : IVirtioDevice, IDeviceCounters
+public sealed class VirtioNet : IVirtioDevice, IDeviceCounters, IVirtioHostEvents
 {
     /// <summary>Device ID of the network device (§5).</summary>
     public const ushort NetworkDeviceType = 1;
@@ -103,7 +103,8 @@ public sealed class VirtioNet : IVirtioDevice, IDeviceCounters
     private readonly List<DescriptorChain> _chains = [];
     private ulong _negotiated;
     private int _linkUp = 1;
-    private int _stalled;
+    // Stalled (1) from the start: no receive buffers are known until the driver kicks the queue.
+    private int _stalled = 1;
     // The length of the frame in _rxFrame that waits for buffers, or -1.
     private int _pending = -1;
     private long _rxBytes;
@@ -156,6 +157,18 @@ public sealed class VirtioNet : IVirtioDevice, IDeviceCounters
         }
         Features = features;
     }
+
+    /// <inheritdoc/>
+    /// <remarks>The backend's readable handle, which serves <see cref="ReceiveQueue"/>.</remarks>
+    public IReadOnlyList<SafeFd> HostEventSources => [_backend.ReadableHandle];
+
+    /// <inheritdoc/>
+    public ulong ServeHostEvent(int index) => 1UL << ReceiveQueue;
+
+    /// <inheritdoc/>
+    /// <remarks>Not while <see cref="ReceiveStalled"/>: the frames wait in the backend for the
+    /// driver's next receive buffers.</remarks>
+    public bool WantsHostEvent(int index) => !ReceiveStalled;
 
     /// <inheritdoc/>
     public ushort DeviceType => NetworkDeviceType;
@@ -236,6 +249,9 @@ public sealed class VirtioNet : IVirtioDevice, IDeviceCounters
         switch (index)
         {
             case ReceiveQueue:
+                // Stalled until the pass ends well: a ring that turns out misprogrammed leaves the
+                // device waiting for a reset, not for the backend.
+                Volatile.Write(ref _stalled, 1);
                 Volatile.Write(ref _stalled, Receive(queue, memory) ? 1 : 0);
                 break;
             case TransmitQueue:
@@ -262,7 +278,8 @@ public sealed class VirtioNet : IVirtioDevice, IDeviceCounters
     public void Reset()
     {
         Interlocked.Exchange(ref _negotiated, 0);
-        Volatile.Write(ref _stalled, 0);
+        // No buffers until the next driver posts some and kicks the receive queue.
+        Volatile.Write(ref _stalled, 1);
         if (_pending >= 0)
         {
             _pending = -1;

@@ -397,7 +397,9 @@ public sealed class VirtioPciFunction : IPciFunction
     /// bus (PCI 3.0 §6.2.2: without Bus Master Enable a function reaches no memory; Linux's
     /// virtio_pci sets it before the driver is OK).</summary>
     /// <param name="queue">The queue index; unknown indices are ignored.</param>
-    public void NotifyQueue(int queue)
+    /// <returns>Whether the device served the queue: false when it was ignored, or when the
+    /// device found the ring misprogrammed and now needs a reset.</returns>
+    public bool NotifyQueue(int queue)
     {
         lock (_lock)
         {
@@ -405,7 +407,7 @@ public sealed class VirtioPciFunction : IPciFunction
                 || !_config.BusMasterEnabled
                 || (_status & (VirtioStatus.DriverOk | VirtioStatus.DeviceNeedsReset)) != VirtioStatus.DriverOk)
             {
-                return;
+                return false;
             }
             try
             {
@@ -414,10 +416,12 @@ public sealed class VirtioPciFunction : IPciFunction
                 {
                     Raise(_queues[queue].Vector, IsrQueue);
                 }
+                return true;
             }
             catch (VirtqueueException e)
             {
                 NeedsReset($"queue {queue}: {e.Message}");
+                return false;
             }
         }
     }

@@ -65,7 +65,7 @@ namespace Vireo.Virtio;
 /// credit the guest was given, and replies that pile up (the guest posts no rx buffers) make the
 /// device stop taking tx packets rather than grow (§5.10.6.1).</para>
 /// </remarks>
-public sealed partial class VirtioVsock : IVirtioDevice, IDeviceCounters, IDisposable
+public sealed partial class VirtioVsock : IVirtioDevice, IDeviceCounters, IVirtioHostEvents, IDisposable
 {
     /// <summary>Device ID of the socket device (§5).</summary>
     public const ushort SocketDeviceType = 19;
@@ -243,6 +243,18 @@ public sealed partial class VirtioVsock : IVirtioDevice, IDeviceCounters, IDispo
     /// <summary>An epoll descriptor, owned by the device, that is readable while host work waits:
     /// watch it for input and call <see cref="ProcessHostEvents"/>. Valid until <see cref="Dispose"/>.</summary>
     public SafeFd PollHandle => _epoll.Handle;
+
+    /// <inheritdoc/>
+    /// <remarks><see cref="PollHandle"/>, the one descriptor for all the device's host work.</remarks>
+    public IReadOnlyList<SafeFd> HostEventSources => [PollHandle];
+
+    /// <inheritdoc/>
+    /// <remarks><see cref="ProcessHostEvents"/>; its <see cref="VirtioVsockWork"/> bits are the queues' (bit q for queue q).</remarks>
+    public ulong ServeHostEvent(int index) => (ulong)ProcessHostEvents();
+
+    /// <inheritdoc/>
+    /// <remarks>Always: the device takes what it can hold and stops watching a socket itself when it cannot.</remarks>
+    public bool WantsHostEvent(int index) => true;
 
     /// <summary>The feature bits the driver accepted, transport bits included; 0 before
     /// negotiation and after a reset.</summary>

@@ -478,12 +478,37 @@ public sealed class VirtioNetTests
         rig.Initialize(rig.OfferedFeatures);
 
         Assert.Equal(1, rig.Counter("rx_dropped"));
-        Assert.False(rig.Device.ReceiveStalled);
+        // The new driver has posted nothing yet: the backend is not waited on until it kicks.
+        Assert.True(rig.Device.ReceiveStalled);
+        Assert.False(rig.Device.WantsHostEvent(0));
         Assert.Contains(TunOffloads.None, rig.Fake.OffloadCalls[1..]);
         Post(rig.Rx, 0, In(NetRig.Data, 2048));
+        Post(rig.Rx, 1, In(NetRig.Data + 0x1000, 2048));
         rig.Fake.Enqueue(Pattern(30));
         rig.Function.NotifyQueue(VirtioNet.ReceiveQueue);
         Assert.Equal(new VirtqUsedElement { Id = 0, Length = 42 }, rig.Rx.UsedAt(0));
+        // A buffer is left and the backend is empty: the next frame is waited for.
+        Assert.True(rig.Device.WantsHostEvent(0));
+    }
+
+    [Fact]
+    public void The_backend_is_waited_on_only_between_a_drained_pass_and_a_pass_that_found_no_buffer()
+    {
+        using var rig = new NetRig();
+        Assert.Equal([rig.Fake!.ReadableHandle], rig.Device.HostEventSources);
+        Assert.Equal(1UL << VirtioNet.ReceiveQueue, rig.Device.ServeHostEvent(0));
+        // Before the driver's first receive kick there is nowhere to put a frame.
+        Assert.False(rig.Device.WantsHostEvent(0));
+
+        Post(rig.Rx, 0, In(NetRig.Data, 2048));
+        rig.Function.NotifyQueue(VirtioNet.ReceiveQueue);
+        Assert.True(rig.Device.WantsHostEvent(0));
+
+        // One frame fills the only buffer; the next finds none and stays in the backend.
+        rig.Fake.Enqueue(Pattern(60));
+        rig.Fake.Enqueue(Pattern(60));
+        rig.Function.NotifyQueue(VirtioNet.ReceiveQueue);
+        Assert.False(rig.Device.WantsHostEvent(0));
     }
 
     [Fact]

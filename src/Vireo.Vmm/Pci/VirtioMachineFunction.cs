@@ -197,7 +197,7 @@ public sealed class VirtioMachineFunction : IMachineBoundPciFunction, IDeviceCou
                 }
                 _msix = host.Interrupts.CreateMsix(new MsixTable(_triggers.Length), _triggers);
                 transport.Attach(host.Memory, _msix);
-                _worker = new VirtioQueueWorker(owner.Id, transport, _doorbells, host.DeviceLost, (owner._device as IVirtioHostEvents)?.HostEvents);
+                _worker = new VirtioQueueWorker(owner.Id, transport, _doorbells, host.DeviceLost, owner._device as IVirtioHostEvents);
             }
             catch
             {

@@ -6,7 +6,8 @@ namespace Vireo.Vmm;
 /// <summary>
 /// The thread that serves one virtio function's queues: it sleeps in epoll_wait on the queues'
 /// doorbell eventfds (KVM signals one when the guest writes the queue's notify address) and on
-/// the device's host-side sources (<see cref="IVirtioHostEvents"/>: a tap, sockets) and
+/// the device's host-side sources (<see cref="IVirtioHostEvents"/>: a tap, sockets, waited on
+/// only while the device can take their input) and
 /// calls <see cref="VirtioPciFunction.NotifyQueue"/> for each, so queue processing runs neither
 /// on a vCPU thread nor on the thread pool. A guest that misprograms a ring costs the device a
 /// reset (the transport's business); an unexpected failure stops the worker and reports the
@@ -20,7 +21,13 @@ internal sealed class VirtioQueueWorker : IDisposable
 
     private readonly VirtioPciFunction _transport;
     private readonly EventFd[] _doorbells;
-    private readonly IReadOnlyList<VirtioHostEvent> _hostEvents;
+    private readonly IVirtioHostEvents? _host;
+    private readonly IReadOnlyList<SafeFd> _hostSources;
+    // Whether each host source is in the epoll's interest now, and whether it is parked: its
+    // queues could not be served (no driver, a device that needs a reset) and it waits for the
+    // guest's next kick. The worker thread's alone once started.
+    private readonly bool[] _watching;
+    private readonly bool[] _parked;
     private readonly Action<string> _lost;
     private readonly Epoll _epoll;
     private readonly EventFd _stop;
@@ -33,14 +40,16 @@ internal sealed class VirtioQueueWorker : IDisposable
     /// <param name="transport">The transport whose queues it serves.</param>
     /// <param name="doorbells">One eventfd per queue.</param>
     /// <param name="lost">Told, once, why the worker stopped if it failed.</param>
-    /// <param name="hostEvents">The device's host-side sources (<see cref="IVirtioHostEvents"/>),
-    /// waited on edge-triggered, each serving its queue when readable; none by default.</param>
-    public VirtioQueueWorker(string id, VirtioPciFunction transport, EventFd[] doorbells, Action<string> lost, IReadOnlyList<VirtioHostEvent>? hostEvents = null)
+    /// <param name="host">The device's host side (<see cref="IVirtioHostEvents"/>), or null.</param>
+    public VirtioQueueWorker(string id, VirtioPciFunction transport, EventFd[] doorbells, Action<string> lost, IVirtioHostEvents? host = null)
     {
         _transport = transport;
         _doorbells = doorbells;
         _lost = lost;
-        _hostEvents = hostEvents ?? [];
+        _host = host;
+        _hostSources = host?.HostEventSources ?? [];
+        _watching = new bool[_hostSources.Count];
+        _parked = new bool[_hostSources.Count];
         _epoll = Epoll.Create();
         _stop = EventFd.Create();
         try
@@ -51,9 +60,10 @@ internal sealed class VirtioQueueWorker : IDisposable
                 FileDescriptor.SetNonBlocking(doorbells[q].Handle);
                 _epoll.Add(doorbells[q].Handle, (ulong)q);
             }
-            for (int i = 0; i < _hostEvents.Count; i++)
+            for (int i = 0; i < _hostSources.Count; i++)
             {
-                _epoll.Add(_hostEvents[i].Source, HostEventBase + (ulong)i, EpollEvents.In | EpollEvents.EdgeTriggered);
+                _watching[i] = _host!.WantsHostEvent(i);
+                _epoll.Add(_hostSources[i], HostEventBase + (ulong)i, _watching[i] ? EpollEvents.In : EpollEvents.None);
             }
         }
         catch
@@ -84,6 +94,21 @@ internal sealed class VirtioQueueWorker : IDisposable
         _stop.Dispose();
     }
 
+    // Waits on each host source only while the device can take its input (level-triggered:
+    // a source the device leaves unread would otherwise wake this thread for ever).
+    private void UpdateHostInterest()
+    {
+        for (int i = 0; i < _hostSources.Count; i++)
+        {
+            bool wanted = !_parked[i] && _host!.WantsHostEvent(i);
+            if (wanted != _watching[i])
+            {
+                _epoll.Modify(_hostSources[i], HostEventBase + (ulong)i, wanted ? EpollEvents.In : EpollEvents.None);
+                _watching[i] = wanted;
+            }
+        }
+    }
+
     private void Run()
     {
         Span<ulong> ready = stackalloc ulong[16];
@@ -100,15 +125,28 @@ internal sealed class VirtioQueueWorker : IDisposable
                     }
                     if (ready[i] >= HostEventBase)
                     {
-                        // The host has input for the guest: the device takes it into the queue's buffers.
-                        _transport.NotifyQueue(_hostEvents[(int)(ready[i] - HostEventBase)].Queue);
+                        // The host has input for the guest: the device takes it into the queues' buffers.
+                        int source = (int)(ready[i] - HostEventBase);
+                        ulong queues = _host!.ServeHostEvent(source);
+                        bool served = queues == 0;
+                        for (int q = 0; queues != 0; q++, queues >>= 1)
+                        {
+                            if ((queues & 1) != 0 && q < _doorbells.Length)
+                            {
+                                served |= _transport.NotifyQueue(q);
+                            }
+                        }
+                        // Input for a guest that is not taking it stays where it is until the guest kicks.
+                        _parked[source] = !served;
                         continue;
                     }
                     int queue = (int)ready[i];
+                    Array.Clear(_parked);
                     // One pass serves every kick so far: the count itself means nothing.
                     _doorbells[queue].TryRead();
                     _transport.NotifyQueue(queue);
                 }
+                UpdateHostInterest();
             }
         }
         catch (Exception e)
