@@ -23,11 +23,13 @@ public sealed class DefaultGuest
     /// those it depends on): evdev and the ACPI power button (both =m in Debian's cloud kernel),
     /// so a host power-button press reaches busybox acpid through /dev/input/event*, and acpid
     /// powers off; then the virtio core, the virtio-pci transport and the drivers of the virtio
-    /// devices Vireo offers (all =m there too; virtio_console is hvc0, `vireo run --console virtio`).</summary>
+    /// devices Vireo offers (all =m there too; virtio_console is hvc0, `vireo run --console virtio`; virtio_net needs
+    /// net_failover and failover).</summary>
     public static readonly string[] Modules =
     [
         "evdev", "button",
         "virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci", "virtio-rng", "virtio_blk", "virtio_console",
+        "failover", "net_failover", "virtio_net",
     ];
 
     private DefaultGuest(string kernel, string initramfs, GuestVariant variant, string? sampleDriver, string? eduChecker)

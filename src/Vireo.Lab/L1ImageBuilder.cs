@@ -37,12 +37,18 @@ public sealed class L1ImageBuilder
         _busybox = busybox;
     }
 
-    /// <summary>An image for <paramref name="kernel"/> with its kvm-amd modules already added.</summary>
+    /// <summary>An image for <paramref name="kernel"/> with its kvm-amd modules (and tun, for
+    /// the guests' taps) already added.</summary>
     public static L1ImageBuilder ForKvmAmd(StockKernel kernel, string busybox)
     {
         ArgumentNullException.ThrowIfNull(kernel);
         var builder = new L1ImageBuilder(busybox);
         foreach (string module in kernel.KvmAmdModules)
+        {
+            builder.AddModule(module);
+        }
+        // tun: `vireo run --net tap` in L1 creates the guest's tap.
+        foreach (string module in kernel.ModulesWithDependencies(["tun"]))
         {
             builder.AddModule(module);
         }

@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Security.Cryptography;
+using System.Buffers.Binary;
 using System.Text;
 
 namespace Vireo.Virtio;
@@ -37,16 +37,23 @@ public readonly record struct MacAddress
     private byte FirstByte => (byte)(_value >> 40);
 
     /// <summary>A stable locally administered unicast address for <paramref name="name"/> (the
-    /// first six bytes of the SHA-256 of its UTF-8, with the group bit cleared and the local bit
-    /// set), so a machine's interface keeps its address, and the guest its DHCP lease, across runs.</summary>
+    /// top six bytes of the 64-bit FNV-1a hash of its UTF-8, with the group bit cleared and the
+    /// local bit set), so a machine's interface keeps its address, and the guest its DHCP lease,
+    /// across runs. Not a cryptographic hash: the name is not secret, and Vireo ships nothing that
+    /// needs OpenSSL.</summary>
     /// <param name="name">Any text naming the interface, e.g. the VM's and device's names.</param>
     public static MacAddress FromName(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes(name), hash);
-        hash[0] = (byte)((hash[0] & ~1) | 2);
-        return new MacAddress(hash[..6]);
+        ulong hash = 0xcbf29ce484222325;
+        foreach (byte b in Encoding.UTF8.GetBytes(name))
+        {
+            hash = (hash ^ b) * 0x100000001b3;
+        }
+        Span<byte> bytes = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(bytes, hash);
+        bytes[0] = (byte)((bytes[0] & ~1) | 2);
+        return new MacAddress(bytes[..6]);
     }
 
     /// <summary>Parses six two-digit hexadecimal bytes separated by ':' or '-'.</summary>

@@ -139,6 +139,55 @@ public sealed partial class L2VirtioTests(L1Fixture lab, ITestOutputHelper outpu
         Assert.Equal(0, result.ExitStatus);
     }
 
+    [LabFact("qemu-system-x86_64", "busybox", "cpio")]
+    public async Task The_stock_kernel_pings_the_host_tap_and_moves_a_file_each_way_over_tcp_byte_exact()
+    {
+        Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);
+        // L1 is the guest's host: a web server with a file for the guest to fetch, and a listener
+        // that keeps what the guest sends (its stdin must stay open, or busybox nc quits at once).
+        string[] words = [L1Fixture.VireoInL1, "run", "--kernel", L1Fixture.L2Kernel, "--initramfs", L1Fixture.L2Initramfs, "--memory", "256M",
+            "--net", "tap,ip=192.168.249.1/24,mac=52:54:00:12:34:56,id=lab-net"];
+        string guest = L2Command.Build(words,
+            "ip link set eth0 up && ip addr add 192.168.249.2/24 dev eth0 && echo eth0-up\n" +
+            "echo mac=$(cat /sys/class/net/eth0/address)\n" +
+            "ping -c 3 -W 5 192.168.249.1 >/tmp/ping.out; echo ping-status=$?; tail -2 /tmp/ping.out\n" +
+            "wget -q -O /tmp/down http://192.168.249.1:8080/down; echo wget-status=$?\n" +
+            "echo down-guest=$(sha256sum /tmp/down | cut -d' ' -f1)\n" +
+            "head -c 400000 /dev/urandom > /tmp/up; echo up-guest=$(sha256sum /tmp/up | cut -d' ' -f1)\n" +
+            "nc 192.168.249.1 5001 < /tmp/up; echo nc-status=$?\n" +
+            "grep virtio /proc/interrupts\n" +
+            "poweroff -f\n");
+        string command =
+            "rm -rf /tmp/www /tmp/up; mkdir -p /tmp/www && head -c 600000 /dev/urandom > /tmp/www/down && " +
+            "echo down-host=$(sha256sum /tmp/www/down | cut -d' ' -f1) && httpd -p 8080 -h /tmp/www && " +
+            "{ sleep 600 | nc -l -p 5001 > /tmp/up & } && " +
+            $"( {guest} ); s=$?; sleep 1; echo up-host=$(sha256sum /tmp/up | cut -d' ' -f1); pkill httpd; pkill -f 'sleep 600'; exit $s";
+
+        LabCommandResult result = await lab.Machine.RunAsync(command, s_l2Timeout);
+        output.WriteLine($"status {result.ExitStatus} in {result.Elapsed.TotalSeconds:0.0} s\n{result.Output}");
+
+        Assert.Contains("eth0-up", result.Output, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^\s*mac=52:54:00:12:34:56\r?$", result.Output);
+        Assert.Matches(@"(?m)^\s*ping-status=0\r?$", result.Output);
+        Assert.Contains("3 packets transmitted, 3 packets received", result.Output, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^\s*wget-status=0\r?$", result.Output);
+        // Host to guest (the tap's frames into receive buffers) and guest to host (transmit), byte for byte.
+        string downHost = Sha(result.Output, "down-host");
+        Assert.Equal(downHost, Sha(result.Output, "down-guest"));
+        string upGuest = Sha(result.Output, "up-guest");
+        Assert.Equal(upGuest, Sha(result.Output, "up-host"));
+        Assert.Matches(@"(?m)^\s*nc-status=0\r?$", result.Output);
+        Assert.Contains("vireo: guest powered off", result.Output, StringComparison.Ordinal);
+        Assert.Equal(0, result.ExitStatus);
+    }
+
+    private static string Sha(string output, string name)
+    {
+        string sha = Regex.Match(output, $@"(?m)^\s*{name}=(?<sha>[0-9a-f]{{64}})\r?$").Groups["sha"].Value;
+        Assert.True(sha.Length == 64, $"no {name}=SHA256 line in the output");
+        return sha;
+    }
+
     private const string DiskInL1 = "/tmp/lab-disk.raw";
     private const string DumpBegin = "@@DISK-DUMP-BEGIN@@";
     private const string DumpEnd = "@@DISK-DUMP-END@@";

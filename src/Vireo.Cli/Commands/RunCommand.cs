@@ -97,6 +97,7 @@ internal static class RunCommand
             .. options.VfioUserDevices.Select(o => ((Func<IMachineBoundPciFunction>)(() => (connectVfioUser ?? ((socket, id) => PciDeviceFactory.ConnectVfioUser(socket, id, log)))(o.Socket, o.Id)), o.Slot)),
             .. options.VfioDevices.Select(o => ((Func<IMachineBoundPciFunction>)(() => OpenVfio(o, options.Agent, log)), o.Slot)),
             .. options.Disks.Select(o => ((Func<IMachineBoundPciFunction>)(() => PciDeviceFactory.CreateDisk(o.Path, o.Id, o.ReadOnly, o.Direct, log)), o.Slot)),
+            .. options.Nets.Select(o => ((Func<IMachineBoundPciFunction>)(() => CreateNet(o, log)), o.Slot)),
             .. options.Rng ? [((Func<IMachineBoundPciFunction>)(() => PciDeviceFactory.CreateRng(RngId, log)), (int?)null)] : Array.Empty<(Func<IMachineBoundPciFunction>, int?)>(),
             .. options.Console == ConsoleDevice.Virtio ? [((Func<IMachineBoundPciFunction>)(() => CreateVirtioConsole(options, log)), (int?)null)] : Array.Empty<(Func<IMachineBoundPciFunction>, int?)>(),
         ]);
@@ -120,6 +121,15 @@ internal static class RunCommand
 
     /// <summary>The id `--console virtio`'s device has in vm.info.</summary>
     internal const string ConsoleId = "console0";
+
+    /// <summary>One --net device: a tap Vireo creates gets the default host address unless ip=
+    /// says otherwise; one that exists keeps its own.</summary>
+    private static IMachineBoundPciFunction CreateNet(NetOption option, Action<string> log)
+    {
+        bool exists = option.Tap is not null && Directory.Exists(Path.Combine("/sys/class/net", option.Tap));
+        return PciDeviceFactory.CreateNet(option.Tap, option.HostAddress ?? (exists ? null : NetOption.DefaultHostAddress),
+            option.Mac ?? MacAddress.FromName(option.Id), option.Id, log);
+    }
 
     /// <summary>hvc0, sized as the terminal the console is on, if it is on one.</summary>
     private static VirtioMachineFunction CreateVirtioConsole(RunOptions options, Action<string> log)

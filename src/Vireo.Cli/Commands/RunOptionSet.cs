@@ -152,6 +152,20 @@ internal sealed class RunOptionSet
         CustomParser = ParseDisk,
     };
 
+    public Option<IReadOnlyList<NetOption>> Net { get; } = new("--net")
+    {
+        HelpName = NetOption.Syntax,
+        Description = "give the guest a virtio network device (Linux's virtio_net: eth0, eth1, ... in order) whose other end " +
+            "is a host tap; repeatable. tap: a new tap the kernel names (tap0, ...), gone when vireo ends, with the host " +
+            "address 192.168.249.1/24 unless ip= says otherwise; tap=NAME: that tap (created if missing; an existing one keeps " +
+            "its address unless ip= is given). Needs CAP_NET_ADMIN, or a tap root made for you (`ip tuntap add NAME mode tap " +
+            "user $USER`). Checksum and TSO offloads are negotiated as the tap allows. mac=MAC sets the guest's address " +
+            "(default: made from the id); id=NAME (default net0, net1, ...) and slot=N as for --disk",
+        Arity = ArgumentArity.OneOrMore,
+        AllowMultipleArgumentsPerToken = false,
+        CustomParser = ParseNet,
+    };
+
     public Option<bool> Rng { get; } = new("--rng")
     {
         Description = "give the guest a virtio entropy device (virtio-rng over PCI, id rng0) fed from the host's " +
@@ -189,7 +203,7 @@ internal sealed class RunOptionSet
     {
         ArgumentNullException.ThrowIfNull(command);
         foreach (Option option in (Option[])[Kernel, Initramfs, Cmdline, Append, Cpus, Memory, SharedMemory, Footprint, Serial,
-            ApiSocket, OnReboot, S2IdleWakeAfter, OnSuspend, OnResume, VfioUser, Vfio, Agent, Disk, Rng, Console])
+            ApiSocket, OnReboot, S2IdleWakeAfter, OnSuspend, OnResume, VfioUser, Vfio, Agent, Disk, Net, Rng, Console])
         {
             command.Options.Add(option);
         }
@@ -209,6 +223,7 @@ internal sealed class RunOptionSet
                 .. Given(result, VfioUser).Select(d => ("--vfio-user", d.Id, d.Slot)),
                 .. Given(result, Vfio).Select(d => ("--vfio", d.Id, d.Slot)),
                 .. Given(result, Disk).Select(d => ("--disk", d.Id, d.Slot)),
+                .. Given(result, Net).Select(d => ("--net", d.Id, d.Slot)),
                 .. result.GetResult(Rng) is not null && result.GetValue(Rng) ? [("--rng", RunCommand.RngId, (int?)null)] : Array.Empty<(string, string, int?)>(),
                 .. Given(result, Console) == ConsoleDevice.Virtio ? [("--console", RunCommand.ConsoleId, (int?)null)] : Array.Empty<(string, string, int?)>(),
             ];
@@ -289,6 +304,7 @@ internal sealed class RunOptionSet
             Rng = Value(result, Rng, false),
             Console = Value(result, Console, ConsoleDevice.Serial),
             Disks = Value<IReadOnlyList<DiskOption>>(result, Disk, []),
+            Nets = Value<IReadOnlyList<NetOption>>(result, Net, []),
         };
     }
 
@@ -346,6 +362,18 @@ internal sealed class RunOptionSet
         catch (FormatException e)
         {
             return Fail<IReadOnlyList<DiskOption>>(result, e.Message, []);
+        }
+    }
+
+    private static IReadOnlyList<NetOption> ParseNet(ArgumentResult result)
+    {
+        try
+        {
+            return NetOption.ParseAll([.. result.Tokens.Select(t => t.Value)]);
+        }
+        catch (FormatException e)
+        {
+            return Fail<IReadOnlyList<NetOption>>(result, e.Message, []);
         }
     }
 

@@ -52,6 +52,9 @@ internal sealed record RunOptions
     /// <summary>The raw images the guest gets as virtio block disks, in the order given.</summary>
     public IReadOnlyList<DiskOption> Disks { get; init; } = [];
 
+    /// <summary>The virtio network devices, in the order given (--net).</summary>
+    public IReadOnlyList<NetOption> Nets { get; init; } = [];
+
     /// <summary>Whether the guest gets a virtio entropy device (--rng).</summary>
     public bool Rng { get; init; }
 

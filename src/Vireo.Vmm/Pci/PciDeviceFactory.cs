@@ -67,6 +67,59 @@ public static class PciDeviceFactory
         return new VirtioMachineFunction(id, new Virtio.VirtioConsole(null, columns, rows), log);
     }
 
+    /// <summary>A virtio network device called <paramref name="id"/> whose other end is the host
+    /// tap <paramref name="tap"/> (null: a new one the kernel names), which gets
+    /// <paramref name="hostAddress"/> and is brought up; the guest's MAC is <paramref name="mac"/>.
+    /// The tap lives as long as the device (a tap Vireo created goes away with it).</summary>
+    /// <exception cref="MachineBuildException">The tap cannot be made or set up (no
+    /// CAP_NET_ADMIN, no /dev/net/tun, a tap another process holds); the message names the fix.</exception>
+    public static IMachineBoundPciFunction CreateNet(string? tap, (System.Net.IPAddress Address, int Prefix)? hostAddress, Virtio.MacAddress mac, string id, Action<string>? log = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        Sys.TapDevice device;
+        try
+        {
+            device = Sys.TapDevice.Create(tap);
+        }
+        catch (Sys.ErrnoException e)
+        {
+            string what = tap is null ? "a tap" : $"tap {tap}";
+            throw new MachineBuildException(e.Errno switch
+            {
+                Sys.Errno.EPERM or Sys.Errno.EACCES => $"net '{id}': creating {what} needs CAP_NET_ADMIN: run vireo as root, or have root create it for you " +
+                    $"(`ip tuntap add {tap ?? "vireo0"} mode tap user $USER`) and give --net tap={tap ?? "vireo0"}",
+                Sys.Errno.ENOENT or Sys.Errno.ENODEV => $"net '{id}': {Sys.TapDevice.ClonePath} is missing: load the tun module (`modprobe tun`)",
+                Sys.Errno.EBUSY => $"net '{id}': {what} is in use by another process; give another name, or leave the name out and the kernel picks one",
+                Sys.Errno.EINVAL => $"net '{id}': {what} exists and is not a tap with this VMM's settings; give another name",
+                _ => $"net '{id}': cannot open {what}: {e.Message}",
+            }, e);
+        }
+        try
+        {
+            if (hostAddress is { } address)
+            {
+                Sys.NetInterface.SetIPv4Address(device.Name, address.Address, address.Prefix);
+            }
+            Sys.NetInterface.SetUp(device.Name);
+        }
+        catch (Sys.ErrnoException e)
+        {
+            device.Dispose();
+            throw new MachineBuildException($"net '{id}': cannot set up tap {device.Name}: {e.Message} (it needs CAP_NET_ADMIN; a tap root made for you must be set up by root too, and given without ip=)", e);
+        }
+        var backend = new Virtio.TapBackend(device);
+        try
+        {
+            log?.Invoke($"net '{id}': tap {device.Name}{(hostAddress is { } a ? $" ({a.Address}/{a.Prefix} on the host)" : "")}, guest MAC {mac}");
+            return new VirtioMachineFunction(id, new Virtio.VirtioNet(backend, mac), log, backend);
+        }
+        catch
+        {
+            backend.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>A virtio block device called <paramref name="id"/> (also its serial) over the raw
     /// image <paramref name="path"/>, read-only to the guest when <paramref name="readOnly"/>,
     /// bypassing the host's page cache when <paramref name="direct"/>;

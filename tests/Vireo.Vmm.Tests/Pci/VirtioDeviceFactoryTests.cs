@@ -2,7 +2,7 @@ using Vireo.Virtio;
 
 namespace Vireo.Vmm.Tests;
 
-/// <summary>What `--disk` and `--rng` make before any machine exists.</summary>
+/// <summary>What `--disk`, `--net` and `--rng` make before any machine exists.</summary>
 public sealed class VirtioDeviceFactoryTests : IDisposable
 {
     private readonly string _image = Path.Combine(Path.GetTempPath(), $"vireo-factory-{Guid.NewGuid():N}.raw");
@@ -23,6 +23,25 @@ public sealed class VirtioDeviceFactoryTests : IDisposable
         VirtioBlock block = Assert.IsType<VirtioBlock>(disk.Device);
         Assert.Equal((1UL << 20) / 512, block.CapacitySectors);
         Assert.False(block.ReadOnly);
+    }
+
+    [Vireo.TestSupport.TapFact]
+    public void A_net_device_makes_its_tap_up_with_the_host_address_and_a_tap_in_use_is_refused_with_the_fix()
+    {
+        string name = $"vt{Environment.ProcessId % 100000}f";
+        var mac = MacAddress.Parse("52:54:00:01:02:03");
+        using (var net = (VirtioMachineFunction)PciDeviceFactory.CreateNet(name, (System.Net.IPAddress.Parse("10.231.7.1"), 24), mac, "lan"))
+        {
+            Assert.Equal("lan", net.Id);
+            Assert.Equal(mac, Assert.IsType<VirtioNet>(net.Device).Mac);
+            Assert.True(Vireo.Sys.NetInterface.IsUp(name));
+            Assert.True(Directory.Exists($"/sys/class/net/{name}"));
+
+            var busy = Assert.Throws<MachineBuildException>(() => PciDeviceFactory.CreateNet(name, null, mac, "again"));
+            Assert.StartsWith($"net 'again': tap {name} is in use by another process", busy.Message);
+        }
+        // A tap Vireo created goes away with the device.
+        Assert.True(SpinWait.SpinUntil(() => !Directory.Exists($"/sys/class/net/{name}"), TimeSpan.FromSeconds(5)));
     }
 
     [Fact]
