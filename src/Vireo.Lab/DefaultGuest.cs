@@ -24,12 +24,13 @@ public sealed class DefaultGuest
     /// so a host power-button press reaches busybox acpid through /dev/input/event*, and acpid
     /// powers off; then the virtio core, the virtio-pci transport and the drivers of the virtio
     /// devices Vireo offers (all =m there too; virtio_console is hvc0, `vireo run --console virtio`; virtio_net needs
-    /// net_failover and failover).</summary>
+    /// net_failover and failover; the vsock transport needs vsock and its common part).</summary>
     public static readonly string[] Modules =
     [
         "evdev", "button",
         "virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci", "virtio-rng", "virtio_blk", "virtio_console",
         "failover", "net_failover", "virtio_net",
+        "vsock", "vmw_vsock_virtio_transport_common", "vmw_vsock_virtio_transport",
     ];
 
     private DefaultGuest(string kernel, string initramfs, GuestVariant variant, string? sampleDriver, string? eduChecker)

@@ -80,6 +80,10 @@ internal static class RunCommand
                 throw new IOException($"no disk image at {disk.Path} (--disk for {disk.Id}): create one first (e.g. `truncate -s 1G {disk.Path}` and mkfs inside the guest, or `mkfs.ext4 {disk.Path}`)");
             }
         }
+        if (options.Vsock is { } vsockOption && Path.GetDirectoryName(Path.GetFullPath(vsockOption.Socket)) is { } directory && !Directory.Exists(directory))
+        {
+            throw new IOException($"no directory {directory} for the vsock socket {vsockOption.Socket} (--vsock): create it first");
+        }
         BzImage.Load(kernel);
 
         using KvmSystem kvm = HostKvm.Open();
@@ -98,6 +102,7 @@ internal static class RunCommand
             .. options.VfioDevices.Select(o => ((Func<IMachineBoundPciFunction>)(() => OpenVfio(o, options.Agent, log)), o.Slot)),
             .. options.Disks.Select(o => ((Func<IMachineBoundPciFunction>)(() => PciDeviceFactory.CreateDisk(o.Path, o.Id, o.ReadOnly, o.Direct, log)), o.Slot)),
             .. options.Nets.Select(o => ((Func<IMachineBoundPciFunction>)(() => CreateNet(o, log)), o.Slot)),
+            .. options.Vsock is { } vsock ? [((Func<IMachineBoundPciFunction>)(() => PciDeviceFactory.CreateVsock(vsock.Cid, vsock.Socket, vsock.Id, log)), vsock.Slot)] : Array.Empty<(Func<IMachineBoundPciFunction>, int?)>(),
             .. options.Rng ? [((Func<IMachineBoundPciFunction>)(() => PciDeviceFactory.CreateRng(RngId, log)), (int?)null)] : Array.Empty<(Func<IMachineBoundPciFunction>, int?)>(),
             .. options.Console == ConsoleDevice.Virtio ? [((Func<IMachineBoundPciFunction>)(() => CreateVirtioConsole(options, log)), (int?)null)] : Array.Empty<(Func<IMachineBoundPciFunction>, int?)>(),
         ]);

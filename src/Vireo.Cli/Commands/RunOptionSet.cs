@@ -166,6 +166,17 @@ internal sealed class RunOptionSet
         CustomParser = ParseNet,
     };
 
+    public Option<VsockOption?> Vsock { get; } = new("--vsock")
+    {
+        HelpName = VsockOption.Syntax,
+        Description = "give the guest a virtio socket device (Linux's vmw_vsock_virtio_transport: AF_VSOCK) bridged to host UNIX " +
+            "sockets as Firecracker does: a host program connects to PATH and writes \"CONNECT PORT\\n\" to reach the guest's " +
+            "PORT (it reads \"OK HOSTPORT\\n\" once the guest accepts); the guest's connections to the host (CID 2) port P " +
+            "land on the socket PATH_P, which a host program listens on. cid=N is the guest's address (default 3); PATH must " +
+            "not exist (Vireo removes it at the end); id=NAME (default vsock0) and slot=N as for --disk",
+        CustomParser = ParseVsock,
+    };
+
     public Option<bool> Rng { get; } = new("--rng")
     {
         Description = "give the guest a virtio entropy device (virtio-rng over PCI, id rng0) fed from the host's " +
@@ -203,7 +214,7 @@ internal sealed class RunOptionSet
     {
         ArgumentNullException.ThrowIfNull(command);
         foreach (Option option in (Option[])[Kernel, Initramfs, Cmdline, Append, Cpus, Memory, SharedMemory, Footprint, Serial,
-            ApiSocket, OnReboot, S2IdleWakeAfter, OnSuspend, OnResume, VfioUser, Vfio, Agent, Disk, Net, Rng, Console])
+            ApiSocket, OnReboot, S2IdleWakeAfter, OnSuspend, OnResume, VfioUser, Vfio, Agent, Disk, Net, Vsock, Rng, Console])
         {
             command.Options.Add(option);
         }
@@ -224,6 +235,7 @@ internal sealed class RunOptionSet
                 .. Given(result, Vfio).Select(d => ("--vfio", d.Id, d.Slot)),
                 .. Given(result, Disk).Select(d => ("--disk", d.Id, d.Slot)),
                 .. Given(result, Net).Select(d => ("--net", d.Id, d.Slot)),
+                .. GivenOne(result, Vsock) is { } vsock ? [("--vsock", vsock.Id, vsock.Slot)] : Array.Empty<(string, string, int?)>(),
                 .. result.GetResult(Rng) is not null && result.GetValue(Rng) ? [("--rng", RunCommand.RngId, (int?)null)] : Array.Empty<(string, string, int?)>(),
                 .. Given(result, Console) == ConsoleDevice.Virtio ? [("--console", RunCommand.ConsoleId, (int?)null)] : Array.Empty<(string, string, int?)>(),
             ];
@@ -236,6 +248,20 @@ internal sealed class RunOptionSet
                 result.AddError($"PCI slot {clash.Key} is given to a {string.Join(" and a ", clash.Select(d => d.Option).Distinct())} device; give each its own slot=N or leave it out");
             }
         });
+    }
+
+    // A single device option's value, or null when it is absent or its parser already failed.
+    private static T? GivenOne<T>(CommandResult result, Option<T?> option)
+        where T : class
+    {
+        try
+        {
+            return result.GetResult(option) is OptionResult given ? given.GetValueOrDefault<T?>() : null;
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     // --console's device, or the default when it is absent or its parser already failed.
@@ -305,6 +331,7 @@ internal sealed class RunOptionSet
             Console = Value(result, Console, ConsoleDevice.Serial),
             Disks = Value<IReadOnlyList<DiskOption>>(result, Disk, []),
             Nets = Value<IReadOnlyList<NetOption>>(result, Net, []),
+            Vsock = Value(result, Vsock, null),
         };
     }
 
@@ -362,6 +389,18 @@ internal sealed class RunOptionSet
         catch (FormatException e)
         {
             return Fail<IReadOnlyList<DiskOption>>(result, e.Message, []);
+        }
+    }
+
+    private static VsockOption? ParseVsock(ArgumentResult result)
+    {
+        try
+        {
+            return VsockOption.Parse(Last(result));
+        }
+        catch (FormatException e)
+        {
+            return Fail<VsockOption?>(result, e.Message, null);
         }
     }
 

@@ -55,6 +55,9 @@ internal sealed record RunOptions
     /// <summary>The virtio network devices, in the order given (--net).</summary>
     public IReadOnlyList<NetOption> Nets { get; init; } = [];
 
+    /// <summary>The virtio socket device, or null (--vsock).</summary>
+    public VsockOption? Vsock { get; init; }
+
     /// <summary>Whether the guest gets a virtio entropy device (--rng).</summary>
     public bool Rng { get; init; }
 

@@ -120,6 +120,33 @@ public static class PciDeviceFactory
         }
     }
 
+    /// <summary>A virtio socket device called <paramref name="id"/> for the guest
+    /// <paramref name="cid"/>, bridged to host UNIX sockets: host programs connect to
+    /// <paramref name="socketPath"/>, and the guest's connections to the host's port P go to
+    /// <c>socketPath_P</c>. The socket is removed when the device is disposed.</summary>
+    /// <exception cref="MachineBuildException">The socket cannot be made (the path exists, its
+    /// directory is missing or not writable); the message names the fix.</exception>
+    public static IMachineBoundPciFunction CreateVsock(uint cid, string socketPath, string id, Action<string>? log = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(socketPath);
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        Virtio.VirtioVsock device;
+        try
+        {
+            device = new Virtio.VirtioVsock(cid, socketPath);
+        }
+        catch (Sys.ErrnoException e) when (e.Errno == Sys.Errno.EADDRINUSE)
+        {
+            throw new MachineBuildException($"vsock '{id}': {socketPath} exists: remove it if no VMM uses it (a VMM that was killed leaves it), or pick another path", e);
+        }
+        catch (Sys.ErrnoException e)
+        {
+            throw new MachineBuildException($"vsock '{id}': cannot listen on {socketPath}: {e.Message}", e);
+        }
+        log?.Invoke($"vsock '{id}': guest CID {cid}; host programs connect to {socketPath} (CONNECT PORT), the guest's connections to port P go to {socketPath}_P");
+        return new VirtioMachineFunction(id, device, log);
+    }
+
     /// <summary>A virtio block device called <paramref name="id"/> (also its serial) over the raw
     /// image <paramref name="path"/>, read-only to the guest when <paramref name="readOnly"/>,
     /// bypassing the host's page cache when <paramref name="direct"/>;

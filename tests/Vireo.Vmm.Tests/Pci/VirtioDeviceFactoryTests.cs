@@ -45,6 +45,20 @@ public sealed class VirtioDeviceFactoryTests : IDisposable
     }
 
     [Fact]
+    public void A_vsock_device_listens_on_its_socket_until_disposed_and_an_existing_path_is_refused_with_the_fix()
+    {
+        string socket = Path.Combine(Path.GetTempPath(), $"vireo-vsock-{Guid.NewGuid():N}.sock");
+        using (var vsock = (VirtioMachineFunction)PciDeviceFactory.CreateVsock(7, socket, "vs"))
+        {
+            Assert.Equal(7UL, Assert.IsType<VirtioVsock>(vsock.Device).GuestCid);
+            Assert.True(File.Exists(socket));
+            var taken = Assert.Throws<MachineBuildException>(() => PciDeviceFactory.CreateVsock(8, socket, "again"));
+            Assert.StartsWith($"vsock 'again': {socket} exists: remove it if no VMM uses it", taken.Message);
+        }
+        Assert.False(File.Exists(socket));
+    }
+
+    [Fact]
     public void An_image_another_vmm_writes_is_refused_with_the_fix_and_readers_may_share()
     {
         using var first = (VirtioMachineFunction)PciDeviceFactory.CreateDisk(_image, "a", readOnly: false, direct: false);
