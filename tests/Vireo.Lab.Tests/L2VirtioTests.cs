@@ -181,6 +181,67 @@ public sealed partial class L2VirtioTests(L1Fixture lab, ITestOutputHelper outpu
         Assert.Equal(0, result.ExitStatus);
     }
 
+    [LabFact("qemu-system-x86_64", "busybox", "cpio", "gcc")]
+    public async Task A_vsock_stream_goes_guest_to_host_and_host_to_guest_through_the_unix_socket_bridge()
+    {
+        Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);
+        // busybox speaks neither AF_VSOCK nor UNIX sockets: a small static tool does, on both sides.
+        using var temp = new TempDirectory();
+        string tool = temp.Combine("vsock-tool");
+        Tool.Run("gcc", $"-static -Os -s -o '{tool}' '{Path.Combine(L1Fixture.RepositoryRoot(), "tests", "Vireo.Lab.Tests", "Assets", "vsock-tool.c")}'");
+        // It goes into L1 as a second initramfs archive, which the kernel unpacks over the first.
+        byte[] archive;
+        using (var packed = new MemoryStream())
+        {
+            using (var gzip = new System.IO.Compression.GZipStream(packed, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
+            using (var cpio = new CpioWriter(gzip, leaveOpen: true))
+            {
+                cpio.AddFile("bin/vsock-tool", File.ReadAllBytes(tool), 0x1ED);
+                cpio.Finish();
+            }
+            archive = packed.ToArray();
+        }
+        LabCommandResult copy = await lab.Machine.RunAsync(
+            $"echo {Convert.ToBase64String(archive)} | base64 -d > {ToolArchiveInL1} && rm -rf /tmp/vt && mkdir /tmp/vt && cd /tmp/vt && " +
+            $"gunzip -c {ToolArchiveInL1} | cpio -i 2>/dev/null && cp bin/vsock-tool /tmp/vsock-tool && " +
+            $"cat {L1Fixture.L2Initramfs} {ToolArchiveInL1} > {VsockInitramfsInL1} && /tmp/vsock-tool 2>&1 | head -1", s_l2Timeout);
+        Assert.True(copy.ExitStatus == 0 || copy.Output.Contains("usage: vsock-tool", StringComparison.Ordinal), copy.Output);
+        Assert.Contains("usage: vsock-tool", copy.Output, StringComparison.Ordinal);
+
+        const string Socket = "/tmp/lab-vsock.sock";
+        string[] words = [L1Fixture.VireoInL1, "run", "--kernel", L1Fixture.L2Kernel, "--initramfs", VsockInitramfsInL1, "--memory", "256M",
+            "--vsock", $"socket={Socket},cid=7"];
+        // The guest calls the host (port 5000, PATH_5000 where L1 listens), then serves one connection on 6000.
+        string guest = L2Command.Build(words,
+            "echo hello-host | vsock-tool connect 2 5000; echo connect-status=$?\n" +
+            "vsock-tool listen 6000; echo listen-status=$?\n" +
+            "poweroff -f\n");
+        // L1 is the host: it answers the guest on Socket_5000, and calls the guest's 6000 until it listens.
+        string command =
+            $"rm -f {Socket} {Socket}_*; T=/tmp/vsock-tool; " +
+            $"{{ $T unix-listen {Socket}_5000 | sed 's/^/host-received: /' & }}; " +
+            $"{{ i=0; while [ $i -lt 120 ]; do i=$((i+1)); sleep 1; [ -S {Socket} ] || continue; " +
+            $"echo host-ping | $T unix-connect {Socket} 6000 > /tmp/h2g 2>/tmp/h2g.err && break; done; sed 's/^/host-reply: /' /tmp/h2g; }} & " +
+            $"( {guest} ); s=$?; sleep 1; wait; exit $s";
+
+        LabCommandResult result = await lab.Machine.RunAsync(command, s_l2Timeout);
+        output.WriteLine($"status {result.ExitStatus} in {result.Elapsed.TotalSeconds:0.0} s\n{result.Output}");
+
+        // Guest to host: the guest's connection to CID 2 port 5000 reached Socket_5000, and the reply came back.
+        Assert.Matches(@"(?m)^\s*host-received: hello-host\r?$", result.Output);
+        Assert.Matches(@"(?m)^\s*host-got:hello-host\r?$", result.Output);
+        Assert.Matches(@"(?m)^\s*connect-status=0\r?$", result.Output);
+        // Host to guest: CONNECT 6000 on Socket got OK and a host port, the guest read the ping and answered.
+        Assert.Matches(@"(?m)^\s*host-reply: OK \d+\r?$", result.Output);
+        Assert.Matches(@"(?m)^\s*host-reply: guest-got:host-ping\r?$", result.Output);
+        Assert.Matches(@"(?m)^\s*listen-status=0\r?$", result.Output);
+        Assert.Contains("vireo: guest powered off", result.Output, StringComparison.Ordinal);
+        Assert.Equal(0, result.ExitStatus);
+    }
+
+    private const string ToolArchiveInL1 = "/tmp/vsock-tool.cpio.gz";
+    private const string VsockInitramfsInL1 = "/tmp/l2-vsock.cpio.gz";
+
     private static string Sha(string output, string name)
     {
         string sha = Regex.Match(output, $@"(?m)^\s*{name}=(?<sha>[0-9a-f]{{64}})\r?$").Groups["sha"].Value;
