@@ -202,11 +202,12 @@ public sealed partial class L2VirtioTests(L1Fixture lab, ITestOutputHelper outpu
             archive = packed.ToArray();
         }
         LabCommandResult copy = await lab.Machine.RunAsync(
-            $"echo {Convert.ToBase64String(archive)} | base64 -d > {ToolArchiveInL1} && rm -rf /tmp/vt && mkdir /tmp/vt && cd /tmp/vt && " +
-            $"gunzip -c {ToolArchiveInL1} | cpio -i 2>/dev/null && cp bin/vsock-tool /tmp/vsock-tool && " +
-            $"cat {L1Fixture.L2Initramfs} {ToolArchiveInL1} > {VsockInitramfsInL1} && /tmp/vsock-tool 2>&1 | head -1", s_l2Timeout);
-        Assert.True(copy.ExitStatus == 0 || copy.Output.Contains("usage: vsock-tool", StringComparison.Ordinal), copy.Output);
-        Assert.Contains("usage: vsock-tool", copy.Output, StringComparison.Ordinal);
+            $"echo {Convert.ToBase64String(archive)} | base64 -d > {ToolArchiveInL1} && " +
+            $"cat {L1Fixture.L2Initramfs} {ToolArchiveInL1} > {VsockInitramfsInL1} && ls -l {VsockInitramfsInL1}", s_l2Timeout);
+        Assert.True(copy.ExitStatus == 0, $"status {copy.ExitStatus}: {copy.Output}");
+        LabCommandResult binary = await lab.Machine.RunAsync(
+            $"echo {Convert.ToBase64String(Gzip(File.ReadAllBytes(tool)))} | base64 -d | gunzip > {ToolInL1} && chmod +x {ToolInL1}; {ToolInL1}; echo usage-status=$?", s_l2Timeout);
+        Assert.Contains("usage: vsock-tool", binary.Output, StringComparison.Ordinal);
 
         const string Socket = "/tmp/lab-vsock.sock";
         string[] words = [L1Fixture.VireoInL1, "run", "--kernel", L1Fixture.L2Kernel, "--initramfs", VsockInitramfsInL1, "--memory", "256M",
@@ -218,7 +219,7 @@ public sealed partial class L2VirtioTests(L1Fixture lab, ITestOutputHelper outpu
             "poweroff -f\n");
         // L1 is the host: it answers the guest on Socket_5000, and calls the guest's 6000 until it listens.
         string command =
-            $"rm -f {Socket} {Socket}_*; T=/tmp/vsock-tool; " +
+            $"rm -f {Socket} {Socket}_*; T={ToolInL1}; " +
             $"{{ $T unix-listen {Socket}_5000 | sed 's/^/host-received: /' & }}; " +
             $"{{ i=0; while [ $i -lt 120 ]; do i=$((i+1)); sleep 1; [ -S {Socket} ] || continue; " +
             $"echo host-ping | $T unix-connect {Socket} 6000 > /tmp/h2g 2>/tmp/h2g.err && break; done; sed 's/^/host-reply: /' /tmp/h2g; }} & " +
@@ -240,6 +241,7 @@ public sealed partial class L2VirtioTests(L1Fixture lab, ITestOutputHelper outpu
     }
 
     private const string ToolArchiveInL1 = "/tmp/vsock-tool.cpio.gz";
+    private const string ToolInL1 = "/tmp/vsock-tool";
     private const string VsockInitramfsInL1 = "/tmp/l2-vsock.cpio.gz";
 
     private static string Sha(string output, string name)
