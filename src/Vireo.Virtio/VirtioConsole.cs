@@ -32,7 +32,7 @@ namespace Vireo.Virtio;
 /// cannot hold the queue for minutes. A device-readable buffer in receiveq or a device-writable buffer
 /// in transmitq breaks §5.3.6.1 and is a <see cref="VirtqueueException"/>.</para>
 /// </remarks>
-public sealed class VirtioConsole : IVirtioDevice, IDeviceCounters
+public sealed class VirtioConsole : IVirtioDevice, IDeviceCounters, IVirtioDriverReady
 {
     /// <summary>Device ID of the console device (§5).</summary>
     public const ushort ConsoleDeviceType = 3;
@@ -242,6 +242,18 @@ public sealed class VirtioConsole : IVirtioDevice, IDeviceCounters
 
     /// <inheritdoc/>
     public void FeaturesNegotiated(ulong features) => Interlocked.Exchange(ref _negotiated, features);
+
+    /// <inheritdoc/>
+    /// <remarks>True when the driver took VIRTIO_CONSOLE_F_SIZE and the size is known: Linux's
+    /// virtio_console reads cols and rows only on a configuration change, so without one the
+    /// console would stay 0 by 0 until the first resize.</remarks>
+    public bool DriverReady()
+    {
+        lock (_lock)
+        {
+            return (NegotiatedFeatures & FeatureSize) != 0 && _columns != 0 && _rows != 0;
+        }
+    }
 
     /// <inheritdoc/>
     /// <remarks>A reset discards the input the guest had not received yet (counted as rx_dropped):

@@ -572,12 +572,19 @@ public sealed class VirtioPciFunction : IPciFunction
             value &= ~VirtioStatus.FeaturesOk;
             settingFeaturesOk = false;
         }
+        bool settingDriverOk = (value & VirtioStatus.DriverOk) != 0 && (_status & VirtioStatus.DriverOk) == 0;
         // DEVICE_NEEDS_RESET is the device's to set; only a reset clears it.
         _status = (value & ~VirtioStatus.DeviceNeedsReset) | (_status & VirtioStatus.DeviceNeedsReset);
         if (settingFeaturesOk)
         {
             // Driver features are frozen from here until a reset (WriteCommon ignores them).
             _device.FeaturesNegotiated(_driverFeatures);
+        }
+        if (settingDriverOk && (_status & VirtioStatus.DeviceNeedsReset) == 0 && _device is IVirtioDriverReady ready && ready.DriverReady())
+        {
+            // Linux defers a change that comes during probe until the probe is done, so none is lost.
+            _configGeneration++;
+            Raise(_configVector, IsrConfig);
         }
     }
 

@@ -117,6 +117,7 @@ public sealed partial class L2VirtioTests(L1Fixture lab, ITestOutputHelper outpu
             "echo tty=$(tty)\n" +
             "echo active=$(cat /sys/class/tty/console/active)\n" +
             "echo cmdline=$(cat /proc/cmdline)\n" +
+            "echo size=$(stty size)\n" +
             "echo sum=$((6 * 7))\n" +
             "grep virtio /proc/interrupts\n" +
             "poweroff -f\n");
@@ -128,6 +129,8 @@ public sealed partial class L2VirtioTests(L1Fixture lab, ITestOutputHelper outpu
         Assert.Matches(@"(?m)^\s*tty=/dev/hvc0\r?$", result.Output);
         Assert.Matches(@"(?m)^\s*active=hvc0\r?$", result.Output);
         Assert.Matches(@"(?m)^\s*cmdline=console=hvc0 ", result.Output);
+        // hvc0 has the console's size (80 by 25: vireo's output is no terminal here), announced at DRIVER_OK.
+        Assert.Matches(@"(?m)^\s*size=25 80\r?$", result.Output);
         // What was typed reached that shell: only hvc0 has a reader.
         Assert.Matches(@"(?m)^\s*sum=42\r?$", result.Output);
         // Typed input arrived through the receive queue's MSI-X vector ("virtio0-input").

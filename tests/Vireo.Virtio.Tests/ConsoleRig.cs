@@ -59,7 +59,13 @@ public sealed class ConsoleRig : IDisposable
         Enable(1, Tx, 2);
         Driver.Status = 1 | 2 | 8 | 4;
         Assert.Equal(0x0f, Driver.Status);
+        // What DRIVER_OK raised (the size's configuration change) is the initialization's, not a test's.
+        ReadyConfigSignals = [.. Interrupt.Signals];
+        Interrupt.Signals.Clear();
     }
+
+    /// <summary>The vectors raised when the last <see cref="Initialize"/> set DRIVER_OK.</summary>
+    public List<int> ReadyConfigSignals { get; private set; } = [];
 
     private void Enable(ushort queue, QueueRing ring, ushort vector)
     {

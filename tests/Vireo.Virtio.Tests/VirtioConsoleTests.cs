@@ -168,6 +168,17 @@ public sealed class VirtioConsoleTests
     }
 
     [Fact]
+    public void Driver_ok_raises_a_configuration_change_so_the_driver_reads_the_size_only_when_size_was_negotiated()
+    {
+        using var withSize = new ConsoleRig();
+        using var withoutSize = new ConsoleRig(accept: ~VirtioConsole.FeatureSize);
+
+        // Linux's virtio_console reads cols and rows only on a configuration change.
+        Assert.Equal([0], withSize.ReadyConfigSignals); // msix_config
+        Assert.Empty(withoutSize.ReadyConfigSignals);
+    }
+
+    [Fact]
     public void A_writable_buffer_on_the_transmit_queue_needs_reset_and_sends_nothing()
     {
         using var rig = new ConsoleRig();
