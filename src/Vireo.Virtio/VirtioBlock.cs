@@ -171,13 +171,7 @@ public sealed class VirtioBlock : IVirtioDevice, IDeviceCounters
     /// <inheritdoc/>
     public void ReadConfig(int offset, Span<byte> data)
     {
-        VirtioBlockConfig config = _config;
-        ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(new ReadOnlySpan<VirtioBlockConfig>(in config));
-        if ((uint)offset > (uint)bytes.Length || data.Length > bytes.Length - offset)
-        {
-            throw new ArgumentOutOfRangeException(nameof(offset), $"{data.Length} bytes at {offset} are outside the {bytes.Length}-byte configuration");
-        }
-        bytes.Slice(offset, data.Length).CopyTo(data);
+        DeviceConfigSpace.Read(_config, offset, data);
     }
 
     /// <inheritdoc/>

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Vireo.Memory;
 using Vireo.Pci;
 
@@ -194,13 +193,7 @@ public sealed class VirtioConsole : IVirtioDevice, IDeviceCounters, IVirtioDrive
     /// <inheritdoc/>
     public void ReadConfig(int offset, Span<byte> data)
     {
-        VirtioConsoleConfig config = Config;
-        ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(new ReadOnlySpan<VirtioConsoleConfig>(in config));
-        if ((uint)offset > (uint)bytes.Length || data.Length > bytes.Length - offset)
-        {
-            throw new ArgumentOutOfRangeException(nameof(offset), $"{data.Length} bytes at {offset} are outside the {bytes.Length}-byte configuration");
-        }
-        bytes.Slice(offset, data.Length).CopyTo(data);
+        DeviceConfigSpace.Read(Config, offset, data);
     }
 
     /// <inheritdoc/>

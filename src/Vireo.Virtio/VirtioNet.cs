@@ -223,13 +223,7 @@ public sealed class VirtioNet : IVirtioDevice, IDeviceCounters, IVirtioHostEvent
     /// <inheritdoc/>
     public void ReadConfig(int offset, Span<byte> data)
     {
-        VirtioNetConfig config = Config;
-        ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(new ReadOnlySpan<VirtioNetConfig>(in config));
-        if ((uint)offset > (uint)bytes.Length || data.Length > bytes.Length - offset)
-        {
-            throw new ArgumentOutOfRangeException(nameof(offset), $"{data.Length} bytes at {offset} are outside the {bytes.Length}-byte configuration");
-        }
-        bytes.Slice(offset, data.Length).CopyTo(data);
+        DeviceConfigSpace.Read(Config, offset, data);
     }
 
     /// <inheritdoc/>

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Vireo.Memory;
 using Vireo.Pci;
 using Vireo.Sys;
@@ -275,13 +274,7 @@ public sealed partial class VirtioVsock : IVirtioDevice, IDeviceCounters, IVirti
     /// <inheritdoc/>
     public void ReadConfig(int offset, Span<byte> data)
     {
-        var config = new VirtioVsockConfig { GuestCid = GuestCid };
-        ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(new ReadOnlySpan<VirtioVsockConfig>(in config));
-        if ((uint)offset > (uint)bytes.Length || data.Length > bytes.Length - offset)
-        {
-            throw new ArgumentOutOfRangeException(nameof(offset), $"{data.Length} bytes at {offset} are outside the {bytes.Length}-byte configuration");
-        }
-        bytes.Slice(offset, data.Length).CopyTo(data);
+        DeviceConfigSpace.Read(new VirtioVsockConfig { GuestCid = GuestCid }, offset, data);
     }
 
     /// <inheritdoc/>
