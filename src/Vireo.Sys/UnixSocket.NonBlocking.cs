@@ -16,39 +16,7 @@ public sealed partial class UnixSocket
     /// it cannot connect, <see cref="ArgumentException"/> for a path that does not fit a
     /// sockaddr_un.
     /// </summary>
-    public static unsafe UnixSocket ConnectNonBlocking(string path)
-    {
-        SafeFd fd = Interop.Sys.Socket(AfUnix, SockStream | SockCloexec | SockNonblock, 0);
-        if (fd.IsInvalid)
-        {
-            fd.Dispose();
-            throw ErrnoException.FromLastError("socket AF_UNIX");
-        }
-        var socket = new UnixSocket(fd);
-        try
-        {
-            byte* address = stackalloc byte[SockAddrUnSize];
-            uint length = FillAddress(address, path);
-            while (true)
-            {
-                // Safe: address is a full sockaddr_un and length covers only the bytes filled.
-                if (Interop.Sys.Connect(socket.Handle, address, length) == 0)
-                {
-                    return socket;
-                }
-                int errno = Marshal.GetLastPInvokeError();
-                if (errno != Errno.EINTR)
-                {
-                    throw new ErrnoException(errno, $"connect {path}");
-                }
-            }
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-    }
+    public static UnixSocket ConnectNonBlocking(string path) => ConnectAs(Create(SockNonblock), path);
 
     /// <summary>Accepts one pending connection as a non-blocking socket, or returns null when none
     /// is pending (EAGAIN; the listener must be non-blocking, see

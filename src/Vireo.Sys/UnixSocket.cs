@@ -132,9 +132,11 @@ public sealed partial class UnixSocket : IDisposable
     /// Connects to the listening socket at <paramref name="path"/>; throws <see
     /// cref="ErrnoException"/> (ENOENT, ECONNREFUSED, EACCES) when it cannot.
     /// </summary>
-    public static unsafe UnixSocket Connect(string path)
+    public static UnixSocket Connect(string path) => ConnectAs(Create(), path);
+
+    // Connects a socket made for it (blocking or not) and hands it over, or disposes it and throws.
+    private static unsafe UnixSocket ConnectAs(UnixSocket socket, string path)
     {
-        UnixSocket socket = Create();
         try
         {
             byte* address = stackalloc byte[SockAddrUnSize];
@@ -373,9 +375,9 @@ public sealed partial class UnixSocket : IDisposable
         }
     }
 
-    private static UnixSocket Create()
+    private static UnixSocket Create(int flags = 0)
     {
-        SafeFd fd = Interop.Sys.Socket(AfUnix, SockStream | SockCloexec, 0);
+        SafeFd fd = Interop.Sys.Socket(AfUnix, SockStream | SockCloexec | flags, 0);
         if (fd.IsInvalid)
         {
             fd.Dispose();
