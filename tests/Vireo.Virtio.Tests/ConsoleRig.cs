@@ -40,25 +40,7 @@ public sealed class ConsoleRig : IDisposable
     /// <summary>§3.1.1 from a reset, both queues enabled; asserts DRIVER_OK was reached.</summary>
     public void Initialize(ulong features)
     {
-        Rx.Restart();
-        Tx.Restart();
-        Driver.BusMaster(true);
-        Driver.Status = 0;
-        Driver.Status = 1;
-        Driver.Status = 1 | 2;
-        Driver.DriverFeatures(features);
-        Driver.Status = 1 | 2 | 8;
-        Assert.Equal(1 | 2 | 8, Driver.Status);
-        Driver.EnableMsix();
-        for (int v = 0; v < 3; v++)
-        {
-            Driver.MaskVector(v, false);
-        }
-        Driver.Write(Driver.Common + 0x10, 2, 0); // msix_config
-        Enable(0, Rx, 1);
-        Enable(1, Tx, 2);
-        Driver.Status = 1 | 2 | 8 | 4;
-        Assert.Equal(0x0f, Driver.Status);
+        Driver.InitializeQueues(features, Rx, Tx);
         // What DRIVER_OK raised (the size's configuration change) is the initialization's, not a test's.
         ReadyConfigSignals = [.. Interrupt.Signals];
         Interrupt.Signals.Clear();
@@ -66,17 +48,6 @@ public sealed class ConsoleRig : IDisposable
 
     /// <summary>The vectors raised when the last <see cref="Initialize"/> set DRIVER_OK.</summary>
     public List<int> ReadyConfigSignals { get; private set; } = [];
-
-    private void Enable(ushort queue, QueueRing ring, ushort vector)
-    {
-        Driver.Write(Driver.Common + 0x16, 2, queue); // queue_select
-        Driver.Write(Driver.Common + 0x18, 2, Size);
-        Driver.Write(Driver.Common + 0x1a, 2, vector);
-        Driver.Write(Driver.Common + 0x20, 8, ring.Desc);
-        Driver.Write(Driver.Common + 0x28, 8, ring.Avail);
-        Driver.Write(Driver.Common + 0x30, 8, ring.Used);
-        Driver.Write(Driver.Common + 0x1c, 2, 1); // queue_enable
-    }
 
     public byte[] ReadConfig(int offset, int length)
     {
@@ -125,6 +96,7 @@ public sealed class QueueRing(GuestMemory memory, ushort size, ulong @base)
 {
     private ushort _availIdx;
 
+    public ushort Size { get; } = size;
     public ulong Desc { get; } = @base;
     public ulong Avail { get; } = @base + 0x1000;
     public ulong Used { get; } = @base + 0x2000;
@@ -134,7 +106,7 @@ public sealed class QueueRing(GuestMemory memory, ushort size, ulong @base)
 
     public void Offer(ushort head)
     {
-        memory.Write(new GuestAddress(Avail + 4 + (2UL * (ushort)(_availIdx % size))), head);
+        memory.Write(new GuestAddress(Avail + 4 + (2UL * (ushort)(_availIdx % Size))), head);
         _availIdx++;
         memory.Write(new GuestAddress(Avail + 2), _availIdx);
     }
@@ -146,9 +118,9 @@ public sealed class QueueRing(GuestMemory memory, ushort size, ulong @base)
         memory.Write(new GuestAddress(Used), 0u);
     }
 
-    public void SetUsedEvent(ushort value) => memory.Write(new GuestAddress(Avail + 4 + (2UL * size)), value);
+    public void SetUsedEvent(ushort value) => memory.Write(new GuestAddress(Avail + 4 + (2UL * Size)), value);
 
     public ushort UsedIdx => memory.Read<ushort>(new GuestAddress(Used + 2));
 
-    public VirtqUsedElement UsedAt(ushort position) => memory.Read<VirtqUsedElement>(new GuestAddress(Used + 4 + (8UL * (ushort)(position % size))));
+    public VirtqUsedElement UsedAt(ushort position) => memory.Read<VirtqUsedElement>(new GuestAddress(Used + 4 + (8UL * (ushort)(position % Size))));
 }

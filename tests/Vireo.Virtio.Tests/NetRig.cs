@@ -37,36 +37,7 @@ public sealed class NetRig : IDisposable
     /// <summary>§3.1.1 from a reset, both queues enabled; asserts DRIVER_OK was reached.</summary>
     public void Initialize(ulong features)
     {
-        Rx.Restart();
-        Tx.Restart();
-        Driver.BusMaster(true);
-        Driver.Status = 0;
-        Driver.Status = 1;
-        Driver.Status = 1 | 2;
-        Driver.DriverFeatures(features);
-        Driver.Status = 1 | 2 | 8;
-        Assert.Equal(1 | 2 | 8, Driver.Status);
-        Driver.EnableMsix();
-        for (int v = 0; v < 3; v++)
-        {
-            Driver.MaskVector(v, false);
-        }
-        Driver.Write(Driver.Common + 0x10, 2, 0); // msix_config
-        Enable(0, Rx, 1);
-        Enable(1, Tx, 2);
-        Driver.Status = 1 | 2 | 8 | 4;
-        Assert.Equal(0x0f, Driver.Status);
-    }
-
-    private void Enable(ushort queue, QueueRing ring, ushort vector)
-    {
-        Driver.Write(Driver.Common + 0x16, 2, queue); // queue_select
-        Driver.Write(Driver.Common + 0x18, 2, Size);
-        Driver.Write(Driver.Common + 0x1a, 2, vector);
-        Driver.Write(Driver.Common + 0x20, 8, ring.Desc);
-        Driver.Write(Driver.Common + 0x28, 8, ring.Avail);
-        Driver.Write(Driver.Common + 0x30, 8, ring.Used);
-        Driver.Write(Driver.Common + 0x1c, 2, 1); // queue_enable
+        Driver.InitializeQueues(features, Rx, Tx);
     }
 
     public byte[] ReadConfig(int offset, int length)

@@ -154,6 +154,42 @@ public sealed class PciDriver
         return Status;
     }
 
+    /// <summary>§3.1.1 from a reset, as Linux's virtio_pci does it: queue q on <paramref name="rings"/>[q]
+    /// (restarted, at its size) with MSI-X vector q + 1, msix_config on vector 0, every vector
+    /// unmasked; asserts FEATURES_OK and DRIVER_OK were reached.</summary>
+    public void InitializeQueues(ulong features, params QueueRing[] rings)
+    {
+        foreach (QueueRing ring in rings)
+        {
+            ring.Restart();
+        }
+        BusMaster(true);
+        Status = 0;
+        Status = 1;
+        Status = 1 | 2;
+        DriverFeatures(features);
+        Status = 1 | 2 | 8;
+        Assert.Equal(1 | 2 | 8, Status);
+        EnableMsix();
+        for (int v = 0; v <= rings.Length; v++)
+        {
+            MaskVector(v, false);
+        }
+        Write(Common + 0x10, 2, 0); // msix_config
+        for (ushort q = 0; q < rings.Length; q++)
+        {
+            Write(Common + 0x16, 2, q); // queue_select
+            Write(Common + 0x18, 2, rings[q].Size);
+            Write(Common + 0x1a, 2, (ushort)(q + 1)); // queue_msix_vector
+            Write(Common + 0x20, 8, rings[q].Desc);
+            Write(Common + 0x28, 8, rings[q].Avail);
+            Write(Common + 0x30, 8, rings[q].Used);
+            Write(Common + 0x1c, 2, 1); // queue_enable
+        }
+        Status = 1 | 2 | 8 | 4;
+        Assert.Equal(0x0f, Status);
+    }
+
     public void Kick(ushort queue)
     {
         Write(Common + 0x16, 2, queue);

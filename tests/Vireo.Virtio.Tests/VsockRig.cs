@@ -78,30 +78,10 @@ public sealed class VsockRig : IDisposable
     /// <summary>§3.1.1 from a reset with all three queues, then rx and event buffers posted.</summary>
     public void Initialize(int rxBuffers)
     {
-        Rx.Restart();
-        Tx.Restart();
-        Events.Restart();
         _rxSeen = 0;
         _eventSeen = 0;
         _txPosted = 0;
-        Driver.BusMaster(true);
-        Driver.Status = 0;
-        Driver.Status = 1;
-        Driver.Status = 1 | 2;
-        Driver.DriverFeatures(Driver.DeviceFeatures());
-        Driver.Status = 1 | 2 | 8;
-        Assert.Equal(1 | 2 | 8, Driver.Status);
-        Driver.EnableMsix();
-        for (int v = 0; v < 4; v++)
-        {
-            Driver.MaskVector(v, false);
-        }
-        Driver.Write(Driver.Common + 0x10, 2, 0); // msix_config
-        Enable(0, Rx, 1);
-        Enable(1, Tx, 2);
-        Enable(2, Events, 3);
-        Driver.Status = 1 | 2 | 8 | 4;
-        Assert.Equal(0x0f, Driver.Status);
+        Driver.InitializeQueues(Driver.DeviceFeatures(), Rx, Tx, Events);
         for (ushort e = 0; e < 2; e++)
         {
             Events.Descriptor(e, EventData + (e * 16UL), VirtioVsockEvent.Size, VirtqDescriptor.FlagWrite);
@@ -109,17 +89,6 @@ public sealed class VsockRig : IDisposable
         }
         Function.NotifyQueue(VirtioVsock.EventQueue);
         PostRx(rxBuffers);
-    }
-
-    private void Enable(ushort queue, QueueRing ring, ushort vector)
-    {
-        Driver.Write(Driver.Common + 0x16, 2, queue);
-        Driver.Write(Driver.Common + 0x18, 2, Size);
-        Driver.Write(Driver.Common + 0x1a, 2, vector);
-        Driver.Write(Driver.Common + 0x20, 8, ring.Desc);
-        Driver.Write(Driver.Common + 0x28, 8, ring.Avail);
-        Driver.Write(Driver.Common + 0x30, 8, ring.Used);
-        Driver.Write(Driver.Common + 0x1c, 2, 1);
     }
 
     private int _rxPosted;
