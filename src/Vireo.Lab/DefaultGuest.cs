@@ -5,9 +5,11 @@ namespace Vireo.Lab;
 
 /// <summary>
 /// The guest tools/run-default-guest.sh boots (`vireo-lab guest` fetches it): Debian's stock
-/// kernel and a busybox initramfs Vireo builds, which mounts the usual filesystems, prints a
-/// ready line, runs an optional script passed on the kernel command line, and then gives a
-/// shell on the console. <see cref="GuestVariant.NoModules"/> is the same without any module.
+/// kernel, a busybox initramfs Vireo builds, and a root disk (<see cref="DefaultRootDisk"/>).
+/// The initramfs mounts the usual filesystems and loads the kernel's own virtio and ACPI
+/// modules; with <c>root=</c> on the command line it then boots the root disk's busybox init,
+/// else it prints a ready line, runs an optional script passed on the kernel command line, and
+/// gives a shell on the console. <see cref="GuestVariant.NoModules"/> is the same without any module.
 /// The default variant can also carry the sample device's guest driver
 /// (<see cref="Lab.SampleDriver"/>) and the edu checker (<see cref="Lab.EduChecker"/>), not
 /// loaded at boot.
@@ -33,10 +35,11 @@ public sealed class DefaultGuest
         "vsock", "vmw_vsock_virtio_transport_common", "vmw_vsock_virtio_transport",
     ];
 
-    private DefaultGuest(string kernel, string initramfs, GuestVariant variant, string? sampleDriver, string? eduChecker)
+    private DefaultGuest(string kernel, string initramfs, string rootDisk, GuestVariant variant, string? sampleDriver, string? eduChecker)
     {
         Kernel = kernel;
         Initramfs = initramfs;
+        RootDisk = rootDisk;
         Variant = variant;
         SampleDriver = sampleDriver;
         EduChecker = eduChecker;
@@ -47,6 +50,10 @@ public sealed class DefaultGuest
 
     /// <summary>The built initramfs's path on the host.</summary>
     public string Initramfs { get; }
+
+    /// <summary>The pristine root disk image (<see cref="DefaultRootDisk"/>) the initramfs boots
+    /// from with <see cref="DefaultRootDisk.RootParameter"/>; a cached file to copy, not to write.</summary>
+    public string RootDisk { get; }
 
     /// <summary>Which variant the initramfs was built as.</summary>
     public GuestVariant Variant { get; }
@@ -74,6 +81,8 @@ public sealed class DefaultGuest
         mount -t sysfs sysfs /sys
         mount -t devtmpfs devtmpfs /dev
         {{(variant == GuestVariant.NoModules ? "" : ModuleLines)}}
+        {{RootSwitchLines}}
+        {{(variant == GuestVariant.NoModules ? "" : AcpidLine)}}
         echo "{{GuestMarkers.Ready}} cpus=$(grep -c ^processor /proc/cpuinfo) kernel=$(uname -r) modules=$(wc -l < /proc/modules)"
         if [ -n "${{{GuestMarkers.ScriptParameter}}}" ]; then
             echo "${{{GuestMarkers.ScriptParameter}}}" | base64 -d > /tmp/script
@@ -87,8 +96,44 @@ public sealed class DefaultGuest
         # A console that came with a module (hvc0, from virtio_console under console=hvc0) was not
         # there when the kernel opened /dev/console for /init: open it now that it is.
         if { : >/dev/console; } 2>/dev/null; then exec </dev/console >/dev/console 2>&1; fi
+        """;
+
+    private const string AcpidLine = """
         # busybox acpid runs /etc/acpi/PWRF/00000080 when the power button is pressed.
         acpid -l /var/log/acpid.log
+        """;
+
+    /// <summary>With <c>root=</c> on the command line (a device, <c>LABEL=</c> or <c>UUID=</c>;
+    /// <c>ro</c> mounts it read-only), /init waits up to 5 s for it, mounts it and hands over to
+    /// its /sbin/init, as a distribution's initramfs does; the default root disk
+    /// (<see cref="DefaultRootDisk"/>) boots this way. Without it, or when the root cannot be
+    /// mounted (said on the console), the initramfs's own shell runs.</summary>
+    private const string RootSwitchLines = """
+        root= rootmode=rw
+        for word in $(cat /proc/cmdline); do
+            case "$word" in
+                root=*) root=${word#root=} ;;
+                ro) rootmode=ro ;;
+            esac
+        done
+        if [ -n "$root" ]; then
+            device=$root tries=0
+            while [ $tries -lt 50 ]; do
+                case "$root" in LABEL=*|UUID=*) device=$(findfs "$root" 2>/dev/null) ;; esac
+                [ -b "$device" ] && break
+                sleep 0.1; tries=$((tries + 1))
+            done
+            mkdir -p /newroot
+            if [ -b "$device" ] && mount -o "$rootmode" "$device" /newroot 2>/tmp/root.err; then
+                if [ -x /newroot/sbin/init ]; then
+                    mount --move /dev /newroot/dev && mount --move /proc /newroot/proc && mount --move /sys /newroot/sys
+                    exec switch_root /newroot /sbin/init
+                fi
+                echo "vireo-guest: $root has no /sbin/init" >/tmp/root.err
+                umount /newroot
+            fi
+            echo "vireo-guest: cannot boot from root=$root: $(cat /tmp/root.err 2>/dev/null || echo no such block device after 5 s); staying in the initramfs"
+        fi
         """;
 
     /// <summary>Gets the kernel (apt, cached) and builds the initramfs into the cache if it is
@@ -124,7 +169,7 @@ public sealed class DefaultGuest
             }
             File.Move(temporary, path, overwrite: true);
         }
-        return new DefaultGuest(kernel.Vmlinuz, path, variant, driver, edu);
+        return new DefaultGuest(kernel.Vmlinuz, path, DefaultRootDisk.Prepare(cache, progress, busybox), variant, driver, edu);
     }
 
     /// <summary>Encodes a script for <see cref="GuestMarkers.ScriptParameter"/> on the command line.</summary>

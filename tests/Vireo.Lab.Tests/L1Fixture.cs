@@ -12,6 +12,9 @@ public sealed class L1Fixture : IAsyncLifetime
     public const string L2Kernel = "/l2/vmlinuz";
     public const string L2Initramfs = "/l2/initramfs.cpio.gz";
 
+    /// <summary>The default guest's pristine root disk (<see cref="DefaultRootDisk"/>): copy it before booting it.</summary>
+    public const string L2RootDisk = "/l2/rootfs.ext4";
+
     /// <summary>The same busybox guest that loads no module at all (<see cref="GuestVariant.NoModules"/>),
     /// for scenarios that must not depend on optional guest drivers (evdev, button).</summary>
     public const string L2NoModulesInitramfs = "/l2/no-modules.cpio.gz";
@@ -123,6 +126,7 @@ public sealed class L1Fixture : IAsyncLifetime
         }
         image.AddFile(guest.Kernel, L2Kernel);
         image.AddFile(guest.Initramfs, L2Initramfs);
+        image.AddFile(guest.RootDisk, L2RootDisk);
         image.AddFile(DefaultGuest.Prepare(lab.Cache, progress, GuestVariant.NoModules).Initramfs, L2NoModulesInitramfs);
         if (GenericKernelFactAttribute.Enabled)
         {

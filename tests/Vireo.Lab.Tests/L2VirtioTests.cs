@@ -243,6 +243,50 @@ public sealed partial class L2VirtioTests(L1Fixture lab, ITestOutputHelper outpu
         Assert.Equal(0, result.ExitStatus);
     }
 
+    [LabFact("qemu-system-x86_64", "busybox", "cpio", "mkfs.ext4")]
+    public async Task The_default_machine_boots_its_root_disk_with_the_network_and_keeps_what_was_written_across_a_clean_power_off()
+    {
+        Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);
+        // As tools/run-default-guest.sh boots it: the initramfs switches to the disk's busybox init.
+        string token = Guid.NewGuid().ToString("N");
+        string[] words = [L1Fixture.VireoInL1, "run", "--kernel", L1Fixture.L2Kernel, "--initramfs", L1Fixture.L2Initramfs, "--memory", "256M",
+            "--disk", $"path={MachineDiskInL1}", "--append", DefaultRootDisk.RootParameter, "--net", "tap"];
+        string first = L2Command.Build(words,
+            "echo pid1=$(cat /proc/1/comm) host=$(hostname)\n" +
+            "echo root-mount=$(grep ' / ' /proc/mounts | cut -d' ' -f1-3)\n" +
+            "ping -c 2 -W 5 192.168.249.1 >/tmp/ping.out; echo ping-status=$?\n" +
+            $"echo {token} > /root/note; echo noted\n" +
+            "poweroff\n");
+        LabCommandResult booted = await lab.Machine.RunAsync(
+            $"cp {L1Fixture.L2RootDisk} {MachineDiskInL1} && ( {first} )", s_l2Timeout);
+        output.WriteLine($"first boot: status {booted.ExitStatus} in {booted.Elapsed.TotalSeconds:0.0} s\n{booted.Output}");
+
+        // The disk's init is running (PID 1 is busybox init, not the initramfs's shell) on /dev/vda, read-write.
+        Assert.Matches($@"{Regex.Escape(GuestMarkers.Ready)} cpus=1 .* root=/dev/vda net=eth0:{Regex.Escape(DefaultRootDisk.DefaultAddress)}", booted.Output);
+        Assert.Matches(@"(?m)^\s*pid1=init host=vireo\r?$", booted.Output);
+        Assert.Matches(@"(?m)^\s*root-mount=/dev/vda / ext4\r?$", booted.Output);
+        // eth0 came up with the default address and reaches the tap vireo made in L1.
+        Assert.Matches(@"(?m)^\s*ping-status=0\r?$", booted.Output);
+        Assert.Contains("noted", booted.Output, StringComparison.Ordinal);
+        // `poweroff` went through init's shutdown (the disk unmounted) to ACPI S5.
+        Assert.Contains("vireo: guest powered off", booted.Output, StringComparison.Ordinal);
+        Assert.Equal(0, booted.ExitStatus);
+
+        // Boot the same disk again: the note is there, and ext4 needed no journal recovery.
+        string second = L2Command.Build(words,
+            "echo note=$(cat /root/note)\n" +
+            "echo recoveries=$(dmesg | grep -c 'recovery complete')\n" +
+            "poweroff\n");
+        LabCommandResult again = await lab.Machine.RunAsync($"( {second} ); s=$?; rm -f {MachineDiskInL1}; exit $s", s_l2Timeout);
+        output.WriteLine($"second boot: status {again.ExitStatus} in {again.Elapsed.TotalSeconds:0.0} s\n{again.Output}");
+        Assert.Matches($@"(?m)^\s*note={token}\r?$", again.Output);
+        Assert.Matches(@"(?m)^\s*recoveries=0\r?$", again.Output);
+        Assert.Contains("vireo: guest powered off", again.Output, StringComparison.Ordinal);
+        Assert.Equal(0, again.ExitStatus);
+    }
+
+    private const string MachineDiskInL1 = "/tmp/machine.ext4";
+
     private const string ToolArchiveInL1 = "/tmp/vsock-tool.cpio.gz";
     private const string ToolInL1 = "/tmp/vsock-tool";
     private const string VsockInitramfsInL1 = "/tmp/l2-vsock.cpio.gz";

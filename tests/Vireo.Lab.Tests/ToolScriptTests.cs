@@ -26,7 +26,7 @@ public sealed class ToolScriptTests : IDisposable
             fi ;;
           *.dll)
             shift
-            if [ "$1" = guest ]; then echo "kernel: /fake/vmlinuz"; echo "initramfs: /fake/initrd"; else echo "fake-vireo-lab $*"; fi ;;
+            if [ "$1" = guest ]; then echo "kernel: /fake/vmlinuz"; echo "initramfs: /fake/initrd"; echo "rootfs: /fake/rootfs.ext4"; if [ "$2" = --machine-disk ]; then echo "disk: /fake/machine.ext4"; fi; else echo "fake-vireo-lab $*"; fi ;;
         esac
         """;
 
@@ -114,7 +114,13 @@ public sealed class ToolScriptTests : IDisposable
         Assert.Equal(0, status);
         Assert.Contains("fake-progress: publish step", stderr, StringComparison.Ordinal);
         Assert.Contains("hardware KVM (amd)", stderr, StringComparison.Ordinal);
-        Assert.Equal("fake-vireo run --kernel /fake/vmlinuz --initramfs /fake/initrd --cpus 2", stdout.Trim());
+        // The machine boots its own writable disk, with the network only where a tap can be made.
+        string net = ProcessRunner.IsRoot ? " --net tap" : "";
+        Assert.Equal($"fake-vireo run --kernel /fake/vmlinuz --initramfs /fake/initrd --disk path=/fake/machine.ext4 --append root=/dev/vda{net} --cpus 2", stdout.Trim());
+        if (net.Length == 0)
+        {
+            Assert.Contains("creating a tap needs root", stderr, StringComparison.Ordinal);
+        }
         Assert.Contains(DotnetCalls(), call => call.StartsWith("build ", StringComparison.Ordinal) && call.Contains("Vireo.LabTool", StringComparison.Ordinal));
     }
 
@@ -125,7 +131,8 @@ public sealed class ToolScriptTests : IDisposable
 
         Assert.Equal(0, status);
         Assert.Contains("'pvm', which cannot boot a stock kernel", stderr, StringComparison.Ordinal);
-        Assert.StartsWith("fake-vireo-lab run --input echo \"hello from the default guest", stdout, StringComparison.Ordinal);
+        // The lab copies the pristine root disk into L1 and makes the tap there (L1 is root).
+        Assert.StartsWith("fake-vireo-lab run --disk path=/fake/rootfs.ext4 --append root=/dev/vda --net tap --input echo \"hello from the default guest", stdout, StringComparison.Ordinal);
         // tools/vireo.sh lab ... is the same tool.
         (_, string viaVireoSh, _) = Script("vireo.sh", "pvm", "lab", "bench", "boot");
         Assert.Equal("fake-vireo-lab bench boot", viaVireoSh.Trim());
