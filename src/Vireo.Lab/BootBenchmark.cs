@@ -29,10 +29,11 @@ public static class BootBenchmark
 
     // What -M microvm with -kernel loads from the data directory (strace on Debian's QEMU 7.2:
     // the qboot firmware and the fw_cfg DMA Linux loader ROM); kvmvapic.bin in case a KVM set-up
-    // asks for it. All a few KiB.
+    // asks for it. All a few KiB. -M q35 (the device benchmark's QEMU, DeviceBenchmark) boots
+    // SeaBIOS, bios-256k.bin, which Debian ships in the seabios package's directory.
     private static readonly BootBenchmarkVmm[] s_order = [BootBenchmarkVmm.Vireo, BootBenchmarkVmm.Qemu];
 
-    private static readonly string[] s_qemuDataFiles = ["bios-microvm.bin", "linuxboot_dma.bin", "kvmvapic.bin"];
+    private static readonly string[] s_qemuDataFiles = ["bios-microvm.bin", "linuxboot_dma.bin", "kvmvapic.bin", "bios-256k.bin"];
 
     /// <summary>Adds Debian's qemu-system-x86_64 at <see cref="QemuInL1"/> with the libraries it
     /// links and the data files -M microvm loads at <see cref="QemuDataInL1"/>.</summary>
@@ -45,9 +46,13 @@ public static class BootBenchmark
         foreach (string name in s_qemuDataFiles)
         {
             string file = Path.Combine(hostData, name);
+            if (!File.Exists(file) && File.Exists(Path.Combine(SeabiosDirectory, name)))
+            {
+                file = Path.Combine(SeabiosDirectory, name);
+            }
             if (!File.Exists(file))
             {
-                throw new LabException($"QEMU's {name} is missing from {hostData}; reinstall qemu-system-x86 (and qemu-system-data)");
+                throw new LabException($"QEMU's {name} is missing from {hostData}; reinstall qemu-system-x86 (and qemu-system-data, seabios)");
             }
             // AddFile reads through symlinks (bios-microvm.bin -> qboot.rom): L1 gets the bytes.
             image.AddFile(file, $"{QemuDataInL1}/{name}", mode: 0x1A4); // 0644
@@ -197,6 +202,8 @@ public static class BootBenchmark
                 "(the L1 image needs vireo, BootBenchmark.AddQemu, the kernel and initramfs; /dev/kvm needs kvm-amd)");
         }
     }
+
+    private const string SeabiosDirectory = "/usr/share/seabios";
 
     private static string QemuDataDirectory(string qemu)
     {

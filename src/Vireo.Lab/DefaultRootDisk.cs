@@ -36,12 +36,24 @@ public static class DefaultRootDisk
     private static readonly string[] s_directories = ["bin", "sbin", "usr/bin", "usr/sbin", "etc/init.d", "etc/acpi/PWRF", "dev", "proc", "sys", "run", "tmp", "root", "home", "mnt", "var/log", "lib/modules"];
 
     /// <summary>busybox init's table: the boot script, a login shell on the console (again
-    /// after it exits), and a clean shutdown that leaves the disk read-only before power-off.</summary>
+    /// after it exits), and a clean shutdown (<see cref="ShutdownScript"/>) before power-off.</summary>
     public const string Inittab = """
         ::sysinit:/etc/init.d/rcS
         ::respawn:/bin/cttyhack /bin/sh -l
         ::ctrlaltdel:/sbin/reboot
-        ::shutdown:/bin/umount -a -r
+        ::shutdown:/etc/init.d/rcK
+        """;
+
+    /// <summary>What init runs at `poweroff` and `reboot`. busybox init runs its shutdown
+    /// actions before it signals the other processes, so a plain <c>umount -a -r</c> finds files
+    /// still open for writing and the disk stays read-write (the lab saw ext4 replay its journal
+    /// at the next boot): stop everything else first, then make the root read-only.</summary>
+    public const string ShutdownScript = """
+        #!/bin/sh
+        kill -TERM -1 2>/dev/null; sleep 1; kill -KILL -1 2>/dev/null
+        sync
+        umount -a -r 2>/dev/null
+        mount -o remount,ro / || echo "vireo-guest: / stays read-write; the next boot replays its journal"
         """;
 
     /// <summary>The boot script busybox init runs first: file systems, host name, network,
@@ -74,7 +86,7 @@ public static class DefaultRootDisk
             ip route add default via "$gateway" 2>/dev/null
         fi
         # busybox acpid runs /etc/acpi/PWRF/00000080 when the power button is pressed.
-        acpid -l /var/log/acpid.log
+        acpid -l /run/acpid.log
         echo "{{GuestMarkers.Ready}} cpus=$(grep -c ^processor /proc/cpuinfo) kernel=$(uname -r) modules=$(wc -l < /proc/modules) root=$(awk '$2 == "/" { print $1 }' /proc/mounts) net=$net"
         for word in $(cat /proc/cmdline); do
             case "$word" in
@@ -173,6 +185,7 @@ public static class DefaultRootDisk
         }
         Write(root, "etc/inittab", Inittab + "\n");
         Write(root, "etc/init.d/rcS", BootScript + "\n", ExecutableMode);
+        Write(root, "etc/init.d/rcK", ShutdownScript + "\n", ExecutableMode);
         Write(root, "etc/acpi/PWRF/00000080", PowerButtonAction, ExecutableMode);
         Write(root, "etc/hostname", "vireo\n");
         Write(root, "etc/hosts", "127.0.0.1 localhost\n127.0.1.1 vireo\n");
@@ -203,7 +216,7 @@ public static class DefaultRootDisk
     private static string ContentHash(string busybox)
     {
         using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-        hash.AppendData(Encoding.UTF8.GetBytes(string.Join('\n', [Inittab, BootScript, PowerButtonAction, string.Join(',', s_directories),
+        hash.AppendData(Encoding.UTF8.GetBytes(string.Join('\n', [Inittab, BootScript, ShutdownScript, PowerButtonAction, string.Join(',', s_directories),
             SizeBytes.ToString(CultureInfo.InvariantCulture), Label])));
         hash.AppendData(File.ReadAllBytes(busybox));
         return Convert.ToHexStringLower(hash.GetHashAndReset())[..12];

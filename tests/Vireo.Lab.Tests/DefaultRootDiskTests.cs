@@ -27,6 +27,7 @@ public sealed class DefaultRootDiskTests
         Assert.Contains("Fast link dest: \"/bin/busybox\"", Tool.Run($"{Tools} debugfs", $"-R 'stat /bin/sh' '{image}' 2>/dev/null"), StringComparison.Ordinal);
         Assert.Equal(DefaultRootDisk.Inittab + "\n", Dump(image, "/etc/inittab", temp));
         Assert.Equal(DefaultRootDisk.BootScript + "\n", Dump(image, "/etc/init.d/rcS", temp));
+        Assert.Equal(DefaultRootDisk.ShutdownScript + "\n", Dump(image, "/etc/init.d/rcK", temp));
         Assert.Equal(DefaultRootDisk.PowerButtonAction, Dump(image, "/etc/acpi/PWRF/00000080", temp));
         Assert.Equal(new FileInfo("/bin/busybox").Length, Encoding.Latin1.GetByteCount(Dump(image, "/bin/busybox", temp, Encoding.Latin1)));
         // Executable scripts, a world-writable sticky /tmp, and root owns the top directory.
@@ -41,6 +42,7 @@ public sealed class DefaultRootDiskTests
         using var temp = new TempDirectory();
         foreach ((string name, string script) in (ReadOnlySpan<(string, string)>)[
             ("rcS", DefaultRootDisk.BootScript),
+            ("rcK", DefaultRootDisk.ShutdownScript),
             ("init-default", DefaultGuest.InitScriptFor(GuestVariant.Default)),
             ("init-no-modules", DefaultGuest.InitScriptFor(GuestVariant.NoModules))])
         {

@@ -23,6 +23,9 @@ public sealed class L1Fixture : IAsyncLifetime
     /// <see cref="GenericKernelVariable"/> is 1: a 70 MB download, so not in every run.</summary>
     public const string L2GenericKernel = "/l2/vmlinuz-generic";
 
+    /// <summary>Why the device benchmark's tool is not in L1 (gcc failed), or null.</summary>
+    public string? DeviceBenchmarkFailure { get; private set; }
+
     public const string GenericKernelVariable = "VIREO_LAB_GENERIC_KERNEL";
 
     private readonly TempDirectory _temp = new();
@@ -127,6 +130,16 @@ public sealed class L1Fixture : IAsyncLifetime
         image.AddFile(guest.Kernel, L2Kernel);
         image.AddFile(guest.Initramfs, L2Initramfs);
         image.AddFile(guest.RootDisk, L2RootDisk);
+        // The device benchmark's tool (gcc -static) in L1 and in a copy of the guest's initramfs.
+        try
+        {
+            DeviceBenchmark.AddTo(image, DeviceBenchmark.BuildTool(lab.Cache, progress), guest.Initramfs);
+        }
+        catch (LabException e)
+        {
+            DeviceBenchmarkFailure = e.Message;
+            Append(e.Message);
+        }
         image.AddFile(DefaultGuest.Prepare(lab.Cache, progress, GuestVariant.NoModules).Initramfs, L2NoModulesInitramfs);
         if (GenericKernelFactAttribute.Enabled)
         {
