@@ -5,6 +5,7 @@
 #   tools/vireo-lab.sh run --l1-devices edu --l1 'CMD' ...     # L1 with an IOMMU and edu on vfio-pci
 #   tools/vireo-lab.sh guest [--json]                          # fetch the default guest
 #   tools/vireo-lab.sh bench boot [--rounds N]                 # Vireo vs QEMU boot ratio
+#   tools/vireo-lab.sh bench devices [--rounds N]              # Vireo vs QEMU virtio-blk/net
 # The lab ships the NativeAOT vireo into its L1 and builds it with tools/vireo.sh. Build
 # progress goes to stderr. VIREO_ARTIFACTS moves artifacts/ elsewhere.
 set -euo pipefail

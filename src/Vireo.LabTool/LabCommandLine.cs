@@ -23,10 +23,13 @@ internal static class LabCommandLine
           bench boot [--rounds N] [--json] [--timeout S]
                                  Vireo against QEMU (-M microvm) booting the default guest in one
                                  lab run; prints medians and the ratio Vireo/QEMU.
-          guest [--json] [--guest default|no-modules] [--kernel-flavour cloud|generic]
+          bench devices [--rounds N] [--seconds S] [--json] [--timeout S]
+                                 Vireo against QEMU (-M q35) on virtio-blk and virtio-net in one
+                                 lab run: IOPS, MiB/s and VMM CPU per request, and the ratios.
+          guest [--json] [--machine-disk] [--guest default|no-modules] [--kernel-flavour cloud|generic]
                                  Fetch the default guest (Debian's stock kernel with apt, a
-                                 busybox initramfs built here; cached under ~/.cache/vireo or
-                                 $VIREO_CACHE) and print the kernel and initramfs paths.
+                                 busybox initramfs and an ext4 root disk built here; cached
+                                 under ~/.cache/vireo or $VIREO_CACHE) and print their paths.
           help                   Show this text.
 
         Options valid everywhere:
@@ -68,7 +71,7 @@ internal static class LabCommandLine
                 "run" => await LabRunCommand.RunAsync(rest, stdout, stderr),
                 "bench" => await LabBenchCommand.RunAsync(rest, stdout, stderr),
                 "guest" => await GuestCommand.RunAsync(rest, stdout, stderr),
-                _ => throw new UsageException($"unknown command '{args[0]}'; the commands are run, bench boot and guest (vireo-lab --help)"),
+                _ => throw new UsageException($"unknown command '{args[0]}'; the commands are run, bench boot, bench devices and guest (vireo-lab --help)"),
             };
         }
         catch (UsageException e)
