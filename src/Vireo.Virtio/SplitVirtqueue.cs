@@ -78,10 +78,43 @@ public sealed class SplitVirtqueue
     public ushort NextUsed => _nextUsed;
 
     /// <summary>Pops the next available chain, or returns null when the ring is empty. With
-    /// EVENT_IDX, avail_event is set to the next index so the driver notifies for the next
-    /// chain (§2.7.10).</summary>
+    /// EVENT_IDX, avail_event moves only when the ring is found empty: it is then set to the next
+    /// index, so the driver notifies for the next chain (§2.7.10), and the ring is looked at once
+    /// more after that store is visible, so a chain the driver added meanwhile (without notifying,
+    /// as avail_event was behind) is not missed. While the device works through a ring with
+    /// entries, avail_event stays behind and the driver does not notify for each chain it adds:
+    /// one notification per batch rather than one exit per packet.</summary>
     /// <exception cref="VirtqueueException">The ring or the chain breaks §2.7.</exception>
     public DescriptorChain? Pop()
+    {
+        ushort pending = Pending();
+        if (pending == 0)
+        {
+            if (!_eventIdx)
+            {
+                return null;
+            }
+            PublishAvailEvent();
+            // Our avail_event must be visible before we look again for the driver's new entries.
+            Interlocked.MemoryBarrier();
+            pending = Pending();
+            if (pending == 0)
+            {
+                return null;
+            }
+        }
+        ushort head = ReadU16(AvailRing.Value + RingHeader + (2UL * (ulong)(_nextAvail % Size)));
+        if (head >= Size)
+        {
+            throw new VirtqueueException($"available ring entry {_nextAvail} names descriptor {head}, outside the queue of {Size}");
+        }
+        DescriptorChain chain = Walk(head);
+        _nextAvail++;
+        return chain;
+    }
+
+    // The entries the driver has made available past the next to pop, after reading its idx.
+    private ushort Pending()
     {
         ushort availIdx = ReadU16(AvailRing.Value + 2);
         _lastAvailIdx = availIdx;
@@ -92,20 +125,7 @@ public sealed class SplitVirtqueue
         {
             throw new VirtqueueException($"available idx {availIdx} is {pending} entries ahead of {_nextAvail}, more than the queue size {Size}");
         }
-        if (pending == 0)
-        {
-            PublishAvailEvent();
-            return null;
-        }
-        ushort head = ReadU16(AvailRing.Value + RingHeader + (2UL * (ulong)(_nextAvail % Size)));
-        if (head >= Size)
-        {
-            throw new VirtqueueException($"available ring entry {_nextAvail} names descriptor {head}, outside the queue of {Size}");
-        }
-        DescriptorChain chain = Walk(head);
-        _nextAvail++;
-        PublishAvailEvent();
-        return chain;
+        return pending;
     }
 
     /// <summary>Gives back the last <paramref name="count"/> chains popped and not yet pushed used,

@@ -131,7 +131,7 @@ public sealed class SplitVirtqueueTests
     }
 
     [Fact]
-    public void Event_idx_publishes_avail_event_as_the_next_index()
+    public void Event_idx_asks_for_a_notification_only_once_the_ring_is_drained()
     {
         using GuestMemory memory = DriverRing.NewMemory();
         var ring = new DriverRing(memory, 8);
@@ -141,11 +141,20 @@ public sealed class SplitVirtqueueTests
         ring.Offer(0);
 
         queue.Pop();
-        Assert.Equal(1, ring.AvailEvent);
+        // Busy with a ring that has entries: avail_event stays behind, so a driver adding a chain
+        // now (idx 2 -> 3) does not notify (§2.7.10: only when avail_event is in [old, new)).
+        Assert.Equal(0, ring.AvailEvent);
+        Assert.False(NeedsNotify(ring.AvailEvent, 3, 2));
         queue.Pop();
         Assert.Null(queue.Pop());
+        // Drained: the next chain the driver adds notifies.
         Assert.Equal(2, ring.AvailEvent);
+        Assert.True(NeedsNotify(ring.AvailEvent, 3, 2));
     }
+
+    // The driver's side of §2.7.10 (Linux's vring_need_event).
+    private static bool NeedsNotify(ushort availEvent, ushort newIdx, ushort oldIdx) =>
+        (ushort)(newIdx - availEvent - 1) < (ushort)(newIdx - oldIdx);
 
     [Theory]
     [InlineData(0, "power of two")]
