@@ -1,4 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Vireo.Memory;
+using Vireo.Sys;
 
 namespace Vireo.Virtio;
 
@@ -57,6 +60,39 @@ internal sealed class ChainCursor
             }
             data = data[take..];
         }
+    }
+
+    /// <summary>The next <paramref name="length"/> bytes as host memory segments, one per buffer
+    /// (or part of one), for a transfer straight to or from guest RAM; the cursor moves past them.
+    /// False, with the cursor where it was, when they need more than <paramref name="segments"/>
+    /// holds or a buffer is not within one RAM region: the caller then copies with
+    /// <see cref="Read"/> or <see cref="Write"/>.</summary>
+    public unsafe bool TryTakeSegments(ulong length, Span<IoSegment> segments, out int count)
+    {
+        (int index, uint within) = (_index, _within);
+        count = 0;
+        for (ulong left = length; left > 0;)
+        {
+            (GuestAddress at, int take) = Next((int)Math.Min(left, int.MaxValue));
+            Span<byte> span;
+            try
+            {
+                span = count < segments.Length ? _memory.GetSpan(at, take) : default;
+            }
+            catch (GuestMemoryException)
+            {
+                span = default;
+            }
+            if (span.IsEmpty)
+            {
+                (_index, _within, count) = (index, within, 0);
+                return false;
+            }
+            // Guest RAM is mapped memory that does not move: the pointer holds while the VM runs.
+            segments[count++] = new IoSegment((nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(span)), take);
+            left -= (ulong)take;
+        }
+        return true;
     }
 
     // The caller never asks for more than the buffers hold (it sized the request from them).

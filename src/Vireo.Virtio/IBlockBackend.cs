@@ -1,3 +1,5 @@
+using Vireo.Sys;
+
 namespace Vireo.Virtio;
 
 /// <summary>Where a block device's bytes live: a disk image, a host block device, memory in
@@ -26,6 +28,21 @@ public interface IBlockBackend
     /// <exception cref="IOException">The storage failed.</exception>
     void WriteAt(long offset, ReadOnlySpan<byte> data);
 
+    /// <summary>Fills <paramref name="segments"/>, in order, from <paramref name="offset"/>: a
+    /// request's data buffers in guest RAM, filled in place (a file does it in one preadv). By
+    /// default, one <see cref="ReadAt(long, Span{byte})"/> per segment.</summary>
+    /// <param name="offset">The byte offset in the disk.</param>
+    /// <param name="segments">Native memory mapped for the call, all of it filled.</param>
+    /// <exception cref="IOException">The storage failed or ended early.</exception>
+    void ReadAt(long offset, ReadOnlySpan<IoSegment> segments) => BlockSegments.ReadEach(this, offset, segments);
+
+    /// <summary>Writes <paramref name="segments"/>, in order, at <paramref name="offset"/> (a
+    /// file does it in one pwritev). By default, one <see cref="WriteAt(long, ReadOnlySpan{byte})"/> per segment.</summary>
+    /// <param name="offset">The byte offset in the disk.</param>
+    /// <param name="segments">Native memory mapped for the call.</param>
+    /// <exception cref="IOException">The storage failed.</exception>
+    void WriteAt(long offset, ReadOnlySpan<IoSegment> segments) => BlockSegments.WriteEach(this, offset, segments);
+
     /// <summary>Makes every completed write durable (fdatasync for a file).</summary>
     /// <exception cref="IOException">The storage failed; earlier writes may be lost.</exception>
     void Flush();
@@ -44,4 +61,29 @@ public interface IBlockBackend
     /// <param name="unmap">The driver allows deallocation (VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP).</param>
     /// <exception cref="IOException">The storage failed.</exception>
     void WriteZeroes(long offset, long length, bool unmap);
+}
+
+/// <summary>The per-segment defaults of <see cref="IBlockBackend"/>'s vectored calls, for
+/// backends that have no vectored path of their own (or not for every request).</summary>
+internal static class BlockSegments
+{
+    /// <summary>One span read per segment.</summary>
+    public static unsafe void ReadEach(IBlockBackend backend, long offset, ReadOnlySpan<IoSegment> segments)
+    {
+        foreach (IoSegment segment in segments)
+        {
+            backend.ReadAt(offset, new Span<byte>((void*)segment.Address, segment.Length));
+            offset += segment.Length;
+        }
+    }
+
+    /// <summary>One span write per segment.</summary>
+    public static unsafe void WriteEach(IBlockBackend backend, long offset, ReadOnlySpan<IoSegment> segments)
+    {
+        foreach (IoSegment segment in segments)
+        {
+            backend.WriteAt(offset, new ReadOnlySpan<byte>((void*)segment.Address, segment.Length));
+            offset += segment.Length;
+        }
+    }
 }

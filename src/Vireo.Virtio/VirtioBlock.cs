@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Vireo.Memory;
 using Vireo.Pci;
+using Vireo.Sys;
 
 namespace Vireo.Virtio;
 
@@ -334,6 +335,22 @@ public sealed class VirtioBlock : IVirtioDevice, IDeviceCounters
     private (byte Status, ulong Written) ReadSectors(ulong sector, in Request request)
     {
         long offset = (long)(sector * SectorSize);
+        // Straight into the request's buffers in guest RAM, in one vectored read; a chain whose
+        // buffers are not plain RAM goes through the bounce buffer below.
+        Span<IoSegment> segments = stackalloc IoSegment[(int)MaxSegments + 2];
+        if (request.Out.TryTakeSegments(request.WritableData, segments, out int count))
+        {
+            try
+            {
+                _backend.ReadAt(offset, segments[..count]);
+            }
+            catch (IOException)
+            {
+                // How much arrived is unknown: say none did.
+                return (StatusIoError, 0UL);
+            }
+            return (StatusOk, request.WritableData);
+        }
         ulong done = 0;
         while (done < request.WritableData)
         {
@@ -355,6 +372,19 @@ public sealed class VirtioBlock : IVirtioDevice, IDeviceCounters
     private byte WriteSectors(ulong sector, ulong length, in Request request)
     {
         long offset = (long)(sector * SectorSize);
+        Span<IoSegment> segments = stackalloc IoSegment[(int)MaxSegments + 2];
+        if (request.In.TryTakeSegments(length, segments, out int count))
+        {
+            try
+            {
+                _backend.WriteAt(offset, segments[..count]);
+            }
+            catch (IOException)
+            {
+                return StatusIoError;
+            }
+            return StatusOk;
+        }
         for (ulong done = 0; done < length;)
         {
             Span<byte> chunk = _chunk.AsSpan(0, (int)Math.Min((ulong)ChunkSize, length - done));

@@ -13,9 +13,9 @@ public sealed class BlockRig : IDisposable
     public const ulong Data = 0x40000;
     public const ulong DataEnd = 0x100000;
 
-    public BlockRig(IBlockBackend backend, string id = "vireo-disk-0", ulong accept = ulong.MaxValue)
+    public BlockRig(IBlockBackend backend, string id = "vireo-disk-0", ulong accept = ulong.MaxValue, GuestMemory? memory = null)
     {
-        Memory = DriverRing.NewMemory();
+        Memory = memory ?? DriverRing.NewMemory();
         Device = new VirtioBlock(backend, id);
         Function = new VirtioPciFunction("blk", Device, Memory, Interrupt);
         Driver = new PciDriver(Function);
