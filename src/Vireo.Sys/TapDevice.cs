@@ -171,22 +171,44 @@ public sealed class TapDevice : IDisposable
     /// <exception cref="ErrnoException">The write failed otherwise (EBADFD: the interface is gone).</exception>
     public unsafe bool Write(ReadOnlySpan<byte> header, ReadOnlySpan<byte> frame)
     {
-        CheckHeader(header.Length);
-        // Safe: both spans are pinned for the call and each iovec is given its span's length; the
-        // kernel only reads through them.
-        fixed (byte* h = header)
+        // Safe: the frame is pinned for the call.
         fixed (byte* f = frame)
         {
-            Interop.Sys.IoVec* iov = stackalloc Interop.Sys.IoVec[2];
+            return Write(header, [new IoSegment((nint)f, frame.Length)]);
+        }
+    }
+
+    /// <summary>Writes one frame, gathered from <paramref name="frame"/>'s segments (a guest's
+    /// transmit buffers, in place), with its header in one writev. Never blocks.</summary>
+    /// <param name="header">Exactly <see cref="VnetHeaderSize"/> bytes.</param>
+    /// <param name="frame">The Ethernet frame's pieces, in order, in native memory mapped for the
+    /// call; at most <see cref="MaxFrameSegments"/>.</param>
+    /// <returns>As <see cref="Write(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>.</returns>
+    /// <exception cref="ErrnoException">As <see cref="Write(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>.</exception>
+    public unsafe bool Write(ReadOnlySpan<byte> header, ReadOnlySpan<IoSegment> frame)
+    {
+        CheckHeader(header.Length);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(frame.Length, MaxFrameSegments, nameof(frame));
+        long total = header.Length;
+        // Safe: the header is pinned for the call, each iovec is given its segment's length, and
+        // the kernel only reads through them.
+        fixed (byte* h = header)
+        {
+            Interop.Sys.IoVec* iov = stackalloc Interop.Sys.IoVec[frame.Length + 1];
             iov[0] = new Interop.Sys.IoVec { Base = h, Length = (nuint)header.Length };
-            iov[1] = new Interop.Sys.IoVec { Base = f, Length = (nuint)frame.Length };
+            for (int i = 0; i < frame.Length; i++)
+            {
+                ArgumentOutOfRangeException.ThrowIfNegative(frame[i].Length, nameof(frame));
+                iov[i + 1] = new Interop.Sys.IoVec { Base = (byte*)frame[i].Address, Length = (nuint)frame[i].Length };
+                total += frame[i].Length;
+            }
             while (true)
             {
-                nint n = Interop.Sys.Writev(Handle, iov, 2);
+                nint n = Interop.Sys.Writev(Handle, iov, frame.Length + 1);
                 if (n >= 0)
                 {
                     // A tap takes a frame whole or not at all.
-                    return n == header.Length + frame.Length;
+                    return n == total;
                 }
                 int errno = Marshal.GetLastPInvokeError();
                 if (errno is Errno.EAGAIN or Errno.EINVAL or Errno.EIO)
@@ -200,6 +222,10 @@ public sealed class TapDevice : IDisposable
             }
         }
     }
+
+    /// <summary>The most pieces <see cref="Write(ReadOnlySpan{byte}, ReadOnlySpan{IoSegment})"/>
+    /// takes for one frame (with the header, within IOV_MAX).</summary>
+    public const int MaxFrameSegments = 1023;
 
     /// <summary>Closes the descriptor, which removes the interface from the host.</summary>
     public void Dispose() => Handle.Dispose();

@@ -34,6 +34,30 @@ public interface INetBackend
     /// <exception cref="IOException">The backend failed.</exception>
     bool Send(ReadOnlySpan<byte> header, ReadOnlySpan<byte> frame);
 
+    /// <summary>Sends one frame gathered from <paramref name="frame"/>'s pieces: a guest's
+    /// transmit buffers, in place (a tap does it in one writev). By default the pieces are
+    /// copied into one buffer for <see cref="Send(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>.</summary>
+    /// <param name="header">As for the other Send.</param>
+    /// <param name="frame">The frame's pieces, in order, in native memory mapped for the call.</param>
+    /// <returns>As for the other Send.</returns>
+    /// <exception cref="IOException">The backend failed.</exception>
+    unsafe bool Send(ReadOnlySpan<byte> header, ReadOnlySpan<IoSegment> frame)
+    {
+        int total = 0;
+        foreach (IoSegment piece in frame)
+        {
+            total += piece.Length;
+        }
+        byte[] gathered = new byte[total];
+        int at = 0;
+        foreach (IoSegment piece in frame)
+        {
+            new ReadOnlySpan<byte>((void*)piece.Address, piece.Length).CopyTo(gathered.AsSpan(at));
+            at += piece.Length;
+        }
+        return Send(header, gathered);
+    }
+
     /// <summary>Takes the next frame for the guest, if one waits. Never blocks.</summary>
     /// <param name="header">Receives the frame's <see cref="VirtioNetHeader.Size"/>-byte header.</param>
     /// <param name="frame">Receives the frame; <see cref="VirtioNet.MaxFrameLength"/> bytes hold any.</param>

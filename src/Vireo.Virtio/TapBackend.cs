@@ -67,6 +67,20 @@ public sealed class TapBackend : INetBackend, IDisposable
     }
 
     /// <inheritdoc/>
+    /// <remarks>One writev of the header and the guest's buffers.</remarks>
+    public bool Send(ReadOnlySpan<byte> header, ReadOnlySpan<IoSegment> frame)
+    {
+        try
+        {
+            return _tap.Write(header, frame);
+        }
+        catch (ErrnoException e)
+        {
+            throw new IOException($"tap {_tap.Name}: {e.Message}", e);
+        }
+    }
+
+    /// <inheritdoc/>
     public int Receive(Span<byte> header, Span<byte> frame)
     {
         try

@@ -54,6 +54,10 @@ public sealed class VirtioNet : IVirtioDevice, IDeviceCounters, IVirtioHostEvent
     /// <summary>The most bytes of one transmit chain: the header and <see cref="MaxFrameLength"/>.</summary>
     public const int MaxTransmitLength = 65562;
 
+    // Pieces of one transmitted frame sent in place: Linux sends at most MAX_SKB_FRAGS (17) and
+    // the linear part; a chain in more pieces is copied.
+    private const int MaxTransmitPieces = 64;
+
     /// <summary>The most frames one receive pass moves, so a flooding backend cannot hold the
     /// transport's lock; the backend's handle stays readable for the next pass.</summary>
     public const int MaxFramesPerPass = 256;
@@ -328,6 +332,7 @@ public sealed class VirtioNet : IVirtioDevice, IDeviceCounters, IVirtioHostEvent
 
     private void Transmit(SplitVirtqueue queue, GuestMemory memory)
     {
+        Span<IoSegment> pieces = stackalloc IoSegment[MaxTransmitPieces];
         while (queue.Pop() is DescriptorChain chain)
         {
             // Writable buffers come last in a chain (§2.7.4.2), so the last tells.
@@ -346,15 +351,25 @@ public sealed class VirtioNet : IVirtioDevice, IDeviceCounters, IVirtioHostEvent
                 var cursor = new ChainCursor(chain.Buffers, 0, chain.Buffers.Count, memory);
                 int frameLength = (int)length - VirtioNetHeader.Size;
                 cursor.Read(_txHeader);
-                cursor.Read(_txFrame.AsSpan(0, frameLength));
-                Send(frameLength);
+                // The frame leaves from the guest's buffers in place; a chain that is not plain
+                // RAM (or in more pieces than a writev takes) is copied first.
+                if (cursor.TryTakeSegments((ulong)frameLength, pieces, out int count))
+                {
+                    Send(frameLength, pieces[..count]);
+                }
+                else
+                {
+                    cursor.Read(_txFrame.AsSpan(0, frameLength));
+                    Send(frameLength, []);
+                }
             }
             // §5.1.6.2: the device only reads a transmit buffer.
             queue.PushUsed(chain.Head, 0);
         }
     }
 
-    private void Send(int frameLength)
+    // The frame is `pieces` in guest RAM, or the first frameLength bytes of _txFrame when none.
+    private void Send(int frameLength, ReadOnlySpan<IoSegment> pieces)
     {
         ref VirtioNetHeader header = ref MemoryMarshal.AsRef<VirtioNetHeader>(_txHeader.AsSpan());
         if (!TransmitOffloadsNegotiated(in header))
@@ -368,7 +383,7 @@ public sealed class VirtioNet : IVirtioDevice, IDeviceCounters, IVirtioHostEvent
         bool sent;
         try
         {
-            sent = _backend.Send(_txHeader, _txFrame.AsSpan(0, frameLength));
+            sent = pieces.IsEmpty ? _backend.Send(_txHeader, _txFrame.AsSpan(0, frameLength)) : _backend.Send(_txHeader, pieces);
         }
         catch (IOException)
         {

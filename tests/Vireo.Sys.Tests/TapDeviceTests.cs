@@ -121,6 +121,36 @@ public sealed class TapDeviceTests
     }
 
     [TapFact]
+    public unsafe void A_frame_gathered_from_pieces_is_received_whole()
+    {
+        using TapDevice tap = TapDevice.Create();
+        NoIPv6(tap.Name);
+        NetInterface.SetUp(tap.Name);
+        long before = long.Parse(Statistic(tap.Name, "rx_packets"));
+        long bytesBefore = long.Parse(Statistic(tap.Name, "rx_bytes"));
+        byte[] frame = new byte[100];
+        frame.AsSpan(0, 6).Fill(0xff);
+        frame[6] = 0x02;
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), 0x88b5);
+        byte* memory = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc(256);
+        try
+        {
+            // The Ethernet header, an empty piece, and the payload in two pieces elsewhere.
+            frame.AsSpan(0, 14).CopyTo(new Span<byte>(memory + 128, 14));
+            frame.AsSpan(14).CopyTo(new Span<byte>(memory, 86));
+            Assert.True(tap.Write(new byte[TapDevice.VnetHeaderSize],
+                [new IoSegment((nint)(memory + 128), 14), new IoSegment((nint)memory, 0), new IoSegment((nint)memory, 40), new IoSegment((nint)(memory + 40), 46)]));
+        }
+        finally
+        {
+            System.Runtime.InteropServices.NativeMemory.Free(memory);
+        }
+
+        Assert.Equal(before + 1, long.Parse(Statistic(tap.Name, "rx_packets")));
+        Assert.Equal(bytesBefore + 100, long.Parse(Statistic(tap.Name, "rx_bytes")));
+    }
+
+    [TapFact]
     public void A_frame_whose_header_the_kernel_refuses_is_reported_as_not_sent()
     {
         using TapDevice tap = TapDevice.Create();
