@@ -15,8 +15,10 @@ namespace Vireo.Virtio;
 /// attached to, which also owns the MSI-X table, pending bits and masking. A guest ring that
 /// breaks the rules sets DEVICE_NEEDS_RESET; a reset (device_status 0) recovers.
 /// </summary>
-/// <remarks>INTx is not offered: the function raises MSI-X only, and with MSI-X disabled an
-/// interrupt only sets the ISR bits. Until <see cref="Attach"/> the function answers config
+/// <remarks>While the guest has MSI-X disabled (a driver without MSI, <c>pci=nomsi</c>) the
+/// function raises INTA# instead, as §4.1.4.5 describes: the line is high while the ISR has a
+/// bit set, and the driver's read of the ISR, which clears it, lowers it; the Command register's
+/// Interrupt Disable holds it low. Until <see cref="Attach"/> the function answers config
 /// space but serves no queue and its MSI-X table reads as zeros. Every entry point takes one lock.</remarks>
 public sealed class VirtioPciFunction : IPciFunction
 {
@@ -104,6 +106,8 @@ public sealed class VirtioPciFunction : IPciFunction
     private byte _isr;
     private GuestMemory? _memory;
     private IMsixController? _msix;
+    private Action<bool>? _intx;
+    private bool _intxLevel;
 
     /// <summary>A transport for <paramref name="device"/> already attached to a machine's
     /// <paramref name="memory"/> and <paramref name="msix"/> (see <see cref="Attach"/>).</summary>
@@ -163,6 +167,7 @@ public sealed class VirtioPciFunction : IPciFunction
         _pciCfgCap = AddVirtioCapability(CapPciCfg, 0, 0, extra: 4);
         _vectors = _queues.Length + 1;
         _config.AddMsix(_vectors, BarIndex, MsixTableOffset, BarIndex, MsixPbaOffset);
+        _config.SetInterruptPin(1); // INTA#, for a guest that leaves MSI-X off
         _config.Seal();
         Bars = [new PciBarDescriptor(BarIndex, BarSize, PciBarKind.Memory32)];
         ResetDevice();
@@ -208,11 +213,12 @@ public sealed class VirtioPciFunction : IPciFunction
     /// <summary>The number of queues, each notified at <see cref="QueueNotifyAddress"/>.</summary>
     public int QueueCount => _queues.Length;
 
-    /// <summary>Connects the function to a machine: its guest RAM and the owner of its MSI-X.
-    /// Once per function; a new machine gets a new function.</summary>
+    /// <summary>Connects the function to a machine: its guest RAM, the owner of its MSI-X and
+    /// its INTA# line (<paramref name="intx"/> sets the line's level; null: no INTx, and with
+    /// MSI-X off an interrupt only sets the ISR). Once per function; a new machine gets a new function.</summary>
     /// <exception cref="ArgumentException"><paramref name="msix"/> does not have <see cref="MsixVectorCount"/> vectors.</exception>
     /// <exception cref="InvalidOperationException">The function is attached already.</exception>
-    public void Attach(GuestMemory memory, IMsixController msix)
+    public void Attach(GuestMemory memory, IMsixController msix, Action<bool>? intx = null)
     {
         ArgumentNullException.ThrowIfNull(memory);
         ArgumentNullException.ThrowIfNull(msix);
@@ -228,6 +234,7 @@ public sealed class VirtioPciFunction : IPciFunction
             }
             _memory = memory;
             _msix = msix;
+            _intx = intx;
             msix.SetControl(_config.MsixEnabled, _config.MsixFunctionMasked);
         }
     }
@@ -267,6 +274,7 @@ public sealed class VirtioPciFunction : IPciFunction
             {
                 _config.Write(offset, data);
                 _msix?.SetControl(_config.MsixEnabled, _config.MsixFunctionMasked);
+                UpdateIntx();
             }
         }
         if (queueToNotify >= 0)
@@ -300,6 +308,7 @@ public sealed class VirtioPciFunction : IPciFunction
                 // §4.1.4.5.1: reading the ISR clears it.
                 data[0] = _isr;
                 _isr = 0;
+                UpdateIntx();
                 break;
             case (DeviceConfigOffset, int at) when at + data.Length <= _device.ConfigSize:
                 _device.ReadConfig(at, data);
@@ -629,6 +638,18 @@ public sealed class VirtioPciFunction : IPciFunction
         {
             _msix?.Signal(vector);
         }
+        UpdateIntx();
+    }
+
+    // INTA# is high while an ISR bit waits and the guest uses neither MSI-X nor Interrupt Disable.
+    private void UpdateIntx()
+    {
+        bool level = _isr != 0 && !_config.MsixEnabled && !_config.IntxDisabled;
+        if (level != _intxLevel)
+        {
+            _intxLevel = level;
+            _intx?.Invoke(level);
+        }
     }
 
     // §2.4 device reset: status, features, vectors and queues back to their initial values;
@@ -642,6 +663,7 @@ public sealed class VirtioPciFunction : IPciFunction
         _configVector = NoVector;
         _queueSelect = 0;
         _isr = 0;
+        UpdateIntx();
         foreach (QueueState q in _queues)
         {
             q.Reset();

@@ -243,6 +243,37 @@ public sealed partial class L2VirtioTests(L1Fixture lab, ITestOutputHelper outpu
         Assert.Equal(0, result.ExitStatus);
     }
 
+    [LabFact("qemu-system-x86_64", "busybox", "cpio")]
+    public async Task With_msi_disabled_the_stock_kernel_drives_virtio_over_intx()
+    {
+        Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);
+        // pci=nomsi: virtio_pci falls back to INTA# (vp_request_intx, one shared "virtio<N>"
+        // handler that reads the ISR), routed through the bus's _PRT to an IOAPIC pin.
+        string[] words = [L1Fixture.VireoInL1, "run", "--kernel", L1Fixture.L2Kernel, "--initramfs", L1Fixture.L2Initramfs, "--memory", "256M",
+            "--rng", "--disk", $"path={IntxDiskInL1},readonly", "--append", "pci=nomsi"];
+        string guest = L2Command.Build(words,
+            "echo hwrng=$(dd if=/dev/hwrng bs=16 count=1 2>/dev/null | od -An -tx1 | tr -d ' \\n')\n" +
+            "echo disk-sha=$(sha256sum /dev/vda | cut -d' ' -f1)\n" +
+            "grep -c MSI /proc/interrupts; grep virtio /proc/interrupts\n" +
+            "poweroff -f\n");
+        LabCommandResult result = await lab.Machine.RunAsync(
+            $"head -c 1048576 /dev/urandom > {IntxDiskInL1} && echo host-sha=$(sha256sum {IntxDiskInL1} | cut -d' ' -f1) && ( {guest} ); s=$?; rm -f {IntxDiskInL1}; exit $s", s_l2Timeout);
+        output.WriteLine($"status {result.ExitStatus} in {result.Elapsed.TotalSeconds:0.0} s\n{result.Output}");
+
+        Assert.Matches(@"(?m)^\s*hwrng=[0-9a-f]{32}\r?$", result.Output);
+        // The whole disk came through the interrupt line, byte for byte.
+        Assert.Equal(Sha(result.Output, "host-sha"), Sha(result.Output, "disk-sha"));
+        // Both functions' handlers are on IO-APIC pins (level), none on MSI, and they fired.
+        MatchCollection lines = Regex.Matches(result.Output, @"(?m)^\s*\d+:\s+(?<count>\d+)\s+IO-APIC\s+\d+-fasteoi\s+(?<names>[^\r\n]*virtio[^\r\n]*)");
+        Assert.True(lines.Sum(l => Regex.Matches(l.Groups["names"].Value, @"virtio\d+").Count) >= 2, "the two virtio functions are not on IO-APIC pins in /proc/interrupts");
+        Assert.All(lines, l => Assert.True(long.Parse(l.Groups["count"].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, l.Value));
+        Assert.DoesNotMatch(@"PCI-MSI.*virtio", result.Output);
+        Assert.Contains("vireo: guest powered off", result.Output, StringComparison.Ordinal);
+        Assert.Equal(0, result.ExitStatus);
+    }
+
+    private const string IntxDiskInL1 = "/tmp/intx-disk.raw";
+
     [LabFact("qemu-system-x86_64", "busybox", "cpio", "mkfs.ext4")]
     public async Task The_default_machine_boots_its_root_disk_with_the_network_and_keeps_what_was_written_across_a_clean_power_off()
     {

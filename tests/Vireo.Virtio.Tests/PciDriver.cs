@@ -124,8 +124,10 @@ public sealed class PciDriver
 
     public void MaskVector(int vector, bool masked) => Write(MsixTable + ((uint)vector * 16) + 12, 4, masked ? 1u : 0u);
 
-    /// <summary>The full §3.1.1 initialization for queue 0 at the DriverRing addresses; returns the status read back.</summary>
-    public byte Initialize(ulong features, ushort queueSize)
+    /// <summary>The full §3.1.1 initialization for queue 0 at the DriverRing addresses; returns
+    /// the status read back. Without <paramref name="msix"/> the driver leaves MSI-X off and sets
+    /// no vectors, as Linux's virtio_pci does on INTx.</summary>
+    public byte Initialize(ulong features, ushort queueSize, bool msix = true)
     {
         BusMaster(true);
         Status = 0;
@@ -137,13 +139,16 @@ public sealed class PciDriver
         {
             return Status;
         }
-        EnableMsix();
-        MaskVector(0, false);
-        MaskVector(1, false);
-        Write(Common + 0x10, 2, 0); // msix_config
+        if (msix)
+        {
+            EnableMsix();
+            MaskVector(0, false);
+            MaskVector(1, false);
+        }
+        Write(Common + 0x10, 2, msix ? 0UL : 0xffff); // msix_config
         Write(Common + 0x16, 2, 0); // queue_select
         Write(Common + 0x18, 2, queueSize);
-        Write(Common + 0x1a, 2, 1); // queue_msix_vector
+        Write(Common + 0x1a, 2, msix ? 1UL : 0xffff); // queue_msix_vector
         Write(Common + 0x20, 4, DriverRing.DescAddress);
         Write(Common + 0x24, 4, 0);
         Write(Common + 0x28, 8, DriverRing.AvailAddress);

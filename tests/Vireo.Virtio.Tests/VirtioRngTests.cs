@@ -1,4 +1,5 @@
 using Vireo.Memory;
+using Vireo.Pci;
 
 namespace Vireo.Virtio.Tests;
 
@@ -113,5 +114,71 @@ public sealed class VirtioRngTests
         Assert.Equal(1, ring.UsedIdx);
         Assert.Equal(new VirtqUsedElement { Id = 0, Length = 4 }, ring.Used(0));
         Assert.Equal([0, 1], interrupt.Signals);
+    }
+
+    [Fact]
+    public void Without_msix_an_interrupt_raises_inta_until_the_driver_reads_the_isr()
+    {
+        using GuestMemory memory = DriverRing.NewMemory();
+        var interrupt = new RecordingInterrupt();
+        var levels = new List<bool>();
+        var function = new VirtioPciFunction("rng", new VirtioRng(Counting));
+        function.Attach(memory, interrupt, levels.Add);
+        var driver = new PciDriver(function);
+        var ring = new DriverRing(memory, 8);
+        // The function says it has INTA#, so the guest routes it through the bus's _PRT.
+        Assert.Equal(1, driver.ConfigU8(PciConfigSpace.InterruptPinOffset));
+        Assert.Equal(0x0f, driver.Initialize(Version1, 8, msix: false));
+        ring.Descriptor(0, 0x40000, 16, VirtqDescriptor.FlagWrite);
+
+        ring.Offer(0);
+        driver.Kick(0);
+
+        // No MSI-X message; the line went high for the used buffer.
+        Assert.Empty(interrupt.Signals);
+        Assert.Equal([true], levels);
+        // vp_interrupt reads the ISR: the queue bit, and reading it lowered the line.
+        Assert.Equal((ulong)VirtioPciFunction.IsrQueue, driver.Read(driver.Isr, 1));
+        Assert.Equal([true, false], levels);
+
+        // Interrupt Disable (Command bit 10) holds the line low; clearing it lets the waiting ISR through.
+        SetCommand(function, PciConfigSpace.CommandIntxDisable, on: true);
+        ring.Offer(0);
+        driver.Kick(0);
+        Assert.Equal([true, false], levels);
+        SetCommand(function, PciConfigSpace.CommandIntxDisable, on: false);
+        Assert.Equal([true, false, true], levels);
+        // A device reset clears the ISR, and with it the line.
+        driver.Status = 0;
+        Assert.Equal([true, false, true, false], levels);
+    }
+
+    [Fact]
+    public void With_msix_enabled_inta_stays_low()
+    {
+        using GuestMemory memory = DriverRing.NewMemory();
+        var interrupt = new RecordingInterrupt();
+        var levels = new List<bool>();
+        var function = new VirtioPciFunction("rng", new VirtioRng(Counting));
+        function.Attach(memory, interrupt, levels.Add);
+        var driver = new PciDriver(function);
+        var ring = new DriverRing(memory, 8);
+        Assert.Equal(0x0f, driver.Initialize(Version1, 8));
+        ring.Descriptor(0, 0x40000, 16, VirtqDescriptor.FlagWrite);
+
+        ring.Offer(0);
+        driver.Kick(0);
+
+        Assert.Equal([1], interrupt.Signals);
+        Assert.Empty(levels);
+    }
+
+    private static void SetCommand(VirtioPciFunction function, ushort bit, bool on)
+    {
+        Span<byte> command = stackalloc byte[2];
+        function.ReadConfig(PciConfigSpace.CommandOffset, command);
+        ushort value = System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(command);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(command, on ? (ushort)(value | bit) : (ushort)(value & ~bit));
+        function.WriteConfig(PciConfigSpace.CommandOffset, command);
     }
 }

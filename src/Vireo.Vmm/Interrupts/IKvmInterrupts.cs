@@ -4,7 +4,7 @@ using Vireo.Sys;
 namespace Vireo.Vmm;
 
 /// <summary>
-/// The three KVM calls device interrupts are built from, behind an interface so the router and
+/// The KVM calls device interrupts are built from, behind an interface so the router and
 /// the vector logic are tested without a VM. <see cref="KvmInterrupts"/> is the real one.
 /// </summary>
 public interface IKvmInterrupts
@@ -22,4 +22,8 @@ public interface IKvmInterrupts
 
     /// <summary>KVM_IRQFD with KVM_IRQFD_FLAG_DEASSIGN.</summary>
     void UnregisterIrqfd(EventFd trigger, uint gsi);
+
+    /// <summary>KVM_IRQ_LINE: drives <paramref name="gsi"/> (an IOAPIC pin) to <paramref name="level"/>
+    /// from userspace; KVM ORs it with the pin's other sources (irqfds).</summary>
+    void SetIrqLine(uint gsi, bool level);
 }

@@ -38,4 +38,7 @@ public sealed class KvmInterrupts : IKvmInterrupts
 
     /// <inheritdoc/>
     public void UnregisterIrqfd(EventFd trigger, uint gsi) => _vm.UnregisterIrqfd(trigger, gsi);
+
+    /// <inheritdoc/>
+    public void SetIrqLine(uint gsi, bool level) => _vm.SetIrqLine(gsi, level);
 }

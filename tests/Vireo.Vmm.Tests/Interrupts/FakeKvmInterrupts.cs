@@ -13,6 +13,17 @@ internal sealed class FakeKvmInterrupts(uint gsiLimit = 4096) : IKvmInterrupts
 
     public uint GsiLimit => gsiLimit;
 
+    /// <summary>Every KVM_IRQ_LINE call, in order.</summary>
+    public List<(uint Gsi, bool Level)> LineCalls { get; } = [];
+
+    public void SetIrqLine(uint gsi, bool level)
+    {
+        lock (_gate)
+        {
+            LineCalls.Add((gsi, level));
+        }
+    }
+
     /// <summary>Makes the next SetGsiRouting fail as KVM does on a bad entry.</summary>
     public bool FailNextRouting { get; set; }
 
