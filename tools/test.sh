@@ -67,12 +67,18 @@ else
     status=1
 fi
 
-# A short coverage-guided fuzz run of the vfio-user server and client (30 s each side, from
-# the committed corpus; the corpus itself is replayed by the xunit tests above). A crash or a
-# hang, or a run that could not start, fails the build; the inputs are printed in base64.
+# Short coverage-guided fuzz runs: the vfio-user server and client (30 s each side) and the
+# virtio device models' queues (30 s), from the committed corpora (which the xunit tests above
+# replay). A crash or a hang, or a run that could not start, fails the build; the inputs are
+# printed in base64.
 echo "test.sh: fuzzing vfio-user for 60 s (tools/fuzz/vfio-user.sh)..." >&2
 if ! tools/fuzz/vfio-user.sh 60; then
-    echo "test.sh: vfio-user fuzzing FAILED (findings under artifacts/fuzz)" >&2
+    echo "test.sh: vfio-user fuzzing FAILED (findings under artifacts/fuzz/Vireo.VfioUser.Fuzz)" >&2
+    status=1
+fi
+echo "test.sh: fuzzing the virtio queues for 30 s (tools/fuzz/virtio.sh)..." >&2
+if ! tools/fuzz/virtio.sh 30; then
+    echo "test.sh: virtio fuzzing FAILED (findings under artifacts/fuzz/Vireo.Virtio.Fuzz)" >&2
     status=1
 fi
 

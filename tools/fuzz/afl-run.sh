@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing of one harness with afl-fuzz through SharpFuzz: each TARGET for
+# SECONDS / (number of targets), from the committed corpus (tests/HARNESS/corpus/TARGET/).
+# tools/fuzz/vfio-user.sh and tools/fuzz/virtio.sh call it. Installs afl++ (apt-get) and the
+# sharpfuzz tool (dotnet tool) on first use. Exits 1 and lists the inputs (path and base64, so a
+# CI log alone reproduces them) when afl-fuzz saved a crash or a hang; findings stay in OUT. Any
+# other failure (build, afl-fuzz not starting) is also exit 1: a fuzz run that did not run is
+# not a pass.
+# Usage: tools/fuzz/afl-run.sh HARNESS INSTRUMENTED-ASSEMBLY SECONDS TARGET...
+#   e.g. tools/fuzz/afl-run.sh Vireo.VfioUser.Fuzz Vireo.VfioUser 120 server client
+# Env:   VIREO_FUZZ_OUT (default artifacts/fuzz/HARNESS), VIREO_CACHE (default ~/.cache/vireo)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+[ $# -ge 4 ] || { echo "usage: $0 HARNESS INSTRUMENTED-ASSEMBLY SECONDS TARGET..." >&2; exit 2; }
+harness=$1 instrumented=$2 seconds=$3
+shift 3
+targets=("$@")
+[[ "$seconds" =~ ^[0-9]+$ ]] && [ "$seconds" -ge ${#targets[@]} ] || { echo "usage: SECONDS must be a number, at least one per target" >&2; exit 2; }
+out=${VIREO_FUZZ_OUT:-artifacts/fuzz/$harness}
+cache=${VIREO_CACHE:-$HOME/.cache/vireo}
+sharpfuzz_version=2.3.0
+say() { echo "fuzz: $*" >&2; }
+
+if ! command -v afl-fuzz >/dev/null; then
+    say "installing afl++ (apt-get)..."
+    if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq afl++ >/dev/null
+fi
+tools="$cache/sharpfuzz-$sharpfuzz_version"
+if [ ! -x "$tools/sharpfuzz" ]; then
+    say "installing SharpFuzz.CommandLine $sharpfuzz_version (dotnet tool) into $tools..."
+    dotnet tool install SharpFuzz.CommandLine --version "$sharpfuzz_version" --tool-path "$tools" >/dev/null
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+rm -rf "$out"
+mkdir -p "$out"
+bin="$out/bin"
+replay="$out/replay"
+say "building the harness (tests/$harness, Release)..."
+dotnet publish "tests/$harness" -c Release -o "$replay" -v quiet -nologo >"$out/build.log" 2>&1 \
+    || { cat "$out/build.log" >&2; say "build FAILED"; exit 1; }
+# Instrument a copy: the library under test gets afl's edge counters, which only work under
+# afl-fuzz; the plain build replays findings.
+cp -r "$replay" "$bin"
+say "instrumenting $instrumented.dll..."
+"$tools/sharpfuzz" "$bin/$instrumented.dll" >"$out/instrument.log" 2>&1 \
+    || { cat "$out/instrument.log" >&2; say "instrumentation FAILED"; exit 1; }
+
+# dotnet itself carries no afl instrumentation (SharpFuzz speaks the fork-server protocol from
+# managed code); CI and containers have no say over core_pattern or CPU frequency; 2-core
+# hosts are shared, so no CPU binding.
+export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_CPUFREQ=1 \
+    AFL_NO_AFFINITY=1 AFL_FORKSRV_INIT_TMOUT=60000
+per_target=$((seconds / ${#targets[@]}))
+found=()
+for target in "${targets[@]}"; do
+    say "afl-fuzz, $target side, ${per_target} s (log: $out/$target.log)..."
+    # -t: one input may take 20 s before it counts as a hang (the harness itself fails an
+    # input after 10 s, with a message); -m none: the .NET runtime reserves far more address
+    # space than afl's default limit.
+    status=0
+    timeout -k 10 $((per_target + 120)) afl-fuzz -i "tests/$harness/corpus/$target" -o "$out/$target" \
+        -t 20000 -m none -V "$per_target" -- dotnet "$bin/$harness.dll" "$target" \
+        >"$out/$target.log" 2>&1 || status=$?
+    stats="$out/$target/default/fuzzer_stats"
+    if [ ! -f "$stats" ]; then
+        tail -n 30 "$out/$target.log" >&2
+        say "afl-fuzz did not start on the $target side (status $status)"
+        exit 1
+    fi
+    awk -F' *: ' '/^(execs_done|execs_per_sec|corpus_count|saved_crashes|saved_hangs|bitmap_cvg)/ { printf "fuzz:   %s %s\n", $1, $2 }' "$stats" >&2
+    for kind in crashes hangs; do
+        for f in "$out/$target/default/$kind"/id:*; do
+            [ -e "$f" ] && found+=("$target $kind: $f")
+        done
+    done
+done
+
+if [ ${#found[@]} -gt 0 ]; then
+    say "afl-fuzz found ${#found[@]} failing input(s); each is replayed once below with"
+    say "  dotnet $replay/$harness.dll replay TARGET FILE"
+    say "(one that passes alone failed only after earlier inputs in the same process: a race or leaked state)"
+    for entry in "${found[@]}"; do
+        echo "$entry"
+        f=${entry#*: }
+        echo "  base64: $(head -c 4096 "$f" | base64 -w0)"
+        timeout -k 5 60 dotnet "$replay/$harness.dll" replay "${entry%% *}" "$f" 2>&1 | head -n 30 | sed 's/^/  /' || true
+    done
+    exit 1
+fi
+say "no crash or hang in ${seconds} s"
