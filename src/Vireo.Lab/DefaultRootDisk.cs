@@ -52,8 +52,9 @@ public static class DefaultRootDisk
         #!/bin/sh
         kill -TERM -1 2>/dev/null; sleep 1; kill -KILL -1 2>/dev/null
         sync
-        umount -a -r 2>/dev/null
+        # The root first, while /proc (which mount reads) is still there; then the rest.
         mount -o remount,ro / || echo "vireo-guest: / stays read-write; the next boot replays its journal"
+        umount -a -r 2>/dev/null
         """;
 
     /// <summary>The boot script busybox init runs first: file systems, host name, network,
@@ -63,9 +64,9 @@ public static class DefaultRootDisk
         #!/bin/sh
         # Vireo's default machine. The initramfs moved /proc, /sys and /dev here; a kernel booted
         # straight from this disk has not mounted them yet.
-        mountpoint -q /proc || mount -t proc proc /proc
-        mountpoint -q /sys || mount -t sysfs sysfs /sys
-        mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
+        [ -e /proc/mounts ] || mount -t proc proc /proc
+        [ -d /sys/kernel ] || mount -t sysfs sysfs /sys
+        [ -c /dev/null ] || mount -t devtmpfs devtmpfs /dev
         mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
         mount -t tmpfs tmpfs /run
         mount -t tmpfs -o mode=1777 tmpfs /tmp

@@ -299,7 +299,11 @@ public sealed partial class L2VirtioTests(L1Fixture lab, ITestOutputHelper outpu
         // eth0 came up with the default address and reaches the tap vireo made in L1.
         Assert.Matches(@"(?m)^\s*ping-status=0\r?$", booted.Output);
         Assert.Contains("noted", booted.Output, StringComparison.Ordinal);
-        // `poweroff` went through init's shutdown (the disk unmounted) to ACPI S5.
+        // The boot and shutdown scripts ran clean: no missing command, no failed mount, and
+        // `poweroff` went through init's shutdown (the root made read-only) to ACPI S5.
+        Assert.DoesNotContain(": not found", booted.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("mount: ", booted.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("stays read-write", booted.Output, StringComparison.Ordinal);
         Assert.Contains("vireo: guest powered off", booted.Output, StringComparison.Ordinal);
         Assert.Equal(0, booted.ExitStatus);
 
