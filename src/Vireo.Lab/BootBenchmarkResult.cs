@@ -79,13 +79,7 @@ public sealed class BootBenchmarkResult
     public static double Median(IReadOnlyList<BootBenchmarkSample> samples, Func<BootBenchmarkSample, double> value)
     {
         ArgumentNullException.ThrowIfNull(samples);
-        double[] sorted = [.. samples.Select(value).Order()];
-        if (sorted.Length == 0)
-        {
-            throw new ArgumentException("no samples", nameof(samples));
-        }
-        int middle = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+        return BenchmarkStatistics.Median(samples.Select(value));
     }
 
     /// <summary>The result as one JSON object: settings, per-VMM medians and samples, and the ratios.</summary>

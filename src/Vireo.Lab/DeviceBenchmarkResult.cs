@@ -55,13 +55,7 @@ public sealed class DeviceBenchmarkResult
     public static double Median(IReadOnlyList<DeviceBenchmarkSample> samples, string phase, Func<DeviceBenchmarkPhase, double> value)
     {
         ArgumentNullException.ThrowIfNull(samples);
-        double[] sorted = [.. samples.Select(s => value(s.Phase(phase))).Order()];
-        if (sorted.Length == 0)
-        {
-            throw new ArgumentException("no samples", nameof(samples));
-        }
-        int middle = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+        return BenchmarkStatistics.Median(samples.Select(s => value(s.Phase(phase))));
     }
 
     /// <summary>The result as one JSON object: settings, per-VMM medians and samples per phase, and the ratios.</summary>

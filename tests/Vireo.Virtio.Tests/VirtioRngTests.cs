@@ -119,58 +119,67 @@ public sealed class VirtioRngTests
     [Fact]
     public void Without_msix_an_interrupt_raises_inta_until_the_driver_reads_the_isr()
     {
-        using GuestMemory memory = DriverRing.NewMemory();
-        var interrupt = new RecordingInterrupt();
-        var levels = new List<bool>();
-        var function = new VirtioPciFunction("rng", new VirtioRng(Counting));
-        function.Attach(memory, interrupt, levels.Add);
-        var driver = new PciDriver(function);
-        var ring = new DriverRing(memory, 8);
+        using var rig = new IntxRig(msix: false);
         // The function says it has INTA#, so the guest routes it through the bus's _PRT.
-        Assert.Equal(1, driver.ConfigU8(PciConfigSpace.InterruptPinOffset));
-        Assert.Equal(0x0f, driver.Initialize(Version1, 8, msix: false));
-        ring.Descriptor(0, 0x40000, 16, VirtqDescriptor.FlagWrite);
+        Assert.Equal(1, rig.Driver.ConfigU8(PciConfigSpace.InterruptPinOffset));
 
-        ring.Offer(0);
-        driver.Kick(0);
+        rig.Ring.Offer(0);
+        rig.Driver.Kick(0);
 
         // No MSI-X message; the line went high for the used buffer.
-        Assert.Empty(interrupt.Signals);
-        Assert.Equal([true], levels);
+        Assert.Empty(rig.Interrupt.Signals);
+        Assert.Equal([true], rig.Levels);
         // vp_interrupt reads the ISR: the queue bit, and reading it lowered the line.
-        Assert.Equal((ulong)VirtioPciFunction.IsrQueue, driver.Read(driver.Isr, 1));
-        Assert.Equal([true, false], levels);
+        Assert.Equal((ulong)VirtioPciFunction.IsrQueue, rig.Driver.Read(rig.Driver.Isr, 1));
+        Assert.Equal([true, false], rig.Levels);
 
         // Interrupt Disable (Command bit 10) holds the line low; clearing it lets the waiting ISR through.
-        SetCommand(function, PciConfigSpace.CommandIntxDisable, on: true);
-        ring.Offer(0);
-        driver.Kick(0);
-        Assert.Equal([true, false], levels);
-        SetCommand(function, PciConfigSpace.CommandIntxDisable, on: false);
-        Assert.Equal([true, false, true], levels);
+        SetCommand(rig.Function, PciConfigSpace.CommandIntxDisable, on: true);
+        rig.Ring.Offer(0);
+        rig.Driver.Kick(0);
+        Assert.Equal([true, false], rig.Levels);
+        SetCommand(rig.Function, PciConfigSpace.CommandIntxDisable, on: false);
+        Assert.Equal([true, false, true], rig.Levels);
         // A device reset clears the ISR, and with it the line.
-        driver.Status = 0;
-        Assert.Equal([true, false, true, false], levels);
+        rig.Driver.Status = 0;
+        Assert.Equal([true, false, true, false], rig.Levels);
     }
 
     [Fact]
     public void With_msix_enabled_inta_stays_low()
     {
-        using GuestMemory memory = DriverRing.NewMemory();
-        var interrupt = new RecordingInterrupt();
-        var levels = new List<bool>();
-        var function = new VirtioPciFunction("rng", new VirtioRng(Counting));
-        function.Attach(memory, interrupt, levels.Add);
-        var driver = new PciDriver(function);
-        var ring = new DriverRing(memory, 8);
-        Assert.Equal(0x0f, driver.Initialize(Version1, 8));
-        ring.Descriptor(0, 0x40000, 16, VirtqDescriptor.FlagWrite);
+        using var rig = new IntxRig(msix: true);
 
-        ring.Offer(0);
-        driver.Kick(0);
+        rig.Ring.Offer(0);
+        rig.Driver.Kick(0);
 
-        Assert.Equal([1], interrupt.Signals);
-        Assert.Empty(levels);
+        Assert.Equal([1], rig.Interrupt.Signals);
+        Assert.Empty(rig.Levels);
+    }
+
+    // An entropy function whose INTA# levels are recorded, initialized with or without MSI-X,
+    // with descriptor 0 a 16-byte writable buffer.
+    private sealed class IntxRig : IDisposable
+    {
+        private readonly GuestMemory _memory = DriverRing.NewMemory();
+
+        public IntxRig(bool msix)
+        {
+            Function = new VirtioPciFunction("rng", new VirtioRng(Counting));
+            Function.Attach(_memory, Interrupt, Levels.Add);
+            Driver = new PciDriver(Function);
+            Ring = new DriverRing(_memory, 8);
+            Assert.Equal(0x0f, Driver.Initialize(Version1, 8, msix));
+            Ring.Descriptor(0, 0x40000, 16, VirtqDescriptor.FlagWrite);
+        }
+
+        public RecordingInterrupt Interrupt { get; } = new();
+        public List<bool> Levels { get; } = [];
+        public VirtioPciFunction Function { get; }
+        public PciDriver Driver { get; }
+        public DriverRing Ring { get; }
+
+        public void Dispose() => _memory.Dispose();
     }
 
     private static void SetCommand(VirtioPciFunction function, ushort bit, bool on)
