@@ -14,7 +14,7 @@ field() { printf '%s\n' "$guest" | sed -n "s/^$1: //p"; }
 # The guest's network unless the user gave one: a tap vireo creates (192.168.249.1/24 on the
 # host side; the guest takes .2), which needs CAP_NET_ADMIN.
 net=(--net tap)
-case " $* " in *" --net "*) net=() ;; esac
+case " $* " in *" --net "* | *" --net="*) net=() ;; esac
 case "$backend" in
     intel|amd)
         echo "vireo: hardware KVM ($backend): fetching the default guest, then booting it directly" >&2

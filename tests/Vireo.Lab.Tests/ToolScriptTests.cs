@@ -124,6 +124,19 @@ public sealed class ToolScriptTests : IDisposable
         Assert.Contains(DotnetCalls(), call => call.StartsWith("build ", StringComparison.Ordinal) && call.Contains("Vireo.LabTool", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("amd", "--net", "tap=mine")]
+    [InlineData("pvm", "--net=tap=mine")]
+    public void Run_default_guest_gives_the_users_network_instead_of_its_own(string backend, params string[] net)
+    {
+        (int status, string stdout, _) = Script("run-default-guest.sh", backend, net);
+
+        Assert.Equal(0, status);
+        // The user's --net reaches vireo run, and the script adds no tap of its own beside it.
+        Assert.Contains(string.Join(' ', net), stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("--net tap ", stdout, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Run_default_guest_on_pvm_goes_through_the_lab_tool()
     {
