@@ -101,31 +101,15 @@ public static class BootBenchmark
         ArgumentException.ThrowIfNullOrEmpty(vireo);
         options ??= new BootBenchmarkOptions();
         options.Validate();
-        LabEnvironment lab = LabEnvironment.Prepare(progress: progress);
-        DefaultGuest guest = DefaultGuest.Prepare(lab.Cache, progress);
-
-        string temp = Directory.CreateTempSubdirectory("vireo-bench-").FullName;
-        try
-        {
-            L1ImageBuilder image = lab.NewL1Image();
-            image.AddProgram(vireo, options.VireoInL1);
-            AddQemu(image, lab.Qemu);
-            image.AddFile(guest.Kernel, options.KernelInL1);
-            image.AddFile(guest.Initramfs, options.InitramfsInL1);
-            string l1 = image.WriteTo(Path.Combine(temp, "l1.cpio.gz"));
-
-            progress?.WriteLine("vireo: booting the lab (L1) under QEMU TCG...");
-            await using L1Machine machine = await L1Machine.BootAsync(lab.BootOptions(l1), cancellationToken).ConfigureAwait(false);
-            progress?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"vireo: L1 ready in {machine.BootTime.TotalSeconds:0.0} s"));
-            BootBenchmarkResult result = await RunAsync(machine, options, progress, cancellationToken).ConfigureAwait(false);
-            await machine.ShutdownAsync().ConfigureAwait(false);
-            result.L1BootTime = machine.BootTime;
-            return result;
-        }
-        finally
-        {
-            Directory.Delete(temp, recursive: true);
-        }
+        return await BenchmarkLab.RunInNewL1Async(vireo, options.VireoInL1, options.KernelInL1,
+            (image, _, guest) => image.AddFile(guest.Initramfs, options.InitramfsInL1),
+            async machine =>
+            {
+                BootBenchmarkResult result = await RunAsync(machine, options, progress, cancellationToken).ConfigureAwait(false);
+                result.L1BootTime = machine.BootTime;
+                return result;
+            },
+            progress, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The command line of one VMM run inside L1 (without the timing around it).</summary>
@@ -191,17 +175,10 @@ public static class BootBenchmark
         return text + $"--- last lines of the VMM's output ({log} in L1) ---\n{tail.Output}";
     }
 
-    private static async Task CheckFilesAsync(L1Machine machine, BootBenchmarkOptions options, CancellationToken cancellationToken)
-    {
-        string[] files = [options.VireoInL1, QemuInL1, options.KernelInL1, options.InitramfsInL1, $"{QemuDataInL1}/{s_qemuDataFiles[0]}", "/dev/kvm"];
-        string check = string.Join("; ", files.Select(f => $"[ -e {f} ] || echo \"missing: {f}\""));
-        LabCommandResult result = await machine.RunAsync(check, TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
-        if (result.Output.Trim().Length > 0)
-        {
-            throw new LabException($"boot benchmark: L1 lacks what the benchmark needs:\n{result.Output.Trim()}\n" +
-                "(the L1 image needs vireo, BootBenchmark.AddQemu, the kernel and initramfs; /dev/kvm needs kvm-amd)");
-        }
-    }
+    private static Task CheckFilesAsync(L1Machine machine, BootBenchmarkOptions options, CancellationToken cancellationToken) =>
+        BenchmarkLab.RequireFilesAsync(machine,
+            [options.VireoInL1, QemuInL1, options.KernelInL1, options.InitramfsInL1, $"{QemuDataInL1}/{s_qemuDataFiles[0]}", "/dev/kvm"],
+            "boot benchmark", "the L1 image needs vireo, BootBenchmark.AddQemu, the kernel and initramfs; /dev/kvm needs kvm-amd", cancellationToken);
 
     private const string SeabiosDirectory = "/usr/share/seabios";
 

@@ -118,15 +118,16 @@ public static class DeviceBenchmark
         ArgumentNullException.ThrowIfNull(machine);
         options ??= new DeviceBenchmarkOptions();
         options.Validate();
-        string[] files = [options.VireoInL1, BootBenchmark.QemuInL1, options.KernelInL1, InitramfsInL1, ToolInL1, QemuIfUpInL1, $"{BootBenchmark.QemuDataInL1}/bios-256k.bin", "/dev/kvm", "/dev/net/tun"];
-        LabCommandResult check = await machine.RunAsync(
-            string.Join("; ", files.Select(f => $"[ -e {f} ] || echo \"missing: {f}\"")) +
-            $"; [ -e {DiskInL1} ] || dd if=/dev/zero of={DiskInL1} bs=1M count={options.DiskMiB.ToString(CultureInfo.InvariantCulture)} 2>/dev/null || echo 'cannot make {DiskInL1}'",
+        await BenchmarkLab.RequireFilesAsync(machine,
+            [options.VireoInL1, BootBenchmark.QemuInL1, options.KernelInL1, InitramfsInL1, ToolInL1, QemuIfUpInL1, $"{BootBenchmark.QemuDataInL1}/bios-256k.bin", "/dev/kvm", "/dev/net/tun"],
+            "device benchmark", "the L1 image needs vireo, BootBenchmark.AddQemu, DeviceBenchmark.AddTo and the kernel; /dev/kvm needs kvm-amd, /dev/net/tun the tun module",
+            cancellationToken).ConfigureAwait(false);
+        LabCommandResult disk = await machine.RunAsync(
+            $"[ -e {DiskInL1} ] || dd if=/dev/zero of={DiskInL1} bs=1M count={options.DiskMiB.ToString(CultureInfo.InvariantCulture)} 2>/dev/null || echo 'cannot make {DiskInL1}'",
             TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false);
-        if (check.Output.Trim().Length > 0)
+        if (disk.Output.Trim().Length > 0)
         {
-            throw new LabException($"device benchmark: L1 lacks what the benchmark needs:\n{check.Output.Trim()}\n" +
-                "(the L1 image needs vireo, BootBenchmark.AddQemu, DeviceBenchmark.AddTo and the kernel; /dev/kvm needs kvm-amd, /dev/net/tun the tun module)");
+            throw new LabException($"device benchmark: {disk.Output.Trim()} in L1 (is L1's memory full?)");
         }
         var vireo = new List<DeviceBenchmarkSample>();
         var qemu = new List<DeviceBenchmarkSample>();
@@ -162,29 +163,10 @@ public static class DeviceBenchmark
         ArgumentException.ThrowIfNullOrEmpty(vireo);
         options ??= new DeviceBenchmarkOptions();
         options.Validate();
-        LabEnvironment lab = LabEnvironment.Prepare(progress: progress);
-        DefaultGuest guest = DefaultGuest.Prepare(lab.Cache, progress);
-        string tool = BuildTool(lab.Cache, progress);
-        string temp = Directory.CreateTempSubdirectory("vireo-bench-").FullName;
-        try
-        {
-            L1ImageBuilder image = lab.NewL1Image();
-            image.AddProgram(vireo, options.VireoInL1);
-            BootBenchmark.AddQemu(image, lab.Qemu);
-            image.AddFile(guest.Kernel, options.KernelInL1);
-            AddTo(image, tool, guest.Initramfs);
-            string l1 = image.WriteTo(Path.Combine(temp, "l1.cpio.gz"));
-            progress?.WriteLine("vireo: booting the lab (L1) under QEMU TCG...");
-            await using L1Machine machine = await L1Machine.BootAsync(lab.BootOptions(l1), cancellationToken).ConfigureAwait(false);
-            progress?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"vireo: L1 ready in {machine.BootTime.TotalSeconds:0.0} s"));
-            DeviceBenchmarkResult result = await RunAsync(machine, options, progress, cancellationToken).ConfigureAwait(false);
-            await machine.ShutdownAsync().ConfigureAwait(false);
-            return result;
-        }
-        finally
-        {
-            Directory.Delete(temp, recursive: true);
-        }
+        return await BenchmarkLab.RunInNewL1Async(vireo, options.VireoInL1, options.KernelInL1,
+            (image, lab, guest) => AddTo(image, BuildTool(lab.Cache, progress), guest.Initramfs),
+            machine => RunAsync(machine, options, progress, cancellationToken),
+            progress, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>What the guest runs (the default initramfs runs it before its shell): eth0 up,
