@@ -43,12 +43,7 @@ public interface INetBackend
     /// <exception cref="IOException">The backend failed.</exception>
     unsafe bool Send(ReadOnlySpan<byte> header, ReadOnlySpan<IoSegment> frame)
     {
-        int total = 0;
-        foreach (IoSegment piece in frame)
-        {
-            total += piece.Length;
-        }
-        byte[] gathered = new byte[total];
+        byte[] gathered = new byte[IoSegment.TotalLength(frame)];
         int at = 0;
         foreach (IoSegment piece in frame)
         {

@@ -117,7 +117,7 @@ public sealed class RawFileBackend : IBlockBackend, IDisposable
     /// the bounce buffer.</remarks>
     public void ReadAt(long offset, ReadOnlySpan<IoSegment> segments)
     {
-        CheckRange(offset, Total(segments));
+        CheckRange(offset, IoSegment.TotalLength(segments));
         if (Direct && !Aligned(offset, segments))
         {
             BlockSegments.ReadEach(this, offset, segments);
@@ -132,7 +132,7 @@ public sealed class RawFileBackend : IBlockBackend, IDisposable
     public void WriteAt(long offset, ReadOnlySpan<IoSegment> segments)
     {
         CheckWritable();
-        long total = Total(segments);
+        long total = IoSegment.TotalLength(segments);
         CheckRange(offset, total);
         if (Direct && !(Aligned(offset, segments) && offset + total <= AlignDown(Size)))
         {
@@ -283,16 +283,6 @@ public sealed class RawFileBackend : IBlockBackend, IDisposable
         {
             throw new IOException($"{Path}: {e.Message}", e);
         }
-    }
-
-    private static long Total(ReadOnlySpan<IoSegment> segments)
-    {
-        long total = 0;
-        foreach (IoSegment segment in segments)
-        {
-            total += segment.Length;
-        }
-        return total;
     }
 
     private bool Aligned(long offset, ReadOnlySpan<IoSegment> segments)

@@ -59,13 +59,13 @@ public sealed class DeviceInterrupts : IDisposable
     /// <summary>A level INTx line on <paramref name="gsi"/> that an emulated function drives itself
     /// (KVM_IRQ_LINE): high while it has an interrupt to report, low once the guest took it (for
     /// virtio, when the driver reads the ISR). Only level changes reach KVM.</summary>
-    public IntxLevelLine CreateLevelLine(uint gsi)
+    public KvmIrqLine CreateLevelLine(uint gsi)
     {
         if (gsi >= KvmDefaultIrqRouting.IoapicPins)
         {
             throw new ArgumentOutOfRangeException(nameof(gsi), gsi, "INTx is an IOAPIC pin, below 24");
         }
-        return new IntxLevelLine(_kvm, gsi);
+        return new KvmIrqLine(_kvm, gsi);
     }
 
     /// <summary>Stops the event thread. Dispose the functions' objects first.</summary>

@@ -197,7 +197,7 @@ public sealed class VirtioMachineFunction : IMachineBoundPciFunction, IDeviceCou
                 }
                 _msix = host.Interrupts.CreateMsix(new MsixTable(_triggers.Length), _triggers);
                 // INTA# for a guest that leaves MSI-X off; the line stays low otherwise.
-                IntxLevelLine intx = host.Interrupts.CreateLevelLine(host.IntxGsi);
+                KvmIrqLine intx = host.Interrupts.CreateLevelLine(host.IntxGsi);
                 transport.Attach(host.Memory, _msix, intx.Set);
                 _worker = new VirtioQueueWorker(owner.Id, transport, _doorbells, host.DeviceLost, owner._device as IVirtioHostEvents);
             }
