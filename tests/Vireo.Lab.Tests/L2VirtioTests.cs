@@ -150,7 +150,10 @@ public sealed partial class L2VirtioTests(L1Fixture lab, ITestOutputHelper outpu
         // that keeps what the guest sends (its stdin must stay open, or busybox nc quits at once).
         string[] words = [L1Fixture.VireoInL1, "run", "--kernel", L1Fixture.L2Kernel, "--initramfs", L1Fixture.L2Initramfs, "--memory", "256M",
             "--net", "tap,ip=192.168.249.1/24,mac=52:54:00:12:34:56,id=lab-net"];
+        // The console log level goes to 1 first: the kernel's "eth0: link becomes ready", printed
+        // whenever the link comes up, otherwise lands in the middle of a line the test reads.
         string guest = L2Command.Build(words,
+            "dmesg -n 1\n" +
             "ip link set eth0 up && ip addr add 192.168.249.2/24 dev eth0 && echo eth0-up\n" +
             "echo mac=$(cat /sys/class/net/eth0/address)\n" +
             "ping -c 3 -W 5 192.168.249.1 >/tmp/ping.out; echo ping-status=$?; tail -2 /tmp/ping.out\n" +
@@ -282,7 +285,10 @@ public sealed partial class L2VirtioTests(L1Fixture lab, ITestOutputHelper outpu
         string token = Guid.NewGuid().ToString("N");
         string[] words = [L1Fixture.VireoInL1, "run", "--kernel", L1Fixture.L2Kernel, "--initramfs", L1Fixture.L2Initramfs, "--memory", "256M",
             "--disk", $"path={MachineDiskInL1}", "--append", DefaultRootDisk.RootParameter, "--net", "tap"];
+        // Console log level 1 first, as in the ping test: a late kernel line (the link coming up)
+        // must not split a line the test reads ("recoveries=0[    7.06] IPv6: ...").
         string first = L2Command.Build(words,
+            "dmesg -n 1\n" +
             "echo pid1=$(cat /proc/1/comm) host=$(hostname)\n" +
             "echo root-mount=$(grep ' / ' /proc/mounts | cut -d' ' -f1-3)\n" +
             "ping -c 2 -W 5 192.168.249.1 >/tmp/ping.out; echo ping-status=$?\n" +
@@ -309,6 +315,7 @@ public sealed partial class L2VirtioTests(L1Fixture lab, ITestOutputHelper outpu
 
         // Boot the same disk again: the note is there, and ext4 needed no journal recovery.
         string second = L2Command.Build(words,
+            "dmesg -n 1\n" +
             "echo note=$(cat /root/note)\n" +
             "echo recoveries=$(dmesg | grep -c 'recovery complete')\n" +
             "poweroff\n");
