@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Vireo.Api;
 using Vireo.Cli.Common;
 using Vireo.Kvm;
 using Vireo.SampleDevice;
@@ -9,16 +10,17 @@ using Vireo.Vmm;
 
 namespace Vireo.Cli;
 
-/// <summary>`vireo bench exits|s2idle|pci [--count N] [--json]`.</summary>
+/// <summary>`vireo bench exits|s2idle|pci|device-events|storm ... [--json]`.</summary>
 internal static class BenchCommand
 {
     public static Command Create()
     {
-        var bench = new VireoCommand("bench", "Measure Vireo's own costs on this host's KVM: `bench exits`, `bench s2idle`, `bench pci`, `bench device-events`.");
+        var bench = new VireoCommand("bench", "Measure Vireo's own costs on this host's KVM: `bench exits`, `bench s2idle`, `bench pci`, `bench device-events`, `bench storm`.");
         bench.Subcommands.Add(CreateExits());
         bench.Subcommands.Add(CreateS2Idle());
         bench.Subcommands.Add(CreatePci());
         bench.Subcommands.Add(CreateDeviceEvents());
+        bench.Subcommands.Add(CreateStorm());
         CliRunner.MakeGroup(bench);
         return bench;
     }
@@ -317,6 +319,149 @@ internal static class BenchCommand
             }
         }
         return 0;
+    }
+
+    private static Command CreateStorm()
+    {
+        var seconds = new Option<long>("--seconds")
+        {
+            HelpName = "S",
+            Description = "How long each scenario storms, 1 to 600 seconds (default 3).",
+            CustomParser = NumberParser.Range(1, 600),
+        };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text." };
+        var command = new VireoCommand(
+            "storm",
+            "Storm a tiny guest's ports, its SCI and a device's notify channel, and report the host CPU it costs and how the API answers meanwhile.",
+            """
+            Runs five scenarios of S seconds, each on a fresh 2-vCPU machine with the API served on
+            a private socket, while a client asks GET vm.info through that socket every 20 ms.
+            vCPU 1 always halts; vCPU 0:
+              quiet      halts too (the reference)
+              port       writes a handled port in a loop
+              unhandled  writes a port no device owns in a loop (reported once, then counted)
+              sci        toggles the enable bit of a pending GPE in a loop: the level SCI goes up
+                         and down on every pair of writes
+              notify     halts, while the in-process sample accelerator sends ACPI notify codes as
+                         fast as its channel takes them and the guest never reads its mailbox
+            For each: the guest's loop turns per second, CPU in cores (1.00 = one core) of the vCPU
+            threads, of the rest of the VMM (control loop, event threads, API server and the
+            probing client) and of the storm's source (the device server, not the VMM), and the
+            API's latency (median, p99, max) with its ratio to quiet's median. A storm may keep its
+            vCPUs busy; it must not load the rest of the VMM or slow the API. Needs no interrupt
+            delivery, so it runs on any KVM, PVM included.
+            """) { seconds, json };
+        command.SetAction(result => StormAsync(
+            result.GetResult(seconds) is null ? 3 : (int)result.GetValue(seconds),
+            result.GetValue(json),
+            result.InvocationConfiguration.Output,
+            result.InvocationConfiguration.Error));
+        return command;
+    }
+
+    private static async Task<int> StormAsync(int seconds, bool json, TextWriter stdout, TextWriter stderr)
+    {
+        using KvmSystem kvm = HostKvm.Open();
+        if (!json)
+        {
+            await stderr.WriteLineAsync($"storming for {seconds} s in each of 5 scenarios on the {KvmBackendName.Of(kvm.Backend)} KVM backend...");
+        }
+        string directory = Directory.CreateTempSubdirectory("vireo-storm-").FullName;
+        StormBenchmarkResult result;
+        try
+        {
+            // Thread names are cut to 15 characters: "vfio-user serv(er)" is the device's side, the
+            // "vfio-user clien(t)" threads are the VMM's.
+            // The probe is a management client on a real API socket: the server, the client and the
+            // control loop are all in the path, as for `vireo api` against `vireo run --api-socket`.
+            int probes = 0;
+            async Task<StormProbe> OpenApiProbe(IVmm vmm)
+            {
+                string socket = Path.Combine(directory, $"api{Interlocked.Increment(ref probes)}.sock");
+                ApiServer server = await ApiServer.StartAsync(socket, vmm).ConfigureAwait(false);
+                var client = new ApiClient(socket, TimeSpan.FromSeconds(10));
+                return new StormProbe("API GET vm.info", () => client.GetInfoAsync(), server);
+            }
+            using var device = new AcceleratorDevice();
+            using var server = new InProcessVfioUserServer(device);
+            using VfioPciFunction sample = VfioPciFunction.Open(VfioUserClient.Open(server.ClientEnd), "sample");
+            result = StormBenchmark.Run(kvm, TimeSpan.FromSeconds(seconds), OpenApiProbe,
+                (sample, code => device.NotifyAcpi([code])), ["vfio-user serv", "accelerator"]);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        if (json)
+        {
+            using var buffer = new MemoryStream();
+            using (var w = new Utf8JsonWriter(buffer))
+            {
+                w.WriteStartObject();
+                w.WriteString("backend", KvmBackendName.Of(kvm.Backend));
+                w.WriteNumber("seconds", seconds);
+                w.WriteString("probe", result.Quiet.ProbeName);
+                w.WriteStartArray("scenarios");
+                foreach (StormScenarioResult s in result.Scenarios)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("name", s.Name);
+                    w.WriteNumber("guestLoopsPerSecond", Math.Round(s.GuestLoopsPerSecond));
+                    w.WriteNumber("vcpuCores", Math.Round(s.VcpuCores, 3));
+                    w.WriteNumber("vmmCores", Math.Round(s.VmmCores, 3));
+                    w.WriteNumber("sourceCores", Math.Round(s.SourceCores, 3));
+                    w.WriteNumber("probes", s.Probe?.Count ?? 0);
+                    w.WriteNumber("probeFailures", s.ProbeFailures);
+                    if (s.FirstFailure is not null)
+                    {
+                        w.WriteString("firstFailure", s.FirstFailure);
+                    }
+                    if (s.Probe is { } p)
+                    {
+                        w.WriteNumber("medianUs", Math.Round(p.Median, 1));
+                        w.WriteNumber("p99Us", Math.Round(p.P99, 1));
+                        w.WriteNumber("maxUs", Math.Round(p.Max, 1));
+                    }
+                    if (result.LatencyRatio(s) is double ratio)
+                    {
+                        w.WriteNumber("latencyRatio", Math.Round(ratio, 3));
+                    }
+                    if (s.NotifyCodesPerSecond is double codes)
+                    {
+                        w.WriteNumber("notifyCodesPerSecond", Math.Round(codes));
+                        w.WriteNumber("droppedNotifies", s.DroppedNotifies ?? 0);
+                    }
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+            await stdout.WriteLineAsync(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
+            return 0;
+        }
+        await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+            $"storms of {seconds} s on the {KvmBackendName.Of(kvm.Backend)} KVM backend; probe: {result.Quiet.ProbeName} every {StormBenchmark.ProbeInterval.TotalMilliseconds:F0} ms"));
+        await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+            $"  {"scenario",-9} {"loops/s",11} {"vCPU cores",10} {"VMM cores",9} {"source",7} {"API median",11} {"p99",9} {"max",9} {"ratio",6} {"failed",6}"));
+        foreach (StormScenarioResult s in result.Scenarios)
+        {
+            string latency = s.Probe is { } p
+                ? string.Create(CultureInfo.InvariantCulture, $"{p.Median,8:F0} µs {p.P99,6:F0} µs {p.Max,6:F0} µs")
+                : $"{"none",11} {"",9} {"",9}";
+            string ratio = result.LatencyRatio(s) is double r ? r.ToString("F2", CultureInfo.InvariantCulture) : "-";
+            await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"  {s.Name,-9} {s.GuestLoopsPerSecond,11:F0} {s.VcpuCores,10:F2} {s.VmmCores,9:F2} {s.SourceCores,7:F2} {latency} {ratio,6} {s.ProbeFailures,6}"));
+            if (s.NotifyCodesPerSecond is double codes)
+            {
+                await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"  {"",-9} the device sent {codes:F0} notify codes/s; the unread mailbox dropped {s.DroppedNotifies ?? 0} in all"));
+            }
+            if (s.FirstFailure is not null)
+            {
+                await stdout.WriteLineAsync($"  {"",-9} first failed probe: {s.FirstFailure}");
+            }
+        }
+        return result.Scenarios.Any(s => s.ProbeFailures > 0) ? 1 : 0;
     }
 
     private static async Task<int> PciAsync(int count, int rounds, bool json, TextWriter stdout, TextWriter stderr)

@@ -1,0 +1,333 @@
+using System.Diagnostics;
+using Vireo.Devices;
+using Vireo.Kvm;
+using Vireo.Memory;
+using Vireo.Vmm.X86;
+
+namespace Vireo.Vmm;
+
+/// <summary>
+/// `vireo bench storm`: what a storming guest or device costs the host, and whether the VMM's
+/// owner (the control loop, and through it the API) still answers. Each scenario runs on a fresh
+/// two-vCPU machine for a fixed time while a probe asks the VMM for its state every
+/// <see cref="ProbeInterval"/>:
+/// <list type="bullet">
+/// <item><c>quiet</c>: both vCPUs halt. The reference: the probe's latency and the VMM's CPU at rest.</item>
+/// <item><c>port</c>: vCPU 0 writes a handled port in a tight loop.</item>
+/// <item><c>unhandled</c>: vCPU 0 writes a port no device owns in a tight loop (reported once, then
+/// only counted).</item>
+/// <item><c>sci</c>: an SCI storm made by the guest: a GPE's status is set, and vCPU 0 toggles its
+/// enable bit in a loop, so the level-triggered SCI goes up and down on every pair of writes.</item>
+/// <item><c>notify</c> (when a device with an ACPI notify channel is given): the device sends notify
+/// codes as fast as its channel takes them while the guest never reads its mailbox.</item>
+/// </list>
+/// The guest's loops count their turns in guest memory; CPU is read per thread from
+/// <c>/proc/self/task</c>: the vCPU threads, the storm's source (a device server in this process,
+/// not the VMM), and the rest of the VMM. It needs no interrupt delivery (the guest keeps
+/// interrupts off), so it runs on any KVM, PVM included.
+/// </summary>
+public static class StormBenchmark
+{
+    /// <summary>How often the probe asks during a scenario.</summary>
+    public static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>The handled port of the port storm (a counting device).</summary>
+    public static readonly PioAddress HandledPort = new(0x510);
+
+    /// <summary>The unhandled port of the port storm.</summary>
+    public const ushort UnhandledPort = 0x5f0;
+
+    /// <summary>Name prefix of the threads this benchmark starts to play a storming device.</summary>
+    public const string SourceThreadName = "storm-source";
+
+    private const int StormGpe = 0;
+    private const int Slot = 1;
+    private static readonly GuestAddress s_code0 = new(0x10000);
+    private static readonly GuestAddress s_code1 = new(0x11000);
+    private static readonly GuestAddress s_counters = new(0x12000);
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(15);
+
+    /// <summary>Runs every scenario for <paramref name="duration"/>.</summary>
+    /// <param name="kvm">The host's KVM.</param>
+    /// <param name="duration">How long each scenario storms.</param>
+    /// <param name="openProbe">Opens the probe for a started VMM: what a management client does to
+    /// ask for the VM's state (the CLI's goes through the API socket). Null: the control loop's own
+    /// <see cref="GetVmInfo"/>.</param>
+    /// <param name="device">A device with an ACPI notify channel for the <c>notify</c> scenario, with
+    /// the call that makes it send one code; null leaves the scenario out.</param>
+    /// <param name="sourceThreads">Names (prefixes) of threads in this process that belong to
+    /// <paramref name="device"/>'s server, counted with the storm's source rather than the VMM.</param>
+    public static StormBenchmarkResult Run(KvmSystem kvm, TimeSpan duration, Func<IVmm, Task<StormProbe>>? openProbe = null,
+        (VfioPciFunction Function, Action<byte> Notify)? device = null, IReadOnlyList<string>? sourceThreads = null)
+    {
+        ArgumentNullException.ThrowIfNull(kvm);
+        ArgumentOutOfRangeException.ThrowIfLessThan(duration, TimeSpan.FromMilliseconds(100));
+        if (device is { } d && !d.Function.HasAcpiNotify)
+        {
+            throw new InvalidOperationException($"{d.Function.Backend} device '{d.Function.Id}' has no ACPI notify channel (IRQ index 5)");
+        }
+        openProbe ??= vmm => Task.FromResult(StormProbe.ControlLoop(vmm));
+        string[] sources = [SourceThreadName, .. sourceThreads ?? []];
+        var scenarios = new List<StormScenarioResult>
+        {
+            RunScenario(kvm, "quiet", duration, openProbe, sources, Halt(), Halt(), device: null, pump: null),
+            RunScenario(kvm, "port", duration, openProbe, sources, PortLoop((ushort)HandledPort.Value), Halt(), device: null, pump: null),
+            RunScenario(kvm, "unhandled", duration, openProbe, sources, PortLoop(UnhandledPort), Halt(), device: null, pump: null),
+            RunScenario(kvm, "sci", duration, openProbe, sources,
+                EnableToggleLoop(Pm(AcpiPmDevice.Gpe0Offset + (AcpiPmDevice.Gpe0Length / 2) + (StormGpe / 8)), 1 << (StormGpe % 8)), Halt(), device: null, pump: null),
+        };
+        if (device is { } storming)
+        {
+            scenarios.Add(RunScenario(kvm, "notify", duration, openProbe, sources, Halt(), Halt(), storming.Function, storming.Notify));
+        }
+        return new StormBenchmarkResult(duration, scenarios);
+    }
+
+    private static StormScenarioResult RunScenario(KvmSystem kvm, string name, TimeSpan duration, Func<IVmm, Task<StormProbe>> openProbe,
+        string[] sources, byte[] code0, byte[] code1, VfioPciFunction? device, Action<byte>? pump)
+    {
+        var handled = new CountingDevice();
+        BuiltMachine? built = null;
+        BuiltMachine Build()
+        {
+            built = MachineBuilder.BuildBare(kvm, new MachineConfig
+            {
+                MemoryBytes = 4UL << 20,
+                Cpus = 2,
+                InKernelIrqchip = true,
+                PciFunctions = device is null ? [] : [new PciAttachment(device, Slot)],
+            }, warn: _ => { });
+            built.Machine.Pio.Insert(HandledPort, 1, handled, "storm counter");
+            LongModeSetup.WriteTables(built.Machine.Memory);
+            built.Machine.Memory.Write(s_code0, code0);
+            built.Machine.Memory.Write(s_code1, code1);
+            // The SCI storm's status bit, set before the guest runs.
+            built.PowerManagement.RaiseGpe(StormGpe);
+            LongModeSetup.StartAt(built.Machine.Vcpus[0].Vcpu, s_code0, stack: 0x8000);
+            LongModeSetup.StartAt(built.Machine.Vcpus[1].Vcpu, s_code1, stack: 0x9000);
+            return built;
+        }
+
+        using var loop = new ControlLoop(Build, new VmDescription(2, 4UL << 20, null, null), new ControlLoopOptions());
+        loop.Start();
+        using var stop = new CancellationTokenSource();
+        Thread? source = null;
+        long codesSent = 0;
+        try
+        {
+            if (!loop.SendAsync(new GetVmInfo()).Wait(s_timeout) || Volatile.Read(ref built) is null)
+            {
+                throw new InvalidOperationException("the benchmark machine did not start");
+            }
+            StormProbe probe = openProbe(loop).GetAwaiter().GetResult();
+            try
+            {
+                if (pump is not null)
+                {
+                    source = new Thread(() =>
+                    {
+                        for (int i = 0; !stop.IsCancellationRequested; i++)
+                        {
+                            pump((byte)(0x80 + (i & 0x3f)));
+                            Interlocked.Increment(ref codesSent);
+                        }
+                    }) { Name = SourceThreadName, IsBackground = true };
+                    source.Start();
+                }
+                // Let the storm (and the quiet) settle before measuring.
+                Thread.Sleep(TimeSpan.FromMilliseconds(100));
+                ThreadCpu before = ThreadCpu.Sample(sources);
+                long iterationsBefore = GuestIterations(built!);
+                long codesBefore = Interlocked.Read(ref codesSent);
+                var latencies = new List<double>();
+                int failures = 0;
+                string? firstFailure = null;
+                var window = Stopwatch.StartNew();
+                while (window.Elapsed < duration)
+                {
+                    long t0 = Stopwatch.GetTimestamp();
+                    try
+                    {
+                        probe.Probe().Wait(s_timeout);
+                        latencies.Add(Stopwatch.GetElapsedTime(t0).TotalMicroseconds);
+                    }
+                    catch (AggregateException e)
+                    {
+                        failures++;
+                        firstFailure ??= e.InnerException?.Message ?? e.Message;
+                    }
+                    Thread.Sleep(ProbeInterval);
+                }
+                double seconds = window.Elapsed.TotalSeconds;
+                ThreadCpu after = ThreadCpu.Sample(sources);
+                long iterations = GuestIterations(built!) - iterationsBefore;
+                long codes = Interlocked.Read(ref codesSent) - codesBefore;
+                DevicePowerSlot? slot = device is null ? null : built!.DevicePowerSlots.Single();
+                return new StormScenarioResult(
+                    name,
+                    seconds,
+                    iterations / seconds,
+                    (after.Vcpu - before.Vcpu) / seconds,
+                    (after.Vmm - before.Vmm) / seconds,
+                    (after.Source - before.Source) / seconds,
+                    latencies.Count == 0 ? null : LatencySummary.Of(latencies),
+                    failures,
+                    firstFailure,
+                    probe.Name,
+                    pump is null ? null : codes / seconds,
+                    slot?.Device.DroppedNotifies);
+            }
+            finally
+            {
+                stop.Cancel();
+                source?.Join(s_timeout);
+                probe.DisposeAsync().AsTask().Wait(s_timeout);
+            }
+        }
+        finally
+        {
+            loop.SendAsync(new ShutdownVm(force: true)).Wait(s_timeout);
+            loop.Completion.Wait(s_timeout);
+        }
+    }
+
+    private static ushort Pm(int offset) => checked((ushort)(AcpiPlatform.DefaultPmBase.Value + offset));
+
+    private static long GuestIterations(BuiltMachine built)
+    {
+        Span<byte> counter = stackalloc byte[8];
+        built.Machine.Memory.Read(s_counters, counter);
+        return BitConverter.ToInt64(counter);
+    }
+
+    // hlt; jmp hlt: with interrupts off, the vCPU sleeps in KVM.
+    private static byte[] Halt() => [0xf4, 0xeb, 0xfd];
+
+    // mov dx, port; mov rbx, counter; l: out dx, al; inc qword [rbx]; jmp l
+    private static byte[] PortLoop(ushort port) =>
+        [0x66, 0xba, (byte)port, (byte)(port >> 8), .. MovRbx(), 0xee, 0x48, 0xff, 0x03, 0xeb, 0xfa];
+
+    // mov dx, port; mov rbx, counter; l: mov al, bit; out dx, al; mov al, 0; out dx, al; inc qword [rbx]; jmp l
+    private static byte[] EnableToggleLoop(ushort port, int bit) =>
+        [0x66, 0xba, (byte)port, (byte)(port >> 8), .. MovRbx(), 0xb0, (byte)bit, 0xee, 0xb0, 0x00, 0xee, 0x48, 0xff, 0x03, 0xeb, 0xf5];
+
+    // mov rbx, imm64 (the counter's guest-physical address: the tables identity-map low memory)
+    private static byte[] MovRbx() => [0x48, 0xbb, .. BitConverter.GetBytes(s_counters.Value)];
+}
+
+/// <summary>What the benchmark asks the VMM, and how, during a storm.</summary>
+/// <param name="name">What the probe is, for the report.</param>
+/// <param name="probe">One question; completes with the answer, or faults.</param>
+/// <param name="owner">Released when the scenario ends (a client, a server).</param>
+public sealed class StormProbe(string name, Func<Task> probe, IAsyncDisposable? owner = null) : IAsyncDisposable
+{
+    /// <summary>What the probe is, for the report.</summary>
+    public string Name { get; } = name;
+
+    /// <summary>Asks once.</summary>
+    public Task Probe() => probe();
+
+    /// <summary>The control loop's own <see cref="GetVmInfo"/>, with no front end in between.</summary>
+    public static StormProbe ControlLoop(IVmm vmm)
+    {
+        ArgumentNullException.ThrowIfNull(vmm);
+        return new StormProbe("control loop vm.info", () => vmm.SendAsync(new GetVmInfo()));
+    }
+
+    /// <inheritdoc/>
+    public ValueTask DisposeAsync() => owner?.DisposeAsync() ?? ValueTask.CompletedTask;
+}
+
+/// <summary>Every scenario of one `vireo bench storm`.</summary>
+/// <param name="Duration">How long each scenario stormed.</param>
+/// <param name="Scenarios">In order; the first is <c>quiet</c>, the reference.</param>
+public sealed record StormBenchmarkResult(TimeSpan Duration, IReadOnlyList<StormScenarioResult> Scenarios)
+{
+    /// <summary>The reference scenario.</summary>
+    public StormScenarioResult Quiet => Scenarios[0];
+
+    /// <summary>A scenario's median probe latency over the quiet one's; null when either had no answer.</summary>
+    public double? LatencyRatio(StormScenarioResult scenario)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        return scenario.Probe is { } s && Quiet.Probe is { } q && q.Median > 0 ? s.Median / q.Median : null;
+    }
+}
+
+/// <summary>One scenario's figures.</summary>
+/// <param name="Name">quiet, port, unhandled, sci or notify.</param>
+/// <param name="Seconds">Measured time.</param>
+/// <param name="GuestLoopsPerSecond">Turns of the storming guest loop (0 for halting guests).</param>
+/// <param name="VcpuCores">CPU of the vCPU threads, in cores (1.0 = one core busy all the time).</param>
+/// <param name="VmmCores">CPU of every other VMM thread (control loop, event threads, the API server
+/// and the probe's client), in cores.</param>
+/// <param name="SourceCores">CPU of the storm's source (a device server in this process), in cores.</param>
+/// <param name="Probe">Latency of the answered probes; null when none was answered.</param>
+/// <param name="ProbeFailures">Probes that faulted or timed out.</param>
+/// <param name="FirstFailure">The first failure's message.</param>
+/// <param name="ProbeName">What the probe was.</param>
+/// <param name="NotifyCodesPerSecond">Codes the device sent (notify only).</param>
+/// <param name="DroppedNotifies">Codes the VMM's mailbox dropped because the guest never read it (notify only).</param>
+public sealed record StormScenarioResult(string Name, double Seconds, double GuestLoopsPerSecond, double VcpuCores, double VmmCores, double SourceCores,
+    LatencySummary? Probe, int ProbeFailures, string? FirstFailure, string ProbeName, double? NotifyCodesPerSecond, long? DroppedNotifies);
+
+/// <summary>CPU time of this process's threads by kind, in seconds, from <c>/proc/self/task/*/stat</c>.</summary>
+/// <param name="Vcpu">Threads named vcpuN.</param>
+/// <param name="Source">Threads whose name starts with one of the source prefixes.</param>
+/// <param name="Vmm">Every other thread.</param>
+public readonly record struct ThreadCpu(double Vcpu, double Source, double Vmm)
+{
+    /// <summary>Reads every thread's user and system time now.</summary>
+    /// <param name="sourcePrefixes">Name prefixes counted as <see cref="Source"/>.</param>
+    public static ThreadCpu Sample(IReadOnlyList<string> sourcePrefixes)
+    {
+        ArgumentNullException.ThrowIfNull(sourcePrefixes);
+        double vcpu = 0, source = 0, vmm = 0;
+        foreach (string task in Directory.GetDirectories("/proc/self/task"))
+        {
+            string comm;
+            double seconds;
+            try
+            {
+                comm = File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n');
+                seconds = ThreadSeconds(File.ReadAllText(Path.Combine(task, "stat")));
+            }
+            catch (IOException)
+            {
+                continue; // the thread ended meanwhile
+            }
+            catch (UnauthorizedAccessException)
+            {
+                continue;
+            }
+            if (comm.StartsWith("vcpu", StringComparison.Ordinal))
+            {
+                vcpu += seconds;
+            }
+            else if (sourcePrefixes.Any(p => comm.StartsWith(p, StringComparison.Ordinal)))
+            {
+                source += seconds;
+            }
+            else
+            {
+                vmm += seconds;
+            }
+        }
+        return new ThreadCpu(vcpu, source, vmm);
+    }
+
+    /// <summary>User plus system time of one <c>/proc/PID/task/TID/stat</c> line, in seconds (USER_HZ 100).</summary>
+    public static double ThreadSeconds(string stat)
+    {
+        ArgumentNullException.ThrowIfNull(stat);
+        int close = stat.LastIndexOf(')');
+        if (close < 0 || close + 2 >= stat.Length)
+        {
+            throw new FormatException($"not a /proc stat line: {stat}");
+        }
+        // After the name: state is field 3, so utime (14) and stime (15) are at 11 and 12.
+        string[] fields = stat[(close + 2)..].Split(' ');
+        const double ticksPerSecond = 100;
+        return (long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) / ticksPerSecond;
+    }
+}
