@@ -8,8 +8,9 @@ namespace Vireo.Lab.Tests;
 /// <summary>
 /// Issue #17's storm figure on a real hardware-virtualizing KVM (L1's kvm-amd): `vireo bench
 /// storm` in L1, where a guest storming a port, an unhandled port and its SCI, and a device
-/// storming its notify channel, each for two seconds, must leave the API answering every probe
-/// and the VMM's own threads (everything but the storming vCPU and the device's server) near idle.
+/// storming its notify channel, each for two seconds, must leave the API answering every probe,
+/// not much later than at rest, and the VMM's own threads (everything but the storming vCPU and
+/// the device's server) about as busy as at rest.
 /// </summary>
 [Collection(LabCollection.Name)]
 public sealed class StormLabTests(L1Fixture lab, ITestOutputHelper output)
@@ -30,14 +31,19 @@ public sealed class StormLabTests(L1Fixture lab, ITestOutputHelper output)
         Assert.Equal("API GET vm.info", root.GetProperty("probe").GetString());
         var scenarios = root.GetProperty("scenarios").EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!);
         Assert.Equal(["quiet", "port", "unhandled", "sci", "notify"], scenarios.Keys);
+        double quietVmm = scenarios["quiet"].GetProperty("vmmCores").GetDouble();
         foreach ((string name, JsonElement s) in scenarios)
         {
             // Every probe through the API socket was answered, about one per 20 ms plus its own time.
             Assert.Equal(0, s.GetProperty("probeFailures").GetInt32());
             Assert.True(s.GetProperty("probes").GetInt32() >= 20, $"{name}: {s.GetProperty("probes")} probes in 2 s");
-            // The VMM's own threads (not the storming vCPU, not the device's server) stayed below
-            // half a core: a storm costs its vCPU, not the VMM. The probing client is counted in.
-            Assert.True(s.GetProperty("vmmCores").GetDouble() < 0.5, $"{name}: the rest of the VMM used {s.GetProperty("vmmCores")} cores");
+            // A storm costs its vCPU, not the VMM: the VMM's other threads (the probing client and
+            // the API server included, which alone keep L1's one emulated CPU about half busy)
+            // use at most a quarter of a core more than at rest, and the API's median answer
+            // comes at most three times later (one CPU, shared with the storming vCPU).
+            Assert.True(s.GetProperty("vmmCores").GetDouble() <= quietVmm + 0.25,
+                $"{name}: the rest of the VMM used {s.GetProperty("vmmCores")} cores, {quietVmm} at rest");
+            Assert.True(s.GetProperty("latencyRatio").GetDouble() <= 3, $"{name}: the API answered {s.GetProperty("latencyRatio")} times slower than at rest");
         }
         foreach (string storm in new[] { "port", "unhandled", "sci" })
         {
