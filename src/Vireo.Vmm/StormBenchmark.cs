@@ -40,6 +40,7 @@ public static class StormBenchmark
     /// <summary>Name prefix of the threads this benchmark starts to play a storming device.</summary>
     public const string SourceThreadName = "storm-source";
 
+    private const int WarmUpProbes = 5;
     private const int StormGpe = 0;
     private const int Slot = 1;
     private static readonly GuestAddress s_code0 = new(0x10000);
@@ -134,8 +135,13 @@ public static class StormBenchmark
                     }) { Name = SourceThreadName, IsBackground = true };
                     source.Start();
                 }
-                // Let the storm (and the quiet) settle before measuring.
-                Thread.Sleep(TimeSpan.FromMilliseconds(100));
+                // Let the storm (and the quiet) settle, and the probe's path warm (first connections,
+                // first pages of code touched), before measuring.
+                for (int i = 0; i < WarmUpProbes; i++)
+                {
+                    probe.Probe().Wait(s_timeout);
+                    Thread.Sleep(ProbeInterval);
+                }
                 ThreadCpu before = ThreadCpu.Sample(sources);
                 long iterationsBefore = GuestIterations(built!);
                 long codesBefore = Interlocked.Read(ref codesSent);
