@@ -81,6 +81,17 @@ if ! tools/fuzz/virtio.sh 30; then
     echo "test.sh: virtio fuzzing FAILED (findings under artifacts/fuzz/Vireo.Virtio.Fuzz)" >&2
     status=1
 fi
+# The kernel loader (bzImage parsing and placement) and the API's HTTP layer, 15 s each.
+echo "test.sh: fuzzing the kernel loader for 15 s (tools/fuzz/loader.sh)..." >&2
+if ! tools/fuzz/loader.sh 15; then
+    echo "test.sh: loader fuzzing FAILED (findings under artifacts/fuzz/Vireo.Loader.Fuzz)" >&2
+    status=1
+fi
+echo "test.sh: fuzzing the API's HTTP layer for 15 s (tools/fuzz/api.sh)..." >&2
+if ! tools/fuzz/api.sh 15; then
+    echo "test.sh: API fuzzing FAILED (findings under artifacts/fuzz/Vireo.Api.Fuzz)" >&2
+    status=1
+fi
 
 # One closing line over all test assemblies, from the TRX counters. VSTest leaves notExecuted at
 # 0 for xunit's skips (a skipped test is counted in total, not in executed), so skips are the difference.

@@ -97,19 +97,7 @@ public sealed class ApiServer : IAsyncDisposable
         SocketFile.Prepare(socketPath);
         using PrivateSocketDirectory bindDirectory = PrivateSocketDirectory.Create(socketPath);
         var stopping = new CancellationTokenSource();
-        var router = new ApiRouter(options.ErrorLog);
-        var ping = new ApiPing(options.Version ?? DefaultVersion(), Environment.ProcessId);
-        VmmPingResource.Map(router, ping);
-        OpenApiResource.Map(router);
-        VmInfoResource.Map(router, vm);
-        VmPowerButtonResource.Map(router, vm);
-        VmShutdownResource.Map(router, vm);
-        VmPauseResource.Map(router, vm);
-        VmResumeResource.Map(router, vm);
-        VmGpeResource.Map(router, vm);
-        VmDevicePowerResource.Map(router, vm);
-        VmWakeResource.Map(router, vm);
-        VmEventsResource.Map(router, vm, options.EventBufferCapacity, stopping.Token);
+        ApiRouter router = CreateRouter(vm, options, stopping.Token);
 
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
@@ -127,6 +115,27 @@ public sealed class ApiServer : IAsyncDisposable
         var server = new ApiServer(socketPath, listener, router, options, stopping);
         server._acceptLoop = server.AcceptLoopAsync();
         return server;
+    }
+
+    /// <summary>The route table of every endpoint, serving <paramref name="vm"/>; the event
+    /// streams end when <paramref name="serverStopping"/> is cancelled. The server's own, and the
+    /// API fuzz harness's (tests/Vireo.Api.Fuzz), which drives connections without a socket.</summary>
+    internal static ApiRouter CreateRouter(IVmm vm, ApiServerOptions options, CancellationToken serverStopping)
+    {
+        var router = new ApiRouter(options.ErrorLog);
+        var ping = new ApiPing(options.Version ?? DefaultVersion(), Environment.ProcessId);
+        VmmPingResource.Map(router, ping);
+        OpenApiResource.Map(router);
+        VmInfoResource.Map(router, vm);
+        VmPowerButtonResource.Map(router, vm);
+        VmShutdownResource.Map(router, vm);
+        VmPauseResource.Map(router, vm);
+        VmResumeResource.Map(router, vm);
+        VmGpeResource.Map(router, vm);
+        VmDevicePowerResource.Map(router, vm);
+        VmWakeResource.Map(router, vm);
+        VmEventsResource.Map(router, vm, options.EventBufferCapacity, serverStopping);
+        return router;
     }
 
     /// <summary>Ends the event streams, stops serving (waiting a bounded time for requests in progress) and removes the socket file. Safe to call more than once.</summary>

@@ -29,6 +29,9 @@ public static class LinuxLoader
     private const byte UndefinedLoader = 0xff;
     private const ulong PageSize = 4096;
 
+    /// <summary>The command line, NUL included, fits between <see cref="CmdlineAddress"/> and the EBDA.</summary>
+    private static readonly ulong MaxCmdlineBytes = E820Map.EbdaStart.Value - CmdlineAddress.Value;
+
     /// <summary>
     /// Writes <paramref name="kernel"/>, <paramref name="cmdline"/>, <paramref name="initramfs"/>
     /// (if not empty) and boot_params with <paramref name="e820"/> and the optional
@@ -98,8 +101,10 @@ public static class LinuxLoader
     {
         SetupHeader image = kernel.Header;
         byte[] cmdlineBytes = Encoding.ASCII.GetBytes(cmdline + "\0");
-        uint cmdlineMax = image.CmdlineSize == 0 ? 256 : image.CmdlineSize + 1;
-        if ((uint)cmdlineBytes.Length > cmdlineMax)
+        // cmdline_size is the image's word (2.06+) and the image may be hostile: the line must
+        // also end below the EBDA, or a long one runs through the legacy hole into the kernel.
+        ulong cmdlineMax = Math.Min(image.CmdlineSize == 0 ? 256 : image.CmdlineSize + 1UL, MaxCmdlineBytes);
+        if ((ulong)cmdlineBytes.Length > cmdlineMax)
         {
             throw new KernelImageException($"the kernel command line is {cmdlineBytes.Length - 1} bytes; this kernel accepts at most {cmdlineMax - 1}");
         }
@@ -120,6 +125,11 @@ public static class LinuxLoader
         bootParams.Hdr = image;
         bootParams.Hdr.TypeOfLoader = UndefinedLoader;
         bootParams.Hdr.CmdLinePtr = (uint)CmdlineAddress.Value;
+        // Fields the loader owns (boot.rst "write (obligatory)" / "write (special)"): what the
+        // image file holds there is no pointer into this guest, so none of it may reach the kernel.
+        bootParams.Hdr.RamdiskImage = 0;
+        bootParams.Hdr.RamdiskSize = 0;
+        bootParams.Hdr.SetupData = 0;
         bootParams.AcpiRsdpAddr = rsdp?.Value ?? 0;
         for (int i = 0; i < e820.Count; i++)
         {

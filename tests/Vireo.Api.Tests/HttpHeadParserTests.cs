@@ -57,6 +57,11 @@ public sealed class HttpHeadParserTests
     [InlineData("GET http://x/ HTTP/1.1\r\nHost: x\r\n\r\n", 400, "must be a path")]
     [InlineData("GET /\u00e9 HTTP/1.1\r\nHost: x\r\n\r\n", 400, "must be a path")]
     [InlineData("GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505, "speaks HTTP/1.1")]
+    [InlineData("GET / HTTP/3\r\nHost: x\r\n\r\n", 505, "speaks HTTP/1.1")]
+    // Found by fuzzing: anything after "HTTP/" was a 505, a 5xx for a malformed line.
+    [InlineData("GET / HTTP/\u0000\u00011\r\nHost: x\r\n\r\n", 400, "METHOD /path HTTP/1.1")]
+    [InlineData("GET / HTTP/o\r\nHost: x\r\n\r\n", 400, "METHOD /path HTTP/1.1")]
+    [InlineData("GET / HTTP/1.1x\r\nHost: x\r\n\r\n", 400, "METHOD /path HTTP/1.1")]
     [InlineData("GET / http/1.1\r\nHost: x\r\n\r\n", 400, "METHOD /path HTTP/1.1")]
     // Header lines.
     [InlineData("GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400, "header line 1 is malformed")]

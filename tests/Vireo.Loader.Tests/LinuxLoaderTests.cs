@@ -146,6 +146,45 @@ public sealed class LinuxLoaderTests
     }
 
     [Fact]
+    public void ACommandLineTheImageAllowsIsStillRefusedWhereItWouldRunIntoTheEbdaAndTheKernel()
+    {
+        // Found by fuzzing (tools/fuzz/loader.sh): cmdline_size is the image's word, and a line
+        // of 0xe0001 bytes from 0x20000 went through the legacy hole and over the kernel at 1 MiB.
+        using GuestMemory memory = GuestMemory.Create((new GuestAddress(0), 64 * MiB));
+        BzImage kernel = BzImage.Parse(FakeBzImage.Build(cmdlineSize: uint.MaxValue));
+        ulong room = E820Map.EbdaStart.Value - LinuxLoader.CmdlineAddress.Value;
+
+        var e = Assert.Throws<KernelImageException>(() => LinuxLoader.Load(memory, kernel, new string('x', 0xe0001), ReadOnlyMemory<byte>.Empty, E820Map.For(memory)));
+        Assert.Contains($"at most {room - 1}", e.Message);
+        Assert.Throws<KernelImageException>(() => LinuxLoader.Load(memory, kernel, new string('x', (int)room), ReadOnlyMemory<byte>.Empty, E820Map.For(memory)));
+
+        // The longest line that fits ends with its NUL right below the EBDA.
+        LinuxBootInfo info = LinuxLoader.Load(memory, kernel, new string('x', (int)room - 1), ReadOnlyMemory<byte>.Empty, E820Map.For(memory));
+        Assert.Equal(new byte[] { (byte)'x', 0 }, Read(memory, new GuestAddress(E820Map.EbdaStart.Value - 2), 2));
+        Assert.Equal(kernel.ProtectedModeKernel.Span[..256].ToArray(), Read(memory, info.KernelAddress, 256));
+    }
+
+    [Fact]
+    public void RamdiskAndSetupDataPointersInTheImageFileNeverReachBootParams()
+    {
+        // Found by fuzzing: the image's own ramdisk_image/ramdisk_size (and setup_data) were
+        // copied into boot_params with the rest of its header, so a kernel booted without an
+        // initramfs was told of one at an address the file chose.
+        byte[] file = FakeBzImage.Build();
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(file.AsSpan(0x218), 0x0123_0000);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(file.AsSpan(0x21c), 0x1000);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(file.AsSpan(0x250), 0x0456_0000);
+        using GuestMemory memory = GuestMemory.Create((new GuestAddress(0), 64 * MiB));
+        BzImage kernel = BzImage.Parse(file);
+
+        LinuxBootInfo info = LinuxLoader.Load(memory, kernel, "console=ttyS0", ReadOnlyMemory<byte>.Empty, E820Map.For(memory));
+
+        BootParams bp = memory.Read<BootParams>(info.BootParamsAddress);
+        Assert.Equal((0u, 0u, 0UL), (bp.Hdr.RamdiskImage, bp.Hdr.RamdiskSize, bp.Hdr.SetupData));
+        Assert.Equal((0u, 0u), (bp.ExtRamdiskImage, bp.ExtRamdiskSize));
+    }
+
+    [Fact]
     public void BootParamsIsOnePage()
     {
         Assert.Equal(4096, Marshal.SizeOf<BootParams>());

@@ -155,7 +155,10 @@ internal static class HttpHeadParser
         bool http11 = version.SequenceEqual("HTTP/1.1"u8);
         if (!http11 && !version.SequenceEqual("HTTP/1.0"u8))
         {
-            throw version.StartsWith("HTTP/"u8)
+            // 505 names a version this server does not speak: only one that looks like a version
+            // (RFC 9112 §2.3 HTTP/DIGIT.DIGIT, or HTTP/3 as people write it); anything else in
+            // that place is a malformed request line, a 400.
+            throw IsHttpVersion(version)
                 ? new BadHttpRequestException(HttpStatus.VersionNotSupported, "bad request: this server speaks HTTP/1.1 (and HTTP/1.0)")
                 : Bad("the request line must be METHOD /path HTTP/1.1");
         }
@@ -163,6 +166,10 @@ internal static class HttpHeadParser
         ReadOnlySpan<byte> path = query < 0 ? target : target[..query];
         return (Method(line[..firstSpace]), Encoding.ASCII.GetString(path), http11);
     }
+
+    private static bool IsHttpVersion(ReadOnlySpan<byte> version) =>
+        version.StartsWith("HTTP/"u8) && version.Length is > 5 and <= 10 && char.IsAsciiDigit((char)version[5])
+        && !version[5..].ContainsAnyExcept("0123456789."u8);
 
     // The methods the API knows come back as literals; others are allocated for the 405 message.
     private static string Method(ReadOnlySpan<byte> method) =>

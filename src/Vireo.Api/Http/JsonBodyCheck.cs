@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 using System.Text.Json.Serialization.Metadata;
 
 namespace Vireo.Api.Http;
@@ -14,6 +15,12 @@ internal static class JsonBodyCheck
     /// <paramref name="body"/>; returns when it has the shape of <paramref name="type"/>.</summary>
     public static void Validate(ReadOnlySpan<byte> body, JsonTypeInfo type, string path, string example)
     {
+        // The reader checks the JSON grammar but not the UTF-8 inside strings; the serializer
+        // would then fail on them with an InvalidOperationException, a 500.
+        if (!Utf8.IsValid(body))
+        {
+            throw Bad($"the body of {path} is not UTF-8 text; send a JSON object like {example}");
+        }
         JsonDocument document;
         try
         {
@@ -37,13 +44,14 @@ internal static class JsonBodyCheck
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (JsonProperty property in root.EnumerateObject())
             {
-                if (!fields.TryGetValue(property.Name, out JsonPropertyInfo? field))
+                string name = Name(property);
+                if (!fields.TryGetValue(name, out JsonPropertyInfo? field))
                 {
-                    throw Bad($"unknown field {property.Name}; the fields are {string.Join(", ", fields.Keys)} (e.g. {example})");
+                    throw Bad($"unknown field {name}; the fields are {string.Join(", ", fields.Keys)} (e.g. {example})");
                 }
-                if (!seen.Add(property.Name))
+                if (!seen.Add(name))
                 {
-                    throw Bad($"{property.Name} is given twice");
+                    throw Bad($"{name} is given twice");
                 }
                 CheckValue(field, property.Value);
             }
@@ -73,6 +81,14 @@ internal static class JsonBodyCheck
                 throw Bad($"{field.Name} must be true or false, not {Describe(value)}");
             }
         }
+        else if (kind == typeof(string))
+        {
+            if (value.ValueKind != JsonValueKind.String)
+            {
+                throw Bad($"{field.Name} must be a string, not {Describe(value)}");
+            }
+            _ = Text(value, field.Name);
+        }
         else if (kind == typeof(int))
         {
             CheckInteger(field.Name, value, int.MinValue, int.MaxValue, v => v.TryGetInt32(out _));
@@ -80,6 +96,31 @@ internal static class JsonBodyCheck
         else if (kind == typeof(long))
         {
             CheckInteger(field.Name, value, long.MinValue, long.MaxValue, v => v.TryGetInt64(out _));
+        }
+    }
+
+    // An escaped lone surrogate ("\ud800") is valid JSON but no string: GetString throws.
+    private static string Text(JsonElement value, string what)
+    {
+        try
+        {
+            return value.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw Bad($"{what} is not valid Unicode text (a lone surrogate escape)");
+        }
+    }
+
+    private static string Name(JsonProperty property)
+    {
+        try
+        {
+            return property.Name;
+        }
+        catch (InvalidOperationException)
+        {
+            throw Bad("a field name is not valid Unicode text (a lone surrogate escape)");
         }
     }
 
