@@ -8,6 +8,7 @@
 # not a pass.
 # Usage: tools/fuzz/afl-run.sh HARNESS INSTRUMENTED-ASSEMBLY SECONDS TARGET...
 #   e.g. tools/fuzz/afl-run.sh Vireo.VfioUser.Fuzz Vireo.VfioUser 120 server client
+#   INSTRUMENTED-ASSEMBLY may be a comma-separated list (Vireo.Devices,Vireo.Pci): each is instrumented.
 # Env:   VIREO_FUZZ_OUT (default artifacts/fuzz/HARNESS), VIREO_CACHE (default ~/.cache/vireo)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -44,9 +45,12 @@ dotnet publish "tests/$harness" -c Release -o "$replay" -v quiet -nologo >"$out/
 # Instrument a copy: the library under test gets afl's edge counters, which only work under
 # afl-fuzz; the plain build replays findings.
 cp -r "$replay" "$bin"
-say "instrumenting $instrumented.dll..."
-"$tools/sharpfuzz" "$bin/$instrumented.dll" >"$out/instrument.log" 2>&1 \
-    || { cat "$out/instrument.log" >&2; say "instrumentation FAILED"; exit 1; }
+IFS=, read -r -a assemblies <<<"$instrumented"
+for assembly in "${assemblies[@]}"; do
+    say "instrumenting $assembly.dll..."
+    "$tools/sharpfuzz" "$bin/$assembly.dll" >>"$out/instrument.log" 2>&1 \
+        || { cat "$out/instrument.log" >&2; say "instrumentation of $assembly.dll FAILED"; exit 1; }
+done
 
 # dotnet itself carries no afl instrumentation (SharpFuzz speaks the fork-server protocol from
 # managed code); CI and containers have no say over core_pattern or CPU frequency; 2-core
