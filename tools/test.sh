@@ -81,6 +81,12 @@ if ! tools/fuzz/virtio.sh 30; then
     echo "test.sh: virtio fuzzing FAILED (findings under artifacts/fuzz/Vireo.Virtio.Fuzz)" >&2
     status=1
 fi
+# The guest-facing bus devices' port and MMIO accesses (20 s), the same way.
+echo "test.sh: fuzzing the bus devices for 20 s (tools/fuzz/devices.sh)..." >&2
+if ! tools/fuzz/devices.sh 20; then
+    echo "test.sh: bus device fuzzing FAILED (findings under artifacts/fuzz/Vireo.Devices.Fuzz)" >&2
+    status=1
+fi
 
 # One closing line over all test assemblies, from the TRX counters. VSTest leaves notExecuted at
 # 0 for xunit's skips (a skipped test is counted in total, not in executed), so skips are the difference.
