@@ -21,7 +21,8 @@ namespace Vireo.Devices.Fuzz;
 /// that has no read side effect (the ACPI PM block, LPS0, the quiet ports, the PCI config ports
 /// and ECAM, the function's BARs) fills every byte and reads the same twice; the SCI is asserted
 /// exactly while a PM1 or GPE0 status bit is set with its enable bit; an ejected function is gone
-/// from the bus; and at the end every device's state survives GetState/FromState.</para>
+/// from the bus; and at the end every device's state survives GetState/FromState, and a device
+/// restored from it drives its interrupt line to the level the live one holds.</para>
 /// </remarks>
 public static class BusTarget
 {
@@ -120,19 +121,35 @@ public static class BusTarget
         static (ulong, ulong) Around(ulong address, ulong size) => (address - 8, size + 16);
     }
 
+    // Each device restored from its state (as a snapshot restore does) must have the same state
+    // and drive its interrupt line to the level the live device holds: a line left at another
+    // level than the registers say is a lost or a stuck interrupt.
     private static void CheckStateRoundTrips(BusMachine m)
     {
-        var line = new RecordingInterruptLine("restore");
-        Same("COM1", m.Serial.GetState(), Serial8250.FromState(m.Serial.GetState(), line, null, m.Shape.SerialRxCapacity).GetState());
-        Same("i8042", m.I8042.GetState(), I8042.FromState(m.I8042.GetState(), line).GetState());
+        var com1 = new RecordingInterruptLine("restored COM1");
+        Same("COM1", m.Serial.GetState(), Serial8250.FromState(m.Serial.GetState(), com1, null, m.Shape.SerialRxCapacity).GetState());
+        SameLevel(m.Com1Line, com1);
+        var keyboard = new RecordingInterruptLine("restored i8042");
+        Same("i8042", m.I8042.GetState(), I8042.FromState(m.I8042.GetState(), keyboard).GetState());
+        SameLevel(m.KeyboardLine, keyboard);
         Same("CMOS RTC", m.Rtc.GetState(), CmosRtc.FromState(m.Rtc.GetState(), m.Clock.GetUtcNow).GetState());
-        using (var pm = AcpiPmDevice.FromState(m.Pm.GetState(), line, m.Clock))
+        var sci = new RecordingInterruptLine("restored SCI");
+        using (var pm = AcpiPmDevice.FromState(m.Pm.GetState(), sci, m.Clock))
         {
             Same("ACPI PM", m.Pm.GetState(), pm.GetState());
         }
+        SameLevel(m.Sci, sci);
         if (m.SlotPower is { } slot)
         {
             Same("slot power", slot.GetState(), SlotPowerDevice.FromState(slot.GetState(), slot.Port, slot.NotifyGpe, slot.WakeGpe, slot.Device, _ => { }).GetState());
+        }
+
+        static void SameLevel(RecordingInterruptLine live, RecordingInterruptLine restored)
+        {
+            if (live.Level != restored.Level)
+            {
+                throw new BusInvariantException($"{live.Name} is {(live.Level ? "asserted" : "deasserted")}, but the device restored from its state drives it {(restored.Level ? "asserted" : "deasserted")}");
+            }
         }
 
         static void Same<T>(string device, T before, T after)
