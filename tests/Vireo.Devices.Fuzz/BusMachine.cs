@@ -64,6 +64,7 @@ public sealed class BusMachine : IDisposable
 
         // AddPciRoot, then the functions in order.
         Pci = new PciRootBus(Layout, Pio, Mmio, Warn);
+        Pci.MemoryBarPlaced += (function, bar, address) => Placed[(function.Id, bar.Index)] = address;
         Function = new FuzzPciFunction("fuzz0", shape.MsixVectors, shape.ConfigSize);
         Slot = Pci.Attach(Function, shape.Slot);
         if (shape.SecondFunction)
@@ -159,6 +160,9 @@ public sealed class BusMachine : IDisposable
 
     /// <summary>The devices with power hooks, as the machine suspends them.</summary>
     public IReadOnlyList<ISuspendable> Suspendables { get; }
+
+    /// <summary>Where each memory BAR decodes as the root bus's <see cref="PciRootBus.MemoryBarPlaced"/> event last said, by function and BAR index.</summary>
+    public Dictionary<(string Function, int Bar), MmioAddress?> Placed { get; } = [];
 
     /// <summary>Bytes the guest sent out of COM1.</summary>
     public int SerialOutput { get; private set; }

@@ -230,7 +230,35 @@ public static class BusTarget
             }
             Records++;
             CheckEject();
+            CheckPlacements(m.Function, m.Slot);
+            if (m.Second is { } second)
+            {
+                CheckPlacements(second, m.SecondSlot);
+            }
             return true;
+        }
+
+        // Where the root decodes each BAR is what the function and the root's event (the VMM maps
+        // a BAR's areas into the guest from them) last said, and lies inside a window the host
+        // bridge declares.
+        private void CheckPlacements(FuzzPciFunction function, int slot)
+        {
+            PciRootBusLayout l = BusMachine.Layout;
+            foreach (Pci.PciBarDescriptor bar in function.Bars)
+            {
+                ulong? at = m.Ejected && function == m.Function ? null : m.Pci.BarAddress(slot, bar.Index);
+                if (bar.IsMemory && (function.Placed[bar.Index]?.Value != at || m.Placed.GetValueOrDefault((function.Id, bar.Index))?.Value != at))
+                {
+                    throw new BusInvariantException($"{function.Id} BAR {bar.Index} decodes at {at:x}, but the function was told {function.Placed[bar.Index]} and the root's event said {m.Placed.GetValueOrDefault((function.Id, bar.Index))}");
+                }
+                bool inside = at is not ulong a || (bar.IsMemory
+                    ? (a >= l.Memory32Base.Value && a + bar.Size <= l.Memory32Base.Value + l.Memory32Size) || (a >= l.Memory64Base.Value && a + bar.Size - l.Memory64Base.Value <= l.Memory64Size)
+                    : Acpi.PciHostBridgeAml.IoWindows.Any(w => a >= w.First && a + bar.Size <= w.Last + 1UL));
+                if (!inside)
+                {
+                    throw new BusInvariantException($"{function.Id} BAR {bar.Index} ({bar.Size:x} bytes) decodes at 0x{at:x}, outside the host bridge's windows");
+                }
+            }
         }
 
         public void CheckSci()

@@ -139,8 +139,25 @@ public sealed class FuzzPciFunction : IPciFunction
     /// <inheritdoc/>
     public MappedMemory MapArea(int index, PciMmapArea area) => throw new InvalidOperationException($"{Id} has no mmap areas and was asked to map one");
 
+    /// <summary>Where each memory BAR decodes as the root bus last said (<see cref="MemoryBarPlaced"/>), by BAR index.</summary>
+    public MmioAddress?[] Placed { get; } = new MmioAddress?[6];
+
     /// <inheritdoc/>
-    public void MemoryBarPlaced(int index, MmioAddress? address) => Placements++;
+    /// <exception cref="BusInvariantException">The root named a BAR the function does not have, or
+    /// told of no change (the contract: called only on a change).</exception>
+    public void MemoryBarPlaced(int index, MmioAddress? address)
+    {
+        Placements++;
+        if (Bars.FirstOrDefault(b => b.Index == index) is not { IsMemory: true })
+        {
+            throw new BusInvariantException($"{Id}: told that BAR {index}, which is not one of its memory BARs, decodes at {address}");
+        }
+        if (Placed[index] == address)
+        {
+            throw new BusInvariantException($"{Id}: told that BAR {index} decodes at {address?.ToString() ?? "nowhere"}, where it already was");
+        }
+        Placed[index] = address;
+    }
 
     /// <summary>The function raises MSI-X <paramref name="vector"/> (modulo its count), as its device would.</summary>
     public void Signal(int vector) => _msix.Signal(vector % _msix.Vectors);
