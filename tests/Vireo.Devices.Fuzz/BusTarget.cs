@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
+using Vireo.Acpi;
 using Vireo.Memory;
+using Vireo.Pci;
 
 namespace Vireo.Devices.Fuzz;
 
@@ -244,7 +246,7 @@ public static class BusTarget
         private void CheckPlacements(FuzzPciFunction function, int slot)
         {
             PciRootBusLayout l = BusMachine.Layout;
-            foreach (Pci.PciBarDescriptor bar in function.Bars)
+            foreach (PciBarDescriptor bar in function.Bars)
             {
                 ulong? at = m.Ejected && function == m.Function ? null : m.Pci.BarAddress(slot, bar.Index);
                 if (bar.IsMemory && (function.Placed[bar.Index]?.Value != at || m.Placed.GetValueOrDefault((function.Id, bar.Index))?.Value != at))
@@ -253,7 +255,7 @@ public static class BusTarget
                 }
                 bool inside = at is not ulong a || (bar.IsMemory
                     ? (a >= l.Memory32Base.Value && a + bar.Size <= l.Memory32Base.Value + l.Memory32Size) || (a >= l.Memory64Base.Value && a + bar.Size - l.Memory64Base.Value <= l.Memory64Size)
-                    : Acpi.PciHostBridgeAml.IoWindows.Any(w => a >= w.First && a + bar.Size <= w.Last + 1UL));
+                    : PciHostBridgeAml.IoWindows.Any(w => a >= w.First && a + bar.Size <= w.Last + 1UL));
                 if (!inside)
                 {
                     throw new BusInvariantException($"{function.Id} BAR {bar.Index} ({bar.Size:x} bytes) decodes at 0x{at:x}, outside the host bridge's windows");
