@@ -67,31 +67,20 @@ else
     status=1
 fi
 
-# Short coverage-guided fuzz runs: the vfio-user server and client (30 s each side) and the
-# virtio device models' queues (30 s), from the committed corpora (which the xunit tests above
-# replay). A crash or a hang, or a run that could not start, fails the build; the inputs are
-# printed in base64.
-echo "test.sh: fuzzing vfio-user for 60 s (tools/fuzz/vfio-user.sh)..." >&2
-if ! tools/fuzz/vfio-user.sh 60; then
-    echo "test.sh: vfio-user fuzzing FAILED (findings under artifacts/fuzz/Vireo.VfioUser.Fuzz)" >&2
-    status=1
-fi
-echo "test.sh: fuzzing the virtio queues for 30 s (tools/fuzz/virtio.sh)..." >&2
-if ! tools/fuzz/virtio.sh 30; then
-    echo "test.sh: virtio fuzzing FAILED (findings under artifacts/fuzz/Vireo.Virtio.Fuzz)" >&2
-    status=1
-fi
-# The kernel loader (bzImage parsing and placement) and the API's HTTP layer, 15 s each.
-echo "test.sh: fuzzing the kernel loader for 15 s (tools/fuzz/loader.sh)..." >&2
-if ! tools/fuzz/loader.sh 15; then
-    echo "test.sh: loader fuzzing FAILED (findings under artifacts/fuzz/Vireo.Loader.Fuzz)" >&2
-    status=1
-fi
-echo "test.sh: fuzzing the API's HTTP layer for 15 s (tools/fuzz/api.sh)..." >&2
-if ! tools/fuzz/api.sh 15; then
-    echo "test.sh: API fuzzing FAILED (findings under artifacts/fuzz/Vireo.Api.Fuzz)" >&2
-    status=1
-fi
+# Short coverage-guided fuzz runs, each harness from its committed corpus (which the xunit tests
+# above replay): the vfio-user server and client (30 s each side), the virtio queues, the
+# guest-facing bus devices, the kernel loader and the API's HTTP layer. A crash or a hang, or a
+# run that could not start, fails the build; the inputs are printed in base64. The long
+# campaigns (10^7 executions each) are in the README.
+for run in "vfio-user 60 Vireo.VfioUser.Fuzz" "virtio 30 Vireo.Virtio.Fuzz" "devices 20 Vireo.Devices.Fuzz" \
+           "loader 15 Vireo.Loader.Fuzz" "api 15 Vireo.Api.Fuzz"; do
+    read -r name seconds harness <<<"$run"
+    echo "test.sh: fuzzing $name for $seconds s (tools/fuzz/$name.sh)..." >&2
+    if ! "tools/fuzz/$name.sh" "$seconds"; then
+        echo "test.sh: $name fuzzing FAILED (findings under artifacts/fuzz/$harness)" >&2
+        status=1
+    fi
+done
 
 # One closing line over all test assemblies, from the TRX counters. VSTest leaves notExecuted at
 # 0 for xunit's skips (a skipped test is counted in total, not in executed), so skips are the difference.

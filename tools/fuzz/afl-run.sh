@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of one harness with afl-fuzz through SharpFuzz: each TARGET for
 # SECONDS / (number of targets), from the committed corpus (tests/HARNESS/corpus/TARGET/).
-# tools/fuzz/vfio-user.sh and tools/fuzz/virtio.sh call it. Installs afl++ (apt-get) and the
+# tools/fuzz/{vfio-user,virtio,devices,loader,api}.sh call it. Installs afl++ (apt-get) and the
 # sharpfuzz tool (dotnet tool) on first use. Exits 1 and lists the inputs (path and base64, so a
 # CI log alone reproduces them) when afl-fuzz saved a crash or a hang; findings stay in OUT. Any
 # other failure (build, afl-fuzz not starting) is also exit 1: a fuzz run that did not run is
 # not a pass.
 # Usage: tools/fuzz/afl-run.sh HARNESS INSTRUMENTED-ASSEMBLY SECONDS TARGET...
 #   e.g. tools/fuzz/afl-run.sh Vireo.VfioUser.Fuzz Vireo.VfioUser 120 server client
+#   INSTRUMENTED-ASSEMBLY may be a comma-separated list (Vireo.Devices,Vireo.Pci): each is instrumented.
 # Env:   VIREO_FUZZ_OUT (default artifacts/fuzz/HARNESS), VIREO_CACHE (default ~/.cache/vireo)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -44,9 +45,12 @@ dotnet publish "tests/$harness" -c Release -o "$replay" -v quiet -nologo >"$out/
 # Instrument a copy: the library under test gets afl's edge counters, which only work under
 # afl-fuzz; the plain build replays findings.
 cp -r "$replay" "$bin"
-say "instrumenting $instrumented.dll..."
-"$tools/sharpfuzz" "$bin/$instrumented.dll" >"$out/instrument.log" 2>&1 \
-    || { cat "$out/instrument.log" >&2; say "instrumentation FAILED"; exit 1; }
+IFS=, read -r -a assemblies <<<"$instrumented"
+for assembly in "${assemblies[@]}"; do
+    say "instrumenting $assembly.dll..."
+    "$tools/sharpfuzz" "$bin/$assembly.dll" >>"$out/instrument.log" 2>&1 \
+        || { cat "$out/instrument.log" >&2; say "instrumentation of $assembly.dll FAILED"; exit 1; }
+done
 
 # dotnet itself carries no afl instrumentation (SharpFuzz speaks the fork-server protocol from
 # managed code); CI and containers have no say over core_pattern or CPU frequency; 2-core
