@@ -65,6 +65,7 @@ public sealed partial class VfioPciFunction
     /// ends, so stopping never waits for it.</summary>
     private void ReadEvents(EventChannels events, PciFunctionHost host)
     {
+        VmmConfinement.EnterThread(VmmThreadKind.Device);
         SafeFd[] fds = events.Notify is EventFd notify ? [events.Stop.Handle, events.Wake.Handle, notify.Handle] : [events.Stop.Handle, events.Wake.Handle];
         bool[] ready = new bool[fds.Length];
         try

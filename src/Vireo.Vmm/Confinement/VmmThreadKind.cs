@@ -1,0 +1,18 @@
+namespace Vireo.Vmm;
+
+/// <summary>The kinds of thread `vireo run` confines, each with its own seccomp allowlist
+/// (<see cref="SeccompPolicy"/>).</summary>
+public enum VmmThreadKind
+{
+    /// <summary><c>vmm-control</c> (<see cref="ControlLoop"/>): builds machines (again on
+    /// reboot), starts vCPUs, runs host hooks.</summary>
+    Control,
+
+    /// <summary><c>vcpuN</c> (<see cref="VcpuRunner"/>): KVM_RUN and the device register
+    /// accesses of its exits.</summary>
+    Vcpu,
+
+    /// <summary>Device threads: <c>virtio-NAME</c> (queue workers: disk, tap, vsock I/O),
+    /// <c>irq-events</c>, <c>events-NAME</c> and <c>console-input</c>.</summary>
+    Device,
+}
