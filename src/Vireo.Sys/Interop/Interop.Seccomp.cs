@@ -43,5 +43,8 @@ internal static partial class Interop
         // A raw syscall with up to three integer arguments, for the confinement self-tests.
         [LibraryImport(Libc, EntryPoint = "syscall", SetLastError = true)]
         internal static partial long Syscall3(long number, ulong arg1, ulong arg2, ulong arg3);
+
+        [LibraryImport(Libc, EntryPoint = "syscall", SetLastError = true)]
+        internal static partial long Syscall4(long number, ulong arg1, ulong arg2, ulong arg3, ulong arg4);
     }
 }
