@@ -138,6 +138,9 @@ public sealed class SeccompFilter
         return false;
     }
 
+    /// <summary>Whether <c>ioctl</c> with <paramref name="request"/> passes.</summary>
+    public bool AllowsIoctl(nuint request) => Allows("ioctl", 0, request);
+
     /// <summary>The program, as the kernel will run it.</summary>
     internal Interop.Sys.SockFilter[] Compile()
     {

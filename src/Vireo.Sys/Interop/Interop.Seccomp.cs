@@ -27,12 +27,19 @@ internal static partial class Interop
         // struct seccomp_data from <linux/seccomp.h>: what a filter reads. Only the offsets are
         // used (the kernel builds it); the layout test pins them.
         [StructLayout(LayoutKind.Sequential)]
-        internal unsafe struct SeccompData
+        internal struct SeccompData
         {
             public int Nr;
             public uint Arch;
             public ulong InstructionPointer;
-            public fixed ulong Args[6];
+            public SeccompArgs Args;
+        }
+
+        // seccomp_data.args: __u64 args[6].
+        [System.Runtime.CompilerServices.InlineArray(6)]
+        internal struct SeccompArgs
+        {
+            private ulong _element;
         }
 
         // glibc has no seccomp() wrapper; syscall() is variadic and takes longs, passed like fixed
