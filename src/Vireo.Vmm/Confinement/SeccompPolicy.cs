@@ -38,7 +38,7 @@ public static class SeccompPolicy
         "futex", "sched_yield", "nanosleep", "clock_nanosleep", "clock_gettime", "clock_getres", "gettimeofday", "time",
         "sched_getaffinity", "sched_setaffinity", "sched_getscheduler", "sched_setscheduler", "sched_getparam",
         "sched_get_priority_min", "sched_get_priority_max", "getrusage", "sysinfo", "getcpu", "get_mempolicy", "prlimit64", "uname",
-        "rt_sigprocmask", "rt_sigreturn", "rt_sigaction", "sigaltstack", "tgkill", "gettid", "getpid", "getuid", "geteuid",
+        "rt_sigprocmask", "rt_sigreturn", "rt_sigaction", "sigaltstack", "gettid", "getpid", "getuid", "geteuid",
         "set_robust_list", "rseq", "prctl", "exit", "exit_group", "pipe2",
         "read", "write", "readv", "writev", "pread64", "pwrite64", "close", "fstat", "newfstatat", "statx", "lseek",
         "fcntl", "readlink", "lstat", "stat", "access", "faccessat2", "getdents64", "getrandom", "poll", "ppoll",
@@ -84,13 +84,14 @@ public static class SeccompPolicy
     /// socket at the end), the console (the terminal's ioctls, its socket), signals and the
     /// runtime's own threads. Refused everywhere: execve and fork (unless
     /// <paramref name="hooks"/>), ptrace, mount, bpf, kexec, module loading, sockets other than
-    /// AF_UNIX, setuid and friends, other ioctls (TIOCSTI among them).</summary>
+    /// AF_UNIX, setuid and friends, other ioctls (TIOCSTI among them), signals to other processes.</summary>
     public static SeccompFilter Baseline(SeccompAction violation, bool hooks)
     {
         SeccompFilter filter = Control(violation, hooks: false)
             .AllowIoctls(s_terminalIoctls)
+            .AllowIf("kill", 0, uint.MaxValue, (uint)Environment.ProcessId)
             // seccomp: each Vireo thread narrows itself to its kind after this is installed.
-            .Allow("seccomp", "bind", "listen", "socketpair", "getsockname", "getpeername", "kill", "chmod", "fchmod",
+            .Allow("seccomp", "bind", "listen", "socketpair", "getsockname", "getpeername", "chmod", "fchmod",
                 "rt_sigtimedwait", "rt_sigsuspend", "rt_sigqueueinfo", "statfs", "fstatfs", "fadvise64", "flock", "getcwd",
                 "wait4", "waitid", "getppid", "getgid", "getegid", "getresuid", "getresgid", "getgroups", "sched_getattr",
                 "mkdir", "rename", "rmdir", "setsid", "getsid", "getpgrp", "getpgid", "inotify_init1", "inotify_add_watch", "inotify_rm_watch");
@@ -100,12 +101,15 @@ public static class SeccompPolicy
     private static SeccompFilter WithRuntime(SeccompAction violation) => new SeccompFilter(violation)
         .Allow(RuntimeBase)
         .AllowThreadCreation()
-        .AllowIf("openat", 2, OpenWriting, 0);
+        .AllowIf("openat", 2, OpenWriting, 0)
+        // Signals to this process's own threads only (GC suspension, thread kicks): pids are
+        // fixed for the process's life, so the filter can name ours.
+        .AllowIf("tgkill", 0, uint.MaxValue, (uint)Environment.ProcessId);
 
     // Host hooks: the runtime starts /bin/sh with vfork (clone without CLONE_THREAD) and execve;
     // the shell then runs under the same filter, so it needs what a shell does.
     private static SeccompFilter WithProcesses(SeccompFilter filter) => filter
         .AllowIf("clone", 0, 0, 0)
         .Allow("vfork", "execve", "wait4", "waitid", "dup2", "dup3", "setpgid", "getppid", "arch_prctl", "set_tid_address",
-            "kill", "chdir", "umask", "getgid", "getegid");
+            "chdir", "umask", "getgid", "getegid");
 }
