@@ -206,7 +206,8 @@ public sealed class SeccompFilter
     {
         if (RuntimeInformation.ProcessArchitecture != Architecture.X64)
         {
-            throw new PlatformNotSupportedException($"Vireo's seccomp filters know x86-64 syscall numbers only; this process is {RuntimeInformation.ProcessArchitecture}");
+            throw new ConfinementException(
+                $"Vireo's seccomp filters know x86-64 syscall numbers only and this host is {RuntimeInformation.ProcessArchitecture}: run with --seccomp off");
         }
         Interop.Sys.SockFilter[] program = Compile();
         ProcessPrivileges.SetNoNewPrivileges();

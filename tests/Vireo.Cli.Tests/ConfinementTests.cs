@@ -55,13 +55,13 @@ public sealed class ConfinementTests : IDisposable
     [InlineData("vcpu ioctl(KVM_GET_API_VERSION): ENOTTY")]
     [InlineData("vcpu eventfd2: ok")]
     [InlineData("vcpu thread: ok")]
-    // A device thread: AF_UNIX sockets (vsock) but no KVM ioctl, no new files.
+    // A device thread: AF_UNIX sockets (vsock) and KVM (interrupt injection), no new files.
     [InlineData("device socket(AF_INET): EPERM")]
     [InlineData("device socket(AF_UNIX): ok")]
     [InlineData("device execve: EPERM")]
     [InlineData("device openat(O_CREAT): EPERM")]
     [InlineData("device ioctl(TIOCSTI): EPERM")]
-    [InlineData("device ioctl(KVM_GET_API_VERSION): EPERM")]
+    [InlineData("device ioctl(KVM_GET_API_VERSION): ENOTTY")]
     [InlineData("device eventfd2: ok")]
     [InlineData("device thread: ok")]
     // The control loop builds machines again on reboot: it may open files, but not exec or use the network.
@@ -104,6 +104,18 @@ public sealed class ConfinementTests : IDisposable
         Assert.True(status == 0, $"exit {status}: {stdout}\n{stderr}");
         Assert.Contains("api vm.info: Running from vmm-control", stdout);
         Assert.Contains("vcpu thread: ok", stdout);
+    }
+
+    [Theory]
+    [InlineData("errno")]
+    [InlineData("kill")]
+    public async Task A_host_hook_runs_from_the_confined_control_thread(string mode)
+    {
+        (int status, string stdout, string stderr) = await RunAsync("confine-check", "--dir", _dir, "--hook", "--mode", mode);
+
+        Assert.True(status == 0, $"exit {status}: {stdout}\n{stderr}");
+        Assert.Contains("control hook: suspended 3", stdout);
+        Assert.DoesNotContain("hook log:", stdout);
     }
 
     [Fact]

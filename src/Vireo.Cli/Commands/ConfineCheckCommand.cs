@@ -31,13 +31,16 @@ internal static class ConfineCheckCommand
     {
         var mode = new Option<string>("--mode") { DefaultValueFactory = _ => "errno", Description = "errno, kill, log or off" };
         var kill = new Option<string?>("--forbidden-on") { Description = "vcpu, device, control or main: make one forbidden call there and nothing else" };
+        var hook = new Option<bool>("--hook") { Description = "confine as run does with --on-suspend, and run a hook from a control thread" };
         var dir = new Option<string>("--dir") { Required = true, Description = "a scratch directory for the API socket and files" };
         var command = new VireoCommand("confine-check", "Prove the confinement `vireo run` applies (for the test suite).") { Hidden = true };
         command.Options.Add(mode);
         command.Options.Add(kill);
         command.Options.Add(dir);
-        command.SetAction(result => RunAsync(
-            Parse(result.GetValue(mode)!), result.GetValue(kill), result.GetValue(dir)!, result.InvocationConfiguration.Output));
+        command.Options.Add(hook);
+        command.SetAction(result => result.GetValue(hook)
+            ? RunHook(Parse(result.GetValue(mode)!), result.GetValue(dir)!, result.InvocationConfiguration.Output)
+            : RunAsync(Parse(result.GetValue(mode)!), result.GetValue(kill), result.GetValue(dir)!, result.InvocationConfiguration.Output));
         return command;
     }
 
@@ -117,7 +120,7 @@ internal static class ConfineCheckCommand
                         ("openat(O_CREAT)", threadKind != VmmThreadKind.Control, () => SyscallProbe.OpenAt(file + "-" + kind, OCreatWrite)),
                         ("openat(O_RDONLY)", false, () => SyscallProbe.OpenAt("/proc/self/status", 0)),
                         ("ioctl(TIOCSTI)", true, () => SyscallProbe.Ioctl(devNull, Tiocsti)),
-                        ("ioctl(KVM_GET_API_VERSION)", threadKind == VmmThreadKind.Device, () => SyscallProbe.Ioctl(devNull, KvmGetApiVersion)),
+                        ("ioctl(KVM_GET_API_VERSION)", false, () => SyscallProbe.Ioctl(devNull, KvmGetApiVersion)),
                         ("eventfd2", false, () => SyscallProbe.EventFd())),
                     $"{kind} thread: {StartsThread()}",
                 ];
@@ -133,6 +136,25 @@ internal static class ConfineCheckCommand
         VmInfo info = await client.GetInfoAsync();
         output.WriteLine($"api vm.info: {info.State} from {vm.AnsweredOn}");
         return 0;
+    }
+
+    // A host hook (--on-suspend) starts /bin/sh from the control thread, under its filter and the baseline.
+    private static Task<int> RunHook(ConfinementMode mode, string dir, TextWriter output)
+    {
+        VmmConfinement.Activate(mode, hooks: true);
+        string file = Path.Combine(dir, "hooked");
+        string[] lines = OnThread(VmmThreadKind.Control, () =>
+        {
+            new Vireo.Vmm.ShellHookRunner(line => output.WriteLine($"hook log: {line}")).Start($"echo \"$VIREO_EVENT $VIREO_CYCLE\" >> '{file}'", "suspended", 3);
+            return [];
+        });
+        lines.ToList().ForEach(output.WriteLine);
+        for (int i = 0; i < 200 && !(File.Exists(file) && File.ReadAllText(file).EndsWith('\n')); i++)
+        {
+            Thread.Sleep(50);
+        }
+        output.WriteLine($"control hook: {(File.Exists(file) ? File.ReadAllText(file).Trim() : "did not run")}");
+        return Task.FromResult(0);
     }
 
     private static VmmThreadKind KindOf(string name) => name switch

@@ -42,6 +42,10 @@ public static class SeccompPolicy
         "set_robust_list", "rseq", "prctl", "exit", "exit_group", "pipe2",
         "read", "write", "readv", "writev", "pread64", "pwrite64", "close", "fstat", "newfstatat", "statx", "lseek",
         "fcntl", "readlink", "lstat", "stat", "access", "faccessat2", "getdents64", "getrandom", "poll", "ppoll",
+        // FileStream: flock for its sharing mode, posix_fadvise, the file system's type.
+        "flock", "fadvise64", "fstatfs", "statfs",
+        // --footprint samples guest RAM's residency (on the vCPU thread before its first entry).
+        "mincore",
     ];
 
     /// <summary>A vCPU: the runtime, every KVM and VFIO ioctl (KVM_RUN, interrupt injection, BAR
@@ -59,10 +63,14 @@ public static class SeccompPolicy
     /// <summary>A device thread: the runtime, epoll and eventfds, disk I/O (virtio-blk:
     /// preadv/pwritev, fdatasync, fallocate for discard), tap frames (read/write/readv/writev),
     /// vsock's host side (AF_UNIX sockets only: socket, connect, accept4, send and receive,
-    /// shutdown), TUNSETOFFLOAD. No KVM or VFIO ioctl, no open for writing, no execve.</summary>
+    /// shutdown; its timerfd), KVM's ioctls (interrupt injection) and TUNSETOFFLOAD. No VFIO or
+    /// terminal ioctl, no open for writing, no execve.</summary>
     public static SeccompFilter Device(SeccompAction violation) => WithRuntime(violation)
+        // KVM's ioctls: a device thread injects interrupts itself (KVM_IRQ_LINE for INTx and the
+        // UART's line on console input, KVM_SIGNAL_MSI, irqfd routing under the transport's lock).
+        .AllowIoctlTypes(KvmIoctlType)
         .AllowIoctls(s_tunSetOffload)
-        .Allow("epoll_wait", "epoll_pwait", "epoll_ctl", "epoll_create1", "eventfd2",
+        .Allow("epoll_wait", "epoll_pwait", "epoll_ctl", "epoll_create1", "eventfd2", "timerfd_settime", "timerfd_gettime",
             "preadv", "pwritev", "preadv2", "pwritev2", "fdatasync", "fsync", "fallocate",
             "sendmsg", "recvmsg", "sendto", "recvfrom", "connect", "accept4", "shutdown", "getsockopt", "setsockopt",
             "getsockname", "getpeername", "dup")
@@ -91,8 +99,8 @@ public static class SeccompPolicy
             .AllowIoctls(s_terminalIoctls)
             .AllowIf("kill", 0, uint.MaxValue, (uint)Environment.ProcessId)
             // seccomp: each Vireo thread narrows itself to its kind after this is installed.
-            .Allow("seccomp", "bind", "listen", "socketpair", "getsockname", "getpeername", "chmod", "fchmod",
-                "rt_sigtimedwait", "rt_sigsuspend", "rt_sigqueueinfo", "statfs", "fstatfs", "fadvise64", "flock", "getcwd",
+            .Allow("seccomp", "bind", "listen", "socketpair", "umask", "getsockname", "getpeername", "chmod", "fchmod",
+                "rt_sigtimedwait", "rt_sigsuspend", "rt_sigqueueinfo", "getcwd",
                 "wait4", "waitid", "getppid", "getgid", "getegid", "getresuid", "getresgid", "getgroups", "sched_getattr",
                 "mkdir", "rename", "rmdir", "setsid", "getsid", "getpgrp", "getpgid", "inotify_init1", "inotify_add_watch", "inotify_rm_watch");
         return hooks ? WithProcesses(filter) : filter;
@@ -108,8 +116,10 @@ public static class SeccompPolicy
 
     // Host hooks: the runtime starts /bin/sh with vfork (clone without CLONE_THREAD) and execve;
     // the shell then runs under the same filter, so it needs what a shell does.
+    // Process.Start also reads and sets the terminal's modes around a child (TCGETS, TCSETS).
     private static SeccompFilter WithProcesses(SeccompFilter filter) => filter
+        .AllowIoctls(s_terminalIoctls)
         .AllowIf("clone", 0, 0, 0)
         .Allow("vfork", "execve", "wait4", "waitid", "dup2", "dup3", "setpgid", "getppid", "arch_prctl", "set_tid_address",
-            "chdir", "umask", "getgid", "getegid");
+            "chdir", "getcwd", "umask", "getgid", "getegid");
 }

@@ -9,10 +9,11 @@ public enum VmmThreadKind
     Control,
 
     /// <summary><c>vcpuN</c> (<see cref="VcpuRunner"/>): KVM_RUN and the device register
-    /// accesses of its exits.</summary>
+    /// accesses of its exits; also <c>events-NAME</c> (an assigned device's wake and notify
+    /// thread), whose wake puts BAR slots back in KVM as a vCPU's access would.</summary>
     Vcpu,
 
     /// <summary>Device threads: <c>virtio-NAME</c> (queue workers: disk, tap, vsock I/O),
-    /// <c>irq-events</c>, <c>events-NAME</c> and <c>console-input</c>.</summary>
+    /// <c>irq-events</c> and <c>console-input</c>.</summary>
     Device,
 }
