@@ -76,6 +76,15 @@ public static class ProcessPrivileges
         {
             var header = new Interop.Sys.CapUserHeader { Version = CapabilityVersion3, Pid = 0 };
             Interop.Sys.CapUserData* data = stackalloc Interop.Sys.CapUserData[2];
+            // A capability to keep that this process does not hold (an unprivileged user) cannot
+            // be kept: only what is permitted now.
+            // SAFETY: header and the two data words live on this stack frame for the call.
+            if (Interop.Sys.Capget(&header, data) < 0)
+            {
+                throw ErrnoException.FromLastError("capget");
+            }
+            keptMask &= data[0].Permitted | ((ulong)data[1].Permitted << 32);
+            header = new Interop.Sys.CapUserHeader { Version = CapabilityVersion3, Pid = 0 };
             // Kept capabilities stay permitted and effective (not inheritable: nothing execs with them).
             data[0] = new Interop.Sys.CapUserData { Effective = (uint)keptMask, Permitted = (uint)keptMask };
             data[1] = new Interop.Sys.CapUserData { Effective = (uint)(keptMask >> 32), Permitted = (uint)(keptMask >> 32) };

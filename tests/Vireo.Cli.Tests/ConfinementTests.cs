@@ -119,6 +119,22 @@ public sealed class ConfinementTests : IDisposable
     }
 
     [Fact]
+    public async Task With_vfio_only_CAP_IPC_LOCK_is_kept_where_the_process_had_it()
+    {
+        bool privileged = File.ReadAllLines("/proc/self/status").Single(l => l.StartsWith("CapPrm:", StringComparison.Ordinal))
+            .Split('\t')[1] is var prm && (Convert.ToUInt64(prm, 16) & (1UL << 14)) != 0;
+
+        (int status, string stdout, string stderr) = await RunAsync("confine-check", "--dir", _dir, "--vfio");
+
+        Assert.True(status == 0, stderr);
+        string kept = privileged ? "0000000000004000" : "0000000000000000";
+        Assert.Contains($"CapEff:\t{kept}", stdout);
+        Assert.Contains($"CapPrm:\t{kept}", stdout);
+        Assert.Contains("CapInh:\t0000000000000000", stdout);
+        Assert.Contains("NoNewPrivs:\t1", stdout);
+    }
+
+    [Fact]
     public async Task Off_drops_privileges_without_a_filter()
     {
         (int status, string stdout, string stderr) = await RunAsync("confine-check", "--dir", _dir, "--mode", "off");

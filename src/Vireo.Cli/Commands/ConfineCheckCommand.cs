@@ -31,6 +31,7 @@ internal static class ConfineCheckCommand
     {
         var mode = new Option<string>("--mode") { DefaultValueFactory = _ => "errno", Description = "errno, kill, log or off" };
         var kill = new Option<string?>("--forbidden-on") { Description = "vcpu, device, control or main: make one forbidden call there and nothing else" };
+        var vfio = new Option<bool>("--vfio") { Description = "confine as run does with --vfio devices (CAP_IPC_LOCK kept)" };
         var hook = new Option<bool>("--hook") { Description = "confine as run does with --on-suspend, and run a hook from a control thread" };
         var dir = new Option<string>("--dir") { Required = true, Description = "a scratch directory for the API socket and files" };
         var command = new VireoCommand("confine-check", "Prove the confinement `vireo run` applies (for the test suite).") { Hidden = true };
@@ -38,9 +39,10 @@ internal static class ConfineCheckCommand
         command.Options.Add(kill);
         command.Options.Add(dir);
         command.Options.Add(hook);
+        command.Options.Add(vfio);
         command.SetAction(result => result.GetValue(hook)
             ? RunHook(Parse(result.GetValue(mode)!), result.GetValue(dir)!, result.InvocationConfiguration.Output)
-            : RunAsync(Parse(result.GetValue(mode)!), result.GetValue(kill), result.GetValue(dir)!, result.InvocationConfiguration.Output));
+            : RunAsync(Parse(result.GetValue(mode)!), result.GetValue(kill), result.GetValue(dir)!, result.GetValue(vfio), result.InvocationConfiguration.Output));
         return command;
     }
 
@@ -53,7 +55,7 @@ internal static class ConfineCheckCommand
         _ => throw new UsageException($"--mode takes errno, kill, log or off, not '{mode}'"),
     };
 
-    private static async Task<int> RunAsync(ConfinementMode mode, string? forbiddenOn, string dir, TextWriter output)
+    private static async Task<int> RunAsync(ConfinementMode mode, string? forbiddenOn, string dir, bool vfio, TextWriter output)
     {
         // Set up as `vireo run` does: the API socket exists, and a thread is running already.
         var vm = new ControlThreadVmm();
@@ -73,7 +75,7 @@ internal static class ConfineCheckCommand
         }) { Name = "early", IsBackground = true };
         early.Start();
 
-        VmmConfinement.Activate(mode, hooks: false);
+        VmmConfinement.Activate(mode, hooks: false, vfio ? [ProcessPrivileges.CapIpcLock] : []);
         vm.Start();
 
         if (forbiddenOn is not null)

@@ -24,6 +24,9 @@ internal static partial class Interop
             public uint Inheritable;
         }
 
+        [LibraryImport(Libc, EntryPoint = "capget", SetLastError = true)]
+        internal static unsafe partial int Capget(CapUserHeader* header, CapUserData* data);
+
         [LibraryImport(Libc, EntryPoint = "capset", SetLastError = true)]
         internal static unsafe partial int Capset(CapUserHeader* header, CapUserData* data);
     }

@@ -38,7 +38,7 @@ public static class SeccompPolicy
         "futex", "sched_yield", "nanosleep", "clock_nanosleep", "clock_gettime", "clock_getres", "gettimeofday", "time",
         "sched_getaffinity", "sched_setaffinity", "sched_getscheduler", "sched_setscheduler", "sched_getparam",
         "sched_get_priority_min", "sched_get_priority_max", "getrusage", "sysinfo", "getcpu", "get_mempolicy", "prlimit64", "uname",
-        "rt_sigprocmask", "rt_sigreturn", "rt_sigaction", "sigaltstack", "gettid", "getpid", "getuid", "geteuid",
+        "rt_sigprocmask", "rt_sigreturn", "rt_sigaction", "rt_sigtimedwait", "sigaltstack", "gettid", "getpid", "getuid", "geteuid",
         "set_robust_list", "rseq", "prctl", "exit", "exit_group", "pipe2",
         "read", "write", "readv", "writev", "pread64", "pwrite64", "close", "fstat", "newfstatat", "statx", "lseek",
         "fcntl", "readlink", "lstat", "stat", "access", "faccessat2", "getdents64", "getrandom", "poll", "ppoll",
