@@ -86,9 +86,30 @@ public static class VmmConfinement
     // What the runtime would otherwise do lazily on a confined thread: load an assembly (openat
     // and mmap of a file on a vCPU thread), start the timer thread and the first pool workers
     // (threads inherit the filter of the thread that starts them).
+    private static void PrepareRuntime()
+    {
+        // Native AOT compiled everything in: there is no assembly file to load later.
+        if (System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported)
+        {
+            PreloadAssemblies();
+        }
+        using var started = new ManualResetEventSlim();
+        using (new Timer(_ => started.Set(), null, 0, Timeout.Infinite))
+        {
+            started.Wait();
+        }
+        ThreadPool.GetMinThreads(out int workers, out _);
+        using var countdown = new CountdownEvent(workers);
+        for (int i = 0; i < workers; i++)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(_ => countdown.Signal(), null);
+        }
+        countdown.Wait(TimeSpan.FromSeconds(5));
+    }
+
     [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2026",
         Justification = "Preloading only: a reference the trimmer removed is one nothing calls, and a failed load is skipped.")]
-    private static void PrepareRuntime()
+    private static void PreloadAssemblies()
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var pending = new Queue<Assembly>(AppDomain.CurrentDomain.GetAssemblies());
@@ -114,17 +135,5 @@ public static class VmmConfinement
                 }
             }
         }
-        using var started = new ManualResetEventSlim();
-        using (new Timer(_ => started.Set(), null, 0, Timeout.Infinite))
-        {
-            started.Wait();
-        }
-        ThreadPool.GetMinThreads(out int workers, out _);
-        using var countdown = new CountdownEvent(workers);
-        for (int i = 0; i < workers; i++)
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(_ => countdown.Signal(), null);
-        }
-        countdown.Wait(TimeSpan.FromSeconds(5));
     }
 }
