@@ -29,6 +29,7 @@ internal static class CommandLine
         root.Subcommands.Add(AcpiCommand.Create());
         root.Subcommands.Add(VfioUserCommand.Create());
         root.Subcommands.Add(AgentCommand.Create());
+        root.Subcommands.Add(ConfineCheckCommand.Create());
         CliRunner.MakeGroup(root);
         return root;
     }

@@ -96,6 +96,7 @@ public sealed class ConsoleInputPump : IConsoleInput, IDisposable, ISuspendable
 
     private void Run()
     {
+        VmmConfinement.EnterThread(VmmThreadKind.Device);
         Span<byte> chunk = stackalloc byte[64];
         while (!_stop.IsCancellationRequested)
         {

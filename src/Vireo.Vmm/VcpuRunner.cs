@@ -248,6 +248,7 @@ public sealed class VcpuRunner : IDisposable
     {
         try
         {
+            VmmConfinement.EnterThread(VmmThreadKind.Vcpu);
             s_current = this;
             _kick = ThreadKick.ForCurrentThread(out ulong runMask);
             _vcpu.SetSignalMask(runMask);

@@ -19,6 +19,7 @@ public sealed class UserErrorTests
     private static Exception[] Samples() =>
     [
         new ErrnoException(Errno.ENOENT, "open /dev/kvm"),
+        new ConfinementException("Vireo's seccomp filters know x86-64 syscall numbers only and this host is Arm64: run with --seccomp off"),
         new KvmUnavailableException("this host's KVM has no KVM_CAP_COALESCED_PIO: run `vireo bench exits` without --coalesced"),
         new GuestMemoryException(new GuestAddress(0x7fff_f000), 0x2000, "is outside its region"),
         new BusConflictException("pio 0x3f8..0x3ff (serial) overlaps 0x3f8..0x3ff (serial)"),

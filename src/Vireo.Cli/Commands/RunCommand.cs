@@ -121,6 +121,11 @@ internal static class RunCommand
         }
     }
 
+    /// <summary>Whether `run` confines the process it runs in (capabilities, no_new_privs, seccomp;
+    /// see <see cref="VmmConfinement"/>): set by the `vireo` executable, not by a host that runs the
+    /// command in its own process (the test suite), which a confinement would outlive.</summary>
+    internal static bool ConfineProcess { get; set; }
+
     /// <summary>The id --rng's device has in vm.info.</summary>
     internal const string RngId = "rng0";
 
@@ -258,6 +263,14 @@ internal static class RunCommand
         // socket that cannot be served stops the run before the guest boots (requests that come
         // before the boot wait in the loop's queue).
         await using ApiServer? api = options.ApiSocket is null ? null : await ApiServer.StartAsync(options.ApiSocket, loop);
+        // Set up: KVM, the devices, the taps, the console and the API socket exist. What a reboot
+        // repeats (building a machine from the same descriptors and files) needs no privilege
+        // but CAP_IPC_LOCK for kernel VFIO's pinned DMA maps.
+        if (ConfineProcess)
+        {
+            VmmConfinement.Activate(options.Seccomp, hooks: options.OnSuspend is not null || options.OnResume is not null,
+                options.VfioDevices.Count > 0 ? [ProcessPrivileges.CapIpcLock] : []);
+        }
         loop.Start();
         VmmResult result = await loop.Completion;
         console.Flush();

@@ -114,6 +114,23 @@ internal sealed class RunOptionSet
             "and VIREO_CYCLE",
     };
 
+    public Option<ConfinementMode> Seccomp { get; } = new("--seccomp")
+    {
+        HelpName = "errno|kill|log|off",
+        Description = "once set up, Vireo drops its capabilities, sets no_new_privs and confines every thread with a seccomp " +
+            "allowlist for its kind (vCPU, device, control; the rest a process-wide baseline). A syscall outside it: errno " +
+            "(default) fails with EPERM, kill kills the process with SIGSYS (as Firecracker does), log allows and logs it " +
+            "to the kernel's audit log, off installs no filter (privileges are still dropped). See docs/confinement.md",
+        CustomParser = result => Last(result) switch
+        {
+            "errno" => ConfinementMode.Errno,
+            "kill" => ConfinementMode.Kill,
+            "log" => ConfinementMode.Log,
+            "off" => ConfinementMode.Off,
+            _ => Fail(result, $"--seccomp takes errno, kill, log or off, not '{Last(result)}'", ConfinementMode.Errno),
+        },
+    };
+
     public Option<IReadOnlyList<VfioUserDeviceOption>> VfioUser { get; } = new("--vfio-user")
     {
         HelpName = VfioUserDeviceOption.Syntax,
@@ -214,7 +231,7 @@ internal sealed class RunOptionSet
     {
         ArgumentNullException.ThrowIfNull(command);
         foreach (Option option in (Option[])[Kernel, Initramfs, Cmdline, Append, Cpus, Memory, SharedMemory, Footprint, Serial,
-            ApiSocket, OnReboot, S2IdleWakeAfter, OnSuspend, OnResume, VfioUser, Vfio, Agent, Disk, Net, Vsock, Rng, Console])
+            ApiSocket, OnReboot, S2IdleWakeAfter, OnSuspend, OnResume, Seccomp, VfioUser, Vfio, Agent, Disk, Net, Vsock, Rng, Console])
         {
             command.Options.Add(option);
         }
@@ -323,6 +340,7 @@ internal sealed class RunOptionSet
             S2IdleWakeAfter = Value(result, S2IdleWakeAfter, null),
             OnSuspend = Value(result, OnSuspend, null),
             OnResume = Value(result, OnResume, null),
+            Seccomp = Value(result, Seccomp, ConfinementMode.Errno),
             RestartOnReboot = Value(result, OnReboot, null) == "restart",
             VfioUserDevices = Value<IReadOnlyList<VfioUserDeviceOption>>(result, VfioUser, []),
             VfioDevices = Value<IReadOnlyList<VfioDeviceOption>>(result, Vfio, []),

@@ -37,6 +37,9 @@ internal sealed record RunOptions
 
     public string? OnResume { get; init; }
 
+    /// <summary>--seccomp: what a forbidden syscall meets once the VMM is confined.</summary>
+    public ConfinementMode Seccomp { get; init; } = ConfinementMode.Errno;
+
     /// <summary>Firecracker's convention by default: a guest reboot ends the run.</summary>
     public bool RestartOnReboot { get; init; }
 
@@ -141,6 +144,11 @@ internal sealed record RunOptions
         {
             yield return "--on-resume";
             yield return OnResume;
+        }
+        if (Seccomp != ConfinementMode.Errno)
+        {
+            yield return "--seccomp";
+            yield return Seccomp.ToString().ToLowerInvariant();
         }
     }
 }

@@ -163,6 +163,7 @@ public sealed partial class ControlLoop : IVmm, IDisposable
     {
         try
         {
+            VmmConfinement.EnterThread(VmmThreadKind.Control);
             Boot();
             while (_result is null)
             {

@@ -113,6 +113,7 @@ internal sealed class InterruptEventLoop : IDisposable
 
     private void Run()
     {
+        VmmConfinement.EnterThread(VmmThreadKind.Device);
         Span<ulong> ready = stackalloc ulong[32];
         while (true)
         {

@@ -65,6 +65,9 @@ public sealed partial class VfioPciFunction
     /// ends, so stopping never waits for it.</summary>
     private void ReadEvents(EventChannels events, PciFunctionHost host)
     {
+        // A wake puts the device's BAR slots back in KVM (KVM_SET_USER_MEMORY_REGION), as a
+        // vCPU's access to the device would: the vCPU kind's list, not a device thread's.
+        VmmConfinement.EnterThread(VmmThreadKind.Vcpu);
         SafeFd[] fds = events.Notify is EventFd notify ? [events.Stop.Handle, events.Wake.Handle, notify.Handle] : [events.Stop.Handle, events.Wake.Handle];
         bool[] ready = new bool[fds.Length];
         try

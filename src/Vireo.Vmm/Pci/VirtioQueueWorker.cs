@@ -111,6 +111,7 @@ internal sealed class VirtioQueueWorker : IDisposable
 
     private void Run()
     {
+        VmmConfinement.EnterThread(VmmThreadKind.Device);
         Span<ulong> ready = stackalloc ulong[16];
         try
         {

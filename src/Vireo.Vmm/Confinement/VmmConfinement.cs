@@ -1,0 +1,139 @@
+using System.Reflection;
+using Vireo.Sys;
+
+namespace Vireo.Vmm;
+
+/// <summary>
+/// Confinement of the whole VMM process, once its setup is done: <see cref="Activate"/> drops
+/// capabilities, sets PR_SET_NO_NEW_PRIVS and installs the baseline seccomp filter on every
+/// thread (TSYNC); from then on each dedicated Vireo thread calls <see cref="EnterThread"/> as it
+/// starts and narrows itself to its kind's filter. Process-wide on purpose: seccomp, capabilities
+/// and NNP are properties of the process's threads, not of an object.
+/// </summary>
+public static class VmmConfinement
+{
+    private static readonly Lock s_lock = new();
+    private static ConfinementMode s_mode = ConfinementMode.Off;
+    private static bool s_hooks;
+    private static bool s_active;
+
+    /// <summary>Whether <see cref="Activate"/> has run in this process.</summary>
+    public static bool IsActive => Volatile.Read(ref s_active);
+
+    /// <summary>The mode <see cref="Activate"/> was given.</summary>
+    public static ConfinementMode Mode => s_mode;
+
+    /// <summary>
+    /// Confines the process. <paramref name="keepCapabilities"/> are kept (CAP_IPC_LOCK for
+    /// kernel VFIO, whose DMA maps on each machine build pin guest RAM); every other capability
+    /// goes. <paramref name="hooks"/> says host hook commands will be started, which the filters
+    /// then allow. Call it once, after the descriptors, sockets and taps exist and before the
+    /// control loop starts; a second call throws. With <see cref="ConfinementMode.Off"/> only the
+    /// privileges are dropped.
+    /// </summary>
+    public static void Activate(ConfinementMode mode, bool hooks, params IEnumerable<int> keepCapabilities)
+    {
+        lock (s_lock)
+        {
+            if (s_active)
+            {
+                throw new InvalidOperationException("the VMM is already confined");
+            }
+            PrepareRuntime();
+            // The bounding set needs CAP_SETPCAP, which the capset below gives up: in this order.
+            ProcessPrivileges.DropAllCapabilities(keepCapabilities);
+            ProcessPrivileges.SetNoNewPrivileges();
+            if (mode != ConfinementMode.Off)
+            {
+                SeccompPolicy.Baseline(ActionOf(mode), hooks).Install(allThreads: true);
+            }
+            s_mode = mode;
+            s_hooks = hooks;
+            Volatile.Write(ref s_active, true);
+        }
+    }
+
+    /// <summary>Narrows the calling thread to <paramref name="kind"/>'s filter if the process is
+    /// confined (a no-op otherwise, as in tests and benchmarks). Call it first thing on the thread.</summary>
+    public static void EnterThread(VmmThreadKind kind)
+    {
+        if (!IsActive || s_mode == ConfinementMode.Off)
+        {
+            return;
+        }
+        FilterFor(kind, s_mode, s_hooks).Install(allThreads: false);
+    }
+
+    /// <summary>The filter a thread of <paramref name="kind"/> gets under <paramref name="mode"/>
+    /// (not <see cref="ConfinementMode.Off"/>).</summary>
+    public static SeccompFilter FilterFor(VmmThreadKind kind, ConfinementMode mode, bool hooks) => kind switch
+    {
+        VmmThreadKind.Vcpu => SeccompPolicy.Vcpu(ActionOf(mode)),
+        VmmThreadKind.Device => SeccompPolicy.Device(ActionOf(mode)),
+        VmmThreadKind.Control => SeccompPolicy.Control(ActionOf(mode), hooks),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    /// <summary>The seccomp action of a mode.</summary>
+    public static SeccompAction ActionOf(ConfinementMode mode) => mode switch
+    {
+        ConfinementMode.Errno => SeccompAction.Errno,
+        ConfinementMode.Kill => SeccompAction.KillProcess,
+        ConfinementMode.Log => SeccompAction.Log,
+        _ => throw new ArgumentOutOfRangeException(nameof(mode), "confinement is off: there is no filter"),
+    };
+
+    // What the runtime would otherwise do lazily on a confined thread: load an assembly (openat
+    // and mmap of a file on a vCPU thread), start the timer thread and the first pool workers
+    // (threads inherit the filter of the thread that starts them).
+    private static void PrepareRuntime()
+    {
+        // Native AOT compiled everything in: there is no assembly file to load later.
+        if (System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported)
+        {
+            PreloadAssemblies();
+        }
+        using var started = new ManualResetEventSlim();
+        using (new Timer(_ => started.Set(), null, 0, Timeout.Infinite))
+        {
+            started.Wait();
+        }
+        ThreadPool.GetMinThreads(out int workers, out _);
+        using var countdown = new CountdownEvent(workers);
+        for (int i = 0; i < workers; i++)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(_ => countdown.Signal(), null);
+        }
+        countdown.Wait(TimeSpan.FromSeconds(5));
+    }
+
+    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2026",
+        Justification = "Preloading only: a reference the trimmer removed is one nothing calls, and a failed load is skipped.")]
+    private static void PreloadAssemblies()
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Queue<Assembly>(AppDomain.CurrentDomain.GetAssemblies());
+        while (pending.TryDequeue(out Assembly? assembly))
+        {
+            if (!seen.Add(assembly.FullName ?? assembly.ToString()))
+            {
+                continue;
+            }
+            foreach (AssemblyName reference in assembly.GetReferencedAssemblies())
+            {
+                if (seen.Contains(reference.FullName))
+                {
+                    continue;
+                }
+                try
+                {
+                    pending.Enqueue(Assembly.Load(reference));
+                }
+                catch (Exception e) when (e is FileNotFoundException or FileLoadException or BadImageFormatException)
+                {
+                    // A reference nothing will use (a facade absent from this runtime).
+                }
+            }
+        }
+    }
+}
