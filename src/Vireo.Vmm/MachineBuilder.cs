@@ -313,6 +313,7 @@ public static class MachineBuilder
                     // Only power-managed functions report power changes, and each has a slot.
                     PowerChanged = _ => power?.Woke(),
                     AcpiNotify = code => power?.Notify(code),
+                    AcpiNotifyRoom = () => power is null || power.Device.CanTakeNotify,
                     AcpiNotifyLost = count => power?.NotifyLost(count),
                 };
                 try

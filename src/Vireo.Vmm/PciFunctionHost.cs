@@ -42,6 +42,11 @@ public sealed class PciFunctionHost
     /// <c>Notify(device, code)</c>. Called from the function's events thread, in the device's order.</summary>
     public Action<byte> AcpiNotify { get; init; } = _ => { };
 
+    /// <summary>Whether the device's mailbox can take a code now. While it cannot, the events
+    /// thread leaves the notify channel unread, so the codes wait at the device (whose own queue
+    /// is bounded and reports what it drops) instead of being read only to be dropped here.</summary>
+    public Func<bool> AcpiNotifyRoom { get; init; } = () => true;
+
     /// <summary>The device reported <c>count</c> ACPI notify codes it had to drop (its queue was
     /// full), or sent a value that is no code (counted as one). Called like <see cref="AcpiNotify"/>.</summary>
     public Action<int> AcpiNotifyLost { get; init; } = _ => { };

@@ -273,7 +273,8 @@ public sealed record StormBenchmarkResult(TimeSpan Duration, IReadOnlyList<Storm
 /// <param name="FirstFailure">The first failure's message.</param>
 /// <param name="ProbeName">What the probe was.</param>
 /// <param name="NotifyCodesPerSecond">Codes the device sent (notify only).</param>
-/// <param name="DroppedNotifies">Codes the VMM's mailbox dropped because the guest never read it (notify only).</param>
+/// <param name="DroppedNotifies">Codes the VMM read and dropped because the guest's mailbox was full (notify only; the VMM
+/// leaves the channel unread while it is full, so this stays 0 and the codes wait at the device).</param>
 public sealed record StormScenarioResult(string Name, double Seconds, double GuestLoopsPerSecond, double VcpuCores, double VmmCores, double SourceCores,
     LatencySummary? Probe, int ProbeFailures, string? FirstFailure, string ProbeName, double? NotifyCodesPerSecond, long? DroppedNotifies);
 

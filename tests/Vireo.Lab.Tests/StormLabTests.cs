@@ -50,6 +50,8 @@ public sealed class StormLabTests(L1Fixture lab, ITestOutputHelper output)
             Assert.True(scenarios[storm].GetProperty("guestLoopsPerSecond").GetDouble() > 100, $"{storm} barely looped");
         }
         Assert.True(scenarios["notify"].GetProperty("notifyCodesPerSecond").GetDouble() > 100);
-        Assert.True(scenarios["notify"].GetProperty("droppedNotifies").GetInt64() > 0);
+        // Once the unread mailbox is full the VMM leaves the device's channel unread: nothing is
+        // read only to be dropped (each drop was an event), the codes wait at the device.
+        Assert.Equal(0, scenarios["notify"].GetProperty("droppedNotifies").GetInt64());
     }
 }

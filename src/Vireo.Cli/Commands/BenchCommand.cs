@@ -454,7 +454,7 @@ internal static class BenchCommand
             if (s.NotifyCodesPerSecond is double codes)
             {
                 await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"  {"",-9} the device sent {codes:F0} notify codes/s; the unread mailbox dropped {s.DroppedNotifies ?? 0} in all"));
+                    $"  {"",-9} the device offered {codes:F0} notify codes/s; the VMM dropped {s.DroppedNotifies ?? 0} (a full mailbox leaves them waiting at the device)"));
             }
             if (s.FirstFailure is not null)
             {

@@ -315,6 +315,21 @@ public sealed class SlotPowerDevice : IBusDevice, IAml, ISuspendable
         CommandWritten?.Invoke(command);
     }
 
+    /// <summary>Whether <see cref="PostNotify"/> would queue a code now (fewer than
+    /// <see cref="NotifyCapacity"/> queued), or drop it because the function was ejected: false
+    /// only while the guest has not read a full mailbox, so a caller can leave codes where they
+    /// are until it has.</summary>
+    public bool CanTakeNotify
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _ejected || _queueCount < NotifyCapacity;
+            }
+        }
+    }
+
     /// <summary>Queues <paramref name="code"/> for the guest and raises <see cref="NotifyGpe"/>;
     /// safe from any thread. Returns false, counting it in <see cref="DroppedNotifies"/> and
     /// raising nothing, when <see cref="NotifyCapacity"/> codes are already queued or the function

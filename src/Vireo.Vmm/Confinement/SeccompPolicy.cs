@@ -108,6 +108,10 @@ public static class SeccompPolicy
 
     private static SeccompFilter WithRuntime(SeccompAction violation) => new SeccompFilter(violation)
         .Allow(RuntimeBase)
+        // Every kind may add a filter to itself: a thread the control thread starts (vCPUs,
+        // device workers, events-NAME, on every build) carries the control kind's filter and
+        // then narrows itself to its own. A filter can only take calls away.
+        .Allow("seccomp")
         .AllowThreadCreation()
         .AllowIf("openat", 2, OpenWriting, 0)
         // Signals to this process's own threads only (GC suspension, thread kicks): pids are

@@ -19,6 +19,10 @@ namespace Vireo.Vmm;
 /// spinning caller finish its slice before the new thread ran, 41 exit costs).</summary>
 public sealed partial class VfioPciFunction
 {
+    /// <summary>How often the events thread looks at a held notify channel again while the
+    /// guest's mailbox is full.</summary>
+    public static readonly TimeSpan NotifyRecheck = TimeSpan.FromMilliseconds(10);
+
     private readonly bool _hasAcpiNotify;
     private bool _acpiNotifyAtDevice;
     private EventChannels? _events;
@@ -70,26 +74,33 @@ public sealed partial class VfioPciFunction
         VmmConfinement.EnterThread(VmmThreadKind.Vcpu);
         SafeFd[] fds = events.Notify is EventFd notify ? [events.Stop.Handle, events.Wake.Handle, notify.Handle] : [events.Stop.Handle, events.Wake.Handle];
         bool[] ready = new bool[fds.Length];
+        // While the guest's mailbox is full the channel is left unread (holding): the device keeps
+        // its codes, as a masked INTx waits for the guest's EOI, and the channel is looked at again
+        // every NotifyRecheck. A device storming codes at a guest that does not read them costs
+        // this thread a hundred wakes a second, not one (and an event) per code.
+        bool holding = false;
         try
         {
             while (true)
             {
-                if (Poller.WaitAny(fds, ready, Timeout.InfiniteTimeSpan) == 0)
-                {
-                    continue;
-                }
-                if (ready[0])
+                int count = Poller.WaitAny(holding ? fds.AsSpan(0, 2) : fds, ready, holding ? NotifyRecheck : Timeout.InfiniteTimeSpan);
+                if (count > 0 && ready[0])
                 {
                     return;
                 }
-                if (ready[1])
+                if (count > 0 && ready[1])
                 {
                     OnWakeSignalled(events);
                 }
-                if (fds.Length > 2 && ready[2])
+                if (events.Notify is EventFd channel && (holding || (count > 0 && ready[2])))
                 {
-                    ReadNotification(events.Notify!, host);
+                    holding = !host.AcpiNotifyRoom();
+                    if (!holding)
+                    {
+                        ReadNotification(channel, host);
+                    }
                 }
+                Array.Clear(ready);
             }
         }
         finally

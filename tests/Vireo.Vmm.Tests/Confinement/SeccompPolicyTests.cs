@@ -34,6 +34,24 @@ public sealed class SeccompPolicyTests
 
     [Theory]
     [MemberData(nameof(Kinds))]
+    public void The_control_kind_allows_everything_a_kind_allows_and_every_kind_may_narrow_itself(VmmThreadKind kind)
+    {
+        // The control thread starts the vCPU, device and events threads (on every machine build):
+        // each inherits the control kind's filter, installs its own on top (so `seccomp` must be
+        // allowed under the control filter) and then runs under both, which must leave its own.
+        // The lab found the first: console-input and irq-events died with EPERM from seccomp.
+        SeccompFilter control = VmmConfinement.FilterFor(VmmThreadKind.Control, ConfinementMode.Errno, hooks: false);
+        SeccompFilter filter = VmmConfinement.FilterFor(kind, ConfinementMode.Errno, hooks: false);
+
+        Assert.True(control.Allows("seccomp"));
+        Assert.True(filter.Allows("seccomp"));
+        Assert.Equal([], filter.AllowedNames.Where(name => !control.Allows(name)).ToArray());
+        Assert.True(control.AllowsIoctl(0xAE80)); // KVM_RUN
+        Assert.True(control.AllowsIoctl(0x3B6E)); // VFIO_DEVICE_SET_IRQS
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
     public void Every_kind_keeps_what_the_runtime_does_on_any_thread(VmmThreadKind kind)
     {
         SeccompFilter filter = VmmConfinement.FilterFor(kind, ConfinementMode.Errno, hooks: false);

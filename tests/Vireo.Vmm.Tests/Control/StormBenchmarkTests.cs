@@ -6,7 +6,8 @@ using Xunit.Abstractions;
 namespace Vireo.Vmm.Tests.Control;
 
 /// <summary>`vireo bench storm` with short scenarios: each storm really ran (the guest's loop turned,
-/// the device's codes went out and the unread mailbox dropped them), every probe was answered, and
+/// the device's codes went out and waited at the device once the unread mailbox was full), every
+/// probe was answered, and
 /// the VMM's own threads stayed near idle while the vCPU stormed.</summary>
 [Collection(SerialCollection.Name)]
 public sealed class StormBenchmarkTests(ITestOutputHelper output)
@@ -41,10 +42,12 @@ public sealed class StormBenchmarkTests(ITestOutputHelper output)
         {
             Assert.True(result.Scenarios.Single(s => s.Name == storm).GuestLoopsPerSecond > 1000, $"{storm} barely looped");
         }
-        // The device's codes went out, and the mailbox nobody reads kept its 64 and dropped the rest.
+        // The device's codes went out; the VMM took 64 into the mailbox nobody reads and then left
+        // the channel unread, so the codes waited (and were dropped) at the device, not here.
         StormScenarioResult notify = result.Scenarios.Single(s => s.Name == "notify");
         Assert.True(notify.NotifyCodesPerSecond > 100, $"the device sent {notify.NotifyCodesPerSecond} codes/s");
-        Assert.True(notify.DroppedNotifies > 0, "the unread mailbox dropped nothing");
+        Assert.Equal(0, notify.DroppedNotifies);
+        Assert.True(device.AcpiNotifications > 64, $"the device counted {device.AcpiNotifications} codes");
         Assert.True(result.LatencyRatio(notify) is > 0);
     }
 

@@ -212,6 +212,49 @@ public sealed class DevicePowerSlotTests
     }
 
     [KvmFact]
+    public void With_the_mailbox_full_the_next_code_waits_unread_at_the_device_until_the_guest_reads_one()
+    {
+        var device = new KernelLikeVfioDevice { OffersAcpiNotify = true };
+        using VfioPciFunction fn = VfioPciFunction.Open(device, "edu");
+        using KvmSystem kvm = KvmSystem.Open();
+        using BuiltMachine built = Build(kvm, fn);
+        DevicePowerSlot slot = Assert.Single(built.DevicePowerSlots);
+        int lost = 0;
+        built.ObservePciDevicePower(e =>
+        {
+            if (e.Kind == DevicePowerEventKind.NotifyLost)
+            {
+                Interlocked.Increment(ref lost);
+            }
+        });
+        EventFd channel = device.AcpiNotifyChannel!;
+        for (int i = 0; i < SlotPowerDevice.NotifyCapacity; i++)
+        {
+            Assert.True(SpinWait.SpinUntil(() => !Poller.WaitReadable(channel.Handle, TimeSpan.Zero), s_timeout));
+            channel.Signal(AcpiNotification.EncodeCode((byte)i));
+        }
+        Assert.True(SpinWait.SpinUntil(() => slot.Device.PendingNotifies == SlotPowerDevice.NotifyCapacity, s_timeout));
+        Assert.True(SpinWait.SpinUntil(() => !Poller.WaitReadable(channel.Handle, TimeSpan.Zero), s_timeout));
+
+        // One more: the mailbox is full, so the VMM leaves it in the channel (the device would
+        // queue the rest behind it) rather than reading it only to drop it.
+        channel.Signal(AcpiNotification.EncodeCode(0xaa));
+        Thread.Sleep(VfioPciFunction.NotifyRecheck * 5);
+        Assert.True(Poller.WaitReadable(channel.Handle, TimeSpan.Zero), "the VMM read a code its full mailbox could not take");
+        Assert.Equal(SlotPowerDevice.NotifyCapacity, slot.Device.PendingNotifies);
+        Assert.Equal(0, slot.Device.DroppedNotifies);
+        Assert.Equal(0, Volatile.Read(ref lost));
+
+        // The guest reads one code: the waiting one follows it in.
+        Span<byte> popped = stackalloc byte[2];
+        slot.Device.Read(SlotPowerDevice.NotifyOffset, popped);
+        Assert.Equal(0x100, popped[0] | (popped[1] << 8));
+        Assert.True(SpinWait.SpinUntil(() => !Poller.WaitReadable(channel.Handle, TimeSpan.Zero), s_timeout), "the held code was never taken");
+        Assert.True(SpinWait.SpinUntil(() => slot.Device.PendingNotifies == SlotPowerDevice.NotifyCapacity, s_timeout));
+        Assert.Equal(0, slot.Device.DroppedNotifies);
+    }
+
+    [KvmFact]
     public void A_value_that_is_no_code_and_a_reported_overflow_are_counted_as_lost_not_delivered()
     {
         var device = new KernelLikeVfioDevice { OffersAcpiNotify = true };
