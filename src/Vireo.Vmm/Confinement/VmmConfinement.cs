@@ -61,7 +61,16 @@ public static class VmmConfinement
         {
             return;
         }
-        FilterFor(kind, s_mode, s_hooks).Install(allThreads: false);
+        try
+        {
+            FilterFor(kind, s_mode, s_hooks).Install(allThreads: false);
+        }
+        catch (Exception e) when (e is ErrnoException or ConfinementException)
+        {
+            // The thread still runs under the process-wide baseline: say so, once per thread,
+            // rather than take the VMM down from a thread's first line.
+            Console.Error.WriteLine($"vireo: warning: thread '{Thread.CurrentThread.Name}' could not narrow itself to the {kind} seccomp filter ({e.Message}); it runs under the process-wide baseline");
+        }
     }
 
     /// <summary>The filter a thread of <paramref name="kind"/> gets under <paramref name="mode"/>
