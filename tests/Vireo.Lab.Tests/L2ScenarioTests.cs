@@ -35,7 +35,7 @@ public sealed class L2ScenarioTests(L1Fixture lab, ITestOutputHelper output)
         Assert.Contains("Using ACPI (MADT) for SMP configuration", result.Output, StringComparison.Ordinal);
         Assert.Contains("DSDT", result.Output, StringComparison.Ordinal);
         Assert.Contains("ACPI: PM: Preparing to enter system sleep state S5", result.Output, StringComparison.Ordinal);
-        Assert.Contains("vireo: guest powered off", result.Output, StringComparison.Ordinal);
+        LabAssert.PoweredOffConfined(result.Output);
         Assert.Equal(0, result.ExitStatus);
     }
 
@@ -72,7 +72,7 @@ public sealed class L2ScenarioTests(L1Fixture lab, ITestOutputHelper output)
 
         Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(result.Output, "@@VIREO-GUEST@@ ready").Count);
         Assert.Contains("vireo: guest rebooted; starting it again", result.Output, StringComparison.Ordinal);
-        Assert.Contains("vireo: guest powered off", result.Output, StringComparison.Ordinal);
+        LabAssert.PoweredOffConfined(result.Output);
         Assert.Equal(0, result.ExitStatus);
     }
 
@@ -95,7 +95,7 @@ public sealed class L2ScenarioTests(L1Fixture lab, ITestOutputHelper output)
 
         Assert.Contains("pressing the guest's ACPI power button", result.Output, StringComparison.Ordinal);
         Assert.Contains("ACPI: PM: Preparing to enter system sleep state S5", result.Output, StringComparison.Ordinal);
-        Assert.Contains("vireo: guest powered off", result.Output, StringComparison.Ordinal);
+        LabAssert.PoweredOffConfined(result.Output);
         Assert.Equal(0, result.ExitStatus);
     }
 

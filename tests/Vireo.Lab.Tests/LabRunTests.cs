@@ -57,7 +57,7 @@ public sealed class LabRunTests(L1Fixture lab, ITestOutputHelper output)
         Assert.Contains($"{GuestMarkers.Ready} cpus=1", result.Output, StringComparison.Ordinal);
         Assert.Contains("modules=0", result.Output, StringComparison.Ordinal);
         Assert.Contains("loaded=0 acpid=0", result.Output, StringComparison.Ordinal);
-        Assert.Contains("vireo: guest powered off", result.Output, StringComparison.Ordinal);
+        LabAssert.PoweredOffConfined(result.Output);
         Assert.Equal(0, result.ExitStatus);
         // --footprint: Vireo's own cost, net of the guest RAM the stock kernel touched.
         var footprint = System.Text.RegularExpressions.Regex.Match(result.Output,
@@ -82,7 +82,7 @@ public sealed class LabRunTests(L1Fixture lab, ITestOutputHelper output)
 
         output.WriteLine(result.Output);
         Assert.Matches(@"flavour=6\.\d+\.\d+-\d+-amd64 loaded=0 sleep=.*s2idle", result.Output);
-        Assert.Contains("vireo: guest powered off", result.Output, StringComparison.Ordinal);
+        LabAssert.PoweredOffConfined(result.Output);
         Assert.Equal(0, result.ExitStatus);
     }
 
