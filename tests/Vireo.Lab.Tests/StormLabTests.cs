@@ -41,7 +41,12 @@ public sealed class StormLabTests(L1Fixture lab, ITestOutputHelper output)
             // the API server included, which alone keep L1's one emulated CPU about half busy)
             // use at most a quarter of a core more than at rest, and the API's median answer
             // comes at most three times later (one CPU, shared with the storming vCPU).
-            Assert.True(s.GetProperty("vmmCores").GetDouble() <= quietVmm + 0.25,
+            // The notify storm's device server runs in the same process, and its retry timer
+            // (the channel is held while the mailbox is full) runs on the runtime's shared
+            // thread-pool and timer threads, which count as the VMM's: it gets 0.4 (measured
+            // +0.17 and +0.30 in two runs; +0.45 when the VMM read and dropped every code).
+            double bound = name == "notify" ? 0.4 : 0.25;
+            Assert.True(s.GetProperty("vmmCores").GetDouble() <= quietVmm + bound,
                 $"{name}: the rest of the VMM used {s.GetProperty("vmmCores")} cores, {quietVmm} at rest");
             Assert.True(s.GetProperty("latencyRatio").GetDouble() <= 3, $"{name}: the API answered {s.GetProperty("latencyRatio")} times slower than at rest");
         }

@@ -16,6 +16,10 @@ internal sealed class IrqState
     private readonly int _acpiCapacity;
     private int _acpiDropped;
     private Timer? _acpiRetry;
+    // How long until the next look at a value the client has not read: 1 ms, doubled (up to
+    // MaxAcpiRetryMs) each time it still has not, back to 1 ms once it has.
+    private int _acpiRetryMs = 1;
+    private const int MaxAcpiRetryMs = 16;
 
     /// <param name="backend">The device: its vector counts and its own masks.</param>
     /// <param name="serverLock">The lock the server holds around every call; the ACPI retry
@@ -218,10 +222,14 @@ internal sealed class IrqState
         }
         if (Poller.WaitReadable(fd.Handle, TimeSpan.Zero))
         {
-            // The client has not read the last value yet: look again shortly.
+            // The client has not read the last value yet: look again shortly, and less often
+            // the longer it holds (a client whose guest does not read its mailbox leaves the
+            // channel unread for as long as that lasts).
             RetryAcpiSoon();
+            _acpiRetryMs = Math.Min(_acpiRetryMs * 2, MaxAcpiRetryMs);
             return;
         }
+        _acpiRetryMs = 1;
         fd.Signal(_acpiQueue.Dequeue());
         if (_acpiQueue.Count > 0)
         {
@@ -238,6 +246,6 @@ internal sealed class IrqState
                 DeliverAcpi();
             }
         });
-        _acpiRetry.Change(TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
+        _acpiRetry.Change(TimeSpan.FromMilliseconds(_acpiRetryMs), Timeout.InfiniteTimeSpan);
     }
 }
