@@ -327,51 +327,37 @@ public static class BusTarget
             }
         }
 
-        private void Pio(PioAddress address, bool write, ReadOnlySpan<byte> data, int size)
-        {
-            if (write)
-            {
-                Count(m.Pio.Write(address, data), m.Pio, address.Value);
-                return;
-            }
-            Span<byte> first = _first.AsSpan(0, size);
-            first.Fill(0xa5);
-            bool handled = m.Pio.Read(address, first);
-            Count(handled, m.Pio, address.Value);
-            if (!handled)
-            {
-                AllOnes("pio", address.Value, first);
-            }
-            else if (PioReadIsPure(address.Value))
-            {
-                Span<byte> second = _second.AsSpan(0, size);
-                second.Fill(0x5a);
-                m.Pio.Read(address, second);
-                Stable("pio", address.Value, first, second);
-            }
-        }
+        private void Pio(PioAddress address, bool write, ReadOnlySpan<byte> data, int size) =>
+            Access(m.Pio, "pio", address, write, data, size, PioReadIsPure);
 
-        private void Mmio(MmioAddress address, bool write, ReadOnlySpan<byte> data, int size)
+        private void Mmio(MmioAddress address, bool write, ReadOnlySpan<byte> data, int size) =>
+            Access(m.Mmio, "mmio", address, write, data, size, MmioReadIsPure);
+
+        // One access as a vCPU exit makes it: a write goes through; a read of an unowned address
+        // must give all-ones, and a read of a register with no read side effect must give the
+        // same bytes twice, whatever the buffer held before.
+        private void Access<TAddress>(Bus<TAddress> bus, string kind, TAddress address, bool write, ReadOnlySpan<byte> data, int size, Func<ulong, bool> readIsPure)
+            where TAddress : struct, IBusAddress
         {
             if (write)
             {
-                Count(m.Mmio.Write(address, data), m.Mmio, address.Value);
+                Count(bus.Write(address, data), bus, address.Raw);
                 return;
             }
             Span<byte> first = _first.AsSpan(0, size);
             first.Fill(0xa5);
-            bool handled = m.Mmio.Read(address, first);
-            Count(handled, m.Mmio, address.Value);
+            bool handled = bus.Read(address, first);
+            Count(handled, bus, address.Raw);
             if (!handled)
             {
-                AllOnes("mmio", address.Value, first);
+                AllOnes(kind, address.Raw, first);
             }
-            else if (MmioReadIsPure(address.Value))
+            else if (readIsPure(address.Raw))
             {
                 Span<byte> second = _second.AsSpan(0, size);
                 second.Fill(0x5a);
-                m.Mmio.Read(address, second);
-                Stable("mmio", address.Value, first, second);
+                bus.Read(address, second);
+                Stable(kind, address.Raw, first, second);
             }
         }
 
