@@ -89,15 +89,6 @@ public sealed class AgentCommandTests : IDisposable
         Assert.Contains("--policy", stderr.ToString());
     }
 
-    private static Process Start(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "vireo.dll"));
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        return Process.Start(start)!;
-    }
+    private static Process Start(params string[] args) => ChildProgram.Start("vireo.dll", args);
 
 }

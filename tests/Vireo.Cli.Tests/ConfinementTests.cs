@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Vireo.TestSupport;
 
 namespace Vireo.Cli.Tests;
 
@@ -165,19 +165,6 @@ public sealed class ConfinementTests : IDisposable
         Assert.Equal(["--seccomp", "kill"], new RunOptions { Seccomp = Vireo.Vmm.ConfinementMode.Kill }.ForwardedArguments().TakeLast(2));
     }
 
-    private static async Task<(int Status, string Stdout, string Stderr)> RunAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "vireo.dll"));
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    private static Task<(int Status, string Stdout, string Stderr)> RunAsync(params string[] args)
+        => ChildProgram.RunAsync("vireo.dll", TimeSpan.FromSeconds(60), args);
 }

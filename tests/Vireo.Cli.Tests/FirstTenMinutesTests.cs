@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Vireo.Kvm;
@@ -193,25 +192,16 @@ public sealed class FirstTenMinutesTests
     [InlineData(2, "info")]
     public async Task VireoDeviceFollowsTheSameExitStatuses(int expected, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "vireo-device.dll"));
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        (int status, string stdout, string stderr) = await ChildProgram.RunAsync("vireo-device.dll", TimeSpan.FromSeconds(60), args);
 
-        Assert.True(expected == process.ExitCode, await stderr);
+        Assert.True(expected == status, stderr);
         if (expected == 0)
         {
-            Assert.Contains("vireo-device", await stdout);
+            Assert.Contains("vireo-device", stdout);
         }
         else
         {
-            Assert.StartsWith("vireo-device: ", await stderr);
+            Assert.StartsWith("vireo-device: ", stderr);
         }
     }
 
