@@ -109,28 +109,24 @@ public sealed class GuestStormTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>User plus system clock ticks of this process's threads named <paramref name="name"/>.</summary>
+    /// <summary>User plus system clock ticks (USER_HZ 100) of this process's threads named <paramref name="name"/>.</summary>
     private static long ThreadTicks(string name)
     {
-        long ticks = 0;
+        double seconds = 0;
         foreach (string task in Directory.GetDirectories("/proc/self/task"))
         {
             try
             {
-                if (File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n') != name)
+                if (File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n') == name)
                 {
-                    continue;
+                    seconds += ThreadCpu.ThreadSeconds(File.ReadAllText(Path.Combine(task, "stat")));
                 }
-                string stat = File.ReadAllText(Path.Combine(task, "stat"));
-                string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                // After the name: state is field 3, so utime (14) and stime (15) are at 11 and 12.
-                ticks += long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
             }
             catch (IOException)
             {
                 // The thread ended meanwhile.
             }
         }
-        return ticks;
+        return (long)Math.Round(seconds * 100);
     }
 }
