@@ -18,12 +18,22 @@ command -v xz >/dev/null || need+=(xz-utils)
 command -v make >/dev/null || need+=(make)
 # The vfio-user fuzz run (tools/fuzz/vfio-user.sh).
 command -v afl-fuzz >/dev/null || need+=(afl++)
+# The arm64 layout oracle: arm64 kernel ABI structs are checked by a probe built with the cross
+# compiler and run under qemu-aarch64, against newer uAPI headers (fetched below).
+command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
+command -v qemu-aarch64 >/dev/null || need+=(qemu-user)
+# Device trees (arm64) are checked against dtc.
+command -v dtc >/dev/null || need+=(device-tree-compiler)
 if [ ${#need[@]} -gt 0 ]; then
     echo "test.sh: installing ${need[*]} (apt-get)..." >&2
     if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+
+# Linux 6.12's uAPI headers (bookworm-backports' linux-libc-dev) into the cache, for the arm64
+# layout oracle; a no-op once fetched.
+tools/kernel-headers.sh >/dev/null
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 # Every build here (the tests run several at once: the lab's NativeAOT publishes, tools/vireo.sh)

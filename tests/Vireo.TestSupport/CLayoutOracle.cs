@@ -26,18 +26,28 @@ public sealed class CLayoutOracle
 
     /// <summary>Builds and runs the probe program. Throws, with gcc's diagnostics, if a type,
     /// member or macro does not exist in the headers.</summary>
-    public static CLayoutOracle Run(IEnumerable<string> headers, IEnumerable<CStructLayout> structs, IEnumerable<string> macros)
+    public static CLayoutOracle Run(IEnumerable<string> headers, IEnumerable<CStructLayout> structs, IEnumerable<string> macros) =>
+        Run(CTarget.Host, headers, structs, macros);
+
+    /// <summary>As <see cref="Run(IEnumerable{string}, IEnumerable{CStructLayout}, IEnumerable{string})"/>,
+    /// for <paramref name="target"/>'s ABI: another architecture's probe is built with its cross
+    /// compiler and run under QEMU's user-mode emulator.</summary>
+    public static CLayoutOracle Run(CTarget target, IEnumerable<string> headers, IEnumerable<CStructLayout> structs, IEnumerable<string> macros)
     {
+        ArgumentNullException.ThrowIfNull(target);
+        if (target.Missing() is string missing)
+        {
+            throw new InvalidOperationException($"the C layout oracle for {target.Name} cannot run here: {missing}");
+        }
         string source = Generate(headers, structs, macros);
-        string gcc = HostCapabilities.FindOnPath("gcc") ?? throw new InvalidOperationException("gcc is not on PATH; the C layout oracle needs it");
         string dir = Directory.CreateTempSubdirectory("vireo-layout-").FullName;
         try
         {
             string c = Path.Combine(dir, "probe.c");
             string exe = Path.Combine(dir, "probe");
             File.WriteAllText(c, source);
-            RunProcess(gcc, ["-std=gnu11", "-D_GNU_SOURCE", "-Wall", "-Werror", "-o", exe, c], source);
-            string output = RunProcess(exe, [], source);
+            RunProcess(target.CompilerPath()!, [.. target.CompilerArguments(), "-std=gnu11", "-D_GNU_SOURCE", "-Wall", "-Werror", "-o", exe, c], source);
+            string output = target.RunnerPath() is string runner ? RunProcess(runner, [exe], source) : RunProcess(exe, [], source);
             return new CLayoutOracle(Parse(output), source);
         }
         finally
