@@ -13,4 +13,8 @@ public enum KvmBackend
     /// <summary>kvm_pvm: a paravirtualized backend without hardware virtualization
     /// (no guest interrupt delivery, no 1 GiB pages on the hosts Vireo has seen).</summary>
     Pvm,
+
+    /// <summary>arm64 KVM (built into the kernel, not a vendor module): the hardware's EL2,
+    /// with or without VHE.</summary>
+    Arm64,
 }

@@ -31,17 +31,22 @@ public sealed class KvmSystem : IDisposable
     public int VcpuMmapSize => Ioctl.Invoke(_fd, KvmIoctls.GetVcpuMmapSize, 0, "KVM_GET_VCPU_MMAP_SIZE");
 
     /// <summary>The vendor module behind /dev/kvm on this host.</summary>
-    public KvmBackend Backend => DetectBackend("/sys");
+    public KvmBackend Backend => DetectBackend("/sys", System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture);
 
     /// <summary>KVM_CHECK_EXTENSION: 0 if unsupported, otherwise 1 or a capability-specific number.</summary>
     public int CheckExtension(KvmCapability capability)
         => Ioctl.Invoke(_fd, KvmIoctls.CheckExtension, (nint)capability, "KVM_CHECK_EXTENSION");
 
     /// <summary>Names the vendor module from <c>module/kvm_*</c> under <paramref name="sysfsRoot"/>.
-    /// kvm_pvm is checked first: it can be loaded beside kvm_intel or kvm_amd and then serves /dev/kvm.</summary>
-    internal static KvmBackend DetectBackend(string sysfsRoot)
+    /// kvm_pvm is checked first: it can be loaded beside kvm_intel or kvm_amd and then serves /dev/kvm.
+    /// On an arm64 host KVM has no vendor module (module/kvm is there for a built-in KVM too).</summary>
+    internal static KvmBackend DetectBackend(string sysfsRoot, System.Runtime.InteropServices.Architecture architecture)
     {
         string modules = Path.Combine(sysfsRoot, "module");
+        if (architecture == System.Runtime.InteropServices.Architecture.Arm64)
+        {
+            return Directory.Exists(Path.Combine(modules, "kvm")) ? KvmBackend.Arm64 : KvmBackend.Unknown;
+        }
         if (Directory.Exists(Path.Combine(modules, "kvm_pvm")))
         {
             return KvmBackend.Pvm;

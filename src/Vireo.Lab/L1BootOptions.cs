@@ -10,7 +10,11 @@ public sealed class L1BootOptions
     /// <summary>The host path of L1's initramfs, usually from <see cref="L1ImageBuilder"/>.</summary>
     public required string Initramfs { get; init; }
 
-    /// <summary>Path or program name of qemu-system-x86_64.</summary>
+    /// <summary>L1's architecture: which QEMU machine boots it (<see cref="QemuArguments"/>).</summary>
+    public LabArchitecture Architecture { get; init; } = LabArchitecture.X64;
+
+    /// <summary>Path or program name of the QEMU that boots L1 (qemu-system-x86_64, or
+    /// qemu-system-aarch64 for the arm64 lab).</summary>
     public string Qemu { get; init; } = "qemu-system-x86_64";
 
     /// <summary>TCG emulates SVM with NPT but not VMX, so the lab is AMD-only.</summary>
@@ -74,7 +78,7 @@ public sealed class L1BootOptions
         return KernelLogPath is null && !DeviceAssignment ? KernelCommandLine : string.Join(' ', words);
     }
 
-    internal IReadOnlyList<string> QemuArguments() =>
+    internal IReadOnlyList<string> QemuArguments() => Architecture == LabArchitecture.Arm64 ? Arm64QemuArguments() :
     [
         "-accel", "tcg",
         "-M", DeviceAssignment ? DeviceAssignmentInL1.Machine : "q35",
@@ -92,4 +96,29 @@ public sealed class L1BootOptions
         .. DeviceAssignment ? DeviceAssignmentInL1.QemuDevices : [],
         .. ExtraQemuArguments,
     ];
+
+    // The virt machine with EL2 for L1's KVM (virtualization=on) and a GICv3, whose system-register
+    // interface KVM's vGICv3 needs; -cpu max has every feature TCG emulates (VHE among them).
+    // The virt machine has one non-secure UART, so L1's kernel log cannot go to a second one.
+    private IReadOnlyList<string> Arm64QemuArguments()
+    {
+        if (KernelLogPath is not null || DeviceAssignment || QmpSocketPath is not null)
+        {
+            throw new LabException("the arm64 lab has no kernel log file, device assignment or QMP watchdog yet");
+        }
+        return
+        [
+            "-accel", "tcg",
+            "-M", "virt,virtualization=on,gic-version=3",
+            "-cpu", "max",
+            "-smp", Cpus.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "-m", MemoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "-nographic",
+            "-no-reboot",
+            "-kernel", Kernel,
+            "-initrd", Initramfs,
+            "-append", KernelCommandLine.Replace("console=ttyS0", "console=ttyAMA0", StringComparison.Ordinal),
+            .. ExtraQemuArguments,
+        ];
+    }
 }

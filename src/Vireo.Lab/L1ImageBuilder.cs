@@ -24,8 +24,12 @@ public sealed class L1ImageBuilder
     private readonly List<(string GuestPath, string Target)> _symlinks = [];
 
     /// <param name="busybox">A statically linked busybox (Debian's busybox-static: /bin/busybox).</param>
-    public L1ImageBuilder(string busybox)
+    /// <param name="architecture">L1's architecture: which UART /init talks on, and where a
+    /// program's shared libraries come from (the host's own, or on x86-64 the arm64 glibc of
+    /// Debian's cross toolchain, libc6-arm64-cross).</param>
+    public L1ImageBuilder(string busybox, LabArchitecture architecture = LabArchitecture.X64)
     {
+        Architecture = architecture;
         if (!File.Exists(busybox))
         {
             throw new LabException($"busybox not found at {busybox}; install busybox-static");
@@ -36,6 +40,9 @@ public sealed class L1ImageBuilder
         }
         _busybox = busybox;
     }
+
+    /// <summary>The architecture the image is for.</summary>
+    public LabArchitecture Architecture { get; }
 
     /// <summary>An image for <paramref name="kernel"/> with its kvm-amd modules (and tun, for
     /// the guests' taps) already added.</summary>
@@ -104,11 +111,14 @@ public sealed class L1ImageBuilder
         {
             return;
         }
-        foreach (string library in SharedLibraries(hostPath))
+        IEnumerable<(string Host, string Guest)> libraries = Architecture == LabArchitecture.Arm64
+            ? Arm64SharedLibraries(hostPath)
+            : SharedLibraries(hostPath).Select(l => (l, l));
+        foreach ((string host, string guest) in libraries)
         {
-            if (!_files.Any(f => Normalize(f.GuestPath) == Normalize(library)))
+            if (!_files.Any(f => Normalize(f.GuestPath) == Normalize(guest)))
             {
-                AddFile(library, library, ExecutableMode);
+                AddFile(host, guest, ExecutableMode);
             }
         }
     }
@@ -157,7 +167,7 @@ public sealed class L1ImageBuilder
             using FileStream module = File.OpenRead(_modules[i]);
             cpio.AddFile($"{L1InitScript.ModuleDirectory}/{name}", module);
         }
-        cpio.AddFile("init", Encoding.UTF8.GetBytes(L1InitScript.Generate(moduleNames, _setupCommands)), ExecutableMode);
+        cpio.AddFile("init", Encoding.UTF8.GetBytes(L1InitScript.Generate(moduleNames, _setupCommands, Architecture.ConsoleTty())), ExecutableMode);
 
         foreach ((string guestPath, Func<Stream> open, uint mode) in _files)
         {
@@ -223,6 +233,47 @@ public sealed class L1ImageBuilder
             else if (text.Contains("not found", StringComparison.Ordinal))
             {
                 throw new LabException($"{program} needs a library the host lacks: {text}");
+            }
+        }
+    }
+
+    /// <summary>Debian's cross toolchain's arm64 glibc (libc6-arm64-cross): the same glibc as
+    /// Debian's arm64 libc6, under another prefix.</summary>
+    public const string Arm64LibraryDirectory = "/usr/aarch64-linux-gnu/lib";
+
+    // An arm64 program's libraries cannot be listed by the host's ldd, which would have to run
+    // it. Its DT_NEEDED entries (readelf reads any architecture's ELF) name them, all from glibc
+    // here; they go where Debian's arm64 libc6 puts them, and the loader where PT_INTERP says.
+    private static IEnumerable<(string Host, string Guest)> Arm64SharedLibraries(string program)
+    {
+        ProcessResult dynamic = ProcessRunner.Run("readelf", ["-d", "-l", "-W", program]);
+        if (!dynamic.Succeeded)
+        {
+            throw new LabException($"readelf -d {program} failed (exit {dynamic.ExitCode}): {dynamic.Tail()}; install binutils");
+        }
+        foreach (string line in dynamic.StandardOutput.Split('\n'))
+        {
+            int open = line.IndexOf("(NEEDED)", StringComparison.Ordinal) >= 0 ? line.IndexOf("[", StringComparison.Ordinal) : -1;
+            if (open >= 0)
+            {
+                string name = line[(open + 1)..line.IndexOf(']', open)];
+                string host = Path.Combine(Arm64LibraryDirectory, name);
+                if (!File.Exists(host))
+                {
+                    throw new LabException($"{program} needs {name}, which is not in {Arm64LibraryDirectory}; install libc6-arm64-cross");
+                }
+                yield return (host, name.StartsWith("ld-linux", StringComparison.Ordinal) ? "/lib/" + name : "/lib/aarch64-linux-gnu/" + name);
+            }
+            int interpreter = line.IndexOf("[Requesting program interpreter: ", StringComparison.Ordinal);
+            if (interpreter >= 0)
+            {
+                string guest = line[(interpreter + "[Requesting program interpreter: ".Length)..line.LastIndexOf(']')];
+                string host = Path.Combine(Arm64LibraryDirectory, Path.GetFileName(guest));
+                if (!File.Exists(host))
+                {
+                    throw new LabException($"{program} needs the loader {guest}, which is not in {Arm64LibraryDirectory}; install libc6-arm64-cross");
+                }
+                yield return (host, guest);
             }
         }
     }

@@ -9,7 +9,10 @@ internal static class L1InitScript
 {
     public const string ModuleDirectory = "lib/modules/lab";
 
-    public static string Generate(IReadOnlyList<string> moduleFiles, IReadOnlyList<string> setupCommands)
+    /// <param name="moduleFiles">Module files under <see cref="ModuleDirectory"/>, loaded in order.</param>
+    /// <param name="setupCommands">Shell lines run after the modules.</param>
+    /// <param name="tty">L1's first UART (ttyS0 on a PC, ttyAMA0 on arm64's virt machine): the protocol's line.</param>
+    public static string Generate(IReadOnlyList<string> moduleFiles, IReadOnlyList<string> setupCommands, string tty = "ttyS0")
     {
         string p = LabMarkers.Prefix;
         var s = new StringBuilder();
@@ -20,10 +23,10 @@ internal static class L1InitScript
         s.Append("mount -t proc proc /proc\n");
         s.Append("mount -t sysfs sysfs /sys\n");
         s.Append("mount -t devtmpfs devtmpfs /dev\n");
-        // The protocol is on ttyS0 whichever UART the kernel's console is. Kernel messages on
-        // ttyS0 would interleave with the marker lines the host parses, so they are silenced
-        // there; with console=ttyS1 the host keeps them in a file instead (L1BootOptions).
-        s.Append("exec </dev/ttyS0 >/dev/ttyS0 2>&1\n");
+        // The protocol is on the first UART whichever UART the kernel's console is. Kernel
+        // messages there would interleave with the marker lines the host parses, so they are
+        // silenced; with console=ttyS1 the host keeps them in a file instead (L1BootOptions).
+        s.Append($"exec </dev/{tty} >/dev/{tty} 2>&1\n");
         s.Append("grep -q 'console=ttyS1' /proc/cmdline || dmesg -n 1\n");
         foreach (string module in moduleFiles)
         {

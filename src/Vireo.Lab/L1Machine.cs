@@ -58,7 +58,7 @@ public sealed class L1Machine : IAsyncDisposable
         string qemuPath = options.Qemu.Contains('/', StringComparison.Ordinal)
             ? options.Qemu
             : ProcessRunner.FindOnPath(options.Qemu)
-                ?? throw new LabException($"{options.Qemu} not found; install qemu-system-x86 (apt-get install -y qemu-system-x86)");
+                ?? throw new LabException($"{options.Qemu} not found; install {options.Architecture.QemuPackage()} (apt-get install -y {options.Architecture.QemuPackage()})");
 
         var start = new ProcessStartInfo(qemuPath)
         {

@@ -4,13 +4,17 @@ namespace Vireo.Lab;
 /// missing), the stock kernel (downloaded into the cache if missing), QEMU and busybox.</summary>
 public sealed class LabEnvironment
 {
-    private LabEnvironment(LabCache cache, StockKernel kernel, string qemu, string busybox)
+    private LabEnvironment(LabCache cache, StockKernel kernel, string qemu, string busybox, LabArchitecture architecture)
     {
+        Architecture = architecture;
         Cache = cache;
         Kernel = kernel;
         Qemu = qemu;
         Busybox = busybox;
     }
+
+    /// <summary>L1's architecture.</summary>
+    public LabArchitecture Architecture { get; }
 
     /// <summary>The cache the kernel and images live in.</summary>
     public LabCache Cache { get; }
@@ -18,10 +22,10 @@ public sealed class LabEnvironment
     /// <summary>The stock kernel that boots as L1 (the default guest, L2, has its own: <see cref="DefaultGuest"/>).</summary>
     public StockKernel Kernel { get; }
 
-    /// <summary>The full path of qemu-system-x86_64 on the host.</summary>
+    /// <summary>The full path of the QEMU that boots L1 (qemu-system-x86_64 or qemu-system-aarch64).</summary>
     public string Qemu { get; }
 
-    /// <summary>The static busybox from busybox-static.</summary>
+    /// <summary>The static busybox from busybox-static (L1's architecture's).</summary>
     public string Busybox { get; }
 
     /// <summary>Installs the missing Debian packages and fetches the stock kernel, then finds QEMU and busybox.</summary>
@@ -29,9 +33,17 @@ public sealed class LabEnvironment
     /// <param name="cache">Where the kernel is kept; <see cref="LabCache.Default"/> when null.</param>
     /// <param name="progress">Where apt and download progress goes (the CLI passes stderr).</param>
     /// <param name="l1Kernel">The kernel L1 boots (<see cref="L1Kernel.Stock"/>, Debian 12's own, unless asked).</param>
-    public static LabEnvironment Prepare(LabCache? cache = null, TextWriter? progress = null, L1Kernel l1Kernel = L1Kernel.Stock)
+    /// <param name="architecture">L1's architecture: on arm64 the kernel (linux-image-6.12-arm64)
+    /// and busybox-static are Debian's arm64 packages, fetched with their own package lists
+    /// (<see cref="ForeignPackages"/>), and QEMU is qemu-system-aarch64.</param>
+    public static LabEnvironment Prepare(LabCache? cache = null, TextWriter? progress = null, L1Kernel l1Kernel = L1Kernel.Stock,
+        LabArchitecture architecture = LabArchitecture.X64)
     {
         cache ??= LabCache.Default();
+        if (architecture == LabArchitecture.Arm64)
+        {
+            return PrepareArm64(cache, progress);
+        }
         HostPackages.EnsureInstalled(HostPackages.Lab, progress);
         string qemu = ProcessRunner.FindOnPath("qemu-system-x86_64")
             ?? throw new LabException("qemu-system-x86 is installed but qemu-system-x86_64 is not on PATH");
@@ -39,7 +51,20 @@ public sealed class LabEnvironment
         string busybox = ProcessRunner.FindOnPath("busybox")
             ?? throw new LabException("busybox-static is installed but busybox is not on PATH");
         StockKernel kernel = StockKernel.Acquire(cache, progress, StockKernel.MetaPackage(l1Kernel));
-        return new LabEnvironment(cache, kernel, qemu, busybox);
+        return new LabEnvironment(cache, kernel, qemu, busybox, LabArchitecture.X64);
+    }
+
+    private static LabEnvironment PrepareArm64(LabCache cache, TextWriter? progress)
+    {
+        const LabArchitecture arm64 = LabArchitecture.Arm64;
+        // libc6-arm64-cross: the glibc a NativeAOT vireo for linux-arm64 loads in L1.
+        HostPackages.EnsureInstalled([arm64.QemuPackage(), "cpio", "libc6-arm64-cross", "binutils"], progress);
+        string qemu = ProcessRunner.FindOnPath(arm64.Qemu())
+            ?? throw new LabException($"{arm64.QemuPackage()} is installed but {arm64.Qemu()} is not on PATH");
+        var packages = new ForeignPackages(cache, arm64.DebianArchitecture());
+        StockKernel kernel = StockKernel.Acquire(cache, progress, arm64.L1KernelMetaPackage(L1Kernel.Stock), packages);
+        string busybox = Path.Combine(packages.Unpacked("busybox-static", "packages", cache, progress), "bin", "busybox");
+        return new LabEnvironment(cache, kernel, qemu, busybox, arm64);
     }
 
     /// <summary>An L1 image builder with busybox and the kvm-amd modules; add the payload. With
@@ -48,6 +73,15 @@ public sealed class LabEnvironment
     /// <see cref="L1BootOptions.DeviceAssignment"/>.</summary>
     public L1ImageBuilder NewL1Image(bool deviceAssignment = false)
     {
+        if (Architecture == LabArchitecture.Arm64)
+        {
+            if (deviceAssignment)
+            {
+                throw new LabException("the arm64 lab has no device assignment yet");
+            }
+            // Debian's arm64 kernels build KVM in (CONFIG_KVM=y): no module to load.
+            return new L1ImageBuilder(Busybox, LabArchitecture.Arm64);
+        }
         L1ImageBuilder image = L1ImageBuilder.ForKvmAmd(Kernel, Busybox);
         if (deviceAssignment)
         {
@@ -66,6 +100,7 @@ public sealed class LabEnvironment
         bool deviceAssignment = false) => new()
     {
         DeviceAssignment = deviceAssignment,
+        Architecture = Architecture,
         Kernel = Kernel.Vmlinuz,
         Initramfs = initramfs,
         Qemu = Qemu,

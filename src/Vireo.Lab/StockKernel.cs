@@ -125,11 +125,17 @@ public sealed partial class StockKernel
 
     /// <summary>Resolves the versioned package, downloads and unpacks it into the cache unless it
     /// is there already. Needs apt-get, dpkg and (for compressed modules) xz or zstd.</summary>
-    public static StockKernel Acquire(LabCache cache, TextWriter? progress = null, string metaPackage = CloudMetaPackage)
+    public static StockKernel Acquire(LabCache cache, TextWriter? progress = null, string metaPackage = CloudMetaPackage) =>
+        Acquire(cache, progress, metaPackage, foreign: null);
+
+    /// <summary>As <see cref="Acquire(LabCache, TextWriter?, string)"/>, for another
+    /// architecture's kernel when <paramref name="foreign"/> is given (the arm64 lab's, fetched
+    /// with its own package lists).</summary>
+    public static StockKernel Acquire(LabCache cache, TextWriter? progress, string metaPackage, ForeignPackages? foreign)
     {
         ArgumentNullException.ThrowIfNull(cache);
         string kernels = cache.Directory("kernels");
-        string? package = ResolveVersionedPackage(metaPackage, progress);
+        string? package = ResolveVersionedPackage(metaPackage, progress, foreign);
         if (package is null)
         {
             // Offline with a warm cache is fine: take the newest kernel already unpacked.
@@ -141,7 +147,7 @@ public sealed partial class StockKernel
         string root = Path.Combine(kernels, package);
         if (!File.Exists(Path.Combine(root, ReadyMarker)))
         {
-            Download(package, kernels, root, progress);
+            Download(package, kernels, root, progress, foreign);
         }
         return Open(root);
     }
@@ -216,9 +222,22 @@ public sealed partial class StockKernel
         return target;
     }
 
-    private static string? ResolveVersionedPackage(string metaPackage, TextWriter? progress)
+    private static string? ResolveVersionedPackage(string metaPackage, TextWriter? progress, ForeignPackages? foreign)
     {
-        string? package = QueryDepends(metaPackage);
+        if (foreign is not null)
+        {
+            try
+            {
+                foreign.EnsureUpdated(progress);
+            }
+            catch (LabException e)
+            {
+                progress?.WriteLine($"lab: {e.Message}");
+                return null;
+            }
+            return QueryDepends(metaPackage, foreign);
+        }
+        string? package = QueryDepends(metaPackage, null);
         if (package is null)
         {
             try
@@ -230,14 +249,14 @@ public sealed partial class StockKernel
                 progress?.WriteLine($"lab: {e.Message}");
                 return null;
             }
-            package = QueryDepends(metaPackage);
+            package = QueryDepends(metaPackage, null);
         }
         return package;
     }
 
-    private static string? QueryDepends(string metaPackage)
+    private static string? QueryDepends(string metaPackage, ForeignPackages? foreign)
     {
-        ProcessResult result = HostPackages.Run("apt-cache", ["depends", "--important", metaPackage]);
+        ProcessResult result = HostPackages.Run("apt-cache", [.. foreign?.AptOptions ?? [], "depends", "--important", metaPackage]);
         if (!result.Succeeded)
         {
             return null;
@@ -246,7 +265,7 @@ public sealed partial class StockKernel
         return match.Success ? match.Groups[1].Value : null;
     }
 
-    private static void Download(string package, string kernels, string root, TextWriter? progress)
+    private static void Download(string package, string kernels, string root, TextWriter? progress, ForeignPackages? foreign)
     {
         string work = Path.Combine(kernels, $".download-{Environment.ProcessId}");
         if (Directory.Exists(work))
@@ -259,7 +278,9 @@ public sealed partial class StockKernel
             progress?.WriteLine($"lab: downloading {package} into {kernels}...");
             // As root, apt's _apt sandbox user cannot write to the cache; say so instead of warning.
             string[] sandbox = ProcessRunner.IsRoot ? ["-o", "APT::Sandbox::User=root"] : [];
-            ProcessResult download = HostPackages.Run("apt-get", ["download", .. sandbox, .. AptProgress.Options, package], work,
+            string[] options = foreign is null ? sandbox : [.. foreign.AptOptions];
+            string name = foreign is null ? package : $"{package}:{foreign.Architecture}";
+            ProcessResult download = HostPackages.Run("apt-get", ["download", .. options, .. AptProgress.Options, name], work,
                 new AptProgress(progress).OnLine);
             string? deb = Directory.EnumerateFiles(work, "*.deb").FirstOrDefault();
             if (!download.Succeeded || deb is null)

@@ -98,7 +98,27 @@ public sealed class KvmSystemTests
             {
                 Directory.CreateDirectory(Path.Combine(root.FullName, "module", module));
             }
-            Assert.Equal(expected, KvmSystem.DetectBackend(root.FullName));
+            Assert.Equal(expected, KvmSystem.DetectBackend(root.FullName, System.Runtime.InteropServices.Architecture.X64));
+        }
+        finally
+        {
+            root.Delete(recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData(new[] { "kvm" }, KvmBackend.Arm64)]
+    [InlineData(new string[0], KvmBackend.Unknown)]
+    public void On_arm64_a_built_in_KVM_is_the_backend(string[] modules, KvmBackend expected)
+    {
+        DirectoryInfo root = Directory.CreateTempSubdirectory("vireo-sysfs-");
+        try
+        {
+            foreach (string module in modules)
+            {
+                Directory.CreateDirectory(Path.Combine(root.FullName, "module", module));
+            }
+            Assert.Equal(expected, KvmSystem.DetectBackend(root.FullName, System.Runtime.InteropServices.Architecture.Arm64));
         }
         finally
         {

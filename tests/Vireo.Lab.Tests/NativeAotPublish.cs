@@ -7,9 +7,11 @@ namespace Vireo.Lab.Tests;
 /// pays little for its own copy.</summary>
 internal static class NativeAotPublish
 {
-    /// <summary>Publishes src/<paramref name="projectName"/> into <paramref name="output"/>;
-    /// returns the binary's path, or null and why not.</summary>
-    public static (string? Binary, string? Failure, TimeSpan Took) Run(string projectName, string binaryName, string output)
+    /// <summary>Publishes src/<paramref name="projectName"/> into <paramref name="output"/> for
+    /// <paramref name="runtimeIdentifier"/> (linux-arm64 cross-compiles: clang links against
+    /// the cross toolchain's arm64 glibc); returns the binary's path, or null and why not.</summary>
+    public static (string? Binary, string? Failure, TimeSpan Took) Run(string projectName, string binaryName, string output,
+        string runtimeIdentifier = "linux-x64")
     {
         var clock = Stopwatch.StartNew();
         string project = Path.Combine(L1Fixture.RepositoryRoot(), "src", projectName);
@@ -21,7 +23,7 @@ internal static class NativeAotPublish
         };
         // No node reuse: a CI run once lost this publish to "child node exited prematurely" while
         // other builds ran on the machine; the test's build keeps its MSBuild nodes to itself.
-        foreach (string argument in (string[])["publish", project, "-c", "Release", "-r", "linux-x64",
+        foreach (string argument in (string[])["publish", project, "-c", "Release", "-r", runtimeIdentifier,
             "-p:PublishAot=true", "-o", output, "-nologo", "-v", "quiet", "-nodeReuse:false"])
         {
             start.ArgumentList.Add(argument);

@@ -11,6 +11,7 @@ internal static class KvmBackendName
         KvmBackend.Intel => "intel",
         KvmBackend.Amd => "amd",
         KvmBackend.Pvm => "pvm",
+        KvmBackend.Arm64 => "arm64",
         _ => "unknown",
     };
 }

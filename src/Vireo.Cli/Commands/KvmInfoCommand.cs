@@ -16,7 +16,7 @@ internal static class KvmInfoCommand
             "Show the host's KVM: API version, backend (intel, amd or pvm) and key capabilities.",
             """
             Shows the host's KVM: API version, which backend serves /dev/kvm (intel: hardware VMX,
-            amd: hardware SVM, or pvm, which runs Vireo's tests but cannot boot a stock Linux
+            amd: hardware SVM, arm64: an arm64 host's EL2, or pvm, which runs Vireo's tests but cannot boot a stock Linux
             guest), the size of the vCPU run area, and the capabilities Vireo relies on.
             """) { json };
         command.SetAction(result => RunAsync(result.GetValue(json), result.InvocationConfiguration.Output));
@@ -37,6 +37,7 @@ internal static class KvmInfoCommand
     {
         using KvmSystem kvm = HostKvm.Open();
         var capabilities = s_reported.Select(c => (Name: CapabilityName(c), Value: kvm.CheckExtension(c))).ToArray();
+        // arm64 joins these when Vireo has an arm64 machine (the ABI, device tree and loader come first).
         bool canBoot = kvm.Backend is KvmBackend.Intel or KvmBackend.Amd;
         if (json)
         {
@@ -80,6 +81,7 @@ internal static class KvmInfoCommand
         KvmBackend.Intel => "intel (hardware VMX)",
         KvmBackend.Amd => "amd (hardware SVM)",
         KvmBackend.Pvm => "pvm (paravirtual: exits work, guest interrupts do not)",
+        KvmBackend.Arm64 => "arm64 (hardware EL2)",
         _ => "unknown (no kvm_intel, kvm_amd or kvm_pvm module found)",
     };
 

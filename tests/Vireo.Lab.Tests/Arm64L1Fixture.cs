@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Text;
+using Vireo.Lab;
+
+namespace Vireo.Lab.Tests;
+
+/// <summary>One arm64 L1 boot (QEMU TCG's virt machine with EL2 and a GICv3, Debian's arm64
+/// 6.12 kernel with its built-in KVM) shared by the arm64 lab scenarios, with the NativeAOT
+/// vireo cross-published for linux-arm64 in it.</summary>
+public sealed class Arm64L1Fixture : IAsyncLifetime
+{
+    public const string VireoInL1 = "/usr/local/bin/vireo";
+
+    private readonly TempDirectory _temp = new();
+    private readonly StringBuilder _log = new();
+    private L1Machine? _machine;
+
+    /// <summary>The booted arm64 L1.</summary>
+    public L1Machine Machine => _machine ?? throw new InvalidOperationException($"the arm64 L1 did not boot:\n{Log}");
+
+    /// <summary>Why the linux-arm64 NativeAOT vireo could not be published, or null.</summary>
+    public string? VireoPublishFailure { get; private set; }
+
+    /// <summary>The kernel L1 runs (Debian's arm64 package).</summary>
+    public StockKernel? Kernel { get; private set; }
+
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    public async Task InitializeAsync()
+    {
+        var progress = new StringWriter();
+        var clock = Stopwatch.StartNew();
+        Task<(string? Binary, string? Failure, TimeSpan Took)> publish =
+            Task.Run(() => NativeAotPublish.Run("Vireo.Cli", "vireo", _temp.Combine("vireo-arm64"), LabArchitecture.Arm64.RuntimeIdentifier()));
+        LabEnvironment lab = await Task.Run(() => LabEnvironment.Prepare(progress: progress, architecture: LabArchitecture.Arm64));
+        Kernel = lab.Kernel;
+        Append(progress.ToString());
+        Append($"prepare: {lab.Kernel.Package} in {clock.Elapsed.TotalSeconds:0.0} s");
+        (string? vireo, string? failure, TimeSpan took) = await publish;
+        VireoPublishFailure = failure;
+        Append(failure ?? $"publish: vireo for linux-arm64 in {took.TotalSeconds:0.0} s");
+
+        L1ImageBuilder image = lab.NewL1Image();
+        if (vireo is not null)
+        {
+            image.AddProgram(vireo, VireoInL1);
+        }
+        string initramfs = image.WriteTo(_temp.Combine("l1-arm64.cpio.gz"));
+        L1BootOptions options = lab.BootOptions(initramfs);
+        _machine = await L1Machine.BootAsync(new L1BootOptions
+        {
+            Architecture = options.Architecture,
+            Kernel = options.Kernel,
+            Initramfs = options.Initramfs,
+            Qemu = options.Qemu,
+            Cpus = 2,
+            MemoryMiB = 2048,
+        });
+        Append($"boot: {_machine.BootTime.TotalSeconds:0.0} s wall, L1 uptime {_machine.GuestUptimeAtReady:0.0} s at ready");
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_machine is not null)
+        {
+            int status = await _machine.ShutdownAsync();
+            await _machine.DisposeAsync();
+            if (status != 0)
+            {
+                throw new InvalidOperationException($"QEMU exited {status} after poweroff\n{_machine.Diagnostics()}");
+            }
+        }
+        _temp.Dispose();
+    }
+
+    private void Append(string line)
+    {
+        lock (_log)
+        {
+            _log.AppendLine(line.TrimEnd());
+        }
+    }
+}
+
+/// <summary>The arm64 lab scenarios share one arm64 L1 boot.</summary>
+[CollectionDefinition(Name)]
+public sealed class Arm64LabCollection : ICollectionFixture<Arm64L1Fixture>
+{
+    public const string Name = "lab-arm64";
+}
