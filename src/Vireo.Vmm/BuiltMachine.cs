@@ -22,16 +22,20 @@ public sealed class BuiltMachine : IDisposable
     private readonly IReadOnlyList<DevicePowerSlot> _devicePower;
     private readonly Dictionary<int, (ushort Vendor, ushort Device)> _pciIds = [];
 
-    internal BuiltMachine(Machine machine, PlatformResources resources, AcpiPmDevice powerManagement, LowPowerIdleDevice lowPowerIdle,
-        PciRootBus pci, List<ISuspendable> suspendables, List<IDisposable> owned, Serial8250? console = null, IConsoleInput? consoleInput = null,
+    private readonly AcpiPmDevice? _powerManagement;
+    private readonly LowPowerIdleDevice? _lowPowerIdle;
+    private readonly PciRootBus? _pci;
+
+    internal BuiltMachine(Machine machine, PlatformResources resources, AcpiPmDevice? powerManagement, LowPowerIdleDevice? lowPowerIdle,
+        PciRootBus? pci, List<ISuspendable> suspendables, List<IDisposable> owned, Serial8250? console = null, IConsoleInput? consoleInput = null,
         PanicDetector? panic = null, BoundPciFunctions? bound = null, IReadOnlyList<DevicePowerSlot>? devicePower = null)
     {
         _devicePower = devicePower ?? [];
         Machine = machine;
         Resources = resources;
-        PowerManagement = powerManagement;
-        LowPowerIdle = lowPowerIdle;
-        Pci = pci;
+        _powerManagement = powerManagement;
+        _lowPowerIdle = lowPowerIdle;
+        _pci = pci;
         _suspendables = suspendables;
         _owned = owned;
         Console = console;
@@ -41,9 +45,9 @@ public sealed class BuiltMachine : IDisposable
         // Read once, before any vCPU runs: vm.info must never wait on a device server to learn
         // what does not change.
         Span<byte> ids = stackalloc byte[4];
-        foreach ((int slot, IPciFunction _) in pci.Functions.Where(f => f.Slot != 0))
+        foreach ((int slot, IPciFunction _) in pci?.Functions.Where(f => f.Slot != 0) ?? [])
         {
-            pci.ReadConfig(slot, PciConfigSpace.VendorIdOffset, ids);
+            pci!.ReadConfig(slot, PciConfigSpace.VendorIdOffset, ids);
             _pciIds[slot] = (BinaryPrimitives.ReadUInt16LittleEndian(ids), BinaryPrimitives.ReadUInt16LittleEndian(ids[2..]));
         }
     }
@@ -54,14 +58,28 @@ public sealed class BuiltMachine : IDisposable
     /// <summary>Every port range, MMIO range, GSI and GPE the devices were given.</summary>
     public PlatformResources Resources { get; }
 
+    /// <summary>Whether the machine has the ACPI platform devices (<see cref="PowerManagement"/>,
+    /// <see cref="LowPowerIdle"/>): a PC does; the arm64 machine, which boots from a device tree,
+    /// does not (yet).</summary>
+    public bool HasAcpiPower => _powerManagement is not null;
+
     /// <summary>The ACPI PM block: power button, GPEs, SCI, S5.</summary>
-    public AcpiPmDevice PowerManagement { get; }
+    /// <exception cref="VmStateException">The machine has none (<see cref="HasAcpiPower"/>).</exception>
+    public AcpiPmDevice PowerManagement => _powerManagement ?? throw new VmStateException(
+        "this machine has no ACPI power management (no power button, GPEs or s2idle): the arm64 machine boots from a device tree without one yet");
 
     /// <summary>The guest's Low Power S0 Idle device, whose _DSM traps report s2idle entry and exit.</summary>
-    public LowPowerIdleDevice LowPowerIdle { get; }
+    /// <exception cref="VmStateException">The machine has none (<see cref="HasAcpiPower"/>).</exception>
+    public LowPowerIdleDevice LowPowerIdle => _lowPowerIdle ?? throw new VmStateException(
+        "this machine has no Low Power S0 Idle device: the arm64 machine boots from a device tree without one yet");
+
+    /// <summary>Whether the machine has a PCI root bus.</summary>
+    public bool HasPci => _pci is not null;
 
     /// <summary>The PCI root bus: the host bridge, the attached functions and where their BARs decode.</summary>
-    public PciRootBus Pci { get; }
+    /// <exception cref="VmStateException">The machine has none (<see cref="HasPci"/>).</exception>
+    public PciRootBus Pci => _pci ?? throw new VmStateException(
+        "this machine has no PCI root bus: the arm64 machine has no PCI devices yet");
 
     /// <summary>The PCI functions bound to this machine (<see cref="IMachineBoundPciFunction"/>), in slot order.</summary>
     public IReadOnlyList<IMachineBoundPciFunction> BoundPciFunctions => _bound?.Functions ?? [];
@@ -136,7 +154,11 @@ public sealed class BuiltMachine : IDisposable
     public IReadOnlyList<PciDeviceInfo> DescribePciDevices()
     {
         var devices = new List<PciDeviceInfo>();
-        foreach ((int slot, IPciFunction function) in Pci.Functions.Where(f => f.Slot != 0))
+        if (_pci is null)
+        {
+            return devices;
+        }
+        foreach ((int slot, IPciFunction function) in _pci.Functions.Where(f => f.Slot != 0))
         {
             (ushort vendor, ushort device) = _pciIds.GetValueOrDefault(slot, (ushort.MaxValue, ushort.MaxValue));
             PciBarInfo[] bars = [.. function.Bars.OrderBy(b => b.Index).Select(b => new PciBarInfo(

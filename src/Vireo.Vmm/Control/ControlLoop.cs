@@ -394,15 +394,18 @@ public sealed partial class ControlLoop : IVmm, IDisposable
         machine.ObservePciDevicePower(e => Post(new PciDevicePowerChanged(generation, e)));
         // On the trapping vCPU's thread, inside its exit: an entry trap parks that vCPU before
         // it can re-enter the guest (the control loop parks the rest), then both post and return.
-        machine.LowPowerIdle.Notified += notification =>
+        if (machine.HasAcpiPower)
         {
-            VcpuRunner? trapping = VcpuRunner.Current;
-            if (notification.Function == LowPowerIdleFunction.Entry)
+            machine.LowPowerIdle.Notified += notification =>
             {
-                trapping?.RequestPark();
-            }
-            Post(new S2IdleTrap(generation, trapping, notification));
-        };
+                VcpuRunner? trapping = VcpuRunner.Current;
+                if (notification.Function == LowPowerIdleFunction.Entry)
+                {
+                    trapping?.RequestPark();
+                }
+                Post(new S2IdleTrap(generation, trapping, notification));
+            };
+        }
         _machine = machine;
         _s2idle = new S2IdleStateMachine(_s2idleHost, OnS2IdleEvent);
         _powerOffAfterResume = false;

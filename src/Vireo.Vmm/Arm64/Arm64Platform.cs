@@ -1,0 +1,56 @@
+using Vireo.Memory;
+
+namespace Vireo.Vmm.Arm64;
+
+/// <summary>
+/// Vireo's arm64 machine: where its parts sit in the guest's physical address space. Devices low
+/// (below 1 GiB, where the arm64 kernel's early mappings expect nothing of RAM), RAM from 1 GiB up:
+/// <code>
+/// 0x0800_0000  GICv3 distributor (64 KiB)
+/// 0x080A_0000  GICv3 redistributors (128 KiB per vCPU, up to 0x0900_0000: 123 vCPUs)
+/// 0x0900_0000  16550 UART (4 KiB), SPI 1
+/// 0x4000_0000  RAM
+/// </code>
+/// The same places QEMU's virt machine uses for the GIC and the UART (so a kernel's `earlycon`
+/// habits carry over), though Vireo's UART is a 16550, not a PL011.
+/// </summary>
+public static class Arm64Platform
+{
+    /// <summary>The first byte of guest RAM.</summary>
+    public static readonly GuestAddress RamBase = new(0x4000_0000);
+
+    /// <summary>The GICv3 distributor's registers.</summary>
+    public static readonly MmioAddress GicDistributor = new(0x0800_0000);
+
+    /// <summary>The distributor's size (GICv3: 64 KiB).</summary>
+    public const ulong GicDistributorSize = 0x1_0000;
+
+    /// <summary>The first redistributor; one frame pair per vCPU follows it.</summary>
+    public static readonly MmioAddress GicRedistributors = new(0x080A_0000);
+
+    /// <summary>One vCPU's redistributor (RD_base and SGI_base frames: 2 × 64 KiB).</summary>
+    public const ulong GicRedistributorStride = 0x2_0000;
+
+    /// <summary>The 16550 UART's registers (byte registers, reg-shift 0).</summary>
+    public static readonly MmioAddress Uart = new(0x0900_0000);
+
+    /// <summary>The UART's register window.</summary>
+    public const ulong UartSize = 0x1000;
+
+    /// <summary>The UART's shared peripheral interrupt (SPI 1: INTID 33).</summary>
+    public const uint UartSpi = 1;
+
+    /// <summary>The UART's input clock, as a PC's 16550 has (1.8432 MHz): the divisor the guest
+    /// programs then means what it means on a PC.</summary>
+    public const uint UartClockHz = 1_843_200;
+
+    /// <summary>Interrupts the vGIC implements, the 32 private ones (SGIs, PPIs) included: a
+    /// multiple of 32, at least 64 (KVM_DEV_ARM_VGIC_GRP_NR_IRQS).</summary>
+    public const uint GicInterrupts = 128;
+
+    /// <summary>The most vCPUs whose redistributors fit below the UART.</summary>
+    public const int MaxCpus = (int)((0x0900_0000 - 0x080A_0000) / GicRedistributorStride);
+
+    /// <summary>The redistributor region for <paramref name="cpus"/> vCPUs.</summary>
+    public static ulong GicRedistributorSize(int cpus) => (ulong)cpus * GicRedistributorStride;
+}

@@ -1,0 +1,37 @@
+using Vireo.Vmm.Arm64;
+
+namespace Vireo.Vmm.Tests.Arm64;
+
+public sealed class Arm64PlatformTests
+{
+    [Fact]
+    public void The_GIC_UART_and_RAM_never_overlap_at_the_most_vcpus()
+    {
+        (ulong Start, ulong End, string Name)[] ranges =
+        [
+            (Arm64Platform.GicDistributor.Value, Arm64Platform.GicDistributor.Value + Arm64Platform.GicDistributorSize, "distributor"),
+            (Arm64Platform.GicRedistributors.Value, Arm64Platform.GicRedistributors.Value + Arm64Platform.GicRedistributorSize(Arm64Platform.MaxCpus), "redistributors"),
+            (Arm64Platform.Uart.Value, Arm64Platform.Uart.Value + Arm64Platform.UartSize, "uart"),
+            (Arm64Platform.RamBase.Value, ulong.MaxValue, "ram"),
+        ];
+        foreach (var a in ranges)
+        {
+            foreach (var b in ranges.Where(r => r.Name != a.Name))
+            {
+                Assert.False(a.Start < b.End && b.Start < a.End, $"{a.Name} overlaps {b.Name}");
+            }
+        }
+        Assert.Equal(123, Arm64Platform.MaxCpus);
+        // One more vCPU's redistributor would run into the UART.
+        Assert.True(Arm64Platform.GicRedistributors.Value + Arm64Platform.GicRedistributorSize(Arm64Platform.MaxCpus + 1) > Arm64Platform.Uart.Value);
+    }
+
+    [Fact]
+    public void The_vgic_size_is_what_KVM_accepts_and_the_uart_spi_is_inside_it()
+    {
+        // KVM_DEV_ARM_VGIC_GRP_NR_IRQS: a multiple of 32 from 64 to 1024, private interrupts included.
+        Assert.Equal(0u, Arm64Platform.GicInterrupts % 32);
+        Assert.InRange(Arm64Platform.GicInterrupts, 64u, 1024u);
+        Assert.True(32 + Arm64Platform.UartSpi < Arm64Platform.GicInterrupts);
+    }
+}
