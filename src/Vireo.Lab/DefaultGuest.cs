@@ -172,6 +172,32 @@ public sealed class DefaultGuest
         return new DefaultGuest(kernel.Vmlinuz, path, DefaultRootDisk.Prepare(cache, progress, busybox), variant, driver, edu);
     }
 
+    /// <summary>The arm64 lab's default guest: the same stock Debian arm64 kernel its L1 runs
+    /// (<paramref name="arm64Lab"/>'s), and the no-module variant's initramfs over arm64 busybox,
+    /// built into the cache once per version of /init. No root disk yet: the arm64 machine has no
+    /// block device.</summary>
+    /// <returns>The host paths of the kernel and the initramfs.</returns>
+    public static (string Kernel, string Initramfs) PrepareArm64(LabEnvironment arm64Lab, TextWriter? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(arm64Lab);
+        if (arm64Lab.Architecture != LabArchitecture.Arm64)
+        {
+            throw new ArgumentException("the arm64 default guest needs the arm64 lab's environment", nameof(arm64Lab));
+        }
+        string path = Path.Combine(arm64Lab.Cache.Directory("guests"), $"arm64-no-modules-{ScriptHash(GuestVariant.NoModules)}.cpio.gz");
+        if (!File.Exists(path))
+        {
+            progress?.WriteLine($"lab: building the arm64 guest initramfs at {path}");
+            string temporary = path + ".tmp";
+            using (FileStream file = File.Create(temporary))
+            {
+                Write(file, arm64Lab.Busybox, [], GuestVariant.NoModules);
+            }
+            File.Move(temporary, path, overwrite: true);
+        }
+        return (arm64Lab.Kernel.Vmlinuz, path);
+    }
+
     /// <summary>Encodes a script for <see cref="GuestMarkers.ScriptParameter"/> on the command line.</summary>
     public static string ScriptArgument(string script)
         => $"{GuestMarkers.ScriptParameter}={Convert.ToBase64String(Encoding.UTF8.GetBytes(script.ReplaceLineEndings("\n")))}";

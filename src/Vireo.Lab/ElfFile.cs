@@ -93,6 +93,24 @@ internal static class ElfFile
         return file.Read(magic) == 4 && magic.SequenceEqual("\u007FELF"u8);
     }
 
+    /// <summary>EM_X86_64 and EM_AARCH64 (ELF gABI e_machine values).</summary>
+    public const ushort MachineX64 = 62;
+
+    /// <inheritdoc cref="MachineX64"/>
+    public const ushort MachineAarch64 = 183;
+
+    /// <summary>The ELF file's e_machine (at 0x12): the architecture it runs on.</summary>
+    public static ushort Machine(string path)
+    {
+        Span<byte> header = stackalloc byte[0x14];
+        using FileStream file = File.OpenRead(path);
+        if (file.Read(header) < header.Length || !header[..4].SequenceEqual("\u007FELF"u8))
+        {
+            throw new LabException($"{path} is not an ELF file");
+        }
+        return BinaryPrimitives.ReadUInt16LittleEndian(header[0x12..]);
+    }
+
     public static bool HasInterpreter(string path)
     {
         byte[] bytes = File.ReadAllBytes(path);

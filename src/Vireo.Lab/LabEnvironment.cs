@@ -101,6 +101,10 @@ public sealed class LabEnvironment
     {
         DeviceAssignment = deviceAssignment,
         Architecture = Architecture,
+        // arm64 L1 runs the L2 guest's two vCPUs on two (multi-threaded TCG) and holds the
+        // arm64 kernel image and initramfs beside vireo.
+        Cpus = Architecture == LabArchitecture.Arm64 ? 2 : 1,
+        MemoryMiB = Architecture == LabArchitecture.Arm64 ? 2048 : 1536,
         Kernel = Kernel.Vmlinuz,
         Initramfs = initramfs,
         Qemu = Qemu,

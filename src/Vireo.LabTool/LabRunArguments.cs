@@ -67,6 +67,9 @@ internal sealed record LabRunArguments
     /// <summary>The vireo-device to copy into L1 (only with <see cref="Devices"/>).</summary>
     public string? VireoDevice { get; init; }
 
+    /// <summary>L1's architecture (`--arch x86_64|arm64`).</summary>
+    public global::Vireo.Lab.LabArchitecture Architecture { get; init; }
+
     /// <summary>The `--disk` images to copy into L1, in the order given.</summary>
     public IReadOnlyList<LabDisk> Disks { get; init; } = [];
 
@@ -76,6 +79,9 @@ internal sealed record LabRunArguments
     public static LabRunArguments Parse(IEnumerable<string> args)
     {
         var reader = new LabArguments("run", args);
+        string? arch = reader.Option("--arch");
+        global::Vireo.Lab.LabArchitecture architecture = arch is null ? global::Vireo.Lab.LabArchitecture.X64
+            : global::Vireo.Lab.LabArchitectures.Parse(arch) ?? throw new UsageException($"run: --arch takes x86_64 or arm64, not '{arch}'");
         string? input = reader.Option("--input");
         uint timeout = reader.UInt("--timeout", 600, 10, 86_400);
         string? vireo = reader.Option("--vireo");
@@ -124,8 +130,18 @@ internal sealed record LabRunArguments
         {
             throw new UsageException("run: --guest and --kernel-flavour pick the default guest; they do not go with --kernel");
         }
+        if (architecture == global::Vireo.Lab.LabArchitecture.Arm64)
+        {
+            string? unsupported = devices.Count > 0 ? "--vfio-user" : disks.Count > 0 ? "--disk" : l1Devices is not null ? "--l1-devices"
+                : l1Kernel != global::Vireo.Lab.L1Kernel.Stock ? "--l1-kernel" : guest != default ? "--guest" : flavour != default ? "--kernel-flavour" : null;
+            if (unsupported is not null)
+            {
+                throw new UsageException($"run: the arm64 lab does not take {unsupported} yet (its machine has no PCI devices, and its L1 and default guest run Debian's arm64 6.12 kernel)");
+            }
+        }
         return new LabRunArguments
         {
+            Architecture = architecture,
             Input = input,
             TimeoutSeconds = timeout,
             Vireo = vireo,

@@ -14,6 +14,7 @@ internal static class LabRunCommand
                              [--vfio-user sample[,id=NAME]]... [--disk path=FILE[,OPTIONS]]...
                              [--l1 COMMAND] [--vireo-device PATH]
                              [--l1-devices edu [--l1-qemu]] [--l1-kernel stock|6.12]
+                             [--arch x86_64|arm64]
 
         Runs `vireo run` inside the nested lab: QEMU (TCG) emulates an AMD CPU with SVM and
         nested paging, boots Debian's stock cloud kernel with kvm-amd (L1), and the NativeAOT
@@ -69,6 +70,15 @@ internal static class LabRunCommand
                             Debian builds 6.12 without iommufd, so there too L1 has
                             the group API only (/dev/vfio/vfio), no /dev/iommu
 
+          --arch A          the lab's architecture: x86_64 (the default) or arm64. arm64
+                            boots QEMU's virt machine (TCG, EL2, GICv3) with Debian's
+                            arm64 6.12 kernel and its built-in KVM as L1, and a vireo
+                            cross-compiled for linux-arm64 (VIREO_ARM64_BINARY or
+                            --vireo name one; else tools/vireo.sh builds it, which needs
+                            clang and libc6-dev-arm64-cross). The default guest is the
+                            same arm64 kernel with the no-modules initramfs. Not yet
+                            with --vfio-user, --disk, --l1-devices, --l1-kernel or --guest
+
         Packages (qemu-system-x86, busybox-static, cpio, xz-utils; with --vfio-user or
         --l1-devices the guest kernel's linux-headers) are installed with apt-get when
         missing (root or sudo), the kernel is downloaded once into the cache.
@@ -89,9 +99,9 @@ internal static class LabRunCommand
         // A bad kernel is the user's first problem: say so, naming their file, before minutes of lab.
         CheckGuestFiles(options);
 
-        string vireo = VireoBinary.Locate(options.Vireo, stderr);
+        string vireo = VireoBinary.Locate(options.Architecture, options.Vireo, stderr);
         string? device = options.Devices.Count > 0 ? VireoBinary.LocateDevice(options.VireoDevice, stderr) : null;
-        LabEnvironment lab = LabEnvironment.Prepare(progress: stderr, l1Kernel: options.L1Kernel);
+        LabEnvironment lab = LabEnvironment.Prepare(progress: stderr, l1Kernel: options.L1Kernel, architecture: options.Architecture);
         // The guest drivers (the sample device's, the edu checker) ride in the default guest when
         // a device is assigned and this is a checkout to build them from.
         bool assigns = options.Devices.Count > 0 || options.DeviceAssignment;
@@ -103,6 +113,7 @@ internal static class LabRunCommand
         (string kernel, string? initramfs) = (options.Kernel, options.Initramfs) switch
         {
             (string k, var i) => (k, i),
+            _ when lab.Architecture == LabArchitecture.Arm64 => DefaultGuest.PrepareArm64(lab, stderr),
             _ => GuestFiles(DefaultGuest.Prepare(lab.Cache, stderr, options.Guest, options.KernelFlavour, driverCheckout)),
         };
 
@@ -121,9 +132,11 @@ internal static class LabRunCommand
             }
             string l1 = image.WriteTo(Path.Combine(temp, "l1.cpio.gz"));
 
-            await stderr.WriteLineAsync($"vireo-lab: booting the lab (L1: Debian's {lab.Kernel.Release} under QEMU TCG, emulated AMD SVM" +
+            await stderr.WriteLineAsync($"vireo-lab: booting the lab (L1: Debian's {lab.Kernel.Release} under QEMU TCG, " +
+                (lab.Architecture == LabArchitecture.Arm64 ? "arm64 virt with EL2" : "emulated AMD SVM") +
                 (options.DeviceAssignment ? ", an emulated IOMMU and edu" : "") + ")...");
             await using L1Machine machine = await L1Machine.BootAsync(lab.BootOptions(l1, deviceAssignment: options.DeviceAssignment));
+            string kvm = lab.Architecture == LabArchitecture.Arm64 ? "KVM" : "kvm-amd";
             // Before the ready line, whose colon introduces the guest console.
             if (options.DeviceAssignment)
             {
@@ -131,7 +144,7 @@ internal static class LabRunCommand
                 options = address is null ? options : options.WithEduAddress(address);
             }
             await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"vireo-lab: L1 ready in {machine.BootTime.TotalSeconds:0.0} s; vireo run boots the guest on L1's kvm-amd (the console follows):"));
+                $"vireo-lab: L1 ready in {machine.BootTime.TotalSeconds:0.0} s; vireo run boots the guest on L1's {kvm} (the console follows):"));
             int status = await RunInL1Async(machine, options, VireoInL1, L2Kernel, initramfs is null ? null : L2Initramfs, stdout);
             await machine.ShutdownAsync();
             return status;

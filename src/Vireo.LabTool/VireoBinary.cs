@@ -22,6 +22,40 @@ internal static class VireoBinary
     public static string Locate(string? explicitPath, TextWriter progress, string? searchFrom = null) =>
         Locate(s_vireo, explicitPath, progress, searchFrom);
 
+    /// <summary>The NativeAOT `vireo` for <paramref name="architecture"/>'s L1: on x86-64 as
+    /// <see cref="Locate(string?, TextWriter, string?)"/>; for arm64 --vireo or
+    /// $VIREO_ARM64_BINARY, else tools/vireo.sh in the checkout cross-compiles it
+    /// (VIREO_RID=linux-arm64, into artifacts/vireo-linux-arm64). Either way the file must be an
+    /// arm64 ELF.</summary>
+    public static string Locate(LabArchitecture architecture, string? explicitPath, TextWriter progress, string? searchFrom = null)
+    {
+        if (architecture != LabArchitecture.Arm64)
+        {
+            return Locate(explicitPath, progress, searchFrom);
+        }
+        string? given = explicitPath ?? (Environment.GetEnvironmentVariable(Arm64EnvironmentVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : null);
+        string path;
+        if (given is not null)
+        {
+            path = RequireNative(s_vireo, Path.GetFullPath(given));
+        }
+        else
+        {
+            string root = Checkout(searchFrom) ?? throw new LabException(
+                $"no arm64 NativeAOT vireo to copy into the lab: pass --vireo PATH or set {Arm64EnvironmentVariable} " +
+                "(build one with `dotnet publish src/Vireo.Cli -c Release -r linux-arm64 -p:PublishAot=true -o out`, which needs clang and libc6-dev-arm64-cross)");
+            path = BuildInCheckout(s_vireo, root, progress, ("VIREO_RID", architecture.RuntimeIdentifier()));
+        }
+        if (ElfFile.Machine(path) != ElfFile.MachineAarch64)
+        {
+            throw new LabException($"{path} is not an arm64 program, so it cannot run in the arm64 lab; give the arm64 build (--vireo or {Arm64EnvironmentVariable})");
+        }
+        return path;
+    }
+
+    /// <summary>Where an arm64 vireo for the arm64 lab may be named.</summary>
+    public const string Arm64EnvironmentVariable = "VIREO_ARM64_BINARY";
+
     /// <summary>The NativeAOT `vireo-device`, found as <see cref="Locate(string?, TextWriter, string?)"/>
     /// finds vireo: --vireo-device, $VIREO_DEVICE_BINARY, beside this program, or
     /// tools/vireo-device.sh in the checkout.</summary>
@@ -87,11 +121,12 @@ internal static class VireoBinary
         return path;
     }
 
-    private static string BuildInCheckout(NativeProgram program, string root, TextWriter progress)
+    private static string BuildInCheckout(NativeProgram program, string root, TextWriter progress, (string Name, string Value)? environment = null)
     {
         string script = Path.Combine(root, program.Script);
         // --build-only prints the binary's path on stdout; its build progress goes to stderr.
-        ProcessResult result = ProcessRunner.Run(script, ["--build-only"], onStandardError: line => progress.WriteLine(line));
+        ProcessResult result = ProcessRunner.Run(script, ["--build-only"], onStandardError: line => progress.WriteLine(line),
+            environment: environment is { } variable ? new Dictionary<string, string> { [variable.Name] = variable.Value } : null);
         string path = result.StandardOutput.Trim();
         if (!result.Succeeded || path.Length == 0)
         {

@@ -11,6 +11,12 @@ public sealed class Arm64L1Fixture : IAsyncLifetime
 {
     public const string VireoInL1 = "/usr/local/bin/vireo";
 
+    /// <summary>The L2 kernel: the same stock Debian arm64 Image L1 runs.</summary>
+    public const string L2Kernel = "/l2/Image";
+
+    /// <summary>The default guest's busybox initramfs with no modules, built with arm64 busybox.</summary>
+    public const string L2Initramfs = "/l2/initramfs.cpio.gz";
+
     private readonly TempDirectory _temp = new();
     private readonly StringBuilder _log = new();
     private L1Machine? _machine;
@@ -54,17 +60,13 @@ public sealed class Arm64L1Fixture : IAsyncLifetime
         {
             image.AddProgram(vireo, VireoInL1);
         }
+        // L2: the stock kernel and the default guest's /init (no modules, so any kernel boots it)
+        // over arm64 busybox.
+        (string kernel, string guest) = DefaultGuest.PrepareArm64(lab, progress);
+        image.AddFile(kernel, L2Kernel);
+        image.AddFile(guest, L2Initramfs);
         string initramfs = image.WriteTo(_temp.Combine("l1-arm64.cpio.gz"));
-        L1BootOptions options = lab.BootOptions(initramfs);
-        _machine = await L1Machine.BootAsync(new L1BootOptions
-        {
-            Architecture = options.Architecture,
-            Kernel = options.Kernel,
-            Initramfs = options.Initramfs,
-            Qemu = options.Qemu,
-            Cpus = 2,
-            MemoryMiB = 2048,
-        });
+        _machine = await L1Machine.BootAsync(lab.BootOptions(initramfs));
         Append($"boot: {_machine.BootTime.TotalSeconds:0.0} s wall, L1 uptime {_machine.GuestUptimeAtReady:0.0} s at ready");
     }
 

@@ -133,6 +133,35 @@ public sealed class LabToolTests
     }
 
     [Fact]
+    public void Arch_picks_the_labs_architecture_is_not_forwarded_and_refuses_what_the_arm64_lab_lacks()
+    {
+        LabRunArguments arm64 = LabRunArguments.Parse(["--arch", "arm64", "--cpus", "2"]);
+
+        Assert.Equal(LabArchitecture.Arm64, arm64.Architecture);
+        Assert.Equal(["--cpus", "2"], arm64.Forwarded);
+        Assert.Equal(LabArchitecture.Arm64, LabRunArguments.Parse(["--arch", "aarch64"]).Architecture);
+        Assert.Equal(LabArchitecture.X64, LabRunArguments.Parse(["--arch", "x86_64"]).Architecture);
+        Assert.Equal(LabArchitecture.X64, LabRunArguments.Parse([]).Architecture);
+        Assert.Contains("x86_64 or arm64", Assert.Throws<UsageException>(() => LabRunArguments.Parse(["--arch", "riscv64"])).Message, StringComparison.Ordinal);
+        Assert.Contains("--vfio-user", Assert.Throws<UsageException>(() => LabRunArguments.Parse(["--arch", "arm64", "--vfio-user", "sample"])).Message, StringComparison.Ordinal);
+        Assert.Contains("--l1-kernel", Assert.Throws<UsageException>(() => LabRunArguments.Parse(["--arch", "arm64", "--l1-kernel", "6.12"])).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_arm64_lab_boots_the_virt_machine_with_el2_and_its_console_on_the_pl011()
+    {
+        var options = new L1BootOptions { Architecture = LabArchitecture.Arm64, Kernel = "/k", Initramfs = "/i", Cpus = 2 };
+
+        IReadOnlyList<string> qemu = options.QemuArguments();
+
+        Assert.Equal("virt,virtualization=on,gic-version=3", qemu[qemu.ToList().IndexOf("-M") + 1]);
+        Assert.Equal("max", qemu[qemu.ToList().IndexOf("-cpu") + 1]);
+        Assert.Contains("console=ttyAMA0", qemu[qemu.ToList().IndexOf("-append") + 1], StringComparison.Ordinal);
+        Assert.Throws<LabException>(() => new L1BootOptions { Architecture = LabArchitecture.Arm64, Kernel = "/k", Initramfs = "/i", KernelLogPath = "/log" }.QemuArguments());
+        Assert.Contains("exec </dev/ttyAMA0 >/dev/ttyAMA0", L1InitScript.Generate([], [], LabArchitecture.Arm64.ConsoleTty()), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Run_forwards_vireo_run_options_untouched_and_widens_the_guest_console()
     {
         LabRunArguments options = LabRunArguments.Parse(
