@@ -6,7 +6,7 @@ namespace Vireo.Kvm;
 
 /// <summary>A VM fd from KVM_CREATE_VM: memory slots, in-kernel interrupt controllers, irqfds,
 /// ioeventfds, and the vCPUs.</summary>
-public sealed class KvmVm : IDisposable
+public sealed partial class KvmVm : IDisposable
 {
     private readonly SafeFd _fd;
     private readonly int _runSize;
