@@ -116,7 +116,7 @@ public sealed partial class KvmVcpu
         }
     }
 
-    private static void RequireScalar(ulong id)
+    internal static void RequireScalar(ulong id)
     {
         if (KvmArm64Registers.SizeOf(id) > sizeof(ulong))
         {
@@ -124,7 +124,7 @@ public sealed partial class KvmVcpu
         }
     }
 
-    private static void RequireLength(ulong id, int length)
+    internal static void RequireLength(ulong id, int length)
     {
         if (KvmArm64Registers.SizeOf(id) != length)
         {
