@@ -92,11 +92,12 @@ public readonly ref struct VcpuExit
     /// <summary>Hypercall (arm64): the guest used the SMC conduit; false for HVC
     /// (KVM_HYPERCALL_EXIT_SMC). KVM forwards only calls with immediate 0, and the exit carries no
     /// immediate.</summary>
-    public bool IsSmc => (HypercallFlags & KvmArm64Constants.HypercallExitSmc) != 0;
+    public bool IsSmc => Kind == VcpuExitKind.Hypercall ? (Run.Hypercall.Flags & KvmArm64Constants.HypercallExitSmc) != 0 : ThrowWrongKind<bool>();
 
     /// <summary>Hypercall (arm64): a 16-bit (T32) instruction made the call
     /// (KVM_HYPERCALL_EXIT_16BIT); always false for an AArch64 guest.</summary>
-    public bool Is16BitInstruction => (HypercallFlags & KvmArm64Constants.HypercallExit16Bit) != 0;
+    public bool Is16BitInstruction =>
+        Kind == VcpuExitKind.Hypercall ? (Run.Hypercall.Flags & KvmArm64Constants.HypercallExit16Bit) != 0 : ThrowWrongKind<bool>();
 
     /// <summary>Debug: the architecture's debug exit record.</summary>
     internal KvmDebugExitArch DebugInfo => Kind == VcpuExitKind.Debug ? Run.Debug : ThrowWrongKind<KvmDebugExitArch>();

@@ -113,6 +113,8 @@ public sealed class Arm64AbiTests
 
         Assert.Throws<InvalidOperationException>(() => new VcpuExit(page, interrupted: false).FunctionId);
         Assert.Throws<InvalidOperationException>(() => new VcpuExit(page, interrupted: false).IsSmc);
+        Assert.Throws<InvalidOperationException>(() => new VcpuExit(page, interrupted: false).Is16BitInstruction);
+        Assert.Throws<InvalidOperationException>(() => new VcpuExit(page, interrupted: false).HypercallFlags);
 
         MemoryMarshal.AsRef<KvmRun>(page.AsSpan()).ExitReason = KvmExitReason.Hypercall;
         Assert.Throws<InvalidOperationException>(() => new VcpuExit(page, interrupted: false).SystemEventFlags);

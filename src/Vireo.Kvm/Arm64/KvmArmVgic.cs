@@ -10,7 +10,7 @@ public static class KvmArmVgic
     public const uint GroupAddr = 0;
 
     /// <summary>KVM_DEV_ARM_VGIC_GRP_NR_IRQS: the number of interrupt IDs, SGIs and PPIs included
-    /// (a u32 value: a multiple of 32, 64 to 1024; attr 0).</summary>
+    /// (a u32 value, a multiple of 32 and at least 64; attr 0).</summary>
     public const uint GroupNrIrqs = 3;
 
     /// <summary>KVM_DEV_ARM_VGIC_GRP_CTRL: control operations, attr one of the CTRL_* values.</summary>
