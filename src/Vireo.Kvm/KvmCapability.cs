@@ -78,4 +78,22 @@ public enum KvmCapability
     CoalescedPio = 162,
     /// <summary>KVM_CAP_XSAVE2: the size KVM_GET_XSAVE2 writes.</summary>
     Xsave2 = 208,
+
+    // Capabilities the arm64 port checks (generic numbers from linux/kvm.h).
+    /// <summary>KVM_CAP_DEVICE_CTRL: KVM_CREATE_DEVICE and device attributes.</summary>
+    DeviceCtrl = 89,
+    /// <summary>KVM_CAP_VM_ATTRIBUTES: KVM_{SET,GET,HAS}_DEVICE_ATTR on the VM fd (arm64's SMCCC
+    /// filter; there is no capability of its own, see <see cref="KvmVm.SupportsSmcccFilter"/>).</summary>
+    VmAttributes = 101,
+    /// <summary>KVM_CAP_ARM_PSCI_0_2: the in-kernel PSCI v0.2+ (<see cref="KvmArm64VcpuFeature.Psci02"/>).</summary>
+    ArmPsci02 = 102,
+    /// <summary>KVM_CAP_ARM_PMU_V3: <see cref="KvmArm64VcpuFeature.PmuV3"/>.</summary>
+    ArmPmuV3 = 126,
+    /// <summary>KVM_CAP_ARM_VM_IPA_SIZE: the largest guest-physical address size in bits KVM_CREATE_VM
+    /// accepts in its type argument (40 when the capability is absent).</summary>
+    ArmVmIpaSize = 165,
+    /// <summary>KVM_CAP_ARM_IRQ_LINE_LAYOUT_2: KVM_IRQ_LINE's vCPU index may use the VCPU2 bits.</summary>
+    ArmIrqLineLayout2 = 174,
+    /// <summary>KVM_CAP_ARM_SYSTEM_SUSPEND: PSCI SYSTEM_SUSPEND may exit as a suspend system event.</summary>
+    ArmSystemSuspend = 216,
 }

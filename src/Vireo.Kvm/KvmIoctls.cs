@@ -5,7 +5,7 @@ namespace Vireo.Kvm;
 
 /// <summary>ioctl request numbers from linux/kvm.h, encoded from the struct sizes so a layout
 /// mistake shows up as a wrong request number in the layout tests as well.</summary>
-internal static class KvmIoctls
+internal static partial class KvmIoctls
 {
     // linux/kvm.h: #define KVMIO 0xAE
     internal const uint KvmIo = 0xAE;

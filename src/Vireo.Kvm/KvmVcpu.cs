@@ -6,7 +6,7 @@ namespace Vireo.Kvm;
 
 /// <summary>A vCPU fd from KVM_CREATE_VCPU and its mmap'd kvm_run page. Run it on one thread;
 /// the state accessors are for setup and snapshot, not for use while it runs.</summary>
-public sealed class KvmVcpu : IDisposable
+public sealed partial class KvmVcpu : IDisposable
 {
     private readonly SafeFd _fd;
     private readonly MappedMemory _runMapping;

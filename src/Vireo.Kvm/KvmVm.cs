@@ -6,7 +6,7 @@ namespace Vireo.Kvm;
 
 /// <summary>A VM fd from KVM_CREATE_VM: memory slots, in-kernel interrupt controllers, irqfds,
 /// ioeventfds, and the vCPUs.</summary>
-public sealed class KvmVm : IDisposable
+public sealed partial class KvmVm : IDisposable
 {
     private readonly SafeFd _fd;
     private readonly int _runSize;
@@ -88,7 +88,8 @@ public sealed class KvmVm : IDisposable
         Ioctl.Invoke(_fd, KvmIoctls.CreatePit2, ref config, "KVM_CREATE_PIT2");
     }
 
-    /// <summary>KVM_IRQ_LINE: drives GSI <paramref name="irq"/> to <paramref name="level"/>.</summary>
+    /// <summary>KVM_IRQ_LINE: drives GSI <paramref name="irq"/> to <paramref name="level"/>; on arm64
+    /// <paramref name="irq"/> is the packed field <see cref="KvmArmIrqLine.Spi"/> builds.</summary>
     public void SetIrqLine(uint irq, bool level)
     {
         var irqLevel = new KvmIrqLevel { Irq = irq, Level = level ? 1u : 0u };

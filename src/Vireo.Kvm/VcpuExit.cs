@@ -74,6 +74,31 @@ public readonly ref struct VcpuExit
     /// <summary>SystemEvent: KVM_SYSTEM_EVENT_* type.</summary>
     public uint SystemEventType => Kind == VcpuExitKind.SystemEvent ? Run.SystemEvent.Type : ThrowWrongKind<uint>();
 
+    /// <summary>SystemEvent: kvm_run.system_event.flags (the union's first word; on arm64
+    /// <see cref="KvmSystemEventFlags.ArmPsciReset2"/>).</summary>
+    public ulong SystemEventFlags => Kind == VcpuExitKind.SystemEvent ? Run.SystemEvent.Data[0] : ThrowWrongKind<ulong>();
+
+    /// <summary>SystemEvent: the ndata words of kvm_run.system_event.data (ndata capped at the
+    /// array's 16, so a bad count cannot reach past it).</summary>
+    public ReadOnlySpan<ulong> SystemEventData => Kind == VcpuExitKind.SystemEvent ? SystemEventWords() : ThrowWrongKind<ReadOnlySpan<ulong>>();
+
+    /// <summary>Hypercall: kvm_run.hypercall.nr, which on arm64 is the SMCCC function ID the guest
+    /// passed in w0.</summary>
+    public uint FunctionId => Kind == VcpuExitKind.Hypercall ? (uint)Run.Hypercall.Nr : ThrowWrongKind<uint>();
+
+    /// <summary>Hypercall: kvm_run.hypercall.flags as the kernel wrote them.</summary>
+    public ulong HypercallFlags => Kind == VcpuExitKind.Hypercall ? Run.Hypercall.Flags : ThrowWrongKind<ulong>();
+
+    /// <summary>Hypercall (arm64): the guest used the SMC conduit; false for HVC
+    /// (KVM_HYPERCALL_EXIT_SMC). KVM forwards only calls with immediate 0, and the exit carries no
+    /// immediate.</summary>
+    public bool IsSmc => Kind == VcpuExitKind.Hypercall ? (Run.Hypercall.Flags & KvmArm64Constants.HypercallExitSmc) != 0 : ThrowWrongKind<bool>();
+
+    /// <summary>Hypercall (arm64): a 16-bit (T32) instruction made the call
+    /// (KVM_HYPERCALL_EXIT_16BIT); always false for an AArch64 guest.</summary>
+    public bool Is16BitInstruction =>
+        Kind == VcpuExitKind.Hypercall ? (Run.Hypercall.Flags & KvmArm64Constants.HypercallExit16Bit) != 0 : ThrowWrongKind<bool>();
+
     /// <summary>Debug: the architecture's debug exit record.</summary>
     internal KvmDebugExitArch DebugInfo => Kind == VcpuExitKind.Debug ? Run.Debug : ThrowWrongKind<KvmDebugExitArch>();
 
@@ -90,9 +115,17 @@ public readonly ref struct VcpuExit
         KvmExitReason.InternalError => VcpuExitKind.InternalError,
         KvmExitReason.SystemEvent => VcpuExitKind.SystemEvent,
         KvmExitReason.Debug => VcpuExitKind.Debug,
+        KvmExitReason.Hypercall => VcpuExitKind.Hypercall,
         KvmExitReason.Intr => VcpuExitKind.Interrupted,
         _ => VcpuExitKind.Other,
     };
+
+    private ReadOnlySpan<ulong> SystemEventWords()
+    {
+        ref KvmRunSystemEvent systemEvent = ref Run.SystemEvent;
+        int count = (int)Math.Min(systemEvent.Ndata, (uint)KvmRunDataWords.Length);
+        return MemoryMarshal.CreateReadOnlySpan(ref systemEvent.Data[0], count);
+    }
 
     private Span<byte> IoData()
     {

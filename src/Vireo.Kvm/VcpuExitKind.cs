@@ -26,6 +26,10 @@ public enum VcpuExitKind
     SystemEvent,
     /// <summary>KVM_EXIT_DEBUG: a guest debug event (breakpoint, single step).</summary>
     Debug,
+    /// <summary>KVM_EXIT_HYPERCALL: on arm64, an SMCCC call the VM's SMCCC filter forwards to the
+    /// VMM (<see cref="VcpuExit.FunctionId"/>, <see cref="VcpuExit.IsSmc"/>; arguments in x1.., results
+    /// written back to x0.. with KVM_SET_ONE_REG).</summary>
+    Hypercall,
 
     /// <summary>KVM_RUN returned EINTR or EAGAIN (a signal, a kick, immediate_exit).</summary>
     Interrupted,

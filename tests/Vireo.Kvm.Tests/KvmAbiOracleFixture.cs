@@ -99,11 +99,24 @@ public sealed class KvmAbiOracleFixture
         .. EnumMacros<KvmExitReason>("KVM_EXIT_"),
         .. EnumMacros<KvmIrqchipId>("KVM_IRQCHIP_"),
         .. EnumMacros<VcpuMpState>("KVM_MP_STATE_"),
+        .. EnumMacros<KvmDeviceType>("KVM_DEV_TYPE_"),
+        .. EnumMacros<KvmSystemEventType>("KVM_SYSTEM_EVENT_"),
     ];
 
-    private static IEnumerable<(string, ulong)> EnumMacros<TEnum>(string prefix)
+    internal static IEnumerable<(string, ulong)> EnumMacros<TEnum>(string prefix)
         where TEnum : struct, Enum
-        => Enum.GetValues<TEnum>().Select(v => (prefix + ToMacroCase(v.ToString()), Convert.ToUInt64(v, System.Globalization.CultureInfo.InvariantCulture)));
+        => Enum.GetValues<TEnum>().Select(v => (prefix + MacroName(v.ToString()), Convert.ToUInt64(v, System.Globalization.CultureInfo.InvariantCulture)));
+
+    // Macro names the PascalCase rule cannot produce (digits the header separates). A switch, not
+    // a static dictionary, because the static lists above are built before later initializers run.
+    private static string MacroName(string member) => member switch
+    {
+        "ArmPsci02" => "ARM_PSCI_0_2",
+        "ArmIrqLineLayout2" => "ARM_IRQ_LINE_LAYOUT_2",
+        "Psci02" => "PSCI_0_2",
+        "El1Aarch32" => "EL1_32BIT",
+        _ => ToMacroCase(member),
+    };
 
     // "NrMemslots" -> "NR_MEMSLOTS", "X2apicApi" -> "X2APIC_API", "Pit2" -> "PIT2".
     internal static string ToMacroCase(string pascal)

@@ -142,10 +142,26 @@ public sealed class CLayoutOracle
     }
 
     // Names are pasted into C source and string literals; refuse anything that could break out.
-    private static string Checked(string text) =>
-        text.Length > 0 && text.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '_' or ' ' or '.' or '[' or ']' or '/')
+    // Macro expressions such as "ARM64_SYS_REG(3, 0, 0, 0, 5)" or "KVM_REG_ARM64 | KVM_REG_SIZE_U64"
+    // may use '|', '&', '<', ',' and parentheses, which cannot end a string literal; the parentheses
+    // must balance so that none can close the call the expression is pasted into.
+    private static string Checked(string text)
+    {
+        int depth = 0;
+        foreach (char ch in text)
+        {
+            depth += ch switch { '(' => 1, ')' => -1, _ => 0 };
+            bool allowed = char.IsAsciiLetterOrDigit(ch) || ch is '_' or ' ' or '.' or '[' or ']' or '/' or '|' or '&' or '<' or ',' or '(' or ')';
+            if (!allowed || depth < 0)
+            {
+                depth = -1;
+                break;
+            }
+        }
+        return text.Length > 0 && depth == 0
             ? text
-            : throw new ArgumentException($"'{text}' is not a C type, member designator, header or macro name");
+            : throw new ArgumentException($"'{text}' is not a C type, member designator, header, macro name or macro expression");
+    }
 
     private static Dictionary<string, ulong> Parse(string output)
     {

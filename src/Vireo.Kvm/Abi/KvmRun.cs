@@ -2,8 +2,9 @@ using System.Runtime.InteropServices;
 
 namespace Vireo.Kvm;
 
-/// <summary>struct kvm_run (linux/kvm.h, x86-64): the page shared with the kernel at offset 0 of
-/// the vCPU mmap. The exit union starts at <see cref="ExitUnionOffset"/>; only the members a VMM
+/// <summary>struct kvm_run (linux/kvm.h): the page shared with the kernel at offset 0 of the vCPU
+/// mmap. Its layout is the same on x86-64 and arm64 (both layout-tested) except debug.arch,
+/// which is x86's here. The exit union starts at <see cref="ExitUnionOffset"/>; only the members a VMM
 /// reads are modelled. Read it through <see cref="VcpuExit"/>, which cannot outlive the mapping.</summary>
 [StructLayout(LayoutKind.Explicit, Size = 2352)]
 internal struct KvmRun
@@ -28,6 +29,7 @@ internal struct KvmRun
     [FieldOffset(ExitUnionOffset)] public KvmRunIo Io;
     [FieldOffset(ExitUnionOffset)] public KvmDebugExitArch Debug;
     [FieldOffset(ExitUnionOffset)] public KvmRunMmio Mmio;
+    [FieldOffset(ExitUnionOffset)] public KvmRunHypercall Hypercall;
     [FieldOffset(ExitUnionOffset)] public KvmRunInternalError Internal;
     [FieldOffset(ExitUnionOffset)] public KvmRunSystemEvent SystemEvent;
 
