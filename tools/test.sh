@@ -18,6 +18,8 @@ command -v xz >/dev/null || need+=(xz-utils)
 command -v make >/dev/null || need+=(make)
 # The vfio-user fuzz run (tools/fuzz/vfio-user.sh).
 command -v afl-fuzz >/dev/null || need+=(afl++)
+# The device tree tests' oracle (Vireo.Fdt, the arm64 machine's tree).
+command -v dtc >/dev/null || need+=(device-tree-compiler)
 if [ ${#need[@]} -gt 0 ]; then
     echo "test.sh: installing ${need[*]} (apt-get)..." >&2
     if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
