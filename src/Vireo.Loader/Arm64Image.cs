@@ -171,23 +171,13 @@ public sealed class Arm64Image
         return new Arm64BootLayout(new GuestAddress(load), new GuestAddress(kernelEnd), new GuestAddress(load), new GuestAddress(deviceTree), initrd);
     }
 
-    /// <summary>Writes the Image at <paramref name="layout"/>'s kernel address and zeroes the rest of
-    /// what the kernel occupies (its bss), so a reused RAM holds nothing stale there.</summary>
+    /// <summary>Writes the Image at <paramref name="layout"/>'s kernel address. The rest of what the
+    /// kernel occupies (its bss) is left as it is: the kernel clears its own bss early in head.S.</summary>
     public void WriteTo(GuestMemory memory, Arm64BootLayout layout)
     {
         ArgumentNullException.ThrowIfNull(memory);
         ArgumentNullException.ThrowIfNull(layout);
         memory.Write(layout.KernelAddress, Image.Span);
-        ulong bss = EffectiveSize - (ulong)Image.Length;
-        GuestAddress at = layout.KernelAddress.Add((ulong)Image.Length);
-        byte[] zeros = new byte[(int)Math.Min(bss, 1 << 20)];
-        while (bss > 0)
-        {
-            int chunk = (int)Math.Min(bss, (ulong)zeros.Length);
-            memory.Write(at, zeros.AsSpan(0, chunk));
-            at = at.Add((ulong)chunk);
-            bss -= (ulong)chunk;
-        }
     }
 
     private static Arm64Image FromImage(ReadOnlyMemory<byte> image, Arm64ImageFormat format)
