@@ -40,6 +40,8 @@ public sealed class Arm64Image
     private const ulong FlagPhysicalPlacement = 1 << 3;
     private const int DeviceTreeAlignment = 8;
     private const ulong InitrdAlignment = 0x1000;
+    private const ulong InitrdWindowAlignment = 1UL << 30;
+    private const ulong InitrdWindowSize = 32UL << 30;
 
     // RFC 1952 §2.3: a 10-byte header and an 8-byte trailer (CRC32, ISIZE).
     private const int GzipMinimumSize = 18;
@@ -128,7 +130,8 @@ public sealed class Arm64Image
     /// Places the kernel, a device tree of <paramref name="deviceTreeSize"/> bytes and an initrd of
     /// <paramref name="initrdSize"/> bytes (0: none) in the RAM at <paramref name="ramBase"/>: the
     /// kernel at the lowest 2 MiB-aligned base plus text_offset, the device tree at the start of the
-    /// highest 2 MiB block it fits in whole, the initrd page-aligned just below it. A
+    /// highest 2 MiB block it fits in whole, the initrd page-aligned just below it (or below the
+    /// end of the 32 GiB window the protocol requires it to share with the kernel). A
     /// <see cref="KernelImageException"/> when they do not fit or the device tree is over 2 MiB.
     /// </summary>
     public Arm64BootLayout Place(GuestAddress ramBase, ulong ramSize, ulong deviceTreeSize, ulong initrdSize)
@@ -162,11 +165,15 @@ public sealed class Arm64Image
         GuestAddress? initrd = null;
         if (initrdSize > 0)
         {
-            if (deviceTree - kernelEnd < initrdSize || AlignDown(deviceTree - initrdSize, InitrdAlignment) < kernelEnd)
+            // booting.rst: the initrd must lie in one 1 GiB-aligned window of at most 32 GiB that
+            // also covers the kernel (the linear map must reach both).
+            ulong windowStart = AlignDown(load, InitrdWindowAlignment);
+            ulong ceiling = windowStart > ulong.MaxValue - InitrdWindowSize ? deviceTree : Math.Min(deviceTree, windowStart + InitrdWindowSize);
+            if (ceiling < kernelEnd || ceiling - kernelEnd < initrdSize || AlignDown(ceiling - initrdSize, InitrdAlignment) < kernelEnd)
             {
-                throw new KernelImageException($"the initrd ({initrdSize} bytes) does not fit between the kernel and the device tree; {more}");
+                throw new KernelImageException($"the initrd ({initrdSize} bytes) does not fit between the kernel and the device tree, within 32 GiB of the kernel; {more}");
             }
-            initrd = new GuestAddress(AlignDown(deviceTree - initrdSize, InitrdAlignment));
+            initrd = new GuestAddress(AlignDown(ceiling - initrdSize, InitrdAlignment));
         }
         return new Arm64BootLayout(new GuestAddress(load), new GuestAddress(kernelEnd), new GuestAddress(load), new GuestAddress(deviceTree), initrd);
     }

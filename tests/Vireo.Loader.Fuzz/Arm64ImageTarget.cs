@@ -23,7 +23,8 @@ public enum Arm64ImageOutcome
 /// and written into that RAM. Only a <see cref="KernelImageException"/> may refuse it; anything
 /// else thrown is a defect, and so is a placement that breaks an invariant
 /// (<see cref="LoaderInvariantException"/>): the kernel at a 2 MiB-aligned base plus text_offset,
-/// the device tree 8-byte aligned inside one 2 MiB block, all three pieces inside RAM and apart.
+/// the device tree 8-byte aligned inside one 2 MiB block, the initrd in the kernel's 1 GiB-aligned
+/// 32 GiB window, all three pieces inside RAM and apart.
 /// </summary>
 /// <remarks>Input: bytes 0-1 (little-endian) the RAM in 1 MiB units less one; bytes 2-4 the
 /// device tree size less one (up to 16 MiB, so oversized trees are tried); bytes 5-7 the initrd
@@ -82,7 +83,9 @@ public static class Arm64ImageTarget
         else
         {
             Expect(layout.InitrdAddress is not null, "the initrd was not placed");
-            pieces.Add(("initrd", layout.InitrdAddress!.Value.Value, initrdSize));
+            ulong initrd = layout.InitrdAddress!.Value.Value;
+            Expect(initrd + initrdSize <= (load & ~((1UL << 30) - 1)) + (32UL << 30), "the initrd is not within the kernel's 32 GiB window");
+            pieces.Add(("initrd", initrd, initrdSize));
         }
         for (int i = 0; i < pieces.Count; i++)
         {

@@ -201,6 +201,16 @@ public sealed class Arm64ImageTests
     }
 
     [Fact]
+    public void InitrdStaysWithin32GiBOfTheKernelInLargeRam()
+    {
+        // booting.rst: one 1 GiB-aligned window of up to 32 GiB covers the kernel and the initrd.
+        Arm64Image image = Arm64Image.Parse(FakeArm64Image.Image());
+        Arm64BootLayout layout = image.Place(RamBase, 64UL << 30, deviceTreeSize: 0x1_0000, initrdSize: 0x100_0000);
+        Assert.Equal(new GuestAddress(0x4000_0000 + (64UL << 30) - 2 * MiB), layout.DeviceTreeAddress);
+        Assert.Equal(new GuestAddress(0x4000_0000 + (32UL << 30) - 0x100_0000), layout.InitrdAddress);
+    }
+
+    [Fact]
     public void TreeOfExactly2MiBFillsTheTopBlock()
     {
         Arm64Image image = Arm64Image.Parse(FakeArm64Image.Image());
