@@ -18,7 +18,8 @@ public sealed record FuzzCommand(string Name, Action<string> Run);
 /// <list type="bullet">
 /// <item><c>TARGET</c>: under afl-fuzz, one input per fork from stdin (SharpFuzz's fork server).</item>
 /// <item><c>replay TARGET FILE...</c>: each input once, in this process, reported as <c>ok</c> or <c>FAILED</c> with the exception; exit 1 if any failed.</item>
-/// <item><c>write-seeds DIR</c>: every target's seeds, when the targets have them.</item>
+/// <item><c>write-seeds DIR [TARGET]</c>: every target's seeds, when the targets have them, or only
+/// TARGET's (a harness with several seeded targets keeps each in its own corpus folder).</item>
 /// <item>the harness's own one-folder commands.</item>
 /// </list>
 /// Anything else prints the usage and exits 2.
@@ -64,10 +65,11 @@ public static class FuzzHarness
             }
             return failed == 0 ? 0 : 1;
         }
-        if (args is ["write-seeds", var seedDirectory] && targets.Any(t => t.Seeds is not null))
+        if (args is ["write-seeds", var seedDirectory, ..] && args.Length <= 3 && targets.Any(t => t.Seeds is not null)
+            && (args.Length == 2 || targets.Any(t => t.Name == args[2] && t.Seeds is not null)))
         {
             Directory.CreateDirectory(seedDirectory);
-            foreach (FuzzTarget target in targets.Where(t => t.Seeds is not null))
+            foreach (FuzzTarget target in targets.Where(t => t.Seeds is not null && (args.Length == 2 || t.Name == args[2])))
             {
                 foreach ((string name, byte[] bytes) in target.Seeds!())
                 {
@@ -83,7 +85,7 @@ public static class FuzzHarness
             return 0;
         }
         string own = string.Concat(commands.Select(c => $" | {c.Name} DIR"));
-        string seeds = targets.Any(t => t.Seeds is not null) ? " | write-seeds DIR" : "";
+        string seeds = targets.Any(t => t.Seeds is not null) ? " | write-seeds DIR [TARGET]" : "";
         Console.Error.WriteLine($"usage: {harness} {names} | replay {names} FILE...{seeds}{own}");
         return 2;
     }

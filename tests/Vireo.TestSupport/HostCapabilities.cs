@@ -51,6 +51,8 @@ public static class HostCapabilities
 
     public static bool HasGcc => FindOnPath("gcc") is not null;
 
+    public static bool HasDtc => FindOnPath("dtc") is not null;
+
     public static string? FindOnPath(string program)
     {
         string path = Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin";

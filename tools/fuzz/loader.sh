@@ -6,7 +6,13 @@
 # (tests/Vireo.Loader.Fuzz/corpus/bzimage/). The loader may refuse only with a
 # KernelImageException; anything else, a placement outside RAM or e820 RAM, overlapping pieces,
 # or boot_params that do not name what was written, is a finding.
+# The arm64image target does the same for an arm64 kernel (a plain Image, gzip or EFI zboot),
+# placed with a device tree and an initrd (corpus tests/Vireo.Loader.Fuzz/corpus/arm64image/).
+# SECONDS is shared among the targets named (both unless some are).
 # Exits 1 listing every crashing or hanging input (tools/fuzz/afl-run.sh does the work).
-# Usage: tools/fuzz/loader.sh [SECONDS] (default 120)
+# Usage: tools/fuzz/loader.sh [SECONDS [TARGET...]] (default 120, bzimage arm64image)
 set -euo pipefail
-exec "$(dirname "$0")/afl-run.sh" Vireo.Loader.Fuzz Vireo.Loader "${1:-120}" bzimage
+seconds="${1:-120}"
+[ $# -gt 0 ] && shift
+[ $# -gt 0 ] || set -- bzimage arm64image
+exec "$(dirname "$0")/afl-run.sh" Vireo.Loader.Fuzz Vireo.Loader "$seconds" "$@"

@@ -1,0 +1,198 @@
+using Vireo.Fdt;
+using Vireo.Loader;
+
+namespace Vireo.Vmm.Arm64;
+
+/// <summary>
+/// The device tree of Vireo's arm64 machine, a pure function of its
+/// <see cref="Arm64PlatformDescription"/>: CPUs started by PSCI over HVC, RAM, /chosen, the
+/// in-kernel GICv3, the architected timer, PSCI, optionally SDEI, and a 16550 UART as the console.
+/// The bindings are the Linux kernel's (Documentation/devicetree/bindings/...), each cited below.
+/// </summary>
+public static class Arm64DeviceTree
+{
+    // bindings/interrupt-controller/arm,gic-v3.yaml: cell 1 of an interrupt specifier.
+    private const uint GicSpi = 0;
+    private const uint GicPpi = 1;
+
+    // include/dt-bindings/interrupt-controller/irq.h.
+    private const uint IrqTypeLevelHigh = 4;
+    private const uint IrqTypeLevelLow = 8;
+
+    // bindings/timer/arm,arch_timer.yaml: the PPIs in order secure, non-secure, virtual and
+    // hypervisor physical timer; the numbers are the ones the Arm Base System Architecture
+    // recommends and KVM's vtimer/ptimer default to. Level-low, as Linux's own arm64 DTs for
+    // virtual platforms (and kvmtool's) describe the timers.
+    private const uint SecurePhysicalTimerPpi = 13;
+    private const uint NonSecurePhysicalTimerPpi = 14;
+    private const uint VirtualTimerPpi = 11;
+    private const uint HypervisorTimerPpi = 10;
+
+    // arm,gic-v3.yaml: the virtual CPU interface's maintenance interrupt, PPI 9 (INTID 25).
+    private const uint GicMaintenancePpi = 9;
+
+    // bindings/arm/cpus.yaml: reg holds MPIDR_EL1 Aff3 (bits 39:32) and Aff2-Aff0 (bits 23:0).
+    private const ulong MpidrAffinityMask = 0xff_00ff_ffff;
+    private const uint MaxSpi = 987;
+
+    /// <summary>The blob for <paramref name="platform"/>, at most
+    /// <see cref="Arm64Image.MaxDeviceTreeSize"/> bytes; an <see cref="ArgumentException"/> for a
+    /// description no machine can have (no CPUs, two with one MPIDR, an initrd outside RAM).</summary>
+    public static byte[] Build(Arm64PlatformDescription platform)
+    {
+        ArgumentNullException.ThrowIfNull(platform);
+        Validate(platform);
+        ulong[] cpuRegs = [.. platform.CpuMpidrs.Select(m => m & MpidrAffinityMask)];
+        // One cell is enough while no vCPU has an Aff3; cpus.yaml allows either.
+        uint cpuAddressCells = cpuRegs.Any(r => r > uint.MaxValue) ? 2u : 1u;
+
+        var fdt = new FdtWriter { BootCpuId = (uint)cpuRegs[0] };
+        uint gic = fdt.AllocatePhandle();
+        string uartNode = $"serial@{platform.UartBase.Value:x}";
+
+        using (fdt.BeginNode(""))
+        {
+            fdt.PropertyString("compatible", "linux,dummy-virt");
+            fdt.PropertyU32("#address-cells", 2);
+            fdt.PropertyU32("#size-cells", 2);
+            fdt.PropertyU32("interrupt-parent", gic);
+
+            using (fdt.BeginNode("cpus"))
+            {
+                fdt.PropertyU32("#address-cells", cpuAddressCells);
+                fdt.PropertyU32("#size-cells", 0);
+                foreach (ulong reg in cpuRegs)
+                {
+                    using (fdt.BeginNode($"cpu@{reg:x}"))
+                    {
+                        fdt.PropertyString("device_type", "cpu");
+                        fdt.PropertyString("compatible", "arm,arm-v8");
+                        // bindings/arm/cpus.yaml: arm64 secondaries are brought up by PSCI CPU_ON.
+                        fdt.PropertyString("enable-method", "psci");
+                        if (cpuAddressCells == 2)
+                        {
+                            fdt.PropertyU64("reg", reg);
+                        }
+                        else
+                        {
+                            fdt.PropertyU32("reg", (uint)reg);
+                        }
+                    }
+                }
+            }
+
+            using (fdt.BeginNode($"memory@{platform.RamBase.Value:x}"))
+            {
+                fdt.PropertyString("device_type", "memory");
+                fdt.PropertyU64Array("reg", platform.RamBase.Value, platform.RamSize);
+            }
+
+            // bindings/chosen.yaml (dt-schema).
+            using (fdt.BeginNode("chosen"))
+            {
+                fdt.PropertyString("bootargs", platform.Bootargs);
+                fdt.PropertyString("stdout-path", "/" + uartNode);
+                if (platform.InitrdStart is { } start && platform.InitrdEnd is { } end)
+                {
+                    fdt.PropertyU64("linux,initrd-start", start.Value);
+                    fdt.PropertyU64("linux,initrd-end", end.Value);
+                }
+                if (!platform.RngSeed.IsEmpty)
+                {
+                    fdt.Property("rng-seed", platform.RngSeed.Span);
+                }
+            }
+
+            using (fdt.BeginNode($"intc@{platform.GicDistributorBase.Value:x}"))
+            {
+                fdt.PropertyString("compatible", "arm,gic-v3");
+                fdt.PropertyU32("#interrupt-cells", 3);
+                // No interrupt-map parent addresses: dtc's interrupt_provider check wants it said.
+                fdt.PropertyU32("#address-cells", 0);
+                fdt.PropertyEmpty("interrupt-controller");
+                // arm,gic-v3.yaml: the distributor, then each redistributor region.
+                fdt.PropertyU64Array("reg",
+                    platform.GicDistributorBase.Value, platform.GicDistributorSize,
+                    platform.GicRedistributorBase.Value, platform.GicRedistributorSize);
+                fdt.PropertyCells("interrupts", GicPpi, GicMaintenancePpi, IrqTypeLevelHigh);
+                fdt.PropertyU32("phandle", gic);
+            }
+
+            using (fdt.BeginNode("timer"))
+            {
+                fdt.PropertyString("compatible", "arm,armv8-timer");
+                fdt.PropertyCells("interrupts",
+                    GicPpi, SecurePhysicalTimerPpi, IrqTypeLevelLow,
+                    GicPpi, NonSecurePhysicalTimerPpi, IrqTypeLevelLow,
+                    GicPpi, VirtualTimerPpi, IrqTypeLevelLow,
+                    GicPpi, HypervisorTimerPpi, IrqTypeLevelLow);
+                // KVM's timers keep counting whatever the vCPU does: no broadcast timer needed.
+                fdt.PropertyEmpty("always-on");
+            }
+
+            // bindings/arm/psci.yaml: PSCI 1.0 firmware also answers the 0.2 function IDs.
+            using (fdt.BeginNode("psci"))
+            {
+                fdt.PropertyStringList("compatible", "arm,psci-1.0", "arm,psci-0.2");
+                fdt.PropertyString("method", "hvc");
+            }
+
+            if (platform.Sdei)
+            {
+                // bindings/arm/firmware/sdei.txt: under /firmware, which Linux populates on its own.
+                using (fdt.BeginNode("firmware"))
+                {
+                    using (fdt.BeginNode("sdei"))
+                    {
+                        fdt.PropertyString("compatible", "arm,sdei-1.0");
+                        fdt.PropertyString("method", "hvc");
+                    }
+                }
+            }
+
+            // bindings/serial/8250.yaml: byte-wide registers one byte apart.
+            using (fdt.BeginNode(uartNode))
+            {
+                fdt.PropertyString("compatible", "ns16550a");
+                fdt.PropertyU64Array("reg", platform.UartBase.Value, platform.UartSize);
+                fdt.PropertyCells("interrupts", GicSpi, platform.UartSpi, IrqTypeLevelHigh);
+                fdt.PropertyU32("clock-frequency", platform.UartClockHz);
+                fdt.PropertyU32("reg-shift", 0);
+                fdt.PropertyU32("reg-io-width", 1);
+            }
+        }
+        return fdt.Finish(Arm64Image.MaxDeviceTreeSize);
+    }
+
+    private static void Validate(Arm64PlatformDescription platform)
+    {
+        if (platform.CpuMpidrs.Count == 0)
+        {
+            throw new ArgumentException("an arm64 machine needs at least one vCPU", nameof(platform));
+        }
+        if (platform.CpuMpidrs.Select(m => m & MpidrAffinityMask).Distinct().Count() != platform.CpuMpidrs.Count)
+        {
+            throw new ArgumentException("two vCPUs share one MPIDR affinity", nameof(platform));
+        }
+        if (platform.RamSize == 0 || platform.RamBase.TryAdd(platform.RamSize) is null)
+        {
+            throw new ArgumentException($"RAM at {platform.RamBase} of 0x{platform.RamSize:x} bytes is empty or wraps", nameof(platform));
+        }
+        if (platform.UartSpi > MaxSpi)
+        {
+            throw new ArgumentException($"SPI {platform.UartSpi} is past the last SPI ({MaxSpi})", nameof(platform));
+        }
+        if (platform.InitrdStart.HasValue != platform.InitrdEnd.HasValue)
+        {
+            throw new ArgumentException("the initrd needs both a start and an end", nameof(platform));
+        }
+        if (platform.InitrdStart is { } start && platform.InitrdEnd is { } end)
+        {
+            ulong ramEnd = platform.RamBase.Value + platform.RamSize;
+            if (end.Value < start.Value || start.Value < platform.RamBase.Value || end.Value > ramEnd)
+            {
+                throw new ArgumentException($"the initrd [{start}, {end}) is not inside RAM", nameof(platform));
+            }
+        }
+    }
+}

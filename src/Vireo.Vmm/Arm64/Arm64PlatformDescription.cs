@@ -1,0 +1,61 @@
+using Vireo.Memory;
+
+namespace Vireo.Vmm.Arm64;
+
+/// <summary>
+/// What an arm64 machine is made of, as its device tree tells the guest
+/// (<see cref="Arm64DeviceTree.Build"/>): RAM, the vCPUs' MPIDRs, the in-kernel GICv3's frames,
+/// the 16550 UART, the command line and initrd, and whether SDEI is offered. The machine
+/// builder fills it from its own layout; nothing here has a default address.
+/// </summary>
+public sealed record Arm64PlatformDescription
+{
+    /// <summary>Where guest RAM starts.</summary>
+    public required GuestAddress RamBase { get; init; }
+
+    /// <summary>Bytes of guest RAM.</summary>
+    public required ulong RamSize { get; init; }
+
+    /// <summary>Each vCPU's MPIDR_EL1 (as KVM reports it), the first the boot CPU.</summary>
+    public required IReadOnlyList<ulong> CpuMpidrs { get; init; }
+
+    /// <summary>The GICv3 distributor frame (GICD).</summary>
+    public required MmioAddress GicDistributorBase { get; init; }
+
+    /// <summary>Bytes of the distributor frame (64 KiB on GICv3).</summary>
+    public required ulong GicDistributorSize { get; init; }
+
+    /// <summary>The redistributor region (GICR): one 128 KiB pair of frames per vCPU, contiguous.</summary>
+    public required MmioAddress GicRedistributorBase { get; init; }
+
+    /// <summary>Bytes of the redistributor region.</summary>
+    public required ulong GicRedistributorSize { get; init; }
+
+    /// <summary>The 16550 UART's registers (one byte per register).</summary>
+    public required MmioAddress UartBase { get; init; }
+
+    /// <summary>Bytes of the UART's MMIO window.</summary>
+    public required ulong UartSize { get; init; }
+
+    /// <summary>The UART's SPI number (0-987; GIC INTID 32 + this).</summary>
+    public required uint UartSpi { get; init; }
+
+    /// <summary>The UART's input clock in Hz, from which the guest computes its divisor.</summary>
+    public required uint UartClockHz { get; init; }
+
+    /// <summary>The kernel command line (/chosen/bootargs).</summary>
+    public required string Bootargs { get; init; }
+
+    /// <summary>Where the initrd starts in RAM; null without one.</summary>
+    public GuestAddress? InitrdStart { get; init; }
+
+    /// <summary>Where the initrd ends (exclusive); set exactly when <see cref="InitrdStart"/> is.</summary>
+    public GuestAddress? InitrdEnd { get; init; }
+
+    /// <summary>Random bytes for /chosen/rng-seed (the guest credits them to its entropy pool
+    /// before any device exists); none when empty.</summary>
+    public ReadOnlyMemory<byte> RngSeed { get; init; }
+
+    /// <summary>Whether to describe SDEI (/firmware/sdei, "arm,sdei-1.0" over HVC).</summary>
+    public bool Sdei { get; init; }
+}

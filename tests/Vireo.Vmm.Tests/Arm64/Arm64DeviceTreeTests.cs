@@ -1,0 +1,206 @@
+using Vireo.Memory;
+using Vireo.TestSupport;
+using Vireo.Vmm.Arm64;
+
+namespace Vireo.Vmm.Tests.Arm64;
+
+public sealed class Arm64DeviceTreeTests
+{
+    // The layout the arm64 machine will use (issue #16): RAM at 1 GiB, GICD at 128 MiB, one
+    // 128 KiB redistributor pair per vCPU from 0x080a0000, the UART at 0x09000000 on SPI 1.
+    private static Arm64PlatformDescription Platform(int cpus, bool sdei = true, bool initrd = true) => new()
+    {
+        RamBase = new GuestAddress(0x4000_0000),
+        RamSize = 512 << 20,
+        CpuMpidrs = [.. Enumerable.Range(0, cpus).Select(i => 0x8000_0000UL | (ulong)i)],
+        GicDistributorBase = new MmioAddress(0x0800_0000),
+        GicDistributorSize = 0x1_0000,
+        GicRedistributorBase = new MmioAddress(0x080a_0000),
+        GicRedistributorSize = 0x2_0000 * (ulong)cpus,
+        UartBase = new MmioAddress(0x0900_0000),
+        UartSize = 0x1000,
+        UartSpi = 1,
+        UartClockHz = 1_843_200,
+        Bootargs = "console=ttyS0 earlycon panic=-1",
+        InitrdStart = initrd ? new GuestAddress(0x5f00_0000) : null,
+        InitrdEnd = initrd ? new GuestAddress(0x5f12_3456) : null,
+        RngSeed = new byte[] { 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4 },
+        Sdei = sdei,
+    };
+
+    private const string TwoCpus = """
+        /dts-v1/;
+
+        / {
+        	compatible = "linux,dummy-virt";
+        	#address-cells = <0x02>;
+        	#size-cells = <0x02>;
+        	interrupt-parent = <0x01>;
+
+        	cpus {
+        		#address-cells = <0x01>;
+        		#size-cells = <0x00>;
+
+        		cpu@0 {
+        			device_type = "cpu";
+        			compatible = "arm,arm-v8";
+        			enable-method = "psci";
+        			reg = <0x00>;
+        		};
+
+        		cpu@1 {
+        			device_type = "cpu";
+        			compatible = "arm,arm-v8";
+        			enable-method = "psci";
+        			reg = <0x01>;
+        		};
+        	};
+
+        	memory@40000000 {
+        		device_type = "memory";
+        		reg = <0x00 0x40000000 0x00 0x20000000>;
+        	};
+
+        	chosen {
+        		bootargs = "console=ttyS0 earlycon panic=-1";
+        		stdout-path = "/serial@9000000";
+        		linux,initrd-start = <0x00 0x5f000000>;
+        		linux,initrd-end = <0x00 0x5f123456>;
+        		rng-seed = <0xdeadbeef 0x1020304>;
+        	};
+
+        	intc@8000000 {
+        		compatible = "arm,gic-v3";
+        		#interrupt-cells = <0x03>;
+        		#address-cells = <0x00>;
+        		interrupt-controller;
+        		reg = <0x00 0x8000000 0x00 0x10000 0x00 0x80a0000 0x00 0x40000>;
+        		interrupts = <0x01 0x09 0x04>;
+        		phandle = <0x01>;
+        	};
+
+        	timer {
+        		compatible = "arm,armv8-timer";
+        		interrupts = <0x01 0x0d 0x08 0x01 0x0e 0x08 0x01 0x0b 0x08 0x01 0x0a 0x08>;
+        		always-on;
+        	};
+
+        	psci {
+        		compatible = "arm,psci-1.0\0arm,psci-0.2";
+        		method = "hvc";
+        	};
+
+        	firmware {
+
+        		sdei {
+        			compatible = "arm,sdei-1.0";
+        			method = "hvc";
+        		};
+        	};
+
+        	serial@9000000 {
+        		compatible = "ns16550a";
+        		reg = <0x00 0x9000000 0x00 0x1000>;
+        		interrupts = <0x00 0x01 0x04>;
+        		clock-frequency = <0x1c2000>;
+        		reg-shift = <0x00>;
+        		reg-io-width = <0x01>;
+        	};
+        };
+
+        """;
+
+    [DtcFact]
+    public void TwoCpuTreeDecodesAsExpected()
+    {
+        Dtc.Result decoded = Dtc.Decompile(Arm64DeviceTree.Build(Platform(2)));
+        Assert.Equal(TwoCpus, decoded.Text);
+        Assert.Equal("", decoded.Errors);
+    }
+
+    [DtcFact]
+    public void OneCpuTreeWithoutInitrdOrSdeiDecodesAsExpected()
+    {
+        string expected = TwoCpus
+            .Replace("""
+
+
+        		cpu@1 {
+        			device_type = "cpu";
+        			compatible = "arm,arm-v8";
+        			enable-method = "psci";
+        			reg = <0x01>;
+        		};
+        """, "", StringComparison.Ordinal)
+            .Replace("""
+        		linux,initrd-start = <0x00 0x5f000000>;
+        		linux,initrd-end = <0x00 0x5f123456>;
+
+        """, "", StringComparison.Ordinal)
+            .Replace("""
+        	firmware {
+
+        		sdei {
+        			compatible = "arm,sdei-1.0";
+        			method = "hvc";
+        		};
+        	};
+
+
+        """, "", StringComparison.Ordinal)
+            .Replace("0x80a0000 0x00 0x40000", "0x80a0000 0x00 0x20000", StringComparison.Ordinal);
+        Dtc.Result decoded = Dtc.Decompile(Arm64DeviceTree.Build(Platform(1, sdei: false, initrd: false)));
+        Assert.Equal(expected, decoded.Text);
+        Assert.Equal("", decoded.Errors);
+    }
+
+    [DtcFact]
+    public void CpuWithAff3GetsTwoAddressCells()
+    {
+        // MPIDR: Aff3 1, U bit 30 and RES1 bit 31 set (not part of reg), Aff1 1.
+        Arm64PlatformDescription platform = Platform(1) with { CpuMpidrs = [0x01_c000_0100, 0x0_8000_0000] };
+        Dtc.Result decoded = Dtc.Decompile(Arm64DeviceTree.Build(platform));
+        Assert.Equal("", decoded.Errors);
+        string text = decoded.Text;
+        Assert.Contains("""
+            	cpus {
+            		#address-cells = <0x02>;
+            		#size-cells = <0x00>;
+
+            		cpu@100000100 {
+            			device_type = "cpu";
+            			compatible = "arm,arm-v8";
+            			enable-method = "psci";
+            			reg = <0x01 0x100>;
+            		};
+
+            		cpu@0 {
+            """, text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void HeaderNamesTheFirstCpuAsTheBootCpu()
+    {
+        byte[] blob = Arm64DeviceTree.Build(Platform(2) with { CpuMpidrs = [0x8000_0102, 0x8000_0000] });
+        Assert.Equal(0x102u, System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(blob.AsSpan(28)));
+    }
+
+    [Fact]
+    public void TreeFitsTheBootProtocolsLimit()
+    {
+        Assert.InRange(Arm64DeviceTree.Build(Platform(2)).Length, 1, Vireo.Loader.Arm64Image.MaxDeviceTreeSize);
+    }
+
+    [Fact]
+    public void ImpossibleDescriptionsAreRefused()
+    {
+        Assert.Throws<ArgumentException>(() => Arm64DeviceTree.Build(Platform(1) with { CpuMpidrs = [] }));
+        Assert.Throws<ArgumentException>(() => Arm64DeviceTree.Build(Platform(1) with { CpuMpidrs = [0x8000_0000, 0x0] }));
+        Assert.Throws<ArgumentException>(() => Arm64DeviceTree.Build(Platform(1) with { UartSpi = 988 }));
+        Assert.Throws<ArgumentException>(() => Arm64DeviceTree.Build(Platform(1) with { RamSize = 0 }));
+        Assert.Throws<ArgumentException>(() => Arm64DeviceTree.Build(Platform(1) with { InitrdEnd = null }));
+        Assert.Throws<ArgumentException>(() => Arm64DeviceTree.Build(Platform(1) with { InitrdEnd = new GuestAddress(0x6000_0001) }));
+        Assert.Throws<ArgumentException>(() => Arm64DeviceTree.Build(Platform(1) with { InitrdStart = new GuestAddress(0x3fff_f000) }));
+        Assert.Throws<ArgumentException>(() => Arm64DeviceTree.Build(Platform(1) with { InitrdStart = new GuestAddress(0x5f20_0000) }));
+    }
+}
