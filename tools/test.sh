@@ -22,6 +22,10 @@ command -v afl-fuzz >/dev/null || need+=(afl++)
 # compiler and run under qemu-aarch64, against newer uAPI headers (fetched below).
 command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
 command -v qemu-aarch64 >/dev/null || need+=(qemu-user)
+# The arm64 lab: QEMU's virt machine boots its L1, and clang links the NativeAOT vireo the lab
+# cross-compiles for linux-arm64 against the cross toolchain's glibc.
+command -v qemu-system-aarch64 >/dev/null || need+=(qemu-system-arm)
+command -v clang >/dev/null || need+=(clang lld)
 # Device trees (arm64) are checked against dtc.
 command -v dtc >/dev/null || need+=(device-tree-compiler)
 if [ ${#need[@]} -gt 0 ]; then

@@ -8,7 +8,7 @@ namespace Vireo.Vmm;
 /// A virtual machine assembled from its parts: KVM VM, guest RAM in memslots, the port-I/O and
 /// MMIO buses, and one <see cref="VcpuRunner"/> per vCPU. Exits flow vCPU → bus → device.
 /// </summary>
-public sealed class Machine : IDisposable
+public sealed partial class Machine : IDisposable
 {
     // Addresses KVM needs for its own use on Intel (real-mode TSS and the EPT identity map);
     // they sit in the reserved area just below the 4 GiB boundary, as QEMU and crosvm place them.

@@ -35,7 +35,8 @@ public static class MachineBuilder
     public static readonly PioAddress PciIoBarBase = new(0x1000);
 
     /// <summary>
-    /// A PC that boots a Linux bzImage through the 64-bit boot protocol: in-kernel
+    /// A PC that boots a Linux bzImage through the 64-bit boot protocol (on an arm64 host, the
+    /// arm64 machine of <see cref="Arm64.Arm64MachineBuilder"/>): in-kernel
     /// PIC/IOAPIC/LAPIC and PIT, an 8250 console on COM1, the i8042 for reset, the CMOS RTC, the
     /// ACPI PM block and LPS0 device, the PCI root bus with the configured functions, and an MP
     /// table for SMP. A bad kernel or initramfs fails with <see cref="KernelImageException"/>
@@ -45,6 +46,11 @@ public static class MachineBuilder
     {
         ArgumentNullException.ThrowIfNull(kvm);
         ArgumentNullException.ThrowIfNull(config);
+        if (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64)
+        {
+            // An arm64 host builds Vireo's arm64 machine instead: a device tree, a GICv3, an MMIO UART.
+            return Arm64.Arm64MachineBuilder.BuildLinux(kvm, config, consoleOutput, warn);
+        }
         BzImage kernel = BzImage.Load(config.KernelPath);
         if (config.InitramfsPath is not null && !File.Exists(config.InitramfsPath))
         {

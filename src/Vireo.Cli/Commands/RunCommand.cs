@@ -84,10 +84,18 @@ internal static class RunCommand
         {
             throw new IOException($"no directory {directory} for the vsock socket {vsockOption.Socket} (--vsock): create it first");
         }
-        BzImage.Load(kernel);
+        // The kernel is checked before any VM exists: a bzImage on a PC, an arm64 Image on arm64.
+        if (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64)
+        {
+            Arm64Image.Load(kernel);
+        }
+        else
+        {
+            BzImage.Load(kernel);
+        }
 
         using KvmSystem kvm = HostKvm.Open();
-        if (kvm.Backend is not (KvmBackend.Intel or KvmBackend.Amd))
+        if (kvm.Backend is not (KvmBackend.Intel or KvmBackend.Amd or KvmBackend.Arm64))
         {
             throw new KvmUnavailableException(
                 $"this host's KVM backend is {KvmBackendName.Of(kvm.Backend)}, which cannot deliver interrupts to a stock Linux guest; " +

@@ -1,0 +1,121 @@
+using Vireo.Devices;
+using Vireo.Kvm;
+using Vireo.Loader;
+using Vireo.Memory;
+
+namespace Vireo.Vmm.Arm64;
+
+/// <summary>
+/// Assembles the arm64 machine (<see cref="Arm64Platform"/>) as <see cref="MachineBuilder"/>
+/// assembles the PC: the VM with its GICv3 and vCPUs, a 16550 console on the MMIO bus, the
+/// kernel <c>Image</c>, the initramfs and a device tree that describes exactly that, and the boot
+/// vCPU at the kernel's entry with x0 pointing at the device tree (Linux's arm64 booting.rst).
+/// The result is a <see cref="BuiltMachine"/> the control loop runs as it runs a PC: pause,
+/// resume, stop and the guest's own PSCI power-off and reset work; what the machine does not
+/// have yet (ACPI power button and s2idle, PCI devices) is refused with a message saying so.
+/// </summary>
+public static class Arm64MachineBuilder
+{
+    // chosen/rng-seed: the guest's early entropy (the x86 guest gets RDRAND instead).
+    private static byte[] RngSeed()
+    {
+        byte[] seed = new byte[32];
+        Sys.HostRandom.Fill(seed);
+        return seed;
+    }
+
+    /// <summary>Builds the machine for <paramref name="config"/>; a bad kernel or initramfs fails
+    /// with <see cref="KernelImageException"/> before any VM exists.</summary>
+    public static BuiltMachine BuildLinux(KvmSystem kvm, LinuxVmConfig config, Action<ReadOnlySpan<byte>> consoleOutput, Action<string>? warn = null)
+    {
+        ArgumentNullException.ThrowIfNull(kvm);
+        ArgumentNullException.ThrowIfNull(config);
+        if (config.PciFunctions.Count > 0)
+        {
+            throw new MachineBuildException(
+                $"the arm64 machine has no PCI bus yet, so it cannot take {string.Join(", ", config.PciFunctions.Select(f => f.Function.Id))}; " +
+                "run without --disk, --net, --vsock, --rng, --vfio-user and --vfio");
+        }
+        Arm64Image kernel = Arm64Image.Load(config.KernelPath);
+        long initrdSize = 0;
+        if (config.InitramfsPath is not null)
+        {
+            initrdSize = File.Exists(config.InitramfsPath)
+                ? new FileInfo(config.InitramfsPath).Length
+                : throw new KernelImageException($"cannot read initramfs {config.InitramfsPath}: no such file");
+        }
+        // Where everything goes, before the VM exists: RAM too small for the kernel is the
+        // user's error, named as such. The device tree's slot is its largest allowed size.
+        Arm64BootLayout layout = kernel.Place(Arm64Platform.RamBase, config.MemoryBytes, (ulong)Arm64Image.MaxDeviceTreeSize, (ulong)initrdSize);
+
+        (Machine machine, KvmDevice gic) = Machine.CreateArm64(kvm, new MachineConfig
+        {
+            MemoryBytes = config.MemoryBytes,
+            Cpus = config.Cpus,
+            MemoryBacking = config.MemoryBacking,
+            InKernelIrqchip = true,
+        }, warn);
+        var owned = new List<IDisposable> { gic };
+        try
+        {
+            var resources = new PlatformResources((0, 0), (Arm64Platform.GicDistributor.Value, Arm64Platform.RamBase.Value - 1),
+                (KvmArmIrqLine.FirstSpi, KvmArmIrqLine.FirstSpi + Arm64Platform.GicInterrupts - 1), gpeCount: 0);
+            resources.Reserve(ResourceKind.Mmio, Arm64Platform.GicDistributor.Value, Arm64Platform.GicDistributorSize, "GICv3 distributor");
+            resources.Reserve(ResourceKind.Mmio, Arm64Platform.GicRedistributors.Value, Arm64Platform.GicRedistributorSize(config.Cpus), "GICv3 redistributors");
+            resources.Reserve(ResourceKind.Mmio, Arm64Platform.Uart.Value, Arm64Platform.UartSize, "UART (16550)");
+            uint uartIntid = KvmArmIrqLine.FirstSpi + Arm64Platform.UartSpi;
+            resources.Reserve(ResourceKind.Gsi, uartIntid, 1, "UART (16550)");
+
+            var panic = new PanicDetector();
+            Action<ReadOnlySpan<byte>> output = bytes =>
+            {
+                panic.Observe(bytes);
+                consoleOutput(bytes);
+            };
+            var console = new Serial8250(new KvmIrqLine(machine.Vm, KvmArmIrqLine.Spi(uartIntid)), output);
+            machine.Mmio.Insert(Arm64Platform.Uart, Arm64Platform.UartSize, console, "UART (16550)");
+            IConsoleInput input = MachineBuilder.ConnectConsole(config, console, output, owned);
+
+            kernel.WriteTo(machine.Memory, layout);
+            if (config.InitramfsPath is not null && layout.InitrdAddress is GuestAddress initrd)
+            {
+                machine.Memory.Write(initrd, File.ReadAllBytes(config.InitramfsPath));
+            }
+            byte[] deviceTree = Arm64DeviceTree.Build(new Arm64PlatformDescription
+            {
+                RamBase = Arm64Platform.RamBase,
+                RamSize = config.MemoryBytes,
+                // Linux matches each cpu node's reg with the MPIDR it reads on that CPU, so the
+                // tree carries KVM's own values.
+                CpuMpidrs = [.. machine.Vcpus.Select(r => r.Vcpu.GetOneReg(KvmArm64Registers.MpidrEl1) & 0xff_00ff_ffffUL)],
+                GicDistributorBase = Arm64Platform.GicDistributor,
+                GicDistributorSize = Arm64Platform.GicDistributorSize,
+                GicRedistributorBase = Arm64Platform.GicRedistributors,
+                GicRedistributorSize = Arm64Platform.GicRedistributorSize(config.Cpus),
+                UartBase = Arm64Platform.Uart,
+                UartSize = Arm64Platform.UartSize,
+                UartSpi = Arm64Platform.UartSpi,
+                UartClockHz = Arm64Platform.UartClockHz,
+                Bootargs = config.Cmdline,
+                InitrdStart = config.InitramfsPath is null ? null : layout.InitrdAddress,
+                InitrdEnd = config.InitramfsPath is null || layout.InitrdAddress is not GuestAddress start ? null : new GuestAddress(start.Value + (ulong)initrdSize),
+                RngSeed = RngSeed(),
+            });
+            machine.Memory.Write(layout.DeviceTreeAddress, deviceTree);
+
+            // booting.rst: x0 = the device tree's physical address, x1-x3 = 0 (KVM's vCPU reset
+            // leaves them 0), MMU off, D-cache off, in EL1h with DAIF masked (KVM's reset PSTATE).
+            KvmVcpu boot = machine.Vcpus[0].Vcpu;
+            boot.SetOneReg(KvmArm64Registers.X(0), layout.DeviceTreeAddress.Value);
+            boot.SetOneReg(KvmArm64Registers.Pc, layout.Entry.Value);
+            return new BuiltMachine(machine, resources, powerManagement: null, lowPowerIdle: null, pci: null,
+                [console, (ISuspendable)input], owned, console, input, panic);
+        }
+        catch
+        {
+            machine.Dispose();
+            owned.ForEach(o => o.Dispose());
+            throw;
+        }
+    }
+}
