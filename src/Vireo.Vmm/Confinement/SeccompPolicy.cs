@@ -15,22 +15,22 @@ namespace Vireo.Vmm;
 public static class SeccompPolicy
 {
     // <asm-generic/fcntl.h>: the open flags that write, create or truncate.
-    private const uint OpenWriting = 0x1 /* O_WRONLY */ | 0x2 /* O_RDWR */ | 0x40 /* O_CREAT */ | 0x200 /* O_TRUNC */;
+    internal const uint OpenWriting = 0x1 /* O_WRONLY */ | 0x2 /* O_RDWR */ | 0x40 /* O_CREAT */ | 0x200 /* O_TRUNC */;
 
     // <linux/socket.h> AF_UNIX
-    private const uint AfUnix = 1;
+    internal const uint AfUnix = 1;
 
     // <asm-generic/ioctl.h> type bytes: KVMIO (linux/kvm.h), VFIO_TYPE (linux/vfio.h; iommufd shares it).
     private const byte KvmIoctlType = 0xAE;
     private const byte VfioIoctlType = (byte)';';
 
     // <linux/if_tun.h> TUNSETOFFLOAD = _IOW('T', 208, unsigned int): virtio-net feature negotiation.
-    private static readonly nuint s_tunSetOffload = IoctlNumber.Iow('T', 208, sizeof(uint));
+    internal static readonly nuint TunSetOffload = IoctlNumber.Iow('T', 208, sizeof(uint));
 
     // <asm-generic/ioctls.h>: the terminal requests the runtime's Console and RawTerminal make
     // (TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ, FIONREAD, FIONBIO, FIOCLEX). TIOCSTI (which
     // would type into the user's terminal) is not among them.
-    private static readonly nuint[] s_terminalIoctls = [0x5401, 0x5402, 0x5403, 0x5404, 0x5413, 0x541B, 0x5421, 0x5451];
+    internal static readonly nuint[] TerminalIoctls = [0x5401, 0x5402, 0x5403, 0x5404, 0x5413, 0x541B, 0x5421, 0x5451];
 
     /// <summary>The calls the lists name that x86-64 has and arm64 (the asm-generic numbering) has
     /// not, each with what glibc and the runtime call there instead; empty where arm64 needs no
@@ -109,7 +109,7 @@ public static class SeccompPolicy
     /// <summary>The vCPU filter for <paramref name="architecture"/>.</summary>
     public static SeccompFilter Vcpu(SeccompAction violation, SyscallArchitecture architecture) => WithRuntime(violation, architecture)
         .AllowIoctlTypes(KvmIoctlType, VfioIoctlType)
-        .AllowIoctls(s_tunSetOffload)
+        .AllowIoctls(TunSetOffload)
         .AllowResolved("preadv", "pwritev", "preadv2", "pwritev2", "fdatasync", "fsync", "fallocate",
             "sendmsg", "recvmsg", "sendto", "recvfrom", "eventfd2", "epoll_ctl", "dup",
             // A guest's device reset runs on the vCPU that wrote the status: virtio-vsock closes
@@ -129,7 +129,7 @@ public static class SeccompPolicy
         // KVM's ioctls: a device thread injects interrupts itself (KVM_IRQ_LINE for INTx and the
         // UART's line on console input, KVM_SIGNAL_MSI, irqfd routing under the transport's lock).
         .AllowIoctlTypes(KvmIoctlType)
-        .AllowIoctls(s_tunSetOffload)
+        .AllowIoctls(TunSetOffload)
         .AllowResolved("epoll_wait", "epoll_pwait", "epoll_ctl", "epoll_create1", "eventfd2", "timerfd_settime", "timerfd_gettime",
             "preadv", "pwritev", "preadv2", "pwritev2", "fdatasync", "fsync", "fallocate",
             "sendmsg", "recvmsg", "sendto", "recvfrom", "connect", "accept4", "shutdown", "getsockopt", "setsockopt",
@@ -162,7 +162,7 @@ public static class SeccompPolicy
     public static SeccompFilter Baseline(SeccompAction violation, bool hooks, SyscallArchitecture architecture)
     {
         SeccompFilter filter = Control(violation, hooks: false, architecture)
-            .AllowIoctls(s_terminalIoctls)
+            .AllowIoctls(TerminalIoctls)
             .AllowIf("kill", 0, uint.MaxValue, (uint)Environment.ProcessId)
             // seccomp: each Vireo thread narrows itself to its kind after this is installed.
             .AllowResolved("seccomp", "bind", "listen", "socketpair", "umask", "getsockname", "getpeername", "chmod", "fchmod",
@@ -192,7 +192,7 @@ public static class SeccompPolicy
     // Process.Start also reads and sets the terminal's modes around a child (TCGETS, TCSETS).
     // (On arm64 the shell's loader has no arch_prctl to make.)
     private static SeccompFilter WithProcesses(SeccompFilter filter) => filter
-        .AllowIoctls(s_terminalIoctls)
+        .AllowIoctls(TerminalIoctls)
         .AllowIf("clone", 0, 0, 0)
         .AllowResolved("vfork", "execve", "wait4", "waitid", "dup2", "dup3", "setpgid", "getppid", "arch_prctl", "set_tid_address",
             "chdir", "getcwd", "umask", "getgid", "getegid");
