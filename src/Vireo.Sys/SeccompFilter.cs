@@ -3,8 +3,9 @@ using System.Runtime.InteropServices;
 namespace Vireo.Sys;
 
 /// <summary>
-/// A seccomp allowlist compiled to classic BPF: the architecture must be x86-64 (anything else,
-/// including x32 numbers, kills the process: no Vireo thread ever makes such a call), then each
+/// A seccomp allowlist for one syscall ABI (<see cref="SyscallArchitecture"/>) compiled to classic
+/// BPF: the call's audit architecture must be the filter's (anything else, and on x86-64 the x32
+/// numbers, kills the process: no Vireo thread ever makes such a call), then each
 /// allowed syscall number returns ALLOW, some only when a scalar argument matches (<c>ioctl</c>
 /// for listed request numbers or types, <c>clone</c> for threads, <c>openat</c> read-only),
 /// <c>clone3</c> fails with ENOSYS
@@ -29,6 +30,10 @@ public sealed class SeccompFilter
     // <linux/audit.h>: EM_X86_64 (62) | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE.
     internal const uint AuditArchX8664 = 0xc000003e;
 
+    // <linux/audit.h>: EM_AARCH64 (183) | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE. AArch32 tasks
+    // (AUDIT_ARCH_ARM) are another architecture and meet the kill; arm64 has no x32-style alias.
+    internal const uint AuditArchAarch64 = 0xc00000b7;
+
     // <asm/unistd_x32.h>: __X32_SYSCALL_BIT.
     internal const uint X32SyscallBit = 0x40000000;
 
@@ -41,12 +46,29 @@ public sealed class SeccompFilter
     private readonly SortedSet<int> _allowed = [];
     private readonly SortedDictionary<int, List<ArgumentCondition>> _conditional = [];
 
-    /// <summary>A filter that allows nothing yet; <paramref name="violation"/> is what a call
-    /// outside the allowlist meets.</summary>
-    public SeccompFilter(SeccompAction violation) => Violation = violation;
+    /// <summary>A filter for this host's architecture that allows nothing yet;
+    /// <paramref name="violation"/> is what a call outside the allowlist meets. Throws
+    /// <see cref="ConfinementException"/> on an architecture Vireo has no syscall table for.</summary>
+    public SeccompFilter(SeccompAction violation)
+        : this(violation, LinuxSyscalls.HostArchitecture ?? throw new ConfinementException(
+            $"Vireo's seccomp filters know x86-64 and arm64 syscall numbers only and this host is {RuntimeInformation.ProcessArchitecture}: run with --seccomp off"))
+    {
+    }
+
+    /// <summary>A filter for <paramref name="architecture"/> that allows nothing yet (one for
+    /// another architecture than the host's can be compiled and inspected, not installed).</summary>
+    public SeccompFilter(SeccompAction violation, SyscallArchitecture architecture)
+    {
+        _ = LinuxSyscalls.Table(architecture);
+        Violation = violation;
+        Architecture = architecture;
+    }
 
     /// <summary>What a call outside the allowlist meets.</summary>
     public SeccompAction Violation { get; }
+
+    /// <summary>The syscall ABI whose numbers the filter matches; names are this architecture's.</summary>
+    public SyscallArchitecture Architecture { get; }
 
     /// <summary>The syscall names allowed for any arguments, sorted by number.</summary>
     public IEnumerable<string> AllowedNames => _allowed.Select(NameOf);
@@ -54,12 +76,13 @@ public sealed class SeccompFilter
     /// <summary>The syscall names allowed only for some arguments, sorted by number.</summary>
     public IEnumerable<string> ConditionalNames => _conditional.Keys.Where(n => !_allowed.Contains(n)).Select(NameOf);
 
-    /// <summary>Allows the syscalls named (kernel names, as in <see cref="LinuxSyscalls"/>) for any arguments.</summary>
+    /// <summary>Allows the syscalls named (kernel names, as in <see cref="LinuxSyscalls"/>) for any
+    /// arguments; a name the filter's architecture does not have throws.</summary>
     public SeccompFilter Allow(params IEnumerable<string> names)
     {
         foreach (string name in names)
         {
-            _allowed.Add(LinuxSyscalls.Number(name));
+            _allowed.Add(Number(name));
         }
         return this;
     }
@@ -74,7 +97,7 @@ public sealed class SeccompFilter
     {
         ArgumentOutOfRangeException.ThrowIfNegative(argument);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(argument, 5);
-        int number = LinuxSyscalls.Number(name);
+        int number = Number(name);
         if (!_conditional.TryGetValue(number, out List<ArgumentCondition>? conditions))
         {
             _conditional[number] = conditions = [];
@@ -113,12 +136,12 @@ public sealed class SeccompFilter
     public SeccompFilter AllowThreadCreation() => AllowIf("clone", 0, (uint)CloneThread, (uint)CloneThread);
 
     /// <summary>Whether the syscall named is allowed for any arguments.</summary>
-    public bool Allows(string name) => _allowed.Contains(LinuxSyscalls.Number(name));
+    public bool Allows(string name) => _allowed.Contains(Number(name));
 
     /// <summary>Whether the syscall named passes with these (scalar) arguments.</summary>
     public bool Allows(string name, params ReadOnlySpan<ulong> arguments)
     {
-        int number = LinuxSyscalls.Number(name);
+        int number = Number(name);
         if (_allowed.Contains(number))
         {
             return true;
@@ -154,15 +177,19 @@ public sealed class SeccompFilter
         var program = new List<Interop.Sys.SockFilter>
         {
             Load(ArchOffset),
-            Jump(BpfJeq, AuditArchX8664, 1, 0),
+            Jump(BpfJeq, Architecture == SyscallArchitecture.X64 ? AuditArchX8664 : AuditArchAarch64, 1, 0),
             Return(RetKillProcess),
             Load(NrOffset),
-            Jump(BpfJge, X32SyscallBit, 0, 1),
-            Return(RetKillProcess),
-            // clone3's flags are in memory the filter cannot read: ENOSYS makes glibc use clone.
-            Jump(BpfJeq, (uint)LinuxSyscalls.Number("clone3"), 0, 1),
-            Return(RetErrno | (uint)Errno.ENOSYS),
         };
+        if (Architecture == SyscallArchitecture.X64)
+        {
+            // x32 calls arrive with AUDIT_ARCH_X86_64 and the x32 bit set in nr.
+            program.Add(Jump(BpfJge, X32SyscallBit, 0, 1));
+            program.Add(Return(RetKillProcess));
+        }
+        // clone3's flags are in memory the filter cannot read: ENOSYS makes glibc use clone.
+        program.Add(Jump(BpfJeq, (uint)Number("clone3"), 0, 1));
+        program.Add(Return(RetErrno | (uint)Errno.ENOSYS));
         foreach (int number in _allowed)
         {
             program.Add(Jump(BpfJeq, (uint)number, 0, 1));
@@ -204,10 +231,10 @@ public sealed class SeccompFilter
     /// </summary>
     public void Install(bool allThreads)
     {
-        if (RuntimeInformation.ProcessArchitecture != Architecture.X64)
+        if (LinuxSyscalls.HostArchitecture != Architecture)
         {
             throw new ConfinementException(
-                $"Vireo's seccomp filters know x86-64 syscall numbers only and this host is {RuntimeInformation.ProcessArchitecture}: run with --seccomp off");
+                $"this seccomp filter carries {Architecture} syscall numbers and this process runs as {RuntimeInformation.ProcessArchitecture}");
         }
         Interop.Sys.SockFilter[] program = Compile();
         ProcessPrivileges.SetNoNewPrivileges();
@@ -217,7 +244,7 @@ public sealed class SeccompFilter
             {
                 var fprog = new Interop.Sys.SockFprog { Length = (ushort)program.Length, Filter = instructions };
                 // SAFETY: fprog points at the pinned program for the duration of the call; the kernel copies it.
-                long result = Interop.Sys.SyscallSeccomp(LinuxSyscalls.Number("seccomp"), SetModeFilter, allThreads ? FilterFlagTsync : 0, &fprog);
+                long result = Interop.Sys.SyscallSeccomp(Number("seccomp"), SetModeFilter, allThreads ? FilterFlagTsync : 0, &fprog);
                 if (result < 0)
                 {
                     throw ErrnoException.FromLastError(allThreads ? "seccomp(SECCOMP_SET_MODE_FILTER, TSYNC)" : "seccomp(SECCOMP_SET_MODE_FILTER)");
@@ -234,7 +261,9 @@ public sealed class SeccompFilter
     private const ulong SetModeFilter = 1;
     private const ulong FilterFlagTsync = 1;
 
-    private static string NameOf(int number) => LinuxSyscalls.X64.First(p => p.Value == number).Key;
+    private int Number(string name) => LinuxSyscalls.Number(Architecture, name);
+
+    private string NameOf(int number) => LinuxSyscalls.NameOf(Architecture, number);
 
     private readonly record struct ArgumentCondition(int Argument, uint Mask, uint Value);
 

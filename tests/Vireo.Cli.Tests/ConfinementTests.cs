@@ -152,6 +152,7 @@ public sealed class ConfinementTests : IDisposable
         var stdout = new StringWriter();
         Assert.Equal(0, await CommandLine.RunAsync(["run", "--help"], stdout, new StringWriter()));
         Assert.Contains("--seccomp <errno|kill|log|off>", stdout.ToString());
+        Assert.Contains("arm64", stdout.ToString());
 
         var stderr = new StringWriter();
         Assert.Equal(2, await CommandLine.RunAsync(["run", "--kernel", "/k", "--seccomp", "trap"], new StringWriter(), stderr));

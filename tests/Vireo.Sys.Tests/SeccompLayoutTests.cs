@@ -3,7 +3,8 @@ using Vireo.TestSupport;
 namespace Vireo.Sys.Tests;
 
 /// <summary>The seccomp and capability structs and constants against gcc's reading of the
-/// kernel's uAPI headers, and every syscall number against &lt;asm/unistd_64.h&gt;.</summary>
+/// kernel's uAPI headers, and every syscall number against &lt;asm/unistd_64.h&gt; (x86-64) and
+/// arm64's &lt;asm/unistd.h&gt; (the arm64 oracle: the cross compiler and qemu-aarch64).</summary>
 public sealed class SeccompLayoutTests
 {
     private static readonly CStructLayout[] s_layouts =
@@ -75,5 +76,54 @@ public sealed class SeccompLayoutTests
 
         Assert.Empty(wrong);
         Assert.True(LinuxSyscalls.X64.Count > 300);
+    }
+
+    [Aarch64GccFact]
+    public void Every_arm64_syscall_number_matches_the_arm64_asm_unistd()
+    {
+        CLayoutOracle oracle = CLayoutOracle.Run(CTarget.Aarch64, ["asm/unistd.h"], [], LinuxSyscalls.Arm64.Keys.Select(name => "__NR_" + name));
+
+        var wrong = LinuxSyscalls.Arm64.Where(p => oracle.Macro("__NR_" + p.Key) != (ulong)p.Value).Select(p => $"{p.Key} = {p.Value}, gcc says {oracle.Macro("__NR_" + p.Key)}").ToList();
+
+        Assert.Empty(wrong);
+        Assert.True(LinuxSyscalls.Arm64.Count > 300);
+    }
+
+    [Aarch64GccFact]
+    public void The_legacy_calls_arm64_lacks_are_absent_from_its_table_and_its_headers()
+    {
+        string[] legacy = ["open", "stat", "lstat", "poll", "select", "dup2", "pipe", "fork", "vfork", "epoll_wait", "access", "readlink",
+            "unlink", "rmdir", "mkdir", "rename", "chmod", "eventfd", "signalfd", "inotify_init", "getdents", "time", "arch_prctl", "getpgrp"];
+        CLayoutOracle oracle = CLayoutOracle.Run(CTarget.Aarch64, ["asm/unistd.h"], [], ["__aarch64__"]);
+
+        Assert.Equal(1UL, oracle.Macro("__aarch64__"));
+        Assert.Equal([], legacy.Where(LinuxSyscalls.Arm64.ContainsKey).ToArray());
+        foreach (string name in legacy)
+        {
+            Assert.True(LinuxSyscalls.X64.ContainsKey(name), name);
+            // A name the headers lack does not compile: the oracle throws with gcc's diagnostics.
+            Assert.Throws<InvalidOperationException>(() => CLayoutOracle.Run(CTarget.Aarch64, ["asm/unistd.h"], [], ["__NR_" + name]));
+        }
+    }
+
+    [Aarch64GccFact]
+    public void The_filter_constants_and_seccomp_data_match_the_arm64_headers()
+    {
+        CLayoutOracle oracle = CLayoutOracle.Run(CTarget.Aarch64, s_headers, s_layouts.Where(l => l.CType is "struct sock_filter" or "struct seccomp_data"),
+        [
+            "SECCOMP_RET_KILL_PROCESS", "SECCOMP_RET_ERRNO", "SECCOMP_RET_LOG", "SECCOMP_RET_ALLOW", "AUDIT_ARCH_AARCH64", "CLONE_THREAD",
+        ]);
+
+        Assert.Empty(oracle.Compare(s_layouts.Single(l => l.CType == "struct sock_filter")));
+        Assert.Empty(oracle.Compare(s_layouts.Single(l => l.CType == "struct seccomp_data")));
+        Assert.Equal((ulong)SeccompFilter.AuditArchAarch64, oracle.Macro("AUDIT_ARCH_AARCH64"));
+        Assert.Equal((ulong)SeccompFilter.RetKillProcess, oracle.Macro("SECCOMP_RET_KILL_PROCESS"));
+        Assert.Equal((ulong)SeccompFilter.RetErrno, oracle.Macro("SECCOMP_RET_ERRNO"));
+        Assert.Equal((ulong)SeccompFilter.RetLog, oracle.Macro("SECCOMP_RET_LOG"));
+        Assert.Equal((ulong)SeccompFilter.RetAllow, oracle.Macro("SECCOMP_RET_ALLOW"));
+        Assert.Equal((ulong)SeccompFilter.CloneThread, oracle.Macro("CLONE_THREAD"));
+        Assert.Equal((ulong)SeccompFilter.NrOffset, oracle.OffsetOf("struct seccomp_data", "nr"));
+        Assert.Equal((ulong)SeccompFilter.ArchOffset, oracle.OffsetOf("struct seccomp_data", "arch"));
+        Assert.Equal((ulong)SeccompFilter.ArgsOffset, oracle.OffsetOf("struct seccomp_data", "args"));
     }
 }

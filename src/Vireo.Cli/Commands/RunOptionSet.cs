@@ -120,7 +120,8 @@ internal sealed class RunOptionSet
         Description = "once set up, Vireo drops its capabilities, sets no_new_privs and confines every thread with a seccomp " +
             "allowlist for its kind (vCPU, device, control; the rest a process-wide baseline). A syscall outside it: errno " +
             "(default) fails with EPERM, kill kills the process with SIGSYS (as Firecracker does), log allows and logs it " +
-            "to the kernel's audit log, off installs no filter (privileges are still dropped). See docs/confinement.md",
+            "to the kernel's audit log, off installs no filter (privileges are still dropped). The filters carry x86-64 or " +
+            "arm64 syscall numbers, as the host runs; on another architecture only off works. See docs/confinement.md",
         CustomParser = result => Last(result) switch
         {
             "errno" => ConfinementMode.Errno,

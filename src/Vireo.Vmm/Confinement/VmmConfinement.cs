@@ -83,6 +83,16 @@ public static class VmmConfinement
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
+    /// <summary>As <see cref="FilterFor(VmmThreadKind, ConfinementMode, bool)"/>, for
+    /// <paramref name="architecture"/>'s syscall numbers (to inspect another host's filter).</summary>
+    public static SeccompFilter FilterFor(VmmThreadKind kind, ConfinementMode mode, bool hooks, SyscallArchitecture architecture) => kind switch
+    {
+        VmmThreadKind.Vcpu => SeccompPolicy.Vcpu(ActionOf(mode), architecture),
+        VmmThreadKind.Device => SeccompPolicy.Device(ActionOf(mode), architecture),
+        VmmThreadKind.Control => SeccompPolicy.Control(ActionOf(mode), hooks, architecture),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
     /// <summary>The seccomp action of a mode.</summary>
     public static SeccompAction ActionOf(ConfinementMode mode) => mode switch
     {

@@ -56,7 +56,7 @@ public sealed class SeccompPolicyTests
     {
         SeccompFilter filter = VmmConfinement.FilterFor(kind, ConfinementMode.Errno, hooks: false);
 
-        Assert.Equal([], SeccompPolicy.RuntimeBase.Where(name => !filter.Allows(name)).ToArray());
+        Assert.Equal([], SeccompPolicy.RuntimeBase.SelectMany(name => SeccompPolicy.Resolve(filter.Architecture, name)).Where(name => !filter.Allows(name)).ToArray());
         Assert.True(filter.Allows("clone", CloneThread));
         Assert.True(filter.Allows("openat", 0, 0, 0));
     }
@@ -89,7 +89,11 @@ public sealed class SeccompPolicyTests
     {
         SeccompFilter baseline = SeccompPolicy.Baseline(SeccompAction.Errno, hooks: false);
 
-        Assert.False(baseline.Allows(name, 0, 0, 0));
+        // On arm64, fork and vfork are clone without CLONE_THREAD.
+        foreach (string call in SeccompPolicy.Resolve(baseline.Architecture, name))
+        {
+            Assert.False(baseline.Allows(call, 0, 0, 0), call);
+        }
     }
 
     [Fact]
@@ -125,7 +129,8 @@ public sealed class SeccompPolicyTests
     {
         SeccompFilter vcpu = SeccompPolicy.Vcpu(SeccompAction.Errno);
 
-        foreach (string name in new[] { "connect", "bind", "listen", "accept4", "execve", "kill", "unlink", "mkdir", "rename" })
+        foreach (string name in new[] { "connect", "bind", "listen", "accept4", "execve", "kill", "unlink", "mkdir", "rename" }
+            .SelectMany(n => SeccompPolicy.Resolve(vcpu.Architecture, n)))
         {
             Assert.False(vcpu.Allows(name, 0, 0, 0), name);
         }
@@ -149,7 +154,7 @@ public sealed class SeccompPolicyTests
         Assert.False(device.Allows("socket", AfInet));
         Assert.True(device.Allows("fdatasync"));
         Assert.True(device.Allows("fallocate"));
-        Assert.True(device.Allows("epoll_wait"));
+        Assert.True(SeccompPolicy.Resolve(device.Architecture, "epoll_wait").All(device.Allows));
         Assert.False(device.Allows("execve"));
     }
 }
