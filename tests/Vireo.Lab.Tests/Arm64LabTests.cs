@@ -59,4 +59,25 @@ public sealed class Arm64LabTests(Arm64L1Fixture l1)
         Assert.Equal("status=0", hook.OutputLines[^1]);
         Assert.Contains("control hook: suspended 3", hook.OutputLines);
     }
+
+    [LabFact("qemu-system-aarch64")]
+    public async Task The_stock_arm64_kernel_boots_under_vireo_on_two_cpus_takes_console_input_and_powers_off_through_psci()
+    {
+        Assert.True(l1.VireoPublishFailure is null, l1.VireoPublishFailure);
+        string[] words = [Arm64L1Fixture.VireoInL1, "run", "--kernel", Arm64L1Fixture.L2Kernel, "--initramfs", Arm64L1Fixture.L2Initramfs,
+            "--memory", "512M", "--cpus", "2"];
+        // The guest shell computes the reply, so seeing it proves the typed line reached the
+        // shell through the UART and came back out.
+        string command = L2Command.Build(words, "echo hello-$((6*7)); cat /sys/devices/system/cpu/online; cat /proc/device-tree/compatible; echo; poweroff -f\n");
+        LabCommandResult result = await l1.Machine.RunAsync(command, TimeSpan.FromMinutes(6));
+
+        Assert.True(result.Output.Contains($"{GuestMarkers.Ready} cpus=2", StringComparison.Ordinal), result.Output + "\n" + l1.Log);
+        Assert.Contains("hello-42", result.Output, StringComparison.Ordinal);
+        Assert.Contains("0-1", result.Output, StringComparison.Ordinal);
+        Assert.Contains("linux,dummy-virt", result.Output, StringComparison.Ordinal);
+        Assert.Contains("psci: PSCIv", result.Output, StringComparison.Ordinal);
+        Assert.Contains("GICv3", result.Output, StringComparison.Ordinal);
+        Assert.Contains("reboot: Power down", result.Output, StringComparison.Ordinal);
+        Assert.Equal(0, result.ExitStatus);
+    }
 }
