@@ -6,21 +6,22 @@ namespace Vireo.Vmm.Tests.Arm64;
 
 public sealed class Arm64DeviceTreeTests
 {
-    // The layout the arm64 machine will use (issue #16): RAM at 1 GiB, GICD at 128 MiB, one
-    // 128 KiB redistributor pair per vCPU from 0x080a0000, the UART at 0x09000000 on SPI 1.
+    // The arm64 machine's layout (Arm64Platform: RAM at 1 GiB, GICD at 128 MiB, one 128 KiB
+    // redistributor pair per vCPU from 0x080a0000, the 16550 at 0x09000000 on SPI 1), as the
+    // machine builder will describe it.
     private static Arm64PlatformDescription Platform(int cpus, bool sdei = true, bool initrd = true) => new()
     {
-        RamBase = new GuestAddress(0x4000_0000),
+        RamBase = Arm64Platform.RamBase,
         RamSize = 512 << 20,
         CpuMpidrs = [.. Enumerable.Range(0, cpus).Select(i => 0x8000_0000UL | (ulong)i)],
-        GicDistributorBase = new MmioAddress(0x0800_0000),
-        GicDistributorSize = 0x1_0000,
-        GicRedistributorBase = new MmioAddress(0x080a_0000),
-        GicRedistributorSize = 0x2_0000 * (ulong)cpus,
-        UartBase = new MmioAddress(0x0900_0000),
-        UartSize = 0x1000,
-        UartSpi = 1,
-        UartClockHz = 1_843_200,
+        GicDistributorBase = Arm64Platform.GicDistributor,
+        GicDistributorSize = Arm64Platform.GicDistributorSize,
+        GicRedistributorBase = Arm64Platform.GicRedistributors,
+        GicRedistributorSize = Arm64Platform.GicRedistributorSize(cpus),
+        UartBase = Arm64Platform.Uart,
+        UartSize = Arm64Platform.UartSize,
+        UartSpi = Arm64Platform.UartSpi,
+        UartClockHz = Arm64Platform.UartClockHz,
         Bootargs = "console=ttyS0 earlycon panic=-1",
         InitrdStart = initrd ? new GuestAddress(0x5f00_0000) : null,
         InitrdEnd = initrd ? new GuestAddress(0x5f12_3456) : null,
