@@ -23,7 +23,12 @@ public sealed class Arm64LabTests(Arm64L1Fixture l1)
         using JsonDocument json = JsonDocument.Parse(info.Output);
         Assert.Equal(12, json.RootElement.GetProperty("apiVersion").GetInt32());
         Assert.Equal("arm64", json.RootElement.GetProperty("backend").GetString());
-        Assert.Equal(2, json.RootElement.GetProperty("capabilities").GetProperty("nrVcpus").GetInt32());
+        JsonElement capabilities = json.RootElement.GetProperty("capabilities");
+        Assert.Equal(2, capabilities.GetProperty("nrVcpus").GetInt32());
+        Assert.Equal(1, capabilities.GetProperty("armPsci02").GetInt32());
+        // L1 is Debian's 6.12 kernel: the SMCCC filter SDEI needs (Linux 6.4) is there.
+        Assert.Equal(1, capabilities.GetProperty("smcccFilter").GetInt32());
+        Assert.True(json.RootElement.GetProperty("canBootStockGuests").GetBoolean());
     }
 
     /// <summary>The arm64 filters on a real arm64 kernel (seccomp under qemu-user would filter the

@@ -23,6 +23,16 @@ internal static class KvmInfoCommand
         return command;
     }
 
+    // What the arm64 machine relies on: PSCI 0.2+ in the kernel, device control (the vGIC),
+    // the guest-physical address size, and the common event plumbing.
+    private static readonly KvmCapability[] s_reportedArm64 =
+    [
+        KvmCapability.ArmPsci02, KvmCapability.DeviceCtrl, KvmCapability.VmAttributes, KvmCapability.ArmVmIpaSize,
+        KvmCapability.ArmPmuV3, KvmCapability.Irqfd, KvmCapability.Ioeventfd, KvmCapability.IrqRouting,
+        KvmCapability.SignalMsi, KvmCapability.ImmediateExit, KvmCapability.UserMemory, KvmCapability.ReadonlyMem,
+        KvmCapability.MpState, KvmCapability.VcpuEvents, KvmCapability.NrVcpus, KvmCapability.MaxVcpus, KvmCapability.NrMemslots,
+    ];
+
     private static readonly KvmCapability[] s_reported =
     [
         KvmCapability.Irqchip, KvmCapability.Pit2, KvmCapability.Irqfd, KvmCapability.IrqfdResample,
@@ -36,9 +46,15 @@ internal static class KvmInfoCommand
     private static async Task<int> RunAsync(bool json, TextWriter stdout)
     {
         using KvmSystem kvm = HostKvm.Open();
-        var capabilities = s_reported.Select(c => (Name: CapabilityName(c), Value: kvm.CheckExtension(c))).ToArray();
-        // arm64 joins these when Vireo has an arm64 machine (the ABI, device tree and loader come first).
-        bool canBoot = kvm.Backend is KvmBackend.Intel or KvmBackend.Amd;
+        bool arm64 = kvm.Backend == KvmBackend.Arm64;
+        var capabilities = (arm64 ? s_reportedArm64 : s_reported).Select(c => (Name: CapabilityName(c), Value: kvm.CheckExtension(c))).ToArray();
+        // The SMCCC filter (Linux 6.4), which SDEI needs, is a VM attribute, not a capability.
+        if (arm64)
+        {
+            using KvmVm vm = kvm.CreateVm();
+            capabilities = [.. capabilities, ("smcccFilter", vm.SupportsSmcccFilter ? 1 : 0)];
+        }
+        bool canBoot = kvm.Backend is KvmBackend.Intel or KvmBackend.Amd or KvmBackend.Arm64;
         if (json)
         {
             using var buffer = new MemoryStream();
@@ -111,6 +127,11 @@ internal static class KvmInfoCommand
         KvmCapability.NrVcpus => "nrVcpus",
         KvmCapability.MaxVcpus => "maxVcpus",
         KvmCapability.NrMemslots => "nrMemslots",
+        KvmCapability.ArmPsci02 => "armPsci02",
+        KvmCapability.DeviceCtrl => "deviceCtrl",
+        KvmCapability.VmAttributes => "vmAttributes",
+        KvmCapability.ArmVmIpaSize => "armVmIpaSize",
+        KvmCapability.ArmPmuV3 => "armPmuV3",
         _ => capability.ToString(),
     };
 }

@@ -58,14 +58,8 @@ public static class Arm64MachineBuilder
         var owned = new List<IDisposable> { gic };
         try
         {
-            var resources = new PlatformResources((0, 0), (Arm64Platform.GicDistributor.Value, Arm64Platform.RamBase.Value - 1),
-                (KvmArmIrqLine.FirstSpi, KvmArmIrqLine.FirstSpi + Arm64Platform.GicInterrupts - 1), gpeCount: 0);
-            resources.Reserve(ResourceKind.Mmio, Arm64Platform.GicDistributor.Value, Arm64Platform.GicDistributorSize, "GICv3 distributor");
-            resources.Reserve(ResourceKind.Mmio, Arm64Platform.GicRedistributors.Value, Arm64Platform.GicRedistributorSize(config.Cpus), "GICv3 redistributors");
-            resources.Reserve(ResourceKind.Mmio, Arm64Platform.Uart.Value, Arm64Platform.UartSize, "UART (16550)");
+            PlatformResources resources = Arm64Platform.Resources(config.Cpus);
             uint uartIntid = KvmArmIrqLine.FirstSpi + Arm64Platform.UartSpi;
-            resources.Reserve(ResourceKind.Gsi, uartIntid, 1, "UART (16550)");
-
             var panic = new PanicDetector();
             Action<ReadOnlySpan<byte>> output = bytes =>
             {

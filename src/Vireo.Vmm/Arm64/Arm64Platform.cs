@@ -53,4 +53,21 @@ public static class Arm64Platform
 
     /// <summary>The redistributor region for <paramref name="cpus"/> vCPUs.</summary>
     public static ulong GicRedistributorSize(int cpus) => (ulong)cpus * GicRedistributorStride;
+
+    /// <summary>The machine's resources with its fixed devices reserved: no ports and no GPEs (an
+    /// arm64 machine has neither), MMIO below RAM, and the GIC's shared interrupts (INTIDs from 32)
+    /// as the interrupt pool.</summary>
+    public static PlatformResources Resources(int cpus)
+    {
+        var resources = new PlatformResources(pioPool: (0, 0), mmioPool: (GicDistributor.Value, RamBase.Value),
+            gsiPool: (FirstSpiIntid, GicInterrupts), gpeCount: 0);
+        resources.Reserve(ResourceKind.Mmio, GicDistributor.Value, GicDistributorSize, "GICv3 distributor");
+        resources.Reserve(ResourceKind.Mmio, GicRedistributors.Value, GicRedistributorSize(cpus), "GICv3 redistributors");
+        resources.Reserve(ResourceKind.Mmio, Uart.Value, UartSize, "UART (16550)");
+        resources.Reserve(ResourceKind.Gsi, FirstSpiIntid + UartSpi, 1, "UART (16550)");
+        return resources;
+    }
+
+    // The GIC's first shared peripheral interrupt (INTIDs 0-31 are each CPU's own).
+    private const uint FirstSpiIntid = 32;
 }

@@ -82,9 +82,11 @@ public sealed class PlatformResources
 
     private void SetPool(ResourceKind kind, ulong start, ulong end)
     {
-        if (end <= start)
+        // An empty pool is a machine without that kind (the arm64 machine has no ports or GPEs):
+        // every allocation from it fails, naming the pool.
+        if (end < start)
         {
-            throw new ArgumentOutOfRangeException(nameof(end), $"the {kind} pool [0x{start:x}, 0x{end:x}) is empty");
+            throw new ArgumentOutOfRangeException(nameof(end), $"the {kind} pool [0x{start:x}, 0x{end:x}) ends before it starts");
         }
         _pools[kind] = (start, end);
     }

@@ -35,3 +35,22 @@ public sealed class Arm64PlatformTests
         Assert.True(32 + Arm64Platform.UartSpi < Arm64Platform.GicInterrupts);
     }
 }
+
+public sealed class Arm64PlatformResourcesTests
+{
+    [Fact]
+    public void The_machines_resources_hold_its_fixed_devices_and_it_has_no_ports_or_gpes_to_give()
+    {
+        PlatformResources resources = Arm64Platform.Resources(cpus: 2);
+
+        Assert.Contains(resources.Assignments, a => a.Kind == ResourceKind.Mmio && a.Start == Arm64Platform.Uart.Value && a.Owner == "UART (16550)");
+        Assert.Contains(resources.Assignments, a => a.Kind == ResourceKind.Gsi && a.Start == 33);
+        Assert.Contains(resources.Assignments, a => a.Kind == ResourceKind.Mmio && a.Start == Arm64Platform.GicRedistributors.Value
+            && a.Length == 2 * Arm64Platform.GicRedistributorStride);
+        Assert.Throws<ResourceConflictException>(() => resources.Allocate(ResourceKind.Pio, 8, "a port device"));
+        Assert.Throws<ResourceConflictException>(() => resources.Allocate(ResourceKind.Gpe, 1, "a GPE"));
+        // The other shared interrupts remain for devices, first fit around the UART's.
+        Assert.Equal(32UL, resources.Allocate(ResourceKind.Gsi, 1, "first device").Start);
+        Assert.Equal(34UL, resources.Allocate(ResourceKind.Gsi, 1, "second device").Start);
+    }
+}
