@@ -140,6 +140,30 @@ public sealed class VcpuRunner : IDisposable
     /// marks every vCPU this way in one step, so that no <see cref="Unpark"/> can fall between
     /// the marks, and then calls <see cref="WaitParked"/> on each.
     /// </summary>
+    /// <summary>Makes the vCPU leave KVM_RUN once and go round its loop (its
+    /// <see cref="IHypercallHandler.BeforeEntry"/> runs before it re-enters), without holding it.
+    /// From any thread; on the vCPU's own thread the loop comes round anyway.</summary>
+    public void Interrupt()
+    {
+        if (s_current == this)
+        {
+            return;
+        }
+        lock (_gate)
+        {
+            if (State is VcpuRunState.Created or VcpuRunState.Stopped)
+            {
+                return;
+            }
+            _vcpu.ImmediateExit = true;
+            _kick?.Kick();
+        }
+    }
+
+    /// <summary>Where this vCPU's forwarded firmware calls go; set before the machine starts, null
+    /// when the machine forwards none (a forwarded call then stops the vCPU as unhandled).</summary>
+    internal IHypercallHandler? Hypercalls { get; set; }
+
     internal void RequestPark()
     {
         lock (_gate)
@@ -291,6 +315,7 @@ public sealed class VcpuRunner : IDisposable
                 }
                 WakeProbe?.MarkRunEntered();
             }
+            Hypercalls?.BeforeEntry(this);
             VcpuExit exit = _vcpu.Run();
             if (exit.Kind != VcpuExitKind.Interrupted)
             {
@@ -310,6 +335,9 @@ public sealed class VcpuRunner : IDisposable
                     _vcpu.ImmediateExit = false;
                     ThreadKick.DrainCurrentThread();
                     Interlocked.MemoryBarrier();
+                    break;
+                case VcpuExitKind.Hypercall when Hypercalls is not null:
+                    Hypercalls.Handle(this, exit.FunctionId);
                     break;
                 case VcpuExitKind.Hlt:
                     return VcpuStopReason.Halted;

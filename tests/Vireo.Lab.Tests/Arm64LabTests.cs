@@ -66,19 +66,29 @@ public sealed class Arm64LabTests(Arm64L1Fixture l1)
     }
 
     [LabFact("qemu-system-aarch64")]
-    public async Task The_stock_arm64_kernel_boots_under_vireo_on_two_cpus_takes_console_input_and_powers_off_through_psci()
+    public async Task The_stock_arm64_kernel_boots_under_vireo_on_two_cpus_finds_its_sdei_takes_a_cpu_offline_and_back_and_powers_off_through_psci()
     {
         Assert.True(l1.VireoPublishFailure is null, l1.VireoPublishFailure);
         string[] words = [Arm64L1Fixture.VireoInL1, "run", "--kernel", Arm64L1Fixture.L2Kernel, "--initramfs", Arm64L1Fixture.L2Initramfs,
             "--memory", "512M", "--cpus", "2"];
         // The guest shell computes the reply, so seeing it proves the typed line reached the
         // shell through the UART and came back out.
-        string command = L2Command.Build(words, "echo hello-$((6*7)); cat /sys/devices/system/cpu/online; cat /proc/device-tree/compatible; echo; poweroff -f\n");
+        // Taking CPU 1 offline and back runs the guest's SDEI hotplug path (PE_MASK on the way
+        // down, PE_UNMASK on the way up) and PSCI's CPU_OFF and CPU_ON.
+        string command = L2Command.Build(words,
+            "echo hello-$((6*7)); cat /proc/device-tree/compatible; echo; echo 0 > /sys/devices/system/cpu/cpu1/online; " +
+            "echo offline-$(cat /sys/devices/system/cpu/online); echo 1 > /sys/devices/system/cpu/cpu1/online; " +
+            "echo online-$(cat /sys/devices/system/cpu/online); dmesg | grep -i sdei; poweroff -f\n");
         LabCommandResult result = await l1.Machine.RunAsync(command, TimeSpan.FromMinutes(6));
 
         Assert.True(result.Output.Contains($"{GuestMarkers.Ready} cpus=2", StringComparison.Ordinal), result.Output + "\n" + l1.Log);
         Assert.Contains("hello-42", result.Output, StringComparison.Ordinal);
-        Assert.Contains("0-1", result.Output, StringComparison.Ordinal);
+        Assert.Contains("offline-0", result.Output, StringComparison.Ordinal);
+        Assert.Contains("online-0-1", result.Output, StringComparison.Ordinal);
+        // The stock kernel's SDEI driver found Vireo's dispatcher (DEN0054 1.1, vendor 0) through
+        // the device tree's /firmware/sdei node and the forwarded HVC calls, and none failed.
+        Assert.Contains("sdei: SDEIv1.1 (0x0) detected in firmware.", result.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("sdei: Failed", result.Output, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("linux,dummy-virt", result.Output, StringComparison.Ordinal);
         Assert.Contains("psci: PSCIv", result.Output, StringComparison.Ordinal);
         Assert.Contains("GICv3", result.Output, StringComparison.Ordinal);

@@ -11,7 +11,8 @@ namespace Vireo.Vmm.Arm64;
 /// kernel <c>Image</c>, the initramfs and a device tree that describes exactly that, and the boot
 /// vCPU at the kernel's entry with x0 pointing at the device tree (Linux's arm64 booting.rst).
 /// The result is a <see cref="BuiltMachine"/> the control loop runs as it runs a PC: pause,
-/// resume, stop and the guest's own PSCI power-off and reset work; what the machine does not
+/// resume, stop and the guest's own PSCI power-off and reset work; the guest's SDEI calls go to
+/// Vireo's dispatcher (<see cref="SdeiFirmware"/>) where KVM can forward them; what the machine does not
 /// have yet (ACPI power button and s2idle, PCI devices) is refused with a message saying so.
 /// </summary>
 public static class Arm64MachineBuilder
@@ -59,6 +60,21 @@ public static class Arm64MachineBuilder
         try
         {
             PlatformResources resources = Arm64Platform.Resources(config.Cpus);
+            // SDEI: KVM forwards the guest's SDEI calls to Vireo's dispatcher (before any vCPU
+            // runs, as KVM requires); without the SMCCC filter the tree has no SDEI node.
+            SdeiFirmware? sdei = null;
+            if (SdeiFirmware.Forward(machine.Vm))
+            {
+                sdei = new SdeiFirmware(machine.Vcpus);
+                foreach (VcpuRunner vcpu in machine.Vcpus)
+                {
+                    vcpu.Hypercalls = sdei;
+                }
+            }
+            else
+            {
+                warn?.Invoke("this host's KVM cannot forward SMCCC calls (KVM_ARM_VM_SMCCC_FILTER, Linux 6.4): the guest gets no SDEI");
+            }
             uint uartIntid = KvmArmIrqLine.FirstSpi + Arm64Platform.UartSpi;
             var panic = new PanicDetector();
             Action<ReadOnlySpan<byte>> output = bytes =>
@@ -94,6 +110,7 @@ public static class Arm64MachineBuilder
                 InitrdStart = config.InitramfsPath is null ? null : layout.InitrdAddress,
                 InitrdEnd = config.InitramfsPath is null || layout.InitrdAddress is not GuestAddress start ? null : new GuestAddress(start.Value + (ulong)initrdSize),
                 RngSeed = RngSeed(),
+                Sdei = sdei is not null,
             });
             machine.Memory.Write(layout.DeviceTreeAddress, deviceTree);
 
