@@ -8,6 +8,7 @@ internal static class Arm64Layouts
 {
     public static readonly CStructLayout[] All =
     [
+        .. KvmLayouts.Shared,
         CStructLayout.Of<KvmVcpuInit>("struct kvm_vcpu_init")
             .Field("target", (ref KvmVcpuInit s) => ref s.Target)
             .Field("features", (ref KvmVcpuInit s) => ref s.Features),
@@ -26,25 +27,6 @@ internal static class Arm64Layouts
             .Field("base", (ref KvmSmcccFilter s) => ref s.Base)
             .Field("nr_functions", (ref KvmSmcccFilter s) => ref s.NrFunctions)
             .Field("action", (ref KvmSmcccFilter s) => ref s.Action),
-        CStructLayout.Of<KvmIrqLevel>("struct kvm_irq_level")
-            .Field("irq", (ref KvmIrqLevel s) => ref s.Irq).Field("level", (ref KvmIrqLevel s) => ref s.Level),
-        CStructLayout.Of<KvmUserspaceMemoryRegion>("struct kvm_userspace_memory_region")
-            .Field("slot", (ref KvmUserspaceMemoryRegion s) => ref s.Slot).Field("flags", (ref KvmUserspaceMemoryRegion s) => ref s.Flags)
-            .Field("guest_phys_addr", (ref KvmUserspaceMemoryRegion s) => ref s.GuestPhysAddr)
-            .Field("memory_size", (ref KvmUserspaceMemoryRegion s) => ref s.MemorySize)
-            .Field("userspace_addr", (ref KvmUserspaceMemoryRegion s) => ref s.UserspaceAddr),
-        CStructLayout.Of<KvmIrqfd>("struct kvm_irqfd")
-            .Field("fd", (ref KvmIrqfd s) => ref s.Fd).Field("gsi", (ref KvmIrqfd s) => ref s.Gsi)
-            .Field("flags", (ref KvmIrqfd s) => ref s.Flags).Field("resamplefd", (ref KvmIrqfd s) => ref s.ResampleFd),
-        CStructLayout.Of<KvmIoeventfd>("struct kvm_ioeventfd")
-            .Field("datamatch", (ref KvmIoeventfd s) => ref s.Datamatch).Field("addr", (ref KvmIoeventfd s) => ref s.Addr)
-            .Field("len", (ref KvmIoeventfd s) => ref s.Len).Field("fd", (ref KvmIoeventfd s) => ref s.Fd)
-            .Field("flags", (ref KvmIoeventfd s) => ref s.Flags),
-        CStructLayout.Of<KvmMpState>("struct kvm_mp_state")
-            .Field("mp_state", (ref KvmMpState s) => ref s.MpState),
-        CStructLayout.Of<KvmSignalMask>("struct kvm_signal_mask")
-            .Field("len", (ref KvmSignalMask s) => ref s.Len)
-            .FlexibleArray("sigset", (ref KvmSignalMask s) => ref s.Sigset),
         // debug.arch is left out: KvmRun models x86's kvm_debug_exit_arch, which arm64's differs from.
         CStructLayout.Of<KvmRun>("struct kvm_run")
             .Field("request_interrupt_window", (ref KvmRun s) => ref s.RequestInterruptWindow)

@@ -5,8 +5,34 @@ namespace Vireo.Kvm.Tests;
 /// <summary>Every modelled kernel struct and field, paired with its C name in linux/kvm.h.</summary>
 internal static class KvmLayouts
 {
+    /// <summary>The structs whose layout is the same on every architecture's uAPI (checked on
+    /// each: here against the host's headers, in <see cref="Arm64Layouts"/> against arm64's).</summary>
+    public static readonly CStructLayout[] Shared =
+    [
+        CStructLayout.Of<KvmUserspaceMemoryRegion>("struct kvm_userspace_memory_region")
+            .Field("slot", (ref KvmUserspaceMemoryRegion s) => ref s.Slot).Field("flags", (ref KvmUserspaceMemoryRegion s) => ref s.Flags)
+            .Field("guest_phys_addr", (ref KvmUserspaceMemoryRegion s) => ref s.GuestPhysAddr)
+            .Field("memory_size", (ref KvmUserspaceMemoryRegion s) => ref s.MemorySize)
+            .Field("userspace_addr", (ref KvmUserspaceMemoryRegion s) => ref s.UserspaceAddr),
+        CStructLayout.Of<KvmIrqLevel>("struct kvm_irq_level")
+            .Field("irq", (ref KvmIrqLevel s) => ref s.Irq).Field("level", (ref KvmIrqLevel s) => ref s.Level),
+        CStructLayout.Of<KvmIrqfd>("struct kvm_irqfd")
+            .Field("fd", (ref KvmIrqfd s) => ref s.Fd).Field("gsi", (ref KvmIrqfd s) => ref s.Gsi)
+            .Field("flags", (ref KvmIrqfd s) => ref s.Flags).Field("resamplefd", (ref KvmIrqfd s) => ref s.ResampleFd),
+        CStructLayout.Of<KvmIoeventfd>("struct kvm_ioeventfd")
+            .Field("datamatch", (ref KvmIoeventfd s) => ref s.Datamatch).Field("addr", (ref KvmIoeventfd s) => ref s.Addr)
+            .Field("len", (ref KvmIoeventfd s) => ref s.Len).Field("fd", (ref KvmIoeventfd s) => ref s.Fd)
+            .Field("flags", (ref KvmIoeventfd s) => ref s.Flags),
+        CStructLayout.Of<KvmMpState>("struct kvm_mp_state")
+            .Field("mp_state", (ref KvmMpState s) => ref s.MpState),
+        CStructLayout.Of<KvmSignalMask>("struct kvm_signal_mask")
+            .Field("len", (ref KvmSignalMask s) => ref s.Len)
+            .FlexibleArray("sigset", (ref KvmSignalMask s) => ref s.Sigset),
+    ];
+
     public static readonly CStructLayout[] All =
     [
+        .. Shared,
         CStructLayout.Of<KvmRegs>("struct kvm_regs")
             .Field("rax", (ref KvmRegs s) => ref s.Rax).Field("rbx", (ref KvmRegs s) => ref s.Rbx)
             .Field("rcx", (ref KvmRegs s) => ref s.Rcx).Field("rdx", (ref KvmRegs s) => ref s.Rdx)
@@ -68,8 +94,6 @@ internal static class KvmLayouts
             .Field("nent", (ref KvmCpuid2Header s) => ref s.Nent).Field("padding", (ref KvmCpuid2Header s) => ref s.Padding),
         CStructLayout.Of<KvmLapicState>("struct kvm_lapic_state")
             .Field("regs", (ref KvmLapicState s) => ref s.Regs),
-        CStructLayout.Of<KvmMpState>("struct kvm_mp_state")
-            .Field("mp_state", (ref KvmMpState s) => ref s.MpState),
         CStructLayout.Of<KvmVcpuEvents>("struct kvm_vcpu_events")
             .Field("exception.injected", (ref KvmVcpuEvents s) => ref s.ExceptionInjected)
             .Field("exception.nr", (ref KvmVcpuEvents s) => ref s.ExceptionNr)
@@ -130,16 +154,6 @@ internal static class KvmLayouts
             .Field("clock", (ref KvmClockData s) => ref s.Clock).Field("flags", (ref KvmClockData s) => ref s.Flags)
             .Field("pad0", (ref KvmClockData s) => ref s.Pad0).Field("realtime", (ref KvmClockData s) => ref s.Realtime)
             .Field("host_tsc", (ref KvmClockData s) => ref s.HostTsc),
-        CStructLayout.Of<KvmUserspaceMemoryRegion>("struct kvm_userspace_memory_region")
-            .Field("slot", (ref KvmUserspaceMemoryRegion s) => ref s.Slot).Field("flags", (ref KvmUserspaceMemoryRegion s) => ref s.Flags)
-            .Field("guest_phys_addr", (ref KvmUserspaceMemoryRegion s) => ref s.GuestPhysAddr)
-            .Field("memory_size", (ref KvmUserspaceMemoryRegion s) => ref s.MemorySize)
-            .Field("userspace_addr", (ref KvmUserspaceMemoryRegion s) => ref s.UserspaceAddr),
-        CStructLayout.Of<KvmIrqLevel>("struct kvm_irq_level")
-            .Field("irq", (ref KvmIrqLevel s) => ref s.Irq).Field("level", (ref KvmIrqLevel s) => ref s.Level),
-        CStructLayout.Of<KvmIrqfd>("struct kvm_irqfd")
-            .Field("fd", (ref KvmIrqfd s) => ref s.Fd).Field("gsi", (ref KvmIrqfd s) => ref s.Gsi)
-            .Field("flags", (ref KvmIrqfd s) => ref s.Flags).Field("resamplefd", (ref KvmIrqfd s) => ref s.ResampleFd),
         CStructLayout.Of<KvmCoalescedMmioZone>("struct kvm_coalesced_mmio_zone")
             .Field("addr", (ref KvmCoalescedMmioZone s) => ref s.Addr).Field("size", (ref KvmCoalescedMmioZone s) => ref s.Size)
             .Field("pio", (ref KvmCoalescedMmioZone s) => ref s.Pio),
@@ -148,10 +162,6 @@ internal static class KvmLayouts
             .Field("pio", (ref KvmCoalescedMmio s) => ref s.Pio).Field("data", (ref KvmCoalescedMmio s) => ref s.Data),
         CStructLayout.Of<KvmCoalescedMmioRing>("struct kvm_coalesced_mmio_ring")
             .Field("first", (ref KvmCoalescedMmioRing s) => ref s.First).Field("last", (ref KvmCoalescedMmioRing s) => ref s.Last),
-        CStructLayout.Of<KvmIoeventfd>("struct kvm_ioeventfd")
-            .Field("datamatch", (ref KvmIoeventfd s) => ref s.Datamatch).Field("addr", (ref KvmIoeventfd s) => ref s.Addr)
-            .Field("len", (ref KvmIoeventfd s) => ref s.Len).Field("fd", (ref KvmIoeventfd s) => ref s.Fd)
-            .Field("flags", (ref KvmIoeventfd s) => ref s.Flags),
         CStructLayout.Of<KvmIrqRoutingIrqchip>("struct kvm_irq_routing_irqchip")
             .Field("irqchip", (ref KvmIrqRoutingIrqchip s) => ref s.Irqchip).Field("pin", (ref KvmIrqRoutingIrqchip s) => ref s.Pin),
         CStructLayout.Of<KvmIrqRoutingMsi>("struct kvm_irq_routing_msi")
@@ -163,9 +173,6 @@ internal static class KvmLayouts
             .Field("u.irqchip", (ref KvmIrqRoutingEntry s) => ref s.Irqchip).Field("u.msi", (ref KvmIrqRoutingEntry s) => ref s.Msi),
         CStructLayout.Of<KvmIrqRoutingHeader>("struct kvm_irq_routing")
             .Field("nr", (ref KvmIrqRoutingHeader s) => ref s.Nr).Field("flags", (ref KvmIrqRoutingHeader s) => ref s.Flags),
-        CStructLayout.Of<KvmSignalMask>("struct kvm_signal_mask")
-            .Field("len", (ref KvmSignalMask s) => ref s.Len)
-            .FlexibleArray("sigset", (ref KvmSignalMask s) => ref s.Sigset),
         CStructLayout.Of<KvmDebugExitArch>("struct kvm_debug_exit_arch")
             .Field("exception", (ref KvmDebugExitArch s) => ref s.Exception).Field("pad", (ref KvmDebugExitArch s) => ref s.Pad)
             .Field("pc", (ref KvmDebugExitArch s) => ref s.Pc).Field("dr6", (ref KvmDebugExitArch s) => ref s.Dr6)
