@@ -84,6 +84,14 @@ public sealed class ApiClient : IDisposable
     public Task RaiseGpeAsync(int gpe, CancellationToken cancellationToken = default) =>
         PutAsync(ApiPaths.VmGpe, Serialize(new GpeRequest { Gpe = gpe }, ApiJsonContext.Default.GpeRequest), cancellationToken);
 
+    /// <summary><c>PUT vm.sdei</c>: signals SDEI event <paramref name="eventNumber"/> from the host.</summary>
+    /// <param name="eventNumber">The SDEI event number.</param>
+    /// <param name="cpu">The vCPU for a private event; null for every vCPU, or for a shared event.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ApiClientException">No server answered, or it refused (no SDEI on this machine, an event the guest has not registered there).</exception>
+    public Task SignalSdeiAsync(uint eventNumber, int? cpu, CancellationToken cancellationToken = default) =>
+        PutAsync(ApiPaths.VmSdei, Serialize(new SdeiSignalRequest { Event = eventNumber, Cpu = cpu }, ApiJsonContext.Default.SdeiSignalRequest), cancellationToken);
+
     /// <summary><c>PUT vm.wake</c>: wakes a guest suspended to idle, now or after <paramref name="delay"/>.</summary>
     /// <param name="delay">How long the server waits before it wakes the guest (whole milliseconds, at most a day); now when null.</param>
     /// <param name="cancellationToken">Cancels the call.</param>

@@ -132,6 +132,7 @@ public sealed class ApiServer : IAsyncDisposable
         VmPauseResource.Map(router, vm);
         VmResumeResource.Map(router, vm);
         VmGpeResource.Map(router, vm);
+        VmSdeiResource.Map(router, vm);
         VmDevicePowerResource.Map(router, vm);
         VmWakeResource.Map(router, vm);
         VmEventsResource.Map(router, vm, options.EventBufferCapacity, serverStopping);

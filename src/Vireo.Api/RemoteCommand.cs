@@ -66,6 +66,10 @@ public static class RemoteCommand
         Add("resume", "Restart the vCPUs after pause.", (client, _, _, ct) => client.ResumeAsync(ct));
         Add("gpe", "Raise ACPI general-purpose event N (0 to 255).",
             (client, result, _, ct) => client.RaiseGpeAsync((int)result.GetValue(gpe), ct), gpe);
+        var sdeiEvent = new Argument<uint>("EVENT") { Description = "The SDEI event number." };
+        var sdeiCpu = new Option<int?>("--cpu") { Description = "The vCPU (0, 1, ...) for a private event; every vCPU without it." };
+        Add("sdei-signal", "Signal SDEI event EVENT from the host (arm64); the guest takes it if it registered and enabled it.",
+            (client, result, _, ct) => client.SignalSdeiAsync(result.GetValue(sdeiEvent), result.GetValue(sdeiCpu), ct), sdeiEvent, sdeiCpu);
         var deviceId = new Argument<string>("NAME") { Description = "The assigned device's id (`vireo remote devices` lists them)." };
         var onOff = new Argument<string>("on|off") { Description = "on: let it enter low power; off: bring it back." };
         onOff.AcceptOnlyFromAmong("on", "off");

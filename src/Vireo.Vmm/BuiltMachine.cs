@@ -28,8 +28,10 @@ public sealed class BuiltMachine : IDisposable
 
     internal BuiltMachine(Machine machine, PlatformResources resources, AcpiPmDevice? powerManagement, LowPowerIdleDevice? lowPowerIdle,
         PciRootBus? pci, List<ISuspendable> suspendables, List<IDisposable> owned, Serial8250? console = null, IConsoleInput? consoleInput = null,
-        PanicDetector? panic = null, BoundPciFunctions? bound = null, IReadOnlyList<DevicePowerSlot>? devicePower = null)
+        PanicDetector? panic = null, BoundPciFunctions? bound = null, IReadOnlyList<DevicePowerSlot>? devicePower = null,
+        Arm64.SdeiFirmware? sdei = null)
     {
+        Sdei = sdei;
         _devicePower = devicePower ?? [];
         Machine = machine;
         Resources = resources;
@@ -72,6 +74,9 @@ public sealed class BuiltMachine : IDisposable
     /// <exception cref="VmStateException">The machine has none (<see cref="HasAcpiPower"/>).</exception>
     public LowPowerIdleDevice LowPowerIdle => _lowPowerIdle ?? throw new VmStateException(
         "this machine has no Low Power S0 Idle device: the arm64 machine boots from a device tree without one yet");
+
+    /// <summary>The machine's SDEI firmware (the arm64 machine's, where KVM forwards the calls), or null.</summary>
+    public Arm64.SdeiFirmware? Sdei { get; }
 
     /// <summary>Whether the machine has a PCI root bus.</summary>
     public bool HasPci => _pci is not null;

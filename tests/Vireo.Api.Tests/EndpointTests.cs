@@ -81,6 +81,26 @@ public sealed class EndpointTests
     }
 
     [Fact(Timeout = TestLimits.TestMs)]
+    public async Task Sdei_signals_reach_the_controller_and_a_dropped_one_is_a_409_saying_why()
+    {
+        await using TestApi api = await TestApi.StartAsync();
+
+        await api.Client.SignalSdeiAsync(0, 1);
+        await api.Client.SignalSdeiAsync(0x4000_0000, null);
+        var dropped = await Assert.ThrowsAsync<ApiClientException>(() => api.Client.SignalSdeiAsync(7, 0));
+        (int negative, string negativeBody) = await api.SendAsync("PUT", ApiPaths.VmSdei, """{"event": 0, "cpu": -1}""");
+        (int missing, _) = await api.SendAsync("PUT", ApiPaths.VmSdei, """{"cpu": 0}""");
+        (int tooBig, _) = await api.SendAsync("PUT", ApiPaths.VmSdei, """{"event": 4294967296}""");
+
+        Assert.Equal(["sdei 0 cpu 1", "sdei 1073741824"], api.Vm.Calls);
+        Assert.Contains("SDEI event 7 is not registered on vCPU 0", dropped.Message);
+        Assert.Equal(400, negative);
+        Assert.Contains("cpu must be a vCPU index", negativeBody);
+        Assert.Equal(400, missing);
+        Assert.Equal(400, tooBig);
+    }
+
+    [Fact(Timeout = TestLimits.TestMs)]
     public async Task Device_power_for_an_unknown_device_is_a_400_naming_it_and_a_bad_body_names_the_fields()
     {
         await using TestApi api = await TestApi.StartAsync();

@@ -54,6 +54,10 @@ internal sealed class FakeVmController : IVmm
                 PauseVm => Record("pause"),
                 ResumeVm => Record("resume"),
                 RaiseGpe gpe => RaiseGpe(gpe.Gpe),
+                // As the control loop answers an event the guest has not registered there.
+                SignalSdeiEvent sdei => sdei.Event == 7
+                    ? throw new VmStateException($"SDEI event 7 is not registered on vCPU {sdei.Cpu}, so the signal was dropped")
+                    : Record(sdei.Cpu is int cpu ? $"sdei {sdei.Event} cpu {cpu}" : $"sdei {sdei.Event}"),
                 WakeVm wake => Record(wake.Delay is TimeSpan d ? $"wake {d.TotalMilliseconds}ms" : "wake"),
                 SetDeviceLowPower power => power.Id == "edu"
                     ? Record($"device-power {power.Id} {(power.LowPower ? "on" : "off")}")

@@ -16,7 +16,7 @@ public sealed class OpenApiTests
         var documented = DocumentedOperations().Select(o => $"{o.Method} {o.Path}").Order().ToList();
 
         Assert.Equal(documented, mapped);
-        Assert.Equal(11, mapped.Count);
+        Assert.Equal(12, mapped.Count);
     }
 
     [Fact(Timeout = TestLimits.TestMs)]
@@ -30,6 +30,10 @@ public sealed class OpenApiTests
             if (path.EndsWith("vm.gpe", StringComparison.Ordinal))
             {
                 request.Content = new StringContent("""{"gpe": 1}""");
+            }
+            if (path.EndsWith("vm.sdei", StringComparison.Ordinal))
+            {
+                request.Content = new StringContent("""{"event": 0, "cpu": 1}""");
             }
             if (path.EndsWith("vm.device-power", StringComparison.Ordinal))
             {

@@ -159,7 +159,7 @@ public sealed class RemoteCommandTests
         foreach (string[] command in new[]
         {
             new[] { "power-button" }, ["pause"], ["resume"], ["shutdown"], ["shutdown", "--force"],
-            ["gpe", "5"], ["gpe", "0x0f"], ["wake"], ["wake", "--delay-ms", "1500"],
+            ["gpe", "5"], ["gpe", "0x0f"], ["wake"], ["wake", "--delay-ms", "1500"], ["sdei-signal", "0", "--cpu", "1"], ["sdei-signal", "3"],
         })
         {
             (int status, string stdout, string stderr) = await RunAsync([.. socket, .. command]);
@@ -170,7 +170,7 @@ public sealed class RemoteCommandTests
 
         Assert.Equal(0, last);
         Assert.Equal(
-            ["power-button", "pause", "resume", "shutdown", "shutdown force", "gpe 5", "gpe 15", "wake", "wake 1500ms", "wake 2ms"],
+            ["power-button", "pause", "resume", "shutdown", "shutdown force", "gpe 5", "gpe 15", "wake", "wake 1500ms", "sdei 0 cpu 1", "sdei 3", "wake 2ms"],
             api.Vm.Calls);
     }
 

@@ -88,7 +88,7 @@ public sealed class FirstTenMinutesTests
         foreach (KvmBackend backend in Enum.GetValues<KvmBackend>())
         {
             string name = KvmBackendName.Of(backend);
-            Assert.Matches("^[a-z]+$", name);
+            Assert.Matches("^[a-z][a-z0-9]*$", name);
             Assert.StartsWith(name + " (", KvmInfoCommand.BackendText(backend));
         }
     }

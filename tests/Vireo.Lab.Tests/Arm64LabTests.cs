@@ -95,4 +95,32 @@ public sealed class Arm64LabTests(Arm64L1Fixture l1)
         Assert.Contains("reboot: Power down", result.Output, StringComparison.Ordinal);
         Assert.Equal(0, result.ExitStatus);
     }
+
+    [LabFact("qemu-system-aarch64")]
+    public async Task The_host_signals_sdei_events_through_the_api_and_a_dropped_one_is_refused_by_name()
+    {
+        Assert.True(l1.VireoPublishFailure is null, l1.VireoPublishFailure);
+        string vireo = Arm64L1Fixture.VireoInL1;
+        // The guest idles in its /init script; the host signals event 0 on vCPU 0, which the stock
+        // kernel has not registered (it has no SDEI consumer of its own), so the dispatcher drops
+        // it and the API says so; a vCPU that does not exist is refused as invalid.
+        string script = string.Join("\n",
+            $"{vireo} run --kernel {Arm64L1Fixture.L2Kernel} --initramfs {Arm64L1Fixture.L2Initramfs} --memory 256M " +
+            $"--api-socket /tmp/sdei.sock --append {DefaultGuest.ScriptArgument("sleep 600")} </dev/null >/tmp/sdei-l2.log 2>&1 &",
+            "for i in $(seq 1 600); do grep -q 'sdei: SDEIv' /tmp/sdei-l2.log && grep -q '" + GuestMarkers.Ready + "' /tmp/sdei-l2.log && break; sleep 0.5; done",
+            $"{vireo} remote --api-socket /tmp/sdei.sock sdei-signal 0 --cpu 0; echo \"unregistered-status=$?\"",
+            $"{vireo} remote --api-socket /tmp/sdei.sock sdei-signal 0 --cpu 9; echo \"no-cpu-status=$?\"",
+            $"{vireo} remote --api-socket /tmp/sdei.sock info",
+            $"{vireo} remote --api-socket /tmp/sdei.sock shutdown --force; wait; echo \"vireo-status=$?\"; tail -3 /tmp/sdei-l2.log");
+        LabCommandResult result = await l1.Machine.RunAsync(script, TimeSpan.FromMinutes(6));
+
+        Assert.True(result.Output.Contains("unregistered-status=1", StringComparison.Ordinal), result.Output + "\n" + l1.Log);
+        Assert.Contains("SDEI event 0 is not registered on vCPU 0", result.Output, StringComparison.Ordinal);
+        Assert.Contains("no-cpu-status=1", result.Output, StringComparison.Ordinal);
+        Assert.Contains("cannot be signalled there (InvalidParameters)", result.Output, StringComparison.Ordinal);
+        // The refusals left the VM running, and a forced stop ends vireo as usual.
+        Assert.Contains("\"running\"", result.Output, StringComparison.Ordinal);
+        Assert.Contains("vireo-status=", result.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("internal error", result.Output, StringComparison.Ordinal);
+    }
 }

@@ -7,11 +7,29 @@ namespace Vireo.Lab.Tests;
 /// pays little for its own copy.</summary>
 internal static class NativeAotPublish
 {
+    // One publish at a time in this process: the x86-64 and arm64 lab fixtures start at once,
+    // and a publish for one runtime identifier rewrites every project's obj/project.assets.json
+    // (its restore) under the other's feet (CI saw NETSDK1047, "no target for net10.0/linux-x64").
+    private static readonly SemaphoreSlim s_oneAtATime = new(1, 1);
+
     /// <summary>Publishes src/<paramref name="projectName"/> into <paramref name="output"/> for
     /// <paramref name="runtimeIdentifier"/> (linux-arm64 cross-compiles: clang links against
     /// the cross toolchain's arm64 glibc); returns the binary's path, or null and why not.</summary>
     public static (string? Binary, string? Failure, TimeSpan Took) Run(string projectName, string binaryName, string output,
         string runtimeIdentifier = "linux-x64")
+    {
+        s_oneAtATime.Wait();
+        try
+        {
+            return RunAlone(projectName, binaryName, output, runtimeIdentifier);
+        }
+        finally
+        {
+            s_oneAtATime.Release();
+        }
+    }
+
+    private static (string? Binary, string? Failure, TimeSpan Took) RunAlone(string projectName, string binaryName, string output, string runtimeIdentifier)
     {
         var clock = Stopwatch.StartNew();
         string project = Path.Combine(L1Fixture.RepositoryRoot(), "src", projectName);

@@ -17,6 +17,7 @@ namespace Vireo.Api.Http;
 [JsonSerializable(typeof(ErrorBody))]
 [JsonSerializable(typeof(ShutdownRequest))]
 [JsonSerializable(typeof(GpeRequest))]
+[JsonSerializable(typeof(SdeiSignalRequest))]
 [JsonSerializable(typeof(DevicePowerRequest))]
 [JsonSerializable(typeof(WakeRequest))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -12,6 +12,9 @@ internal static class ApiPaths
     public const string VmPause = Prefix + "/vm.pause";
     public const string VmResume = Prefix + "/vm.resume";
     public const string VmGpe = Prefix + "/vm.gpe";
+
+    /// <summary>Signal an SDEI event from the host (arm64).</summary>
+    public const string VmSdei = Prefix + "/vm.sdei";
     public const string VmWake = Prefix + "/vm.wake";
     public const string VmDevicePower = Prefix + "/vm.device-power";
     public const string VmEvents = Prefix + "/vm.events";

@@ -120,7 +120,7 @@ public static class Arm64MachineBuilder
             boot.SetOneReg(KvmArm64Registers.X(0), layout.DeviceTreeAddress.Value);
             boot.SetOneReg(KvmArm64Registers.Pc, layout.Entry.Value);
             return new BuiltMachine(machine, resources, powerManagement: null, lowPowerIdle: null, pci: null,
-                [console, (ISuspendable)input], owned, console, input, panic);
+                [console, (ISuspendable)input], owned, console, input, panic, sdei: sdei);
         }
         catch
         {

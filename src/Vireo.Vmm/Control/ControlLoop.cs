@@ -224,6 +224,10 @@ public sealed partial class ControlLoop : IVmm, IDisposable
                     Gpe(gpe.Gpe);
                     gpe.Complete(default);
                     break;
+                case SignalSdeiEvent sdei:
+                    SignalSdei(sdei.Event, sdei.Cpu);
+                    sdei.Complete(default);
+                    break;
                 case MachineEnded ended when ended.Generation == _generation:
                     OnMachineEnded(ended.Exit);
                     break;
@@ -488,6 +492,27 @@ public sealed partial class ControlLoop : IVmm, IDisposable
         RequireLive("raise a GPE");
         Current.PowerManagement.RaiseGpe(gpe);
         Events.Publish(VmEventNames.Gpe, new Dictionary<string, string> { ["gpe"] = gpe.ToString(CultureInfo.InvariantCulture) });
+    }
+
+    private void SignalSdei(uint eventNumber, int? cpu)
+    {
+        RequireLive("signal an SDEI event");
+        global::Vireo.Sdei.SdeiDispatcher dispatcher = Current.Sdei?.Dispatcher ?? throw new VmStateException(
+            "this machine has no SDEI firmware: only the arm64 machine has one, on a KVM with the SMCCC filter (Linux 6.4)");
+        global::Vireo.Sdei.SdeiReturnCode code = dispatcher.Signal(eventNumber, cpu);
+        string target = cpu is int one ? $"vCPU {one}" : "every vCPU it is registered on";
+        if (code != global::Vireo.Sdei.SdeiReturnCode.Success)
+        {
+            throw new VmStateException(code == global::Vireo.Sdei.SdeiReturnCode.Denied
+                ? $"SDEI event {eventNumber} is not registered on {target}, so the signal was dropped"
+                : $"SDEI event {eventNumber} cannot be signalled there ({code}): it is not in the static table, the vCPU does not exist, or a shared event was given a vCPU");
+        }
+        var fields = new Dictionary<string, string> { ["event"] = eventNumber.ToString(CultureInfo.InvariantCulture) };
+        if (cpu is int vcpu)
+        {
+            fields["cpu"] = vcpu.ToString(CultureInfo.InvariantCulture);
+        }
+        Events.Publish(VmEventNames.SdeiSignal, fields);
     }
 
     private void OnMachineEnded(MachineExit exit)

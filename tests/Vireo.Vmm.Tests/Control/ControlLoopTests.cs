@@ -171,6 +171,9 @@ public sealed class ControlLoopTests
         Assert.Contains("not paused", notPaused.Message);
         await Assert.ThrowsAsync<VmStateException>(() => loop.SendAsync(new WakeVm("api", strict: true)));
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => loop.SendAsync(new RaiseGpe(AcpiPmDevice.GpeCount)));
+        // A PC has no SDEI firmware: the signal is refused by name, and the VM goes on.
+        VmStateException noSdei = await Assert.ThrowsAsync<VmStateException>(() => loop.SendAsync(new SignalSdeiEvent(0, 0)));
+        Assert.Contains("no SDEI firmware", noSdei.Message);
 
         await loop.SendAsync(new ShutdownVm(force: true));
         await loop.Completion.WaitAsync(s_timeout);
