@@ -221,7 +221,15 @@ internal static class LabRunCommand
     {
         if (options.Kernel is not null)
         {
-            BzImage.Load(options.Kernel);
+            // The kernel L2 boots is the lab's architecture's: an arm64 Image for --arch arm64.
+            if (options.Architecture == LabArchitecture.Arm64)
+            {
+                Arm64Image.Load(options.Kernel);
+            }
+            else
+            {
+                BzImage.Load(options.Kernel);
+            }
         }
         if (options.Initramfs is not null && !File.Exists(options.Initramfs))
         {

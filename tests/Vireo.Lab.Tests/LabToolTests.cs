@@ -258,6 +258,27 @@ public sealed class LabToolTests
             Assert.Throws<LabException>(() => LabRunCommand.CheckGuestFiles(LabRunArguments.Parse(["--disk", $"path={huge},readonly"]))).Message);
     }
 
+    [Fact]
+    public void The_guest_kernel_is_checked_as_the_labs_architecture_boots_it()
+    {
+        using var temp = new TempDirectory();
+        // The arm64 boot protocol's header (booting.rst): magic "ARM\x64" at 0x38, a 4 KiB-page
+        // little-endian kernel placed anywhere, image_size covering the file.
+        byte[] header = new byte[0x2000];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(header.AsSpan(0x10), 0x3000);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(header.AsSpan(0x18), 0b1010);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(0x38), Vireo.Loader.Arm64Image.Magic);
+        string arm64 = temp.Combine("Image");
+        File.WriteAllBytes(arm64, header);
+
+        LabRunCommand.CheckGuestFiles(LabRunArguments.Parse(["--arch", "arm64", "--kernel", arm64]));
+        // The same file is no bzImage for the x86-64 lab, and a non-Image is refused by the arm64 one.
+        Assert.Throws<Vireo.Loader.KernelImageException>(() => LabRunCommand.CheckGuestFiles(LabRunArguments.Parse(["--kernel", arm64])));
+        string notImage = temp.Combine("bzImage");
+        File.WriteAllBytes(notImage, new byte[0x2000]);
+        Assert.Throws<Vireo.Loader.KernelImageException>(() => LabRunCommand.CheckGuestFiles(LabRunArguments.Parse(["--arch", "arm64", "--kernel", notImage])));
+    }
+
     [LabFact("busybox", "cpio")]
     public void A_run_with_devices_ships_vireo_device_into_l1()
     {
