@@ -75,14 +75,13 @@ public static class Arm64MachineBuilder
             {
                 warn?.Invoke("this host's KVM cannot forward SMCCC calls (KVM_ARM_VM_SMCCC_FILTER, Linux 6.4): the guest gets no SDEI");
             }
-            uint uartIntid = KvmArmIrqLine.FirstSpi + Arm64Platform.UartSpi;
             var panic = new PanicDetector();
             Action<ReadOnlySpan<byte>> output = bytes =>
             {
                 panic.Observe(bytes);
                 consoleOutput(bytes);
             };
-            var console = new Serial8250(new KvmIrqLine(machine.Vm, KvmArmIrqLine.Spi(uartIntid)), output);
+            var console = new Serial8250(new KvmIrqLine(machine.Vm, KvmArmIrqLine.Spi(Arm64Platform.UartIntid)), output);
             machine.Mmio.Insert(Arm64Platform.Uart, Arm64Platform.UartSize, console, "UART (16550)");
             IConsoleInput input = MachineBuilder.ConnectConsole(config, console, output, owned);
 

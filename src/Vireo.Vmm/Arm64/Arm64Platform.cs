@@ -1,3 +1,4 @@
+using Vireo.Kvm;
 using Vireo.Memory;
 
 namespace Vireo.Vmm.Arm64;
@@ -40,6 +41,9 @@ public static class Arm64Platform
     /// <summary>The UART's shared peripheral interrupt (SPI 1: INTID 33).</summary>
     public const uint UartSpi = 1;
 
+    /// <summary>The UART's GIC interrupt ID (SPIs start at INTID 32).</summary>
+    public const uint UartIntid = KvmArmIrqLine.FirstSpi + UartSpi;
+
     /// <summary>The UART's input clock, as a PC's 16550 has (1.8432 MHz): the divisor the guest
     /// programs then means what it means on a PC.</summary>
     public const uint UartClockHz = 1_843_200;
@@ -60,14 +64,11 @@ public static class Arm64Platform
     public static PlatformResources Resources(int cpus)
     {
         var resources = new PlatformResources(pioPool: (0, 0), mmioPool: (GicDistributor.Value, RamBase.Value),
-            gsiPool: (FirstSpiIntid, GicInterrupts), gpeCount: 0);
+            gsiPool: (KvmArmIrqLine.FirstSpi, GicInterrupts), gpeCount: 0);
         resources.Reserve(ResourceKind.Mmio, GicDistributor.Value, GicDistributorSize, "GICv3 distributor");
         resources.Reserve(ResourceKind.Mmio, GicRedistributors.Value, GicRedistributorSize(cpus), "GICv3 redistributors");
         resources.Reserve(ResourceKind.Mmio, Uart.Value, UartSize, "UART (16550)");
-        resources.Reserve(ResourceKind.Gsi, FirstSpiIntid + UartSpi, 1, "UART (16550)");
+        resources.Reserve(ResourceKind.Gsi, UartIntid, 1, "UART (16550)");
         return resources;
     }
-
-    // The GIC's first shared peripheral interrupt (INTIDs 0-31 are each CPU's own).
-    private const uint FirstSpiIntid = 32;
 }
