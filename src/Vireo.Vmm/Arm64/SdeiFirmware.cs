@@ -63,7 +63,8 @@ public sealed class SdeiFirmware : IHypercallHandler, ISdeiHost
     public void BeforeEntry(VcpuRunner vcpu)
     {
         ArgumentNullException.ThrowIfNull(vcpu);
-        if (Interlocked.Exchange(ref _deliveryRequested[vcpu.Index], 0) != 0)
+        // Every entry passes here: a plain read first, the exchange only when a delivery waits.
+        if (Volatile.Read(ref _deliveryRequested[vcpu.Index]) != 0 && Interlocked.Exchange(ref _deliveryRequested[vcpu.Index], 0) != 0)
         {
             Dispatcher.Deliver((int)vcpu.Index, new OneRegContext(vcpu.Vcpu));
         }
