@@ -132,14 +132,6 @@ public sealed class VcpuRunner : IDisposable
         }
     }
 
-    /// <summary>
-    /// The first half of a park, which holds the vCPU out of KVM_RUN until <see cref="Unpark"/>
-    /// whatever pause and resume do meanwhile: marks the park and kicks the vCPU out of KVM_RUN,
-    /// without waiting. On the vCPU's own thread (inside an exit) it only marks, and the vCPU
-    /// stops at the top of its loop, before it re-enters the guest. <see cref="Machine.Park"/>
-    /// marks every vCPU this way in one step, so that no <see cref="Unpark"/> can fall between
-    /// the marks, and then calls <see cref="WaitParked"/> on each.
-    /// </summary>
     /// <summary>Makes the vCPU leave KVM_RUN once and go round its loop (its
     /// <see cref="IHypercallHandler.BeforeEntry"/> runs before it re-enters), without holding it.
     /// From any thread; on the vCPU's own thread the loop comes round anyway.</summary>
@@ -155,15 +147,30 @@ public sealed class VcpuRunner : IDisposable
             {
                 return;
             }
-            _vcpu.ImmediateExit = true;
-            _kick?.Kick();
+            KickOutOfRun();
         }
+    }
+
+    // Under _gate: immediate_exit makes a vCPU about to enter KVM_RUN return at once, and the
+    // kick's signal takes one already inside it out; either way it goes round its loop.
+    private void KickOutOfRun()
+    {
+        _vcpu.ImmediateExit = true;
+        _kick?.Kick();
     }
 
     /// <summary>Where this vCPU's forwarded firmware calls go; set before the machine starts, null
     /// when the machine forwards none (a forwarded call then stops the vCPU as unhandled).</summary>
     internal IHypercallHandler? Hypercalls { get; set; }
 
+    /// <summary>
+    /// The first half of a park, which holds the vCPU out of KVM_RUN until <see cref="Unpark"/>
+    /// whatever pause and resume do meanwhile: marks the park and kicks the vCPU out of KVM_RUN,
+    /// without waiting. On the vCPU's own thread (inside an exit) it only marks, and the vCPU
+    /// stops at the top of its loop, before it re-enters the guest. <see cref="Machine.Park"/>
+    /// marks every vCPU this way in one step, so that no <see cref="Unpark"/> can fall between
+    /// the marks, and then calls <see cref="WaitParked"/> on each.
+    /// </summary>
     internal void RequestPark()
     {
         lock (_gate)
@@ -176,8 +183,7 @@ public sealed class VcpuRunner : IDisposable
                 return;
             }
             Monitor.PulseAll(_gate);
-            _vcpu.ImmediateExit = true;
-            _kick?.Kick();
+            KickOutOfRun();
         }
     }
 
@@ -257,8 +263,7 @@ public sealed class VcpuRunner : IDisposable
             Monitor.PulseAll(_gate);
             // Order matters: the request is visible before immediate_exit, and both before
             // the kick, so whichever of them the vCPU thread sees first, it sees the request.
-            _vcpu.ImmediateExit = true;
-            _kick?.Kick();
+            KickOutOfRun();
             // A held thread sleeps on the eventfd: it must look at the new request too.
             _release.Signal();
             while (!reached(State))
