@@ -17,6 +17,9 @@ public sealed class Arm64L1Fixture : IAsyncLifetime
     /// <summary>The default guest's busybox initramfs with no modules, built with arm64 busybox.</summary>
     public const string L2Initramfs = "/l2/initramfs.cpio.gz";
 
+    /// <summary>The bare-metal SDEI conformance guest's Image.</summary>
+    public const string SdeiGuest = SdeiConformanceGuest.InL1;
+
     private readonly TempDirectory _temp = new();
     private readonly StringBuilder _log = new();
     private L1Machine? _machine;
@@ -65,6 +68,7 @@ public sealed class Arm64L1Fixture : IAsyncLifetime
         (string kernel, string guest) = DefaultGuest.PrepareArm64(lab, progress);
         image.AddFile(kernel, L2Kernel);
         image.AddFile(guest, L2Initramfs);
+        image.AddFile(SdeiConformanceGuest.Build(lab.Cache, progress), SdeiGuest);
         string initramfs = image.WriteTo(_temp.Combine("l1-arm64.cpio.gz"));
         _machine = await L1Machine.BootAsync(lab.BootOptions(initramfs));
         Append($"boot: {_machine.BootTime.TotalSeconds:0.0} s wall, L1 uptime {_machine.GuestUptimeAtReady:0.0} s at ready");

@@ -123,4 +123,35 @@ public sealed class Arm64LabTests(Arm64L1Fixture l1)
         Assert.Contains("vireo-status=", result.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("internal error", result.Output, StringComparison.Ordinal);
     }
+
+    /// <summary>Seed 003's dispatcher end to end: the bare-metal guest (guest/sdei-conformance)
+    /// registers private and shared events on two vCPUs and takes host-signalled and
+    /// self-signalled ones on the right vCPU, with the registered argument and the interrupted
+    /// context as DEN0054 says; a critical event preempts a running normal handler and holds a
+    /// normal one back; COMPLETE_AND_RESUME, masking, disabling, unregister-while-running, the
+    /// resets and every error code it can provoke are checked. The host answers each event the
+    /// guest asks for through the API, as a user would.</summary>
+    [LabFact("qemu-system-aarch64")]
+    public async Task A_bare_metal_guest_takes_private_shared_host_and_self_signalled_sdei_events_as_den0054_says()
+    {
+        Assert.True(l1.VireoPublishFailure is null, l1.VireoPublishFailure);
+        LabCommandResult result = await l1.Machine.RunAsync(
+            SdeiConformanceGuest.L1Script(Arm64L1Fixture.VireoInL1, Arm64L1Fixture.SdeiGuest), TimeSpan.FromMinutes(8));
+        SdeiConformanceReport report = SdeiConformanceReport.Parse(result.Output);
+        string context = result.Output + "\n" + l1.Log;
+
+        Assert.True(report.Summary is not null, "the guest printed no summary:\n" + context);
+        Assert.Empty(report.Fatal);
+        Assert.Empty(report.Failed);
+        (int passed, int failed, int total) = report.Summary.Value;
+        Assert.Equal(0, failed);
+        Assert.Equal(total, passed);
+        Assert.Equal(report.Passed.Count, passed);
+        Assert.True(passed >= 140, $"only {passed} checks ran:\n{context}");
+        // Every event the guest asked the host for was signalled through the API, in order.
+        Assert.Equal(10, report.Requested.Count);
+        Assert.Equal(report.Requested, report.Answered.Select(a => a.Signal));
+        Assert.All(report.Answered, a => Assert.Equal(0, a.Status));
+        Assert.Contains("vireo-status=0", result.OutputLines);
+    }
 }

@@ -65,7 +65,7 @@ public static class Arm64MachineBuilder
             SdeiFirmware? sdei = null;
             if (SdeiFirmware.Forward(machine.Vm))
             {
-                sdei = new SdeiFirmware(machine.Vcpus);
+                sdei = new SdeiFirmware(machine.Vcpus, Arm64Platform.SdeiEvents);
                 foreach (VcpuRunner vcpu in machine.Vcpus)
                 {
                     vcpu.Hypercalls = sdei;

@@ -1,5 +1,6 @@
 using Vireo.Kvm;
 using Vireo.Memory;
+using Vireo.Sdei;
 
 namespace Vireo.Vmm.Arm64;
 
@@ -54,6 +55,26 @@ public static class Arm64Platform
 
     /// <summary>The most vCPUs whose redistributors fit below the UART.</summary>
     public const int MaxCpus = (int)((0x0900_0000 - 0x080A_0000) / GicRedistributorStride);
+
+    /// <summary>
+    /// The SDEI events the machine's firmware offers besides event 0 (the software-signalled one
+    /// every SDEI implementation has): one of each kind DEN0054 defines, for the host to raise
+    /// (`vireo remote sdei-signal`, the API's vm.sdei, a device through <see cref="SdeiFirmware"/>)
+    /// and a guest to register. A static table, as the seed asks: what an event means is
+    /// between the host and the guest's driver, and a guest finds each one's kind with
+    /// EVENT_GET_INFO.
+    /// <code>
+    /// 100  private, normal      101  private, critical
+    /// 200  shared,  normal      201  shared,  critical
+    /// </code>
+    /// </summary>
+    public static IReadOnlyList<SdeiEventDescriptor> SdeiEvents { get; } =
+    [
+        new(100, SdeiEventType.Private, SdeiPriority.Normal),
+        new(101, SdeiEventType.Private, SdeiPriority.Critical),
+        new(200, SdeiEventType.Shared, SdeiPriority.Normal),
+        new(201, SdeiEventType.Shared, SdeiPriority.Critical),
+    ];
 
     /// <summary>The redistributor region for <paramref name="cpus"/> vCPUs.</summary>
     public static ulong GicRedistributorSize(int cpus) => (ulong)cpus * GicRedistributorStride;

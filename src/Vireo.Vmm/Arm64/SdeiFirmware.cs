@@ -23,14 +23,15 @@ public sealed class SdeiFirmware : IHypercallHandler, ISdeiHost
     private readonly VcpuRunner[] _vcpus;
     private readonly int[] _deliveryRequested;
 
-    /// <summary>The machine's SDEI firmware over <paramref name="vcpus"/>, with only the
-    /// architectural event 0 (software-signalled) in its static table.</summary>
-    public SdeiFirmware(IReadOnlyList<VcpuRunner> vcpus)
+    /// <summary>The machine's SDEI firmware over <paramref name="vcpus"/>, with the architectural
+    /// event 0 (software-signalled) and <paramref name="events"/> in its static table.</summary>
+    public SdeiFirmware(IReadOnlyList<VcpuRunner> vcpus, IReadOnlyList<SdeiEventDescriptor> events)
     {
         ArgumentNullException.ThrowIfNull(vcpus);
+        ArgumentNullException.ThrowIfNull(events);
         _vcpus = [.. vcpus];
         _deliveryRequested = new int[_vcpus.Length];
-        Dispatcher = new SdeiDispatcher([], [.. _vcpus.Select(v => v.Vcpu.GetOneReg(KvmArm64Registers.MpidrEl1))], this);
+        Dispatcher = new SdeiDispatcher(events, [.. _vcpus.Select(v => v.Vcpu.GetOneReg(KvmArm64Registers.MpidrEl1))], this);
     }
 
     /// <summary>The dispatcher: its state, and the host's way to signal events.</summary>

@@ -1,0 +1,191 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Vireo.Lab;
+
+/// <summary>
+/// The SDEI conformance guest (guest/sdei-conformance): a bare-metal arm64 program, built here
+/// with Debian's gcc-aarch64-linux-gnu into a plain arm64 <c>Image</c>, that drives Vireo's SDEI
+/// dispatcher on two vCPUs and prints one line per check. It asks the host for the events only
+/// the host can raise with <c>SDEI-SIGNAL</c> lines; <see cref="L1Script"/> runs it under vireo
+/// and answers each with <c>vireo remote sdei-signal</c>, in order.
+/// </summary>
+public static class SdeiConformanceGuest
+{
+    /// <summary>Where the lab puts the Image in the arm64 L1.</summary>
+    public const string InL1 = "/l2/sdei-conformance.img";
+
+    /// <summary>The sources, embedded from guest/sdei-conformance in this order.</summary>
+    private static readonly string[] s_sources = ["start.S", "sdei-guest.c", "guest.ld"];
+
+    /// <summary>The flags the guest needs: freestanding, no FP/SIMD registers (the handler entry
+    /// saves only the general ones), no unaligned access (the MMU is off, so all of RAM is Device
+    /// memory), x18 left alone, linked at the start of RAM.</summary>
+    private static readonly string[] s_flags =
+    [
+        "-O2", "-ffreestanding", "-nostdlib", "-nostartfiles", "-static", "-fno-pie", "-no-pie",
+        "-mgeneral-regs-only", "-mstrict-align", "-ffixed-x18", "-fno-stack-protector", "-fno-asynchronous-unwind-tables",
+        "-Wall", "-Wextra", "-Werror", "-Wl,--build-id=none", "-Wl,--no-warn-rwx-segments",
+    ];
+
+    /// <summary>Compiles the guest into the cache (once per version of its sources) and returns
+    /// the Image's path.</summary>
+    public static string Build(LabCache cache, TextWriter? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        byte[][] sources = [.. s_sources.Select(Source)];
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (byte[] source in sources)
+        {
+            hash.AppendData(source);
+        }
+        hash.AppendData(Encoding.UTF8.GetBytes(string.Join(' ', s_flags)));
+        string image = Path.Combine(cache.Directory("tools"), $"sdei-conformance-{Convert.ToHexStringLower(hash.GetHashAndReset())[..12]}.img");
+        if (File.Exists(image))
+        {
+            return image;
+        }
+
+        HostPackages.EnsureInstalled(["gcc-aarch64-linux-gnu"], progress);
+        string gcc = ProcessRunner.FindOnPath("aarch64-linux-gnu-gcc")
+            ?? throw new LabException("aarch64-linux-gnu-gcc is missing: the SDEI conformance guest is built with it (apt-get install gcc-aarch64-linux-gnu)");
+        string objcopy = ProcessRunner.FindOnPath("aarch64-linux-gnu-objcopy")
+            ?? throw new LabException("aarch64-linux-gnu-objcopy is missing (apt-get install binutils-aarch64-linux-gnu)");
+        string temp = Directory.CreateTempSubdirectory("vireo-sdei-guest-").FullName;
+        try
+        {
+            for (int i = 0; i < s_sources.Length; i++)
+            {
+                File.WriteAllBytes(Path.Combine(temp, s_sources[i]), sources[i]);
+            }
+            progress?.WriteLine($"lab: compiling the SDEI conformance guest into {image}");
+            string elf = Path.Combine(temp, "sdei-guest.elf");
+            ProcessResult built = ProcessRunner.Run(gcc, [.. s_flags, "-T", "guest.ld", "-o", elf, "start.S", "sdei-guest.c"], workingDirectory: temp);
+            if (!built.Succeeded)
+            {
+                throw new LabException($"aarch64-linux-gnu-gcc could not build the SDEI conformance guest:\n{built.Tail()}");
+            }
+            ProcessResult copied = ProcessRunner.Run(objcopy, ["-O", "binary", elf, image + ".tmp"]);
+            if (!copied.Succeeded)
+            {
+                throw new LabException($"aarch64-linux-gnu-objcopy could not extract the guest's Image:\n{copied.Tail()}");
+            }
+            File.Move(image + ".tmp", image, overwrite: true);
+            return image;
+        }
+        finally
+        {
+            Directory.Delete(temp, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// A shell script for the arm64 L1 that runs the guest under <paramref name="vireo"/> with two
+    /// vCPUs and an API socket, answers each whole <c>SDEI-SIGNAL EVENT TARGET !</c> line it
+    /// prints with one <c>vireo remote sdei-signal</c> (<c>--cpu TARGET</c> for a vCPU, none for
+    /// <c>all</c> and <c>shared</c>), and when vireo exits prints <c>vireo-status=N</c>, a
+    /// <c>host-signal EVENT TARGET status=N</c> line per answer, and the guest's console.
+    /// </summary>
+    public static string L1Script(string vireo, string image, string workDirectory = "/tmp/sdei-conformance")
+    {
+        string v = ShellQuote(vireo);
+        string d = ShellQuote(workDirectory);
+        return string.Join('\n',
+            $"d={d}; rm -rf \"$d\"; mkdir -p \"$d\"; : > \"$d/host.log\"",
+            $"{v} run --kernel {ShellQuote(image)} --memory 64M --cpus 2 --api-socket \"$d/api.sock\" </dev/null >\"$d/console.log\" 2>&1 &",
+            "pid=$!; n=0",
+            "answer() {",
+            "  c=$(grep -cE '^SDEI-SIGNAL [0-9]+ [a-z0-9]+ !' \"$d/console.log\")",
+            "  while [ \"$n\" -lt \"$c\" ]; do",
+            "    n=$((n+1))",
+            "    set -- $(grep -E '^SDEI-SIGNAL [0-9]+ [a-z0-9]+ !' \"$d/console.log\" | sed -n \"${n}p\")",
+            "    case \"$3\" in",
+            $"      all|shared) {v} remote --api-socket \"$d/api.sock\" sdei-signal \"$2\" >>\"$d/host.log\" 2>&1 ;;",
+            $"      *) {v} remote --api-socket \"$d/api.sock\" sdei-signal \"$2\" --cpu \"$3\" >>\"$d/host.log\" 2>&1 ;;",
+            "    esac",
+            "    echo \"host-signal $2 $3 status=$?\" >>\"$d/host.log\"",
+            "  done",
+            "}",
+            "while kill -0 \"$pid\" 2>/dev/null; do answer; sleep 0.2; done",
+            "wait \"$pid\"; echo \"vireo-status=$?\"",
+            "cat \"$d/host.log\" \"$d/console.log\"");
+    }
+
+    private static string ShellQuote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
+    private static byte[] Source(string name)
+    {
+        using Stream stream = typeof(SdeiConformanceGuest).Assembly.GetManifestResourceStream("sdei-conformance/" + name)
+            ?? throw new InvalidOperationException($"the SDEI conformance guest's {name} is not embedded in Vireo.Lab");
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    }
+}
+
+/// <summary>What the SDEI conformance guest printed: its checks, the host signals it asked for,
+/// the host's answers and its summary.</summary>
+public sealed record SdeiConformanceReport(
+    IReadOnlyList<string> Passed,
+    IReadOnlyList<string> Failed,
+    IReadOnlyList<string> Fatal,
+    IReadOnlyList<string> Requested,
+    IReadOnlyList<(string Signal, int Status)> Answered,
+    (int Passed, int Failed, int Total)? Summary)
+{
+    /// <summary>Reads the guest's lines and the L1 script's out of <paramref name="output"/>; a
+    /// request line not yet whole (no closing mark) is not counted.</summary>
+    public static SdeiConformanceReport Parse(string output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var passed = new List<string>();
+        var failed = new List<string>();
+        var fatal = new List<string>();
+        var requested = new List<string>();
+        var answered = new List<(string, int)>();
+        (int, int, int)? summary = null;
+        foreach (string raw in output.Split('\n'))
+        {
+            string line = raw.TrimEnd('\r');
+            if (line.StartsWith("SDEI-CHECK ok ", StringComparison.Ordinal))
+            {
+                passed.Add(line["SDEI-CHECK ok ".Length..]);
+            }
+            else if (line.StartsWith("SDEI-CHECK FAIL ", StringComparison.Ordinal))
+            {
+                failed.Add(line["SDEI-CHECK FAIL ".Length..]);
+            }
+            else if (line.StartsWith("SDEI-FATAL ", StringComparison.Ordinal))
+            {
+                fatal.Add(line["SDEI-FATAL ".Length..]);
+            }
+            else if (line.StartsWith("SDEI-SIGNAL ", StringComparison.Ordinal) && line.EndsWith(" !", StringComparison.Ordinal))
+            {
+                requested.Add(line["SDEI-SIGNAL ".Length..^2]);
+            }
+            else if (line.StartsWith("host-signal ", StringComparison.Ordinal) && line.LastIndexOf(" status=", StringComparison.Ordinal) is int at and > 0
+                && int.TryParse(line[(at + " status=".Length)..], out int status))
+            {
+                answered.Add((line["host-signal ".Length..at], status));
+            }
+            else if (line.StartsWith("SDEI-CONFORMANCE ", StringComparison.Ordinal))
+            {
+                summary = ParseSummary(line);
+            }
+        }
+        return new SdeiConformanceReport(passed, failed, fatal, requested, answered, summary);
+    }
+
+    private static (int, int, int)? ParseSummary(string line)
+    {
+        // SDEI-CONFORMANCE passed=N failed=M of T
+        string[] words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (words.Length == 5 && words[1].StartsWith("passed=", StringComparison.Ordinal) && words[2].StartsWith("failed=", StringComparison.Ordinal)
+            && words[3] == "of" && int.TryParse(words[1]["passed=".Length..], out int p) && int.TryParse(words[2]["failed=".Length..], out int f)
+            && int.TryParse(words[4], out int t))
+        {
+            return (p, f, t);
+        }
+        return null;
+    }
+}
