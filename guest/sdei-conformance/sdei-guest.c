@@ -9,7 +9,8 @@
  *   SDEI-CONFORMANCE passed=N failed=M of T  then PSCI SYSTEM_OFF
  *
  * It needs Vireo's static event table: 0 (private normal, signalable), 100 (private normal),
- * 101 (private critical), 200 (shared normal), 201 (shared critical). Host signals are asked
+ * 101 (private critical), 200 (shared normal), 201 (shared critical), and the UART's SPI
+ * (INTID 33) offered to INTERRUPT_BIND. Host signals are asked
  * for with SDEI-SIGNAL lines; whoever runs the guest answers each with
  * `vireo remote sdei-signal EVENT [--cpu N]`, in order. Every wait for the host is bounded.
  */
@@ -63,7 +64,10 @@ typedef long s64;
 #define EV_PRIVATE_CRITICAL 101
 #define EV_SHARED           200
 #define EV_SHARED_CRITICAL  201
-#define SLOTS 5
+/* INTERRUPT_BIND turns INTID n into event 0x4000_0000 + n; the UART's SPI is INTID 33. */
+#define UART_INTID          33
+#define EV_BOUND_UART       (0x40000000UL + UART_INTID)
+#define SLOTS 6
 
 #define WAIT_MARK 0x5d00UL
 #define CPUS 2
@@ -80,6 +84,7 @@ enum mode {
 	MODE_UNREGISTER,
 	MODE_PRIVATE_RESET,
 	MODE_SHARED_RESET,
+	MODE_UART,
 };
 
 struct entry {
@@ -112,6 +117,7 @@ static volatile u64 normal_running, critical_seen, critical_saw_normal, critical
 static volatile u64 critical_pc, preempt_wait;
 static volatile u64 critical_running, block_signal, block_held, signal_during_critical;
 static volatile u64 bad_resume, unregister_first, unregister_again, unregister_status, reset_result;
+static volatile u64 uart_iir;
 
 void *memset(void *d, int c, unsigned long n)
 {
@@ -292,6 +298,7 @@ static int slot_of(u64 event)
 	case EV_PRIVATE_CRITICAL: return 2;
 	case EV_SHARED: return 3;
 	case EV_SHARED_CRITICAL: return 4;
+	case EV_BOUND_UART: return 5;
 	default: return -1;
 	}
 }
@@ -418,6 +425,13 @@ u64 sdei_handler(u64 event, u64 arg, u64 pc, u64 pstate)
 	case MODE_SHARED_RESET:
 		reset_result = call0(SDEI_SHARED_RESET);
 		break;
+	case MODE_UART:
+		/* Acknowledge as a driver would: read IIR (which clears THRE), then mask the source. */
+		if (event == EV_BOUND_UART) {
+			uart_iir = UART[2];
+			UART[1] = 0;
+		}
+		break;
 	default:
 		break;
 	}
@@ -462,7 +476,7 @@ static u64 signal_self(void)
 static void discovery(void)
 {
 	check("VERSION is 1.1, vendor 0", call0(SDEI_VERSION), 0x0001000100000000UL);
-	check("FEATURES(BIND_SLOTS)", call1(SDEI_FEATURES, 0), 0);
+	check("FEATURES(BIND_SLOTS): one shared slot (the UART), no private", call1(SDEI_FEATURES, 0), 1);
 	check("FEATURES(RELATIVE_MODE) is 0", call1(SDEI_FEATURES, 1), 0);
 	check("FEATURES(2) is INVALID_PARAMETERS", call1(SDEI_FEATURES, 2), INVALID_PARAMETERS);
 	check("an unknown SDEI function is NOT_SUPPORTED", call0(SDEI_UNKNOWN_FUNCTION), NOT_SUPPORTED);
@@ -715,9 +729,38 @@ static void resets(void)
 	check("SHARED_RESET", call0(SDEI_SHARED_RESET), SUCCESS);
 	check("STATUS(100) after PRIVATE_RESET", call1(SDEI_EVENT_STATUS, EV_PRIVATE), 0);
 	check("STATUS(200) after SHARED_RESET", call1(SDEI_EVENT_STATUS, EV_SHARED), 0);
-	check("EVENT_SIGNAL to vCPU 1 after vCPU 0's resets", call(SDEI_EVENT_SIGNAL, EV_SIGNAL, mpidr_of(1), 0, 0, 0), SUCCESS);
 	u64 want = cpus[1].done[0] + 1;
+	check("EVENT_SIGNAL to vCPU 1 after vCPU 0's resets", call(SDEI_EVENT_SIGNAL, EV_SIGNAL, mpidr_of(1), 0, 0, 0), SUCCESS);
 	check("vCPU 1's event 0 outlived vCPU 0's PRIVATE_RESET", (u64)wait_count(&cpus[1].done[0], want, ms(30000)), 1);
+}
+
+static void interrupt_bind(void)
+{
+	check("INTERRUPT_BIND of the UART's SPI", call1(SDEI_INTERRUPT_BIND, UART_INTID), EV_BOUND_UART);
+	check("INTERRUPT_BIND again names the same event", call1(SDEI_INTERRUPT_BIND, UART_INTID), EV_BOUND_UART);
+	check("FEATURES(BIND_SLOTS) with it bound: none free", call1(SDEI_FEATURES, 0), 0);
+	check("GET_INFO(bound SPI, TYPE) shared", call(SDEI_EVENT_GET_INFO, EV_BOUND_UART, INFO_TYPE, 0, 0, 0), 1);
+	check("REGISTER the bound event RM_PE vCPU 0", reg(EV_BOUND_UART, UART_INTID, RM_PE, mpidr_of(0)), SUCCESS);
+	check("ENABLE the bound event", call1(SDEI_EVENT_ENABLE, EV_BOUND_UART), SUCCESS);
+
+	cpus[0].mode = MODE_UART;
+	/* IER.ETBEI with the holding register empty: the UART raises its interrupt at once. */
+	UART[1] = 0x02;
+	check("the UART's interrupt arrived as the bound event", (u64)wait_count(&cpus[0].done[5], 1, ms(30000)), 1);
+	cpus[0].mode = MODE_RECORD;
+	check("its handler got x0 = 0x40000021", last_entry(0)->event, EV_BOUND_UART);
+	check("and found THRE pending in IIR", uart_iir & 0xf, 2);
+	pause_ms(20);
+	check("one assertion, one event", cpus[0].done[5], 1);
+
+	check("INTERRUPT_RELEASE while registered", call1(SDEI_INTERRUPT_RELEASE, EV_BOUND_UART), DENIED);
+	check("UNREGISTER the bound event", call1(SDEI_EVENT_UNREGISTER, EV_BOUND_UART), SUCCESS);
+	check("INTERRUPT_RELEASE", call1(SDEI_INTERRUPT_RELEASE, EV_BOUND_UART), SUCCESS);
+	check("the released event is gone", call1(SDEI_EVENT_STATUS, EV_BOUND_UART), INVALID_PARAMETERS);
+	check("FEATURES(BIND_SLOTS) after release", call1(SDEI_FEATURES, 0), 1);
+	check("INTERRUPT_BIND after release", call1(SDEI_INTERRUPT_BIND, UART_INTID), EV_BOUND_UART);
+	check("SHARED_RESET releases the binding", call0(SDEI_SHARED_RESET), SUCCESS);
+	check("FEATURES(BIND_SLOTS) after SHARED_RESET", call1(SDEI_FEATURES, 0), 1);
 }
 
 void guest_main(void)
@@ -739,6 +782,7 @@ void guest_main(void)
 	unregister_running();
 	shared_events();
 	resets();
+	interrupt_bind();
 
 	put_str("SDEI-CONFORMANCE passed=");
 	put_dec((u64)passed);

@@ -62,10 +62,12 @@ public static class Arm64MachineBuilder
             PlatformResources resources = Arm64Platform.Resources(config.Cpus);
             // SDEI: KVM forwards the guest's SDEI calls to Vireo's dispatcher (before any vCPU
             // runs, as KVM requires); without the SMCCC filter the tree has no SDEI node.
+            // The UART's line is the one Vireo interrupt a guest may bind to an SDEI event.
+            var uartLine = new SdeiBindableLine(new KvmIrqLine(machine.Vm, KvmArmIrqLine.Spi(Arm64Platform.UartIntid)), Arm64Platform.UartIntid);
             SdeiFirmware? sdei = null;
             if (SdeiFirmware.Forward(machine.Vm))
             {
-                sdei = new SdeiFirmware(machine.Vcpus, Arm64Platform.SdeiEvents);
+                sdei = new SdeiFirmware(machine.Vcpus, Arm64Platform.SdeiEvents, new SdeiInterruptBinder([uartLine]));
                 foreach (VcpuRunner vcpu in machine.Vcpus)
                 {
                     vcpu.Hypercalls = sdei;
@@ -81,7 +83,7 @@ public static class Arm64MachineBuilder
                 panic.Observe(bytes);
                 consoleOutput(bytes);
             };
-            var console = new Serial8250(new KvmIrqLine(machine.Vm, KvmArmIrqLine.Spi(Arm64Platform.UartIntid)), output);
+            var console = new Serial8250(uartLine, output);
             machine.Mmio.Insert(Arm64Platform.Uart, Arm64Platform.UartSize, console, "UART (16550)");
             IConsoleInput input = MachineBuilder.ConnectConsole(config, console, output, owned);
 

@@ -24,14 +24,16 @@ public sealed class SdeiFirmware : IHypercallHandler, ISdeiHost
     private readonly int[] _deliveryRequested;
 
     /// <summary>The machine's SDEI firmware over <paramref name="vcpus"/>, with the architectural
-    /// event 0 (software-signalled) and <paramref name="events"/> in its static table.</summary>
-    public SdeiFirmware(IReadOnlyList<VcpuRunner> vcpus, IReadOnlyList<SdeiEventDescriptor> events)
+    /// event 0 (software-signalled) and <paramref name="events"/> in its static table, and the
+    /// interrupts of <paramref name="binder"/> offered to INTERRUPT_BIND (none when null).</summary>
+    public SdeiFirmware(IReadOnlyList<VcpuRunner> vcpus, IReadOnlyList<SdeiEventDescriptor> events, SdeiInterruptBinder? binder = null)
     {
         ArgumentNullException.ThrowIfNull(vcpus);
         ArgumentNullException.ThrowIfNull(events);
         _vcpus = [.. vcpus];
         _deliveryRequested = new int[_vcpus.Length];
-        Dispatcher = new SdeiDispatcher(events, [.. _vcpus.Select(v => v.Vcpu.GetOneReg(KvmArm64Registers.MpidrEl1))], this);
+        Dispatcher = new SdeiDispatcher(events, [.. _vcpus.Select(v => v.Vcpu.GetOneReg(KvmArm64Registers.MpidrEl1))], this, binder);
+        binder?.Attach(Dispatcher);
     }
 
     /// <summary>The dispatcher: its state, and the host's way to signal events.</summary>

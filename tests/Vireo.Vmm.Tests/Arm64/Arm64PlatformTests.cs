@@ -1,3 +1,4 @@
+using Vireo.Sdei;
 using Vireo.Vmm.Arm64;
 
 namespace Vireo.Vmm.Tests.Arm64;
@@ -52,5 +53,29 @@ public sealed class Arm64PlatformResourcesTests
         // The other shared interrupts remain for devices, first fit around the UART's.
         Assert.Equal(32UL, resources.Allocate(ResourceKind.Gsi, 1, "first device").Start);
         Assert.Equal(34UL, resources.Allocate(ResourceKind.Gsi, 1, "second device").Start);
+    }
+
+    [Fact]
+    public void The_sdei_table_has_one_event_of_each_kind_and_a_dispatcher_accepts_it()
+    {
+        Assert.Equal(
+            [(SdeiEventType.Private, SdeiPriority.Normal), (SdeiEventType.Private, SdeiPriority.Critical),
+             (SdeiEventType.Shared, SdeiPriority.Normal), (SdeiEventType.Shared, SdeiPriority.Critical)],
+            Arm64Platform.SdeiEvents.Select(e => (e.Type, e.Priority)));
+        Assert.DoesNotContain(Arm64Platform.SdeiEvents, e => e.Number == 0 || e.Signalable);
+        Assert.Equal(Arm64Platform.SdeiEvents.Count, Arm64Platform.SdeiEvents.Select(e => e.Number).Distinct().Count());
+        var dispatcher = new SdeiDispatcher(Arm64Platform.SdeiEvents, [0, 1], new NoHost());
+        // The host can raise each; none is registered yet, so each signal is dropped as DENIED.
+        foreach (SdeiEventDescriptor e in Arm64Platform.SdeiEvents)
+        {
+            Assert.Equal(SdeiReturnCode.Denied, dispatcher.Signal(e.Number, e.Type == SdeiEventType.Private ? 1 : null));
+        }
+    }
+
+    private sealed class NoHost : ISdeiHost
+    {
+        public void RequestDelivery(int vcpu)
+        {
+        }
     }
 }
