@@ -84,7 +84,10 @@ public static class SdeiConformanceGuest
     /// vCPUs and an API socket, answers each whole <c>SDEI-SIGNAL EVENT TARGET !</c> line it
     /// prints with one <c>vireo remote sdei-signal</c> (<c>--cpu TARGET</c> for a vCPU, none for
     /// <c>all</c> and <c>shared</c>), and when vireo exits prints <c>vireo-status=N</c>, a
-    /// <c>host-signal EVENT TARGET status=N</c> line per answer, and the guest's console.
+    /// <c>host-signal EVENT TARGET status=N</c> line per answer, each line of the VM's event
+    /// stream (<c>vireo remote events</c>) as <c>vm-event JSON</c>, and the guest's console. No
+    /// request is answered before the event stream is known to be subscribed (it has seen the
+    /// <c>paused</c> of a pause and resume the script makes), so the stream misses no signal.
     /// </summary>
     public static string L1Script(string vireo, string image, string workDirectory = "/tmp/sdei-conformance")
     {
@@ -93,7 +96,14 @@ public static class SdeiConformanceGuest
         return string.Join('\n',
             $"d={d}; rm -rf \"$d\"; mkdir -p \"$d\"; : > \"$d/host.log\"",
             $"{v} run --kernel {ShellQuote(image)} --memory 64M --cpus 2 --api-socket \"$d/api.sock\" </dev/null >\"$d/console.log\" 2>&1 &",
-            "pid=$!; n=0",
+            "pid=$!; n=0; ev=; synced=",
+            "sync_events() {",
+            "  [ -n \"$synced\" ] && return 0",
+            "  [ -e \"$d/api.sock\" ] || return 1",
+            $"  [ -n \"$ev\" ] || {{ {v} remote --api-socket \"$d/api.sock\" events >\"$d/events.log\" 2>&1 & ev=$!; }}",
+            $"  {v} remote --api-socket \"$d/api.sock\" pause >/dev/null 2>&1; {v} remote --api-socket \"$d/api.sock\" resume >/dev/null 2>&1",
+            "  grep -q '\"paused\"' \"$d/events.log\" && synced=1",
+            "}",
             "answer() {",
             "  c=$(grep -cE '^SDEI-SIGNAL [0-9]+ [a-z0-9]+ !' \"$d/console.log\")",
             "  while [ \"$n\" -lt \"$c\" ]; do",
@@ -106,9 +116,11 @@ public static class SdeiConformanceGuest
             "    echo \"host-signal $2 $3 status=$?\" >>\"$d/host.log\"",
             "  done",
             "}",
-            "while kill -0 \"$pid\" 2>/dev/null; do answer; sleep 0.2; done",
+            "while kill -0 \"$pid\" 2>/dev/null; do sync_events && answer; sleep 0.2; done",
             "wait \"$pid\"; echo \"vireo-status=$?\"",
-            "cat \"$d/host.log\" \"$d/console.log\"");
+            // The stream ends with the VM; a stuck one is not waited for long.
+            "i=0; while [ -n \"$ev\" ] && kill -0 \"$ev\" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; [ -n \"$ev\" ] && kill \"$ev\" 2>/dev/null",
+            "cat \"$d/host.log\"; [ -f \"$d/events.log\" ] && sed 's/^/vm-event /' \"$d/events.log\"; cat \"$d/console.log\"");
     }
 
     private static string ShellQuote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
@@ -124,13 +136,14 @@ public static class SdeiConformanceGuest
 }
 
 /// <summary>What the SDEI conformance guest printed: its checks, the host signals it asked for,
-/// the host's answers and its summary.</summary>
+/// the host's answers, the VM's events (JSON lines) and its summary.</summary>
 public sealed record SdeiConformanceReport(
     IReadOnlyList<string> Passed,
     IReadOnlyList<string> Failed,
     IReadOnlyList<string> Fatal,
     IReadOnlyList<string> Requested,
     IReadOnlyList<(string Signal, int Status)> Answered,
+    IReadOnlyList<string> VmEvents,
     (int Passed, int Failed, int Total)? Summary)
 {
     /// <summary>Reads the guest's lines and the L1 script's out of <paramref name="output"/>; a
@@ -143,6 +156,7 @@ public sealed record SdeiConformanceReport(
         var fatal = new List<string>();
         var requested = new List<string>();
         var answered = new List<(string, int)>();
+        var events = new List<string>();
         (int, int, int)? summary = null;
         foreach (string raw in output.Split('\n'))
         {
@@ -168,12 +182,16 @@ public sealed record SdeiConformanceReport(
             {
                 answered.Add((line["host-signal ".Length..at], status));
             }
+            else if (line.StartsWith("vm-event ", StringComparison.Ordinal))
+            {
+                events.Add(line["vm-event ".Length..]);
+            }
             else if (line.StartsWith("SDEI-CONFORMANCE ", StringComparison.Ordinal))
             {
                 summary = ParseSummary(line);
             }
         }
-        return new SdeiConformanceReport(passed, failed, fatal, requested, answered, summary);
+        return new SdeiConformanceReport(passed, failed, fatal, requested, answered, events, summary);
     }
 
     private static (int, int, int)? ParseSummary(string line)

@@ -198,13 +198,27 @@ public sealed partial class SdeiDispatcher
     }
 
     /// <summary>
-    /// Signal an event from the host (a device, a RAS source, `sdei signal`). A private event goes to
+    /// Signal an event from the host (a device, a RAS source, `sdei signal`), named by <paramref name="source"/> in
+    /// <see cref="Signalled"/>. A private event goes to
     /// <paramref name="vcpu"/>, or to every vCPU when it is null; a shared event is routed by its registration and
     /// takes no vCPU. Returns Success when at least one registered instance took the signal, Denied when the event
     /// is registered nowhere it was sent (the signal is dropped, as an unregistered event's interrupt is), and
     /// InvalidParameters for an unknown event, a bad vCPU, or a vCPU given for a shared event.
     /// </summary>
-    public SdeiReturnCode Signal(uint eventNumber, int? vcpu = null)
+    public SdeiReturnCode Signal(uint eventNumber, int? vcpu = null, string source = "host")
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        SdeiReturnCode result = SignalLocked(eventNumber, vcpu);
+        // Outside the lock: a listener may take its own locks (the VM's event hub).
+        Signalled?.Invoke(new SdeiSignal(eventNumber, vcpu, source, result));
+        return result;
+    }
+
+    /// <summary>Every host signal and its result, raised on the signalling thread after the
+    /// dispatcher has taken it (a vCPU's thread for a bound interrupt).</summary>
+    public event Action<SdeiSignal>? Signalled;
+
+    private SdeiReturnCode SignalLocked(uint eventNumber, int? vcpu)
     {
         lock (_lock)
         {
@@ -261,7 +275,7 @@ public sealed partial class SdeiDispatcher
             }
         }
 
-        return Signal(DynamicEventBase + intid, vcpu);
+        return Signal(DynamicEventBase + intid, vcpu, $"interrupt {intid}");
     }
 
     /// <summary>

@@ -14,6 +14,8 @@ public interface IHypercallHandler
     void Handle(VcpuRunner vcpu, uint functionId);
 
     /// <summary>Before each entry into the guest: a handler with work for this vCPU (an event to
-    /// deliver) does it now, having asked for the entry with <see cref="VcpuRunner.Interrupt"/>.</summary>
+    /// deliver) does it now, having asked for the entry with <see cref="VcpuRunner.Interrupt"/>.
+    /// The last exit may be one KVM has not finished (port I/O, MMIO): call
+    /// <see cref="VcpuRunner.CompletePendingExit"/> before touching the registers.</summary>
     void BeforeEntry(VcpuRunner vcpu);
 }

@@ -159,6 +159,36 @@ public sealed class VcpuRunner : IDisposable
         _kick?.Kick();
     }
 
+    /// <summary>
+    /// Lets KVM finish the exit this vCPU last took, so that its registers can be read and
+    /// changed: KVM completes a port-I/O or MMIO exit only on the next KVM_RUN (a load's or an
+    /// IN's data goes into its register then, and on arm64 the PC steps past the access then),
+    /// so a register change made before it lands on the wrong instruction (an SDEI handler
+    /// entered at an MMIO exit would have its first instruction skipped, and the access
+    /// repeated on completion). KVM_RUN with immediate_exit set completes it and returns at once
+    /// without entering the guest (the KVM API's "kvm_run.immediate_exit"). immediate_exit stays
+    /// set, so a kick that raced this is not lost: the loop's next KVM_RUN returns at once and
+    /// goes round. On the vCPU's own thread, between exits (from
+    /// <see cref="IHypercallHandler.BeforeEntry"/>); a no-op when nothing is pending.
+    /// </summary>
+    public void CompletePendingExit()
+    {
+        if (!_exitIncomplete)
+        {
+            return;
+        }
+        _exitIncomplete = false;
+        _vcpu.ImmediateExit = true;
+        VcpuExit exit = _vcpu.Run();
+        if (exit.Kind != VcpuExitKind.Interrupted)
+        {
+            throw new InvalidOperationException($"KVM_RUN with immediate_exit set entered the guest (exit {exit.Kind})");
+        }
+    }
+
+    // Set after a port-I/O or MMIO exit, which KVM completes on the next KVM_RUN.
+    private bool _exitIncomplete;
+
     /// <summary>Where this vCPU's forwarded firmware calls go; set before the machine starts, null
     /// when the machine forwards none (a forwarded call then stops the vCPU as unhandled).</summary>
     internal IHypercallHandler? Hypercalls { get; set; }
@@ -322,6 +352,7 @@ public sealed class VcpuRunner : IDisposable
             }
             Hypercalls?.BeforeEntry(this);
             VcpuExit exit = _vcpu.Run();
+            _exitIncomplete = exit.Kind is VcpuExitKind.Io or VcpuExitKind.Mmio;
             if (exit.Kind != VcpuExitKind.Interrupted)
             {
                 ExitCount++;

@@ -152,5 +152,20 @@ public sealed class Arm64LabTests(Arm64L1Fixture l1)
         Assert.Equal(report.Requested, report.Answered.Select(a => a.Signal));
         Assert.All(report.Answered, a => Assert.Equal(0, a.Status));
         Assert.Contains("vireo-status=0", result.OutputLines);
+
+        // vm.events showed each signal with who raised it: the API's ten, every one taken by a
+        // handler, and the UART's interrupt while the guest had it bound.
+        var signals = new List<(string Event, string Source, string Result)>();
+        foreach (string line in report.VmEvents)
+        {
+            using JsonDocument e = JsonDocument.Parse(line);
+            if (e.RootElement.GetProperty("event").GetString() == "sdei-signal")
+            {
+                JsonElement p = e.RootElement.GetProperty("properties");
+                signals.Add((p.GetProperty("event").GetString()!, p.GetProperty("source").GetString()!, p.GetProperty("result").GetString()!));
+            }
+        }
+        Assert.Equal(report.Requested.Select(r => (r.Split(' ')[0], "api", "taken")), signals.Where(s => s.Source == "api"));
+        Assert.Equal([("1073741857", "interrupt 33", "taken")], signals.Where(s => s.Source != "api"));
     }
 }

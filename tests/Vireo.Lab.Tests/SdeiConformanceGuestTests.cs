@@ -44,6 +44,7 @@ public sealed class SdeiConformanceGuestTests
             "SDEI-SIGNAL 0 0 !",
             "SDEI-SIGNAL 200 shar",
             "SDEI-FATAL exception vector 4 esr 0x96000021",
+            "vm-event {\"event\":\"paused\"}",
             "SDEI-CONFORMANCE passed=1 failed=1 of 2"));
 
         Assert.Equal(["VERSION is 1.1, vendor 0"], report.Passed);
@@ -52,6 +53,7 @@ public sealed class SdeiConformanceGuestTests
         // A line cut short is not a request.
         Assert.Equal(["0 0"], report.Requested);
         Assert.Equal([("0 0", 0), ("200 shared", 1)], report.Answered);
+        Assert.Equal(["{\"event\":\"paused\"}"], report.VmEvents);
         Assert.Equal((1, 1, 2), report.Summary);
         Assert.Null(SdeiConformanceReport.Parse("SDEI-CONFORMANCE passed=x").Summary);
     }
@@ -68,6 +70,8 @@ public sealed class SdeiConformanceGuestTests
             #!/bin/sh
             case "$1" in
             run)
+              touch "$9"
+              sleep 1
               echo "SDEI-GUEST start"
               echo "SDEI-SIGNAL 0 0 !"
               sleep 1
@@ -79,6 +83,10 @@ public sealed class SdeiConformanceGuestTests
               exit 0 ;;
             remote)
               shift 3
+              case "$1" in
+              events) echo '{"event":"paused"}'; echo '{"event":"sdei-signal"}'; exit 0 ;;
+              pause|resume) echo "$1" >>{{calls}}.sync; exit 0 ;;
+              esac
               echo "$*" >>{{calls}}
               [ "$2" = 200 ] && { echo "vireo: refused"; exit 1; }
               exit 0 ;;
@@ -103,6 +111,9 @@ public sealed class SdeiConformanceGuestTests
         Assert.Equal(["0 0", "200 shared", "100 all", "101 1"], report.Requested);
         Assert.Equal([("0 0", 0), ("200 shared", 1), ("100 all", 0), ("101 1", 0)], report.Answered);
         Assert.Contains("vireo: refused", output, StringComparison.Ordinal);
+        // The stream was synced once (one pause and resume) and its lines come back marked.
+        Assert.Equal(["pause", "resume"], File.ReadAllLines(calls + ".sync"));
+        Assert.Equal(["{\"event\":\"paused\"}", "{\"event\":\"sdei-signal\"}"], report.VmEvents);
         Assert.Contains("vireo-status=0", output.Split('\n'));
         Assert.Equal((2, 0, 2), report.Summary);
     }

@@ -299,6 +299,33 @@ public sealed class CallTests
     }
 
     [Fact]
+    public void EveryHostSignalIsReportedWithItsSourceAndResult()
+    {
+        var rig = new Rig();
+        var seen = new List<SdeiSignal>();
+        rig.Dispatcher.Signalled += seen.Add;
+        ulong bound = rig.Value(0, SdeiFunction.InterruptBind, 40);
+        rig.Arm(0, (uint)bound);
+        rig.Arm(1, 0);
+
+        rig.Dispatcher.Signal(0, 1, "api");
+        rig.Dispatcher.Signal(0, 2, "api");
+        rig.Dispatcher.Signal(0x999, null, "ras");
+        rig.Dispatcher.SignalInterrupt(40);
+        // An interrupt that is not bound never reaches Signal: nothing to report.
+        rig.Dispatcher.SignalInterrupt(41);
+
+        Assert.Equal(
+            [
+                new SdeiSignal(0, 1, "api", SdeiReturnCode.Success),
+                new SdeiSignal(0, 2, "api", SdeiReturnCode.Denied),
+                new SdeiSignal(0x999, null, "ras", SdeiReturnCode.InvalidParameters),
+                new SdeiSignal((uint)bound, null, "interrupt 40", SdeiReturnCode.Success),
+            ],
+            seen);
+    }
+
+    [Fact]
     public void HostSignalChecksItsArguments()
     {
         var rig = new Rig();

@@ -69,6 +69,10 @@ public sealed class SdeiFirmware : IHypercallHandler, ISdeiHost
         // Every entry passes here: a plain read first, the exchange only when a delivery waits.
         if (Volatile.Read(ref _deliveryRequested[vcpu.Index]) != 0 && Interlocked.Exchange(ref _deliveryRequested[vcpu.Index], 0) != 0)
         {
+            // The request may have come in an MMIO exit (a bound interrupt raised by the access,
+            // or a host signal that raced it): KVM must finish that access before the dispatcher
+            // saves the PC and moves it to the handler.
+            vcpu.CompletePendingExit();
             Dispatcher.Deliver((int)vcpu.Index, new OneRegContext(vcpu.Vcpu));
         }
     }

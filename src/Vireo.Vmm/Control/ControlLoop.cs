@@ -398,6 +398,7 @@ public sealed partial class ControlLoop : IVmm, IDisposable
         machine.ObservePciDevicePower(e => Post(new PciDevicePowerChanged(generation, e)));
         // On the trapping vCPU's thread, inside its exit: an entry trap parks that vCPU before
         // it can re-enter the guest (the control loop parks the rest), then both post and return.
+        machine.Sdei?.Dispatcher.Signalled += PublishSdeiSignal;
         if (machine.HasAcpiPower)
         {
             machine.LowPowerIdle.Notified += notification =>
@@ -499,7 +500,8 @@ public sealed partial class ControlLoop : IVmm, IDisposable
         RequireLive("signal an SDEI event");
         global::Vireo.Sdei.SdeiDispatcher dispatcher = Current.Sdei?.Dispatcher ?? throw new VmStateException(
             "this machine has no SDEI firmware: only the arm64 machine has one, on a KVM with the SMCCC filter (Linux 6.4)");
-        global::Vireo.Sdei.SdeiReturnCode code = dispatcher.Signal(eventNumber, cpu);
+        // The dispatcher reports the signal, taken or not, on vm.events (see StartMachine).
+        global::Vireo.Sdei.SdeiReturnCode code = dispatcher.Signal(eventNumber, cpu, "api");
         string target = cpu is int one ? $"vCPU {one}" : "every vCPU it is registered on";
         if (code != global::Vireo.Sdei.SdeiReturnCode.Success)
         {
@@ -507,8 +509,24 @@ public sealed partial class ControlLoop : IVmm, IDisposable
                 ? $"SDEI event {eventNumber} is not registered on {target}, so the signal was dropped"
                 : $"SDEI event {eventNumber} cannot be signalled there ({code}): it is not in the static table, the vCPU does not exist, or a shared event was given a vCPU");
         }
-        var fields = new Dictionary<string, string> { ["event"] = eventNumber.ToString(CultureInfo.InvariantCulture) };
-        if (cpu is int vcpu)
+    }
+
+    /// <summary>Every host signal of an SDEI event (the API's, a bound interrupt's, a device's) on
+    /// vm.events, with who raised it and whether a registered handler took it.</summary>
+    private void PublishSdeiSignal(global::Vireo.Sdei.SdeiSignal signal)
+    {
+        var fields = new Dictionary<string, string>
+        {
+            ["event"] = signal.Event.ToString(CultureInfo.InvariantCulture),
+            ["source"] = signal.Source,
+            ["result"] = signal.Result switch
+            {
+                global::Vireo.Sdei.SdeiReturnCode.Success => "taken",
+                global::Vireo.Sdei.SdeiReturnCode.Denied => "dropped",
+                _ => "invalid",
+            },
+        };
+        if (signal.Vcpu is int vcpu)
         {
             fields["cpu"] = vcpu.ToString(CultureInfo.InvariantCulture);
         }

@@ -18,7 +18,9 @@ public static class VmEventNames
     /// <summary>A GPE was raised; property "gpe" holds its number.</summary>
     public const string Gpe = "gpe";
 
-    /// <summary>The host signalled an SDEI event (<c>vm.sdei</c>); fields: event, and cpu for one vCPU.</summary>
+    /// <summary>The host signalled an SDEI event (<c>vm.sdei</c>, a bound interrupt, a device); fields: event,
+    /// source (api, interrupt N, a device), result (taken, dropped: registered nowhere it was sent, invalid),
+    /// and cpu for one vCPU.</summary>
     public const string SdeiSignal = "sdei-signal";
 
     /// <summary>The guest started suspending to idle.</summary>
