@@ -49,6 +49,62 @@ public sealed class ExitPathTests
         Assert.Equal(0xa1b2c3d4u, machine.Memory.Read<uint>(new GuestAddress(0x2004)));
     }
 
+    /// <summary>What an SDEI delivery does at a vCPU's entry, on the x86 vCPU this host has: the
+    /// IN's exit is one KVM finishes only on the next KVM_RUN (moving RIP before that would lose
+    /// the IN's byte or the move); after <see cref="VcpuRunner.CompletePendingExit"/> AL holds the
+    /// device's byte and RIP is past the IN, and moving RIP then (as entering a handler does)
+    /// sticks.</summary>
+    [KvmFact]
+    public void CompletePendingExitFinishesAPortReadBeforeTheRegistersAreTouched()
+    {
+        using KvmSystem kvm = KvmSystem.Open();
+        using Machine machine = TestGuest.Create(kvm);
+        var device = new RecordingDevice { ReadPattern = 0x5a };
+        machine.Pio.Insert(new PioAddress(0x510), 1, device, "recorder");
+        TestGuest.LoadRealMode(machine,
+        [
+            0xba, 0x10, 0x05,                   // 0x1000: mov dx, 0x510
+            0xec,                               // 0x1003: in al, dx
+            0xf4,                               // 0x1004: hlt (skipped: the "handler" is entered instead)
+            0xa2, 0x00, 0x20,                   // 0x1005: mov [0x2000], al
+            0xf4,                               // 0x1008: hlt
+        ]);
+        var handler = new EnterAfterFirstExit(0x1005);
+        machine.Vcpus[0].Hypercalls = handler;
+
+        MachineExit exit = TestGuest.RunToExit(machine);
+
+        Assert.Equal(MachineExitReason.Halted, exit.Reason);
+        Assert.Equal((0x1004UL, 0x5aUL), (handler.RipAfter, handler.RaxAfter & 0xff));
+        // The "handler" ran with the IN's byte in AL, and the IN was not repeated.
+        Assert.Equal((byte)0x5a, machine.Memory.Read<byte>(new GuestAddress(0x2000)));
+        Assert.Single(device.Accesses);
+    }
+
+    private sealed class EnterAfterFirstExit(ulong entry) : IHypercallHandler
+    {
+        public ulong RipAfter { get; private set; }
+
+        public ulong RaxAfter { get; private set; }
+
+        public void Handle(VcpuRunner vcpu, uint functionId) => throw new InvalidOperationException("no hypercalls here");
+
+        public void BeforeEntry(VcpuRunner vcpu)
+        {
+            if (vcpu.ExitCount != 1 || RipAfter != 0)
+            {
+                return;
+            }
+            vcpu.CompletePendingExit();
+            KvmRegs regs = vcpu.Vcpu.GetRegs();
+            (RipAfter, RaxAfter) = (regs.Rip, regs.Rax);
+            regs.Rip = entry;
+            vcpu.Vcpu.SetRegs(regs);
+            // Nothing left to finish: a second call is a no-op.
+            vcpu.CompletePendingExit();
+        }
+    }
+
     [KvmFact]
     public void LongModeMmioReachesTheDeviceAndUnownedAddressesReadAllOnes()
     {
