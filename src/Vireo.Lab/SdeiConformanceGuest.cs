@@ -28,6 +28,11 @@ public static class SdeiConformanceGuest
         "-Wall", "-Wextra", "-Werror", "-Wl,--build-id=none", "-Wl,--no-warn-rwx-segments",
     ];
 
+    /// <summary>How many checks the guest makes: each is one <c>check("…")</c> call in its source,
+    /// run exactly once, so a run that passes is one that printed this many.</summary>
+    public static int CheckCount { get; } = Encoding.UTF8.GetString(Source("sdei-guest.c"))
+        .Split('\n').Count(line => line.TrimStart().StartsWith("check(\"", StringComparison.Ordinal));
+
     /// <summary>Compiles the guest into the cache (once per version of its sources) and returns
     /// the Image's path.</summary>
     public static string Build(LabCache cache, TextWriter? progress = null)

@@ -27,6 +27,8 @@ public sealed class SdeiConformanceGuestTests
         Assert.Equal(0x4000_0000UL, layout.KernelAddress.Value);
         Assert.Equal(0x4000_0000UL, layout.Entry.Value);
 
+        // Every check is a line of its own in the source, each run once.
+        Assert.InRange(SdeiConformanceGuest.CheckCount, 150, 1000);
         // Built once per version of the sources: a second build is the cached file.
         Assert.Equal(image, SdeiConformanceGuest.Build(new LabCache(temp.Path)));
     }
