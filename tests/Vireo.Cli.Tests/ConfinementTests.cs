@@ -134,6 +134,69 @@ public sealed class ConfinementTests : IDisposable
         Assert.Contains("NoNewPrivs:\t1", stdout);
     }
 
+    /// <summary>Capabilities are per thread: without --user the runtime's threads started before
+    /// the confinement may keep root's; with --user every thread leaves uid 0 and holds none.</summary>
+    [Fact]
+    public async Task With_user_every_thread_of_the_process_becomes_that_user_and_holds_no_capability()
+    {
+        if (!Environment.IsPrivilegedProcess)
+        {
+            // Not root: there is no user to switch from, and the switch needs CAP_SETUID.
+            (int refused, _, string why) = await RunAsync("confine-check", "--dir", _dir, "--user", "nobody");
+            Assert.NotEqual(0, refused);
+            Assert.Contains("setgroups", why);
+            return;
+        }
+        // The scratch files are made after the switch: let the user write there.
+        File.SetUnixFileMode(_dir, (UnixFileMode)0x1FF);
+
+        (int status, string stdout, string stderr) = await RunAsync("confine-check", "--dir", _dir, "--user", "nobody");
+
+        Assert.True(status == 0, stderr + stdout);
+        string threads = stdout.Split('\n').Single(l => l.StartsWith("threads: ", StringComparison.Ordinal));
+        Assert.Contains("holding capabilities: 0,", threads);
+        Assert.EndsWith("uids: 65534, gids: 65534", threads.TrimEnd());
+        Assert.Contains("CapBnd:\t0000000000000000", stdout);
+        Assert.Contains("NoNewPrivs:\t1", stdout);
+        // The filters are on as without --user.
+        Assert.Contains("main socket(AF_INET): EPERM", stdout);
+        Assert.Contains("vcpu socket(AF_UNIX): EPERM", stdout);
+        Assert.Contains("control openat(O_CREAT): ok", stdout);
+    }
+
+    [Fact]
+    public async Task Without_user_the_probe_reports_every_thread()
+    {
+        (int status, string stdout, string stderr) = await s_errnoRun.Value;
+
+        Assert.True(status == 0, stderr);
+        string threads = stdout.Split('\n').Single(l => l.StartsWith("threads: ", StringComparison.Ordinal));
+        int count = int.Parse(threads["threads: ".Length..threads.IndexOf(',', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(count > 3, threads);
+    }
+
+    [Fact]
+    public async Task User_is_refused_with_vfio_and_for_root_and_unknown_names_before_anything_opens()
+    {
+        var stderr = new StringWriter();
+        Assert.Equal(2, await CommandLine.RunAsync(["run", "--kernel", "/k", "--user", "nobody", "--vfio", "0000:01:00.0"], new StringWriter(), stderr));
+        Assert.Contains("--user gives up CAP_IPC_LOCK", stderr.ToString());
+
+        foreach ((string spec, string error) in new[] { ("root", "is root"), ("no-such-user-vireo", "no user named 'no-such-user-vireo'"), ("a:b:c", "is not USER or USER:GROUP") })
+        {
+            stderr = new StringWriter();
+            int code = await CommandLine.RunAsync(["run", "--kernel", "/nonexistent/k", "--user", spec], new StringWriter(), stderr);
+            Assert.True(code == 2, stderr.ToString());
+            Assert.Contains(error, stderr.ToString());
+        }
+    }
+
+    [Fact]
+    public void User_is_forwarded_to_the_lab()
+    {
+        Assert.Equal(["--user", "vireo:kvm"], new RunOptions { User = "vireo:kvm" }.ForwardedArguments().TakeLast(2));
+    }
+
     [Fact]
     public async Task Off_drops_privileges_without_a_filter()
     {

@@ -62,6 +62,7 @@ internal static class RunCommand
         Func<string, string, IMachineBoundPciFunction>? connectVfioUser = null)
     {
         (string kernel, string? initramfs) = ResolveGuest(options);
+        UserIdentity? user = ResolveUser(options.User);
         // The files named are checked before KVM is even opened: a bad one is the user's first problem.
         foreach (VfioUserDeviceOption device in options.VfioUserDevices)
         {
@@ -117,7 +118,7 @@ internal static class RunCommand
         try
         {
             LinuxVmConfig config = options.ToConfig(kernel, initramfs, [.. devices.Select(d => new PciAttachment(d.Function, d.Slot))]);
-            return await RunVmAsync(options, config, kvm, stderr);
+            return await RunVmAsync(options, config, kvm, user, stderr);
         }
         finally
         {
@@ -217,7 +218,7 @@ internal static class RunCommand
         return PciDeviceFactory.AttachVfio(fds, option.Id, log);
     }
 
-    private static async Task<int> RunVmAsync(RunOptions options, LinuxVmConfig config, KvmSystem kvm, TextWriter stderr)
+    private static async Task<int> RunVmAsync(RunOptions options, LinuxVmConfig config, KvmSystem kvm, UserIdentity? user, TextWriter stderr)
     {
         using GuestConsole console = GuestConsole.Open(options.Serial.Kind, options.Serial.Path);
         // Vireo's own lines start on a line of their own even while the guest is mid-line.
@@ -276,7 +277,7 @@ internal static class RunCommand
         // but CAP_IPC_LOCK for kernel VFIO's pinned DMA maps.
         if (ConfineProcess)
         {
-            VmmConfinement.Activate(options.Seccomp, hooks: options.OnSuspend is not null || options.OnResume is not null,
+            VmmConfinement.Activate(options.Seccomp, hooks: options.OnSuspend is not null || options.OnResume is not null, user,
                 options.VfioDevices.Count > 0 ? [ProcessPrivileges.CapIpcLock] : []);
         }
         loop.Start();
@@ -310,6 +311,27 @@ internal static class RunCommand
             MachineExitReason.Halted => (1, "every vCPU halted with interrupts off; the guest cannot continue"),
             _ => (1, $"the VM failed: {exit}"),
         };
+    }
+
+    // --user is resolved (and root checked) before anything is opened, so a typo costs nothing.
+    private static UserIdentity? ResolveUser(string? spec)
+    {
+        if (spec is null)
+        {
+            return null;
+        }
+        UserIdentity user;
+        try
+        {
+            user = UserIdentity.Parse(spec);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--user: {e.Message}");
+        }
+        return Environment.IsPrivilegedProcess
+            ? user
+            : throw new UsageException($"--user {spec} switches users, which needs vireo started as root; started as another user, vireo already runs as it (leave out --user)");
     }
 
     private static (string Kernel, string? Initramfs) ResolveGuest(RunOptions options)

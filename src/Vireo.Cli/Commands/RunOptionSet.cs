@@ -132,6 +132,15 @@ internal sealed class RunOptionSet
         },
     };
 
+    public Option<string?> User { get; } = new("--user")
+    {
+        HelpName = "USER[:GROUP]",
+        Description = "once set up (KVM, devices, taps and sockets open), switch the whole process to USER (a name or a " +
+            "number) and GROUP (default: USER's primary group) for good: every thread, the runtime's own included, loses " +
+            "root's capabilities. Needs vireo started as root; not with --vfio (its pinned DMA maps need CAP_IPC_LOCK: " +
+            "use --agent and start vireo as that user instead)",
+    };
+
     public Option<IReadOnlyList<VfioUserDeviceOption>> VfioUser { get; } = new("--vfio-user")
     {
         HelpName = VfioUserDeviceOption.Syntax,
@@ -232,7 +241,7 @@ internal sealed class RunOptionSet
     {
         ArgumentNullException.ThrowIfNull(command);
         foreach (Option option in (Option[])[Kernel, Initramfs, Cmdline, Append, Cpus, Memory, SharedMemory, Footprint, Serial,
-            ApiSocket, OnReboot, S2IdleWakeAfter, OnSuspend, OnResume, Seccomp, VfioUser, Vfio, Agent, Disk, Net, Vsock, Rng, Console])
+            ApiSocket, OnReboot, S2IdleWakeAfter, OnSuspend, OnResume, Seccomp, User, VfioUser, Vfio, Agent, Disk, Net, Vsock, Rng, Console])
         {
             command.Options.Add(option);
         }
@@ -241,6 +250,11 @@ internal sealed class RunOptionSet
             if (result.GetResult(Initramfs) is not null && result.GetResult(Kernel) is null)
             {
                 result.AddError("--initramfs needs --kernel");
+            }
+            if (result.GetResult(User) is not null && result.GetResult(Vfio) is not null)
+            {
+                result.AddError("--user gives up CAP_IPC_LOCK, which --vfio's pinned DMA maps need: drop --user, or start vireo as " +
+                    "that user with --agent and RLIMIT_MEMLOCK raised to the guest's memory");
             }
             if (result.GetResult(Agent) is not null && result.GetResult(Vfio) is null)
             {
@@ -342,6 +356,7 @@ internal sealed class RunOptionSet
             OnSuspend = Value(result, OnSuspend, null),
             OnResume = Value(result, OnResume, null),
             Seccomp = Value(result, Seccomp, ConfinementMode.Errno),
+            User = Value(result, User, null),
             RestartOnReboot = Value(result, OnReboot, null) == "restart",
             VfioUserDevices = Value<IReadOnlyList<VfioUserDeviceOption>>(result, VfioUser, []),
             VfioDevices = Value<IReadOnlyList<VfioDeviceOption>>(result, Vfio, []),

@@ -40,6 +40,9 @@ internal sealed record RunOptions
     /// <summary>--seccomp: what a forbidden syscall meets once the VMM is confined.</summary>
     public ConfinementMode Seccomp { get; init; } = ConfinementMode.Errno;
 
+    /// <summary>--user: who the process becomes once set up (USER[:GROUP], resolved where it runs); null to stay.</summary>
+    public string? User { get; init; }
+
     /// <summary>Firecracker's convention by default: a guest reboot ends the run.</summary>
     public bool RestartOnReboot { get; init; }
 
@@ -149,6 +152,11 @@ internal sealed record RunOptions
         {
             yield return "--seccomp";
             yield return Seccomp.ToString().ToLowerInvariant();
+        }
+        if (User is not null)
+        {
+            yield return "--user";
+            yield return User;
         }
     }
 }

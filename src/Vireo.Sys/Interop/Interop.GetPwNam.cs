@@ -8,6 +8,7 @@ internal static partial class Interop
     {
         // <pwd.h> struct passwd and <grp.h> struct group on LP64 glibc: two char* then the id.
         internal const int PasswdUidOffset = 16;
+        internal const int PasswdGidOffset = 20;
         internal const int GroupGidOffset = 16;
 
         [LibraryImport(Libc, EntryPoint = "getpwnam", StringMarshalling = StringMarshalling.Utf8)]

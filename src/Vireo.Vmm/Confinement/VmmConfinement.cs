@@ -29,10 +29,19 @@ public static class VmmConfinement
     /// goes. <paramref name="hooks"/> says host hook commands will be started, which the filters
     /// then allow. Call it once, after the descriptors, sockets and taps exist and before the
     /// control loop starts; a second call throws. With <see cref="ConfinementMode.Off"/> only the
-    /// privileges are dropped.
+    /// privileges are dropped. With <paramref name="user"/> (<c>--user</c>) the whole process
+    /// switches to that user first: capabilities are per thread, so dropping them on this one
+    /// leaves the runtime threads started before (the GC's, the thread pool's) with root's, and
+    /// only leaving uid 0 on every thread (glibc's setxid broadcast) takes them from all. No
+    /// capability can be kept across the switch.
     /// </summary>
-    public static void Activate(ConfinementMode mode, bool hooks, params IEnumerable<int> keepCapabilities)
+    public static void Activate(ConfinementMode mode, bool hooks, UserIdentity? user, params IEnumerable<int> keepCapabilities)
     {
+        int[] keep = [.. keepCapabilities];
+        if (user is not null && keep.Length > 0)
+        {
+            throw new ArgumentException("no capability can be kept across a switch to another user", nameof(keepCapabilities));
+        }
         lock (s_lock)
         {
             if (s_active)
@@ -40,8 +49,15 @@ public static class VmmConfinement
                 throw new InvalidOperationException("the VMM is already confined");
             }
             PrepareRuntime();
+            if (user is not null)
+            {
+                // The bounding set needs CAP_SETPCAP and the switch CAP_SETUID/CAP_SETGID: both
+                // while this thread still holds them.
+                ProcessPrivileges.DropBoundingSet();
+                ProcessPrivileges.SwitchUser(user);
+            }
             // The bounding set needs CAP_SETPCAP, which the capset below gives up: in this order.
-            ProcessPrivileges.DropAllCapabilities(keepCapabilities);
+            ProcessPrivileges.DropAllCapabilities(keep);
             ProcessPrivileges.SetNoNewPrivileges();
             if (mode != ConfinementMode.Off)
             {
