@@ -39,6 +39,33 @@ public sealed class L2ScenarioTests(L1Fixture lab, ITestOutputHelper output)
         Assert.Equal(0, result.ExitStatus);
     }
 
+    /// <summary>`--user`: once set up, every thread of the running VMM is that user and holds no
+    /// capability (read from L1's /proc while the guest runs), and the guest boots and powers
+    /// off as usual. L1 has no passwd file, so the user is given by number.</summary>
+    [LabFact("qemu-system-x86_64", "busybox", "cpio")]
+    public async Task With_user_every_vmm_thread_runs_as_that_user_without_capabilities_and_the_guest_boots()
+    {
+        Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);
+        string run = $"{L1Fixture.VireoInL1} run --kernel {L1Fixture.L2Kernel} --initramfs {L1Fixture.L2Initramfs} --memory 256M --cpus 2 " +
+            $"--user 65534:65534 --append {DefaultGuest.ScriptArgument("sleep 5; poweroff -f")}";
+        string command = string.Join("\n",
+            $"{run} </dev/null >/tmp/user.log 2>&1 & pid=$!",
+            "for i in $(seq 1 600); do grep -q '" + GuestMarkers.Ready + "' /tmp/user.log && break; sleep 0.2; done",
+            // Every thread: its uids, gids and capability sets.
+            "for t in /proc/$pid/task/*; do grep -E '^(Uid|Gid|CapPrm|CapEff):' $t/status | tr -s '\\t' ' ' | tr '\\n' ' '; echo; done > /tmp/user.threads",
+            "echo threads=$(wc -l < /tmp/user.threads)",
+            "echo root-or-capable=$(grep -v 'Uid: 65534 65534 65534 65534 Gid: 65534 65534 65534 65534 CapPrm: 0000000000000000 CapEff: 0000000000000000' /tmp/user.threads | wc -l)",
+            "wait $pid; echo vireo-status=$?; cat /tmp/user.log");
+        LabCommandResult result = await lab.Machine.RunAsync(command, s_l2Timeout);
+        output.WriteLine(result.Output);
+
+        Assert.True(result.Output.Contains($"{GuestMarkers.Ready} cpus=2", StringComparison.Ordinal), result.Output + "\n" + lab.Log);
+        Assert.Contains("root-or-capable=0", result.OutputLines);
+        string threads = result.OutputLines.Single(l => l.StartsWith("threads=", StringComparison.Ordinal));
+        Assert.True(int.Parse(threads["threads=".Length..], System.Globalization.CultureInfo.InvariantCulture) > 5, threads);
+        Assert.Contains("vireo-status=0", result.OutputLines);
+    }
+
     [LabFact("qemu-system-x86_64", "busybox", "cpio")]
     public async Task A_guest_reboot_ends_the_run_with_status_0()
     {
