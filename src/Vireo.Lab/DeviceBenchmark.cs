@@ -57,34 +57,18 @@ public static class DeviceBenchmark
     /// <summary>Compiles the tool with gcc (static) into the cache, once per version of its source.</summary>
     public static string BuildTool(LabCache cache, TextWriter? progress = null)
     {
-        ArgumentNullException.ThrowIfNull(cache);
-        byte[] source = ToolSource();
-        string hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(source))[..12];
-        string binary = Path.Combine(cache.Directory("tools"), $"devbench-{hash}");
-        if (File.Exists(binary))
+        string[] flags = ["-static", "-O2", "-Wall", "-Wextra", "-Werror"];
+        return CachedBuild.Get(cache, "devbench", [("devbench.c", CachedBuild.Resource("devbench.c"))], string.Join(' ', flags), (dir, binary) =>
         {
-            return binary;
-        }
-        HostPackages.EnsureInstalled(["gcc", "libc6-dev"], progress);
-        string gcc = ProcessRunner.FindOnPath("gcc") ?? throw new LabException("gcc is missing: the device benchmark compiles its guest tool (apt-get install gcc)");
-        string temp = Directory.CreateTempSubdirectory("vireo-devbench-").FullName;
-        try
-        {
-            string c = Path.Combine(temp, "devbench.c");
-            File.WriteAllBytes(c, source);
-            progress?.WriteLine($"lab: compiling the device benchmark's tool into {binary}");
-            ProcessResult built = ProcessRunner.Run(gcc, ["-static", "-O2", "-Wall", "-Wextra", "-Werror", "-o", binary + ".tmp", c]);
+            HostPackages.EnsureInstalled(["gcc", "libc6-dev"], progress);
+            string gcc = ProcessRunner.FindOnPath("gcc") ?? throw new LabException("gcc is missing: the device benchmark compiles its guest tool (apt-get install gcc)");
+            progress?.WriteLine("lab: compiling the device benchmark's tool");
+            ProcessResult built = ProcessRunner.Run(gcc, [.. flags, "-o", binary, "devbench.c"], workingDirectory: dir);
             if (!built.Succeeded)
             {
                 throw new LabException($"gcc could not build the device benchmark's tool:\n{built.Tail()}");
             }
-            File.Move(binary + ".tmp", binary, overwrite: true);
-            return binary;
-        }
-        finally
-        {
-            Directory.Delete(temp, recursive: true);
-        }
+        });
     }
 
     /// <summary>Adds what the benchmark needs besides vireo, QEMU (<see cref="BootBenchmark.AddQemu"/>)
@@ -283,12 +267,4 @@ public static class DeviceBenchmark
         return string.Join('\n', all.Skip(Math.Max(0, all.Length - lines)));
     }
 
-    private static byte[] ToolSource()
-    {
-        using Stream stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("devbench.c")
-            ?? throw new InvalidOperationException("devbench.c is not embedded in Vireo.Lab");
-        using var copy = new MemoryStream();
-        stream.CopyTo(copy);
-        return copy.ToArray();
-    }
 }

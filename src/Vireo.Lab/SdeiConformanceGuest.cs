@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 
 namespace Vireo.Lab;
@@ -35,54 +34,27 @@ public static class SdeiConformanceGuest
 
     /// <summary>Compiles the guest into the cache (once per version of its sources) and returns
     /// the Image's path.</summary>
-    public static string Build(LabCache cache, TextWriter? progress = null)
-    {
-        ArgumentNullException.ThrowIfNull(cache);
-        byte[][] sources = [.. s_sources.Select(Source)];
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (byte[] source in sources)
+    public static string Build(LabCache cache, TextWriter? progress = null) =>
+        CachedBuild.Get(cache, "sdei-conformance", [.. s_sources.Select(name => (name, Source(name)))], string.Join(' ', s_flags), (dir, image) =>
         {
-            hash.AppendData(source);
-        }
-        hash.AppendData(Encoding.UTF8.GetBytes(string.Join(' ', s_flags)));
-        string image = Path.Combine(cache.Directory("tools"), $"sdei-conformance-{Convert.ToHexStringLower(hash.GetHashAndReset())[..12]}.img");
-        if (File.Exists(image))
-        {
-            return image;
-        }
-
-        HostPackages.EnsureInstalled(["gcc-aarch64-linux-gnu"], progress);
-        string gcc = ProcessRunner.FindOnPath("aarch64-linux-gnu-gcc")
-            ?? throw new LabException("aarch64-linux-gnu-gcc is missing: the SDEI conformance guest is built with it (apt-get install gcc-aarch64-linux-gnu)");
-        string objcopy = ProcessRunner.FindOnPath("aarch64-linux-gnu-objcopy")
-            ?? throw new LabException("aarch64-linux-gnu-objcopy is missing (apt-get install binutils-aarch64-linux-gnu)");
-        string temp = Directory.CreateTempSubdirectory("vireo-sdei-guest-").FullName;
-        try
-        {
-            for (int i = 0; i < s_sources.Length; i++)
-            {
-                File.WriteAllBytes(Path.Combine(temp, s_sources[i]), sources[i]);
-            }
-            progress?.WriteLine($"lab: compiling the SDEI conformance guest into {image}");
-            string elf = Path.Combine(temp, "sdei-guest.elf");
-            ProcessResult built = ProcessRunner.Run(gcc, [.. s_flags, "-T", "guest.ld", "-o", elf, "start.S", "sdei-guest.c"], workingDirectory: temp);
+            HostPackages.EnsureInstalled(["gcc-aarch64-linux-gnu"], progress);
+            string gcc = ProcessRunner.FindOnPath("aarch64-linux-gnu-gcc")
+                ?? throw new LabException("aarch64-linux-gnu-gcc is missing: the SDEI conformance guest is built with it (apt-get install gcc-aarch64-linux-gnu)");
+            string objcopy = ProcessRunner.FindOnPath("aarch64-linux-gnu-objcopy")
+                ?? throw new LabException("aarch64-linux-gnu-objcopy is missing (apt-get install binutils-aarch64-linux-gnu)");
+            progress?.WriteLine("lab: compiling the SDEI conformance guest");
+            string elf = Path.Combine(dir, "sdei-guest.elf");
+            ProcessResult built = ProcessRunner.Run(gcc, [.. s_flags, "-T", "guest.ld", "-o", elf, "start.S", "sdei-guest.c"], workingDirectory: dir);
             if (!built.Succeeded)
             {
                 throw new LabException($"aarch64-linux-gnu-gcc could not build the SDEI conformance guest:\n{built.Tail()}");
             }
-            ProcessResult copied = ProcessRunner.Run(objcopy, ["-O", "binary", elf, image + ".tmp"]);
+            ProcessResult copied = ProcessRunner.Run(objcopy, ["-O", "binary", elf, image]);
             if (!copied.Succeeded)
             {
                 throw new LabException($"aarch64-linux-gnu-objcopy could not extract the guest's Image:\n{copied.Tail()}");
             }
-            File.Move(image + ".tmp", image, overwrite: true);
-            return image;
-        }
-        finally
-        {
-            Directory.Delete(temp, recursive: true);
-        }
-    }
+        });
 
     /// <summary>
     /// A shell script for the arm64 L1 that runs the guest under <paramref name="vireo"/> with two
@@ -130,14 +102,7 @@ public static class SdeiConformanceGuest
 
     private static string ShellQuote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
-    private static byte[] Source(string name)
-    {
-        using Stream stream = typeof(SdeiConformanceGuest).Assembly.GetManifestResourceStream("sdei-conformance/" + name)
-            ?? throw new InvalidOperationException($"the SDEI conformance guest's {name} is not embedded in Vireo.Lab");
-        using var copy = new MemoryStream();
-        stream.CopyTo(copy);
-        return copy.ToArray();
-    }
+    private static byte[] Source(string name) => CachedBuild.Resource("sdei-conformance/" + name);
 }
 
 /// <summary>What the SDEI conformance guest printed: its checks, the host signals it asked for,
