@@ -195,6 +195,47 @@ public sealed class L1MachineTests : IDisposable
     }
 
     [Fact]
+    public void Qemu_command_lines_stay_exactly_as_they_are_for_both_architectures()
+    {
+        var plain = new L1BootOptions { Kernel = "/k", Initramfs = "/i" };
+        Assert.Equal(
+            ["-accel", "tcg", "-M", "q35", "-cpu", "EPYC,+svm,+npt", "-smp", "1", "-m", "1536", "-nographic",
+             "-no-reboot", "-kernel", "/k", "-initrd", "/i", "-append", "console=ttyS0 panic=-1 quiet"],
+            plain.QemuArguments());
+
+        var everything = new L1BootOptions
+        {
+            Kernel = "/k",
+            Initramfs = "/i",
+            Cpus = 2,
+            MemoryMiB = 2048,
+            DeviceAssignment = true,
+            KernelLogPath = "/tmp/k.log",
+            QmpSocketPath = "/tmp/l1.qmp",
+            ExtraQemuArguments = ["-s"],
+        };
+        Assert.Equal(
+            ["-accel", "tcg", "-M", "q35,kernel-irqchip=split", "-cpu", "EPYC,+svm,+npt", "-smp", "2", "-m", "2048", "-nographic",
+             "-serial", "mon:stdio", "-serial", "file:/tmp/k.log", "-qmp", "unix:/tmp/l1.qmp,server=on,wait=off",
+             "-no-reboot", "-kernel", "/k", "-initrd", "/i", "-append", "panic=-1 quiet console=ttyS1 intel_iommu=on",
+             "-device", "intel-iommu,intremap=on", "-device", "edu", "-s"],
+            everything.QemuArguments());
+
+        var arm64 = new L1BootOptions
+        {
+            Architecture = LabArchitecture.Arm64,
+            Kernel = "/k",
+            Initramfs = "/i",
+            Cpus = 2,
+            ExtraQemuArguments = ["-s"],
+        };
+        Assert.Equal(
+            ["-accel", "tcg", "-M", "virt,virtualization=on,gic-version=3", "-cpu", "max", "-smp", "2", "-m", "1536", "-nographic",
+             "-no-reboot", "-kernel", "/k", "-initrd", "/i", "-append", "console=ttyAMA0 panic=-1 quiet", "-s"],
+            arm64.QemuArguments());
+    }
+
+    [Fact]
     public async Task Markers_are_matched_by_command_id_and_failed_modules_are_collected()
     {
         // Answers every "r <id>" with a stale end marker first (another id), then its own.
