@@ -80,21 +80,11 @@ public sealed class L1BootOptions
 
     internal IReadOnlyList<string> QemuArguments() => Architecture == LabArchitecture.Arm64 ? Arm64QemuArguments() :
     [
-        "-accel", "tcg",
-        "-M", DeviceAssignment ? DeviceAssignmentInL1.Machine : "q35",
-        "-cpu", Cpu,
-        "-smp", Cpus.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        "-m", MemoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        "-nographic",
+        .. MachineArguments(DeviceAssignment ? DeviceAssignmentInL1.Machine : "q35", Cpu),
         // Explicit, because a second -serial would otherwise take stdio's place as ttyS0.
         .. (KernelLogPath is null ? (string[])[] : ["-serial", "mon:stdio", "-serial", "file:" + KernelLogPath]),
         .. (QmpSocketPath is null ? (string[])[] : ["-qmp", $"unix:{QmpSocketPath},server=on,wait=off"]),
-        "-no-reboot",
-        "-kernel", Kernel,
-        "-initrd", Initramfs,
-        "-append", EffectiveKernelCommandLine(),
-        .. DeviceAssignment ? DeviceAssignmentInL1.QemuDevices : [],
-        .. ExtraQemuArguments,
+        .. BootArguments(EffectiveKernelCommandLine(), DeviceAssignment ? DeviceAssignmentInL1.QemuDevices : []),
     ];
 
     // The virt machine with EL2 for L1's KVM (virtualization=on) and a GICv3, whose system-register
@@ -108,17 +98,31 @@ public sealed class L1BootOptions
         }
         return
         [
-            "-accel", "tcg",
-            "-M", "virt,virtualization=on,gic-version=3",
-            "-cpu", "max",
-            "-smp", Cpus.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "-m", MemoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "-nographic",
-            "-no-reboot",
-            "-kernel", Kernel,
-            "-initrd", Initramfs,
-            "-append", KernelCommandLine.Replace("console=ttyS0", "console=ttyAMA0", StringComparison.Ordinal),
-            .. ExtraQemuArguments,
+            .. MachineArguments("virt,virtualization=on,gic-version=3", "max"),
+            .. BootArguments(KernelCommandLine.Replace("console=ttyS0", "console=ttyAMA0", StringComparison.Ordinal), []),
         ];
     }
+
+    // Both architectures start alike (TCG, the machine and CPU, L1's size, no display) and end
+    // alike (what L1 boots, the machine's devices, then ExtraQemuArguments); only x86's serial
+    // ports and QMP socket come between.
+    private string[] MachineArguments(string machine, string cpu) =>
+    [
+        "-accel", "tcg",
+        "-M", machine,
+        "-cpu", cpu,
+        "-smp", Cpus.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "-m", MemoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "-nographic",
+    ];
+
+    private string[] BootArguments(string kernelCommandLine, IReadOnlyList<string> devices) =>
+    [
+        "-no-reboot",
+        "-kernel", Kernel,
+        "-initrd", Initramfs,
+        "-append", kernelCommandLine,
+        .. devices,
+        .. ExtraQemuArguments,
+    ];
 }
