@@ -84,51 +84,19 @@ public sealed class ForeignPackages
         {
             throw new LabException($"Debian has no {Architecture} package {package} in the host's apt sources: {policy.Tail()}");
         }
-        string root = Path.Combine(cache.Directory(cacheDirectory), $"{package}_{version.Replace(':', '%')}");
-        string ready = Path.Combine(root, ".vireo-ready");
-        if (File.Exists(ready))
+        string parent = cache.Directory(cacheDirectory);
+        string root = Path.Combine(parent, $"{package}_{version.Replace(':', '%')}");
+        if (DebUnpacker.IsReady(root))
         {
             return root;
         }
-        string work = Path.Combine(cache.Directory(cacheDirectory), $".download-{Environment.ProcessId}");
-        if (System.IO.Directory.Exists(work))
-        {
-            System.IO.Directory.Delete(work, recursive: true);
-        }
-        System.IO.Directory.CreateDirectory(work);
-        try
-        {
-            progress?.WriteLine($"lab: downloading {package} ({Architecture}) {version}...");
-            ProcessResult download = HostPackages.Run("apt-get", ["-q", .. AptOptions, "download", $"{package}:{Architecture}"], work);
-            string? deb = System.IO.Directory.EnumerateFiles(work, "*.deb").FirstOrDefault();
-            if (!download.Succeeded || deb is null)
+        DebUnpacker.DownloadAndUnpack(parent, root,
+            work =>
             {
-                throw new LabException($"apt-get download {package}:{Architecture} failed (exit {download.ExitCode}):\n{download.Tail()}");
-            }
-            string tree = Path.Combine(work, "root");
-            ProcessResult unpack = HostPackages.Run("dpkg", ["-x", deb, tree]);
-            if (!unpack.Succeeded)
-            {
-                throw new LabException($"dpkg -x {deb} failed (exit {unpack.ExitCode}): {unpack.Tail()}");
-            }
-            File.WriteAllText(Path.Combine(tree, ".vireo-ready"), Path.GetFileName(deb) + "\n");
-            if (System.IO.Directory.Exists(root))
-            {
-                System.IO.Directory.Delete(root, recursive: true); // left half-done by an interrupted run
-            }
-            try
-            {
-                System.IO.Directory.Move(tree, root);
-            }
-            catch (IOException) when (File.Exists(ready))
-            {
-                // Another process unpacked the same package first; theirs is as good.
-            }
-            return root;
-        }
-        finally
-        {
-            System.IO.Directory.Delete(work, recursive: true);
-        }
+                progress?.WriteLine($"lab: downloading {package} ({Architecture}) {version}...");
+                return HostPackages.Run("apt-get", ["-q", .. AptOptions, "download", $"{package}:{Architecture}"], work);
+            },
+            download => $"apt-get download {package}:{Architecture} failed (exit {download.ExitCode}):\n{download.Tail()}");
+        return root;
     }
 }

@@ -16,8 +16,6 @@ public sealed partial class StockKernel
     /// behind it), for <see cref="L1Kernel.Linux612"/>.</summary>
     public const string Linux612CloudMetaPackage = "linux-image-6.12-cloud-amd64";
 
-    private const string ReadyMarker = ".vireo-ready";
-
     private StockKernel(string package, string root, string release)
     {
         Package = package;
@@ -145,7 +143,7 @@ public sealed partial class StockKernel
                 "run apt-get update (Debian's archive must be reachable)");
         }
         string root = Path.Combine(kernels, package);
-        if (!File.Exists(Path.Combine(root, ReadyMarker)))
+        if (!DebUnpacker.IsReady(root))
         {
             Download(package, kernels, root, progress, foreign);
         }
@@ -265,55 +263,21 @@ public sealed partial class StockKernel
         return match.Success ? match.Groups[1].Value : null;
     }
 
-    private static void Download(string package, string kernels, string root, TextWriter? progress, ForeignPackages? foreign)
-    {
-        string work = Path.Combine(kernels, $".download-{Environment.ProcessId}");
-        if (Directory.Exists(work))
-        {
-            Directory.Delete(work, recursive: true);
-        }
-        Directory.CreateDirectory(work);
-        try
-        {
-            progress?.WriteLine($"lab: downloading {package} into {kernels}...");
-            // As root, apt's _apt sandbox user cannot write to the cache; say so instead of warning.
-            string[] sandbox = ProcessRunner.IsRoot ? ["-o", "APT::Sandbox::User=root"] : [];
-            string[] options = foreign is null ? sandbox : [.. foreign.AptOptions];
-            string name = foreign is null ? package : $"{package}:{foreign.Architecture}";
-            ProcessResult download = HostPackages.Run("apt-get", ["download", .. options, .. AptProgress.Options, name], work,
-                new AptProgress(progress).OnLine);
-            string? deb = Directory.EnumerateFiles(work, "*.deb").FirstOrDefault();
-            if (!download.Succeeded || deb is null)
+    private static void Download(string package, string kernels, string root, TextWriter? progress, ForeignPackages? foreign) =>
+        DebUnpacker.DownloadAndUnpack(kernels, root,
+            work =>
             {
-                throw new LabException(
-                    $"apt-get download {package} failed (exit {download.ExitCode}):\n{download.Tail()}\n" +
-                    "Run apt-get update, and check that Debian's archive is reachable");
-            }
-            string tree = Path.Combine(work, "root");
-            ProcessResult unpack = HostPackages.Run("dpkg", ["-x", deb, tree]);
-            if (!unpack.Succeeded)
-            {
-                throw new LabException($"dpkg -x {deb} failed (exit {unpack.ExitCode}): {unpack.Tail()}");
-            }
-            File.WriteAllText(Path.Combine(tree, ReadyMarker), Path.GetFileName(deb) + "\n");
-            if (Directory.Exists(root) && !File.Exists(Path.Combine(root, ReadyMarker)))
-            {
-                Directory.Delete(root, recursive: true); // left half-done by an interrupted run
-            }
-            try
-            {
-                Directory.Move(tree, root);
-            }
-            catch (IOException) when (File.Exists(Path.Combine(root, ReadyMarker)))
-            {
-                // Another process unpacked the same kernel first; theirs is as good.
-            }
-        }
-        finally
-        {
-            Directory.Delete(work, recursive: true);
-        }
-    }
+                progress?.WriteLine($"lab: downloading {package} into {kernels}...");
+                // As root, apt's _apt sandbox user cannot write to the cache; say so instead of warning.
+                string[] sandbox = ProcessRunner.IsRoot ? ["-o", "APT::Sandbox::User=root"] : [];
+                string[] options = foreign is null ? sandbox : [.. foreign.AptOptions];
+                string name = foreign is null ? package : $"{package}:{foreign.Architecture}";
+                return HostPackages.Run("apt-get", ["download", .. options, .. AptProgress.Options, name], work,
+                    new AptProgress(progress).OnLine);
+            },
+            download =>
+                $"apt-get download {package} failed (exit {download.ExitCode}):\n{download.Tail()}\n" +
+                "Run apt-get update, and check that Debian's archive is reachable");
 
     /// <summary>The metapackage that fetches <paramref name="flavour"/>.</summary>
     public static string MetaPackage(KernelFlavour flavour) => flavour switch
@@ -350,7 +314,7 @@ public sealed partial class StockKernel
 
     private static StockKernel? NewestCached(string kernels, string metaPackage) =>
         Directory.EnumerateDirectories(kernels)
-            .Where(d => IsFlavourOf(Path.GetFileName(d), metaPackage) && File.Exists(Path.Combine(d, ReadyMarker)))
+            .Where(d => IsFlavourOf(Path.GetFileName(d), metaPackage) && DebUnpacker.IsReady(d))
             .OrderByDescending(File.GetLastWriteTimeUtc)
             .Select(Open)
             .FirstOrDefault();
