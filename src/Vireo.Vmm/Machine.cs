@@ -127,12 +127,20 @@ public sealed partial class Machine : IDisposable
         }
         catch
         {
-            ring?.Dispose();
-            vcpus.ForEach(v => v.Dispose());
-            memory?.Dispose();
-            vm.Dispose();
+            ReleasePartial(ring, vcpus, memory, vm);
             throw;
         }
+    }
+
+    /// <summary>Releases what a failed <see cref="Create"/> or <see cref="CreateArm64"/> had made
+    /// so far, the last-made first: the architecture's own part (the coalesced ring, the GIC),
+    /// the vCPUs, guest RAM, then the VM.</summary>
+    private static void ReleasePartial(IDisposable? platformPart, List<KvmVcpu> vcpus, GuestMemory? memory, KvmVm vm)
+    {
+        platformPart?.Dispose();
+        vcpus.ForEach(v => v.Dispose());
+        memory?.Dispose();
+        vm.Dispose();
     }
 
     /// <summary>RAM from 0 up to the 32-bit MMIO hole, and the rest above 4 GiB.</summary>

@@ -53,10 +53,7 @@ public sealed partial class Machine
         }
         catch
         {
-            gic?.Dispose();
-            vcpus.ForEach(v => v.Dispose());
-            memory?.Dispose();
-            vm.Dispose();
+            ReleasePartial(gic, vcpus, memory, vm);
             throw;
         }
     }
