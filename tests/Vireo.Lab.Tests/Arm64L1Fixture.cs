@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using Vireo.Lab;
 
 namespace Vireo.Lab.Tests;
@@ -21,7 +20,7 @@ public sealed class Arm64L1Fixture : IAsyncLifetime
     public const string SdeiGuest = SdeiConformanceGuest.InL1;
 
     private readonly TempDirectory _temp = new();
-    private readonly StringBuilder _log = new();
+    private readonly FixtureLog _log = new();
     private L1Machine? _machine;
 
     /// <summary>The booted arm64 L1.</summary>
@@ -33,16 +32,7 @@ public sealed class Arm64L1Fixture : IAsyncLifetime
     /// <summary>The kernel L1 runs (Debian's arm64 package).</summary>
     public StockKernel? Kernel { get; private set; }
 
-    public string Log
-    {
-        get
-        {
-            lock (_log)
-            {
-                return _log.ToString();
-            }
-        }
-    }
+    public string Log => _log.ToString();
 
     public async Task InitializeAsync()
     {
@@ -78,23 +68,12 @@ public sealed class Arm64L1Fixture : IAsyncLifetime
     {
         if (_machine is not null)
         {
-            int status = await _machine.ShutdownAsync();
-            await _machine.DisposeAsync();
-            if (status != 0)
-            {
-                throw new InvalidOperationException($"QEMU exited {status} after poweroff\n{_machine.Diagnostics()}");
-            }
+            await L1PowerOff.ShutdownAndDisposeAsync(_machine);
         }
         _temp.Dispose();
     }
 
-    private void Append(string line)
-    {
-        lock (_log)
-        {
-            _log.AppendLine(line.TrimEnd());
-        }
-    }
+    private void Append(string line) => _log.Append(line.TrimEnd());
 }
 
 /// <summary>The arm64 lab scenarios share one arm64 L1 boot.</summary>

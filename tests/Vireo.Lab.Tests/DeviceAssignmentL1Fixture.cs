@@ -116,12 +116,7 @@ public class DeviceAssignmentL1Fixture : IAsyncLifetime
     {
         if (_machine is not null)
         {
-            int status = await _machine.ShutdownAsync();
-            await _machine.DisposeAsync();
-            if (status != 0)
-            {
-                throw new InvalidOperationException($"QEMU exited {status} after poweroff\n{_machine.Diagnostics()}");
-            }
+            await L1PowerOff.ShutdownAndDisposeAsync(_machine);
         }
         _temp.Dispose();
     }

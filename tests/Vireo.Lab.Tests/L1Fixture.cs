@@ -29,7 +29,7 @@ public sealed class L1Fixture : IAsyncLifetime
     public const string GenericKernelVariable = "VIREO_LAB_GENERIC_KERNEL";
 
     private readonly TempDirectory _temp = new();
-    private readonly StringBuilder _log = new();
+    private readonly FixtureLog _log = new();
     private readonly List<string> _earlierWedgeLogs = [];
     private L1Machine? _machine;
     private L1BootOptions? _bootOptions;
@@ -74,16 +74,7 @@ public sealed class L1Fixture : IAsyncLifetime
     /// <summary>Where `dotnet publish` of src/Vireo.Cli put the NativeAOT vireo (and anything beside it).</summary>
     public string PublishDirectory => _temp.Combine("vireo-publish");
 
-    public string Log
-    {
-        get
-        {
-            lock (_log)
-            {
-                return _log.ToString();
-            }
-        }
-    }
+    public string Log => _log.ToString();
 
     public TimeSpan PrepareTime { get; private set; }
 
@@ -168,12 +159,7 @@ public sealed class L1Fixture : IAsyncLifetime
             {
                 await File.AppendAllLinesAsync(wedgeLog, wedges);
             }
-            int status = await _machine.ShutdownAsync();
-            await _machine.DisposeAsync();
-            if (status != 0)
-            {
-                throw new InvalidOperationException($"QEMU exited {status} after poweroff\n{_machine.Diagnostics()}");
-            }
+            await L1PowerOff.ShutdownAndDisposeAsync(_machine);
         }
         _temp.Dispose();
     }
@@ -212,13 +198,7 @@ public sealed class L1Fixture : IAsyncLifetime
         throw new InvalidOperationException($"no Vireo.slnx above {AppContext.BaseDirectory}");
     }
 
-    private void Append(string line)
-    {
-        lock (_log)
-        {
-            _log.Append(line).Append('\n');
-        }
-    }
+    private void Append(string line) => _log.Append(line);
 
     private sealed class LogWriter(L1Fixture fixture) : TextWriter
     {
