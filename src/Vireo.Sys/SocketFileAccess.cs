@@ -22,18 +22,16 @@ public sealed record SocketFileAccess(UnixFileMode Mode, string? Owner = null, s
             : (UnixFileMode)mode;
     }
 
-    internal unsafe uint? OwnerId => Owner is null ? null : Resolve(Owner, "user", Interop.Sys.GetPwNam, Interop.Sys.PasswdUidOffset);
+    internal uint? OwnerId => Owner is null ? null : Resolve(Owner, "user", name => UserDatabase.UserByName(name)?.Uid);
 
-    internal unsafe uint? GroupId => Group is null ? null : Resolve(Group, "group", Interop.Sys.GetGrNam, Interop.Sys.GroupGidOffset);
+    internal uint? GroupId => Group is null ? null : Resolve(Group, "group", UserDatabase.GroupByName);
 
-    private static unsafe uint Resolve(string name, string what, Func<string, nint> lookup, int idOffset)
+    private static uint Resolve(string name, string what, Func<string, uint?> lookup)
     {
         if (uint.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out uint id))
         {
             return id;
         }
-        nint entry = lookup(name);
-        // Safe: a non-null entry is a struct passwd/group whose id field sits at idOffset.
-        return entry == 0 ? throw new ArgumentException($"no {what} named '{name}'") : *(uint*)(entry + idOffset);
+        return lookup(name) ?? throw new ArgumentException($"no {what} named '{name}'");
     }
 }

@@ -12,7 +12,7 @@ public sealed record UserIdentity(uint Uid, uint Gid)
 {
     /// <summary>Parses and resolves <paramref name="spec"/>; an unknown name, a numeric user with
     /// no passwd entry and no group, or root is an <see cref="ArgumentException"/> saying which.</summary>
-    public static UserIdentity Parse(string spec) => Parse(spec, LookupUser, LookupUserById, LookupGroup);
+    public static UserIdentity Parse(string spec) => Parse(spec, UserDatabase.UserByName, UserDatabase.PrimaryGroupOf, UserDatabase.GroupByName);
 
     /// <summary><see cref="Parse(string)"/> over given lookups (a name's uid and primary gid, a
     /// uid's primary gid, a group name's gid; null when unknown), for tests.</summary>
@@ -59,25 +59,4 @@ public sealed record UserIdentity(uint Uid, uint Gid)
 
     private static bool IsNumber(string text, out uint value) =>
         uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value);
-
-    private static unsafe (uint, uint)? LookupUser(string name)
-    {
-        nint entry = Interop.Sys.GetPwNam(name);
-        // Safe: a non-null entry is a struct passwd with its uid and gid at these offsets.
-        return entry == 0 ? null : (*(uint*)(entry + Interop.Sys.PasswdUidOffset), *(uint*)(entry + Interop.Sys.PasswdGidOffset));
-    }
-
-    private static unsafe uint? LookupUserById(uint uid)
-    {
-        nint entry = Interop.Sys.GetPwUid(uid);
-        // Safe: as above.
-        return entry == 0 ? null : *(uint*)(entry + Interop.Sys.PasswdGidOffset);
-    }
-
-    private static unsafe uint? LookupGroup(string name)
-    {
-        nint entry = Interop.Sys.GetGrNam(name);
-        // Safe: a non-null entry is a struct group with its gid at this offset.
-        return entry == 0 ? null : *(uint*)(entry + Interop.Sys.GroupGidOffset);
-    }
 }
