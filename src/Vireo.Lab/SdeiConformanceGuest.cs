@@ -68,11 +68,11 @@ public static class SdeiConformanceGuest
     /// </summary>
     public static string L1Script(string vireo, string image, string workDirectory = "/tmp/sdei-conformance")
     {
-        string v = ShellQuote(vireo);
-        string d = ShellQuote(workDirectory);
+        string v = L2Command.Quote(vireo);
+        string d = L2Command.Quote(workDirectory);
         return string.Join('\n',
             $"d={d}; rm -rf \"$d\"; mkdir -p \"$d\"; : > \"$d/host.log\"",
-            $"{v} run --kernel {ShellQuote(image)} --memory 64M --cpus 2 --api-socket \"$d/api.sock\" </dev/null >\"$d/console.log\" 2>&1 &",
+            $"{v} run --kernel {L2Command.Quote(image)} --memory 64M --cpus 2 --api-socket \"$d/api.sock\" </dev/null >\"$d/console.log\" 2>&1 &",
             "pid=$!; n=0; ev=; synced=",
             "sync_events() {",
             "  [ -n \"$synced\" ] && return 0",
@@ -99,8 +99,6 @@ public static class SdeiConformanceGuest
             "i=0; while [ -n \"$ev\" ] && kill -0 \"$ev\" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; [ -n \"$ev\" ] && kill \"$ev\" 2>/dev/null",
             "cat \"$d/host.log\"; [ -f \"$d/events.log\" ] && sed 's/^/vm-event /' \"$d/events.log\"; cat \"$d/console.log\"");
     }
-
-    private static string ShellQuote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     private static byte[] Source(string name) => CachedBuild.Resource("sdei-conformance/" + name);
 }
