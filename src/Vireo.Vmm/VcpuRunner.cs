@@ -38,6 +38,8 @@ public sealed class VcpuRunner : IDisposable
     private bool _parked;
     private Exception? _startFailure;
     private Action? _beforeFirstRun;
+    // Set after a port-I/O or MMIO exit, which KVM completes on the next KVM_RUN.
+    private bool _exitIncomplete;
 
     internal VcpuRunner(uint index, KvmVcpu vcpu, Bus<PioAddress> pio, Bus<MmioAddress> mmio, CoalescedWrites? coalesced, Action<VcpuRunner> onStopped)
     {
@@ -185,9 +187,6 @@ public sealed class VcpuRunner : IDisposable
             throw new InvalidOperationException($"KVM_RUN with immediate_exit set entered the guest (exit {exit.Kind})");
         }
     }
-
-    // Set after a port-I/O or MMIO exit, which KVM completes on the next KVM_RUN.
-    private bool _exitIncomplete;
 
     /// <summary>Where this vCPU's forwarded firmware calls go; set before the machine starts, null
     /// when the machine forwards none (a forwarded call then stops the vCPU as unhandled).</summary>

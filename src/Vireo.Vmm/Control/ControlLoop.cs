@@ -396,9 +396,9 @@ public sealed partial class ControlLoop : IVmm, IDisposable
         // From a device's thread, or this one for a loss seen while the machine was built.
         machine.ObservePciDeviceLoss((function, reason) => Post(new PciDeviceLost(function.Id, function.Backend, reason)));
         machine.ObservePciDevicePower(e => Post(new PciDevicePowerChanged(generation, e)));
+        machine.Sdei?.Dispatcher.Signalled += PublishSdeiSignal;
         // On the trapping vCPU's thread, inside its exit: an entry trap parks that vCPU before
         // it can re-enter the guest (the control loop parks the rest), then both post and return.
-        machine.Sdei?.Dispatcher.Signalled += PublishSdeiSignal;
         if (machine.HasAcpiPower)
         {
             machine.LowPowerIdle.Notified += notification =>
