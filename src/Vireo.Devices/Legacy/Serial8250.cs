@@ -144,46 +144,28 @@ public sealed class Serial8250 : IBusDevice, ISuspendable
         }
     }
 
-    /// <summary>Recreates a UART from a <see cref="GetState"/> snapshot and drives its interrupt to match it.</summary>
+    /// <summary>Recreates a UART from a saved state and drives its interrupt to match it (<see cref="RestoreState"/>).</summary>
     /// <param name="state">The saved registers and receive FIFO, which must fit in <paramref name="rxCapacity"/>.</param>
     /// <param name="interrupt">The UART's interrupt line.</param>
     /// <param name="output">Receives the bytes the guest transmits; they are dropped when null.</param>
     /// <param name="rxCapacity">The receive FIFO's size in bytes.</param>
-    /// <exception cref="ArgumentException">The saved receive FIFO is larger than <paramref name="rxCapacity"/>.</exception>
+    /// <exception cref="ArgumentException">The state holds a value a 16550A cannot, or more received bytes than <paramref name="rxCapacity"/>.</exception>
     public static Serial8250 FromState(
         Serial8250State state, IInterruptLine interrupt, Action<ReadOnlySpan<byte>>? output, int rxCapacity = DefaultRxCapacity)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        if (state.ReceiveFifo.Length > rxCapacity)
-        {
-            throw new ArgumentException(
-                $"Serial8250 state holds {state.ReceiveFifo.Length} received bytes, more than the FIFO's {rxCapacity}", nameof(state));
-        }
-        var serial = new Serial8250(interrupt, output, rxCapacity)
-        {
-            _ier = (byte)(state.InterruptEnable & IerMask),
-            _lcr = state.LineControl,
-            _mcr = (byte)(state.ModemControl & McrMask),
-            _lsrErrors = (byte)(state.LineStatusErrors & LsrErrorMask),
-            _msrDeltas = (byte)(state.ModemStatusDeltas & MsrDeltaMask),
-            _scratch = state.Scratch,
-            _divisor = state.Divisor,
-            _fcr = (byte)(state.FifoControl & (FcrEnable | FcrDmaMode | FcrTriggerMask)),
-            _transmitterEmptyPending = state.TransmitterEmptyPending,
-        };
-        foreach (byte b in state.ReceiveFifo)
-        {
-            serial._rx.Enqueue(b);
-        }
-        lock (serial._lock)
-        {
-            serial.UpdateInterrupt();
-        }
+        var serial = new Serial8250(interrupt, output, rxCapacity);
+        serial.RestoreState(state);
         return serial;
     }
 
-    /// <summary>Takes a snapshot of the registers, the pending THRE interrupt and the receive FIFO.</summary>
-    public Serial8250State GetState()
+    /// <summary>The same snapshot as <see cref="SaveState"/>, under the name the other device models use.</summary>
+    public Serial8250State GetState() => SaveState();
+
+    /// <summary>
+    /// Takes a snapshot of every register the guest can change, the pending THRE interrupt, the
+    /// receive FIFO and the dropped-input count, atomically with respect to guest accesses.
+    /// </summary>
+    public Serial8250State SaveState()
     {
         lock (_lock)
         {
@@ -199,7 +181,86 @@ public sealed class Serial8250 : IBusDevice, ISuspendable
                 FifoControl = _fcr,
                 TransmitterEmptyPending = _transmitterEmptyPending,
                 ReceiveFifo = _rx.ToArray(),
+                RxDropped = Interlocked.Read(ref _rxDropped),
             };
+        }
+    }
+
+    /// <summary>
+    /// Replaces this UART's state with <paramref name="state"/> (typically saved by another process)
+    /// and drives the interrupt line to the level the restored registers imply: asserted exactly
+    /// when IIR would report a pending interrupt. The line is driven even when this device believes
+    /// it already has that level, since a line wired up in a new process may not.
+    /// </summary>
+    /// <param name="state">A state from <see cref="SaveState"/>, or one read back from a snapshot.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="state"/> is null.</exception>
+    /// <exception cref="ArgumentException">
+    /// The state sets a bit a 16550A does not have (IER[7:4], MCR[7:5], an LSR bit other than
+    /// the errors, an MSR bit other than the deltas, FCR bits that do not persist), holds no
+    /// receive FIFO or more bytes than this UART's FIFO, or a negative drop count. Nothing is
+    /// changed when it is refused.
+    /// </exception>
+    public void RestoreState(Serial8250State state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        Validate(state, _rxCapacity);
+        lock (_lock)
+        {
+            _ier = state.InterruptEnable;
+            _lcr = state.LineControl;
+            _mcr = state.ModemControl;
+            _lsrErrors = state.LineStatusErrors;
+            _msrDeltas = state.ModemStatusDeltas;
+            _scratch = state.Scratch;
+            _divisor = state.Divisor;
+            _fcr = state.FifoControl;
+            _transmitterEmptyPending = state.TransmitterEmptyPending;
+            _rx.Clear();
+            foreach (byte b in state.ReceiveFifo)
+            {
+                _rx.Enqueue(b);
+            }
+            Interlocked.Exchange(ref _rxDropped, state.RxDropped);
+            _lineAsserted = (InterruptId() & IirNoInterrupt) == 0;
+            _interrupt.Set(_lineAsserted);
+        }
+    }
+
+    private static void Validate(Serial8250State state, int rxCapacity)
+    {
+        CheckBits(state.InterruptEnable, IerMask, nameof(Serial8250State.InterruptEnable), "IER has only bits 3:0");
+        CheckBits(state.ModemControl, McrMask, nameof(Serial8250State.ModemControl), "MCR has only bits 4:0");
+        CheckBits(state.LineStatusErrors, LsrErrorMask, nameof(Serial8250State.LineStatusErrors), "only the LSR error bits 4:1 are stored");
+        CheckBits(state.ModemStatusDeltas, MsrDeltaMask, nameof(Serial8250State.ModemStatusDeltas), "only the MSR delta bits 3:0 are stored");
+        CheckBits(state.FifoControl, FcrEnable | FcrDmaMode | FcrTriggerMask, nameof(Serial8250State.FifoControl),
+            "only FCR bits 0, 3 and 7:6 persist");
+        if (state.FifoControl != 0 && (state.FifoControl & FcrEnable) == 0)
+        {
+            throw new ArgumentException(
+                $"Serial8250State.FifoControl 0x{state.FifoControl:x2} sets FCR bits with the FIFOs disabled (bit 0 clear); they only take with bit 0 set",
+                nameof(state));
+        }
+        if (state.ReceiveFifo is null)
+        {
+            throw new ArgumentException("Serial8250State.ReceiveFifo is null; an empty FIFO is an empty array", nameof(state));
+        }
+        if (state.ReceiveFifo.Length > rxCapacity)
+        {
+            throw new ArgumentException(
+                $"Serial8250State.ReceiveFifo holds {state.ReceiveFifo.Length} received bytes, more than the FIFO's {rxCapacity}", nameof(state));
+        }
+        if (state.RxDropped < 0)
+        {
+            throw new ArgumentException($"Serial8250State.RxDropped is negative ({state.RxDropped})", nameof(state));
+        }
+
+        static void CheckBits(byte value, byte allowed, string field, string why)
+        {
+            if ((value & ~allowed) != 0)
+            {
+                throw new ArgumentException(
+                    $"Serial8250State.{field} 0x{value:x2} sets bits 0x{value & ~allowed:x2} that a 16550A does not hold: {why}", "state");
+            }
         }
     }
 
@@ -518,5 +579,5 @@ public sealed class Serial8250 : IBusDevice, ISuspendable
     }
 
     /// <inheritdoc/>
-    public object Snapshot() => GetState();
+    public object Snapshot() => SaveState();
 }
