@@ -6,7 +6,7 @@ namespace Vireo.Kvm;
 /// in-kernel GICv3, configured through attributes: a group, an attribute in it and a value of
 /// the size the attribute defines (see <see cref="KvmArmVgic"/>). Errors throw
 /// <see cref="ErrnoException"/> naming the ioctl, the device, the group and the attribute.</summary>
-public sealed class KvmDevice : IDisposable
+public sealed class KvmDevice : IKvmDeviceAttributeAccess, IDisposable
 {
     private readonly SafeFd _fd;
     private readonly string _name;
