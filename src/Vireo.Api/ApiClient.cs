@@ -92,6 +92,13 @@ public sealed class ApiClient : IDisposable
     public Task SignalSdeiAsync(uint eventNumber, int? cpu, CancellationToken cancellationToken = default) =>
         PutAsync(ApiPaths.VmSdei, Serialize(new SdeiSignalRequest { Event = eventNumber, Cpu = cpu }, ApiJsonContext.Default.SdeiSignalRequest), cancellationToken);
 
+    /// <summary><c>PUT vm.snapshot</c>: writes a snapshot of the paused VM into <paramref name="directory"/>.</summary>
+    /// <param name="directory">The snapshot's directory; a relative path is taken from this process's working directory.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ApiClientException">No server answered, or it refused (the VM is not paused, a machine without snapshots, the directory holds one already, a write failed).</exception>
+    public Task SnapshotAsync(string directory, CancellationToken cancellationToken = default) =>
+        PutAsync(ApiPaths.VmSnapshot, Serialize(new SnapshotRequest { Path = Path.GetFullPath(directory) }, ApiJsonContext.Default.SnapshotRequest), cancellationToken);
+
     /// <summary><c>PUT vm.wake</c>: wakes a guest suspended to idle, now or after <paramref name="delay"/>.</summary>
     /// <param name="delay">How long the server waits before it wakes the guest (whole milliseconds, at most a day); now when null.</param>
     /// <param name="cancellationToken">Cancels the call.</param>

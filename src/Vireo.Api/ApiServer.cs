@@ -133,6 +133,7 @@ public sealed class ApiServer : IAsyncDisposable
         VmResumeResource.Map(router, vm);
         VmGpeResource.Map(router, vm);
         VmSdeiResource.Map(router, vm);
+        VmSnapshotResource.Map(router, vm);
         VmDevicePowerResource.Map(router, vm);
         VmWakeResource.Map(router, vm);
         VmEventsResource.Map(router, vm, options.EventBufferCapacity, serverStopping);

@@ -70,6 +70,9 @@ public static class RemoteCommand
         var sdeiCpu = new Option<int?>("--cpu") { Description = "The vCPU (0, 1, ...) for a private event; every vCPU without it." };
         Add("sdei-signal", "Signal SDEI event EVENT from the host (arm64); the guest takes it if it registered and enabled it.",
             (client, result, _, ct) => client.SignalSdeiAsync(result.GetValue(sdeiEvent), result.GetValue(sdeiCpu), ct), sdeiEvent, sdeiCpu);
+        var snapshotDirectory = new Argument<string>("DIR") { Description = "The snapshot's directory (created if missing; one that holds a snapshot is refused)." };
+        Add("snapshot", "Write a snapshot of the paused VM (arm64) into DIR: its RAM and register lists. `vireo run --restore DIR` continues it.",
+            (client, result, _, ct) => client.SnapshotAsync(result.GetRequiredValue(snapshotDirectory), ct), snapshotDirectory);
         var deviceId = new Argument<string>("NAME") { Description = "The assigned device's id (`vireo remote devices` lists them)." };
         var onOff = new Argument<string>("on|off") { Description = "on: let it enter low power; off: bring it back." };
         onOff.AcceptOnlyFromAmong("on", "off");

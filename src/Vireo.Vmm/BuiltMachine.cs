@@ -29,9 +29,10 @@ public sealed class BuiltMachine : IDisposable
     internal BuiltMachine(Machine machine, PlatformResources resources, AcpiPmDevice? powerManagement, LowPowerIdleDevice? lowPowerIdle,
         PciRootBus? pci, List<ISuspendable> suspendables, List<IDisposable> owned, Serial8250? console = null, IConsoleInput? consoleInput = null,
         PanicDetector? panic = null, BoundPciFunctions? bound = null, IReadOnlyList<DevicePowerSlot>? devicePower = null,
-        Arm64.SdeiFirmware? sdei = null)
+        Arm64.SdeiFirmware? sdei = null, IMachineSnapshotter? snapshotter = null)
     {
         Sdei = sdei;
+        Snapshotter = snapshotter;
         _devicePower = devicePower ?? [];
         Machine = machine;
         Resources = resources;
@@ -77,6 +78,9 @@ public sealed class BuiltMachine : IDisposable
 
     /// <summary>The machine's SDEI firmware (the arm64 machine's, where KVM forwards the calls), or null.</summary>
     public Arm64.SdeiFirmware? Sdei { get; }
+
+    /// <summary>How the control loop snapshots this machine; null where it cannot be (the PC).</summary>
+    internal IMachineSnapshotter? Snapshotter { get; }
 
     /// <summary>Whether the machine has a PCI root bus.</summary>
     public bool HasPci => _pci is not null;

@@ -35,6 +35,22 @@ public static class MachineBuilder
     public static readonly PioAddress PciIoBarBase = new(0x1000);
 
     /// <summary>
+    /// The machine of the snapshot in <paramref name="directory"/> (<paramref name="document"/>,
+    /// read by <see cref="SnapshotStore.Load"/>), holding the snapshot's state, for a guest that
+    /// continues where the snapshot stopped. Snapshots are of the arm64 machine
+    /// (<see cref="Arm64.Arm64Snapshot"/>); a PC cannot be restored yet, and says so.
+    /// </summary>
+    public static BuiltMachine RestoreLinux(KvmSystem kvm, LinuxVmConfig config, string directory, SnapshotDocument document,
+        Action<ReadOnlySpan<byte>> consoleOutput, Action<string>? warn = null)
+    {
+        if (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture != System.Runtime.InteropServices.Architecture.Arm64)
+        {
+            throw new SnapshotException("Vireo snapshots and restores the arm64 machine only; the PC (x86-64) has no snapshot yet");
+        }
+        return Arm64.Arm64MachineBuilder.Restore(kvm, config, directory, document, consoleOutput, warn);
+    }
+
+    /// <summary>
     /// A PC that boots a Linux bzImage through the 64-bit boot protocol (on an arm64 host, the
     /// arm64 machine of <see cref="Arm64.Arm64MachineBuilder"/>): in-kernel
     /// PIC/IOAPIC/LAPIC and PIT, an 8250 console on COM1, the i8042 for reset, the CMOS RTC, the

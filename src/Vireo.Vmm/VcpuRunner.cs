@@ -430,6 +430,14 @@ public sealed class VcpuRunner : IDisposable
     /// <summary>Holds the thread while a pause or a park is in force; false when asked to stop.</summary>
     private bool WaitWhilePaused()
     {
+        // A paused vCPU's registers are the architectural state, which a snapshot reads: KVM
+        // finishes an I/O or MMIO access the last exit left open (a read's data goes into its
+        // register). Not for a park, whose holder reads no registers and whose latency counts
+        // (the s2idle entry).
+        if (Volatile.Read(ref _request) == RequestPause)
+        {
+            CompletePendingExit();
+        }
         while (true)
         {
             lock (_gate)

@@ -30,6 +30,8 @@ public static class HttpSeeds
         yield return Seed("put-gpe.bin", [204], ["gpe 3"], Put("vm.gpe", """{"gpe": 3}"""));
         yield return Seed("put-sdei.bin", [204], ["sdei 0 cpu 1"], Put("vm.sdei", """{"event": 0, "cpu": 1}"""));
         yield return Seed("refused-sdei-cpu.bin", [400], [], Put("vm.sdei", """{"event": 0, "cpu": -1}"""));
+        yield return Seed("put-snapshot.bin", [204], ["snapshot /tmp/snap"], Put("vm.snapshot", """{"path": "/tmp/snap"}"""));
+        yield return Seed("refused-snapshot-relative.bin", [400], [], Put("vm.snapshot", """{"path": "snap"}"""));
         yield return Seed("put-wake.bin", [204], ["wake"], Put("vm.wake"));
         yield return Seed("put-wake-delay.bin", [204], ["wake 500ms"], Put("vm.wake", """{"delay_ms": 500}"""));
         yield return Seed("put-device-power.bin", [204], ["device-power edu on"], Put("vm.device-power", """{"id": "edu", "low_power": true}"""));

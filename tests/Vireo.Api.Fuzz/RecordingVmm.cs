@@ -37,6 +37,7 @@ public sealed class RecordingVmm : IVmm
                     ? Record($"gpe {gpe.Gpe}")
                     : throw new ArgumentOutOfRangeException(nameof(request), gpe.Gpe, $"this VM has GPEs 0 to {GpeCount - 1}"),
                 SignalSdeiEvent sdei => Record(sdei.Cpu is int cpu ? $"sdei {sdei.Event} cpu {cpu}" : $"sdei {sdei.Event}"),
+                SnapshotVm snapshot => Record($"snapshot {snapshot.Directory}"),
                 WakeVm wake => Record(wake.Delay is TimeSpan d ? $"wake {d.TotalMilliseconds}ms" : "wake"),
                 SetDeviceLowPower power => power.Id == DeviceId
                     ? Record($"device-power {power.Id} {(power.LowPower ? "on" : "off")}")

@@ -81,6 +81,29 @@ public sealed class EndpointTests
     }
 
     [Fact(Timeout = TestLimits.TestMs)]
+    public async Task A_snapshot_request_carries_an_absolute_directory_and_a_running_vm_is_a_409_saying_pause_first()
+    {
+        await using TestApi api = await TestApi.StartAsync();
+
+        await api.Client.SnapshotAsync("/var/lib/vireo/snap1");
+        // The client resolves a relative directory against its own working directory.
+        await api.Client.SnapshotAsync("snap2");
+        var running = await Assert.ThrowsAsync<ApiClientException>(() => api.Client.SnapshotAsync("/running"));
+        (int relative, string relativeBody) = await api.SendAsync("PUT", ApiPaths.VmSnapshot, """{"path": "snap"}""");
+        (int empty, _) = await api.SendAsync("PUT", ApiPaths.VmSnapshot, """{"path": ""}""");
+        (int missing, _) = await api.SendAsync("PUT", ApiPaths.VmSnapshot, "{}");
+        (int unknown, _) = await api.SendAsync("PUT", ApiPaths.VmSnapshot, """{"path": "/a", "force": true}""");
+
+        Assert.Equal(["snapshot /var/lib/vireo/snap1", "snapshot " + Path.GetFullPath("snap2")], api.Vm.Calls);
+        Assert.Contains("`vireo remote pause` first", running.Message);
+        Assert.Equal(400, relative);
+        Assert.Contains("path must be an absolute directory path", relativeBody);
+        Assert.Equal(400, empty);
+        Assert.Equal(400, missing);
+        Assert.Equal(400, unknown);
+    }
+
+    [Fact(Timeout = TestLimits.TestMs)]
     public async Task Sdei_signals_reach_the_controller_and_a_dropped_one_is_a_409_saying_why()
     {
         await using TestApi api = await TestApi.StartAsync();

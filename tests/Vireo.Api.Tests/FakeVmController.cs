@@ -58,6 +58,10 @@ internal sealed class FakeVmController : IVmm
                 SignalSdeiEvent sdei => sdei.Event == 7
                     ? throw new VmStateException($"SDEI event 7 is not registered on vCPU {sdei.Cpu}, so the signal was dropped")
                     : Record(sdei.Cpu is int cpu ? $"sdei {sdei.Event} cpu {cpu}" : $"sdei {sdei.Event}"),
+                // As the control loop answers a VM that is not paused.
+                SnapshotVm snapshot => snapshot.Directory == "/running"
+                    ? throw new VmStateException("the VM is running: a snapshot is of a paused VM (`vireo remote pause` first)")
+                    : Record($"snapshot {snapshot.Directory}"),
                 WakeVm wake => Record(wake.Delay is TimeSpan d ? $"wake {d.TotalMilliseconds}ms" : "wake"),
                 SetDeviceLowPower power => power.Id == "edu"
                     ? Record($"device-power {power.Id} {(power.LowPower ? "on" : "off")}")

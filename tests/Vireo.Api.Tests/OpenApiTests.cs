@@ -16,7 +16,7 @@ public sealed class OpenApiTests
         var documented = DocumentedOperations().Select(o => $"{o.Method} {o.Path}").Order().ToList();
 
         Assert.Equal(documented, mapped);
-        Assert.Equal(12, mapped.Count);
+        Assert.Equal(13, mapped.Count);
     }
 
     [Fact(Timeout = TestLimits.TestMs)]
@@ -34,6 +34,10 @@ public sealed class OpenApiTests
             if (path.EndsWith("vm.sdei", StringComparison.Ordinal))
             {
                 request.Content = new StringContent("""{"event": 0, "cpu": 1}""");
+            }
+            if (path.EndsWith("vm.snapshot", StringComparison.Ordinal))
+            {
+                request.Content = new StringContent("""{"path": "/tmp/snap"}""");
             }
             if (path.EndsWith("vm.device-power", StringComparison.Ordinal))
             {

@@ -48,6 +48,42 @@ public sealed class RunCommandTests
         Assert.Single(stderr.ToString().TrimEnd().Split('\n'));
     }
 
+    [Theory]
+    [InlineData("--kernel", "/boot/Image")]
+    [InlineData("--cpus", "2")]
+    [InlineData("--memory", "1G")]
+    [InlineData("--cmdline", "quiet")]
+    [InlineData("--append", "quiet")]
+    public async Task RestoreTakesTheGuestAndItsShapeFromTheSnapshotAndRefusesThemGiven(string option, string value)
+    {
+        var stderr = new StringWriter();
+
+        Assert.Equal(2, await CommandLine.RunAsync(["run", "--restore", "/tmp/snap", option, value], new StringWriter(), stderr));
+        Assert.Contains($"--restore takes the kernel, initramfs, command line, vCPUs and memory from the snapshot; drop {option}", stderr.ToString());
+    }
+
+    [Fact]
+    public async Task RestoringADirectoryThatHoldsNoSnapshotIsOneLineNamingIt()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), $"vireo-nosnap-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(directory);
+        try
+        {
+            var stderr = new StringWriter();
+            int vmsBefore = CountKvmVmFds();
+
+            int status = await CommandLine.RunAsync(["run", "--restore", directory], new StringWriter(), stderr);
+
+            Assert.Equal(1, status);
+            Assert.Equal($"vireo: {directory} holds no snapshot (no vm.json; a snapshot that failed half way has none)", stderr.ToString().TrimEnd());
+            Assert.Equal(vmsBefore, CountKvmVmFds());
+        }
+        finally
+        {
+            Directory.Delete(directory);
+        }
+    }
+
     [Fact]
     public void TheVireoAssemblyDoesNotReferenceTheLab()
     {

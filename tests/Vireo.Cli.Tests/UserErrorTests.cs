@@ -30,6 +30,8 @@ public sealed class UserErrorTests
         new UsageException("run: --cpus was given twice (2, 3); give it once"),
         new Vireo.Vmm.MachineBuildException("invalid machine configuration: memory must be a multiple of 2 MiB"),
         new Vireo.Vmm.ResourceConflictException("wake GPE wants Gpe 2 (wake GPE), which overlaps Gpe 0-15 (host GPEs (vm.gpe))"),
+        new KvmVgicStateException("entry 3 is group 1 attr 0x4, where this GIC has group 1 attr 0x80"),
+        new Vireo.Vmm.SnapshotException("/tmp/snap holds no snapshot (no vm.json; a snapshot that failed half way has none)"),
     ];
 
     [Fact]

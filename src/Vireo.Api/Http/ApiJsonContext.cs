@@ -18,6 +18,7 @@ namespace Vireo.Api.Http;
 [JsonSerializable(typeof(ShutdownRequest))]
 [JsonSerializable(typeof(GpeRequest))]
 [JsonSerializable(typeof(SdeiSignalRequest))]
+[JsonSerializable(typeof(SnapshotRequest))]
 [JsonSerializable(typeof(DevicePowerRequest))]
 [JsonSerializable(typeof(WakeRequest))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -15,6 +15,9 @@ internal static class ApiPaths
 
     /// <summary>Signal an SDEI event from the host (arm64).</summary>
     public const string VmSdei = Prefix + "/vm.sdei";
+
+    /// <summary>Write a snapshot of the paused VM (arm64).</summary>
+    public const string VmSnapshot = Prefix + "/vm.snapshot";
     public const string VmWake = Prefix + "/vm.wake";
     public const string VmDevicePower = Prefix + "/vm.device-power";
     public const string VmEvents = Prefix + "/vm.events";

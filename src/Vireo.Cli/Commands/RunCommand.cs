@@ -61,7 +61,9 @@ internal static class RunCommand
     public static async Task<int> RunAsync(RunOptions options, string commandLine, TextWriter stdout, TextWriter stderr,
         Func<string, string, IMachineBoundPciFunction>? connectVfioUser = null)
     {
-        (string kernel, string? initramfs) = ResolveGuest(options);
+        // --restore: the snapshot is read and checked first, and says which guest it is.
+        SnapshotDocument? snapshot = options.Restore is null ? null : SnapshotStore.Load(options.Restore);
+        (string kernel, string? initramfs) = snapshot is null ? ResolveGuest(options) : (snapshot.Machine.Kernel, snapshot.Machine.Initramfs);
         UserIdentity? user = ResolveUser(options.User);
         // The files named are checked before KVM is even opened: a bad one is the user's first problem.
         foreach (VfioUserDeviceOption device in options.VfioUserDevices)
@@ -86,11 +88,12 @@ internal static class RunCommand
             throw new IOException($"no directory {directory} for the vsock socket {vsockOption.Socket} (--vsock): create it first");
         }
         // The kernel is checked before any VM exists: a bzImage on a PC, an arm64 Image on arm64.
-        if (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64)
+        // A restored guest needs its kernel only if it reboots; the build then checks it.
+        if (snapshot is null && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64)
         {
             Arm64Image.Load(kernel);
         }
-        else
+        else if (snapshot is null)
         {
             BzImage.Load(kernel);
         }
@@ -118,7 +121,11 @@ internal static class RunCommand
         try
         {
             LinuxVmConfig config = options.ToConfig(kernel, initramfs, [.. devices.Select(d => new PciAttachment(d.Function, d.Slot))]);
-            return await RunVmAsync(options, config, kvm, user, stderr);
+            if (snapshot is not null)
+            {
+                config = config with { Cmdline = snapshot.Machine.Cmdline, Cpus = snapshot.Machine.Cpus, MemoryBytes = snapshot.Machine.MemoryBytes };
+            }
+            return await RunVmAsync(options, config, kvm, user, stderr, snapshot);
         }
         finally
         {
@@ -218,13 +225,24 @@ internal static class RunCommand
         return PciDeviceFactory.AttachVfio(fds, option.Id, log);
     }
 
-    private static async Task<int> RunVmAsync(RunOptions options, LinuxVmConfig config, KvmSystem kvm, UserIdentity? user, TextWriter stderr)
+    private static async Task<int> RunVmAsync(RunOptions options, LinuxVmConfig config, KvmSystem kvm, UserIdentity? user, TextWriter stderr,
+        SnapshotDocument? snapshot)
     {
         using GuestConsole console = GuestConsole.Open(options.Serial.Kind, options.Serial.Path);
         // Vireo's own lines start on a line of their own even while the guest is mid-line.
         Action<string> log = line => console.WriteHostLine(stderr, $"vireo: {line}");
+        // The first machine continues the snapshot; a reboot boots the snapshot's kernel afresh.
+        bool restorePending = snapshot is not null;
         using var loop = new ControlLoop(
-            () => MachineBuilder.BuildLinux(kvm, config, console.Write, log),
+            () =>
+            {
+                if (restorePending)
+                {
+                    restorePending = false;
+                    return MachineBuilder.RestoreLinux(kvm, config, options.Restore!, snapshot!, console.Write, log);
+                }
+                return MachineBuilder.BuildLinux(kvm, config, console.Write, log);
+            },
             VmDescription.Of(config),
             new ControlLoopOptions
             {

@@ -26,6 +26,13 @@ internal sealed class RunOptionSet
         Description = "initramfs (cpio, optionally compressed) to pass to it; needs --kernel",
     };
 
+    public Option<string?> Restore { get; } = new("--restore")
+    {
+        HelpName = "DIR",
+        Description = "continue the VM of the snapshot in DIR (`vireo remote snapshot DIR`, arm64) instead of booting: " +
+            "its kernel, initramfs, command line, vCPUs and memory come from the snapshot (a reboot boots that kernel)",
+    };
+
     public Option<string?> Cmdline { get; } = new("--cmdline")
     {
         HelpName = "C",
@@ -240,7 +247,7 @@ internal sealed class RunOptionSet
     public void AddTo(Command command)
     {
         ArgumentNullException.ThrowIfNull(command);
-        foreach (Option option in (Option[])[Kernel, Initramfs, Cmdline, Append, Cpus, Memory, SharedMemory, Footprint, Serial,
+        foreach (Option option in (Option[])[Kernel, Initramfs, Restore, Cmdline, Append, Cpus, Memory, SharedMemory, Footprint, Serial,
             ApiSocket, OnReboot, S2IdleWakeAfter, OnSuspend, OnResume, Seccomp, User, VfioUser, Vfio, Agent, Disk, Net, Vsock, Rng, Console])
         {
             command.Options.Add(option);
@@ -250,6 +257,16 @@ internal sealed class RunOptionSet
             if (result.GetResult(Initramfs) is not null && result.GetResult(Kernel) is null)
             {
                 result.AddError("--initramfs needs --kernel");
+            }
+            if (result.GetResult(Restore) is not null)
+            {
+                foreach (Option taken in (Option[])[Kernel, Initramfs, Cmdline, Append, Cpus, Memory])
+                {
+                    if (result.GetResult(taken) is not null)
+                    {
+                        result.AddError($"--restore takes the kernel, initramfs, command line, vCPUs and memory from the snapshot; drop {taken.Name}");
+                    }
+                }
             }
             if (result.GetResult(User) is not null && result.GetResult(Vfio) is not null)
             {
@@ -344,6 +361,7 @@ internal sealed class RunOptionSet
         {
             Kernel = Value(result, Kernel, null),
             Initramfs = Value(result, Initramfs, null),
+            Restore = Value(result, Restore, null),
             Cmdline = Value(result, Cmdline, null),
             AppendCmdline = Value(result, Append, null),
             Cpus = (int)Value(result, Cpus, 1),

@@ -13,6 +13,9 @@ internal sealed record RunOptions
 
     public string? Initramfs { get; init; }
 
+    /// <summary>--restore: the snapshot directory to continue instead of booting.</summary>
+    public string? Restore { get; init; }
+
     public string? Cmdline { get; init; }
 
     public string? AppendCmdline { get; init; }

@@ -92,6 +92,14 @@ public sealed partial class KvmVcpu
         return ids;
     }
 
+    /// <summary>KVM_GET_MP_STATE as the kernel's number: on arm64 <see cref="KvmArm64MpState.Runnable"/>,
+    /// <see cref="KvmArm64MpState.Stopped"/> (powered off through PSCI) or <see cref="KvmArm64MpState.Suspended"/>
+    /// (in a PSCI CPU_SUSPEND that KVM left to the VMM).</summary>
+    public uint GetMpStateValue() => (uint)GetMpState().MpState;
+
+    /// <summary>KVM_SET_MP_STATE from the kernel's number (a snapshot's, for example).</summary>
+    public void SetMpStateValue(uint state) => SetMpState(new KvmMpState { MpState = (VcpuMpState)state });
+
     /// <summary>KVM_SET_DEVICE_ATTR on the vCPU fd without a value (e.g. KVM_ARM_VCPU_PMU_V3_INIT).</summary>
     public void SetAttribute(uint group, ulong attr) => KvmDeviceAttributes.Set(_fd, group, attr, $"vCPU {Id}");
 

@@ -31,12 +31,7 @@ public static class Arm64MachineBuilder
     {
         ArgumentNullException.ThrowIfNull(kvm);
         ArgumentNullException.ThrowIfNull(config);
-        if (config.PciFunctions.Count > 0)
-        {
-            throw new MachineBuildException(
-                $"the arm64 machine has no PCI bus yet, so it cannot take {string.Join(", ", config.PciFunctions.Select(f => f.Function.Id))}; " +
-                "run without --disk, --net, --vsock, --rng, --vfio-user and --vfio");
-        }
+        RequireNoPci(config);
         Arm64Image kernel = Arm64Image.Load(config.KernelPath);
         long initrdSize = 0;
         if (config.InitramfsPath is not null)
@@ -49,6 +44,75 @@ public static class Arm64MachineBuilder
         // user's error, named as such. The device tree's slot is its largest allowed size.
         Arm64BootLayout layout = kernel.Place(Arm64Platform.RamBase, config.MemoryBytes, (ulong)Arm64Image.MaxDeviceTreeSize, (ulong)initrdSize);
 
+        return Assemble(kvm, config, consoleOutput, warn, (machine, _, _, sdei) =>
+        {
+            kernel.WriteTo(machine.Memory, layout);
+            if (config.InitramfsPath is not null && layout.InitrdAddress is GuestAddress initrd)
+            {
+                machine.Memory.Write(initrd, File.ReadAllBytes(config.InitramfsPath));
+            }
+            byte[] deviceTree = Arm64DeviceTree.Build(new Arm64PlatformDescription
+            {
+                RamBase = Arm64Platform.RamBase,
+                RamSize = config.MemoryBytes,
+                // Linux matches each cpu node's reg with the MPIDR it reads on that CPU, so the
+                // tree carries KVM's own values.
+                CpuMpidrs = [.. machine.Vcpus.Select(r => r.Vcpu.GetOneReg(KvmArm64Registers.MpidrEl1) & 0xff_00ff_ffffUL)],
+                GicDistributorBase = Arm64Platform.GicDistributor,
+                GicDistributorSize = Arm64Platform.GicDistributorSize,
+                GicRedistributorBase = Arm64Platform.GicRedistributors,
+                GicRedistributorSize = Arm64Platform.GicRedistributorSize(config.Cpus),
+                UartBase = Arm64Platform.Uart,
+                UartSize = Arm64Platform.UartSize,
+                UartSpi = Arm64Platform.UartSpi,
+                UartClockHz = Arm64Platform.UartClockHz,
+                Bootargs = config.Cmdline,
+                InitrdStart = config.InitramfsPath is null ? null : layout.InitrdAddress,
+                InitrdEnd = config.InitramfsPath is null || layout.InitrdAddress is not GuestAddress start ? null : new GuestAddress(start.Value + (ulong)initrdSize),
+                RngSeed = RngSeed(),
+                Sdei = sdei is not null,
+            });
+            machine.Memory.Write(layout.DeviceTreeAddress, deviceTree);
+
+            // booting.rst: x0 = the device tree's physical address, x1-x3 = 0 (KVM's vCPU reset
+            // leaves them 0), MMU off, D-cache off, in EL1h with DAIF masked (KVM's reset PSTATE).
+            KvmVcpu boot = machine.Vcpus[0].Vcpu;
+            boot.SetOneReg(KvmArm64Registers.X(0), layout.DeviceTreeAddress.Value);
+            boot.SetOneReg(KvmArm64Registers.Pc, layout.Entry.Value);
+        });
+    }
+
+    /// <summary>Builds the machine of the snapshot in <paramref name="directory"/> (its
+    /// <paramref name="document"/> read by <see cref="SnapshotStore.Load"/>) and puts the
+    /// snapshot's state into it (<see cref="Arm64Snapshot.Restore"/>); its vCPUs continue where the
+    /// snapshot's stopped when the machine starts. <paramref name="config"/> is the snapshot's
+    /// machine (what a later reboot boots).</summary>
+    public static BuiltMachine Restore(KvmSystem kvm, LinuxVmConfig config, string directory, SnapshotDocument document,
+        Action<ReadOnlySpan<byte>> consoleOutput, Action<string>? warn = null)
+    {
+        ArgumentNullException.ThrowIfNull(kvm);
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(document);
+        RequireNoPci(config);
+        return Assemble(kvm, config, consoleOutput, warn, (machine, gic, console, sdei) =>
+            Arm64Snapshot.Restore(directory, document, machine, gic, console, sdei));
+    }
+
+    private static void RequireNoPci(LinuxVmConfig config)
+    {
+        if (config.PciFunctions.Count > 0)
+        {
+            throw new MachineBuildException(
+                $"the arm64 machine has no PCI bus yet, so it cannot take {string.Join(", ", config.PciFunctions.Select(f => f.Function.Id))}; " +
+                "run without --disk, --net, --vsock, --rng, --vfio-user and --vfio");
+        }
+    }
+
+    /// <summary>The machine with its devices (GIC, UART, SDEI firmware), then <paramref name="load"/>
+    /// fills it: a kernel to boot, or a snapshot to continue.</summary>
+    private static BuiltMachine Assemble(KvmSystem kvm, LinuxVmConfig config, Action<ReadOnlySpan<byte>> consoleOutput, Action<string>? warn,
+        Action<Machine, KvmDevice, Serial8250, SdeiFirmware?> load)
+    {
         (Machine machine, KvmDevice gic) = Machine.CreateArm64(kvm, new MachineConfig
         {
             MemoryBytes = config.MemoryBytes,
@@ -87,41 +151,10 @@ public static class Arm64MachineBuilder
             machine.Mmio.Insert(Arm64Platform.Uart, Arm64Platform.UartSize, console, "UART (16550)");
             IConsoleInput input = MachineBuilder.ConnectConsole(config, console, output, owned);
 
-            kernel.WriteTo(machine.Memory, layout);
-            if (config.InitramfsPath is not null && layout.InitrdAddress is GuestAddress initrd)
-            {
-                machine.Memory.Write(initrd, File.ReadAllBytes(config.InitramfsPath));
-            }
-            byte[] deviceTree = Arm64DeviceTree.Build(new Arm64PlatformDescription
-            {
-                RamBase = Arm64Platform.RamBase,
-                RamSize = config.MemoryBytes,
-                // Linux matches each cpu node's reg with the MPIDR it reads on that CPU, so the
-                // tree carries KVM's own values.
-                CpuMpidrs = [.. machine.Vcpus.Select(r => r.Vcpu.GetOneReg(KvmArm64Registers.MpidrEl1) & 0xff_00ff_ffffUL)],
-                GicDistributorBase = Arm64Platform.GicDistributor,
-                GicDistributorSize = Arm64Platform.GicDistributorSize,
-                GicRedistributorBase = Arm64Platform.GicRedistributors,
-                GicRedistributorSize = Arm64Platform.GicRedistributorSize(config.Cpus),
-                UartBase = Arm64Platform.Uart,
-                UartSize = Arm64Platform.UartSize,
-                UartSpi = Arm64Platform.UartSpi,
-                UartClockHz = Arm64Platform.UartClockHz,
-                Bootargs = config.Cmdline,
-                InitrdStart = config.InitramfsPath is null ? null : layout.InitrdAddress,
-                InitrdEnd = config.InitramfsPath is null || layout.InitrdAddress is not GuestAddress start ? null : new GuestAddress(start.Value + (ulong)initrdSize),
-                RngSeed = RngSeed(),
-                Sdei = sdei is not null,
-            });
-            machine.Memory.Write(layout.DeviceTreeAddress, deviceTree);
-
-            // booting.rst: x0 = the device tree's physical address, x1-x3 = 0 (KVM's vCPU reset
-            // leaves them 0), MMU off, D-cache off, in EL1h with DAIF masked (KVM's reset PSTATE).
-            KvmVcpu boot = machine.Vcpus[0].Vcpu;
-            boot.SetOneReg(KvmArm64Registers.X(0), layout.DeviceTreeAddress.Value);
-            boot.SetOneReg(KvmArm64Registers.Pc, layout.Entry.Value);
+            load(machine, gic, console, sdei);
             return new BuiltMachine(machine, resources, powerManagement: null, lowPowerIdle: null, pci: null,
-                [console, (ISuspendable)input], owned, console, input, panic, sdei: sdei);
+                [console, (ISuspendable)input], owned, console, input, panic, sdei: sdei,
+                snapshotter: new Arm64Snapshot(machine, gic, console, sdei, config));
         }
         catch
         {

@@ -138,7 +138,8 @@ public static class SeccompPolicy
 
     /// <summary>The control loop: what the vCPUs and devices do (it calls into them while they
     /// are held), plus building a machine again on reboot (opening files of any kind, memfds,
-    /// timers, KVM), and with <paramref name="hooks"/> starting host commands.</summary>
+    /// timers, KVM), writing a snapshot (a new directory, its files, a rename), and with
+    /// <paramref name="hooks"/> starting host commands.</summary>
     public static SeccompFilter Control(SeccompAction violation, bool hooks) => Control(violation, hooks, Host);
 
     /// <summary>The control filter for <paramref name="architecture"/>.</summary>
@@ -146,7 +147,10 @@ public static class SeccompPolicy
     {
         SeccompFilter filter = Device(violation, architecture)
             .AllowIoctlTypes(KvmIoctlType, VfioIoctlType)
-            .AllowResolved("openat", "memfd_create", "timerfd_create", "timerfd_settime", "timerfd_gettime", "unlink", "dup2", "dup3");
+            .AllowResolved("openat", "memfd_create", "timerfd_create", "timerfd_settime", "timerfd_gettime", "unlink", "dup2", "dup3",
+                // vm.snapshot: the control thread creates the snapshot's directory and renames
+                // its finished document into place.
+                "mkdir", "rename");
         return hooks ? WithProcesses(filter) : filter;
     }
 

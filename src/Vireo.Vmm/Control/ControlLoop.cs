@@ -224,6 +224,10 @@ public sealed partial class ControlLoop : IVmm, IDisposable
                     Gpe(gpe.Gpe);
                     gpe.Complete(default);
                     break;
+                case SnapshotVm snapshot:
+                    Snapshot(snapshot.Directory);
+                    snapshot.Complete(default);
+                    break;
                 case SignalSdeiEvent sdei:
                     SignalSdei(sdei.Event, sdei.Cpu);
                     sdei.Complete(default);
@@ -493,6 +497,30 @@ public sealed partial class ControlLoop : IVmm, IDisposable
         RequireLive("raise a GPE");
         Current.PowerManagement.RaiseGpe(gpe);
         Events.Publish(VmEventNames.Gpe, new Dictionary<string, string> { ["gpe"] = gpe.ToString(CultureInfo.InvariantCulture) });
+    }
+
+    /// <summary>vm.snapshot: the paused machine's RAM and register lists into <paramref name="directory"/>;
+    /// the VM stays paused. Any failure (a full disk, a directory that holds a snapshot) is the
+    /// request's, with the reason, and the VM is untouched.</summary>
+    private void Snapshot(string directory)
+    {
+        if (_state != VmState.Paused)
+        {
+            throw new VmStateException($"the VM is {_state.ToString().ToLowerInvariant()}: a snapshot is of a paused VM (`vireo remote pause` first)");
+        }
+        IMachineSnapshotter snapshotter = Current.Snapshotter ?? throw new VmStateException(
+            "this machine cannot be snapshotted: Vireo snapshots the arm64 machine only; the PC (x86-64) has no snapshot yet");
+        long started = Stopwatch.GetTimestamp();
+        try
+        {
+            SnapshotStore.Save(directory, snapshotter.Capture(), Current.Machine.Memory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or SnapshotException or ErrnoException)
+        {
+            throw new VmStateException($"the snapshot into {directory} failed: {e.Message}");
+        }
+        _log($"snapshot written to {directory} in {Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms");
+        Events.Publish(VmEventNames.Snapshot, new Dictionary<string, string> { ["path"] = directory });
     }
 
     private void SignalSdei(uint eventNumber, int? cpu)

@@ -23,6 +23,9 @@ public static class VmEventNames
     /// and cpu for one vCPU.</summary>
     public const string SdeiSignal = "sdei-signal";
 
+    /// <summary>A snapshot of the paused VM was written (<c>path</c>: its directory).</summary>
+    public const string Snapshot = "snapshot";
+
     /// <summary>The guest started suspending to idle.</summary>
     public const string S2IdleEnter = "s2idle-enter";
 

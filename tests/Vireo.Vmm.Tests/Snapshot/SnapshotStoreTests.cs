@@ -1,0 +1,164 @@
+using System.Text;
+using Vireo.Devices;
+using Vireo.Memory;
+
+namespace Vireo.Vmm.Tests.Snapshot;
+
+/// <summary>The snapshot's files: what is saved reads back exactly, and every way a snapshot
+/// directory can be missing, damaged, hostile or of another machine is refused with a message
+/// that says which, before anything is restored.</summary>
+public sealed class SnapshotStoreTests : IDisposable
+{
+    private static readonly GuestAddress Base = new(0x4000_0000);
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "vireo-snapshot-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir))
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+    }
+
+    private static SnapshotDocument Document(int cpus = 2, ulong memory = 4 << 20) => new()
+    {
+        Machine = new SnapshotMachine { Cpus = cpus, MemoryBytes = memory, Kernel = "/boot/Image", Initramfs = null, Cmdline = "console=ttyS0" },
+        Vcpus = [.. Enumerable.Range(0, cpus).Select(i => new SnapshotVcpu
+        {
+            MpState = i == 0 ? 0u : 5u,
+            Registers = [new SnapshotRegister("0x6030000000100040", SnapshotStore.Hex(BitConverter.GetBytes(0x4000_0000UL + (ulong)i)))],
+        })],
+        Gic = [new SnapshotDeviceRegister(1, "0x0", "0x12")],
+        Uart = new Serial8250(new NoInterruptLine(), null).SaveState(),
+        Sdei = null,
+    };
+
+    private static GuestMemory Memory(ulong size = 4 << 20) => GuestMemory.Create((Base, size));
+
+    private string Sub(string name) => Path.Combine(_dir, name);
+
+    [Fact]
+    public void WhatIsSavedLoadsBackExactlyRamIncluded()
+    {
+        using GuestMemory source = Memory();
+        source.Write(Base, Encoding.ASCII.GetBytes("first page"));
+        source.Write(new GuestAddress(Base.Value + (3 << 20) + 4093), new byte[] { 1, 2, 3, 4, 5 }); // across a page boundary
+        source.Write(new GuestAddress(Base.Value + (4 << 20) - 1), (byte)0xee); // the last byte
+        SnapshotDocument saved = Document();
+
+        SnapshotStore.Save(Sub("a"), saved, source);
+        SnapshotDocument loaded = SnapshotStore.Load(Sub("a"));
+        using GuestMemory target = Memory();
+        SnapshotStore.LoadMemory(Sub("a"), target);
+
+        Assert.Equal(saved.Machine, loaded.Machine);
+        Assert.Equal(saved.Vcpus.Select(v => (v.MpState, string.Join(',', v.Registers))), loaded.Vcpus.Select(v => (v.MpState, string.Join(',', v.Registers))));
+        Assert.Equal(saved.Gic, loaded.Gic);
+        Assert.Equal(saved.Uart.ToString(), loaded.Uart.ToString());
+        byte[] a = new byte[4 << 20];
+        byte[] b = new byte[4 << 20];
+        source.Read(Base, a);
+        target.Read(Base, b);
+        Assert.Equal(a, b);
+        Assert.Equal(4 << 20, new FileInfo(Path.Combine(Sub("a"), SnapshotStore.MemoryFile)).Length);
+        Assert.False(File.Exists(Path.Combine(Sub("a"), SnapshotStore.DocumentFile + ".partial")));
+    }
+
+    [Fact]
+    public void ASnapshotIsNeverOverwritten()
+    {
+        using GuestMemory memory = Memory();
+        SnapshotStore.Save(Sub("a"), Document(), memory);
+        string before = File.ReadAllText(Path.Combine(Sub("a"), SnapshotStore.DocumentFile));
+        memory.Write(Base, (byte)7);
+
+        IOException e = Assert.Throws<IOException>(() => SnapshotStore.Save(Sub("a"), Document(cpus: 1), memory));
+
+        Assert.Contains("already holds a snapshot", e.Message, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllText(Path.Combine(Sub("a"), SnapshotStore.DocumentFile)));
+        using GuestMemory check = Memory();
+        SnapshotStore.LoadMemory(Sub("a"), check);
+        Assert.Equal(0, check.Read<byte>(Base));
+    }
+
+    [Fact]
+    public void MissingDirectoriesAndHalfWrittenSnapshotsAreNamed()
+    {
+        Assert.Contains("no snapshot directory", Assert.Throws<SnapshotException>(() => SnapshotStore.Load(Sub("none"))).Message, StringComparison.Ordinal);
+        Directory.CreateDirectory(Sub("half"));
+        File.WriteAllBytes(Path.Combine(Sub("half"), SnapshotStore.MemoryFile), new byte[4096]);
+        Assert.Contains("holds no snapshot", Assert.Throws<SnapshotException>(() => SnapshotStore.Load(Sub("half"))).Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("not json at all", "is not a snapshot document")]
+    [InlineData("null", "is not a snapshot document")]
+    [InlineData("{}", "is not a snapshot document")]
+    [InlineData("{\"format\":\"vireo-snapshot\",\"version\":1,\"arch\":\"arm64\",\"unknown\":1}", "is not a snapshot document")]
+    public void DamagedDocumentsAreRefused(string text, string expected)
+    {
+        Directory.CreateDirectory(Sub("bad"));
+        File.WriteAllText(Path.Combine(Sub("bad"), SnapshotStore.DocumentFile), text);
+
+        Assert.Contains(expected, Assert.Throws<SnapshotException>(() => SnapshotStore.Load(Sub("bad"))).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnotherFormatVersionOrAVcpuCountThatDisagreesIsRefused()
+    {
+        using GuestMemory memory = Memory();
+        SnapshotStore.Save(Sub("v"), Document() with { Version = 2 }, memory);
+        Assert.Contains("version 2 snapshot", Assert.Throws<SnapshotException>(() => SnapshotStore.Load(Sub("v"))).Message, StringComparison.Ordinal);
+        SnapshotStore.Save(Sub("f"), Document() with { Format = "qemu" }, memory);
+        Assert.Contains("not a Vireo snapshot", Assert.Throws<SnapshotException>(() => SnapshotStore.Load(Sub("f"))).Message, StringComparison.Ordinal);
+        SnapshotDocument document = Document();
+        SnapshotStore.Save(Sub("c"), document with { Machine = document.Machine with { Cpus = 3 } }, memory);
+        Assert.Contains("describes 3 vCPUs but holds 2", Assert.Throws<SnapshotException>(() => SnapshotStore.Load(Sub("c"))).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnOversizedDocumentIsRefusedWithoutBeingRead()
+    {
+        Directory.CreateDirectory(Sub("big"));
+        using (FileStream f = File.Create(Path.Combine(Sub("big"), SnapshotStore.DocumentFile)))
+        {
+            f.SetLength(SnapshotStore.MaxDocumentBytes + 1); // sparse: costs no disk
+        }
+
+        Assert.Contains("more than the", Assert.Throws<SnapshotException>(() => SnapshotStore.Load(Sub("big"))).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ARamImageOfTheWrongSizeOrNoneIsRefused()
+    {
+        using GuestMemory memory = Memory();
+        SnapshotStore.Save(Sub("m"), Document(), memory);
+        string image = Path.Combine(Sub("m"), SnapshotStore.MemoryFile);
+        using (FileStream f = File.OpenWrite(image))
+        {
+            f.SetLength(4096); // a file smaller than the machine it claims
+        }
+        using GuestMemory target = Memory();
+        Assert.Contains($"holds 4096 bytes of RAM; the snapshot's machine has {4 << 20}",
+            Assert.Throws<SnapshotException>(() => SnapshotStore.LoadMemory(Sub("m"), target)).Message, StringComparison.Ordinal);
+        File.Delete(image);
+        Assert.Contains("has no RAM image", Assert.Throws<SnapshotException>(() => SnapshotStore.LoadMemory(Sub("m"), target)).Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("12")]
+    [InlineData("0x")]
+    [InlineData("0xzz")]
+    [InlineData("0x1ffffffffffffffff")]
+    [InlineData("-0x1")]
+    public void NumbersThatAreNotHex64AreRefused(string text) =>
+        Assert.Contains("is not a 0x-prefixed 64-bit hex number", Assert.Throws<SnapshotException>(() => SnapshotStore.ParseNumber(text, "id")).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void RegisterValuesMustBeTheirRegistersSize()
+    {
+        Assert.Equal(new byte[] { 0x01, 0xab }, SnapshotStore.ParseBytes("01ab", 2, "r"));
+        Assert.Contains("must be 8 bytes", Assert.Throws<SnapshotException>(() => SnapshotStore.ParseBytes("01ab", 8, "r")).Message, StringComparison.Ordinal);
+        Assert.Contains("is not hex", Assert.Throws<SnapshotException>(() => SnapshotStore.ParseBytes("zz", 1, "r")).Message, StringComparison.Ordinal);
+    }
+}
