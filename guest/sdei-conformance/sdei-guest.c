@@ -85,6 +85,7 @@ enum mode {
 	MODE_PRIVATE_RESET,
 	MODE_SHARED_RESET,
 	MODE_UART,
+	MODE_SNAPSHOT,
 };
 
 struct entry {
@@ -341,6 +342,10 @@ void fatal_exception(u64 vector, u64 esr, u64 elr, u64 far)
 	system_off();
 }
 
+#ifdef SDEI_SNAPSHOT_GUEST
+void snapshot_in_handler(u64 event);
+#endif
+
 /* Returns 0 to complete, or the address to complete and resume at. */
 u64 sdei_handler(u64 event, u64 arg, u64 pc, u64 pstate)
 {
@@ -432,6 +437,12 @@ u64 sdei_handler(u64 event, u64 arg, u64 pc, u64 pstate)
 			UART[1] = 0;
 		}
 		break;
+#ifdef SDEI_SNAPSHOT_GUEST
+	case MODE_SNAPSHOT:
+		/* The snapshot guest (sdei-snapshot.c) is snapshotted and restored inside this handler. */
+		snapshot_in_handler(event);
+		break;
+#endif
 	default:
 		break;
 	}
@@ -763,6 +774,7 @@ static void interrupt_bind(void)
 	check("FEATURES(BIND_SLOTS) after SHARED_RESET", call1(SDEI_FEATURES, 0), 1);
 }
 
+#ifndef SDEI_SNAPSHOT_GUEST
 void guest_main(void)
 {
 	u64 freq;
@@ -793,3 +805,4 @@ void guest_main(void)
 	put_char('\n');
 	system_off();
 }
+#endif

@@ -35,26 +35,46 @@ public static class SdeiConformanceGuest
     /// <summary>Compiles the guest into the cache (once per version of its sources) and returns
     /// the Image's path.</summary>
     public static string Build(LabCache cache, TextWriter? progress = null) =>
-        CachedBuild.Get(cache, "sdei-conformance", [.. s_sources.Select(name => (name, Source(name)))], string.Join(' ', s_flags), (dir, image) =>
+        Compile(cache, "sdei-conformance", "sdei-guest.c", [], progress);
+
+    /// <summary>Where the lab puts the snapshot guest's Image in the arm64 L1.</summary>
+    public const string SnapshotInL1 = "/l2/sdei-snapshot.img";
+
+    /// <summary>How many checks the snapshot guest (sdei-snapshot.c) makes, counted as <see cref="CheckCount"/> is.</summary>
+    public static int SnapshotCheckCount { get; } = Encoding.UTF8.GetString(Source("sdei-snapshot.c"))
+        .Split('\n').Count(line => line.TrimStart().StartsWith("check(\"", StringComparison.Ordinal));
+
+    /// <summary>Compiles the snapshot guest (sdei-snapshot.c: the conformance guest's helpers and
+    /// handler with a main that has itself snapshotted and restored) and returns the Image's path.</summary>
+    public static string BuildSnapshotGuest(LabCache cache, TextWriter? progress = null) =>
+        // The conformance phases it does not run are unused there.
+        Compile(cache, "sdei-snapshot", "sdei-snapshot.c", ["-Wno-unused-function"], progress);
+
+    private static string Compile(LabCache cache, string name, string main, string[] extraFlags, TextWriter? progress)
+    {
+        string[] sources = main == "sdei-guest.c" ? s_sources : [.. s_sources, main];
+        string[] flags = [.. s_flags, .. extraFlags];
+        return CachedBuild.Get(cache, name, [.. sources.Select(file => (file, Source(file)))], string.Join(' ', flags), (dir, image) =>
         {
             HostPackages.EnsureInstalled(["gcc-aarch64-linux-gnu"], progress);
             string gcc = ProcessRunner.FindOnPath("aarch64-linux-gnu-gcc")
-                ?? throw new LabException("aarch64-linux-gnu-gcc is missing: the SDEI conformance guest is built with it (apt-get install gcc-aarch64-linux-gnu)");
+                ?? throw new LabException($"aarch64-linux-gnu-gcc is missing: the {name} guest is built with it (apt-get install gcc-aarch64-linux-gnu)");
             string objcopy = ProcessRunner.FindOnPath("aarch64-linux-gnu-objcopy")
                 ?? throw new LabException("aarch64-linux-gnu-objcopy is missing (apt-get install binutils-aarch64-linux-gnu)");
-            progress?.WriteLine("lab: compiling the SDEI conformance guest");
-            string elf = Path.Combine(dir, "sdei-guest.elf");
-            ProcessResult built = ProcessRunner.Run(gcc, [.. s_flags, "-T", "guest.ld", "-o", elf, "start.S", "sdei-guest.c"], workingDirectory: dir);
+            progress?.WriteLine($"lab: compiling the {name} guest");
+            string elf = Path.Combine(dir, name + ".elf");
+            ProcessResult built = ProcessRunner.Run(gcc, [.. flags, "-T", "guest.ld", "-o", elf, "start.S", main], workingDirectory: dir);
             if (!built.Succeeded)
             {
-                throw new LabException($"aarch64-linux-gnu-gcc could not build the SDEI conformance guest:\n{built.Tail()}");
+                throw new LabException($"aarch64-linux-gnu-gcc could not build the {name} guest:\n{built.Tail()}");
             }
             ProcessResult copied = ProcessRunner.Run(objcopy, ["-O", "binary", elf, image]);
             if (!copied.Succeeded)
             {
-                throw new LabException($"aarch64-linux-gnu-objcopy could not extract the guest's Image:\n{copied.Tail()}");
+                throw new LabException($"aarch64-linux-gnu-objcopy could not extract the {name} guest's Image:\n{copied.Tail()}");
             }
         });
+    }
 
     /// <summary>
     /// A shell script for the arm64 L1 that runs the guest under <paramref name="vireo"/> with two
@@ -98,6 +118,58 @@ public static class SdeiConformanceGuest
             // The stream ends with the VM; a stuck one is not waited for long.
             "i=0; while [ -n \"$ev\" ] && kill -0 \"$ev\" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; [ -n \"$ev\" ] && kill \"$ev\" 2>/dev/null",
             "cat \"$d/host.log\"; [ -f \"$d/events.log\" ] && sed 's/^/vm-event /' \"$d/events.log\"; cat \"$d/console.log\"");
+    }
+
+    /// <summary>
+    /// A shell script for the arm64 L1 that runs the snapshot guest under <paramref name="vireo"/>
+    /// (two vCPUs, an API socket per process), answers its <c>SDEI-SIGNAL</c> lines as
+    /// <see cref="L1Script"/> does, and for each <c>SDEI-SNAPSHOT !</c> line pauses the VM, writes
+    /// a snapshot with <c>vireo remote snapshot</c>, stops that vireo, starts a new one with
+    /// <c>--restore</c> and sends the guest one byte (<c>r</c>) on the new console. It prints
+    /// <c>host-pause G status=N</c>, <c>host-snapshot G status=N</c> and <c>vireo-G-status=N</c>
+    /// for each generation G it replaced, the snapshot's RAM image size as <c>snapshot-G
+    /// bytes=N allocated-kib=K</c>, <c>vireo-status=N</c> for the last one, then every
+    /// console in order.
+    /// </summary>
+    public static string SnapshotL1Script(string vireo, string image, string workDirectory = "/tmp/sdei-snapshot")
+    {
+        string v = L2Command.Quote(vireo);
+        string d = L2Command.Quote(workDirectory);
+        return string.Join('\n',
+            $"d={d}; rm -rf \"$d\"; mkdir -p \"$d\"; : > \"$d/host.log\"; g=0",
+            // Each vireo reads its console from a fifo this script holds open on fd 3.
+            "start() {",
+            "  mkfifo \"$d/in.$g\"",
+            $"  {v} run \"$@\" --api-socket \"$d/api.$g\" <\"$d/in.$g\" >\"$d/console.$g\" 2>&1 &",
+            "  pid=$!; exec 3>\"$d/in.$g\"; n=0; s=0",
+            "  i=0; while [ ! -S \"$d/api.$g\" ] && kill -0 \"$pid\" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done",
+            "}",
+            "answer() {",
+            "  c=$(grep -cE '^SDEI-SIGNAL [0-9]+ [a-z0-9]+ !' \"$d/console.$g\")",
+            "  while [ \"$n\" -lt \"$c\" ]; do",
+            "    n=$((n+1))",
+            "    set -- $(grep -E '^SDEI-SIGNAL [0-9]+ [a-z0-9]+ !' \"$d/console.$g\" | sed -n \"${n}p\")",
+            "    case \"$3\" in",
+            $"      all|shared) {v} remote --api-socket \"$d/api.$g\" sdei-signal \"$2\" >>\"$d/host.log\" 2>&1 ;;",
+            $"      *) {v} remote --api-socket \"$d/api.$g\" sdei-signal \"$2\" --cpu \"$3\" >>\"$d/host.log\" 2>&1 ;;",
+            "    esac",
+            "    echo \"host-signal $2 $3 status=$?\" >>\"$d/host.log\"",
+            "  done",
+            "}",
+            "snapshot() {",
+            "  c=$(grep -c '^SDEI-SNAPSHOT !' \"$d/console.$g\")",
+            "  [ \"$c\" -gt \"$s\" ] || return 0",
+            $"  {v} remote --api-socket \"$d/api.$g\" pause >>\"$d/host.log\" 2>&1; echo \"host-pause $g status=$?\" >>\"$d/host.log\"",
+            $"  {v} remote --api-socket \"$d/api.$g\" snapshot \"$d/snap.$g\" >>\"$d/host.log\" 2>&1; echo \"host-snapshot $g status=$?\" >>\"$d/host.log\"",
+            "  echo \"snapshot-$g bytes=$(stat -c %s \"$d/snap.$g/memory\" 2>/dev/null) allocated-kib=$(du -k \"$d/snap.$g/memory\" 2>/dev/null | cut -f1)\" >>\"$d/host.log\"",
+            $"  {v} remote --api-socket \"$d/api.$g\" shutdown --force >>\"$d/host.log\" 2>&1",
+            "  wait \"$pid\"; echo \"vireo-$g-status=$?\" >>\"$d/host.log\"; exec 3>&-",
+            "  p=$g; g=$((g+1)); start --restore \"$d/snap.$p\"; printf r >&3",
+            "}",
+            $"start --kernel {L2Command.Quote(image)} --memory 64M --cpus 2",
+            "while kill -0 \"$pid\" 2>/dev/null; do answer; snapshot; sleep 0.2; done",
+            "wait \"$pid\"; echo \"vireo-status=$?\"; exec 3>&-",
+            "cat \"$d/host.log\"; i=0; while [ $i -le $g ]; do echo \"=== console $i\"; cat \"$d/console.$i\"; i=$((i+1)); done");
     }
 
     private static byte[] Source(string name) => CachedBuild.Resource("sdei-conformance/" + name);

@@ -19,6 +19,9 @@ public sealed class Arm64L1Fixture : IAsyncLifetime
     /// <summary>The bare-metal SDEI conformance guest's Image.</summary>
     public const string SdeiGuest = SdeiConformanceGuest.InL1;
 
+    /// <summary>The bare-metal SDEI snapshot guest's Image.</summary>
+    public const string SdeiSnapshotGuest = SdeiConformanceGuest.SnapshotInL1;
+
     private readonly TempDirectory _temp = new();
     private readonly FixtureLog _log = new();
     private L1Machine? _machine;
@@ -59,6 +62,7 @@ public sealed class Arm64L1Fixture : IAsyncLifetime
         image.AddFile(kernel, L2Kernel);
         image.AddFile(guest, L2Initramfs);
         image.AddFile(SdeiConformanceGuest.Build(lab.Cache, progress), SdeiGuest);
+        image.AddFile(SdeiConformanceGuest.BuildSnapshotGuest(lab.Cache, progress), SdeiSnapshotGuest);
         string initramfs = image.WriteTo(_temp.Combine("l1-arm64.cpio.gz"));
         _machine = await L1Machine.BootAsync(lab.BootOptions(initramfs));
         Append($"boot: {_machine.BootTime.TotalSeconds:0.0} s wall, L1 uptime {_machine.GuestUptimeAtReady:0.0} s at ready");

@@ -168,4 +168,45 @@ public sealed class Arm64LabTests(Arm64L1Fixture l1)
         Assert.Equal(report.Requested.Select(r => (r.Split(' ')[0], "api", "taken")), signals.Where(s => s.Source == "api"));
         Assert.Equal([("1073741857", "interrupt 33", "taken")], signals.Where(s => s.Source != "api"));
     }
+
+    /// <summary>Issue 16's snapshot: the bare-metal snapshot guest (guest/sdei-conformance/
+    /// sdei-snapshot.c) has Vireo snapshot it twice, each time into a new vireo process
+    /// (<c>vireo remote snapshot</c>, then <c>vireo run --restore</c>): once with event 100
+    /// registered, enabled and pending on a masked PE — restored, it is still held back, and
+    /// unmasking delivers it exactly once — and once inside a running critical handler — restored,
+    /// the handler is still running with the interrupted registers, and COMPLETE resumes the
+    /// interrupted loop. vCPU 1, started before both snapshots, still takes its events. Each
+    /// check after a restore ran in the new process: only it sent the byte the guest waits for.</summary>
+    [LabFact("qemu-system-aarch64")]
+    public async Task A_guest_snapshotted_with_sdei_events_pending_masked_and_running_continues_in_a_new_vireo_process()
+    {
+        Assert.True(l1.VireoPublishFailure is null, l1.VireoPublishFailure);
+        LabCommandResult result = await l1.Machine.RunAsync(
+            SdeiConformanceGuest.SnapshotL1Script(Arm64L1Fixture.VireoInL1, Arm64L1Fixture.SdeiSnapshotGuest), TimeSpan.FromMinutes(8));
+        SdeiConformanceReport report = SdeiConformanceReport.Parse(result.Output);
+        string context = result.Output + "\n" + l1.Log;
+
+        Assert.True(report.Summary is not null, "the guest printed no summary:\n" + context);
+        Assert.True(report.Fatal.Count == 0 && report.Failed.Count == 0, context);
+        (int passed, int failed, int total) = report.Summary.Value;
+        Assert.Equal(0, failed);
+        Assert.Equal(total, passed);
+        Assert.True(passed == SdeiConformanceGuest.SnapshotCheckCount, $"{passed} of the guest's {SdeiConformanceGuest.SnapshotCheckCount} checks ran:\n{context}");
+        Assert.Equal(report.Requested, report.Answered.Select(a => a.Signal));
+        Assert.All(report.Answered, a => Assert.Equal(0, a.Status));
+        // Two generations replaced, each paused and snapshotted; the last vireo ended with the
+        // guest's own power-off.
+        foreach (int generation in (int[])[0, 1])
+        {
+            Assert.True(result.OutputLines.Contains($"host-pause {generation} status=0"), context);
+            Assert.True(result.OutputLines.Contains($"host-snapshot {generation} status=0"), context);
+        }
+        Assert.Contains("vireo-status=0", result.OutputLines);
+        Assert.DoesNotContain("host-snapshot 2", result.Output, StringComparison.Ordinal);
+        // The RAM image is the machine's 64 MiB, written sparse: the bare-metal guest touches little.
+        string image = result.OutputLines.First(l => l.StartsWith("snapshot-0 ", StringComparison.Ordinal));
+        Assert.Contains("bytes=67108864", image, StringComparison.Ordinal);
+        int allocated = int.Parse(image[(image.IndexOf("allocated-kib=", StringComparison.Ordinal) + "allocated-kib=".Length)..], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(allocated < 16 * 1024, $"the 64 MiB RAM image has {allocated} KiB allocated:\n{context}");
+    }
 }
