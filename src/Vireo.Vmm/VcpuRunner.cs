@@ -188,6 +188,10 @@ public sealed class VcpuRunner : IDisposable
         }
     }
 
+    /// <summary>True from the moment <see cref="Pause"/> asks this vCPU to pause until a resume
+    /// (for tests that hold an exit open across a pause).</summary>
+    internal bool PauseRequested => Volatile.Read(ref _request) == RequestPause;
+
     /// <summary>Where this vCPU's forwarded firmware calls go; set before the machine starts, null
     /// when the machine forwards none (a forwarded call then stops the vCPU as unhandled).</summary>
     internal IHypercallHandler? Hypercalls { get; set; }

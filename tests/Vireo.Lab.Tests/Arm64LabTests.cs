@@ -210,49 +210,62 @@ public sealed class Arm64LabTests(Arm64L1Fixture l1)
         Assert.True(allocated < 16 * 1024, $"the 64 MiB RAM image has {allocated} KiB allocated:\n{context}");
     }
 
-    /// <summary>A stock arm64 Linux guest snapshotted at its shell and restored in a new vireo
-    /// process: what the guest does after the restore needs every piece of the restored state —
-    /// the UART's receive interrupt through the GIC to wake the blocked <c>read</c>, the timer for
-    /// <c>sleep</c>, both vCPUs (one taken offline and back through PSCI and SDEI's PE mask) —
-    /// and it powers off cleanly. Console input goes only to the new process, so the reply
-    /// proves the old one's guest continued in it.</summary>
+    /// <summary>A stock arm64 Linux guest snapshotted at its shell, with vCPU 1 powered off
+    /// through PSCI, and restored in a new vireo process: what the guest does after the restore
+    /// needs every piece of the restored state — the UART's receive interrupt through the GIC to
+    /// wake the blocked <c>read</c>, the timer for <c>sleep</c>, the stopped vCPU brought back
+    /// with PSCI CPU_ON (and SDEI's PE unmask) — and console input goes only to the new process,
+    /// so the reply proves the old guest continued there. Then the restored guest reboots and the
+    /// new process boots the snapshot's kernel afresh (<c>--on-reboot restart</c>).</summary>
     [LabFact("qemu-system-aarch64")]
-    public async Task The_stock_arm64_kernel_snapshotted_at_its_shell_continues_in_a_new_vireo_process()
+    public async Task The_stock_arm64_kernel_snapshotted_at_its_shell_continues_in_a_new_vireo_process_and_reboots_there()
     {
         Assert.True(l1.VireoPublishFailure is null, l1.VireoPublishFailure);
         string vireo = Arm64L1Fixture.VireoInL1;
-        string guest = "echo waiting-for-restore; read line; echo \"restored-$line-$((6*7))\"; sleep 1; echo slept; " +
-            "echo 0 > /sys/devices/system/cpu/cpu1/online; echo 1 > /sys/devices/system/cpu/cpu1/online; " +
-            "echo online-$(cat /sys/devices/system/cpu/online); poweroff -f";
+        string guest = "echo 0 > /sys/devices/system/cpu/cpu1/online; echo offline-$(cat /sys/devices/system/cpu/online); " +
+            "echo waiting-for-input; read line; echo \"restored-$line-$((6*7))\"; sleep 1; echo slept; " +
+            "echo 1 > /sys/devices/system/cpu/cpu1/online; echo online-$(cat /sys/devices/system/cpu/online); " +
+            "if [ \"$line\" = hello ]; then reboot -f; else poweroff -f; fi";
         string script = string.Join("\n",
             "d=/tmp/linux-snapshot; rm -rf $d; mkdir -p $d; mkfifo $d/in.0 $d/in.1",
             $"{vireo} run --kernel {Arm64L1Fixture.L2Kernel} --initramfs {Arm64L1Fixture.L2Initramfs} --memory 256M --cpus 2 " +
             $"--api-socket $d/api.0 --append {DefaultGuest.ScriptArgument(guest)} <$d/in.0 >$d/console.0 2>&1 &",
             "pid=$!; exec 3>$d/in.0",
-            "for i in $(seq 1 1200); do grep -q '^waiting-for-restore' $d/console.0 && break; sleep 0.5; done",
+            "for i in $(seq 1 1200); do grep -q '^waiting-for-input' $d/console.0 && break; sleep 0.5; done",
             $"{vireo} remote --api-socket $d/api.0 pause; echo \"host-pause status=$?\"",
             $"{vireo} remote --api-socket $d/api.0 snapshot $d/snap; echo \"host-snapshot status=$?\"",
             $"{vireo} remote --api-socket $d/api.0 shutdown --force; wait $pid; echo \"vireo-0-status=$?\"; exec 3>&-",
             "echo \"snapshot bytes=$(stat -c %s $d/snap/memory) allocated-kib=$(du -k $d/snap/memory | cut -f1)\"",
-            $"{vireo} run --restore $d/snap --api-socket $d/api.1 <$d/in.1 >$d/console.1 2>&1 &",
+            $"{vireo} run --restore $d/snap --on-reboot restart --api-socket $d/api.1 <$d/in.1 >$d/console.1 2>&1 &",
             "pid=$!; exec 3>$d/in.1; printf 'hello\\n' >&3",
+            // After the reboot the guest's script runs again from the top and waits for a line.
+            "for i in $(seq 1 1200); do [ $(grep -c '^waiting-for-input' $d/console.1) -ge 1 ] && break; kill -0 $pid 2>/dev/null || break; sleep 0.5; done",
+            "printf 'again\\n' >&3",
             "wait $pid; echo \"vireo-1-status=$?\"; exec 3>&-",
             "echo '=== console 0'; cat $d/console.0; echo '=== console 1'; cat $d/console.1");
-        LabCommandResult result = await l1.Machine.RunAsync(script, TimeSpan.FromMinutes(8));
+        LabCommandResult result = await l1.Machine.RunAsync(script, TimeSpan.FromMinutes(10));
         string context = result.Output + "\n" + l1.Log;
 
         Assert.True(result.OutputLines.Contains("host-snapshot status=0"), context);
         Assert.Contains("host-pause status=0", result.OutputLines);
         int restored = result.Output.IndexOf("=== console 1", StringComparison.Ordinal);
         Assert.True(restored > 0, context);
+        string before = result.Output[..restored];
         string after = result.Output[restored..];
-        Assert.True(after.Contains("restored-hello-42", StringComparison.Ordinal), context);
-        Assert.Contains("slept", after, StringComparison.Ordinal);
-        Assert.Contains("online-0-1", after, StringComparison.Ordinal);
-        Assert.Contains("reboot: Power down", after, StringComparison.Ordinal);
-        Assert.DoesNotContain("restored-hello", result.Output[..restored], StringComparison.Ordinal);
-        // The restored guest did not boot again: the kernel's banner is only in the first console.
-        Assert.DoesNotContain("Booting Linux", after, StringComparison.Ordinal);
+        Assert.Contains("offline-0", before, StringComparison.Ordinal);
+        Assert.DoesNotContain("restored-", before, StringComparison.Ordinal);
+        // The restored guest: no boot, the line typed into the new process, its timer, vCPU 1 back.
+        int reboot = after.IndexOf("Booting Linux", StringComparison.Ordinal);
+        Assert.True(reboot > 0, "the restored guest did not reboot into a fresh kernel:\n" + context);
+        string continued = after[..reboot];
+        Assert.True(continued.Contains("restored-hello-42", StringComparison.Ordinal), context);
+        Assert.Contains("slept", continued, StringComparison.Ordinal);
+        Assert.Contains("online-0-1", continued, StringComparison.Ordinal);
+        Assert.DoesNotContain("waiting-for-input", continued, StringComparison.Ordinal);
+        // The reboot booted the snapshot's kernel and initramfs with its script, in the same process.
+        string rebooted = after[reboot..];
+        Assert.Contains("restored-again-42", rebooted, StringComparison.Ordinal);
+        Assert.Contains("reboot: Power down", rebooted, StringComparison.Ordinal);
         Assert.Contains("vireo-1-status=0", result.OutputLines);
         Assert.Contains("bytes=268435456", result.Output, StringComparison.Ordinal);
     }

@@ -1,3 +1,4 @@
+using Vireo.Devices;
 using Vireo.Kvm;
 using Vireo.Memory;
 using Vireo.Sys;
@@ -79,6 +80,65 @@ public sealed class ExitPathTests
         // The "handler" ran with the IN's byte in AL, and the IN was not repeated.
         Assert.Equal((byte)0x5a, machine.Memory.Read<byte>(new GuestAddress(0x2000)));
         Assert.Single(device.Accesses);
+    }
+
+    /// <summary>A pause that arrives while a port read is being handled holds the vCPU with the
+    /// read finished — RIP past the IN and the device's byte in AL — because a snapshot reads a
+    /// paused vCPU's registers as the architectural state; the resumed guest does not repeat the
+    /// read.</summary>
+    [KvmFact]
+    public void APauseDuringAPortReadHoldsTheVcpuWithTheReadFinished()
+    {
+        using KvmSystem kvm = KvmSystem.Open();
+        using Machine machine = TestGuest.Create(kvm);
+        Task? pause = null;
+        // The read asks for the pause and returns only once the vCPU has it: the vCPU then leaves
+        // this exit straight into the pause, with KVM's side of the IN still open.
+        var device = new CallbackDevice(0x5a, () =>
+        {
+            pause ??= Task.Run(machine.Pause);
+            while (!machine.Vcpus[0].PauseRequested)
+            {
+                Thread.Yield();
+            }
+        });
+        machine.Pio.Insert(new PioAddress(0x510), 1, device, "pausing reader");
+        TestGuest.LoadRealMode(machine,
+        [
+            0xba, 0x10, 0x05,                   // 0x1000: mov dx, 0x510
+            0xec,                               // 0x1003: in al, dx
+            0xa2, 0x00, 0x20,                   // 0x1004: mov [0x2000], al
+            0xf4,                               // 0x1007: hlt
+        ]);
+
+        machine.Start();
+        SpinWait.SpinUntil(() => pause is not null, TimeSpan.FromSeconds(30));
+        Assert.NotNull(pause);
+        Assert.True(pause.Wait(TimeSpan.FromSeconds(30)), "the pause did not complete");
+        KvmRegs regs = machine.Vcpus[0].Vcpu.GetRegs();
+        machine.Resume();
+        MachineExit exit = machine.WaitForExit(TimeSpan.FromSeconds(30)) ?? throw new TimeoutException("the guest did not finish in 30 s");
+
+        Assert.Equal((0x1004UL, 0x5aUL), (regs.Rip, regs.Rax & 0xff));
+        Assert.Equal(MachineExitReason.Halted, exit.Reason);
+        Assert.Equal((byte)0x5a, machine.Memory.Read<byte>(new GuestAddress(0x2000)));
+        Assert.Equal(1, device.Reads);
+    }
+
+    private sealed class CallbackDevice(byte value, Action onRead) : IBusDevice
+    {
+        public int Reads { get; private set; }
+
+        public void Read(ulong offset, Span<byte> data)
+        {
+            Reads++;
+            data.Fill(value);
+            onRead();
+        }
+
+        public void Write(ulong offset, ReadOnlySpan<byte> data)
+        {
+        }
     }
 
     private sealed class EnterAfterFirstExit(ulong entry) : IHypercallHandler

@@ -53,6 +53,8 @@ public sealed partial class ControlLoop : IVmm, IDisposable
 
     // Read by any thread: current machine for console input, and whether the loop still runs.
     private volatile BuiltMachine? _current;
+    private readonly Lock _inputGate = new(); // console input against _current changing
+    private readonly List<byte> _inputBeforeMachine = [];
     private volatile bool _closed;
 
     /// <param name="build">Builds the machine for each boot; called on the control thread.</param>
@@ -136,9 +138,25 @@ public sealed partial class ControlLoop : IVmm, IDisposable
     /// wake for a guest suspended to idle (a key on a laptop's keyboard wakes it too).</summary>
     public void SendConsoleInput(ReadOnlySpan<byte> bytes)
     {
-        _current?.ConsoleInput?.Send(bytes);
+        lock (_inputGate)
+        {
+            if (_current is { } machine)
+            {
+                machine.ConsoleInput?.Send(bytes);
+            }
+            else
+            {
+                // No machine yet (the first is being built, a restore is loading, a reboot is
+                // between machines): the next one's console gets it, as typed-ahead input.
+                int room = MaxInputBeforeMachine - _inputBeforeMachine.Count;
+                _inputBeforeMachine.AddRange(bytes[..Math.Min(room, bytes.Length)]);
+            }
+        }
         Post(new WakeVm(SerialWakeSource));
     }
+
+    /// <summary>The most console input kept while no machine exists to take it.</summary>
+    public const int MaxInputBeforeMachine = 64 << 10;
 
     /// <summary>The <see cref="S2IdleEvent.Source"/> of a wake from host console input.</summary>
     public const string SerialWakeSource = "serial";
@@ -420,7 +438,15 @@ public sealed partial class ControlLoop : IVmm, IDisposable
         _powerOffAfterResume = false;
         _devicesAsleep = false;
         _boots++;
-        _current = machine;
+        lock (_inputGate)
+        {
+            _current = machine;
+            if (_inputBeforeMachine.Count > 0)
+            {
+                machine.ConsoleInput?.Send(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_inputBeforeMachine));
+                _inputBeforeMachine.Clear();
+            }
+        }
         machine.Machine.Start();
         if (_state == VmState.Created)
         {

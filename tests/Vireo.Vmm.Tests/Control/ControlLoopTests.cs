@@ -225,6 +225,45 @@ public sealed class ControlLoopTests
         Assert.Equal(cycles, rig.Events.Count(e => e.Kind == S2IdleEventKind.Resumed));
     }
 
+    /// <summary>Input typed while no machine exists yet (the first is being built, as a
+    /// <c>--restore</c> loading a snapshot is) waits for it and reaches its console, in order.</summary>
+    [KvmFact]
+    public async Task Console_input_typed_before_the_machine_exists_reaches_its_console()
+    {
+        using KvmSystem kvm = KvmSystem.Open();
+        var input = new RecordingInput();
+        using var building = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        BuiltMachine Build()
+        {
+            building.Set();
+            release.Wait(s_timeout);
+            Machine machine = TestGuest.Create(kvm);
+            TestGuest.LoadRealMode(machine, [0xf4]); // hlt
+            return new BuiltMachine(machine, PlatformResources.ForPc(AcpiPmDevice.GpeCount), null, null, null, [], [], consoleInput: input);
+        }
+        using var loop = new ControlLoop(Build, new VmDescription(1, 2UL << 20, null, null));
+        loop.Start();
+        Assert.True(building.Wait(s_timeout));
+
+        loop.SendConsoleInput("hel"u8);
+        loop.SendConsoleInput("lo\n"u8);
+        release.Set();
+        VmmResult result = await loop.Completion.WaitAsync(s_timeout);
+
+        Assert.Equal(MachineExitReason.Halted, result.Exit.Reason);
+        Assert.Equal("hello\n", System.Text.Encoding.ASCII.GetString([.. input.Received]));
+    }
+
+    private sealed class RecordingInput : IConsoleInput
+    {
+        public List<byte> Received { get; } = [];
+
+        public long Dropped => 0;
+
+        public void Send(ReadOnlySpan<byte> bytes) => Received.AddRange(bytes);
+    }
+
     [KvmFact]
     public async Task A_guest_reboot_with_restart_builds_a_new_machine_and_the_event_stream_lives_on()
     {

@@ -9,6 +9,7 @@ namespace Vireo.Vmm.Tests.Snapshot;
 /// that says which, before anything is restored.</summary>
 public sealed class SnapshotStoreTests : IDisposable
 {
+    private const string Tokens = "0123456789abcdefx\"{}[],:-";
     private static readonly GuestAddress Base = new(0x4000_0000);
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "vireo-snapshot-" + Guid.NewGuid().ToString("N"));
 
@@ -143,6 +144,49 @@ public sealed class SnapshotStoreTests : IDisposable
             Assert.Throws<SnapshotException>(() => SnapshotStore.LoadMemory(Sub("m"), target)).Message, StringComparison.Ordinal);
         File.Delete(image);
         Assert.Contains("has no RAM image", Assert.Throws<SnapshotException>(() => SnapshotStore.LoadMemory(Sub("m"), target)).Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A damaged vm.json, byte by byte: whatever a mutation makes of it, loading it
+    /// either reads a document or says why not (SnapshotException); nothing else escapes.</summary>
+    [Fact]
+    public void MutatedDocumentsLoadOrAreRefusedNeverAnythingElse()
+    {
+        using GuestMemory memory = Memory();
+        SnapshotStore.Save(Sub("good"), Document(), memory);
+        byte[] good = File.ReadAllBytes(Path.Combine(Sub("good"), SnapshotStore.DocumentFile));
+        Directory.CreateDirectory(Sub("mutant"));
+        string path = Path.Combine(Sub("mutant"), SnapshotStore.DocumentFile);
+        var random = new Random(16);
+        int refused = 0;
+        for (int i = 0; i < 2000; i++)
+        {
+            byte[] mutant = (byte[])good.Clone();
+            int edits = 1 + random.Next(4);
+            for (int e = 0; e < edits; e++)
+            {
+                int at = random.Next(mutant.Length);
+                mutant[at] = random.Next(3) switch
+                {
+                    0 => (byte)random.Next(256),
+                    1 => (byte)Tokens[random.Next(Tokens.Length)],
+                    _ => (byte)' ',
+                };
+            }
+            if (random.Next(10) == 0)
+            {
+                mutant = mutant[..random.Next(mutant.Length)];
+            }
+            File.WriteAllBytes(path, mutant);
+            try
+            {
+                SnapshotStore.Load(Sub("mutant"));
+            }
+            catch (SnapshotException)
+            {
+                refused++;
+            }
+        }
+        Assert.InRange(refused, 1000, 2000);
     }
 
     [Theory]
