@@ -108,6 +108,51 @@ public sealed class SdeiInterruptBinderTests
         Assert.Equal([true, false], _gic.Levels);
     }
 
+    /// <summary>A guest that storms its bound interrupt (a driver toggling the UART's enable in a
+    /// loop): every edge lands on the event's one pending latch, as on an interrupt's pending bit,
+    /// so a million edges make at most one kick and one delivery, another million during the handler
+    /// make one more after COMPLETE, and the VMM keeps nothing per edge.</summary>
+    [Fact]
+    public void A_storm_of_edges_on_a_bound_line_coalesces_into_one_kick_and_one_delivery()
+    {
+        const int Edges = 1_000_000;
+        RegisterBound();
+        Assert.Equal(0UL, Call(SdeiFunction.PeMask) & ~1UL);
+        long retainedBefore = GC.GetTotalMemory(forceFullCollection: true);
+
+        for (int i = 0; i < Edges; i++)
+        {
+            _line.Set(true);
+            _line.Set(false);
+        }
+        // Masked: held back, and no kick for an event that cannot be taken.
+        Assert.False(_dispatcher.HasDeliverable(0));
+        Assert.Empty(_host.Requests);
+
+        // Unmasked by the vCPU itself, which enters the handler on its way out of the call.
+        Assert.Equal(0UL, Call(SdeiFunction.PeUnmask));
+        Assert.Equal((Handler, BoundEvent), (_vcpu.Pc, _vcpu.GetX(0)));
+        for (int i = 0; i < Edges; i++)
+        {
+            _line.Set(true);
+            _line.Set(false);
+        }
+        // Running: the handler is not re-entered; the one delivery the edges left is taken as
+        // COMPLETE returns (the PC goes to the handler again, not back to the interrupted code),
+        // and after that second COMPLETE nothing is left.
+        Assert.False(_dispatcher.Deliver(0, _vcpu));
+        _vcpu.Pc = 0;
+        Call(SdeiFunction.EventComplete);
+        Assert.Equal(Handler, _vcpu.Pc);
+        Call(SdeiFunction.EventComplete);
+        Assert.Equal(0x4000_2000UL, _vcpu.Pc);
+        Assert.False(_dispatcher.HasDeliverable(0));
+        Assert.True(_host.Requests.Count <= 1, $"{_host.Requests.Count} kicks for {2 * Edges} edges");
+        Assert.Empty(_gic.Levels.Skip(1)); // the GIC line stayed low throughout (held at the bind)
+        long retained = GC.GetTotalMemory(forceFullCollection: true) - retainedBefore;
+        Assert.True(retained < 1 << 20, $"{retained} bytes retained after {2 * Edges} edges");
+    }
+
     [Fact]
     public void Release_gives_the_gic_the_lines_current_level()
     {
