@@ -774,6 +774,19 @@ static void interrupt_bind(void)
 	check("FEATURES(BIND_SLOTS) after SHARED_RESET", call1(SDEI_FEATURES, 0), 1);
 }
 
+/* The summary line, then power off. */
+static void __attribute__((noreturn)) finish(void)
+{
+	put_str("SDEI-CONFORMANCE passed=");
+	put_dec((u64)passed);
+	put_str(" failed=");
+	put_dec((u64)failed);
+	put_str(" of ");
+	put_dec((u64)(passed + failed));
+	put_char('\n');
+	system_off();
+}
+
 #ifndef SDEI_SNAPSHOT_GUEST
 void guest_main(void)
 {
@@ -796,13 +809,6 @@ void guest_main(void)
 	resets();
 	interrupt_bind();
 
-	put_str("SDEI-CONFORMANCE passed=");
-	put_dec((u64)passed);
-	put_str(" failed=");
-	put_dec((u64)failed);
-	put_str(" of ");
-	put_dec((u64)(passed + failed));
-	put_char('\n');
-	system_off();
+	finish();
 }
 #endif

@@ -123,12 +123,5 @@ void guest_main(void)
 	running_handler();
 	second_vcpu();
 
-	put_str("SDEI-CONFORMANCE passed=");
-	put_dec((u64)passed);
-	put_str(" failed=");
-	put_dec((u64)failed);
-	put_str(" of ");
-	put_dec((u64)(passed + failed));
-	put_char('\n');
-	system_off();
+	finish();
 }

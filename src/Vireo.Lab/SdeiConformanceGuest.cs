@@ -40,9 +40,22 @@ public static class SdeiConformanceGuest
     /// <summary>Where the lab puts the snapshot guest's Image in the arm64 L1.</summary>
     public const string SnapshotInL1 = "/l2/sdei-snapshot.img";
 
-    /// <summary>How many checks the snapshot guest (sdei-snapshot.c) makes, counted as <see cref="CheckCount"/> is.</summary>
-    public static int SnapshotCheckCount { get; } = Encoding.UTF8.GetString(Source("sdei-snapshot.c"))
-        .Split('\n').Count(line => line.TrimStart().StartsWith("check(\"", StringComparison.Ordinal));
+    /// <summary>How many checks the snapshot guest makes, counted as <see cref="CheckCount"/> is:
+    /// those in sdei-snapshot.c and those of the one conformance phase it also runs,
+    /// <c>start_secondary</c>.</summary>
+    public static int SnapshotCheckCount { get; } = Checks(Encoding.UTF8.GetString(Source("sdei-snapshot.c")))
+        + Checks(Function(Encoding.UTF8.GetString(Source("sdei-guest.c")), "static void start_secondary(void)"));
+
+    private static int Checks(string source) =>
+        source.Split('\n').Count(line => line.TrimStart().StartsWith("check(\"", StringComparison.Ordinal));
+
+    // A C function's text, from its signature to the first line that closes it ("}" alone).
+    private static string Function(string source, string signature)
+    {
+        int start = source.IndexOf(signature + "\n{", StringComparison.Ordinal);
+        int end = source.IndexOf("\n}\n", start + 1, StringComparison.Ordinal);
+        return start >= 0 && end > start ? source[start..end] : throw new InvalidOperationException($"no `{signature}` in the guest's source");
+    }
 
     /// <summary>Compiles the snapshot guest (sdei-snapshot.c: the conformance guest's helpers and
     /// handler with a main that has itself snapshotted and restored) and returns the Image's path.</summary>

@@ -140,17 +140,8 @@ public sealed class Arm64LabTests(Arm64L1Fixture l1)
         SdeiConformanceReport report = SdeiConformanceReport.Parse(result.Output);
         string context = result.Output + "\n" + l1.Log;
 
-        Assert.True(report.Summary is not null, "the guest printed no summary:\n" + context);
-        Assert.True(report.Fatal.Count == 0 && report.Failed.Count == 0, context);
-        (int passed, int failed, int total) = report.Summary.Value;
-        Assert.Equal(0, failed);
-        Assert.Equal(total, passed);
-        Assert.Equal(report.Passed.Count, passed);
-        Assert.True(passed == SdeiConformanceGuest.CheckCount, $"{passed} of the guest's {SdeiConformanceGuest.CheckCount} checks ran:\n{context}");
-        // Every event the guest asked the host for was signalled through the API, in order.
+        AssertEveryCheckPassed(report, SdeiConformanceGuest.CheckCount, context);
         Assert.Equal(10, report.Requested.Count);
-        Assert.Equal(report.Requested, report.Answered.Select(a => a.Signal));
-        Assert.All(report.Answered, a => Assert.Equal(0, a.Status));
         Assert.Contains("vireo-status=0", result.OutputLines);
 
         // vm.events showed each signal with who raised it: the API's ten, every one taken by a
@@ -167,6 +158,22 @@ public sealed class Arm64LabTests(Arm64L1Fixture l1)
         }
         Assert.Equal(report.Requested.Select(r => (r.Split(' ')[0], "api", "taken")), signals.Where(s => s.Source == "api"));
         Assert.Equal([("1073741857", "interrupt 33", "taken")], signals.Where(s => s.Source != "api"));
+    }
+
+    /// <summary>A bare-metal SDEI guest's run passed: a summary with every check it makes
+    /// (<paramref name="checks"/>, counted from its source) passed, none failed or fatal, and
+    /// every event it asked the host for was signalled through the API, in order.</summary>
+    private static void AssertEveryCheckPassed(SdeiConformanceReport report, int checks, string context)
+    {
+        Assert.True(report.Summary is not null, "the guest printed no summary:\n" + context);
+        Assert.True(report.Fatal.Count == 0 && report.Failed.Count == 0, context);
+        (int passed, int failed, int total) = report.Summary.Value;
+        Assert.Equal(0, failed);
+        Assert.Equal(total, passed);
+        Assert.Equal(report.Passed.Count, passed);
+        Assert.True(passed == checks, $"{passed} of the guest's {checks} checks ran:\n{context}");
+        Assert.Equal(report.Requested, report.Answered.Select(a => a.Signal));
+        Assert.All(report.Answered, a => Assert.Equal(0, a.Status));
     }
 
     /// <summary>Issue 16's snapshot: the bare-metal snapshot guest (guest/sdei-conformance/
@@ -186,14 +193,7 @@ public sealed class Arm64LabTests(Arm64L1Fixture l1)
         SdeiConformanceReport report = SdeiConformanceReport.Parse(result.Output);
         string context = result.Output + "\n" + l1.Log;
 
-        Assert.True(report.Summary is not null, "the guest printed no summary:\n" + context);
-        Assert.True(report.Fatal.Count == 0 && report.Failed.Count == 0, context);
-        (int passed, int failed, int total) = report.Summary.Value;
-        Assert.Equal(0, failed);
-        Assert.Equal(total, passed);
-        Assert.True(passed == SdeiConformanceGuest.SnapshotCheckCount, $"{passed} of the guest's {SdeiConformanceGuest.SnapshotCheckCount} checks ran:\n{context}");
-        Assert.Equal(report.Requested, report.Answered.Select(a => a.Signal));
-        Assert.All(report.Answered, a => Assert.Equal(0, a.Status));
+        AssertEveryCheckPassed(report, SdeiConformanceGuest.SnapshotCheckCount, context);
         // Two generations replaced, each paused and snapshotted; the last vireo ended with the
         // guest's own power-off.
         foreach (int generation in (int[])[0, 1])

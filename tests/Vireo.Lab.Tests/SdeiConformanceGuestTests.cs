@@ -33,6 +33,20 @@ public sealed class SdeiConformanceGuestTests
         Assert.Equal(image, SdeiConformanceGuest.Build(new LabCache(temp.Path)));
     }
 
+    [Aarch64GccFact]
+    public void The_snapshot_guest_builds_from_the_same_helpers_with_its_own_main()
+    {
+        using var temp = new TempDirectory();
+        string image = SdeiConformanceGuest.BuildSnapshotGuest(new LabCache(temp.Path));
+
+        Arm64Image parsed = Arm64Image.Load(image);
+        Assert.Equal(0x4000_0000UL, parsed.Place(new GuestAddress(0x4000_0000), 64UL << 20, 4096, 0).Entry.Value);
+        Assert.NotEqual(image, SdeiConformanceGuest.Build(new LabCache(temp.Path)));
+        // Its own checks and start_secondary's two.
+        Assert.InRange(SdeiConformanceGuest.SnapshotCheckCount, 20, 100);
+        Assert.True(SdeiConformanceGuest.SnapshotCheckCount < SdeiConformanceGuest.CheckCount);
+    }
+
     [Fact]
     public void The_report_reads_checks_requests_answers_and_the_summary()
     {

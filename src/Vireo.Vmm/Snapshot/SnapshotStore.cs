@@ -118,30 +118,23 @@ public static class SnapshotStore
             throw new SnapshotException($"{path} holds {length} bytes of RAM; the snapshot's machine has {memory.Size}");
         }
         byte[] buffer = new byte[ChunkSize];
-        long offset = 0;
-        foreach (GuestRegion region in memory.Regions)
+        foreach ((GuestAddress address, long offset, int n) in Chunks(memory))
         {
-            for (ulong done = 0; done < region.Size;)
+            Span<byte> chunk = buffer.AsSpan(0, n);
+            int read = 0;
+            while (read < n)
             {
-                int n = (int)Math.Min((ulong)ChunkSize, region.Size - done);
-                Span<byte> chunk = buffer.AsSpan(0, n);
-                int read = 0;
-                while (read < n)
+                int got = RandomAccess.Read(file, chunk[read..], offset + read);
+                if (got == 0)
                 {
-                    int got = RandomAccess.Read(file, chunk[read..], offset + read);
-                    if (got == 0)
-                    {
-                        throw new SnapshotException($"{path} ended at {offset + read} bytes while being read (was it truncated meanwhile?)");
-                    }
-                    read += got;
+                    throw new SnapshotException($"{path} ended at {offset + read} bytes while being read (was it truncated meanwhile?)");
                 }
-                // The memory is fresh: zeros need no copy, and not touching them keeps them unbacked.
-                if (chunk.ContainsAnyExcept((byte)0))
-                {
-                    memory.Write(new GuestAddress(region.Start.Value + done), chunk);
-                }
-                done += (ulong)n;
-                offset += n;
+                read += got;
+            }
+            // The memory is fresh: zeros need no copy, and not touching them keeps them unbacked.
+            if (chunk.ContainsAnyExcept((byte)0))
+            {
+                memory.Write(address, chunk);
             }
         }
     }
@@ -152,27 +145,37 @@ public static class SnapshotStore
         // The file's length first: what is never written stays a hole that reads as zeros.
         RandomAccess.SetLength(file, (long)memory.Size);
         byte[] buffer = new byte[ChunkSize];
+        foreach ((GuestAddress address, long offset, int n) in Chunks(memory))
+        {
+            Span<byte> chunk = buffer.AsSpan(0, n);
+            memory.Read(address, chunk);
+            for (int page = 0; page < n; page += PageSize)
+            {
+                ReadOnlySpan<byte> bytes = chunk.Slice(page, Math.Min(PageSize, n - page));
+                if (bytes.ContainsAnyExcept((byte)0))
+                {
+                    RandomAccess.Write(file, bytes, offset + page);
+                }
+            }
+        }
+        RandomAccess.FlushToDisk(file);
+    }
+
+    /// <summary>Guest RAM in file order, region after region, in chunks of at most
+    /// <see cref="ChunkSize"/>: each chunk's guest address, its offset in the image and its length.</summary>
+    private static IEnumerable<(GuestAddress Address, long Offset, int Length)> Chunks(GuestMemory memory)
+    {
         long offset = 0;
         foreach (GuestRegion region in memory.Regions)
         {
             for (ulong done = 0; done < region.Size;)
             {
                 int n = (int)Math.Min((ulong)ChunkSize, region.Size - done);
-                Span<byte> chunk = buffer.AsSpan(0, n);
-                memory.Read(new GuestAddress(region.Start.Value + done), chunk);
-                for (int page = 0; page < n; page += PageSize)
-                {
-                    ReadOnlySpan<byte> bytes = chunk.Slice(page, Math.Min(PageSize, n - page));
-                    if (bytes.ContainsAnyExcept((byte)0))
-                    {
-                        RandomAccess.Write(file, bytes, offset + page);
-                    }
-                }
+                yield return (new GuestAddress(region.Start.Value + done), offset, n);
                 done += (ulong)n;
                 offset += n;
             }
         }
-        RandomAccess.FlushToDisk(file);
     }
 
     /// <summary>A value's bytes as hex (the document's encoding of register values).</summary>
