@@ -283,7 +283,12 @@ internal static class RunCommand
             {
                 stderr.WriteLine("vireo: SIGTERM: pressing the guest's ACPI power button (send SIGTERM again to stop it at once)");
             }
-            loop.Post(new ShutdownVm(force: !first, source: "sigterm"));
+            var shutdown = new ShutdownVm(force: !first, source: "sigterm");
+            loop.Post(shutdown);
+            // A machine without a power button (the arm64 one) refuses the press: say so, and
+            // what does stop it, rather than nothing.
+            shutdown.Reply.ContinueWith(t => log($"SIGTERM: {t.Exception!.GetBaseException().Message}; send SIGTERM again to stop it at once"),
+                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         });
 
         // The API is served for the whole run, across guest reboots; it starts first, so a
