@@ -224,12 +224,14 @@ public sealed partial class L2VirtioTests(L1Fixture lab, ITestOutputHelper outpu
             "vsock-tool listen 6000; echo listen-status=$?\n" +
             "poweroff -f\n");
         // L1 is the host: it answers the guest on Socket_5000, and calls the guest's 6000 until it listens.
+        // Its lines go to files printed at the end: written while the guest echoes its next
+        // command, they would share a line with it.
         string command =
-            $"rm -f {Socket} {Socket}_*; T={ToolInL1}; " +
-            $"{{ $T unix-listen {Socket}_5000 | sed 's/^/host-received: /' & }}; " +
+            $"rm -f {Socket} {Socket}_* /tmp/h-received /tmp/h-reply; T={ToolInL1}; " +
+            $"{{ $T unix-listen {Socket}_5000 | sed 's/^/host-received: /' > /tmp/h-received & }}; " +
             $"{{ i=0; while [ $i -lt 120 ]; do i=$((i+1)); sleep 1; [ -S {Socket} ] || continue; " +
-            $"echo host-ping | $T unix-connect {Socket} 6000 > /tmp/h2g 2>/tmp/h2g.err && break; done; sed 's/^/host-reply: /' /tmp/h2g; }} & " +
-            $"( {guest} ); s=$?; sleep 1; wait; exit $s";
+            $"echo host-ping | $T unix-connect {Socket} 6000 > /tmp/h2g 2>/tmp/h2g.err && break; done; sed 's/^/host-reply: /' /tmp/h2g > /tmp/h-reply; }} & " +
+            $"( {guest} ); s=$?; sleep 1; wait; cat /tmp/h-received /tmp/h-reply; exit $s";
 
         LabCommandResult result = await lab.Machine.RunAsync(command, s_l2Timeout);
         output.WriteLine($"status {result.ExitStatus} in {result.Elapsed.TotalSeconds:0.0} s\n{result.Output}");
