@@ -103,7 +103,7 @@ public static class SdeiConformanceGuest
     {
         string v = L2Command.Quote(vireo);
         string d = L2Command.Quote(workDirectory);
-        return string.Join('\n',
+        return string.Join('\n', (string[])[
             $"d={d}; rm -rf \"$d\"; mkdir -p \"$d\"; : > \"$d/host.log\"",
             $"{v} run --kernel {L2Command.Quote(image)} --memory 64M --cpus 2 --api-socket \"$d/api.sock\" </dev/null >\"$d/console.log\" 2>&1 &",
             "pid=$!; n=0; ev=; synced=",
@@ -114,23 +114,12 @@ public static class SdeiConformanceGuest
             $"  {v} remote --api-socket \"$d/api.sock\" pause >/dev/null 2>&1; {v} remote --api-socket \"$d/api.sock\" resume >/dev/null 2>&1",
             "  grep -q '\"paused\"' \"$d/events.log\" && synced=1",
             "}",
-            "answer() {",
-            "  c=$(grep -cE '^SDEI-SIGNAL [0-9]+ [a-z0-9]+ !' \"$d/console.log\")",
-            "  while [ \"$n\" -lt \"$c\" ]; do",
-            "    n=$((n+1))",
-            "    set -- $(grep -E '^SDEI-SIGNAL [0-9]+ [a-z0-9]+ !' \"$d/console.log\" | sed -n \"${n}p\")",
-            "    case \"$3\" in",
-            $"      all|shared) {v} remote --api-socket \"$d/api.sock\" sdei-signal \"$2\" >>\"$d/host.log\" 2>&1 ;;",
-            $"      *) {v} remote --api-socket \"$d/api.sock\" sdei-signal \"$2\" --cpu \"$3\" >>\"$d/host.log\" 2>&1 ;;",
-            "    esac",
-            "    echo \"host-signal $2 $3 status=$?\" >>\"$d/host.log\"",
-            "  done",
-            "}",
+            .. AnswerFunction(v, "\"$d/console.log\"", "\"$d/api.sock\""),
             "while kill -0 \"$pid\" 2>/dev/null; do sync_events && answer; sleep 0.2; done",
             "wait \"$pid\"; echo \"vireo-status=$?\"",
             // The stream ends with the VM; a stuck one is not waited for long.
             "i=0; while [ -n \"$ev\" ] && kill -0 \"$ev\" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; [ -n \"$ev\" ] && kill \"$ev\" 2>/dev/null",
-            "cat \"$d/host.log\"; [ -f \"$d/events.log\" ] && sed 's/^/vm-event /' \"$d/events.log\"; cat \"$d/console.log\"");
+            "cat \"$d/host.log\"; [ -f \"$d/events.log\" ] && sed 's/^/vm-event /' \"$d/events.log\"; cat \"$d/console.log\""]);
     }
 
     /// <summary>
@@ -148,7 +137,7 @@ public static class SdeiConformanceGuest
     {
         string v = L2Command.Quote(vireo);
         string d = L2Command.Quote(workDirectory);
-        return string.Join('\n',
+        return string.Join('\n', (string[])[
             $"d={d}; rm -rf \"$d\"; mkdir -p \"$d\"; : > \"$d/host.log\"; g=0",
             // Each vireo reads its console from a fifo this script holds open on fd 3.
             "start() {",
@@ -157,18 +146,7 @@ public static class SdeiConformanceGuest
             "  pid=$!; exec 3>\"$d/in.$g\"; n=0; s=0",
             "  i=0; while [ ! -S \"$d/api.$g\" ] && kill -0 \"$pid\" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done",
             "}",
-            "answer() {",
-            "  c=$(grep -cE '^SDEI-SIGNAL [0-9]+ [a-z0-9]+ !' \"$d/console.$g\")",
-            "  while [ \"$n\" -lt \"$c\" ]; do",
-            "    n=$((n+1))",
-            "    set -- $(grep -E '^SDEI-SIGNAL [0-9]+ [a-z0-9]+ !' \"$d/console.$g\" | sed -n \"${n}p\")",
-            "    case \"$3\" in",
-            $"      all|shared) {v} remote --api-socket \"$d/api.$g\" sdei-signal \"$2\" >>\"$d/host.log\" 2>&1 ;;",
-            $"      *) {v} remote --api-socket \"$d/api.$g\" sdei-signal \"$2\" --cpu \"$3\" >>\"$d/host.log\" 2>&1 ;;",
-            "    esac",
-            "    echo \"host-signal $2 $3 status=$?\" >>\"$d/host.log\"",
-            "  done",
-            "}",
+            .. AnswerFunction(v, "\"$d/console.$g\"", "\"$d/api.$g\""),
             "snapshot() {",
             "  c=$(grep -c '^SDEI-SNAPSHOT !' \"$d/console.$g\")",
             "  [ \"$c\" -gt \"$s\" ] || return 0",
@@ -182,8 +160,29 @@ public static class SdeiConformanceGuest
             $"start --kernel {L2Command.Quote(image)} --memory 64M --cpus 2",
             "while kill -0 \"$pid\" 2>/dev/null; do answer; snapshot; sleep 0.2; done",
             "wait \"$pid\"; echo \"vireo-status=$?\"; exec 3>&-",
-            "cat \"$d/host.log\"; i=0; while [ $i -le $g ]; do echo \"=== console $i\"; cat \"$d/console.$i\"; i=$((i+1)); done");
+            "cat \"$d/host.log\"; i=0; while [ $i -le $g ]; do echo \"=== console $i\"; cat \"$d/console.$i\"; i=$((i+1)); done"]);
     }
+
+    /// <summary>The shell function <c>answer</c> both scripts use: each whole
+    /// <c>SDEI-SIGNAL EVENT TARGET !</c> line of <paramref name="console"/> not answered yet (it
+    /// counts them in <c>$n</c>) becomes one <c>vireo remote sdei-signal</c> on
+    /// <paramref name="socket"/> (<c>--cpu TARGET</c> for a vCPU, none for <c>all</c> and
+    /// <c>shared</c>), logged with its status in <c>$d/host.log</c>. Both arguments are quoted shell words.</summary>
+    private static string[] AnswerFunction(string v, string console, string socket) =>
+    [
+        "answer() {",
+        $"  c=$(grep -cE '^SDEI-SIGNAL [0-9]+ [a-z0-9]+ !' {console})",
+        "  while [ \"$n\" -lt \"$c\" ]; do",
+        "    n=$((n+1))",
+        $"    set -- $(grep -E '^SDEI-SIGNAL [0-9]+ [a-z0-9]+ !' {console} | sed -n \"${{n}}p\")",
+        "    case \"$3\" in",
+        $"      all|shared) {v} remote --api-socket {socket} sdei-signal \"$2\" >>\"$d/host.log\" 2>&1 ;;",
+        $"      *) {v} remote --api-socket {socket} sdei-signal \"$2\" --cpu \"$3\" >>\"$d/host.log\" 2>&1 ;;",
+        "    esac",
+        "    echo \"host-signal $2 $3 status=$?\" >>\"$d/host.log\"",
+        "  done",
+        "}",
+    ];
 
     private static byte[] Source(string name) => CachedBuild.Resource("sdei-conformance/" + name);
 }

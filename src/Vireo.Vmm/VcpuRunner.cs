@@ -188,8 +188,7 @@ public sealed class VcpuRunner : IDisposable
         }
     }
 
-    /// <summary>True from the moment <see cref="Pause"/> asks this vCPU to pause until a resume
-    /// (for tests that hold an exit open across a pause).</summary>
+    /// <summary>True from the moment <see cref="Pause"/> asks this vCPU to pause until a resume.</summary>
     internal bool PauseRequested => Volatile.Read(ref _request) == RequestPause;
 
     /// <summary>Where this vCPU's forwarded firmware calls go; set before the machine starts, null
@@ -438,7 +437,7 @@ public sealed class VcpuRunner : IDisposable
         // finishes an I/O or MMIO access the last exit left open (a read's data goes into its
         // register). Not for a park, whose holder reads no registers and whose latency counts
         // (the s2idle entry).
-        if (Volatile.Read(ref _request) == RequestPause)
+        if (PauseRequested)
         {
             CompletePendingExit();
         }

@@ -89,13 +89,16 @@ internal static class RunCommand
         }
         // The kernel is checked before any VM exists: a bzImage on a PC, an arm64 Image on arm64.
         // A restored guest needs its kernel only if it reboots; the build then checks it.
-        if (snapshot is null && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64)
+        if (snapshot is null)
         {
-            Arm64Image.Load(kernel);
-        }
-        else if (snapshot is null)
-        {
-            BzImage.Load(kernel);
+            if (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64)
+            {
+                Arm64Image.Load(kernel);
+            }
+            else
+            {
+                BzImage.Load(kernel);
+            }
         }
 
         using KvmSystem kvm = HostKvm.Open();

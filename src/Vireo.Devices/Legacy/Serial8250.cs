@@ -158,14 +158,11 @@ public sealed class Serial8250 : IBusDevice, ISuspendable
         return serial;
     }
 
-    /// <summary>The same snapshot as <see cref="SaveState"/>, under the name the other device models use.</summary>
-    public Serial8250State GetState() => SaveState();
-
     /// <summary>
     /// Takes a snapshot of every register the guest can change, the pending THRE interrupt, the
     /// receive FIFO and the dropped-input count, atomically with respect to guest accesses.
     /// </summary>
-    public Serial8250State SaveState()
+    public Serial8250State GetState()
     {
         lock (_lock)
         {
@@ -192,7 +189,7 @@ public sealed class Serial8250 : IBusDevice, ISuspendable
     /// when IIR would report a pending interrupt. The line is driven even when this device believes
     /// it already has that level, since a line wired up in a new process may not.
     /// </summary>
-    /// <param name="state">A state from <see cref="SaveState"/>, or one read back from a snapshot.</param>
+    /// <param name="state">A state from <see cref="GetState"/>, or one read back from a snapshot.</param>
     /// <exception cref="ArgumentNullException"><paramref name="state"/> is null.</exception>
     /// <exception cref="ArgumentException">
     /// The state sets a bit a 16550A does not have (IER[7:4], MCR[7:5], an LSR bit other than
@@ -221,7 +218,7 @@ public sealed class Serial8250 : IBusDevice, ISuspendable
                 _rx.Enqueue(b);
             }
             Interlocked.Exchange(ref _rxDropped, state.RxDropped);
-            _lineAsserted = (InterruptId() & IirNoInterrupt) == 0;
+            _lineAsserted = InterruptPending();
             _interrupt.Set(_lineAsserted);
         }
     }
@@ -555,9 +552,12 @@ public sealed class Serial8250 : IBusDevice, ISuspendable
         return (byte)(id | (FifosEnabled ? IirFifosEnabled : 0));
     }
 
+    // The level the line should have: IIR reports a pending interrupt.
+    private bool InterruptPending() => (InterruptId() & IirNoInterrupt) == 0;
+
     private void UpdateInterrupt()
     {
-        bool asserted = (InterruptId() & IirNoInterrupt) == 0;
+        bool asserted = InterruptPending();
         if (asserted != _lineAsserted)
         {
             _lineAsserted = asserted;
@@ -579,5 +579,5 @@ public sealed class Serial8250 : IBusDevice, ISuspendable
     }
 
     /// <inheritdoc/>
-    public object Snapshot() => SaveState();
+    public object Snapshot() => GetState();
 }

@@ -3,7 +3,7 @@ namespace Vireo.Devices;
 /// <summary>
 /// Everything a <see cref="Serial8250"/> needs to resume: its registers as the guest left them,
 /// the pending THRE interrupt, the bytes still waiting in the receive FIFO, and the count of host
-/// input dropped. Taken with <see cref="Serial8250.SaveState"/> and put back with
+/// input dropped. Taken with <see cref="Serial8250.GetState"/> and put back with
 /// <see cref="Serial8250.RestoreState"/>, which refuses values a 16550A cannot hold. Plain
 /// get/init properties of simple types, so System.Text.Json (source-generated) can carry it into
 /// another process; the interrupt line's level is not stored, it follows from the registers.

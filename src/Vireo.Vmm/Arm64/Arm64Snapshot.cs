@@ -55,7 +55,7 @@ internal sealed class Arm64Snapshot(Machine machine, KvmDevice gic, Serial8250 c
             },
             Vcpus = vcpus,
             Gic = [.. gicRegisters.Select(r => new SnapshotDeviceRegister(r.Group, SnapshotStore.Hex(r.Attr), SnapshotStore.Hex(r.Value)))],
-            Uart = console.SaveState(),
+            Uart = console.GetState(),
             Sdei = sdeiState is null ? null : new SnapshotSdei
             {
                 Shared = [.. sdeiState.Shared.Select(ToDocument)],
@@ -70,7 +70,7 @@ internal sealed class Arm64Snapshot(Machine machine, KvmDevice gic, Serial8250 c
     /// <see cref="SnapshotException"/> naming it.</summary>
     public static void Restore(string directory, SnapshotDocument document, Machine machine, KvmDevice gic, Serial8250 console, SdeiFirmware? sdei)
     {
-        if (document.Arch != "arm64")
+        if (document.Arch != SnapshotDocument.Arm64Arch)
         {
             throw new SnapshotException($"the snapshot is of an {document.Arch} machine; this is arm64");
         }

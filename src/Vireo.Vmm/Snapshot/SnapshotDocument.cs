@@ -24,8 +24,11 @@ public sealed record SnapshotDocument
     /// <summary>The layout version, <see cref="CurrentVersion"/>.</summary>
     public int Version { get; init; } = CurrentVersion;
 
-    /// <summary>The machine's architecture: <c>arm64</c> (the only one Vireo snapshots so far).</summary>
-    public string Arch { get; init; } = "arm64";
+    /// <summary>The value of <see cref="Arch"/> for the arm64 machine.</summary>
+    public const string Arm64Arch = "arm64";
+
+    /// <summary>The machine's architecture: <see cref="Arm64Arch"/> (the only one Vireo snapshots so far).</summary>
+    public string Arch { get; init; } = Arm64Arch;
 
     /// <summary>The machine's shape and the guest it booted (for a reboot after the restore).</summary>
     public required SnapshotMachine Machine { get; init; }

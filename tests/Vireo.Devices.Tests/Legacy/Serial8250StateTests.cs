@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace Vireo.Devices.Tests;
 
 /// <summary>
-/// <see cref="Serial8250.SaveState"/> and <see cref="Serial8250.RestoreState"/>: a UART restored
+/// <see cref="Serial8250.GetState"/> and <see cref="Serial8250.RestoreState"/>: a UART restored
 /// into a fresh instance (as in a new process) must be indistinguishable to the guest, drive its
 /// interrupt line to the level its registers imply, and refuse states a 16550A cannot be in.
 /// </summary>
@@ -27,7 +27,7 @@ public sealed class Serial8250StateTests
     public void ARestoredGuestProgrammedUartReadsTheSameAsTheOriginal()
     {
         ProgramLikeAGuest(_source);
-        Serial8250State state = _source.SaveState();
+        Serial8250State state = _source.GetState();
         // The scenario is what it says: every kind of state is non-trivial.
         Assert.Equal(0x0103, state.Divisor);
         Assert.Equal(0x1b, state.LineControl);
@@ -47,7 +47,7 @@ public sealed class Serial8250StateTests
         var restored = new Serial8250(line, bytes => output.AddRange(bytes.ToArray()), Capacity);
         restored.RestoreState(state);
 
-        Assert.Equal(state, restored.SaveState());
+        Assert.Equal(state, restored.GetState());
         Assert.Equal(4, restored.RxDropped);
         Assert.Equal(_source.RxFree, restored.RxFree);
         Assert.Equal([true], line.Levels);
@@ -58,20 +58,20 @@ public sealed class Serial8250StateTests
         Assert.Equal(GuestSession(_source, _sourceLine), GuestSession(restored, line));
         Assert.Equal(_sourceOutput, output);
         Assert.Equal("Z"u8.ToArray(), output);
-        Assert.Equal(_source.SaveState(), restored.SaveState());
+        Assert.Equal(_source.GetState(), restored.GetState());
     }
 
     [Fact]
     public void AFreshUartRoundTrips()
     {
-        Serial8250State state = _source.SaveState();
+        Serial8250State state = _source.GetState();
         Assert.Equal(new Serial8250State { Divisor = 12 }, state);
 
         var line = new RecordingInterruptLine();
         var restored = new Serial8250(line, output: null, Capacity);
         restored.RestoreState(state);
 
-        Assert.Equal(state, restored.SaveState());
+        Assert.Equal(state, restored.GetState());
         // Driven low even though a fresh device already believes it is low.
         Assert.Equal([false], line.Levels);
         Assert.Equal(GuestSession(_source, _sourceLine), GuestSession(restored, line));
@@ -173,14 +173,14 @@ public sealed class Serial8250StateTests
             _ => throw new ArgumentOutOfRangeException(nameof(invalid), invalid, null),
         };
         ProgramLikeAGuest(_source);
-        Serial8250State before = _source.SaveState();
+        Serial8250State before = _source.GetState();
         int levels = _sourceLine.Levels.Count;
 
         var error = Assert.Throws<ArgumentException>(() => _source.RestoreState(state));
 
         Assert.Contains($"Serial8250State.{field}", error.Message);
         Assert.Equal("state", error.ParamName);
-        Assert.Equal(before, _source.SaveState());
+        Assert.Equal(before, _source.GetState());
         Assert.Equal(levels, _sourceLine.Levels.Count);
         Assert.True(_sourceLine.Asserted);
         // FromState refuses the same states.
@@ -212,7 +212,7 @@ public sealed class Serial8250StateTests
             RxDropped = long.MaxValue,
         };
         _source.RestoreState(state);
-        Assert.Equal(state, _source.SaveState());
+        Assert.Equal(state, _source.GetState());
         Assert.True(_sourceLine.Asserted);
     }
 
@@ -220,7 +220,7 @@ public sealed class Serial8250StateTests
     public void TheStateSurvivesSourceGeneratedJson()
     {
         ProgramLikeAGuest(_source);
-        Serial8250State state = _source.SaveState();
+        Serial8250State state = _source.GetState();
 
         string json = JsonSerializer.Serialize(state, Serial8250StateJsonContext.Default.Serial8250State);
         Serial8250State? back = JsonSerializer.Deserialize(json, Serial8250StateJsonContext.Default.Serial8250State);
@@ -228,7 +228,7 @@ public sealed class Serial8250StateTests
         Assert.Equal(state, back);
         var restored = new Serial8250(new RecordingInterruptLine(), output: null, Capacity);
         restored.RestoreState(back!);
-        Assert.Equal(state, restored.SaveState());
+        Assert.Equal(state, restored.GetState());
     }
 
     [Fact]

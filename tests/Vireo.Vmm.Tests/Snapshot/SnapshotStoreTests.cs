@@ -30,7 +30,7 @@ public sealed class SnapshotStoreTests : IDisposable
             Registers = [new SnapshotRegister("0x6030000000100040", SnapshotStore.Hex(BitConverter.GetBytes(0x4000_0000UL + (ulong)i)))],
         })],
         Gic = [new SnapshotDeviceRegister(1, "0x0", "0x12")],
-        Uart = new Serial8250(new NoInterruptLine(), null).SaveState(),
+        Uart = new Serial8250(new NoInterruptLine(), null).GetState(),
         Sdei = null,
     };
 
