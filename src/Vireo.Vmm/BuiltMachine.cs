@@ -88,7 +88,7 @@ public sealed class BuiltMachine : IDisposable
     /// <summary>The PCI root bus: the host bridge, the attached functions and where their BARs decode.</summary>
     /// <exception cref="VmStateException">The machine has none (<see cref="HasPci"/>).</exception>
     public PciRootBus Pci => _pci ?? throw new VmStateException(
-        "this machine has no PCI root bus: the arm64 machine has no PCI devices yet");
+        "this machine has no PCI root bus");
 
     /// <summary>The PCI functions bound to this machine (<see cref="IMachineBoundPciFunction"/>), in slot order.</summary>
     public IReadOnlyList<IMachineBoundPciFunction> BoundPciFunctions => _bound?.Functions ?? [];

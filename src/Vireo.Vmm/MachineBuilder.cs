@@ -234,9 +234,7 @@ public static class MachineBuilder
     /// The PCI root bus at resources from <paramref name="resources"/>: the 32-bit BAR window
     /// first in the MMIO hole (512 MiB at 0xC0000000), the ECAM window after it, the 64-bit window
     /// above RAM, ports 0xCF8-0xCFF and 0x1000-0xFFFF for I/O BARs, and four GSIs for INTx; then
-    /// the configured functions, in order. A function the guest ejected during an earlier boot
-    /// (<see cref="IPowerManagedPciFunction.IsEjected"/>) is not attached again: its slot is kept
-    /// empty, so a reboot does not bring the removed card back nor move the others.
+    /// the configured functions (<see cref="CreatePciRoot"/>).
     /// </summary>
     private static PciRootBus AddPciRoot(Bus<PioAddress> pio, Bus<MmioAddress> mmio, PlatformResources resources, ulong memoryBytes,
         IReadOnlyList<PciAttachment> functions, Action<string>? warn, Action<IPciFunction, PciBarDescriptor, MmioAddress?>? barPlaced)
@@ -257,6 +255,19 @@ public static class MachineBuilder
             IoBarBase: PciIoBarBase,
             IoBarSize: ioBarPorts,
             IntxGsis: [.. Enumerable.Range(0, PciHostBridgeAml.IntxPins).Select(i => (uint)intx.Start + (uint)i)]);
+        return CreatePciRoot(layout, pio, mmio, functions, warn, barPlaced);
+    }
+
+    /// <summary>
+    /// The PCI root bus at <paramref name="layout"/> on <paramref name="pio"/> (the port bus: its
+    /// config ports and I/O BARs) and <paramref name="mmio"/>, with the configured functions
+    /// attached in order. A function the guest ejected during an earlier boot
+    /// (<see cref="IPowerManagedPciFunction.IsEjected"/>) is not attached again: its slot is kept
+    /// empty, so a reboot does not bring the removed card back nor move the others.
+    /// </summary>
+    internal static PciRootBus CreatePciRoot(PciRootBusLayout layout, Bus<PioAddress> pio, Bus<MmioAddress> mmio,
+        IReadOnlyList<PciAttachment> functions, Action<string>? warn, Action<IPciFunction, PciBarDescriptor, MmioAddress?>? barPlaced)
+    {
         var root = new PciRootBus(layout, pio, mmio, warn);
         // Before any function is attached, so the first placements map their areas too.
         root.MemoryBarPlaced += barPlaced;
@@ -294,7 +305,14 @@ public static class MachineBuilder
     /// interrupt thread) when there is none. A function that cannot bind fails the build with
     /// its name; the ones bound before it are unbound.
     /// </summary>
-    private static BoundPciFunctions? BindPciFunctions(Machine machine, PciRootBus pci, PciBarMemorySlots barSlots, IReadOnlyList<DevicePowerSlot> devicePower, Action<string>? warn)
+    private static BoundPciFunctions? BindPciFunctions(Machine machine, PciRootBus pci, PciBarMemorySlots barSlots, IReadOnlyList<DevicePowerSlot> devicePower, Action<string>? warn) =>
+        BindPciFunctions(machine, pci, barSlots, devicePower, warn, () => KvmInterrupts.For(machine.Vm));
+
+    /// <summary>As above, over the interrupts <paramref name="interrupts"/> makes for the
+    /// machine's irqchip (the PC's IOAPIC, the arm64 machine's GICv3); it throws
+    /// <see cref="KvmUnavailableException"/> when the host's KVM cannot route them.</summary>
+    internal static BoundPciFunctions? BindPciFunctions(Machine machine, PciRootBus pci, PciBarMemorySlots barSlots, IReadOnlyList<DevicePowerSlot> devicePower,
+        Action<string>? warn, Func<IKvmInterrupts> interrupts)
     {
         (int Slot, IMachineBoundPciFunction Function)[] functions = [.. pci.Functions
             .Where(f => f.Function is IMachineBoundPciFunction)
@@ -303,10 +321,10 @@ public static class MachineBuilder
         {
             return null;
         }
-        DeviceInterrupts interrupts;
+        DeviceInterrupts deviceInterrupts;
         try
         {
-            interrupts = DeviceInterrupts.ForKvm(machine.Vm, warn is null ? null : e => warn($"device interrupt handling failed: {e.Message}"));
+            deviceInterrupts = new DeviceInterrupts(interrupts(), warn is null ? null : e => warn($"device interrupt handling failed: {e.Message}"));
         }
         catch (KvmUnavailableException e)
         {
@@ -314,7 +332,7 @@ public static class MachineBuilder
             string what = functions.Length == 1 ? $"PCI device {names}: this host's KVM cannot deliver its" : $"PCI devices {names}: this host's KVM cannot deliver their";
             throw new MachineBuildException($"cannot assign {what} interrupts: {e.Message}", e);
         }
-        var bound = new BoundPciFunctions(interrupts, warn);
+        var bound = new BoundPciFunctions(deviceInterrupts, warn);
         try
         {
             KvmVm vm = machine.Vm;
@@ -325,7 +343,7 @@ public static class MachineBuilder
                 power?.DetachWith(() => Eject(power, bound, pci, barSlots, warn));
                 var host = new PciFunctionHost
                 {
-                    Interrupts = interrupts,
+                    Interrupts = deviceInterrupts,
                     Memory = machine.Memory,
                     Slot = slot,
                     IntxGsi = pci.IntxGsi(slot, pin: 0),
@@ -458,7 +476,7 @@ public static class MachineBuilder
 
     /// <summary>The mmap areas of every PCI function's BARs as KVM memory slots, owned with the
     /// machine's devices (disposed after the VM).</summary>
-    private static PciBarMemorySlots BarMemorySlots(Machine machine, List<IDisposable> owned, Action<string>? warn)
+    internal static PciBarMemorySlots BarMemorySlots(Machine machine, List<IDisposable> owned, Action<string>? warn)
     {
         var slots = new PciBarMemorySlots(machine.Vm, machine.AllocateMemorySlot, warn);
         owned.Add(slots);

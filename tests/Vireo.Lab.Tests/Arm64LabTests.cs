@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace Vireo.Lab.Tests;
 
@@ -92,6 +93,51 @@ public sealed class Arm64LabTests(Arm64L1Fixture l1)
         Assert.Contains("linux,dummy-virt", result.Output, StringComparison.Ordinal);
         Assert.Contains("psci: PSCIv", result.Output, StringComparison.Ordinal);
         Assert.Contains("GICv3", result.Output, StringComparison.Ordinal);
+        Assert.Contains("reboot: Power down", result.Output, StringComparison.Ordinal);
+        Assert.Equal(0, result.ExitStatus);
+    }
+
+    [LabFact("qemu-system-aarch64")]
+    public async Task The_stock_arm64_kernel_finds_vireos_pci_host_bridge_and_runs_its_shell_on_a_virtio_console_over_intx()
+    {
+        Assert.True(l1.VireoPublishFailure is null, l1.VireoPublishFailure);
+        // The same flags as on the PC. The no-modules guest: Debian's arm64 kernel has the generic
+        // ECAM host driver, virtio-pci and virtio-console built in (virtio-rng is a module, so the
+        // rng function is only enumerated and sized, not driven).
+        string[] words = [Arm64L1Fixture.VireoInL1, "run", "--kernel", Arm64L1Fixture.L2Kernel, "--initramfs", Arm64L1Fixture.L2Initramfs,
+            "--memory", "256M", "--console", "virtio", "--rng"];
+        string command = L2Command.Build(words,
+            "echo tty=$(tty)\n" +
+            "echo active=$(cat /sys/class/tty/console/active)\n" +
+            "echo sum=$((6 * 7))\n" +
+            "for d in /sys/bus/pci/devices/*; do echo \"pci $(basename $d) $(cat $d/vendor):$(cat $d/device) bar0=$(head -1 $d/resource | cut -d' ' -f1)\"; done\n" +
+            "grep virtio /proc/interrupts\n" +
+            "dmesg | grep -i ecam\n" +
+            "poweroff -f\n");
+        LabCommandResult result = await l1.Machine.RunAsync(command, TimeSpan.FromMinutes(6));
+        string context = result.Output + "\n" + l1.Log;
+
+        // drivers/pci/controller/pci-host-common.c found the device tree's bridge and its ECAM window.
+        Assert.True(result.Output.Contains("ECAM at [mem 0x10000000-0x100fffff] for [bus 00]", StringComparison.Ordinal), context);
+        // Both functions enumerated (virtio 1.x modern IDs: 0x1040 + device type), their first BAR
+        // placed by the guest inside the bridge's memory windows.
+        Match console = Regex.Match(result.Output, @"(?m)^pci 0000:00:0[1-9]\.0 0x1af4:0x1043 bar0=0x(?<bar>[0-9a-f]+)\r?$");
+        Match rng = Regex.Match(result.Output, @"(?m)^pci 0000:00:0[1-9]\.0 0x1af4:0x1044 bar0=0x(?<bar>[0-9a-f]+)\r?$");
+        Assert.True(console.Success && rng.Success, context);
+        Assert.All(new[] { console, rng }, m =>
+        {
+            ulong bar = ulong.Parse(m.Groups["bar"].Value, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(bar is >= 0x2000_0000 and < 0x4000_0000 || bar is >= 0x40_0000_0000 and < 0x48_0000_0000, $"BAR0 at 0x{bar:x} is outside the bridge's windows");
+        });
+        // The shell is on hvc0, typed input reached it, and the console interrupted through a
+        // level-triggered GIC SPI of the bridge's interrupt-map (INTIDs 36-39), not MSI.
+        Assert.Matches(@"(?m)^\s*tty=/dev/hvc0\r?$", result.Output);
+        Assert.Matches(@"(?m)^\s*active=hvc0\r?$", result.Output);
+        Assert.Matches(@"(?m)^\s*sum=42\r?$", result.Output);
+        Match intx = Regex.Match(result.Output, @"(?m)^\s*\d+:\s+(?<count>\d+)(?:\s+\d+)*\s+GICv3\s+(?<intid>\d+)\s+Level\s+virtio\d+");
+        Assert.True(intx.Success, "virtio's interrupt is not a level GIC line in /proc/interrupts:\n" + context);
+        Assert.InRange(int.Parse(intx.Groups["intid"].Value, System.Globalization.CultureInfo.InvariantCulture), 36, 39);
+        Assert.True(long.Parse(intx.Groups["count"].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, intx.Value);
         Assert.Contains("reboot: Power down", result.Output, StringComparison.Ordinal);
         Assert.Equal(0, result.ExitStatus);
     }

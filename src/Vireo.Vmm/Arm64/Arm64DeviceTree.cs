@@ -6,7 +6,8 @@ namespace Vireo.Vmm.Arm64;
 /// <summary>
 /// The device tree of Vireo's arm64 machine, a pure function of its
 /// <see cref="Arm64PlatformDescription"/>: CPUs started by PSCI over HVC, RAM, /chosen, the
-/// in-kernel GICv3, the architected timer, PSCI, optionally SDEI, and a 16550 UART as the console.
+/// in-kernel GICv3, the architected timer, PSCI, optionally SDEI, a 16550 UART as the console, and
+/// a generic ECAM PCI host bridge.
 /// The bindings are the Linux kernel's (Documentation/devicetree/bindings/...), each cited below.
 /// </summary>
 public static class Arm64DeviceTree
@@ -34,6 +35,14 @@ public static class Arm64DeviceTree
     // bindings/arm/cpus.yaml: reg holds MPIDR_EL1 Aff3 (bits 39:32) and Aff2-Aff0 (bits 23:0).
     private const ulong MpidrAffinityMask = 0xff_00ff_ffff;
     private const uint MaxSpi = 987;
+
+    // IEEE 1275 PCI bus binding §2.2.1.1: phys.hi's space code (bits 24-25) and prefetchable bit
+    // (30); phys.hi's device number is bits 11-15.
+    private const uint PciSpaceIo = 0x0100_0000;
+    private const uint PciSpaceMemory32 = 0x0200_0000;
+    private const uint PciSpaceMemory64 = 0x0300_0000;
+    private const uint PciPrefetchable = 0x4000_0000;
+    private const int PciDeviceShift = 11;
 
     /// <summary>The blob for <paramref name="platform"/>, at most
     /// <see cref="Arm64Image.MaxDeviceTreeSize"/> bytes; an <see cref="ArgumentException"/> for a
@@ -160,9 +169,55 @@ public static class Arm64DeviceTree
                 fdt.PropertyU32("reg-shift", 0);
                 fdt.PropertyU32("reg-io-width", 1);
             }
+
+            if (platform.Pci is { } pci)
+            {
+                WritePciHostBridge(fdt, pci, gic);
+            }
         }
         return fdt.Finish(Arm64Image.MaxDeviceTreeSize);
     }
+
+    // bindings/pci/host-generic-pci.yaml and pci-bus-common.yaml (dt-schema): bus 0 only, its
+    // windows 1:1, and INTx through an interrupt-map that swizzles the pins by slot as
+    // PciRootBus.IntxGsi does. The map's mask keeps the slot's low two bits and the pin, all that
+    // the swizzle depends on; the GIC has no #address-cells, so no parent unit address follows
+    // its phandle. dma-coherent: a KVM guest's RAM is cacheable host memory, so device DMA
+    // needs no cache maintenance.
+    private static void WritePciHostBridge(FdtWriter fdt, Arm64PciHostBridge pci, uint gic)
+    {
+        using (fdt.BeginNode($"pci@{pci.Ecam.Value:x}"))
+        {
+            fdt.PropertyString("compatible", "pci-host-ecam-generic");
+            fdt.PropertyString("device_type", "pci");
+            fdt.PropertyU32("#address-cells", 3);
+            fdt.PropertyU32("#size-cells", 2);
+            fdt.PropertyU32("#interrupt-cells", 1);
+            fdt.PropertyU64Array("reg", pci.Ecam.Value, Devices.PciRootBus.EcamSize);
+            fdt.PropertyCells("bus-range", 0, 0);
+            fdt.PropertyU32("linux,pci-domain", 0);
+            fdt.PropertyEmpty("dma-coherent");
+            fdt.PropertyCells("ranges",
+                [.. Range(PciSpaceIo, 0, pci.IoSpace.Value, pci.IoSpaceSize),
+                 .. Range(PciSpaceMemory32, pci.Memory32.Value, pci.Memory32.Value, pci.Memory32Size),
+                 .. Range(PciSpaceMemory64 | PciPrefetchable, pci.Memory64.Value, pci.Memory64.Value, pci.Memory64Size)]);
+            fdt.PropertyCells("interrupt-map-mask", 3u << PciDeviceShift, 0, 0, 7);
+            var map = new List<uint>();
+            for (uint slot = 0; slot < 4; slot++)
+            {
+                for (uint pin = 0; pin < 4; pin++)
+                {
+                    // Child: phys.hi/mid/lo and the pin (1 for INTA#); parent: the GIC's SPI.
+                    map.AddRange([slot << PciDeviceShift, 0, 0, pin + 1, gic, GicSpi, pci.IntxSpis[(int)((slot + pin) % 4)], IrqTypeLevelHigh]);
+                }
+            }
+            fdt.PropertyCells("interrupt-map", [.. map]);
+        }
+    }
+
+    // One ranges entry: the PCI address (3 cells), the CPU address (2) and the size (2).
+    private static uint[] Range(uint space, ulong pciAddress, ulong cpuAddress, ulong size) =>
+        [space, (uint)(pciAddress >> 32), (uint)pciAddress, (uint)(cpuAddress >> 32), (uint)cpuAddress, (uint)(size >> 32), (uint)size];
 
     private static void Validate(Arm64PlatformDescription platform)
     {
@@ -181,6 +236,10 @@ public static class Arm64DeviceTree
         if (platform.UartSpi > MaxSpi)
         {
             throw new ArgumentException($"SPI {platform.UartSpi} is past the last SPI ({MaxSpi})", nameof(platform));
+        }
+        if (platform.Pci is { } pci && (pci.IntxSpis.Count != 4 || pci.IntxSpis.Any(spi => spi > MaxSpi)))
+        {
+            throw new ArgumentException("the PCI host bridge needs four SPIs for INTA#-INTD#, each at most " + MaxSpi, nameof(platform));
         }
         if (platform.InitrdStart.HasValue != platform.InitrdEnd.HasValue)
         {

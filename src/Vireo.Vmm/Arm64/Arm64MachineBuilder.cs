@@ -2,18 +2,21 @@ using Vireo.Devices;
 using Vireo.Kvm;
 using Vireo.Loader;
 using Vireo.Memory;
+using Vireo.Pci;
 
 namespace Vireo.Vmm.Arm64;
 
 /// <summary>
 /// Assembles the arm64 machine (<see cref="Arm64Platform"/>) as <see cref="MachineBuilder"/>
-/// assembles the PC: the VM with its GICv3 and vCPUs, a 16550 console on the MMIO bus, the
+/// assembles the PC: the VM with its GICv3 and vCPUs, a 16550 console on the MMIO bus, the PCI
+/// root bus with the configured functions (virtio, vfio-user, VFIO: the same
+/// <see cref="IPciFunction"/>s and the same binding as on the PC, interrupting through INTx), the
 /// kernel <c>Image</c>, the initramfs and a device tree that describes exactly that, and the boot
 /// vCPU at the kernel's entry with x0 pointing at the device tree (Linux's arm64 booting.rst).
 /// The result is a <see cref="BuiltMachine"/> the control loop runs as it runs a PC: pause,
 /// resume, stop and the guest's own PSCI power-off and reset work; the guest's SDEI calls go to
 /// Vireo's dispatcher (<see cref="SdeiFirmware"/>) where KVM can forward them; what the machine does not
-/// have yet (ACPI power button and s2idle, PCI devices) is refused with a message saying so.
+/// have yet (ACPI power button and s2idle) is refused with a message saying so.
 /// </summary>
 public static class Arm64MachineBuilder
 {
@@ -31,7 +34,6 @@ public static class Arm64MachineBuilder
     {
         ArgumentNullException.ThrowIfNull(kvm);
         ArgumentNullException.ThrowIfNull(config);
-        RequireNoPci(config);
         Arm64Image kernel = Arm64Image.Load(config.KernelPath);
         long initrdSize = 0;
         if (config.InitramfsPath is not null)
@@ -71,6 +73,9 @@ public static class Arm64MachineBuilder
                 InitrdEnd = config.InitramfsPath is null || layout.InitrdAddress is not GuestAddress start ? null : new GuestAddress(start.Value + (ulong)initrdSize),
                 RngSeed = RngSeed(),
                 Sdei = sdei is not null,
+                Pci = new Arm64PciHostBridge(Arm64Platform.PciEcam, Arm64Platform.PciIo, Arm64Platform.PciIoSize,
+                    Arm64Platform.PciMemory32, Arm64Platform.PciMemory32Size, Arm64Platform.PciMemory64, Arm64Platform.PciMemory64Size,
+                    Arm64Platform.PciIntxSpis),
             });
             machine.Memory.Write(layout.DeviceTreeAddress, deviceTree);
 
@@ -93,34 +98,28 @@ public static class Arm64MachineBuilder
         ArgumentNullException.ThrowIfNull(kvm);
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(document);
-        RequireNoPci(config);
         return Assemble(kvm, config, consoleOutput, warn, (machine, gic, console, sdei) =>
             Arm64Snapshot.Restore(directory, document, machine, gic, console, sdei));
     }
 
-    private static void RequireNoPci(LinuxVmConfig config)
-    {
-        if (config.PciFunctions.Count > 0)
-        {
-            throw new MachineBuildException(
-                $"the arm64 machine has no PCI bus yet, so it cannot take {string.Join(", ", config.PciFunctions.Select(f => f.Function.Id))}; " +
-                "run without --disk, --net, --vsock, --rng, --vfio-user and --vfio");
-        }
-    }
-
-    /// <summary>The machine with its devices (GIC, UART, SDEI firmware), then <paramref name="load"/>
-    /// fills it: a kernel to boot, or a snapshot to continue.</summary>
+    /// <summary>The machine with its devices (GIC, UART, SDEI firmware, the PCI root bus and its
+    /// functions), then <paramref name="load"/> fills it: a kernel to boot, or a snapshot to continue.</summary>
     private static BuiltMachine Assemble(KvmSystem kvm, LinuxVmConfig config, Action<ReadOnlySpan<byte>> consoleOutput, Action<string>? warn,
         Action<Machine, KvmDevice, Serial8250, SdeiFirmware?> load)
     {
+        if (config.MemoryBytes > Arm64Platform.MaxMemoryBytes)
+        {
+            throw new MachineBuildException($"the arm64 machine has at most {Arm64Platform.MaxMemoryBytes >> 30} GiB of RAM (below its 64-bit PCI window); ask for less --memory");
+        }
         (Machine machine, KvmDevice gic) = Machine.CreateArm64(kvm, new MachineConfig
         {
             MemoryBytes = config.MemoryBytes,
             Cpus = config.Cpus,
-            MemoryBacking = config.MemoryBacking,
+            MemoryBacking = MachineBuilder.MemoryBackingFor(config.PciFunctions, config.MemoryBacking),
             InKernelIrqchip = true,
         }, warn);
         var owned = new List<IDisposable> { gic };
+        BoundPciFunctions? bound = null;
         try
         {
             PlatformResources resources = Arm64Platform.Resources(config.Cpus);
@@ -151,16 +150,37 @@ public static class Arm64MachineBuilder
             machine.Mmio.Insert(Arm64Platform.Uart, Arm64Platform.UartSize, console, "UART (16550)");
             IConsoleInput input = MachineBuilder.ConnectConsole(config, console, output, owned);
 
+            // PCI: the root bus's port bus is the machine's PCI I/O space, which the guest reaches
+            // through a memory window (arm64 has no port I/O instructions).
+            machine.Mmio.Insert(Arm64Platform.PciIo, Arm64Platform.PciIoSize, new PciIoSpaceWindow(machine.Pio), "PCI I/O space");
+            PciBarMemorySlots barSlots = MachineBuilder.BarMemorySlots(machine, owned, warn);
+            PciRootBus pci = MachineBuilder.CreatePciRoot(PciLayout, machine.Pio, machine.Mmio, config.PciFunctions, warn, barSlots.OnMemoryBarPlaced);
+            bound = MachineBuilder.BindPciFunctions(machine, pci, barSlots, devicePower: [], warn,
+                () => KvmInterrupts.ForGicv3(machine.Vm, Arm64Platform.Spis));
+
             load(machine, gic, console, sdei);
-            return new BuiltMachine(machine, resources, powerManagement: null, lowPowerIdle: null, pci: null,
-                [console, (ISuspendable)input], owned, console, input, panic, sdei: sdei,
+            return new BuiltMachine(machine, resources, powerManagement: null, lowPowerIdle: null, pci,
+                [console, (ISuspendable)input], owned, console, input, panic, bound, sdei: sdei,
                 snapshotter: new Arm64Snapshot(machine, gic, console, sdei, config));
         }
         catch
         {
+            bound?.Dispose();
             machine.Dispose();
             owned.ForEach(o => o.Dispose());
             throw;
         }
     }
+
+    /// <summary>The root bus's windows in the machine's layout (<see cref="Arm64Platform"/>): I/O BARs
+    /// from port 0x1000 (PCIBIOS_MIN_IO on arm64), INTx on SPIs 4-7.</summary>
+    private static PciRootBusLayout PciLayout { get; } = new(
+        EcamBase: Arm64Platform.PciEcam,
+        Memory32Base: Arm64Platform.PciMemory32,
+        Memory32Size: Arm64Platform.PciMemory32Size,
+        Memory64Base: Arm64Platform.PciMemory64,
+        Memory64Size: Arm64Platform.PciMemory64Size,
+        IoBarBase: MachineBuilder.PciIoBarBase,
+        IoBarSize: (uint)(Arm64Platform.PciIoSize - MachineBuilder.PciIoBarBase.Value),
+        IntxGsis: Arm64Platform.PciIntxSpis);
 }

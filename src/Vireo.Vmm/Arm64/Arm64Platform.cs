@@ -11,10 +11,15 @@ namespace Vireo.Vmm.Arm64;
 /// 0x0800_0000  GICv3 distributor (64 KiB)
 /// 0x080A_0000  GICv3 redistributors (128 KiB per vCPU, up to 0x0900_0000: 123 vCPUs)
 /// 0x0900_0000  16550 UART (4 KiB), SPI 1
-/// 0x4000_0000  RAM
+/// 0x1000_0000  PCI ECAM, bus 0 (1 MiB)
+/// 0x1100_0000  PCI I/O space (64 KiB): port p at 0x1100_0000 + p
+/// 0x2000_0000  PCI 32-bit memory window (512 MiB, up to RAM)
+/// 0x4000_0000  RAM (at most 255 GiB)
+/// 0x40_0000_0000  PCI 64-bit memory window (32 GiB, inside the 40-bit IPA space KVM gives by default)
 /// </code>
-/// The same places QEMU's virt machine uses for the GIC and the UART (so a kernel's `earlycon`
-/// habits carry over), though Vireo's UART is a 16550, not a PL011.
+/// PCI INTA#-INTD# are SPIs 4-7, as the host bridge's interrupt-map says; there is no ITS, so PCI
+/// functions interrupt through INTx. The same places QEMU's virt machine uses for the GIC and the
+/// UART (so a kernel's `earlycon` habits carry over), though Vireo's UART is a 16550, not a PL011.
 /// </summary>
 public static class Arm64Platform
 {
@@ -49,6 +54,34 @@ public static class Arm64Platform
     /// programs then means what it means on a PC.</summary>
     public const uint UartClockHz = 1_843_200;
 
+    /// <summary>The PCI root bus's ECAM window (bus 0 only: <see cref="Devices.PciRootBus.EcamSize"/>).</summary>
+    public static readonly MmioAddress PciEcam = new(0x1000_0000);
+
+    /// <summary>Where the PCI I/O space appears in memory: an I/O BAR at port p decodes at this plus p.</summary>
+    public static readonly MmioAddress PciIo = new(0x1100_0000);
+
+    /// <summary>The PCI I/O space's size: ports 0-0xFFFF.</summary>
+    public const ulong PciIoSize = 0x1_0000;
+
+    /// <summary>The PCI 32-bit (non-prefetchable) memory window, which ends where RAM starts.</summary>
+    public static readonly MmioAddress PciMemory32 = new(0x2000_0000);
+
+    /// <summary>The 32-bit window's size.</summary>
+    public const ulong PciMemory32Size = 0x2000_0000;
+
+    /// <summary>The PCI 64-bit (prefetchable) memory window, at 256 GiB.</summary>
+    public static readonly MmioAddress PciMemory64 = new(0x40_0000_0000);
+
+    /// <summary>The 64-bit window's size.</summary>
+    public const ulong PciMemory64Size = 32UL << 30;
+
+    /// <summary>The most RAM the machine has: what fits between <see cref="RamBase"/> and the 64-bit window.</summary>
+    public const ulong MaxMemoryBytes = 0x40_0000_0000 - 0x4000_0000;
+
+    /// <summary>The SPIs of slot 0's INTA#-INTD# (the GSIs KVM raises them by); slot s pin p
+    /// raises <c>PciIntxSpis[(s + p) % 4]</c>, the swizzle of a bridge (PCI-to-PCI Bridge 1.2 §9.1).</summary>
+    public static IReadOnlyList<uint> PciIntxSpis { get; } = [4, 5, 6, 7];
+
     /// <summary>Interrupts the vGIC implements, the 32 private ones (SGIs, PPIs) included: a
     /// multiple of 32, at least 64 (KVM_DEV_ARM_VGIC_GRP_NR_IRQS).</summary>
     public const uint GicInterrupts = 128;
@@ -79,17 +112,26 @@ public static class Arm64Platform
     /// <summary>The redistributor region for <paramref name="cpus"/> vCPUs.</summary>
     public static ulong GicRedistributorSize(int cpus) => (ulong)cpus * GicRedistributorStride;
 
-    /// <summary>The machine's resources with its fixed devices reserved: no ports and no GPEs (an
-    /// arm64 machine has neither), MMIO below RAM, and the GIC's shared interrupts (INTIDs from 32)
-    /// as the interrupt pool.</summary>
+    /// <summary>The GIC's shared interrupts: KVM's GSIs 0 up to this on the machine.</summary>
+    public const uint Spis = GicInterrupts - KvmArmIrqLine.FirstSpi;
+
+    /// <summary>The machine's resources with its fixed devices reserved: no ports and no GPEs to
+    /// hand out (an arm64 machine has neither; the PCI I/O space is the root bus's own), MMIO
+    /// below RAM, and the GIC's shared interrupts as the interrupt pool, numbered as KVM's GSIs
+    /// number them (SPI n, INTID 32 + n).</summary>
     public static PlatformResources Resources(int cpus)
     {
         var resources = new PlatformResources(pioPool: (0, 0), mmioPool: (GicDistributor.Value, RamBase.Value),
-            gsiPool: (KvmArmIrqLine.FirstSpi, GicInterrupts), gpeCount: 0);
+            gsiPool: (0, Spis), gpeCount: 0);
         resources.Reserve(ResourceKind.Mmio, GicDistributor.Value, GicDistributorSize, "GICv3 distributor");
         resources.Reserve(ResourceKind.Mmio, GicRedistributors.Value, GicRedistributorSize(cpus), "GICv3 redistributors");
         resources.Reserve(ResourceKind.Mmio, Uart.Value, UartSize, "UART (16550)");
-        resources.Reserve(ResourceKind.Gsi, UartIntid, 1, "UART (16550)");
+        resources.Reserve(ResourceKind.Gsi, UartSpi, 1, "UART (16550)");
+        resources.Reserve(ResourceKind.Mmio, PciEcam.Value, Devices.PciRootBus.EcamSize, "PCI ECAM (bus 0)");
+        resources.Reserve(ResourceKind.Mmio, PciIo.Value, PciIoSize, "PCI I/O space");
+        resources.Reserve(ResourceKind.Mmio, PciMemory32.Value, PciMemory32Size, "PCI 32-bit BAR window");
+        resources.Reserve(ResourceKind.Mmio, PciMemory64.Value, PciMemory64Size, "PCI 64-bit BAR window");
+        resources.Reserve(ResourceKind.Gsi, PciIntxSpis[0], (ulong)PciIntxSpis.Count, "PCI INTA-INTD");
         return resources;
     }
 }

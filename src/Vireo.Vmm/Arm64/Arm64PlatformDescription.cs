@@ -5,7 +5,7 @@ namespace Vireo.Vmm.Arm64;
 /// <summary>
 /// What an arm64 machine is made of, as its device tree tells the guest
 /// (<see cref="Arm64DeviceTree.Build"/>): RAM, the vCPUs' MPIDRs, the in-kernel GICv3's frames,
-/// the 16550 UART, the command line and initrd, and whether SDEI is offered. The machine
+/// the 16550 UART, the PCI host bridge, the command line and initrd, and whether SDEI is offered. The machine
 /// builder fills it from its own layout; nothing here has a default address.
 /// </summary>
 public sealed record Arm64PlatformDescription
@@ -58,4 +58,31 @@ public sealed record Arm64PlatformDescription
 
     /// <summary>Whether to describe SDEI (/firmware/sdei, "arm,sdei-1.0" over HVC).</summary>
     public bool Sdei { get; init; }
+
+    /// <summary>The generic ECAM PCI host bridge; none when null.</summary>
+    public Arm64PciHostBridge? Pci { get; init; }
 }
+
+/// <summary>
+/// A PCI host bridge as a device tree describes one (bindings/pci/host-generic-pci.yaml, the
+/// "pci-host-ecam-generic" a stock arm64 kernel drives with CONFIG_PCI_HOST_GENERIC): bus 0's
+/// ECAM window, the CPU addresses of its I/O space and memory windows (each mapped 1:1 to
+/// the same PCI addresses, the I/O space from port 0), and the SPIs of slot 0's INTA#-INTD#.
+/// </summary>
+/// <param name="Ecam">Bus 0's ECAM window (1 MiB).</param>
+/// <param name="IoSpace">Where port 0 of the PCI I/O space is in memory.</param>
+/// <param name="IoSpaceSize">Ports in the I/O space.</param>
+/// <param name="Memory32">The 32-bit, non-prefetchable memory window (below 4 GiB).</param>
+/// <param name="Memory32Size">Its size.</param>
+/// <param name="Memory64">The 64-bit, prefetchable memory window.</param>
+/// <param name="Memory64Size">Its size.</param>
+/// <param name="IntxSpis">Four SPI numbers: slot s pin p (0 for INTA#) raises <c>IntxSpis[(s + p) % 4]</c>.</param>
+public sealed record Arm64PciHostBridge(
+    MmioAddress Ecam,
+    MmioAddress IoSpace,
+    ulong IoSpaceSize,
+    MmioAddress Memory32,
+    ulong Memory32Size,
+    MmioAddress Memory64,
+    ulong Memory64Size,
+    IReadOnlyList<uint> IntxSpis);

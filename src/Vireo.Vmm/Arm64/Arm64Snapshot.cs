@@ -28,6 +28,14 @@ internal sealed class Arm64Snapshot(Machine machine, KvmDevice gic, Serial8250 c
     /// <inheritdoc />
     public SnapshotDocument Capture()
     {
+        if (config.PciFunctions.Count > 0)
+        {
+            // Their state lives in their devices (virtio queues, a vfio-user server, a host
+            // device), which a snapshot does not carry yet; the empty root bus has none to carry.
+            throw new SnapshotException(
+                $"a machine with PCI devices ({string.Join(", ", config.PciFunctions.Select(f => f.Function.Id))}) cannot be snapshotted yet; " +
+                "snapshots are of machines without --disk, --net, --vsock, --rng, --console virtio, --vfio-user and --vfio");
+        }
         var vcpus = new List<SnapshotVcpu>();
         foreach (VcpuRunner runner in machine.Vcpus)
         {

@@ -46,13 +46,10 @@ public sealed class DeviceInterrupts : IDisposable
     public MsiVectors CreateMsi(IReadOnlyList<EventFd> triggers) => new(Router, _kvm, _loop, triggers);
 
     /// <summary>A level INTx line on <paramref name="gsi"/> (an IOAPIC pin the PCI bus's _PRT
-    /// names), with the trigger and resample eventfds to give the device.</summary>
+    /// names; on arm64 the SPI the device tree's interrupt-map names), with the trigger and resample eventfds to give the device.</summary>
     public IntxResampleLine CreateIntx(uint gsi)
     {
-        if (gsi >= KvmDefaultIrqRouting.IoapicPins)
-        {
-            throw new ArgumentOutOfRangeException(nameof(gsi), gsi, "INTx is an IOAPIC pin, below 24");
-        }
+        RequireIrqchipPin(gsi);
         return new IntxResampleLine(_kvm, gsi);
     }
 
@@ -61,11 +58,16 @@ public sealed class DeviceInterrupts : IDisposable
     /// virtio, when the driver reads the ISR). Only level changes reach KVM.</summary>
     public KvmIrqLine CreateLevelLine(uint gsi)
     {
-        if (gsi >= KvmDefaultIrqRouting.IoapicPins)
-        {
-            throw new ArgumentOutOfRangeException(nameof(gsi), gsi, "INTx is an IOAPIC pin, below 24");
-        }
+        RequireIrqchipPin(gsi);
         return new KvmIrqLine(_kvm, gsi);
+    }
+
+    private void RequireIrqchipPin(uint gsi)
+    {
+        if (gsi >= Router.IrqchipPins)
+        {
+            throw new ArgumentOutOfRangeException(nameof(gsi), gsi, $"INTx is a pin of the irqchip, below {Router.IrqchipPins}");
+        }
     }
 
     /// <summary>Stops the event thread. Dispose the functions' objects first.</summary>

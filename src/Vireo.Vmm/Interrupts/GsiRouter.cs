@@ -4,10 +4,10 @@ namespace Vireo.Vmm;
 
 /// <summary>
 /// Owns the VM's GSI routing table. KVM_SET_GSI_ROUTING replaces the whole table, so this is
-/// the one place that writes it: the kernel's default PIC/IOAPIC routes
-/// (<see cref="KvmDefaultIrqRouting"/>) followed by one MSI route per allocated GSI. MSI GSIs
-/// come from [<see cref="FirstMsiGsi"/>, the KVM limit), above the IOAPIC pins that
-/// <see cref="PlatformResources"/> hands to INTx. Changes are staged and reach KVM with one
+/// the one place that writes it: the irqchip's default routes
+/// (<see cref="IKvmInterrupts.DefaultRoutes"/>: the PC's PIC/IOAPIC pins, the arm64 vGIC's SPIs)
+/// followed by one MSI route per allocated GSI. MSI GSIs come from [<see cref="FirstMsiGsi"/>,
+/// the KVM limit), above the irqchip pins that <see cref="PlatformResources"/> hands to INTx. Changes are staged and reach KVM with one
 /// ioctl per <see cref="Commit"/>, and only if the table changed.
 /// </summary>
 /// <remarks>
@@ -20,6 +20,7 @@ namespace Vireo.Vmm;
 public sealed class GsiRouter
 {
     private readonly IKvmInterrupts _kvm;
+    private readonly IReadOnlyList<KvmIrqRoutingEntry> _defaults;
     private readonly object _gate = new();
     private readonly bool[] _allocated;
     private SortedDictionary<uint, (ulong Address, uint Data)> _staged = [];
@@ -27,21 +28,29 @@ public sealed class GsiRouter
     private int _commits;
 
     /// <summary>A router over <paramref name="kvm"/> whose MSI GSIs start at
-    /// <paramref name="firstMsiGsi"/> (the IOAPIC's 24 pins are below it by default).</summary>
-    public GsiRouter(IKvmInterrupts kvm, uint firstMsiGsi = KvmDefaultIrqRouting.IoapicPins)
+    /// <paramref name="firstMsiGsi"/>, by default just above the irqchip's pins (a PC's 24
+    /// IOAPIC pins; the arm64 vGIC's SPIs).</summary>
+    public GsiRouter(IKvmInterrupts kvm, uint? firstMsiGsi = null)
     {
         ArgumentNullException.ThrowIfNull(kvm);
-        if (firstMsiGsi < KvmDefaultIrqRouting.IoapicPins || firstMsiGsi >= kvm.GsiLimit)
+        IrqchipPins = kvm.DefaultRoutes.Count == 0 ? 0 : kvm.DefaultRoutes.Max(r => r.Gsi) + 1;
+        uint first = firstMsiGsi ?? IrqchipPins;
+        if (first < IrqchipPins || first >= kvm.GsiLimit)
         {
-            throw new ArgumentOutOfRangeException(nameof(firstMsiGsi), firstMsiGsi, $"MSI GSIs must lie between the IOAPIC pins ({KvmDefaultIrqRouting.IoapicPins}) and the KVM limit ({kvm.GsiLimit})");
+            throw new ArgumentOutOfRangeException(nameof(firstMsiGsi), first, $"MSI GSIs must lie between the irqchip's pins (0-{IrqchipPins - 1}) and the KVM limit ({kvm.GsiLimit})");
         }
         _kvm = kvm;
-        FirstMsiGsi = firstMsiGsi;
-        _allocated = new bool[kvm.GsiLimit - firstMsiGsi];
+        _defaults = kvm.DefaultRoutes;
+        FirstMsiGsi = first;
+        _allocated = new bool[kvm.GsiLimit - first];
     }
 
     /// <summary>The lowest GSI handed out for MSI.</summary>
     public uint FirstMsiGsi { get; }
+
+    /// <summary>How many GSIs the irqchip's default routes take (0 up to this, exclusive): the
+    /// lines INTx and the platform's devices may use.</summary>
+    public uint IrqchipPins { get; }
 
     /// <summary>How many KVM_SET_GSI_ROUTING calls this router has made (for tests and
     /// diagnostics: a batch of changes is one).</summary>
@@ -135,9 +144,9 @@ public sealed class GsiRouter
         }
     }
 
-    private static KvmIrqRoutingEntry[] BuildTable(SortedDictionary<uint, (ulong Address, uint Data)> msi)
+    private KvmIrqRoutingEntry[] BuildTable(SortedDictionary<uint, (ulong Address, uint Data)> msi)
     {
-        IReadOnlyList<KvmIrqRoutingEntry> defaults = KvmDefaultIrqRouting.Entries;
+        IReadOnlyList<KvmIrqRoutingEntry> defaults = _defaults;
         var table = new KvmIrqRoutingEntry[defaults.Count + msi.Count];
         int i = 0;
         foreach (KvmIrqRoutingEntry entry in defaults)

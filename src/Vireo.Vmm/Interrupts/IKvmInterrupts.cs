@@ -12,6 +12,11 @@ public interface IKvmInterrupts
     /// <summary>The bound on GSI numbers (KVM_CAP_IRQ_ROUTING answers KVM_MAX_IRQ_ROUTES).</summary>
     uint GsiLimit { get; }
 
+    /// <summary>The irqchip's own routes, which every table this VM gets starts with: the PC's
+    /// PIC/IOAPIC pins (<see cref="KvmDefaultIrqRouting.Entries"/>) or the arm64 vGIC's SPIs
+    /// (<see cref="KvmDefaultIrqRouting.Gicv3"/>). GSIs above the highest one are free for MSI.</summary>
+    IReadOnlyList<KvmIrqRoutingEntry> DefaultRoutes { get; }
+
     /// <summary>KVM_SET_GSI_ROUTING: replaces the whole table.</summary>
     void SetGsiRouting(ReadOnlySpan<KvmIrqRoutingEntry> table);
 
@@ -23,7 +28,8 @@ public interface IKvmInterrupts
     /// <summary>KVM_IRQFD with KVM_IRQFD_FLAG_DEASSIGN.</summary>
     void UnregisterIrqfd(EventFd trigger, uint gsi);
 
-    /// <summary>KVM_IRQ_LINE: drives <paramref name="gsi"/> (an IOAPIC pin) to <paramref name="level"/>
-    /// from userspace; KVM ORs it with the pin's other sources (irqfds).</summary>
+    /// <summary>KVM_IRQ_LINE: drives <paramref name="gsi"/> (an IOAPIC pin on a PC, SPI n on
+    /// arm64: the same number an irqfd on it uses) to <paramref name="level"/> from userspace;
+    /// KVM ORs it with the pin's other sources (irqfds).</summary>
     void SetIrqLine(uint gsi, bool level);
 }

@@ -13,7 +13,11 @@ public sealed class Arm64PlatformTests
             (Arm64Platform.GicDistributor.Value, Arm64Platform.GicDistributor.Value + Arm64Platform.GicDistributorSize, "distributor"),
             (Arm64Platform.GicRedistributors.Value, Arm64Platform.GicRedistributors.Value + Arm64Platform.GicRedistributorSize(Arm64Platform.MaxCpus), "redistributors"),
             (Arm64Platform.Uart.Value, Arm64Platform.Uart.Value + Arm64Platform.UartSize, "uart"),
-            (Arm64Platform.RamBase.Value, ulong.MaxValue, "ram"),
+            (Arm64Platform.PciEcam.Value, Arm64Platform.PciEcam.Value + Devices.PciRootBus.EcamSize, "pci ecam"),
+            (Arm64Platform.PciIo.Value, Arm64Platform.PciIo.Value + Arm64Platform.PciIoSize, "pci i/o"),
+            (Arm64Platform.PciMemory32.Value, Arm64Platform.PciMemory32.Value + Arm64Platform.PciMemory32Size, "pci 32-bit window"),
+            (Arm64Platform.RamBase.Value, Arm64Platform.RamBase.Value + Arm64Platform.MaxMemoryBytes, "ram"),
+            (Arm64Platform.PciMemory64.Value, Arm64Platform.PciMemory64.Value + Arm64Platform.PciMemory64Size, "pci 64-bit window"),
         ];
         foreach (var a in ranges)
         {
@@ -23,6 +27,8 @@ public sealed class Arm64PlatformTests
             }
         }
         Assert.Equal(123, Arm64Platform.MaxCpus);
+        // The 64-bit window ends inside the 40-bit IPA space KVM gives a VM by default.
+        Assert.True(Arm64Platform.PciMemory64.Value + Arm64Platform.PciMemory64Size <= 1UL << 40);
         // One more vCPU's redistributor would run into the UART.
         Assert.True(Arm64Platform.GicRedistributors.Value + Arm64Platform.GicRedistributorSize(Arm64Platform.MaxCpus + 1) > Arm64Platform.Uart.Value);
     }
@@ -45,14 +51,19 @@ public sealed class Arm64PlatformResourcesTests
         PlatformResources resources = Arm64Platform.Resources(cpus: 2);
 
         Assert.Contains(resources.Assignments, a => a.Kind == ResourceKind.Mmio && a.Start == Arm64Platform.Uart.Value && a.Owner == "UART (16550)");
-        Assert.Contains(resources.Assignments, a => a.Kind == ResourceKind.Gsi && a.Start == 33);
+        // Interrupts are numbered as KVM's GSIs: SPI n (INTID 32 + n). The UART is SPI 1, PCI INTx SPIs 4-7.
+        Assert.Contains(resources.Assignments, a => a.Kind == ResourceKind.Gsi && a.Start == 1 && a.Owner == "UART (16550)");
+        Assert.Contains(resources.Assignments, a => a.Kind == ResourceKind.Gsi && a.Start == 4 && a.Length == 4 && a.Owner == "PCI INTA-INTD");
+        Assert.Contains(resources.Assignments, a => a.Kind == ResourceKind.Mmio && a.Start == Arm64Platform.PciEcam.Value && a.Owner == "PCI ECAM (bus 0)");
         Assert.Contains(resources.Assignments, a => a.Kind == ResourceKind.Mmio && a.Start == Arm64Platform.GicRedistributors.Value
             && a.Length == 2 * Arm64Platform.GicRedistributorStride);
         Assert.Throws<ResourceConflictException>(() => resources.Allocate(ResourceKind.Pio, 8, "a port device"));
         Assert.Throws<ResourceConflictException>(() => resources.Allocate(ResourceKind.Gpe, 1, "a GPE"));
         // The other shared interrupts remain for devices, first fit around the UART's.
-        Assert.Equal(32UL, resources.Allocate(ResourceKind.Gsi, 1, "first device").Start);
-        Assert.Equal(34UL, resources.Allocate(ResourceKind.Gsi, 1, "second device").Start);
+        Assert.Equal(0UL, resources.Allocate(ResourceKind.Gsi, 1, "first device").Start);
+        Assert.Equal(2UL, resources.Allocate(ResourceKind.Gsi, 2, "second device").Start);
+        Assert.Equal(8UL, resources.Allocate(ResourceKind.Gsi, 1, "third device").Start);
+        Assert.Throws<ResourceConflictException>(() => resources.Allocate(ResourceKind.Gsi, Arm64Platform.Spis, "too many"));
     }
 
     [Fact]

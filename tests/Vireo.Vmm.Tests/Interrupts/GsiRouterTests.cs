@@ -95,6 +95,28 @@ public sealed class GsiRouterTests
     }
 
     [Fact]
+    public void On_arm64_the_vgics_spis_are_the_default_routes_and_msi_gsis_start_above_them()
+    {
+        // Vireo's arm64 machine: 128 interrupts, 96 of them SPIs (GSIs 0-95).
+        var kvm = new FakeKvmInterrupts(defaultRoutes: KvmDefaultIrqRouting.Gicv3(96));
+        var router = new GsiRouter(kvm);
+        Assert.Equal(96u, router.IrqchipPins);
+        Assert.Equal(96u, router.FirstMsiGsi);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new GsiRouter(kvm, firstMsiGsi: 95));
+
+        uint gsi = router.AllocateMsiGsi();
+        router.SetMsiRoute(gsi, 0x0808_0040, 7);
+        router.Commit();
+
+        KvmIrqRoutingEntry[] table = kvm.LastTable;
+        Assert.Equal(97, table.Length);
+        // Every SPI keeps its own pin on irqchip 0, as kvm_vgic_setup_default_irq_routing made it.
+        Assert.All(table[..96], e => Assert.Equal((e.Gsi, KvmDefaultIrqRouting.GicIrqchip, e.Gsi), (e.Gsi, e.Chip, e.Pin)));
+        Assert.Equal(Enumerable.Range(0, 96).Select(g => (uint)g), table[..96].Select(e => e.Gsi));
+        Assert.Equal(KvmIrqRoutingEntry.ForMsi(96, 0x0808_0040, 7), table[96]);
+    }
+
+    [Fact]
     public async Task Concurrent_changes_from_many_threads_all_reach_kvm()
     {
         var kvm = new FakeKvmInterrupts();

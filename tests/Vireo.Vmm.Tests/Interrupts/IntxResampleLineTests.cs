@@ -24,4 +24,18 @@ public sealed class IntxResampleLineTests
 
         Assert.Throws<ArgumentOutOfRangeException>(() => interrupts.CreateIntx(24));
     }
+
+    [Fact]
+    public void On_arm64_intx_is_any_spi_of_the_vgic()
+    {
+        var kvm = new FakeKvmInterrupts(defaultRoutes: Vireo.Kvm.KvmDefaultIrqRouting.Gicv3(96));
+        using var interrupts = new DeviceInterrupts(kvm);
+
+        using IntxResampleLine line = interrupts.CreateIntx(40);
+        Assert.Equal((40u, line.Resample), kvm.IrqfdOf(line.Trigger));
+        interrupts.CreateLevelLine(95).Set(true);
+        Assert.Equal((95u, true), kvm.LineCalls.Single());
+        Assert.Throws<ArgumentOutOfRangeException>(() => interrupts.CreateIntx(96));
+        Assert.Throws<ArgumentOutOfRangeException>(() => interrupts.CreateLevelLine(96));
+    }
 }
