@@ -136,7 +136,7 @@ internal sealed record LabRunArguments
                 : l1Kernel != global::Vireo.Lab.L1Kernel.Stock ? "--l1-kernel" : guest != default ? "--guest" : flavour != default ? "--kernel-flavour" : null;
             if (unsupported is not null)
             {
-                throw new UsageException($"run: the arm64 lab does not take {unsupported} yet (its machine has no PCI devices, and its L1 and default guest run Debian's arm64 6.12 kernel)");
+                throw new UsageException($"run: the arm64 lab does not take {unsupported} yet (its default guest loads no modules, Debian's arm64 virtio-blk is one, and vireo-device is not built for arm64; its L1 and default guest run Debian's arm64 6.12 kernel)");
             }
         }
         return new LabRunArguments

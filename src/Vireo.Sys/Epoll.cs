@@ -50,13 +50,34 @@ public sealed class Epoll : IDisposable
 
     private unsafe void Control(int op, SafeFd fd, ulong token, EpollEvents events, string call)
     {
-        var ev = new Interop.Sys.EpollEvent { Events = (uint)events, Data = token };
-        // Safe: a local struct of the kernel's layout, read during the call only.
-        if (Interop.Sys.EpollCtl(Handle, op, fd, &ev) != 0)
+        // Safe: a local struct of the kernel's layout for this architecture, read during the call only.
+        int result;
+        if (PackedEvents)
+        {
+            var ev = new Interop.Sys.EpollEventX64 { Events = (uint)events, Data = token };
+            result = Interop.Sys.EpollCtl(Handle, op, fd, &ev);
+        }
+        else
+        {
+            var ev = new Interop.Sys.EpollEvent { Events = (uint)events, Data = token };
+            result = Interop.Sys.EpollCtl(Handle, op, fd, &ev);
+        }
+        if (result != 0)
         {
             throw ErrnoException.FromLastError(call);
         }
     }
+
+    // struct epoll_event is packed (12 bytes) on x86-64 and naturally aligned (16) elsewhere;
+    // reading one layout where the kernel wrote the other yields wrong tokens.
+    private static readonly bool PackedEvents = System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64;
+
+    // The largest of the two layouts; a buffer of max of these holds max events of either.
+    private const int MaxEventSize = 16;
+
+    private static unsafe (ulong Data, uint Events) EventAt(byte* events, int i) => PackedEvents
+        ? (((Interop.Sys.EpollEventX64*)events)[i].Data, ((Interop.Sys.EpollEventX64*)events)[i].Events)
+        : (((Interop.Sys.EpollEvent*)events)[i].Data, ((Interop.Sys.EpollEvent*)events)[i].Events);
 
     /// <summary>Stops watching <paramref name="fd"/>; ENOENT if it was not watched.</summary>
     public unsafe void Remove(SafeFd fd)
@@ -78,11 +99,11 @@ public sealed class Epoll : IDisposable
             throw new ArgumentException("room for at least one token is needed", nameof(tokens));
         }
         int max = Math.Min(tokens.Length, 64);
-        Interop.Sys.EpollEvent* events = stackalloc Interop.Sys.EpollEvent[max];
+        byte* events = stackalloc byte[max * MaxEventSize];
         int n = WaitCore(events, max, timeout);
         for (int i = 0; i < n; i++)
         {
-            tokens[i] = events[i].Data;
+            tokens[i] = EventAt(events, i).Data;
         }
         return n;
     }
@@ -96,21 +117,22 @@ public sealed class Epoll : IDisposable
             throw new ArgumentException("room for at least one event is needed", nameof(ready));
         }
         int max = Math.Min(ready.Length, 64);
-        Interop.Sys.EpollEvent* events = stackalloc Interop.Sys.EpollEvent[max];
+        byte* events = stackalloc byte[max * MaxEventSize];
         int n = WaitCore(events, max, timeout);
         for (int i = 0; i < n; i++)
         {
-            ready[i] = new EpollReady(events[i].Data, (EpollEvents)events[i].Events);
+            (ulong data, uint kinds) = EventAt(events, i);
+            ready[i] = new EpollReady(data, (EpollEvents)kinds);
         }
         return n;
     }
 
-    private unsafe int WaitCore(Interop.Sys.EpollEvent* events, int max, TimeSpan timeout)
+    private unsafe int WaitCore(byte* events, int max, TimeSpan timeout)
     {
         int ms = timeout == Timeout.InfiniteTimeSpan ? -1 : (int)Math.Min(int.MaxValue, Math.Ceiling(timeout.TotalMilliseconds));
         while (true)
         {
-            // Safe: the caller's buffer holds max events and max is what the kernel is told.
+            // Safe: the caller's buffer holds max events of either layout and max is what the kernel is told.
             int n = Interop.Sys.EpollWait(Handle, events, max, ms);
             if (n >= 0)
             {

@@ -4,12 +4,28 @@ namespace Vireo.Sys.Tests;
 
 public sealed class EpollTests
 {
-    [GccFact]
-    public void Epoll_event_matches_the_C_layout()
+    [Aarch64GccFact]
+    public void On_arm64_epoll_event_is_naturally_aligned_as_Epoll_reads_it_there()
     {
+        // A token read at x86-64's offset 4 on arm64 is garbage: arm64's struct is 16 bytes.
         CStructLayout layout = CStructLayout.Of<Interop.Sys.EpollEvent>("struct epoll_event")
             .Field("events", (ref Interop.Sys.EpollEvent e) => ref e.Events)
             .Field("data.u64", (ref Interop.Sys.EpollEvent e) => ref e.Data);
+
+        CLayoutOracle oracle = CLayoutOracle.Run(CTarget.Aarch64, ["sys/epoll.h"], [layout], []);
+
+        Assert.Empty(oracle.Compare(layout));
+        Assert.Equal(16UL, oracle.SizeOf("struct epoll_event"));
+    }
+
+    [GccFact]
+    public void Epoll_event_matches_the_C_layout()
+    {
+        // This host is x86-64 (CI's and the lab's), where the struct is packed.
+        Assert.Equal(System.Runtime.InteropServices.Architecture.X64, System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture);
+        CStructLayout layout = CStructLayout.Of<Interop.Sys.EpollEventX64>("struct epoll_event")
+            .Field("events", (ref Interop.Sys.EpollEventX64 e) => ref e.Events)
+            .Field("data.u64", (ref Interop.Sys.EpollEventX64 e) => ref e.Data);
 
         CLayoutOracle oracle = CLayoutOracle.Run(["sys/epoll.h"], [layout], ["EPOLLIN", "EPOLL_CLOEXEC", "EPOLL_CTL_ADD", "EPOLL_CTL_DEL"]);
 

@@ -156,6 +156,43 @@ public sealed class Arm64DeviceTreeTests
     }
 
     [DtcFact]
+    public void ThePciHostBridgeIsAGenericEcamNodeWhoseInterruptMapSwizzlesIntxOntoFourSpis()
+    {
+        Arm64PlatformDescription platform = Platform(1) with
+        {
+            Pci = new Arm64PciHostBridge(Arm64Platform.PciEcam, Arm64Platform.PciIo, Arm64Platform.PciIoSize,
+                Arm64Platform.PciMemory32, Arm64Platform.PciMemory32Size, Arm64Platform.PciMemory64, Arm64Platform.PciMemory64Size, [4, 5, 6, 7]),
+        };
+        // Slot s pin p (INTA# = 1) -> SPI of (s + p - 1) mod 4, written out by hand for slots 0-3
+        // (the mask keeps two bits of the slot number, so slot 4 maps as slot 0).
+        uint[][] spis = [[4, 5, 6, 7], [5, 6, 7, 4], [6, 7, 4, 5], [7, 4, 5, 6]];
+        string map = string.Join(' ', Enumerable.Range(0, 4).SelectMany(slot => Enumerable.Range(0, 4).Select(pin =>
+            $"0x{(slot << 11):x2} 0x00 0x00 0x{pin + 1:x2} 0x01 0x00 0x{spis[slot][pin]:x2} 0x04")));
+        string expected = $$"""
+            	pci@10000000 {
+            		compatible = "pci-host-ecam-generic";
+            		device_type = "pci";
+            		#address-cells = <0x03>;
+            		#size-cells = <0x02>;
+            		#interrupt-cells = <0x01>;
+            		reg = <0x00 0x10000000 0x00 0x100000>;
+            		bus-range = <0x00 0x00>;
+            		linux,pci-domain = <0x00>;
+            		dma-coherent;
+            		ranges = <0x1000000 0x00 0x00 0x00 0x11000000 0x00 0x10000 0x2000000 0x00 0x20000000 0x00 0x20000000 0x00 0x20000000 0x43000000 0x40 0x00 0x40 0x00 0x08 0x00>;
+            		interrupt-map-mask = <0x1800 0x00 0x00 0x07>;
+            		interrupt-map = <{{map}}>;
+            	};
+            };
+            """;
+
+        Dtc.Result decoded = Dtc.Decompile(Arm64DeviceTree.Build(platform));
+        Assert.Equal("", decoded.Errors);
+        Assert.EndsWith(expected + "\n", decoded.Text, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => Arm64DeviceTree.Build(platform with { Pci = platform.Pci! with { IntxSpis = [4, 5, 6] } }));
+    }
+
+    [DtcFact]
     public void CpuWithAff3GetsTwoAddressCells()
     {
         // MPIDR: Aff3 1, U bit 30 and RES1 bit 31 set (not part of reg), Aff1 1.
