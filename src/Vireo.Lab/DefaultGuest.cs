@@ -173,29 +173,35 @@ public sealed class DefaultGuest
     }
 
     /// <summary>The arm64 lab's default guest: the same stock Debian arm64 kernel its L1 runs
-    /// (<paramref name="arm64Lab"/>'s), and the no-module variant's initramfs over arm64 busybox,
-    /// built into the cache once per version of /init. No root disk yet: the arm64 machine has no
-    /// block device.</summary>
+    /// (<paramref name="arm64Lab"/>'s), and an initramfs over arm64 busybox, built into the cache
+    /// once per version of /init (and kernel, with modules). <paramref name="variant"/>
+    /// <see cref="GuestVariant.NoModules"/> (the default) boots any kernel; <see cref="GuestVariant.Default"/>
+    /// carries and loads the kernel's own modules of <see cref="Modules"/> that it builds as
+    /// modules (virtio-blk, virtio-rng, virtio-net and vsock on Debian's arm64 kernel; virtio-pci
+    /// and the console are built in), with what they depend on. No root disk yet.</summary>
     /// <returns>The host paths of the kernel and the initramfs.</returns>
-    public static (string Kernel, string Initramfs) PrepareArm64(LabEnvironment arm64Lab, TextWriter? progress = null)
+    public static (string Kernel, string Initramfs) PrepareArm64(LabEnvironment arm64Lab, TextWriter? progress = null, GuestVariant variant = GuestVariant.NoModules)
     {
         ArgumentNullException.ThrowIfNull(arm64Lab);
         if (arm64Lab.Architecture != LabArchitecture.Arm64)
         {
             throw new ArgumentException("the arm64 default guest needs the arm64 lab's environment", nameof(arm64Lab));
         }
-        string path = Path.Combine(arm64Lab.Cache.Directory("guests"), $"arm64-no-modules-{ScriptHash(GuestVariant.NoModules)}.cpio.gz");
+        StockKernel kernel = arm64Lab.Kernel;
+        IReadOnlyList<string> modules = ModulesFor(variant).Count == 0 ? [] : kernel.ModulesWithDependencies(Modules.Where(kernel.HasModule));
+        string name = modules.Count == 0 ? "arm64-no-modules" : $"arm64-default-{kernel.Release}";
+        string path = Path.Combine(arm64Lab.Cache.Directory("guests"), $"{name}-{ScriptHash(variant)}.cpio.gz");
         if (!File.Exists(path))
         {
             progress?.WriteLine($"lab: building the arm64 guest initramfs at {path}");
             string temporary = path + ".tmp";
             using (FileStream file = File.Create(temporary))
             {
-                Write(file, arm64Lab.Busybox, [], GuestVariant.NoModules);
+                Write(file, arm64Lab.Busybox, modules, variant);
             }
             File.Move(temporary, path, overwrite: true);
         }
-        return (arm64Lab.Kernel.Vmlinuz, path);
+        return (kernel.Vmlinuz, path);
     }
 
     /// <summary>Encodes a script for <see cref="GuestMarkers.ScriptParameter"/> on the command line.</summary>

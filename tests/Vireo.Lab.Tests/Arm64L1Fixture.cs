@@ -16,6 +16,10 @@ public sealed class Arm64L1Fixture : IAsyncLifetime
     /// <summary>The default guest's busybox initramfs with no modules, built with arm64 busybox.</summary>
     public const string L2Initramfs = "/l2/initramfs.cpio.gz";
 
+    /// <summary>The default guest's initramfs with the arm64 kernel's virtio modules (virtio-blk,
+    /// virtio-rng, virtio-net, vsock), which it loads at boot.</summary>
+    public const string L2InitramfsWithModules = "/l2/initramfs-modules.cpio.gz";
+
     /// <summary>The bare-metal SDEI conformance guest's Image.</summary>
     public const string SdeiGuest = SdeiConformanceGuest.InL1;
 
@@ -61,6 +65,7 @@ public sealed class Arm64L1Fixture : IAsyncLifetime
         (string kernel, string guest) = DefaultGuest.PrepareArm64(lab, progress);
         image.AddFile(kernel, L2Kernel);
         image.AddFile(guest, L2Initramfs);
+        image.AddFile(DefaultGuest.PrepareArm64(lab, progress, GuestVariant.Default).Initramfs, L2InitramfsWithModules);
         image.AddFile(SdeiConformanceGuest.Build(lab.Cache, progress), SdeiGuest);
         image.AddFile(SdeiConformanceGuest.BuildSnapshotGuest(lab.Cache, progress), SdeiSnapshotGuest);
         string initramfs = image.WriteTo(_temp.Combine("l1-arm64.cpio.gz"));

@@ -138,7 +138,52 @@ public sealed class Arm64LabTests(Arm64L1Fixture l1)
         Assert.True(intx.Success, "virtio's interrupt is not a level GIC line in /proc/interrupts:\n" + context);
         Assert.InRange(int.Parse(intx.Groups["intid"].Value, System.Globalization.CultureInfo.InvariantCulture), 36, 39);
         Assert.True(long.Parse(intx.Groups["count"].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, intx.Value);
+        // (The kernel's last words go to hvc0 as the machine powers off; vireo's own line is the proof.)
+        LabAssert.PoweredOffConfined(result.Output);
+        Assert.Equal(0, result.ExitStatus);
+    }
+
+    [LabFact("qemu-system-aarch64")]
+    public async Task The_stock_arm64_kernel_reads_and_writes_virtio_disks_and_reads_virtio_rng_through_intx()
+    {
+        Assert.True(l1.VireoPublishFailure is null, l1.VireoPublishFailure);
+        // The guest that loads the arm64 kernel's own virtio_blk and virtio-rng modules.
+        const string readOnly = "/tmp/arm64-ro.raw";
+        const string writable = "/tmp/arm64-rw.raw";
+        string[] words = [Arm64L1Fixture.VireoInL1, "run", "--kernel", Arm64L1Fixture.L2Kernel, "--initramfs", Arm64L1Fixture.L2InitramfsWithModules,
+            "--memory", "256M", "--disk", $"path={readOnly},readonly", "--disk", $"path={writable}", "--rng"];
+        string guest = L2Command.Build(words,
+            "echo hwrng=$(dd if=/dev/hwrng bs=16 count=1 2>/dev/null | od -An -tx1 | tr -d ' \\n')\n" +
+            "echo disk-sha=$(sha256sum /dev/vda | cut -d' ' -f1)\n" +
+            "echo ro-$(cat /sys/block/vda/ro)-rw-$(cat /sys/block/vdb/ro)\n" +
+            "echo arm64-guest-wrote-this | dd of=/dev/vdb bs=512 seek=8 2>/dev/null; sync; echo synced\n" +
+            "grep virtio /proc/interrupts\n" +
+            "poweroff -f\n");
+        LabCommandResult result = await l1.Machine.RunAsync(
+            $"head -c 1048576 /dev/urandom > {readOnly} && truncate -s 1M {writable} && echo host-sha=$(sha256sum {readOnly} | cut -d' ' -f1) && ( {guest} ); s=$?; " +
+            $"echo host-read=$(dd if={writable} bs=512 skip=8 count=1 2>/dev/null | head -c 23); rm -f {readOnly} {writable}; exit $s", TimeSpan.FromMinutes(6));
+        string context = result.Output + "\n" + l1.Log;
+
+        Assert.True(result.Output.Contains("modules=", StringComparison.Ordinal) && !result.Output.Contains("modules=0", StringComparison.Ordinal), context);
+        Assert.Matches(@"(?m)^\s*hwrng=[0-9a-f]{32}\r?$", result.Output);
+        // The whole read-only disk came through byte for byte, and the kernel knows it is read-only.
+        Match host = Regex.Match(result.Output, @"(?m)^host-sha=(?<sha>[0-9a-f]{64})\r?$");
+        Match disk = Regex.Match(result.Output, @"(?m)^\s*disk-sha=(?<sha>[0-9a-f]{64})\r?$");
+        Assert.True(host.Success && disk.Success, context);
+        Assert.Equal(host.Groups["sha"].Value, disk.Groups["sha"].Value);
+        Assert.Matches(@"(?m)^\s*ro-1-rw-0\r?$", result.Output);
+        // What the guest wrote and synced is in the host's file.
+        Assert.Matches(@"(?m)^host-read=arm64-guest-wrote-this\r?$", result.Output);
+        // Every virtio handler is on a level GIC SPI of the bridge's interrupt-map, and fired.
+        MatchCollection lines = Regex.Matches(result.Output, @"(?m)^\s*\d+:\s+(?<count>\d+)\s+GICv3\s+(?<intid>\d+)\s+Level\s+virtio\d+");
+        Assert.True(lines.Count >= 3, "the three virtio functions are not on GIC lines in /proc/interrupts:\n" + context);
+        Assert.All(lines, l =>
+        {
+            Assert.InRange(int.Parse(l.Groups["intid"].Value, System.Globalization.CultureInfo.InvariantCulture), 36, 39);
+            Assert.True(long.Parse(l.Groups["count"].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, l.Value);
+        });
         Assert.Contains("reboot: Power down", result.Output, StringComparison.Ordinal);
+        LabAssert.PoweredOffConfined(result.Output);
         Assert.Equal(0, result.ExitStatus);
     }
 
