@@ -20,6 +20,16 @@ public sealed class Arm64L1Fixture : IAsyncLifetime
     /// virtio-rng, virtio-net, vsock), which it loads at boot.</summary>
     public const string L2InitramfsWithModules = "/l2/initramfs-modules.cpio.gz";
 
+    /// <summary>Assets/vsock-tool.c built for arm64: AF_VSOCK and UNIX-socket ends for L1 and L2.</summary>
+    public const string VsockTool = "/usr/local/bin/vsock-tool";
+
+    /// <summary>The modules guest with <see cref="VsockTool"/> at /bin/vsock-tool (a second cpio
+    /// archive appended, which the kernel unpacks over the first).</summary>
+    public const string L2InitramfsWithVsockTool = "/l2/initramfs-vsock.cpio.gz";
+
+    /// <summary>Why the arm64 vsock tool could not be built, or null.</summary>
+    public string? VsockToolFailure { get; private set; }
+
     /// <summary>The bare-metal SDEI conformance guest's Image.</summary>
     public const string SdeiGuest = SdeiConformanceGuest.InL1;
 
@@ -65,7 +75,9 @@ public sealed class Arm64L1Fixture : IAsyncLifetime
         (string kernel, string guest) = DefaultGuest.PrepareArm64(lab, progress);
         image.AddFile(kernel, L2Kernel);
         image.AddFile(guest, L2Initramfs);
-        image.AddFile(DefaultGuest.PrepareArm64(lab, progress, GuestVariant.Default).Initramfs, L2InitramfsWithModules);
+        string withModules = DefaultGuest.PrepareArm64(lab, progress, GuestVariant.Default).Initramfs;
+        image.AddFile(withModules, L2InitramfsWithModules);
+        AddVsockTool(image, withModules);
         image.AddFile(SdeiConformanceGuest.Build(lab.Cache, progress), SdeiGuest);
         image.AddFile(SdeiConformanceGuest.BuildSnapshotGuest(lab.Cache, progress), SdeiSnapshotGuest);
         string initramfs = image.WriteTo(_temp.Combine("l1-arm64.cpio.gz"));
@@ -83,6 +95,32 @@ public sealed class Arm64L1Fixture : IAsyncLifetime
     }
 
     private void Append(string line) => _log.Append(line.TrimEnd());
+
+    // busybox speaks neither AF_VSOCK nor UNIX sockets: the x86 lab's small static tool does,
+    // built here with the arm64 cross compiler for both sides.
+    private void AddVsockTool(L1ImageBuilder image, string l2Initramfs)
+    {
+        string tool = _temp.Combine("vsock-tool-arm64");
+        try
+        {
+            Tool.Run("aarch64-linux-gnu-gcc", $"-static -Os -s -o '{tool}' '{Path.Combine(L1Fixture.RepositoryRoot(), "tests", "Vireo.Lab.Tests", "Assets", "vsock-tool.c")}'");
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            VsockToolFailure = $"cannot build vsock-tool for arm64 (apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross): {e.Message}";
+            return;
+        }
+        image.AddProgram(tool, VsockTool);
+        using var packed = new MemoryStream();
+        packed.Write(File.ReadAllBytes(l2Initramfs));
+        using (var gzip = new System.IO.Compression.GZipStream(packed, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
+        using (var cpio = new CpioWriter(gzip, leaveOpen: true))
+        {
+            cpio.AddFile("bin/vsock-tool", File.ReadAllBytes(tool), 0x1ED);
+            cpio.Finish();
+        }
+        image.AddFile(L2InitramfsWithVsockTool, packed.ToArray());
+    }
 }
 
 /// <summary>The arm64 lab scenarios share one arm64 L1 boot.</summary>

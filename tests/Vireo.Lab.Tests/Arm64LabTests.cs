@@ -188,6 +188,41 @@ public sealed class Arm64LabTests(Arm64L1Fixture l1)
     }
 
     [LabFact("qemu-system-aarch64")]
+    public async Task A_vsock_stream_goes_guest_to_host_and_host_to_guest_on_arm64()
+    {
+        Assert.True(l1.VireoPublishFailure is null, l1.VireoPublishFailure);
+        Assert.True(l1.VsockToolFailure is null, l1.VsockToolFailure);
+        const string Socket = "/tmp/arm64-vsock.sock";
+        string tool = Arm64L1Fixture.VsockTool;
+        string[] words = [Arm64L1Fixture.VireoInL1, "run", "--kernel", Arm64L1Fixture.L2Kernel, "--initramfs", Arm64L1Fixture.L2InitramfsWithVsockTool,
+            "--memory", "256M", "--vsock", $"socket={Socket},cid=7"];
+        // As on the PC (L2VirtioTests): the guest calls the host's port 5000 (Socket_5000, where
+        // L1 listens), then serves one connection on 6000, which L1 calls through Socket.
+        string guest = L2Command.Build(words,
+            "echo hello-host | vsock-tool connect 2 5000; echo connect-status=$?\n" +
+            "vsock-tool listen 6000; echo listen-status=$?\n" +
+            "poweroff -f\n");
+        string command =
+            $"rm -f {Socket} {Socket}_* /tmp/h-received /tmp/h-reply; T={tool}; " +
+            $"{{ $T unix-listen {Socket}_5000 | sed 's/^/host-received: /' > /tmp/h-received & }}; " +
+            $"{{ i=0; while [ $i -lt 120 ]; do i=$((i+1)); sleep 1; [ -S {Socket} ] || continue; " +
+            $"echo host-ping | $T unix-connect {Socket} 6000 > /tmp/h2g 2>/tmp/h2g.err && break; done; sed 's/^/host-reply: /' /tmp/h2g > /tmp/h-reply; }} & " +
+            $"( {guest} ); s=$?; sleep 1; wait; cat /tmp/h-received /tmp/h-reply; exit $s";
+
+        LabCommandResult result = await l1.Machine.RunAsync(command, TimeSpan.FromMinutes(6));
+        string context = result.Output + "\n" + l1.Log;
+
+        Assert.True(Regex.IsMatch(result.Output, @"(?m)^\s*host-received: hello-host\r?$"), context);
+        Assert.Matches(@"(?m)^\s*host-got:hello-host\r?$", result.Output);
+        Assert.Matches(@"(?m)^\s*connect-status=0\r?$", result.Output);
+        Assert.Matches(@"(?m)^\s*host-reply: OK \d+\r?$", result.Output);
+        Assert.Matches(@"(?m)^\s*host-reply: guest-got:host-ping\r?$", result.Output);
+        Assert.Matches(@"(?m)^\s*listen-status=0\r?$", result.Output);
+        LabAssert.PoweredOffConfined(result.Output);
+        Assert.Equal(0, result.ExitStatus);
+    }
+
+    [LabFact("qemu-system-aarch64")]
     public async Task The_host_signals_sdei_events_through_the_api_and_a_dropped_one_is_refused_by_name()
     {
         Assert.True(l1.VireoPublishFailure is null, l1.VireoPublishFailure);
