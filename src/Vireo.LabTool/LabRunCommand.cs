@@ -76,8 +76,9 @@ internal static class LabRunCommand
                             cross-compiled for linux-arm64 (VIREO_ARM64_BINARY or
                             --vireo name one; else tools/vireo.sh builds it, which needs
                             clang and libc6-dev-arm64-cross). The default guest is the
-                            same arm64 kernel with the no-modules initramfs. Not yet
-                            with --vfio-user, --disk, --l1-devices, --l1-kernel or --guest
+                            same arm64 kernel with an initramfs over arm64 busybox that
+                            loads its virtio modules (--guest no-modules: none). Not yet
+                            with --vfio-user, --l1-devices, --l1-kernel or --kernel-flavour
 
         Packages (qemu-system-x86, busybox-static, cpio, xz-utils; with --vfio-user or
         --l1-devices the guest kernel's linux-headers) are installed with apt-get when
@@ -113,7 +114,7 @@ internal static class LabRunCommand
         (string kernel, string? initramfs) = (options.Kernel, options.Initramfs) switch
         {
             (string k, var i) => (k, i),
-            _ when lab.Architecture == LabArchitecture.Arm64 => DefaultGuest.PrepareArm64(lab, stderr),
+            _ when lab.Architecture == LabArchitecture.Arm64 => DefaultGuest.PrepareArm64(lab, stderr, options.Guest),
             _ => GuestFiles(DefaultGuest.Prepare(lab.Cache, stderr, options.Guest, options.KernelFlavour, driverCheckout)),
         };
 

@@ -145,6 +145,11 @@ public sealed class LabToolTests
         Assert.Contains("x86_64 or arm64", Assert.Throws<UsageException>(() => LabRunArguments.Parse(["--arch", "riscv64"])).Message, StringComparison.Ordinal);
         Assert.Contains("--vfio-user", Assert.Throws<UsageException>(() => LabRunArguments.Parse(["--arch", "arm64", "--vfio-user", "sample"])).Message, StringComparison.Ordinal);
         Assert.Contains("--l1-kernel", Assert.Throws<UsageException>(() => LabRunArguments.Parse(["--arch", "arm64", "--l1-kernel", "6.12"])).Message, StringComparison.Ordinal);
+        Assert.Contains("--kernel-flavour", Assert.Throws<UsageException>(() => LabRunArguments.Parse(["--arch", "arm64", "--kernel-flavour", "generic"])).Message, StringComparison.Ordinal);
+        // The arm64 machine has PCI now: disks and the guest variant go as on x86.
+        LabRunArguments disk = LabRunArguments.Parse(["--arch", "arm64", "--guest", "no-modules", "--disk", "/tmp/arm64.img"]);
+        Assert.Equal(GuestVariant.NoModules, disk.Guest);
+        Assert.Single(disk.Disks);
     }
 
     [Fact]
