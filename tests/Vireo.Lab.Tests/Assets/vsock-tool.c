@@ -8,11 +8,13 @@
  *   unix-listen PATH      host:  accept one connection on the UNIX socket PATH, reply "host-got:" + what came
  */
 #include <errno.h>
-#include <linux/vm_sockets.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+/* Before linux/vm_sockets.h, which uses struct sockaddr and sa_family_t without including them
+ * (newer uAPI headers, such as the arm64 cross toolchain's, no longer pull them in). */
 #include <sys/socket.h>
+#include <linux/vm_sockets.h>
 #include <sys/un.h>
 #include <unistd.h>
 
