@@ -67,7 +67,8 @@ public sealed class LabEnvironment
         return new LabEnvironment(cache, kernel, qemu, busybox, arm64);
     }
 
-    /// <summary>An L1 image builder with busybox and the kvm-amd modules; add the payload. With
+    /// <summary>An L1 image builder with busybox, the kvm-amd modules (arm64: KVM is built in) and
+    /// tun; add the payload. With
     /// <paramref name="deviceAssignment"/>, also the vfio-pci modules and the binding of edu
     /// to vfio-pci at boot (<see cref="DeviceAssignmentInL1"/>), for an L1 booted with
     /// <see cref="L1BootOptions.DeviceAssignment"/>.</summary>
@@ -79,8 +80,14 @@ public sealed class LabEnvironment
             {
                 throw new LabException("the arm64 lab has no device assignment yet");
             }
-            // Debian's arm64 kernels build KVM in (CONFIG_KVM=y): no module to load.
-            return new L1ImageBuilder(Busybox, LabArchitecture.Arm64);
+            // Debian's arm64 kernels build KVM in (CONFIG_KVM=y): no module to load. tun, as on
+            // x86: `vireo run --net tap` in L1 creates the guest's tap.
+            var arm64 = new L1ImageBuilder(Busybox, LabArchitecture.Arm64);
+            foreach (string module in Kernel.ModulesWithDependencies(["tun"]))
+            {
+                arm64.AddModule(module);
+            }
+            return arm64;
         }
         L1ImageBuilder image = L1ImageBuilder.ForKvmAmd(Kernel, Busybox);
         if (deviceAssignment)
