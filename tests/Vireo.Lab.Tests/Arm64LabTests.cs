@@ -196,75 +196,24 @@ public sealed class Arm64LabTests(Arm64L1Fixture l1)
         string tool = Arm64L1Fixture.VsockTool;
         string[] words = [Arm64L1Fixture.VireoInL1, "run", "--kernel", Arm64L1Fixture.L2Kernel, "--initramfs", Arm64L1Fixture.L2InitramfsWithVsockTool,
             "--memory", "256M", "--vsock", $"socket={Socket},cid=7"];
-        // As on the PC (L2VirtioTests): the guest calls the host's port 5000 (Socket_5000, where
-        // L1 listens), then serves one connection on 6000, which L1 calls through Socket.
-        string guest = L2Command.Build(words,
-            "echo hello-host | vsock-tool connect 2 5000; echo connect-status=$?\n" +
-            "vsock-tool listen 6000; echo listen-status=$?\n" +
-            "poweroff -f\n");
-        string command =
-            $"rm -f {Socket} {Socket}_* /tmp/h-received /tmp/h-reply; T={tool}; " +
-            $"{{ $T unix-listen {Socket}_5000 | sed 's/^/host-received: /' > /tmp/h-received & }}; " +
-            $"{{ i=0; while [ $i -lt 120 ]; do i=$((i+1)); sleep 1; [ -S {Socket} ] || continue; " +
-            $"echo host-ping | $T unix-connect {Socket} 6000 > /tmp/h2g 2>/tmp/h2g.err && break; done; sed 's/^/host-reply: /' /tmp/h2g > /tmp/h-reply; }} & " +
-            $"( {guest} ); s=$?; sleep 1; wait; cat /tmp/h-received /tmp/h-reply; exit $s";
+        // The PC's exchange (VsockExchange), with the tool built for arm64.
+        string command = VsockExchange.L1Command(Socket, tool, L2Command.Build(words, VsockExchange.GuestInput));
 
         LabCommandResult result = await l1.Machine.RunAsync(command, TimeSpan.FromMinutes(6));
-        string context = result.Output + "\n" + l1.Log;
-
-        Assert.True(Regex.IsMatch(result.Output, @"(?m)^\s*host-received: hello-host\r?$"), context);
-        Assert.Matches(@"(?m)^\s*host-got:hello-host\r?$", result.Output);
-        Assert.Matches(@"(?m)^\s*connect-status=0\r?$", result.Output);
-        Assert.Matches(@"(?m)^\s*host-reply: OK \d+\r?$", result.Output);
-        Assert.Matches(@"(?m)^\s*host-reply: guest-got:host-ping\r?$", result.Output);
-        Assert.Matches(@"(?m)^\s*listen-status=0\r?$", result.Output);
-        LabAssert.PoweredOffConfined(result.Output);
-        Assert.Equal(0, result.ExitStatus);
+        VsockExchange.AssertExchanged(result, result.Output + "\n" + l1.Log);
     }
 
     [LabFact("qemu-system-aarch64")]
     public async Task The_stock_arm64_kernel_pings_the_host_tap_and_moves_a_file_each_way_over_tcp_byte_exact()
     {
         Assert.True(l1.VireoPublishFailure is null, l1.VireoPublishFailure);
-        // As on the PC (L2VirtioTests): L1 serves a file over HTTP and keeps what the guest sends.
+        // The PC's exchange (NetExchange), with the guest that loads the arm64 kernel's virtio_net.
         string[] words = [Arm64L1Fixture.VireoInL1, "run", "--kernel", Arm64L1Fixture.L2Kernel, "--initramfs", Arm64L1Fixture.L2InitramfsWithModules,
-            "--memory", "256M", "--net", "tap,ip=192.168.249.1/24,mac=52:54:00:12:34:57,id=arm64-net"];
-        string guest = L2Command.Build(words,
-            "dmesg -n 1\n" +
-            "ip link set eth0 up && ip addr add 192.168.249.2/24 dev eth0 && echo eth0-up\n" +
-            "echo mac=$(cat /sys/class/net/eth0/address)\n" +
-            "ping -c 3 -W 5 192.168.249.1 >/tmp/ping.out; echo ping-status=$?; tail -2 /tmp/ping.out\n" +
-            "wget -q -O /tmp/down http://192.168.249.1:8080/down; echo wget-status=$?\n" +
-            "echo down-guest=$(sha256sum /tmp/down | cut -d' ' -f1)\n" +
-            "head -c 200000 /dev/urandom > /tmp/up; echo up-guest=$(sha256sum /tmp/up | cut -d' ' -f1)\n" +
-            "nc 192.168.249.1 5001 < /tmp/up; echo nc-status=$?\n" +
-            "poweroff -f\n");
-        string command =
-            "rm -rf /tmp/www /tmp/up; mkdir -p /tmp/www && head -c 300000 /dev/urandom > /tmp/www/down && " +
-            "echo down-host=$(sha256sum /tmp/www/down | cut -d' ' -f1) && httpd -p 8080 -h /tmp/www && " +
-            "{ sleep 600 | nc -l -p 5001 > /tmp/up & } && " +
-            $"( {guest} ); s=$?; sleep 1; echo up-host=$(sha256sum /tmp/up | cut -d' ' -f1); pkill httpd; pkill -f 'sleep 600'; exit $s";
+            "--memory", "256M", "--net", NetExchange.NetOption("52:54:00:12:34:57", "arm64-net")];
+        string command = NetExchange.L1Command(L2Command.Build(words, NetExchange.GuestInput));
 
         LabCommandResult result = await l1.Machine.RunAsync(command, TimeSpan.FromMinutes(6));
-        string context = result.Output + "\n" + l1.Log;
-
-        Assert.True(result.Output.Contains("eth0-up", StringComparison.Ordinal), context);
-        Assert.Matches(@"(?m)^\s*mac=52:54:00:12:34:57\r?$", result.Output);
-        Assert.Matches(@"(?m)^\s*ping-status=0\r?$", result.Output);
-        Assert.Contains("3 packets transmitted, 3 packets received", result.Output, StringComparison.Ordinal);
-        Assert.Matches(@"(?m)^\s*wget-status=0\r?$", result.Output);
-        Assert.Equal(Sha(result.Output, "down-host"), Sha(result.Output, "down-guest"));
-        Assert.Equal(Sha(result.Output, "up-guest"), Sha(result.Output, "up-host"));
-        Assert.Matches(@"(?m)^\s*nc-status=0\r?$", result.Output);
-        LabAssert.PoweredOffConfined(result.Output);
-        Assert.Equal(0, result.ExitStatus);
-    }
-
-    private static string Sha(string output, string name)
-    {
-        Match match = Regex.Match(output, $@"(?m)^\s*{name}=(?<sha>[0-9a-f]{{64}})\r?$");
-        Assert.True(match.Success, $"no {name}= line in:\n{output}");
-        return match.Groups["sha"].Value;
+        NetExchange.AssertExchanged(result, "52:54:00:12:34:57", result.Output + "\n" + l1.Log);
     }
 
     [LabFact("qemu-system-aarch64")]

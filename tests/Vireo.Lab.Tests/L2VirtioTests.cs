@@ -146,45 +146,14 @@ public sealed partial class L2VirtioTests(L1Fixture lab, ITestOutputHelper outpu
     public async Task The_stock_kernel_pings_the_host_tap_and_moves_a_file_each_way_over_tcp_byte_exact()
     {
         Assert.True(lab.VireoPublishFailure is null, lab.VireoPublishFailure);
-        // L1 is the guest's host: a web server with a file for the guest to fetch, and a listener
-        // that keeps what the guest sends (its stdin must stay open, or busybox nc quits at once).
         string[] words = [L1Fixture.VireoInL1, "run", "--kernel", L1Fixture.L2Kernel, "--initramfs", L1Fixture.L2Initramfs, "--memory", "256M",
-            "--net", "tap,ip=192.168.249.1/24,mac=52:54:00:12:34:56,id=lab-net"];
-        // The console log level goes to 1 first: the kernel's "eth0: link becomes ready", printed
-        // whenever the link comes up, otherwise lands in the middle of a line the test reads.
-        string guest = L2Command.Build(words,
-            "dmesg -n 1\n" +
-            "ip link set eth0 up && ip addr add 192.168.249.2/24 dev eth0 && echo eth0-up\n" +
-            "echo mac=$(cat /sys/class/net/eth0/address)\n" +
-            "ping -c 3 -W 5 192.168.249.1 >/tmp/ping.out; echo ping-status=$?; tail -2 /tmp/ping.out\n" +
-            "wget -q -O /tmp/down http://192.168.249.1:8080/down; echo wget-status=$?\n" +
-            "echo down-guest=$(sha256sum /tmp/down | cut -d' ' -f1)\n" +
-            "head -c 400000 /dev/urandom > /tmp/up; echo up-guest=$(sha256sum /tmp/up | cut -d' ' -f1)\n" +
-            "nc 192.168.249.1 5001 < /tmp/up; echo nc-status=$?\n" +
-            "grep virtio /proc/interrupts\n" +
-            "poweroff -f\n");
-        string command =
-            "rm -rf /tmp/www /tmp/up; mkdir -p /tmp/www && head -c 600000 /dev/urandom > /tmp/www/down && " +
-            "echo down-host=$(sha256sum /tmp/www/down | cut -d' ' -f1) && httpd -p 8080 -h /tmp/www && " +
-            "{ sleep 600 | nc -l -p 5001 > /tmp/up & } && " +
-            $"( {guest} ); s=$?; sleep 1; echo up-host=$(sha256sum /tmp/up | cut -d' ' -f1); pkill httpd; pkill -f 'sleep 600'; exit $s";
+            "--net", NetExchange.NetOption("52:54:00:12:34:56", "lab-net")];
+        string command = NetExchange.L1Command(L2Command.Build(words, NetExchange.GuestInput));
 
         LabCommandResult result = await lab.Machine.RunAsync(command, s_l2Timeout);
         output.WriteLine($"status {result.ExitStatus} in {result.Elapsed.TotalSeconds:0.0} s\n{result.Output}");
 
-        Assert.Contains("eth0-up", result.Output, StringComparison.Ordinal);
-        Assert.Matches(@"(?m)^\s*mac=52:54:00:12:34:56\r?$", result.Output);
-        Assert.Matches(@"(?m)^\s*ping-status=0\r?$", result.Output);
-        Assert.Contains("3 packets transmitted, 3 packets received", result.Output, StringComparison.Ordinal);
-        Assert.Matches(@"(?m)^\s*wget-status=0\r?$", result.Output);
-        // Host to guest (the tap's frames into receive buffers) and guest to host (transmit), byte for byte.
-        string downHost = Sha(result.Output, "down-host");
-        Assert.Equal(downHost, Sha(result.Output, "down-guest"));
-        string upGuest = Sha(result.Output, "up-guest");
-        Assert.Equal(upGuest, Sha(result.Output, "up-host"));
-        Assert.Matches(@"(?m)^\s*nc-status=0\r?$", result.Output);
-        LabAssert.PoweredOffConfined(result.Output);
-        Assert.Equal(0, result.ExitStatus);
+        NetExchange.AssertExchanged(result, "52:54:00:12:34:56", result.Output);
     }
 
     [LabFact("qemu-system-x86_64", "busybox", "cpio", "gcc")]
@@ -218,34 +187,12 @@ public sealed partial class L2VirtioTests(L1Fixture lab, ITestOutputHelper outpu
         const string Socket = "/tmp/lab-vsock.sock";
         string[] words = [L1Fixture.VireoInL1, "run", "--kernel", L1Fixture.L2Kernel, "--initramfs", VsockInitramfsInL1, "--memory", "256M",
             "--vsock", $"socket={Socket},cid=7"];
-        // The guest calls the host (port 5000, PATH_5000 where L1 listens), then serves one connection on 6000.
-        string guest = L2Command.Build(words,
-            "echo hello-host | vsock-tool connect 2 5000; echo connect-status=$?\n" +
-            "vsock-tool listen 6000; echo listen-status=$?\n" +
-            "poweroff -f\n");
-        // L1 is the host: it answers the guest on Socket_5000, and calls the guest's 6000 until it listens.
-        // Its lines go to files printed at the end: written while the guest echoes its next
-        // command, they would share a line with it.
-        string command =
-            $"rm -f {Socket} {Socket}_* /tmp/h-received /tmp/h-reply; T={ToolInL1}; " +
-            $"{{ $T unix-listen {Socket}_5000 | sed 's/^/host-received: /' > /tmp/h-received & }}; " +
-            $"{{ i=0; while [ $i -lt 120 ]; do i=$((i+1)); sleep 1; [ -S {Socket} ] || continue; " +
-            $"echo host-ping | $T unix-connect {Socket} 6000 > /tmp/h2g 2>/tmp/h2g.err && break; done; sed 's/^/host-reply: /' /tmp/h2g > /tmp/h-reply; }} & " +
-            $"( {guest} ); s=$?; sleep 1; wait; cat /tmp/h-received /tmp/h-reply; exit $s";
+        string command = VsockExchange.L1Command(Socket, ToolInL1, L2Command.Build(words, VsockExchange.GuestInput));
 
         LabCommandResult result = await lab.Machine.RunAsync(command, s_l2Timeout);
         output.WriteLine($"status {result.ExitStatus} in {result.Elapsed.TotalSeconds:0.0} s\n{result.Output}");
 
-        // Guest to host: the guest's connection to CID 2 port 5000 reached Socket_5000, and the reply came back.
-        Assert.Matches(@"(?m)^\s*host-received: hello-host\r?$", result.Output);
-        Assert.Matches(@"(?m)^\s*host-got:hello-host\r?$", result.Output);
-        Assert.Matches(@"(?m)^\s*connect-status=0\r?$", result.Output);
-        // Host to guest: CONNECT 6000 on Socket got OK and a host port, the guest read the ping and answered.
-        Assert.Matches(@"(?m)^\s*host-reply: OK \d+\r?$", result.Output);
-        Assert.Matches(@"(?m)^\s*host-reply: guest-got:host-ping\r?$", result.Output);
-        Assert.Matches(@"(?m)^\s*listen-status=0\r?$", result.Output);
-        LabAssert.PoweredOffConfined(result.Output);
-        Assert.Equal(0, result.ExitStatus);
+        VsockExchange.AssertExchanged(result, result.Output);
     }
 
     [LabFact("qemu-system-x86_64", "busybox", "cpio")]
@@ -267,7 +214,7 @@ public sealed partial class L2VirtioTests(L1Fixture lab, ITestOutputHelper outpu
 
         Assert.Matches(@"(?m)^\s*hwrng=[0-9a-f]{32}\r?$", result.Output);
         // The whole disk came through the interrupt line, byte for byte.
-        Assert.Equal(Sha(result.Output, "host-sha"), Sha(result.Output, "disk-sha"));
+        Assert.Equal(LabOutput.Sha(result.Output, "host-sha"), LabOutput.Sha(result.Output, "disk-sha"));
         // Both functions' handlers are on IO-APIC pins (level), none on MSI, and they fired.
         MatchCollection lines = Regex.Matches(result.Output, @"(?m)^\s*\d+:\s+(?<count>\d+)\s+IO-APIC\s+\d+-fasteoi\s+(?<names>[^\r\n]*virtio[^\r\n]*)");
         Assert.True(lines.Sum(l => Regex.Matches(l.Groups["names"].Value, @"virtio\d+").Count) >= 2, "the two virtio functions are not on IO-APIC pins in /proc/interrupts");
@@ -334,13 +281,6 @@ public sealed partial class L2VirtioTests(L1Fixture lab, ITestOutputHelper outpu
     private const string ToolArchiveInL1 = "/tmp/vsock-tool.cpio.gz";
     private const string ToolInL1 = "/tmp/vsock-tool";
     private const string VsockInitramfsInL1 = "/tmp/l2-vsock.cpio.gz";
-
-    private static string Sha(string output, string name)
-    {
-        string sha = Regex.Match(output, $@"(?m)^\s*{name}=(?<sha>[0-9a-f]{{64}})\r?$").Groups["sha"].Value;
-        Assert.True(sha.Length == 64, $"no {name}=SHA256 line in the output");
-        return sha;
-    }
 
     private const string DiskInL1 = "/tmp/lab-disk.raw";
     private const string DumpBegin = "@@DISK-DUMP-BEGIN@@";
