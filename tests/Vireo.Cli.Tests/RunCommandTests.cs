@@ -62,6 +62,20 @@ public sealed class RunCommandTests
         Assert.Contains($"--restore takes the kernel, initramfs, command line, vCPUs and memory from the snapshot; drop {option}", stderr.ToString());
     }
 
+    [Theory]
+    [InlineData("--disk", "path=/tmp/disk.img")]
+    [InlineData("--rng", null)]
+    [InlineData("--console", "virtio")]
+    [InlineData("--vsock", "socket=/tmp/v.sock,cid=3")]
+    public async Task RestoreRefusesPciDevicesTheRestoredGuestNeverEnumerated(string option, string? value)
+    {
+        var stderr = new StringWriter();
+        string[] args = value is null ? ["run", "--restore", "/tmp/snap", option] : ["run", "--restore", "/tmp/snap", option, value];
+
+        Assert.Equal(2, await CommandLine.RunAsync(args, new StringWriter(), stderr));
+        Assert.Contains($"--restore continues a machine without PCI devices (one with them cannot be snapshotted yet); drop {option}", stderr.ToString());
+    }
+
     [Fact]
     public async Task RestoringADirectoryThatHoldsNoSnapshotIsOneLineNamingIt()
     {

@@ -288,6 +288,15 @@ internal sealed class RunOptionSet
                 .. result.GetResult(Rng) is not null && result.GetValue(Rng) ? [("--rng", RunCommand.RngId, (int?)null)] : Array.Empty<(string, string, int?)>(),
                 .. Given(result, Console) == ConsoleDevice.Virtio ? [("--console", RunCommand.ConsoleId, (int?)null)] : Array.Empty<(string, string, int?)>(),
             ];
+            if (result.GetResult(Restore) is not null)
+            {
+                // The restored guest enumerated its PCI bus before the snapshot, and a machine with
+                // PCI functions cannot be snapshotted yet: one added now would surprise it.
+                foreach (string option in devices.Select(d => d.Option).Distinct())
+                {
+                    result.AddError($"--restore continues a machine without PCI devices (one with them cannot be snapshotted yet); drop {option}");
+                }
+            }
             foreach (var clash in devices.GroupBy(d => d.Id).Where(g => g.Select(d => d.Option).Distinct().Count() > 1))
             {
                 result.AddError($"device id '{clash.Key}' is given to a {string.Join(" and a ", clash.Select(d => d.Option).Distinct())} device; give each its own id=NAME");
