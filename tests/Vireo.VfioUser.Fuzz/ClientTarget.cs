@@ -19,18 +19,25 @@ public static class ClientTarget
     public const ulong GuestBase = 0x1_0000_0000;
     public const int GuestSize = 0x10000;
 
-    private static readonly TimeSpan s_quiet = TimeSpan.FromMilliseconds(20);
+    /// <summary>How long the client's silence lasts before the fake server sends the next piece
+    /// unasked, by default: short, so afl runs fast.</summary>
+    public static readonly TimeSpan DefaultQuiet = TimeSpan.FromMilliseconds(20);
 
     /// <summary>Runs one input; returns how many of <see cref="Drive"/>'s steps the fake server
-    /// answered without a refusal (-1 when the VERSION exchange already failed).</summary>
-    public static int Run(ReadOnlySpan<byte> input)
+    /// answered without a refusal (-1 when the VERSION exchange already failed).
+    /// <paramref name="quiet"/> (default <see cref="DefaultQuiet"/>) is how long a silent client
+    /// waits before the next piece comes unasked; a test that needs a recorded session to replay
+    /// in step on a loaded machine gives a longer one, since a client slower than that to send
+    /// its next command would get that command's reply early and the rest out of step.</summary>
+    public static int Run(ReadOnlySpan<byte> input, TimeSpan? quiet = null)
     {
         List<byte[]> pieces = Split(input);
         int answered = -1;
         (UnixSocket clientEnd, UnixSocket serverEnd) = UnixSocket.CreatePair();
         using (serverEnd)
         {
-            var server = new Thread(() => FakeServer(serverEnd, pieces)) { IsBackground = true, Name = "fuzz server" };
+            TimeSpan silence = quiet ?? DefaultQuiet;
+            var server = new Thread(() => FakeServer(serverEnd, pieces, silence)) { IsBackground = true, Name = "fuzz server" };
             server.Start();
             try
             {
@@ -168,14 +175,17 @@ public static class ClientTarget
         return pieces;
     }
 
-    private static void FakeServer(UnixSocket socket, List<byte[]> pieces)
+    private static void FakeServer(UnixSocket socket, List<byte[]> pieces, TimeSpan quiet)
     {
         try
         {
             int next = 0;
+            // A client always speaks first (VERSION): nothing goes unasked until it has, however
+            // long it takes to start.
+            bool heard = false;
             while (true)
             {
-                if (!Poller.WaitReadable(socket.Handle, next < pieces.Count ? s_quiet : ServerTarget.Deadline))
+                if (!Poller.WaitReadable(socket.Handle, heard && next < pieces.Count ? quiet : ServerTarget.Deadline))
                 {
                     if (next == pieces.Count)
                     {
@@ -194,6 +204,7 @@ public static class ClientTarget
                 {
                     return;
                 }
+                heard = true;
                 // A real server answers every command but a No_reply one, and goes on after the
                 // client's reply to its own DMA command.
                 bool answered = !(header.Value.IsCommand && header.Value.NoReply);
