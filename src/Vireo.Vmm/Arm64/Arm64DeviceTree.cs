@@ -186,21 +186,22 @@ public static class Arm64DeviceTree
     // needs no cache maintenance.
     private static void WritePciHostBridge(FdtWriter fdt, Arm64PciHostBridge pci, uint gic)
     {
-        using (fdt.BeginNode($"pci@{pci.Ecam.Value:x}"))
+        Devices.PciRootBusLayout bus = pci.Bus;
+        using (fdt.BeginNode($"pci@{bus.EcamBase.Value:x}"))
         {
             fdt.PropertyString("compatible", "pci-host-ecam-generic");
             fdt.PropertyString("device_type", "pci");
             fdt.PropertyU32("#address-cells", 3);
             fdt.PropertyU32("#size-cells", 2);
             fdt.PropertyU32("#interrupt-cells", 1);
-            fdt.PropertyU64Array("reg", pci.Ecam.Value, Devices.PciRootBus.EcamSize);
+            fdt.PropertyU64Array("reg", bus.EcamBase.Value, Devices.PciRootBus.EcamSize);
             fdt.PropertyCells("bus-range", 0, 0);
             fdt.PropertyU32("linux,pci-domain", 0);
             fdt.PropertyEmpty("dma-coherent");
             fdt.PropertyCells("ranges",
                 [.. Range(PciSpaceIo, 0, pci.IoSpace.Value, pci.IoSpaceSize),
-                 .. Range(PciSpaceMemory32, pci.Memory32.Value, pci.Memory32.Value, pci.Memory32Size),
-                 .. Range(PciSpaceMemory64 | PciPrefetchable, pci.Memory64.Value, pci.Memory64.Value, pci.Memory64Size)]);
+                 .. Range(PciSpaceMemory32, bus.Memory32Base.Value, bus.Memory32Base.Value, bus.Memory32Size),
+                 .. Range(PciSpaceMemory64 | PciPrefetchable, bus.Memory64Base.Value, bus.Memory64Base.Value, bus.Memory64Size)]);
             fdt.PropertyCells("interrupt-map-mask", 3u << PciDeviceShift, 0, 0, 7);
             var map = new List<uint>();
             for (uint slot = 0; slot < 4; slot++)
@@ -208,7 +209,7 @@ public static class Arm64DeviceTree
                 for (uint pin = 0; pin < 4; pin++)
                 {
                     // Child: phys.hi/mid/lo and the pin (1 for INTA#); parent: the GIC's SPI.
-                    map.AddRange([slot << PciDeviceShift, 0, 0, pin + 1, gic, GicSpi, pci.IntxSpis[(int)((slot + pin) % 4)], IrqTypeLevelHigh]);
+                    map.AddRange([slot << PciDeviceShift, 0, 0, pin + 1, gic, GicSpi, bus.IntxGsis[(int)((slot + pin) % 4)], IrqTypeLevelHigh]);
                 }
             }
             fdt.PropertyCells("interrupt-map", [.. map]);
@@ -237,7 +238,7 @@ public static class Arm64DeviceTree
         {
             throw new ArgumentException($"SPI {platform.UartSpi} is past the last SPI ({MaxSpi})", nameof(platform));
         }
-        if (platform.Pci is { } pci && (pci.IntxSpis.Count != 4 || pci.IntxSpis.Any(spi => spi > MaxSpi)))
+        if (platform.Pci is { } pci && (pci.Bus.IntxGsis.Count != 4 || pci.Bus.IntxGsis.Any(spi => spi > MaxSpi)))
         {
             throw new ArgumentException("the PCI host bridge needs four SPIs for INTA#-INTD#, each at most " + MaxSpi, nameof(platform));
         }

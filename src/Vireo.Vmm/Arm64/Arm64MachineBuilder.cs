@@ -73,9 +73,7 @@ public static class Arm64MachineBuilder
                 InitrdEnd = config.InitramfsPath is null || layout.InitrdAddress is not GuestAddress start ? null : new GuestAddress(start.Value + (ulong)initrdSize),
                 RngSeed = RngSeed(),
                 Sdei = sdei is not null,
-                Pci = new Arm64PciHostBridge(Arm64Platform.PciEcam, Arm64Platform.PciIo, Arm64Platform.PciIoSize,
-                    Arm64Platform.PciMemory32, Arm64Platform.PciMemory32Size, Arm64Platform.PciMemory64, Arm64Platform.PciMemory64Size,
-                    Arm64Platform.PciIntxSpis),
+                Pci = Arm64Platform.PciHostBridge,
             });
             machine.Memory.Write(layout.DeviceTreeAddress, deviceTree);
 
@@ -154,7 +152,7 @@ public static class Arm64MachineBuilder
             // through a memory window (arm64 has no port I/O instructions).
             machine.Mmio.Insert(Arm64Platform.PciIo, Arm64Platform.PciIoSize, new PciIoSpaceWindow(machine.Pio), "PCI I/O space");
             PciBarMemorySlots barSlots = MachineBuilder.BarMemorySlots(machine, owned, warn);
-            PciRootBus pci = MachineBuilder.CreatePciRoot(PciLayout, machine.Pio, machine.Mmio, config.PciFunctions, warn, barSlots.OnMemoryBarPlaced);
+            PciRootBus pci = MachineBuilder.CreatePciRoot(Arm64Platform.PciLayout, machine.Pio, machine.Mmio, config.PciFunctions, warn, barSlots.OnMemoryBarPlaced);
             bound = MachineBuilder.BindPciFunctions(machine, pci, barSlots, devicePower: [], warn,
                 () => KvmInterrupts.ForGicv3(machine.Vm, Arm64Platform.Spis));
 
@@ -171,16 +169,4 @@ public static class Arm64MachineBuilder
             throw;
         }
     }
-
-    /// <summary>The root bus's windows in the machine's layout (<see cref="Arm64Platform"/>): I/O BARs
-    /// from port 0x1000 (PCIBIOS_MIN_IO on arm64), INTx on SPIs 4-7.</summary>
-    private static PciRootBusLayout PciLayout { get; } = new(
-        EcamBase: Arm64Platform.PciEcam,
-        Memory32Base: Arm64Platform.PciMemory32,
-        Memory32Size: Arm64Platform.PciMemory32Size,
-        Memory64Base: Arm64Platform.PciMemory64,
-        Memory64Size: Arm64Platform.PciMemory64Size,
-        IoBarBase: MachineBuilder.PciIoBarBase,
-        IoBarSize: (uint)(Arm64Platform.PciIoSize - MachineBuilder.PciIoBarBase.Value),
-        IntxGsis: Arm64Platform.PciIntxSpis);
 }

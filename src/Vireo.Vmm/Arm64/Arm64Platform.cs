@@ -76,11 +76,27 @@ public static class Arm64Platform
     public const ulong PciMemory64Size = 32UL << 30;
 
     /// <summary>The most RAM the machine has: what fits between <see cref="RamBase"/> and the 64-bit window.</summary>
-    public const ulong MaxMemoryBytes = 0x40_0000_0000 - 0x4000_0000;
+    public static ulong MaxMemoryBytes => PciMemory64.Value - RamBase.Value;
 
     /// <summary>The SPIs of slot 0's INTA#-INTD# (the GSIs KVM raises them by); slot s pin p
     /// raises <c>PciIntxSpis[(s + p) % 4]</c>, the swizzle of a bridge (PCI-to-PCI Bridge 1.2 §9.1).</summary>
     public static IReadOnlyList<uint> PciIntxSpis { get; } = [4, 5, 6, 7];
+
+    /// <summary>The PCI root bus's layout: the windows above, I/O BARs from port 0x1000 (arm64's
+    /// PCIBIOS_MIN_IO) to the end of the I/O space, INTx on <see cref="PciIntxSpis"/>.</summary>
+    public static Devices.PciRootBusLayout PciLayout { get; } = new(
+        EcamBase: PciEcam,
+        Memory32Base: PciMemory32,
+        Memory32Size: PciMemory32Size,
+        Memory64Base: PciMemory64,
+        Memory64Size: PciMemory64Size,
+        IoBarBase: new PioAddress(0x1000),
+        IoBarSize: (uint)(PciIoSize - 0x1000),
+        IntxGsis: PciIntxSpis);
+
+    /// <summary>The host bridge the device tree describes: <see cref="PciLayout"/>, with the I/O
+    /// space at <see cref="PciIo"/>.</summary>
+    public static Arm64PciHostBridge PciHostBridge { get; } = new(PciLayout, PciIo, PciIoSize);
 
     /// <summary>Interrupts the vGIC implements, the 32 private ones (SGIs, PPIs) included: a
     /// multiple of 32, at least 64 (KVM_DEV_ARM_VGIC_GRP_NR_IRQS).</summary>

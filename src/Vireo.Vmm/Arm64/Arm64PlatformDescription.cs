@@ -65,24 +65,12 @@ public sealed record Arm64PlatformDescription
 
 /// <summary>
 /// A PCI host bridge as a device tree describes one (bindings/pci/host-generic-pci.yaml, the
-/// "pci-host-ecam-generic" a stock arm64 kernel drives with CONFIG_PCI_HOST_GENERIC): bus 0's
-/// ECAM window, the CPU addresses of its I/O space and memory windows (each mapped 1:1 to
-/// the same PCI addresses, the I/O space from port 0), and the SPIs of slot 0's INTA#-INTD#.
+/// "pci-host-ecam-generic" a stock arm64 kernel drives with CONFIG_PCI_HOST_GENERIC): the root
+/// bus's own layout (<see cref="Devices.PciRootBusLayout"/>: bus 0's ECAM window, its memory
+/// windows, each mapped 1:1 to the same PCI addresses, and the SPIs of slot 0's INTA#-INTD#),
+/// and where in memory the PCI I/O space appears, from port 0.
 /// </summary>
-/// <param name="Ecam">Bus 0's ECAM window (1 MiB).</param>
+/// <param name="Bus">The root bus's layout, the one the machine builds the bus with.</param>
 /// <param name="IoSpace">Where port 0 of the PCI I/O space is in memory.</param>
 /// <param name="IoSpaceSize">Ports in the I/O space.</param>
-/// <param name="Memory32">The 32-bit, non-prefetchable memory window (below 4 GiB).</param>
-/// <param name="Memory32Size">Its size.</param>
-/// <param name="Memory64">The 64-bit, prefetchable memory window.</param>
-/// <param name="Memory64Size">Its size.</param>
-/// <param name="IntxSpis">Four SPI numbers: slot s pin p (0 for INTA#) raises <c>IntxSpis[(s + p) % 4]</c>.</param>
-public sealed record Arm64PciHostBridge(
-    MmioAddress Ecam,
-    MmioAddress IoSpace,
-    ulong IoSpaceSize,
-    MmioAddress Memory32,
-    ulong Memory32Size,
-    MmioAddress Memory64,
-    ulong Memory64Size,
-    IReadOnlyList<uint> IntxSpis);
+public sealed record Arm64PciHostBridge(Devices.PciRootBusLayout Bus, MmioAddress IoSpace, ulong IoSpaceSize);

@@ -158,11 +158,8 @@ public sealed class Arm64DeviceTreeTests
     [DtcFact]
     public void ThePciHostBridgeIsAGenericEcamNodeWhoseInterruptMapSwizzlesIntxOntoFourSpis()
     {
-        Arm64PlatformDescription platform = Platform(1) with
-        {
-            Pci = new Arm64PciHostBridge(Arm64Platform.PciEcam, Arm64Platform.PciIo, Arm64Platform.PciIoSize,
-                Arm64Platform.PciMemory32, Arm64Platform.PciMemory32Size, Arm64Platform.PciMemory64, Arm64Platform.PciMemory64Size, [4, 5, 6, 7]),
-        };
+        // The machine's own bridge (Arm64Platform): the addresses and SPIs below are written by hand.
+        Arm64PlatformDescription platform = Platform(1) with { Pci = Arm64Platform.PciHostBridge };
         // Slot s pin p (INTA# = 1) -> SPI of (s + p - 1) mod 4, written out by hand for slots 0-3
         // (the mask keeps two bits of the slot number, so slot 4 maps as slot 0).
         uint[][] spis = [[4, 5, 6, 7], [5, 6, 7, 4], [6, 7, 4, 5], [7, 4, 5, 6]];
@@ -189,7 +186,8 @@ public sealed class Arm64DeviceTreeTests
         Dtc.Result decoded = Dtc.Decompile(Arm64DeviceTree.Build(platform));
         Assert.Equal("", decoded.Errors);
         Assert.EndsWith(expected + "\n", decoded.Text, StringComparison.Ordinal);
-        Assert.Throws<ArgumentException>(() => Arm64DeviceTree.Build(platform with { Pci = platform.Pci! with { IntxSpis = [4, 5, 6] } }));
+        Assert.Throws<ArgumentException>(() => Arm64DeviceTree.Build(platform with { Pci = platform.Pci! with { Bus = platform.Pci.Bus with { IntxGsis = [4, 5, 6] } } }));
+        Assert.Throws<ArgumentException>(() => Arm64DeviceTree.Build(platform with { Pci = platform.Pci! with { Bus = platform.Pci.Bus with { IntxGsis = [4, 5, 6, 988] } } }));
     }
 
     [DtcFact]
