@@ -89,6 +89,10 @@ public enum KvmCapability
     ArmPsci02 = 102,
     /// <summary>KVM_CAP_ARM_PMU_V3: <see cref="KvmArm64VcpuFeature.PmuV3"/>.</summary>
     ArmPmuV3 = 126,
+    /// <summary>KVM_CAP_MSI_DEVID: asked of a VM, nonzero once its MSIs must name their device
+    /// (an arm64 VM with an ITS): MSI routes then carry <c>KVM_MSI_VALID_DEVID</c> and the
+    /// requester ID.</summary>
+    MsiDevid = 131,
     /// <summary>KVM_CAP_ARM_VM_IPA_SIZE: the largest guest-physical address size in bits KVM_CREATE_VM
     /// accepts in its type argument (40 when the capability is absent).</summary>
     ArmVmIpaSize = 165,

@@ -26,6 +26,7 @@ internal static class KvmConstants
     // linux/kvm.h: KVM_IRQ_ROUTING_IRQCHIP, KVM_IRQ_ROUTING_MSI
     internal const uint IrqRoutingIrqchip = 1;
     internal const uint IrqRoutingMsi = 2;
+    internal const uint MsiValidDevid = 1;
 
     // asm/kvm.h: KVM_APIC_REG_SIZE, KVM_IOAPIC_NUM_PINS, KVM_MAX_XCRS
     internal const int ApicRegSize = 0x400;

@@ -14,6 +14,11 @@ public sealed class PciFunctionHost
     /// <summary>The slot on bus 0 the function sits in.</summary>
     public required int Slot { get; init; }
 
+    /// <summary>The function's requester ID (bus 0, its slot, function 0: bus &lt;&lt; 8 | device
+    /// &lt;&lt; 3 | function), by which its MSIs name it to an arm64 ITS (the device tree's
+    /// msi-map passes it through unchanged).</summary>
+    public ushort RequesterId => (ushort)(Slot << 3);
+
     /// <summary>The GSI of the function's INTA# after the _PRT swizzle.</summary>
     public required uint IntxGsi { get; init; }
 

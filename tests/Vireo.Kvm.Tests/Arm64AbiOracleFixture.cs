@@ -117,6 +117,7 @@ public sealed class Arm64AbiOracleFixture
         ("KVM_DEV_ARM_VGIC_CTRL_INIT", KvmArmVgic.CtrlInit),
         ("KVM_VGIC_V3_ADDR_TYPE_DIST", KvmArmVgic.V3AddrTypeDist),
         ("KVM_VGIC_V3_ADDR_TYPE_REDIST", KvmArmVgic.V3AddrTypeRedist),
+        ("KVM_VGIC_ITS_ADDR_TYPE", KvmArmVgic.ItsAddrType),
         ("KVM_DEV_ARM_VGIC_GRP_DIST_REGS", KvmArmVgic.GroupDistRegs),
         ("KVM_DEV_ARM_VGIC_GRP_REDIST_REGS", KvmArmVgic.GroupRedistRegs),
         ("KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS", KvmArmVgic.GroupCpuSysregs),

@@ -92,6 +92,7 @@ public sealed class KvmAbiOracleFixture
         ("KVM_IOEVENTFD_FLAG_DEASSIGN", KvmConstants.IoeventfdFlagDeassign),
         ("KVM_IRQ_ROUTING_IRQCHIP", KvmConstants.IrqRoutingIrqchip),
         ("KVM_IRQ_ROUTING_MSI", KvmConstants.IrqRoutingMsi),
+        ("KVM_MSI_VALID_DEVID", KvmConstants.MsiValidDevid),
         ("KVM_APIC_REG_SIZE", (ulong)KvmConstants.ApicRegSize),
         ("KVM_IOAPIC_NUM_PINS", (ulong)KvmConstants.IoapicNumPins),
         ("KVM_MAX_XCRS", (ulong)KvmConstants.MaxXcrs),

@@ -42,13 +42,20 @@ public struct KvmIrqRoutingEntry : IEquatable<KvmIrqRoutingEntry>
         Irqchip = new KvmIrqRoutingIrqchip { Irqchip = chip, Pin = pin },
     };
 
+    /// <summary>The requester ID an MSI route names its device by, or null when the route
+    /// carries none (<c>KVM_MSI_VALID_DEVID</c> clear).</summary>
+    public readonly uint? MsiDeviceId => IsMsi && (Flags & KvmConstants.MsiValidDevid) != 0 ? Msi.DevId : null;
+
     /// <summary>A route that makes <paramref name="gsi"/> send the message
-    /// (<paramref name="address"/>, <paramref name="data"/>).</summary>
-    public static KvmIrqRoutingEntry ForMsi(uint gsi, ulong address, uint data) => new()
+    /// (<paramref name="address"/>, <paramref name="data"/>), from the device whose requester ID
+    /// is <paramref name="deviceId"/> where the irqchip needs it (an arm64 ITS translates by
+    /// device: KVM_CAP_MSI_DEVID); null where it must not be given (a PC's local APICs refuse it).</summary>
+    public static KvmIrqRoutingEntry ForMsi(uint gsi, ulong address, uint data, uint? deviceId = null) => new()
     {
         GsiField = gsi,
         Type = KvmConstants.IrqRoutingMsi,
-        Msi = new KvmIrqRoutingMsi { AddressLo = (uint)address, AddressHi = (uint)(address >> 32), Data = data },
+        Flags = deviceId is null ? 0 : KvmConstants.MsiValidDevid,
+        Msi = new KvmIrqRoutingMsi { AddressLo = (uint)address, AddressHi = (uint)(address >> 32), Data = data, DevId = deviceId ?? 0 },
     };
 
     /// <summary>Field-wise equality over the bytes KVM reads.</summary>
@@ -61,11 +68,11 @@ public struct KvmIrqRoutingEntry : IEquatable<KvmIrqRoutingEntry>
     public override readonly bool Equals(object? obj) => obj is KvmIrqRoutingEntry other && Equals(other);
 
     /// <inheritdoc/>
-    public override readonly int GetHashCode() => HashCode.Combine(GsiField, Type, Msi.AddressLo, Msi.AddressHi, Msi.Data);
+    public override readonly int GetHashCode() => HashCode.Combine(GsiField, Type, Flags, Msi.AddressLo, Msi.AddressHi, Msi.Data, Msi.DevId);
 
     /// <inheritdoc/>
     public override readonly string ToString() => IsMsi
-        ? $"GSI {Gsi} -> MSI 0x{MsiAddress:x}/0x{MsiData:x}"
+        ? $"GSI {Gsi} -> MSI 0x{MsiAddress:x}/0x{MsiData:x}{(MsiDeviceId is uint id ? $" from device 0x{id:x4}" : "")}"
         : $"GSI {Gsi} -> {Chip} pin {Pin}";
 
     /// <summary>Equality.</summary>

@@ -74,6 +74,10 @@ public static class KvmArmVgic
     /// contiguous in vCPU order.</summary>
     public const ulong V3AddrTypeRedist = 3;
 
+    /// <summary>KVM_VGIC_ITS_ADDR_TYPE: an ITS's base (<see cref="KvmDeviceType.ArmVgicIts"/>;
+    /// 128 KiB, 64 KiB aligned: its control and translation frames).</summary>
+    public const ulong ItsAddrType = 4;
+
     /// <summary>The affinity of <paramref name="mpidrEl1"/> (a vCPU's MPIDR_EL1, as KVM_GET_ONE_REG reads
     /// it) in the field KVM's register attrs carry in bits 63-32: Aff3 in 63-56, Aff2 in 55-48, Aff1 in
     /// 47-40, Aff0 in 39-32 (arm-vgic-v3.rst). MPIDR_EL1 keeps Aff3 apart, in bits 39-32, above U and

@@ -44,6 +44,9 @@ public static class Arm64DeviceTree
     private const uint PciPrefetchable = 0x4000_0000;
     private const int PciDeviceShift = 11;
 
+    // Every requester ID of a PCI segment (bus, device, function: 16 bits).
+    private const uint RequesterIds = 0x1_0000;
+
     /// <summary>The blob for <paramref name="platform"/>, at most
     /// <see cref="Arm64Image.MaxDeviceTreeSize"/> bytes; an <see cref="ArgumentException"/> for a
     /// description no machine can have (no CPUs, two with one MPIDR, an initrd outside RAM).</summary>
@@ -57,6 +60,10 @@ public static class Arm64DeviceTree
 
         var fdt = new FdtWriter { BootCpuId = (uint)cpuRegs[0] };
         uint gic = fdt.AllocatePhandle();
+        uint? its = platform.GicItsBase is null ? null : fdt.AllocatePhandle();
+        // The ITS is a child of the GIC with a reg of its own, so the GIC then has addresses; an
+        // interrupt-map entry's parent unit address has that many cells.
+        uint gicAddressCells = its is null ? 0u : 2u;
         string uartNode = $"serial@{platform.UartBase.Value:x}";
 
         using (fdt.BeginNode(""))
@@ -116,8 +123,14 @@ public static class Arm64DeviceTree
             {
                 fdt.PropertyString("compatible", "arm,gic-v3");
                 fdt.PropertyU32("#interrupt-cells", 3);
-                // No interrupt-map parent addresses: dtc's interrupt_provider check wants it said.
-                fdt.PropertyU32("#address-cells", 0);
+                // dtc's interrupt_provider check wants the GIC's address cells said even where
+                // it has no children (0: no interrupt-map parent addresses).
+                fdt.PropertyU32("#address-cells", gicAddressCells);
+                if (its is not null)
+                {
+                    fdt.PropertyU32("#size-cells", 2);
+                    fdt.PropertyEmpty("ranges");
+                }
                 fdt.PropertyEmpty("interrupt-controller");
                 // arm,gic-v3.yaml: the distributor, then each redistributor region.
                 fdt.PropertyU64Array("reg",
@@ -125,6 +138,19 @@ public static class Arm64DeviceTree
                     platform.GicRedistributorBase.Value, platform.GicRedistributorSize);
                 fdt.PropertyCells("interrupts", GicPpi, GicMaintenancePpi, IrqTypeLevelHigh);
                 fdt.PropertyU32("phandle", gic);
+
+                // arm,gic-v3-its.yaml: one cell of MSI specifier, the device ID.
+                if (its is uint itsPhandle && platform.GicItsBase is { } itsBase)
+                {
+                    using (fdt.BeginNode($"msi-controller@{itsBase.Value:x}"))
+                    {
+                        fdt.PropertyString("compatible", "arm,gic-v3-its");
+                        fdt.PropertyEmpty("msi-controller");
+                        fdt.PropertyU32("#msi-cells", 1);
+                        fdt.PropertyU64Array("reg", itsBase.Value, Arm64Platform.GicItsSize);
+                        fdt.PropertyU32("phandle", itsPhandle);
+                    }
+                }
             }
 
             using (fdt.BeginNode("timer"))
@@ -172,7 +198,7 @@ public static class Arm64DeviceTree
 
             if (platform.Pci is { } pci)
             {
-                WritePciHostBridge(fdt, pci, gic);
+                WritePciHostBridge(fdt, pci, gic, gicAddressCells, its);
             }
         }
         return fdt.Finish(Arm64Image.MaxDeviceTreeSize);
@@ -183,8 +209,9 @@ public static class Arm64DeviceTree
     // PciRootBus.IntxGsi does. The map's mask keeps the slot's low two bits and the pin, all that
     // the swizzle depends on; the GIC has no #address-cells, so no parent unit address follows
     // its phandle. dma-coherent: a KVM guest's RAM is cacheable host memory, so device DMA
-    // needs no cache maintenance.
-    private static void WritePciHostBridge(FdtWriter fdt, Arm64PciHostBridge pci, uint gic)
+    // needs no cache maintenance. With an ITS, msi-map (pci-msi.yaml) sends every requester ID
+    // 0-0xFFFF to it as the same device ID, the ID Vireo's MSI routes carry.
+    private static void WritePciHostBridge(FdtWriter fdt, Arm64PciHostBridge pci, uint gic, uint gicAddressCells, uint? its)
     {
         Devices.PciRootBusLayout bus = pci.Bus;
         using (fdt.BeginNode($"pci@{bus.EcamBase.Value:x}"))
@@ -208,11 +235,18 @@ public static class Arm64DeviceTree
             {
                 for (uint pin = 0; pin < 4; pin++)
                 {
-                    // Child: phys.hi/mid/lo and the pin (1 for INTA#); parent: the GIC's SPI.
-                    map.AddRange([slot << PciDeviceShift, 0, 0, pin + 1, gic, GicSpi, bus.IntxGsis[(int)((slot + pin) % 4)], IrqTypeLevelHigh]);
+                    // Child: phys.hi/mid/lo and the pin (1 for INTA#); parent: the GIC, its unit
+                    // address (zeros, as many cells as the GIC's #address-cells) and the SPI.
+                    map.AddRange([slot << PciDeviceShift, 0, 0, pin + 1, gic]);
+                    map.AddRange(Enumerable.Repeat(0u, (int)gicAddressCells));
+                    map.AddRange([GicSpi, bus.IntxGsis[(int)((slot + pin) % 4)], IrqTypeLevelHigh]);
                 }
             }
             fdt.PropertyCells("interrupt-map", [.. map]);
+            if (its is uint itsPhandle)
+            {
+                fdt.PropertyCells("msi-map", 0, itsPhandle, 0, RequesterIds);
+            }
         }
     }
 

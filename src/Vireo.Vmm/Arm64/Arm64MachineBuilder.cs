@@ -10,7 +10,8 @@ namespace Vireo.Vmm.Arm64;
 /// Assembles the arm64 machine (<see cref="Arm64Platform"/>) as <see cref="MachineBuilder"/>
 /// assembles the PC: the VM with its GICv3 and vCPUs, a 16550 console on the MMIO bus, the PCI
 /// root bus with the configured functions (virtio, vfio-user, VFIO: the same
-/// <see cref="IPciFunction"/>s and the same binding as on the PC, interrupting through INTx), the
+/// <see cref="IPciFunction"/>s and the same binding as on the PC, with MSI and MSI-X through an
+/// in-kernel ITS and INTx for a guest that leaves them off), the
 /// kernel <c>Image</c>, the initramfs and a device tree that describes exactly that, and the boot
 /// vCPU at the kernel's entry with x0 pointing at the device tree (Linux's arm64 booting.rst).
 /// The result is a <see cref="BuiltMachine"/> the control loop runs as it runs a PC: pause,
@@ -46,7 +47,7 @@ public static class Arm64MachineBuilder
         // user's error, named as such. The device tree's slot is its largest allowed size.
         Arm64BootLayout layout = kernel.Place(Arm64Platform.RamBase, config.MemoryBytes, (ulong)Arm64Image.MaxDeviceTreeSize, (ulong)initrdSize);
 
-        return Assemble(kvm, config, consoleOutput, warn, (machine, _, _, sdei) =>
+        return Assemble(kvm, config, consoleOutput, warn, (machine, _, its, _, sdei) =>
         {
             kernel.WriteTo(machine.Memory, layout);
             if (config.InitramfsPath is not null && layout.InitrdAddress is GuestAddress initrd)
@@ -64,6 +65,7 @@ public static class Arm64MachineBuilder
                 GicDistributorSize = Arm64Platform.GicDistributorSize,
                 GicRedistributorBase = Arm64Platform.GicRedistributors,
                 GicRedistributorSize = Arm64Platform.GicRedistributorSize(config.Cpus),
+                GicItsBase = its is null ? null : Arm64Platform.GicIts,
                 UartBase = Arm64Platform.Uart,
                 UartSize = Arm64Platform.UartSize,
                 UartSpi = Arm64Platform.UartSpi,
@@ -96,14 +98,16 @@ public static class Arm64MachineBuilder
         ArgumentNullException.ThrowIfNull(kvm);
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(document);
-        return Assemble(kvm, config, consoleOutput, warn, (machine, gic, console, sdei) =>
+        // A snapshot's machine has no PCI functions (Arm64Snapshot refuses them), so no ITS.
+        return Assemble(kvm, config, consoleOutput, warn, (machine, gic, _, console, sdei) =>
             Arm64Snapshot.Restore(directory, document, machine, gic, console, sdei));
     }
 
-    /// <summary>The machine with its devices (GIC, UART, SDEI firmware, the PCI root bus and its
-    /// functions), then <paramref name="load"/> fills it: a kernel to boot, or a snapshot to continue.</summary>
+    /// <summary>The machine with its devices (GIC, with an ITS when there are PCI functions to send
+    /// MSIs; UART; SDEI firmware; the PCI root bus and its functions), then <paramref name="load"/>
+    /// fills it: a kernel to boot, or a snapshot to continue.</summary>
     private static BuiltMachine Assemble(KvmSystem kvm, LinuxVmConfig config, Action<ReadOnlySpan<byte>> consoleOutput, Action<string>? warn,
-        Action<Machine, KvmDevice, Serial8250, SdeiFirmware?> load)
+        Action<Machine, KvmDevice, KvmDevice?, Serial8250, SdeiFirmware?> load)
     {
         if (config.MemoryBytes > Arm64Platform.MaxMemoryBytes)
         {
@@ -121,6 +125,13 @@ public static class Arm64MachineBuilder
         try
         {
             PlatformResources resources = Arm64Platform.Resources(config.Cpus);
+            // The ITS only where something can send it an MSI: a machine without PCI functions
+            // keeps a GIC whose whole state the snapshot's register lists carry.
+            KvmDevice? its = config.PciFunctions.Count > 0 ? Machine.CreateArm64Its(machine.Vm, warn) : null;
+            if (its is not null)
+            {
+                owned.Add(its);
+            }
             // SDEI: KVM forwards the guest's SDEI calls to Vireo's dispatcher (before any vCPU
             // runs, as KVM requires); without the SMCCC filter the tree has no SDEI node.
             // The UART's line is the one Vireo interrupt a guest may bind to an SDEI event.
@@ -156,7 +167,7 @@ public static class Arm64MachineBuilder
             bound = MachineBuilder.BindPciFunctions(machine, pci, barSlots, devicePower: [], warn,
                 () => KvmInterrupts.ForGicv3(machine.Vm, Arm64Platform.Spis));
 
-            load(machine, gic, console, sdei);
+            load(machine, gic, its, console, sdei);
             return new BuiltMachine(machine, resources, powerManagement: null, lowPowerIdle: null, pci,
                 [console, (ISuspendable)input], owned, console, input, panic, bound, sdei: sdei,
                 snapshotter: new Arm64Snapshot(machine, gic, console, sdei, config));

@@ -9,6 +9,7 @@ namespace Vireo.Vmm.Arm64;
 /// (below 1 GiB, where the arm64 kernel's early mappings expect nothing of RAM), RAM from 1 GiB up:
 /// <code>
 /// 0x0800_0000  GICv3 distributor (64 KiB)
+/// 0x0808_0000  GICv3 ITS (128 KiB), present when the machine has PCI functions
 /// 0x080A_0000  GICv3 redistributors (128 KiB per vCPU, up to 0x0900_0000: 123 vCPUs)
 /// 0x0900_0000  16550 UART (4 KiB), SPI 1
 /// 0x1000_0000  PCI ECAM, bus 0 (1 MiB)
@@ -17,8 +18,8 @@ namespace Vireo.Vmm.Arm64;
 /// 0x4000_0000  RAM (at most 255 GiB)
 /// 0x40_0000_0000  PCI 64-bit memory window (32 GiB, inside the 40-bit IPA space KVM gives by default)
 /// </code>
-/// PCI INTA#-INTD# are SPIs 4-7, as the host bridge's interrupt-map says; there is no ITS, so PCI
-/// functions interrupt through INTx. The same places QEMU's virt machine uses for the GIC and the
+/// PCI INTA#-INTD# are SPIs 4-7, as the host bridge's interrupt-map says; MSI and MSI-X go to the
+/// ITS, which knows a function by its requester ID (the bridge's msi-map passes it through). The same places QEMU's virt machine uses for the GIC and the
 /// UART (so a kernel's `earlycon` habits carry over), though Vireo's UART is a 16550, not a PL011.
 /// </summary>
 public static class Arm64Platform
@@ -31,6 +32,13 @@ public static class Arm64Platform
 
     /// <summary>The distributor's size (GICv3: 64 KiB).</summary>
     public const ulong GicDistributorSize = 0x1_0000;
+
+    /// <summary>The GICv3 ITS's frames (ITS control and GITS_TRANSLATER), where QEMU's virt has
+    /// them: between the distributor and the redistributors.</summary>
+    public static readonly MmioAddress GicIts = new(0x0808_0000);
+
+    /// <summary>The ITS's size: two 64 KiB frames.</summary>
+    public const ulong GicItsSize = 0x2_0000;
 
     /// <summary>The first redistributor; one frame pair per vCPU follows it.</summary>
     public static readonly MmioAddress GicRedistributors = new(0x080A_0000);
@@ -140,6 +148,7 @@ public static class Arm64Platform
         var resources = new PlatformResources(pioPool: (0, 0), mmioPool: (GicDistributor.Value, RamBase.Value),
             gsiPool: (0, Spis), gpeCount: 0);
         resources.Reserve(ResourceKind.Mmio, GicDistributor.Value, GicDistributorSize, "GICv3 distributor");
+        resources.Reserve(ResourceKind.Mmio, GicIts.Value, GicItsSize, "GICv3 ITS");
         resources.Reserve(ResourceKind.Mmio, GicRedistributors.Value, GicRedistributorSize(cpus), "GICv3 redistributors");
         resources.Reserve(ResourceKind.Mmio, Uart.Value, UartSize, "UART (16550)");
         resources.Reserve(ResourceKind.Gsi, UartSpi, 1, "UART (16550)");

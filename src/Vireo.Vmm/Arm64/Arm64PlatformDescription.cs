@@ -31,6 +31,10 @@ public sealed record Arm64PlatformDescription
     /// <summary>Bytes of the redistributor region.</summary>
     public required ulong GicRedistributorSize { get; init; }
 
+    /// <summary>The GICv3 ITS's frames (128 KiB), to which the PCI host bridge's msi-map sends
+    /// every function's MSIs; none when null (INTx only).</summary>
+    public MmioAddress? GicItsBase { get; init; }
+
     /// <summary>The 16550 UART's registers (one byte per register).</summary>
     public required MmioAddress UartBase { get; init; }
 

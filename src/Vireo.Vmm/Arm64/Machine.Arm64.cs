@@ -57,4 +57,37 @@ public sealed partial class Machine
             throw;
         }
     }
+
+    /// <summary>
+    /// Gives the arm64 VM an in-kernel GICv3 ITS at <see cref="Arm64Platform.GicIts"/>, so PCI
+    /// functions' MSI and MSI-X writes become LPIs (arm-vgic-its.rst: create, set its base, init;
+    /// the GIC itself may already be initialised, as QEMU's virt does it). From then on KVM wants
+    /// every MSI route to name its device (KVM_CAP_MSI_DEVID), which <see cref="KvmInterrupts"/>
+    /// asks the VM. Returns null, after <paramref name="warn"/>, where this KVM has no ITS: the
+    /// functions then interrupt through INTx only.
+    /// </summary>
+    internal static KvmDevice? CreateArm64Its(KvmVm vm, Action<string>? warn)
+    {
+        KvmDevice its;
+        try
+        {
+            its = vm.CreateDevice(KvmDeviceType.ArmVgicIts);
+        }
+        catch (Sys.ErrnoException e)
+        {
+            warn?.Invoke($"this host's KVM has no GICv3 ITS ({e.Message}): PCI functions interrupt through INTx, without MSI");
+            return null;
+        }
+        try
+        {
+            its.SetAttribute(KvmArmVgic.GroupAddr, KvmArmVgic.ItsAddrType, Arm64Platform.GicIts.Value);
+            its.SetAttribute(KvmArmVgic.GroupCtrl, KvmArmVgic.CtrlInit);
+            return its;
+        }
+        catch
+        {
+            its.Dispose();
+            throw;
+        }
+    }
 }

@@ -36,14 +36,16 @@ public sealed class DeviceInterrupts : IDisposable
     /// <summary>How many eventfds the event thread watches now (masked or disabled vectors).</summary>
     public int WatchedEventFds => _loop.Watched;
 
-    /// <summary>MSI-X for a function whose guest-visible table is <paramref name="table"/> and
-    /// whose device signals <paramref name="triggers"/>[v] for vector v. The eventfds stay the
-    /// caller's; they are made non-blocking.</summary>
-    public MsixVectors CreateMsix(MsixTable table, IReadOnlyList<EventFd> triggers) => new(Router, _kvm, _loop, table, triggers);
+    /// <summary>MSI-X for the function with requester ID <paramref name="requesterId"/>
+    /// (<see cref="PciFunctionHost.RequesterId"/>: an ITS knows the sender by it), whose
+    /// guest-visible table is <paramref name="table"/> and whose device signals
+    /// <paramref name="triggers"/>[v] for vector v. The eventfds stay the caller's; they are made
+    /// non-blocking.</summary>
+    public MsixVectors CreateMsix(ushort requesterId, MsixTable table, IReadOnlyList<EventFd> triggers) => new(Router, _kvm, _loop, table, triggers, requesterId);
 
-    /// <summary>MSI for a function whose device signals <paramref name="triggers"/>[i] for
-    /// message i (1 to 32 messages, a power of two).</summary>
-    public MsiVectors CreateMsi(IReadOnlyList<EventFd> triggers) => new(Router, _kvm, _loop, triggers);
+    /// <summary>MSI for the function with requester ID <paramref name="requesterId"/>, whose
+    /// device signals <paramref name="triggers"/>[i] for message i (1 to 32 messages, a power of two).</summary>
+    public MsiVectors CreateMsi(ushort requesterId, IReadOnlyList<EventFd> triggers) => new(Router, _kvm, _loop, triggers, requesterId);
 
     /// <summary>A level INTx line on <paramref name="gsi"/> (an IOAPIC pin the PCI bus's _PRT
     /// names; on arm64 the SPI the device tree's interrupt-map names), with the trigger and resample eventfds to give the device.</summary>

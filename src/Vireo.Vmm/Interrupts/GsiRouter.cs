@@ -23,8 +23,8 @@ public sealed class GsiRouter
     private readonly IReadOnlyList<KvmIrqRoutingEntry> _defaults;
     private readonly object _gate = new();
     private readonly bool[] _allocated;
-    private SortedDictionary<uint, (ulong Address, uint Data)> _staged = [];
-    private SortedDictionary<uint, (ulong Address, uint Data)> _committed = [];
+    private SortedDictionary<uint, MsiRoute> _staged = [];
+    private SortedDictionary<uint, MsiRoute> _committed = [];
     private int _commits;
 
     /// <summary>A router over <paramref name="kvm"/> whose MSI GSIs start at
@@ -94,17 +94,21 @@ public sealed class GsiRouter
     }
 
     /// <summary>Stages the route that makes allocated <paramref name="gsi"/> send the message
-    /// (<paramref name="address"/>, <paramref name="data"/>); the same route again stages nothing.</summary>
-    public void SetMsiRoute(uint gsi, ulong address, uint data)
+    /// (<paramref name="address"/>, <paramref name="data"/>) from the PCI function whose requester
+    /// ID (bus, device, function) is <paramref name="requesterId"/>; the route carries the ID only
+    /// where the irqchip translates MSIs by device (<see cref="IKvmInterrupts.MsiCarriesDeviceId"/>).
+    /// The same route again stages nothing.</summary>
+    public void SetMsiRoute(uint gsi, ulong address, uint data, ushort requesterId = 0)
     {
         lock (_gate)
         {
             CheckAllocated(gsi);
-            if (_staged.TryGetValue(gsi, out var route) && route == (address, data))
+            var route = new MsiRoute(address, data, requesterId);
+            if (_staged.TryGetValue(gsi, out MsiRoute staged) && staged == route)
             {
                 return;
             }
-            _staged[gsi] = (address, data);
+            _staged[gsi] = route;
         }
     }
 
@@ -121,12 +125,12 @@ public sealed class GsiRouter
             try
             {
                 _kvm.SetGsiRouting(BuildTable(_staged));
-                _committed = new SortedDictionary<uint, (ulong, uint)>(_staged);
+                _committed = new SortedDictionary<uint, MsiRoute>(_staged);
                 _commits++;
             }
             catch
             {
-                _staged = new SortedDictionary<uint, (ulong, uint)>(_committed);
+                _staged = new SortedDictionary<uint, MsiRoute>(_committed);
                 throw;
             }
         }
@@ -144,7 +148,7 @@ public sealed class GsiRouter
         }
     }
 
-    private KvmIrqRoutingEntry[] BuildTable(SortedDictionary<uint, (ulong Address, uint Data)> msi)
+    private KvmIrqRoutingEntry[] BuildTable(SortedDictionary<uint, MsiRoute> msi)
     {
         IReadOnlyList<KvmIrqRoutingEntry> defaults = _defaults;
         var table = new KvmIrqRoutingEntry[defaults.Count + msi.Count];
@@ -153,14 +157,14 @@ public sealed class GsiRouter
         {
             table[i++] = entry;
         }
-        foreach ((uint gsi, (ulong address, uint data)) in msi)
+        foreach ((uint gsi, MsiRoute route) in msi)
         {
-            table[i++] = KvmIrqRoutingEntry.ForMsi(gsi, address, data);
+            table[i++] = KvmIrqRoutingEntry.ForMsi(gsi, route.Address, route.Data, _kvm.MsiCarriesDeviceId ? route.RequesterId : null);
         }
         return table;
     }
 
-    private static bool SameRoutes(SortedDictionary<uint, (ulong, uint)> a, SortedDictionary<uint, (ulong, uint)> b) =>
+    private static bool SameRoutes(SortedDictionary<uint, MsiRoute> a, SortedDictionary<uint, MsiRoute> b) =>
         a.Count == b.Count && a.All(pair => b.TryGetValue(pair.Key, out var route) && route == pair.Value);
 
     private void CheckAllocated(uint gsi)
@@ -171,3 +175,6 @@ public sealed class GsiRouter
         }
     }
 }
+
+/// <summary>One MSI route as the router keeps it: the message and who sends it.</summary>
+internal readonly record struct MsiRoute(ulong Address, uint Data, ushort RequesterId);

@@ -17,6 +17,11 @@ public interface IKvmInterrupts
     /// (<see cref="KvmDefaultIrqRouting.Gicv3"/>). GSIs above the highest one are free for MSI.</summary>
     IReadOnlyList<KvmIrqRoutingEntry> DefaultRoutes { get; }
 
+    /// <summary>Whether MSI routes must name the sending device by its requester ID
+    /// (KVM_CAP_MSI_DEVID on the VM: an arm64 VM with an ITS, which translates an MSI by device
+    /// and event). A PC's MSIs carry none.</summary>
+    bool MsiCarriesDeviceId { get; }
+
     /// <summary>KVM_SET_GSI_ROUTING: replaces the whole table.</summary>
     void SetGsiRouting(ReadOnlySpan<KvmIrqRoutingEntry> table);
 

@@ -15,6 +15,8 @@ public sealed class KvmInterrupts : IKvmInterrupts
         GsiLimit = gsiLimit;
         DefaultRoutes = defaultRoutes;
         _lineField = lineField;
+        // Asked of the VM, not the system: nonzero once the VM has an ITS (create it first).
+        MsiCarriesDeviceId = vm.CheckExtension(KvmCapability.MsiDevid) > 0;
     }
 
     /// <inheritdoc/>
@@ -22,6 +24,9 @@ public sealed class KvmInterrupts : IKvmInterrupts
 
     /// <inheritdoc/>
     public IReadOnlyList<KvmIrqRoutingEntry> DefaultRoutes { get; }
+
+    /// <inheritdoc/>
+    public bool MsiCarriesDeviceId { get; }
 
     /// <summary>
     /// Checks that <paramref name="vm"/>'s KVM has GSI routing, irqfd and irqfd resampling
@@ -31,7 +36,8 @@ public sealed class KvmInterrupts : IKvmInterrupts
 
     /// <summary>
     /// As <see cref="For"/>, for an arm64 VM whose in-kernel GICv3 has <paramref name="spis"/>
-    /// SPIs: GSI n is SPI n (INTID 32 + n) both for irqfds, through the vGIC's default routes, and
+    /// SPIs (and, if the VM has one, an ITS for MSIs, whose routes then carry the device's
+    /// requester ID: create the ITS before this): GSI n is SPI n (INTID 32 + n) both for irqfds, through the vGIC's default routes, and
     /// for KVM_IRQ_LINE, whose arm64 irq field names the SPI by its INTID
     /// (<see cref="KvmArmIrqLine.Spi"/>).
     /// </summary>

@@ -22,7 +22,7 @@ public sealed class MsiVectors : IDisposable
     private uint _maskBits;
     private bool _disposed;
 
-    internal MsiVectors(GsiRouter router, IKvmInterrupts kvm, InterruptEventLoop loop, IReadOnlyList<EventFd> triggers)
+    internal MsiVectors(GsiRouter router, IKvmInterrupts kvm, InterruptEventLoop loop, IReadOnlyList<EventFd> triggers, ushort requesterId)
     {
         ArgumentNullException.ThrowIfNull(triggers);
         // §6.8.1.3 Multiple Message Capable: 1, 2, 4, 8, 16 or 32 messages.
@@ -30,7 +30,7 @@ public sealed class MsiVectors : IDisposable
         {
             throw new ArgumentException($"MSI has 1, 2, 4, 8, 16 or 32 messages, not {triggers.Count}", nameof(triggers));
         }
-        _vectors = new VectorSet(_gate, router, kvm, loop, triggers);
+        _vectors = new VectorSet(_gate, router, kvm, loop, triggers, requesterId);
         lock (_gate)
         {
             Refresh();

@@ -27,7 +27,7 @@ public sealed class MsixVectors : IMsixController, IDisposable
     private bool _functionMasked;
     private bool _disposed;
 
-    internal MsixVectors(GsiRouter router, IKvmInterrupts kvm, InterruptEventLoop loop, MsixTable table, IReadOnlyList<EventFd> triggers)
+    internal MsixVectors(GsiRouter router, IKvmInterrupts kvm, InterruptEventLoop loop, MsixTable table, IReadOnlyList<EventFd> triggers, ushort requesterId)
     {
         ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(triggers);
@@ -36,7 +36,7 @@ public sealed class MsixVectors : IMsixController, IDisposable
             throw new ArgumentException($"MSI-X needs one eventfd per vector: the table has {table.Vectors}, {triggers.Count} were given", nameof(triggers));
         }
         _table = table;
-        _vectors = new VectorSet(_gate, router, kvm, loop, triggers);
+        _vectors = new VectorSet(_gate, router, kvm, loop, triggers, requesterId);
         _isPending = _vectors.IsPending;
         lock (_gate)
         {

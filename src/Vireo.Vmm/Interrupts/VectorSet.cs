@@ -22,9 +22,11 @@ internal sealed class VectorSet
     private readonly InterruptEventLoop _loop;
     private readonly EventFd[] _triggers;
     private readonly Vector[] _vectors;
+    private readonly ushort _requesterId;
 
-    public VectorSet(object gate, GsiRouter router, IKvmInterrupts kvm, InterruptEventLoop loop, IReadOnlyList<EventFd> triggers)
+    public VectorSet(object gate, GsiRouter router, IKvmInterrupts kvm, InterruptEventLoop loop, IReadOnlyList<EventFd> triggers, ushort requesterId)
     {
+        _requesterId = requesterId;
         _gate = gate;
         _router = router;
         _kvm = kvm;
@@ -102,7 +104,7 @@ internal sealed class VectorSet
                 {
                     vector.Gsi = _router.AllocateMsiGsi();
                 }
-                _router.SetMsiRoute(vector.Gsi, vector.Address, vector.Data);
+                _router.SetMsiRoute(vector.Gsi, vector.Address, vector.Data, _requesterId);
             }
         }
         _router.Commit();

@@ -202,12 +202,12 @@ public sealed partial class VfioPciFunction
         if (_msixLayout is { } x)
         {
             _msixTriggers = CreateEventFds(x.Vectors);
-            _msix = host.Interrupts.CreateMsix(_msixTable!, _msixTriggers);
+            _msix = host.Interrupts.CreateMsix(host.RequesterId, _msixTable!, _msixTriggers);
         }
         if (_msiLayout is { } m)
         {
             _msiTriggers = CreateEventFds(m.Vectors);
-            _msi = host.Interrupts.CreateMsi(_msiTriggers);
+            _msi = host.Interrupts.CreateMsi(host.RequesterId, _msiTriggers);
         }
         if (_hasIntx)
         {

@@ -195,7 +195,7 @@ public sealed class VirtioMachineFunction : IMachineBoundPciFunction, IDeviceCou
                 {
                     _doorbells[q] = EventFd.Create();
                 }
-                _msix = host.Interrupts.CreateMsix(new MsixTable(_triggers.Length), _triggers);
+                _msix = host.Interrupts.CreateMsix(host.RequesterId, new MsixTable(_triggers.Length), _triggers);
                 // INTA# for a guest that leaves MSI-X off; the line stays low otherwise.
                 KvmIrqLine intx = host.Interrupts.CreateLevelLine(host.IntxGsi);
                 transport.Attach(host.Memory, _msix, intx.Set);

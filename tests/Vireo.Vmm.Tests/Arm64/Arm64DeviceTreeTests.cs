@@ -191,6 +191,56 @@ public sealed class Arm64DeviceTreeTests
     }
 
     [DtcFact]
+    public void WithAnItsTheGicHasItAsAChildAndTheBridgeSendsEveryRequesterIdToItAsItsDeviceId()
+    {
+        // The machine's own addresses (Arm64Platform), written by hand: the ITS's two 64 KiB
+        // frames at 0x08080000, between the distributor and the redistributors.
+        Arm64PlatformDescription platform = Platform(1) with { Pci = Arm64Platform.PciHostBridge, GicItsBase = Arm64Platform.GicIts };
+        const string gic = """
+            	intc@8000000 {
+            		compatible = "arm,gic-v3";
+            		#interrupt-cells = <0x03>;
+            		#address-cells = <0x02>;
+            		#size-cells = <0x02>;
+            		ranges;
+            		interrupt-controller;
+            		reg = <0x00 0x8000000 0x00 0x10000 0x00 0x80a0000 0x00 0x20000>;
+            		interrupts = <0x01 0x09 0x04>;
+            		phandle = <0x01>;
+
+            		msi-controller@8080000 {
+            			compatible = "arm,gic-v3-its";
+            			msi-controller;
+            			#msi-cells = <0x01>;
+            			reg = <0x00 0x8080000 0x00 0x20000>;
+            			phandle = <0x02>;
+            		};
+            	};
+            """;
+        // The GIC now has two address cells, so each interrupt-map entry carries a two-cell
+        // (zero) parent unit address between the GIC's phandle and the SPI.
+        uint[][] spis = [[4, 5, 6, 7], [5, 6, 7, 4], [6, 7, 4, 5], [7, 4, 5, 6]];
+        string map = string.Join(' ', Enumerable.Range(0, 4).SelectMany(slot => Enumerable.Range(0, 4).Select(pin =>
+            $"0x{(slot << 11):x2} 0x00 0x00 0x{pin + 1:x2} 0x01 0x00 0x00 0x00 0x{spis[slot][pin]:x2} 0x04")));
+        string bridgeEnd = $$"""
+            		interrupt-map = <{{map}}>;
+            		msi-map = <0x00 0x02 0x00 0x10000>;
+            	};
+            };
+            """;
+
+        Dtc.Result decoded = Dtc.Decompile(Arm64DeviceTree.Build(platform));
+        Assert.Equal("", decoded.Errors);
+        Assert.Contains(gic, decoded.Text, StringComparison.Ordinal);
+        Assert.EndsWith(bridgeEnd + "\n", decoded.Text, StringComparison.Ordinal);
+
+        // Without an ITS (a machine with no PCI functions): no child, no msi-map, no unit address.
+        string without = Dtc.Decompile(Arm64DeviceTree.Build(platform with { GicItsBase = null })).Text;
+        Assert.DoesNotContain("msi", without, StringComparison.Ordinal);
+        Assert.Contains("#address-cells = <0x00>;", without, StringComparison.Ordinal);
+    }
+
+    [DtcFact]
     public void CpuWithAff3GetsTwoAddressCells()
     {
         // MPIDR: Aff3 1, U bit 30 and RES1 bit 31 set (not part of reg), Aff1 1.

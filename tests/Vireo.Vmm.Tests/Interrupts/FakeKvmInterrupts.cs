@@ -5,7 +5,7 @@ namespace Vireo.Vmm.Tests.Interrupts;
 
 /// <summary>Records what the interrupt plumbing asks of KVM; like KVM, it refuses a second
 /// irqfd on one eventfd and the removal of one that is not there.</summary>
-internal sealed class FakeKvmInterrupts(uint gsiLimit = 4096, IReadOnlyList<KvmIrqRoutingEntry>? defaultRoutes = null) : IKvmInterrupts
+internal sealed class FakeKvmInterrupts(uint gsiLimit = 4096, IReadOnlyList<KvmIrqRoutingEntry>? defaultRoutes = null, bool msiCarriesDeviceId = false) : IKvmInterrupts
 {
     private readonly object _gate = new();
     private readonly Dictionary<EventFd, (uint Gsi, EventFd? Resample)> _irqfds = [];
@@ -14,6 +14,8 @@ internal sealed class FakeKvmInterrupts(uint gsiLimit = 4096, IReadOnlyList<KvmI
     public uint GsiLimit => gsiLimit;
 
     public IReadOnlyList<KvmIrqRoutingEntry> DefaultRoutes { get; } = defaultRoutes ?? KvmDefaultIrqRouting.Entries;
+
+    public bool MsiCarriesDeviceId => msiCarriesDeviceId;
 
     /// <summary>Every KVM_IRQ_LINE call, in order.</summary>
     public List<(uint Gsi, bool Level)> LineCalls { get; } = [];

@@ -117,6 +117,45 @@ public sealed class GsiRouterTests
     }
 
     [Fact]
+    public void With_an_its_each_msi_route_names_its_sender_and_a_new_sender_is_a_new_route()
+    {
+        // An arm64 VM with an ITS (KVM_CAP_MSI_DEVID): the ITS finds the interrupt by
+        // (device, event), so the same doorbell write from two functions is two interrupts.
+        var kvm = new FakeKvmInterrupts(defaultRoutes: KvmDefaultIrqRouting.Gicv3(96), msiCarriesDeviceId: true);
+        var router = new GsiRouter(kvm);
+        uint a = router.AllocateMsiGsi();
+        uint b = router.AllocateMsiGsi();
+        router.SetMsiRoute(a, 0x0809_0040, 0, requesterId: 0x08);
+        router.SetMsiRoute(b, 0x0809_0040, 0, requesterId: 0x10);
+        router.Commit();
+
+        KvmIrqRoutingEntry[] msi = [.. kvm.LastTable.Where(e => e.IsMsi)];
+        Assert.Equal([0x08u, 0x10u], msi.Select(e => e.MsiDeviceId));
+        Assert.Equal(KvmIrqRoutingEntry.ForMsi(a, 0x0809_0040, 0, 0x08), msi[0]);
+
+        // The same message from another function is a change KVM must hear of.
+        router.SetMsiRoute(a, 0x0809_0040, 0, requesterId: 0x18);
+        router.Commit();
+        Assert.Equal(2, router.Commits);
+        Assert.Equal(0x18u, kvm.LastTable.First(e => e.Gsi == a).MsiDeviceId);
+    }
+
+    [Fact]
+    public void Without_an_its_msi_routes_carry_no_device_id()
+    {
+        // KVM on a PC refuses KVM_MSI_VALID_DEVID (x86 routes name no device).
+        var kvm = new FakeKvmInterrupts();
+        var router = new GsiRouter(kvm);
+        uint gsi = router.AllocateMsiGsi();
+        router.SetMsiRoute(gsi, 0xFEE0_0000, 0x41, requesterId: 0x08);
+        router.Commit();
+
+        KvmIrqRoutingEntry route = kvm.LastTable.Single(e => e.IsMsi);
+        Assert.Null(route.MsiDeviceId);
+        Assert.Equal(KvmIrqRoutingEntry.ForMsi(gsi, 0xFEE0_0000, 0x41), route);
+    }
+
+    [Fact]
     public async Task Concurrent_changes_from_many_threads_all_reach_kvm()
     {
         var kvm = new FakeKvmInterrupts();

@@ -23,7 +23,7 @@ public sealed class KvmDeviceInterruptsTests
         using var interrupts = DeviceInterrupts.ForKvm(vm);
         using EventFd v0 = EventFd.Create();
         using EventFd v1 = EventFd.Create();
-        using MsixVectors msix = interrupts.CreateMsix(new MsixTable(2), [v0, v1]);
+        using MsixVectors msix = interrupts.CreateMsix(0x18, new MsixTable(2), [v0, v1]);
         msix.SetControl(enabled: true, functionMasked: false);
 
         msix.WriteTable(0, Entry(0x41, masked: false));
@@ -66,7 +66,7 @@ public sealed class KvmDeviceInterruptsTests
         vm.CreateIrqchip();
         using var interrupts = DeviceInterrupts.ForKvm(vm);
         using EventFd v0 = EventFd.Create();
-        using MsixVectors msix = interrupts.CreateMsix(new MsixTable(1), [v0]);
+        using MsixVectors msix = interrupts.CreateMsix(0x18, new MsixTable(1), [v0]);
         msix.SetControl(enabled: true, functionMasked: false);
         msix.WriteTable(0, Entry(0x41, masked: false));
 

@@ -26,7 +26,7 @@ public sealed class MsiVectorsTests : IDisposable
     [Fact]
     public void Each_allocated_message_gets_its_own_gsi_with_the_vector_in_the_low_data_bits()
     {
-        using MsiVectors msi = _interrupts.CreateMsi(_triggers);
+        using MsiVectors msi = _interrupts.CreateMsi(0x18, _triggers);
 
         msi.SetMessage(enabled: true, allocatedVectors: 2, 0xFEE0_0000, 0x4043);
 
@@ -39,7 +39,7 @@ public sealed class MsiVectorsTests : IDisposable
     [Fact]
     public void A_masked_message_is_pending_until_its_mask_bit_clears()
     {
-        using MsiVectors msi = _interrupts.CreateMsi([_triggers[0]]);
+        using MsiVectors msi = _interrupts.CreateMsi(0x18, [_triggers[0]]);
         msi.SetMessage(enabled: true, allocatedVectors: 1, 0xFEE0_0000, 0x41);
         msi.SetMaskBits(1);
 
@@ -55,8 +55,8 @@ public sealed class MsiVectorsTests : IDisposable
     [Fact]
     public void Message_counts_that_msi_cannot_have_are_refused()
     {
-        Assert.Throws<ArgumentException>(() => _interrupts.CreateMsi(_triggers[..3]));
-        using MsiVectors msi = _interrupts.CreateMsi(_triggers[..2]);
+        Assert.Throws<ArgumentException>(() => _interrupts.CreateMsi(0x18, _triggers[..3]));
+        using MsiVectors msi = _interrupts.CreateMsi(0x18, _triggers[..2]);
         Assert.Throws<ArgumentOutOfRangeException>(() => msi.SetMessage(true, 4, 0xFEE0_0000, 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => msi.SetMessage(true, 0, 0xFEE0_0000, 0));
     }

@@ -14,7 +14,7 @@ public sealed class MsixVectorsStressTests
         EventFd[] triggers = [.. Enumerable.Range(0, 4).Select(_ => EventFd.Create())];
         try
         {
-            using MsixVectors msix = interrupts.CreateMsix(new MsixTable(4), triggers);
+            using MsixVectors msix = interrupts.CreateMsix(0x18, new MsixTable(4), triggers);
             msix.SetControl(enabled: true, functionMasked: false);
             using var stop = new CancellationTokenSource();
 

@@ -16,7 +16,7 @@ public sealed class MsixVectorsTests : IDisposable
     public MsixVectorsTests()
     {
         _interrupts = new DeviceInterrupts(_kvm);
-        _msix = _interrupts.CreateMsix(new MsixTable(_triggers.Length), _triggers);
+        _msix = _interrupts.CreateMsix(0x18, new MsixTable(_triggers.Length), _triggers);
     }
 
     public void Dispose()
@@ -54,6 +54,20 @@ public sealed class MsixVectorsTests : IDisposable
         Assert.Null(_kvm.IrqfdOf(_triggers[0]));
         Assert.True(_msix.IsLive(1));
         Assert.Equal(2, _interrupts.WatchedEventFds);
+    }
+
+    [Fact]
+    public void Behind_an_its_a_vectors_route_names_the_function_by_its_requester_id()
+    {
+        var kvm = new FakeKvmInterrupts(defaultRoutes: KvmDefaultIrqRouting.Gicv3(96), msiCarriesDeviceId: true);
+        using var interrupts = new DeviceInterrupts(kvm);
+        using EventFd trigger = EventFd.Create();
+        using MsixVectors msix = interrupts.CreateMsix(0x28, new MsixTable(1), [trigger]);
+        msix.SetControl(enabled: true, functionMasked: false);
+
+        msix.WriteTable(0, Entry(0x0809_0040, 3, masked: false));
+
+        Assert.Equal(KvmIrqRoutingEntry.ForMsi(96, 0x0809_0040, 3, 0x28), kvm.LastTable.Single(e => e.IsMsi));
     }
 
     [Fact]
@@ -172,7 +186,7 @@ public sealed class MsixVectorsTests : IDisposable
     [Fact]
     public void One_eventfd_per_vector_is_required()
     {
-        Assert.Throws<ArgumentException>(() => _interrupts.CreateMsix(new MsixTable(4), _triggers));
+        Assert.Throws<ArgumentException>(() => _interrupts.CreateMsix(0x18, new MsixTable(4), _triggers));
     }
 
     private void WriteEntry(int vector, ulong address, uint data, bool masked) => _msix.WriteTable((ulong)(vector * MsixTable.EntrySize), Entry(address, data, masked));
