@@ -114,6 +114,9 @@ public sealed class L1BootOptions
         "-smp", Cpus.ToString(System.Globalization.CultureInfo.InvariantCulture),
         "-m", MemoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
         "-nographic",
+        // L1 needs no network, and the default NIC's option ROM (efi-virtio.rom, efi-e1000.rom)
+        // is in ipxe-qemu, which the lab's --no-install-recommends QEMU does not pull in.
+        "-nic", "none",
     ];
 
     private string[] BootArguments(string kernelCommandLine, IReadOnlyList<string> devices) =>

@@ -199,7 +199,7 @@ public sealed class L1MachineTests : IDisposable
     {
         var plain = new L1BootOptions { Kernel = "/k", Initramfs = "/i" };
         Assert.Equal(
-            ["-accel", "tcg", "-M", "q35", "-cpu", "EPYC,+svm,+npt", "-smp", "1", "-m", "1536", "-nographic",
+            ["-accel", "tcg", "-M", "q35", "-cpu", "EPYC,+svm,+npt", "-smp", "1", "-m", "1536", "-nographic", "-nic", "none",
              "-no-reboot", "-kernel", "/k", "-initrd", "/i", "-append", "console=ttyS0 panic=-1 quiet"],
             plain.QemuArguments());
 
@@ -215,7 +215,7 @@ public sealed class L1MachineTests : IDisposable
             ExtraQemuArguments = ["-s"],
         };
         Assert.Equal(
-            ["-accel", "tcg", "-M", "q35,kernel-irqchip=split", "-cpu", "EPYC,+svm,+npt", "-smp", "2", "-m", "2048", "-nographic",
+            ["-accel", "tcg", "-M", "q35,kernel-irqchip=split", "-cpu", "EPYC,+svm,+npt", "-smp", "2", "-m", "2048", "-nographic", "-nic", "none",
              "-serial", "mon:stdio", "-serial", "file:/tmp/k.log", "-qmp", "unix:/tmp/l1.qmp,server=on,wait=off",
              "-no-reboot", "-kernel", "/k", "-initrd", "/i", "-append", "panic=-1 quiet console=ttyS1 intel_iommu=on",
              "-device", "intel-iommu,intremap=on", "-device", "edu", "-s"],
@@ -230,7 +230,7 @@ public sealed class L1MachineTests : IDisposable
             ExtraQemuArguments = ["-s"],
         };
         Assert.Equal(
-            ["-accel", "tcg", "-M", "virt,virtualization=on,gic-version=3", "-cpu", "max", "-smp", "2", "-m", "1536", "-nographic",
+            ["-accel", "tcg", "-M", "virt,virtualization=on,gic-version=3", "-cpu", "max", "-smp", "2", "-m", "1536", "-nographic", "-nic", "none",
              "-no-reboot", "-kernel", "/k", "-initrd", "/i", "-append", "console=ttyAMA0 panic=-1 quiet", "-s"],
             arm64.QemuArguments());
     }

@@ -20,12 +20,20 @@ aot_binary() {
         && [ -z "$(find "$root" -maxdepth 1 -name 'Directory.*.props' -newer "$aot_bin" -print -quit)" ]; then
         return 0
     fi
+    # A cross build links with clang and lld; without them ILC falls back to gcc, which fails
+    # minutes later with "unrecognized command-line option '--target=...'".
+    if [ "$rid" != linux-x64 ] && ! { command -v clang && command -v ld.lld; } >/dev/null; then
+        echo "$name: cross-building for $rid needs clang and lld (apt-get install clang lld libc6-dev-arm64-cross)" >&2
+        return 1
+    fi
     echo "$name: building the NativeAOT binary ($rid) into $out (dotnet publish: a few minutes the first time)..." >&2
     local start=$SECONDS ticker
     # The NativeAOT step ("Generating native code") is minutes of silence on a small machine.
     ( while sleep 30; do echo "$name: still building ($((SECONDS - start)) s)..." >&2; done ) &
     ticker=$!
-    trap 'kill $ticker 2>/dev/null' EXIT
+    # Expanded now: a failed publish exits the script, where the function's locals are gone
+    # and the ticker would print "still building" for ever.
+    trap "kill $ticker 2>/dev/null" EXIT
     # minimal: one line per project as it is built, so a first run visibly moves.
     dotnet publish "$root/$project" -c Release -r "$rid" -p:PublishAot=true -o "$out" \
         -nologo -v minimal -clp:NoSummary 2>&1 | sed -u 's/^ */  /' >&2
