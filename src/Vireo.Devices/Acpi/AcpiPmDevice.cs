@@ -16,7 +16,7 @@ namespace Vireo.Devices;
 /// <see cref="SleepRequested"/> for the VMM to act on. The device also renders its own AML: the
 /// <c>\_S0</c> and <c>\_S5</c> packages that tell OSPM which SLP_TYP values to write.
 /// </remarks>
-public sealed class AcpiPmDevice : IBusDevice, IAml, IDisposable, ISuspendable
+public sealed class AcpiPmDevice : IBusDevice, IAml, IDisposable, ISuspendable, IPowerButton
 {
     // Window layout, ICH9 PMIO offsets (QEMU include/hw/acpi/ich9.h, ICH9_PMIO_*).
     /// <summary>Offset of the PM1a event block (PM1_STS then PM1_EN, two bytes each); the FADT's PM1a_EVT_BLK points here.</summary>
@@ -195,6 +195,12 @@ public sealed class AcpiPmDevice : IBusDevice, IAml, IDisposable, ISuspendable
             UpdateSci(TimerCount());
         }
     }
+
+    /// <inheritdoc/>
+    public string PowerButtonName => "ACPI power button";
+
+    /// <summary>The fixed-feature power button: <see cref="PressPowerButton"/>.</summary>
+    void IPowerButton.Press() => PressPowerButton();
 
     /// <summary>
     /// Sets GBL_STS, the fixed event by which platform firmware asks for the attention of the OS's
