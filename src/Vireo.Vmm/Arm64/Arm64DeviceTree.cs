@@ -6,8 +6,8 @@ namespace Vireo.Vmm.Arm64;
 /// <summary>
 /// The device tree of Vireo's arm64 machine, a pure function of its
 /// <see cref="Arm64PlatformDescription"/>: CPUs started by PSCI over HVC, RAM, /chosen, the
-/// in-kernel GICv3, the architected timer, PSCI, optionally SDEI, a 16550 UART as the console, and
-/// a generic ECAM PCI host bridge.
+/// in-kernel GICv3, the architected timer, PSCI, optionally SDEI, a 16550 UART as the console, a
+/// PL061 GPIO controller with a power key, and a generic ECAM PCI host bridge.
 /// The bindings are the Linux kernel's (Documentation/devicetree/bindings/...), each cited below.
 /// </summary>
 public static class Arm64DeviceTree
@@ -47,6 +47,15 @@ public static class Arm64DeviceTree
     // Every requester ID of a PCI segment (bus, device, function: 16 bits).
     private const uint RequesterIds = 0x1_0000;
 
+    // include/uapi/linux/input-event-codes.h: KEY_POWER, the code busybox acpid and systemd-logind
+    // take as the power button; include/dt-bindings/gpio/gpio.h: GPIO_ACTIVE_HIGH.
+    private const uint KeyPower = 116;
+    private const uint GpioActiveHigh = 0;
+
+    // The PL061's APB clock: nothing in the model runs on it, but the AMBA bus needs a clock to
+    // probe a PrimeCell; 24 MHz as on QEMU's virt.
+    private const uint ApbClockHz = 24_000_000;
+
     /// <summary>The blob for <paramref name="platform"/>, at most
     /// <see cref="Arm64Image.MaxDeviceTreeSize"/> bytes; an <see cref="ArgumentException"/> for a
     /// description no machine can have (no CPUs, two with one MPIDR, an initrd outside RAM).</summary>
@@ -61,6 +70,8 @@ public static class Arm64DeviceTree
         var fdt = new FdtWriter { BootCpuId = (uint)cpuRegs[0] };
         uint gic = fdt.AllocatePhandle();
         uint? its = platform.GicItsBase is null ? null : fdt.AllocatePhandle();
+        // After the GIC's and the ITS's, so theirs stay what they were before the GPIO existed.
+        (uint Clock, uint Controller)? gpio = platform.Gpio is null ? null : (fdt.AllocatePhandle(), fdt.AllocatePhandle());
         // The ITS is a child of the GIC with a reg of its own, so the GIC then has addresses; an
         // interrupt-map entry's parent unit address has that many cells.
         uint gicAddressCells = its is null ? 0u : 2u;
@@ -196,12 +207,61 @@ public static class Arm64DeviceTree
                 fdt.PropertyU32("reg-io-width", 1);
             }
 
+            if (platform.Gpio is { } gpioController && gpio is { } gpioPhandles)
+            {
+                WriteGpio(fdt, gpioController, gpioPhandles.Clock, gpioPhandles.Controller);
+            }
+
             if (platform.Pci is { } pci)
             {
                 WritePciHostBridge(fdt, pci, gic, gicAddressCells, its);
             }
         }
         return fdt.Finish(Arm64Image.MaxDeviceTreeSize);
+    }
+
+    // The PL061 and its power key. An AMBA PrimeCell is probed only once its "apb_pclk" clock
+    // exists (drivers/amba/bus.c), so a fixed 24 MHz clock comes first (bindings/clock/
+    // fixed-clock.yaml, named clock-<frequency> as it prefers). bindings/gpio/pl061-gpio.yaml:
+    // two GPIO cells (pin, flags), and as an interrupt controller two interrupt cells; dtc's
+    // interrupt_provider check wants its #address-cells said, 0 as on the GIC. bindings/input/
+    // gpio-keys.yaml: one child per key, named to its key-* pattern, active high, KEY_POWER.
+    private static void WriteGpio(FdtWriter fdt, Arm64Gpio gpio, uint clock, uint controller)
+    {
+        using (fdt.BeginNode($"clock-{ApbClockHz}"))
+        {
+            fdt.PropertyString("compatible", "fixed-clock");
+            fdt.PropertyU32("#clock-cells", 0);
+            fdt.PropertyU32("clock-frequency", ApbClockHz);
+            fdt.PropertyString("clock-output-names", "clk24mhz");
+            fdt.PropertyU32("phandle", clock);
+        }
+
+        using (fdt.BeginNode($"gpio@{gpio.Base.Value:x}"))
+        {
+            fdt.PropertyStringList("compatible", "arm,pl061", "arm,primecell");
+            fdt.PropertyU64Array("reg", gpio.Base.Value, gpio.Size);
+            fdt.PropertyCells("interrupts", GicSpi, gpio.Spi, IrqTypeLevelHigh);
+            fdt.PropertyEmpty("gpio-controller");
+            fdt.PropertyU32("#gpio-cells", 2);
+            fdt.PropertyEmpty("interrupt-controller");
+            fdt.PropertyU32("#interrupt-cells", 2);
+            fdt.PropertyU32("#address-cells", 0);
+            fdt.PropertyU32("clocks", clock);
+            fdt.PropertyString("clock-names", "apb_pclk");
+            fdt.PropertyU32("phandle", controller);
+        }
+
+        using (fdt.BeginNode("gpio-keys"))
+        {
+            fdt.PropertyString("compatible", "gpio-keys");
+            using (fdt.BeginNode("key-power"))
+            {
+                fdt.PropertyString("label", "GPIO Key Poweroff");
+                fdt.PropertyU32("linux,code", KeyPower);
+                fdt.PropertyCells("gpios", controller, (uint)gpio.PowerKeyPin, GpioActiveHigh);
+            }
+        }
     }
 
     // bindings/pci/host-generic-pci.yaml and pci-bus-common.yaml (dt-schema): bus 0 only, its
@@ -271,6 +331,10 @@ public static class Arm64DeviceTree
         if (platform.UartSpi > MaxSpi)
         {
             throw new ArgumentException($"SPI {platform.UartSpi} is past the last SPI ({MaxSpi})", nameof(platform));
+        }
+        if (platform.Gpio is { } gpio && (gpio.Spi > MaxSpi || gpio.Spi == platform.UartSpi || gpio.PowerKeyPin is < 0 or >= Devices.Pl061Gpio.Pins))
+        {
+            throw new ArgumentException($"the GPIO controller needs an SPI of its own (at most {MaxSpi}) and its power key one of pins 0-{Devices.Pl061Gpio.Pins - 1}", nameof(platform));
         }
         if (platform.Pci is { } pci && (pci.Bus.IntxGsis.Count != 4 || pci.Bus.IntxGsis.Any(spi => spi > MaxSpi)))
         {

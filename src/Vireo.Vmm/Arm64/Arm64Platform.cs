@@ -12,6 +12,7 @@ namespace Vireo.Vmm.Arm64;
 /// 0x0808_0000  GICv3 ITS (128 KiB), present when the machine has PCI functions
 /// 0x080A_0000  GICv3 redistributors (128 KiB per vCPU, up to 0x0900_0000: 123 vCPUs)
 /// 0x0900_0000  16550 UART (4 KiB), SPI 1
+/// 0x0903_0000  PL061 GPIO (4 KiB), SPI 2: pin 3 is the power key
 /// 0x1000_0000  PCI ECAM, bus 0 (1 MiB)
 /// 0x1100_0000  PCI I/O space (64 KiB): port p at 0x1100_0000 + p
 /// 0x2000_0000  PCI 32-bit memory window (512 MiB, up to RAM)
@@ -61,6 +62,24 @@ public static class Arm64Platform
     /// <summary>The UART's input clock, as a PC's 16550 has (1.8432 MHz): the divisor the guest
     /// programs then means what it means on a PC.</summary>
     public const uint UartClockHz = 1_843_200;
+
+    /// <summary>The PL061 GPIO controller's registers, where QEMU's virt has its PL061.</summary>
+    public static readonly MmioAddress Gpio = new(0x0903_0000);
+
+    /// <summary>The GPIO controller's register window (a PrimeCell's 4 KiB).</summary>
+    public const ulong GpioSize = Devices.Pl061Gpio.WindowSize;
+
+    /// <summary>The GPIO controller's combined interrupt (SPI 2: INTID 34).</summary>
+    public const uint GpioSpi = 2;
+
+    /// <summary>The GPIO controller's GIC interrupt ID.</summary>
+    public const uint GpioIntid = KvmArmIrqLine.FirstSpi + GpioSpi;
+
+    /// <summary>The pin the power key drives: pin 3, as on QEMU's virt.</summary>
+    public const int PowerKeyPin = 3;
+
+    /// <summary>The GPIO controller and its power key as the device tree describes them.</summary>
+    public static Arm64Gpio GpioDescription { get; } = new(Gpio, GpioSize, GpioSpi, PowerKeyPin);
 
     /// <summary>The PCI root bus's ECAM window (bus 0 only: <see cref="Devices.PciRootBus.EcamSize"/>).</summary>
     public static readonly MmioAddress PciEcam = new(0x1000_0000);
@@ -152,6 +171,8 @@ public static class Arm64Platform
         resources.Reserve(ResourceKind.Mmio, GicRedistributors.Value, GicRedistributorSize(cpus), "GICv3 redistributors");
         resources.Reserve(ResourceKind.Mmio, Uart.Value, UartSize, "UART (16550)");
         resources.Reserve(ResourceKind.Gsi, UartSpi, 1, "UART (16550)");
+        resources.Reserve(ResourceKind.Mmio, Gpio.Value, GpioSize, "GPIO (PL061)");
+        resources.Reserve(ResourceKind.Gsi, GpioSpi, 1, "GPIO (PL061)");
         resources.Reserve(ResourceKind.Mmio, PciEcam.Value, Devices.PciRootBus.EcamSize, "PCI ECAM (bus 0)");
         resources.Reserve(ResourceKind.Mmio, PciIo.Value, PciIoSize, "PCI I/O space");
         resources.Reserve(ResourceKind.Mmio, PciMemory32.Value, PciMemory32Size, "PCI 32-bit BAR window");

@@ -5,7 +5,7 @@ namespace Vireo.Vmm.Arm64;
 /// <summary>
 /// What an arm64 machine is made of, as its device tree tells the guest
 /// (<see cref="Arm64DeviceTree.Build"/>): RAM, the vCPUs' MPIDRs, the in-kernel GICv3's frames,
-/// the 16550 UART, the PCI host bridge, the command line and initrd, and whether SDEI is offered. The machine
+/// the 16550 UART, the GPIO controller and its power key, the PCI host bridge, the command line and initrd, and whether SDEI is offered. The machine
 /// builder fills it from its own layout; nothing here has a default address.
 /// </summary>
 public sealed record Arm64PlatformDescription
@@ -65,7 +65,21 @@ public sealed record Arm64PlatformDescription
 
     /// <summary>The generic ECAM PCI host bridge; none when null.</summary>
     public Arm64PciHostBridge? Pci { get; init; }
+
+    /// <summary>The PL061 GPIO controller with the power key on one of its pins; none when null.</summary>
+    public Arm64Gpio? Gpio { get; init; }
 }
+
+/// <summary>
+/// A PL061 GPIO controller as the device tree describes it (bindings/gpio/pl061-gpio.yaml), with
+/// the fixed clock an AMBA PrimeCell needs to probe and a <c>gpio-keys</c> power key
+/// (KEY_POWER, active high) on <paramref name="PowerKeyPin"/>.
+/// </summary>
+/// <param name="Base">The controller's registers.</param>
+/// <param name="Size">Bytes of its window (4 KiB).</param>
+/// <param name="Spi">Its combined interrupt's SPI, level-high.</param>
+/// <param name="PowerKeyPin">The pin the power key drives (0-7).</param>
+public sealed record Arm64Gpio(MmioAddress Base, ulong Size, uint Spi, int PowerKeyPin);
 
 /// <summary>
 /// A PCI host bridge as a device tree describes one (bindings/pci/host-generic-pci.yaml, the

@@ -241,6 +241,76 @@ public sealed class Arm64DeviceTreeTests
     }
 
     [DtcFact]
+    public void TheGpioControllerIsAPl061WithItsClockAndAPowerKeyOnPinThree()
+    {
+        // The machine's own GPIO (Arm64Platform), written by hand: the PL061 at 0x09030000 on
+        // SPI 2, its 24 MHz apb_pclk, and gpio-keys' KEY_POWER (116) on pin 3, active high. The
+        // GIC keeps phandle 1; the clock and the controller take the next ones.
+        Arm64PlatformDescription platform = Platform(1) with { Gpio = Arm64Platform.GpioDescription };
+        const string gpio = """
+            	serial@9000000 {
+            		compatible = "ns16550a";
+            		reg = <0x00 0x9000000 0x00 0x1000>;
+            		interrupts = <0x00 0x01 0x04>;
+            		clock-frequency = <0x1c2000>;
+            		reg-shift = <0x00>;
+            		reg-io-width = <0x01>;
+            	};
+
+            	clock-24000000 {
+            		compatible = "fixed-clock";
+            		#clock-cells = <0x00>;
+            		clock-frequency = <0x16e3600>;
+            		clock-output-names = "clk24mhz";
+            		phandle = <0x02>;
+            	};
+
+            	gpio@9030000 {
+            		compatible = "arm,pl061\0arm,primecell";
+            		reg = <0x00 0x9030000 0x00 0x1000>;
+            		interrupts = <0x00 0x02 0x04>;
+            		gpio-controller;
+            		#gpio-cells = <0x02>;
+            		interrupt-controller;
+            		#interrupt-cells = <0x02>;
+            		#address-cells = <0x00>;
+            		clocks = <0x02>;
+            		clock-names = "apb_pclk";
+            		phandle = <0x03>;
+            	};
+
+            	gpio-keys {
+            		compatible = "gpio-keys";
+
+            		key-power {
+            			label = "GPIO Key Poweroff";
+            			linux,code = <0x74>;
+            			gpios = <0x03 0x03 0x00>;
+            		};
+            	};
+            };
+
+            """;
+
+        Dtc.Result decoded = Dtc.Decompile(Arm64DeviceTree.Build(platform));
+        Assert.Equal("", decoded.Errors);
+        Assert.EndsWith(gpio, decoded.Text, StringComparison.Ordinal);
+        // Everything before it is the machine without a GPIO controller, unchanged.
+        Assert.Equal(Dtc.Decompile(Arm64DeviceTree.Build(Platform(1))).Text.Replace("\n};\n", "", StringComparison.Ordinal),
+            decoded.Text[..decoded.Text.IndexOf("\n\n\tclock-24000000", StringComparison.Ordinal)]);
+
+        // With an ITS (phandle 2) the GPIO's phandles move up by one, and the key follows.
+        string withIts = Dtc.Decompile(Arm64DeviceTree.Build(platform with { GicItsBase = Arm64Platform.GicIts, Pci = Arm64Platform.PciHostBridge })).Text;
+        Assert.Contains("clocks = <0x03>;", withIts, StringComparison.Ordinal);
+        Assert.Contains("gpios = <0x04 0x03 0x00>;", withIts, StringComparison.Ordinal);
+        Assert.Contains("msi-map = <0x00 0x02 0x00 0x10000>;", withIts, StringComparison.Ordinal);
+
+        Assert.Throws<ArgumentException>(() => Arm64DeviceTree.Build(platform with { Gpio = platform.Gpio! with { Spi = Arm64Platform.UartSpi } }));
+        Assert.Throws<ArgumentException>(() => Arm64DeviceTree.Build(platform with { Gpio = platform.Gpio! with { Spi = 988 } }));
+        Assert.Throws<ArgumentException>(() => Arm64DeviceTree.Build(platform with { Gpio = platform.Gpio! with { PowerKeyPin = 8 } }));
+    }
+
+    [DtcFact]
     public void CpuWithAff3GetsTwoAddressCells()
     {
         // MPIDR: Aff3 1, U bit 30 and RES1 bit 31 set (not part of reg), Aff1 1.

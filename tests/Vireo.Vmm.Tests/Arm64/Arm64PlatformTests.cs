@@ -51,18 +51,22 @@ public sealed class Arm64PlatformResourcesTests
         PlatformResources resources = Arm64Platform.Resources(cpus: 2);
 
         Assert.Contains(resources.Assignments, a => a.Kind == ResourceKind.Mmio && a.Start == Arm64Platform.Uart.Value && a.Owner == "UART (16550)");
-        // Interrupts are numbered as KVM's GSIs: SPI n (INTID 32 + n). The UART is SPI 1, PCI INTx SPIs 4-7.
+        Assert.Contains(resources.Assignments, a => a.Kind == ResourceKind.Mmio && a.Start == 0x0903_0000 && a.Length == 0x1000 && a.Owner == "GPIO (PL061)");
+        // Interrupts are numbered as KVM's GSIs: SPI n (INTID 32 + n). The UART is SPI 1, the
+        // GPIO controller SPI 2, PCI INTx SPIs 4-7.
         Assert.Contains(resources.Assignments, a => a.Kind == ResourceKind.Gsi && a.Start == 1 && a.Owner == "UART (16550)");
+        Assert.Contains(resources.Assignments, a => a.Kind == ResourceKind.Gsi && a.Start == 2 && a.Length == 1 && a.Owner == "GPIO (PL061)");
+        Assert.Equal(34u, Arm64Platform.GpioIntid);
         Assert.Contains(resources.Assignments, a => a.Kind == ResourceKind.Gsi && a.Start == 4 && a.Length == 4 && a.Owner == "PCI INTA-INTD");
         Assert.Contains(resources.Assignments, a => a.Kind == ResourceKind.Mmio && a.Start == Arm64Platform.PciEcam.Value && a.Owner == "PCI ECAM (bus 0)");
         Assert.Contains(resources.Assignments, a => a.Kind == ResourceKind.Mmio && a.Start == Arm64Platform.GicRedistributors.Value
             && a.Length == 2 * Arm64Platform.GicRedistributorStride);
         Assert.Throws<ResourceConflictException>(() => resources.Allocate(ResourceKind.Pio, 8, "a port device"));
         Assert.Throws<ResourceConflictException>(() => resources.Allocate(ResourceKind.Gpe, 1, "a GPE"));
-        // The other shared interrupts remain for devices, first fit around the UART's.
+        // The other shared interrupts remain for devices, first fit around the UART's and the GPIO's.
         Assert.Equal(0UL, resources.Allocate(ResourceKind.Gsi, 1, "first device").Start);
-        Assert.Equal(2UL, resources.Allocate(ResourceKind.Gsi, 2, "second device").Start);
-        Assert.Equal(8UL, resources.Allocate(ResourceKind.Gsi, 1, "third device").Start);
+        Assert.Equal(3UL, resources.Allocate(ResourceKind.Gsi, 1, "second device").Start);
+        Assert.Equal(8UL, resources.Allocate(ResourceKind.Gsi, 2, "third device").Start);
         Assert.Throws<ResourceConflictException>(() => resources.Allocate(ResourceKind.Gsi, Arm64Platform.Spis, "too many"));
     }
 
