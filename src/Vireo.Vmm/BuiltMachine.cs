@@ -23,14 +23,18 @@ public sealed class BuiltMachine : IDisposable
     private readonly Dictionary<int, (ushort Vendor, ushort Device)> _pciIds = [];
 
     private readonly AcpiPmDevice? _powerManagement;
+    private readonly IDisposable? _ownPowerButton;
     private readonly LowPowerIdleDevice? _lowPowerIdle;
     private readonly PciRootBus? _pci;
 
     internal BuiltMachine(Machine machine, PlatformResources resources, AcpiPmDevice? powerManagement, LowPowerIdleDevice? lowPowerIdle,
         PciRootBus? pci, List<ISuspendable> suspendables, List<IDisposable> owned, Serial8250? console = null, IConsoleInput? consoleInput = null,
         PanicDetector? panic = null, BoundPciFunctions? bound = null, IReadOnlyList<DevicePowerSlot>? devicePower = null,
-        Arm64.SdeiFirmware? sdei = null, IMachineSnapshotter? snapshotter = null)
+        Arm64.SdeiFirmware? sdei = null, IMachineSnapshotter? snapshotter = null, IPowerButton? powerButton = null)
     {
+        // The PC's button is its ACPI PM block's; a machine without ACPI brings its own.
+        PowerButton = powerButton ?? powerManagement;
+        _ownPowerButton = powerButton as IDisposable;
         Sdei = sdei;
         Snapshotter = snapshotter;
         _devicePower = devicePower ?? [];
@@ -63,13 +67,20 @@ public sealed class BuiltMachine : IDisposable
 
     /// <summary>Whether the machine has the ACPI platform devices (<see cref="PowerManagement"/>,
     /// <see cref="LowPowerIdle"/>): a PC does; the arm64 machine, which boots from a device tree,
-    /// does not (yet).</summary>
+    /// does not.</summary>
     public bool HasAcpiPower => _powerManagement is not null;
 
     /// <summary>The ACPI PM block: power button, GPEs, SCI, S5.</summary>
     /// <exception cref="VmStateException">The machine has none (<see cref="HasAcpiPower"/>).</exception>
     public AcpiPmDevice PowerManagement => _powerManagement ?? throw new VmStateException(
-        "this machine has no ACPI power management (no power button, GPEs or s2idle): the arm64 machine boots from a device tree without one yet");
+        "this machine has no ACPI power management (no GPEs or s2idle): the arm64 machine boots from a device tree without it");
+
+    /// <summary>The machine's power button: the ACPI PM block's fixed-feature button on a PC, the
+    /// GPIO power key on the arm64 machine; null on a machine without one.</summary>
+    public IPowerButton? PowerButton { get; }
+
+    /// <summary>Whether the machine has a <see cref="PowerButton"/>.</summary>
+    public bool HasPowerButton => PowerButton is not null;
 
     /// <summary>The guest's Low Power S0 Idle device, whose _DSM traps report s2idle entry and exit.</summary>
     /// <exception cref="VmStateException">The machine has none (<see cref="HasAcpiPower"/>).</exception>
@@ -206,6 +217,9 @@ public sealed class BuiltMachine : IDisposable
         {
             return;
         }
+        // A button with a timer of its own (the GPIO key's release) stops before the VM it
+        // drives a line of is closed.
+        _ownPowerButton?.Dispose();
         if (_bound is not null)
         {
             try

@@ -50,6 +50,13 @@ public static class MachineBuilder
         return Arm64.Arm64MachineBuilder.Restore(kvm, config, directory, document, consoleOutput, warn);
     }
 
+    /// <summary>The power button of the machine <see cref="BuildLinux"/> builds on this host, as
+    /// messages name it: the PC's ACPI power button, or the arm64 machine's GPIO power key.</summary>
+    public static string HostPowerButtonName =>
+        System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64
+            ? GpioPowerKey.ButtonName
+            : AcpiPmDevice.PowerButtonTitle;
+
     /// <summary>
     /// A PC that boots a Linux bzImage through the 64-bit boot protocol (on an arm64 host, the
     /// arm64 machine of <see cref="Arm64.Arm64MachineBuilder"/>): in-kernel

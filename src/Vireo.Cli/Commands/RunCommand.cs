@@ -24,9 +24,10 @@ internal static class RunCommand
         (Ctrl-A Ctrl-A sends a Ctrl-A).
 
         The run ends when the guest does: a reboot or power-off (ACPI S5) exits 0, a kernel
-        panic exits 1 with the panic line. SIGTERM presses the guest's ACPI power button
-        for a graceful shutdown; a second SIGTERM, or SIGINT, stops the VM at once. A
-        one-line reason goes to stderr.
+        panic exits 1 with the panic line. SIGTERM presses the guest's power button for a
+        graceful shutdown (the ACPI power button on a PC, a GPIO power key, KEY_POWER, on
+        arm64); a second SIGTERM, or SIGINT, stops the VM at once. A one-line reason goes
+        to stderr.
 
         --vfio-user assigns a PCI device served by another process: the guest sees it on
         its PCI bus (0000:00:SS.0); `vireo remote devices` lists it, and if its server dies
@@ -284,12 +285,12 @@ internal static class RunCommand
             bool first = Interlocked.Increment(ref terms) == 1;
             if (first)
             {
-                stderr.WriteLine("vireo: SIGTERM: pressing the guest's ACPI power button (send SIGTERM again to stop it at once)");
+                stderr.WriteLine($"vireo: SIGTERM: pressing the guest's {MachineBuilder.HostPowerButtonName} (send SIGTERM again to stop it at once)");
             }
             var shutdown = new ShutdownVm(force: !first, source: "sigterm");
             loop.Post(shutdown);
-            // A machine without a power button (the arm64 one) refuses the press: say so, and
-            // what does stop it, rather than nothing.
+            // A machine without a power button refuses the press: say so, and what does stop
+            // it, rather than nothing.
             shutdown.Reply.ContinueWith(t => log($"SIGTERM: {t.Exception!.GetBaseException().Message}; send SIGTERM again to stop it at once"),
                 CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         });

@@ -196,8 +196,11 @@ public sealed class AcpiPmDevice : IBusDevice, IAml, IDisposable, ISuspendable, 
         }
     }
 
+    /// <summary>What messages call the fixed-feature power button.</summary>
+    public const string PowerButtonTitle = "ACPI power button";
+
     /// <inheritdoc/>
-    public string PowerButtonName => "ACPI power button";
+    public string PowerButtonName => PowerButtonTitle;
 
     /// <summary>The fixed-feature power button: <see cref="PressPowerButton"/>.</summary>
     void IPowerButton.Press() => PressPowerButton();

@@ -47,8 +47,11 @@ public sealed class GpioPowerKey : IPowerButton, ISuspendable, IDisposable
         }
     }
 
+    /// <summary>What messages call the key.</summary>
+    public const string ButtonName = "GPIO power key";
+
     /// <inheritdoc/>
-    public string PowerButtonName => "GPIO power key";
+    public string PowerButtonName => ButtonName;
 
     /// <summary>Puts the key down; a press while it is down is the same press.</summary>
     public void Press()

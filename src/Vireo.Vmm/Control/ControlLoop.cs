@@ -476,13 +476,15 @@ public sealed partial class ControlLoop : IVmm, IDisposable
     }
 
     /// <summary>The power policy, decided here only: a running guest gets the button (a request
-    /// to power off); a suspending or suspended guest is woken by it, as real hardware is.</summary>
+    /// to power off); a suspending or suspended guest is woken by it, as real hardware is. A
+    /// machine without ACPI (arm64) never leaves <see cref="S2IdleState.Running"/>: it has no LPS0
+    /// device to report s2idle, so it always gets the press.</summary>
     private void PowerButton(string source)
     {
         RequireLive("press the power button");
         if (S2Idle.State == S2IdleState.Running)
         {
-            Current.PowerManagement.PressPowerButton();
+            PressTheButton();
         }
         else
         {
@@ -490,6 +492,11 @@ public sealed partial class ControlLoop : IVmm, IDisposable
         }
         Events.Publish(VmEventNames.PowerButton, new Dictionary<string, string> { ["source"] = source });
     }
+
+    /// <summary>Presses whichever button the machine has (<see cref="BuiltMachine.PowerButton"/>):
+    /// the PC's ACPI power button, the arm64 machine's GPIO power key. Only a guest running (not in
+    /// s2idle, which only the PC has) gets here.</summary>
+    private void PressTheButton() => (Current.PowerButton ?? throw new VmStateException("this machine has no power button")).Press();
 
     private void Shutdown(bool force, string source)
     {
@@ -502,7 +509,7 @@ public sealed partial class ControlLoop : IVmm, IDisposable
         }
         if (S2Idle.State == S2IdleState.Running)
         {
-            Current.PowerManagement.PressPowerButton();
+            PressTheButton();
         }
         else
         {

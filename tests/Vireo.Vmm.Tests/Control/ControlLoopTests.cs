@@ -255,6 +255,53 @@ public sealed class ControlLoopTests
         Assert.Equal("hello\n", System.Text.Encoding.ASCII.GetString([.. input.Received]));
     }
 
+    /// <summary>A machine without ACPI (the arm64 one) has its own button: the power button and a
+    /// graceful shutdown press it through <see cref="BuiltMachine.PowerButton"/> (its guest never
+    /// enters s2idle, so there is nothing to wake first); a machine with no button at all refuses
+    /// both by saying so and keeps running.</summary>
+    [KvmFact]
+    public async Task A_machine_without_acpi_gets_its_own_power_button_pressed_and_one_without_a_button_refuses()
+    {
+        using KvmSystem kvm = KvmSystem.Open();
+        var button = new CountingButton();
+        foreach (IPowerButton? fitted in (IPowerButton?[])[button, null])
+        {
+            BuiltMachine Build()
+            {
+                Machine machine = TestGuest.Create(kvm);
+                TestGuest.LoadRealMode(machine, [0xeb, 0xfe]); // jmp $
+                return new BuiltMachine(machine, PlatformResources.ForPc(AcpiPmDevice.GpeCount), null, null, null, [], [], powerButton: fitted);
+            }
+            using var loop = new ControlLoop(Build, new VmDescription(1, 2UL << 20, null, null));
+            loop.Start();
+            if (fitted is not null)
+            {
+                await loop.SendAsync(new PressPowerButton("test"));
+                await loop.SendAsync(new ShutdownVm(force: false, source: "test"));
+                Assert.Equal(2, button.Presses);
+            }
+            else
+            {
+                Assert.Contains("no power button", (await Assert.ThrowsAsync<VmStateException>(() => loop.SendAsync(new PressPowerButton("test")))).Message, StringComparison.Ordinal);
+                Assert.Contains("no power button", (await Assert.ThrowsAsync<VmStateException>(() => loop.SendAsync(new ShutdownVm(force: false)))).Message, StringComparison.Ordinal);
+                Assert.Equal(VmState.Running, (await loop.SendAsync(new GetVmInfo())).State);
+            }
+            await loop.SendAsync(new ShutdownVm(force: true));
+            Assert.Equal(MachineExitReason.Stopped, (await loop.Completion.WaitAsync(s_timeout)).Exit.Reason);
+        }
+    }
+
+    private sealed class CountingButton : IPowerButton
+    {
+        private int _presses;
+
+        public int Presses => Volatile.Read(ref _presses);
+
+        public string PowerButtonName => "test button";
+
+        public void Press() => Interlocked.Increment(ref _presses);
+    }
+
     private sealed class RecordingInput : IConsoleInput
     {
         public List<byte> Received { get; } = [];
