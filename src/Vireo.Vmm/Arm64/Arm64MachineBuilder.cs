@@ -8,16 +8,18 @@ namespace Vireo.Vmm.Arm64;
 
 /// <summary>
 /// Assembles the arm64 machine (<see cref="Arm64Platform"/>) as <see cref="MachineBuilder"/>
-/// assembles the PC: the VM with its GICv3 and vCPUs, a 16550 console on the MMIO bus, the PCI
+/// assembles the PC: the VM with its GICv3 and vCPUs, a 16550 console and a PL061 GPIO controller
+/// with the power key on the MMIO bus, the PCI
 /// root bus with the configured functions (virtio, vfio-user, VFIO: the same
 /// <see cref="IPciFunction"/>s and the same binding as on the PC, with MSI and MSI-X through an
 /// in-kernel ITS and INTx for a guest that leaves them off), the
 /// kernel <c>Image</c>, the initramfs and a device tree that describes exactly that, and the boot
 /// vCPU at the kernel's entry with x0 pointing at the device tree (Linux's arm64 booting.rst).
 /// The result is a <see cref="BuiltMachine"/> the control loop runs as it runs a PC: pause,
-/// resume, stop and the guest's own PSCI power-off and reset work; the guest's SDEI calls go to
-/// Vireo's dispatcher (<see cref="SdeiFirmware"/>) where KVM can forward them; what the machine does not
-/// have yet (ACPI power button and s2idle) is refused with a message saying so.
+/// resume, stop, the power button (the GPIO key, <see cref="GpioPowerKey"/>) and the guest's own
+/// PSCI power-off and reset work; the guest's SDEI calls go to Vireo's dispatcher
+/// (<see cref="SdeiFirmware"/>) where KVM can forward them; what the machine does not have (ACPI,
+/// its GPEs and s2idle) is refused with a message saying so.
 /// </summary>
 public static class Arm64MachineBuilder
 {
@@ -76,6 +78,7 @@ public static class Arm64MachineBuilder
                 RngSeed = RngSeed(),
                 Sdei = sdei is not null,
                 Pci = Arm64Platform.PciHostBridge,
+                Gpio = Arm64Platform.GpioDescription,
             });
             machine.Memory.Write(layout.DeviceTreeAddress, deviceTree);
 
@@ -99,15 +102,15 @@ public static class Arm64MachineBuilder
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(document);
         // A snapshot's machine has no PCI functions (Arm64Snapshot refuses them), so no ITS.
-        return Assemble(kvm, config, consoleOutput, warn, (machine, gic, _, console, sdei) =>
-            Arm64Snapshot.Restore(directory, document, machine, gic, console, sdei));
+        return Assemble(kvm, config, consoleOutput, warn, (machine, gic, _, devices, sdei) =>
+            Arm64Snapshot.Restore(directory, document, machine, gic, devices.Console, devices.Gpio, devices.PowerKey, sdei));
     }
 
     /// <summary>The machine with its devices (GIC, with an ITS when there are PCI functions to send
-    /// MSIs; UART; SDEI firmware; the PCI root bus and its functions), then <paramref name="load"/>
+    /// MSIs; UART; GPIO controller and power key; SDEI firmware; the PCI root bus and its functions), then <paramref name="load"/>
     /// fills it: a kernel to boot, or a snapshot to continue.</summary>
     private static BuiltMachine Assemble(KvmSystem kvm, LinuxVmConfig config, Action<ReadOnlySpan<byte>> consoleOutput, Action<string>? warn,
-        Action<Machine, KvmDevice, KvmDevice?, Serial8250, SdeiFirmware?> load)
+        Action<Machine, KvmDevice, KvmDevice?, PlatformDevices, SdeiFirmware?> load)
     {
         if (config.MemoryBytes > Arm64Platform.MaxMemoryBytes)
         {
@@ -159,6 +162,12 @@ public static class Arm64MachineBuilder
             machine.Mmio.Insert(Arm64Platform.Uart, Arm64Platform.UartSize, console, "UART (16550)");
             IConsoleInput input = MachineBuilder.ConnectConsole(config, console, output, owned);
 
+            // The power button: a PL061 whose pin drives gpio-keys' KEY_POWER, as on QEMU's virt.
+            var gpio = new Pl061Gpio(new KvmIrqLine(machine.Vm, KvmArmIrqLine.Spi(Arm64Platform.GpioIntid)));
+            machine.Mmio.Insert(Arm64Platform.Gpio, Arm64Platform.GpioSize, gpio, "GPIO (PL061)");
+            var powerKey = new GpioPowerKey(gpio, Arm64Platform.PowerKeyPin);
+            owned.Add(powerKey);
+
             // PCI: the root bus's port bus is the machine's PCI I/O space, which the guest reaches
             // through a memory window (arm64 has no port I/O instructions).
             machine.Mmio.Insert(Arm64Platform.PciIo, Arm64Platform.PciIoSize, new PciIoSpaceWindow(machine.Pio), "PCI I/O space");
@@ -167,10 +176,10 @@ public static class Arm64MachineBuilder
             bound = MachineBuilder.BindPciFunctions(machine, pci, barSlots, devicePower: [], warn,
                 () => KvmInterrupts.ForGicv3(machine.Vm, Arm64Platform.Spis));
 
-            load(machine, gic, its, console, sdei);
+            load(machine, gic, its, new PlatformDevices(console, gpio, powerKey), sdei);
             return new BuiltMachine(machine, resources, powerManagement: null, lowPowerIdle: null, pci,
-                [console, (ISuspendable)input], owned, console, input, panic, bound, sdei: sdei,
-                snapshotter: new Arm64Snapshot(machine, gic, console, sdei, config));
+                [console, gpio, powerKey, (ISuspendable)input], owned, console, input, panic, bound, sdei: sdei,
+                snapshotter: new Arm64Snapshot(machine, gic, console, gpio, sdei, config), powerButton: powerKey);
         }
         catch
         {
@@ -180,4 +189,7 @@ public static class Arm64MachineBuilder
             throw;
         }
     }
+
+    /// <summary>The machine's own devices that a boot or a restore loads.</summary>
+    private sealed record PlatformDevices(Serial8250 Console, Pl061Gpio Gpio, GpioPowerKey PowerKey);
 }

@@ -10,7 +10,7 @@ namespace Vireo.Vmm.Arm64;
 /// its RAM plus register lists: every vCPU's registers by their KVM_GET_REG_LIST ids (core,
 /// FP/SIMD, system registers, the architected timer's CTL/CNT/CVAL and KVM's firmware
 /// registers) with its MP state, the in-kernel GICv3's registers through its device attributes
-/// (<see cref="KvmVgicV3State"/>), the UART's model state, and the SDEI dispatcher's firmware
+/// (<see cref="KvmVgicV3State"/>), the UART's and the PL061 GPIO controller's model state, and the SDEI dispatcher's firmware
 /// pseudo-registers (<see cref="SdeiStateRegisters"/>). <see cref="Restore"/> puts them into a
 /// freshly built machine of the same shape, in a new process, before any vCPU runs.
 /// </summary>
@@ -18,12 +18,14 @@ namespace Vireo.Vmm.Arm64;
 /// Restore order, and why: RAM; each vCPU's registers and MP state (KVM accepts the ID and firmware
 /// registers only before the vCPU first runs; writing the timer's CNT sets the VM's counter
 /// offset, so the guest's virtual time continues from the snapshot's); the GIC (its
-/// redistributors are addressed by the MPIDRs just restored); the UART, which re-drives its
-/// interrupt line to its restored level while the line is still the GIC's; last the SDEI
+/// redistributors are addressed by the MPIDRs just restored); the UART and the GPIO controller,
+/// which re-drive their interrupt lines to their restored levels while the lines are still the
+/// GIC's, and then the power key lets its pin go (a snapshot taken with the key down would
+/// otherwise leave it down for good: the guest sees the release as the key's); last the SDEI
 /// dispatcher, whose import binds the guest's bound interrupts again (holding their GIC lines low,
 /// as at the snapshot) and asks for the delivery of any event that was pending.
 /// </remarks>
-internal sealed class Arm64Snapshot(Machine machine, KvmDevice gic, Serial8250 console, SdeiFirmware? sdei, LinuxVmConfig config) : IMachineSnapshotter
+internal sealed class Arm64Snapshot(Machine machine, KvmDevice gic, Serial8250 console, Pl061Gpio gpio, SdeiFirmware? sdei, LinuxVmConfig config) : IMachineSnapshotter
 {
     /// <inheritdoc />
     public SnapshotDocument Capture()
@@ -64,6 +66,7 @@ internal sealed class Arm64Snapshot(Machine machine, KvmDevice gic, Serial8250 c
             Vcpus = vcpus,
             Gic = [.. gicRegisters.Select(r => new SnapshotDeviceRegister(r.Group, SnapshotStore.Hex(r.Attr), SnapshotStore.Hex(r.Value)))],
             Uart = console.GetState(),
+            Gpio = gpio.GetState(),
             Sdei = sdeiState is null ? null : new SnapshotSdei
             {
                 Shared = [.. sdeiState.Shared.Select(ToDocument)],
@@ -76,7 +79,8 @@ internal sealed class Arm64Snapshot(Machine machine, KvmDevice gic, Serial8250 c
     /// already read and checked by <see cref="SnapshotStore.Load"/>) into a machine just built for
     /// it, before any vCPU has run. Anything that does not fit this machine throws
     /// <see cref="SnapshotException"/> naming it.</summary>
-    public static void Restore(string directory, SnapshotDocument document, Machine machine, KvmDevice gic, Serial8250 console, SdeiFirmware? sdei)
+    public static void Restore(string directory, SnapshotDocument document, Machine machine, KvmDevice gic, Serial8250 console,
+        Pl061Gpio gpio, GpioPowerKey powerKey, SdeiFirmware? sdei)
     {
         if (document.Arch != SnapshotDocument.Arm64Arch)
         {
@@ -118,6 +122,20 @@ internal sealed class Arm64Snapshot(Machine machine, KvmDevice gic, Serial8250 c
         {
             throw new SnapshotException($"the snapshot's UART state is invalid: {e.Message}", e);
         }
+        // A version 1 snapshot's machine had no GPIO controller and its guest's device tree none:
+        // the controller stays at reset, which is all that guest could have left it in.
+        if (document.Gpio is { } gpioState)
+        {
+            try
+            {
+                gpio.RestoreState(gpioState);
+            }
+            catch (ArgumentException e)
+            {
+                throw new SnapshotException($"the snapshot's GPIO state is invalid: {e.Message}", e);
+            }
+        }
+        powerKey.Release();
         if (document.Sdei is { } state && sdei is not null)
         {
             try

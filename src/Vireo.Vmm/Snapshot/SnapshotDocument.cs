@@ -8,20 +8,27 @@ namespace Vireo.Vmm;
 /// image (<see cref="SnapshotStore"/>). Everything is a register list, as the seed's migration
 /// principle asks: each vCPU's registers by KVM_GET_REG_LIST id, the GIC's as device attributes,
 /// the SDEI dispatcher's as its firmware pseudo-registers (<see cref="Sdei.SdeiStateRegisters"/>),
-/// and the UART's as its model state. No host pointers; values are hex strings.
+/// and the UART's and the GPIO controller's as their model state. No host pointers; values are hex strings.
 /// </summary>
 public sealed record SnapshotDocument
 {
     /// <summary>The value of <see cref="Format"/> in every Vireo snapshot.</summary>
     public const string FormatName = "vireo-snapshot";
 
-    /// <summary>The layout this Vireo writes and the only one it restores.</summary>
-    public const int CurrentVersion = 1;
+    /// <summary>The layout this Vireo writes: version 1 and the GPIO controller's state (<see cref="Gpio"/>).</summary>
+    public const int CurrentVersion = 2;
+
+    /// <summary>The first layout with the GPIO controller's state.</summary>
+    public const int GpioVersion = 2;
+
+    /// <summary>The oldest layout this Vireo restores: version 1, of a machine without the GPIO
+    /// controller (its guest's device tree had none, so the restored one stays at reset).</summary>
+    public const int OldestVersion = 1;
 
     /// <summary>Always <see cref="FormatName"/>.</summary>
     public string Format { get; init; } = FormatName;
 
-    /// <summary>The layout version, <see cref="CurrentVersion"/>.</summary>
+    /// <summary>The layout version, <see cref="OldestVersion"/> to <see cref="CurrentVersion"/>.</summary>
     public int Version { get; init; } = CurrentVersion;
 
     /// <summary>The value of <see cref="Arch"/> for the arm64 machine.</summary>
@@ -44,6 +51,10 @@ public sealed record SnapshotDocument
 
     /// <summary>The SDEI dispatcher's pseudo-registers; null when the machine had no SDEI.</summary>
     public SnapshotSdei? Sdei { get; init; }
+
+    /// <summary>The PL061 GPIO controller's model state (the power key's pin and what the guest's
+    /// driver programmed); present from version 2 on, absent in version 1.</summary>
+    public Pl061State? Gpio { get; init; }
 }
 
 /// <summary>The machine a snapshot was taken of.</summary>

@@ -88,9 +88,15 @@ public static class SnapshotStore
         {
             throw new SnapshotException($"{path} is not a Vireo snapshot (format '{document.Format}')");
         }
-        if (document.Version != SnapshotDocument.CurrentVersion)
+        if (document.Version is < SnapshotDocument.OldestVersion or > SnapshotDocument.CurrentVersion)
         {
-            throw new SnapshotException($"{path} is a version {document.Version} snapshot; this Vireo restores version {SnapshotDocument.CurrentVersion}");
+            throw new SnapshotException($"{path} is a version {document.Version} snapshot; this Vireo restores versions {SnapshotDocument.OldestVersion} to {SnapshotDocument.CurrentVersion}");
+        }
+        if ((document.Gpio is null) != (document.Version < SnapshotDocument.GpioVersion))
+        {
+            throw new SnapshotException(document.Gpio is null
+                ? $"{path} is a version {document.Version} snapshot without the GPIO controller's state, which that version always has"
+                : $"{path} is a version {document.Version} snapshot, which has no GPIO controller, yet holds its state");
         }
         if (document.Machine.Cpus < 1 || document.Vcpus.Count != document.Machine.Cpus)
         {

@@ -32,6 +32,7 @@ public sealed class SnapshotStoreTests : IDisposable
         Gic = [new SnapshotDeviceRegister(1, "0x0", "0x12")],
         Uart = new Serial8250(new NoInterruptLine(), null).GetState(),
         Sdei = null,
+        Gpio = new Pl061State { Direction = 0x01, InterruptBothEdges = 0x08, InterruptMask = 0x08, EdgeStatus = 0x08, Inputs = 0x08 },
     };
 
     private static GuestMemory Memory(ulong size = 4 << 20) => GuestMemory.Create((Base, size));
@@ -56,6 +57,7 @@ public sealed class SnapshotStoreTests : IDisposable
         Assert.Equal(saved.Vcpus.Select(v => (v.MpState, string.Join(',', v.Registers))), loaded.Vcpus.Select(v => (v.MpState, string.Join(',', v.Registers))));
         Assert.Equal(saved.Gic, loaded.Gic);
         Assert.Equal(saved.Uart.ToString(), loaded.Uart.ToString());
+        Assert.Equal(saved.Gpio, loaded.Gpio);
         byte[] a = new byte[4 << 20];
         byte[] b = new byte[4 << 20];
         source.Read(Base, a);
@@ -108,13 +110,46 @@ public sealed class SnapshotStoreTests : IDisposable
     public void AnotherFormatVersionOrAVcpuCountThatDisagreesIsRefused()
     {
         using GuestMemory memory = Memory();
-        SnapshotStore.Save(Sub("v"), Document() with { Version = 2 }, memory);
-        Assert.Contains("version 2 snapshot", Assert.Throws<SnapshotException>(() => SnapshotStore.Load(Sub("v"))).Message, StringComparison.Ordinal);
+        SnapshotStore.Save(Sub("v"), Document() with { Version = 3 }, memory);
+        Assert.Contains("version 3 snapshot; this Vireo restores versions 1 to 2", Assert.Throws<SnapshotException>(() => SnapshotStore.Load(Sub("v"))).Message, StringComparison.Ordinal);
+        SnapshotStore.Save(Sub("v0"), Document() with { Version = 0 }, memory);
+        Assert.Contains("version 0 snapshot", Assert.Throws<SnapshotException>(() => SnapshotStore.Load(Sub("v0"))).Message, StringComparison.Ordinal);
         SnapshotStore.Save(Sub("f"), Document() with { Format = "qemu" }, memory);
         Assert.Contains("not a Vireo snapshot", Assert.Throws<SnapshotException>(() => SnapshotStore.Load(Sub("f"))).Message, StringComparison.Ordinal);
         SnapshotDocument document = Document();
         SnapshotStore.Save(Sub("c"), document with { Machine = document.Machine with { Cpus = 3 } }, memory);
         Assert.Contains("describes 3 vCPUs but holds 2", Assert.Throws<SnapshotException>(() => SnapshotStore.Load(Sub("c"))).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheGpioStateIsThereExactlyFromVersionTwoOn()
+    {
+        using GuestMemory memory = Memory();
+        // Version 1: a machine before the GPIO controller; it loads, and its state is absent.
+        SnapshotStore.Save(Sub("v1"), Document() with { Version = 1, Gpio = null }, memory);
+        Assert.Null(SnapshotStore.Load(Sub("v1")).Gpio);
+        SnapshotStore.Save(Sub("v1-gpio"), Document() with { Version = 1 }, memory);
+        Assert.Contains("version 1 snapshot, which has no GPIO controller, yet holds its state",
+            Assert.Throws<SnapshotException>(() => SnapshotStore.Load(Sub("v1-gpio"))).Message, StringComparison.Ordinal);
+        SnapshotStore.Save(Sub("v2-none"), Document() with { Gpio = null }, memory);
+        Assert.Contains("version 2 snapshot without the GPIO controller's state",
+            Assert.Throws<SnapshotException>(() => SnapshotStore.Load(Sub("v2-none"))).Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("\"inputs\": 8", "\"inputs\": 256")]
+    [InlineData("\"inputs\": 8", "\"inputs\": -1")]
+    [InlineData("\"inputs\": 8", "\"inputs\": \"0x08\"")]
+    [InlineData("\"inputs\": 8", "\"inputs\": 8, \"pins\": 9")]
+    public void GpioRegistersThatAreNotBytesAreRefusedOnLoad(string field, string hostile)
+    {
+        using GuestMemory memory = Memory();
+        SnapshotStore.Save(Sub("g"), Document(), memory);
+        string path = Path.Combine(Sub("g"), SnapshotStore.DocumentFile);
+        string text = File.ReadAllText(path);
+        Assert.Contains(field, text, StringComparison.Ordinal);
+        File.WriteAllText(path, text.Replace(field, hostile, StringComparison.Ordinal));
+        Assert.Contains("is not a snapshot document", Assert.Throws<SnapshotException>(() => SnapshotStore.Load(Sub("g"))).Message, StringComparison.Ordinal);
     }
 
     [Fact]
