@@ -35,6 +35,13 @@ public sealed class DefaultGuest
         "vsock", "vmw_vsock_virtio_transport_common", "vmw_vsock_virtio_transport",
     ];
 
+    /// <summary>What the arm64 default guest asks of its kernel: <see cref="Modules"/> (those it
+    /// builds as modules) and gpio_keys, the driver of the arm64 machine's power key (a gpio-keys
+    /// KEY_POWER on its PL061, whose driver is built in; KEYBOARD_GPIO=m and INPUT_EVDEV=m in
+    /// Debian's linux-image-6.12-arm64), so a press reaches acpid through evdev as the PC's ACPI
+    /// button does.</summary>
+    public static readonly string[] Arm64Modules = [.. Modules, "gpio_keys"];
+
     private DefaultGuest(string kernel, string initramfs, string rootDisk, GuestVariant variant, string? sampleDriver, string? eduChecker)
     {
         Kernel = kernel;
@@ -72,6 +79,10 @@ public sealed class DefaultGuest
     /// <summary>The modules <paramref name="variant"/> puts in its initramfs and loads.</summary>
     public static IReadOnlyList<string> ModulesFor(GuestVariant variant) => variant == GuestVariant.NoModules ? [] : Modules;
 
+    /// <summary>The modules the arm64 guest of <paramref name="variant"/> asks for (each that its
+    /// kernel builds as a module goes in, with what it depends on): <see cref="Arm64Modules"/>, or none.</summary>
+    public static IReadOnlyList<string> Arm64ModulesFor(GuestVariant variant) => variant == GuestVariant.NoModules ? [] : Arm64Modules;
+
     /// <summary>The /init of <paramref name="variant"/>; the no-module variant has no insmod
     /// and no acpid (which would find no input device without evdev and button).</summary>
     public static string InitScriptFor(GuestVariant variant) => $$"""
@@ -98,6 +109,8 @@ public sealed class DefaultGuest
         if { : >/dev/console; } 2>/dev/null; then exec </dev/console >/dev/console 2>&1; fi
         """;
 
+    // busybox acpid's evdev table maps KEY_POWER to PWRF/00000080 whichever device sends it: the
+    // ACPI button on a PC, gpio-keys on arm64, so one line serves both guests.
     private const string AcpidLine = """
         # busybox acpid runs /etc/acpi/PWRF/00000080 when the power button is pressed.
         acpid -l /var/log/acpid.log
@@ -176,9 +189,10 @@ public sealed class DefaultGuest
     /// (<paramref name="arm64Lab"/>'s), and an initramfs over arm64 busybox, built into the cache
     /// once per version of /init (and kernel, with modules). <paramref name="variant"/>
     /// <see cref="GuestVariant.NoModules"/> (the default) boots any kernel; <see cref="GuestVariant.Default"/>
-    /// carries and loads the kernel's own modules of <see cref="Modules"/> that it builds as
-    /// modules (virtio-blk, virtio-rng, virtio-net and vsock on Debian's arm64 kernel; virtio-pci
-    /// and the console are built in), with what they depend on. No root disk yet.</summary>
+    /// carries and loads the kernel's own modules of <see cref="Arm64Modules"/> that it builds as
+    /// modules (evdev, gpio_keys, virtio-blk, virtio-rng, virtio-net and vsock on Debian's arm64
+    /// kernel; virtio-pci, the console and the ACPI button are built in), with what they depend on,
+    /// and starts acpid, so the machine's power key powers it off. No root disk yet.</summary>
     /// <returns>The host paths of the kernel and the initramfs.</returns>
     public static (string Kernel, string Initramfs) PrepareArm64(LabEnvironment arm64Lab, TextWriter? progress = null, GuestVariant variant = GuestVariant.NoModules)
     {
@@ -188,9 +202,10 @@ public sealed class DefaultGuest
             throw new ArgumentException("the arm64 default guest needs the arm64 lab's environment", nameof(arm64Lab));
         }
         StockKernel kernel = arm64Lab.Kernel;
-        IReadOnlyList<string> modules = ModulesFor(variant).Count == 0 ? [] : kernel.ModulesWithDependencies(Modules.Where(kernel.HasModule));
+        IReadOnlyList<string> wanted = Arm64ModulesFor(variant);
+        IReadOnlyList<string> modules = wanted.Count == 0 ? [] : kernel.ModulesWithDependencies(wanted.Where(kernel.HasModule));
         string name = modules.Count == 0 ? "arm64-no-modules" : $"arm64-default-{kernel.Release}";
-        string path = Path.Combine(arm64Lab.Cache.Directory("guests"), $"{name}-{ScriptHash(variant)}.cpio.gz");
+        string path = Path.Combine(arm64Lab.Cache.Directory("guests"), $"{name}-{ScriptHash(variant, wanted)}.cpio.gz");
         if (!File.Exists(path))
         {
             progress?.WriteLine($"lab: building the arm64 guest initramfs at {path}");
@@ -262,10 +277,14 @@ public sealed class DefaultGuest
         return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(file))[..12];
     }
 
-    private static string ScriptHash(GuestVariant variant)
+    private static string ScriptHash(GuestVariant variant) => ScriptHash(variant, ModulesFor(variant));
+
+    // The module names are part of what the cached image is built from: a module added to the
+    // list must not find an image built without it.
+    private static string ScriptHash(GuestVariant variant, IReadOnlyList<string> modules)
     {
         byte[] hash = System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(
-            InitScriptFor(variant) + PowerButtonAction + string.Join(',', ModulesFor(variant)) + string.Join(',', s_directories)));
+            InitScriptFor(variant) + PowerButtonAction + string.Join(',', modules) + string.Join(',', s_directories)));
         return Convert.ToHexStringLower(hash)[..12];
     }
 }
