@@ -132,11 +132,11 @@ internal sealed record LabRunArguments
         }
         if (architecture == global::Vireo.Lab.LabArchitecture.Arm64)
         {
-            string? unsupported = devices.Count > 0 ? "--vfio-user" : l1Devices is not null ? "--l1-devices"
+            string? unsupported = l1Devices is not null ? "--l1-devices"
                 : l1Kernel != global::Vireo.Lab.L1Kernel.Stock ? "--l1-kernel" : flavour != default ? "--kernel-flavour" : null;
             if (unsupported is not null)
             {
-                throw new UsageException($"run: the arm64 lab does not take {unsupported} yet (vireo-device and the edu setup are not built for arm64; its L1 and default guest run Debian's one arm64 6.12 kernel)");
+                throw new UsageException($"run: the arm64 lab does not take {unsupported} yet (the edu setup is not built for arm64; its L1 and default guest run Debian's one arm64 6.12 kernel)");
             }
         }
         return new LabRunArguments

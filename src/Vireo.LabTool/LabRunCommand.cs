@@ -41,13 +41,16 @@ internal static class LabRunCommand
                             vireo run gets --vfio-user SOCKET,id=NAME. Repeatable; NAME
                             defaults to sample0, sample1, ... by position. The default
                             guest then carries its driver at /lib/vireo/vireo_sample.ko
-                            (built from this checkout; not loaded at boot)
+                            (built from this checkout; not loaded at boot; the arm64
+                            guest has none: drive the device with busybox devmem)
           --l1 COMMAND      a shell command run in L1 once vireo's API socket exists
                             ($VIREO_API_SOCKET; /run/vireo-lab/api.sock unless you give
                             --api-socket); its output lines start with "[l1] " and end
                             with "[l1] exit N". It gets 5 s after vireo exits, then stops
           --vireo-device PATH  the NativeAOT vireo-device to copy into the lab
-                            (default: $VIREO_DEVICE_BINARY, or tools/vireo-device.sh)
+                            (default: $VIREO_DEVICE_BINARY, or tools/vireo-device.sh;
+                            arm64: $VIREO_DEVICE_ARM64_BINARY, or the same script's
+                            linux-arm64 build)
           --l1-devices edu  boot L1 with an emulated IOMMU (intel-iommu, intel_iommu=on)
                             and QEMU's edu PCI device, which L1 binds to vfio-pci at boot:
                             its address is in /run/vireo-lab/edu.address, its sysfs
@@ -75,10 +78,10 @@ internal static class LabRunCommand
                             arm64 6.12 kernel and its built-in KVM as L1, and a vireo
                             cross-compiled for linux-arm64 (VIREO_ARM64_BINARY or
                             --vireo name one; else tools/vireo.sh builds it, which needs
-                            clang and libc6-dev-arm64-cross). The default guest is the
-                            same arm64 kernel with an initramfs over arm64 busybox that
-                            loads its virtio modules (--guest no-modules: none). Not yet
-                            with --vfio-user, --l1-devices, --l1-kernel or --kernel-flavour
+                            clang, lld and libc6-dev-arm64-cross). The default guest is
+                            the same arm64 kernel with an initramfs over arm64 busybox
+                            that loads its virtio modules (--guest no-modules: none). Not
+                            yet with --l1-devices, --l1-kernel or --kernel-flavour
 
         Packages (qemu-system-x86, busybox-static, cpio, xz-utils; with --vfio-user or
         --l1-devices the guest kernel's linux-headers) are installed with apt-get when
@@ -101,7 +104,7 @@ internal static class LabRunCommand
         CheckGuestFiles(options);
 
         string vireo = VireoBinary.Locate(options.Architecture, options.Vireo, stderr);
-        string? device = options.Devices.Count > 0 ? VireoBinary.LocateDevice(options.VireoDevice, stderr) : null;
+        string? device = options.Devices.Count > 0 ? VireoBinary.LocateDevice(options.Architecture, options.VireoDevice, stderr) : null;
         LabEnvironment lab = LabEnvironment.Prepare(progress: stderr, l1Kernel: options.L1Kernel, architecture: options.Architecture);
         // The guest drivers (the sample device's, the edu checker) ride in the default guest when
         // a device is assigned and this is a checkout to build them from.

@@ -11,9 +11,10 @@ internal static class VireoBinary
 
     public const string DeviceEnvironmentVariable = "VIREO_DEVICE_BINARY";
 
-    private static readonly NativeProgram s_vireo = new("vireo", "--vireo", EnvironmentVariable, "src/Vireo.Cli", "tools/vireo.sh");
+    private static readonly NativeProgram s_vireo = new("vireo", "--vireo", EnvironmentVariable, Arm64EnvironmentVariable, "src/Vireo.Cli", "tools/vireo.sh");
 
-    private static readonly NativeProgram s_device = new("vireo-device", "--vireo-device", DeviceEnvironmentVariable, "src/Vireo.SampleDevice", "tools/vireo-device.sh");
+    private static readonly NativeProgram s_device = new("vireo-device", "--vireo-device", DeviceEnvironmentVariable, Arm64DeviceEnvironmentVariable,
+        "src/Vireo.SampleDevice", "tools/vireo-device.sh");
 
     /// <summary>In order: <paramref name="explicitPath"/> (--vireo), $VIREO_BINARY, a `vireo`
     /// beside this program (an installed pair), then the checkout's tools/vireo.sh, which
@@ -27,40 +28,47 @@ internal static class VireoBinary
     /// $VIREO_ARM64_BINARY, else tools/vireo.sh in the checkout cross-compiles it
     /// (VIREO_RID=linux-arm64, into artifacts/vireo-linux-arm64). Either way the file must be an
     /// arm64 ELF.</summary>
-    public static string Locate(LabArchitecture architecture, string? explicitPath, TextWriter progress, string? searchFrom = null)
-    {
-        if (architecture != LabArchitecture.Arm64)
-        {
-            return Locate(explicitPath, progress, searchFrom);
-        }
-        string? given = explicitPath ?? (Environment.GetEnvironmentVariable(Arm64EnvironmentVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : null);
-        string path;
-        if (given is not null)
-        {
-            path = RequireNative(s_vireo, Path.GetFullPath(given));
-        }
-        else
-        {
-            string root = Checkout(searchFrom) ?? throw new LabException(
-                $"no arm64 NativeAOT vireo to copy into the lab: pass --vireo PATH or set {Arm64EnvironmentVariable} " +
-                "(build one with `dotnet publish src/Vireo.Cli -c Release -r linux-arm64 -p:PublishAot=true -o out`, which needs clang and libc6-dev-arm64-cross)");
-            path = BuildInCheckout(s_vireo, root, progress, ("VIREO_RID", architecture.RuntimeIdentifier()));
-        }
-        if (ElfFile.Machine(path) != ElfFile.MachineAarch64)
-        {
-            throw new LabException($"{path} is not an arm64 program, so it cannot run in the arm64 lab; give the arm64 build (--vireo or {Arm64EnvironmentVariable})");
-        }
-        return path;
-    }
+    public static string Locate(LabArchitecture architecture, string? explicitPath, TextWriter progress, string? searchFrom = null) =>
+        Locate(s_vireo, architecture, explicitPath, progress, searchFrom);
 
     /// <summary>Where an arm64 vireo for the arm64 lab may be named.</summary>
     public const string Arm64EnvironmentVariable = "VIREO_ARM64_BINARY";
 
-    /// <summary>The NativeAOT `vireo-device`, found as <see cref="Locate(string?, TextWriter, string?)"/>
-    /// finds vireo: --vireo-device, $VIREO_DEVICE_BINARY, beside this program, or
-    /// tools/vireo-device.sh in the checkout.</summary>
-    public static string LocateDevice(string? explicitPath, TextWriter progress, string? searchFrom = null) =>
-        Locate(s_device, explicitPath, progress, searchFrom);
+    /// <summary>Where an arm64 vireo-device for the arm64 lab may be named.</summary>
+    public const string Arm64DeviceEnvironmentVariable = "VIREO_DEVICE_ARM64_BINARY";
+
+    /// <summary>The NativeAOT `vireo-device` for <paramref name="architecture"/>'s L1, found as
+    /// <see cref="Locate(LabArchitecture, string?, TextWriter, string?)"/> finds vireo:
+    /// --vireo-device, $VIREO_DEVICE_BINARY (arm64: $VIREO_DEVICE_ARM64_BINARY), beside this
+    /// program (x86-64 only), or tools/vireo-device.sh in the checkout.</summary>
+    public static string LocateDevice(LabArchitecture architecture, string? explicitPath, TextWriter progress, string? searchFrom = null) =>
+        Locate(s_device, architecture, explicitPath, progress, searchFrom);
+
+    private static string Locate(NativeProgram program, LabArchitecture architecture, string? explicitPath, TextWriter progress, string? searchFrom)
+    {
+        if (architecture != LabArchitecture.Arm64)
+        {
+            return Locate(program, explicitPath, progress, searchFrom);
+        }
+        string? given = explicitPath ?? (Environment.GetEnvironmentVariable(program.Arm64EnvironmentVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : null);
+        string path;
+        if (given is not null)
+        {
+            path = RequireNative(program, Path.GetFullPath(given));
+        }
+        else
+        {
+            string root = Checkout(searchFrom) ?? throw new LabException(
+                $"no arm64 NativeAOT {program.Name} to copy into the lab: pass {program.Option} PATH or set {program.Arm64EnvironmentVariable} " +
+                $"(build one with `dotnet publish {program.Project} -c Release -r linux-arm64 -p:PublishAot=true -o out`, which needs clang, lld and libc6-dev-arm64-cross)");
+            path = BuildInCheckout(program, root, progress, ("VIREO_RID", architecture.RuntimeIdentifier()));
+        }
+        if (ElfFile.Machine(path) != ElfFile.MachineAarch64)
+        {
+            throw new LabException($"{path} is not an arm64 program, so it cannot run in the arm64 lab; give the arm64 build ({program.Option} or {program.Arm64EnvironmentVariable})");
+        }
+        return path;
+    }
 
     /// <summary>The Vireo checkout this program runs from (or the current directory is in), or null.</summary>
     public static string? Checkout(string? searchFrom = null) =>
@@ -135,7 +143,7 @@ internal static class VireoBinary
         return RequireNative(program, path);
     }
 
-    private sealed record NativeProgram(string Name, string Option, string EnvironmentVariable, string Project, string Script)
+    private sealed record NativeProgram(string Name, string Option, string EnvironmentVariable, string Arm64EnvironmentVariable, string Project, string Script)
     {
         public string PublishCommand => $"dotnet publish {Project} -c Release -r linux-x64 -p:PublishAot=true -o out";
     }

@@ -5,7 +5,7 @@ namespace Vireo.Lab.Tests;
 
 /// <summary>One arm64 L1 boot (QEMU TCG's virt machine with EL2 and a GICv3, Debian's arm64
 /// 6.12 kernel with its built-in KVM) shared by the arm64 lab scenarios, with the NativeAOT
-/// vireo cross-published for linux-arm64 in it.</summary>
+/// vireo and the sample vfio-user server (vireo-device) cross-published for linux-arm64 in it.</summary>
 public sealed class Arm64L1Fixture : IAsyncLifetime
 {
     public const string VireoInL1 = "/usr/local/bin/vireo";
@@ -46,6 +46,10 @@ public sealed class Arm64L1Fixture : IAsyncLifetime
     /// <summary>Why the linux-arm64 NativeAOT vireo could not be published, or null.</summary>
     public string? VireoPublishFailure { get; private set; }
 
+    /// <summary>Why the linux-arm64 NativeAOT vireo-device could not be published, or null when it
+    /// is in L1 at <see cref="SampleDeviceInL1.Program"/>.</summary>
+    public string? DevicePublishFailure { get; private set; }
+
     /// <summary>The kernel L1 runs (Debian's arm64 package).</summary>
     public StockKernel? Kernel { get; private set; }
 
@@ -55,8 +59,13 @@ public sealed class Arm64L1Fixture : IAsyncLifetime
     {
         var progress = new StringWriter();
         var clock = Stopwatch.StartNew();
+        // vireo, then vireo-device (one after the other: each is CPU-bound), while the lab's
+        // downloads run.
+        string rid = LabArchitecture.Arm64.RuntimeIdentifier();
         Task<(string? Binary, string? Failure, TimeSpan Took)> publish =
-            Task.Run(() => NativeAotPublish.Run("Vireo.Cli", "vireo", _temp.Combine("vireo-arm64"), LabArchitecture.Arm64.RuntimeIdentifier()));
+            Task.Run(() => NativeAotPublish.Run("Vireo.Cli", "vireo", _temp.Combine("vireo-arm64"), rid));
+        Task<(string? Binary, string? Failure, TimeSpan Took)> publishDevice = publish.ContinueWith(
+            _ => NativeAotPublish.Run("Vireo.SampleDevice", "vireo-device", _temp.Combine("vireo-device-arm64"), rid), TaskScheduler.Default);
         LabEnvironment lab = await Task.Run(() => LabEnvironment.Prepare(progress: progress, architecture: LabArchitecture.Arm64));
         Kernel = lab.Kernel;
         Append(progress.ToString());
@@ -65,10 +74,18 @@ public sealed class Arm64L1Fixture : IAsyncLifetime
         VireoPublishFailure = failure;
         Append(failure ?? $"publish: vireo for linux-arm64 in {took.TotalSeconds:0.0} s");
 
+        (string? device, string? deviceFailure, TimeSpan deviceTook) = await publishDevice;
+        DevicePublishFailure = deviceFailure;
+        Append(deviceFailure ?? $"publish: vireo-device for linux-arm64 in {deviceTook.TotalSeconds:0.0} s");
+
         L1ImageBuilder image = lab.NewL1Image();
         if (vireo is not null)
         {
             image.AddProgram(vireo, VireoInL1);
+        }
+        if (device is not null)
+        {
+            image.AddProgram(device, SampleDeviceInL1.Program);
         }
         // L2: the stock kernel and the default guest's /init (no modules, so any kernel boots it)
         // over arm64 busybox.

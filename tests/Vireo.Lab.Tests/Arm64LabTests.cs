@@ -205,6 +205,54 @@ public sealed class Arm64LabTests(Arm64L1Fixture l1)
         VsockExchange.AssertExchanged(result, result.Output + "\n" + l1.Log);
     }
 
+    /// <summary>`--vfio-user` on arm64, with the same flags and server as on the PC: the sample
+    /// device server (vireo-device, built for linux-arm64) runs in L1 and the stock kernel
+    /// enumerates its function on the ECAM bus. No arm64 guest driver exists for it, so the
+    /// guest drives it from its shell with busybox devmem: BAR0's registers (each access a
+    /// vfio-user region message to the server), and a DMA the server performs in guest RAM
+    /// through the memfd Vireo shared with it (above mem=192M, where the kernel keeps nothing).</summary>
+    [LabFact("qemu-system-aarch64")]
+    public async Task A_vfio_user_device_served_in_l1_is_enumerated_and_copies_arm64_guest_ram_by_dma()
+    {
+        Assert.True(l1.VireoPublishFailure is null, l1.VireoPublishFailure);
+        Assert.True(l1.DevicePublishFailure is null, l1.DevicePublishFailure);
+        var device = new SampleDeviceInL1("arm0");
+        string[] words = [Arm64L1Fixture.VireoInL1, "run", "--kernel", Arm64L1Fixture.L2Kernel, "--initramfs", Arm64L1Fixture.L2Initramfs,
+            "--memory", "256M", "--append", "mem=192M", "--vfio-user", device.VireoRunOption];
+        string script = L1RunScript.Build(words, SampleDeviceDevmemInput, [device], null, null);
+
+        LabCommandResult result = await l1.Machine.RunAsync(script, TimeSpan.FromMinutes(6));
+        string context = result.Output + "\n" + l1.Log;
+
+        Assert.Contains($"{L1RunScript.DevicePrefix(device)}listening on {device.SocketPath}\n", result.Output, StringComparison.Ordinal);
+        Match bar = Regex.Match(result.Output, @"(?m)^\s*dev=0000:00:0[1-9]\.0 bar=0x(?<bar>[0-9a-f]+)\r?$");
+        Assert.True(bar.Success, context);
+        ulong at = ulong.Parse(bar.Groups["bar"].Value, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(at is >= 0x2000_0000 and < 0x4000_0000 || at is >= 0x40_0000_0000 and < 0x48_0000_0000, $"BAR0 at 0x{at:x} is outside the bridge's windows");
+        // ID "VIRE", VERSION 1.0, and SCRATCH reads back what was written: the server answered.
+        Assert.Matches(@"(?m)^\s*id=0x45524956 version=0x00010000 scratch=0x5A5AA5A5\r?$", result.Output);
+        // The DMA finished without error, once, and the destination holds the source's words.
+        Assert.Matches(@"(?m)^\s*status=0x0000000[13] completed=0x00000001\r?$", result.Output);
+        Assert.Matches(@"(?m)^\s*copy=0x11223344,0x55667788,0x99AABBCC,0xDDEEFF00\r?$", result.Output);
+        LabAssert.PoweredOffConfined(result.Output);
+        Assert.Equal(0, result.ExitStatus);
+    }
+
+    // AcceleratorDevice's register map (BAR0): ID 0x00, STATUS 0x04 (bit 0 done), VERSION 0x0c,
+    // DMA_SOURCE 0x10, DMA_DESTINATION 0x18, DMA_LENGTH 0x20, COMPLETED 0x28, SCRATCH 0x2c,
+    // DMA_COMMAND 0x30 (0x10 starts; direction 0, memory to memory). RAM starts at 1 GiB, so
+    // mem=192M leaves 0x4c000000 up to the guest's own devmem.
+    private const string SampleDeviceDevmemInput =
+        "d=$(grep -l 0x10f1 /sys/bus/pci/devices/*/device); d=${d%/device}; echo 1 > $d/enable\n" +
+        "b=$(($(head -1 $d/resource | cut -d' ' -f1))); printf 'dev=%s bar=0x%x\\n' ${d##*/} $b\n" +
+        "devmem $((b+0x2c)) 32 0x5a5aa5a5; echo id=$(devmem $b 32) version=$(devmem $((b+0xc)) 32) scratch=$(devmem $((b+0x2c)) 32)\n" +
+        "s=0x4c000000; t=0x4c001000; devmem $s 32 0x11223344; devmem $((s+4)) 32 0x55667788; devmem $((s+8)) 32 0x99aabbcc; devmem $((s+12)) 32 0xddeeff00\n" +
+        "devmem $((b+0x10)) 32 $s; devmem $((b+0x14)) 32 0; devmem $((b+0x18)) 32 $t; devmem $((b+0x1c)) 32 0; devmem $((b+0x20)) 32 16; devmem $((b+0x30)) 32 0x10\n" +
+        "i=0; while [ $(($(devmem $((b+4)) 32) & 1)) = 0 ] && [ $i -lt 100 ]; do i=$((i+1)); sleep 0.1; done\n" +
+        "echo status=$(devmem $((b+4)) 32) completed=$(devmem $((b+0x28)) 32)\n" +
+        "echo copy=$(devmem $t 32),$(devmem $((t+4)) 32),$(devmem $((t+8)) 32),$(devmem $((t+12)) 32)\n" +
+        "poweroff -f\n";
+
     [LabFact("qemu-system-aarch64")]
     public async Task The_stock_arm64_kernel_pings_the_host_tap_and_moves_a_file_each_way_over_tcp_byte_exact()
     {

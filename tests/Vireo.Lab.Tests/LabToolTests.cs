@@ -143,7 +143,9 @@ public sealed class LabToolTests
         Assert.Equal(LabArchitecture.X64, LabRunArguments.Parse(["--arch", "x86_64"]).Architecture);
         Assert.Equal(LabArchitecture.X64, LabRunArguments.Parse([]).Architecture);
         Assert.Contains("x86_64 or arm64", Assert.Throws<UsageException>(() => LabRunArguments.Parse(["--arch", "riscv64"])).Message, StringComparison.Ordinal);
-        Assert.Contains("--vfio-user", Assert.Throws<UsageException>(() => LabRunArguments.Parse(["--arch", "arm64", "--vfio-user", "sample"])).Message, StringComparison.Ordinal);
+        Assert.Contains("--l1-devices", Assert.Throws<UsageException>(() => LabRunArguments.Parse(["--arch", "arm64", "--l1-devices", "edu"])).Message, StringComparison.Ordinal);
+        // The sample vfio-user server is built for arm64 too.
+        Assert.Single(LabRunArguments.Parse(["--arch", "arm64", "--vfio-user", "sample"]).Devices);
         Assert.Contains("--l1-kernel", Assert.Throws<UsageException>(() => LabRunArguments.Parse(["--arch", "arm64", "--l1-kernel", "6.12"])).Message, StringComparison.Ordinal);
         Assert.Contains("--kernel-flavour", Assert.Throws<UsageException>(() => LabRunArguments.Parse(["--arch", "arm64", "--kernel-flavour", "generic"])).Message, StringComparison.Ordinal);
         // The arm64 machine has PCI now: disks and the guest variant go as on x86.
