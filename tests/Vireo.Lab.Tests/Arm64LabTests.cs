@@ -244,7 +244,7 @@ public sealed class Arm64LabTests(Arm64L1Fixture l1)
     // mem=192M leaves 0x4c000000 up to the guest's own devmem.
     private const string SampleDeviceDevmemInput =
         "d=$(grep -l 0x10f1 /sys/bus/pci/devices/*/device); d=${d%/device}; echo 1 > $d/enable\n" +
-        "b=$(($(head -1 $d/resource | cut -d' ' -f1))); printf 'dev=%s bar=0x%x\\n' ${d##*/} $b\n" +
+        "b=$(($(head -1 $d/resource | cut -d' ' -f1))); echo dev=${d##*/} bar=$(printf 0x%x $b)\n" +
         "devmem $((b+0x2c)) 32 0x5a5aa5a5; echo id=$(devmem $b 32) version=$(devmem $((b+0xc)) 32) scratch=$(devmem $((b+0x2c)) 32)\n" +
         "s=0x4c000000; t=0x4c001000; devmem $s 32 0x11223344; devmem $((s+4)) 32 0x55667788; devmem $((s+8)) 32 0x99aabbcc; devmem $((s+12)) 32 0xddeeff00\n" +
         "devmem $((b+0x10)) 32 $s; devmem $((b+0x14)) 32 0; devmem $((b+0x18)) 32 $t; devmem $((b+0x1c)) 32 0; devmem $((b+0x20)) 32 16; devmem $((b+0x30)) 32 0x10\n" +
