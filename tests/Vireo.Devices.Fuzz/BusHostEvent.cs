@@ -1,7 +1,8 @@
 namespace Vireo.Devices.Fuzz;
 
 /// <summary>What a <see cref="BusOp.Host"/> record does (its first byte, modulo the count); the
-/// second byte is the argument.</summary>
+/// second byte is the argument. A new event goes at the end: it changes the count, and so what
+/// first bytes from the count up mean (none of the seeds' records: they hold the values below).</summary>
 public enum BusHostEvent : byte
 {
     /// <summary>1 to 8 bytes of host input arrive on COM1 (Enqueue: overrun when full).</summary>
@@ -22,4 +23,8 @@ public enum BusHostEvent : byte
     MsixSignal = 7,
     /// <summary>The machine pauses and resumes every device with power hooks.</summary>
     SleepWake = 8,
+    /// <summary>The GPIO power key pressed (a press while it is down is the same press); the clock
+    /// (<see cref="BusOp.Time"/>) lets it go <see cref="GpioPowerKey.HoldTime"/> later, and a
+    /// <see cref="SleepWake"/> while it is down starts the hold again.</summary>
+    PowerKeyPress = 9,
 }

@@ -10,7 +10,9 @@ namespace Vireo.Devices.Fuzz;
 /// for a power-managed function, its slot power registers; the PCI root bus with its config
 /// ports, ECAM window, host bridge and one or two <see cref="FuzzPciFunction"/>s. What lies
 /// outside Vireo.Devices and Vireo.Pci is a recorder: the interrupt lines, the MSI-X owner, the
-/// console, the VMM's reactions to reset, power-off, LPS0 and eject, and a manual clock.
+/// console, the VMM's reactions to reset, power-off, LPS0 and eject, and a manual clock. The arm64
+/// machine's PL061 GPIO controller and its power key (Arm64MachineBuilder) share the MMIO bus,
+/// below the PCI windows, so the guest-facing model of that machine is fuzzed with the rest.
 /// </summary>
 public sealed class BusMachine : IDisposable
 {
@@ -30,6 +32,12 @@ public sealed class BusMachine : IDisposable
     public static readonly PioAddress SlotPowerPort = new(0x634);
     /// <summary>The slot power device's notify and wake GPEs: the first two after the host's 16.</summary>
     public const int NotifyGpe = 16, WakeGpe = 17;
+
+    /// <summary>The PL061's registers: where the arm64 machine has them (Arm64Platform.Gpio, QEMU
+    /// virt's address), far below the PCI windows, so nothing else on this bus overlaps them.</summary>
+    public static readonly MmioAddress GpioBase = new(0x0903_0000);
+    /// <summary>The PL061 pin the power key drives (Arm64Platform.PowerKeyPin).</summary>
+    public const int PowerKeyPin = 3;
 
     /// <summary>The PCI root bus's windows as MachineBuilder.AddPciRoot lays them out for 1 GiB of RAM.</summary>
     public static readonly PciRootBusLayout Layout = new(
@@ -101,7 +109,14 @@ public sealed class BusMachine : IDisposable
             }
             Pio.Insert(start, length, new QuietPortDevice(readValue), purpose);
         }
-        Suspendables = [Serial, I8042, Rtc, Pm, .. SlotPower is null ? Array.Empty<ISuspendable>() : [SlotPower]];
+
+        // Arm64MachineBuilder's power button: a PL061 whose pin 3 a gpio-keys power key pulses,
+        // released by this machine's clock.
+        Gpio = new Pl061Gpio(GpioLine);
+        Mmio.Insert(GpioBase, Pl061Gpio.WindowSize, Gpio, "GPIO (PL061)");
+        PowerKey = new GpioPowerKey(Gpio, PowerKeyPin, Clock);
+        _owned.Add(PowerKey);
+        Suspendables = [Serial, I8042, Rtc, Pm, .. SlotPower is null ? Array.Empty<ISuspendable>() : [SlotPower], Gpio, PowerKey];
     }
 
     /// <summary>What the input's header chose.</summary>
@@ -113,7 +128,7 @@ public sealed class BusMachine : IDisposable
     /// <summary>The MMIO bus.</summary>
     public Bus<MmioAddress> Mmio { get; }
 
-    /// <summary>The clock the PM timer, its alarm and the RTC read.</summary>
+    /// <summary>The clock the PM timer, its alarm, the RTC and the power key's release read.</summary>
     public ManualTimeProvider Clock { get; } = new();
 
     /// <summary>COM1's IRQ 4.</summary>
@@ -125,8 +140,17 @@ public sealed class BusMachine : IDisposable
     /// <summary>The SCI, IRQ 9.</summary>
     public RecordingInterruptLine Sci { get; } = new("SCI IRQ 9");
 
+    /// <summary>The PL061's combined interrupt (GPIOINTR; an SPI on the arm64 machine).</summary>
+    public RecordingInterruptLine GpioLine { get; } = new("GPIO (PL061) GPIOINTR");
+
     /// <summary>COM1.</summary>
     public Serial8250 Serial { get; }
+
+    /// <summary>The PL061 GPIO controller.</summary>
+    public Pl061Gpio Gpio { get; }
+
+    /// <summary>The power key on its pin <see cref="PowerKeyPin"/>, timed by <see cref="Clock"/>.</summary>
+    public GpioPowerKey PowerKey { get; }
 
     /// <summary>The keyboard controller.</summary>
     public I8042 I8042 { get; }

@@ -66,4 +66,16 @@ public sealed record BusRunResult
 
     /// <summary>Timer alarms that fired.</summary>
     public int AlarmsFired { get; init; }
+
+    /// <summary>Rises of the PL061's GPIOINTR, and its level at the end.</summary>
+    public int GpioEdges { get; init; }
+
+    /// <inheritdoc cref="GpioEdges"/>
+    public bool GpioLevel { get; init; }
+
+    /// <summary>Host presses that put the GPIO power key down, and whether it is down at the end.</summary>
+    public int PowerKeyPresses { get; init; }
+
+    /// <inheritdoc cref="PowerKeyPresses"/>
+    public bool PowerKeyHeld { get; init; }
 }

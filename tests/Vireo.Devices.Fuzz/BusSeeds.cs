@@ -30,6 +30,7 @@ public static class BusSeeds
         yield return SlotPowerAndEject();
         yield return QuietPorts();
         yield return BarCollision();
+        yield return GpioPowerKeyPressAndRelease();
     }
 
     // Linux's 8250 probe and console setup: scratch test, divisor latch 115200 8n1, FIFOs on,
@@ -240,5 +241,37 @@ public static class BusSeeds
         ulong other = b.Machine.Pci.BarAddress(b.Machine.SecondSlot, 0)!.Value;
         b.Write(f + 0x10, 4, other).Read(f + 0x10, 4).Read(other, 4).Read(own, 4).Write(f + 0x10, 4, own).Read(own, 4);
         return new("bar-collision.bin", b.Build(), "PCI ECAM (bus 0)", "the colliding placement refused with a warning", r => r.Warnings > 0 && r.FunctionBarAccesses > 0);
+    }
+
+    // The arm64 power key as Linux finds and uses it: the AMBA bus's word reads of the PL061's
+    // peripheral and PrimeCell IDs (drivers/amba/bus.c); gpio-pl061's probe masking every
+    // interrupt (GPIOIE = 0); gpio_keys making pin 3 an input (GPIODIR read, bit cleared),
+    // asking for both edges (pl061_irq_type: GPIOIEV, GPIOIS, GPIOIBE read, then GPIOIS, GPIOIBE
+    // and GPIOIEV written with pin 3 edge-sensitive on both edges), enabling it (ack through
+    // GPIOIC, GPIOIE read and pin 3 set) and reading the key (GPIODATA with address bit 5, as
+    // pl061_get_value does). Then the key pressed: the handler reads GPIOMIS, acks through GPIOIC,
+    // and after gpio_keys' 5 ms debounce reads the pin high; 100 ms on, the release's edge does
+    // the same and the pin reads low.
+    private static BusSeed GpioPowerKeyPressAndRelease()
+    {
+        using var b = new BusInputBuilder();
+        ulong gpio = BusMachine.GpioBase.Value;
+        const ulong Dir = 0x400, Is = 0x404, Ibe = 0x408, Iev = 0x40c, Ie = 0x410, Ris = 0x414, Mis = 0x418, Ic = 0x41c;
+        const byte Key = 1 << BusMachine.PowerKeyPin;
+        ulong keyData = gpio + ((ulong)Key << 2);
+        for (ulong id = 0xfe0; id < 0x1000; id += 4)
+        {
+            b.Read(gpio + id, 4);
+        }
+        b.Write(gpio + Ie, 1, 0)
+            .Read(gpio + Dir, 1).Write(gpio + Dir, 1, 0)
+            .Read(gpio + Iev, 1).Read(gpio + Is, 1).Read(gpio + Ibe, 1)
+            .Write(gpio + Is, 1, 0).Write(gpio + Ibe, 1, Key).Write(gpio + Iev, 1, 0)
+            .Write(gpio + Ic, 1, Key).Read(gpio + Ie, 1).Write(gpio + Ie, 1, Key)
+            .Read(keyData, 1)
+            .Host(BusHostEvent.PowerKeyPress).Read(gpio + Mis, 1).Write(gpio + Ic, 1, Key).Time(5).Read(keyData, 1).Read(gpio + Ris, 1)
+            .Time(100).Read(gpio + Mis, 1).Write(gpio + Ic, 1, Key).Time(5).Read(keyData, 1).Read(gpio + Ris, 1);
+        return new("gpio-power-key.bin", b.Build(), "GPIO (PL061)", "GPIOINTR raised by the press and by the release, each acked, the key up at the end",
+            r => r.PowerKeyPresses == 1 && r.GpioEdges == 2 && !r.GpioLevel && !r.PowerKeyHeld);
     }
 }

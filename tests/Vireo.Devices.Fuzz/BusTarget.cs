@@ -22,8 +22,10 @@ namespace Vireo.Devices.Fuzz;
 /// <para>Checked besides "never throws": an unowned address reads all-ones; a read of a register
 /// that has no read side effect (the ACPI PM block, LPS0, the quiet ports, the PCI config ports
 /// and ECAM, the function's BARs) fills every byte and reads the same twice; the SCI is asserted
-/// exactly while a PM1 or GPE0 status bit is set with its enable bit; an ejected function is gone
-/// from the bus; and at the end every device's state survives GetState/FromState, and a device
+/// exactly while a PM1 or GPE0 status bit is set with its enable bit; the PL061's GPIOMIS is
+/// GPIORIS &amp; GPIOIE, its GPIORIS what its state says, its line asserted exactly while GPIOMIS is
+/// not zero, and the power key's pin high exactly while the key is down, for no more and no less
+/// than its hold time; an ejected function is gone from the bus; and at the end every device's state survives GetState/FromState, and a device
 /// restored from it drives its interrupt line to the level the live one holds.</para>
 /// </remarks>
 public static class BusTarget
@@ -34,6 +36,12 @@ public static class BusTarget
     // ACPI 6.5 §4.8.4.1: the PM1 status bits that raise the SCI when enabled: TMR, GBL, PWRBTN,
     // SLPBTN, RTC.
     private const ushort Pm1SciSources = 0x0721;
+
+    // The PL061 registers the GPIO checks read (ARM DDI 0190B's register summary): GPIODATA with
+    // every address mask bit set, GPIOIE, GPIORIS, GPIOMIS.
+    private const ulong GpioDataAll = 0x3fc, GpioIe = 0x410, GpioRis = 0x414, GpioMis = 0x418;
+
+    private static readonly int HostEvents = Enum.GetValues<BusHostEvent>().Length;
 
     /// <summary>Runs the input; returns what it did.</summary>
     /// <param name="input">The header and the records.</param>
@@ -50,6 +58,7 @@ public static class BusTarget
         while (run.Records < MaxRecords && run.Step(ref rest))
         {
             run.CheckSci();
+            run.CheckGpio();
         }
         CheckStateRoundTrips(m);
         return new BusRunResult
@@ -75,6 +84,10 @@ public static class BusTarget
             SleepRequests = m.SleepRequests,
             Warnings = m.Warnings,
             AlarmsFired = m.Clock.Fired,
+            GpioEdges = m.GpioLine.Edges,
+            GpioLevel = m.GpioLine.Level,
+            PowerKeyPresses = run.PowerKeyPresses,
+            PowerKeyHeld = m.PowerKey.IsHeld,
         };
     }
 
@@ -100,7 +113,9 @@ public static class BusTarget
     }
 
     /// <summary>The first address and the span of MMIO region <paramref name="region"/> (0-6) in
-    /// <paramref name="machine"/> now; region 7 is the 3 address bytes shifted up by 16 bits instead.</summary>
+    /// <paramref name="machine"/> now; region 7 is the 3 address bytes shifted up by 16 bits instead.
+    /// Region 6 is the second function's BAR 0, or with one function the PL061 (which before the
+    /// PL061 was the host bridge's config space, also region 0's first 0x8100 bytes).</summary>
     public static (ulong Start, ulong Span) MmioRegion(BusMachine machine, int region)
     {
         ArgumentNullException.ThrowIfNull(machine);
@@ -115,7 +130,7 @@ public static class BusTarget
             4 => (l.Memory32Base.Value, 0x2_0000),
             5 => (l.Memory64Base.Value, 0x2_0000),
             6 => machine.Second is null
-                ? (ecam, 0x8000) // the host bridge
+                ? Around(BusMachine.GpioBase.Value, Pl061Gpio.WindowSize)
                 : Around(machine.Pci.BarAddress(machine.SecondSlot, 0) ?? l.Memory32Base.Value, FuzzPciFunction.Bar0Size),
             _ => (0, 1UL << 40),
         };
@@ -141,6 +156,9 @@ public static class BusTarget
             Same("ACPI PM", m.Pm.GetState(), pm.GetState());
         }
         SameLevel(m.Sci, sci);
+        var gpio = new RecordingInterruptLine("restored GPIO (PL061) GPIOINTR");
+        Same("GPIO (PL061)", m.Gpio.GetState(), Pl061Gpio.FromState(m.Gpio.GetState(), gpio).GetState());
+        SameLevel(m.GpioLine, gpio);
         if (m.SlotPower is { } slot)
         {
             Same("slot power", slot.GetState(), SlotPowerDevice.FromState(slot.GetState(), slot.Port, slot.NotifyGpe, slot.WakeGpe, slot.Device, _ => { }).GetState());
@@ -168,6 +186,7 @@ public static class BusTarget
         private readonly byte[] _first = new byte[8];
         private readonly byte[] _second = new byte[8];
         private bool _ejectChecked;
+        private long? _keyDownAt;
 
         public int Records { get; private set; }
 
@@ -176,6 +195,8 @@ public static class BusTarget
         public int Unhandled { get; private set; }
 
         public Dictionary<string, int> ByDevice { get; } = [];
+
+        public int PowerKeyPresses { get; private set; }
 
         // One record; false when the input ends (or is cut short) here.
         public bool Step(ref ReadOnlySpan<byte> rest)
@@ -198,7 +219,7 @@ public static class BusTarget
                     }
                     if (op == BusOp.Host)
                     {
-                        Host((BusHostEvent)(rest[0] % 9), rest[1]);
+                        Host((BusHostEvent)(rest[0] % HostEvents), rest[1]);
                     }
                     else
                     {
@@ -281,6 +302,68 @@ public static class BusTarget
             }
         }
 
+        // The PL061 as ARM DDI 0190B has it, read beside the bus (its registers have no read side
+        // effects; GetState is what a snapshot saves): GPIOMIS is GPIORIS & GPIOIE; GPIORIS is, for
+        // an edge-sensitive pin, an edge latched and not cleared and, for a level-sensitive one,
+        // whether the pin is at the level GPIOIEV names (never a latched edge); GPIOINTR is
+        // asserted exactly while GPIOMIS is not zero; GPIODATA reads the pins' levels. Nothing but
+        // the power key drives an input, and its pin is high exactly while it is down, which lasts
+        // the key's hold time of running clock from its press (or from the wake that restarted it).
+        public void CheckGpio()
+        {
+            Pl061State s = m.Gpio.GetState();
+            byte data = Register(GpioDataAll), ie = Register(GpioIe), ris = Register(GpioRis), mis = Register(GpioMis);
+            byte levels = (byte)((s.Data & s.Direction) | (s.Inputs & ~s.Direction));
+            byte expectedRis = (byte)((s.EdgeStatus & ~s.InterruptSense) | (~(levels ^ s.InterruptEvent) & s.InterruptSense));
+            string registers = $"GPIODATA 0x{data:x2} GPIOIE 0x{ie:x2} GPIORIS 0x{ris:x2} GPIOMIS 0x{mis:x2}, state {s}";
+            if (mis != (byte)(ris & ie))
+            {
+                throw new BusInvariantException($"PL061: GPIOMIS is not GPIORIS & GPIOIE: {registers}");
+            }
+            if (ie != s.InterruptMask || ris != expectedRis || data != levels || (s.EdgeStatus & s.InterruptSense) != 0)
+            {
+                throw new BusInvariantException($"PL061: the registers disagree with the state (GPIORIS should be 0x{expectedRis:x2}, GPIODATA 0x{levels:x2}, no edge latched on a level-sensitive pin): {registers}");
+            }
+            if (m.GpioLine.Level != (mis != 0))
+            {
+                throw new BusInvariantException($"PL061: GPIOINTR is {(m.GpioLine.Level ? "asserted" : "deasserted")} while {registers}");
+            }
+            const byte keyBit = 1 << BusMachine.PowerKeyPin;
+            bool held = m.PowerKey.IsHeld;
+            if (s.Inputs != (held ? keyBit : 0))
+            {
+                throw new BusInvariantException($"PL061: the inputs are 0x{s.Inputs:x2} while the power key on pin {BusMachine.PowerKeyPin} is {(held ? "down" : "up")}");
+            }
+            if (_keyDownAt is not long down)
+            {
+                if (held)
+                {
+                    throw new BusInvariantException("the power key is down, and nothing pressed it");
+                }
+                return;
+            }
+            TimeSpan since = m.Clock.GetElapsedTime(down);
+            if (held && since >= GpioPowerKey.HoldTime)
+            {
+                throw new BusInvariantException($"the power key is still down {since.TotalMilliseconds} ms after its press (its hold time is {GpioPowerKey.HoldTime.TotalMilliseconds} ms)");
+            }
+            if (!held)
+            {
+                if (since < GpioPowerKey.HoldTime)
+                {
+                    throw new BusInvariantException($"the power key went up {since.TotalMilliseconds} ms after its press (its hold time is {GpioPowerKey.HoldTime.TotalMilliseconds} ms)");
+                }
+                _keyDownAt = null;
+            }
+
+            byte Register(ulong offset)
+            {
+                Span<byte> value = stackalloc byte[1];
+                m.Gpio.Read(offset, value);
+                return value[0];
+            }
+        }
+
         private void Host(BusHostEvent e, byte arg)
         {
             switch (e)
@@ -314,7 +397,7 @@ public static class BusTarget
                         m.Function.Signal(arg);
                     }
                     break;
-                default:
+                case BusHostEvent.SleepWake:
                     foreach (ISuspendable s in m.Suspendables)
                     {
                         s.Sleep();
@@ -323,6 +406,16 @@ public static class BusTarget
                     {
                         s.Wake();
                     }
+                    // A key down when the machine woke holds for its whole time from now.
+                    _keyDownAt = m.PowerKey.IsHeld ? m.Clock.GetTimestamp() : _keyDownAt;
+                    break;
+                default:
+                    if (!m.PowerKey.IsHeld)
+                    {
+                        _keyDownAt = m.Clock.GetTimestamp();
+                        PowerKeyPresses++;
+                    }
+                    m.PowerKey.Press();
                     break;
             }
         }
@@ -385,9 +478,11 @@ public static class BusTarget
             return false;
         }
 
-        // ECAM and the functions' memory BARs (the MSI-X table and PBA, plain registers).
+        // ECAM, the functions' memory BARs (the MSI-X table and PBA, plain registers) and the PL061
+        // (no register of it changes on a read; GPIOIC clears on a write).
         private bool MmioReadIsPure(ulong address) =>
             address - BusMachine.Layout.EcamBase.Value < PciRootBus.EcamSize
+            || address - BusMachine.GpioBase.Value < Pl061Gpio.WindowSize
             || InBar(m.Slot, 0, address, FuzzPciFunction.Bar0Size)
             || InBar(m.Slot, 2, address, FuzzPciFunction.Bar2Size)
             || (m.Second is not null && (InBar(m.SecondSlot, 0, address, FuzzPciFunction.Bar0Size) || InBar(m.SecondSlot, 2, address, FuzzPciFunction.Bar2Size)));

@@ -3,7 +3,8 @@
 # guest's port and MMIO accesses as the fuzzer makes them (addresses mostly around the devices'
 # windows, 1-8 bytes, reads and writes) and a few host events, fed through the port and MMIO
 # buses of a machine's legacy (8250, i8042, RTC, quiet ports), ACPI PM, LPS0, slot power and
-# PCI (config ports, ECAM, BARs, MSI-X) devices, for SECONDS, from the committed corpus
+# PCI (config ports, ECAM, BARs, MSI-X) devices and the arm64 machine's PL061 GPIO controller
+# and power key, for SECONDS, from the committed corpus
 # (tests/Vireo.Devices.Fuzz/corpus/bus/). Vireo.Devices and Vireo.Pci are instrumented. A guest
 # access may never throw, nor break the target's invariants (BusTarget); anything else, or an
 # input that does not end, is a finding.
