@@ -51,8 +51,7 @@ internal static class CachedBuild
             {
                 File.WriteAllBytes(Path.Combine(temp, file), content);
             }
-            build(temp, output + ".tmp");
-            File.Move(output + ".tmp", output, overwrite: true);
+            CacheFile.Write(output, (string temporary) => build(temp, temporary));
             return output;
         }
         finally

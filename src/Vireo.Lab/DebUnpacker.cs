@@ -11,11 +11,16 @@ internal static class DebUnpacker
     /// holds the .deb's file name.</summary>
     public const string ReadyMarker = ".vireo-ready";
 
+    private const string WorkPrefix = ".download-";
+
+    private static int s_downloads;
+
     /// <summary>Whether <paramref name="root"/> holds a finished unpack.</summary>
     public static bool IsReady(string root) => File.Exists(Path.Combine(root, ReadyMarker));
 
     /// <summary>Runs <paramref name="download"/> in a fresh work directory under
-    /// <paramref name="parent"/> (one per process), unpacks the .deb it leaves there and moves the
+    /// <paramref name="parent"/> (one per call: the lab fixtures of one process prepare their L1s
+    /// in parallel and may fetch the same package at once), unpacks the .deb it leaves there and moves the
     /// tree to <paramref name="root"/>, replacing a half-done one; the work directory is removed
     /// either way. When another process finished the same package first, theirs is kept.</summary>
     /// <param name="parent">The cache directory that holds <paramref name="root"/>.</param>
@@ -26,11 +31,8 @@ internal static class DebUnpacker
     public static void DownloadAndUnpack(string parent, string root, Func<string, ProcessResult> download,
         Func<ProcessResult, string> downloadFailed)
     {
-        string work = Path.Combine(parent, $".download-{Environment.ProcessId}");
-        if (Directory.Exists(work))
-        {
-            Directory.Delete(work, recursive: true);
-        }
+        RemoveDeadWorkDirectories(parent);
+        string work = Path.Combine(parent, $"{WorkPrefix}{Environment.ProcessId}-{Interlocked.Increment(ref s_downloads)}");
         Directory.CreateDirectory(work);
         try
         {
@@ -63,6 +65,34 @@ internal static class DebUnpacker
         finally
         {
             Directory.Delete(work, recursive: true);
+        }
+    }
+
+    // Work directories are named .download-PID-N (.download-PID before); one whose process is
+    // gone was left by a run that was killed, and no one else will remove it.
+    private static void RemoveDeadWorkDirectories(string parent)
+    {
+        if (!Directory.Exists(parent))
+        {
+            return;
+        }
+        foreach (string directory in Directory.EnumerateDirectories(parent, WorkPrefix + "*"))
+        {
+            string name = Path.GetFileName(directory)[WorkPrefix.Length..];
+            int dash = name.IndexOf('-', StringComparison.Ordinal);
+            if (!int.TryParse(dash < 0 ? name : name[..dash], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid)
+                || Directory.Exists($"/proc/{pid}"))
+            {
+                continue;
+            }
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Another process is removing it too, or it is not ours to remove: leave it.
+            }
         }
     }
 }

@@ -175,12 +175,7 @@ public sealed class DefaultGuest
         if (!File.Exists(path))
         {
             progress?.WriteLine($"lab: building the {name} guest initramfs at {path}");
-            string temporary = path + ".tmp";
-            using (FileStream file = File.Create(temporary))
-            {
-                Write(file, busybox, ModulesFor(variant).Select(kernel.Module).ToList(), variant, driver, edu);
-            }
-            File.Move(temporary, path, overwrite: true);
+            CacheFile.Write(path, (Stream file) => Write(file, busybox, ModulesFor(variant).Select(kernel.Module).ToList(), variant, driver, edu));
         }
         return new DefaultGuest(kernel.Vmlinuz, path, DefaultRootDisk.Prepare(cache, progress, busybox), variant, driver, edu);
     }
@@ -209,12 +204,7 @@ public sealed class DefaultGuest
         if (!File.Exists(path))
         {
             progress?.WriteLine($"lab: building the arm64 guest initramfs at {path}");
-            string temporary = path + ".tmp";
-            using (FileStream file = File.Create(temporary))
-            {
-                Write(file, arm64Lab.Busybox, modules, variant);
-            }
-            File.Move(temporary, path, overwrite: true);
+            CacheFile.Write(path, (Stream file) => Write(file, arm64Lab.Busybox, modules, variant));
         }
         return (kernel.Vmlinuz, path);
     }

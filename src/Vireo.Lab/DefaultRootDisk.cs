@@ -108,9 +108,7 @@ public static class DefaultRootDisk
         if (!File.Exists(path))
         {
             progress?.WriteLine($"lab: building the default guest's root disk at {path}");
-            string temporary = path + ".tmp";
-            Build(temporary, busybox);
-            File.Move(temporary, path, overwrite: true);
+            CacheFile.Write(path, (string temporary) => Build(temporary, busybox));
         }
         return path;
     }
@@ -125,9 +123,7 @@ public static class DefaultRootDisk
         {
             return (path, false);
         }
-        string temporary = path + ".tmp";
-        File.Copy(pristine, temporary, overwrite: true);
-        File.Move(temporary, path, overwrite: true);
+        CacheFile.Write(path, (string temporary) => File.Copy(pristine, temporary, overwrite: true));
         return (path, true);
     }
 

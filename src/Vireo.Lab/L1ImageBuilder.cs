@@ -186,12 +186,7 @@ public sealed class L1ImageBuilder
     /// <summary>Writes the image to <paramref name="path"/> (replacing it) and returns the path.</summary>
     public string WriteTo(string path)
     {
-        string temporary = path + ".tmp";
-        using (FileStream file = File.Create(temporary))
-        {
-            Write(file);
-        }
-        File.Move(temporary, path, overwrite: true);
+        CacheFile.Write(path, (Stream file) => Write(file));
         return path;
     }
 

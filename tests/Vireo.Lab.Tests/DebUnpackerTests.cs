@@ -34,6 +34,51 @@ public sealed class DebUnpackerTests : IDisposable
         Assert.Equal([root], Directory.GetFileSystemEntries(parent));
     }
 
+    [LabFact("dpkg-deb", "dpkg")]
+    public async Task Two_fixtures_of_one_process_fetching_the_same_package_at_once_both_get_it()
+    {
+        // The lab fixtures of one test process prepare their L1s in parallel, so two may fetch the
+        // same stock kernel at once. The second download must not land in (and wipe) the first's
+        // work directory: on a fresh cache that failed the first with "apt-get download ... failed
+        // (exit 0)" although apt had fetched the package.
+        string deb = BuildDeb();
+        string parent = Directory.CreateDirectory(_temp.Combine("cache")).FullName;
+        string root = Path.Combine(parent, "vireo-test_1.0");
+        using var bothInside = new Barrier(2);
+        Task Fetch() => Task.Run(() => DebUnpacker.DownloadAndUnpack(parent, root,
+            work =>
+            {
+                File.Copy(deb, Path.Combine(work, "vireo-test_1.0_all.deb"));
+                // Both downloads have started before either unpacks.
+                Assert.True(bothInside.SignalAndWait(TimeSpan.FromSeconds(30)), "the other download never started");
+                return new ProcessResult(0, "", "");
+            },
+            download => $"download left no .deb (exit {download.ExitCode})"));
+
+        await Task.WhenAll(Fetch(), Fetch());
+
+        Assert.True(DebUnpacker.IsReady(root));
+        Assert.Equal("payload\n", File.ReadAllText(Path.Combine(root, "usr", "share", "vireo-test", "payload.txt")));
+        Assert.Equal([root], Directory.GetFileSystemEntries(parent));
+    }
+
+    [Fact]
+    public void A_work_directory_left_by_a_dead_process_is_removed_and_a_live_ones_is_kept()
+    {
+        string parent = Directory.CreateDirectory(_temp.Combine("cache")).FullName;
+        // pid_max is at most 2^22: no process has this pid.
+        string dead = Directory.CreateDirectory(Path.Combine(parent, ".download-4194305-1")).FullName;
+        string old = Directory.CreateDirectory(Path.Combine(parent, ".download-4194306")).FullName;
+        string live = Directory.CreateDirectory(Path.Combine(parent, $".download-{Environment.ProcessId}-999")).FullName;
+
+        Assert.Throws<LabException>(() => DebUnpacker.DownloadAndUnpack(parent, Path.Combine(parent, "p"),
+            _ => new ProcessResult(100, "", ""), _ => "failed"));
+
+        Assert.False(Directory.Exists(dead));
+        Assert.False(Directory.Exists(old));
+        Assert.True(Directory.Exists(live));
+    }
+
     [Fact]
     public void A_download_without_a_deb_fails_with_the_callers_message_and_leaves_nothing()
     {
