@@ -85,7 +85,7 @@ public sealed class Pl061Gpio : IBusDevice, ISuspendable
     {
         lock (_lock)
         {
-            return (byte)((_data & _direction) | (_inputs & ~_direction));
+            return Levels();
         }
     }
 
