@@ -20,11 +20,21 @@ namespace Vireo.Vmm;
 /// enable bit in a loop, so the level-triggered SCI goes up and down on every pair of writes.</item>
 /// <item><c>notify</c> (when a device with an ACPI notify channel is given): the device sends notify
 /// codes as fast as its channel takes them while the guest never reads its mailbox.</item>
+/// <item><c>intx</c> (when the device says how to make it raise INTx): a driver that never
+/// acknowledges. The guest routes the device's INTx pin through the IOAPIC (level, to vCPU 0),
+/// makes the device raise it with the given BAR writes and takes the interrupt in a handler that
+/// counts it and EOIs, leaving the line high. Each EOI (KVM's resample eventfd, which the device
+/// has as its unmask) lets the device deliver once more, so the guest's handler runs as fast as
+/// the round trip allows: the storm goes from the guest's EOI through KVM to the device and back,
+/// and the VMM is not on that path (seed 004: INTx masked when it fires, unmasked at the EOI). It
+/// needs interrupt delivery through the guest's IDT, which PVM does not have: there it is
+/// skipped, with the reason in <see cref="StormBenchmarkResult.Skipped"/>. It runs last: the
+/// device's line stays high afterwards.</item>
 /// </list>
 /// The guest's loops count their turns in guest memory; CPU is read per thread from
 /// <c>/proc/self/task</c>: the vCPU threads, the storm's source (a device server in this process,
-/// not the VMM), and the rest of the VMM. It needs no interrupt delivery (the guest keeps
-/// interrupts off), so it runs on any KVM, PVM included.
+/// not the VMM), and the rest of the VMM. Every scenario but <c>intx</c> needs no interrupt
+/// delivery (the guest keeps interrupts off), so they run on any KVM, PVM included.
 /// </summary>
 public static class StormBenchmark
 {
@@ -46,6 +56,14 @@ public static class StormBenchmark
     private static readonly GuestAddress s_code0 = new(0x10000);
     private static readonly GuestAddress s_code1 = new(0x11000);
     private static readonly GuestAddress s_counters = new(0x12000);
+    private static readonly GuestAddress s_idt = new(0x13000);
+    private static readonly GuestAddress s_handlers = new(0x14000);
+    private const byte IntxVector = 0x40;
+    private const byte SpuriousVector = 0xff;
+    private const ulong IoApicBase = 0xfec0_0000;
+    private const ulong LocalApicBase = 0xfee0_0000;
+    // The identity map reaches the IOAPIC and local APIC pages (and 32-bit BARs).
+    private const int MappedGibibytes = 4;
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(15);
 
     /// <summary>Runs every scenario for <paramref name="duration"/>.</summary>
@@ -54,12 +72,12 @@ public static class StormBenchmark
     /// <param name="openProbe">Opens the probe for a started VMM: what a management client does to
     /// ask for the VM's state (the CLI's goes through the API socket). Null: the control loop's own
     /// <see cref="GetVmInfo"/>.</param>
-    /// <param name="device">A device with an ACPI notify channel for the <c>notify</c> scenario, with
-    /// the call that makes it send one code; null leaves the scenario out.</param>
+    /// <param name="device">A device with an ACPI notify channel for the <c>notify</c> scenario (and, when
+    /// it says how, the <c>intx</c> one); null leaves both out.</param>
     /// <param name="sourceThreads">Names (prefixes) of threads in this process that belong to
     /// <paramref name="device"/>'s server, counted with the storm's source rather than the VMM.</param>
     public static StormBenchmarkResult Run(KvmSystem kvm, TimeSpan duration, Func<IVmm, Task<StormProbe>>? openProbe = null,
-        (VfioPciFunction Function, Action<byte> Notify)? device = null, IReadOnlyList<string>? sourceThreads = null)
+        StormDevice? device = null, IReadOnlyList<string>? sourceThreads = null)
     {
         ArgumentNullException.ThrowIfNull(kvm);
         ArgumentOutOfRangeException.ThrowIfLessThan(duration, TimeSpan.FromMilliseconds(100));
@@ -71,21 +89,34 @@ public static class StormBenchmark
         string[] sources = [SourceThreadName, .. sourceThreads ?? []];
         var scenarios = new List<StormScenarioResult>
         {
-            RunScenario(kvm, "quiet", duration, openProbe, sources, Halt(), Halt(), device: null, pump: null),
-            RunScenario(kvm, "port", duration, openProbe, sources, PortLoop((ushort)HandledPort.Value), Halt(), device: null, pump: null),
-            RunScenario(kvm, "unhandled", duration, openProbe, sources, PortLoop(UnhandledPort), Halt(), device: null, pump: null),
+            RunScenario(kvm, "quiet", duration, openProbe, sources, _ => Halt(), device: null, pump: null),
+            RunScenario(kvm, "port", duration, openProbe, sources, _ => PortLoop((ushort)HandledPort.Value), device: null, pump: null),
+            RunScenario(kvm, "unhandled", duration, openProbe, sources, _ => PortLoop(UnhandledPort), device: null, pump: null),
             RunScenario(kvm, "sci", duration, openProbe, sources,
-                EnableToggleLoop(Pm(AcpiPmDevice.Gpe0Offset + (AcpiPmDevice.Gpe0Length / 2) + (StormGpe / 8)), 1 << (StormGpe % 8)), Halt(), device: null, pump: null),
+                _ => EnableToggleLoop(Pm(AcpiPmDevice.Gpe0Offset + (AcpiPmDevice.Gpe0Length / 2) + (StormGpe / 8)), 1 << (StormGpe % 8)), device: null, pump: null),
         };
+        var skipped = new List<StormSkip>();
         if (device is { } storming)
         {
-            scenarios.Add(RunScenario(kvm, "notify", duration, openProbe, sources, Halt(), Halt(), storming.Function, storming.Notify));
+            scenarios.Add(RunScenario(kvm, "notify", duration, openProbe, sources, _ => Halt(), storming.Function, storming.Notify));
+            if (storming.RaiseIntx.Count == 0)
+            {
+                skipped.Add(new StormSkip("intx", $"{storming.Function.Backend} device '{storming.Function.Id}': no way to make it raise INTx was given"));
+            }
+            else if (kvm.Backend == KvmBackend.Pvm)
+            {
+                skipped.Add(new StormSkip("intx", "the PVM backend cannot deliver an interrupt through a guest's IDT"));
+            }
+            else
+            {
+                scenarios.Add(RunScenario(kvm, "intx", duration, openProbe, sources, built => IntxLoop(built, storming.RaiseIntx), storming.Function, pump: null));
+            }
         }
-        return new StormBenchmarkResult(duration, scenarios);
+        return new StormBenchmarkResult(duration, scenarios, skipped);
     }
 
     private static StormScenarioResult RunScenario(KvmSystem kvm, string name, TimeSpan duration, Func<IVmm, Task<StormProbe>> openProbe,
-        string[] sources, byte[] code0, byte[] code1, VfioPciFunction? device, Action<byte>? pump)
+        string[] sources, Func<BuiltMachine, byte[]> code0, VfioPciFunction? device, Action<byte>? pump)
     {
         var handled = new CountingDevice();
         BuiltMachine? built = null;
@@ -99,13 +130,19 @@ public static class StormBenchmark
                 PciFunctions = device is null ? [] : [new PciAttachment(device, Slot)],
             }, warn: _ => { });
             built.Machine.Pio.Insert(HandledPort, 1, handled, "storm counter");
-            LongModeSetup.WriteTables(built.Machine.Memory);
-            built.Machine.Memory.Write(s_code0, code0);
-            built.Machine.Memory.Write(s_code1, code1);
+            LongModeSetup.WriteTables(built.Machine.Memory, MappedGibibytes);
+            WriteInterruptTable(built.Machine.Memory);
+            built.Machine.Memory.Write(s_code0, code0(built));
+            // vCPU 1 halts with interrupts off throughout: the storms are vCPU 0's.
+            built.Machine.Memory.Write(s_code1, Halt());
             // The SCI storm's status bit, set before the guest runs.
             built.PowerManagement.RaiseGpe(StormGpe);
             LongModeSetup.StartAt(built.Machine.Vcpus[0].Vcpu, s_code0, stack: 0x8000);
             LongModeSetup.StartAt(built.Machine.Vcpus[1].Vcpu, s_code1, stack: 0x9000);
+            KvmSregs sregs = built.Machine.Vcpus[0].Vcpu.GetSregs();
+            sregs.Idt.Base = s_idt.Value;
+            sregs.Idt.Limit = (256 * 16) - 1;
+            built.Machine.Vcpus[0].Vcpu.SetSregs(sregs);
             return built;
         }
 
@@ -218,8 +255,99 @@ public static class StormBenchmark
         [0x66, 0xba, (byte)port, (byte)(port >> 8), .. MovRbx(), 0xb0, (byte)bit, 0xee, 0xb0, 0x00, 0xee, 0x48, 0xff, 0x03, 0xeb, 0xf5];
 
     // mov rbx, imm64 (the counter's guest-physical address: the tables identity-map low memory)
-    private static byte[] MovRbx() => [0x48, 0xbb, .. BitConverter.GetBytes(s_counters.Value)];
+    private static byte[] MovRbx() => MovRbx(s_counters.Value);
+
+    // mov rbx, imm64
+    private static byte[] MovRbx(ulong value) => [0x48, 0xbb, .. BitConverter.GetBytes(value)];
+
+    // mov dword [rbx + disp8], imm32 (disp8 0: mov dword [rbx], imm32)
+    private static byte[] StoreDword(byte displacement, uint value) => displacement == 0
+        ? [0xc7, 0x03, .. BitConverter.GetBytes(value)]
+        : [0xc7, 0x43, displacement, .. BitConverter.GetBytes(value)];
+
+    /// <summary>vCPU 0's code for <c>intx</c>: mask the legacy PIC (the pin may also be an ISA IRQ
+    /// below 16), enable the local APIC (spurious vector 0xff), route the device's INTA# GSI
+    /// through the IOAPIC to <see cref="IntxVector"/> (fixed, physical, to APIC 0, level-triggered,
+    /// active high: what the irqfd drives), make the device raise INTx with
+    /// <paramref name="raise"/>'s BAR writes, and halt with interrupts on. The handler is
+    /// <see cref="WriteInterruptTable"/>'s.</summary>
+    private static byte[] IntxLoop(BuiltMachine built, IReadOnlyList<StormBarWrite> raise)
+    {
+        uint gsi = built.Pci.IntxGsi(Slot, 0);
+        var code = new List<byte>();
+        // mov al, 0xff; out 0x21, al; out 0xa1, al
+        code.AddRange([0xb0, 0xff, 0xe6, 0x21, 0xe6, 0xa1]);
+        code.AddRange(MovRbx(LocalApicBase));
+        // mov dword [rbx + 0xf0], 0x100 | spurious (SVR: APIC software enable)
+        code.AddRange([0xc7, 0x83, 0xf0, 0x00, 0x00, 0x00, .. BitConverter.GetBytes(0x100u | SpuriousVector)]);
+        code.AddRange(MovRbx(IoApicBase));
+        // IOREGSEL 0x10 + 2n is the low half of pin n's redirection entry, + 1 the high half (destination).
+        code.AddRange(StoreDword(0, 0x11 + (2 * gsi)));
+        code.AddRange(StoreDword(0x10, 0));
+        code.AddRange(StoreDword(0, 0x10 + (2 * gsi)));
+        code.AddRange(StoreDword(0x10, (1u << 15) | IntxVector));
+        foreach (StormBarWrite write in raise)
+        {
+            ulong bar = built.Pci.BarAddress(Slot, write.Bar) ?? throw new InvalidOperationException($"BAR{write.Bar} of the storming device is not placed");
+            ulong at = bar + write.Offset;
+            if (at + 4 > (ulong)MappedGibibytes << 30)
+            {
+                throw new InvalidOperationException($"BAR{write.Bar} of the storming device is at 0x{bar:x}, outside the benchmark guest's identity map (4 GiB)");
+            }
+            code.AddRange(MovRbx(at));
+            code.AddRange(StoreDword(0, write.Value));
+        }
+        // sti; l: hlt; jmp l
+        code.AddRange([0xfb, 0xf4, 0xeb, 0xfd]);
+        return [.. code];
+    }
+
+    /// <summary>vCPU 0's IDT at <see cref="s_idt"/>: <see cref="IntxVector"/> counts the interrupt
+    /// and EOIs (leaving the device's line high), the spurious vector returns, and every other
+    /// vector (an exception: the code went wrong) stops the vCPU with interrupts off, so the
+    /// scenario shows no turns.</summary>
+    private static void WriteInterruptTable(GuestMemory memory)
+    {
+        // handler: push rbx; mov rbx, counter; inc qword [rbx]; mov rbx, lapic + EOI; mov dword [rbx], 0; pop rbx; iretq
+        byte[] handler = [0x53, .. MovRbx(), 0x48, 0xff, 0x03, .. MovRbx(LocalApicBase + 0xb0), .. StoreDword(0, 0), 0x5b, 0x48, 0xcf];
+        byte[] spurious = [0x48, 0xcf];
+        byte[] stop = [0xfa, 0xf4, 0xeb, 0xfc];
+        GuestAddress spuriousAt = s_handlers.Add((ulong)handler.Length);
+        GuestAddress stopAt = spuriousAt.Add((ulong)spurious.Length);
+        memory.Write(s_handlers, [.. handler, .. spurious, .. stop]);
+        Span<byte> gate = stackalloc byte[16];
+        for (int vector = 0; vector < 256; vector++)
+        {
+            ulong target = vector switch
+            {
+                IntxVector => s_handlers.Value,
+                SpuriousVector => spuriousAt.Value,
+                _ => stopAt.Value,
+            };
+            // Intel SDM Vol. 3A §6.14.1: a 64-bit interrupt gate (type 0xe, present, DPL 0).
+            gate.Clear();
+            BitConverter.TryWriteBytes(gate, (ushort)target);
+            BitConverter.TryWriteBytes(gate[2..], LongModeSetup.CodeSelector);
+            gate[5] = 0x8e;
+            BitConverter.TryWriteBytes(gate[6..], (ushort)(target >> 16));
+            BitConverter.TryWriteBytes(gate[8..], (uint)(target >> 32));
+            memory.Write(s_idt.Add((ulong)vector * 16), gate);
+        }
+    }
 }
+
+/// <summary>A device for the storms that need one.</summary>
+/// <param name="Function">The device, attached to each scenario's machine in slot 1.</param>
+/// <param name="Notify">Makes it send one ACPI notify code (the <c>notify</c> scenario).</param>
+/// <param name="RaiseIntx">The guest's BAR writes that make it raise INTx and hold it until a
+/// driver acknowledges (the <c>intx</c> scenario); empty leaves that scenario out.</param>
+public sealed record StormDevice(VfioPciFunction Function, Action<byte> Notify, IReadOnlyList<StormBarWrite> RaiseIntx);
+
+/// <summary>One 32-bit write by the guest to a device's memory BAR.</summary>
+public readonly record struct StormBarWrite(int Bar, ulong Offset, uint Value);
+
+/// <summary>A scenario that did not run, and why.</summary>
+public sealed record StormSkip(string Name, string Reason);
 
 /// <summary>What the benchmark asks the VMM, and how, during a storm.</summary>
 /// <param name="name">What the probe is, for the report.</param>
@@ -247,7 +375,8 @@ public sealed class StormProbe(string name, Func<Task> probe, IAsyncDisposable? 
 /// <summary>Every scenario of one `vireo bench storm`.</summary>
 /// <param name="Duration">How long each scenario stormed.</param>
 /// <param name="Scenarios">In order; the first is <c>quiet</c>, the reference.</param>
-public sealed record StormBenchmarkResult(TimeSpan Duration, IReadOnlyList<StormScenarioResult> Scenarios)
+/// <param name="Skipped">Scenarios this host or device could not run.</param>
+public sealed record StormBenchmarkResult(TimeSpan Duration, IReadOnlyList<StormScenarioResult> Scenarios, IReadOnlyList<StormSkip> Skipped)
 {
     /// <summary>The reference scenario.</summary>
     public StormScenarioResult Quiet => Scenarios[0];
@@ -261,9 +390,10 @@ public sealed record StormBenchmarkResult(TimeSpan Duration, IReadOnlyList<Storm
 }
 
 /// <summary>One scenario's figures.</summary>
-/// <param name="Name">quiet, port, unhandled, sci or notify.</param>
+/// <param name="Name">quiet, port, unhandled, sci, notify or intx.</param>
 /// <param name="Seconds">Measured time.</param>
-/// <param name="GuestLoopsPerSecond">Turns of the storming guest loop (0 for halting guests).</param>
+/// <param name="GuestLoopsPerSecond">Turns of the storming guest loop (for <c>intx</c>, interrupts
+/// the guest's handler took; 0 for halting guests).</param>
 /// <param name="VcpuCores">CPU of the vCPU threads, in cores (1.0 = one core busy all the time).</param>
 /// <param name="VmmCores">CPU of every other VMM thread (control loop, event threads, the API server
 /// and the probe's client), in cores.</param>

@@ -7,8 +7,9 @@ namespace Vireo.Lab.Tests;
 
 /// <summary>
 /// Issue #17's storm figure on a real hardware-virtualizing KVM (L1's kvm-amd): `vireo bench
-/// storm` in L1, where a guest storming a port, an unhandled port and its SCI, and a device
-/// storming its notify channel, each for two seconds, must leave the API answering every probe,
+/// storm` in L1, where a guest storming a port, an unhandled port and its SCI, a device
+/// storming its notify channel, and a device holding INTx high under a guest that EOIs without
+/// acknowledging it, each for two seconds, must leave the API answering every probe,
 /// not much later than at rest, and the VMM's own threads (everything but the storming vCPU and
 /// the device's server) about as busy as at rest.
 /// </summary>
@@ -30,7 +31,8 @@ public sealed class StormLabTests(L1Fixture lab, ITestOutputHelper output)
         Assert.Equal("amd", root.GetProperty("backend").GetString());
         Assert.Equal("API GET vm.info", root.GetProperty("probe").GetString());
         var scenarios = root.GetProperty("scenarios").EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!);
-        Assert.Equal(["quiet", "port", "unhandled", "sci", "notify"], scenarios.Keys);
+        Assert.Equal(["quiet", "port", "unhandled", "sci", "notify", "intx"], scenarios.Keys);
+        Assert.Equal(0, root.GetProperty("skipped").GetArrayLength());
         double quietVmm = scenarios["quiet"].GetProperty("vmmCores").GetDouble();
         foreach ((string name, JsonElement s) in scenarios)
         {
@@ -54,6 +56,11 @@ public sealed class StormLabTests(L1Fixture lab, ITestOutputHelper output)
         {
             Assert.True(scenarios[storm].GetProperty("guestLoopsPerSecond").GetDouble() > 100, $"{storm} barely looped");
         }
+        // INTx held high: the guest's handler ran again after every EOI, the device re-raising the
+        // line on KVM's resample eventfd with no VMM thread on the path (the bound above holds
+        // for it with the same allowance as the guest's own storms).
+        JsonElement intx = scenarios["intx"];
+        Assert.True(intx.GetProperty("guestLoopsPerSecond").GetDouble() > 100, $"the guest took {intx.GetProperty("guestLoopsPerSecond")} interrupts/s");
         Assert.True(scenarios["notify"].GetProperty("notifyCodesPerSecond").GetDouble() > 100);
         // Once the unread mailbox is full the VMM leaves the device's channel unread: nothing is
         // read only to be dropped (each drop was an event), the codes wait at the device.

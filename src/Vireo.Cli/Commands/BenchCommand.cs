@@ -332,9 +332,9 @@ internal static class BenchCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text." };
         var command = new VireoCommand(
             "storm",
-            "Storm a tiny guest's ports, its SCI and a device's notify channel, and report the host CPU it costs and how the API answers meanwhile.",
+            "Storm a tiny guest's ports, its SCI and a device's notify channel and INTx, and report the host CPU it costs and how the API answers meanwhile.",
             """
-            Runs five scenarios of S seconds, each on a fresh 2-vCPU machine with the API served on
+            Runs six scenarios of S seconds, each on a fresh 2-vCPU machine with the API served on
             a private socket, while a client asks GET vm.info through that socket every 20 ms.
             vCPU 1 always halts; vCPU 0:
               quiet      halts too (the reference)
@@ -344,12 +344,17 @@ internal static class BenchCommand
                          and down on every pair of writes
               notify     halts, while the in-process sample accelerator sends ACPI notify codes as
                          fast as its channel takes them and the guest never reads its mailbox
+              intx       makes the accelerator raise INTx and never acknowledges it; its handler
+                         only EOIs, so the line, still high, fires again at every EOI (the device
+                         unmasks on KVM's resample eventfd; the VMM is not on that path). Loops
+                         are interrupts taken. Needs interrupt delivery: not run on PVM
             For each: the guest's loop turns per second, CPU in cores (1.00 = one core) of the vCPU
             threads, of the rest of the VMM (control loop, event threads, API server and the
             probing client) and of the storm's source (the device server, not the VMM), and the
             API's latency (median, p99, max) with its ratio to quiet's median. A storm may keep its
-            vCPUs busy; it must not load the rest of the VMM or slow the API. Needs no interrupt
-            delivery, so it runs on any KVM, PVM included.
+            vCPUs busy; it must not load the rest of the VMM or slow the API. All but intx need no
+            interrupt delivery, so they run on any KVM, PVM included. JSON: "scenarios" and
+            "skipped" (name and reason of each scenario not run).
             """) { seconds, json };
         command.SetAction(result => StormAsync(
             result.GetResult(seconds) is null ? 3 : (int)result.GetValue(seconds),
@@ -364,7 +369,7 @@ internal static class BenchCommand
         using KvmSystem kvm = HostKvm.Open();
         if (!json)
         {
-            await stderr.WriteLineAsync($"storming for {seconds} s in each of 5 scenarios on the {KvmBackendName.Of(kvm.Backend)} KVM backend...");
+            await stderr.WriteLineAsync($"storming for {seconds} s in each of up to 6 scenarios on the {KvmBackendName.Of(kvm.Backend)} KVM backend...");
         }
         string directory = Directory.CreateTempSubdirectory("vireo-storm-").FullName;
         StormBenchmarkResult result;
@@ -385,8 +390,15 @@ internal static class BenchCommand
             using var device = new AcceleratorDevice();
             using var server = new InProcessVfioUserServer(device);
             using VfioPciFunction sample = VfioPciFunction.Open(VfioUserClient.Open(server.ClientEnd), "sample");
+            // INTx: a DMA of no bytes completes at once and raises INTx, which stays high until
+            // INTERRUPT_ACK, which the guest never writes.
+            StormBarWrite[] raiseIntx =
+            [
+                new(0, AcceleratorDevice.RegLength, 0),
+                new(0, AcceleratorDevice.RegCommand, AcceleratorDevice.CommandStart | AcceleratorDevice.DirectionMemoryToMemory),
+            ];
             result = StormBenchmark.Run(kvm, TimeSpan.FromSeconds(seconds), OpenApiProbe,
-                (sample, code => device.NotifyAcpi([code])), ["vfio-user serv", "accelerator"]);
+                new StormDevice(sample, code => device.NotifyAcpi([code]), raiseIntx), ["vfio-user serv", "accelerator"]);
         }
         finally
         {
@@ -434,6 +446,15 @@ internal static class BenchCommand
                     w.WriteEndObject();
                 }
                 w.WriteEndArray();
+                w.WriteStartArray("skipped");
+                foreach (StormSkip skip in result.Skipped)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("name", skip.Name);
+                    w.WriteString("reason", skip.Reason);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
                 w.WriteEndObject();
             }
             await stdout.WriteLineAsync(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
@@ -460,6 +481,10 @@ internal static class BenchCommand
             {
                 await stdout.WriteLineAsync($"  {"",-9} first failed probe: {s.FirstFailure}");
             }
+        }
+        foreach (StormSkip skip in result.Skipped)
+        {
+            await stdout.WriteLineAsync($"  {skip.Name,-9} not run: {skip.Reason}");
         }
         return result.Scenarios.Any(s => s.ProbeFailures > 0) ? 1 : 0;
     }
