@@ -47,7 +47,7 @@ public sealed class ApiClient : IDisposable
     public Task<string> GetOpenApiAsync(CancellationToken cancellationToken = default) =>
         GetStringAsync(ApiPaths.OpenApi, cancellationToken);
 
-    /// <summary><c>PUT vm.power-button</c>: presses the ACPI power button; the guest decides what to do.</summary>
+    /// <summary><c>PUT vm.power-button</c>: presses the guest's power button (the ACPI one on a PC, the GPIO power key on arm64); the guest decides what to do.</summary>
     /// <exception cref="ApiClientException">No server answered, or it answered with an error.</exception>
     public Task PowerButtonAsync(CancellationToken cancellationToken = default) =>
         PutAsync(ApiPaths.VmPowerButton, null, cancellationToken);

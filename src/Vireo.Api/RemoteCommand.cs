@@ -58,7 +58,7 @@ public static class RemoteCommand
             json);
         Add("ping", "Print the VMM's version and process id as JSON.",
             async (client, _, output, ct) => await output.WriteLineAsync(Indent(await client.GetStringAsync(ApiPaths.VmmPing, ct))));
-        Add("power-button", "Press the ACPI power button; the guest decides what to do.",
+        Add("power-button", "Press the guest's power button (the ACPI one on a PC, the GPIO power key on arm64); the guest decides what to do. The power-button event names it.",
             (client, _, _, ct) => client.PowerButtonAsync(ct));
         Add("shutdown", "Ask the guest to power off, or with --force stop it at once.",
             (client, result, _, ct) => client.ShutdownAsync(result.GetValue(force), ct), force);

@@ -490,7 +490,20 @@ public sealed partial class ControlLoop : IVmm, IDisposable
         {
             S2Idle.RequestWake(VmEventNames.PowerButton);
         }
-        Events.Publish(VmEventNames.PowerButton, new Dictionary<string, string> { ["source"] = source });
+        Events.Publish(VmEventNames.PowerButton, PowerButtonEvent(source));
+    }
+
+    /// <summary>A power-button event's properties: who pressed it, and which button the machine
+    /// has (<see cref="IPowerButton.PowerButtonName"/>: the PC's ACPI power button or the arm64
+    /// GPIO power key), so a client of <c>vm.events</c> sees what its guest got.</summary>
+    private Dictionary<string, string> PowerButtonEvent(string source)
+    {
+        var properties = new Dictionary<string, string> { ["source"] = source };
+        if (Current.PowerButton is IPowerButton button)
+        {
+            properties["button"] = button.PowerButtonName;
+        }
+        return properties;
     }
 
     /// <summary>Presses whichever button the machine has (<see cref="BuiltMachine.PowerButton"/>):
@@ -518,7 +531,7 @@ public sealed partial class ControlLoop : IVmm, IDisposable
             _powerOffAfterResume = true;
             S2Idle.RequestWake("shutdown");
         }
-        Events.Publish(VmEventNames.PowerButton, new Dictionary<string, string> { ["source"] = source });
+        Events.Publish(VmEventNames.PowerButton, PowerButtonEvent(source));
     }
 
     private void Gpe(int gpe)

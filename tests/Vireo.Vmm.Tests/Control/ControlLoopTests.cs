@@ -273,6 +273,7 @@ public sealed class ControlLoopTests
                 return new BuiltMachine(machine, PlatformResources.ForPc(AcpiPmDevice.GpeCount), null, null, null, [], [], powerButton: fitted);
             }
             using var loop = new ControlLoop(Build, new VmDescription(1, 2UL << 20, null, null));
+            using VmEventSubscription events = loop.Events.Subscribe();
             loop.Start();
             if (fitted is not null)
             {
@@ -288,6 +289,17 @@ public sealed class ControlLoopTests
             }
             await loop.SendAsync(new ShutdownVm(force: true));
             Assert.Equal(MachineExitReason.Stopped, (await loop.Completion.WaitAsync(s_timeout)).Exit.Reason);
+            var pressed = new List<VmEvent>();
+            await foreach (VmEvent e in events.ReadAllAsync().WithCancellation(new CancellationTokenSource(s_timeout).Token))
+            {
+                if (e.Event == VmEventNames.PowerButton)
+                {
+                    pressed.Add(e);
+                }
+            }
+            // Each press names the button the guest got.
+            Assert.Equal(fitted is null ? 0 : 2, pressed.Count);
+            Assert.All(pressed, e => Assert.Equal("test button", e.Properties!["button"]));
         }
     }
 
