@@ -208,7 +208,7 @@ public sealed partial class SdeiDispatcher
     public SdeiReturnCode Signal(uint eventNumber, int? vcpu = null, string source = "host")
     {
         ArgumentNullException.ThrowIfNull(source);
-        SdeiReturnCode result = SignalLocked(eventNumber, vcpu);
+        SdeiReturnCode result = SignalLocked(eventNumber, vcpu, out _);
         // Outside the lock: a listener may take its own locks (the VM's event hub).
         Signalled?.Invoke(new SdeiSignal(eventNumber, vcpu, source, result));
         return result;
@@ -218,8 +218,11 @@ public sealed partial class SdeiDispatcher
     /// dispatcher has taken it (a vCPU's thread for a bound interrupt).</summary>
     public event Action<SdeiSignal>? Signalled;
 
-    private SdeiReturnCode SignalLocked(uint eventNumber, int? vcpu)
+    /// <summary>Marks the event pending where <paramref name="vcpu"/> says; <paramref name="newlyPending"/>
+    /// is true when some instance was not pending before.</summary>
+    private SdeiReturnCode SignalLocked(uint eventNumber, int? vcpu, out bool newlyPending)
     {
+        newlyPending = false;
         lock (_lock)
         {
             if (!_events.TryGetValue(eventNumber, out EventDef? e))
@@ -235,7 +238,7 @@ public sealed partial class SdeiDispatcher
                     return SdeiReturnCode.InvalidParameters;
                 }
 
-                taken = MarkPending(e.Shared!);
+                taken = MarkPending(e.Shared!, ref newlyPending);
             }
             else if (vcpu is int one)
             {
@@ -244,13 +247,13 @@ public sealed partial class SdeiDispatcher
                     return SdeiReturnCode.InvalidParameters;
                 }
 
-                taken = MarkPending(_pes[one].Private[eventNumber]);
+                taken = MarkPending(_pes[one].Private[eventNumber], ref newlyPending);
             }
             else
             {
                 foreach (PeState pe in _pes)
                 {
-                    taken |= MarkPending(pe.Private[eventNumber]);
+                    taken |= MarkPending(pe.Private[eventNumber], ref newlyPending);
                 }
             }
 
@@ -259,7 +262,8 @@ public sealed partial class SdeiDispatcher
         }
     }
 
-    /// <summary>A bound interrupt fired: signal its event (see <see cref="Signal"/>). InvalidParameters when not bound.</summary>
+    /// <summary>A bound interrupt fired: signal its event (see <see cref="Signal"/>). InvalidParameters when not bound.
+    /// <see cref="Signalled"/> hears of an edge only when it changed something (see the body).</summary>
     public SdeiReturnCode SignalInterrupt(uint intid, int? vcpu = null)
     {
         if (intid > SdeiStateRegisters.MaxItem)
@@ -267,15 +271,32 @@ public sealed partial class SdeiDispatcher
             return SdeiReturnCode.InvalidParameters;
         }
 
+        uint number = DynamicEventBase + intid;
+        SdeiReturnCode result;
+        bool report;
         lock (_lock)
         {
-            if (!_events.TryGetValue(DynamicEventBase + intid, out EventDef? e) || e.BoundIntid is null)
+            if (!_events.TryGetValue(number, out EventDef? e) || e.BoundIntid is null)
             {
                 return SdeiReturnCode.InvalidParameters;
             }
+
+            // A guest that storms its bound line (a driver toggling the device's cause in a loop)
+            // lands every edge on the event's one pending latch. Only a change is reported: an
+            // edge that made the event pending, or an outcome unlike the last one reported for
+            // this line (the first drop at an unregistered event). So a storm neither floods
+            // Signalled (vm.events) nor allocates per edge.
+            result = SignalLocked(number, vcpu, out bool newlyPending);
+            report = newlyPending || e.LastInterruptResult != result;
+            e.LastInterruptResult = result;
         }
 
-        return Signal(DynamicEventBase + intid, vcpu, $"interrupt {intid}");
+        if (report)
+        {
+            Signalled?.Invoke(new SdeiSignal(number, vcpu, $"interrupt {intid}", result));
+        }
+
+        return result;
     }
 
     /// <summary>
@@ -352,12 +373,19 @@ public sealed partial class SdeiDispatcher
 
     private static bool MarkPending(EventSlot slot)
     {
+        bool newlyPending = false;
+        return MarkPending(slot, ref newlyPending);
+    }
+
+    private static bool MarkPending(EventSlot slot, ref bool newlyPending)
+    {
         // An unregistered event has no handler to remember a signal for: the signal is dropped (DEN0054 §6.1).
         if (!slot.Registered)
         {
             return false;
         }
 
+        newlyPending |= !slot.Pending;
         slot.Pending = true;
         return true;
     }
@@ -525,6 +553,9 @@ public sealed partial class SdeiDispatcher
 
         /// <summary>The one instance of a shared event; null for private events (their instances live per PE).</summary>
         public EventSlot? Shared { get; set; }
+
+        /// <summary>A bound interrupt's last reported outcome (<see cref="SignalInterrupt"/>); null before its first edge.</summary>
+        public SdeiReturnCode? LastInterruptResult { get; set; }
     }
 
     /// <summary>One instance of an event: the TF-A/DEN0054 §6.1 composite state plus what registration stored.</summary>

@@ -325,6 +325,33 @@ public sealed class CallTests
             seen);
     }
 
+    /// <summary>A guest storming a bound line: the edges land on one pending latch and only a
+    /// change is reported, so vm.events is not flooded (one report while the event stays pending,
+    /// one for the first drop at an unregistered bound event, none for the drops after it).</summary>
+    [Fact]
+    public void A_storm_on_a_bound_line_is_reported_once_per_change_not_once_per_edge()
+    {
+        var rig = new Rig();
+        var seen = new List<SdeiSignal>();
+        rig.Dispatcher.Signalled += seen.Add;
+        ulong registered = rig.Value(0, SdeiFunction.InterruptBind, 40);
+        rig.Arm(0, (uint)registered);
+        ulong unregistered = rig.Value(0, SdeiFunction.InterruptBind, 41);
+
+        for (int i = 0; i < 1000; i++)
+        {
+            Assert.Equal(SdeiReturnCode.Success, rig.Dispatcher.SignalInterrupt(40));
+            Assert.Equal(SdeiReturnCode.Denied, rig.Dispatcher.SignalInterrupt(41));
+        }
+
+        Assert.Equal(
+            [
+                new SdeiSignal((uint)registered, null, "interrupt 40", SdeiReturnCode.Success),
+                new SdeiSignal((uint)unregistered, null, "interrupt 41", SdeiReturnCode.Denied),
+            ],
+            seen);
+    }
+
     [Fact]
     public void HostSignalChecksItsArguments()
     {
