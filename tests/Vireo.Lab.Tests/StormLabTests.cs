@@ -31,7 +31,7 @@ public sealed class StormLabTests(L1Fixture lab, ITestOutputHelper output)
         Assert.Equal("amd", root.GetProperty("backend").GetString());
         Assert.Equal("API GET vm.info", root.GetProperty("probe").GetString());
         var scenarios = root.GetProperty("scenarios").EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!);
-        Assert.Equal(["quiet", "port", "unhandled", "sci", "notify", "intx"], scenarios.Keys);
+        Assert.Equal(["quiet", "port", "unhandled", "sci", "notify", "intx", "intx-held"], scenarios.Keys);
         Assert.Equal(0, root.GetProperty("skipped").GetArrayLength());
         double quietVmm = scenarios["quiet"].GetProperty("vmmCores").GetDouble();
         foreach ((string name, JsonElement s) in scenarios)
@@ -61,6 +61,12 @@ public sealed class StormLabTests(L1Fixture lab, ITestOutputHelper output)
         // for it with the same allowance as the guest's own storms).
         JsonElement intx = scenarios["intx"];
         Assert.True(intx.GetProperty("guestLoopsPerSecond").GetDouble() > 100, $"the guest took {intx.GetProperty("guestLoopsPerSecond")} interrupts/s");
+        // The same line held high under a guest with interrupts off: delivered once, never EOIed,
+        // so the device stays masked and its server (like the vCPU) sleeps.
+        JsonElement held = scenarios["intx-held"];
+        Assert.Equal(0, held.GetProperty("guestLoopsPerSecond").GetDouble());
+        Assert.True(held.GetProperty("sourceCores").GetDouble() < 0.05, $"intx-held: the device's server used {held.GetProperty("sourceCores")} cores");
+        Assert.True(held.GetProperty("vcpuCores").GetDouble() < 0.05, $"intx-held: the vCPUs used {held.GetProperty("vcpuCores")} cores");
         Assert.True(scenarios["notify"].GetProperty("notifyCodesPerSecond").GetDouble() > 100);
         // Once the unread mailbox is full the VMM leaves the device's channel unread: nothing is
         // read only to be dropped (each drop was an event), the codes wait at the device.

@@ -334,7 +334,7 @@ internal static class BenchCommand
             "storm",
             "Storm a tiny guest's ports, its SCI and a device's notify channel and INTx, and report the host CPU it costs and how the API answers meanwhile.",
             """
-            Runs six scenarios of S seconds, each on a fresh 2-vCPU machine with the API served on
+            Runs seven scenarios of S seconds, each on a fresh 2-vCPU machine with the API served on
             a private socket, while a client asks GET vm.info through that socket every 20 ms.
             vCPU 1 always halts; vCPU 0:
               quiet      halts too (the reference)
@@ -348,13 +348,15 @@ internal static class BenchCommand
                          only EOIs, so the line, still high, fires again at every EOI (the device
                          unmasks on KVM's resample eventfd; the VMM is not on that path). Loops
                          are interrupts taken. Needs interrupt delivery: not run on PVM
+              intx-held  the same line held high while the guest halts with interrupts off: it
+                         fires once and is never EOIed, so the device stays masked (not on PVM)
             For each: the guest's loop turns per second, CPU in cores (1.00 = one core) of the vCPU
             threads, of the rest of the VMM (control loop, event threads, API server and the
             probing client) and of the storm's source (the device server, not the VMM), and the
             API's latency (median, p99, max) with its ratio to quiet's median. A storm may keep its
-            vCPUs busy; it must not load the rest of the VMM or slow the API. All but intx need no
-            interrupt delivery, so they run on any KVM, PVM included. JSON: "scenarios" and
-            "skipped" (name and reason of each scenario not run).
+            vCPUs busy; it must not load the rest of the VMM or slow the API. All but the two intx
+            scenarios need no interrupt delivery, so they run on any KVM, PVM included. JSON:
+            "scenarios" and "skipped" (name and reason of each scenario not run).
             """) { seconds, json };
         command.SetAction(result => StormAsync(
             result.GetResult(seconds) is null ? 3 : (int)result.GetValue(seconds),
@@ -369,7 +371,7 @@ internal static class BenchCommand
         using KvmSystem kvm = HostKvm.Open();
         if (!json)
         {
-            await stderr.WriteLineAsync($"storming for {seconds} s in each of up to 6 scenarios on the {KvmBackendName.Of(kvm.Backend)} KVM backend...");
+            await stderr.WriteLineAsync($"storming for {seconds} s in each of up to 7 scenarios on the {KvmBackendName.Of(kvm.Backend)} KVM backend...");
         }
         string directory = Directory.CreateTempSubdirectory("vireo-storm-").FullName;
         StormBenchmarkResult result;
