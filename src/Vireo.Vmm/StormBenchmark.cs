@@ -36,7 +36,7 @@ namespace Vireo.Vmm;
 /// </list>
 /// The guest's loops count their turns in guest memory; CPU is read per thread from
 /// <c>/proc/self/task</c>: the vCPU threads, the storm's source (a device server in this process,
-/// not the VMM), and the rest of the VMM. Every scenario but <c>intx</c> needs no interrupt
+/// not the VMM), and the rest of the VMM. Every scenario but the two INTx ones needs no interrupt
 /// delivery (the guest keeps interrupts off), so they run on any KVM, PVM included.
 /// </summary>
 public static class StormBenchmark
@@ -63,8 +63,6 @@ public static class StormBenchmark
     private static readonly GuestAddress s_handlers = new(0x14000);
     private const byte IntxVector = 0x40;
     private const byte SpuriousVector = 0xff;
-    private const ulong IoApicBase = 0xfec0_0000;
-    private const ulong LocalApicBase = 0xfee0_0000;
     // The identity map reaches the IOAPIC and local APIC pages (and 32-bit BARs).
     private const int MappedGibibytes = 4;
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(15);
@@ -102,17 +100,13 @@ public static class StormBenchmark
         if (device is { } storming)
         {
             scenarios.Add(RunScenario(kvm, "notify", duration, openProbe, sources, _ => Halt(), storming.Function, storming.Notify));
-            if (storming.RaiseIntx.Count == 0)
+            string? cannot = storming.RaiseIntx.Count == 0
+                ? $"{storming.Function.Backend} device '{storming.Function.Id}': no way to make it raise INTx was given"
+                : kvm.Backend == KvmBackend.Pvm ? "the PVM backend cannot deliver an interrupt through a guest's IDT" : null;
+            if (cannot is not null)
             {
-                string reason = $"{storming.Function.Backend} device '{storming.Function.Id}': no way to make it raise INTx was given";
-                skipped.Add(new StormSkip("intx", reason));
-                skipped.Add(new StormSkip("intx-held", reason));
-            }
-            else if (kvm.Backend == KvmBackend.Pvm)
-            {
-                const string Reason = "the PVM backend cannot deliver an interrupt through a guest's IDT";
-                skipped.Add(new StormSkip("intx", Reason));
-                skipped.Add(new StormSkip("intx-held", Reason));
+                skipped.Add(new StormSkip("intx", cannot));
+                skipped.Add(new StormSkip("intx-held", cannot));
             }
             else
             {
@@ -286,10 +280,10 @@ public static class StormBenchmark
         var code = new List<byte>();
         // mov al, 0xff; out 0x21, al; out 0xa1, al
         code.AddRange([0xb0, 0xff, 0xe6, 0x21, 0xe6, 0xa1]);
-        code.AddRange(MovRbx(LocalApicBase));
+        code.AddRange(MovRbx(MpTable.LocalApicAddress));
         // mov dword [rbx + 0xf0], 0x100 | spurious (SVR: APIC software enable)
         code.AddRange([0xc7, 0x83, 0xf0, 0x00, 0x00, 0x00, .. BitConverter.GetBytes(0x100u | SpuriousVector)]);
-        code.AddRange(MovRbx(IoApicBase));
+        code.AddRange(MovRbx(MpTable.IoApicAddress));
         // IOREGSEL 0x10 + 2n is the low half of pin n's redirection entry, + 1 the high half (destination).
         code.AddRange(StoreDword(0, 0x11 + (2 * gsi)));
         code.AddRange(StoreDword(0x10, 0));
@@ -318,7 +312,7 @@ public static class StormBenchmark
     private static void WriteInterruptTable(GuestMemory memory)
     {
         // handler: push rbx; mov rbx, counter; inc qword [rbx]; mov rbx, lapic + EOI; mov dword [rbx], 0; pop rbx; iretq
-        byte[] handler = [0x53, .. MovRbx(), 0x48, 0xff, 0x03, .. MovRbx(LocalApicBase + 0xb0), .. StoreDword(0, 0), 0x5b, 0x48, 0xcf];
+        byte[] handler = [0x53, .. MovRbx(), 0x48, 0xff, 0x03, .. MovRbx(MpTable.LocalApicAddress + 0xb0), .. StoreDword(0, 0), 0x5b, 0x48, 0xcf];
         byte[] spurious = [0x48, 0xcf];
         byte[] stop = [0xfa, 0xf4, 0xeb, 0xfc];
         GuestAddress spuriousAt = s_handlers.Add((ulong)handler.Length);

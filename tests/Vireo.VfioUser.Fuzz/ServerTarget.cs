@@ -109,14 +109,12 @@ public static class ServerTarget
 
     private static byte[] CheckMessages()
     {
-        byte[] getInfo = new byte[MessageHeader.Size + DeviceInfo.Length];
-        new MessageHeader(CheckInfoId, VfioUserCommand.DeviceGetInfo, (uint)getInfo.Length, MessageFlags.Command, 0).Write(getInfo);
-        DeviceInfo.Request.Encode(getInfo.AsSpan(MessageHeader.Size));
-        var access = new RegionAccess(AcceleratorDevice.RegId, 0, 4, ReadOnlyMemory<byte>.Empty);
-        byte[] read = new byte[MessageHeader.Size + access.EncodedLength];
-        new MessageHeader(CheckReadId, VfioUserCommand.RegionRead, (uint)read.Length, MessageFlags.Command, 0).Write(read);
-        access.Encode(read.AsSpan(MessageHeader.Size));
-        return [.. s_version, .. getInfo, .. read];
+        return
+        [
+            .. s_version,
+            .. Command(CheckInfoId, VfioUserCommand.DeviceGetInfo, DeviceInfo.Request),
+            .. Command(CheckReadId, VfioUserCommand.RegionRead, new RegionAccess(AcceleratorDevice.RegId, 0, 4, ReadOnlyMemory<byte>.Empty)),
+        ];
     }
 
     /// <summary>The client's side of every session, on one thread for the whole run: starting a
@@ -196,9 +194,7 @@ public static class ServerTarget
     /// JSON, and limits at their edges, each followed by a GET_INFO.</summary>
     public static IEnumerable<(string Name, byte[] Bytes)> NegotiationSeeds()
     {
-        byte[] getInfo = new byte[MessageHeader.Size + DeviceInfo.Length];
-        new MessageHeader(1, VfioUserCommand.DeviceGetInfo, (uint)getInfo.Length, MessageFlags.Command, 0).Write(getInfo);
-        DeviceInfo.Request.Encode(getInfo.AsSpan(MessageHeader.Size));
+        byte[] getInfo = Command(1, VfioUserCommand.DeviceGetInfo, DeviceInfo.Request);
         yield return ("version-minor1.bin", [.. VersionMessage(1, "{\"capabilities\":{\"max_msg_fds\":1}}"), .. getInfo]);
         yield return ("version-not-json.bin", [.. VersionMessage(2, "{\"capabilities\":[1,"), .. getInfo]);
         yield return ("version-limits.bin", [.. VersionMessage(2, "{\"capabilities\":{\"max_msg_fds\":253,\"max_data_xfer_size\":4294967295,\"pgsizes\":4096,\"migration\":{\"pgsize\":4096},\"twin_socket\":{\"supported\":true}}}"), .. getInfo]);
@@ -207,9 +203,14 @@ public static class ServerTarget
 
     private static byte[] VersionMessage(ushort minor, string? capabilities)
     {
-        var payload = new VersionPayload(VfioUserServer.ProtocolMajor, minor, capabilities);
+        return Command(0, VfioUserCommand.Version, new VersionPayload(VfioUserServer.ProtocolMajor, minor, capabilities));
+    }
+
+    /// <summary>One client command: the header, then <paramref name="payload"/>.</summary>
+    private static byte[] Command(ushort id, VfioUserCommand command, IVfioUserPayload payload)
+    {
         byte[] message = new byte[MessageHeader.Size + payload.EncodedLength];
-        new MessageHeader(0, VfioUserCommand.Version, (uint)message.Length, MessageFlags.Command, 0).Write(message);
+        new MessageHeader(id, command, (uint)message.Length, MessageFlags.Command, 0).Write(message);
         payload.Encode(message.AsSpan(MessageHeader.Size));
         return message;
     }
