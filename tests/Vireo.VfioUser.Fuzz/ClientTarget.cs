@@ -8,8 +8,10 @@ namespace Vireo.VfioUser.Fuzz;
 /// The client side under attack: the input is what a malicious server sends, cut into
 /// messages by each header's msg_size (a size that does not fit sends the rest at once). A
 /// fake server answers every client message that expects a reply with the next piece, so
-/// recorded sessions replay in step; when the client has been silent for a moment it sends the
-/// next piece anyway (unsolicited commands, or a piece that was no reply at all), and after
+/// recorded sessions replay in step. A piece the client will not answer (a command with
+/// No_reply set: a DMA_WRITE the client only carries out) leaves it still waiting, so the next
+/// piece follows it at once; that is how unsolicited commands come. No step depends on timing:
+/// the fake server knows from the pieces themselves when the client will speak next, and after
 /// the last piece it half-closes. <see cref="Drive"/> must then end with only
 /// <see cref="VfioUserException"/> or <see cref="VfioUserDisconnectedException"/>, and its
 /// reader thread must never die of anything else (that would end the process).
@@ -19,25 +21,16 @@ public static class ClientTarget
     public const ulong GuestBase = 0x1_0000_0000;
     public const int GuestSize = 0x10000;
 
-    /// <summary>How long the client's silence lasts before the fake server sends the next piece
-    /// unasked, by default: short, so afl runs fast.</summary>
-    public static readonly TimeSpan DefaultQuiet = TimeSpan.FromMilliseconds(20);
-
     /// <summary>Runs one input; returns how many of <see cref="Drive"/>'s steps the fake server
-    /// answered without a refusal (-1 when the VERSION exchange already failed).
-    /// <paramref name="quiet"/> (default <see cref="DefaultQuiet"/>) is how long a silent client
-    /// waits before the next piece comes unasked; a test that needs a recorded session to replay
-    /// in step on a loaded machine gives a longer one, since a client slower than that to send
-    /// its next command would get that command's reply early and the rest out of step.</summary>
-    public static int Run(ReadOnlySpan<byte> input, TimeSpan? quiet = null)
+    /// answered without a refusal (-1 when the VERSION exchange already failed).</summary>
+    public static int Run(ReadOnlySpan<byte> input)
     {
         List<byte[]> pieces = Split(input);
         int answered = -1;
         (UnixSocket clientEnd, UnixSocket serverEnd) = UnixSocket.CreatePair();
         using (serverEnd)
         {
-            TimeSpan silence = quiet ?? DefaultQuiet;
-            var server = new Thread(() => FakeServer(serverEnd, pieces, silence)) { IsBackground = true, Name = "fuzz server" };
+            var server = new Thread(() => FakeServer(serverEnd, pieces)) { IsBackground = true, Name = "fuzz server" };
             server.Start();
             try
             {
@@ -175,45 +168,42 @@ public static class ClientTarget
         return pieces;
     }
 
-    private static void FakeServer(UnixSocket socket, List<byte[]> pieces, TimeSpan quiet)
+    private static void FakeServer(UnixSocket socket, List<byte[]> pieces)
     {
         try
         {
             int next = 0;
-            // A client always speaks first (VERSION): nothing goes unasked until it has, however
-            // long it takes to start.
-            bool heard = false;
             while (true)
             {
-                if (!Poller.WaitReadable(socket.Handle, heard && next < pieces.Count ? quiet : ServerTarget.Deadline))
+                // The client speaks first (VERSION) and after every piece it answers; it leaves
+                // (end of stream) when Drive is done or it gave up on this server. Waiting longer
+                // than a reply timeout would be the client's hang, which afl reports.
+                if (!Poller.WaitReadable(socket.Handle, ServerTarget.Deadline))
                 {
-                    if (next == pieces.Count)
-                    {
-                        return;
-                    }
-                    // The client waits for something that is not coming in step: move on.
-                    socket.Send(pieces[next++]);
-                    if (next == pieces.Count)
-                    {
-                        socket.ShutdownWrite();
-                    }
-                    continue;
+                    return;
                 }
                 MessageHeader? header = ReceiveMessage(socket);
                 if (header is null)
                 {
                     return;
                 }
-                heard = true;
                 // A real server answers every command but a No_reply one, and goes on after the
                 // client's reply to its own DMA command.
-                bool answered = !(header.Value.IsCommand && header.Value.NoReply);
-                if (answered && next < pieces.Count)
+                if (header.Value.IsCommand && header.Value.NoReply)
                 {
-                    socket.Send(pieces[next++]);
+                    continue;
+                }
+                while (next < pieces.Count)
+                {
+                    byte[] piece = pieces[next++];
+                    socket.Send(piece);
                     if (next == pieces.Count)
                     {
                         socket.ShutdownWrite();
+                    }
+                    if (!LeavesTheClientWaiting(piece))
+                    {
+                        break;
                     }
                 }
             }
@@ -222,6 +212,21 @@ public static class ClientTarget
         {
             // The client hung up mid-send.
         }
+    }
+
+    /// <summary>Whether the client, having read <paramref name="piece"/>, sends nothing and
+    /// still waits for what it waited for: the piece is a command from the server (the client's
+    /// reader serves anything not a reply) with No_reply set. A reply ends the client's wait (or,
+    /// matching no request, the connection), and any other command gets the client's reply or
+    /// error reply; a piece too short for a header is the last, and the half-close follows it.</summary>
+    private static bool LeavesTheClientWaiting(byte[] piece)
+    {
+        if (piece.Length < MessageHeader.Size)
+        {
+            return false;
+        }
+        MessageHeader header = MessageHeader.Read(piece);
+        return !header.IsReply && header.NoReply;
     }
 
     /// <summary>One whole client message (fds closed); null at end of stream.</summary>
