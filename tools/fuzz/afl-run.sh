@@ -10,6 +10,9 @@
 #   e.g. tools/fuzz/afl-run.sh Vireo.VfioUser.Fuzz Vireo.VfioUser 120 server client
 #   INSTRUMENTED-ASSEMBLY may be a comma-separated list (Vireo.Devices,Vireo.Pci): each is instrumented.
 # Env:   VIREO_FUZZ_OUT (default artifacts/fuzz/HARNESS), VIREO_CACHE (default ~/.cache/vireo)
+#        VIREO_FUZZ_RESUME=1: continue the campaigns already in OUT (afl-fuzz -i -) instead of
+#        starting over; afl carries execs_done, the queue and the findings from run to run, so a
+#        campaign longer than one sitting adds up (each run prints the total so far).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ $# -ge 4 ] || { echo "usage: $0 HARNESS INSTRUMENTED-ASSEMBLY SECONDS TARGET..." >&2; exit 2; }
@@ -35,10 +38,17 @@ if [ ! -x "$tools/sharpfuzz" ]; then
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
-rm -rf "$out"
-mkdir -p "$out"
+resume=${VIREO_FUZZ_RESUME:-0}
 bin="$out/bin"
 replay="$out/replay"
+if [ "$resume" = 1 ]; then
+    # Only the builds go: the campaigns (OUT/TARGET) stay, and the harness is built afresh from
+    # this checkout (afl re-runs the saved queue through it before it goes on).
+    rm -rf "$bin" "$replay"
+else
+    rm -rf "$out"
+fi
+mkdir -p "$out"
 say "building the harness (tests/$harness, Release)..."
 dotnet publish "tests/$harness" -c Release -o "$replay" -v quiet -nologo >"$out/build.log" 2>&1 \
     || { cat "$out/build.log" >&2; say "build FAILED"; exit 1; }
@@ -65,7 +75,12 @@ for target in "${targets[@]}"; do
     # input after 10 s, with a message); -m none: the .NET runtime reserves far more address
     # space than afl's default limit.
     status=0
-    timeout -k 10 $((per_target + 120)) afl-fuzz -i "tests/$harness/corpus/$target" -o "$out/$target" \
+    input="tests/$harness/corpus/$target"
+    if [ "$resume" = 1 ] && [ -f "$out/$target/default/fuzzer_stats" ]; then
+        input=-
+        say "resuming the $target campaign in $out/$target ($(awk -F' *: ' '/^execs_done/ { print $2 }' "$out/$target/default/fuzzer_stats") executions so far)"
+    fi
+    timeout -k 10 $((per_target + 120)) afl-fuzz -i "$input" -o "$out/$target" \
         -t 20000 -m none -V "$per_target" -- dotnet "$bin/$harness.dll" "$target" \
         >"$out/$target.log" 2>&1 || status=$?
     stats="$out/$target/default/fuzzer_stats"
