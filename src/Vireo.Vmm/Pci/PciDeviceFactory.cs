@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Vireo.Vfio;
 
 namespace Vireo.Vmm;
@@ -188,14 +189,17 @@ public static class PciDeviceFactory
     }
 
     /// <summary>Says what the user should know of a freshly opened function: the PM capability
-    /// the VMM gave it, and its <see cref="VfioPciFunction.Warnings"/>.</summary>
-    internal static VfioPciFunction Announce(VfioPciFunction function, Action<string>? log)
+    /// the VMM gave it, and its <see cref="VfioPciFunction.Warnings"/>. <paramref name="acpiSlots"/>:
+    /// the machine describes its slots in ACPI (the PC; by default, this host's machine), with a
+    /// power resource and a wake GPE per slot; an arm64 guest's device tree has neither.</summary>
+    internal static VfioPciFunction Announce(VfioPciFunction function, Action<string>? log, bool? acpiSlots = null)
     {
         if (function.VirtualPowerManagementOffset != 0)
         {
-            log?.Invoke(
-                $"device '{function.Id}': no PCI power management capability; the guest sees Vireo's at " +
-                $"0x{function.VirtualPowerManagementOffset:x2} (D0 and D3hot, {(function.VirtualPowerManagementWakes ? "wake from D3 through the slot's wake GPE" : "no wake")}), so it can power the device off through its slot");
+            string where = $"device '{function.Id}': no PCI power management capability; the guest sees Vireo's at 0x{function.VirtualPowerManagementOffset:x2}";
+            log?.Invoke(acpiSlots ?? RuntimeInformation.ProcessArchitecture != Architecture.Arm64
+                ? $"{where} (D0 and D3hot, {(function.VirtualPowerManagementWakes ? "wake from D3 through the slot's wake GPE" : "no wake")}), so it can power the device off through its slot"
+                : $"{where} (D0 and D3hot); a device-tree guest has no ACPI slot to power it off or wake it through");
         }
         foreach (string warning in function.Warnings)
         {
