@@ -44,6 +44,15 @@ public static class DeviceAssignmentInL1
     /// <summary>QEMU's arguments for the IOMMU and edu (besides <see cref="Machine"/>).</summary>
     public static IReadOnlyList<string> QemuDevices => ["-device", IommuDevice, "-device", "edu"];
 
+    /// <summary>What the arm64 lab adds to the virt machine's options: the SMMUv3 in front of its
+    /// PCIe root (Debian's arm64 kernel has arm-smmu-v3 built in and on).</summary>
+    public const string Arm64MachineOption = ",iommu=smmuv3";
+
+    /// <summary>The arm64 lab's devices: edu alone, behind the machine's SMMUv3. Its DMA reaches
+    /// 40 bits instead of edu's default 28: an arm64 guest's RAM starts at 1 GiB, and Vireo maps
+    /// it for the device at the guest's own physical addresses.</summary>
+    public static IReadOnlyList<string> Arm64QemuDevices => ["-device", "edu,dma_mask=0xffffffffff"];
+
     /// <summary>The script at <see cref="BindProgram"/>: busybox sh, sysfs only.</summary>
     public static string BindScript => """
         #!/bin/sh
@@ -93,7 +102,9 @@ public static class DeviceAssignmentInL1
     public const string SetprivInL1 = "/usr/local/bin/setpriv";
 
     /// <summary>Adds the vfio-pci modules (with their dependencies, after kvm-amd's), the
-    /// binding script, the boot-time binding of edu and <see cref="SetprivInL1"/> to <paramref name="image"/>.</summary>
+    /// binding script, the boot-time binding of edu and, on x86, <see cref="SetprivInL1"/> to
+    /// <paramref name="image"/> (the host's setpriv is an x86 program; the arm64 lab has no
+    /// test that changes uids).</summary>
     public static void AddTo(L1ImageBuilder image, StockKernel kernel)
     {
         ArgumentNullException.ThrowIfNull(image);
@@ -104,6 +115,9 @@ public static class DeviceAssignmentInL1
         }
         image.AddFile(BindProgram, System.Text.Encoding.UTF8.GetBytes(BindScript), mode: 0x1ED); // 0755
         image.AddSetupCommand(BootBindCommand);
-        image.AddProgram("/usr/bin/setpriv", SetprivInL1);
+        if (image.Architecture == LabArchitecture.X64)
+        {
+            image.AddProgram("/usr/bin/setpriv", SetprivInL1);
+        }
     }
 }

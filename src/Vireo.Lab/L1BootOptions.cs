@@ -40,9 +40,10 @@ public sealed class L1BootOptions
     /// e.g. stderr for a CLI that shows the boot.</summary>
     public TextWriter? ConsoleEcho { get; init; }
 
-    /// <summary>When true, L1 gets an emulated IOMMU and QEMU's edu device, and its kernel
-    /// intel_iommu=on (<see cref="DeviceAssignmentInL1"/>), so a VMM in L1 can own edu through
-    /// VFIO. The image needs the vfio modules too (<see cref="LabEnvironment.NewL1Image(bool)"/>).</summary>
+    /// <summary>When true, L1 gets an emulated IOMMU and QEMU's edu device (<see cref="DeviceAssignmentInL1"/>):
+    /// on x86 intel-iommu, with intel_iommu=on for L1's kernel; on arm64 the virt machine's
+    /// SMMUv3, which Debian's arm64 kernel drives with no parameter. So a VMM in L1 can own edu
+    /// through VFIO. The image needs the vfio modules too (<see cref="LabEnvironment.NewL1Image(bool)"/>).</summary>
     public bool DeviceAssignment { get; init; }
 
     /// <summary>Arguments appended to QEMU's command line after Vireo's own.</summary>
@@ -92,14 +93,15 @@ public sealed class L1BootOptions
     // The virt machine has one non-secure UART, so L1's kernel log cannot go to a second one.
     private IReadOnlyList<string> Arm64QemuArguments()
     {
-        if (KernelLogPath is not null || DeviceAssignment || QmpSocketPath is not null)
+        if (KernelLogPath is not null || QmpSocketPath is not null)
         {
-            throw new LabException("the arm64 lab has no kernel log file, device assignment or QMP watchdog yet");
+            throw new LabException("the arm64 lab has no kernel log file or QMP watchdog yet");
         }
         return
         [
-            .. MachineArguments("virt,virtualization=on,gic-version=3", "max"),
-            .. BootArguments(KernelCommandLine.Replace("console=ttyS0", "console=ttyAMA0", StringComparison.Ordinal), []),
+            .. MachineArguments("virt,virtualization=on,gic-version=3" + (DeviceAssignment ? DeviceAssignmentInL1.Arm64MachineOption : ""), "max"),
+            .. BootArguments(KernelCommandLine.Replace("console=ttyS0", "console=ttyAMA0", StringComparison.Ordinal),
+                DeviceAssignment ? DeviceAssignmentInL1.Arm64QemuDevices : []),
         ];
     }
 

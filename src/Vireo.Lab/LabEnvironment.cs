@@ -76,16 +76,16 @@ public sealed class LabEnvironment
     {
         if (Architecture == LabArchitecture.Arm64)
         {
-            if (deviceAssignment)
-            {
-                throw new LabException("the arm64 lab has no device assignment yet");
-            }
             // Debian's arm64 kernels build KVM in (CONFIG_KVM=y): no module to load. tun, as on
             // x86: `vireo run --net tap` in L1 creates the guest's tap.
             var arm64 = new L1ImageBuilder(Busybox, LabArchitecture.Arm64);
             foreach (string module in Kernel.ModulesWithDependencies(["tun"]))
             {
                 arm64.AddModule(module);
+            }
+            if (deviceAssignment)
+            {
+                DeviceAssignmentInL1.AddTo(arm64, Kernel);
             }
             return arm64;
         }

@@ -132,11 +132,11 @@ internal sealed record LabRunArguments
         }
         if (architecture == global::Vireo.Lab.LabArchitecture.Arm64)
         {
-            string? unsupported = l1Devices is not null ? "--l1-devices"
+            string? unsupported = l1Qemu ? "--l1-qemu"
                 : l1Kernel != global::Vireo.Lab.L1Kernel.Stock ? "--l1-kernel" : flavour != default ? "--kernel-flavour" : null;
             if (unsupported is not null)
             {
-                throw new UsageException($"run: the arm64 lab does not take {unsupported} yet (the edu setup is not built for arm64; its L1 and default guest run Debian's one arm64 6.12 kernel)");
+                throw new UsageException($"run: the arm64 lab does not take {unsupported} yet (its L1 and default guest run Debian's one arm64 6.12 kernel, and L1 has no QEMU of its own)");
             }
         }
         return new LabRunArguments

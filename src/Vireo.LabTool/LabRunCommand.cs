@@ -51,12 +51,14 @@ internal static class LabRunCommand
                             (default: $VIREO_DEVICE_BINARY, or tools/vireo-device.sh;
                             arm64: $VIREO_DEVICE_ARM64_BINARY, or the same script's
                             linux-arm64 build)
-          --l1-devices edu  boot L1 with an emulated IOMMU (intel-iommu, intel_iommu=on)
-                            and QEMU's edu PCI device, which L1 binds to vfio-pci at boot:
-                            its address is in /run/vireo-lab/edu.address, its sysfs
-                            directory linked at /run/vireo-lab/edu. The default guest then
-                            carries the edu checker at /lib/vireo/vireo_edu.ko (built from
-                            this checkout; `insmod` it, irq_mode=msi for MSI)
+          --l1-devices edu  boot L1 with an emulated IOMMU (intel-iommu, intel_iommu=on;
+                            arm64: the virt machine's SMMUv3) and QEMU's edu PCI device,
+                            which L1 binds to vfio-pci at boot: its address is in
+                            /run/vireo-lab/edu.address, its sysfs directory linked at
+                            /run/vireo-lab/edu. The x86 default guest then carries the edu
+                            checker at /lib/vireo/vireo_edu.ko (built from this checkout;
+                            `insmod` it, irq_mode=msi for MSI); on arm64 the guest's
+                            busybox devmem reaches edu's registers
           --disk path=FILE[,OPTIONS]
                             copy the image FILE (up to 1 GiB) into L1 and give it to
                             vireo run as --disk with OPTIONS unchanged. Repeatable. The

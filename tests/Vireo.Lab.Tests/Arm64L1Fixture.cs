@@ -3,8 +3,8 @@ using Vireo.Lab;
 
 namespace Vireo.Lab.Tests;
 
-/// <summary>One arm64 L1 boot (QEMU TCG's virt machine with EL2 and a GICv3, Debian's arm64
-/// 6.12 kernel with its built-in KVM) shared by the arm64 lab scenarios, with the NativeAOT
+/// <summary>One arm64 L1 boot (QEMU TCG's virt machine with EL2, a GICv3, an SMMUv3 and QEMU's
+/// edu, Debian's arm64 6.12 kernel with its built-in KVM) shared by the arm64 lab scenarios, with the NativeAOT
 /// vireo and the sample vfio-user server (vireo-device) cross-published for linux-arm64 in it.</summary>
 public sealed class Arm64L1Fixture : IAsyncLifetime
 {
@@ -78,7 +78,9 @@ public sealed class Arm64L1Fixture : IAsyncLifetime
         DevicePublishFailure = deviceFailure;
         Append(deviceFailure ?? $"publish: vireo-device for linux-arm64 in {deviceTook.TotalSeconds:0.0} s");
 
-        L1ImageBuilder image = lab.NewL1Image();
+        // With edu behind the virt machine's SMMUv3, bound to vfio-pci at boot, for --vfio; no
+        // other PCI device is in L1, so the SMMU changes nothing else.
+        L1ImageBuilder image = lab.NewL1Image(deviceAssignment: true);
         if (vireo is not null)
         {
             image.AddProgram(vireo, VireoInL1);
@@ -98,7 +100,7 @@ public sealed class Arm64L1Fixture : IAsyncLifetime
         image.AddFile(SdeiConformanceGuest.Build(lab.Cache, progress), SdeiGuest);
         image.AddFile(SdeiConformanceGuest.BuildSnapshotGuest(lab.Cache, progress), SdeiSnapshotGuest);
         string initramfs = image.WriteTo(_temp.Combine("l1-arm64.cpio.gz"));
-        _machine = await L1Machine.BootAsync(lab.BootOptions(initramfs));
+        _machine = await L1Machine.BootAsync(lab.BootOptions(initramfs, deviceAssignment: true));
         Append($"boot: {_machine.BootTime.TotalSeconds:0.0} s wall, L1 uptime {_machine.GuestUptimeAtReady:0.0} s at ready");
     }
 

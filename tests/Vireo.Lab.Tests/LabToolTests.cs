@@ -143,7 +143,9 @@ public sealed class LabToolTests
         Assert.Equal(LabArchitecture.X64, LabRunArguments.Parse(["--arch", "x86_64"]).Architecture);
         Assert.Equal(LabArchitecture.X64, LabRunArguments.Parse([]).Architecture);
         Assert.Contains("x86_64 or arm64", Assert.Throws<UsageException>(() => LabRunArguments.Parse(["--arch", "riscv64"])).Message, StringComparison.Ordinal);
-        Assert.Contains("--l1-devices", Assert.Throws<UsageException>(() => LabRunArguments.Parse(["--arch", "arm64", "--l1-devices", "edu"])).Message, StringComparison.Ordinal);
+        // edu behind the virt machine's SMMUv3; but no QEMU inside the arm64 L1.
+        Assert.True(LabRunArguments.Parse(["--arch", "arm64", "--l1-devices", "edu"]).DeviceAssignment);
+        Assert.Contains("--l1-qemu", Assert.Throws<UsageException>(() => LabRunArguments.Parse(["--arch", "arm64", "--l1-devices", "edu", "--l1-qemu"])).Message, StringComparison.Ordinal);
         // The sample vfio-user server is built for arm64 too.
         Assert.Single(LabRunArguments.Parse(["--arch", "arm64", "--vfio-user", "sample"]).Devices);
         Assert.Contains("--l1-kernel", Assert.Throws<UsageException>(() => LabRunArguments.Parse(["--arch", "arm64", "--l1-kernel", "6.12"])).Message, StringComparison.Ordinal);
@@ -166,6 +168,20 @@ public sealed class LabToolTests
         Assert.Contains("console=ttyAMA0", qemu[qemu.ToList().IndexOf("-append") + 1], StringComparison.Ordinal);
         Assert.Throws<LabException>(() => new L1BootOptions { Architecture = LabArchitecture.Arm64, Kernel = "/k", Initramfs = "/i", KernelLogPath = "/log" }.QemuArguments());
         Assert.Contains("exec </dev/ttyAMA0 >/dev/ttyAMA0", L1InitScript.Generate([], [], LabArchitecture.Arm64.ConsoleTty()), StringComparison.Ordinal);
+        Assert.DoesNotContain("edu", qemu);
+    }
+
+    [Fact]
+    public void The_arm64_lab_with_device_assignment_puts_edu_behind_the_virt_machines_smmuv3()
+    {
+        var options = new L1BootOptions { Architecture = LabArchitecture.Arm64, Kernel = "/k", Initramfs = "/i", DeviceAssignment = true };
+
+        List<string> qemu = [.. options.QemuArguments()];
+
+        Assert.Equal("virt,virtualization=on,gic-version=3,iommu=smmuv3", qemu[qemu.IndexOf("-M") + 1]);
+        Assert.StartsWith("edu,dma_mask=0xffffffffff", qemu[qemu.IndexOf("-device") + 1], StringComparison.Ordinal);
+        // Debian's arm64 kernel drives the SMMUv3 with no parameter; intel_iommu= is x86's.
+        Assert.DoesNotContain("intel_iommu", qemu[qemu.IndexOf("-append") + 1], StringComparison.Ordinal);
     }
 
     [Fact]
