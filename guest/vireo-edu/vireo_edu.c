@@ -48,6 +48,11 @@
 #include <linux/pm_runtime.h>
 #include <linux/string.h>
 
+/* Linux 6.8 named INTx PCI_IRQ_INTX, and 6.10 dropped the old name (6.1 has only that). */
+#ifndef PCI_IRQ_INTX
+#define PCI_IRQ_INTX PCI_IRQ_LEGACY
+#endif
+
 #define VE_NAME			"vireo_edu"
 
 #define VE_VENDOR_ID		0x1234
@@ -96,6 +101,14 @@ MODULE_PARM_DESC(irqs, "How many interrupts the irq check raises, one at a time 
 static unsigned int timeout_ms = 5000;
 module_param(timeout_ms, uint, 0644);
 MODULE_PARM_DESC(timeout_ms, "How long one interrupt, DMA or factorial may take, in ms (default 5000)");
+
+/*
+ * edu's DMA reaches 28 bits unless QEMU's dma_mask says more; an arm64 guest's RAM starts at
+ * 1 GiB, so the arm64 lab gives edu 40 bits and loads this with dma_bits=40.
+ */
+static unsigned int dma_bits = VE_DMA_BITS;
+module_param(dma_bits, uint, 0444);
+MODULE_PARM_DESC(dma_bits, "The device's DMA address width in bits (default 28, edu's own)");
 
 struct ve_device {
 	struct pci_dev *pdev;
@@ -213,8 +226,8 @@ static bool ve_check_factorial(struct ve_device *ve, struct device *dev)
 	return true;
 }
 
-/* One transfer, polled to its end. The addresses fit 32 bits (28-bit mask), and a 4-byte
- * write sets a whole 64-bit DMA register, so no 8-byte access is needed. */
+/* One transfer, polled to its end. The addresses fit 32 bits (ve_check_dma checks), and a
+ * 4-byte write sets a whole 64-bit DMA register, so no 8-byte access is needed. */
 static bool ve_dma(struct ve_device *ve, u32 source, u32 destination, u32 command)
 {
 	writel(source, ve->regs + VE_REG_DMA_SOURCE);
@@ -234,6 +247,11 @@ static bool ve_check_dma(struct ve_device *ve, struct device *dev)
 		words[i] = (ve->runs << 20) ^ (i * 0x9e3779b1u);
 	memset(ve->b, 0, VE_DMA_SIZE);
 
+	/* ve_dma writes 32-bit addresses: with dma_bits above 32 the buffers may be out of reach. */
+	if (upper_32_bits(ve->a_dma) || upper_32_bits(ve->b_dma)) {
+		dev_err(dev, "dma FAILED: buffers above 4 GiB bytes=%u\n", VE_DMA_SIZE);
+		return false;
+	}
 	if (!ve_dma(ve, (u32)ve->a_dma, VE_DEVICE_BUFFER + VE_DMA_OFFSET, 0)) {
 		dev_err(dev, "dma FAILED: RAM to device did not finish bytes=%u\n", VE_DMA_SIZE);
 		return false;
@@ -452,9 +470,11 @@ static int ve_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ve->regs = pcim_iomap_table(pdev)[0];
 
 	pci_set_master(pdev);
-	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(VE_DMA_BITS));
+	if (dma_bits < 24 || dma_bits > 64)
+		return dev_err_probe(dev, -EINVAL, "dma_bits=%u is not 24 to 64\n", dma_bits);
+	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(dma_bits));
 	if (ret)
-		return dev_err_probe(dev, ret, "no %d-bit DMA\n", VE_DMA_BITS);
+		return dev_err_probe(dev, ret, "no %u-bit DMA\n", dma_bits);
 	ve->a = dmam_alloc_coherent(dev, VE_DMA_SIZE, &ve->a_dma, GFP_KERNEL);
 	ve->b = dmam_alloc_coherent(dev, VE_DMA_SIZE, &ve->b_dma, GFP_KERNEL);
 	if (!ve->a || !ve->b)
@@ -463,7 +483,7 @@ static int ve_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	/* Nothing an earlier driver left pending may count as our first interrupt. */
 	writel(~0u, ve->regs + VE_REG_IRQ_ACK);
 
-	ret = pci_alloc_irq_vectors(pdev, 1, 1, ve->msi ? PCI_IRQ_MSI : PCI_IRQ_LEGACY);
+	ret = pci_alloc_irq_vectors(pdev, 1, 1, ve->msi ? PCI_IRQ_MSI : PCI_IRQ_INTX);
 	if (ret < 0)
 		return dev_err_probe(dev, ret, "cannot allocate an %s vector\n", ve_mode(ve));
 	ret = request_irq(pci_irq_vector(pdev, 0), ve_interrupt, ve->msi ? 0 : IRQF_SHARED,

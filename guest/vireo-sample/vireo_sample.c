@@ -51,6 +51,11 @@
 #include <linux/spinlock.h>
 #include <linux/string.h>
 
+/* Linux 6.8 named INTx PCI_IRQ_INTX, and 6.10 dropped the old name (6.1 has only that). */
+#ifndef PCI_IRQ_INTX
+#define PCI_IRQ_INTX PCI_IRQ_LEGACY
+#endif
+
 #define VS_NAME			"vireo_sample"
 
 #define VS_VENDOR_ID		0x1af4
@@ -492,7 +497,7 @@ static int vs_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	/* Nothing left over from an earlier driver may look like our first completion. */
 	vs_clear_completion(vs);
 
-	ret = pci_alloc_irq_vectors(pdev, 1, 1, vs->intx ? PCI_IRQ_LEGACY : PCI_IRQ_MSIX);
+	ret = pci_alloc_irq_vectors(pdev, 1, 1, vs->intx ? PCI_IRQ_INTX : PCI_IRQ_MSIX);
 	if (ret < 0)
 		return dev_err_probe(dev, ret, "cannot allocate an %s vector\n", vs_mode(vs));
 	vs->irq = pci_irq_vector(pdev, 0);

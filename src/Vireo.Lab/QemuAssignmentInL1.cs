@@ -51,12 +51,13 @@ public static class QemuAssignmentInL1
     /// <paramref name="modes"/> in turn (INTx, then MSI, by default), raising
     /// <paramref name="interrupts"/> interrupts, runs its checks a second time through the run
     /// attribute, prints the result lines and the handler's total after an "=== edu MODE ==="
-    /// header, then "=== edu done ===", and powers the guest off.</summary>
-    public static string GuestScript(int interrupts, string modes = "intx msi") => string.Create(CultureInfo.InvariantCulture, $"""
+    /// header, then "=== edu done ===", and powers the guest off. <paramref name="moduleArguments"/>
+    /// go to every insmod (the arm64 lab's dma_bits=40).</summary>
+    public static string GuestScript(int interrupts, string modes = "intx msi", string moduleArguments = "") => string.Create(CultureInfo.InvariantCulture, $"""
         dmesg -n 1
         for mode in {modes}; do
             dmesg -c >/dev/null
-            insmod {EduChecker.GuestPath} irq_mode=$mode irqs={interrupts}
+            insmod {EduChecker.GuestPath} irq_mode=$mode irqs={interrupts}{(moduleArguments.Length > 0 ? " " + moduleArguments : "")}
             # A redirection's target is not globbed (ash, POSIX): the loop finds the device.
             for run in /sys/bus/pci/drivers/{EduChecker.ModuleName}/0000:*/run; do echo 1 > "$run"; done
             echo "=== edu $mode ==="

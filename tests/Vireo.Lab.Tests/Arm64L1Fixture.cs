@@ -27,6 +27,14 @@ public sealed class Arm64L1Fixture : IAsyncLifetime
     /// archive appended, which the kernel unpacks over the first).</summary>
     public const string L2InitramfsWithVsockTool = "/l2/initramfs-vsock.cpio.gz";
 
+    /// <summary>The no-modules guest with the edu checker and the sample device's driver,
+    /// cross-built for the arm64 kernel from this checkout, at <see cref="EduChecker.GuestPath"/>
+    /// and <see cref="SampleDriver.GuestPath"/> (a second cpio archive appended).</summary>
+    public const string L2InitramfsWithDrivers = "/l2/initramfs-drivers.cpio.gz";
+
+    /// <summary>Why the arm64 guest drivers could not be built, or null.</summary>
+    public string? GuestDriverFailure { get; private set; }
+
     /// <summary>Why the arm64 vsock tool could not be built, or null.</summary>
     public string? VsockToolFailure { get; private set; }
 
@@ -94,6 +102,7 @@ public sealed class Arm64L1Fixture : IAsyncLifetime
         (string kernel, string guest) = DefaultGuest.PrepareArm64(lab, progress);
         image.AddFile(kernel, L2Kernel);
         image.AddFile(guest, L2Initramfs);
+        AddGuestDrivers(image, lab, guest, progress);
         string withModules = DefaultGuest.PrepareArm64(lab, progress, GuestVariant.Default).Initramfs;
         image.AddFile(withModules, L2InitramfsWithModules);
         AddVsockTool(image, withModules);
@@ -114,6 +123,41 @@ public sealed class Arm64L1Fixture : IAsyncLifetime
     }
 
     private void Append(string line) => _log.Append(line.TrimEnd());
+
+    // The PC's guest drivers, cross-built against Debian's arm64 headers of the guest's kernel.
+    private void AddGuestDrivers(L1ImageBuilder image, LabEnvironment lab, string l2Initramfs, TextWriter progress)
+    {
+        var files = new List<(string GuestPath, byte[] Bytes)>();
+        try
+        {
+            var arm64 = new ForeignPackages(lab.Cache, LabArchitecture.Arm64.DebianArchitecture());
+            foreach (GuestDriver driver in (GuestDriver[])[GuestDriver.Edu, GuestDriver.Sample])
+            {
+                string module = driver.Build(L1Fixture.RepositoryRoot(), lab.Kernel.Release, lab.Cache, progress, arm64);
+                files.Add((driver.GuestPath, File.ReadAllBytes(module)));
+            }
+        }
+        catch (LabException e)
+        {
+            GuestDriverFailure = $"cannot cross-build the guest drivers for {lab.Kernel.Release}: {e.Message}";
+            Append(GuestDriverFailure);
+            return;
+        }
+        using var packed = new MemoryStream();
+        packed.Write(File.ReadAllBytes(l2Initramfs));
+        using (var gzip = new System.IO.Compression.GZipStream(packed, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
+        using (var cpio = new CpioWriter(gzip, leaveOpen: true))
+        {
+            cpio.AddDirectory("lib");
+            cpio.AddDirectory("lib/vireo");
+            foreach ((string guestPath, byte[] bytes) in files)
+            {
+                cpio.AddFile(guestPath.TrimStart('/'), bytes, 0x1A4);
+            }
+            cpio.Finish();
+        }
+        image.AddFile(L2InitramfsWithDrivers, packed.ToArray());
+    }
 
     // busybox speaks neither AF_VSOCK nor UNIX sockets: the x86 lab's small static tool does,
     // built here with the arm64 cross compiler for both sides.

@@ -256,16 +256,77 @@ public sealed class Arm64LabTests(Arm64L1Fixture l1)
     /// <summary>`--vfio` on arm64, with the same flags as on the PC: L1 is the virt machine with an
     /// SMMUv3 and QEMU's edu (<see cref="DeviceAssignmentInL1"/>), which L1 binds to vfio-pci at
     /// boot; Vireo opens its group, maps the guest's RAM for it through L1's SMMU and places its
-    /// BAR on the guest's ECAM bus. No arm64 build of the edu checker exists, so the stock guest
-    /// drives edu from its shell with busybox devmem: the identification, liveness and
-    /// factorial registers (BAR accesses that reach the device with no exit to Vireo), and two
-    /// DMAs by the device, guest RAM into its buffer and back to another place in guest RAM
-    /// (above mem=192M, where the kernel keeps nothing), which only arrive when the SMMU
-    /// translates the guest's addresses to the guest's memory.</summary>
+    /// BAR on the guest's ECAM bus. The PC's edu checker, cross-built for the arm64 guest's
+    /// kernel, passes every check (identification, liveness, factorial, DMA into arm64 guest RAM
+    /// and back) with INTx (a level GIC SPI: the kernel's VFIO masks it when it fires, KVM's
+    /// resample eventfd unmasks it at the guest's EOI) and with MSI (through the in-kernel ITS,
+    /// the route carrying edu's requester ID), the same counts as on the PC.</summary>
     [LabFact("qemu-system-aarch64")]
-    public async Task Edu_behind_l1s_smmuv3_is_assigned_with_vfio_and_its_registers_and_dma_answer_the_arm64_guest()
+    public async Task The_edu_checker_built_for_arm64_passes_with_intx_on_a_gic_spi_and_msi_through_the_its()
     {
         Assert.True(l1.VireoPublishFailure is null, l1.VireoPublishFailure);
+        Assert.True(l1.GuestDriverFailure is null, l1.GuestDriverFailure);
+        string address = await EduAddress();
+        const int Interrupts = 4;
+        string script = QemuAssignmentInL1.GuestScript(Interrupts, moduleArguments: "dma_bits=40");
+        string[] words = [Arm64L1Fixture.VireoInL1, "run", "--kernel", Arm64L1Fixture.L2Kernel, "--initramfs", Arm64L1Fixture.L2InitramfsWithDrivers,
+            "--memory", "256M", "--append", "quiet " + DefaultGuest.ScriptArgument(script), "--vfio", $"{address},id=edu"];
+
+        LabCommandResult result = await l1.Machine.RunAsync(L2Command.Build(words, null), TimeSpan.FromMinutes(8));
+        string context = result.Output + "\n" + l1.Log;
+
+        Assert.True(result.Output.Contains($"vireo: device 'edu': {address}: vfio (group) via /dev/vfio/vfio", StringComparison.Ordinal), context);
+        Assert.True(result.Output.Contains("=== edu done ===", StringComparison.Ordinal), context);
+        EduAssignment.AssertCheckerPassedWithIntxAndMsi(result.Output, Interrupts);
+        // arm64's interrupt chips: INTx on a level GIC SPI, MSI as an ITS vector.
+        Assert.Matches(@"(?m)^\s*\d+:\s+\d+\s+GICv3\s+\d+\s+Level\s+vireo_edu\r?$", result.Output);
+        Assert.Matches(@"(?m)^\s*\d+:\s+\d+\s+ITS-PCI-MSI-[0-9a-f:.]+\s+\d+\s+Edge\s+vireo_edu\r?$", result.Output);
+        LabAssert.PoweredOffConfined(result.Output);
+        Assert.Equal(0, result.ExitStatus);
+    }
+
+    /// <summary>A vfio-user device's MSI-X on arm64: the PC's sample driver, cross-built for the
+    /// arm64 guest's kernel, runs DMA rounds with a completion interrupt each, first by MSI-X
+    /// (ITS vectors whose routes carry the function's requester ID) and then by INTx (a GIC
+    /// SPI, masked by the server when it fires and unmasked at the guest's EOI); every
+    /// interrupt arrives exactly once.</summary>
+    [LabFact("qemu-system-aarch64")]
+    public async Task The_sample_driver_built_for_arm64_completes_dma_by_msix_through_the_its_and_by_intx()
+    {
+        Assert.True(l1.VireoPublishFailure is null, l1.VireoPublishFailure);
+        Assert.True(l1.DevicePublishFailure is null, l1.DevicePublishFailure);
+        Assert.True(l1.GuestDriverFailure is null, l1.GuestDriverFailure);
+        var device = new SampleDeviceInL1("arm1");
+        string dma = $"for d in /sys/bus/pci/drivers/vireo_sample/0000:*; do echo {{0}} > $d/run_dma; done; dmesg | grep 'vireo_sample .*: dma '; grep vireo_sample /proc/interrupts\n";
+        string input = $"insmod {SampleDriver.GuestPath}\n" + string.Format(System.Globalization.CultureInfo.InvariantCulture, dma, 20) +
+            $"rmmod vireo_sample; dmesg -c >/dev/null; insmod {SampleDriver.GuestPath} irq_mode=intx\n" + string.Format(System.Globalization.CultureInfo.InvariantCulture, dma, 10) +
+            "poweroff -f\n";
+        string[] words = [Arm64L1Fixture.VireoInL1, "run", "--kernel", Arm64L1Fixture.L2Kernel, "--initramfs", Arm64L1Fixture.L2InitramfsWithDrivers,
+            "--memory", "256M", "--vfio-user", device.VireoRunOption];
+
+        LabCommandResult result = await l1.Machine.RunAsync(L1RunScript.Build(words, input, [device], null, null), TimeSpan.FromMinutes(8));
+        string text = result.Output.Replace("\r", "", StringComparison.Ordinal);
+        string context = text + "\n" + l1.Log;
+
+        foreach ((string mode, int rounds, string chip) in (ReadOnlySpan<(string, int, string)>)[("msix", 20, "ITS-PCI-MSIX-"), ("intx", 10, "GICv3")])
+        {
+            Match done = Regex.Match(text, $@"(?m)vireo_sample \S+: dma ok rounds=(?<rounds>\d+) irqs=(?<irqs>\d+) spurious=(?<spurious>\d+) completions=\d+ mode={mode}$");
+            Assert.True(done.Success, $"no 'dma ok ... mode={mode}' line:\n{context}");
+            Assert.Equal(rounds.ToString(System.Globalization.CultureInfo.InvariantCulture), done.Groups["rounds"].Value);
+            Assert.Equal((2 * rounds).ToString(System.Globalization.CultureInfo.InvariantCulture), done.Groups["irqs"].Value);
+            Assert.Equal("0", done.Groups["spurious"].Value);
+            // The guest's own count for the vector or line: exactly two interrupts per round.
+            Match line = Regex.Match(text, $@"(?m)^\s*\d+:\s+(?<count>\d+)\s+{Regex.Escape(chip)}\S*\s+\d+\s+(Edge|Level)\s+vireo_sample$");
+            Assert.True(line.Success, $"no {chip} line for vireo_sample in /proc/interrupts:\n{context}");
+            Assert.Equal((2 * rounds).ToString(System.Globalization.CultureInfo.InvariantCulture), line.Groups["count"].Value);
+        }
+        Assert.DoesNotContain("dma FAILED", text, StringComparison.Ordinal);
+        LabAssert.PoweredOffConfined(result.Output);
+        Assert.Equal(0, result.ExitStatus);
+    }
+
+    private async Task<string> EduAddress()
+    {
         LabCommandResult bound = await l1.Machine.RunAsync(
             $"cat {DeviceAssignmentInL1.EduBindLog}; echo \"address=$(cat {DeviceAssignmentInL1.EduAddressFile})\"; " +
             $"echo \"driver=$(basename $(readlink {DeviceAssignmentInL1.EduLink}/driver))\"; ls /sys/class/iommu");
@@ -274,45 +335,8 @@ public sealed class Arm64LabTests(Arm64L1Fixture l1)
         Assert.Contains("driver=vfio-pci", bound.OutputLines);
         // The virt machine's SMMUv3, driven by arm-smmu-v3 (built into Debian's arm64 kernel).
         Assert.Matches(@"(?m)^smmu3\.0x[0-9a-f]+\r?$", bound.Output);
-
-        string[] words = [Arm64L1Fixture.VireoInL1, "run", "--kernel", Arm64L1Fixture.L2Kernel, "--initramfs", Arm64L1Fixture.L2Initramfs,
-            "--memory", "256M", "--append", "mem=192M", "--vfio", $"{address},id=edu"];
-        LabCommandResult result = await l1.Machine.RunAsync(L2Command.Build(words, EduDevmemInput), TimeSpan.FromMinutes(6));
-        string context = result.Output + "\n" + l1.Log;
-
-        Assert.True(result.Output.Contains($"vireo: device 'edu': {address}: vfio (group) via /dev/vfio/vfio", StringComparison.Ordinal), context);
-        Match bar = Regex.Match(result.Output, @"(?m)^\s*dev=0000:00:0[1-9]\.0 cmd=\s*0006 bar=0x(?<bar>[0-9a-f]+)\r?$");
-        Assert.True(bar.Success, context);
-        ulong at = ulong.Parse(bar.Groups["bar"].Value, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
-        Assert.True(at is >= 0x2000_0000 and < 0x4000_0000 || at is >= 0x40_0000_0000 and < 0x48_0000_0000, $"BAR0 at 0x{at:x} is outside the bridge's windows");
-        // edu's identification (0xed, version 1.0), the liveness register's inversion of
-        // 0x12345678, and 12! from the factorial unit.
-        Assert.Matches(@"(?m)^\s*id=0x010000ED live=0xEDCBA987\r?$", result.Output);
-        Assert.Matches(@"(?m)^\s*fact=0x1C8CFC00\r?$", result.Output);
-        // Both DMAs finished (the run bit clear; the second kept its to-RAM direction bit), and
-        // the second place in guest RAM holds the words the guest wrote at the first.
-        Assert.Matches(@"(?m)^\s*to-device=0x00000000 to-ram=0x00000002\r?$", result.Output);
-        Assert.Matches(@"(?m)^\s*copy=0x11223344,0x55667788,0x99AABBCC,0xDDEEFF00\r?$", result.Output);
-        LabAssert.PoweredOffConfined(result.Output);
-        Assert.Equal(0, result.ExitStatus);
+        return address;
     }
-
-    // edu's BAR0 (QEMU's docs/specs/edu.rst, and guest/vireo-edu): ID 0x00, LIVENESS 0x04 (reads
-    // back inverted), FACTORIAL 0x08, STATUS 0x20 (bit 0: computing), DMA source 0x80,
-    // destination 0x88, count 0x90, command 0x98 (bit 0 runs until done, bit 1: to RAM); its
-    // buffer is at DMA address 0x40000 (used from 0x40100: a transfer ending at the buffer's end
-    // aborts QEMU 7.2's edu). The guest sets memory decode and bus mastering in the command
-    // register through sysfs (busybox has no setpci): edu's DMA goes nowhere without the latter.
-    private const string EduDevmemInput =
-        "d=$(grep -l 0x11e8 /sys/bus/pci/devices/*/device); d=${d%/device}; echo 1 > $d/enable; printf '\\006\\000' | dd of=$d/config bs=1 seek=4 conv=notrunc 2>/dev/null\n" +
-        "b=$(($(head -1 $d/resource | cut -d' ' -f1))); echo dev=${d##*/} cmd=$(od -An -tx2 -j4 -N2 $d/config) bar=$(printf 0x%x $b)\n" +
-        "devmem $((b+4)) 32 0x12345678; echo id=$(devmem $b 32) live=$(devmem $((b+4)) 32)\n" +
-        "devmem $((b+8)) 32 12; i=0; while [ $(($(devmem $((b+0x20)) 32) & 1)) = 1 ] && [ $i -lt 100 ]; do i=$((i+1)); sleep 0.1; done; echo fact=$(devmem $((b+8)) 32)\n" +
-        "s=0x4c000000; t=0x4c001000; devmem $s 32 0x11223344; devmem $((s+4)) 32 0x55667788; devmem $((s+8)) 32 0x99aabbcc; devmem $((s+12)) 32 0xddeeff00\n" +
-        "dma() { devmem $((b+0x80)) 32 $1; devmem $((b+0x88)) 32 $2; devmem $((b+0x90)) 32 16; devmem $((b+0x98)) 32 $3; i=0; while [ $(($(devmem $((b+0x98)) 32) & 1)) = 1 ] && [ $i -lt 100 ]; do i=$((i+1)); sleep 0.1; done; devmem $((b+0x98)) 32; }\n" +
-        "echo to-device=$(dma $s 0x40100 1) to-ram=$(dma 0x40100 $t 3)\n" +
-        "echo copy=$(devmem $t 32),$(devmem $((t+4)) 32),$(devmem $((t+8)) 32),$(devmem $((t+12)) 32)\n" +
-        "poweroff -f\n";
 
     [LabFact("qemu-system-aarch64")]
     public async Task The_stock_arm64_kernel_pings_the_host_tap_and_moves_a_file_each_way_over_tcp_byte_exact()
