@@ -94,6 +94,28 @@ public sealed class CpioWriter : IDisposable
         WriteHeader(name, TypeCharDevice | (mode & PermissionMask), nlink: 1, size: 0, major, minor);
     }
 
+    /// <summary>The gzip'd initramfs at <paramref name="initramfs"/> followed by a second gzip'd
+    /// archive holding what <paramref name="addEntries"/> adds: the kernel unpacks the second over
+    /// the first, so a guest image gets extra files without being rebuilt.</summary>
+    /// <param name="initramfs">The host path of the first archive.</param>
+    /// <param name="addEntries">Adds the second archive's entries (directories before what they hold).</param>
+    public static byte[] AppendToInitramfs(string initramfs, Action<CpioWriter> addEntries)
+    {
+        ArgumentNullException.ThrowIfNull(addEntries);
+        using var packed = new MemoryStream();
+        using (FileStream first = File.OpenRead(initramfs))
+        {
+            first.CopyTo(packed);
+        }
+        using (var gzip = new System.IO.Compression.GZipStream(packed, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
+        using (var cpio = new CpioWriter(gzip, leaveOpen: true))
+        {
+            addEntries(cpio);
+            cpio.Finish();
+        }
+        return packed.ToArray();
+    }
+
     /// <summary>Writes the trailer entry that ends the archive. Further entries are refused.</summary>
     public void Finish()
     {

@@ -78,18 +78,7 @@ public static class DeviceBenchmark
     {
         ArgumentNullException.ThrowIfNull(image);
         image.AddFile(tool, ToolInL1, mode: 0x1ED);
-        using var packed = new MemoryStream();
-        using (FileStream first = File.OpenRead(initramfs))
-        {
-            first.CopyTo(packed);
-        }
-        using (var gzip = new System.IO.Compression.GZipStream(packed, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
-        using (var cpio = new CpioWriter(gzip, leaveOpen: true))
-        {
-            cpio.AddFile("bin/devbench", File.ReadAllBytes(tool), 0x1ED);
-            cpio.Finish();
-        }
-        image.AddFile(InitramfsInL1, packed.ToArray());
+        image.AddFile(InitramfsInL1, CpioWriter.AppendToInitramfs(initramfs, cpio => cpio.AddFile("bin/devbench", File.ReadAllBytes(tool), 0x1ED)));
         image.AddFile(QemuIfUpInL1, Encoding.UTF8.GetBytes($"#!/bin/sh\nip addr add {HostAddress}/24 dev \"$1\" && ip link set \"$1\" up\n"), 0x1ED);
     }
 

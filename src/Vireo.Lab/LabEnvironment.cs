@@ -4,9 +4,10 @@ namespace Vireo.Lab;
 /// missing), the stock kernel (downloaded into the cache if missing), QEMU and busybox.</summary>
 public sealed class LabEnvironment
 {
-    private LabEnvironment(LabCache cache, StockKernel kernel, string qemu, string busybox, LabArchitecture architecture)
+    private LabEnvironment(LabCache cache, StockKernel kernel, string qemu, string busybox, LabArchitecture architecture, ForeignPackages? foreignPackages = null)
     {
         Architecture = architecture;
+        ForeignPackages = foreignPackages;
         Cache = cache;
         Kernel = kernel;
         Qemu = qemu;
@@ -27,6 +28,10 @@ public sealed class LabEnvironment
 
     /// <summary>The static busybox from busybox-static (L1's architecture's).</summary>
     public string Busybox { get; }
+
+    /// <summary>Where L1's architecture's Debian packages come from when it is not the host's
+    /// (the arm64 lab: its kernel, busybox and the guest's kernel headers); null on x86.</summary>
+    public ForeignPackages? ForeignPackages { get; }
 
     /// <summary>Installs the missing Debian packages and fetches the stock kernel, then finds QEMU and busybox.</summary>
     /// <exception cref="LabException">A package cannot be installed, the kernel cannot be fetched, or a program is not on PATH.</exception>
@@ -64,7 +69,7 @@ public sealed class LabEnvironment
         var packages = new ForeignPackages(cache, arm64.DebianArchitecture());
         StockKernel kernel = StockKernel.Acquire(cache, progress, arm64.L1KernelMetaPackage(L1Kernel.Stock), packages);
         string busybox = Path.Combine(packages.Unpacked("busybox-static", "packages", cache, progress), "bin", "busybox");
-        return new LabEnvironment(cache, kernel, qemu, busybox, arm64);
+        return new LabEnvironment(cache, kernel, qemu, busybox, arm64, packages);
     }
 
     /// <summary>An L1 image builder with busybox, the kvm-amd modules (arm64: KVM is built in) and

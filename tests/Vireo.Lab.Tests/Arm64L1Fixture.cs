@@ -130,7 +130,7 @@ public sealed class Arm64L1Fixture : IAsyncLifetime
         var files = new List<(string GuestPath, byte[] Bytes)>();
         try
         {
-            var arm64 = new ForeignPackages(lab.Cache, LabArchitecture.Arm64.DebianArchitecture());
+            ForeignPackages arm64 = lab.ForeignPackages ?? throw new LabException("the arm64 lab has no arm64 package source");
             foreach (GuestDriver driver in (GuestDriver[])[GuestDriver.Edu, GuestDriver.Sample])
             {
                 string module = driver.Build(L1Fixture.RepositoryRoot(), lab.Kernel.Release, lab.Cache, progress, arm64);
@@ -143,10 +143,7 @@ public sealed class Arm64L1Fixture : IAsyncLifetime
             Append(GuestDriverFailure);
             return;
         }
-        using var packed = new MemoryStream();
-        packed.Write(File.ReadAllBytes(l2Initramfs));
-        using (var gzip = new System.IO.Compression.GZipStream(packed, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
-        using (var cpio = new CpioWriter(gzip, leaveOpen: true))
+        image.AddFile(L2InitramfsWithDrivers, CpioWriter.AppendToInitramfs(l2Initramfs, cpio =>
         {
             cpio.AddDirectory("lib");
             cpio.AddDirectory("lib/vireo");
@@ -154,9 +151,7 @@ public sealed class Arm64L1Fixture : IAsyncLifetime
             {
                 cpio.AddFile(guestPath.TrimStart('/'), bytes, 0x1A4);
             }
-            cpio.Finish();
-        }
-        image.AddFile(L2InitramfsWithDrivers, packed.ToArray());
+        }));
     }
 
     // busybox speaks neither AF_VSOCK nor UNIX sockets: the x86 lab's small static tool does,
@@ -174,15 +169,7 @@ public sealed class Arm64L1Fixture : IAsyncLifetime
             return;
         }
         image.AddProgram(tool, VsockTool);
-        using var packed = new MemoryStream();
-        packed.Write(File.ReadAllBytes(l2Initramfs));
-        using (var gzip = new System.IO.Compression.GZipStream(packed, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
-        using (var cpio = new CpioWriter(gzip, leaveOpen: true))
-        {
-            cpio.AddFile("bin/vsock-tool", File.ReadAllBytes(tool), 0x1ED);
-            cpio.Finish();
-        }
-        image.AddFile(L2InitramfsWithVsockTool, packed.ToArray());
+        image.AddFile(L2InitramfsWithVsockTool, CpioWriter.AppendToInitramfs(l2Initramfs, cpio => cpio.AddFile("bin/vsock-tool", File.ReadAllBytes(tool), 0x1ED)));
     }
 }
 

@@ -26,6 +26,28 @@ public sealed class CpioWriterTests
     }
 
     [Fact]
+    public void Appending_to_an_initramfs_keeps_it_whole_and_adds_a_gzipped_archive_after_it()
+    {
+        using var temp = new TempDirectory();
+        string first = temp.Combine("first.cpio.gz");
+        byte[] original = [0x1f, 0x8b, 1, 2, 3, 4, 5];
+        File.WriteAllBytes(first, original);
+
+        byte[] joined = CpioWriter.AppendToInitramfs(first, cpio => cpio.AddFile("bin/tool", "hi"u8, 0x1ED));
+
+        Assert.Equal(original, joined[..original.Length]);
+        using var gzip = new System.IO.Compression.GZipStream(new MemoryStream(joined[original.Length..]), System.IO.Compression.CompressionMode.Decompress);
+        var second = new MemoryStream();
+        gzip.CopyTo(second);
+        var expected = new MemoryStream();
+        using (var cpio = new CpioWriter(expected, leaveOpen: true))
+        {
+            cpio.AddFile("bin/tool", "hi"u8, 0x1ED);
+        }
+        Assert.Equal(expected.ToArray(), second.ToArray());
+    }
+
+    [Fact]
     public void Stream_and_span_files_write_the_same_bytes()
     {
         byte[] contents = Enumerable.Range(0, 1001).Select(i => (byte)i).ToArray();
