@@ -49,6 +49,10 @@ public static class HostCapabilities
         return null;
     }
 
+    /// <summary>Why this host cannot set up an io_uring (too old a kernel, kernel.io_uring_disabled,
+    /// a seccomp filter), or null when it can.</summary>
+    public static string? WhyNoIoUring() => Vireo.Sys.IoUring.WhyUnavailable();
+
     public static bool HasGcc => FindOnPath("gcc") is not null;
 
     public static bool HasDtc => FindOnPath("dtc") is not null;
