@@ -33,7 +33,7 @@ internal sealed record LabDisk(string HostPath, string Options, int Index)
             string path = target.StartsWith("path=", StringComparison.Ordinal) ? target["path=".Length..] : target;
             if (path.Length == 0)
             {
-                throw new UsageException($"run: --disk takes path=FILE[,readonly][,direct][,id=NAME][,slot=N], not '{value}'");
+                throw new UsageException($"run: --disk takes path=FILE[,readonly][,direct][,io=ENGINE][,id=NAME][,slot=N], not '{value}'");
             }
             disks.Add(new LabDisk(path, comma < 0 ? "" : value[comma..], i));
         }

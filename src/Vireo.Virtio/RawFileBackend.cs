@@ -207,6 +207,15 @@ public sealed class RawFileBackend : IBlockBackend, IDisposable
     /// <summary>Closes the image.</summary>
     public void Dispose() => _file.Dispose();
 
+    // The open image, for an engine that issues its own vectored transfers (UringBlockIo).
+    internal SafeFileHandle Handle => _file;
+
+    // Whether a vectored transfer of `segments` at `offset` goes to the file as it is, as the
+    // vectored ReadAt/WriteAt would do it (true, except a direct image's unaligned transfer or
+    // write into the last partial block, which go through the bounce buffer).
+    internal bool TransfersInPlace(long offset, ReadOnlySpan<IoSegment> segments, bool write)
+        => !Direct || (Aligned(offset, segments) && (!write || offset + IoSegment.TotalLength(segments) <= AlignDown(Size)));
+
     private bool TryPunch(long offset, long length)
     {
         if (_cannotPunch)

@@ -1,6 +1,6 @@
 namespace Vireo.Cli.Tests;
 
-/// <summary>`vireo run --disk path=FILE[,readonly][,direct][,id=NAME][,slot=N]` and `--rng`:
+/// <summary>`vireo run --disk path=FILE[,readonly][,direct][,io=auto|uring|threads|sync][,id=NAME][,slot=N]` and `--rng`:
 /// parsing, its errors, and what run checks before any VM exists.</summary>
 public sealed class DiskRunOptionTests
 {
@@ -19,14 +19,18 @@ public sealed class DiskRunOptionTests
             options.Disks);
         Assert.True(options.Rng);
         Assert.Empty(RunOptions.Parse([]).Disks);
+        Assert.Equal(
+            [Vmm.DiskIo.Auto, Vmm.DiskIo.Uring, Vmm.DiskIo.Threads, Vmm.DiskIo.Sync, Vmm.DiskIo.Auto],
+            RunOptions.Parse(["--disk", "/a", "--disk", "/b,io=uring", "--disk", "/c,io=threads", "--disk", "/d,direct,io=sync", "--disk", "/e,io=auto"]).Disks.Select(d => d.Io));
         Assert.False(RunOptions.Parse([]).Rng);
     }
 
     [Theory]
-    [InlineData("--disk takes path=FILE[,readonly][,direct][,id=NAME][,slot=N] (the image file first), not ''", "")]
-    [InlineData("--disk takes path=FILE[,readonly][,direct][,id=NAME][,slot=N], not 'path=,readonly': path= names no file", "path=,readonly")]
-    [InlineData("--disk takes path=FILE[,readonly][,direct][,id=NAME][,slot=N]; 'ro' in '/a,ro' is none of id=NAME, slot=N, readonly or direct", "/a,ro")]
+    [InlineData("--disk takes path=FILE[,readonly][,direct][,io=auto|uring|threads|sync][,id=NAME][,slot=N] (the image file first), not ''", "")]
+    [InlineData("--disk takes path=FILE[,readonly][,direct][,io=auto|uring|threads|sync][,id=NAME][,slot=N], not 'path=,readonly': path= names no file", "path=,readonly")]
+    [InlineData("--disk takes path=FILE[,readonly][,direct][,io=auto|uring|threads|sync][,id=NAME][,slot=N]; 'ro' in '/a,ro' is none of id=NAME, slot=N, readonly, direct or io=ENGINE", "/a,ro")]
     [InlineData("--disk '/a,readonly,readonly' gives readonly twice", "/a,readonly,readonly")]
+    [InlineData("--disk io= takes auto, uring, threads or sync, not 'aio'", "/a,io=aio")]
     [InlineData("--disk id 'a b' must be 1 to 32 letters, digits, '-' or '_'", "/a,id=a b")]
     [InlineData("--disk slot '0' must be a PCI slot from 1 to 31", "/a,slot=0")]
     [InlineData("--disk /a is given twice; one image backs one disk", "/a", "path=/a,readonly")]

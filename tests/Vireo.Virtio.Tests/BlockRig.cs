@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Vireo.Memory;
+using Vireo.Sys;
 
 namespace Vireo.Virtio.Tests;
 
@@ -13,10 +14,10 @@ public sealed class BlockRig : IDisposable
     public const ulong Data = 0x40000;
     public const ulong DataEnd = 0x100000;
 
-    public BlockRig(IBlockBackend backend, string id = "vireo-disk-0", ulong accept = ulong.MaxValue, GuestMemory? memory = null)
+    public BlockRig(IBlockBackend backend, string id = "vireo-disk-0", ulong accept = ulong.MaxValue, GuestMemory? memory = null, IBlockIoEngine? engine = null)
     {
         Memory = memory ?? DriverRing.NewMemory();
-        Device = new VirtioBlock(backend, id);
+        Device = new VirtioBlock(backend, id, engine);
         Function = new VirtioPciFunction("blk", Device, Memory, Interrupt);
         Driver = new PciDriver(Function);
         Ring = new DriverRing(Memory, 16);
@@ -86,11 +87,38 @@ public sealed class BlockRig : IDisposable
         Memory.Write(new GuestAddress(lastAddress + lastLength - 1), (byte)0xee); // not a status the device could write
         Ring.Offer(0);
         Driver.Kick(0);
+        WaitForUsed((ushort)(before + 1));
         Assert.Equal((ushort)(before + 1), Ring.UsedIdx);
         VirtqUsedElement used = Ring.Used(before);
         Assert.Equal(0U, used.Id);
         return (Memory.Read<byte>(new GuestAddress(lastAddress + lastLength - 1)), used.Length);
     }
 
-    public void Dispose() => Memory.Dispose();
+    /// <summary>With an engine, does what the queue worker does until the used ring reaches
+    /// <paramref name="usedIdx"/>: sleeps on the engine's completions and serves the queue.</summary>
+    public void WaitForUsed(ushort usedIdx)
+    {
+        if (Device.Engine is not IBlockIoEngine engine)
+        {
+            return;
+        }
+        using Epoll epoll = Epoll.Create();
+        epoll.Add(engine.CompletionSource, 1);
+        Span<ulong> ready = stackalloc ulong[1];
+        DateTime deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((short)(Ring.UsedIdx - usedIdx) < 0 && DateTime.UtcNow < deadline)
+        {
+            if (epoll.Wait(ready, TimeSpan.FromSeconds(1)) > 0)
+            {
+                Assert.Equal(1UL, Device.ServeHostEvent(0));
+                Function.NotifyQueue(0);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        Device.Dispose();
+        Memory.Dispose();
+    }
 }

@@ -2,16 +2,17 @@ using System.Globalization;
 
 namespace Vireo.Cli;
 
-/// <summary>One `vireo run --disk path=FILE[,readonly][,direct][,id=NAME][,slot=N]`: a raw image
+/// <summary>One `vireo run --disk path=FILE[,readonly][,direct][,io=ENGINE][,id=NAME][,slot=N]`: a raw image
 /// the guest sees as a virtio block device.</summary>
 /// <param name="Path">The raw image file.</param>
 /// <param name="ReadOnly">The guest may not write (it sees VIRTIO_BLK_F_RO; the file is opened read-only).</param>
 /// <param name="Direct">I/O bypasses the host's page cache (O_DIRECT).</param>
 /// <param name="Id">The device's name in vm.info and events, and its virtio serial (GET_ID).</param>
 /// <param name="Slot">The PCI slot, 1 to 31, or null for the lowest free one.</param>
-internal sealed record DiskOption(string Path, bool ReadOnly, bool Direct, string Id, int? Slot)
+/// <param name="Io">Where reads and writes run: auto, uring, threads or sync.</param>
+internal sealed record DiskOption(string Path, bool ReadOnly, bool Direct, string Id, int? Slot, Vmm.DiskIo Io = Vmm.DiskIo.Auto)
 {
-    public const string Syntax = "path=FILE[,readonly][,direct][,id=NAME][,slot=N]";
+    public const string Syntax = "path=FILE[,readonly][,direct][,io=auto|uring|threads|sync][,id=NAME][,slot=N]";
 
     /// <summary>The id a disk gets when none is given: by position among the --disk options.</summary>
     public static string DefaultId(int position) => string.Create(CultureInfo.InvariantCulture, $"disk{position}");
@@ -45,7 +46,7 @@ internal sealed record DiskOption(string Path, bool ReadOnly, bool Direct, strin
     private static DiskOption Parse(string value, int position)
     {
         (string target, Dictionary<string, string> settings) = DeviceOptionText.Split(
-            "--disk", value, Syntax, "the image file", ["id=NAME", "slot=N", "readonly", "direct"]);
+            "--disk", value, Syntax, "the image file", ["id=NAME", "slot=N", "readonly", "direct", "io=ENGINE"]);
         // cloud-hypervisor spells the file path=FILE; a bare FILE is taken as well.
         string path = target.StartsWith("path=", StringComparison.Ordinal) ? target["path=".Length..] : target;
         if (path.Length == 0)
@@ -57,6 +58,16 @@ internal sealed record DiskOption(string Path, bool ReadOnly, bool Direct, strin
             settings.ContainsKey("readonly"),
             settings.ContainsKey("direct"),
             settings.TryGetValue("id", out string? id) ? DeviceOptionText.Id("--disk", id) : DefaultId(position),
-            settings.TryGetValue("slot", out string? slot) ? DeviceOptionText.Slot("--disk", slot) : null);
+            settings.TryGetValue("slot", out string? slot) ? DeviceOptionText.Slot("--disk", slot) : null,
+            settings.TryGetValue("io", out string? io) ? ParseIo(io) : Vmm.DiskIo.Auto);
     }
+
+    private static Vmm.DiskIo ParseIo(string value) => value switch
+    {
+        "auto" => Vmm.DiskIo.Auto,
+        "uring" => Vmm.DiskIo.Uring,
+        "threads" => Vmm.DiskIo.Threads,
+        "sync" => Vmm.DiskIo.Sync,
+        _ => throw new FormatException($"--disk io= takes auto, uring, threads or sync, not '{value}'"),
+    };
 }

@@ -116,7 +116,7 @@ internal static class RunCommand
         [
             .. options.VfioUserDevices.Select(o => ((Func<IMachineBoundPciFunction>)(() => (connectVfioUser ?? ((socket, id) => PciDeviceFactory.ConnectVfioUser(socket, id, log)))(o.Socket, o.Id)), o.Slot)),
             .. options.VfioDevices.Select(o => ((Func<IMachineBoundPciFunction>)(() => OpenVfio(o, options.Agent, log)), o.Slot)),
-            .. options.Disks.Select(o => ((Func<IMachineBoundPciFunction>)(() => PciDeviceFactory.CreateDisk(o.Path, o.Id, o.ReadOnly, o.Direct, log)), o.Slot)),
+            .. options.Disks.Select(o => ((Func<IMachineBoundPciFunction>)(() => PciDeviceFactory.CreateDisk(o.Path, o.Id, o.ReadOnly, o.Direct, log, o.Io)), o.Slot)),
             .. options.Nets.Select(o => ((Func<IMachineBoundPciFunction>)(() => CreateNet(o, log)), o.Slot)),
             .. options.Vsock is { } vsock ? [((Func<IMachineBoundPciFunction>)(() => PciDeviceFactory.CreateVsock(vsock.Cid, vsock.Socket, vsock.Id, log)), vsock.Slot)] : Array.Empty<(Func<IMachineBoundPciFunction>, int?)>(),
             .. options.Rng ? [((Func<IMachineBoundPciFunction>)(() => PciDeviceFactory.CreateRng(RngId, log)), (int?)null)] : Array.Empty<(Func<IMachineBoundPciFunction>, int?)>(),

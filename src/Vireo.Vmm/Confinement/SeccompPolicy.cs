@@ -115,10 +115,13 @@ public static class SeccompPolicy
             // A guest's device reset runs on the vCPU that wrote the status: virtio-vsock closes
             // its host connections (shutdown, close) and re-arms its deadline timer (the lab's
             // vsock test failed on timerfd_settime).
-            "timerfd_settime", "timerfd_gettime", "shutdown");
+            "timerfd_settime", "timerfd_gettime", "shutdown",
+            // ... and a disk's reset waits out its requests in its io_uring.
+            "io_uring_enter");
 
     /// <summary>A device thread: the runtime, epoll and eventfds, disk I/O (virtio-blk:
-    /// preadv/pwritev, fdatasync, fallocate for discard), tap frames (read/write/readv/writev),
+    /// preadv/pwritev, fdatasync, fallocate for discard, io_uring_enter on the ring made before
+    /// confinement, never io_uring_setup), tap frames (read/write/readv/writev),
     /// vsock's host side (AF_UNIX sockets only: socket, connect, accept4, send and receive,
     /// shutdown; its timerfd), KVM's ioctls (interrupt injection) and TUNSETOFFLOAD. No VFIO or
     /// terminal ioctl, no open for writing, no execve.</summary>
@@ -131,7 +134,7 @@ public static class SeccompPolicy
         .AllowIoctlTypes(KvmIoctlType)
         .AllowIoctls(TunSetOffload)
         .AllowResolved("epoll_wait", "epoll_pwait", "epoll_ctl", "epoll_create1", "eventfd2", "timerfd_settime", "timerfd_gettime",
-            "preadv", "pwritev", "preadv2", "pwritev2", "fdatasync", "fsync", "fallocate",
+            "preadv", "pwritev", "preadv2", "pwritev2", "fdatasync", "fsync", "fallocate", "io_uring_enter",
             "sendmsg", "recvmsg", "sendto", "recvfrom", "connect", "accept4", "shutdown", "getsockopt", "setsockopt",
             "getsockname", "getpeername", "dup")
         .AllowIf("socket", 0, uint.MaxValue, AfUnix);
@@ -150,7 +153,9 @@ public static class SeccompPolicy
             .AllowResolved("openat", "memfd_create", "timerfd_create", "timerfd_settime", "timerfd_gettime", "unlink", "dup2", "dup3",
                 // vm.snapshot: the control thread creates the snapshot's directory and renames
                 // its finished document into place.
-                "mkdir", "rename");
+                "mkdir", "rename",
+                // A reboot builds the machine again, a disk's io_uring with it.
+                "io_uring_setup");
         return hooks ? WithProcesses(filter) : filter;
     }
 

@@ -150,12 +150,14 @@ public static class PciDeviceFactory
 
     /// <summary>A virtio block device called <paramref name="id"/> (also its serial) over the raw
     /// image <paramref name="path"/>, read-only to the guest when <paramref name="readOnly"/>,
-    /// bypassing the host's page cache when <paramref name="direct"/>;
+    /// bypassing the host's page cache when <paramref name="direct"/>, its reads and writes run
+    /// as <paramref name="io"/> says (<see cref="DiskIo"/>);
     /// what the guest gets wrong with it is said on <paramref name="log"/>.</summary>
     /// <exception cref="MachineBuildException">The image cannot be opened (missing, locked by
     /// another VMM, not allowed, or <paramref name="direct"/> on a file system without O_DIRECT);
-    /// the message names it and the fix.</exception>
-    public static IMachineBoundPciFunction CreateDisk(string path, string id, bool readOnly, bool direct, Action<string>? log = null)
+    /// the message names it and the fix; or <paramref name="io"/> asked for io_uring where the
+    /// kernel refuses it.</exception>
+    public static IMachineBoundPciFunction CreateDisk(string path, string id, bool readOnly, bool direct, Action<string>? log = null, DiskIo io = DiskIo.Auto)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentException.ThrowIfNullOrEmpty(id);
@@ -179,12 +181,40 @@ public static class PciDeviceFactory
             {
                 log?.Invoke($"disk '{id}': {path} is {backend.Size} bytes, not whole 512-byte sectors; the guest sees the last {backend.Size % Virtio.VirtioBlock.SectorSize} bytes as missing");
             }
-            return new VirtioMachineFunction(id, new Virtio.VirtioBlock(backend, id), log, backend);
+            return new VirtioMachineFunction(id, new Virtio.VirtioBlock(backend, id, CreateDiskEngine(backend, id, io, log)), log, backend);
         }
         catch
         {
             backend.Dispose();
             throw;
+        }
+    }
+
+    // io_uring where the kernel allows it (what `vireo bench disk` measures fastest at depth, on
+    // cached and direct images alike: 2.1 and 7.7 times sync at depth 32), else sync (the thread
+    // pool measured from 0.4 to 2 times sync, slower than it on a cached image).
+    private static Virtio.IBlockIoEngine? CreateDiskEngine(Virtio.RawFileBackend backend, string id, DiskIo io, Action<string>? log)
+    {
+        if (io is DiskIo.Sync)
+        {
+            return null;
+        }
+        if (io is DiskIo.Threads)
+        {
+            return new Virtio.ThreadPoolBlockIo(backend);
+        }
+        try
+        {
+            return new Virtio.UringBlockIo(backend);
+        }
+        catch (Exception e) when (e is Sys.ErrnoException or NotSupportedException)
+        {
+            if (io is DiskIo.Uring)
+            {
+                throw new MachineBuildException($"disk '{id}': io=uring, but this kernel refuses io_uring ({e.Message}); use io=threads or io=sync, or allow io_uring (sysctl kernel.io_uring_disabled=0)", e);
+            }
+            log?.Invoke($"disk '{id}': this kernel refuses io_uring ({e.Message}); its I/O runs on the queue's thread instead (io=sync; io=threads for a thread pool)");
+            return null;
         }
     }
 

@@ -25,6 +25,27 @@ public sealed class VirtioDeviceFactoryTests : IDisposable
         Assert.False(block.ReadOnly);
     }
 
+    [Vireo.TestSupport.IoUringFact]
+    public void A_disk_runs_its_io_in_a_confined_io_uring_by_default_and_in_the_engine_io_names()
+    {
+        var logged = new List<string>();
+        using (var auto = (VirtioMachineFunction)PciDeviceFactory.CreateDisk(_image, "a", readOnly: false, direct: false, logged.Add))
+        {
+            Assert.IsType<UringBlockIo>(Assert.IsType<VirtioBlock>(auto.Device).Engine);
+            Assert.Same(Assert.IsType<VirtioBlock>(auto.Device).Engine!.CompletionSource, Assert.Single(((IVirtioHostEvents)auto.Device).HostEventSources));
+        }
+        using (var threads = (VirtioMachineFunction)PciDeviceFactory.CreateDisk(_image, "t", readOnly: false, direct: false, logged.Add, DiskIo.Threads))
+        {
+            Assert.IsType<ThreadPoolBlockIo>(Assert.IsType<VirtioBlock>(threads.Device).Engine);
+        }
+        using (var sync = (VirtioMachineFunction)PciDeviceFactory.CreateDisk(_image, "s", readOnly: false, direct: false, logged.Add, DiskIo.Sync))
+        {
+            Assert.Null(Assert.IsType<VirtioBlock>(sync.Device).Engine);
+            Assert.Empty(((IVirtioHostEvents)sync.Device).HostEventSources);
+        }
+        Assert.Empty(logged);
+    }
+
     [Vireo.TestSupport.TapFact]
     public void A_net_device_makes_its_tap_up_with_the_host_address_and_a_tap_in_use_is_refused_with_the_fix()
     {
