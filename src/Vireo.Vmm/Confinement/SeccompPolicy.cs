@@ -120,8 +120,8 @@ public static class SeccompPolicy
             "io_uring_enter");
 
     /// <summary>A device thread: the runtime, epoll and eventfds, disk I/O (virtio-blk:
-    /// preadv/pwritev, fdatasync, fallocate for discard, io_uring_enter on the ring made before
-    /// confinement, never io_uring_setup), tap frames (read/write/readv/writev),
+    /// preadv/pwritev, fdatasync, fallocate for discard, io_uring_enter on the ring made with the
+    /// disk before confinement; no thread may make another, io_uring_setup is refused everywhere), tap frames (read/write/readv/writev),
     /// vsock's host side (AF_UNIX sockets only: socket, connect, accept4, send and receive,
     /// shutdown; its timerfd), KVM's ioctls (interrupt injection) and TUNSETOFFLOAD. No VFIO or
     /// terminal ioctl, no open for writing, no execve.</summary>
@@ -153,9 +153,7 @@ public static class SeccompPolicy
             .AllowResolved("openat", "memfd_create", "timerfd_create", "timerfd_settime", "timerfd_gettime", "unlink", "dup2", "dup3",
                 // vm.snapshot: the control thread creates the snapshot's directory and renames
                 // its finished document into place.
-                "mkdir", "rename",
-                // A reboot builds the machine again, a disk's io_uring with it.
-                "io_uring_setup");
+                "mkdir", "rename");
         return hooks ? WithProcesses(filter) : filter;
     }
 

@@ -145,6 +145,9 @@ public sealed class VirtioMachineFunction : IMachineBoundPciFunction, IDeviceCou
             }
             _binding.Dispose();
             _binding = null;
+            // The machine's RAM goes next: what the device still has in flight there (a disk's
+            // reads in its engine) is waited out now, as a reset of the hardware would.
+            _device.Reset();
             // The next machine boots a guest that knows nothing of this one's queues.
             _bar = null;
             Volatile.Write(ref _transport, new VirtioPciFunction(Id, _device, _log));
