@@ -138,7 +138,7 @@ public sealed unsafe class IoUring : IDisposable
     /// <param name="maxSegments">The longest segment list <see cref="TryPrepareVectored"/> takes, 1 to 1024 (UIO_MAXIOV).</param>
     /// <param name="onlyFile">When given, the ring is confined to it (IORING_REGISTER_RESTRICTIONS,
     /// Linux 5.10): it is the ring's one registered file, every submission must name it as a fixed
-    /// file, and only readv and writev may be submitted. io_uring's work is done by kernel threads
+    /// file, and only readv, writev and fsync may be submitted. io_uring's work is done by kernel threads
     /// that no seccomp filter sees, so a ring that could open, connect or read any descriptor would
     /// undo a thread's confinement; this one can only move the bytes of that file. The kernel
     /// completes anything else with -EACCES. It must outlive the ring.</param>
@@ -182,19 +182,20 @@ public sealed unsafe class IoUring : IDisposable
         }
     }
 
-    // Registers the file as fixed file 0, allows readv and writev on fixed files only, and enables
+    // Registers the file as fixed file 0, allows readv, writev and fsync on fixed files only, and enables
     // the ring; no register operation is allowed afterwards (none is listed).
     private static void Confine(SafeFd ring, SafeHandle file)
     {
         int ringFd = ring.DangerousGetFd();
         int fileFd = (int)file.DangerousGetHandle();
         Register(ringFd, RegisterFiles, &fileFd, 1, "io_uring_register(IORING_REGISTER_FILES)");
-        Interop.Sys.IoUringRestriction* restrictions = stackalloc Interop.Sys.IoUringRestriction[4];
+        Interop.Sys.IoUringRestriction* restrictions = stackalloc Interop.Sys.IoUringRestriction[5];
         restrictions[0] = new Interop.Sys.IoUringRestriction { Opcode = RestrictionSqeOp, Value = OpReadv };
         restrictions[1] = new Interop.Sys.IoUringRestriction { Opcode = RestrictionSqeOp, Value = OpWritev };
-        restrictions[2] = new Interop.Sys.IoUringRestriction { Opcode = RestrictionSqeFlagsAllowed, Value = SqeFixedFile };
-        restrictions[3] = new Interop.Sys.IoUringRestriction { Opcode = RestrictionSqeFlagsRequired, Value = SqeFixedFile };
-        Register(ringFd, RegisterRestrictions, restrictions, 4, "io_uring_register(IORING_REGISTER_RESTRICTIONS)");
+        restrictions[2] = new Interop.Sys.IoUringRestriction { Opcode = RestrictionSqeOp, Value = OpFsync };
+        restrictions[3] = new Interop.Sys.IoUringRestriction { Opcode = RestrictionSqeFlagsAllowed, Value = SqeFixedFile };
+        restrictions[4] = new Interop.Sys.IoUringRestriction { Opcode = RestrictionSqeFlagsRequired, Value = SqeFixedFile };
+        Register(ringFd, RegisterRestrictions, restrictions, 5, "io_uring_register(IORING_REGISTER_RESTRICTIONS)");
         Register(ringFd, RegisterEnableRings, null, 0, "io_uring_register(IORING_REGISTER_ENABLE_RINGS)");
     }
 
@@ -235,6 +236,31 @@ public sealed unsafe class IoUring : IDisposable
             return false;
         }
         _sqeArray[_tail & _sqMask] = new Interop.Sys.IoUringSqe { Opcode = OpNop, UserData = userData };
+        _tail++;
+        return true;
+    }
+
+    /// <summary>Prepares an fdatasync of <paramref name="file"/> (IORING_OP_FSYNC with
+    /// IORING_FSYNC_DATASYNC); it goes to the kernel at the next <see cref="Submit"/>. A confined
+    /// ring's file goes as its fixed file, as for <see cref="TryPrepareVectored"/>.</summary>
+    /// <returns>False, and nothing prepared, when the submission ring is full.</returns>
+    public bool TryPrepareDataSync(SafeHandle file, ulong userData)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(file);
+        if (Pending >= Entries)
+        {
+            return false;
+        }
+        bool fixedFile = _onlyFile is not null && file.DangerousGetHandle() == _onlyFile.DangerousGetHandle();
+        _sqeArray[_tail & _sqMask] = new Interop.Sys.IoUringSqe
+        {
+            Opcode = OpFsync,
+            Flags = fixedFile ? SqeFixedFile : (byte)0,
+            Fd = fixedFile ? 0 : (int)file.DangerousGetHandle(),
+            RwFlags = FsyncDataSync,
+            UserData = userData,
+        };
         _tail++;
         return true;
     }

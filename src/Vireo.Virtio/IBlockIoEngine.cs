@@ -28,6 +28,12 @@ public interface IBlockIoEngine : IDisposable
     /// <returns>False when the engine does not take this request; nothing was queued.</returns>
     bool TrySubmit(bool write, long offset, ReadOnlySpan<IoSegment> segments, ulong tag);
 
+    /// <summary>Queues an fdatasync of the disk, tagged <paramref name="tag"/>: it makes durable
+    /// every write completed before it (a write still in flight is not covered, as virtio's
+    /// flush asks).</summary>
+    /// <returns>False when the engine does not take it; nothing was queued.</returns>
+    bool TrySubmitFlush(ulong tag);
+
     /// <summary>Starts every request queued since the last call.</summary>
     void Submit();
 

@@ -4,7 +4,7 @@ namespace Vireo.Virtio;
 
 /// <summary>
 /// A disk's reads and writes on a few threads of their own, each doing the backend's blocking
-/// preadv or pwritev, results handed back through an eventfd: what QEMU's aio=threads does.
+/// preadv, pwritev or fdatasync, results handed back through an eventfd: what QEMU's aio=threads does.
 /// </summary>
 /// <remarks>The threads start with the first request, on the thread that submits it (the queue
 /// worker, already confined), so they inherit its seccomp filter; they stop on
@@ -44,7 +44,14 @@ public sealed class ThreadPoolBlockIo : IBlockIoEngine
         {
             return false;
         }
-        _batch.Add(new Work(write, offset, segments.ToArray(), tag));
+        _batch.Add(new Work(write ? WorkKind.Write : WorkKind.Read, offset, segments.ToArray(), tag));
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public bool TrySubmitFlush(ulong tag)
+    {
+        _batch.Add(new Work(WorkKind.Flush, 0, [], tag));
         return true;
     }
 
@@ -151,13 +158,17 @@ public sealed class ThreadPoolBlockIo : IBlockIoEngine
             int result;
             try
             {
-                if (work.Write)
+                switch (work.Kind)
                 {
-                    _backend.WriteAt(work.Offset, work.Segments);
-                }
-                else
-                {
-                    _backend.ReadAt(work.Offset, work.Segments);
+                    case WorkKind.Write:
+                        _backend.WriteAt(work.Offset, work.Segments);
+                        break;
+                    case WorkKind.Read:
+                        _backend.ReadAt(work.Offset, work.Segments);
+                        break;
+                    default:
+                        _backend.Flush();
+                        break;
                 }
                 result = (int)IoSegment.TotalLength(work.Segments);
             }
@@ -174,5 +185,12 @@ public sealed class ThreadPoolBlockIo : IBlockIoEngine
         }
     }
 
-    private readonly record struct Work(bool Write, long Offset, IoSegment[] Segments, ulong Tag);
+    private enum WorkKind
+    {
+        Read,
+        Write,
+        Flush,
+    }
+
+    private readonly record struct Work(WorkKind Kind, long Offset, IoSegment[] Segments, ulong Tag);
 }

@@ -11,7 +11,7 @@ namespace Vireo.Virtio;
 /// (the device serves it through the backend's bounce buffer), as is every request while the ring
 /// is full. The ring is made when the engine is, before the VMM confines its threads;
 /// submitting needs only io_uring_enter afterwards. The ring itself is confined to the image
-/// (<see cref="IoUring.Create"/>'s onlyFile): readv and writev of that one file, nothing else.</remarks>
+/// (<see cref="IoUring.Create"/>'s onlyFile): readv, writev and fdatasync of that one file, nothing else.</remarks>
 public sealed class UringBlockIo : IBlockIoEngine
 {
     private readonly RawFileBackend _backend;
@@ -40,6 +40,9 @@ public sealed class UringBlockIo : IBlockIoEngine
     public bool TrySubmit(bool write, long offset, ReadOnlySpan<IoSegment> segments, ulong tag)
         => (!write || !_backend.ReadOnly) && _backend.TransfersInPlace(offset, segments, write)
             && _ring.TryPrepareVectored(write, _backend.Handle, offset, segments, tag);
+
+    /// <inheritdoc/>
+    public bool TrySubmitFlush(ulong tag) => _ring.TryPrepareDataSync(_backend.Handle, tag);
 
     /// <inheritdoc/>
     public void Submit()

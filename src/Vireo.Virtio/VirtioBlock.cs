@@ -22,8 +22,9 @@ namespace Vireo.Virtio;
 /// pass, when the engine's <see cref="HostEventSources"/> wakes the queue worker, unless the
 /// request is alone in an idle queue (then it is served in place, which `vireo bench disk`
 /// measured faster at queue depth 1 and no slower for direct I/O); everything else
-/// (flush, discard, write zeroes, GET_ID, a write to a write-through disk, a request the engine
-/// refuses) is still served in place. Data that is not plain RAM passes through one bounce buffer
+/// (discard, write zeroes, GET_ID, a write to a write-through disk, a request the engine
+/// refuses) is still served in place. A flush goes to the engine too: it covers the writes
+/// completed before it, as §5.2.6.2 asks, not those still in flight. Data that is not plain RAM passes through one bounce buffer
 /// of <see cref="ChunkSize"/> bytes, whatever size the guest asks for. What the device serves follows the features the driver
 /// accepted (<see cref="FeaturesNegotiated"/>): without VIRTIO_BLK_F_DISCARD or
 /// VIRTIO_BLK_F_WRITE_ZEROES those requests are <see cref="StatusUnsupported"/>, and without
@@ -307,7 +308,7 @@ public sealed class VirtioBlock : IVirtioDevice, IVirtioHostEvents, IDeviceCount
                 try
                 {
                     memory.Write(request.Status, status);
-                    queue.PushUsed(request.Head, (status == StatusOk && !request.Write ? request.Length : 0) + 1);
+                    queue.PushUsed(request.Head, (status == StatusOk && request.Kind == RequestIn ? request.Length : 0) + 1);
                 }
                 catch (GuestMemoryException e)
                 {
@@ -331,12 +332,17 @@ public sealed class VirtioBlock : IVirtioDevice, IVirtioHostEvents, IDeviceCount
             Interlocked.Increment(ref _errors);
             return StatusIoError;
         }
+        if (request.Kind == RequestFlush)
+        {
+            Interlocked.Increment(ref _flushOps);
+            return StatusOk;
+        }
         ReadOnlySpan<IoSegment> segments = request.Segments.AsSpan(0, request.Count);
         if ((uint)result != request.Length)
         {
             try
             {
-                if (request.Write)
+                if (request.Kind == RequestOut)
                 {
                     _backend.WriteAt(request.Offset, segments);
                 }
@@ -351,7 +357,7 @@ public sealed class VirtioBlock : IVirtioDevice, IVirtioHostEvents, IDeviceCount
                 return StatusIoError;
             }
         }
-        if (request.Write)
+        if (request.Kind == RequestOut)
         {
             Interlocked.Increment(ref _writeOps);
             Interlocked.Add(ref _writeBytes, request.Length);
@@ -371,20 +377,20 @@ public sealed class VirtioBlock : IVirtioDevice, IVirtioHostEvents, IDeviceCount
         Volatile.Write(ref _inFlightCount, _inFlightCount - 1);
     }
 
-    // Hands a read or write to the engine; false when it (or the tag table) cannot take it.
-    private bool TrySubmit(bool write, long offset, uint length, ReadOnlySpan<IoSegment> segments, in Request request)
+    // Hands a read, write or flush to the engine; false when it (or the tag table) cannot take it.
+    private bool TrySubmit(uint kind, long offset, uint length, ReadOnlySpan<IoSegment> segments, in Request request)
     {
         if (_engine is null || _servingAlone || !_free.TryPeek(out int tag))
         {
             return false;
         }
-        if (!_engine.TrySubmit(write, offset, segments, (ulong)tag))
+        if (!(kind == RequestFlush ? _engine.TrySubmitFlush((ulong)tag) : _engine.TrySubmit(kind == RequestOut, offset, segments, (ulong)tag)))
         {
             return false;
         }
         _free.Pop();
         // The segments are kept for a retry of a short transfer.
-        _inFlight[tag] = new InFlight(request.Head, request.Status, write, offset, length, segments.ToArray(), segments.Length);
+        _inFlight[tag] = new InFlight(request.Head, request.Status, kind, offset, length, segments.ToArray(), segments.Length);
         Volatile.Write(ref _inFlightCount, _inFlightCount + 1);
         return true;
     }
@@ -510,7 +516,8 @@ public sealed class VirtioBlock : IVirtioDevice, IVirtioHostEvents, IDeviceCount
                     ? (StatusIoError, 0UL)
                     : (WriteSectors(header.Sector, readableData, in request) is var written && written == StatusPending ? written : Stable(written), 0UL);
             case RequestFlush:
-                return readableData != 0 || request.WritableData != 0 ? (StatusIoError, 0UL) : (Flush(), 0UL);
+                return readableData != 0 || request.WritableData != 0 ? (StatusIoError, 0UL)
+                    : TrySubmit(RequestFlush, 0, 0, [], in request) ? (StatusPending, 0UL) : (Flush(), 0UL);
             case RequestGetId:
                 return readableData != 0 ? (StatusIoError, 0UL) : GetId(in request);
             case RequestDiscard when (_negotiated & FeatureDiscard) == 0:
@@ -539,7 +546,7 @@ public sealed class VirtioBlock : IVirtioDevice, IVirtioHostEvents, IDeviceCount
         Span<IoSegment> segments = stackalloc IoSegment[(int)MaxSegments + 2];
         if (request.Out.TryTakeSegments(request.WritableData, segments, out int count))
         {
-            if (TrySubmit(false, offset, (uint)request.WritableData, segments[..count], in request))
+            if (TrySubmit(RequestIn, offset, (uint)request.WritableData, segments[..count], in request))
             {
                 return (StatusPending, 0UL);
             }
@@ -579,7 +586,7 @@ public sealed class VirtioBlock : IVirtioDevice, IVirtioHostEvents, IDeviceCount
         if (request.In.TryTakeSegments(length, segments, out int count))
         {
             // A write-through disk completes a write only once it is durable: that stays in place.
-            if (!WriteThrough && TrySubmit(true, offset, (uint)length, segments[..count], in request))
+            if (!WriteThrough && TrySubmit(RequestOut, offset, (uint)length, segments[..count], in request))
             {
                 return StatusPending;
             }
@@ -705,6 +712,7 @@ public sealed class VirtioBlock : IVirtioDevice, IVirtioHostEvents, IDeviceCount
     // writable bytes before the status byte.
     private readonly record struct Request(ulong Readable, ulong WritableData, ChainCursor In, ChainCursor Out, ushort Head, GuestAddress Status);
 
-    // A request in the engine: where to answer it and what to retry if it comes back short.
-    private readonly record struct InFlight(ushort Head, GuestAddress Status, bool Write, long Offset, uint Length, IoSegment[] Segments, int Count);
+    // A request in the engine (Kind: RequestIn, RequestOut or RequestFlush): where to answer it
+    // and what to retry if it comes back short.
+    private readonly record struct InFlight(ushort Head, GuestAddress Status, uint Kind, long Offset, uint Length, IoSegment[] Segments, int Count);
 }

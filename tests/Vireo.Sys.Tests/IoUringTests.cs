@@ -222,7 +222,7 @@ public sealed unsafe class IoUringTests : IDisposable
     }
 
     [IoUringFact]
-    public void A_ring_confined_to_one_file_moves_its_bytes_and_refuses_any_other_file_and_any_other_operation()
+    public void A_ring_confined_to_one_file_moves_and_syncs_its_bytes_and_refuses_any_other_file_and_any_other_operation()
     {
         string other = _path + "-other";
         File.WriteAllBytes(_path, Enumerable.Range(0, 4096).Select(i => (byte)i).ToArray());
@@ -231,17 +231,19 @@ public sealed unsafe class IoUringTests : IDisposable
         {
             using SafeFileHandle disk = File.OpenHandle(_path, FileMode.Open, FileAccess.ReadWrite);
             using SafeFileHandle secret = File.OpenHandle(other, FileMode.Open, FileAccess.Read);
-            using IoUring ring = IoUring.Create(4, 1, onlyFile: disk);
+            using IoUring ring = IoUring.Create(8, 1, onlyFile: disk);
             byte* buffer = (byte*)NativeMemory.AllocZeroed(4096);
             try
             {
                 Assert.True(ring.TryPrepareVectored(false, disk, 0, [new IoSegment((nint)buffer, 4096)], 1));
                 Assert.True(ring.TryPrepareVectored(false, secret, 0, [new IoSegment((nint)buffer, 4096)], 2));
                 Assert.True(ring.TryPrepareNop(3));
+                Assert.True(ring.TryPrepareDataSync(disk, 4));
+                Assert.True(ring.TryPrepareDataSync(secret, 5));
                 // A submission the kernel refuses ends that io_uring_enter's batch: the rest go in the next.
                 var results = new Dictionary<ulong, int>();
                 Span<IoCompletion> done = stackalloc IoCompletion[4];
-                for (int tries = 0; results.Count < 3 && tries < 10; tries++)
+                for (int tries = 0; results.Count < 5 && tries < 10; tries++)
                 {
                     ring.Submit(waitFor: 1);
                     int n = ring.Reap(done);
@@ -254,6 +256,8 @@ public sealed unsafe class IoUringTests : IDisposable
                 Assert.Equal(4096, results[1]);
                 Assert.Equal(-Errno.EACCES, results[2]);
                 Assert.Equal(-Errno.EACCES, results[3]);
+                Assert.Equal(0, results[4]);
+                Assert.Equal(-Errno.EACCES, results[5]);
                 Assert.Equal(255, buffer[255]);
             }
             finally

@@ -124,6 +124,47 @@ public sealed class VirtioBlockEngineTests
         Assert.Equal(2, counting.Taken);
     }
 
+    [IoUringFact]
+    public void A_write_and_a_flush_in_one_pass_both_go_to_io_uring_and_the_flush_is_counted() => WriteAndFlush("uring");
+
+    [Fact]
+    public void A_write_and_a_flush_in_one_pass_both_go_to_the_thread_pool_and_the_flush_reaches_the_backend()
+    {
+        var backend = new MemoryBlockBackend(16 * Sector);
+        using var counting = new CountingEngine(new ThreadPoolBlockIo(backend, threads: 2));
+        using var rig = new BlockRig(backend, engine: counting);
+        WriteFlushPass(rig, counting);
+        Assert.Equal(1, backend.Flushes);
+        Assert.Equal(TempImage.Pattern(Sector, seed: 9), backend.Data.AsSpan(3 * Sector, Sector).ToArray());
+    }
+
+    private static void WriteAndFlush(string name)
+    {
+        using var image = new TempImage(16 * Sector);
+        using (var backend = new RawFileBackend(image.Path))
+        using (var counting = new CountingEngine(Engine(name, backend)))
+        using (var rig = new BlockRig(backend, engine: counting))
+        {
+            WriteFlushPass(rig, counting);
+        }
+        Assert.Equal(TempImage.Pattern(Sector, seed: 9), image.Contents().AsSpan(3 * Sector, Sector).ToArray());
+    }
+
+    private static void WriteFlushPass(BlockRig rig, CountingEngine counting)
+    {
+        rig.WriteHeader(VirtioBlock.RequestOut, 3, BlockRig.Header);
+        rig.WriteHeader(VirtioBlock.RequestFlush, 0, BlockRig.Header + 16);
+        rig.Fill(BlockRig.Data, TempImage.Pattern(Sector, seed: 9));
+        Assert.Equal(
+            [(VirtioBlock.StatusOk, 1U), (VirtioBlock.StatusOk, 1U)],
+            SubmitTogether(rig,
+                [BlockRig.Out(BlockRig.Header, 16), BlockRig.Out(BlockRig.Data, Sector), BlockRig.In(BlockRig.Status, 1)],
+                [BlockRig.Out(BlockRig.Header + 16, 16), BlockRig.In(BlockRig.Status + 1, 1)]));
+        Assert.Equal((2, 2), (counting.Offered, counting.Taken));
+        Dictionary<string, long> counters = rig.Device.ReadCounters().ToDictionary();
+        Assert.Equal((1, 1, 0), (counters["write_ops"], counters["flush_ops"], counters["errors"]));
+    }
+
     // Offers the chains (descriptors numbered on from 0) in one pass, kicks once, and waits for
     // them all; returns each one's status and used length, in the order given.
     private static (byte Status, uint Used)[] SubmitTogether(BlockRig rig, params (ulong Address, uint Length, bool Writable)[][] chains)
@@ -295,6 +336,14 @@ public sealed class VirtioBlockEngineTests
         {
             Offered++;
             bool taken = inner.TrySubmit(write, offset, segments, tag);
+            Taken += taken ? 1 : 0;
+            return taken;
+        }
+
+        public bool TrySubmitFlush(ulong tag)
+        {
+            Offered++;
+            bool taken = inner.TrySubmitFlush(tag);
             Taken += taken ? 1 : 0;
             return taken;
         }
