@@ -177,7 +177,10 @@ internal sealed class RunOptionSet
     {
         HelpName = DiskOption.Syntax,
         Description = "give the guest the raw image FILE as a virtio block disk (Linux's virtio_blk: /dev/vda, /dev/vdb, ... " +
-            "in order); repeatable. readonly: the guest cannot write (the file is opened read-only). A guest flush is an " +
+            "in order); repeatable. readonly: the guest cannot write (the file is opened read-only). direct: bypass the " +
+            "host's page cache (O_DIRECT). io=: where reads, writes and flushes run: auto (the default: io_uring where the " +
+            "kernel allows it, else sync), uring, threads (a pool of 4) or sync (on the queue's thread); `vireo bench disk` " +
+            "compares them on this host. A guest flush is an " +
             "fdatasync of FILE, so what a guest synced survives the VMM. id=NAME (default disk0, disk1, ...) names it in " +
             "`vireo remote devices` and is the serial the guest reads (/sys/block/vda/serial); slot=N as for --vfio-user. " +
             "An image is held with a lock: a second VMM cannot open it for writing",
