@@ -252,12 +252,12 @@ public sealed unsafe class IoUring : IDisposable
         {
             return false;
         }
-        bool fixedFile = _onlyFile is not null && file.DangerousGetHandle() == _onlyFile.DangerousGetHandle();
+        (byte flags, int fd) = Target(file);
         _sqeArray[_tail & _sqMask] = new Interop.Sys.IoUringSqe
         {
             Opcode = OpFsync,
-            Flags = fixedFile ? SqeFixedFile : (byte)0,
-            Fd = fixedFile ? 0 : (int)file.DangerousGetHandle(),
+            Flags = flags,
+            Fd = fd,
             RwFlags = FsyncDataSync,
             UserData = userData,
         };
@@ -285,12 +285,12 @@ public sealed unsafe class IoUring : IDisposable
         {
             iov[i] = new Interop.Sys.IoVec { Base = (byte*)segments[i].Address, Length = (nuint)segments[i].Length };
         }
-        bool fixedFile = _onlyFile is not null && file.DangerousGetHandle() == _onlyFile.DangerousGetHandle();
+        (byte flags, int fd) = Target(file);
         _sqeArray[slot] = new Interop.Sys.IoUringSqe
         {
             Opcode = write ? OpWritev : OpReadv,
-            Flags = fixedFile ? SqeFixedFile : (byte)0,
-            Fd = fixedFile ? 0 : (int)file.DangerousGetHandle(),
+            Flags = flags,
+            Fd = fd,
             Off = (ulong)offset,
             Addr = (ulong)iov,
             Len = (uint)segments.Length,
@@ -299,6 +299,13 @@ public sealed unsafe class IoUring : IDisposable
         _tail++;
         return true;
     }
+
+    // A confined ring's own file goes as fixed file 0; any other file by its descriptor (which
+    // the kernel refuses on a confined ring).
+    private (byte Flags, int Fd) Target(SafeHandle file)
+        => _onlyFile is not null && file.DangerousGetHandle() == _onlyFile.DangerousGetHandle()
+            ? (SqeFixedFile, 0)
+            : ((byte)0, (int)file.DangerousGetHandle());
 
     /// <summary>Hands the prepared operations to the kernel, and with <paramref name="waitFor"/>
     /// waits until that many completions are ready to reap.</summary>
