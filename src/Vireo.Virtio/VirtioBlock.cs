@@ -105,8 +105,6 @@ public sealed class VirtioBlock : IVirtioDevice, IVirtioHostEvents, IDeviceCount
     private readonly InFlight[] _inFlight;
     private readonly Stack<int> _free = new();
     private int _inFlightCount;
-    // The request being served is the only one in the queue and none is in flight.
-    private bool _servingAlone;
     private readonly byte[] _serial;
     private readonly byte[] _chunk = new byte[ChunkSize];
     private readonly VirtioBlockConfig _config;
@@ -226,8 +224,7 @@ public sealed class VirtioBlock : IVirtioDevice, IVirtioHostEvents, IDeviceCount
         while (next is DescriptorChain chain)
         {
             next = queue.Pop();
-            _servingAlone = next is null && _inFlightCount == 0;
-            if (Serve(chain, memory) is uint used)
+            if (Serve(chain, memory, alone: next is null && _inFlightCount == 0) is uint used)
             {
                 queue.PushUsed(chain.Head, used);
             }
@@ -332,23 +329,17 @@ public sealed class VirtioBlock : IVirtioDevice, IVirtioHostEvents, IDeviceCount
             Interlocked.Increment(ref _errors);
             return StatusIoError;
         }
-        if (request.Kind == RequestFlush)
-        {
-            Interlocked.Increment(ref _flushOps);
-            return StatusOk;
-        }
-        ReadOnlySpan<IoSegment> segments = request.Segments.AsSpan(0, request.Count);
-        if ((uint)result != request.Length)
+        if (request.Kind != RequestFlush && (uint)result != request.Length)
         {
             try
             {
                 if (request.Kind == RequestOut)
                 {
-                    _backend.WriteAt(request.Offset, segments);
+                    _backend.WriteAt(request.Offset, (ReadOnlySpan<IoSegment>)request.Segments);
                 }
                 else
                 {
-                    _backend.ReadAt(request.Offset, segments);
+                    _backend.ReadAt(request.Offset, (ReadOnlySpan<IoSegment>)request.Segments);
                 }
             }
             catch (IOException)
@@ -357,16 +348,7 @@ public sealed class VirtioBlock : IVirtioDevice, IVirtioHostEvents, IDeviceCount
                 return StatusIoError;
             }
         }
-        if (request.Kind == RequestOut)
-        {
-            Interlocked.Increment(ref _writeOps);
-            Interlocked.Add(ref _writeBytes, request.Length);
-        }
-        else
-        {
-            Interlocked.Increment(ref _readOps);
-            Interlocked.Add(ref _readBytes, request.Length);
-        }
+        CountDone(request.Kind, request.Length);
         return StatusOk;
     }
 
@@ -380,7 +362,7 @@ public sealed class VirtioBlock : IVirtioDevice, IVirtioHostEvents, IDeviceCount
     // Hands a read, write or flush to the engine; false when it (or the tag table) cannot take it.
     private bool TrySubmit(uint kind, long offset, uint length, ReadOnlySpan<IoSegment> segments, in Request request)
     {
-        if (_engine is null || _servingAlone || !_free.TryPeek(out int tag))
+        if (_engine is null || request.Alone || !_free.TryPeek(out int tag))
         {
             return false;
         }
@@ -390,14 +372,14 @@ public sealed class VirtioBlock : IVirtioDevice, IVirtioHostEvents, IDeviceCount
         }
         _free.Pop();
         // The segments are kept for a retry of a short transfer.
-        _inFlight[tag] = new InFlight(request.Head, request.Status, kind, offset, length, segments.ToArray(), segments.Length);
+        _inFlight[tag] = new InFlight(request.Head, request.Status, kind, offset, length, segments.ToArray());
         Volatile.Write(ref _inFlightCount, _inFlightCount + 1);
         return true;
     }
 
     // Serves one request and returns the used length (the data bytes written plus the status
     // byte), or null when the engine took it.
-    private uint? Serve(DescriptorChain chain, GuestMemory memory)
+    private uint? Serve(DescriptorChain chain, GuestMemory memory, bool alone)
     {
         if (chain.WritableLength == 0)
         {
@@ -421,7 +403,8 @@ public sealed class VirtioBlock : IVirtioDevice, IVirtioHostEvents, IDeviceCount
             new ChainCursor(buffers, 0, firstWritable, memory),
             new ChainCursor(buffers, firstWritable, buffers.Count, memory),
             chain.Head,
-            statusAddress);
+            statusAddress,
+            alone);
 
         (byte status, ulong written) = Execute(request);
         if (status == StatusPending)
@@ -477,15 +460,22 @@ public sealed class VirtioBlock : IVirtioDevice, IVirtioHostEvents, IDeviceCount
             Interlocked.Increment(ref _errors);
             return (status, written);
         }
-        switch (header.Type)
+        CountDone(header.Type, header.Type == RequestIn ? written : readableData);
+        return (status, written);
+    }
+
+    // A request of `type` that succeeded, moving `bytes` of data (reads and writes).
+    private void CountDone(uint type, ulong bytes)
+    {
+        switch (type)
         {
             case RequestIn:
                 Interlocked.Increment(ref _readOps);
-                Interlocked.Add(ref _readBytes, (long)written);
+                Interlocked.Add(ref _readBytes, (long)bytes);
                 break;
             case RequestOut:
                 Interlocked.Increment(ref _writeOps);
-                Interlocked.Add(ref _writeBytes, (long)readableData);
+                Interlocked.Add(ref _writeBytes, (long)bytes);
                 break;
             case RequestFlush:
                 Interlocked.Increment(ref _flushOps);
@@ -499,7 +489,6 @@ public sealed class VirtioBlock : IVirtioDevice, IVirtioHostEvents, IDeviceCount
             default:
                 break;
         }
-        return (status, written);
     }
 
     private (byte Status, ulong Written) Execute(in VirtioBlockRequestHeader header, ulong readableData, in Request request)
@@ -514,7 +503,7 @@ public sealed class VirtioBlock : IVirtioDevice, IVirtioHostEvents, IDeviceCount
             case RequestOut:
                 return ReadOnly || request.WritableData != 0 || !FitsDisk(header.Sector, readableData)
                     ? (StatusIoError, 0UL)
-                    : (WriteSectors(header.Sector, readableData, in request) is var written && written == StatusPending ? written : Stable(written), 0UL);
+                    : (Stable(WriteSectors(header.Sector, readableData, in request)), 0UL);
             case RequestFlush:
                 return readableData != 0 || request.WritableData != 0 ? (StatusIoError, 0UL)
                     : TrySubmit(RequestFlush, 0, 0, [], in request) ? (StatusPending, 0UL) : (Flush(), 0UL);
@@ -617,7 +606,8 @@ public sealed class VirtioBlock : IVirtioDevice, IVirtioHostEvents, IDeviceCount
         return StatusOk;
     }
 
-    // A request that changed the disk completes only once durable when the disk is write-through.
+    // A request that changed the disk completes only once durable when the disk is write-through
+    // (a write the engine took is pending, and never happens on a write-through disk).
     private byte Stable(byte status) => status == StatusOk && WriteThrough ? Flush() : status;
 
     private byte Flush()
@@ -710,9 +700,10 @@ public sealed class VirtioBlock : IVirtioDevice, IVirtioHostEvents, IDeviceCount
 
     // One request's two directions: In reads the readable bytes (header first), Out writes the
     // writable bytes before the status byte.
-    private readonly record struct Request(ulong Readable, ulong WritableData, ChainCursor In, ChainCursor Out, ushort Head, GuestAddress Status);
+    // Head and Status answer it; Alone: it is the only request in an idle queue (served in place).
+    private readonly record struct Request(ulong Readable, ulong WritableData, ChainCursor In, ChainCursor Out, ushort Head, GuestAddress Status, bool Alone);
 
     // A request in the engine (Kind: RequestIn, RequestOut or RequestFlush): where to answer it
     // and what to retry if it comes back short.
-    private readonly record struct InFlight(ushort Head, GuestAddress Status, uint Kind, long Offset, uint Length, IoSegment[] Segments, int Count);
+    private readonly record struct InFlight(ushort Head, GuestAddress Status, uint Kind, long Offset, uint Length, IoSegment[] Segments);
 }
