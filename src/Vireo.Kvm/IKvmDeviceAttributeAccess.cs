@@ -1,7 +1,7 @@
 namespace Vireo.Kvm;
 
 /// <summary>Reading and writing a device's attributes by group and attr (KVM_GET_DEVICE_ATTR /
-/// KVM_SET_DEVICE_ATTR with a 32- or 64-bit value): what <see cref="KvmVgicV3State"/> needs of
+/// KVM_SET_DEVICE_ATTR with a 32- or 64-bit value): what <see cref="KvmVgicV3State"/> and <see cref="KvmVgicItsState"/> need of
 /// <see cref="KvmDevice"/>, so that it can be tested against a fake.</summary>
 public interface IKvmDeviceAttributeAccess
 {
@@ -16,4 +16,7 @@ public interface IKvmDeviceAttributeAccess
 
     /// <summary>Writes a 64-bit attribute.</summary>
     void SetAttribute(uint group, ulong attr, ulong value);
+
+    /// <summary>Sets an attribute that takes no value: a control action (KVM_DEV_ARM_VGIC_GRP_CTRL's).</summary>
+    void SetAttribute(uint group, ulong attr);
 }

@@ -269,6 +269,81 @@ public sealed class KvmVgicV3StateTests
 
     /// <summary>A GIC whose registers read as a value derived from their attr (0 with no seed) until
     /// written, and which records every access with its width.</summary>
+    [Fact]
+    public void With_lpis_each_redistributor_saves_propbaser_and_pendbaser_as_words_before_its_ctlr()
+    {
+        var plain = new FakeGic();
+        var withLpis = new FakeGic();
+        foreach (FakeGic gic in (FakeGic[])[plain, withLpis])
+        {
+            gic.SetCtlr(s_twoVcpus[0], CtlrFivePriorityBits);
+            gic.SetCtlr(s_twoVcpus[1], CtlrFivePriorityBits);
+        }
+
+        IReadOnlyList<KvmVgicV3Register> without = KvmVgicV3State.Save(plain, s_twoVcpus, Interrupts);
+        IReadOnlyList<KvmVgicV3Register> with = KvmVgicV3State.Save(withLpis, s_twoVcpus, Interrupts, lpis: true);
+
+        Assert.Equal(without.Count + 8, with.Count);
+        foreach (ulong mpidr in s_twoVcpus)
+        {
+            List<ulong> redist = [.. with.Where(r => r.Group == KvmArmVgic.GroupRedistRegs && (r.Attr & KvmArmVgic.MpidrMask) == KvmArmVgic.MpidrAttr(mpidr))
+                .Select(r => r.Attr & KvmArmVgic.OffsetMask)];
+            Assert.Equal([0x70UL, 0x74, 0x78, 0x7c, 0x00], redist.Take(5));
+        }
+        // Restoring takes the same shape, and refuses the other one.
+        var target = new FakeGic();
+        KvmVgicV3State.Restore(target, s_twoVcpus, Interrupts, with, lpis: true);
+        Assert.Equal(with.Count, target.Writes.Count);
+        Assert.Throws<KvmVgicStateException>(() => KvmVgicV3State.Restore(new FakeGic(), s_twoVcpus, Interrupts, with));
+        Assert.Throws<KvmVgicStateException>(() => KvmVgicV3State.Restore(new FakeGic(), s_twoVcpus, Interrupts, without, lpis: true));
+    }
+
+    [Fact]
+    public void Its_save_flushes_pending_and_translation_tables_to_ram_before_reading_its_registers()
+    {
+        var gic = new FakeGic();
+        var its = new FakeGic(seed: 7);
+
+        IReadOnlyList<KvmVgicV3Register> saved = KvmVgicItsState.Save(gic, its);
+
+        Assert.Equal([(KvmArmVgic.GroupCtrl, KvmArmVgic.CtrlSavePendingTables)], gic.Controls);
+        Assert.Equal([(KvmArmVgic.GroupCtrl, KvmArmVgic.ItsCtrlSaveTables)], its.Controls);
+        // CBASER, IIDR, BASER0-7, CREADR, CWRITER, CTLR; each read as 64 bits.
+        Assert.Equal([0x80UL, 0x04, 0x100, 0x108, 0x110, 0x118, 0x120, 0x128, 0x130, 0x138, 0x90, 0x88, 0x00], saved.Select(r => r.Attr));
+        Assert.All(saved, r => Assert.Equal(KvmArmVgic.GroupItsRegs, r.Group));
+        Assert.All(its.Reads, r => Assert.True(r.Wide));
+    }
+
+    [Fact]
+    public void Its_restore_writes_cbaser_first_loads_the_tables_and_enables_last()
+    {
+        IReadOnlyList<KvmVgicV3Register> saved = KvmVgicItsState.Save(new FakeGic(), new FakeGic(seed: 3));
+        var target = new FakeGic();
+
+        KvmVgicItsState.Restore(target, saved);
+
+        Assert.Equal(saved.Count + 1, target.Writes.Count);
+        Assert.Equal(0x80UL, target.Writes[0].Attr);
+        // The tables are loaded after every register but GITS_CTLR, which comes last.
+        Assert.Equal((KvmArmVgic.GroupCtrl, KvmArmVgic.ItsCtrlRestoreTables), (target.Writes[^2].Group, target.Writes[^2].Attr));
+        Assert.Equal((KvmArmVgic.GroupItsRegs, 0UL, saved[^1].Value), (target.Writes[^1].Group, target.Writes[^1].Attr, target.Writes[^1].Value));
+        Assert.All(saved, r => Assert.Equal(r.Value, target.Registers[(r.Group, r.Attr)]));
+    }
+
+    [Fact]
+    public void Its_restore_refuses_a_list_of_another_shape_before_writing()
+    {
+        IReadOnlyList<KvmVgicV3Register> saved = KvmVgicItsState.Save(new FakeGic(), new FakeGic(seed: 3));
+        var target = new FakeGic();
+
+        Assert.Throws<KvmVgicStateException>(() => KvmVgicItsState.Restore(target, saved.Take(12).ToList()));
+        List<KvmVgicV3Register> swapped = [.. saved];
+        (swapped[0], swapped[1]) = (swapped[1], swapped[0]);
+        KvmVgicStateException e = Assert.Throws<KvmVgicStateException>(() => KvmVgicItsState.Restore(target, swapped));
+        Assert.Contains("attr 0x4", e.Message, StringComparison.Ordinal);
+        Assert.Empty(target.Writes);
+    }
+
     private sealed class FakeGic(ulong seed = 0) : IKvmDeviceAttributeAccess
     {
         public Dictionary<(uint Group, ulong Attr), ulong> Registers { get; } = [];
@@ -287,6 +362,15 @@ public sealed class KvmVgicV3StateTests
         public void SetAttribute32(uint group, ulong attr, uint value) => Write(group, attr, value, wide: false);
 
         public void SetAttribute(uint group, ulong attr, ulong value) => Write(group, attr, value, wide: true);
+
+        public List<(uint Group, ulong Attr)> Controls { get; } = [];
+
+        // A control action: recorded in Writes too (value 0, not wide), so the order shows.
+        public void SetAttribute(uint group, ulong attr)
+        {
+            Controls.Add((group, attr));
+            Writes.Add((group, attr, 0, false));
+        }
 
         private ulong Read(uint group, ulong attr, bool wide)
         {

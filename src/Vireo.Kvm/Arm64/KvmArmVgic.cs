@@ -67,6 +67,23 @@ public static class KvmArmVgic
     /// <summary>KVM_DEV_ARM_VGIC_CTRL_INIT: initialize the GIC (no value), after every vCPU exists.</summary>
     public const ulong CtrlInit = 0;
 
+    /// <summary>KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES (group <see cref="GroupCtrl"/> of the GICv3):
+    /// writes every LPI's pending bit into the guest's pending tables (GICR_PENDBASER), so a
+    /// snapshot of guest RAM holds them; only while no vCPU runs.</summary>
+    public const ulong CtrlSavePendingTables = 3;
+
+    /// <summary>KVM_DEV_ARM_VGIC_GRP_ITS_REGS: an ITS's registers by their offset in its control
+    /// frame, each read and written as 64 bits whatever its width (arm-vgic-its.rst).</summary>
+    public const uint GroupItsRegs = 8;
+
+    /// <summary>KVM_DEV_ARM_ITS_SAVE_TABLES (group <see cref="GroupCtrl"/> of an ITS): writes the
+    /// ITS's device, collection and translation tables into the guest RAM its GITS_BASERs name.</summary>
+    public const ulong ItsCtrlSaveTables = 1;
+
+    /// <summary>KVM_DEV_ARM_ITS_RESTORE_TABLES (group <see cref="GroupCtrl"/> of an ITS): reads
+    /// those tables back from guest RAM into a new ITS.</summary>
+    public const ulong ItsCtrlRestoreTables = 2;
+
     /// <summary>KVM_VGIC_V3_ADDR_TYPE_DIST: the distributor's base (64 KiB, 64 KiB aligned).</summary>
     public const ulong V3AddrTypeDist = 2;
 

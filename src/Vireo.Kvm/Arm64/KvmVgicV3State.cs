@@ -32,6 +32,8 @@ public static class KvmVgicV3State
     // offsets for INTIDs 0-31 of that vCPU (GICR_IGROUPR0 ... GICR_IGRPMODR0).
     private const uint GicrCtlr = 0x0000;
     private const uint GicrWaker = 0x0014;
+    private const uint GicrPropbaser = 0x0070;
+    private const uint GicrPendbaser = 0x0078;
     private const uint Sgi = KvmArmVgic.RedistSgiFrame;
 
     // INTIDs 1020-1023 are special (GICv3 spec, "Special INTIDs"): no GICD_IPRIORITYR word or GICD_IROUTER of
@@ -58,12 +60,18 @@ public static class KvmVgicV3State
     /// <paramref name="interruptCount"/> interrupts (what was set in <see cref="KvmArmVgic.GroupNrIrqs"/>)
     /// for the vCPUs whose MPIDR_EL1 values are <paramref name="mpidrs"/> (in vCPU order, as
     /// KVM_GET_ONE_REG reads them). The list is in the order <see cref="Restore"/> writes it.</summary>
-    public static IReadOnlyList<KvmVgicV3Register> Save(IKvmDeviceAttributeAccess gic, IReadOnlyList<ulong> mpidrs, uint interruptCount)
+    /// <param name="gic">The GIC.</param>
+    /// <param name="mpidrs">The vCPUs' MPIDR_EL1 values.</param>
+    /// <param name="interruptCount">The GIC's interrupts.</param>
+    /// <param name="lpis">The GIC has an ITS, so each redistributor's LPI configuration (GICR_PROPBASER,
+    /// GICR_PENDBASER and GICR_CTLR.EnableLPIs) is state too; the LPIs' pending bits travel in guest
+    /// RAM (<see cref="KvmVgicItsState.Save"/> writes them there).</param>
+    public static IReadOnlyList<KvmVgicV3Register> Save(IKvmDeviceAttributeAccess gic, IReadOnlyList<ulong> mpidrs, uint interruptCount, bool lpis = false)
     {
         ArgumentNullException.ThrowIfNull(gic);
         CheckShape(mpidrs, interruptCount);
         var saved = new List<KvmVgicV3Register>();
-        Walk(mpidrs, interruptCount, slot =>
+        Walk(mpidrs, interruptCount, lpis, slot =>
         {
             ulong value = slot.Wide ? gic.GetAttribute(slot.Group, slot.Attr) : gic.GetAttribute32(slot.Group, slot.Attr);
             saved.Add(new KvmVgicV3Register(slot.Group, slot.Attr, value));
@@ -79,14 +87,19 @@ public static class KvmVgicV3State
     /// run. A list that is not exactly what <see cref="Save"/> makes for this shape (the same groups
     /// and attrs in the same order, each value within its register's width) is refused with
     /// <see cref="KvmVgicStateException"/> before anything is written.</summary>
-    public static void Restore(IKvmDeviceAttributeAccess gic, IReadOnlyList<ulong> mpidrs, uint interruptCount, IReadOnlyList<KvmVgicV3Register> registers)
+    /// <param name="gic">The GIC.</param>
+    /// <param name="mpidrs">The vCPUs' MPIDR_EL1 values.</param>
+    /// <param name="interruptCount">The GIC's interrupts.</param>
+    /// <param name="registers">What <see cref="Save"/> read.</param>
+    /// <param name="lpis">As given to <see cref="Save"/>: the GIC has an ITS.</param>
+    public static void Restore(IKvmDeviceAttributeAccess gic, IReadOnlyList<ulong> mpidrs, uint interruptCount, IReadOnlyList<KvmVgicV3Register> registers, bool lpis = false)
     {
         ArgumentNullException.ThrowIfNull(gic);
         ArgumentNullException.ThrowIfNull(registers);
         CheckShape(mpidrs, interruptCount);
-        string shape = $"a GIC with {mpidrs.Count} vCPUs and {interruptCount} interrupts";
+        string shape = $"a GIC with {mpidrs.Count} vCPUs and {interruptCount} interrupts{(lpis ? " and LPIs" : "")}";
         int index = 0;
-        Walk(mpidrs, interruptCount, slot =>
+        Walk(mpidrs, interruptCount, lpis, slot =>
         {
             if (index >= registers.Count)
             {
@@ -170,12 +183,14 @@ public static class KvmVgicV3State
     /// has it clear; ICC_CTLR_EL1 before the AP0R/AP1R, because its PRIbits set how many of them
     /// KVM accepts; the group enables last.</item>
     /// </list>
-    /// Left out: LPI and ITS state (Vireo's GIC has no ITS); GICD_STATUSR and GICR_STATUSR (error
+    /// With LPIs, each redistributor's GICR_PROPBASER and GICR_PENDBASER (as two words each, as
+    /// KVM takes them) come before its GICR_CTLR: once EnableLPIs is set they are read-only.
+    /// Left out: the ITS's own state (<see cref="KvmVgicItsState"/>); GICD_STATUSR and GICR_STATUSR (error
     /// reports, not state); ID and type registers (fixed by the shape). The PPIs' line levels are
     /// left out too: the timer and PMU PPIs are driven by KVM itself from the vCPU's restored
     /// registers, and Vireo injects no PPI of its own.
     /// </summary>
-    private static void Walk(IReadOnlyList<ulong> mpidrs, uint interruptCount, Func<Slot, ulong> visit)
+    private static void Walk(IReadOnlyList<ulong> mpidrs, uint interruptCount, bool lpis, Func<Slot, ulong> visit)
     {
         uint words = interruptCount / 32;
         uint routedEnd = Math.Min(interruptCount, FirstSpecialIntid);
@@ -219,6 +234,13 @@ public static class KvmVgicV3State
 
         foreach (ulong mpidr in mpidrs)
         {
+            if (lpis)
+            {
+                foreach (uint half in (ReadOnlySpan<uint>)[GicrPropbaser, GicrPropbaser + 4, GicrPendbaser, GicrPendbaser + 4])
+                {
+                    visit(Redist(mpidr, half));
+                }
+            }
             // GICR_CTLR holds only EnableLPIs (ignored without an ITS) and GICR_WAKER is RAZ/WI in
             // today's KVM, as GICR_IGRPMODR0 is; they are kept so a kernel that gives them state loses none.
             visit(Redist(mpidr, GicrCtlr));
