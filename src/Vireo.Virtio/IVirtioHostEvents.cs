@@ -27,4 +27,11 @@ public interface IVirtioHostEvents
     /// device would leave its input where it is.</summary>
     /// <param name="index">The source's index in <see cref="HostEventSources"/>.</param>
     bool WantsHostEvent(int index);
+
+    /// <summary>Whether the device has guest requests in flight on the host (a disk's reads and
+    /// writes in its I/O engine) whose results come through <see cref="HostEventSources"/>: a
+    /// worker asked to stand still (for a snapshot) serves those sources until this is false, so
+    /// every request the guest made is complete in its RAM and rings. False for a device that
+    /// completes each request while serving its queue.</summary>
+    bool Busy => false;
 }

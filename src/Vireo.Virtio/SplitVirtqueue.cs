@@ -77,6 +77,26 @@ public sealed class SplitVirtqueue
     /// <summary>The free-running index of the next used entry to push.</summary>
     public ushort NextUsed => _nextUsed;
 
+    /// <summary>The used index when <see cref="ShouldInterrupt"/> last decided.</summary>
+    public ushort SignalledUsed => _signalledUsed;
+
+    /// <summary>Continues a queue another device left (a snapshot's): its positions, as
+    /// <see cref="NextAvail"/>, <see cref="NextUsed"/> and <see cref="SignalledUsed"/> read them there,
+    /// before anything is popped here. A device holds no chain across a snapshot (it completes
+    /// every one first), so at most a queue's size lies between the two indices.</summary>
+    /// <exception cref="VirtqueueException">More chains than the queue holds would be in flight.</exception>
+    public void Resume(ushort nextAvail, ushort nextUsed, ushort signalledUsed)
+    {
+        if ((ushort)(nextAvail - nextUsed) > Size)
+        {
+            throw new VirtqueueException($"next available {nextAvail} is {(ushort)(nextAvail - nextUsed)} entries past next used {nextUsed}, more than the queue size {Size}");
+        }
+        _nextAvail = nextAvail;
+        _lastAvailIdx = nextAvail;
+        _nextUsed = nextUsed;
+        _signalledUsed = signalledUsed;
+    }
+
     /// <summary>Pops the next available chain, or returns null when the ring is empty. With
     /// EVENT_IDX, avail_event moves only when the ring is found empty: it is then set to the next
     /// index, so the driver notifies for the next chain (§2.7.10), and the ring is looked at once

@@ -247,6 +247,9 @@ public sealed class VirtioBlock : IVirtioDevice, IVirtioHostEvents, IDeviceCount
     /// <inheritdoc/>
     public bool WantsHostEvent(int index) => Volatile.Read(ref _inFlightCount) > 0;
 
+    /// <inheritdoc/>
+    public bool Busy => Volatile.Read(ref _inFlightCount) > 0;
+
     /// <summary>Waits out the requests in flight and closes the engine.</summary>
     public void Dispose()
     {

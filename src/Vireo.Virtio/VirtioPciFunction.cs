@@ -451,6 +451,155 @@ public sealed class VirtioPciFunction : IPciFunction
         }
     }
 
+    /// <summary>The transport's state for a snapshot (<see cref="VirtioTransportState"/>), taken
+    /// while no queue is being served and the device holds no chain (its worker parked, a disk's
+    /// requests completed). PCI config space and the MSI-X table are not in it: they are PCI
+    /// state, restored through config and BAR writes as a guest makes them.</summary>
+    public VirtioTransportState SaveState()
+    {
+        lock (_lock)
+        {
+            var pending = new List<int>();
+            Span<byte> pba = stackalloc byte[8];
+            for (int word = 0; word * 64 < _vectors; word++)
+            {
+                pba.Clear();
+                _msix?.ReadPba((ulong)word * 8, pba);
+                ulong bits = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(pba);
+                for (int bit = 0; bit < 64 && (word * 64) + bit < _vectors; bit++)
+                {
+                    if ((bits & (1UL << bit)) != 0)
+                    {
+                        pending.Add((word * 64) + bit);
+                    }
+                }
+            }
+            return new VirtioTransportState
+            {
+                Status = (byte)_status,
+                DriverFeatures = _driverFeatures,
+                DeviceFeatureSelect = _deviceFeatureSelect,
+                DriverFeatureSelect = _driverFeatureSelect,
+                ConfigVector = _configVector,
+                ConfigGeneration = _configGeneration,
+                QueueSelect = _queueSelect,
+                Isr = _isr,
+                PendingVectors = pending,
+                Queues = [.. _queues.Select(q => new VirtioQueueState
+                {
+                    Size = q.Size,
+                    Vector = q.Vector,
+                    Enabled = q.Ring is not null,
+                    Desc = q.Desc,
+                    Driver = q.Driver,
+                    Device = q.Device,
+                    NextAvail = q.Ring?.NextAvail ?? 0,
+                    NextUsed = q.Ring?.NextUsed ?? 0,
+                    SignalledUsed = q.Ring?.SignalledUsed ?? 0,
+                })],
+            };
+        }
+    }
+
+    /// <summary>Puts a snapshot's <paramref name="state"/> (from <see cref="SaveState"/> of a
+    /// transport for the same kind of device) into this one, attached and fresh from reset, after
+    /// its PCI config space and MSI-X table are restored: the device gets the negotiated features
+    /// again (as at FEATURES_OK; nothing a driver's DRIVER_OK starts is repeated: the guest saw it
+    /// the first time), each enabled queue continues at the saved positions, and the vectors that
+    /// were pending are signalled again, so the MSI-X controller holds them pending behind their
+    /// masks as before. Nothing is changed unless the whole state fits.</summary>
+    /// <exception cref="ArgumentException">The state does not fit this device (another queue count,
+    /// a queue larger than its maximum, features it does not offer, a vector it lacks, rings outside RAM).</exception>
+    /// <exception cref="InvalidOperationException">The transport is not attached, or a driver has programmed it.</exception>
+    public void RestoreState(VirtioTransportState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        lock (_lock)
+        {
+            if (_memory is not GuestMemory memory || _msix is not IMsixController msix)
+            {
+                throw new InvalidOperationException($"virtio function '{Id}' is not attached to a machine");
+            }
+            if (_status != VirtioStatus.None)
+            {
+                throw new InvalidOperationException($"virtio function '{Id}' has been programmed already; a state is restored into a fresh one");
+            }
+            if (state.Queues.Count != _queues.Length)
+            {
+                throw new ArgumentException($"the state has {state.Queues.Count} queues; virtio function '{Id}' has {_queues.Length}", nameof(state));
+            }
+            if ((state.DriverFeatures & ~_offeredFeatures) != 0)
+            {
+                throw new ArgumentException($"the state's driver features 0x{state.DriverFeatures:x} include some virtio function '{Id}' does not offer (0x{_offeredFeatures:x})", nameof(state));
+            }
+            if (state.ConfigVector != NoVector && state.ConfigVector >= _vectors)
+            {
+                throw new ArgumentException($"the state's configuration vector {state.ConfigVector} is not one of the {_vectors} vectors", nameof(state));
+            }
+            if (state.PendingVectors.FirstOrDefault(v => (uint)v >= (uint)_vectors, -1) is int badVector && badVector >= 0)
+            {
+                throw new ArgumentException($"the state's pending vector {badVector} is not one of the {_vectors} vectors", nameof(state));
+            }
+            var status = (VirtioStatus)state.Status;
+            bool eventIdx = (state.DriverFeatures & VirtioFeatures.EventIdx) != 0;
+            bool indirect = (state.DriverFeatures & VirtioFeatures.IndirectDesc) != 0;
+            var rings = new SplitVirtqueue?[_queues.Length];
+            for (int i = 0; i < _queues.Length; i++)
+            {
+                VirtioQueueState q = state.Queues[i];
+                if (q.Size > _queues[i].MaxSize || q.Size == 0 || !ushort.IsPow2(q.Size))
+                {
+                    throw new ArgumentException($"the state's queue {i} has size {q.Size}; its maximum is {_queues[i].MaxSize}, in powers of two", nameof(state));
+                }
+                if (q.Vector != NoVector && q.Vector >= _vectors)
+                {
+                    throw new ArgumentException($"the state's queue {i} has vector {q.Vector}, not one of the {_vectors} vectors", nameof(state));
+                }
+                if (!q.Enabled)
+                {
+                    continue;
+                }
+                try
+                {
+                    rings[i] = new SplitVirtqueue(memory, q.Size, new GuestAddress(q.Desc), new GuestAddress(q.Driver), new GuestAddress(q.Device), eventIdx, indirect);
+                    rings[i]!.Resume(q.NextAvail, q.NextUsed, q.SignalledUsed);
+                }
+                catch (VirtqueueException e)
+                {
+                    throw new ArgumentException($"the state's queue {i} cannot be enabled: {e.Message}", nameof(state), e);
+                }
+            }
+
+            _status = status;
+            _driverFeatures = state.DriverFeatures;
+            _deviceFeatureSelect = state.DeviceFeatureSelect;
+            _driverFeatureSelect = state.DriverFeatureSelect;
+            _configVector = state.ConfigVector;
+            _configGeneration = state.ConfigGeneration;
+            _queueSelect = state.QueueSelect;
+            for (int i = 0; i < _queues.Length; i++)
+            {
+                VirtioQueueState q = state.Queues[i];
+                _queues[i].Size = q.Size;
+                _queues[i].Vector = q.Vector;
+                _queues[i].Desc = q.Desc;
+                _queues[i].Driver = q.Driver;
+                _queues[i].Device = q.Device;
+                _queues[i].Ring = rings[i];
+            }
+            if ((status & VirtioStatus.FeaturesOk) != 0)
+            {
+                _device.FeaturesNegotiated(_driverFeatures);
+            }
+            _isr = state.Isr;
+            UpdateIntx();
+            foreach (int vector in state.PendingVectors)
+            {
+                msix.Signal(vector);
+            }
+        }
+    }
+
     /// <inheritdoc/>
     public MappedMemory MapArea(int index, PciMmapArea area) => throw new InvalidOperationException("a virtio-pci BAR has no mmap areas");
 

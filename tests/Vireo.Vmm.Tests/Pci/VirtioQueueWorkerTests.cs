@@ -61,6 +61,43 @@ public sealed class VirtioQueueWorkerTests
         }
     }
 
+    [Fact]
+    public async Task Parking_waits_for_the_devices_requests_in_flight_then_serves_nothing_until_resumed()
+    {
+        using var device = new HostSourceDevice { InFlight = 1 };
+        var transport = new VirtioPciFunction("src", device);
+        EventFd[] doorbells = [EventFd.Create()];
+        try
+        {
+            using var worker = new VirtioQueueWorker("src", transport, doorbells, _ => { }, device);
+            Assert.True(worker.Park(TimeSpan.Zero), "a worker that never started stands still");
+            worker.Resume();
+            worker.Start();
+
+            // A request in flight: the worker does not stand still until its completion is served.
+            Task<bool> parking = Task.Run(() => worker.Park(s_wait));
+            Thread.Sleep(300);
+            Assert.False(parking.IsCompleted, "the worker stood still with a request in flight");
+            device.Source.Signal();
+            Assert.True(await parking.WaitAsync(s_wait), "the worker did not stand still once the request completed");
+            Assert.Equal(0, device.InFlight);
+            int served = device.Served;
+
+            // Standing still: neither the guest's kick nor the host's input is served.
+            doorbells[0].Signal();
+            Thread.Sleep(300);
+            Assert.Equal(served, device.Served);
+
+            // Resumed: the kick kept meanwhile unparks the source, which is served again.
+            worker.Resume();
+            Assert.True(SpinWait.SpinUntil(() => device.Served > served, s_wait), "the worker did not serve again after resuming");
+        }
+        finally
+        {
+            doorbells[0].Dispose();
+        }
+    }
+
     /// <summary>One queue and one host source, an eventfd the test signals and nobody reads.</summary>
     private sealed class HostSourceDevice : IVirtioDevice, IVirtioHostEvents, IDisposable
     {
@@ -69,6 +106,17 @@ public sealed class VirtioQueueWorkerTests
         public EventFd Source { get; } = EventFd.Create();
 
         public bool Wanted { get; init; } = true;
+
+        private int _inFlight;
+
+        /// <summary>Requests in flight; each serving of the source completes one.</summary>
+        public int InFlight
+        {
+            get => Volatile.Read(ref _inFlight);
+            init => _inFlight = value;
+        }
+
+        public bool Busy => InFlight > 0;
 
         public int Served => Volatile.Read(ref _served);
 
@@ -85,6 +133,10 @@ public sealed class VirtioQueueWorkerTests
         public ulong ServeHostEvent(int index)
         {
             Interlocked.Increment(ref _served);
+            if (Volatile.Read(ref _inFlight) > 0)
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
             return 1;
         }
 
