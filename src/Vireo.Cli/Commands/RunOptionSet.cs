@@ -30,7 +30,8 @@ internal sealed class RunOptionSet
     {
         HelpName = "DIR",
         Description = "continue the VM of the snapshot in DIR (`vireo remote snapshot DIR`, arm64) instead of booting: " +
-            "its kernel, initramfs, command line, vCPUs and memory come from the snapshot (a reboot boots that kernel)",
+            "its kernel, initramfs, command line, vCPUs and memory come from the snapshot (a reboot boots that kernel); " +
+            "give the same --disk, --net, --rng and --console options as the snapshotted VM (the images may have moved)",
     };
 
     public Option<string?> Cmdline { get; } = new("--cmdline")
@@ -293,11 +294,12 @@ internal sealed class RunOptionSet
             ];
             if (result.GetResult(Restore) is not null)
             {
-                // The restored guest enumerated its PCI bus before the snapshot, and a machine with
-                // PCI functions cannot be snapshotted yet: one added now would surprise it.
-                foreach (string option in devices.Select(d => d.Option).Distinct())
+                // A snapshot holds virtio devices only (a vfio-user or assigned device's state is
+                // not Vireo's to save, a vsock's connections do not outlive the process); the
+                // restore checks the rest against the snapshot's devices.
+                foreach (string option in devices.Select(d => d.Option).Where(o => o is "--vfio-user" or "--vfio" or "--vsock").Distinct())
                 {
-                    result.AddError($"--restore continues a machine without PCI devices (one with them cannot be snapshotted yet); drop {option}");
+                    result.AddError($"--restore continues a snapshot, which holds no {option} device (only virtio disks, networks, rng and console); drop {option}");
                 }
             }
             foreach (var clash in devices.GroupBy(d => d.Id).Where(g => g.Select(d => d.Option).Distinct().Count() > 1))

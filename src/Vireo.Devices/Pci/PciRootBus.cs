@@ -276,6 +276,22 @@ public sealed class PciRootBus : IAml
         ReadConfig(slot, 0, register, data);
     }
 
+    /// <summary>Writes the config space of the function in <paramref name="slot"/> the way a guest's
+    /// access does (the BAR registers to the root, which places the BARs once decoding is on; the
+    /// rest to the function): how a restored machine replays what its guest had programmed.</summary>
+    /// <param name="slot">0 to 31.</param>
+    /// <param name="register">The byte offset, aligned to <paramref name="data"/>'s length.</param>
+    /// <param name="data">1, 2 or 4 bytes, little-endian.</param>
+    public void WriteConfig(int slot, int register, ReadOnlySpan<byte> data)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)slot, (uint)SlotCount, nameof(slot));
+        if (data.Length is not (1 or 2 or 4) || register < 0 || register % data.Length != 0)
+        {
+            throw new ArgumentException($"a config write is 1, 2 or 4 bytes at an aligned offset, not {data.Length} at 0x{register:x}", nameof(data));
+        }
+        WriteConfig(slot, 0, register, data);
+    }
+
     /// <summary>The GSI that <paramref name="pin"/> (0 = INTA#) of <paramref name="slot"/> raises, as the _PRT says.</summary>
     public uint IntxGsi(int slot, int pin) => PciHostBridgeAml.IntxGsi(Layout.IntxGsis, slot, pin);
 

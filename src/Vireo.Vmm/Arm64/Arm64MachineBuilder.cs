@@ -101,9 +101,8 @@ public static class Arm64MachineBuilder
         ArgumentNullException.ThrowIfNull(kvm);
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(document);
-        // A snapshot's machine has no PCI functions (Arm64Snapshot refuses them), so no ITS.
-        return Assemble(kvm, config, consoleOutput, warn, (machine, gic, _, devices, sdei) =>
-            Arm64Snapshot.Restore(directory, document, machine, gic, devices.Console, devices.Gpio, devices.PowerKey, sdei));
+        return Assemble(kvm, config, consoleOutput, warn, (machine, gic, its, devices, sdei) =>
+            Arm64Snapshot.Restore(directory, document, machine, gic, its, devices.Pci, config.PciFunctions, devices.Console, devices.Gpio, devices.PowerKey, sdei));
     }
 
     /// <summary>The machine with its devices (GIC, with an ITS when there are PCI functions to send
@@ -176,10 +175,10 @@ public static class Arm64MachineBuilder
             bound = MachineBuilder.BindPciFunctions(machine, pci, barSlots, devicePower: [], warn,
                 () => KvmInterrupts.ForGicv3(machine.Vm, Arm64Platform.Spis));
 
-            load(machine, gic, its, new PlatformDevices(console, gpio, powerKey), sdei);
+            load(machine, gic, its, new PlatformDevices(console, gpio, powerKey, pci), sdei);
             return new BuiltMachine(machine, resources, powerManagement: null, lowPowerIdle: null, pci,
                 [console, gpio, powerKey, (ISuspendable)input], owned, console, input, panic, bound, sdei: sdei,
-                snapshotter: new Arm64Snapshot(machine, gic, console, gpio, sdei, config), powerButton: powerKey);
+                snapshotter: new Arm64Snapshot(machine, gic, its, pci, console, gpio, sdei, config), powerButton: powerKey);
         }
         catch
         {
@@ -191,5 +190,5 @@ public static class Arm64MachineBuilder
     }
 
     /// <summary>The machine's own devices that a boot or a restore loads.</summary>
-    private sealed record PlatformDevices(Serial8250 Console, Pl061Gpio Gpio, GpioPowerKey PowerKey);
+    private sealed record PlatformDevices(Serial8250 Console, Pl061Gpio Gpio, GpioPowerKey PowerKey, PciRootBus Pci);
 }

@@ -1,5 +1,6 @@
 using Vireo.Devices;
 using Vireo.Kvm;
+using Vireo.Pci;
 using Vireo.Sdei;
 
 namespace Vireo.Vmm.Arm64;
@@ -25,19 +26,19 @@ namespace Vireo.Vmm.Arm64;
 /// dispatcher, whose import binds the guest's bound interrupts again (holding their GIC lines low,
 /// as at the snapshot) and asks for the delivery of any event that was pending.
 /// </remarks>
-internal sealed class Arm64Snapshot(Machine machine, KvmDevice gic, Serial8250 console, Pl061Gpio gpio, SdeiFirmware? sdei, LinuxVmConfig config) : IMachineSnapshotter
+internal sealed class Arm64Snapshot(Machine machine, KvmDevice gic, KvmDevice? its, PciRootBus pci, Serial8250 console, Pl061Gpio gpio,
+    SdeiFirmware? sdei, LinuxVmConfig config) : IMachineSnapshotter
 {
+    /// <inheritdoc />
+    public IDisposable Quiesce() => PciSnapshot.Quiesce(config.PciFunctions);
+
     /// <inheritdoc />
     public SnapshotDocument Capture()
     {
-        if (config.PciFunctions.Count > 0)
-        {
-            // Their state lives in their devices (virtio queues, a vfio-user server, a host
-            // device), which a snapshot does not carry yet; the empty root bus has none to carry.
-            throw new SnapshotException(
-                $"a machine with PCI devices ({string.Join(", ", config.PciFunctions.Select(f => f.Function.Id))}) cannot be snapshotted yet; " +
-                "snapshots are of machines without --disk, --net, --vsock, --rng, --console virtio, --vfio-user and --vfio");
-        }
+        // The PCI functions first: one that cannot be snapshotted is refused before KVM is asked anything.
+        IReadOnlyList<SnapshotPciFunction> functions = PciSnapshot.Capture(pci, config.PciFunctions);
+        // The ITS writes its tables and the LPIs' pending bits into guest RAM, which is saved after this.
+        IReadOnlyList<KvmVgicV3Register>? itsRegisters = its is null ? null : KvmVgicItsState.Save(gic, its);
         var vcpus = new List<SnapshotVcpu>();
         foreach (VcpuRunner runner in machine.Vcpus)
         {
@@ -51,7 +52,7 @@ internal sealed class Arm64Snapshot(Machine machine, KvmDevice gic, Serial8250 c
             }
             vcpus.Add(new SnapshotVcpu { MpState = vcpu.GetMpStateValue(), Registers = registers });
         }
-        IReadOnlyList<KvmVgicV3Register> gicRegisters = KvmVgicV3State.Save(gic, Mpidrs(machine), Arm64Platform.GicInterrupts);
+        IReadOnlyList<KvmVgicV3Register> gicRegisters = KvmVgicV3State.Save(gic, Mpidrs(machine), Arm64Platform.GicInterrupts, lpis: its is not null);
         SdeiState? sdeiState = sdei?.Dispatcher.ExportState();
         return new SnapshotDocument
         {
@@ -64,7 +65,9 @@ internal sealed class Arm64Snapshot(Machine machine, KvmDevice gic, Serial8250 c
                 Cmdline = config.Cmdline,
             },
             Vcpus = vcpus,
-            Gic = [.. gicRegisters.Select(r => new SnapshotDeviceRegister(r.Group, SnapshotStore.Hex(r.Attr), SnapshotStore.Hex(r.Value)))],
+            Gic = [.. gicRegisters.Select(ToDocument)],
+            Its = itsRegisters is null ? null : [.. itsRegisters.Select(ToDocument)],
+            Pci = functions.Count == 0 ? null : functions,
             Uart = console.GetState(),
             Gpio = gpio.GetState(),
             Sdei = sdeiState is null ? null : new SnapshotSdei
@@ -79,8 +82,8 @@ internal sealed class Arm64Snapshot(Machine machine, KvmDevice gic, Serial8250 c
     /// already read and checked by <see cref="SnapshotStore.Load"/>) into a machine just built for
     /// it, before any vCPU has run. Anything that does not fit this machine throws
     /// <see cref="SnapshotException"/> naming it.</summary>
-    public static void Restore(string directory, SnapshotDocument document, Machine machine, KvmDevice gic, Serial8250 console,
-        Pl061Gpio gpio, GpioPowerKey powerKey, SdeiFirmware? sdei)
+    public static void Restore(string directory, SnapshotDocument document, Machine machine, KvmDevice gic, KvmDevice? its,
+        PciRootBus pci, IReadOnlyList<PciAttachment> functions, Serial8250 console, Pl061Gpio gpio, GpioPowerKey powerKey, SdeiFirmware? sdei)
     {
         if (document.Arch != SnapshotDocument.Arm64Arch)
         {
@@ -96,24 +99,41 @@ internal sealed class Arm64Snapshot(Machine machine, KvmDevice gic, Serial8250 c
                 ? "the snapshot's guest had SDEI, and this host's KVM cannot forward SMCCC calls (KVM_ARM_VM_SMCCC_FILTER, Linux 6.4)"
                 : "the snapshot's machine had no SDEI; this one has (restore it on a host like the one it was taken on)");
         }
+        IReadOnlyList<SnapshotPciFunction> savedFunctions = document.Pci ?? [];
+        PciSnapshot.CheckShape(pci, functions, savedFunctions);
+        if ((document.Its is null) != (its is null))
+        {
+            throw new SnapshotException(its is null
+                ? "the snapshot's machine had a GICv3 ITS for its PCI devices' MSIs, and this host's KVM has none"
+                : "the snapshot's machine had no GICv3 ITS (its host's KVM had none); this one has (restore it on a host like the one it was taken on)");
+        }
         SnapshotStore.LoadMemory(directory, machine.Memory);
         for (int i = 0; i < machine.Vcpus.Count; i++)
         {
             RestoreVcpu(i, document.Vcpus[i], machine.Vcpus[i].Vcpu);
         }
-        var gicRegisters = new List<KvmVgicV3Register>(document.Gic.Count);
-        foreach (SnapshotDeviceRegister r in document.Gic)
-        {
-            gicRegisters.Add(new KvmVgicV3Register(r.Group, SnapshotStore.ParseNumber(r.Attr, "GIC attr"), SnapshotStore.ParseNumber(r.Value, $"GIC register {r.Attr}")));
-        }
+        List<KvmVgicV3Register> gicRegisters = [.. document.Gic.Select(r => FromDocument(r, "GIC"))];
         try
         {
-            KvmVgicV3State.Restore(gic, Mpidrs(machine), Arm64Platform.GicInterrupts, gicRegisters);
+            KvmVgicV3State.Restore(gic, Mpidrs(machine), Arm64Platform.GicInterrupts, gicRegisters, lpis: its is not null);
         }
         catch (KvmVgicStateException e)
         {
             throw new SnapshotException($"the snapshot's GIC state does not fit this machine: {e.Message}", e);
         }
+        if (its is not null && document.Its is { } itsRegisters)
+        {
+            try
+            {
+                KvmVgicItsState.Restore(its, [.. itsRegisters.Select(r => FromDocument(r, "ITS"))]);
+            }
+            catch (Exception e) when (e is KvmVgicStateException or Sys.ErrnoException)
+            {
+                throw new SnapshotException($"the snapshot's ITS state does not fit this machine: {e.Message}", e);
+            }
+        }
+        // The PCI functions after the GIC and ITS, which their replayed MSI-X routes point at.
+        PciSnapshot.Restore(pci, functions, savedFunctions);
         try
         {
             console.RestoreState(document.Uart);
@@ -195,6 +215,11 @@ internal sealed class Arm64Snapshot(Machine machine, KvmDevice gic, Serial8250 c
     }
 
     private static ulong[] Mpidrs(Machine machine) => [.. machine.Vcpus.Select(r => r.Vcpu.GetOneReg(KvmArm64Registers.MpidrEl1))];
+
+    private static SnapshotDeviceRegister ToDocument(KvmVgicV3Register r) => new(r.Group, SnapshotStore.Hex(r.Attr), SnapshotStore.Hex(r.Value));
+
+    private static KvmVgicV3Register FromDocument(SnapshotDeviceRegister r, string what) =>
+        new(r.Group, SnapshotStore.ParseNumber(r.Attr, $"{what} attr"), SnapshotStore.ParseNumber(r.Value, $"{what} register {r.Attr}"));
 
     private static SnapshotRegister ToDocument(SdeiRegister r) => new(SnapshotStore.Hex(r.Id), SnapshotStore.Hex(r.Value));
 

@@ -559,7 +559,12 @@ public sealed partial class ControlLoop : IVmm, IDisposable
         long started = Stopwatch.GetTimestamp();
         try
         {
-            SnapshotStore.Save(directory, snapshotter.Capture(), Current.Machine.Memory);
+            // The devices stand still from before their state is read until the RAM is written,
+            // so no completion lands in RAM the image has already passed.
+            using (snapshotter.Quiesce())
+            {
+                SnapshotStore.Save(directory, snapshotter.Capture(), Current.Machine.Memory);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or SnapshotException or ErrnoException)
         {

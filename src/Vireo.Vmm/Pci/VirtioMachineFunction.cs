@@ -154,6 +154,61 @@ public sealed class VirtioMachineFunction : IMachineBoundPciFunction, IDeviceCou
         }
     }
 
+    /// <summary>How long <see cref="Quiesce"/> waits for a device's requests in flight.</summary>
+    public static readonly TimeSpan QuiesceTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Makes the device stand still for a snapshot of the paused machine: its worker
+    /// completes what the device has in flight on the host (a disk's requests, whose results go to
+    /// the guest's rings and interrupts as usual) and then serves nothing until the result is
+    /// disposed. A function bound to no machine stands still already.</summary>
+    /// <exception cref="SnapshotException">The device's requests did not complete within <see cref="QuiesceTimeout"/>.</exception>
+    public IDisposable Quiesce()
+    {
+        lock (_gate)
+        {
+            if (_binding is not Binding binding)
+            {
+                return new Resumption(null);
+            }
+            if (!binding.Worker.Park(QuiesceTimeout))
+            {
+                binding.Worker.Resume();
+                throw new SnapshotException($"virtio device '{Id}' did not complete its requests in flight within {QuiesceTimeout.TotalSeconds:F0} s");
+            }
+            return new Resumption(binding.Worker);
+        }
+    }
+
+    /// <summary>The transport's state for a snapshot; while <see cref="Quiesce"/>d.</summary>
+    public VirtioTransportState SaveState() => Transport.SaveState();
+
+    /// <summary>Puts a snapshot's transport state into the function of a machine just built for it,
+    /// after its PCI config space and MSI-X table (<see cref="VirtioPciFunction.RestoreState"/>),
+    /// and has each queue served once: the driver kicked them in the snapshotted process, and a
+    /// device that waits for a kick before taking host input (a network device's receive queue)
+    /// would otherwise wait for ever.</summary>
+    /// <exception cref="ArgumentException">The state does not fit this device.</exception>
+    /// <exception cref="InvalidOperationException">The function is bound to no machine.</exception>
+    public void RestoreState(VirtioTransportState state)
+    {
+        lock (_gate)
+        {
+            if (_binding is not Binding binding)
+            {
+                throw new InvalidOperationException($"virtio device '{Id}' is bound to no machine");
+            }
+            bool parked = binding.Worker.Park(QuiesceTimeout);
+            try
+            {
+                Transport.RestoreState(state);
+            }
+            finally
+            {
+                binding.Worker.Resume(kickAll: parked);
+            }
+        }
+    }
+
     /// <summary>Unbinds and disposes the device model and its resources.</summary>
     public void Dispose()
     {
@@ -180,6 +235,8 @@ public sealed class VirtioMachineFunction : IMachineBoundPciFunction, IDeviceCou
         private readonly MsixVectors _msix;
         private readonly EventFd[] _doorbells;
         private readonly VirtioQueueWorker _worker;
+
+        public VirtioQueueWorker Worker => _worker;
         private readonly List<IDisposable> _registrations = [];
 
         public Binding(VirtioMachineFunction owner, PciFunctionHost host, VirtioPciFunction transport)
@@ -253,5 +310,13 @@ public sealed class VirtioMachineFunction : IMachineBoundPciFunction, IDeviceCou
                 fd?.Dispose();
             }
         }
+    }
+
+    /// <summary>What <see cref="Quiesce"/> returns: disposing it lets the worker serve again.</summary>
+    private sealed class Resumption(VirtioQueueWorker? worker) : IDisposable
+    {
+        private VirtioQueueWorker? _worker = worker;
+
+        public void Dispose() => Interlocked.Exchange(ref _worker, null)?.Resume();
     }
 }

@@ -5,6 +5,10 @@ namespace Vireo.Vmm;
 /// it by <see cref="SnapshotStore"/>).</summary>
 internal interface IMachineSnapshotter
 {
-    /// <summary>The machine's state; only while it is paused.</summary>
+    /// <summary>Makes the machine's devices stand still (a disk's requests completed) until the
+    /// result is disposed; while it is paused, around <see cref="Capture"/> and the RAM's writing.</summary>
+    IDisposable Quiesce();
+
+    /// <summary>The machine's state; only while it is paused and quiesced.</summary>
     SnapshotDocument Capture();
 }

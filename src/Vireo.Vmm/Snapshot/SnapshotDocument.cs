@@ -15,8 +15,12 @@ public sealed record SnapshotDocument
     /// <summary>The value of <see cref="Format"/> in every Vireo snapshot.</summary>
     public const string FormatName = "vireo-snapshot";
 
-    /// <summary>The layout this Vireo writes: version 1 and the GPIO controller's state (<see cref="Gpio"/>).</summary>
-    public const int CurrentVersion = 2;
+    /// <summary>The layout this Vireo writes: version 2 and the PCI functions' and ITS's state
+    /// (<see cref="Pci"/>, <see cref="Its"/>).</summary>
+    public const int CurrentVersion = 3;
+
+    /// <summary>The first layout with PCI functions and an ITS.</summary>
+    public const int PciVersion = 3;
 
     /// <summary>The first layout with the GPIO controller's state.</summary>
     public const int GpioVersion = 2;
@@ -43,8 +47,16 @@ public sealed record SnapshotDocument
     /// <summary>One entry per vCPU, in vCPU order.</summary>
     public required IReadOnlyList<SnapshotVcpu> Vcpus { get; init; }
 
-    /// <summary>The in-kernel GICv3's registers, in restore order.</summary>
+    /// <summary>The in-kernel GICv3's registers, in restore order (with each redistributor's LPI
+    /// registers when the machine has an ITS).</summary>
     public required IReadOnlyList<SnapshotDeviceRegister> Gic { get; init; }
+
+    /// <summary>The ITS's registers, in restore order; null when the machine had no ITS (no PCI
+    /// function). Its tables and the LPIs' pending bits are in guest RAM.</summary>
+    public IReadOnlyList<SnapshotDeviceRegister>? Its { get; init; }
+
+    /// <summary>The PCI functions, by slot; absent before version 3 and for a machine without any.</summary>
+    public IReadOnlyList<SnapshotPciFunction>? Pci { get; init; }
 
     /// <summary>The console UART's model state.</summary>
     public required Serial8250State Uart { get; init; }
@@ -92,6 +104,31 @@ public sealed record SnapshotRegister(string Id, string Value);
 
 /// <summary>A device attribute: its group, its attr in hex and its value in hex.</summary>
 public sealed record SnapshotDeviceRegister(uint Group, string Attr, string Value);
+
+/// <summary>A PCI function: which one it was, what its guest programmed in its config space and
+/// MSI-X table (replayed through the root bus's and the function's own write paths on restore, so
+/// its BAR lands where it was, with its doorbells' ioeventfds, and its vectors' routes are made
+/// again), and its virtio transport's state.</summary>
+public sealed record SnapshotPciFunction
+{
+    /// <summary>The function's id (--disk id=, "rng", "console", ...).</summary>
+    public required string Id { get; init; }
+
+    /// <summary>Its slot on the root bus.</summary>
+    public required int Slot { get; init; }
+
+    /// <summary>The virtio Device ID (2 block, 1 network, 3 console, 4 entropy).</summary>
+    public required ushort DeviceType { get; init; }
+
+    /// <summary>Config space as the guest read it (the root's BAR registers included), in hex.</summary>
+    public required string Config { get; init; }
+
+    /// <summary>The MSI-X table, in hex.</summary>
+    public required string MsixTable { get; init; }
+
+    /// <summary>The transport's state.</summary>
+    public required Virtio.VirtioTransportState Transport { get; init; }
+}
 
 /// <summary>The SDEI dispatcher's pseudo-registers: the shared list and one list per vCPU.</summary>
 public sealed record SnapshotSdei

@@ -98,6 +98,10 @@ public static class SnapshotStore
                 ? $"{path} is a version {document.Version} snapshot without the GPIO controller's state, which that version always has"
                 : $"{path} is a version {document.Version} snapshot, which has no GPIO controller, yet holds its state");
         }
+        if ((document.Pci is not null || document.Its is not null) && document.Version < SnapshotDocument.PciVersion)
+        {
+            throw new SnapshotException($"{path} is a version {document.Version} snapshot, which has no PCI functions or ITS, yet holds their state");
+        }
         if (document.Machine.Cpus < 1 || document.Vcpus.Count != document.Machine.Cpus)
         {
             throw new SnapshotException($"{path} describes {document.Machine.Cpus} vCPUs but holds {document.Vcpus.Count}");

@@ -110,8 +110,8 @@ public sealed class SnapshotStoreTests : IDisposable
     public void AnotherFormatVersionOrAVcpuCountThatDisagreesIsRefused()
     {
         using GuestMemory memory = Memory();
-        SnapshotStore.Save(Sub("v"), Document() with { Version = 3 }, memory);
-        Assert.Contains("version 3 snapshot; this Vireo restores versions 1 to 2", Assert.Throws<SnapshotException>(() => SnapshotStore.Load(Sub("v"))).Message, StringComparison.Ordinal);
+        SnapshotStore.Save(Sub("v"), Document() with { Version = 4 }, memory);
+        Assert.Contains("version 4 snapshot; this Vireo restores versions 1 to 3", Assert.Throws<SnapshotException>(() => SnapshotStore.Load(Sub("v"))).Message, StringComparison.Ordinal);
         SnapshotStore.Save(Sub("v0"), Document() with { Version = 0 }, memory);
         Assert.Contains("version 0 snapshot", Assert.Throws<SnapshotException>(() => SnapshotStore.Load(Sub("v0"))).Message, StringComparison.Ordinal);
         SnapshotStore.Save(Sub("f"), Document() with { Format = "qemu" }, memory);
@@ -132,8 +132,51 @@ public sealed class SnapshotStoreTests : IDisposable
         Assert.Contains("version 1 snapshot, which has no GPIO controller, yet holds its state",
             Assert.Throws<SnapshotException>(() => SnapshotStore.Load(Sub("v1-gpio"))).Message, StringComparison.Ordinal);
         SnapshotStore.Save(Sub("v2-none"), Document() with { Gpio = null }, memory);
-        Assert.Contains("version 2 snapshot without the GPIO controller's state",
+        Assert.Contains("version 3 snapshot without the GPIO controller's state",
             Assert.Throws<SnapshotException>(() => SnapshotStore.Load(Sub("v2-none"))).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PciFunctionsAndTheItsTravelFromVersionThreeOnAndRoundTrip()
+    {
+        using GuestMemory memory = Memory();
+        var transport = new Virtio.VirtioTransportState
+        {
+            Status = 0x0f,
+            DriverFeatures = (1UL << 32) | (1UL << 29),
+            DeviceFeatureSelect = 1,
+            DriverFeatureSelect = 1,
+            ConfigVector = 0,
+            ConfigGeneration = 3,
+            QueueSelect = 0,
+            Isr = 0,
+            PendingVectors = [1],
+            Queues = [new Virtio.VirtioQueueState { Size = 256, Vector = 1, Enabled = true, Desc = 0x4000_1000, Driver = 0x4000_2000, Device = 0x4000_3000, NextAvail = 65535, NextUsed = 65530, SignalledUsed = 65530 }],
+        };
+        SnapshotPciFunction function = new()
+        {
+            Id = "disk0",
+            Slot = 1,
+            DeviceType = 2,
+            Config = new string('0', 512),
+            MsixTable = new string('f', 64),
+            Transport = transport,
+        };
+        SnapshotDeviceRegister[] its = [new(8, "0x80", "0xb80000004000f401")];
+        SnapshotStore.Save(Sub("v3"), Document() with { Pci = [function], Its = its }, memory);
+
+        SnapshotDocument loaded = SnapshotStore.Load(Sub("v3"));
+
+        SnapshotPciFunction back = Assert.Single(loaded.Pci!);
+        Assert.Equal(function with { Transport = back.Transport }, back);
+        Assert.Equal(transport with { PendingVectors = back.Transport.PendingVectors, Queues = back.Transport.Queues }, back.Transport);
+        Assert.Equal(transport.PendingVectors, back.Transport.PendingVectors);
+        Assert.Equal(transport.Queues, back.Transport.Queues);
+        Assert.Equal(its, loaded.Its);
+        // A version 2 document never had them.
+        SnapshotStore.Save(Sub("v2-pci"), Document() with { Version = 2, Pci = [function] }, memory);
+        Assert.Contains("version 2 snapshot, which has no PCI functions or ITS, yet holds their state",
+            Assert.Throws<SnapshotException>(() => SnapshotStore.Load(Sub("v2-pci"))).Message, StringComparison.Ordinal);
     }
 
     [Theory]
