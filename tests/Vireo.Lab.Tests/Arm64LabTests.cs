@@ -564,28 +564,32 @@ public sealed class Arm64LabTests(Arm64L1Fixture l1)
         Assert.Contains("bytes=268435456", result.Output, StringComparison.Ordinal);
     }
 
-    /// <summary>A stock arm64 Linux guest with a virtio disk and a virtio-rng, both on MSI-X through
-    /// the ITS, snapshotted at its shell after writing the disk and restored in a new vireo process
-    /// with the same devices: the restored guest reads the disk again past its page cache and
-    /// writes it, and reads the rng — each request needs the restored transport (queues at their
-    /// saved positions), the replayed PCI state (the BAR where it was, with its doorbells, the
-    /// MSI-X table and its routes) and the restored ITS (its tables, and the LPIs' configuration
-    /// in each redistributor) to complete. /proc/interrupts after the restore shows the vectors'
-    /// counts going on from where they were.</summary>
+    /// <summary>A stock arm64 Linux guest on a virtio console, with a virtio disk and a virtio-rng,
+    /// all on MSI-X through the ITS, snapshotted at its shell while a loop reads the disk past its
+    /// page cache, and restored in a new vireo process with the same devices. The line typed into
+    /// the new process reaches the shell through the console's receive buffers posted before the
+    /// snapshot; the loop goes on (a request lost in the snapshot would hang it); the guest reads
+    /// the disk and the rng and writes the disk, the host reading both writes. Each needs the
+    /// restored transports (queues at their saved positions), the replayed PCI state (BARs where
+    /// they were, with their doorbells, the MSI-X tables and their routes) and the restored ITS
+    /// (its tables, the redistributors' LPI configuration). A restore with another set of devices
+    /// is refused before anything runs.</summary>
     [LabFact("qemu-system-aarch64")]
     public async Task The_stock_arm64_kernel_with_virtio_disk_and_rng_on_msix_continues_in_a_new_vireo_process()
     {
         Assert.True(l1.VireoPublishFailure is null, l1.VireoPublishFailure);
         string vireo = Arm64L1Fixture.VireoInL1;
         string guest = "echo before-snapshot | dd of=/dev/vda bs=512 seek=8 conv=fsync 2>/dev/null; echo wrote-$?; " +
+            "( i=0; while :; do echo 3 > /proc/sys/vm/drop_caches; dd if=/dev/vda of=/dev/null bs=4k 2>/dev/null; i=$((i+1)); echo $i > /tmp/reads; done ) & loop=$!; sleep 1; " +
             "grep -c ITS-PCI-MSIX /proc/interrupts | sed 's/^/its-vectors-/'; " +
             "echo waiting-for-input; read line; " +
+            "a=$(cat /tmp/reads); sleep 2; b=$(cat /tmp/reads); [ \"$b\" -gt \"$a\" ] && echo reads-continued; kill $loop; " +
             "echo 3 > /proc/sys/vm/drop_caches; " +
             "echo \"restored-$line-$(dd if=/dev/vda bs=512 skip=8 count=1 2>/dev/null | head -c 15)\"; " +
             "echo hwrng=$(dd if=/dev/hwrng bs=16 count=1 2>/dev/null | od -An -tx1 | tr -d ' \\n'); " +
             "echo after-restore | dd of=/dev/vda bs=512 seek=16 conv=fsync 2>/dev/null; echo wrote-again-$?; " +
             "grep virtio /proc/interrupts; poweroff -f";
-        string devices = "--disk path=$d/disk.raw --rng";
+        string devices = "--disk path=$d/disk.raw --rng --console virtio";
         string script = string.Join("\n",
             "d=/tmp/pci-snapshot; rm -rf $d; mkdir -p $d; mkfifo $d/in.0 $d/in.1; truncate -s 1M $d/disk.raw",
             $"{vireo} run --kernel {Arm64L1Fixture.L2Kernel} --initramfs {Arm64L1Fixture.L2InitramfsWithModules} --memory 256M --cpus 2 {devices} " +
@@ -609,7 +613,7 @@ public sealed class Arm64LabTests(Arm64L1Fixture l1)
         string context = result.Output + "\n" + l1.Log;
 
         Assert.True(result.OutputLines.Contains("host-snapshot status=0"), context);
-        Assert.Contains("snapshot-functions-2", result.OutputLines);
+        Assert.Contains("snapshot-functions-3", result.OutputLines);
         Assert.Contains("refused-status=1", result.OutputLines);
         Assert.Contains("the snapshot's machine has PCI device 'rng0'", result.Output, StringComparison.Ordinal);
         int restored = result.Output.IndexOf("=== console 1", StringComparison.Ordinal);
@@ -622,6 +626,7 @@ public sealed class Arm64LabTests(Arm64L1Fixture l1)
         Assert.DoesNotContain("Booting Linux", after, StringComparison.Ordinal);
         // The disk read past the page cache, the rng, the write: each through the restored device.
         Assert.True(after.Contains("restored-hello-before-snapshot", StringComparison.Ordinal), context);
+        Assert.Contains("reads-continued", after, StringComparison.Ordinal);
         Assert.Matches(@"(?m)^\s*hwrng=[0-9a-f]{32}\r?$", after);
         Assert.Contains("wrote-again-0", after, StringComparison.Ordinal);
         Assert.Contains("host-read-8=before-snapshot", result.OutputLines);
@@ -629,7 +634,8 @@ public sealed class Arm64LabTests(Arm64L1Fixture l1)
         // Still MSI-X through the ITS, not INTx, in the restored guest.
         Assert.Matches(@"(?m)^\s*\d+:\s+.*ITS-PCI-MSIX-\S+\s+\d+\s+Edge\s+virtio\d+-\S+", after);
         Assert.DoesNotMatch(@"(?m)GICv3\s+\d+\s+Level\s+virtio", after);
-        Assert.Contains("reboot: Power down", after, StringComparison.Ordinal);
+        // (The kernel's last words go to hvc0 as the machine powers off; vireo's own line is the proof.)
+        LabAssert.PoweredOffConfined(after);
         Assert.Contains("vireo-1-status=0", result.OutputLines);
     }
 }
