@@ -23,6 +23,9 @@ internal static class PciSnapshot
     private const byte MsixCapabilityId = 0x11;
     private const int MsixEntrySize = 16;
 
+    // Vendor and Device ID: the saved image must be of the same function.
+    private const int IdentityLength = 4;
+
     /// <summary>Makes every virtio function stand still (a disk's requests completed first) until
     /// the result is disposed.</summary>
     public static IDisposable Quiesce(IReadOnlyList<PciAttachment> functions)
@@ -59,11 +62,7 @@ internal static class PciSnapshot
                 throw new SnapshotException($"PCI device '{virtio.Id}' (vsock) cannot be snapshotted: its connections are host sockets that do not survive the process");
             }
             int slot = SlotOf(pci, virtio);
-            byte[] config = new byte[ConfigSize];
-            for (int offset = 0; offset < ConfigSize; offset += 4)
-            {
-                pci.ReadConfig(slot, offset, config.AsSpan(offset, 4));
-            }
+            byte[] config = ReadConfigImage(pci, slot);
             byte[] table = [];
             if (FindMsix(config) is (int _, int bar, uint tableOffset, int vectors))
             {
@@ -122,43 +121,69 @@ internal static class PciSnapshot
     public static void Restore(PciRootBus pci, IReadOnlyList<PciAttachment> functions, IReadOnlyList<SnapshotPciFunction> saved)
     {
         CheckShape(pci, functions, saved);
+        // Every function's document is read and checked before anything is written.
+        var replays = new List<Replay>(saved.Count);
         foreach (SnapshotPciFunction function in saved)
         {
             var virtio = (VirtioMachineFunction)functions.First(a => a.Function.Id == function.Id).Function;
             byte[] config = SnapshotStore.ParseBytes(function.Config, ConfigSize, $"PCI device '{function.Id}' config space");
-            int slot = function.Slot;
-            // The BARs first, while decoding is still off: nothing is placed half-written.
-            for (int offset = PciConfigSpace.BarOffset; offset < PciConfigSpace.BarOffset + 24; offset += 4)
+            // The function's layout (its capabilities, where its MSI-X table is and how long) is
+            // this function's own, never the document's: only what a guest writes comes from there.
+            byte[] live = ReadConfigImage(pci, function.Slot);
+            if (!config.AsSpan(0, IdentityLength).SequenceEqual(live.AsSpan(0, IdentityLength)))
             {
-                pci.WriteConfig(slot, offset, config.AsSpan(offset, 4));
+                throw new SnapshotException($"PCI device '{function.Id}' was {SnapshotStore.Hex(config.AsSpan(0, IdentityLength))} (vendor and device ID) in the snapshot; " +
+                    $"here it is {SnapshotStore.Hex(live.AsSpan(0, IdentityLength))}");
             }
-            (int Capability, int Bar, uint TableOffset, int Vectors)? msix = FindMsix(config);
-            if (msix is (int _, int bar, uint tableOffset, int vectors))
-            {
-                byte[] table = SnapshotStore.ParseBytes(function.MsixTable, vectors * MsixEntrySize, $"PCI device '{function.Id}' MSI-X table");
-                for (int at = 0; at < table.Length; at += 4)
-                {
-                    virtio.WriteBar(bar, tableOffset + (ulong)at, table.AsSpan(at, 4));
-                }
-            }
-            pci.WriteConfig(slot, PciConfigSpace.InterruptLineOffset, config.AsSpan(PciConfigSpace.InterruptLineOffset, 1));
-            if (msix is (int capability, _, _, _))
-            {
-                pci.WriteConfig(slot, capability + 2, config.AsSpan(capability + 2, 2));
-            }
-            // The Command register last: decoding on places the BAR, its memory and its doorbells.
-            pci.WriteConfig(slot, PciConfigSpace.CommandOffset, config.AsSpan(PciConfigSpace.CommandOffset, 2));
-            CheckReplayed(pci, function.Id, slot, config, msix?.Capability);
-            try
-            {
-                virtio.RestoreState(function.Transport);
-            }
-            catch (ArgumentException e)
-            {
-                throw new SnapshotException($"PCI device '{function.Id}': the snapshot's virtio state does not fit: {e.Message}", e);
-            }
+            (int Capability, int Bar, uint TableOffset, int Vectors)? msix = FindMsix(live);
+            byte[] table = msix is (_, _, _, int vectors)
+                ? SnapshotStore.ParseBytes(function.MsixTable, vectors * MsixEntrySize, $"PCI device '{function.Id}' MSI-X table")
+                : [];
+            replays.Add(new Replay(function, virtio, config, msix, table));
+        }
+        foreach (Replay replay in replays)
+        {
+            Apply(pci, replay);
         }
     }
+
+    private static void Apply(PciRootBus pci, Replay replay)
+    {
+        (SnapshotPciFunction function, VirtioMachineFunction virtio, byte[] config, var msix, byte[] table) = replay;
+        int slot = function.Slot;
+        // The BARs first, while decoding is still off: nothing is placed half-written.
+        for (int offset = PciConfigSpace.BarOffset; offset < PciConfigSpace.BarOffset + 24; offset += 4)
+        {
+            pci.WriteConfig(slot, offset, config.AsSpan(offset, 4));
+        }
+        if (msix is (_, int bar, uint tableOffset, _))
+        {
+            for (int at = 0; at < table.Length; at += 4)
+            {
+                virtio.WriteBar(bar, tableOffset + (ulong)at, table.AsSpan(at, 4));
+            }
+        }
+        pci.WriteConfig(slot, PciConfigSpace.InterruptLineOffset, config.AsSpan(PciConfigSpace.InterruptLineOffset, 1));
+        if (msix is (int capability, _, _, _))
+        {
+            pci.WriteConfig(slot, capability + 2, config.AsSpan(capability + 2, 2));
+        }
+        // The Command register last: decoding on places the BAR, its memory and its doorbells.
+        pci.WriteConfig(slot, PciConfigSpace.CommandOffset, config.AsSpan(PciConfigSpace.CommandOffset, 2));
+        CheckReplayed(pci, function.Id, slot, config, msix?.Capability);
+        try
+        {
+            virtio.RestoreState(function.Transport);
+        }
+        catch (ArgumentException e)
+        {
+            throw new SnapshotException($"PCI device '{function.Id}': the snapshot's virtio state does not fit: {e.Message}", e);
+        }
+    }
+
+    /// <summary>One function's checked document, ready to be written.</summary>
+    private sealed record Replay(SnapshotPciFunction Function, VirtioMachineFunction Virtio, byte[] Config,
+        (int Capability, int Bar, uint TableOffset, int Vectors)? Msix, byte[] Table);
 
     // What was replayed reads back as saved, or the function refused part of it (another device
     // model behind the same id, a BAR of another size).
@@ -183,6 +208,16 @@ internal static class PciSnapshot
                     $"PCI device '{id}': config register 0x{offset:x2} reads {SnapshotStore.Hex(now[..length])} after the restore, where the snapshot has {SnapshotStore.Hex(config.AsSpan(offset, length))}");
             }
         }
+    }
+
+    private static byte[] ReadConfigImage(PciRootBus pci, int slot)
+    {
+        byte[] config = new byte[ConfigSize];
+        for (int offset = 0; offset < ConfigSize; offset += 4)
+        {
+            pci.ReadConfig(slot, offset, config.AsSpan(offset, 4));
+        }
+        return config;
     }
 
     private static int SlotOf(PciRootBus pci, IPciFunction function)

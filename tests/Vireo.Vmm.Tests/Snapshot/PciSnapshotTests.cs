@@ -38,7 +38,7 @@ public sealed class PciSnapshotTests
     {
         (PciRootBus root, List<PciAttachment> functions) = Machine(("rng0", 3), ("rng1", null));
         // The guest placed rng0's BAR and turned memory decoding and bus mastering on.
-        WriteConfig32(root, 3, PciConfigSpace.BarOffset, 0x1000_8000);
+        WriteConfig32(root, 3, PciConfigSpace.BarOffset, 0x2000_8000);
         WriteConfig32(root, 3, PciConfigSpace.CommandOffset, 0x2 | PciConfigSpace.CommandBusMaster);
 
         IReadOnlyList<SnapshotPciFunction> saved = PciSnapshot.Capture(root, functions);
@@ -50,7 +50,7 @@ public sealed class PciSnapshotTests
         byte[] config = Convert.FromHexString(saved[0].Config);
         Assert.Equal(256, config.Length);
         Assert.Equal(VirtioPciFunction.VendorId, BinaryPrimitives.ReadUInt16LittleEndian(config));
-        Assert.Equal(0x1000_8000u, BinaryPrimitives.ReadUInt32LittleEndian(config.AsSpan(PciConfigSpace.BarOffset)));
+        Assert.Equal(0x2000_8000u, BinaryPrimitives.ReadUInt32LittleEndian(config.AsSpan(PciConfigSpace.BarOffset)));
         Assert.Equal(0x2 | PciConfigSpace.CommandBusMaster, BinaryPrimitives.ReadUInt16LittleEndian(config.AsSpan(PciConfigSpace.CommandOffset)) & 0x6);
         // One table entry per vector: the queue's and the configuration change's.
         Assert.Equal(2 * 16, Convert.FromHexString(saved[0].MsixTable).Length);
@@ -92,6 +92,37 @@ public sealed class PciSnapshotTests
         SnapshotPciFunction[] otherKind = [saved[0], saved[1] with { DeviceType = 2 }];
         Assert.Contains("PCI device 'rng1' was a virtio device of type 2",
             Assert.Throws<SnapshotException>(() => PciSnapshot.CheckShape(same, sameFunctions, otherKind)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Restore_replays_the_guests_bars_and_command_through_the_root_bus_and_takes_the_layout_from_the_function()
+    {
+        (PciRootBus root, List<PciAttachment> functions) = Machine(("rng0", 3));
+        WriteConfig32(root, 3, PciConfigSpace.BarOffset, 0x2000_8000);
+        WriteConfig32(root, 3, PciConfigSpace.CommandOffset, 0x2 | PciConfigSpace.CommandBusMaster);
+        IReadOnlyList<SnapshotPciFunction> saved = PciSnapshot.Capture(root, functions);
+
+        (PciRootBus fresh, List<PciAttachment> freshFunctions) = Machine(("rng0", 3));
+        // A function bound to no machine has no transport to restore (a machine binds its
+        // functions before it restores them); the PCI part went through the root first.
+        Assert.Throws<InvalidOperationException>(() => PciSnapshot.Restore(fresh, freshFunctions, saved));
+        Assert.Equal(0x2000_8000UL, fresh.BarAddress(3, 0));
+        Span<byte> command = stackalloc byte[2];
+        fresh.ReadConfig(3, PciConfigSpace.CommandOffset, command);
+        Assert.Equal(0x2 | PciConfigSpace.CommandBusMaster, BinaryPrimitives.ReadUInt16LittleEndian(command) & 0x6);
+
+        // A document whose config image is another function's, or whose MSI-X table is not the
+        // length this function's capability gives, is refused before anything is written.
+        byte[] other = Convert.FromHexString(saved[0].Config);
+        other[2] ^= 0xff;
+        (PciRootBus third, List<PciAttachment> thirdFunctions) = Machine(("rng0", 3));
+        ulong? untouched = third.BarAddress(3, 0);
+        Assert.NotEqual(0x2000_8000UL, untouched);
+        Assert.Contains("PCI device 'rng0' was",
+            Assert.Throws<SnapshotException>(() => PciSnapshot.Restore(third, thirdFunctions, [saved[0] with { Config = Convert.ToHexStringLower(other) }])).Message,
+            StringComparison.Ordinal);
+        Assert.Throws<SnapshotException>(() => PciSnapshot.Restore(third, thirdFunctions, [saved[0] with { MsixTable = saved[0].MsixTable + saved[0].MsixTable }]));
+        Assert.Equal(untouched, third.BarAddress(3, 0));
     }
 
     /// <summary>A function that is not Vireo's to snapshot (as a vfio-user or assigned device is).</summary>
