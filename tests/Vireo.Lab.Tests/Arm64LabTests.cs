@@ -595,16 +595,17 @@ public sealed class Arm64LabTests(Arm64L1Fixture l1)
             $"{vireo} run --kernel {Arm64L1Fixture.L2Kernel} --initramfs {Arm64L1Fixture.L2InitramfsWithModules} --memory 256M --cpus 2 {devices} " +
             $"--api-socket $d/api.0 --append {DefaultGuest.ScriptArgument(guest)} <$d/in.0 >$d/console.0 2>&1 &",
             "pid=$!; exec 3>$d/in.0",
-            "for i in $(seq 1 1200); do grep -q '^waiting-for-input' $d/console.0 && break; kill -0 $pid 2>/dev/null || break; sleep 0.5; done",
-            $"{vireo} remote --api-socket $d/api.0 pause; echo \"host-pause status=$?\"",
-            $"{vireo} remote --api-socket $d/api.0 snapshot $d/snap; echo \"host-snapshot status=$?\"",
-            $"{vireo} remote --api-socket $d/api.0 shutdown --force; wait $pid; echo \"vireo-0-status=$?\"; exec 3>&-",
+            // Every wait is bounded, so a failure ends with both consoles in hand.
+            "for i in $(seq 1 400); do grep -q '^waiting-for-input' $d/console.0 && break; kill -0 $pid 2>/dev/null || break; sleep 0.5; done; echo booted-$i",
+            $"timeout 60 {vireo} remote --api-socket $d/api.0 pause; echo \"host-pause status=$?\"",
+            $"timeout 90 {vireo} remote --api-socket $d/api.0 snapshot $d/snap; echo \"host-snapshot status=$?\"",
+            $"timeout 30 {vireo} remote --api-socket $d/api.0 shutdown --force; sleep 1; kill -KILL $pid 2>/dev/null; wait $pid; echo \"vireo-0-status=$?\"; exec 3>&-",
             "grep -o '\"pci\"' $d/snap/vm.json | head -1; grep -c '\"transport\"' $d/snap/vm.json | sed 's/^/snapshot-functions-/'",
             // Devices that differ from the snapshot's are refused before anything runs.
-            $"{vireo} run --restore $d/snap --disk path=$d/disk.raw </dev/null >$d/refused 2>&1; echo \"refused-status=$?\"; cat $d/refused",
+            $"timeout 60 {vireo} run --restore $d/snap --disk path=$d/disk.raw </dev/null >$d/refused 2>&1; echo \"refused-status=$?\"; cat $d/refused",
             $"{vireo} run --restore $d/snap {devices} --api-socket $d/api.1 <$d/in.1 >$d/console.1 2>&1 &",
             "pid=$!; exec 3>$d/in.1; printf 'hello\\n' >&3",
-            "for i in $(seq 1 600); do kill -0 $pid 2>/dev/null || break; sleep 0.5; done; kill -0 $pid 2>/dev/null && kill -KILL $pid",
+            "for i in $(seq 1 300); do kill -0 $pid 2>/dev/null || break; sleep 0.5; done; kill -0 $pid 2>/dev/null && echo restored-vireo-still-running && kill -KILL $pid",
             "wait $pid; echo \"vireo-1-status=$?\"; exec 3>&-",
             "echo host-read-8=$(dd if=$d/disk.raw bs=512 skip=8 count=1 2>/dev/null | head -c 15)",
             "echo host-read-16=$(dd if=$d/disk.raw bs=512 skip=16 count=1 2>/dev/null | head -c 13)",
