@@ -465,7 +465,7 @@ public sealed class VirtioPciFunction : IPciFunction
             {
                 pba.Clear();
                 _msix?.ReadPba((ulong)word * 8, pba);
-                ulong bits = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(pba);
+                ulong bits = BinaryPrimitives.ReadUInt64LittleEndian(pba);
                 for (int bit = 0; bit < 64 && (word * 64) + bit < _vectors; bit++)
                 {
                     if ((bits & (1UL << bit)) != 0)
@@ -541,8 +541,6 @@ public sealed class VirtioPciFunction : IPciFunction
                 throw new ArgumentException($"the state's pending vector {badVector} is not one of the {_vectors} vectors", nameof(state));
             }
             var status = (VirtioStatus)state.Status;
-            bool eventIdx = (state.DriverFeatures & VirtioFeatures.EventIdx) != 0;
-            bool indirect = (state.DriverFeatures & VirtioFeatures.IndirectDesc) != 0;
             var rings = new SplitVirtqueue?[_queues.Length];
             for (int i = 0; i < _queues.Length; i++)
             {
@@ -561,7 +559,7 @@ public sealed class VirtioPciFunction : IPciFunction
                 }
                 try
                 {
-                    rings[i] = new SplitVirtqueue(memory, q.Size, new GuestAddress(q.Desc), new GuestAddress(q.Driver), new GuestAddress(q.Device), eventIdx, indirect);
+                    rings[i] = NewRing(memory, q.Size, q.Desc, q.Driver, q.Device, state.DriverFeatures);
                     rings[i]!.Resume(q.NextAvail, q.NextUsed, q.SignalledUsed);
                 }
                 catch (VirtqueueException e)
@@ -754,14 +752,18 @@ public sealed class VirtioPciFunction : IPciFunction
         }
         try
         {
-            q.Ring = new SplitVirtqueue(memory, q.Size, new GuestAddress(q.Desc), new GuestAddress(q.Driver), new GuestAddress(q.Device),
-                (_driverFeatures & VirtioFeatures.EventIdx) != 0, (_driverFeatures & VirtioFeatures.IndirectDesc) != 0);
+            q.Ring = NewRing(memory, q.Size, q.Desc, q.Driver, q.Device, _driverFeatures);
         }
         catch (VirtqueueException e)
         {
             NeedsReset($"queue {_queueSelect} cannot be enabled: {e.Message}");
         }
     }
+
+    // A queue the driver enabled (or a snapshot's driver had), with the ring features it negotiated.
+    private static SplitVirtqueue NewRing(GuestMemory memory, ushort size, ulong desc, ulong driver, ulong device, ulong features) =>
+        new(memory, size, new GuestAddress(desc), new GuestAddress(driver), new GuestAddress(device),
+            (features & VirtioFeatures.EventIdx) != 0, (features & VirtioFeatures.IndirectDesc) != 0);
 
     // §2.1.2: DEVICE_NEEDS_RESET, and a configuration change notification once DRIVER_OK is set.
     private void NeedsReset(string why)

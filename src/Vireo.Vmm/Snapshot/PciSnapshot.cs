@@ -20,7 +20,6 @@ namespace Vireo.Vmm;
 internal static class PciSnapshot
 {
     private const int ConfigSize = 256;
-    private const byte MsixCapabilityId = 0x11;
     private const int MsixEntrySize = 16;
 
     // Vendor and Device ID: the saved image must be of the same function.
@@ -244,7 +243,7 @@ internal static class PciSnapshot
         int at = config[PciConfigSpace.CapabilityPointerOffset] & 0xfc;
         for (int hops = 0; at >= 0x40 && at <= ConfigSize - 8 && hops < 48; hops++)
         {
-            if (config[at] == MsixCapabilityId)
+            if (config[at] == PciConfigSpace.MsixCapabilityId)
             {
                 ushort control = BinaryPrimitives.ReadUInt16LittleEndian(config[(at + 2)..]);
                 uint table = BinaryPrimitives.ReadUInt32LittleEndian(config[(at + 4)..]);
