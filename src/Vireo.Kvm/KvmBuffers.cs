@@ -32,20 +32,36 @@ internal static class KvmBuffers
         => MemoryMarshal.Cast<byte, TEntry>(buffer.AsSpan(Unsafe.SizeOf<THeader>()))[..count];
 
     /// <summary>Calls a "fill this array" ioctl with a growing capacity until it stops failing with
-    /// E2BIG, then returns the entries the kernel reported.</summary>
+    /// E2BIG, then returns the entries the kernel reported. With <paramref name="trimUnwritten"/>
+    /// the array starts filled with all-ones bytes and the result ends before the first entry the
+    /// kernel left so, for an ioctl that may not report its count.</summary>
     internal static TEntry[] GrowUntilFits<THeader, TEntry>(
-        SafeFd fd, nuint request, string name, Func<int, THeader> header, Func<THeader, int> count)
+        SafeFd fd, nuint request, string name, Func<int, THeader> header, Func<THeader, int> count, bool trimUnwritten = false)
         where THeader : unmanaged
         where TEntry : unmanaged
     {
         for (int capacity = 256; ; capacity *= 2)
         {
             byte[] buffer = Build<THeader, TEntry>(header(capacity), new TEntry[capacity]);
+            if (trimUnwritten)
+            {
+                buffer.AsSpan(Unsafe.SizeOf<THeader>()).Fill(0xFF);
+            }
             int result = Invoke(fd, request, buffer);
             if (result >= 0)
             {
-                int n = count(Header<THeader>(buffer));
-                return Entries<THeader, TEntry>(buffer, Math.Min(n, capacity)).ToArray();
+                int n = Math.Min(count(Header<THeader>(buffer)), capacity);
+                Span<TEntry> entries = Entries<THeader, TEntry>(buffer, n);
+                if (trimUnwritten)
+                {
+                    int written = 0;
+                    while (written < n && MemoryMarshal.AsBytes(entries.Slice(written, 1)).ContainsAnyExcept((byte)0xFF))
+                    {
+                        written++;
+                    }
+                    entries = entries[..written];
+                }
+                return entries.ToArray();
             }
             if (-result != Errno.E2BIG || capacity >= MaxEntries)
             {

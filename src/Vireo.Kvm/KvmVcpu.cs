@@ -184,9 +184,14 @@ public sealed partial class KvmVcpu : IDisposable
     }
 
     /// <summary>The CPUID the vCPU was given with <see cref="SetCpuid2"/>.</summary>
+    /// <remarks>Before Linux 6.4 (kvm_vcpu_ioctl_get_cpuid2 in arch/x86/kvm/cpuid.c, changed by
+    /// "KVM: x86: Update KVM_GET_CPUID2 to return valid entry count") a successful
+    /// KVM_GET_CPUID2 leaves nent as the caller's capacity, so the count comes from the entries
+    /// the kernel wrote (on Debian 12's 6.1 the entries ended in zeroed ones before this).</remarks>
     public KvmCpuidEntry2[] GetCpuid2() =>
         KvmBuffers.GrowUntilFits<KvmCpuid2Header, KvmCpuidEntry2>(
-            _fd, KvmIoctls.GetCpuid2, "KVM_GET_CPUID2", capacity => new KvmCpuid2Header { Nent = (uint)capacity }, h => (int)h.Nent);
+            _fd, KvmIoctls.GetCpuid2, "KVM_GET_CPUID2", capacity => new KvmCpuid2Header { Nent = (uint)capacity }, h => (int)h.Nent,
+            trimUnwritten: true);
 
     /// <summary>KVM_SET_SIGNAL_MASK: the signals blocked while the thread is inside KVM_RUN, as
     /// the kernel's 64-bit mask (bit n-1 for signal n), e.g. from <see cref="ThreadKick.ForCurrentThread"/>.</summary>

@@ -203,7 +203,7 @@ public sealed class L1ImageBuilder
         }
     }
 
-    private static IEnumerable<string> SharedLibraries(string program)
+    internal static IEnumerable<string> SharedLibraries(string program)
     {
         ProcessResult ldd = ProcessRunner.Run("ldd", [program]);
         if (!ldd.Succeeded)

@@ -108,9 +108,11 @@ public sealed class LabEnvironment
     /// <param name="kernelLogPath">Where L1's kernel console goes (see <see cref="L1BootOptions.KernelLogPath"/>); silenced when null.</param>
     /// <param name="qmpSocketPath">Where QEMU serves QMP (see <see cref="L1BootOptions.QmpSocketPath"/>); none when null.</param>
     /// <param name="deviceAssignment">Whether L1 gets the emulated IOMMU and edu (<see cref="L1BootOptions.DeviceAssignment"/>).</param>
+    /// <param name="extraQemuArguments">More of L1's devices (<see cref="L1BootOptions.ExtraQemuArguments"/>).</param>
     public L1BootOptions BootOptions(string initramfs, TextWriter? consoleEcho = null, string? kernelLogPath = null, string? qmpSocketPath = null,
-        bool deviceAssignment = false) => new()
+        bool deviceAssignment = false, IReadOnlyList<string>? extraQemuArguments = null) => new()
     {
+        ExtraQemuArguments = extraQemuArguments ?? [],
         DeviceAssignment = deviceAssignment,
         Architecture = Architecture,
         // arm64 L1 runs the L2 guest's two vCPUs on two (multi-threaded TCG) and holds the

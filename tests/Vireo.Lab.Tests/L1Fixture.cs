@@ -138,13 +138,27 @@ public sealed class L1Fixture : IAsyncLifetime
             image.AddFile(generic.Vmlinuz, L2GenericKernel);
         }
         image.AddFile(ModuleFreeGuest.Build(_temp.Path), ModuleFreeGuest.InitramfsInL1);
+        // The KVM unit tests' disk: this host may have no /dev/kvm, L1 has one.
+        try
+        {
+            UnitTests = await Task.Run(BuildUnitTestsDisk);
+            UnitTestsInL1.AddTo(image, lab.Kernel);
+            Append($"unit tests disk: {new FileInfo(UnitTests.Image).Length} bytes, " +
+                string.Join(", ", UnitTests.KvmTests.Select(p => $"{p.Key} ({p.Value.Count} tests)")));
+        }
+        catch (LabException e)
+        {
+            UnitTestsFailure = e.Message;
+            Append(e.Message);
+        }
         string initramfs = image.WriteTo(_temp.Combine("l1.cpio.gz"));
         ImageTime = clock.Elapsed;
         Append($"image: {new FileInfo(initramfs).Length} bytes in {ImageTime.TotalSeconds:0.0} s");
 
         // Kernel warnings in L1 (kvm-amd, lockups) land in a file the failure messages quote.
         // The QMP socket lets the watchdog see (and nudge) the nested-SVM wedge; see L1Machine.
-        _bootOptions = lab.BootOptions(initramfs, kernelLogPath: _temp.Combine("l1-kernel.log"), qmpSocketPath: _temp.Combine("l1.qmp"));
+        _bootOptions = lab.BootOptions(initramfs, kernelLogPath: _temp.Combine("l1-kernel.log"), qmpSocketPath: _temp.Combine("l1.qmp"),
+            extraQemuArguments: UnitTests?.QemuArguments() ?? []);
         _machine = await L1Machine.BootAsync(_bootOptions);
         Append($"boot: {_machine.BootTime.TotalSeconds:0.0} s wall, L1 uptime {_machine.GuestUptimeAtReady:0.0} s at ready");
     }
@@ -162,6 +176,28 @@ public sealed class L1Fixture : IAsyncLifetime
             await L1PowerOff.ShutdownAndDisposeAsync(_machine);
         }
         _temp.Dispose();
+    }
+
+    /// <summary>The test assemblies whose KVM tests run in L1 (<see cref="UnitTests"/>).</summary>
+    public static readonly IReadOnlyList<string> UnitTestAssemblies = ["Vireo.Kvm.Tests", "Vireo.Vmm.Tests", "Vireo.Api.Tests", "Vireo.Cli.Tests"];
+
+    /// <summary>The disk with the KVM unit tests, mounted in L1, or null (<see cref="UnitTestsFailure"/> says why).</summary>
+    public UnitTestsInL1? UnitTests { get; private set; }
+
+    /// <summary>Why the KVM unit tests are not in L1, or null.</summary>
+    public string? UnitTestsFailure { get; private set; }
+
+    // The other test projects' outputs for the configuration this one was built in
+    // (tests/NAME/bin/Release/net10.0/), which tools/test.sh builds before any test runs.
+    private UnitTestsInL1 BuildUnitTestsDisk()
+    {
+        string tests = Path.Combine(RepositoryRoot(), "tests");
+        string output = Path.GetRelativePath(Path.Combine(tests, "Vireo.Lab.Tests"), AppContext.BaseDirectory);
+        return UnitTestsInL1.Build(_temp.Combine("unit-tests.ext4"),
+            System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(),
+            Path.Combine(AppContext.BaseDirectory, "xunit-console"),
+            [.. UnitTestAssemblies.Select(a => (a, Path.Combine(tests, a, output)))],
+            _temp.Combine("unit-tests"));
     }
 
     private string? PublishVireo()

@@ -5,6 +5,9 @@ public static class HostCapabilities
 {
     public const string KvmDevice = "/dev/kvm";
 
+    /// <summary>What a KVM test's skip adds: where it runs instead.</summary>
+    public const string KvmTestsInTheLab = "; the nested lab runs it on L1's kvm-amd (KvmUnitTestsInL1Tests)";
+
     public static string? WhyNoKvm()
     {
         if (!File.Exists(KvmDevice))

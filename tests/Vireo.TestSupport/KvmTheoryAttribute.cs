@@ -8,7 +8,7 @@ public sealed class KvmTheoryAttribute : TheoryAttribute
         string? why = HostCapabilities.WhyNoKvm();
         if (why is not null)
         {
-            Skip = why;
+            Skip = why + HostCapabilities.KvmTestsInTheLab;
         }
     }
 }
