@@ -13,6 +13,9 @@
 #        VIREO_FUZZ_RESUME=1: continue the campaigns already in OUT (afl-fuzz -i -) instead of
 #        starting over; afl carries execs_done, the queue and the findings from run to run, so a
 #        campaign longer than one sitting adds up (each run prints the total so far).
+#        VIREO_FUZZ_JOBS=N (default 1): N afl-fuzz instances per target, side by side on one
+#        campaign (the first is afl's "default", the others -S jobK); they share what they find
+#        through the campaign directory, and a campaign's executions are their sum.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ $# -ge 4 ] || { echo "usage: $0 HARNESS INSTRUMENTED-ASSEMBLY SECONDS TARGET..." >&2; exit 2; }
@@ -39,6 +42,8 @@ fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 resume=${VIREO_FUZZ_RESUME:-0}
+jobs=${VIREO_FUZZ_JOBS:-1}
+[[ "$jobs" =~ ^[1-9][0-9]?$ ]] || { echo "usage: VIREO_FUZZ_JOBS must be a number from 1 to 99" >&2; exit 2; }
 bin="$out/bin"
 replay="$out/replay"
 if [ "$resume" = 1 ]; then
@@ -70,29 +75,54 @@ export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 
 per_target=$((seconds / ${#targets[@]}))
 fuzzing_since=$SECONDS
 found=()
+# Instance K of a campaign: afl's "default" for the first (so a campaign begun with one job
+# resumes with more), -S jobK beside it.
+instance_name() { if [ "$1" = 1 ]; then echo default; else echo "job$1"; fi; }
+campaign_execs() { cat "$out/$1"/*/fuzzer_stats 2>/dev/null | awk -F' *: ' '/^execs_done/ { n += $2 } END { print n + 0 }'; }
 for target in "${targets[@]}"; do
-    say "afl-fuzz, $target side, ${per_target} s (log: $out/$target.log)..."
+    say "afl-fuzz, $target side, ${per_target} s, $jobs instance(s) (log: $out/$target.log)..."
+    if [ "$resume" = 1 ] && ls "$out/$target"/*/fuzzer_stats >/dev/null 2>&1; then
+        say "resuming the $target campaign in $out/$target ($(campaign_execs "$target") executions so far)"
+    fi
     # -t: one input may take 20 s before it counts as a hang (the harness itself fails an
     # input after 10 s, with a message); -m none: the .NET runtime reserves far more address
     # space than afl's default limit.
-    status=0
-    input="tests/$harness/corpus/$target"
-    if [ "$resume" = 1 ] && [ -f "$out/$target/default/fuzzer_stats" ]; then
-        input=-
-        say "resuming the $target campaign in $out/$target ($(awk -F' *: ' '/^execs_done/ { print $2 }' "$out/$target/default/fuzzer_stats") executions so far)"
-    fi
-    timeout -k 10 $((per_target + 120)) afl-fuzz -i "$input" -o "$out/$target" \
-        -t 20000 -m none -V "$per_target" -- dotnet "$bin/$harness.dll" "$target" \
-        >"$out/$target.log" 2>&1 || status=$?
-    stats="$out/$target/default/fuzzer_stats"
-    if [ ! -f "$stats" ]; then
-        tail -n 30 "$out/$target.log" >&2
-        say "afl-fuzz did not start on the $target side (status $status)"
-        exit 1
-    fi
-    awk -F' *: ' '/^(execs_done|execs_per_sec|corpus_count|saved_crashes|saved_hangs|bitmap_cvg)/ { printf "fuzz:   %s %s\n", $1, $2 }' "$stats" >&2
+    pids=()
+    for k in $(seq 1 "$jobs"); do
+        name=$(instance_name "$k")
+        input="tests/$harness/corpus/$target"
+        if [ "$resume" = 1 ] && [ -f "$out/$target/$name/fuzzer_stats" ]; then
+            input=-
+        fi
+        role=()
+        log="$out/$target.log"
+        if [ "$k" -gt 1 ]; then
+            role=(-S "$name")
+            log="$out/$target-$name.log"
+        fi
+        timeout -k 10 $((per_target + 120)) afl-fuzz -i "$input" -o "$out/$target" "${role[@]}" \
+            -t 20000 -m none -V "$per_target" -- dotnet "$bin/$harness.dll" "$target" \
+            >"$log" 2>&1 &
+        pids+=($!)
+    done
+    for k in "${!pids[@]}"; do
+        status=0
+        wait "${pids[$k]}" || status=$?
+        name=$(instance_name $((k + 1)))
+        stats="$out/$target/$name/fuzzer_stats"
+        if [ ! -f "$stats" ]; then
+            log="$out/$target.log"
+            [ "$k" -gt 0 ] && log="$out/$target-$name.log"
+            tail -n 30 "$log" >&2
+            say "afl-fuzz did not start on the $target side, instance $name (status $status)"
+            exit 1
+        fi
+        if [ "$jobs" -gt 1 ]; then say "  instance $name:"; fi
+        awk -F' *: ' '/^(execs_done|execs_per_sec|corpus_count|saved_crashes|saved_hangs|bitmap_cvg)/ { printf "fuzz:   %s %s\n", $1, $2 }' "$stats" >&2
+    done
+    if [ "$jobs" -gt 1 ]; then say "  the $target campaign: $(campaign_execs "$target") executions in all"; fi
     for kind in crashes hangs; do
-        for f in "$out/$target/default/$kind"/id:*; do
+        for f in "$out/$target"/*/"$kind"/id:*; do
             [ -e "$f" ] && found+=("$target $kind: $f")
         done
     done
