@@ -1,6 +1,5 @@
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
-using System.Text;
 
 namespace Vireo.Lab;
 
@@ -149,13 +148,11 @@ public sealed class UnitTestsInL1
             throw new ArgumentException($"{assembly} is not on the disk", nameof(assembly));
         }
         string directory = $"{MountPoint}/tests/{assembly}";
-        var command = new StringBuilder();
-        command.Append(CultureInvariant($"cd {directory} && env HOME=/tmp TMPDIR=/tmp DOTNET_ROOT={MountPoint}/dotnet "));
         // No ICU in L1; the tests format with the invariant culture anyway.
-        command.Append(CultureInvariant($"DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 LD_LIBRARY_PATH={MountPoint}/lib "));
-        command.Append(CultureInvariant($"{MountPoint}/dotnet/dotnet exec --runtimeconfig {assembly}.runtimeconfig.json --depsfile {assembly}.deps.json "));
-        command.Append(CultureInvariant($"{MountPoint}/runner/xunit.console.dll {assembly}.dll -nocolor -noshadow -parallel none $(cat {MountPoint}/tests/{assembly}.args)"));
-        return command.ToString();
+        return $"cd {directory} && env HOME=/tmp TMPDIR=/tmp DOTNET_ROOT={MountPoint}/dotnet " +
+            $"DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 LD_LIBRARY_PATH={MountPoint}/lib " +
+            $"{MountPoint}/dotnet/dotnet exec --runtimeconfig {assembly}.runtimeconfig.json --depsfile {assembly}.deps.json " +
+            $"{MountPoint}/runner/xunit.console.dll {assembly}.dll -nocolor -noshadow -parallel none $(cat {MountPoint}/tests/{assembly}.args)";
     }
 
     /// <summary>The methods of <paramref name="assemblyPath"/> (Namespace.Class.Method, as xunit
@@ -216,8 +213,6 @@ public sealed class UnitTestsInL1
         string ns = metadata.GetString(type.Namespace);
         return ns.Length == 0 ? name : ns + "." + name;
     }
-
-    private static string CultureInvariant(FormattableString text) => FormattableString.Invariant(text);
 
     private static void CopyFile(string from, string to)
     {
