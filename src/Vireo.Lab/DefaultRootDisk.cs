@@ -135,18 +135,7 @@ public static class DefaultRootDisk
         try
         {
             Populate(staging, busybox);
-            File.Delete(image);
-            string mkfs = ProcessRunner.FindOnPath("mkfs.ext4")
-                ?? throw new LabException("mkfs.ext4 is missing: install e2fsprogs (apt-get install e2fsprogs)");
-            ProcessResult made = ProcessRunner.Run(mkfs,
-            [
-                "-q", "-F", "-L", Label, "-d", staging, "-E", "root_owner=0:0",
-                image, (SizeBytes >> 10).ToString(CultureInfo.InvariantCulture) + "k",
-            ]);
-            if (!made.Succeeded)
-            {
-                throw new LabException($"mkfs.ext4 could not build the root disk {image}:\n{made.Tail()}");
-            }
+            Ext4Image.Write(image, staging, Label, SizeBytes, ["-E", "root_owner=0:0"], "the root disk");
         }
         finally
         {

@@ -5,8 +5,8 @@ namespace Vireo.Lab;
 
 /// <summary>The unit tests that need a usable /dev/kvm, run on L1's kvm-amd. A host whose KVM
 /// has no device node skips them (a KvmFact says why); L1 always has one. L1 gets a read-only
-/// ext4 disk (virtio-blk) with the .NET runtime the lab itself runs on, xunit's console runner
-/// and the test projects' build outputs, mounted at <see cref="MountPoint"/> by /init; each
+/// ext4 disk (<see cref="Ext4Image"/>, on virtio-blk) with the .NET runtime the lab itself runs
+/// on, xunit's console runner and the test projects' build outputs, mounted at <see cref="MountPoint"/> by /init; each
 /// assembly's KVM tests (and only those: the rest run on the host) then run there under that
 /// runner.</summary>
 public sealed class UnitTestsInL1
@@ -43,7 +43,7 @@ public sealed class UnitTestsInL1
     /// xunit's console runner for .NET (<paramref name="runnerDirectory"/>) and each of
     /// <paramref name="tests"/> (an assembly's name and its build output directory), staged
     /// under <paramref name="staging"/>.</summary>
-    /// <exception cref="LabException">Something is missing, or mke2fs failed.</exception>
+    /// <exception cref="LabException">Something is missing, or mkfs.ext4 failed.</exception>
     public static UnitTestsInL1 Build(string image, string runtimeDirectory, string runnerDirectory,
         IReadOnlyList<(string Assembly, string Directory)> tests, string staging)
     {
@@ -103,17 +103,7 @@ public sealed class UnitTestsInL1
         }
 
         long bytes = Directory.EnumerateFiles(staging, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
-        long megabytes = bytes * 5 / 4 / (1 << 20) + 32;
-        if (File.Exists(image))
-        {
-            File.Delete(image);
-        }
-        ProcessResult mkfs = ProcessRunner.Run("mke2fs",
-            ["-q", "-F", "-t", "ext4", "-L", "vireo-tests", "-m", "0", "-d", staging, image, $"{megabytes}M"]);
-        if (!mkfs.Succeeded)
-        {
-            throw new LabException($"mke2fs (e2fsprogs) could not build {image} (exit {mkfs.ExitCode}): {mkfs.Tail()}");
-        }
+        Ext4Image.Write(image, staging, "vireo-tests", bytes * 5 / 4 + (32L << 20), ["-m", "0"], "the unit tests' disk");
         Directory.Delete(staging, recursive: true);
         return new UnitTestsInL1(image, methods);
     }

@@ -78,6 +78,7 @@ found=()
 # Instance K of a campaign: afl's "default" for the first (so a campaign begun with one job
 # resumes with more), -S jobK beside it.
 instance_name() { if [ "$1" = 1 ]; then echo default; else echo "job$1"; fi; }
+instance_log() { if [ "$2" = 1 ]; then echo "$out/$1.log"; else echo "$out/$1-job$2.log"; fi; }
 campaign_execs() { cat "$out/$1"/*/fuzzer_stats 2>/dev/null | awk -F' *: ' '/^execs_done/ { n += $2 } END { print n + 0 }'; }
 for target in "${targets[@]}"; do
     say "afl-fuzz, $target side, ${per_target} s, $jobs instance(s) (log: $out/$target.log)..."
@@ -95,14 +96,12 @@ for target in "${targets[@]}"; do
             input=-
         fi
         role=()
-        log="$out/$target.log"
         if [ "$k" -gt 1 ]; then
             role=(-S "$name")
-            log="$out/$target-$name.log"
         fi
         timeout -k 10 $((per_target + 120)) afl-fuzz -i "$input" -o "$out/$target" "${role[@]}" \
             -t 20000 -m none -V "$per_target" -- dotnet "$bin/$harness.dll" "$target" \
-            >"$log" 2>&1 &
+            >"$(instance_log "$target" "$k")" 2>&1 &
         pids+=($!)
     done
     for k in "${!pids[@]}"; do
@@ -111,9 +110,7 @@ for target in "${targets[@]}"; do
         name=$(instance_name $((k + 1)))
         stats="$out/$target/$name/fuzzer_stats"
         if [ ! -f "$stats" ]; then
-            log="$out/$target.log"
-            [ "$k" -gt 0 ] && log="$out/$target-$name.log"
-            tail -n 30 "$log" >&2
+            tail -n 30 "$(instance_log "$target" $((k + 1)))" >&2
             say "afl-fuzz did not start on the $target side, instance $name (status $status)"
             exit 1
         fi
