@@ -1,29 +1,44 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
 namespace Vireo.TestSupport;
 
 /// <summary>The ABI a <see cref="CLayoutOracle"/> probe is compiled for: this host's (gcc over
-/// /usr/include), or arm64's (Debian's aarch64-linux-gnu-gcc, run under qemu-aarch64), where the
-/// kernel's uAPI headers come from a newer linux-libc-dev than bookworm's (tools/kernel-headers.sh
-/// fetches it; the SMCCC filter needs Linux 6.4's headers).</summary>
+/// /usr/include, or over the newer uAPI headers), or arm64's (Debian's aarch64-linux-gnu-gcc, run
+/// under qemu-aarch64). The newer uAPI headers are a newer linux-libc-dev than bookworm's
+/// (tools/kernel-headers.sh fetches it): the SMCCC filter needs Linux 6.4's headers, iommufd and
+/// the VFIO cdev requests 6.6's.</summary>
 public sealed class CTarget
 {
     private readonly string _compiler;
     private readonly string? _runner;
-    private readonly bool _newerUapi;
+    // The multiarch directory of the newer uAPI headers that holds this target's asm/, or null
+    // for the compiler's own headers.
+    private readonly string? _uapiArch;
+    private readonly bool _static;
 
-    private CTarget(string name, string compiler, string? runner, bool newerUapi)
+    private CTarget(string name, string compiler, string? runner, string? uapiArch, bool linkStatic)
     {
         Name = name;
         _compiler = compiler;
         _runner = runner;
-        _newerUapi = newerUapi;
+        _uapiArch = uapiArch;
+        _static = linkStatic;
     }
 
     /// <summary>This machine: gcc, its own headers, the probe run directly.</summary>
-    public static CTarget Host { get; } = new("this host", "gcc", null, newerUapi: false);
+    public static CTarget Host { get; } = new("this host", "gcc", null, uapiArch: null, linkStatic: false);
+
+    /// <summary>This machine's ABI with the newer uAPI headers in front of gcc's own (glibc's
+    /// headers still come from the host), the probe run directly.</summary>
+    public static CTarget HostNewerUapi { get; } = new(
+        "this host with newer uAPI headers", "gcc", null,
+        uapiArch: RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? "aarch64-linux-gnu" : "x86_64-linux-gnu",
+        linkStatic: false);
 
     /// <summary>arm64 (AArch64 Linux, LP64): the cross compiler links the probe statically and
     /// QEMU's user-mode emulator runs it.</summary>
-    public static CTarget Aarch64 { get; } = new("arm64", "aarch64-linux-gnu-gcc", "qemu-aarch64", newerUapi: true);
+    public static CTarget Aarch64 { get; } = new("arm64", "aarch64-linux-gnu-gcc", "qemu-aarch64", uapiArch: "aarch64-linux-gnu", linkStatic: true);
 
     public string Name { get; }
 
@@ -60,11 +75,41 @@ public sealed class CTarget
         {
             return $"{_runner} is not on PATH (Debian: apt-get install qemu-user)";
         }
-        if (_newerUapi && !Directory.Exists(Path.Combine(UapiInclude(), "aarch64-linux-gnu", "asm")))
+        if (_uapiArch is not null && !Directory.Exists(Path.Combine(UapiInclude(), _uapiArch, "asm")))
         {
-            return $"no arm64 uAPI headers at {UapiInclude()} (run tools/kernel-headers.sh)";
+            return $"no {_uapiArch} uAPI headers at {UapiInclude()} (run tools/kernel-headers.sh)";
         }
         return null;
+    }
+
+    /// <summary>Whether <paramref name="cSource"/> compiles (syntax and types only) for this
+    /// target: how a test asks whether its headers declare something.</summary>
+    public bool Compiles(string cSource)
+    {
+        ArgumentNullException.ThrowIfNull(cSource);
+        if (Missing() is not null)
+        {
+            return false;
+        }
+        var start = new ProcessStartInfo(CompilerPath()!)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string argument in CompilerArguments().Where(a => a != "-static").Concat(["-fsyntax-only", "-x", "c", "-"]))
+        {
+            start.ArgumentList.Add(argument);
+        }
+        using Process process = Process.Start(start)!;
+        process.StandardInput.Write(cSource);
+        process.StandardInput.Close();
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        _ = process.StandardError.ReadToEnd();
+        _ = stdout.Result;
+        process.WaitForExit();
+        return process.ExitCode == 0;
     }
 
     internal string? CompilerPath() => HostCapabilities.FindOnPath(_compiler);
@@ -73,13 +118,18 @@ public sealed class CTarget
 
     internal IReadOnlyList<string> CompilerArguments()
     {
-        if (!_newerUapi)
+        var arguments = new List<string>();
+        if (_static)
         {
-            return [];
+            arguments.Add("-static");
         }
-        // The newer uAPI headers first (their arch directory, then the generic ones); glibc's
-        // own headers still come from the cross toolchain.
-        string include = UapiInclude();
-        return ["-static", "-isystem", Path.Combine(include, "aarch64-linux-gnu"), "-isystem", include];
+        if (_uapiArch is not null)
+        {
+            // The newer uAPI headers first (their arch directory, then the generic ones); glibc's
+            // own headers still come from the toolchain.
+            string include = UapiInclude();
+            arguments.AddRange(["-isystem", Path.Combine(include, _uapiArch), "-isystem", include]);
+        }
+        return arguments;
     }
 }

@@ -1,40 +1,29 @@
-using System.Diagnostics;
 using Vireo.TestSupport;
 
 namespace Vireo.Vfio.Tests;
 
-/// <summary>Whether gcc sees a linux/iommufd.h and a linux/vfio.h with the cdev requests (Linux
-/// 6.6+ uAPI headers). Debian bookworm's linux-libc-dev (6.1) has neither; C_INCLUDE_PATH can
-/// point gcc at newer headers, and the iommufd layout tests then run against them.</summary>
+/// <summary>Where gcc sees a linux/iommufd.h and a linux/vfio.h with the cdev requests (Linux 6.6+
+/// uAPI headers): in its own headers (Debian bookworm's linux-libc-dev, 6.1, has neither), else in
+/// the newer ones tools/kernel-headers.sh fetches (tools/test.sh fetches them before the tests
+/// run). The iommufd layout tests compile against whichever has them.</summary>
 internal static class IommufdHeaders
 {
-    private static readonly Lazy<bool> s_present = new(Probe);
+    private const string Probe = """
+        #include <linux/vfio.h>
+        #include <linux/iommufd.h>
+        #ifndef VFIO_DEVICE_BIND_IOMMUFD
+        #error no cdev requests
+        #endif
 
-    public static bool Present => s_present.Value;
+        """;
 
-    private static bool Probe()
-    {
-        string? gcc = HostCapabilities.FindOnPath("gcc");
-        if (gcc is null)
-        {
-            return false;
-        }
-        var start = new ProcessStartInfo(gcc)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string argument in new[] { "-fsyntax-only", "-x", "c", "-" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-        using Process process = Process.Start(start)!;
-        process.StandardInput.Write("#include <linux/vfio.h>\n#include <linux/iommufd.h>\n#ifndef VFIO_DEVICE_BIND_IOMMUFD\n#error no cdev requests\n#endif\n");
-        process.StandardInput.Close();
-        _ = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return process.ExitCode == 0;
-    }
+    private static readonly Lazy<CTarget?> s_target = new(
+        () => new[] { CTarget.Host, CTarget.HostNewerUapi }.FirstOrDefault(t => t.Compiles(Probe)));
+
+    /// <summary>The target whose headers have them, or null where none does.</summary>
+    public static CTarget? Target => s_target.Value;
+
+    public static string WhyMissing =>
+        $"neither gcc's own uAPI headers nor the newer ones at {CTarget.UapiInclude()} have linux/iommufd.h "
+        + "with VFIO_DEVICE_BIND_IOMMUFD (Linux 6.6+; run tools/kernel-headers.sh, or set VIREO_UAPI_INCLUDE to a newer include dir)";
 }

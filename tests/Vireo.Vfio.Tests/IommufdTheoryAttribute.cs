@@ -1,13 +1,14 @@
 namespace Vireo.Vfio.Tests;
 
-/// <summary>A theory over linux/iommufd.h and the VFIO cdev requests; skips where gcc's headers lack them.</summary>
+/// <summary>A theory over linux/iommufd.h and the VFIO cdev requests; skips where neither gcc's
+/// headers nor the newer uAPI headers have them (<see cref="IommufdHeaders"/>).</summary>
 public sealed class IommufdTheoryAttribute : TheoryAttribute
 {
     public IommufdTheoryAttribute()
     {
-        if (!IommufdHeaders.Present)
+        if (IommufdHeaders.Target is null)
         {
-            Skip = "gcc's uAPI headers have no linux/iommufd.h or no VFIO_DEVICE_BIND_IOMMUFD (need Linux 6.6+ headers; set C_INCLUDE_PATH to a newer include dir)";
+            Skip = IommufdHeaders.WhyMissing;
         }
     }
 }

@@ -12,6 +12,7 @@ public sealed class VfioAbiOracles
         VfioAbi.Ioctls.Select(i => i.Macro).Concat(VfioAbi.Constants.Select(c => c.Macro))));
 
     private readonly Lazy<CLayoutOracle> _iommufd = new(() => CLayoutOracle.Run(
+        IommufdHeaders.Target ?? throw new InvalidOperationException(IommufdHeaders.WhyMissing),
         ["linux/vfio.h", "linux/iommufd.h"],
         VfioAbi.IommufdExact.Concat(VfioAbi.IommufdPrefix),
         VfioAbi.IommufdIoctls.Select(i => i.Macro).Concat(VfioAbi.IommufdConstants.Select(c => c.Macro))));
