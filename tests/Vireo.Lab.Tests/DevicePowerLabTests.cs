@@ -110,7 +110,7 @@ public sealed partial class DevicePowerLabTests(L1Fixture lab, ITestOutputHelper
         string script = L1RunScript.Build(run, input, [a, b], l1, ApiSocket);
 
         // Minutes of L1 time with thousands of nested exits: the lab's emulator wedge hits it more
-        // than most; LabTestCase runs it once more when it does.
+        // than most; LabTestCase runs it again when it does.
         LabCommandResult result = await lab.Machine.RunAsync(script, TimeSpan.FromMinutes(12));
         output.WriteLine($"status {result.ExitStatus} in {result.Elapsed.TotalSeconds:0.0} s\n{result.Output}");
         string text = result.Output.Replace("\r", "", StringComparison.Ordinal);

@@ -7,7 +7,7 @@ namespace Vireo.Lab.Tests;
 /// <summary>A fact that needs Debian tools (qemu, busybox-static, cpio). The lab installs
 /// missing ones with apt-get, so it skips only where that is impossible: the tool is absent
 /// and there is no apt-get, or no root and no sudo. CI runs as root with apt, so it runs.
-/// Each runs as a <see cref="LabTestCase"/>: once more when it failed while L1 wedged.</summary>
+/// Each runs as a <see cref="LabTestCase"/>: again when it failed while L1 wedged.</summary>
 [XunitTestCaseDiscoverer("Vireo.Lab.Tests.LabTestCaseDiscoverer", "Vireo.Lab.Tests")]
 public sealed class LabFactAttribute : FactAttribute
 {

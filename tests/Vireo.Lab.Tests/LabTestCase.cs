@@ -12,13 +12,14 @@ public sealed class LabTestCaseDiscoverer(IMessageSink diagnosticMessageSink) : 
 }
 
 /// <summary>
-/// A lab test that runs once more when it failed while L1 wedged. The wedge is QEMU 7.2 TCG's
-/// (see L1Machine's watchdog): it stalls L1 for tens of seconds or kills it, whatever the test
-/// does, and on a loaded CI host it hits one long lab test in a few. Only that is retried: a
-/// failure with no wedge seen during it (<see cref="L1Machine.WedgeEvents"/> unchanged), or a
-/// second failure, is the test's result. The first attempt is not lost: its failure, its
-/// output and the watchdog's count lead the second attempt's output, in the test log and the
-/// TRX, so a rerun is always visible.
+/// A lab test that runs again when it failed while L1 wedged, up to <see cref="MaxAttempts"/>
+/// attempts. The wedge is QEMU 7.2 TCG's (see L1Machine's watchdog): it stalls L1 for tens of
+/// seconds or kills it, whatever the test does, and on a loaded CI host it hits one long lab test
+/// in a few; one test was seen to wedge twice in a row (the reboot soak, 2026-12-06). Only that
+/// is retried: a failure with no wedge seen during it (<see cref="L1Machine.WedgeEvents"/>
+/// unchanged), or the last attempt's failure, is the test's result. An earlier attempt is not
+/// lost: its failure, its output and the watchdog's count lead the next attempt's output, in the
+/// test log and the TRX, so a rerun is always visible.
 /// </summary>
 public sealed class LabTestCase : XunitTestCase
 {
@@ -33,27 +34,36 @@ public sealed class LabTestCase : XunitTestCase
     {
     }
 
+    /// <summary>How many times a test that fails while L1 wedges runs at most.</summary>
+    public const int MaxAttempts = 3;
+
     public override async Task<RunSummary> RunAsync(IMessageSink diagnosticMessageSink, IMessageBus messageBus, object[] constructorArguments, ExceptionAggregator aggregator, CancellationTokenSource cancellationTokenSource)
     {
-        long wedgesBefore = L1Machine.WedgeEvents;
-        using var first = new HeldMessages(messageBus);
-        RunSummary summary = await base.RunAsync(diagnosticMessageSink, first, constructorArguments, new ExceptionAggregator(aggregator), cancellationTokenSource).ConfigureAwait(false);
-        long wedges = L1Machine.WedgeEvents - wedgesBefore;
-        if (summary.Failed == 0 || wedges == 0 || cancellationTokenSource.IsCancellationRequested)
+        string account = "";
+        decimal earlierTime = 0;
+        for (int attempt = 1; ; attempt++)
         {
-            first.Release();
-            return summary;
+            long wedgesBefore = L1Machine.WedgeEvents;
+            using var held = new HeldMessages(messageBus, account);
+            bool last = attempt == MaxAttempts;
+            RunSummary summary = await base.RunAsync(diagnosticMessageSink, held, constructorArguments,
+                last ? aggregator : new ExceptionAggregator(aggregator), cancellationTokenSource).ConfigureAwait(false);
+            summary.Time += earlierTime;
+            long wedges = L1Machine.WedgeEvents - wedgesBefore;
+            if (last || summary.Failed == 0 || wedges == 0 || cancellationTokenSource.IsCancellationRequested)
+            {
+                held.Release();
+                return summary;
+            }
+            earlierTime = summary.Time;
+            account += $"--- attempt {attempt} of {MaxAttempts} failed while L1 wedged ({wedges} watchdog event(s); the lab log has their lines), so the test ran again ---\n" +
+                $"{held.Failure}\n{held.Output}\n--- attempt {attempt + 1} of {MaxAttempts} ---\n";
         }
-        string account = $"--- attempt 1 of 2 failed while L1 wedged ({wedges} watchdog event(s); the lab log has their lines), so the test ran once more ---\n" +
-            $"{first.Failure}\n{first.Output}\n--- attempt 2 of 2 ---\n";
-        using var second = new PrefixedResultOutput(messageBus, account);
-        RunSummary again = await base.RunAsync(diagnosticMessageSink, second, constructorArguments, aggregator, cancellationTokenSource).ConfigureAwait(false);
-        again.Time += summary.Time;
-        return again;
     }
 
-    /// <summary>Holds an attempt's messages until it is known whether they are the result.</summary>
-    private sealed class HeldMessages(IMessageBus inner) : IMessageBus
+    /// <summary>Holds an attempt's messages until it is known whether they are the result; the
+    /// result's output is then led by <paramref name="earlierAttempts"/> (their account).</summary>
+    private sealed class HeldMessages(IMessageBus inner, string earlierAttempts) : IMessageBus
     {
         private readonly List<IMessageSinkMessage> _held = [];
 
@@ -86,26 +96,16 @@ public sealed class LabTestCase : XunitTestCase
             {
                 foreach (IMessageSinkMessage message in _held)
                 {
-                    inner.QueueMessage(message);
+                    inner.QueueMessage(earlierAttempts.Length == 0 ? message : message switch
+                    {
+                        ITestPassed passed => new TestPassed(passed.Test, passed.ExecutionTime, earlierAttempts + passed.Output),
+                        ITestFailed failed => new TestFailed(failed.Test, failed.ExecutionTime, earlierAttempts + failed.Output, failed.ExceptionTypes, failed.Messages, failed.StackTraces, failed.ExceptionParentIndices),
+                        _ => message,
+                    });
                 }
                 _held.Clear();
             }
         }
-
-        public void Dispose()
-        {
-        }
-    }
-
-    /// <summary>Passes messages on, with <paramref name="prefix"/> leading the result's output.</summary>
-    private sealed class PrefixedResultOutput(IMessageBus inner, string prefix) : IMessageBus
-    {
-        public bool QueueMessage(IMessageSinkMessage message) => inner.QueueMessage(message switch
-        {
-            ITestPassed passed => new TestPassed(passed.Test, passed.ExecutionTime, prefix + passed.Output),
-            ITestFailed failed => new TestFailed(failed.Test, failed.ExecutionTime, prefix + failed.Output, failed.ExceptionTypes, failed.Messages, failed.StackTraces, failed.ExceptionParentIndices),
-            _ => message,
-        });
 
         public void Dispose()
         {
