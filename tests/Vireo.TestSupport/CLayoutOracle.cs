@@ -176,8 +176,19 @@ public sealed class CLayoutOracle
 
     private static string RunProcess(string program, string[] arguments, string source)
     {
+        (int exitCode, string stdout, string stderr) = RunCaptured(program, arguments, standardInput: null);
+        return exitCode == 0
+            ? stdout
+            : throw new InvalidOperationException($"{Path.GetFileName(program)} exited with {exitCode}:\n{stderr}\n--- probe.c ---\n{source}");
+    }
+
+    /// <summary>Runs <paramref name="program"/> to its end with <paramref name="standardInput"/>
+    /// (or none) as its input, and returns its exit code and what it wrote.</summary>
+    internal static (int ExitCode, string Stdout, string Stderr) RunCaptured(string program, IEnumerable<string> arguments, string? standardInput)
+    {
         var start = new ProcessStartInfo(program)
         {
+            RedirectStandardInput = standardInput is not null,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -187,11 +198,14 @@ public sealed class CLayoutOracle
             start.ArgumentList.Add(argument);
         }
         using Process process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {program}");
+        if (standardInput is not null)
+        {
+            process.StandardInput.Write(standardInput);
+            process.StandardInput.Close();
+        }
         Task<string> stderr = process.StandardError.ReadToEndAsync();
         string stdout = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
-        return process.ExitCode == 0
-            ? stdout
-            : throw new InvalidOperationException($"{Path.GetFileName(program)} exited with {process.ExitCode}:\n{stderr.Result}\n--- probe.c ---\n{source}");
+        return (process.ExitCode, stdout, stderr.Result);
     }
 }

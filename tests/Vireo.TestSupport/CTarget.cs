@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 
 namespace Vireo.TestSupport;
@@ -87,49 +86,19 @@ public sealed class CTarget
     public bool Compiles(string cSource)
     {
         ArgumentNullException.ThrowIfNull(cSource);
-        if (Missing() is not null)
-        {
-            return false;
-        }
-        var start = new ProcessStartInfo(CompilerPath()!)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string argument in CompilerArguments().Where(a => a != "-static").Concat(["-fsyntax-only", "-x", "c", "-"]))
-        {
-            start.ArgumentList.Add(argument);
-        }
-        using Process process = Process.Start(start)!;
-        process.StandardInput.Write(cSource);
-        process.StandardInput.Close();
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        _ = process.StandardError.ReadToEnd();
-        _ = stdout.Result;
-        process.WaitForExit();
-        return process.ExitCode == 0;
+        return Missing() is null
+            && CLayoutOracle.RunCaptured(CompilerPath()!, [.. IncludeArguments(), "-fsyntax-only", "-x", "c", "-"], cSource).ExitCode == 0;
     }
 
     internal string? CompilerPath() => HostCapabilities.FindOnPath(_compiler);
 
     internal string? RunnerPath() => _runner is null ? null : HostCapabilities.FindOnPath(_runner);
 
-    internal IReadOnlyList<string> CompilerArguments()
-    {
-        var arguments = new List<string>();
-        if (_static)
-        {
-            arguments.Add("-static");
-        }
-        if (_uapiArch is not null)
-        {
-            // The newer uAPI headers first (their arch directory, then the generic ones); glibc's
-            // own headers still come from the toolchain.
-            string include = UapiInclude();
-            arguments.AddRange(["-isystem", Path.Combine(include, _uapiArch), "-isystem", include]);
-        }
-        return arguments;
-    }
+    internal IReadOnlyList<string> CompilerArguments() => _static ? ["-static", .. IncludeArguments()] : IncludeArguments();
+
+    // The newer uAPI headers first (their arch directory, then the generic ones); glibc's own
+    // headers still come from the toolchain.
+    private IReadOnlyList<string> IncludeArguments() => _uapiArch is null
+        ? []
+        : ["-isystem", Path.Combine(UapiInclude(), _uapiArch), "-isystem", UapiInclude()];
 }
